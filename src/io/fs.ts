@@ -1,0 +1,79 @@
+/** Filesystem edge: atomic writes (temp + fsync + rename + dir fsync) and bounded reads. */
+import { closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, mkdirSync, fstatSync } from 'node:fs';
+import { dirname, basename, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { TufsignError } from '../errors';
+
+/** Default cap for metadata and other JSON inputs (BAD-08). */
+export const MAX_METADATA_BYTES = 16 * 1024 * 1024;
+
+function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, constants.O_RDONLY);
+    fsyncSync(fd);
+  } catch {
+    // some filesystems refuse fsync on directories; the rename is still atomic
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * Write `data` to `path` atomically: a crash leaves either the old file or the
+ * complete new one, never a partial file. The temp file is created with the
+ * final mode (O_EXCL), so a key file is never readable by others, not even briefly.
+ */
+export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): void {
+  const dir = dirname(path);
+  mkdirSync(dir, { recursive: true });
+  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, path);
+    fsyncDir(dir);
+  } catch (cause) {
+    if (fd !== undefined) closeSync(fd);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // already gone
+    }
+    throw new TufsignError('IO_ERROR', `could not write ${path}: ${(cause as Error).message}`, { file: path, cause });
+  }
+}
+
+/** Read a file, refusing anything larger than `max` bytes before reading it (BAD-08). */
+export function readFileBounded(path: string, max = MAX_METADATA_BYTES): Buffer {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, constants.O_RDONLY);
+    const size = fstatSync(fd).size;
+    if (size > max) {
+      throw new TufsignError('FILE_TOO_LARGE', `${path} is ${size} bytes, over the ${max}-byte limit`, { file: path, rule: 'BAD-08 bounded inputs' });
+    }
+    return readFileSync(fd);
+  } catch (cause) {
+    if (cause instanceof TufsignError) throw cause;
+    const code = (cause as NodeJS.ErrnoException).code;
+    throw new TufsignError(code === 'ENOENT' ? 'TARGET_NOT_FOUND' : 'IO_ERROR', `cannot read ${path}: ${code ?? (cause as Error).message}`, { file: path, cause });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+export function fileExists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,8 @@
+import { createHash } from 'node:crypto';
+
+export function sha256Hex(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+export function sha512Hex(data: Uint8Array | string): string {
+  return createHash('sha512').update(data).digest('hex');
+}

@@ -1,0 +1,56 @@
+/** What a key backend offers to the composition root: open a signer by URI, generate keys, describe devices. */
+import type { JsonObject } from '../tuf/json';
+import type { Key, Scheme } from '../tuf/key';
+import type { SecretsHandler, Signer } from './signer';
+
+export interface OpenOptions {
+  secrets: SecretsHandler;
+  /** Directory relative `file:` URIs resolve against (the workspace). */
+  baseDir: string;
+  /** The public key the role expects; backends check it before asking for a PIN (BAD-57). */
+  expectedKey?: Key;
+  env: NodeJS.ProcessEnv;
+  /** PKCS#11 module from the workspace config, used when the URI has no module-path. */
+  pkcs11Module?: string;
+}
+
+export interface GenerateRequest {
+  scheme: Scheme;
+  /** file backend: where to write the encrypted key file */
+  outFile?: string;
+  /** pkcs11: token label; yubikey: ignored */
+  token?: string;
+  /** pkcs11: object label */
+  label?: string;
+  /** pkcs11: module path */
+  module?: string;
+  /** yubikey */
+  serial?: number;
+  slot?: string;
+  pinPolicy?: 'always' | 'once' | 'never' | 'default';
+  touchPolicy?: 'always' | 'cached' | 'never' | 'default';
+  allowDefaultManagementKey?: boolean;
+}
+
+export interface GeneratedKey {
+  uri: string;
+  publicKey: Key;
+  /** Backend-specific facts carried into the public key file (attestation, serial, policies). */
+  attestation?: JsonObject;
+}
+
+export interface DeviceReport {
+  backend: 'pkcs11' | 'yubikey';
+  available: boolean;
+  /** When unavailable or degraded: what is missing, and how to fix it. */
+  problems: { message: string; suggestion: string }[];
+  devices: JsonObject[];
+}
+
+export interface KeyBackend {
+  open(uri: string, options: OpenOptions): Promise<Signer>;
+  generate?(request: GenerateRequest, options: OpenOptions): Promise<GeneratedKey>;
+  /** Read the public key for a URI without signing (for `key import` / `key show`). */
+  readPublicKey?(uri: string, options: OpenOptions): Promise<GeneratedKey>;
+  listDevices?(options: OpenOptions): Promise<DeviceReport>;
+}

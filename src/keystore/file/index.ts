@@ -1,0 +1,134 @@
+/** `file:` keys: passphrase-encrypted PKCS#8 files, mode 0600. */
+import { createPublicKey, generateKeyPairSync, sign as cryptoSign, constants, type KeyObject } from 'node:crypto';
+import { lstatSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { TufsignError } from '../../errors';
+import { readFileBounded, writeFileAtomic, fileExists } from '../../io/fs';
+import { keyFromPublicKeyObject, schemeForKeyObject, type Key, type Scheme } from '../../tuf/key';
+import type { GeneratedKey, GenerateRequest, KeyBackend, OpenOptions } from '../backend';
+import type { SecretsHandler, Signer, SignatureBytes } from '../signer';
+import { decryptPrivateKey, encryptPrivateKey } from './pkcs8';
+
+export function filePathOfUri(uri: string, baseDir: string): string {
+  if (!uri.startsWith('file:')) throw new TufsignError('KEY_URI_INVALID', `not a file: URI: ${uri}`, { rule: 'file:PATH' });
+  const p = decodeURIComponent(uri.slice('file:'.length).replace(/^\/\/(?=\/)/, ''));
+  if (p === '') throw new TufsignError('KEY_URI_INVALID', 'file: URI has no path', { rule: 'file:PATH' });
+  return isAbsolute(p) ? p : resolve(baseDir, p);
+}
+
+/** Refuse key files that others can read, or that someone else owns (BAD-62). */
+export function checkKeyFilePermissions(path: string): void {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch (cause) {
+    throw new TufsignError('KEY_NOT_FOUND', `key file ${path} does not exist`, { file: path, cause, suggestion: 'Check the key URI in tufsign.json or generate the key with `tufsign key generate`.' });
+  }
+  if (!st.isFile()) throw new TufsignError('KEY_FILE_INVALID', `${path} is not a regular file`, { file: path, rule: 'key files are regular files, not links' });
+  if ((st.mode & 0o077) !== 0) {
+    throw new TufsignError('KEY_FILE_PERMISSIONS', `key file ${path} is readable by group or others (mode ${(st.mode & 0o777).toString(8)})`, {
+      file: path,
+      rule: 'BAD-62 key files are 0600',
+      suggestion: `chmod 600 ${path}`,
+    });
+  }
+  if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
+    throw new TufsignError('KEY_FILE_PERMISSIONS', `key file ${path} belongs to another user (uid ${st.uid})`, { file: path, rule: 'BAD-62 key files belong to the signer' });
+  }
+}
+
+function signRaw(privateKey: KeyObject, scheme: Scheme, data: Uint8Array): Buffer {
+  switch (scheme) {
+    case 'ed25519':
+      return cryptoSign(null, data, privateKey);
+    case 'ecdsa-sha2-nistp256':
+      return cryptoSign('sha256', data, { key: privateKey, dsaEncoding: 'der' });
+    case 'rsassa-pss-sha256':
+      return cryptoSign('sha256', data, { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
+  }
+}
+
+/** A signer over an in-memory private key: used by the file backend and by tests (`memory:`). */
+export class PrivateKeySigner implements Signer {
+  readonly publicKey: Key;
+  readonly scheme: Scheme;
+  constructor(
+    readonly uri: string,
+    private readonly privateKey: KeyObject,
+    scheme?: Scheme,
+  ) {
+    this.scheme = scheme ?? schemeForKeyObject(createPublicKey(privateKey));
+    this.publicKey = keyFromPublicKeyObject(createPublicKey(privateKey), this.scheme);
+  }
+
+  sign(data: Uint8Array): Promise<SignatureBytes> {
+    const signature = signRaw(this.privateKey, this.scheme, data);
+    if (!this.publicKey.verify(signature, data)) {
+      return Promise.reject(new TufsignError('SIGNATURE_INVALID', `the signature made with ${this.uri} does not verify`, { rule: 'verify before saving' }));
+    }
+    return Promise.resolve({ keyid: this.publicKey.keyid(), signature });
+  }
+}
+
+export function generatePrivateKey(scheme: Scheme): KeyObject {
+  switch (scheme) {
+    case 'ed25519':
+      return generateKeyPairSync('ed25519').privateKey;
+    case 'ecdsa-sha2-nistp256':
+      return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    case 'rsassa-pss-sha256':
+      return generateKeyPairSync('rsa', { modulusLength: 3072 }).privateKey;
+  }
+}
+
+async function withSecret<T>(secrets: SecretsHandler, kind: 'passphrase' | 'new-passphrase', label: string, f: (s: Buffer) => T): Promise<T> {
+  const secret = await secrets.getSecret({ kind, label });
+  try {
+    return f(secret);
+  } finally {
+    secret.fill(0);
+  }
+}
+
+export async function openKeyFile(uri: string, options: OpenOptions): Promise<PrivateKeySigner> {
+  const path = filePathOfUri(uri, options.baseDir);
+  checkKeyFilePermissions(path);
+  const pem = readFileBounded(path, 1024 * 1024).toString('utf8');
+  const privateKey = await withSecret(options.secrets, 'passphrase', uri, (pass) => decryptPrivateKey(pem, pass, path));
+  const signer = new PrivateKeySigner(uri, privateKey, options.expectedKey?.scheme as Scheme | undefined);
+  if (options.expectedKey !== undefined && !signer.publicKey.samePublicKey(options.expectedKey)) {
+    throw new TufsignError('KEY_MISMATCH', `${uri} holds a different key than the role expects (keyid ${options.expectedKey.keyid().slice(0, 16)}…)`, {
+      file: path,
+      rule: 'BAD-57 sign only with the expected key',
+      suggestion: 'Check which key file belongs to this role (`tufsign key list`).',
+    });
+  }
+  return signer;
+}
+
+export async function generateKeyFile(request: GenerateRequest, options: OpenOptions): Promise<GeneratedKey> {
+  if (request.outFile === undefined) throw new TufsignError('USAGE', 'file backend needs an output path', { rule: 'key generate --out FILE' });
+  const path = isAbsolute(request.outFile) ? request.outFile : resolve(options.baseDir, request.outFile);
+  if (fileExists(path)) {
+    throw new TufsignError('IO_ERROR', `${path} already exists; refusing to overwrite a key`, { file: path, rule: 'never overwrite keys', suggestion: 'Choose another --out path.' });
+  }
+  const privateKey = generatePrivateKey(request.scheme);
+  const pem = await withSecret(options.secrets, 'new-passphrase', `file:${request.outFile}`, (pass) => {
+    if (pass.length < 8) {
+      throw new TufsignError('USAGE', 'passphrase must be at least 8 characters', { rule: 'key file passphrases of 8+ characters' });
+    }
+    return encryptPrivateKey(privateKey, pass);
+  });
+  writeFileAtomic(path, pem, 0o600);
+  const publicKey = keyFromPublicKeyObject(createPublicKey(privateKey), request.scheme);
+  return { uri: `file:${request.outFile}`, publicKey };
+}
+
+export const fileBackend: KeyBackend = {
+  open: openKeyFile,
+  generate: generateKeyFile,
+  async readPublicKey(uri, options) {
+    const signer = await openKeyFile(uri, options);
+    return { uri, publicKey: signer.publicKey };
+  },
+};

@@ -1,0 +1,304 @@
+/**
+ * A strict JSON parser for metadata and every other file tufsign reads.
+ *
+ * `JSON.parse` silently keeps the last of duplicate keys, turns big integers
+ * into approximations and accepts lone surrogates; any of those would let two
+ * tools see different content under the same signature. This parser refuses:
+ * duplicate keys (BAD-04), fractions/exponents/-0 (BAD-05), integers past
+ * 2^53-1 (BAD-06), NaN/comments/single quotes (BAD-07), deep nesting (BAD-09),
+ * `__proto__` keys (BAD-10), a BOM, invalid UTF-8 and lone surrogates (BAD-03),
+ * and trailing bytes (BAD-02). Objects are null-prototype, so `constructor` or
+ * `prototype` keys are plain data.
+ */
+import { compareCodePoints } from './canonical-json';
+import { TufsignError, type ErrorCode } from '../errors';
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
+export interface JsonObject {
+  [key: string]: JsonValue;
+}
+
+export const MAX_DEPTH = 100;
+
+export function newObject(): JsonObject {
+  return Object.create(null) as JsonObject;
+}
+
+export function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+class Parser {
+  private pos = 0;
+  constructor(
+    private readonly text: string,
+    private readonly file: string | undefined,
+  ) {}
+
+  fail(code: ErrorCode, message: string, path: string, rule: string): never {
+    const { line, column } = this.location();
+    throw new TufsignError(code, `${message} (line ${line}, column ${column})`, {
+      file: this.file,
+      path,
+      rule,
+      suggestion: 'Fix or replace the file; tufsign never guesses at malformed JSON.',
+    });
+  }
+
+  private location(): { line: number; column: number } {
+    let line = 1;
+    let column = 1;
+    for (let i = 0; i < this.pos && i < this.text.length; i++) {
+      if (this.text[i] === '\n') {
+        line++;
+        column = 1;
+      } else column++;
+    }
+    return { line, column };
+  }
+
+  parseDocument(): JsonValue {
+    this.skipWs();
+    const value = this.parseValue('$', 0);
+    this.skipWs();
+    if (this.pos !== this.text.length) {
+      this.fail('JSON_SYNTAX', 'unexpected data after the JSON document', '$', 'BAD-02 one JSON document per file');
+    }
+    return value;
+  }
+
+  private skipWs(): void {
+    while (this.pos < this.text.length) {
+      const c = this.text.charCodeAt(this.pos);
+      if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) this.pos++;
+      else break;
+    }
+  }
+
+  private parseValue(path: string, depth: number): JsonValue {
+    if (depth > MAX_DEPTH) this.fail('JSON_TOO_DEEP', `nesting deeper than ${MAX_DEPTH} levels`, path, 'BAD-09 bounded nesting');
+    const c = this.text[this.pos];
+    switch (c) {
+      case '{':
+        return this.parseObject(path, depth);
+      case '[':
+        return this.parseArray(path, depth);
+      case '"':
+        return this.parseString(path);
+      case 't':
+        return this.literal('true', true, path);
+      case 'f':
+        return this.literal('false', false, path);
+      case 'n':
+        return this.literal('null', null, path);
+      default:
+        if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.parseNumber(path);
+        if (c === undefined) this.fail('JSON_SYNTAX', 'unexpected end of input', path, 'BAD-01 well-formed JSON');
+        return this.fail('JSON_SYNTAX', `unexpected character ${JSON.stringify(c)}`, path, 'BAD-01/BAD-07 well-formed JSON');
+    }
+  }
+
+  private literal<T>(word: string, value: T, path: string): T {
+    if (this.text.startsWith(word, this.pos)) {
+      this.pos += word.length;
+      return value;
+    }
+    return this.fail('JSON_SYNTAX', 'invalid literal', path, 'BAD-07 well-formed JSON');
+  }
+
+  private parseNumber(path: string): number {
+    const start = this.pos;
+    const m = /^-?(0|[1-9][0-9]*)([.eE])?/.exec(this.text.slice(start, start + 400));
+    if (m === null) this.fail('JSON_SYNTAX', 'invalid number', path, 'BAD-01 well-formed JSON');
+    if (m[2] !== undefined) {
+      this.fail('JSON_NUMBER', 'fractions and exponents are not allowed', path, 'BAD-05 canonical JSON has integers only');
+    }
+    const digits = m[0];
+    this.pos = start + digits.length;
+    if (digits === '-0') this.fail('JSON_NUMBER', '-0 is not a canonical integer', path, 'BAD-05 canonical JSON has integers only');
+    const value = Number(digits);
+    if (digits.replace('-', '').length > 16 || !Number.isSafeInteger(value)) {
+      this.fail('JSON_NUMBER', `integer ${digits.slice(0, 30)} is outside ±(2^53-1)`, path, 'BAD-06 integers must be exact');
+    }
+    return value;
+  }
+
+  private parseString(path: string): string {
+    this.pos++; // opening quote
+    let out = '';
+    for (;;) {
+      const c = this.text.charCodeAt(this.pos);
+      if (Number.isNaN(c)) this.fail('JSON_SYNTAX', 'unterminated string', path, 'BAD-01 well-formed JSON');
+      if (c === 0x22) {
+        this.pos++;
+        break;
+      }
+      if (c < 0x20) this.fail('JSON_STRING', 'raw control character in a string', path, 'BAD-01 well-formed JSON');
+      if (c === 0x5c) {
+        const e = this.text[this.pos + 1];
+        this.pos += 2;
+        switch (e) {
+          case '"':
+            out += '"';
+            break;
+          case '\\':
+            out += '\\';
+            break;
+          case '/':
+            out += '/';
+            break;
+          case 'b':
+            out += '\b';
+            break;
+          case 'f':
+            out += '\f';
+            break;
+          case 'n':
+            out += '\n';
+            break;
+          case 'r':
+            out += '\r';
+            break;
+          case 't':
+            out += '\t';
+            break;
+          case 'u': {
+            const hex = this.text.slice(this.pos, this.pos + 4);
+            if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail('JSON_SYNTAX', 'invalid \\u escape', path, 'BAD-01 well-formed JSON');
+            this.pos += 4;
+            out += String.fromCharCode(parseInt(hex, 16));
+            break;
+          }
+          default:
+            this.fail('JSON_SYNTAX', 'invalid escape', path, 'BAD-01 well-formed JSON');
+        }
+        continue;
+      }
+      out += this.text[this.pos];
+      this.pos++;
+    }
+    if (hasLoneSurrogate(out)) this.fail('JSON_STRING', 'string contains a lone surrogate', path, 'BAD-03 valid Unicode only');
+    return out;
+  }
+
+  private parseArray(path: string, depth: number): JsonValue[] {
+    this.pos++;
+    const out: JsonValue[] = [];
+    this.skipWs();
+    if (this.text[this.pos] === ']') {
+      this.pos++;
+      return out;
+    }
+    for (;;) {
+      this.skipWs();
+      out.push(this.parseValue(`${path}[${out.length}]`, depth + 1));
+      this.skipWs();
+      const c = this.text[this.pos];
+      this.pos++;
+      if (c === ']') return out;
+      if (c !== ',') this.fail('JSON_SYNTAX', 'expected , or ] in array', path, 'BAD-01 well-formed JSON');
+    }
+  }
+
+  private parseObject(path: string, depth: number): JsonObject {
+    this.pos++;
+    const out = newObject();
+    const seen = new Set<string>();
+    this.skipWs();
+    if (this.text[this.pos] === '}') {
+      this.pos++;
+      return out;
+    }
+    for (;;) {
+      this.skipWs();
+      if (this.text[this.pos] !== '"') this.fail('JSON_SYNTAX', 'expected a string key', path, 'BAD-01/BAD-07 well-formed JSON');
+      const key = this.parseString(path);
+      const childPath = jsonPathJoin(path, key);
+      if (key === '__proto__') this.fail('JSON_FORBIDDEN_KEY', 'the key "__proto__" is not allowed', childPath, 'BAD-10 no prototype keys');
+      if (seen.has(key)) this.fail('JSON_DUPLICATE_KEY', `duplicate key ${JSON.stringify(key)}`, childPath, 'BAD-04 no duplicate keys');
+      seen.add(key);
+      this.skipWs();
+      if (this.text[this.pos] !== ':') this.fail('JSON_SYNTAX', 'expected :', childPath, 'BAD-01 well-formed JSON');
+      this.pos++;
+      this.skipWs();
+      out[key] = this.parseValue(childPath, depth + 1);
+      this.skipWs();
+      const c = this.text[this.pos];
+      this.pos++;
+      if (c === '}') return out;
+      if (c !== ',') this.fail('JSON_SYNTAX', 'expected , or } in object', childPath, 'BAD-01 well-formed JSON');
+    }
+  }
+}
+
+function hasLoneSurrogate(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const n = s.charCodeAt(i + 1);
+      if (!(n >= 0xdc00 && n <= 0xdfff)) return true;
+      i++;
+    } else if (c >= 0xdc00 && c <= 0xdfff) return true;
+  }
+  return false;
+}
+
+/** `$.a.b` for identifier-like keys, `$["odd key"]` otherwise. */
+export function jsonPathJoin(base: string, key: string | number): string {
+  if (typeof key === 'number') return `${base}[${key}]`;
+  return /^[A-Za-z_][A-Za-z0-9_-]*$/.test(key) ? `${base}.${key}` : `${base}[${JSON.stringify(key)}]`;
+}
+
+/** Decode UTF-8 strictly (no BOM, no invalid sequences). */
+export function decodeUtf8(bytes: Uint8Array, file?: string): string {
+  if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
+    throw new TufsignError('JSON_SYNTAX', 'file starts with a UTF-8 byte-order mark', { file, path: '$', rule: 'BAD-03 plain UTF-8 without BOM' });
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch (cause) {
+    throw new TufsignError('JSON_SYNTAX', 'file is not valid UTF-8', { file, path: '$', rule: 'BAD-03 valid UTF-8 only', cause });
+  }
+}
+
+/** Parse JSON text or UTF-8 bytes strictly. `file` is used in error messages. */
+export function parseJson(input: string | Uint8Array, file?: string): JsonValue {
+  const text = typeof input === 'string' ? input : decodeUtf8(input, file);
+  return new Parser(text, file).parseDocument();
+}
+
+function escapeForFile(s: string): string {
+  // ASCII-only output: no editor or transfer can mangle the bytes.
+  return JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+}
+
+/**
+ * Human-readable, deterministic on-disk form: keys sorted by code point,
+ * two-space indent, ASCII only, trailing newline. Clients re-canonicalize the
+ * parsed object before verifying, so this is safe to pretty-print.
+ */
+export function stringifyPretty(value: unknown): string {
+  const lines: string[] = [];
+  const write = (v: unknown, indent: string): string => {
+    if (v === null || typeof v === 'boolean') return String(v);
+    if (typeof v === 'number') {
+      if (!Number.isSafeInteger(v)) throw new TufsignError('JSON_NUMBER', `cannot write non-integer ${v}`, { rule: 'canonical JSON has integers only' });
+      return String(v);
+    }
+    if (typeof v === 'string') return escapeForFile(v);
+    const inner = indent + '  ';
+    if (Array.isArray(v)) {
+      if (v.length === 0) return '[]';
+      return '[\n' + v.map((x) => inner + write(x, inner)).join(',\n') + '\n' + indent + ']';
+    }
+    if (typeof v === 'object') {
+      const obj = v as Record<string, unknown>;
+      const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort(compareCodePoints);
+      if (keys.length === 0) return '{}';
+      return '{\n' + keys.map((k) => `${inner}${escapeForFile(k)}: ${write(obj[k], inner)}`).join(',\n') + '\n' + indent + '}';
+    }
+    throw new TufsignError('INTERNAL', `cannot write a ${typeof v} as JSON`);
+  };
+  lines.push(write(value, ''));
+  return lines.join('') + '\n';
+}
