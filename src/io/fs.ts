@@ -26,7 +26,8 @@ function fsyncDir(dir: string): void {
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): void {
   const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
+  // Directories holding private keys are 0700 (BAD-62).
+  mkdirSync(dir, { recursive: true, mode: (mode & 0o077) === 0 ? 0o700 : 0o755 });
   const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   let fd: number | undefined;
   try {

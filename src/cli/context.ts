@@ -1,0 +1,100 @@
+/**
+ * The composition root: the one place that wires clock, prompts, secrets and
+ * key backends together for a command run.
+ */
+import { TufsignError } from '../errors';
+import { clockFromEnv, type Clock } from '../io/clock';
+import type { OpenOptions } from '../keystore/backend';
+import { backendFor } from '../keystore/registry';
+import type { SecretsHandler, Signer } from '../keystore/signer';
+import type { Workspace } from '../repository/workspace';
+import type { SigningContext } from '../repository/operations';
+import type { Key } from '../tuf/key';
+import { createPrompter, type Prompter } from './prompter';
+import { createSecretsHandler } from './secrets';
+
+export interface RunContext {
+  clock: Clock;
+  prompter: Prompter;
+  secrets: SecretsHandler;
+  env: NodeJS.ProcessEnv;
+  progress(message: string): void;
+  openOptions(baseDir: string, workspace?: Workspace): OpenOptions;
+  signingContext(baseDir: string, workspace?: Workspace): SigningContext;
+  /** Close every signer opened during the run (PKCS#11 sessions, card handles). */
+  close(): Promise<void>;
+}
+
+export interface ContextOptions {
+  json: boolean;
+  yes: boolean;
+  passphraseFile?: string;
+  env?: NodeJS.ProcessEnv;
+  stderr?: (line: string) => void;
+}
+
+export function createContext(options: ContextOptions): RunContext {
+  const env = options.env ?? process.env;
+  const clock = clockFromEnv(env);
+  const prompter = createPrompter();
+  const write = options.stderr ?? ((line: string) => process.stderr.write(line + '\n'));
+  const progress = (message: string): void => {
+    if (!options.json) write(message);
+  };
+  const secretSources: Parameters<typeof createSecretsHandler>[0] = { env, prompter, notify: (m) => write(m) };
+  if (options.passphraseFile !== undefined) secretSources.passphraseFile = options.passphraseFile;
+  const secrets = createSecretsHandler(secretSources);
+  const signers = new Map<string, Promise<Signer>>();
+
+  const openOptions = (baseDir: string, workspace?: Workspace): OpenOptions => {
+    const o: OpenOptions = { secrets, baseDir, env };
+    const module = workspace?.config.pkcs11Module;
+    if (module !== undefined) o.pkcs11Module = module;
+    return o;
+  };
+
+  const openSigner = (baseDir: string, workspace: Workspace | undefined, uri: string, expectedKey: Key): Promise<Signer> => {
+    const cacheKey = `${uri}#${expectedKey.keyid()}`;
+    let s = signers.get(cacheKey);
+    if (s === undefined) {
+      s = backendFor(uri).open(uri, { ...openOptions(baseDir, workspace), expectedKey });
+      signers.set(cacheKey, s);
+      // a failed open must not be cached: the next attempt asks again
+      s.catch(() => signers.delete(cacheKey));
+    }
+    return s;
+  };
+
+  return {
+    clock,
+    prompter,
+    secrets,
+    env,
+    progress,
+    openOptions,
+    signingContext(baseDir, workspace) {
+      return {
+        now: clock.now(),
+        openSigner: (uri, key) => openSigner(baseDir, workspace, uri, key),
+        progress,
+      };
+    },
+    async close() {
+      for (const s of signers.values()) {
+        try {
+          const signer = await s;
+          await signer.close?.();
+        } catch {
+          // opening failed; nothing to close
+        }
+      }
+      signers.clear();
+    },
+  };
+}
+
+export function requireInteractiveOrYes(prompter: Prompter, yes: boolean, what: string): void {
+  if (!yes && !prompter.interactive) {
+    throw new TufsignError('NO_TTY', `${what} needs confirmation and there is no terminal`, { rule: 'no prompts without a TTY', suggestion: 'Re-run with --yes to confirm unattended.' });
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * The CLI's SecretsHandler: environment (`TUFSIGN_PASSPHRASE`, `TUFSIGN_PIN`,
+ * `TUFSIGN_MGMT_KEY`), a `--passphrase-file`, or a hidden prompt on a TTY.
+ * Never argv. Returned buffers are zeroed by the caller.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { TufsignError } from '../errors';
+import type { SecretRequest, SecretsHandler } from '../keystore/signer';
+import type { Prompter } from './prompter';
+
+export interface SecretSources {
+  env: NodeJS.ProcessEnv;
+  passphraseFile?: string;
+  prompter: Prompter;
+  notify(message: string): void;
+}
+
+const ENV_FOR: Record<SecretRequest['kind'], string> = {
+  passphrase: 'TUFSIGN_PASSPHRASE',
+  'new-passphrase': 'TUFSIGN_PASSPHRASE',
+  pin: 'TUFSIGN_PIN',
+  'management-key': 'TUFSIGN_MGMT_KEY',
+};
+
+function readSecretFile(path: string): Buffer {
+  const st = statSync(path);
+  if ((st.mode & 0o077) !== 0) {
+    throw new TufsignError('KEY_FILE_PERMISSIONS', `passphrase file ${path} is readable by group or others`, { file: path, rule: 'secret files are 0600', suggestion: `chmod 600 ${path}` });
+  }
+  const data = readFileSync(path);
+  // strip one trailing newline, as editors add it
+  let end = data.length;
+  if (end > 0 && data[end - 1] === 0x0a) end--;
+  if (end > 0 && data[end - 1] === 0x0d) end--;
+  const out = Buffer.from(data.subarray(0, end));
+  data.fill(0);
+  return out;
+}
+
+export function createSecretsHandler(sources: SecretSources): SecretsHandler {
+  return {
+    notify: sources.notify,
+    async getSecret(request) {
+      if ((request.kind === 'passphrase' || request.kind === 'new-passphrase') && sources.passphraseFile !== undefined) {
+        return readSecretFile(sources.passphraseFile);
+      }
+      const envName = ENV_FOR[request.kind];
+      const fromEnv = sources.env[envName];
+      if (fromEnv !== undefined && fromEnv !== '') return Buffer.from(fromEnv, 'utf8');
+      if (!sources.prompter.interactive) {
+        throw new TufsignError('SECRET_REQUIRED', `a ${request.kind.replace('new-', '')} is needed for ${request.label} and there is no terminal to ask`, {
+          rule: 'secrets come from a hidden prompt, the environment or a file — never argv',
+          suggestion: request.kind.includes('passphrase') ? `Set ${envName} or pass --passphrase-file FILE.` : `Set ${envName}, or run in a terminal.`,
+        });
+      }
+      const tries = request.retriesLeft === undefined ? '' : request.retriesLeft <= 1 ? ' — LAST TRY before the PIN locks' : ` (${request.retriesLeft} tries left)`;
+      if (request.kind === 'new-passphrase') {
+        const first = await sources.prompter.secret(`New passphrase for ${request.label}`);
+        const second = await sources.prompter.secret('Repeat the passphrase');
+        if (first !== second) throw new TufsignError('USAGE', 'the two passphrases differ', { rule: 'confirm new passphrases' });
+        return Buffer.from(first, 'utf8');
+      }
+      const label = { passphrase: 'Passphrase', pin: 'PIN', 'management-key': 'Management key' }[request.kind];
+      return Buffer.from(await sources.prompter.secret(`${label} for ${request.label}${tries}`), 'utf8');
+    },
+  };
+}

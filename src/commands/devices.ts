@@ -1,0 +1,27 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../cli/base-command';
+import type { DeviceReport } from '../keystore/backend';
+import { BACKENDS } from '../keystore/registry';
+
+export default class Devices extends BaseCommand<typeof Devices> {
+  static override summary = 'List PKCS#11 tokens and YubiKeys this machine can use, and diagnose what is missing.';
+  static override flags = {
+    module: Flags.string({ description: 'Also look at this PKCS#11 module.', multiple: true }),
+  };
+
+  async run(): Promise<DeviceReport[]> {
+    const reports: DeviceReport[] = [];
+    for (const name of ['pkcs11', 'yubikey'] as const) {
+      const backend = BACKENDS[name];
+      if (backend.listDevices === undefined) continue;
+      const open = this.ctx.openOptions(process.cwd());
+      const modules = this.flags.module ?? [];
+      const report = await backend.listDevices(name === 'pkcs11' && modules.length > 0 ? { ...open, pkcs11Module: modules.join(':') } : open);
+      reports.push(report);
+      this.log(`${name}: ${report.available ? `${report.devices.length} device(s)` : 'unavailable'}`);
+      for (const d of report.devices) this.log(`  ${JSON.stringify(d)}`);
+      for (const p of report.problems) this.log(`  ! ${p.message}\n    → ${p.suggestion}`);
+    }
+    return reports;
+  }
+}

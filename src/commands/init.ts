@@ -1,0 +1,117 @@
+import { Args, Flags } from '@oclif/core';
+import { join } from 'node:path';
+import { BaseCommand } from '../cli/base-command';
+import { renderOperation } from '../cli/render';
+import { TufsignError } from '../errors';
+import { generateKeyFiles, resolveKeySpec, withPreopenedSigners, type GeneratedKeyFile } from '../repository/key-specs';
+import { initRepository, type OperationResult, type RoleKeySpec } from '../repository/operations';
+import { defaultRepositoryName, KEYS_DIR } from '../repository/workspace';
+import { isScheme, SCHEMES, type Scheme } from '../tuf/key';
+import { TOP_LEVEL_ROLES, type TopLevelRole } from '../tuf/metadata';
+import { DEFAULT_EXPIRY } from '../repository/config';
+
+const keyFlag = (role: string) =>
+  Flags.string({ description: `A ${role} key: a key URI (file:, pkcs11:, yubikey:) or a public key file from \`key export\`. Repeat for several keys.`, multiple: true });
+const thresholdFlag = (role: string) => Flags.integer({ description: `Signatures needed for ${role}.`, min: 1 });
+const expiresFlag = (role: TopLevelRole) => Flags.string({ description: `Expiry period for ${role} (e.g. ${DEFAULT_EXPIRY[role]}).` });
+
+export default class Init extends BaseCommand<typeof Init> {
+  static override summary = 'Create a TUF repository workspace (root, targets, snapshot, timestamp) and sign it with the keys available here.';
+  static override description =
+    'With no key flags, tufsign generates encrypted key files under keys/ (one passphrase for all, from TUFSIGN_PASSPHRASE, --passphrase-file or a prompt) and signs at once. ' +
+    'Keys given as public key files are added to root but cannot sign here: init writes everything it can and lists the missing signatures.';
+  static override examples = [
+    '<%= config.bin %> init myrepo',
+    '<%= config.bin %> init myrepo --scheme ecdsa-sha2-nistp256 --root-threshold 2 --root-key alice.pub.json --root-key bob.pub.json',
+    '<%= config.bin %> init myrepo --targets-key "pkcs11:token=release;object=targets?module-path=/usr/lib/softhsm/libsofthsm2.so"',
+  ];
+  static override args = { dir: Args.string({ description: 'Directory for the new workspace.', required: true }) };
+  static override flags = {
+    name: Flags.string({ description: 'Repository name (default: the directory name).' }),
+    scheme: Flags.string({ description: 'Signature scheme for generated keys.', options: [...SCHEMES], default: 'ed25519' }),
+    'consistent-snapshot': Flags.boolean({ description: 'Write consistent snapshots (versioned metadata, hash-prefixed targets).', default: true, allowNo: true }),
+    'root-key': keyFlag('root'),
+    'targets-key': keyFlag('targets'),
+    'snapshot-key': keyFlag('snapshot'),
+    'timestamp-key': keyFlag('timestamp'),
+    'root-threshold': thresholdFlag('root'),
+    'targets-threshold': thresholdFlag('targets'),
+    'snapshot-threshold': thresholdFlag('snapshot'),
+    'timestamp-threshold': thresholdFlag('timestamp'),
+    'root-expires': expiresFlag('root'),
+    'targets-expires': expiresFlag('targets'),
+    'snapshot-expires': expiresFlag('snapshot'),
+    'timestamp-expires': expiresFlag('timestamp'),
+    'pkcs11-module': Flags.string({ description: 'PKCS#11 module for pkcs11: keys without module-path (saved in tufsign.json).' }),
+  };
+
+  async run(): Promise<OperationResult> {
+    const { flags } = this;
+    const dir = this.args.dir;
+    const schemeFlag = flags.scheme;
+    if (!isScheme(schemeFlag)) throw new TufsignError('USAGE', `unknown scheme ${schemeFlag}`, { rule: SCHEMES.join(', ') });
+    let scheme: Scheme = schemeFlag;
+    const thresholds: Record<TopLevelRole, number | undefined> = {
+      root: flags['root-threshold'],
+      targets: flags['targets-threshold'],
+      snapshot: flags['snapshot-threshold'],
+      timestamp: flags['timestamp-threshold'],
+    };
+    const keyValues: Record<TopLevelRole, string[]> = {
+      root: flags['root-key'] ?? [],
+      targets: flags['targets-key'] ?? [],
+      snapshot: flags['snapshot-key'] ?? [],
+      timestamp: flags['timestamp-key'] ?? [],
+    };
+    const noChoicesGiven = TOP_LEVEL_ROLES.every((r) => keyValues[r].length === 0 && thresholds[r] === undefined);
+    const prompter = this.ctx.prompter;
+    if (noChoicesGiven && prompter.interactive && !flags.yes && !this.jsonEnabled()) {
+      scheme = await prompter.select('Signature scheme for the new keys', SCHEMES.map((s) => ({ value: s, name: s })));
+      for (const role of TOP_LEVEL_ROLES) {
+        const answer = await prompter.input(`How many ${role} keys must sign (threshold)?`, '1');
+        const n = Number(answer);
+        if (!Number.isSafeInteger(n) || n < 1) throw new TufsignError('THRESHOLD_INVALID', `threshold "${answer}" is not a positive integer`, { rule: 'SPEC-10' });
+        thresholds[role] = n;
+      }
+    }
+
+    const openOptions = this.ctx.openOptions(dir);
+    if (flags['pkcs11-module'] !== undefined) openOptions.pkcs11Module = flags['pkcs11-module'];
+    const roles = {} as Record<TopLevelRole, { keys: RoleKeySpec[]; threshold: number }>;
+    const toGenerate: { role: TopLevelRole; path: string; scheme: Scheme }[] = [];
+    for (const role of TOP_LEVEL_ROLES) {
+      const keys: RoleKeySpec[] = [];
+      for (const v of keyValues[role]) keys.push(await resolveKeySpec(v, openOptions));
+      const threshold = thresholds[role] ?? 1;
+      if (keys.length === 0) {
+        for (let i = 1; i <= threshold; i++) toGenerate.push({ role, path: `${KEYS_DIR}/${role}-${i}.pem`, scheme });
+      }
+      roles[role] = { keys, threshold };
+    }
+    let generated: GeneratedKeyFile[] = [];
+    if (toGenerate.length > 0) {
+      this.note(`generating ${toGenerate.length} ${scheme} key file(s): ${toGenerate.map((g) => g.path).join(', ')}`);
+      generated = await generateKeyFiles(toGenerate, this.ctx.secrets);
+      generated.forEach((g, i) => roles[toGenerate[i]?.role ?? 'root'].keys.push(g.spec));
+    }
+    const expiry: Partial<Record<TopLevelRole, string>> = {};
+    for (const role of TOP_LEVEL_ROLES) {
+      const e = flags[`${role}-expires`];
+      if (e !== undefined) expiry[role] = e;
+    }
+    const ctx = withPreopenedSigners(this.ctx.signingContext(dir), generated.map((g) => g.signer));
+    const options: Parameters<typeof initRepository>[0] = {
+      dir,
+      name: flags.name ?? defaultRepositoryName(dir),
+      consistentSnapshot: flags['consistent-snapshot'],
+      expiry,
+      roles,
+      extraFiles: generated.map((g) => ({ path: join(dir, g.path), data: g.pem, mode: 0o600 })),
+    };
+    if (flags['pkcs11-module'] !== undefined) options.pkcs11Module = flags['pkcs11-module'];
+    const result = await initRepository(options, ctx);
+    this.log(renderOperation(result));
+    if (result.complete) this.note(`repository created in ${result.workspace}; next: tufsign targets add FILE -w ${dir}`);
+    return result;
+  }
+}

@@ -1,0 +1,16 @@
+import { BaseCommand } from '../../cli/base-command';
+import { workspaceFlag } from '../../cli/flags';
+import { table } from '../../cli/render';
+import { listKeys, type KeyListing } from '../../repository/keys';
+import { Workspace } from '../../repository/workspace';
+
+export default class KeyList extends BaseCommand<typeof KeyList> {
+  static override summary = 'List the keys the workspace knows: roles, owners, and where the private part lives.';
+  static override flags = { workspace: workspaceFlag };
+
+  async run(): Promise<KeyListing[]> {
+    const keys = listKeys(Workspace.open(this.flags.workspace));
+    this.log(table([['KEYID', 'SCHEME', 'ROLES', 'OWNER', 'BACKEND', 'URI'], ...keys.map((k) => [k.keyid, k.scheme, k.roles.join(','), k.owner ?? '-', k.backend, k.uri ?? '-'])]));
+    return keys;
+  }
+}

@@ -1,0 +1,338 @@
+/**
+ * A bzip2 encoder (format of bzip2 1.0.x, 900 kB blocks), needed because the
+ * BSDIFF40 patch format compresses its three blocks with bzip2 and Node has
+ * no bzip2. The stages follow libbzip2's compress.c: initial run-length
+ * coding, Burrows–Wheeler transform (rotations sorted with SA-IS), move-to-front
+ * with RUNA/RUNB zero-run coding, and 2–6 Huffman tables chosen per 50-symbol
+ * group with four refinement passes. Output is decoded by libbzip2 (Debian
+ * `bspatch`, Python `bz2`, `bzip2 -d`).
+ */
+import { sortRotations } from './sais';
+
+const BLOCK_MAX = 900_000 - 19; // libbzip2's nblockMAX at level 9
+const GROUP = 50;
+const MAX_CODE_LEN = 17;
+
+const CRC_TABLE = (() => {
+  const table = new Int32Array(256);
+  for (let i = 0; i < 256; i++) {
+    let c = i << 24;
+    for (let k = 0; k < 8; k++) c = c & 0x80000000 ? (c << 1) ^ 0x04c11db7 : c << 1;
+    table[i] = c;
+  }
+  return table;
+})();
+
+class BitWriter {
+  private buf: Uint8Array;
+  private len = 0;
+  private acc = 0;
+  private bits = 0;
+
+  constructor(initial: number) {
+    this.buf = new Uint8Array(Math.max(64, initial));
+  }
+
+  private ensure(extra: number): void {
+    if (this.len + extra <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + extra));
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+  }
+
+  /** Write the low `n` bits of `v` (n ≤ 24). */
+  write(n: number, v: number): void {
+    this.acc = (this.acc << n) | (v & ((1 << n) - 1));
+    this.bits += n;
+    if (this.bits >= 8) {
+      this.ensure(4);
+      while (this.bits >= 8) {
+        this.bits -= 8;
+        this.buf[this.len++] = (this.acc >>> this.bits) & 0xff;
+      }
+      this.acc &= (1 << this.bits) - 1;
+    }
+  }
+
+  write32(v: number): void {
+    this.write(16, (v >>> 16) & 0xffff);
+    this.write(16, v & 0xffff);
+  }
+
+  finish(): Uint8Array {
+    if (this.bits > 0) this.write(8 - this.bits, 0);
+    return this.buf.slice(0, this.len);
+  }
+}
+
+/** Huffman code lengths (1..maxLen) for every symbol; zero frequencies still get a code, as bzip2 requires. */
+function codeLengths(freq: Int32Array, alphaSize: number, maxLen: number, out: Uint8Array): void {
+  const weight = new Float64Array(alphaSize);
+  for (let i = 0; i < alphaSize; i++) weight[i] = freq[i] === 0 ? 1 : freq[i]!;
+  for (;;) {
+    // Huffman tree over (weight, node) with a simple sorted merge; alphaSize ≤ 258.
+    const parent = new Int32Array(2 * alphaSize).fill(-1);
+    const nodes: { w: number; id: number }[] = [];
+    for (let i = 0; i < alphaSize; i++) nodes.push({ w: weight[i]!, id: i });
+    nodes.sort((a, b) => a.w - b.w || a.id - b.id);
+    const merged: { w: number; id: number }[] = [];
+    let a = 0;
+    let m = 0;
+    let next = alphaSize;
+    const take = (): { w: number; id: number } => {
+      if (a < nodes.length && (m >= merged.length || nodes[a]!.w <= merged[m]!.w)) return nodes[a++]!;
+      return merged[m++]!;
+    };
+    for (let k = 0; k < alphaSize - 1; k++) {
+      const x = take();
+      const y = take();
+      parent[x.id] = next;
+      parent[y.id] = next;
+      merged.push({ w: x.w + y.w, id: next });
+      next++;
+    }
+    let tooLong = false;
+    for (let i = 0; i < alphaSize; i++) {
+      let d = 0;
+      for (let p = i; parent[p]! !== -1; p = parent[p]!) d++;
+      out[i] = d;
+      if (d > maxLen) tooLong = true;
+    }
+    if (!tooLong) return;
+    for (let i = 0; i < alphaSize; i++) weight[i] = 1 + Math.floor(weight[i]! / 2);
+  }
+}
+
+/** Reusable buffers so that a many-block stream does not allocate per block. */
+class Workspace {
+  readonly doubled: Uint8Array;
+  readonly sa: Int32Array;
+  readonly order: Int32Array;
+  readonly mtf: Uint16Array;
+  constructor(size: number) {
+    this.doubled = new Uint8Array(2 * size);
+    this.sa = new Int32Array(2 * size);
+    this.order = new Int32Array(size);
+    this.mtf = new Uint16Array(size + 1);
+  }
+}
+
+function compressBlock(block: Uint8Array, n: number, crc: number, w: BitWriter, ws: Workspace): void {
+  sortRotations(block, n, ws.doubled, ws.sa, ws.order);
+  const order = ws.order;
+  let origPtr = 0;
+  const inUse = new Uint8Array(256);
+  for (let i = 0; i < n; i++) inUse[block[i]!] = 1;
+  const seqOf = new Int32Array(256);
+  let nInUse = 0;
+  for (let c = 0; c < 256; c++) if (inUse[c]) seqOf[c] = nInUse++;
+
+  // Move-to-front over the BWT column, with RUNA/RUNB for zero runs.
+  const alphaSize = nInUse + 2;
+  const eob = nInUse + 1;
+  const list = new Uint8Array(nInUse);
+  for (let i = 0; i < nInUse; i++) list[i] = i;
+  const mtf = ws.mtf;
+  const freq = new Int32Array(alphaSize);
+  let nMtf = 0;
+  let zRun = 0;
+  const flushRun = (): void => {
+    zRun--;
+    for (;;) {
+      const sym = zRun & 1;
+      mtf[nMtf++] = sym;
+      freq[sym]!++;
+      if (zRun < 2) break;
+      zRun = (zRun - 2) >> 1;
+    }
+    zRun = 0;
+  };
+  for (let i = 0; i < n; i++) {
+    const start = order[i]!;
+    if (start === 0) origPtr = i;
+    const c = seqOf[block[start === 0 ? n - 1 : start - 1]!]!;
+    if (list[0] === c) {
+      zRun++;
+      continue;
+    }
+    if (zRun > 0) flushRun();
+    let j = 1;
+    let tmp = list[0]!;
+    list[0] = c;
+    for (;;) {
+      const t = list[j]!;
+      list[j] = tmp;
+      if (t === c) break;
+      tmp = t;
+      j++;
+    }
+    mtf[nMtf++] = j + 1;
+    freq[j + 1]!++;
+  }
+  if (zRun > 0) flushRun();
+  mtf[nMtf++] = eob;
+  freq[eob]!++;
+
+  // Huffman tables: an initial split by frequency, then four refinement passes.
+  const nGroups = nMtf < 200 ? 2 : nMtf < 600 ? 3 : nMtf < 1200 ? 4 : nMtf < 2400 ? 5 : 6;
+  const lens: Uint8Array[] = [];
+  for (let t = 0; t < nGroups; t++) lens.push(new Uint8Array(alphaSize));
+  {
+    let nPart = nGroups;
+    let remF = nMtf;
+    let gs = 0;
+    while (nPart > 0) {
+      const tFreq = Math.floor(remF / nPart);
+      let ge = gs - 1;
+      let aFreq = 0;
+      while (aFreq < tFreq && ge < alphaSize - 1) {
+        ge++;
+        aFreq += freq[ge]!;
+      }
+      if (ge > gs && nPart !== nGroups && nPart !== 1 && (nGroups - nPart) % 2 === 1) {
+        aFreq -= freq[ge]!;
+        ge--;
+      }
+      const len = lens[nPart - 1]!;
+      for (let v = 0; v < alphaSize; v++) len[v] = v >= gs && v <= ge ? 0 : 15;
+      nPart--;
+      gs = ge + 1;
+      remF -= aFreq;
+    }
+  }
+  const nSelectors = Math.ceil(nMtf / GROUP);
+  const selectors = new Uint8Array(nSelectors);
+  const rfreq: Int32Array[] = [];
+  for (let t = 0; t < nGroups; t++) rfreq.push(new Int32Array(alphaSize));
+  const cost = new Int32Array(nGroups);
+  for (let iter = 0; iter < 4; iter++) {
+    for (const f of rfreq) f.fill(0);
+    for (let g = 0, gs = 0; gs < nMtf; g++, gs += GROUP) {
+      const ge = Math.min(gs + GROUP, nMtf);
+      cost.fill(0);
+      for (let i = gs; i < ge; i++) {
+        const s = mtf[i]!;
+        for (let t = 0; t < nGroups; t++) cost[t]! += lens[t]![s]!;
+      }
+      let bt = 0;
+      for (let t = 1; t < nGroups; t++) if (cost[t]! < cost[bt]!) bt = t;
+      selectors[g] = bt;
+      const rf = rfreq[bt]!;
+      for (let i = gs; i < ge; i++) rf[mtf[i]!]!++;
+    }
+    for (let t = 0; t < nGroups; t++) codeLengths(rfreq[t]!, alphaSize, MAX_CODE_LEN, lens[t]!);
+  }
+  const codes: Int32Array[] = [];
+  for (let t = 0; t < nGroups; t++) {
+    const len = lens[t]!;
+    const code = new Int32Array(alphaSize);
+    let vec = 0;
+    for (let l = 1; l <= 20; l++) {
+      for (let i = 0; i < alphaSize; i++) if (len[i] === l) code[i] = vec++;
+      vec <<= 1;
+    }
+    codes.push(code);
+  }
+
+  // Block header.
+  w.write(24, 0x314159);
+  w.write(24, 0x265359);
+  w.write32(crc);
+  w.write(1, 0);
+  w.write(24, origPtr);
+  let ranges = 0;
+  for (let r = 0; r < 16; r++) for (let c = 0; c < 16; c++) if (inUse[r * 16 + c]) ranges |= 1 << (15 - r);
+  w.write(16, ranges);
+  for (let r = 0; r < 16; r++) {
+    if (!(ranges & (1 << (15 - r)))) continue;
+    let bits = 0;
+    for (let c = 0; c < 16; c++) if (inUse[r * 16 + c]) bits |= 1 << (15 - c);
+    w.write(16, bits);
+  }
+  w.write(3, nGroups);
+  w.write(15, nSelectors);
+  const selMtf = [0, 1, 2, 3, 4, 5].slice(0, nGroups);
+  for (let i = 0; i < nSelectors; i++) {
+    const s = selectors[i]!;
+    const j = selMtf.indexOf(s);
+    for (let k = 0; k < j; k++) w.write(1, 1);
+    w.write(1, 0);
+    selMtf.splice(j, 1);
+    selMtf.unshift(s);
+  }
+  for (let t = 0; t < nGroups; t++) {
+    const len = lens[t]!;
+    let cur = len[0]!;
+    w.write(5, cur);
+    for (let i = 0; i < alphaSize; i++) {
+      const l = len[i]!;
+      while (cur < l) {
+        w.write(2, 2);
+        cur++;
+      }
+      while (cur > l) {
+        w.write(2, 3);
+        cur--;
+      }
+      w.write(1, 0);
+    }
+  }
+  for (let g = 0, gs = 0; gs < nMtf; g++, gs += GROUP) {
+    const ge = Math.min(gs + GROUP, nMtf);
+    const t = selectors[g]!;
+    const len = lens[t]!;
+    const code = codes[t]!;
+    for (let i = gs; i < ge; i++) {
+      const s = mtf[i]!;
+      w.write(len[s]!, code[s]!);
+    }
+  }
+}
+
+/**
+ * bzip2-compress `data` (level 9 framing). `onBytes` reports input bytes
+ * consumed, for progress on large inputs.
+ */
+export function bzip2(data: Uint8Array, onBytes?: (done: number) => void): Uint8Array {
+  const w = new BitWriter(Math.floor(data.length / 4) + 64);
+  w.write(8, 0x42);
+  w.write(8, 0x5a);
+  w.write(8, 0x68);
+  w.write(8, 0x39);
+  let combined = 0;
+  let ws: Workspace | undefined;
+  // Run-length coding can grow input by 5/4 (runs of exactly four).
+  const block = new Uint8Array(Math.min(BLOCK_MAX, Math.ceil(data.length * 1.25)) + 8);
+  let pos = 0;
+  const n = data.length;
+  while (pos < n) {
+    // Initial run-length coding (runs of 4..255 → 4 bytes + count) until the block is full.
+    let blen = 0;
+    let crc = -1;
+    while (pos < n && blen <= BLOCK_MAX - 5) {
+      const c = data[pos]!;
+      let run = 1;
+      while (run < 255 && pos + run < n && data[pos + run] === c) run++;
+      for (let k = 0; k < run; k++) crc = (crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ c) & 0xff]!;
+      if (run >= 4) {
+        block[blen++] = c;
+        block[blen++] = c;
+        block[blen++] = c;
+        block[blen++] = c;
+        block[blen++] = run - 4;
+      } else {
+        for (let k = 0; k < run; k++) block[blen++] = c;
+      }
+      pos += run;
+    }
+    crc = ~crc;
+    ws ??= new Workspace(block.length);
+    compressBlock(block, blen, crc >>> 0, w, ws);
+    combined = ((combined << 1) | (combined >>> 31)) ^ crc;
+    onBytes?.(pos);
+  }
+  w.write(24, 0x177245);
+  w.write(24, 0x385090);
+  w.write32(combined >>> 0);
+  return w.finish();
+}

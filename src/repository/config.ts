@@ -1,0 +1,112 @@
+/**
+ * `tufsign.json`: what the signed metadata cannot hold — the repository name,
+ * where each key's private part lives and who owns it, expiry periods, and
+ * backend settings. Keys and thresholds themselves live only in root.json.
+ */
+import { TufsignError } from '../errors';
+import { asObject, reqString } from '../tuf/fields';
+import { newObject, parseJson, stringifyPretty, type JsonObject } from '../tuf/json';
+import { isTopLevelRole, type TopLevelRole } from '../tuf/metadata';
+import { parseDuration } from '../tuf/time';
+
+export const CONFIG_FILE = 'tufsign.json';
+export const CONFIG_FORMAT = 'tufsign-workspace';
+
+export interface KeyEntry {
+  /** where the private part lives (absent for a public-only key held by someone else) */
+  uri?: string;
+  owner?: string;
+  /** attestation summary carried from the public key file, if any */
+  attestation?: JsonObject;
+}
+
+export interface WorkspaceConfig {
+  name: string;
+  /** expiry periods per role, e.g. `90d` */
+  expiry: Record<TopLevelRole, string>;
+  /** minimum remaining validity when finalizing or signing, per role */
+  minValidity: Partial<Record<TopLevelRole, string>>;
+  keys: Map<string, KeyEntry>;
+  pkcs11Module?: string;
+  /** fields from newer versions of tufsign, kept verbatim */
+  extra: JsonObject;
+}
+
+export const DEFAULT_EXPIRY: Record<TopLevelRole, string> = { root: '365d', targets: '90d', snapshot: '7d', timestamp: '1d' };
+export const DEFAULT_MIN_VALIDITY: Partial<Record<TopLevelRole, string>> = { root: '7d' };
+
+const KNOWN = ['format', 'version', 'name', 'expiry', 'min_validity', 'keys', 'pkcs11_module'];
+
+export function parseConfig(bytes: Uint8Array, file: string): WorkspaceConfig {
+  try {
+    const obj = asObject(parseJson(bytes, file), '$');
+    if (obj['format'] !== CONFIG_FORMAT) {
+      throw new TufsignError('CONFIG_INVALID', `not a tufsign workspace config (format ${JSON.stringify(obj['format'])})`, { path: '$.format', rule: `format "${CONFIG_FORMAT}"` });
+    }
+    if (obj['version'] !== 1) throw new TufsignError('CONFIG_INVALID', `unsupported config version ${JSON.stringify(obj['version'])}`, { path: '$.version', rule: 'config version 1' });
+    const name = reqString(obj, 'name', '$', 'workspace needs a name');
+    const expiry = { ...DEFAULT_EXPIRY };
+    const expiryObj = obj['expiry'] === undefined ? newObject() : asObject(obj['expiry'], '$.expiry');
+    for (const [role, period] of Object.entries(expiryObj)) {
+      if (!isTopLevelRole(role) || typeof period !== 'string') {
+        throw new TufsignError('CONFIG_INVALID', `bad expiry entry ${role}`, { path: `$.expiry.${role}`, rule: 'expiry: {role: "90d"}' });
+      }
+      parseDuration(period, `expiry.${role}`);
+      expiry[role] = period;
+    }
+    const minValidity: Partial<Record<TopLevelRole, string>> = { ...DEFAULT_MIN_VALIDITY };
+    const mvObj = obj['min_validity'] === undefined ? newObject() : asObject(obj['min_validity'], '$.min_validity');
+    for (const [role, period] of Object.entries(mvObj)) {
+      if (!isTopLevelRole(role) || typeof period !== 'string') {
+        throw new TufsignError('CONFIG_INVALID', `bad min_validity entry ${role}`, { path: `$.min_validity.${role}`, rule: 'min_validity: {role: "7d"}' });
+      }
+      parseDuration(period, `min_validity.${role}`);
+      minValidity[role] = period;
+    }
+    const keys = new Map<string, KeyEntry>();
+    const keysObj = obj['keys'] === undefined ? newObject() : asObject(obj['keys'], '$.keys');
+    for (const [keyid, entryValue] of Object.entries(keysObj)) {
+      const e = asObject(entryValue, `$.keys.${keyid}`);
+      const entry: KeyEntry = {};
+      if (typeof e['uri'] === 'string') entry.uri = e['uri'];
+      if (typeof e['owner'] === 'string') entry.owner = e['owner'];
+      if (e['attestation'] !== undefined) entry.attestation = asObject(e['attestation'], `$.keys.${keyid}.attestation`);
+      if (entry.uri !== undefined && /[?&;]pin-value=/.test(entry.uri)) {
+        throw new TufsignError('SECRET_IN_ARGV', 'a key URI in the config contains pin-value', { file, path: `$.keys.${keyid}.uri`, rule: 'secrets never in config files' });
+      }
+      keys.set(keyid, entry);
+    }
+    const config: WorkspaceConfig = { name, expiry, minValidity, keys, extra: newObject() };
+    if (typeof obj['pkcs11_module'] === 'string') config.pkcs11Module = obj['pkcs11_module'];
+    for (const [k, v] of Object.entries(obj)) if (!KNOWN.includes(k)) config.extra[k] = v;
+    return config;
+  } catch (e) {
+    if (e instanceof TufsignError) throw e.code === 'METADATA_SCHEMA' ? new TufsignError('CONFIG_INVALID', e.message, { file, path: e.path, rule: e.rule }) : e.inFile(file);
+    throw e;
+  }
+}
+
+export function serializeConfig(config: WorkspaceConfig): string {
+  const out = newObject();
+  Object.assign(out, config.extra);
+  out['format'] = CONFIG_FORMAT;
+  out['version'] = 1;
+  out['name'] = config.name;
+  const expiry = newObject();
+  for (const [role, period] of Object.entries(config.expiry)) expiry[role] = period;
+  out['expiry'] = expiry;
+  const mv = newObject();
+  for (const [role, period] of Object.entries(config.minValidity)) if (period !== undefined) mv[role] = period;
+  out['min_validity'] = mv;
+  const keys = newObject();
+  for (const [keyid, entry] of config.keys) {
+    const e = newObject();
+    if (entry.uri !== undefined) e['uri'] = entry.uri;
+    if (entry.owner !== undefined) e['owner'] = entry.owner;
+    if (entry.attestation !== undefined) e['attestation'] = entry.attestation;
+    keys[keyid] = e;
+  }
+  out['keys'] = keys;
+  if (config.pkcs11Module !== undefined) out['pkcs11_module'] = config.pkcs11Module;
+  return stringifyPretty(out);
+}

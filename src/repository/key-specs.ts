@@ -1,0 +1,75 @@
+/**
+ * Turning what a user names on the command line into role keys: a key URI
+ * (a key this machine can sign with) or a public key file from `key export`
+ * (a key held by someone else, signed with later in a ceremony).
+ */
+import { TufsignError } from '../errors';
+import { fileExists, readFileBounded } from '../io/fs';
+import type { OpenOptions } from '../keystore/backend';
+import { createPublicKey } from 'node:crypto';
+import { generatePrivateKey, PrivateKeySigner } from '../keystore/file';
+import { encryptPrivateKey } from '../keystore/file/pkcs8';
+import { parsePublicKeyFile } from '../keystore/public-key-file';
+import { backendFor } from '../keystore/registry';
+import { backendOfUri, type SecretsHandler, type Signer } from '../keystore/signer';
+import { keyFromPublicKeyObject, type Key, type Scheme } from '../tuf/key';
+import type { RoleKeySpec, SigningContext } from './operations';
+
+export async function resolveKeySpec(value: string, options: OpenOptions): Promise<RoleKeySpec> {
+  if (backendOfUri(value) !== undefined) {
+    const backend = backendFor(value);
+    if (backend.readPublicKey === undefined) throw new TufsignError('SCHEME_UNSUPPORTED', `cannot read the public key of ${value}`, { rule: 'backend supports readPublicKey' });
+    const g = await backend.readPublicKey(value, options);
+    const spec: RoleKeySpec = { key: g.publicKey, uri: value };
+    if (g.attestation !== undefined) spec.attestation = g.attestation;
+    return spec;
+  }
+  if (!fileExists(value)) {
+    throw new TufsignError('KEY_NOT_FOUND', `"${value}" is neither a key URI nor an existing public key file`, {
+      rule: 'keys are given as file:/pkcs11:/yubikey: URIs or public key files',
+      suggestion: 'Use e.g. file:keys/root-1.pem, or a file written by `tufsign key export`.',
+    });
+  }
+  const pub = parsePublicKeyFile(readFileBounded(value, 1024 * 1024), value);
+  const spec: RoleKeySpec = { key: pub.key };
+  if (pub.owner !== undefined) spec.owner = pub.owner;
+  if (pub.attestation !== undefined) spec.attestation = pub.attestation;
+  return spec;
+}
+
+export interface GeneratedKeyFile {
+  spec: RoleKeySpec;
+  /** relative path inside the workspace */
+  path: string;
+  pem: string;
+  signer: Signer;
+}
+
+/** Generate key files in memory (written only when the whole init succeeds), all under one new passphrase. */
+export async function generateKeyFiles(requests: { path: string; scheme: Scheme }[], secrets: SecretsHandler): Promise<GeneratedKeyFile[]> {
+  if (requests.length === 0) return [];
+  const passphrase = await secrets.getSecret({ kind: 'new-passphrase', label: `the new key files (${requests.map((r) => r.path).join(', ')})` });
+  try {
+    if (passphrase.length < 8) throw new TufsignError('USAGE', 'passphrase must be at least 8 characters', { rule: 'key file passphrases of 8+ characters' });
+    return requests.map((r) => {
+      const privateKey = generatePrivateKey(r.scheme);
+      const uri = `file:${r.path}`;
+      const key: Key = keyFromPublicKeyObject(createPublicKey(privateKey), r.scheme);
+      return { spec: { key, uri }, path: r.path, pem: encryptPrivateKey(privateKey, passphrase), signer: new PrivateKeySigner(uri, privateKey, r.scheme) };
+    });
+  } finally {
+    passphrase.fill(0);
+  }
+}
+
+/** A signing context that uses already-open signers first (freshly generated keys), then the real backends. */
+export function withPreopenedSigners(ctx: SigningContext, signers: Signer[]): SigningContext {
+  const byUri = new Map(signers.map((s) => [s.uri, s]));
+  return {
+    ...ctx,
+    openSigner: (uri, key) => {
+      const s = byUri.get(uri);
+      return s !== undefined ? Promise.resolve(s) : ctx.openSigner(uri, key);
+    },
+  };
+}

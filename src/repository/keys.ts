@@ -1,0 +1,102 @@
+/** Key management behind `key generate | show | export | import | list`. */
+import { randomBytes } from 'node:crypto';
+import { TufsignError } from '../errors';
+import { fileExists, readFileBounded, writeFileAtomic } from '../io/fs';
+import type { GenerateRequest, OpenOptions } from '../keystore/backend';
+import { parsePublicKeyFile, serializePublicKeyFile, type PublicKeyFile } from '../keystore/public-key-file';
+import { BACKENDS, backendFor } from '../keystore/registry';
+import { backendOfUri } from '../keystore/signer';
+import type { JsonObject } from '../tuf/json';
+import type { Key } from '../tuf/key';
+import { TOP_LEVEL_ROLES } from '../tuf/metadata';
+import type { Workspace } from './workspace';
+
+export interface KeyGenerationResult {
+  uri: string;
+  keyid: string;
+  key: ReturnType<Key['toJSON']>;
+  publicKeyText: string;
+  publicFile?: string;
+  attestation?: JsonObject;
+}
+
+export interface KeyGenerateOptions extends Omit<GenerateRequest, 'outFile'> {
+  backend: 'file' | 'pkcs11' | 'yubikey';
+  outFile?: string;
+  publicOut?: string;
+  owner?: string;
+}
+
+function describe(uri: string, key: Key, attestation: JsonObject | undefined, publicFile: string | undefined): KeyGenerationResult {
+  const r: KeyGenerationResult = { uri, keyid: key.keyid(), key: key.toJSON(), publicKeyText: key.publicValue.trim() };
+  if (publicFile !== undefined) r.publicFile = publicFile;
+  if (attestation !== undefined) r.attestation = attestation;
+  return r;
+}
+
+function writePublicFile(path: string, f: PublicKeyFile): void {
+  if (fileExists(path)) throw new TufsignError('IO_ERROR', `${path} already exists`, { file: path, rule: 'never overwrite', suggestion: 'Choose another --public-out path.' });
+  writeFileAtomic(path, serializePublicKeyFile(f));
+}
+
+export async function generateKey(options: KeyGenerateOptions, open: OpenOptions): Promise<KeyGenerationResult> {
+  const backend = BACKENDS[options.backend];
+  if (backend.generate === undefined) throw new TufsignError('SCHEME_UNSUPPORTED', `the ${options.backend} backend cannot generate keys here`, { rule: 'backend supports generate' });
+  const request: GenerateRequest = { ...options };
+  if (options.backend === 'file') request.outFile = options.outFile ?? `keys/key-${randomBytes(4).toString('hex')}.pem`;
+  if (options.publicOut !== undefined && fileExists(options.publicOut)) {
+    throw new TufsignError('IO_ERROR', `${options.publicOut} already exists`, { file: options.publicOut, rule: 'never overwrite', suggestion: 'Choose another --public-out path.' });
+  }
+  const g = await backend.generate(request, open);
+  if (options.publicOut !== undefined) {
+    const f: PublicKeyFile = { key: g.publicKey, keyid: g.publicKey.keyid(), uri: g.uri };
+    if (options.owner !== undefined) f.owner = options.owner;
+    if (g.attestation !== undefined) f.attestation = g.attestation;
+    writePublicFile(options.publicOut, f);
+  }
+  return describe(g.uri, g.publicKey, g.attestation, options.publicOut);
+}
+
+/** Read a key's public part from a URI (may ask for a passphrase/PIN) or from a public key file. */
+export async function readKey(uriOrFile: string, open: OpenOptions): Promise<PublicKeyFile> {
+  if (backendOfUri(uriOrFile) !== undefined) {
+    const backend = backendFor(uriOrFile);
+    if (backend.readPublicKey === undefined) throw new TufsignError('SCHEME_UNSUPPORTED', `cannot read the public key of ${uriOrFile}`, { rule: 'backend supports readPublicKey' });
+    const g = await backend.readPublicKey(uriOrFile, open);
+    const f: PublicKeyFile = { key: g.publicKey, keyid: g.publicKey.keyid(), uri: g.uri };
+    if (g.attestation !== undefined) f.attestation = g.attestation;
+    return f;
+  }
+  return parsePublicKeyFile(readFileBounded(uriOrFile, 1024 * 1024), uriOrFile);
+}
+
+export async function exportKey(uriOrFile: string, out: string, owner: string | undefined, open: OpenOptions): Promise<KeyGenerationResult> {
+  const f = await readKey(uriOrFile, open);
+  if (owner !== undefined) f.owner = owner;
+  writePublicFile(out, f);
+  return describe(f.uri ?? uriOrFile, f.key, f.attestation, out);
+}
+
+export interface KeyListing {
+  keyid: string;
+  scheme: string;
+  roles: string[];
+  owner: string | null;
+  backend: string;
+  uri: string | null;
+}
+
+export function listKeys(ws: Workspace): KeyListing[] {
+  const root = ws.loadRoot().signed;
+  return [...root.keys].map(([keyid, key]) => {
+    const entry = ws.config.keys.get(keyid);
+    return {
+      keyid,
+      scheme: key.scheme,
+      roles: TOP_LEVEL_ROLES.filter((r) => root.role(r).keyids.includes(keyid)),
+      owner: entry?.owner ?? null,
+      backend: entry?.uri === undefined ? 'offline (public key only)' : (backendOfUri(entry.uri) ?? 'unknown'),
+      uri: entry?.uri ?? null,
+    };
+  });
+}

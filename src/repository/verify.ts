@@ -1,0 +1,305 @@
+/**
+ * Verify a repository (workspace or bundle) the way a TUF client does
+ * (spec §5.3–5.6): root chain from a trusted root, thresholds with each key
+ * counted once, exact version steps, expiry at a given time, timestamp →
+ * snapshot → targets consistency, delegations, and every target's length and
+ * hashes. It never stops at the first problem: it reports per role what holds
+ * and what is wrong.
+ */
+import { createHash } from 'node:crypto';
+import { TufsignError, type ErrorCode } from '../errors';
+import {
+  Metadata,
+  type MetaFile,
+  type Root,
+  type Snapshot,
+  type Targets,
+  type Timestamp,
+  type ParseOptions,
+  type Role,
+} from '../tuf/metadata';
+import type { Key } from '../tuf/key';
+import { formatExpires } from '../tuf/time';
+import { describeResult, rootVerificationResult, verificationResult } from '../tuf/verify';
+import { metadataFileName, targetFileNames } from './workspace';
+
+/** Reads files of a published repository layout (`metadata/…`, `targets/…`); undefined when absent. */
+export interface RepositorySource {
+  read(path: string): Uint8Array | undefined;
+  describe(path: string): string;
+}
+
+export interface Check {
+  ok: boolean;
+  /** what was checked, or what is wrong */
+  message: string;
+  code?: ErrorCode;
+  rule?: string;
+}
+
+export interface RoleReport {
+  role: string;
+  file?: string;
+  version?: number;
+  expires?: string;
+  ok: boolean;
+  checks: Check[];
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  at: string;
+  trustedRootVersion?: number;
+  rootVersion?: number;
+  roles: RoleReport[];
+  targets: { path: string; ok: boolean; message: string }[];
+}
+
+export interface VerifyOptions extends ParseOptions {
+  at: Date;
+  /** trusted root bytes (default: metadata/1.root.json from the source) */
+  trustedRoot?: { bytes: Uint8Array; file: string };
+  /** Whether absent target files are failures (workspace) or notes (bundle carrying only new files). */
+  requireTargetFiles: boolean;
+  maxRootRotations?: number;
+}
+
+const ok = (message: string): Check => ({ ok: true, message });
+const fail = (message: string, code: ErrorCode, rule?: string): Check => {
+  const c: Check = { ok: false, message, code };
+  if (rule !== undefined) c.rule = rule;
+  return c;
+};
+
+function report(role: string): RoleReport {
+  return { role, ok: true, checks: [] };
+}
+
+function add(r: RoleReport, c: Check): void {
+  r.checks.push(c);
+  if (!c.ok) r.ok = false;
+}
+
+function errorCheck(e: unknown): Check {
+  if (e instanceof TufsignError) {
+    const where = [e.file, e.path].filter((x) => x !== undefined).join(' ');
+    return fail(`${where !== '' ? where + ': ' : ''}${e.message}`, e.code, e.rule);
+  }
+  return fail(String(e), 'INTERNAL');
+}
+
+function parse<T extends 'root' | 'targets' | 'snapshot' | 'timestamp'>(
+  src: RepositorySource,
+  path: string,
+  role: T,
+  r: RoleReport,
+  options: ParseOptions,
+): { md: Metadata<Extract<Root | Targets | Snapshot | Timestamp, { type: T }>>; bytes: Uint8Array } | undefined {
+  const bytes = src.read(path);
+  r.file = src.describe(path);
+  if (bytes === undefined) {
+    add(r, fail(`${src.describe(path)} is missing`, 'VERIFY_FAILED', 'every referenced metadata file must exist'));
+    return undefined;
+  }
+  try {
+    return { md: Metadata.fromBytes(bytes, src.describe(path), role, options), bytes };
+  } catch (e) {
+    add(r, errorCheck(e));
+    return undefined;
+  }
+}
+
+function checkThreshold(r: RoleReport, roleName: string, role: Role, keys: ReadonlyMap<string, Key>, md: Metadata, label = ''): void {
+  const res = verificationResult(roleName, role, keys, md);
+  if (res.verified) add(r, ok(`${label}signatures: ${describeResult(res)}`));
+  else add(r, fail(`${label}signatures: ${describeResult(res)}; missing ${res.missing}`, 'THRESHOLD_NOT_MET', 'SPEC-11 threshold of distinct keys'));
+}
+
+function checkExpiry(r: RoleReport, md: Metadata, at: Date): void {
+  r.version = md.signed.version;
+  r.expires = formatExpires(md.signed.expires);
+  if (md.signed.isExpired(at)) add(r, fail(`expired at ${r.expires} (checked at ${formatExpires(at)})`, 'METADATA_EXPIRED', 'spec 5.x freeze protection'));
+  else add(r, ok(`valid until ${r.expires}`));
+}
+
+function checkMetaFile(r: RoleReport, name: string, meta: MetaFile, md: Metadata, bytes: Uint8Array): void {
+  if (md.signed.version !== meta.version) {
+    add(r, fail(`version ${md.signed.version} but ${name} is listed at version ${meta.version}`, 'ROLLBACK', 'SPEC-31 versions must match'));
+  } else add(r, ok(`version ${meta.version} matches the reference`));
+  if (meta.length !== undefined && meta.length !== bytes.length) {
+    add(r, fail(`length ${bytes.length} but the reference says ${meta.length}`, 'VERIFY_FAILED', 'SPEC-31 length must match'));
+  }
+  for (const [alg, digest] of meta.hashes ?? []) {
+    const actual = createHash(alg).update(bytes).digest('hex');
+    if (actual !== digest) add(r, fail(`${alg} ${actual.slice(0, 16)}… but the reference says ${digest.slice(0, 16)}…`, 'VERIFY_FAILED', 'SPEC-31 hashes must match'));
+  }
+}
+
+export function verifyRepository(src: RepositorySource, options: VerifyOptions): VerifyReport {
+  const at = options.at;
+  const out: VerifyReport = { ok: false, at: formatExpires(at), roles: [], targets: [] };
+  const parseOpts: ParseOptions = options.allowLegacyKeyids === true ? { allowLegacyKeyids: true } : {};
+
+  // --- root chain
+  const rootReport = report('root');
+  out.roles.push(rootReport);
+  let trusted: Metadata<Root> | undefined;
+  try {
+    if (options.trustedRoot !== undefined) {
+      trusted = Metadata.fromBytes(options.trustedRoot.bytes, options.trustedRoot.file, 'root', parseOpts);
+    } else {
+      trusted = parse(src, 'metadata/1.root.json', 'root', rootReport, parseOpts)?.md;
+    }
+  } catch (e) {
+    add(rootReport, errorCheck(e));
+  }
+  if (trusted === undefined) return finalize(out);
+  out.trustedRootVersion = trusted.signed.version;
+  add(rootReport, ok(`trusted root: version ${trusted.signed.version}${options.trustedRoot !== undefined ? ` from ${options.trustedRoot.file}` : ''}`));
+  checkThreshold(rootReport, 'root', trusted.signed.role('root'), trusted.signed.keys, trusted, `v${trusted.signed.version} self-`);
+  let current = trusted;
+  const maxRotations = options.maxRootRotations ?? 256;
+  for (let i = 0; i < maxRotations; i++) {
+    const nextVersion = current.signed.version + 1;
+    const path = `metadata/${nextVersion}.root.json`;
+    const bytes = src.read(path);
+    if (bytes === undefined) break;
+    let next: Metadata<Root>;
+    try {
+      next = Metadata.fromBytes(bytes, src.describe(path), 'root', parseOpts);
+    } catch (e) {
+      add(rootReport, errorCheck(e));
+      return finalize(out);
+    }
+    if (next.signed.version !== nextVersion) {
+      add(rootReport, fail(`${src.describe(path)} has version ${next.signed.version}, expected ${nextVersion}`, 'ROLLBACK', 'SPEC-15/BAD-27 root version is exactly previous + 1'));
+      return finalize(out);
+    }
+    const res = rootVerificationResult(current.signed, next);
+    const step = `v${current.signed.version} → v${nextVersion}`;
+    if (res.previous.verified) add(rootReport, ok(`${step}: previous root threshold met (${describeResult(res.previous)})`));
+    else add(rootReport, fail(`${step}: previous root threshold NOT met (${describeResult(res.previous)})`, 'THRESHOLD_NOT_MET', 'SPEC-14/BAD-28 old threshold'));
+    if (res.current.verified) add(rootReport, ok(`${step}: new root threshold met (${describeResult(res.current)})`));
+    else add(rootReport, fail(`${step}: new root threshold NOT met (${describeResult(res.current)})`, 'THRESHOLD_NOT_MET', 'SPEC-14/BAD-28 new threshold'));
+    if (!res.verified) return finalize(out);
+    current = next;
+  }
+  out.rootVersion = current.signed.version;
+  rootReport.file = src.describe(`metadata/${current.signed.version}.root.json`);
+  checkExpiry(rootReport, current, at);
+  const root = current.signed;
+  const latest = src.read('metadata/root.json');
+  if (latest !== undefined) {
+    try {
+      const l = Metadata.fromBytes(latest, src.describe('metadata/root.json'), 'root', parseOpts);
+      if (l.signed.version !== root.version) add(rootReport, fail(`root.json is version ${l.signed.version}, but the newest N.root.json is ${root.version}`, 'VERIFY_FAILED', 'root.json is the latest root'));
+    } catch (e) {
+      add(rootReport, errorCheck(e));
+    }
+  }
+  const consistent = root.consistentSnapshot === true;
+
+  // --- timestamp
+  const tsReport = report('timestamp');
+  out.roles.push(tsReport);
+  const ts = parse(src, 'metadata/timestamp.json', 'timestamp', tsReport, parseOpts);
+  if (ts === undefined) return finalize(out);
+  checkThreshold(tsReport, 'timestamp', root.role('timestamp'), root.keys, ts.md);
+  checkExpiry(tsReport, ts.md, at);
+
+  // --- snapshot
+  const snReport = report('snapshot');
+  out.roles.push(snReport);
+  const snapMeta = ts.md.signed.snapshotMeta;
+  const sn = parse(src, `metadata/${metadataFileName('snapshot', snapMeta.version, consistent)}`, 'snapshot', snReport, parseOpts);
+  if (sn === undefined) return finalize(out);
+  checkMetaFile(snReport, 'snapshot.json', snapMeta, sn.md, sn.bytes);
+  checkThreshold(snReport, 'snapshot', root.role('snapshot'), root.keys, sn.md);
+  checkExpiry(snReport, sn.md, at);
+  if (consistent && sn.md.signed.version > 1) {
+    const prevBytes = src.read(`metadata/${sn.md.signed.version - 1}.snapshot.json`);
+    if (prevBytes !== undefined) {
+      try {
+        const prev = Metadata.fromBytes(prevBytes, src.describe(`metadata/${sn.md.signed.version - 1}.snapshot.json`), 'snapshot', parseOpts);
+        for (const [name, m] of prev.signed.meta) {
+          const now = sn.md.signed.meta.get(name);
+          if (now === undefined) add(snReport, fail(`${name} was listed in the previous snapshot and is gone`, 'ROLLBACK', 'SPEC-30/BAD-33 snapshots never drop roles'));
+          else if (now.version < m.version) add(snReport, fail(`${name} goes back from version ${m.version} to ${now.version}`, 'ROLLBACK', 'SPEC-30/BAD-31 versions never decrease'));
+        }
+      } catch (e) {
+        add(snReport, errorCheck(e));
+      }
+    }
+  }
+
+  // --- targets and delegations
+  const targetsMeta = sn.md.signed.meta.get('targets.json');
+  const allTargets = new Map<string, { role: string; tf: import('../tuf/metadata').TargetFile }>();
+  const verifyTargetsRole = (name: string, roleDef: Role, keys: ReadonlyMap<string, Key>, allowed: ((p: string) => boolean)[], depth: number): void => {
+    const r = report(name);
+    out.roles.push(r);
+    const meta = sn.md.signed.meta.get(`${name}.json`);
+    if (meta === undefined) {
+      add(r, fail(`${name}.json is not listed in snapshot`, 'VERIFY_FAILED', 'SPEC-27 snapshot lists every targets role'));
+      return;
+    }
+    const t = parse(src, `metadata/${metadataFileName(name, meta.version, consistent)}`, 'targets', r, parseOpts);
+    if (t === undefined) return;
+    checkMetaFile(r, `${name}.json`, meta, t.md, t.bytes);
+    checkThreshold(r, name, roleDef, keys, t.md);
+    checkExpiry(r, t.md, at);
+    for (const [p, tf] of t.md.signed.targets) {
+      if (!allowed.every((f) => f(p))) {
+        add(r, fail(`target ${JSON.stringify(p)} is outside the paths delegated to ${name}`, 'VERIFY_FAILED', 'SPEC-24/BAD-39 targets stay inside delegated paths'));
+        continue;
+      }
+      if (!allTargets.has(p)) allTargets.set(p, { role: name, tf });
+    }
+    const d = t.md.signed.delegations;
+    if (d === undefined || depth >= 32) return;
+    const children = d.roles ?? [];
+    for (const child of children) {
+      if (sn.md.signed.meta.has(`${child.name}.json`)) verifyTargetsRole(child.name, child, d.keys, [...allowed, (p) => child.isDelegatedPath(p)], depth + 1);
+    }
+    const succinct = d.succinctRoles;
+    if (succinct !== undefined) {
+      for (const metaName of sn.md.signed.meta.keys()) {
+        const roleName = metaName.slice(0, -'.json'.length);
+        if (succinct.isDelegatedRole(roleName)) verifyTargetsRole(roleName, succinct, d.keys, [...allowed, (p) => succinct.roleForTarget(p) === roleName], depth + 1);
+      }
+    }
+  };
+  if (targetsMeta === undefined) {
+    const r = report('targets');
+    add(r, fail('snapshot does not list targets.json', 'VERIFY_FAILED', 'SPEC-27/BAD-33'));
+    out.roles.push(r);
+  } else {
+    verifyTargetsRole('targets', root.role('targets'), root.keys, [], 0);
+  }
+
+  // --- target files
+  for (const [path, { tf }] of allTargets) {
+    const names = targetFileNames(path, tf.hashes, consistent);
+    const problems: string[] = [];
+    let found = 0;
+    for (const name of names) {
+      const data = src.read(`targets/${name}`);
+      if (data === undefined) continue;
+      found++;
+      if (data.length !== tf.length) problems.push(`${name}: length ${data.length}, expected ${tf.length}`);
+      for (const [alg, digest] of tf.hashes) {
+        if (createHash(alg).update(data).digest('hex') !== digest) problems.push(`${name}: ${alg} does not match`);
+      }
+    }
+    if (found === 0) {
+      out.targets.push({ path, ok: !options.requireTargetFiles, message: options.requireTargetFiles ? 'target file missing' : 'not included (unchanged target)' });
+    } else if (problems.length > 0) out.targets.push({ path, ok: false, message: problems.join('; ') });
+    else out.targets.push({ path, ok: true, message: `${tf.length} bytes, ${[...tf.hashes.keys()].join('+')} match` });
+  }
+  return finalize(out);
+}
+
+function finalize(out: VerifyReport): VerifyReport {
+  out.ok = out.roles.length >= 4 && out.roles.every((r) => r.ok) && out.targets.every((t) => t.ok);
+  return out;
+}

@@ -1,0 +1,158 @@
+/**
+ * A tufsign workspace on disk:
+ *   tufsign.json            config (names, key locations, expiry policy)
+ *   metadata/               signed metadata as published: N.root.json + root.json,
+ *                           N.targets.json / N.snapshot.json when consistent snapshots are on,
+ *                           timestamp.json unversioned
+ *   targets/                target files (hash-prefixed names when consistent)
+ *   keys/                   encrypted key files, 0600
+ */
+import { readdirSync, mkdirSync } from 'node:fs';
+import { join, resolve, dirname, basename } from 'node:path';
+import { TufsignError } from '../errors';
+import { fileExists, readFileBounded, writeFileAtomic } from '../io/fs';
+import { stringifyPretty } from '../tuf/json';
+import { Metadata, type Root, type Snapshot, type Targets, type Timestamp, type TopLevelRole } from '../tuf/metadata';
+import { CONFIG_FILE, parseConfig, serializeConfig, type WorkspaceConfig } from './config';
+
+export const METADATA_DIR = 'metadata';
+export const TARGETS_DIR = 'targets';
+export const KEYS_DIR = 'keys';
+
+/** File name of a role's metadata (SPEC-35, SPEC-37: timestamp always unversioned). */
+export function metadataFileName(role: string, version: number, consistent: boolean): string {
+  if (role === 'timestamp') return 'timestamp.json';
+  if (role === 'root' || consistent) return `${version}.${role}.json`;
+  return `${role}.json`;
+}
+
+/** File names a target is stored under: `dir/HASH.name` per hash when consistent, else the path itself. */
+export function targetFileNames(path: string, hashes: ReadonlyMap<string, string>, consistent: boolean): string[] {
+  if (!consistent) return [path];
+  const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/') + 1) : '';
+  const name = path.slice(dir.length);
+  return [...hashes.values()].map((h) => `${dir}${h}.${name}`);
+}
+
+export function serializeMetadata(md: Metadata): string {
+  return stringifyPretty(md.toJSON());
+}
+
+export interface LoadedRepository {
+  root: Metadata<Root>;
+  targets: Metadata<Targets>;
+  snapshot: Metadata<Snapshot>;
+  timestamp: Metadata<Timestamp>;
+}
+
+export class Workspace {
+  constructor(
+    readonly dir: string,
+    public config: WorkspaceConfig,
+  ) {}
+
+  static configPath(dir: string): string {
+    return join(dir, CONFIG_FILE);
+  }
+
+  static exists(dir: string): boolean {
+    return fileExists(Workspace.configPath(dir));
+  }
+
+  static open(dir: string): Workspace {
+    const abs = resolve(dir);
+    const file = Workspace.configPath(abs);
+    if (!fileExists(file)) {
+      throw new TufsignError('WORKSPACE_NOT_FOUND', `${abs} is not a tufsign workspace (no ${CONFIG_FILE})`, {
+        file,
+        suggestion: 'Create one with `tufsign init DIR`, or pass --workspace DIR.',
+      });
+    }
+    return new Workspace(abs, parseConfig(readFileBounded(file), file));
+  }
+
+  get metadataDir(): string {
+    return join(this.dir, METADATA_DIR);
+  }
+  get targetsDir(): string {
+    return join(this.dir, TARGETS_DIR);
+  }
+
+  saveConfig(): void {
+    writeFileAtomic(Workspace.configPath(this.dir), serializeConfig(this.config));
+  }
+
+  /** Highest N with metadata/N.root.json present. */
+  latestRootVersion(): number {
+    let max = 0;
+    let entries: string[] = [];
+    try {
+      entries = readdirSync(this.metadataDir);
+    } catch {
+      return 0;
+    }
+    for (const e of entries) {
+      const m = /^([1-9][0-9]*)\.root\.json$/.exec(e);
+      if (m?.[1] !== undefined) max = Math.max(max, Number(m[1]));
+    }
+    return max;
+  }
+
+  readMetadataFile<R extends TopLevelRole>(fileName: string, role: R): Metadata<Extract<Root | Targets | Snapshot | Timestamp, { type: R }>> {
+    const path = join(this.metadataDir, fileName);
+    return Metadata.fromBytes(readFileBounded(path), path, role);
+  }
+
+  hasMetadataFile(fileName: string): boolean {
+    return fileExists(join(this.metadataDir, fileName));
+  }
+
+  loadRoot(version?: number): Metadata<Root> {
+    const v = version ?? this.latestRootVersion();
+    if (v === 0) throw new TufsignError('WORKSPACE_NOT_FOUND', `no root metadata in ${this.metadataDir}`, { suggestion: 'Run `tufsign init`.' });
+    return this.readMetadataFile(`${v}.root.json`, 'root');
+  }
+
+  /** Load the current top-level metadata, following timestamp → snapshot → targets. */
+  load(): LoadedRepository {
+    const root = this.loadRoot();
+    const consistent = root.signed.consistentSnapshot === true;
+    const timestamp = this.readMetadataFile('timestamp.json', 'timestamp');
+    const snapshot = this.readMetadataFile(metadataFileName('snapshot', timestamp.signed.snapshotMeta.version, consistent), 'snapshot');
+    const targetsMeta = snapshot.signed.meta.get('targets.json');
+    const targets = this.readMetadataFile(metadataFileName('targets', targetsMeta?.version ?? 1, consistent), 'targets');
+    return { root, targets, snapshot, timestamp };
+  }
+
+  /** Write one metadata file atomically; root also refreshes `root.json`. Returns the paths written. */
+  writeMetadata(md: Metadata, consistent: boolean): string[] {
+    const text = serializeMetadata(md);
+    const name = metadataFileName(md.signed.type, md.signed.version, consistent);
+    const written = [join(this.metadataDir, name)];
+    writeFileAtomic(written[0] ?? '', text);
+    if (md.signed.type === 'root') {
+      const latest = join(this.metadataDir, 'root.json');
+      writeFileAtomic(latest, text);
+      written.push(latest);
+    }
+    return written;
+  }
+
+  /** Store target bytes under every name a client may request. */
+  writeTarget(path: string, data: Uint8Array, hashes: ReadonlyMap<string, string>, consistent: boolean): string[] {
+    return targetFileNames(path, hashes, consistent).map((name) => {
+      const full = join(this.targetsDir, name);
+      mkdirSync(dirname(full), { recursive: true });
+      writeFileAtomic(full, data);
+      return full;
+    });
+  }
+
+  relative(path: string): string {
+    return path.startsWith(this.dir + '/') ? path.slice(this.dir.length + 1) : path;
+  }
+}
+
+export function defaultRepositoryName(dir: string): string {
+  return basename(resolve(dir)) || 'tuf-repository';
+}
