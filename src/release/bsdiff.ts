@@ -78,37 +78,21 @@ function offtOut(value: number, buf: Uint8Array, at: number): void {
   if (value < 0) buf[at + 7]! |= 0x80;
 }
 
-/** Build a BSDIFF40 patch that turns `old` into `nw`. */
-export function bsdiff(old: Uint8Array, nw: Uint8Array, onProgress?: ProgressCallback): PatchResult {
-  if (old.length > MAX_SUFFIX_ARRAY_INPUT) {
-    throw new TufsignError('RELEASE_INVALID', `the previous release's tar is ${old.length} bytes; patches support at most ${MAX_SUFFIX_ARRAY_INPUT}`, {
-      suggestion: 'publish this release without a patch (--no-patch)',
-    });
-  }
+
+/** One piece of the new file: `len` bytes either as old[oldStart..] + diff (add), or literal (extra, oldStart -1). */
+interface Op {
+  newStart: number;
+  len: number;
+  oldStart: number;
+}
+
+/**
+ * bsdiff 4.3's match loop over (old, nw) with a suffix array of old. Emits, in
+ * new-file order, the approximate-match (add) and literal (extra) pieces.
+ */
+function diffCore(old: Uint8Array, nw: Uint8Array, sa: Int32Array, emit: (op: Op) => void, onScan?: (done: number) => void): void {
   const oldSize = old.length;
   const newSize = nw.length;
-  onProgress?.({ stage: 'patch-index', done: 0, total: oldSize });
-  const sa = suffixArray(old);
-  onProgress?.({ stage: 'patch-index', done: oldSize, total: oldSize });
-
-  const db = new Uint8Array(newSize);
-  const eb = new Uint8Array(newSize);
-  let dbLen = 0;
-  let ebLen = 0;
-  let ctrl = new Uint8Array(24 * 1024);
-  let ctrlLen = 0;
-  const pushCtrl = (a: number, b: number, c: number): void => {
-    if (ctrlLen + 24 > ctrl.length) {
-      const next = new Uint8Array(ctrl.length * 2);
-      next.set(ctrl);
-      ctrl = next;
-    }
-    offtOut(a, ctrl, ctrlLen);
-    offtOut(b, ctrl, ctrlLen + 8);
-    offtOut(c, ctrl, ctrlLen + 16);
-    ctrlLen += 24;
-  };
-
   const found = { pos: 0 };
   let scan = 0;
   let len = 0;
@@ -167,39 +151,243 @@ export function bsdiff(old: Uint8Array, nw: Uint8Array, onProgress?: ProgressCal
         lenF += lenS - overlap;
         lenB -= lenS;
       }
-      for (let i = 0; i < lenF; i++) db[dbLen + i] = (nw[lastScan + i]! - old[lastPos + i]!) & 0xff;
       const extra = scan - lenB - (lastScan + lenF);
-      eb.set(nw.subarray(lastScan + lenF, lastScan + lenF + extra), ebLen);
-      dbLen += lenF;
-      ebLen += extra;
-      pushCtrl(lenF, extra, pos - lenB - (lastPos + lenF));
+      if (lenF > 0) emit({ newStart: lastScan, len: lenF, oldStart: lastPos });
+      if (extra > 0) emit({ newStart: lastScan + lenF, len: extra, oldStart: -1 });
       lastScan = scan - lenB;
       lastPos = pos - lenB;
       lastOffset = pos - scan;
-      if (onProgress !== undefined && scan >= nextReport) {
-        onProgress({ stage: 'patch-diff', done: scan, total: newSize });
+      if (onScan !== undefined && scan >= nextReport) {
+        onScan(scan);
         nextReport = scan + (1 << 22);
       }
     }
   }
-  onProgress?.({ stage: 'patch-diff', done: newSize, total: newSize });
+}
 
-  const total = ctrlLen + dbLen + ebLen;
+/** A run of bytes of a file that was gathered into a contiguous work buffer. */
+interface Piece {
+  at: number;
+  len: number;
+}
+
+/** Map positions of a gathered buffer back to the file it was gathered from. */
+class Gathered {
+  readonly starts: number[] = [];
+  readonly pieces: Piece[] = [];
+  size = 0;
+  add(at: number, len: number): void {
+    if (len <= 0) return;
+    const last = this.pieces[this.pieces.length - 1];
+    if (last !== undefined && last.at + last.len === at) {
+      last.len += len;
+    } else {
+      this.starts.push(this.size);
+      this.pieces.push({ at, len });
+    }
+    this.size += len;
+  }
+  gather(src: Uint8Array): Uint8Array {
+    if (this.pieces.length === 1 && this.pieces[0]!.at === 0 && this.size === src.length) return src;
+    const out = new Uint8Array(this.size);
+    for (let i = 0; i < this.pieces.length; i++) out.set(src.subarray(this.pieces[i]!.at, this.pieces[i]!.at + this.pieces[i]!.len), this.starts[i]!);
+    return out;
+  }
+  /** Index of the piece holding gathered position p. */
+  find(p: number): number {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid]! <= p) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+}
+
+/** Where file data lives inside a tar: `[offset, offset+size)` per member. */
+export interface TarRegion {
+  offset: number;
+  size: number;
+}
+
+export interface DiffOptions {
+  /** Member data regions of old and new (from `tarRegions`); without them the whole files are diffed. */
+  oldRegions?: TarRegion[] | undefined;
+  newRegions?: TarRegion[] | undefined;
+  onProgress?: ProgressCallback | undefined;
+}
+
+const EXACT_MIN = 64;
+
+/**
+ * Build a BSDIFF40 patch that turns `old` into `nw`.
+ *
+ * Member data that is byte-identical in both tars (same content, any path) is
+ * matched directly; only the remaining old bytes are indexed and only the
+ * remaining new bytes are searched with bsdiff's loop. For a release where
+ * most files did not change, this indexes a small fraction of the old tar.
+ */
+export function bsdiff(old: Uint8Array, nw: Uint8Array, options: DiffOptions = {}): PatchResult {
+  const onProgress = options.onProgress;
+  const ops: Op[] = [];
+  const oldRest = new Gathered();
+  const newRest = new Gathered();
+
+  if (options.oldRegions !== undefined && options.newRegions !== undefined) {
+    // Index old members by (size, first/last bytes) → candidates; confirm byte-equality.
+    const byKey = new Map<string, TarRegion[]>();
+    const keyOf = (buf: Uint8Array, r: TarRegion): string => `${r.size}:${Buffer.from(buf.buffer, buf.byteOffset + r.offset, Math.min(32, r.size)).toString('hex')}:${Buffer.from(buf.buffer, buf.byteOffset + r.offset + r.size - Math.min(32, r.size), Math.min(32, r.size)).toString('hex')}`;
+    for (const r of options.oldRegions) {
+      if (r.size < EXACT_MIN) continue;
+      const k = keyOf(old, r);
+      const list = byKey.get(k);
+      if (list === undefined) byKey.set(k, [r]);
+      else list.push(r);
+    }
+    const usedOld: TarRegion[] = [];
+    let newPos = 0;
+    for (const r of options.newRegions) {
+      if (r.size < EXACT_MIN) continue;
+      const cands = byKey.get(keyOf(nw, r));
+      const match = cands?.find((c) => Buffer.compare(old.subarray(c.offset, c.offset + c.size), nw.subarray(r.offset, r.offset + r.size)) === 0);
+      if (match === undefined) continue;
+      newRest.add(newPos, r.offset - newPos);
+      ops.push({ newStart: r.offset, len: r.size, oldStart: match.offset });
+      usedOld.push(match);
+      newPos = r.offset + r.size;
+    }
+    newRest.add(newPos, nw.length - newPos);
+    usedOld.sort((a, b) => a.offset - b.offset);
+    let oldPos = 0;
+    for (const r of usedOld) {
+      if (r.offset < oldPos) continue; // the same old member matched twice
+      oldRest.add(oldPos, r.offset - oldPos);
+      oldPos = r.offset + r.size;
+    }
+    oldRest.add(oldPos, old.length - oldPos);
+  } else {
+    oldRest.add(0, old.length);
+    newRest.add(0, nw.length);
+  }
+
+  const pool = oldRest.gather(old);
+  const rest = newRest.gather(nw);
+  if (pool.length > MAX_SUFFIX_ARRAY_INPUT) {
+    throw new TufsignError('RELEASE_INVALID', `the changed part of the previous release is ${pool.length} bytes; patches support at most ${MAX_SUFFIX_ARRAY_INPUT}`, {
+      suggestion: 'publish this release without a patch (--no-patch)',
+    });
+  }
+  onProgress?.({ stage: 'patch-index', done: 0, total: pool.length });
+  const sa = suffixArray(pool);
+  onProgress?.({ stage: 'patch-index', done: pool.length, total: pool.length });
+
+  // Map each piece found in the gathered buffers back to file positions, splitting at piece borders.
+  diffCore(
+    pool,
+    rest,
+    sa,
+    (op) => {
+      let np = op.newStart;
+      let op2 = op.oldStart;
+      let left = op.len;
+      while (left > 0) {
+        const ni = newRest.find(np);
+        const nPiece = newRest.pieces[ni]!;
+        let take = Math.min(left, newRest.starts[ni]! + nPiece.len - np);
+        let oldStart = -1;
+        if (op2 >= 0) {
+          const oi = oldRest.find(op2);
+          const oPiece = oldRest.pieces[oi]!;
+          take = Math.min(take, oldRest.starts[oi]! + oPiece.len - op2);
+          oldStart = oPiece.at + (op2 - oldRest.starts[oi]!);
+          op2 += take;
+        }
+        ops.push({ newStart: nPiece.at + (np - newRest.starts[ni]!), len: take, oldStart });
+        np += take;
+        left -= take;
+      }
+    },
+    (done) => onProgress?.({ stage: 'patch-diff', done, total: rest.length }),
+  );
+  onProgress?.({ stage: 'patch-diff', done: rest.length, total: rest.length });
+  return assemble(old, nw, ops, onProgress);
+}
+
+/** Turn pieces into control triples and the diff/extra blocks, then compress. */
+function assemble(old: Uint8Array, nw: Uint8Array, ops: Op[], onProgress: ProgressCallback | undefined): PatchResult {
+  ops.sort((a, b) => a.newStart - b.newStart);
+  const triples: number[] = [];
+  let addLen = 0;
+  let extraLen = 0;
+  let open = false;
+  let oldPos = 0;
+  let dbLen = 0;
+  let ebLen = 0;
+  let expect = 0;
+  for (const op of ops) {
+    if (op.newStart !== expect) throw new TufsignError('INTERNAL', `patch pieces do not tile the new file at ${expect}`);
+    expect += op.len;
+    if (op.oldStart < 0) {
+      if (!open) {
+        open = true;
+        addLen = 0;
+        extraLen = 0;
+      }
+      extraLen += op.len;
+      ebLen += op.len;
+      continue;
+    }
+    dbLen += op.len;
+    if (open && extraLen === 0 && op.oldStart === oldPos) {
+      addLen += op.len;
+      oldPos += op.len;
+      continue;
+    }
+    if (open) triples.push(addLen, extraLen, op.oldStart - oldPos);
+    else if (op.oldStart !== 0) triples.push(0, 0, op.oldStart);
+    open = true;
+    addLen = op.len;
+    extraLen = 0;
+    oldPos = op.oldStart + op.len;
+  }
+  if (expect !== nw.length) throw new TufsignError('INTERNAL', 'patch pieces do not cover the new file');
+  if (open) triples.push(addLen, extraLen, 0);
+
+  const ctrl = new Uint8Array(triples.length * 8);
+  for (let i = 0; i < triples.length; i++) offtOut(triples[i]!, ctrl, i * 8);
+  const total = ctrl.length + dbLen + ebLen;
   let compressed = 0;
   const report = (done: number): void => onProgress?.({ stage: 'patch-compress', done: compressed + done, total });
-  const zc = bzip2(ctrl.subarray(0, ctrlLen), report);
-  compressed += ctrlLen;
-  const zd = bzip2(db.subarray(0, dbLen), report);
+  const zc = bzip2(ctrl, report);
+  compressed += ctrl.length;
+  // Build each block just before compressing it, so only one is held at a time.
+  const db = new Uint8Array(dbLen);
+  let d = 0;
+  for (const op of ops) {
+    if (op.oldStart < 0) continue;
+    for (let i = 0; i < op.len; i++) db[d + i] = (nw[op.newStart + i]! - old[op.oldStart + i]!) & 0xff;
+    d += op.len;
+  }
+  const zd = bzip2(db, report);
   compressed += dbLen;
-  const ze = bzip2(eb.subarray(0, ebLen), report);
+  const eb = new Uint8Array(ebLen);
+  let e = 0;
+  for (const op of ops) {
+    if (op.oldStart >= 0) continue;
+    eb.set(nw.subarray(op.newStart, op.newStart + op.len), e);
+    e += op.len;
+  }
+  const ze = bzip2(eb, report);
 
   const patch = new Uint8Array(32 + zc.length + zd.length + ze.length);
   patch.set(Buffer.from(BSDIFF_MAGIC, 'latin1'), 0);
   offtOut(zc.length, patch, 8);
   offtOut(zd.length, patch, 16);
-  offtOut(newSize, patch, 24);
+  offtOut(nw.length, patch, 24);
   patch.set(zc, 32);
   patch.set(zd, 32 + zc.length);
   patch.set(ze, 32 + zc.length + zd.length);
-  return { patch, stats: { control: zc.length, diff: zd.length, extra: ze.length, extraRaw: ebLen, triples: ctrlLen / 24 } };
+  return { patch, stats: { control: zc.length, diff: zd.length, extra: ze.length, extraRaw: ebLen, triples: triples.length / 3 } };
 }

@@ -90,6 +90,7 @@ export const CKA_PUBLIC_EXPONENT = 0x122;
 export const CKA_EXTRACTABLE = 0x162;
 export const CKA_EC_PARAMS = 0x180;
 export const CKA_EC_POINT = 0x181;
+export const CKA_ALWAYS_AUTHENTICATE = 0x202;
 
 // Mechanisms
 export const CKM_RSA_PKCS_KEY_PAIR_GEN = 0x0;
@@ -107,6 +108,7 @@ export const CKG_MGF1_SHA256 = 0x2;
 export const CKF_RW_SESSION = 0x2;
 export const CKF_SERIAL_SESSION = 0x4;
 export const CKU_USER = 1;
+export const CKU_CONTEXT_SPECIFIC = 2;
 
 // Slot and token flags
 export const CKF_TOKEN_PRESENT = 0x1;

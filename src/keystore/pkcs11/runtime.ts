@@ -8,6 +8,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { TufsignError } from '../../errors';
 import { loadNative } from '../native';
+import { moduleIdentity } from './modules';
 import {
   CKF_LOGIN_REQUIRED,
   CKF_PROTECTED_AUTHENTICATION_PATH,
@@ -144,6 +145,10 @@ export function pinLockedError(token: TokenDescription | undefined, cause?: unkn
 /** One token session: opened once, logged in at most once per run. */
 export class TokenSession {
   loggedIn = false;
+  /** Signers using this session; an error only closes a session nobody else uses. */
+  users = 0;
+  /** A login in progress, so two signers on one token ask for the PIN once. */
+  pendingLogin: Promise<void> | undefined;
   constructor(
     readonly module: LoadedModule,
     readonly slot: Handle,
@@ -170,14 +175,14 @@ export class TokenSession {
    * only takes a JS string, so the PIN lives in an immutable string for the
    * duration of the call; that is the binding's limit, not a choice.
    */
-  login(pin: Buffer | undefined): void {
-    if (this.loggedIn) return;
+  login(pin: Buffer | undefined, userType: number = CKU_USER): void {
+    if (this.loggedIn && userType === CKU_USER) return;
     try {
-      this.api.C_Login(this.handle, CKU_USER, pin === undefined ? undefined : pin.toString('utf8'));
-      this.loggedIn = true;
+      this.api.C_Login(this.handle, userType, pin === undefined ? undefined : pin.toString('utf8'));
+      if (userType === CKU_USER) this.loggedIn = true;
     } catch (e) {
       const code = ckrOf(e);
-      if (code === CKR.USER_ALREADY_LOGGED_IN) {
+      if (code === CKR.USER_ALREADY_LOGGED_IN && userType === CKU_USER) {
         this.loggedIn = true;
         return;
       }
@@ -359,7 +364,8 @@ export function moduleLoadError(path: string, message: string, cause?: unknown):
 
 /** Load and initialize a module once per process. */
 export function loadModule(path: string): LoadedModule {
-  const cached = modules.get(path);
+  const identity = moduleIdentity(path);
+  const cached = modules.get(identity);
   if (cached !== undefined) return cached;
   if (!existsSync(path)) throw moduleLoadError(path, 'no such file');
   if (!statSync(path).isFile()) throw moduleLoadError(path, 'not a file');
@@ -379,7 +385,7 @@ export function loadModule(path: string): LoadedModule {
     else throw moduleLoadError(path, `C_Initialize failed (${ckrName(e)}); the module's own configuration may be missing or wrong (for SoftHSM2: SOFTHSM2_CONF)`, e);
   }
   const m = new LoadedModule(path, api, binding, owns);
-  modules.set(path, m);
+  modules.set(identity, m);
   installExitHooks();
   return m;
 }

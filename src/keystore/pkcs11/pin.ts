@@ -1,0 +1,86 @@
+/**
+ * Where a token PIN comes from: a `pin-source=file:` the user points at
+ * (docs/adr/0003-pkcs11-pin-sources.md), else the injected SecretsHandler
+ * (prompt or TUFSIGN_PIN, decided by the CLI). Never argv, never logged.
+ */
+import { closeSync, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { TufsignError } from '../../errors';
+import type { SecretsHandler } from '../signer';
+import type { TokenDescription, TokenFlags } from './runtime';
+
+const MAX_PIN_FILE = 256;
+
+export function pinSourcePath(pinSource: string, baseDir: string): string {
+  if (!/^file:/i.test(pinSource)) {
+    throw new TufsignError('KEY_URI_INVALID', 'pin-source in a pkcs11: URI must be a file: URI', {
+      rule: 'ADR 0003 pin-source=file:PATH only (no programs, no environment variables)',
+      suggestion: 'Use pin-source=file:/path/to/pin (mode 0600), set TUFSIGN_PIN, or leave pin-source out and type the PIN when asked.',
+    });
+  }
+  let p = pinSource.slice('file:'.length);
+  if (p.startsWith('//')) {
+    // file:///abs/path (empty authority) only; file://host/... names another machine
+    if (!p.startsWith('///')) throw new TufsignError('KEY_URI_INVALID', 'pin-source=file://HOST/… is not supported', { rule: 'ADR 0003 local files only', suggestion: 'Use pin-source=file:/absolute/path or file:relative/path.' });
+    p = p.slice(2);
+  }
+  if (p === '') throw new TufsignError('KEY_URI_INVALID', 'pin-source=file: has no path', { rule: 'ADR 0003' });
+  return isAbsolute(p) ? p : resolve(baseDir, p);
+}
+
+/** Read a PIN file: a regular 0600 file of the current user; one trailing newline is dropped. */
+export function readPinFile(path: string): Buffer {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch (cause) {
+    throw new TufsignError('IO_ERROR', `the PIN file ${path} (pin-source) cannot be read`, { file: path, rule: 'ADR 0003', suggestion: 'Check the pin-source path in the key URI.', cause });
+  }
+  if (!st.isFile()) throw new TufsignError('KEY_FILE_INVALID', `the PIN file ${path} is not a regular file`, { file: path, rule: 'ADR 0003 no links, devices or pipes' });
+  if ((st.mode & 0o077) !== 0) {
+    throw new TufsignError('KEY_FILE_PERMISSIONS', `the PIN file ${path} is readable by group or others (mode ${(st.mode & 0o777).toString(8)})`, {
+      file: path,
+      rule: 'ADR 0003 PIN files are 0600, like key files (BAD-62)',
+      suggestion: `chmod 600 ${path}`,
+    });
+  }
+  if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
+    throw new TufsignError('KEY_FILE_PERMISSIONS', `the PIN file ${path} belongs to another user`, { file: path, rule: 'ADR 0003 PIN files belong to the signer' });
+  }
+  const fd = openSync(path, 'r');
+  const buf = Buffer.alloc(MAX_PIN_FILE + 1);
+  let n = 0;
+  try {
+    if (!fstatSync(fd).isFile()) throw new TufsignError('KEY_FILE_INVALID', `the PIN file ${path} is not a regular file`, { file: path, rule: 'ADR 0003' });
+    for (;;) {
+      const r = readSync(fd, buf, n, buf.length - n, null);
+      if (r === 0) break;
+      n += r;
+      if (n === buf.length) break;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  if (n > MAX_PIN_FILE) {
+    buf.fill(0);
+    throw new TufsignError('KEY_FILE_INVALID', `the PIN file ${path} is larger than ${MAX_PIN_FILE} bytes`, { file: path, rule: 'ADR 0003 the file holds the PIN and nothing else' });
+  }
+  let end = n;
+  if (end > 0 && buf[end - 1] === 0x0a) end--;
+  if (end > 0 && buf[end - 1] === 0x0d) end--;
+  const pin = Buffer.from(buf.subarray(0, end));
+  buf.fill(0);
+  if (pin.length === 0) throw new TufsignError('KEY_FILE_INVALID', `the PIN file ${path} is empty`, { file: path, rule: 'ADR 0003' });
+  return pin;
+}
+
+export function tokenLabel(token: TokenDescription): string {
+  return `PKCS#11 token "${token.label}"${token.serial === '' ? '' : ` (serial ${token.serial})`}`;
+}
+
+/** Obtain the PIN for one login attempt. The caller zeroes the buffer. */
+export async function obtainPin(token: TokenDescription, flags: TokenFlags, pinSource: string | undefined, baseDir: string, secrets: SecretsHandler): Promise<Buffer> {
+  if (pinSource !== undefined) return readPinFile(pinSourcePath(pinSource, baseDir));
+  // PKCS#11 only reports "final try" as a number of tries; other counts are unknown.
+  return secrets.getSecret(flags.pinFinalTry ? { kind: 'pin', label: tokenLabel(token), retriesLeft: 1 } : { kind: 'pin', label: tokenLabel(token) });
+}

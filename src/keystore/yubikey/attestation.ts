@@ -1,0 +1,362 @@
+/**
+ * YubiKey PIV attestation: verify a slot attestation certificate and the
+ * device (f9) certificate up to Yubico's PIV attestation CA, decode Yubico's
+ * extensions, and check key policies ("root keys must be attested YubiKey keys
+ * with touch always"). Pure: certificates in, facts or TufsignError out.
+ */
+import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
+import { TufsignError } from '../../errors';
+import { newObject, type JsonObject } from '../../tuf/json';
+import type { Key } from '../../tuf/key';
+import type { PublicKeyFile } from '../public-key-file';
+import { pinPolicyName, touchPolicyName, type PinPolicy, type TouchPolicy } from './piv';
+import { YUBICO_PIV_INTERMEDIATES, YUBICO_PIV_ROOTS } from './yubico-ca';
+
+// node:crypto's X509Certificate (OpenSSL) does the signature checks. @peculiar/x509 2.x
+// cannot even be loaded without a global Reflect-metadata polyfill, which the CLI does not ship.
+
+export const YUBICO_OID = {
+  firmware: '1.3.6.1.4.1.41482.3.3',
+  serial: '1.3.6.1.4.1.41482.3.7',
+  policy: '1.3.6.1.4.1.41482.3.8',
+  formFactor: '1.3.6.1.4.1.41482.3.9',
+  fips: '1.3.6.1.4.1.41482.3.10',
+} as const;
+
+export const FORM_FACTORS: Record<number, string> = {
+  0x01: 'usb-a-keychain',
+  0x02: 'usb-a-nano',
+  0x03: 'usb-c-keychain',
+  0x04: 'usb-c-nano',
+  0x05: 'usb-c-lightning',
+  0x06: 'usb-a-bio',
+  0x07: 'usb-c-bio',
+};
+
+export type CertInput = string | Uint8Array;
+
+export interface AttestationInput {
+  /** The slot attestation certificate (`yubico-piv-tool -a attest`), PEM or DER. */
+  keyCert: CertInput;
+  /** The device certificate from slot f9, PEM or DER. */
+  deviceCert: CertInput;
+  /** Trust anchors; default: Yubico's PIV attestation roots. */
+  roots?: readonly CertInput[];
+  /** CAs allowed between the device certificate and a root; default: Yubico's published intermediates. */
+  intermediates?: readonly CertInput[];
+  /** The public key the attestation must be for. */
+  publicKey?: Key | KeyObject;
+  /** The serial the key must come from (BAD-58). */
+  expectedSerial?: number;
+}
+
+export interface AttestationFacts {
+  serial: number;
+  firmware: string;
+  pinPolicy: PinPolicy | undefined;
+  touchPolicy: TouchPolicy | undefined;
+  formFactor: string | undefined;
+  /** Slot named in the attestation subject ("YubiKey PIV Attestation 9c"). */
+  slot: string | undefined;
+  publicKey: KeyObject;
+  /** Subjects from the key certificate up to the root. */
+  chain: string[];
+  root: { subject: string; sha256: string };
+  keyCertPem: string;
+  deviceCertPem: string;
+}
+
+function invalid(message: string, details?: Record<string, unknown>, cause?: unknown): TufsignError {
+  return new TufsignError('ATTESTATION_INVALID', message, {
+    rule: 'BAD-58 attested on-device keys only',
+    suggestion: 'Re-run `tufsign key generate --backend yubikey` on the keyholder\'s YubiKey, or check that the files belong together.',
+    details,
+    cause,
+  });
+}
+
+function toCert(input: CertInput, what: string): X509Certificate {
+  try {
+    return new X509Certificate(typeof input === 'string' ? input.trim() : Buffer.from(input));
+  } catch (cause) {
+    throw invalid(`${what} is not an X.509 certificate`, undefined, cause);
+  }
+}
+
+interface Der {
+  tag: number;
+  body: Buffer;
+  end: number;
+}
+
+function readDer(buf: Buffer, at: number): Der {
+  const tag = buf[at] ?? -1;
+  let len = buf[at + 1] ?? 0;
+  let off = at + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    if (n < 1 || n > 3) throw new Error('DER length');
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + (buf[off + i] ?? 0);
+    off += n;
+  }
+  if (off + len > buf.length) throw new Error('DER overrun');
+  return { tag, body: buf.subarray(off, off + len), end: off + len };
+}
+
+function children(buf: Buffer): Der[] {
+  const out: Der[] = [];
+  for (let i = 0; i < buf.length; ) {
+    const d = readDer(buf, i);
+    out.push(d);
+    i = d.end;
+  }
+  return out;
+}
+
+function oidBytes(oid: string): Buffer {
+  const parts = oid.split('.').map(Number);
+  const out = [40 * (parts[0] ?? 0) + (parts[1] ?? 0)];
+  for (const p of parts.slice(2)) {
+    const stack = [p & 0x7f];
+    for (let v = p >> 7; v > 0; v >>= 7) stack.unshift((v & 0x7f) | 0x80);
+    out.push(...stack);
+  }
+  return Buffer.from(out);
+}
+
+/** The extnValue octets of an extension, from the certificate DER (tbsCertificate [3] extensions). */
+export function extensionValue(certDer: Buffer, oid: string): Buffer | undefined {
+  try {
+    const tbs = children(readDer(certDer, 0).body)[0];
+    if (tbs === undefined) return undefined;
+    const exts = children(tbs.body).find((d) => d.tag === 0xa3);
+    if (exts === undefined) return undefined;
+    const want = oidBytes(oid);
+    for (const ext of children(readDer(exts.body, 0).body)) {
+      const parts = children(ext.body);
+      if (parts[0]?.tag === 0x06 && parts[0].body.equals(want)) return parts[parts.length - 1]?.body;
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+function extensionBytes(cert: X509Certificate, oid: string): Buffer | undefined {
+  return extensionValue(cert.raw, oid);
+}
+
+/** "CN=Yubico PIV Attestation" (Node joins RDNs with newlines). */
+function name(n: string): string {
+  return n.split('\n').join(', ');
+}
+
+function parseDerInteger(b: Buffer): number | undefined {
+  if (b[0] !== 0x02) return undefined;
+  const len = b[1] ?? 0;
+  if (len < 1 || len > 5 || b.length !== 2 + len) return undefined;
+  let n = 0;
+  for (let i = 0; i < len; i++) n = n * 256 + (b[2 + i] ?? 0);
+  return n;
+}
+
+function signedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
+  if (cert.issuer !== issuer.subject) return false;
+  try {
+    return cert.verify(issuer.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+function spki(key: Key | KeyObject): Buffer {
+  const ko = 'keyObject' in key && typeof key.keyObject === 'function' ? key.keyObject() : (key as KeyObject);
+  return ko.export({ format: 'der', type: 'spki' });
+}
+
+/** Verify an attestation and return what it proves. Throws ATTESTATION_INVALID. */
+export async function verifyAttestation(input: AttestationInput): Promise<AttestationFacts> {
+  const keyCert = toCert(input.keyCert, 'the attestation certificate');
+  const deviceCert = toCert(input.deviceCert, 'the device (f9) certificate');
+  const roots = (input.roots ?? YUBICO_PIV_ROOTS).map((r, i) => toCert(r, `trusted root #${i + 1}`));
+  const intermediates = (input.intermediates ?? YUBICO_PIV_INTERMEDIATES).map((r, i) => toCert(r, `intermediate #${i + 1}`));
+
+  if (!(signedBy(keyCert, deviceCert))) {
+    throw invalid('the attestation certificate is not signed by the device certificate', { keyCertIssuer: name(keyCert.issuer), deviceCert: name(deviceCert.subject) });
+  }
+  // Walk up from the device certificate through known CAs only; the chain may
+  // never pass through caller-supplied certificates other than these.
+  const chain = [name(keyCert.subject), name(deviceCert.subject)];
+  let current = deviceCert;
+  let root: X509Certificate | undefined;
+  for (let depth = 0; depth < 6 && root === undefined; depth++) {
+    let next: X509Certificate | undefined;
+    for (const r of roots) {
+      if (signedBy(current, r)) {
+        root = r;
+        break;
+      }
+    }
+    if (root !== undefined) break;
+    for (const c of intermediates) {
+      if (c !== current && (signedBy(current, c))) {
+        next = c;
+        break;
+      }
+    }
+    if (next === undefined) break;
+    chain.push(name(next.subject));
+    current = next;
+  }
+  if (root === undefined) {
+    throw invalid(`the device certificate (${name(deviceCert.subject)}, issued by ${name(current.issuer)}) does not chain to a trusted Yubico PIV attestation root`, { chain });
+  }
+  chain.push(name(root.subject));
+
+  const fw = extensionBytes(keyCert, YUBICO_OID.firmware);
+  const serialExt = extensionBytes(keyCert, YUBICO_OID.serial);
+  const policy = extensionBytes(keyCert, YUBICO_OID.policy);
+  const ff = extensionBytes(keyCert, YUBICO_OID.formFactor);
+  if (fw?.length !== 3) throw invalid('the attestation has no firmware extension (1.3.6.1.4.1.41482.3.3)');
+  const serial = serialExt === undefined ? undefined : parseDerInteger(serialExt);
+  if (serial === undefined) throw invalid('the attestation has no serial number extension (1.3.6.1.4.1.41482.3.7)');
+  if (policy?.length !== 2) throw invalid('the attestation has no PIN/touch policy extension (1.3.6.1.4.1.41482.3.8)');
+
+  let publicKey: KeyObject;
+  try {
+    publicKey = keyCert.publicKey;
+  } catch (cause) {
+    throw invalid('the attested public key does not decode', undefined, cause);
+  }
+  if (input.publicKey !== undefined && !spki(input.publicKey).equals(publicKey.export({ format: 'der', type: 'spki' }))) {
+    throw invalid(`the attestation is for a different public key than this key (YubiKey ${serial})`, { serial });
+  }
+  if (input.expectedSerial !== undefined && input.expectedSerial !== serial) {
+    throw invalid(`the key was attested by YubiKey ${serial}, not the enrolled YubiKey ${input.expectedSerial}`, { serial, expectedSerial: input.expectedSerial });
+  }
+  const slotMatch = /YubiKey PIV Attestation ([0-9a-fA-F]{2})$/.exec(name(keyCert.subject));
+  const ffCode = ff?.[0];
+  return {
+    serial,
+    firmware: `${fw[0] ?? 0}.${fw[1] ?? 0}.${fw[2] ?? 0}`,
+    pinPolicy: pinPolicyName(policy[0] ?? 0),
+    touchPolicy: touchPolicyName(policy[1] ?? 0),
+    formFactor: ffCode === undefined ? undefined : (FORM_FACTORS[ffCode & 0x7f] ?? `unknown-0x${ffCode.toString(16)}`),
+    slot: slotMatch?.[1]?.toLowerCase(),
+    publicKey,
+    chain,
+    root: { subject: name(root.subject), sha256: createHash('sha256').update(root.raw).digest('hex') },
+    keyCertPem: keyCert.toString(),
+    deviceCertPem: deviceCert.toString(),
+  };
+}
+
+export const ATTESTATION_TYPE = 'yubikey-piv';
+
+/** The `attestation` object carried in a public key file. The certificates are the evidence; the other fields are for people. */
+export function attestationToJson(facts: AttestationFacts): JsonObject {
+  const o = newObject();
+  o['type'] = ATTESTATION_TYPE;
+  o['serial'] = facts.serial;
+  o['firmware'] = facts.firmware;
+  if (facts.slot !== undefined) o['slot'] = facts.slot;
+  if (facts.pinPolicy !== undefined) o['pinPolicy'] = facts.pinPolicy;
+  if (facts.touchPolicy !== undefined) o['touchPolicy'] = facts.touchPolicy;
+  if (facts.formFactor !== undefined) o['formFactor'] = facts.formFactor;
+  o['root'] = facts.root.subject;
+  o['rootSha256'] = facts.root.sha256;
+  o['keyCert'] = facts.keyCertPem;
+  o['deviceCert'] = facts.deviceCertPem;
+  return o;
+}
+
+export interface AttestationVerifyOptions {
+  roots?: readonly CertInput[];
+  intermediates?: readonly CertInput[];
+}
+
+/** Re-verify the attestation stored in a public key file (`tufsign key attest FILE`). */
+export async function verifyPublicKeyFileAttestation(file: PublicKeyFile, options: AttestationVerifyOptions = {}): Promise<AttestationFacts> {
+  const att = file.attestation;
+  if (att === undefined) throw invalid(`key ${file.keyid.slice(0, 16)}… carries no attestation`);
+  if (att['type'] !== ATTESTATION_TYPE || typeof att['keyCert'] !== 'string' || typeof att['deviceCert'] !== 'string') {
+    throw invalid('the attestation in this public key file is not a YubiKey PIV attestation (needs type, keyCert, deviceCert)');
+  }
+  const facts = await verifyAttestation({ keyCert: att['keyCert'], deviceCert: att['deviceCert'], publicKey: file.key, ...options });
+  // The human-readable fields must agree with the certificates, so nobody is misled by an edited file.
+  const claimed: [string, unknown, unknown][] = [
+    ['serial', att['serial'], facts.serial],
+    ['firmware', att['firmware'], facts.firmware],
+    ['pinPolicy', att['pinPolicy'], facts.pinPolicy],
+    ['touchPolicy', att['touchPolicy'], facts.touchPolicy],
+  ];
+  for (const [field, said, proven] of claimed) {
+    if (said !== undefined && said !== proven) throw invalid(`the attestation field "${field}" says ${JSON.stringify(said)} but the certificate says ${JSON.stringify(proven)}`, { field });
+  }
+  return facts;
+}
+
+export interface KeyPolicy {
+  /** The key must carry a valid YubiKey attestation. */
+  requireAttestation: boolean;
+  /** Accepted touch policies (e.g. ['always']). */
+  touchPolicies?: readonly TouchPolicy[];
+  /** Accepted PIN policies (e.g. ['always', 'once']). */
+  pinPolicies?: readonly PinPolicy[];
+  /** Enrolled serials, when the organizer pins devices. */
+  serials?: readonly number[];
+  roots?: readonly CertInput[];
+  intermediates?: readonly CertInput[];
+}
+
+/** "Root keys must be attested YubiKey keys with touch always." */
+export const ROOT_KEY_POLICY: KeyPolicy = { requireAttestation: true, touchPolicies: ['always'], pinPolicies: ['always', 'once'] };
+
+export interface PolicyResult {
+  ok: boolean;
+  keyid: string;
+  violations: string[];
+  facts?: AttestationFacts;
+}
+
+/** Check one public key file against a policy; never throws for a violation (see `assertKeyPolicy`). */
+export async function checkKeyPolicy(file: PublicKeyFile, policy: KeyPolicy): Promise<PolicyResult> {
+  const result: PolicyResult = { ok: true, keyid: file.keyid, violations: [] };
+  if (!policy.requireAttestation) return result;
+  let facts: AttestationFacts;
+  try {
+    const opts: AttestationVerifyOptions = {};
+    if (policy.roots !== undefined) opts.roots = policy.roots;
+    if (policy.intermediates !== undefined) opts.intermediates = policy.intermediates;
+    facts = await verifyPublicKeyFileAttestation(file, opts);
+  } catch (e) {
+    if (!(e instanceof TufsignError)) throw e;
+    return { ok: false, keyid: file.keyid, violations: [e.message] };
+  }
+  result.facts = facts;
+  if (policy.touchPolicies !== undefined && (facts.touchPolicy === undefined || !policy.touchPolicies.includes(facts.touchPolicy))) {
+    result.violations.push(`touch policy is "${facts.touchPolicy ?? 'unknown'}", the policy requires ${policy.touchPolicies.join(' or ')}`);
+  }
+  if (policy.pinPolicies !== undefined && (facts.pinPolicy === undefined || !policy.pinPolicies.includes(facts.pinPolicy))) {
+    result.violations.push(`PIN policy is "${facts.pinPolicy ?? 'unknown'}", the policy requires ${policy.pinPolicies.join(' or ')}`);
+  }
+  if (policy.serials !== undefined && !policy.serials.includes(facts.serial)) {
+    result.violations.push(`YubiKey ${facts.serial} is not one of the enrolled devices (${policy.serials.join(', ')})`);
+  }
+  result.ok = result.violations.length === 0;
+  return result;
+}
+
+/** `checkKeyPolicy`, throwing POLICY_VIOLATION. */
+export async function assertKeyPolicy(file: PublicKeyFile, policy: KeyPolicy): Promise<AttestationFacts | undefined> {
+  const r = await checkKeyPolicy(file, policy);
+  if (!r.ok) {
+    throw new TufsignError('POLICY_VIOLATION', `key ${file.keyid.slice(0, 16)}… does not meet the key policy: ${r.violations.join('; ')}`, {
+      rule: 'BAD-58 root keys must be attested YubiKey keys with touch always',
+      details: { keyid: file.keyid, violations: r.violations },
+      suggestion: 'Generate the key on a YubiKey with `--touch-policy always` and hand over the public key file with its attestation.',
+    });
+  }
+  return r.facts;
+}

@@ -1,0 +1,35 @@
+/** Run the built CLI (`bin/run.js`) as a user would, with a controlled environment. */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+export const ROOT = join(__dirname, '..', '..');
+export const BIN = join(ROOT, 'bin', 'run.js');
+export const TEST_PASSPHRASE = 'test-only-passphrase';
+
+export interface CliResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+  json: () => any;
+}
+
+export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string | undefined>; input?: string } = {}): CliResult {
+  const env: Record<string, string | undefined> = { ...process.env, TUFSIGN_PASSPHRASE: TEST_PASSPHRASE, NO_COLOR: '1', ...options.env };
+  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: env as NodeJS.ProcessEnv,
+    input: options.input ?? '',
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return {
+    status: r.status ?? -1,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    json: () => JSON.parse(r.stdout),
+  };
+}
+
+/** Python with Debian's securesystemslib and cryptography (not a pyenv shim). */
+export const SYSTEM_PYTHON = '/usr/bin/python3';
