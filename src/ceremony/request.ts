@@ -514,7 +514,7 @@ export function integrityOf(req: SigningRequest): Integrity {
     if (transcript.ok) {
       for (const e of req.transcript) {
         if (e.event === 'signed' && e['role'] === r.role && typeof e['keyid'] === 'string' && !r.metadata.signatures.has(e['keyid'])) {
-          problems.push({ code: 'TRANSCRIPT_BROKEN', message: `the transcript records a ${r.role} signature from ${e['keyid'].slice(0, 12)}… that is missing from the request`, path });
+          problems.push({ code: 'TRANSCRIPT_BROKEN', message: `the transcript records a ${r.role} signature from ${e['keyid'].slice(0, 12)}… that is missing from the request`, path: `$.roles[${i}].metadata.signatures` });
         }
       }
     }

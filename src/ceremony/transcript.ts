@@ -102,3 +102,29 @@ export function requireChain(events: readonly TranscriptEvent[], file?: string):
     });
   }
 }
+
+/**
+ * Append an event copied from another copy of the same ceremony (merge): its
+ * fields, time and tool are kept, it gets a new place in this chain, and
+ * `origin_hash` names the event it came from so a later merge skips it.
+ */
+export function appendCopied(events: readonly TranscriptEvent[], original: TranscriptEvent): TranscriptEvent[] {
+  const last = events[events.length - 1];
+  const e = newObject();
+  for (const [k, v] of Object.entries(original)) if (!['seq', 'prev', 'hash'].includes(k)) e[k] = v;
+  e['origin_hash'] = typeof original['origin_hash'] === 'string' ? original['origin_hash'] : original.hash;
+  e['seq'] = events.length;
+  e['prev'] = last === undefined ? GENESIS_HASH : last.hash;
+  e['hash'] = eventHash(e);
+  return [...events, e as TranscriptEvent];
+}
+
+/** Every hash an event is known by in this chain (its own, and where it was copied from). */
+export function knownHashes(events: readonly TranscriptEvent[]): Set<string> {
+  const s = new Set<string>();
+  for (const e of events) {
+    s.add(e.hash);
+    if (typeof e['origin_hash'] === 'string') s.add(e['origin_hash']);
+  }
+  return s;
+}

@@ -39,7 +39,7 @@ function readSecretFile(path: string): Buffer {
 
 export function createSecretsHandler(sources: SecretSources): SecretsHandler {
   return {
-    notify: sources.notify,
+    notify: (message) => sources.notify(message),
     async getSecret(request) {
       if ((request.kind === 'passphrase' || request.kind === 'new-passphrase') && sources.passphraseFile !== undefined) {
         return readSecretFile(sources.passphraseFile);

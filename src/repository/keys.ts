@@ -14,6 +14,7 @@ import type { Workspace } from './workspace';
 export interface KeyGenerationResult {
   uri: string;
   keyid: string;
+  scheme: string;
   key: ReturnType<Key['toJSON']>;
   publicKeyText: string;
   publicFile?: string;
@@ -28,7 +29,7 @@ export interface KeyGenerateOptions extends Omit<GenerateRequest, 'outFile'> {
 }
 
 function describe(uri: string, key: Key, attestation: JsonObject | undefined, publicFile: string | undefined): KeyGenerationResult {
-  const r: KeyGenerationResult = { uri, keyid: key.keyid(), key: key.toJSON(), publicKeyText: key.publicValue.trim() };
+  const r: KeyGenerationResult = { uri, keyid: key.keyid(), scheme: key.scheme, key: key.toJSON(), publicKeyText: key.publicValue.trim() };
   if (publicFile !== undefined) r.publicFile = publicFile;
   if (attestation !== undefined) r.attestation = attestation;
   return r;

@@ -195,6 +195,7 @@ export class TargetFile {
 
 // ---------------------------------------------------------------- delegations
 
+// eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
 const UNSAFE_ROLE_NAME = /[/\\?#%\u0000-\u001f\u007f]/;
 
 export function checkDelegatedRoleName(name: string, path: string): void {

@@ -10,6 +10,7 @@ export function checkTargetPath(path: string, where = 'target path'): void {
     throw new TufsignError('PATH_UNSAFE', `${where} ${JSON.stringify(path)}: ${why}`, { path, rule });
   };
   if (path === '') fail('is empty', 'BAD-42 non-empty path');
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
   if (/[\u0000-\u001f\u007f]/.test(path)) fail('contains NUL, newline or control characters', 'BAD-43 no control characters');
   if (path.includes('\\')) fail('contains a backslash', 'BAD-41/BAD-42 "/" is the only separator');
   if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) fail('is absolute or drive-rooted', 'BAD-41 relative paths only');

@@ -18,7 +18,7 @@ export function runCli(args: string[], options: { cwd?: string; env?: Record<str
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd: options.cwd ?? ROOT,
-    env: env as NodeJS.ProcessEnv,
+    env,
     input: options.input ?? '',
     encoding: 'utf8',
     timeout: 120_000,

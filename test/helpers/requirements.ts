@@ -7,7 +7,6 @@ import { existsSync } from 'node:fs';
 export function requireComponent(name: string, present: boolean): boolean {
   if (present) return true;
   if (process.env['CI'] === 'true') throw new Error(`required test component missing under CI: ${name}`);
-  // eslint-disable-next-line no-console
   console.warn(`skipping tests that need ${name} (not installed)`);
   return false;
 }

@@ -1,6 +1,7 @@
 /** Every PKCS#11 failure a user can meet, on real SoftHSM2 tokens: asserted by error code and behaviour. */
 import { generateKeyPairSync } from 'node:crypto';
-import { isTufsignError, type ErrorCode } from '../../src/errors';
+import { existsSync } from 'node:fs';
+import { isTufsignError, type TufsignError } from '../../src/errors';
 import type { OpenOptions } from '../../src/keystore/backend';
 import { pkcs11Backend } from '../../src/keystore/pkcs11';
 import { openSigner } from '../../src/keystore/registry';
@@ -11,7 +12,7 @@ const CKF_USER_PIN_COUNT_LOW = 0x10000;
 const CKF_USER_PIN_FINAL_TRY = 0x20000;
 const CKF_USER_PIN_LOCKED = 0x40000;
 
-async function codeOf(p: Promise<unknown>): Promise<ErrorCode | string> {
+async function codeOf(p: Promise<unknown>): Promise<string> {
   try {
     await p;
     return 'resolved';
@@ -20,7 +21,7 @@ async function codeOf(p: Promise<unknown>): Promise<ErrorCode | string> {
   }
 }
 
-async function errorOf(p: Promise<unknown>): Promise<import('../../src/errors').TufsignError> {
+async function errorOf(p: Promise<unknown>): Promise<TufsignError> {
   const e = await p.then(
     () => undefined,
     (x: unknown) => x,
@@ -37,12 +38,12 @@ describeSoftHsm('pkcs11 backend on SoftHSM2: errors a user can act on', () => {
   let mainKey: Key;
   let mainUri: string;
   const data = Buffer.from('payload');
-  const opts = (pin: string, extra: Partial<OpenOptions> = {}): OpenOptions & { secrets: ReturnType<typeof pinHandler> } => ({
-    secrets: pinHandler(pin),
+  const opts = (pin: string, extra: Omit<Partial<OpenOptions>, 'secrets'> = {}): OpenOptions & { secrets: ReturnType<typeof pinHandler> } => ({
     baseDir: '/',
     env: {},
     pkcs11Module: SOFTHSM_MODULE,
     ...extra,
+    secrets: pinHandler(pin),
   });
   const tokenFlags = async (serial: string): Promise<Record<string, boolean>> => {
     const report = await pkcs11Backend.listDevices!(opts('unused'));
@@ -159,7 +160,7 @@ describeSoftHsm('pkcs11 backend on SoftHSM2: errors a user can act on', () => {
 
   test('module fails to load: MODULE_LOAD_FAILED for a missing file and for a library that is not PKCS#11', async () => {
     expect(await codeOf(openSigner('pkcs11:token=x;object=y?module-path=/nonexistent/libvendor.so', opts(main.pin)))).toBe('MODULE_LOAD_FAILED');
-    const notPkcs11 = ['/usr/lib/x86_64-linux-gnu/libz.so.1', '/lib/x86_64-linux-gnu/libz.so.1', '/usr/lib/aarch64-linux-gnu/libz.so.1'].find((p) => require('node:fs').existsSync(p) as boolean);
+    const notPkcs11 = ['/usr/lib/x86_64-linux-gnu/libz.so.1', '/lib/x86_64-linux-gnu/libz.so.1', '/usr/lib/aarch64-linux-gnu/libz.so.1'].find((p) => existsSync(p));
     if (notPkcs11 !== undefined) {
       expect(await codeOf(openSigner(`pkcs11:token=x;object=y?module-path=${notPkcs11}`, opts(main.pin)))).toBe('MODULE_LOAD_FAILED');
     }

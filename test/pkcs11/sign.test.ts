@@ -12,12 +12,12 @@ describeSoftHsm('pkcs11 backend on SoftHSM2: generate, sign, verify', () => {
   let token: TestToken;
   const python = securesystemslibPython();
   const data = Buffer.from('{"signed":{"_type":"root","version":1}}');
-  const opts = (pin = '123456', extra: Partial<OpenOptions> = {}): OpenOptions & { secrets: ReturnType<typeof pinHandler> } => ({
-    secrets: pinHandler(pin),
+  const opts = (pin = '123456', extra: Omit<Partial<OpenOptions>, 'secrets'> = {}): OpenOptions & { secrets: ReturnType<typeof pinHandler> } => ({
     baseDir: '/nonexistent-workspace',
     env: {},
     pkcs11Module: SOFTHSM_MODULE,
     ...extra,
+    secrets: pinHandler(pin),
   });
 
   beforeAll(() => {

@@ -42,7 +42,7 @@ export default class KeyGenerate extends BaseCommand<typeof KeyGenerate> {
     if (f['pin-policy'] !== undefined) request.pinPolicy = f['pin-policy'] as 'always';
     if (f['touch-policy'] !== undefined) request.touchPolicy = f['touch-policy'] as 'always';
     const result = await generateKey(request, this.ctx.openOptions(process.cwd()));
-    this.log(`uri:    ${result.uri}\nkeyid:  ${result.keyid}\nscheme: ${result.key.scheme}\npublic: ${result.publicKeyText}`);
+    this.log(`uri:    ${result.uri}\nkeyid:  ${result.keyid}\nscheme: ${result.scheme}\npublic: ${result.publicKeyText}`);
     if (result.publicFile !== undefined) this.note(`public key file written to ${result.publicFile}: hand it to the organizer`);
     return result;
   }

@@ -147,22 +147,22 @@ describe('strict metadata parsing: targets, snapshot, timestamp, delegations', (
     expect(parseError(m).code).toBe(code);
   });
 
-  it.each([
-    ['BAD-33 snapshot without targets.json', (m: any) => (m.signed.meta = {}), 'snapshot'],
-    ['SPEC-29 version-prefixed METAPATH', (m: any) => (m.signed.meta['3.targets.json'] = { version: 3 }), 'snapshot'],
-    ['BAD-35 metafile negative length', (m: any) => (m.signed.meta['targets.json'].length = -5), 'snapshot'],
-  ] as const)('%s', (_name, mutate) => {
+  const snapshotCases: [string, Mutation][] = [
+    ['BAD-33 snapshot without targets.json', (m) => (m.signed.meta = {})],
+    ['SPEC-29 version-prefixed METAPATH', (m) => (m.signed.meta['3.targets.json'] = { version: 3 })],
+    ['BAD-35 metafile negative length', (m) => (m.signed.meta['targets.json'].length = -5)],
+  ];
+  it.each(snapshotCases)('%s', (_name, mutate) => {
     const m = mutableJson(repo.snapshot);
     mutate(m);
     expect(parseError(m).code).toBe('METADATA_SCHEMA');
   });
 
-  it.each([
-    ['BAD-34 timestamp meta with another file', (m: any) => (m.signed.meta['targets.json'] = { version: 1 })],
-    ['BAD-34 timestamp meta with a prefixed name', (m: any) => {
-      m.signed.meta = { '1.snapshot.json': { version: 1 } };
-    }],
-  ] as const)('%s', (_name, mutate) => {
+  const timestampCases: [string, Mutation][] = [
+    ['BAD-34 timestamp meta with another file', (m) => (m.signed.meta['targets.json'] = { version: 1 })],
+    ['BAD-34 timestamp meta with a prefixed name', (m) => (m.signed.meta = { '1.snapshot.json': { version: 1 } })],
+  ];
+  it.each(timestampCases)('%s', (_name, mutate) => {
     const m = mutableJson(repo.timestamp);
     mutate(m);
     expect(parseError(m).code).toBe('METADATA_SCHEMA');

@@ -1,0 +1,273 @@
+/**
+ * Build a tufup-compatible release (archive, patch, target info) from a bundle
+ * folder, without touching the repository; and check a published archive by
+ * rebuilding it.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { TufsignError } from '../errors';
+import { TargetFile } from '../tuf/metadata';
+import type { JsonValue } from '../tuf/json';
+import { bsdiff, type PatchResult } from './bsdiff';
+import { archiveCustom, patchCustom } from './custom';
+import { gunzipBounded, gzipDeterministic } from './gzip';
+import type { ProgressCallback } from './progress';
+import { readBundleFiles, scanBundle } from './scan';
+import { layoutTar, readTar, tarRegions, writeTarHeaders, type TarEntry } from './tar';
+import { archiveName, checkAppName, checkReleaseVersion, compareVersions, parseVersion, patchName, type Pep440Version } from './version';
+
+/** Largest uncompressed tar tufsign builds or reads (suffix-array positions are 32-bit). */
+export const MAX_TAR_BYTES = 0x7fff_0000;
+/** tufup's client downloads the full archive when Σ patch sizes / archive size exceeds this. */
+export const TUFUP_MAX_PATCH_RATIO = 0.8;
+
+export interface PreviousRelease {
+  version: string;
+  /** The previous uncompressed tar, if the caller has it; otherwise the archive is read. */
+  tarBytes?: Uint8Array | undefined;
+  archivePath?: string | undefined;
+  archiveBytes?: Uint8Array | undefined;
+  /** The previous archive's target info: its bytes must match before they are patched from. */
+  targetFile?: TargetFile | undefined;
+}
+
+export interface BuildReleaseOptions {
+  app: string;
+  version: string;
+  dir: string;
+  /** The release to patch from: the latest archive already in targets (see `latestRelease`). */
+  previous?: PreviousRelease | undefined;
+  /** Versions of this app already in targets (archives or patches); the new one must be newer than all. */
+  existingVersions?: readonly string[] | undefined;
+  /** User metadata for the archive's `custom.user` (tufup's `--meta`). */
+  meta?: JsonValue | null | undefined;
+  required?: boolean | undefined;
+  noPatch?: boolean | undefined;
+  /** Seconds since the epoch for every tar mtime; see `releaseTimeFrom`. */
+  releaseTime: number;
+  onProgress?: ProgressCallback | undefined;
+}
+
+export interface BuiltFile {
+  /** Target path: the bare file name, as tufup expects. */
+  name: string;
+  bytes: Buffer;
+  targetFile: TargetFile;
+}
+
+export interface BuiltRelease {
+  app: string;
+  version: string;
+  archive: BuiltFile;
+  patch?: (BuiltFile & { fromVersion: string; stats: PatchResult['stats'] }) | undefined;
+  /** Why there is no patch, when there is none. */
+  patchSkipped?: string | undefined;
+  tar: { sha256: string; size: number; bytes: Buffer };
+  files: number;
+  releaseTime: number;
+}
+
+/**
+ * The mtime for archive members: `SOURCE_DATE_EPOCH` when set (reproducible
+ * builds convention), else the given time. Throws on a malformed value rather
+ * than silently using the clock.
+ */
+export function releaseTimeFrom(env: NodeJS.ProcessEnv, now: Date): number {
+  const raw = env['SOURCE_DATE_EPOCH'];
+  if (raw === undefined || raw === '') return Math.floor(now.getTime() / 1000);
+  if (!/^[0-9]{1,11}$/.test(raw)) {
+    throw new TufsignError('RELEASE_INVALID', `SOURCE_DATE_EPOCH=${JSON.stringify(raw)} is not a whole number of seconds`, { rule: 'reproducible-builds.org SOURCE_DATE_EPOCH' });
+  }
+  return Number(raw);
+}
+
+/** Build the uncompressed tar for a bundle folder: scanned, checked and read once. */
+export function buildTar(dir: string, releaseTime: number, onProgress?: ProgressCallback): { tar: Buffer; files: number; entries: number } {
+  const members = scanBundle(dir, onProgress);
+  const layout = layoutTar(members);
+  if (layout.size > MAX_TAR_BYTES) {
+    throw new TufsignError('RELEASE_INVALID', `the bundle makes a ${layout.size}-byte tar; tufsign handles up to ${MAX_TAR_BYTES}`, { file: dir, rule: 'bounded release size' });
+  }
+  const tar = Buffer.alloc(layout.size);
+  writeTarHeaders(tar, members, layout, releaseTime);
+  readBundleFiles(dir, members, layout.dataOffsets, tar, onProgress);
+  return { tar, files: members.filter((m) => m.type === 'file').length, entries: members.length };
+}
+
+function sha256(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function checkNewer(app: string, version: Pep440Version, existing: readonly string[]): void {
+  for (const e of existing) {
+    let other: Pep440Version;
+    try {
+      other = parseVersion(e);
+    } catch {
+      continue; // not a tufup release name; listing ignores it too
+    }
+    if (compareVersions(version, other) <= 0) {
+      throw new TufsignError('RELEASE_NOT_NEWER', `${app} ${version.normalized} is not newer than ${e}, which is already released`, {
+        rule: 'releases only move forward (tufup clients pick the highest version)',
+        suggestion: 'choose a higher version',
+        details: { existing: e },
+      });
+    }
+  }
+}
+
+function previousTar(prev: PreviousRelease): Buffer {
+  if (prev.tarBytes !== undefined) return Buffer.from(prev.tarBytes.buffer, prev.tarBytes.byteOffset, prev.tarBytes.byteLength);
+  let archive: Uint8Array;
+  if (prev.archiveBytes !== undefined) archive = prev.archiveBytes;
+  else if (prev.archivePath !== undefined) {
+    try {
+      archive = readFileSync(prev.archivePath);
+    } catch (cause) {
+      throw new TufsignError('TARGET_NOT_FOUND', `the previous release archive ${prev.archivePath} cannot be read`, {
+        file: prev.archivePath,
+        suggestion: 'put the published archive back in targets/, or use --no-patch',
+        cause,
+      });
+    }
+  } else throw new TufsignError('INTERNAL', 'previous release given without its archive or tar');
+  if (prev.targetFile !== undefined) {
+    const want = prev.targetFile.hashes.get('sha256');
+    if (archive.length !== prev.targetFile.length || (want !== undefined && sha256(archive) !== want)) {
+      throw new TufsignError('ARCHIVE_INVALID', `the previous release archive does not match its signed target info`, {
+        file: prev.archivePath,
+        rule: 'patch only from the bytes clients have',
+        suggestion: 'restore the published archive, or use --no-patch',
+      });
+    }
+  }
+  return gunzipBounded(archive, MAX_TAR_BYTES, prev.archivePath);
+}
+
+/**
+ * Build `APP-VERSION.tar.gz` and, from the previous release, `APP-VERSION.patch`
+ * with tufup's custom metadata. Pure with respect to the repository: reads the
+ * bundle (and the previous archive), writes nothing.
+ */
+export async function buildRelease(options: BuildReleaseOptions): Promise<BuiltRelease> {
+  const { app, dir, releaseTime, onProgress } = options;
+  checkAppName(app);
+  const version = checkReleaseVersion(options.version);
+  checkNewer(app, version, [...(options.existingVersions ?? []), ...(options.previous !== undefined ? [options.previous.version] : [])]);
+
+  const { tar, files } = buildTar(dir, releaseTime, onProgress);
+  const tarSha = sha256(tar);
+  onProgress?.({ stage: 'compress', done: 0, total: tar.length });
+  // Compression runs on the thread pool while the patch is computed here.
+  const gz = gzipDeterministic(tar);
+  gz.catch(() => undefined); // awaited below; avoid an unhandled rejection while the patch runs
+
+  let patchResult: PatchResult | undefined;
+  let patchSkipped: string | undefined;
+  try {
+    if (options.noPatch === true) patchSkipped = 'patches disabled (--no-patch)';
+    else if (options.previous === undefined) patchSkipped = 'first release: nothing to patch from';
+    else {
+      const old = previousTar(options.previous);
+      patchResult = bsdiff(old, tar, { oldRegions: tarRegions(old), newRegions: tarRegions(tar), onProgress });
+    }
+  } catch (error) {
+    await gz.catch(() => undefined);
+    throw error;
+  }
+
+  const archiveBytes = await gz;
+  onProgress?.({ stage: 'compress', done: tar.length, total: tar.length });
+  // Re-read what was written (practice 13): the archive must expand to exactly the tar.
+  onProgress?.({ stage: 'verify', done: 0, total: archiveBytes.length });
+  if (sha256(gunzipBounded(archiveBytes, MAX_TAR_BYTES)) !== tarSha) throw new TufsignError('INTERNAL', 'the archive does not expand to the tar that was built');
+  onProgress?.({ stage: 'verify', done: archiveBytes.length, total: archiveBytes.length });
+
+  onProgress?.({ stage: 'hash', done: 0, total: archiveBytes.length });
+  const archive: BuiltFile = {
+    name: archiveName(app, version.normalized),
+    bytes: archiveBytes,
+    targetFile: TargetFile.fromData(archiveBytes, archiveCustom(options.meta, options.required ?? false)),
+  };
+  onProgress?.({ stage: 'hash', done: archiveBytes.length, total: archiveBytes.length });
+
+  let patch: BuiltRelease['patch'];
+  if (patchResult !== undefined && options.previous !== undefined) {
+    if (patchResult.patch.length > TUFUP_MAX_PATCH_RATIO * archiveBytes.length) {
+      patchSkipped = `the patch (${patchResult.patch.length} bytes) is over ${TUFUP_MAX_PATCH_RATIO} of the archive (${archiveBytes.length} bytes); tufup clients would download the archive anyway`;
+    } else {
+      const bytes = Buffer.from(patchResult.patch.buffer, patchResult.patch.byteOffset, patchResult.patch.byteLength);
+      patch = {
+        name: patchName(app, version.normalized),
+        bytes,
+        targetFile: TargetFile.fromData(bytes, patchCustom(tarSha, tar.length)),
+        fromVersion: options.previous.version,
+        stats: patchResult.stats,
+      };
+    }
+  }
+  return { app, version: version.normalized, archive, patch, patchSkipped, tar: { sha256: tarSha, size: tar.length, bytes: tar }, files, releaseTime };
+}
+
+export interface VerifyReleaseOptions {
+  dir: string;
+  /** The published archive. */
+  archiveBytes: Uint8Array;
+  archiveName?: string | undefined;
+  onProgress?: ProgressCallback | undefined;
+}
+
+export interface ReleaseDifference {
+  path: string;
+  what: 'missing-in-folder' | 'missing-in-archive' | 'content' | 'mode' | 'type';
+}
+
+export interface VerifyReleaseResult {
+  /** The rebuilt archive is byte-identical to the published one. */
+  identical: boolean;
+  /** The uncompressed tars are identical (the archive may differ only by the zlib build). */
+  tarIdentical: boolean;
+  releaseTime: number;
+  published: { sha256: string; tarSha256: string };
+  rebuilt: { sha256: string; tarSha256: string };
+  differences: ReleaseDifference[];
+}
+
+/**
+ * Rebuild the archive from `dir` with the published archive's release time,
+ * and compare byte for byte. The published archive is read with the strict tar
+ * reader (BAD-48 … BAD-52), never extracted.
+ */
+export async function verifyRelease(options: VerifyReleaseOptions): Promise<VerifyReleaseResult> {
+  const pubTar = gunzipBounded(options.archiveBytes, MAX_TAR_BYTES, options.archiveName);
+  const pubEntries = readTar(pubTar);
+  const releaseTime = pubEntries[0]?.mtime ?? 0;
+  const { tar } = buildTar(options.dir, releaseTime, options.onProgress);
+  const tarIdentical = Buffer.compare(tar, pubTar) === 0;
+  const rebuiltArchive = await gzipDeterministic(tar);
+  const identical = Buffer.compare(rebuiltArchive, Buffer.from(options.archiveBytes)) === 0;
+  const differences = tarIdentical ? [] : diffEntries(pubTar, pubEntries, tar, readTar(tar));
+  return {
+    identical,
+    tarIdentical,
+    releaseTime,
+    published: { sha256: sha256(options.archiveBytes), tarSha256: sha256(pubTar) },
+    rebuilt: { sha256: sha256(rebuiltArchive), tarSha256: sha256(tar) },
+    differences,
+  };
+}
+
+function diffEntries(aTar: Uint8Array, a: TarEntry[], bTar: Uint8Array, b: TarEntry[]): ReleaseDifference[] {
+  const out: ReleaseDifference[] = [];
+  const bm = new Map(b.map((e) => [e.path, e]));
+  for (const e of a) {
+    const o = bm.get(e.path);
+    if (o === undefined) out.push({ path: e.path, what: 'missing-in-folder' });
+    else if (o.type !== e.type) out.push({ path: e.path, what: 'type' });
+    else if (o.size !== e.size || Buffer.compare(aTar.subarray(e.offset, e.offset + e.size), bTar.subarray(o.offset, o.offset + o.size)) !== 0) out.push({ path: e.path, what: 'content' });
+    else if (o.mode !== e.mode) out.push({ path: e.path, what: 'mode' });
+    bm.delete(e.path);
+  }
+  for (const p of bm.keys()) out.push({ path: p, what: 'missing-in-archive' });
+  return out;
+}

@@ -1,0 +1,303 @@
+/**
+ * Deterministic tar, laid out exactly as CPython's `tarfile` (PAX_FORMAT)
+ * writes it for `tar.add(dir, arcname='.')`, which is what tufup builds:
+ * members `./`, `./name`, … depth first with each directory's entries sorted
+ * by code point; ustar headers, with a `././@PaxHeader` record only for names
+ * that are not ASCII or longer than 100 bytes; the archive closed by two zero
+ * blocks and padded to 10240-byte records.
+ *
+ * Everything host-dependent is fixed: mtime is the release time, uid/gid 0,
+ * uname/gname empty, modes 0755 (directories, executables) or 0644.
+ */
+import { TufsignError } from '../errors';
+import type { TarRegion } from './bsdiff';
+
+export const BLOCK = 512;
+export const RECORD = 10240;
+
+export interface TarMember {
+  /** Path inside the bundle, `/`-separated, '' for the bundle root. */
+  path: string;
+  type: 'file' | 'dir';
+  mode: 0o755 | 0o644;
+  size: number;
+}
+
+export interface TarLayout {
+  size: number;
+  /** For each member, where its data starts in the tar (files only; -1 for directories). */
+  dataOffsets: number[];
+}
+
+function memberName(m: TarMember): string {
+  if (m.path === '') return './';
+  return m.type === 'dir' ? `./${m.path}/` : `./${m.path}`;
+}
+
+function isAscii(s: string): boolean {
+  return /^[\x00-\x7f]*$/.test(s);
+}
+
+function needsPax(name: string): boolean {
+  return !isAscii(name) || name.length > 100;
+}
+
+/** CPython's pax record: "%d path=%s\n" where the length counts itself. */
+function paxRecords(name: string): Buffer {
+  const kv = Buffer.from(`path=${name}\n`, 'utf8');
+  const l = kv.length + 1; // the space
+  let p = 0;
+  for (;;) {
+    const n = l + String(p).length;
+    if (n === p) break;
+    p = n;
+  }
+  return Buffer.concat([Buffer.from(`${p} `, 'ascii'), kv]);
+}
+
+function padded(n: number): number {
+  return Math.ceil(n / BLOCK) * BLOCK;
+}
+
+/** Sizes and data offsets, so that file contents can be read straight into place. */
+export function layoutTar(members: readonly TarMember[]): TarLayout {
+  let off = 0;
+  const dataOffsets: number[] = [];
+  for (const m of members) {
+    const name = memberName(m);
+    if (needsPax(name)) off += BLOCK + padded(paxRecords(name).length);
+    off += BLOCK;
+    dataOffsets.push(m.type === 'file' ? off : -1);
+    if (m.type === 'file') off += padded(m.size);
+  }
+  off += 2 * BLOCK;
+  return { size: Math.ceil(off / RECORD) * RECORD, dataOffsets };
+}
+
+function octal(buf: Buffer, at: number, width: number, value: number): void {
+  // "%0*o" % (width-1) then NUL, as CPython's itn() for values that fit.
+  const s = value.toString(8).padStart(width - 1, '0');
+  if (s.length > width - 1) throw new TufsignError('RELEASE_INVALID', `tar field value ${value} does not fit`, { rule: 'tar ustar limits' });
+  buf.write(s, at, 'ascii');
+  buf[at + width - 1] = 0;
+}
+
+function writeHeader(buf: Buffer, at: number, name: string, mode: number, size: number, mtime: number, type: string): void {
+  buf.fill(0, at, at + BLOCK);
+  // CPython encodes the ustar name with 'ascii'/'replace' and truncates to 100 bytes.
+  const ascii = Array.from(name, (ch) => (ch.codePointAt(0)! < 0x80 ? ch : '?')).join('');
+  buf.write(ascii.slice(0, 100), at, 'ascii');
+  octal(buf, at + 100, 8, mode);
+  octal(buf, at + 108, 8, 0);
+  octal(buf, at + 116, 8, 0);
+  octal(buf, at + 124, 12, size);
+  octal(buf, at + 136, 12, mtime);
+  buf.fill(0x20, at + 148, at + 156);
+  buf.write(type, at + 156, 'ascii');
+  buf.write('ustar\x0000', at + 257, 'latin1');
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += buf[at + i]!;
+  buf.write(`${sum.toString(8).padStart(6, '0')}\0`, at + 148, 'ascii');
+}
+
+/**
+ * Write all headers into `buf` (length `layout.size`, zero-filled). File data
+ * is copied in by the caller at `layout.dataOffsets[i]`.
+ */
+export function writeTarHeaders(buf: Buffer, members: readonly TarMember[], layout: TarLayout, mtime: number): void {
+  if (!Number.isSafeInteger(mtime) || mtime < 0 || mtime >= 8 ** 11) {
+    throw new TufsignError('RELEASE_INVALID', `release time ${mtime} is not a valid tar mtime`, { rule: 'SOURCE_DATE_EPOCH is a non-negative integer' });
+  }
+  let off = 0;
+  members.forEach((m, i) => {
+    const name = memberName(m);
+    if (needsPax(name)) {
+      const rec = paxRecords(name);
+      writeHeader(buf, off, '././@PaxHeader', 0, rec.length, 0, 'x');
+      rec.copy(buf, off + BLOCK);
+      off += BLOCK + padded(rec.length);
+    }
+    writeHeader(buf, off, name, m.mode, m.type === 'file' ? m.size : 0, mtime, m.type === 'file' ? '0' : '5');
+    off += BLOCK;
+    if (m.type === 'file') {
+      if (layout.dataOffsets[i] !== off) throw new TufsignError('INTERNAL', 'tar layout mismatch');
+      off += padded(m.size);
+    }
+  });
+}
+
+// ------------------------------------------------------------------ reading
+
+function readOctal(buf: Uint8Array, at: number, width: number): number | undefined {
+  const first = buf[at]!;
+  if (first & 0x80) {
+    // GNU base-256: only small positive values make sense here.
+    if (first !== 0x80) return undefined;
+    let v = 0;
+    for (let i = 1; i < width; i++) v = v * 256 + buf[at + i]!;
+    return Number.isSafeInteger(v) ? v : undefined;
+  }
+  const s = Buffer.from(buf.subarray(at, at + width)).toString('latin1').replace(/[\0 ]+$/, '').replace(/^ +/, '');
+  if (s === '') return 0;
+  if (!/^[0-7]+$/.test(s)) return undefined;
+  return parseInt(s, 8);
+}
+
+function headerChecksumOk(buf: Uint8Array, at: number): boolean {
+  const stored = readOctal(buf, at + 148, 8);
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : buf[at + i]!;
+  return stored === sum;
+}
+
+function isZeroBlock(buf: Uint8Array, at: number): boolean {
+  for (let i = 0; i < BLOCK; i++) if (buf[at + i] !== 0) return false;
+  return true;
+}
+
+function cString(buf: Uint8Array, at: number, width: number): string {
+  const slice = buf.subarray(at, at + width);
+  const nul = slice.indexOf(0);
+  return Buffer.from(nul === -1 ? slice : slice.subarray(0, nul)).toString('utf8');
+}
+
+function parsePax(data: Uint8Array, where: string): Map<string, string> {
+  const out = new Map<string, string>();
+  let p = 0;
+  while (p < data.length) {
+    const sp = data.indexOf(0x20, p);
+    if (sp === -1) throw archiveError(`${where}: malformed pax record`, 'BAD-50 well-formed pax headers');
+    const len = Number(Buffer.from(data.subarray(p, sp)).toString('ascii'));
+    if (!Number.isSafeInteger(len) || len <= sp - p + 1 || p + len > data.length || data[p + len - 1] !== 0x0a) {
+      throw archiveError(`${where}: malformed pax record length`, 'BAD-50 well-formed pax headers');
+    }
+    const rec = data.subarray(sp + 1, p + len - 1);
+    const eq = rec.indexOf(0x3d);
+    if (eq === -1) throw archiveError(`${where}: pax record without "="`, 'BAD-50 well-formed pax headers');
+    const key = Buffer.from(rec.subarray(0, eq)).toString('utf8');
+    const valueBytes = rec.subarray(eq + 1);
+    if ((key === 'path' || key === 'linkpath') && valueBytes.includes(0)) throw archiveError(`${where}: NUL in pax ${key}`, 'BAD-50 no NUL in pax paths');
+    out.set(key, Buffer.from(valueBytes).toString('utf8'));
+    p += len;
+  }
+  return out;
+}
+
+function archiveError(message: string, rule: string, path?: string): TufsignError {
+  return new TufsignError('ARCHIVE_INVALID', message, { rule, path });
+}
+
+export interface TarEntry {
+  /** Path relative to the archive root ('' for the root directory). */
+  path: string;
+  type: 'file' | 'dir';
+  mode: number;
+  mtime: number;
+  size: number;
+  offset: number;
+}
+
+export interface ReadTarLimits {
+  maxEntries?: number;
+}
+
+/**
+ * Strict reader for tufup-style archives (BAD-48 … BAD-52): only directories
+ * and regular files under `./`, pax headers without NUL or numeric paths, no
+ * duplicates, sizes inside the archive, valid checksums. Nothing is extracted.
+ */
+export function readTar(buf: Uint8Array, limits: ReadTarLimits = {}): TarEntry[] {
+  const maxEntries = limits.maxEntries ?? 1_000_000;
+  const entries: TarEntry[] = [];
+  const seen = new Set<string>();
+  let off = 0;
+  let pax: Map<string, string> | undefined;
+  while (off + BLOCK <= buf.length) {
+    if (isZeroBlock(buf, off)) {
+      // End of archive: everything after must be zero padding too.
+      for (let i = off; i < buf.length; i++) if (buf[i] !== 0) throw archiveError('data after the end-of-archive marker', 'BAD-51 consistent archive');
+      if (pax !== undefined) throw archiveError('pax header without a member', 'BAD-50 well-formed pax headers');
+      return entries;
+    }
+    if (!headerChecksumOk(buf, off)) throw archiveError(`bad header checksum at byte ${off}`, 'BAD-51 consistent archive');
+    const type = String.fromCharCode(buf[off + 156]!);
+    const size = readOctal(buf, off + 124, 12);
+    if (size === undefined) throw archiveError(`unreadable entry size at byte ${off}`, 'BAD-51 valid sizes');
+    const dataAt = off + BLOCK;
+    const effSize = pax?.has('size') === true ? Number(pax.get('size')) : size;
+    if (!Number.isSafeInteger(effSize) || effSize < 0 || dataAt + effSize > buf.length) {
+      throw archiveError(`entry at byte ${off} declares ${effSize} bytes, beyond the archive`, 'BAD-51 sizes inside the archive');
+    }
+    if (type === 'x') {
+      if (pax !== undefined) throw archiveError('two pax headers in a row', 'BAD-50 well-formed pax headers');
+      pax = parsePax(buf.subarray(dataAt, dataAt + size), `pax header at byte ${off}`);
+      off = dataAt + padded(size);
+      continue;
+    }
+    if (type !== '0' && type !== '\0' && type !== '5') {
+      const what: Record<string, string> = { '1': 'hard link', '2': 'symlink', '3': 'character device', '4': 'block device', '6': 'FIFO', L: 'GNU long name', K: 'GNU long link', g: 'global pax header' };
+      throw archiveError(`entry at byte ${off} is a ${what[type] ?? `type ${JSON.stringify(type)} entry`}`, 'BAD-49 files and directories only');
+    }
+    let name = pax?.get('path') ?? (() => {
+      const prefix = cString(buf, off + 345, 155);
+      const base = cString(buf, off, 100);
+      return prefix === '' ? base : `${prefix}/${base}`;
+    })();
+    if (pax?.has('path') === true && /^[0-9]+$/.test(name)) throw archiveError(`pax path ${JSON.stringify(name)} is all digits`, 'BAD-50 suspicious pax path');
+    pax = undefined;
+    if (name.includes('\0')) throw archiveError('NUL in an entry name', 'BAD-50 no NUL in paths');
+    const isDir = type === '5';
+    if (isDir && name.endsWith('/')) name = name.slice(0, -1);
+    let rel: string;
+    if (name === '.' || name === '') rel = '';
+    else if (name.startsWith('./')) rel = name.slice(2);
+    else throw archiveError(`entry ${JSON.stringify(name)} is not under "./"`, 'BAD-48 entries relative to the archive root', name);
+    if (rel !== '') {
+      if (rel.startsWith('/') || rel.split('/').some((s) => s === '' || s === '.' || s === '..') || /[\u0000-\u001f\u007f\\]/.test(rel)) {
+        throw new TufsignError('PATH_UNSAFE', `archive entry ${JSON.stringify(name)} is not a plain relative path`, { rule: 'BAD-48 no absolute or ../ entries', path: name });
+      }
+    }
+    if (seen.has(rel)) throw archiveError(`duplicate entry ${JSON.stringify(name)}`, 'BAD-52 no duplicate entries', name);
+    seen.add(rel);
+    if (entries.length >= maxEntries) throw archiveError(`more than ${maxEntries} entries`, 'BAD-51 entry count cap');
+    const mode = readOctal(buf, off + 100, 8) ?? 0;
+    const mtime = readOctal(buf, off + 136, 12) ?? 0;
+    entries.push({ path: rel, type: isDir ? 'dir' : 'file', mode, mtime, size: isDir ? 0 : effSize, offset: dataAt });
+    off = dataAt + (isDir ? 0 : padded(effSize));
+  }
+  throw archiveError('archive ends without an end-of-archive marker', 'BAD-51 consistent archive');
+}
+
+/**
+ * Where member data lives, for the patch builder. Lenient on purpose: this
+ * only steers the search, and any tar it cannot follow (or any non-tar) just
+ * gets the plain whole-file diff.
+ */
+export function tarRegions(buf: Uint8Array): TarRegion[] | undefined {
+  const out: TarRegion[] = [];
+  let off = 0;
+  let paxSize: number | undefined;
+  while (off + BLOCK <= buf.length) {
+    if (isZeroBlock(buf, off)) return out;
+    if (!headerChecksumOk(buf, off)) return undefined;
+    const type = String.fromCharCode(buf[off + 156]!);
+    const hdrSize = readOctal(buf, off + 124, 12);
+    if (hdrSize === undefined) return undefined;
+    const size = type === 'x' || type === 'g' || type === 'L' || type === 'K' ? hdrSize : (paxSize ?? hdrSize);
+    const dataAt = off + BLOCK;
+    if (dataAt + size > buf.length) return undefined;
+    if (type === 'x') {
+      const m = /(?:^|\n)\d+ size=(\d+)\n/.exec(Buffer.from(buf.subarray(dataAt, dataAt + size)).toString('latin1'));
+      paxSize = m === null ? undefined : Number(m[1]);
+    } else if (type !== 'g' && type !== 'L' && type !== 'K') {
+      paxSize = undefined;
+      if ((type === '0' || type === '\0' || type === '7') && size > 0) out.push({ offset: dataAt, size });
+      if (type === '5' || type === '1' || type === '2' || type === '3' || type === '4' || type === '6') {
+        off = dataAt;
+        continue;
+      }
+    }
+    off = dataAt + padded(size);
+  }
+  return undefined;
+}

@@ -1,0 +1,169 @@
+import { chmodSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { gunzipBounded } from '../../src/release/gzip';
+import { buildRelease, buildTar, releaseTimeFrom, verifyRelease } from '../../src/release/build';
+import { readTar, tarRegions } from '../../src/release/tar';
+import { cleanup, expectCode, makeBundle, run, sha256sum, tempDir } from './helpers';
+
+const EPOCH = 1_700_000_000;
+// Pinned: the archive for makeBundle('v1') at SOURCE_DATE_EPOCH=1700000000 (Node 20 zlib, level 6).
+const GOLDEN_ARCHIVE_SHA256 = 'fb0cbade1f09f28ac0c9ee65cd800e2159eb1241a0c7711bf43f9880131ebd91';
+const GOLDEN_TAR_SHA256 = '9486fd5426af2c99e7468af8e8583c7781e51b9c21364a000e71581120311534';
+
+const dirs: string[] = [];
+afterAll(() => cleanup(...dirs));
+function bundle(variant: 'v1' | 'v2' = 'v1', mtime?: number): string {
+  const d = tempDir();
+  dirs.push(d);
+  return makeBundle(d, variant, mtime);
+}
+
+describe('deterministic archive', () => {
+  test('golden bytes for a fixed folder and SOURCE_DATE_EPOCH', async () => {
+    const dir = bundle();
+    const time = releaseTimeFrom({ SOURCE_DATE_EPOCH: String(EPOCH) }, new Date(0));
+    expect(time).toBe(EPOCH);
+    const r = await buildRelease({ app: 'example_app', version: '1.0', dir, releaseTime: time });
+    expect(r.archive.name).toBe('example_app-1.0.tar.gz');
+    expect(r.tar.size % 10240).toBe(0);
+    expect(r.tar.sha256).toBe(GOLDEN_TAR_SHA256);
+    expect(sha256sum(r.archive.bytes)).toBe(GOLDEN_ARCHIVE_SHA256);
+    // gzip header: no FNAME, MTIME 0, OS 255
+    expect([...r.archive.bytes.subarray(0, 10)]).toEqual([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
+    expect(r.archive.targetFile.length).toBe(r.archive.bytes.length);
+    expect(r.archive.targetFile.hashes.get('sha256')).toBe(GOLDEN_ARCHIVE_SHA256);
+    expect(r.archive.targetFile.hashes.get('sha512')).toMatch(/^[0-9a-f]{128}$/);
+    expect(JSON.parse(JSON.stringify(r.archive.targetFile.custom))).toEqual({ user: null, tufup: { required: false } });
+    expect(r.patch).toBeUndefined();
+  });
+
+  test('same bytes whatever the file times, permission bits and umask', async () => {
+    const a = bundle('v1', 1_000_000_000);
+    const b = bundle('v1', 1_600_000_000);
+    chmodSync(join(b, 'app.py'), 0o600);
+    chmodSync(join(b, 'run.sh'), 0o700);
+    chmodSync(join(b, 'lib'), 0o700);
+    utimesSync(join(b, 'lib'), 5, 5);
+    const old = process.umask(0o077);
+    let ra, rb;
+    try {
+      ra = await buildRelease({ app: 'x', version: '1.0', dir: a, releaseTime: EPOCH });
+      rb = await buildRelease({ app: 'x', version: '1.0', dir: b, releaseTime: EPOCH, meta: { note: 'meta does not change bytes' } });
+    } finally {
+      process.umask(old);
+    }
+    expect(Buffer.compare(ra.archive.bytes, rb.archive.bytes)).toBe(0);
+    expect(JSON.parse(JSON.stringify(rb.archive.targetFile.custom))).toEqual({ user: { note: 'meta does not change bytes' }, tufup: { required: false } });
+  });
+
+  test('identical to CPython tarfile (PAX_FORMAT, arcname ".") with the same normalisation', () => {
+    const dir = bundle();
+    const { tar } = buildTar(dir, EPOCH);
+    const py = `
+import io, sys, tarfile
+def norm(ti):
+    ti.uid = ti.gid = 0; ti.uname = ti.gname = ''; ti.mtime = ${EPOCH}
+    ti.mode = 0o755 if ti.isdir() or ti.mode & 0o111 else 0o644
+    return ti
+buf = io.BytesIO()
+with tarfile.open(fileobj=buf, mode='w', format=tarfile.PAX_FORMAT) as t:
+    t.add(sys.argv[1], arcname='.', filter=norm)
+sys.stdout.buffer.write(buf.getvalue())`;
+    const ref = run('python3', ['-c', py, dir]);
+    expect(sha256sum(tar)).toBe(sha256sum(ref));
+  });
+
+  test('GNU tar lists it and Python tarfile reads it', async () => {
+    const dir = bundle();
+    const r = await buildRelease({ app: 'x', version: '1.0', dir, releaseTime: EPOCH });
+    const out = tempDir();
+    dirs.push(out);
+    const file = join(out, r.archive.name);
+    writeFileSync(file, r.archive.bytes);
+    const listing = run('tar', ['-tvf', file]).toString('utf8');
+    expect(listing).toContain('./lib/core.py');
+    expect(listing).toMatch(/-rwxr-xr-x 0\/0 .* \.\/run\.sh/);
+    expect(listing).toContain('./données/été.txt');
+    expect(listing).toContain('x'.repeat(90) + '.txt');
+    const py = `
+import sys, tarfile
+with tarfile.open(sys.argv[1], 'r:gz') as t:
+    for m in t.getmembers():
+        print(m.name, m.type.decode(), oct(m.mode), m.uid, m.gid, repr(m.uname), m.mtime, m.size)
+        if m.isfile(): assert len(t.extractfile(m).read()) == m.size`;
+    const lines = run('python3', ['-c', py, file]).toString('utf8').trim().split('\n');
+    expect(lines[0]).toBe(`. 5 0o755 0 0 '' ${EPOCH} 0`);
+    expect(lines).toContain(`./run.sh 0 0o755 0 0 '' ${EPOCH} 19`);
+    expect(lines).toContain(`./app.py 0 0o644 0 0 '' ${EPOCH} 15`);
+    expect(lines.some((l) => l.startsWith('./données/été.txt 0 0o644'))).toBe(true);
+    // CPython sorts each folder's entries: "a" (and its contents) before "a.txt".
+    const names = lines.map((l) => l.split(' ')[0]);
+    expect(names.indexOf('./a/b.txt')).toBeLessThan(names.indexOf('./a.txt'));
+  });
+
+  test('verifyRelease: identical rebuild, then a changed file is found', async () => {
+    const dir = bundle();
+    const r = await buildRelease({ app: 'x', version: '1.0', dir, releaseTime: EPOCH });
+    const ok = await verifyRelease({ dir, archiveBytes: r.archive.bytes });
+    expect(ok).toMatchObject({ identical: true, tarIdentical: true, releaseTime: EPOCH, differences: [] });
+    writeFileSync(join(dir, 'app.py'), 'tampered\n');
+    mkdirSync(join(dir, 'extra'));
+    const bad = await verifyRelease({ dir, archiveBytes: r.archive.bytes });
+    expect(bad.identical).toBe(false);
+    expect(bad.differences).toEqual(expect.arrayContaining([{ path: 'app.py', what: 'content' }, { path: 'extra', what: 'missing-in-archive' }]));
+  });
+
+  test('SOURCE_DATE_EPOCH must be whole seconds', () => {
+    expect(releaseTimeFrom({}, new Date(5_000))).toBe(5);
+    expectCode(() => releaseTimeFrom({ SOURCE_DATE_EPOCH: '1.5' }, new Date(0)), 'RELEASE_INVALID');
+    expectCode(() => releaseTimeFrom({ SOURCE_DATE_EPOCH: '-1' }, new Date(0)), 'RELEASE_INVALID');
+  });
+});
+
+describe('reading archives strictly (BAD-48 … BAD-52)', () => {
+  function pyTar(script: string): Buffer {
+    return run('python3', ['-c', `import io, tarfile\nbuf = io.BytesIO()\nt = tarfile.open(fileobj=buf, mode='w', format=tarfile.PAX_FORMAT)\ndef add(name, data=b'', type=tarfile.REGTYPE, **kw):\n    ti = tarfile.TarInfo(name); ti.type = type; ti.size = len(data)\n    for k, v in kw.items(): setattr(ti, k, v)\n    t.addfile(ti, io.BytesIO(data))\n${script}\nt.close()\nimport sys; sys.stdout.buffer.write(buf.getvalue())`]);
+  }
+
+  test('a tufsign tar reads back with its entries', () => {
+    const dir = bundle();
+    const { tar } = buildTar(dir, EPOCH);
+    const entries = readTar(tar);
+    expect(entries[0]).toMatchObject({ path: '', type: 'dir', mtime: EPOCH });
+    expect(entries.find((e) => e.path === 'app.py')).toMatchObject({ type: 'file', size: 15, mode: 0o644 });
+    expect(tarRegions(tar)?.length).toBe(entries.filter((e) => e.type === 'file' && e.size > 0).length);
+  });
+
+  test.each([
+    ['absolute path', "add('/etc/passwd', b'x')", 'ARCHIVE_INVALID'],
+    ['../ path', "add('./../x', b'x')", 'PATH_UNSAFE'],
+    ['symlink', "add('./l', type=tarfile.SYMTYPE, linkname='../../etc')", 'ARCHIVE_INVALID'],
+    ['hard link', "add('./h', type=tarfile.LNKTYPE, linkname='./a')", 'ARCHIVE_INVALID'],
+    ['FIFO', "add('./f', type=tarfile.FIFOTYPE)", 'ARCHIVE_INVALID'],
+    ['char device', "add('./c', type=tarfile.CHRTYPE)", 'ARCHIVE_INVALID'],
+    ['all-digit pax path', "t.pax_headers = {}\nti = tarfile.TarInfo('./x'); ti.pax_headers = {'path': '12345'}; t.addfile(ti, io.BytesIO(b''))", 'ARCHIVE_INVALID'],
+    ['duplicate entries', "add('./a', b'1')\nadd('./a', b'2')", 'ARCHIVE_INVALID'],
+  ])('%s is refused', (_what, script, code) => {
+    expectCode(() => readTar(pyTar(script)), code as 'ARCHIVE_INVALID');
+  });
+
+  test('a declared size past the end is refused', () => {
+    const tar = pyTar("add('./a', b'x' * 100)");
+    expectCode(() => readTar(tar.subarray(0, 512 + 50)), 'ARCHIVE_INVALID');
+    // An oversized size field with a fixed checksum.
+    const bad = Buffer.from(tar);
+    bad.write('77777777777\0', 124, 'ascii');
+    bad.fill(0x20, 148, 156);
+    let sum = 0;
+    for (let i = 0; i < 512; i++) sum += bad[i]!;
+    bad.write(sum.toString(8).padStart(6, '0') + '\0', 148, 'ascii');
+    expectCode(() => readTar(bad), 'ARCHIVE_INVALID');
+  });
+
+  test('a zip bomb is stopped at the output cap', () => {
+    const bomb = gzipSync(Buffer.alloc(8 << 20));
+    expectCode(() => gunzipBounded(bomb, 1 << 20), 'ARCHIVE_INVALID');
+    expect(gunzipBounded(bomb, 16 << 20).length).toBe(8 << 20);
+  });
+});
