@@ -98,6 +98,7 @@ const CODES = {
   SIGNATURE_REFUSED: ExitCode.CEREMONY,
   MERGE_CONFLICT: ExitCode.CEREMONY,
   EXPIRY_TOO_SHORT: ExitCode.CEREMONY,
+  REQUEST_STALE: ExitCode.CEREMONY,
   // environment
   NO_TTY: ExitCode.USAGE,
   USAGE: ExitCode.USAGE,

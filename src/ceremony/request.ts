@@ -129,6 +129,8 @@ export interface NewRequestInput {
   keyholders: ReadonlyMap<string, Keyholder>;
   now: Date;
   tool: string;
+  /** a follow-up request names the ceremony it continues (its id and transcript head) */
+  parent?: { ceremonyId: string; head: string };
 }
 
 /** Check the version rules: root exactly previous + 1 (SPEC-15/BAD-27); other roles only move forward (BAD-31). */
@@ -205,6 +207,12 @@ export function createRequest(input: NewRequestInput): SigningRequest {
   created['repository'] = input.repository;
   created['purpose'] = input.purpose;
   created['trusted_root'] = trustedRootRef(draft);
+  if (input.parent !== undefined) {
+    const p = newObject();
+    p['ceremony_id'] = input.parent.ceremonyId;
+    p['head'] = input.parent.head;
+    created['parent'] = p;
+  }
   created['roles'] = roleDigests(draft).map((d) => {
     const o = newObject();
     o['role'] = d.role;

@@ -64,16 +64,21 @@ export interface OperationResult {
   complete: boolean;
   /** files written, relative to the workspace */
   written: string[];
+  /**
+   * With `deferIncomplete`: the metadata that could not reach its threshold
+   * here (nothing was written); the caller turns it into a signing request.
+   */
+  pending?: Metadata[];
 }
 
-interface PendingFile {
+export interface PendingFile {
   path: string;
   data: string | Uint8Array;
   mode?: number;
 }
 
 /** Write all files, targets and keys first, metadata next, timestamp last; undo on failure. */
-function commitFiles(files: PendingFile[]): void {
+export function commitFiles(files: PendingFile[]): void {
   const rank = (p: string): number => (p.endsWith('timestamp.json') ? 3 : p.includes(`/${METADATA_DIR}/`) ? 2 : 1);
   const ordered = [...files].sort((a, b) => rank(a.path) - rank(b.path));
   const created: string[] = [];
@@ -95,12 +100,12 @@ function commitFiles(files: PendingFile[]): void {
   }
 }
 
-function expiryFor(config: Pick<WorkspaceConfig, 'expiry'>, role: TopLevelRole, now: Date, override?: string): Date {
+export function expiryFor(config: Pick<WorkspaceConfig, 'expiry'>, role: TopLevelRole, now: Date, override?: string): Date {
   const period = override ?? config.expiry[role] ?? DEFAULT_EXPIRY[role];
   return addSeconds(now, parseDuration(period, `${role} expiry`));
 }
 
-function metaFileFor(bytes: Uint8Array, version: number, withHashes: boolean): MetaFile {
+export function metaFileFor(bytes: Uint8Array, version: number, withHashes: boolean): MetaFile {
   if (!withHashes) return new MetaFile(version);
   return new MetaFile(version, bytes.length, new Map([['sha256', createHash('sha256').update(bytes).digest('hex')]]));
 }
@@ -120,7 +125,7 @@ function missingKeys(result: VerificationResult, keys: ReadonlyMap<string, KeyEn
  * until `thresholdTarget` distinct keys have signed. Keys without a URI are
  * left for a ceremony.
  */
-async function signWithAvailableKeys(
+export async function signWithAvailableKeys(
   md: Metadata,
   role: Role,
   keys: ReadonlyMap<string, Key>,
@@ -192,6 +197,12 @@ export interface InitOptions {
   pkcs11Module?: string;
   /** extra files to write with the workspace (e.g. freshly generated key files), committed together */
   extraFiles?: { path: string; data: string | Uint8Array; mode?: number }[];
+  /**
+   * When root or targets v1 cannot reach its threshold here: write only the
+   * config and key files, and return the metadata as `pending` (for a
+   * signing request) instead of writing unsigned metadata.
+   */
+  deferIncomplete?: boolean;
 }
 
 export async function initRepository(options: InitOptions, ctx: SigningContext): Promise<OperationResult> {
@@ -273,9 +284,17 @@ export async function initRepository(options: InitOptions, ctx: SigningContext):
     roles.push(outcome(md, role, verificationResult(role, root.role(role), root.keys, md), paths.map((p) => ws.relative(p)), config));
   }
   files.push({ path: Workspace.configPath(dir), data: serializeConfig(config) });
+  const complete = roles.every((r) => r.complete);
+  if (options.deferIncomplete === true && !complete) {
+    // Unsigned metadata is never written: config and keys now, metadata after the ceremony.
+    const kept = files.filter((f) => !f.path.startsWith(ws.metadataDir + '/'));
+    commitFiles(kept);
+    mkdirSync(join(dir, TARGETS_DIR), { recursive: true });
+    return { workspace: dir, roles, complete, written: kept.map((f) => ws.relative(f.path)), pending: [rootMd, targetsMd, snapshotMd, timestampMd] };
+  }
   commitFiles(files);
   mkdirSync(join(dir, TARGETS_DIR), { recursive: true });
-  return { workspace: dir, roles, complete: roles.every((r) => r.complete), written: files.map((f) => ws.relative(f.path)) };
+  return { workspace: dir, roles, complete, written: files.map((f) => ws.relative(f.path)) };
 }
 
 // ------------------------------------------------------------------ update cascade
@@ -286,6 +305,7 @@ interface Cascade {
   consistent: boolean;
   files: PendingFile[];
   outcomes: RoleOutcome[];
+  staged: Metadata[];
 }
 
 function stage(c: Cascade, md: Metadata, text: string | Uint8Array): string[] {
@@ -293,6 +313,7 @@ function stage(c: Cascade, md: Metadata, text: string | Uint8Array): string[] {
   const paths = [join(c.ws.metadataDir, name)];
   if (md.signed.type === 'root') paths.push(join(c.ws.metadataDir, 'root.json'));
   for (const p of paths) c.files.push({ path: p, data: text });
+  c.staged.push(md);
   return paths.map((p) => c.ws.relative(p));
 }
 
@@ -324,9 +345,13 @@ async function cascadeSnapshotTimestamp(c: Cascade, snapshotMd: Metadata<Snapsho
   await resignRole(c, timestampMd, 'timestamp', ctx);
 }
 
-function finish(c: Cascade, requireComplete: boolean): OperationResult {
+function finish(c: Cascade, requireComplete: boolean | 'defer'): OperationResult {
   const complete = c.outcomes.every((o) => o.complete);
-  if (requireComplete && !complete) {
+  if (requireComplete === 'defer' && !complete) {
+    const short = new Set(c.outcomes.filter((o) => !o.complete).map((o) => o.role));
+    return { workspace: c.ws.dir, roles: c.outcomes, complete, written: [], pending: c.staged.filter((md) => short.has(md.signed.type)) };
+  }
+  if (requireComplete !== false && !complete) {
     const short = c.outcomes.filter((o) => !o.complete);
     throw new TufsignError('THRESHOLD_NOT_MET', `not enough keys available here to sign ${short.map((o) => `${o.role} (${o.result.signed.length}/${o.result.threshold})`).join(', ')}; nothing was written`, {
       rule: 'SPEC-38 each role is signed by its threshold',
@@ -340,7 +365,7 @@ function finish(c: Cascade, requireComplete: boolean): OperationResult {
 
 function startCascade(ws: Workspace): { c: Cascade; repo: ReturnType<Workspace['load']> } {
   const repo = ws.load();
-  return { c: { ws, root: repo.root, consistent: repo.root.signed.consistentSnapshot === true, files: [], outcomes: [] }, repo };
+  return { c: { ws, root: repo.root, consistent: repo.root.signed.consistentSnapshot === true, files: [], outcomes: [], staged: [] }, repo };
 }
 
 // ------------------------------------------------------------------ targets
@@ -402,6 +427,8 @@ export async function removeTargets(ws: Workspace, paths: string[], ctx: Signing
 export interface SignOptions {
   expires?: string;
   bump?: boolean;
+  /** when the threshold needs keys that are not here: return `pending` instead of throwing (nothing is written) */
+  deferIncomplete?: boolean;
 }
 
 /**
@@ -424,7 +451,7 @@ export async function signRole(ws: Workspace, role: TopLevelRole, options: SignO
     const result = verificationResult('root', next.signed.role('root'), next.signed.keys, next);
     const prevResult = next.signed.version > 1 ? rootVerificationResult(changes ? prevRoot : previousRootOf(ws, next), next).previous : undefined;
     c.outcomes.push(outcome(next, 'root', result, stage(c, next, serializeMetadata(next)), ws.config, prevResult));
-    return finish(c, true);
+    return finish(c, options.deferIncomplete === true ? 'defer' : true);
   }
   const mdFor = { targets: repo.targets, snapshot: repo.snapshot, timestamp: repo.timestamp }[role];
   if (changes) {
@@ -441,7 +468,7 @@ export async function signRole(ws: Workspace, role: TopLevelRole, options: SignO
     repo.timestamp.clearSignatures();
     await resignRole(c, repo.timestamp, 'timestamp', ctx);
   }
-  return finish(c, true);
+  return finish(c, options.deferIncomplete === true ? 'defer' : true);
 }
 
 function previousRootOf(ws: Workspace, md: Metadata<Root>): Root {

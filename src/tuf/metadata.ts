@@ -14,7 +14,6 @@ import {
   reqArray,
   reqBool,
   reqField,
-  reqHex,
   reqInt,
   reqObject,
   reqString,
@@ -762,5 +761,3 @@ export function keyidOf(keyJson: JsonValue): string {
   return Key.fromJSON(keyJson, '$').keyid();
 }
 
-/** `readHex` re-exported for callers validating hex outside metadata. */
-export { reqHex };

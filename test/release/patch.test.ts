@@ -1,0 +1,118 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { bsdiff } from '../../src/release/bsdiff';
+import { bzip2 } from '../../src/release/bzip2';
+import { suffixArray } from '../../src/release/sais';
+import { buildRelease, buildTar } from '../../src/release/build';
+import { tarRegions } from '../../src/release/tar';
+import { cleanup, makeBundle, PY_BSPATCH, run, sha256sum, tempDir } from './helpers';
+
+const dirs: string[] = [];
+afterAll(() => cleanup(...dirs));
+function tmp(): string {
+  const d = tempDir();
+  dirs.push(d);
+  return d;
+}
+
+/** Apply with Debian bspatch and with the stdlib-only Python bspatch; return both results. */
+function applyBoth(old: Uint8Array, patch: Uint8Array): [Buffer, Buffer] {
+  const d = tmp();
+  writeFileSync(join(d, 'old'), old);
+  writeFileSync(join(d, 'p'), patch);
+  run('bspatch', [join(d, 'old'), join(d, 'deb'), join(d, 'p')]);
+  run('python3', ['-c', PY_BSPATCH, join(d, 'old'), join(d, 'p'), join(d, 'py')]);
+  const { readFileSync } = require('node:fs');
+  return [readFileSync(join(d, 'deb')), readFileSync(join(d, 'py'))];
+}
+
+describe('suffix array (SA-IS)', () => {
+  test('matches a naive sort on small random inputs', () => {
+    for (let iter = 0; iter < 300; iter++) {
+      const n = Math.floor(Math.random() * 50);
+      const k = 1 + Math.floor(Math.random() * 4);
+      const s = Uint8Array.from({ length: n }, () => Math.floor(Math.random() * k) * 60);
+      const naive = [...Array(n).keys()].sort((a, b) => Buffer.compare(Buffer.from(s.subarray(a)), Buffer.from(s.subarray(b))));
+      expect(Array.from(suffixArray(s))).toEqual(naive);
+    }
+  });
+});
+
+describe('bzip2 encoder', () => {
+  test.each([
+    ['empty', new Uint8Array(0)],
+    ['one byte', Buffer.from('a')],
+    ['runs of exactly four', Buffer.from('aaaab'.repeat(3000))],
+    ['long zero run', new Uint8Array(2_000_000)],
+    ['random (several blocks)', randomBytes(1_000_000)],
+    ['text', Buffer.from('the quick brown fox jumps over the lazy dog. '.repeat(30000))],
+  ])('%s decodes with bzip2 -d to the input', (_n, data) => {
+    const z = bzip2(data);
+    expect(sha256sum(run('bzip2', ['-dc'], z))).toBe(sha256sum(data));
+  });
+});
+
+describe('BSDIFF40 patches', () => {
+  test('release tar → patch → Debian bspatch and Python give the new tar (sha256 == tar_hash)', async () => {
+    const v1 = makeBundle(tmp(), 'v1');
+    const v2 = makeBundle(tmp(), 'v3');
+    const r1 = await buildRelease({ app: 'example_app', version: '1.0', dir: v1, releaseTime: 1_700_000_000 });
+    const r2 = await buildRelease({
+      app: 'example_app',
+      version: '2.0',
+      dir: v2,
+      releaseTime: 1_700_000_100,
+      previous: { version: '1.0', archiveBytes: r1.archive.bytes, targetFile: r1.archive.targetFile },
+    });
+    const patch = r2.patch!;
+    expect(patch.name).toBe('example_app-2.0.patch');
+    expect(patch.bytes.subarray(0, 8).toString('latin1')).toBe('BSDIFF40');
+    expect(JSON.parse(JSON.stringify(patch.targetFile.custom))).toEqual({
+      user: null,
+      tufup: { tar_hash: r2.tar.sha256, tar_hash_algorithm: 'sha256', tar_size: r2.tar.size },
+    });
+    expect(patch.bytes.length).toBeLessThan(r2.archive.bytes.length * 0.8);
+    const [deb, py] = applyBoth(r1.tar.bytes, patch.bytes);
+    expect(sha256sum(deb)).toBe(r2.tar.sha256);
+    expect(sha256sum(py)).toBe(r2.tar.sha256);
+  });
+
+  test('tar-aware and whole-file patches both apply, and stay close to Debian bsdiff in size', () => {
+    const { tar: old } = buildTar(makeBundle(tmp(), 'v1'), 1);
+    const { tar: nw } = buildTar(makeBundle(tmp(), 'v3'), 2);
+    const d = tmp();
+    writeFileSync(join(d, 'old'), old);
+    writeFileSync(join(d, 'new'), nw);
+    run('bsdiff', [join(d, 'old'), join(d, 'new'), join(d, 'ref')]);
+    const refSize = require('node:fs').statSync(join(d, 'ref')).size as number;
+    for (const regions of [false, true]) {
+      const { patch } = bsdiff(old, nw, regions ? { oldRegions: tarRegions(old), newRegions: tarRegions(nw) } : {});
+      const [deb, py] = applyBoth(old, patch);
+      expect(Buffer.compare(deb, nw)).toBe(0);
+      expect(Buffer.compare(py, nw)).toBe(0);
+      expect(patch.length).toBeLessThan(refSize * 1.05 + 200);
+    }
+  });
+
+  test('random edits round-trip (inserts, deletes, shifts, empty files)', () => {
+    const cases: [Uint8Array, Uint8Array][] = [
+      [new Uint8Array(0), new Uint8Array(0)],
+      [new Uint8Array(0), randomBytes(1000)],
+      [randomBytes(1000), new Uint8Array(0)],
+    ];
+    for (let i = 0; i < 6; i++) {
+      const old = randomBytes(20_000 + i * 5000);
+      const parts = [old.subarray(0, 5000), randomBytes(300), old.subarray(5100, 15000), Buffer.alloc(2000), old.subarray(15000)];
+      const nw = Buffer.concat(parts);
+      nw[100 + i] ^= 0xff;
+      cases.push([old, nw]);
+    }
+    for (const [old, nw] of cases) {
+      const { patch } = bsdiff(old, nw);
+      const [deb, py] = applyBoth(old, patch);
+      expect(sha256sum(deb)).toBe(sha256sum(nw));
+      expect(sha256sum(py)).toBe(sha256sum(nw));
+    }
+  });
+});
