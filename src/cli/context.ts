@@ -20,7 +20,8 @@ export interface RunContext {
   env: NodeJS.ProcessEnv;
   progress(message: string): void;
   openOptions(baseDir: string, workspace?: Workspace): OpenOptions;
-  signingContext(baseDir: string, workspace?: Workspace): SigningContext;
+  /** `pkcs11Module` overrides the workspace's (e.g. `init --pkcs11-module` before the workspace exists). */
+  signingContext(baseDir: string, workspace?: Workspace, pkcs11Module?: string): SigningContext;
   /** Close every signer opened during the run (PKCS#11 sessions, card handles). */
   close(): Promise<void>;
 }
@@ -46,18 +47,18 @@ export function createContext(options: ContextOptions): RunContext {
   const secrets = createSecretsHandler(secretSources);
   const signers = new Map<string, Promise<Signer>>();
 
-  const openOptions = (baseDir: string, workspace?: Workspace): OpenOptions => {
+  const openOptions = (baseDir: string, workspace?: Workspace, pkcs11Module?: string): OpenOptions => {
     const o: OpenOptions = { secrets, baseDir, env };
-    const module = workspace?.config.pkcs11Module;
+    const module = pkcs11Module ?? workspace?.config.pkcs11Module;
     if (module !== undefined) o.pkcs11Module = module;
     return o;
   };
 
-  const openSigner = (baseDir: string, workspace: Workspace | undefined, uri: string, expectedKey: Key): Promise<Signer> => {
+  const openSigner = (baseDir: string, workspace: Workspace | undefined, pkcs11Module: string | undefined, uri: string, expectedKey: Key): Promise<Signer> => {
     const cacheKey = `${uri}#${expectedKey.keyid()}`;
     let s = signers.get(cacheKey);
     if (s === undefined) {
-      s = backendFor(uri).open(uri, { ...openOptions(baseDir, workspace), expectedKey });
+      s = backendFor(uri).open(uri, { ...openOptions(baseDir, workspace, pkcs11Module), expectedKey });
       signers.set(cacheKey, s);
       // a failed open must not be cached: the next attempt asks again
       s.catch(() => signers.delete(cacheKey));
@@ -71,11 +72,11 @@ export function createContext(options: ContextOptions): RunContext {
     secrets,
     env,
     progress,
-    openOptions,
-    signingContext(baseDir, workspace) {
+    openOptions: (baseDir, workspace) => openOptions(baseDir, workspace),
+    signingContext(baseDir, workspace, pkcs11Module) {
       return {
         now: clock.now(),
-        openSigner: (uri, key) => openSigner(baseDir, workspace, uri, key),
+        openSigner: (uri, key) => openSigner(baseDir, workspace, pkcs11Module, uri, key),
         progress,
       };
     },

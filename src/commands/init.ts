@@ -99,7 +99,7 @@ export default class Init extends BaseCommand<typeof Init> {
       const e = flags[`${role}-expires`];
       if (e !== undefined) expiry[role] = e;
     }
-    const ctx = withPreopenedSigners(this.ctx.signingContext(dir), generated.map((g) => g.signer));
+    const ctx = withPreopenedSigners(this.ctx.signingContext(dir, undefined, flags['pkcs11-module']), generated.map((g) => g.signer));
     const options: Parameters<typeof initRepository>[0] = {
       dir,
       name: flags.name ?? defaultRepositoryName(dir),

@@ -190,7 +190,7 @@ class Gathered {
   gather(src: Uint8Array): Uint8Array {
     if (this.pieces.length === 1 && this.pieces[0]!.at === 0 && this.size === src.length) return src;
     const out = new Uint8Array(this.size);
-    for (let i = 0; i < this.pieces.length; i++) out.set(src.subarray(this.pieces[i]!.at, this.pieces[i]!.at + this.pieces[i]!.len), this.starts[i]!);
+    for (let i = 0; i < this.pieces.length; i++) out.set(src.subarray(this.pieces[i]!.at, this.pieces[i]!.at + this.pieces[i]!.len), this.starts[i]);
     return out;
   }
   /** Index of the piece holding gathered position p. */

@@ -11,6 +11,7 @@
  */
 import { TufsignError } from '../errors';
 import type { TarRegion } from './bsdiff';
+import { hasControlChar } from './scan';
 
 export const BLOCK = 512;
 export const RECORD = 10240;
@@ -35,7 +36,8 @@ function memberName(m: TarMember): string {
 }
 
 function isAscii(s: string): boolean {
-  return /^[\x00-\x7f]*$/.test(s);
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 function needsPax(name: string): boolean {
@@ -253,7 +255,7 @@ export function readTar(buf: Uint8Array, limits: ReadTarLimits = {}): TarEntry[]
     else if (name.startsWith('./')) rel = name.slice(2);
     else throw archiveError(`entry ${JSON.stringify(name)} is not under "./"`, 'BAD-48 entries relative to the archive root', name);
     if (rel !== '') {
-      if (rel.startsWith('/') || rel.split('/').some((s) => s === '' || s === '.' || s === '..') || /[\u0000-\u001f\u007f\\]/.test(rel)) {
+      if (rel.startsWith('/') || rel.split('/').some((s) => s === '' || s === '.' || s === '..') || hasControlChar(rel) || rel.includes('\\')) {
         throw new TufsignError('PATH_UNSAFE', `archive entry ${JSON.stringify(name)} is not a plain relative path`, { rule: 'BAD-48 no absolute or ../ entries', path: name });
       }
     }

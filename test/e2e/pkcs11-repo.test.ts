@@ -77,9 +77,11 @@ describeSoftHsm('e2e: a repository whose root and targets keys live on two SoftH
     const targets = await gen('hsm-a', 'targets', 'rsassa-pss-sha256');
     expect(rootA.uri).toMatch(/^pkcs11:token=hsm-a;object=root-a;id=/);
 
+    // From here on the module comes only from --pkcs11-module, then from tufsign.json.
+    const { TUFSIGN_PKCS11_MODULE: _unused, ...envNoModule } = env;
     const init = await run(
       ['init', 'repo', '--root-key', rootA.uri, '--root-key', rootB.uri, '--root-threshold', '2', '--targets-key', targets.uri, '--pkcs11-module', SOFTHSM_MODULE, '--yes', '--json'],
-      env,
+      envNoModule,
       work,
     );
     expect(init.stderr).not.toContain(USER_PIN);
@@ -95,7 +97,6 @@ describeSoftHsm('e2e: a repository whose root and targets keys live on two SoftH
 
     // A second run (new process, new login) re-signs targets on the token; the module now comes from tufsign.json.
     writeFileSync(join(work, 'hello.txt'), 'hello from an HSM-signed repository\n');
-    const { TUFSIGN_PKCS11_MODULE: _unused, ...envNoModule } = env;
     expect(await run(['targets', 'add', 'hello.txt', '-w', 'repo', '--yes'], envNoModule, work)).toMatchObject({ code: 0 });
     expect(await run(['verify', 'repo'], envNoModule, work)).toMatchObject({ code: 0 });
 

@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { isTufsignError, type ErrorCode } from '../../src/errors';
 
 export function tempDir(prefix = 'tufsign-release-'): string {
@@ -47,7 +48,7 @@ export function makeBundle(root: string, variant: 'v1' | 'v2' | 'v3' = 'v1', mti
 }
 
 export function sha256sum(data: Uint8Array): string {
-  return require('node:crypto').createHash('sha256').update(data).digest('hex') as string;
+  return createHash('sha256').update(data).digest('hex');
 }
 
 export function expectCode(fn: () => unknown, code: ErrorCode): void {

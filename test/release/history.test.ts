@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Targets } from '../../src/tuf/metadata';
@@ -66,7 +66,7 @@ describe('three-release history 1.0 → 1.1 → 2.0rc1', () => {
     writeFileSync(join(d, 'p20'), r20.patch!.bytes);
     run('bspatch', [join(d, 'tar10'), join(d, 'tar11'), join(d, 'p11')]);
     run('python3', ['-c', PY_BSPATCH, join(d, 'tar11'), join(d, 'p20'), join(d, 'tar20')]);
-    expect(sha256sum(require('node:fs').readFileSync(join(d, 'tar20')))).toBe(list[2]!.patch!.tarHash);
+    expect(sha256sum(readFileSync(join(d, 'tar20')))).toBe(list[2]!.patch!.tarHash);
 
     // Not newer than what is released: refused.
     for (const v of ['1.1', '2.0rc1', '2.0a1', '1.0.post1']) {
@@ -93,7 +93,7 @@ describe('three-release history 1.0 → 1.1 → 2.0rc1', () => {
   test('the previous archive must match its signed target info', async () => {
     const r1 = await buildRelease({ app: 'x', version: '1.0', dir: makeBundle(tmp()), releaseTime: 1 });
     const tampered = Buffer.from(r1.archive.bytes);
-    tampered[tampered.length - 1] ^= 1;
+    tampered[tampered.length - 1]! ^= 1;
     await expectCodeAsync(
       () => buildRelease({ app: 'x', version: '1.1', dir: makeBundle(tmp(), 'v2'), releaseTime: 2, previous: { version: '1.0', archiveBytes: tampered, targetFile: r1.archive.targetFile } }),
       'ARCHIVE_INVALID',

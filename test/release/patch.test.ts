@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { bsdiff } from '../../src/release/bsdiff';
@@ -23,7 +23,6 @@ function applyBoth(old: Uint8Array, patch: Uint8Array): [Buffer, Buffer] {
   writeFileSync(join(d, 'p'), patch);
   run('bspatch', [join(d, 'old'), join(d, 'deb'), join(d, 'p')]);
   run('python3', ['-c', PY_BSPATCH, join(d, 'old'), join(d, 'p'), join(d, 'py')]);
-  const { readFileSync } = require('node:fs');
   return [readFileSync(join(d, 'deb')), readFileSync(join(d, 'py'))];
 }
 
@@ -85,7 +84,7 @@ describe('BSDIFF40 patches', () => {
     writeFileSync(join(d, 'old'), old);
     writeFileSync(join(d, 'new'), nw);
     run('bsdiff', [join(d, 'old'), join(d, 'new'), join(d, 'ref')]);
-    const refSize = require('node:fs').statSync(join(d, 'ref')).size as number;
+    const refSize = statSync(join(d, 'ref')).size;
     for (const regions of [false, true]) {
       const { patch } = bsdiff(old, nw, regions ? { oldRegions: tarRegions(old), newRegions: tarRegions(nw) } : {});
       const [deb, py] = applyBoth(old, patch);
@@ -105,7 +104,7 @@ describe('BSDIFF40 patches', () => {
       const old = randomBytes(20_000 + i * 5000);
       const parts = [old.subarray(0, 5000), randomBytes(300), old.subarray(5100, 15000), Buffer.alloc(2000), old.subarray(15000)];
       const nw = Buffer.concat(parts);
-      nw[100 + i] ^= 0xff;
+      nw[100 + i]! ^= 0xff;
       cases.push([old, nw]);
     }
     for (const [old, nw] of cases) {
