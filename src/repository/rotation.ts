@@ -1,0 +1,180 @@
+/**
+ * Rotation planning: `root rotate` (add/remove root keys, change the root
+ * threshold, renew root) and `key rotate ROLE` (replace one key of a role).
+ * Each prepares root N+1 (exactly +1) and whatever must be re-signed with it
+ * (targets, when a targets key changes), signs with the keys that are here,
+ * and either applies the result at once (every threshold met) or writes a
+ * signing request that names exactly who must sign.
+ */
+import { TufsignError } from '../errors';
+import type { Keyholder } from '../ceremony';
+import { Metadata, Root, TOP_LEVEL_ROLES, type TopLevelRole } from '../tuf/metadata';
+import { applyOrRequest, currentState, keyholderOf, newRequest, signAvailable, type CeremonyContext, type FinalizeReport, type RequestWritten } from './ceremony';
+import type { KeyEntry, WorkspaceConfig } from './config';
+import { expiryFor, type RoleKeySpec } from './operations';
+import type { Workspace } from './workspace';
+
+export interface RotationResult {
+  /** set when every needed key was here: the change is in the workspace */
+  applied?: FinalizeReport;
+  /** set otherwise: the request to carry to the keyholders */
+  request?: RequestWritten;
+  rootVersion: number;
+  changes: string[];
+}
+
+export interface RootRotateOptions {
+  /** keys to add to root (already resolved from public key files or URIs) */
+  add: RoleKeySpec[];
+  /** keyids (or unique prefixes of 8+ hex characters) to remove from root */
+  remove: string[];
+  threshold?: number;
+  /** expiry period for root N+1 (default: the config's root expiry) */
+  expires?: string;
+  out?: string;
+  bundleOut?: string;
+  allowShortExpiry?: boolean;
+}
+
+export interface KeyRotateOptions {
+  role: TopLevelRole;
+  /** keyid (or unique prefix) of the key to replace */
+  replace: string;
+  with: RoleKeySpec;
+  expires?: string;
+  out?: string;
+  bundleOut?: string;
+  allowShortExpiry?: boolean;
+}
+
+/** Resolve a keyid or a unique prefix (8+ hex characters) among `keyids`. */
+export function resolveKeyid(prefix: string, keyids: Iterable<string>, what: string): string {
+  const p = prefix.toLowerCase();
+  if (!/^[0-9a-f]{8,64}$/.test(p)) throw new TufsignError('USAGE', `"${prefix}" is not a keyid (8 to 64 hex characters)`, { rule: 'keyids are hex; a unique prefix of 8+ characters will do' });
+  const matches = [...keyids].filter((k) => k.startsWith(p));
+  if (matches.length === 0) throw new TufsignError('KEY_NOT_FOUND', `no ${what} key with keyid ${prefix}`, { suggestion: 'List keys with `tufsign key list`.' });
+  if (matches.length > 1) throw new TufsignError('USAGE', `keyid prefix ${prefix} matches ${matches.length} keys`, { suggestion: 'Give more characters of the keyid.' });
+  return matches[0] as string;
+}
+
+function nextRoot(ws: Workspace, ctx: CeremonyContext, expires: string | undefined): { previous: Metadata<Root>; next: Metadata<Root> } {
+  const repo = currentState(ws);
+  if (repo === undefined) throw new TufsignError('WORKSPACE_NOT_FOUND', 'the workspace has no published root yet', { suggestion: 'Finalize the init request first.' });
+  const previous = repo.root;
+  const signed = Root.fromJSON(previous.signed.toJSON(), '$.signed');
+  signed.version = previous.signed.version + 1;
+  signed.expires = expiryFor(ws.config, 'root', ctx.now, expires);
+  return { previous, next: new Metadata(signed) };
+}
+
+function addKey(root: Root, spec: RoleKeySpec, role: TopLevelRole): string {
+  const keyid = spec.key.keyid();
+  for (const [other, k] of root.keys) {
+    if (other !== keyid && k.samePublicKey(spec.key)) {
+      throw new TufsignError('DUPLICATE_KEY', `the key to add is already in root under keyid ${other.slice(0, 16)}…`, { rule: 'BAD-22 one public key, one keyid' });
+    }
+  }
+  if (root.role(role).keyids.includes(keyid)) throw new TufsignError('USAGE', `key ${keyid.slice(0, 16)}… is already a ${role} key`, { rule: 'add only new keys' });
+  return root.addKey(spec.key, role);
+}
+
+function checkThreshold(root: Root): void {
+  for (const r of TOP_LEVEL_ROLES) {
+    const role = root.role(r);
+    if (role.keyids.length === 0) throw new TufsignError('THRESHOLD_INVALID', `${r} would have no keys left`, { rule: 'every role keeps at least one key' });
+    if (role.threshold > role.keyids.length) {
+      throw new TufsignError('THRESHOLD_INVALID', `${r} threshold ${role.threshold} is more than its ${role.keyids.length} key(s)`, { rule: 'BAD-25 threshold <= number of keys', suggestion: `Lower --threshold or add keys to ${r}.` });
+    }
+  }
+}
+
+function specKeyholder(spec: RoleKeySpec): Keyholder {
+  const entry: KeyEntry = {};
+  if (spec.owner !== undefined) entry.owner = spec.owner;
+  if (spec.uri !== undefined) entry.uri = spec.uri;
+  if (spec.attestation !== undefined) entry.attestation = spec.attestation;
+  const kh = keyholderOf(entry);
+  // The organizer's own key files can sign here: keep their URI so signAvailable finds them.
+  if (spec.uri !== undefined) kh.uri = spec.uri;
+  return kh;
+}
+
+/** The config plus the URIs of keys being added, so keys that are here sign at once. */
+function withNewKeys(config: WorkspaceConfig, specs: RoleKeySpec[]): Pick<WorkspaceConfig, 'keys'> {
+  const keys = new Map(config.keys);
+  for (const s of specs) {
+    const id = s.key.keyid();
+    if (s.uri !== undefined && keys.get(id)?.uri === undefined) keys.set(id, { ...(keys.get(id) ?? {}), uri: s.uri, ...(s.owner !== undefined ? { owner: s.owner } : {}) });
+  }
+  return { keys };
+}
+
+async function conclude(
+  ws: Workspace,
+  previous: Metadata<Root>,
+  mds: Metadata[],
+  specs: RoleKeySpec[],
+  purpose: string,
+  changes: string[],
+  options: { out?: string; bundleOut?: string; allowShortExpiry?: boolean },
+  ctx: CeremonyContext,
+): Promise<RotationResult> {
+  await signAvailable(ws, previous, mds, withNewKeys(ws.config, specs), ctx);
+  const extra = new Map<string, Keyholder>(specs.map((s) => [s.key.keyid(), specKeyholder(s)]));
+  const req = newRequest(ws, mds, { purpose, extraKeyholders: extra }, ctx);
+  const o: { out?: string; bundleOut?: string; allowShortExpiry?: boolean } = {};
+  if (options.out !== undefined) o.out = options.out;
+  if (options.bundleOut !== undefined) o.bundleOut = options.bundleOut;
+  if (options.allowShortExpiry === true) o.allowShortExpiry = true;
+  const result = await applyOrRequest(ws, req, o, ctx);
+  const root = mds.find((m) => m.signed.type === 'root');
+  return { ...result, rootVersion: root?.signed.version ?? previous.signed.version, changes };
+}
+
+export async function rotateRoot(ws: Workspace, options: RootRotateOptions, ctx: CeremonyContext): Promise<RotationResult> {
+  const { previous, next } = nextRoot(ws, ctx, options.expires);
+  const root = next.signed;
+  const changes: string[] = [];
+  for (const spec of options.add) changes.push(`add root key ${addKey(root, spec, 'root')}${spec.owner !== undefined ? ` (${spec.owner})` : ''}`);
+  for (const r of options.remove) {
+    const keyid = resolveKeyid(r, root.role('root').keyids, 'root');
+    root.revokeKey(keyid, 'root');
+    changes.push(`remove root key ${keyid}`);
+  }
+  if (options.threshold !== undefined) {
+    if (!Number.isSafeInteger(options.threshold) || options.threshold < 1) throw new TufsignError('THRESHOLD_INVALID', 'threshold must be a positive integer', { rule: 'SPEC-10' });
+    if (options.threshold !== root.role('root').threshold) changes.push(`root threshold ${root.role('root').threshold} → ${options.threshold}`);
+    root.role('root').threshold = options.threshold;
+  }
+  checkThreshold(root);
+  changes.push(`root v${previous.signed.version} → v${root.version}, expires ${next.signed.toJSON()['expires'] as string}`);
+  return conclude(ws, previous, [next], options.add, `root rotation: ${changes.join('; ')}`, changes, options, ctx);
+}
+
+export async function rotateKey(ws: Workspace, options: KeyRotateOptions, ctx: CeremonyContext): Promise<RotationResult> {
+  const { previous, next } = nextRoot(ws, ctx, undefined);
+  const root = next.signed;
+  const role = options.role;
+  const old = resolveKeyid(options.replace, root.role(role).keyids, role);
+  const threshold = root.role(role).threshold;
+  root.revokeKey(old, role);
+  const added = addKey(root, options.with, role);
+  root.role(role).threshold = threshold;
+  checkThreshold(root);
+  const changes = [`${role}: replace key ${old} with ${added}${options.with.owner !== undefined ? ` (${options.with.owner})` : ''}`, `root v${previous.signed.version} → v${root.version}`];
+  const mds: Metadata[] = [next];
+  if (role === 'targets') {
+    // targets must be signed by the new key set: a new version of it goes into the same request
+    const repo = currentState(ws);
+    if (repo !== undefined) {
+      const t = Metadata.fromJSON(repo.targets.toJSON(), { expectedType: 'targets' });
+      t.clearSignatures();
+      t.signed.version += 1;
+      t.signed.expires = expiryFor(ws.config, 'targets', ctx.now, options.expires);
+      mds.push(t);
+      changes.push(`targets v${repo.targets.signed.version} → v${t.signed.version} (re-signed with the new key set)`);
+    }
+  }
+  // snapshot and timestamp are re-signed by finalize with the new root's keys
+  return conclude(ws, previous, mds, [options.with], `key rotation: ${changes.join('; ')}`, changes, options, ctx);
+}

@@ -1,0 +1,57 @@
+/** `tufsign init` on a real pseudo-terminal: the questions are asked, answers are used, secrets never echo. */
+import { spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { BIN, ROOT, SYSTEM_PYTHON } from '../helpers/cli';
+import { tempDir } from '../helpers/tmp';
+
+const base = tempDir();
+const DRIVER = join(ROOT, 'test', 'fixtures', 'pty-drive.py');
+const SECRET = 'pty-only-passphrase-42';
+
+function drive(steps: [string, string][], args: string[]): { status: number; transcript: string } {
+  const env = { ...process.env };
+  delete env['TUFSIGN_PASSPHRASE'];
+  const r = spawnSync(SYSTEM_PYTHON, [DRIVER, JSON.stringify(steps), '--', process.execPath, BIN, ...args], { cwd: base, env, encoding: 'utf8', timeout: 90_000 });
+  return { status: r.status ?? -1, transcript: r.stdout };
+}
+
+describe('interactive init', () => {
+  it('asks for scheme and thresholds, then the new passphrase twice without echoing it', () => {
+    const { status, transcript } = drive(
+      [
+        ['scheme', '\u001b[B\r'], // second choice: ecdsa-sha2-nistp256
+        ['root keys must sign', '2\r'],
+        ['targets keys must sign', '1\r'],
+        ['snapshot keys must sign', '\r'],
+        ['timestamp keys must sign', '\r'],
+        ['New passphrase', `${SECRET}\r`],
+        ['Repeat the passphrase', `${SECRET}\r`],
+      ],
+      ['init', 'repo'],
+    );
+    expect(status).toBe(0);
+    expect(transcript).not.toContain(SECRET);
+    expect(readdirSync(join(base, 'repo', 'keys')).sort()).toEqual(['root-1.pem', 'root-2.pem', 'snapshot-1.pem', 'targets-1.pem', 'timestamp-1.pem']);
+    const root = JSON.parse(readFileSync(join(base, 'repo', 'metadata', '1.root.json'), 'utf8'));
+    expect(root.signed.roles.root.threshold).toBe(2);
+    expect(new Set(Object.values(root.signed.keys).map((k: any) => k.scheme))).toEqual(new Set(['ecdsa-sha2-nistp256']));
+  });
+
+  it('refuses when the repeated passphrase differs, and writes nothing', () => {
+    const { status } = drive(
+      [
+        ['scheme', '\r'],
+        ['root keys must sign', '\r'],
+        ['targets keys must sign', '\r'],
+        ['snapshot keys must sign', '\r'],
+        ['timestamp keys must sign', '\r'],
+        ['New passphrase', 'first-passphrase-1\r'],
+        ['Repeat the passphrase', 'second-passphrase-2\r'],
+      ],
+      ['init', 'mismatch'],
+    );
+    expect(status).toBe(2);
+    expect(() => readdirSync(join(base, 'mismatch'))).toThrow();
+  });
+});
