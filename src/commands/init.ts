@@ -5,6 +5,8 @@ import { renderOperation } from '../cli/render';
 import { TufsignError } from '../errors';
 import { generateKeyFiles, resolveKeySpec, withPreopenedSigners, type GeneratedKeyFile } from '../repository/key-specs';
 import { initRepository, type OperationResult, type RoleKeySpec } from '../repository/operations';
+import { requestForInit, type RequestWritten } from '../repository/ceremony';
+import { renderRequest } from '../cli/ceremony';
 import { defaultRepositoryName, KEYS_DIR } from '../repository/workspace';
 import { isScheme, SCHEMES, type Scheme } from '../tuf/key';
 import { TOP_LEVEL_ROLES, type TopLevelRole } from '../tuf/metadata';
@@ -19,7 +21,7 @@ export default class Init extends BaseCommand<typeof Init> {
   static override summary = 'Create a TUF repository workspace (root, targets, snapshot, timestamp) and sign it with the keys available here.';
   static override description =
     'With no key flags, tufsign generates encrypted key files under keys/ (one passphrase for all, from TUFSIGN_PASSPHRASE, --passphrase-file or a prompt) and signs at once. ' +
-    'Keys given as public key files are added to root but cannot sign here: init writes everything it can and lists the missing signatures.';
+    'Keys given as public key files are added to root but cannot sign here: then init writes the config and key files, no unsigned metadata, and a signing request for root v1 and targets v1 (see `tufsign ceremony`).';
   static override examples = [
     '<%= config.bin %> init myrepo',
     '<%= config.bin %> init myrepo --scheme ecdsa-sha2-nistp256 --root-threshold 2 --root-key alice.pub.json --root-key bob.pub.json',
@@ -43,9 +45,10 @@ export default class Init extends BaseCommand<typeof Init> {
     'snapshot-expires': expiresFlag('snapshot'),
     'timestamp-expires': expiresFlag('timestamp'),
     'pkcs11-module': Flags.string({ description: 'PKCS#11 module for pkcs11: keys without module-path (saved in tufsign.json).' }),
+    'request-out': Flags.string({ description: 'Where to write the signing request when root/targets v1 need keys that are not here (default: DIR/root-v1-targets-v1.tufsign-request.json).' }),
   };
 
-  async run(): Promise<OperationResult> {
+  async run(): Promise<OperationResult & { request?: RequestWritten }> {
     const { flags } = this;
     const dir = this.args.dir;
     const schemeFlag = flags.scheme;
@@ -107,9 +110,18 @@ export default class Init extends BaseCommand<typeof Init> {
       expiry,
       roles,
       extraFiles: generated.map((g) => ({ path: join(dir, g.path), data: g.pem, mode: 0o600 })),
+      deferIncomplete: true,
     };
     if (flags['pkcs11-module'] !== undefined) options.pkcs11Module = flags['pkcs11-module'];
     const result = await initRepository(options, ctx);
+    if (result.pending !== undefined) {
+      // Root/targets v1 need keys held elsewhere: no unsigned metadata, a signing request instead.
+      const request = requestForInit(result.workspace, result.pending, flags['request-out'], { now: ctx.now, tool: `tufsign ${this.config.version}` });
+      this.log(renderRequest(request));
+      this.note(`workspace created in ${result.workspace}; carry ${request.request} to the keyholders, then: tufsign ceremony finalize REQUEST --out BUNDLE -w ${dir}`);
+      const { pending: _pending, ...rest } = result;
+      return { ...rest, request };
+    }
     this.log(renderOperation(result));
     if (result.complete) this.note(`repository created in ${result.workspace}; next: tufsign targets add FILE -w ${dir}`);
     return result;

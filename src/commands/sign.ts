@@ -2,7 +2,9 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command';
 import { workspaceFlag } from '../cli/flags';
 import { renderOperation } from '../cli/render';
-import { signRole, type OperationResult } from '../repository/operations';
+import { type OperationResult } from '../repository/operations';
+import { signRoleOrRequest, type RequestWritten } from '../repository/ceremony';
+import { ceremonyContext, renderRequest } from '../cli/ceremony';
 import { Workspace } from '../repository/workspace';
 import { TOP_LEVEL_ROLES, type TopLevelRole } from '../tuf/metadata';
 
@@ -16,13 +18,20 @@ export default class Sign extends BaseCommand<typeof Sign> {
     workspace: workspaceFlag,
     expires: Flags.string({ description: 'New expiry period (e.g. 90d); implies a new version.' }),
     bump: Flags.boolean({ description: 'Give the role a new version (and a fresh expiry).', default: false }),
+    out: Flags.string({ description: 'Where to write the signing request when the threshold needs keys that are not here (default: WORKSPACE/ROLE-vN.tufsign-request.json).' }),
   };
 
-  async run(): Promise<OperationResult> {
+  async run(): Promise<OperationResult & { request?: RequestWritten }> {
     const ws = Workspace.open(this.flags.workspace);
     const options: { expires?: string; bump?: boolean } = { bump: this.flags.bump };
     if (this.flags.expires !== undefined) options.expires = this.flags.expires;
-    const result = await signRole(ws, this.args.role as TopLevelRole, options, this.ctx.signingContext(ws.dir, ws));
+    const { result, request } = await signRoleOrRequest(ws, this.args.role as TopLevelRole, options, this.flags.out, ceremonyContext(this.ctx, ws.dir, ws, `tufsign ${this.config.version}`));
+    if (request !== undefined) {
+      // The threshold needs keys held elsewhere: nothing was written but the request.
+      this.log(renderRequest(request));
+      const { pending: _pending, ...rest } = result;
+      return { ...rest, request };
+    }
     this.log(renderOperation(result));
     return result;
   }

@@ -8,6 +8,7 @@ import { fileExists, readFileBounded } from '../io/fs';
 import { directorySource } from '../repository/sources';
 import { verifyRepository, type VerifyOptions, type VerifyReport } from '../repository/verify';
 import { parseInstant } from '../tuf/time';
+import { verifyBundle } from '../bundle/verify';
 
 export default class Verify extends BaseCommand<typeof Verify> {
   static override summary = 'Verify a workspace or bundle the way a TUF client does; non-zero exit on any failure.';
@@ -30,7 +31,8 @@ export default class Verify extends BaseCommand<typeof Verify> {
       allowLegacyKeyids: this.flags['allow-legacy-keyids'],
     };
     if (this.flags.root !== undefined) options.trustedRoot = { bytes: readFileBounded(this.flags.root), file: this.flags.root };
-    const report = verifyRepository(directorySource(dir), options);
+    // A bundle is also checked against its manifest: every listed file, nothing unlisted, the transcript.
+    const report = isBundle ? verifyBundle(dir, options) : verifyRepository(directorySource(dir), options);
     this.log(renderVerify(report));
     if (!report.ok) {
       if (this.jsonEnabled()) this.logJson(report);

@@ -39,7 +39,7 @@ import { parseDuration } from '../tuf/time';
 import { verificationResult } from '../tuf/verify';
 import type { KeyEntry, WorkspaceConfig } from './config';
 import { serializeConfig } from './config';
-import { commitFiles, expiryFor, metaFileFor, signWithAvailableKeys, type PendingFile, type SigningContext } from './operations';
+import { commitFiles, expiryFor, metaFileFor, signRole, signWithAvailableKeys, type OperationResult, type PendingFile, type SignOptions, type SigningContext } from './operations';
 import { metadataFileName, serializeMetadata, targetFileNames, Workspace, type LoadedRepository } from './workspace';
 
 export const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
@@ -537,3 +537,33 @@ export async function applyOrRequest(
 }
 
 export { governingRoot };
+
+// ------------------------------------------------------------------ init / sign that need absent keys
+
+export interface PendingReport {
+  result: OperationResult;
+  request?: RequestWritten;
+}
+
+/** After `init` deferred: the request for root v1 and targets v1 that the keyholders sign. */
+export function requestForInit(dir: string, pending: Metadata[], out: string | undefined, ctx: Pick<CeremonyContext, 'now' | 'tool'>): RequestWritten {
+  const ws = Workspace.open(dir);
+  const mds = pending.filter((m) => m.signed.type === 'root' || m.signed.type === 'targets');
+  const req = newRequest(ws, mds, { purpose: `new repository ${ws.config.name}: root v1 and targets v1` }, ctx);
+  return writeRequest(ws, req, out, ctx);
+}
+
+/** `sign ROLE` when its threshold needs keys that are not here: nothing is written but a request. */
+export async function signRoleOrRequest(ws: Workspace, role: TopLevelRole, options: SignOptions, out: string | undefined, ctx: CeremonyContext): Promise<PendingReport> {
+  const result = await signRole(ws, role, { ...options, deferIncomplete: true }, ctx);
+  if (result.pending === undefined || result.pending.length === 0) return { result };
+  const changes = options.bump === true || options.expires !== undefined;
+  if (!changes) {
+    throw new TufsignError('THRESHOLD_NOT_MET', `${role} v${result.pending[0]?.signed.version ?? '?'} needs signatures from keys that are not here`, {
+      rule: 'SPEC-11 threshold of distinct keys',
+      suggestion: `Start a ceremony for a new version: tufsign ceremony start --role ${role} (or sign ${role} --bump).`,
+    });
+  }
+  const req = newRequest(ws, result.pending, { purpose: `sign ${role}: new version v${result.pending[0]?.signed.version ?? '?'}` }, ctx);
+  return { result, request: writeRequest(ws, req, out, ctx) };
+}

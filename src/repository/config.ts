@@ -37,6 +37,20 @@ export const DEFAULT_MIN_VALIDITY: Partial<Record<TopLevelRole, string>> = { roo
 
 const KNOWN = ['format', 'version', 'name', 'expiry', 'min_validity', 'keys', 'pkcs11_module'];
 
+/** A `{role: "90d"}` map; every period must parse. */
+function readPeriods(obj: JsonObject, field: string): Partial<Record<TopLevelRole, string>> {
+  const out: Partial<Record<TopLevelRole, string>> = {};
+  const map = obj[field] === undefined ? newObject() : asObject(obj[field], `$.${field}`);
+  for (const [role, period] of Object.entries(map)) {
+    if (!isTopLevelRole(role) || typeof period !== 'string') {
+      throw new TufsignError('CONFIG_INVALID', `bad ${field} entry ${role}`, { path: `$.${field}.${role}`, rule: `${field}: {role: "7d"} for root, targets, snapshot, timestamp` });
+    }
+    parseDuration(period, `${field}.${role}`);
+    out[role] = period;
+  }
+  return out;
+}
+
 export function parseConfig(bytes: Uint8Array, file: string): WorkspaceConfig {
   try {
     const obj = asObject(parseJson(bytes, file), '$');
@@ -45,24 +59,8 @@ export function parseConfig(bytes: Uint8Array, file: string): WorkspaceConfig {
     }
     if (obj['version'] !== 1) throw new TufsignError('CONFIG_INVALID', `unsupported config version ${JSON.stringify(obj['version'])}`, { path: '$.version', rule: 'config version 1' });
     const name = reqString(obj, 'name', '$', 'workspace needs a name');
-    const expiry = { ...DEFAULT_EXPIRY };
-    const expiryObj = obj['expiry'] === undefined ? newObject() : asObject(obj['expiry'], '$.expiry');
-    for (const [role, period] of Object.entries(expiryObj)) {
-      if (!isTopLevelRole(role) || typeof period !== 'string') {
-        throw new TufsignError('CONFIG_INVALID', `bad expiry entry ${role}`, { path: `$.expiry.${role}`, rule: 'expiry: {role: "90d"}' });
-      }
-      parseDuration(period, `expiry.${role}`);
-      expiry[role] = period;
-    }
-    const minValidity: Partial<Record<TopLevelRole, string>> = { ...DEFAULT_MIN_VALIDITY };
-    const mvObj = obj['min_validity'] === undefined ? newObject() : asObject(obj['min_validity'], '$.min_validity');
-    for (const [role, period] of Object.entries(mvObj)) {
-      if (!isTopLevelRole(role) || typeof period !== 'string') {
-        throw new TufsignError('CONFIG_INVALID', `bad min_validity entry ${role}`, { path: `$.min_validity.${role}`, rule: 'min_validity: {role: "7d"}' });
-      }
-      parseDuration(period, `min_validity.${role}`);
-      minValidity[role] = period;
-    }
+    const expiry = { ...DEFAULT_EXPIRY, ...readPeriods(obj, 'expiry') };
+    const minValidity = { ...DEFAULT_MIN_VALIDITY, ...readPeriods(obj, 'min_validity') };
     const keys = new Map<string, KeyEntry>();
     const keysObj = obj['keys'] === undefined ? newObject() : asObject(obj['keys'], '$.keys');
     for (const [keyid, entryValue] of Object.entries(keysObj)) {

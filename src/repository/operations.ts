@@ -5,7 +5,7 @@
  * leaves the workspace exactly as it was.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TufsignError } from '../errors';
 import { fileExists, readFileBounded, writeFileAtomic } from '../io/fs';
@@ -480,13 +480,4 @@ export async function refresh(ws: Workspace, ctx: SigningContext): Promise<Opera
   const { c, repo } = startCascade(ws);
   await cascadeSnapshotTimestamp(c, repo.snapshot, repo.timestamp, ctx);
   return finish(c, true);
-}
-
-/** Remove a half-created workspace directory (used when init fails before anything was committed). */
-export function removeIfEmpty(dir: string): void {
-  try {
-    if (readdirSync(dir).length === 0) rmSync(dir, { recursive: true });
-  } catch {
-    // nothing to do
-  }
 }

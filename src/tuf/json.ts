@@ -10,7 +10,7 @@
  * and trailing bytes (BAD-02). Objects are null-prototype, so `constructor` or
  * `prototype` keys are plain data.
  */
-import { compareCodePoints } from './canonical-json';
+import { compareCodePoints, hasLoneSurrogate } from './canonical-json';
 import { TufsignError, type ErrorCode } from '../errors';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
@@ -229,18 +229,6 @@ class Parser {
       if (c !== ',') this.fail('JSON_SYNTAX', 'expected , or } in object', childPath, 'BAD-01 well-formed JSON');
     }
   }
-}
-
-function hasLoneSurrogate(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff) {
-      const n = s.charCodeAt(i + 1);
-      if (!(n >= 0xdc00 && n <= 0xdfff)) return true;
-      i++;
-    } else if (c >= 0xdc00 && c <= 0xdfff) return true;
-  }
-  return false;
 }
 
 /** `$.a.b` for identifier-like keys, `$["odd key"]` otherwise. */

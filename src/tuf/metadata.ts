@@ -87,9 +87,7 @@ export class Role {
 
   static fromJSON(value: JsonValue | undefined, path: string): Role {
     const obj = asObject(value, path);
-    const keyids = reqStringArray(obj, 'keyids', path, 'SPEC-12 role keyids');
-    checkUniqueKeyids(keyids, `${path}.keyids`);
-    const threshold = reqInt(obj, 'threshold', path, 'SPEC-10/BAD-24 threshold is a positive integer', 1);
+    const { keyids, threshold } = readKeyidsAndThreshold(obj, path);
     return new Role(keyids, threshold, unrecognized(obj, ['keyids', 'threshold']));
   }
 
@@ -100,6 +98,14 @@ export class Role {
     out['threshold'] = this.threshold;
     return out;
   }
+}
+
+/** keyids (unique) and threshold (≥ 1), shared by top-level, delegated and succinct roles. */
+function readKeyidsAndThreshold(obj: JsonObject, path: string): { keyids: string[]; threshold: number } {
+  const keyids = reqStringArray(obj, 'keyids', path, 'SPEC-12/SPEC-23 role keyids');
+  checkUniqueKeyids(keyids, `${path}.keyids`);
+  const threshold = reqInt(obj, 'threshold', path, 'SPEC-10/BAD-24 threshold is a positive integer', 1);
+  return { keyids, threshold };
 }
 
 function checkUniqueKeyids(keyids: readonly string[], path: string): void {
@@ -223,9 +229,7 @@ export class DelegatedRole extends Role {
     const obj = asObject(value, path);
     const name = reqString(obj, 'name', path, 'SPEC-23 delegated role name');
     checkDelegatedRoleName(name, `${path}.name`);
-    const keyids = reqStringArray(obj, 'keyids', path, 'SPEC-23 keyids');
-    checkUniqueKeyids(keyids, `${path}.keyids`);
-    const threshold = reqInt(obj, 'threshold', path, 'SPEC-10/BAD-24 threshold is a positive integer', 1);
+    const { keyids, threshold } = readKeyidsAndThreshold(obj, path);
     const terminating = reqBool(obj, 'terminating', path, 'SPEC-23 terminating');
     const hasPaths = obj['paths'] !== undefined;
     const hasPrefixes = obj['path_hash_prefixes'] !== undefined;
@@ -315,9 +319,7 @@ export class SuccinctRoles extends Role {
 
   static override fromJSON(value: JsonValue | undefined, path: string): SuccinctRoles {
     const obj = asObject(value, path);
-    const keyids = reqStringArray(obj, 'keyids', path, 'TAP 15 keyids');
-    checkUniqueKeyids(keyids, `${path}.keyids`);
-    const threshold = reqInt(obj, 'threshold', path, 'SPEC-10/BAD-24 threshold is a positive integer', 1);
+    const { keyids, threshold } = readKeyidsAndThreshold(obj, path);
     const bitLength = reqInt(obj, 'bit_length', path, 'TAP 15 bit_length in 1..32', 1);
     if (bitLength > 32) throw schemaError(`${path}.bit_length`, 'bit_length must be at most 32', 'TAP 15 bit_length in 1..32');
     const namePrefix = reqString(obj, 'name_prefix', path, 'TAP 15 name_prefix');

@@ -171,13 +171,15 @@ export class VirtualYubiKeyLab {
     return this.caFiles?.cert ?? '';
   }
 
-  async startPcscd(): Promise<void> {
+  /** Start pcscd with our reader entry (or, with `readers: 0`, none: for NO_READER tests). */
+  async startPcscd(options: { readers?: 0 | 1 } = {}): Promise<void> {
     if (this.pcscd !== undefined) return;
+    const withReader = options.readers !== 0;
     const other = livePcscd();
     if (other !== undefined) throw new Error(`another pcscd is running (pid ${other}); stop it first: there is one pcscd per machine`);
-    const readers = join(this.dir, 'readers.d');
+    const readers = join(this.dir, withReader ? 'readers.d' : 'readers-empty.d');
     mkdirSync(readers, { recursive: true });
-    writeFileSync(
+    if (withReader) writeFileSync(
       join(readers, 'vpcd-yubico'),
       `FRIENDLYNAME "${READER_BASE_NAME}"\nDEVICENAME   /dev/null:0x${BASE_PORT.toString(16)}\nLIBPATH      ${VPCD_DRIVER}\nCHANNELID    0x${BASE_PORT.toString(16)}\n`,
     );
@@ -187,7 +189,7 @@ export class VirtualYubiKeyLab {
     this.pcscd = p;
     await waitFor('pcscd and the vpcd port', () => {
       if (p.exitCode !== null) throw new Error(`pcscd exited: ${this.pcscdLog}`);
-      return listeningPorts().has(BASE_PORT) && existsSync('/run/pcscd/pcscd.comm');
+      return (!withReader || listeningPorts().has(BASE_PORT)) && existsSync('/run/pcscd/pcscd.comm');
     }, 5000);
   }
 
@@ -241,6 +243,8 @@ export class VirtualYubiKeyLab {
     for (const { card } of [...this.cards.values()]) await card.remove().catch(() => undefined);
     await this.stopPcscd();
     rmSync(this.dir, { recursive: true, force: true });
+    if (compiledDir !== undefined) rmSync(compiledDir, { recursive: true, force: true });
+    compiledDir = undefined;
   }
 }
 

@@ -1,9 +1,377 @@
-/** `yubikey:serial=N;slot=9c` keys over PC/SC (PIV). Implemented in issue #4. */
+/**
+ * `yubikey:serial=N;slot=9c` keys: PIV over PC/SC, on-device generation with
+ * PIN/touch policy, attestation, serial targeting, and PIN safety (the right
+ * device and key are checked before a PIN is asked; a PIN is never retried).
+ */
+import { readFileSync } from 'node:fs';
 import { TufsignError } from '../../errors';
-import type { KeyBackend } from '../backend';
+import { newObject, type JsonObject } from '../../tuf/json';
+import type { Key } from '../../tuf/key';
+import type { DeviceReport, GeneratedKey, GenerateRequest, KeyBackend, OpenOptions } from '../backend';
+import type { SecretsHandler, Signer, SignatureBytes } from '../signer';
+import { attestationToJson, type CertInput } from './attestation';
+import { deviceInfoJson, tufKeyFor, YubiKeyDevice, YubiKeySigner, type SlotKey } from './device';
+import { PCSC_HELP, PcscContext, type PcscTransport } from './pcsc';
+import { algForScheme } from './keys';
+import { parseSlot, slotName, type CardTransport } from './piv';
+import { YUBICO_PIV_INTERMEDIATES, YUBICO_PIV_ROOTS } from './yubico-ca';
 
-export const yubikeyBackend: KeyBackend = {
-  open(uri) {
-    return Promise.reject(new TufsignError('SCHEME_UNSUPPORTED', `YubiKey keys are not available yet (${uri})`, { rule: 'yubikey backend' }));
-  },
-};
+export { verifyAttestation, verifyPublicKeyFileAttestation, checkKeyPolicy, assertKeyPolicy, ROOT_KEY_POLICY, type KeyPolicy, type AttestationFacts } from './attestation';
+export { ED25519_MAX_MESSAGE, YubiKeyDevice } from './device';
+export { PivSession, type CardTransport } from './piv';
+
+/** A card found by a DeviceSource; `release` ends the exclusive connection. */
+export interface FoundCard {
+  label: string;
+  transport: CardTransport;
+  release(): Promise<void>;
+}
+
+/** Where YubiKeys come from: PC/SC in production, emulators in tests. */
+export interface DeviceSource {
+  /** Cards present now. Throws NO_READER / PCSCD_NOT_RUNNING with instructions. */
+  cards(): Promise<FoundCard[]>;
+  close(): Promise<void>;
+}
+
+export function pcscSource(): DeviceSource {
+  const ctx = PcscContext.open();
+  const held: PcscTransport[] = [];
+  return {
+    async cards() {
+      const readers = await ctx.list();
+      if (readers.length === 0) {
+        throw new TufsignError('NO_READER', 'no smart-card reader or YubiKey is connected', { suggestion: PCSC_HELP.reader });
+      }
+      const out: FoundCard[] = [];
+      for (const r of readers.filter((x) => x.present)) {
+        try {
+          const t = await ctx.connect(r);
+          held.push(t);
+          out.push({ label: r.name, transport: t, release: () => t.disconnect() });
+        } catch (e) {
+          // A reader in use by another program is reported, not fatal, unless it is the only one.
+          if (readers.length === 1) throw e;
+        }
+      }
+      return out;
+    },
+    async close() {
+      for (const t of held) await t.disconnect();
+      ctx.close();
+    },
+  };
+}
+
+export interface YubiKeyBackendOptions {
+  source?: () => DeviceSource;
+  /** extra trusted attestation roots (tests); Yubico's roots are always trusted */
+  attestationRoots?: readonly CertInput[];
+}
+
+export interface YubiKeyUri {
+  serial: number | undefined;
+  slot: number;
+}
+
+export function parseYubiKeyUri(uri: string): YubiKeyUri {
+  const bad = (why: string): never => {
+    throw new TufsignError('KEY_URI_INVALID', `invalid YubiKey key URI "${uri}": ${why}`, { rule: 'yubikey:serial=N;slot=9c', suggestion: 'Example: yubikey:serial=12345678;slot=9c' });
+  };
+  if (!uri.startsWith('yubikey:')) bad('must start with yubikey:');
+  let serial: number | undefined;
+  let slot: number | undefined;
+  for (const part of uri.slice('yubikey:'.length).split(';').filter((p) => p !== '')) {
+    const [k, v, ...rest] = part.split('=');
+    if (v === undefined || rest.length > 0) return bad(`"${part}" is not key=value`);
+    if (k === 'serial') {
+      if (!/^[0-9]{1,10}$/.test(v)) bad('serial must be a decimal number');
+      serial = Number(v);
+    } else if (k === 'slot') slot = parseSlot(v);
+    else bad(`unknown attribute "${k ?? ''}"`);
+  }
+  if (slot === undefined) return bad('slot is required');
+  return { serial, slot };
+}
+
+export function yubiKeyUri(serial: number, slot: number): string {
+  return `yubikey:serial=${serial};slot=${slotName(slot)}`;
+}
+
+interface Opened {
+  device: YubiKeyDevice;
+  source: DeviceSource;
+}
+
+/** Trust anchors: Yubico's, plus TUFSIGN_YUBIKEY_TEST_CA (a PEM file; tests only — attestations record their root). */
+function rootsFor(options: YubiKeyBackendOptions, env: NodeJS.ProcessEnv): CertInput[] {
+  const roots: CertInput[] = [...YUBICO_PIV_ROOTS, ...(options.attestationRoots ?? [])];
+  const extra = env['TUFSIGN_YUBIKEY_TEST_CA'];
+  if (extra !== undefined && extra !== '') {
+    try {
+      roots.push(readFileSync(extra, 'utf8'));
+    } catch (cause) {
+      throw new TufsignError('IO_ERROR', `cannot read TUFSIGN_YUBIKEY_TEST_CA (${extra})`, { cause });
+    }
+  }
+  return roots;
+}
+
+/**
+ * Open the YubiKey with `serial` (or the only one, or the one whose slot holds
+ * `expectedKey`). Never guesses between several devices. All other cards are
+ * released before returning.
+ */
+async function openDevice(makeSource: () => DeviceSource, want: { serial?: number | undefined; slot?: number; expectedKey?: Key | undefined }): Promise<Opened> {
+  const source = makeSource();
+  try {
+    const cards = await source.cards();
+    const devices: { device: YubiKeyDevice; card: FoundCard }[] = [];
+    for (const card of cards) {
+      try {
+        devices.push({ device: await YubiKeyDevice.open(card.transport, card.label), card });
+      } catch (e) {
+        await card.release();
+        if (!(e instanceof TufsignError) || e.code !== 'TOKEN_NOT_PRESENT') throw e;
+      }
+    }
+    const serials = devices.map((d) => d.device.serial);
+    let chosen: (typeof devices)[number] | undefined;
+    if (want.serial !== undefined) {
+      chosen = devices.find((d) => d.device.serial === want.serial);
+      if (chosen === undefined) {
+        const code = devices.length === 0 ? 'TOKEN_NOT_PRESENT' : 'WRONG_DEVICE';
+        throw new TufsignError(code, devices.length === 0 ? `YubiKey ${want.serial} is not inserted (no YubiKey found)` : `this needs YubiKey ${want.serial}; found ${serials.map((s) => `YubiKey ${s}`).join(', ')}`, {
+          rule: 'BAD-57 sign only with the expected device',
+          details: { needed: want.serial, found: serials },
+          suggestion: `Insert YubiKey with serial ${want.serial} (printed on the key; \`tufsign devices\` lists what is connected).`,
+        });
+      }
+    } else if (devices.length === 1) {
+      chosen = devices[0];
+    } else if (devices.length === 0) {
+      throw new TufsignError('TOKEN_NOT_PRESENT', 'no YubiKey found', { suggestion: PCSC_HELP.reader });
+    } else if (want.expectedKey !== undefined && want.slot !== undefined) {
+      const matches: typeof devices = [];
+      for (const d of devices) {
+        const k = await d.device.readSlot(want.slot);
+        if (k !== undefined && sameKey(k, want.expectedKey)) matches.push(d);
+      }
+      if (matches.length === 1) chosen = matches[0];
+    }
+    if (chosen === undefined) {
+      throw new TufsignError('TOKEN_AMBIGUOUS', `${devices.length} YubiKeys are connected (${serials.join(', ')}); say which one with serial=N`, {
+        rule: 'BAD-56 never guess between devices',
+        details: { found: serials },
+        suggestion: `Use a URI like yubikey:serial=${serials[0] ?? 'N'};slot=9c, or unplug the other YubiKeys.`,
+      });
+    }
+    for (const d of devices) if (d !== chosen) await d.card.release();
+    return { device: chosen.device, source };
+  } catch (e) {
+    await source.close();
+    throw e;
+  }
+}
+
+function sameKey(k: SlotKey, expected: Key): boolean {
+  try {
+    return k.publicKey.export({ format: 'der', type: 'spki' }).equals(expected.keyObject().export({ format: 'der', type: 'spki' }));
+  } catch {
+    return false;
+  }
+}
+
+async function readExpectedSlot(device: YubiKeyDevice, slot: number, expectedKey: Key | undefined, uri: string): Promise<{ key: SlotKey; publicKey: Key }> {
+  const key = await device.readSlot(slot);
+  if (key === undefined) {
+    throw new TufsignError('KEY_NOT_FOUND', `${device.name} has no key in slot ${slotName(slot)}`, {
+      rule: 'BAD-56 missing key',
+      details: { serial: device.serial, slot: slotName(slot) },
+      suggestion: 'Check the slot in the key URI, or generate a key with `tufsign key generate --backend yubikey`.',
+    });
+  }
+  if (expectedKey !== undefined && !sameKey(key, expectedKey)) {
+    throw new TufsignError('KEY_MISMATCH', `${device.name} slot ${slotName(slot)} holds a different key than the role expects (keyid ${expectedKey.keyid().slice(0, 16)}…); no PIN was asked`, {
+      file: undefined,
+      rule: 'BAD-57 check the key before asking for the PIN',
+      details: { serial: device.serial, slot: slotName(slot), uri },
+      suggestion: 'Insert the YubiKey that holds this role\'s key, or fix the key URI.',
+    });
+  }
+  const publicKey = expectedKey ?? tufKeyFor(key);
+  return { key, publicKey };
+}
+
+/**
+ * A signer that holds the card only while it works: it reconnects (and
+ * re-checks serial and key) on each signature and lets go after a short idle
+ * time, so a forgotten close() never pins the process or the card.
+ */
+class ReconnectingSigner implements Signer {
+  private current: { opened: Opened; signer: YubiKeySigner } | undefined;
+  private idle: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly uri: string,
+    readonly publicKey: Key,
+    private readonly connectFn: () => Promise<{ opened: Opened; signer: YubiKeySigner }>,
+    first: { opened: Opened; signer: YubiKeySigner },
+  ) {
+    this.current = first;
+    this.armIdle();
+  }
+
+  private armIdle(): void {
+    clearTimeout(this.idle);
+    this.idle = setTimeout(() => void this.release(), 1500);
+    this.idle.unref();
+  }
+
+  private async release(): Promise<void> {
+    const c = this.current;
+    this.current = undefined;
+    clearTimeout(this.idle);
+    if (c !== undefined) await c.opened.source.close();
+  }
+
+  async sign(data: Uint8Array): Promise<SignatureBytes> {
+    clearTimeout(this.idle);
+    this.current ??= await this.connectFn();
+    try {
+      return await this.current.signer.sign(data);
+    } catch (e) {
+      // After a failure the card state is unknown (removed, PIN state): start fresh next time.
+      await this.release();
+      throw e;
+    } finally {
+      if (this.current !== undefined) this.armIdle();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.release();
+  }
+}
+
+export function createYubiKeyBackend(options: YubiKeyBackendOptions = {}): KeyBackend {
+  const makeSource = options.source ?? pcscSource;
+
+  async function connectSigner(uri: string, secrets: SecretsHandler, expectedKey: Key | undefined): Promise<{ opened: Opened; signer: YubiKeySigner }> {
+    const { serial, slot } = parseYubiKeyUri(uri);
+    const opened = await openDevice(makeSource, { serial, slot, expectedKey });
+    try {
+      const { key, publicKey } = await readExpectedSlot(opened.device, slot, expectedKey, uri);
+      return { opened, signer: new YubiKeySigner({ uri, device: opened.device, slot, key, publicKey, secrets }) };
+    } catch (e) {
+      await opened.source.close();
+      throw e;
+    }
+  }
+
+  return {
+    async open(uri: string, o: OpenOptions): Promise<Signer> {
+      const first = await connectSigner(uri, o.secrets, o.expectedKey);
+      const publicKey = first.signer.publicKey;
+      return new ReconnectingSigner(uri, publicKey, () => connectSigner(uri, o.secrets, publicKey), first);
+    },
+
+    async generate(request: GenerateRequest, o: OpenOptions): Promise<GeneratedKey> {
+      const slot = parseSlot(request.slot ?? '9c');
+      const opened = await openDevice(makeSource, { serial: request.serial });
+      const { device } = opened;
+      try {
+        const existing = await device.readSlot(slot);
+        if (existing !== undefined) {
+          throw new TufsignError('SLOT_IN_USE', `${device.name} already holds a key in slot ${slotName(slot)}; tufsign never overwrites a key`, {
+            details: { serial: device.serial, slot: slotName(slot) },
+            suggestion: 'Choose another slot (--slot), or delete that key deliberately with `ykman piv keys delete` first.',
+          });
+        }
+        // Checks that need no secret come first, so nothing is asked for a request that must fail.
+        algForScheme(request.scheme, device.version);
+        if (!request.allowDefaultManagementKey && device.hasMetadata) {
+          const pin = await device.session.metadata(0x80);
+          if (pin?.isDefault === true) {
+            throw new TufsignError('PIN_DEFAULT', `${device.name} still has the factory-default PIN (123456)`, {
+              rule: 'BAD-59 no factory defaults on production keys',
+              details: { serial: device.serial },
+              suggestion: 'Change PIN and PUK first (`ykman piv access change-pin`, `change-puk`), or pass --allow-default-management-key for a throw-away test key.',
+            });
+          }
+        }
+        await device.authenticateManagementKey(o.secrets, request.allowDefaultManagementKey === true);
+        const key = await device.generate(slot, request.scheme, request.pinPolicy ?? 'default', request.touchPolicy ?? 'default');
+        const publicKey = tufKeyFor(key);
+        const uri = yubiKeyUri(device.serial, slot);
+        const result: GeneratedKey = { uri, publicKey };
+        if (device.version.atLeast(4, 3)) {
+          const facts = await device.attest(slot, key.publicKey, rootsFor(options, o.env), YUBICO_PIV_INTERMEDIATES);
+          result.attestation = attestationToJson(facts);
+        }
+        return result;
+      } finally {
+        await opened.source.close();
+      }
+    },
+
+    async readPublicKey(uri: string, o: OpenOptions): Promise<GeneratedKey> {
+      const { serial, slot } = parseYubiKeyUri(uri);
+      const opened = await openDevice(makeSource, { serial, slot, expectedKey: o.expectedKey });
+      try {
+        const { key, publicKey } = await readExpectedSlot(opened.device, slot, o.expectedKey, uri);
+        const result: GeneratedKey = { uri: yubiKeyUri(opened.device.serial, slot), publicKey };
+        if (opened.device.version.atLeast(4, 3) && key.metadata?.origin !== 'imported') {
+          try {
+            result.attestation = attestationToJson(await opened.device.attest(slot, key.publicKey, rootsFor(options, o.env), YUBICO_PIV_INTERMEDIATES));
+          } catch (e) {
+            if (!(e instanceof TufsignError) || e.code !== 'ATTESTATION_INVALID') throw e;
+          }
+        }
+        return result;
+      } finally {
+        await opened.source.close();
+      }
+    },
+
+    async listDevices(): Promise<DeviceReport> {
+      const report: DeviceReport = { backend: 'yubikey', available: true, problems: [], devices: [] };
+      let source: DeviceSource;
+      try {
+        source = makeSource();
+      } catch (e) {
+        if (!(e instanceof TufsignError)) throw e;
+        return { ...report, available: false, problems: [{ message: e.message, suggestion: e.suggestion ?? '' }] };
+      }
+      try {
+        const cards = await source.cards();
+        if (cards.length === 0) report.problems.push({ message: 'a smart-card reader is connected but no YubiKey is in it', suggestion: PCSC_HELP.reader });
+        for (const card of cards) {
+          try {
+            const device = await YubiKeyDevice.open(card.transport, card.label);
+            const info = deviceInfoJson(await device.describe());
+            info['reader'] = card.label;
+            report.devices.push(info);
+          } catch (e) {
+            if (!(e instanceof TufsignError)) throw e;
+            const o: JsonObject = newObject();
+            o['reader'] = card.label;
+            o['error'] = e.message;
+            report.devices.push(o);
+          } finally {
+            await card.release();
+          }
+        }
+      } catch (e) {
+        if (!(e instanceof TufsignError)) throw e;
+        report.available = e.code !== 'PCSCD_NOT_RUNNING' && e.code !== 'DEPENDENCY_MISSING';
+        report.problems.push({ message: e.message, suggestion: e.suggestion ?? '' });
+      } finally {
+        await source.close();
+      }
+      return report;
+    },
+  };
+}
+
+export const yubikeyBackend: KeyBackend = createYubiKeyBackend();
