@@ -46,7 +46,17 @@ export function createSecretsHandler(sources: SecretSources): SecretsHandler {
       }
       const envName = ENV_FOR[request.kind];
       const fromEnv = sources.env[envName];
-      if (fromEnv !== undefined && fromEnv !== '') return Buffer.from(fromEnv, 'utf8');
+      if (fromEnv !== undefined && fromEnv !== '') {
+        if (request.kind === 'pin' && request.retriesLeft === 1) {
+          // Unattended runs never spend the final PIN try: a stale TUFSIGN_PIN would block the device.
+          throw new TufsignError('PIN_INCORRECT', `${request.label} has one PIN try left; tufsign will not use it unattended`, {
+            rule: 'the last PIN try needs a person at a terminal',
+            suggestion: 'Run the command in a terminal without TUFSIGN_PIN and confirm the last try, or unblock the PIN with the PUK first.',
+            details: { retriesLeft: 1 },
+          });
+        }
+        return Buffer.from(fromEnv, 'utf8');
+      }
       if (!sources.prompter.interactive) {
         throw new TufsignError('SECRET_REQUIRED', `a ${request.kind.replace('new-', '')} is needed for ${request.label} and there is no terminal to ask`, {
           rule: 'secrets come from a hidden prompt, the environment or a file — never argv',
@@ -59,6 +69,12 @@ export function createSecretsHandler(sources: SecretSources): SecretsHandler {
         const second = await sources.prompter.secret('Repeat the passphrase');
         if (first !== second) throw new TufsignError('USAGE', 'the two passphrases differ', { rule: 'confirm new passphrases' });
         return Buffer.from(first, 'utf8');
+      }
+      if (request.kind === 'pin' && request.retriesLeft === 1) {
+        // The final try: a wrong PIN now locks the device, so the person must say they mean it.
+        sources.notify(`WARNING: ${request.label} has ONE PIN try left; a wrong PIN blocks it (unblocking needs the PUK).`);
+        const go = await sources.prompter.confirm('Use the last PIN try now?', false);
+        if (!go) throw new TufsignError('ABORTED', 'stopped before the last PIN try', { rule: 'never spend the last PIN try without confirmation' });
       }
       const label = { passphrase: 'Passphrase', pin: 'PIN', 'management-key': 'Management key' }[request.kind];
       return Buffer.from(await sources.prompter.secret(`${label} for ${request.label}${tries}`), 'utf8');

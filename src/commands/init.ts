@@ -11,6 +11,7 @@ import { defaultRepositoryName, KEYS_DIR } from '../repository/workspace';
 import { isScheme, SCHEMES, type Scheme } from '../tuf/key';
 import { TOP_LEVEL_ROLES, type TopLevelRole } from '../tuf/metadata';
 import { DEFAULT_EXPIRY } from '../repository/config';
+import { rootKeyPolicy } from '../repository/keys';
 
 const keyFlag = (role: string) =>
   Flags.string({ description: `A ${role} key: a key URI (file:, pkcs11:, yubikey:) or a public key file from \`key export\`. Repeat for several keys.`, multiple: true });
@@ -44,6 +45,11 @@ export default class Init extends BaseCommand<typeof Init> {
     'targets-expires': expiresFlag('targets'),
     'snapshot-expires': expiresFlag('snapshot'),
     'timestamp-expires': expiresFlag('timestamp'),
+    'require-attested-root-keys': Flags.boolean({
+      description: 'Policy: every root key must be an attested YubiKey key with touch policy "always" (checked before signing).',
+      default: false,
+    }),
+    'attestation-ca': Flags.string({ description: 'Extra trusted attestation root certificate (PEM) for the key policy.', multiple: true }),
     'pkcs11-module': Flags.string({ description: 'PKCS#11 module for pkcs11: keys without module-path (saved in tufsign.json).' }),
     'request-out': Flags.string({ description: 'Where to write the signing request when root/targets v1 need keys that are not here (default: DIR/root-v1-targets-v1.tufsign-request.json).' }),
   };
@@ -113,6 +119,7 @@ export default class Init extends BaseCommand<typeof Init> {
       deferIncomplete: true,
     };
     if (flags['pkcs11-module'] !== undefined) options.pkcs11Module = flags['pkcs11-module'];
+    if (flags['require-attested-root-keys']) options.rootKeyPolicy = rootKeyPolicy(flags['attestation-ca'] ?? []);
     const result = await initRepository(options, ctx);
     if (result.pending !== undefined) {
       // Root/targets v1 need keys held elsewhere: no unsigned metadata, a signing request instead.

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { TufsignError } from '../errors';
 import { fileExists, readFileBounded, writeFileAtomic } from '../io/fs';
 import type { Signer } from '../keystore/signer';
+import { filePathOfUri } from '../keystore/file';
 import { buildBundle, writeBundle, type ManifestFile } from '../bundle';
 import {
   addSignatures,
@@ -113,6 +114,22 @@ export function minValiditySeconds(config: WorkspaceConfig): Partial<Record<TopL
   const out: Partial<Record<TopLevelRole, number>> = {};
   for (const [role, period] of Object.entries(config.minValidity)) if (period !== undefined) out[role as TopLevelRole] = parseDuration(period, `min_validity.${role}`);
   return out;
+}
+
+/**
+ * The config as this machine can use it for signing: a `file:` key whose file
+ * is not here is treated like a key held elsewhere (left for the ceremony)
+ * instead of failing the whole operation.
+ */
+export function presentKeysConfig(ws: Workspace, config: Pick<WorkspaceConfig, 'keys'> = ws.config): Pick<WorkspaceConfig, 'keys'> {
+  const keys = new Map<string, KeyEntry>();
+  for (const [keyid, e] of config.keys) {
+    if (e.uri !== undefined && e.uri.startsWith('file:') && !fileExists(filePathOfUri(e.uri, ws.dir))) {
+      const { uri: _absent, ...rest } = e;
+      keys.set(keyid, rest);
+    } else keys.set(keyid, e);
+  }
+  return { keys };
 }
 
 /** The published state, or undefined for a workspace whose root v1 is still being signed. */
@@ -249,7 +266,7 @@ export async function startCeremony(ws: Workspace, options: StartOptions, ctx: C
     md.signed.expires = expiryFor(ws.config, role, ctx.now, options.expires);
     mds.push(md);
   }
-  await signAvailable(ws, repo.root, mds, ws.config, ctx);
+  await signAvailable(ws, repo.root, mds, presentKeysConfig(ws), ctx);
   const req = newRequest(ws, mds, { purpose: options.purpose ?? `re-sign ${roles.join(' and ')} (new version and expiry)` }, ctx);
   return writeRequest(ws, req, options.out, ctx);
 }
@@ -424,7 +441,7 @@ export async function finalizeIntoWorkspace(ws: Workspace, req: SigningRequest, 
     s.expires = expiryFor(config, 'snapshot', ctx.now);
     s.meta.set('targets.json', new MetaFile(targetsVersion));
     snapshotMd = new Metadata(s);
-    await signWithAvailableKeys(snapshotMd, root.role('snapshot'), root.keys, config, ctx);
+    await signWithAvailableKeys(snapshotMd, root.role('snapshot'), root.keys, presentKeysConfig(ws, config), ctx);
     if (!verificationResult('snapshot', root.role('snapshot'), root.keys, snapshotMd).verified) pending = snapshotMd;
   }
   let timestampMd = byRole.get('timestamp') as Metadata<Timestamp> | undefined;
@@ -437,7 +454,7 @@ export async function finalizeIntoWorkspace(ws: Workspace, req: SigningRequest, 
       t.expires = expiryFor(config, 'timestamp', ctx.now);
       t.snapshotMeta = metaFileFor(Buffer.from(snapshotText), snapshotMd.signed.version, true);
       timestampMd = new Metadata(t);
-      await signWithAvailableKeys(timestampMd, root.role('timestamp'), root.keys, config, ctx);
+      await signWithAvailableKeys(timestampMd, root.role('timestamp'), root.keys, presentKeysConfig(ws, config), ctx);
       if (!verificationResult('timestamp', root.role('timestamp'), root.keys, timestampMd).verified) pending = timestampMd;
     }
     if (pending === undefined) written(timestampMd, serializeMetadata(timestampMd));
@@ -555,7 +572,8 @@ export function requestForInit(dir: string, pending: Metadata[], out: string | u
 
 /** `sign ROLE` when its threshold needs keys that are not here: nothing is written but a request. */
 export async function signRoleOrRequest(ws: Workspace, role: TopLevelRole, options: SignOptions, out: string | undefined, ctx: CeremonyContext): Promise<PendingReport> {
-  const result = await signRole(ws, role, { ...options, deferIncomplete: true }, ctx);
+  const here = new Workspace(ws.dir, { ...ws.config, keys: presentKeysConfig(ws).keys });
+  const result = await signRole(here, role, { ...options, deferIncomplete: true }, ctx);
   if (result.pending === undefined || result.pending.length === 0) return { result };
   const changes = options.bump === true || options.expires !== undefined;
   if (!changes) {

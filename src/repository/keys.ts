@@ -10,6 +10,8 @@ import type { JsonObject } from '../tuf/json';
 import type { Key } from '../tuf/key';
 import { TOP_LEVEL_ROLES } from '../tuf/metadata';
 import type { Workspace } from './workspace';
+import { attestationToJson, checkKeyPolicy, ROOT_KEY_POLICY, type KeyPolicy } from '../keystore/yubikey/attestation';
+import { YUBICO_PIV_ROOTS } from '../keystore/yubikey/yubico-ca';
 
 export interface KeyGenerationResult {
   uri: string;
@@ -76,6 +78,27 @@ export async function exportKey(uriOrFile: string, out: string, owner: string | 
   if (owner !== undefined) f.owner = owner;
   writePublicFile(out, f);
   return describe(f.uri ?? uriOrFile, f.key, f.attestation, out);
+}
+
+/** The root-key policy, trusting Yubico's attestation roots plus any given CA files. */
+export function rootKeyPolicy(extraCaFiles: string[]): KeyPolicy {
+  const roots = [...YUBICO_PIV_ROOTS, ...extraCaFiles.map((f) => readFileBounded(f, 1024 * 1024).toString('utf8'))];
+  return { ...ROOT_KEY_POLICY, roots };
+}
+
+export interface AttestResult {
+  keyid: string;
+  ok: boolean;
+  violations: string[];
+  /** serial, firmware, policies, form factor, slot and the chain, as recorded in public key files */
+  facts: JsonObject | null;
+}
+
+/** `key attest FILE|URI`: re-verify a key's attestation, and optionally check it against the root-key policy. */
+export async function attestKey(uriOrFile: string, open: OpenOptions, policy: KeyPolicy): Promise<AttestResult> {
+  const f = await readKey(uriOrFile, open);
+  const r = await checkKeyPolicy(f, policy);
+  return { keyid: f.keyid, ok: r.ok, violations: r.violations, facts: r.facts === undefined ? null : attestationToJson(r.facts) };
 }
 
 export interface KeyListing {

@@ -29,6 +29,8 @@ import { checkNoCollisions, checkTargetPath } from '../tuf/paths';
 import { addSeconds, parseDuration } from '../tuf/time';
 import { rootVerificationResult, verificationResult, type VerificationResult } from '../tuf/verify';
 import type { Signer } from '../keystore/signer';
+import type { PublicKeyFile } from '../keystore/public-key-file';
+import { assertKeyPolicy, type KeyPolicy } from '../keystore/yubikey/attestation';
 import { DEFAULT_EXPIRY, DEFAULT_MIN_VALIDITY, serializeConfig, type KeyEntry, type WorkspaceConfig } from './config';
 import { metadataFileName, serializeMetadata, targetFileNames, Workspace, METADATA_DIR, TARGETS_DIR } from './workspace';
 
@@ -195,6 +197,8 @@ export interface InitOptions {
   expiry: Partial<Record<TopLevelRole, string>>;
   roles: Record<TopLevelRole, { keys: RoleKeySpec[]; threshold: number }>;
   pkcs11Module?: string;
+  /** e.g. "root keys must be attested YubiKey keys with touch always"; checked before anything is signed */
+  rootKeyPolicy?: KeyPolicy;
   /** extra files to write with the workspace (e.g. freshly generated key files), committed together */
   extraFiles?: { path: string; data: string | Uint8Array; mode?: number }[];
   /**
@@ -222,6 +226,13 @@ export async function initRepository(options: InitOptions, ctx: SigningContext):
   };
   if (options.pkcs11Module !== undefined) config.pkcs11Module = options.pkcs11Module;
   for (const p of Object.values(config.expiry)) parseDuration(p, 'expiry');
+  if (options.rootKeyPolicy !== undefined) {
+    for (const k of options.roles.root.keys) {
+      const file: PublicKeyFile = { key: k.key, keyid: k.key.keyid() };
+      if (k.attestation !== undefined) file.attestation = k.attestation;
+      await assertKeyPolicy(file, options.rootKeyPolicy);
+    }
+  }
 
   const now = ctx.now;
   const root = new Root(1, expiryFor(config, 'root', now), new Map(), new Map(), options.consistentSnapshot);

@@ -9,7 +9,7 @@
 import { TufsignError } from '../errors';
 import type { Keyholder } from '../ceremony';
 import { Metadata, Root, TOP_LEVEL_ROLES, type TopLevelRole } from '../tuf/metadata';
-import { applyOrRequest, currentState, keyholderOf, newRequest, signAvailable, type CeremonyContext, type FinalizeReport, type RequestWritten } from './ceremony';
+import { applyOrRequest, currentState, keyholderOf, newRequest, presentKeysConfig, signAvailable, type CeremonyContext, type FinalizeReport, type RequestWritten } from './ceremony';
 import type { KeyEntry, WorkspaceConfig } from './config';
 import { expiryFor, type RoleKeySpec } from './operations';
 import type { Workspace } from './workspace';
@@ -119,7 +119,7 @@ async function conclude(
   options: { out?: string; bundleOut?: string; allowShortExpiry?: boolean },
   ctx: CeremonyContext,
 ): Promise<RotationResult> {
-  await signAvailable(ws, previous, mds, withNewKeys(ws.config, specs), ctx);
+  await signAvailable(ws, previous, mds, presentKeysConfig(ws, withNewKeys(ws.config, specs)), ctx);
   const extra = new Map<string, Keyholder>(specs.map((s) => [s.key.keyid(), specKeyholder(s)]));
   const req = newRequest(ws, mds, { purpose, extraKeyholders: extra }, ctx);
   const o: { out?: string; bundleOut?: string; allowShortExpiry?: boolean } = {};

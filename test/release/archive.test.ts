@@ -1,7 +1,8 @@
 import { chmodSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { gunzipBounded } from '../../src/release/gzip';
+import { randomBytes } from 'node:crypto';
+import { gunzipBounded, gzipDeterministic } from '../../src/release/gzip';
 import { buildRelease, buildTar, releaseTimeFrom, verifyRelease } from '../../src/release/build';
 import { readTar, tarRegions } from '../../src/release/tar';
 import { cleanup, expectCode, makeBundle, run, sha256sum, tempDir } from './helpers';
@@ -112,6 +113,16 @@ with tarfile.open(sys.argv[1], 'r:gz') as t:
     const bad = await verifyRelease({ dir, archiveBytes: r.archive.bytes });
     expect(bad.identical).toBe(false);
     expect(bad.differences).toEqual(expect.arrayContaining([{ path: 'app.py', what: 'content' }, { path: 'extra', what: 'missing-in-archive' }]));
+  });
+
+  test('multi-block gzip (parallel, 4 MiB blocks) is one valid, deterministic stream', async () => {
+    const data = Buffer.concat([Buffer.alloc(3 << 20, 7), randomBytes(3 << 20), Buffer.from('text '.repeat(700_000))]);
+    const a = await gzipDeterministic(data);
+    const b = await gzipDeterministic(Buffer.from(data));
+    expect(Buffer.compare(a, b)).toBe(0);
+    expect(sha256sum(run('gzip', ['-dc'], a))).toBe(sha256sum(data));
+    expect(sha256sum(run('python3', ['-c', 'import gzip, sys; sys.stdout.buffer.write(gzip.decompress(sys.stdin.buffer.read()))'], a))).toBe(sha256sum(data));
+    expect(a.length).toBeLessThan(data.length * 0.55);
   });
 
   test('SOURCE_DATE_EPOCH must be whole seconds', () => {

@@ -107,9 +107,9 @@ describe('verifyAttestation with real YubiKey chains', () => {
 });
 
 describe('public key files and the root-key policy', () => {
-  async function fileFor(serial: string) {
+  async function fileFor(serial: string, scheme: 'ecdsa-sha2-nistp256' | 'rsassa-pss-sha256' = 'ecdsa-sha2-nistp256') {
     const facts = await verifyAttestation({ keyCert: dev(serial, 'key_cert'), deviceCert: dev(serial, 'device_cert') });
-    const key = keyFromPublicKeyObject(createPublicKey(dev(serial, 'pubkey')), 'ecdsa-sha2-nistp256');
+    const key = keyFromPublicKeyObject(createPublicKey(dev(serial, 'pubkey')), scheme);
     return { key, keyid: key.keyid(), attestation: attestationToJson(facts) };
   }
 
@@ -121,10 +121,10 @@ describe('public key files and the root-key policy', () => {
     expect((await verifyPublicKeyFileAttestation(file)).serial).toBe(18158855);
   });
 
-  it('a touch-cached key, an unattested key and an edited attestation are refused', async () => {
-    const cached = await fileFor('33064031').catch(() => undefined);
-    // 33064031 is P-384: not a TUF scheme tufsign writes, so build the file by hand with a P-256 stand-in and expect a key mismatch
-    expect(cached).toBeUndefined();
+  it('a touch-never key, an unattested key, a swapped and an edited attestation are refused', async () => {
+    const touchNever = await checkKeyPolicy(await fileFor('30000948', 'rsassa-pss-sha256'), ROOT_KEY_POLICY);
+    expect(touchNever.ok).toBe(false);
+    expect(touchNever.facts?.touchPolicy).toBe('never');
     const file = await fileFor('18158855');
     const noAtt = { key: file.key, keyid: file.keyid };
     expect((await checkKeyPolicy(noAtt, ROOT_KEY_POLICY)).ok).toBe(false);

@@ -175,8 +175,17 @@ function spki(key: Key | KeyObject): Buffer {
   return ko.export({ format: 'der', type: 'spki' });
 }
 
-/** Verify an attestation and return what it proves. Throws ATTESTATION_INVALID. */
-export async function verifyAttestation(input: AttestationInput): Promise<AttestationFacts> {
+/** Verify an attestation and return what it proves; rejects with ATTESTATION_INVALID. */
+export function verifyAttestation(input: AttestationInput): Promise<AttestationFacts> {
+  try {
+    return Promise.resolve(verifyAttestationSync(input));
+  } catch (e) {
+    return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+  }
+}
+
+/** `verifyAttestation`, synchronously (node:crypto checks signatures synchronously). */
+export function verifyAttestationSync(input: AttestationInput): AttestationFacts {
   const keyCert = toCert(input.keyCert, 'the attestation certificate');
   const deviceCert = toCert(input.deviceCert, 'the device (f9) certificate');
   const roots = (input.roots ?? YUBICO_PIV_ROOTS).map((r, i) => toCert(r, `trusted root #${i + 1}`));

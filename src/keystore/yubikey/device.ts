@@ -364,7 +364,7 @@ export function deviceInfoJson(info: DeviceInfo): JsonObject {
   const o = newObject();
   for (const [k, v] of Object.entries(info)) {
     if (v === undefined) continue;
-    o[k] = k === 'slots' ? (info.slots.map((s) => Object.fromEntries(Object.entries(s).filter(([, x]) => x !== undefined))) as JsonObject[]) : (v as string | number | boolean);
+    o[k] = k === 'slots' ? (info.slots.map((s) => Object.fromEntries(Object.entries(s).filter(([, x]) => x !== undefined)))) : (v as string | number | boolean);
   }
   return o;
 }
