@@ -6,7 +6,7 @@
  * wrote (tuf-on-ci: signers should only trust their local tool).
  */
 import { formatExpires } from '../tuf/time';
-import { TOP_LEVEL_ROLES, type Metadata, type Root, type Snapshot, type Targets, type Timestamp, type TopLevelRole, type TargetFile } from '../tuf/metadata';
+import { TOP_LEVEL_ROLES, type MetaFile, type Metadata, type Root, type Snapshot, type Targets, type Timestamp, type TopLevelRole, type TargetFile } from '../tuf/metadata';
 import type { Keyholder, SigningRequest } from './request';
 
 export interface KeyChange {
@@ -81,7 +81,7 @@ export function diffRole(trusted: Metadata | undefined, next: Metadata, keyholde
     d.expiresFrom = formatExpires(trusted.signed.expires);
   }
   if (role === 'root') {
-    const to = next.signed as Root;
+    const to = next.signed;
     const from = trusted?.signed as Root | undefined;
     const fromKeys = new Set(from?.keys.keys() ?? []);
     d.keysAdded = [...to.keys.keys()].filter((k) => !fromKeys.has(k)).map((k) => keyChange(to, k, keyholders));
@@ -105,7 +105,7 @@ export function diffRole(trusted: Metadata | undefined, next: Metadata, keyholde
       d.consistentSnapshot = cs;
     }
   } else if (role === 'targets') {
-    const to = next.signed as Targets;
+    const to = next.signed;
     const from = trusted?.signed as Targets | undefined;
     const before = from?.targets ?? new Map<string, TargetFile>();
     d.targetsAdded = [...to.targets].filter(([p]) => !before.has(p)).map(([p, tf]) => summary(p, tf));
@@ -117,8 +117,8 @@ export function diffRole(trusted: Metadata | undefined, next: Metadata, keyholde
     d.targetsRemoved = [...before].filter(([p]) => !to.targets.has(p)).map(([p, tf]) => summary(p, tf));
     d.delegationsChanged = JSON.stringify(from?.delegations?.toJSON() ?? null) !== JSON.stringify(to.delegations?.toJSON() ?? null);
   } else if (role === 'snapshot') {
-    const to = (next.signed as Snapshot).meta;
-    const from = (trusted?.signed as Snapshot | undefined)?.meta ?? new Map();
+    const to = (next.signed).meta;
+    const from: ReadonlyMap<string, MetaFile> = (trusted?.signed as Snapshot | undefined)?.meta ?? new Map<string, MetaFile>();
     d.metaChanges = [];
     for (const name of new Set([...from.keys(), ...to.keys()])) {
       const f = from.get(name)?.version;
@@ -126,7 +126,7 @@ export function diffRole(trusted: Metadata | undefined, next: Metadata, keyholde
       if (f !== t) d.metaChanges.push({ file: name, ...(f !== undefined ? { from: f } : {}), ...(t !== undefined ? { to: t } : {}) });
     }
   } else {
-    const t = (next.signed as Timestamp).snapshotMeta.version;
+    const t = (next.signed).snapshotMeta.version;
     const f = (trusted?.signed as Timestamp | undefined)?.snapshotMeta.version;
     d.metaChanges = f === t ? [] : [{ file: 'snapshot.json', ...(f !== undefined ? { from: f } : {}), to: t }];
   }

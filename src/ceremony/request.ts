@@ -285,7 +285,7 @@ export function requestToJSON(req: SigningRequest): JsonObject {
     kh[keyid] = o;
   }
   out['keyholders'] = kh;
-  out['transcript'] = req.transcript.map((e) => ({ ...e }) as JsonObject);
+  out['transcript'] = req.transcript.map((e) => ({ ...e }));
   return out;
 }
 
@@ -506,7 +506,7 @@ export function integrityOf(req: SigningRequest): Integrity {
   }
   const plans = planFor(req);
   const recorded = new Set<string>();
-  for (const e of req.transcript) if (e.event === 'signed') recorded.add(`${String(e['role'])} ${String(e['keyid'])} ${String(e['payload_sha256'])}`);
+  for (const e of req.transcript) if (e.event === 'signed') recorded.add(`${JSON.stringify(e['role'] ?? null)} ${JSON.stringify(e['keyid'] ?? null)} ${JSON.stringify(e['payload_sha256'] ?? null)}`);
   req.roles.forEach((r, i) => {
     const plan = plans[i];
     const data = r.metadata.signedBytes();
@@ -517,7 +517,7 @@ export function integrityOf(req: SigningRequest): Integrity {
       const key = planKey(req, keyid);
       if (!inPlan || key === undefined) problems.push({ code: 'SIGNATURE_REFUSED', message: `${r.role} carries a signature from key ${keyid.slice(0, 12)}… which is not in its plan`, path });
       else if (!key.verify(sig.bytes(), data)) problems.push({ code: 'SIGNATURE_REFUSED', message: `${r.role} carries a signature from ${keyid.slice(0, 12)}… that does not verify over its content`, path });
-      else if (transcript.ok && !recorded.has(`${r.role} ${keyid} ${sha}`)) problems.push({ code: 'TRANSCRIPT_BROKEN', message: `the ${r.role} signature from ${keyid.slice(0, 12)}… has no transcript entry`, path });
+      else if (transcript.ok && !recorded.has(`${JSON.stringify(r.role)} ${JSON.stringify(keyid)} ${JSON.stringify(sha)}`)) problems.push({ code: 'TRANSCRIPT_BROKEN', message: `the ${r.role} signature from ${keyid.slice(0, 12)}… has no transcript entry`, path });
     }
     if (transcript.ok) {
       for (const e of req.transcript) {

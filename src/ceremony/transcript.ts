@@ -69,7 +69,7 @@ export function readEvents(value: JsonValue | undefined, file?: string): Transcr
     ['event', 'time', 'tool', 'prev', 'hash'].forEach(str);
     if (typeof o['seq'] !== 'number' || !Number.isSafeInteger(o['seq'])) throw new TufsignError('REQUEST_INVALID', 'transcript event needs an integer "seq"', { file, path: `${path}.seq` });
     if (!(EVENT_TYPES as readonly string[]).includes(o['event'] as string)) {
-      throw new TufsignError('REQUEST_INVALID', `unknown transcript event "${String(o['event'])}"`, { file, path: `${path}.event`, rule: EVENT_TYPES.join(', ') });
+      throw new TufsignError('REQUEST_INVALID', `unknown transcript event ${JSON.stringify(o['event'] ?? null)}`, { file, path: `${path}.event`, rule: EVENT_TYPES.join(', ') });
     }
     return o as TranscriptEvent;
   });

@@ -203,7 +203,8 @@ export async function detectKeys(path: string, deps: Pick<GuidedDeps, 'workspace
 }
 
 export async function runGuidedCeremony(deps: GuidedDeps, requestArg?: string): Promise<GuidedResult> {
-  const { prompter, say } = deps;
+  const prompter = deps.prompter;
+  const say = (text: string): void => deps.say(text);
   let path = requestArg;
   if (path === undefined) {
     const found = findRequestFiles(deps.searchDirs);
@@ -214,7 +215,7 @@ export async function runGuidedCeremony(deps: GuidedDeps, requestArg?: string): 
     }
     if (found.length === 1 || !prompter.interactive) {
       if (found.length > 1) throw new TufsignError('USAGE', `several requests found (${found.join(', ')}); name one`, { suggestion: 'tufsign ceremony REQUEST' });
-      path = found[0] as string;
+      path = found[0];
     } else {
       path = await prompter.select('Which request do you want to sign?', found.map((f) => ({ value: f, name: f })));
     }

@@ -193,7 +193,7 @@ export interface NewRequestOptions {
 export function newRequest(ws: Workspace, mds: Metadata[], options: NewRequestOptions, ctx: Pick<CeremonyContext, 'now' | 'tool'>): SigningRequest {
   const repo = currentState(ws);
   const keyids = new Set<string>();
-  for (const md of mds) if (md.signed.type === 'root') for (const k of (md.signed as Root).keys.keys()) keyids.add(k);
+  for (const md of mds) if (md.signed.type === 'root') for (const k of (md.signed).keys.keys()) keyids.add(k);
   for (const k of repo?.root.signed.keys.keys() ?? []) keyids.add(k);
   const keyholders = new Map<string, Keyholder>();
   for (const k of keyids) {

@@ -1,4 +1,4 @@
-import { createPublicKey } from 'node:crypto';
+import { createHash, createPublicKey } from 'node:crypto';
 import {
   addSignatures,
   createRequest,
@@ -77,7 +77,6 @@ describe('request format', () => {
     expect(code(() => parseRequest(Buffer.from(JSON.stringify(json)), 'x'))).toBe('REQUEST_PAYLOAD_CHANGED');
     // even with the digest and fingerprint "fixed up" by hand, the created event pins the payload
     const md = Metadata.fromJSON(json.roles[0].metadata);
-    const { createHash } = require('node:crypto');
     json.roles[0].signed_sha256 = createHash('sha256').update(md.signedBytes()).digest('hex');
     json.fingerprint = requestFingerprint({ roles: [{ role: 'root', metadata: md }] });
     expect(code(() => parseRequest(Buffer.from(JSON.stringify(json)), 'x'))).toBe('REQUEST_PAYLOAD_CHANGED');

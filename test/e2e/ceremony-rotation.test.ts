@@ -4,7 +4,7 @@
  * two of them sign separate copies, the organizer merges and finalizes, the
  * bundle verifies offline, and tuf-js holding root v1 updates to v2.
  */
-import { copyFileSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { copyFileSync, cpSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { serveDirectory, newClient, fetchTarget } from '../helpers/tuf-client';
 import { copyWorkspace, errorCode, keyholder, ok, readJson, rootKeyids, tmp, tufsign } from './ceremony-helpers';
@@ -118,7 +118,7 @@ describe('2-of-3 root rotation across three workspace copies', () => {
 
   it('a tampered bundle fails verify: changed file, unlisted file', () => {
     const b2 = join(base, 'bundle-tampered');
-    require('node:fs').cpSync(join(base, 'bundle'), b2, { recursive: true });
+    cpSync(join(base, 'bundle'), b2, { recursive: true });
     writeFileSync(join(b2, 'metadata', 'extra.json'), '{}');
     const v = tufsign(['verify', b2, '--root', oldRoot, '--json']);
     expect(v.status).toBe(1);

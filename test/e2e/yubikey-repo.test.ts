@@ -4,9 +4,10 @@
  * Needs `npm run build` first (dist/ and bin/run.js).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VirtualYubiKeyLab, describeWithVirtualCards } from '../helpers/virtual-yubikey';
+import { fetchTarget, newClient, serveDirectory } from '../helpers/tuf-client';
 
 const ROOT = join(__dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'run.js');
@@ -59,5 +60,40 @@ describeWithVirtualCards('tufsign CLI with two virtual YubiKeys (root 2-of-2)', 
     expect(r.status).toBe(6);
     expect(r.stdout + r.stderr).toContain('WRONG_DEVICE');
     expect(r.stdout + r.stderr).toContain('99999999');
+  });
+
+  it('re-signs root with both YubiKeys, adds a target, and the tuf-js client consumes the result', async () => {
+    expect(run(['sign', 'root', '--bump', '-w', 'repo', '--json']).status).toBe(0);
+    writeFileSync(join(lab.dir, 'app.bin'), 'signed with YubiKey-held root keys\n');
+    expect(run(['targets', 'add', 'app.bin', '-w', 'repo', '--json']).status).toBe(0);
+    const verify = run(['verify', 'repo', '--json']);
+    expect(verify.status).toBe(0);
+    expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, rootVersion: 2 });
+    const server = await serveDirectory(join(lab.dir, 'repo'));
+    try {
+      const client = newClient(server, join(lab.dir, 'repo', 'metadata', '1.root.json'));
+      expect((await fetchTarget(client, 'app.bin')).toString()).toBe('signed with YubiKey-held root keys\n');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('key attest re-verifies the attestation; the root-key policy accepts touch-always keys and refuses others', () => {
+    const pub = `${SERIALS[0]}.pub.json`;
+    const ok = run(['key', 'attest', pub, '--policy', 'root', '--attestation-ca', lab.caCertFile, '--json']);
+    expect(ok.status).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, facts: { serial: SERIALS[0], touchPolicy: 'always' } });
+    // trusted only through Yubico's roots by default: the virtual card's test CA is not one of them
+    const untrusted = run(['key', 'attest', pub, '--json'], { TUFSIGN_YUBIKEY_TEST_CA: '' });
+    expect(untrusted.status).toBe(5);
+    // a key without touch policy "always" (slot 9a, touch never) fails the root-key policy at init, before anything is signed
+    const weak = run(['key', 'generate', '--backend', 'yubikey', '--serial', String(SERIALS[1]), '--slot', '9a', '--scheme', 'ecdsa-sha2-nistp256', '--touch-policy', 'never', '--allow-default-management-key', '--public-out', 'weak.pub.json', '--json']);
+    expect(weak.status).toBe(0);
+    const refused = run(['init', 'policy-repo', '--root-key', 'weak.pub.json', '--require-attested-root-keys', '--attestation-ca', lab.caCertFile, '--yes', '--json']);
+    expect(refused.status).toBe(5);
+    expect(JSON.parse(refused.stdout).error.code).toBe('POLICY_VIOLATION');
+    expect(existsSync(join(lab.dir, 'policy-repo', 'metadata'))).toBe(false);
+    const accepted = run(['init', 'policy-ok', '--root-key', pub, '--require-attested-root-keys', '--attestation-ca', lab.caCertFile, '--yes', '--json']);
+    expect(accepted.status).toBe(0);
   });
 }, ['openssl']);

@@ -168,7 +168,10 @@ describeSoftHsm('pkcs11 backend on SoftHSM2: generate, sign, verify', () => {
     const ed = keys.find((k) => k['label'] === 'key-ed25519')!;
     expect(ed).toMatchObject({ scheme: 'ed25519', usable: true });
     expect(typeof ed['keyid']).toBe('string');
-    expect(String(ed['uri'])).toMatch(/^pkcs11:token=tufsign-sign;object=key-ed25519;id=/);
+    // listed URIs address the key pair by CKA_ID, and open the same key
+    expect(String(ed['uri'])).toMatch(/^pkcs11:token=tufsign-sign;id=%/);
+    const reread = await pkcs11Backend.readPublicKey!(String(ed['uri']), opts());
+    expect(reread.publicKey.keyid()).toBe(ed['keyid']);
   });
 
   test('listDevices reports a module that cannot be loaded as a problem with a suggestion', async () => {

@@ -73,8 +73,9 @@ function tokenJson(module: LoadedModule, slot: Buffer, t: TokenDescription, modu
         entry['usable'] = false;
         entry['reason'] = e instanceof TufsignError ? e.message : 'unreadable public key';
       }
-      const uri: Parameters<typeof formatPkcs11Uri>[0] = { token: t.label, object: k.label };
-      if (k.id.length > 0) uri.id = k.id;
+      // CKA_ID pairs a public key with its private key; labels need not match (ykcs11 names them
+      // "Public key for …" / "Private key for …"), so a URI with an id addresses the pair by id alone.
+      const uri: Parameters<typeof formatPkcs11Uri>[0] = k.id.length > 0 ? { token: t.label, id: k.id } : { token: t.label, object: k.label };
       if (source === 'well-known' || source === 'env' || source === 'request') uri.modulePath = modulePath;
       entry['uri'] = formatPkcs11Uri(uri);
       keys.push(entry);
