@@ -271,6 +271,7 @@ Reference end-to-end = \`tar | gzip -6\` (${fmt(refArchive.seconds)} s) + \`gzip
 
 - tufsign's patch stage matches member data that is byte-identical between the two tars and runs bsdiff's search only over the rest (docs/adr/0005-release-archives-and-patches.md); the patch format and the search loop are bsdiff 4.3's, which is why sizes stay close.
 - tufsign's end-to-end run also gunzips the previous archive, re-reads the new archive to check it expands to the tar that was hashed, and computes sha256 and sha512 for both files; metadata signing is not included (milliseconds).
+- One run per figure, on a 2-core VM: run nothing else meanwhile. tufsign's archive stage uses both cores for gzip (blocks compressed in parallel), as the reference pipeline uses two processes.
 - Memory: tufsign holds both tars, the new archive and, for the changed part only, a 4-byte-per-byte suffix array; Debian bsdiff holds a suffix array of the whole old tar.
 `;
   writeFileSync(join(ROOT, 'bench/RESULTS.md'), md);

@@ -205,8 +205,8 @@ export async function detectKeys(path: string, deps: Pick<GuidedDeps, 'workspace
 export async function runGuidedCeremony(deps: GuidedDeps, requestArg?: string): Promise<GuidedResult> {
   const prompter = deps.prompter;
   const say = (text: string): void => deps.say(text);
-  let path = requestArg;
-  if (path === undefined) {
+  let chosenPath = requestArg;
+  if (chosenPath === undefined) {
     const found = findRequestFiles(deps.searchDirs);
     if (found.length === 0) {
       throw new TufsignError('USAGE', `no *${REQUEST_SUFFIX} found in ${deps.searchDirs.join(', ')}`, {
@@ -215,11 +215,13 @@ export async function runGuidedCeremony(deps: GuidedDeps, requestArg?: string): 
     }
     if (found.length === 1 || !prompter.interactive) {
       if (found.length > 1) throw new TufsignError('USAGE', `several requests found (${found.join(', ')}); name one`, { suggestion: 'tufsign ceremony REQUEST' });
-      path = found[0];
+      chosenPath = found[0];
     } else {
-      path = await prompter.select('Which request do you want to sign?', found.map((f) => ({ value: f, name: f })));
+      chosenPath = await prompter.select('Which request do you want to sign?', found.map((f) => ({ value: f, name: f })));
     }
   }
+  if (chosenPath === undefined) throw new TufsignError('USAGE', 'no request chosen', { suggestion: 'tufsign ceremony REQUEST' });
+  const path = chosenPath;
   const described = requestStatusFile(path, deps.workspace, deps.ctx);
   if (deps.workspace !== undefined) checkBelongs(deps.workspace, readRequestFile(path), path, false);
   say(renderRequest(described));

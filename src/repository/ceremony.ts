@@ -15,7 +15,6 @@ import {
   ceremonyId,
   createRequest,
   finalizeRequest,
-  governingRoot,
   mergeRequests,
   parseRequest,
   planFor,
@@ -266,13 +265,13 @@ export async function startCeremony(ws: Workspace, options: StartOptions, ctx: C
     md.signed.expires = expiryFor(ws.config, role, ctx.now, options.expires);
     mds.push(md);
   }
-  await signAvailable(ws, repo.root, mds, presentKeysConfig(ws), ctx);
+  await signAvailable(repo.root, mds, presentKeysConfig(ws), ctx);
   const req = newRequest(ws, mds, { purpose: options.purpose ?? `re-sign ${roles.join(' and ')} (new version and expiry)` }, ctx);
   return writeRequest(ws, req, options.out, ctx);
 }
 
 /** Sign each metadata with the keys reachable here: root with the previous and the new root keys, others with the governing root's. */
-export async function signAvailable(ws: Workspace, trustedRoot: Metadata<Root> | undefined, mds: Metadata[], config: Pick<WorkspaceConfig, 'keys'>, ctx: SigningContext): Promise<void> {
+export async function signAvailable(trustedRoot: Metadata<Root> | undefined, mds: Metadata[], config: Pick<WorkspaceConfig, 'keys'>, ctx: SigningContext): Promise<void> {
   const rootMd = mds.find((m) => m.signed.type === 'root') as Metadata<Root> | undefined;
   const governing = rootMd?.signed ?? trustedRoot?.signed;
   if (governing === undefined) throw new TufsignError('INTERNAL', 'no root to sign against');
@@ -281,7 +280,6 @@ export async function signAvailable(ws: Workspace, trustedRoot: Metadata<Root> |
     if (role === 'root' && trustedRoot !== undefined) await signWithAvailableKeys(md, trustedRoot.signed.role('root'), trustedRoot.signed.keys, config, ctx);
     await signWithAvailableKeys(md, governing.role(role), governing.keys, config, ctx);
   }
-  void ws;
 }
 
 // ------------------------------------------------------------------ sign
@@ -553,7 +551,6 @@ export async function applyOrRequest(
   return { request: writeRequest(ws, req, options.out, ctx) };
 }
 
-export { governingRoot };
 
 // ------------------------------------------------------------------ init / sign that need absent keys
 

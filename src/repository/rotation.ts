@@ -119,7 +119,7 @@ async function conclude(
   options: { out?: string; bundleOut?: string; allowShortExpiry?: boolean },
   ctx: CeremonyContext,
 ): Promise<RotationResult> {
-  await signAvailable(ws, previous, mds, presentKeysConfig(ws, withNewKeys(ws.config, specs)), ctx);
+  await signAvailable(previous, mds, presentKeysConfig(ws, withNewKeys(ws.config, specs)), ctx);
   const extra = new Map<string, Keyholder>(specs.map((s) => [s.key.keyid(), specKeyholder(s)]));
   const req = newRequest(ws, mds, { purpose, extraKeyholders: extra }, ctx);
   const o: { out?: string; bundleOut?: string; allowShortExpiry?: boolean } = {};
@@ -148,7 +148,9 @@ export async function rotateRoot(ws: Workspace, options: RootRotateOptions, ctx:
   }
   checkThreshold(root);
   changes.push(`root v${previous.signed.version} → v${root.version}, expires ${next.signed.toJSON()['expires'] as string}`);
-  return conclude(ws, previous, [next], options.add, `root rotation: ${changes.join('; ')}`, changes, options, ctx);
+  // The purpose line is read by people: short keyids there, full ones in `changes`.
+  const purpose = `root rotation: ${changes.map((c) => c.replace(/\b([0-9a-f]{12})[0-9a-f]{52}\b/g, '$1…')).join('; ')}`;
+  return conclude(ws, previous, [next], options.add, purpose, changes, options, ctx);
 }
 
 export async function rotateKey(ws: Workspace, options: KeyRotateOptions, ctx: CeremonyContext): Promise<RotationResult> {
@@ -176,5 +178,6 @@ export async function rotateKey(ws: Workspace, options: KeyRotateOptions, ctx: C
     }
   }
   // snapshot and timestamp are re-signed by finalize with the new root's keys
-  return conclude(ws, previous, mds, [options.with], `key rotation: ${changes.join('; ')}`, changes, options, ctx);
+  const purpose = `key rotation: ${changes.map((c) => c.replace(/\b([0-9a-f]{12})[0-9a-f]{52}\b/g, '$1…')).join('; ')}`;
+  return conclude(ws, previous, mds, [options.with], purpose, changes, options, ctx);
 }

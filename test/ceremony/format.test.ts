@@ -46,7 +46,7 @@ describe('bundle tarball', () => {
     expect(tar.subarray(257, 262).toString()).toBe('ustar');
     const back = readTarGz(t1);
     expect(back.map((e) => e.path)).toEqual(['BUNDLE.json', 'TRANSCRIPT.json', 'metadata/2.root.json', 'metadata/timestamp.json', files[1]!.path]);
-    expect(back.find((e) => e.path === files[1]!.path)!.data.equals(files[1]!.data)).toBe(true);
+    expect(Buffer.from(back.find((e) => e.path === files[1]!.path)!.data).equals(files[1]!.data)).toBe(true);
   });
 
   test('the manifest lists every file with length and sha256, and the root chain', () => {

@@ -74,10 +74,10 @@ describe('a kill during signing', () => {
 
 describe('the guided flow on a real terminal', () => {
   const DRIVER = join(ROOT, 'test', 'fixtures', 'pty-drive.py');
-  const SECRET = 'guided-flow-secret-77';
 
   function drive(steps: [string, string][], args: string[]): { status: number; transcript: string } {
-    const env: NodeJS.ProcessEnv = { ...process.env, TUFSIGN_PASSPHRASE: SECRET };
+    // no passphrase in the environment: the flow must ask for it on the terminal
+    const env: NodeJS.ProcessEnv = { ...process.env };
     delete env['TUFSIGN_PASSPHRASE'];
     const r = spawnSync(SYSTEM_PYTHON, [DRIVER, JSON.stringify(steps), '--', process.execPath, BIN, ...args], { cwd: alice.dir, env, encoding: 'utf8', timeout: 90_000 });
     return { status: r.status ?? -1, transcript: r.stdout };

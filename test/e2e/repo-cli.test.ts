@@ -50,7 +50,7 @@ describe('init', () => {
   it.each(['ecdsa-sha2-nistp256', 'rsassa-pss-sha256'])('generates %s keys with --scheme', (scheme) => {
     const dir = initRepo(`scheme-${scheme}`, ['--scheme', scheme]);
     const root = JSON.parse(readFileSync(join(dir, 'metadata', '1.root.json'), 'utf8'));
-    const keys = Object.values(root.signed.keys) as any[];
+    const keys: any[] = Object.values(root.signed.keys);
     expect(new Set(keys.map((k) => k.scheme))).toEqual(new Set([scheme]));
     expect(new Set(keys.map((k) => k.keytype))).toEqual(new Set([scheme === 'ecdsa-sha2-nistp256' ? 'ecdsa' : 'rsa']));
     expect(runCli(['verify', dir]).status).toBe(0);
