@@ -500,7 +500,12 @@ export async function finalizeRequestFile(ws: Workspace, path: string, options: 
  * the bundle verifies on its own), and the target files that are new or
  * changed since the base targets.
  */
-export function collectBundleFiles(ws: Workspace, base: Partial<Record<TopLevelRole, number>>): { path: string; data: Uint8Array; new: boolean }[] {
+export function collectBundleFiles(
+  ws: Workspace,
+  base: Partial<Record<TopLevelRole, number>>,
+  /** the targets before the change, when the caller holds it (needed without consistent snapshots) */
+  knownBaseTargets?: Targets,
+): { path: string; data: Uint8Array; new: boolean }[] {
   const repo = ws.load();
   const consistent = repo.root.signed.consistentSnapshot === true;
   const out: { path: string; data: Uint8Array; new: boolean }[] = [];
@@ -518,9 +523,11 @@ export function collectBundleFiles(ws: Workspace, base: Partial<Record<TopLevelR
     if (name === 'targets.json') continue;
     meta(metadataFileName(name.slice(0, -'.json'.length), m.version, consistent), false);
   }
-  let baseTargets: Targets | undefined;
+  let baseTargets: Targets | undefined = knownBaseTargets;
   const bt = base.targets;
-  if (bt !== undefined && bt === repo.targets.signed.version) baseTargets = repo.targets.signed;
+  if (baseTargets !== undefined) {
+    // given by the caller
+  } else if (bt !== undefined && bt === repo.targets.signed.version) baseTargets = repo.targets.signed;
   else if (bt !== undefined && consistent && ws.hasMetadataFile(metadataFileName('targets', bt, true))) baseTargets = ws.readMetadataFile(metadataFileName('targets', bt, true), 'targets').signed;
   for (const [path, tf] of repo.targets.signed.targets) {
     const old = baseTargets?.targets.get(path);

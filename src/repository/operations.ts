@@ -397,25 +397,54 @@ export function parseCustomJson(text: string): JsonObject {
 
 export async function addTargets(ws: Workspace, inputs: TargetInput[], ctx: SigningContext, options: { expires?: string; maxTargetBytes?: number } = {}): Promise<OperationResult> {
   if (inputs.length === 0) throw new TufsignError('USAGE', 'no target files given', { rule: 'targets add FILE...' });
-  const { c, repo } = startCascade(ws);
-  const targets = repo.targets.signed;
   for (const input of inputs) checkTargetPath(input.path);
-  const newPaths = inputs.map((i) => i.path);
-  if (new Set(newPaths).size !== newPaths.length) throw new TufsignError('PATH_COLLISION', 'the same target path is given twice', { rule: 'BAD-04 unique target paths' });
-  checkNoCollisions([...[...targets.targets.keys()].filter((p) => !newPaths.includes(p)), ...newPaths]);
-  for (const input of inputs) {
+  const prepared = inputs.map((input): PreparedTarget => {
     // One read per file: the hashes and the stored copy come from the same bytes (BAD-46).
     const data = readFileBounded(input.file, options.maxTargetBytes ?? 4 * 1024 * 1024 * 1024);
-    const tf = TargetFile.fromData(data, input.custom);
-    targets.targets.set(input.path, tf);
-    for (const name of targetFileNames(input.path, tf.hashes, c.consistent)) c.files.push({ path: join(ws.targetsDir, name), data });
-    ctx.progress?.(`target ${input.path}: ${data.length} bytes, sha256 ${tf.hashes.get('sha256') ?? ''}`);
+    return { path: input.path, data, targetFile: TargetFile.fromData(data, input.custom) };
+  });
+  return addPreparedTargets(ws, prepared, ctx, options);
+}
+
+/** A target whose bytes and TUF info are already computed (from a file, or built in memory by a release). */
+export interface PreparedTarget {
+  path: string;
+  data: Uint8Array;
+  targetFile: TargetFile;
+}
+
+/**
+ * Register prepared targets, store their bytes, and re-sign targets → snapshot
+ * → timestamp. With `deferIncomplete`, a targets threshold that needs absent
+ * keys returns the unsigned metadata as `pending` and writes nothing.
+ */
+export async function addPreparedTargets(
+  ws: Workspace,
+  prepared: PreparedTarget[],
+  ctx: SigningContext,
+  options: { expires?: string; deferIncomplete?: boolean } = {},
+): Promise<OperationResult> {
+  const { c, repo } = startCascade(ws);
+  const targets = repo.targets.signed;
+  for (const p of prepared) checkTargetPath(p.path);
+  const newPaths = prepared.map((p) => p.path);
+  if (new Set(newPaths).size !== newPaths.length) throw new TufsignError('PATH_COLLISION', 'the same target path is given twice', { rule: 'BAD-04 unique target paths' });
+  checkNoCollisions([...[...targets.targets.keys()].filter((p) => !newPaths.includes(p)), ...newPaths]);
+  for (const p of prepared) {
+    targets.targets.set(p.path, p.targetFile);
+    for (const name of targetFileNames(p.path, p.targetFile.hashes, c.consistent)) c.files.push({ path: join(ws.targetsDir, name), data: p.data });
+    ctx.progress?.(`target ${p.path}: ${p.data.length} bytes, sha256 ${p.targetFile.hashes.get('sha256') ?? ''}`);
   }
   bump(targets, ws.config, ctx.now, options.expires);
   repo.targets.clearSignatures();
   await resignRole(c, repo.targets, 'targets', ctx);
   await cascadeSnapshotTimestamp(c, repo.snapshot, repo.timestamp, ctx, targets.version);
-  return finish(c, true);
+  return finish(c, options.deferIncomplete === true ? 'defer' : true);
+}
+
+/** The target files an operation would store (for a deferred release: they travel with the request). */
+export function targetFilesOf(ws: Workspace, prepared: PreparedTarget[], consistent: boolean): { path: string; data: Uint8Array }[] {
+  return prepared.flatMap((p) => targetFileNames(p.path, p.targetFile.hashes, consistent).map((name) => ({ path: join(ws.targetsDir, name), data: p.data })));
 }
 
 export async function removeTargets(ws: Workspace, paths: string[], ctx: SigningContext): Promise<OperationResult> {

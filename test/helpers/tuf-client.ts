@@ -40,6 +40,8 @@ export function serveDirectory(root: string): Promise<StaticServer> {
 
 export interface ClientRun {
   updater: Updater;
+  /** tuf-js allows one refresh per Updater */
+  refreshed: boolean;
   metadataDir: string;
   targetDir: string;
 }
@@ -59,12 +61,15 @@ export function newClient(server: StaticServer, trustedRootFile: string): Client
     targetBaseUrl: `${server.url}/targets`,
     config: { fetchRetries: 0, fetchTimeout: 5000 },
   });
-  return { updater, metadataDir, targetDir };
+  return { updater, metadataDir, targetDir, refreshed: false };
 }
 
 /** refresh, then download and check one target; resolves to the downloaded bytes. */
 export async function fetchTarget(client: ClientRun, path: string): Promise<Buffer> {
-  await client.updater.refresh();
+  if (!client.refreshed) {
+    await client.updater.refresh();
+    client.refreshed = true;
+  }
   const info = await client.updater.getTargetInfo(path);
   if (info === undefined) throw new Error(`target ${path} not found by tuf-js`);
   const file = await client.updater.downloadTarget(info, join(client.targetDir, path.replace(/\//g, '_')));
