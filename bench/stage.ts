@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   } else if (stage === 'patch') {
     const old = readFileSync(a!);
     const nw = readFileSync(b!);
-    const r = bsdiff(old, nw, { oldRegions: tarRegions(old), newRegions: tarRegions(nw) });
+    const r = await bsdiff(old, nw, { oldRegions: tarRegions(old), newRegions: tarRegions(nw) });
     writeFileSync(c!, r.patch);
     out['patch'] = r.patch.length;
     out['stats'] = r.stats;

@@ -12,6 +12,7 @@
  * + compressed output. About 6n + 3m, against bsdiff's max(17n, 9n + m) + m.
  */
 import { suffixArray, MAX_SUFFIX_ARRAY_INPUT } from './sais';
+import { suffixArrayHalves } from './sa-workers';
 import { bzip2 } from './bzip2';
 import type { ProgressCallback } from './progress';
 import { TufsignError } from '../errors';
@@ -21,25 +22,42 @@ export const BSDIFF_MAGIC = 'BSDIFF40';
 export interface PatchResult {
   patch: Uint8Array;
   /** Sizes of the three bzip2 blocks and of the raw blocks, for reports. */
-  stats: { control: number; diff: number; extra: number; extraRaw: number; triples: number };
+  stats: { control: number; diff: number; extra: number; extraRaw: number; triples: number; indexThreads: number };
 }
+
+// Matches in rebuilt binaries run for kilobytes and the search compares them again at every
+// probe: past a short JS prefix, compare in native chunks (memcmp) instead of byte by byte.
+const JS_PREFIX = 32;
+const CHUNK = 4096;
 
 function matchLen(old: Uint8Array, oldStart: number, nw: Uint8Array, newStart: number): number {
   const max = Math.min(old.length - oldStart, nw.length - newStart);
   let i = 0;
-  while (i < max && old[oldStart + i] === nw[newStart + i]) i++;
+  const head = Math.min(max, JS_PREFIX);
+  while (i < head && old[oldStart + i] === nw[newStart + i]) i++;
+  if (i < head) return i;
+  while (i < max) {
+    const end = Math.min(max, i + CHUNK);
+    if (Buffer.compare(old.subarray(oldStart + i, oldStart + end), nw.subarray(newStart + i, newStart + end)) !== 0) {
+      while (old[oldStart + i] === nw[newStart + i]) i++;
+      return i;
+    }
+    i = end;
+  }
   return i;
 }
 
 /** -1, 0 or 1 as memcmp(old+o, new+s, min(len)) compares. */
 function compareAt(old: Uint8Array, o: number, nw: Uint8Array, s: number): number {
   const max = Math.min(old.length - o, nw.length - s);
-  for (let i = 0; i < max; i++) {
+  const head = Math.min(max, JS_PREFIX);
+  for (let i = 0; i < head; i++) {
     const a = old[o + i]!;
     const b = nw[s + i]!;
     if (a !== b) return a < b ? -1 : 1;
   }
-  return 0;
+  if (head === max) return 0;
+  return Buffer.compare(old.subarray(o + head, o + max), nw.subarray(s + head, s + max));
 }
 
 /**
@@ -69,6 +87,27 @@ function search(sa: Int32Array, old: Uint8Array, nw: Uint8Array, scan: number, r
   return y;
 }
 
+/** A suffix array over `text`, which starts at `base` in the indexed buffer. */
+interface IndexPart {
+  text: Uint8Array;
+  sa: Int32Array;
+  base: number;
+}
+
+/** Longest match over all parts; the first part wins ties, so results do not depend on how parts were built. */
+function searchParts(parts: IndexPart[], nw: Uint8Array, scan: number, result: { pos: number }, tmp: { pos: number }): number {
+  let best = -1;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    const len = search(p.sa, p.text, nw, scan, tmp);
+    if (len > best) {
+      best = len;
+      result.pos = p.base + tmp.pos;
+    }
+  }
+  return best;
+}
+
 function offtOut(value: number, buf: Uint8Array, at: number): void {
   let y = Math.abs(value);
   for (let i = 0; i < 8; i++) {
@@ -90,10 +129,11 @@ interface Op {
  * bsdiff 4.3's match loop over (old, nw) with a suffix array of old. Emits, in
  * new-file order, the approximate-match (add) and literal (extra) pieces.
  */
-function diffCore(old: Uint8Array, nw: Uint8Array, sa: Int32Array, emit: (op: Op) => void, onScan?: (done: number) => void): void {
+function diffCore(old: Uint8Array, nw: Uint8Array, parts: IndexPart[], emit: (op: Op) => void, onScan?: (done: number) => void): void {
   const oldSize = old.length;
   const newSize = nw.length;
   const found = { pos: 0 };
+  const tmp = { pos: 0 };
   let scan = 0;
   let len = 0;
   let pos = 0;
@@ -105,7 +145,7 @@ function diffCore(old: Uint8Array, nw: Uint8Array, sa: Int32Array, emit: (op: Op
     let oldScore = 0;
     let scsc = (scan += len);
     for (; scan < newSize; scan++) {
-      len = search(sa, old, nw, scan, found);
+      len = searchParts(parts, nw, scan, found, tmp);
       pos = found.pos;
       for (; scsc < scan + len; scsc++) if (scsc + lastOffset < oldSize && old[scsc + lastOffset] === nw[scsc]) oldScore++;
       if ((len === oldScore && len !== 0) || len > oldScore + 8) break;
@@ -187,9 +227,10 @@ class Gathered {
     }
     this.size += len;
   }
-  gather(src: Uint8Array): Uint8Array {
+  /** `shared`: allocate in shared memory, so a worker thread can read it without a copy. */
+  gather(src: Uint8Array, shared: boolean): Uint8Array {
     if (this.pieces.length === 1 && this.pieces[0]!.at === 0 && this.size === src.length) return src;
-    const out = new Uint8Array(this.size);
+    const out = shared ? new Uint8Array(new SharedArrayBuffer(this.size)) : new Uint8Array(this.size);
     for (let i = 0; i < this.pieces.length; i++) out.set(src.subarray(this.pieces[i]!.at, this.pieces[i]!.at + this.pieces[i]!.len), this.starts[i]);
     return out;
   }
@@ -217,9 +258,12 @@ export interface DiffOptions {
   oldRegions?: TarRegion[] | undefined;
   newRegions?: TarRegion[] | undefined;
   onProgress?: ProgressCallback | undefined;
+  /** Index in two halves on two threads when more than this many old bytes need indexing (default 8 MiB). */
+  parallelIndexAbove?: number | undefined;
 }
 
 const EXACT_MIN = 64;
+const PARALLEL_INDEX_ABOVE = 8 << 20;
 
 /**
  * Build a BSDIFF40 patch that turns `old` into `nw`.
@@ -229,7 +273,7 @@ const EXACT_MIN = 64;
  * remaining new bytes are searched with bsdiff's loop. For a release where
  * most files did not change, this indexes a small fraction of the old tar.
  */
-export function bsdiff(old: Uint8Array, nw: Uint8Array, options: DiffOptions = {}): PatchResult {
+export async function bsdiff(old: Uint8Array, nw: Uint8Array, options: DiffOptions = {}): Promise<PatchResult> {
   const onProgress = options.onProgress;
   const ops: Op[] = [];
   const oldRest = new Gathered();
@@ -272,22 +316,36 @@ export function bsdiff(old: Uint8Array, nw: Uint8Array, options: DiffOptions = {
     newRest.add(0, nw.length);
   }
 
-  const pool = oldRest.gather(old);
-  const rest = newRest.gather(nw);
+  const parallel = oldRest.size > (options.parallelIndexAbove ?? PARALLEL_INDEX_ABOVE);
+  const pool = oldRest.gather(old, parallel);
+  const rest = newRest.gather(nw, false);
   if (pool.length > MAX_SUFFIX_ARRAY_INPUT) {
     throw new TufsignError('RELEASE_INVALID', `the changed part of the previous release is ${pool.length} bytes; patches support at most ${MAX_SUFFIX_ARRAY_INPUT}`, {
       suggestion: 'publish this release without a patch (--no-patch)',
     });
   }
   onProgress?.({ stage: 'patch-index', done: 0, total: pool.length });
-  const sa = suffixArray(pool);
+  // Two halves: matches cannot cross the cut, which costs a few bytes of patch at most; the
+  // halves are fixed by the input, so the patch does not depend on threads or timing.
+  let parts: IndexPart[];
+  let indexThreads = 1;
+  if (parallel) {
+    const cut = pool.length >>> 1;
+    const built = await suffixArrayHalves(pool, cut);
+    const [sa1, sa2] = built.sa;
+    indexThreads = built.threads;
+    parts = [
+      { text: pool.subarray(0, cut), sa: sa1, base: 0 },
+      { text: pool.subarray(cut), sa: sa2, base: cut },
+    ];
+  } else parts = [{ text: pool, sa: suffixArray(pool), base: 0 }];
   onProgress?.({ stage: 'patch-index', done: pool.length, total: pool.length });
 
   // Map each piece found in the gathered buffers back to file positions, splitting at piece borders.
   diffCore(
     pool,
     rest,
-    sa,
+    parts,
     (op) => {
       let np = op.newStart;
       let op2 = op.oldStart;
@@ -312,7 +370,9 @@ export function bsdiff(old: Uint8Array, nw: Uint8Array, options: DiffOptions = {
     (done) => onProgress?.({ stage: 'patch-diff', done, total: rest.length }),
   );
   onProgress?.({ stage: 'patch-diff', done: rest.length, total: rest.length });
-  return assemble(old, nw, ops, onProgress);
+  const result = assemble(old, nw, ops, onProgress);
+  result.stats.indexThreads = indexThreads;
+  return result;
 }
 
 /** Turn pieces into control triples and the diff/extra blocks, then compress. */
@@ -389,5 +449,5 @@ function assemble(old: Uint8Array, nw: Uint8Array, ops: Op[], onProgress: Progre
   patch.set(zc, 32);
   patch.set(zd, 32 + zc.length);
   patch.set(ze, 32 + zc.length + zd.length);
-  return { patch, stats: { control: zc.length, diff: zd.length, extra: ze.length, extraRaw: ebLen, triples: triples.length / 3 } };
+  return { patch, stats: { control: zc.length, diff: zd.length, extra: ze.length, extraRaw: ebLen, triples: triples.length / 3, indexThreads: 1 } };
 }

@@ -169,7 +169,7 @@ export async function buildRelease(options: BuildReleaseOptions): Promise<BuiltR
     else if (options.previous === undefined) patchSkipped = 'first release: nothing to patch from';
     else {
       const old = previousTar(options.previous);
-      patchResult = bsdiff(old, tar, { oldRegions: tarRegions(old), newRegions: tarRegions(tar), onProgress });
+      patchResult = await bsdiff(old, tar, { oldRegions: tarRegions(old), newRegions: tarRegions(tar), onProgress });
     }
   } catch (error) {
     await gz.catch(() => undefined);

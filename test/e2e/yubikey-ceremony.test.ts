@@ -1,0 +1,82 @@
+/**
+ * A root ceremony with YubiKeys (virtual cards behind pcscd + vpcd): two
+ * keyholders, root 2-of-2, each signs the request with their own device; a
+ * device that is not in the plan is refused; finalize, verify, and the tuf-js
+ * client consumes the result.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { VirtualYubiKeyLab, describeWithVirtualCards } from '../helpers/virtual-yubikey';
+import { newClient, serveDirectory } from '../helpers/tuf-client';
+import { BIN, ROOT } from '../helpers/cli';
+
+const SERIALS = [40000001, 40000002];
+
+describeWithVirtualCards('ceremony with two virtual YubiKeys (root 2-of-2)', () => {
+  const lab = new VirtualYubiKeyLab();
+  const run = (args: string[], extraEnv: Record<string, string> = {}) => {
+    const r = spawnSync(process.execPath, [BIN, ...args], {
+      cwd: lab.dir,
+      encoding: 'utf8',
+      env: { ...process.env, TUFSIGN_YUBIKEY_TEST_CA: lab.caCertFile, TUFSIGN_PIN: '123456', TUFSIGN_PASSPHRASE: 'ceremony passphrase 1', ...extraEnv },
+      timeout: 60000,
+    });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(r.stdout) };
+  };
+
+  beforeAll(async () => {
+    if (!existsSync(join(ROOT, 'dist', 'commands'))) throw new Error('run `npm run build` first');
+    await lab.testCa();
+    await lab.startPcscd();
+    await lab.insert(0, { serial: SERIALS[0]!, version: '5.7.1', seed: 'ceremony-a' });
+    await lab.insert(1, { serial: SERIALS[1]!, version: '5.7.1', seed: 'ceremony-b' });
+  }, 30000);
+
+  afterAll(async () => {
+    await lab.teardown();
+  });
+
+  it('each keyholder signs with their YubiKey; the ceremony finalizes into a repository tuf-js accepts', async () => {
+    for (const serial of SERIALS) {
+      const g = run(['key', 'generate', '--backend', 'yubikey', '--serial', String(serial), '--slot', '9c', '--scheme', 'ed25519', '--touch-policy', 'always', '--pin-policy', 'once', '--allow-default-management-key', '--public-out', `${serial}.pub.json`, '--owner', `holder-${serial}`, '--json']);
+      expect(g.status).toBe(0);
+    }
+    const init = run(['init', 'repo', '--root-threshold', '2', ...SERIALS.flatMap((s) => ['--root-key', `${s}.pub.json`]), '--require-attested-root-keys', '--attestation-ca', lab.caCertFile, '--json']);
+    expect(init.status).toBe(0);
+    const request = init.json().request.request as string;
+
+    // a device whose key is not in the plan is refused, and nothing is added
+    const other = run(['key', 'generate', '--backend', 'yubikey', '--serial', String(SERIALS[0]), '--slot', '9a', '--scheme', 'ecdsa-sha2-nistp256', '--allow-default-management-key', '--json']);
+    expect(other.status).toBe(0);
+    const before = readFileSync(request);
+    const refused = run(['ceremony', 'sign', request, '--key', `yubikey:serial=${SERIALS[0]};slot=9a`, '--yes', '--json']);
+    expect(refused.status).not.toBe(0);
+    expect(readFileSync(request)).toEqual(before);
+
+    for (const serial of SERIALS) {
+      const s = run(['ceremony', 'sign', request, '--key', `yubikey:serial=${serial};slot=9c`, '--yes', '--json']);
+      if (s.status !== 0) throw new Error(`ceremony sign with ${serial} failed: ${s.stdout}${s.stderr}`);
+      expect(s.stdout + s.stderr).not.toContain('123456');
+    }
+    const status = run(['ceremony', 'status', request, '--json']).json();
+    expect(status.status.canFinalize).toBe(true);
+    const fin = run(['ceremony', 'finalize', request, '-w', 'repo', '--out', 'bundle', '--json']);
+    if (fin.status !== 0) throw new Error(`finalize failed: ${fin.stdout}${fin.stderr}`);
+    const verify = run(['verify', 'repo', '--json']);
+    expect(verify.status).toBe(0);
+    const root = JSON.parse(readFileSync(join(lab.dir, 'repo', 'metadata', '1.root.json'), 'utf8'));
+    expect(root.signatures).toHaveLength(2);
+
+    const server = await serveDirectory(join(lab.dir, 'repo'));
+    try {
+      const client = newClient(server, join(lab.dir, 'repo', 'metadata', '1.root.json'));
+      await client.updater.refresh();
+      // the client now trusts the ceremony's root v1 and the signed top-level metadata
+      expect(JSON.parse(readFileSync(join(client.metadataDir, 'root.json'), 'utf8')).signed.version).toBe(1);
+      expect(existsSync(join(client.metadataDir, 'timestamp.json'))).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+}, ['openssl']);
