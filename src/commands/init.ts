@@ -11,7 +11,8 @@ import { defaultRepositoryName, KEYS_DIR } from '../repository/workspace';
 import { isScheme, SCHEMES, type Scheme } from '../tuf/key';
 import { TOP_LEVEL_ROLES, type TopLevelRole } from '../tuf/metadata';
 import { DEFAULT_EXPIRY } from '../repository/config';
-import { rootKeyPolicy } from '../repository/keys';
+import { readFileSync } from 'node:fs';
+import { rootKeyPolicyWithRoots } from '../repository/keys';
 
 const keyFlag = (role: string) =>
   Flags.string({ description: `A ${role} key: a key URI (file:, pkcs11:, yubikey:) or a public key file from \`key export\`. Repeat for several keys.`, multiple: true });
@@ -119,7 +120,11 @@ export default class Init extends BaseCommand<typeof Init> {
       deferIncomplete: true,
     };
     if (flags['pkcs11-module'] !== undefined) options.pkcs11Module = flags['pkcs11-module'];
-    if (flags['require-attested-root-keys']) options.rootKeyPolicy = rootKeyPolicy(flags['attestation-ca'] ?? []);
+    if (flags['require-attested-root-keys']) {
+      const extra = (flags['attestation-ca'] ?? []).map((f) => readFileSync(f, 'utf8'));
+      options.rootKeyPolicy = rootKeyPolicyWithRoots(extra);
+      options.persistRootKeyPolicy = { attestationRoots: extra };
+    }
     const result = await initRepository(options, ctx);
     if (result.pending !== undefined) {
       // Root/targets v1 need keys held elsewhere: no unsigned metadata, a signing request instead.

@@ -299,6 +299,20 @@ export async function bsdiff(old: Uint8Array, nw: Uint8Array, options: DiffOptio
     newRest.add(0, nw.length);
   }
 
+  const indexThreads = await searchRest(old, nw, oldRest, newRest, ops, options);
+  // The index and gathered buffers are unreachable from here, so they can be freed before the blocks are built.
+  const result = assemble(old, nw, ops, onProgress);
+  result.stats.indexThreads = indexThreads;
+  return result;
+}
+
+/**
+ * Index the unmatched old bytes, run bsdiff's loop over the unmatched new
+ * bytes, and append the pieces found (in file positions) to `ops`. Returns the
+ * number of threads the index was built with.
+ */
+async function searchRest(old: Uint8Array, nw: Uint8Array, oldRest: Gathered, newRest: Gathered, ops: Op[], options: DiffOptions): Promise<number> {
+  const onProgress = options.onProgress;
   const parallel = oldRest.size > (options.parallelIndexAbove ?? PARALLEL_INDEX_ABOVE);
   const pool = oldRest.gather(old, parallel);
   const rest = newRest.gather(nw, false);
@@ -353,9 +367,7 @@ export async function bsdiff(old: Uint8Array, nw: Uint8Array, options: DiffOptio
     (done) => onProgress?.({ stage: 'patch-diff', done, total: rest.length }),
   );
   onProgress?.({ stage: 'patch-diff', done: rest.length, total: rest.length });
-  const result = assemble(old, nw, ops, onProgress);
-  result.stats.indexThreads = indexThreads;
-  return result;
+  return indexThreads;
 }
 
 /** Turn pieces into control triples and the diff/extra blocks, then compress. */

@@ -28,6 +28,12 @@ export interface WorkspaceConfig {
   minValidity: Partial<Record<TopLevelRole, string>>;
   keys: Map<string, KeyEntry>;
   pkcs11Module?: string;
+  /**
+   * Set by `init --require-attested-root-keys`: every root key, at init and at
+   * every later rotation, must be an attested YubiKey key with touch "always".
+   * `attestationRoots` are extra trusted attestation CAs (PEM) beside Yubico's.
+   */
+  rootKeyPolicy?: { requireAttestedTouchAlways: true; attestationRoots: string[] };
   /** fields from newer versions of tufsign, kept verbatim */
   extra: JsonObject;
 }
@@ -35,7 +41,7 @@ export interface WorkspaceConfig {
 export const DEFAULT_EXPIRY: Record<TopLevelRole, string> = { root: '365d', targets: '90d', snapshot: '7d', timestamp: '1d' };
 export const DEFAULT_MIN_VALIDITY: Partial<Record<TopLevelRole, string>> = { root: '7d' };
 
-const KNOWN = ['format', 'version', 'name', 'expiry', 'min_validity', 'keys', 'pkcs11_module'];
+const KNOWN = ['format', 'version', 'name', 'expiry', 'min_validity', 'keys', 'pkcs11_module', 'root_key_policy'];
 
 /** A `{role: "90d"}` map; every period must parse. */
 function readPeriods(obj: JsonObject, field: string): Partial<Record<TopLevelRole, string>> {
@@ -76,6 +82,14 @@ export function parseConfig(bytes: Uint8Array, file: string): WorkspaceConfig {
     }
     const config: WorkspaceConfig = { name, expiry, minValidity, keys, extra: newObject() };
     if (typeof obj['pkcs11_module'] === 'string') config.pkcs11Module = obj['pkcs11_module'];
+    if (obj['root_key_policy'] !== undefined) {
+      const p = asObject(obj['root_key_policy'], '$.root_key_policy');
+      const roots = p['attestation_roots'] ?? [];
+      if (p['require_attested_touch_always'] !== true || !Array.isArray(roots) || roots.some((r) => typeof r !== 'string')) {
+        throw new TufsignError('CONFIG_INVALID', 'root_key_policy must be {"require_attested_touch_always": true, "attestation_roots": [PEM...]}', { path: '$.root_key_policy', rule: 'root key policy' });
+      }
+      config.rootKeyPolicy = { requireAttestedTouchAlways: true, attestationRoots: roots as string[] };
+    }
     for (const [k, v] of Object.entries(obj)) if (!KNOWN.includes(k)) config.extra[k] = v;
     return config;
   } catch (e) {
@@ -106,5 +120,11 @@ export function serializeConfig(config: WorkspaceConfig): string {
   }
   out['keys'] = keys;
   if (config.pkcs11Module !== undefined) out['pkcs11_module'] = config.pkcs11Module;
+  if (config.rootKeyPolicy !== undefined) {
+    const p = newObject();
+    p['require_attested_touch_always'] = true;
+    p['attestation_roots'] = [...config.rootKeyPolicy.attestationRoots];
+    out['root_key_policy'] = p;
+  }
   return stringifyPretty(out);
 }

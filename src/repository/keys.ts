@@ -10,6 +10,7 @@ import type { JsonObject } from '../tuf/json';
 import type { Key } from '../tuf/key';
 import { TOP_LEVEL_ROLES } from '../tuf/metadata';
 import type { Workspace } from './workspace';
+import type { WorkspaceConfig } from './config';
 import { attestationToJson, checkKeyPolicy, ROOT_KEY_POLICY, type KeyPolicy } from '../keystore/yubikey/attestation';
 import { YUBICO_PIV_ROOTS } from '../keystore/yubikey/yubico-ca';
 
@@ -82,8 +83,16 @@ export async function exportKey(uriOrFile: string, out: string, owner: string | 
 
 /** The root-key policy, trusting Yubico's attestation roots plus any given CA files. */
 export function rootKeyPolicy(extraCaFiles: string[]): KeyPolicy {
-  const roots = [...YUBICO_PIV_ROOTS, ...extraCaFiles.map((f) => readFileBounded(f, 1024 * 1024).toString('utf8'))];
-  return { ...ROOT_KEY_POLICY, roots };
+  return rootKeyPolicyWithRoots(extraCaFiles.map((f) => readFileBounded(f, 1024 * 1024).toString('utf8')));
+}
+
+export function rootKeyPolicyWithRoots(extraRootsPem: readonly string[]): KeyPolicy {
+  return { ...ROOT_KEY_POLICY, roots: [...YUBICO_PIV_ROOTS, ...extraRootsPem] };
+}
+
+/** The workspace's persisted root-key policy, if it has one. */
+export function workspaceRootKeyPolicy(config: WorkspaceConfig): KeyPolicy | undefined {
+  return config.rootKeyPolicy === undefined ? undefined : rootKeyPolicyWithRoots(config.rootKeyPolicy.attestationRoots);
 }
 
 export interface AttestResult {

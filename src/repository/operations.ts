@@ -199,6 +199,8 @@ export interface InitOptions {
   pkcs11Module?: string;
   /** e.g. "root keys must be attested YubiKey keys with touch always"; checked before anything is signed */
   rootKeyPolicy?: KeyPolicy;
+  /** persist the policy in tufsign.json so later root rotations enforce it too (extra trusted CAs, PEM) */
+  persistRootKeyPolicy?: { attestationRoots: string[] };
   /** extra files to write with the workspace (e.g. freshly generated key files), committed together */
   extraFiles?: { path: string; data: string | Uint8Array; mode?: number }[];
   /**
@@ -225,6 +227,7 @@ export async function initRepository(options: InitOptions, ctx: SigningContext):
     extra: newObject(),
   };
   if (options.pkcs11Module !== undefined) config.pkcs11Module = options.pkcs11Module;
+  if (options.persistRootKeyPolicy !== undefined) config.rootKeyPolicy = { requireAttestedTouchAlways: true, attestationRoots: options.persistRootKeyPolicy.attestationRoots };
   for (const p of Object.values(config.expiry)) parseDuration(p, 'expiry');
   if (options.rootKeyPolicy !== undefined) {
     for (const k of options.roles.root.keys) {

@@ -13,6 +13,9 @@ import { applyOrRequest, currentState, keyholderOf, newRequest, presentKeysConfi
 import type { KeyEntry, WorkspaceConfig } from './config';
 import { expiryFor, type RoleKeySpec } from './operations';
 import type { Workspace } from './workspace';
+import type { PublicKeyFile } from '../keystore/public-key-file';
+import { assertKeyPolicy } from '../keystore/yubikey/attestation';
+import { workspaceRootKeyPolicy } from './keys';
 
 export interface RotationResult {
   /** set when every needed key was here: the change is in the workspace */
@@ -132,6 +135,7 @@ async function conclude(
 }
 
 export async function rotateRoot(ws: Workspace, options: RootRotateOptions, ctx: CeremonyContext): Promise<RotationResult> {
+  await enforceRootKeyPolicy(ws, options.add);
   const { previous, next } = nextRoot(ws, ctx, options.expires);
   const root = next.signed;
   const changes: string[] = [];
@@ -153,7 +157,19 @@ export async function rotateRoot(ws: Workspace, options: RootRotateOptions, ctx:
   return conclude(ws, previous, [next], options.add, purpose, changes, options, ctx);
 }
 
+/** A workspace created with a root-key policy keeps enforcing it for every key added to root. */
+async function enforceRootKeyPolicy(ws: Workspace, added: readonly RoleKeySpec[]): Promise<void> {
+  const policy = workspaceRootKeyPolicy(ws.config);
+  if (policy === undefined) return;
+  for (const spec of added) {
+    const file: PublicKeyFile = { key: spec.key, keyid: spec.key.keyid() };
+    if (spec.attestation !== undefined) file.attestation = spec.attestation;
+    await assertKeyPolicy(file, policy);
+  }
+}
+
 export async function rotateKey(ws: Workspace, options: KeyRotateOptions, ctx: CeremonyContext): Promise<RotationResult> {
+  if (options.role === 'root') await enforceRootKeyPolicy(ws, [options.with]);
   const { previous, next } = nextRoot(ws, ctx, undefined);
   const root = next.signed;
   const role = options.role;

@@ -47,7 +47,7 @@ describeWithVirtualCards('ceremony with two virtual YubiKeys (root 2-of-2)', () 
     const request = init.json().request.request as string;
 
     // a device whose key is not in the plan is refused, and nothing is added
-    const other = run(['key', 'generate', '--backend', 'yubikey', '--serial', String(SERIALS[0]), '--slot', '9a', '--scheme', 'ecdsa-sha2-nistp256', '--allow-default-management-key', '--json']);
+    const other = run(['key', 'generate', '--backend', 'yubikey', '--serial', String(SERIALS[0]), '--slot', '9a', '--scheme', 'ecdsa-sha2-nistp256', '--allow-default-management-key', '--public-out', 'other.pub.json', '--json']);
     expect(other.status).toBe(0);
     const before = readFileSync(request);
     const refused = run(['ceremony', 'sign', request, '--key', `yubikey:serial=${SERIALS[0]};slot=9a`, '--yes', '--json']);
@@ -67,6 +67,13 @@ describeWithVirtualCards('ceremony with two virtual YubiKeys (root 2-of-2)', () 
     expect(verify.status).toBe(0);
     const root = JSON.parse(readFileSync(join(lab.dir, 'repo', 'metadata', '1.root.json'), 'utf8'));
     expect(root.signatures).toHaveLength(2);
+
+    // the root-key policy chosen at init stays in force: a later rotation cannot add a key without touch "always"
+    expect(JSON.parse(readFileSync(join(lab.dir, 'repo', 'tufsign.json'), 'utf8')).root_key_policy.require_attested_touch_always).toBe(true);
+    const weak = run(['root', 'rotate', '--add-key', 'other.pub.json', '-w', 'repo', '--json']);
+    expect(weak.status).toBe(5);
+    expect(weak.json().error.code).toBe('POLICY_VIOLATION');
+    expect(existsSync(join(lab.dir, 'repo', 'metadata', '2.root.json'))).toBe(false);
 
     const server = await serveDirectory(join(lab.dir, 'repo'));
     try {
