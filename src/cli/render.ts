@@ -1,4 +1,5 @@
 /** Human renderings of core results (stdout). Under --json the result objects are printed instead. */
+import type { DeviceReport } from '../keystore/backend';
 import type { OperationResult } from '../repository/operations';
 import type { RepositoryStatus } from '../repository/status';
 import type { VerifyReport } from '../repository/verify';
@@ -45,5 +46,53 @@ export function renderVerify(v: VerifyReport): string {
     for (const t of v.targets) lines.push(`  ${t.ok ? '✓' : '✗'} ${t.path}: ${t.message}`);
   }
   lines.push(v.ok ? `verified at ${v.at}: everything a TUF client checks holds` : `verification FAILED at ${v.at}`);
+  return lines.join('\n');
+}
+
+type Obj = Record<string, unknown>;
+const asObj = (v: unknown): Obj => (typeof v === 'object' && v !== null ? (v as Obj) : {});
+const asList = (v: unknown): Obj[] => (Array.isArray(v) ? v.map(asObj) : []);
+const str = (v: unknown, fallback = '?'): string => (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : fallback);
+
+/** `tufsign devices` for people: modules → slots → tokens → keys; YubiKeys with serial, firmware, slots and retries. */
+export function renderDevices(reports: readonly DeviceReport[]): string {
+  const lines: string[] = [];
+  for (const r of reports) {
+    lines.push(`${r.backend === 'pkcs11' ? 'PKCS#11 modules' : 'YubiKeys (PIV over PC/SC)'}: ${r.available ? `${r.devices.length} found` : 'unavailable'}`);
+    for (const d of r.devices) {
+      if (r.backend === 'pkcs11') {
+        lines.push(`  ${str(d['name'], str(d['module']))} (${str(d['module'])})${d['loaded'] === false ? ' — not loaded' : ''}`);
+        for (const slot of asList(d['slots'])) {
+          const t = slot['token'] === undefined ? undefined : asObj(slot['token']);
+          if (t === undefined) {
+            lines.push(`    slot ${str(slot['slotId'], '-')}: ${str(slot['description'], '')} (no token)`);
+            continue;
+          }
+          const flags = asObj(t['flags']);
+          if (flags['tokenInitialized'] === false) {
+            lines.push(`    slot ${str(slot['slotId'], '-')}: uninitialized token`);
+            continue;
+          }
+          const warn = [flags['pinLocked'] === true ? 'PIN LOCKED' : '', flags['pinFinalTry'] === true ? 'PIN FINAL TRY' : '', flags['pinCountLow'] === true ? 'PIN count low' : ''].filter((x) => x !== '');
+          lines.push(`    token "${str(t['label'])}" serial ${str(t['serial'])} ${str(t['model'], '')}${warn.length > 0 ? ` [${warn.join(', ')}]` : ''}; can sign: ${(Array.isArray(t['signingSchemes']) ? t['signingSchemes'] : []).join(', ') || 'nothing tufsign uses'}`);
+          for (const k of asList(t['keys'])) {
+            lines.push(`      ${k['usable'] === true ? '✓' : '✗'} ${str(k['scheme'], 'unknown')} keyid ${str(k['keyid'], '-').slice(0, 16)}  ${str(k['uri'], '')}`);
+          }
+        }
+      } else {
+        const retries = `PIN ${str(d['pinRetries'])} tries left, PUK ${str(d['pukRetries'])}`;
+        const defaults = [d['defaultPin'] === true ? 'default PIN' : '', d['defaultManagementKey'] === true ? 'default management key' : ''].filter((x) => x !== '');
+        if (d['error'] !== undefined) {
+          lines.push(`  ${str(d['reader'])}: ${str(d['error'])}`);
+          continue;
+        }
+        lines.push(`  YubiKey ${str(d['serial'])} firmware ${str(d['firmware'])}${d['formFactor'] !== undefined ? ` (${str(d['formFactor'])})` : ''}: ${retries}${defaults.length > 0 ? ` — STILL SET: ${defaults.join(', ')}` : ''}`);
+        for (const s of asList(d['slots'])) {
+          lines.push(`    slot ${str(s['slot'])}: ${str(s['algorithm'])} ${str(s['origin'], '')}, PIN ${str(s['pinPolicy'], '-')}, touch ${str(s['touchPolicy'], '-')}  yubikey:serial=${str(d['serial'])};slot=${str(s['slot'])}`);
+        }
+      }
+    }
+    for (const p of r.problems) lines.push(`  ! ${p.message}\n    → ${p.suggestion}`);
+  }
   return lines.join('\n');
 }

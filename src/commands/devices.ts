@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command';
 import type { DeviceReport } from '../keystore/backend';
 import { BACKENDS } from '../keystore/registry';
+import { renderDevices } from '../cli/render';
 
 export default class Devices extends BaseCommand<typeof Devices> {
   static override summary = 'List PKCS#11 tokens and YubiKeys this machine can use, and diagnose what is missing.';
@@ -18,10 +19,8 @@ export default class Devices extends BaseCommand<typeof Devices> {
       const modules = this.flags.module ?? [];
       const report = await backend.listDevices(name === 'pkcs11' && modules.length > 0 ? { ...open, pkcs11Module: modules.join(':') } : open);
       reports.push(report);
-      this.log(`${name}: ${report.available ? `${report.devices.length} device(s)` : 'unavailable'}`);
-      for (const d of report.devices) this.log(`  ${JSON.stringify(d)}`);
-      for (const p of report.problems) this.log(`  ! ${p.message}\n    → ${p.suggestion}`);
     }
+    this.log(renderDevices(reports));
     return reports;
   }
 }
