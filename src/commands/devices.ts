@@ -12,7 +12,8 @@ export default class Devices extends BaseCommand<typeof Devices> {
 
   async run(): Promise<DeviceReport[]> {
     const reports: DeviceReport[] = [];
-    for (const name of ['pkcs11', 'yubikey'] as const) {
+    // YubiKeys first: PKCS#11 modules such as ykcs11 and OpenSC hold the card readers open once loaded.
+    for (const name of ['yubikey', 'pkcs11'] as const) {
       const backend = BACKENDS[name];
       if (backend.listDevices === undefined) continue;
       const open = this.ctx.openOptions(process.cwd());

@@ -55,6 +55,16 @@ describeWithVirtualCards('tufsign CLI with two virtual YubiKeys (root 2-of-2)', 
     expect(root.signatures.length).toBeGreaterThanOrEqual(2);
   });
 
+  it('devices lists both YubiKeys with serial, firmware and the generated slot', () => {
+    const j = run(['devices', '--json']);
+    expect(j.status).toBe(0);
+    const yk = (JSON.parse(j.stdout) as { backend: string; devices: { serial: number; firmware: string; slots: { slot: string }[] }[] }[]).find((r) => r.backend === 'yubikey')!;
+    expect(yk.devices.map((d) => d.serial).sort()).toEqual([...SERIALS].sort());
+    expect(yk.devices.every((d) => d.slots.some((s) => s.slot === '9c'))).toBe(true);
+    const human = run(['devices']);
+    for (const serial of SERIALS) expect(human.stdout).toContain(`yubikey:serial=${serial};slot=9c`);
+  });
+
   it('the wrong YubiKey through the CLI: device exit code and WRONG_DEVICE naming the serial', () => {
     const r = run(['key', 'show', 'yubikey:serial=99999999;slot=9c', '--json']);
     expect(r.status).toBe(6);
