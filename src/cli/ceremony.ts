@@ -196,9 +196,14 @@ export async function detectKeys(path: string, deps: Pick<GuidedDeps, 'workspace
     if (owner !== undefined) c.owner = owner;
     out.push(c);
   };
-  for (const uri of deps.keyFlags) await consider(uri, 'flag');
-  for (const [keyid, e] of deps.workspace?.config.keys ?? []) if (e.uri !== undefined) await consider(e.uri, 'workspace', keyid, e.owner);
-  for (const [keyid, kh] of req.keyholders) if (kh.uri !== undefined && backendOfUri(kh.uri) !== 'file') await consider(kh.uri, 'request', keyid, kh.owner);
+  const todo: [string, KeyCandidate['source'], string?, string?][] = [];
+  for (const uri of deps.keyFlags) todo.push([uri, 'flag']);
+  for (const [keyid, e] of deps.workspace?.config.keys ?? []) if (e.uri !== undefined) todo.push([e.uri, 'workspace', keyid, e.owner]);
+  for (const [keyid, kh] of req.keyholders) if (kh.uri !== undefined && backendOfUri(kh.uri) !== 'file') todo.push([kh.uri, 'request', keyid, kh.owner]);
+  // YubiKeys before PKCS#11 tokens: once loaded, ykcs11/OpenSC hold the card readers.
+  const order = (uri: string): number => ({ yubikey: 0, pkcs11: 1 })[backendOfUri(uri) as 'yubikey' | 'pkcs11'] ?? 2;
+  todo.sort((a, b) => order(a[0]) - order(b[0]));
+  for (const [uri, source, keyid, owner] of todo) await consider(uri, source, keyid, owner);
   return out;
 }
 
