@@ -12,7 +12,8 @@
  * + compressed output. About 6n + 3m, against bsdiff's max(17n, 9n + m) + m.
  */
 import { suffixArray, MAX_SUFFIX_ARRAY_INPUT } from './sais';
-import { suffixArrayHalves } from './sa-workers';
+import { diffCore, type IndexPart, type Op } from './diff-core';
+import { diffHalves, suffixArrayHalves } from './workers';
 import { bzip2 } from './bzip2';
 import type { ProgressCallback } from './progress';
 import { TufsignError } from '../errors';
@@ -22,73 +23,7 @@ export const BSDIFF_MAGIC = 'BSDIFF40';
 export interface PatchResult {
   patch: Uint8Array;
   /** Sizes of the three bzip2 blocks and of the raw blocks, for reports. */
-  stats: { control: number; diff: number; extra: number; extraRaw: number; triples: number; indexThreads: number };
-}
-
-function matchLen(old: Uint8Array, oldStart: number, nw: Uint8Array, newStart: number): number {
-  const max = Math.min(old.length - oldStart, nw.length - newStart);
-  let i = 0;
-  while (i < max && old[oldStart + i] === nw[newStart + i]) i++;
-  return i;
-}
-
-/** -1, 0 or 1 as memcmp(old+o, new+s, min(len)) compares. */
-function compareAt(old: Uint8Array, o: number, nw: Uint8Array, s: number): number {
-  const max = Math.min(old.length - o, nw.length - s);
-  for (let i = 0; i < max; i++) {
-    const a = old[o + i]!;
-    const b = nw[s + i]!;
-    if (a !== b) return a < b ? -1 : 1;
-  }
-  return 0;
-}
-
-/**
- * bsdiff's `search`: binary search in the suffix array for the longest match
- * of new[scan..]. Index k of bsdiff's I[] (which has the empty suffix first)
- * is sa[k-1] here, and I[0] = n.
- */
-function search(sa: Int32Array, old: Uint8Array, nw: Uint8Array, scan: number, result: { pos: number }): number {
-  const n = old.length;
-  const at = (k: number): number => (k === 0 ? n : sa[k - 1]!);
-  let st = 0;
-  let en = n;
-  while (en - st >= 2) {
-    const x = st + ((en - st) >> 1);
-    if (compareAt(old, at(x), nw, scan) < 0) st = x;
-    else en = x;
-  }
-  const ps = at(st);
-  const pe = at(en);
-  const x = matchLen(old, ps, nw, scan);
-  const y = matchLen(old, pe, nw, scan);
-  if (x > y) {
-    result.pos = ps;
-    return x;
-  }
-  result.pos = pe;
-  return y;
-}
-
-/** A suffix array over `text`, which starts at `base` in the indexed buffer. */
-interface IndexPart {
-  text: Uint8Array;
-  sa: Int32Array;
-  base: number;
-}
-
-/** Longest match over all parts; the first part wins ties, so results do not depend on how parts were built. */
-function searchParts(parts: IndexPart[], nw: Uint8Array, scan: number, result: { pos: number }, tmp: { pos: number }): number {
-  let best = -1;
-  for (let i = 0; i < parts.length; i++) {
-    const p = parts[i]!;
-    const len = search(p.sa, p.text, nw, scan, tmp);
-    if (len > best) {
-      best = len;
-      result.pos = p.base + tmp.pos;
-    }
-  }
-  return best;
+  stats: { control: number; diff: number; extra: number; extraRaw: number; triples: number; indexThreads: number; diffThreads: number };
 }
 
 function offtOut(value: number, buf: Uint8Array, at: number): void {
@@ -100,93 +35,6 @@ function offtOut(value: number, buf: Uint8Array, at: number): void {
   if (value < 0) buf[at + 7]! |= 0x80;
 }
 
-
-/** One piece of the new file: `len` bytes either as old[oldStart..] + diff (add), or literal (extra, oldStart -1). */
-interface Op {
-  newStart: number;
-  len: number;
-  oldStart: number;
-}
-
-/**
- * bsdiff 4.3's match loop over (old, nw) with a suffix array of old. Emits, in
- * new-file order, the approximate-match (add) and literal (extra) pieces.
- */
-function diffCore(old: Uint8Array, nw: Uint8Array, parts: IndexPart[], emit: (op: Op) => void, onScan?: (done: number) => void): void {
-  const oldSize = old.length;
-  const newSize = nw.length;
-  const found = { pos: 0 };
-  const tmp = { pos: 0 };
-  let scan = 0;
-  let len = 0;
-  let pos = 0;
-  let lastScan = 0;
-  let lastPos = 0;
-  let lastOffset = 0;
-  let nextReport = 0;
-  while (scan < newSize) {
-    let oldScore = 0;
-    let scsc = (scan += len);
-    for (; scan < newSize; scan++) {
-      len = searchParts(parts, nw, scan, found, tmp);
-      pos = found.pos;
-      for (; scsc < scan + len; scsc++) if (scsc + lastOffset < oldSize && old[scsc + lastOffset] === nw[scsc]) oldScore++;
-      if ((len === oldScore && len !== 0) || len > oldScore + 8) break;
-      if (scan + lastOffset < oldSize && old[scan + lastOffset] === nw[scan]) oldScore--;
-    }
-    if (len !== oldScore || scan === newSize) {
-      let s = 0;
-      let sf = 0;
-      let lenF = 0;
-      for (let i = 0; lastScan + i < scan && lastPos + i < oldSize; ) {
-        if (old[lastPos + i] === nw[lastScan + i]) s++;
-        i++;
-        if (s * 2 - i > sf * 2 - lenF) {
-          sf = s;
-          lenF = i;
-        }
-      }
-      let lenB = 0;
-      if (scan < newSize) {
-        s = 0;
-        let sb = 0;
-        for (let i = 1; scan >= lastScan + i && pos >= i; i++) {
-          if (old[pos - i] === nw[scan - i]) s++;
-          if (s * 2 - i > sb * 2 - lenB) {
-            sb = s;
-            lenB = i;
-          }
-        }
-      }
-      if (lastScan + lenF > scan - lenB) {
-        const overlap = lastScan + lenF - (scan - lenB);
-        s = 0;
-        let ss = 0;
-        let lenS = 0;
-        for (let i = 0; i < overlap; i++) {
-          if (nw[lastScan + lenF - overlap + i] === old[lastPos + lenF - overlap + i]) s++;
-          if (nw[scan - lenB + i] === old[pos - lenB + i]) s--;
-          if (s > ss) {
-            ss = s;
-            lenS = i + 1;
-          }
-        }
-        lenF += lenS - overlap;
-        lenB -= lenS;
-      }
-      const extra = scan - lenB - (lastScan + lenF);
-      if (lenF > 0) emit({ newStart: lastScan, len: lenF, oldStart: lastPos });
-      if (extra > 0) emit({ newStart: lastScan + lenF, len: extra, oldStart: -1 });
-      lastScan = scan - lenB;
-      lastPos = pos - lenB;
-      lastOffset = pos - scan;
-      if (onScan !== undefined && scan >= nextReport) {
-        onScan(scan);
-        nextReport = scan + (1 << 22);
-      }
-    }
-  }
-}
 
 /** A run of bytes of a file that was gathered into a contiguous work buffer. */
 interface Piece {
@@ -241,12 +89,12 @@ export interface DiffOptions {
   oldRegions?: TarRegion[] | undefined;
   newRegions?: TarRegion[] | undefined;
   onProgress?: ProgressCallback | undefined;
-  /** Index in two halves on two threads when more than this many old bytes need indexing (default 8 MiB). */
-  parallelIndexAbove?: number | undefined;
+  /** Index and search in two halves on two threads when more than this many bytes are left to diff (default 8 MiB). */
+  parallelAbove?: number | undefined;
 }
 
 const EXACT_MIN = 64;
-const PARALLEL_INDEX_ABOVE = 8 << 20;
+const PARALLEL_ABOVE = 8 << 20;
 
 /**
  * Build a BSDIFF40 patch that turns `old` into `nw`.
@@ -299,23 +147,24 @@ export async function bsdiff(old: Uint8Array, nw: Uint8Array, options: DiffOptio
     newRest.add(0, nw.length);
   }
 
-  const indexThreads = await searchRest(old, nw, oldRest, newRest, ops, options);
+  const threads = await searchRest(old, nw, oldRest, newRest, ops, options);
   // The index and gathered buffers are unreachable from here, so they can be freed before the blocks are built.
   const result = assemble(old, nw, ops, onProgress);
-  result.stats.indexThreads = indexThreads;
+  Object.assign(result.stats, threads);
   return result;
 }
 
 /**
  * Index the unmatched old bytes, run bsdiff's loop over the unmatched new
- * bytes, and append the pieces found (in file positions) to `ops`. Returns the
- * number of threads the index was built with.
+ * bytes, and append the pieces found (in file positions) to `ops`. Returns how
+ * many threads each step used.
  */
-async function searchRest(old: Uint8Array, nw: Uint8Array, oldRest: Gathered, newRest: Gathered, ops: Op[], options: DiffOptions): Promise<number> {
+async function searchRest(old: Uint8Array, nw: Uint8Array, oldRest: Gathered, newRest: Gathered, ops: Op[], options: DiffOptions): Promise<{ indexThreads: number; diffThreads: number }> {
   const onProgress = options.onProgress;
-  const parallel = oldRest.size > (options.parallelIndexAbove ?? PARALLEL_INDEX_ABOVE);
+  const threshold = options.parallelAbove ?? PARALLEL_ABOVE;
+  const parallel = oldRest.size > threshold;
   const pool = oldRest.gather(old, parallel);
-  const rest = newRest.gather(nw, false);
+  const rest = newRest.gather(nw, parallel);
   if (pool.length > MAX_SUFFIX_ARRAY_INPUT) {
     throw new TufsignError('RELEASE_INVALID', `the changed part of the previous release is ${pool.length} bytes; patches support at most ${MAX_SUFFIX_ARRAY_INPUT}`, {
       suggestion: 'publish this release without a patch (--no-patch)',
@@ -339,35 +188,37 @@ async function searchRest(old: Uint8Array, nw: Uint8Array, oldRest: Gathered, ne
   onProgress?.({ stage: 'patch-index', done: pool.length, total: pool.length });
 
   // Map each piece found in the gathered buffers back to file positions, splitting at piece borders.
-  diffCore(
-    pool,
-    rest,
-    parts,
-    (op) => {
-      let np = op.newStart;
-      let op2 = op.oldStart;
-      let left = op.len;
-      while (left > 0) {
-        const ni = newRest.find(np);
-        const nPiece = newRest.pieces[ni]!;
-        let take = Math.min(left, newRest.starts[ni]! + nPiece.len - np);
-        let oldStart = -1;
-        if (op2 >= 0) {
-          const oi = oldRest.find(op2);
-          const oPiece = oldRest.pieces[oi]!;
-          take = Math.min(take, oldRest.starts[oi]! + oPiece.len - op2);
-          oldStart = oPiece.at + (op2 - oldRest.starts[oi]!);
-          op2 += take;
-        }
-        ops.push({ newStart: nPiece.at + (np - newRest.starts[ni]!), len: take, oldStart });
-        np += take;
-        left -= take;
+  const mapOp = (op: Op): void => {
+    let np = op.newStart;
+    let op2 = op.oldStart;
+    let left = op.len;
+    while (left > 0) {
+      const ni = newRest.find(np);
+      const nPiece = newRest.pieces[ni]!;
+      let take = Math.min(left, newRest.starts[ni]! + nPiece.len - np);
+      let oldStart = -1;
+      if (op2 >= 0) {
+        const oi = oldRest.find(op2);
+        const oPiece = oldRest.pieces[oi]!;
+        take = Math.min(take, oldRest.starts[oi]! + oPiece.len - op2);
+        oldStart = oPiece.at + (op2 - oldRest.starts[oi]!);
+        op2 += take;
       }
-    },
-    (done) => onProgress?.({ stage: 'patch-diff', done, total: rest.length }),
-  );
+      ops.push({ newStart: nPiece.at + (np - newRest.starts[ni]!), len: take, oldStart });
+      np += take;
+      left -= take;
+    }
+  };
+  // The loop over the new bytes in two halves too (same trade-off as the index), when
+  // every buffer a worker needs is already shared.
+  let diffThreads = 1;
+  if (parallel && pool.buffer instanceof SharedArrayBuffer && rest.buffer instanceof SharedArrayBuffer && rest.length > threshold) {
+    const halves = await diffHalves(pool, rest, parts, rest.length >>> 1);
+    diffThreads = halves.threads;
+    for (const t of halves.triples) for (let i = 0; i < t.length; i += 3) mapOp({ newStart: t[i]!, len: t[i + 1]!, oldStart: t[i + 2]! });
+  } else diffCore(pool, rest, parts, mapOp, (done) => onProgress?.({ stage: 'patch-diff', done, total: rest.length }));
   onProgress?.({ stage: 'patch-diff', done: rest.length, total: rest.length });
-  return indexThreads;
+  return { indexThreads, diffThreads };
 }
 
 /** Turn pieces into control triples and the diff/extra blocks, then compress. */
@@ -444,5 +295,5 @@ function assemble(old: Uint8Array, nw: Uint8Array, ops: Op[], onProgress: Progre
   patch.set(zc, 32);
   patch.set(zd, 32 + zc.length);
   patch.set(ze, 32 + zc.length + zd.length);
-  return { patch, stats: { control: zc.length, diff: zd.length, extra: ze.length, extraRaw: ebLen, triples: triples.length / 3, indexThreads: 1 } };
+  return { patch, stats: { control: zc.length, diff: zd.length, extra: ze.length, extraRaw: ebLen, triples: triples.length / 3, indexThreads: 1, diffThreads: 1 } };
 }

@@ -27,6 +27,12 @@ export function suffixArray(text: Uint8Array, sa?: Int32Array): Int32Array {
   return out;
 }
 
+/** Worker entry (workers.ts): fill `sa` for `text`, both in shared memory. */
+export function suffixArrayJob(args: { text: Uint8Array; sa: Int32Array }): null {
+  suffixArray(args.text, args.sa);
+  return null;
+}
+
 function bucketEnds(k: number, counts: Int32Array, bkt: Int32Array, end: boolean): void {
   let sum = 0;
   for (let c = 0; c < k; c++) {
