@@ -274,7 +274,8 @@ Reference end-to-end = \`tar | gzip -6\` (${fmt(refArchive.seconds)} s) + \`gzip
 - tufsign's patch stage matches member data that is byte-identical between the two tars and runs bsdiff's search only over the rest (docs/adr/0005-release-archives-and-patches.md); the patch format and the search loop are bsdiff 4.3's, which is why sizes stay close.
 - tufsign's end-to-end run also gunzips the previous archive, re-reads the new archive to check it expands to the tar that was hashed, and computes sha256 and sha512 for both files; metadata signing is not included (milliseconds).
 - One run per figure, on a 2-core VM: run nothing else meanwhile. tufsign's archive stage uses both cores for gzip (blocks compressed in parallel), as the reference pipeline uses two processes.
-- Memory: tufsign holds both tars, the new archive and, for the changed part only, a 4-byte-per-byte suffix array; Debian bsdiff holds a suffix array of the whole old tar.
+- tufsign's patch stage uses both cores: the suffix array is built in two halves (one in a worker thread) and bsdiff's loop runs over fixed 1 MiB chunks of the changed data shared out between the two threads; the patch bytes do not depend on which thread did what. Debian bsdiff is single-threaded. Patch sizes differ slightly from bsdiff's both ways, because matches cannot cross the halves or chunk borders and each chunk starts bsdiff's scan afresh.
+- Memory: tufsign holds both tars, the new archive and, for the changed part only, a 4-byte-per-byte suffix array (plus one type bit per byte while building it); Debian bsdiff holds a suffix array of the whole old tar.
 `;
   writeFileSync(join(ROOT, 'bench/RESULTS.md'), md);
   for (const f of ['ref-old.tar', 'ref-new.tar', 'ts-applied.tar']) if (existsSync(join(w, f))) unlinkSync(join(w, f));

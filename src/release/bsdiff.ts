@@ -2,18 +2,22 @@
  * BSDIFF40 patches, byte-compatible with bsdiff 4.x (Debian `bspatch`, Python
  * `bsdiff4`, which tufup clients use).
  *
- * The match search is bsdiff 4.3's, step for step, so patches come out the
- * same size as Debian `bsdiff`'s; only the index differs: a 32-bit SA-IS
- * suffix array (linear time, 4 bytes per old byte) instead of qsufsort over
- * two 64-bit arrays (O(n log n), 16 bytes per old byte).
+ * The match search is bsdiff 4.3's, step for step, so patches come out about
+ * the same size as Debian `bsdiff`'s; the index differs: 32-bit SA-IS suffix
+ * arrays (linear time, 4 bytes per old byte) instead of qsufsort over two
+ * 64-bit arrays (O(n log n), 16 bytes per old byte). Above 8 MiB the index and
+ * the loop run on two threads (workers.ts), with fixed cuts so the output does
+ * not depend on timing.
  *
- * Memory, n = old size, m = new size: old n + new m (inputs) + suffix array 4n
- * + SA-IS type bytes n (freed before the search) + diff and extra buffers ≤ 2m
- * + compressed output. About 6n + 3m, against bsdiff's max(17n, 9n + m) + m.
+ * Memory, n = old size, m = new size, nothing matched: old n + new m (inputs)
+ * + suffix arrays 4n + SA-IS type bits n/8 (while building) + a shared copy of
+ * the half the worker sorts n/2; then, after the index is released, diff and
+ * extra blocks ≤ m + compressed output. About 5.7n + m, against bsdiff's
+ * max(17n, 9n + m) + m (docs/adr/0005 has the tar-aware bound).
  */
 import { suffixArray, MAX_SUFFIX_ARRAY_INPUT } from './sais';
 import { diffCore, type IndexPart, type Op } from './diff-core';
-import { diffHalves, suffixArrayHalves } from './workers';
+import { diffInChunks, suffixArrayHalves } from './workers';
 import { bzip2 } from './bzip2';
 import type { ProgressCallback } from './progress';
 import { TufsignError } from '../errors';
@@ -95,6 +99,8 @@ export interface DiffOptions {
 
 const EXACT_MIN = 64;
 const PARALLEL_ABOVE = 8 << 20;
+// Small enough to balance two threads, large enough that cut matches cost nothing measurable.
+const DIFF_CHUNK = 1 << 20;
 
 /**
  * Build a BSDIFF40 patch that turns `old` into `nw`.
@@ -209,13 +215,14 @@ async function searchRest(old: Uint8Array, nw: Uint8Array, oldRest: Gathered, ne
       left -= take;
     }
   };
-  // The loop over the new bytes in two halves too (same trade-off as the index), when
-  // every buffer a worker needs is already shared.
+  // The loop over the new bytes in fixed chunks on two threads (matches cannot cross a chunk
+  // border, the same small trade-off as the index), when every buffer is already shared.
   let diffThreads = 1;
+  onProgress?.({ stage: 'patch-diff', done: 0, total: rest.length });
   if (parallel && pool.buffer instanceof SharedArrayBuffer && rest.buffer instanceof SharedArrayBuffer && rest.length > threshold) {
-    const halves = await diffHalves(pool, rest, parts, rest.length >>> 1);
-    diffThreads = halves.threads;
-    for (const t of halves.triples) for (let i = 0; i < t.length; i += 3) mapOp({ newStart: t[i]!, len: t[i + 1]!, oldStart: t[i + 2]! });
+    const chunks = await diffInChunks(pool, rest, parts, DIFF_CHUNK);
+    diffThreads = chunks.threads;
+    for (const t of chunks.triples) for (let i = 0; i < t.length; i += 3) mapOp({ newStart: t[i]!, len: t[i + 1]!, oldStart: t[i + 2]! });
   } else diffCore(pool, rest, parts, mapOp, (done) => onProgress?.({ stage: 'patch-diff', done, total: rest.length }));
   onProgress?.({ stage: 'patch-diff', done: rest.length, total: rest.length });
   return { indexThreads, diffThreads };
