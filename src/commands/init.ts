@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { BaseCommand } from '../cli/base-command';
 import { renderOperation } from '../cli/render';
 import { TufsignError } from '../errors';
-import { generateKeyFiles, resolveKeySpec, withPreopenedSigners, type GeneratedKeyFile } from '../repository/key-specs';
-import { initRepository, type OperationResult, type RoleKeySpec } from '../repository/operations';
+import { planRoleKeys, withPreopenedSigners } from '../repository/key-specs';
+import { initRepository, type OperationResult } from '../repository/operations';
 import { requestForInit, type RequestWritten } from '../repository/ceremony';
 import { renderRequest } from '../cli/ceremony';
-import { defaultRepositoryName, KEYS_DIR } from '../repository/workspace';
+import { defaultRepositoryName } from '../repository/workspace';
 import { isScheme, SCHEMES, type Scheme } from '../tuf/key';
 import { TOP_LEVEL_ROLES, type TopLevelRole } from '../tuf/metadata';
 import { DEFAULT_EXPIRY } from '../repository/config';
@@ -87,23 +87,7 @@ export default class Init extends BaseCommand<typeof Init> {
 
     const openOptions = this.ctx.openOptions(dir);
     if (flags['pkcs11-module'] !== undefined) openOptions.pkcs11Module = flags['pkcs11-module'];
-    const roles = {} as Record<TopLevelRole, { keys: RoleKeySpec[]; threshold: number }>;
-    const toGenerate: { role: TopLevelRole; path: string; scheme: Scheme }[] = [];
-    for (const role of TOP_LEVEL_ROLES) {
-      const keys: RoleKeySpec[] = [];
-      for (const v of keyValues[role]) keys.push(await resolveKeySpec(v, openOptions));
-      const threshold = thresholds[role] ?? 1;
-      if (keys.length === 0) {
-        for (let i = 1; i <= threshold; i++) toGenerate.push({ role, path: `${KEYS_DIR}/${role}-${i}.pem`, scheme });
-      }
-      roles[role] = { keys, threshold };
-    }
-    let generated: GeneratedKeyFile[] = [];
-    if (toGenerate.length > 0) {
-      this.note(`generating ${toGenerate.length} ${scheme} key file(s): ${toGenerate.map((g) => g.path).join(', ')}`);
-      generated = await generateKeyFiles(toGenerate, this.ctx.secrets);
-      generated.forEach((g, i) => roles[toGenerate[i]?.role ?? 'root'].keys.push(g.spec));
-    }
+    const { roles, generated } = await planRoleKeys(keyValues, thresholds, scheme, openOptions, (m) => this.note(m));
     const expiry: Partial<Record<TopLevelRole, string>> = {};
     for (const role of TOP_LEVEL_ROLES) {
       const e = flags[`${role}-expires`];

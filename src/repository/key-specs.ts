@@ -14,6 +14,8 @@ import { backendFor } from '../keystore/registry';
 import { backendOfUri, type SecretsHandler, type Signer } from '../keystore/signer';
 import { keyFromPublicKeyObject, type Key, type Scheme } from '../tuf/key';
 import type { RoleKeySpec, SigningContext } from './operations';
+import { TOP_LEVEL_ROLES, type TopLevelRole } from '../tuf/metadata';
+import { KEYS_DIR } from './workspace';
 
 export async function resolveKeySpec(value: string, options: OpenOptions): Promise<RoleKeySpec> {
   if (backendOfUri(value) !== undefined) {
@@ -72,4 +74,38 @@ export function withPreopenedSigners(ctx: SigningContext, signers: Signer[]): Si
       return s !== undefined ? Promise.resolve(s) : ctx.openSigner(uri, key);
     },
   };
+}
+
+export interface RoleKeyPlan {
+  roles: Record<TopLevelRole, { keys: RoleKeySpec[]; threshold: number }>;
+  /** key files generated (in memory) for roles given no keys; written with the workspace */
+  generated: GeneratedKeyFile[];
+}
+
+/**
+ * The keys of each top-level role for `init`: the keys named (URIs or public key
+ * files), or — for a role given none — `threshold` new encrypted key files under
+ * keys/, all under one new passphrase.
+ */
+export async function planRoleKeys(
+  keyValues: Record<TopLevelRole, string[]>,
+  thresholds: Record<TopLevelRole, number | undefined>,
+  scheme: Scheme,
+  options: OpenOptions,
+  progress?: (message: string) => void,
+): Promise<RoleKeyPlan> {
+  const roles = {} as RoleKeyPlan['roles'];
+  const toGenerate: { role: TopLevelRole; path: string; scheme: Scheme }[] = [];
+  for (const role of TOP_LEVEL_ROLES) {
+    const keys: RoleKeySpec[] = [];
+    for (const v of keyValues[role]) keys.push(await resolveKeySpec(v, options));
+    const threshold = thresholds[role] ?? 1;
+    if (keys.length === 0) for (let i = 1; i <= threshold; i++) toGenerate.push({ role, path: `${KEYS_DIR}/${role}-${i}.pem`, scheme });
+    roles[role] = { keys, threshold };
+  }
+  if (toGenerate.length === 0) return { roles, generated: [] };
+  progress?.(`generating ${toGenerate.length} ${scheme} key file(s): ${toGenerate.map((g) => g.path).join(', ')}`);
+  const generated = await generateKeyFiles(toGenerate, options.secrets);
+  generated.forEach((g, i) => roles[toGenerate[i]?.role ?? 'root'].keys.push(g.spec));
+  return { roles, generated };
 }
