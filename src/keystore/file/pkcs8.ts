@@ -6,6 +6,7 @@
  */
 import { createCipheriv, createPrivateKey, pbkdf2Sync, randomBytes, type KeyObject } from 'node:crypto';
 import { TufsignError } from '../../errors';
+import { derChildren, readDer } from '../der';
 
 export const PBKDF2_ITERATIONS = 600_000;
 /** The PEM label, assembled so that a scan for committed private keys does not trip over this module. */
@@ -44,36 +45,6 @@ function integer(n: number): Buffer {
 }
 const NULL = Buffer.from([0x05, 0x00]);
 
-// ---- minimal DER reader
-interface Node {
-  tag: number;
-  body: Buffer;
-  end: number;
-}
-function read(buf: Buffer, off: number): Node {
-  const tag = buf[off];
-  let l = buf[off + 1];
-  if (tag === undefined || l === undefined) throw new Error('truncated DER');
-  let p = off + 2;
-  if (l & 0x80) {
-    const n = l & 0x7f;
-    if (n > 4) throw new Error('DER length too long');
-    l = 0;
-    for (let i = 0; i < n; i++) l = l * 256 + (buf[p + i] ?? 0);
-    p += n;
-  }
-  if (p + l > buf.length) throw new Error('truncated DER');
-  return { tag, body: buf.subarray(p, p + l), end: p + l };
-}
-function children(node: Node): Node[] {
-  const out: Node[] = [];
-  for (let off = 0; off < node.body.length; ) {
-    const c = read(node.body, off);
-    out.push(c);
-    off = c.end;
-  }
-  return out;
-}
 function toInt(b: Buffer): number {
   let n = 0;
   for (const x of b) n = n * 256 + x;
@@ -122,15 +93,15 @@ export function inspectEncryptedKey(pem: string, file: string): KdfInfo {
   }
   try {
     const der = Buffer.from(m[1].replace(/\s+/g, ''), 'base64');
-    const [alg] = children(read(der, 0));
+    const [alg] = derChildren(readDer(der, 0).body);
     if (alg === undefined) throw new Error('no algorithm');
-    const [algOid, params] = children(alg);
+    const [algOid, params] = derChildren(alg.body);
     if (algOid?.body.toString('hex') !== OID.pbes2 || params === undefined) throw new Error('not PBES2');
-    const [kdf] = children(params);
+    const [kdf] = derChildren(params.body);
     if (kdf === undefined) throw new Error('no KDF');
-    const [kdfOid, kdfParams] = children(kdf);
+    const [kdfOid, kdfParams] = derChildren(kdf.body);
     if (kdfParams === undefined) throw new Error('no KDF params');
-    const p = children(kdfParams);
+    const p = derChildren(kdfParams.body);
     if (kdfOid?.body.toString('hex') === OID.pbkdf2) return { kdf: 'pbkdf2', iterations: toInt(p[1]?.body ?? Buffer.alloc(0)) };
     if (kdfOid?.body.toString('hex') === OID.scrypt) return { kdf: 'scrypt', cost: toInt(p[1]?.body ?? Buffer.alloc(0)) };
     throw new Error('unknown KDF');

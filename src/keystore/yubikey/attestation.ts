@@ -5,6 +5,7 @@
  * with touch always"). Pure: certificates in, facts or TufsignError out.
  */
 import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
+import { derChildren, readDer } from '../der';
 import { TufsignError } from '../../errors';
 import { newObject, type JsonObject } from '../../tuf/json';
 import type { Key } from '../../tuf/key';
@@ -83,37 +84,6 @@ function toCert(input: CertInput, what: string): X509Certificate {
   }
 }
 
-interface Der {
-  tag: number;
-  body: Buffer;
-  end: number;
-}
-
-function readDer(buf: Buffer, at: number): Der {
-  const tag = buf[at] ?? -1;
-  let len = buf[at + 1] ?? 0;
-  let off = at + 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    if (n < 1 || n > 3) throw new Error('DER length');
-    len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + (buf[off + i] ?? 0);
-    off += n;
-  }
-  if (off + len > buf.length) throw new Error('DER overrun');
-  return { tag, body: buf.subarray(off, off + len), end: off + len };
-}
-
-function children(buf: Buffer): Der[] {
-  const out: Der[] = [];
-  for (let i = 0; i < buf.length; ) {
-    const d = readDer(buf, i);
-    out.push(d);
-    i = d.end;
-  }
-  return out;
-}
-
 function oidBytes(oid: string): Buffer {
   const parts = oid.split('.').map(Number);
   const out = [40 * (parts[0] ?? 0) + (parts[1] ?? 0)];
@@ -128,13 +98,13 @@ function oidBytes(oid: string): Buffer {
 /** The extnValue octets of an extension, from the certificate DER (tbsCertificate [3] extensions). */
 export function extensionValue(certDer: Buffer, oid: string): Buffer | undefined {
   try {
-    const tbs = children(readDer(certDer, 0).body)[0];
+    const tbs = derChildren(readDer(certDer, 0).body)[0];
     if (tbs === undefined) return undefined;
-    const exts = children(tbs.body).find((d) => d.tag === 0xa3);
+    const exts = derChildren(tbs.body).find((d) => d.tag === 0xa3);
     if (exts === undefined) return undefined;
     const want = oidBytes(oid);
-    for (const ext of children(readDer(exts.body, 0).body)) {
-      const parts = children(ext.body);
+    for (const ext of derChildren(readDer(exts.body, 0).body)) {
+      const parts = derChildren(ext.body);
       if (parts[0]?.tag === 0x06 && parts[0].body.equals(want)) return parts[parts.length - 1]?.body;
     }
   } catch {
