@@ -3,7 +3,8 @@
  * `TUFSIGN_MGMT_KEY`), a `--passphrase-file`, or a hidden prompt on a TTY.
  * Never argv. Returned buffers are zeroed by the caller.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { checkPrivateFile } from '../io/fs';
 import { TufsignError } from '../errors';
 import type { SecretRequest, SecretsHandler } from '../keystore/signer';
 import type { Prompter } from './prompter';
@@ -23,10 +24,7 @@ const ENV_FOR: Record<SecretRequest['kind'], string> = {
 };
 
 function readSecretFile(path: string): Buffer {
-  const st = statSync(path);
-  if ((st.mode & 0o077) !== 0) {
-    throw new TufsignError('KEY_FILE_PERMISSIONS', `passphrase file ${path} is readable by group or others`, { file: path, rule: 'secret files are 0600', suggestion: `chmod 600 ${path}` });
-  }
+  checkPrivateFile(path, 'passphrase file', { code: 'IO_ERROR', suggestion: 'Check the --passphrase-file path.' });
   const data = readFileSync(path);
   // strip one trailing newline, as editors add it
   let end = data.length;

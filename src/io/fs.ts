@@ -1,8 +1,8 @@
 /** Filesystem edge: atomic writes (temp + fsync + rename + dir fsync) and bounded reads. */
-import { closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, mkdirSync, fstatSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, mkdirSync, fstatSync, lstatSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { TufsignError } from '../errors';
+import { TufsignError, type ErrorCode } from '../errors';
 
 /** Default cap for metadata and other JSON inputs (BAD-08). */
 export const MAX_METADATA_BYTES = 16 * 1024 * 1024;
@@ -76,5 +76,30 @@ export function fileExists(path: string): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * Files holding secrets (key files, PIN files, passphrase files) must be regular
+ * files (no symlinks), 0600 or stricter, and owned by the current user (BAD-62).
+ * `what` names the file in errors, e.g. "key file" or "PIN file".
+ */
+export function checkPrivateFile(path: string, what: string, missing: { code: ErrorCode; suggestion: string }): void {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch (cause) {
+    throw new TufsignError(missing.code, `${what} ${path} does not exist or cannot be read`, { file: path, cause, suggestion: missing.suggestion });
+  }
+  if (!st.isFile()) throw new TufsignError('KEY_FILE_INVALID', `${what} ${path} is not a regular file`, { file: path, rule: 'secret files are regular files, not links, devices or pipes' });
+  if ((st.mode & 0o077) !== 0) {
+    throw new TufsignError('KEY_FILE_PERMISSIONS', `${what} ${path} is readable by group or others (mode ${(st.mode & 0o777).toString(8)})`, {
+      file: path,
+      rule: 'BAD-62 secret files are 0600',
+      suggestion: `chmod 600 ${path}`,
+    });
+  }
+  if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
+    throw new TufsignError('KEY_FILE_PERMISSIONS', `${what} ${path} belongs to another user (uid ${st.uid})`, { file: path, rule: 'BAD-62 secret files belong to the signer' });
   }
 }

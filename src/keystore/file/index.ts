@@ -1,9 +1,8 @@
 /** `file:` keys: passphrase-encrypted PKCS#8 files, mode 0600. */
 import { createPublicKey, generateKeyPairSync, sign as cryptoSign, constants, type KeyObject } from 'node:crypto';
-import { lstatSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { TufsignError } from '../../errors';
-import { readFileBounded, writeFileAtomic, fileExists } from '../../io/fs';
+import { checkPrivateFile, readFileBounded, writeFileAtomic, fileExists } from '../../io/fs';
 import { keyFromPublicKeyObject, schemeForKeyObject, type Key, type Scheme } from '../../tuf/key';
 import type { GeneratedKey, GenerateRequest, KeyBackend, OpenOptions } from '../backend';
 import type { SecretsHandler, Signer, SignatureBytes } from '../signer';
@@ -18,23 +17,7 @@ export function filePathOfUri(uri: string, baseDir: string): string {
 
 /** Refuse key files that others can read, or that someone else owns (BAD-62). */
 export function checkKeyFilePermissions(path: string): void {
-  let st;
-  try {
-    st = lstatSync(path);
-  } catch (cause) {
-    throw new TufsignError('KEY_NOT_FOUND', `key file ${path} does not exist`, { file: path, cause, suggestion: 'Check the key URI in tufsign.json or generate the key with `tufsign key generate`.' });
-  }
-  if (!st.isFile()) throw new TufsignError('KEY_FILE_INVALID', `${path} is not a regular file`, { file: path, rule: 'key files are regular files, not links' });
-  if ((st.mode & 0o077) !== 0) {
-    throw new TufsignError('KEY_FILE_PERMISSIONS', `key file ${path} is readable by group or others (mode ${(st.mode & 0o777).toString(8)})`, {
-      file: path,
-      rule: 'BAD-62 key files are 0600',
-      suggestion: `chmod 600 ${path}`,
-    });
-  }
-  if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
-    throw new TufsignError('KEY_FILE_PERMISSIONS', `key file ${path} belongs to another user (uid ${st.uid})`, { file: path, rule: 'BAD-62 key files belong to the signer' });
-  }
+  checkPrivateFile(path, 'key file', { code: 'KEY_NOT_FOUND', suggestion: 'Check the key URI in tufsign.json or generate the key with `tufsign key generate`.' });
 }
 
 function signRaw(privateKey: KeyObject, scheme: Scheme, data: Uint8Array): Buffer {

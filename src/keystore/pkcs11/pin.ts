@@ -3,7 +3,8 @@
  * (docs/adr/0003-pkcs11-pin-sources.md), else the injected SecretsHandler
  * (prompt or TUFSIGN_PIN, decided by the CLI). Never argv, never logged.
  */
-import { closeSync, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { checkPrivateFile } from '../../io/fs';
 import { isAbsolute, resolve } from 'node:path';
 import { TufsignError } from '../../errors';
 import type { SecretsHandler } from '../signer';
@@ -30,23 +31,7 @@ export function pinSourcePath(pinSource: string, baseDir: string): string {
 
 /** Read a PIN file: a regular 0600 file of the current user; one trailing newline is dropped. */
 export function readPinFile(path: string): Buffer {
-  let st;
-  try {
-    st = lstatSync(path);
-  } catch (cause) {
-    throw new TufsignError('IO_ERROR', `the PIN file ${path} (pin-source) cannot be read`, { file: path, rule: 'ADR 0003', suggestion: 'Check the pin-source path in the key URI.', cause });
-  }
-  if (!st.isFile()) throw new TufsignError('KEY_FILE_INVALID', `the PIN file ${path} is not a regular file`, { file: path, rule: 'ADR 0003 no links, devices or pipes' });
-  if ((st.mode & 0o077) !== 0) {
-    throw new TufsignError('KEY_FILE_PERMISSIONS', `the PIN file ${path} is readable by group or others (mode ${(st.mode & 0o777).toString(8)})`, {
-      file: path,
-      rule: 'ADR 0003 PIN files are 0600, like key files (BAD-62)',
-      suggestion: `chmod 600 ${path}`,
-    });
-  }
-  if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
-    throw new TufsignError('KEY_FILE_PERMISSIONS', `the PIN file ${path} belongs to another user`, { file: path, rule: 'ADR 0003 PIN files belong to the signer' });
-  }
+  checkPrivateFile(path, 'PIN file', { code: 'IO_ERROR', suggestion: 'Check the pin-source path in the key URI (ADR 0003).' });
   const fd = openSync(path, 'r');
   const buf = Buffer.alloc(MAX_PIN_FILE + 1);
   let n = 0;
