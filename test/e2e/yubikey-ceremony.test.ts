@@ -4,26 +4,20 @@
  * device that is not in the plan is refused; finalize, verify, and the tuf-js
  * client consumes the result.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VirtualYubiKeyLab, describeWithVirtualCards } from '../helpers/virtual-yubikey';
 import { newClient, serveDirectory } from '../helpers/tuf-client';
-import { BIN, ROOT } from '../helpers/cli';
+import { ROOT, runCli } from '../helpers/cli';
 
 const SERIALS = [40000001, 40000002];
 
 describeWithVirtualCards('ceremony with two virtual YubiKeys (root 2-of-2)', () => {
   const lab = new VirtualYubiKeyLab();
-  const run = (args: string[], extraEnv: Record<string, string> = {}) => {
-    const r = spawnSync(process.execPath, [BIN, ...args], {
-      cwd: lab.dir,
-      encoding: 'utf8',
-      env: { ...process.env, TUFSIGN_YUBIKEY_TEST_CA: lab.caCertFile, TUFSIGN_PIN: '123456', TUFSIGN_PASSPHRASE: 'ceremony passphrase 1', ...extraEnv },
-      timeout: 60000,
-    });
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(r.stdout) };
-  };
+  // the CLI as a keyholder runs it, with the virtual cards' test CA trusted
+  const run = (args: string[], extraEnv: Record<string, string> = {}) =>
+    runCli(args, { cwd: lab.dir, env: { TUFSIGN_YUBIKEY_TEST_CA: lab.caCertFile, TUFSIGN_PIN: '123456', ...extraEnv } });
+
 
   beforeAll(async () => {
     if (!existsSync(join(ROOT, 'dist', 'commands'))) throw new Error('run `npm run build` first');

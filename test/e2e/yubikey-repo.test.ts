@@ -3,27 +3,19 @@
  * the root keys, threshold 2-of-2; `key generate`, `init`, `verify`.
  * Needs `npm run build` first (dist/ and bin/run.js).
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VirtualYubiKeyLab, describeWithVirtualCards } from '../helpers/virtual-yubikey';
 import { fetchTarget, newClient, serveDirectory } from '../helpers/tuf-client';
-
-const ROOT = join(__dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'run.js');
+import { ROOT, runCli } from '../helpers/cli';
 const SERIALS = [20000001, 20000002];
 
 describeWithVirtualCards('tufsign CLI with two virtual YubiKeys (root 2-of-2)', () => {
   const lab = new VirtualYubiKeyLab();
-  const run = (args: string[], extraEnv: Record<string, string> = {}) => {
-    const r = spawnSync(process.execPath, [BIN, ...args], {
-      cwd: lab.dir,
-      encoding: 'utf8',
-      env: { ...process.env, TUFSIGN_YUBIKEY_TEST_CA: lab.caCertFile, TUFSIGN_PIN: '123456', TUFSIGN_PASSPHRASE: 'e2e passphrase 1', ...extraEnv },
-      timeout: 60000,
-    });
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-  };
+  // the CLI as a keyholder runs it, with the virtual cards' test CA trusted
+  const run = (args: string[], extraEnv: Record<string, string> = {}) =>
+    runCli(args, { cwd: lab.dir, env: { TUFSIGN_YUBIKEY_TEST_CA: lab.caCertFile, TUFSIGN_PIN: '123456', ...extraEnv } });
+
 
   beforeAll(async () => {
     if (!existsSync(join(ROOT, 'dist', 'commands'))) throw new Error('run `npm run build` first');

@@ -5,19 +5,16 @@ import { randomBytes } from 'node:crypto';
 import { gunzipBounded, gzipDeterministic } from '../../src/release/gzip';
 import { buildRelease, buildTar, releaseTimeFrom, verifyRelease } from '../../src/release/build';
 import { readTar, tarRegions } from '../../src/release/tar';
-import { cleanup, expectCode, makeBundle, run, sha256sum, tempDir } from './helpers';
+import { expectCode, makeBundle, run, scratch, sha256sum } from './helpers';
 
 const EPOCH = 1_700_000_000;
 // Pinned: the archive for makeBundle('v1') at SOURCE_DATE_EPOCH=1700000000 (Node 20 zlib, level 6).
 const GOLDEN_ARCHIVE_SHA256 = 'fb0cbade1f09f28ac0c9ee65cd800e2159eb1241a0c7711bf43f9880131ebd91';
 const GOLDEN_TAR_SHA256 = '9486fd5426af2c99e7468af8e8583c7781e51b9c21364a000e71581120311534';
 
-const dirs: string[] = [];
-afterAll(() => cleanup(...dirs));
+const tmp = scratch();
 function bundle(variant: 'v1' | 'v2' = 'v1', mtime?: number): string {
-  const d = tempDir();
-  dirs.push(d);
-  return makeBundle(d, variant, mtime);
+  return makeBundle(tmp(), variant, mtime);
 }
 
 describe('deterministic archive', () => {
@@ -78,8 +75,7 @@ sys.stdout.buffer.write(buf.getvalue())`;
   test('GNU tar lists it and Python tarfile reads it', async () => {
     const dir = bundle();
     const r = await buildRelease({ app: 'x', version: '1.0', dir, releaseTime: EPOCH });
-    const out = tempDir();
-    dirs.push(out);
+    const out = tmp();
     const file = join(out, r.archive.name);
     writeFileSync(file, r.archive.bytes);
     const listing = run('tar', ['-tvf', file]).toString('utf8');

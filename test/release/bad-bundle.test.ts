@@ -4,14 +4,12 @@ import { createServer } from 'node:net';
 import { buildRelease } from '../../src/release/build';
 import { scanBundle } from '../../src/release/scan';
 import type { ErrorCode } from '../../src/errors';
-import { cleanup, expectCode, expectCodeAsync, run, tempDir } from './helpers';
+import { expectCode, expectCodeAsync, run, scratch } from './helpers';
 
-const dirs: string[] = [];
-afterAll(() => cleanup(...dirs));
+const tmp = scratch();
 
 function bundleWith(setup: (dir: string) => void): string {
-  const d = tempDir();
-  dirs.push(d);
+  const d = tmp();
   writeFileSync(join(d, 'ok.txt'), 'fine\n');
   mkdirSync(join(d, 'sub'));
   setup(d);

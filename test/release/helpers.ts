@@ -94,3 +94,14 @@ for i in range(0, len(ctrl), 24):
 assert len(new) == newsize, (len(new), newsize)
 open(sys.argv[3], 'wb').write(new)
 `;
+
+/** A temp-dir factory for one test file: every folder it makes is removed after the file. */
+export function scratch(): () => string {
+  const dirs: string[] = [];
+  afterAll(() => cleanup(...dirs));
+  return () => {
+    const d = tempDir();
+    dirs.push(d);
+    return d;
+  };
+}

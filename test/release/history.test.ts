@@ -4,15 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { Targets } from '../../src/tuf/metadata';
 import { buildRelease, type BuiltRelease } from '../../src/release/build';
 import { latestRelease, listReleases, releasedVersions } from '../../src/release/list';
-import { cleanup, expectCodeAsync, makeBundle, run, sha256sum, tempDir, PY_BSPATCH } from './helpers';
+import { expectCodeAsync, makeBundle, run, scratch, sha256sum, PY_BSPATCH } from './helpers';
 
-const dirs: string[] = [];
-afterAll(() => cleanup(...dirs));
-function tmp(): string {
-  const d = tempDir();
-  dirs.push(d);
-  return d;
-}
+const tmp = scratch();
 
 function register(targets: Targets, r: BuiltRelease): void {
   targets.targets.set(r.archive.name, r.archive.targetFile);

@@ -6,15 +6,9 @@ import { bzip2 } from '../../src/release/bzip2';
 import { suffixArray } from '../../src/release/sais';
 import { buildRelease, buildTar } from '../../src/release/build';
 import { tarRegions } from '../../src/release/tar';
-import { cleanup, makeBundle, PY_BSPATCH, run, sha256sum, tempDir } from './helpers';
+import { makeBundle, PY_BSPATCH, run, scratch, sha256sum } from './helpers';
 
-const dirs: string[] = [];
-afterAll(() => cleanup(...dirs));
-function tmp(): string {
-  const d = tempDir();
-  dirs.push(d);
-  return d;
-}
+const tmp = scratch();
 
 /** Apply with Debian bspatch and with the stdlib-only Python bspatch; return both results. */
 function applyBoth(old: Uint8Array, patch: Uint8Array): [Buffer, Buffer] {
