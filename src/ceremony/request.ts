@@ -234,7 +234,14 @@ function trustedRootRef(req: Pick<SigningRequest, 'trustedRoot'>): JsonValue {
 }
 
 /** Fields of a `signed` event: who signed what, with the device facts the organizer recorded. */
-export function signedEventFields(req: Pick<SigningRequest, 'roles' | 'keyholders'>, role: TopLevelRole, keyid: string, device?: { serial?: string; attestation?: string }): JsonObject {
+export function signedEventFields(
+  req: Pick<SigningRequest, 'roles' | 'keyholders'>,
+  role: TopLevelRole,
+  keyid: string,
+  device?: { serial?: string; attestation?: string },
+  /** how the signer checked the fingerprint: compared with the one read out, or skipped on purpose (--no-fingerprint-check) */
+  fingerprintCheck?: 'compared' | 'skipped',
+): JsonObject {
   const r = findRole(req, role);
   const o = newObject();
   o['role'] = role;
@@ -247,6 +254,7 @@ export function signedEventFields(req: Pick<SigningRequest, 'roles' | 'keyholder
   if (serial !== undefined) o['device_serial'] = serial;
   const att = device?.attestation ?? kh?.attestation;
   if (att !== undefined) o['attestation'] = att;
+  if (fingerprintCheck !== undefined) o['fingerprint_check'] = fingerprintCheck;
   return o;
 }
 

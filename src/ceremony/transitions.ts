@@ -68,7 +68,7 @@ function expiredError(role: TopLevelRole, md: Metadata, now: Date): TufsignError
  * a signature that does not verify over the role's signed bytes, and a second
  * keyid for a public key that already signed on the same side.
  */
-export function addSignatures(req: SigningRequest, inputs: readonly SignatureInput[], ctx: EventContext & { device?: DeviceFacts }, file?: string): SignOutcome {
+export function addSignatures(req: SigningRequest, inputs: readonly SignatureInput[], ctx: EventContext & { device?: DeviceFacts; fingerprintCheck?: 'compared' | 'skipped' }, file?: string): SignOutcome {
   requireIntact(req, file);
   const plans = planFor(req);
   const roles = req.roles.map((r) => ({ ...r }));
@@ -121,7 +121,7 @@ export function addSignatures(req: SigningRequest, inputs: readonly SignatureInp
   if (added.length === 0) return { request: req, added, unchanged };
   const next: SigningRequest = { ...req, roles };
   let transcript = [...req.transcript];
-  for (const a of added) transcript = appendEvent(transcript, 'signed', signedEventFields(next, a.role, a.keyid, ctx.device), ctx.now, ctx.tool);
+  for (const a of added) transcript = appendEvent(transcript, 'signed', signedEventFields(next, a.role, a.keyid, ctx.device, ctx.fingerprintCheck), ctx.now, ctx.tool);
   return { request: { ...next, transcript }, added, unchanged };
 }
 

@@ -2,29 +2,29 @@
  * CLI side of ceremonies: the ceremony context (signers, clock, tool
  * version), rendering of requests/status/diffs for people, finding request
  * files on removable media, and the guided `tufsign ceremony` flow. The flow
- * talks through a Prompter, so a test can drive it with scripted answers.
+ * talks through a Prompter, so a test can drive it with scripted answers; the
+ * decisions are made by the keyholder use case (src/keyholder/sign.ts).
+ * Every string that comes from a file is shown through `safeText`.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TufsignError } from '../errors';
 import { backendFor } from '../keystore/registry';
-import { backendOfUri } from '../keystore/signer';
-import { REQUEST_SUFFIX, signableBy, type RequestStatus, type RoleDiff } from '../ceremony';
-import { checkBelongs, readRequestFile, requestStatusFile, signRequestFile, type CeremonyContext, type RequestWritten, type SignReport } from '../repository/ceremony';
-import { filePathOfUri } from '../keystore/file';
+import { REQUEST_SUFFIX, type RequestStatus, type RoleDiff } from '../ceremony';
+import type { CeremonyContext, RequestWritten, SignReport } from '../repository/ceremony';
+import { detectKeys, openRequest, requireFingerprint, signChecked, type CheckedRequest, type DetectedKeys, type KeyCandidate, type KeyLabel, type KeySources } from '../keyholder/sign';
 import type { Workspace } from '../repository/workspace';
-import type { Key } from '../tuf/key';
 import type { RunContext } from './context';
 import type { Prompter } from './prompter';
 import { table } from './render';
-import { fileExists } from '../io/fs';
+import { safeText } from './safe-text';
 
 export function ceremonyContext(run: RunContext, baseDir: string, ws: Workspace | undefined, tool: string): CeremonyContext {
   const sc = run.signingContext(baseDir, ws);
   return {
     ...sc,
     tool,
-    // No expected key: used only when neither the workspace nor the request maps this URI to a keyid.
+    // No expected key: used only when this machine's workspace does not map the URI to a keyid.
     openAnySigner: (uri) => backendFor(uri).open(uri, run.openOptions(baseDir, ws)),
   };
 }
@@ -33,14 +33,29 @@ export function ceremonyContext(run: RunContext, baseDir: string, ws: Workspace 
 
 const short = (keyid: string): string => `${keyid.slice(0, 12)}…`;
 
-export function renderDiff(diffs: readonly RoleDiff[]): string[] {
+/** A key's name as shown: this machine's own name plainly, a label from the request quoted, escaped and marked. */
+export function renderLabel(label: KeyLabel | undefined): string {
+  if (label === undefined) return '';
+  return label.verified ? ` (${safeText(label.name)})` : ` (label "${safeText(label.name)}" from the request, unverified)`;
+}
+
+type Labels = ReadonlyMap<string, KeyLabel>;
+
+/** Labels from the request alone (status, merge): all unverified. */
+function requestLabels(diffs: readonly RoleDiff[]): Map<string, KeyLabel> {
+  const out = new Map<string, KeyLabel>();
+  for (const d of diffs) for (const k of [...(d.keysAdded ?? []), ...(d.keysRemoved ?? [])]) if (k.owner !== undefined) out.set(k.keyid, { name: k.owner, verified: false });
+  return out;
+}
+
+export function renderDiff(diffs: readonly RoleDiff[], labels: Labels = requestLabels(diffs)): string[] {
   const lines: string[] = [];
   for (const d of diffs) {
     const ver = d.versionFrom === undefined ? `v${d.versionTo} (new)` : `v${d.versionFrom} → v${d.versionTo}`;
     const exp = d.expiresFrom === undefined || d.expiresFrom === d.expiresTo ? `expires ${d.expiresTo}` : `expires ${d.expiresFrom} → ${d.expiresTo}`;
     lines.push(`${d.role} ${ver}, ${exp}`);
-    for (const k of d.keysAdded ?? []) lines.push(`  + key ${short(k.keyid)} ${k.scheme}${k.owner !== undefined ? ` (${k.owner})` : ''} for ${k.roles.join(', ')}`);
-    for (const k of d.keysRemoved ?? []) lines.push(`  - key ${short(k.keyid)} ${k.scheme}${k.owner !== undefined ? ` (${k.owner})` : ''} was ${k.roles.join(', ')}`);
+    for (const k of d.keysAdded ?? []) lines.push(`  + key ${short(k.keyid)} ${safeText(k.scheme)}${renderLabel(labels.get(k.keyid))} for ${k.roles.join(', ')}`);
+    for (const k of d.keysRemoved ?? []) lines.push(`  - key ${short(k.keyid)} ${safeText(k.scheme)}${renderLabel(labels.get(k.keyid))} was ${k.roles.join(', ')}`);
     for (const c of d.roleChanges ?? []) {
       if (d.initial) {
         lines.push(`  ${c.role}: threshold ${c.thresholdTo} of ${c.keysAdded.length} key(s)`);
@@ -51,25 +66,29 @@ export function renderDiff(diffs: readonly RoleDiff[]): string[] {
       for (const k of c.keysRemoved) lines.push(`  ${c.role}: - ${short(k)}`);
     }
     if (d.consistentSnapshot !== undefined) lines.push(`  consistent_snapshot ${String(d.consistentSnapshot.from)} → ${String(d.consistentSnapshot.to)}`);
-    for (const t of d.targetsAdded ?? []) lines.push(`  + ${t.path}  ${t.length} bytes  sha256 ${t.sha256}`);
-    for (const t of d.targetsChanged ?? []) lines.push(`  ~ ${t.path}  ${t.from.length} → ${t.to.length} bytes  sha256 ${t.from.sha256.slice(0, 16)}… → ${t.to.sha256}`);
-    for (const t of d.targetsRemoved ?? []) lines.push(`  - ${t.path}  (${t.length} bytes, sha256 ${t.sha256.slice(0, 16)}…)`);
+    for (const t of d.targetsAdded ?? []) lines.push(`  + ${safeText(t.path)}  ${t.length} bytes  sha256 ${safeText(t.sha256)}`);
+    for (const t of d.targetsChanged ?? []) lines.push(`  ~ ${safeText(t.path)}  ${t.from.length} → ${t.to.length} bytes  sha256 ${safeText(t.from.sha256.slice(0, 16))}… → ${safeText(t.to.sha256)}`);
+    for (const t of d.targetsRemoved ?? []) lines.push(`  - ${safeText(t.path)}  (${t.length} bytes, sha256 ${safeText(t.sha256.slice(0, 16))}…)`);
     if (d.delegationsChanged === true) lines.push('  ! delegations changed');
-    for (const m of d.metaChanges ?? []) lines.push(`  ${m.file}: v${m.from ?? '-'} → v${m.to ?? '-'}`);
+    for (const m of d.metaChanges ?? []) lines.push(`  ${safeText(m.file)}: v${m.from ?? '-'} → v${m.to ?? '-'}`);
     const nothing = (d.keysAdded?.length ?? 0) + (d.keysRemoved?.length ?? 0) + (d.roleChanges?.length ?? 0) + (d.targetsAdded?.length ?? 0) + (d.targetsChanged?.length ?? 0) + (d.targetsRemoved?.length ?? 0) + (d.metaChanges?.length ?? 0) === 0;
     if (nothing && d.delegationsChanged !== true) lines.push('  (no change besides version and expiry)');
   }
   return lines;
 }
 
-export function renderSignatures(status: RequestStatus): string[] {
+export function renderSignatures(status: RequestStatus, labels?: Labels): string[] {
   const lines: string[] = [];
   for (const r of status.roles) {
     for (const s of r.sides) {
       const label = r.role === 'root' ? `${r.role} (${s.side === 'previous' ? 'previous root' : 'new root'} threshold ${s.threshold})` : `${r.role} (threshold ${s.threshold})`;
       if (s.verified) lines.push(`  ✓ ${label}: ${s.signed.length}/${s.threshold} signed`);
       else {
-        const who = s.needed.map((n) => `${n.owner ?? short(n.keyid)}${n.serial !== undefined ? ` [serial ${n.serial}]` : ''} ${short(n.keyid)}`);
+        const who = s.needed.map((n) => {
+          const name = labels?.get(n.keyid) ?? (n.owner !== undefined ? { name: n.owner, verified: false } : undefined);
+          const serial = n.serial !== undefined ? ` [serial ${safeText(n.serial)}, unverified]` : '';
+          return `${short(n.keyid)}${renderLabel(name)}${serial}`;
+        });
         lines.push(`  ✗ ${label}: ${s.signed.length}/${s.threshold} signed — needs ${s.missing} more from: ${who.join(', ')}`);
       }
     }
@@ -77,29 +96,29 @@ export function renderSignatures(status: RequestStatus): string[] {
   return lines;
 }
 
-export function renderRequest(w: RequestWritten & { purpose?: string; repository?: string }): string {
+export function renderRequest(w: RequestWritten & { purpose?: string; repository?: string }, labels?: Labels): string {
   const s = w.status;
   const lines = [
-    `request      ${w.request}`,
-    `repository   ${s.repository}   ceremony ${s.ceremonyId.slice(0, 16)}…`,
-    `purpose      ${s.purpose}`,
+    `request      ${safeText(w.request)}`,
+    `repository   ${safeText(s.repository)}   ceremony ${s.ceremonyId.slice(0, 16)}…`,
+    `purpose      ${safeText(s.purpose)}   (the organizer's note, unverified)`,
     `FINGERPRINT  ${w.fingerprint}   ← read it aloud; every signer must see the same`,
     '',
     'What is being signed (against the trusted version):',
-    ...renderDiff(w.diff).map((l) => '  ' + l),
+    ...renderDiff(w.diff, labels).map((l) => '  ' + l),
     '',
     table([['ROLE', 'VERSION', 'EXPIRES', 'FINGERPRINT'], ...s.roles.map((r) => [r.role, String(r.version), r.expires, r.fingerprint])]),
     '',
     'Signatures:',
-    ...renderSignatures(s),
-    `transcript   ${s.transcript.ok ? `${s.transcript.events} events, chain intact` : `BROKEN: ${s.transcript.problem ?? ''}`}`,
-    s.canFinalize ? 'ready to finalize: every threshold is met' : `not ready to finalize:\n${s.blockers.map((b) => `  - ${b}`).join('\n')}`,
+    ...renderSignatures(s, labels),
+    `transcript   ${s.transcript.ok ? `${s.transcript.events} events, chain intact` : `BROKEN: ${safeText(s.transcript.problem ?? '')}`}`,
+    s.canFinalize ? 'ready to finalize: every threshold is met' : `not ready to finalize:\n${s.blockers.map((b) => `  - ${safeText(b)}`).join('\n')}`,
   ];
   return lines.join('\n');
 }
 
 export function renderSignReport(r: SignReport): string {
-  const lines = [...r.added.map((a) => `signed ${a.role} with ${a.uri} (${short(a.keyid)}), verified and saved to ${r.request}`)];
+  const lines = [...r.added.map((a) => `signed ${a.role} with ${safeText(a.uri)} (${short(a.keyid)}), verified and saved to ${safeText(r.request)}`)];
   for (const u of r.unchanged) lines.push(`${u.role}: already signed by ${short(u.keyid)} — nothing added`);
   lines.push(`fingerprint ${r.fingerprint}`, ...renderSignatures(r.status));
   lines.push(r.status.canFinalize ? 'ready to finalize' : 'more signatures needed');
@@ -140,119 +159,101 @@ export function findRequestFiles(dirs: readonly string[], maxDepth = 3): string[
 
 // ------------------------------------------------------------------ guided flow
 
-export interface KeyCandidate {
-  uri: string;
-  keyid: string;
-  owner?: string;
-  roles: string[];
-  stillNeeded: boolean;
-  source: 'flag' | 'workspace' | 'request' | 'device';
-}
-
-export interface GuidedDeps {
+export interface GuidedDeps extends Omit<KeySources, 'keyFlags'> {
   prompter: Prompter;
   /** people-facing output (stderr) */
   say(text: string): void;
   yes: boolean;
+  /** the fingerprint given on the command line (unattended runs) */
+  fingerprint?: string;
   /** folders to search for request files */
   searchDirs: string[];
-  workspace?: Workspace;
   keyFlags: string[];
   ctx: CeremonyContext;
-  /** read the public key behind a URI without a PIN, or undefined when the device/file is not here */
-  probe(uri: string): Promise<Key | undefined>;
 }
 
 export interface GuidedResult {
   request: string;
   fingerprint: string;
-  signed: SignReport | null;
+  signed: SignReport;
   candidates: KeyCandidate[];
 }
 
-/** Which keys here can sign something in the request: --key URIs, the workspace's keys, devices named in the request. */
-export async function detectKeys(path: string, deps: Pick<GuidedDeps, 'workspace' | 'keyFlags' | 'probe'>): Promise<KeyCandidate[]> {
-  const req = readRequestFile(path);
-  const out: KeyCandidate[] = [];
-  const consider = async (uri: string, source: KeyCandidate['source'], keyid?: string, owner?: string): Promise<void> => {
-    if (out.some((c) => c.uri === uri)) return;
-    let id = keyid;
-    if (backendOfUri(uri) === 'file') {
-      const base = deps.workspace?.dir ?? process.cwd();
-      if (!fileExists(filePathOfUri(uri, base))) return;
-    } else {
-      const key = await deps.probe(uri);
-      if (key === undefined) return;
-      if (id !== undefined && key.keyid() !== id) return; // another key is in that slot/token
-      id = key.keyid();
-    }
-    if (id === undefined) {
-      out.push({ uri, keyid: '', roles: [], stillNeeded: true, source });
-      return;
-    }
-    const roles = signableBy(req, id);
-    if (roles.length === 0) return;
-    const c: KeyCandidate = { uri, keyid: id, roles: roles.map((r) => r.role), stillNeeded: roles.some((r) => r.stillNeeded), source };
-    if (owner !== undefined) c.owner = owner;
-    out.push(c);
-  };
-  const todo: [string, KeyCandidate['source'], string?, string?][] = [];
-  for (const uri of deps.keyFlags) todo.push([uri, 'flag']);
-  for (const [keyid, e] of deps.workspace?.config.keys ?? []) if (e.uri !== undefined) todo.push([e.uri, 'workspace', keyid, e.owner]);
-  for (const [keyid, kh] of req.keyholders) if (kh.uri !== undefined && backendOfUri(kh.uri) !== 'file') todo.push([kh.uri, 'request', keyid, kh.owner]);
-  // YubiKeys before PKCS#11 tokens: once loaded, ykcs11/OpenSC hold the card readers.
-  const order = (uri: string): number => ({ yubikey: 0, pkcs11: 1 })[backendOfUri(uri) as 'yubikey' | 'pkcs11'] ?? 2;
-  todo.sort((a, b) => order(a[0]) - order(b[0]));
-  for (const [uri, source, keyid, owner] of todo) await consider(uri, source, keyid, owner);
-  return out;
+async function chooseRequest(deps: GuidedDeps, requestArg: string | undefined): Promise<string> {
+  if (requestArg !== undefined) return requestArg;
+  const found = findRequestFiles(deps.searchDirs);
+  if (found.length === 0) {
+    throw new TufsignError('USAGE', `no *${REQUEST_SUFFIX} found in ${deps.searchDirs.join(', ')}`, {
+      suggestion: 'Plug in the USB stick with the request, or pass its path: tufsign ceremony REQUEST',
+    });
+  }
+  const only = found[0];
+  if (found.length === 1 && only !== undefined) return only;
+  if (!deps.prompter.interactive) throw new TufsignError('USAGE', `several requests found (${found.map(safeText).join(', ')}); name one`, { suggestion: 'tufsign ceremony REQUEST' });
+  return deps.prompter.select('Which request do you want to sign?', found.map((f) => ({ value: f, name: safeText(f) })));
 }
 
+function nothingUsable(checked: CheckedRequest, detected: DetectedKeys, deps: GuidedDeps): TufsignError {
+  if (detected.alreadySigned.length > 0) {
+    const who = detected.alreadySigned.map((c) => `${safeText(c.uri)}${renderLabel(c.owner)}`).join(', ');
+    return new TufsignError('NOTHING_SIGNED', `the key(s) here already signed everything they can in this request: ${who}`, {
+      file: checked.path,
+      rule: 'signing twice adds nothing',
+      suggestion: 'Hand the request back to the organizer.',
+    });
+  }
+  const looked = deps.keyFlags.length > 0 ? 'the keys you named with --key' : 'the keys in this folder\'s workspace and the YubiKeys plugged in here';
+  return new TufsignError('NOTHING_SIGNED', `none of ${looked} can sign anything in this request`, {
+    file: checked.path,
+    rule: 'only keys named on this machine are used; the request\'s hints are never opened',
+    suggestion: 'If your key is a file, name it: tufsign ceremony REQUEST --key file:PATH/TO/KEY.pem (a token: --key pkcs11:…, a YubiKey: --key yubikey:serial=…;slot=9c).',
+  });
+}
+
+/**
+ * The guided flow: choose the request, show it, find the keys here, compare
+ * the fingerprint the organizer reads out, confirm, sign. It ends with an
+ * error (non-zero exit) whenever nothing was signed.
+ */
 export async function runGuidedCeremony(deps: GuidedDeps, requestArg?: string): Promise<GuidedResult> {
   const prompter = deps.prompter;
   const say = (text: string): void => deps.say(text);
-  let chosenPath = requestArg;
-  if (chosenPath === undefined) {
-    const found = findRequestFiles(deps.searchDirs);
-    if (found.length === 0) {
-      throw new TufsignError('USAGE', `no *${REQUEST_SUFFIX} found in ${deps.searchDirs.join(', ')}`, {
-        suggestion: 'Plug in the USB stick with the request, or pass its path: tufsign ceremony REQUEST',
-      });
-    }
-    if (found.length === 1 || !prompter.interactive) {
-      if (found.length > 1) throw new TufsignError('USAGE', `several requests found (${found.join(', ')}); name one`, { suggestion: 'tufsign ceremony REQUEST' });
-      chosenPath = found[0];
-    } else {
-      chosenPath = await prompter.select('Which request do you want to sign?', found.map((f) => ({ value: f, name: f })));
-    }
-  }
-  if (chosenPath === undefined) throw new TufsignError('USAGE', 'no request chosen', { suggestion: 'tufsign ceremony REQUEST' });
-  const path = chosenPath;
-  const described = requestStatusFile(path, deps.workspace, deps.ctx);
-  if (deps.workspace !== undefined) checkBelongs(deps.workspace, readRequestFile(path), path, false);
-  say(renderRequest(described));
+  const path = await chooseRequest(deps, requestArg);
+  const checked = openRequest(path, deps.workspace, deps.ctx);
+  say(renderRequest(checked.described, checked.labels));
   say('');
-  const candidates = await detectKeys(path, deps);
-  const useful = candidates.filter((c) => c.keyid === '' || c.roles.length > 0);
-  if (useful.length === 0) {
-    say('None of the keys found here (--key, workspace keys, plugged-in devices named in the request) can sign anything this request still needs.');
-    return { request: path, fingerprint: described.fingerprint, signed: null, candidates };
-  }
-  for (const c of useful) say(`key available: ${c.uri}${c.owner !== undefined ? ` (${c.owner})` : ''}${c.keyid !== '' ? ` can sign ${c.roles.join(', ')}${c.stillNeeded ? '' : ' (threshold already met)'}` : ''}`);
+  const detected = await detectKeys(checked, { ...deps, keyFlags: deps.keyFlags });
+  for (const c of detected.alreadySigned) say(`already signed: ${safeText(c.uri)}${renderLabel(c.owner)} — not offered again`);
+  const useful = detected.usable;
+  if (useful.length === 0) throw nothingUsable(checked, detected, deps);
+  for (const c of useful) say(`key available: ${safeText(c.uri)}${renderLabel(c.owner)}${c.keyid !== '' ? ` can sign ${c.roles.join(', ')}${c.stillNeeded ? '' : ' (threshold already met)'}` : ''}`);
   let chosen: string[];
   if (useful.length === 1 || !prompter.interactive) chosen = useful.map((c) => c.uri);
   else {
-    const pick = await prompter.select('Sign with which key?', [...useful.map((c) => ({ value: c.uri, name: `${c.uri}${c.owner !== undefined ? ` (${c.owner})` : ''}` })), { value: '*', name: 'all of them' }]);
+    const pick = await prompter.select('Sign with which key?', [...useful.map((c) => ({ value: c.uri, name: `${safeText(c.uri)}${renderLabel(c.owner)}` })), { value: '*', name: 'all of them' }]);
     chosen = pick === '*' ? useful.map((c) => c.uri) : [pick];
   }
-  if (!deps.yes) {
-    if (!prompter.interactive) throw new TufsignError('NO_TTY', 'signing needs confirmation and there is no terminal', { rule: 'no prompts without a TTY', suggestion: 'Use `tufsign ceremony sign REQUEST --key URI --yes` for unattended signing.' });
-    const fp = await prompter.input(`Type the fingerprint the organizer read out (or press Enter to skip the check; yours is ${described.fingerprint})`, '');
-    if (fp.trim() !== '' && fp.trim().toUpperCase().replace(/[^0-9A-Z]/g, '') !== described.fingerprint.replace(/-/g, '')) {
-      throw new TufsignError('ABORTED', `the fingerprint you typed does not match this request (${described.fingerprint}): do not sign`, { rule: 'signers compare the fingerprint out loud' });
+  let typed: string;
+  if (deps.fingerprint !== undefined) typed = deps.fingerprint;
+  else {
+    if (!prompter.interactive) {
+      throw new TufsignError('NO_TTY', 'signing needs the fingerprint comparison and there is no terminal', {
+        rule: 'no prompts without a TTY',
+        suggestion: 'Pass the fingerprint the organizer reads out: tufsign ceremony REQUEST --key URI --fingerprint VALUE --yes',
+      });
     }
-    const ok = await prompter.confirm(`Sign ${described.status.roles.map((r) => `${r.role} v${r.version}`).join(', ')} (fingerprint ${described.fingerprint}) with ${chosen.join(', ')}?`, false);
+    typed = await prompter.input('Type the fingerprint the organizer reads out');
+  }
+  // Compared before the confirmation, so nothing is asked about a request that does not match.
+  const check = { typed };
+  requireFingerprint(checked, check);
+  if (!deps.yes) {
+    const ok = await prompter.confirm(`Sign ${checked.described.status.roles.map((r) => `${r.role} v${r.version}`).join(', ')} (fingerprint ${checked.fingerprint}) with ${chosen.map(safeText).join(', ')}?`, false);
     if (!ok) throw new TufsignError('ABORTED', 'not signed: you declined', { rule: 'explicit confirmation before signing' });
   }
-  const signed = await signRequestFile(path, chosen, deps.workspace, deps.ctx);
-  return { request: path, fingerprint: described.fingerprint, signed, candidates };
+  const signed = await signChecked(checked, chosen, check, deps.workspace, deps.ctx);
+  if (signed.added.length === 0) {
+    throw new TufsignError('NOTHING_SIGNED', 'no signature was added: the key(s) had signed already', { file: path, rule: 'signing twice adds nothing', suggestion: 'Hand the request back to the organizer.' });
+  }
+  return { request: path, fingerprint: checked.fingerprint, signed, candidates: [...useful, ...detected.alreadySigned] };
 }

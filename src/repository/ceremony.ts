@@ -11,29 +11,22 @@ import type { Signer } from '../keystore/signer';
 import { filePathOfUri } from '../keystore/file';
 import { buildBundle, writeBundle, type ManifestFile } from '../bundle';
 import {
-  addSignatures,
   ceremonyId,
   createRequest,
   finalizeRequest,
   mergeRequests,
   parseRequest,
-  planFor,
-  planKey,
   requestFingerprint,
   requestStatus,
-  requireIntact,
   serializeRequest,
-  signableBy,
   signedSha256,
   REQUEST_SUFFIX,
   type Keyholder,
   type RequestStatus,
-  type SignatureInput,
   type SigningRequest,
 } from '../ceremony';
 import { diffRequest, type RoleDiff } from '../ceremony/diff';
 import type { JsonObject } from '../tuf/json';
-import type { Key } from '../tuf/key';
 import { MetaFile, Metadata, Snapshot, Timestamp, TOP_LEVEL_ROLES, type Root, type Targets, type TopLevelRole } from '../tuf/metadata';
 import { parseDuration } from '../tuf/time';
 import { verificationResult } from '../tuf/verify';
@@ -293,60 +286,6 @@ export interface SignReport {
   status: RequestStatus;
 }
 
-async function openForRequest(req: SigningRequest, uri: string, ws: Workspace | undefined, ctx: CeremonyContext): Promise<Signer> {
-  // When the key behind the URI is known, the backend checks it before asking for a PIN (BAD-57).
-  let keyid: string | undefined;
-  for (const [id, e] of ws?.config.keys ?? []) if (e.uri === uri) keyid = id;
-  for (const [id, kh] of req.keyholders) if (keyid === undefined && kh.uri === uri) keyid = id;
-  const key: Key | undefined = keyid === undefined ? undefined : planKey(req, keyid);
-  return key !== undefined ? ctx.openSigner(uri, key) : ctx.openAnySigner(uri);
-}
-
-/** Sign a request file with one or more keys; the file is rewritten atomically only when a signature was added. */
-export async function signRequestFile(path: string, keyUris: readonly string[], ws: Workspace | undefined, ctx: CeremonyContext): Promise<SignReport> {
-  if (keyUris.length === 0) throw new TufsignError('USAGE', 'no key given', { rule: 'ceremony sign REQUEST --key URI', suggestion: 'Pass --key with the URI of your key (e.g. yubikey:serial=12345678;slot=9c).' });
-  let req = readRequestFile(path);
-  requireIntact(req, path);
-  if (ws !== undefined) checkBelongs(ws, req, path, false);
-  const report: SignReport = { request: path, fingerprint: requestFingerprint(req), added: [], unchanged: [], status: requestStatus(req, ctx.now) };
-  for (const uri of keyUris) {
-    const signer = await openForRequest(req, uri, ws, ctx);
-    const keyid = signer.publicKey.keyid();
-    const plans = planFor(req);
-    const inPlan = plans.filter((p) => p.keyids.includes(keyid) || (p.previous?.keyids.includes(keyid) ?? false));
-    if (inPlan.length === 0) {
-      throw new TufsignError('SIGNATURE_REFUSED', `the key at ${uri} (keyid ${keyid.slice(0, 16)}…) is not one of the keys this request needs`, {
-        file: path,
-        rule: 'BAD-29 only keys in the plan sign',
-        suggestion: 'Run `tufsign ceremony status REQUEST` to see which keys are needed, and check that the right YubiKey/token/key file is used.',
-        details: { keyid },
-      });
-    }
-    const todo = signableBy(req, keyid);
-    for (const p of inPlan) if (!todo.some((t) => t.role === p.role)) report.unchanged.push({ role: p.role, keyid, uri });
-    const inputs: SignatureInput[] = [];
-    for (const t of todo) {
-      const md = req.roles.find((r) => r.role === t.role)?.metadata;
-      if (md === undefined) continue;
-      ctx.progress?.(`signing ${t.role} v${md.signed.version} with ${uri}`);
-      const { signature } = await signer.sign(md.signedBytes());
-      inputs.push({ role: t.role, keyid, signature });
-    }
-    if (inputs.length === 0) continue;
-    const serial = serialOfUri(uri) ?? req.keyholders.get(keyid)?.serial;
-    const att = req.keyholders.get(keyid)?.attestation;
-    const device = { ...(serial !== undefined ? { serial } : {}), ...(att !== undefined ? { attestation: att } : {}) };
-    // addSignatures verifies every new signature before it is kept.
-    const out = addSignatures(req, inputs, { now: ctx.now, tool: ctx.tool, device }, path);
-    req = out.request;
-    for (const a of out.added) report.added.push({ ...a, uri });
-    for (const u of out.unchanged) report.unchanged.push({ ...u, uri });
-  }
-  if (report.added.length > 0) writeRequestFile(path, req);
-  report.status = requestStatus(req, ctx.now, ws === undefined ? {} : { minValidity: minValiditySeconds(ws.config) });
-  return report;
-}
-
 // ------------------------------------------------------------------ status / merge
 
 export function requestStatusFile(path: string, ws: Workspace | undefined, ctx: Pick<CeremonyContext, 'now'>): RequestWritten & { repository: string; purpose: string } {
@@ -415,15 +354,14 @@ export async function finalizeIntoWorkspace(ws: Workspace, req: SigningRequest, 
   };
   for (const md of outcome.metadata) if (md.signed.type !== 'snapshot' && md.signed.type !== 'timestamp') written(md, serializeMetadata(md));
 
-  // New keys learn their owner/URI from the request (the organizer's notes), so later runs can find them.
+  // New keys learn their owner label from the request. Never a URI: the request came back on a stick, and a
+  // URI written into tufsign.json would later be opened here (a module-path would load code).
   const config: WorkspaceConfig = { ...ws.config, keys: new Map(ws.config.keys) };
   let configChanged = false;
   for (const keyid of root.keys.keys()) {
     const kh = req.keyholders.get(keyid);
-    if (config.keys.has(keyid) || kh === undefined) continue;
-    const e: KeyEntry = {};
-    if (kh.owner !== undefined) e.owner = kh.owner;
-    if (kh.uri !== undefined) e.uri = kh.uri;
+    if (config.keys.has(keyid) || kh?.owner === undefined) continue;
+    const e: KeyEntry = { owner: kh.owner };
     config.keys.set(keyid, e);
     configChanged = true;
   }

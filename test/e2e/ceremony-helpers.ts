@@ -1,7 +1,7 @@
 /** Shared helpers for ceremony e2e tests: run the built CLI, make keyholders with their own laptops (folders). */
 import { cpSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { runCli } from '../helpers/cli';
 
 export interface Run {
@@ -59,4 +59,9 @@ export function copyWorkspace(from: string, to: string): void {
 
 export function rootKeyids(ws: string, version: number): string[] {
   return readJson(join(ws, 'metadata', `${version}.root.json`)).signed.roles.root.keyids;
+}
+
+/** The fingerprint the organizer reads out (from their copy of the request); `cwd` resolves a relative path. */
+export function fingerprintOf(request: string, cwd = process.cwd()): string {
+  return readJson(resolve(cwd, request)).fingerprint;
 }

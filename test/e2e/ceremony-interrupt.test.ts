@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { readRequestFile } from '../../src/repository/ceremony';
 import { requireIntact } from '../../src/ceremony';
 import { BIN, ROOT, SYSTEM_PYTHON, TEST_PASSPHRASE } from '../helpers/cli';
-import { copyWorkspace, keyholder, ok, rootKeyids, tmp } from './ceremony-helpers';
+import { copyWorkspace, fingerprintOf, keyholder, ok, rootKeyids, tmp } from './ceremony-helpers';
 
 jest.setTimeout(240_000);
 
@@ -30,7 +30,7 @@ beforeAll(() => {
 function signAndKillAfter(ms: number): Promise<{ killed: boolean; ms: number }> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'ceremony', 'sign', req, '--key', alice.uri, '--yes'], {
+    const child = spawn(process.execPath, [BIN, 'ceremony', 'sign', req, '--key', alice.uri, '--fingerprint', fingerprintOf(req, alice.dir), '--yes'], {
       cwd: alice.dir,
       env: { ...process.env, TUFSIGN_PASSPHRASE: TEST_PASSPHRASE },
       stdio: 'ignore',
@@ -87,9 +87,32 @@ describe('the guided flow on a real terminal', () => {
     copyFileSync(join(org, req), join(alice.dir, req));
     const { status, transcript } = drive([['Type the fingerprint', 'AAAA-BBBB-CCCC-DDDD-EEEE\r']], ['ceremony', '--key', alice.uri]);
     expect(transcript).toContain('FINGERPRINT');
-    expect(transcript).toMatch(/\+ key [0-9a-f]{12}… ed25519 \(alice\)/);
-    expect(transcript).toContain('does not match');
-    expect(status).toBe(2);
+    expect(transcript).toMatch(/\+ key [0-9a-f]{12}… ed25519 \(label "alice" from the request, unverified\)/);
+    // the prompt does not give the answer away
+    const fingerprint = JSON.parse(original.toString()).fingerprint as string;
+    expect(transcript.split('\n').find((l) => l.includes('Type the fingerprint'))).not.toContain(fingerprint);
+    expect(transcript).toContain('FINGERPRINT_MISMATCH');
+    expect(status).toBe(7);
+    expect(readFileSync(join(alice.dir, req)).equals(original)).toBe(true);
+  });
+
+  it('an empty answer signs nothing', () => {
+    const { status, transcript } = drive([['Type the fingerprint', '\r']], ['ceremony', '--key', alice.uri]);
+    expect(transcript).toContain('FINGERPRINT_REQUIRED');
+    expect(status).toBe(7);
+    expect(readFileSync(join(alice.dir, req)).equals(original)).toBe(true);
+  });
+
+  it('Ctrl-C at the confirmation: ABORTED, nothing written', () => {
+    const fingerprint = JSON.parse(original.toString()).fingerprint as string;
+    const { status } = drive(
+      [
+        ['Type the fingerprint', `${fingerprint}\r`],
+        ['Sign root v2', '\u0003'],
+      ],
+      ['ceremony', '--key', alice.uri],
+    );
+    expect(status).not.toBe(0);
     expect(readFileSync(join(alice.dir, req)).equals(original)).toBe(true);
   });
 

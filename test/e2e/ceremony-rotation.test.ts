@@ -7,7 +7,7 @@
 import { copyFileSync, cpSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { serveDirectory, newClient, fetchTarget } from '../helpers/tuf-client';
-import { copyWorkspace, errorCode, keyholder, ok, readJson, rootKeyids, tmp, tufsign } from './ceremony-helpers';
+import { copyWorkspace, errorCode, fingerprintOf, keyholder, ok, readJson, rootKeyids, tmp, tufsign } from './ceremony-helpers';
 
 jest.setTimeout(180_000);
 
@@ -49,15 +49,15 @@ describe('2-of-3 root rotation across three workspace copies', () => {
     copyFileSync(join(org, request), join(alice.dir, request));
     copyFileSync(join(org, request), join(bob.dir, request));
     copyFileSync(join(org, request), join(carol.dir, request));
-    const a = ok(['ceremony', 'sign', request, '--key', alice.uri, '--yes', '--json'], { cwd: alice.dir });
+    const a = ok(['ceremony', 'sign', request, '--key', alice.uri, '--fingerprint', fingerprintOf(request, alice.dir), '--yes', '--json'], { cwd: alice.dir });
     expect(a.json.added).toHaveLength(1);
     const before = readFileSync(join(alice.dir, request));
-    const again = ok(['ceremony', 'sign', request, '--key', alice.uri, '--yes', '--json'], { cwd: alice.dir });
+    const again = ok(['ceremony', 'sign', request, '--key', alice.uri, '--fingerprint', fingerprintOf(request, alice.dir), '--yes', '--json'], { cwd: alice.dir });
     expect(again.json.added).toHaveLength(0);
     expect(readFileSync(join(alice.dir, request)).equals(before)).toBe(true);
-    ok(['ceremony', 'sign', request, '--key', bob.uri, '--yes'], { cwd: bob.dir });
+    ok(['ceremony', 'sign', request, '--key', bob.uri, '--fingerprint', fingerprintOf(request, bob.dir), '--yes'], { cwd: bob.dir });
     // carol tries with the organizer's old timestamp key: not in the plan
-    const wrong = tufsign(['ceremony', 'sign', request, '--key', `file:${join(org, 'keys', 'timestamp-1.pem')}`, '--yes', '--json'], { cwd: carol.dir });
+    const wrong = tufsign(['ceremony', 'sign', request, '--key', `file:${join(org, 'keys', 'timestamp-1.pem')}`, '--fingerprint', fingerprintOf(request, carol.dir), '--yes', '--json'], { cwd: carol.dir });
     expect(wrong.status).toBe(7);
     expect(errorCode(wrong)).toBe('SIGNATURE_REFUSED');
     const st = ok(['ceremony', 'status', request, '--json'], { cwd: alice.dir });

@@ -10,7 +10,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { runCli } from '../helpers/cli';
+import { ROOT, runCli } from '../helpers/cli';
+import { fingerprintOf } from './ceremony-helpers';
 import { tempDir } from '../helpers/tmp';
 import { fetchTarget, newClient, serveDirectory } from '../helpers/tuf-client';
 import { requireComponent, hasFile } from '../helpers/requirements';
@@ -151,7 +152,7 @@ describe('add-release with offline targets keys', () => {
     const init = runCli(['init', offline, '--targets-key', join(holder, 'targets.pub.json'), '--json']);
     expect(init.status).toBe(0);
     const req1 = init.json().request.request;
-    expect(runCli(['ceremony', 'sign', req1, '--key', `file:${join(holder, 'targets.pem')}`, '--yes', '--json']).status).toBe(0);
+    expect(runCli(['ceremony', 'sign', req1, '--key', `file:${join(holder, 'targets.pem')}`, '--fingerprint', fingerprintOf(req1, ROOT), '--yes', '--json']).status).toBe(0);
     expect(runCli(['ceremony', 'finalize', req1, '-w', offline, '--out', join(base, 'b1'), '--json']).status).toBe(0);
 
     writeApp('1.0');
@@ -161,7 +162,7 @@ describe('add-release with offline targets keys', () => {
     expect(res.request).toBeDefined();
     expect(res.bundle).toBeUndefined();
     const req = res.request.request;
-    expect(runCli(['ceremony', 'sign', req, '--key', `file:${join(holder, 'targets.pem')}`, '--yes', '--json']).status).toBe(0);
+    expect(runCli(['ceremony', 'sign', req, '--key', `file:${join(holder, 'targets.pem')}`, '--fingerprint', fingerprintOf(req, ROOT), '--yes', '--json']).status).toBe(0);
     const fin = runCli(['ceremony', 'finalize', req, '-w', offline, '--out', join(base, 'b2'), '--json']);
     expect(fin.status).toBe(0);
     const v = runCli(['verify', offline, '--json']).json();

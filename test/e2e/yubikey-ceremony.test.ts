@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { VirtualYubiKeyLab, describeWithVirtualCards } from '../helpers/virtual-yubikey';
 import { newClient, serveDirectory } from '../helpers/tuf-client';
 import { ROOT, runCli } from '../helpers/cli';
+import { fingerprintOf } from './ceremony-helpers';
 
 const SERIALS = [40000001, 40000002];
 
@@ -44,12 +45,12 @@ describeWithVirtualCards('ceremony with two virtual YubiKeys (root 2-of-2)', () 
     const other = run(['key', 'generate', '--backend', 'yubikey', '--serial', String(SERIALS[0]), '--slot', '9a', '--scheme', 'ecdsa-sha2-nistp256', '--allow-default-management-key', '--public-out', 'other.pub.json', '--json']);
     expect(other.status).toBe(0);
     const before = readFileSync(request);
-    const refused = run(['ceremony', 'sign', request, '--key', `yubikey:serial=${SERIALS[0]};slot=9a`, '--yes', '--json']);
+    const refused = run(['ceremony', 'sign', request, '--key', `yubikey:serial=${SERIALS[0]};slot=9a`, '--fingerprint', fingerprintOf(request, lab.dir), '--yes', '--json']);
     expect(refused.status).not.toBe(0);
     expect(readFileSync(request)).toEqual(before);
 
     for (const serial of SERIALS) {
-      const s = run(['ceremony', 'sign', request, '--key', `yubikey:serial=${serial};slot=9c`, '--yes', '--json']);
+      const s = run(['ceremony', 'sign', request, '--key', `yubikey:serial=${serial};slot=9c`, '--fingerprint', fingerprintOf(request, lab.dir), '--yes', '--json']);
       if (s.status !== 0) throw new Error(`ceremony sign with ${serial} failed: ${s.stdout}${s.stderr}`);
       expect(s.stdout + s.stderr).not.toContain('123456');
     }

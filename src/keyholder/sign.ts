@@ -1,0 +1,252 @@
+/**
+ * The keyholder's use case: sign a request that arrived on a USB stick.
+ *
+ * Everything on the stick is untrusted input. The request is read and
+ * checked ONCE (`openRequest`) into a `CheckedRequest`; every later step
+ * (labels, key detection, signing) works on that value. What this machine
+ * probes, loads or opens comes only from its own flags, environment and
+ * workspace: no URI, module path or file path from the request is ever used
+ * (a `pkcs11:…?module-path=/media/usb/evil.so` in the request's keyholder
+ * hints would otherwise run code on the air-gapped laptop).
+ */
+import { TufsignError, isTufsignError } from '../errors';
+import { readFileBounded } from '../io/fs';
+import { fileExists } from '../io/fs';
+import { filePathOfUri } from '../keystore/file';
+import { backendOfUri, type Signer } from '../keystore/signer';
+import {
+  addSignatures,
+  parseRequest,
+  planFor,
+  planKey,
+  requestFingerprint,
+  requestStatus,
+  requireIntact,
+  signableBy,
+  type SignatureInput,
+  type SigningRequest,
+} from '../ceremony';
+import type { Key } from '../tuf/key';
+import type { TopLevelRole } from '../tuf/metadata';
+import { checkBelongs, describeRequest, MAX_REQUEST_BYTES, minValiditySeconds, serialOfUri, writeRequestFile, type CeremonyContext, type RequestWritten, type SignReport } from '../repository/ceremony';
+import type { Workspace } from '../repository/workspace';
+
+/** Advice for the keyholder (not the organizer) when the copy on the stick was altered. */
+export const TAMPERED_COPY_ADVICE = 'This copy was altered after it was made: do not use it. Get a fresh copy of the request from the organizer.';
+
+/** A request read once from the stick and checked: parsed strictly, intact, and (with a workspace) belonging to it. */
+export interface CheckedRequest {
+  readonly path: string;
+  readonly request: SigningRequest;
+  readonly fingerprint: string;
+  /** what the screen shows: status and diff, computed from the checked request */
+  readonly described: RequestWritten & { repository: string; purpose: string };
+  /** names for keys: from this machine's own state first, else the request's unverified labels */
+  readonly labels: ReadonlyMap<string, KeyLabel>;
+}
+
+export interface KeyLabel {
+  name: string;
+  /** true when the name comes from this machine (workspace config); false for a label the request carries */
+  verified: boolean;
+}
+
+function keyholderAdvice(e: TufsignError, path: string): TufsignError {
+  return new TufsignError(e.code, e.message, { file: e.file ?? path, path: e.path, rule: e.rule, suggestion: TAMPERED_COPY_ADVICE, details: e.details, cause: e });
+}
+
+/** Read the request file once and check it; errors that mean "this copy was edited" carry advice for the keyholder. */
+export function openRequest(path: string, ws: Workspace | undefined, ctx: Pick<CeremonyContext, 'now'>): CheckedRequest {
+  let request: SigningRequest;
+  try {
+    request = parseRequest(readFileBounded(path, MAX_REQUEST_BYTES), path);
+    requireIntact(request, path);
+  } catch (e) {
+    if (isTufsignError(e, 'REQUEST_PAYLOAD_CHANGED') || isTufsignError(e, 'TRANSCRIPT_BROKEN') || isTufsignError(e, 'REQUEST_INVALID')) throw keyholderAdvice(e, path);
+    throw e;
+  }
+  if (ws !== undefined) checkBelongs(ws, request, path, false);
+  const described = { ...describeRequest(path, request, ctx, ws?.config), repository: request.repository, purpose: request.purpose };
+  return { path, request, fingerprint: requestFingerprint(request), described, labels: keyLabels(request, ws) };
+}
+
+/** Key names: the workspace's own owner names win; a label from the request is kept but marked unverified. */
+export function keyLabels(req: SigningRequest, ws: Workspace | undefined): Map<string, KeyLabel> {
+  const out = new Map<string, KeyLabel>();
+  for (const [keyid, kh] of req.keyholders) if (kh.owner !== undefined) out.set(keyid, { name: kh.owner, verified: false });
+  for (const [keyid, e] of ws?.config.keys ?? []) if (e.owner !== undefined) out.set(keyid, { name: e.owner, verified: true });
+  return out;
+}
+
+// ------------------------------------------------------------------ key detection
+
+export type KeySource = 'flag' | 'workspace' | 'device';
+
+export interface KeyCandidate {
+  uri: string;
+  /** '' for a key file whose key is only known after its passphrase */
+  keyid: string;
+  owner?: KeyLabel;
+  /** roles this key can still add a signature to */
+  roles: TopLevelRole[];
+  /** at least one of those roles still needs signatures to reach its threshold */
+  stillNeeded: boolean;
+  source: KeySource;
+}
+
+export interface DetectedKeys {
+  /** keys here that can add a signature */
+  usable: KeyCandidate[];
+  /** keys here that are in the plan but have signed everything they can already: not offered, no PIN asked */
+  alreadySigned: KeyCandidate[];
+}
+
+export interface KeySources {
+  /** `--key` URIs: when given, nothing else is probed */
+  keyFlags: readonly string[];
+  workspace?: Workspace;
+  /** URIs of keys on devices plugged into this machine (e.g. YubiKey slots found over PC/SC) */
+  pluggedKeys(): Promise<string[]>;
+  /** the public key behind a URI without a PIN, or undefined when it is not here */
+  probe(uri: string): Promise<Key | undefined>;
+}
+
+/**
+ * Which keys on this machine can sign something in the request. Only URIs
+ * named by this machine are looked at: `--key` flags, else the workspace's
+ * configured keys and the devices plugged in here. The request's keyholder
+ * hints are never probed.
+ */
+export async function detectKeys(checked: CheckedRequest, sources: KeySources): Promise<DetectedKeys> {
+  const req = checked.request;
+  const todo: { uri: string; source: KeySource; keyid?: string }[] = [];
+  if (sources.keyFlags.length > 0) for (const uri of sources.keyFlags) todo.push({ uri, source: 'flag' });
+  else {
+    for (const [keyid, e] of sources.workspace?.config.keys ?? []) if (e.uri !== undefined) todo.push({ uri: e.uri, source: 'workspace', keyid });
+    for (const uri of await sources.pluggedKeys()) todo.push({ uri, source: 'device' });
+  }
+  // YubiKeys before PKCS#11 tokens: once loaded, ykcs11/OpenSC hold the card readers.
+  const order = (uri: string): number => ({ yubikey: 0, pkcs11: 1 })[backendOfUri(uri) as 'yubikey' | 'pkcs11'] ?? 2;
+  todo.sort((a, b) => order(a.uri) - order(b.uri));
+  const out: DetectedKeys = { usable: [], alreadySigned: [] };
+  const seen = new Set<string>();
+  for (const t of todo) {
+    if (seen.has(t.uri)) continue;
+    seen.add(t.uri);
+    let keyid = t.keyid;
+    if (backendOfUri(t.uri) === 'file') {
+      if (!fileExists(filePathOfUri(t.uri, sources.workspace?.dir ?? process.cwd()))) continue;
+    } else {
+      const key = await sources.probe(t.uri);
+      if (key === undefined) continue;
+      if (keyid !== undefined && key.keyid() !== keyid) continue; // another key is in that slot/token
+      keyid = key.keyid();
+    }
+    if (keyid === undefined) {
+      out.usable.push({ uri: t.uri, keyid: '', roles: [], stillNeeded: true, source: t.source });
+      continue;
+    }
+    const c: KeyCandidate = { uri: t.uri, keyid, roles: [], stillNeeded: false, source: t.source };
+    const owner = checked.labels.get(keyid);
+    if (owner !== undefined) c.owner = owner;
+    const signable = signableBy(req, keyid);
+    if (signable.length > 0) {
+      c.roles = signable.map((r) => r.role);
+      c.stillNeeded = signable.some((r) => r.stillNeeded);
+      out.usable.push(c);
+    } else if (inPlan(req, keyid)) out.alreadySigned.push(c);
+  }
+  return out;
+}
+
+function inPlan(req: SigningRequest, keyid: string): boolean {
+  return planFor(req).some((p) => p.keyids.includes(keyid) || (p.previous?.keyids.includes(keyid) ?? false));
+}
+
+// ------------------------------------------------------------------ fingerprint
+
+/** How the keyholder checked the fingerprint: the value the organizer read out, or an explicit, recorded skip. */
+export type FingerprintCheck = { typed: string } | 'skipped';
+
+const normalizeFingerprint = (s: string): string => s.toUpperCase().replace(/[\s-]/g, '');
+
+/** Compare what the keyholder typed with the request's fingerprint, ignoring case, spaces and dashes. Empty is refused. */
+export function requireFingerprint(checked: CheckedRequest, check: FingerprintCheck): void {
+  if (check === 'skipped') return;
+  const typed = normalizeFingerprint(check.typed);
+  if (typed === '') {
+    throw new TufsignError('FINGERPRINT_REQUIRED', 'no fingerprint given: nothing is signed without comparing it', {
+      file: checked.path,
+      rule: 'signers compare the fingerprint the organizer reads out',
+      suggestion: 'Ask the organizer to read out the fingerprint and type it (or pass --fingerprint VALUE).',
+    });
+  }
+  if (typed !== normalizeFingerprint(checked.fingerprint)) {
+    throw new TufsignError('FINGERPRINT_MISMATCH', 'the fingerprint you typed does not match this request: do not sign it', {
+      file: checked.path,
+      rule: 'signers compare the fingerprint the organizer reads out',
+      suggestion: 'Check with the organizer: either it was misheard, or your copy differs from theirs. If it still differs, get a fresh copy.',
+    });
+  }
+}
+
+// ------------------------------------------------------------------ signing
+
+async function openForRequest(req: SigningRequest, uri: string, ws: Workspace | undefined, ctx: CeremonyContext): Promise<Signer> {
+  // When this machine's workspace maps the URI to a key in the plan, the backend checks that key before asking for a PIN (BAD-57).
+  let keyid: string | undefined;
+  for (const [id, e] of ws?.config.keys ?? []) if (e.uri === uri) keyid = id;
+  const key: Key | undefined = keyid === undefined ? undefined : planKey(req, keyid);
+  return key !== undefined ? ctx.openSigner(uri, key) : ctx.openAnySigner(uri);
+}
+
+/**
+ * Sign the checked request with one or more keys named on this machine. A
+ * key outside the plan is refused; a key that already signed adds nothing.
+ * The file is rewritten atomically only when a signature was added.
+ */
+export async function signChecked(checked: CheckedRequest, keyUris: readonly string[], fingerprint: FingerprintCheck, ws: Workspace | undefined, ctx: CeremonyContext): Promise<SignReport> {
+  if (keyUris.length === 0) throw new TufsignError('USAGE', 'no key given', { rule: 'ceremony sign REQUEST --key URI', suggestion: 'Pass --key with the URI of your key (e.g. yubikey:serial=12345678;slot=9c).' });
+  // Before any key is opened or any secret asked.
+  requireFingerprint(checked, fingerprint);
+  const fingerprintCheck = fingerprint === 'skipped' ? 'skipped' : 'compared';
+  const path = checked.path;
+  let req = checked.request;
+  const report: SignReport = { request: path, fingerprint: checked.fingerprint, added: [], unchanged: [], status: checked.described.status };
+  for (const uri of keyUris) {
+    const signer = await openForRequest(req, uri, ws, ctx);
+    const keyid = signer.publicKey.keyid();
+    const plans = planFor(req);
+    const planned = plans.filter((p) => p.keyids.includes(keyid) || (p.previous?.keyids.includes(keyid) ?? false));
+    if (planned.length === 0) {
+      throw new TufsignError('SIGNATURE_REFUSED', `the key at ${uri} (keyid ${keyid.slice(0, 16)}…) is not one of the keys this request needs`, {
+        file: path,
+        rule: 'BAD-29 only keys in the plan sign',
+        suggestion: 'Run `tufsign ceremony status REQUEST` to see which keys are needed, and check that the right YubiKey/token/key file is used.',
+        details: { keyid },
+      });
+    }
+    const todo = signableBy(req, keyid);
+    for (const p of planned) if (!todo.some((t) => t.role === p.role)) report.unchanged.push({ role: p.role, keyid, uri });
+    const inputs: SignatureInput[] = [];
+    for (const t of todo) {
+      const md = req.roles.find((r) => r.role === t.role)?.metadata;
+      if (md === undefined) continue;
+      ctx.progress?.(`signing ${t.role} v${md.signed.version} with ${uri}`);
+      const { signature } = await signer.sign(md.signedBytes());
+      inputs.push({ role: t.role, keyid, signature });
+    }
+    if (inputs.length === 0) continue;
+    // Device facts for the transcript come from the URI this machine named, never from the request's hints.
+    const serial = serialOfUri(uri);
+    const device = serial !== undefined ? { serial } : {};
+    // addSignatures verifies every new signature before it is kept.
+    const out = addSignatures(req, inputs, { now: ctx.now, tool: ctx.tool, device, fingerprintCheck }, path);
+    req = out.request;
+    for (const a of out.added) report.added.push({ ...a, uri });
+    for (const u of out.unchanged) report.unchanged.push({ ...u, uri });
+  }
+  if (report.added.length > 0) writeRequestFile(path, req);
+  report.status = requestStatus(req, ctx.now, ws === undefined ? {} : { minValidity: minValiditySeconds(ws.config) });
+  return report;
+}
