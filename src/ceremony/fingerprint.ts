@@ -1,15 +1,18 @@
 /**
- * The fingerprint signers read aloud to each other: derived only from the
- * canonical signed bytes of every role in the request (never from
- * signatures, so it stays the same as signatures are collected). 100 bits in
- * Crockford base32 (no I, L, O, U), five groups of four: short enough to read
- * out, long enough that nobody can prepare a second payload with the same
- * fingerprint (2^50 work for a collision).
+ * The fingerprint signers read aloud to each other: derived from everything
+ * that decides what a signer's screen says — the canonical signed bytes of
+ * every role in the request and the identity (sha256 of the signed bytes) of
+ * each diff basis: the trusted root and each role's trusted version. Never
+ * from signatures, so it stays the same as signatures are collected; never
+ * from display-only notes (labels, URI hints, purpose). 100 bits in Crockford
+ * base32 (no I, L, O, U), five groups of four: short enough to read out, long
+ * enough that nobody can prepare a second payload with the same fingerprint
+ * (2^50 work for a collision).
  */
 import { createHash } from 'node:crypto';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-const DOMAIN = 'tufsign-fingerprint-v1\n';
+const DOMAIN = 'tufsign-fingerprint-v2\n';
 
 export function base32Crockford(bytes: Uint8Array, chars: number): string {
   let out = '';
@@ -32,14 +35,25 @@ function group(s: string): string {
   return (s.match(/.{1,4}/g) ?? []).join('-');
 }
 
-/** Fingerprint over `(role, sha256 of canonical signed bytes)` pairs, in request order. */
-export function fingerprintOf(roles: readonly { role: string; signedSha256: string }[]): string {
+export interface FingerprintInput {
+  /** per role in request order: the sha256 of the canonical signed bytes being signed */
+  roles: readonly { role: string; signedSha256: string }[];
+  /** sha256 of the trusted root's signed bytes, or null for a new repository */
+  trustedRoot: string | null;
+  /** per role in request order: the sha256 of its diff basis (for root: the trusted root), or null */
+  bases: readonly { role: string; signedSha256: string | null }[];
+}
+
+/** Fingerprint over the signed payload and the identity of every diff basis. */
+export function fingerprintOf(input: FingerprintInput): string {
   const h = createHash('sha256').update(DOMAIN);
-  for (const r of roles) h.update(`${r.role} ${r.signedSha256}\n`);
+  for (const r of input.roles) h.update(`${r.role} ${r.signedSha256}\n`);
+  h.update(`trusted_root ${input.trustedRoot ?? 'none'}\n`);
+  for (const b of input.bases) h.update(`basis ${b.role} ${b.signedSha256 ?? 'none'}\n`);
   return group(base32Crockford(h.digest(), 20));
 }
 
-/** The fingerprint of one role alone (status shows it per role; signers compare the request fingerprint). */
+/** The fingerprint of one role's signed bytes alone (status shows it per role; signers compare the request fingerprint). */
 export function roleFingerprint(role: string, signedSha256: string): string {
-  return fingerprintOf([{ role, signedSha256 }]);
+  return fingerprintOf({ roles: [{ role, signedSha256 }], trustedRoot: null, bases: [] });
 }

@@ -5,3 +5,4 @@ export * from './fingerprint';
 export * from './status';
 export * from './diff';
 export * from './transitions';
+export * from './anchor';

@@ -18,7 +18,7 @@ import { fingerprintOf } from './fingerprint';
 import { appendEvent, checkChain, readEvents, type TranscriptCheck, type TranscriptEvent } from './transcript';
 
 export const REQUEST_FORMAT = 'tufsign-signing-request';
-export const REQUEST_FORMAT_VERSION = 1;
+export const REQUEST_FORMAT_VERSION = 2;
 export const REQUEST_SUFFIX = '.tufsign-request.json';
 
 /** What the organizer knows about a key's holder; shown to signers, never trusted for verification. */
@@ -45,6 +45,8 @@ export interface SigningRequest {
   readonly purpose: string;
   /** the root everything is checked against; absent only for a new repository (root v1) */
   readonly trustedRoot?: Metadata<Root>;
+  /** the roots before the trusted root (v1 … trusted − 1, ascending): a keyholder pinned at an older root walks this chain */
+  readonly rootHistory: readonly Metadata<Root>[];
   /** published versions when the ceremony started (the bundle holds everything newer) */
   readonly base: Readonly<Partial<Record<TopLevelRole, number>>>;
   readonly roles: readonly RequestRole[];
@@ -79,8 +81,14 @@ export function roleDigests(req: Pick<SigningRequest, 'roles'>): { role: TopLeve
   return req.roles.map((r) => ({ role: r.role, version: r.metadata.signed.version, signedSha256: signedSha256(r.metadata) }));
 }
 
-export function requestFingerprint(req: Pick<SigningRequest, 'roles'>): string {
-  return fingerprintOf(roleDigests(req));
+/** The fingerprint: every role's signed bytes and the identity of every diff basis (see fingerprint.ts). */
+export function requestFingerprint(req: Pick<SigningRequest, 'roles' | 'trustedRoot'>): string {
+  const trustedRoot = req.trustedRoot === undefined ? null : signedSha256(req.trustedRoot);
+  const bases = req.roles.map((r) => {
+    const basis = r.role === 'root' ? req.trustedRoot : r.trusted;
+    return { role: r.role, signedSha256: basis === undefined ? null : signedSha256(basis) };
+  });
+  return fingerprintOf({ roles: roleDigests(req), trustedRoot, bases });
 }
 
 /** The ceremony id is the hash of the `created` event: it names the payload, the repository and the trusted root. */
@@ -124,6 +132,8 @@ export interface NewRequestInput {
   repository: string;
   purpose: string;
   trustedRoot?: Metadata<Root>;
+  /** roots v1 … trusted − 1 */
+  rootHistory?: readonly Metadata<Root>[];
   base: Partial<Record<TopLevelRole, number>>;
   roles: { metadata: Metadata; trusted?: Metadata }[];
   keyholders: ReadonlyMap<string, Keyholder>;
@@ -183,6 +193,7 @@ export function createRequest(input: NewRequestInput): SigningRequest {
     repository: input.repository,
     purpose: input.purpose,
     ...(input.trustedRoot !== undefined ? { trustedRoot: cloneMetadata(input.trustedRoot) } : {}),
+    rootHistory: (input.rootHistory ?? []).map((r) => cloneMetadata(r)),
     base,
     roles,
     keyholders: new Map(input.keyholders),
@@ -270,6 +281,7 @@ export function requestToJSON(req: SigningRequest): JsonObject {
   out['ceremony_id'] = ceremonyId(req);
   out['fingerprint'] = requestFingerprint(req);
   if (req.trustedRoot !== undefined) out['trusted_root'] = req.trustedRoot.toJSON();
+  if (req.trustedRoot !== undefined) out['root_history'] = req.rootHistory.map((r) => r.toJSON());
   const base = newObject();
   for (const [k, v] of Object.entries(req.base)) if (v !== undefined) base[k] = v;
   out['base'] = base;
@@ -315,7 +327,7 @@ export function serializeRequest(req: SigningRequest): string {
   return stringifyPretty(requestToJSON(req));
 }
 
-const TOP_FIELDS = ['format', 'format_version', 'repository', 'purpose', 'ceremony_id', 'fingerprint', 'trusted_root', 'base', 'roles', 'keyholders', 'transcript'];
+const TOP_FIELDS = ['format', 'format_version', 'repository', 'purpose', 'ceremony_id', 'fingerprint', 'trusted_root', 'root_history', 'base', 'roles', 'keyholders', 'transcript'];
 const ROLE_FIELDS = ['role', 'version', 'signed_sha256', 'plan', 'metadata', 'trusted'];
 const KEYHOLDER_FIELDS = ['owner', 'serial', 'uri', 'attestation'];
 
@@ -369,13 +381,36 @@ export function parseRequest(bytes: Uint8Array, file?: string): SigningRequest {
   }
   const o = obj(doc, file, '$');
   if (o['format'] !== REQUEST_FORMAT) throw invalid(`not a tufsign signing request (format ${JSON.stringify(o['format'] ?? null)})`, file, '$.format');
-  if (o['format_version'] !== REQUEST_FORMAT_VERSION) throw invalid(`unsupported request format version ${JSON.stringify(o['format_version'] ?? null)}`, file, '$.format_version', 'format_version 1');
+  if (o['format_version'] !== REQUEST_FORMAT_VERSION) {
+    const older = typeof o['format_version'] === 'number' && o['format_version'] < REQUEST_FORMAT_VERSION;
+    throw new TufsignError('REQUEST_FORMAT_UNSUPPORTED', `request format version ${JSON.stringify(o['format_version'] ?? null)} is not supported (this tufsign reads version ${REQUEST_FORMAT_VERSION})`, {
+      file,
+      path: '$.format_version',
+      rule: `format_version ${REQUEST_FORMAT_VERSION}: the fingerprint covers the diff bases and the request carries the root chain`,
+      suggestion: older
+        ? 'This request was made by an older tufsign. Ask the organizer to make a new request with this version (same change, new fingerprint).'
+        : 'This request was made by a newer tufsign: use that version on this machine too.',
+    });
+  }
   onlyKnown(o, TOP_FIELDS, file, '$');
   const repository = str(o, 'repository', file, '$');
   const purpose = str(o, 'purpose', file, '$');
   const storedId = str(o, 'ceremony_id', file, '$');
   const storedFingerprint = str(o, 'fingerprint', file, '$');
   const trustedRoot = o['trusted_root'] === undefined ? undefined : (metadataAt(o['trusted_root'], 'root', file, '$.trusted_root') as Metadata<Root>);
+  const rootHistory: Metadata<Root>[] = [];
+  const historyValue = o['root_history'];
+  if (trustedRoot === undefined && historyValue !== undefined) throw invalid('"root_history" without "trusted_root"', file, '$.root_history');
+  if (trustedRoot !== undefined) {
+    if (!Array.isArray(historyValue)) throw invalid('"root_history" must be a list (the roots before the trusted root)', file, '$.root_history');
+    if (historyValue.length >= trustedRoot.signed.version) throw invalid(`"root_history" has more roots than versions before v${trustedRoot.signed.version}`, file, '$.root_history');
+    historyValue.forEach((hv, i) => {
+      const md = metadataAt(hv, 'root', file, `$.root_history[${i}]`) as Metadata<Root>;
+      const expected = trustedRoot.signed.version - historyValue.length + i;
+      if (md.signed.version !== expected) throw invalid(`root_history[${i}] is root v${md.signed.version}, expected v${expected} (consecutive, ending before the trusted root)`, file, `$.root_history[${i}].signed.version`);
+      rootHistory.push(md);
+    });
+  }
   const baseObj = obj(o['base'], file, '$.base');
   const base: Partial<Record<TopLevelRole, number>> = {};
   for (const [k, v] of Object.entries(baseObj)) {
@@ -415,7 +450,7 @@ export function parseRequest(bytes: Uint8Array, file?: string): SigningRequest {
     keyholders.set(keyid, kh);
   }
   const transcript = readEvents(o['transcript'], file);
-  const req: SigningRequest = { repository, purpose, ...(trustedRoot !== undefined ? { trustedRoot } : {}), base, roles, keyholders, transcript };
+  const req: SigningRequest = { repository, purpose, ...(trustedRoot !== undefined ? { trustedRoot } : {}), rootHistory, base, roles, keyholders, transcript };
 
   // The payload is pinned: each role's digest as stored, the fingerprint, and the digests in the created event.
   roles.forEach((r, i) => {

@@ -174,6 +174,14 @@ export function mergeRequests(copies: readonly LabelledRequest[], ctx: EventCont
         details: { copy: c.label, roles: differing },
       });
     }
+    if (requestFingerprint(r) !== requestFingerprint(base)) {
+      throw new TufsignError('MERGE_CONFLICT', `${c.label} compares its content against another basis than ${first.label} (fingerprint ${requestFingerprint(r)} vs ${requestFingerprint(base)})`, {
+        file: c.label,
+        rule: 'copies must carry identical signed bytes and diff bases',
+        suggestion: `Do not use ${c.label}: what its signers were shown differs.`,
+        details: { copy: c.label },
+      });
+    }
     if (ceremonyId(r) !== ceremonyId(base)) {
       throw new TufsignError('REQUEST_FOREIGN', `${c.label} is a different ceremony (${ceremonyId(r).slice(0, 12)}…) over the same content`, {
         file: c.label,

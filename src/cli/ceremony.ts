@@ -3,16 +3,17 @@
  * version), rendering of requests/status/diffs for people, finding request
  * files on removable media, and the guided `tufsign ceremony` flow. The flow
  * talks through a Prompter, so a test can drive it with scripted answers; the
- * decisions are made by the keyholder use case (src/keyholder/sign.ts).
+ * decisions are made by the keyholder use case (src/repository/keyholder-sign.ts).
  * Every string that comes from a file is shown through `safeText`.
  */
 import { readdirSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TufsignError } from '../errors';
 import { backendFor } from '../keystore/registry';
 import { REQUEST_SUFFIX, type RequestStatus, type RoleDiff } from '../ceremony';
 import type { CeremonyContext, RequestWritten, SignReport } from '../repository/ceremony';
-import { detectKeys, openRequest, requireFingerprint, signChecked, type CheckedRequest, type DetectedKeys, type KeyCandidate, type KeyLabel, type KeySources } from '../keyholder/sign';
+import { detectKeys, openRequest, requireFingerprint, signChecked, type CheckedRequest, type DetectedKeys, type KeyCandidate, type KeyLabel, type KeySources, type TrustOptions } from '../repository/keyholder-sign';
 import type { Workspace } from '../repository/workspace';
 import type { RunContext } from './context';
 import type { Prompter } from './prompter';
@@ -27,6 +28,13 @@ export function ceremonyContext(run: RunContext, baseDir: string, ws: Workspace 
     // No expected key: used only when this machine's workspace does not map the URI to a keyid.
     openAnySigner: (uri) => backendFor(uri).open(uri, run.openOptions(baseDir, ws)),
   };
+}
+
+/** Where keyholder trust folders live: TUFSIGN_TRUST_HOME, else ~/.tufsign/trust; `--trust-dir` names one folder directly. */
+export function trustOptions(env: NodeJS.ProcessEnv, trustDir: string | undefined): TrustOptions {
+  const home = env['TUFSIGN_TRUST_HOME'];
+  const trustHome = home !== undefined && home !== '' ? home : join(env['HOME'] ?? homedir(), '.tufsign', 'trust');
+  return trustDir !== undefined ? { trustHome, trustDir } : { trustHome };
 }
 
 // ------------------------------------------------------------------ rendering
@@ -117,11 +125,36 @@ export function renderRequest(w: RequestWritten & { purpose?: string; repository
   return lines.join('\n');
 }
 
-export function renderSignReport(r: SignReport): string {
+/** What the request was checked against; a first contact is a marked block with the root fingerprint to compare. */
+export function renderTrust(checked: CheckedRequest): string[] {
+  const t = checked.trust;
+  const n = checked.request.trustedRoot?.signed.version;
+  const chain = t.anchored.chain.length > 0 ? `, verified chain to root v${n ?? '?'}` : '';
+  switch (t.source) {
+    case 'workspace':
+      return [`checked against  this workspace's root v${t.anchored.pinnedVersion ?? '?'}${chain}`];
+    case 'trust-dir':
+      return [`checked against  root v${t.anchored.pinnedVersion ?? '?'} pinned in ${safeText(t.trustDir ?? '')}${chain}`];
+    case 'new-repository':
+      return ['checked against  nothing: a new repository (root v1), everything below is new'];
+    case 'first-contact': {
+      const fc = t.firstContact;
+      return [
+        '!!! FIRST CONTACT !!!',
+        `!!! No root of "${safeText(checked.request.repository)}" is pinned on this machine (${safeText(t.trustDir ?? '')}).`,
+        `!!! The change below is shown against root v${fc?.version ?? '?'}, ROOT FINGERPRINT ${fc?.rootFingerprint ?? '?'}.`,
+        '!!! Compare it with the organizer out loud; it is pinned only after you confirm (the request fingerprint covers it too).',
+      ];
+    }
+  }
+}
+
+export function renderSignReport(r: SignReport & { pinned?: string }): string {
   const lines = [...r.added.map((a) => `signed ${a.role} with ${safeText(a.uri)} (${short(a.keyid)}), verified and saved to ${safeText(r.request)}`)];
   for (const u of r.unchanged) lines.push(`${u.role}: already signed by ${short(u.keyid)} — nothing added`);
   lines.push(`fingerprint ${r.fingerprint}`, ...renderSignatures(r.status));
   lines.push(r.status.canFinalize ? 'ready to finalize' : 'more signatures needed');
+  if (r.pinned !== undefined) lines.push(`trusted root pinned in ${safeText(r.pinned)}`);
   return lines.join('\n');
 }
 
@@ -159,7 +192,7 @@ export function findRequestFiles(dirs: readonly string[], maxDepth = 3): string[
 
 // ------------------------------------------------------------------ guided flow
 
-export interface GuidedDeps extends Omit<KeySources, 'keyFlags'> {
+export interface GuidedDeps extends Omit<KeySources, 'keyFlags' | 'baseDir'> {
   prompter: Prompter;
   /** people-facing output (stderr) */
   say(text: string): void;
@@ -170,12 +203,13 @@ export interface GuidedDeps extends Omit<KeySources, 'keyFlags'> {
   searchDirs: string[];
   keyFlags: string[];
   ctx: CeremonyContext;
+  trust: TrustOptions;
 }
 
 export interface GuidedResult {
   request: string;
   fingerprint: string;
-  signed: SignReport;
+  signed: SignReport & { pinned?: string };
   candidates: KeyCandidate[];
 }
 
@@ -219,10 +253,11 @@ export async function runGuidedCeremony(deps: GuidedDeps, requestArg?: string): 
   const prompter = deps.prompter;
   const say = (text: string): void => deps.say(text);
   const path = await chooseRequest(deps, requestArg);
-  const checked = openRequest(path, deps.workspace, deps.ctx);
+  const checked = openRequest(path, deps.workspace, deps.ctx, deps.trust);
+  say(renderTrust(checked).join('\n'));
   say(renderRequest(checked.described, checked.labels));
   say('');
-  const detected = await detectKeys(checked, { ...deps, keyFlags: deps.keyFlags });
+  const detected = await detectKeys(checked, { ...deps, keyFlags: deps.keyFlags, baseDir: deps.workspace?.dir ?? process.cwd() });
   for (const c of detected.alreadySigned) say(`already signed: ${safeText(c.uri)}${renderLabel(c.owner)} — not offered again`);
   const useful = detected.usable;
   if (useful.length === 0) throw nothingUsable(checked, detected, deps);
@@ -247,11 +282,16 @@ export async function runGuidedCeremony(deps: GuidedDeps, requestArg?: string): 
   // Compared before the confirmation, so nothing is asked about a request that does not match.
   const check = { typed };
   requireFingerprint(checked, check);
+  const fc = checked.trust.firstContact;
+  if (fc !== undefined && !deps.yes) {
+    const pin = await prompter.confirm(`First contact: trust root v${fc.version} of "${safeText(checked.request.repository)}" (root fingerprint ${fc.rootFingerprint}) from now on?`, false);
+    if (!pin) throw new TufsignError('ABORTED', 'not signed: you did not confirm the first contact', { rule: 'a first contact is confirmed explicitly' });
+  }
   if (!deps.yes) {
     const ok = await prompter.confirm(`Sign ${checked.described.status.roles.map((r) => `${r.role} v${r.version}`).join(', ')} (fingerprint ${checked.fingerprint}) with ${chosen.map(safeText).join(', ')}?`, false);
     if (!ok) throw new TufsignError('ABORTED', 'not signed: you declined', { rule: 'explicit confirmation before signing' });
   }
-  const signed = await signChecked(checked, chosen, check, deps.workspace, deps.ctx);
+  const signed = await signChecked(checked, chosen, check, deps.workspace, deps.ctx, true);
   if (signed.added.length === 0) {
     throw new TufsignError('NOTHING_SIGNED', 'no signature was added: the key(s) had signed already', { file: path, rule: 'signing twice adds nothing', suggestion: 'Hand the request back to the organizer.' });
   }

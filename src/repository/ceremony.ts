@@ -4,7 +4,7 @@
  * The decisions are made by the pure state machine in src/ceremony; this
  * module reads and writes files (atomically) and drives the signers.
  */
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { TufsignError } from '../errors';
 import { fileExists, readFileBounded, writeFileAtomic } from '../io/fs';
 import type { Signer } from '../keystore/signer';
@@ -33,7 +33,7 @@ import { verificationResult } from '../tuf/verify';
 import type { KeyEntry, WorkspaceConfig } from './config';
 import { serializeConfig } from './config';
 import { commitFiles, expiryFor, metaFileFor, signRole, signWithAvailableKeys, type OperationResult, type PendingFile, type SignOptions, type SigningContext } from './operations';
-import { metadataFileName, serializeMetadata, targetFileNames, Workspace, type LoadedRepository } from './workspace';
+import { KEYS_DIR, metadataFileName, serializeMetadata, targetFileNames, Workspace, type LoadedRepository } from './workspace';
 
 export const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
 
@@ -204,7 +204,11 @@ export function newRequest(ws: Workspace, mds: Metadata[], options: NewRequestOp
     now: ctx.now,
     tool: ctx.tool,
   };
-  if (repo !== undefined) input.trustedRoot = repo.root;
+  if (repo !== undefined) {
+    input.trustedRoot = repo.root;
+    // The chain a keyholder pinned at an older root walks to the trusted root.
+    input.rootHistory = Array.from({ length: repo.root.signed.version - 1 }, (_, i) => ws.loadRoot(i + 1));
+  }
   if (options.parent !== undefined) input.parent = options.parent;
   return createRequest(input);
 }
@@ -329,6 +333,21 @@ export interface FinalizeOptions {
   bundleOut?: string;
   allowShortExpiry?: boolean;
   followUpOut?: string;
+  /** keys the organizer named in this run (rotation applied at once): their entries are written as given */
+  knownKeys?: ReadonlyMap<string, KeyEntry>;
+}
+
+/** A `file:` URI naming a file under this workspace's keys/ folder (no other URI is learned from a request). */
+function isWorkspaceKeyFile(ws: Workspace, uri: string): boolean {
+  if (!uri.startsWith('file:')) return false;
+  let path: string;
+  try {
+    path = filePathOfUri(uri, ws.dir);
+  } catch {
+    return false;
+  }
+  const rel = relative(join(ws.dir, KEYS_DIR), path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
 }
 
 /**
@@ -354,14 +373,19 @@ export async function finalizeIntoWorkspace(ws: Workspace, req: SigningRequest, 
   };
   for (const md of outcome.metadata) if (md.signed.type !== 'snapshot' && md.signed.type !== 'timestamp') written(md, serializeMetadata(md));
 
-  // New keys learn their owner label from the request. Never a URI: the request came back on a stick, and a
-  // URI written into tufsign.json would later be opened here (a module-path would load code).
+  // New keys learn their owner label from the request, and a URI only when it names a key file in this
+  // workspace's keys/ folder: the request may have come back on a stick, and a pkcs11:/yubikey: URI or a
+  // path elsewhere written into tufsign.json would later be opened here (a module-path would load code).
+  // Keys the organizer named in this same run (options.knownKeys) are taken as given.
   const config: WorkspaceConfig = { ...ws.config, keys: new Map(ws.config.keys) };
   let configChanged = false;
   for (const keyid of root.keys.keys()) {
     const kh = req.keyholders.get(keyid);
-    if (config.keys.has(keyid) || kh?.owner === undefined) continue;
-    const e: KeyEntry = { owner: kh.owner };
+    const known = options.knownKeys?.get(keyid);
+    if (config.keys.has(keyid) || (kh === undefined && known === undefined)) continue;
+    const e: KeyEntry = { ...(kh?.owner !== undefined ? { owner: kh.owner } : {}), ...(known ?? {}) };
+    if (known?.uri === undefined && kh?.uri !== undefined && isWorkspaceKeyFile(ws, kh.uri)) e.uri = kh.uri;
+    if (Object.keys(e).length === 0) continue;
     config.keys.set(keyid, e);
     configChanged = true;
   }
@@ -483,7 +507,7 @@ export function collectBundleFiles(
 export async function applyOrRequest(
   ws: Workspace,
   req: SigningRequest,
-  options: { out?: string; bundleOut?: string; allowShortExpiry?: boolean },
+  options: { out?: string; bundleOut?: string; allowShortExpiry?: boolean; knownKeys?: ReadonlyMap<string, KeyEntry> },
   ctx: CeremonyContext,
 ): Promise<{ applied?: FinalizeReport; request?: RequestWritten }> {
   const status = requestStatus(req, ctx.now, { minValidity: minValiditySeconds(ws.config), ...(options.allowShortExpiry === true ? { allowShortExpiry: true } : {}) });
@@ -491,6 +515,7 @@ export async function applyOrRequest(
     const fo: FinalizeOptions = { file: 'request' };
     if (options.bundleOut !== undefined) fo.bundleOut = options.bundleOut;
     if (options.allowShortExpiry === true) fo.allowShortExpiry = true;
+    if (options.knownKeys !== undefined) fo.knownKeys = options.knownKeys;
     return { applied: await finalizeIntoWorkspace(ws, req, fo, ctx) };
   }
   return { request: writeRequest(ws, req, options.out, ctx) };

@@ -92,14 +92,18 @@ function checkThreshold(root: Root): void {
 }
 
 function specKeyholder(spec: RoleKeySpec): Keyholder {
+  const kh = keyholderOf(specEntry(spec));
+  // The organizer's own key files can sign here: keep their URI so signAvailable finds them.
+  if (spec.uri !== undefined) kh.uri = spec.uri;
+  return kh;
+}
+
+function specEntry(spec: RoleKeySpec): KeyEntry {
   const entry: KeyEntry = {};
   if (spec.owner !== undefined) entry.owner = spec.owner;
   if (spec.uri !== undefined) entry.uri = spec.uri;
   if (spec.attestation !== undefined) entry.attestation = spec.attestation;
-  const kh = keyholderOf(entry);
-  // The organizer's own key files can sign here: keep their URI so signAvailable finds them.
-  if (spec.uri !== undefined) kh.uri = spec.uri;
-  return kh;
+  return entry;
 }
 
 /** The config plus the URIs of keys being added, so keys that are here sign at once. */
@@ -125,7 +129,9 @@ async function conclude(
   await signAvailable(previous, mds, presentKeysConfig(ws, withNewKeys(ws.config, specs)), ctx);
   const extra = new Map<string, Keyholder>(specs.map((s) => [s.key.keyid(), specKeyholder(s)]));
   const req = newRequest(ws, mds, { purpose, extraKeyholders: extra }, ctx);
-  const o: { out?: string; bundleOut?: string; allowShortExpiry?: boolean } = {};
+  const o: { out?: string; bundleOut?: string; allowShortExpiry?: boolean; knownKeys?: ReadonlyMap<string, KeyEntry> } = {};
+  // Applied at once, the new keys' entries (URI included) are the organizer's own, not read back from a file.
+  o.knownKeys = new Map(specs.map((s) => [s.key.keyid(), specEntry(s)]));
   if (options.out !== undefined) o.out = options.out;
   if (options.bundleOut !== undefined) o.bundleOut = options.bundleOut;
   if (options.allowShortExpiry === true) o.allowShortExpiry = true;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import Ajv from 'ajv';
-import { addSignatures, mergeRequests, requestToJSON } from '../../src/ceremony';
+import { addSignatures, mergeRequests, parseRequest, requestToJSON } from '../../src/ceremony';
 import { buildBundle, deterministicTarGz, parseManifest, readTarGz } from '../../src/bundle';
 import { NOW, rotation, sigOver, TOOL } from './fixtures';
 
@@ -21,6 +21,17 @@ describe('signing request JSON Schema', () => {
       expect(validate(doc)).toBe(true);
     }
     expect(validate({ ...JSON.parse(JSON.stringify(requestToJSON(s.request))), extra: true })).toBe(false);
+    // version 1 (fingerprint without the diff bases, no root chain) is no longer valid
+    expect(validate({ ...JSON.parse(JSON.stringify(requestToJSON(s.request))), format_version: 1 })).toBe(false);
+    const { root_history: _h, ...noHistory } = JSON.parse(JSON.stringify(requestToJSON(s.request)));
+    expect(validate(noHistory)).toBe(false);
+  });
+
+  test('an older request format is refused with its own code and advice, not misread', () => {
+    const doc = JSON.parse(JSON.stringify(requestToJSON(rotation().request)));
+    for (const v of [1, 3]) {
+      expect(() => parseRequest(Buffer.from(JSON.stringify({ ...doc, format_version: v })), 'old.json')).toThrow(expect.objectContaining({ code: 'REQUEST_FORMAT_UNSUPPORTED', file: 'old.json' }));
+    }
   });
 });
 

@@ -78,7 +78,7 @@ describe('request format', () => {
     // even with the digest and fingerprint "fixed up" by hand, the created event pins the payload
     const md = Metadata.fromJSON(json.roles[0].metadata);
     json.roles[0].signed_sha256 = createHash('sha256').update(md.signedBytes()).digest('hex');
-    json.fingerprint = requestFingerprint({ roles: [{ role: 'root', metadata: md }] });
+    json.fingerprint = requestFingerprint({ roles: [{ role: 'root', metadata: md }], trustedRoot: s.trusted });
     expect(code(() => parseRequest(Buffer.from(JSON.stringify(json)), 'x'))).toBe('REQUEST_PAYLOAD_CHANGED');
   });
 

@@ -8,7 +8,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TAMPERED_COPY_ADVICE } from '../../src/keyholder/sign';
+import { TAMPERED_COPY_ADVICE } from '../../src/repository/keyholder-sign';
 import { readRequestFile } from '../../src/repository/ceremony';
 import { ROOT } from '../helpers/cli';
 import { requireComponent } from '../helpers/requirements';
@@ -26,6 +26,8 @@ const REQ = 'root-v2.tufsign-request.json';
 let alice: ReturnType<typeof keyholder>;
 let aliceKeyid: string;
 let original: string;
+/** the organizer's workspace as it was when the request was made (root v1), for keyholder laptops */
+const orgAtV1 = join(base, 'org-at-v1');
 const haveCc = requireComponent('gcc (to build a marker PKCS#11 module)', spawnSync('gcc', ['--version']).status === 0);
 
 /**
@@ -72,7 +74,16 @@ beforeAll(() => {
   aliceKeyid = readJson(alice.pub).keyid;
   ok(['root', 'rotate', '-w', org, '--add-key', alice.pub, '--remove-key', rootKeyids(org, 1)[0]!, '--threshold', '1', '--out', join(org, REQ)]);
   original = readFileSync(join(org, REQ), 'utf8');
+  mkdirSync(orgAtV1);
+  copyWorkspace(org, orgAtV1);
 });
+
+/** A trust folder that already pins the organizer's root v1. */
+function pinnedTrust(): string {
+  const dir = tmp('tufsign-pinned-');
+  copyFileSync(join(orgAtV1, 'metadata', '1.root.json'), join(dir, 'root.json'));
+  return dir;
+}
 
 const describeWithCc = haveCc ? describe : describe.skip;
 
@@ -98,7 +109,7 @@ describeWithCc('attack: code or files named by unsigned request fields', () => {
 
   it('guided flow inside a workspace copy: the same hints are ignored', () => {
     const laptop = tmp('tufsign-laptop-ws-');
-    copyWorkspace(org, laptop);
+    copyWorkspace(orgAtV1, laptop);
     execFileSync('cp', ['-r', join(alice.dir, 'keys'), laptop]);
     const req = poisonedCopy(join(laptop, REQ));
     const r = tufsign(['ceremony', req, '--fingerprint', fingerprintOf(req), '--yes', '--json'], { cwd: laptop, env: noSecrets() });
@@ -117,7 +128,8 @@ describeWithCc('attack: code or files named by unsigned request fields', () => {
     const config = readFileSync(join(org, 'tufsign.json'), 'utf8');
     expect(config).not.toContain('module-path');
     expect(config).not.toContain(fifo);
-    expect(readJson(join(org, 'tufsign.json')).keys[aliceKeyid]).toEqual({ owner: 'alice' });
+    // only a file: URI inside the workspace's keys/ folder may be learned from a returned request
+    expect(readJson(join(org, 'tufsign.json')).keys[aliceKeyid]).toEqual({ owner: 'alice', uri: 'file:keys/alice.pem' });
     expect(markers()).toEqual([]);
   });
 });
@@ -155,7 +167,7 @@ describe('attack: the fingerprint comparison skipped or faked', () => {
   });
 
   it('--no-fingerprint-check signs and the transcript records that the check was skipped', () => {
-    ok(['ceremony', 'sign', req, '--key', alice.uri, '--no-fingerprint-check', '--yes'], { cwd: alice.dir });
+    ok(['ceremony', 'sign', req, '--key', alice.uri, '--no-fingerprint-check', '--trust-dir', pinnedTrust(), '--yes'], { cwd: alice.dir });
     expect(readRequestFile(req).transcript.at(-1)!['fingerprint_check']).toBe('skipped');
   });
 });
@@ -182,7 +194,7 @@ describe('attack: the screen lies through unsigned labels and escapes', () => {
 describe('no secret wasted, advice for the keyholder', () => {
   it('a key that already signed everything it can is not offered and no passphrase is asked', () => {
     const laptop = tmp('tufsign-laptop-signed-');
-    copyWorkspace(org, laptop);
+    copyWorkspace(orgAtV1, laptop);
     execFileSync('cp', ['-r', join(alice.dir, 'keys'), laptop]);
     // this machine's own workspace names alice's key file
     const config = readJson(join(laptop, 'tufsign.json'));
@@ -205,5 +217,58 @@ describe('no secret wasted, advice for the keyholder', () => {
       expect(errorCode(r)).toBe('REQUEST_PAYLOAD_CHANGED');
       expect(r.json.error.suggestion).toBe(TAMPERED_COPY_ADVICE);
     }
+  });
+});
+
+describe("the keyholder's pinned root (trust folder, no workspace)", () => {
+  const tbase = tmp('tufsign-trust-e2e-');
+  const real = join(tbase, 'real', 'demo');
+  const fork = join(tbase, 'fork', 'demo');
+  const trust = join(tbase, 'bob-trust');
+  let bob: ReturnType<typeof keyholder>;
+  let realReq: string;
+  let forkReq: string;
+
+  beforeAll(() => {
+    bob = keyholder(tbase, 'bob');
+    for (const ws of [real, fork]) {
+      ok(['init', ws, '--name', 'demo']);
+      ok(['root', 'rotate', '-w', ws, '--add-key', bob.pub, '--remove-key', rootKeyids(ws, 1)[0]!, '--threshold', '1', '--out', join(ws, 'rotate.tufsign-request.json')]);
+    }
+    realReq = join(bob.dir, 'real.tufsign-request.json');
+    forkReq = join(bob.dir, 'fork.tufsign-request.json');
+    copyFileSync(join(real, 'rotate.tufsign-request.json'), realReq);
+    copyFileSync(join(fork, 'rotate.tufsign-request.json'), forkReq);
+  });
+
+  it('first contact without the fingerprint comparison pins nothing and signs nothing', () => {
+    const before = readFileSync(realReq, 'utf8');
+    const r = tufsign(['ceremony', 'sign', realReq, '--key', bob.uri, '--no-fingerprint-check', '--trust-dir', trust, '--yes', '--json'], { cwd: bob.dir, env: noSecrets() });
+    expect(errorCode(r)).toBe('TRUST_UNANCHORED');
+    expect(existsSync(join(trust, 'root.json'))).toBe(false);
+    expect(readFileSync(realReq, 'utf8')).toBe(before);
+  });
+
+  it('first contact, confirmed with the fingerprint: shown as FIRST CONTACT, signed, and the trusted root pinned', () => {
+    const r = ok(['ceremony', 'sign', realReq, '--key', bob.uri, '--fingerprint', fingerprintOf(realReq), '--trust-dir', trust, '--yes'], { cwd: bob.dir });
+    expect(r.stderr).toContain('FIRST CONTACT');
+    expect(readFileSync(join(trust, 'root.json'), 'utf8')).toBe(readFileSync(join(real, 'metadata', '1.root.json'), 'utf8'));
+  });
+
+  it('attack: a request from another repository of the same name (a fork) is refused against the pin', () => {
+    const before = readFileSync(forkReq, 'utf8');
+    const r = tufsign(['ceremony', 'sign', forkReq, '--key', bob.uri, '--fingerprint', fingerprintOf(forkReq), '--trust-dir', trust, '--yes', '--json'], { cwd: bob.dir, env: noSecrets() });
+    expect(errorCode(r)).toBe('TRUST_CHAIN_INVALID');
+    expect(readFileSync(forkReq, 'utf8')).toBe(before);
+    const g = tufsign(['ceremony', forkReq, '--key', bob.uri, '--fingerprint', fingerprintOf(forkReq), '--trust-dir', trust, '--yes', '--json'], { cwd: bob.dir, env: noSecrets() });
+    expect(errorCode(g)).toBe('TRUST_CHAIN_INVALID');
+  });
+
+  it('the next ceremony is checked from the pin along the published chain, and the pin moves forward', () => {
+    ok(['ceremony', 'finalize', realReq, '-w', real, '--out', join(tbase, 'bundle-v2')]);
+    const next = ok(['ceremony', 'start', '--role', 'root', '-w', real, '--out', join(bob.dir, 'v3.tufsign-request.json'), '--json']).json.request;
+    const r = ok(['ceremony', 'sign', next, '--key', bob.uri, '--fingerprint', fingerprintOf(next), '--trust-dir', trust, '--yes'], { cwd: bob.dir });
+    expect(r.stderr).not.toContain('FIRST CONTACT');
+    expect(readFileSync(join(trust, 'root.json'), 'utf8')).toBe(readFileSync(join(real, 'metadata', '2.root.json'), 'utf8'));
   });
 });

@@ -47,6 +47,8 @@ describe('runbooks', () => {
     const script = ['set -eu', ...blocks.map((b, i) => `echo "### block ${i + 1}" >&2\n${b}`)].join('\n');
     const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${shimDir}:${process.env['PATH'] ?? ''}` };
     delete env['TUFSIGN_PASSPHRASE'];
+    // the rehearsal's keyholders pin roots in the rehearsal folder, never in the tester's home
+    env['TUFSIGN_TRUST_HOME'] = join(work, '.trust');
     const r = spawnSync('bash', ['-c', script], { cwd: work, env, encoding: 'utf8', timeout: 280_000 });
     if (r.status !== 0) throw new Error(`${file} failed (exit ${r.status}) in ${work}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
     expect(r.status).toBe(0);

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
-import { ceremonyContext, REMOVABLE_MEDIA, renderSignReport, runGuidedCeremony, type GuidedResult } from '../../cli/ceremony';
+import { ceremonyContext, REMOVABLE_MEDIA, renderSignReport, runGuidedCeremony, trustOptions, type GuidedResult } from '../../cli/ceremony';
 import { backendFor, BACKENDS } from '../../keystore/registry';
 import { Workspace } from '../../repository/workspace';
 
@@ -20,7 +20,8 @@ export default class Ceremony extends BaseCommand<typeof Ceremony> {
   static override flags = {
     key: Flags.string({ description: 'A key URI to sign with (repeatable); when given, nothing else is probed.', multiple: true }),
     fingerprint: Flags.string({ description: 'The fingerprint the organizer read out (instead of typing it at the prompt).' }),
-    workspace: Flags.string({ char: 'w', description: 'Workspace whose configured keys may sign (default: the current folder, if it is one).' }),
+    workspace: Flags.string({ char: 'w', description: 'Workspace whose configured keys may sign and whose root anchors the check (default: the current folder, if it is one).' }),
+    'trust-dir': Flags.string({ description: 'Keyholder trust folder holding the pinned root (default: ~/.tufsign/trust/REPOSITORY; used without a workspace).' }),
   };
 
   async run(): Promise<GuidedResult> {
@@ -39,6 +40,7 @@ export default class Ceremony extends BaseCommand<typeof Ceremony> {
         ...(ws !== undefined ? { workspace: ws } : {}),
         keyFlags: this.flags.key ?? [],
         ctx,
+        trust: trustOptions(this.ctx.env, this.flags['trust-dir']),
         // YubiKeys plugged into this machine, found over PC/SC: no module is loaded, nothing from the request is used.
         async pluggedKeys() {
           const yubikeys = BACKENDS.yubikey;

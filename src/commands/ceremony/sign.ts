@@ -1,10 +1,10 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
-import { ceremonyContext, renderRequest, renderSignReport } from '../../cli/ceremony';
+import { ceremonyContext, renderRequest, renderSignReport, renderTrust, trustOptions } from '../../cli/ceremony';
 import { requireInteractiveOrYes } from '../../cli/context';
 import { safeText } from '../../cli/safe-text';
 import { TufsignError } from '../../errors';
-import { openRequest, requireFingerprint, signChecked, type FingerprintCheck } from '../../keyholder/sign';
+import { openRequest, requireFingerprint, signChecked, type FingerprintCheck } from '../../repository/keyholder-sign';
 import type { SignReport } from '../../repository/ceremony';
 import { Workspace } from '../../repository/workspace';
 
@@ -24,9 +24,10 @@ export default class CeremonySign extends BaseCommand<typeof CeremonySign> {
     fingerprint: Flags.string({ description: 'The fingerprint the organizer read out; required unless --no-fingerprint-check.' }),
     'no-fingerprint-check': Flags.boolean({ description: 'Sign without comparing the fingerprint (recorded in the transcript).', default: false, exclusive: ['fingerprint'] }),
     workspace: Flags.string({ char: 'w', description: 'Workspace to check the request against (default: the current folder, if it is one).' }),
+    'trust-dir': Flags.string({ description: 'Keyholder trust folder holding the pinned root (default: ~/.tufsign/trust/REPOSITORY; used without a workspace).' }),
   };
 
-  async run(): Promise<SignReport> {
+  async run(): Promise<SignReport & { pinned?: string }> {
     const dir = this.flags.workspace ?? '.';
     const ws = Workspace.exists(dir) ? Workspace.open(dir) : undefined;
     if (this.flags.workspace !== undefined && ws === undefined) throw new TufsignError('WORKSPACE_NOT_FOUND', `${dir} is not a tufsign workspace`, { suggestion: 'Omit -w to sign without a workspace.' });
@@ -40,15 +41,19 @@ export default class CeremonySign extends BaseCommand<typeof CeremonySign> {
       });
     }
     const ctx = ceremonyContext(this.ctx, ws?.dir ?? process.cwd(), ws, `tufsign ${this.config.version}`);
-    const checked = openRequest(this.args.request, ws, ctx);
+    const checked = openRequest(this.args.request, ws, ctx, trustOptions(this.ctx.env, this.flags['trust-dir']));
     requireFingerprint(checked, check);
+    const fc = checked.trust.firstContact;
     if (!this.flags.yes) {
       requireInteractiveOrYes(this.ctx.prompter, this.flags.yes, 'signing');
-      this.note(renderRequest(checked.described, checked.labels));
+      this.note([...renderTrust(checked), renderRequest(checked.described, checked.labels)].join('\n'));
+      if (fc !== undefined && !(await this.ctx.prompter.confirm(`First contact: trust root v${fc.version} (root fingerprint ${fc.rootFingerprint}) from now on?`, false))) {
+        throw new TufsignError('ABORTED', 'not signed: you did not confirm the first contact', { rule: 'a first contact is confirmed explicitly' });
+      }
       const ok = await this.ctx.prompter.confirm(`Sign with ${this.flags.key.map(safeText).join(', ')}?`, false);
       if (!ok) throw new TufsignError('ABORTED', 'not signed: you declined', { rule: 'explicit confirmation before signing' });
-    }
-    const result = await signChecked(checked, this.flags.key, check, ws, ctx);
+    } else if (fc !== undefined) this.note(renderTrust(checked).join('\n'));
+    const result = await signChecked(checked, this.flags.key, check, ws, ctx, true);
     this.log(renderSignReport(result));
     return result;
   }

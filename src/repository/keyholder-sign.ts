@@ -16,20 +16,27 @@ import { filePathOfUri } from '../keystore/file';
 import { backendOfUri, type Signer } from '../keystore/signer';
 import {
   addSignatures,
+  anchorRequest,
   parseRequest,
+  roleFingerprint,
+  signedSha256,
   planFor,
   planKey,
   requestFingerprint,
   requestStatus,
   requireIntact,
   signableBy,
+  type AnchoredRequest,
   type SignatureInput,
   type SigningRequest,
+  type TrustAnchor,
 } from '../ceremony';
 import type { Key } from '../tuf/key';
-import type { TopLevelRole } from '../tuf/metadata';
-import { checkBelongs, describeRequest, MAX_REQUEST_BYTES, minValiditySeconds, serialOfUri, writeRequestFile, type CeremonyContext, type RequestWritten, type SignReport } from '../repository/ceremony';
-import type { Workspace } from '../repository/workspace';
+import type { Metadata, Root, TopLevelRole } from '../tuf/metadata';
+import { loadPinnedRoot, savePinnedRoot, trustDirFor } from './keyholder-trust';
+import { checkBelongs, describeRequest, MAX_REQUEST_BYTES, minValiditySeconds, serialOfUri, writeRequestFile, type CeremonyContext, type RequestWritten, type SignReport } from './ceremony';
+import { currentState } from './ceremony';
+import type { Workspace } from './workspace';
 
 /** Advice for the keyholder (not the organizer) when the copy on the stick was altered. */
 export const TAMPERED_COPY_ADVICE = 'This copy was altered after it was made: do not use it. Get a fresh copy of the request from the organizer.';
@@ -43,6 +50,59 @@ export interface CheckedRequest {
   readonly described: RequestWritten & { repository: string; purpose: string };
   /** names for keys: from this machine's own state first, else the request's unverified labels */
   readonly labels: ReadonlyMap<string, KeyLabel>;
+  /** what the request was checked against: the workspace, the trust folder's pin, or a first contact to confirm */
+  readonly trust: TrustState;
+}
+
+export interface TrustState {
+  source: TrustAnchor['source'] | 'new-repository';
+  anchored: AnchoredRequest;
+  /** trust folder (no workspace): where the pin is kept */
+  trustDir?: string;
+  /** first contact: the root to pin once the keyholder confirmed it (its fingerprint compared out loud) */
+  firstContact?: { root: Metadata<Root>; version: number; rootFingerprint: string };
+  /** the root to pin after signing: the chain-verified trusted root when it is newer than the pin */
+  pinAfterSigning?: Metadata<Root>;
+}
+
+export interface TrustOptions {
+  /** `--trust-dir` */
+  trustDir?: string;
+  /** where trust folders live (default ~/.tufsign/trust) */
+  trustHome: string;
+}
+
+/** The anchor for this machine: the workspace's published state, else the trust folder's pin. */
+function anchorFor(req: SigningRequest, ws: Workspace | undefined, trust: TrustOptions): { anchor: TrustAnchor | undefined; trustDir?: string } {
+  if (ws !== undefined) {
+    const repo = currentState(ws);
+    if (repo === undefined) return { anchor: undefined };
+    return { anchor: { source: 'workspace', root: repo.root, published: { targets: repo.targets, snapshot: repo.snapshot, timestamp: repo.timestamp } } };
+  }
+  const trustDir = trustDirFor(req.repository, trust);
+  const pin = loadPinnedRoot(trustDir);
+  return { anchor: pin === undefined ? undefined : { source: 'trust-dir', root: pin }, trustDir };
+}
+
+/** Check the request against this machine's trust; without any pin, prepare a first contact on the request's trusted root. */
+function checkTrust(req: SigningRequest, ws: Workspace | undefined, trust: TrustOptions, path: string): TrustState {
+  const { anchor, trustDir } = anchorFor(req, ws, trust);
+  const dir = trustDir !== undefined ? { trustDir } : {};
+  if (req.trustedRoot === undefined) return { source: 'new-repository', anchored: anchorRequest(req, anchor, path), ...dir };
+  if (anchor !== undefined) {
+    const anchored = anchorRequest(req, anchor, path);
+    const state: TrustState = { source: anchor.source, anchored, ...dir };
+    if (anchor.source === 'trust-dir' && req.trustedRoot.signed.version > anchor.root.signed.version) state.pinAfterSigning = req.trustedRoot;
+    return state;
+  }
+  if (ws !== undefined) {
+    // a workspace whose root v1 is not published yet cannot anchor a request for an existing repository
+    throw new TufsignError('TRUST_UNANCHORED', `this workspace has no published root to check the request's trusted root v${req.trustedRoot.signed.version} against`, { file: path, rule: 'a keyholder compares against a root they already trust' });
+  }
+  // First contact: everything below the trusted root is checked against it; pinning waits for the keyholder's confirmation.
+  const root = req.trustedRoot;
+  const anchored = anchorRequest(req, { source: 'first-contact', root }, path);
+  return { source: 'first-contact', anchored, ...dir, firstContact: { root, version: root.signed.version, rootFingerprint: roleFingerprint('root', signedSha256(root)) } };
 }
 
 export interface KeyLabel {
@@ -56,7 +116,7 @@ function keyholderAdvice(e: TufsignError, path: string): TufsignError {
 }
 
 /** Read the request file once and check it; errors that mean "this copy was edited" carry advice for the keyholder. */
-export function openRequest(path: string, ws: Workspace | undefined, ctx: Pick<CeremonyContext, 'now'>): CheckedRequest {
+export function openRequest(path: string, ws: Workspace | undefined, ctx: Pick<CeremonyContext, 'now'>, trustOptions: TrustOptions): CheckedRequest {
   let request: SigningRequest;
   try {
     request = parseRequest(readFileBounded(path, MAX_REQUEST_BYTES), path);
@@ -66,8 +126,9 @@ export function openRequest(path: string, ws: Workspace | undefined, ctx: Pick<C
     throw e;
   }
   if (ws !== undefined) checkBelongs(ws, request, path, false);
+  const trust = checkTrust(request, ws, trustOptions, path);
   const described = { ...describeRequest(path, request, ctx, ws?.config), repository: request.repository, purpose: request.purpose };
-  return { path, request, fingerprint: requestFingerprint(request), described, labels: keyLabels(request, ws) };
+  return { path, request, fingerprint: requestFingerprint(request), described, labels: keyLabels(request, ws), trust };
 }
 
 /** Key names: the workspace's own owner names win; a label from the request is kept but marked unverified. */
@@ -105,6 +166,8 @@ export interface KeySources {
   /** `--key` URIs: when given, nothing else is probed */
   keyFlags: readonly string[];
   workspace?: Workspace;
+  /** folder relative `file:` URIs resolve against (the workspace, else the current folder) */
+  baseDir: string;
   /** URIs of keys on devices plugged into this machine (e.g. YubiKey slots found over PC/SC) */
   pluggedKeys(): Promise<string[]>;
   /** the public key behind a URI without a PIN, or undefined when it is not here */
@@ -135,7 +198,7 @@ export async function detectKeys(checked: CheckedRequest, sources: KeySources): 
     seen.add(t.uri);
     let keyid = t.keyid;
     if (backendOfUri(t.uri) === 'file') {
-      if (!fileExists(filePathOfUri(t.uri, sources.workspace?.dir ?? process.cwd()))) continue;
+      if (!fileExists(filePathOfUri(t.uri, sources.baseDir))) continue;
     } else {
       const key = await sources.probe(t.uri);
       if (key === undefined) continue;
@@ -190,6 +253,24 @@ export function requireFingerprint(checked: CheckedRequest, check: FingerprintCh
   }
 }
 
+/**
+ * A first contact pins a root only when the keyholder confirmed it, and only
+ * with the fingerprint compared: the fingerprint covers the trusted root's
+ * identity, so a matching fingerprint is the out-loud comparison.
+ */
+export function requireFirstContact(checked: CheckedRequest, fingerprint: FingerprintCheck, confirmed: boolean): void {
+  const fc = checked.trust.firstContact;
+  if (fc === undefined) return;
+  if (fingerprint === 'skipped' || !confirmed) {
+    throw new TufsignError('TRUST_UNANCHORED', `first contact with "${checked.request.repository}": root v${fc.version} (root fingerprint ${fc.rootFingerprint}) is not pinned on this machine`, {
+      file: checked.path,
+      path: '$.trusted_root',
+      rule: 'a first contact is confirmed explicitly, with the fingerprint compared',
+      suggestion: 'Compare the fingerprint with the organizer and confirm the first contact (guided flow), or pass --fingerprint VALUE --yes; or run inside a copy of the workspace.',
+    });
+  }
+}
+
 // ------------------------------------------------------------------ signing
 
 async function openForRequest(req: SigningRequest, uri: string, ws: Workspace | undefined, ctx: CeremonyContext): Promise<Signer> {
@@ -205,9 +286,18 @@ async function openForRequest(req: SigningRequest, uri: string, ws: Workspace | 
  * key outside the plan is refused; a key that already signed adds nothing.
  * The file is rewritten atomically only when a signature was added.
  */
-export async function signChecked(checked: CheckedRequest, keyUris: readonly string[], fingerprint: FingerprintCheck, ws: Workspace | undefined, ctx: CeremonyContext): Promise<SignReport> {
+export async function signChecked(
+  checked: CheckedRequest,
+  keyUris: readonly string[],
+  fingerprint: FingerprintCheck,
+  ws: Workspace | undefined,
+  ctx: CeremonyContext,
+  /** the keyholder confirmed the first contact (guided prompt, or --yes with the fingerprint compared) */
+  firstContactConfirmed = false,
+): Promise<SignReport & { pinned?: string }> {
   if (keyUris.length === 0) throw new TufsignError('USAGE', 'no key given', { rule: 'ceremony sign REQUEST --key URI', suggestion: 'Pass --key with the URI of your key (e.g. yubikey:serial=12345678;slot=9c).' });
   // Before any key is opened or any secret asked.
+  requireFirstContact(checked, fingerprint, firstContactConfirmed);
   requireFingerprint(checked, fingerprint);
   const fingerprintCheck = fingerprint === 'skipped' ? 'skipped' : 'compared';
   const path = checked.path;
@@ -248,5 +338,7 @@ export async function signChecked(checked: CheckedRequest, keyUris: readonly str
   }
   if (report.added.length > 0) writeRequestFile(path, req);
   report.status = requestStatus(req, ctx.now, ws === undefined ? {} : { minValidity: minValiditySeconds(ws.config) });
+  const pin = checked.trust.firstContact?.root ?? checked.trust.pinAfterSigning;
+  if (pin !== undefined && checked.trust.trustDir !== undefined) return { ...report, pinned: savePinnedRoot(checked.trust.trustDir, pin) };
   return report;
 }
