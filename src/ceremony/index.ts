@@ -6,3 +6,4 @@ export * from './status';
 export * from './diff';
 export * from './transitions';
 export * from './anchor';
+export * from './danger';

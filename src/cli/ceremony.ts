@@ -149,6 +149,18 @@ export function renderTrust(checked: CheckedRequest): string[] {
   }
 }
 
+/** The marked block at the top of the screen: every dangerous change, before any secret is asked. */
+export function renderDangers(checked: CheckedRequest): string[] {
+  if (checked.dangers.length === 0) return [];
+  return ['!!! DANGEROUS CHANGES — check each one with the organizer before you sign:', ...checked.dangers.map((d) => `!!!   ${d.role}: ${safeText(d.message)}`), ''];
+}
+
+export function confirmText(checked: CheckedRequest, keys: readonly string[]): string {
+  const what = checked.described.status.roles.map((r) => `${r.role} v${r.version}`).join(', ');
+  const danger = checked.dangers.length > 0 ? ` INCLUDING ${checked.dangers.length} DANGEROUS CHANGE(S): ${checked.dangers.map((d) => safeText(d.message)).join('; ')} —` : '';
+  return `Sign ${what}${danger} (fingerprint ${checked.fingerprint}) with ${keys.map(safeText).join(', ')}?`;
+}
+
 export function renderSignReport(r: SignReport & { pinned?: string }): string {
   const lines = [...r.added.map((a) => `signed ${a.role} with ${safeText(a.uri)} (${short(a.keyid)}), verified and saved to ${safeText(r.request)}`)];
   for (const u of r.unchanged) lines.push(`${u.role}: already signed by ${short(u.keyid)} — nothing added`);
@@ -254,7 +266,7 @@ export async function runGuidedCeremony(deps: GuidedDeps, requestArg?: string): 
   const say = (text: string): void => deps.say(text);
   const path = await chooseRequest(deps, requestArg);
   const checked = openRequest(path, deps.workspace, deps.ctx, deps.trust);
-  say(renderTrust(checked).join('\n'));
+  say([...renderDangers(checked), ...renderTrust(checked)].join('\n'));
   say(renderRequest(checked.described, checked.labels));
   say('');
   const detected = await detectKeys(checked, { ...deps, keyFlags: deps.keyFlags, baseDir: deps.workspace?.dir ?? process.cwd() });
@@ -288,7 +300,7 @@ export async function runGuidedCeremony(deps: GuidedDeps, requestArg?: string): 
     if (!pin) throw new TufsignError('ABORTED', 'not signed: you did not confirm the first contact', { rule: 'a first contact is confirmed explicitly' });
   }
   if (!deps.yes) {
-    const ok = await prompter.confirm(`Sign ${checked.described.status.roles.map((r) => `${r.role} v${r.version}`).join(', ')} (fingerprint ${checked.fingerprint}) with ${chosen.map(safeText).join(', ')}?`, false);
+    const ok = await prompter.confirm(confirmText(checked, chosen), false);
     if (!ok) throw new TufsignError('ABORTED', 'not signed: you declined', { rule: 'explicit confirmation before signing' });
   }
   const signed = await signChecked(checked, chosen, check, deps.workspace, deps.ctx, true);

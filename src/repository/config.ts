@@ -26,6 +26,8 @@ export interface WorkspaceConfig {
   expiry: Record<TopLevelRole, string>;
   /** minimum remaining validity when finalizing or signing, per role */
   minValidity: Partial<Record<TopLevelRole, string>>;
+  /** the longest expiry a keyholder signs without refusing, per role, when set here (else DEFAULT_MAX_EXPIRY) */
+  maxExpiry?: Partial<Record<TopLevelRole, string>>;
   keys: Map<string, KeyEntry>;
   pkcs11Module?: string;
   /**
@@ -40,11 +42,13 @@ export interface WorkspaceConfig {
 
 export const DEFAULT_EXPIRY: Record<TopLevelRole, string> = { root: '365d', targets: '90d', snapshot: '7d', timestamp: '1d' };
 export const DEFAULT_MIN_VALIDITY: Partial<Record<TopLevelRole, string>> = { root: '7d' };
+/** Past these, a keyholder refuses to sign: an expiry far in the future outlives a compromised key. */
+export const DEFAULT_MAX_EXPIRY: Record<TopLevelRole, string> = { root: '730d', targets: '730d', snapshot: '365d', timestamp: '365d' };
 
-const KNOWN = ['format', 'version', 'name', 'expiry', 'min_validity', 'keys', 'pkcs11_module', 'root_key_policy'];
+const KNOWN = ['format', 'version', 'name', 'expiry', 'min_validity', 'max_expiry', 'keys', 'pkcs11_module', 'root_key_policy'];
 
 /** A `{role: "90d"}` map; every period must parse. */
-function readPeriods(obj: JsonObject, field: string): Partial<Record<TopLevelRole, string>> {
+export function readPeriods(obj: JsonObject, field: string): Partial<Record<TopLevelRole, string>> {
   const out: Partial<Record<TopLevelRole, string>> = {};
   const map = obj[field] === undefined ? newObject() : asObject(obj[field], `$.${field}`);
   for (const [role, period] of Object.entries(map)) {
@@ -81,6 +85,7 @@ export function parseConfig(bytes: Uint8Array, file: string): WorkspaceConfig {
       keys.set(keyid, entry);
     }
     const config: WorkspaceConfig = { name, expiry, minValidity, keys, extra: newObject() };
+    if (obj['max_expiry'] !== undefined) config.maxExpiry = readPeriods(obj, 'max_expiry');
     if (typeof obj['pkcs11_module'] === 'string') config.pkcs11Module = obj['pkcs11_module'];
     if (obj['root_key_policy'] !== undefined) {
       const p = asObject(obj['root_key_policy'], '$.root_key_policy');
@@ -110,6 +115,11 @@ export function serializeConfig(config: WorkspaceConfig): string {
   const mv = newObject();
   for (const [role, period] of Object.entries(config.minValidity)) if (period !== undefined) mv[role] = period;
   out['min_validity'] = mv;
+  if (config.maxExpiry !== undefined) {
+    const mx = newObject();
+    for (const [role, period] of Object.entries(config.maxExpiry)) if (period !== undefined) mx[role] = period;
+    out['max_expiry'] = mx;
+  }
   const keys = newObject();
   for (const [keyid, entry] of config.keys) {
     const e = newObject();

@@ -17,6 +17,9 @@ import { backendOfUri, type Signer } from '../keystore/signer';
 import {
   addSignatures,
   anchorRequest,
+  checkExpiryPolicy,
+  dangerousChanges,
+  unauthorisedRoles,
   parseRequest,
   roleFingerprint,
   signedSha256,
@@ -27,13 +30,18 @@ import {
   requireIntact,
   signableBy,
   type AnchoredRequest,
+  type DangerousChange,
+  type MaxExpiry,
   type SignatureInput,
   type SigningRequest,
   type TrustAnchor,
 } from '../ceremony';
 import type { Key } from '../tuf/key';
 import type { Metadata, Root, TopLevelRole } from '../tuf/metadata';
-import { loadPinnedRoot, savePinnedRoot, trustDirFor } from './keyholder-trust';
+import { TOP_LEVEL_ROLES } from '../tuf/metadata';
+import { parseDuration } from '../tuf/time';
+import { DEFAULT_MAX_EXPIRY } from './config';
+import { loadPinnedRoot, loadTrustPolicy, savePinnedRoot, trustDirFor } from './keyholder-trust';
 import { checkBelongs, describeRequest, MAX_REQUEST_BYTES, minValiditySeconds, serialOfUri, writeRequestFile, type CeremonyContext, type RequestWritten, type SignReport } from './ceremony';
 import { currentState } from './ceremony';
 import type { Workspace } from './workspace';
@@ -52,6 +60,17 @@ export interface CheckedRequest {
   readonly labels: ReadonlyMap<string, KeyLabel>;
   /** what the request was checked against: the workspace, the trust folder's pin, or a first contact to confirm */
   readonly trust: TrustState;
+  /** changes shouted before any secret is asked (from the anchored diff) */
+  readonly dangers: readonly DangerousChange[];
+  /** the longest validity signed per role: tufsign.json or the trust folder's policy.json over the defaults */
+  readonly maxExpiry: MaxExpiry;
+}
+
+function maxExpiryFor(ws: Workspace | undefined, trustDir: string | undefined): MaxExpiry {
+  const overrides = ws !== undefined ? (ws.config.maxExpiry ?? {}) : trustDir !== undefined ? loadTrustPolicy(trustDir) : {};
+  const out = {} as MaxExpiry;
+  for (const role of TOP_LEVEL_ROLES) out[role] = parseDuration(overrides[role] ?? DEFAULT_MAX_EXPIRY[role], `max_expiry.${role}`);
+  return out;
 }
 
 export interface TrustState {
@@ -128,7 +147,9 @@ export function openRequest(path: string, ws: Workspace | undefined, ctx: Pick<C
   if (ws !== undefined) checkBelongs(ws, request, path, false);
   const trust = checkTrust(request, ws, trustOptions, path);
   const described = { ...describeRequest(path, request, ctx, ws?.config), repository: request.repository, purpose: request.purpose };
-  return { path, request, fingerprint: requestFingerprint(request), described, labels: keyLabels(request, ws), trust };
+  const maxExpiry = maxExpiryFor(ws, trust.trustDir);
+  const dangers = dangerousChanges(described.diff, request.trustedRoot?.signed, ctx.now, maxExpiry);
+  return { path, request, fingerprint: requestFingerprint(request), described, labels: keyLabels(request, ws), trust, dangers, maxExpiry };
 }
 
 /** Key names: the workspace's own owner names win; a label from the request is kept but marked unverified. */
@@ -299,6 +320,7 @@ export async function signChecked(
   // Before any key is opened or any secret asked.
   requireFirstContact(checked, fingerprint, firstContactConfirmed);
   requireFingerprint(checked, fingerprint);
+  checkExpiryPolicy(checked.request, ctx.now, checked.maxExpiry, checked.path);
   const fingerprintCheck = fingerprint === 'skipped' ? 'skipped' : 'compared';
   const path = checked.path;
   let req = checked.request;
@@ -317,6 +339,15 @@ export async function signChecked(
       });
     }
     const todo = signableBy(req, keyid);
+    const unauthorised = unauthorisedRoles(req, keyid, todo.map((t) => t.role));
+    if (unauthorised.length > 0) {
+      throw new TufsignError('SIGNATURE_REFUSED', `key ${keyid.slice(0, 16)}… is not authorised for ${unauthorised.join(', ')} by the trusted root; only the new root in this request would make it so`, {
+        file: path,
+        rule: 'a key signs a role only with the authority of the root already trusted',
+        suggestion: 'Do not sign: a root change that gives a key a new role is signed first; that role is signed in a later ceremony.',
+        details: { keyid, roles: unauthorised },
+      });
+    }
     for (const p of planned) if (!todo.some((t) => t.role === p.role)) report.unchanged.push({ role: p.role, keyid, uri });
     const inputs: SignatureInput[] = [];
     for (const t of todo) {

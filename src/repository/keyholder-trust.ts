@@ -9,10 +9,14 @@ import { join } from 'node:path';
 import { TufsignError } from '../errors';
 import { fileExists, readFileBounded, writeFileAtomic } from '../io/fs';
 import { parseJson } from '../tuf/json';
-import { Metadata, type Root } from '../tuf/metadata';
+import { Metadata, type Root, type TopLevelRole } from '../tuf/metadata';
+import { asObject } from '../tuf/fields';
+import { readPeriods } from './config';
 import { serializeMetadata } from './workspace';
 
 export const PINNED_ROOT_FILE = 'root.json';
+/** Optional `{"max_expiry": {"root": "730d", ...}}`: the keyholder's own policy, beside the pin. */
+export const TRUST_POLICY_FILE = 'policy.json';
 
 /** A repository name usable as one folder name: the name comes from a request, so nothing else is accepted. */
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -47,4 +51,16 @@ export function savePinnedRoot(dir: string, root: Metadata<Root>): string {
   const file = join(dir, PINNED_ROOT_FILE);
   writeFileAtomic(file, serializeMetadata(root));
   return file;
+}
+
+/** The keyholder's max_expiry overrides from the trust folder's policy.json (none when the file is absent). */
+export function loadTrustPolicy(dir: string): Partial<Record<TopLevelRole, string>> {
+  const file = join(dir, TRUST_POLICY_FILE);
+  if (!fileExists(file)) return {};
+  try {
+    return readPeriods(asObject(parseJson(readFileBounded(file), file), '$'), 'max_expiry');
+  } catch (e) {
+    if (e instanceof TufsignError) throw e.inFile(file);
+    throw e;
+  }
 }

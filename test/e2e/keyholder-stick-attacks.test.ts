@@ -188,6 +188,9 @@ describe('attack: the screen lies through unsigned labels and escapes', () => {
     expect(shown).toContain('label "bob (new YubiKey)\\x1b[2J" from the request, unverified');
     const g = tufsign(['ceremony', req, '--key', alice.uri, '--fingerprint', 'AAAA-BBBB-CCCC-DDDD-EEEE', '--yes'], { cwd: alice.dir });
     expect(g.stderr).not.toMatch(/[\u001b\r\u202e\u0007]/);
+    // the key swap is shouted at the top, before anything else is asked
+    expect(g.stderr.indexOf('DANGEROUS CHANGES')).toBeGreaterThanOrEqual(0);
+    expect(g.stderr.indexOf('DANGEROUS CHANGES')).toBeLessThan(g.stderr.indexOf('FINGERPRINT'));
   });
 });
 
@@ -205,6 +208,17 @@ describe('no secret wasted, advice for the keyholder', () => {
     ok(['ceremony', 'sign', req, '--key', 'file:keys/alice.pem', '--fingerprint', fingerprintOf(req), '--yes'], { cwd: laptop });
     const again = tufsign(['ceremony', req, '--fingerprint', fingerprintOf(req), '--yes', '--json'], { cwd: laptop, env: noSecrets() });
     expect(errorCode(again)).toBe('NOTHING_SIGNED');
+  });
+
+  it('an expiry beyond the policy maximum is refused before any secret (tufsign.json max_expiry or the 2-year default)', () => {
+    const ws = tmp('tufsign-long-');
+    copyWorkspace(orgAtV1, ws);
+    execFileSync('cp', ['-r', join(org, 'keys'), ws]);
+    const req = ok(['ceremony', 'start', '--role', 'root', '--expires', '1000d', '-w', ws, '--out', join(ws, 'long.tufsign-request.json'), '--json']).json.request;
+    const before = readFileSync(req, 'utf8');
+    const r = tufsign(['ceremony', 'sign', req, '--key', 'file:keys/root-2.pem', '--fingerprint', fingerprintOf(req), '--yes', '--json', '-w', ws], { env: noSecrets() });
+    expect(errorCode(r)).toBe('EXPIRY_TOO_LONG');
+    expect(readFileSync(req, 'utf8')).toBe(before);
   });
 
   it('a tampered copy tells the keyholder to get a fresh copy, not how to rebuild it', () => {

@@ -1,8 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
-import { ceremonyContext, renderRequest, renderSignReport, renderTrust, trustOptions } from '../../cli/ceremony';
+import { ceremonyContext, confirmText, renderDangers, renderRequest, renderSignReport, renderTrust, trustOptions } from '../../cli/ceremony';
 import { requireInteractiveOrYes } from '../../cli/context';
-import { safeText } from '../../cli/safe-text';
 import { TufsignError } from '../../errors';
 import { openRequest, requireFingerprint, signChecked, type FingerprintCheck } from '../../repository/keyholder-sign';
 import type { SignReport } from '../../repository/ceremony';
@@ -46,13 +45,16 @@ export default class CeremonySign extends BaseCommand<typeof CeremonySign> {
     const fc = checked.trust.firstContact;
     if (!this.flags.yes) {
       requireInteractiveOrYes(this.ctx.prompter, this.flags.yes, 'signing');
-      this.note([...renderTrust(checked), renderRequest(checked.described, checked.labels)].join('\n'));
+      this.note([...renderDangers(checked), ...renderTrust(checked), renderRequest(checked.described, checked.labels)].join('\n'));
       if (fc !== undefined && !(await this.ctx.prompter.confirm(`First contact: trust root v${fc.version} (root fingerprint ${fc.rootFingerprint}) from now on?`, false))) {
         throw new TufsignError('ABORTED', 'not signed: you did not confirm the first contact', { rule: 'a first contact is confirmed explicitly' });
       }
-      const ok = await this.ctx.prompter.confirm(`Sign with ${this.flags.key.map(safeText).join(', ')}?`, false);
+      const ok = await this.ctx.prompter.confirm(confirmText(checked, this.flags.key), false);
       if (!ok) throw new TufsignError('ABORTED', 'not signed: you declined', { rule: 'explicit confirmation before signing' });
-    } else if (fc !== undefined) this.note(renderTrust(checked).join('\n'));
+    } else {
+      const shout = [...renderDangers(checked), ...(fc !== undefined ? renderTrust(checked) : [])];
+      if (shout.length > 0) this.note(shout.join('\n'));
+    }
     const result = await signChecked(checked, this.flags.key, check, ws, ctx, true);
     this.log(renderSignReport(result));
     return result;
