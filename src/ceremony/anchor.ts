@@ -139,13 +139,17 @@ function checkBases(req: SigningRequest, trusted: Metadata<Root>, anchor: TrustA
     if (basis === undefined) {
       throw basisError(`${r.role} carries no trusted version to compare against, in an existing repository`, file, path, 'every change is shown against the version it replaces');
     }
+    const published = anchor.published?.[r.role];
+    if (published !== undefined) {
+      // In a workspace the published version is the local truth (it may be signed by keys a rotation just replaced).
+      if (signedSha256(published) !== signedSha256(basis)) {
+        throw basisError(`the trusted ${r.role} v${basis.signed.version} in the request is not the ${r.role} v${published.signed.version} this workspace holds`, file, path, 'a diff basis is what was published');
+      }
+      return;
+    }
     const res = verificationResult(r.role, trusted.signed.role(r.role), trusted.signed.keys, basis);
     if (!res.verified) {
       throw basisError(`the trusted ${r.role} v${basis.signed.version} the diff is computed against is not signed by the ${r.role} threshold of root v${trusted.signed.version} (${res.signed.length}/${res.threshold})`, file, path, 'a diff basis verifies under the trusted root');
-    }
-    const published = anchor.published?.[r.role];
-    if (published !== undefined && signedSha256(published) !== signedSha256(basis)) {
-      throw basisError(`the trusted ${r.role} v${basis.signed.version} in the request is not the ${r.role} v${published.signed.version} this workspace holds`, file, path, 'a diff basis is what was published');
     }
   });
 }
