@@ -5,11 +5,12 @@
  * refusal leaves the workspace byte for byte as it was.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TufsignError, type ErrorCode } from '../../../src/errors';
 import type { Signer } from '../../../src/keystore/signer';
 import { addTargets, initRepository, refresh, removeTargets, signRole, type InitOptions, type SigningContext } from '../../../src/repository/operations';
+import { addRelease, type AddReleaseOptions, type AddReleaseResult } from '../../../src/repository/release';
 import { directorySource } from '../../../src/repository/sources';
 import { repositoryStatus } from '../../../src/repository/status';
 import { verifyRepository } from '../../../src/repository/verify';
@@ -17,6 +18,7 @@ import { Workspace } from '../../../src/repository/workspace';
 import type { Key } from '../../../src/tuf/key';
 import { testSigner } from '../../helpers/keys';
 import { tempDir } from '../../helpers/tmp';
+import { makeBundle } from '../../release/helpers';
 
 const T0 = new Date('2026-03-01T00:00:00Z');
 const ROLES = ['root', 'targets', 'snapshot', 'timestamp'] as const;
@@ -191,5 +193,46 @@ describe('repository use cases on a temp workspace', () => {
     expect(r.roles.map((x) => [x.role, x.version])).toEqual([['targets', 1]]);
     const after = fingerprint(ws.dir);
     for (const f of Object.keys(before).filter((p) => p.startsWith('metadata/'))) expect(after[f]).toBe(before[f]);
+  });
+});
+
+describe('add-release use case on a temp workspace', () => {
+  const release = (ws: Workspace, version: string, dir: string, extra: Partial<AddReleaseOptions> = {}): Promise<AddReleaseResult> =>
+    addRelease(ws, { app: 'demo_app', version, dir, env: { SOURCE_DATE_EPOCH: '1700000000' }, ...extra }, {
+      ...context(T0, ['targets', 'snapshot', 'timestamp']),
+      tool: 'tufsign test',
+      openAnySigner: () => Promise.reject(new TufsignError('KEY_NOT_FOUND', 'not used here')),
+    });
+
+  it('with the online key files absent, writes a signing request (and stages the archive) but publishes no metadata', async () => {
+    const ws = await freshWorkspace();
+    const before = fingerprint(ws.dir);
+    const r = await release(ws, '1.0', makeBundle(mkdtempSync(join(ROOT_TMP, 'b-')), 'v1'));
+    expect(r.request?.request).toMatch(/\.tufsign-request\.json$/);
+    const after = fingerprint(ws.dir);
+    const added = Object.keys(after).filter((f) => !(f in before));
+    expect(added.filter((f) => !f.startsWith('targets/'))).toEqual([expect.stringMatching(/tufsign-request\.json$/)]);
+    expect(added.filter((f) => f.startsWith('targets/')).every((f) => f.endsWith('.demo_app-1.0.tar.gz'))).toBe(true);
+    expect(ws.load().targets.signed.targets.size).toBe(0);
+    for (const f of Object.keys(before)) expect(after[f]).toBe(before[f]);
+  });
+
+  it('publishes an archive, then a patch from it; versions are checked once and only move forward', async () => {
+    const ws = await freshWorkspace();
+    // the key-availability rule looks for file: keys on disk; the signers themselves come from the context
+    mkdirSync(join(ws.dir, 'keys'));
+    for (const n of ['targets', 'snapshot', 'timestamp']) writeFileSync(join(ws.dir, 'keys', `${n}.pem`), 'placeholder');
+    const v1 = makeBundle(mkdtempSync(join(ROOT_TMP, 'b1-')), 'v1');
+    const v2 = makeBundle(mkdtempSync(join(ROOT_TMP, 'b2-')), 'v2');
+    const r1 = await release(ws, '1.0', v1);
+    expect([r1.archive.path, r1.patch]).toEqual(['demo_app-1.0.tar.gz', null]);
+    const r2 = await release(ws, '1.1rc1', v2);
+    expect([r2.archive.path, r2.patch?.path, r2.patch?.from]).toEqual(['demo_app-1.1rc1.tar.gz', 'demo_app-1.1rc1.patch', '1.0']);
+    expect(verified(ws.dir, T0)).toEqual({ ok: true, failures: [] });
+
+    const before = fingerprint(ws.dir);
+    expect(await codeOf(release(ws, '1.1a1', v2))).toBe('RELEASE_NOT_NEWER'); // below 1.1rc1 in PEP 440 order
+    expect(await codeOf(release(ws, '1.1-rc.2', v2))).toBe('VERSION_INVALID'); // valid PEP 440, not in normalized form
+    expect(fingerprint(ws.dir)).toEqual(before);
   });
 });
