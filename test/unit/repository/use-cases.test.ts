@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TufsignError, type ErrorCode } from '../../../src/errors';
+import { TufsignError } from '../../../src/errors';
 import type { Signer } from '../../../src/keystore/signer';
 import { addTargets, initRepository, refresh, removeTargets, signRole, type InitOptions, type SigningContext } from '../../../src/repository/operations';
 import { addRelease, type AddReleaseOptions, type AddReleaseResult } from '../../../src/repository/release';
@@ -78,7 +78,7 @@ function verified(dir: string, at: Date): { ok: boolean; failures: string[] } {
   return { ok: r.ok, failures: r.roles.flatMap((role) => role.checks.filter((c) => !c.ok).map((c) => `${role.role}: ${c.message}`)) };
 }
 
-async function codeOf(p: Promise<unknown>): Promise<ErrorCode | string> {
+async function codeOf(p: Promise<unknown>): Promise<string> {
   try {
     await p;
   } catch (e) {
