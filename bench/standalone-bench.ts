@@ -38,7 +38,10 @@ function folderSize(dir: string): { bytes: number; files: number } {
 
 /** The production npm tree (`npm ls --omit=dev`): each package's own files, nested node_modules counted once. */
 function productionTree(): { bytes: number; files: number } {
-  const dirs = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').filter((d) => d.includes('/node_modules/'));
+  const dirs = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: ROOT, encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .filter((d) => d.includes('/node_modules/'));
   let bytes = 0;
   let files = 0;
   for (const dir of new Set(dirs)) {

@@ -38,7 +38,8 @@ function fail(message) {
 
 const sha256 = (data) => createHash('sha256').update(data).digest('hex');
 const readJson = (file) => JSON.parse(fs.readFileSync(file, 'utf8'));
-const run = (cmd, args, options = {}) => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...options }).trim();
+const run = (cmd, args, options = {}) =>
+  execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...options }).trim();
 
 function parseArgs(argv) {
   const out = { out: path.join(ROOT, 'artifacts') };
@@ -68,28 +69,50 @@ function checkRuntime() {
   const pinFile = path.join(ROOT, 'packaging', 'node-runtime.json');
   const pin = readJson(pinFile);
   const where = 'packaging/node-runtime.json';
-  if (!fs.existsSync(pin.path)) fail(`${where}: ${pin.path} does not exist (install the Debian package ${pin.source.package} ${pin.source.version})`);
+  if (!fs.existsSync(pin.path))
+    fail(
+      `${where}: ${pin.path} does not exist (install the Debian package ${pin.source.package} ${pin.source.version})`,
+    );
   const binary = fs.readFileSync(pin.path);
   const actualSha = sha256(binary);
-  if (actualSha !== pin.sha256) fail(`${where}: sha256 of ${pin.path} is ${actualSha}, pinned ${pin.sha256} — a different Node build; refusing to package it`);
+  if (actualSha !== pin.sha256)
+    fail(
+      `${where}: sha256 of ${pin.path} is ${actualSha}, pinned ${pin.sha256} — a different Node build; refusing to package it`,
+    );
   let dpkg;
   try {
     dpkg = run('dpkg-query', ['-W', '-f=${Version} ${Architecture}', pin.source.package]);
   } catch {
     fail(`${where}: the Debian package ${pin.source.package} is not installed`);
   }
-  if (dpkg !== `${pin.source.version} ${pin.source.architecture}`) fail(`${where}: installed ${pin.source.package} is ${dpkg}, pinned ${pin.source.version} ${pin.source.architecture}`);
+  if (dpkg !== `${pin.source.version} ${pin.source.architecture}`)
+    fail(
+      `${where}: installed ${pin.source.package} is ${dpkg}, pinned ${pin.source.version} ${pin.source.architecture}`,
+    );
   // dpkg's own record of the file it unpacked: the binary was not changed after installation.
   const md5sums = fs.readFileSync(`/var/lib/dpkg/info/${pin.source.package}.md5sums`, 'utf8');
   const rel = pin.path.replace(/^\//, '');
   const line = md5sums.split('\n').find((l) => l.endsWith(`  ${rel}`));
   const md5 = createHash('md5').update(binary).digest('hex');
-  if (line === undefined || !line.startsWith(`${md5}  `)) fail(`${where}: ${pin.path} does not match dpkg's record for ${pin.source.package} (dpkg --verify ${pin.source.package})`);
+  if (line === undefined || !line.startsWith(`${md5}  `))
+    fail(
+      `${where}: ${pin.path} does not match dpkg's record for ${pin.source.package} (dpkg --verify ${pin.source.package})`,
+    );
   const version = run(pin.path, ['--version']);
   if (version !== pin.node_version) fail(`${where}: ${pin.path} --version says ${version}, pinned ${pin.node_version}`);
   const fuse = binary.indexOf(Buffer.from(`${SEA_FUSE}:0`));
-  if (fuse < 0 || binary.indexOf(Buffer.from(SEA_FUSE), fuse + 1) >= 0) fail(`${pin.path} has no single unflipped SEA fuse: it cannot become a single-executable application`);
-  return { pin, binary, checked: ['sha256 pinned in packaging/node-runtime.json', 'dpkg package version and architecture', "dpkg's md5sum of the installed file", '--version'] };
+  if (fuse < 0 || binary.indexOf(Buffer.from(SEA_FUSE), fuse + 1) >= 0)
+    fail(`${pin.path} has no single unflipped SEA fuse: it cannot become a single-executable application`);
+  return {
+    pin,
+    binary,
+    checked: [
+      'sha256 pinned in packaging/node-runtime.json',
+      'dpkg package version and architecture',
+      "dpkg's md5sum of the installed file",
+      '--version',
+    ],
+  };
 }
 
 /** Installed versions of Debian packages (the compiler and headers behind the native addons), for the manifest. */
@@ -150,7 +173,9 @@ function entrySource(pkg, build, workers) {
   return [
     "const { runStandalone } = require('./src/standalone/main');",
     'const commands = {',
-    ...commands.map(([id, file]) => `  ${JSON.stringify(id)}: require(${JSON.stringify(file.replace(/\.ts$/, ''))}).default,`),
+    ...commands.map(
+      ([id, file]) => `  ${JSON.stringify(id)}: require(${JSON.stringify(file.replace(/\.ts$/, ''))}).default,`,
+    ),
     '};',
     `runStandalone({ build: ${JSON.stringify(build)}, pjson: ${JSON.stringify(pjson)}, commands, workers: ${JSON.stringify(workers)} })`,
     '  .catch((e) => { process.stderr.write(`tufsign: ${e && e.stack ? e.stack : e}\\n`); process.exitCode = 1; });',
@@ -197,7 +222,17 @@ const addonPlugin = {
 
 async function bundle(pkg, build) {
   const esbuild = require('esbuild');
-  const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', write: false, absWorkingDir: ROOT, logLevel: 'silent', charset: 'utf8', legalComments: 'eof' };
+  const common = {
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    write: false,
+    absWorkingDir: ROOT,
+    logLevel: 'silent',
+    charset: 'utf8',
+    legalComments: 'eof',
+  };
   const workers = {};
   for (const name of WORKER_MODULES) {
     const r = await esbuild.build({ ...common, entryPoints: [`src/release/${name}.ts`] });
@@ -210,11 +245,17 @@ async function bundle(pkg, build) {
     external: ['typescript', 'ts-node', 'tsx', 'pnpapi'],
     banner: { js: REQUIRE_GUARD },
     metafile: true,
-    stdin: { contents: entrySource(pkg, build, workers), resolveDir: ROOT, sourcefile: 'standalone-entry.js', loader: 'js' },
+    stdin: {
+      contents: entrySource(pkg, build, workers),
+      resolveDir: ROOT,
+      sourcefile: 'standalone-entry.js',
+      loader: 'js',
+    },
     plugins: [addonPlugin],
   });
   const code = r.outputFiles[0].text;
-  if (code.includes(ROOT)) fail(`the bundle contains the build folder ${ROOT}: the artifact would depend on where it was built`);
+  if (code.includes(ROOT))
+    fail(`the bundle contains the build folder ${ROOT}: the artifact would depend on where it was built`);
   return { code, inputs: Object.keys(r.metafile.inputs), esbuildVersion: esbuild.version };
 }
 
@@ -229,10 +270,19 @@ function bundledPackages(inputs, lock) {
   return [...dirs].sort().map((dir) => {
     const pj = readJson(path.join(ROOT, dir, 'package.json'));
     const entry = lockEntry(lock, dir);
-    if (entry.version !== pj.version) fail(`${dir}: installed ${pj.version}, package-lock.json says ${entry.version} (run npm ci)`);
+    if (entry.version !== pj.version)
+      fail(`${dir}: installed ${pj.version}, package-lock.json says ${entry.version} (run npm ci)`);
     const licenses = licenseFiles(dir);
     if (licenses.length === 0) fail(`${dir} ships no LICENSE file: its licence cannot be bundled`);
-    return { dir, name: pj.name, version: pj.version, integrity: entry.integrity, resolved: entry.resolved, license: entry.license ?? pj.license, licenses };
+    return {
+      dir,
+      name: pj.name,
+      version: pj.version,
+      integrity: entry.integrity,
+      resolved: entry.resolved,
+      license: entry.license ?? pj.license,
+      licenses,
+    };
   });
 }
 
@@ -245,7 +295,8 @@ function tarHeader(name, size, mode, type, mtime) {
     const cut = name.lastIndexOf('/', name.length - 2);
     prefix = name.slice(0, cut);
     base = name.slice(cut + 1);
-    if (cut < 0 || Buffer.byteLength(base) > 100 || Buffer.byteLength(prefix) > 155) fail(`tar member name too long: ${name}`);
+    if (cut < 0 || Buffer.byteLength(base) > 100 || Buffer.byteLength(prefix) > 155)
+      fail(`tar member name too long: ${name}`);
   }
   const put = (value, offset, length) => h.write(value, offset, length, 'utf8');
   const octal = (n, length) => n.toString(8).padStart(length - 1, '0');
@@ -282,7 +333,11 @@ function tarFolder(stage, top, mtime) {
   members.sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
   const parts = [];
   for (const m of members) {
-    parts.push(tarHeader(m.name, m.data.length, m.mode, m.type, mtime), m.data, Buffer.alloc((512 - (m.data.length % 512)) % 512));
+    parts.push(
+      tarHeader(m.name, m.data.length, m.mode, m.type, mtime),
+      m.data,
+      Buffer.alloc((512 - (m.data.length % 512)) % 512),
+    );
   }
   parts.push(Buffer.alloc(1024));
   const body = Buffer.concat(parts);
@@ -297,7 +352,9 @@ async function main() {
   const runtime = checkRuntime();
   const build = { version: pkg.version, commit: source.commit.slice(0, 12) + (source.dirty ? '-dirty' : '') };
   const top = `tufsign-${pkg.version}-${PLATFORM}`;
-  const work = fs.mkdtempSync(path.join(fs.existsSync(out) ? out : (fs.mkdirSync(out, { recursive: true }), out), '.build-'));
+  const work = fs.mkdtempSync(
+    path.join(fs.existsSync(out) ? out : (fs.mkdirSync(out, { recursive: true }), out), '.build-'),
+  );
   try {
     const stage = path.join(work, top);
     fs.mkdirSync(path.join(stage, 'lib'), { recursive: true });
@@ -309,7 +366,13 @@ async function main() {
 
     // 2. The single-executable blob, made by the pinned runtime, injected into a copy of it.
     // Relative paths: the blob records the main script's name, which must not depend on the build folder.
-    const seaConfig = { main: 'tufsign.js', output: 'sea.blob', disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: false };
+    const seaConfig = {
+      main: 'tufsign.js',
+      output: 'sea.blob',
+      disableExperimentalSEAWarning: true,
+      useSnapshot: false,
+      useCodeCache: false,
+    };
     fs.writeFileSync(path.join(work, 'sea-config.json'), JSON.stringify(seaConfig));
     run(runtime.pin.path, ['--experimental-sea-config', 'sea-config.json'], { cwd: work });
     const blob = fs.readFileSync(path.join(work, seaConfig.output));
@@ -330,19 +393,31 @@ async function main() {
     // 3. The compiled addons beside it, and every licence.
     const addons = ADDONS.map((a) => {
       const from = path.join(ROOT, 'node_modules', a.pkg, a.file);
-      if (!fs.existsSync(from)) fail(`${path.relative(ROOT, from)} is missing: build the native modules first (npm_config_nodedir=/usr npm ci)`);
+      if (!fs.existsSync(from))
+        fail(
+          `${path.relative(ROOT, from)} is missing: build the native modules first (npm_config_nodedir=/usr npm ci)`,
+        );
       const data = fs.readFileSync(from);
       fs.writeFileSync(path.join(stage, 'lib', `${a.name}.node`), data, { mode: 0o644 });
       return { package: a.pkg, file: `lib/${a.name}.node`, sha256: sha256(data) };
     });
-    const index = [`Licences of everything in this folder (tufsign ${pkg.version}, ${pkg.license}).`, '', `node ${runtime.pin.node_version} (the runtime inside ./tufsign): node/LICENSE`];
+    const index = [
+      `Licences of everything in this folder (tufsign ${pkg.version}, ${pkg.license}).`,
+      '',
+      `node ${runtime.pin.node_version} (the runtime inside ./tufsign): node/LICENSE`,
+    ];
     fs.mkdirSync(path.join(stage, 'licenses', 'node'), { recursive: true });
-    fs.copyFileSync(path.join('/usr/share/doc', runtime.pin.source.package, 'LICENSE'), path.join(stage, 'licenses', 'node', 'LICENSE'));
+    fs.copyFileSync(
+      path.join('/usr/share/doc', runtime.pin.source.package, 'LICENSE'),
+      path.join(stage, 'licenses', 'node', 'LICENSE'),
+    );
     for (const p of packages) {
       const to = path.join(stage, 'licenses', p.name);
       fs.mkdirSync(to, { recursive: true });
       for (const f of p.licenses) fs.copyFileSync(path.join(ROOT, p.dir, f), path.join(to, f));
-      index.push(`${p.name} ${p.version} (${typeof p.license === 'string' ? p.license : JSON.stringify(p.license)}): ${p.licenses.map((f) => `${p.name}/${f}`).join(', ')}`);
+      index.push(
+        `${p.name} ${p.version} (${typeof p.license === 'string' ? p.license : JSON.stringify(p.license)}): ${p.licenses.map((f) => `${p.name}/${f}`).join(', ')}`,
+      );
     }
     fs.writeFileSync(path.join(stage, 'licenses', 'README.txt'), `${index.join('\n')}\n`);
 
@@ -352,7 +427,12 @@ async function main() {
     const tarball = `${top}.tar.gz`;
     const files = members
       .filter((m) => m.type === '0')
-      .map((m) => ({ path: m.name, size: m.data.length, mode: m.mode.toString(8).padStart(4, '0'), sha256: sha256(m.data) }));
+      .map((m) => ({
+        path: m.name,
+        size: m.data.length,
+        mode: m.mode.toString(8).padStart(4, '0'),
+        sha256: sha256(m.data),
+      }));
     const sums = [`${sha256(gz)}  ${tarball}`, ...files.map((f) => `${f.sha256}  ${f.path}`)].join('\n') + '\n';
     const tool = (name) => {
       const entry = lockEntry(lock, `node_modules/${name}`);
@@ -360,8 +440,21 @@ async function main() {
     };
     const manifest = {
       format: 'tufsign-standalone-manifest/1',
-      tufsign: { version: pkg.version, commit: source.commit, dirty: source.dirty, source_date_epoch: source.sourceDateEpoch, platform: PLATFORM },
-      artifact: { file: tarball, sha256: sha256(gz), size: gz.length, folder: top, executable_sha256: sha256(fs.readFileSync(exe)), files },
+      tufsign: {
+        version: pkg.version,
+        commit: source.commit,
+        dirty: source.dirty,
+        source_date_epoch: source.sourceDateEpoch,
+        platform: PLATFORM,
+      },
+      artifact: {
+        file: tarball,
+        sha256: sha256(gz),
+        size: gz.length,
+        folder: top,
+        executable_sha256: sha256(fs.readFileSync(exe)),
+        files,
+      },
       runtime: {
         name: 'node',
         version: runtime.pin.node_version,
@@ -372,9 +465,23 @@ async function main() {
         checked: runtime.checked,
       },
       sea: { blob_sha256: sha256(blob), sentinel_fuse: SEA_FUSE, use_code_cache: false, use_snapshot: false },
-      native_addons: { built_by: 'npm ci (node-gyp) against the runtime\'s headers', toolchain: debianVersions(['g++', 'libpcsclite-dev', runtime.pin.source.package]), files: addons },
-      bundled_packages: packages.map((p) => ({ name: p.name, version: p.version, integrity: p.integrity, resolved: p.resolved, license: p.license })),
-      build_tools: { bundler: { ...tool('esbuild'), running: esbuildVersion }, injector: tool('postject'), packaging_node: process.version },
+      native_addons: {
+        built_by: "npm ci (node-gyp) against the runtime's headers",
+        toolchain: debianVersions(['g++', 'libpcsclite-dev', runtime.pin.source.package]),
+        files: addons,
+      },
+      bundled_packages: packages.map((p) => ({
+        name: p.name,
+        version: p.version,
+        integrity: p.integrity,
+        resolved: p.resolved,
+        license: p.license,
+      })),
+      build_tools: {
+        bundler: { ...tool('esbuild'), running: esbuildVersion },
+        injector: tool('postject'),
+        packaging_node: process.version,
+      },
     };
     const write = (name, data) => {
       fs.writeFileSync(path.join(work, name), data);
@@ -383,7 +490,9 @@ async function main() {
     write(tarball, gz);
     write(`${top}.manifest.json`, `${JSON.stringify(manifest, null, 2)}\n`);
     write('SHA256SUMS', sums);
-    process.stderr.write(`tufsign: wrote ${path.join(out, tarball)} (${(gz.length / 1048576).toFixed(1)} MiB, ${packages.length} npm packages)\n`);
+    process.stderr.write(
+      `tufsign: wrote ${path.join(out, tarball)} (${(gz.length / 1048576).toFixed(1)} MiB, ${packages.length} npm packages)\n`,
+    );
     process.stdout.write(`${sha256(gz)}  ${tarball}\n`);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });

@@ -12,9 +12,14 @@ import { TufsignError } from '../errors';
 import { canonicalize } from '../tuf/canonical-json';
 import { newObject, type JsonObject, type JsonValue } from '../tuf/json';
 import { formatExpires } from '../tuf/time';
-import { executableSha256 } from '../standalone/runtime';
 
 export const GENESIS_HASH = '0'.repeat(64);
+
+/** The sha256 of the executable writing events in this process: set once by the standalone entry (ADR 0012). */
+let writerDigest: (() => string) | undefined;
+export function setExecutableDigest(digest: (() => string) | undefined): void {
+  writerDigest = digest;
+}
 export const EVENT_TYPES = ['created', 'signed', 'merged', 'finalized'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -54,8 +59,7 @@ export function appendEvent(events: readonly TranscriptEvent[], type: EventType,
   e['event'] = type;
   e['time'] = formatExpires(now);
   e['tool'] = tool;
-  const executable = executableSha256();
-  if (executable !== undefined) e['executable_sha256'] = executable;
+  if (writerDigest !== undefined) e['executable_sha256'] = writerDigest();
   e['prev'] = last === undefined ? GENESIS_HASH : last.hash;
   e['hash'] = eventHash(e);
   return [...events, e as TranscriptEvent];

@@ -1,6 +1,6 @@
 /** Lazy loading of optional native modules, with an actionable error when one is missing. */
 import { TufsignError } from '../errors';
-import { addonPath, isStandalone } from '../standalone/runtime';
+import { addonPath, isStandalone } from '../io/executable';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 // Literal requires, so the standalone bundle (scripts/package.js) can include the modules' JavaScript.

@@ -4,7 +4,7 @@
  * are rewritten (scripts/package.js) to `loadAddon(name)`: the compiled addon
  * is opened with process.dlopen from `lib/` beside the executable only.
  */
-import { addonPath } from './runtime';
+import { addonPath } from '../io/executable';
 
 export function loadAddon(name: string): unknown {
   const module = { exports: {} as unknown };

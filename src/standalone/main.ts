@@ -7,6 +7,8 @@
  */
 import { dirname } from 'node:path';
 import { execute, Plugin, type Command, type Interfaces } from '@oclif/core';
+import { setExecutableDigest } from '../ceremony/transcript';
+import { executableSha256 } from '../io/executable';
 import { embeddedWorkerSources } from '../release/workers';
 
 export interface BuildInfo {
@@ -40,9 +42,14 @@ export function standaloneUserAgent(build: BuildInfo, nodeVersion: string): stri
 
 export async function runStandalone(program: StandaloneProgram): Promise<void> {
   for (const [name, code] of Object.entries(program.workers)) embeddedWorkerSources.set(name, code);
+  // Read lazily: hashing the executable costs a read of the whole file, needed only when a ceremony event is written.
+  setExecutableDigest(executableSha256);
   const pjson: Interfaces.PJSON = {
     ...program.pjson,
-    oclif: { ...program.pjson.oclif, commands: { strategy: 'explicit', target: '(compiled in)', identifier: 'COMMANDS' } },
+    oclif: {
+      ...program.pjson.oclif,
+      commands: { strategy: 'explicit', target: '(compiled in)', identifier: 'COMMANDS' },
+    },
   };
   const args = process.argv.slice(2);
   // oclif answers --version from a user agent it rebuilds on every load; the standalone one also names the commit.

@@ -6,10 +6,10 @@
 import { buildSync } from 'esbuild';
 import { join } from 'node:path';
 import { TufsignError } from '../../src/errors';
-import { appendEvent, readEvents } from '../../src/ceremony/transcript';
+import { appendEvent, checkChain, readEvents, setExecutableDigest } from '../../src/ceremony/transcript';
 import { suffixArray } from '../../src/release/sais';
 import { embeddedWorkerSources, suffixArrayHalves } from '../../src/release/workers';
-import { executableSha256, isStandalone } from '../../src/standalone/runtime';
+import { isStandalone } from '../../src/io/executable';
 import { standaloneUserAgent } from '../../src/standalone/main';
 import { newObject } from '../../src/tuf/json';
 import { ROOT } from '../helpers/cli';
@@ -28,7 +28,14 @@ describe('worker modules from embedded source', () => {
   afterEach(() => embeddedWorkerSources.clear());
 
   it('the worker runs the embedded bundle and its suffix array equals the one computed here', async () => {
-    const bundled = buildSync({ entryPoints: [join(ROOT, 'src', 'release', 'sais.ts')], bundle: true, platform: 'node', format: 'cjs', write: false, logLevel: 'silent' });
+    const bundled = buildSync({
+      entryPoints: [join(ROOT, 'src', 'release', 'sais.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      write: false,
+      logLevel: 'silent',
+    });
     embeddedWorkerSources.set('sais', bundled.outputFiles[0]!.text);
     const t = text(60_000);
     const { sa, threads } = await suffixArrayHalves(t, 25_000);
@@ -46,12 +53,24 @@ describe('worker modules from embedded source', () => {
 });
 
 describe('transcript events and the executable that wrote them', () => {
-  const created = (): ReturnType<typeof appendEvent> => appendEvent([], 'created', newObject(), new Date('2026-01-01T00:00:00Z'), 'tufsign test');
+  const created = (): ReturnType<typeof appendEvent> =>
+    appendEvent([], 'created', newObject(), new Date('2026-01-01T00:00:00Z'), 'tufsign test');
 
   it('outside the standalone executable there is no executable hash to record', () => {
     expect(isStandalone()).toBe(false);
-    expect(executableSha256()).toBeUndefined();
     expect(created()[0]).not.toHaveProperty('executable_sha256');
+  });
+
+  it('with the digest set by the standalone entry, every event carries it inside its hash', () => {
+    setExecutableDigest(() => 'cd'.repeat(32));
+    try {
+      const events = appendEvent(created(), 'signed', newObject(), new Date('2026-01-01T00:00:00Z'), 'tufsign test');
+      expect(events.map((e) => e['executable_sha256'])).toEqual(['cd'.repeat(32), 'cd'.repeat(32)]);
+      const edited = { ...events[1]!, executable_sha256: 'ef'.repeat(32) };
+      expect(checkChain([events[0]!, edited]).ok).toBe(false);
+    } finally {
+      setExecutableDigest(undefined);
+    }
   });
 
   it('a stored executable_sha256 must be 64 lowercase hex digits', () => {

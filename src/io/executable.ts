@@ -1,6 +1,6 @@
 /**
  * Facts about the running program that only differ in the standalone
- * executable (a Node single-executable application, see ADR 0012): whether we
+ * executable (a Node single-executable application, ADR 0012): whether we
  * are one, the folder the executable lives in (native addons are loaded from
  * there and nowhere else), and the sha256 of the executable itself, which
  * ceremony transcripts record so an auditor can tell which binary signed.
@@ -30,9 +30,8 @@ export function addonPath(name: string): string {
   return join(dirname(process.execPath), 'lib', `${name}.node`);
 }
 
-/** sha256 of the standalone executable (read once per process); undefined when running from `node bin/run.js`. */
-export function executableSha256(): string | undefined {
-  if (!isStandalone()) return undefined;
+/** sha256 of the running executable (read once per process); the standalone entry records it in ceremony transcripts. */
+export function executableSha256(): string {
   digest ??= createHash('sha256').update(readFileSync(process.execPath)).digest('hex');
   return digest;
 }
