@@ -27,13 +27,14 @@ import {
 } from '../ceremony';
 import { diffRequest, type RoleDiff } from '../ceremony/diff';
 import type { JsonObject } from '../tuf/json';
-import { MetaFile, Metadata, Snapshot, Timestamp, TOP_LEVEL_ROLES, type Root, type Targets, type TopLevelRole } from '../tuf/metadata';
+import { HISTORY_PARSE, MetaFile, Metadata, Snapshot, Timestamp, TOP_LEVEL_ROLES, type Root, type Targets, type TopLevelRole } from '../tuf/metadata';
 import { parseDuration } from '../tuf/time';
 import { verificationResult } from '../tuf/verify';
 import type { KeyEntry, WorkspaceConfig } from './config';
 import { serializeConfig } from './config';
 import { commitFiles, expiryFor, metaFileFor, signRole, signWithAvailableKeys, type OperationResult, type PendingFile, type SignOptions, type SigningContext } from './operations';
 import { KEYS_DIR, metadataFileName, serializeMetadata, targetFileNames, Workspace, type LoadedRepository } from './workspace';
+import { assertPublishableKeyids } from './keyid-gate';
 
 export const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
 
@@ -183,6 +184,7 @@ export interface NewRequestOptions {
 
 /** A request for `mds` against the workspace's current published state. */
 export function newRequest(ws: Workspace, mds: Metadata[], options: NewRequestOptions, ctx: Pick<CeremonyContext, 'now' | 'tool'>): SigningRequest {
+  assertPublishableKeyids(mds);
   const repo = currentState(ws);
   const keyids = new Set<string>();
   for (const md of mds) if (md.signed.type === 'root') for (const k of (md.signed).keys.keys()) keyids.add(k);
@@ -206,8 +208,10 @@ export function newRequest(ws: Workspace, mds: Metadata[], options: NewRequestOp
   };
   if (repo !== undefined) {
     input.trustedRoot = repo.root;
-    // The chain a keyholder pinned at an older root walks to the trusted root.
-    input.rootHistory = Array.from({ length: repo.root.signed.version - 1 }, (_, i) => ws.loadRoot(i + 1));
+    // The chain a keyholder pinned at an older root walks to the trusted root (as far back as the workspace keeps it).
+    const history: Metadata<Root>[] = [];
+    for (let v = repo.root.signed.version - 1; v >= 1 && ws.hasMetadataFile(`${v}.root.json`); v--) history.unshift(ws.loadRoot(v));
+    input.rootHistory = history;
   }
   if (options.parent !== undefined) input.parent = options.parent;
   return createRequest(input);
@@ -256,7 +260,7 @@ export async function startCeremony(ws: Workspace, options: StartOptions, ctx: C
   }
   const mds: Metadata[] = [];
   for (const role of roles) {
-    const md = Metadata.fromJSON(repo[role].toJSON(), { expectedType: role });
+    const md = Metadata.fromJSON(repo[role].toJSON(), { expectedType: role, ...HISTORY_PARSE });
     md.clearSignatures();
     md.signed.version += 1;
     md.signed.expires = expiryFor(ws.config, role, ctx.now, options.expires);
@@ -360,6 +364,7 @@ export async function finalizeIntoWorkspace(ws: Workspace, req: SigningRequest, 
   const file = options.file ?? 'request';
   checkBelongs(ws, req, file, true);
   const outcome = finalizeRequest(req, { now: ctx.now, tool: ctx.tool, minValidity: minValiditySeconds(ws.config), ...(options.allowShortExpiry === true ? { allowShortExpiry: true } : {}) }, file);
+  assertPublishableKeyids(outcome.metadata);
   const repo = currentState(ws);
   const byRole = new Map(outcome.metadata.map((m) => [m.signed.type, m]));
   const rootMd = (byRole.get('root') as Metadata<Root> | undefined) ?? repo?.root;

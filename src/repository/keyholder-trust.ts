@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { TufsignError } from '../errors';
 import { fileExists, readFileBounded, writeFileAtomic } from '../io/fs';
 import { parseJson } from '../tuf/json';
-import { Metadata, type Root, type TopLevelRole } from '../tuf/metadata';
+import { HISTORY_PARSE, Metadata, type Root, type TopLevelRole } from '../tuf/metadata';
 import { asObject } from '../tuf/fields';
 import { readPeriods } from './config';
 import { serializeMetadata } from './workspace';
@@ -39,7 +39,7 @@ export function loadPinnedRoot(dir: string): Metadata<Root> | undefined {
   const file = join(dir, PINNED_ROOT_FILE);
   if (!fileExists(file)) return undefined;
   try {
-    return Metadata.fromJSON(parseJson(readFileBounded(file), file), { expectedType: 'root' }) as Metadata<Root>;
+    return Metadata.fromJSON(parseJson(readFileBounded(file), file), { expectedType: 'root', ...HISTORY_PARSE }) as Metadata<Root>;
   } catch (e) {
     if (e instanceof TufsignError) throw e.inFile(file);
     throw e;
