@@ -354,7 +354,9 @@ describeLaptop('the standalone artifact on an air-gapped laptop', () => {
       // The request is carried to the keyholder's own folder, signed there, and carried on.
       const carried = join(h.dir, 'request.tufsign-request.json');
       copyFileSync(request, carried);
-      tufsign(['ceremony', 'sign', carried, '--key', `file:keys/${h.name}.pem`, '--yes'], { cwd: h.dir, env });
+      // the fingerprint the organizer reads out; each keyholder keeps their own trust folder
+      const fingerprint = readJson(request).fingerprint as string;
+      tufsign(['ceremony', 'sign', carried, '--key', `file:keys/${h.name}.pem`, '--fingerprint', fingerprint, '--trust-dir', join(h.dir, 'trust'), '--yes'], { cwd: h.dir, env });
       request = carried;
     }
     const back = join(org, 'signed.tufsign-request.json');
