@@ -8,10 +8,9 @@
  * starting with `#` are skipped. Relative FILEs are relative to the list's folder
  * (stdin: the current directory).
  */
-import { lstatSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { TufsignError } from '../errors';
-import { readFileBounded } from '../io/fs';
+import { pathKind, readFileBounded } from '../io/fs';
 import { scanBundle } from '../release/scan';
 import type { JsonObject } from '../tuf/json';
 import type { TargetInput } from './operations';
@@ -19,23 +18,19 @@ import type { TargetInput } from './operations';
 const MAX_LIST_BYTES = 256 * 1024 * 1024;
 
 function expandOne(file: string, targetPath: string | undefined, custom: JsonObject | undefined, out: TargetInput[]): void {
-  let st;
-  try {
-    st = lstatSync(file);
-  } catch {
-    throw new TufsignError('TARGET_NOT_FOUND', `${file} does not exist`, { file });
-  }
+  const kind = pathKind(file);
+  if (kind === 'missing') throw new TufsignError('TARGET_NOT_FOUND', `${file} does not exist`, { file });
   const push = (f: string, p: string): void => {
     const input: TargetInput = { file: f, path: p };
     if (custom !== undefined) input.custom = custom;
     out.push(input);
   };
-  if (st.isDirectory()) {
+  if (kind === 'directory') {
     const prefix = targetPath === undefined ? '' : `${targetPath}/`;
     for (const m of scanBundle(file)) if (m.type === 'file') push(join(file, m.path), prefix + m.path);
     return;
   }
-  if (!st.isFile()) throw new TufsignError('PATH_UNSAFE', `${file} is not a regular file or a directory`, { file, rule: 'BAD-46 regular files only' });
+  if (kind !== 'file') throw new TufsignError('PATH_UNSAFE', `${file} is not a regular file or a directory`, { file, rule: 'BAD-46 regular files only' });
   push(file, targetPath ?? basename(file));
 }
 
@@ -61,6 +56,8 @@ export interface TargetSources {
   /** `--from-file`: a list file, or '-' with `stdin` */
   fromFile?: string;
   stdin?: () => string;
+  /** where relative entries of a list read from stdin are resolved (the caller's working directory) */
+  cwd: string;
 }
 
 export function expandTargetSources(src: TargetSources): TargetInput[] {
@@ -71,8 +68,8 @@ export function expandTargetSources(src: TargetSources): TargetInput[] {
   for (const f of src.files) expandOne(f, src.path, src.custom, out);
   if (src.fromFile !== undefined) {
     const fromStdin = src.fromFile === '-';
-    const text = fromStdin ? (src.stdin?.() ?? '') : readFileBounded(src.fromFile, MAX_LIST_BYTES).toString('utf8');
-    const base = fromStdin ? process.cwd() : dirname(resolve(src.fromFile));
+    const text = fromStdin ? (src.stdin?.() ?? '') : readFileBounded(resolve(src.cwd, src.fromFile), MAX_LIST_BYTES).toString('utf8');
+    const base = fromStdin ? src.cwd : dirname(resolve(src.cwd, src.fromFile));
     for (const e of parseTargetList(text, base, fromStdin ? 'stdin' : src.fromFile)) expandOne(e.file, e.path, src.custom, out);
   }
   return out;

@@ -1,11 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
-import { ceremonyContext } from '../../cli/ceremony';
+import { runDelegateAdd, type DelegateAddInput } from '../../cli/delegation';
 import { renderDelegationOutcome } from '../../cli/delegation-render';
 import { workspaceFlag } from '../../cli/flags';
-import { resolveKeyFlags } from '../../cli/key-flags';
-import { addDelegation, delegationChangeOrRequest, type DelegateAddOptions, type DelegationOutcome } from '../../repository/delegations';
-import { Workspace } from '../../repository/workspace';
+import type { DelegationOutcome } from '../../repository/delegations';
 
 export default class DelegateAdd extends BaseCommand<typeof DelegateAdd> {
   static override summary = 'Delegate target paths to a new role: a new version of the parent role, and the new role signed empty.';
@@ -29,13 +27,11 @@ export default class DelegateAdd extends BaseCommand<typeof DelegateAdd> {
   };
 
   async run(): Promise<DelegationOutcome> {
-    const ws = Workspace.open(this.flags.workspace);
-    const keys = await resolveKeyFlags(this.flags.key, this.ctx.openOptions(ws.dir, ws));
-    const options: DelegateAddOptions = { name: this.args.role, keys, threshold: this.flags.threshold, paths: this.flags.paths, terminating: this.flags.terminating };
-    if (this.flags.from !== undefined) options.from = this.flags.from;
-    if (this.flags.expires !== undefined) options.expires = this.flags.expires;
-    const ctx = ceremonyContext(this.ctx, ws.dir, ws, `tufsign ${this.config.version}`);
-    const outcome = await delegationChangeOrRequest(ws, (defer) => addDelegation(ws, options, ctx, defer), `delegate ${options.paths.join(' ')} to ${options.name} (from ${options.from ?? 'targets'})`, this.flags.out, ctx);
+    const input: DelegateAddInput = { workspace: this.flags.workspace, name: this.args.role, keys: this.flags.key, threshold: this.flags.threshold, paths: this.flags.paths, terminating: this.flags.terminating };
+    if (this.flags.from !== undefined) input.from = this.flags.from;
+    if (this.flags.expires !== undefined) input.expires = this.flags.expires;
+    if (this.flags.out !== undefined) input.out = this.flags.out;
+    const outcome = await runDelegateAdd(this.ctx, `tufsign ${this.config.version}`, input);
     this.log(renderDelegationOutcome(outcome));
     return outcome;
   }

@@ -1,11 +1,9 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
-import { ceremonyContext } from '../../cli/ceremony';
+import { runDelegateBins, type DelegateBinsInput } from '../../cli/delegation';
 import { renderDelegationOutcome } from '../../cli/delegation-render';
 import { workspaceFlag } from '../../cli/flags';
-import { resolveKeyFlags } from '../../cli/key-flags';
-import { addBins, delegationChangeOrRequest, type DelegateBinsOptions, type DelegationOutcome } from '../../repository/delegations';
-import { Workspace } from '../../repository/workspace';
+import type { DelegationOutcome } from '../../repository/delegations';
 
 export default class DelegateBins extends BaseCommand<typeof DelegateBins> {
   static override summary = 'Delegate all paths of a role to N succinct hash bins (TAP 15), each signed empty by the bin keys.';
@@ -25,15 +23,12 @@ export default class DelegateBins extends BaseCommand<typeof DelegateBins> {
   };
 
   async run(): Promise<DelegationOutcome> {
-    const ws = Workspace.open(this.flags.workspace);
-    const keys = await resolveKeyFlags(this.flags.key, this.ctx.openOptions(ws.dir, ws));
-    const options: DelegateBinsOptions = { count: this.flags.count, keys, threshold: this.flags.threshold, prefix: this.flags.prefix };
-    if (this.flags.from !== undefined) options.from = this.flags.from;
-    if (this.flags.expires !== undefined) options.expires = this.flags.expires;
-    const ctx = ceremonyContext(this.ctx, ws.dir, ws, `tufsign ${this.config.version}`);
-    const outcome = await delegationChangeOrRequest(ws, (defer) => addBins(ws, options, ctx, defer), `delegate all paths of ${options.from ?? 'targets'} to ${options.count} hash bins ${options.prefix}-*`, this.flags.out, ctx);
-    if (outcome.request === undefined) this.log(`${options.count} bins created; ${outcome.result.roles.length} roles signed`);
-    else this.log(renderDelegationOutcome(outcome));
+    const input: DelegateBinsInput = { workspace: this.flags.workspace, count: this.flags.count, keys: this.flags.key, threshold: this.flags.threshold, prefix: this.flags.prefix };
+    if (this.flags.from !== undefined) input.from = this.flags.from;
+    if (this.flags.expires !== undefined) input.expires = this.flags.expires;
+    if (this.flags.out !== undefined) input.out = this.flags.out;
+    const outcome = await runDelegateBins(this.ctx, `tufsign ${this.config.version}`, input);
+    this.log(outcome.request === undefined ? `${input.count} bins created; ${outcome.result.roles.length} roles signed` : renderDelegationOutcome(outcome));
     return outcome;
   }
 }

@@ -1,10 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
-import { ceremonyContext } from '../../cli/ceremony';
+import { runDelegateRemove } from '../../cli/delegation';
 import { renderDelegationOutcome } from '../../cli/delegation-render';
 import { workspaceFlag } from '../../cli/flags';
-import { delegationChangeOrRequest, removeDelegation, type DelegationOutcome } from '../../repository/delegations';
-import { Workspace } from '../../repository/workspace';
+import type { DelegationOutcome } from '../../repository/delegations';
 
 export default class DelegateRemove extends BaseCommand<typeof DelegateRemove> {
   static override summary = 'Remove a delegation (a role, or hash bins by their prefix): a new version of the parent role.';
@@ -17,9 +16,9 @@ export default class DelegateRemove extends BaseCommand<typeof DelegateRemove> {
   };
 
   async run(): Promise<DelegationOutcome> {
-    const ws = Workspace.open(this.flags.workspace);
-    const ctx = ceremonyContext(this.ctx, ws.dir, ws, `tufsign ${this.config.version}`);
-    const outcome = await delegationChangeOrRequest(ws, (defer) => removeDelegation(ws, this.args.role, ctx, defer), `remove the delegation to ${this.args.role}`, this.flags.out, ctx);
+    const input: { workspace: string; role: string; out?: string } = { workspace: this.flags.workspace, role: this.args.role };
+    if (this.flags.out !== undefined) input.out = this.flags.out;
+    const outcome = await runDelegateRemove(this.ctx, `tufsign ${this.config.version}`, input);
     this.log(renderDelegationOutcome(outcome));
     return outcome;
   }

@@ -1,12 +1,9 @@
 import { Args, Flags } from '@oclif/core';
-import { readFileSync } from 'node:fs';
 import { BaseCommand } from '../../cli/base-command';
 import { workspaceFlag } from '../../cli/flags';
 import { renderOperation } from '../../cli/render';
+import { runTargetsAdd, type TargetsAddInput } from '../../cli/delegation';
 import { parseCustomJson, type OperationResult } from '../../repository/operations';
-import { expandTargetSources, type TargetSources } from '../../repository/target-inputs';
-import { addTargetsRouted, type RoutingOptions } from '../../repository/targets-routing';
-import { Workspace } from '../../repository/workspace';
 
 export default class TargetsAdd extends BaseCommand<typeof TargetsAdd> {
   static override summary = 'Register target files, copy them into targets/, and re-sign the role that holds them → snapshot → timestamp.';
@@ -31,19 +28,13 @@ export default class TargetsAdd extends BaseCommand<typeof TargetsAdd> {
   };
 
   async run(): Promise<OperationResult> {
-    const sources: TargetSources = { files: this.positional };
-    if (this.flags.path !== undefined) sources.path = this.flags.path;
-    if (this.flags.custom !== undefined) sources.custom = parseCustomJson(this.flags.custom);
-    if (this.flags['from-file'] !== undefined) {
-      sources.fromFile = this.flags['from-file'];
-      sources.stdin = () => readFileSync(0, 'utf8');
-    }
-    const inputs = expandTargetSources(sources);
-    const ws = Workspace.open(this.flags.workspace);
-    const options: RoutingOptions = {};
-    if (this.flags.expires !== undefined) options.expires = this.flags.expires;
-    if (this.flags.role !== undefined) options.role = this.flags.role;
-    const result = await addTargetsRouted(ws, inputs, this.ctx.signingContext(ws.dir, ws), options);
+    const input: TargetsAddInput = { workspace: this.flags.workspace, files: this.positional };
+    if (this.flags.path !== undefined) input.path = this.flags.path;
+    if (this.flags.custom !== undefined) input.custom = parseCustomJson(this.flags.custom);
+    if (this.flags['from-file'] !== undefined) input.fromFile = this.flags['from-file'];
+    if (this.flags.expires !== undefined) input.expires = this.flags.expires;
+    if (this.flags.role !== undefined) input.role = this.flags.role;
+    const result = await runTargetsAdd(this.ctx, input);
     this.log(renderOperation(result));
     return result;
   }

@@ -1,9 +1,9 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
+import { runTargetsList } from '../../cli/delegation';
 import { renderTargetList } from '../../cli/delegation-render';
 import { workspaceFlag } from '../../cli/flags';
-import { listTargets, type ListedTarget } from '../../repository/targets-routing';
-import { Workspace } from '../../repository/workspace';
+import type { ListedTarget } from '../../repository/targets-routing';
 
 export default class TargetsList extends BaseCommand<typeof TargetsList> {
   static override summary = 'List targets with the role that signs each (every role, or one with --role).';
@@ -13,7 +13,7 @@ export default class TargetsList extends BaseCommand<typeof TargetsList> {
   };
 
   async run(): Promise<{ targets: ListedTarget[] }> {
-    const targets = listTargets(Workspace.open(this.flags.workspace), this.flags.role);
+    const targets = runTargetsList(this.flags.workspace, this.flags.role);
     this.log(renderTargetList(targets));
     return { targets };
   }

@@ -2,9 +2,8 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
 import { workspaceFlag } from '../../cli/flags';
 import { renderOperation } from '../../cli/render';
+import { runTargetsRemove } from '../../cli/delegation';
 import type { OperationResult } from '../../repository/operations';
-import { removeTargetsRouted } from '../../repository/targets-routing';
-import { Workspace } from '../../repository/workspace';
 
 export default class TargetsRemove extends BaseCommand<typeof TargetsRemove> {
   static override summary = 'Remove a target from the role that lists it and re-sign that role → snapshot → timestamp.';
@@ -15,8 +14,9 @@ export default class TargetsRemove extends BaseCommand<typeof TargetsRemove> {
   };
 
   async run(): Promise<OperationResult> {
-    const ws = Workspace.open(this.flags.workspace);
-    const result = await removeTargetsRouted(ws, [this.args.path], this.ctx.signingContext(ws.dir, ws), this.flags.role === undefined ? {} : { role: this.flags.role });
+    const input: { workspace: string; path: string; role?: string } = { workspace: this.flags.workspace, path: this.args.path };
+    if (this.flags.role !== undefined) input.role = this.flags.role;
+    const result = await runTargetsRemove(this.ctx, input);
     this.log(renderOperation(result));
     return result;
   }
