@@ -121,25 +121,7 @@ export interface ListedTarget {
 /** Targets of one role, or of every role (all bins are read). */
 export function listTargets(ws: Workspace, role?: string): ListedTarget[] {
   const tree = new TargetsTree(ws, ws.load());
-  const nodes: RoleNode[] = [];
-  if (role !== undefined) nodes.push(tree.find(role));
-  else {
-    const queue = [tree.top];
-    const seen = new Set<string>(['targets']);
-    while (queue.length > 0) {
-      const node = queue.shift() as RoleNode;
-      nodes.push(node);
-      const d = node.md.signed.delegations;
-      const names = [...(d?.roles ?? []).map((r) => r.name)];
-      const s = d?.succinctRoles;
-      if (s !== undefined) for (let i = 0; i < s.numberOfBins; i++) names.push(s.roleName(i));
-      for (const name of names) {
-        if (seen.has(name) || !tree.snapshot.meta.has(`${name}.json`)) continue;
-        seen.add(name);
-        queue.push(tree.child(node, name));
-      }
-    }
-  }
+  const nodes: RoleNode[] = role !== undefined ? [tree.find(role)] : tree.all();
   return nodes.flatMap((node) =>
     [...node.md.signed.targets].map(([path, tf]) => ({ path, role: node.name, length: tf.length, sha256: tf.hashes.get('sha256') ?? null })),
   );

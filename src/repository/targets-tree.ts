@@ -4,7 +4,9 @@
  * 16,384 hash bins loads only the bins an operation touches), searched in the
  * spec's order (§5.6.7, python-tuf `Updater._preorder_depth_first_walk`).
  */
+import { join } from 'node:path';
 import { TufsignError } from '../errors';
+import { readFileBounded } from '../io/fs';
 import type { Key } from '../tuf/key';
 import { Metadata, type Role, type Snapshot, type Targets } from '../tuf/metadata';
 import { metadataFileName, type LoadedRepository, type Workspace } from './workspace';
@@ -25,6 +27,8 @@ export interface RoleNode {
   changed: boolean;
   /** true for a role created by this operation (version 1, not yet in snapshot) */
   created: boolean;
+  /** bytes of the file as loaded (delegated roles) */
+  size?: number;
 }
 
 export interface SearchResult {
@@ -88,11 +92,13 @@ export class TargetsTree {
         suggestion: 'Finalize the pending signing request that publishes the delegation, or run `tufsign verify`.',
       });
     }
-    const md = this.ws.readMetadataFile(metadataFileName(name, meta.version, this.consistent), 'targets');
+    const path = join(this.ws.metadataDir, metadataFileName(name, meta.version, this.consistent));
+    const bytes = readFileBounded(path);
+    const md = Metadata.fromBytes(bytes, path, 'targets');
     if (md.signed.version !== meta.version) {
       throw new TufsignError('ROLLBACK', `${name}.json has version ${md.signed.version} but snapshot lists version ${meta.version}`, { rule: 'SPEC-31 versions must match' });
     }
-    const node: RoleNode = { name, md, role, keys: delegations.keys, parent, changed: false, created: false };
+    const node: RoleNode = { name, md, role, keys: delegations.keys, parent, changed: false, created: false, size: bytes.length };
     this.nodes.set(name, node);
     return node;
   }
@@ -163,6 +169,27 @@ export class TargetsTree {
   chain(node: RoleNode): string[] {
     const out: string[] = [];
     for (let n: RoleNode | undefined = node; n !== undefined; n = n.parent) out.unshift(n.name);
+    return out;
+  }
+
+  /** Every role reachable from targets, breadth-first (hash bins included: each bin file is read). */
+  all(): RoleNode[] {
+    const out: RoleNode[] = [];
+    const queue = [this.top];
+    const seen = new Set<string>(['targets']);
+    while (queue.length > 0) {
+      const node = queue.shift() as RoleNode;
+      out.push(node);
+      const d = node.md.signed.delegations;
+      const names = (d?.roles ?? []).map((r) => r.name);
+      const s = d?.succinctRoles;
+      if (s !== undefined) for (let i = 0; i < s.numberOfBins; i++) names.push(s.roleName(i));
+      for (const name of names) {
+        if (seen.has(name) || !this.snapshot.meta.has(`${name}.json`)) continue;
+        seen.add(name);
+        queue.push(this.child(node, name));
+      }
+    }
     return out;
   }
 }

@@ -11,6 +11,9 @@ import { addBins, addDelegation, checkPathPattern, listDelegations, removeDelega
 import { CLIENT_LIMITS } from '../../../src/repository/client-limits';
 import { addTargetsRouted, listTargets } from '../../../src/repository/targets-routing';
 import { TargetsTree } from '../../../src/repository/targets-tree';
+import { repositoryStatus } from '../../../src/repository/status';
+import { verifyRepository } from '../../../src/repository/verify';
+import { directorySource } from '../../../src/repository/sources';
 import { Workspace } from '../../../src/repository/workspace';
 import { isTufsignError } from '../../../src/errors';
 import { tempDir } from '../../helpers/tmp';
@@ -136,6 +139,20 @@ describe('client size limits', () => {
     expect((err as { details: { limit: number } }).details.limit).toBe(5_000_000);
     expect(opened).toEqual([]);
     expect(ws.load().timestamp.signed.version).toBe(before);
+  });
+
+  it('status and verify name a file near its limit; status summarizes bins', async () => {
+    const ws = await fresh();
+    await addBins(ws, { count: 4, prefix: 'b', keys: [memoryKey(7)], threshold: 1 }, ctx);
+    // about 85% of 5,000,000 bytes in one bin
+    await addTargetsRouted(ws, [{ file: payload('near'), path: 'near', custom: { blob: 'x'.repeat(4_250_000) } }], ctx);
+    const bin = listTargets(ws).find((t) => t.path === 'near')?.role as string;
+    const status = repositoryStatus(ws, ctx.now);
+    expect(status.nearLimit.map((f) => f.role)).toEqual([bin]);
+    expect(status.roles.find((r) => r.role === 'b-*')).toMatchObject({ bins: 4, threshold: 1, validSignatures: 1 });
+    const report = verifyRepository(directorySource(ws.dir), { at: ctx.now, requireTargetFiles: true });
+    expect(report.ok).toBe(true);
+    expect(report.nearLimit.map((f) => f.role)).toEqual([bin]);
   });
 
   it('refuses 65,536 bins: their snapshot is over 2,000,000 bytes', async () => {
