@@ -119,7 +119,7 @@ function configFile(ws: Workspace, config: WorkspaceConfig): PendingFile {
 }
 
 function withConfig(ws: Workspace): WorkspaceConfig {
-  return { ...ws.config, keys: new Map(ws.config.keys), delegatedExpiry: new Map(ws.config.delegatedExpiry) };
+  return { ...ws.config, keys: new Map(ws.config.keys), delegatedExpiry: new Map(ws.config.delegatedExpiry ?? []) };
 }
 
 /** Names tufsign gives delegated roles and bins: portable file names, never a top-level role (BAD-36, BAD-38). */
@@ -145,7 +145,7 @@ export async function addDelegation(ws: Workspace, options: DelegateAddOptions, 
   (delegations.roles as DelegatedRole[]).push(role);
   parent.md.signed.delegations = delegations;
   parent.changed = true;
-  if (options.expires !== undefined) config.delegatedExpiry.set(options.name, options.expires);
+  if (options.expires !== undefined) config.delegatedExpiry?.set(options.name, options.expires);
   const md = newRoleMetadata(config, options.name, ctx.now, options.expires);
   md.signed.version = firstVersion(tree, options.name);
   tree.adopt({ name: options.name, md, role, keys: delegations.keys, parent, changed: true, created: true });
@@ -182,7 +182,7 @@ export async function addBins(ws: Workspace, options: DelegateBinsOptions, ctx: 
   for (const n of tree.loaded()) if (succinct.isDelegatedRole(n.name)) assertNameFree(tree, n.name);
   parent.md.signed.delegations = new Delegations(keys, undefined, succinct);
   parent.changed = true;
-  if (options.expires !== undefined) config.delegatedExpiry.set(`${prefix}-*`, options.expires);
+  if (options.expires !== undefined) config.delegatedExpiry?.set(`${prefix}-*`, options.expires);
   for (let bin = 0; bin < count; bin++) {
     const name = succinct.roleName(bin);
     const md = newRoleMetadata(config, name, ctx.now, options.expires);

@@ -20,10 +20,10 @@ import { metadataFileName, serializeMetadata } from './workspace';
 
 /** Expiry period of a delegated role: its own, its bins' (`PREFIX-*`), else the targets period. */
 export function delegatedExpiryPeriod(config: Pick<WorkspaceConfig, 'delegatedExpiry' | 'expiry'>, name: string): string {
-  const own = config.delegatedExpiry.get(name);
+  const own = config.delegatedExpiry?.get(name);
   if (own !== undefined) return own;
   const dash = name.lastIndexOf('-');
-  const bins = dash > 0 ? config.delegatedExpiry.get(`${name.slice(0, dash)}-*`) : undefined;
+  const bins = dash > 0 ? config.delegatedExpiry?.get(`${name.slice(0, dash)}-*`) : undefined;
   return bins ?? config.expiry.targets;
 }
 

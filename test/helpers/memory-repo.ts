@@ -1,16 +1,15 @@
-/** In-process workspaces signed with TEST-ONLY memory keys (no CLI, no key files): fast unit tests of repository use cases. */
+/** In-process workspaces signed with TEST-ONLY seeded keys (no CLI, no key files): fast unit tests of repository use cases. */
 import { join } from 'node:path';
-import { registerMemoryKey } from '../../src/keystore/memory';
 import { initRepository, type RoleKeySpec, type SigningContext } from '../../src/repository/operations';
 import { Workspace } from '../../src/repository/workspace';
-import { testKey, testSigner } from './keys';
+import { testSigner } from './keys';
 
 export const MEMORY_NOW = new Date('2026-06-01T00:00:00Z');
 
 /** A memory key (seeded ed25519) as a role key spec. */
 export function memoryKey(n: number): RoleKeySpec {
-  const uri = registerMemoryKey(`ed25519-${n}`, testKey('ed25519', n));
-  return { key: testSigner('ed25519', n).publicKey, uri };
+  // The URI only names the key: memoryContext opens it in-process, nothing reads a registry.
+  return { key: testSigner('ed25519', n).publicKey, uri: `memory:ed25519-${n}` };
 }
 
 export function memoryContext(now = MEMORY_NOW, opened: string[] = []): SigningContext {
