@@ -108,25 +108,4 @@ describe('BSDIFF40 patches', () => {
       expect(sha256sum(py)).toBe(sha256sum(nw));
     }
   });
-
-  test('the index and search split over a worker thread: patches apply, stay small and are deterministic', async () => {
-    const { tar: old } = buildTar(makeBundle(tmp(), 'v1'), 1);
-    const { tar: nw } = buildTar(makeBundle(tmp(), 'v3'), 2);
-    const whole = (await bsdiff(old, nw)).patch;
-    const split = await bsdiff(old, nw, { parallelAbove: 0 });
-    const again = await bsdiff(old, nw, { parallelAbove: 0 });
-    expect(split.stats.indexThreads).toBe(2); // the worker really ran (here from the .ts source)
-    expect(split.stats.diffThreads).toBe(1); // whole files are not shared memory: the loop stays on this thread
-    expect(Buffer.compare(split.patch, again.patch)).toBe(0);
-    expect(split.patch.length).toBeLessThan(whole.length * 1.05 + 200);
-    const [deb, py] = applyBoth(old, split.patch);
-    expect(Buffer.compare(deb, nw)).toBe(0);
-    expect(Buffer.compare(py, nw)).toBe(0);
-    // Tar-aware path too: the gathered buffer is shared with the worker, not copied.
-    const aware = await bsdiff(old, nw, { oldRegions: tarRegions(old), newRegions: tarRegions(nw), parallelAbove: 0 });
-    expect(aware.stats).toMatchObject({ indexThreads: 2, diffThreads: 2 });
-    expect(Buffer.compare(applyBoth(old, aware.patch)[0], nw)).toBe(0);
-    const awareAgain = await bsdiff(old, nw, { oldRegions: tarRegions(old), newRegions: tarRegions(nw), parallelAbove: 0 });
-    expect(Buffer.compare(aware.patch, awareAgain.patch)).toBe(0);
-  });
 });
