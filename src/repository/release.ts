@@ -12,7 +12,6 @@ import { buildBundle, writeBundle, type ManifestFile } from '../bundle';
 import {
   buildRelease,
   checkAppName,
-  checkReleaseVersion,
   latestRelease,
   listReleases,
   parseVersion,
@@ -74,7 +73,7 @@ function summary(path: string, data: Uint8Array, sha256: string | undefined): Re
 
 export async function addRelease(ws: Workspace, options: AddReleaseOptions, ctx: CeremonyContext): Promise<AddReleaseResult> {
   checkAppName(options.app);
-  checkReleaseVersion(options.version);
+  // the version string is parsed once, by buildRelease (published ones when listed)
   const repo = ws.load();
   const consistent = repo.root.signed.consistentSnapshot === true;
   const targets = repo.targets.signed;
