@@ -1,6 +1,6 @@
 /**
  * Worker-thread entry for the release jobs (tasks.ts): a built module of its
- * own (dist/release/worker.js), loaded by workers.ts through `workerScript()`.
+ * own (dist/release/worker.js), loaded by workers.ts through `workerEntry()`.
  * It runs one task per message and answers with its result; large inputs and
  * indexes are in shared memory, results are transferred.
  */

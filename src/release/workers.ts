@@ -3,10 +3,10 @@
  *
  * Workers load one built module, `worker.js` (compiled from worker.ts, next to
  * this file in dist/). Where it comes from is decided in ONE place,
- * `workerScript()`: a bundled single executable (issue 13) or the test suite
- * (which runs from .ts sources and builds the worker first) replace it with
- * `setWorkerScript`. No code is evaluated from strings and nothing is
- * transpiled at run time.
+ * `workerEntry()`: the standalone executable (ADR 0012) hands in the same
+ * module bundled by esbuild at build time (`embeddedWorkerSources`), the test
+ * suite (which runs from .ts sources) builds a copy and points
+ * `setWorkerScript` at it. Nothing is transpiled at run time.
  *
  * Every task's result is a function of the task alone, so output bytes do not
  * depend on the number of threads, on timing, or on which thread ran what. A
@@ -21,15 +21,31 @@ import { runTask, type Task, type TaskResult } from './tasks';
 let scriptOverride: string | null | undefined;
 
 /**
- * The worker entry file, or undefined when there is none (running from .ts
- * sources without `setWorkerScript`): then every task runs in this thread.
+ * Set by the standalone executable (src/standalone/main.ts, ADR 0012): bundled
+ * CommonJS source by module name; `worker` is this pool's entry. When it holds
+ * anything, workers come only from here, never from files beside the executable.
  */
-export function workerScript(): string | undefined {
-  if (scriptOverride !== undefined) return scriptOverride ?? undefined;
-  return __filename.endsWith('.js') ? join(__dirname, 'worker.js') : undefined;
+export const embeddedWorkerSources = new Map<string, string>();
+
+/** How a worker is started: a built entry file, or the bundled source compiled into the executable. */
+export type WorkerEntry = { file: string } | { source: string };
+
+/**
+ * Where workers load from — the ONE place that decides it: `setWorkerScript`
+ * (tests, other bundles), the executable's embedded source, or the built
+ * `worker.js` beside this file. Undefined (running from .ts sources without an
+ * override): every task runs in this thread.
+ */
+export function workerEntry(): WorkerEntry | undefined {
+  if (scriptOverride !== undefined) return scriptOverride === null ? undefined : { file: scriptOverride };
+  if (embeddedWorkerSources.size > 0) {
+    const source = embeddedWorkerSources.get('worker');
+    return source === undefined ? undefined : { source };
+  }
+  return __filename.endsWith('.js') ? { file: join(__dirname, 'worker.js') } : undefined;
 }
 
-/** Where workers load from (a bundle's extracted entry, the tests' built copy); null: no workers. */
+/** Override where workers load from (a test's built copy); null: no workers; undefined: back to the default. */
 export function setWorkerScript(path: string | null | undefined): void {
   scriptOverride = path;
 }
@@ -65,11 +81,13 @@ export class Pool {
 
   /** `threads` ≤ 1 (or no worker script): no workers at all. */
   constructor(threads: number, options: PoolOptions = {}) {
-    const script = workerScript();
-    if (threads <= 1 || script === undefined) return;
+    const entry = workerEntry();
+    if (threads <= 1 || entry === undefined) return;
     for (let i = 0; i < threads; i++) {
       try {
-        const worker = new Worker(script, { workerData: { failAfter: options.failAfter } });
+        const workerData = { failAfter: options.failAfter };
+        // The executable's entry is its own bundled source (no file to load); anything else is a built file.
+        const worker = 'file' in entry ? new Worker(entry.file, { workerData }) : new Worker(entry.source, { eval: true, workerData });
         const slot: Slot = { worker, busy: false };
         worker.on('message', (msg: { id: number; result: TaskResult }) => this.finished(msg.id, msg.result));
         worker.on('error', () => this.lost(slot));
