@@ -75,6 +75,7 @@ const EXACT_MIN = 64;
 const PAIR_MIN = 64 << 10;
 /** Fixed chunk of new bytes per task: small enough to balance threads, large enough that chunk borders cost nothing measurable. */
 const CHUNK = 2 << 20;
+const WORKERS_ABOVE = 1 << 20;
 
 function offtOut(value: number, buf: Uint8Array, at: number): void {
   let y = Math.abs(value);
@@ -140,7 +141,9 @@ const baseName = (p: string | undefined): string => (p === undefined ? '' : p.sl
  */
 export async function bsdiff(oldIn: Uint8Array, nwIn: Uint8Array, options: DiffOptions = {}): Promise<PatchResult> {
   const onProgress = options.onProgress;
-  const pool = new Pool(options.threads ?? defaultThreads(), { failAfter: options.failWorkersAfter });
+  // Starting workers costs more than a small patch: below WORKERS_ABOVE new bytes, stay on this thread (same bytes).
+  const threads = nwIn.length + oldIn.length < WORKERS_ABOVE ? 1 : (options.threads ?? defaultThreads());
+  const pool = new Pool(threads, { failAfter: options.failWorkersAfter });
   try {
     const old = pool.size > 1 ? sharedCopy(oldIn) : oldIn;
     const nw = pool.size > 1 ? sharedCopy(nwIn) : nwIn;
