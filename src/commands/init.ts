@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { join } from 'node:path';
 import { BaseCommand } from '../cli/base-command';
+import { waitFlag } from '../cli/flags';
 import { renderOperation } from '../cli/render';
 import { TufsignError } from '../errors';
 import { planRoleKeys, withPreopenedSigners } from '../repository/key-specs';
@@ -52,6 +53,7 @@ export default class Init extends BaseCommand<typeof Init> {
     }),
     'attestation-ca': Flags.string({ description: 'Extra trusted attestation root certificate (PEM) for the key policy.', multiple: true }),
     'pkcs11-module': Flags.string({ description: 'PKCS#11 module for pkcs11: keys without module-path (saved in tufsign.json).' }),
+    wait: waitFlag,
     'request-out': Flags.string({ description: 'Where to write the signing request when root/targets v1 need keys that are not here (default: DIR/root-v1-targets-v1.tufsign-request.json).' }),
   };
 
@@ -85,6 +87,7 @@ export default class Init extends BaseCommand<typeof Init> {
       }
     }
 
+    await this.lockWorkspace(dir, true);
     const openOptions = this.ctx.openOptions(dir);
     if (flags['pkcs11-module'] !== undefined) openOptions.pkcs11Module = flags['pkcs11-module'];
     const { roles, generated } = await planRoleKeys(keyValues, thresholds, scheme, openOptions, (m) => this.note(m));

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { basename } from 'node:path';
 import { BaseCommand } from '../../cli/base-command';
-import { workspaceFlag } from '../../cli/flags';
+import { waitFlag, workspaceFlag } from '../../cli/flags';
 import { renderOperation } from '../../cli/render';
 import { TufsignError } from '../../errors';
 import { addTargets, parseCustomJson, type OperationResult, type TargetInput } from '../../repository/operations';
@@ -14,6 +14,7 @@ export default class TargetsAdd extends BaseCommand<typeof TargetsAdd> {
   static override args = { file: Args.string({ description: 'Files to add.', required: true }) };
   static override flags = {
     workspace: workspaceFlag,
+    wait: waitFlag,
     path: Flags.string({ description: 'Target path in metadata (only with a single file; default: the file name).' }),
     custom: Flags.string({ description: 'Custom metadata for the target(s), a JSON object.' }),
     expires: Flags.string({ description: 'Targets expiry period (default from tufsign.json).' }),
@@ -28,6 +29,7 @@ export default class TargetsAdd extends BaseCommand<typeof TargetsAdd> {
       if (custom !== undefined) input.custom = custom;
       return input;
     });
+    await this.lockWorkspace(this.flags.workspace);
     const ws = Workspace.open(this.flags.workspace);
     const options: { expires?: string } = {};
     if (this.flags.expires !== undefined) options.expires = this.flags.expires;
