@@ -4,9 +4,9 @@
  * that turns errors into exit codes and one-line messages.
  */
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
-import { existsSync, mkdirSync } from 'node:fs';
 import { exitCodeFor, ExitCode, TufsignError } from '../errors';
-import { lockWorkspace, type WorkspaceLock } from '../repository/lock';
+import { ensureDir, fileExists } from '../io/fs';
+import { lockWorkspace, type WorkspaceLock } from '../io/lock';
 import { createContext, type RunContext } from './context';
 import { parseWait, WAIT_FOREVER } from './flags';
 
@@ -67,8 +67,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    */
   protected async lockWorkspace(dir: string, create = false): Promise<void> {
     // A missing folder is the command's own error to report (WORKSPACE_NOT_FOUND); `init` creates it first.
-    if (create) mkdirSync(dir, { recursive: true });
-    else if (!existsSync(dir)) return;
+    if (create) ensureDir(dir);
+    else if (!fileExists(dir)) return;
     const wait = parseWait((this.flags as Record<string, unknown>)['wait'] as string | undefined);
     const options: Parameters<typeof lockWorkspace>[1] = {
       command: (this.id ?? this.ctor.name).split(':').join(' '),

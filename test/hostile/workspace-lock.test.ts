@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { isTufsignError } from '../../src/errors';
-import { LOCK_FILE, lockWorkspace } from '../../src/repository/lock';
+import { LOCK_FILE, lockWorkspace } from '../../src/io/lock';
 import { BIN, runCli, TEST_PASSPHRASE } from '../helpers/cli';
 import { tempDir } from '../helpers/tmp';
 
@@ -20,9 +20,14 @@ const freshDir = (): string => {
   return d;
 };
 
+/** A workspace whose three online roles share one key file: one passphrase derivation per run keeps 40 runs cheap. */
 function initRepo(name: string): string {
   const dir = join(base, name);
-  const r = runCli(['init', dir, '--json']);
+  const key = join(base, `${name}-online.pem`);
+  const g = runCli(['key', 'generate', '--out', key, '--json']);
+  if (g.status !== 0) throw new Error(g.stdout + g.stderr);
+  const uri = `file:${key}`;
+  const r = runCli(['init', dir, '--targets-key', uri, '--snapshot-key', uri, '--timestamp-key', uri, '--json']);
   if (r.status !== 0) throw new Error(r.stdout + r.stderr);
   return dir;
 }
@@ -144,5 +149,5 @@ describe('workspace lock (CLI)', () => {
     expect(codes).toEqual(files.map(() => 0));
     expect(targetPaths(dir)).toEqual(files.map((f) => f.slice(base.length + 1)).sort());
     expect(runCli(['verify', dir, '--json']).status).toBe(0);
-  }, 300_000);
+  }, 400_000);
 });
