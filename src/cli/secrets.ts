@@ -19,6 +19,7 @@ export interface SecretSources {
 const ENV_FOR: Record<SecretRequest['kind'], string> = {
   passphrase: 'TUFSIGN_PASSPHRASE',
   'new-passphrase': 'TUFSIGN_PASSPHRASE',
+  'source-passphrase': 'TUFSIGN_SOURCE_PASSPHRASE',
   pin: 'TUFSIGN_PIN',
   'management-key': 'TUFSIGN_MGMT_KEY',
 };
@@ -74,7 +75,7 @@ export function createSecretsHandler(sources: SecretSources): SecretsHandler {
         const go = await sources.prompter.confirm('Use the last PIN try now?', false);
         if (!go) throw new TufsignError('ABORTED', 'stopped before the last PIN try', { rule: 'never spend the last PIN try without confirmation' });
       }
-      const label = { passphrase: 'Passphrase', pin: 'PIN', 'management-key': 'Management key' }[request.kind];
+      const label = { passphrase: 'Passphrase', 'source-passphrase': 'Passphrase', pin: 'PIN', 'management-key': 'Management key' }[request.kind];
       return Buffer.from(await sources.prompter.secret(`${label} for ${request.label}${tries}`), 'utf8');
     },
   };
