@@ -4,6 +4,7 @@
  * network namespace without network (`unshare -n`), with a cleared environment (no Node on PATH, a fresh
  * HOME, nothing but the variables named here): key files, a SoftHSM2 token through the bundled PKCS#11
  * module, a 2-of-2 ceremony passed between folders, and a virtual YubiKey through the bundled PC/SC module.
+ * Both builds run without network too (`unshare -n`), proving the build is offline.
  * Uses the virtual-card tier: run with `flock /tmp/tufsign-vcard.lock npx jest test/e2e/standalone-airgap.test.ts`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -48,8 +49,9 @@ function namespaceProblem(): string | undefined {
     : `unshare -n does not work here (${r.stderr.trim() || r.error?.message}): it needs root or user namespaces`;
 }
 
+/** `npm run package` without network: the build must need nothing beyond node_modules and Debian packages. */
 function packageInto(out: string): void {
-  execFileSync(process.execPath, [join(ROOT, 'scripts', 'package.js'), '--out', out], {
+  execFileSync('/usr/bin/unshare', ['-n', process.execPath, join(ROOT, 'scripts', 'package.js'), '--out', out], {
     cwd: ROOT,
     env: { ...process.env, SOURCE_DATE_EPOCH: String(SDE) },
     stdio: ['ignore', 'pipe', 'pipe'],
