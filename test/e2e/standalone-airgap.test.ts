@@ -415,6 +415,25 @@ describeLaptop('the standalone artifact on an air-gapped laptop', () => {
     expect(yubikey.problems.map((p) => p.suggestion).join('\n')).toContain('pcsclite.node');
   });
 
+  it('a swapped addon in lib/ is refused before it is loaded: its sha256 is compiled into the executable', () => {
+    const copy = join(base, 'swapped');
+    execFileSync('cp', ['-al', join(laptop.dir, TOP), copy]);
+    rmSync(join(copy, 'lib', 'pkcs11.node'));
+    copyFileSync(join(laptop.dir, TOP, 'lib', 'pcsclite.node'), join(copy, 'lib', 'pkcs11.node'));
+    const r = onLaptop(join(copy, 'tufsign'), [
+      'key',
+      'show',
+      `pkcs11:token=x;object=y?module-path=${SOFTHSM_MODULE}`,
+      '--json',
+    ]);
+    expect(r.status).toBe(9);
+    expect(r.json().error.code).toBe('DEPENDENCY_MISSING');
+    expect(r.json().error.message).toContain(
+      `${join(copy, 'lib', 'pkcs11.node')} is not the addon this executable was built with`,
+    );
+    expect(r.json().error.suggestion).toContain('SHA256SUMS');
+  });
+
   describeWithVirtualCards('with a virtual YubiKey', () => {
     const lab = new VirtualYubiKeyLab();
     const SERIAL = 20013013;
