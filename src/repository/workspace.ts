@@ -100,7 +100,9 @@ export class Workspace {
 
   readMetadataFile<R extends TopLevelRole>(fileName: string, role: R): Metadata<Extract<Root | Targets | Snapshot | Timestamp, { type: R }>> {
     const path = join(this.metadataDir, fileName);
-    return Metadata.fromBytes(readFileBounded(path), path, role);
+    // Published history is read as it was signed: only the legacy keyids recorded at import are accepted here.
+    const legacy = new Set(this.config.legacyKeyids ?? []);
+    return Metadata.fromBytes(readFileBounded(path), path, role, { allowLegacyKeyids: legacy, allowLegacyExpires: role === 'root' });
   }
 
   hasMetadataFile(fileName: string): boolean {
