@@ -169,6 +169,14 @@ function entrySource(pkg, build, workers, addonDigests) {
     }
   };
   walk('src/commands', []);
+  // oclif loads hooks, plugins and a help class from files, which the executable does not have: refuse
+  // to build an artifact that would silently lack them (compile them in through src/standalone/main.ts first).
+  for (const key of ['hooks', 'plugins', 'devPlugins', 'helpClass']) {
+    if (pkg.oclif[key] !== undefined)
+      fail(
+        `package.json oclif.${key}: the standalone build compiles in commands only; add support in src/standalone/main.ts (ADR 0012)`,
+      );
+  }
   const pjson = { name: pkg.name, version: pkg.version, description: pkg.description, oclif: pkg.oclif };
   return [
     "const { runStandalone } = require('./src/standalone/main');",
