@@ -7,8 +7,8 @@
  * Events written by the standalone executable also carry
  * `executable_sha256`, the hash of the binary that wrote them (ADR 0012).
  */
-import { createHash } from 'node:crypto';
 import { TufsignError } from '../errors';
+import { sha256Hex } from '../io/hash';
 import { canonicalize } from '../tuf/canonical-json';
 import { newObject, type JsonObject, type JsonValue } from '../tuf/json';
 import { formatExpires } from '../tuf/time';
@@ -47,7 +47,7 @@ export interface TranscriptCheck {
 export function eventHash(event: JsonObject): string {
   const copy = newObject();
   for (const [k, v] of Object.entries(event)) if (k !== 'hash') copy[k] = v;
-  return createHash('sha256').update(canonicalize(copy)).digest('hex');
+  return sha256Hex(canonicalize(copy));
 }
 
 /** Append an event (fields without seq/prev/hash/time/tool) and return the new list; the input is not changed. */
