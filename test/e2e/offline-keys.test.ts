@@ -23,7 +23,7 @@ it('init writes the offline root key apart, under its own passphrase, marked off
   expect(existsSync(join(ws, 'offline-keys', 'root-1.pem'))).toBe(true);
   expect(existsSync(join(ws, 'keys', 'root-1.pem'))).toBe(false);
   const cfg = JSON.parse(readFileSync(join(ws, 'tufsign.json'), 'utf8'));
-  const entries = Object.values(cfg.keys) as { uri: string; offline?: boolean }[];
+  const entries: { uri: string; offline?: boolean }[] = Object.values(cfg.keys);
   expect(entries.find((e) => e.uri === 'file:offline-keys/root-1.pem')?.offline).toBe(true);
   expect(entries.filter((e) => e.offline === true)).toHaveLength(1);
 });
