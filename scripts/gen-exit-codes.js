@@ -12,7 +12,7 @@ const MEANING = {
   5: 'keys and secrets: missing key, wrong passphrase, unsafe key file permissions, key/role mismatch, attestation or policy refusal',
   6: 'devices: PKCS#11 tokens, YubiKeys, PC/SC (PIN, token presence, reader, firmware)',
   7: 'ceremony: a signing request or transcript was refused',
-  8: 'I/O: a file could not be written',
+  8: 'I/O: a file could not be written, or another tufsign run is changing the workspace (WORKSPACE_BUSY names its PID and command)',
   9: 'dependency: an optional native module (pkcs11js, pcsclite) is not installed',
   10: 'internal error: a bug; re-run with --debug and report it',
 };

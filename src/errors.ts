@@ -110,6 +110,7 @@ const CODES = {
   USAGE: ExitCode.USAGE,
   DEPENDENCY_MISSING: ExitCode.DEPENDENCY,
   IO_ERROR: ExitCode.IO,
+  WORKSPACE_BUSY: ExitCode.IO,
   ABORTED: ExitCode.USAGE,
   INTERNAL: ExitCode.INTERNAL,
 } as const satisfies Record<string, ExitCodeValue>;

@@ -17,3 +17,4 @@ export * from './repository/operations';
 export { verifyRepository, type VerifyReport, type VerifyOptions, type RepositorySource } from './repository/verify';
 export { directorySource } from './repository/sources';
 export { repositoryStatus } from './repository/status';
+export { lockWorkspace, LOCK_FILE, type WorkspaceLock, type LockHolder, type LockOptions } from './io/lock';

@@ -5,7 +5,8 @@
  * path; gzip with mtime 0 and OS "unknown". The same files always give the
  * same bytes (on the same zlib). Read back with the release module's strict reader.
  */
-import { gzipSync, gunzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
+import { gunzipBounded } from '../release/gzip';
 import { TufsignError } from '../errors';
 import { layoutTar, readTar, writeTarHeaders, type TarMember } from '../release/tar';
 
@@ -35,9 +36,9 @@ export function deterministicTarGz(entries: readonly TarEntry[]): Buffer {
   return gz;
 }
 
-/** Read back a bundle tarball strictly (BAD-48 … BAD-52): regular files only. */
-export function readTarGz(data: Uint8Array): TarEntry[] {
-  const tar = gunzipSync(data);
+/** Read back a bundle tarball strictly (BAD-48 … BAD-52): regular files only, at most `maxTarBytes` once decompressed. */
+export function readTarGz(data: Uint8Array, maxTarBytes = 1024 * 1024 * 1024): TarEntry[] {
+  const tar = gunzipBounded(data, maxTarBytes);
   return readTar(tar)
     .filter((e) => e.type === 'file')
     .map((e) => ({ path: e.path, data: Buffer.from(tar.subarray(e.offset, e.offset + e.size)) }));

@@ -5,62 +5,119 @@
  * a tarball beside the folder (when present) holding exactly the same bytes.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, type Dirent } from 'node:fs';
 import { join, relative } from 'node:path';
 import { TufsignError } from '../errors';
-import { fileExists, readFileBounded } from '../io/fs';
 import { checkChain, readEvents } from '../ceremony/transcript';
-import { directorySource } from '../repository/sources';
+import { gunzipBounded } from '../release/gzip';
+import { layoutTar, readTar, type TarMember } from '../release/tar';
+import { fileExists, MAX_METADATA_BYTES, nonRegularKind, readRegularFile } from '../io/fs';
+import { bundleSource } from '../repository/sources';
 import { verifyRepository, type Check, type RoleReport, type VerifyOptions, type VerifyReport } from '../repository/verify';
 import { parseJson } from '../tuf/json';
 import { BUNDLE_MANIFEST, parseManifest, type BundleManifest } from './manifest';
-import { readTarGz, type TarEntry } from './tar';
 import { tarballPathFor } from './write';
 
 const sha256 = (d: Uint8Array): string => createHash('sha256').update(d).digest('hex');
+
+/** BUNDLE.json is read with this fixed allowance; everything else with the length it declares. */
+export const MAX_MANIFEST_BYTES = MAX_METADATA_BYTES;
+const MAX_DEPTH = 64;
 
 export function isBundleDir(dir: string): boolean {
   return fileExists(join(dir, BUNDLE_MANIFEST));
 }
 
-function walk(dir: string, base = dir): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const full = join(dir, name);
-    if (statSync(full).isDirectory()) out.push(...walk(full, base));
-    else out.push(relative(base, full).split('\\').join('/'));
-  }
-  return out.sort();
+interface Listing {
+  files: string[];
+  /** entries that are neither regular files nor folders (never followed) */
+  refused: { path: string; kind: string }[];
 }
 
-function check(r: RoleReport, ok: boolean, message: string, rule?: string): void {
-  const c: Check = ok ? { ok, message } : { ok, message, code: 'BUNDLE_INVALID', ...(rule !== undefined ? { rule } : {}) };
+/** Every entry under `dir`, by lstat: symlinks, FIFOs, sockets and devices are listed as refused, never followed. */
+function listBundle(dir: string): Listing {
+  const out: Listing = { files: [], refused: [] };
+  const walk = (abs: string, rel: string, depth: number): void => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(abs, { withFileTypes: true });
+    } catch (cause) {
+      throw new TufsignError('IO_ERROR', `cannot list ${abs}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { file: abs, cause });
+    }
+    for (const e of entries) {
+      const childRel = rel === '' ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory() && depth < MAX_DEPTH) walk(join(abs, e.name), childRel, depth + 1);
+      else if (e.isFile()) out.files.push(childRel);
+      else out.refused.push({ path: childRel, kind: e.isDirectory() ? `a folder nested deeper than ${MAX_DEPTH}` : nonRegularKind(e) });
+    }
+  };
+  walk(dir, '', 0);
+  out.files.sort();
+  return out;
+}
+
+function check(r: RoleReport, ok: boolean, message: string, rule?: string, code: Check['code'] = 'BUNDLE_INVALID'): void {
+  const c: Check = ok ? { ok, message } : { ok, message, code, ...(rule !== undefined ? { rule } : {}) };
   r.checks.push(c);
   if (!ok) r.ok = false;
 }
 
+function errorFields(e: unknown): { message: string; code: Check['code']; rule?: string } {
+  if (e instanceof TufsignError) return { message: e.message, code: e.code, ...(e.rule !== undefined ? { rule: e.rule } : {}) };
+  return { message: String(e), code: 'INTERNAL' };
+}
+
+/** The files a bundle holds and the exact length of each, as its manifest declares them. */
+export function declaredLengths(manifest: BundleManifest, manifestLength: number): Map<string, number> {
+  const m = new Map<string, number>([[BUNDLE_MANIFEST, manifestLength]]);
+  for (const f of manifest.files) m.set(f.path, f.length);
+  if (manifest.transcript !== undefined) m.set(manifest.transcript.path, manifest.transcript.length);
+  return m;
+}
+
+/** The size of the tar `deterministicTarGz` writes for these files: the hard cap for decompressing the tarball. */
+export function expectedTarSize(lengths: ReadonlyMap<string, number>): number {
+  const members: TarMember[] = [...lengths].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([path, size]) => ({ path, type: 'file', mode: 0o644, size }));
+  return layoutTar(members).size;
+}
+
 /** Check a bundle folder against its manifest; returns a report section (never throws for a bad bundle). */
-export function checkBundleManifest(dir: string): { report: RoleReport; manifest?: BundleManifest } {
+export function checkBundleManifest(dir: string): { report: RoleReport; manifest?: BundleManifest; lengths?: Map<string, number> } {
   const r: RoleReport = { role: 'bundle', file: join(dir, BUNDLE_MANIFEST), ok: true, checks: [] };
   let manifest: BundleManifest;
+  let manifestBytes: Buffer;
   try {
-    manifest = parseManifest(readFileBounded(join(dir, BUNDLE_MANIFEST)));
+    const bytes = readRegularFile(join(dir, BUNDLE_MANIFEST), MAX_MANIFEST_BYTES);
+    if (bytes === undefined) throw new TufsignError('BUNDLE_INVALID', `${BUNDLE_MANIFEST} is missing`, { file: join(dir, BUNDLE_MANIFEST) });
+    manifestBytes = bytes;
+    manifest = parseManifest(bytes);
   } catch (e) {
-    check(r, false, e instanceof TufsignError ? e.message : String(e), 'BUNDLE.json format');
+    const f = errorFields(e);
+    check(r, false, f.message, f.rule ?? 'BUNDLE.json format', f.code);
     return { report: r };
   }
+  const lengths = declaredLengths(manifest, manifestBytes.length);
   check(r, true, `manifest for repository "${manifest.repository}" lists ${manifest.files.length} file(s)`);
-  const listed = new Set<string>([BUNDLE_MANIFEST]);
+  const listing = listBundle(dir);
+  for (const x of listing.refused) check(r, false, `${x.path} is ${x.kind}`, 'BAD-47 a bundle holds regular files only');
+  const readListed = (path: string): Buffer | undefined => {
+    if (listing.refused.some((x) => x.path === path)) return undefined; // already reported
+    try {
+      return readRegularFile(join(dir, path), lengths.get(path) ?? 0, path);
+    } catch (e) {
+      const f = errorFields(e);
+      check(r, false, f.message, f.rule, f.code);
+      return undefined;
+    }
+  };
   let bad = 0;
   for (const f of manifest.files) {
-    listed.add(f.path);
-    const full = join(dir, f.path);
-    if (!fileExists(full)) {
-      check(r, false, `${f.path} is listed but missing`, 'every listed file is present');
+    const data = readListed(f.path);
+    if (data === undefined) {
+      if (!listing.refused.some((x) => x.path === f.path)) check(r, false, `${f.path} is listed but missing or unreadable`, 'every listed file is present');
       bad++;
       continue;
     }
-    const data = readFileBounded(full, 4 * 1024 * 1024 * 1024);
     if (data.length !== f.length || sha256(data) !== f.sha256) {
       check(r, false, `${f.path}: ${data.length} bytes, sha256 ${sha256(data).slice(0, 16)}… but the manifest says ${f.length} bytes, ${f.sha256.slice(0, 16)}…`, 'listed length and sha256 match');
       bad++;
@@ -73,46 +130,71 @@ export function checkBundleManifest(dir: string): { report: RoleReport; manifest
   }
   if (manifest.transcript !== undefined) {
     const t = manifest.transcript;
-    listed.add(t.path);
-    const full = join(dir, t.path);
-    if (!fileExists(full)) check(r, false, `${t.path} is missing`, 'the transcript travels with the bundle');
-    else {
-      const data = readFileBounded(full);
-      if (data.length !== t.length || sha256(data) !== t.sha256) check(r, false, `${t.path} does not match the manifest`, 'transcript length and sha256 match');
-      else {
-        try {
-          const chain = checkChain(readEvents(parseJson(data, t.path), t.path));
-          if (!chain.ok) check(r, false, `transcript chain broken: ${chain.problem ?? ''}`, 'BAD-64 hash-chained transcript');
-          else if (chain.head !== t.head) check(r, false, 'transcript head does not match the manifest', 'manifest pins the transcript head');
-          else check(r, true, `transcript: ${chain.events} events, chain intact`);
-        } catch (e) {
-          check(r, false, `transcript unreadable: ${(e as Error).message}`, 'transcript format');
-        }
+    const data = readListed(t.path);
+    if (data === undefined) check(r, false, `${t.path} is missing`, 'the transcript travels with the bundle');
+    else if (data.length !== t.length || sha256(data) !== t.sha256) {
+      check(r, false, `${t.path} does not match the manifest`, 'transcript length and sha256 match');
+      bad++;
+    } else {
+      try {
+        const chain = checkChain(readEvents(parseJson(data, t.path), t.path));
+        if (!chain.ok) check(r, false, `transcript chain broken: ${chain.problem ?? ''}`, 'BAD-64 hash-chained transcript');
+        else if (chain.head !== t.head) check(r, false, 'transcript head does not match the manifest', 'manifest pins the transcript head');
+        else check(r, true, `transcript: ${chain.events} events, chain intact`);
+      } catch (e) {
+        check(r, false, `transcript unreadable: ${(e as Error).message}`, 'transcript format');
       }
     }
   }
-  const unlisted = walk(dir).filter((p) => !listed.has(p));
+  const unlisted = listing.files.filter((p) => !lengths.has(p));
   if (unlisted.length > 0) check(r, false, `files not in the manifest: ${unlisted.join(', ')}`, 'a bundle holds exactly the listed files');
   else check(r, true, 'no unlisted files');
+  checkTarball(dir, r, lengths, bad === 0 && listing.refused.length === 0 && unlisted.length === 0);
+  return { report: r, manifest, lengths };
+}
+
+/**
+ * The tarball beside the folder must hold exactly the folder's files. It is
+ * only opened when the folder matched its manifest, so the declared lengths
+ * are real: the tar may be at most `expectedTarSize` bytes, and decompression
+ * stops there (a gzip bomb costs at most that much memory and time).
+ */
+function checkTarball(dir: string, r: RoleReport, lengths: ReadonlyMap<string, number>, folderOk: boolean): void {
   const tarball = tarballPathFor(dir);
-  if (fileExists(tarball)) {
-    try {
-      const entries: TarEntry[] = readTarGz(readFileBounded(tarball, 4 * 1024 * 1024 * 1024));
-      const inTar = entries.map((e) => e.path).sort();
-      const inDir = walk(dir);
-      const same = inTar.length === inDir.length && inTar.every((p, i) => p === inDir[i]) && entries.every((e) => sha256(e.data) === sha256(readFileBounded(join(dir, e.path), 4 * 1024 * 1024 * 1024)));
-      check(r, same, same ? `${relative(process.cwd(), tarball) || tarball} holds exactly the folder's files` : `${tarball} differs from the folder`, 'tarball = folder');
-    } catch (e) {
-      check(r, false, `${tarball} unreadable: ${(e as Error).message}`, 'tarball = folder');
-    }
+  if (!fileExists(tarball)) return;
+  const shown = relative(process.cwd(), tarball) || tarball;
+  if (!folderOk) {
+    check(r, false, `${shown} not checked: the folder does not match its manifest`, 'tarball = folder');
+    return;
   }
-  return { report: r, manifest };
+  try {
+    const tarCap = expectedTarSize(lengths);
+    // Stored deflate blocks cost 5 bytes per 64 KiB; gzip adds 18 bytes of header and trailer.
+    const gzCap = tarCap + Math.ceil(tarCap / 16384) * 5 + 1024;
+    const gz = readRegularFile(tarball, gzCap, shown);
+    if (gz === undefined) return;
+    const tar = gunzipBounded(gz, tarCap, tarball);
+    const entries = readTar(tar, { maxEntries: lengths.size });
+    const files = entries.filter((e) => e.type === 'file');
+    const inTar = files.map((e) => e.path).sort();
+    const inDir = [...lengths.keys()].sort();
+    let same = entries.length === files.length && inTar.length === inDir.length && inTar.every((p, i) => p === inDir[i]);
+    for (const e of same ? files : []) {
+      const onDisk = readRegularFile(join(dir, e.path), lengths.get(e.path) ?? 0, e.path);
+      if (onDisk === undefined || !onDisk.equals(tar.subarray(e.offset, e.offset + e.size))) same = false;
+    }
+    check(r, same, same ? `${shown} holds exactly the folder's files` : `${shown} differs from the folder`, 'tarball = folder');
+  } catch (e) {
+    const f = errorFields(e);
+    check(r, false, f.message.includes(shown) ? f.message : `${shown}: ${f.message}`, f.rule ?? 'tarball = folder', f.code);
+  }
 }
 
 /** Verify a bundle as a client would (trusted root given by the caller) and against its manifest. */
 export function verifyBundle(dir: string, options: VerifyOptions): VerifyReport {
-  const report = verifyRepository(directorySource(dir), { ...options, requireTargetFiles: false });
-  const { report: section } = checkBundleManifest(dir);
+  const { report: section, lengths } = checkBundleManifest(dir);
+  // Without a readable manifest nothing in the folder has a declared length, so nothing is read.
+  const report = verifyRepository(bundleSource(dir, lengths ?? new Map()), { ...options, requireTargetFiles: false });
   report.roles.push(section);
   report.ok = report.ok && section.ok;
   return report;

@@ -5,7 +5,10 @@
  */
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import { exitCodeFor, ExitCode, TufsignError } from '../errors';
+import { ensureDir, fileExists } from '../io/fs';
+import { lockWorkspace, type WorkspaceLock } from '../io/lock';
 import { createContext, type RunContext } from './context';
+import { parseWait, WAIT_FOREVER } from './flags';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
@@ -29,9 +32,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** positional arguments in order (for commands taking a variable number) */
   protected positional: string[] = [];
   private runContext: RunContext | undefined;
+  private workspaceLock: WorkspaceLock | undefined;
 
   public override async init(): Promise<void> {
     await super.init();
+    // `--wait` takes an optional number of seconds: a bare `--wait` means "until the other run finishes".
+    if ('wait' in (this.ctor.flags ?? {})) {
+      this.argv = this.argv.flatMap((a, i, all) => (a === '--wait' && !/^[0-9]+$/.test(all[i + 1] ?? '') ? [a, WAIT_FOREVER] : [a]));
+    }
     const { args, flags, argv } = await this.parse({
       flags: this.ctor.flags,
       baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
@@ -54,17 +62,37 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return this.runContext;
   }
 
+  /**
+   * Hold the workspace's write lock until this command ends (ADR 0007): every
+   * command that writes a workspace calls this before reading it. Honours
+   * `--wait [SECONDS]` when the command has that flag.
+   */
+  protected async lockWorkspace(dir: string, create = false): Promise<void> {
+    // A missing folder is the command's own error to report (WORKSPACE_NOT_FOUND); `init` creates it first.
+    if (create) ensureDir(dir);
+    else if (!fileExists(dir)) return;
+    const wait = parseWait((this.flags as Record<string, unknown>)['wait'] as string | undefined);
+    const options: Parameters<typeof lockWorkspace>[1] = {
+      command: (this.id ?? this.ctor.name).split(':').join(' '),
+      onWait: (h) => this.note(`waiting for tufsign ${h.command} (PID ${h.pid}) to finish with ${dir}…`),
+    };
+    if (wait !== undefined) options.waitSeconds = wait;
+    this.workspaceLock = await lockWorkspace(dir, options);
+  }
+
   /** Progress and notes for people: stderr, silent under --json. */
   protected note(message: string): void {
     if (!this.jsonEnabled()) process.stderr.write(message + '\n');
   }
 
   protected override async finally(err: Error | undefined): Promise<unknown> {
+    this.workspaceLock?.release();
     await this.runContext?.close();
     return super.finally(err);
   }
 
   protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+    this.workspaceLock?.release();
     await this.runContext?.close();
     if (err instanceof Errors.ExitError) throw err;
     const debug = process.argv.includes('--debug');

@@ -1,3 +1,21 @@
 import { Flags } from '@oclif/core';
+import { TufsignError } from '../errors';
 
 export const workspaceFlag = Flags.string({ char: 'w', description: 'Workspace directory.', default: '.' });
+
+/** Value the bare `--wait` flag stands for (BaseCommand rewrites `--wait` without a number to this). */
+export const WAIT_FOREVER = 'forever';
+
+/** For commands that write a workspace: wait for another writer instead of failing with WORKSPACE_BUSY (ADR 0007). */
+export const waitFlag = Flags.string({
+  description: 'If another tufsign run is changing the workspace, wait up to SECONDS for it (bare --wait: until it finishes) instead of failing with WORKSPACE_BUSY.',
+  helpValue: '[SECONDS]',
+});
+
+/** `--wait` value → seconds to wait (undefined: do not wait). */
+export function parseWait(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (value === WAIT_FOREVER) return Infinity;
+  if (!/^[0-9]{1,7}$/.test(value)) throw new TufsignError('USAGE', `--wait ${JSON.stringify(value)} is not a number of seconds`, { rule: '--wait [SECONDS]' });
+  return Number(value);
+}

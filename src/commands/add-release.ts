@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command';
 import { ceremonyContext, renderRequest } from '../cli/ceremony';
-import { workspaceFlag } from '../cli/flags';
+import { waitFlag, workspaceFlag } from '../cli/flags';
 import { progressReporter } from '../cli/progress';
 import { renderOperation } from '../cli/render';
 import { parseJson } from '../tuf/json';
@@ -26,6 +26,7 @@ export default class AddRelease extends BaseCommand<typeof AddRelease> {
   };
   static override flags = {
     workspace: workspaceFlag,
+    wait: waitFlag,
     meta: Flags.string({ description: 'User metadata for the archive (JSON), as tufup\'s --meta.' }),
     required: Flags.boolean({ description: 'Mark the release as required (clients stop at it).', default: false }),
     'no-patch': Flags.boolean({ description: 'Do not build a patch.', default: false }),
@@ -36,6 +37,7 @@ export default class AddRelease extends BaseCommand<typeof AddRelease> {
   };
 
   async run(): Promise<AddReleaseResult> {
+    await this.lockWorkspace(this.flags.workspace);
     const ws = Workspace.open(this.flags.workspace);
     const progress = progressReporter(this.jsonEnabled());
     const options: AddReleaseOptions = {

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { join } from 'node:path';
 import { BaseCommand } from '../cli/base-command';
+import { waitFlag } from '../cli/flags';
 import { renderOperation } from '../cli/render';
 import { TufsignError } from '../errors';
 import { planRoleKeys, withPreopenedSigners } from '../repository/key-specs';
@@ -56,6 +57,7 @@ export default class Init extends BaseCommand<typeof Init> {
     }),
     'attestation-ca': Flags.string({ description: 'Extra trusted attestation root certificate (PEM) for the key policy.', multiple: true }),
     'pkcs11-module': Flags.string({ description: 'PKCS#11 module for pkcs11: keys without module-path (saved in tufsign.json).' }),
+    wait: waitFlag,
     import: Flags.string({ description: 'Create the workspace from an existing repository folder (tufup, python-tuf, tuf-on-ci, go-tuf v0); see docs/migrating.md.' }),
     // no defaults here: oclif counts a default as "given" for dependsOn
     format: Flags.string({ description: 'Format of the --import source (default: auto-detect).', options: ['auto', ...IMPORT_FORMATS], dependsOn: ['import'] }),
@@ -78,6 +80,7 @@ export default class Init extends BaseCommand<typeof Init> {
       if (format !== 'auto' && !isImportFormat(format)) throw new TufsignError('USAGE', `unknown format ${format}`, { rule: IMPORT_FORMATS.join(', ') });
       const options: ImportOptions = { dir, source: flags.import, format, dryRun: flags['dry-run'] === true, skipMissingTargets: flags['skip-missing-targets'] === true, now: this.ctx.clock.now(), secrets: this.ctx.secrets };
       if (flags.name !== undefined) options.name = flags.name;
+      if (!options.dryRun) await this.lockWorkspace(dir, true);
       const report = await importRepository(options);
       this.log(renderImport(report));
       return report;
@@ -109,6 +112,7 @@ export default class Init extends BaseCommand<typeof Init> {
       }
     }
 
+    await this.lockWorkspace(dir, true);
     const openOptions = this.ctx.openOptions(dir);
     if (flags['pkcs11-module'] !== undefined) openOptions.pkcs11Module = flags['pkcs11-module'];
     const offlineRoles = new Set((flags.offline ?? []) as TopLevelRole[]);

@@ -1,14 +1,15 @@
 import { BaseCommand } from '../cli/base-command';
-import { workspaceFlag } from '../cli/flags';
+import { waitFlag, workspaceFlag } from '../cli/flags';
 import { renderOperation } from '../cli/render';
 import { refresh, type OperationResult } from '../repository/operations';
 import { Workspace } from '../repository/workspace';
 
 export default class Refresh extends BaseCommand<typeof Refresh> {
   static override summary = 'Re-sign snapshot and timestamp with new versions and expiries (the routine job before they expire).';
-  static override flags = { workspace: workspaceFlag };
+  static override flags = { workspace: workspaceFlag, wait: waitFlag };
 
   async run(): Promise<OperationResult> {
+    await this.lockWorkspace(this.flags.workspace);
     const ws = Workspace.open(this.flags.workspace);
     const result = await refresh(ws, this.ctx.signingContext(ws.dir, ws));
     this.log(renderOperation(result));

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command';
-import { workspaceFlag } from '../cli/flags';
+import { waitFlag, workspaceFlag } from '../cli/flags';
 import { renderOperation } from '../cli/render';
 import { type OperationResult } from '../repository/operations';
 import { signRoleOrRequest, type RequestWritten } from '../repository/ceremony';
@@ -16,12 +16,14 @@ export default class Sign extends BaseCommand<typeof Sign> {
   static override args = { role: Args.string({ description: 'Role to sign.', required: true, options: [...TOP_LEVEL_ROLES] }) };
   static override flags = {
     workspace: workspaceFlag,
+    wait: waitFlag,
     expires: Flags.string({ description: 'New expiry period (e.g. 90d); implies a new version.' }),
     bump: Flags.boolean({ description: 'Give the role a new version (and a fresh expiry).', default: false }),
     out: Flags.string({ description: 'Where to write the signing request when the threshold needs keys that are not here (default: WORKSPACE/ROLE-vN.tufsign-request.json).' }),
   };
 
   async run(): Promise<OperationResult & { request?: RequestWritten }> {
+    await this.lockWorkspace(this.flags.workspace);
     const ws = Workspace.open(this.flags.workspace);
     const options: { expires?: string; bump?: boolean } = { bump: this.flags.bump };
     if (this.flags.expires !== undefined) options.expires = this.flags.expires;

@@ -20,5 +20,6 @@ export {
 export { bsdiff, type PatchResult } from './bsdiff';
 export { bzip2 } from './bzip2';
 export { readTar, tarRegions, type TarEntry } from './tar';
-export { scanBundle, checkMemberName } from './scan';
+export { scanBundle } from './scan';
+export { checkMemberName } from '../tuf/paths';
 export type { Progress, ProgressCallback, ReleaseStage } from './progress';

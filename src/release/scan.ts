@@ -1,5 +1,5 @@
 /**
- * Bundle-folder intake (BAD-40 … BAD-47). Every entry is checked with
+ * Bundle-folder intake (BAD-40 … BAD-47; the name rules live in src/tuf/paths.ts). Every entry is checked with
  * `lstat`, so symlinks of any kind are seen as symlinks, never followed; hard
  * links, devices, FIFOs and sockets are refused; names must be valid UTF-8,
  * NFC, free of control characters and backslashes, and must not collide after
@@ -11,7 +11,7 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { TufsignError } from '../errors';
-import { checkNoCollisions } from '../tuf/paths';
+import { checkMemberName, checkNoCollisions } from '../tuf/paths';
 import type { TarMember } from './tar';
 import type { ProgressCallback } from './progress';
 
@@ -30,27 +30,6 @@ function kindOf(st: Stats): string {
   if (st.isCharacterDevice()) return 'a character device';
   if (st.isBlockDevice()) return 'a block device';
   return 'not a regular file or directory';
-}
-
-/** NUL, C0 controls and DEL. */
-export function hasControlChar(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f) return true;
-  }
-  return false;
-}
-
-/** A single file or directory name inside a bundle (BAD-40 … BAD-43). */
-export function checkMemberName(name: string, relPath: string): void {
-  const fail = (why: string, rule: string): never => {
-    throw new TufsignError('PATH_UNSAFE', `bundle entry ${JSON.stringify(relPath)}: ${why}`, { path: relPath, rule });
-  };
-  if (name === '' || name === '.' || name === '..') fail('is not a usable name', 'BAD-40/BAD-42 no empty, . or .. names');
-  if (hasControlChar(name)) fail('contains NUL, newline or control characters', 'BAD-43 no control characters');
-  if (name.includes('\\')) fail('contains a backslash', 'BAD-42 "/" is the only separator');
-  if (name.includes('/')) fail('contains "/"', 'BAD-40 plain names');
-  if (name.normalize('NFC') !== name) fail('is not in Unicode NFC form', 'BAD-44 NFC names only');
 }
 
 /**

@@ -11,7 +11,7 @@
  */
 import { TufsignError } from '../errors';
 import type { TarRegion } from './bsdiff';
-import { hasControlChar } from './scan';
+import { isPlainRelativePath } from '../tuf/paths';
 
 export const BLOCK = 512;
 export const RECORD = 10240;
@@ -255,7 +255,7 @@ export function readTar(buf: Uint8Array, limits: ReadTarLimits = {}): TarEntry[]
     else if (name.startsWith('./')) rel = name.slice(2);
     else throw archiveError(`entry ${JSON.stringify(name)} is not under "./"`, 'BAD-48 entries relative to the archive root', name);
     if (rel !== '') {
-      if (rel.startsWith('/') || rel.split('/').some((s) => s === '' || s === '.' || s === '..') || hasControlChar(rel) || rel.includes('\\')) {
+      if (!isPlainRelativePath(rel)) {
         throw new TufsignError('PATH_UNSAFE', `archive entry ${JSON.stringify(name)} is not a plain relative path`, { rule: 'BAD-48 no absolute or ../ entries', path: name });
       }
     }

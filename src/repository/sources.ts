@@ -1,17 +1,35 @@
 /** Repository sources for `verify`: a workspace or bundle folder on disk. */
 import { join, relative } from 'node:path';
-import { fileExists, readFileBounded } from '../io/fs';
+import { fileExists, MAX_METADATA_BYTES, readFileBounded, readRegularFile } from '../io/fs';
+import { isPlainRelativePath } from '../tuf/paths';
 import type { RepositorySource } from './verify';
+
+const describeIn = (dir: string) => (path: string) => relative(process.cwd(), join(dir, path)) || path;
 
 export function directorySource(dir: string, maxBytes = 4 * 1024 * 1024 * 1024): RepositorySource {
   return {
     read(path) {
+      if (!isPlainRelativePath(path)) return undefined;
       const full = join(dir, path);
       if (!fileExists(full)) return undefined;
-      return readFileBounded(full, path.startsWith('metadata/') ? 16 * 1024 * 1024 : maxBytes);
+      return readFileBounded(full, path.startsWith('metadata/') ? MAX_METADATA_BYTES : maxBytes);
     },
-    describe(path) {
-      return relative(process.cwd(), join(dir, path)) || path;
+    describe: describeIn(dir),
+  };
+}
+
+/**
+ * A bundle folder as a repository source: regular files only, each read with
+ * the cap its manifest entry declares; files the manifest does not list are
+ * not read at all (the manifest check reports them).
+ */
+export function bundleSource(dir: string, declaredLengths: ReadonlyMap<string, number>): RepositorySource {
+  return {
+    read(path) {
+      const cap = declaredLengths.get(path);
+      if (cap === undefined || !isPlainRelativePath(path)) return undefined;
+      return readRegularFile(join(dir, path), cap, describeIn(dir)(path));
     },
+    describe: describeIn(dir),
   };
 }

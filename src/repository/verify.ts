@@ -23,6 +23,7 @@ import type { Key } from '../tuf/key';
 import { describeKeyidProblem, keyidProblems } from '../tuf/keyids';
 import { formatExpires } from '../tuf/time';
 import { describeResult, rootVerificationResult, verificationResult } from '../tuf/verify';
+import { binPrefixProblem, delegatedRoleNameProblem, findCollision, targetPathProblem } from '../tuf/paths';
 import { metadataFileName, targetFileNames } from './workspace';
 import { isNearLimit, sizeFinding, type SizeFinding } from './client-limits';
 
@@ -152,9 +153,23 @@ function checkMetaFile(r: RoleReport, name: string, meta: MetaFile, md: Metadata
   }
 }
 
-export function verifyRepository(src: RepositorySource, options: VerifyOptions): VerifyReport {
+export function verifyRepository(source: RepositorySource, options: VerifyOptions): VerifyReport {
   const at = options.at;
   const out: VerifyReport = { ok: false, at: formatExpires(at), roles: [], targets: [], nearLimit: [] };
+  // A file the source refuses to read (a symlink in a bundle, over its cap) is reported, then treated as absent.
+  const refused = report('files');
+  const src: RepositorySource = {
+    read(path) {
+      try {
+        return source.read(path);
+      } catch (e) {
+        if (!out.roles.includes(refused)) out.roles.push(refused);
+        add(refused, errorCheck(e));
+        return undefined;
+      }
+    },
+    describe: (path) => source.describe(path),
+  };
   // Parse leniently; keyids and legacy expiry forms are judged below, per role, by the chosen rule.
   const parseOpts: ParseOptions = { allowLegacyKeyids: true, allowLegacyExpires: true };
   const keyidRule = (r: RoleReport, signed: Signed, current: boolean): void => checkKeyids(r, signed, current, options);
@@ -245,6 +260,11 @@ export function verifyRepository(src: RepositorySource, options: VerifyOptions):
   if (sn === undefined) return finalize(out);
   checkMetaFile(snReport, 'snapshot.json', snapMeta, sn.md, sn.bytes);
   checkThreshold(snReport, 'snapshot', root.role('snapshot'), root.keys, sn.md);
+  for (const metaName of sn.md.signed.meta.keys()) {
+    const roleName = metaName.endsWith('.json') ? metaName.slice(0, -'.json'.length) : metaName;
+    const unsafe = roleName === 'targets' ? undefined : delegatedRoleNameProblem(roleName);
+    if (unsafe !== undefined) add(snReport, fail(`snapshot lists ${JSON.stringify(metaName)}: role name ${unsafe.why}`, 'ROLE_INVALID', unsafe.rule));
+  }
   checkExpiry(snReport, sn.md, at);
   if (consistent && sn.md.signed.version > 1) {
     const prevBytes = src.read(`metadata/${sn.md.signed.version - 1}.snapshot.json`);
@@ -279,21 +299,43 @@ export function verifyRepository(src: RepositorySource, options: VerifyOptions):
     keyidRule(r, t.md.signed, true);
     checkThreshold(r, name, roleDef, keys, t.md);
     checkExpiry(r, t.md, at);
+    // The write side's name rules, applied to what a signer published (src/tuf/paths.ts).
     for (const [p, tf] of t.md.signed.targets) {
+      const unsafe = targetPathProblem(p);
+      if (unsafe !== undefined) {
+        add(r, fail(`target ${JSON.stringify(p)} in ${name}: ${unsafe.why}`, 'PATH_UNSAFE', unsafe.rule));
+        continue;
+      }
       if (!allowed.every((f) => f(p))) {
         add(r, fail(`target ${JSON.stringify(p)} is outside the paths delegated to ${name}`, 'VERIFY_FAILED', 'SPEC-24/BAD-39 targets stay inside delegated paths'));
         continue;
       }
       if (!allTargets.has(p)) allTargets.set(p, { role: name, tf });
     }
+    const collision = findCollision(t.md.signed.targets.keys());
+    if (collision !== undefined) {
+      add(r, fail(`targets ${JSON.stringify(collision[0])} and ${JSON.stringify(collision[1])} in ${name} collide after case folding or Unicode normalisation`, 'PATH_COLLISION', 'BAD-44 names must differ on every filesystem'));
+    }
     const d = t.md.signed.delegations;
     if (d === undefined || depth >= 32) return;
     const children = d.roles ?? [];
     for (const child of children) {
+      const unsafe = delegatedRoleNameProblem(child.name);
+      if (unsafe !== undefined) {
+        add(r, fail(`delegated role ${JSON.stringify(child.name)} in ${name}: ${unsafe.why}`, 'ROLE_INVALID', unsafe.rule));
+        continue;
+      }
       if (sn.md.signed.meta.has(`${child.name}.json`)) verifyTargetsRole(child.name, child, d.keys, [...allowed, (p) => child.isDelegatedPath(p)], depth + 1);
     }
+    const collidingRoles = findCollision(children.map((c) => c.name));
+    if (collidingRoles !== undefined) {
+      add(r, fail(`delegated roles ${JSON.stringify(collidingRoles[0])} and ${JSON.stringify(collidingRoles[1])} in ${name} collide`, 'PATH_COLLISION', 'BAD-44 role file names must differ on every filesystem'));
+    }
     const succinct = d.succinctRoles;
-    if (succinct !== undefined) {
+    const badBins = succinct === undefined ? undefined : binPrefixProblem(succinct.namePrefix, succinct.bitLength);
+    if (succinct !== undefined && badBins !== undefined) {
+      add(r, fail(`hash-bin prefix ${JSON.stringify(succinct.namePrefix)} in ${name}: bin names ${badBins.why}`, 'ROLE_INVALID', badBins.rule));
+    } else if (succinct !== undefined) {
       for (const metaName of sn.md.signed.meta.keys()) {
         const roleName = metaName.slice(0, -'.json'.length);
         if (succinct.isDelegatedRole(roleName)) verifyTargetsRole(roleName, succinct, d.keys, [...allowed, (p) => succinct.roleForTarget(p) === roleName], depth + 1);

@@ -24,6 +24,7 @@ import {
 import { jsonPathJoin, newObject, parseJson, type JsonObject, type JsonValue } from './json';
 import { Key } from './key';
 import { formatExpires, parseExpires, parseLegacyExpires } from './time';
+import { roleFileNameProblem } from './paths';
 
 export const SPEC_VERSION = '1.0.31';
 export const TOP_LEVEL_ROLES = ['root', 'targets', 'snapshot', 'timestamp'] as const;
@@ -214,16 +215,12 @@ export class TargetFile {
 
 // ---------------------------------------------------------------- delegations
 
-// eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
-const UNSAFE_ROLE_NAME = /[/\\?#%\u0000-\u001f\u007f]/;
-
 export function checkDelegatedRoleName(name: string, path: string): void {
   if (name === '' || isTopLevelRole(name)) {
     throw schemaError(path, `delegated role name "${name}" is empty or a top-level role`, 'BAD-36 delegated role names');
   }
-  if (UNSAFE_ROLE_NAME.test(name) || name === '.' || name.includes('..') || name.normalize('NFC') !== name) {
-    throw schemaError(path, `delegated role name ${JSON.stringify(name)} is not safe as a file name`, 'BAD-38 role names become file names');
-  }
+  const unsafe = roleFileNameProblem(name);
+  if (unsafe !== undefined) throw schemaError(path, `delegated role name ${JSON.stringify(name)} ${unsafe.why}`, unsafe.rule);
 }
 
 export class DelegatedRole extends Role {

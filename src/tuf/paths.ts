@@ -1,26 +1,71 @@
 /**
- * Target-path and role-name safety (SPEC-22, SPEC-26, BAD-38 … BAD-45).
+ * The one home of the name rules (SPEC-22, SPEC-26, BAD-38 … BAD-45): target
+ * paths, bundle/archive member names, role names and hash-bin names. The
+ * write side (`targets add`, `add-release`, role creation) and the read side
+ * (`verify` of a workspace or bundle, archive readers) call the same
+ * functions, so anything tufsign refuses to write it also refuses to read.
  * Paths become file names on every platform and URL segments for clients,
  * so tufsign accepts only plain relative `/`-separated paths.
  */
 import { TufsignError } from '../errors';
 
-export function checkTargetPath(path: string, where = 'target path'): void {
-  const fail = (why: string, rule: string): never => {
-    throw new TufsignError('PATH_UNSAFE', `${where} ${JSON.stringify(path)}: ${why}`, { path, rule });
-  };
-  if (path === '') fail('is empty', 'BAD-42 non-empty path');
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
-  if (/[\u0000-\u001f\u007f]/.test(path)) fail('contains NUL, newline or control characters', 'BAD-43 no control characters');
-  if (path.includes('\\')) fail('contains a backslash', 'BAD-41/BAD-42 "/" is the only separator');
-  if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) fail('is absolute or drive-rooted', 'BAD-41 relative paths only');
-  if (path.endsWith('/')) fail('ends with "/"', 'BAD-42 no trailing separator');
-  for (const part of path.split('/')) {
-    if (part === '') fail('has an empty segment', 'BAD-42 no empty segments');
-    if (part === '.' || part === '..') fail(`has a "${part}" segment`, 'BAD-40 no . or .. segments');
+/** NUL, C0 controls and DEL. */
+export function hasControlChar(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
   }
-  if (path.normalize('NFC') !== path) fail('is not in Unicode NFC form', 'BAD-44 NFC names only');
-  if (/^[0-9a-f]{64}\./.test(path.split('/').pop() ?? '')) fail('already looks hash-prefixed', 'BAD-45 no consistent-snapshot-like names');
+  return false;
+}
+
+interface Problem {
+  why: string;
+  rule: string;
+}
+
+/** What is wrong with one `/`-free segment of a path, or undefined. */
+function segmentProblem(part: string): Problem | undefined {
+  if (part === '') return { why: 'has an empty segment', rule: 'BAD-42 no empty segments' };
+  if (part === '.' || part === '..') return { why: `has a "${part}" segment`, rule: 'BAD-40 no . or .. segments' };
+  return undefined;
+}
+
+/** What is wrong with a target path, or undefined when it is safe. */
+export function targetPathProblem(path: string): Problem | undefined {
+  if (path === '') return { why: 'is empty', rule: 'BAD-42 non-empty path' };
+  if (hasControlChar(path)) return { why: 'contains NUL, newline or control characters', rule: 'BAD-43 no control characters' };
+  if (path.includes('\\')) return { why: 'contains a backslash', rule: 'BAD-41/BAD-42 "/" is the only separator' };
+  if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) return { why: 'is absolute or drive-rooted', rule: 'BAD-41 relative paths only' };
+  if (path.endsWith('/')) return { why: 'ends with "/"', rule: 'BAD-42 no trailing separator' };
+  for (const part of path.split('/')) {
+    const p = segmentProblem(part);
+    if (p !== undefined) return p;
+  }
+  if (path.normalize('NFC') !== path) return { why: 'is not in Unicode NFC form', rule: 'BAD-44 NFC names only' };
+  if (/^[0-9a-f]{64}\./.test(path.split('/').pop() ?? '')) return { why: 'already looks hash-prefixed', rule: 'BAD-45 no consistent-snapshot-like names' };
+  return undefined;
+}
+
+export function checkTargetPath(path: string, where = 'target path'): void {
+  const p = targetPathProblem(path);
+  if (p !== undefined) throw new TufsignError('PATH_UNSAFE', `${where} ${JSON.stringify(path)}: ${p.why}`, { path, rule: p.rule });
+}
+
+/** A single file or directory name inside a bundle or archive (BAD-40 … BAD-44). */
+export function checkMemberName(name: string, relPath: string): void {
+  const fail = (why: string, rule: string): never => {
+    throw new TufsignError('PATH_UNSAFE', `bundle entry ${JSON.stringify(relPath)}: ${why}`, { path: relPath, rule });
+  };
+  if (name === '' || name === '.' || name === '..') fail('is not a usable name', 'BAD-40/BAD-42 no empty, . or .. names');
+  if (hasControlChar(name)) fail('contains NUL, newline or control characters', 'BAD-43 no control characters');
+  if (name.includes('\\')) fail('contains a backslash', 'BAD-42 "/" is the only separator');
+  if (name.includes('/')) fail('contains "/"', 'BAD-40 plain names');
+  if (name.normalize('NFC') !== name) fail('is not in Unicode NFC form', 'BAD-44 NFC names only');
+}
+
+/** A relative member path of an archive (no absolute, empty, . or .. segments, controls or backslashes; BAD-48). */
+export function isPlainRelativePath(rel: string): boolean {
+  return !(rel.startsWith('/') || rel.split('/').some((s) => segmentProblem(s) !== undefined) || hasControlChar(rel) || rel.includes('\\'));
 }
 
 /** A folding key under which two paths that a case-insensitive or normalising filesystem would merge collide. */
@@ -28,27 +73,76 @@ export function collisionKey(path: string): string {
   return path.normalize('NFKC').toLowerCase().replace(/ß/g, 'ss').normalize('NFKC');
 }
 
-/** Throw if any two of `paths` collide after Unicode normalisation or case folding (BAD-44). */
-export function checkNoCollisions(paths: Iterable<string>, what = 'target paths'): void {
+/** The first two of `paths` that collide after Unicode normalisation or case folding, if any. */
+export function findCollision(paths: Iterable<string>): [string, string] | undefined {
   const seen = new Map<string, string>();
   for (const p of paths) {
     const k = collisionKey(p);
     const other = seen.get(k);
-    if (other !== undefined && other !== p) {
-      throw new TufsignError('PATH_COLLISION', `${what} ${JSON.stringify(other)} and ${JSON.stringify(p)} collide after case folding or Unicode normalisation`, {
-        path: p,
-        rule: 'BAD-44 names must differ on every filesystem',
-      });
-    }
+    if (other !== undefined && other !== p) return [other, p];
     seen.set(k, p);
+  }
+  return undefined;
+}
+
+/** Throw if any two of `paths` collide after Unicode normalisation or case folding (BAD-44). */
+export function checkNoCollisions(paths: Iterable<string>, what = 'target paths'): void {
+  const c = findCollision(paths);
+  if (c !== undefined) {
+    throw new TufsignError('PATH_COLLISION', `${what} ${JSON.stringify(c[0])} and ${JSON.stringify(c[1])} collide after case folding or Unicode normalisation`, {
+      path: c[1],
+      rule: 'BAD-44 names must differ on every filesystem',
+    });
   }
 }
 
 const ROLE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
+const TOP_LEVEL = new Set(['root', 'targets', 'snapshot', 'timestamp']);
 
-/** Role names tufsign creates: `[a-z0-9-]` (URL-encoding differs between clients, BAD-38). */
-export function checkNewRoleName(name: string): void {
-  if (!ROLE_NAME.test(name)) {
-    throw new TufsignError('ROLE_INVALID', `role name ${JSON.stringify(name)} must use only a-z, 0-9 and "-"`, { rule: 'BAD-38 portable role names' });
+/**
+ * Role names: `[a-z0-9-]`, at most 64 characters. A role name becomes a
+ * metadata file name and a URL segment; anything else (`/`, `\\`, `..`, `%`,
+ * `?`, `#`, controls, non-NFC, case variants) either escapes a folder or is
+ * encoded differently by different clients (BAD-38).
+ */
+export function roleNameProblem(name: string): Problem | undefined {
+  if (!ROLE_NAME.test(name)) return { why: 'must use only a-z, 0-9 and "-" (at most 64 characters, no leading or trailing "-")', rule: 'BAD-38 portable role names' };
+  return undefined;
+}
+
+/**
+ * The floor every reader applies, even to foreign metadata it only loads:
+ * a role name must be usable as one file name (no separators, no `..`, no
+ * URL metacharacters or controls, NFC). The metadata parser refuses these.
+ */
+export function roleFileNameProblem(name: string): Problem | undefined {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+  if (/[/\\?#%\u0000-\u001f\u007f]/.test(name) || name === '.' || name.includes('..') || name.normalize('NFC') !== name) {
+    return { why: 'is not safe as a file name', rule: 'BAD-38 role names become file names' };
   }
+  return undefined;
+}
+
+/** A delegated role's name: a portable role name that is not a top-level role's (SPEC-26). */
+export function delegatedRoleNameProblem(name: string): Problem | undefined {
+  if (TOP_LEVEL.has(name)) return { why: 'is a top-level role name', rule: 'SPEC-26 delegated roles cannot reuse top-level names' };
+  return roleNameProblem(name);
+}
+
+/** Role names tufsign creates. */
+export function checkNewRoleName(name: string, where = 'role name'): void {
+  const p = roleNameProblem(name);
+  if (p !== undefined) throw new TufsignError('ROLE_INVALID', `${where} ${JSON.stringify(name)} ${p.why}`, { path: name, rule: p.rule });
+}
+
+/** Names of delegated roles, created (`delegate add`) or read (`verify`). */
+export function checkNewDelegatedRoleName(name: string, where = 'delegated role name'): void {
+  const p = delegatedRoleNameProblem(name);
+  if (p !== undefined) throw new TufsignError('ROLE_INVALID', `${where} ${JSON.stringify(name)} ${p.why}`, { path: name, rule: p.rule });
+}
+
+/** Hash-bin names are `PREFIX-HEX`; the prefix must make every bin name a valid delegated role name (TAP 15 + BAD-38). */
+export function binPrefixProblem(prefix: string, bitLength: number): Problem | undefined {
+  const suffix = '0'.repeat((2 ** bitLength - 1).toString(16).length);
+  return delegatedRoleNameProblem(`${prefix}-${suffix}`);
 }

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
 import { ceremonyContext, renderRequest } from '../../cli/ceremony';
-import { workspaceFlag } from '../../cli/flags';
+import { waitFlag, workspaceFlag } from '../../cli/flags';
 import { finalizeRequestFile, type FinalizeReport } from '../../repository/ceremony';
 import { Workspace } from '../../repository/workspace';
 
@@ -14,12 +14,14 @@ export default class CeremonyFinalize extends BaseCommand<typeof CeremonyFinaliz
   static override args = { request: Args.string({ description: 'Request file.', required: true }) };
   static override flags = {
     workspace: workspaceFlag,
+    wait: waitFlag,
     out: Flags.string({ description: 'Bundle folder to write (DIR.tar.gz is written beside it).', required: true }),
     'allow-short-expiry': Flags.boolean({ description: 'Accept metadata that expires sooner than the configured minimum validity.', default: false }),
     'follow-up-out': Flags.string({ description: 'Where to write a follow-up request when snapshot/timestamp cannot be signed here.' }),
   };
 
   async run(): Promise<FinalizeReport> {
+    await this.lockWorkspace(this.flags.workspace);
     const ws = Workspace.open(this.flags.workspace);
     const options: Parameters<typeof finalizeRequestFile>[2] = { bundleOut: this.flags.out, allowShortExpiry: this.flags['allow-short-expiry'] };
     if (this.flags['follow-up-out'] !== undefined) options.followUpOut = this.flags['follow-up-out'];

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
 import { ceremonyContext, renderRequest } from '../../cli/ceremony';
-import { workspaceFlag } from '../../cli/flags';
+import { waitFlag, workspaceFlag } from '../../cli/flags';
 import { startCeremony, type RequestWritten } from '../../repository/ceremony';
 import { Workspace } from '../../repository/workspace';
 import type { TopLevelRole } from '../../tuf/metadata';
@@ -14,6 +14,7 @@ export default class CeremonyStart extends BaseCommand<typeof CeremonyStart> {
   static override examples = ['<%= config.bin %> ceremony start --role root --expires 365d', '<%= config.bin %> ceremony start --role targets --out /media/usb/targets.tufsign-request.json'];
   static override flags = {
     workspace: workspaceFlag,
+    wait: waitFlag,
     role: Flags.string({ description: 'Role to re-sign (repeatable).', options: ['root', 'targets'], multiple: true, required: true }),
     expires: Flags.string({ description: 'Expiry period for the new versions (e.g. 365d).' }),
     purpose: Flags.string({ description: 'Why this ceremony happens (recorded in the transcript).' }),
@@ -21,6 +22,7 @@ export default class CeremonyStart extends BaseCommand<typeof CeremonyStart> {
   };
 
   async run(): Promise<RequestWritten> {
+    await this.lockWorkspace(this.flags.workspace);
     const ws = Workspace.open(this.flags.workspace);
     const options: Parameters<typeof startCeremony>[1] = { roles: this.flags.role as TopLevelRole[] };
     if (this.flags.expires !== undefined) options.expires = this.flags.expires;

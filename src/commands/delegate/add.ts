@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
 import { runDelegateAdd, type DelegateAddInput } from '../../cli/delegation';
 import { renderDelegationOutcome } from '../../cli/delegation-render';
-import { workspaceFlag } from '../../cli/flags';
+import { waitFlag, workspaceFlag } from '../../cli/flags';
 import type { DelegationOutcome } from '../../repository/delegations';
 
 export default class DelegateAdd extends BaseCommand<typeof DelegateAdd> {
@@ -17,6 +17,7 @@ export default class DelegateAdd extends BaseCommand<typeof DelegateAdd> {
   static override args = { role: Args.string({ description: 'Name of the new role (a-z, 0-9, "-").', required: true }) };
   static override flags = {
     workspace: workspaceFlag,
+    wait: waitFlag,
     key: Flags.string({ description: 'A key of the new role: key URI or public key file (repeat for several).', multiple: true, required: true }),
     threshold: Flags.integer({ description: 'Signatures the new role needs.', default: 1 }),
     paths: Flags.string({ description: 'Path pattern delegated to the role (repeat for several).', multiple: true, required: true }),
@@ -31,6 +32,7 @@ export default class DelegateAdd extends BaseCommand<typeof DelegateAdd> {
     if (this.flags.from !== undefined) input.from = this.flags.from;
     if (this.flags.expires !== undefined) input.expires = this.flags.expires;
     if (this.flags.out !== undefined) input.out = this.flags.out;
+    await this.lockWorkspace(this.flags.workspace);
     const outcome = await runDelegateAdd(this.ctx, `tufsign ${this.config.version}`, input);
     this.log(renderDelegationOutcome(outcome));
     return outcome;

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
 import { runDelegateBins, type DelegateBinsInput } from '../../cli/delegation';
 import { renderDelegationOutcome } from '../../cli/delegation-render';
-import { workspaceFlag } from '../../cli/flags';
+import { waitFlag, workspaceFlag } from '../../cli/flags';
 import type { DelegationOutcome } from '../../repository/delegations';
 
 export default class DelegateBins extends BaseCommand<typeof DelegateBins> {
@@ -13,6 +13,7 @@ export default class DelegateBins extends BaseCommand<typeof DelegateBins> {
   static override examples = ['<%= config.bin %> delegate bins --count 16384 --key file:keys/bins-1.pem -w repo', '<%= config.bin %> delegate bins --count 256 --prefix pkg --from packages --key bins.pub.json'];
   static override flags = {
     workspace: workspaceFlag,
+    wait: waitFlag,
     count: Flags.integer({ description: 'Number of bins: a power of two from 2 to 65,536.', required: true }),
     key: Flags.string({ description: 'A key of the bins: key URI or public key file (repeat for several).', multiple: true, required: true }),
     threshold: Flags.integer({ description: 'Signatures each bin needs.', default: 1 }),
@@ -27,6 +28,7 @@ export default class DelegateBins extends BaseCommand<typeof DelegateBins> {
     if (this.flags.from !== undefined) input.from = this.flags.from;
     if (this.flags.expires !== undefined) input.expires = this.flags.expires;
     if (this.flags.out !== undefined) input.out = this.flags.out;
+    await this.lockWorkspace(this.flags.workspace);
     const outcome = await runDelegateBins(this.ctx, `tufsign ${this.config.version}`, input);
     this.log(outcome.request === undefined ? `${input.count} bins created; ${outcome.result.roles.length} roles signed` : renderDelegationOutcome(outcome));
     return outcome;

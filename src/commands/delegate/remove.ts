@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
 import { runDelegateRemove } from '../../cli/delegation';
 import { renderDelegationOutcome } from '../../cli/delegation-render';
-import { workspaceFlag } from '../../cli/flags';
+import { waitFlag, workspaceFlag } from '../../cli/flags';
 import type { DelegationOutcome } from '../../repository/delegations';
 
 export default class DelegateRemove extends BaseCommand<typeof DelegateRemove> {
@@ -12,12 +12,14 @@ export default class DelegateRemove extends BaseCommand<typeof DelegateRemove> {
   static override args = { role: Args.string({ description: 'Delegated role name, or the prefix of hash bins.', required: true }) };
   static override flags = {
     workspace: workspaceFlag,
+    wait: waitFlag,
     out: Flags.string({ description: 'Request file to write when the parent\'s keys are not here.' }),
   };
 
   async run(): Promise<DelegationOutcome> {
     const input: { workspace: string; role: string; out?: string } = { workspace: this.flags.workspace, role: this.args.role };
     if (this.flags.out !== undefined) input.out = this.flags.out;
+    await this.lockWorkspace(this.flags.workspace);
     const outcome = await runDelegateRemove(this.ctx, `tufsign ${this.config.version}`, input);
     this.log(renderDelegationOutcome(outcome));
     return outcome;

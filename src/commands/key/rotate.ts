@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
 import { ceremonyContext } from '../../cli/ceremony';
-import { workspaceFlag } from '../../cli/flags';
+import { waitFlag, workspaceFlag } from '../../cli/flags';
 import { renderRotation } from '../../cli/rotation-render';
 import { resolveKeySpec } from '../../repository/key-specs';
 import { rotateKey, type KeyRotateOptions, type RotationResult } from '../../repository/rotation';
@@ -17,6 +17,7 @@ export default class KeyRotate extends BaseCommand<typeof KeyRotate> {
   static override args = { role: Args.string({ description: 'Role whose key is replaced.', required: true, options: [...TOP_LEVEL_ROLES] }) };
   static override flags = {
     workspace: workspaceFlag,
+    wait: waitFlag,
     replace: Flags.string({ description: 'Keyid (or unique prefix of 8+ hex characters) of the key to replace.', required: true }),
     with: Flags.string({ description: 'The new key: a public key file (`key export`) or a key URI.', required: true }),
     expires: Flags.string({ description: 'Expiry period for a re-signed targets (default: the config).' }),
@@ -26,6 +27,7 @@ export default class KeyRotate extends BaseCommand<typeof KeyRotate> {
   };
 
   async run(): Promise<RotationResult> {
+    await this.lockWorkspace(this.flags.workspace);
     const ws = Workspace.open(this.flags.workspace);
     const spec = await resolveKeySpec(this.flags.with, this.ctx.openOptions(ws.dir, ws));
     const options: KeyRotateOptions = { role: this.args.role as TopLevelRole, replace: this.flags.replace, with: spec, allowShortExpiry: this.flags['allow-short-expiry'] };

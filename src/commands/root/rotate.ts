@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
 import { ceremonyContext } from '../../cli/ceremony';
-import { workspaceFlag } from '../../cli/flags';
+import { waitFlag, workspaceFlag } from '../../cli/flags';
 import { renderRotation } from '../../cli/rotation-render';
 import { resolveKeySpec } from '../../repository/key-specs';
 import { rotateRoot, type RootRotateOptions, type RotationResult } from '../../repository/rotation';
@@ -19,6 +19,7 @@ export default class RootRotate extends BaseCommand<typeof RootRotate> {
   ];
   static override flags = {
     workspace: workspaceFlag,
+    wait: waitFlag,
     'add-key': Flags.string({ description: 'Root key to add: a public key file (`key export`) or a key URI. Repeatable.', multiple: true }),
     'remove-key': Flags.string({ description: 'Keyid (or a unique prefix of 8+ hex characters) to remove from root. Repeatable.', multiple: true }),
     threshold: Flags.integer({ description: 'New root threshold.', min: 1 }),
@@ -33,6 +34,7 @@ export default class RootRotate extends BaseCommand<typeof RootRotate> {
   };
 
   async run(): Promise<RotationResult> {
+    await this.lockWorkspace(this.flags.workspace);
     const ws = Workspace.open(this.flags.workspace);
     const open = this.ctx.openOptions(ws.dir, ws);
     const add = [];

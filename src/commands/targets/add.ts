@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
-import { workspaceFlag } from '../../cli/flags';
+import { waitFlag, workspaceFlag } from '../../cli/flags';
 import { renderOperation } from '../../cli/render';
 import { runTargetsAdd, type TargetsAddInput } from '../../cli/delegation';
 import { parseCustomJson, type OperationResult } from '../../repository/operations';
@@ -20,6 +20,7 @@ export default class TargetsAdd extends BaseCommand<typeof TargetsAdd> {
   static override args = { file: Args.string({ description: 'Files or folders to add.' }) };
   static override flags = {
     workspace: workspaceFlag,
+    wait: waitFlag,
     path: Flags.string({ description: 'Target path in metadata (only with a single file, or the path prefix of a single folder; default: the file name).' }),
     custom: Flags.string({ description: 'Custom metadata for the target(s), a JSON object.' }),
     expires: Flags.string({ description: 'Expiry period of the re-signed role(s) (default from tufsign.json).' }),
@@ -34,6 +35,7 @@ export default class TargetsAdd extends BaseCommand<typeof TargetsAdd> {
     if (this.flags['from-file'] !== undefined) input.fromFile = this.flags['from-file'];
     if (this.flags.expires !== undefined) input.expires = this.flags.expires;
     if (this.flags.role !== undefined) input.role = this.flags.role;
+    await this.lockWorkspace(this.flags.workspace);
     const result = await runTargetsAdd(this.ctx, input);
     this.log(renderOperation(result));
     return result;

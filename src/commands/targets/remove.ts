@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
-import { workspaceFlag } from '../../cli/flags';
+import { waitFlag, workspaceFlag } from '../../cli/flags';
 import { renderOperation } from '../../cli/render';
 import { runTargetsRemove } from '../../cli/delegation';
 import type { OperationResult } from '../../repository/operations';
@@ -10,12 +10,14 @@ export default class TargetsRemove extends BaseCommand<typeof TargetsRemove> {
   static override args = { path: Args.string({ description: 'Target path as listed in targets metadata.', required: true }) };
   static override flags = {
     workspace: workspaceFlag,
+    wait: waitFlag,
     role: Flags.string({ description: 'The role that lists it (default: where a client finds it).' }),
   };
 
   async run(): Promise<OperationResult> {
     const input: { workspace: string; path: string; role?: string } = { workspace: this.flags.workspace, path: this.args.path };
     if (this.flags.role !== undefined) input.role = this.flags.role;
+    await this.lockWorkspace(this.flags.workspace);
     const result = await runTargetsRemove(this.ctx, input);
     this.log(renderOperation(result));
     return result;

@@ -1,0 +1,163 @@
+/**
+ * Bundles and workspaces as an attacker hands them over: unsafe target paths
+ * in validly signed metadata (CLI `verify` of a workspace and of a bundle),
+ * symlinks, FIFOs and devices in a bundle folder, and a gzip bomb or huge
+ * declared sizes beside it — refused by code, with bounded memory (measured
+ * in a child process under a heap cap).
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { buildBundle, writeBundle } from '../../src/bundle';
+import { TargetFile } from '../../src/tuf/metadata';
+import { runCli, ROOT } from '../helpers/cli';
+import { buildTestRepo } from '../helpers/repo';
+import { tempDir } from '../helpers/tmp';
+import { publish } from './helpers';
+
+const AT = '2026-01-01T00:00:00Z';
+const base = tempDir('tufsign-hostile-bundle-');
+let n = 0;
+
+function writeTree(dir: string, files: Record<string, Uint8Array>): string {
+  for (const [p, data] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, p)), { recursive: true });
+    writeFileSync(join(dir, p), data);
+  }
+  return dir;
+}
+
+async function bundle(extra: Record<string, Uint8Array> = {}, mutate?: (repo: Awaited<ReturnType<typeof buildTestRepo>>) => void): Promise<string> {
+  const repo = await buildTestRepo();
+  mutate?.(repo);
+  const files = await publish(repo, extra);
+  const { entries } = buildBundle({ repository: 'hostile', base: {}, files: Object.entries(files).map(([path, data]) => ({ path, data, new: true })) });
+  return writeBundle(join(base, `b${n++}`), entries).dir;
+}
+
+function failedChecks(report: any): { role: string; code: string; rule?: string; message: string }[] {
+  return report.roles.flatMap((r: any) => r.checks.filter((c: any) => !c.ok).map((c: any) => ({ role: r.role, code: c.code, rule: c.rule, message: c.message })));
+}
+
+function verify(dir: string): { status: number; failures: ReturnType<typeof failedChecks> } {
+  const r = runCli(['verify', dir, '--at', AT, '--json']);
+  return { status: r.status, failures: r.status === 0 ? [] : failedChecks(r.json()) };
+}
+
+describe('verify: unsafe target paths in a workspace and in a bundle', () => {
+  it('a clean bundle verifies', async () => {
+    expect(verify(await bundle())).toEqual({ status: 0, failures: [] });
+  });
+
+  it.each([
+    ['../escape', 'BAD-40'],
+    ['/abs/x', 'BAD-41'],
+    ['a\\b', 'BAD-41/BAD-42'],
+  ])('%j: exit 1 with PATH_UNSAFE naming targets (workspace and bundle)', async (path, rule) => {
+    const mutate = (repo: Awaited<ReturnType<typeof buildTestRepo>>): void => void repo.targets.signed.targets.set(path, TargetFile.fromData(Buffer.from('x')));
+    const ws = writeTree(join(base, `w${n++}`), await publish(await buildTestRepo().then((r) => (mutate(r), r))));
+    const b = await bundle({}, mutate);
+    for (const dir of [ws, b]) {
+      const r = verify(dir);
+      expect(r.status).toBe(1);
+      expect(r.failures).toEqual([{ role: 'targets', code: 'PATH_UNSAFE', rule: expect.stringContaining(rule), message: expect.stringContaining(JSON.stringify(path)) }]);
+    }
+  });
+});
+
+describe('bundle folder: regular files only (BAD-47), never followed', () => {
+  it('a listed file replaced by a symlink to an identical copy is refused', async () => {
+    const dir = await bundle();
+    const outside = join(base, `outside-${n++}.json`);
+    copyFileSync(join(dir, 'metadata/targets.json'), outside);
+    rmSync(join(dir, 'metadata/targets.json'));
+    symlinkSync(outside, join(dir, 'metadata/targets.json'));
+    const r = verify(dir);
+    expect(r.status).toBe(1);
+    expect(r.failures).toContainEqual(expect.objectContaining({ role: 'bundle', code: 'BUNDLE_INVALID', rule: expect.stringContaining('BAD-47'), message: expect.stringContaining('symlink') }));
+    // The repository checks never read through the link either.
+    expect(r.failures).toContainEqual(expect.objectContaining({ role: 'files', code: 'BUNDLE_INVALID' }));
+  });
+
+  it('a FIFO (listed or not) is refused without blocking', async () => {
+    const dir = await bundle();
+    rmSync(join(dir, 'targets/hello.txt'));
+    expect(spawnSync('mkfifo', [join(dir, 'targets/hello.txt'), join(dir, 'targets/extra')]).status).toBe(0);
+    const r = verify(dir);
+    expect(r.status).toBe(1);
+    const fifo = r.failures.filter((f) => f.role === 'bundle' && f.rule?.includes('BAD-47'));
+    expect(fifo.map((f) => f.message).sort()).toEqual([expect.stringContaining('targets/extra is a FIFO'), expect.stringContaining('targets/hello.txt is a FIFO')]);
+  });
+
+  it('a device node is refused', async () => {
+    const dir = await bundle();
+    const dev = join(dir, 'targets/null');
+    // mknod needs root (CI and the dev machine run as root); anything else is a failure, not a skip.
+    expect(spawnSync('mknod', [dev, 'c', '1', '3']).status).toBe(0);
+    const r = verify(dir);
+    expect(r.status).toBe(1);
+    expect(r.failures).toContainEqual(expect.objectContaining({ role: 'bundle', code: 'BUNDLE_INVALID', rule: expect.stringContaining('BAD-47'), message: expect.stringContaining('character device') }));
+  });
+});
+
+/** Run verifyBundle from the built code in a child with a 96 MiB heap; report failures and peak RSS. */
+function verifyInChild(dir: string): { failures: ReturnType<typeof failedChecks>; maxRssMiB: number } {
+  const script = `
+    const { verifyBundle } = require(${JSON.stringify(join(ROOT, 'dist/bundle/verify.js'))});
+    const r = verifyBundle(process.argv[1], { at: new Date(${JSON.stringify(AT)}), requireTargetFiles: false });
+    process.stdout.write(JSON.stringify({ report: r, maxRss: process.resourceUsage().maxRSS }));`;
+  const child = spawnSync(process.execPath, ['--max-old-space-size=96', '-e', script, dir], { encoding: 'utf8', timeout: 30_000 });
+  expect(child.signal).toBeNull();
+  expect(child.status).toBe(0);
+  const out = JSON.parse(child.stdout);
+  return { failures: failedChecks(out.report), maxRssMiB: out.maxRss / 1024 };
+}
+
+/** A gzip stream that expands to `members` × 16 MiB of zeros (concatenated members, ~16 KiB each). */
+function gzipBomb(members: number): Buffer {
+  const one = gzipSync(Buffer.alloc(16 * 1024 * 1024), { level: 9 });
+  return Buffer.concat(Array.from({ length: members }, () => one));
+}
+
+describe('bundle tarball: decompression capped by the manifest', () => {
+  it('a gzip bomb beside the folder (16 KiB per 16 MiB, 4 GiB in all) is refused with bounded memory', async () => {
+    // An 8 MiB target makes the 4 MiB bomb fit under the compressed-size cap, so the decompression cap is what stops it.
+    const dir = await bundle({ 'targets/big.bin': randomBytes(8 * 1024 * 1024) });
+    writeFileSync(`${dir}.tar.gz`, gzipBomb(256));
+    const r = verifyInChild(dir);
+    expect(r.failures).toEqual([expect.objectContaining({ role: 'bundle', code: 'ARCHIVE_INVALID', rule: expect.stringContaining('BAD-51') })]);
+    expect(r.maxRssMiB).toBeLessThan(200);
+  });
+
+  it('a tarball larger than the manifest allows is refused before it is read', async () => {
+    const dir = await bundle();
+    writeFileSync(`${dir}.tar.gz`, gzipBomb(900));
+    const r = verifyInChild(dir);
+    expect(r.failures).toEqual([expect.objectContaining({ role: 'bundle', code: 'FILE_TOO_LARGE', rule: expect.stringContaining('BAD-51') })]);
+    expect(r.maxRssMiB).toBeLessThan(200);
+  });
+
+  it('a huge declared length does not steer any allocation, and the tarball is not opened', async () => {
+    const dir = await bundle();
+    const manifestPath = join(dir, 'BUNDLE.json');
+    const m = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    m.files.find((f: any) => f.path === 'targets/hello.txt').length = 2 ** 50;
+    writeFileSync(manifestPath, JSON.stringify(m));
+    renameSync(`${dir}.tar.gz`, `${dir}.orig.tar.gz`);
+    writeFileSync(`${dir}.tar.gz`, gzipBomb(64));
+    const r = verifyInChild(dir);
+    const bundleFailures = r.failures.filter((f) => f.role === 'bundle');
+    expect(bundleFailures.map((f) => f.code)).toEqual(['BUNDLE_INVALID', 'BUNDLE_INVALID']);
+    expect(bundleFailures[1]!.message).toContain('not checked');
+    expect(r.maxRssMiB).toBeLessThan(200);
+  });
+
+  it('a tampered (but small) tarball is reported as differing from the folder', async () => {
+    const dir = await bundle();
+    writeFileSync(`${dir}.tar.gz`, gzipSync(Buffer.alloc(10240)));
+    const r = verifyInChild(dir);
+    expect(r.failures.map((f) => f.role)).toEqual(['bundle']);
+  });
+});
