@@ -155,7 +155,7 @@ function licenseFiles(dir) {
 }
 
 /** The bundle entry: every command file under src/commands, by oclif id, and the build facts. */
-function entrySource(pkg, build, workers) {
+function entrySource(pkg, build, workers, addonDigests) {
   const commands = [];
   const walk = (dir, prefix) => {
     for (const name of fs.readdirSync(path.join(ROOT, dir)).sort()) {
@@ -169,6 +169,14 @@ function entrySource(pkg, build, workers) {
     }
   };
   walk('src/commands', []);
+  // oclif loads hooks, plugins and a help class from files, which the executable does not have: refuse
+  // to build an artifact that would silently lack them (compile them in through src/standalone/main.ts first).
+  for (const key of ['hooks', 'plugins', 'devPlugins', 'helpClass']) {
+    if (pkg.oclif[key] !== undefined)
+      fail(
+        `package.json oclif.${key}: the standalone build compiles in commands only; add support in src/standalone/main.ts (ADR 0012)`,
+      );
+  }
   const pjson = { name: pkg.name, version: pkg.version, description: pkg.description, oclif: pkg.oclif };
   return [
     "const { runStandalone } = require('./src/standalone/main');",
@@ -177,7 +185,7 @@ function entrySource(pkg, build, workers) {
       ([id, file]) => `  ${JSON.stringify(id)}: require(${JSON.stringify(file.replace(/\.ts$/, ''))}).default,`,
     ),
     '};',
-    `runStandalone({ build: ${JSON.stringify(build)}, pjson: ${JSON.stringify(pjson)}, commands, workers: ${JSON.stringify(workers)} })`,
+    `runStandalone({ build: ${JSON.stringify(build)}, pjson: ${JSON.stringify(pjson)}, commands, workers: ${JSON.stringify(workers)}, addons: ${JSON.stringify(addonDigests)} })`,
     '  .catch((e) => { process.stderr.write(`tufsign: ${e && e.stack ? e.stack : e}\\n`); process.exitCode = 1; });',
     '',
   ].join('\n');
@@ -220,7 +228,7 @@ const addonPlugin = {
   },
 };
 
-async function bundle(pkg, build) {
+async function bundle(pkg, build, addonDigests) {
   const esbuild = require('esbuild');
   const common = {
     bundle: true,
@@ -246,7 +254,7 @@ async function bundle(pkg, build) {
     banner: { js: REQUIRE_GUARD },
     metafile: true,
     stdin: {
-      contents: entrySource(pkg, build, workers),
+      contents: entrySource(pkg, build, workers, addonDigests),
       resolveDir: ROOT,
       sourcefile: 'standalone-entry.js',
       loader: 'js',
@@ -359,12 +367,25 @@ async function main() {
     const stage = path.join(work, top);
     fs.mkdirSync(path.join(stage, 'lib'), { recursive: true });
 
-    // 1. One JavaScript file: the CLI, its npm dependencies, the worker sources, the addon loaders.
-    const { code, inputs, esbuildVersion } = await bundle(pkg, build);
+    // 1. The compiled addons, beside the executable; their hashes are compiled in and checked before loading.
+    const addons = ADDONS.map((a) => {
+      const from = path.join(ROOT, 'node_modules', a.pkg, a.file);
+      if (!fs.existsSync(from))
+        fail(
+          `${path.relative(ROOT, from)} is missing: build the native modules first (npm_config_nodedir=/usr npm ci)`,
+        );
+      const data = fs.readFileSync(from);
+      fs.writeFileSync(path.join(stage, 'lib', `${a.name}.node`), data, { mode: 0o644 });
+      return { package: a.pkg, file: `lib/${a.name}.node`, sha256: sha256(data) };
+    });
+    const addonDigests = Object.fromEntries(addons.map((a, i) => [ADDONS[i].name, a.sha256]));
+
+    // 2. One JavaScript file: the CLI, its npm dependencies, the worker sources, the addon loaders.
+    const { code, inputs, esbuildVersion } = await bundle(pkg, build, addonDigests);
     const packages = bundledPackages(inputs, lock);
     fs.writeFileSync(path.join(work, 'tufsign.js'), code);
 
-    // 2. The single-executable blob, made by the pinned runtime, injected into a copy of it.
+    // 3. The single-executable blob, made by the pinned runtime, injected into a copy of it.
     // Relative paths: the blob records the main script's name, which must not depend on the build folder.
     const seaConfig = {
       main: 'tufsign.js',
@@ -390,17 +411,7 @@ async function main() {
     }
     fs.chmodSync(exe, 0o755);
 
-    // 3. The compiled addons beside it, and every licence.
-    const addons = ADDONS.map((a) => {
-      const from = path.join(ROOT, 'node_modules', a.pkg, a.file);
-      if (!fs.existsSync(from))
-        fail(
-          `${path.relative(ROOT, from)} is missing: build the native modules first (npm_config_nodedir=/usr npm ci)`,
-        );
-      const data = fs.readFileSync(from);
-      fs.writeFileSync(path.join(stage, 'lib', `${a.name}.node`), data, { mode: 0o644 });
-      return { package: a.pkg, file: `lib/${a.name}.node`, sha256: sha256(data) };
-    });
+    // 4. Every licence.
     const index = [
       `Licences of everything in this folder (tufsign ${pkg.version}, ${pkg.license}).`,
       '',
@@ -421,7 +432,7 @@ async function main() {
     }
     fs.writeFileSync(path.join(stage, 'licenses', 'README.txt'), `${index.join('\n')}\n`);
 
-    // 4. The tarball, its sums, the manifest.
+    // 5. The tarball, its sums, the manifest.
     const { tar, members } = tarFolder(work, top, source.sourceDateEpoch);
     const gz = zlib.gzipSync(tar, { level: 9 });
     const tarball = `${top}.tar.gz`;

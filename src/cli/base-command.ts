@@ -20,8 +20,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     yes: Flags.boolean({ char: 'y', description: 'Answer yes to confirmations (unattended runs).', default: false, helpGroup: 'GLOBAL' }),
     debug: Flags.boolean({ description: 'Show stack traces on errors.', default: false, helpGroup: 'GLOBAL' }),
     'passphrase-file': Flags.string({
-      description: 'Read key-file passphrases from this file (mode 0600) instead of TUFSIGN_PASSPHRASE or a prompt.',
+      description: 'Read key-file passphrases from this file (mode 0600) instead of TUFSIGN_PASSPHRASE or a prompt; KEY=FILE gives one key (keyid prefix or owner) its own file.',
       helpGroup: 'GLOBAL',
+      multiple: true,
+      multipleNonGreedy: true,
     }),
   };
 
@@ -54,7 +56,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (this.runContext === undefined) {
       const opts: Parameters<typeof createContext>[0] = { json: this.jsonEnabled(), yes: this.flags.yes };
       const pf = this.flags['passphrase-file'];
-      if (pf !== undefined) opts.passphraseFile = pf;
+      if (pf !== undefined) opts.passphraseFiles = pf;
       this.runContext = createContext(opts);
     }
     return this.runContext;

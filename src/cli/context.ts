@@ -12,6 +12,7 @@ import type { SigningContext } from '../repository/operations';
 import type { Key } from '../tuf/key';
 import { createPrompter, type Prompter } from './prompter';
 import { createSecretsHandler } from './secrets';
+import { parsePassphraseFileFlags, secretsForKey } from './key-secrets';
 
 export interface RunContext {
   clock: Clock;
@@ -29,7 +30,8 @@ export interface RunContext {
 export interface ContextOptions {
   json: boolean;
   yes: boolean;
-  passphraseFile?: string;
+  /** `--passphrase-file` values: one FILE for all keys, and KEY=FILE per key */
+  passphraseFiles?: string[];
   env?: NodeJS.ProcessEnv;
   stderr?: (line: string) => void;
 }
@@ -43,7 +45,8 @@ export function createContext(options: ContextOptions): RunContext {
     if (!options.json) write(message);
   };
   const secretSources: Parameters<typeof createSecretsHandler>[0] = { env, prompter, notify: (m) => write(m) };
-  if (options.passphraseFile !== undefined) secretSources.passphraseFile = options.passphraseFile;
+  const passphraseFiles = parsePassphraseFileFlags(options.passphraseFiles ?? []);
+  if (passphraseFiles.global !== undefined) secretSources.passphraseFile = passphraseFiles.global;
   const secrets = createSecretsHandler(secretSources);
   const signers = new Map<string, Promise<Signer>>();
 
@@ -54,11 +57,14 @@ export function createContext(options: ContextOptions): RunContext {
     return o;
   };
 
-  const openSigner = (baseDir: string, workspace: Workspace | undefined, pkcs11Module: string | undefined, uri: string, expectedKey: Key): Promise<Signer> => {
-    const cacheKey = `${uri}#${expectedKey.keyid()}`;
+  const openSigner = (baseDir: string, workspace: Workspace | undefined, pkcs11Module: string | undefined, uri: string, expectedKey: Key, role: string | undefined): Promise<Signer> => {
+    const keyid = expectedKey.keyid();
+    const cacheKey = `${uri}#${keyid}`;
     let s = signers.get(cacheKey);
     if (s === undefined) {
-      s = backendFor(uri).open(uri, { ...openOptions(baseDir, workspace, pkcs11Module), expectedKey });
+      // Decided before the key is opened: its own secret, or a stop for an offline key (ADR 0011).
+      const keySecrets = secretsForKey({ keyid, role: role ?? 'a', uri, entry: workspace?.config.keys.get(keyid), perKey: passphraseFiles.perKey, env, prompter, base: secrets });
+      s = backendFor(uri).open(uri, { ...openOptions(baseDir, workspace, pkcs11Module), secrets: keySecrets, expectedKey });
       signers.set(cacheKey, s);
       // a failed open must not be cached: the next attempt asks again
       s.catch(() => signers.delete(cacheKey));
@@ -76,7 +82,13 @@ export function createContext(options: ContextOptions): RunContext {
     signingContext(baseDir, workspace, pkcs11Module) {
       return {
         now: clock.now(),
-        openSigner: (uri, key) => openSigner(baseDir, workspace, pkcs11Module, uri, key),
+        openSigner: (uri, key, role) => {
+          try {
+            return openSigner(baseDir, workspace, pkcs11Module, uri, key, role);
+          } catch (e) {
+            return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+          }
+        },
         progress,
       };
     },

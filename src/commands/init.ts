@@ -8,6 +8,7 @@ import { planRoleKeys, withPreopenedSigners } from '../repository/key-specs';
 import { initRepository, type OperationResult } from '../repository/operations';
 import { requestForInit, type RequestWritten } from '../repository/ceremony';
 import { renderRequest } from '../cli/ceremony';
+import { offlineGenerationSecrets } from '../cli/key-secrets';
 import { defaultRepositoryName } from '../repository/workspace';
 import { isScheme, SCHEMES, type Scheme } from '../tuf/key';
 import { TOP_LEVEL_ROLES, type TopLevelRole } from '../tuf/metadata';
@@ -62,6 +63,12 @@ export default class Init extends BaseCommand<typeof Init> {
     format: Flags.string({ description: 'Format of the --import source (default: auto-detect).', options: ['auto', ...IMPORT_FORMATS], dependsOn: ['import'] }),
     'dry-run': Flags.boolean({ description: 'With --import: check and report, write nothing.', dependsOn: ['import'] }),
     'skip-missing-targets': Flags.boolean({ description: 'With --import: import even when target files are absent (they are listed in the report).', dependsOn: ['import'] }),
+    offline: Flags.string({
+      description: 'Roles whose keys are offline: key files generated for them go to offline-keys/ under a passphrase of their own (TUFSIGN_OFFLINE_PASSPHRASE or a prompt), and unattended runs never open them.',
+      multiple: true,
+      multipleNonGreedy: true,
+      options: [...TOP_LEVEL_ROLES],
+    }),
     'request-out': Flags.string({ description: 'Where to write the signing request when root/targets v1 need keys that are not here (default: DIR/root-v1-targets-v1.tufsign-request.json).' }),
   };
 
@@ -108,7 +115,11 @@ export default class Init extends BaseCommand<typeof Init> {
     await this.lockWorkspace(dir, true);
     const openOptions = this.ctx.openOptions(dir);
     if (flags['pkcs11-module'] !== undefined) openOptions.pkcs11Module = flags['pkcs11-module'];
-    const { roles, generated } = await planRoleKeys(keyValues, thresholds, scheme, openOptions, (m) => this.note(m));
+    const offlineRoles = new Set((flags.offline ?? []) as TopLevelRole[]);
+    const { roles, generated } = await planRoleKeys(keyValues, thresholds, scheme, openOptions, (m) => this.note(m), {
+      roles: offlineRoles,
+      secrets: offlineGenerationSecrets(this.ctx.env, this.ctx.prompter, this.ctx.secrets),
+    });
     const expiry: Partial<Record<TopLevelRole, string>> = {};
     for (const role of TOP_LEVEL_ROLES) {
       const e = flags[`${role}-expires`];
@@ -140,6 +151,10 @@ export default class Init extends BaseCommand<typeof Init> {
       return { ...rest, request };
     }
     this.log(renderOperation(result));
+    const offlineFiles = generated.filter((g) => g.spec.offline === true).map((g) => g.path);
+    if (offlineFiles.length > 0) {
+      this.note(`OFFLINE key files: ${offlineFiles.join(', ')} (their own passphrase). Move them to the keyholders' laptops or replace them with YubiKeys (tufsign key rotate / root rotate); this machine then holds only online keys.`);
+    }
     if (result.complete) this.note(`repository created in ${result.workspace}; next: tufsign targets add FILE -w ${dir}`);
     return result;
   }

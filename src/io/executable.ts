@@ -30,6 +30,28 @@ export function addonPath(name: string): string {
   return join(dirname(process.execPath), 'lib', `${name}.node`);
 }
 
+/** sha256 of each addon the standalone executable was built with, compiled in by the build. */
+const addonDigests = new Map<string, string>();
+
+export function expectAddonDigests(digests: Readonly<Record<string, string>>): void {
+  for (const [name, sha256] of Object.entries(digests)) addonDigests.set(name, sha256);
+}
+
+/**
+ * The addon's path, once its bytes are the ones this executable was built with: a swapped or damaged
+ * `lib/NAME.node` is refused before it is loaded (the message names file, found and expected hash).
+ */
+export function verifiedAddonPath(name: string): string {
+  const file = addonPath(name);
+  const expected = addonDigests.get(name);
+  if (expected === undefined) throw new Error(`${file}: this executable was built without an addon named "${name}"`);
+  const actual = createHash('sha256').update(readFileSync(file)).digest('hex');
+  if (actual !== expected) {
+    throw new Error(`${file} is not the addon this executable was built with (sha256 ${actual}, expected ${expected})`);
+  }
+  return file;
+}
+
 /** sha256 of the running executable (read once per process); the standalone entry records it in ceremony transcripts. */
 export function executableSha256(): string {
   digest ??= createHash('sha256').update(readFileSync(process.execPath)).digest('hex');

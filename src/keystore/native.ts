@@ -30,7 +30,10 @@ export function loadNative<T>(moduleName: NativeModule, purpose: string): T {
   try {
     return LOADERS[moduleName]() as T;
   } catch (cause) {
-    throw new TufsignError('DEPENDENCY_MISSING', `${purpose} needs the optional module "${moduleName}", which is not installed or did not build`, {
+    const message = isStandalone()
+      ? `${purpose} needs ${addonPath(ADDON_FILE[moduleName])}, which could not be loaded: ${cause instanceof Error ? cause.message : String(cause)}`
+      : `${purpose} needs the optional module "${moduleName}", which is not installed or did not build`;
+    throw new TufsignError('DEPENDENCY_MISSING', message, {
       rule: 'native modules are optional and loaded on first use',
       suggestion: suggestion(moduleName, cause),
       cause,

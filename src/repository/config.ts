@@ -18,6 +18,23 @@ export interface KeyEntry {
   owner?: string;
   /** attestation summary carried from the public key file, if any */
   attestation?: JsonObject;
+  /**
+   * An offline key (root, often targets): used only with its own secret
+   * (`secret`, `--passphrase-file KEY=FILE`, TUFSIGN_OFFLINE_PASSPHRASE) or a
+   * person at a terminal — never with the online secret of unattended runs.
+   */
+  offline?: boolean;
+  /** where this key's passphrase comes from: `env:NAME` or `file:PATH` (0600) */
+  secret?: string;
+}
+
+/** `env:NAME` or `file:PATH`: a key's own secret source (ADR 0011). */
+export function parseSecretSource(value: string, where: string): { kind: 'env' | 'file'; name: string } {
+  const m = /^(env|file):(.+)$/.exec(value);
+  if (m === null || (m[1] === 'env' && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(m[2] as string))) {
+    throw new TufsignError('CONFIG_INVALID', `secret source ${JSON.stringify(value)} is not env:NAME or file:PATH`, { path: where, rule: 'secret: "env:NAME" | "file:PATH"' });
+  }
+  return { kind: m[1] as 'env' | 'file', name: m[2] as string };
 }
 
 export interface WorkspaceConfig {
@@ -90,6 +107,15 @@ export function parseConfig(bytes: Uint8Array, file: string): WorkspaceConfig {
       if (typeof e['uri'] === 'string') entry.uri = e['uri'];
       if (typeof e['owner'] === 'string') entry.owner = e['owner'];
       if (e['attestation'] !== undefined) entry.attestation = asObject(e['attestation'], `$.keys.${keyid}.attestation`);
+      if (e['offline'] !== undefined) {
+        if (typeof e['offline'] !== 'boolean') throw new TufsignError('CONFIG_INVALID', 'offline must be true or false', { path: `$.keys.${keyid}.offline`, rule: 'offline: boolean' });
+        if (e['offline']) entry.offline = true;
+      }
+      if (e['secret'] !== undefined) {
+        if (typeof e['secret'] !== 'string') throw new TufsignError('CONFIG_INVALID', 'secret must be a string', { path: `$.keys.${keyid}.secret`, rule: 'secret: "env:NAME" | "file:PATH"' });
+        parseSecretSource(e['secret'], `$.keys.${keyid}.secret`);
+        entry.secret = e['secret'];
+      }
       if (entry.uri !== undefined && /[?&;]pin-value=/.test(entry.uri)) {
         throw new TufsignError('SECRET_IN_ARGV', 'a key URI in the config contains pin-value', { file, path: `$.keys.${keyid}.uri`, rule: 'secrets never in config files' });
       }
@@ -151,6 +177,8 @@ export function serializeConfig(config: WorkspaceConfig): string {
     if (entry.uri !== undefined) e['uri'] = entry.uri;
     if (entry.owner !== undefined) e['owner'] = entry.owner;
     if (entry.attestation !== undefined) e['attestation'] = entry.attestation;
+    if (entry.offline === true) e['offline'] = true;
+    if (entry.secret !== undefined) e['secret'] = entry.secret;
     keys[keyid] = e;
   }
   out['keys'] = keys;

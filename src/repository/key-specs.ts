@@ -6,7 +6,7 @@
 import { TufsignError } from '../errors';
 import { fileExists, readFileBounded } from '../io/fs';
 import type { OpenOptions } from '../keystore/backend';
-import { createPublicKey } from 'node:crypto';
+import { createHash, createPublicKey } from 'node:crypto';
 import { generatePrivateKey, PrivateKeySigner } from '../keystore/file';
 import { encryptPrivateKey } from '../keystore/file/pkcs8';
 import { parsePublicKeyFile } from '../keystore/public-key-file';
@@ -15,7 +15,7 @@ import { backendOfUri, type SecretsHandler, type Signer } from '../keystore/sign
 import { keyFromPublicKeyObject, type Key, type Scheme } from '../tuf/key';
 import type { RoleKeySpec, SigningContext } from './operations';
 import { TOP_LEVEL_ROLES, type TopLevelRole } from '../tuf/metadata';
-import { KEYS_DIR } from './workspace';
+import { KEYS_DIR, OFFLINE_KEYS_DIR } from './workspace';
 
 export async function resolveKeySpec(value: string, options: OpenOptions): Promise<RoleKeySpec> {
   if (backendOfUri(value) !== undefined) {
@@ -93,6 +93,8 @@ export async function planRoleKeys(
   scheme: Scheme,
   options: OpenOptions,
   progress?: (message: string) => void,
+  /** roles whose keys are offline: generated files go to offline-keys/ under their own passphrase (ADR 0011) */
+  offline?: { roles: ReadonlySet<TopLevelRole>; secrets: SecretsHandler },
 ): Promise<RoleKeyPlan> {
   const roles = {} as RoleKeyPlan['roles'];
   const toGenerate: { role: TopLevelRole; path: string; scheme: Scheme }[] = [];
@@ -100,12 +102,44 @@ export async function planRoleKeys(
     const keys: RoleKeySpec[] = [];
     for (const v of keyValues[role]) keys.push(await resolveKeySpec(v, options));
     const threshold = thresholds[role] ?? 1;
-    if (keys.length === 0) for (let i = 1; i <= threshold; i++) toGenerate.push({ role, path: `${KEYS_DIR}/${role}-${i}.pem`, scheme });
+    const isOffline = offline?.roles.has(role) === true;
+    if (isOffline) for (const k of keys) k.offline = true;
+    if (keys.length === 0) for (let i = 1; i <= threshold; i++) toGenerate.push({ role, path: `${isOffline ? OFFLINE_KEYS_DIR : KEYS_DIR}/${role}-${i}.pem`, scheme });
     roles[role] = { keys, threshold };
   }
   if (toGenerate.length === 0) return { roles, generated: [] };
-  progress?.(`generating ${toGenerate.length} ${scheme} key file(s): ${toGenerate.map((g) => g.path).join(', ')}`);
-  const generated = await generateKeyFiles(toGenerate, options.secrets);
-  generated.forEach((g, i) => roles[toGenerate[i]?.role ?? 'root'].keys.push(g.spec));
+  const online = toGenerate.filter((g) => offline?.roles.has(g.role) !== true);
+  const offlineGen = toGenerate.filter((g) => offline?.roles.has(g.role) === true);
+  const generated: GeneratedKeyFile[] = [];
+  // The two passphrases are compared by digest only: an offline key under the online secret would not be offline.
+  const digests: string[] = [];
+  const remember = (h: SecretsHandler): SecretsHandler => ({
+    ...h,
+    getSecret: async (req) => {
+      const b = await h.getSecret(req);
+      digests.push(createHash('sha256').update(b).digest('hex'));
+      return b;
+    },
+  });
+  for (const [group, secrets, what] of [
+    [online, options.secrets, 'key file(s)'],
+    [offlineGen, offline?.secrets ?? options.secrets, 'OFFLINE key file(s), under their own passphrase'],
+  ] as const) {
+    if (group.length === 0) continue;
+    progress?.(`generating ${group.length} ${scheme} ${what}: ${group.map((g) => g.path).join(', ')}`);
+    const files = await generateKeyFiles(group, remember(secrets));
+    files.forEach((g, i) => {
+      const role = group[i]?.role ?? 'root';
+      if (offline?.roles.has(role) === true) g.spec.offline = true;
+      roles[role].keys.push(g.spec);
+    });
+    generated.push(...files);
+  }
+  if (online.length > 0 && offlineGen.length > 0 && digests[0] === digests[1]) {
+    throw new TufsignError('USAGE', 'the offline key files need a passphrase of their own, not the online one', {
+      rule: 'offline keys never share the online secret (ADR 0011)',
+      suggestion: 'Set TUFSIGN_OFFLINE_PASSPHRASE to a different passphrase, or answer the prompt with one.',
+    });
+  }
   return { roles, generated };
 }

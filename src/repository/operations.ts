@@ -38,8 +38,8 @@ import { metadataFileName, serializeMetadata, targetFileNames, Workspace, METADA
 
 export interface SigningContext {
   now: Date;
-  /** Open (or reuse) a signer for `uri`, refusing a key other than `expectedKey`. */
-  openSigner(uri: string, expectedKey: Key): Promise<Signer>;
+  /** Open (or reuse) a signer for `uri`, refusing a key other than `expectedKey`; `role` names what it signs (for messages). */
+  openSigner(uri: string, expectedKey: Key, role?: string): Promise<Signer>;
   /** Progress for stderr. */
   progress?(message: string): void;
 }
@@ -137,6 +137,8 @@ export async function signWithAvailableKeys(
   config: Pick<WorkspaceConfig, 'keys'>,
   ctx: SigningContext,
   alsoCount?: (signedKeyids: Set<string>) => boolean,
+  /** the role's name when it is not the metadata type (a delegated role) */
+  roleName?: string,
 ): Promise<void> {
   const data = md.signedBytes();
   const signedBy = new Set<string>();
@@ -151,8 +153,8 @@ export async function signWithAvailableKeys(
     const key = keys.get(keyid);
     const uri = config.keys.get(keyid)?.uri;
     if (key === undefined || uri === undefined) continue;
-    ctx.progress?.(`signing ${md.signed.type} v${md.signed.version} with ${uri}`);
-    const signer = await ctx.openSigner(uri, key);
+    ctx.progress?.(`signing ${roleName ?? md.signed.type} v${md.signed.version} with ${uri}`);
+    const signer = await ctx.openSigner(uri, key, roleName ?? md.signed.type);
     const { signature } = await signer.sign(data);
     // Verify against the key the role expects before the signature is kept (never trust the backend alone).
     if (!key.verify(signature, data)) {
@@ -191,6 +193,8 @@ export interface RoleKeySpec {
   uri?: string;
   owner?: string;
   attestation?: JsonObject;
+  /** an offline key: its file lives under offline-keys/ with a passphrase of its own (ADR 0011) */
+  offline?: boolean;
 }
 
 export interface InitOptions {
@@ -268,6 +272,7 @@ export async function initRepository(options: InitOptions, ctx: SigningContext):
       if (k.uri !== undefined) entry.uri = k.uri;
       if (k.owner !== undefined) entry.owner = k.owner;
       if (k.attestation !== undefined) entry.attestation = k.attestation;
+      if (k.offline === true) entry.offline = true;
       config.keys.set(keyid, entry);
     }
   }

@@ -92,7 +92,7 @@ export async function publishTargetsChanges(tree: TargetsTree, ctx: SigningConte
   const roleFiles: PendingFile[] = [];
   let done = 0;
   for (const node of changed) {
-    await signWithAvailableKeys(node.md, node.role, node.keys, signing, ctx);
+    await signWithAvailableKeys(node.md, node.role, node.keys, signing, ctx, undefined, node.name);
     const path = fileOf(tree, node.name, node.md.signed.version);
     const text = serializeMetadata(node.md);
     assertWithinLimit(sizeFinding(ws.relative(path), node.name, 'targets', Buffer.byteLength(text)), false);

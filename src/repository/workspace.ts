@@ -19,6 +19,8 @@ import { CONFIG_FILE, parseConfig, serializeConfig, type WorkspaceConfig } from 
 export const METADATA_DIR = 'metadata';
 export const TARGETS_DIR = 'targets';
 export const KEYS_DIR = 'keys';
+/** Key files of offline roles that init generated: to be moved to the keyholders (ADR 0011). */
+export const OFFLINE_KEYS_DIR = 'offline-keys';
 
 // The spec's naming rules live in src/tuf; re-exported here for the workspace's callers.
 export { metadataFileName, targetFileNames };

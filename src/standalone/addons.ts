@@ -2,12 +2,13 @@
  * In the standalone bundle, `require('pkcs11js')` and `require('pcsclite')`
  * are bundled JavaScript whose `require('…/pkcs11.node')` / `bindings('pcsclite')`
  * are rewritten (scripts/package.js) to `loadAddon(name)`: the compiled addon
- * is opened with process.dlopen from `lib/` beside the executable only.
+ * is opened with process.dlopen from `lib/` beside the executable only, and
+ * only if its sha256 is the one compiled in at build time.
  */
-import { addonPath } from '../io/executable';
+import { verifiedAddonPath } from '../io/executable';
 
 export function loadAddon(name: string): unknown {
   const module = { exports: {} as unknown };
-  process.dlopen(module, addonPath(name));
+  process.dlopen(module, verifiedAddonPath(name));
   return module.exports;
 }

@@ -8,7 +8,7 @@
 import { dirname } from 'node:path';
 import { execute, Plugin, type Command, type Interfaces } from '@oclif/core';
 import { setExecutableDigest } from '../ceremony/transcript';
-import { executableSha256 } from '../io/executable';
+import { executableSha256, expectAddonDigests } from '../io/executable';
 import { embeddedWorkerSources } from '../release/workers';
 
 export interface BuildInfo {
@@ -24,6 +24,8 @@ export interface StandaloneProgram {
   commands: Record<string, Command.Class>;
   /** worker module name → its bundled CommonJS source */
   workers: Record<string, string>;
+  /** addon name (`lib/NAME.node`) → the sha256 it was built with */
+  addons: Record<string, string>;
 }
 
 /** The root plugin, with oclif's explicit command strategy served from memory instead of a file. */
@@ -42,6 +44,7 @@ export function standaloneUserAgent(build: BuildInfo, nodeVersion: string): stri
 
 export async function runStandalone(program: StandaloneProgram): Promise<void> {
   for (const [name, code] of Object.entries(program.workers)) embeddedWorkerSources.set(name, code);
+  expectAddonDigests(program.addons);
   // Read lazily: hashing the executable costs a read of the whole file, needed only when a ceremony event is written.
   setExecutableDigest(executableSha256);
   const pjson: Interfaces.PJSON = {

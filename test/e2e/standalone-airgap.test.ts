@@ -4,6 +4,7 @@
  * network namespace without network (`unshare -n`), with a cleared environment (no Node on PATH, a fresh
  * HOME, nothing but the variables named here): key files, a SoftHSM2 token through the bundled PKCS#11
  * module, a 2-of-2 ceremony passed between folders, and a virtual YubiKey through the bundled PC/SC module.
+ * Both builds run without network too (`unshare -n`), proving the build is offline.
  * Uses the virtual-card tier: run with `flock /tmp/tufsign-vcard.lock npx jest test/e2e/standalone-airgap.test.ts`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -48,8 +49,9 @@ function namespaceProblem(): string | undefined {
     : `unshare -n does not work here (${r.stderr.trim() || r.error?.message}): it needs root or user namespaces`;
 }
 
+/** `npm run package` without network: the build must need nothing beyond node_modules and Debian packages. */
 function packageInto(out: string): void {
-  execFileSync(process.execPath, [join(ROOT, 'scripts', 'package.js'), '--out', out], {
+  execFileSync('/usr/bin/unshare', ['-n', process.execPath, join(ROOT, 'scripts', 'package.js'), '--out', out], {
     cwd: ROOT,
     env: { ...process.env, SOURCE_DATE_EPOCH: String(SDE) },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -413,6 +415,25 @@ describeLaptop('the standalone artifact on an air-gapped laptop', () => {
     ).find((d) => d.backend === 'yubikey')!;
     expect(yubikey.available).toBe(false);
     expect(yubikey.problems.map((p) => p.suggestion).join('\n')).toContain('pcsclite.node');
+  });
+
+  it('a swapped addon in lib/ is refused before it is loaded: its sha256 is compiled into the executable', () => {
+    const copy = join(base, 'swapped');
+    execFileSync('cp', ['-al', join(laptop.dir, TOP), copy]);
+    rmSync(join(copy, 'lib', 'pkcs11.node'));
+    copyFileSync(join(laptop.dir, TOP, 'lib', 'pcsclite.node'), join(copy, 'lib', 'pkcs11.node'));
+    const r = onLaptop(join(copy, 'tufsign'), [
+      'key',
+      'show',
+      `pkcs11:token=x;object=y?module-path=${SOFTHSM_MODULE}`,
+      '--json',
+    ]);
+    expect(r.status).toBe(9);
+    expect(r.json().error.code).toBe('DEPENDENCY_MISSING');
+    expect(r.json().error.message).toContain(
+      `${join(copy, 'lib', 'pkcs11.node')} is not the addon this executable was built with`,
+    );
+    expect(r.json().error.suggestion).toContain('SHA256SUMS');
   });
 
   describeWithVirtualCards('with a virtual YubiKey', () => {
