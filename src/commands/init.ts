@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { join } from 'node:path';
 import { BaseCommand } from '../cli/base-command';
+import { workspaceAliasFlag, workspaceFrom } from '../cli/flags';
 import { renderOperation } from '../cli/render';
 import { TufsignError } from '../errors';
 import { planRoleKeys, withPreopenedSigners } from '../repository/key-specs';
@@ -29,8 +30,9 @@ export default class Init extends BaseCommand<typeof Init> {
     '<%= config.bin %> init myrepo --scheme ecdsa-sha2-nistp256 --root-threshold 2 --root-key alice.pub.json --root-key bob.pub.json',
     '<%= config.bin %> init myrepo --targets-key "pkcs11:token=release;object=targets?module-path=/usr/lib/softhsm/libsofthsm2.so"',
   ];
-  static override args = { dir: Args.string({ description: 'Directory for the new workspace.', required: true }) };
+  static override args = { dir: Args.string({ description: 'Directory for the new workspace (alias of -w).' }) };
   static override flags = {
+    workspace: workspaceAliasFlag,
     name: Flags.string({ description: 'Repository name (default: the directory name).' }),
     scheme: Flags.string({ description: 'Signature scheme for generated keys.', options: [...SCHEMES], default: 'ed25519' }),
     'consistent-snapshot': Flags.boolean({ description: 'Write consistent snapshots (versioned metadata, hash-prefixed targets).', default: true, allowNo: true }),
@@ -57,7 +59,7 @@ export default class Init extends BaseCommand<typeof Init> {
 
   async run(): Promise<OperationResult & { request?: RequestWritten }> {
     const { flags } = this;
-    const dir = this.args.dir;
+    const dir = workspaceFrom(flags.workspace, this.args.dir, undefined);
     const schemeFlag = flags.scheme;
     if (!isScheme(schemeFlag)) throw new TufsignError('USAGE', `unknown scheme ${schemeFlag}`, { rule: SCHEMES.join(', ') });
     let scheme: Scheme = schemeFlag;
@@ -114,7 +116,7 @@ export default class Init extends BaseCommand<typeof Init> {
       // Root/targets v1 need keys held elsewhere: no unsigned metadata, a signing request instead.
       const request = requestForInit(result.workspace, result.pending, flags['request-out'], { now: ctx.now, tool: `tufsign ${this.config.version}` });
       this.log(renderRequest(request));
-      this.note(`workspace created in ${result.workspace}; carry ${request.request} to the keyholders, then: tufsign ceremony finalize REQUEST --out BUNDLE -w ${dir}`);
+      this.note(`workspace created in ${result.workspace}; carry ${request.request} to the keyholders, then: tufsign ceremony finalize REQUEST --bundle-out BUNDLE -w ${dir}`);
       const { pending: _pending, ...rest } = result;
       return { ...rest, request };
     }

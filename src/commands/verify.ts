@@ -1,9 +1,9 @@
 import { Args, Flags } from '@oclif/core';
-import { Errors } from '@oclif/core';
 import { join } from 'node:path';
 import { BaseCommand } from '../cli/base-command';
+import { workspaceAliasFlag, workspaceFrom } from '../cli/flags';
 import { renderVerify } from '../cli/render';
-import { ExitCode } from '../errors';
+import { TufsignError } from '../errors';
 import { fileExists, readFileBounded } from '../io/fs';
 import { directorySource } from '../repository/sources';
 import { verifyRepository, type VerifyOptions, type VerifyReport } from '../repository/verify';
@@ -15,15 +15,16 @@ export default class Verify extends BaseCommand<typeof Verify> {
   static override description =
     'Checks the root chain from the trusted root (default metadata/1.root.json), thresholds (each key counted once), exact version steps, expiry at --at (default now), timestamp/snapshot/targets consistency, delegations, and every target file\'s length and hashes.';
   static override examples = ['<%= config.bin %> verify myrepo', '<%= config.bin %> verify bundle/ --root old/1.root.json --at 2027-01-01T00:00:00Z'];
-  static override args = { dir: Args.string({ description: 'Workspace or bundle directory.', default: '.' }) };
+  static override args = { dir: Args.string({ description: 'Workspace or bundle directory (a workspace may also be given with -w; default: the current folder).' }) };
   static override flags = {
+    workspace: workspaceAliasFlag,
     root: Flags.string({ description: 'Trusted root metadata to start the chain from.' }),
     at: Flags.string({ description: 'Check expiry at this time instead of now (ISO 8601).' }),
     'allow-legacy-keyids': Flags.boolean({ description: 'Accept keyids that are not sha256 of the key (e.g. tufup repositories).', default: false }),
   };
 
   async run(): Promise<VerifyReport> {
-    const dir = this.args.dir;
+    const dir = workspaceFrom(this.flags.workspace, this.args.dir);
     const isBundle = fileExists(join(dir, 'BUNDLE.json'));
     const options: VerifyOptions = {
       at: this.flags.at !== undefined ? parseInstant(this.flags.at) : this.ctx.clock.now(),
@@ -35,8 +36,12 @@ export default class Verify extends BaseCommand<typeof Verify> {
     const report = isBundle ? verifyBundle(dir, options) : verifyRepository(directorySource(dir), options);
     this.log(renderVerify(report));
     if (!report.ok) {
-      if (this.jsonEnabled()) this.logJson(report);
-      throw new Errors.ExitError(ExitCode.VERIFY_FAILED);
+      const failed = report.roles.flatMap((r) => r.checks.filter((c) => !c.ok).map((c) => `${r.role}: ${c.message}`)).concat(report.targets.filter((t) => !t.ok).map((t) => `${t.path}: ${t.message}`));
+      throw new TufsignError('VERIFY_FAILED', `verification failed: ${failed[0] ?? 'see the report'}${failed.length > 1 ? ` (and ${failed.length - 1} more)` : ''}`, {
+        file: dir,
+        details: { report },
+        ...(this.flags.root === undefined && isBundle ? { suggestion: 'A bundle that does not carry the root it was signed under needs --root PATH/TO/N.root.json (the last root clients already trust).' } : {}),
+      });
     }
     return report;
   }

@@ -10,7 +10,7 @@ export default class Ceremony extends BaseCommand<typeof Ceremony> {
     'Finds *.tufsign-request.json on removable media (/media, /run/media, /mnt) or in the current folder, shows the summary, the diff against the trusted version and the fingerprint to read aloud, ' +
     'detects which keys here (--key, the workspace\'s keys, YubiKeys/tokens named in the request) can sign something still needed, asks for confirmation and the PIN, signs, verifies the signature, ' +
     'saves the request atomically and appends to its transcript. Without a terminal it never prompts: use `ceremony sign --yes`.';
-  static override examples = ['<%= config.bin %> ceremony', '<%= config.bin %> ceremony /media/usb/root-v2.tufsign-request.json --key yubikey:serial=12345678;slot=9c'];
+  static override examples = ['<%= config.bin %> ceremony', '<%= config.bin %> ceremony /media/usb/root-v2.tufsign-request.json --key \'yubikey:serial=12345678;slot=9c\''];
   static override args = { request: Args.string({ description: 'Request file (default: search removable media and the current folder).' }) };
   static override flags = {
     key: Flags.string({ description: 'A key URI to sign with (repeatable).', multiple: true }),

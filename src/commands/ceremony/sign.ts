@@ -11,7 +11,7 @@ export default class CeremonySign extends BaseCommand<typeof CeremonySign> {
   static override description =
     'Shows what is signed and the fingerprint, asks for confirmation (unless --yes), signs every role of the request this key can sign, verifies each new signature, and saves the request atomically. ' +
     'Signing again with the same key adds nothing. A key that is not in the request\'s plan is refused.';
-  static override examples = ['<%= config.bin %> ceremony sign root-v2.tufsign-request.json --key yubikey:serial=12345678;slot=9c', '<%= config.bin %> ceremony sign req.tufsign-request.json --key file:keys/alice.pem --yes'];
+  static override examples = ['<%= config.bin %> ceremony sign root-v2.tufsign-request.json --key \'yubikey:serial=12345678;slot=9c\'', '<%= config.bin %> ceremony sign req.tufsign-request.json --key file:keys/alice.pem --yes'];
   static override args = { request: Args.string({ description: 'Request file.', required: true }) };
   static override flags = {
     key: Flags.string({ description: 'Key URI to sign with (repeatable).', multiple: true, required: true }),

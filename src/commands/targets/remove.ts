@@ -7,6 +7,7 @@ import { Workspace } from '../../repository/workspace';
 
 export default class TargetsRemove extends BaseCommand<typeof TargetsRemove> {
   static override summary = 'Remove a target from targets metadata and re-sign targets → snapshot → timestamp.';
+  static override examples = ['<%= config.bin %> targets remove app-1.0.tar.gz -w myrepo'];
   static override args = { path: Args.string({ description: 'Target path as listed in targets metadata.', required: true }) };
   static override flags = { workspace: workspaceFlag };
 
