@@ -70,14 +70,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const debug = process.argv.includes('--debug');
     const json = process.argv.includes('--json');
     let payload: ErrorPayload;
+    const sys = systemError(err);
     if (err instanceof TufsignError) {
       payload = payloadOf(err);
     } else if (isPromptInterrupt(err)) {
       payload = ABORTED;
-    } else if (isSystemError(err)) {
+    } else if (sys !== undefined) {
       // the operating system refused a file operation: name the file, not a bug
-      payload = { code: 'IO_ERROR', message: `${err.syscall ?? 'file operation'} failed: ${err.code}`, suggestion: 'Check the path, its parent folder and permissions.' };
-      if (err.path !== undefined) payload.file = err.path;
+      payload = { code: 'IO_ERROR', message: `${sys.syscall ?? 'file operation'} failed: ${sys.code ?? ''}`, suggestion: 'Check the path, its parent folder and permissions.' };
+      if (sys.path !== undefined) payload.file = sys.path;
     } else if (err.oclif !== undefined || err.name === 'CLIError' || /Unexpected argument|Missing required|Nonexistent flag|Expected --/.test(err.message)) {
       payload = { code: 'USAGE', message: err.message.split('\n')[0] ?? err.message, suggestion: `See \`${[this.config.bin, 'help', ...(this.id ?? '').split(':')].join(' ').trim()}\`.` };
     } else {
@@ -92,9 +93,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
 const ABORTED: ErrorPayload = { code: 'ABORTED', message: 'interrupted (Ctrl-C); nothing more was written', suggestion: 'Run the command again when ready.' };
 
-function isSystemError(err: Error): err is NodeJS.ErrnoException {
-  const code = (err as NodeJS.ErrnoException).code;
-  return typeof code === 'string' && /^E[A-Z]+$/.test(code) && typeof (err as NodeJS.ErrnoException).syscall === 'string';
+function systemError(err: Error): NodeJS.ErrnoException | undefined {
+  const e = err as NodeJS.ErrnoException;
+  return typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code) && typeof e.syscall === 'string' ? e : undefined;
 }
 
 /** Ctrl-C or Ctrl-D at an inquirer prompt rejects with ExitPromptError (AbortPromptError when cancelled). */

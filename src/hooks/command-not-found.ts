@@ -30,7 +30,7 @@ const hook: Hook.CommandNotFound = async function (opts) {
     details: { command: typed, ...(suggested !== undefined ? { didYouMean: suggested } : {}) },
   };
   if (!json && process.stdin.isTTY === true && process.stderr.isTTY === true) {
-    const { default: notFound } = (await import('@oclif/plugin-not-found')) as { default: Hook.CommandNotFound };
+    const { default: notFound } = await import('@oclif/plugin-not-found');
     try {
       return await notFound.call(this, opts);
     } catch (err) {
