@@ -90,6 +90,7 @@ export function createContext(options: ContextOptions): RunContext {
         }
       }
       signers.clear();
+      secrets.forget();
     },
   };
 }

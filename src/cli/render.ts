@@ -25,12 +25,22 @@ export function renderOperation(result: OperationResult): string {
   return lines.join('\n');
 }
 
+/** Time left for people: EXPIRED, minutes or hours under a day, whole days otherwise. */
+export function timeLeft(secondsLeft: number): string {
+  if (secondsLeft <= 0) return 'EXPIRED';
+  if (secondsLeft < 3600) return `${Math.floor(secondsLeft / 60)} min`;
+  if (secondsLeft < 86400) return `${Math.floor(secondsLeft / 3600)} h`;
+  return `${Math.floor(secondsLeft / 86400)} d`;
+}
+
 export function renderStatus(s: RepositoryStatus): string {
-  const rows: string[][] = [['ROLE', 'VERSION', 'EXPIRES', 'DAYS LEFT', 'THRESHOLD', 'SIGNED', 'KEYS (keyid owner backend)']];
+  const rows: string[][] = [['ROLE', 'VERSION', 'EXPIRES', 'LEFT', 'RESIGN BY', 'THRESHOLD', 'SIGNED', 'KEYS (keyid owner backend)']];
   for (const r of s.roles) {
     const keys = r.keys.map((k) => `${k.keyid.slice(0, 12)} ${k.owner ?? '-'} ${k.backend}${k.signed ? '' : ' (unsigned)'}`);
-    rows.push([r.role, String(r.version), r.expires, String(r.daysLeft), String(r.threshold), `${r.validSignatures}/${r.threshold}`, keys[0] ?? '']);
-    for (const k of keys.slice(1)) rows.push(['', '', '', '', '', '', k]);
+    const resign = `${r.resignBy}${r.state === 'due' ? ' NOW' : ''}`;
+    const name = r.delegatedBy !== undefined ? `${r.role} (from ${r.delegatedBy})` : r.role;
+    rows.push([name, String(r.version), r.expires, timeLeft(r.secondsLeft), resign, String(r.threshold), `${r.validSignatures}/${r.threshold}`, keys[0] ?? '']);
+    for (const k of keys.slice(1)) rows.push(['', '', '', '', '', '', '', k]);
   }
   return `${s.name} (${s.workspace}), consistent snapshots ${s.consistentSnapshot ? 'on' : 'off'}, at ${s.at}\n` + table(rows);
 }

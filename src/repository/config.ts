@@ -26,6 +26,8 @@ export interface WorkspaceConfig {
   expiry: Record<TopLevelRole, string>;
   /** minimum remaining validity when finalizing or signing, per role */
   minValidity: Partial<Record<TopLevelRole, string>>;
+  /** how long before expiry a role must be re-signed (`status` resign-by date and `status --check`), per role */
+  signingWindow?: Partial<Record<TopLevelRole, string>>;
   keys: Map<string, KeyEntry>;
   pkcs11Module?: string;
   /**
@@ -41,7 +43,7 @@ export interface WorkspaceConfig {
 export const DEFAULT_EXPIRY: Record<TopLevelRole, string> = { root: '365d', targets: '90d', snapshot: '7d', timestamp: '1d' };
 export const DEFAULT_MIN_VALIDITY: Partial<Record<TopLevelRole, string>> = { root: '7d' };
 
-const KNOWN = ['format', 'version', 'name', 'expiry', 'min_validity', 'keys', 'pkcs11_module', 'root_key_policy'];
+const KNOWN = ['format', 'version', 'name', 'expiry', 'min_validity', 'signing_window', 'keys', 'pkcs11_module', 'root_key_policy'];
 
 /** A `{role: "90d"}` map; every period must parse. */
 function readPeriods(obj: JsonObject, field: string): Partial<Record<TopLevelRole, string>> {
@@ -51,7 +53,11 @@ function readPeriods(obj: JsonObject, field: string): Partial<Record<TopLevelRol
     if (!isTopLevelRole(role) || typeof period !== 'string') {
       throw new TufsignError('CONFIG_INVALID', `bad ${field} entry ${role}`, { path: `$.${field}.${role}`, rule: `${field}: {role: "7d"} for root, targets, snapshot, timestamp` });
     }
-    parseDuration(period, `${field}.${role}`);
+    try {
+      parseDuration(period, `${field}.${role}`);
+    } catch (e) {
+      throw new TufsignError('CONFIG_INVALID', e instanceof Error ? e.message : String(e), { path: `$.${field}.${role}`, rule: 'period = number + s|m|h|d|w|y' });
+    }
     out[role] = period;
   }
   return out;
@@ -81,6 +87,7 @@ export function parseConfig(bytes: Uint8Array, file: string): WorkspaceConfig {
       keys.set(keyid, entry);
     }
     const config: WorkspaceConfig = { name, expiry, minValidity, keys, extra: newObject() };
+    if (obj['signing_window'] !== undefined) config.signingWindow = readPeriods(obj, 'signing_window');
     if (typeof obj['pkcs11_module'] === 'string') config.pkcs11Module = obj['pkcs11_module'];
     if (obj['root_key_policy'] !== undefined) {
       const p = asObject(obj['root_key_policy'], '$.root_key_policy');
@@ -110,6 +117,11 @@ export function serializeConfig(config: WorkspaceConfig): string {
   const mv = newObject();
   for (const [role, period] of Object.entries(config.minValidity)) if (period !== undefined) mv[role] = period;
   out['min_validity'] = mv;
+  if (config.signingWindow !== undefined) {
+    const sw = newObject();
+    for (const [role, period] of Object.entries(config.signingWindow)) if (period !== undefined) sw[role] = period;
+    out['signing_window'] = sw;
+  }
   const keys = newObject();
   for (const [keyid, entry] of config.keys) {
     const e = newObject();
