@@ -3,8 +3,8 @@
  * length and sha256 (and whether it is new or re-published unchanged), the
  * root chain, the repository name, and the transcript's digest and head.
  */
-import { createHash } from 'node:crypto';
 import { TufsignError } from '../errors';
+import { sha256Hex } from '../io/hash';
 import { isJsonObject, newObject, parseJson, stringifyPretty, type JsonObject, type JsonValue } from '../tuf/json';
 import type { TopLevelRole } from '../tuf/metadata';
 import type { TarEntry } from './tar';
@@ -42,7 +42,6 @@ export interface BundleInput {
   transcript?: readonly JsonObject[];
 }
 
-const sha256 = (d: Uint8Array | string): string => createHash('sha256').update(d).digest('hex');
 
 function checkBundlePath(p: string): void {
   if (!/^(metadata|targets)\/[^\0]+$/.test(p) || p.split('/').some((s) => s === '' || s === '.' || s === '..') || p.includes('\\')) {
@@ -57,11 +56,11 @@ export function buildBundle(input: BundleInput): { manifest: BundleManifest; ent
   const manifest: BundleManifest = {
     repository: input.repository,
     base: { ...input.base },
-    files: files.map((f) => ({ path: f.path, length: f.data.length, sha256: sha256(f.data), new: f.new })),
+    files: files.map((f) => ({ path: f.path, length: f.data.length, sha256: sha256Hex(f.data), new: f.new })),
     rootChain: files
       .map((f) => ({ m: /^metadata\/([1-9][0-9]*)\.root\.json$/.exec(f.path), f }))
       .filter((x) => x.m !== null)
-      .map((x) => ({ version: Number(x.m?.[1]), path: x.f.path, sha256: sha256(x.f.data) }))
+      .map((x) => ({ version: Number(x.m?.[1]), path: x.f.path, sha256: sha256Hex(x.f.data) }))
       .sort((a, b) => a.version - b.version),
   };
   if (input.ceremonyId !== undefined) manifest.ceremonyId = input.ceremonyId;
@@ -70,7 +69,7 @@ export function buildBundle(input: BundleInput): { manifest: BundleManifest; ent
   if (input.transcript !== undefined) {
     const text = Buffer.from(stringifyPretty(input.transcript));
     const head = input.transcript[input.transcript.length - 1]?.['hash'];
-    manifest.transcript = { path: BUNDLE_TRANSCRIPT, length: text.length, sha256: sha256(text), head: typeof head === 'string' ? head : '' };
+    manifest.transcript = { path: BUNDLE_TRANSCRIPT, length: text.length, sha256: sha256Hex(text), head: typeof head === 'string' ? head : '' };
     entries.push({ path: BUNDLE_TRANSCRIPT, data: text });
   }
   entries.push({ path: BUNDLE_MANIFEST, data: Buffer.from(serializeManifest(manifest)) });

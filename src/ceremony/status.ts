@@ -41,7 +41,7 @@ export interface SideStatus {
   verified: boolean;
 }
 
-export interface RoleStatus {
+export interface RequestRoleStatus {
   role: TopLevelRole;
   version: number;
   expires: string;
@@ -62,7 +62,7 @@ export interface RequestStatus {
   ceremonyId: string;
   fingerprint: string;
   trustedRootVersion?: number;
-  roles: RoleStatus[];
+  roles: RequestRoleStatus[];
   transcript: TranscriptCheck;
   problems: IntegrityProblem[];
   canFinalize: boolean;
@@ -102,11 +102,11 @@ export function roleResults(req: SigningRequest, r: RequestRole): { side: 'new' 
 export function requestStatus(req: SigningRequest, now: Date, options: StatusOptions = {}): RequestStatus {
   const integrity = integrityOf(req);
   const blockers: string[] = integrity.problems.map((p) => p.message);
-  const roles = req.roles.map((r): RoleStatus => {
+  const roles = req.roles.map((r): RequestRoleStatus => {
     const sides = roleResults(req, r).map((x) => side(x.side, x.result, req));
     const sha = signedSha256(r.metadata);
     const validFor = Math.floor((r.metadata.signed.expires.getTime() - now.getTime()) / 1000);
-    const s: RoleStatus = {
+    const s: RequestRoleStatus = {
       role: r.role,
       version: r.metadata.signed.version,
       expires: formatExpires(r.metadata.signed.expires),

@@ -3,7 +3,6 @@ import { TufsignError } from '../errors';
 import type { Key } from '../tuf/key';
 import type { KeyBackend, OpenOptions } from './backend';
 import { fileBackend } from './file';
-import { memoryBackend } from './memory';
 import { pkcs11Backend } from './pkcs11';
 import { backendOfUri, type Backend, type Signer } from './signer';
 import { yubikeyBackend } from './yubikey';
@@ -12,7 +11,6 @@ export const BACKENDS: Record<Backend, KeyBackend> = {
   file: fileBackend,
   pkcs11: pkcs11Backend,
   yubikey: yubikeyBackend,
-  memory: memoryBackend,
 };
 
 export function backendFor(uri: string): KeyBackend {

@@ -1,8 +1,8 @@
 /**
  * The one signing interface every backend implements: key files, PKCS#11
- * tokens, YubiKeys (PIV) and in-memory test keys. Keys are addressed by URI
- * (`file:`, `pkcs11:`, `yubikey:`, `memory:`); secrets come through an
- * injected `SecretsHandler`, so no backend ever prompts by itself.
+ * tokens and YubiKeys (PIV). Keys are addressed by URI (`file:`, `pkcs11:`,
+ * `yubikey:`); secrets come through an injected `SecretsHandler`, so no
+ * backend ever prompts by itself. Tests sign with in-process `PrivateKeySigner`s.
  */
 import type { Key } from '../tuf/key';
 
@@ -52,9 +52,9 @@ export interface SecretsHandler {
 }
 
 /** Where a key's private part lives, for `key list`, `status` and ceremonies. */
-export type Backend = 'file' | 'pkcs11' | 'yubikey' | 'memory';
+export type Backend = 'file' | 'pkcs11' | 'yubikey';
 
 export function backendOfUri(uri: string): Backend | undefined {
   const scheme = uri.slice(0, uri.indexOf(':'));
-  return scheme === 'file' || scheme === 'pkcs11' || scheme === 'yubikey' || scheme === 'memory' ? scheme : undefined;
+  return scheme === 'file' || scheme === 'pkcs11' || scheme === 'yubikey' ? scheme : undefined;
 }

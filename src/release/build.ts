@@ -37,8 +37,8 @@ export interface BuildReleaseOptions {
   dir: string;
   /** The release to patch from: the latest archive already in targets (see `latestRelease`). */
   previous?: PreviousRelease | undefined;
-  /** Versions of this app already in targets (archives or patches); the new one must be newer than all. */
-  existingVersions?: readonly string[] | undefined;
+  /** Versions of this app already in targets (archives or patches, parsed when listed); the new one must be newer than all. */
+  existingVersions?: readonly Pep440Version[] | undefined;
   /** User metadata for the archive's `custom.user` (tufup's `--meta`). */
   meta?: JsonValue | null | undefined;
   required?: boolean | undefined;
@@ -98,19 +98,13 @@ function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-function checkNewer(app: string, version: Pep440Version, existing: readonly string[]): void {
-  for (const e of existing) {
-    let other: Pep440Version;
-    try {
-      other = parseVersion(e);
-    } catch {
-      continue; // not a tufup release name; listing ignores it too
-    }
+function checkNewer(app: string, version: Pep440Version, existing: readonly Pep440Version[]): void {
+  for (const other of existing) {
     if (compareVersions(version, other) <= 0) {
-      throw new TufsignError('RELEASE_NOT_NEWER', `${app} ${version.normalized} is not newer than ${e}, which is already released`, {
+      throw new TufsignError('RELEASE_NOT_NEWER', `${app} ${version.normalized} is not newer than ${other.normalized}, which is already released`, {
         rule: 'releases only move forward (tufup clients pick the highest version)',
         suggestion: 'choose a higher version',
-        details: { existing: e },
+        details: { existing: other.normalized },
       });
     }
   }
@@ -153,7 +147,7 @@ export async function buildRelease(options: BuildReleaseOptions): Promise<BuiltR
   const { app, dir, releaseTime, onProgress } = options;
   checkAppName(app);
   const version = checkReleaseVersion(options.version);
-  checkNewer(app, version, [...(options.existingVersions ?? []), ...(options.previous !== undefined ? [options.previous.version] : [])]);
+  checkNewer(app, version, [...(options.existingVersions ?? []), ...(options.previous !== undefined ? [parseVersion(options.previous.version)] : [])]);
 
   const { tar, files } = buildTar(dir, releaseTime, onProgress);
   const tarSha = sha256(tar);

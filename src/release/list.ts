@@ -14,6 +14,11 @@ export interface ReleaseInfo {
 
 /** All releases (optionally of one app), oldest first, ordered as PEP 440. */
 export function listReleases(targets: Targets, app?: string): ReleaseInfo[] {
+  return collectReleases(targets, app).map(({ parsed: _parsed, ...rest }) => rest);
+}
+
+/** Target names are parsed here, once; the parsed version travels with the release. */
+function collectReleases(targets: Targets, app?: string): (ReleaseInfo & { parsed: Pep440Version })[] {
   const byKey = new Map<string, ReleaseInfo & { parsed: Pep440Version }>();
   for (const [path, tf] of targets.targets) {
     const parsed = parseTargetName(path);
@@ -33,14 +38,12 @@ export function listReleases(targets: Targets, app?: string): ReleaseInfo[] {
       info.patch = { path, length: tf.length, tarSize: typeof size === 'number' ? size : undefined, tarHash: typeof hash === 'string' ? hash : undefined, targetFile: tf };
     }
   }
-  return [...byKey.values()]
-    .sort((a, b) => (a.app < b.app ? -1 : a.app > b.app ? 1 : compareVersions(a.parsed, b.parsed)))
-    .map(({ parsed: _parsed, ...rest }) => rest);
+  return [...byKey.values()].sort((a, b) => (a.app < b.app ? -1 : a.app > b.app ? 1 : compareVersions(a.parsed, b.parsed)));
 }
 
 /** Every version of `app` present in targets (archives and patches), for the "newer than all" check. */
-export function releasedVersions(targets: Targets, app: string): string[] {
-  return listReleases(targets, app).map((r) => r.version);
+export function releasedVersions(targets: Targets, app: string): Pep440Version[] {
+  return collectReleases(targets, app).map((r) => r.parsed);
 }
 
 /**

@@ -5,15 +5,28 @@
  */
 import { TufsignError } from '../errors';
 
+declare const parsed: unique symbol;
+declare const normalizedForm: unique symbol;
+
+/**
+ * A PEP 440 version. Only `parseVersion` makes one (the brand cannot be written in a literal), so code that holds
+ * a `Pep440Version` never checks the string again.
+ */
 export interface Pep440Version {
-  epoch: number;
-  release: number[];
-  pre: { label: 'a' | 'b' | 'rc'; n: number } | undefined;
-  post: number | undefined;
-  dev: number | undefined;
-  local: (number | string)[] | undefined;
+  readonly epoch: number;
+  readonly release: readonly number[];
+  readonly pre: Readonly<{ label: 'a' | 'b' | 'rc'; n: number }> | undefined;
+  readonly post: number | undefined;
+  readonly dev: number | undefined;
+  readonly local: readonly (number | string)[] | undefined;
   /** The normalized form (`str(Version(v))`). */
-  normalized: string;
+  readonly normalized: string;
+  readonly [parsed]: true;
+}
+
+/** A version spelled in normalized form: the only kind tufsign publishes. Only `checkReleaseVersion` makes one. */
+export interface ReleaseVersion extends Pep440Version {
+  readonly [normalizedForm]: true;
 }
 
 // packaging's VERSION_PATTERN.
@@ -57,7 +70,8 @@ export function parseVersion(input: string): Pep440Version {
   if (post !== undefined) normalized += `.post${post}`;
   if (dev !== undefined) normalized += `.dev${dev}`;
   if (local !== undefined) normalized += `+${local.join('.')}`;
-  return { epoch, release, pre, post, dev, local, normalized };
+  const fields: Omit<Pep440Version, typeof parsed> = { epoch, release, pre, post, dev, local, normalized };
+  return Object.freeze(fields) as Pep440Version;
 }
 
 /**
@@ -66,7 +80,7 @@ export function parseVersion(input: string): Pep440Version {
  * `^(?P<name>[\w-]+)-(?P<version>.+)(\.tar\.gz|\.patch)$` and every tool
  * spells it the same way.
  */
-export function checkReleaseVersion(input: string): Pep440Version {
+export function checkReleaseVersion(input: string): ReleaseVersion {
   const v = parseVersion(input);
   if (v.normalized !== input) {
     throw new TufsignError('VERSION_INVALID', `version ${JSON.stringify(input)} is not in normalized PEP 440 form`, {
@@ -75,7 +89,7 @@ export function checkReleaseVersion(input: string): Pep440Version {
       details: { normalized: v.normalized },
     });
   }
-  return v;
+  return v as ReleaseVersion;
 }
 
 function cmp(a: number, b: number): number {
@@ -100,7 +114,7 @@ export function compareVersions(a: Pep440Version, b: Pep440Version): number {
   return compareLocal(a.local, b.local);
 }
 
-function trimZeros(r: number[]): number[] {
+function trimZeros(r: readonly number[]): readonly number[] {
   let end = r.length;
   while (end > 0 && r[end - 1] === 0) end--;
   return r.slice(0, end);
@@ -112,7 +126,7 @@ function preKey(v: Pep440Version): number {
   return v.pre.label === 'a' ? 0 : v.pre.label === 'b' ? 1 : 2;
 }
 
-function compareLocal(a: (number | string)[] | undefined, b: (number | string)[] | undefined): number {
+function compareLocal(a: Pep440Version['local'], b: Pep440Version['local']): number {
   if (a === undefined || b === undefined) return a === b ? 0 : a === undefined ? -1 : 1;
   for (let i = 0; i < Math.max(a.length, b.length); i++) {
     if (i >= a.length) return -1;

@@ -4,15 +4,14 @@
  * this module registers them as targets, re-signs (or writes a signing request
  * when targets needs absent keys), and writes the upload bundle.
  */
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { TufsignError } from '../errors';
 import { fileExists, readFileBounded } from '../io/fs';
+import { sha256Hex } from '../io/hash';
 import { buildBundle, writeBundle, type ManifestFile } from '../bundle';
 import {
   buildRelease,
   checkAppName,
-  checkReleaseVersion,
   latestRelease,
   listReleases,
   parseVersion,
@@ -72,7 +71,7 @@ function summary(path: string, data: Uint8Array, sha256: string | undefined): Re
 
 export async function addRelease(ws: Workspace, options: AddReleaseOptions, ctx: CeremonyContext): Promise<AddReleaseResult> {
   checkAppName(options.app);
-  checkReleaseVersion(options.version);
+  // the version string is parsed once, by buildRelease (published ones when listed)
   const repo = ws.load();
   const consistent = repo.root.signed.consistentSnapshot === true;
   const targets = repo.targets.signed;
@@ -176,7 +175,7 @@ export async function verifyPublishedRelease(
   const name = targetFileNames(release.archive.path, release.archive.targetFile.hashes, consistent)[0] ?? release.archive.path;
   const archiveBytes = readFileBounded(join(ws.targetsDir, name), 0x7fff_ffff);
   const expected = release.archive.targetFile.hashes.get('sha256');
-  if (expected !== undefined && createHash('sha256').update(archiveBytes).digest('hex') !== expected) {
+  if (expected !== undefined && sha256Hex(archiveBytes) !== expected) {
     throw new TufsignError('VERIFY_FAILED', `the stored archive ${name} does not match its targets metadata`, { file: join(ws.targetsDir, name), rule: 'target hashes must match' });
   }
   const r = await verifyRelease({ dir, archiveBytes, archiveName: release.archive.path, ...(onProgress !== undefined ? { onProgress } : {}) });

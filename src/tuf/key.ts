@@ -4,8 +4,9 @@
  * plus the historical encodings clients still accept (legacy keytype
  * `ecdsa-sha2-nistp256`, hex-encoded EC points, PEM ed25519).
  */
-import { createHash, createPublicKey, verify as cryptoVerify, constants, type KeyObject } from 'node:crypto';
+import { createPublicKey, verify as cryptoVerify, constants, type KeyObject } from 'node:crypto';
 import { TufsignError } from '../errors';
+import { sha256Hex } from '../io/hash';
 import { canonicalize } from './canonical-json';
 import { asObject, reqObject, reqString, schemaError, unrecognized } from './fields';
 import { newObject, type JsonObject, type JsonValue } from './json';
@@ -86,7 +87,7 @@ export class Key {
 
   /** keyid = hex sha256 of the canonical form of the whole key object (SPEC-05). */
   keyid(): string {
-    return createHash('sha256').update(canonicalize(this.toJSON())).digest('hex');
+    return sha256Hex(canonicalize(this.toJSON()));
   }
 
   /** The Node KeyObject for this public key; throws KEY_INVALID with the rule broken. */
@@ -157,7 +158,7 @@ export class Key {
   /** A stable identity of the public key material, used to count each key once (SPEC-11). */
   publicKeyFingerprint(): string {
     try {
-      return createHash('sha256').update(this.keyObject().export({ format: 'der', type: 'spki' })).digest('hex');
+      return sha256Hex(this.keyObject().export({ format: 'der', type: 'spki' }));
     } catch {
       return `invalid:${this.keyid()}`;
     }

@@ -2,7 +2,7 @@
 import { generateKeyPairSync, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
 import fc from 'fast-check';
 import { isTufsignError, type ErrorCode } from '../../src/errors';
-import { curveOfParams, ecdsaRawToDer, unwrapEcPoint } from '../../src/keystore/pkcs11/der';
+import { curveOfParams, ecdsaRawToDer, unwrapEcPoint } from '../../src/keystore/pkcs11/encoding';
 import { formatPkcs11Uri, parsePkcs11Uri } from '../../src/keystore/pkcs11/uri';
 
 function codeOf(f: () => unknown): ErrorCode | 'ok' | 'other' {

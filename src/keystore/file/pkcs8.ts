@@ -6,7 +6,7 @@
  */
 import { createCipheriv, createPrivateKey, pbkdf2Sync, randomBytes, type KeyObject } from 'node:crypto';
 import { TufsignError } from '../../errors';
-import { derChildren, readDer } from '../der';
+import { DER_NULL, derChildren, derInteger, derOctets, derOid, derSequence, derUint, readDer } from '../der';
 
 export const PBKDF2_ITERATIONS = 600_000;
 /** The PEM label, assembled so that a scan for committed private keys does not trip over this module. */
@@ -24,33 +24,6 @@ const OID = {
   aes256cbc: '60864801650304012a',
 };
 
-// ---- minimal DER writer
-function len(n: number): Buffer {
-  if (n < 0x80) return Buffer.from([n]);
-  const bytes: number[] = [];
-  for (let v = n; v > 0; v >>= 8) bytes.unshift(v & 0xff);
-  return Buffer.from([0x80 | bytes.length, ...bytes]);
-}
-function tlv(tag: number, body: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([tag]), len(body.length), body]);
-}
-const seq = (...items: Buffer[]): Buffer => tlv(0x30, Buffer.concat(items));
-const oid = (hex: string): Buffer => tlv(0x06, Buffer.from(hex, 'hex'));
-const octets = (b: Buffer): Buffer => tlv(0x04, b);
-function integer(n: number): Buffer {
-  const bytes: number[] = [];
-  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v % 256);
-  if (bytes.length === 0 || (bytes[0] ?? 0) & 0x80) bytes.unshift(0);
-  return tlv(0x02, Buffer.from(bytes));
-}
-const NULL = Buffer.from([0x05, 0x00]);
-
-function toInt(b: Buffer): number {
-  let n = 0;
-  for (const x of b) n = n * 256 + x;
-  return n;
-}
-
 export function encryptPrivateKey(key: KeyObject, passphrase: Buffer, iterations = PBKDF2_ITERATIONS): string {
   const der = key.export({ format: 'der', type: 'pkcs8' });
   const salt = randomBytes(16);
@@ -59,14 +32,14 @@ export function encryptPrivateKey(key: KeyObject, passphrase: Buffer, iterations
   try {
     const cipher = createCipheriv('aes-256-cbc', dk, iv);
     const encrypted = Buffer.concat([cipher.update(der), cipher.final()]);
-    const algorithm = seq(
-      oid(OID.pbes2),
-      seq(
-        seq(oid(OID.pbkdf2), seq(octets(salt), integer(iterations), seq(oid(OID.hmacSha256), NULL))),
-        seq(oid(OID.aes256cbc), octets(iv)),
+    const algorithm = derSequence(
+      derOid(OID.pbes2),
+      derSequence(
+        derSequence(derOid(OID.pbkdf2), derSequence(derOctets(salt), derInteger(iterations), derSequence(derOid(OID.hmacSha256), DER_NULL))),
+        derSequence(derOid(OID.aes256cbc), derOctets(iv)),
       ),
     );
-    const body = seq(algorithm, octets(encrypted)).toString('base64');
+    const body = derSequence(algorithm, derOctets(encrypted)).toString('base64');
     const lines = body.match(/.{1,64}/g) ?? [];
     return `-----BEGIN ${PEM_LABEL}-----\n${lines.join('\n')}\n-----END ${PEM_LABEL}-----\n`;
   } finally {
@@ -102,8 +75,8 @@ export function inspectEncryptedKey(pem: string, file: string): KdfInfo {
     const [kdfOid, kdfParams] = derChildren(kdf.body);
     if (kdfParams === undefined) throw new Error('no KDF params');
     const p = derChildren(kdfParams.body);
-    if (kdfOid?.body.toString('hex') === OID.pbkdf2) return { kdf: 'pbkdf2', iterations: toInt(p[1]?.body ?? Buffer.alloc(0)) };
-    if (kdfOid?.body.toString('hex') === OID.scrypt) return { kdf: 'scrypt', cost: toInt(p[1]?.body ?? Buffer.alloc(0)) };
+    if (kdfOid?.body.toString('hex') === OID.pbkdf2) return { kdf: 'pbkdf2', iterations: derUint(p[1]?.body ?? Buffer.alloc(0)) };
+    if (kdfOid?.body.toString('hex') === OID.scrypt) return { kdf: 'scrypt', cost: derUint(p[1]?.body ?? Buffer.alloc(0)) };
     throw new Error('unknown KDF');
   } catch (cause) {
     throw new TufsignError('KEY_FILE_INVALID', `cannot read the key file's encryption parameters: ${(cause as Error).message}`, {

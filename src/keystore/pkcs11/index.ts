@@ -44,7 +44,7 @@ import {
   type Handle,
   type Mechanism,
 } from './api';
-import { EC_PARAMS_ED25519, EC_PARAMS_P256, ecdsaRawToDer } from './der';
+import { EC_PARAMS_ED25519, EC_PARAMS_P256, ecdsaRawToDer } from './encoding';
 import { listPkcs11Devices } from './devices';
 import { chooseModule } from './modules';
 import {

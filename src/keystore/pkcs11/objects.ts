@@ -29,7 +29,7 @@ import {
   type Attribute,
   type Handle,
 } from './api';
-import { curveOfParams, ecPublicKey, rsaPublicKey, unwrapEcPoint } from './der';
+import { curveOfParams, ecPublicKey, rsaPublicKey, unwrapEcPoint } from './encoding';
 import { deviceError, type LoadedModule, type TokenDescription, type TokenSession } from './runtime';
 import type { Pkcs11UriPath } from './uri';
 

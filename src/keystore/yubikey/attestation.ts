@@ -4,9 +4,10 @@
  * extensions, and check key policies ("root keys must be attested YubiKey keys
  * with touch always"). Pure: certificates in, facts or TufsignError out.
  */
-import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
+import { X509Certificate, type KeyObject } from 'node:crypto';
 import { derChildren, readDer } from '../der';
 import { TufsignError } from '../../errors';
+import { sha256Hex } from '../../io/hash';
 import { newObject, type JsonObject } from '../../tuf/json';
 import type { Key } from '../../tuf/key';
 import type { PublicKeyFile } from '../public-key-file';
@@ -225,7 +226,7 @@ export function verifyAttestationSync(input: AttestationInput): AttestationFacts
     slot: slotMatch?.[1]?.toLowerCase(),
     publicKey,
     chain,
-    root: { subject: name(root.subject), sha256: createHash('sha256').update(root.raw).digest('hex') },
+    root: { subject: name(root.subject), sha256: sha256Hex(root.raw) },
     keyCertPem: keyCert.toString(),
     deviceCertPem: deviceCert.toString(),
   };

@@ -1,10 +1,12 @@
 /**
- * The few DER shapes PKCS#11 hands back: CKA_EC_PARAMS (curve OID), CKA_EC_POINT
+ * The few encodings PKCS#11 hands back: CKA_EC_PARAMS (curve OID), CKA_EC_POINT
  * (an OCTET STRING around the point, or a bare point on some HSMs), and raw
- * r‖s ECDSA output that TUF wants as a DER SEQUENCE of two INTEGERs.
+ * r‖s ECDSA output that TUF wants as a DER SEQUENCE of two INTEGERs. The DER
+ * itself is read and written by `../der`.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { TufsignError } from '../../errors';
+import { derInteger, derSequence, readDer } from '../der';
 
 export const EC_PARAMS_P256 = Buffer.from('06082a8648ce3d030107', 'hex');
 export const EC_PARAMS_ED25519 = Buffer.from('06032b6570', 'hex');
@@ -22,18 +24,6 @@ export function curveOfParams(params: Buffer): Curve | undefined {
   return undefined;
 }
 
-/** Read a DER length at `offset`; returns [length, headerBytes] or undefined. */
-function derLength(buf: Buffer, offset: number): [number, number] | undefined {
-  const first = buf[offset];
-  if (first === undefined) return undefined;
-  if (first < 0x80) return [first, 1];
-  const n = first & 0x7f;
-  if (n === 0 || n > 2 || offset + 1 + n > buf.length) return undefined;
-  let len = 0;
-  for (let i = 0; i < n; i++) len = len * 256 + (buf[offset + 1 + i] ?? 0);
-  return [len, 1 + n];
-}
-
 /**
  * The bare point from CKA_EC_POINT. The expected point length decides between
  * "DER-wrapped" and "bare": both start with 0x04 for P-256, so sniffing bytes
@@ -43,15 +33,22 @@ export function unwrapEcPoint(value: Buffer, curve: Curve): Buffer {
   const pointLen = curve === 'p256' ? 65 : 32;
   if (value.length === pointLen && (curve === 'ed25519' || value[0] === 0x04)) return value;
   if (value[0] === 0x04) {
-    const l = derLength(value, 1);
-    if (l !== undefined && l[0] === pointLen && 1 + l[1] + l[0] === value.length) {
-      const point = value.subarray(1 + l[1]);
-      if (curve === 'ed25519' || point[0] === 0x04) return point;
-    }
+    const wrapped = readOctetString(value);
+    if (wrapped !== undefined && wrapped.length === pointLen && (curve === 'ed25519' || wrapped[0] === 0x04)) return wrapped;
   }
   throw new TufsignError('KEY_INVALID', `the token returned an EC point tufsign cannot read (${value.length} bytes)`, {
     rule: 'CKA_EC_POINT is a DER OCTET STRING around an uncompressed point',
   });
+}
+
+/** The body of an OCTET STRING that fills `value` exactly (length field of at most 2 bytes), or undefined. */
+function readOctetString(value: Buffer): Buffer | undefined {
+  try {
+    const d = readDer(value, 0, 2);
+    return d.tag === 0x04 && d.end === value.length ? d.body : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function ecPublicKey(point: Buffer, curve: Curve): KeyObject {
@@ -63,21 +60,11 @@ export function rsaPublicKey(modulus: Buffer, exponent: Buffer): KeyObject {
   return createPublicKey({ key: { kty: 'RSA', n: modulus.toString('base64url'), e: exponent.toString('base64url') }, format: 'jwk' });
 }
 
-function derInteger(bytes: Buffer): Buffer {
-  let i = 0;
-  while (i < bytes.length - 1 && bytes[i] === 0) i++;
-  let v = bytes.subarray(i);
-  if ((v[0] ?? 0) & 0x80) v = Buffer.concat([Buffer.from([0]), v]);
-  return Buffer.concat([Buffer.from([0x02, v.length]), v]);
-}
-
 /** PKCS#11 ECDSA output (r‖s, each the curve size) to the DER that TUF and securesystemslib verify. */
 export function ecdsaRawToDer(raw: Buffer): Buffer {
   if (raw.length === 0 || raw.length % 2 !== 0 || raw.length > 132) {
     throw new TufsignError('DEVICE_ERROR', `the token returned an ECDSA signature of ${raw.length} bytes`, { rule: 'CKM_ECDSA returns r||s' });
   }
   const half = raw.length / 2;
-  const body = Buffer.concat([derInteger(raw.subarray(0, half)), derInteger(raw.subarray(half))]);
-  const len = body.length < 0x80 ? Buffer.from([body.length]) : Buffer.from([0x81, body.length]);
-  return Buffer.concat([Buffer.from([0x30]), len, body]);
+  return derSequence(derInteger(raw.subarray(0, half)), derInteger(raw.subarray(half)));
 }
