@@ -80,7 +80,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       payload = { code: 'IO_ERROR', message: `${sys.syscall ?? 'file operation'} failed: ${sys.code ?? ''}`, suggestion: 'Check the path, its parent folder and permissions.' };
       if (sys.path !== undefined) payload.file = sys.path;
     } else if (err.oclif !== undefined || err.name === 'CLIError' || /Unexpected argument|Missing required|Nonexistent flag|Expected --/.test(err.message)) {
-      payload = { code: 'USAGE', message: err.message.split('\n')[0] ?? err.message, suggestion: `See \`${[this.config.bin, 'help', ...(this.id ?? '').split(':')].join(' ').trim()}\`.` };
+      payload = { code: 'USAGE', message: oclifMessage(err.message), suggestion: `See \`${[this.config.bin, 'help', ...(this.id ?? '').split(':')].join(' ').trim()}\`.` };
     } else {
       payload = { code: 'INTERNAL', message: err.message, suggestion: 'This is a bug in tufsign; re-run with --debug and report the stack trace.' };
     }
@@ -92,6 +92,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 }
 
 const ABORTED: ErrorPayload = { code: 'ABORTED', message: 'interrupted (Ctrl-C); nothing more was written', suggestion: 'Run the command again when ready.' };
+
+/** oclif's parse errors span lines ("Parsing --flag", the reason, "See more help"): one line, reason kept. */
+function oclifMessage(message: string): string {
+  const lines = message.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^See more help/.test(l));
+  return lines.join(': ').replace(/\s+:/g, ':');
+}
 
 function systemError(err: Error): NodeJS.ErrnoException | undefined {
   const e = err as NodeJS.ErrnoException;

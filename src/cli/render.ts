@@ -10,7 +10,13 @@ export function table(rows: string[][]): string {
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')).join('\n');
 }
 
-export function renderOperation(result: OperationResult): string {
+/** Tells people how to publish what a command changed (`tufsign publish`, ADR 0013). */
+export function publishHint(workspace: string): string {
+  return `changed files are in ${workspace}/metadata and ${workspace}/targets; publish them: tufsign publish -w ${workspace} DEST (targets first, timestamp.json last)`;
+}
+
+/** `workspace`: add the publish hint when everything is signed. */
+export function renderOperation(result: OperationResult, workspace?: string): string {
   const lines: string[] = [];
   for (const r of result.roles) {
     const mark = r.complete ? 'ok ' : '!! ';
@@ -22,6 +28,7 @@ export function renderOperation(result: OperationResult): string {
     }
   }
   if (!result.complete) lines.push('Some roles are not yet signed by their threshold: collect the missing signatures with `tufsign ceremony`.');
+  else if (workspace !== undefined) lines.push(publishHint(workspace));
   return lines.join('\n');
 }
 

@@ -120,7 +120,7 @@ export default class Init extends BaseCommand<typeof Init> {
       const { pending: _pending, ...rest } = result;
       return { ...rest, request };
     }
-    this.log(renderOperation(result));
+    this.log(renderOperation(result, dir));
     if (result.complete) this.note(`repository created in ${result.workspace}; next: tufsign targets add FILE -w ${dir}`);
     return result;
   }

@@ -12,7 +12,7 @@ export default class Refresh extends BaseCommand<typeof Refresh> {
   async run(): Promise<OperationResult> {
     const ws = Workspace.open(this.flags.workspace);
     const result = await refresh(ws, this.ctx.signingContext(ws.dir, ws));
-    this.log(renderOperation(result));
+    this.log(renderOperation(result, ws.dir));
     return result;
   }
 }

@@ -32,7 +32,7 @@ export default class Sign extends BaseCommand<typeof Sign> {
       const { pending: _pending, ...rest } = result;
       return { ...rest, request };
     }
-    this.log(renderOperation(result));
+    this.log(renderOperation(result, ws.dir));
     return result;
   }
 }

@@ -9,6 +9,7 @@ import { directorySource } from '../repository/sources';
 import { verifyRepository, type VerifyOptions, type VerifyReport } from '../repository/verify';
 import { parseInstant } from '../tuf/time';
 import { verifyBundle } from '../bundle/verify';
+import { parseManifest } from '../bundle/manifest';
 
 export default class Verify extends BaseCommand<typeof Verify> {
   static override summary = 'Verify a workspace or bundle the way a TUF client does; non-zero exit on any failure.';
@@ -32,6 +33,18 @@ export default class Verify extends BaseCommand<typeof Verify> {
       allowLegacyKeyids: this.flags['allow-legacy-keyids'],
     };
     if (this.flags.root !== undefined) options.trustedRoot = { bytes: readFileBounded(this.flags.root), file: this.flags.root };
+    else if (isBundle) {
+      // a bundle that publishes no root (add-release, targets changes) is checked from the root clients already have
+      const manifest = parseManifest(readFileBounded(join(dir, 'BUNDLE.json')));
+      if (!manifest.rootChain.some((r) => r.version === 1)) {
+        const n = manifest.base.root;
+        throw new TufsignError('USAGE', `${dir} does not carry root v1, so it can only be verified from the root clients trust now`, {
+          file: dir,
+          suggestion: `Pass --root with that root: tufsign verify ${dir} --root WORKSPACE/metadata/${n === undefined ? 'N' : String(n)}.root.json`,
+          details: { trustedRootVersion: n ?? null },
+        });
+      }
+    }
     // A bundle is also checked against its manifest: every listed file, nothing unlisted, the transcript.
     const report = isBundle ? verifyBundle(dir, options) : verifyRepository(directorySource(dir), options);
     this.log(renderVerify(report));

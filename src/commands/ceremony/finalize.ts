@@ -24,7 +24,7 @@ export default class CeremonyFinalize extends BaseCommand<typeof CeremonyFinaliz
     const options: Parameters<typeof finalizeRequestFile>[2] = { bundleOut: this.flags['bundle-out'], allowShortExpiry: this.flags['allow-short-expiry'] };
     if (this.flags['follow-up-out'] !== undefined) options.followUpOut = this.flags['follow-up-out'];
     const result = await finalizeRequestFile(ws, this.args.request, options, ceremonyContext(this.ctx, ws.dir, ws, `tufsign ${this.config.version}`));
-    const lines = [...result.roles.map((r) => `finalized ${r.role} v${r.version} (expires ${r.expires}, ${r.signatures} signatures)`), `written: ${result.written.join(', ')}`];
+    const lines = [...result.roles.map((r) => `finalized ${r.role} v${r.version} (expires ${r.expires}, ${r.signatures} signature${r.signatures === 1 ? '' : 's'})`), `written: ${result.written.join(', ')}`];
     if (result.bundle !== undefined) lines.push(`bundle: ${result.bundle.dir} and ${result.bundle.tarball} (${result.bundle.files.length} files)`, `check it: tufsign verify ${result.bundle.dir} --root <the root clients trust now>`);
     if (result.followUp !== undefined) lines.push('snapshot/timestamp keys are not here: a follow-up request was written', renderRequest(result.followUp));
     this.log(lines.join('\n'));

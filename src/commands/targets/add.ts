@@ -32,7 +32,7 @@ export default class TargetsAdd extends BaseCommand<typeof TargetsAdd> {
     const options: { expires?: string } = {};
     if (this.flags.expires !== undefined) options.expires = this.flags.expires;
     const result = await addTargets(ws, inputs, this.ctx.signingContext(ws.dir, ws), options);
-    this.log(renderOperation(result));
+    this.log(renderOperation(result, ws.dir));
     return result;
   }
 }

@@ -14,7 +14,7 @@ export default class TargetsRemove extends BaseCommand<typeof TargetsRemove> {
   async run(): Promise<OperationResult> {
     const ws = Workspace.open(this.flags.workspace);
     const result = await removeTargets(ws, [this.args.path], this.ctx.signingContext(ws.dir, ws));
-    this.log(renderOperation(result));
+    this.log(renderOperation(result, ws.dir));
     return result;
   }
 }
