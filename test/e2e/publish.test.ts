@@ -47,7 +47,7 @@ describe('publish order', () => {
     expect(out.files.filter((f: any) => f.phase === 'targets').length).toBeGreaterThan(0);
     for (const f of out.files) expect(readFileSync(join(dest, f.path)).equals(readFileSync(join(ws, f.path)))).toBe(true);
     // the files were written in that order: modification times never go backwards, timestamp.json is the newest
-    const mtimes = out.files.map((f: any) => statSync(join(dest, f.path)).mtimeMs as number);
+    const mtimes = out.files.map((f: any) => statSync(join(dest, f.path)).mtimeMs);
     expect(mtimes).toEqual([...mtimes].sort((a: number, b: number) => a - b));
     expect(Math.max(...mtimes)).toBe(mtimes.at(-1));
     // no temp files left behind
