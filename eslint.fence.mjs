@@ -120,9 +120,6 @@ export const DEBT = {
   // file-system work outside src/io: directory listings, renames, reads
   'src/bundle/write.ts': ['node:fs'],
   'src/cli/ceremony.ts': ['node:fs'],
-  'src/cli/secrets.ts': ['node:fs'],
-  'src/keystore/pkcs11/pin.ts': ['node:fs'],
-  'src/keystore/yubikey/index.ts': ['node:fs'],
   'src/release/build.ts': ['node:fs'],
   'src/release/scan.ts': ['node:fs'],
   'src/release/workers.ts': ['node:fs'],

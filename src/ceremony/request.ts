@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { TufsignError } from '../errors';
 import { parseJson, newObject, stringifyPretty, isJsonObject, type JsonObject, type JsonValue } from '../tuf/json';
 import type { Key } from '../tuf/key';
-import { Metadata, TOP_LEVEL_ROLES, isTopLevelRole, type Root, type TopLevelRole } from '../tuf/metadata';
+import { HISTORY_PARSE, Metadata, TOP_LEVEL_ROLES, isTopLevelRole, type Root, type TopLevelRole } from '../tuf/metadata';
 import { fingerprintOf } from './fingerprint';
 import { appendEvent, checkChain, readEvents, type TranscriptCheck, type TranscriptEvent } from './transcript';
 
@@ -72,7 +72,7 @@ export function signedSha256(md: Metadata): string {
 }
 
 export function cloneMetadata<M extends Metadata>(md: M): M {
-  return Metadata.fromJSON(md.toJSON(), { expectedType: md.signed.type }) as M;
+  return Metadata.fromJSON(md.toJSON(), { expectedType: md.signed.type, ...HISTORY_PARSE }) as M;
 }
 
 export function roleDigests(req: Pick<SigningRequest, 'roles'>): { role: TopLevelRole; version: number; signedSha256: string }[] {
@@ -332,7 +332,8 @@ function onlyKnown(o: JsonObject, known: readonly string[], file: string | undef
 
 function metadataAt(value: JsonValue | undefined, type: TopLevelRole, file: string | undefined, path: string): Metadata {
   try {
-    return Metadata.fromJSON(value ?? null, { expectedType: type });
+    // Legacy keyids are read (a trusted tufup-era root); the keyid gate refuses them in anything published.
+    return Metadata.fromJSON(value ?? null, { expectedType: type, ...HISTORY_PARSE });
   } catch (e) {
     if (e instanceof TufsignError) {
       throw new TufsignError('REQUEST_INVALID', `${type} metadata in the request is not valid: ${e.message}`, { file, path: path + (e.path ?? '$').slice(1), rule: e.rule, cause: e });

@@ -4,14 +4,22 @@
  * one before it, and its own hash is sha256 over its canonical JSON without
  * the `hash` field, so editing, dropping or reordering any event breaks the
  * chain. Never holds a secret: only keyids, digests, serials and times.
+ * Events written by the standalone executable also carry
+ * `executable_sha256`, the hash of the binary that wrote them (ADR 0012).
  */
-import { createHash } from 'node:crypto';
 import { TufsignError } from '../errors';
+import { sha256Hex } from '../io/hash';
 import { canonicalize } from '../tuf/canonical-json';
 import { newObject, type JsonObject, type JsonValue } from '../tuf/json';
 import { formatExpires } from '../tuf/time';
 
 export const GENESIS_HASH = '0'.repeat(64);
+
+/** The sha256 of the executable writing events in this process: set once by the standalone entry (ADR 0012). */
+let writerDigest: (() => string) | undefined;
+export function setExecutableDigest(digest: (() => string) | undefined): void {
+  writerDigest = digest;
+}
 export const EVENT_TYPES = ['created', 'signed', 'merged', 'finalized'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -39,7 +47,7 @@ export interface TranscriptCheck {
 export function eventHash(event: JsonObject): string {
   const copy = newObject();
   for (const [k, v] of Object.entries(event)) if (k !== 'hash') copy[k] = v;
-  return createHash('sha256').update(canonicalize(copy)).digest('hex');
+  return sha256Hex(canonicalize(copy));
 }
 
 /** Append an event (fields without seq/prev/hash/time/tool) and return the new list; the input is not changed. */
@@ -51,6 +59,7 @@ export function appendEvent(events: readonly TranscriptEvent[], type: EventType,
   e['event'] = type;
   e['time'] = formatExpires(now);
   e['tool'] = tool;
+  if (writerDigest !== undefined) e['executable_sha256'] = writerDigest();
   e['prev'] = last === undefined ? GENESIS_HASH : last.hash;
   e['hash'] = eventHash(e);
   return [...events, e as TranscriptEvent];
@@ -67,6 +76,9 @@ export function readEvents(value: JsonValue | undefined, file?: string): Transcr
       if (typeof o[k] !== 'string') throw new TufsignError('REQUEST_INVALID', `transcript event needs a string "${k}"`, { file, path: `${path}.${k}` });
     };
     ['event', 'time', 'tool', 'prev', 'hash'].forEach(str);
+    if (o['executable_sha256'] !== undefined && (typeof o['executable_sha256'] !== 'string' || !/^[0-9a-f]{64}$/.test(o['executable_sha256']))) {
+      throw new TufsignError('REQUEST_INVALID', 'transcript event "executable_sha256" must be 64 lowercase hex digits', { file, path: `${path}.executable_sha256` });
+    }
     if (typeof o['seq'] !== 'number' || !Number.isSafeInteger(o['seq'])) throw new TufsignError('REQUEST_INVALID', 'transcript event needs an integer "seq"', { file, path: `${path}.seq` });
     if (!(EVENT_TYPES as readonly string[]).includes(o['event'] as string)) {
       throw new TufsignError('REQUEST_INVALID', `unknown transcript event ${JSON.stringify(o['event'] ?? null)}`, { file, path: `${path}.event`, rule: EVENT_TYPES.join(', ') });

@@ -3,8 +3,7 @@
  * `TUFSIGN_MGMT_KEY`), a `--passphrase-file`, or a hidden prompt on a TTY.
  * Never argv. Returned buffers are zeroed by the caller.
  */
-import { readFileSync } from 'node:fs';
-import { checkPrivateFile } from '../io/fs';
+import { readSecretFile } from '../io/fs';
 import { TufsignError } from '../errors';
 import type { SecretRequest, SecretsHandler } from '../keystore/signer';
 import type { Prompter } from './prompter';
@@ -19,20 +18,16 @@ export interface SecretSources {
 const ENV_FOR: Record<SecretRequest['kind'], string> = {
   passphrase: 'TUFSIGN_PASSPHRASE',
   'new-passphrase': 'TUFSIGN_PASSPHRASE',
+  'source-passphrase': 'TUFSIGN_SOURCE_PASSPHRASE',
   pin: 'TUFSIGN_PIN',
   'management-key': 'TUFSIGN_MGMT_KEY',
 };
 
-function readSecretFile(path: string): Buffer {
-  checkPrivateFile(path, 'passphrase file', { code: 'IO_ERROR', suggestion: 'Check the --passphrase-file path.' });
-  const data = readFileSync(path);
-  // strip one trailing newline, as editors add it
-  let end = data.length;
-  if (end > 0 && data[end - 1] === 0x0a) end--;
-  if (end > 0 && data[end - 1] === 0x0d) end--;
-  const out = Buffer.from(data.subarray(0, end));
-  data.fill(0);
-  return out;
+/** A passphrase file holds one passphrase; 64 KiB is far beyond any real one. */
+const MAX_PASSPHRASE_FILE = 64 * 1024;
+
+function readPassphraseFile(path: string): Buffer {
+  return readSecretFile(path, 'passphrase file', MAX_PASSPHRASE_FILE, { code: 'IO_ERROR', suggestion: 'Check the --passphrase-file path.' });
 }
 
 /** Typed tries for a wrong passphrase before the command gives up. */
@@ -61,7 +56,7 @@ export function createSecretsHandler(sources: SecretSources): SecretsHandler & {
     },
     async getSecret(request) {
       if ((request.kind === 'passphrase' || request.kind === 'new-passphrase') && sources.passphraseFile !== undefined) {
-        return readSecretFile(sources.passphraseFile);
+        return readPassphraseFile(sources.passphraseFile);
       }
       const envName = ENV_FOR[request.kind];
       const fromEnv = sources.env[envName];
@@ -118,7 +113,7 @@ export function createSecretsHandler(sources: SecretSources): SecretsHandler & {
         lastTyped.set(request.label, kept);
         return answer;
       }
-      const label = { pin: 'PIN', 'management-key': 'Management key' }[request.kind];
+      const label = { 'source-passphrase': 'Passphrase', pin: 'PIN', 'management-key': 'Management key' }[request.kind];
       return Buffer.from(await sources.prompter.secret(`${label} for ${request.label}${tries}`), 'utf8');
     },
   };

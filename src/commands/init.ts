@@ -14,6 +14,8 @@ import { TOP_LEVEL_ROLES, type TopLevelRole } from '../tuf/metadata';
 import { DEFAULT_EXPIRY } from '../repository/config';
 import { readFileSync } from 'node:fs';
 import { rootKeyPolicyWithRoots } from '../repository/keys';
+import { importRepository, isImportFormat, IMPORT_FORMATS, type ImportOptions, type ImportReport } from '../import';
+import { renderImport } from '../cli/import-render';
 
 const keyFlag = (role: string) =>
   Flags.string({ description: `A ${role} key: a key URI (file:, pkcs11:, yubikey:) or a public key file from \`key export\`. Repeat for several keys.`, multiple: true });
@@ -28,6 +30,7 @@ export default class Init extends BaseCommand<typeof Init> {
   static override examples = [
     '<%= config.bin %> init myrepo',
     '<%= config.bin %> init myrepo --scheme ecdsa-sha2-nistp256 --root-threshold 2 --root-key alice.pub.json --root-key bob.pub.json',
+    '<%= config.bin %> init myrepo --import ../tufup-project   # bring an existing repository (docs/migrating.md)',
     '<%= config.bin %> init myrepo --targets-key "pkcs11:token=release;object=targets?module-path=/usr/lib/softhsm/libsofthsm2.so"',
   ];
   static override args = { dir: Args.string({ description: 'Directory for the new workspace (alias of -w).' }) };
@@ -54,12 +57,26 @@ export default class Init extends BaseCommand<typeof Init> {
     }),
     'attestation-ca': Flags.string({ description: 'Extra trusted attestation root certificate (PEM) for the key policy.', multiple: true }),
     'pkcs11-module': Flags.string({ description: 'PKCS#11 module for pkcs11: keys without module-path (saved in tufsign.json).' }),
+    import: Flags.string({ description: 'Create the workspace from an existing repository folder (tufup, python-tuf, tuf-on-ci, go-tuf v0); see docs/migrating.md.' }),
+    // no defaults here: oclif counts a default as "given" for dependsOn
+    format: Flags.string({ description: 'Format of the --import source (default: auto-detect).', options: ['auto', ...IMPORT_FORMATS], dependsOn: ['import'] }),
+    'dry-run': Flags.boolean({ description: 'With --import: check and report, write nothing.', dependsOn: ['import'] }),
+    'skip-missing-targets': Flags.boolean({ description: 'With --import: import even when target files are absent (they are listed in the report).', dependsOn: ['import'] }),
     'request-out': Flags.string({ description: 'Where to write the signing request when root/targets v1 need keys that are not here (default: DIR/root-v1-targets-v1.tufsign-request.json).' }),
   };
 
-  async run(): Promise<OperationResult & { request?: RequestWritten }> {
+  async run(): Promise<(OperationResult & { request?: RequestWritten }) | ImportReport> {
     const { flags } = this;
     const dir = workspaceFrom(flags.workspace, this.args.dir, undefined);
+    if (flags.import !== undefined) {
+      const format = flags.format ?? 'auto';
+      if (format !== 'auto' && !isImportFormat(format)) throw new TufsignError('USAGE', `unknown format ${format}`, { rule: IMPORT_FORMATS.join(', ') });
+      const options: ImportOptions = { dir, source: flags.import, format, dryRun: flags['dry-run'] === true, skipMissingTargets: flags['skip-missing-targets'] === true, now: this.ctx.clock.now(), secrets: this.ctx.secrets };
+      if (flags.name !== undefined) options.name = flags.name;
+      const report = await importRepository(options);
+      this.log(renderImport(report));
+      return report;
+    }
     const schemeFlag = flags.scheme;
     if (!isScheme(schemeFlag)) throw new TufsignError('USAGE', `unknown scheme ${schemeFlag}`, { rule: SCHEMES.join(', ') });
     let scheme: Scheme = schemeFlag;

@@ -21,7 +21,15 @@ export default class Verify extends BaseCommand<typeof Verify> {
     workspace: workspaceAliasFlag,
     root: Flags.string({ description: 'Trusted root metadata to start the chain from.' }),
     at: Flags.string({ description: 'Check expiry at this time instead of now (ISO 8601).' }),
-    'allow-legacy-keyids': Flags.boolean({ description: 'Accept keyids that are not sha256 of the key (e.g. tufup repositories).', default: false }),
+    'allow-legacy-keyids': Flags.boolean({
+      description: 'Also accept keyids that are not sha256 of the key in the newest root and in delegations (tufup-era repositories before their keyid-migration root); reported as notes.',
+      default: false,
+      exclusive: ['strict-keyids'],
+    }),
+    'strict-keyids': Flags.boolean({
+      description: 'Check keyids as tough/sigstore-rs do: every key in every root of the chain and in every delegation must have keyid = sha256(key as stored).',
+      default: false,
+    }),
   };
 
   async run(): Promise<VerifyReport> {
@@ -31,6 +39,7 @@ export default class Verify extends BaseCommand<typeof Verify> {
       at: this.flags.at !== undefined ? parseInstant(this.flags.at) : this.ctx.clock.now(),
       requireTargetFiles: !isBundle,
       allowLegacyKeyids: this.flags['allow-legacy-keyids'],
+      strictKeyids: this.flags['strict-keyids'],
     };
     if (this.flags.root !== undefined) options.trustedRoot = { bytes: readFileBounded(this.flags.root), file: this.flags.root };
     else if (isBundle) {

@@ -1,5 +1,5 @@
 /** Filesystem edge: atomic writes (temp + fsync + rename + dir fsync) and bounded reads. */
-import { closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, mkdirSync, fstatSync, lstatSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync, mkdirSync, fstatSync, lstatSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { TufsignError, type ErrorCode } from '../errors';
@@ -102,4 +102,41 @@ export function checkPrivateFile(path: string, what: string, missing: { code: Er
   if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
     throw new TufsignError('KEY_FILE_PERMISSIONS', `${what} ${path} belongs to another user (uid ${st.uid})`, { file: path, rule: 'BAD-62 secret files belong to the signer' });
   }
+}
+
+/**
+ * Read a file that holds one secret (a PIN, a passphrase): a private file (see `checkPrivateFile`), at most
+ * `maxBytes` long, read from the descriptor that was checked; one trailing newline (LF or CRLF) is dropped, as
+ * editors add it. The caller zeroes the returned buffer; the intermediate one is zeroed here.
+ */
+export function readSecretFile(path: string, what: string, maxBytes: number, missing: { code: ErrorCode; suggestion: string }): Buffer {
+  checkPrivateFile(path, what, missing);
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (cause) {
+    throw new TufsignError(missing.code, `${what} ${path} cannot be opened`, { file: path, cause, suggestion: missing.suggestion });
+  }
+  const buf = Buffer.alloc(maxBytes + 1);
+  let n = 0;
+  try {
+    if (!fstatSync(fd).isFile()) throw new TufsignError('KEY_FILE_INVALID', `${what} ${path} is not a regular file`, { file: path, rule: 'secret files are regular files, not links, devices or pipes' });
+    while (n < buf.length) {
+      const r = readSync(fd, buf, n, buf.length - n, null);
+      if (r === 0) break;
+      n += r;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  if (n > maxBytes) {
+    buf.fill(0);
+    throw new TufsignError('KEY_FILE_INVALID', `${what} ${path} is larger than ${maxBytes} bytes`, { file: path, rule: 'a secret file holds the secret and nothing else' });
+  }
+  let end = n;
+  if (end > 0 && buf[end - 1] === 0x0a) end--;
+  if (end > 0 && buf[end - 1] === 0x0d) end--;
+  const secret = Buffer.from(buf.subarray(0, end));
+  buf.fill(0);
+  return secret;
 }

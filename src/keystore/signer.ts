@@ -23,7 +23,8 @@ export interface Signer {
   close?(): Promise<void>;
 }
 
-export type SecretKind = 'passphrase' | 'new-passphrase' | 'pin' | 'management-key';
+/** `source-passphrase`: the passphrase of another tool's key file being imported (`init --import`). */
+export type SecretKind = 'passphrase' | 'new-passphrase' | 'source-passphrase' | 'pin' | 'management-key';
 
 export interface SecretRequest {
   kind: SecretKind;

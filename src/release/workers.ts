@@ -6,7 +6,8 @@
  *
  * A worker loads one import-free module (`sais`, `diff-core`): the compiled
  * `.js` next to this file (built CLI, benchmark) or, under ts-jest where only
- * the `.ts` exists, that file transpiled by `typescript` inside the worker.
+ * the `.ts` exists, that file transpiled by `typescript` inside the worker;
+ * in the standalone executable, its bundled source embedded in the program.
  * Inputs and the suffix arrays live in shared memory, so nothing large is
  * copied. Every job's result is a function of its input alone, so patches do
  * not depend on timing; if a worker cannot start or fails, this thread does
@@ -22,11 +23,14 @@ import { diffChunk, diffChunks, type IndexPart } from './diff-core';
 const BOOT = `
 const { workerData, parentPort } = require('node:worker_threads');
 let mod;
-if (workerData.typescript) {
+if (workerData.code !== undefined || workerData.typescript) {
   const Module = require('node:module');
-  const ts = require(workerData.typescript);
-  const src = require('node:fs').readFileSync(workerData.file, 'utf8');
-  const js = ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
+  let js = workerData.code;
+  if (js === undefined) {
+    const ts = require(workerData.typescript);
+    const src = require('node:fs').readFileSync(workerData.file, 'utf8');
+    js = ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
+  }
   const m = new Module(workerData.file);
   m.filename = workerData.file;
   m._compile(js, workerData.file);
@@ -36,7 +40,12 @@ const result = mod[workerData.job](workerData.args);
 parentPort.postMessage(result ?? null, result && result.buffer instanceof ArrayBuffer ? [result.buffer] : []);
 `;
 
-function moduleSource(name: string): { file: string; typescript?: string } | undefined {
+/** Set by the standalone entry (src/standalone/main.ts): each worker module's bundled CommonJS source. */
+export const embeddedWorkerSources = new Map<string, string>();
+
+function moduleSource(name: string): { file: string; typescript?: string; code?: string } | undefined {
+  const code = embeddedWorkerSources.get(name);
+  if (code !== undefined) return { file: `${name}.js`, code };
   const js = join(__dirname, `${name}.js`);
   if (existsSync(js)) return { file: js };
   const ts = join(__dirname, `${name}.ts`);

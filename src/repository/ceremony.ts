@@ -34,13 +34,14 @@ import {
 import { diffRequest, type RoleDiff } from '../ceremony/diff';
 import type { JsonObject } from '../tuf/json';
 import type { Key } from '../tuf/key';
-import { MetaFile, Metadata, Snapshot, Timestamp, TOP_LEVEL_ROLES, type Root, type Targets, type TopLevelRole } from '../tuf/metadata';
+import { HISTORY_PARSE, MetaFile, Metadata, Snapshot, Timestamp, TOP_LEVEL_ROLES, type Root, type Targets, type TopLevelRole } from '../tuf/metadata';
 import { parseDuration } from '../tuf/time';
 import { verificationResult } from '../tuf/verify';
 import type { KeyEntry, WorkspaceConfig } from './config';
 import { serializeConfig } from './config';
 import { commitFiles, expiryFor, metaFileFor, signRole, signWithAvailableKeys, type OperationResult, type PendingFile, type SignOptions, type SigningContext } from './operations';
 import { metadataFileName, serializeMetadata, targetFileNames, Workspace, type LoadedRepository } from './workspace';
+import { assertPublishableKeyids } from './keyid-gate';
 
 export const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
 
@@ -190,6 +191,7 @@ export interface NewRequestOptions {
 
 /** A request for `mds` against the workspace's current published state. */
 export function newRequest(ws: Workspace, mds: Metadata[], options: NewRequestOptions, ctx: Pick<CeremonyContext, 'now' | 'tool'>): SigningRequest {
+  assertPublishableKeyids(mds);
   const repo = currentState(ws);
   const keyids = new Set<string>();
   for (const md of mds) if (md.signed.type === 'root') for (const k of (md.signed).keys.keys()) keyids.add(k);
@@ -259,7 +261,7 @@ export async function startCeremony(ws: Workspace, options: StartOptions, ctx: C
   }
   const mds: Metadata[] = [];
   for (const role of roles) {
-    const md = Metadata.fromJSON(repo[role].toJSON(), { expectedType: role });
+    const md = Metadata.fromJSON(repo[role].toJSON(), { expectedType: role, ...HISTORY_PARSE });
     md.clearSignatures();
     md.signed.version += 1;
     md.signed.expires = expiryFor(ws.config, role, ctx.now, options.expires);
@@ -402,6 +404,7 @@ export async function finalizeIntoWorkspace(ws: Workspace, req: SigningRequest, 
   const file = options.file ?? 'request';
   checkBelongs(ws, req, file, true);
   const outcome = finalizeRequest(req, { now: ctx.now, tool: ctx.tool, minValidity: minValiditySeconds(ws.config), ...(options.allowShortExpiry === true ? { allowShortExpiry: true } : {}) }, file);
+  assertPublishableKeyids(outcome.metadata);
   const repo = currentState(ws);
   const byRole = new Map(outcome.metadata.map((m) => [m.signed.type, m]));
   const rootMd = (byRole.get('root') as Metadata<Root> | undefined) ?? repo?.root;

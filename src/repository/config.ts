@@ -36,6 +36,12 @@ export interface WorkspaceConfig {
    * `attestationRoots` are extra trusted attestation CAs (PEM) beside Yubico's.
    */
   rootKeyPolicy?: { requireAttestedTouchAlways: true; attestationRoots: string[] };
+  /**
+   * Keyids of imported, already-published metadata that are not sha256 of
+   * their stored key (tufup-era or tuf-on-ci quirks). The workspace reads them;
+   * the keyid gate still refuses them in anything tufsign publishes (ADR 0015).
+   */
+  legacyKeyids?: string[];
   /** fields from newer versions of tufsign, kept verbatim */
   extra: JsonObject;
 }
@@ -43,7 +49,7 @@ export interface WorkspaceConfig {
 export const DEFAULT_EXPIRY: Record<TopLevelRole, string> = { root: '365d', targets: '90d', snapshot: '7d', timestamp: '1d' };
 export const DEFAULT_MIN_VALIDITY: Partial<Record<TopLevelRole, string>> = { root: '7d' };
 
-const KNOWN = ['format', 'version', 'name', 'expiry', 'min_validity', 'signing_window', 'keys', 'pkcs11_module', 'root_key_policy'];
+const KNOWN = ['format', 'version', 'name', 'expiry', 'min_validity', 'signing_window', 'keys', 'pkcs11_module', 'root_key_policy', 'legacy_keyids'];
 
 /** A `{role: "90d"}` map; every period must parse. */
 function readPeriods(obj: JsonObject, field: string): Partial<Record<TopLevelRole, string>> {
@@ -97,6 +103,13 @@ export function parseConfig(bytes: Uint8Array, file: string): WorkspaceConfig {
       }
       config.rootKeyPolicy = { requireAttestedTouchAlways: true, attestationRoots: roots as string[] };
     }
+    if (obj['legacy_keyids'] !== undefined) {
+      const ids = obj['legacy_keyids'];
+      if (!Array.isArray(ids) || ids.some((k) => typeof k !== 'string' || !/^[0-9a-f]{64}$/.test(k))) {
+        throw new TufsignError('CONFIG_INVALID', 'legacy_keyids must be a list of 64-hex keyids', { path: '$.legacy_keyids', rule: 'legacy_keyids: ["<keyid>", ...]' });
+      }
+      config.legacyKeyids = ids as string[];
+    }
     for (const [k, v] of Object.entries(obj)) if (!KNOWN.includes(k)) config.extra[k] = v;
     return config;
   } catch (e) {
@@ -138,5 +151,6 @@ export function serializeConfig(config: WorkspaceConfig): string {
     p['attestation_roots'] = [...config.rootKeyPolicy.attestationRoots];
     out['root_key_policy'] = p;
   }
+  if (config.legacyKeyids !== undefined && config.legacyKeyids.length > 0) out['legacy_keyids'] = [...config.legacyKeyids];
   return stringifyPretty(out);
 }

@@ -12,6 +12,7 @@ import { fileExists, readFileBounded, writeFileAtomic } from '../io/fs';
 import { isJsonObject, newObject, parseJson, type JsonObject } from '../tuf/json';
 import type { Key } from '../tuf/key';
 import {
+  HISTORY_PARSE,
   MetaFile,
   Metadata,
   Role,
@@ -31,6 +32,7 @@ import { rootVerificationResult, verificationResult, type VerificationResult } f
 import type { Signer } from '../keystore/signer';
 import type { PublicKeyFile } from '../keystore/public-key-file';
 import { assertKeyPolicy, type KeyPolicy } from '../keystore/yubikey/attestation';
+import { assertPublishableKeyids } from './keyid-gate';
 import { DEFAULT_EXPIRY, DEFAULT_MIN_VALIDITY, serializeConfig, type KeyEntry, type WorkspaceConfig } from './config';
 import { metadataFileName, serializeMetadata, targetFileNames, Workspace, METADATA_DIR, TARGETS_DIR } from './workspace';
 
@@ -301,6 +303,7 @@ export async function initRepository(options: InitOptions, ctx: SigningContext):
   const timestampMd = new Metadata(new Timestamp(1, expiryFor(config, 'timestamp', now), metaFileFor(snapshotBytes, 1, true)));
   await signWithAvailableKeys(timestampMd, root.role('timestamp'), root.keys, config, ctx);
 
+  assertPublishableKeyids([rootMd, targetsMd]);
   const ws = new Workspace(dir, config);
   const consistent = options.consistentSnapshot;
   const files: PendingFile[] = [...(options.extraFiles ?? [])];
@@ -380,6 +383,7 @@ async function cascadeSnapshotTimestamp(c: Cascade, snapshotMd: Metadata<Snapsho
 }
 
 function finish(c: Cascade, requireComplete: boolean | 'defer'): OperationResult {
+  assertPublishableKeyids(c.staged);
   const complete = c.outcomes.every((o) => o.complete);
   if (requireComplete === 'defer' && !complete) {
     const short = new Set(c.outcomes.filter((o) => !o.complete).map((o) => o.role));
@@ -505,8 +509,10 @@ export async function signRole(ws: Workspace, role: TopLevelRole, options: SignO
   const changes = options.bump === true || options.expires !== undefined;
   if (role === 'root') {
     const previous = repo.root;
-    const next = changes ? new Metadata(Root.fromJSON(previous.signed.toJSON(), '$.signed')) : previous;
+    const next = changes ? new Metadata(Root.fromJSON(previous.signed.toJSON(), '$.signed', HISTORY_PARSE)) : previous;
     if (changes) bump(next.signed, ws.config, ctx.now, options.expires);
+    // Refuse before any key is asked to sign: the new root could not be published anyway.
+    assertPublishableKeyids([next]);
     const prevRoot = previous.signed;
     // A new root version must satisfy the previous root's threshold and its own (SPEC-14).
     await signWithAvailableKeys(next, prevRoot.role('root'), prevRoot.keys, ws.config, ctx);

@@ -8,7 +8,7 @@
  */
 import { TufsignError } from '../errors';
 import type { Keyholder } from '../ceremony';
-import { Metadata, Root, TOP_LEVEL_ROLES, type TopLevelRole } from '../tuf/metadata';
+import { HISTORY_PARSE, Metadata, Root, TOP_LEVEL_ROLES, type TopLevelRole } from '../tuf/metadata';
 import { applyOrRequest, currentState, keyholderOf, newRequest, presentKeysConfig, signAvailable, type CeremonyContext, type FinalizeReport, type RequestWritten } from './ceremony';
 import type { KeyEntry, WorkspaceConfig } from './config';
 import { expiryFor, type RoleKeySpec } from './operations';
@@ -37,6 +37,13 @@ export interface RootRotateOptions {
   out?: string;
   bundleOut?: string;
   allowShortExpiry?: boolean;
+  /**
+   * Keyid migration (ADR 0015): re-list every root key whose keyid is not
+   * sha256(key as stored) under its correct keyid, in every role that uses it.
+   * Root N+1 is signed under the old keyids (root N's threshold) and the new
+   * ones; targets is re-signed under the new keyids when its keys moved.
+   */
+  fixKeyids?: boolean;
 }
 
 export interface KeyRotateOptions {
@@ -64,7 +71,7 @@ function nextRoot(ws: Workspace, ctx: CeremonyContext, expires: string | undefin
   const repo = currentState(ws);
   if (repo === undefined) throw new TufsignError('WORKSPACE_NOT_FOUND', 'the workspace has no published root yet', { suggestion: 'Finalize the init request first.' });
   const previous = repo.root;
-  const signed = Root.fromJSON(previous.signed.toJSON(), '$.signed');
+  const signed = Root.fromJSON(previous.signed.toJSON(), '$.signed', HISTORY_PARSE);
   signed.version = previous.signed.version + 1;
   signed.expires = expiryFor(ws.config, 'root', ctx.now, expires);
   return { previous, next: new Metadata(signed) };
@@ -139,6 +146,23 @@ export async function rotateRoot(ws: Workspace, options: RootRotateOptions, ctx:
   const { previous, next } = nextRoot(ws, ctx, options.expires);
   const root = next.signed;
   const changes: string[] = [];
+  const mds: Metadata[] = [next];
+  const moved: RoleKeySpec[] = [];
+  if (options.fixKeyids === true) {
+    const fixed = fixKeyids(root, ws.config);
+    if (fixed.length === 0 && options.add.length === 0 && options.remove.length === 0 && options.threshold === undefined) {
+      throw new TufsignError('USAGE', `every keyid in root v${previous.signed.version} already matches its key; nothing to fix`, { rule: 'SPEC-05 keyid = sha256(key as stored)' });
+    }
+    for (const f of fixed) {
+      changes.push(`keyid ${f.from} → ${f.to} (${f.roles.join(', ')})`);
+      moved.push(f.spec);
+    }
+    const targets = targetsResignedForNewKeyids(ws, fixed, ctx, options.expires);
+    if (targets !== undefined) {
+      mds.push(targets.md);
+      changes.push(targets.change);
+    }
+  }
   for (const spec of options.add) changes.push(`add root key ${addKey(root, spec, 'root')}${spec.owner !== undefined ? ` (${spec.owner})` : ''}`);
   for (const r of options.remove) {
     const keyid = resolveKeyid(r, root.role('root').keyids, 'root');
@@ -154,7 +178,54 @@ export async function rotateRoot(ws: Workspace, options: RootRotateOptions, ctx:
   changes.push(`root v${previous.signed.version} → v${root.version}, expires ${next.signed.toJSON()['expires'] as string}`);
   // The purpose line is read by people: short keyids there, full ones in `changes`.
   const purpose = `root rotation: ${changes.map((c) => c.replace(/\b([0-9a-f]{12})[0-9a-f]{52}\b/g, '$1…')).join('; ')}`;
-  return conclude(ws, previous, [next], options.add, purpose, changes, options, ctx);
+  return conclude(ws, previous, mds, [...options.add, ...moved], purpose, changes, options, ctx);
+}
+
+interface FixedKeyid {
+  from: string;
+  to: string;
+  roles: TopLevelRole[];
+  /** the same key under its new keyid, with the old keyid's URI and owner so it signs here and keeps its holder */
+  spec: RoleKeySpec;
+}
+
+/** Re-list each key whose keyid is wrong under sha256(key as stored), keeping its place in every role. */
+function fixKeyids(root: Root, config: WorkspaceConfig): FixedKeyid[] {
+  const out: FixedKeyid[] = [];
+  for (const [from, key] of [...root.keys]) {
+    const to = key.keyid();
+    if (to === from) continue;
+    if (root.keys.has(to)) throw new TufsignError('DUPLICATE_KEY', `key ${from} would move to keyid ${to}, which root already lists`, { rule: 'BAD-22 one public key, one keyid' });
+    root.keys.delete(from);
+    root.keys.set(to, key);
+    const roles: TopLevelRole[] = [];
+    for (const r of TOP_LEVEL_ROLES) {
+      const role = root.role(r);
+      const i = role.keyids.indexOf(from);
+      if (i >= 0) {
+        role.keyids[i] = to;
+        roles.push(r);
+      }
+    }
+    const entry = config.keys.get(from);
+    const spec: RoleKeySpec = { key };
+    if (entry?.uri !== undefined) spec.uri = entry.uri;
+    if (entry?.owner !== undefined) spec.owner = entry.owner;
+    out.push({ from, to, roles, spec });
+  }
+  return out;
+}
+
+/** Targets signed under the old keyids would not verify under the new root: a new version goes into the same request. */
+function targetsResignedForNewKeyids(ws: Workspace, fixed: FixedKeyid[], ctx: CeremonyContext, expires: string | undefined): { md: Metadata; change: string } | undefined {
+  if (!fixed.some((f) => f.roles.includes('targets'))) return undefined;
+  const repo = currentState(ws);
+  if (repo === undefined) return undefined;
+  const t = Metadata.fromJSON(repo.targets.toJSON(), { expectedType: 'targets', ...HISTORY_PARSE });
+  t.clearSignatures();
+  t.signed.version += 1;
+  t.signed.expires = expiryFor(ws.config, 'targets', ctx.now, expires);
+  return { md: t, change: `targets v${repo.targets.signed.version} → v${t.signed.version} (signed under the new keyids)` };
 }
 
 /** A workspace created with a root-key policy keeps enforcing it for every key added to root. */
@@ -185,7 +256,7 @@ export async function rotateKey(ws: Workspace, options: KeyRotateOptions, ctx: C
     // targets must be signed by the new key set: a new version of it goes into the same request
     const repo = currentState(ws);
     if (repo !== undefined) {
-      const t = Metadata.fromJSON(repo.targets.toJSON(), { expectedType: 'targets' });
+      const t = Metadata.fromJSON(repo.targets.toJSON(), { expectedType: 'targets', ...HISTORY_PARSE });
       t.clearSignatures();
       t.signed.version += 1;
       t.signed.expires = expiryFor(ws.config, 'targets', ctx.now, options.expires);

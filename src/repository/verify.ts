@@ -17,8 +17,10 @@ import {
   type Timestamp,
   type ParseOptions,
   type Role,
+  type Signed,
 } from '../tuf/metadata';
 import type { Key } from '../tuf/key';
+import { describeKeyidProblem, keyidProblems } from '../tuf/keyids';
 import { formatExpires } from '../tuf/time';
 import { describeResult, rootVerificationResult, verificationResult } from '../tuf/verify';
 import { metadataFileName, targetFileNames } from './workspace';
@@ -62,6 +64,13 @@ export interface VerifyOptions extends ParseOptions {
   /** Whether absent target files are failures (workspace) or notes (bundle carrying only new files). */
   requireTargetFiles: boolean;
   maxRootRotations?: number;
+  /**
+   * Keyids as tough checks them: every key in every root of the chain and in
+   * every delegating targets file must have keyid = sha256(key as stored).
+   * Without it, historical roots may carry legacy keyids (reported as notes),
+   * and the newest root and delegations must match unless allowLegacyKeyids.
+   */
+  strictKeyids?: boolean;
 }
 
 const ok = (message: string): Check => ({ ok: true, message });
@@ -138,7 +147,9 @@ function checkMetaFile(r: RoleReport, name: string, meta: MetaFile, md: Metadata
 export function verifyRepository(src: RepositorySource, options: VerifyOptions): VerifyReport {
   const at = options.at;
   const out: VerifyReport = { ok: false, at: formatExpires(at), roles: [], targets: [] };
-  const parseOpts: ParseOptions = options.allowLegacyKeyids === true ? { allowLegacyKeyids: true } : {};
+  // Parse leniently; keyids and legacy expiry forms are judged below, per role, by the chosen rule.
+  const parseOpts: ParseOptions = { allowLegacyKeyids: true, allowLegacyExpires: true };
+  const keyidRule = (r: RoleReport, signed: Signed, current: boolean): void => checkKeyids(r, signed, current, options);
 
   // --- root chain
   const rootReport = report('root');
@@ -155,6 +166,7 @@ export function verifyRepository(src: RepositorySource, options: VerifyOptions):
   }
   if (trusted === undefined) return finalize(out);
   out.trustedRootVersion = trusted.signed.version;
+  const chain: Metadata<Root>[] = [trusted];
   add(rootReport, ok(`trusted root: version ${trusted.signed.version}${options.trustedRoot !== undefined ? ` from ${options.trustedRoot.file}` : ''}`));
   checkThreshold(rootReport, 'root', trusted.signed.role('root'), trusted.signed.keys, trusted, `v${trusted.signed.version} self-`);
   let current = trusted;
@@ -183,6 +195,16 @@ export function verifyRepository(src: RepositorySource, options: VerifyOptions):
     else add(rootReport, fail(`${step}: new root threshold NOT met (${describeResult(res.current)})`, 'THRESHOLD_NOT_MET', 'SPEC-14/BAD-28 new threshold'));
     if (!res.verified) return finalize(out);
     current = next;
+    chain.push(next);
+  }
+  for (const md of chain) {
+    const newest = md === current;
+    keyidRule(rootReport, md.signed, newest);
+    if (md.signed.legacyExpires !== undefined) {
+      const text = md.signed.legacyExpires.text;
+      if (newest) add(rootReport, fail(`root v${md.signed.version} expires "${text}" is not YYYY-MM-DDTHH:MM:SSZ`, 'EXPIRY_INVALID', 'SPEC-07/BAD-15 (python-tuf refuses it)'));
+      else add(rootReport, ok(`note: historical root v${md.signed.version} expires "${text}" (fractional seconds/offset): tuf-js reads it, python-tuf cannot walk from it`));
+    }
   }
   out.rootVersion = current.signed.version;
   rootReport.file = src.describe(`metadata/${current.signed.version}.root.json`);
@@ -246,6 +268,7 @@ export function verifyRepository(src: RepositorySource, options: VerifyOptions):
     const t = parse(src, `metadata/${metadataFileName(name, meta.version, consistent)}`, 'targets', r, parseOpts);
     if (t === undefined) return;
     checkMetaFile(r, `${name}.json`, meta, t.md, t.bytes);
+    keyidRule(r, t.md.signed, true);
     checkThreshold(r, name, roleDef, keys, t.md);
     checkExpiry(r, t.md, at);
     for (const [p, tf] of t.md.signed.targets) {
@@ -297,6 +320,18 @@ export function verifyRepository(src: RepositorySource, options: VerifyOptions):
     else out.targets.push({ path, ok: true, message: `${tf.length} bytes, ${[...tf.hashes.keys()].join('+')} match` });
   }
   return finalize(out);
+}
+
+/** The keyid rule for one file's keys (ADR 0015): strict everywhere with strictKeyids; the newest root and delegations unless allowLegacyKeyids. */
+function checkKeyids(r: RoleReport, signed: Signed, current: boolean, options: VerifyOptions): void {
+  const name = signed.type === 'targets' ? r.role : signed.type;
+  for (const p of keyidProblems(signed, name)) {
+    const message = describeKeyidProblem(p);
+    if (options.strictKeyids === true) add(r, fail(message, 'KEYID_MISMATCH', 'SPEC-05 keyid = sha256(key as stored), checked as tough does (--strict-keyids)'));
+    else if (current && options.allowLegacyKeyids !== true) {
+      add(r, fail(`${message}; a strict client (tough, sigstore-rs) refuses it`, 'KEYID_MISMATCH', 'SPEC-05/BAD-21 (read legacy repositories with --allow-legacy-keyids; fix with `tufsign root rotate --fix-keyids`)'));
+    } else add(r, ok(`note: ${message}; accepted ${current ? 'with --allow-legacy-keyids' : 'in a historical root'}, strict clients (tough) refuse it`));
+  }
 }
 
 function finalize(out: VerifyReport): VerifyReport {

@@ -13,26 +13,15 @@ import { TufsignError } from '../errors';
 import { fileExists, readFileBounded, writeFileAtomic } from '../io/fs';
 import { stringifyPretty } from '../tuf/json';
 import { Metadata, type Root, type Snapshot, type Targets, type Timestamp, type TopLevelRole } from '../tuf/metadata';
+import { metadataFileName, targetFileNames } from '../tuf/naming';
 import { CONFIG_FILE, parseConfig, serializeConfig, type WorkspaceConfig } from './config';
 
 export const METADATA_DIR = 'metadata';
 export const TARGETS_DIR = 'targets';
 export const KEYS_DIR = 'keys';
 
-/** File name of a role's metadata (SPEC-35, SPEC-37: timestamp always unversioned). */
-export function metadataFileName(role: string, version: number, consistent: boolean): string {
-  if (role === 'timestamp') return 'timestamp.json';
-  if (role === 'root' || consistent) return `${version}.${role}.json`;
-  return `${role}.json`;
-}
-
-/** File names a target is stored under: `dir/HASH.name` per hash when consistent, else the path itself. */
-export function targetFileNames(path: string, hashes: ReadonlyMap<string, string>, consistent: boolean): string[] {
-  if (!consistent) return [path];
-  const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/') + 1) : '';
-  const name = path.slice(dir.length);
-  return [...hashes.values()].map((h) => `${dir}${h}.${name}`);
-}
+// The spec's naming rules live in src/tuf; re-exported here for the workspace's callers.
+export { metadataFileName, targetFileNames };
 
 export function serializeMetadata(md: Metadata): string {
   return stringifyPretty(md.toJSON());
@@ -100,7 +89,9 @@ export class Workspace {
 
   readMetadataFile<R extends TopLevelRole>(fileName: string, role: R): Metadata<Extract<Root | Targets | Snapshot | Timestamp, { type: R }>> {
     const path = join(this.metadataDir, fileName);
-    return Metadata.fromBytes(readFileBounded(path), path, role);
+    // Published history is read as it was signed: only the legacy keyids recorded at import are accepted here.
+    const legacy = new Set(this.config.legacyKeyids ?? []);
+    return Metadata.fromBytes(readFileBounded(path), path, role, { allowLegacyKeyids: legacy, allowLegacyExpires: role === 'root' });
   }
 
   hasMetadataFile(fileName: string): boolean {

@@ -23,7 +23,7 @@ import {
 } from './fields';
 import { jsonPathJoin, newObject, parseJson, type JsonObject, type JsonValue } from './json';
 import { Key } from './key';
-import { formatExpires, parseExpires } from './time';
+import { formatExpires, parseExpires, parseLegacyExpires } from './time';
 
 export const SPEC_VERSION = '1.0.31';
 export const TOP_LEVEL_ROLES = ['root', 'targets', 'snapshot', 'timestamp'] as const;
@@ -42,7 +42,21 @@ export interface ParseOptions {
    * Accept keyids that are not sha256 of the canonical key (tufup and other
    * legacy repositories). Off by default: the spec says clients must recompute.
    */
-  allowLegacyKeyids?: boolean;
+  allowLegacyKeyids?: boolean | ReadonlySet<string>;
+  /**
+   * Accept RFC 3339 `expires` with fractional seconds or an offset (roots
+   * written by go-tuf v0, kept in tuf-on-ci and Sigstore root histories). The
+   * original text is kept so signatures still verify; tufsign never writes it.
+   */
+  allowLegacyExpires?: boolean;
+}
+
+/** How tufsign reads metadata that is already published (its own workspace, a request's trusted root): keyids and expiry forms as they were signed. */
+export const HISTORY_PARSE: ParseOptions = Object.freeze({ allowLegacyKeyids: true, allowLegacyExpires: true });
+
+function legacyKeyidAllowed(options: ParseOptions, keyid: string): boolean {
+  const a = options.allowLegacyKeyids;
+  return a === true || (a instanceof Set && a.has(keyid));
 }
 
 // ---------------------------------------------------------------- signatures
@@ -430,11 +444,11 @@ function readKeys(obj: JsonObject, path: string, options: ParseOptions): Map<str
   for (const [keyid, value] of Object.entries(obj)) {
     const p = jsonPathJoin(path, keyid);
     const key = Key.fromJSON(value, p);
-    if (options.allowLegacyKeyids !== true && key.keyid() !== keyid) {
+    if (key.keyid() !== keyid && !legacyKeyidAllowed(options, keyid)) {
       throw new TufsignError('KEYID_MISMATCH', `keyid ${keyid} is not the sha256 of its key (expected ${key.keyid()})`, {
         path: p,
         rule: 'SPEC-05/BAD-21 keyid = sha256(canonical key)',
-        suggestion: 'Legacy repositories (e.g. tufup) can be read with --allow-legacy-keyids.',
+        suggestion: 'Legacy repositories (e.g. tufup) can be read with --allow-legacy-keyids; `tufsign root rotate --fix-keyids` re-lists the keys under their correct keyids.',
       });
     }
     const fp = key.publicKeyFingerprint();
@@ -455,6 +469,8 @@ function readKeys(obj: JsonObject, path: string, options: ParseOptions): Map<str
 
 abstract class SignedBase {
   abstract readonly type: RoleType;
+  /** `expires` exactly as read, when it was a legacy (fractional/offset) form; written back only while `expires` is unchanged */
+  legacyExpires?: { text: string; date: Date };
   constructor(
     public version: number,
     public expires: Date,
@@ -468,7 +484,7 @@ abstract class SignedBase {
     out['_type'] = this.type;
     out['spec_version'] = this.specVersion;
     out['version'] = this.version;
-    out['expires'] = formatExpires(this.expires);
+    out['expires'] = this.legacyExpires?.date === this.expires ? this.legacyExpires.text : formatExpires(this.expires);
     return out;
   }
 
@@ -481,13 +497,19 @@ abstract class SignedBase {
 
 const BASE_FIELDS = ['_type', 'spec_version', 'version', 'expires'];
 
-function readBase(obj: JsonObject, path: string): { version: number; expires: Date; specVersion: string } {
+function readBase(obj: JsonObject, path: string, options: ParseOptions = {}): { version: number; expires: Date; specVersion: string; legacyExpires?: { text: string; date: Date } } {
   const specVersion = reqString(obj, 'spec_version', path, 'SPEC-08 spec_version');
   if (!/^1\.\d+(\.\d+)?$/.test(specVersion)) {
     throw schemaError(`${path}.spec_version`, `unsupported spec_version "${specVersion}"`, 'SPEC-08/BAD-14 spec_version 1.x.y');
   }
   const version = reqInt(obj, 'version', path, 'SPEC-09/BAD-13 version is an integer > 0', 1);
-  const expires = parseExpires(reqString(obj, 'expires', path, 'SPEC-07 expires'), `${path}.expires`);
+  const text = reqString(obj, 'expires', path, 'SPEC-07 expires');
+  if (options.allowLegacyExpires === true) {
+    const expires = parseLegacyExpires(text, `${path}.expires`);
+    if (formatExpires(expires) !== text) return { version, expires, specVersion, legacyExpires: { text, date: expires } };
+    return { version, expires, specVersion };
+  }
+  const expires = parseExpires(text, `${path}.expires`);
   return { version, expires, specVersion };
 }
 
@@ -506,7 +528,7 @@ export class Root extends SignedBase {
   }
 
   static fromJSON(obj: JsonObject, path: string, options: ParseOptions = {}): Root {
-    const base = readBase(obj, path);
+    const base = readBase(obj, path, options);
     const keys = readKeys(reqObject(obj, 'keys', path, 'SPEC-12 root keys'), `${path}.keys`, options);
     const rolesObj = reqObject(obj, 'roles', path, 'SPEC-12 root roles');
     const roles = new Map<TopLevelRole, Role>();
@@ -522,7 +544,9 @@ export class Root extends SignedBase {
     }
     const cs = obj['consistent_snapshot'];
     if (cs !== undefined && typeof cs !== 'boolean') throw schemaError(`${path}.consistent_snapshot`, 'must be true or false', 'SPEC-12 consistent_snapshot');
-    return new Root(base.version, base.expires, keys, roles, cs, base.specVersion, unrecognized(obj, [...BASE_FIELDS, 'keys', 'roles', 'consistent_snapshot']));
+    const root = new Root(base.version, base.expires, keys, roles, cs, base.specVersion, unrecognized(obj, [...BASE_FIELDS, 'keys', 'roles', 'consistent_snapshot']));
+    if (base.legacyExpires !== undefined) root.legacyExpires = base.legacyExpires;
+    return root;
   }
 
   toJSON(): JsonObject {

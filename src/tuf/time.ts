@@ -14,6 +14,21 @@ export function parseExpires(value: string, path = '$.signed.expires'): Date {
   return date;
 }
 
+/**
+ * Read-only leniency for historical roots: RFC 3339 with fractional seconds
+ * and/or an offset (go-tuf v0 wrote `2021-12-18T13:28:12.99008-06:00`).
+ */
+const LEGACY_EXPIRES = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
+export function parseLegacyExpires(value: string, path = '$.signed.expires'): Date {
+  const m = LEGACY_EXPIRES.exec(value);
+  const date = m === null ? new Date(NaN) : new Date(value.replace(/(\.\d{3})\d+/, '$1'));
+  if (Number.isNaN(date.getTime())) {
+    throw new TufsignError('EXPIRY_INVALID', `expires "${value}" is not an RFC 3339 time`, { path, rule: 'SPEC-07/BAD-15 (historical roots: RFC 3339)' });
+  }
+  return date;
+}
+
 export function formatExpires(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

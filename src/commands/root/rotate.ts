@@ -15,6 +15,7 @@ export default class RootRotate extends BaseCommand<typeof RootRotate> {
   static override examples = [
     '<%= config.bin %> root rotate --add-key carol.pub.json --remove-key 3f2a9c1e --threshold 2',
     '<%= config.bin %> root rotate --expires 365d   # renew root before it expires',
+    '<%= config.bin %> root rotate --fix-keyids   # keyid migration for an imported tufup repository',
   ];
   static override flags = {
     workspace: workspaceFlag,
@@ -25,6 +26,10 @@ export default class RootRotate extends BaseCommand<typeof RootRotate> {
     'request-out': Flags.string({ description: 'Request file to write when signatures are missing (default: WORKSPACE/root-vN.tufsign-request.json).', aliases: ['out'], deprecateAliases: true }),
     'bundle-out': Flags.string({ description: 'When applied at once: write the upload bundle to this folder.', aliases: ['bundle'], deprecateAliases: true }),
     'allow-short-expiry': Flags.boolean({ description: 'Accept a root expiring sooner than the minimum validity.', default: false }),
+    'fix-keyids': Flags.boolean({
+      description: 'Keyid migration: re-list every key whose keyid is not sha256 of the key as stored (tufup-era keyids) under its correct keyid; signed under the old and the new keyids.',
+      default: false,
+    }),
   };
 
   async run(): Promise<RotationResult> {
@@ -32,7 +37,7 @@ export default class RootRotate extends BaseCommand<typeof RootRotate> {
     const open = this.ctx.openOptions(ws.dir, ws);
     const add = [];
     for (const v of this.flags['add-key'] ?? []) add.push(await resolveKeySpec(v, open));
-    const options: RootRotateOptions = { add, remove: this.flags['remove-key'] ?? [], allowShortExpiry: this.flags['allow-short-expiry'] };
+    const options: RootRotateOptions = { add, remove: this.flags['remove-key'] ?? [], allowShortExpiry: this.flags['allow-short-expiry'], fixKeyids: this.flags['fix-keyids'] };
     if (this.flags.threshold !== undefined) options.threshold = this.flags.threshold;
     if (this.flags.expires !== undefined) options.expires = this.flags.expires;
     if (this.flags['request-out'] !== undefined) options.out = this.flags['request-out'];

@@ -3,8 +3,7 @@
  * (docs/adr/0003-pkcs11-pin-sources.md), else the injected SecretsHandler
  * (prompt or TUFSIGN_PIN, decided by the CLI). Never argv, never logged.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { checkPrivateFile } from '../../io/fs';
+import { readSecretFile } from '../../io/fs';
 import { isAbsolute, resolve } from 'node:path';
 import { TufsignError } from '../../errors';
 import type { SecretsHandler } from '../signer';
@@ -31,30 +30,7 @@ export function pinSourcePath(pinSource: string, baseDir: string): string {
 
 /** Read a PIN file: a regular 0600 file of the current user; one trailing newline is dropped. */
 export function readPinFile(path: string): Buffer {
-  checkPrivateFile(path, 'PIN file', { code: 'IO_ERROR', suggestion: 'Check the pin-source path in the key URI (ADR 0003).' });
-  const fd = openSync(path, 'r');
-  const buf = Buffer.alloc(MAX_PIN_FILE + 1);
-  let n = 0;
-  try {
-    if (!fstatSync(fd).isFile()) throw new TufsignError('KEY_FILE_INVALID', `the PIN file ${path} is not a regular file`, { file: path, rule: 'ADR 0003' });
-    for (;;) {
-      const r = readSync(fd, buf, n, buf.length - n, null);
-      if (r === 0) break;
-      n += r;
-      if (n === buf.length) break;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  if (n > MAX_PIN_FILE) {
-    buf.fill(0);
-    throw new TufsignError('KEY_FILE_INVALID', `the PIN file ${path} is larger than ${MAX_PIN_FILE} bytes`, { file: path, rule: 'ADR 0003 the file holds the PIN and nothing else' });
-  }
-  let end = n;
-  if (end > 0 && buf[end - 1] === 0x0a) end--;
-  if (end > 0 && buf[end - 1] === 0x0d) end--;
-  const pin = Buffer.from(buf.subarray(0, end));
-  buf.fill(0);
+  const pin = readSecretFile(path, 'PIN file', MAX_PIN_FILE, { code: 'IO_ERROR', suggestion: 'Check the pin-source path in the key URI (ADR 0003).' });
   if (pin.length === 0) throw new TufsignError('KEY_FILE_INVALID', `the PIN file ${path} is empty`, { file: path, rule: 'ADR 0003' });
   return pin;
 }

@@ -3,8 +3,8 @@
  * PIN/touch policy, attestation, serial targeting, and PIN safety (the right
  * device and key are checked before a PIN is asked; a PIN is never retried).
  */
-import { readFileSync } from 'node:fs';
 import { TufsignError } from '../../errors';
+import { readFileBounded } from '../../io/fs';
 import { newObject, type JsonObject } from '../../tuf/json';
 import type { Key } from '../../tuf/key';
 import type { DeviceReport, GeneratedKey, GenerateRequest, KeyBackend, OpenOptions } from '../backend';
@@ -109,7 +109,7 @@ function rootsFor(options: YubiKeyBackendOptions, env: NodeJS.ProcessEnv): CertI
   const extra = env['TUFSIGN_YUBIKEY_TEST_CA'];
   if (extra !== undefined && extra !== '') {
     try {
-      roots.push(readFileSync(extra, 'utf8'));
+      roots.push(readFileBounded(extra, 1024 * 1024).toString('utf8'));
     } catch (cause) {
       throw new TufsignError('IO_ERROR', `cannot read TUFSIGN_YUBIKEY_TEST_CA (${extra})`, { cause });
     }
