@@ -45,11 +45,12 @@ export function renderStatus(s: RepositoryStatus): string {
   for (const r of s.roles) {
     const keys = r.keys.map((k) => `${k.keyid.slice(0, 12)} ${k.owner ?? '-'} ${k.backend}${k.signed ? '' : ' (unsigned)'}`);
     const resign = `${r.resignBy}${r.state === 'due' ? ' NOW' : ''}`;
-    const name = r.delegatedBy !== undefined ? `${r.role} (from ${r.delegatedBy})` : r.role;
+    const name = r.bins !== undefined ? `${r.role} (${r.bins} bins)` : r.parent !== undefined ? `${r.role} (from ${r.parent})` : r.role;
     rows.push([name, String(r.version), r.expires, timeLeft(r.secondsLeft), resign, String(r.threshold), `${r.validSignatures}/${r.threshold}`, keys[0] ?? '']);
     for (const k of keys.slice(1)) rows.push(['', '', '', '', '', '', '', k]);
   }
-  return `${s.name} (${s.workspace}), consistent snapshots ${s.consistentSnapshot ? 'on' : 'off'}, at ${s.at}\n` + table(rows);
+  const near = s.nearLimit.map((f) => `\nNEAR LIMIT ${f.file}: ${f.size} of ${f.limit} bytes (${Math.round(f.ratio * 100)}%) — clients refuse ${f.type} metadata over ${f.limit} bytes; delegate or add bins`);
+  return `${s.name} (${s.workspace}), consistent snapshots ${s.consistentSnapshot ? 'on' : 'off'}, at ${s.at}\n` + table(rows) + near.join('');
 }
 
 export function renderVerify(v: VerifyReport): string {
@@ -62,6 +63,7 @@ export function renderVerify(v: VerifyReport): string {
     lines.push(`${v.targets.every((t) => t.ok) ? 'PASS' : 'FAIL'} target files`);
     for (const t of v.targets) lines.push(`  ${t.ok ? '✓' : '✗'} ${t.path}: ${t.message}`);
   }
+  for (const f of v.nearLimit) lines.push(`NEAR LIMIT ${f.file}: ${f.size} of ${f.limit} bytes (${Math.round(f.ratio * 100)}%); delegate or add bins before clients refuse it`);
   lines.push(v.ok ? `verified at ${v.at}: everything a TUF client checks holds` : `verification FAILED at ${v.at}`);
   return lines.join('\n');
 }

@@ -70,6 +70,23 @@ export function readFileBounded(path: string, max = MAX_METADATA_BYTES): Buffer 
   }
 }
 
+/** All of standard input as text, refusing more than `max` bytes (BAD-08). */
+export function readStdinText(max: number): string {
+  const data = readFileSync(0);
+  if (data.length > max) throw new TufsignError('FILE_TOO_LARGE', `standard input is ${data.length} bytes, over the ${max}-byte limit`, { file: 'stdin', rule: 'BAD-08 bounded inputs' });
+  return data.toString('utf8');
+}
+
+/** What is at `path`, without following a symlink. */
+export function pathKind(path: string): 'file' | 'directory' | 'missing' | 'other' {
+  try {
+    const st = lstatSync(path);
+    return st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other';
+  } catch {
+    return 'missing';
+  }
+}
+
 export function fileExists(path: string): boolean {
   try {
     statSync(path);

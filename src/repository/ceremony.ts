@@ -41,6 +41,7 @@ import type { KeyEntry, WorkspaceConfig } from './config';
 import { serializeConfig } from './config';
 import { commitFiles, expiryFor, metaFileFor, signRole, signWithAvailableKeys, type OperationResult, type PendingFile, type SignOptions, type SigningContext } from './operations';
 import { metadataFileName, serializeMetadata, targetFileNames, Workspace, type LoadedRepository } from './workspace';
+import { listWaitingDelegatedRoles } from './pending-roles';
 import { assertPublishableKeyids } from './keyid-gate';
 
 export const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
@@ -441,6 +442,9 @@ export async function finalizeIntoWorkspace(ws: Workspace, req: SigningRequest, 
     s.version += 1;
     s.expires = expiryFor(config, 'snapshot', ctx.now);
     s.meta.set('targets.json', new MetaFile(targetsVersion));
+    // New delegated roles signed while targets waited for its keyholders (delegate add under an offline targets key).
+    const targetsMd = byRole.get('targets') as Metadata<Targets> | undefined;
+    if (targetsMd !== undefined) listWaitingDelegatedRoles(ws, targetsMd.signed, s, consistent);
     snapshotMd = new Metadata(s);
     await signWithAvailableKeys(snapshotMd, root.role('snapshot'), root.keys, presentKeysConfig(ws, config), ctx);
     if (!verificationResult('snapshot', root.role('snapshot'), root.keys, snapshotMd).verified) pending = snapshotMd;

@@ -37,6 +37,11 @@ export interface WorkspaceConfig {
    */
   rootKeyPolicy?: { requireAttestedTouchAlways: true; attestationRoots: string[] };
   /**
+   * Expiry periods of delegated roles, by role name; hash bins by `PREFIX-*`
+   * (`delegate add/bins --expires`). Roles not listed use the targets period.
+   */
+  delegatedExpiry?: Map<string, string>;
+  /**
    * Keyids of imported, already-published metadata that are not sha256 of
    * their stored key (tufup-era or tuf-on-ci quirks). The workspace reads them;
    * the keyid gate still refuses them in anything tufsign publishes (ADR 0015).
@@ -49,7 +54,7 @@ export interface WorkspaceConfig {
 export const DEFAULT_EXPIRY: Record<TopLevelRole, string> = { root: '365d', targets: '90d', snapshot: '7d', timestamp: '1d' };
 export const DEFAULT_MIN_VALIDITY: Partial<Record<TopLevelRole, string>> = { root: '7d' };
 
-const KNOWN = ['format', 'version', 'name', 'expiry', 'min_validity', 'signing_window', 'keys', 'pkcs11_module', 'root_key_policy', 'legacy_keyids'];
+const KNOWN = ['format', 'version', 'name', 'expiry', 'min_validity', 'signing_window', 'keys', 'pkcs11_module', 'root_key_policy', 'legacy_keyids', 'delegated_expiry'];
 
 /** A `{role: "90d"}` map; every period must parse. */
 function readPeriods(obj: JsonObject, field: string): Partial<Record<TopLevelRole, string>> {
@@ -92,7 +97,14 @@ export function parseConfig(bytes: Uint8Array, file: string): WorkspaceConfig {
       }
       keys.set(keyid, entry);
     }
-    const config: WorkspaceConfig = { name, expiry, minValidity, keys, extra: newObject() };
+    const delegatedExpiry = new Map<string, string>();
+    const de = obj['delegated_expiry'] === undefined ? newObject() : asObject(obj['delegated_expiry'], '$.delegated_expiry');
+    for (const [role, period] of Object.entries(de)) {
+      if (typeof period !== 'string') throw new TufsignError('CONFIG_INVALID', `bad delegated_expiry entry ${role}`, { path: `$.delegated_expiry.${role}`, rule: 'delegated_expiry: {role: "90d"}' });
+      parseDuration(period, `delegated_expiry.${role}`);
+      delegatedExpiry.set(role, period);
+    }
+    const config: WorkspaceConfig = { name, expiry, minValidity, keys, delegatedExpiry, extra: newObject() };
     if (obj['signing_window'] !== undefined) config.signingWindow = readPeriods(obj, 'signing_window');
     if (typeof obj['pkcs11_module'] === 'string') config.pkcs11Module = obj['pkcs11_module'];
     if (obj['root_key_policy'] !== undefined) {
@@ -145,6 +157,11 @@ export function serializeConfig(config: WorkspaceConfig): string {
   }
   out['keys'] = keys;
   if (config.pkcs11Module !== undefined) out['pkcs11_module'] = config.pkcs11Module;
+  if (config.delegatedExpiry !== undefined && config.delegatedExpiry.size > 0) {
+    const de = newObject();
+    for (const [role, period] of [...config.delegatedExpiry].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) de[role] = period;
+    out['delegated_expiry'] = de;
+  }
   if (config.rootKeyPolicy !== undefined) {
     const p = newObject();
     p['require_attested_touch_always'] = true;

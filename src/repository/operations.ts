@@ -51,7 +51,8 @@ export interface MissingKey {
 }
 
 export interface RoleOutcome {
-  role: TopLevelRole;
+  /** a top-level role or a delegated targets role */
+  role: string;
   version: number;
   expires: string;
   files: string[];
@@ -246,6 +247,7 @@ export async function initRepository(options: InitOptions, ctx: SigningContext):
     expiry: { ...DEFAULT_EXPIRY, ...options.expiry },
     minValidity: { ...DEFAULT_MIN_VALIDITY },
     keys: new Map(),
+    delegatedExpiry: new Map(),
     extra: newObject(),
   };
   if (options.pkcs11Module !== undefined) config.pkcs11Module = options.pkcs11Module;

@@ -1,15 +1,15 @@
-/**
- * `tufsign status`: every role's version, expiry, resign-by date, threshold, keys and signature state, derived
- * from the metadata — top-level roles and the delegated targets roles the snapshot lists — and the
- * `--check` verdict an alert (cron, systemd timer, CI) acts on.
- */
+/** `tufsign status`: every role's version, expiry, threshold, keys and signature state, derived from the metadata. */
 import { backendOfUri } from '../keystore/signer';
-import type { Key } from '../tuf/key';
-import { Metadata, TOP_LEVEL_ROLES, type Role, type Targets, type TopLevelRole } from '../tuf/metadata';
+import { TOP_LEVEL_ROLES, type TopLevelRole } from '../tuf/metadata';
 import { formatExpires, parseDuration } from '../tuf/time';
 import { verificationResult } from '../tuf/verify';
+import type { Key } from '../tuf/key';
+import type { Metadata, Role } from '../tuf/metadata';
 import type { WorkspaceConfig } from './config';
-import type { Workspace } from './workspace';
+import { isNearLimit, sizeFinding, type SizeFinding } from './client-limits';
+import { delegatedExpiryPeriod } from './targets-publish';
+import { TargetsTree, type RoleNode } from './targets-tree';
+import { metadataFileName, serializeMetadata, type Workspace } from './workspace';
 
 export interface StatusKey {
   keyid: string;
@@ -19,13 +19,12 @@ export interface StatusKey {
   signed: boolean;
 }
 
-/** ok: outside its signing window · due: inside it (re-sign now) · expired: clients refuse it already */
-export type RoleState = 'ok' | 'due' | 'expired';
-
 export interface RoleStatus {
+  /** a top-level role, a delegated role, or `PREFIX-*` for hash bins (summarized: the earliest expiry, the fewest signatures) */
   role: string;
-  /** the role that delegates to this one (delegated targets roles only) */
-  delegatedBy?: string;
+  /** delegated roles: the parent; hash bins: how many */
+  parent?: string;
+  bins?: number;
   version: number;
   expires: string;
   /** whole seconds until expiry; negative once expired */
@@ -42,25 +41,77 @@ export interface RoleStatus {
   keys: StatusKey[];
 }
 
+/** ok: outside its signing window · due: inside it (re-sign now) · expired: clients refuse it already */
+export type RoleState = 'ok' | 'due' | 'expired';
+
 export interface RepositoryStatus {
   name: string;
   workspace: string;
   consistentSnapshot: boolean;
   at: string;
   roles: RoleStatus[];
+  /** metadata files at or above 80% of a reference client's size limit */
+  nearLimit: SizeFinding[];
+}
+
+export function repositoryStatus(ws: Workspace, now: Date): RepositoryStatus {
+  const repo = ws.load();
+  const root = repo.root.signed;
+  const mds = { root: repo.root, targets: repo.targets, snapshot: repo.snapshot, timestamp: repo.timestamp };
+  const roles = TOP_LEVEL_ROLES.map((role) => roleStatus(role, mds[role], root.role(role), root.keys, signingWindowSeconds(ws.config, role), ws.config, now));
+  const tree = new TargetsTree(ws, repo);
+  const nearLimit: SizeFinding[] = [];
+  const consistent = root.consistentSnapshot === true;
+  for (const [role, md] of Object.entries(mds)) {
+    const f = sizeFinding(`metadata/${metadataFileName(role, md.signed.version, consistent)}`, role, md.signed.type, Buffer.byteLength(serializeMetadata(md)));
+    if (isNearLimit(f)) nearLimit.push(f);
+  }
+  const binGroups = new Map<string, RoleStatus>();
+  for (const node of tree.all().slice(1)) {
+    const st = roleStatus(node.name, node.md, node.role, node.keys, defaultWindow(delegatedExpiryPeriod(ws.config, node.name)), ws.config, now);
+    st.parent = node.parent?.name ?? 'targets';
+    const f = sizeFinding(`metadata/${metadataFileName(node.name, node.md.signed.version, consistent)}`, node.name, 'targets', node.size ?? 0);
+    if (isNearLimit(f)) nearLimit.push(f);
+    const prefix = binPrefix(node);
+    if (prefix === undefined) {
+      roles.push(st);
+      continue;
+    }
+    const group = binGroups.get(prefix);
+    if (group === undefined) {
+      binGroups.set(prefix, { ...st, role: `${prefix}-*`, bins: 1 });
+      continue;
+    }
+    group.bins = (group.bins ?? 0) + 1;
+    group.version = Math.max(group.version, st.version);
+    if (st.expires < group.expires) Object.assign(group, { expires: st.expires, secondsLeft: st.secondsLeft, daysLeft: st.daysLeft, expired: st.expired, resignBy: st.resignBy, state: st.state });
+    if (st.validSignatures < group.validSignatures) Object.assign(group, { validSignatures: st.validSignatures, keys: st.keys });
+  }
+  roles.push(...binGroups.values());
+  return { name: ws.config.name, workspace: ws.dir, consistentSnapshot: root.consistentSnapshot === true, at: formatExpires(now), roles, nearLimit };
+}
+
+function binPrefix(node: RoleNode): string | undefined {
+  const s = node.parent?.md.signed.delegations?.succinctRoles;
+  return s !== undefined && s.isDelegatedRole(node.name) ? s.namePrefix : undefined;
 }
 
 const DAY = 86400;
 
+/** Half an expiry period, at most 30 days. */
+function defaultWindow(periodText: string): { seconds: number; text: string } {
+  const seconds = Math.min(Math.floor(parseDuration(periodText) / 2), 30 * DAY);
+  return { seconds, text: formatPeriod(seconds) };
+}
+
 /**
  * A role's signing window: configured, or half its expiry period capped at 30 days (root 365d → 30d,
- * targets 90d → 30d, snapshot 7d → 3.5d, timestamp 1d → 12h). Delegated roles use the targets setting.
+ * targets 90d → 30d, snapshot 7d → 3.5d, timestamp 1d → 12h). Delegated roles: half their expiry period.
  */
 export function signingWindowSeconds(config: WorkspaceConfig, role: TopLevelRole): { seconds: number; text: string } {
   const configured = config.signingWindow?.[role];
   if (configured !== undefined) return { seconds: parseDuration(configured, `signing_window.${role}`), text: configured };
-  const seconds = Math.min(Math.floor(parseDuration(config.expiry[role]) / 2), 30 * DAY);
-  return { seconds, text: formatPeriod(seconds) };
+  return defaultWindow(config.expiry[role]);
 }
 
 export function formatPeriod(seconds: number): string {
@@ -70,23 +121,13 @@ export function formatPeriod(seconds: number): string {
   return `${seconds}s`;
 }
 
-function roleStatus(
-  ws: Workspace,
-  now: Date,
-  name: string,
-  windowRole: TopLevelRole,
-  role: Role,
-  keys: ReadonlyMap<string, Key>,
-  md: Metadata,
-  delegatedBy?: string,
-): RoleStatus {
+function roleStatus(name: string, md: Metadata, role: Role, keys: ReadonlyMap<string, Key>, window: { seconds: number; text: string }, config: WorkspaceConfig, now: Date): RoleStatus {
   const result = verificationResult(name, role, keys, md);
-  const window = signingWindowSeconds(ws.config, windowRole);
   const expires = md.signed.expires.getTime();
   const secondsLeft = Math.floor((expires - now.getTime()) / 1000);
   const resignBy = new Date(expires - window.seconds * 1000);
   const state: RoleState = secondsLeft <= 0 ? 'expired' : now.getTime() >= resignBy.getTime() ? 'due' : 'ok';
-  const status: RoleStatus = {
+  return {
     role: name,
     version: md.signed.version,
     expires: formatExpires(md.signed.expires),
@@ -99,7 +140,7 @@ function roleStatus(
     threshold: role.threshold,
     validSignatures: result.signed.length,
     keys: role.keyids.map((keyid) => {
-      const entry = ws.config.keys.get(keyid);
+      const entry = config.keys.get(keyid);
       return {
         keyid,
         owner: entry?.owner ?? null,
@@ -109,43 +150,6 @@ function roleStatus(
       };
     }),
   };
-  if (delegatedBy !== undefined) status.delegatedBy = delegatedBy;
-  return status;
-}
-
-/** Delegated targets roles listed in the snapshot, walked from top-level targets (explicit and hash-bin delegations). */
-function delegatedStatuses(ws: Workspace, now: Date, targets: Metadata<Targets>, snapshotMeta: ReadonlyMap<string, { version: number }>, consistent: boolean): RoleStatus[] {
-  const out: RoleStatus[] = [];
-  const seen = new Set<string>(['targets']);
-  const walk = (parent: string, md: Metadata<Targets>): void => {
-    const d = md.signed.delegations;
-    if (d === undefined) return;
-    const children: { name: string; role: Role }[] = [];
-    for (const r of d.roles ?? []) children.push({ name: r.name, role: r });
-    const bins = d.succinctRoles;
-    if (bins !== undefined) for (let i = 0; i < bins.numberOfBins; i++) children.push({ name: bins.roleName(i), role: bins });
-    for (const child of children) {
-      const meta = snapshotMeta.get(`${child.name}.json`);
-      if (meta === undefined || seen.has(child.name)) continue;
-      seen.add(child.name);
-      const file = consistent ? `${meta.version}.${child.name}.json` : `${child.name}.json`;
-      if (!ws.hasMetadataFile(file)) continue;
-      const childMd = ws.readMetadataFile(file, 'targets');
-      out.push(roleStatus(ws, now, child.name, 'targets', child.role, d.keys, childMd, parent));
-      walk(child.name, childMd);
-    }
-  };
-  walk('targets', targets);
-  return out;
-}
-
-export function repositoryStatus(ws: Workspace, now: Date): RepositoryStatus {
-  const repo = ws.load();
-  const root = repo.root.signed;
-  const mds = { root: repo.root, targets: repo.targets, snapshot: repo.snapshot, timestamp: repo.timestamp };
-  const roles = TOP_LEVEL_ROLES.map((role) => roleStatus(ws, now, role, role, root.role(role), root.keys, mds[role]));
-  roles.push(...delegatedStatuses(ws, now, repo.targets, repo.snapshot.signed.meta, root.consistentSnapshot === true));
-  return { name: ws.config.name, workspace: ws.dir, consistentSnapshot: root.consistentSnapshot === true, at: formatExpires(now), roles };
 }
 
 export interface ExpiryCheck {
@@ -156,11 +160,11 @@ export interface ExpiryCheck {
   due: { role: string; state: 'expired' | 'due' | 'soon'; resignBy: string; expires: string }[];
 }
 
-/** The alert verdict: which roles (of `only`, if given) need re-signing now, or within `withinSeconds`. */
+/** The alert verdict: which roles (of `only`, if given) need re-signing now, or within `within`. */
 export function checkExpiry(status: RepositoryStatus, now: Date, within?: string, only?: readonly string[]): ExpiryCheck {
   const withinSeconds = within === undefined ? 0 : parseDuration(within, '--within');
   const due = status.roles
-    .filter((r) => only === undefined || only.length === 0 || only.includes(r.role) || (r.delegatedBy !== undefined && only.includes('delegated')))
+    .filter((r) => only === undefined || only.length === 0 || only.includes(r.role) || (r.parent !== undefined && only.includes('delegated')))
     .filter((r) => r.state !== 'ok' || Date.parse(r.resignBy) - now.getTime() <= withinSeconds * 1000)
     .map((r) => ({ role: r.role, state: r.state === 'ok' ? ('soon' as const) : r.state, resignBy: r.resignBy, expires: r.expires }));
   return { ok: due.length === 0, withinSeconds, due };

@@ -24,6 +24,7 @@ import { describeKeyidProblem, keyidProblems } from '../tuf/keyids';
 import { formatExpires } from '../tuf/time';
 import { describeResult, rootVerificationResult, verificationResult } from '../tuf/verify';
 import { metadataFileName, targetFileNames } from './workspace';
+import { isNearLimit, sizeFinding, type SizeFinding } from './client-limits';
 
 /** Reads files of a published repository layout (`metadata/…`, `targets/…`); undefined when absent. */
 export interface RepositorySource {
@@ -55,6 +56,8 @@ export interface VerifyReport {
   rootVersion?: number;
   roles: RoleReport[];
   targets: { path: string; ok: boolean; message: string }[];
+  /** metadata files at or above 80% of a reference client's size limit (over it is a failed check) */
+  nearLimit: SizeFinding[];
 }
 
 export interface VerifyOptions extends ParseOptions {
@@ -103,6 +106,7 @@ function parse<T extends 'root' | 'targets' | 'snapshot' | 'timestamp'>(
   role: T,
   r: RoleReport,
   options: ParseOptions,
+  sizes?: SizeFinding[],
 ): { md: Metadata<Extract<Root | Targets | Snapshot | Timestamp, { type: T }>>; bytes: Uint8Array } | undefined {
   const bytes = src.read(path);
   r.file = src.describe(path);
@@ -111,7 +115,11 @@ function parse<T extends 'root' | 'targets' | 'snapshot' | 'timestamp'>(
     return undefined;
   }
   try {
-    return { md: Metadata.fromBytes(bytes, src.describe(path), role, options), bytes };
+    const parsed = { md: Metadata.fromBytes(bytes, src.describe(path), role, options), bytes };
+    const f = sizeFinding(src.describe(path), r.role, role, bytes.length);
+    if (f.size > f.limit) add(r, fail(`${f.size} bytes, over the ${f.limit}-byte limit of TUF clients for ${role} metadata`, 'METADATA_TOO_LARGE', 'python-tuf UpdaterConfig / tuf-js defaults'));
+    else if (isNearLimit(f)) sizes?.push(f);
+    return parsed;
   } catch (e) {
     add(r, errorCheck(e));
     return undefined;
@@ -146,7 +154,7 @@ function checkMetaFile(r: RoleReport, name: string, meta: MetaFile, md: Metadata
 
 export function verifyRepository(src: RepositorySource, options: VerifyOptions): VerifyReport {
   const at = options.at;
-  const out: VerifyReport = { ok: false, at: formatExpires(at), roles: [], targets: [] };
+  const out: VerifyReport = { ok: false, at: formatExpires(at), roles: [], targets: [], nearLimit: [] };
   // Parse leniently; keyids and legacy expiry forms are judged below, per role, by the chosen rule.
   const parseOpts: ParseOptions = { allowLegacyKeyids: true, allowLegacyExpires: true };
   const keyidRule = (r: RoleReport, signed: Signed, current: boolean): void => checkKeyids(r, signed, current, options);
@@ -224,7 +232,7 @@ export function verifyRepository(src: RepositorySource, options: VerifyOptions):
   // --- timestamp
   const tsReport = report('timestamp');
   out.roles.push(tsReport);
-  const ts = parse(src, 'metadata/timestamp.json', 'timestamp', tsReport, parseOpts);
+  const ts = parse(src, 'metadata/timestamp.json', 'timestamp', tsReport, parseOpts, out.nearLimit);
   if (ts === undefined) return finalize(out);
   checkThreshold(tsReport, 'timestamp', root.role('timestamp'), root.keys, ts.md);
   checkExpiry(tsReport, ts.md, at);
@@ -233,7 +241,7 @@ export function verifyRepository(src: RepositorySource, options: VerifyOptions):
   const snReport = report('snapshot');
   out.roles.push(snReport);
   const snapMeta = ts.md.signed.snapshotMeta;
-  const sn = parse(src, `metadata/${metadataFileName('snapshot', snapMeta.version, consistent)}`, 'snapshot', snReport, parseOpts);
+  const sn = parse(src, `metadata/${metadataFileName('snapshot', snapMeta.version, consistent)}`, 'snapshot', snReport, parseOpts, out.nearLimit);
   if (sn === undefined) return finalize(out);
   checkMetaFile(snReport, 'snapshot.json', snapMeta, sn.md, sn.bytes);
   checkThreshold(snReport, 'snapshot', root.role('snapshot'), root.keys, sn.md);
@@ -265,7 +273,7 @@ export function verifyRepository(src: RepositorySource, options: VerifyOptions):
       add(r, fail(`${name}.json is not listed in snapshot`, 'VERIFY_FAILED', 'SPEC-27 snapshot lists every targets role'));
       return;
     }
-    const t = parse(src, `metadata/${metadataFileName(name, meta.version, consistent)}`, 'targets', r, parseOpts);
+    const t = parse(src, `metadata/${metadataFileName(name, meta.version, consistent)}`, 'targets', r, parseOpts, out.nearLimit);
     if (t === undefined) return;
     checkMetaFile(r, `${name}.json`, meta, t.md, t.bytes);
     keyidRule(r, t.md.signed, true);

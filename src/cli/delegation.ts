@@ -1,0 +1,97 @@
+/**
+ * CLI side of delegations and routed targets: open the workspace, resolve
+ * `--key` values and list files at the boundary, then one call into the core.
+ */
+import { readStdinText } from '../io/fs';
+import { resolveKeySpec } from '../repository/key-specs';
+import type { OperationResult, RoleKeySpec } from '../repository/operations';
+import {
+  addBins,
+  addDelegation,
+  delegationChangeOrRequest,
+  listDelegations,
+  removeDelegation,
+  type DelegateAddOptions,
+  type DelegateBinsOptions,
+  type DelegationEntry,
+  type DelegationOutcome,
+} from '../repository/delegations';
+import { expandTargetSources, type TargetSources } from '../repository/target-inputs';
+import { addTargetsRouted, listTargets, removeTargetsRouted, type ListedTarget, type RoutingOptions } from '../repository/targets-routing';
+import { Workspace } from '../repository/workspace';
+import { TufsignError } from '../errors';
+import { ceremonyContext } from './ceremony';
+import type { RunContext } from './context';
+
+const MAX_LIST_BYTES = 256 * 1024 * 1024;
+
+async function resolveKeys(run: RunContext, ws: Workspace, values: readonly string[]): Promise<RoleKeySpec[]> {
+  if (values.length === 0) throw new TufsignError('USAGE', 'give at least one --key', { rule: '--key FILE_OR_URI' });
+  const out: RoleKeySpec[] = [];
+  for (const v of values) out.push(await resolveKeySpec(v, run.openOptions(ws.dir, ws)));
+  return out;
+}
+
+export interface DelegateAddInput extends Omit<DelegateAddOptions, 'keys'> {
+  workspace: string;
+  keys: string[];
+  out?: string;
+}
+
+export async function runDelegateAdd(run: RunContext, tool: string, input: DelegateAddInput): Promise<DelegationOutcome> {
+  const ws = Workspace.open(input.workspace);
+  const { workspace: _w, keys: _k, out, ...rest } = input;
+  const options: DelegateAddOptions = { ...rest, keys: await resolveKeys(run, ws, input.keys) };
+  const ctx = ceremonyContext(run, ws.dir, ws, tool);
+  return delegationChangeOrRequest(ws, (defer) => addDelegation(ws, options, ctx, defer), `delegate ${options.paths.join(' ')} to ${options.name} (from ${options.from ?? 'targets'})`, out, ctx);
+}
+
+export interface DelegateBinsInput extends Omit<DelegateBinsOptions, 'keys'> {
+  workspace: string;
+  keys: string[];
+  out?: string;
+}
+
+export async function runDelegateBins(run: RunContext, tool: string, input: DelegateBinsInput): Promise<DelegationOutcome> {
+  const ws = Workspace.open(input.workspace);
+  const { workspace: _w, keys: _k, out, ...rest } = input;
+  const options: DelegateBinsOptions = { ...rest, keys: await resolveKeys(run, ws, input.keys) };
+  const ctx = ceremonyContext(run, ws.dir, ws, tool);
+  return delegationChangeOrRequest(ws, (defer) => addBins(ws, options, ctx, defer), `delegate all paths of ${options.from ?? 'targets'} to ${options.count} hash bins ${options.prefix}-*`, out, ctx);
+}
+
+export async function runDelegateRemove(run: RunContext, tool: string, input: { workspace: string; role: string; out?: string }): Promise<DelegationOutcome> {
+  const ws = Workspace.open(input.workspace);
+  const ctx = ceremonyContext(run, ws.dir, ws, tool);
+  return delegationChangeOrRequest(ws, (defer) => removeDelegation(ws, input.role, ctx, defer), `remove the delegation to ${input.role}`, input.out, ctx);
+}
+
+export function runDelegateList(workspace: string): DelegationEntry[] {
+  return listDelegations(Workspace.open(workspace));
+}
+
+export interface TargetsAddInput extends Omit<TargetSources, 'cwd' | 'stdin'>, RoutingOptions {
+  workspace: string;
+}
+
+export async function runTargetsAdd(run: RunContext, input: TargetsAddInput): Promise<OperationResult> {
+  const sources: TargetSources = { files: input.files, cwd: process.cwd(), stdin: () => readStdinText(MAX_LIST_BYTES) };
+  if (input.path !== undefined) sources.path = input.path;
+  if (input.custom !== undefined) sources.custom = input.custom;
+  if (input.fromFile !== undefined) sources.fromFile = input.fromFile;
+  const inputs = expandTargetSources(sources);
+  const ws = Workspace.open(input.workspace);
+  const options: RoutingOptions = {};
+  if (input.expires !== undefined) options.expires = input.expires;
+  if (input.role !== undefined) options.role = input.role;
+  return addTargetsRouted(ws, inputs, run.signingContext(ws.dir, ws), options);
+}
+
+export async function runTargetsRemove(run: RunContext, input: { workspace: string; path: string; role?: string }): Promise<OperationResult> {
+  const ws = Workspace.open(input.workspace);
+  return removeTargetsRouted(ws, [input.path], run.signingContext(ws.dir, ws), input.role === undefined ? {} : { role: input.role });
+}
+
+export function runTargetsList(workspace: string, role?: string): ListedTarget[] {
+  return listTargets(Workspace.open(workspace), role);
+}

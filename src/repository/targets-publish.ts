@@ -1,0 +1,163 @@
+/**
+ * Publishing a change to targets roles (top-level or delegated): every
+ * changed role gets a new version and expiry, sizes are checked against the
+ * clients' limits BEFORE anything is signed, then the changed roles, snapshot
+ * and timestamp are signed and written together (role files first, timestamp
+ * last). Only the roles that changed are re-signed: adding one target to a
+ * repository with 16,384 bins touches one bin, snapshot and timestamp.
+ */
+import { join } from 'node:path';
+import { TufsignError } from '../errors';
+import { Metadata, MetaFile, Targets } from '../tuf/metadata';
+import { addSeconds, formatExpires, parseDuration } from '../tuf/time';
+import { verificationResult } from '../tuf/verify';
+import { assertWithinLimit, projectedSize, sizeFinding } from './client-limits';
+import type { WorkspaceConfig } from './config';
+import { presentKeysConfig } from './ceremony';
+import { commitFiles, expiryFor, metaFileFor, signWithAvailableKeys, type OperationResult, type PendingFile, type RoleOutcome, type SigningContext } from './operations';
+import type { RoleNode, TargetsTree } from './targets-tree';
+import { metadataFileName, serializeMetadata } from './workspace';
+
+/** Expiry period of a delegated role: its own, its bins' (`PREFIX-*`), else the targets period. */
+export function delegatedExpiryPeriod(config: Pick<WorkspaceConfig, 'delegatedExpiry' | 'expiry'>, name: string): string {
+  const own = config.delegatedExpiry?.get(name);
+  if (own !== undefined) return own;
+  const dash = name.lastIndexOf('-');
+  const bins = dash > 0 ? config.delegatedExpiry?.get(`${name.slice(0, dash)}-*`) : undefined;
+  return bins ?? config.expiry.targets;
+}
+
+export function roleExpiry(config: WorkspaceConfig, name: string, now: Date, override?: string): Date {
+  if (name === 'targets') return expiryFor(config, 'targets', now, override);
+  const period = override ?? delegatedExpiryPeriod(config, name);
+  return addSeconds(now, parseDuration(period, `${name} expiry`));
+}
+
+export interface PublishOptions {
+  /** expiry period override for the changed targets roles */
+  expires?: string;
+  /** target files and other files to write with the metadata */
+  files?: PendingFile[];
+  /**
+   * When top-level targets cannot reach its threshold here (offline targets
+   * key): write only the new delegated roles and return targets as `pending`
+   * for a signing request; snapshot and timestamp follow at finalize.
+   */
+  deferTargets?: boolean;
+  /** called with (done, total) while many roles are signed */
+  progress?: (done: number, total: number) => void;
+}
+
+function outcomeOf(node: RoleNode, files: string[], config: WorkspaceConfig): RoleOutcome {
+  const result = verificationResult(node.name, node.role, node.keys, node.md);
+  const missing = result.unsigned.map((keyid) => {
+    const e = config.keys.get(keyid);
+    return { keyid, ...(e?.owner !== undefined ? { owner: e.owner } : {}), ...(e?.uri !== undefined ? { uri: e.uri } : {}) };
+  });
+  return { role: node.name, version: node.md.signed.version, expires: formatExpires(node.md.signed.expires), files, result, missing, complete: result.verified };
+}
+
+function fileOf(tree: TargetsTree, name: string, version: number): string {
+  return join(tree.ws.metadataDir, metadataFileName(name, version, tree.consistent));
+}
+
+/** Sign and write every changed targets role of `tree`, then snapshot and timestamp. */
+export async function publishTargetsChanges(tree: TargetsTree, ctx: SigningContext, options: PublishOptions = {}): Promise<OperationResult> {
+  const ws = tree.ws;
+  const config = ws.config;
+  // A file: key whose file is not on this machine counts as a key held elsewhere.
+  const signing = presentKeysConfig(ws);
+  const changed = tree.changedNodes();
+  if (changed.length === 0) throw new TufsignError('INTERNAL', 'nothing changed');
+  for (const node of changed) {
+    if (!node.created) node.md.signed.version += 1;
+    node.md.signed.expires = roleExpiry(config, node.name, ctx.now, options.expires);
+    node.md.clearSignatures();
+  }
+  const { root, snapshot: snapshotMd, timestamp: timestampMd } = tree.repo;
+  const snapshot = snapshotMd.signed;
+  for (const node of changed) snapshot.meta.set(`${node.name}.json`, new MetaFile(node.md.signed.version));
+  snapshot.version += 1;
+  snapshot.expires = expiryFor(config, 'snapshot', ctx.now);
+  snapshotMd.clearSignatures();
+  const snapshotFile = ws.relative(fileOf(tree, 'snapshot', snapshot.version));
+  // Sizes first: a change no client could download is refused before any key is asked for.
+  assertWithinLimit(sizeFinding(snapshotFile, 'snapshot', 'snapshot', projectedSize(snapshotMd, root.signed.role('snapshot'), root.signed.keys)), true);
+  for (const node of changed) {
+    const file = ws.relative(fileOf(tree, node.name, node.md.signed.version));
+    assertWithinLimit(sizeFinding(file, node.name, 'targets', projectedSize(node.md, node.role, node.keys)), true);
+  }
+
+  const outcomes: RoleOutcome[] = [];
+  const roleFiles: PendingFile[] = [];
+  let done = 0;
+  for (const node of changed) {
+    await signWithAvailableKeys(node.md, node.role, node.keys, signing, ctx);
+    const path = fileOf(tree, node.name, node.md.signed.version);
+    const text = serializeMetadata(node.md);
+    assertWithinLimit(sizeFinding(ws.relative(path), node.name, 'targets', Buffer.byteLength(text)), false);
+    roleFiles.push({ path, data: text });
+    outcomes.push(outcomeOf(node, [ws.relative(path)], config));
+    done += 1;
+    if (changed.length > 64 && (done % 1024 === 0 || done === changed.length)) options.progress?.(done, changed.length);
+  }
+  const short = outcomes.filter((o) => !o.complete);
+  if (short.length > 0) {
+    const onlyTop = short.length === 1 && short[0]?.role === 'targets';
+    if (onlyTop && options.deferTargets === true) {
+      // Offline targets key: publish nothing a client would read; the new roles wait unreferenced for the finalize.
+      const early = roleFiles.filter((_f, i) => changed[i]?.name !== 'targets');
+      if (changed.some((n) => n.name !== 'targets' && !n.created)) {
+        throw new TufsignError('THRESHOLD_NOT_MET', 'this change re-signs delegated roles together with targets, whose keys are not here', {
+          rule: 'SPEC-11 threshold of distinct keys',
+          suggestion: 'Change the delegation alone (its keys offline) and the delegated roles in a second step.',
+        });
+      }
+      commitFiles([...(options.files ?? []), ...early]);
+      return { workspace: ws.dir, roles: outcomes, complete: false, written: early.map((f) => ws.relative(f.path)), pending: [tree.top.md] };
+    }
+    throw new TufsignError('THRESHOLD_NOT_MET', `not enough keys available here to sign ${short.map((o) => `${o.role} (${o.result.signed.length}/${o.result.threshold})`).join(', ')}; nothing was written`, {
+      rule: 'SPEC-11 each role is signed by its threshold',
+      suggestion: 'Configure the missing keys in tufsign.json, or sign with the delegated role’s keys on the machine that holds them.',
+      details: { roles: short.map((o) => ({ role: o.role, missing: o.missing })) },
+    });
+  }
+
+  await signWithAvailableKeys(snapshotMd, root.signed.role('snapshot'), root.signed.keys, signing, ctx);
+  const snapshotText = serializeMetadata(snapshotMd);
+  const snapshotPath = fileOf(tree, 'snapshot', snapshot.version);
+  assertWithinLimit(sizeFinding(ws.relative(snapshotPath), 'snapshot', 'snapshot', Buffer.byteLength(snapshotText)), false);
+  const timestamp = timestampMd.signed;
+  timestamp.snapshotMeta = metaFileFor(Buffer.from(snapshotText), snapshot.version, true);
+  timestamp.version += 1;
+  timestamp.expires = expiryFor(config, 'timestamp', ctx.now);
+  timestampMd.clearSignatures();
+  await signWithAvailableKeys(timestampMd, root.signed.role('timestamp'), root.signed.keys, signing, ctx);
+  const timestampText = serializeMetadata(timestampMd);
+  const timestampPath = fileOf(tree, 'timestamp', timestamp.version);
+  assertWithinLimit(sizeFinding(ws.relative(timestampPath), 'timestamp', 'timestamp', Buffer.byteLength(timestampText)), false);
+  for (const [md, role, path] of [
+    [snapshotMd, 'snapshot', snapshotPath],
+    [timestampMd, 'timestamp', timestampPath],
+  ] as const) {
+    const result = verificationResult(role, root.signed.role(role), root.signed.keys, md);
+    const missing = result.unsigned.map((keyid) => ({ keyid, ...(config.keys.get(keyid)?.owner !== undefined ? { owner: config.keys.get(keyid)?.owner } : {}) }));
+    outcomes.push({ role, version: md.signed.version, expires: formatExpires(md.signed.expires), files: [ws.relative(path)], result, missing, complete: result.verified });
+  }
+  const incomplete = outcomes.filter((o) => !o.complete);
+  if (incomplete.length > 0) {
+    throw new TufsignError('THRESHOLD_NOT_MET', `not enough keys available here to sign ${incomplete.map((o) => `${o.role} (${o.result.signed.length}/${o.result.threshold})`).join(', ')}; nothing was written`, {
+      rule: 'SPEC-38 each role is signed by its threshold',
+      suggestion: 'Snapshot and timestamp keys are online keys: configure them in tufsign.json.',
+      details: { roles: incomplete.map((o) => ({ role: o.role, missing: o.missing })) },
+    });
+  }
+  const files: PendingFile[] = [...(options.files ?? []), ...roleFiles, { path: snapshotPath, data: snapshotText }, { path: timestampPath, data: timestampText }];
+  commitFiles(files);
+  return { workspace: ws.dir, roles: outcomes, complete: true, written: files.map((f) => ws.relative(f.path)) };
+}
+
+/** A new, empty delegated role at version 1 (signed by `publishTargetsChanges`). */
+export function newRoleMetadata(config: WorkspaceConfig, name: string, now: Date, override?: string): Metadata<Targets> {
+  return new Metadata(new Targets(1, roleExpiry(config, name, now, override)));
+}
