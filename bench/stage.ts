@@ -5,13 +5,22 @@
  *   node stage.js release DIR PREV.tar.gz|- OUTDIR THREADS
  *   node stage.js patch OLD.tar NEW.tar OUT.patch THREADS
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildRelease, buildTar } from '../src/release/build';
 import { bsdiff } from '../src/release/bsdiff';
 import { tarRegions } from '../src/release/tar';
 
 const EPOCH = 1_700_000_000;
+
+/** A file read straight into shared memory, as add-release holds its tars (no copy for the workers). */
+function readShared(path: string): Buffer {
+  const fd = openSync(path, 'r');
+  const out = Buffer.from(new SharedArrayBuffer(fstatSync(fd).size));
+  for (let at = 0; at < out.length; ) at += readSync(fd, out, at, out.length - at, null);
+  closeSync(fd);
+  return out;
+}
 
 async function main(): Promise<void> {
   const [stage, a, b, c, d] = process.argv.slice(2);
@@ -28,8 +37,8 @@ async function main(): Promise<void> {
       dir: a!,
       releaseTime: first ? EPOCH : EPOCH + 1,
       previous: first ? undefined : { version: '1.0', archivePath: b! },
+      threads: Number(d),
     });
-    void d; // thread count: fixed at two in this version of the patch stage
     out['archivePath'] = join(c!, r.archive.name);
     writeFileSync(join(c!, r.archive.name), r.archive.bytes);
     out['archive'] = r.archive.bytes.length;
@@ -42,10 +51,9 @@ async function main(): Promise<void> {
     out['patchSkipped'] = r.patchSkipped;
     out['tarSha256'] = r.tar.sha256;
   } else if (stage === 'patch') {
-    const old = readFileSync(a!);
-    const nw = readFileSync(b!);
-    void d; // thread count: fixed at two in this version of the patch stage
-    const r = await bsdiff(old, nw, { oldRegions: tarRegions(old), newRegions: tarRegions(nw) });
+    const old = readShared(a!);
+    const nw = readShared(b!);
+    const r = await bsdiff(old, nw, { oldRegions: tarRegions(old), newRegions: tarRegions(nw), threads: Number(d) });
     writeFileSync(c!, r.patch);
     out['patch'] = r.patch.length;
     out['stats'] = r.stats;

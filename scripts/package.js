@@ -28,7 +28,7 @@ const ADDONS = [
   { pkg: 'pcsclite', file: 'build/Release/pcsclite.node', name: 'pcsclite' },
 ];
 /** The modules that run in worker threads (src/release/workers.ts), embedded as source. */
-const WORKER_MODULES = ['sais', 'diff-core'];
+const WORKER_MODULES = ['worker'];
 
 class BuildError extends Error {}
 

@@ -9,7 +9,7 @@
  * so a hand edit is caught instead of trusted; the status is never read from
  * the file.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../io/hash';
 import { TufsignError } from '../errors';
 import { parseJson, newObject, stringifyPretty, isJsonObject, type JsonObject, type JsonValue } from '../tuf/json';
 import type { Key } from '../tuf/key';
@@ -61,10 +61,6 @@ export interface RolePlan extends PlanSide {
   role: TopLevelRole;
   /** root only: the trusted (previous) root's root role, which must also reach its threshold (SPEC-14) */
   previous?: PlanSide;
-}
-
-export function sha256Hex(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
 }
 
 export function signedSha256(md: Metadata): string {

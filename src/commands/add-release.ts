@@ -33,6 +33,7 @@ export default class AddRelease extends BaseCommand<typeof AddRelease> {
     'dry-run': Flags.boolean({ description: 'Build and report, write nothing.', default: false }),
     'bundle-out': Flags.string({ description: 'Bundle folder (default WORKSPACE/bundles/APP-VERSION).' }),
     'request-out': Flags.string({ description: 'Where to write the signing request when targets needs offline keys.' }),
+    threads: Flags.integer({ description: 'Threads for compression and the patch (default: every core). The output bytes do not depend on it.', min: 1, max: 256 }),
   };
 
   async run(): Promise<AddReleaseResult> {
@@ -51,6 +52,7 @@ export default class AddRelease extends BaseCommand<typeof AddRelease> {
     if (this.flags.meta !== undefined) options.meta = parseJson(this.flags.meta, '--meta');
     if (this.flags['bundle-out'] !== undefined) options.bundleOut = this.flags['bundle-out'];
     if (this.flags['request-out'] !== undefined) options.requestOut = this.flags['request-out'];
+    if (this.flags.threads !== undefined) options.threads = this.flags.threads;
     let result: AddReleaseResult;
     try {
       result = await addRelease(ws, options, ceremonyContext(this.ctx, ws.dir, ws, `tufsign ${this.config.version}`));

@@ -2,33 +2,80 @@
  * BSDIFF40 patches, byte-compatible with bsdiff 4.x (Debian `bspatch`, Python
  * `bsdiff4`, which tufup clients use).
  *
- * The match search is bsdiff 4.3's, step for step, so patches come out about
- * the same size as Debian `bsdiff`'s; the index differs: 32-bit SA-IS suffix
- * arrays (linear time, 4 bytes per old byte) instead of qsufsort over two
- * 64-bit arrays (O(n log n), 16 bytes per old byte). Above 8 MiB the index and
- * the loop run on two threads (workers.ts), with fixed cuts so the output does
- * not depend on timing.
- *
- * Memory, n = old size, m = new size, nothing matched: old n + new m (inputs)
- * + suffix arrays 4n + SA-IS type bits n/8 (while building) + a shared copy of
- * the half the worker sorts n/2; then, after the index is released, diff and
- * extra blocks ≤ m + compressed output. About 5.7n + m, against bsdiff's
- * max(17n, 9n + m) + m (docs/adr/0005 has the tar-aware bound).
+ * The work is cut by the tar's members (docs/adr/0005):
+ * 1. member data that is byte-identical in both tars (any path) is matched
+ *    whole, confirmed by comparison;
+ * 2. every other new member of PAIR_MIN bytes or more that has a counterpart
+ *    in the old tar (same path, else same file name elsewhere) is diffed
+ *    against that counterpart only — a rebuilt library against its previous
+ *    build — with an index of just that member;
+ * 3. everything left (headers, small and new files) is diffed against the old
+ *    bytes nobody else used, gathered into one buffer.
+ * Each job runs bsdiff 4.3's loop over a hash index (match.ts); jobs over
+ * FIXED chunks of the new bytes are spread over worker threads (workers.ts),
+ * then the three blocks are bzip2-compressed block by block in parallel and
+ * joined into one stream. Every cut is fixed by the input, so the patch bytes
+ * do not depend on the thread count or on timing.
  */
-import { suffixArray, MAX_SUFFIX_ARRAY_INPUT } from './sais';
-import { diffCore, type IndexPart, type Op } from './diff-core';
-import { diffInChunks, suffixArrayHalves } from './workers';
-import { bzip2 } from './bzip2';
+import { bzip2Cuts, bzip2Join, type Bzip2Block } from './bzip2';
+import type { HashIndex } from './match';
+import { Pool, defaultThreads } from './workers';
 import type { ProgressCallback } from './progress';
 import { TufsignError } from '../errors';
 
 export const BSDIFF_MAGIC = 'BSDIFF40';
 
+export interface PatchStats {
+  control: number;
+  diff: number;
+  extra: number;
+  extraRaw: number;
+  triples: number;
+  /** Bytes of the new tar matched by identical members, by member pairs, and left to the rest job. */
+  identical: number;
+  paired: number;
+  rest: number;
+  /** Threads used, and tasks a failed worker left to this thread. */
+  threads: number;
+  fallbacks: number;
+}
+
 export interface PatchResult {
   patch: Uint8Array;
-  /** Sizes of the three bzip2 blocks and of the raw blocks, for reports. */
-  stats: { control: number; diff: number; extra: number; extraRaw: number; triples: number; indexThreads: number; diffThreads: number };
+  stats: PatchStats;
 }
+
+/** Where file data lives inside a tar, and the member's name (from the tar itself: only a pairing hint). */
+export interface TarRegion {
+  offset: number;
+  size: number;
+  path?: string | undefined;
+}
+
+export interface DiffOptions {
+  /** Member data regions of old and new (from `tarRegions`); without them the whole files are diffed. */
+  oldRegions?: TarRegion[] | undefined;
+  newRegions?: TarRegion[] | undefined;
+  onProgress?: ProgressCallback | undefined;
+  /** Threads (default: every core). The patch bytes are the same for every value. */
+  threads?: number | undefined;
+  /** Test hook: workers exit abruptly after this many tasks (their work falls back to this thread). */
+  failWorkersAfter?: number | undefined;
+}
+
+/** One piece of the new file: `len` bytes as old[oldStart..] + diff, or literal bytes (oldStart -1). */
+interface Op {
+  newStart: number;
+  len: number;
+  oldStart: number;
+}
+
+const EXACT_MIN = 64;
+/** New members at least this large are diffed against their own previous version. */
+const PAIR_MIN = 64 << 10;
+/** Fixed chunk of new bytes per task: small enough to balance threads, large enough that chunk borders cost nothing measurable. */
+const CHUNK = 2 << 20;
+const WORKERS_ABOVE = 1 << 20;
 
 function offtOut(value: number, buf: Uint8Array, at: number): void {
   let y = Math.abs(value);
@@ -39,33 +86,30 @@ function offtOut(value: number, buf: Uint8Array, at: number): void {
   if (value < 0) buf[at + 7]! |= 0x80;
 }
 
-
-/** A run of bytes of a file that was gathered into a contiguous work buffer. */
-interface Piece {
-  at: number;
-  len: number;
+function sharedCopy(src: Uint8Array): Uint8Array {
+  if (src.buffer instanceof SharedArrayBuffer) return src;
+  const out = new Uint8Array(new SharedArrayBuffer(src.length));
+  out.set(src);
+  return out;
 }
 
-/** Map positions of a gathered buffer back to the file it was gathered from. */
+/** Runs of a file gathered into one contiguous buffer, and the way back to file positions. */
 class Gathered {
   readonly starts: number[] = [];
-  readonly pieces: Piece[] = [];
+  readonly pieces: { at: number; len: number }[] = [];
   size = 0;
   add(at: number, len: number): void {
     if (len <= 0) return;
     const last = this.pieces[this.pieces.length - 1];
-    if (last !== undefined && last.at + last.len === at) {
-      last.len += len;
-    } else {
+    if (last !== undefined && last.at + last.len === at) last.len += len;
+    else {
       this.starts.push(this.size);
       this.pieces.push({ at, len });
     }
     this.size += len;
   }
-  /** `shared`: allocate in shared memory, so a worker thread can read it without a copy. */
-  gather(src: Uint8Array, shared: boolean): Uint8Array {
-    if (this.pieces.length === 1 && this.pieces[0]!.at === 0 && this.size === src.length) return src;
-    const out = shared ? new Uint8Array(new SharedArrayBuffer(this.size)) : new Uint8Array(this.size);
+  gather(src: Uint8Array): Uint8Array {
+    const out = new Uint8Array(new SharedArrayBuffer(this.size));
     for (let i = 0; i < this.pieces.length; i++) out.set(src.subarray(this.pieces[i]!.at, this.pieces[i]!.at + this.pieces[i]!.len), this.starts[i]);
     return out;
   }
@@ -82,154 +126,220 @@ class Gathered {
   }
 }
 
-/** Where file data lives inside a tar: `[offset, offset+size)` per member. */
-export interface TarRegion {
-  offset: number;
-  size: number;
+/** A diff job: new bytes to explain, old bytes to explain them with, and how to map both back to the files. */
+interface Job {
+  old: Uint8Array;
+  nw: Uint8Array;
+  emit: (newStart: number, len: number, oldStart: number) => void;
 }
 
-export interface DiffOptions {
-  /** Member data regions of old and new (from `tarRegions`); without them the whole files are diffed. */
-  oldRegions?: TarRegion[] | undefined;
-  newRegions?: TarRegion[] | undefined;
-  onProgress?: ProgressCallback | undefined;
-  /** Index and search in two halves on two threads when more than this many bytes are left to diff (default 8 MiB). */
-  parallelAbove?: number | undefined;
-}
-
-const EXACT_MIN = 64;
-const PARALLEL_ABOVE = 8 << 20;
-// Small enough to balance two threads, large enough that cut matches cost nothing measurable.
-const DIFF_CHUNK = 1 << 20;
+const baseName = (p: string | undefined): string => (p === undefined ? '' : p.slice(p.lastIndexOf('/') + 1));
 
 /**
- * Build a BSDIFF40 patch that turns `old` into `nw`.
- *
- * Member data that is byte-identical in both tars (same content, any path) is
- * matched directly; only the remaining old bytes are indexed and only the
- * remaining new bytes are searched with bsdiff's loop. For a release where
- * most files did not change, this indexes a small fraction of the old tar.
+ * Build a BSDIFF40 patch that turns `old` into `nw`. Inputs in shared memory
+ * (`SharedArrayBuffer`) are read by the workers in place; others are copied once.
  */
-export async function bsdiff(old: Uint8Array, nw: Uint8Array, options: DiffOptions = {}): Promise<PatchResult> {
+export async function bsdiff(oldIn: Uint8Array, nwIn: Uint8Array, options: DiffOptions = {}): Promise<PatchResult> {
   const onProgress = options.onProgress;
-  const ops: Op[] = [];
+  // Starting workers costs more than a small patch: below WORKERS_ABOVE new bytes, stay on this thread (same bytes).
+  const threads = nwIn.length + oldIn.length < WORKERS_ABOVE ? 1 : (options.threads ?? defaultThreads());
+  const pool = new Pool(threads, { failAfter: options.failWorkersAfter });
+  try {
+    const old = pool.size > 1 ? sharedCopy(oldIn) : oldIn;
+    const nw = pool.size > 1 ? sharedCopy(nwIn) : nwIn;
+    const ops: Op[] = [];
+    const push = (newStart: number, len: number, oldStart: number): void => void ops.push({ newStart, len, oldStart });
+    const { jobs, identical, paired, rest } = planJobs(old, nw, options, push);
+    const total = jobs.reduce((s, j) => s + j.nw.length, 0);
+    let done = 0;
+    onProgress?.({ stage: 'patch-diff', done: 0, total });
+    await runJobs(pool, jobs, (bytes) => {
+      done += bytes;
+      onProgress?.({ stage: 'patch-diff', done, total });
+    });
+    const result = await assemble(pool, old, nw, ops, onProgress);
+    Object.assign(result.stats, { identical, paired, rest, threads: pool.size, fallbacks: pool.fallbacks });
+    return result;
+  } finally {
+    pool.close();
+  }
+}
+
+/** Steps 1–3 of the header comment: identical members to `push`, the rest as jobs. */
+function planJobs(old: Uint8Array, nw: Uint8Array, options: DiffOptions, push: Job['emit']): { jobs: Job[]; identical: number; paired: number; rest: number } {
+  const oldRegions = options.oldRegions;
+  const newRegions = options.newRegions;
   const oldRest = new Gathered();
   const newRest = new Gathered();
-
-  if (options.oldRegions !== undefined && options.newRegions !== undefined) {
-    // Index old members by (size, first/last bytes) → candidates; confirm byte-equality.
+  const jobs: Job[] = [];
+  let identical = 0;
+  let paired = 0;
+  if (oldRegions === undefined || newRegions === undefined) {
+    oldRest.add(0, old.length);
+    newRest.add(0, nw.length);
+  } else {
+    // 1. Identical members: candidates by (size, first and last 32 bytes), confirmed byte for byte.
+    const keyOf = (buf: Uint8Array, r: TarRegion): string => {
+      const k = Math.min(32, r.size);
+      return `${r.size}:${Buffer.from(buf.buffer, buf.byteOffset + r.offset, k).toString('hex')}:${Buffer.from(buf.buffer, buf.byteOffset + r.offset + r.size - k, k).toString('hex')}`;
+    };
     const byKey = new Map<string, TarRegion[]>();
-    const keyOf = (buf: Uint8Array, r: TarRegion): string => `${r.size}:${Buffer.from(buf.buffer, buf.byteOffset + r.offset, Math.min(32, r.size)).toString('hex')}:${Buffer.from(buf.buffer, buf.byteOffset + r.offset + r.size - Math.min(32, r.size), Math.min(32, r.size)).toString('hex')}`;
-    for (const r of options.oldRegions) {
+    for (const r of oldRegions) {
       if (r.size < EXACT_MIN) continue;
       const k = keyOf(old, r);
       const list = byKey.get(k);
       if (list === undefined) byKey.set(k, [r]);
       else list.push(r);
     }
-    const usedOld: TarRegion[] = [];
-    let newPos = 0;
-    for (const r of options.newRegions) {
-      if (r.size < EXACT_MIN) continue;
-      const cands = byKey.get(keyOf(nw, r));
-      const match = cands?.find((c) => Buffer.compare(old.subarray(c.offset, c.offset + c.size), nw.subarray(r.offset, r.offset + r.size)) === 0);
-      if (match === undefined) continue;
-      newRest.add(newPos, r.offset - newPos);
-      ops.push({ newStart: r.offset, len: r.size, oldStart: match.offset });
-      usedOld.push(match);
-      newPos = r.offset + r.size;
+    const used = new Set<TarRegion>();
+    const leftNew: TarRegion[] = [];
+    for (const r of newRegions) {
+      const match = r.size < EXACT_MIN ? undefined : byKey.get(keyOf(nw, r))?.find((c) => Buffer.compare(old.subarray(c.offset, c.offset + c.size), nw.subarray(r.offset, r.offset + r.size)) === 0);
+      if (match === undefined) {
+        leftNew.push(r);
+        continue;
+      }
+      push(r.offset, r.size, match.offset);
+      used.add(match);
+      identical += r.size;
     }
-    newRest.add(newPos, nw.length - newPos);
-    usedOld.sort((a, b) => a.offset - b.offset);
-    let oldPos = 0;
-    for (const r of usedOld) {
-      if (r.offset < oldPos) continue; // the same old member matched twice
-      oldRest.add(oldPos, r.offset - oldPos);
-      oldPos = r.offset + r.size;
+    // 2. Pairs: a changed member against its previous version (same path, else same file name), unused old members only.
+    const oldByPath = new Map<string, TarRegion>();
+    const oldByName = new Map<string, TarRegion[]>();
+    for (const r of oldRegions) {
+      if (used.has(r) || r.size < PAIR_MIN / 4) continue;
+      if (r.path !== undefined) oldByPath.set(r.path, r);
+      const list = oldByName.get(baseName(r.path));
+      if (list === undefined) oldByName.set(baseName(r.path), [r]);
+      else list.push(r);
     }
-    oldRest.add(oldPos, old.length - oldPos);
-  } else {
-    oldRest.add(0, old.length);
-    newRest.add(0, nw.length);
+    const pairedNew = new Set<TarRegion>();
+    for (const r of leftNew) {
+      if (r.size < PAIR_MIN || r.path === undefined) continue;
+      let o = oldByPath.get(r.path);
+      if (o !== undefined && used.has(o)) o = undefined;
+      o ??= oldByName.get(baseName(r.path))?.find((c) => !used.has(c));
+      if (o === undefined) continue;
+      used.add(o);
+      pairedNew.add(r);
+      paired += r.size;
+      const ob = o.offset;
+      const nb = r.offset;
+      jobs.push({ old: old.subarray(ob, ob + o.size), nw: nw.subarray(nb, nb + r.size), emit: (n, len, os) => push(n + nb, len, os < 0 ? -1 : os + ob) });
+    }
+    // 3. The rest: every byte of new not covered above, against every byte of old nobody used.
+    const left = new Set(leftNew);
+    const covered = newRegions.filter((r) => !left.has(r) || pairedNew.has(r));
+    let pos = 0;
+    for (const r of covered) {
+      newRest.add(pos, r.offset - pos);
+      pos = r.offset + r.size;
+    }
+    newRest.add(pos, nw.length - pos);
+    pos = 0;
+    for (const r of [...used].sort((a, b) => a.offset - b.offset)) {
+      if (r.offset < pos) continue;
+      oldRest.add(pos, r.offset - pos);
+      pos = r.offset + r.size;
+    }
+    oldRest.add(pos, old.length - pos);
   }
+  if (newRest.size > 0) {
+    const whole = oldRest.pieces.length === 1 && oldRest.size === old.length;
+    const wholeNew = newRest.pieces.length === 1 && newRest.size === nw.length;
+    const pool = whole ? old : oldRest.gather(old);
+    const rest = wholeNew ? nw : newRest.gather(nw);
+    jobs.push({ old: pool, nw: rest, emit: (n, len, os) => mapGathered(newRest, oldRest, n, len, os, push) });
+  }
+  return { jobs, identical, paired, rest: newRest.size };
+}
 
-  const threads = await searchRest(old, nw, oldRest, newRest, ops, options);
-  // The index and gathered buffers are unreachable from here, so they can be freed before the blocks are built.
-  const result = assemble(old, nw, ops, onProgress);
-  Object.assign(result.stats, threads);
-  return result;
+/** A piece found in gathered buffers, back in file positions, split where gathered pieces meet. */
+function mapGathered(newRest: Gathered, oldRest: Gathered, newStart: number, len: number, oldStart: number, push: Job['emit']): void {
+  let np = newStart;
+  let op = oldStart;
+  let left = len;
+  while (left > 0) {
+    const ni = newRest.find(np);
+    const nPiece = newRest.pieces[ni]!;
+    let take = Math.min(left, newRest.starts[ni]! + nPiece.len - np);
+    let o = -1;
+    if (op >= 0) {
+      const oi = oldRest.find(op);
+      const oPiece = oldRest.pieces[oi]!;
+      take = Math.min(take, oldRest.starts[oi]! + oPiece.len - op);
+      o = oPiece.at + (op - oldRest.starts[oi]!);
+      op += take;
+    }
+    push(nPiece.at + (np - newRest.starts[ni]!), take, o);
+    np += take;
+    left -= take;
+  }
 }
 
 /**
- * Index the unmatched old bytes, run bsdiff's loop over the unmatched new
- * bytes, and append the pieces found (in file positions) to `ops`. Returns how
- * many threads each step used.
+ * Run every job: a job of at most CHUNK new bytes is one task (the worker
+ * builds its small index itself); a larger one gets its index built once in
+ * shared memory, then one task per fixed chunk. Large jobs go one at a time
+ * (one large index alive), small ones alongside.
  */
-async function searchRest(old: Uint8Array, nw: Uint8Array, oldRest: Gathered, newRest: Gathered, ops: Op[], options: DiffOptions): Promise<{ indexThreads: number; diffThreads: number }> {
-  const onProgress = options.onProgress;
-  const threshold = options.parallelAbove ?? PARALLEL_ABOVE;
-  const parallel = oldRest.size > threshold;
-  const pool = oldRest.gather(old, parallel);
-  const rest = newRest.gather(nw, parallel);
-  if (pool.length > MAX_SUFFIX_ARRAY_INPUT) {
-    throw new TufsignError('RELEASE_INVALID', `the changed part of the previous release is ${pool.length} bytes; patches support at most ${MAX_SUFFIX_ARRAY_INPUT}`, {
-      suggestion: 'publish this release without a patch (--no-patch)',
-    });
-  }
-  onProgress?.({ stage: 'patch-index', done: 0, total: pool.length });
-  // Two halves: matches cannot cross the cut, which costs a few bytes of patch at most; the
-  // halves are fixed by the input, so the patch does not depend on threads or timing.
-  let parts: IndexPart[];
-  let indexThreads = 1;
-  if (parallel) {
-    const cut = pool.length >>> 1;
-    const built = await suffixArrayHalves(pool, cut);
-    const [sa1, sa2] = built.sa;
-    indexThreads = built.threads;
-    parts = [
-      { text: pool.subarray(0, cut), sa: sa1, base: 0 },
-      { text: pool.subarray(cut), sa: sa2, base: cut },
-    ];
-  } else parts = [{ text: pool, sa: suffixArray(pool), base: 0 }];
-  onProgress?.({ stage: 'patch-index', done: pool.length, total: pool.length });
-
-  // Map each piece found in the gathered buffers back to file positions, splitting at piece borders.
-  const mapOp = (op: Op): void => {
-    let np = op.newStart;
-    let op2 = op.oldStart;
-    let left = op.len;
-    while (left > 0) {
-      const ni = newRest.find(np);
-      const nPiece = newRest.pieces[ni]!;
-      let take = Math.min(left, newRest.starts[ni]! + nPiece.len - np);
-      let oldStart = -1;
-      if (op2 >= 0) {
-        const oi = oldRest.find(op2);
-        const oPiece = oldRest.pieces[oi]!;
-        take = Math.min(take, oldRest.starts[oi]! + oPiece.len - op2);
-        oldStart = oPiece.at + (op2 - oldRest.starts[oi]!);
-        op2 += take;
+async function runJobs(pool: Pool, jobs: Job[], progress: (bytes: number) => void): Promise<void> {
+  const results = new Map<Job, Int32Array[]>();
+  const large = jobs.filter((j) => j.nw.length > CHUNK);
+  const small = jobs.filter((j) => j.nw.length <= CHUNK);
+  const runLarge = async (): Promise<void> => {
+    for (const job of large) {
+      const index = (await pool.run({ kind: 'index', text: job.old })) as HashIndex;
+      const chunks: Promise<Int32Array>[] = [];
+      for (let from = 0; from < job.nw.length; from += CHUNK) {
+        const to = Math.min(job.nw.length, from + CHUNK);
+        chunks.push(
+          pool.run({ kind: 'diff', old: job.old, index, nw: job.nw, from, to }).then((r) => {
+            progress(to - from);
+            return r as Int32Array;
+          }),
+        );
       }
-      ops.push({ newStart: nPiece.at + (np - newRest.starts[ni]!), len: take, oldStart });
-      np += take;
-      left -= take;
+      results.set(job, await Promise.all(chunks));
     }
   };
-  // The loop over the new bytes in fixed chunks on two threads (matches cannot cross a chunk
-  // border, the same small trade-off as the index), when every buffer is already shared.
-  let diffThreads = 1;
-  onProgress?.({ stage: 'patch-diff', done: 0, total: rest.length });
-  if (parallel && pool.buffer instanceof SharedArrayBuffer && rest.buffer instanceof SharedArrayBuffer && rest.length > threshold) {
-    const chunks = await diffInChunks(pool, rest, parts, DIFF_CHUNK);
-    diffThreads = chunks.threads;
-    for (const t of chunks.triples) for (let i = 0; i < t.length; i += 3) mapOp({ newStart: t[i]!, len: t[i + 1]!, oldStart: t[i + 2]! });
-  } else diffCore(pool, rest, parts, mapOp, (done) => onProgress?.({ stage: 'patch-diff', done, total: rest.length }));
-  onProgress?.({ stage: 'patch-diff', done: rest.length, total: rest.length });
-  return { indexThreads, diffThreads };
+  const runSmall = async (): Promise<void> => {
+    // Keep every thread busy without holding every small index at once.
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < small.length) {
+        const job = small[next++]!;
+        results.set(job, [(await pool.run({ kind: 'diff', old: job.old, index: null, nw: job.nw, from: 0, to: job.nw.length })) as Int32Array]);
+        progress(job.nw.length);
+      }
+    };
+    await Promise.all(Array.from({ length: pool.size }, lane));
+  };
+  await Promise.all([runLarge(), runSmall()]);
+  for (const job of jobs) for (const t of results.get(job)!) for (let i = 0; i < t.length; i += 3) job.emit(t[i]!, t[i + 1]!, t[i + 2]!);
+}
+
+/** bzip2 in parallel blocks: the same cuts and bytes as one-thread libbzip2-style compression. */
+async function bzip2Parallel(pool: Pool, data: Uint8Array, report: (done: number) => void): Promise<Uint8Array> {
+  const cuts = bzip2Cuts(data);
+  let done = 0;
+  const blocks: Promise<Bzip2Block>[] = [];
+  for (let i = 0; i + 1 < cuts.length; i++) {
+    const from = cuts[i]!;
+    const to = cuts[i + 1]!;
+    blocks.push(
+      pool.run({ kind: 'bzip2', data, from, to }).then((b) => {
+        done += to - from;
+        report(done);
+        return b as Bzip2Block;
+      }),
+    );
+  }
+  return bzip2Join(await Promise.all(blocks));
 }
 
 /** Turn pieces into control triples and the diff/extra blocks, then compress. */
-function assemble(old: Uint8Array, nw: Uint8Array, ops: Op[], onProgress: ProgressCallback | undefined): PatchResult {
+async function assemble(pool: Pool, old: Uint8Array, nw: Uint8Array, ops: Op[], onProgress: ProgressCallback | undefined): Promise<PatchResult> {
   ops.sort((a, b) => a.newStart - b.newStart);
   const triples: number[] = [];
   let addLen = 0;
@@ -268,31 +378,33 @@ function assemble(old: Uint8Array, nw: Uint8Array, ops: Op[], onProgress: Progre
   if (expect !== nw.length) throw new TufsignError('INTERNAL', 'patch pieces do not cover the new file');
   if (open) triples.push(addLen, extraLen, 0);
 
-  const ctrl = new Uint8Array(triples.length * 8);
+  const alloc = (n: number): Uint8Array => (pool.size > 1 ? new Uint8Array(new SharedArrayBuffer(n)) : new Uint8Array(n));
+  const ctrl = alloc(triples.length * 8);
   for (let i = 0; i < triples.length; i++) offtOut(triples[i]!, ctrl, i * 8);
   const total = ctrl.length + dbLen + ebLen;
   let compressed = 0;
   const report = (done: number): void => onProgress?.({ stage: 'patch-compress', done: compressed + done, total });
-  const zc = bzip2(ctrl, report);
+  const zc = await bzip2Parallel(pool, ctrl, report);
   compressed += ctrl.length;
   // Build each block just before compressing it, so only one is held at a time.
-  const db = new Uint8Array(dbLen);
+  let db: Uint8Array | undefined = alloc(dbLen);
   let d = 0;
   for (const op of ops) {
     if (op.oldStart < 0) continue;
     for (let i = 0; i < op.len; i++) db[d + i] = (nw[op.newStart + i]! - old[op.oldStart + i]!) & 0xff;
     d += op.len;
   }
-  const zd = bzip2(db, report);
+  const zd = await bzip2Parallel(pool, db, report);
+  db = undefined;
   compressed += dbLen;
-  const eb = new Uint8Array(ebLen);
+  const eb = alloc(ebLen);
   let e = 0;
   for (const op of ops) {
     if (op.oldStart >= 0) continue;
     eb.set(nw.subarray(op.newStart, op.newStart + op.len), e);
     e += op.len;
   }
-  const ze = bzip2(eb, report);
+  const ze = await bzip2Parallel(pool, eb, report);
 
   const patch = new Uint8Array(32 + zc.length + zd.length + ze.length);
   patch.set(Buffer.from(BSDIFF_MAGIC, 'latin1'), 0);
@@ -302,5 +414,8 @@ function assemble(old: Uint8Array, nw: Uint8Array, ops: Op[], onProgress: Progre
   patch.set(zc, 32);
   patch.set(zd, 32 + zc.length);
   patch.set(ze, 32 + zc.length + zd.length);
-  return { patch, stats: { control: zc.length, diff: zd.length, extra: ze.length, extraRaw: ebLen, triples: triples.length / 3, indexThreads: 1, diffThreads: 1 } };
+  return {
+    patch,
+    stats: { control: zc.length, diff: zd.length, extra: ze.length, extraRaw: ebLen, triples: triples.length / 3, identical: 0, paired: 0, rest: 0, threads: 1, fallbacks: 0 },
+  };
 }

@@ -9,8 +9,9 @@ import { TufsignError } from '../errors';
 import { TargetFile } from '../tuf/metadata';
 import type { JsonValue } from '../tuf/json';
 import { bsdiff, type PatchResult } from './bsdiff';
+import { defaultThreads } from './workers';
 import { archiveCustom, patchCustom } from './custom';
-import { gunzipBounded, gzipDeterministic } from './gzip';
+import { gunzipBounded, gunzipSha256, gunzipShared, gzipDeterministic } from './gzip';
 import type { ProgressCallback } from './progress';
 import { readBundleFiles, scanBundle } from './scan';
 import { layoutTar, readTar, tarRegions, writeTarHeaders, type TarEntry } from './tar';
@@ -46,6 +47,8 @@ export interface BuildReleaseOptions {
   /** Seconds since the epoch for every tar mtime; see `releaseTimeFrom`. */
   releaseTime: number;
   onProgress?: ProgressCallback | undefined;
+  /** Threads for compression and the patch (default: every core); the output bytes are the same for every value. */
+  threads?: number | undefined;
 }
 
 export interface BuiltFile {
@@ -88,7 +91,8 @@ export function buildTar(dir: string, releaseTime: number, onProgress?: Progress
   if (layout.size > MAX_TAR_BYTES) {
     throw new TufsignError('RELEASE_INVALID', `the bundle makes a ${layout.size}-byte tar; tufsign handles up to ${MAX_TAR_BYTES}`, { file: dir, rule: 'bounded release size' });
   }
-  const tar = Buffer.alloc(layout.size);
+  // Shared memory, so that patch workers read it in place.
+  const tar = Buffer.from(new SharedArrayBuffer(layout.size));
   writeTarHeaders(tar, members, layout, releaseTime);
   readBundleFiles(dir, members, layout.dataOffsets, tar, onProgress);
   return { tar, files: members.filter((m) => m.type === 'file').length, entries: members.length };
@@ -110,8 +114,8 @@ function checkNewer(app: string, version: Pep440Version, existing: readonly Pep4
   }
 }
 
-function previousTar(prev: PreviousRelease): Buffer {
-  if (prev.tarBytes !== undefined) return Buffer.from(prev.tarBytes.buffer, prev.tarBytes.byteOffset, prev.tarBytes.byteLength);
+async function previousTar(prev: PreviousRelease): Promise<Uint8Array> {
+  if (prev.tarBytes !== undefined) return prev.tarBytes;
   let archive: Uint8Array;
   if (prev.archiveBytes !== undefined) archive = prev.archiveBytes;
   else if (prev.archivePath !== undefined) {
@@ -135,7 +139,7 @@ function previousTar(prev: PreviousRelease): Buffer {
       });
     }
   }
-  return gunzipBounded(archive, MAX_TAR_BYTES, prev.archivePath);
+  return gunzipShared(archive, MAX_TAR_BYTES, prev.archivePath);
 }
 
 /**
@@ -153,7 +157,8 @@ export async function buildRelease(options: BuildReleaseOptions): Promise<BuiltR
   const tarSha = sha256(tar);
   onProgress?.({ stage: 'compress', done: 0, total: tar.length });
   // Compression runs on the thread pool while the patch is computed here.
-  const gz = gzipDeterministic(tar);
+  const threads = options.threads ?? defaultThreads();
+  const gz = gzipDeterministic(tar, threads);
   gz.catch(() => undefined); // awaited below; avoid an unhandled rejection while the patch runs
 
   let patchResult: PatchResult | undefined;
@@ -162,8 +167,8 @@ export async function buildRelease(options: BuildReleaseOptions): Promise<BuiltR
     if (options.noPatch === true) patchSkipped = 'patches disabled (--no-patch)';
     else if (options.previous === undefined) patchSkipped = 'first release: nothing to patch from';
     else {
-      const old = previousTar(options.previous);
-      patchResult = await bsdiff(old, tar, { oldRegions: tarRegions(old), newRegions: tarRegions(tar), onProgress });
+      const old = await previousTar(options.previous);
+      patchResult = await bsdiff(old, tar, { oldRegions: tarRegions(old), newRegions: tarRegions(tar), onProgress, threads });
     }
   } catch (error) {
     await gz.catch(() => undefined);
@@ -174,7 +179,7 @@ export async function buildRelease(options: BuildReleaseOptions): Promise<BuiltR
   onProgress?.({ stage: 'compress', done: tar.length, total: tar.length });
   // Re-read what was written (practice 13): the archive must expand to exactly the tar.
   onProgress?.({ stage: 'verify', done: 0, total: archiveBytes.length });
-  if (sha256(gunzipBounded(archiveBytes, MAX_TAR_BYTES)) !== tarSha) throw new TufsignError('INTERNAL', 'the archive does not expand to the tar that was built');
+  if ((await gunzipSha256(archiveBytes, MAX_TAR_BYTES)) !== tarSha) throw new TufsignError('INTERNAL', 'the archive does not expand to the tar that was built');
   onProgress?.({ stage: 'verify', done: archiveBytes.length, total: archiveBytes.length });
 
   onProgress?.({ stage: 'hash', done: 0, total: archiveBytes.length });

@@ -59,6 +59,11 @@ class BitWriter {
     this.write(16, v & 0xffff);
   }
 
+  /** Bits written so far. */
+  bitLength(): number {
+    return this.len * 8 + this.bits;
+  }
+
   finish(): Uint8Array {
     if (this.bits > 0) this.write(8 - this.bits, 0);
     return this.buf.slice(0, this.len);
@@ -289,50 +294,98 @@ function compressBlock(block: Uint8Array, n: number, crc: number, w: BitWriter, 
   }
 }
 
+/** One compressed block: its bits (not byte-aligned in the stream) and its CRC. */
+export interface Bzip2Block {
+  bytes: Uint8Array;
+  bits: number;
+  crc: number;
+}
+
 /**
- * bzip2-compress `data` (level 9 framing). `onBytes` reports input bytes
- * consumed, for progress on large inputs.
+ * Where libbzip2 (level 9) ends each block: the initial run-length coding fills
+ * a block until fewer than 5 slots are left, so the cuts depend on the input
+ * only. Returns the input offsets that start each block, and the end.
  */
-export function bzip2(data: Uint8Array, onBytes?: (done: number) => void): Uint8Array {
-  const w = new BitWriter(Math.floor(data.length / 4) + 64);
+export function bzip2Cuts(data: Uint8Array): number[] {
+  const cuts = [0];
+  const n = data.length;
+  let pos = 0;
+  while (pos < n) {
+    let blen = 0;
+    while (pos < n && blen <= BLOCK_MAX - 5) {
+      const c = data[pos]!;
+      let run = 1;
+      while (run < 255 && pos + run < n && data[pos + run] === c) run++;
+      blen += run >= 4 ? 5 : run;
+      pos += run;
+    }
+    cuts.push(pos);
+  }
+  return cuts;
+}
+
+/** Compress the block that holds data[from, to) (a pair of consecutive `bzip2Cuts`). */
+export function bzip2Block(data: Uint8Array, from: number, to: number, ws?: Workspace): Bzip2Block {
+  const block = new Uint8Array(Math.min(BLOCK_MAX, Math.ceil((to - from) * 1.25)) + 8);
+  let blen = 0;
+  let crc = -1;
+  let pos = from;
+  while (pos < to) {
+    const c = data[pos]!;
+    let run = 1;
+    while (run < 255 && pos + run < to && data[pos + run] === c) run++;
+    for (let k = 0; k < run; k++) crc = (crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ c) & 0xff]!;
+    if (run >= 4) {
+      block[blen++] = c;
+      block[blen++] = c;
+      block[blen++] = c;
+      block[blen++] = c;
+      block[blen++] = run - 4;
+    } else {
+      for (let k = 0; k < run; k++) block[blen++] = c;
+    }
+    pos += run;
+  }
+  crc = ~crc >>> 0;
+  const w = new BitWriter(Math.floor((to - from) / 4) + 64);
+  compressBlock(block, blen, crc, w, ws ?? new Workspace(block.length));
+  const bits = w.bitLength();
+  return { bytes: w.finish(), bits, crc };
+}
+
+/** A bzip2 stream from its blocks, in order: header, the blocks' bits back to back, the combined CRC. */
+export function bzip2Join(blocks: readonly Bzip2Block[]): Uint8Array {
+  const w = new BitWriter(blocks.reduce((s, b) => s + b.bytes.length, 0) + 32);
   w.write(8, 0x42);
   w.write(8, 0x5a);
   w.write(8, 0x68);
   w.write(8, 0x39);
   let combined = 0;
-  let ws: Workspace | undefined;
-  // Run-length coding can grow input by 5/4 (runs of exactly four).
-  const block = new Uint8Array(Math.min(BLOCK_MAX, Math.ceil(data.length * 1.25)) + 8);
-  let pos = 0;
-  const n = data.length;
-  while (pos < n) {
-    // Initial run-length coding (runs of 4..255 → 4 bytes + count) until the block is full.
-    let blen = 0;
-    let crc = -1;
-    while (pos < n && blen <= BLOCK_MAX - 5) {
-      const c = data[pos]!;
-      let run = 1;
-      while (run < 255 && pos + run < n && data[pos + run] === c) run++;
-      for (let k = 0; k < run; k++) crc = (crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ c) & 0xff]!;
-      if (run >= 4) {
-        block[blen++] = c;
-        block[blen++] = c;
-        block[blen++] = c;
-        block[blen++] = c;
-        block[blen++] = run - 4;
-      } else {
-        for (let k = 0; k < run; k++) block[blen++] = c;
-      }
-      pos += run;
-    }
-    crc = ~crc;
-    ws ??= new Workspace(block.length);
-    compressBlock(block, blen, crc >>> 0, w, ws);
-    combined = ((combined << 1) | (combined >>> 31)) ^ crc;
-    onBytes?.(pos);
+  for (const b of blocks) {
+    const whole = b.bits >>> 3;
+    for (let i = 0; i < whole; i++) w.write(8, b.bytes[i]!);
+    const rest = b.bits & 7;
+    if (rest > 0) w.write(rest, b.bytes[whole]! >>> (8 - rest));
+    combined = (((combined << 1) | (combined >>> 31)) ^ b.crc) >>> 0;
   }
   w.write(24, 0x177245);
   w.write(24, 0x385090);
   w.write32(combined >>> 0);
   return w.finish();
+}
+
+/**
+ * bzip2-compress `data` (level 9 framing) in this thread. The patch builder
+ * compresses the blocks on worker threads instead (bsdiff.ts); the bytes are
+ * the same.
+ */
+export function bzip2(data: Uint8Array): Uint8Array {
+  const cuts = bzip2Cuts(data);
+  let ws: Workspace | undefined;
+  const blocks: Bzip2Block[] = [];
+  for (let i = 0; i + 1 < cuts.length; i++) {
+    ws ??= new Workspace(Math.min(BLOCK_MAX, Math.ceil(data.length * 1.25)) + 8);
+    blocks.push(bzip2Block(data, cuts[i]!, cuts[i + 1]!, ws));
+  }
+  return bzip2Join(blocks);
 }

@@ -11,7 +11,8 @@
  * compares the tar separately, so a different zlib build is reported as such
  * (docs/adr/0005).
  */
-import { deflateRaw as deflateRawCb, gunzipSync, constants, crc32 } from 'node:zlib';
+import { createHash } from 'node:crypto';
+import { createGunzip, deflateRaw as deflateRawCb, gunzipSync, constants, crc32 } from 'node:zlib';
 import { promisify } from 'node:util';
 import { TufsignError } from '../errors';
 
@@ -22,26 +23,38 @@ const deflateRaw = promisify(deflateRawCb);
 
 const HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
 
-/** Compress on the thread pool (in parallel blocks), so the caller can work meanwhile. */
-export async function gzipDeterministic(data: Uint8Array): Promise<Buffer> {
+/**
+ * Compress on the thread pool (in parallel blocks, at most `threads` at a
+ * time), so the caller can work meanwhile. The bytes do not depend on `threads`.
+ */
+export async function gzipDeterministic(data: Uint8Array, threads = 4): Promise<Buffer> {
   const input = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  const jobs: Promise<Buffer>[] = [];
+  const starts: number[] = [];
   for (let at = 0; at < input.length || at === 0; at += GZIP_BLOCK) {
-    const end = Math.min(input.length, at + GZIP_BLOCK);
-    const last = end === input.length;
-    jobs.push(
-      deflateRaw(input.subarray(at, end), {
-        level: GZIP_LEVEL,
-        memLevel: 8,
-        windowBits: 15,
-        strategy: constants.Z_DEFAULT_STRATEGY,
-        finishFlush: last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
-        ...(at > 0 ? { dictionary: input.subarray(Math.max(0, at - WINDOW), at) } : {}),
-      }),
-    );
-    if (last) break;
+    starts.push(at);
+    if (at + GZIP_BLOCK >= input.length) break;
   }
-  const parts = await Promise.all(jobs);
+  const block = (at: number): Promise<Buffer> => {
+    const end = Math.min(input.length, at + GZIP_BLOCK);
+    return deflateRaw(input.subarray(at, end), {
+      level: GZIP_LEVEL,
+      memLevel: 8,
+      windowBits: 15,
+      strategy: constants.Z_DEFAULT_STRATEGY,
+      finishFlush: end === input.length ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
+      ...(at > 0 ? { dictionary: input.subarray(Math.max(0, at - WINDOW), at) } : {}),
+    });
+  };
+  const jobs = new Array<Buffer>(starts.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < starts.length) {
+      const i = next++;
+      jobs[i] = await block(starts[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, threads) }, lane));
+  const parts = jobs;
   const trailer = Buffer.alloc(8);
   trailer.writeUInt32LE(crc32(input) >>> 0, 0);
   trailer.writeUInt32LE(input.length % 2 ** 32, 4);
@@ -60,4 +73,56 @@ export function gunzipBounded(data: Uint8Array, max: number, file?: string): Buf
       cause,
     });
   }
+}
+
+/** Stream `data` through gunzip, handing each piece to `sink`; refuses more than `max` bytes (BAD-51). */
+function gunzipEach(data: Uint8Array, max: number, file: string | undefined, sink: (piece: Buffer) => void): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let total = 0;
+    const z = createGunzip({ chunkSize: 1 << 20 });
+    const fail = (message: string, rule: string, cause?: unknown): void => {
+      z.destroy();
+      reject(new TufsignError('ARCHIVE_INVALID', message, { file, rule, cause }));
+    };
+    z.on('data', (piece: Buffer) => {
+      total += piece.length;
+      if (total > max) fail(`archive expands to more than ${max} bytes`, 'BAD-51 bounded uncompressed size');
+      else sink(piece);
+    });
+    z.on('end', () => resolve(total));
+    z.on('error', (cause: Error) => fail(`archive is not valid gzip: ${cause.message}`, 'gzip archives', cause));
+    z.end(data);
+  });
+}
+
+/**
+ * Decompress into shared memory (for the patch workers) without a second
+ * copy: the size comes from the gzip trailer and must be exactly what the
+ * stream gives; any other archive (several gzip members, say) takes the plain
+ * path and is copied once.
+ */
+export async function gunzipShared(data: Uint8Array, max: number, file?: string): Promise<Uint8Array> {
+  const isize = data.length >= 18 ? Buffer.from(data.buffer, data.byteOffset + data.length - 4, 4).readUInt32LE(0) : -1;
+  if (isize >= 0 && isize <= max) {
+    const out = new Uint8Array(new SharedArrayBuffer(isize));
+    let at = 0;
+    let fits = true;
+    const total = await gunzipEach(data, max, file, (piece) => {
+      if (fits && at + piece.length <= isize) out.set(piece, at);
+      else fits = false;
+      at += piece.length;
+    });
+    if (fits && total === isize) return out;
+  }
+  const plain = gunzipBounded(data, max, file);
+  const out = new Uint8Array(new SharedArrayBuffer(plain.length));
+  out.set(plain);
+  return out;
+}
+
+/** SHA-256 of what an archive expands to, streamed: the tar is never held twice. */
+export async function gunzipSha256(data: Uint8Array, max: number, file?: string): Promise<string> {
+  const h = createHash('sha256');
+  await gunzipEach(data, max, file, (piece) => h.update(piece));
+  return h.digest('hex');
 }

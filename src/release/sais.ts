@@ -146,8 +146,28 @@ function sais(text: Text, sa: Int32Array, n: number, k: number): void {
   induceS(text, sa, t, n, k, counts, bkt);
 }
 
-/** Used by the bzip2 encoder: sort the cyclic rotations of `block` via the suffixes of block+block. */
+/**
+ * Used by the bzip2 encoder: sort the cyclic rotations of `block[0, n)` into
+ * `out`. When the block is primitive (not a repetition of a shorter string),
+ * its least rotation R is a Lyndon word, and the rotations of a Lyndon word
+ * sort exactly as its suffixes do — so one suffix array over R (n symbols)
+ * replaces the suffixes of block+block (2n). Otherwise the doubled block is
+ * sorted. Both give the same order (rotations of a primitive block are
+ * distinct), so the output does not depend on the path.
+ */
 export function sortRotations(block: Uint8Array, n: number, doubled: Uint8Array, sa: Int32Array, out: Int32Array): void {
+  const k = leastRotation(block, n);
+  if (n > 1 && isPrimitive(block, k, n, sa.subarray(n, 2 * n))) {
+    doubled.set(block.subarray(k, n), 0);
+    doubled.set(block.subarray(0, k), n - k);
+    const view = sa.subarray(0, n);
+    sais(doubled.subarray(0, n), view, n, 256);
+    for (let i = 0; i < n; i++) {
+      const p = view[i]! + k;
+      out[i] = p >= n ? p - n : p;
+    }
+    return;
+  }
   doubled.set(block.subarray(0, n), 0);
   doubled.set(block.subarray(0, n), n);
   const view = sa.subarray(0, 2 * n);
@@ -157,4 +177,38 @@ export function sortRotations(block: Uint8Array, n: number, doubled: Uint8Array,
     const p = view[i]!;
     if (p < n) out[j++] = p;
   }
+}
+
+/** Start of the lexicographically least rotation of s[0, n) (the two-pointer minimum-expression algorithm, O(n)). */
+function leastRotation(s: Uint8Array, n: number): number {
+  let i = 0;
+  let j = 1;
+  let k = 0;
+  while (i < n && j < n && k < n) {
+    const a = s[i + k < n ? i + k : i + k - n]!;
+    const b = s[j + k < n ? j + k : j + k - n]!;
+    if (a === b) {
+      k++;
+      continue;
+    }
+    if (a > b) i += k + 1;
+    else j += k + 1;
+    if (i === j) j++;
+    k = 0;
+  }
+  return Math.min(i, j) % Math.max(1, n);
+}
+
+/** Whether the rotation of s starting at k (hence s) is not a power of a shorter string; `fail` is scratch of n ints (KMP failure function). */
+function isPrimitive(s: Uint8Array, k: number, n: number, fail: Int32Array): boolean {
+  const at = (i: number): number => s[i + k < n ? i + k : i + k - n]!;
+  fail[0] = 0;
+  let len = 0;
+  for (let i = 1; i < n; i++) {
+    while (len > 0 && at(i) !== at(len)) len = fail[len - 1]!;
+    if (at(i) === at(len)) len++;
+    fail[i] = len;
+  }
+  const period = n - fail[n - 1]!;
+  return period === n || n % period !== 0;
 }

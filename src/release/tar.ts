@@ -271,14 +271,15 @@ export function readTar(buf: Uint8Array, limits: ReadTarLimits = {}): TarEntry[]
 }
 
 /**
- * Where member data lives, for the patch builder. Lenient on purpose: this
- * only steers the search, and any tar it cannot follow (or any non-tar) just
+ * Where member data lives (and under which name), for the patch builder.
+ * Lenient on purpose: this only steers the search, and any tar it cannot follow (or any non-tar) just
  * gets the plain whole-file diff.
  */
 export function tarRegions(buf: Uint8Array): TarRegion[] | undefined {
   const out: TarRegion[] = [];
   let off = 0;
   let paxSize: number | undefined;
+  let paxPath: string | undefined;
   while (off + BLOCK <= buf.length) {
     if (isZeroBlock(buf, off)) return out;
     if (!headerChecksumOk(buf, off)) return undefined;
@@ -289,11 +290,18 @@ export function tarRegions(buf: Uint8Array): TarRegion[] | undefined {
     const dataAt = off + BLOCK;
     if (dataAt + size > buf.length) return undefined;
     if (type === 'x') {
-      const m = /(?:^|\n)\d+ size=(\d+)\n/.exec(Buffer.from(buf.subarray(dataAt, dataAt + size)).toString('latin1'));
+      const records = Buffer.from(buf.subarray(dataAt, dataAt + size)).toString('utf8');
+      const m = /(?:^|\n)\d+ size=(\d+)\n/.exec(records);
       paxSize = m === null ? undefined : Number(m[1]);
+      paxPath = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(records)?.[1];
     } else if (type !== 'g' && type !== 'L' && type !== 'K') {
+      if ((type === '0' || type === '\0' || type === '7') && size > 0) {
+        const prefix = cString(buf, off + 345, 155);
+        const base = cString(buf, off, 100);
+        out.push({ offset: dataAt, size, path: paxPath ?? (prefix === '' ? base : `${prefix}/${base}`) });
+      }
       paxSize = undefined;
-      if ((type === '0' || type === '\0' || type === '7') && size > 0) out.push({ offset: dataAt, size });
+      paxPath = undefined;
       if (type === '5' || type === '1' || type === '2' || type === '3' || type === '4' || type === '6') {
         off = dataAt;
         continue;

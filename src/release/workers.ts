@@ -1,124 +1,172 @@
 /**
- * The patch's two heavy loops on two threads. A worker thread sorts the
- * suffixes of the second half of the old bytes while this thread sorts the
- * first (SA-IS is bound by memory latency, so two cores nearly halve its
- * time); then both run bsdiff's loop over chunks of the new bytes.
+ * A small pool of worker threads for the patch jobs (tasks.ts).
  *
- * A worker loads one import-free module (`sais`, `diff-core`): the compiled
- * `.js` next to this file (built CLI, benchmark) or, under ts-jest where only
- * the `.ts` exists, that file transpiled by `typescript` inside the worker;
- * in the standalone executable, its bundled source embedded in the program.
- * Inputs and the suffix arrays live in shared memory, so nothing large is
- * copied. Every job's result is a function of its input alone, so patches do
- * not depend on timing; if a worker cannot start or fails, this thread does
- * its job itself.
+ * Workers load one built module, `worker.js` (compiled from worker.ts, next to
+ * this file in dist/). Where it comes from is decided in ONE place,
+ * `workerEntry()`: the standalone executable (ADR 0012) hands in the same
+ * module bundled by esbuild at build time (`embeddedWorkerSources`), the test
+ * suite (which runs from .ts sources) builds a copy and points
+ * `setWorkerScript` at it. Nothing is transpiled at run time.
+ *
+ * Every task's result is a function of the task alone, so output bytes do not
+ * depend on the number of threads, on timing, or on which thread ran what. A
+ * worker that cannot start, throws or exits has its task run in this thread,
+ * and is not used again; with no workers everything runs here.
  */
 import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
-import { suffixArray } from './sais';
-import { diffChunk, diffChunks, type IndexPart } from './diff-core';
+import { runTask, type Task, type TaskResult } from './tasks';
 
-// Plain JS, so it needs no loader: it loads the module and runs one job.
-const BOOT = `
-const { workerData, parentPort } = require('node:worker_threads');
-let mod;
-if (workerData.code !== undefined || workerData.typescript) {
-  const Module = require('node:module');
-  let js = workerData.code;
-  if (js === undefined) {
-    const ts = require(workerData.typescript);
-    const src = require('node:fs').readFileSync(workerData.file, 'utf8');
-    js = ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
-  }
-  const m = new Module(workerData.file);
-  m.filename = workerData.file;
-  m._compile(js, workerData.file);
-  mod = m.exports;
-} else mod = require(workerData.file);
-const result = mod[workerData.job](workerData.args);
-parentPort.postMessage(result ?? null, result && result.buffer instanceof ArrayBuffer ? [result.buffer] : []);
-`;
-
-/** Set by the standalone entry (src/standalone/main.ts): each worker module's bundled CommonJS source. */
-export const embeddedWorkerSources = new Map<string, string>();
-
-function moduleSource(name: string): { file: string; typescript?: string; code?: string } | undefined {
-  const code = embeddedWorkerSources.get(name);
-  if (code !== undefined) return { file: `${name}.js`, code };
-  const js = join(__dirname, `${name}.js`);
-  if (existsSync(js)) return { file: js };
-  const ts = join(__dirname, `${name}.ts`);
-  if (!existsSync(ts)) return undefined;
-  try {
-    return { file: ts, typescript: require.resolve('typescript') };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Run `module.job(args)` in a worker; resolves to its result, or undefined if the worker failed. */
-function inWorker<T>(module: string, job: string, args: unknown): Promise<T | undefined> {
-  const source = moduleSource(module);
-  if (source === undefined) return Promise.resolve(undefined);
-  return new Promise((resolve) => {
-    let settled = false;
-    const done = (value: T | undefined): void => {
-      if (settled) return;
-      settled = true;
-      resolve(value);
-    };
-    let worker: Worker;
-    try {
-      worker = new Worker(BOOT, { eval: true, workerData: { ...source, job, args } });
-    } catch {
-      done(undefined);
-      return;
-    }
-    worker.once('message', (value: T) => {
-      done(value);
-      void worker.terminate();
-    });
-    worker.once('error', () => done(undefined));
-    worker.once('exit', () => done(undefined));
-  });
-}
-
-/** Suffix arrays of `text[0, cut)` and `text[cut, end)` in shared memory, built in parallel; `threads` is 1 if the worker failed. */
-export async function suffixArrayHalves(text: Uint8Array, cut: number): Promise<{ sa: [Int32Array, Int32Array]; threads: number }> {
-  const first = text.subarray(0, cut);
-  let second = text.subarray(cut);
-  if (!(second.buffer instanceof SharedArrayBuffer)) {
-    // The worker can only see shared memory: copy just the half it sorts.
-    const shared = new Uint8Array(new SharedArrayBuffer(second.length));
-    shared.set(second);
-    second = shared;
-  }
-  const sa1 = new Int32Array(new SharedArrayBuffer(first.length * 4));
-  const sa2 = new Int32Array(new SharedArrayBuffer(second.length * 4));
-  const pending = inWorker<null>('sais', 'suffixArrayJob', { text: second, sa: sa2 });
-  suffixArray(first, sa1);
-  const ok = (await pending) === null;
-  if (!ok) suffixArray(second, sa2);
-  return { sa: [sa1, sa2], threads: ok ? 2 : 1 };
-}
+let scriptOverride: string | null | undefined;
 
 /**
- * bsdiff's loop over `nw` in fixed chunks, shared out between this thread and a
- * worker through an atomic counter (the cost per byte varies a lot: new random
- * data needs a search at every byte), all buffers shared. Returns each chunk's
- * pieces in order, newStart relative to `nw`.
+ * Set by the standalone executable (src/standalone/main.ts, ADR 0012): bundled
+ * CommonJS source by module name; `worker` is this pool's entry. When it holds
+ * anything, workers come only from here, never from files beside the executable.
  */
-export async function diffInChunks(old: Uint8Array, nw: Uint8Array, parts: IndexPart[], chunk: number): Promise<{ triples: Int32Array[]; threads: number }> {
-  const counter = new Int32Array(new SharedArrayBuffer(4));
-  const args = { old, nw, parts, chunk, counter };
-  const pending = inWorker<{ index: number[]; triples: Int32Array[] }>('diff-core', 'diffChunks', args);
-  const mine = diffChunks(args);
-  const theirs = await pending;
-  const count = Math.ceil(nw.length / chunk);
-  const byIndex = new Array<Int32Array | undefined>(count);
-  for (const r of theirs === undefined ? [mine] : [mine, theirs]) r.index.forEach((i, k) => (byIndex[i] = r.triples[k]));
-  // Chunks a failed worker had taken are done here.
-  const triples = Array.from({ length: count }, (_, i) => byIndex[i] ?? diffChunk(old, nw, parts, i * chunk, Math.min(nw.length, (i + 1) * chunk)));
-  return { triples, threads: theirs === undefined ? 1 : 2 };
+export const embeddedWorkerSources = new Map<string, string>();
+
+/** How a worker is started: a built entry file, or the bundled source compiled into the executable. */
+export type WorkerEntry = { file: string } | { source: string };
+
+/**
+ * Where workers load from — the ONE place that decides it: `setWorkerScript`
+ * (tests, other bundles), the executable's embedded source, or the built
+ * `worker.js` beside this file. Undefined (running from .ts sources without an
+ * override): every task runs in this thread.
+ */
+export function workerEntry(): WorkerEntry | undefined {
+  if (scriptOverride !== undefined) return scriptOverride === null ? undefined : { file: scriptOverride };
+  if (embeddedWorkerSources.size > 0) {
+    const source = embeddedWorkerSources.get('worker');
+    return source === undefined ? undefined : { source };
+  }
+  return __filename.endsWith('.js') ? { file: join(__dirname, 'worker.js') } : undefined;
+}
+
+/** Override where workers load from (a test's built copy); null: no workers; undefined: back to the default. */
+export function setWorkerScript(path: string | null | undefined): void {
+  scriptOverride = path;
+}
+
+/** Default thread count: every core the process may use. */
+export function defaultThreads(): number {
+  return Math.max(1, availableParallelism());
+}
+
+export interface PoolOptions {
+  /** Test hook: each worker exits abruptly on its (failAfter+1)-th task. */
+  failAfter?: number | undefined;
+}
+
+interface Slot {
+  worker: Worker;
+  busy: boolean;
+}
+
+interface Pending {
+  task: Task;
+  resolve: (r: TaskResult) => void;
+  reject: (e: unknown) => void;
+}
+
+export class Pool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Pending[] = [];
+  private readonly running = new Map<number, { slot: Slot; job: Pending }>();
+  private nextId = 0;
+  /** Tasks that ended up running in this thread because a worker failed. */
+  fallbacks = 0;
+
+  /** `threads` ≤ 1 (or no worker script): no workers at all. */
+  constructor(threads: number, options: PoolOptions = {}) {
+    const entry = workerEntry();
+    if (threads <= 1 || entry === undefined) return;
+    for (let i = 0; i < threads; i++) {
+      try {
+        const workerData = { failAfter: options.failAfter };
+        // The executable's entry is its own bundled source (no file to load); anything else is a built file.
+        const worker = 'file' in entry ? new Worker(entry.file, { workerData }) : new Worker(entry.source, { eval: true, workerData });
+        const slot: Slot = { worker, busy: false };
+        worker.on('message', (msg: { id: number; result: TaskResult }) => this.finished(msg.id, msg.result));
+        worker.on('error', () => this.lost(slot));
+        worker.on('exit', () => this.lost(slot));
+        this.slots.push(slot);
+      } catch {
+        break;
+      }
+    }
+  }
+
+  /** Threads that can run tasks at once. */
+  get size(): number {
+    return Math.max(1, this.slots.length);
+  }
+
+  run(task: Task): Promise<TaskResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ task, resolve, reject });
+      this.pump();
+    });
+  }
+
+  close(): void {
+    for (const s of this.slots.splice(0)) void s.worker.terminate();
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0) {
+      const slot = this.slots.find((s) => !s.busy);
+      if (slot === undefined) {
+        if (this.slots.length > 0) return;
+        // No workers (left): run here, one task per turn so callers can interleave.
+        const job = this.queue.shift()!;
+        setImmediate(() => this.runHere(job));
+        continue;
+      }
+      const job = this.queue.shift()!;
+      const id = this.nextId++;
+      slot.busy = true;
+      this.running.set(id, { slot, job });
+      try {
+        slot.worker.postMessage({ id, task: job.task });
+      } catch {
+        this.running.delete(id);
+        this.lost(slot);
+        this.runHere(job);
+      }
+    }
+  }
+
+  private runHere(job: Pending): void {
+    try {
+      job.resolve(runTask(job.task));
+    } catch (e) {
+      job.reject(e);
+    }
+  }
+
+  private finished(id: number, result: TaskResult): void {
+    const r = this.running.get(id);
+    if (r === undefined) return;
+    this.running.delete(id);
+    r.slot.busy = false;
+    r.job.resolve(result);
+    this.pump();
+  }
+
+  private lost(slot: Slot): void {
+    const i = this.slots.indexOf(slot);
+    if (i < 0) return;
+    this.slots.splice(i, 1);
+    void slot.worker.terminate();
+    for (const [id, r] of this.running) {
+      if (r.slot !== slot) continue;
+      this.running.delete(id);
+      this.fallbacks++;
+      this.runHere(r.job);
+    }
+    this.pump();
+  }
 }

@@ -43,6 +43,8 @@ export interface AddReleaseOptions {
   bundleOut?: string;
   env: NodeJS.ProcessEnv;
   onProgress?: ProgressCallback;
+  /** threads for compression and the patch (default: every core); output bytes do not depend on it */
+  threads?: number;
 }
 
 export interface ReleaseFileSummary {
@@ -87,6 +89,7 @@ export async function addRelease(ws: Workspace, options: AddReleaseOptions, ctx:
     noPatch: options.noPatch === true,
   };
   if (options.onProgress !== undefined) build.onProgress = options.onProgress;
+  if (options.threads !== undefined) build.threads = options.threads;
   const prevArchive = prev?.archive;
   if (prev !== undefined && prevArchive !== undefined && options.noPatch !== true) {
     const name = targetFileNames(prevArchive.path, prevArchive.targetFile.hashes, consistent)[0] ?? prevArchive.path;

@@ -242,7 +242,7 @@ describeLaptop('the standalone artifact on an air-gapped laptop', () => {
     tufsign(['init', 'repo', '--json'], { cwd: work, env });
     writeFileSync(join(work, 'hello.txt'), 'from the air-gapped laptop\n');
     tufsign(['targets', 'add', 'hello.txt', '-w', 'repo', '--json'], { cwd: work, env });
-    // Above the two-thread threshold (8 MiB), so the suffix sort runs in a worker from the embedded source.
+    // Large enough for worker threads (above 1 MiB), so the patch jobs run in workers from the embedded source.
     const v1 = Buffer.alloc(9 << 20);
     for (let i = 0; i < v1.length; i += 4) v1.writeUInt32LE((Math.imul(i, 2654435761) ^ (i >>> 7)) >>> 0, i);
     writeFileSync(join(work, 'app1', 'app.bin'), v1);
@@ -383,13 +383,13 @@ describeLaptop('the standalone artifact on an air-gapped laptop', () => {
       writeFileSync(join(dir, 'index.js'), planted);
       writeFileSync(join(dir, 'package.json'), '{"main":"index.js"}');
     }
-    for (const name of ['sais.js', 'diff-core.js']) writeFileSync(join(folder, name), planted);
+    for (const name of ['worker.js', 'sais.js', 'diff-core.js']) writeFileSync(join(folder, name), planted);
     try {
       tufsign(['--help']);
       tufsign(['devices', '--json'], { env: { TUFSIGN_PKCS11_MODULE: SOFTHSM_MODULE } });
       expect(existsSync(marker)).toBe(false);
     } finally {
-      for (const p of ['node_modules', 'sais.js', 'diff-core.js'])
+      for (const p of ['node_modules', 'worker.js', 'sais.js', 'diff-core.js'])
         rmSync(join(folder, p), { recursive: true, force: true });
       rmSync(join(laptop.dir, 'node_modules'), { recursive: true, force: true });
     }

@@ -1,9 +1,10 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { isTufsignError, type ErrorCode } from '../../src/errors';
+import { setWorkerScript } from '../../src/release/workers';
 
 export function tempDir(prefix = 'tufsign-release-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -104,4 +105,28 @@ export function scratch(): () => string {
     dirs.push(d);
     return d;
   };
+}
+
+/**
+ * The patch workers load a built module (src/release/worker.ts → worker.js).
+ * Tests run from .ts sources, so build that module's small import graph into a
+ * temp folder once per test file (plain TypeScript → CommonJS, no bundler),
+ * and point the pool at it. Returns the entry path.
+ */
+export function useBuiltWorker(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const ts = require('typescript') as typeof import('typescript');
+  const dir = tempDir('tufsign-worker-');
+  afterAll(() => cleanup(dir));
+  const src = join(__dirname, '../../src/release');
+  for (const name of ['worker', 'tasks', 'match', 'bzip2', 'sais']) {
+    const out = ts.transpileModule(readFileSync(join(src, `${name}.ts`), 'utf8'), {
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+    }).outputText;
+    writeFileSync(join(dir, `${name}.js`), out);
+  }
+  const entry = join(dir, 'worker.js');
+  setWorkerScript(entry);
+  afterAll(() => setWorkerScript(undefined));
+  return entry;
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { bsdiff } from '../../src/release/bsdiff';
 import { bzip2 } from '../../src/release/bzip2';
-import { suffixArray } from '../../src/release/sais';
+import { sortRotations, suffixArray } from '../../src/release/sais';
 import { buildRelease, buildTar } from '../../src/release/build';
 import { tarRegions } from '../../src/release/tar';
 import { makeBundle, PY_BSPATCH, run, scratch, sha256sum } from './helpers';
@@ -28,6 +28,26 @@ describe('suffix array (SA-IS)', () => {
       const s = Uint8Array.from({ length: n }, () => Math.floor(Math.random() * k) * 60);
       const naive = [...Array(n).keys()].sort((a, b) => Buffer.compare(Buffer.from(s.subarray(a)), Buffer.from(s.subarray(b))));
       expect(Array.from(suffixArray(s))).toEqual(naive);
+    }
+  });
+});
+
+describe('rotation sort (bzip2 BWT)', () => {
+  test('matches a naive sort of rotations, for primitive and repeated blocks', () => {
+    for (let iter = 0; iter < 600; iter++) {
+      const n = 1 + Math.floor(Math.random() * 40);
+      const k = 1 + Math.floor(Math.random() * 3);
+      let s = Uint8Array.from({ length: n }, () => Math.floor(Math.random() * k));
+      if (iter % 5 === 0) {
+        const u = s.subarray(0, Math.max(1, n >> 2));
+        s = Uint8Array.from({ length: u.length * 3 }, (_, i) => u[i % u.length]!);
+      }
+      const m = s.length;
+      const rot = (i: number): string => Buffer.from([...s.subarray(i), ...s.subarray(0, i)]).toString('hex');
+      const naive = [...Array(m).keys()].map(rot).sort();
+      const out = new Int32Array(m);
+      sortRotations(s, m, new Uint8Array(2 * m), new Int32Array(2 * m), out);
+      expect(Array.from(out).map(rot)).toEqual(naive);
     }
   });
 });
@@ -107,26 +127,5 @@ describe('BSDIFF40 patches', () => {
       expect(sha256sum(deb)).toBe(sha256sum(nw));
       expect(sha256sum(py)).toBe(sha256sum(nw));
     }
-  });
-
-  test('the index and search split over a worker thread: patches apply, stay small and are deterministic', async () => {
-    const { tar: old } = buildTar(makeBundle(tmp(), 'v1'), 1);
-    const { tar: nw } = buildTar(makeBundle(tmp(), 'v3'), 2);
-    const whole = (await bsdiff(old, nw)).patch;
-    const split = await bsdiff(old, nw, { parallelAbove: 0 });
-    const again = await bsdiff(old, nw, { parallelAbove: 0 });
-    expect(split.stats.indexThreads).toBe(2); // the worker really ran (here from the .ts source)
-    expect(split.stats.diffThreads).toBe(1); // whole files are not shared memory: the loop stays on this thread
-    expect(Buffer.compare(split.patch, again.patch)).toBe(0);
-    expect(split.patch.length).toBeLessThan(whole.length * 1.05 + 200);
-    const [deb, py] = applyBoth(old, split.patch);
-    expect(Buffer.compare(deb, nw)).toBe(0);
-    expect(Buffer.compare(py, nw)).toBe(0);
-    // Tar-aware path too: the gathered buffer is shared with the worker, not copied.
-    const aware = await bsdiff(old, nw, { oldRegions: tarRegions(old), newRegions: tarRegions(nw), parallelAbove: 0 });
-    expect(aware.stats).toMatchObject({ indexThreads: 2, diffThreads: 2 });
-    expect(Buffer.compare(applyBoth(old, aware.patch)[0], nw)).toBe(0);
-    const awareAgain = await bsdiff(old, nw, { oldRegions: tarRegions(old), newRegions: tarRegions(nw), parallelAbove: 0 });
-    expect(Buffer.compare(aware.patch, awareAgain.patch)).toBe(0);
   });
 });

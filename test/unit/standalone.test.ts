@@ -7,8 +7,8 @@ import { buildSync } from 'esbuild';
 import { join } from 'node:path';
 import { TufsignError } from '../../src/errors';
 import { appendEvent, checkChain, readEvents, setExecutableDigest } from '../../src/ceremony/transcript';
-import { suffixArray } from '../../src/release/sais';
-import { embeddedWorkerSources, suffixArrayHalves } from '../../src/release/workers';
+import { bsdiff } from '../../src/release/bsdiff';
+import { embeddedWorkerSources } from '../../src/release/workers';
 import { isStandalone } from '../../src/io/executable';
 import { standaloneUserAgent } from '../../src/standalone/main';
 import { newObject } from '../../src/tuf/json';
@@ -26,29 +26,31 @@ function text(n: number): Uint8Array {
 
 describe('worker modules from embedded source', () => {
   afterEach(() => embeddedWorkerSources.clear());
+  const old = text(1_500_000);
+  const nw = Uint8Array.from(old);
+  nw.set(text(5000), 700_000);
 
-  it('the worker runs the embedded bundle and its suffix array equals the one computed here', async () => {
+  it('the workers run the embedded bundle of the worker entry, with the bytes of one thread', async () => {
     const bundled = buildSync({
-      entryPoints: [join(ROOT, 'src', 'release', 'sais.ts')],
+      entryPoints: [join(ROOT, 'src', 'release', 'worker.ts')],
       bundle: true,
       platform: 'node',
       format: 'cjs',
       write: false,
       logLevel: 'silent',
     });
-    embeddedWorkerSources.set('sais', bundled.outputFiles[0]!.text);
-    const t = text(60_000);
-    const { sa, threads } = await suffixArrayHalves(t, 25_000);
-    expect(threads).toBe(2);
-    expect(sa[1]).toEqual(suffixArray(t.slice(25_000)));
+    const one = await bsdiff(old, nw, { threads: 1 });
+    embeddedWorkerSources.set('worker', bundled.outputFiles[0]!.text);
+    const two = await bsdiff(old, nw, { threads: 2 });
+    expect(two.stats).toMatchObject({ threads: 2, fallbacks: 0 });
+    expect(Buffer.compare(two.patch, one.patch)).toBe(0);
   });
 
-  it('an embedded source that fails makes this thread do the job (one thread, same result)', async () => {
-    embeddedWorkerSources.set('sais', 'throw new Error("broken worker source")');
-    const t = text(50_000);
-    const { sa, threads } = await suffixArrayHalves(t, 20_000);
-    expect(threads).toBe(1);
-    expect(sa[1]).toEqual(suffixArray(t.slice(20_000)));
+  it('an embedded source that fails makes this thread do the jobs (same bytes)', async () => {
+    const one = await bsdiff(old, nw, { threads: 1 });
+    embeddedWorkerSources.set('worker', 'throw new Error("broken worker source")');
+    const r = await bsdiff(old, nw, { threads: 2 });
+    expect(Buffer.compare(r.patch, one.patch)).toBe(0);
   });
 });
 

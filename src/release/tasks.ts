@@ -1,0 +1,31 @@
+/**
+ * The jobs a worker thread runs, also run in this thread when there is no
+ * worker (one thread, or a worker failed). Each result is a function of the
+ * task alone, so the patch never depends on which thread ran what.
+ * Imports only import-free modules, so the worker entry stays small.
+ */
+import { buildIndex, diffRange, type HashIndex } from './match';
+import { bzip2Block, type Bzip2Block } from './bzip2';
+
+export type Task =
+  /** Build the hash index of `text` in shared memory, for the chunks of a large job. */
+  | { kind: 'index'; text: Uint8Array }
+  /** bsdiff's loop over nw[from, to) against old; `index` is built here when not given (small jobs). */
+  | { kind: 'diff'; old: Uint8Array; index: HashIndex | null; nw: Uint8Array; from: number; to: number }
+  /** One bzip2 block of data[from, to). */
+  | { kind: 'bzip2'; data: Uint8Array; from: number; to: number };
+
+export type TaskResult = HashIndex | Int32Array | Bzip2Block;
+
+const shared = (n: number): Int32Array => new Int32Array(new SharedArrayBuffer(4 * n));
+
+export function runTask(task: Task): TaskResult {
+  switch (task.kind) {
+    case 'index':
+      return buildIndex(task.text, shared);
+    case 'diff':
+      return diffRange(task.old, task.index ?? buildIndex(task.old), task.nw, task.from, task.to);
+    case 'bzip2':
+      return bzip2Block(task.data, task.from, task.to);
+  }
+}
