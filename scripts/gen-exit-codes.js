@@ -5,8 +5,8 @@ const { ALL_ERROR_CODES, exitCodeFor, ExitCode } = require('../dist/errors.js');
 
 const MEANING = {
   0: 'success',
-  1: 'verification failed: `tufsign verify` found a problem a TUF client would reject',
-  2: 'usage: bad flags or arguments, a prompt needed without a terminal, a secret offered on the command line',
+  1: 'verification failed: `tufsign verify` found a problem a TUF client would reject; `status --check` found a role expired or due for re-signing',
+  2: 'usage: bad flags or arguments, an unknown command, a prompt needed without a terminal, a secret offered on the command line, Ctrl-C (ABORTED)',
   3: 'invalid input: a file, field or path breaks a rule (the error names the file, the JSON path and the rule)',
   4: 'threshold: not enough valid signatures are available here; nothing was written',
   5: 'keys and secrets: missing key, wrong passphrase, unsafe key file permissions, key/role mismatch, attestation or policy refusal',

@@ -59,6 +59,9 @@ const CODES = {
   VERIFY_FAILED: ExitCode.VERIFY_FAILED,
   METADATA_EXPIRED: ExitCode.VERIFY_FAILED,
   ROLLBACK: ExitCode.VERIFY_FAILED,
+  // `status --check`: the alert an operator's cron job acts on
+  ROLE_EXPIRED: ExitCode.VERIFY_FAILED,
+  RESIGN_DUE: ExitCode.VERIFY_FAILED,
   // thresholds
   THRESHOLD_NOT_MET: ExitCode.THRESHOLD,
   SIGNATURES_MISSING: ExitCode.THRESHOLD,

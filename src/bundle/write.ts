@@ -23,9 +23,9 @@ export function writeBundle(outDir: string, entries: readonly TarEntry[]): Writt
   const dir = resolve(outDir);
   const tarball = tarballPathFor(dir);
   if (fileExists(dir) && readdirSync(dir).length > 0) {
-    throw new TufsignError('IO_ERROR', `${dir} already exists and is not empty`, { file: dir, rule: 'never overwrite a bundle', suggestion: 'Choose another --out folder.' });
+    throw new TufsignError('IO_ERROR', `${dir} already exists and is not empty`, { file: dir, rule: 'never overwrite a bundle', suggestion: 'Choose another --bundle-out folder.' });
   }
-  if (fileExists(tarball)) throw new TufsignError('IO_ERROR', `${tarball} already exists`, { file: tarball, rule: 'never overwrite a bundle', suggestion: 'Choose another --out folder.' });
+  if (fileExists(tarball)) throw new TufsignError('IO_ERROR', `${tarball} already exists`, { file: tarball, rule: 'never overwrite a bundle', suggestion: 'Choose another --bundle-out folder.' });
   mkdirSync(dirname(dir), { recursive: true });
   const staging = join(dirname(dir), `.${basename(dir)}.staging-${randomBytes(4).toString('hex')}`);
   try {

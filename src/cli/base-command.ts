@@ -4,9 +4,10 @@
  * that turns errors into exit codes and one-line messages.
  */
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
-import { exitCodeFor, ExitCode, TufsignError } from '../errors';
+import { exitCodeFor, TufsignError } from '../errors';
 import { ensureDir, fileExists } from '../io/fs';
 import { lockWorkspace, type WorkspaceLock } from '../io/lock';
+import { errorEnvelope, payloadOf, renderErrorLine, type ErrorPayload } from './envelope';
 import { createContext, type RunContext } from './context';
 import { parseWait, WAIT_FOREVER } from './flags';
 
@@ -35,6 +36,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   private workspaceLock: WorkspaceLock | undefined;
 
   public override async init(): Promise<void> {
+    installSigintHandler();
     await super.init();
     // `--wait` takes an optional number of seconds: a bare `--wait` means "until the other run finishes".
     if ('wait' in (this.ctor.flags ?? {})) {
@@ -97,32 +99,54 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (err instanceof Errors.ExitError) throw err;
     const debug = process.argv.includes('--debug');
     const json = process.argv.includes('--json');
-    let exit: number;
-    let payload: Record<string, unknown>;
+    let payload: ErrorPayload;
+    const sys = systemError(err);
     if (err instanceof TufsignError) {
-      exit = exitCodeFor(err.code);
-      payload = { code: err.code, message: err.message };
-      if (err.file !== undefined) payload['file'] = err.file;
-      if (err.path !== undefined) payload['path'] = err.path;
-      if (err.rule !== undefined) payload['rule'] = err.rule;
-      if (err.suggestion !== undefined) payload['suggestion'] = err.suggestion;
-      if (err.details !== undefined) payload['details'] = err.details;
+      payload = payloadOf(err);
+    } else if (isPromptInterrupt(err)) {
+      payload = ABORTED;
+    } else if (sys !== undefined) {
+      // the operating system refused a file operation: name the file, not a bug
+      payload = { code: 'IO_ERROR', message: `${sys.syscall ?? 'file operation'} failed: ${sys.code ?? ''}`, suggestion: 'Check the path, its parent folder and permissions.' };
+      if (sys.path !== undefined) payload.file = sys.path;
     } else if (err.oclif !== undefined || err.name === 'CLIError' || /Unexpected argument|Missing required|Nonexistent flag|Expected --/.test(err.message)) {
-      exit = ExitCode.USAGE;
-      payload = { code: 'USAGE', message: err.message.split('\n')[0] ?? err.message, suggestion: 'See --help.' };
+      payload = { code: 'USAGE', message: oclifMessage(err.message), suggestion: `See \`${[this.config.bin, 'help', ...(this.id ?? '').split(':')].join(' ').trim()}\`.` };
     } else {
-      exit = ExitCode.INTERNAL;
       payload = { code: 'INTERNAL', message: err.message, suggestion: 'This is a bug in tufsign; re-run with --debug and report the stack trace.' };
     }
-    if (json) {
-      process.stdout.write(JSON.stringify({ error: payload }, null, 2) + '\n');
-    } else {
-      const where = [payload['file'], payload['path']].filter((x) => typeof x === 'string').join(' ');
-      const rule = typeof payload['rule'] === 'string' ? ` [${payload['rule']}]` : '';
-      process.stderr.write(`error ${String(payload['code'])}: ${where !== '' ? where + ': ' : ''}${String(payload['message'])}${rule}\n`);
-      if (typeof payload['suggestion'] === 'string') process.stderr.write(`  → ${payload['suggestion']}\n`);
-    }
+    if (json) process.stdout.write(errorEnvelope(payload) + '\n');
+    else process.stderr.write(renderErrorLine(payload));
     if (debug && err.stack !== undefined) process.stderr.write(err.stack + '\n');
-    throw new Errors.ExitError(exit);
+    throw new Errors.ExitError(exitCodeFor(payload.code));
   }
+}
+
+const ABORTED: ErrorPayload = { code: 'ABORTED', message: 'interrupted (Ctrl-C); nothing more was written', suggestion: 'Run the command again when ready.' };
+
+/** oclif's parse errors span lines ("Parsing --flag", the reason, "See more help"): one line, reason kept. */
+function oclifMessage(message: string): string {
+  const lines = message.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^See more help/.test(l));
+  return lines.join(': ').replace(/\s+:/g, ':');
+}
+
+function systemError(err: Error): NodeJS.ErrnoException | undefined {
+  const e = err as NodeJS.ErrnoException;
+  return typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code) && typeof e.syscall === 'string' ? e : undefined;
+}
+
+/** Ctrl-C or Ctrl-D at an inquirer prompt rejects with ExitPromptError (AbortPromptError when cancelled). */
+function isPromptInterrupt(err: Error): boolean {
+  return err.name === 'ExitPromptError' || err.name === 'AbortPromptError';
+}
+
+let sigintInstalled = false;
+/** Ctrl-C outside a prompt (during work): the same ABORTED error and exit code, never a stack or "bug" message. */
+function installSigintHandler(): void {
+  if (sigintInstalled) return;
+  sigintInstalled = true;
+  process.on('SIGINT', () => {
+    if (process.argv.includes('--json')) process.stdout.write(errorEnvelope(ABORTED) + '\n');
+    else process.stderr.write('\n' + renderErrorLine(ABORTED));
+    process.exit(exitCodeFor('ABORTED'));
+  });
 }

@@ -73,7 +73,7 @@ export function renderDiff(diffs: readonly RoleDiff[], labels: Labels = requestL
       for (const k of c.keysAdded) lines.push(`  ${c.role}: + ${short(k)}`);
       for (const k of c.keysRemoved) lines.push(`  ${c.role}: - ${short(k)}`);
     }
-    if (d.consistentSnapshot !== undefined) lines.push(`  consistent_snapshot ${String(d.consistentSnapshot.from)} → ${String(d.consistentSnapshot.to)}`);
+    if (d.consistentSnapshot !== undefined) lines.push(`  consistent_snapshot ${d.consistentSnapshot.from === undefined ? '(unset, i.e. false)' : String(d.consistentSnapshot.from)} → ${String(d.consistentSnapshot.to)}`);
     for (const t of d.targetsAdded ?? []) lines.push(`  + ${safeText(t.path)}  ${t.length} bytes  sha256 ${safeText(t.sha256)}`);
     for (const t of d.targetsChanged ?? []) lines.push(`  ~ ${safeText(t.path)}  ${t.from.length} → ${t.to.length} bytes  sha256 ${safeText(t.from.sha256.slice(0, 16))}… → ${safeText(t.to.sha256)}`);
     for (const t of d.targetsRemoved ?? []) lines.push(`  - ${safeText(t.path)}  (${t.length} bytes, sha256 ${safeText(t.sha256.slice(0, 16))}…)`);

@@ -102,6 +102,7 @@ export function createContext(options: ContextOptions): RunContext {
         }
       }
       signers.clear();
+      secrets.forget();
     },
   };
 }

@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { resolve } from 'node:path';
 import { TufsignError } from '../errors';
 
 export const workspaceFlag = Flags.string({ char: 'w', description: 'Workspace directory.', default: '.' });
@@ -18,4 +19,17 @@ export function parseWait(value: string | undefined): number | undefined {
   if (value === WAIT_FOREVER) return Infinity;
   if (!/^[0-9]{1,7}$/.test(value)) throw new TufsignError('USAGE', `--wait ${JSON.stringify(value)} is not a number of seconds`, { rule: '--wait [SECONDS]' });
   return Number(value);
+}
+
+/** `-w/--workspace` for commands that also accept the workspace as a positional DIR (kept as an alias). */
+export const workspaceAliasFlag = Flags.string({ char: 'w', description: 'Workspace directory (the positional DIR is the same thing).' });
+
+/** The workspace from `-w` or the positional alias; both given must name the same folder. */
+export function workspaceFrom(flag: string | undefined, positional: string | undefined, fallback: string | undefined = '.'): string {
+  if (flag !== undefined && positional !== undefined && resolve(flag) !== resolve(positional)) {
+    throw new TufsignError('USAGE', `two different workspaces given: -w ${flag} and ${positional}`, { suggestion: 'Give the workspace once, with -w.' });
+  }
+  const dir = flag ?? positional ?? fallback;
+  if (dir === undefined) throw new TufsignError('USAGE', 'no workspace given', { suggestion: 'Name it with -w DIR.' });
+  return dir;
 }

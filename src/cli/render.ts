@@ -10,7 +10,13 @@ export function table(rows: string[][]): string {
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')).join('\n');
 }
 
-export function renderOperation(result: OperationResult): string {
+/** Tells people how to publish what a command changed (`tufsign publish`, ADR 0013). */
+export function publishHint(workspace: string): string {
+  return `changed files are in ${workspace}/metadata and ${workspace}/targets; publish them: tufsign publish -w ${workspace} DEST (targets first, timestamp.json last)`;
+}
+
+/** `workspace`: add the publish hint when everything is signed. */
+export function renderOperation(result: OperationResult, workspace?: string): string {
   const lines: string[] = [];
   for (const r of result.roles) {
     const mark = r.complete ? 'ok ' : '!! ';
@@ -22,16 +28,26 @@ export function renderOperation(result: OperationResult): string {
     }
   }
   if (!result.complete) lines.push('Some roles are not yet signed by their threshold: collect the missing signatures with `tufsign ceremony`.');
+  else if (workspace !== undefined) lines.push(publishHint(workspace));
   return lines.join('\n');
 }
 
+/** Time left for people: EXPIRED, minutes or hours under a day, whole days otherwise. */
+export function timeLeft(secondsLeft: number): string {
+  if (secondsLeft <= 0) return 'EXPIRED';
+  if (secondsLeft < 3600) return `${Math.floor(secondsLeft / 60)} min`;
+  if (secondsLeft < 86400) return `${Math.floor(secondsLeft / 3600)} h`;
+  return `${Math.floor(secondsLeft / 86400)} d`;
+}
+
 export function renderStatus(s: RepositoryStatus): string {
-  const rows: string[][] = [['ROLE', 'VERSION', 'EXPIRES', 'DAYS LEFT', 'THRESHOLD', 'SIGNED', 'KEYS (keyid owner backend)']];
+  const rows: string[][] = [['ROLE', 'VERSION', 'EXPIRES', 'LEFT', 'RESIGN BY', 'THRESHOLD', 'SIGNED', 'KEYS (keyid owner backend)']];
   for (const r of s.roles) {
     const keys = r.keys.map((k) => `${k.keyid.slice(0, 12)} ${k.owner ?? '-'} ${k.backend}${k.signed ? '' : ' (unsigned)'}`);
+    const resign = `${r.resignBy}${r.state === 'due' ? ' NOW' : ''}`;
     const name = r.bins !== undefined ? `${r.role} (${r.bins} bins)` : r.parent !== undefined ? `${r.role} (from ${r.parent})` : r.role;
-    rows.push([name, String(r.version), r.expires, String(r.daysLeft), String(r.threshold), `${r.validSignatures}/${r.threshold}`, keys[0] ?? '']);
-    for (const k of keys.slice(1)) rows.push(['', '', '', '', '', '', k]);
+    rows.push([name, String(r.version), r.expires, timeLeft(r.secondsLeft), resign, String(r.threshold), `${r.validSignatures}/${r.threshold}`, keys[0] ?? '']);
+    for (const k of keys.slice(1)) rows.push(['', '', '', '', '', '', '', k]);
   }
   const near = s.nearLimit.map((f) => `\nNEAR LIMIT ${f.file}: ${f.size} of ${f.limit} bytes (${Math.round(f.ratio * 100)}%) — clients refuse ${f.type} metadata over ${f.limit} bytes; delegate or add bins`);
   return `${s.name} (${s.workspace}), consistent snapshots ${s.consistentSnapshot ? 'on' : 'off'}, at ${s.at}\n` + table(rows) + near.join('');

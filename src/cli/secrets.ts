@@ -30,9 +30,30 @@ function readPassphraseFile(path: string): Buffer {
   return readSecretFile(path, 'passphrase file', MAX_PASSPHRASE_FILE, { code: 'IO_ERROR', suggestion: 'Check the --passphrase-file path.' });
 }
 
-export function createSecretsHandler(sources: SecretSources): SecretsHandler {
+/** Typed tries for a wrong passphrase before the command gives up. */
+export const PASSPHRASE_TRIES = 3;
+
+export function createSecretsHandler(sources: SecretSources): SecretsHandler & { forget(): void } {
+  // Passphrases typed at the prompt in this run, newest first (memory only, zeroed by forget()): key files
+  // made together share one, so the next key file tries it before asking again.
+  const typed: Buffer[] = [];
+  // key file labels that were offered a remembered passphrase (that try is not one of the person's)
+  const offered = new Set<string>();
+  // what was last typed for each label: dropped from `typed` when it turns out wrong
+  const lastTyped = new Map<string, Buffer>();
+  const promptsFor = (kind: SecretRequest['kind']): boolean =>
+    !((kind === 'passphrase' || kind === 'new-passphrase') && sources.passphraseFile !== undefined) && !(sources.env[ENV_FOR[kind]] ?? '') && sources.prompter.interactive;
+  const typedTries = (request: SecretRequest): number => (request.attempt ?? 1) - (offered.has(request.label) ? 1 : 0);
   return {
     notify: (message) => sources.notify(message),
+    mayRetry(request) {
+      return request.kind === 'passphrase' && promptsFor('passphrase') && typedTries(request) < PASSPHRASE_TRIES;
+    },
+    forget() {
+      for (const t of typed) t.fill(0);
+      typed.length = 0;
+      lastTyped.clear();
+    },
     async getSecret(request) {
       if ((request.kind === 'passphrase' || request.kind === 'new-passphrase') && sources.passphraseFile !== undefined) {
         return readPassphraseFile(sources.passphraseFile);
@@ -69,7 +90,30 @@ export function createSecretsHandler(sources: SecretSources): SecretsHandler {
         const go = await sources.prompter.confirm('Use the last PIN try now?', false);
         if (!go) throw new TufsignError('ABORTED', 'stopped before the last PIN try', { rule: 'never spend the last PIN try without confirmation' });
       }
-      const label = { passphrase: 'Passphrase', 'source-passphrase': 'Passphrase', pin: 'PIN', 'management-key': 'Management key' }[request.kind];
+      if (request.kind === 'passphrase') {
+        const attempt = request.attempt ?? 1;
+        const wrong = attempt > 1 ? lastTyped.get(request.label) : undefined;
+        if (wrong !== undefined) {
+          const i = typed.indexOf(wrong);
+          if (i >= 0) typed.splice(i, 1)[0]?.fill(0);
+          lastTyped.delete(request.label);
+        }
+        const remembered = typed[0];
+        if (attempt === 1 && remembered !== undefined) {
+          offered.add(request.label);
+          return Buffer.from(remembered);
+        }
+        const n = typedTries(request);
+        if (n > 1 || (n === 1 && offered.has(request.label) && attempt > 1)) {
+          sources.notify(n > 1 ? `wrong passphrase for ${request.label} (try ${n} of ${PASSPHRASE_TRIES})` : `the passphrase typed before does not open ${request.label}`);
+        }
+        const answer = Buffer.from(await sources.prompter.secret(`Passphrase for ${request.label}`), 'utf8');
+        const kept = Buffer.from(answer);
+        typed.unshift(kept);
+        lastTyped.set(request.label, kept);
+        return answer;
+      }
+      const label = { 'source-passphrase': 'Passphrase', pin: 'PIN', 'management-key': 'Management key' }[request.kind];
       return Buffer.from(await sources.prompter.secret(`${label} for ${request.label}${tries}`), 'utf8');
     },
   };

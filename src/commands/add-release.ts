@@ -7,6 +7,7 @@ import { renderOperation } from '../cli/render';
 import { parseJson } from '../tuf/json';
 import { addRelease, type AddReleaseOptions, type AddReleaseResult } from '../repository/release';
 import { Workspace } from '../repository/workspace';
+import { publishOrder } from '../repository/publish';
 
 export default class AddRelease extends BaseCommand<typeof AddRelease> {
   static override summary = 'Add an application release the way tufup does: a reproducible archive and a binary patch, signed and bundled.';
@@ -61,13 +62,16 @@ export default class AddRelease extends BaseCommand<typeof AddRelease> {
       progress.done();
     }
     const lines = [`archive ${result.archive.path}: ${result.archive.length} bytes (tar ${result.tar.size} bytes, ${result.files} files)`];
-    lines.push(result.patch !== null ? `patch   ${result.patch.path}: ${result.patch.length} bytes from ${result.patch.from}` : `patch   none (${result.patchSkipped ?? 'first release'})`);
+    lines.push(result.patch !== null ? `patch   ${result.patch.path}: ${result.patch.length} bytes from ${result.patch.from}` : `patch   none: ${result.patchSkipped ?? 'first release'}`);
     if (result.dryRun) lines.push('dry run: nothing was written');
     if (result.operation !== undefined && result.request === undefined) lines.push(renderOperation({ ...result.operation }));
     if (result.request !== undefined) lines.push(renderRequest(result.request));
     if (result.bundle !== undefined) {
-      lines.push(`upload bundle ${result.bundle.dir} (${result.bundle.tarball}); upload these files:`);
-      for (const f of result.bundle.files.filter((x) => x.new)) lines.push(`  ${f.path}  ${f.length} bytes`);
+      lines.push(`upload bundle ${result.bundle.dir} (${result.bundle.tarball}); new files, in upload order (timestamp.json last):`);
+      const bundleFiles = result.bundle.files;
+      for (const item of publishOrder(bundleFiles.filter((x) => x.new).map((x) => x.path))) lines.push(`  ${item.path}  ${bundleFiles.find((f) => f.path === item.path)?.length ?? 0} bytes`);
+      lines.push(`verify it: tufsign verify ${result.bundle.dir} --root ${ws.dir}/metadata/${ws.latestRootVersion()}.root.json`);
+      lines.push(`publish it: tufsign publish ${result.bundle.dir} DEST`);
     }
     this.log(lines.join('\n'));
     return result;

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { join } from 'node:path';
 import { BaseCommand } from '../cli/base-command';
-import { waitFlag } from '../cli/flags';
+import { waitFlag, workspaceAliasFlag, workspaceFrom } from '../cli/flags';
 import { renderOperation } from '../cli/render';
 import { TufsignError } from '../errors';
 import { planRoleKeys, withPreopenedSigners } from '../repository/key-specs';
@@ -34,8 +34,9 @@ export default class Init extends BaseCommand<typeof Init> {
     '<%= config.bin %> init myrepo --import ../tufup-project   # bring an existing repository (docs/migrating.md)',
     '<%= config.bin %> init myrepo --targets-key "pkcs11:token=release;object=targets?module-path=/usr/lib/softhsm/libsofthsm2.so"',
   ];
-  static override args = { dir: Args.string({ description: 'Directory for the new workspace.', required: true }) };
+  static override args = { dir: Args.string({ description: 'Directory for the new workspace (alias of -w).' }) };
   static override flags = {
+    workspace: workspaceAliasFlag,
     name: Flags.string({ description: 'Repository name (default: the directory name).' }),
     scheme: Flags.string({ description: 'Signature scheme for generated keys.', options: [...SCHEMES], default: 'ed25519' }),
     'consistent-snapshot': Flags.boolean({ description: 'Write consistent snapshots (versioned metadata, hash-prefixed targets).', default: true, allowNo: true }),
@@ -74,7 +75,7 @@ export default class Init extends BaseCommand<typeof Init> {
 
   async run(): Promise<(OperationResult & { request?: RequestWritten }) | ImportReport> {
     const { flags } = this;
-    const dir = this.args.dir;
+    const dir = workspaceFrom(flags.workspace, this.args.dir, undefined);
     if (flags.import !== undefined) {
       const format = flags.format ?? 'auto';
       if (format !== 'auto' && !isImportFormat(format)) throw new TufsignError('USAGE', `unknown format ${format}`, { rule: IMPORT_FORMATS.join(', ') });
@@ -146,11 +147,11 @@ export default class Init extends BaseCommand<typeof Init> {
       // Root/targets v1 need keys held elsewhere: no unsigned metadata, a signing request instead.
       const request = requestForInit(result.workspace, result.pending, flags['request-out'], { now: ctx.now, tool: `tufsign ${this.config.version}` });
       this.log(renderRequest(request));
-      this.note(`workspace created in ${result.workspace}; carry ${request.request} to the keyholders, then: tufsign ceremony finalize REQUEST --out BUNDLE -w ${dir}`);
+      this.note(`workspace created in ${result.workspace}; carry ${request.request} to the keyholders, then: tufsign ceremony finalize REQUEST --bundle-out BUNDLE -w ${dir}`);
       const { pending: _pending, ...rest } = result;
       return { ...rest, request };
     }
-    this.log(renderOperation(result));
+    this.log(renderOperation(result, dir));
     const offlineFiles = generated.filter((g) => g.spec.offline === true).map((g) => g.path);
     if (offlineFiles.length > 0) {
       this.note(`OFFLINE key files: ${offlineFiles.join(', ')} (their own passphrase). Move them to the keyholders' laptops or replace them with YubiKeys (tufsign key rotate / root rotate); this machine then holds only online keys.`);

@@ -19,7 +19,7 @@ export default class Sign extends BaseCommand<typeof Sign> {
     wait: waitFlag,
     expires: Flags.string({ description: 'New expiry period (e.g. 90d); implies a new version.' }),
     bump: Flags.boolean({ description: 'Give the role a new version (and a fresh expiry).', default: false }),
-    out: Flags.string({ description: 'Where to write the signing request when the threshold needs keys that are not here (default: WORKSPACE/ROLE-vN.tufsign-request.json).' }),
+    'request-out': Flags.string({ description: 'Where to write the signing request when the threshold needs keys that are not here (default: WORKSPACE/ROLE-vN.tufsign-request.json).', aliases: ['out'], deprecateAliases: true }),
   };
 
   async run(): Promise<OperationResult & { request?: RequestWritten }> {
@@ -27,14 +27,14 @@ export default class Sign extends BaseCommand<typeof Sign> {
     const ws = Workspace.open(this.flags.workspace);
     const options: { expires?: string; bump?: boolean } = { bump: this.flags.bump };
     if (this.flags.expires !== undefined) options.expires = this.flags.expires;
-    const { result, request } = await signRoleOrRequest(ws, this.args.role as TopLevelRole, options, this.flags.out, ceremonyContext(this.ctx, ws.dir, ws, `tufsign ${this.config.version}`));
+    const { result, request } = await signRoleOrRequest(ws, this.args.role as TopLevelRole, options, this.flags['request-out'], ceremonyContext(this.ctx, ws.dir, ws, `tufsign ${this.config.version}`));
     if (request !== undefined) {
       // The threshold needs keys held elsewhere: nothing was written but the request.
       this.log(renderRequest(request));
       const { pending: _pending, ...rest } = result;
       return { ...rest, request };
     }
-    this.log(renderOperation(result));
+    this.log(renderOperation(result, ws.dir));
     return result;
   }
 }

@@ -32,6 +32,8 @@ export interface SecretRequest {
   label: string;
   /** Tries left before the PIN locks, when the device tells. */
   retriesLeft?: number;
+  /** 2 or more: the secret given for this request before was wrong (a passphrase re-entry). */
+  attempt?: number;
 }
 
 /**
@@ -41,6 +43,11 @@ export interface SecretRequest {
  */
 export interface SecretsHandler {
   getSecret(request: SecretRequest): Promise<Buffer>;
+  /**
+   * Whether asking again could give a different secret after a wrong one (a person at a prompt, within the
+   * allowed tries). Absent: never retry — a secret from the environment or a file would only fail again.
+   */
+  mayRetry?(request: SecretRequest): boolean;
   /** Tell the user something that needs their action now (e.g. "touch your YubiKey"). */
   notify?(message: string): void;
 }

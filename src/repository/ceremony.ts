@@ -62,7 +62,7 @@ function writeNewRequestFile(path: string, req: SigningRequest): void {
     throw new TufsignError('IO_ERROR', `${path} already exists; it may hold signatures already collected`, {
       file: path,
       rule: 'a new request never overwrites another',
-      suggestion: 'Finish or remove that request, or choose another --out.',
+      suggestion: 'Finish or remove that request, or choose another --request-out.',
     });
   }
   writeRequestFile(path, req);
@@ -311,7 +311,7 @@ export interface MergeReport {
 }
 
 export function mergeRequestFiles(paths: readonly string[], out: string, ctx: Pick<CeremonyContext, 'now' | 'tool'>): MergeReport {
-  if (paths.length < 2) throw new TufsignError('USAGE', 'merge needs at least two request files', { rule: 'ceremony merge A B ... --out FILE' });
+  if (paths.length < 2) throw new TufsignError('USAGE', 'merge needs at least two request files', { rule: 'ceremony merge A B ... --request-out FILE' });
   const copies = paths.map((p) => ({ request: readRequestFile(p), label: p }));
   const merged = mergeRequests(copies, ctx);
   writeRequestFile(out, merged.request);

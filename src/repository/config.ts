@@ -45,6 +45,8 @@ export interface WorkspaceConfig {
   minValidity: Partial<Record<TopLevelRole, string>>;
   /** the longest expiry a keyholder signs without refusing, per role, when set here (else DEFAULT_MAX_EXPIRY) */
   maxExpiry?: Partial<Record<TopLevelRole, string>>;
+  /** how long before expiry a role must be re-signed (`status` resign-by date and `status --check`), per role */
+  signingWindow?: Partial<Record<TopLevelRole, string>>;
   keys: Map<string, KeyEntry>;
   pkcs11Module?: string;
   /**
@@ -73,7 +75,7 @@ export const DEFAULT_MIN_VALIDITY: Partial<Record<TopLevelRole, string>> = { roo
 /** Past these, a keyholder refuses to sign: an expiry far in the future outlives a compromised key. */
 export const DEFAULT_MAX_EXPIRY: Record<TopLevelRole, string> = { root: '730d', targets: '730d', snapshot: '365d', timestamp: '365d' };
 
-const KNOWN = ['format', 'version', 'name', 'expiry', 'min_validity', 'max_expiry', 'keys', 'pkcs11_module', 'root_key_policy', 'legacy_keyids', 'delegated_expiry'];
+const KNOWN = ['format', 'version', 'name', 'expiry', 'min_validity', 'max_expiry', 'signing_window', 'keys', 'pkcs11_module', 'root_key_policy', 'legacy_keyids', 'delegated_expiry'];
 
 /** A `{role: "90d"}` map; every period must parse. */
 export function readPeriods(obj: JsonObject, field: string): Partial<Record<TopLevelRole, string>> {
@@ -83,7 +85,11 @@ export function readPeriods(obj: JsonObject, field: string): Partial<Record<TopL
     if (!isTopLevelRole(role) || typeof period !== 'string') {
       throw new TufsignError('CONFIG_INVALID', `bad ${field} entry ${role}`, { path: `$.${field}.${role}`, rule: `${field}: {role: "7d"} for root, targets, snapshot, timestamp` });
     }
-    parseDuration(period, `${field}.${role}`);
+    try {
+      parseDuration(period, `${field}.${role}`);
+    } catch (e) {
+      throw new TufsignError('CONFIG_INVALID', e instanceof Error ? e.message : String(e), { path: `$.${field}.${role}`, rule: 'period = number + s|m|h|d|w|y' });
+    }
     out[role] = period;
   }
   return out;
@@ -130,6 +136,7 @@ export function parseConfig(bytes: Uint8Array, file: string): WorkspaceConfig {
     }
     const config: WorkspaceConfig = { name, expiry, minValidity, keys, delegatedExpiry, extra: newObject() };
     if (obj['max_expiry'] !== undefined) config.maxExpiry = readPeriods(obj, 'max_expiry');
+    if (obj['signing_window'] !== undefined) config.signingWindow = readPeriods(obj, 'signing_window');
     if (typeof obj['pkcs11_module'] === 'string') config.pkcs11Module = obj['pkcs11_module'];
     if (obj['root_key_policy'] !== undefined) {
       const p = asObject(obj['root_key_policy'], '$.root_key_policy');
@@ -170,6 +177,11 @@ export function serializeConfig(config: WorkspaceConfig): string {
     const mx = newObject();
     for (const [role, period] of Object.entries(config.maxExpiry)) if (period !== undefined) mx[role] = period;
     out['max_expiry'] = mx;
+  }
+  if (config.signingWindow !== undefined) {
+    const sw = newObject();
+    for (const [role, period] of Object.entries(config.signingWindow)) if (period !== undefined) sw[role] = period;
+    out['signing_window'] = sw;
   }
   const keys = newObject();
   for (const [keyid, entry] of config.keys) {

@@ -167,6 +167,26 @@ export async function signWithAvailableKeys(
   }
 }
 
+/**
+ * Open, before any long work, every signer `signWithAvailableKeys` will use for these roles (the same keys in
+ * the same order, up to each threshold), so a missing or wrong secret fails the command at once. The signing
+ * context caches opened signers: the later signing asks nothing again.
+ */
+export async function openSignersFor(root: Root, roles: readonly TopLevelRole[], config: Pick<WorkspaceConfig, 'keys'>, ctx: SigningContext): Promise<void> {
+  for (const name of roles) {
+    const role = root.role(name);
+    let opened = 0;
+    for (const keyid of role.keyids) {
+      if (opened >= role.threshold) break;
+      const key = root.keys.get(keyid);
+      const uri = config.keys.get(keyid)?.uri;
+      if (key === undefined || uri === undefined) continue;
+      await ctx.openSigner(uri, key);
+      opened++;
+    }
+  }
+}
+
 function outcome(
   md: Metadata,
   role: TopLevelRole,

@@ -26,7 +26,7 @@ import {
 import type { JsonValue } from '../tuf/json';
 import type { TopLevelRole } from '../tuf/metadata';
 import { collectBundleFiles, newRequest, presentKeysConfig, writeRequest, type CeremonyContext, type RequestWritten } from './ceremony';
-import { addPreparedTargets, commitFiles, targetFilesOf, type OperationResult, type PreparedTarget } from './operations';
+import { addPreparedTargets, commitFiles, openSignersFor, targetFilesOf, type OperationResult, type PreparedTarget } from './operations';
 import { targetFileNames, Workspace } from './workspace';
 
 export interface AddReleaseOptions {
@@ -96,6 +96,8 @@ export async function addRelease(ws: Workspace, options: AddReleaseOptions, ctx:
     const archivePath = join(ws.targetsDir, name);
     if (fileExists(archivePath)) build.previous = { version: prev.version, archivePath, targetFile: prevArchive.targetFile };
   }
+  // Secrets first: a missing or wrong passphrase/PIN fails now, not after building the archive and patch.
+  if (options.dryRun !== true) await openSignersFor(repo.root.signed, ['targets', 'snapshot', 'timestamp'], presentKeysConfig(ws), ctx);
   const built = await buildRelease(build);
   const result: AddReleaseResult = {
     app: built.app,

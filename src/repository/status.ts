@@ -1,6 +1,6 @@
 /** `tufsign status`: every role's version, expiry, threshold, keys and signature state, derived from the metadata. */
 import { backendOfUri } from '../keystore/signer';
-import { TOP_LEVEL_ROLES } from '../tuf/metadata';
+import { TOP_LEVEL_ROLES, type TopLevelRole } from '../tuf/metadata';
 import { formatExpires, parseDuration } from '../tuf/time';
 import { verificationResult } from '../tuf/verify';
 import type { Key } from '../tuf/key';
@@ -27,13 +27,22 @@ export interface RoleStatus {
   bins?: number;
   version: number;
   expires: string;
+  /** whole seconds until expiry; negative once expired */
+  secondsLeft: number;
   daysLeft: number;
-  /** the last moment to re-sign so the role never has less than a signing period left */
+  expired: boolean;
+  /** how long before expiry the role must be re-signed (tufsign.json `signing_window`, or the default) */
+  signingWindow: string;
+  /** expiry minus the signing window: re-sign before this moment */
   resignBy: string;
+  state: RoleState;
   threshold: number;
   validSignatures: number;
   keys: StatusKey[];
 }
+
+/** ok: outside its signing window · due: inside it (re-sign now) · expired: clients refuse it already */
+export type RoleState = 'ok' | 'due' | 'expired';
 
 export interface RepositoryStatus {
   name: string;
@@ -49,7 +58,7 @@ export function repositoryStatus(ws: Workspace, now: Date): RepositoryStatus {
   const repo = ws.load();
   const root = repo.root.signed;
   const mds = { root: repo.root, targets: repo.targets, snapshot: repo.snapshot, timestamp: repo.timestamp };
-  const roles = TOP_LEVEL_ROLES.map((role) => roleStatus(role, mds[role], root.role(role), root.keys, ws.config.expiry[role], ws.config, now));
+  const roles = TOP_LEVEL_ROLES.map((role) => roleStatus(role, mds[role], root.role(role), root.keys, signingWindowSeconds(ws.config, role), ws.config, now));
   const tree = new TargetsTree(ws, repo);
   const nearLimit: SizeFinding[] = [];
   const consistent = root.consistentSnapshot === true;
@@ -59,7 +68,7 @@ export function repositoryStatus(ws: Workspace, now: Date): RepositoryStatus {
   }
   const binGroups = new Map<string, RoleStatus>();
   for (const node of tree.all().slice(1)) {
-    const st = roleStatus(node.name, node.md, node.role, node.keys, delegatedExpiryPeriod(ws.config, node.name), ws.config, now);
+    const st = roleStatus(node.name, node.md, node.role, node.keys, defaultWindow(delegatedExpiryPeriod(ws.config, node.name)), ws.config, now);
     st.parent = node.parent?.name ?? 'targets';
     const f = sizeFinding(`metadata/${metadataFileName(node.name, node.md.signed.version, consistent)}`, node.name, 'targets', node.size ?? 0);
     if (isNearLimit(f)) nearLimit.push(f);
@@ -75,7 +84,7 @@ export function repositoryStatus(ws: Workspace, now: Date): RepositoryStatus {
     }
     group.bins = (group.bins ?? 0) + 1;
     group.version = Math.max(group.version, st.version);
-    if (st.expires < group.expires) Object.assign(group, { expires: st.expires, daysLeft: st.daysLeft, resignBy: st.resignBy });
+    if (st.expires < group.expires) Object.assign(group, { expires: st.expires, secondsLeft: st.secondsLeft, daysLeft: st.daysLeft, expired: st.expired, resignBy: st.resignBy, state: st.state });
     if (st.validSignatures < group.validSignatures) Object.assign(group, { validSignatures: st.validSignatures, keys: st.keys });
   }
   roles.push(...binGroups.values());
@@ -87,16 +96,47 @@ function binPrefix(node: RoleNode): string | undefined {
   return s !== undefined && s.isDelegatedRole(node.name) ? s.namePrefix : undefined;
 }
 
-function roleStatus(name: string, md: Metadata, role: Role, keys: ReadonlyMap<string, Key>, periodText: string, config: WorkspaceConfig, now: Date): RoleStatus {
+const DAY = 86400;
+
+/** Half an expiry period, at most 30 days. */
+function defaultWindow(periodText: string): { seconds: number; text: string } {
+  const seconds = Math.min(Math.floor(parseDuration(periodText) / 2), 30 * DAY);
+  return { seconds, text: formatPeriod(seconds) };
+}
+
+/**
+ * A role's signing window: configured, or half its expiry period capped at 30 days (root 365d → 30d,
+ * targets 90d → 30d, snapshot 7d → 3.5d, timestamp 1d → 12h). Delegated roles: half their expiry period.
+ */
+export function signingWindowSeconds(config: WorkspaceConfig, role: TopLevelRole): { seconds: number; text: string } {
+  const configured = config.signingWindow?.[role];
+  if (configured !== undefined) return { seconds: parseDuration(configured, `signing_window.${role}`), text: configured };
+  return defaultWindow(config.expiry[role]);
+}
+
+export function formatPeriod(seconds: number): string {
+  if (seconds % DAY === 0) return `${seconds / DAY}d`;
+  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
+  if (seconds % 60 === 0) return `${seconds / 60}m`;
+  return `${seconds}s`;
+}
+
+function roleStatus(name: string, md: Metadata, role: Role, keys: ReadonlyMap<string, Key>, window: { seconds: number; text: string }, config: WorkspaceConfig, now: Date): RoleStatus {
   const result = verificationResult(name, role, keys, md);
-  const period = parseDuration(periodText);
-  const resignBy = new Date(md.signed.expires.getTime() - Math.min(period * 1000, 7 * 86400 * 1000) / 2);
+  const expires = md.signed.expires.getTime();
+  const secondsLeft = Math.floor((expires - now.getTime()) / 1000);
+  const resignBy = new Date(expires - window.seconds * 1000);
+  const state: RoleState = secondsLeft <= 0 ? 'expired' : now.getTime() >= resignBy.getTime() ? 'due' : 'ok';
   return {
     role: name,
     version: md.signed.version,
     expires: formatExpires(md.signed.expires),
-    daysLeft: Math.floor((md.signed.expires.getTime() - now.getTime()) / 86400000),
+    secondsLeft,
+    daysLeft: Math.floor(secondsLeft / DAY),
+    expired: state === 'expired',
+    signingWindow: window.text,
     resignBy: formatExpires(resignBy),
+    state,
     threshold: role.threshold,
     validSignatures: result.signed.length,
     keys: role.keyids.map((keyid) => {
@@ -110,4 +150,22 @@ function roleStatus(name: string, md: Metadata, role: Role, keys: ReadonlyMap<st
       };
     }),
   };
+}
+
+export interface ExpiryCheck {
+  ok: boolean;
+  /** extra lead time before each role's resign-by date, in seconds */
+  withinSeconds: number;
+  /** roles that are expired, inside their signing window, or whose resign-by date is within the lead time */
+  due: { role: string; state: 'expired' | 'due' | 'soon'; resignBy: string; expires: string }[];
+}
+
+/** The alert verdict: which roles (of `only`, if given) need re-signing now, or within `within`. */
+export function checkExpiry(status: RepositoryStatus, now: Date, within?: string, only?: readonly string[]): ExpiryCheck {
+  const withinSeconds = within === undefined ? 0 : parseDuration(within, '--within');
+  const due = status.roles
+    .filter((r) => only === undefined || only.length === 0 || only.includes(r.role) || (r.parent !== undefined && only.includes('delegated')))
+    .filter((r) => r.state !== 'ok' || Date.parse(r.resignBy) - now.getTime() <= withinSeconds * 1000)
+    .map((r) => ({ role: r.role, state: r.state === 'ok' ? ('soon' as const) : r.state, resignBy: r.resignBy, expires: r.expires }));
+  return { ok: due.length === 0, withinSeconds, due };
 }

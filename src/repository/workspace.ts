@@ -56,7 +56,7 @@ export class Workspace {
     if (!fileExists(file)) {
       throw new TufsignError('WORKSPACE_NOT_FOUND', `${abs} is not a tufsign workspace (no ${CONFIG_FILE})`, {
         file,
-        suggestion: 'Create one with `tufsign init DIR`, or pass --workspace DIR.',
+        suggestion: 'Create one with `tufsign init -w DIR`, or name an existing one with -w DIR.',
       });
     }
     return new Workspace(abs, parseConfig(readFileBounded(file), file));

@@ -125,7 +125,9 @@ describe('2-of-3 root rotation across three workspace copies', () => {
     const ts = join(b2, 'TRANSCRIPT.json');
     writeFileSync(ts, readFileSync(ts, 'utf8').replace('"finalized"', '"signed"'));
     const v2 = tufsign(['verify', b2, '--root', oldRoot, '--json']);
-    const bundle = v2.json.roles.find((r: any) => r.role === 'bundle');
+    expect(v2.status).toBe(1);
+    expect(v2.json.error.code).toBe('VERIFY_FAILED');
+    const bundle = v2.json.error.details.report.roles.find((r: any) => r.role === 'bundle');
     expect(bundle.checks.filter((c: any) => !c.ok).map((c: any) => c.message).join(' ')).toMatch(/unlisted|not in the manifest/);
     expect(bundle.checks.some((c: any) => !c.ok && /TRANSCRIPT/.test(c.message))).toBe(true);
   });

@@ -77,7 +77,7 @@ describe('add-release history 1.0 → 1.1 → 2.0rc1', () => {
   });
 
   it('release list shows channels and patch sizes', () => {
-    const list = runCli(['release', 'list', 'myapp', '-w', ws, '--json']).json();
+    const list = runCli(['release', 'list', 'myapp', '-w', ws, '--json']).json().releases;
     expect(list.map((x: any) => [x.version, x.channel])).toEqual([['1.0', 'final'], ['1.1', 'final'], ['2.0rc1', 'rc']]);
     expect(list[1].patch.length).toBeLessThan(list[1].archive.length * 0.8);
   });
@@ -119,7 +119,8 @@ describe('add-release history 1.0 → 1.1 → 2.0rc1', () => {
     writeFileSync(join(app, 'main.py'), 'changed\n');
     const r = runCli(['release', 'verify', 'myapp', '2.0rc1', app, '-w', ws, '--json'], { env: EPOCH });
     expect(r.status).toBe(1);
-    expect(r.json().differences).toEqual([expect.objectContaining({ path: expect.stringContaining('main.py') })]);
+    expect(r.json().error.code).toBe('VERIFY_FAILED');
+    expect(r.json().error.details.result.differences).toEqual([expect.objectContaining({ path: expect.stringContaining('main.py') })]);
   });
 
   it('refuses a version that is not newer, and an invalid app name, changing nothing', () => {

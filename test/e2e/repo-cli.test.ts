@@ -232,7 +232,7 @@ describe('status, keys, and errors', () => {
   });
 
   it('key list shows roles and where the private part lives; key show/export give the same keyid', () => {
-    const keys = runCli(['key', 'list', '-w', dir, '--json']).json();
+    const keys = runCli(['key', 'list', '-w', dir, '--json']).json().keys;
     expect(keys).toHaveLength(4);
     const root = keys.find((k: any) => k.roles.includes('root'));
     const shown = runCli(['key', 'show', root.uri.replace('file:', `file:${dir}/`), '--json']).json();

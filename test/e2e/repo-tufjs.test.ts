@@ -21,7 +21,9 @@ const secrets = { getSecret: () => Promise.resolve(Buffer.from(TEST_PASSPHRASE))
 
 function verifyJson(dir: string, extra: string[] = []): { status: number; report: any } {
   const r = runCli(['verify', dir, '--json', ...extra]);
-  return { status: r.status, report: r.json() };
+  // failures come as the error envelope, with the full report in details
+  const j = r.json();
+  return { status: r.status, report: r.status === 0 ? j : j.error.details.report };
 }
 
 function failedChecks(report: any): { role: string; code: string }[] {

@@ -50,7 +50,7 @@ describeWithVirtualCards('tufsign CLI with two virtual YubiKeys (root 2-of-2)', 
   it('devices lists both YubiKeys with serial, firmware and the generated slot', () => {
     const j = run(['devices', '--json']);
     expect(j.status).toBe(0);
-    const yk = (JSON.parse(j.stdout) as { backend: string; devices: { serial: number; firmware: string; slots: { slot: string }[] }[] }[]).find((r) => r.backend === 'yubikey')!;
+    const yk = (JSON.parse(j.stdout) as { backends: { backend: string; devices: { serial: number; firmware: string; slots: { slot: string }[] }[] }[] }).backends.find((r) => r.backend === 'yubikey')!;
     expect(yk.devices.map((d) => d.serial).sort()).toEqual([...SERIALS].sort());
     expect(yk.devices.every((d) => d.slots.some((s) => s.slot === '9c'))).toBe(true);
     const human = run(['devices']);

@@ -13,7 +13,7 @@ export default class Ceremony extends BaseCommand<typeof Ceremony> {
     'It exits non-zero whenever nothing was signed. Without a terminal it never prompts: pass --fingerprint and --yes.';
   static override examples = [
     '<%= config.bin %> ceremony',
-    '<%= config.bin %> ceremony /media/usb/root-v2.tufsign-request.json --key yubikey:serial=12345678;slot=9c',
+    "<%= config.bin %> ceremony /media/usb/root-v2.tufsign-request.json --key 'yubikey:serial=12345678;slot=9c'",
     '<%= config.bin %> ceremony root-v2.tufsign-request.json --key file:keys/alice.pem --fingerprint 7K3M-QX2A-9BDE-H4TW-R8NC --yes',
   ];
   static override args = { request: Args.string({ description: 'Request file (default: search removable media and the current folder).' }) };

@@ -14,7 +14,7 @@ export default class CeremonySign extends BaseCommand<typeof CeremonySign> {
     'signs every role of the request this key can sign, verifies each new signature, and saves the request atomically. Signing again with the same key adds nothing. A key that is not in the plan is refused. ' +
     '--no-fingerprint-check skips the comparison; the transcript records that it was skipped.';
   static override examples = [
-    '<%= config.bin %> ceremony sign root-v2.tufsign-request.json --key yubikey:serial=12345678;slot=9c --fingerprint 7K3M-QX2A-9BDE-H4TW-R8NC',
+    "<%= config.bin %> ceremony sign root-v2.tufsign-request.json --key 'yubikey:serial=12345678;slot=9c' --fingerprint 7K3M-QX2A-9BDE-H4TW-R8NC",
     '<%= config.bin %> ceremony sign req.tufsign-request.json --key file:keys/alice.pem --fingerprint 7k3mqx2a9bdeh4twr8nc --yes',
   ];
   static override args = { request: Args.string({ description: 'Request file.', required: true }) };

@@ -24,14 +24,14 @@ export default class DelegateAdd extends BaseCommand<typeof DelegateAdd> {
     terminating: Flags.boolean({ description: 'Clients that reach this role for a path look no further.', default: false }),
     from: Flags.string({ description: 'Parent role (default: targets).' }),
     expires: Flags.string({ description: 'Expiry period of the new role (e.g. 90d; default: the targets period).' }),
-    out: Flags.string({ description: 'Request file to write when the parent\'s keys are not here.' }),
+    'request-out': Flags.string({ description: 'Request file to write when the parent\'s keys are not here.', aliases: ['out'], deprecateAliases: true }),
   };
 
   async run(): Promise<DelegationOutcome> {
     const input: DelegateAddInput = { workspace: this.flags.workspace, name: this.args.role, keys: this.flags.key, threshold: this.flags.threshold, paths: this.flags.paths, terminating: this.flags.terminating };
     if (this.flags.from !== undefined) input.from = this.flags.from;
     if (this.flags.expires !== undefined) input.expires = this.flags.expires;
-    if (this.flags.out !== undefined) input.out = this.flags.out;
+    if (this.flags['request-out'] !== undefined) input.out = this.flags['request-out'];
     await this.lockWorkspace(this.flags.workspace);
     const outcome = await runDelegateAdd(this.ctx, `tufsign ${this.config.version}`, input);
     this.log(renderDelegationOutcome(outcome));

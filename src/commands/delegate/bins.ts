@@ -20,14 +20,14 @@ export default class DelegateBins extends BaseCommand<typeof DelegateBins> {
     prefix: Flags.string({ description: 'Bin name prefix (name_prefix).', default: 'bins' }),
     from: Flags.string({ description: 'Parent role (default: targets).' }),
     expires: Flags.string({ description: 'Expiry period of the bins (default: the targets period).' }),
-    out: Flags.string({ description: 'Request file to write when the parent\'s keys are not here.' }),
+    'request-out': Flags.string({ description: 'Request file to write when the parent\'s keys are not here.', aliases: ['out'], deprecateAliases: true }),
   };
 
   async run(): Promise<DelegationOutcome> {
     const input: DelegateBinsInput = { workspace: this.flags.workspace, count: this.flags.count, keys: this.flags.key, threshold: this.flags.threshold, prefix: this.flags.prefix };
     if (this.flags.from !== undefined) input.from = this.flags.from;
     if (this.flags.expires !== undefined) input.expires = this.flags.expires;
-    if (this.flags.out !== undefined) input.out = this.flags.out;
+    if (this.flags['request-out'] !== undefined) input.out = this.flags['request-out'];
     await this.lockWorkspace(this.flags.workspace);
     const outcome = await runDelegateBins(this.ctx, `tufsign ${this.config.version}`, input);
     this.log(outcome.request === undefined ? `${input.count} bins created; ${outcome.result.roles.length} roles signed` : renderDelegationOutcome(outcome));

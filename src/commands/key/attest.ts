@@ -1,6 +1,6 @@
-import { Args, Errors, Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
-import { ExitCode } from '../../errors';
+import { TufsignError } from '../../errors';
 import { attestKey, rootKeyPolicy, type AttestResult } from '../../repository/keys';
 
 export default class KeyAttest extends BaseCommand<typeof KeyAttest> {
@@ -8,7 +8,7 @@ export default class KeyAttest extends BaseCommand<typeof KeyAttest> {
   static override description =
     'Takes a public key file (from `key generate --backend yubikey --public-out` or `key export`) or a yubikey: URI. ' +
     'With --policy root it also checks the root-key policy: attested, touch always, PIN once or always. Exit 5 when the key fails.';
-  static override examples = ['<%= config.bin %> key attest alice.pub.json', '<%= config.bin %> key attest yubikey:serial=12345678;slot=9c --policy root'];
+  static override examples = ['<%= config.bin %> key attest alice.pub.json', '<%= config.bin %> key attest \'yubikey:serial=12345678;slot=9c\' --policy root'];
   static override args = { key: Args.string({ description: 'Public key file or yubikey: URI.', required: true }) };
   static override flags = {
     policy: Flags.string({ description: 'Also check a key policy.', options: ['attested', 'root'], default: 'attested' }),
@@ -26,10 +26,7 @@ export default class KeyAttest extends BaseCommand<typeof KeyAttest> {
     }
     for (const v of r.violations) this.log(`  ✗ ${v}`);
     this.log(r.ok ? 'attestation verified' : 'attestation check FAILED');
-    if (!r.ok) {
-      if (this.jsonEnabled()) this.logJson(r);
-      throw new Errors.ExitError(ExitCode.KEY);
-    }
+    if (!r.ok) throw new TufsignError('ATTESTATION_INVALID', `attestation check failed: ${r.violations[0] ?? 'see details'}`, { file: this.args.key, details: { result: r } });
     return r;
   }
 }

@@ -8,7 +8,7 @@ export default class KeyGenerate extends BaseCommand<typeof KeyGenerate> {
   static override summary = 'Generate a signing key: an encrypted key file, a key on a PKCS#11 token, or a key on a YubiKey.';
   static override examples = [
     '<%= config.bin %> key generate --out keys/alice-root.pem --public-out alice.pub.json --owner alice',
-    '<%= config.bin %> key generate --backend pkcs11 --token release --label targets-1 --scheme ecdsa-sha2-nistp256 --module /usr/lib/softhsm/libsofthsm2.so',
+    '<%= config.bin %> key generate --backend pkcs11 --token release --label targets-1 --scheme ecdsa-sha2-nistp256 --pkcs11-module /usr/lib/softhsm/libsofthsm2.so',
     '<%= config.bin %> key generate --backend yubikey --serial 12345678 --slot 9c --touch-policy always --public-out alice.pub.json',
   ];
   static override flags = {
@@ -19,7 +19,7 @@ export default class KeyGenerate extends BaseCommand<typeof KeyGenerate> {
     owner: Flags.string({ description: 'Owner label carried in the public key file.' }),
     token: Flags.string({ description: 'pkcs11: token label.' }),
     label: Flags.string({ description: 'pkcs11: key object label.' }),
-    module: Flags.string({ description: 'pkcs11: module path (default TUFSIGN_PKCS11_MODULE).' }),
+    'pkcs11-module': Flags.string({ description: 'pkcs11: module path (default TUFSIGN_PKCS11_MODULE).', aliases: ['module'], deprecateAliases: true }),
     serial: Flags.integer({ description: 'yubikey: serial number of the device to use.' }),
     slot: Flags.string({ description: 'yubikey: PIV slot.', default: '9c' }),
     'pin-policy': Flags.string({ description: 'yubikey: PIN policy.', options: ['always', 'once', 'never', 'default'] }),
@@ -36,7 +36,7 @@ export default class KeyGenerate extends BaseCommand<typeof KeyGenerate> {
     if (f.owner !== undefined) request.owner = f.owner;
     if (f.token !== undefined) request.token = f.token;
     if (f.label !== undefined) request.label = f.label;
-    if (f.module !== undefined) request.module = f.module;
+    if (f['pkcs11-module'] !== undefined) request.module = f['pkcs11-module'];
     if (f.serial !== undefined) request.serial = f.serial;
     if (f.slot !== undefined) request.slot = f.slot;
     if (f['pin-policy'] !== undefined) request.pinPolicy = f['pin-policy'] as 'always';

@@ -6,11 +6,12 @@ import { Workspace } from '../../repository/workspace';
 
 export default class KeyList extends BaseCommand<typeof KeyList> {
   static override summary = 'List the keys the workspace knows: roles, owners, and where the private part lives.';
+  static override examples = ['<%= config.bin %> key list -w myrepo', '<%= config.bin %> key list -w myrepo --json'];
   static override flags = { workspace: workspaceFlag };
 
-  async run(): Promise<KeyListing[]> {
+  async run(): Promise<{ keys: KeyListing[] }> {
     const keys = listKeys(Workspace.open(this.flags.workspace));
     this.log(table([['KEYID', 'SCHEME', 'ROLES', 'OWNER', 'BACKEND', 'URI'], ...keys.map((k) => [k.keyid, k.scheme, k.roles.join(','), k.owner ?? '-', k.backend, k.uri ?? '-'])]));
-    return keys;
+    return { keys };
   }
 }

@@ -21,8 +21,8 @@ export default class KeyRotate extends BaseCommand<typeof KeyRotate> {
     replace: Flags.string({ description: 'Keyid (or unique prefix of 8+ hex characters) of the key to replace.', required: true }),
     with: Flags.string({ description: 'The new key: a public key file (`key export`) or a key URI.', required: true }),
     expires: Flags.string({ description: 'Expiry period for a re-signed targets (default: the config).' }),
-    out: Flags.string({ description: 'Request file to write when signatures are missing.' }),
-    bundle: Flags.string({ description: 'When applied at once: write the upload bundle to this folder.' }),
+    'request-out': Flags.string({ description: 'Request file to write when signatures are missing.', aliases: ['out'], deprecateAliases: true }),
+    'bundle-out': Flags.string({ description: 'When applied at once: write the upload bundle to this folder.', aliases: ['bundle'], deprecateAliases: true }),
     'allow-short-expiry': Flags.boolean({ description: 'Accept metadata expiring sooner than the minimum validity.', default: false }),
   };
 
@@ -32,8 +32,8 @@ export default class KeyRotate extends BaseCommand<typeof KeyRotate> {
     const spec = await resolveKeySpec(this.flags.with, this.ctx.openOptions(ws.dir, ws));
     const options: KeyRotateOptions = { role: this.args.role as TopLevelRole, replace: this.flags.replace, with: spec, allowShortExpiry: this.flags['allow-short-expiry'] };
     if (this.flags.expires !== undefined) options.expires = this.flags.expires;
-    if (this.flags.out !== undefined) options.out = this.flags.out;
-    if (this.flags.bundle !== undefined) options.bundleOut = this.flags.bundle;
+    if (this.flags['request-out'] !== undefined) options.out = this.flags['request-out'];
+    if (this.flags['bundle-out'] !== undefined) options.bundleOut = this.flags['bundle-out'];
     const result = await rotateKey(ws, options, ceremonyContext(this.ctx, ws.dir, ws, `tufsign ${this.config.version}`));
     this.log(renderRotation(result));
     return result;

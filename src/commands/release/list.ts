@@ -7,10 +7,11 @@ import { Workspace } from '../../repository/workspace';
 
 export default class ReleaseList extends BaseCommand<typeof ReleaseList> {
   static override summary = 'List releases with archive and patch sizes and channels (final / rc / b / a, as tufup clients filter them).';
+  static override examples = ['<%= config.bin %> release list -w myrepo', '<%= config.bin %> release list myapp -w myrepo --json'];
   static override args = { app: Args.string({ description: 'Only this application.' }) };
   static override flags = { workspace: workspaceFlag };
 
-  async run(): Promise<ReleaseListing[]> {
+  async run(): Promise<{ releases: ReleaseListing[] }> {
     const list = releaseListing(Workspace.open(this.flags.workspace), this.args.app);
     this.log(
       table([
@@ -26,6 +27,6 @@ export default class ReleaseList extends BaseCommand<typeof ReleaseList> {
         ]),
       ]),
     );
-    return list;
+    return { releases: list };
   }
 }

@@ -1,13 +1,14 @@
-import { Args, Errors } from '@oclif/core';
+import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
 import { workspaceFlag } from '../../cli/flags';
 import { progressReporter } from '../../cli/progress';
-import { ExitCode } from '../../errors';
+import { TufsignError } from '../../errors';
 import { verifyPublishedRelease } from '../../repository/release';
 import { Workspace } from '../../repository/workspace';
 
 export default class ReleaseVerify extends BaseCommand<typeof ReleaseVerify> {
   static override summary = 'Rebuild a release archive from a folder and say whether it is byte-identical to the published one (exit 1 if not).';
+  static override examples = ['<%= config.bin %> release verify myapp 1.0 dist/myapp -w myrepo'];
   static override args = {
     app: Args.string({ description: 'Application name.', required: true }),
     version: Args.string({ description: 'Published version.', required: true }),
@@ -27,8 +28,7 @@ export default class ReleaseVerify extends BaseCommand<typeof ReleaseVerify> {
     this.log(`${r.archive}: ${r.identical ? 'byte-identical to the published archive' : r.tarIdentical ? 'same tar, different gzip bytes (another zlib build?)' : 'DIFFERENT from the published archive'}`);
     for (const d of r.differences) this.log(`  ${d.what}: ${d.path}`);
     if (!r.identical) {
-      if (this.jsonEnabled()) this.logJson(r);
-      throw new Errors.ExitError(ExitCode.VERIFY_FAILED);
+      throw new TufsignError('VERIFY_FAILED', `${r.archive} is not byte-identical to the published archive`, { file: this.args.dir, details: { result: r } });
     }
     return r;
   }

@@ -37,7 +37,7 @@ export default class TargetsAdd extends BaseCommand<typeof TargetsAdd> {
     if (this.flags.role !== undefined) input.role = this.flags.role;
     await this.lockWorkspace(this.flags.workspace);
     const result = await runTargetsAdd(this.ctx, input);
-    this.log(renderOperation(result));
+    this.log(renderOperation(result, this.flags.workspace));
     return result;
   }
 }

@@ -1,7 +1,7 @@
 /** `file:` keys: passphrase-encrypted PKCS#8 files, mode 0600. */
 import { createPublicKey, generateKeyPairSync, sign as cryptoSign, constants, type KeyObject } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
-import { TufsignError } from '../../errors';
+import { isTufsignError, TufsignError } from '../../errors';
 import { checkPrivateFile, readFileBounded, writeFileAtomic, fileExists } from '../../io/fs';
 import { keyFromPublicKeyObject, schemeForKeyObject, type Key, type Scheme } from '../../tuf/key';
 import type { GeneratedKey, GenerateRequest, KeyBackend, OpenOptions } from '../backend';
@@ -64,8 +64,8 @@ export function generatePrivateKey(scheme: Scheme): KeyObject {
   }
 }
 
-async function withSecret<T>(secrets: SecretsHandler, kind: 'passphrase' | 'new-passphrase', label: string, f: (s: Buffer) => T): Promise<T> {
-  const secret = await secrets.getSecret({ kind, label });
+async function withSecret<T>(secrets: SecretsHandler, kind: 'passphrase' | 'new-passphrase', label: string, f: (s: Buffer) => T, attempt = 1): Promise<T> {
+  const secret = await secrets.getSecret(attempt === 1 ? { kind, label } : { kind, label, attempt });
   try {
     return f(secret);
   } finally {
@@ -73,11 +73,22 @@ async function withSecret<T>(secrets: SecretsHandler, kind: 'passphrase' | 'new-
   }
 }
 
+/** A wrong passphrase is asked again (the secrets handler decides how often: three typed tries on a terminal). */
+async function decryptWithRetries(secrets: SecretsHandler, uri: string, pem: string, path: string): Promise<KeyObject> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await withSecret(secrets, 'passphrase', uri, (pass) => decryptPrivateKey(pem, pass, path), attempt);
+    } catch (e) {
+      if (!isTufsignError(e, 'WRONG_PASSPHRASE') || secrets.mayRetry?.({ kind: 'passphrase', label: uri, attempt }) !== true) throw e;
+    }
+  }
+}
+
 export async function openKeyFile(uri: string, options: OpenOptions): Promise<PrivateKeySigner> {
   const path = filePathOfUri(uri, options.baseDir);
   checkKeyFilePermissions(path);
   const pem = readFileBounded(path, 1024 * 1024).toString('utf8');
-  const privateKey = await withSecret(options.secrets, 'passphrase', uri, (pass) => decryptPrivateKey(pem, pass, path));
+  const privateKey = await decryptWithRetries(options.secrets, uri, pem, path);
   const signer = new PrivateKeySigner(uri, privateKey, options.expectedKey?.scheme as Scheme | undefined);
   if (options.expectedKey !== undefined && !signer.publicKey.samePublicKey(options.expectedKey)) {
     throw new TufsignError('KEY_MISMATCH', `${uri} holds a different key than the role expects (keyid ${options.expectedKey.keyid().slice(0, 16)}…)`, {

@@ -93,8 +93,8 @@ export function chooseModule(uri: Pkcs11Uri, options: ModuleOptions, explicit?: 
     rule: 'module from module-path=, tufsign.json pkcs11Module, or TUFSIGN_PKCS11_MODULE',
     suggestion:
       known.length > 0
-        ? `Name the module: ?module-path=… in the URI, --module / --pkcs11-module, pkcs11_module in tufsign.json, or TUFSIGN_PKCS11_MODULE. Modules found on this machine: ${known.map((k) => k.path).join(', ')}.`
-        : "Install your token's PKCS#11 library, then name it: ?module-path=… in the URI, --module / --pkcs11-module, pkcs11_module in tufsign.json, or TUFSIGN_PKCS11_MODULE.",
+        ? `Name the module: ?module-path=… in the URI, --pkcs11-module, pkcs11_module in tufsign.json, or TUFSIGN_PKCS11_MODULE. Modules found on this machine: ${known.map((k) => k.path).join(', ')}.`
+        : "Install your token's PKCS#11 library, then name it: ?module-path=… in the URI, --pkcs11-module, pkcs11_module in tufsign.json, or TUFSIGN_PKCS11_MODULE.",
     details: { found: known.map((k) => k.path) },
   });
 }

@@ -1,0 +1,188 @@
+/**
+ * oclif's conventions as users expect them: help, -h, "did you mean" (with the JSON error envelope),
+ * shell completion, an example on every command, the generated command reference, -w on every
+ * workspace command, one flag name per concept, one JSON shape for success and for errors.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ALL_ERROR_CODES, exitCodeFor, type ErrorCode } from '../../src/errors';
+import { ROOT, runCli, type CliResult } from '../helpers/cli';
+import { tempDir } from '../helpers/tmp';
+
+const base = tempDir();
+const manifest = JSON.parse(readFileSync(join(ROOT, '.oclif.manifest.json'), 'utf8')) as { commands: Record<string, { id: string; pluginName: string; examples?: string[] }> };
+const ownCommands = Object.values(manifest.commands);
+
+/** The error envelope: exactly `{error:{code,message,...}}` with a known code and the documented exit status. */
+function expectErrorEnvelope(r: CliResult, code: ErrorCode): Record<string, unknown> {
+  const out = r.json() as Record<string, unknown>;
+  expect(Object.keys(out)).toEqual(['error']);
+  const e = out['error'] as Record<string, unknown>;
+  expect(e['code']).toBe(code);
+  expect(typeof e['message']).toBe('string');
+  expect(ALL_ERROR_CODES).toContain(e['code']);
+  expect(r.status).toBe(exitCodeFor(code));
+  return e;
+}
+
+function expectSuccessObject(r: CliResult): Record<string, unknown> {
+  expect(r.status).toBe(0);
+  const out = r.json() as unknown;
+  expect(typeof out === 'object' && out !== null && !Array.isArray(out)).toBe(true);
+  expect(out).not.toHaveProperty('error');
+  return out as Record<string, unknown>;
+}
+
+describe('help', () => {
+  it('`help`, `help COMMAND`, `--help` and `-h` all show help and exit 0', () => {
+    const top = runCli(['help']);
+    expect(top.status).toBe(0);
+    for (const c of ['status', 'verify', 'add-release', 'ceremony', 'targets']) expect(top.stdout).toContain(c);
+    const byHelp = runCli(['help', 'status']);
+    const byDashH = runCli(['status', '-h']);
+    const byLong = runCli(['status', '--help']);
+    expect(byHelp.status).toBe(0);
+    expect(byDashH.status).toBe(0);
+    expect(byHelp.stdout).toContain('$ tufsign status');
+    expect(byDashH.stdout).toBe(byHelp.stdout);
+    expect(byLong.stdout).toBe(byHelp.stdout);
+    expect(runCli(['targets', 'add', '-h']).stdout).toContain('$ tufsign targets add');
+  });
+
+  it('every command has at least one example, and no example splits a key URI at ";"', () => {
+    expect(ownCommands.length).toBeGreaterThan(20);
+    for (const c of ownCommands.filter((x) => x.pluginName === 'tufsign')) {
+      expect({ id: c.id, examples: (c.examples ?? []).length > 0 }).toEqual({ id: c.id, examples: true });
+      for (const ex of c.examples ?? []) expect(ex).not.toMatch(/(?<!['"])yubikey:serial=[^ '"]*;/);
+    }
+  });
+
+  it('docs/commands.md is what `oclif readme` generates from the current commands', () => {
+    const copy = join(base, 'commands.md');
+    copyFileSync(join(ROOT, 'docs', 'commands.md'), copy);
+    const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'oclif', 'bin', 'run.js'), 'readme', '--readme-path', copy, '--no-source-links'], {
+      cwd: ROOT,
+      env: { ...process.env, OCLIF_COLUMNS: '120' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status).toBe(0);
+    // `npm run docs:commands` regenerates it
+    expect(readFileSync(copy, 'utf8')).toBe(readFileSync(join(ROOT, 'docs', 'commands.md'), 'utf8'));
+  });
+});
+
+describe('mistyped commands', () => {
+  it('suggest the closest command and exit USAGE; under --json as the error envelope', () => {
+    const human = runCli(['stauts']);
+    expect(human.status).toBe(exitCodeFor('USAGE'));
+    expect(human.stderr).toContain('tufsign status');
+    const json = runCli(['stauts', '--json']);
+    const e = expectErrorEnvelope(json, 'USAGE');
+    expect(e['details']).toEqual({ command: 'stauts', didYouMean: 'status' });
+    const topic = expectErrorEnvelope(runCli(['key', 'lsit', '--json']), 'USAGE');
+    expect(topic['details']).toMatchObject({ didYouMean: 'key list' });
+  });
+
+  it('an unknown flag is a USAGE error envelope that points at the command help', () => {
+    const e = expectErrorEnvelope(runCli(['status', '--bogus', '--json']), 'USAGE');
+    expect(e['suggestion']).toContain('tufsign help status');
+  });
+});
+
+describe('shell completion', () => {
+  const home = join(base, 'home');
+  beforeAll(() => {
+    const r = runCli(['autocomplete', '--refresh-cache'], { env: { HOME: home, XDG_CACHE_HOME: join(home, '.cache') } });
+    expect(r.status).toBe(0);
+  });
+
+  it('bash completes command names and flags', () => {
+    const script = runCli(['autocomplete', 'script', 'bash'], { env: { HOME: home, XDG_CACHE_HOME: join(home, '.cache') } });
+    expect(script.status).toBe(0);
+    const complete = (words: string[]): string[] => {
+      const line = `${script.stdout}\n_tufsign_autocomplete_wrap() { COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; COMP_LINE='${words.join(' ')}'; COMP_POINT=\${#COMP_LINE}; _tufsign_autocomplete; printf '%s\\n' "\${COMPREPLY[@]}"; }\n_tufsign_autocomplete_wrap`;
+      const r = spawnSync('bash', ['-c', line], { env: { ...process.env, HOME: home, XDG_CACHE_HOME: join(home, '.cache') }, encoding: 'utf8' });
+      return r.stdout.split('\n').filter((x) => x !== '');
+    };
+    expect(complete(['tufsign', 'sta'])).toContain('status');
+    expect(complete(['tufsign', 'status', '--w'])).toContain('--workspace');
+  });
+
+  it('zsh gets a completion function naming every command', () => {
+    const script = runCli(['autocomplete', 'script', 'zsh'], { env: { HOME: home, XDG_CACHE_HOME: join(home, '.cache') } });
+    expect(script.status).toBe(0);
+    const setup = /TUFSIGN_AC_ZSH_SETUP_PATH=(\S+)/.exec(script.stdout)?.[1];
+    expect(setup).toBeDefined();
+    const fn = readFileSync(join(home, '.cache', 'tufsign', 'autocomplete', 'functions', 'zsh', '_tufsign'), 'utf8');
+    for (const c of ['status', 'add-release', 'verify']) expect(fn).toContain(c);
+  });
+});
+
+describe('one vocabulary', () => {
+  let ws: string;
+  beforeAll(() => {
+    ws = join(base, 'repo');
+    const r = runCli(['init', '-w', ws, '--json'], { env: { TUFSIGN_NOW: '2026-06-01T00:00:00Z' } });
+    expect(r.status).toBe(0);
+  });
+
+  it('-w works on status, verify and init; the positional DIR stays an alias; two different ones are refused', () => {
+    const env = { TUFSIGN_NOW: '2026-06-01T01:00:00Z' };
+    const byFlag = expectSuccessObject(runCli(['status', '-w', ws, '--json'], { env }));
+    const byArg = expectSuccessObject(runCli(['status', ws, '--json'], { env }));
+    expect(byFlag).toEqual(byArg);
+    expect(expectSuccessObject(runCli(['verify', '-w', ws, '--json'], { env }))['ok']).toBe(true);
+    expectErrorEnvelope(runCli(['status', ws, '-w', join(base, 'other'), '--json'], { env }), 'USAGE');
+    const missing = expectErrorEnvelope(runCli(['status', '-w', join(base, 'nope'), '--json']), 'WORKSPACE_NOT_FOUND');
+    expect(missing['suggestion']).toContain('-w');
+  });
+
+  it('--request-out, --bundle-out and --pkcs11-module are the names; old ones are deprecated aliases', () => {
+    const help = (id: string[]): string => runCli([...id, '-h']).stdout;
+    for (const id of [['sign'], ['ceremony', 'start'], ['ceremony', 'merge'], ['key', 'rotate'], ['root', 'rotate'], ['init'], ['add-release']]) expect(help(id)).toContain('--request-out');
+    for (const id of [['ceremony', 'finalize'], ['key', 'rotate'], ['root', 'rotate'], ['add-release']]) expect(help(id)).toContain('--bundle-out');
+    for (const id of [['devices'], ['key', 'generate'], ['init']]) expect(help(id)).toContain('--pkcs11-module');
+    for (const id of [['sign'], ['ceremony', 'start'], ['ceremony', 'finalize'], ['root', 'rotate']]) expect(help(id)).not.toMatch(/^\s+--out=/m);
+    // the old spelling still works, with a deprecation warning
+    const old = runCli(['root', 'rotate', '-w', ws, '--expires', '400d', '--out', join(base, 'r.json'), '--bundle', join(base, 'rb')]);
+    expect(old.status).toBe(0);
+    expect(old.stderr).toMatch(/deprecated/i);
+  });
+});
+
+describe('JSON shapes', () => {
+  let ws: string;
+  beforeAll(() => {
+    ws = join(base, 'shapes');
+    expect(runCli(['init', ws, '--json']).status).toBe(0);
+  });
+
+  it('success is always one object, list commands included', () => {
+    expect(Array.isArray(expectSuccessObject(runCli(['key', 'list', '-w', ws, '--json']))['keys'])).toBe(true);
+    expect(Array.isArray(expectSuccessObject(runCli(['release', 'list', '-w', ws, '--json']))['releases'])).toBe(true);
+    expect(Array.isArray(expectSuccessObject(runCli(['devices', '--json']))['backends'])).toBe(true);
+    expectSuccessObject(runCli(['status', '-w', ws, '--json']));
+  });
+
+  it('every error class comes as the error envelope with its exit code', () => {
+    // USAGE (2): a missing argument
+    expectErrorEnvelope(runCli(['targets', 'remove', '-w', ws, '--json']), 'USAGE');
+    // INVALID_INPUT (3): not a workspace
+    expectErrorEnvelope(runCli(['key', 'list', '-w', base, '--json']), 'WORKSPACE_NOT_FOUND');
+    // KEY (5): no secret and no terminal
+    expectErrorEnvelope(runCli(['refresh', '-w', ws, '--json'], { env: { TUFSIGN_PASSPHRASE: undefined } }), 'SECRET_REQUIRED');
+    // VERIFY_FAILED (1): verification failure carries the full report in details
+    const future = expectErrorEnvelope(runCli(['verify', '-w', ws, '--at', '2099-01-01T00:00:00Z', '--json']), 'VERIFY_FAILED');
+    expect((future['details'] as { report: { ok: boolean } }).report.ok).toBe(false);
+    // KEY (5): an attestation that fails is the envelope too (a public key file without attestation)
+    const pub = join(base, 'plain.pub.json');
+    expect(runCli(['key', 'export', `file:${join(ws, 'keys', 'timestamp-1.pem')}`, '--out', pub, '--json']).status).toBe(0);
+    expectErrorEnvelope(runCli(['key', 'attest', pub, '--json']), 'ATTESTATION_INVALID');
+    // IO (8)
+    writeFileSync(join(base, 'not-a-dir'), 'x');
+    const io = expectErrorEnvelope(runCli(['init', join(base, 'not-a-dir', 'sub'), '--json']), 'IO_ERROR');
+    expect(io['file']).toContain('not-a-dir');
+  });
+});

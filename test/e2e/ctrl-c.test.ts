@@ -1,0 +1,52 @@
+/** Ctrl-C at each kind of prompt, on a real terminal: error ABORTED (exit 2), no "bug" message, nothing written. */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { exitCodeFor } from '../../src/errors';
+import { BIN, ROOT, SYSTEM_PYTHON, runCli } from '../helpers/cli';
+import { tempDir } from '../helpers/tmp';
+
+const base = tempDir();
+const DRIVER = join(ROOT, 'test', 'fixtures', 'pty-drive.py');
+const CTRL_C = '\u0003';
+
+function drive(steps: [string, string][], args: string[], env: NodeJS.ProcessEnv = {}): { status: number; transcript: string } {
+  const full: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...env };
+  if (env['TUFSIGN_PASSPHRASE'] === undefined) delete full['TUFSIGN_PASSPHRASE'];
+  const r = spawnSync(SYSTEM_PYTHON, [DRIVER, JSON.stringify(steps), '--', process.execPath, BIN, ...args], { cwd: base, env: full, encoding: 'utf8', timeout: 90_000 });
+  return { status: r.status ?? -1, transcript: r.stdout };
+}
+
+function expectAborted(r: { status: number; transcript: string }): void {
+  expect(r.status).toBe(exitCodeFor('ABORTED'));
+  expect(r.transcript).toContain('ABORTED');
+  expect(r.transcript).not.toMatch(/INTERNAL|bug in tufsign|ExitPromptError/);
+}
+
+const tree = (dir: string): Record<string, string> => Object.fromEntries(readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => [join(e.parentPath, e.name), readFileSync(join(e.parentPath, e.name), 'hex')]));
+
+describe('Ctrl-C on a real terminal', () => {
+  const ws = join(base, 'repo');
+  beforeAll(() => {
+    expect(runCli(['init', '-w', ws, '--json']).status).toBe(0);
+  });
+
+  it('at a select prompt (init: scheme): ABORTED, no workspace created', () => {
+    expectAborted(drive([['scheme', CTRL_C]], ['init', '-w', 'fresh']));
+    expect(existsSync(join(base, 'fresh'))).toBe(false);
+  });
+
+  it('at a passphrase prompt (refresh): ABORTED, metadata unchanged', () => {
+    const before = tree(ws);
+    expectAborted(drive([['Passphrase for', CTRL_C]], ['refresh', '-w', ws]));
+    expect(tree(ws)).toEqual(before);
+  });
+
+  it('at a confirmation (ceremony sign): ABORTED, the request file unchanged', () => {
+    const req = join(base, 'targets.tufsign-request.json');
+    expect(runCli(['ceremony', 'start', '--role', 'targets', '-w', ws, '--request-out', req, '--json']).status).toBe(0);
+    const before = readFileSync(req);
+    expectAborted(drive([['Sign with', CTRL_C]], ['ceremony', 'sign', req, '--key', `file:${join(ws, 'keys', 'targets-1.pem')}`, '-w', ws], { TUFSIGN_PASSPHRASE: 'test-only-passphrase' }));
+    expect(readFileSync(req).equals(before)).toBe(true);
+  });
+});
