@@ -169,15 +169,31 @@ function entrySource(pkg, build, workers, addonDigests) {
     }
   };
   walk('src/commands', []);
-  // oclif loads hooks, plugins and a help class from files, which the executable does not have: refuse
-  // to build an artifact that would silently lack them (compile them in through src/standalone/main.ts first).
-  for (const key of ['hooks', 'plugins', 'devPlugins', 'helpClass']) {
+  // oclif loads plugins, hooks and a help class from files, which the executable does not have (ADR 0012).
+  // The help plugin's one command is compiled in, so `tufsign help` works as `-h` and `--help` do. Shell
+  // completion (plugin-autocomplete) and the did-you-mean hook are left out of the standalone build: an
+  // air-gapped laptop has no use for completion scripts, and an unknown command stays a usage error there.
+  // Anything else is refused, so that an artifact never silently lacks a part of the CLI.
+  const compiledPluginCommands = { '@oclif/plugin-help': [['help', './node_modules/@oclif/plugin-help/lib/commands/help.js']] };
+  const leftOutPlugins = new Set(['@oclif/plugin-autocomplete']);
+  const leftOutHooks = new Set(['command_not_found']);
+  for (const plugin of pkg.oclif.plugins ?? []) {
+    if (compiledPluginCommands[plugin] !== undefined) commands.push(...compiledPluginCommands[plugin]);
+    else if (!leftOutPlugins.has(plugin))
+      fail(`package.json oclif.plugins: ${plugin} is not compiled into the standalone build; add it in scripts/package.js (ADR 0012)`);
+  }
+  for (const hook of Object.keys(pkg.oclif.hooks ?? {})) {
+    if (!leftOutHooks.has(hook))
+      fail(`package.json oclif.hooks.${hook}: the standalone build does not run hooks; add support in src/standalone/main.ts (ADR 0012)`);
+  }
+  for (const key of ['devPlugins', 'helpClass']) {
     if (pkg.oclif[key] !== undefined)
       fail(
         `package.json oclif.${key}: the standalone build compiles in commands only; add support in src/standalone/main.ts (ADR 0012)`,
       );
   }
-  const pjson = { name: pkg.name, version: pkg.version, description: pkg.description, oclif: pkg.oclif };
+  const { plugins: _plugins, hooks: _hooks, ...standaloneOclif } = pkg.oclif;
+  const pjson = { name: pkg.name, version: pkg.version, description: pkg.description, oclif: standaloneOclif };
   return [
     "const { runStandalone } = require('./src/standalone/main');",
     'const commands = {',
