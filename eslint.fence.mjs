@@ -45,38 +45,137 @@ const NO_EDGES = ['node:fs', 'process', 'clock'];
 /** room → what it may never reach (docs/architecture.md, "Rooms"). Later entries override earlier ones. */
 export const ROOMS = [
   // a folder not named below is core until docs/architecture.md places it: no CLI, no process, no files, no clock
-  { files: ['src/**'], why: 'a new room is core until docs/architecture.md and eslint.fence.mjs place it',
-    forbid: ['commands', 'cli', ...UI, ...NO_EDGES] },
-  { files: ['src/errors.ts'], top: true, why: 'the error table depends on nothing',
-    forbid: ['commands', 'cli', 'repository', 'ceremony', 'release', 'bundle', 'verify', 'keystore', 'tuf', 'io', ...UI, ...NO_EDGES] },
-  { files: ['src/io/**'], why: 'src/io is the edge for files, clock and hashing; it holds no business logic',
-    forbid: ['commands', 'cli', 'repository', 'ceremony', 'release', 'bundle', 'verify', 'keystore', 'tuf', ...UI, 'process'] },
-  { files: ['src/tuf/**'], why: 'src/tuf is pure: no I/O, time is a parameter',
-    forbid: ['commands', 'cli', 'repository', 'ceremony', 'release', 'bundle', 'verify', 'keystore', 'io except hash', ...UI, ...NO_EDGES] },
-  { files: ['src/keystore/**'], why: 'src/keystore signs; it knows nothing of workspaces, ceremonies or releases',
-    forbid: ['commands', 'cli', 'repository', 'ceremony', 'release', 'bundle', 'verify', ...UI, ...NO_EDGES] },
-  { files: ['src/ceremony/**'], why: 'src/ceremony is a pure state machine over bytes: no devices, no files, no clock',
-    forbid: ['commands', 'cli', 'repository', 'release', 'bundle', 'verify', 'keystore', 'io/fs', ...UI, ...NO_EDGES] },
-  { files: ['src/release/**'], why: 'src/release builds archives and patches; it never signs nor touches the workspace',
-    forbid: ['commands', 'cli', 'repository', 'ceremony', 'bundle', 'verify', 'keystore', ...UI, ...NO_EDGES] },
-  { files: ['src/bundle/**'], why: 'src/bundle packs and checks upload bundles; it never reaches up into the repository',
-    forbid: ['commands', 'cli', 'repository', 'keystore', ...UI, ...NO_EDGES] },
-  { files: ['src/verify/**'], why: 'src/verify is the client-side verifier: bytes and a reference time in, a verdict out',
-    forbid: ['commands', 'cli', 'repository', 'ceremony', 'release', 'bundle', 'keystore', 'io/fs', ...UI, ...NO_EDGES] },
-  { files: ['src/repository/**'], why: 'src/repository holds the workspace use cases; the CLI layer sits above it',
-    forbid: ['commands', 'cli', ...UI, ...NO_EDGES] },
-  { files: ['src/index.ts'], top: true, why: 'the library API re-exports the core without the CLI',
-    forbid: ['commands', 'cli', ...UI, ...NO_EDGES] },
-  { files: ['src/cli/**', 'src/hooks/**'], why: 'src/cli (and its oclif hooks) is glue and the process edge; files go through src/io',
-    forbid: ['commands', 'node:fs'] },
-  { files: ['src/standalone/**'], why: 'the single-executable entry point is an edge like bin/: it may read the process, never a command',
-    forbid: ['commands', 'node:fs'] },
+  {
+    files: ['src/**'],
+    why: 'a new room is core until docs/architecture.md and eslint.fence.mjs place it',
+    forbid: ['commands', 'cli', ...UI, ...NO_EDGES],
+  },
+  {
+    files: ['src/errors.ts'],
+    top: true,
+    why: 'the error table depends on nothing',
+    forbid: [
+      'commands',
+      'cli',
+      'repository',
+      'ceremony',
+      'release',
+      'bundle',
+      'verify',
+      'keystore',
+      'tuf',
+      'io',
+      ...UI,
+      ...NO_EDGES,
+    ],
+  },
+  {
+    files: ['src/io/**'],
+    why: 'src/io is the edge for files, clock and hashing; it holds no business logic',
+    forbid: [
+      'commands',
+      'cli',
+      'repository',
+      'ceremony',
+      'release',
+      'bundle',
+      'verify',
+      'keystore',
+      'tuf',
+      ...UI,
+      'process',
+    ],
+  },
+  {
+    files: ['src/tuf/**'],
+    why: 'src/tuf is pure: no I/O, time is a parameter',
+    forbid: [
+      'commands',
+      'cli',
+      'repository',
+      'ceremony',
+      'release',
+      'bundle',
+      'verify',
+      'keystore',
+      'io except hash',
+      ...UI,
+      ...NO_EDGES,
+    ],
+  },
+  {
+    files: ['src/keystore/**'],
+    why: 'src/keystore signs; it knows nothing of workspaces, ceremonies or releases',
+    forbid: ['commands', 'cli', 'repository', 'ceremony', 'release', 'bundle', 'verify', ...UI, ...NO_EDGES],
+  },
+  {
+    files: ['src/ceremony/**'],
+    why: 'src/ceremony is a pure state machine over bytes: no devices, no files, no clock',
+    forbid: ['commands', 'cli', 'repository', 'release', 'bundle', 'verify', 'keystore', 'io/fs', ...UI, ...NO_EDGES],
+  },
+  {
+    files: ['src/release/**'],
+    why: 'src/release builds archives and patches; it never signs nor touches the workspace',
+    forbid: ['commands', 'cli', 'repository', 'ceremony', 'bundle', 'verify', 'keystore', ...UI, ...NO_EDGES],
+  },
+  {
+    files: ['src/bundle/**'],
+    why: 'src/bundle packs and checks upload bundles; it never reaches up into the repository',
+    forbid: ['commands', 'cli', 'repository', 'keystore', ...UI, ...NO_EDGES],
+  },
+  {
+    files: ['src/verify/**'],
+    why: 'src/verify is the client-side verifier: bytes and a reference time in, a verdict out',
+    forbid: ['commands', 'cli', 'repository', 'ceremony', 'release', 'bundle', 'keystore', 'io/fs', ...UI, ...NO_EDGES],
+  },
+  {
+    files: ['src/repository/**'],
+    why: 'src/repository holds the workspace use cases; the CLI layer sits above it',
+    forbid: ['commands', 'cli', ...UI, ...NO_EDGES],
+  },
+  {
+    files: ['src/index.ts'],
+    top: true,
+    why: 'the library API re-exports the core without the CLI',
+    forbid: ['commands', 'cli', ...UI, ...NO_EDGES],
+  },
+  {
+    files: ['src/cli/**', 'src/hooks/**'],
+    why: 'src/cli (and its oclif hooks) is glue and the process edge; files go through src/io',
+    forbid: ['commands', 'node:fs'],
+  },
+  {
+    files: ['src/standalone/**'],
+    why: 'the single-executable entry point is an edge like bin/: it may read the process, never a command',
+    forbid: ['commands', 'node:fs'],
+  },
   // `init --import` reads foreign repositories: a use case beside src/repository. Its own file reads are debt
   // until they go through src/io (node:fs is allowed here for now).
-  { files: ['src/import/**'], why: 'src/import turns a foreign repository into a workspace; the CLI layer sits above it',
-    forbid: ['commands', 'cli', ...UI, 'process', 'clock'] },
-  { files: ['src/commands/**'], why: 'a command is flags, one call through src/cli, render', typesAllowed: true,
-    forbid: ['repository', 'ceremony', 'release', 'bundle', 'verify', 'keystore', 'tuf', 'io', 'node:fs', 'node:*', 'packages', 'process', 'clock'] },
+  {
+    files: ['src/import/**'],
+    why: 'src/import turns a foreign repository into a workspace; the CLI layer sits above it',
+    forbid: ['commands', 'cli', ...UI, 'process', 'clock'],
+  },
+  {
+    files: ['src/commands/**'],
+    why: 'a command is flags, one call through src/cli, render',
+    typesAllowed: true,
+    forbid: [
+      'repository',
+      'ceremony',
+      'release',
+      'bundle',
+      'verify',
+      'keystore',
+      'tuf',
+      'io',
+      'node:fs',
+      'node:*',
+      'packages',
+      'process',
+      'clock',
+    ],
+  },
 ];
 
 // Named edges beyond src/io and src/cli: native device drivers load a library from disk and time out on devices.
@@ -137,14 +236,33 @@ function importRegex(target, top) {
 function fenceRules({ forbid, why, typesAllowed, top }) {
   const patterns = forbid
     .filter((t) => TARGET[t].room !== undefined || TARGET[t].regex !== undefined)
-    .map((t) => ({ regex: importRegex(TARGET[t], top), message: `${why} (fence "${t}", docs/architecture.md)`, ...(typesAllowed ? { allowTypeImports: true } : {}) }));
+    .map((t) => ({
+      regex: importRegex(TARGET[t], top),
+      message: `${why} (fence "${t}", docs/architecture.md)`,
+      ...(typesAllowed ? { allowTypeImports: true } : {}),
+    }));
   const props = [];
   if (forbid.includes('process')) {
-    for (const property of PROCESS_PROPS) props.push({ object: 'process', property, message: `process.${property} belongs to src/cli (docs/architecture.md, edges)` });
+    for (const property of PROCESS_PROPS)
+      props.push({
+        object: 'process',
+        property,
+        message: `process.${property} belongs to src/cli (docs/architecture.md, edges)`,
+      });
   }
-  if (forbid.includes('clock')) props.push({ object: 'Date', property: 'now', message: 'the clock is an edge: take a Clock or a reference time (docs/architecture.md)' });
+  if (forbid.includes('clock'))
+    props.push({
+      object: 'Date',
+      property: 'now',
+      message: 'the clock is an edge: take a Clock or a reference time (docs/architecture.md)',
+    });
   const syntax = forbid.includes('clock')
-    ? [{ selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'the clock is an edge: take a Clock or a reference time (docs/architecture.md)' }]
+    ? [
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: 'the clock is an edge: take a Clock or a reference time (docs/architecture.md)',
+        },
+      ]
     : [];
   return {
     '@typescript-eslint/no-restricted-imports': patterns.length > 0 ? ['error', { patterns }] : 'off',
@@ -169,13 +287,15 @@ export function fence({ debt = true } = {}) {
     ...ROOMS.map((r) => ({ files: r.files, rules: fenceRules(r) })),
   ];
   const exempt = {};
-  for (const [file, fences] of [...Object.entries(EDGES), ...Object.entries(debt ? DEBT : {})]) exempt[file] = [...(exempt[file] ?? []), ...fences];
+  for (const [file, fences] of [...Object.entries(EDGES), ...Object.entries(debt ? DEBT : {})])
+    exempt[file] = [...(exempt[file] ?? []), ...fences];
   for (const [file, fences] of Object.entries(exempt)) {
     const r = ROOMS.findLast((x) => x.files.some((g) => matches(file, g)));
     if (r === undefined) throw new Error(`eslint fence: ${file} is in no room`);
-    for (const f of fences) if (!r.forbid.includes(f)) throw new Error(`eslint fence: ${file} is exempted from "${f}", which its room allows`);
+    for (const f of fences)
+      if (!r.forbid.includes(f))
+        throw new Error(`eslint fence: ${file} is exempted from "${f}", which its room allows`);
     configs.push({ files: [file], rules: fenceRules({ ...r, forbid: r.forbid.filter((f) => !fences.includes(f)) }) });
   }
   return configs;
 }
-

@@ -47,19 +47,32 @@ interface Measure {
 }
 
 function tufsign(args: string[], input?: string): Measure {
-  const r = spawnSync('/usr/bin/time', ['-f', '@@TIME %e %M', process.execPath, BIN, ...args], { env: ENV, input, maxBuffer: 1 << 28, encoding: 'utf8' });
+  const r = spawnSync('/usr/bin/time', ['-f', '@@TIME %e %M', process.execPath, BIN, ...args], {
+    env: ENV,
+    input,
+    maxBuffer: 1 << 28,
+    encoding: 'utf8',
+  });
   const m = /@@TIME ([0-9.]+) ([0-9]+)/.exec(r.stderr);
-  if (r.status !== 0 || m === null) throw new Error(`tufsign ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-3000)}`);
+  if (r.status !== 0 || m === null)
+    throw new Error(`tufsign ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-3000)}`);
   return { seconds: Number(m[1]), peakMiB: Number(m[2]) / 1024, stdout: r.stdout, stderr: r.stderr };
 }
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
+  return s.length % 2 === 1
+    ? (s[(s.length - 1) / 2] as number)
+    : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
 };
 
 /** A workspace with `bins` bins and `targets` small targets added in one command. */
-function buildRepo(name: string, bins: number, targets: number, log: string[]): { dir: string; binsSeconds: number; binsPeak: number; addSeconds: number; addPeak: number } {
+function buildRepo(
+  name: string,
+  bins: number,
+  targets: number,
+  log: string[],
+): { dir: string; binsSeconds: number; binsPeak: number; addSeconds: number; addPeak: number } {
   const dir = join(DATA, name);
   rmSync(dir, { recursive: true, force: true });
   tufsign(['init', dir, '--json']);
@@ -81,12 +94,18 @@ function buildRepo(name: string, bins: number, targets: number, log: string[]): 
   const list = join(DATA, `${name}-list.txt`);
   writeFileSync(list, lines.join('\n') + '\n');
   const a = tufsign(['targets', 'add', '--from-file', list, '-w', dir]);
-  log.push(`${name}: targets add --from-file (${targets} targets): ${a.seconds.toFixed(1)} s, peak ${a.peakMiB.toFixed(0)} MiB`);
+  log.push(
+    `${name}: targets add --from-file (${targets} targets): ${a.seconds.toFixed(1)} s, peak ${a.peakMiB.toFixed(0)} MiB`,
+  );
   return { dir, binsSeconds: b.seconds, binsPeak: b.peakMiB, addSeconds: a.seconds, addPeak: a.peakMiB };
 }
 
 /** Add one new target `repeat` times; the roles each run re-signed and the median wall time. */
-function singleAdds(dir: string, repeat: number, tag: string): { median: number; times: number[]; peak: number; roles: string[][] } {
+function singleAdds(
+  dir: string,
+  repeat: number,
+  tag: string,
+): { median: number; times: number[]; peak: number; roles: string[][] } {
   const times: number[] = [];
   const roles: string[][] = [];
   let peak = 0;
@@ -171,7 +190,11 @@ function clientBytes(dir: string, targetPath: string): { total: number; parts: R
 }
 
 /** tuf-js 5 (the reference JS client) fetching one target from a fresh trusted root, over HTTP on 127.0.0.1. */
-function tufjsFetch(dir: string, targetPath: string, timeoutS: number): { seconds: number | null; peakMiB: number | null; note: string } {
+function tufjsFetch(
+  dir: string,
+  targetPath: string,
+  timeoutS: number,
+): { seconds: number | null; peakMiB: number | null; note: string } {
   const script = `
 const http = require('node:http'); const fs = require('node:fs'); const path = require('node:path'); const os = require('node:os');
 const { Updater } = require(${JSON.stringify(join(ROOT, 'node_modules', 'tuf-js'))});
@@ -186,10 +209,18 @@ server.listen(0, '127.0.0.1', async () => {
   await u.refresh(); const info = await u.getTargetInfo(${JSON.stringify(targetPath)}); await u.downloadTarget(info, path.join(base, 't', 'x'));
   process.stdout.write('@@SECONDS ' + (Number(process.hrtime.bigint() - t0) / 1e9).toFixed(2) + '\\n'); server.close(); fs.rmSync(base, { recursive: true, force: true }); process.exit(0);
 });`;
-  const r = spawnSync('/usr/bin/time', ['-f', '@@TIME %e %M', process.execPath, '-e', script], { encoding: 'utf8', timeout: timeoutS * 1000 });
+  const r = spawnSync('/usr/bin/time', ['-f', '@@TIME %e %M', process.execPath, '-e', script], {
+    encoding: 'utf8',
+    timeout: timeoutS * 1000,
+  });
   const s = /@@SECONDS ([0-9.]+)/.exec(r.stdout);
   const m = /@@TIME ([0-9.]+) ([0-9]+)/.exec(r.stderr);
-  if (s === null) return { seconds: null, peakMiB: null, note: r.error !== undefined ? `did not finish within ${timeoutS} s` : `failed: ${r.stderr.slice(-300)}` };
+  if (s === null)
+    return {
+      seconds: null,
+      peakMiB: null,
+      note: r.error !== undefined ? `did not finish within ${timeoutS} s` : `failed: ${r.stderr.slice(-300)}`,
+    };
   return { seconds: Number(s[1]), peakMiB: m === null ? null : Number(m[2]) / 1024, note: '' };
 }
 
@@ -230,7 +261,9 @@ async function main(): Promise<void> {
   say(`client bytes for one target: ${bytes.total}`);
   const client = tufjsFetch(largeRepo.dir, probe, clientTimeout);
   say(`tuf-js fetch: ${client.seconds ?? client.note}`);
-  const resignedExactly = largeAdds.roles.every((r) => r.length === 3 && /^bins-/.test(r[0] ?? '') && r[1] === 'snapshot' && r[2] === 'timestamp');
+  const resignedExactly = largeAdds.roles.every(
+    (r) => r.length === 3 && /^bins-/.test(r[0] ?? '') && r[1] === 'snapshot' && r[2] === 'timestamp',
+  );
   const ratio = largeAdds.median / smallAdds.median;
   const lines = [
     '# Delegations benchmark (PEP 458 scale)',
@@ -266,7 +299,9 @@ async function main(): Promise<void> {
     '',
     `- Each single add re-signed exactly one bin, snapshot and timestamp: ${resignedExactly ? 'yes' : 'NO'} (${largeAdds.roles[0]?.join(', ') ?? ''}).`,
     `- Snapshot (${latestSnap}): ${fileSize(join(md, latestSnap))} bytes (limit 2,000,000); bin files on disk: ${binFiles.length}.`,
-    `- A fresh client fetching \`${probe}\` downloads ${bytes.total} bytes: ${Object.entries(bytes.parts).map(([k, v]) => `${k} ${v}`).join(', ')} (root.json unchanged, not counted).`,
+    `- A fresh client fetching \`${probe}\` downloads ${bytes.total} bytes: ${Object.entries(bytes.parts)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')} (root.json unchanged, not counted).`,
     `- tuf-js ${JSON.parse(readFileSync(join(ROOT, 'node_modules', 'tuf-js', 'package.json'), 'utf8')).version}, same fetch from a fresh trusted root over HTTP on 127.0.0.1: ${client.seconds === null ? client.note : `${client.seconds.toFixed(1)} s, peak ${client.peakMiB?.toFixed(0) ?? '?'} MiB`}.`,
     '- python-tuf is not installed on this machine (no PyPI access), so its client was not measured here.',
     '',

@@ -80,10 +80,20 @@ function writeTree(root: string, files: Tree, emptyDirs: string[] = []): void {
 /** A fixed vocabulary of ~6,000 pseudo-words built from syllables, chosen with a Zipf-like skew, like source text. */
 const VOCABULARY = (() => {
   const rng = new Rng(7);
-  const syl = 'ka,ra,to,mi,ne,lo,su,de,fi,gu,ba,ce,po,qu,ri,sta,tre,vol,xen,ul,en,an,or,is,ut,ex,im,con,pro,ser,par,get,set,on,in,at'.split(',');
-  const keywords = 'return if else for while const let function class import export from new this await async true false null'.split(' ');
+  const syl =
+    'ka,ra,to,mi,ne,lo,su,de,fi,gu,ba,ce,po,qu,ri,sta,tre,vol,xen,ul,en,an,or,is,ut,ex,im,con,pro,ser,par,get,set,on,in,at'.split(
+      ',',
+    );
+  const keywords =
+    'return if else for while const let function class import export from new this await async true false null'.split(
+      ' ',
+    );
   const words = new Set<string>(keywords);
-  while (words.size < 6000) words.add(Array.from({ length: 1 + rng.int(4) }, () => syl[rng.int(syl.length)]!).join('') + (rng.chance(0.2) ? String(rng.int(100)) : ''));
+  while (words.size < 6000)
+    words.add(
+      Array.from({ length: 1 + rng.int(4) }, () => syl[rng.int(syl.length)]!).join('') +
+        (rng.chance(0.2) ? String(rng.int(100)) : ''),
+    );
   return [...words];
 })();
 const PUNCT = ['(', ')', '.', ', ', ' = ', ';', ' {', '}', '[', ']', ' + ', ' => ', '"', ': '];
@@ -138,14 +148,21 @@ export function generateEasy(dir: string): PairInfo {
   const rng = new Rng(20240601);
   const dict = Array.from({ length: 4096 }, () => rng.bytes(4 + rng.int(13)));
   const files: Tree = new Map();
-  for (let i = 0; i < 2500; i++) files.set(`app/src/pkg${i % 40}/module_${i}.py`, { data: text(rng, 2000 + rng.int(18000)), mode: 0o644 });
-  for (let i = 0; i < 40; i++) files.set(`app/lib/libmod${i}.so`, { data: tokens(rng, 500_000 + rng.int(3_500_000), dict), mode: 0o755 });
-  for (let i = 0; i < 30; i++) files.set(`app/assets/img${i}.png`, { data: rng.bytes(200_000 + rng.int(1_300_000)), mode: 0o644 });
+  for (let i = 0; i < 2500; i++)
+    files.set(`app/src/pkg${i % 40}/module_${i}.py`, { data: text(rng, 2000 + rng.int(18000)), mode: 0o644 });
+  for (let i = 0; i < 40; i++)
+    files.set(`app/lib/libmod${i}.so`, { data: tokens(rng, 500_000 + rng.int(3_500_000), dict), mode: 0o755 });
+  for (let i = 0; i < 30; i++)
+    files.set(`app/assets/img${i}.png`, { data: rng.bytes(200_000 + rng.int(1_300_000)), mode: 0o644 });
   files.set('app/bin/benchapp', { data: tokens(rng, 60_000_000, dict), mode: 0o755 });
   writeTree(v1, files, ['app/logs']);
   const edit = (d: Buffer): Buffer => {
     const at = rng.int(d.length);
-    return Buffer.concat([d.subarray(0, at), text(rng, 50 + rng.int(500)), d.subarray(Math.min(d.length, at + rng.int(200)))]);
+    return Buffer.concat([
+      d.subarray(0, at),
+      text(rng, 50 + rng.int(500)),
+      d.subarray(Math.min(d.length, at + rng.int(200))),
+    ]);
   };
   const patchBinary = (d: Buffer, pointers: number, insert: number, replace: number): Buffer => {
     const b = Buffer.from(d);
@@ -156,8 +173,15 @@ export function generateEasy(dir: string): PairInfo {
     return Buffer.concat([b.subarray(0, at), tokens(rng, insert, dict), b.subarray(at)]);
   };
   for (const [k, f] of files) if (k.endsWith('.py') && rng.int(20) === 0) f.data = edit(f.data);
-  for (const i of [3, 17, 29]) files.get(`app/lib/libmod${i}.so`)!.data = patchBinary(files.get(`app/lib/libmod${i}.so`)!.data, 200, 65_536, 100_000);
-  for (const i of [2, 9]) files.get(`app/assets/img${i}.png`)!.data = rng.bytes(files.get(`app/assets/img${i}.png`)!.data.length);
+  for (const i of [3, 17, 29])
+    files.get(`app/lib/libmod${i}.so`)!.data = patchBinary(
+      files.get(`app/lib/libmod${i}.so`)!.data,
+      200,
+      65_536,
+      100_000,
+    );
+  for (const i of [2, 9])
+    files.get(`app/assets/img${i}.png`)!.data = rng.bytes(files.get(`app/assets/img${i}.png`)!.data.length);
   for (const i of [11, 12, 13, 14, 15]) files.delete(`app/src/pkg${i % 40}/module_${i}.py`);
   files.delete('app/assets/img20.png');
   for (let i = 0; i < 3; i++) files.set(`app/src/new/feature_${i}.py`, { data: text(rng, 10_000), mode: 0o644 });
@@ -194,8 +218,26 @@ interface Library {
 /** Instruction encodings without relocations (prefix + opcode + modrm/imm), skewed like real code. */
 function instructionSet(rng: Rng): Buffer[] {
   const fixed = [
-    [0x55], [0x5d], [0xc3], [0x90], [0x48, 0x89, 0xe5], [0x48, 0x83, 0xec, 0x20], [0x48, 0x83, 0xc4, 0x20], [0x31, 0xc0], [0x85, 0xc0], [0x48, 0x85, 0xff],
-    [0x74, 0x08], [0x75, 0x0c], [0xeb, 0x05], [0x41, 0x54], [0x41, 0x5c], [0x53], [0x5b], [0x48, 0x89, 0xc7], [0x48, 0x8b, 0x45, 0xf8], [0x89, 0x45, 0xfc],
+    [0x55],
+    [0x5d],
+    [0xc3],
+    [0x90],
+    [0x48, 0x89, 0xe5],
+    [0x48, 0x83, 0xec, 0x20],
+    [0x48, 0x83, 0xc4, 0x20],
+    [0x31, 0xc0],
+    [0x85, 0xc0],
+    [0x48, 0x85, 0xff],
+    [0x74, 0x08],
+    [0x75, 0x0c],
+    [0xeb, 0x05],
+    [0x41, 0x54],
+    [0x41, 0x5c],
+    [0x53],
+    [0x5b],
+    [0x48, 0x89, 0xc7],
+    [0x48, 0x8b, 0x45, 0xf8],
+    [0x89, 0x45, 0xfc],
   ].map((a) => Buffer.from(a));
   const random = Array.from({ length: 600 }, () => {
     const b = rng.bytes(2 + rng.int(6));
@@ -256,9 +298,14 @@ function newLibrary(rng: Rng, isa: Buffer[], codeBytes: number): Library {
   const nFns = Math.max(8, Math.round(codeBytes / 560));
   const nData = Math.max(8, Math.round(nFns / 2));
   const fns: Fn[] = [];
-  for (let i = 0; i < nFns; i++) fns.push(compileFunction(rng, isa, 40 + rng.int(rng.chance(0.1) ? 4000 : 700), nFns, nData, i));
-  const data = Array.from({ length: nData }, () => (rng.chance(0.6) ? text(rng, 8 + rng.int(80)) : rng.bytes(8 + rng.int(64))));
-  const vtables = Array.from({ length: Math.max(2, Math.round(nFns / 40)) }, () => Array.from({ length: 3 + rng.int(20) }, () => rng.int(nFns)));
+  for (let i = 0; i < nFns; i++)
+    fns.push(compileFunction(rng, isa, 40 + rng.int(rng.chance(0.1) ? 4000 : 700), nFns, nData, i));
+  const data = Array.from({ length: nData }, () =>
+    rng.chance(0.6) ? text(rng, 8 + rng.int(80)) : rng.bytes(8 + rng.int(64)),
+  );
+  const vtables = Array.from({ length: Math.max(2, Math.round(nFns / 40)) }, () =>
+    Array.from({ length: 3 + rng.int(20) }, () => rng.int(nFns)),
+  );
   return { fns, order: fns.map((_, i) => i), data, vtables };
 }
 
@@ -334,7 +381,11 @@ function rebuild(rng: Rng, isa: Buffer[], lib: Library): Library {
       const g = compileFunction(rng, isa, 20 + rng.int(120), fns.length, nData, id);
       const cut = 4 + rng.int(Math.max(1, f.body.length - 8));
       const drop = rng.int(40);
-      const body = Buffer.concat([f.body.subarray(0, cut), g.body.subarray(4, g.body.length - 2), f.body.subarray(Math.min(f.body.length, cut + drop))]);
+      const body = Buffer.concat([
+        f.body.subarray(0, cut),
+        g.body.subarray(4, g.body.length - 2),
+        f.body.subarray(Math.min(f.body.length, cut + drop)),
+      ]);
       const fix: number[] = [];
       for (let k = 0; k < f.fix.length; k += 3) {
         const o = f.fix[k]!;
@@ -403,7 +454,9 @@ function dbPage(rng: Rng, pageNo: number): Buffer {
 }
 
 function resourcePack(blobs: [string, Buffer][]): Buffer {
-  const index = Buffer.concat(blobs.map(([name]) => Buffer.concat([Buffer.from(name.padEnd(32, '\0').slice(0, 32)), Buffer.alloc(8)])));
+  const index = Buffer.concat(
+    blobs.map(([name]) => Buffer.concat([Buffer.from(name.padEnd(32, '\0').slice(0, 32)), Buffer.alloc(8)])),
+  );
   let off = 16 + index.length;
   blobs.forEach(([, b], i) => {
     index.writeUInt32LE(off, i * 40 + 32);
@@ -472,7 +525,10 @@ export function generateHard(dir: string, scale: number, seed = 15_2026): PairIn
     n += b.length;
   }
   f1.set('app/resources/resources.pak', { data: resourcePack(blobs), mode: 0o644 });
-  f2.set('app/resources/resources.pak', { data: resourcePack(blobs.map(([n, b]) => [n, rng.chance(0.05) ? rng.bytes(2000 + rng.int(60_000)) : b])), mode: 0o644 });
+  f2.set('app/resources/resources.pak', {
+    data: resourcePack(blobs.map(([n, b]) => [n, rng.chance(0.05) ? rng.bytes(2000 + rng.int(60_000)) : b])),
+    mode: 0o644,
+  });
 
   // Database.
   const pages = Array.from({ length: Math.round(mb(16) / 4096) }, (_, i) => dbPage(rng, i));
@@ -497,15 +553,24 @@ export function generateHard(dir: string, scale: number, seed = 15_2026): PairIn
     f1.set(p, { data: d, mode: 0o644 });
     if (rng.chance(0.01)) continue; // deleted
     let p2 = p;
-    if (i % pkgs === 7) p2 = p.replace('/node_modules/pkg7/', '/node_modules/@scope/pkg7/'); // moved package
+    if (i % pkgs === 7)
+      p2 = p.replace('/node_modules/pkg7/', '/node_modules/@scope/pkg7/'); // moved package
     else if (rng.chance(20 / nFiles)) p2 = p.replace(/file(\d+)\.js$/, 'renamed$1.js');
     let d2 = d;
     if (rng.chance(0.05)) {
       const at = rng.int(d.length);
-      d2 = Buffer.concat([d.subarray(0, at), text(rng, 20 + rng.int(200)), d.subarray(Math.min(d.length, at + rng.int(100)))]);
+      d2 = Buffer.concat([
+        d.subarray(0, at),
+        text(rng, 20 + rng.int(200)),
+        d.subarray(Math.min(d.length, at + rng.int(100))),
+      ]);
     }
     f2.set(p2, { data: d2, mode: 0o644 });
-    if (rng.chance(0.01)) f2.set(`app/resources/node_modules/pkg${i % pkgs}/lib/added${i}.js`, { data: text(rng, 200 + rng.int(3800)), mode: 0o644 });
+    if (rng.chance(0.01))
+      f2.set(`app/resources/node_modules/pkg${i % pkgs}/lib/added${i}.js`, {
+        data: text(rng, 200 + rng.int(3800)),
+        mode: 0o644,
+      });
   }
 
   writeTree(v1, f1, ['app/logs']);
@@ -544,10 +609,15 @@ export function generateMany(dir: string, count: number, seed = 100_000): PairIn
     let d2 = d;
     if (rng.chance(0.03)) {
       const at = rng.int(d.length);
-      d2 = Buffer.concat([d.subarray(0, at), text(rng, 10 + rng.int(100)), d.subarray(Math.min(d.length, at + rng.int(50)))]);
+      d2 = Buffer.concat([
+        d.subarray(0, at),
+        text(rng, 10 + rng.int(100)),
+        d.subarray(Math.min(d.length, at + rng.int(50))),
+      ]);
     }
     f2.set(p2, { data: d2, mode: 0o644 });
-    if (rng.chance(0.01)) f2.set(`app/pkg${i % Math.round(count / 100)}/new${i}.js`, { data: text(rng, 100 + rng.int(2900)), mode: 0o644 });
+    if (rng.chance(0.01))
+      f2.set(`app/pkg${i % Math.round(count / 100)}/new${i}.js`, { data: text(rng, 100 + rng.int(2900)), mode: 0o644 });
   }
   writeTree(v1, f1);
   writeTree(v2, f2);

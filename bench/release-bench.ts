@@ -36,7 +36,8 @@ interface Measure {
 function measure(cmd: string, args: string[]): Measure {
   const r = spawnSync('/usr/bin/time', ['-f', '@@TIME %e %M', cmd, ...args], { maxBuffer: 1 << 26, encoding: 'utf8' });
   const m = /@@TIME ([0-9.]+) ([0-9]+)/.exec(r.stderr);
-  if (r.status !== 0 || m === null) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
+  if (r.status !== 0 || m === null)
+    throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
   return { seconds: Number(m[1]), peakMiB: Number(m[2]) / 1024, stdout: r.stdout };
 }
 
@@ -52,12 +53,23 @@ function args(): { pairs: string[]; scale: number; many: number; out: string } {
     const i = a.indexOf(k);
     return i >= 0 && a[i + 1] !== undefined ? a[i + 1]! : d;
   };
-  return { pairs: get('--pairs', 'hard,easy,many').split(','), scale: Number(get('--scale', '1')), many: Number(get('--many', '100000')), out: resolve(get('--out', join(ROOT, 'bench/RESULTS.md'))) };
+  return {
+    pairs: get('--pairs', 'hard,easy,many').split(','),
+    scale: Number(get('--scale', '1')),
+    many: Number(get('--many', '100000')),
+    out: resolve(get('--out', join(ROOT, 'bench/RESULTS.md'))),
+  };
 }
 
 /** Bytes of the new tar's members, by how they relate to the old tar. */
-function composition(oldTar: Buffer, newTar: Buffer): { unchanged: number; moved: number; modified: number; added: number; headers: number } {
-  const digest = (t: Buffer, e: { offset: number; size: number }): string => createHash('sha1').update(t.subarray(e.offset, e.offset + e.size)).digest('hex');
+function composition(
+  oldTar: Buffer,
+  newTar: Buffer,
+): { unchanged: number; moved: number; modified: number; added: number; headers: number } {
+  const digest = (t: Buffer, e: { offset: number; size: number }): string =>
+    createHash('sha1')
+      .update(t.subarray(e.offset, e.offset + e.size))
+      .digest('hex');
   const oldByPath = new Map<string, string>();
   const oldDigests = new Set<string>();
   for (const e of readTar(oldTar)) {
@@ -108,7 +120,13 @@ function runPair(name: string, info: PairInfo, dir: string): PairResult {
   log(`${name}: tufsign 1.0 ${ts1.seconds} s`);
   const ts2 = measure(node, [STAGE, 'release', info.v2, r1.archivePath, join(w, 'r2-t2'), '2']);
   const ts2one = measure(node, [STAGE, 'release', info.v2, r1.archivePath, join(w, 'r2-t1'), '1']);
-  const r2 = JSON.parse(ts2.stdout) as { archivePath: string; archive: number; patchPath?: string; patch?: number; patchSkipped?: string };
+  const r2 = JSON.parse(ts2.stdout) as {
+    archivePath: string;
+    archive: number;
+    patchPath?: string;
+    patch?: number;
+    patchSkipped?: string;
+  };
   const r2one = JSON.parse(ts2one.stdout) as { archivePath: string; patchPath?: string };
   log(`${name}: tufsign 2.0 ${ts2.seconds} s (2 threads), ${ts2one.seconds} s (1 thread)`);
   const patch2 = measure(node, [STAGE, 'patch', v1tar, v2tar, join(w, 'ts-t2.patch'), '2']);
@@ -121,8 +139,19 @@ function runPair(name: string, info: PairInfo, dir: string): PairResult {
   const tufup1 = measure('python3', [TUFUP, 'archive', info.v1, join(w, 'tufup-1.0.tar.gz')]);
   const tufup2a = measure('python3', [TUFUP, 'archive', info.v2, join(w, 'tufup-2.0.tar.gz')]);
   log(`${name}: tufup archives ${tufup1.seconds} + ${tufup2a.seconds} s; bsdiff running`);
-  const tufup2p = measure('python3', [TUFUP, 'patch', join(w, 'tufup-1.0.tar.gz'), join(w, 'tufup-2.0.tar.gz'), join(w, 'ref.patch')]);
-  const tp = JSON.parse(tufup2p.stdout) as { gunzipSeconds: number; bsdiffSeconds: number; bsdiffMaxRssKiB: number; selfMaxRssKiB: number };
+  const tufup2p = measure('python3', [
+    TUFUP,
+    'patch',
+    join(w, 'tufup-1.0.tar.gz'),
+    join(w, 'tufup-2.0.tar.gz'),
+    join(w, 'ref.patch'),
+  ]);
+  const tp = JSON.parse(tufup2p.stdout) as {
+    gunzipSeconds: number;
+    bsdiffSeconds: number;
+    bsdiffMaxRssKiB: number;
+    selfMaxRssKiB: number;
+  };
   const bsdiff = { seconds: tp.bsdiffSeconds, peakMiB: tp.bsdiffMaxRssKiB / 1024 };
   const tufup = {
     seconds: tufup1.seconds + tufup2a.seconds + tufup2p.seconds,
@@ -149,8 +178,10 @@ function runPair(name: string, info: PairInfo, dir: string): PairResult {
   const newTarSize = size(v2tar);
   const pct = (x: number): string => `${((100 * x) / newTarSize).toFixed(1)} %`;
 
-  const row = (step: string, m: { seconds: number; peakMiB: number }, output = ''): string => `| ${step} | ${fmt(m.seconds)} s | ${fmt(m.peakMiB, 0)} MiB | ${output} |`;
-  const ratio = (what: string, value: number, target: number, fmtTarget: string): string => `| ${what} | **${fmt(value, 3)}** | ${fmtTarget} | ${value <= target ? 'met' : '**missed**'} |`;
+  const row = (step: string, m: { seconds: number; peakMiB: number }, output = ''): string =>
+    `| ${step} | ${fmt(m.seconds)} s | ${fmt(m.peakMiB, 0)} MiB | ${output} |`;
+  const ratio = (what: string, value: number, target: number, fmtTarget: string): string =>
+    `| ${what} | **${fmt(value, 3)}** | ${fmtTarget} | ${value <= target ? 'met' : '**missed**'} |`;
   const md = `## ${name} pair
 
 ${info.description.map((l) => `- ${l}`).join('\n')}
@@ -187,9 +218,13 @@ Checks: tufsign's 2.0 patch applied by Debian \`bspatch\` to v1.tar gives v2.tar
 
 function tool(c: string, a: string[]): string {
   try {
-    return execFileSync(c, a, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0]!.trim();
+    return execFileSync(c, a, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+      .split('\n')[0]!
+      .trim();
   } catch (e) {
-    return String((e as { stderr?: string }).stderr ?? '').split('\n')[0]!.trim();
+    return String((e as { stderr?: string }).stderr ?? '')
+      .split('\n')[0]!
+      .trim();
   }
 }
 
@@ -199,14 +234,24 @@ function main(): void {
   const sections: string[] = [];
   const loadBefore = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   for (const pair of opt.pairs) {
-    const dir = join(ROOT, 'bench/data', pair === 'hard' ? `hard-${opt.scale}` : pair === 'many' ? `many-${opt.many}` : 'easy');
+    const dir = join(
+      ROOT,
+      'bench/data',
+      pair === 'hard' ? `hard-${opt.scale}` : pair === 'many' ? `many-${opt.many}` : 'easy',
+    );
     mkdirSync(dir, { recursive: true });
-    const info = pair === 'hard' ? generateHard(dir, opt.scale) : pair === 'many' ? generateMany(dir, opt.many) : generateEasy(dir);
+    const info =
+      pair === 'hard'
+        ? generateHard(dir, opt.scale)
+        : pair === 'many'
+          ? generateMany(dir, opt.many)
+          : generateEasy(dir);
     log(`${pair}: data ready`);
     sections.push(runPair(pair, info, dir).md);
   }
   const loadAfter = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  const cmd = `npx tsc -p bench/tsconfig.json && node node_modules/.cache/tufsign-bench/bench/release-bench.js ${process.argv.slice(2).join(' ')}`.trim();
+  const cmd =
+    `npx tsc -p bench/tsconfig.json && node node_modules/.cache/tufsign-bench/bench/release-bench.js ${process.argv.slice(2).join(' ')}`.trim();
   const md = `# Release benchmark
 
 Generated by \`bench/release-bench.ts\` on ${new Date().toISOString().slice(0, 16)}Z in ${((Date.now() - t0) / 60000).toFixed(0)} minutes. Reproduce with:

@@ -17,7 +17,7 @@ const EPOCH = 1_700_000_000;
 function readShared(path: string): Buffer {
   const fd = openSync(path, 'r');
   const out = Buffer.from(new SharedArrayBuffer(fstatSync(fd).size));
-  for (let at = 0; at < out.length; ) at += readSync(fd, out, at, out.length - at, null);
+  for (let at = 0; at < out.length;) at += readSync(fd, out, at, out.length - at, null);
   closeSync(fd);
   return out;
 }

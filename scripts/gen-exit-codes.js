@@ -29,7 +29,9 @@ const lines = [
   '| --- | --- | --- |',
 ];
 for (const exit of Object.values(ExitCode).sort((a, b) => a - b)) {
-  const codes = ALL_ERROR_CODES.filter((c) => exitCodeFor(c) === exit).map((c) => `\`${c}\``).join(', ');
+  const codes = ALL_ERROR_CODES.filter((c) => exitCodeFor(c) === exit)
+    .map((c) => `\`${c}\``)
+    .join(', ');
   lines.push(`| ${exit} | ${MEANING[exit] ?? ''} | ${codes || '—'} |`);
 }
 process.stdout.write(lines.join('\n') + '\n');

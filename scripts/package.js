@@ -174,17 +174,23 @@ function entrySource(pkg, build, workers, addonDigests) {
   // completion (plugin-autocomplete) and the did-you-mean hook are left out of the standalone build: an
   // air-gapped laptop has no use for completion scripts, and an unknown command stays a usage error there.
   // Anything else is refused, so that an artifact never silently lacks a part of the CLI.
-  const compiledPluginCommands = { '@oclif/plugin-help': [['help', './node_modules/@oclif/plugin-help/lib/commands/help.js']] };
+  const compiledPluginCommands = {
+    '@oclif/plugin-help': [['help', './node_modules/@oclif/plugin-help/lib/commands/help.js']],
+  };
   const leftOutPlugins = new Set(['@oclif/plugin-autocomplete']);
   const leftOutHooks = new Set(['command_not_found']);
   for (const plugin of pkg.oclif.plugins ?? []) {
     if (compiledPluginCommands[plugin] !== undefined) commands.push(...compiledPluginCommands[plugin]);
     else if (!leftOutPlugins.has(plugin))
-      fail(`package.json oclif.plugins: ${plugin} is not compiled into the standalone build; add it in scripts/package.js (ADR 0012)`);
+      fail(
+        `package.json oclif.plugins: ${plugin} is not compiled into the standalone build; add it in scripts/package.js (ADR 0012)`,
+      );
   }
   for (const hook of Object.keys(pkg.oclif.hooks ?? {})) {
     if (!leftOutHooks.has(hook))
-      fail(`package.json oclif.hooks.${hook}: the standalone build does not run hooks; add support in src/standalone/main.ts (ADR 0012)`);
+      fail(
+        `package.json oclif.hooks.${hook}: the standalone build does not run hooks; add support in src/standalone/main.ts (ADR 0012)`,
+      );
   }
   for (const key of ['devPlugins', 'helpClass']) {
     if (pkg.oclif[key] !== undefined)

@@ -42,10 +42,15 @@ export interface BundleInput {
   transcript?: readonly JsonObject[];
 }
 
-
 function checkBundlePath(p: string): void {
-  if (!/^(metadata|targets)\/[^\0]+$/.test(p) || p.split('/').some((s) => s === '' || s === '.' || s === '..') || p.includes('\\')) {
-    throw new TufsignError('BUNDLE_INVALID', `unsafe bundle path ${JSON.stringify(p)}`, { rule: 'bundle files live under metadata/ or targets/' });
+  if (
+    !/^(metadata|targets)\/[^\0]+$/.test(p) ||
+    p.split('/').some((s) => s === '' || s === '.' || s === '..') ||
+    p.includes('\\')
+  ) {
+    throw new TufsignError('BUNDLE_INVALID', `unsafe bundle path ${JSON.stringify(p)}`, {
+      rule: 'bundle files live under metadata/ or targets/',
+    });
   }
 }
 
@@ -69,7 +74,12 @@ export function buildBundle(input: BundleInput): { manifest: BundleManifest; ent
   if (input.transcript !== undefined) {
     const text = Buffer.from(stringifyPretty(input.transcript));
     const head = input.transcript[input.transcript.length - 1]?.['hash'];
-    manifest.transcript = { path: BUNDLE_TRANSCRIPT, length: text.length, sha256: sha256Hex(text), head: typeof head === 'string' ? head : '' };
+    manifest.transcript = {
+      path: BUNDLE_TRANSCRIPT,
+      length: text.length,
+      sha256: sha256Hex(text),
+      head: typeof head === 'string' ? head : '',
+    };
     entries.push({ path: BUNDLE_TRANSCRIPT, data: text });
   }
   entries.push({ path: BUNDLE_MANIFEST, data: Buffer.from(serializeManifest(manifest)) });
@@ -104,7 +114,8 @@ function s(o: JsonObject, k: string, p: string): string {
 
 function n(o: JsonObject, k: string, p: string): number {
   const v = o[k];
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw bad(`"${k}" must be a non-negative integer`, `${p}.${k}`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+    throw bad(`"${k}" must be a non-negative integer`, `${p}.${k}`);
   return v;
 }
 
@@ -121,10 +132,16 @@ export function parseManifest(bytes: Uint8Array): BundleManifest {
   try {
     doc = parseJson(bytes, BUNDLE_MANIFEST);
   } catch (e) {
-    if (e instanceof TufsignError) throw new TufsignError('BUNDLE_INVALID', `BUNDLE.json: ${e.message}`, { file: BUNDLE_MANIFEST, path: e.path, cause: e });
+    if (e instanceof TufsignError)
+      throw new TufsignError('BUNDLE_INVALID', `BUNDLE.json: ${e.message}`, {
+        file: BUNDLE_MANIFEST,
+        path: e.path,
+        cause: e,
+      });
     throw e;
   }
-  if (!isJsonObject(doc) || doc['format'] !== BUNDLE_FORMAT || doc['format_version'] !== 1) throw bad('not a tufsign bundle manifest (format/format_version)', '$.format');
+  if (!isJsonObject(doc) || doc['format'] !== BUNDLE_FORMAT || doc['format_version'] !== 1)
+    throw bad('not a tufsign bundle manifest (format/format_version)', '$.format');
   const base: Partial<Record<TopLevelRole, number>> = {};
   const b = doc['base'];
   if (isJsonObject(b)) for (const [k, v] of Object.entries(b)) if (typeof v === 'number') base[k as TopLevelRole] = v;
@@ -137,14 +154,23 @@ export function parseManifest(bytes: Uint8Array): BundleManifest {
       checkBundlePath(path);
       return { path, length: n(f, 'length', p), sha256: s(f, 'sha256', p), new: f['new'] === true };
     }),
-    rootChain: list(doc['root_chain'], '$.root_chain').map((r, i) => ({ version: n(r, 'version', `$.root_chain[${i}]`), path: s(r, 'path', `$.root_chain[${i}]`), sha256: s(r, 'sha256', `$.root_chain[${i}]`) })),
+    rootChain: list(doc['root_chain'], '$.root_chain').map((r, i) => ({
+      version: n(r, 'version', `$.root_chain[${i}]`),
+      path: s(r, 'path', `$.root_chain[${i}]`),
+      sha256: s(r, 'sha256', `$.root_chain[${i}]`),
+    })),
   };
   if (typeof doc['ceremony_id'] === 'string') m.ceremonyId = doc['ceremony_id'];
   if (typeof doc['fingerprint'] === 'string') m.fingerprint = doc['fingerprint'];
   const t = doc['transcript'];
   if (t !== undefined) {
     if (!isJsonObject(t)) throw bad('transcript must be an object', '$.transcript');
-    m.transcript = { path: s(t, 'path', '$.transcript'), length: n(t, 'length', '$.transcript'), sha256: s(t, 'sha256', '$.transcript'), head: s(t, 'head', '$.transcript') };
+    m.transcript = {
+      path: s(t, 'path', '$.transcript'),
+      length: n(t, 'length', '$.transcript'),
+      sha256: s(t, 'sha256', '$.transcript'),
+      head: s(t, 'head', '$.transcript'),
+    };
   }
   return m;
 }

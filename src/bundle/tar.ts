@@ -18,7 +18,8 @@ export interface TarEntry {
 export function tarBytes(entries: readonly TarEntry[]): Buffer {
   const sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   sorted.forEach((e, i) => {
-    if (i > 0 && sorted[i - 1]?.path === e.path) throw new TufsignError('BUNDLE_INVALID', `duplicate archive entry ${e.path}`, { rule: 'unique bundle paths' });
+    if (i > 0 && sorted[i - 1]?.path === e.path)
+      throw new TufsignError('BUNDLE_INVALID', `duplicate archive entry ${e.path}`, { rule: 'unique bundle paths' });
   });
   const members: TarMember[] = sorted.map((e) => ({ path: e.path, type: 'file', mode: 0o644, size: e.data.length }));
   const layout = layoutTar(members);

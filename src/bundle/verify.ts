@@ -13,7 +13,13 @@ import { gunzipBounded } from '../release/gzip';
 import { layoutTar, readTar, type TarMember } from '../release/tar';
 import { fileExists, MAX_METADATA_BYTES, nonRegularKind, readRegularFile } from '../io/fs';
 import { bundleSource } from '../repository/sources';
-import { verifyRepository, type Check, type RoleReport, type VerifyOptions, type VerifyReport } from '../repository/verify';
+import {
+  verifyRepository,
+  type Check,
+  type RoleReport,
+  type VerifyOptions,
+  type VerifyReport,
+} from '../repository/verify';
 import { parseJson } from '../tuf/json';
 import { BUNDLE_MANIFEST, parseManifest, type BundleManifest } from './manifest';
 import { tarballPathFor } from './write';
@@ -42,13 +48,21 @@ function listBundle(dir: string): Listing {
     try {
       entries = readdirSync(abs, { withFileTypes: true });
     } catch (cause) {
-      throw new TufsignError('IO_ERROR', `cannot list ${abs}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { file: abs, cause });
+      throw new TufsignError(
+        'IO_ERROR',
+        `cannot list ${abs}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`,
+        { file: abs, cause },
+      );
     }
     for (const e of entries) {
       const childRel = rel === '' ? e.name : `${rel}/${e.name}`;
       if (e.isDirectory() && depth < MAX_DEPTH) walk(join(abs, e.name), childRel, depth + 1);
       else if (e.isFile()) out.files.push(childRel);
-      else out.refused.push({ path: childRel, kind: e.isDirectory() ? `a folder nested deeper than ${MAX_DEPTH}` : nonRegularKind(e) });
+      else
+        out.refused.push({
+          path: childRel,
+          kind: e.isDirectory() ? `a folder nested deeper than ${MAX_DEPTH}` : nonRegularKind(e),
+        });
     }
   };
   walk(dir, '', 0);
@@ -56,14 +70,21 @@ function listBundle(dir: string): Listing {
   return out;
 }
 
-function check(r: RoleReport, ok: boolean, message: string, rule?: string, code: Check['code'] = 'BUNDLE_INVALID'): void {
+function check(
+  r: RoleReport,
+  ok: boolean,
+  message: string,
+  rule?: string,
+  code: Check['code'] = 'BUNDLE_INVALID',
+): void {
   const c: Check = ok ? { ok, message } : { ok, message, code, ...(rule !== undefined ? { rule } : {}) };
   r.checks.push(c);
   if (!ok) r.ok = false;
 }
 
 function errorFields(e: unknown): { message: string; code: Check['code']; rule?: string } {
-  if (e instanceof TufsignError) return { message: e.message, code: e.code, ...(e.rule !== undefined ? { rule: e.rule } : {}) };
+  if (e instanceof TufsignError)
+    return { message: e.message, code: e.code, ...(e.rule !== undefined ? { rule: e.rule } : {}) };
   return { message: String(e), code: 'INTERNAL' };
 }
 
@@ -77,18 +98,25 @@ export function declaredLengths(manifest: BundleManifest, manifestLength: number
 
 /** The size of the tar `deterministicTarGz` writes for these files: the hard cap for decompressing the tarball. */
 export function expectedTarSize(lengths: ReadonlyMap<string, number>): number {
-  const members: TarMember[] = [...lengths].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([path, size]) => ({ path, type: 'file', mode: 0o644, size }));
+  const members: TarMember[] = [...lengths]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([path, size]) => ({ path, type: 'file', mode: 0o644, size }));
   return layoutTar(members).size;
 }
 
 /** Check a bundle folder against its manifest; returns a report section (never throws for a bad bundle). */
-export function checkBundleManifest(dir: string): { report: RoleReport; manifest?: BundleManifest; lengths?: Map<string, number> } {
+export function checkBundleManifest(dir: string): {
+  report: RoleReport;
+  manifest?: BundleManifest;
+  lengths?: Map<string, number>;
+} {
   const r: RoleReport = { role: 'bundle', file: join(dir, BUNDLE_MANIFEST), ok: true, checks: [] };
   let manifest: BundleManifest;
   let manifestBytes: Buffer;
   try {
     const bytes = readRegularFile(join(dir, BUNDLE_MANIFEST), MAX_MANIFEST_BYTES);
-    if (bytes === undefined) throw new TufsignError('BUNDLE_INVALID', `${BUNDLE_MANIFEST} is missing`, { file: join(dir, BUNDLE_MANIFEST) });
+    if (bytes === undefined)
+      throw new TufsignError('BUNDLE_INVALID', `${BUNDLE_MANIFEST} is missing`, { file: join(dir, BUNDLE_MANIFEST) });
     manifestBytes = bytes;
     manifest = parseManifest(bytes);
   } catch (e) {
@@ -99,7 +127,8 @@ export function checkBundleManifest(dir: string): { report: RoleReport; manifest
   const lengths = declaredLengths(manifest, manifestBytes.length);
   check(r, true, `manifest for repository "${manifest.repository}" lists ${manifest.files.length} file(s)`);
   const listing = listBundle(dir);
-  for (const x of listing.refused) check(r, false, `${x.path} is ${x.kind}`, 'BAD-47 a bundle holds regular files only');
+  for (const x of listing.refused)
+    check(r, false, `${x.path} is ${x.kind}`, 'BAD-47 a bundle holds regular files only');
   const readListed = (path: string): Buffer | undefined => {
     if (listing.refused.some((x) => x.path === path)) return undefined; // already reported
     try {
@@ -114,19 +143,26 @@ export function checkBundleManifest(dir: string): { report: RoleReport; manifest
   for (const f of manifest.files) {
     const data = readListed(f.path);
     if (data === undefined) {
-      if (!listing.refused.some((x) => x.path === f.path)) check(r, false, `${f.path} is listed but missing or unreadable`, 'every listed file is present');
+      if (!listing.refused.some((x) => x.path === f.path))
+        check(r, false, `${f.path} is listed but missing or unreadable`, 'every listed file is present');
       bad++;
       continue;
     }
     if (data.length !== f.length || sha256(data) !== f.sha256) {
-      check(r, false, `${f.path}: ${data.length} bytes, sha256 ${sha256(data).slice(0, 16)}… but the manifest says ${f.length} bytes, ${f.sha256.slice(0, 16)}…`, 'listed length and sha256 match');
+      check(
+        r,
+        false,
+        `${f.path}: ${data.length} bytes, sha256 ${sha256(data).slice(0, 16)}… but the manifest says ${f.length} bytes, ${f.sha256.slice(0, 16)}…`,
+        'listed length and sha256 match',
+      );
       bad++;
     }
   }
   if (bad === 0) check(r, true, `every listed file is present with the listed length and sha256`);
   for (const rc of manifest.rootChain) {
     const f = manifest.files.find((x) => x.path === rc.path);
-    if (f === undefined || f.sha256 !== rc.sha256) check(r, false, `root chain entry v${rc.version} does not match a listed file`, 'root chain ⊆ files');
+    if (f === undefined || f.sha256 !== rc.sha256)
+      check(r, false, `root chain entry v${rc.version} does not match a listed file`, 'root chain ⊆ files');
   }
   if (manifest.transcript !== undefined) {
     const t = manifest.transcript;
@@ -138,8 +174,10 @@ export function checkBundleManifest(dir: string): { report: RoleReport; manifest
     } else {
       try {
         const chain = checkChain(readEvents(parseJson(data, t.path), t.path));
-        if (!chain.ok) check(r, false, `transcript chain broken: ${chain.problem ?? ''}`, 'BAD-64 hash-chained transcript');
-        else if (chain.head !== t.head) check(r, false, 'transcript head does not match the manifest', 'manifest pins the transcript head');
+        if (!chain.ok)
+          check(r, false, `transcript chain broken: ${chain.problem ?? ''}`, 'BAD-64 hash-chained transcript');
+        else if (chain.head !== t.head)
+          check(r, false, 'transcript head does not match the manifest', 'manifest pins the transcript head');
         else check(r, true, `transcript: ${chain.events} events, chain intact`);
       } catch (e) {
         check(r, false, `transcript unreadable: ${(e as Error).message}`, 'transcript format');
@@ -147,7 +185,8 @@ export function checkBundleManifest(dir: string): { report: RoleReport; manifest
     }
   }
   const unlisted = listing.files.filter((p) => !lengths.has(p));
-  if (unlisted.length > 0) check(r, false, `files not in the manifest: ${unlisted.join(', ')}`, 'a bundle holds exactly the listed files');
+  if (unlisted.length > 0)
+    check(r, false, `files not in the manifest: ${unlisted.join(', ')}`, 'a bundle holds exactly the listed files');
   else check(r, true, 'no unlisted files');
   checkTarball(dir, r, lengths, bad === 0 && listing.refused.length === 0 && unlisted.length === 0);
   return { report: r, manifest, lengths };
@@ -178,15 +217,27 @@ function checkTarball(dir: string, r: RoleReport, lengths: ReadonlyMap<string, n
     const files = entries.filter((e) => e.type === 'file');
     const inTar = files.map((e) => e.path).sort();
     const inDir = [...lengths.keys()].sort();
-    let same = entries.length === files.length && inTar.length === inDir.length && inTar.every((p, i) => p === inDir[i]);
+    let same =
+      entries.length === files.length && inTar.length === inDir.length && inTar.every((p, i) => p === inDir[i]);
     for (const e of same ? files : []) {
       const onDisk = readRegularFile(join(dir, e.path), lengths.get(e.path) ?? 0, e.path);
       if (onDisk === undefined || !onDisk.equals(tar.subarray(e.offset, e.offset + e.size))) same = false;
     }
-    check(r, same, same ? `${shown} holds exactly the folder's files` : `${shown} differs from the folder`, 'tarball = folder');
+    check(
+      r,
+      same,
+      same ? `${shown} holds exactly the folder's files` : `${shown} differs from the folder`,
+      'tarball = folder',
+    );
   } catch (e) {
     const f = errorFields(e);
-    check(r, false, f.message.includes(shown) ? f.message : `${shown}: ${f.message}`, f.rule ?? 'tarball = folder', f.code);
+    check(
+      r,
+      false,
+      f.message.includes(shown) ? f.message : `${shown}: ${f.message}`,
+      f.rule ?? 'tarball = folder',
+      f.code,
+    );
   }
 }
 

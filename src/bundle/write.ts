@@ -23,9 +23,18 @@ export function writeBundle(outDir: string, entries: readonly TarEntry[]): Writt
   const dir = resolve(outDir);
   const tarball = tarballPathFor(dir);
   if (fileExists(dir) && readdirSync(dir).length > 0) {
-    throw new TufsignError('IO_ERROR', `${dir} already exists and is not empty`, { file: dir, rule: 'never overwrite a bundle', suggestion: 'Choose another --bundle-out folder.' });
+    throw new TufsignError('IO_ERROR', `${dir} already exists and is not empty`, {
+      file: dir,
+      rule: 'never overwrite a bundle',
+      suggestion: 'Choose another --bundle-out folder.',
+    });
   }
-  if (fileExists(tarball)) throw new TufsignError('IO_ERROR', `${tarball} already exists`, { file: tarball, rule: 'never overwrite a bundle', suggestion: 'Choose another --bundle-out folder.' });
+  if (fileExists(tarball))
+    throw new TufsignError('IO_ERROR', `${tarball} already exists`, {
+      file: tarball,
+      rule: 'never overwrite a bundle',
+      suggestion: 'Choose another --bundle-out folder.',
+    });
   mkdirSync(dirname(dir), { recursive: true });
   const staging = join(dirname(dir), `.${basename(dir)}.staging-${randomBytes(4).toString('hex')}`);
   try {
@@ -35,7 +44,10 @@ export function writeBundle(outDir: string, entries: readonly TarEntry[]): Writt
   } catch (e) {
     rmSync(staging, { recursive: true, force: true });
     if (e instanceof TufsignError) throw e;
-    throw new TufsignError('IO_ERROR', `could not write the bundle ${dir}: ${(e as Error).message}`, { file: dir, cause: e });
+    throw new TufsignError('IO_ERROR', `could not write the bundle ${dir}: ${(e as Error).message}`, {
+      file: dir,
+      cause: e,
+    });
   }
   writeFileAtomic(tarball, deterministicTarGz(entries));
   return { dir, tarball };

@@ -37,7 +37,8 @@ function chainError(message: string, file: string | undefined, path: string, rul
     file,
     path,
     rule,
-    suggestion: 'Do not sign. This request does not lead from the root you trust to the one it claims; tell the organizer.',
+    suggestion:
+      'Do not sign. This request does not lead from the root you trust to the one it claims; tell the organizer.',
   });
 }
 
@@ -46,18 +47,42 @@ function basisError(message: string, file: string | undefined, path: string, rul
     file,
     path,
     rule,
-    suggestion: 'Do not sign: what the change is compared against is not what your trusted root vouches for. Tell the organizer.',
+    suggestion:
+      'Do not sign: what the change is compared against is not what your trusted root vouches for. Tell the organizer.',
   });
 }
 
 /** A root step as a client checks it: version + 1, signed by the previous root's threshold and by its own. */
-export function checkRootStep(prev: Metadata<Root>, next: Metadata<Root>, file: string | undefined, path: string): void {
+export function checkRootStep(
+  prev: Metadata<Root>,
+  next: Metadata<Root>,
+  file: string | undefined,
+  path: string,
+): void {
   const v = prev.signed.version;
-  if (next.signed.version !== v + 1) throw chainError(`root v${next.signed.version} does not follow root v${v}`, file, path, 'SPEC-15 root versions go up by exactly one');
+  if (next.signed.version !== v + 1)
+    throw chainError(
+      `root v${next.signed.version} does not follow root v${v}`,
+      file,
+      path,
+      'SPEC-15 root versions go up by exactly one',
+    );
   const byPrev = verificationResult('root', prev.signed.role('root'), prev.signed.keys, next);
-  if (!byPrev.verified) throw chainError(`root v${v + 1} is not signed by the threshold of root v${v} (${byPrev.signed.length}/${byPrev.threshold})`, file, path, 'SPEC-14 a new root is signed by the previous root threshold');
+  if (!byPrev.verified)
+    throw chainError(
+      `root v${v + 1} is not signed by the threshold of root v${v} (${byPrev.signed.length}/${byPrev.threshold})`,
+      file,
+      path,
+      'SPEC-14 a new root is signed by the previous root threshold',
+    );
   const bySelf = verificationResult('root', next.signed.role('root'), next.signed.keys, next);
-  if (!bySelf.verified) throw chainError(`root v${v + 1} is not signed by its own threshold (${bySelf.signed.length}/${bySelf.threshold})`, file, path, 'SPEC-14 a new root is signed by its own threshold');
+  if (!bySelf.verified)
+    throw chainError(
+      `root v${v + 1} is not signed by its own threshold (${bySelf.signed.length}/${bySelf.threshold})`,
+      file,
+      path,
+      'SPEC-14 a new root is signed by its own threshold',
+    );
 }
 
 /**
@@ -70,18 +95,28 @@ export function anchorRequest(req: SigningRequest, anchor: TrustAnchor | undefin
   const trusted = req.trustedRoot;
   if (trusted === undefined) {
     if (anchor !== undefined) {
-      throw chainError(`this request makes a new repository "${req.repository}", but you already trust its root v${anchor.root.signed.version}`, file, '$.trusted_root', 'a pinned repository is never replaced by a new one');
+      throw chainError(
+        `this request makes a new repository "${req.repository}", but you already trust its root v${anchor.root.signed.version}`,
+        file,
+        '$.trusted_root',
+        'a pinned repository is never replaced by a new one',
+      );
     }
     checkVersionsAgainst(req, undefined, file);
     return { chain: [] };
   }
   if (anchor === undefined) {
-    throw new TufsignError('TRUST_UNANCHORED', `nothing on this machine pins a root of "${req.repository}": the request's trusted root v${trusted.signed.version} cannot be checked`, {
-      file,
-      path: '$.trusted_root',
-      rule: 'a keyholder compares against a root they already trust',
-      suggestion: 'Run inside a copy of the workspace (-w), or confirm the first contact: compare the root fingerprint with the organizer (guided flow), or pass --fingerprint with --yes.',
-    });
+    throw new TufsignError(
+      'TRUST_UNANCHORED',
+      `nothing on this machine pins a root of "${req.repository}": the request's trusted root v${trusted.signed.version} cannot be checked`,
+      {
+        file,
+        path: '$.trusted_root',
+        rule: 'a keyholder compares against a root they already trust',
+        suggestion:
+          'Run inside a copy of the workspace (-w), or confirm the first contact: compare the root fingerprint with the organizer (guided flow), or pass --fingerprint with --yes.',
+      },
+    );
   }
   const pin = anchor.root;
   const p = pin.signed.version;
@@ -99,13 +134,24 @@ export function anchorRequest(req: SigningRequest, anchor: TrustAnchor | undefin
   history.set(n, trusted);
   const atPin = history.get(p);
   if (atPin !== undefined && signedSha256(atPin) !== signedSha256(pin)) {
-    throw chainError(`the request's root v${p} is not the root v${p} you trust`, file, p === n ? '$.trusted_root' : '$.root_history', 'one root per version: a different root is another repository or a fork');
+    throw chainError(
+      `the request's root v${p} is not the root v${p} you trust`,
+      file,
+      p === n ? '$.trusted_root' : '$.root_history',
+      'one root per version: a different root is another repository or a fork',
+    );
   }
   const chain: number[] = [];
   let prev = pin;
   for (let v = p + 1; v <= n; v++) {
     const next = history.get(v);
-    if (next === undefined) throw chainError(`the request does not carry root v${v}, needed to get from your root v${p} to v${n}`, file, '$.root_history', 'the request carries the root chain from the pin');
+    if (next === undefined)
+      throw chainError(
+        `the request does not carry root v${v}, needed to get from your root v${p} to v${n}`,
+        file,
+        '$.root_history',
+        'the request carries the root chain from the pin',
+      );
     checkRootStep(prev, next, file, v === n ? '$.trusted_root' : `$.root_history[v${v}]`);
     chain.push(v);
     prev = next;
@@ -116,16 +162,32 @@ export function anchorRequest(req: SigningRequest, anchor: TrustAnchor | undefin
 }
 
 /** Root exactly trusted + 1 (1 for a new repository); other roles exactly their basis + 1. */
-function checkVersionsAgainst(req: SigningRequest, trusted: Metadata<Root> | undefined, file: string | undefined): void {
+function checkVersionsAgainst(
+  req: SigningRequest,
+  trusted: Metadata<Root> | undefined,
+  file: string | undefined,
+): void {
   req.roles.forEach((r, i) => {
     const v = r.metadata.signed.version;
     if (r.role === 'root') {
       const expected = (trusted?.signed.version ?? 0) + 1;
       if (v !== expected) {
-        throw new TufsignError('VERSION_INVALID', `root v${v} is not the trusted root's version + 1 (v${expected})`, { file, path: `$.roles[${i}].metadata.signed.version`, rule: 'SPEC-15/BAD-27 root version is exactly previous + 1' });
+        throw new TufsignError('VERSION_INVALID', `root v${v} is not the trusted root's version + 1 (v${expected})`, {
+          file,
+          path: `$.roles[${i}].metadata.signed.version`,
+          rule: 'SPEC-15/BAD-27 root version is exactly previous + 1',
+        });
       }
     } else if (r.trusted !== undefined && v !== r.trusted.signed.version + 1) {
-      throw new TufsignError('VERSION_INVALID', `${r.role} v${v} is not its trusted version + 1 (v${r.trusted.signed.version + 1})`, { file, path: `$.roles[${i}].metadata.signed.version`, rule: 'a ceremony signs the next version of what is trusted' });
+      throw new TufsignError(
+        'VERSION_INVALID',
+        `${r.role} v${v} is not its trusted version + 1 (v${r.trusted.signed.version + 1})`,
+        {
+          file,
+          path: `$.roles[${i}].metadata.signed.version`,
+          rule: 'a ceremony signs the next version of what is trusted',
+        },
+      );
     }
   });
 }
@@ -137,19 +199,34 @@ function checkBases(req: SigningRequest, trusted: Metadata<Root>, anchor: TrustA
     const path = `$.roles[${i}].trusted`;
     const basis = r.trusted;
     if (basis === undefined) {
-      throw basisError(`${r.role} carries no trusted version to compare against, in an existing repository`, file, path, 'every change is shown against the version it replaces');
+      throw basisError(
+        `${r.role} carries no trusted version to compare against, in an existing repository`,
+        file,
+        path,
+        'every change is shown against the version it replaces',
+      );
     }
     const published = anchor.published?.[r.role];
     if (published !== undefined) {
       // In a workspace the published version is the local truth (it may be signed by keys a rotation just replaced).
       if (signedSha256(published) !== signedSha256(basis)) {
-        throw basisError(`the trusted ${r.role} v${basis.signed.version} in the request is not the ${r.role} v${published.signed.version} this workspace holds`, file, path, 'a diff basis is what was published');
+        throw basisError(
+          `the trusted ${r.role} v${basis.signed.version} in the request is not the ${r.role} v${published.signed.version} this workspace holds`,
+          file,
+          path,
+          'a diff basis is what was published',
+        );
       }
       return;
     }
     const res = verificationResult(r.role, trusted.signed.role(r.role), trusted.signed.keys, basis);
     if (!res.verified) {
-      throw basisError(`the trusted ${r.role} v${basis.signed.version} the diff is computed against is not signed by the ${r.role} threshold of root v${trusted.signed.version} (${res.signed.length}/${res.threshold})`, file, path, 'a diff basis verifies under the trusted root');
+      throw basisError(
+        `the trusted ${r.role} v${basis.signed.version} the diff is computed against is not signed by the ${r.role} threshold of root v${trusted.signed.version} (${res.signed.length}/${res.threshold})`,
+        file,
+        path,
+        'a diff basis verifies under the trusted root',
+      );
     }
   });
 }

@@ -34,19 +34,35 @@ export type MaxExpiry = Record<TopLevelRole, number>;
 
 const short = (keyid: string): string => `${keyid.slice(0, 12)}…`;
 
-export function dangerousChanges(diffs: readonly RoleDiff[], trustedRoot: Root | undefined, now: Date, maxExpiry: MaxExpiry): DangerousChange[] {
+export function dangerousChanges(
+  diffs: readonly RoleDiff[],
+  trustedRoot: Root | undefined,
+  now: Date,
+  maxExpiry: MaxExpiry,
+): DangerousChange[] {
   const out: DangerousChange[] = [];
   for (const d of diffs) {
     const add = (kind: DangerKind, message: string): void => void out.push({ kind, role: d.role, message });
     if (!d.initial) {
       for (const c of d.roleChanges ?? []) {
-        if (c.thresholdFrom !== undefined && c.thresholdTo < c.thresholdFrom) add('threshold-lowered', `${c.role} threshold LOWERED ${c.thresholdFrom} → ${c.thresholdTo}`);
-        for (const k of c.keysAdded) if (trustedRoot?.keys.has(k) === true) add('role-gained', `existing key ${short(k)} GAINS the ${c.role} role`);
-        for (const k of c.keysRemoved) if (d.keysRemoved?.some((r) => r.keyid === k) !== true) add('role-lost', `key ${short(k)} LOSES the ${c.role} role`);
+        if (c.thresholdFrom !== undefined && c.thresholdTo < c.thresholdFrom)
+          add('threshold-lowered', `${c.role} threshold LOWERED ${c.thresholdFrom} → ${c.thresholdTo}`);
+        for (const k of c.keysAdded)
+          if (trustedRoot?.keys.has(k) === true)
+            add('role-gained', `existing key ${short(k)} GAINS the ${c.role} role`);
+        for (const k of c.keysRemoved)
+          if (d.keysRemoved?.some((r) => r.keyid === k) !== true)
+            add('role-lost', `key ${short(k)} LOSES the ${c.role} role`);
       }
-      for (const k of d.keysAdded ?? []) add('key-added', `key ${short(k.keyid)} ADDED for ${k.roles.join(', ') || 'no role'}`);
-      for (const k of d.keysRemoved ?? []) add('key-removed', `key ${short(k.keyid)} REMOVED (was ${k.roles.join(', ') || 'no role'})`);
-      if (d.consistentSnapshot !== undefined) add('consistent-snapshot-changed', `consistent_snapshot CHANGED ${String(d.consistentSnapshot.from)} → ${String(d.consistentSnapshot.to)}`);
+      for (const k of d.keysAdded ?? [])
+        add('key-added', `key ${short(k.keyid)} ADDED for ${k.roles.join(', ') || 'no role'}`);
+      for (const k of d.keysRemoved ?? [])
+        add('key-removed', `key ${short(k.keyid)} REMOVED (was ${k.roles.join(', ') || 'no role'})`);
+      if (d.consistentSnapshot !== undefined)
+        add(
+          'consistent-snapshot-changed',
+          `consistent_snapshot CHANGED ${String(d.consistentSnapshot.from)} → ${String(d.consistentSnapshot.to)}`,
+        );
       if (d.delegationsChanged === true) add('delegations-changed', 'delegations or their path patterns CHANGED');
       for (const t of d.targetsRemoved ?? []) add('targets-removed', `target REMOVED: ${t.path}`);
       for (const t of d.targetsChanged ?? []) add('targets-replaced', `target REPLACED: ${t.path}`);
@@ -54,7 +70,10 @@ export function dangerousChanges(diffs: readonly RoleDiff[], trustedRoot: Root |
     const limit = maxExpiry[d.role];
     const expires = Date.parse(d.expiresTo);
     if (Number.isFinite(expires) && expires - now.getTime() > limit * 1000) {
-      add('expiry-beyond-policy', `${d.role} expires ${d.expiresTo}, beyond the ${Math.round(limit / 86400)}-day maximum`);
+      add(
+        'expiry-beyond-policy',
+        `${d.role} expires ${d.expiresTo}, beyond the ${Math.round(limit / 86400)}-day maximum`,
+      );
     }
   }
   return out;
@@ -69,16 +88,25 @@ export function checkExpiryPolicy(req: SigningRequest, now: Date, maxExpiry: Max
     const md: Metadata = r.metadata;
     const path = `$.roles[${i}].metadata.signed.expires`;
     if (md.signed.isExpired(now)) {
-      throw new TufsignError('EXPIRY_TOO_SHORT', `${r.role} v${md.signed.version} expired at ${formatExpires(md.signed.expires)}`, { file, path, rule: 'SPEC-16/BAD-16 never sign expired metadata' });
+      throw new TufsignError(
+        'EXPIRY_TOO_SHORT',
+        `${r.role} v${md.signed.version} expired at ${formatExpires(md.signed.expires)}`,
+        { file, path, rule: 'SPEC-16/BAD-16 never sign expired metadata' },
+      );
     }
     const limit = maxExpiry[r.role];
     if (md.signed.expires.getTime() - now.getTime() > limit * 1000) {
-      throw new TufsignError('EXPIRY_TOO_LONG', `${r.role} v${md.signed.version} expires ${formatExpires(md.signed.expires)}, more than ${Math.round(limit / 86400)} days from now`, {
-        file,
-        path,
-        rule: `${r.role} expiry at most ${Math.round(limit / 86400)} days (max_expiry)`,
-        suggestion: 'Ask the organizer for a request with a shorter --expires, or raise max_expiry for this role in tufsign.json / the trust folder policy if that is really intended.',
-      });
+      throw new TufsignError(
+        'EXPIRY_TOO_LONG',
+        `${r.role} v${md.signed.version} expires ${formatExpires(md.signed.expires)}, more than ${Math.round(limit / 86400)} days from now`,
+        {
+          file,
+          path,
+          rule: `${r.role} expiry at most ${Math.round(limit / 86400)} days (max_expiry)`,
+          suggestion:
+            'Ask the organizer for a request with a shorter --expires, or raise max_expiry for this role in tufsign.json / the trust folder policy if that is really intended.',
+        },
+      );
     }
   });
 }

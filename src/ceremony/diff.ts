@@ -6,7 +6,17 @@
  * wrote (tuf-on-ci: signers should only trust their local tool).
  */
 import { formatExpires } from '../tuf/time';
-import { TOP_LEVEL_ROLES, type MetaFile, type Metadata, type Root, type Snapshot, type Targets, type Timestamp, type TopLevelRole, type TargetFile } from '../tuf/metadata';
+import {
+  TOP_LEVEL_ROLES,
+  type MetaFile,
+  type Metadata,
+  type Root,
+  type Snapshot,
+  type Targets,
+  type Timestamp,
+  type TopLevelRole,
+  type TargetFile,
+} from '../tuf/metadata';
 import type { Keyholder, SigningRequest } from './request';
 
 export interface KeyChange {
@@ -73,9 +83,18 @@ function sameTarget(a: TargetFile, b: TargetFile): boolean {
   return JSON.stringify(a.toJSON()) === JSON.stringify(b.toJSON());
 }
 
-export function diffRole(trusted: Metadata | undefined, next: Metadata, keyholders: ReadonlyMap<string, Keyholder> = new Map()): RoleDiff {
+export function diffRole(
+  trusted: Metadata | undefined,
+  next: Metadata,
+  keyholders: ReadonlyMap<string, Keyholder> = new Map(),
+): RoleDiff {
   const role = next.signed.type;
-  const d: RoleDiff = { role, versionTo: next.signed.version, expiresTo: formatExpires(next.signed.expires), initial: trusted === undefined };
+  const d: RoleDiff = {
+    role,
+    versionTo: next.signed.version,
+    expiresTo: formatExpires(next.signed.expires),
+    initial: trusted === undefined,
+  };
   if (trusted !== undefined) {
     d.versionFrom = trusted.signed.version;
     d.expiresFrom = formatExpires(trusted.signed.expires);
@@ -85,7 +104,10 @@ export function diffRole(trusted: Metadata | undefined, next: Metadata, keyholde
     const from = trusted?.signed as Root | undefined;
     const fromKeys = new Set(from?.keys.keys() ?? []);
     d.keysAdded = [...to.keys.keys()].filter((k) => !fromKeys.has(k)).map((k) => keyChange(to, k, keyholders));
-    d.keysRemoved = from === undefined ? [] : [...from.keys.keys()].filter((k) => !to.keys.has(k)).map((k) => keyChange(from, k, keyholders));
+    d.keysRemoved =
+      from === undefined
+        ? []
+        : [...from.keys.keys()].filter((k) => !to.keys.has(k)).map((k) => keyChange(from, k, keyholders));
     d.roleChanges = [];
     for (const r of TOP_LEVEL_ROLES) {
       const t = to.role(r);
@@ -112,21 +134,29 @@ export function diffRole(trusted: Metadata | undefined, next: Metadata, keyholde
     d.targetsChanged = [];
     for (const [p, tf] of to.targets) {
       const old = before.get(p);
-      if (old !== undefined && !sameTarget(old, tf)) d.targetsChanged.push({ path: p, from: summary(p, old), to: summary(p, tf) });
+      if (old !== undefined && !sameTarget(old, tf))
+        d.targetsChanged.push({ path: p, from: summary(p, old), to: summary(p, tf) });
     }
     d.targetsRemoved = [...before].filter(([p]) => !to.targets.has(p)).map(([p, tf]) => summary(p, tf));
-    d.delegationsChanged = JSON.stringify(from?.delegations?.toJSON() ?? null) !== JSON.stringify(to.delegations?.toJSON() ?? null);
+    d.delegationsChanged =
+      JSON.stringify(from?.delegations?.toJSON() ?? null) !== JSON.stringify(to.delegations?.toJSON() ?? null);
   } else if (role === 'snapshot') {
-    const to = (next.signed).meta;
-    const from: ReadonlyMap<string, MetaFile> = (trusted?.signed as Snapshot | undefined)?.meta ?? new Map<string, MetaFile>();
+    const to = next.signed.meta;
+    const from: ReadonlyMap<string, MetaFile> =
+      (trusted?.signed as Snapshot | undefined)?.meta ?? new Map<string, MetaFile>();
     d.metaChanges = [];
     for (const name of new Set([...from.keys(), ...to.keys()])) {
       const f = from.get(name)?.version;
       const t = to.get(name)?.version;
-      if (f !== t) d.metaChanges.push({ file: name, ...(f !== undefined ? { from: f } : {}), ...(t !== undefined ? { to: t } : {}) });
+      if (f !== t)
+        d.metaChanges.push({
+          file: name,
+          ...(f !== undefined ? { from: f } : {}),
+          ...(t !== undefined ? { to: t } : {}),
+        });
     }
   } else {
-    const t = (next.signed).snapshotMeta.version;
+    const t = next.signed.snapshotMeta.version;
     const f = (trusted?.signed as Timestamp | undefined)?.snapshotMeta.version;
     d.metaChanges = f === t ? [] : [{ file: 'snapshot.json', ...(f !== undefined ? { from: f } : {}), to: t }];
   }

@@ -13,7 +13,14 @@ import { sha256Hex } from '../io/hash';
 import { TufsignError } from '../errors';
 import { parseJson, newObject, stringifyPretty, isJsonObject, type JsonObject, type JsonValue } from '../tuf/json';
 import type { Key } from '../tuf/key';
-import { HISTORY_PARSE, Metadata, TOP_LEVEL_ROLES, isTopLevelRole, type Root, type TopLevelRole } from '../tuf/metadata';
+import {
+  HISTORY_PARSE,
+  Metadata,
+  TOP_LEVEL_ROLES,
+  isTopLevelRole,
+  type Root,
+  type TopLevelRole,
+} from '../tuf/metadata';
 import { fingerprintOf } from './fingerprint';
 import { appendEvent, checkChain, readEvents, type TranscriptCheck, type TranscriptEvent } from './transcript';
 
@@ -73,8 +80,14 @@ export function cloneMetadata<M extends Metadata>(md: M): M {
   return Metadata.fromJSON(md.toJSON(), { expectedType: md.signed.type, ...HISTORY_PARSE }) as M;
 }
 
-export function roleDigests(req: Pick<SigningRequest, 'roles'>): { role: TopLevelRole; version: number; signedSha256: string }[] {
-  return req.roles.map((r) => ({ role: r.role, version: r.metadata.signed.version, signedSha256: signedSha256(r.metadata) }));
+export function roleDigests(
+  req: Pick<SigningRequest, 'roles'>,
+): { role: TopLevelRole; version: number; signedSha256: string }[] {
+  return req.roles.map((r) => ({
+    role: r.role,
+    version: r.metadata.signed.version,
+    signedSha256: signedSha256(r.metadata),
+  }));
 }
 
 /** The fingerprint: every role's signed bytes and the identity of every diff basis (see fingerprint.ts). */
@@ -101,7 +114,10 @@ export function governingRoot(req: Pick<SigningRequest, 'roles' | 'trustedRoot'>
   const r = findRole(req, 'root');
   if (r !== undefined) return r.metadata.signed as Root;
   if (req.trustedRoot !== undefined) return req.trustedRoot.signed;
-  throw new TufsignError('REQUEST_INVALID', 'the request has neither a root to sign nor a trusted root', { path: '$', rule: 'a request needs a root for its plan' });
+  throw new TufsignError('REQUEST_INVALID', 'the request has neither a root to sign nor a trusted root', {
+    path: '$',
+    rule: 'a request needs a root for its plan',
+  });
 }
 
 export function planFor(req: Pick<SigningRequest, 'roles' | 'trustedRoot'>): RolePlan[] {
@@ -146,16 +162,24 @@ export function checkVersions(req: Pick<SigningRequest, 'roles' | 'trustedRoot'>
     if (r.role === 'root') {
       const expected = (req.trustedRoot?.signed.version ?? 0) + 1;
       if (v !== expected) {
-        throw new TufsignError('VERSION_INVALID', `root version ${v} is not the trusted root's version + 1 (${expected})`, {
-          path: '$.roles[root].metadata.signed.version',
-          rule: 'SPEC-15/BAD-27 root version is exactly previous + 1',
-        });
+        throw new TufsignError(
+          'VERSION_INVALID',
+          `root version ${v} is not the trusted root's version + 1 (${expected})`,
+          {
+            path: '$.roles[root].metadata.signed.version',
+            rule: 'SPEC-15/BAD-27 root version is exactly previous + 1',
+          },
+        );
       }
     } else if (r.trusted !== undefined && v <= r.trusted.signed.version) {
-      throw new TufsignError('VERSION_INVALID', `${r.role} version ${v} does not move forward from the trusted version ${r.trusted.signed.version}`, {
-        path: `$.roles[${r.role}].metadata.signed.version`,
-        rule: 'SPEC-30/BAD-31 versions never go back',
-      });
+      throw new TufsignError(
+        'VERSION_INVALID',
+        `${r.role} version ${v} does not move forward from the trusted version ${r.trusted.signed.version}`,
+        {
+          path: `$.roles[${r.role}].metadata.signed.version`,
+          rule: 'SPEC-30/BAD-31 versions never go back',
+        },
+      );
     }
   }
 }
@@ -166,7 +190,11 @@ function checkReachable(root: Root): void {
     const role = root.role(name);
     const distinct = new Set(role.keyids.map((k) => root.keys.get(k)?.publicKeyFingerprint() ?? k));
     if (role.threshold > distinct.size) {
-      throw new TufsignError('THRESHOLD_INVALID', `${name} needs ${role.threshold} signatures but has only ${distinct.size} distinct key(s)`, { rule: 'BAD-25 threshold <= number of distinct keys' });
+      throw new TufsignError(
+        'THRESHOLD_INVALID',
+        `${name} needs ${role.threshold} signatures but has only ${distinct.size} distinct key(s)`,
+        { rule: 'BAD-25 threshold <= number of distinct keys' },
+      );
     }
   }
 }
@@ -176,13 +204,15 @@ export function createRequest(input: NewRequestInput): SigningRequest {
   const roles: RequestRole[] = [];
   for (const r of input.roles) {
     const role = r.metadata.signed.type;
-    if (seen.has(role)) throw new TufsignError('REQUEST_INVALID', `role ${role} given twice`, { rule: 'one entry per role' });
+    if (seen.has(role))
+      throw new TufsignError('REQUEST_INVALID', `role ${role} given twice`, { rule: 'one entry per role' });
     seen.add(role);
     const entry: RequestRole = { role, metadata: cloneMetadata(r.metadata) };
     if (r.trusted !== undefined && role !== 'root') entry.trusted = cloneMetadata(r.trusted);
     roles.push(entry);
   }
-  if (roles.length === 0) throw new TufsignError('REQUEST_INVALID', 'a signing request needs at least one role', { rule: 'DESIGN §5' });
+  if (roles.length === 0)
+    throw new TufsignError('REQUEST_INVALID', 'a signing request needs at least one role', { rule: 'DESIGN §5' });
   roles.sort((a, b) => TOP_LEVEL_ROLES.indexOf(a.role) - TOP_LEVEL_ROLES.indexOf(b.role));
   const base: Partial<Record<TopLevelRole, number>> = { ...input.base };
   const draft: SigningRequest = {
@@ -204,7 +234,8 @@ export function createRequest(input: NewRequestInput): SigningRequest {
     const plan = plans.find((p) => p.role === r.role);
     const data = r.metadata.signedBytes();
     for (const [keyid, sig] of [...r.metadata.signatures]) {
-      const inPlan = plan !== undefined && (plan.keyids.includes(keyid) || (plan.previous?.keyids.includes(keyid) ?? false));
+      const inPlan =
+        plan !== undefined && (plan.keyids.includes(keyid) || (plan.previous?.keyids.includes(keyid) ?? false));
       const key = planKey(draft, keyid);
       if (!inPlan || key === undefined || !key.verify(sig.bytes(), data)) r.metadata.signatures.delete(keyid);
       else kept.push({ role: r.role, keyid });
@@ -228,7 +259,8 @@ export function createRequest(input: NewRequestInput): SigningRequest {
     return o;
   });
   let transcript = appendEvent([], 'created', created, input.now, input.tool);
-  for (const k of kept) transcript = appendEvent(transcript, 'signed', signedEventFields(draft, k.role, k.keyid), input.now, input.tool);
+  for (const k of kept)
+    transcript = appendEvent(transcript, 'signed', signedEventFields(draft, k.role, k.keyid), input.now, input.tool);
   return { ...draft, transcript };
 }
 
@@ -323,11 +355,29 @@ export function serializeRequest(req: SigningRequest): string {
   return stringifyPretty(requestToJSON(req));
 }
 
-const TOP_FIELDS = ['format', 'format_version', 'repository', 'purpose', 'ceremony_id', 'fingerprint', 'trusted_root', 'root_history', 'base', 'roles', 'keyholders', 'transcript'];
+const TOP_FIELDS = [
+  'format',
+  'format_version',
+  'repository',
+  'purpose',
+  'ceremony_id',
+  'fingerprint',
+  'trusted_root',
+  'root_history',
+  'base',
+  'roles',
+  'keyholders',
+  'transcript',
+];
 const ROLE_FIELDS = ['role', 'version', 'signed_sha256', 'plan', 'metadata', 'trusted'];
 const KEYHOLDER_FIELDS = ['owner', 'serial', 'uri', 'attestation'];
 
-function invalid(message: string, file: string | undefined, path: string, rule = 'DESIGN §5 signing request format'): TufsignError {
+function invalid(
+  message: string,
+  file: string | undefined,
+  path: string,
+  rule = 'DESIGN §5 signing request format',
+): TufsignError {
   return new TufsignError('REQUEST_INVALID', message, { file, path, rule });
 }
 
@@ -343,16 +393,33 @@ function str(o: JsonObject, key: string, file: string | undefined, path: string)
 }
 
 function onlyKnown(o: JsonObject, known: readonly string[], file: string | undefined, path: string): void {
-  for (const k of Object.keys(o)) if (!known.includes(k)) throw invalid(`unknown field "${k}"`, file, `${path}.${k}`, 'no unknown fields in a signing request (hand edits are refused)');
+  for (const k of Object.keys(o))
+    if (!known.includes(k))
+      throw invalid(
+        `unknown field "${k}"`,
+        file,
+        `${path}.${k}`,
+        'no unknown fields in a signing request (hand edits are refused)',
+      );
 }
 
-function metadataAt(value: JsonValue | undefined, type: TopLevelRole, file: string | undefined, path: string): Metadata {
+function metadataAt(
+  value: JsonValue | undefined,
+  type: TopLevelRole,
+  file: string | undefined,
+  path: string,
+): Metadata {
   try {
     // Legacy keyids are read (a trusted tufup-era root); the keyid gate refuses them in anything published.
     return Metadata.fromJSON(value ?? null, { expectedType: type, ...HISTORY_PARSE });
   } catch (e) {
     if (e instanceof TufsignError) {
-      throw new TufsignError('REQUEST_INVALID', `${type} metadata in the request is not valid: ${e.message}`, { file, path: path + (e.path ?? '$').slice(1), rule: e.rule, cause: e });
+      throw new TufsignError('REQUEST_INVALID', `${type} metadata in the request is not valid: ${e.message}`, {
+        file,
+        path: path + (e.path ?? '$').slice(1),
+        rule: e.rule,
+        cause: e,
+      });
     }
     throw e;
   }
@@ -373,49 +440,77 @@ export function parseRequest(bytes: Uint8Array, file?: string): SigningRequest {
   try {
     doc = parseJson(bytes, file);
   } catch (e) {
-    if (e instanceof TufsignError) throw new TufsignError('REQUEST_INVALID', `not a signing request: ${e.message}`, { file, path: e.path, rule: e.rule, cause: e });
+    if (e instanceof TufsignError)
+      throw new TufsignError('REQUEST_INVALID', `not a signing request: ${e.message}`, {
+        file,
+        path: e.path,
+        rule: e.rule,
+        cause: e,
+      });
     throw e;
   }
   const o = obj(doc, file, '$');
-  if (o['format'] !== REQUEST_FORMAT) throw invalid(`not a tufsign signing request (format ${JSON.stringify(o['format'] ?? null)})`, file, '$.format');
+  if (o['format'] !== REQUEST_FORMAT)
+    throw invalid(`not a tufsign signing request (format ${JSON.stringify(o['format'] ?? null)})`, file, '$.format');
   if (o['format_version'] !== REQUEST_FORMAT_VERSION) {
     const older = typeof o['format_version'] === 'number' && o['format_version'] < REQUEST_FORMAT_VERSION;
-    throw new TufsignError('REQUEST_FORMAT_UNSUPPORTED', `request format version ${JSON.stringify(o['format_version'] ?? null)} is not supported (this tufsign reads version ${REQUEST_FORMAT_VERSION})`, {
-      file,
-      path: '$.format_version',
-      rule: `format_version ${REQUEST_FORMAT_VERSION}: the fingerprint covers the diff bases and the request carries the root chain`,
-      suggestion: older
-        ? 'This request was made by an older tufsign. Ask the organizer to make a new request with this version (same change, new fingerprint).'
-        : 'This request was made by a newer tufsign: use that version on this machine too.',
-    });
+    throw new TufsignError(
+      'REQUEST_FORMAT_UNSUPPORTED',
+      `request format version ${JSON.stringify(o['format_version'] ?? null)} is not supported (this tufsign reads version ${REQUEST_FORMAT_VERSION})`,
+      {
+        file,
+        path: '$.format_version',
+        rule: `format_version ${REQUEST_FORMAT_VERSION}: the fingerprint covers the diff bases and the request carries the root chain`,
+        suggestion: older
+          ? 'This request was made by an older tufsign. Ask the organizer to make a new request with this version (same change, new fingerprint).'
+          : 'This request was made by a newer tufsign: use that version on this machine too.',
+      },
+    );
   }
   onlyKnown(o, TOP_FIELDS, file, '$');
   const repository = str(o, 'repository', file, '$');
   const purpose = str(o, 'purpose', file, '$');
   const storedId = str(o, 'ceremony_id', file, '$');
   const storedFingerprint = str(o, 'fingerprint', file, '$');
-  const trustedRoot = o['trusted_root'] === undefined ? undefined : (metadataAt(o['trusted_root'], 'root', file, '$.trusted_root') as Metadata<Root>);
+  const trustedRoot =
+    o['trusted_root'] === undefined
+      ? undefined
+      : (metadataAt(o['trusted_root'], 'root', file, '$.trusted_root') as Metadata<Root>);
   const rootHistory: Metadata<Root>[] = [];
   const historyValue = o['root_history'];
-  if (trustedRoot === undefined && historyValue !== undefined) throw invalid('"root_history" without "trusted_root"', file, '$.root_history');
+  if (trustedRoot === undefined && historyValue !== undefined)
+    throw invalid('"root_history" without "trusted_root"', file, '$.root_history');
   if (trustedRoot !== undefined) {
-    if (!Array.isArray(historyValue)) throw invalid('"root_history" must be a list (the roots before the trusted root)', file, '$.root_history');
-    if (historyValue.length >= trustedRoot.signed.version) throw invalid(`"root_history" has more roots than versions before v${trustedRoot.signed.version}`, file, '$.root_history');
+    if (!Array.isArray(historyValue))
+      throw invalid('"root_history" must be a list (the roots before the trusted root)', file, '$.root_history');
+    if (historyValue.length >= trustedRoot.signed.version)
+      throw invalid(
+        `"root_history" has more roots than versions before v${trustedRoot.signed.version}`,
+        file,
+        '$.root_history',
+      );
     historyValue.forEach((hv, i) => {
       const md = metadataAt(hv, 'root', file, `$.root_history[${i}]`) as Metadata<Root>;
       const expected = trustedRoot.signed.version - historyValue.length + i;
-      if (md.signed.version !== expected) throw invalid(`root_history[${i}] is root v${md.signed.version}, expected v${expected} (consecutive, ending before the trusted root)`, file, `$.root_history[${i}].signed.version`);
+      if (md.signed.version !== expected)
+        throw invalid(
+          `root_history[${i}] is root v${md.signed.version}, expected v${expected} (consecutive, ending before the trusted root)`,
+          file,
+          `$.root_history[${i}].signed.version`,
+        );
       rootHistory.push(md);
     });
   }
   const baseObj = obj(o['base'], file, '$.base');
   const base: Partial<Record<TopLevelRole, number>> = {};
   for (const [k, v] of Object.entries(baseObj)) {
-    if (!isTopLevelRole(k) || typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw invalid(`bad base entry "${k}"`, file, `$.base.${k}`, 'base: {role: version}');
+    if (!isTopLevelRole(k) || typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1)
+      throw invalid(`bad base entry "${k}"`, file, `$.base.${k}`, 'base: {role: version}');
     base[k] = v;
   }
   const rolesValue = o['roles'];
-  if (!Array.isArray(rolesValue) || rolesValue.length === 0) throw invalid('"roles" must be a non-empty list', file, '$.roles');
+  if (!Array.isArray(rolesValue) || rolesValue.length === 0)
+    throw invalid('"roles" must be a non-empty list', file, '$.roles');
   const roles: RequestRole[] = [];
   const stored: { sha: string; version: number; plan: JsonObject }[] = [];
   rolesValue.forEach((rv, i) => {
@@ -429,7 +524,11 @@ export function parseRequest(bytes: Uint8Array, file?: string): SigningRequest {
     if (ro['trusted'] !== undefined) entry.trusted = metadataAt(ro['trusted'], role, file, `${p}.trusted`);
     roles.push(entry);
     const version = ro['version'];
-    stored.push({ sha: str(ro, 'signed_sha256', file, p), version: typeof version === 'number' ? version : -1, plan: obj(ro['plan'], file, `${p}.plan`) });
+    stored.push({
+      sha: str(ro, 'signed_sha256', file, p),
+      version: typeof version === 'number' ? version : -1,
+      plan: obj(ro['plan'], file, `${p}.plan`),
+    });
   });
   const khObj = obj(o['keyholders'], file, '$.keyholders');
   const keyholders = new Map<string, Keyholder>();
@@ -447,34 +546,61 @@ export function parseRequest(bytes: Uint8Array, file?: string): SigningRequest {
     keyholders.set(keyid, kh);
   }
   const transcript = readEvents(o['transcript'], file);
-  const req: SigningRequest = { repository, purpose, ...(trustedRoot !== undefined ? { trustedRoot } : {}), rootHistory, base, roles, keyholders, transcript };
+  const req: SigningRequest = {
+    repository,
+    purpose,
+    ...(trustedRoot !== undefined ? { trustedRoot } : {}),
+    rootHistory,
+    base,
+    roles,
+    keyholders,
+    transcript,
+  };
 
   // The payload is pinned: each role's digest as stored, the fingerprint, and the digests in the created event.
   roles.forEach((r, i) => {
     const s = stored[i];
     const actual = signedSha256(r.metadata);
     if (s !== undefined && (s.sha !== actual || s.version !== r.metadata.signed.version)) {
-      throw new TufsignError('REQUEST_PAYLOAD_CHANGED', `the signed content of ${r.role} changed after the request was made (sha256 ${actual.slice(0, 16)}…, recorded ${s.sha.slice(0, 16)}…)`, {
-        file,
-        path: `$.roles[${i}].metadata.signed`,
-        rule: 'BAD-30 the signed content never changes once a request exists',
-        suggestion: 'Start a new request for the changed content; signatures over the old content cannot be reused.',
-      });
+      throw new TufsignError(
+        'REQUEST_PAYLOAD_CHANGED',
+        `the signed content of ${r.role} changed after the request was made (sha256 ${actual.slice(0, 16)}…, recorded ${s.sha.slice(0, 16)}…)`,
+        {
+          file,
+          path: `$.roles[${i}].metadata.signed`,
+          rule: 'BAD-30 the signed content never changes once a request exists',
+          suggestion: 'Start a new request for the changed content; signatures over the old content cannot be reused.',
+        },
+      );
     }
   });
   if (storedFingerprint !== requestFingerprint(req)) {
-    throw new TufsignError('REQUEST_PAYLOAD_CHANGED', 'the request fingerprint does not match its content', { file, path: '$.fingerprint', rule: 'fingerprint = f(canonical signed bytes)' });
+    throw new TufsignError('REQUEST_PAYLOAD_CHANGED', 'the request fingerprint does not match its content', {
+      file,
+      path: '$.fingerprint',
+      rule: 'fingerprint = f(canonical signed bytes)',
+    });
   }
   const created = transcript[0];
   if (created !== undefined && checkChain(transcript).ok) {
     const recorded = JSON.stringify(created['roles'] ?? null);
-    const actual = JSON.stringify(roleDigests(req).map((d) => ({ payload_sha256: d.signedSha256, role: d.role, version: d.version })));
-    if (normalize(recorded) !== normalize(actual) || created['repository'] !== repository || normalize(JSON.stringify(created['trusted_root'] ?? null)) !== normalize(JSON.stringify(trustedRootRef(req)))) {
-      throw new TufsignError('REQUEST_PAYLOAD_CHANGED', 'the content, repository or trusted root differ from what the ceremony was created with', {
-        file,
-        path: '$.transcript[0]',
-        rule: 'BAD-30/BAD-64 the request is pinned by its created event',
-      });
+    const actual = JSON.stringify(
+      roleDigests(req).map((d) => ({ payload_sha256: d.signedSha256, role: d.role, version: d.version })),
+    );
+    if (
+      normalize(recorded) !== normalize(actual) ||
+      created['repository'] !== repository ||
+      normalize(JSON.stringify(created['trusted_root'] ?? null)) !== normalize(JSON.stringify(trustedRootRef(req)))
+    ) {
+      throw new TufsignError(
+        'REQUEST_PAYLOAD_CHANGED',
+        'the content, repository or trusted root differ from what the ceremony was created with',
+        {
+          file,
+          path: '$.transcript[0]',
+          rule: 'BAD-30/BAD-64 the request is pinned by its created event',
+        },
+      );
     }
   }
   let plans: RolePlan[];
@@ -487,11 +613,21 @@ export function parseRequest(bytes: Uint8Array, file?: string): SigningRequest {
   plans.forEach((plan, i) => {
     const s = stored[i];
     if (s !== undefined && !samePlan(s.plan, planToJSON(plan))) {
-      throw invalid(`the stored plan for ${plan.role} does not match the keys and thresholds in the metadata`, file, `$.roles[${i}].plan`, 'the plan is derived from the metadata, never edited');
+      throw invalid(
+        `the stored plan for ${plan.role} does not match the keys and thresholds in the metadata`,
+        file,
+        `$.roles[${i}].plan`,
+        'the plan is derived from the metadata, never edited',
+      );
     }
   });
   if (storedId !== ceremonyId(req) && checkChain(transcript).ok) {
-    throw invalid('ceremony_id does not match the created event', file, '$.ceremony_id', 'ceremony_id = hash of the created event');
+    throw invalid(
+      'ceremony_id does not match the created event',
+      file,
+      '$.ceremony_id',
+      'ceremony_id = hash of the created event',
+    );
   }
   return req;
 }
@@ -531,7 +667,12 @@ export interface Integrity {
 export function integrityOf(req: SigningRequest): Integrity {
   const problems: IntegrityProblem[] = [];
   const transcript = checkChain(req.transcript);
-  if (!transcript.ok) problems.push({ code: 'TRANSCRIPT_BROKEN', message: transcript.problem ?? 'broken chain', path: `$.transcript[${transcript.at ?? 0}]` });
+  if (!transcript.ok)
+    problems.push({
+      code: 'TRANSCRIPT_BROKEN',
+      message: transcript.problem ?? 'broken chain',
+      path: `$.transcript[${transcript.at ?? 0}]`,
+    });
   if (req.trustedRoot !== undefined) {
     const tr = req.trustedRoot;
     const role = tr.signed.role('root');
@@ -540,29 +681,67 @@ export function integrityOf(req: SigningRequest): Integrity {
     for (const keyid of role.keyids) {
       const key = tr.signed.keys.get(keyid);
       const sig = tr.signatures.get(keyid);
-      if (key !== undefined && sig !== undefined && key.verify(sig.bytes(), data)) counted.add(key.publicKeyFingerprint());
+      if (key !== undefined && sig !== undefined && key.verify(sig.bytes(), data))
+        counted.add(key.publicKeyFingerprint());
     }
-    if (counted.size < role.threshold) problems.push({ code: 'REQUEST_INVALID', message: `the trusted root v${tr.signed.version} is not signed by its own threshold`, path: '$.trusted_root' });
+    if (counted.size < role.threshold)
+      problems.push({
+        code: 'REQUEST_INVALID',
+        message: `the trusted root v${tr.signed.version} is not signed by its own threshold`,
+        path: '$.trusted_root',
+      });
   }
   const plans = planFor(req);
   const recorded = new Set<string>();
-  for (const e of req.transcript) if (e.event === 'signed') recorded.add(`${JSON.stringify(e['role'] ?? null)} ${JSON.stringify(e['keyid'] ?? null)} ${JSON.stringify(e['payload_sha256'] ?? null)}`);
+  for (const e of req.transcript)
+    if (e.event === 'signed')
+      recorded.add(
+        `${JSON.stringify(e['role'] ?? null)} ${JSON.stringify(e['keyid'] ?? null)} ${JSON.stringify(e['payload_sha256'] ?? null)}`,
+      );
   req.roles.forEach((r, i) => {
     const plan = plans[i];
     const data = r.metadata.signedBytes();
     const sha = sha256Hex(data);
     for (const [keyid, sig] of r.metadata.signatures) {
       const path = `$.roles[${i}].metadata.signatures[${keyid}]`;
-      const inPlan = plan !== undefined && (plan.keyids.includes(keyid) || (plan.previous?.keyids.includes(keyid) ?? false));
+      const inPlan =
+        plan !== undefined && (plan.keyids.includes(keyid) || (plan.previous?.keyids.includes(keyid) ?? false));
       const key = planKey(req, keyid);
-      if (!inPlan || key === undefined) problems.push({ code: 'SIGNATURE_REFUSED', message: `${r.role} carries a signature from key ${keyid.slice(0, 12)}… which is not in its plan`, path });
-      else if (!key.verify(sig.bytes(), data)) problems.push({ code: 'SIGNATURE_REFUSED', message: `${r.role} carries a signature from ${keyid.slice(0, 12)}… that does not verify over its content`, path });
-      else if (transcript.ok && !recorded.has(`${JSON.stringify(r.role)} ${JSON.stringify(keyid)} ${JSON.stringify(sha)}`)) problems.push({ code: 'TRANSCRIPT_BROKEN', message: `the ${r.role} signature from ${keyid.slice(0, 12)}… has no transcript entry`, path });
+      if (!inPlan || key === undefined)
+        problems.push({
+          code: 'SIGNATURE_REFUSED',
+          message: `${r.role} carries a signature from key ${keyid.slice(0, 12)}… which is not in its plan`,
+          path,
+        });
+      else if (!key.verify(sig.bytes(), data))
+        problems.push({
+          code: 'SIGNATURE_REFUSED',
+          message: `${r.role} carries a signature from ${keyid.slice(0, 12)}… that does not verify over its content`,
+          path,
+        });
+      else if (
+        transcript.ok &&
+        !recorded.has(`${JSON.stringify(r.role)} ${JSON.stringify(keyid)} ${JSON.stringify(sha)}`)
+      )
+        problems.push({
+          code: 'TRANSCRIPT_BROKEN',
+          message: `the ${r.role} signature from ${keyid.slice(0, 12)}… has no transcript entry`,
+          path,
+        });
     }
     if (transcript.ok) {
       for (const e of req.transcript) {
-        if (e.event === 'signed' && e['role'] === r.role && typeof e['keyid'] === 'string' && !r.metadata.signatures.has(e['keyid'])) {
-          problems.push({ code: 'TRANSCRIPT_BROKEN', message: `the transcript records a ${r.role} signature from ${e['keyid'].slice(0, 12)}… that is missing from the request`, path: `$.roles[${i}].metadata.signatures` });
+        if (
+          e.event === 'signed' &&
+          e['role'] === r.role &&
+          typeof e['keyid'] === 'string' &&
+          !r.metadata.signatures.has(e['keyid'])
+        ) {
+          problems.push({
+            code: 'TRANSCRIPT_BROKEN',
+            message: `the transcript records a ${r.role} signature from ${e['keyid'].slice(0, 12)}… that is missing from the request`,
+            path: `$.roles[${i}].metadata.signatures`,
+          });
         }
       }
     }
@@ -575,11 +754,15 @@ export function requireIntact(req: SigningRequest, file?: string): void {
   const integrity = integrityOf(req);
   const first = integrity.problems[0];
   if (first === undefined) return;
-  throw new TufsignError(first.code === 'SIGNATURE_REFUSED' ? 'REQUEST_INVALID' : first.code, `the request cannot be used: ${first.message}`, {
-    file,
-    path: first.path,
-    rule: 'BAD-64 a request edited by hand is refused',
-    suggestion: 'Use an unedited copy of the request.',
-    details: { problems: integrity.problems },
-  });
+  throw new TufsignError(
+    first.code === 'SIGNATURE_REFUSED' ? 'REQUEST_INVALID' : first.code,
+    `the request cannot be used: ${first.message}`,
+    {
+      file,
+      path: first.path,
+      rule: 'BAD-64 a request edited by hand is refused',
+      suggestion: 'Use an unedited copy of the request.',
+      details: { problems: integrity.problems },
+    },
+  );
 }

@@ -85,13 +85,26 @@ function side(name: 'new' | 'previous', res: VerificationResult, req: SigningReq
     if (k?.uri !== undefined) n.uri = k.uri;
     return n;
   });
-  return { side: name, threshold: res.threshold, signed: res.signed, invalid: res.invalid, missing: res.missing, needed, verified: res.verified };
+  return {
+    side: name,
+    threshold: res.threshold,
+    signed: res.signed,
+    invalid: res.invalid,
+    missing: res.missing,
+    needed,
+    verified: res.verified,
+  };
 }
 
 /** The threshold accounting for one role of the request (root: previous and new). */
-export function roleResults(req: SigningRequest, r: RequestRole): { side: 'new' | 'previous'; result: VerificationResult }[] {
+export function roleResults(
+  req: SigningRequest,
+  r: RequestRole,
+): { side: 'new' | 'previous'; result: VerificationResult }[] {
   const root = governingRoot(req);
-  const out: { side: 'new' | 'previous'; result: VerificationResult }[] = [{ side: 'new', result: verificationResult(r.role, root.role(r.role), root.keys, r.metadata) }];
+  const out: { side: 'new' | 'previous'; result: VerificationResult }[] = [
+    { side: 'new', result: verificationResult(r.role, root.role(r.role), root.keys, r.metadata) },
+  ];
   if (r.role === 'root' && req.trustedRoot !== undefined) {
     const prev = req.trustedRoot.signed;
     out.push({ side: 'previous', result: verificationResult('root', prev.role('root'), prev.keys, r.metadata) });
@@ -120,10 +133,14 @@ export function requestStatus(req: SigningRequest, now: Date, options: StatusOpt
     const min = options.minValidity?.[r.role];
     if (min !== undefined && validFor < min) s.belowMinValidity = min;
     for (const x of sides) {
-      if (!x.verified) blockers.push(`${r.role}: ${x.side === 'previous' ? 'previous root' : 'its own'} threshold needs ${x.missing} more signature(s) (${x.signed.length}/${x.threshold})`);
+      if (!x.verified)
+        blockers.push(
+          `${r.role}: ${x.side === 'previous' ? 'previous root' : 'its own'} threshold needs ${x.missing} more signature(s) (${x.signed.length}/${x.threshold})`,
+        );
     }
     if (s.expired) blockers.push(`${r.role} v${s.version} has expired (${s.expires})`);
-    else if (s.belowMinValidity !== undefined && options.allowShortExpiry !== true) blockers.push(`${r.role} v${s.version} expires in less than the minimum validity`);
+    else if (s.belowMinValidity !== undefined && options.allowShortExpiry !== true)
+      blockers.push(`${r.role} v${s.version} expires in less than the minimum validity`);
     return s;
   });
   const out: RequestStatus = {

@@ -51,7 +51,13 @@ export function eventHash(event: JsonObject): string {
 }
 
 /** Append an event (fields without seq/prev/hash/time/tool) and return the new list; the input is not changed. */
-export function appendEvent(events: readonly TranscriptEvent[], type: EventType, fields: JsonObject, now: Date, tool: string): TranscriptEvent[] {
+export function appendEvent(
+  events: readonly TranscriptEvent[],
+  type: EventType,
+  fields: JsonObject,
+  now: Date,
+  tool: string,
+): TranscriptEvent[] {
   const last = events[events.length - 1];
   const e = newObject();
   for (const [k, v] of Object.entries(fields)) if (v !== undefined) e[k] = v;
@@ -67,21 +73,46 @@ export function appendEvent(events: readonly TranscriptEvent[], type: EventType,
 
 /** Read stored events; shape errors are REQUEST_INVALID (the chain itself is judged by `checkChain`). */
 export function readEvents(value: JsonValue | undefined, file?: string): TranscriptEvent[] {
-  if (!Array.isArray(value)) throw new TufsignError('REQUEST_INVALID', 'transcript must be a list of events', { file, path: '$.transcript', rule: 'DESIGN §5 transcript' });
+  if (!Array.isArray(value))
+    throw new TufsignError('REQUEST_INVALID', 'transcript must be a list of events', {
+      file,
+      path: '$.transcript',
+      rule: 'DESIGN §5 transcript',
+    });
   return value.map((v, i) => {
     const path = `$.transcript[${i}]`;
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new TufsignError('REQUEST_INVALID', 'transcript event must be an object', { file, path });
+    if (typeof v !== 'object' || v === null || Array.isArray(v))
+      throw new TufsignError('REQUEST_INVALID', 'transcript event must be an object', { file, path });
     const o = v;
     const str = (k: string): void => {
-      if (typeof o[k] !== 'string') throw new TufsignError('REQUEST_INVALID', `transcript event needs a string "${k}"`, { file, path: `${path}.${k}` });
+      if (typeof o[k] !== 'string')
+        throw new TufsignError('REQUEST_INVALID', `transcript event needs a string "${k}"`, {
+          file,
+          path: `${path}.${k}`,
+        });
     };
     ['event', 'time', 'tool', 'prev', 'hash'].forEach(str);
-    if (o['executable_sha256'] !== undefined && (typeof o['executable_sha256'] !== 'string' || !/^[0-9a-f]{64}$/.test(o['executable_sha256']))) {
-      throw new TufsignError('REQUEST_INVALID', 'transcript event "executable_sha256" must be 64 lowercase hex digits', { file, path: `${path}.executable_sha256` });
+    if (
+      o['executable_sha256'] !== undefined &&
+      (typeof o['executable_sha256'] !== 'string' || !/^[0-9a-f]{64}$/.test(o['executable_sha256']))
+    ) {
+      throw new TufsignError(
+        'REQUEST_INVALID',
+        'transcript event "executable_sha256" must be 64 lowercase hex digits',
+        { file, path: `${path}.executable_sha256` },
+      );
     }
-    if (typeof o['seq'] !== 'number' || !Number.isSafeInteger(o['seq'])) throw new TufsignError('REQUEST_INVALID', 'transcript event needs an integer "seq"', { file, path: `${path}.seq` });
+    if (typeof o['seq'] !== 'number' || !Number.isSafeInteger(o['seq']))
+      throw new TufsignError('REQUEST_INVALID', 'transcript event needs an integer "seq"', {
+        file,
+        path: `${path}.seq`,
+      });
     if (!(EVENT_TYPES as readonly string[]).includes(o['event'] as string)) {
-      throw new TufsignError('REQUEST_INVALID', `unknown transcript event ${JSON.stringify(o['event'] ?? null)}`, { file, path: `${path}.event`, rule: EVENT_TYPES.join(', ') });
+      throw new TufsignError('REQUEST_INVALID', `unknown transcript event ${JSON.stringify(o['event'] ?? null)}`, {
+        file,
+        path: `${path}.event`,
+        rule: EVENT_TYPES.join(', '),
+      });
     }
     return o as TranscriptEvent;
   });
@@ -90,14 +121,28 @@ export function readEvents(value: JsonValue | undefined, file?: string): Transcr
 /** Check the chain: sequence numbers, each event's own hash, and each link to the previous event. */
 export function checkChain(events: readonly TranscriptEvent[]): TranscriptCheck {
   if (events.length === 0) return { ok: false, events: 0, problem: 'the transcript is empty', at: 0 };
-  if (events[0]?.event !== 'created') return { ok: false, events: events.length, problem: 'the transcript does not start with a "created" event', at: 0 };
+  if (events[0]?.event !== 'created')
+    return { ok: false, events: events.length, problem: 'the transcript does not start with a "created" event', at: 0 };
   let prev = GENESIS_HASH;
   for (let i = 0; i < events.length; i++) {
     const e = events[i];
     if (e === undefined) break;
-    if (e.seq !== i) return { ok: false, events: events.length, problem: `event ${i} has sequence number ${e.seq}`, at: i };
-    if (e.prev !== prev) return { ok: false, events: events.length, problem: `event ${i} (${e.event}) does not link to the event before it`, at: i };
-    if (eventHash(e) !== e.hash) return { ok: false, events: events.length, problem: `event ${i} (${e.event}) was changed after it was written (hash mismatch)`, at: i };
+    if (e.seq !== i)
+      return { ok: false, events: events.length, problem: `event ${i} has sequence number ${e.seq}`, at: i };
+    if (e.prev !== prev)
+      return {
+        ok: false,
+        events: events.length,
+        problem: `event ${i} (${e.event}) does not link to the event before it`,
+        at: i,
+      };
+    if (eventHash(e) !== e.hash)
+      return {
+        ok: false,
+        events: events.length,
+        problem: `event ${i} (${e.event}) was changed after it was written (hash mismatch)`,
+        at: i,
+      };
     prev = e.hash;
   }
   return { ok: true, events: events.length, head: prev };
@@ -110,7 +155,8 @@ export function requireChain(events: readonly TranscriptEvent[], file?: string):
       file,
       path: `$.transcript[${c.at ?? 0}]`,
       rule: 'BAD-64 hash-chained transcript, never edited by hand',
-      suggestion: 'Use an unedited copy of the request (e.g. the one on the organizer machine or another keyholder\'s stick).',
+      suggestion:
+        "Use an unedited copy of the request (e.g. the one on the organizer machine or another keyholder's stick).",
     });
   }
 }

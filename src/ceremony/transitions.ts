@@ -56,10 +56,14 @@ function refused(message: string, rule: string, details?: Record<string, unknown
 }
 
 function expiredError(role: TopLevelRole, md: Metadata, now: Date): TufsignError {
-  return new TufsignError('EXPIRY_TOO_SHORT', `${role} v${md.signed.version} expired at ${formatExpires(md.signed.expires)} (now ${formatExpires(now)})`, {
-    rule: 'SPEC-16/BAD-16 never sign or publish expired metadata',
-    suggestion: 'Start a new request with a later expiry (e.g. --expires 365d).',
-  });
+  return new TufsignError(
+    'EXPIRY_TOO_SHORT',
+    `${role} v${md.signed.version} expired at ${formatExpires(md.signed.expires)} (now ${formatExpires(now)})`,
+    {
+      rule: 'SPEC-16/BAD-16 never sign or publish expired metadata',
+      suggestion: 'Start a new request with a later expiry (e.g. --expires 365d).',
+    },
+  );
 }
 
 /**
@@ -68,7 +72,12 @@ function expiredError(role: TopLevelRole, md: Metadata, now: Date): TufsignError
  * a signature that does not verify over the role's signed bytes, and a second
  * keyid for a public key that already signed on the same side.
  */
-export function addSignatures(req: SigningRequest, inputs: readonly SignatureInput[], ctx: EventContext & { device?: DeviceFacts; fingerprintCheck?: 'compared' | 'skipped' }, file?: string): SignOutcome {
+export function addSignatures(
+  req: SigningRequest,
+  inputs: readonly SignatureInput[],
+  ctx: EventContext & { device?: DeviceFacts; fingerprintCheck?: 'compared' | 'skipped' },
+  file?: string,
+): SignOutcome {
   requireIntact(req, file);
   const plans = planFor(req);
   const roles = req.roles.map((r) => ({ ...r }));
@@ -79,11 +88,18 @@ export function addSignatures(req: SigningRequest, inputs: readonly SignatureInp
     const idx = roles.findIndex((r) => r.role === input.role);
     const entry = roles[idx];
     const plan = plans[idx];
-    if (entry === undefined || plan === undefined) throw refused(`the request has no ${input.role} metadata to sign`, 'sign only roles in the request');
-    const sides = [plan.keyids, ...(plan.previous !== undefined ? [plan.previous.keyids] : [])].filter((s) => s.includes(input.keyid));
+    if (entry === undefined || plan === undefined)
+      throw refused(`the request has no ${input.role} metadata to sign`, 'sign only roles in the request');
+    const sides = [plan.keyids, ...(plan.previous !== undefined ? [plan.previous.keyids] : [])].filter((s) =>
+      s.includes(input.keyid),
+    );
     const key = planKey(req, input.keyid);
     if (sides.length === 0 || key === undefined) {
-      throw refused(`key ${input.keyid.slice(0, 16)}… is not one of the keys that can sign ${input.role} in this request`, 'BAD-29 only keys in the plan sign', { role: input.role, keyid: input.keyid });
+      throw refused(
+        `key ${input.keyid.slice(0, 16)}… is not one of the keys that can sign ${input.role} in this request`,
+        'BAD-29 only keys in the plan sign',
+        { role: input.role, keyid: input.keyid },
+      );
     }
     const md = entry.metadata;
     if (md.signed.isExpired(ctx.now)) throw expiredError(input.role, md, ctx.now);
@@ -94,10 +110,14 @@ export function addSignatures(req: SigningRequest, inputs: readonly SignatureInp
       continue;
     }
     if (!key.verify(input.signature, data)) {
-      throw refused(`the signature from key ${input.keyid.slice(0, 16)}… does not verify over ${input.role} v${md.signed.version} (sha256 ${signedSha256(md).slice(0, 16)}…)`, 'BAD-30 a signature over other bytes is refused', {
-        role: input.role,
-        keyid: input.keyid,
-      });
+      throw refused(
+        `the signature from key ${input.keyid.slice(0, 16)}… does not verify over ${input.role} v${md.signed.version} (sha256 ${signedSha256(md).slice(0, 16)}…)`,
+        'BAD-30 a signature over other bytes is refused',
+        {
+          role: input.role,
+          keyid: input.keyid,
+        },
+      );
     }
     // Each public key counts once (BAD-22): a second keyid for a key that already signed on this side is refused.
     const fp = key.publicKeyFingerprint();
@@ -106,8 +126,17 @@ export function addSignatures(req: SigningRequest, inputs: readonly SignatureInp
         if (other === input.keyid) continue;
         const otherKey = planKey(req, other);
         const otherSig = md.signatures.get(other);
-        if (otherKey !== undefined && otherSig !== undefined && otherKey.publicKeyFingerprint() === fp && otherKey.verify(otherSig.bytes(), data)) {
-          throw refused(`key ${input.keyid.slice(0, 16)}… is the same public key as ${other.slice(0, 16)}…, which already signed ${input.role}`, 'BAD-22 each public key counts once', { role: input.role, keyid: input.keyid });
+        if (
+          otherKey !== undefined &&
+          otherSig !== undefined &&
+          otherKey.publicKeyFingerprint() === fp &&
+          otherKey.verify(otherSig.bytes(), data)
+        ) {
+          throw refused(
+            `key ${input.keyid.slice(0, 16)}… is the same public key as ${other.slice(0, 16)}…, which already signed ${input.role}`,
+            'BAD-22 each public key counts once',
+            { role: input.role, keyid: input.keyid },
+          );
         }
       }
     }
@@ -121,7 +150,14 @@ export function addSignatures(req: SigningRequest, inputs: readonly SignatureInp
   if (added.length === 0) return { request: req, added, unchanged };
   const next: SigningRequest = { ...req, roles };
   let transcript = [...req.transcript];
-  for (const a of added) transcript = appendEvent(transcript, 'signed', signedEventFields(next, a.role, a.keyid, ctx.device, ctx.fingerprintCheck), ctx.now, ctx.tool);
+  for (const a of added)
+    transcript = appendEvent(
+      transcript,
+      'signed',
+      signedEventFields(next, a.role, a.keyid, ctx.device, ctx.fingerprintCheck),
+      ctx.now,
+      ctx.tool,
+    );
   return { request: { ...next, transcript }, added, unchanged };
 }
 
@@ -150,16 +186,21 @@ function trustedRootDigest(req: SigningRequest): string {
  */
 export function mergeRequests(copies: readonly LabelledRequest[], ctx: EventContext): MergeOutcome {
   const first = copies[0];
-  if (first === undefined) throw new TufsignError('USAGE', 'merge needs at least one request', { rule: 'ceremony merge A B ...' });
+  if (first === undefined)
+    throw new TufsignError('USAGE', 'merge needs at least one request', { rule: 'ceremony merge A B ...' });
   for (const c of copies) requireIntact(c.request, c.label);
   const base = first.request;
   for (const c of copies.slice(1)) {
     const r = c.request;
     if (r.repository !== base.repository || trustedRootDigest(r) !== trustedRootDigest(base)) {
-      throw new TufsignError('REQUEST_FOREIGN', `${c.label} belongs to ${r.repository !== base.repository ? `repository "${r.repository}"` : 'another trusted root'}, not to the ceremony in ${first.label}`, {
-        file: c.label,
-        rule: 'BAD-64 only copies of the same ceremony merge',
-      });
+      throw new TufsignError(
+        'REQUEST_FOREIGN',
+        `${c.label} belongs to ${r.repository !== base.repository ? `repository "${r.repository}"` : 'another trusted root'}, not to the ceremony in ${first.label}`,
+        {
+          file: c.label,
+          rule: 'BAD-64 only copies of the same ceremony merge',
+        },
+      );
     }
     const mine = roleDigests(base);
     const theirs = roleDigests(r);
@@ -167,27 +208,39 @@ export function mergeRequests(copies: readonly LabelledRequest[], ctx: EventCont
       (role) => mine.find((d) => d.role === role)?.signedSha256 !== theirs.find((d) => d.role === role)?.signedSha256,
     );
     if (differing.length > 0) {
-      throw new TufsignError('MERGE_CONFLICT', `${c.label} signs different content than ${first.label} (${differing.join(', ')}; fingerprint ${requestFingerprint(r)} vs ${requestFingerprint(base)})`, {
-        file: c.label,
-        rule: 'BAD-30 copies must carry identical signed bytes',
-        suggestion: `Do not use ${c.label}: its signatures are over other content.`,
-        details: { copy: c.label, roles: differing },
-      });
+      throw new TufsignError(
+        'MERGE_CONFLICT',
+        `${c.label} signs different content than ${first.label} (${differing.join(', ')}; fingerprint ${requestFingerprint(r)} vs ${requestFingerprint(base)})`,
+        {
+          file: c.label,
+          rule: 'BAD-30 copies must carry identical signed bytes',
+          suggestion: `Do not use ${c.label}: its signatures are over other content.`,
+          details: { copy: c.label, roles: differing },
+        },
+      );
     }
     if (requestFingerprint(r) !== requestFingerprint(base)) {
-      throw new TufsignError('MERGE_CONFLICT', `${c.label} compares its content against another basis than ${first.label} (fingerprint ${requestFingerprint(r)} vs ${requestFingerprint(base)})`, {
-        file: c.label,
-        rule: 'copies must carry identical signed bytes and diff bases',
-        suggestion: `Do not use ${c.label}: what its signers were shown differs.`,
-        details: { copy: c.label },
-      });
+      throw new TufsignError(
+        'MERGE_CONFLICT',
+        `${c.label} compares its content against another basis than ${first.label} (fingerprint ${requestFingerprint(r)} vs ${requestFingerprint(base)})`,
+        {
+          file: c.label,
+          rule: 'copies must carry identical signed bytes and diff bases',
+          suggestion: `Do not use ${c.label}: what its signers were shown differs.`,
+          details: { copy: c.label },
+        },
+      );
     }
     if (ceremonyId(r) !== ceremonyId(base)) {
-      throw new TufsignError('REQUEST_FOREIGN', `${c.label} is a different ceremony (${ceremonyId(r).slice(0, 12)}…) over the same content`, {
-        file: c.label,
-        rule: 'BAD-64 only copies of the same ceremony merge',
-        suggestion: 'Sign one of the two ceremonies, not both.',
-      });
+      throw new TufsignError(
+        'REQUEST_FOREIGN',
+        `${c.label} is a different ceremony (${ceremonyId(r).slice(0, 12)}…) over the same content`,
+        {
+          file: c.label,
+          rule: 'BAD-64 only copies of the same ceremony merge',
+          suggestion: 'Sign one of the two ceremonies, not both.',
+        },
+      );
     }
   }
   const roles: RequestRole[] = base.roles.map((r) => ({ ...r }));
@@ -197,7 +250,9 @@ export function mergeRequests(copies: readonly LabelledRequest[], ctx: EventCont
   const heads: JsonObject[] = [];
   for (const c of copies.slice(1)) {
     const known = knownHashes(transcript);
-    const fresh = c.request.transcript.filter((e) => !known.has(e.hash) && !(typeof e['origin_hash'] === 'string' && known.has(e['origin_hash'])));
+    const fresh = c.request.transcript.filter(
+      (e) => !known.has(e.hash) && !(typeof e['origin_hash'] === 'string' && known.has(e['origin_hash'])),
+    );
     let took = false;
     for (const theirRole of c.request.roles) {
       const entry = roles.find((r) => r.role === theirRole.role);
@@ -264,14 +319,27 @@ export function finalizeRequest(req: SigningRequest, options: FinalizeOptions, f
   const missing: MissingThreshold[] = [];
   for (const r of req.roles) {
     for (const { side, result } of roleResults(req, r)) {
-      if (!result.verified) missing.push({ role: r.role, side, signed: result.signed.length, threshold: result.threshold, missing: result.missing, needed: result.unsigned });
+      if (!result.verified)
+        missing.push({
+          role: r.role,
+          side,
+          signed: result.signed.length,
+          threshold: result.threshold,
+          missing: result.missing,
+          needed: result.unsigned,
+        });
     }
   }
   if (missing.length > 0) {
-    const words = missing.map((m) => `${m.role} ${m.role === 'root' ? (m.side === 'previous' ? 'previous root threshold' : 'new root threshold') : 'threshold'} not met (${m.signed}/${m.threshold}, ${m.missing} more needed)`);
+    const words = missing.map(
+      (m) =>
+        `${m.role} ${m.role === 'root' ? (m.side === 'previous' ? 'previous root threshold' : 'new root threshold') : 'threshold'} not met (${m.signed}/${m.threshold}, ${m.missing} more needed)`,
+    );
     throw new TufsignError('THRESHOLD_NOT_MET', words.join('; '), {
       file,
-      rule: missing.some((m) => m.role === 'root') ? 'SPEC-14/BAD-28 root needs the previous AND the new threshold' : 'SPEC-11 threshold of distinct keys',
+      rule: missing.some((m) => m.role === 'root')
+        ? 'SPEC-14/BAD-28 root needs the previous AND the new threshold'
+        : 'SPEC-11 threshold of distinct keys',
       suggestion: 'Collect the missing signatures (`tufsign ceremony status` lists who), then finalize again.',
       details: { missing },
     });
@@ -282,12 +350,16 @@ export function finalizeRequest(req: SigningRequest, options: FinalizeOptions, f
     const min = options.minValidity?.[r.role];
     const left = Math.floor((md.signed.expires.getTime() - options.now.getTime()) / 1000);
     if (min !== undefined && left < min && options.allowShortExpiry !== true) {
-      throw new TufsignError('EXPIRY_TOO_SHORT', `${r.role} v${md.signed.version} expires ${formatExpires(md.signed.expires)}, in ${Math.floor(left / 3600)}h — less than the minimum validity of ${Math.floor(min / 86400)}d`, {
-        file,
-        rule: 'SPEC-16/BAD-16 published metadata keeps a minimum validity',
-        suggestion: 'Start a new request with a later expiry, or pass --allow-short-expiry if this is deliberate.',
-        details: { role: r.role, validForSeconds: left, minimumSeconds: min },
-      });
+      throw new TufsignError(
+        'EXPIRY_TOO_SHORT',
+        `${r.role} v${md.signed.version} expires ${formatExpires(md.signed.expires)}, in ${Math.floor(left / 3600)}h — less than the minimum validity of ${Math.floor(min / 86400)}d`,
+        {
+          file,
+          rule: 'SPEC-16/BAD-16 published metadata keeps a minimum validity',
+          suggestion: 'Start a new request with a later expiry, or pass --allow-short-expiry if this is deliberate.',
+          details: { role: r.role, validForSeconds: left, minimumSeconds: min },
+        },
+      );
     }
   }
   // Publish only the signatures that count: from plan keys, verifying.
@@ -297,7 +369,8 @@ export function finalizeRequest(req: SigningRequest, options: FinalizeOptions, f
     const plan = plans[i];
     const data = md.signedBytes();
     for (const [keyid, sig] of [...md.signatures]) {
-      const inPlan = plan !== undefined && (plan.keyids.includes(keyid) || (plan.previous?.keyids.includes(keyid) ?? false));
+      const inPlan =
+        plan !== undefined && (plan.keyids.includes(keyid) || (plan.previous?.keyids.includes(keyid) ?? false));
       const key = planKey(req, keyid);
       if (!inPlan || key === undefined || !key.verify(sig.bytes(), data)) md.signatures.delete(keyid);
     }
@@ -309,7 +382,12 @@ export function finalizeRequest(req: SigningRequest, options: FinalizeOptions, f
     o['role'] = r.role;
     o['version'] = r.metadata.signed.version;
     o['payload_sha256'] = signedSha256(r.metadata);
-    o['signatures'] = [...(findRole({ roles: metadata.map((m) => ({ role: m.signed.type, metadata: m })) }, r.role)?.metadata.signatures.keys() ?? [])];
+    o['signatures'] = [
+      ...(findRole(
+        { roles: metadata.map((m) => ({ role: m.signed.type, metadata: m })) },
+        r.role,
+      )?.metadata.signatures.keys() ?? []),
+    ];
     return o;
   });
   fields['fingerprint'] = requestFingerprint(req);

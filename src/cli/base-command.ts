@@ -11,17 +11,25 @@ import { errorEnvelope, payloadOf, renderErrorLine, type ErrorPayload } from './
 import { createContext, type RunContext } from './context';
 import { parseWait, WAIT_FOREVER } from './flags';
 
-export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof BaseCommand)['baseFlags'] & T['flags']
+>;
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
 
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true;
 
   static override baseFlags = {
-    yes: Flags.boolean({ char: 'y', description: 'Answer yes to confirmations (unattended runs).', default: false, helpGroup: 'GLOBAL' }),
+    yes: Flags.boolean({
+      char: 'y',
+      description: 'Answer yes to confirmations (unattended runs).',
+      default: false,
+      helpGroup: 'GLOBAL',
+    }),
     debug: Flags.boolean({ description: 'Show stack traces on errors.', default: false, helpGroup: 'GLOBAL' }),
     'passphrase-file': Flags.string({
-      description: 'Read key-file passphrases from this file (mode 0600) instead of TUFSIGN_PASSPHRASE or a prompt; KEY=FILE gives one key (keyid prefix or owner) its own file.',
+      description:
+        'Read key-file passphrases from this file (mode 0600) instead of TUFSIGN_PASSPHRASE or a prompt; KEY=FILE gives one key (keyid prefix or owner) its own file.',
       helpGroup: 'GLOBAL',
       multiple: true,
       multipleNonGreedy: true,
@@ -40,7 +48,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     await super.init();
     // `--wait` takes an optional number of seconds: a bare `--wait` means "until the other run finishes".
     if ('wait' in (this.ctor.flags ?? {})) {
-      this.argv = this.argv.flatMap((a, i, all) => (a === '--wait' && !/^[0-9]+$/.test(all[i + 1] ?? '') ? [a, WAIT_FOREVER] : [a]));
+      this.argv = this.argv.flatMap((a, i, all) =>
+        a === '--wait' && !/^[0-9]+$/.test(all[i + 1] ?? '') ? [a, WAIT_FOREVER] : [a],
+      );
     }
     const { args, flags, argv } = await this.parse({
       flags: this.ctor.flags,
@@ -107,12 +117,28 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       payload = ABORTED;
     } else if (sys !== undefined) {
       // the operating system refused a file operation: name the file, not a bug
-      payload = { code: 'IO_ERROR', message: `${sys.syscall ?? 'file operation'} failed: ${sys.code ?? ''}`, suggestion: 'Check the path, its parent folder and permissions.' };
+      payload = {
+        code: 'IO_ERROR',
+        message: `${sys.syscall ?? 'file operation'} failed: ${sys.code ?? ''}`,
+        suggestion: 'Check the path, its parent folder and permissions.',
+      };
       if (sys.path !== undefined) payload.file = sys.path;
-    } else if (err.oclif !== undefined || err.name === 'CLIError' || /Unexpected argument|Missing required|Nonexistent flag|Expected --/.test(err.message)) {
-      payload = { code: 'USAGE', message: oclifMessage(err.message), suggestion: `See \`${[this.config.bin, 'help', ...(this.id ?? '').split(':')].join(' ').trim()}\`.` };
+    } else if (
+      err.oclif !== undefined ||
+      err.name === 'CLIError' ||
+      /Unexpected argument|Missing required|Nonexistent flag|Expected --/.test(err.message)
+    ) {
+      payload = {
+        code: 'USAGE',
+        message: oclifMessage(err.message),
+        suggestion: `See \`${[this.config.bin, 'help', ...(this.id ?? '').split(':')].join(' ').trim()}\`.`,
+      };
     } else {
-      payload = { code: 'INTERNAL', message: err.message, suggestion: 'This is a bug in tufsign; re-run with --debug and report the stack trace.' };
+      payload = {
+        code: 'INTERNAL',
+        message: err.message,
+        suggestion: 'This is a bug in tufsign; re-run with --debug and report the stack trace.',
+      };
     }
     if (json) process.stdout.write(errorEnvelope(payload) + '\n');
     else process.stderr.write(renderErrorLine(payload));
@@ -121,11 +147,18 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 }
 
-const ABORTED: ErrorPayload = { code: 'ABORTED', message: 'interrupted (Ctrl-C); nothing more was written', suggestion: 'Run the command again when ready.' };
+const ABORTED: ErrorPayload = {
+  code: 'ABORTED',
+  message: 'interrupted (Ctrl-C); nothing more was written',
+  suggestion: 'Run the command again when ready.',
+};
 
 /** oclif's parse errors span lines ("Parsing --flag", the reason, "See more help"): one line, reason kept. */
 function oclifMessage(message: string): string {
-  const lines = message.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^See more help/.test(l));
+  const lines = message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !/^See more help/.test(l));
   return lines.join(': ').replace(/\s+:/g, ':');
 }
 

@@ -13,14 +13,30 @@ import { TufsignError } from '../errors';
 import { backendFor } from '../keystore/registry';
 import { REQUEST_SUFFIX, type RequestStatus, type RoleDiff } from '../ceremony';
 import type { CeremonyContext, RequestWritten, SignReport } from '../repository/ceremony';
-import { detectKeys, openRequest, requireFingerprint, signChecked, type CheckedRequest, type DetectedKeys, type KeyCandidate, type KeyLabel, type KeySources, type TrustOptions } from '../repository/keyholder-sign';
+import {
+  detectKeys,
+  openRequest,
+  requireFingerprint,
+  signChecked,
+  type CheckedRequest,
+  type DetectedKeys,
+  type KeyCandidate,
+  type KeyLabel,
+  type KeySources,
+  type TrustOptions,
+} from '../repository/keyholder-sign';
 import type { Workspace } from '../repository/workspace';
 import type { RunContext } from './context';
 import type { Prompter } from './prompter';
 import { table } from './render';
 import { safeText } from './safe-text';
 
-export function ceremonyContext(run: RunContext, baseDir: string, ws: Workspace | undefined, tool: string): CeremonyContext {
+export function ceremonyContext(
+  run: RunContext,
+  baseDir: string,
+  ws: Workspace | undefined,
+  tool: string,
+): CeremonyContext {
   const sc = run.signingContext(baseDir, ws);
   return {
     ...sc,
@@ -44,7 +60,9 @@ const short = (keyid: string): string => `${keyid.slice(0, 12)}…`;
 /** A key's name as shown: this machine's own name plainly, a label from the request quoted, escaped and marked. */
 export function renderLabel(label: KeyLabel | undefined): string {
   if (label === undefined) return '';
-  return label.verified ? ` (${safeText(label.name)})` : ` (label "${safeText(label.name)}" from the request, unverified)`;
+  return label.verified
+    ? ` (${safeText(label.name)})`
+    : ` (label "${safeText(label.name)}" from the request, unverified)`;
 }
 
 type Labels = ReadonlyMap<string, KeyLabel>;
@@ -52,7 +70,9 @@ type Labels = ReadonlyMap<string, KeyLabel>;
 /** Labels from the request alone (status, merge): all unverified. */
 function requestLabels(diffs: readonly RoleDiff[]): Map<string, KeyLabel> {
   const out = new Map<string, KeyLabel>();
-  for (const d of diffs) for (const k of [...(d.keysAdded ?? []), ...(d.keysRemoved ?? [])]) if (k.owner !== undefined) out.set(k.keyid, { name: k.owner, verified: false });
+  for (const d of diffs)
+    for (const k of [...(d.keysAdded ?? []), ...(d.keysRemoved ?? [])])
+      if (k.owner !== undefined) out.set(k.keyid, { name: k.owner, verified: false });
   return out;
 }
 
@@ -60,26 +80,52 @@ export function renderDiff(diffs: readonly RoleDiff[], labels: Labels = requestL
   const lines: string[] = [];
   for (const d of diffs) {
     const ver = d.versionFrom === undefined ? `v${d.versionTo} (new)` : `v${d.versionFrom} → v${d.versionTo}`;
-    const exp = d.expiresFrom === undefined || d.expiresFrom === d.expiresTo ? `expires ${d.expiresTo}` : `expires ${d.expiresFrom} → ${d.expiresTo}`;
+    const exp =
+      d.expiresFrom === undefined || d.expiresFrom === d.expiresTo
+        ? `expires ${d.expiresTo}`
+        : `expires ${d.expiresFrom} → ${d.expiresTo}`;
     lines.push(`${d.role} ${ver}, ${exp}`);
-    for (const k of d.keysAdded ?? []) lines.push(`  + key ${short(k.keyid)} ${safeText(k.scheme)}${renderLabel(labels.get(k.keyid))} for ${k.roles.join(', ')}`);
-    for (const k of d.keysRemoved ?? []) lines.push(`  - key ${short(k.keyid)} ${safeText(k.scheme)}${renderLabel(labels.get(k.keyid))} was ${k.roles.join(', ')}`);
+    for (const k of d.keysAdded ?? [])
+      lines.push(
+        `  + key ${short(k.keyid)} ${safeText(k.scheme)}${renderLabel(labels.get(k.keyid))} for ${k.roles.join(', ')}`,
+      );
+    for (const k of d.keysRemoved ?? [])
+      lines.push(
+        `  - key ${short(k.keyid)} ${safeText(k.scheme)}${renderLabel(labels.get(k.keyid))} was ${k.roles.join(', ')}`,
+      );
     for (const c of d.roleChanges ?? []) {
       if (d.initial) {
         lines.push(`  ${c.role}: threshold ${c.thresholdTo} of ${c.keysAdded.length} key(s)`);
         continue;
       }
-      if (c.thresholdFrom !== c.thresholdTo) lines.push(`  ${c.role} threshold ${c.thresholdFrom ?? '-'} → ${c.thresholdTo}`);
+      if (c.thresholdFrom !== c.thresholdTo)
+        lines.push(`  ${c.role} threshold ${c.thresholdFrom ?? '-'} → ${c.thresholdTo}`);
       for (const k of c.keysAdded) lines.push(`  ${c.role}: + ${short(k)}`);
       for (const k of c.keysRemoved) lines.push(`  ${c.role}: - ${short(k)}`);
     }
-    if (d.consistentSnapshot !== undefined) lines.push(`  consistent_snapshot ${d.consistentSnapshot.from === undefined ? '(unset, i.e. false)' : String(d.consistentSnapshot.from)} → ${String(d.consistentSnapshot.to)}`);
-    for (const t of d.targetsAdded ?? []) lines.push(`  + ${safeText(t.path)}  ${t.length} bytes  sha256 ${safeText(t.sha256)}`);
-    for (const t of d.targetsChanged ?? []) lines.push(`  ~ ${safeText(t.path)}  ${t.from.length} → ${t.to.length} bytes  sha256 ${safeText(t.from.sha256.slice(0, 16))}… → ${safeText(t.to.sha256)}`);
-    for (const t of d.targetsRemoved ?? []) lines.push(`  - ${safeText(t.path)}  (${t.length} bytes, sha256 ${safeText(t.sha256.slice(0, 16))}…)`);
+    if (d.consistentSnapshot !== undefined)
+      lines.push(
+        `  consistent_snapshot ${d.consistentSnapshot.from === undefined ? '(unset, i.e. false)' : String(d.consistentSnapshot.from)} → ${String(d.consistentSnapshot.to)}`,
+      );
+    for (const t of d.targetsAdded ?? [])
+      lines.push(`  + ${safeText(t.path)}  ${t.length} bytes  sha256 ${safeText(t.sha256)}`);
+    for (const t of d.targetsChanged ?? [])
+      lines.push(
+        `  ~ ${safeText(t.path)}  ${t.from.length} → ${t.to.length} bytes  sha256 ${safeText(t.from.sha256.slice(0, 16))}… → ${safeText(t.to.sha256)}`,
+      );
+    for (const t of d.targetsRemoved ?? [])
+      lines.push(`  - ${safeText(t.path)}  (${t.length} bytes, sha256 ${safeText(t.sha256.slice(0, 16))}…)`);
     if (d.delegationsChanged === true) lines.push('  ! delegations changed');
     for (const m of d.metaChanges ?? []) lines.push(`  ${safeText(m.file)}: v${m.from ?? '-'} → v${m.to ?? '-'}`);
-    const nothing = (d.keysAdded?.length ?? 0) + (d.keysRemoved?.length ?? 0) + (d.roleChanges?.length ?? 0) + (d.targetsAdded?.length ?? 0) + (d.targetsChanged?.length ?? 0) + (d.targetsRemoved?.length ?? 0) + (d.metaChanges?.length ?? 0) === 0;
+    const nothing =
+      (d.keysAdded?.length ?? 0) +
+        (d.keysRemoved?.length ?? 0) +
+        (d.roleChanges?.length ?? 0) +
+        (d.targetsAdded?.length ?? 0) +
+        (d.targetsChanged?.length ?? 0) +
+        (d.targetsRemoved?.length ?? 0) +
+        (d.metaChanges?.length ?? 0) ===
+      0;
     if (nothing && d.delegationsChanged !== true) lines.push('  (no change besides version and expiry)');
   }
   return lines;
@@ -89,7 +135,10 @@ export function renderSignatures(status: RequestStatus, labels?: Labels): string
   const lines: string[] = [];
   for (const r of status.roles) {
     for (const s of r.sides) {
-      const label = r.role === 'root' ? `${r.role} (${s.side === 'previous' ? 'previous root' : 'new root'} threshold ${s.threshold})` : `${r.role} (threshold ${s.threshold})`;
+      const label =
+        r.role === 'root'
+          ? `${r.role} (${s.side === 'previous' ? 'previous root' : 'new root'} threshold ${s.threshold})`
+          : `${r.role} (threshold ${s.threshold})`;
       if (s.verified) lines.push(`  ✓ ${label}: ${s.signed.length}/${s.threshold} signed`);
       else {
         const who = s.needed.map((n) => {
@@ -97,7 +146,9 @@ export function renderSignatures(status: RequestStatus, labels?: Labels): string
           const serial = n.serial !== undefined ? ` [serial ${safeText(n.serial)}, unverified]` : '';
           return `${short(n.keyid)}${renderLabel(name)}${serial}`;
         });
-        lines.push(`  ✗ ${label}: ${s.signed.length}/${s.threshold} signed — needs ${s.missing} more from: ${who.join(', ')}`);
+        lines.push(
+          `  ✗ ${label}: ${s.signed.length}/${s.threshold} signed — needs ${s.missing} more from: ${who.join(', ')}`,
+        );
       }
     }
   }
@@ -115,12 +166,17 @@ export function renderRequest(w: RequestWritten & { purpose?: string; repository
     'What is being signed (against the trusted version):',
     ...renderDiff(w.diff, labels).map((l) => '  ' + l),
     '',
-    table([['ROLE', 'VERSION', 'EXPIRES', 'FINGERPRINT'], ...s.roles.map((r) => [r.role, String(r.version), r.expires, r.fingerprint])]),
+    table([
+      ['ROLE', 'VERSION', 'EXPIRES', 'FINGERPRINT'],
+      ...s.roles.map((r) => [r.role, String(r.version), r.expires, r.fingerprint]),
+    ]),
     '',
     'Signatures:',
     ...renderSignatures(s, labels),
     `transcript   ${s.transcript.ok ? `${s.transcript.events} events, chain intact` : `BROKEN: ${safeText(s.transcript.problem ?? '')}`}`,
-    s.canFinalize ? 'ready to finalize: every threshold is met' : `not ready to finalize:\n${s.blockers.map((b) => `  - ${safeText(b)}`).join('\n')}`,
+    s.canFinalize
+      ? 'ready to finalize: every threshold is met'
+      : `not ready to finalize:\n${s.blockers.map((b) => `  - ${safeText(b)}`).join('\n')}`,
   ];
   return lines.join('\n');
 }
@@ -134,7 +190,9 @@ export function renderTrust(checked: CheckedRequest): string[] {
     case 'workspace':
       return [`checked against  this workspace's root v${t.anchored.pinnedVersion ?? '?'}${chain}`];
     case 'trust-dir':
-      return [`checked against  root v${t.anchored.pinnedVersion ?? '?'} pinned in ${safeText(t.trustDir ?? '')}${chain}`];
+      return [
+        `checked against  root v${t.anchored.pinnedVersion ?? '?'} pinned in ${safeText(t.trustDir ?? '')}${chain}`,
+      ];
     case 'new-repository':
       return ['checked against  nothing: a new repository (root v1), everything below is new'];
     case 'first-contact': {
@@ -152,17 +210,29 @@ export function renderTrust(checked: CheckedRequest): string[] {
 /** The marked block at the top of the screen: every dangerous change, before any secret is asked. */
 export function renderDangers(checked: CheckedRequest): string[] {
   if (checked.dangers.length === 0) return [];
-  return ['!!! DANGEROUS CHANGES — check each one with the organizer before you sign:', ...checked.dangers.map((d) => `!!!   ${d.role}: ${safeText(d.message)}`), ''];
+  return [
+    '!!! DANGEROUS CHANGES — check each one with the organizer before you sign:',
+    ...checked.dangers.map((d) => `!!!   ${d.role}: ${safeText(d.message)}`),
+    '',
+  ];
 }
 
 export function confirmText(checked: CheckedRequest, keys: readonly string[]): string {
   const what = checked.described.status.roles.map((r) => `${r.role} v${r.version}`).join(', ');
-  const danger = checked.dangers.length > 0 ? ` INCLUDING ${checked.dangers.length} DANGEROUS CHANGE(S): ${checked.dangers.map((d) => safeText(d.message)).join('; ')} —` : '';
+  const danger =
+    checked.dangers.length > 0
+      ? ` INCLUDING ${checked.dangers.length} DANGEROUS CHANGE(S): ${checked.dangers.map((d) => safeText(d.message)).join('; ')} —`
+      : '';
   return `Sign ${what}${danger} (fingerprint ${checked.fingerprint}) with ${keys.map(safeText).join(', ')}?`;
 }
 
 export function renderSignReport(r: SignReport & { pinned?: string }): string {
-  const lines = [...r.added.map((a) => `signed ${a.role} with ${safeText(a.uri)} (${short(a.keyid)}), verified and saved to ${safeText(r.request)}`)];
+  const lines = [
+    ...r.added.map(
+      (a) =>
+        `signed ${a.role} with ${safeText(a.uri)} (${short(a.keyid)}), verified and saved to ${safeText(r.request)}`,
+    ),
+  ];
   for (const u of r.unchanged) lines.push(`${u.role}: already signed by ${short(u.keyid)} — nothing added`);
   lines.push(`fingerprint ${r.fingerprint}`, ...renderSignatures(r.status));
   lines.push(r.status.canFinalize ? 'ready to finalize' : 'more signatures needed');
@@ -235,24 +305,38 @@ async function chooseRequest(deps: GuidedDeps, requestArg: string | undefined): 
   }
   const only = found[0];
   if (found.length === 1 && only !== undefined) return only;
-  if (!deps.prompter.interactive) throw new TufsignError('USAGE', `several requests found (${found.map(safeText).join(', ')}); name one`, { suggestion: 'tufsign ceremony REQUEST' });
-  return deps.prompter.select('Which request do you want to sign?', found.map((f) => ({ value: f, name: safeText(f) })));
+  if (!deps.prompter.interactive)
+    throw new TufsignError('USAGE', `several requests found (${found.map(safeText).join(', ')}); name one`, {
+      suggestion: 'tufsign ceremony REQUEST',
+    });
+  return deps.prompter.select(
+    'Which request do you want to sign?',
+    found.map((f) => ({ value: f, name: safeText(f) })),
+  );
 }
 
 function nothingUsable(checked: CheckedRequest, detected: DetectedKeys, deps: GuidedDeps): TufsignError {
   if (detected.alreadySigned.length > 0) {
     const who = detected.alreadySigned.map((c) => `${safeText(c.uri)}${renderLabel(c.owner)}`).join(', ');
-    return new TufsignError('NOTHING_SIGNED', `the key(s) here already signed everything they can in this request: ${who}`, {
-      file: checked.path,
-      rule: 'signing twice adds nothing',
-      suggestion: 'Hand the request back to the organizer.',
-    });
+    return new TufsignError(
+      'NOTHING_SIGNED',
+      `the key(s) here already signed everything they can in this request: ${who}`,
+      {
+        file: checked.path,
+        rule: 'signing twice adds nothing',
+        suggestion: 'Hand the request back to the organizer.',
+      },
+    );
   }
-  const looked = deps.keyFlags.length > 0 ? 'the keys you named with --key' : 'the keys in this folder\'s workspace and the YubiKeys plugged in here';
+  const looked =
+    deps.keyFlags.length > 0
+      ? 'the keys you named with --key'
+      : "the keys in this folder's workspace and the YubiKeys plugged in here";
   return new TufsignError('NOTHING_SIGNED', `none of ${looked} can sign anything in this request`, {
     file: checked.path,
-    rule: 'only keys named on this machine are used; the request\'s hints are never opened',
-    suggestion: 'If your key is a file, name it: tufsign ceremony REQUEST --key file:PATH/TO/KEY.pem (a token: --key pkcs11:…, a YubiKey: --key yubikey:serial=…;slot=9c).',
+    rule: "only keys named on this machine are used; the request's hints are never opened",
+    suggestion:
+      'If your key is a file, name it: tufsign ceremony REQUEST --key file:PATH/TO/KEY.pem (a token: --key pkcs11:…, a YubiKey: --key yubikey:serial=…;slot=9c).',
   });
 }
 
@@ -269,15 +353,26 @@ export async function runGuidedCeremony(deps: GuidedDeps, requestArg?: string): 
   say([...renderDangers(checked), ...renderTrust(checked)].join('\n'));
   say(renderRequest(checked.described, checked.labels));
   say('');
-  const detected = await detectKeys(checked, { ...deps, keyFlags: deps.keyFlags, baseDir: deps.workspace?.dir ?? process.cwd() });
-  for (const c of detected.alreadySigned) say(`already signed: ${safeText(c.uri)}${renderLabel(c.owner)} — not offered again`);
+  const detected = await detectKeys(checked, {
+    ...deps,
+    keyFlags: deps.keyFlags,
+    baseDir: deps.workspace?.dir ?? process.cwd(),
+  });
+  for (const c of detected.alreadySigned)
+    say(`already signed: ${safeText(c.uri)}${renderLabel(c.owner)} — not offered again`);
   const useful = detected.usable;
   if (useful.length === 0) throw nothingUsable(checked, detected, deps);
-  for (const c of useful) say(`key available: ${safeText(c.uri)}${renderLabel(c.owner)}${c.keyid !== '' ? ` can sign ${c.roles.join(', ')}${c.stillNeeded ? '' : ' (threshold already met)'}` : ''}`);
+  for (const c of useful)
+    say(
+      `key available: ${safeText(c.uri)}${renderLabel(c.owner)}${c.keyid !== '' ? ` can sign ${c.roles.join(', ')}${c.stillNeeded ? '' : ' (threshold already met)'}` : ''}`,
+    );
   let chosen: string[];
   if (useful.length === 1 || !prompter.interactive) chosen = useful.map((c) => c.uri);
   else {
-    const pick = await prompter.select('Sign with which key?', [...useful.map((c) => ({ value: c.uri, name: `${safeText(c.uri)}${renderLabel(c.owner)}` })), { value: '*', name: 'all of them' }]);
+    const pick = await prompter.select('Sign with which key?', [
+      ...useful.map((c) => ({ value: c.uri, name: `${safeText(c.uri)}${renderLabel(c.owner)}` })),
+      { value: '*', name: 'all of them' },
+    ]);
     chosen = pick === '*' ? useful.map((c) => c.uri) : [pick];
   }
   let typed: string;
@@ -286,7 +381,8 @@ export async function runGuidedCeremony(deps: GuidedDeps, requestArg?: string): 
     if (!prompter.interactive) {
       throw new TufsignError('NO_TTY', 'signing needs the fingerprint comparison and there is no terminal', {
         rule: 'no prompts without a TTY',
-        suggestion: 'Pass the fingerprint the organizer reads out: tufsign ceremony REQUEST --key URI --fingerprint VALUE --yes',
+        suggestion:
+          'Pass the fingerprint the organizer reads out: tufsign ceremony REQUEST --key URI --fingerprint VALUE --yes',
       });
     }
     typed = await prompter.input('Type the fingerprint the organizer reads out');
@@ -296,16 +392,32 @@ export async function runGuidedCeremony(deps: GuidedDeps, requestArg?: string): 
   requireFingerprint(checked, check);
   const fc = checked.trust.firstContact;
   if (fc !== undefined && !deps.yes) {
-    const pin = await prompter.confirm(`First contact: trust root v${fc.version} of "${safeText(checked.request.repository)}" (root fingerprint ${fc.rootFingerprint}) from now on?`, false);
-    if (!pin) throw new TufsignError('ABORTED', 'not signed: you did not confirm the first contact', { rule: 'a first contact is confirmed explicitly' });
+    const pin = await prompter.confirm(
+      `First contact: trust root v${fc.version} of "${safeText(checked.request.repository)}" (root fingerprint ${fc.rootFingerprint}) from now on?`,
+      false,
+    );
+    if (!pin)
+      throw new TufsignError('ABORTED', 'not signed: you did not confirm the first contact', {
+        rule: 'a first contact is confirmed explicitly',
+      });
   }
   if (!deps.yes) {
     const ok = await prompter.confirm(confirmText(checked, chosen), false);
-    if (!ok) throw new TufsignError('ABORTED', 'not signed: you declined', { rule: 'explicit confirmation before signing' });
+    if (!ok)
+      throw new TufsignError('ABORTED', 'not signed: you declined', { rule: 'explicit confirmation before signing' });
   }
   const signed = await signChecked(checked, chosen, check, deps.workspace, deps.ctx, true);
   if (signed.added.length === 0) {
-    throw new TufsignError('NOTHING_SIGNED', 'no signature was added: the key(s) had signed already', { file: path, rule: 'signing twice adds nothing', suggestion: 'Hand the request back to the organizer.' });
+    throw new TufsignError('NOTHING_SIGNED', 'no signature was added: the key(s) had signed already', {
+      file: path,
+      rule: 'signing twice adds nothing',
+      suggestion: 'Hand the request back to the organizer.',
+    });
   }
-  return { request: path, fingerprint: checked.fingerprint, signed, candidates: [...useful, ...detected.alreadySigned] };
+  return {
+    request: path,
+    fingerprint: checked.fingerprint,
+    signed,
+    candidates: [...useful, ...detected.alreadySigned],
+  };
 }

@@ -57,14 +57,34 @@ export function createContext(options: ContextOptions): RunContext {
     return o;
   };
 
-  const openSigner = (baseDir: string, workspace: Workspace | undefined, pkcs11Module: string | undefined, uri: string, expectedKey: Key, role: string | undefined): Promise<Signer> => {
+  const openSigner = (
+    baseDir: string,
+    workspace: Workspace | undefined,
+    pkcs11Module: string | undefined,
+    uri: string,
+    expectedKey: Key,
+    role: string | undefined,
+  ): Promise<Signer> => {
     const keyid = expectedKey.keyid();
     const cacheKey = `${uri}#${keyid}`;
     let s = signers.get(cacheKey);
     if (s === undefined) {
       // Decided before the key is opened: its own secret, or a stop for an offline key (ADR 0011).
-      const keySecrets = secretsForKey({ keyid, role: role ?? 'a', uri, entry: workspace?.config.keys.get(keyid), perKey: passphraseFiles.perKey, env, prompter, base: secrets });
-      s = backendFor(uri).open(uri, { ...openOptions(baseDir, workspace, pkcs11Module), secrets: keySecrets, expectedKey });
+      const keySecrets = secretsForKey({
+        keyid,
+        role: role ?? 'a',
+        uri,
+        entry: workspace?.config.keys.get(keyid),
+        perKey: passphraseFiles.perKey,
+        env,
+        prompter,
+        base: secrets,
+      });
+      s = backendFor(uri).open(uri, {
+        ...openOptions(baseDir, workspace, pkcs11Module),
+        secrets: keySecrets,
+        expectedKey,
+      });
       signers.set(cacheKey, s);
       // a failed open must not be cached: the next attempt asks again
       s.catch(() => signers.delete(cacheKey));
@@ -109,6 +129,9 @@ export function createContext(options: ContextOptions): RunContext {
 
 export function requireInteractiveOrYes(prompter: Prompter, yes: boolean, what: string): void {
   if (!yes && !prompter.interactive) {
-    throw new TufsignError('NO_TTY', `${what} needs confirmation and there is no terminal`, { rule: 'no prompts without a TTY', suggestion: 'Re-run with --yes to confirm unattended.' });
+    throw new TufsignError('NO_TTY', `${what} needs confirmation and there is no terminal`, {
+      rule: 'no prompts without a TTY',
+      suggestion: 'Re-run with --yes to confirm unattended.',
+    });
   }
 }

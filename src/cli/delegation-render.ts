@@ -6,7 +6,8 @@ import { renderOperation, table } from './render';
 
 export function renderDelegationOutcome(o: DelegationOutcome): string {
   if (o.request === undefined) return renderOperation(o.result);
-  const written = o.result.written.length > 0 ? `\nwritten now (not yet listed in snapshot): ${o.result.written.join(', ')}` : '';
+  const written =
+    o.result.written.length > 0 ? `\nwritten now (not yet listed in snapshot): ${o.result.written.join(', ')}` : '';
   return `targets must be signed by keys that are not here; the change waits in a signing request.${written}\n${renderRequest(o.request)}`;
 }
 
@@ -20,11 +21,22 @@ export function renderDelegations(entries: readonly DelegationEntry[]): string {
         : e.kind === 'bins' && e.bins !== undefined
           ? `${e.bins.count} hash bins ${e.bins.first} … ${e.bins.last} (bit_length ${e.bins.bitLength}, sha256 of the path)`
           : `${(e.paths ?? []).join(' ')}${e.terminating === true ? '  [terminating]' : ''}`;
-    rows.push([indent + e.name, e.version === undefined ? '-' : String(e.version), e.expires ?? '-', e.targets === undefined ? '-' : String(e.targets), String(e.threshold), e.keyids.map((k) => k.slice(0, 8)).join(','), what]);
+    rows.push([
+      indent + e.name,
+      e.version === undefined ? '-' : String(e.version),
+      e.expires ?? '-',
+      e.targets === undefined ? '-' : String(e.targets),
+      String(e.threshold),
+      e.keyids.map((k) => k.slice(0, 8)).join(','),
+      what,
+    ]);
   }
   return table(rows);
 }
 
 export function renderTargetList(targets: readonly ListedTarget[]): string {
-  return table([['PATH', 'ROLE', 'LENGTH', 'SHA256'], ...targets.map((t) => [t.path, t.role, String(t.length), t.sha256 ?? '-'])]);
+  return table([
+    ['PATH', 'ROLE', 'LENGTH', 'SHA256'],
+    ...targets.map((t) => [t.path, t.role, String(t.length), t.sha256 ?? '-']),
+  ]);
 }

@@ -17,7 +17,13 @@ import {
   type DelegationOutcome,
 } from '../repository/delegations';
 import { expandTargetSources, type TargetSources } from '../repository/target-inputs';
-import { addTargetsRouted, listTargets, removeTargetsRouted, type ListedTarget, type RoutingOptions } from '../repository/targets-routing';
+import {
+  addTargetsRouted,
+  listTargets,
+  removeTargetsRouted,
+  type ListedTarget,
+  type RoutingOptions,
+} from '../repository/targets-routing';
 import { Workspace } from '../repository/workspace';
 import { TufsignError } from '../errors';
 import { ceremonyContext } from './ceremony';
@@ -38,12 +44,22 @@ export interface DelegateAddInput extends Omit<DelegateAddOptions, 'keys'> {
   out?: string;
 }
 
-export async function runDelegateAdd(run: RunContext, tool: string, input: DelegateAddInput): Promise<DelegationOutcome> {
+export async function runDelegateAdd(
+  run: RunContext,
+  tool: string,
+  input: DelegateAddInput,
+): Promise<DelegationOutcome> {
   const ws = Workspace.open(input.workspace);
   const { workspace: _w, keys: _k, out, ...rest } = input;
   const options: DelegateAddOptions = { ...rest, keys: await resolveKeys(run, ws, input.keys) };
   const ctx = ceremonyContext(run, ws.dir, ws, tool);
-  return delegationChangeOrRequest(ws, (defer) => addDelegation(ws, options, ctx, defer), `delegate ${options.paths.join(' ')} to ${options.name} (from ${options.from ?? 'targets'})`, out, ctx);
+  return delegationChangeOrRequest(
+    ws,
+    (defer) => addDelegation(ws, options, ctx, defer),
+    `delegate ${options.paths.join(' ')} to ${options.name} (from ${options.from ?? 'targets'})`,
+    out,
+    ctx,
+  );
 }
 
 export interface DelegateBinsInput extends Omit<DelegateBinsOptions, 'keys'> {
@@ -52,18 +68,38 @@ export interface DelegateBinsInput extends Omit<DelegateBinsOptions, 'keys'> {
   out?: string;
 }
 
-export async function runDelegateBins(run: RunContext, tool: string, input: DelegateBinsInput): Promise<DelegationOutcome> {
+export async function runDelegateBins(
+  run: RunContext,
+  tool: string,
+  input: DelegateBinsInput,
+): Promise<DelegationOutcome> {
   const ws = Workspace.open(input.workspace);
   const { workspace: _w, keys: _k, out, ...rest } = input;
   const options: DelegateBinsOptions = { ...rest, keys: await resolveKeys(run, ws, input.keys) };
   const ctx = ceremonyContext(run, ws.dir, ws, tool);
-  return delegationChangeOrRequest(ws, (defer) => addBins(ws, options, ctx, defer), `delegate all paths of ${options.from ?? 'targets'} to ${options.count} hash bins ${options.prefix}-*`, out, ctx);
+  return delegationChangeOrRequest(
+    ws,
+    (defer) => addBins(ws, options, ctx, defer),
+    `delegate all paths of ${options.from ?? 'targets'} to ${options.count} hash bins ${options.prefix}-*`,
+    out,
+    ctx,
+  );
 }
 
-export async function runDelegateRemove(run: RunContext, tool: string, input: { workspace: string; role: string; out?: string }): Promise<DelegationOutcome> {
+export async function runDelegateRemove(
+  run: RunContext,
+  tool: string,
+  input: { workspace: string; role: string; out?: string },
+): Promise<DelegationOutcome> {
   const ws = Workspace.open(input.workspace);
   const ctx = ceremonyContext(run, ws.dir, ws, tool);
-  return delegationChangeOrRequest(ws, (defer) => removeDelegation(ws, input.role, ctx, defer), `remove the delegation to ${input.role}`, input.out, ctx);
+  return delegationChangeOrRequest(
+    ws,
+    (defer) => removeDelegation(ws, input.role, ctx, defer),
+    `remove the delegation to ${input.role}`,
+    input.out,
+    ctx,
+  );
 }
 
 export function runDelegateList(workspace: string): DelegationEntry[] {
@@ -87,9 +123,17 @@ export async function runTargetsAdd(run: RunContext, input: TargetsAddInput): Pr
   return addTargetsRouted(ws, inputs, run.signingContext(ws.dir, ws), options);
 }
 
-export async function runTargetsRemove(run: RunContext, input: { workspace: string; path: string; role?: string }): Promise<OperationResult> {
+export async function runTargetsRemove(
+  run: RunContext,
+  input: { workspace: string; path: string; role?: string },
+): Promise<OperationResult> {
   const ws = Workspace.open(input.workspace);
-  return removeTargetsRouted(ws, [input.path], run.signingContext(ws.dir, ws), input.role === undefined ? {} : { role: input.role });
+  return removeTargetsRouted(
+    ws,
+    [input.path],
+    run.signingContext(ws.dir, ws),
+    input.role === undefined ? {} : { role: input.role },
+  );
 }
 
 export function runTargetsList(workspace: string, role?: string): ListedTarget[] {

@@ -9,7 +9,8 @@ export const WAIT_FOREVER = 'forever';
 
 /** For commands that write a workspace: wait for another writer instead of failing with WORKSPACE_BUSY (ADR 0007). */
 export const waitFlag = Flags.string({
-  description: 'If another tufsign run is changing the workspace, wait up to SECONDS for it (bare --wait: until it finishes) instead of failing with WORKSPACE_BUSY.',
+  description:
+    'If another tufsign run is changing the workspace, wait up to SECONDS for it (bare --wait: until it finishes) instead of failing with WORKSPACE_BUSY.',
   helpValue: '[SECONDS]',
 });
 
@@ -17,17 +18,29 @@ export const waitFlag = Flags.string({
 export function parseWait(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (value === WAIT_FOREVER) return Infinity;
-  if (!/^[0-9]{1,7}$/.test(value)) throw new TufsignError('USAGE', `--wait ${JSON.stringify(value)} is not a number of seconds`, { rule: '--wait [SECONDS]' });
+  if (!/^[0-9]{1,7}$/.test(value))
+    throw new TufsignError('USAGE', `--wait ${JSON.stringify(value)} is not a number of seconds`, {
+      rule: '--wait [SECONDS]',
+    });
   return Number(value);
 }
 
 /** `-w/--workspace` for commands that also accept the workspace as a positional DIR (kept as an alias). */
-export const workspaceAliasFlag = Flags.string({ char: 'w', description: 'Workspace directory (the positional DIR is the same thing).' });
+export const workspaceAliasFlag = Flags.string({
+  char: 'w',
+  description: 'Workspace directory (the positional DIR is the same thing).',
+});
 
 /** The workspace from `-w` or the positional alias; both given must name the same folder. */
-export function workspaceFrom(flag: string | undefined, positional: string | undefined, fallback: string | undefined = '.'): string {
+export function workspaceFrom(
+  flag: string | undefined,
+  positional: string | undefined,
+  fallback: string | undefined = '.',
+): string {
   if (flag !== undefined && positional !== undefined && resolve(flag) !== resolve(positional)) {
-    throw new TufsignError('USAGE', `two different workspaces given: -w ${flag} and ${positional}`, { suggestion: 'Give the workspace once, with -w.' });
+    throw new TufsignError('USAGE', `two different workspaces given: -w ${flag} and ${positional}`, {
+      suggestion: 'Give the workspace once, with -w.',
+    });
   }
   const dir = flag ?? positional ?? fallback;
   if (dir === undefined) throw new TufsignError('USAGE', 'no workspace given', { suggestion: 'Name it with -w DIR.' });

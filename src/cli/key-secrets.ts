@@ -27,7 +27,10 @@ export function parsePassphraseFileFlags(values: readonly string[]): { global?: 
     const m = /^([A-Za-z0-9._@-]+)=(.+)$/.exec(v);
     if (m !== null) out.perKey.push({ selector: m[1] as string, file: m[2] as string });
     else if (out.global === undefined) out.global = v;
-    else throw new TufsignError('USAGE', 'give one --passphrase-file for all keys; others must be KEY=FILE', { rule: '--passphrase-file FILE | KEY=FILE' });
+    else
+      throw new TufsignError('USAGE', 'give one --passphrase-file for all keys; others must be KEY=FILE', {
+        rule: '--passphrase-file FILE | KEY=FILE',
+      });
   }
   return out;
 }
@@ -38,7 +41,10 @@ function matches(sel: string, keyid: string, entry: KeyEntry | undefined): boole
 }
 
 function readSecret(path: string): Buffer {
-  checkPrivateFile(path, 'passphrase file', { code: 'SECRET_REQUIRED', suggestion: 'Check the key\'s secret source (tufsign.json "secret" or --passphrase-file KEY=FILE).' });
+  checkPrivateFile(path, 'passphrase file', {
+    code: 'SECRET_REQUIRED',
+    suggestion: 'Check the key\'s secret source (tufsign.json "secret" or --passphrase-file KEY=FILE).',
+  });
   const data = readFileBounded(path, 64 * 1024);
   let end = data.length;
   if (end > 0 && data[end - 1] === 0x0a) end--;
@@ -76,11 +82,15 @@ export function secretsForKey(c: KeySecretContext): SecretsHandler {
     if (s.kind === 'env') {
       const v = c.env[s.name];
       if (v === undefined || v === '') {
-        throw new TufsignError('SECRET_REQUIRED', `the ${who} takes its passphrase from $${s.name}, which is not set; the key was not opened`, {
-          rule: 'each key uses its own secret source (ADR 0011)',
-          suggestion: `Set ${s.name} for this run, or leave this step to the machine that holds the key.`,
-          details: { keyid: c.keyid, role: c.role },
-        });
+        throw new TufsignError(
+          'SECRET_REQUIRED',
+          `the ${who} takes its passphrase from $${s.name}, which is not set; the key was not opened`,
+          {
+            rule: 'each key uses its own secret source (ADR 0011)',
+            suggestion: `Set ${s.name} for this run, or leave this step to the machine that holds the key.`,
+            details: { keyid: c.keyid, role: c.role },
+          },
+        );
       }
       source = () => Buffer.from(v, 'utf8');
     } else {
@@ -97,16 +107,21 @@ export function secretsForKey(c: KeySecretContext): SecretsHandler {
       return {
         notify: (m: string) => c.base.notify?.(m),
         async getSecret(req) {
-          if (req.kind === 'passphrase' || req.kind === 'new-passphrase') return Buffer.from(await prompter.secret(`Passphrase for the OFFLINE ${who}`), 'utf8');
+          if (req.kind === 'passphrase' || req.kind === 'new-passphrase')
+            return Buffer.from(await prompter.secret(`Passphrase for the OFFLINE ${who}`), 'utf8');
           return c.base.getSecret(req);
         },
       };
     } else {
-      throw new TufsignError('OFFLINE_KEY_UNAVAILABLE', `this step needs the offline ${who}; it was not opened (no terminal, and no secret of its own)`, {
-        rule: 'offline keys never use the online secret (ADR 0011)',
-        suggestion: `Run this step where the offline key is kept, with ${OFFLINE_PASSPHRASE_ENV} or --passphrase-file ${c.keyid.slice(0, 8)}=FILE, or through a signing request (tufsign ceremony).`,
-        details: { keyid: c.keyid, role: c.role, uri: c.uri },
-      });
+      throw new TufsignError(
+        'OFFLINE_KEY_UNAVAILABLE',
+        `this step needs the offline ${who}; it was not opened (no terminal, and no secret of its own)`,
+        {
+          rule: 'offline keys never use the online secret (ADR 0011)',
+          suggestion: `Run this step where the offline key is kept, with ${OFFLINE_PASSPHRASE_ENV} or --passphrase-file ${c.keyid.slice(0, 8)}=FILE, or through a signing request (tufsign ceremony).`,
+          details: { keyid: c.keyid, role: c.role, uri: c.uri },
+        },
+      );
     }
   }
   if (source === undefined) return c.base;
@@ -118,7 +133,11 @@ export function secretsForKey(c: KeySecretContext): SecretsHandler {
 }
 
 /** The new passphrase for offline key files init generates: TUFSIGN_OFFLINE_PASSPHRASE or a prompt, never the online secret. */
-export function offlineGenerationSecrets(env: NodeJS.ProcessEnv, prompter: Prompter, base: SecretsHandler): SecretsHandler {
+export function offlineGenerationSecrets(
+  env: NodeJS.ProcessEnv,
+  prompter: Prompter,
+  base: SecretsHandler,
+): SecretsHandler {
   return {
     notify: (m: string) => base.notify?.(m),
     async getSecret(req) {
@@ -126,14 +145,19 @@ export function offlineGenerationSecrets(env: NodeJS.ProcessEnv, prompter: Promp
       const v = env[OFFLINE_PASSPHRASE_ENV];
       if (v !== undefined && v !== '') return Buffer.from(v, 'utf8');
       if (!prompter.interactive) {
-        throw new TufsignError('SECRET_REQUIRED', `a passphrase of their own is needed for ${req.label} and there is no terminal to ask`, {
-          rule: 'offline keys never share the online secret (ADR 0011)',
-          suggestion: `Set ${OFFLINE_PASSPHRASE_ENV} (different from TUFSIGN_PASSPHRASE) for this run.`,
-        });
+        throw new TufsignError(
+          'SECRET_REQUIRED',
+          `a passphrase of their own is needed for ${req.label} and there is no terminal to ask`,
+          {
+            rule: 'offline keys never share the online secret (ADR 0011)',
+            suggestion: `Set ${OFFLINE_PASSPHRASE_ENV} (different from TUFSIGN_PASSPHRASE) for this run.`,
+          },
+        );
       }
       const first = await prompter.secret(`New passphrase for ${req.label}`);
       const second = await prompter.secret('Repeat the passphrase');
-      if (first !== second) throw new TufsignError('USAGE', 'the two passphrases differ', { rule: 'confirm new passphrases' });
+      if (first !== second)
+        throw new TufsignError('USAGE', 'the two passphrases differ', { rule: 'confirm new passphrases' });
       return Buffer.from(first, 'utf8');
     },
   };

@@ -1,7 +1,10 @@
 /** Progress for long steps: a one-line bar on a TTY, occasional lines otherwise, nothing under --json. */
 import type { Progress } from '../release';
 
-export function progressReporter(json: boolean, stream: NodeJS.WriteStream = process.stderr): ((p: Progress) => void) & { done(): void } {
+export function progressReporter(
+  json: boolean,
+  stream: NodeJS.WriteStream = process.stderr,
+): ((p: Progress) => void) & { done(): void } {
   const tty = stream.isTTY === true;
   let lastStage = '';
   let lastDraw = 0;
@@ -18,7 +21,9 @@ export function progressReporter(json: boolean, stream: NodeJS.WriteStream = pro
       if (stageChanged && lastStage !== '') stream.write('\n');
       const width = 30;
       const filled = Math.round((pct / 100) * width);
-      stream.write(`\r${p.stage.padEnd(15)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(pct).padStart(3)}% ${mb(p.done)}/${mb(p.total)} MB\x1b[K`);
+      stream.write(
+        `\r${p.stage.padEnd(15)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(pct).padStart(3)}% ${mb(p.done)}/${mb(p.total)} MB\x1b[K`,
+      );
     } else if (p.done >= p.total && !finished.has(p.stage)) {
       // without a terminal: one line per finished stage
       finished.add(p.stage);

@@ -4,30 +4,54 @@ import { TufsignError } from '../errors';
 import { publish, PUBLISH_PHASES, type PublishResult } from '../repository/publish';
 
 /** `publish BUNDLE DEST` or `publish [-w WORKSPACE] DEST`. */
-export function publishFromArgs(positional: readonly string[], workspace: string | undefined, progress: (line: string) => void): PublishResult {
+export function publishFromArgs(
+  positional: readonly string[],
+  workspace: string | undefined,
+  progress: (line: string) => void,
+): PublishResult {
   let source: string;
   let dest: string | undefined;
-  if (positional.length > 2) throw new TufsignError('USAGE', `unexpected arguments: ${positional.slice(2).join(' ')}`, { suggestion: 'tufsign publish BUNDLE DEST, or tufsign publish -w WORKSPACE DEST.' });
+  if (positional.length > 2)
+    throw new TufsignError('USAGE', `unexpected arguments: ${positional.slice(2).join(' ')}`, {
+      suggestion: 'tufsign publish BUNDLE DEST, or tufsign publish -w WORKSPACE DEST.',
+    });
   if (positional.length === 2) {
-    if (workspace !== undefined) throw new TufsignError('USAGE', 'give either a bundle or -w WORKSPACE, not both', { suggestion: 'tufsign publish BUNDLE DEST, or tufsign publish -w WORKSPACE DEST.' });
+    if (workspace !== undefined)
+      throw new TufsignError('USAGE', 'give either a bundle or -w WORKSPACE, not both', {
+        suggestion: 'tufsign publish BUNDLE DEST, or tufsign publish -w WORKSPACE DEST.',
+      });
     [source, dest] = positional as [string, string];
   } else if (positional.length === 1) {
     source = workspace ?? '.';
     dest = positional[0];
   } else {
-    throw new TufsignError('USAGE', 'publish needs a destination folder', { suggestion: 'tufsign publish BUNDLE DEST, or tufsign publish -w WORKSPACE DEST.' });
+    throw new TufsignError('USAGE', 'publish needs a destination folder', {
+      suggestion: 'tufsign publish BUNDLE DEST, or tufsign publish -w WORKSPACE DEST.',
+    });
   }
   if (dest === undefined) throw new TufsignError('USAGE', 'publish needs a destination folder');
-  if (resolve(dest) === resolve(source)) throw new TufsignError('USAGE', 'the destination is the source', { file: dest });
+  if (resolve(dest) === resolve(source))
+    throw new TufsignError('USAGE', 'the destination is the source', { file: dest });
   return publish(source, dest, (path, action) => {
     if (action === 'written') progress(`published ${path}`);
   });
 }
 
 export function renderPublish(r: PublishResult): string {
-  const lines = [`published ${r.kind} ${r.source} to ${r.dest}: ${r.written} file(s) written, ${r.unchanged} already there`];
-  const counts = PUBLISH_PHASES.map((p) => [p, r.files.filter((f) => f.phase === p).length] as const).filter(([, n]) => n > 0);
+  const lines = [
+    `published ${r.kind} ${r.source} to ${r.dest}: ${r.written} file(s) written, ${r.unchanged} already there`,
+  ];
+  const counts = PUBLISH_PHASES.map((p) => [p, r.files.filter((f) => f.phase === p).length] as const).filter(
+    ([, n]) => n > 0,
+  );
   lines.push(`order: ${counts.map(([p, n]) => `${p} (${n})`).join(' → ')}; timestamp.json last`);
-  lines.push('', 'To upload DEST to an object store in the same order (replace BUCKET/PREFIX):', '  # Amazon S3', ...r.commands.s3.map((c) => `  ${c}`), '  # Google Cloud Storage', ...r.commands.gcs.map((c) => `  ${c}`));
+  lines.push(
+    '',
+    'To upload DEST to an object store in the same order (replace BUCKET/PREFIX):',
+    '  # Amazon S3',
+    ...r.commands.s3.map((c) => `  ${c}`),
+    '  # Google Cloud Storage',
+    ...r.commands.gcs.map((c) => `  ${c}`),
+  );
   return lines.join('\n');
 }

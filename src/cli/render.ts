@@ -7,7 +7,9 @@ import type { VerifyReport } from '../repository/verify';
 export function table(rows: string[][]): string {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')).join('\n');
+  return rows
+    .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  '))
+    .join('\n');
 }
 
 /** Tells people how to publish what a command changed (`tufsign publish`, ADR 0013). */
@@ -20,14 +22,24 @@ export function renderOperation(result: OperationResult, workspace?: string): st
   const lines: string[] = [];
   for (const r of result.roles) {
     const mark = r.complete ? 'ok ' : '!! ';
-    const prev = r.previousResult !== undefined ? `, previous root ${r.previousResult.signed.length}/${r.previousResult.threshold}` : '';
-    lines.push(`${mark}${r.role} v${r.version} expires ${r.expires}: ${r.result.signed.length}/${r.result.threshold} signatures${prev}  (${r.files.join(', ')})`);
+    const prev =
+      r.previousResult !== undefined
+        ? `, previous root ${r.previousResult.signed.length}/${r.previousResult.threshold}`
+        : '';
+    lines.push(
+      `${mark}${r.role} v${r.version} expires ${r.expires}: ${r.result.signed.length}/${r.result.threshold} signatures${prev}  (${r.files.join(', ')})`,
+    );
     for (const m of r.missing) {
       if (r.complete) continue;
-      lines.push(`     missing: ${m.keyid}${m.owner !== undefined ? ` (${m.owner})` : ''}${m.uri !== undefined ? ` ${m.uri}` : ' — key held elsewhere'}`);
+      lines.push(
+        `     missing: ${m.keyid}${m.owner !== undefined ? ` (${m.owner})` : ''}${m.uri !== undefined ? ` ${m.uri}` : ' — key held elsewhere'}`,
+      );
     }
   }
-  if (!result.complete) lines.push('Some roles are not yet signed by their threshold: collect the missing signatures with `tufsign ceremony`.');
+  if (!result.complete)
+    lines.push(
+      'Some roles are not yet signed by their threshold: collect the missing signatures with `tufsign ceremony`.',
+    );
   else if (workspace !== undefined) lines.push(publishHint(workspace));
   return lines.join('\n');
 }
@@ -41,29 +53,60 @@ export function timeLeft(secondsLeft: number): string {
 }
 
 export function renderStatus(s: RepositoryStatus): string {
-  const rows: string[][] = [['ROLE', 'VERSION', 'EXPIRES', 'LEFT', 'RESIGN BY', 'THRESHOLD', 'SIGNED', 'KEYS (keyid owner backend)']];
+  const rows: string[][] = [
+    ['ROLE', 'VERSION', 'EXPIRES', 'LEFT', 'RESIGN BY', 'THRESHOLD', 'SIGNED', 'KEYS (keyid owner backend)'],
+  ];
   for (const r of s.roles) {
-    const keys = r.keys.map((k) => `${k.keyid.slice(0, 12)} ${k.owner ?? '-'} ${k.backend}${k.signed ? '' : ' (unsigned)'}`);
+    const keys = r.keys.map(
+      (k) => `${k.keyid.slice(0, 12)} ${k.owner ?? '-'} ${k.backend}${k.signed ? '' : ' (unsigned)'}`,
+    );
     const resign = `${r.resignBy}${r.state === 'due' ? ' NOW' : ''}`;
-    const name = r.bins !== undefined ? `${r.role} (${r.bins} bins)` : r.parent !== undefined ? `${r.role} (from ${r.parent})` : r.role;
-    rows.push([name, String(r.version), r.expires, timeLeft(r.secondsLeft), resign, String(r.threshold), `${r.validSignatures}/${r.threshold}`, keys[0] ?? '']);
+    const name =
+      r.bins !== undefined
+        ? `${r.role} (${r.bins} bins)`
+        : r.parent !== undefined
+          ? `${r.role} (from ${r.parent})`
+          : r.role;
+    rows.push([
+      name,
+      String(r.version),
+      r.expires,
+      timeLeft(r.secondsLeft),
+      resign,
+      String(r.threshold),
+      `${r.validSignatures}/${r.threshold}`,
+      keys[0] ?? '',
+    ]);
     for (const k of keys.slice(1)) rows.push(['', '', '', '', '', '', '', k]);
   }
-  const near = s.nearLimit.map((f) => `\nNEAR LIMIT ${f.file}: ${f.size} of ${f.limit} bytes (${Math.round(f.ratio * 100)}%) — clients refuse ${f.type} metadata over ${f.limit} bytes; delegate or add bins`);
-  return `${s.name} (${s.workspace}), consistent snapshots ${s.consistentSnapshot ? 'on' : 'off'}, at ${s.at}\n` + table(rows) + near.join('');
+  const near = s.nearLimit.map(
+    (f) =>
+      `\nNEAR LIMIT ${f.file}: ${f.size} of ${f.limit} bytes (${Math.round(f.ratio * 100)}%) — clients refuse ${f.type} metadata over ${f.limit} bytes; delegate or add bins`,
+  );
+  return (
+    `${s.name} (${s.workspace}), consistent snapshots ${s.consistentSnapshot ? 'on' : 'off'}, at ${s.at}\n` +
+    table(rows) +
+    near.join('')
+  );
 }
 
 export function renderVerify(v: VerifyReport): string {
   const lines: string[] = [];
   for (const r of v.roles) {
-    lines.push(`${r.ok ? 'PASS' : 'FAIL'} ${r.role}${r.version !== undefined ? ` v${r.version}` : ''}${r.file !== undefined ? ` (${r.file})` : ''}`);
-    for (const c of r.checks) lines.push(`  ${c.ok ? '✓' : '✗'} ${c.message}${!c.ok && c.rule !== undefined ? ` [${c.rule}]` : ''}`);
+    lines.push(
+      `${r.ok ? 'PASS' : 'FAIL'} ${r.role}${r.version !== undefined ? ` v${r.version}` : ''}${r.file !== undefined ? ` (${r.file})` : ''}`,
+    );
+    for (const c of r.checks)
+      lines.push(`  ${c.ok ? '✓' : '✗'} ${c.message}${!c.ok && c.rule !== undefined ? ` [${c.rule}]` : ''}`);
   }
   if (v.targets.length > 0) {
     lines.push(`${v.targets.every((t) => t.ok) ? 'PASS' : 'FAIL'} target files`);
     for (const t of v.targets) lines.push(`  ${t.ok ? '✓' : '✗'} ${t.path}: ${t.message}`);
   }
-  for (const f of v.nearLimit) lines.push(`NEAR LIMIT ${f.file}: ${f.size} of ${f.limit} bytes (${Math.round(f.ratio * 100)}%); delegate or add bins before clients refuse it`);
+  for (const f of v.nearLimit)
+    lines.push(
+      `NEAR LIMIT ${f.file}: ${f.size} of ${f.limit} bytes (${Math.round(f.ratio * 100)}%); delegate or add bins before clients refuse it`,
+    );
   lines.push(v.ok ? `verified at ${v.at}: everything a TUF client checks holds` : `verification FAILED at ${v.at}`);
   return lines.join('\n');
 }
@@ -71,16 +114,21 @@ export function renderVerify(v: VerifyReport): string {
 type Obj = Record<string, unknown>;
 const asObj = (v: unknown): Obj => (typeof v === 'object' && v !== null ? (v as Obj) : {});
 const asList = (v: unknown): Obj[] => (Array.isArray(v) ? v.map(asObj) : []);
-const str = (v: unknown, fallback = '?'): string => (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : fallback);
+const str = (v: unknown, fallback = '?'): string =>
+  typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : fallback;
 
 /** `tufsign devices` for people: modules → slots → tokens → keys; YubiKeys with serial, firmware, slots and retries. */
 export function renderDevices(reports: readonly DeviceReport[]): string {
   const lines: string[] = [];
   for (const r of reports) {
-    lines.push(`${r.backend === 'pkcs11' ? 'PKCS#11 modules' : 'YubiKeys (PIV over PC/SC)'}: ${r.available ? `${r.devices.length} found` : 'unavailable'}`);
+    lines.push(
+      `${r.backend === 'pkcs11' ? 'PKCS#11 modules' : 'YubiKeys (PIV over PC/SC)'}: ${r.available ? `${r.devices.length} found` : 'unavailable'}`,
+    );
     for (const d of r.devices) {
       if (r.backend === 'pkcs11') {
-        lines.push(`  ${str(d['name'], str(d['module']))} (${str(d['module'])})${d['loaded'] === false ? ' — not loaded' : ''}`);
+        lines.push(
+          `  ${str(d['name'], str(d['module']))} (${str(d['module'])})${d['loaded'] === false ? ' — not loaded' : ''}`,
+        );
         for (const slot of asList(d['slots'])) {
           const t = slot['token'] === undefined ? undefined : asObj(slot['token']);
           if (t === undefined) {
@@ -92,22 +140,37 @@ export function renderDevices(reports: readonly DeviceReport[]): string {
             lines.push(`    slot ${str(slot['slotId'], '-')}: uninitialized token`);
             continue;
           }
-          const warn = [flags['pinLocked'] === true ? 'PIN LOCKED' : '', flags['pinFinalTry'] === true ? 'PIN FINAL TRY' : '', flags['pinCountLow'] === true ? 'PIN count low' : ''].filter((x) => x !== '');
-          lines.push(`    token "${str(t['label'])}" serial ${str(t['serial'])} ${str(t['model'], '')}${warn.length > 0 ? ` [${warn.join(', ')}]` : ''}; can sign: ${(Array.isArray(t['signingSchemes']) ? t['signingSchemes'] : []).join(', ') || 'nothing tufsign uses'}`);
+          const warn = [
+            flags['pinLocked'] === true ? 'PIN LOCKED' : '',
+            flags['pinFinalTry'] === true ? 'PIN FINAL TRY' : '',
+            flags['pinCountLow'] === true ? 'PIN count low' : '',
+          ].filter((x) => x !== '');
+          lines.push(
+            `    token "${str(t['label'])}" serial ${str(t['serial'])} ${str(t['model'], '')}${warn.length > 0 ? ` [${warn.join(', ')}]` : ''}; can sign: ${(Array.isArray(t['signingSchemes']) ? t['signingSchemes'] : []).join(', ') || 'nothing tufsign uses'}`,
+          );
           for (const k of asList(t['keys'])) {
-            lines.push(`      ${k['usable'] === true ? '✓' : '✗'} ${str(k['scheme'], 'unknown')} keyid ${str(k['keyid'], '-').slice(0, 16)}  ${str(k['uri'], '')}`);
+            lines.push(
+              `      ${k['usable'] === true ? '✓' : '✗'} ${str(k['scheme'], 'unknown')} keyid ${str(k['keyid'], '-').slice(0, 16)}  ${str(k['uri'], '')}`,
+            );
           }
         }
       } else {
         const retries = `PIN ${str(d['pinRetries'])} tries left, PUK ${str(d['pukRetries'])}`;
-        const defaults = [d['defaultPin'] === true ? 'default PIN' : '', d['defaultManagementKey'] === true ? 'default management key' : ''].filter((x) => x !== '');
+        const defaults = [
+          d['defaultPin'] === true ? 'default PIN' : '',
+          d['defaultManagementKey'] === true ? 'default management key' : '',
+        ].filter((x) => x !== '');
         if (d['error'] !== undefined) {
           lines.push(`  ${str(d['reader'])}: ${str(d['error'])}`);
           continue;
         }
-        lines.push(`  YubiKey ${str(d['serial'])} firmware ${str(d['firmware'])}${d['formFactor'] !== undefined ? ` (${str(d['formFactor'])})` : ''}: ${retries}${defaults.length > 0 ? ` — STILL SET: ${defaults.join(', ')}` : ''}`);
+        lines.push(
+          `  YubiKey ${str(d['serial'])} firmware ${str(d['firmware'])}${d['formFactor'] !== undefined ? ` (${str(d['formFactor'])})` : ''}: ${retries}${defaults.length > 0 ? ` — STILL SET: ${defaults.join(', ')}` : ''}`,
+        );
         for (const s of asList(d['slots'])) {
-          lines.push(`    slot ${str(s['slot'])}: ${str(s['algorithm'])} ${str(s['origin'], '')}, PIN ${str(s['pinPolicy'], '-')}, touch ${str(s['touchPolicy'], '-')}  yubikey:serial=${str(d['serial'])};slot=${str(s['slot'])}`);
+          lines.push(
+            `    slot ${str(s['slot'])}: ${str(s['algorithm'])} ${str(s['origin'], '')}, PIN ${str(s['pinPolicy'], '-')}, touch ${str(s['touchPolicy'], '-')}  yubikey:serial=${str(d['serial'])};slot=${str(s['slot'])}`,
+          );
         }
       }
     }

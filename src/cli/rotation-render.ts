@@ -7,7 +7,8 @@ export function renderRotation(r: RotationResult): string {
   if (r.applied !== undefined) {
     lines.push(`every needed key was here: applied to the workspace (${r.applied.written.join(', ')})`);
     if (r.applied.bundle !== undefined) lines.push(`bundle: ${r.applied.bundle.dir} and ${r.applied.bundle.tarball}`);
-    if (r.applied.followUp !== undefined) lines.push(`snapshot/timestamp need keys that are not here: ${r.applied.followUp.request}`);
+    if (r.applied.followUp !== undefined)
+      lines.push(`snapshot/timestamp need keys that are not here: ${r.applied.followUp.request}`);
   }
   if (r.request !== undefined) {
     lines.push('', 'signing request written — carry it to the keyholders:', renderRequest(r.request));

@@ -9,8 +9,9 @@
  */
 
 /** C0 controls, DEL, C1 controls; bidi embeddings/overrides/isolates and marks; zero-width and separator characters. */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\u206a-\u206f\ufeff\ufff9-\ufffb]/gu;
+const UNSAFE =
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\u206a-\u206f\ufeff\ufff9-\ufffb]/gu;
 
 function visible(ch: string): string {
   const cp = ch.codePointAt(0) ?? 0;

@@ -27,7 +27,10 @@ const ENV_FOR: Record<SecretRequest['kind'], string> = {
 const MAX_PASSPHRASE_FILE = 64 * 1024;
 
 function readPassphraseFile(path: string): Buffer {
-  return readSecretFile(path, 'passphrase file', MAX_PASSPHRASE_FILE, { code: 'IO_ERROR', suggestion: 'Check the --passphrase-file path.' });
+  return readSecretFile(path, 'passphrase file', MAX_PASSPHRASE_FILE, {
+    code: 'IO_ERROR',
+    suggestion: 'Check the --passphrase-file path.',
+  });
 }
 
 /** Typed tries for a wrong passphrase before the command gives up. */
@@ -42,7 +45,9 @@ export function createSecretsHandler(sources: SecretSources): SecretsHandler & {
   // what was last typed for each label: dropped from `typed` when it turns out wrong
   const lastTyped = new Map<string, Buffer>();
   const promptsFor = (kind: SecretRequest['kind']): boolean =>
-    !((kind === 'passphrase' || kind === 'new-passphrase') && sources.passphraseFile !== undefined) && !(sources.env[ENV_FOR[kind]] ?? '') && sources.prompter.interactive;
+    !((kind === 'passphrase' || kind === 'new-passphrase') && sources.passphraseFile !== undefined) &&
+    !(sources.env[ENV_FOR[kind]] ?? '') &&
+    sources.prompter.interactive;
   const typedTries = (request: SecretRequest): number => (request.attempt ?? 1) - (offered.has(request.label) ? 1 : 0);
   return {
     notify: (message) => sources.notify(message),
@@ -55,7 +60,10 @@ export function createSecretsHandler(sources: SecretSources): SecretsHandler & {
       lastTyped.clear();
     },
     async getSecret(request) {
-      if ((request.kind === 'passphrase' || request.kind === 'new-passphrase') && sources.passphraseFile !== undefined) {
+      if (
+        (request.kind === 'passphrase' || request.kind === 'new-passphrase') &&
+        sources.passphraseFile !== undefined
+      ) {
         return readPassphraseFile(sources.passphraseFile);
       }
       const envName = ENV_FOR[request.kind];
@@ -63,32 +71,54 @@ export function createSecretsHandler(sources: SecretSources): SecretsHandler & {
       if (fromEnv !== undefined && fromEnv !== '') {
         if (request.kind === 'pin' && request.retriesLeft === 1) {
           // Unattended runs never spend the final PIN try: a stale TUFSIGN_PIN would block the device.
-          throw new TufsignError('PIN_INCORRECT', `${request.label} has one PIN try left; tufsign will not use it unattended`, {
-            rule: 'the last PIN try needs a person at a terminal',
-            suggestion: 'Run the command in a terminal without TUFSIGN_PIN and confirm the last try, or unblock the PIN with the PUK first.',
-            details: { retriesLeft: 1 },
-          });
+          throw new TufsignError(
+            'PIN_INCORRECT',
+            `${request.label} has one PIN try left; tufsign will not use it unattended`,
+            {
+              rule: 'the last PIN try needs a person at a terminal',
+              suggestion:
+                'Run the command in a terminal without TUFSIGN_PIN and confirm the last try, or unblock the PIN with the PUK first.',
+              details: { retriesLeft: 1 },
+            },
+          );
         }
         return Buffer.from(fromEnv, 'utf8');
       }
       if (!sources.prompter.interactive) {
-        throw new TufsignError('SECRET_REQUIRED', `a ${request.kind.replace('new-', '')} is needed for ${request.label} and there is no terminal to ask`, {
-          rule: 'secrets come from a hidden prompt, the environment or a file — never argv',
-          suggestion: request.kind.includes('passphrase') ? `Set ${envName} or pass --passphrase-file FILE.` : `Set ${envName}, or run in a terminal.`,
-        });
+        throw new TufsignError(
+          'SECRET_REQUIRED',
+          `a ${request.kind.replace('new-', '')} is needed for ${request.label} and there is no terminal to ask`,
+          {
+            rule: 'secrets come from a hidden prompt, the environment or a file — never argv',
+            suggestion: request.kind.includes('passphrase')
+              ? `Set ${envName} or pass --passphrase-file FILE.`
+              : `Set ${envName}, or run in a terminal.`,
+          },
+        );
       }
-      const tries = request.retriesLeft === undefined ? '' : request.retriesLeft <= 1 ? ' — LAST TRY before the PIN locks' : ` (${request.retriesLeft} tries left)`;
+      const tries =
+        request.retriesLeft === undefined
+          ? ''
+          : request.retriesLeft <= 1
+            ? ' — LAST TRY before the PIN locks'
+            : ` (${request.retriesLeft} tries left)`;
       if (request.kind === 'new-passphrase') {
         const first = await sources.prompter.secret(`New passphrase for ${request.label}`);
         const second = await sources.prompter.secret('Repeat the passphrase');
-        if (first !== second) throw new TufsignError('USAGE', 'the two passphrases differ', { rule: 'confirm new passphrases' });
+        if (first !== second)
+          throw new TufsignError('USAGE', 'the two passphrases differ', { rule: 'confirm new passphrases' });
         return Buffer.from(first, 'utf8');
       }
       if (request.kind === 'pin' && request.retriesLeft === 1) {
         // The final try: a wrong PIN now locks the device, so the person must say they mean it.
-        sources.notify(`WARNING: ${request.label} has ONE PIN try left; a wrong PIN blocks it (unblocking needs the PUK).`);
+        sources.notify(
+          `WARNING: ${request.label} has ONE PIN try left; a wrong PIN blocks it (unblocking needs the PUK).`,
+        );
         const go = await sources.prompter.confirm('Use the last PIN try now?', false);
-        if (!go) throw new TufsignError('ABORTED', 'stopped before the last PIN try', { rule: 'never spend the last PIN try without confirmation' });
+        if (!go)
+          throw new TufsignError('ABORTED', 'stopped before the last PIN try', {
+            rule: 'never spend the last PIN try without confirmation',
+          });
       }
       if (request.kind === 'passphrase') {
         const attempt = request.attempt ?? 1;
@@ -105,7 +135,11 @@ export function createSecretsHandler(sources: SecretSources): SecretsHandler & {
         }
         const n = typedTries(request);
         if (n > 1 || (n === 1 && offered.has(request.label) && attempt > 1)) {
-          sources.notify(n > 1 ? `wrong passphrase for ${request.label} (try ${n} of ${PASSPHRASE_TRIES})` : `the passphrase typed before does not open ${request.label}`);
+          sources.notify(
+            n > 1
+              ? `wrong passphrase for ${request.label} (try ${n} of ${PASSPHRASE_TRIES})`
+              : `the passphrase typed before does not open ${request.label}`,
+          );
         }
         const answer = Buffer.from(await sources.prompter.secret(`Passphrase for ${request.label}`), 'utf8');
         const kept = Buffer.from(answer);

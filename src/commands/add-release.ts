@@ -10,10 +10,11 @@ import { Workspace } from '../repository/workspace';
 import { publishOrder } from '../repository/publish';
 
 export default class AddRelease extends BaseCommand<typeof AddRelease> {
-  static override summary = 'Add an application release the way tufup does: a reproducible archive and a binary patch, signed and bundled.';
+  static override summary =
+    'Add an application release the way tufup does: a reproducible archive and a binary patch, signed and bundled.';
   static override description =
     'Builds APP-VERSION.tar.gz deterministically from DIR (SOURCE_DATE_EPOCH or the release time as mtime), a BSDIFF40 patch from the previous ' +
-    'release\'s tar, registers both as targets with tufup\'s custom metadata, re-signs targets → snapshot → timestamp, and writes the upload bundle. ' +
+    "release's tar, registers both as targets with tufup's custom metadata, re-signs targets → snapshot → timestamp, and writes the upload bundle. " +
     'When targets needs offline keys, it writes a signing request for the ceremony instead.';
   static override examples = [
     '<%= config.bin %> add-release myapp 1.1 dist/myapp -w repo',
@@ -22,19 +23,26 @@ export default class AddRelease extends BaseCommand<typeof AddRelease> {
   ];
   static override args = {
     app: Args.string({ description: 'Application name (letters, digits, _ and -).', required: true }),
-    version: Args.string({ description: 'PEP 440 version, newer than every release already published.', required: true }),
+    version: Args.string({
+      description: 'PEP 440 version, newer than every release already published.',
+      required: true,
+    }),
     dir: Args.string({ description: 'The built application folder.', required: true }),
   };
   static override flags = {
     workspace: workspaceFlag,
     wait: waitFlag,
-    meta: Flags.string({ description: 'User metadata for the archive (JSON), as tufup\'s --meta.' }),
+    meta: Flags.string({ description: "User metadata for the archive (JSON), as tufup's --meta." }),
     required: Flags.boolean({ description: 'Mark the release as required (clients stop at it).', default: false }),
     'no-patch': Flags.boolean({ description: 'Do not build a patch.', default: false }),
     'dry-run': Flags.boolean({ description: 'Build and report, write nothing.', default: false }),
     'bundle-out': Flags.string({ description: 'Bundle folder (default WORKSPACE/bundles/APP-VERSION).' }),
     'request-out': Flags.string({ description: 'Where to write the signing request when targets needs offline keys.' }),
-    threads: Flags.integer({ description: 'Threads for compression and the patch (default: every core). The output bytes do not depend on it.', min: 1, max: 256 }),
+    threads: Flags.integer({
+      description: 'Threads for compression and the patch (default: every core). The output bytes do not depend on it.',
+      min: 1,
+      max: 256,
+    }),
   };
 
   async run(): Promise<AddReleaseResult> {
@@ -61,16 +69,28 @@ export default class AddRelease extends BaseCommand<typeof AddRelease> {
     } finally {
       progress.done();
     }
-    const lines = [`archive ${result.archive.path}: ${result.archive.length} bytes (tar ${result.tar.size} bytes, ${result.files} files)`];
-    lines.push(result.patch !== null ? `patch   ${result.patch.path}: ${result.patch.length} bytes from ${result.patch.from}` : `patch   none: ${result.patchSkipped ?? 'first release'}`);
+    const lines = [
+      `archive ${result.archive.path}: ${result.archive.length} bytes (tar ${result.tar.size} bytes, ${result.files} files)`,
+    ];
+    lines.push(
+      result.patch !== null
+        ? `patch   ${result.patch.path}: ${result.patch.length} bytes from ${result.patch.from}`
+        : `patch   none: ${result.patchSkipped ?? 'first release'}`,
+    );
     if (result.dryRun) lines.push('dry run: nothing was written');
-    if (result.operation !== undefined && result.request === undefined) lines.push(renderOperation({ ...result.operation }));
+    if (result.operation !== undefined && result.request === undefined)
+      lines.push(renderOperation({ ...result.operation }));
     if (result.request !== undefined) lines.push(renderRequest(result.request));
     if (result.bundle !== undefined) {
-      lines.push(`upload bundle ${result.bundle.dir} (${result.bundle.tarball}); new files, in upload order (timestamp.json last):`);
+      lines.push(
+        `upload bundle ${result.bundle.dir} (${result.bundle.tarball}); new files, in upload order (timestamp.json last):`,
+      );
       const bundleFiles = result.bundle.files;
-      for (const item of publishOrder(bundleFiles.filter((x) => x.new).map((x) => x.path))) lines.push(`  ${item.path}  ${bundleFiles.find((f) => f.path === item.path)?.length ?? 0} bytes`);
-      lines.push(`verify it: tufsign verify ${result.bundle.dir} --root ${ws.dir}/metadata/${ws.latestRootVersion()}.root.json`);
+      for (const item of publishOrder(bundleFiles.filter((x) => x.new).map((x) => x.path)))
+        lines.push(`  ${item.path}  ${bundleFiles.find((f) => f.path === item.path)?.length ?? 0} bytes`);
+      lines.push(
+        `verify it: tufsign verify ${result.bundle.dir} --root ${ws.dir}/metadata/${ws.latestRootVersion()}.root.json`,
+      );
       lines.push(`publish it: tufsign publish ${result.bundle.dir} DEST`);
     }
     this.log(lines.join('\n'));

@@ -19,12 +19,17 @@ import { importRepository, isImportFormat, IMPORT_FORMATS, type ImportOptions, t
 import { renderImport } from '../cli/import-render';
 
 const keyFlag = (role: string) =>
-  Flags.string({ description: `A ${role} key: a key URI (file:, pkcs11:, yubikey:) or a public key file from \`key export\`. Repeat for several keys.`, multiple: true });
+  Flags.string({
+    description: `A ${role} key: a key URI (file:, pkcs11:, yubikey:) or a public key file from \`key export\`. Repeat for several keys.`,
+    multiple: true,
+  });
 const thresholdFlag = (role: string) => Flags.integer({ description: `Signatures needed for ${role}.`, min: 1 });
-const expiresFlag = (role: TopLevelRole) => Flags.string({ description: `Expiry period for ${role} (e.g. ${DEFAULT_EXPIRY[role]}).` });
+const expiresFlag = (role: TopLevelRole) =>
+  Flags.string({ description: `Expiry period for ${role} (e.g. ${DEFAULT_EXPIRY[role]}).` });
 
 export default class Init extends BaseCommand<typeof Init> {
-  static override summary = 'Create a TUF repository workspace (root, targets, snapshot, timestamp) and sign it with the keys available here.';
+  static override summary =
+    'Create a TUF repository workspace (root, targets, snapshot, timestamp) and sign it with the keys available here.';
   static override description =
     'With no key flags, tufsign generates encrypted key files under keys/ (one passphrase for all, from TUFSIGN_PASSPHRASE, --passphrase-file or a prompt) and signs at once. ' +
     'Keys given as public key files are added to root but cannot sign here: then init writes the config and key files, no unsigned metadata, and a signing request for root v1 and targets v1 (see `tufsign ceremony`).';
@@ -38,8 +43,16 @@ export default class Init extends BaseCommand<typeof Init> {
   static override flags = {
     workspace: workspaceAliasFlag,
     name: Flags.string({ description: 'Repository name (default: the directory name).' }),
-    scheme: Flags.string({ description: 'Signature scheme for generated keys.', options: [...SCHEMES], default: 'ed25519' }),
-    'consistent-snapshot': Flags.boolean({ description: 'Write consistent snapshots (versioned metadata, hash-prefixed targets).', default: true, allowNo: true }),
+    scheme: Flags.string({
+      description: 'Signature scheme for generated keys.',
+      options: [...SCHEMES],
+      default: 'ed25519',
+    }),
+    'consistent-snapshot': Flags.boolean({
+      description: 'Write consistent snapshots (versioned metadata, hash-prefixed targets).',
+      default: true,
+      allowNo: true,
+    }),
     'root-key': keyFlag('root'),
     'targets-key': keyFlag('targets'),
     'snapshot-key': keyFlag('snapshot'),
@@ -53,24 +66,44 @@ export default class Init extends BaseCommand<typeof Init> {
     'snapshot-expires': expiresFlag('snapshot'),
     'timestamp-expires': expiresFlag('timestamp'),
     'require-attested-root-keys': Flags.boolean({
-      description: 'Policy: every root key must be an attested YubiKey key with touch policy "always" (checked before signing).',
+      description:
+        'Policy: every root key must be an attested YubiKey key with touch policy "always" (checked before signing).',
       default: false,
     }),
-    'attestation-ca': Flags.string({ description: 'Extra trusted attestation root certificate (PEM) for the key policy.', multiple: true }),
-    'pkcs11-module': Flags.string({ description: 'PKCS#11 module for pkcs11: keys without module-path (saved in tufsign.json).' }),
+    'attestation-ca': Flags.string({
+      description: 'Extra trusted attestation root certificate (PEM) for the key policy.',
+      multiple: true,
+    }),
+    'pkcs11-module': Flags.string({
+      description: 'PKCS#11 module for pkcs11: keys without module-path (saved in tufsign.json).',
+    }),
     wait: waitFlag,
-    import: Flags.string({ description: 'Create the workspace from an existing repository folder (tufup, python-tuf, tuf-on-ci, go-tuf v0); see docs/migrating.md.' }),
+    import: Flags.string({
+      description:
+        'Create the workspace from an existing repository folder (tufup, python-tuf, tuf-on-ci, go-tuf v0); see docs/migrating.md.',
+    }),
     // no defaults here: oclif counts a default as "given" for dependsOn
-    format: Flags.string({ description: 'Format of the --import source (default: auto-detect).', options: ['auto', ...IMPORT_FORMATS], dependsOn: ['import'] }),
+    format: Flags.string({
+      description: 'Format of the --import source (default: auto-detect).',
+      options: ['auto', ...IMPORT_FORMATS],
+      dependsOn: ['import'],
+    }),
     'dry-run': Flags.boolean({ description: 'With --import: check and report, write nothing.', dependsOn: ['import'] }),
-    'skip-missing-targets': Flags.boolean({ description: 'With --import: import even when target files are absent (they are listed in the report).', dependsOn: ['import'] }),
+    'skip-missing-targets': Flags.boolean({
+      description: 'With --import: import even when target files are absent (they are listed in the report).',
+      dependsOn: ['import'],
+    }),
     offline: Flags.string({
-      description: 'Roles whose keys are offline: key files generated for them go to offline-keys/ under a passphrase of their own (TUFSIGN_OFFLINE_PASSPHRASE or a prompt), and unattended runs never open them.',
+      description:
+        'Roles whose keys are offline: key files generated for them go to offline-keys/ under a passphrase of their own (TUFSIGN_OFFLINE_PASSPHRASE or a prompt), and unattended runs never open them.',
       multiple: true,
       multipleNonGreedy: true,
       options: [...TOP_LEVEL_ROLES],
     }),
-    'request-out': Flags.string({ description: 'Where to write the signing request when root/targets v1 need keys that are not here (default: DIR/root-v1-targets-v1.tufsign-request.json).' }),
+    'request-out': Flags.string({
+      description:
+        'Where to write the signing request when root/targets v1 need keys that are not here (default: DIR/root-v1-targets-v1.tufsign-request.json).',
+    }),
   };
 
   async run(): Promise<(OperationResult & { request?: RequestWritten }) | ImportReport> {
@@ -78,8 +111,17 @@ export default class Init extends BaseCommand<typeof Init> {
     const dir = workspaceFrom(flags.workspace, this.args.dir, undefined);
     if (flags.import !== undefined) {
       const format = flags.format ?? 'auto';
-      if (format !== 'auto' && !isImportFormat(format)) throw new TufsignError('USAGE', `unknown format ${format}`, { rule: IMPORT_FORMATS.join(', ') });
-      const options: ImportOptions = { dir, source: flags.import, format, dryRun: flags['dry-run'] === true, skipMissingTargets: flags['skip-missing-targets'] === true, now: this.ctx.clock.now(), secrets: this.ctx.secrets };
+      if (format !== 'auto' && !isImportFormat(format))
+        throw new TufsignError('USAGE', `unknown format ${format}`, { rule: IMPORT_FORMATS.join(', ') });
+      const options: ImportOptions = {
+        dir,
+        source: flags.import,
+        format,
+        dryRun: flags['dry-run'] === true,
+        skipMissingTargets: flags['skip-missing-targets'] === true,
+        now: this.ctx.clock.now(),
+        secrets: this.ctx.secrets,
+      };
       if (flags.name !== undefined) options.name = flags.name;
       if (!options.dryRun) await this.lockWorkspace(dir, true);
       const report = await importRepository(options);
@@ -87,7 +129,8 @@ export default class Init extends BaseCommand<typeof Init> {
       return report;
     }
     const schemeFlag = flags.scheme;
-    if (!isScheme(schemeFlag)) throw new TufsignError('USAGE', `unknown scheme ${schemeFlag}`, { rule: SCHEMES.join(', ') });
+    if (!isScheme(schemeFlag))
+      throw new TufsignError('USAGE', `unknown scheme ${schemeFlag}`, { rule: SCHEMES.join(', ') });
     let scheme: Scheme = schemeFlag;
     const thresholds: Record<TopLevelRole, number | undefined> = {
       root: flags['root-threshold'],
@@ -104,11 +147,17 @@ export default class Init extends BaseCommand<typeof Init> {
     const noChoicesGiven = TOP_LEVEL_ROLES.every((r) => keyValues[r].length === 0 && thresholds[r] === undefined);
     const prompter = this.ctx.prompter;
     if (noChoicesGiven && prompter.interactive && !flags.yes && !this.jsonEnabled()) {
-      scheme = await prompter.select('Signature scheme for the new keys', SCHEMES.map((s) => ({ value: s, name: s })));
+      scheme = await prompter.select(
+        'Signature scheme for the new keys',
+        SCHEMES.map((s) => ({ value: s, name: s })),
+      );
       for (const role of TOP_LEVEL_ROLES) {
         const answer = await prompter.input(`How many ${role} keys must sign (threshold)?`, '1');
         const n = Number(answer);
-        if (!Number.isSafeInteger(n) || n < 1) throw new TufsignError('THRESHOLD_INVALID', `threshold "${answer}" is not a positive integer`, { rule: 'SPEC-10' });
+        if (!Number.isSafeInteger(n) || n < 1)
+          throw new TufsignError('THRESHOLD_INVALID', `threshold "${answer}" is not a positive integer`, {
+            rule: 'SPEC-10',
+          });
         thresholds[role] = n;
       }
     }
@@ -126,7 +175,10 @@ export default class Init extends BaseCommand<typeof Init> {
       const e = flags[`${role}-expires`];
       if (e !== undefined) expiry[role] = e;
     }
-    const ctx = withPreopenedSigners(this.ctx.signingContext(dir, undefined, flags['pkcs11-module']), generated.map((g) => g.signer));
+    const ctx = withPreopenedSigners(
+      this.ctx.signingContext(dir, undefined, flags['pkcs11-module']),
+      generated.map((g) => g.signer),
+    );
     const options: Parameters<typeof initRepository>[0] = {
       dir,
       name: flags.name ?? defaultRepositoryName(dir),
@@ -145,18 +197,26 @@ export default class Init extends BaseCommand<typeof Init> {
     const result = await initRepository(options, ctx);
     if (result.pending !== undefined) {
       // Root/targets v1 need keys held elsewhere: no unsigned metadata, a signing request instead.
-      const request = requestForInit(result.workspace, result.pending, flags['request-out'], { now: ctx.now, tool: `tufsign ${this.config.version}` });
+      const request = requestForInit(result.workspace, result.pending, flags['request-out'], {
+        now: ctx.now,
+        tool: `tufsign ${this.config.version}`,
+      });
       this.log(renderRequest(request));
-      this.note(`workspace created in ${result.workspace}; carry ${request.request} to the keyholders, then: tufsign ceremony finalize REQUEST --bundle-out BUNDLE -w ${dir}`);
+      this.note(
+        `workspace created in ${result.workspace}; carry ${request.request} to the keyholders, then: tufsign ceremony finalize REQUEST --bundle-out BUNDLE -w ${dir}`,
+      );
       const { pending: _pending, ...rest } = result;
       return { ...rest, request };
     }
     this.log(renderOperation(result, dir));
     const offlineFiles = generated.filter((g) => g.spec.offline === true).map((g) => g.path);
     if (offlineFiles.length > 0) {
-      this.note(`OFFLINE key files: ${offlineFiles.join(', ')} (their own passphrase). Move them to the keyholders' laptops or replace them with YubiKeys (tufsign key rotate / root rotate); this machine then holds only online keys.`);
+      this.note(
+        `OFFLINE key files: ${offlineFiles.join(', ')} (their own passphrase). Move them to the keyholders' laptops or replace them with YubiKeys (tufsign key rotate / root rotate); this machine then holds only online keys.`,
+      );
     }
-    if (result.complete) this.note(`repository created in ${result.workspace}; next: tufsign targets add FILE -w ${dir}`);
+    if (result.complete)
+      this.note(`repository created in ${result.workspace}; next: tufsign targets add FILE -w ${dir}`);
     return result;
   }
 }

@@ -5,8 +5,12 @@ import { refresh, type OperationResult } from '../repository/operations';
 import { Workspace } from '../repository/workspace';
 
 export default class Refresh extends BaseCommand<typeof Refresh> {
-  static override summary = 'Re-sign snapshot and timestamp with new versions and expiries (the routine job before they expire).';
-  static override examples = ['<%= config.bin %> refresh -w myrepo', '<%= config.bin %> refresh -w myrepo --passphrase-file /etc/tufsign/online.pass --json'];
+  static override summary =
+    'Re-sign snapshot and timestamp with new versions and expiries (the routine job before they expire).';
+  static override examples = [
+    '<%= config.bin %> refresh -w myrepo',
+    '<%= config.bin %> refresh -w myrepo --passphrase-file /etc/tufsign/online.pass --json',
+  ];
   static override flags = { workspace: workspaceFlag, wait: waitFlag };
 
   async run(): Promise<OperationResult> {

@@ -13,13 +13,20 @@ export default class Sign extends BaseCommand<typeof Sign> {
   static override description =
     'Without --bump or --expires, only adds signatures that are missing (same bytes, same version). With them, the role gets a new version and expiry, and snapshot and timestamp are updated after it in the order the spec gives.';
   static override examples = ['<%= config.bin %> sign targets --expires 90d', '<%= config.bin %> sign root --bump'];
-  static override args = { role: Args.string({ description: 'Role to sign.', required: true, options: [...TOP_LEVEL_ROLES] }) };
+  static override args = {
+    role: Args.string({ description: 'Role to sign.', required: true, options: [...TOP_LEVEL_ROLES] }),
+  };
   static override flags = {
     workspace: workspaceFlag,
     wait: waitFlag,
     expires: Flags.string({ description: 'New expiry period (e.g. 90d); implies a new version.' }),
     bump: Flags.boolean({ description: 'Give the role a new version (and a fresh expiry).', default: false }),
-    'request-out': Flags.string({ description: 'Where to write the signing request when the threshold needs keys that are not here (default: WORKSPACE/ROLE-vN.tufsign-request.json).', aliases: ['out'], deprecateAliases: true }),
+    'request-out': Flags.string({
+      description:
+        'Where to write the signing request when the threshold needs keys that are not here (default: WORKSPACE/ROLE-vN.tufsign-request.json).',
+      aliases: ['out'],
+      deprecateAliases: true,
+    }),
   };
 
   async run(): Promise<OperationResult & { request?: RequestWritten }> {
@@ -27,7 +34,13 @@ export default class Sign extends BaseCommand<typeof Sign> {
     const ws = Workspace.open(this.flags.workspace);
     const options: { expires?: string; bump?: boolean } = { bump: this.flags.bump };
     if (this.flags.expires !== undefined) options.expires = this.flags.expires;
-    const { result, request } = await signRoleOrRequest(ws, this.args.role as TopLevelRole, options, this.flags['request-out'], ceremonyContext(this.ctx, ws.dir, ws, `tufsign ${this.config.version}`));
+    const { result, request } = await signRoleOrRequest(
+      ws,
+      this.args.role as TopLevelRole,
+      options,
+      this.flags['request-out'],
+      ceremonyContext(this.ctx, ws.dir, ws, `tufsign ${this.config.version}`),
+    );
     if (request !== undefined) {
       // The threshold needs keys held elsewhere: nothing was written but the request.
       this.log(renderRequest(request));

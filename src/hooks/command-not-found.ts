@@ -13,7 +13,9 @@ type Closest = (target: string, possibilities: string[]) => string;
 
 async function pluginMatcher(): Promise<Closest> {
   const entry = require.resolve('@oclif/plugin-not-found');
-  const utils = (await import(pathToFileURL(join(dirname(entry), 'utils.js')).href)) as { default: { closest: Closest } };
+  const utils = (await import(pathToFileURL(join(dirname(entry), 'utils.js')).href)) as {
+    default: { closest: Closest };
+  };
   return utils.default.closest;
 }
 

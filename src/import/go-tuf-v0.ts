@@ -19,7 +19,9 @@ export function goTufV0Layout(dir: string): SourceLayout {
   const staged = listDir(join(dir, 'staged')).filter((n) => n !== 'targets');
   const stagedTargets = listDir(join(dir, 'staged', 'targets'));
   if (staged.length > 0 || stagedTargets.length > 0) {
-    notes.push(`staged/ holds uncommitted changes (${[...staged, ...stagedTargets.map((t) => `targets/${t}`)].join(', ')}): not imported; add them again with tufsign after the import`);
+    notes.push(
+      `staged/ holds uncommitted changes (${[...staged, ...stagedTargets.map((t) => `targets/${t}`)].join(', ')}): not imported; add them again with tufsign after the import`,
+    );
   }
   const keyFiles: SourceKeyFile[] = listDir(join(dir, 'keys'))
     .filter((n) => n.endsWith('.json'))

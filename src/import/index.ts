@@ -15,12 +15,25 @@ import { TufsignError } from '../errors';
 import { fileExists, readFileBounded } from '../io/fs';
 import type { SecretsHandler } from '../keystore/signer';
 import { encryptPrivateKey } from '../keystore/file/pkcs8';
-import { DEFAULT_EXPIRY, DEFAULT_MIN_VALIDITY, serializeConfig, type KeyEntry, type WorkspaceConfig } from '../repository/config';
+import {
+  DEFAULT_EXPIRY,
+  DEFAULT_MIN_VALIDITY,
+  serializeConfig,
+  type KeyEntry,
+  type WorkspaceConfig,
+} from '../repository/config';
 import { FIX_KEYIDS_COMMAND } from '../repository/keyid-gate';
 import { commitFiles, type PendingFile } from '../repository/operations';
 import { directorySource } from '../repository/sources';
 import { verifyRepository, type RepositorySource, type VerifyReport } from '../repository/verify';
-import { metadataFileName, targetFileNames, Workspace, METADATA_DIR, TARGETS_DIR, KEYS_DIR } from '../repository/workspace';
+import {
+  metadataFileName,
+  targetFileNames,
+  Workspace,
+  METADATA_DIR,
+  TARGETS_DIR,
+  KEYS_DIR,
+} from '../repository/workspace';
 import { latestRelease } from '../release';
 import { keyFromPublicKeyObject, type Key } from '../tuf/key';
 import { keyidProblems, type KeyidProblem } from '../tuf/keyids';
@@ -85,7 +98,10 @@ export interface ImportReport {
   next: string[];
 }
 
-function refuse(message: string, context: { file?: string; rule: string; suggestion?: string; details?: Record<string, unknown> }): never {
+function refuse(
+  message: string,
+  context: { file?: string; rule: string; suggestion?: string; details?: Record<string, unknown> },
+): never {
   throw new TufsignError('IMPORT_REFUSED', `${message}; nothing was written`, context);
 }
 
@@ -136,14 +152,24 @@ function readRootHistory(layout: SourceLayout): { roots: ReadFile[]; parsed: Met
     const known = files.get(v);
     if (known === undefined) {
       if (files.size > 0 && Math.max(...files.keys()) > v) {
-        refuse(`root.json is version ${v} but ${Math.max(...files.keys())}.root.json exists`, { file: layout.latestRootFile, rule: 'root.json is the newest root' });
+        refuse(`root.json is version ${v} but ${Math.max(...files.keys())}.root.json exists`, {
+          file: layout.latestRootFile,
+          rule: 'root.json is the newest root',
+        });
       }
       files.set(v, layout.latestRootFile);
     } else if (!Buffer.from(parseRoot(read(known)).signedBytes()).equals(Buffer.from(latest.signedBytes()))) {
-      refuse(`root.json and ${v}.root.json are both version ${v} but differ`, { file: layout.latestRootFile, rule: 'one root per version' });
+      refuse(`root.json and ${v}.root.json are both version ${v} but differ`, {
+        file: layout.latestRootFile,
+        rule: 'one root per version',
+      });
     }
   }
-  if (files.size === 0) refuse(`no root metadata in ${layout.metadataDir}`, { file: layout.metadataDir, rule: 'a repository has root.json / N.root.json' });
+  if (files.size === 0)
+    refuse(`no root metadata in ${layout.metadataDir}`, {
+      file: layout.metadataDir,
+      rule: 'a repository has root.json / N.root.json',
+    });
   const max = Math.max(...files.keys());
   const missing: number[] = [];
   for (let v = 1; v <= max; v++) if (!files.has(v)) missing.push(v);
@@ -151,7 +177,8 @@ function readRootHistory(layout: SourceLayout): { roots: ReadFile[]; parsed: Met
     refuse(`root history gap: ${missing.map((v) => `${v}.root.json`).join(', ')} missing (newest is version ${max})`, {
       file: layout.metadataDir,
       rule: 'SPEC: every root version from 1 is kept, clients walk them one by one',
-      suggestion: 'Recover the missing root versions (git history, the published site, a client cache) into the metadata folder and retry.',
+      suggestion:
+        'Recover the missing root versions (git history, the published site, a client cache) into the metadata folder and retry.',
     });
   }
   const roots: ReadFile[] = [];
@@ -159,7 +186,11 @@ function readRootHistory(layout: SourceLayout): { roots: ReadFile[]; parsed: Met
   for (let v = 1; v <= max; v++) {
     const f = read(files.get(v) as string);
     const md = parseRoot(f);
-    if (md.signed.version !== v) refuse(`${f.file} holds root version ${md.signed.version}`, { file: f.file, rule: 'N.root.json holds root version N' });
+    if (md.signed.version !== v)
+      refuse(`${f.file} holds root version ${md.signed.version}`, {
+        file: f.file,
+        rule: 'N.root.json holds root version N',
+      });
     roots.push(f);
     parsed.push(md);
   }
@@ -186,7 +217,9 @@ function layoutSource(layout: SourceLayout, roots: ReadFile[]): RepositorySource
   return {
     read(path) {
       const file = resolvePath(path);
-      return file === undefined ? undefined : readFileBounded(file, path.startsWith('metadata/') ? MAX_METADATA : MAX_TARGET);
+      return file === undefined
+        ? undefined
+        : readFileBounded(file, path.startsWith('metadata/') ? MAX_METADATA : MAX_TARGET);
     },
     describe(path) {
       return resolvePath(path) ?? `${layout.metadataDir}/${path}`;
@@ -203,12 +236,19 @@ function targetFileOf(layout: SourceLayout, storedName: string, targetPath?: str
 }
 
 /** Current metadata files (besides root): timestamp, the snapshot it names, every targets role the snapshot lists. */
-function currentFiles(layout: SourceLayout, root: Root): { name: string; file: ReadFile; role: string; version: number }[] {
+function currentFiles(
+  layout: SourceLayout,
+  root: Root,
+): { name: string; file: ReadFile; role: string; version: number }[] {
   const consistent = root.consistentSnapshot === true;
   const out: { name: string; file: ReadFile; role: string; version: number }[] = [];
   const get = (fileName: string): ReadFile => {
     const f = layout.metadataFile(fileName);
-    if (f === undefined) return refuse(`${fileName} is missing from ${layout.metadataDir}`, { file: layout.metadataDir, rule: 'every referenced metadata file must exist' });
+    if (f === undefined)
+      return refuse(`${fileName} is missing from ${layout.metadataDir}`, {
+        file: layout.metadataDir,
+        rule: 'every referenced metadata file must exist',
+      });
     return read(f);
   };
   const ts = get('timestamp.json');
@@ -221,7 +261,8 @@ function currentFiles(layout: SourceLayout, root: Root): { name: string; file: R
   for (const [metaName, meta] of snapshot.signed.meta) {
     const role = metaName.replace(/\.json$/, '');
     checkTargetPath(metaName, 'role file name');
-    if (role.includes('/')) refuse(`role name ${JSON.stringify(role)} contains "/"`, { rule: 'role names are file names' });
+    if (role.includes('/'))
+      refuse(`role name ${JSON.stringify(role)} contains "/"`, { rule: 'role names are file names' });
     const fileName = metadataFileName(role, meta.version, consistent);
     const f = layout.metadataFile(fileName);
     if (f === undefined) continue; // the verifier reports roles that matter and are missing
@@ -231,11 +272,17 @@ function currentFiles(layout: SourceLayout, root: Root): { name: string; file: R
 }
 
 function fingerprint(ko: ReturnType<typeof createPublicKey>): string {
-  return createHash('sha256').update(ko.export({ format: 'der', type: 'spki' })).digest('hex');
+  return createHash('sha256')
+    .update(ko.export({ format: 'der', type: 'spki' }))
+    .digest('hex');
 }
 
 function safeKeyName(name: string, taken: Set<string>): string {
-  let base = name.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '') || 'key';
+  let base =
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9_-]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'key';
   if (base.length > 40) base = base.slice(0, 40);
   let n = base;
   for (let i = 2; taken.has(n); i++) n = `${base}-${i}`;
@@ -246,12 +293,23 @@ function safeKeyName(name: string, taken: Set<string>): string {
 export async function importRepository(options: ImportOptions): Promise<ImportReport> {
   const source = resolve(options.source);
   const dir = resolve(options.dir);
-  if (!isDir(source)) refuse(`${source} is not a folder`, { file: source, rule: '--import names the repository folder' });
-  if (Workspace.exists(dir)) throw new TufsignError('WORKSPACE_EXISTS', `${dir} already holds a tufsign workspace`, { file: Workspace.configPath(dir), suggestion: 'Import into a new, empty directory.' });
+  if (!isDir(source))
+    refuse(`${source} is not a folder`, { file: source, rule: '--import names the repository folder' });
+  if (Workspace.exists(dir))
+    throw new TufsignError('WORKSPACE_EXISTS', `${dir} already holds a tufsign workspace`, {
+      file: Workspace.configPath(dir),
+      suggestion: 'Import into a new, empty directory.',
+    });
   if (isDir(join(dir, METADATA_DIR)) && readdirSync(join(dir, METADATA_DIR)).length > 0) {
-    throw new TufsignError('WORKSPACE_EXISTS', `${join(dir, METADATA_DIR)} is not empty`, { suggestion: 'Import into a new, empty directory.' });
+    throw new TufsignError('WORKSPACE_EXISTS', `${join(dir, METADATA_DIR)} is not empty`, {
+      suggestion: 'Import into a new, empty directory.',
+    });
   }
-  if (dir === source || dir.startsWith(source + '/')) refuse('the workspace must not be inside the source repository', { file: dir, rule: 'the source is never modified' });
+  if (dir === source || dir.startsWith(source + '/'))
+    refuse('the workspace must not be inside the source repository', {
+      file: dir,
+      rule: 'the source is never modified',
+    });
   const format = options.format === 'auto' ? detectFormat(source) : options.format;
   const layout = sourceLayout(source, format);
   const warnings: string[] = [];
@@ -265,15 +323,29 @@ export async function importRepository(options: ImportOptions): Promise<ImportRe
   const verify = verifyRepository(src, { at: options.now, requireTargetFiles: false, allowLegacyKeyids: true });
   const failures = verify.roles.flatMap((r) => r.checks.filter((c) => !c.ok).map((c) => ({ role: r.role, ...c })));
   const blocking = failures.filter((c) => c.code !== 'METADATA_EXPIRED');
-  for (const f of failures) if (f.code === 'METADATA_EXPIRED') warnings.push(`${f.role}: ${f.message} (re-sign it after the import: tufsign refresh / tufsign sign ${f.role} --bump)`);
+  for (const f of failures)
+    if (f.code === 'METADATA_EXPIRED')
+      warnings.push(
+        `${f.role}: ${f.message} (re-sign it after the import: tufsign refresh / tufsign sign ${f.role} --bump)`,
+      );
   const badTargets = verify.targets.filter((t) => !t.ok);
   if (blocking.length > 0 || badTargets.length > 0 || verify.roles.length < 4) {
     const first = blocking[0];
-    const what = first !== undefined ? `${first.role}: ${first.message}` : badTargets[0] !== undefined ? `target ${badTargets[0].path}: ${badTargets[0].message}` : 'the repository is incomplete';
+    const what =
+      first !== undefined
+        ? `${first.role}: ${first.message}`
+        : badTargets[0] !== undefined
+          ? `target ${badTargets[0].path}: ${badTargets[0].message}`
+          : 'the repository is incomplete';
     refuse(`the source does not verify (${blocking.length + badTargets.length} problem(s)); first: ${what}`, {
       file: source,
       rule: first?.rule ?? 'a source must verify as a TUF client would (root chain, thresholds, versions, hashes)',
-      details: { problems: [...blocking.map((c) => ({ role: c.role, message: c.message, code: c.code })), ...badTargets.map((t) => ({ target: t.path, message: t.message }))] },
+      details: {
+        problems: [
+          ...blocking.map((c) => ({ role: c.role, message: c.message, code: c.code })),
+          ...badTargets.map((t) => ({ target: t.path, message: t.message })),
+        ],
+      },
     });
   }
 
@@ -281,13 +353,20 @@ export async function importRepository(options: ImportOptions): Promise<ImportRe
   const current = currentFiles(layout, root);
   const consistent = root.consistentSnapshot === true;
   const files: PendingFile[] = [];
-  const ws = new Workspace(dir, { name: '', expiry: DEFAULT_EXPIRY, minValidity: DEFAULT_MIN_VALIDITY, keys: new Map(), extra: {} });
+  const ws = new Workspace(dir, {
+    name: '',
+    expiry: DEFAULT_EXPIRY,
+    minValidity: DEFAULT_MIN_VALIDITY,
+    keys: new Map(),
+    extra: {},
+  });
   roots.forEach((r, i) => files.push({ path: join(ws.metadataDir, `${i + 1}.root.json`), data: r.bytes }));
   files.push({ path: join(ws.metadataDir, 'root.json'), data: (roots[roots.length - 1] as ReadFile).bytes });
   const targetsMds: { role: string; md: Metadata<Targets> }[] = [];
   for (const c of current) {
     files.push({ path: join(ws.metadataDir, c.name), data: c.file.bytes });
-    if (c.role !== 'timestamp' && c.role !== 'snapshot') targetsMds.push({ role: c.role, md: Metadata.fromBytes(c.file.bytes, c.file.file, 'targets', HISTORY_PARSE) });
+    if (c.role !== 'timestamp' && c.role !== 'snapshot')
+      targetsMds.push({ role: c.role, md: Metadata.fromBytes(c.file.bytes, c.file.file, 'targets', HISTORY_PARSE) });
   }
   const missing: string[] = [];
   let count = 0;
@@ -304,8 +383,14 @@ export async function importRepository(options: ImportOptions): Promise<ImportRe
         const from = targetFileOf(layout, name, path);
         if (from === undefined) continue;
         const data = readFileBounded(from, MAX_TARGET);
-        const ok = data.length === tf.length && [...tf.hashes].every(([alg, digest]) => createHash(alg).update(data).digest('hex') === digest);
-        if (!ok) refuse(`target file ${from} does not match its length/hashes in metadata`, { file: from, rule: 'SPEC-21 target files match their metadata' });
+        const ok =
+          data.length === tf.length &&
+          [...tf.hashes].every(([alg, digest]) => createHash(alg).update(data).digest('hex') === digest);
+        if (!ok)
+          refuse(`target file ${from} does not match its length/hashes in metadata`, {
+            file: from,
+            rule: 'SPEC-21 target files match their metadata',
+          });
         files.push({ path: join(ws.targetsDir, name), data });
         found = true;
       }
@@ -314,14 +399,21 @@ export async function importRepository(options: ImportOptions): Promise<ImportRe
     }
   }
   if (missing.length > 0 && !options.skipMissingTargets) {
-    refuse(`${missing.length} target file(s) listed in metadata are not in the source: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`, {
-      file: layout.targetsDir ?? source,
-      rule: 'every target is imported with its file',
-      suggestion: 'Copy the files into the source targets folder, or pass --skip-missing-targets to import the metadata without them (they are listed in the report).',
-      details: { missing },
-    });
+    refuse(
+      `${missing.length} target file(s) listed in metadata are not in the source: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`,
+      {
+        file: layout.targetsDir ?? source,
+        rule: 'every target is imported with its file',
+        suggestion:
+          'Copy the files into the source targets folder, or pass --skip-missing-targets to import the metadata without them (they are listed in the report).',
+        details: { missing },
+      },
+    );
   }
-  for (const m of missing) warnings.push(`target ${m}: file not in the source, not imported (--skip-missing-targets); add-release cannot patch from it`);
+  for (const m of missing)
+    warnings.push(
+      `target ${m}: file not in the source, not imported (--skip-missing-targets); add-release cannot patch from it`,
+    );
 
   // 3. keys: converted when the source keeps the private part in a file, else public-only
   const currentKeys = new Map<string, { key: Key; roles: string[] }>();
@@ -338,16 +430,24 @@ export async function importRepository(options: ImportOptions): Promise<ImportRe
     const d = md.signed.delegations;
     if (d === undefined) continue;
     for (const [keyid, key] of d.keys) {
-      const roles = [...(d.roles ?? []).filter((x) => x.keyids.includes(keyid)).map((x) => x.name), ...(d.succinctRoles?.keyids.includes(keyid) === true ? [`${d.succinctRoles.namePrefix}-*`] : [])];
+      const roles = [
+        ...(d.roles ?? []).filter((x) => x.keyids.includes(keyid)).map((x) => x.name),
+        ...(d.succinctRoles?.keyids.includes(keyid) === true ? [`${d.succinctRoles.namePrefix}-*`] : []),
+      ];
       const e = currentKeys.get(keyid) ?? { key, roles: [] };
       e.roles.push(...roles.map((n) => `${n} (delegated by ${role})`));
       currentKeys.set(keyid, e);
     }
   }
   const historical = new Map<string, number>();
-  for (const md of parsed) for (const key of md.signed.keys.values()) historical.set(fingerprint(key.keyObject()), md.signed.version);
+  for (const md of parsed)
+    for (const key of md.signed.keys.values()) historical.set(fingerprint(key.keyObject()), md.signed.version);
   const byFingerprint = new Map<string, string[]>();
-  for (const [keyid, { key }] of currentKeys) byFingerprint.set(fingerprint(key.keyObject()), [...(byFingerprint.get(fingerprint(key.keyObject())) ?? []), keyid]);
+  for (const [keyid, { key }] of currentKeys)
+    byFingerprint.set(fingerprint(key.keyObject()), [
+      ...(byFingerprint.get(fingerprint(key.keyObject())) ?? []),
+      keyid,
+    ]);
 
   const converted = new Map<string, { uri: string; from: string }>();
   const keyFiles: { path: string; privateKey: Parameters<typeof encryptPrivateKey>[0] }[] = [];
@@ -372,7 +472,8 @@ export async function importRepository(options: ImportOptions): Promise<ImportRe
         refuse(`key file ${kf.file} holds a key (keyid ${shown}) that matches no key of any root version`, {
           file: kf.file,
           rule: 'every imported private key belongs to the repository',
-          suggestion: 'Remove foreign key files from the keystore (or point the import at the right keystore) and retry.',
+          suggestion:
+            'Remove foreign key files from the keystore (or point the import at the right keystore) and retry.',
         });
       }
       const name = safeKeyName(kf.name, taken);
@@ -408,7 +509,9 @@ export async function importRepository(options: ImportOptions): Promise<ImportRe
   }
   const legacyIds = [...new Set(legacy.map((p) => p.keyid))];
   if (legacyIds.length > 0) config.legacyKeyids = legacyIds;
-  const currentLegacy = legacy.filter((p) => p.where.startsWith(`root v${root.version} `) || !p.where.startsWith('root '));
+  const currentLegacy = legacy.filter(
+    (p) => p.where.startsWith(`root v${root.version} `) || !p.where.startsWith('root '),
+  );
   if (currentLegacy.length > 0) {
     warnings.push(
       `${currentLegacy.length} keyid(s) in the newest metadata are not sha256 of their key: python-tuf, tuf-js, go-tuf and tufup clients accept them, tough/sigstore-rs refuse them. ` +
@@ -424,10 +527,20 @@ export async function importRepository(options: ImportOptions): Promise<ImportRe
     dryRun: options.dryRun,
     rootVersions: parsed.map((p) => p.signed.version),
     roles: [
-      { role: 'root', version: root.version, expires: formatExpires(root.expires), file: `${METADATA_DIR}/${root.version}.root.json` },
+      {
+        role: 'root',
+        version: root.version,
+        expires: formatExpires(root.expires),
+        file: `${METADATA_DIR}/${root.version}.root.json`,
+      },
       ...current.map((c) => {
         const md = Metadata.fromBytes(c.file.bytes, c.file.file, undefined, HISTORY_PARSE);
-        return { role: c.role, version: md.signed.version, expires: formatExpires(md.signed.expires), file: `${METADATA_DIR}/${c.name}` };
+        return {
+          role: c.role,
+          version: md.signed.version,
+          expires: formatExpires(md.signed.expires),
+          file: `${METADATA_DIR}/${c.name}`,
+        };
       }),
     ],
     keys: importedKeys,
@@ -442,19 +555,31 @@ export async function importRepository(options: ImportOptions): Promise<ImportRe
   const topTargets = targetsMds.find((t) => t.role === 'targets')?.md.signed;
   if (format === 'tufup' && layout.app !== undefined && topTargets !== undefined) {
     const latest = latestRelease(topTargets, layout.app);
-    report.release = { app: layout.app, latest: latest?.version ?? null, next: `tufsign add-release ${layout.app} NEW_VERSION BUNDLE_DIR -w ${options.dir}` };
+    report.release = {
+      app: layout.app,
+      latest: latest?.version ?? null,
+      next: `tufsign add-release ${layout.app} NEW_VERSION BUNDLE_DIR -w ${options.dir}`,
+    };
   }
-  if (currentLegacy.some((p) => p.where.startsWith('root '))) report.next.push(`${FIX_KEYIDS_COMMAND} -w ${options.dir}   # keyid migration root (strict clients)`);
+  if (currentLegacy.some((p) => p.where.startsWith('root ')))
+    report.next.push(`${FIX_KEYIDS_COMMAND} -w ${options.dir}   # keyid migration root (strict clients)`);
   if (report.release !== undefined) report.next.push(report.release.next);
   if (warnings.some((w) => w.includes('expired'))) report.next.push(`tufsign refresh -w ${options.dir}`);
   if (options.dryRun) return report;
 
   // 6. write: keys and targets first, metadata next, timestamp last (commitFiles); then verify the workspace
   if (keyFiles.length > 0) {
-    const passphrase = await options.secrets.getSecret({ kind: 'new-passphrase', label: `the converted key files (${keyFiles.map((k) => k.path.slice(dir.length + 1)).join(', ')})` });
+    const passphrase = await options.secrets.getSecret({
+      kind: 'new-passphrase',
+      label: `the converted key files (${keyFiles.map((k) => k.path.slice(dir.length + 1)).join(', ')})`,
+    });
     try {
-      if (passphrase.length < 8) throw new TufsignError('USAGE', 'passphrase must be at least 8 characters', { rule: 'key file passphrases of 8+ characters' });
-      for (const k of keyFiles) files.push({ path: k.path, data: encryptPrivateKey(k.privateKey, passphrase), mode: 0o600 });
+      if (passphrase.length < 8)
+        throw new TufsignError('USAGE', 'passphrase must be at least 8 characters', {
+          rule: 'key file passphrases of 8+ characters',
+        });
+      for (const k of keyFiles)
+        files.push({ path: k.path, data: encryptPrivateKey(k.privateKey, passphrase), mode: 0o600 });
     } finally {
       passphrase.fill(0);
     }
@@ -464,14 +589,24 @@ export async function importRepository(options: ImportOptions): Promise<ImportRe
   commitFiles(files);
   mkdirSync(join(dir, TARGETS_DIR), { recursive: true });
   report.written = files.map((f) => f.path.slice(dir.length + 1));
-  report.verify = verifyRepository(directorySource(dir), { at: options.now, requireTargetFiles: missing.length === 0, allowLegacyKeyids: true });
+  report.verify = verifyRepository(directorySource(dir), {
+    at: options.now,
+    requireTargetFiles: missing.length === 0,
+    allowLegacyKeyids: true,
+  });
   return report;
 }
 
 /** Read a source key file; an encrypted go-tuf file is recorded public-only with a warning instead of failing the import. */
-async function readKeyFileOrPublicOnly(kf: SourceKeyFile, secrets: SecretsHandler, warnings: string[]): ReturnType<typeof readSourceKeyFile> {
+async function readKeyFileOrPublicOnly(
+  kf: SourceKeyFile,
+  secrets: SecretsHandler,
+  warnings: string[],
+): ReturnType<typeof readSourceKeyFile> {
   try {
-    return await readSourceKeyFile(kf, () => secrets.getSecret({ kind: 'source-passphrase', label: `source key file ${kf.file}` }));
+    return await readSourceKeyFile(kf, () =>
+      secrets.getSecret({ kind: 'source-passphrase', label: `source key file ${kf.file}` }),
+    );
   } catch (e) {
     if (e instanceof TufsignError && e.code === 'SCHEME_UNSUPPORTED' && kf.kind === 'go-tuf') {
       warnings.push(`${kf.file}: ${e.message}; its keys are recorded public-only`);

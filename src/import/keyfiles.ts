@@ -8,7 +8,14 @@
  * - go-tuf v0 `keys/ROLE.json`: `{"encrypted": false, "data": [private keys]}`.
  *   Encrypted go-tuf files (scrypt + NaCl secretbox) are not decrypted here.
  */
-import { createDecipheriv, createHmac, createPrivateKey, pbkdf2Sync, timingSafeEqual, type KeyObject } from 'node:crypto';
+import {
+  createDecipheriv,
+  createHmac,
+  createPrivateKey,
+  pbkdf2Sync,
+  timingSafeEqual,
+  type KeyObject,
+} from 'node:crypto';
 import { TufsignError } from '../errors';
 import { readFileBounded } from '../io/fs';
 import { asObject, reqObject, reqString } from '../tuf/fields';
@@ -46,7 +53,8 @@ function bad(file: string, message: string, cause?: unknown): never {
 
 function decryptSecuresystemslib(text: string, passphrase: Buffer, file: string): Buffer {
   const parts = text.trim().split('@@@@');
-  if (parts.length !== 5 || !parts.every((p, i) => (i === 1 ? /^[0-9]{1,8}$/.test(p) : /^[0-9a-f]+$/.test(p)))) bad(file, 'not a securesystemslib encrypted key (salt@@@@iterations@@@@hmac@@@@iv@@@@ciphertext)');
+  if (parts.length !== 5 || !parts.every((p, i) => (i === 1 ? /^[0-9]{1,8}$/.test(p) : /^[0-9a-f]+$/.test(p))))
+    bad(file, 'not a securesystemslib encrypted key (salt@@@@iterations@@@@hmac@@@@iv@@@@ciphertext)');
   const [saltHex, iterText, hmacHex, ivHex, ctHex] = parts as [string, string, string, string, string];
   const iterations = Number(iterText);
   if (iterations < 1 || iterations > MAX_ITERATIONS) bad(file, `PBKDF2 iteration count ${iterations} is out of range`);
@@ -58,7 +66,10 @@ function decryptSecuresystemslib(text: string, passphrase: Buffer, file: string)
     const mac = createHmac('sha256', key).update(ciphertext).digest();
     const expected = Buffer.from(hmacHex, 'hex');
     if (expected.length !== mac.length || !timingSafeEqual(mac, expected)) {
-      throw new TufsignError('WRONG_PASSPHRASE', 'wrong passphrase for the source key file (its HMAC does not match)', { file, rule: 'securesystemslib HMAC-SHA256 over the ciphertext' });
+      throw new TufsignError('WRONG_PASSPHRASE', 'wrong passphrase for the source key file (its HMAC does not match)', {
+        file,
+        rule: 'securesystemslib HMAC-SHA256 over the ciphertext',
+      });
     }
     const decipher = createDecipheriv('aes-256-ctr', key, iv);
     return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
@@ -77,9 +88,17 @@ function privateFromKeyJson(value: JsonValue, file: string, path: string): Sourc
   try {
     if (scheme === 'ed25519') {
       // securesystemslib: 32-byte seed (64 hex); go-tuf v0: seed || public (128 hex)
-      if (!/^([0-9a-f]{64}|[0-9a-f]{128})$/.test(priv)) bad(file, 'ed25519 private key must be 64 or 128 hex characters');
+      if (!/^([0-9a-f]{64}|[0-9a-f]{128})$/.test(priv))
+        bad(file, 'ed25519 private key must be 64 or 128 hex characters');
       const seed = Buffer.from(priv.slice(0, 64), 'hex');
-      return { privateKey: createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' }), scheme };
+      return {
+        privateKey: createPrivateKey({
+          key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]),
+          format: 'der',
+          type: 'pkcs8',
+        }),
+        scheme,
+      };
     }
     return { privateKey: createPrivateKey({ key: priv, format: 'pem' }), scheme };
   } catch (e) {
@@ -89,7 +108,10 @@ function privateFromKeyJson(value: JsonValue, file: string, path: string): Sourc
 }
 
 /** Read one source key file (asking `passphrase` only when it is encrypted). May hold several keys (go-tuf). */
-export async function readSourceKeyFile(source: SourceKeyFile, passphrase: () => Promise<Buffer>): Promise<SourcePrivateKey[]> {
+export async function readSourceKeyFile(
+  source: SourceKeyFile,
+  passphrase: () => Promise<Buffer>,
+): Promise<SourcePrivateKey[]> {
   const raw = readFileBounded(source.file, 1024 * 1024);
   const text = raw.toString('utf8');
   if (source.kind === 'securesystemslib') {
@@ -110,11 +132,16 @@ export async function readSourceKeyFile(source: SourceKeyFile, passphrase: () =>
   }
   const obj = asObject(parseJson(raw, source.file), '$');
   if (obj['encrypted'] !== false) {
-    throw new TufsignError('SCHEME_UNSUPPORTED', 'encrypted go-tuf key files (scrypt + NaCl secretbox) are not converted', {
-      file: source.file,
-      rule: 'go-tuf v0 keys/ROLE.json',
-      suggestion: 'Decrypt it with the go-tuf CLI you used (`tuf change-passphrase` to an empty passphrase) into a copy, or import without it: the key is then recorded public-only.',
-    });
+    throw new TufsignError(
+      'SCHEME_UNSUPPORTED',
+      'encrypted go-tuf key files (scrypt + NaCl secretbox) are not converted',
+      {
+        file: source.file,
+        rule: 'go-tuf v0 keys/ROLE.json',
+        suggestion:
+          'Decrypt it with the go-tuf CLI you used (`tuf change-passphrase` to an empty passphrase) into a copy, or import without it: the key is then recorded public-only.',
+      },
+    );
   }
   const data = obj['data'];
   if (!Array.isArray(data)) bad(source.file, '"data" must be a list of private keys');

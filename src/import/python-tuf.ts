@@ -18,7 +18,14 @@ export function detectPythonTuf(dir: string): boolean {
 
 export function pythonTufLayout(dir: string): SourceLayout {
   const metadataDir = pythonTufMetadataDir(dir);
-  const layout: SourceLayout = { format: 'python-tuf', metadataDir, rootFiles: versionedRoots(metadataDir), metadataFile: filesIn(metadataDir), keyFiles: [], notes: [] };
+  const layout: SourceLayout = {
+    format: 'python-tuf',
+    metadataDir,
+    rootFiles: versionedRoots(metadataDir),
+    metadataFile: filesIn(metadataDir),
+    keyFiles: [],
+    notes: [],
+  };
   const targets = join(metadataDir === dir ? join(dir, '..') : dir, 'targets');
   if (isDir(targets)) layout.targetsDir = targets;
   const latest = filesIn(metadataDir)('root.json');

@@ -15,16 +15,18 @@ function readConfig(dir: string): Record<string, unknown> | undefined {
   const file = join(dir, TUFUP_CONFIG);
   if (!fileExists(file)) return undefined;
   const value = parseJson(readFileBounded(file, 1024 * 1024), file);
-  return isJsonObject(value) ? (value) : undefined;
+  return isJsonObject(value) ? value : undefined;
 }
 
 export function detectTufup(dir: string): boolean {
-  return fileExists(join(dir, TUFUP_CONFIG)) || (isDir(join(dir, 'repository', 'metadata')) && isDir(join(dir, 'keystore')));
+  return (
+    fileExists(join(dir, TUFUP_CONFIG)) || (isDir(join(dir, 'repository', 'metadata')) && isDir(join(dir, 'keystore')))
+  );
 }
 
 export function tufupLayout(dir: string, keystore?: string): SourceLayout {
   const config = readConfig(dir) ?? {};
-  const str = (k: string): string | undefined => (typeof config[k] === 'string' ? (config[k]) : undefined);
+  const str = (k: string): string | undefined => (typeof config[k] === 'string' ? config[k] : undefined);
   const repoDir = resolve(dir, str('repo_dir') ?? 'repository');
   const keysDir = resolve(dir, keystore ?? str('keys_dir') ?? 'keystore');
   const metadataDir = join(repoDir, 'metadata');

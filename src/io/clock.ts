@@ -14,9 +14,14 @@ export const systemClock: Clock = { now: () => new Date() };
 export function clockFromEnv(env: NodeJS.ProcessEnv): Clock {
   const pinned = env['TUFSIGN_NOW'];
   if (pinned !== undefined && pinned !== '') {
-    const d = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(pinned) ? new Date(pinned) : new Date(NaN);
+    const d = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(pinned)
+      ? new Date(pinned)
+      : new Date(NaN);
     if (Number.isNaN(d.getTime())) {
-      throw new TufsignError('USAGE', `TUFSIGN_NOW="${pinned}" is not an ISO 8601 date`, { rule: 'TUFSIGN_NOW=YYYY-MM-DDTHH:MM:SSZ', suggestion: 'Unset TUFSIGN_NOW to use the system clock, or give an instant like 2027-01-01T00:00:00Z.' });
+      throw new TufsignError('USAGE', `TUFSIGN_NOW="${pinned}" is not an ISO 8601 date`, {
+        rule: 'TUFSIGN_NOW=YYYY-MM-DDTHH:MM:SSZ',
+        suggestion: 'Unset TUFSIGN_NOW to use the system clock, or give an instant like 2027-01-01T00:00:00Z.',
+      });
     }
     return { now: () => new Date(d.getTime()) };
   }

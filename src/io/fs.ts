@@ -1,5 +1,19 @@
 /** Filesystem edge: atomic writes (temp + fsync + rename + dir fsync) and bounded reads. */
-import { closeSync, constants, fsyncSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync, mkdirSync, fstatSync, lstatSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+  mkdirSync,
+  fstatSync,
+  lstatSync,
+} from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { TufsignError, type ErrorCode } from '../errors';
@@ -58,13 +72,20 @@ export function readFileBounded(path: string, max = MAX_METADATA_BYTES): Buffer 
     fd = openSync(path, constants.O_RDONLY);
     const size = fstatSync(fd).size;
     if (size > max) {
-      throw new TufsignError('FILE_TOO_LARGE', `${path} is ${size} bytes, over the ${max}-byte limit`, { file: path, rule: 'BAD-08 bounded inputs' });
+      throw new TufsignError('FILE_TOO_LARGE', `${path} is ${size} bytes, over the ${max}-byte limit`, {
+        file: path,
+        rule: 'BAD-08 bounded inputs',
+      });
     }
     return readFileSync(fd);
   } catch (cause) {
     if (cause instanceof TufsignError) throw cause;
     const code = (cause as NodeJS.ErrnoException).code;
-    throw new TufsignError(code === 'ENOENT' ? 'TARGET_NOT_FOUND' : 'IO_ERROR', `cannot read ${path}: ${code ?? (cause as Error).message}`, { file: path, cause });
+    throw new TufsignError(
+      code === 'ENOENT' ? 'TARGET_NOT_FOUND' : 'IO_ERROR',
+      `cannot read ${path}: ${code ?? (cause as Error).message}`,
+      { file: path, cause },
+    );
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
@@ -73,7 +94,11 @@ export function readFileBounded(path: string, max = MAX_METADATA_BYTES): Buffer 
 /** All of standard input as text, refusing more than `max` bytes (BAD-08). */
 export function readStdinText(max: number): string {
   const data = readFileSync(0);
-  if (data.length > max) throw new TufsignError('FILE_TOO_LARGE', `standard input is ${data.length} bytes, over the ${max}-byte limit`, { file: 'stdin', rule: 'BAD-08 bounded inputs' });
+  if (data.length > max)
+    throw new TufsignError('FILE_TOO_LARGE', `standard input is ${data.length} bytes, over the ${max}-byte limit`, {
+      file: 'stdin',
+      rule: 'BAD-08 bounded inputs',
+    });
   return data.toString('utf8');
 }
 
@@ -106,18 +131,33 @@ export function checkPrivateFile(path: string, what: string, missing: { code: Er
   try {
     st = lstatSync(path);
   } catch (cause) {
-    throw new TufsignError(missing.code, `${what} ${path} does not exist or cannot be read`, { file: path, cause, suggestion: missing.suggestion });
-  }
-  if (!st.isFile()) throw new TufsignError('KEY_FILE_INVALID', `${what} ${path} is not a regular file`, { file: path, rule: 'secret files are regular files, not links, devices or pipes' });
-  if ((st.mode & 0o077) !== 0) {
-    throw new TufsignError('KEY_FILE_PERMISSIONS', `${what} ${path} is readable by group or others (mode ${(st.mode & 0o777).toString(8)})`, {
+    throw new TufsignError(missing.code, `${what} ${path} does not exist or cannot be read`, {
       file: path,
-      rule: 'BAD-62 secret files are 0600',
-      suggestion: `chmod 600 ${path}`,
+      cause,
+      suggestion: missing.suggestion,
     });
   }
+  if (!st.isFile())
+    throw new TufsignError('KEY_FILE_INVALID', `${what} ${path} is not a regular file`, {
+      file: path,
+      rule: 'secret files are regular files, not links, devices or pipes',
+    });
+  if ((st.mode & 0o077) !== 0) {
+    throw new TufsignError(
+      'KEY_FILE_PERMISSIONS',
+      `${what} ${path} is readable by group or others (mode ${(st.mode & 0o777).toString(8)})`,
+      {
+        file: path,
+        rule: 'BAD-62 secret files are 0600',
+        suggestion: `chmod 600 ${path}`,
+      },
+    );
+  }
   if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
-    throw new TufsignError('KEY_FILE_PERMISSIONS', `${what} ${path} belongs to another user (uid ${st.uid})`, { file: path, rule: 'BAD-62 secret files belong to the signer' });
+    throw new TufsignError('KEY_FILE_PERMISSIONS', `${what} ${path} belongs to another user (uid ${st.uid})`, {
+      file: path,
+      rule: 'BAD-62 secret files belong to the signer',
+    });
   }
 }
 
@@ -127,7 +167,14 @@ export function ensureDir(path: string): void {
 }
 
 /** What a file in a bundle folder is when it is not a regular file. */
-export function nonRegularKind(st: { isSymbolicLink(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isDirectory(): boolean }): string {
+export function nonRegularKind(st: {
+  isSymbolicLink(): boolean;
+  isFIFO(): boolean;
+  isSocket(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+  isDirectory(): boolean;
+}): string {
   if (st.isSymbolicLink()) return 'a symlink';
   if (st.isFIFO()) return 'a FIFO';
   if (st.isSocket()) return 'a socket';
@@ -150,10 +197,18 @@ export function readRegularFile(full: string, cap: number, shown = full): Buffer
     return undefined;
   }
   const refuse = (kind: string): never => {
-    throw new TufsignError('BUNDLE_INVALID', `${shown} is ${kind}`, { file: full, rule: 'BAD-47 a bundle holds regular files only' });
+    throw new TufsignError('BUNDLE_INVALID', `${shown} is ${kind}`, {
+      file: full,
+      rule: 'BAD-47 a bundle holds regular files only',
+    });
   };
   if (!st.isFile()) refuse(nonRegularKind(st));
-  if (st.size > cap) throw new TufsignError('FILE_TOO_LARGE', `${shown} is ${st.size} bytes, over the ${cap} bytes the manifest declares`, { file: full, rule: 'BAD-51 reads capped by the manifest' });
+  if (st.size > cap)
+    throw new TufsignError(
+      'FILE_TOO_LARGE',
+      `${shown} is ${st.size} bytes, over the ${cap} bytes the manifest declares`,
+      { file: full, rule: 'BAD-51 reads capped by the manifest' },
+    );
   let fd: number | undefined;
   try {
     fd = openSync(full, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -165,7 +220,11 @@ export function readRegularFile(full: string, cap: number, shown = full): Buffer
       const n = readSync(fd, buf, got, buf.length - got, null);
       if (n === 0) break;
       got += n;
-      if (got > cap) throw new TufsignError('FILE_TOO_LARGE', `${shown} grew past the ${cap} bytes the manifest declares`, { file: full, rule: 'BAD-51 reads capped by the manifest' });
+      if (got > cap)
+        throw new TufsignError('FILE_TOO_LARGE', `${shown} grew past the ${cap} bytes the manifest declares`, {
+          file: full,
+          rule: 'BAD-51 reads capped by the manifest',
+        });
       if (got === buf.length) break;
     }
     return buf.subarray(0, got);
@@ -173,7 +232,10 @@ export function readRegularFile(full: string, cap: number, shown = full): Buffer
     if (cause instanceof TufsignError) throw cause;
     const code = (cause as NodeJS.ErrnoException).code;
     if (code === 'ELOOP') refuse('a symlink');
-    throw new TufsignError('IO_ERROR', `cannot read ${shown}: ${code ?? (cause as Error).message}`, { file: full, cause });
+    throw new TufsignError('IO_ERROR', `cannot read ${shown}: ${code ?? (cause as Error).message}`, {
+      file: full,
+      cause,
+    });
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
@@ -184,18 +246,31 @@ export function readRegularFile(full: string, cap: number, shown = full): Buffer
  * `maxBytes` long, read from the descriptor that was checked; one trailing newline (LF or CRLF) is dropped, as
  * editors add it. The caller zeroes the returned buffer; the intermediate one is zeroed here.
  */
-export function readSecretFile(path: string, what: string, maxBytes: number, missing: { code: ErrorCode; suggestion: string }): Buffer {
+export function readSecretFile(
+  path: string,
+  what: string,
+  maxBytes: number,
+  missing: { code: ErrorCode; suggestion: string },
+): Buffer {
   checkPrivateFile(path, what, missing);
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (cause) {
-    throw new TufsignError(missing.code, `${what} ${path} cannot be opened`, { file: path, cause, suggestion: missing.suggestion });
+    throw new TufsignError(missing.code, `${what} ${path} cannot be opened`, {
+      file: path,
+      cause,
+      suggestion: missing.suggestion,
+    });
   }
   const buf = Buffer.alloc(maxBytes + 1);
   let n = 0;
   try {
-    if (!fstatSync(fd).isFile()) throw new TufsignError('KEY_FILE_INVALID', `${what} ${path} is not a regular file`, { file: path, rule: 'secret files are regular files, not links, devices or pipes' });
+    if (!fstatSync(fd).isFile())
+      throw new TufsignError('KEY_FILE_INVALID', `${what} ${path} is not a regular file`, {
+        file: path,
+        rule: 'secret files are regular files, not links, devices or pipes',
+      });
     while (n < buf.length) {
       const r = readSync(fd, buf, n, buf.length - n, null);
       if (r === 0) break;
@@ -206,7 +281,10 @@ export function readSecretFile(path: string, what: string, maxBytes: number, mis
   }
   if (n > maxBytes) {
     buf.fill(0);
-    throw new TufsignError('KEY_FILE_INVALID', `${what} ${path} is larger than ${maxBytes} bytes`, { file: path, rule: 'a secret file holds the secret and nothing else' });
+    throw new TufsignError('KEY_FILE_INVALID', `${what} ${path} is larger than ${maxBytes} bytes`, {
+      file: path,
+      rule: 'a secret file holds the secret and nothing else',
+    });
   }
   let end = n;
   if (end > 0 && buf[end - 1] === 0x0a) end--;

@@ -78,7 +78,14 @@ function readHolder(path: string): LockHolder | undefined | 'unreadable' {
   try {
     const v = JSON.parse(text) as Partial<LockHolder>;
     if (typeof v.pid === 'number' && typeof v.host === 'string' && typeof v.token === 'string') {
-      return { pid: v.pid, host: v.host, command: String(v.command ?? ''), started: String(v.started ?? ''), token: v.token, ...(typeof v.procStart === 'string' ? { procStart: v.procStart } : {}) };
+      return {
+        pid: v.pid,
+        host: v.host,
+        command: String(v.command ?? ''),
+        started: String(v.started ?? ''),
+        token: v.token,
+        ...(typeof v.procStart === 'string' ? { procStart: v.procStart } : {}),
+      };
     }
   } catch {
     // fall through
@@ -162,7 +169,8 @@ export class WorkspaceLock {
     this.held = false;
     process.off('exit', this.onExit);
     const h = readHolder(this.path);
-    if (h !== undefined && h !== 'unreadable' && h.token === this.holder.token) removeIfToken(this.dir, this.path, this.holder.token);
+    if (h !== undefined && h !== 'unreadable' && h.token === this.holder.token)
+      removeIfToken(this.dir, this.path, this.holder.token);
   }
 }
 
@@ -171,7 +179,8 @@ function clearStale(dir: string, me: LockHolder, stale: LockHolder | 'unreadable
   const takeoverPath = join(dir, TAKEOVER_FILE);
   if (!createExclusive(dir, takeoverPath, me)) {
     const other = readHolder(takeoverPath);
-    if (other === 'unreadable' || (other !== undefined && holderIsGone(other))) removeIfToken(dir, takeoverPath, other === 'unreadable' ? '' : other.token);
+    if (other === 'unreadable' || (other !== undefined && holderIsGone(other)))
+      removeIfToken(dir, takeoverPath, other === 'unreadable' ? '' : other.token);
     return false;
   }
   try {
@@ -190,7 +199,13 @@ function clearStale(dir: string, me: LockHolder, stale: LockHolder | 'unreadable
  * the holder (PID, command, host, since when) — or wait up to `waitSeconds`.
  */
 export async function lockWorkspace(dir: string, options: LockOptions): Promise<WorkspaceLock> {
-  const me: LockHolder = { pid: process.pid, host: hostname(), command: options.command, started: new Date().toISOString(), token: randomBytes(12).toString('hex') };
+  const me: LockHolder = {
+    pid: process.pid,
+    host: hostname(),
+    command: options.command,
+    started: new Date().toISOString(),
+    token: randomBytes(12).toString('hex'),
+  };
   const ps = procStart(process.pid);
   if (ps !== undefined) me.procStart = ps;
   const path = join(dir, LOCK_FILE);
@@ -214,7 +229,10 @@ export async function lockWorkspace(dir: string, options: LockOptions): Promise<
         throw new TufsignError('WORKSPACE_BUSY', `the workspace ${dir} is being changed by ${busy}`, {
           file: path,
           rule: 'one writer per workspace (ADR 0007)',
-          suggestion: options.waitSeconds === undefined ? 'wait for it to finish, or re-run with --wait [SECONDS]' : 'it is still running; try again later',
+          suggestion:
+            options.waitSeconds === undefined
+              ? 'wait for it to finish, or re-run with --wait [SECONDS]'
+              : 'it is still running; try again later',
           details: { pid: holder.pid, host: holder.host, command: holder.command, started: holder.started },
         });
       }

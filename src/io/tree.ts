@@ -1,5 +1,17 @@
 /** Filesystem edge for publishing: listing a tree, hashing a file, atomic copies that never follow links. */
-import { closeSync, constants, copyFileSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, unlinkSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  copyFileSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  unlinkSync,
+} from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { TufsignError } from '../errors';
@@ -12,7 +24,11 @@ export function listRegularFiles(dir: string): string[] {
       const full = join(d, e.name);
       if (e.isDirectory()) walk(full);
       else if (e.isFile()) out.push(relative(dir, full).split(sep).join('/'));
-      else throw new TufsignError('PATH_UNSAFE', `${full} is not a regular file or folder`, { file: full, rule: 'published trees hold only regular files' });
+      else
+        throw new TufsignError('PATH_UNSAFE', `${full} is not a regular file or folder`, {
+          file: full,
+          rule: 'published trees hold only regular files',
+        });
     }
   };
   walk(dir);
@@ -55,7 +71,11 @@ export function checkNoLinks(root: string, rel: string): void {
     }
     const last = i === parts.length - 1;
     if (st.isSymbolicLink() || (!last && !st.isDirectory()) || (last && !st.isFile())) {
-      throw new TufsignError('PATH_UNSAFE', `${cur} is a link or not a ${last ? 'file' : 'folder'}; refusing to publish through it`, { file: cur, rule: 'publish never writes through links' });
+      throw new TufsignError(
+        'PATH_UNSAFE',
+        `${cur} is a link or not a ${last ? 'file' : 'folder'}; refusing to publish through it`,
+        { file: cur, rule: 'publish never writes through links' },
+      );
     }
   });
 }

@@ -39,7 +39,7 @@ export function readDer(buf: Buffer, at: number, maxLengthBytes = 4): Der {
 /** The elements inside a constructed element's body (or any concatenation of elements). */
 export function derChildren(body: Buffer, maxLengthBytes = 4): Der[] {
   const out: Der[] = [];
-  for (let i = 0; i < body.length; ) {
+  for (let i = 0; i < body.length;) {
     const d = readDer(body, i, maxLengthBytes);
     out.push(d);
     i = d.end;

@@ -39,12 +39,18 @@ export function parsePublicKeyFile(bytes: Uint8Array, file: string): PublicKeyFi
       return { key, keyid: key.keyid() };
     }
     if (obj['format'] !== PUBLIC_KEY_FORMAT) {
-      throw new TufsignError('KEY_INVALID', `not a tufsign public key file (format ${JSON.stringify(obj['format'])})`, { path: '$.format', rule: `format "${PUBLIC_KEY_FORMAT}"` });
+      throw new TufsignError('KEY_INVALID', `not a tufsign public key file (format ${JSON.stringify(obj['format'])})`, {
+        path: '$.format',
+        rule: `format "${PUBLIC_KEY_FORMAT}"`,
+      });
     }
     const key = Key.fromJSON(reqField(obj, 'key', '$', 'public key file needs "key"'), '$.key');
     const keyid = reqString(obj, 'keyid', '$', 'public key file needs "keyid"');
     if (keyid !== key.keyid()) {
-      throw new TufsignError('KEYID_MISMATCH', `keyid ${keyid} does not match the key (${key.keyid()})`, { path: '$.keyid', rule: 'SPEC-05 keyid = sha256(canonical key)' });
+      throw new TufsignError('KEYID_MISMATCH', `keyid ${keyid} does not match the key (${key.keyid()})`, {
+        path: '$.keyid',
+        rule: 'SPEC-05 keyid = sha256(canonical key)',
+      });
     }
     const result: PublicKeyFile = { key, keyid };
     if (typeof obj['uri'] === 'string') result.uri = obj['uri'];

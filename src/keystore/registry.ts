@@ -18,7 +18,8 @@ export function backendFor(uri: string): KeyBackend {
   if (name === undefined) {
     throw new TufsignError('KEY_URI_INVALID', `unknown key URI "${uri}"`, {
       rule: 'key URIs start with file:, pkcs11: or yubikey:',
-      suggestion: 'Examples: file:keys/root-1.pem, pkcs11:token=ci;object=targets?module-path=/usr/lib/softhsm/libsofthsm2.so, yubikey:serial=12345678;slot=9c',
+      suggestion:
+        'Examples: file:keys/root-1.pem, pkcs11:token=ci;object=targets?module-path=/usr/lib/softhsm/libsofthsm2.so, yubikey:serial=12345678;slot=9c',
     });
   }
   return BACKENDS[name];

@@ -110,7 +110,8 @@ class Gathered {
   }
   gather(src: Uint8Array): Uint8Array {
     const out = new Uint8Array(new SharedArrayBuffer(this.size));
-    for (let i = 0; i < this.pieces.length; i++) out.set(src.subarray(this.pieces[i]!.at, this.pieces[i]!.at + this.pieces[i]!.len), this.starts[i]);
+    for (let i = 0; i < this.pieces.length; i++)
+      out.set(src.subarray(this.pieces[i]!.at, this.pieces[i]!.at + this.pieces[i]!.len), this.starts[i]);
     return out;
   }
   /** Index of the piece holding gathered position p. */
@@ -166,7 +167,12 @@ export async function bsdiff(oldIn: Uint8Array, nwIn: Uint8Array, options: DiffO
 }
 
 /** Steps 1–3 of the header comment: identical members to `push`, the rest as jobs. */
-function planJobs(old: Uint8Array, nw: Uint8Array, options: DiffOptions, push: Job['emit']): { jobs: Job[]; identical: number; paired: number; rest: number } {
+function planJobs(
+  old: Uint8Array,
+  nw: Uint8Array,
+  options: DiffOptions,
+  push: Job['emit'],
+): { jobs: Job[]; identical: number; paired: number; rest: number } {
   const oldRegions = options.oldRegions;
   const newRegions = options.newRegions;
   const oldRest = new Gathered();
@@ -194,7 +200,18 @@ function planJobs(old: Uint8Array, nw: Uint8Array, options: DiffOptions, push: J
     const used = new Set<TarRegion>();
     const leftNew: TarRegion[] = [];
     for (const r of newRegions) {
-      const match = r.size < EXACT_MIN ? undefined : byKey.get(keyOf(nw, r))?.find((c) => Buffer.compare(old.subarray(c.offset, c.offset + c.size), nw.subarray(r.offset, r.offset + r.size)) === 0);
+      const match =
+        r.size < EXACT_MIN
+          ? undefined
+          : byKey
+              .get(keyOf(nw, r))
+              ?.find(
+                (c) =>
+                  Buffer.compare(
+                    old.subarray(c.offset, c.offset + c.size),
+                    nw.subarray(r.offset, r.offset + r.size),
+                  ) === 0,
+              );
       if (match === undefined) {
         leftNew.push(r);
         continue;
@@ -225,7 +242,11 @@ function planJobs(old: Uint8Array, nw: Uint8Array, options: DiffOptions, push: J
       paired += r.size;
       const ob = o.offset;
       const nb = r.offset;
-      jobs.push({ old: old.subarray(ob, ob + o.size), nw: nw.subarray(nb, nb + r.size), emit: (n, len, os) => push(n + nb, len, os < 0 ? -1 : os + ob) });
+      jobs.push({
+        old: old.subarray(ob, ob + o.size),
+        nw: nw.subarray(nb, nb + r.size),
+        emit: (n, len, os) => push(n + nb, len, os < 0 ? -1 : os + ob),
+      });
     }
     // 3. The rest: every byte of new not covered above, against every byte of old nobody used.
     const left = new Set(leftNew);
@@ -255,7 +276,14 @@ function planJobs(old: Uint8Array, nw: Uint8Array, options: DiffOptions, push: J
 }
 
 /** A piece found in gathered buffers, back in file positions, split where gathered pieces meet. */
-function mapGathered(newRest: Gathered, oldRest: Gathered, newStart: number, len: number, oldStart: number, push: Job['emit']): void {
+function mapGathered(
+  newRest: Gathered,
+  oldRest: Gathered,
+  newStart: number,
+  len: number,
+  oldStart: number,
+  push: Job['emit'],
+): void {
   let np = newStart;
   let op = oldStart;
   let left = len;
@@ -309,14 +337,24 @@ async function runJobs(pool: Pool, jobs: Job[], progress: (bytes: number) => voi
     const lane = async (): Promise<void> => {
       while (next < small.length) {
         const job = small[next++]!;
-        results.set(job, [(await pool.run({ kind: 'diff', old: job.old, index: null, nw: job.nw, from: 0, to: job.nw.length })) as Int32Array]);
+        results.set(job, [
+          (await pool.run({
+            kind: 'diff',
+            old: job.old,
+            index: null,
+            nw: job.nw,
+            from: 0,
+            to: job.nw.length,
+          })) as Int32Array,
+        ]);
         progress(job.nw.length);
       }
     };
     await Promise.all(Array.from({ length: pool.size }, lane));
   };
   await Promise.all([runLarge(), runSmall()]);
-  for (const job of jobs) for (const t of results.get(job)!) for (let i = 0; i < t.length; i += 3) job.emit(t[i]!, t[i + 1]!, t[i + 2]!);
+  for (const job of jobs)
+    for (const t of results.get(job)!) for (let i = 0; i < t.length; i += 3) job.emit(t[i]!, t[i + 1]!, t[i + 2]!);
 }
 
 /** bzip2 in parallel blocks: the same cuts and bytes as one-thread libbzip2-style compression. */
@@ -339,7 +377,13 @@ async function bzip2Parallel(pool: Pool, data: Uint8Array, report: (done: number
 }
 
 /** Turn pieces into control triples and the diff/extra blocks, then compress. */
-async function assemble(pool: Pool, old: Uint8Array, nw: Uint8Array, ops: Op[], onProgress: ProgressCallback | undefined): Promise<PatchResult> {
+async function assemble(
+  pool: Pool,
+  old: Uint8Array,
+  nw: Uint8Array,
+  ops: Op[],
+  onProgress: ProgressCallback | undefined,
+): Promise<PatchResult> {
   ops.sort((a, b) => a.newStart - b.newStart);
   const triples: number[] = [];
   let addLen = 0;
@@ -350,7 +394,8 @@ async function assemble(pool: Pool, old: Uint8Array, nw: Uint8Array, ops: Op[], 
   let ebLen = 0;
   let expect = 0;
   for (const op of ops) {
-    if (op.newStart !== expect) throw new TufsignError('INTERNAL', `patch pieces do not tile the new file at ${expect}`);
+    if (op.newStart !== expect)
+      throw new TufsignError('INTERNAL', `patch pieces do not tile the new file at ${expect}`);
     expect += op.len;
     if (op.oldStart < 0) {
       if (!open) {
@@ -378,7 +423,8 @@ async function assemble(pool: Pool, old: Uint8Array, nw: Uint8Array, ops: Op[], 
   if (expect !== nw.length) throw new TufsignError('INTERNAL', 'patch pieces do not cover the new file');
   if (open) triples.push(addLen, extraLen, 0);
 
-  const alloc = (n: number): Uint8Array => (pool.size > 1 ? new Uint8Array(new SharedArrayBuffer(n)) : new Uint8Array(n));
+  const alloc = (n: number): Uint8Array =>
+    pool.size > 1 ? new Uint8Array(new SharedArrayBuffer(n)) : new Uint8Array(n);
   const ctrl = alloc(triples.length * 8);
   for (let i = 0; i < triples.length; i++) offtOut(triples[i]!, ctrl, i * 8);
   const total = ctrl.length + dbLen + ebLen;
@@ -416,6 +462,17 @@ async function assemble(pool: Pool, old: Uint8Array, nw: Uint8Array, ops: Op[], 
   patch.set(ze, 32 + zc.length + zd.length);
   return {
     patch,
-    stats: { control: zc.length, diff: zd.length, extra: ze.length, extraRaw: ebLen, triples: triples.length / 3, identical: 0, paired: 0, rest: 0, threads: 1, fallbacks: 0 },
+    stats: {
+      control: zc.length,
+      diff: zd.length,
+      extra: ze.length,
+      extraRaw: ebLen,
+      triples: triples.length / 3,
+      identical: 0,
+      paired: 0,
+      rest: 0,
+      threads: 1,
+      fallbacks: 0,
+    },
   };
 }

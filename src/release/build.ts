@@ -15,7 +15,15 @@ import { gunzipBounded, gunzipSha256, gunzipShared, gzipDeterministic } from './
 import type { ProgressCallback } from './progress';
 import { readBundleFiles, scanBundle } from './scan';
 import { layoutTar, readTar, tarRegions, writeTarHeaders, type TarEntry } from './tar';
-import { archiveName, checkAppName, checkReleaseVersion, compareVersions, parseVersion, patchName, type Pep440Version } from './version';
+import {
+  archiveName,
+  checkAppName,
+  checkReleaseVersion,
+  compareVersions,
+  parseVersion,
+  patchName,
+  type Pep440Version,
+} from './version';
 
 /** Largest uncompressed tar tufsign builds or reads (suffix-array positions are 32-bit). */
 export const MAX_TAR_BYTES = 0x7fff_0000;
@@ -79,17 +87,29 @@ export function releaseTimeFrom(env: NodeJS.ProcessEnv, now: Date): number {
   const raw = env['SOURCE_DATE_EPOCH'];
   if (raw === undefined || raw === '') return Math.floor(now.getTime() / 1000);
   if (!/^[0-9]{1,11}$/.test(raw)) {
-    throw new TufsignError('RELEASE_INVALID', `SOURCE_DATE_EPOCH=${JSON.stringify(raw)} is not a whole number of seconds`, { rule: 'reproducible-builds.org SOURCE_DATE_EPOCH' });
+    throw new TufsignError(
+      'RELEASE_INVALID',
+      `SOURCE_DATE_EPOCH=${JSON.stringify(raw)} is not a whole number of seconds`,
+      { rule: 'reproducible-builds.org SOURCE_DATE_EPOCH' },
+    );
   }
   return Number(raw);
 }
 
 /** Build the uncompressed tar for a bundle folder: scanned, checked and read once. */
-export function buildTar(dir: string, releaseTime: number, onProgress?: ProgressCallback): { tar: Buffer; files: number; entries: number } {
+export function buildTar(
+  dir: string,
+  releaseTime: number,
+  onProgress?: ProgressCallback,
+): { tar: Buffer; files: number; entries: number } {
   const members = scanBundle(dir, onProgress);
   const layout = layoutTar(members);
   if (layout.size > MAX_TAR_BYTES) {
-    throw new TufsignError('RELEASE_INVALID', `the bundle makes a ${layout.size}-byte tar; tufsign handles up to ${MAX_TAR_BYTES}`, { file: dir, rule: 'bounded release size' });
+    throw new TufsignError(
+      'RELEASE_INVALID',
+      `the bundle makes a ${layout.size}-byte tar; tufsign handles up to ${MAX_TAR_BYTES}`,
+      { file: dir, rule: 'bounded release size' },
+    );
   }
   // Shared memory, so that patch workers read it in place.
   const tar = Buffer.from(new SharedArrayBuffer(layout.size));
@@ -105,11 +125,15 @@ function sha256(data: Uint8Array): string {
 function checkNewer(app: string, version: Pep440Version, existing: readonly Pep440Version[]): void {
   for (const other of existing) {
     if (compareVersions(version, other) <= 0) {
-      throw new TufsignError('RELEASE_NOT_NEWER', `${app} ${version.normalized} is not newer than ${other.normalized}, which is already released`, {
-        rule: 'releases only move forward (tufup clients pick the highest version)',
-        suggestion: 'choose a higher version',
-        details: { existing: other.normalized },
-      });
+      throw new TufsignError(
+        'RELEASE_NOT_NEWER',
+        `${app} ${version.normalized} is not newer than ${other.normalized}, which is already released`,
+        {
+          rule: 'releases only move forward (tufup clients pick the highest version)',
+          suggestion: 'choose a higher version',
+          details: { existing: other.normalized },
+        },
+      );
     }
   }
 }
@@ -151,7 +175,10 @@ export async function buildRelease(options: BuildReleaseOptions): Promise<BuiltR
   const { app, dir, releaseTime, onProgress } = options;
   checkAppName(app);
   const version = checkReleaseVersion(options.version);
-  checkNewer(app, version, [...(options.existingVersions ?? []), ...(options.previous !== undefined ? [parseVersion(options.previous.version)] : [])]);
+  checkNewer(app, version, [
+    ...(options.existingVersions ?? []),
+    ...(options.previous !== undefined ? [parseVersion(options.previous.version)] : []),
+  ]);
 
   const { tar, files } = buildTar(dir, releaseTime, onProgress);
   const tarSha = sha256(tar);
@@ -168,7 +195,12 @@ export async function buildRelease(options: BuildReleaseOptions): Promise<BuiltR
     else if (options.previous === undefined) patchSkipped = 'first release: nothing to patch from';
     else {
       const old = await previousTar(options.previous);
-      patchResult = await bsdiff(old, tar, { oldRegions: tarRegions(old), newRegions: tarRegions(tar), onProgress, threads });
+      patchResult = await bsdiff(old, tar, {
+        oldRegions: tarRegions(old),
+        newRegions: tarRegions(tar),
+        onProgress,
+        threads,
+      });
     }
   } catch (error) {
     await gz.catch(() => undefined);
@@ -179,7 +211,8 @@ export async function buildRelease(options: BuildReleaseOptions): Promise<BuiltR
   onProgress?.({ stage: 'compress', done: tar.length, total: tar.length });
   // Re-read what was written (practice 13): the archive must expand to exactly the tar.
   onProgress?.({ stage: 'verify', done: 0, total: archiveBytes.length });
-  if ((await gunzipSha256(archiveBytes, MAX_TAR_BYTES)) !== tarSha) throw new TufsignError('INTERNAL', 'the archive does not expand to the tar that was built');
+  if ((await gunzipSha256(archiveBytes, MAX_TAR_BYTES)) !== tarSha)
+    throw new TufsignError('INTERNAL', 'the archive does not expand to the tar that was built');
   onProgress?.({ stage: 'verify', done: archiveBytes.length, total: archiveBytes.length });
 
   onProgress?.({ stage: 'hash', done: 0, total: archiveBytes.length });
@@ -205,7 +238,16 @@ export async function buildRelease(options: BuildReleaseOptions): Promise<BuiltR
       };
     }
   }
-  return { app, version: version.normalized, archive, patch, patchSkipped, tar: { sha256: tarSha, size: tar.length, bytes: tar }, files, releaseTime };
+  return {
+    app,
+    version: version.normalized,
+    archive,
+    patch,
+    patchSkipped,
+    tar: { sha256: tarSha, size: tar.length, bytes: tar },
+    files,
+    releaseTime,
+  };
 }
 
 export interface VerifyReleaseOptions {
@@ -263,7 +305,11 @@ function diffEntries(aTar: Uint8Array, a: TarEntry[], bTar: Uint8Array, b: TarEn
     const o = bm.get(e.path);
     if (o === undefined) out.push({ path: e.path, what: 'missing-in-folder' });
     else if (o.type !== e.type) out.push({ path: e.path, what: 'type' });
-    else if (o.size !== e.size || Buffer.compare(aTar.subarray(e.offset, e.offset + e.size), bTar.subarray(o.offset, o.offset + o.size)) !== 0) out.push({ path: e.path, what: 'content' });
+    else if (
+      o.size !== e.size ||
+      Buffer.compare(aTar.subarray(e.offset, e.offset + e.size), bTar.subarray(o.offset, o.offset + o.size)) !== 0
+    )
+      out.push({ path: e.path, what: 'content' });
     else if (o.mode !== e.mode) out.push({ path: e.path, what: 'mode' });
     bm.delete(e.path);
   }

@@ -33,6 +33,7 @@ export function readTufupCustom(target: TargetFile): TufupCustom {
   if (!isJsonObject(custom)) return { user: null, tufup: newObject() };
   const keys = Object.keys(custom).sort();
   const tufup = custom['tufup'];
-  if (keys.length === 2 && keys[0] === 'tufup' && keys[1] === 'user' && isJsonObject(tufup)) return { user: custom['user'] ?? null, tufup };
+  if (keys.length === 2 && keys[0] === 'tufup' && keys[1] === 'user' && isJsonObject(tufup))
+    return { user: custom['user'] ?? null, tufup };
   return { user: null, tufup: custom };
 }

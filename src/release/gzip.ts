@@ -67,16 +67,25 @@ export function gunzipBounded(data: Uint8Array, max: number, file?: string): Buf
     return gunzipSync(data, { maxOutputLength: max, chunkSize: 1 << 20 });
   } catch (cause) {
     const tooBig = cause instanceof RangeError || (cause as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
-    throw new TufsignError('ARCHIVE_INVALID', tooBig ? `archive expands to more than ${max} bytes` : `archive is not valid gzip: ${(cause as Error).message}`, {
-      file,
-      rule: tooBig ? 'BAD-51 bounded uncompressed size' : 'gzip archives',
-      cause,
-    });
+    throw new TufsignError(
+      'ARCHIVE_INVALID',
+      tooBig ? `archive expands to more than ${max} bytes` : `archive is not valid gzip: ${(cause as Error).message}`,
+      {
+        file,
+        rule: tooBig ? 'BAD-51 bounded uncompressed size' : 'gzip archives',
+        cause,
+      },
+    );
   }
 }
 
 /** Stream `data` through gunzip, handing each piece to `sink`; refuses more than `max` bytes (BAD-51). */
-function gunzipEach(data: Uint8Array, max: number, file: string | undefined, sink: (piece: Buffer) => void): Promise<number> {
+function gunzipEach(
+  data: Uint8Array,
+  max: number,
+  file: string | undefined,
+  sink: (piece: Buffer) => void,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     let total = 0;
     const z = createGunzip({ chunkSize: 1 << 20 });

@@ -1,6 +1,14 @@
 /** Release archives and patches (tufup-compatible). Pure core: no printing, no signing. */
 export { buildRelease, buildTar, verifyRelease, releaseTimeFrom, MAX_TAR_BYTES, TUFUP_MAX_PATCH_RATIO } from './build';
-export type { BuildReleaseOptions, BuiltRelease, BuiltFile, PreviousRelease, VerifyReleaseOptions, VerifyReleaseResult, ReleaseDifference } from './build';
+export type {
+  BuildReleaseOptions,
+  BuiltRelease,
+  BuiltFile,
+  PreviousRelease,
+  VerifyReleaseOptions,
+  VerifyReleaseResult,
+  ReleaseDifference,
+} from './build';
 export { listReleases, latestRelease, releasedVersions, type ReleaseInfo } from './list';
 export { archiveCustom, patchCustom, readTufupCustom, type TufupCustom } from './custom';
 export {

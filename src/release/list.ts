@@ -8,8 +8,11 @@ export interface ReleaseInfo {
   app: string;
   version: string;
   channel: Channel;
-  archive?: { path: string; length: number; required: boolean; user: JsonValue | null; targetFile: TargetFile } | undefined;
-  patch?: { path: string; length: number; tarSize: number | undefined; tarHash: string | undefined; targetFile: TargetFile } | undefined;
+  archive?:
+    { path: string; length: number; required: boolean; user: JsonValue | null; targetFile: TargetFile } | undefined;
+  patch?:
+    | { path: string; length: number; tarSize: number | undefined; tarHash: string | undefined; targetFile: TargetFile }
+    | undefined;
 }
 
 /** All releases (optionally of one app), oldest first, ordered as PEP 440. */
@@ -26,19 +29,38 @@ function collectReleases(targets: Targets, app?: string): (ReleaseInfo & { parse
     const key = `${parsed.app}\0${parsed.version.normalized}`;
     let info = byKey.get(key);
     if (info === undefined) {
-      info = { app: parsed.app, version: parsed.version.normalized, channel: channelOf(parsed.version), parsed: parsed.version };
+      info = {
+        app: parsed.app,
+        version: parsed.version.normalized,
+        channel: channelOf(parsed.version),
+        parsed: parsed.version,
+      };
       byKey.set(key, info);
     }
     const custom = readTufupCustom(tf);
     if (parsed.kind === 'archive') {
-      info.archive = { path, length: tf.length, required: custom.tufup['required'] === true, user: custom.user, targetFile: tf };
+      info.archive = {
+        path,
+        length: tf.length,
+        required: custom.tufup['required'] === true,
+        user: custom.user,
+        targetFile: tf,
+      };
     } else {
       const size = custom.tufup['tar_size'];
       const hash = custom.tufup['tar_hash'];
-      info.patch = { path, length: tf.length, tarSize: typeof size === 'number' ? size : undefined, tarHash: typeof hash === 'string' ? hash : undefined, targetFile: tf };
+      info.patch = {
+        path,
+        length: tf.length,
+        tarSize: typeof size === 'number' ? size : undefined,
+        tarHash: typeof hash === 'string' ? hash : undefined,
+        targetFile: tf,
+      };
     }
   }
-  return [...byKey.values()].sort((a, b) => (a.app < b.app ? -1 : a.app > b.app ? 1 : compareVersions(a.parsed, b.parsed)));
+  return [...byKey.values()].sort((a, b) =>
+    a.app < b.app ? -1 : a.app > b.app ? 1 : compareVersions(a.parsed, b.parsed),
+  );
 }
 
 /** Every version of `app` present in targets (archives and patches), for the "newer than all" check. */

@@ -71,7 +71,10 @@ export function indexBits(n: number): number {
  * caller place the tables in shared memory. Runs of one repeated byte keep
  * only their first position, so chains stay short.
  */
-export function buildIndex(text: Uint8Array, alloc: (ints: number) => Int32Array = (n) => new Int32Array(n)): HashIndex {
+export function buildIndex(
+  text: Uint8Array,
+  alloc: (ints: number) => Int32Array = (n) => new Int32Array(n),
+): HashIndex {
   const n = text.length;
   const bits = indexBits(n >>> 2);
   const shift = 32 - bits;
@@ -103,7 +106,14 @@ function matchLen(old: Uint8Array, o: number, nw: Uint8Array, s: number): number
 }
 
 /** Longest match of nw[scan..] in old: the alignment first, then the index. */
-function search(index: HashIndex, old: Uint8Array, nw: Uint8Array, scan: number, aligned: number, result: { pos: number }): number {
+function search(
+  index: HashIndex,
+  old: Uint8Array,
+  nw: Uint8Array,
+  scan: number,
+  aligned: number,
+  result: { pos: number },
+): number {
   let best = 0;
   let bestPos = -1;
   if (aligned >= 0 && aligned < old.length) {
@@ -128,7 +138,13 @@ function search(index: HashIndex, old: Uint8Array, nw: Uint8Array, scan: number,
     for (let k = 0; c >= 0 && k < MAX_CHAIN; k++, c = prev[c]!) {
       const start = c - back;
       // Cheap rejects: the match must reach the anchor, and go past the best so far.
-      if (start < 0 || start === bestPos || old[c] !== nw[a] || (best > 0 && (start + best >= old.length || old[start + best] !== nw[scan + best]))) continue;
+      if (
+        start < 0 ||
+        start === bestPos ||
+        old[c] !== nw[a] ||
+        (best > 0 && (start + best >= old.length || old[start + best] !== nw[scan + best]))
+      )
+        continue;
       const len = matchLen(old, start, nw, scan);
       if (len > best) {
         best = len;
@@ -146,7 +162,12 @@ function search(index: HashIndex, old: Uint8Array, nw: Uint8Array, scan: number,
  * bsdiff 4.3's loop: emit pieces of `nw` as (newStart, len, oldStart) into
  * `out` (oldStart -1 for literal bytes). Pieces tile nw in order.
  */
-export function diffScan(old: Uint8Array, index: HashIndex, nw: Uint8Array, emit: (newStart: number, len: number, oldStart: number) => void): void {
+export function diffScan(
+  old: Uint8Array,
+  index: HashIndex,
+  nw: Uint8Array,
+  emit: (newStart: number, len: number, oldStart: number) => void,
+): void {
   const oldSize = old.length;
   const newSize = nw.length;
   let scan = 0;
@@ -162,7 +183,8 @@ export function diffScan(old: Uint8Array, index: HashIndex, nw: Uint8Array, emit
     for (; scan < newSize; scan++) {
       len = search(index, old, nw, scan, scan + lastOffset, found);
       pos = found.pos;
-      for (; scsc < scan + len; scsc++) if (scsc + lastOffset < oldSize && old[scsc + lastOffset] === nw[scsc]) oldScore++;
+      for (; scsc < scan + len; scsc++)
+        if (scsc + lastOffset < oldSize && old[scsc + lastOffset] === nw[scsc]) oldScore++;
       if ((len === oldScore && len !== 0) || len > oldScore + 8) break;
       if (scan + lastOffset < oldSize && old[scan + lastOffset] === nw[scan]) oldScore--;
     }
@@ -170,7 +192,7 @@ export function diffScan(old: Uint8Array, index: HashIndex, nw: Uint8Array, emit
       let s = 0;
       let sf = 0;
       let lenF = 0;
-      for (let i = 0; lastScan + i < scan && lastPos + i < oldSize; ) {
+      for (let i = 0; lastScan + i < scan && lastPos + i < oldSize;) {
         if (old[lastPos + i] === nw[lastScan + i]) s++;
         i++;
         if (s * 2 - i > sf * 2 - lenF) {

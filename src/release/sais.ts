@@ -46,7 +46,15 @@ function sType(t: Uint8Array, i: number): number {
   return (t[i >>> 3]! >>> (i & 7)) & 1;
 }
 
-function induceL(text: Text, sa: Int32Array, t: Uint8Array, n: number, k: number, counts: Int32Array, bkt: Int32Array): void {
+function induceL(
+  text: Text,
+  sa: Int32Array,
+  t: Uint8Array,
+  n: number,
+  k: number,
+  counts: Int32Array,
+  bkt: Int32Array,
+): void {
   bucketEnds(k, counts, bkt, false);
   // The virtual sentinel's predecessor (n-1) is always L-type and comes first.
   sa[bkt[text[n - 1]!]!++] = n - 1;
@@ -56,7 +64,15 @@ function induceL(text: Text, sa: Int32Array, t: Uint8Array, n: number, k: number
   }
 }
 
-function induceS(text: Text, sa: Int32Array, t: Uint8Array, n: number, k: number, counts: Int32Array, bkt: Int32Array): void {
+function induceS(
+  text: Text,
+  sa: Int32Array,
+  t: Uint8Array,
+  n: number,
+  k: number,
+  counts: Int32Array,
+  bkt: Int32Array,
+): void {
   bucketEnds(k, counts, bkt, true);
   for (let i = n - 1; i >= 0; i--) {
     const j = sa[i]! - 1;
@@ -155,7 +171,13 @@ function sais(text: Text, sa: Int32Array, n: number, k: number): void {
  * sorted. Both give the same order (rotations of a primitive block are
  * distinct), so the output does not depend on the path.
  */
-export function sortRotations(block: Uint8Array, n: number, doubled: Uint8Array, sa: Int32Array, out: Int32Array): void {
+export function sortRotations(
+  block: Uint8Array,
+  n: number,
+  doubled: Uint8Array,
+  sa: Int32Array,
+  out: Int32Array,
+): void {
   const k = leastRotation(block, n);
   if (n > 1 && isPrimitive(block, k, n, sa.subarray(n, 2 * n))) {
     doubled.set(block.subarray(k, n), 0);

@@ -8,7 +8,17 @@
  * Each file is then read exactly once, straight into its place in the tar
  * buffer; hashes, archive and patch input all come from those bytes (BAD-46).
  */
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readdirSync, statSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readSync,
+  readdirSync,
+  statSync,
+  type Stats,
+} from 'node:fs';
 import { join } from 'node:path';
 import { TufsignError } from '../errors';
 import { checkMemberName, checkNoCollisions } from '../tuf/paths';
@@ -41,9 +51,17 @@ export function scanBundle(dir: string, onProgress?: ProgressCallback): ScannedM
   try {
     top = statSync(dir);
   } catch (cause) {
-    throw new TufsignError('RELEASE_INVALID', `bundle folder ${dir} cannot be read: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { file: dir, cause });
+    throw new TufsignError(
+      'RELEASE_INVALID',
+      `bundle folder ${dir} cannot be read: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`,
+      { file: dir, cause },
+    );
   }
-  if (!top.isDirectory()) throw new TufsignError('RELEASE_INVALID', `${dir} is not a folder`, { file: dir, suggestion: 'pass the folder that holds the built application' });
+  if (!top.isDirectory())
+    throw new TufsignError('RELEASE_INVALID', `${dir} is not a folder`, {
+      file: dir,
+      suggestion: 'pass the folder that holds the built application',
+    });
   const out: ScannedMember[] = [{ path: '', type: 'dir', mode: 0o755, size: 0, dev: top.dev, ino: top.ino }];
 
   const walk = (abs: string, rel: string): void => {
@@ -51,13 +69,21 @@ export function scanBundle(dir: string, onProgress?: ProgressCallback): ScannedM
     try {
       raw = readdirSync(abs, { encoding: 'buffer' });
     } catch (cause) {
-      throw new TufsignError('IO_ERROR', `cannot list ${abs}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { file: abs, cause });
+      throw new TufsignError(
+        'IO_ERROR',
+        `cannot list ${abs}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`,
+        { file: abs, cause },
+      );
     }
     const names = raw.map((b) => {
       try {
         return utf8.decode(b);
       } catch {
-        throw new TufsignError('PATH_UNSAFE', `bundle entry in ${JSON.stringify(rel || '.')} has a name that is not valid UTF-8`, { path: rel, rule: 'BAD-43 UTF-8 names' });
+        throw new TufsignError(
+          'PATH_UNSAFE',
+          `bundle entry in ${JSON.stringify(rel || '.')} has a name that is not valid UTF-8`,
+          { path: rel, rule: 'BAD-43 UTF-8 names' },
+        );
       }
     });
     names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -73,18 +99,31 @@ export function scanBundle(dir: string, onProgress?: ProgressCallback): ScannedM
         walk(childAbs, childRel);
       } else if (st.isFile()) {
         if (st.nlink > 1) {
-          throw new TufsignError('RELEASE_FILE_TYPE', `bundle entry ${JSON.stringify(childRel)} is a hard link (${st.nlink} names)`, {
-            path: childRel,
-            rule: 'BAD-47 no hard links',
-            suggestion: 'copy the file instead of linking it',
-          });
+          throw new TufsignError(
+            'RELEASE_FILE_TYPE',
+            `bundle entry ${JSON.stringify(childRel)} is a hard link (${st.nlink} names)`,
+            {
+              path: childRel,
+              rule: 'BAD-47 no hard links',
+              suggestion: 'copy the file instead of linking it',
+            },
+          );
         }
-        out.push({ path: childRel, type: 'file', mode: st.mode & 0o111 ? 0o755 : 0o644, size: st.size, dev: st.dev, ino: st.ino });
+        out.push({
+          path: childRel,
+          type: 'file',
+          mode: st.mode & 0o111 ? 0o755 : 0o644,
+          size: st.size,
+          dev: st.dev,
+          ino: st.ino,
+        });
       } else {
         throw new TufsignError('RELEASE_FILE_TYPE', `bundle entry ${JSON.stringify(childRel)} is ${kindOf(st)}`, {
           path: childRel,
           rule: 'BAD-47 regular files and folders only',
-          suggestion: st.isSymbolicLink() ? 'replace the symlink with the file it points to' : 'remove it from the bundle',
+          suggestion: st.isSymbolicLink()
+            ? 'replace the symlink with the file it points to'
+            : 'remove it from the bundle',
         });
       }
       onProgress?.({ stage: 'scan', done: out.length, total: 0 });
@@ -110,7 +149,13 @@ function compareCodePoints(a: string, b: string): number {
  * without following symlinks and must still be the same inode with the same
  * size, and must end where the scan said it would (BAD-46).
  */
-export function readBundleFiles(dir: string, members: readonly ScannedMember[], offsets: readonly number[], buf: Buffer, onProgress?: ProgressCallback): void {
+export function readBundleFiles(
+  dir: string,
+  members: readonly ScannedMember[],
+  offsets: readonly number[],
+  buf: Buffer,
+  onProgress?: ProgressCallback,
+): void {
   const total = members.reduce((s, m) => s + m.size, 0);
   let done = 0;
   const extra = Buffer.alloc(1);

@@ -79,12 +79,21 @@ export function layoutTar(members: readonly TarMember[]): TarLayout {
 function octal(buf: Buffer, at: number, width: number, value: number): void {
   // "%0*o" % (width-1) then NUL, as CPython's itn() for values that fit.
   const s = value.toString(8).padStart(width - 1, '0');
-  if (s.length > width - 1) throw new TufsignError('RELEASE_INVALID', `tar field value ${value} does not fit`, { rule: 'tar ustar limits' });
+  if (s.length > width - 1)
+    throw new TufsignError('RELEASE_INVALID', `tar field value ${value} does not fit`, { rule: 'tar ustar limits' });
   buf.write(s, at, 'ascii');
   buf[at + width - 1] = 0;
 }
 
-function writeHeader(buf: Buffer, at: number, name: string, mode: number, size: number, mtime: number, type: string): void {
+function writeHeader(
+  buf: Buffer,
+  at: number,
+  name: string,
+  mode: number,
+  size: number,
+  mtime: number,
+  type: string,
+): void {
   buf.fill(0, at, at + BLOCK);
   // CPython encodes the ustar name with 'ascii'/'replace' and truncates to 100 bytes.
   const ascii = Array.from(name, (ch) => (ch.codePointAt(0)! < 0x80 ? ch : '?')).join('');
@@ -108,7 +117,9 @@ function writeHeader(buf: Buffer, at: number, name: string, mode: number, size: 
  */
 export function writeTarHeaders(buf: Buffer, members: readonly TarMember[], layout: TarLayout, mtime: number): void {
   if (!Number.isSafeInteger(mtime) || mtime < 0 || mtime >= 8 ** 11) {
-    throw new TufsignError('RELEASE_INVALID', `release time ${mtime} is not a valid tar mtime`, { rule: 'SOURCE_DATE_EPOCH is a non-negative integer' });
+    throw new TufsignError('RELEASE_INVALID', `release time ${mtime} is not a valid tar mtime`, {
+      rule: 'SOURCE_DATE_EPOCH is a non-negative integer',
+    });
   }
   let off = 0;
   members.forEach((m, i) => {
@@ -139,7 +150,10 @@ function readOctal(buf: Uint8Array, at: number, width: number): number | undefin
     for (let i = 1; i < width; i++) v = v * 256 + buf[at + i]!;
     return Number.isSafeInteger(v) ? v : undefined;
   }
-  const s = Buffer.from(buf.subarray(at, at + width)).toString('latin1').replace(/[\0 ]+$/, '').replace(/^ +/, '');
+  const s = Buffer.from(buf.subarray(at, at + width))
+    .toString('latin1')
+    .replace(/[\0 ]+$/, '')
+    .replace(/^ +/, '');
   if (s === '') return 0;
   if (!/^[0-7]+$/.test(s)) return undefined;
   return parseInt(s, 8);
@@ -178,7 +192,8 @@ function parsePax(data: Uint8Array, where: string): Map<string, string> {
     if (eq === -1) throw archiveError(`${where}: pax record without "="`, 'BAD-50 well-formed pax headers');
     const key = Buffer.from(rec.subarray(0, eq)).toString('utf8');
     const valueBytes = rec.subarray(eq + 1);
-    if ((key === 'path' || key === 'linkpath') && valueBytes.includes(0)) throw archiveError(`${where}: NUL in pax ${key}`, 'BAD-50 no NUL in pax paths');
+    if ((key === 'path' || key === 'linkpath') && valueBytes.includes(0))
+      throw archiveError(`${where}: NUL in pax ${key}`, 'BAD-50 no NUL in pax paths');
     out.set(key, Buffer.from(valueBytes).toString('utf8'));
     p += len;
   }
@@ -217,18 +232,23 @@ export function readTar(buf: Uint8Array, limits: ReadTarLimits = {}): TarEntry[]
   while (off + BLOCK <= buf.length) {
     if (isZeroBlock(buf, off)) {
       // End of archive: everything after must be zero padding too.
-      for (let i = off; i < buf.length; i++) if (buf[i] !== 0) throw archiveError('data after the end-of-archive marker', 'BAD-51 consistent archive');
+      for (let i = off; i < buf.length; i++)
+        if (buf[i] !== 0) throw archiveError('data after the end-of-archive marker', 'BAD-51 consistent archive');
       if (pax !== undefined) throw archiveError('pax header without a member', 'BAD-50 well-formed pax headers');
       return entries;
     }
-    if (!headerChecksumOk(buf, off)) throw archiveError(`bad header checksum at byte ${off}`, 'BAD-51 consistent archive');
+    if (!headerChecksumOk(buf, off))
+      throw archiveError(`bad header checksum at byte ${off}`, 'BAD-51 consistent archive');
     const type = String.fromCharCode(buf[off + 156]!);
     const size = readOctal(buf, off + 124, 12);
     if (size === undefined) throw archiveError(`unreadable entry size at byte ${off}`, 'BAD-51 valid sizes');
     const dataAt = off + BLOCK;
     const effSize = pax?.has('size') === true ? Number(pax.get('size')) : size;
     if (!Number.isSafeInteger(effSize) || effSize < 0 || dataAt + effSize > buf.length) {
-      throw archiveError(`entry at byte ${off} declares ${effSize} bytes, beyond the archive`, 'BAD-51 sizes inside the archive');
+      throw archiveError(
+        `entry at byte ${off} declares ${effSize} bytes, beyond the archive`,
+        'BAD-51 sizes inside the archive',
+      );
     }
     if (type === 'x') {
       if (pax !== undefined) throw archiveError('two pax headers in a row', 'BAD-50 well-formed pax headers');
@@ -237,15 +257,30 @@ export function readTar(buf: Uint8Array, limits: ReadTarLimits = {}): TarEntry[]
       continue;
     }
     if (type !== '0' && type !== '\0' && type !== '5') {
-      const what: Record<string, string> = { '1': 'hard link', '2': 'symlink', '3': 'character device', '4': 'block device', '6': 'FIFO', L: 'GNU long name', K: 'GNU long link', g: 'global pax header' };
-      throw archiveError(`entry at byte ${off} is a ${what[type] ?? `type ${JSON.stringify(type)} entry`}`, 'BAD-49 files and directories only');
+      const what: Record<string, string> = {
+        '1': 'hard link',
+        '2': 'symlink',
+        '3': 'character device',
+        '4': 'block device',
+        '6': 'FIFO',
+        L: 'GNU long name',
+        K: 'GNU long link',
+        g: 'global pax header',
+      };
+      throw archiveError(
+        `entry at byte ${off} is a ${what[type] ?? `type ${JSON.stringify(type)} entry`}`,
+        'BAD-49 files and directories only',
+      );
     }
-    let name = pax?.get('path') ?? (() => {
-      const prefix = cString(buf, off + 345, 155);
-      const base = cString(buf, off, 100);
-      return prefix === '' ? base : `${prefix}/${base}`;
-    })();
-    if (pax?.has('path') === true && /^[0-9]+$/.test(name)) throw archiveError(`pax path ${JSON.stringify(name)} is all digits`, 'BAD-50 suspicious pax path');
+    let name =
+      pax?.get('path') ??
+      (() => {
+        const prefix = cString(buf, off + 345, 155);
+        const base = cString(buf, off, 100);
+        return prefix === '' ? base : `${prefix}/${base}`;
+      })();
+    if (pax?.has('path') === true && /^[0-9]+$/.test(name))
+      throw archiveError(`pax path ${JSON.stringify(name)} is all digits`, 'BAD-50 suspicious pax path');
     pax = undefined;
     if (name.includes('\0')) throw archiveError('NUL in an entry name', 'BAD-50 no NUL in paths');
     const isDir = type === '5';
@@ -253,13 +288,22 @@ export function readTar(buf: Uint8Array, limits: ReadTarLimits = {}): TarEntry[]
     let rel: string;
     if (name === '.' || name === '') rel = '';
     else if (name.startsWith('./')) rel = name.slice(2);
-    else throw archiveError(`entry ${JSON.stringify(name)} is not under "./"`, 'BAD-48 entries relative to the archive root', name);
+    else
+      throw archiveError(
+        `entry ${JSON.stringify(name)} is not under "./"`,
+        'BAD-48 entries relative to the archive root',
+        name,
+      );
     if (rel !== '') {
       if (!isPlainRelativePath(rel)) {
-        throw new TufsignError('PATH_UNSAFE', `archive entry ${JSON.stringify(name)} is not a plain relative path`, { rule: 'BAD-48 no absolute or ../ entries', path: name });
+        throw new TufsignError('PATH_UNSAFE', `archive entry ${JSON.stringify(name)} is not a plain relative path`, {
+          rule: 'BAD-48 no absolute or ../ entries',
+          path: name,
+        });
       }
     }
-    if (seen.has(rel)) throw archiveError(`duplicate entry ${JSON.stringify(name)}`, 'BAD-52 no duplicate entries', name);
+    if (seen.has(rel))
+      throw archiveError(`duplicate entry ${JSON.stringify(name)}`, 'BAD-52 no duplicate entries', name);
     seen.add(rel);
     if (entries.length >= maxEntries) throw archiveError(`more than ${maxEntries} entries`, 'BAD-51 entry count cap');
     const mode = readOctal(buf, off + 100, 8) ?? 0;

@@ -41,7 +41,8 @@ const PATTERN = new RegExp(
 
 function num(s: string | undefined): number {
   const v = Number(s ?? '0');
-  if (!Number.isSafeInteger(v)) throw new TufsignError('VERSION_INVALID', `version component ${s} is too large`, { rule: 'PEP 440' });
+  if (!Number.isSafeInteger(v))
+    throw new TufsignError('VERSION_INVALID', `version component ${s} is too large`, { rule: 'PEP 440' });
   return v;
 }
 
@@ -64,7 +65,10 @@ export function parseVersion(input: string): Pep440Version {
   }
   const post = g['post'] === undefined ? undefined : num(g['post_n1'] ?? g['post_n2']);
   const dev = g['dev'] === undefined ? undefined : num(g['dev_n']);
-  const local = g['local']?.toLowerCase().split(/[-_.]/).map((s) => (/^[0-9]+$/.test(s) ? num(s) : s));
+  const local = g['local']
+    ?.toLowerCase()
+    .split(/[-_.]/)
+    .map((s) => (/^[0-9]+$/.test(s) ? num(s) : s));
   let normalized = `${epoch !== 0 ? `${epoch}!` : ''}${release.join('.')}`;
   if (pre !== undefined) normalized += `${pre.label}${pre.n}`;
   if (post !== undefined) normalized += `.post${post}`;
@@ -108,7 +112,8 @@ export function compareVersions(a: Pep440Version, b: Pep440Version): number {
   }
   const c = cmp(preKey(a), preKey(b));
   if (c !== 0) return c;
-  if (a.pre !== undefined && b.pre !== undefined && a.pre.label === b.pre.label && a.pre.n !== b.pre.n) return cmp(a.pre.n, b.pre.n);
+  if (a.pre !== undefined && b.pre !== undefined && a.pre.label === b.pre.label && a.pre.n !== b.pre.n)
+    return cmp(a.pre.n, b.pre.n);
   if (a.post !== b.post) return cmp(a.post ?? -Infinity, b.post ?? -Infinity);
   if (a.dev !== b.dev) return cmp(a.dev ?? Infinity, b.dev ?? Infinity);
   return compareLocal(a.local, b.local);
@@ -170,9 +175,13 @@ const APP_NAME = /^[A-Za-z0-9_-]+$/;
 /** tufup's app names: letters, digits, `_` and `-` (the name part of its filename regex). */
 export function checkAppName(name: string): void {
   if (!APP_NAME.test(name) || name.length > 128) {
-    throw new TufsignError('RELEASE_INVALID', `app name ${JSON.stringify(name)} must be 1-128 letters, digits, "_" or "-"`, {
-      rule: 'tufup app names ([A-Za-z0-9_-]+)',
-    });
+    throw new TufsignError(
+      'RELEASE_INVALID',
+      `app name ${JSON.stringify(name)} must be 1-128 letters, digits, "_" or "-"`,
+      {
+        rule: 'tufup app names ([A-Za-z0-9_-]+)',
+      },
+    );
   }
 }
 
@@ -201,7 +210,11 @@ export function parseTargetName(path: string): ParsedTargetName | undefined {
   const g = m?.groups;
   if (g === undefined || !/^[A-Za-z0-9_-]+$/.test(g['name']!)) return undefined;
   try {
-    return { app: g['name']!, version: parseVersion(g['version']!), kind: g['suffix'] === ARCHIVE_SUFFIX ? 'archive' : 'patch' };
+    return {
+      app: g['name']!,
+      version: parseVersion(g['version']!),
+      kind: g['suffix'] === ARCHIVE_SUFFIX ? 'archive' : 'patch',
+    };
   } catch {
     return undefined;
   }

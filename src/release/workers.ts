@@ -87,7 +87,10 @@ export class Pool {
       try {
         const workerData = { failAfter: options.failAfter };
         // The executable's entry is its own bundled source (no file to load); anything else is a built file.
-        const worker = 'file' in entry ? new Worker(entry.file, { workerData }) : new Worker(entry.source, { eval: true, workerData });
+        const worker =
+          'file' in entry
+            ? new Worker(entry.file, { workerData })
+            : new Worker(entry.source, { eval: true, workerData });
         const slot: Slot = { worker, busy: false };
         worker.on('message', (msg: { id: number; result: TaskResult }) => this.finished(msg.id, msg.result));
         worker.on('error', () => this.lost(slot));

@@ -27,13 +27,40 @@ import {
 } from '../ceremony';
 import { diffRequest, type RoleDiff } from '../ceremony/diff';
 import type { JsonObject } from '../tuf/json';
-import { HISTORY_PARSE, MetaFile, Metadata, Snapshot, Timestamp, TOP_LEVEL_ROLES, type Root, type Targets, type TopLevelRole } from '../tuf/metadata';
+import {
+  HISTORY_PARSE,
+  MetaFile,
+  Metadata,
+  Snapshot,
+  Timestamp,
+  TOP_LEVEL_ROLES,
+  type Root,
+  type Targets,
+  type TopLevelRole,
+} from '../tuf/metadata';
 import { parseDuration } from '../tuf/time';
 import { verificationResult } from '../tuf/verify';
 import type { KeyEntry, WorkspaceConfig } from './config';
 import { serializeConfig } from './config';
-import { commitFiles, expiryFor, metaFileFor, signRole, signWithAvailableKeys, type OperationResult, type PendingFile, type SignOptions, type SigningContext } from './operations';
-import { KEYS_DIR, metadataFileName, serializeMetadata, targetFileNames, Workspace, type LoadedRepository } from './workspace';
+import {
+  commitFiles,
+  expiryFor,
+  metaFileFor,
+  signRole,
+  signWithAvailableKeys,
+  type OperationResult,
+  type PendingFile,
+  type SignOptions,
+  type SigningContext,
+} from './operations';
+import {
+  KEYS_DIR,
+  metadataFileName,
+  serializeMetadata,
+  targetFileNames,
+  Workspace,
+  type LoadedRepository,
+} from './workspace';
 import { listWaitingDelegatedRoles } from './pending-roles';
 import { assertPublishableKeyids } from './keyid-gate';
 
@@ -106,7 +133,8 @@ export function keyholderOf(entry: KeyEntry | undefined): Keyholder {
 
 export function minValiditySeconds(config: WorkspaceConfig): Partial<Record<TopLevelRole, number>> {
   const out: Partial<Record<TopLevelRole, number>> = {};
-  for (const [role, period] of Object.entries(config.minValidity)) if (period !== undefined) out[role as TopLevelRole] = parseDuration(period, `min_validity.${role}`);
+  for (const [role, period] of Object.entries(config.minValidity))
+    if (period !== undefined) out[role as TopLevelRole] = parseDuration(period, `min_validity.${role}`);
   return out;
 }
 
@@ -115,7 +143,10 @@ export function minValiditySeconds(config: WorkspaceConfig): Partial<Record<TopL
  * is not here is treated like a key held elsewhere (left for the ceremony)
  * instead of failing the whole operation.
  */
-export function presentKeysConfig(ws: Workspace, config: Pick<WorkspaceConfig, 'keys'> = ws.config): Pick<WorkspaceConfig, 'keys'> {
+export function presentKeysConfig(
+  ws: Workspace,
+  config: Pick<WorkspaceConfig, 'keys'> = ws.config,
+): Pick<WorkspaceConfig, 'keys'> {
   const keys = new Map<string, KeyEntry>();
   for (const [keyid, e] of config.keys) {
     if (e.uri !== undefined && e.uri.startsWith('file:') && !fileExists(filePathOfUri(e.uri, ws.dir))) {
@@ -133,7 +164,12 @@ export function currentState(ws: Workspace): LoadedRepository | undefined {
 
 function baseOf(repo: LoadedRepository | undefined): Partial<Record<TopLevelRole, number>> {
   if (repo === undefined) return {};
-  return { root: repo.root.signed.version, targets: repo.targets.signed.version, snapshot: repo.snapshot.signed.version, timestamp: repo.timestamp.signed.version };
+  return {
+    root: repo.root.signed.version,
+    targets: repo.targets.signed.version,
+    snapshot: repo.snapshot.signed.version,
+    timestamp: repo.timestamp.signed.version,
+  };
 }
 
 /**
@@ -143,30 +179,45 @@ function baseOf(repo: LoadedRepository | undefined): Partial<Record<TopLevelRole
  */
 export function checkBelongs(ws: Workspace, req: SigningRequest, file: string, stale: boolean): void {
   if (req.repository !== ws.config.name) {
-    throw new TufsignError('REQUEST_FOREIGN', `the request is for repository "${req.repository}", this workspace is "${ws.config.name}"`, { file, rule: 'BAD-64 a request from another repository is refused' });
+    throw new TufsignError(
+      'REQUEST_FOREIGN',
+      `the request is for repository "${req.repository}", this workspace is "${ws.config.name}"`,
+      { file, rule: 'BAD-64 a request from another repository is refused' },
+    );
   }
   const latest = ws.latestRootVersion();
   if (req.trustedRoot !== undefined) {
     const v = req.trustedRoot.signed.version;
     if (!ws.hasMetadataFile(`${v}.root.json`) || signedSha256(ws.loadRoot(v)) !== signedSha256(req.trustedRoot)) {
-      throw new TufsignError('REQUEST_FOREIGN', `the request's trusted root v${v} is not this workspace's root v${v}`, { file, rule: 'BAD-64 a request checked against another root is refused' });
+      throw new TufsignError('REQUEST_FOREIGN', `the request's trusted root v${v} is not this workspace's root v${v}`, {
+        file,
+        rule: 'BAD-64 a request checked against another root is refused',
+      });
     }
   }
   if (!stale) return;
   const expectedRoot = req.trustedRoot?.signed.version ?? 0;
   if (latest !== expectedRoot) {
-    throw new TufsignError('REQUEST_STALE', `the workspace is at root v${latest}, the request was made for root v${expectedRoot}`, {
-      file,
-      rule: 'a request applies to the state it was made from',
-      suggestion: 'Make a new request from the current workspace.',
-    });
+    throw new TufsignError(
+      'REQUEST_STALE',
+      `the workspace is at root v${latest}, the request was made for root v${expectedRoot}`,
+      {
+        file,
+        rule: 'a request applies to the state it was made from',
+        suggestion: 'Make a new request from the current workspace.',
+      },
+    );
   }
   const repo = currentState(ws);
   for (const r of req.roles) {
     if (r.role === 'root' || r.trusted === undefined) continue;
     const now = repo?.[r.role].signed.version;
     if (now !== r.trusted.signed.version) {
-      throw new TufsignError('REQUEST_STALE', `the workspace's ${r.role} is v${now ?? 'none'}, the request replaces v${r.trusted.signed.version}`, { file, rule: 'a request applies to the state it was made from' });
+      throw new TufsignError(
+        'REQUEST_STALE',
+        `the workspace's ${r.role} is v${now ?? 'none'}, the request replaces v${r.trusted.signed.version}`,
+        { file, rule: 'a request applies to the state it was made from' },
+      );
     }
   }
 }
@@ -184,11 +235,16 @@ export interface NewRequestOptions {
 }
 
 /** A request for `mds` against the workspace's current published state. */
-export function newRequest(ws: Workspace, mds: Metadata[], options: NewRequestOptions, ctx: Pick<CeremonyContext, 'now' | 'tool'>): SigningRequest {
+export function newRequest(
+  ws: Workspace,
+  mds: Metadata[],
+  options: NewRequestOptions,
+  ctx: Pick<CeremonyContext, 'now' | 'tool'>,
+): SigningRequest {
   assertPublishableKeyids(mds);
   const repo = currentState(ws);
   const keyids = new Set<string>();
-  for (const md of mds) if (md.signed.type === 'root') for (const k of (md.signed).keys.keys()) keyids.add(k);
+  for (const md of mds) if (md.signed.type === 'root') for (const k of md.signed.keys.keys()) keyids.add(k);
   for (const k of repo?.root.signed.keys.keys() ?? []) keyids.add(k);
   const keyholders = new Map<string, Keyholder>();
   for (const k of keyids) {
@@ -211,7 +267,8 @@ export function newRequest(ws: Workspace, mds: Metadata[], options: NewRequestOp
     input.trustedRoot = repo.root;
     // The chain a keyholder pinned at an older root walks to the trusted root (as far back as the workspace keeps it).
     const history: Metadata<Root>[] = [];
-    for (let v = repo.root.signed.version - 1; v >= 1 && ws.hasMetadataFile(`${v}.root.json`); v--) history.unshift(ws.loadRoot(v));
+    for (let v = repo.root.signed.version - 1; v >= 1 && ws.hasMetadataFile(`${v}.root.json`); v--)
+      history.unshift(ws.loadRoot(v));
     input.rootHistory = history;
   }
   if (options.parent !== undefined) input.parent = options.parent;
@@ -226,13 +283,29 @@ export interface RequestWritten {
   diff: RoleDiff[];
 }
 
-export function describeRequest(path: string, req: SigningRequest, ctx: Pick<CeremonyContext, 'now'>, config?: WorkspaceConfig): RequestWritten {
+export function describeRequest(
+  path: string,
+  req: SigningRequest,
+  ctx: Pick<CeremonyContext, 'now'>,
+  config?: WorkspaceConfig,
+): RequestWritten {
   const status = requestStatus(req, ctx.now, config === undefined ? {} : { minValidity: minValiditySeconds(config) });
-  return { request: path, fingerprint: requestFingerprint(req), ceremonyId: ceremonyId(req), status, diff: diffRequest(req) };
+  return {
+    request: path,
+    fingerprint: requestFingerprint(req),
+    ceremonyId: ceremonyId(req),
+    status,
+    diff: diffRequest(req),
+  };
 }
 
 /** Write a new request (never over an existing file) and describe it. */
-export function writeRequest(ws: Workspace, req: SigningRequest, out: string | undefined, ctx: Pick<CeremonyContext, 'now'>): RequestWritten {
+export function writeRequest(
+  ws: Workspace,
+  req: SigningRequest,
+  out: string | undefined,
+  ctx: Pick<CeremonyContext, 'now'>,
+): RequestWritten {
   const path = out ?? defaultRequestPath(ws.dir, req);
   writeNewRequestFile(path, req);
   return describeRequest(path, req, ctx, ws.config);
@@ -252,12 +325,22 @@ export interface StartOptions {
  * `ceremony start`: the next version of each role (same content, new version
  * and expiry), signed with whatever keys are here, written as a request.
  */
-export async function startCeremony(ws: Workspace, options: StartOptions, ctx: CeremonyContext): Promise<RequestWritten> {
+export async function startCeremony(
+  ws: Workspace,
+  options: StartOptions,
+  ctx: CeremonyContext,
+): Promise<RequestWritten> {
   const repo = currentState(ws);
-  if (repo === undefined) throw new TufsignError('WORKSPACE_NOT_FOUND', 'the workspace has no published root yet', { suggestion: 'Finalize the init request first.' });
+  if (repo === undefined)
+    throw new TufsignError('WORKSPACE_NOT_FOUND', 'the workspace has no published root yet', {
+      suggestion: 'Finalize the init request first.',
+    });
   const roles = TOP_LEVEL_ROLES.filter((r) => options.roles.includes(r));
   if (roles.length === 0 || roles.some((r) => r === 'snapshot' || r === 'timestamp')) {
-    throw new TufsignError('USAGE', 'a ceremony signs root and/or targets', { rule: '--role root|targets', suggestion: 'snapshot and timestamp are re-signed by finalize (or `tufsign refresh`).' });
+    throw new TufsignError('USAGE', 'a ceremony signs root and/or targets', {
+      rule: '--role root|targets',
+      suggestion: 'snapshot and timestamp are re-signed by finalize (or `tufsign refresh`).',
+    });
   }
   const mds: Metadata[] = [];
   for (const role of roles) {
@@ -268,18 +351,29 @@ export async function startCeremony(ws: Workspace, options: StartOptions, ctx: C
     mds.push(md);
   }
   await signAvailable(repo.root, mds, presentKeysConfig(ws), ctx);
-  const req = newRequest(ws, mds, { purpose: options.purpose ?? `re-sign ${roles.join(' and ')} (new version and expiry)` }, ctx);
+  const req = newRequest(
+    ws,
+    mds,
+    { purpose: options.purpose ?? `re-sign ${roles.join(' and ')} (new version and expiry)` },
+    ctx,
+  );
   return writeRequest(ws, req, options.out, ctx);
 }
 
 /** Sign each metadata with the keys reachable here: root with the previous and the new root keys, others with the governing root's. */
-export async function signAvailable(trustedRoot: Metadata<Root> | undefined, mds: Metadata[], config: Pick<WorkspaceConfig, 'keys'>, ctx: SigningContext): Promise<void> {
+export async function signAvailable(
+  trustedRoot: Metadata<Root> | undefined,
+  mds: Metadata[],
+  config: Pick<WorkspaceConfig, 'keys'>,
+  ctx: SigningContext,
+): Promise<void> {
   const rootMd = mds.find((m) => m.signed.type === 'root') as Metadata<Root> | undefined;
   const governing = rootMd?.signed ?? trustedRoot?.signed;
   if (governing === undefined) throw new TufsignError('INTERNAL', 'no root to sign against');
   for (const md of mds) {
     const role = md.signed.type;
-    if (role === 'root' && trustedRoot !== undefined) await signWithAvailableKeys(md, trustedRoot.signed.role('root'), trustedRoot.signed.keys, config, ctx);
+    if (role === 'root' && trustedRoot !== undefined)
+      await signWithAvailableKeys(md, trustedRoot.signed.role('root'), trustedRoot.signed.keys, config, ctx);
     await signWithAvailableKeys(md, governing.role(role), governing.keys, config, ctx);
   }
 }
@@ -297,7 +391,11 @@ export interface SignReport {
 
 // ------------------------------------------------------------------ status / merge
 
-export function requestStatusFile(path: string, ws: Workspace | undefined, ctx: Pick<CeremonyContext, 'now'>): RequestWritten & { repository: string; purpose: string } {
+export function requestStatusFile(
+  path: string,
+  ws: Workspace | undefined,
+  ctx: Pick<CeremonyContext, 'now'>,
+): RequestWritten & { repository: string; purpose: string } {
   const req = readRequestFile(path);
   if (ws !== undefined) checkBelongs(ws, req, path, false);
   return { ...describeRequest(path, req, ctx, ws?.config), repository: req.repository, purpose: req.purpose };
@@ -310,12 +408,24 @@ export interface MergeReport {
   status: RequestStatus;
 }
 
-export function mergeRequestFiles(paths: readonly string[], out: string, ctx: Pick<CeremonyContext, 'now' | 'tool'>): MergeReport {
-  if (paths.length < 2) throw new TufsignError('USAGE', 'merge needs at least two request files', { rule: 'ceremony merge A B ... --request-out FILE' });
+export function mergeRequestFiles(
+  paths: readonly string[],
+  out: string,
+  ctx: Pick<CeremonyContext, 'now' | 'tool'>,
+): MergeReport {
+  if (paths.length < 2)
+    throw new TufsignError('USAGE', 'merge needs at least two request files', {
+      rule: 'ceremony merge A B ... --request-out FILE',
+    });
   const copies = paths.map((p) => ({ request: readRequestFile(p), label: p }));
   const merged = mergeRequests(copies, ctx);
   writeRequestFile(out, merged.request);
-  return { out, added: merged.added, fingerprint: requestFingerprint(merged.request), status: requestStatus(merged.request, ctx.now) };
+  return {
+    out,
+    added: merged.added,
+    fingerprint: requestFingerprint(merged.request),
+    status: requestStatus(merged.request, ctx.now),
+  };
 }
 
 // ------------------------------------------------------------------ finalize
@@ -361,23 +471,42 @@ function isWorkspaceKeyFile(ws: Workspace, uri: string): boolean {
  * and timestamp with the keys here (or leave them as a follow-up request),
  * and emit the bundle. Everything is computed before anything is written.
  */
-export async function finalizeIntoWorkspace(ws: Workspace, req: SigningRequest, options: FinalizeOptions, ctx: CeremonyContext): Promise<FinalizeReport> {
+export async function finalizeIntoWorkspace(
+  ws: Workspace,
+  req: SigningRequest,
+  options: FinalizeOptions,
+  ctx: CeremonyContext,
+): Promise<FinalizeReport> {
   const file = options.file ?? 'request';
   checkBelongs(ws, req, file, true);
-  const outcome = finalizeRequest(req, { now: ctx.now, tool: ctx.tool, minValidity: minValiditySeconds(ws.config), ...(options.allowShortExpiry === true ? { allowShortExpiry: true } : {}) }, file);
+  const outcome = finalizeRequest(
+    req,
+    {
+      now: ctx.now,
+      tool: ctx.tool,
+      minValidity: minValiditySeconds(ws.config),
+      ...(options.allowShortExpiry === true ? { allowShortExpiry: true } : {}),
+    },
+    file,
+  );
   assertPublishableKeyids(outcome.metadata);
   const repo = currentState(ws);
   const byRole = new Map(outcome.metadata.map((m) => [m.signed.type, m]));
   const rootMd = (byRole.get('root') as Metadata<Root> | undefined) ?? repo?.root;
-  if (rootMd === undefined) throw new TufsignError('REQUEST_INVALID', 'a request for a new repository must carry root v1', { file });
+  if (rootMd === undefined)
+    throw new TufsignError('REQUEST_INVALID', 'a request for a new repository must carry root v1', { file });
   const root = rootMd.signed;
   const consistent = root.consistentSnapshot === true;
   const files: PendingFile[] = [];
   const written = (md: Metadata, text: string): void => {
-    files.push({ path: join(ws.metadataDir, metadataFileName(md.signed.type, md.signed.version, consistent)), data: text });
+    files.push({
+      path: join(ws.metadataDir, metadataFileName(md.signed.type, md.signed.version, consistent)),
+      data: text,
+    });
     if (md.signed.type === 'root') files.push({ path: join(ws.metadataDir, 'root.json'), data: text });
   };
-  for (const md of outcome.metadata) if (md.signed.type !== 'snapshot' && md.signed.type !== 'timestamp') written(md, serializeMetadata(md));
+  for (const md of outcome.metadata)
+    if (md.signed.type !== 'snapshot' && md.signed.type !== 'timestamp') written(md, serializeMetadata(md));
 
   // New keys learn their owner label from the request, and a URI only when it names a key file in this
   // workspace's keys/ folder: the request may have come back on a stick, and a pkcs11:/yubikey: URI or a
@@ -402,7 +531,8 @@ export async function finalizeIntoWorkspace(ws: Workspace, req: SigningRequest, 
   let snapshotMd = byRole.get('snapshot') as Metadata<Snapshot> | undefined;
   let pending: Metadata | undefined;
   if (snapshotMd === undefined) {
-    const s = repo === undefined ? new Snapshot(0, ctx.now) : Snapshot.fromJSON(repo.snapshot.signed.toJSON(), '$.signed');
+    const s =
+      repo === undefined ? new Snapshot(0, ctx.now) : Snapshot.fromJSON(repo.snapshot.signed.toJSON(), '$.signed');
     s.version += 1;
     s.expires = expiryFor(config, 'snapshot', ctx.now);
     s.meta.set('targets.json', new MetaFile(targetsVersion));
@@ -418,13 +548,15 @@ export async function finalizeIntoWorkspace(ws: Workspace, req: SigningRequest, 
     const snapshotText = serializeMetadata(snapshotMd);
     written(snapshotMd, snapshotText);
     if (timestampMd === undefined) {
-      const t = repo === undefined ? new Timestamp(0, ctx.now) : Timestamp.fromJSON(repo.timestamp.signed.toJSON(), '$.signed');
+      const t =
+        repo === undefined ? new Timestamp(0, ctx.now) : Timestamp.fromJSON(repo.timestamp.signed.toJSON(), '$.signed');
       t.version += 1;
       t.expires = expiryFor(config, 'timestamp', ctx.now);
       t.snapshotMeta = metaFileFor(Buffer.from(snapshotText), snapshotMd.signed.version, true);
       timestampMd = new Metadata(t);
       await signWithAvailableKeys(timestampMd, root.role('timestamp'), root.keys, presentKeysConfig(ws, config), ctx);
-      if (!verificationResult('timestamp', root.role('timestamp'), root.keys, timestampMd).verified) pending = timestampMd;
+      if (!verificationResult('timestamp', root.role('timestamp'), root.keys, timestampMd).verified)
+        pending = timestampMd;
     }
     if (pending === undefined) written(timestampMd, serializeMetadata(timestampMd));
   }
@@ -435,13 +567,27 @@ export async function finalizeIntoWorkspace(ws: Workspace, req: SigningRequest, 
     workspace: ws.dir,
     ceremonyId: ceremonyId(req),
     fingerprint: requestFingerprint(req),
-    roles: outcome.metadata.map((m) => ({ role: m.signed.type, version: m.signed.version, expires: m.signed.toJSON()['expires'] as string, signatures: m.signatures.size })),
+    roles: outcome.metadata.map((m) => ({
+      role: m.signed.type,
+      version: m.signed.version,
+      expires: m.signed.toJSON()['expires'] as string,
+      signatures: m.signatures.size,
+    })),
     written: files.map((f) => ws.relative(f.path)),
   };
   if (pending !== undefined) {
     // Published so far: root/targets. The rest is a further request that carries the original base forward.
     const head = outcome.request.transcript[outcome.request.transcript.length - 1]?.hash ?? '';
-    const follow = newRequest(ws, [pending], { purpose: `${req.purpose} (follow-up: ${pending.signed.type})`, parent: { ceremonyId: ceremonyId(req), head }, base: { ...req.base } }, ctx);
+    const follow = newRequest(
+      ws,
+      [pending],
+      {
+        purpose: `${req.purpose} (follow-up: ${pending.signed.type})`,
+        parent: { ceremonyId: ceremonyId(req), head },
+        base: { ...req.base },
+      },
+      ctx,
+    );
     report.followUp = writeRequest(ws, follow, options.followUpOut, ctx);
     return report;
   }
@@ -461,7 +607,12 @@ export async function finalizeIntoWorkspace(ws: Workspace, req: SigningRequest, 
   return report;
 }
 
-export async function finalizeRequestFile(ws: Workspace, path: string, options: Omit<FinalizeOptions, 'file'>, ctx: CeremonyContext): Promise<FinalizeReport> {
+export async function finalizeRequestFile(
+  ws: Workspace,
+  path: string,
+  options: Omit<FinalizeOptions, 'file'>,
+  ctx: CeremonyContext,
+): Promise<FinalizeReport> {
   return finalizeIntoWorkspace(ws, readRequestFile(path), { ...options, file: path }, ctx);
 }
 
@@ -487,8 +638,14 @@ export function collectBundleFiles(
   const rootV = repo.root.signed.version;
   for (let v = (base.root ?? 0) + 1; v <= rootV; v++) meta(`${v}.root.json`, true);
   if (rootV > (base.root ?? 0)) meta('root.json', true);
-  meta(metadataFileName('targets', repo.targets.signed.version, consistent), repo.targets.signed.version > (base.targets ?? 0));
-  meta(metadataFileName('snapshot', repo.snapshot.signed.version, consistent), repo.snapshot.signed.version > (base.snapshot ?? 0));
+  meta(
+    metadataFileName('targets', repo.targets.signed.version, consistent),
+    repo.targets.signed.version > (base.targets ?? 0),
+  );
+  meta(
+    metadataFileName('snapshot', repo.snapshot.signed.version, consistent),
+    repo.snapshot.signed.version > (base.snapshot ?? 0),
+  );
   meta('timestamp.json', true);
   for (const [name, m] of repo.snapshot.signed.meta) {
     if (name === 'targets.json') continue;
@@ -499,14 +656,16 @@ export function collectBundleFiles(
   if (baseTargets !== undefined) {
     // given by the caller
   } else if (bt !== undefined && bt === repo.targets.signed.version) baseTargets = repo.targets.signed;
-  else if (bt !== undefined && consistent && ws.hasMetadataFile(metadataFileName('targets', bt, true))) baseTargets = ws.readMetadataFile(metadataFileName('targets', bt, true), 'targets').signed;
+  else if (bt !== undefined && consistent && ws.hasMetadataFile(metadataFileName('targets', bt, true)))
+    baseTargets = ws.readMetadataFile(metadataFileName('targets', bt, true), 'targets').signed;
   for (const [path, tf] of repo.targets.signed.targets) {
     const old = baseTargets?.targets.get(path);
     // Without the base targets (not consistent, overwritten) every target file goes in: a superset is safe.
     if (old !== undefined && JSON.stringify(old.toJSON()) === JSON.stringify(tf.toJSON())) continue;
     for (const name of targetFileNames(path, tf.hashes, consistent)) {
       const full = join(ws.targetsDir, name);
-      if (fileExists(full)) out.push({ path: `targets/${name}`, data: readFileBounded(full, 4 * 1024 * 1024 * 1024), new: true });
+      if (fileExists(full))
+        out.push({ path: `targets/${name}`, data: readFileBounded(full, 4 * 1024 * 1024 * 1024), new: true });
     }
   }
   return out;
@@ -519,7 +678,10 @@ export async function applyOrRequest(
   options: { out?: string; bundleOut?: string; allowShortExpiry?: boolean; knownKeys?: ReadonlyMap<string, KeyEntry> },
   ctx: CeremonyContext,
 ): Promise<{ applied?: FinalizeReport; request?: RequestWritten }> {
-  const status = requestStatus(req, ctx.now, { minValidity: minValiditySeconds(ws.config), ...(options.allowShortExpiry === true ? { allowShortExpiry: true } : {}) });
+  const status = requestStatus(req, ctx.now, {
+    minValidity: minValiditySeconds(ws.config),
+    ...(options.allowShortExpiry === true ? { allowShortExpiry: true } : {}),
+  });
   if (status.canFinalize) {
     const fo: FinalizeOptions = { file: 'request' };
     if (options.bundleOut !== undefined) fo.bundleOut = options.bundleOut;
@@ -530,7 +692,6 @@ export async function applyOrRequest(
   return { request: writeRequest(ws, req, options.out, ctx) };
 }
 
-
 // ------------------------------------------------------------------ init / sign that need absent keys
 
 export interface PendingReport {
@@ -539,7 +700,12 @@ export interface PendingReport {
 }
 
 /** After `init` deferred: the request for root v1 and targets v1 that the keyholders sign. */
-export function requestForInit(dir: string, pending: Metadata[], out: string | undefined, ctx: Pick<CeremonyContext, 'now' | 'tool'>): RequestWritten {
+export function requestForInit(
+  dir: string,
+  pending: Metadata[],
+  out: string | undefined,
+  ctx: Pick<CeremonyContext, 'now' | 'tool'>,
+): RequestWritten {
   const ws = Workspace.open(dir);
   const mds = pending.filter((m) => m.signed.type === 'root' || m.signed.type === 'targets');
   const req = newRequest(ws, mds, { purpose: `new repository ${ws.config.name}: root v1 and targets v1` }, ctx);
@@ -547,17 +713,32 @@ export function requestForInit(dir: string, pending: Metadata[], out: string | u
 }
 
 /** `sign ROLE` when its threshold needs keys that are not here: nothing is written but a request. */
-export async function signRoleOrRequest(ws: Workspace, role: TopLevelRole, options: SignOptions, out: string | undefined, ctx: CeremonyContext): Promise<PendingReport> {
+export async function signRoleOrRequest(
+  ws: Workspace,
+  role: TopLevelRole,
+  options: SignOptions,
+  out: string | undefined,
+  ctx: CeremonyContext,
+): Promise<PendingReport> {
   const here = new Workspace(ws.dir, { ...ws.config, keys: presentKeysConfig(ws).keys });
   const result = await signRole(here, role, { ...options, deferIncomplete: true }, ctx);
   if (result.pending === undefined || result.pending.length === 0) return { result };
   const changes = options.bump === true || options.expires !== undefined;
   if (!changes) {
-    throw new TufsignError('THRESHOLD_NOT_MET', `${role} v${result.pending[0]?.signed.version ?? '?'} needs signatures from keys that are not here`, {
-      rule: 'SPEC-11 threshold of distinct keys',
-      suggestion: `Start a ceremony for a new version: tufsign ceremony start --role ${role} (or sign ${role} --bump).`,
-    });
+    throw new TufsignError(
+      'THRESHOLD_NOT_MET',
+      `${role} v${result.pending[0]?.signed.version ?? '?'} needs signatures from keys that are not here`,
+      {
+        rule: 'SPEC-11 threshold of distinct keys',
+        suggestion: `Start a ceremony for a new version: tufsign ceremony start --role ${role} (or sign ${role} --bump).`,
+      },
+    );
   }
-  const req = newRequest(ws, result.pending, { purpose: `sign ${role}: new version v${result.pending[0]?.signed.version ?? '?'}` }, ctx);
+  const req = newRequest(
+    ws,
+    result.pending,
+    { purpose: `sign ${role}: new version v${result.pending[0]?.signed.version ?? '?'}` },
+    ctx,
+  );
   return { result, request: writeRequest(ws, req, out, ctx) };
 }

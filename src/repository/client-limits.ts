@@ -26,7 +26,8 @@ const REMEDY: Record<RoleType, string> = {
   root: 'Use fewer or smaller root keys (each RSA key costs about 1 kB).',
   timestamp: 'Timestamp lists only snapshot.json; fewer timestamp keys keep it small.',
   snapshot: 'Use fewer hash bins (`tufsign delegate bins --count` a smaller power of two) or fewer delegated roles.',
-  targets: 'Delegate part of the paths to another role (`tufsign delegate add`), or spread the targets over hash bins (`tufsign delegate bins`).',
+  targets:
+    'Delegate part of the paths to another role (`tufsign delegate add`), or spread the targets over hash bins (`tufsign delegate bins`).',
 };
 
 /** Bytes one signature entry adds to the pretty-printed file (keyid, hex signature, punctuation). */
@@ -63,12 +64,16 @@ export function sizeFinding(file: string, role: string, type: RoleType, size: nu
 /** Refuse a file that reference clients would not download. */
 export function assertWithinLimit(f: SizeFinding, projected: boolean): void {
   if (f.size <= f.limit) return;
-  throw new TufsignError('METADATA_TOO_LARGE', `${f.file} would be ${f.size} bytes${projected ? ' once signed' : ''}, over the ${f.limit}-byte limit of TUF clients for ${f.type} metadata; nothing was signed or written`, {
-    file: f.file,
-    rule: 'metadata stays within python-tuf UpdaterConfig / tuf-js defaults',
-    suggestion: REMEDY[f.type],
-    details: { role: f.role, size: f.size, limit: f.limit },
-  });
+  throw new TufsignError(
+    'METADATA_TOO_LARGE',
+    `${f.file} would be ${f.size} bytes${projected ? ' once signed' : ''}, over the ${f.limit}-byte limit of TUF clients for ${f.type} metadata; nothing was signed or written`,
+    {
+      file: f.file,
+      rule: 'metadata stays within python-tuf UpdaterConfig / tuf-js defaults',
+      suggestion: REMEDY[f.type],
+      details: { role: f.role, size: f.size, limit: f.limit },
+    },
+  );
 }
 
 export function isNearLimit(f: SizeFinding): boolean {

@@ -32,7 +32,10 @@ export interface KeyEntry {
 export function parseSecretSource(value: string, where: string): { kind: 'env' | 'file'; name: string } {
   const m = /^(env|file):(.+)$/.exec(value);
   if (m === null || (m[1] === 'env' && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(m[2] as string))) {
-    throw new TufsignError('CONFIG_INVALID', `secret source ${JSON.stringify(value)} is not env:NAME or file:PATH`, { path: where, rule: 'secret: "env:NAME" | "file:PATH"' });
+    throw new TufsignError('CONFIG_INVALID', `secret source ${JSON.stringify(value)} is not env:NAME or file:PATH`, {
+      path: where,
+      rule: 'secret: "env:NAME" | "file:PATH"',
+    });
   }
   return { kind: m[1] as 'env' | 'file', name: m[2] as string };
 }
@@ -70,12 +73,35 @@ export interface WorkspaceConfig {
   extra: JsonObject;
 }
 
-export const DEFAULT_EXPIRY: Record<TopLevelRole, string> = { root: '365d', targets: '90d', snapshot: '7d', timestamp: '1d' };
+export const DEFAULT_EXPIRY: Record<TopLevelRole, string> = {
+  root: '365d',
+  targets: '90d',
+  snapshot: '7d',
+  timestamp: '1d',
+};
 export const DEFAULT_MIN_VALIDITY: Partial<Record<TopLevelRole, string>> = { root: '7d' };
 /** Past these, a keyholder refuses to sign: an expiry far in the future outlives a compromised key. */
-export const DEFAULT_MAX_EXPIRY: Record<TopLevelRole, string> = { root: '730d', targets: '730d', snapshot: '365d', timestamp: '365d' };
+export const DEFAULT_MAX_EXPIRY: Record<TopLevelRole, string> = {
+  root: '730d',
+  targets: '730d',
+  snapshot: '365d',
+  timestamp: '365d',
+};
 
-const KNOWN = ['format', 'version', 'name', 'expiry', 'min_validity', 'max_expiry', 'signing_window', 'keys', 'pkcs11_module', 'root_key_policy', 'legacy_keyids', 'delegated_expiry'];
+const KNOWN = [
+  'format',
+  'version',
+  'name',
+  'expiry',
+  'min_validity',
+  'max_expiry',
+  'signing_window',
+  'keys',
+  'pkcs11_module',
+  'root_key_policy',
+  'legacy_keyids',
+  'delegated_expiry',
+];
 
 /** A `{role: "90d"}` map; every period must parse. */
 export function readPeriods(obj: JsonObject, field: string): Partial<Record<TopLevelRole, string>> {
@@ -83,12 +109,18 @@ export function readPeriods(obj: JsonObject, field: string): Partial<Record<TopL
   const map = obj[field] === undefined ? newObject() : asObject(obj[field], `$.${field}`);
   for (const [role, period] of Object.entries(map)) {
     if (!isTopLevelRole(role) || typeof period !== 'string') {
-      throw new TufsignError('CONFIG_INVALID', `bad ${field} entry ${role}`, { path: `$.${field}.${role}`, rule: `${field}: {role: "7d"} for root, targets, snapshot, timestamp` });
+      throw new TufsignError('CONFIG_INVALID', `bad ${field} entry ${role}`, {
+        path: `$.${field}.${role}`,
+        rule: `${field}: {role: "7d"} for root, targets, snapshot, timestamp`,
+      });
     }
     try {
       parseDuration(period, `${field}.${role}`);
     } catch (e) {
-      throw new TufsignError('CONFIG_INVALID', e instanceof Error ? e.message : String(e), { path: `$.${field}.${role}`, rule: 'period = number + s|m|h|d|w|y' });
+      throw new TufsignError('CONFIG_INVALID', e instanceof Error ? e.message : String(e), {
+        path: `$.${field}.${role}`,
+        rule: 'period = number + s|m|h|d|w|y',
+      });
     }
     out[role] = period;
   }
@@ -99,9 +131,17 @@ export function parseConfig(bytes: Uint8Array, file: string): WorkspaceConfig {
   try {
     const obj = asObject(parseJson(bytes, file), '$');
     if (obj['format'] !== CONFIG_FORMAT) {
-      throw new TufsignError('CONFIG_INVALID', `not a tufsign workspace config (format ${JSON.stringify(obj['format'])})`, { path: '$.format', rule: `format "${CONFIG_FORMAT}"` });
+      throw new TufsignError(
+        'CONFIG_INVALID',
+        `not a tufsign workspace config (format ${JSON.stringify(obj['format'])})`,
+        { path: '$.format', rule: `format "${CONFIG_FORMAT}"` },
+      );
     }
-    if (obj['version'] !== 1) throw new TufsignError('CONFIG_INVALID', `unsupported config version ${JSON.stringify(obj['version'])}`, { path: '$.version', rule: 'config version 1' });
+    if (obj['version'] !== 1)
+      throw new TufsignError('CONFIG_INVALID', `unsupported config version ${JSON.stringify(obj['version'])}`, {
+        path: '$.version',
+        rule: 'config version 1',
+      });
     const name = reqString(obj, 'name', '$', 'workspace needs a name');
     const expiry = { ...DEFAULT_EXPIRY, ...readPeriods(obj, 'expiry') };
     const minValidity = { ...DEFAULT_MIN_VALIDITY, ...readPeriods(obj, 'min_validity') };
@@ -114,23 +154,40 @@ export function parseConfig(bytes: Uint8Array, file: string): WorkspaceConfig {
       if (typeof e['owner'] === 'string') entry.owner = e['owner'];
       if (e['attestation'] !== undefined) entry.attestation = asObject(e['attestation'], `$.keys.${keyid}.attestation`);
       if (e['offline'] !== undefined) {
-        if (typeof e['offline'] !== 'boolean') throw new TufsignError('CONFIG_INVALID', 'offline must be true or false', { path: `$.keys.${keyid}.offline`, rule: 'offline: boolean' });
+        if (typeof e['offline'] !== 'boolean')
+          throw new TufsignError('CONFIG_INVALID', 'offline must be true or false', {
+            path: `$.keys.${keyid}.offline`,
+            rule: 'offline: boolean',
+          });
         if (e['offline']) entry.offline = true;
       }
       if (e['secret'] !== undefined) {
-        if (typeof e['secret'] !== 'string') throw new TufsignError('CONFIG_INVALID', 'secret must be a string', { path: `$.keys.${keyid}.secret`, rule: 'secret: "env:NAME" | "file:PATH"' });
+        if (typeof e['secret'] !== 'string')
+          throw new TufsignError('CONFIG_INVALID', 'secret must be a string', {
+            path: `$.keys.${keyid}.secret`,
+            rule: 'secret: "env:NAME" | "file:PATH"',
+          });
         parseSecretSource(e['secret'], `$.keys.${keyid}.secret`);
         entry.secret = e['secret'];
       }
       if (entry.uri !== undefined && /[?&;]pin-value=/.test(entry.uri)) {
-        throw new TufsignError('SECRET_IN_ARGV', 'a key URI in the config contains pin-value', { file, path: `$.keys.${keyid}.uri`, rule: 'secrets never in config files' });
+        throw new TufsignError('SECRET_IN_ARGV', 'a key URI in the config contains pin-value', {
+          file,
+          path: `$.keys.${keyid}.uri`,
+          rule: 'secrets never in config files',
+        });
       }
       keys.set(keyid, entry);
     }
     const delegatedExpiry = new Map<string, string>();
-    const de = obj['delegated_expiry'] === undefined ? newObject() : asObject(obj['delegated_expiry'], '$.delegated_expiry');
+    const de =
+      obj['delegated_expiry'] === undefined ? newObject() : asObject(obj['delegated_expiry'], '$.delegated_expiry');
     for (const [role, period] of Object.entries(de)) {
-      if (typeof period !== 'string') throw new TufsignError('CONFIG_INVALID', `bad delegated_expiry entry ${role}`, { path: `$.delegated_expiry.${role}`, rule: 'delegated_expiry: {role: "90d"}' });
+      if (typeof period !== 'string')
+        throw new TufsignError('CONFIG_INVALID', `bad delegated_expiry entry ${role}`, {
+          path: `$.delegated_expiry.${role}`,
+          rule: 'delegated_expiry: {role: "90d"}',
+        });
       parseDuration(period, `delegated_expiry.${role}`);
       delegatedExpiry.set(role, period);
     }
@@ -141,22 +198,36 @@ export function parseConfig(bytes: Uint8Array, file: string): WorkspaceConfig {
     if (obj['root_key_policy'] !== undefined) {
       const p = asObject(obj['root_key_policy'], '$.root_key_policy');
       const roots = p['attestation_roots'] ?? [];
-      if (p['require_attested_touch_always'] !== true || !Array.isArray(roots) || roots.some((r) => typeof r !== 'string')) {
-        throw new TufsignError('CONFIG_INVALID', 'root_key_policy must be {"require_attested_touch_always": true, "attestation_roots": [PEM...]}', { path: '$.root_key_policy', rule: 'root key policy' });
+      if (
+        p['require_attested_touch_always'] !== true ||
+        !Array.isArray(roots) ||
+        roots.some((r) => typeof r !== 'string')
+      ) {
+        throw new TufsignError(
+          'CONFIG_INVALID',
+          'root_key_policy must be {"require_attested_touch_always": true, "attestation_roots": [PEM...]}',
+          { path: '$.root_key_policy', rule: 'root key policy' },
+        );
       }
       config.rootKeyPolicy = { requireAttestedTouchAlways: true, attestationRoots: roots as string[] };
     }
     if (obj['legacy_keyids'] !== undefined) {
       const ids = obj['legacy_keyids'];
       if (!Array.isArray(ids) || ids.some((k) => typeof k !== 'string' || !/^[0-9a-f]{64}$/.test(k))) {
-        throw new TufsignError('CONFIG_INVALID', 'legacy_keyids must be a list of 64-hex keyids', { path: '$.legacy_keyids', rule: 'legacy_keyids: ["<keyid>", ...]' });
+        throw new TufsignError('CONFIG_INVALID', 'legacy_keyids must be a list of 64-hex keyids', {
+          path: '$.legacy_keyids',
+          rule: 'legacy_keyids: ["<keyid>", ...]',
+        });
       }
       config.legacyKeyids = ids as string[];
     }
     for (const [k, v] of Object.entries(obj)) if (!KNOWN.includes(k)) config.extra[k] = v;
     return config;
   } catch (e) {
-    if (e instanceof TufsignError) throw e.code === 'METADATA_SCHEMA' ? new TufsignError('CONFIG_INVALID', e.message, { file, path: e.path, rule: e.rule }) : e.inFile(file);
+    if (e instanceof TufsignError)
+      throw e.code === 'METADATA_SCHEMA'
+        ? new TufsignError('CONFIG_INVALID', e.message, { file, path: e.path, rule: e.rule })
+        : e.inFile(file);
     throw e;
   }
 }
@@ -197,7 +268,8 @@ export function serializeConfig(config: WorkspaceConfig): string {
   if (config.pkcs11Module !== undefined) out['pkcs11_module'] = config.pkcs11Module;
   if (config.delegatedExpiry !== undefined && config.delegatedExpiry.size > 0) {
     const de = newObject();
-    for (const [role, period] of [...config.delegatedExpiry].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) de[role] = period;
+    for (const [role, period] of [...config.delegatedExpiry].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      de[role] = period;
     out['delegated_expiry'] = de;
   }
   if (config.rootKeyPolicy !== undefined) {
@@ -206,6 +278,7 @@ export function serializeConfig(config: WorkspaceConfig): string {
     p['attestation_roots'] = [...config.rootKeyPolicy.attestationRoots];
     out['root_key_policy'] = p;
   }
-  if (config.legacyKeyids !== undefined && config.legacyKeyids.length > 0) out['legacy_keyids'] = [...config.legacyKeyids];
+  if (config.legacyKeyids !== undefined && config.legacyKeyids.length > 0)
+    out['legacy_keyids'] = [...config.legacyKeyids];
   return stringifyPretty(out);
 }

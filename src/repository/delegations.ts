@@ -44,25 +44,38 @@ export interface DelegateBinsOptions extends DelegationKeys {
 
 /** A delegation pattern: the target-path rules, plus fnmatch wildcards (which never cross "/"). */
 export function checkPathPattern(pattern: string): void {
-  if (pattern === '') throw new TufsignError('PATH_UNSAFE', 'empty path pattern', { rule: 'SPEC-24 patterns are relative paths' });
+  if (pattern === '')
+    throw new TufsignError('PATH_UNSAFE', 'empty path pattern', { rule: 'SPEC-24 patterns are relative paths' });
   // Wildcards are checked as if they were ordinary characters: the same rules then hold for every path they match.
   const literal = pattern.replace(/[*?[\]!]/g, 'x');
   try {
     checkTargetPath(literal, 'path pattern');
   } catch (e) {
-    if (e instanceof TufsignError) throw new TufsignError(e.code, `path pattern ${JSON.stringify(pattern)}: ${e.message.replace(/^path pattern "[^"]*": /, '')}`, { path: pattern, rule: e.rule });
+    if (e instanceof TufsignError)
+      throw new TufsignError(
+        e.code,
+        `path pattern ${JSON.stringify(pattern)}: ${e.message.replace(/^path pattern "[^"]*": /, '')}`,
+        { path: pattern, rule: e.rule },
+      );
     throw e;
   }
 }
 
 function checkThreshold(name: string, spec: DelegationKeys): void {
   if (!Number.isSafeInteger(spec.threshold) || spec.threshold < 1) {
-    throw new TufsignError('THRESHOLD_INVALID', `${name} threshold must be a positive integer`, { rule: 'SPEC-10/BAD-24 threshold >= 1' });
+    throw new TufsignError('THRESHOLD_INVALID', `${name} threshold must be a positive integer`, {
+      rule: 'SPEC-10/BAD-24 threshold >= 1',
+    });
   }
   const distinct = new Set(spec.keys.map((k) => k.key.keyid()));
-  if (distinct.size === 0) throw new TufsignError('USAGE', `${name} needs at least one --key`, { rule: 'a delegated role has keys' });
+  if (distinct.size === 0)
+    throw new TufsignError('USAGE', `${name} needs at least one --key`, { rule: 'a delegated role has keys' });
   if (spec.threshold > distinct.size) {
-    throw new TufsignError('THRESHOLD_INVALID', `${name} threshold ${spec.threshold} is more than its ${distinct.size} distinct key(s)`, { rule: 'BAD-25 threshold <= number of keys' });
+    throw new TufsignError(
+      'THRESHOLD_INVALID',
+      `${name} threshold ${spec.threshold} is more than its ${distinct.size} distinct key(s)`,
+      { rule: 'BAD-25 threshold <= number of keys' },
+    );
   }
 }
 
@@ -73,7 +86,11 @@ function registerKeys(delegations: Delegations, config: WorkspaceConfig, specs: 
     const keyid = spec.key.keyid();
     for (const [other, k] of delegations.keys) {
       if (other !== keyid && k.samePublicKey(spec.key)) {
-        throw new TufsignError('DUPLICATE_KEY', `the key is already in this delegation under keyid ${other.slice(0, 16)}…`, { rule: 'BAD-22 one public key, one keyid' });
+        throw new TufsignError(
+          'DUPLICATE_KEY',
+          `the key is already in this delegation under keyid ${other.slice(0, 16)}…`,
+          { rule: 'BAD-22 one public key, one keyid' },
+        );
       }
     }
     delegations.keys.set(keyid, spec.key);
@@ -89,10 +106,14 @@ function registerKeys(delegations: Delegations, config: WorkspaceConfig, specs: 
 function parentFor(tree: TargetsTree, from: string | undefined): RoleNode {
   const parent = tree.find(from ?? 'targets');
   if (parent.md.signed.delegations?.succinctRoles !== undefined) {
-    throw new TufsignError('ROLE_INVALID', `${parent.name} delegates to hash bins; a role with succinct_roles has no other delegations`, {
-      rule: 'TAP 15 roles xor succinct_roles',
-      suggestion: 'Delegate from another role with --from, or remove the bins first.',
-    });
+    throw new TufsignError(
+      'ROLE_INVALID',
+      `${parent.name} delegates to hash bins; a role with succinct_roles has no other delegations`,
+      {
+        rule: 'TAP 15 roles xor succinct_roles',
+        suggestion: 'Delegate from another role with --from, or remove the bins first.',
+      },
+    );
   }
   return parent;
 }
@@ -106,7 +127,10 @@ function assertNameFree(tree: TargetsTree, name: string): void {
   } catch (e) {
     if (!(e instanceof TufsignError && e.code === 'ROLE_INVALID')) throw e;
   }
-  if (taken) throw new TufsignError('ROLE_INVALID', `a role named ${name} is already delegated`, { suggestion: 'Choose another name, or `tufsign delegate remove` it first.' });
+  if (taken)
+    throw new TufsignError('ROLE_INVALID', `a role named ${name} is already delegated`, {
+      suggestion: 'Choose another name, or `tufsign delegate remove` it first.',
+    });
 }
 
 /** The first version of a (re)created role: after whatever snapshot last listed under that name (SPEC-30). */
@@ -125,13 +149,22 @@ function withConfig(ws: Workspace): WorkspaceConfig {
 /** Names tufsign gives delegated roles and bins: portable file names, never a top-level role (BAD-36, BAD-38). */
 function checkRoleName(name: string): void {
   checkNewRoleName(name);
-  if (isTopLevelRole(name)) throw new TufsignError('ROLE_INVALID', `${name} is a top-level role name`, { rule: 'BAD-36 delegated role names' });
+  if (isTopLevelRole(name))
+    throw new TufsignError('ROLE_INVALID', `${name} is a top-level role name`, { rule: 'BAD-36 delegated role names' });
 }
 
-export async function addDelegation(ws: Workspace, options: DelegateAddOptions, ctx: SigningContext, defer = false): Promise<OperationResult> {
+export async function addDelegation(
+  ws: Workspace,
+  options: DelegateAddOptions,
+  ctx: SigningContext,
+  defer = false,
+): Promise<OperationResult> {
   checkRoleName(options.name);
   checkThreshold(options.name, options);
-  if (options.paths.length === 0) throw new TufsignError('USAGE', `${options.name} needs at least one --paths pattern`, { rule: 'SPEC-23 a delegated role has paths' });
+  if (options.paths.length === 0)
+    throw new TufsignError('USAGE', `${options.name} needs at least one --paths pattern`, {
+      rule: 'SPEC-23 a delegated role has paths',
+    });
   for (const p of options.paths) checkPathPattern(p);
   if (options.expires !== undefined) parseDuration(options.expires, '--expires');
   const config = withConfig(ws);
@@ -154,10 +187,17 @@ export async function addDelegation(ws: Workspace, options: DelegateAddOptions, 
   return result;
 }
 
-export async function addBins(ws: Workspace, options: DelegateBinsOptions, ctx: SigningContext, defer = false): Promise<OperationResult> {
+export async function addBins(
+  ws: Workspace,
+  options: DelegateBinsOptions,
+  ctx: SigningContext,
+  defer = false,
+): Promise<OperationResult> {
   const { count, prefix } = options;
   if (!Number.isSafeInteger(count) || count < 2 || count > MAX_BINS || (count & (count - 1)) !== 0) {
-    throw new TufsignError('USAGE', `--count ${count} is not a power of two between 2 and ${MAX_BINS}`, { rule: 'TAP 15 2^bit_length bins' });
+    throw new TufsignError('USAGE', `--count ${count} is not a power of two between 2 and ${MAX_BINS}`, {
+      rule: 'TAP 15 2^bit_length bins',
+    });
   }
   checkThreshold(`${prefix} bins`, options);
   if (options.expires !== undefined) parseDuration(options.expires, '--expires');
@@ -166,10 +206,14 @@ export async function addBins(ws: Workspace, options: DelegateBinsOptions, ctx: 
   const tree = new TargetsTree(work, work.load());
   const parent = parentFor(tree, options.from);
   if ((parent.md.signed.delegations?.roles ?? []).length > 0) {
-    throw new TufsignError('ROLE_INVALID', `${parent.name} already delegates to named roles; hash bins replace all of a role's delegations`, {
-      rule: 'TAP 15 roles xor succinct_roles',
-      suggestion: 'Delegate the bins from a role of their own (delegate add … then delegate bins --from it).',
-    });
+    throw new TufsignError(
+      'ROLE_INVALID',
+      `${parent.name} already delegates to named roles; hash bins replace all of a role's delegations`,
+      {
+        rule: 'TAP 15 roles xor succinct_roles',
+        suggestion: 'Delegate the bins from a role of their own (delegate add … then delegate bins --from it).',
+      },
+    );
   }
   const bitLength = Math.log2(count);
   const keys = parent.md.signed.delegations?.keys ?? new Map<string, Key>();
@@ -200,7 +244,12 @@ export async function addBins(ws: Workspace, options: DelegateBinsOptions, ctx: 
 }
 
 /** Remove a named delegation, or hash bins by their prefix. The role files stay; snapshot keeps listing them (SPEC-30). */
-export async function removeDelegation(ws: Workspace, name: string, ctx: SigningContext, defer = false): Promise<OperationResult> {
+export async function removeDelegation(
+  ws: Workspace,
+  name: string,
+  ctx: SigningContext,
+  defer = false,
+): Promise<OperationResult> {
   const tree = new TargetsTree(ws, ws.load());
   let parent: RoleNode | undefined;
   const binsParent = findBinsParent(tree, name);
@@ -212,12 +261,15 @@ export async function removeDelegation(ws: Workspace, name: string, ctx: Signing
     parent = node.parent;
     const d = parent?.md.signed.delegations;
     if (parent === undefined || d?.roles === undefined) {
-      throw new TufsignError('ROLE_INVALID', `${name} is a hash bin; remove the bins by their prefix`, { suggestion: 'tufsign delegate list shows the prefix.' });
+      throw new TufsignError('ROLE_INVALID', `${name} is a hash bin; remove the bins by their prefix`, {
+        suggestion: 'tufsign delegate list shows the prefix.',
+      });
     }
     const roles = d.roles.filter((r) => r.name !== name);
     const used = new Set(roles.flatMap((r) => r.keyids));
     const keys = new Map([...d.keys].filter(([k]) => used.has(k)));
-    parent.md.signed.delegations = roles.length === 0 ? undefined : new Delegations(keys, roles, undefined, d.unrecognizedFields);
+    parent.md.signed.delegations =
+      roles.length === 0 ? undefined : new Delegations(keys, roles, undefined, d.unrecognizedFields);
     tree.forget(name);
   }
   parent.changed = true;
@@ -260,7 +312,16 @@ export function listDelegations(ws: Workspace): DelegationEntry[] {
     const d = node.md.signed.delegations;
     if (d === undefined) return;
     for (const r of d.roles ?? []) {
-      const e: DelegationEntry = { name: r.name, parent: node.name, depth, kind: 'paths', keyids: [...r.keyids], threshold: r.threshold, terminating: r.terminating, paths: [...(r.paths ?? [])] };
+      const e: DelegationEntry = {
+        name: r.name,
+        parent: node.name,
+        depth,
+        kind: 'paths',
+        keyids: [...r.keyids],
+        threshold: r.threshold,
+        terminating: r.terminating,
+        paths: [...(r.paths ?? [])],
+      };
       out.push(e);
       if (!tree.snapshot.meta.has(`${r.name}.json`) || seen.has(r.name)) continue;
       const child = tree.child(node, r.name);
@@ -278,12 +339,28 @@ export function listDelegations(ws: Workspace): DelegationEntry[] {
         kind: 'bins',
         keyids: [...s.keyids],
         threshold: s.threshold,
-        bins: { count: s.numberOfBins, bitLength: s.bitLength, prefix: s.namePrefix, first: s.roleName(0), last: s.roleName(s.numberOfBins - 1) },
+        bins: {
+          count: s.numberOfBins,
+          bitLength: s.bitLength,
+          prefix: s.namePrefix,
+          first: s.roleName(0),
+          last: s.roleName(s.numberOfBins - 1),
+        },
       });
     }
   };
   const top = tree.top;
-  out.push({ name: 'targets', parent: null, depth: 0, kind: 'targets', keyids: [...top.role.keyids], threshold: top.role.threshold, version: top.md.signed.version, expires: formatExpires(top.md.signed.expires), targets: top.md.signed.targets.size });
+  out.push({
+    name: 'targets',
+    parent: null,
+    depth: 0,
+    kind: 'targets',
+    keyids: [...top.role.keyids],
+    threshold: top.role.threshold,
+    version: top.md.signed.version,
+    expires: formatExpires(top.md.signed.expires),
+    targets: top.md.signed.targets.size,
+  });
   visit(top, 1, new Set(['targets']));
   return out;
 }

@@ -20,7 +20,10 @@ import { KEYS_DIR, OFFLINE_KEYS_DIR } from './workspace';
 export async function resolveKeySpec(value: string, options: OpenOptions): Promise<RoleKeySpec> {
   if (backendOfUri(value) !== undefined) {
     const backend = backendFor(value);
-    if (backend.readPublicKey === undefined) throw new TufsignError('SCHEME_UNSUPPORTED', `cannot read the public key of ${value}`, { rule: 'backend supports readPublicKey' });
+    if (backend.readPublicKey === undefined)
+      throw new TufsignError('SCHEME_UNSUPPORTED', `cannot read the public key of ${value}`, {
+        rule: 'backend supports readPublicKey',
+      });
     const g = await backend.readPublicKey(value, options);
     const spec: RoleKeySpec = { key: g.publicKey, uri: value };
     if (g.attestation !== undefined) spec.attestation = g.attestation;
@@ -48,16 +51,30 @@ export interface GeneratedKeyFile {
 }
 
 /** Generate key files in memory (written only when the whole init succeeds), all under one new passphrase. */
-export async function generateKeyFiles(requests: { path: string; scheme: Scheme }[], secrets: SecretsHandler): Promise<GeneratedKeyFile[]> {
+export async function generateKeyFiles(
+  requests: { path: string; scheme: Scheme }[],
+  secrets: SecretsHandler,
+): Promise<GeneratedKeyFile[]> {
   if (requests.length === 0) return [];
-  const passphrase = await secrets.getSecret({ kind: 'new-passphrase', label: `the new key files (${requests.map((r) => r.path).join(', ')})` });
+  const passphrase = await secrets.getSecret({
+    kind: 'new-passphrase',
+    label: `the new key files (${requests.map((r) => r.path).join(', ')})`,
+  });
   try {
-    if (passphrase.length < 8) throw new TufsignError('USAGE', 'passphrase must be at least 8 characters', { rule: 'key file passphrases of 8+ characters' });
+    if (passphrase.length < 8)
+      throw new TufsignError('USAGE', 'passphrase must be at least 8 characters', {
+        rule: 'key file passphrases of 8+ characters',
+      });
     return requests.map((r) => {
       const privateKey = generatePrivateKey(r.scheme);
       const uri = `file:${r.path}`;
       const key: Key = keyFromPublicKeyObject(createPublicKey(privateKey), r.scheme);
-      return { spec: { key, uri }, path: r.path, pem: encryptPrivateKey(privateKey, passphrase), signer: new PrivateKeySigner(uri, privateKey, r.scheme) };
+      return {
+        spec: { key, uri },
+        path: r.path,
+        pem: encryptPrivateKey(privateKey, passphrase),
+        signer: new PrivateKeySigner(uri, privateKey, r.scheme),
+      };
     });
   } finally {
     passphrase.fill(0);
@@ -104,7 +121,9 @@ export async function planRoleKeys(
     const threshold = thresholds[role] ?? 1;
     const isOffline = offline?.roles.has(role) === true;
     if (isOffline) for (const k of keys) k.offline = true;
-    if (keys.length === 0) for (let i = 1; i <= threshold; i++) toGenerate.push({ role, path: `${isOffline ? OFFLINE_KEYS_DIR : KEYS_DIR}/${role}-${i}.pem`, scheme });
+    if (keys.length === 0)
+      for (let i = 1; i <= threshold; i++)
+        toGenerate.push({ role, path: `${isOffline ? OFFLINE_KEYS_DIR : KEYS_DIR}/${role}-${i}.pem`, scheme });
     roles[role] = { keys, threshold };
   }
   if (toGenerate.length === 0) return { roles, generated: [] };

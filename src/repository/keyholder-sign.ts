@@ -42,12 +42,23 @@ import { TOP_LEVEL_ROLES } from '../tuf/metadata';
 import { parseDuration } from '../tuf/time';
 import { DEFAULT_MAX_EXPIRY } from './config';
 import { loadPinnedRoot, loadTrustPolicy, savePinnedRoot, trustDirFor } from './keyholder-trust';
-import { checkBelongs, describeRequest, MAX_REQUEST_BYTES, minValiditySeconds, serialOfUri, writeRequestFile, type CeremonyContext, type RequestWritten, type SignReport } from './ceremony';
+import {
+  checkBelongs,
+  describeRequest,
+  MAX_REQUEST_BYTES,
+  minValiditySeconds,
+  serialOfUri,
+  writeRequestFile,
+  type CeremonyContext,
+  type RequestWritten,
+  type SignReport,
+} from './ceremony';
 import { currentState } from './ceremony';
 import type { Workspace } from './workspace';
 
 /** Advice for the keyholder (not the organizer) when the copy on the stick was altered. */
-export const TAMPERED_COPY_ADVICE = 'This copy was altered after it was made: do not use it. Get a fresh copy of the request from the organizer.';
+export const TAMPERED_COPY_ADVICE =
+  'This copy was altered after it was made: do not use it. Get a fresh copy of the request from the organizer.';
 
 /** A request read once from the stick and checked: parsed strictly, intact, and (with a workspace) belonging to it. */
 export interface CheckedRequest {
@@ -67,9 +78,11 @@ export interface CheckedRequest {
 }
 
 function maxExpiryFor(ws: Workspace | undefined, trustDir: string | undefined): MaxExpiry {
-  const overrides = ws !== undefined ? (ws.config.maxExpiry ?? {}) : trustDir !== undefined ? loadTrustPolicy(trustDir) : {};
+  const overrides =
+    ws !== undefined ? (ws.config.maxExpiry ?? {}) : trustDir !== undefined ? loadTrustPolicy(trustDir) : {};
   const out = {} as MaxExpiry;
-  for (const role of TOP_LEVEL_ROLES) out[role] = parseDuration(overrides[role] ?? DEFAULT_MAX_EXPIRY[role], `max_expiry.${role}`);
+  for (const role of TOP_LEVEL_ROLES)
+    out[role] = parseDuration(overrides[role] ?? DEFAULT_MAX_EXPIRY[role], `max_expiry.${role}`);
   return out;
 }
 
@@ -92,11 +105,21 @@ export interface TrustOptions {
 }
 
 /** The anchor for this machine: the workspace's published state, else the trust folder's pin. */
-function anchorFor(req: SigningRequest, ws: Workspace | undefined, trust: TrustOptions): { anchor: TrustAnchor | undefined; trustDir?: string } {
+function anchorFor(
+  req: SigningRequest,
+  ws: Workspace | undefined,
+  trust: TrustOptions,
+): { anchor: TrustAnchor | undefined; trustDir?: string } {
   if (ws !== undefined) {
     const repo = currentState(ws);
     if (repo === undefined) return { anchor: undefined };
-    return { anchor: { source: 'workspace', root: repo.root, published: { targets: repo.targets, snapshot: repo.snapshot, timestamp: repo.timestamp } } };
+    return {
+      anchor: {
+        source: 'workspace',
+        root: repo.root,
+        published: { targets: repo.targets, snapshot: repo.snapshot, timestamp: repo.timestamp },
+      },
+    };
   }
   const trustDir = trustDirFor(req.repository, trust);
   const pin = loadPinnedRoot(trustDir);
@@ -107,21 +130,32 @@ function anchorFor(req: SigningRequest, ws: Workspace | undefined, trust: TrustO
 function checkTrust(req: SigningRequest, ws: Workspace | undefined, trust: TrustOptions, path: string): TrustState {
   const { anchor, trustDir } = anchorFor(req, ws, trust);
   const dir = trustDir !== undefined ? { trustDir } : {};
-  if (req.trustedRoot === undefined) return { source: 'new-repository', anchored: anchorRequest(req, anchor, path), ...dir };
+  if (req.trustedRoot === undefined)
+    return { source: 'new-repository', anchored: anchorRequest(req, anchor, path), ...dir };
   if (anchor !== undefined) {
     const anchored = anchorRequest(req, anchor, path);
     const state: TrustState = { source: anchor.source, anchored, ...dir };
-    if (anchor.source === 'trust-dir' && req.trustedRoot.signed.version > anchor.root.signed.version) state.pinAfterSigning = req.trustedRoot;
+    if (anchor.source === 'trust-dir' && req.trustedRoot.signed.version > anchor.root.signed.version)
+      state.pinAfterSigning = req.trustedRoot;
     return state;
   }
   if (ws !== undefined) {
     // a workspace whose root v1 is not published yet cannot anchor a request for an existing repository
-    throw new TufsignError('TRUST_UNANCHORED', `this workspace has no published root to check the request's trusted root v${req.trustedRoot.signed.version} against`, { file: path, rule: 'a keyholder compares against a root they already trust' });
+    throw new TufsignError(
+      'TRUST_UNANCHORED',
+      `this workspace has no published root to check the request's trusted root v${req.trustedRoot.signed.version} against`,
+      { file: path, rule: 'a keyholder compares against a root they already trust' },
+    );
   }
   // First contact: everything below the trusted root is checked against it; pinning waits for the keyholder's confirmation.
   const root = req.trustedRoot;
   const anchored = anchorRequest(req, { source: 'first-contact', root }, path);
-  return { source: 'first-contact', anchored, ...dir, firstContact: { root, version: root.signed.version, rootFingerprint: roleFingerprint('root', signedSha256(root)) } };
+  return {
+    source: 'first-contact',
+    anchored,
+    ...dir,
+    firstContact: { root, version: root.signed.version, rootFingerprint: roleFingerprint('root', signedSha256(root)) },
+  };
 }
 
 export interface KeyLabel {
@@ -131,32 +165,64 @@ export interface KeyLabel {
 }
 
 function keyholderAdvice(e: TufsignError, path: string): TufsignError {
-  return new TufsignError(e.code, e.message, { file: e.file ?? path, path: e.path, rule: e.rule, suggestion: TAMPERED_COPY_ADVICE, details: e.details, cause: e });
+  return new TufsignError(e.code, e.message, {
+    file: e.file ?? path,
+    path: e.path,
+    rule: e.rule,
+    suggestion: TAMPERED_COPY_ADVICE,
+    details: e.details,
+    cause: e,
+  });
 }
 
 /** Read the request file once and check it; errors that mean "this copy was edited" carry advice for the keyholder. */
-export function openRequest(path: string, ws: Workspace | undefined, ctx: Pick<CeremonyContext, 'now'>, trustOptions: TrustOptions): CheckedRequest {
+export function openRequest(
+  path: string,
+  ws: Workspace | undefined,
+  ctx: Pick<CeremonyContext, 'now'>,
+  trustOptions: TrustOptions,
+): CheckedRequest {
   let request: SigningRequest;
   try {
     request = parseRequest(readFileBounded(path, MAX_REQUEST_BYTES), path);
     requireIntact(request, path);
   } catch (e) {
-    if (isTufsignError(e, 'REQUEST_PAYLOAD_CHANGED') || isTufsignError(e, 'TRANSCRIPT_BROKEN') || isTufsignError(e, 'REQUEST_INVALID')) throw keyholderAdvice(e, path);
+    if (
+      isTufsignError(e, 'REQUEST_PAYLOAD_CHANGED') ||
+      isTufsignError(e, 'TRANSCRIPT_BROKEN') ||
+      isTufsignError(e, 'REQUEST_INVALID')
+    )
+      throw keyholderAdvice(e, path);
     throw e;
   }
   if (ws !== undefined) checkBelongs(ws, request, path, false);
   const trust = checkTrust(request, ws, trustOptions, path);
-  const described = { ...describeRequest(path, request, ctx, ws?.config), repository: request.repository, purpose: request.purpose };
+  const described = {
+    ...describeRequest(path, request, ctx, ws?.config),
+    repository: request.repository,
+    purpose: request.purpose,
+  };
   const maxExpiry = maxExpiryFor(ws, trust.trustDir);
   const dangers = dangerousChanges(described.diff, request.trustedRoot?.signed, ctx.now, maxExpiry);
-  return { path, request, fingerprint: requestFingerprint(request), described, labels: keyLabels(request, ws), trust, dangers, maxExpiry };
+  return {
+    path,
+    request,
+    fingerprint: requestFingerprint(request),
+    described,
+    labels: keyLabels(request, ws),
+    trust,
+    dangers,
+    maxExpiry,
+  };
 }
 
 /** Key names: the workspace's own owner names win; a label from the request is kept but marked unverified. */
 export function keyLabels(req: SigningRequest, ws: Workspace | undefined): Map<string, KeyLabel> {
   const out = new Map<string, KeyLabel>();
-  for (const [keyid, kh] of req.keyholders) if (kh.owner !== undefined) out.set(keyid, { name: kh.owner, verified: false });
-  for (const [keyid, e] of ws?.config.keys ?? []) if (e.owner !== undefined) out.set(keyid, { name: e.owner, verified: true });
+  for (const [keyid, kh] of req.keyholders)
+    if (kh.owner !== undefined) out.set(keyid, { name: kh.owner, verified: false });
+  for (const [keyid, e] of ws?.config.keys ?? [])
+    if (e.owner !== undefined) out.set(keyid, { name: e.owner, verified: true });
   return out;
 }
 
@@ -206,7 +272,8 @@ export async function detectKeys(checked: CheckedRequest, sources: KeySources): 
   const todo: { uri: string; source: KeySource; keyid?: string }[] = [];
   if (sources.keyFlags.length > 0) for (const uri of sources.keyFlags) todo.push({ uri, source: 'flag' });
   else {
-    for (const [keyid, e] of sources.workspace?.config.keys ?? []) if (e.uri !== undefined) todo.push({ uri: e.uri, source: 'workspace', keyid });
+    for (const [keyid, e] of sources.workspace?.config.keys ?? [])
+      if (e.uri !== undefined) todo.push({ uri: e.uri, source: 'workspace', keyid });
     for (const uri of await sources.pluggedKeys()) todo.push({ uri, source: 'device' });
   }
   // YubiKeys before PKCS#11 tokens: once loaded, ykcs11/OpenSC hold the card readers.
@@ -266,11 +333,16 @@ export function requireFingerprint(checked: CheckedRequest, check: FingerprintCh
     });
   }
   if (typed !== normalizeFingerprint(checked.fingerprint)) {
-    throw new TufsignError('FINGERPRINT_MISMATCH', 'the fingerprint you typed does not match this request: do not sign it', {
-      file: checked.path,
-      rule: 'signers compare the fingerprint the organizer reads out',
-      suggestion: 'Check with the organizer: either it was misheard, or your copy differs from theirs. If it still differs, get a fresh copy.',
-    });
+    throw new TufsignError(
+      'FINGERPRINT_MISMATCH',
+      'the fingerprint you typed does not match this request: do not sign it',
+      {
+        file: checked.path,
+        rule: 'signers compare the fingerprint the organizer reads out',
+        suggestion:
+          'Check with the organizer: either it was misheard, or your copy differs from theirs. If it still differs, get a fresh copy.',
+      },
+    );
   }
 }
 
@@ -283,18 +355,28 @@ export function requireFirstContact(checked: CheckedRequest, fingerprint: Finger
   const fc = checked.trust.firstContact;
   if (fc === undefined) return;
   if (fingerprint === 'skipped' || !confirmed) {
-    throw new TufsignError('TRUST_UNANCHORED', `first contact with "${checked.request.repository}": root v${fc.version} (root fingerprint ${fc.rootFingerprint}) is not pinned on this machine`, {
-      file: checked.path,
-      path: '$.trusted_root',
-      rule: 'a first contact is confirmed explicitly, with the fingerprint compared',
-      suggestion: 'Compare the fingerprint with the organizer and confirm the first contact (guided flow), or pass --fingerprint VALUE --yes; or run inside a copy of the workspace.',
-    });
+    throw new TufsignError(
+      'TRUST_UNANCHORED',
+      `first contact with "${checked.request.repository}": root v${fc.version} (root fingerprint ${fc.rootFingerprint}) is not pinned on this machine`,
+      {
+        file: checked.path,
+        path: '$.trusted_root',
+        rule: 'a first contact is confirmed explicitly, with the fingerprint compared',
+        suggestion:
+          'Compare the fingerprint with the organizer and confirm the first contact (guided flow), or pass --fingerprint VALUE --yes; or run inside a copy of the workspace.',
+      },
+    );
   }
 }
 
 // ------------------------------------------------------------------ signing
 
-async function openForRequest(req: SigningRequest, uri: string, ws: Workspace | undefined, ctx: CeremonyContext): Promise<Signer> {
+async function openForRequest(
+  req: SigningRequest,
+  uri: string,
+  ws: Workspace | undefined,
+  ctx: CeremonyContext,
+): Promise<Signer> {
   // When this machine's workspace maps the URI to a key in the plan, the backend checks that key before asking for a PIN (BAD-57).
   let keyid: string | undefined;
   for (const [id, e] of ws?.config.keys ?? []) if (e.uri === uri) keyid = id;
@@ -316,7 +398,11 @@ export async function signChecked(
   /** the keyholder confirmed the first contact (guided prompt, or --yes with the fingerprint compared) */
   firstContactConfirmed = false,
 ): Promise<SignReport & { pinned?: string }> {
-  if (keyUris.length === 0) throw new TufsignError('USAGE', 'no key given', { rule: 'ceremony sign REQUEST --key URI', suggestion: 'Pass --key with the URI of your key (e.g. yubikey:serial=12345678;slot=9c).' });
+  if (keyUris.length === 0)
+    throw new TufsignError('USAGE', 'no key given', {
+      rule: 'ceremony sign REQUEST --key URI',
+      suggestion: 'Pass --key with the URI of your key (e.g. yubikey:serial=12345678;slot=9c).',
+    });
   // Before any key is opened or any secret asked.
   requireFirstContact(checked, fingerprint, firstContactConfirmed);
   requireFingerprint(checked, fingerprint);
@@ -324,31 +410,52 @@ export async function signChecked(
   const fingerprintCheck = fingerprint === 'skipped' ? 'skipped' : 'compared';
   const path = checked.path;
   let req = checked.request;
-  const report: SignReport = { request: path, fingerprint: checked.fingerprint, added: [], unchanged: [], status: checked.described.status };
+  const report: SignReport = {
+    request: path,
+    fingerprint: checked.fingerprint,
+    added: [],
+    unchanged: [],
+    status: checked.described.status,
+  };
   for (const uri of keyUris) {
     const signer = await openForRequest(req, uri, ws, ctx);
     const keyid = signer.publicKey.keyid();
     const plans = planFor(req);
     const planned = plans.filter((p) => p.keyids.includes(keyid) || (p.previous?.keyids.includes(keyid) ?? false));
     if (planned.length === 0) {
-      throw new TufsignError('SIGNATURE_REFUSED', `the key at ${uri} (keyid ${keyid.slice(0, 16)}…) is not one of the keys this request needs`, {
-        file: path,
-        rule: 'BAD-29 only keys in the plan sign',
-        suggestion: 'Run `tufsign ceremony status REQUEST` to see which keys are needed, and check that the right YubiKey/token/key file is used.',
-        details: { keyid },
-      });
+      throw new TufsignError(
+        'SIGNATURE_REFUSED',
+        `the key at ${uri} (keyid ${keyid.slice(0, 16)}…) is not one of the keys this request needs`,
+        {
+          file: path,
+          rule: 'BAD-29 only keys in the plan sign',
+          suggestion:
+            'Run `tufsign ceremony status REQUEST` to see which keys are needed, and check that the right YubiKey/token/key file is used.',
+          details: { keyid },
+        },
+      );
     }
     const todo = signableBy(req, keyid);
-    const unauthorised = unauthorisedRoles(req, keyid, todo.map((t) => t.role));
+    const unauthorised = unauthorisedRoles(
+      req,
+      keyid,
+      todo.map((t) => t.role),
+    );
     if (unauthorised.length > 0) {
-      throw new TufsignError('SIGNATURE_REFUSED', `key ${keyid.slice(0, 16)}… is not authorised for ${unauthorised.join(', ')} by the trusted root; only the new root in this request would make it so`, {
-        file: path,
-        rule: 'a key signs a role only with the authority of the root already trusted',
-        suggestion: 'Do not sign: a root change that gives a key a new role is signed first; that role is signed in a later ceremony.',
-        details: { keyid, roles: unauthorised },
-      });
+      throw new TufsignError(
+        'SIGNATURE_REFUSED',
+        `key ${keyid.slice(0, 16)}… is not authorised for ${unauthorised.join(', ')} by the trusted root; only the new root in this request would make it so`,
+        {
+          file: path,
+          rule: 'a key signs a role only with the authority of the root already trusted',
+          suggestion:
+            'Do not sign: a root change that gives a key a new role is signed first; that role is signed in a later ceremony.',
+          details: { keyid, roles: unauthorised },
+        },
+      );
     }
-    for (const p of planned) if (!todo.some((t) => t.role === p.role)) report.unchanged.push({ role: p.role, keyid, uri });
+    for (const p of planned)
+      if (!todo.some((t) => t.role === p.role)) report.unchanged.push({ role: p.role, keyid, uri });
     const inputs: SignatureInput[] = [];
     for (const t of todo) {
       const md = req.roles.find((r) => r.role === t.role)?.metadata;
@@ -370,6 +477,7 @@ export async function signChecked(
   if (report.added.length > 0) writeRequestFile(path, req);
   report.status = requestStatus(req, ctx.now, ws === undefined ? {} : { minValidity: minValiditySeconds(ws.config) });
   const pin = checked.trust.firstContact?.root ?? checked.trust.pinAfterSigning;
-  if (pin !== undefined && checked.trust.trustDir !== undefined) return { ...report, pinned: savePinnedRoot(checked.trust.trustDir, pin) };
+  if (pin !== undefined && checked.trust.trustDir !== undefined)
+    return { ...report, pinned: savePinnedRoot(checked.trust.trustDir, pin) };
   return report;
 }

@@ -39,7 +39,10 @@ export function loadPinnedRoot(dir: string): Metadata<Root> | undefined {
   const file = join(dir, PINNED_ROOT_FILE);
   if (!fileExists(file)) return undefined;
   try {
-    return Metadata.fromJSON(parseJson(readFileBounded(file), file), { expectedType: 'root', ...HISTORY_PARSE }) as Metadata<Root>;
+    return Metadata.fromJSON(parseJson(readFileBounded(file), file), {
+      expectedType: 'root',
+      ...HISTORY_PARSE,
+    }) as Metadata<Root>;
   } catch (e) {
     if (e instanceof TufsignError) throw e.inFile(file);
     throw e;

@@ -25,12 +25,16 @@ export function assertPublishableKeyids(mds: readonly Metadata[]): void {
   const first = problems[0];
   if (first === undefined) return;
   const inRoot = problems.some((p) => p.where.startsWith('root '));
-  throw new TufsignError('KEYID_MISMATCH', `${problems.length} keyid(s) a strict client would recompute differently; nothing was written. ${describeKeyidProblem(first)}`, {
-    path: first.where,
-    rule: 'SPEC-05 keyid gate: every published keyid = sha256(canonical key object as stored)',
-    suggestion: inRoot
-      ? `Publish a keyid-migration root first: \`${FIX_KEYIDS_COMMAND}\` re-adds each key under its correct keyid (signed under the old and the new keyids).`
-      : 'Re-add the delegated key under its correct keyid (remove it from the delegation and add it again) before re-signing.',
-    details: { problems: problems.map((p) => ({ ...p })) },
-  });
+  throw new TufsignError(
+    'KEYID_MISMATCH',
+    `${problems.length} keyid(s) a strict client would recompute differently; nothing was written. ${describeKeyidProblem(first)}`,
+    {
+      path: first.where,
+      rule: 'SPEC-05 keyid gate: every published keyid = sha256(canonical key object as stored)',
+      suggestion: inRoot
+        ? `Publish a keyid-migration root first: \`${FIX_KEYIDS_COMMAND}\` re-adds each key under its correct keyid (signed under the old and the new keyids).`
+        : 'Re-add the delegated key under its correct keyid (remove it from the delegation and add it again) before re-signing.',
+      details: { problems: problems.map((p) => ({ ...p })) },
+    },
+  );
 }

@@ -31,25 +31,48 @@ export interface KeyGenerateOptions extends Omit<GenerateRequest, 'outFile'> {
   owner?: string;
 }
 
-function describe(uri: string, key: Key, attestation: JsonObject | undefined, publicFile: string | undefined): KeyGenerationResult {
-  const r: KeyGenerationResult = { uri, keyid: key.keyid(), scheme: key.scheme, key: key.toJSON(), publicKeyText: key.publicValue.trim() };
+function describe(
+  uri: string,
+  key: Key,
+  attestation: JsonObject | undefined,
+  publicFile: string | undefined,
+): KeyGenerationResult {
+  const r: KeyGenerationResult = {
+    uri,
+    keyid: key.keyid(),
+    scheme: key.scheme,
+    key: key.toJSON(),
+    publicKeyText: key.publicValue.trim(),
+  };
   if (publicFile !== undefined) r.publicFile = publicFile;
   if (attestation !== undefined) r.attestation = attestation;
   return r;
 }
 
 function writePublicFile(path: string, f: PublicKeyFile): void {
-  if (fileExists(path)) throw new TufsignError('IO_ERROR', `${path} already exists`, { file: path, rule: 'never overwrite', suggestion: 'Choose another --public-out path.' });
+  if (fileExists(path))
+    throw new TufsignError('IO_ERROR', `${path} already exists`, {
+      file: path,
+      rule: 'never overwrite',
+      suggestion: 'Choose another --public-out path.',
+    });
   writeFileAtomic(path, serializePublicKeyFile(f));
 }
 
 export async function generateKey(options: KeyGenerateOptions, open: OpenOptions): Promise<KeyGenerationResult> {
   const backend = BACKENDS[options.backend];
-  if (backend.generate === undefined) throw new TufsignError('SCHEME_UNSUPPORTED', `the ${options.backend} backend cannot generate keys here`, { rule: 'backend supports generate' });
+  if (backend.generate === undefined)
+    throw new TufsignError('SCHEME_UNSUPPORTED', `the ${options.backend} backend cannot generate keys here`, {
+      rule: 'backend supports generate',
+    });
   const request: GenerateRequest = { ...options };
   if (options.backend === 'file') request.outFile = options.outFile ?? `keys/key-${randomBytes(4).toString('hex')}.pem`;
   if (options.publicOut !== undefined && fileExists(options.publicOut)) {
-    throw new TufsignError('IO_ERROR', `${options.publicOut} already exists`, { file: options.publicOut, rule: 'never overwrite', suggestion: 'Choose another --public-out path.' });
+    throw new TufsignError('IO_ERROR', `${options.publicOut} already exists`, {
+      file: options.publicOut,
+      rule: 'never overwrite',
+      suggestion: 'Choose another --public-out path.',
+    });
   }
   const g = await backend.generate(request, open);
   if (options.publicOut !== undefined) {
@@ -65,7 +88,10 @@ export async function generateKey(options: KeyGenerateOptions, open: OpenOptions
 export async function readKey(uriOrFile: string, open: OpenOptions): Promise<PublicKeyFile> {
   if (backendOfUri(uriOrFile) !== undefined) {
     const backend = backendFor(uriOrFile);
-    if (backend.readPublicKey === undefined) throw new TufsignError('SCHEME_UNSUPPORTED', `cannot read the public key of ${uriOrFile}`, { rule: 'backend supports readPublicKey' });
+    if (backend.readPublicKey === undefined)
+      throw new TufsignError('SCHEME_UNSUPPORTED', `cannot read the public key of ${uriOrFile}`, {
+        rule: 'backend supports readPublicKey',
+      });
     const g = await backend.readPublicKey(uriOrFile, open);
     const f: PublicKeyFile = { key: g.publicKey, keyid: g.publicKey.keyid(), uri: g.uri };
     if (g.attestation !== undefined) f.attestation = g.attestation;
@@ -74,7 +100,12 @@ export async function readKey(uriOrFile: string, open: OpenOptions): Promise<Pub
   return parsePublicKeyFile(readFileBounded(uriOrFile, 1024 * 1024), uriOrFile);
 }
 
-export async function exportKey(uriOrFile: string, out: string, owner: string | undefined, open: OpenOptions): Promise<KeyGenerationResult> {
+export async function exportKey(
+  uriOrFile: string,
+  out: string,
+  owner: string | undefined,
+  open: OpenOptions,
+): Promise<KeyGenerationResult> {
   const f = await readKey(uriOrFile, open);
   if (owner !== undefined) f.owner = owner;
   writePublicFile(out, f);
@@ -107,7 +138,12 @@ export interface AttestResult {
 export async function attestKey(uriOrFile: string, open: OpenOptions, policy: KeyPolicy): Promise<AttestResult> {
   const f = await readKey(uriOrFile, open);
   const r = await checkKeyPolicy(f, policy);
-  return { keyid: f.keyid, ok: r.ok, violations: r.violations, facts: r.facts === undefined ? null : attestationToJson(r.facts) };
+  return {
+    keyid: f.keyid,
+    ok: r.ok,
+    violations: r.violations,
+    facts: r.facts === undefined ? null : attestationToJson(r.facts),
+  };
 }
 
 export interface KeyListing {

@@ -34,7 +34,14 @@ import type { PublicKeyFile } from '../keystore/public-key-file';
 import { assertKeyPolicy, type KeyPolicy } from '../keystore/yubikey/attestation';
 import { assertPublishableKeyids } from './keyid-gate';
 import { DEFAULT_EXPIRY, DEFAULT_MIN_VALIDITY, serializeConfig, type KeyEntry, type WorkspaceConfig } from './config';
-import { metadataFileName, serializeMetadata, targetFileNames, Workspace, METADATA_DIR, TARGETS_DIR } from './workspace';
+import {
+  metadataFileName,
+  serializeMetadata,
+  targetFileNames,
+  Workspace,
+  METADATA_DIR,
+  TARGETS_DIR,
+} from './workspace';
 
 export interface SigningContext {
   now: Date;
@@ -105,7 +112,12 @@ export function commitFiles(files: PendingFile[]): void {
   }
 }
 
-export function expiryFor(config: Pick<WorkspaceConfig, 'expiry'>, role: TopLevelRole, now: Date, override?: string): Date {
+export function expiryFor(
+  config: Pick<WorkspaceConfig, 'expiry'>,
+  role: TopLevelRole,
+  now: Date,
+  override?: string,
+): Date {
   const period = override ?? config.expiry[role] ?? DEFAULT_EXPIRY[role];
   return addSeconds(now, parseDuration(period, `${role} expiry`));
 }
@@ -158,9 +170,13 @@ export async function signWithAvailableKeys(
     const { signature } = await signer.sign(data);
     // Verify against the key the role expects before the signature is kept (never trust the backend alone).
     if (!key.verify(signature, data)) {
-      throw new TufsignError('SIGNATURE_INVALID', `the signature from ${uri} does not verify with key ${keyid.slice(0, 16)}…`, {
-        rule: 'every new signature is verified before it is saved',
-      });
+      throw new TufsignError(
+        'SIGNATURE_INVALID',
+        `the signature from ${uri} does not verify with key ${keyid.slice(0, 16)}…`,
+        {
+          rule: 'every new signature is verified before it is saved',
+        },
+      );
     }
     md.addSignature(new Signature(keyid, Buffer.from(signature).toString('hex')));
     signedBy.add(keyid);
@@ -172,7 +188,12 @@ export async function signWithAvailableKeys(
  * the same order, up to each threshold), so a missing or wrong secret fails the command at once. The signing
  * context caches opened signers: the later signing asks nothing again.
  */
-export async function openSignersFor(root: Root, roles: readonly TopLevelRole[], config: Pick<WorkspaceConfig, 'keys'>, ctx: SigningContext): Promise<void> {
+export async function openSignersFor(
+  root: Root,
+  roles: readonly TopLevelRole[],
+  config: Pick<WorkspaceConfig, 'keys'>,
+  ctx: SigningContext,
+): Promise<void> {
   for (const name of roles) {
     const role = root.role(name);
     let opened = 0;
@@ -197,10 +218,19 @@ function outcome(
 ): RoleOutcome {
   const missing = missingKeys(result, config.keys);
   if (previousResult !== undefined) {
-    for (const m of missingKeys(previousResult, config.keys)) if (!missing.some((x) => x.keyid === m.keyid)) missing.push(m);
+    for (const m of missingKeys(previousResult, config.keys))
+      if (!missing.some((x) => x.keyid === m.keyid)) missing.push(m);
   }
   const complete = result.verified && (previousResult?.verified ?? true);
-  const out: RoleOutcome = { role, version: md.signed.version, expires: md.signed.toJSON()['expires'] as string, files, result, missing, complete };
+  const out: RoleOutcome = {
+    role,
+    version: md.signed.version,
+    expires: md.signed.toJSON()['expires'] as string,
+    files,
+    result,
+    missing,
+    complete,
+  };
   if (previousResult !== undefined) out.previousResult = previousResult;
   return out;
 }
@@ -241,10 +271,15 @@ export interface InitOptions {
 export async function initRepository(options: InitOptions, ctx: SigningContext): Promise<OperationResult> {
   const dir = resolve(options.dir);
   if (Workspace.exists(dir)) {
-    throw new TufsignError('WORKSPACE_EXISTS', `${dir} already holds a tufsign workspace`, { file: Workspace.configPath(dir), suggestion: 'Choose an empty directory.' });
+    throw new TufsignError('WORKSPACE_EXISTS', `${dir} already holds a tufsign workspace`, {
+      file: Workspace.configPath(dir),
+      suggestion: 'Choose an empty directory.',
+    });
   }
   if (fileExists(join(dir, METADATA_DIR)) && readdirSync(join(dir, METADATA_DIR)).length > 0) {
-    throw new TufsignError('WORKSPACE_EXISTS', `${join(dir, METADATA_DIR)} is not empty`, { suggestion: 'Choose an empty directory.' });
+    throw new TufsignError('WORKSPACE_EXISTS', `${join(dir, METADATA_DIR)} is not empty`, {
+      suggestion: 'Choose an empty directory.',
+    });
   }
   const config: WorkspaceConfig = {
     name: options.name,
@@ -255,7 +290,11 @@ export async function initRepository(options: InitOptions, ctx: SigningContext):
     extra: newObject(),
   };
   if (options.pkcs11Module !== undefined) config.pkcs11Module = options.pkcs11Module;
-  if (options.persistRootKeyPolicy !== undefined) config.rootKeyPolicy = { requireAttestedTouchAlways: true, attestationRoots: options.persistRootKeyPolicy.attestationRoots };
+  if (options.persistRootKeyPolicy !== undefined)
+    config.rootKeyPolicy = {
+      requireAttestedTouchAlways: true,
+      attestationRoots: options.persistRootKeyPolicy.attestationRoots,
+    };
   for (const p of Object.values(config.expiry)) parseDuration(p, 'expiry');
   if (options.rootKeyPolicy !== undefined) {
     for (const k of options.roles.root.keys) {
@@ -272,19 +311,27 @@ export async function initRepository(options: InitOptions, ctx: SigningContext):
     const distinct = new Map<string, RoleKeySpec>();
     for (const k of spec.keys) distinct.set(k.key.keyid(), k);
     if (!Number.isSafeInteger(spec.threshold) || spec.threshold < 1) {
-      throw new TufsignError('THRESHOLD_INVALID', `${role} threshold must be a positive integer`, { rule: 'SPEC-10/BAD-24 threshold >= 1' });
+      throw new TufsignError('THRESHOLD_INVALID', `${role} threshold must be a positive integer`, {
+        rule: 'SPEC-10/BAD-24 threshold >= 1',
+      });
     }
     if (spec.threshold > distinct.size) {
-      throw new TufsignError('THRESHOLD_INVALID', `${role} threshold ${spec.threshold} is more than its ${distinct.size} distinct key(s)`, {
-        rule: 'BAD-25 threshold <= number of keys',
-        suggestion: `Give ${role} at least ${spec.threshold} keys or lower --${role}-threshold.`,
-      });
+      throw new TufsignError(
+        'THRESHOLD_INVALID',
+        `${role} threshold ${spec.threshold} is more than its ${distinct.size} distinct key(s)`,
+        {
+          rule: 'BAD-25 threshold <= number of keys',
+          suggestion: `Give ${role} at least ${spec.threshold} keys or lower --${role}-threshold.`,
+        },
+      );
     }
     root.roles.set(role, new Role([], spec.threshold));
     for (const [keyid, k] of distinct) {
       for (const [otherId, other] of root.keys) {
         if (otherId !== keyid && other.samePublicKey(k.key)) {
-          throw new TufsignError('DUPLICATE_KEY', `the same public key appears under keyids ${otherId} and ${keyid}`, { rule: 'BAD-22 one public key, one keyid' });
+          throw new TufsignError('DUPLICATE_KEY', `the same public key appears under keyids ${otherId} and ${keyid}`, {
+            rule: 'BAD-22 one public key, one keyid',
+          });
         }
       }
       root.addKey(k.key, role);
@@ -307,7 +354,9 @@ export async function initRepository(options: InitOptions, ctx: SigningContext):
   const snapshotMd = new Metadata(snapshot);
   await signWithAvailableKeys(snapshotMd, root.role('snapshot'), root.keys, config, ctx);
   const snapshotBytes = Buffer.from(serializeMetadata(snapshotMd));
-  const timestampMd = new Metadata(new Timestamp(1, expiryFor(config, 'timestamp', now), metaFileFor(snapshotBytes, 1, true)));
+  const timestampMd = new Metadata(
+    new Timestamp(1, expiryFor(config, 'timestamp', now), metaFileFor(snapshotBytes, 1, true)),
+  );
   await signWithAvailableKeys(timestampMd, root.role('timestamp'), root.keys, config, ctx);
 
   assertPublishableKeyids([rootMd, targetsMd]);
@@ -325,7 +374,15 @@ export async function initRepository(options: InitOptions, ctx: SigningContext):
       files.push({ path: join(ws.metadataDir, 'root.json'), data: text });
       paths.push(join(ws.metadataDir, 'root.json'));
     }
-    roles.push(outcome(md, role, verificationResult(role, root.role(role), root.keys, md), paths.map((p) => ws.relative(p)), config));
+    roles.push(
+      outcome(
+        md,
+        role,
+        verificationResult(role, root.role(role), root.keys, md),
+        paths.map((p) => ws.relative(p)),
+        config,
+      ),
+    );
   }
   files.push({ path: Workspace.configPath(dir), data: serializeConfig(config) });
   const complete = roles.every((r) => r.complete);
@@ -334,7 +391,13 @@ export async function initRepository(options: InitOptions, ctx: SigningContext):
     const kept = files.filter((f) => !f.path.startsWith(ws.metadataDir + '/'));
     commitFiles(kept);
     mkdirSync(join(dir, TARGETS_DIR), { recursive: true });
-    return { workspace: dir, roles, complete, written: kept.map((f) => ws.relative(f.path)), pending: [rootMd, targetsMd, snapshotMd, timestampMd] };
+    return {
+      workspace: dir,
+      roles,
+      complete,
+      written: kept.map((f) => ws.relative(f.path)),
+      pending: [rootMd, targetsMd, snapshotMd, timestampMd],
+    };
   }
   commitFiles(files);
   mkdirSync(join(dir, TARGETS_DIR), { recursive: true });
@@ -361,7 +424,13 @@ function stage(c: Cascade, md: Metadata, text: string | Uint8Array): string[] {
   return paths.map((p) => c.ws.relative(p));
 }
 
-async function resignRole(c: Cascade, md: Metadata, role: Exclude<TopLevelRole, 'root'>, ctx: SigningContext, text?: Uint8Array): Promise<Uint8Array> {
+async function resignRole(
+  c: Cascade,
+  md: Metadata,
+  role: Exclude<TopLevelRole, 'root'>,
+  ctx: SigningContext,
+  text?: Uint8Array,
+): Promise<Uint8Array> {
   const root = c.root.signed;
   await signWithAvailableKeys(md, root.role(role), root.keys, c.ws.config, ctx);
   const bytes = text ?? Buffer.from(serializeMetadata(md));
@@ -376,7 +445,13 @@ function bump(signed: Signed, config: WorkspaceConfig, now: Date, expires?: stri
 }
 
 /** New snapshot (listing `targetsVersion`) and timestamp, signed; returns nothing, stages files. */
-async function cascadeSnapshotTimestamp(c: Cascade, snapshotMd: Metadata<Snapshot>, timestampMd: Metadata<Timestamp>, ctx: SigningContext, targetsVersion?: number): Promise<void> {
+async function cascadeSnapshotTimestamp(
+  c: Cascade,
+  snapshotMd: Metadata<Snapshot>,
+  timestampMd: Metadata<Timestamp>,
+  ctx: SigningContext,
+  targetsVersion?: number,
+): Promise<void> {
   const snapshot = snapshotMd.signed;
   if (targetsVersion !== undefined) snapshot.meta.set('targets.json', new MetaFile(targetsVersion));
   bump(snapshot, c.ws.config, ctx.now);
@@ -394,15 +469,25 @@ function finish(c: Cascade, requireComplete: boolean | 'defer'): OperationResult
   const complete = c.outcomes.every((o) => o.complete);
   if (requireComplete === 'defer' && !complete) {
     const short = new Set(c.outcomes.filter((o) => !o.complete).map((o) => o.role));
-    return { workspace: c.ws.dir, roles: c.outcomes, complete, written: [], pending: c.staged.filter((md) => short.has(md.signed.type)) };
+    return {
+      workspace: c.ws.dir,
+      roles: c.outcomes,
+      complete,
+      written: [],
+      pending: c.staged.filter((md) => short.has(md.signed.type)),
+    };
   }
   if (requireComplete !== false && !complete) {
     const short = c.outcomes.filter((o) => !o.complete);
-    throw new TufsignError('THRESHOLD_NOT_MET', `not enough keys available here to sign ${short.map((o) => `${o.role} (${o.result.signed.length}/${o.result.threshold})`).join(', ')}; nothing was written`, {
-      rule: 'SPEC-38 each role is signed by its threshold',
-      suggestion: 'Configure the missing keys in tufsign.json, or collect the signatures with `tufsign ceremony`.',
-      details: { roles: short.map((o) => ({ role: o.role, missing: o.missing })) },
-    });
+    throw new TufsignError(
+      'THRESHOLD_NOT_MET',
+      `not enough keys available here to sign ${short.map((o) => `${o.role} (${o.result.signed.length}/${o.result.threshold})`).join(', ')}; nothing was written`,
+      {
+        rule: 'SPEC-38 each role is signed by its threshold',
+        suggestion: 'Configure the missing keys in tufsign.json, or collect the signatures with `tufsign ceremony`.',
+        details: { roles: short.map((o) => ({ role: o.role, missing: o.missing })) },
+      },
+    );
   }
   commitFiles(c.files);
   return { workspace: c.ws.dir, roles: c.outcomes, complete, written: c.files.map((f) => c.ws.relative(f.path)) };
@@ -410,7 +495,17 @@ function finish(c: Cascade, requireComplete: boolean | 'defer'): OperationResult
 
 function startCascade(ws: Workspace): { c: Cascade; repo: ReturnType<Workspace['load']> } {
   const repo = ws.load();
-  return { c: { ws, root: repo.root, consistent: repo.root.signed.consistentSnapshot === true, files: [], outcomes: [], staged: [] }, repo };
+  return {
+    c: {
+      ws,
+      root: repo.root,
+      consistent: repo.root.signed.consistentSnapshot === true,
+      files: [],
+      outcomes: [],
+      staged: [],
+    },
+    repo,
+  };
 }
 
 // ------------------------------------------------------------------ targets
@@ -425,11 +520,20 @@ export interface TargetInput {
 
 export function parseCustomJson(text: string): JsonObject {
   const value = parseJson(text, '--custom');
-  if (!isJsonObject(value)) throw new TufsignError('METADATA_SCHEMA', '--custom must be a JSON object', { path: '$', rule: 'SPEC-21 custom is an object' });
+  if (!isJsonObject(value))
+    throw new TufsignError('METADATA_SCHEMA', '--custom must be a JSON object', {
+      path: '$',
+      rule: 'SPEC-21 custom is an object',
+    });
   return value;
 }
 
-export async function addTargets(ws: Workspace, inputs: TargetInput[], ctx: SigningContext, options: { expires?: string; maxTargetBytes?: number } = {}): Promise<OperationResult> {
+export async function addTargets(
+  ws: Workspace,
+  inputs: TargetInput[],
+  ctx: SigningContext,
+  options: { expires?: string; maxTargetBytes?: number } = {},
+): Promise<OperationResult> {
   if (inputs.length === 0) throw new TufsignError('USAGE', 'no target files given', { rule: 'targets add FILE...' });
   for (const input of inputs) checkTargetPath(input.path);
   const prepared = inputs.map((input): PreparedTarget => {
@@ -462,11 +566,15 @@ export async function addPreparedTargets(
   const targets = repo.targets.signed;
   for (const p of prepared) checkTargetPath(p.path);
   const newPaths = prepared.map((p) => p.path);
-  if (new Set(newPaths).size !== newPaths.length) throw new TufsignError('PATH_COLLISION', 'the same target path is given twice', { rule: 'BAD-04 unique target paths' });
+  if (new Set(newPaths).size !== newPaths.length)
+    throw new TufsignError('PATH_COLLISION', 'the same target path is given twice', {
+      rule: 'BAD-04 unique target paths',
+    });
   checkNoCollisions([...[...targets.targets.keys()].filter((p) => !newPaths.includes(p)), ...newPaths]);
   for (const p of prepared) {
     targets.targets.set(p.path, p.targetFile);
-    for (const name of targetFileNames(p.path, p.targetFile.hashes, c.consistent)) c.files.push({ path: join(ws.targetsDir, name), data: p.data });
+    for (const name of targetFileNames(p.path, p.targetFile.hashes, c.consistent))
+      c.files.push({ path: join(ws.targetsDir, name), data: p.data });
     ctx.progress?.(`target ${p.path}: ${p.data.length} bytes, sha256 ${p.targetFile.hashes.get('sha256') ?? ''}`);
   }
   bump(targets, ws.config, ctx.now, options.expires);
@@ -477,15 +585,28 @@ export async function addPreparedTargets(
 }
 
 /** The target files an operation would store (for a deferred release: they travel with the request). */
-export function targetFilesOf(ws: Workspace, prepared: PreparedTarget[], consistent: boolean): { path: string; data: Uint8Array }[] {
-  return prepared.flatMap((p) => targetFileNames(p.path, p.targetFile.hashes, consistent).map((name) => ({ path: join(ws.targetsDir, name), data: p.data })));
+export function targetFilesOf(
+  ws: Workspace,
+  prepared: PreparedTarget[],
+  consistent: boolean,
+): { path: string; data: Uint8Array }[] {
+  return prepared.flatMap((p) =>
+    targetFileNames(p.path, p.targetFile.hashes, consistent).map((name) => ({
+      path: join(ws.targetsDir, name),
+      data: p.data,
+    })),
+  );
 }
 
 export async function removeTargets(ws: Workspace, paths: string[], ctx: SigningContext): Promise<OperationResult> {
   const { c, repo } = startCascade(ws);
   const targets = repo.targets.signed;
   for (const p of paths) {
-    if (!targets.targets.has(p)) throw new TufsignError('TARGET_NOT_FOUND', `no target ${JSON.stringify(p)} in targets metadata`, { path: p, rule: 'remove only listed targets' });
+    if (!targets.targets.has(p))
+      throw new TufsignError('TARGET_NOT_FOUND', `no target ${JSON.stringify(p)} in targets metadata`, {
+        path: p,
+        rule: 'remove only listed targets',
+      });
     targets.targets.delete(p);
   }
   bump(targets, ws.config, ctx.now);
@@ -511,7 +632,12 @@ export interface SignOptions {
  * (targets → snapshot → timestamp). Without them, only missing signatures
  * are added (same bytes, same version).
  */
-export async function signRole(ws: Workspace, role: TopLevelRole, options: SignOptions, ctx: SigningContext): Promise<OperationResult> {
+export async function signRole(
+  ws: Workspace,
+  role: TopLevelRole,
+  options: SignOptions,
+  ctx: SigningContext,
+): Promise<OperationResult> {
   const { c, repo } = startCascade(ws);
   const changes = options.bump === true || options.expires !== undefined;
   if (role === 'root') {
@@ -525,7 +651,10 @@ export async function signRole(ws: Workspace, role: TopLevelRole, options: SignO
     await signWithAvailableKeys(next, prevRoot.role('root'), prevRoot.keys, ws.config, ctx);
     await signWithAvailableKeys(next, next.signed.role('root'), next.signed.keys, ws.config, ctx);
     const result = verificationResult('root', next.signed.role('root'), next.signed.keys, next);
-    const prevResult = next.signed.version > 1 ? rootVerificationResult(changes ? prevRoot : previousRootOf(ws, next), next).previous : undefined;
+    const prevResult =
+      next.signed.version > 1
+        ? rootVerificationResult(changes ? prevRoot : previousRootOf(ws, next), next).previous
+        : undefined;
     c.outcomes.push(outcome(next, 'root', result, stage(c, next, serializeMetadata(next)), ws.config, prevResult));
     return finish(c, options.deferIncomplete === true ? 'defer' : true);
   }
@@ -535,7 +664,8 @@ export async function signRole(ws: Workspace, role: TopLevelRole, options: SignO
     mdFor.clearSignatures();
   }
   await resignRole(c, mdFor, role, ctx);
-  if (changes && role === 'targets') await cascadeSnapshotTimestamp(c, repo.snapshot, repo.timestamp, ctx, repo.targets.signed.version);
+  if (changes && role === 'targets')
+    await cascadeSnapshotTimestamp(c, repo.snapshot, repo.timestamp, ctx, repo.targets.signed.version);
   if (changes && role === 'snapshot') {
     const snapshotBytes = Buffer.from(serializeMetadata(repo.snapshot));
     const ts = repo.timestamp.signed;

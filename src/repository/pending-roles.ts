@@ -18,7 +18,12 @@ function delegatedNames(targets: Targets): string[] {
 }
 
 /** Point `snapshot` at delegated roles of `targets` whose newer files wait in the workspace. */
-export function listWaitingDelegatedRoles(ws: Workspace, targets: Targets, snapshot: Snapshot, consistent: boolean): string[] {
+export function listWaitingDelegatedRoles(
+  ws: Workspace,
+  targets: Targets,
+  snapshot: Snapshot,
+  consistent: boolean,
+): string[] {
   const listed: string[] = [];
   for (const name of delegatedNames(targets)) {
     const known = snapshot.meta.get(`${name}.json`)?.version ?? 0;
@@ -27,7 +32,8 @@ export function listWaitingDelegatedRoles(ws: Workspace, targets: Targets, snaps
       while (fileExists(join(ws.metadataDir, metadataFileName(name, version + 1, true)))) version += 1;
     } else {
       const path = join(ws.metadataDir, metadataFileName(name, 0, false));
-      if (fileExists(path)) version = Math.max(known, Metadata.fromBytes(readFileBounded(path), path, 'targets').signed.version);
+      if (fileExists(path))
+        version = Math.max(known, Metadata.fromBytes(readFileBounded(path), path, 'targets').signed.version);
     }
     if (version > known) {
       snapshot.meta.set(`${name}.json`, new MetaFile(version));

@@ -35,18 +35,29 @@ export interface PublishResult {
 
 function phaseOf(path: string): PublishPhase {
   if (path.startsWith('targets/')) return 'targets';
-  const name = path.slice('metadata/'.length).replace(/^[1-9][0-9]*\./, '').replace(/\.json$/, '');
+  const name = path
+    .slice('metadata/'.length)
+    .replace(/^[1-9][0-9]*\./, '')
+    .replace(/\.json$/, '');
   if (!isTopLevelRole(name)) return 'delegated';
   return name === 'targets' ? 'targets-metadata' : name;
 }
 
-const rootVersion = (p: string): number => Number(/^metadata\/([1-9][0-9]*)\.root\.json$/.exec(p)?.[1] ?? Number.MAX_SAFE_INTEGER);
+const rootVersion = (p: string): number =>
+  Number(/^metadata\/([1-9][0-9]*)\.root\.json$/.exec(p)?.[1] ?? Number.MAX_SAFE_INTEGER);
 
 /** The plan: which files, in which order (pure). Only `metadata/*.json` and `targets/**` are published. */
 export function publishOrder(paths: readonly string[]): PublishItem[] {
-  const items = paths.filter((p) => /^metadata\/[^/]+\.json$/.test(p) || /^targets\/./.test(p)).map((path) => ({ path, phase: phaseOf(path) }));
+  const items = paths
+    .filter((p) => /^metadata\/[^/]+\.json$/.test(p) || /^targets\/./.test(p))
+    .map((path) => ({ path, phase: phaseOf(path) }));
   const rank = (i: PublishItem): number => PUBLISH_PHASES.indexOf(i.phase);
-  return items.sort((a, b) => rank(a) - rank(b) || (a.phase === 'root' ? rootVersion(a.path) - rootVersion(b.path) : 0) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return items.sort(
+    (a, b) =>
+      rank(a) - rank(b) ||
+      (a.phase === 'root' ? rootVersion(a.path) - rootVersion(b.path) : 0) ||
+      (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
+  );
 }
 
 /** Shell commands that upload DEST to an object store in the same order (the bucket is a placeholder). */
@@ -56,7 +67,10 @@ export function syncCommands(dest: string): { s3: string[]; gcs: string[] } {
   const steps: { what: string; filters: string[] }[] = [
     { what: 'targets', filters: [] },
     { what: 'root', filters: ['*.root.json', 'root.json'] },
-    { what: 'targets and delegated metadata', filters: ['NOT:*.root.json', 'NOT:root.json', 'NOT:*snapshot.json', 'NOT:timestamp.json'] },
+    {
+      what: 'targets and delegated metadata',
+      filters: ['NOT:*.root.json', 'NOT:root.json', 'NOT:*snapshot.json', 'NOT:timestamp.json'],
+    },
     { what: 'snapshot', filters: ['*snapshot.json'] },
   ];
   const s3: string[] = [];
@@ -65,18 +79,30 @@ export function syncCommands(dest: string): { s3: string[]; gcs: string[] } {
     const sub = step.what === 'targets' ? 'targets' : 'metadata';
     const inc = step.filters.filter((f) => !f.startsWith('NOT:'));
     const exc = step.filters.filter((f) => f.startsWith('NOT:')).map((f) => f.slice(4));
-    const s3f = inc.length > 0 ? [`--exclude '*'`, ...inc.map((f) => `--include '${f}'`)] : exc.map((f) => `--exclude '${f}'`);
+    const s3f =
+      inc.length > 0 ? [`--exclude '*'`, ...inc.map((f) => `--include '${f}'`)] : exc.map((f) => `--exclude '${f}'`);
     s3.push(`aws s3 sync ${src(sub)} s3://BUCKET/PREFIX/${sub}/ ${s3f.join(' ')}`.trim());
     const re = (g: string): string => g.replace(/\./g, '\\.').replace(/\*/g, '.*');
-    const gcsf = inc.length > 0 ? `--exclude '^(?!(${inc.map(re).join('|')})$).*'` : exc.length > 0 ? `--exclude '^(${exc.map(re).join('|')})$'` : '';
+    const gcsf =
+      inc.length > 0
+        ? `--exclude '^(?!(${inc.map(re).join('|')})$).*'`
+        : exc.length > 0
+          ? `--exclude '^(${exc.map(re).join('|')})$'`
+          : '';
     gcs.push(`gcloud storage rsync ${src(sub)} gs://BUCKET/PREFIX/${sub}/ ${gcsf}`.trim());
   }
   s3.push(`aws s3 cp ${q(join(dest, 'metadata', 'timestamp.json'))} s3://BUCKET/PREFIX/metadata/timestamp.json`);
-  gcs.push(`gcloud storage cp ${q(join(dest, 'metadata', 'timestamp.json'))} gs://BUCKET/PREFIX/metadata/timestamp.json`);
+  gcs.push(
+    `gcloud storage cp ${q(join(dest, 'metadata', 'timestamp.json'))} gs://BUCKET/PREFIX/metadata/timestamp.json`,
+  );
   return { s3, gcs };
 }
 
-export function publish(source: string, dest: string, onFile?: (path: string, action: 'written' | 'unchanged') => void): PublishResult {
+export function publish(
+  source: string,
+  dest: string,
+  onFile?: (path: string, action: 'written' | 'unchanged') => void,
+): PublishResult {
   const isBundle = fileExists(join(source, BUNDLE_MANIFEST));
   let paths: string[];
   const expected = new Map<string, { length: number; sha256: string }>();
@@ -87,27 +113,44 @@ export function publish(source: string, dest: string, onFile?: (path: string, ac
     paths = manifest.files.map((f) => f.path);
   } else {
     if (!fileExists(join(source, 'metadata', 'timestamp.json'))) {
-      throw new TufsignError('WORKSPACE_NOT_FOUND', `${source} is neither a bundle (no ${BUNDLE_MANIFEST}) nor a workspace with metadata/timestamp.json`, {
-        file: source,
-        suggestion: 'Name a bundle folder, or a workspace with -w.',
-      });
+      throw new TufsignError(
+        'WORKSPACE_NOT_FOUND',
+        `${source} is neither a bundle (no ${BUNDLE_MANIFEST}) nor a workspace with metadata/timestamp.json`,
+        {
+          file: source,
+          suggestion: 'Name a bundle folder, or a workspace with -w.',
+        },
+      );
     }
-    paths = [...listRegularFiles(join(source, 'metadata')).map((p) => `metadata/${p}`), ...(fileExists(join(source, 'targets')) ? listRegularFiles(join(source, 'targets')).map((p) => `targets/${p}`) : [])];
+    paths = [
+      ...listRegularFiles(join(source, 'metadata')).map((p) => `metadata/${p}`),
+      ...(fileExists(join(source, 'targets'))
+        ? listRegularFiles(join(source, 'targets')).map((p) => `targets/${p}`)
+        : []),
+    ];
     // temp files of an interrupted write are never published
     paths = paths.filter((p) => !p.split('/').some((s) => s.startsWith('.')));
   }
   const plan = publishOrder(paths);
-  if (!plan.some((i) => i.phase === 'timestamp') && !isBundle) throw new TufsignError('WORKSPACE_NOT_FOUND', `${source} has no timestamp.json to publish`, { file: source });
+  if (!plan.some((i) => i.phase === 'timestamp') && !isBundle)
+    throw new TufsignError('WORKSPACE_NOT_FOUND', `${source} has no timestamp.json to publish`, { file: source });
   // check everything before writing anything
   const digests = new Map<string, { length: number; sha256: string }>();
   for (const item of plan) {
     const from = join(source, item.path);
     checkNoLinks(source, item.path);
     const d = fileDigest(from);
-    if (d === undefined) throw new TufsignError('BUNDLE_INVALID', `${item.path} is listed but missing`, { file: from, rule: 'a bundle holds every file its manifest lists' });
+    if (d === undefined)
+      throw new TufsignError('BUNDLE_INVALID', `${item.path} is listed but missing`, {
+        file: from,
+        rule: 'a bundle holds every file its manifest lists',
+      });
     const want = expected.get(item.path);
     if (want !== undefined && (want.length !== d.length || want.sha256 !== d.sha256)) {
-      throw new TufsignError('BUNDLE_INVALID', `${item.path} does not match ${BUNDLE_MANIFEST} (length or sha256)`, { file: from, rule: 'publish only the bytes the manifest lists' });
+      throw new TufsignError('BUNDLE_INVALID', `${item.path} does not match ${BUNDLE_MANIFEST} (length or sha256)`, {
+        file: from,
+        rule: 'publish only the bytes the manifest lists',
+      });
     }
     checkNoLinks(dest, item.path);
     digests.set(item.path, d);
@@ -117,7 +160,10 @@ export function publish(source: string, dest: string, onFile?: (path: string, ac
     const to = join(dest, item.path);
     const have = fileDigest(to);
     const want = digests.get(item.path);
-    const action = have !== undefined && want !== undefined && have.length === want.length && have.sha256 === want.sha256 ? 'unchanged' : 'written';
+    const action =
+      have !== undefined && want !== undefined && have.length === want.length && have.sha256 === want.sha256
+        ? 'unchanged'
+        : 'written';
     if (action === 'written') copyFileAtomic(join(source, item.path), to);
     files.push({ path: item.path, phase: item.phase, action });
     onFile?.(item.path, action);

@@ -25,8 +25,22 @@ import {
 } from '../release';
 import type { JsonValue } from '../tuf/json';
 import type { TopLevelRole } from '../tuf/metadata';
-import { collectBundleFiles, newRequest, presentKeysConfig, writeRequest, type CeremonyContext, type RequestWritten } from './ceremony';
-import { addPreparedTargets, commitFiles, openSignersFor, targetFilesOf, type OperationResult, type PreparedTarget } from './operations';
+import {
+  collectBundleFiles,
+  newRequest,
+  presentKeysConfig,
+  writeRequest,
+  type CeremonyContext,
+  type RequestWritten,
+} from './ceremony';
+import {
+  addPreparedTargets,
+  commitFiles,
+  openSignersFor,
+  targetFilesOf,
+  type OperationResult,
+  type PreparedTarget,
+} from './operations';
 import { targetFileNames, Workspace } from './workspace';
 
 export interface AddReleaseOptions {
@@ -71,7 +85,11 @@ function summary(path: string, data: Uint8Array, sha256: string | undefined): Re
   return { path, length: data.length, sha256: sha256 ?? '' };
 }
 
-export async function addRelease(ws: Workspace, options: AddReleaseOptions, ctx: CeremonyContext): Promise<AddReleaseResult> {
+export async function addRelease(
+  ws: Workspace,
+  options: AddReleaseOptions,
+  ctx: CeremonyContext,
+): Promise<AddReleaseResult> {
   checkAppName(options.app);
   // the version string is parsed once, by buildRelease (published ones when listed)
   const repo = ws.load();
@@ -94,25 +112,36 @@ export async function addRelease(ws: Workspace, options: AddReleaseOptions, ctx:
   if (prev !== undefined && prevArchive !== undefined && options.noPatch !== true) {
     const name = targetFileNames(prevArchive.path, prevArchive.targetFile.hashes, consistent)[0] ?? prevArchive.path;
     const archivePath = join(ws.targetsDir, name);
-    if (fileExists(archivePath)) build.previous = { version: prev.version, archivePath, targetFile: prevArchive.targetFile };
+    if (fileExists(archivePath))
+      build.previous = { version: prev.version, archivePath, targetFile: prevArchive.targetFile };
   }
   // Secrets first: a missing or wrong passphrase/PIN fails now, not after building the archive and patch.
-  if (options.dryRun !== true) await openSignersFor(repo.root.signed, ['targets', 'snapshot', 'timestamp'], presentKeysConfig(ws), ctx);
+  if (options.dryRun !== true)
+    await openSignersFor(repo.root.signed, ['targets', 'snapshot', 'timestamp'], presentKeysConfig(ws), ctx);
   const built = await buildRelease(build);
   const result: AddReleaseResult = {
     app: built.app,
     version: built.version,
     dryRun: options.dryRun === true,
     archive: summary(built.archive.name, built.archive.bytes, built.archive.targetFile.hashes.get('sha256')),
-    patch: built.patch === undefined ? null : { ...summary(built.patch.name, built.patch.bytes, built.patch.targetFile.hashes.get('sha256')), from: built.patch.fromVersion },
+    patch:
+      built.patch === undefined
+        ? null
+        : {
+            ...summary(built.patch.name, built.patch.bytes, built.patch.targetFile.hashes.get('sha256')),
+            from: built.patch.fromVersion,
+          },
     patchSkipped: built.patchSkipped ?? null,
     tar: { sha256: built.tar.sha256, size: built.tar.size },
     files: built.files,
   };
   if (options.dryRun === true) return result;
 
-  const prepared: PreparedTarget[] = [{ path: built.archive.name, data: built.archive.bytes, targetFile: built.archive.targetFile }];
-  if (built.patch !== undefined) prepared.push({ path: built.patch.name, data: built.patch.bytes, targetFile: built.patch.targetFile });
+  const prepared: PreparedTarget[] = [
+    { path: built.archive.name, data: built.archive.bytes, targetFile: built.archive.targetFile },
+  ];
+  if (built.patch !== undefined)
+    prepared.push({ path: built.patch.name, data: built.patch.bytes, targetFile: built.patch.targetFile });
   const base: Partial<Record<TopLevelRole, number>> = {
     root: repo.root.signed.version,
     targets: targets.version,
@@ -133,7 +162,11 @@ export async function addRelease(ws: Workspace, options: AddReleaseOptions, ctx:
     return result;
   }
   const bundleDir = options.bundleOut ?? join(ws.dir, 'bundles', `${built.app}-${built.version}`);
-  const { manifest, entries } = buildBundle({ repository: ws.config.name, base, files: collectBundleFiles(ws, base, targets) });
+  const { manifest, entries } = buildBundle({
+    repository: ws.config.name,
+    base,
+    files: collectBundleFiles(ws, base, targets),
+  });
   const written = writeBundle(bundleDir, entries);
   result.bundle = { dir: written.dir, tarball: written.tarball, files: manifest.files };
   return result;
@@ -153,11 +186,16 @@ export function releaseListing(ws: Workspace, app?: string): ReleaseListing[] {
     app: r.app,
     version: r.version,
     channel: r.channel,
-    archive: r.archive === undefined ? null : { path: r.archive.path, length: r.archive.length, required: r.archive.required },
+    archive:
+      r.archive === undefined ? null : { path: r.archive.path, length: r.archive.length, required: r.archive.required },
     patch:
       r.patch === undefined
         ? null
-        : { path: r.patch.path, length: r.patch.length, ratio: r.archive === undefined || r.archive.length === 0 ? null : r.patch.length / r.archive.length },
+        : {
+            path: r.patch.path,
+            length: r.patch.length,
+            ratio: r.archive === undefined || r.archive.length === 0 ? null : r.patch.length / r.archive.length,
+          },
   }));
 }
 
@@ -172,15 +210,27 @@ export async function verifyPublishedRelease(
   const repo = ws.load();
   const release = listReleases(repo.targets.signed, app).find((r) => r.version === parseVersion(version).normalized);
   if (release?.archive === undefined) {
-    throw new TufsignError('TARGET_NOT_FOUND', `no published archive for ${app} ${version}`, { rule: 'release verify compares with a published release', suggestion: 'See `tufsign release list`.' });
+    throw new TufsignError('TARGET_NOT_FOUND', `no published archive for ${app} ${version}`, {
+      rule: 'release verify compares with a published release',
+      suggestion: 'See `tufsign release list`.',
+    });
   }
   const consistent = repo.root.signed.consistentSnapshot === true;
-  const name = targetFileNames(release.archive.path, release.archive.targetFile.hashes, consistent)[0] ?? release.archive.path;
+  const name =
+    targetFileNames(release.archive.path, release.archive.targetFile.hashes, consistent)[0] ?? release.archive.path;
   const archiveBytes = readFileBounded(join(ws.targetsDir, name), 0x7fff_ffff);
   const expected = release.archive.targetFile.hashes.get('sha256');
   if (expected !== undefined && sha256Hex(archiveBytes) !== expected) {
-    throw new TufsignError('VERIFY_FAILED', `the stored archive ${name} does not match its targets metadata`, { file: join(ws.targetsDir, name), rule: 'target hashes must match' });
+    throw new TufsignError('VERIFY_FAILED', `the stored archive ${name} does not match its targets metadata`, {
+      file: join(ws.targetsDir, name),
+      rule: 'target hashes must match',
+    });
   }
-  const r = await verifyRelease({ dir, archiveBytes, archiveName: release.archive.path, ...(onProgress !== undefined ? { onProgress } : {}) });
+  const r = await verifyRelease({
+    dir,
+    archiveBytes,
+    archiveName: release.archive.path,
+    ...(onProgress !== undefined ? { onProgress } : {}),
+  });
   return { ...r, archive: release.archive.path };
 }

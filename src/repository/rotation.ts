@@ -9,7 +9,17 @@
 import { TufsignError } from '../errors';
 import type { Keyholder } from '../ceremony';
 import { HISTORY_PARSE, Metadata, Root, TOP_LEVEL_ROLES, type TopLevelRole } from '../tuf/metadata';
-import { applyOrRequest, currentState, keyholderOf, newRequest, presentKeysConfig, signAvailable, type CeremonyContext, type FinalizeReport, type RequestWritten } from './ceremony';
+import {
+  applyOrRequest,
+  currentState,
+  keyholderOf,
+  newRequest,
+  presentKeysConfig,
+  signAvailable,
+  type CeremonyContext,
+  type FinalizeReport,
+  type RequestWritten,
+} from './ceremony';
 import type { KeyEntry, WorkspaceConfig } from './config';
 import { expiryFor, type RoleKeySpec } from './operations';
 import type { Workspace } from './workspace';
@@ -60,16 +70,32 @@ export interface KeyRotateOptions {
 /** Resolve a keyid or a unique prefix (8+ hex characters) among `keyids`. */
 export function resolveKeyid(prefix: string, keyids: Iterable<string>, what: string): string {
   const p = prefix.toLowerCase();
-  if (!/^[0-9a-f]{8,64}$/.test(p)) throw new TufsignError('USAGE', `"${prefix}" is not a keyid (8 to 64 hex characters)`, { rule: 'keyids are hex; a unique prefix of 8+ characters will do' });
+  if (!/^[0-9a-f]{8,64}$/.test(p))
+    throw new TufsignError('USAGE', `"${prefix}" is not a keyid (8 to 64 hex characters)`, {
+      rule: 'keyids are hex; a unique prefix of 8+ characters will do',
+    });
   const matches = [...keyids].filter((k) => k.startsWith(p));
-  if (matches.length === 0) throw new TufsignError('KEY_NOT_FOUND', `no ${what} key with keyid ${prefix}`, { suggestion: 'List keys with `tufsign key list`.' });
-  if (matches.length > 1) throw new TufsignError('USAGE', `keyid prefix ${prefix} matches ${matches.length} keys`, { suggestion: 'Give more characters of the keyid.' });
+  if (matches.length === 0)
+    throw new TufsignError('KEY_NOT_FOUND', `no ${what} key with keyid ${prefix}`, {
+      suggestion: 'List keys with `tufsign key list`.',
+    });
+  if (matches.length > 1)
+    throw new TufsignError('USAGE', `keyid prefix ${prefix} matches ${matches.length} keys`, {
+      suggestion: 'Give more characters of the keyid.',
+    });
   return matches[0] as string;
 }
 
-function nextRoot(ws: Workspace, ctx: CeremonyContext, expires: string | undefined): { previous: Metadata<Root>; next: Metadata<Root> } {
+function nextRoot(
+  ws: Workspace,
+  ctx: CeremonyContext,
+  expires: string | undefined,
+): { previous: Metadata<Root>; next: Metadata<Root> } {
   const repo = currentState(ws);
-  if (repo === undefined) throw new TufsignError('WORKSPACE_NOT_FOUND', 'the workspace has no published root yet', { suggestion: 'Finalize the init request first.' });
+  if (repo === undefined)
+    throw new TufsignError('WORKSPACE_NOT_FOUND', 'the workspace has no published root yet', {
+      suggestion: 'Finalize the init request first.',
+    });
   const previous = repo.root;
   const signed = Root.fromJSON(previous.signed.toJSON(), '$.signed', HISTORY_PARSE);
   signed.version = previous.signed.version + 1;
@@ -81,19 +107,31 @@ function addKey(root: Root, spec: RoleKeySpec, role: TopLevelRole): string {
   const keyid = spec.key.keyid();
   for (const [other, k] of root.keys) {
     if (other !== keyid && k.samePublicKey(spec.key)) {
-      throw new TufsignError('DUPLICATE_KEY', `the key to add is already in root under keyid ${other.slice(0, 16)}…`, { rule: 'BAD-22 one public key, one keyid' });
+      throw new TufsignError('DUPLICATE_KEY', `the key to add is already in root under keyid ${other.slice(0, 16)}…`, {
+        rule: 'BAD-22 one public key, one keyid',
+      });
     }
   }
-  if (root.role(role).keyids.includes(keyid)) throw new TufsignError('USAGE', `key ${keyid.slice(0, 16)}… is already a ${role} key`, { rule: 'add only new keys' });
+  if (root.role(role).keyids.includes(keyid))
+    throw new TufsignError('USAGE', `key ${keyid.slice(0, 16)}… is already a ${role} key`, {
+      rule: 'add only new keys',
+    });
   return root.addKey(spec.key, role);
 }
 
 function checkThreshold(root: Root): void {
   for (const r of TOP_LEVEL_ROLES) {
     const role = root.role(r);
-    if (role.keyids.length === 0) throw new TufsignError('THRESHOLD_INVALID', `${r} would have no keys left`, { rule: 'every role keeps at least one key' });
+    if (role.keyids.length === 0)
+      throw new TufsignError('THRESHOLD_INVALID', `${r} would have no keys left`, {
+        rule: 'every role keeps at least one key',
+      });
     if (role.threshold > role.keyids.length) {
-      throw new TufsignError('THRESHOLD_INVALID', `${r} threshold ${role.threshold} is more than its ${role.keyids.length} key(s)`, { rule: 'BAD-25 threshold <= number of keys', suggestion: `Lower --threshold or add keys to ${r}.` });
+      throw new TufsignError(
+        'THRESHOLD_INVALID',
+        `${r} threshold ${role.threshold} is more than its ${role.keyids.length} key(s)`,
+        { rule: 'BAD-25 threshold <= number of keys', suggestion: `Lower --threshold or add keys to ${r}.` },
+      );
     }
   }
 }
@@ -118,7 +156,8 @@ function withNewKeys(config: WorkspaceConfig, specs: RoleKeySpec[]): Pick<Worksp
   const keys = new Map(config.keys);
   for (const s of specs) {
     const id = s.key.keyid();
-    if (s.uri !== undefined && keys.get(id)?.uri === undefined) keys.set(id, { ...(keys.get(id) ?? {}), uri: s.uri, ...(s.owner !== undefined ? { owner: s.owner } : {}) });
+    if (s.uri !== undefined && keys.get(id)?.uri === undefined)
+      keys.set(id, { ...(keys.get(id) ?? {}), uri: s.uri, ...(s.owner !== undefined ? { owner: s.owner } : {}) });
   }
   return { keys };
 }
@@ -136,7 +175,8 @@ async function conclude(
   await signAvailable(previous, mds, presentKeysConfig(ws, withNewKeys(ws.config, specs)), ctx);
   const extra = new Map<string, Keyholder>(specs.map((s) => [s.key.keyid(), specKeyholder(s)]));
   const req = newRequest(ws, mds, { purpose, extraKeyholders: extra }, ctx);
-  const o: { out?: string; bundleOut?: string; allowShortExpiry?: boolean; knownKeys?: ReadonlyMap<string, KeyEntry> } = {};
+  const o: { out?: string; bundleOut?: string; allowShortExpiry?: boolean; knownKeys?: ReadonlyMap<string, KeyEntry> } =
+    {};
   // Applied at once, the new keys' entries (URI included) are the organizer's own, not read back from a file.
   o.knownKeys = new Map(specs.map((s) => [s.key.keyid(), specEntry(s)]));
   if (options.out !== undefined) o.out = options.out;
@@ -147,7 +187,11 @@ async function conclude(
   return { ...result, rootVersion: root?.signed.version ?? previous.signed.version, changes };
 }
 
-export async function rotateRoot(ws: Workspace, options: RootRotateOptions, ctx: CeremonyContext): Promise<RotationResult> {
+export async function rotateRoot(
+  ws: Workspace,
+  options: RootRotateOptions,
+  ctx: CeremonyContext,
+): Promise<RotationResult> {
   await enforceRootKeyPolicy(ws, options.add);
   const { previous, next } = nextRoot(ws, ctx, options.expires);
   const root = next.signed;
@@ -156,8 +200,17 @@ export async function rotateRoot(ws: Workspace, options: RootRotateOptions, ctx:
   const moved: RoleKeySpec[] = [];
   if (options.fixKeyids === true) {
     const fixed = fixKeyids(root, ws.config);
-    if (fixed.length === 0 && options.add.length === 0 && options.remove.length === 0 && options.threshold === undefined) {
-      throw new TufsignError('USAGE', `every keyid in root v${previous.signed.version} already matches its key; nothing to fix`, { rule: 'SPEC-05 keyid = sha256(key as stored)' });
+    if (
+      fixed.length === 0 &&
+      options.add.length === 0 &&
+      options.remove.length === 0 &&
+      options.threshold === undefined
+    ) {
+      throw new TufsignError(
+        'USAGE',
+        `every keyid in root v${previous.signed.version} already matches its key; nothing to fix`,
+        { rule: 'SPEC-05 keyid = sha256(key as stored)' },
+      );
     }
     for (const f of fixed) {
       changes.push(`keyid ${f.from} → ${f.to} (${f.roles.join(', ')})`);
@@ -169,19 +222,24 @@ export async function rotateRoot(ws: Workspace, options: RootRotateOptions, ctx:
       changes.push(targets.change);
     }
   }
-  for (const spec of options.add) changes.push(`add root key ${addKey(root, spec, 'root')}${spec.owner !== undefined ? ` (${spec.owner})` : ''}`);
+  for (const spec of options.add)
+    changes.push(`add root key ${addKey(root, spec, 'root')}${spec.owner !== undefined ? ` (${spec.owner})` : ''}`);
   for (const r of options.remove) {
     const keyid = resolveKeyid(r, root.role('root').keyids, 'root');
     root.revokeKey(keyid, 'root');
     changes.push(`remove root key ${keyid}`);
   }
   if (options.threshold !== undefined) {
-    if (!Number.isSafeInteger(options.threshold) || options.threshold < 1) throw new TufsignError('THRESHOLD_INVALID', 'threshold must be a positive integer', { rule: 'SPEC-10' });
-    if (options.threshold !== root.role('root').threshold) changes.push(`root threshold ${root.role('root').threshold} → ${options.threshold}`);
+    if (!Number.isSafeInteger(options.threshold) || options.threshold < 1)
+      throw new TufsignError('THRESHOLD_INVALID', 'threshold must be a positive integer', { rule: 'SPEC-10' });
+    if (options.threshold !== root.role('root').threshold)
+      changes.push(`root threshold ${root.role('root').threshold} → ${options.threshold}`);
     root.role('root').threshold = options.threshold;
   }
   checkThreshold(root);
-  changes.push(`root v${previous.signed.version} → v${root.version}, expires ${next.signed.toJSON()['expires'] as string}`);
+  changes.push(
+    `root v${previous.signed.version} → v${root.version}, expires ${next.signed.toJSON()['expires'] as string}`,
+  );
   // The purpose line is read by people: short keyids there, full ones in `changes`.
   const purpose = `root rotation: ${changes.map((c) => c.replace(/\b([0-9a-f]{12})[0-9a-f]{52}\b/g, '$1…')).join('; ')}`;
   return conclude(ws, previous, mds, [...options.add, ...moved], purpose, changes, options, ctx);
@@ -201,7 +259,10 @@ function fixKeyids(root: Root, config: WorkspaceConfig): FixedKeyid[] {
   for (const [from, key] of [...root.keys]) {
     const to = key.keyid();
     if (to === from) continue;
-    if (root.keys.has(to)) throw new TufsignError('DUPLICATE_KEY', `key ${from} would move to keyid ${to}, which root already lists`, { rule: 'BAD-22 one public key, one keyid' });
+    if (root.keys.has(to))
+      throw new TufsignError('DUPLICATE_KEY', `key ${from} would move to keyid ${to}, which root already lists`, {
+        rule: 'BAD-22 one public key, one keyid',
+      });
     root.keys.delete(from);
     root.keys.set(to, key);
     const roles: TopLevelRole[] = [];
@@ -223,7 +284,12 @@ function fixKeyids(root: Root, config: WorkspaceConfig): FixedKeyid[] {
 }
 
 /** Targets signed under the old keyids would not verify under the new root: a new version goes into the same request. */
-function targetsResignedForNewKeyids(ws: Workspace, fixed: FixedKeyid[], ctx: CeremonyContext, expires: string | undefined): { md: Metadata; change: string } | undefined {
+function targetsResignedForNewKeyids(
+  ws: Workspace,
+  fixed: FixedKeyid[],
+  ctx: CeremonyContext,
+  expires: string | undefined,
+): { md: Metadata; change: string } | undefined {
   if (!fixed.some((f) => f.roles.includes('targets'))) return undefined;
   const repo = currentState(ws);
   if (repo === undefined) return undefined;
@@ -231,7 +297,10 @@ function targetsResignedForNewKeyids(ws: Workspace, fixed: FixedKeyid[], ctx: Ce
   t.clearSignatures();
   t.signed.version += 1;
   t.signed.expires = expiryFor(ws.config, 'targets', ctx.now, expires);
-  return { md: t, change: `targets v${repo.targets.signed.version} → v${t.signed.version} (signed under the new keyids)` };
+  return {
+    md: t,
+    change: `targets v${repo.targets.signed.version} → v${t.signed.version} (signed under the new keyids)`,
+  };
 }
 
 /** A workspace created with a root-key policy keeps enforcing it for every key added to root. */
@@ -245,7 +314,11 @@ async function enforceRootKeyPolicy(ws: Workspace, added: readonly RoleKeySpec[]
   }
 }
 
-export async function rotateKey(ws: Workspace, options: KeyRotateOptions, ctx: CeremonyContext): Promise<RotationResult> {
+export async function rotateKey(
+  ws: Workspace,
+  options: KeyRotateOptions,
+  ctx: CeremonyContext,
+): Promise<RotationResult> {
   if (options.role === 'root') await enforceRootKeyPolicy(ws, [options.with]);
   const { previous, next } = nextRoot(ws, ctx, undefined);
   const root = next.signed;
@@ -256,7 +329,10 @@ export async function rotateKey(ws: Workspace, options: KeyRotateOptions, ctx: C
   const added = addKey(root, options.with, role);
   root.role(role).threshold = threshold;
   checkThreshold(root);
-  const changes = [`${role}: replace key ${old} with ${added}${options.with.owner !== undefined ? ` (${options.with.owner})` : ''}`, `root v${previous.signed.version} → v${root.version}`];
+  const changes = [
+    `${role}: replace key ${old} with ${added}${options.with.owner !== undefined ? ` (${options.with.owner})` : ''}`,
+    `root v${previous.signed.version} → v${root.version}`,
+  ];
   const mds: Metadata[] = [next];
   if (role === 'targets') {
     // targets must be signed by the new key set: a new version of it goes into the same request

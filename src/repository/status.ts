@@ -58,19 +58,39 @@ export function repositoryStatus(ws: Workspace, now: Date): RepositoryStatus {
   const repo = ws.load();
   const root = repo.root.signed;
   const mds = { root: repo.root, targets: repo.targets, snapshot: repo.snapshot, timestamp: repo.timestamp };
-  const roles = TOP_LEVEL_ROLES.map((role) => roleStatus(role, mds[role], root.role(role), root.keys, signingWindowSeconds(ws.config, role), ws.config, now));
+  const roles = TOP_LEVEL_ROLES.map((role) =>
+    roleStatus(role, mds[role], root.role(role), root.keys, signingWindowSeconds(ws.config, role), ws.config, now),
+  );
   const tree = new TargetsTree(ws, repo);
   const nearLimit: SizeFinding[] = [];
   const consistent = root.consistentSnapshot === true;
   for (const [role, md] of Object.entries(mds)) {
-    const f = sizeFinding(`metadata/${metadataFileName(role, md.signed.version, consistent)}`, role, md.signed.type, Buffer.byteLength(serializeMetadata(md)));
+    const f = sizeFinding(
+      `metadata/${metadataFileName(role, md.signed.version, consistent)}`,
+      role,
+      md.signed.type,
+      Buffer.byteLength(serializeMetadata(md)),
+    );
     if (isNearLimit(f)) nearLimit.push(f);
   }
   const binGroups = new Map<string, RoleStatus>();
   for (const node of tree.all().slice(1)) {
-    const st = roleStatus(node.name, node.md, node.role, node.keys, defaultWindow(delegatedExpiryPeriod(ws.config, node.name)), ws.config, now);
+    const st = roleStatus(
+      node.name,
+      node.md,
+      node.role,
+      node.keys,
+      defaultWindow(delegatedExpiryPeriod(ws.config, node.name)),
+      ws.config,
+      now,
+    );
     st.parent = node.parent?.name ?? 'targets';
-    const f = sizeFinding(`metadata/${metadataFileName(node.name, node.md.signed.version, consistent)}`, node.name, 'targets', node.size ?? 0);
+    const f = sizeFinding(
+      `metadata/${metadataFileName(node.name, node.md.signed.version, consistent)}`,
+      node.name,
+      'targets',
+      node.size ?? 0,
+    );
     if (isNearLimit(f)) nearLimit.push(f);
     const prefix = binPrefix(node);
     if (prefix === undefined) {
@@ -84,11 +104,27 @@ export function repositoryStatus(ws: Workspace, now: Date): RepositoryStatus {
     }
     group.bins = (group.bins ?? 0) + 1;
     group.version = Math.max(group.version, st.version);
-    if (st.expires < group.expires) Object.assign(group, { expires: st.expires, secondsLeft: st.secondsLeft, daysLeft: st.daysLeft, expired: st.expired, resignBy: st.resignBy, state: st.state });
-    if (st.validSignatures < group.validSignatures) Object.assign(group, { validSignatures: st.validSignatures, keys: st.keys });
+    if (st.expires < group.expires)
+      Object.assign(group, {
+        expires: st.expires,
+        secondsLeft: st.secondsLeft,
+        daysLeft: st.daysLeft,
+        expired: st.expired,
+        resignBy: st.resignBy,
+        state: st.state,
+      });
+    if (st.validSignatures < group.validSignatures)
+      Object.assign(group, { validSignatures: st.validSignatures, keys: st.keys });
   }
   roles.push(...binGroups.values());
-  return { name: ws.config.name, workspace: ws.dir, consistentSnapshot: root.consistentSnapshot === true, at: formatExpires(now), roles, nearLimit };
+  return {
+    name: ws.config.name,
+    workspace: ws.dir,
+    consistentSnapshot: root.consistentSnapshot === true,
+    at: formatExpires(now),
+    roles,
+    nearLimit,
+  };
 }
 
 function binPrefix(node: RoleNode): string | undefined {
@@ -110,7 +146,8 @@ function defaultWindow(periodText: string): { seconds: number; text: string } {
  */
 export function signingWindowSeconds(config: WorkspaceConfig, role: TopLevelRole): { seconds: number; text: string } {
   const configured = config.signingWindow?.[role];
-  if (configured !== undefined) return { seconds: parseDuration(configured, `signing_window.${role}`), text: configured };
+  if (configured !== undefined)
+    return { seconds: parseDuration(configured, `signing_window.${role}`), text: configured };
   return defaultWindow(config.expiry[role]);
 }
 
@@ -121,7 +158,15 @@ export function formatPeriod(seconds: number): string {
   return `${seconds}s`;
 }
 
-function roleStatus(name: string, md: Metadata, role: Role, keys: ReadonlyMap<string, Key>, window: { seconds: number; text: string }, config: WorkspaceConfig, now: Date): RoleStatus {
+function roleStatus(
+  name: string,
+  md: Metadata,
+  role: Role,
+  keys: ReadonlyMap<string, Key>,
+  window: { seconds: number; text: string },
+  config: WorkspaceConfig,
+  now: Date,
+): RoleStatus {
   const result = verificationResult(name, role, keys, md);
   const expires = md.signed.expires.getTime();
   const secondsLeft = Math.floor((expires - now.getTime()) / 1000);
@@ -161,11 +206,27 @@ export interface ExpiryCheck {
 }
 
 /** The alert verdict: which roles (of `only`, if given) need re-signing now, or within `within`. */
-export function checkExpiry(status: RepositoryStatus, now: Date, within?: string, only?: readonly string[]): ExpiryCheck {
+export function checkExpiry(
+  status: RepositoryStatus,
+  now: Date,
+  within?: string,
+  only?: readonly string[],
+): ExpiryCheck {
   const withinSeconds = within === undefined ? 0 : parseDuration(within, '--within');
   const due = status.roles
-    .filter((r) => only === undefined || only.length === 0 || only.includes(r.role) || (r.parent !== undefined && only.includes('delegated')))
+    .filter(
+      (r) =>
+        only === undefined ||
+        only.length === 0 ||
+        only.includes(r.role) ||
+        (r.parent !== undefined && only.includes('delegated')),
+    )
     .filter((r) => r.state !== 'ok' || Date.parse(r.resignBy) - now.getTime() <= withinSeconds * 1000)
-    .map((r) => ({ role: r.role, state: r.state === 'ok' ? ('soon' as const) : r.state, resignBy: r.resignBy, expires: r.expires }));
+    .map((r) => ({
+      role: r.role,
+      state: r.state === 'ok' ? ('soon' as const) : r.state,
+      resignBy: r.resignBy,
+      expires: r.expires,
+    }));
   return { ok: due.length === 0, withinSeconds, due };
 }

@@ -17,7 +17,12 @@ import type { TargetInput } from './operations';
 
 const MAX_LIST_BYTES = 256 * 1024 * 1024;
 
-function expandOne(file: string, targetPath: string | undefined, custom: JsonObject | undefined, out: TargetInput[]): void {
+function expandOne(
+  file: string,
+  targetPath: string | undefined,
+  custom: JsonObject | undefined,
+  out: TargetInput[],
+): void {
   const kind = pathKind(file);
   if (kind === 'missing') throw new TufsignError('TARGET_NOT_FOUND', `${file} does not exist`, { file });
   const push = (f: string, p: string): void => {
@@ -30,7 +35,11 @@ function expandOne(file: string, targetPath: string | undefined, custom: JsonObj
     for (const m of scanBundle(file)) if (m.type === 'file') push(join(file, m.path), prefix + m.path);
     return;
   }
-  if (kind !== 'file') throw new TufsignError('PATH_UNSAFE', `${file} is not a regular file or a directory`, { file, rule: 'BAD-46 regular files only' });
+  if (kind !== 'file')
+    throw new TufsignError('PATH_UNSAFE', `${file} is not a regular file or a directory`, {
+      file,
+      rule: 'BAD-46 regular files only',
+    });
   push(file, targetPath ?? basename(file));
 }
 
@@ -40,7 +49,11 @@ export function parseTargetList(text: string, baseDir: string, where: string): {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (line === '' || line.startsWith('#')) return;
     const parts = line.split('\t');
-    if (parts.length > 2 || parts[0] === '') throw new TufsignError('USAGE', `${where} line ${i + 1}: expected FILE or FILE<TAB>TARGETPATH`, { file: where, path: `line ${i + 1}` });
+    if (parts.length > 2 || parts[0] === '')
+      throw new TufsignError('USAGE', `${where} line ${i + 1}: expected FILE or FILE<TAB>TARGETPATH`, {
+        file: where,
+        path: `line ${i + 1}`,
+      });
     const entry: { file: string; path?: string } = { file: resolve(baseDir, parts[0] as string) };
     if (parts[1] !== undefined) entry.path = parts[1];
     out.push(entry);
@@ -63,14 +76,19 @@ export interface TargetSources {
 export function expandTargetSources(src: TargetSources): TargetInput[] {
   const out: TargetInput[] = [];
   if (src.path !== undefined && (src.files.length !== 1 || src.fromFile !== undefined)) {
-    throw new TufsignError('USAGE', '--path works with exactly one file or folder', { rule: 'targets add FILE --path TARGETPATH' });
+    throw new TufsignError('USAGE', '--path works with exactly one file or folder', {
+      rule: 'targets add FILE --path TARGETPATH',
+    });
   }
   for (const f of src.files) expandOne(f, src.path, src.custom, out);
   if (src.fromFile !== undefined) {
     const fromStdin = src.fromFile === '-';
-    const text = fromStdin ? (src.stdin?.() ?? '') : readFileBounded(resolve(src.cwd, src.fromFile), MAX_LIST_BYTES).toString('utf8');
+    const text = fromStdin
+      ? (src.stdin?.() ?? '')
+      : readFileBounded(resolve(src.cwd, src.fromFile), MAX_LIST_BYTES).toString('utf8');
     const base = fromStdin ? src.cwd : dirname(resolve(src.cwd, src.fromFile));
-    for (const e of parseTargetList(text, base, fromStdin ? 'stdin' : src.fromFile)) expandOne(e.file, e.path, src.custom, out);
+    for (const e of parseTargetList(text, base, fromStdin ? 'stdin' : src.fromFile))
+      expandOne(e.file, e.path, src.custom, out);
   }
   return out;
 }

@@ -14,12 +14,24 @@ import { verificationResult } from '../tuf/verify';
 import { assertWithinLimit, projectedSize, sizeFinding } from './client-limits';
 import type { WorkspaceConfig } from './config';
 import { presentKeysConfig } from './ceremony';
-import { commitFiles, expiryFor, metaFileFor, signWithAvailableKeys, type OperationResult, type PendingFile, type RoleOutcome, type SigningContext } from './operations';
+import {
+  commitFiles,
+  expiryFor,
+  metaFileFor,
+  signWithAvailableKeys,
+  type OperationResult,
+  type PendingFile,
+  type RoleOutcome,
+  type SigningContext,
+} from './operations';
 import type { RoleNode, TargetsTree } from './targets-tree';
 import { metadataFileName, serializeMetadata } from './workspace';
 
 /** Expiry period of a delegated role: its own, its bins' (`PREFIX-*`), else the targets period. */
-export function delegatedExpiryPeriod(config: Pick<WorkspaceConfig, 'delegatedExpiry' | 'expiry'>, name: string): string {
+export function delegatedExpiryPeriod(
+  config: Pick<WorkspaceConfig, 'delegatedExpiry' | 'expiry'>,
+  name: string,
+): string {
   const own = config.delegatedExpiry?.get(name);
   if (own !== undefined) return own;
   const dash = name.lastIndexOf('-');
@@ -52,9 +64,21 @@ function outcomeOf(node: RoleNode, files: string[], config: WorkspaceConfig): Ro
   const result = verificationResult(node.name, node.role, node.keys, node.md);
   const missing = result.unsigned.map((keyid) => {
     const e = config.keys.get(keyid);
-    return { keyid, ...(e?.owner !== undefined ? { owner: e.owner } : {}), ...(e?.uri !== undefined ? { uri: e.uri } : {}) };
+    return {
+      keyid,
+      ...(e?.owner !== undefined ? { owner: e.owner } : {}),
+      ...(e?.uri !== undefined ? { uri: e.uri } : {}),
+    };
   });
-  return { role: node.name, version: node.md.signed.version, expires: formatExpires(node.md.signed.expires), files, result, missing, complete: result.verified };
+  return {
+    role: node.name,
+    version: node.md.signed.version,
+    expires: formatExpires(node.md.signed.expires),
+    files,
+    result,
+    missing,
+    complete: result.verified,
+  };
 }
 
 function fileOf(tree: TargetsTree, name: string, version: number): string {
@@ -62,7 +86,11 @@ function fileOf(tree: TargetsTree, name: string, version: number): string {
 }
 
 /** Sign and write every changed targets role of `tree`, then snapshot and timestamp. */
-export async function publishTargetsChanges(tree: TargetsTree, ctx: SigningContext, options: PublishOptions = {}): Promise<OperationResult> {
+export async function publishTargetsChanges(
+  tree: TargetsTree,
+  ctx: SigningContext,
+  options: PublishOptions = {},
+): Promise<OperationResult> {
   const ws = tree.ws;
   const config = ws.config;
   // A file: key whose file is not on this machine counts as a key held elsewhere.
@@ -82,7 +110,15 @@ export async function publishTargetsChanges(tree: TargetsTree, ctx: SigningConte
   snapshotMd.clearSignatures();
   const snapshotFile = ws.relative(fileOf(tree, 'snapshot', snapshot.version));
   // Sizes first: a change no client could download is refused before any key is asked for.
-  assertWithinLimit(sizeFinding(snapshotFile, 'snapshot', 'snapshot', projectedSize(snapshotMd, root.signed.role('snapshot'), root.signed.keys)), true);
+  assertWithinLimit(
+    sizeFinding(
+      snapshotFile,
+      'snapshot',
+      'snapshot',
+      projectedSize(snapshotMd, root.signed.role('snapshot'), root.signed.keys),
+    ),
+    true,
+  );
   for (const node of changed) {
     const file = ws.relative(fileOf(tree, node.name, node.md.signed.version));
     assertWithinLimit(sizeFinding(file, node.name, 'targets', projectedSize(node.md, node.role, node.keys)), true);
@@ -108,25 +144,43 @@ export async function publishTargetsChanges(tree: TargetsTree, ctx: SigningConte
       // Offline targets key: publish nothing a client would read; the new roles wait unreferenced for the finalize.
       const early = roleFiles.filter((_f, i) => changed[i]?.name !== 'targets');
       if (changed.some((n) => n.name !== 'targets' && !n.created)) {
-        throw new TufsignError('THRESHOLD_NOT_MET', 'this change re-signs delegated roles together with targets, whose keys are not here', {
-          rule: 'SPEC-11 threshold of distinct keys',
-          suggestion: 'Change the delegation alone (its keys offline) and the delegated roles in a second step.',
-        });
+        throw new TufsignError(
+          'THRESHOLD_NOT_MET',
+          'this change re-signs delegated roles together with targets, whose keys are not here',
+          {
+            rule: 'SPEC-11 threshold of distinct keys',
+            suggestion: 'Change the delegation alone (its keys offline) and the delegated roles in a second step.',
+          },
+        );
       }
       commitFiles([...(options.files ?? []), ...early]);
-      return { workspace: ws.dir, roles: outcomes, complete: false, written: early.map((f) => ws.relative(f.path)), pending: [tree.top.md] };
+      return {
+        workspace: ws.dir,
+        roles: outcomes,
+        complete: false,
+        written: early.map((f) => ws.relative(f.path)),
+        pending: [tree.top.md],
+      };
     }
-    throw new TufsignError('THRESHOLD_NOT_MET', `not enough keys available here to sign ${short.map((o) => `${o.role} (${o.result.signed.length}/${o.result.threshold})`).join(', ')}; nothing was written`, {
-      rule: 'SPEC-11 each role is signed by its threshold',
-      suggestion: 'Configure the missing keys in tufsign.json, or sign with the delegated role’s keys on the machine that holds them.',
-      details: { roles: short.map((o) => ({ role: o.role, missing: o.missing })) },
-    });
+    throw new TufsignError(
+      'THRESHOLD_NOT_MET',
+      `not enough keys available here to sign ${short.map((o) => `${o.role} (${o.result.signed.length}/${o.result.threshold})`).join(', ')}; nothing was written`,
+      {
+        rule: 'SPEC-11 each role is signed by its threshold',
+        suggestion:
+          'Configure the missing keys in tufsign.json, or sign with the delegated role’s keys on the machine that holds them.',
+        details: { roles: short.map((o) => ({ role: o.role, missing: o.missing })) },
+      },
+    );
   }
 
   await signWithAvailableKeys(snapshotMd, root.signed.role('snapshot'), root.signed.keys, signing, ctx);
   const snapshotText = serializeMetadata(snapshotMd);
   const snapshotPath = fileOf(tree, 'snapshot', snapshot.version);
-  assertWithinLimit(sizeFinding(ws.relative(snapshotPath), 'snapshot', 'snapshot', Buffer.byteLength(snapshotText)), false);
+  assertWithinLimit(
+    sizeFinding(ws.relative(snapshotPath), 'snapshot', 'snapshot', Buffer.byteLength(snapshotText)),
+    false,
+  );
   const timestamp = timestampMd.signed;
   timestamp.snapshotMeta = metaFileFor(Buffer.from(snapshotText), snapshot.version, true);
   timestamp.version += 1;
@@ -135,29 +189,57 @@ export async function publishTargetsChanges(tree: TargetsTree, ctx: SigningConte
   await signWithAvailableKeys(timestampMd, root.signed.role('timestamp'), root.signed.keys, signing, ctx);
   const timestampText = serializeMetadata(timestampMd);
   const timestampPath = fileOf(tree, 'timestamp', timestamp.version);
-  assertWithinLimit(sizeFinding(ws.relative(timestampPath), 'timestamp', 'timestamp', Buffer.byteLength(timestampText)), false);
+  assertWithinLimit(
+    sizeFinding(ws.relative(timestampPath), 'timestamp', 'timestamp', Buffer.byteLength(timestampText)),
+    false,
+  );
   for (const [md, role, path] of [
     [snapshotMd, 'snapshot', snapshotPath],
     [timestampMd, 'timestamp', timestampPath],
   ] as const) {
     const result = verificationResult(role, root.signed.role(role), root.signed.keys, md);
-    const missing = result.unsigned.map((keyid) => ({ keyid, ...(config.keys.get(keyid)?.owner !== undefined ? { owner: config.keys.get(keyid)?.owner } : {}) }));
-    outcomes.push({ role, version: md.signed.version, expires: formatExpires(md.signed.expires), files: [ws.relative(path)], result, missing, complete: result.verified });
+    const missing = result.unsigned.map((keyid) => ({
+      keyid,
+      ...(config.keys.get(keyid)?.owner !== undefined ? { owner: config.keys.get(keyid)?.owner } : {}),
+    }));
+    outcomes.push({
+      role,
+      version: md.signed.version,
+      expires: formatExpires(md.signed.expires),
+      files: [ws.relative(path)],
+      result,
+      missing,
+      complete: result.verified,
+    });
   }
   const incomplete = outcomes.filter((o) => !o.complete);
   if (incomplete.length > 0) {
-    throw new TufsignError('THRESHOLD_NOT_MET', `not enough keys available here to sign ${incomplete.map((o) => `${o.role} (${o.result.signed.length}/${o.result.threshold})`).join(', ')}; nothing was written`, {
-      rule: 'SPEC-38 each role is signed by its threshold',
-      suggestion: 'Snapshot and timestamp keys are online keys: configure them in tufsign.json.',
-      details: { roles: incomplete.map((o) => ({ role: o.role, missing: o.missing })) },
-    });
+    throw new TufsignError(
+      'THRESHOLD_NOT_MET',
+      `not enough keys available here to sign ${incomplete.map((o) => `${o.role} (${o.result.signed.length}/${o.result.threshold})`).join(', ')}; nothing was written`,
+      {
+        rule: 'SPEC-38 each role is signed by its threshold',
+        suggestion: 'Snapshot and timestamp keys are online keys: configure them in tufsign.json.',
+        details: { roles: incomplete.map((o) => ({ role: o.role, missing: o.missing })) },
+      },
+    );
   }
-  const files: PendingFile[] = [...(options.files ?? []), ...roleFiles, { path: snapshotPath, data: snapshotText }, { path: timestampPath, data: timestampText }];
+  const files: PendingFile[] = [
+    ...(options.files ?? []),
+    ...roleFiles,
+    { path: snapshotPath, data: snapshotText },
+    { path: timestampPath, data: timestampText },
+  ];
   commitFiles(files);
   return { workspace: ws.dir, roles: outcomes, complete: true, written: files.map((f) => ws.relative(f.path)) };
 }
 
 /** A new, empty delegated role at version 1 (signed by `publishTargetsChanges`). */
-export function newRoleMetadata(config: WorkspaceConfig, name: string, now: Date, override?: string): Metadata<Targets> {
+export function newRoleMetadata(
+  config: WorkspaceConfig,
+  name: string,
+  now: Date,
+  override?: string,
+): Metadata<Targets> {
   return new Metadata(new Targets(1, roleExpiry(config, name, now, override)));
 }

@@ -29,45 +29,71 @@ export function routeTarget(tree: TargetsTree, path: string, role: string | unde
   if (role === undefined) {
     const node = search.found ?? search.destination;
     if (node === undefined) {
-      throw new TufsignError('PATH_NOT_DELEGATED', `no role can take ${JSON.stringify(path)}: the client search visits ${search.visited.length} roles and stops`, {
-        path,
-        rule: 'spec §5.6.7 at most 32 delegations are visited',
-        suggestion: 'Simplify the delegation tree (tufsign delegate list).',
-      });
+      throw new TufsignError(
+        'PATH_NOT_DELEGATED',
+        `no role can take ${JSON.stringify(path)}: the client search visits ${search.visited.length} roles and stops`,
+        {
+          path,
+          rule: 'spec §5.6.7 at most 32 delegations are visited',
+          suggestion: 'Simplify the delegation tree (tufsign delegate list).',
+        },
+      );
     }
     return node;
   }
   const node = tree.find(role);
   if (!tree.covers(node, path)) {
-    throw new TufsignError('PATH_NOT_DELEGATED', `${JSON.stringify(path)} is outside the paths delegated to ${role} (${tree.chain(node).join(' → ')})`, {
-      path,
-      rule: 'SPEC-24 a role is trusted only for the paths its delegation covers',
-      suggestion: 'Omit --role to sign the target into the role a client looks in, or change the delegation patterns.',
-    });
+    throw new TufsignError(
+      'PATH_NOT_DELEGATED',
+      `${JSON.stringify(path)} is outside the paths delegated to ${role} (${tree.chain(node).join(' → ')})`,
+      {
+        path,
+        rule: 'SPEC-24 a role is trusted only for the paths its delegation covers',
+        suggestion:
+          'Omit --role to sign the target into the role a client looks in, or change the delegation patterns.',
+      },
+    );
   }
   if (search.found !== undefined && search.found !== node) {
-    throw new TufsignError('PATH_NOT_DELEGATED', `${JSON.stringify(path)} is already listed in ${search.found.name}, which a client reaches first`, {
-      path,
-      rule: 'one role per target path',
-      suggestion: `Remove it there first: tufsign targets remove ${path} --role ${search.found.name}`,
-    });
+    throw new TufsignError(
+      'PATH_NOT_DELEGATED',
+      `${JSON.stringify(path)} is already listed in ${search.found.name}, which a client reaches first`,
+      {
+        path,
+        rule: 'one role per target path',
+        suggestion: `Remove it there first: tufsign targets remove ${path} --role ${search.found.name}`,
+      },
+    );
   }
   if (search.found === undefined && !search.visited.includes(node.name)) {
-    throw new TufsignError('PATH_NOT_DELEGATED', `a client looking for ${JSON.stringify(path)} never reaches ${role} (it visits ${search.visited.join(', ')}; a terminating delegation stops the search earlier)`, {
-      path,
-      rule: 'spec §5.6.7 pre-order search with terminating delegations',
-      suggestion: 'Omit --role, or reorder the delegations.',
-    });
+    throw new TufsignError(
+      'PATH_NOT_DELEGATED',
+      `a client looking for ${JSON.stringify(path)} never reaches ${role} (it visits ${search.visited.join(', ')}; a terminating delegation stops the search earlier)`,
+      {
+        path,
+        rule: 'spec §5.6.7 pre-order search with terminating delegations',
+        suggestion: 'Omit --role, or reorder the delegations.',
+      },
+    );
   }
   return node;
 }
 
-export async function addTargetsRouted(ws: Workspace, inputs: TargetInput[], ctx: SigningContext, options: RoutingOptions = {}): Promise<OperationResult> {
+export async function addTargetsRouted(
+  ws: Workspace,
+  inputs: TargetInput[],
+  ctx: SigningContext,
+  options: RoutingOptions = {},
+): Promise<OperationResult> {
   if (inputs.length === 0) throw new TufsignError('USAGE', 'no target files given', { rule: 'targets add FILE...' });
   const seen = new Set<string>();
   for (const input of inputs) {
     checkTargetPath(input.path);
-    if (seen.has(input.path)) throw new TufsignError('PATH_COLLISION', `the target path ${JSON.stringify(input.path)} is given twice`, { path: input.path, rule: 'BAD-04 unique target paths' });
+    if (seen.has(input.path))
+      throw new TufsignError('PATH_COLLISION', `the target path ${JSON.stringify(input.path)} is given twice`, {
+        path: input.path,
+        rule: 'BAD-04 unique target paths',
+      });
     seen.add(input.path);
   }
   const tree = new TargetsTree(ws, ws.load());
@@ -82,9 +108,13 @@ export async function addTargetsRouted(ws: Workspace, inputs: TargetInput[], ctx
     node.md.signed.targets.set(input.path, tf);
     node.changed = true;
     touched.set(node, [...(touched.get(node) ?? []), input.path]);
-    for (const name of targetFileNames(input.path, tf.hashes, tree.consistent)) files.push({ path: join(ws.targetsDir, name), data });
+    for (const name of targetFileNames(input.path, tf.hashes, tree.consistent))
+      files.push({ path: join(ws.targetsDir, name), data });
     n += 1;
-    if (inputs.length <= 20) ctx.progress?.(`target ${input.path} → ${node.name}: ${data.length} bytes, sha256 ${tf.hashes.get('sha256') ?? ''}`);
+    if (inputs.length <= 20)
+      ctx.progress?.(
+        `target ${input.path} → ${node.name}: ${data.length} bytes, sha256 ${tf.hashes.get('sha256') ?? ''}`,
+      );
     else if (n % 5000 === 0 || n === inputs.length) ctx.progress?.(`  ${n}/${inputs.length} targets hashed`);
   }
   // Names that would merge on a case-insensitive filesystem are refused within each role (BAD-44).
@@ -97,12 +127,21 @@ export async function addTargetsRouted(ws: Workspace, inputs: TargetInput[], ctx
   });
 }
 
-export async function removeTargetsRouted(ws: Workspace, paths: string[], ctx: SigningContext, options: { role?: string } = {}): Promise<OperationResult> {
+export async function removeTargetsRouted(
+  ws: Workspace,
+  paths: string[],
+  ctx: SigningContext,
+  options: { role?: string } = {},
+): Promise<OperationResult> {
   const tree = new TargetsTree(ws, ws.load());
   for (const path of paths) {
     const node = options.role !== undefined ? tree.find(options.role) : tree.search(path).found;
     if (node === undefined || !node.md.signed.targets.has(path)) {
-      throw new TufsignError('TARGET_NOT_FOUND', `no target ${JSON.stringify(path)} in ${options.role ?? 'any role a client searches'}`, { path, rule: 'remove only listed targets' });
+      throw new TufsignError(
+        'TARGET_NOT_FOUND',
+        `no target ${JSON.stringify(path)} in ${options.role ?? 'any role a client searches'}`,
+        { path, rule: 'remove only listed targets' },
+      );
     }
     node.md.signed.targets.delete(path);
     node.changed = true;
@@ -123,6 +162,11 @@ export function listTargets(ws: Workspace, role?: string): ListedTarget[] {
   const tree = new TargetsTree(ws, ws.load());
   const nodes: RoleNode[] = role !== undefined ? [tree.find(role)] : tree.all();
   return nodes.flatMap((node) =>
-    [...node.md.signed.targets].map(([path, tf]) => ({ path, role: node.name, length: tf.length, sha256: tf.hashes.get('sha256') ?? null })),
+    [...node.md.signed.targets].map(([path, tf]) => ({
+      path,
+      role: node.name,
+      length: tf.length,
+      sha256: tf.hashes.get('sha256') ?? null,
+    })),
   );
 }

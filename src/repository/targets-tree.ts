@@ -50,7 +50,14 @@ export class TargetsTree {
     readonly repo: LoadedRepository,
   ) {
     this.consistent = repo.root.signed.consistentSnapshot === true;
-    this.top = { name: 'targets', md: repo.targets, role: repo.root.signed.role('targets'), keys: repo.root.signed.keys, changed: false, created: false };
+    this.top = {
+      name: 'targets',
+      md: repo.targets,
+      role: repo.root.signed.role('targets'),
+      keys: repo.root.signed.keys,
+      changed: false,
+      created: false,
+    };
     this.nodes.set('targets', this.top);
   }
 
@@ -83,22 +90,41 @@ export class TargetsTree {
     const delegations = parent.md.signed.delegations;
     const role = delegations?.getRole(name);
     if (delegations === undefined || role === undefined) {
-      throw new TufsignError('ROLE_INVALID', `${parent.name} does not delegate to ${name}`, { rule: 'SPEC-23 delegated roles are named by their parent' });
+      throw new TufsignError('ROLE_INVALID', `${parent.name} does not delegate to ${name}`, {
+        rule: 'SPEC-23 delegated roles are named by their parent',
+      });
     }
     const meta = this.snapshot.meta.get(`${name}.json`);
     if (meta === undefined) {
-      throw new TufsignError('VERIFY_FAILED', `${name} is delegated by ${parent.name} but snapshot does not list ${name}.json`, {
-        rule: 'SPEC-27 snapshot lists every targets role',
-        suggestion: 'Finalize the pending signing request that publishes the delegation, or run `tufsign verify`.',
-      });
+      throw new TufsignError(
+        'VERIFY_FAILED',
+        `${name} is delegated by ${parent.name} but snapshot does not list ${name}.json`,
+        {
+          rule: 'SPEC-27 snapshot lists every targets role',
+          suggestion: 'Finalize the pending signing request that publishes the delegation, or run `tufsign verify`.',
+        },
+      );
     }
     const path = join(this.ws.metadataDir, metadataFileName(name, meta.version, this.consistent));
     const bytes = readFileBounded(path);
     const md = Metadata.fromBytes(bytes, path, 'targets');
     if (md.signed.version !== meta.version) {
-      throw new TufsignError('ROLLBACK', `${name}.json has version ${md.signed.version} but snapshot lists version ${meta.version}`, { rule: 'SPEC-31 versions must match' });
+      throw new TufsignError(
+        'ROLLBACK',
+        `${name}.json has version ${md.signed.version} but snapshot lists version ${meta.version}`,
+        { rule: 'SPEC-31 versions must match' },
+      );
     }
-    const node: RoleNode = { name, md, role, keys: delegations.keys, parent, changed: false, created: false, size: bytes.length };
+    const node: RoleNode = {
+      name,
+      md,
+      role,
+      keys: delegations.keys,
+      parent,
+      changed: false,
+      created: false,
+      size: bytes.length,
+    };
     this.nodes.set(name, node);
     return node;
   }
@@ -153,7 +179,9 @@ export class TargetsTree {
         queue.push(this.child(node, r.name));
       }
     }
-    throw new TufsignError('ROLE_INVALID', `no delegated role ${JSON.stringify(name)} in this repository`, { suggestion: 'List the roles with `tufsign delegate list`.' });
+    throw new TufsignError('ROLE_INVALID', `no delegated role ${JSON.stringify(name)} in this repository`, {
+      suggestion: 'List the roles with `tufsign delegate list`.',
+    });
   }
 
   /** Whether every delegation on the way from targets to `node` covers `path` (SPEC-24, TAP 15). */

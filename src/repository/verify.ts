@@ -118,7 +118,15 @@ function parse<T extends 'root' | 'targets' | 'snapshot' | 'timestamp'>(
   try {
     const parsed = { md: Metadata.fromBytes(bytes, src.describe(path), role, options), bytes };
     const f = sizeFinding(src.describe(path), r.role, role, bytes.length);
-    if (f.size > f.limit) add(r, fail(`${f.size} bytes, over the ${f.limit}-byte limit of TUF clients for ${role} metadata`, 'METADATA_TOO_LARGE', 'python-tuf UpdaterConfig / tuf-js defaults'));
+    if (f.size > f.limit)
+      add(
+        r,
+        fail(
+          `${f.size} bytes, over the ${f.limit}-byte limit of TUF clients for ${role} metadata`,
+          'METADATA_TOO_LARGE',
+          'python-tuf UpdaterConfig / tuf-js defaults',
+        ),
+      );
     else if (isNearLimit(f)) sizes?.push(f);
     return parsed;
   } catch (e) {
@@ -127,29 +135,74 @@ function parse<T extends 'root' | 'targets' | 'snapshot' | 'timestamp'>(
   }
 }
 
-function checkThreshold(r: RoleReport, roleName: string, role: Role, keys: ReadonlyMap<string, Key>, md: Metadata, label = ''): void {
+function checkThreshold(
+  r: RoleReport,
+  roleName: string,
+  role: Role,
+  keys: ReadonlyMap<string, Key>,
+  md: Metadata,
+  label = '',
+): void {
   const res = verificationResult(roleName, role, keys, md);
   if (res.verified) add(r, ok(`${label}signatures: ${describeResult(res)}`));
-  else add(r, fail(`${label}signatures: ${describeResult(res)}; missing ${res.missing}`, 'THRESHOLD_NOT_MET', 'SPEC-11 threshold of distinct keys'));
+  else
+    add(
+      r,
+      fail(
+        `${label}signatures: ${describeResult(res)}; missing ${res.missing}`,
+        'THRESHOLD_NOT_MET',
+        'SPEC-11 threshold of distinct keys',
+      ),
+    );
 }
 
 function checkExpiry(r: RoleReport, md: Metadata, at: Date): void {
   r.version = md.signed.version;
   r.expires = formatExpires(md.signed.expires);
-  if (md.signed.isExpired(at)) add(r, fail(`expired at ${r.expires} (checked at ${formatExpires(at)})`, 'METADATA_EXPIRED', 'spec 5.x freeze protection'));
+  if (md.signed.isExpired(at))
+    add(
+      r,
+      fail(
+        `expired at ${r.expires} (checked at ${formatExpires(at)})`,
+        'METADATA_EXPIRED',
+        'spec 5.x freeze protection',
+      ),
+    );
   else add(r, ok(`valid until ${r.expires}`));
 }
 
 function checkMetaFile(r: RoleReport, name: string, meta: MetaFile, md: Metadata, bytes: Uint8Array): void {
   if (md.signed.version !== meta.version) {
-    add(r, fail(`version ${md.signed.version} but ${name} is listed at version ${meta.version}`, 'ROLLBACK', 'SPEC-31 versions must match'));
+    add(
+      r,
+      fail(
+        `version ${md.signed.version} but ${name} is listed at version ${meta.version}`,
+        'ROLLBACK',
+        'SPEC-31 versions must match',
+      ),
+    );
   } else add(r, ok(`version ${meta.version} matches the reference`));
   if (meta.length !== undefined && meta.length !== bytes.length) {
-    add(r, fail(`length ${bytes.length} but the reference says ${meta.length}`, 'VERIFY_FAILED', 'SPEC-31 length must match'));
+    add(
+      r,
+      fail(
+        `length ${bytes.length} but the reference says ${meta.length}`,
+        'VERIFY_FAILED',
+        'SPEC-31 length must match',
+      ),
+    );
   }
   for (const [alg, digest] of meta.hashes ?? []) {
     const actual = createHash(alg).update(bytes).digest('hex');
-    if (actual !== digest) add(r, fail(`${alg} ${actual.slice(0, 16)}… but the reference says ${digest.slice(0, 16)}…`, 'VERIFY_FAILED', 'SPEC-31 hashes must match'));
+    if (actual !== digest)
+      add(
+        r,
+        fail(
+          `${alg} ${actual.slice(0, 16)}… but the reference says ${digest.slice(0, 16)}…`,
+          'VERIFY_FAILED',
+          'SPEC-31 hashes must match',
+        ),
+      );
   }
 }
 
@@ -190,8 +243,20 @@ export function verifyRepository(source: RepositorySource, options: VerifyOption
   if (trusted === undefined) return finalize(out);
   out.trustedRootVersion = trusted.signed.version;
   const chain: Metadata<Root>[] = [trusted];
-  add(rootReport, ok(`trusted root: version ${trusted.signed.version}${options.trustedRoot !== undefined ? ` from ${options.trustedRoot.file}` : ''}`));
-  checkThreshold(rootReport, 'root', trusted.signed.role('root'), trusted.signed.keys, trusted, `v${trusted.signed.version} self-`);
+  add(
+    rootReport,
+    ok(
+      `trusted root: version ${trusted.signed.version}${options.trustedRoot !== undefined ? ` from ${options.trustedRoot.file}` : ''}`,
+    ),
+  );
+  checkThreshold(
+    rootReport,
+    'root',
+    trusted.signed.role('root'),
+    trusted.signed.keys,
+    trusted,
+    `v${trusted.signed.version} self-`,
+  );
   let current = trusted;
   const maxRotations = options.maxRootRotations ?? 256;
   for (let i = 0; i < maxRotations; i++) {
@@ -207,15 +272,39 @@ export function verifyRepository(source: RepositorySource, options: VerifyOption
       return finalize(out);
     }
     if (next.signed.version !== nextVersion) {
-      add(rootReport, fail(`${src.describe(path)} has version ${next.signed.version}, expected ${nextVersion}`, 'ROLLBACK', 'SPEC-15/BAD-27 root version is exactly previous + 1'));
+      add(
+        rootReport,
+        fail(
+          `${src.describe(path)} has version ${next.signed.version}, expected ${nextVersion}`,
+          'ROLLBACK',
+          'SPEC-15/BAD-27 root version is exactly previous + 1',
+        ),
+      );
       return finalize(out);
     }
     const res = rootVerificationResult(current.signed, next);
     const step = `v${current.signed.version} → v${nextVersion}`;
-    if (res.previous.verified) add(rootReport, ok(`${step}: previous root threshold met (${describeResult(res.previous)})`));
-    else add(rootReport, fail(`${step}: previous root threshold NOT met (${describeResult(res.previous)})`, 'THRESHOLD_NOT_MET', 'SPEC-14/BAD-28 old threshold'));
+    if (res.previous.verified)
+      add(rootReport, ok(`${step}: previous root threshold met (${describeResult(res.previous)})`));
+    else
+      add(
+        rootReport,
+        fail(
+          `${step}: previous root threshold NOT met (${describeResult(res.previous)})`,
+          'THRESHOLD_NOT_MET',
+          'SPEC-14/BAD-28 old threshold',
+        ),
+      );
     if (res.current.verified) add(rootReport, ok(`${step}: new root threshold met (${describeResult(res.current)})`));
-    else add(rootReport, fail(`${step}: new root threshold NOT met (${describeResult(res.current)})`, 'THRESHOLD_NOT_MET', 'SPEC-14/BAD-28 new threshold'));
+    else
+      add(
+        rootReport,
+        fail(
+          `${step}: new root threshold NOT met (${describeResult(res.current)})`,
+          'THRESHOLD_NOT_MET',
+          'SPEC-14/BAD-28 new threshold',
+        ),
+      );
     if (!res.verified) return finalize(out);
     current = next;
     chain.push(next);
@@ -225,8 +314,22 @@ export function verifyRepository(source: RepositorySource, options: VerifyOption
     keyidRule(rootReport, md.signed, newest);
     if (md.signed.legacyExpires !== undefined) {
       const text = md.signed.legacyExpires.text;
-      if (newest) add(rootReport, fail(`root v${md.signed.version} expires "${text}" is not YYYY-MM-DDTHH:MM:SSZ`, 'EXPIRY_INVALID', 'SPEC-07/BAD-15 (python-tuf refuses it)'));
-      else add(rootReport, ok(`note: historical root v${md.signed.version} expires "${text}" (fractional seconds/offset): tuf-js reads it, python-tuf cannot walk from it`));
+      if (newest)
+        add(
+          rootReport,
+          fail(
+            `root v${md.signed.version} expires "${text}" is not YYYY-MM-DDTHH:MM:SSZ`,
+            'EXPIRY_INVALID',
+            'SPEC-07/BAD-15 (python-tuf refuses it)',
+          ),
+        );
+      else
+        add(
+          rootReport,
+          ok(
+            `note: historical root v${md.signed.version} expires "${text}" (fractional seconds/offset): tuf-js reads it, python-tuf cannot walk from it`,
+          ),
+        );
     }
   }
   out.rootVersion = current.signed.version;
@@ -237,7 +340,15 @@ export function verifyRepository(source: RepositorySource, options: VerifyOption
   if (latest !== undefined) {
     try {
       const l = Metadata.fromBytes(latest, src.describe('metadata/root.json'), 'root', parseOpts);
-      if (l.signed.version !== root.version) add(rootReport, fail(`root.json is version ${l.signed.version}, but the newest N.root.json is ${root.version}`, 'VERIFY_FAILED', 'root.json is the latest root'));
+      if (l.signed.version !== root.version)
+        add(
+          rootReport,
+          fail(
+            `root.json is version ${l.signed.version}, but the newest N.root.json is ${root.version}`,
+            'VERIFY_FAILED',
+            'root.json is the latest root',
+          ),
+        );
     } catch (e) {
       add(rootReport, errorCheck(e));
     }
@@ -256,25 +367,57 @@ export function verifyRepository(source: RepositorySource, options: VerifyOption
   const snReport = report('snapshot');
   out.roles.push(snReport);
   const snapMeta = ts.md.signed.snapshotMeta;
-  const sn = parse(src, `metadata/${metadataFileName('snapshot', snapMeta.version, consistent)}`, 'snapshot', snReport, parseOpts, out.nearLimit);
+  const sn = parse(
+    src,
+    `metadata/${metadataFileName('snapshot', snapMeta.version, consistent)}`,
+    'snapshot',
+    snReport,
+    parseOpts,
+    out.nearLimit,
+  );
   if (sn === undefined) return finalize(out);
   checkMetaFile(snReport, 'snapshot.json', snapMeta, sn.md, sn.bytes);
   checkThreshold(snReport, 'snapshot', root.role('snapshot'), root.keys, sn.md);
   for (const metaName of sn.md.signed.meta.keys()) {
     const roleName = metaName.endsWith('.json') ? metaName.slice(0, -'.json'.length) : metaName;
     const unsafe = roleName === 'targets' ? undefined : delegatedRoleNameProblem(roleName);
-    if (unsafe !== undefined) add(snReport, fail(`snapshot lists ${JSON.stringify(metaName)}: role name ${unsafe.why}`, 'ROLE_INVALID', unsafe.rule));
+    if (unsafe !== undefined)
+      add(
+        snReport,
+        fail(`snapshot lists ${JSON.stringify(metaName)}: role name ${unsafe.why}`, 'ROLE_INVALID', unsafe.rule),
+      );
   }
   checkExpiry(snReport, sn.md, at);
   if (consistent && sn.md.signed.version > 1) {
     const prevBytes = src.read(`metadata/${sn.md.signed.version - 1}.snapshot.json`);
     if (prevBytes !== undefined) {
       try {
-        const prev = Metadata.fromBytes(prevBytes, src.describe(`metadata/${sn.md.signed.version - 1}.snapshot.json`), 'snapshot', parseOpts);
+        const prev = Metadata.fromBytes(
+          prevBytes,
+          src.describe(`metadata/${sn.md.signed.version - 1}.snapshot.json`),
+          'snapshot',
+          parseOpts,
+        );
         for (const [name, m] of prev.signed.meta) {
           const now = sn.md.signed.meta.get(name);
-          if (now === undefined) add(snReport, fail(`${name} was listed in the previous snapshot and is gone`, 'ROLLBACK', 'SPEC-30/BAD-33 snapshots never drop roles'));
-          else if (now.version < m.version) add(snReport, fail(`${name} goes back from version ${m.version} to ${now.version}`, 'ROLLBACK', 'SPEC-30/BAD-31 versions never decrease'));
+          if (now === undefined)
+            add(
+              snReport,
+              fail(
+                `${name} was listed in the previous snapshot and is gone`,
+                'ROLLBACK',
+                'SPEC-30/BAD-33 snapshots never drop roles',
+              ),
+            );
+          else if (now.version < m.version)
+            add(
+              snReport,
+              fail(
+                `${name} goes back from version ${m.version} to ${now.version}`,
+                'ROLLBACK',
+                'SPEC-30/BAD-31 versions never decrease',
+              ),
+            );
         }
       } catch (e) {
         add(snReport, errorCheck(e));
@@ -285,15 +428,31 @@ export function verifyRepository(source: RepositorySource, options: VerifyOption
   // --- targets and delegations
   const targetsMeta = sn.md.signed.meta.get('targets.json');
   const allTargets = new Map<string, { role: string; tf: import('../tuf/metadata').TargetFile }>();
-  const verifyTargetsRole = (name: string, roleDef: Role, keys: ReadonlyMap<string, Key>, allowed: ((p: string) => boolean)[], depth: number): void => {
+  const verifyTargetsRole = (
+    name: string,
+    roleDef: Role,
+    keys: ReadonlyMap<string, Key>,
+    allowed: ((p: string) => boolean)[],
+    depth: number,
+  ): void => {
     const r = report(name);
     out.roles.push(r);
     const meta = sn.md.signed.meta.get(`${name}.json`);
     if (meta === undefined) {
-      add(r, fail(`${name}.json is not listed in snapshot`, 'VERIFY_FAILED', 'SPEC-27 snapshot lists every targets role'));
+      add(
+        r,
+        fail(`${name}.json is not listed in snapshot`, 'VERIFY_FAILED', 'SPEC-27 snapshot lists every targets role'),
+      );
       return;
     }
-    const t = parse(src, `metadata/${metadataFileName(name, meta.version, consistent)}`, 'targets', r, parseOpts, out.nearLimit);
+    const t = parse(
+      src,
+      `metadata/${metadataFileName(name, meta.version, consistent)}`,
+      'targets',
+      r,
+      parseOpts,
+      out.nearLimit,
+    );
     if (t === undefined) return;
     checkMetaFile(r, `${name}.json`, meta, t.md, t.bytes);
     keyidRule(r, t.md.signed, true);
@@ -307,14 +466,28 @@ export function verifyRepository(source: RepositorySource, options: VerifyOption
         continue;
       }
       if (!allowed.every((f) => f(p))) {
-        add(r, fail(`target ${JSON.stringify(p)} is outside the paths delegated to ${name}`, 'VERIFY_FAILED', 'SPEC-24/BAD-39 targets stay inside delegated paths'));
+        add(
+          r,
+          fail(
+            `target ${JSON.stringify(p)} is outside the paths delegated to ${name}`,
+            'VERIFY_FAILED',
+            'SPEC-24/BAD-39 targets stay inside delegated paths',
+          ),
+        );
         continue;
       }
       if (!allTargets.has(p)) allTargets.set(p, { role: name, tf });
     }
     const collision = findCollision(t.md.signed.targets.keys());
     if (collision !== undefined) {
-      add(r, fail(`targets ${JSON.stringify(collision[0])} and ${JSON.stringify(collision[1])} in ${name} collide after case folding or Unicode normalisation`, 'PATH_COLLISION', 'BAD-44 names must differ on every filesystem'));
+      add(
+        r,
+        fail(
+          `targets ${JSON.stringify(collision[0])} and ${JSON.stringify(collision[1])} in ${name} collide after case folding or Unicode normalisation`,
+          'PATH_COLLISION',
+          'BAD-44 names must differ on every filesystem',
+        ),
+      );
     }
     const d = t.md.signed.delegations;
     if (d === undefined || depth >= 32) return;
@@ -322,23 +495,48 @@ export function verifyRepository(source: RepositorySource, options: VerifyOption
     for (const child of children) {
       const unsafe = delegatedRoleNameProblem(child.name);
       if (unsafe !== undefined) {
-        add(r, fail(`delegated role ${JSON.stringify(child.name)} in ${name}: ${unsafe.why}`, 'ROLE_INVALID', unsafe.rule));
+        add(
+          r,
+          fail(`delegated role ${JSON.stringify(child.name)} in ${name}: ${unsafe.why}`, 'ROLE_INVALID', unsafe.rule),
+        );
         continue;
       }
-      if (sn.md.signed.meta.has(`${child.name}.json`)) verifyTargetsRole(child.name, child, d.keys, [...allowed, (p) => child.isDelegatedPath(p)], depth + 1);
+      if (sn.md.signed.meta.has(`${child.name}.json`))
+        verifyTargetsRole(child.name, child, d.keys, [...allowed, (p) => child.isDelegatedPath(p)], depth + 1);
     }
     const collidingRoles = findCollision(children.map((c) => c.name));
     if (collidingRoles !== undefined) {
-      add(r, fail(`delegated roles ${JSON.stringify(collidingRoles[0])} and ${JSON.stringify(collidingRoles[1])} in ${name} collide`, 'PATH_COLLISION', 'BAD-44 role file names must differ on every filesystem'));
+      add(
+        r,
+        fail(
+          `delegated roles ${JSON.stringify(collidingRoles[0])} and ${JSON.stringify(collidingRoles[1])} in ${name} collide`,
+          'PATH_COLLISION',
+          'BAD-44 role file names must differ on every filesystem',
+        ),
+      );
     }
     const succinct = d.succinctRoles;
     const badBins = succinct === undefined ? undefined : binPrefixProblem(succinct.namePrefix, succinct.bitLength);
     if (succinct !== undefined && badBins !== undefined) {
-      add(r, fail(`hash-bin prefix ${JSON.stringify(succinct.namePrefix)} in ${name}: bin names ${badBins.why}`, 'ROLE_INVALID', badBins.rule));
+      add(
+        r,
+        fail(
+          `hash-bin prefix ${JSON.stringify(succinct.namePrefix)} in ${name}: bin names ${badBins.why}`,
+          'ROLE_INVALID',
+          badBins.rule,
+        ),
+      );
     } else if (succinct !== undefined) {
       for (const metaName of sn.md.signed.meta.keys()) {
         const roleName = metaName.slice(0, -'.json'.length);
-        if (succinct.isDelegatedRole(roleName)) verifyTargetsRole(roleName, succinct, d.keys, [...allowed, (p) => succinct.roleForTarget(p) === roleName], depth + 1);
+        if (succinct.isDelegatedRole(roleName))
+          verifyTargetsRole(
+            roleName,
+            succinct,
+            d.keys,
+            [...allowed, (p) => succinct.roleForTarget(p) === roleName],
+            depth + 1,
+          );
       }
     }
   };
@@ -365,7 +563,11 @@ export function verifyRepository(source: RepositorySource, options: VerifyOption
       }
     }
     if (found === 0) {
-      out.targets.push({ path, ok: !options.requireTargetFiles, message: options.requireTargetFiles ? 'target file missing' : 'not included (unchanged target)' });
+      out.targets.push({
+        path,
+        ok: !options.requireTargetFiles,
+        message: options.requireTargetFiles ? 'target file missing' : 'not included (unchanged target)',
+      });
     } else if (problems.length > 0) out.targets.push({ path, ok: false, message: problems.join('; ') });
     else out.targets.push({ path, ok: true, message: `${tf.length} bytes, ${[...tf.hashes.keys()].join('+')} match` });
   }
@@ -377,10 +579,31 @@ function checkKeyids(r: RoleReport, signed: Signed, current: boolean, options: V
   const name = signed.type === 'targets' ? r.role : signed.type;
   for (const p of keyidProblems(signed, name)) {
     const message = describeKeyidProblem(p);
-    if (options.strictKeyids === true) add(r, fail(message, 'KEYID_MISMATCH', 'SPEC-05 keyid = sha256(key as stored), checked as tough does (--strict-keyids)'));
+    if (options.strictKeyids === true)
+      add(
+        r,
+        fail(
+          message,
+          'KEYID_MISMATCH',
+          'SPEC-05 keyid = sha256(key as stored), checked as tough does (--strict-keyids)',
+        ),
+      );
     else if (current && options.allowLegacyKeyids !== true) {
-      add(r, fail(`${message}; a strict client (tough, sigstore-rs) refuses it`, 'KEYID_MISMATCH', 'SPEC-05/BAD-21 (read legacy repositories with --allow-legacy-keyids; fix with `tufsign root rotate --fix-keyids`)'));
-    } else add(r, ok(`note: ${message}; accepted ${current ? 'with --allow-legacy-keyids' : 'in a historical root'}, strict clients (tough) refuse it`));
+      add(
+        r,
+        fail(
+          `${message}; a strict client (tough, sigstore-rs) refuses it`,
+          'KEYID_MISMATCH',
+          'SPEC-05/BAD-21 (read legacy repositories with --allow-legacy-keyids; fix with `tufsign root rotate --fix-keyids`)',
+        ),
+      );
+    } else
+      add(
+        r,
+        ok(
+          `note: ${message}; accepted ${current ? 'with --allow-legacy-keyids' : 'in a historical root'}, strict clients (tough) refuse it`,
+        ),
+      );
   }
 }
 

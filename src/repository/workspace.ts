@@ -89,11 +89,17 @@ export class Workspace {
     return max;
   }
 
-  readMetadataFile<R extends TopLevelRole>(fileName: string, role: R): Metadata<Extract<Root | Targets | Snapshot | Timestamp, { type: R }>> {
+  readMetadataFile<R extends TopLevelRole>(
+    fileName: string,
+    role: R,
+  ): Metadata<Extract<Root | Targets | Snapshot | Timestamp, { type: R }>> {
     const path = join(this.metadataDir, fileName);
     // Published history is read as it was signed: only the legacy keyids recorded at import are accepted here.
     const legacy = new Set(this.config.legacyKeyids ?? []);
-    return Metadata.fromBytes(readFileBounded(path), path, role, { allowLegacyKeyids: legacy, allowLegacyExpires: role === 'root' });
+    return Metadata.fromBytes(readFileBounded(path), path, role, {
+      allowLegacyKeyids: legacy,
+      allowLegacyExpires: role === 'root',
+    });
   }
 
   hasMetadataFile(fileName: string): boolean {
@@ -102,7 +108,10 @@ export class Workspace {
 
   loadRoot(version?: number): Metadata<Root> {
     const v = version ?? this.latestRootVersion();
-    if (v === 0) throw new TufsignError('WORKSPACE_NOT_FOUND', `no root metadata in ${this.metadataDir}`, { suggestion: 'Run `tufsign init`.' });
+    if (v === 0)
+      throw new TufsignError('WORKSPACE_NOT_FOUND', `no root metadata in ${this.metadataDir}`, {
+        suggestion: 'Run `tufsign init`.',
+      });
     return this.readMetadataFile(`${v}.root.json`, 'root');
   }
 
@@ -111,9 +120,15 @@ export class Workspace {
     const root = this.loadRoot();
     const consistent = root.signed.consistentSnapshot === true;
     const timestamp = this.readMetadataFile('timestamp.json', 'timestamp');
-    const snapshot = this.readMetadataFile(metadataFileName('snapshot', timestamp.signed.snapshotMeta.version, consistent), 'snapshot');
+    const snapshot = this.readMetadataFile(
+      metadataFileName('snapshot', timestamp.signed.snapshotMeta.version, consistent),
+      'snapshot',
+    );
     const targetsMeta = snapshot.signed.meta.get('targets.json');
-    const targets = this.readMetadataFile(metadataFileName('targets', targetsMeta?.version ?? 1, consistent), 'targets');
+    const targets = this.readMetadataFile(
+      metadataFileName('targets', targetsMeta?.version ?? 1, consistent),
+      'targets',
+    );
     return { root, targets, snapshot, timestamp };
   }
 

@@ -25,7 +25,8 @@ export function reqString(obj: JsonObject, key: string, path: string, rule: stri
 
 export function reqInt(obj: JsonObject, key: string, path: string, rule: string, min: number): number {
   const v = reqField(obj, key, path, rule);
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw schemaError(jsonPathJoin(path, key), `"${key}" must be an integer`, rule);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v))
+    throw schemaError(jsonPathJoin(path, key), `"${key}" must be an integer`, rule);
   if (v < min) throw schemaError(jsonPathJoin(path, key), `"${key}" must be at least ${min}, got ${v}`, rule);
   return v;
 }
@@ -68,7 +69,8 @@ export const HEX = /^[0-9a-f]+$/;
 
 export function reqHex(obj: JsonObject, key: string, path: string, rule: string): string {
   const v = reqString(obj, key, path, rule);
-  if (v.length === 0 || !HEX.test(v)) throw schemaError(jsonPathJoin(path, key), `"${key}" must be lowercase hex`, rule);
+  if (v.length === 0 || !HEX.test(v))
+    throw schemaError(jsonPathJoin(path, key), `"${key}" must be lowercase hex`, rule);
   return v;
 }
 

@@ -76,7 +76,8 @@ class Parser {
   }
 
   private parseValue(path: string, depth: number): JsonValue {
-    if (depth > MAX_DEPTH) this.fail('JSON_TOO_DEEP', `nesting deeper than ${MAX_DEPTH} levels`, path, 'BAD-09 bounded nesting');
+    if (depth > MAX_DEPTH)
+      this.fail('JSON_TOO_DEEP', `nesting deeper than ${MAX_DEPTH} levels`, path, 'BAD-09 bounded nesting');
     const c = this.text[this.pos];
     switch (c) {
       case '{':
@@ -94,7 +95,12 @@ class Parser {
       default:
         if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.parseNumber(path);
         if (c === undefined) this.fail('JSON_SYNTAX', 'unexpected end of input', path, 'BAD-01 well-formed JSON');
-        return this.fail('JSON_SYNTAX', `unexpected character ${JSON.stringify(c)}`, path, 'BAD-01/BAD-07 well-formed JSON');
+        return this.fail(
+          'JSON_SYNTAX',
+          `unexpected character ${JSON.stringify(c)}`,
+          path,
+          'BAD-01/BAD-07 well-formed JSON',
+        );
     }
   }
 
@@ -111,14 +117,25 @@ class Parser {
     const m = /^-?(0|[1-9][0-9]*)([.eE])?/.exec(this.text.slice(start, start + 400));
     if (m === null) this.fail('JSON_SYNTAX', 'invalid number', path, 'BAD-01 well-formed JSON');
     if (m[2] !== undefined) {
-      this.fail('JSON_NUMBER', 'fractions and exponents are not allowed', path, 'BAD-05 canonical JSON has integers only');
+      this.fail(
+        'JSON_NUMBER',
+        'fractions and exponents are not allowed',
+        path,
+        'BAD-05 canonical JSON has integers only',
+      );
     }
     const digits = m[0];
     this.pos = start + digits.length;
-    if (digits === '-0') this.fail('JSON_NUMBER', '-0 is not a canonical integer', path, 'BAD-05 canonical JSON has integers only');
+    if (digits === '-0')
+      this.fail('JSON_NUMBER', '-0 is not a canonical integer', path, 'BAD-05 canonical JSON has integers only');
     const value = Number(digits);
     if (digits.replace('-', '').length > 16 || !Number.isSafeInteger(value)) {
-      this.fail('JSON_NUMBER', `integer ${digits.slice(0, 30)} is outside ±(2^53-1)`, path, 'BAD-06 integers must be exact');
+      this.fail(
+        'JSON_NUMBER',
+        `integer ${digits.slice(0, 30)} is outside ±(2^53-1)`,
+        path,
+        'BAD-06 integers must be exact',
+      );
     }
     return value;
   }
@@ -164,7 +181,8 @@ class Parser {
             break;
           case 'u': {
             const hex = this.text.slice(this.pos, this.pos + 4);
-            if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail('JSON_SYNTAX', 'invalid \\u escape', path, 'BAD-01 well-formed JSON');
+            if (!/^[0-9a-fA-F]{4}$/.test(hex))
+              this.fail('JSON_SYNTAX', 'invalid \\u escape', path, 'BAD-01 well-formed JSON');
             this.pos += 4;
             out += String.fromCharCode(parseInt(hex, 16));
             break;
@@ -177,7 +195,8 @@ class Parser {
       out += this.text[this.pos];
       this.pos++;
     }
-    if (hasLoneSurrogate(out)) this.fail('JSON_STRING', 'string contains a lone surrogate', path, 'BAD-03 valid Unicode only');
+    if (hasLoneSurrogate(out))
+      this.fail('JSON_STRING', 'string contains a lone surrogate', path, 'BAD-03 valid Unicode only');
     return out;
   }
 
@@ -211,11 +230,14 @@ class Parser {
     }
     for (;;) {
       this.skipWs();
-      if (this.text[this.pos] !== '"') this.fail('JSON_SYNTAX', 'expected a string key', path, 'BAD-01/BAD-07 well-formed JSON');
+      if (this.text[this.pos] !== '"')
+        this.fail('JSON_SYNTAX', 'expected a string key', path, 'BAD-01/BAD-07 well-formed JSON');
       const key = this.parseString(path);
       const childPath = jsonPathJoin(path, key);
-      if (key === '__proto__') this.fail('JSON_FORBIDDEN_KEY', 'the key "__proto__" is not allowed', childPath, 'BAD-10 no prototype keys');
-      if (seen.has(key)) this.fail('JSON_DUPLICATE_KEY', `duplicate key ${JSON.stringify(key)}`, childPath, 'BAD-04 no duplicate keys');
+      if (key === '__proto__')
+        this.fail('JSON_FORBIDDEN_KEY', 'the key "__proto__" is not allowed', childPath, 'BAD-10 no prototype keys');
+      if (seen.has(key))
+        this.fail('JSON_DUPLICATE_KEY', `duplicate key ${JSON.stringify(key)}`, childPath, 'BAD-04 no duplicate keys');
       seen.add(key);
       this.skipWs();
       if (this.text[this.pos] !== ':') this.fail('JSON_SYNTAX', 'expected :', childPath, 'BAD-01 well-formed JSON');
@@ -240,12 +262,21 @@ export function jsonPathJoin(base: string, key: string | number): string {
 /** Decode UTF-8 strictly (no BOM, no invalid sequences). */
 export function decodeUtf8(bytes: Uint8Array, file?: string): string {
   if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
-    throw new TufsignError('JSON_SYNTAX', 'file starts with a UTF-8 byte-order mark', { file, path: '$', rule: 'BAD-03 plain UTF-8 without BOM' });
+    throw new TufsignError('JSON_SYNTAX', 'file starts with a UTF-8 byte-order mark', {
+      file,
+      path: '$',
+      rule: 'BAD-03 plain UTF-8 without BOM',
+    });
   }
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch (cause) {
-    throw new TufsignError('JSON_SYNTAX', 'file is not valid UTF-8', { file, path: '$', rule: 'BAD-03 valid UTF-8 only', cause });
+    throw new TufsignError('JSON_SYNTAX', 'file is not valid UTF-8', {
+      file,
+      path: '$',
+      rule: 'BAD-03 valid UTF-8 only',
+      cause,
+    });
   }
 }
 
@@ -270,7 +301,10 @@ export function stringifyPretty(value: unknown): string {
   const write = (v: unknown, indent: string): string => {
     if (v === null || typeof v === 'boolean') return String(v);
     if (typeof v === 'number') {
-      if (!Number.isSafeInteger(v)) throw new TufsignError('JSON_NUMBER', `cannot write non-integer ${v}`, { rule: 'canonical JSON has integers only' });
+      if (!Number.isSafeInteger(v))
+        throw new TufsignError('JSON_NUMBER', `cannot write non-integer ${v}`, {
+          rule: 'canonical JSON has integers only',
+        });
       return String(v);
     }
     if (typeof v === 'string') return escapeForFile(v);
@@ -281,9 +315,17 @@ export function stringifyPretty(value: unknown): string {
     }
     if (typeof v === 'object') {
       const obj = v as Record<string, unknown>;
-      const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort(compareCodePoints);
+      const keys = Object.keys(obj)
+        .filter((k) => obj[k] !== undefined)
+        .sort(compareCodePoints);
       if (keys.length === 0) return '{}';
-      return '{\n' + keys.map((k) => `${inner}${escapeForFile(k)}: ${write(obj[k], inner)}`).join(',\n') + '\n' + indent + '}';
+      return (
+        '{\n' +
+        keys.map((k) => `${inner}${escapeForFile(k)}: ${write(obj[k], inner)}`).join(',\n') +
+        '\n' +
+        indent +
+        '}'
+      );
     }
     throw new TufsignError('INTERNAL', `cannot write a ${typeof v} as JSON`);
   };

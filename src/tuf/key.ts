@@ -63,16 +63,29 @@ export class Key {
   /** Check the keytype/scheme pair and that the public key decodes for it (BAD-19, BAD-20). */
   validate(path: string): void {
     if (!isScheme(this.scheme)) {
-      throw schemaError(`${path}.scheme`, `unsupported signature scheme "${this.scheme}"`, 'BAD-19 known schemes only: ' + SCHEMES.join(', '));
+      throw schemaError(
+        `${path}.scheme`,
+        `unsupported signature scheme "${this.scheme}"`,
+        'BAD-19 known schemes only: ' + SCHEMES.join(', '),
+      );
     }
     if (!ACCEPTED_KEYTYPES[this.scheme].includes(this.keytype)) {
-      throw schemaError(`${path}.keytype`, `keytype "${this.keytype}" does not go with scheme "${this.scheme}"`, 'BAD-19 keytype/scheme mismatch');
+      throw schemaError(
+        `${path}.keytype`,
+        `keytype "${this.keytype}" does not go with scheme "${this.scheme}"`,
+        'BAD-19 keytype/scheme mismatch',
+      );
     }
     try {
       this.keyObject();
     } catch (cause) {
-      if (cause instanceof TufsignError) throw new TufsignError(cause.code, cause.message, { path: `${path}.keyval.public`, rule: cause.rule, cause });
-      throw new TufsignError('KEY_INVALID', 'public key does not decode', { path: `${path}.keyval.public`, rule: 'BAD-20 well-formed public key', cause });
+      if (cause instanceof TufsignError)
+        throw new TufsignError(cause.code, cause.message, { path: `${path}.keyval.public`, rule: cause.rule, cause });
+      throw new TufsignError('KEY_INVALID', 'public key does not decode', {
+        path: `${path}.keyval.public`,
+        rule: 'BAD-20 well-formed public key',
+        cause,
+      });
     }
   }
 
@@ -100,7 +113,11 @@ export class Key {
     let ko: KeyObject;
     if (this.scheme === 'ed25519') {
       if (/^[0-9a-f]{64}$/.test(pub)) {
-        ko = createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, Buffer.from(pub, 'hex')]), format: 'der', type: 'spki' });
+        ko = createPublicKey({
+          key: Buffer.concat([SPKI_ED25519_PREFIX, Buffer.from(pub, 'hex')]),
+          format: 'der',
+          type: 'spki',
+        });
       } else if (pub.startsWith('-----BEGIN PUBLIC KEY-----')) {
         ko = pemKey(pub, bad);
       } else return bad('ed25519 public key must be 64 lowercase hex characters');
@@ -108,7 +125,11 @@ export class Key {
     } else if (this.scheme === 'ecdsa-sha2-nistp256') {
       if (/^04[0-9a-f]{128}$/.test(pub)) {
         // historical go-tuf encoding: hex uncompressed point (read only)
-        ko = createPublicKey({ key: Buffer.concat([SPKI_P256_PREFIX, Buffer.from(pub, 'hex')]), format: 'der', type: 'spki' });
+        ko = createPublicKey({
+          key: Buffer.concat([SPKI_P256_PREFIX, Buffer.from(pub, 'hex')]),
+          format: 'der',
+          type: 'spki',
+        });
       } else ko = pemKey(pub, bad);
       if (ko.asymmetricKeyType !== 'ec' || ko.asymmetricKeyDetails?.namedCurve !== 'prime256v1') bad('not a P-256 key');
     } else {
@@ -194,7 +215,8 @@ export function keyFromPublicKeyObject(ko: KeyObject, scheme: Scheme): Key {
 /** Infer the TUF scheme for a public key object. */
 export function schemeForKeyObject(ko: KeyObject): Scheme {
   if (ko.asymmetricKeyType === 'ed25519') return 'ed25519';
-  if (ko.asymmetricKeyType === 'ec' && ko.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'ecdsa-sha2-nistp256';
+  if (ko.asymmetricKeyType === 'ec' && ko.asymmetricKeyDetails?.namedCurve === 'prime256v1')
+    return 'ecdsa-sha2-nistp256';
   if (ko.asymmetricKeyType === 'rsa') return 'rsassa-pss-sha256';
   throw new TufsignError('SCHEME_UNSUPPORTED', `unsupported key type ${ko.asymmetricKeyType ?? 'unknown'}`, {
     suggestion: 'Use an ed25519, P-256 or RSA (>= 2048 bits) key.',

@@ -32,7 +32,8 @@ export interface KeyidProblem {
   derivation: KeyidDerivation;
 }
 
-const sha256Canonical = (obj: Parameters<typeof canonicalize>[0]): string => createHash('sha256').update(canonicalize(obj)).digest('hex');
+const sha256Canonical = (obj: Parameters<typeof canonicalize>[0]): string =>
+  createHash('sha256').update(canonicalize(obj)).digest('hex');
 
 /** The keyid a strict client computes for `key`: sha256 of the whole stored object. */
 export function strictKeyid(key: Key): string {
@@ -68,7 +69,8 @@ function problemsIn(keys: ReadonlyMap<string, Key>, where: string): KeyidProblem
 /** Every key in `signed` (root keys, or a targets role's delegation keys) whose keyid is not sha256(stored key). */
 export function keyidProblems(signed: Signed, roleName: string = signed.type): KeyidProblem[] {
   if (signed.type === 'root') return problemsIn(signed.keys, `${roleName} v${signed.version} keys`);
-  if (signed.type === 'targets' && signed.delegations !== undefined) return problemsIn(signed.delegations.keys, `${roleName} v${signed.version} delegations.keys`);
+  if (signed.type === 'targets' && signed.delegations !== undefined)
+    return problemsIn(signed.delegations.keys, `${roleName} v${signed.version} delegations.keys`);
   return [];
 }
 

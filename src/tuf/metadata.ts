@@ -74,7 +74,12 @@ export class Signature {
     const keyid = reqString(obj, 'keyid', path, 'BAD-17 signature needs keyid');
     const sig = reqString(obj, 'sig', path, 'BAD-17 signature needs sig');
     if (!/^[0-9a-f]*$/.test(sig)) throw schemaError(`${path}.sig`, 'sig must be lowercase hex', 'BAD-17 hex signature');
-    if (obj['method'] !== undefined) throw schemaError(`${path}.method`, 'signature carries a "method" field', 'BAD-19 no per-signature method (TAP 9)');
+    if (obj['method'] !== undefined)
+      throw schemaError(
+        `${path}.method`,
+        'signature carries a "method" field',
+        'BAD-19 no per-signature method (TAP 9)',
+      );
     return new Signature(keyid, sig, unrecognized(obj, ['keyid', 'sig']));
   }
 
@@ -126,7 +131,8 @@ function readKeyidsAndThreshold(obj: JsonObject, path: string): { keyids: string
 function checkUniqueKeyids(keyids: readonly string[], path: string): void {
   const seen = new Set<string>();
   keyids.forEach((k, i) => {
-    if (seen.has(k)) throw schemaError(`${path}[${i}]`, `keyid ${k} listed twice`, 'BAD-26 no duplicate keyids in a role');
+    if (seen.has(k))
+      throw schemaError(`${path}[${i}]`, `keyid ${k} listed twice`, 'BAD-26 no duplicate keyids in a role');
     seen.add(k);
   });
 }
@@ -137,7 +143,8 @@ function readHashes(obj: JsonObject, path: string): Map<string, string> {
   for (const [alg, digest] of Object.entries(hashesObj)) {
     const p = jsonPathJoin(`${path}.hashes`, alg);
     const expected = HASH_HEX_LENGTH[alg];
-    if (expected === undefined) throw schemaError(p, `unknown hash algorithm "${alg}"`, 'BAD-35 known hash algorithms: sha256, sha512');
+    if (expected === undefined)
+      throw schemaError(p, `unknown hash algorithm "${alg}"`, 'BAD-35 known hash algorithms: sha256, sha512');
     if (typeof digest !== 'string' || digest.length !== expected || !/^[0-9a-f]+$/.test(digest)) {
       throw schemaError(p, `${alg} digest must be ${expected} lowercase hex characters`, 'BAD-35 well-formed digest');
     }
@@ -217,10 +224,15 @@ export class TargetFile {
 
 export function checkDelegatedRoleName(name: string, path: string): void {
   if (name === '' || isTopLevelRole(name)) {
-    throw schemaError(path, `delegated role name "${name}" is empty or a top-level role`, 'BAD-36 delegated role names');
+    throw schemaError(
+      path,
+      `delegated role name "${name}" is empty or a top-level role`,
+      'BAD-36 delegated role names',
+    );
   }
   const unsafe = roleFileNameProblem(name);
-  if (unsafe !== undefined) throw schemaError(path, `delegated role name ${JSON.stringify(name)} ${unsafe.why}`, unsafe.rule);
+  if (unsafe !== undefined)
+    throw schemaError(path, `delegated role name ${JSON.stringify(name)} ${unsafe.why}`, unsafe.rule);
 }
 
 export class DelegatedRole extends Role {
@@ -245,14 +257,23 @@ export class DelegatedRole extends Role {
     const hasPaths = obj['paths'] !== undefined;
     const hasPrefixes = obj['path_hash_prefixes'] !== undefined;
     if (hasPaths === hasPrefixes) {
-      throw schemaError(path, 'a delegated role needs exactly one of "paths" and "path_hash_prefixes"', 'BAD-37 paths xor path_hash_prefixes');
+      throw schemaError(
+        path,
+        'a delegated role needs exactly one of "paths" and "path_hash_prefixes"',
+        'BAD-37 paths xor path_hash_prefixes',
+      );
     }
     const paths = hasPaths ? reqStringArray(obj, 'paths', path, 'SPEC-23 paths') : undefined;
     let prefixes: string[] | undefined;
     if (hasPrefixes) {
       prefixes = reqStringArray(obj, 'path_hash_prefixes', path, 'SPEC-25 path_hash_prefixes');
       prefixes.forEach((p, i) => {
-        if (!/^[0-9a-f]+$/.test(p)) throw schemaError(`${path}.path_hash_prefixes[${i}]`, 'hash prefix is not lowercase hex', 'BAD-37 hex prefixes');
+        if (!/^[0-9a-f]+$/.test(p))
+          throw schemaError(
+            `${path}.path_hash_prefixes[${i}]`,
+            'hash prefix is not lowercase hex',
+            'BAD-37 hex prefixes',
+          );
       });
     }
     return new DelegatedRole(
@@ -332,9 +353,16 @@ export class SuccinctRoles extends Role {
     const obj = asObject(value, path);
     const { keyids, threshold } = readKeyidsAndThreshold(obj, path);
     const bitLength = reqInt(obj, 'bit_length', path, 'TAP 15 bit_length in 1..32', 1);
-    if (bitLength > 32) throw schemaError(`${path}.bit_length`, 'bit_length must be at most 32', 'TAP 15 bit_length in 1..32');
+    if (bitLength > 32)
+      throw schemaError(`${path}.bit_length`, 'bit_length must be at most 32', 'TAP 15 bit_length in 1..32');
     const namePrefix = reqString(obj, 'name_prefix', path, 'TAP 15 name_prefix');
-    return new SuccinctRoles(keyids, threshold, bitLength, namePrefix, unrecognized(obj, ['keyids', 'threshold', 'bit_length', 'name_prefix']));
+    return new SuccinctRoles(
+      keyids,
+      threshold,
+      bitLength,
+      namePrefix,
+      unrecognized(obj, ['keyids', 'threshold', 'bit_length', 'name_prefix']),
+    );
   }
 
   override toJSON(): JsonObject {
@@ -386,7 +414,11 @@ export class Delegations {
     const hasRoles = obj['roles'] !== undefined;
     const hasSuccinct = obj['succinct_roles'] !== undefined;
     if (hasRoles === hasSuccinct) {
-      throw schemaError(path, 'delegations need exactly one of "roles" and "succinct_roles"', 'SPEC-23/TAP 15 roles xor succinct_roles');
+      throw schemaError(
+        path,
+        'delegations need exactly one of "roles" and "succinct_roles"',
+        'SPEC-23/TAP 15 roles xor succinct_roles',
+      );
     }
     let roles: DelegatedRole[] | undefined;
     let succinct: SuccinctRoles | undefined;
@@ -394,7 +426,12 @@ export class Delegations {
       const seen = new Set<string>();
       roles = reqArray(obj, 'roles', path, 'SPEC-23 roles list').map((r, i) => {
         const role = DelegatedRole.fromJSON(r, `${path}.roles[${i}]`);
-        if (seen.has(role.name)) throw schemaError(`${path}.roles[${i}].name`, `role "${role.name}" delegated twice`, 'BAD-36 unique delegated role names');
+        if (seen.has(role.name))
+          throw schemaError(
+            `${path}.roles[${i}].name`,
+            `role "${role.name}" delegated twice`,
+            'BAD-36 unique delegated role names',
+          );
         seen.add(role.name);
         checkRoleKeyids(role, keys, `${path}.roles[${i}]`);
         return role;
@@ -424,14 +461,22 @@ export class Delegations {
 
   /** Delegated role names responsible for a target path, in priority order, with their terminating flag. */
   rolesForTarget(targetPath: string): { name: string; terminating: boolean }[] {
-    if (this.succinctRoles !== undefined) return [{ name: this.succinctRoles.roleForTarget(targetPath), terminating: true }];
-    return (this.roles ?? []).filter((r) => r.isDelegatedPath(targetPath)).map((r) => ({ name: r.name, terminating: r.terminating }));
+    if (this.succinctRoles !== undefined)
+      return [{ name: this.succinctRoles.roleForTarget(targetPath), terminating: true }];
+    return (this.roles ?? [])
+      .filter((r) => r.isDelegatedPath(targetPath))
+      .map((r) => ({ name: r.name, terminating: r.terminating }));
   }
 }
 
 function checkRoleKeyids(role: Role, keys: Map<string, Key>, path: string): void {
   role.keyids.forEach((k, i) => {
-    if (!keys.has(k)) throw schemaError(`${path}.keyids[${i}]`, `keyid ${k} is not in the keys list`, 'BAD-26 every role keyid must name a key');
+    if (!keys.has(k))
+      throw schemaError(
+        `${path}.keyids[${i}]`,
+        `keyid ${k} is not in the keys list`,
+        'BAD-26 every role keyid must name a key',
+      );
   });
 }
 
@@ -442,11 +487,16 @@ function readKeys(obj: JsonObject, path: string, options: ParseOptions): Map<str
     const p = jsonPathJoin(path, keyid);
     const key = Key.fromJSON(value, p);
     if (key.keyid() !== keyid && !legacyKeyidAllowed(options, keyid)) {
-      throw new TufsignError('KEYID_MISMATCH', `keyid ${keyid} is not the sha256 of its key (expected ${key.keyid()})`, {
-        path: p,
-        rule: 'SPEC-05/BAD-21 keyid = sha256(canonical key)',
-        suggestion: 'Legacy repositories (e.g. tufup) can be read with --allow-legacy-keyids; `tufsign root rotate --fix-keyids` re-lists the keys under their correct keyids.',
-      });
+      throw new TufsignError(
+        'KEYID_MISMATCH',
+        `keyid ${keyid} is not the sha256 of its key (expected ${key.keyid()})`,
+        {
+          path: p,
+          rule: 'SPEC-05/BAD-21 keyid = sha256(canonical key)',
+          suggestion:
+            'Legacy repositories (e.g. tufup) can be read with --allow-legacy-keyids; `tufsign root rotate --fix-keyids` re-lists the keys under their correct keyids.',
+        },
+      );
     }
     const fp = key.publicKeyFingerprint();
     const other = byFingerprint.get(fp);
@@ -494,16 +544,25 @@ abstract class SignedBase {
 
 const BASE_FIELDS = ['_type', 'spec_version', 'version', 'expires'];
 
-function readBase(obj: JsonObject, path: string, options: ParseOptions = {}): { version: number; expires: Date; specVersion: string; legacyExpires?: { text: string; date: Date } } {
+function readBase(
+  obj: JsonObject,
+  path: string,
+  options: ParseOptions = {},
+): { version: number; expires: Date; specVersion: string; legacyExpires?: { text: string; date: Date } } {
   const specVersion = reqString(obj, 'spec_version', path, 'SPEC-08 spec_version');
   if (!/^1\.\d+(\.\d+)?$/.test(specVersion)) {
-    throw schemaError(`${path}.spec_version`, `unsupported spec_version "${specVersion}"`, 'SPEC-08/BAD-14 spec_version 1.x.y');
+    throw schemaError(
+      `${path}.spec_version`,
+      `unsupported spec_version "${specVersion}"`,
+      'SPEC-08/BAD-14 spec_version 1.x.y',
+    );
   }
   const version = reqInt(obj, 'version', path, 'SPEC-09/BAD-13 version is an integer > 0', 1);
   const text = reqString(obj, 'expires', path, 'SPEC-07 expires');
   if (options.allowLegacyExpires === true) {
     const expires = parseLegacyExpires(text, `${path}.expires`);
-    if (formatExpires(expires) !== text) return { version, expires, specVersion, legacyExpires: { text, date: expires } };
+    if (formatExpires(expires) !== text)
+      return { version, expires, specVersion, legacyExpires: { text, date: expires } };
     return { version, expires, specVersion };
   }
   const expires = parseExpires(text, `${path}.expires`);
@@ -531,17 +590,33 @@ export class Root extends SignedBase {
     const roles = new Map<TopLevelRole, Role>();
     for (const name of Object.keys(rolesObj)) {
       if (!isTopLevelRole(name)) {
-        throw schemaError(jsonPathJoin(`${path}.roles`, name), `unknown role "${name}" in root`, 'SPEC-13/BAD-23 root lists exactly root, targets, snapshot, timestamp');
+        throw schemaError(
+          jsonPathJoin(`${path}.roles`, name),
+          `unknown role "${name}" in root`,
+          'SPEC-13/BAD-23 root lists exactly root, targets, snapshot, timestamp',
+        );
       }
     }
     for (const name of TOP_LEVEL_ROLES) {
-      const role = Role.fromJSON(reqField(rolesObj, name, `${path}.roles`, 'SPEC-13/BAD-23 root lists every top-level role'), `${path}.roles.${name}`);
+      const role = Role.fromJSON(
+        reqField(rolesObj, name, `${path}.roles`, 'SPEC-13/BAD-23 root lists every top-level role'),
+        `${path}.roles.${name}`,
+      );
       checkRoleKeyids(role, keys, `${path}.roles.${name}`);
       roles.set(name, role);
     }
     const cs = obj['consistent_snapshot'];
-    if (cs !== undefined && typeof cs !== 'boolean') throw schemaError(`${path}.consistent_snapshot`, 'must be true or false', 'SPEC-12 consistent_snapshot');
-    const root = new Root(base.version, base.expires, keys, roles, cs, base.specVersion, unrecognized(obj, [...BASE_FIELDS, 'keys', 'roles', 'consistent_snapshot']));
+    if (cs !== undefined && typeof cs !== 'boolean')
+      throw schemaError(`${path}.consistent_snapshot`, 'must be true or false', 'SPEC-12 consistent_snapshot');
+    const root = new Root(
+      base.version,
+      base.expires,
+      keys,
+      roles,
+      cs,
+      base.specVersion,
+      unrecognized(obj, [...BASE_FIELDS, 'keys', 'roles', 'consistent_snapshot']),
+    );
     if (base.legacyExpires !== undefined) root.legacyExpires = base.legacyExpires;
     return root;
   }
@@ -588,7 +663,9 @@ export class Root extends SignedBase {
   revokeKey(keyid: string, role: TopLevelRole): void {
     const r = this.role(role);
     if (!r.keyids.includes(keyid)) {
-      throw new TufsignError('KEY_NOT_FOUND', `key ${keyid} is not a ${role} key`, { rule: 'revoke only keys the role has' });
+      throw new TufsignError('KEY_NOT_FOUND', `key ${keyid} is not a ${role} key`, {
+        rule: 'revoke only keys the role has',
+      });
     }
     r.keyids = r.keyids.filter((k) => k !== keyid);
     if (![...this.roles.values()].some((x) => x.keyids.includes(keyid))) this.keys.delete(keyid);
@@ -612,9 +689,20 @@ export class Targets extends SignedBase {
     const base = readBase(obj, path);
     const targetsObj = reqObject(obj, 'targets', path, 'SPEC-20 targets map');
     const targets = new Map<string, TargetFile>();
-    for (const [p, v] of Object.entries(targetsObj)) targets.set(p, TargetFile.fromJSON(v, jsonPathJoin(`${path}.targets`, p)));
-    const delegations = obj['delegations'] === undefined ? undefined : Delegations.fromJSON(obj['delegations'], `${path}.delegations`, options);
-    return new Targets(base.version, base.expires, targets, delegations, base.specVersion, unrecognized(obj, [...BASE_FIELDS, 'targets', 'delegations']));
+    for (const [p, v] of Object.entries(targetsObj))
+      targets.set(p, TargetFile.fromJSON(v, jsonPathJoin(`${path}.targets`, p)));
+    const delegations =
+      obj['delegations'] === undefined
+        ? undefined
+        : Delegations.fromJSON(obj['delegations'], `${path}.delegations`, options);
+    return new Targets(
+      base.version,
+      base.expires,
+      targets,
+      delegations,
+      base.specVersion,
+      unrecognized(obj, [...BASE_FIELDS, 'targets', 'delegations']),
+    );
   }
 
   toJSON(): JsonObject {
@@ -643,11 +731,23 @@ export class Snapshot extends SignedBase {
     const meta = new Map<string, MetaFile>();
     for (const [name, v] of Object.entries(metaObj)) {
       const p = jsonPathJoin(`${path}.meta`, name);
-      if (!name.endsWith('.json') || /^\d+\./.test(name)) throw schemaError(p, `"${name}" is not an unprefixed metadata file name`, 'SPEC-29 METAPATH is ROLE.json');
+      if (!name.endsWith('.json') || /^\d+\./.test(name))
+        throw schemaError(p, `"${name}" is not an unprefixed metadata file name`, 'SPEC-29 METAPATH is ROLE.json');
       meta.set(name, MetaFile.fromJSON(v, p));
     }
-    if (!meta.has('targets.json')) throw schemaError(`${path}.meta`, 'snapshot does not list targets.json', 'SPEC-27/BAD-33 snapshot lists targets.json');
-    return new Snapshot(base.version, base.expires, meta, base.specVersion, unrecognized(obj, [...BASE_FIELDS, 'meta']));
+    if (!meta.has('targets.json'))
+      throw schemaError(
+        `${path}.meta`,
+        'snapshot does not list targets.json',
+        'SPEC-27/BAD-33 snapshot lists targets.json',
+      );
+    return new Snapshot(
+      base.version,
+      base.expires,
+      meta,
+      base.specVersion,
+      unrecognized(obj, [...BASE_FIELDS, 'meta']),
+    );
   }
 
   toJSON(): JsonObject {
@@ -674,10 +774,20 @@ export class Timestamp extends SignedBase {
     const metaObj = reqObject(obj, 'meta', path, 'SPEC-32 timestamp meta');
     const names = Object.keys(metaObj);
     if (names.length !== 1 || names[0] !== 'snapshot.json') {
-      throw schemaError(`${path}.meta`, `timestamp meta must list only "snapshot.json" (found ${names.map((n) => JSON.stringify(n)).join(', ') || 'nothing'})`, 'SPEC-32/BAD-34 timestamp describes only snapshot.json');
+      throw schemaError(
+        `${path}.meta`,
+        `timestamp meta must list only "snapshot.json" (found ${names.map((n) => JSON.stringify(n)).join(', ') || 'nothing'})`,
+        'SPEC-32/BAD-34 timestamp describes only snapshot.json',
+      );
     }
     const snapshotMeta = MetaFile.fromJSON(metaObj['snapshot.json'], `${path}.meta["snapshot.json"]`);
-    return new Timestamp(base.version, base.expires, snapshotMeta, base.specVersion, unrecognized(obj, [...BASE_FIELDS, 'meta']));
+    return new Timestamp(
+      base.version,
+      base.expires,
+      snapshotMeta,
+      base.specVersion,
+      unrecognized(obj, [...BASE_FIELDS, 'meta']),
+    );
   }
 
   toJSON(): JsonObject {
@@ -709,17 +819,29 @@ export class Metadata<T extends Signed = Signed> {
 
   static fromJSON(value: JsonValue, options: ParseOptions & { expectedType?: RoleType } = {}): Metadata {
     const obj = asObject(value, '$', 'SPEC-01 metadata is an object');
-    const signedObj = asObject(reqField(obj, 'signed', '$', 'SPEC-01/BAD-11 metadata needs "signed"'), '$.signed', 'SPEC-01/BAD-11 "signed" is an object');
+    const signedObj = asObject(
+      reqField(obj, 'signed', '$', 'SPEC-01/BAD-11 metadata needs "signed"'),
+      '$.signed',
+      'SPEC-01/BAD-11 "signed" is an object',
+    );
     const sigList = reqArray(obj, 'signatures', '$', 'SPEC-01/BAD-11 "signatures" is a list');
     const signatures = new Map<string, Signature>();
     sigList.forEach((s, i) => {
       const sig = Signature.fromJSON(s, `$.signatures[${i}]`);
-      if (signatures.has(sig.keyid)) throw schemaError(`$.signatures[${i}].keyid`, `two signatures for keyid ${sig.keyid}`, 'SPEC-03 one signature per keyid');
+      if (signatures.has(sig.keyid))
+        throw schemaError(
+          `$.signatures[${i}].keyid`,
+          `two signatures for keyid ${sig.keyid}`,
+          'SPEC-03 one signature per keyid',
+        );
       signatures.set(sig.keyid, sig);
     });
     const type = reqString(signedObj, '_type', '$.signed', 'BAD-12 _type names the role');
     if (options.expectedType !== undefined && type !== options.expectedType) {
-      throw new TufsignError('METADATA_TYPE', `expected ${options.expectedType} metadata, found _type "${type}"`, { path: '$.signed._type', rule: 'BAD-12 _type must match the file' });
+      throw new TufsignError('METADATA_TYPE', `expected ${options.expectedType} metadata, found _type "${type}"`, {
+        path: '$.signed._type',
+        rule: 'BAD-12 _type must match the file',
+      });
     }
     let signed: Signed;
     switch (type) {
@@ -736,13 +858,21 @@ export class Metadata<T extends Signed = Signed> {
         signed = Timestamp.fromJSON(signedObj, '$.signed');
         break;
       default:
-        throw new TufsignError('METADATA_TYPE', `unknown _type "${type}"`, { path: '$.signed._type', rule: 'BAD-12 _type is root, targets, snapshot or timestamp' });
+        throw new TufsignError('METADATA_TYPE', `unknown _type "${type}"`, {
+          path: '$.signed._type',
+          rule: 'BAD-12 _type is root, targets, snapshot or timestamp',
+        });
     }
     return new Metadata(signed, signatures, unrecognized(obj, ['signed', 'signatures']));
   }
 
   /** Parse bytes strictly; errors carry `file`. */
-  static fromBytes<R extends RoleType>(bytes: Uint8Array, file: string, expectedType: R, options?: ParseOptions): Metadata<SignedFor<R>>;
+  static fromBytes<R extends RoleType>(
+    bytes: Uint8Array,
+    file: string,
+    expectedType: R,
+    options?: ParseOptions,
+  ): Metadata<SignedFor<R>>;
   static fromBytes(bytes: Uint8Array, file: string, expectedType?: RoleType, options?: ParseOptions): Metadata;
   static fromBytes(bytes: Uint8Array, file: string, expectedType?: RoleType, options: ParseOptions = {}): Metadata {
     try {
@@ -783,4 +913,3 @@ export function hexDigest(alg: 'sha256' | 'sha512', data: Uint8Array): string {
 export function keyidOf(keyJson: JsonValue): string {
   return Key.fromJSON(keyJson, '$').keyid();
 }
-

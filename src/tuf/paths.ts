@@ -33,22 +33,26 @@ function segmentProblem(part: string): Problem | undefined {
 /** What is wrong with a target path, or undefined when it is safe. */
 export function targetPathProblem(path: string): Problem | undefined {
   if (path === '') return { why: 'is empty', rule: 'BAD-42 non-empty path' };
-  if (hasControlChar(path)) return { why: 'contains NUL, newline or control characters', rule: 'BAD-43 no control characters' };
+  if (hasControlChar(path))
+    return { why: 'contains NUL, newline or control characters', rule: 'BAD-43 no control characters' };
   if (path.includes('\\')) return { why: 'contains a backslash', rule: 'BAD-41/BAD-42 "/" is the only separator' };
-  if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) return { why: 'is absolute or drive-rooted', rule: 'BAD-41 relative paths only' };
+  if (path.startsWith('/') || /^[A-Za-z]:/.test(path))
+    return { why: 'is absolute or drive-rooted', rule: 'BAD-41 relative paths only' };
   if (path.endsWith('/')) return { why: 'ends with "/"', rule: 'BAD-42 no trailing separator' };
   for (const part of path.split('/')) {
     const p = segmentProblem(part);
     if (p !== undefined) return p;
   }
   if (path.normalize('NFC') !== path) return { why: 'is not in Unicode NFC form', rule: 'BAD-44 NFC names only' };
-  if (/^[0-9a-f]{64}\./.test(path.split('/').pop() ?? '')) return { why: 'already looks hash-prefixed', rule: 'BAD-45 no consistent-snapshot-like names' };
+  if (/^[0-9a-f]{64}\./.test(path.split('/').pop() ?? ''))
+    return { why: 'already looks hash-prefixed', rule: 'BAD-45 no consistent-snapshot-like names' };
   return undefined;
 }
 
 export function checkTargetPath(path: string, where = 'target path'): void {
   const p = targetPathProblem(path);
-  if (p !== undefined) throw new TufsignError('PATH_UNSAFE', `${where} ${JSON.stringify(path)}: ${p.why}`, { path, rule: p.rule });
+  if (p !== undefined)
+    throw new TufsignError('PATH_UNSAFE', `${where} ${JSON.stringify(path)}: ${p.why}`, { path, rule: p.rule });
 }
 
 /** A single file or directory name inside a bundle or archive (BAD-40 … BAD-44). */
@@ -56,7 +60,8 @@ export function checkMemberName(name: string, relPath: string): void {
   const fail = (why: string, rule: string): never => {
     throw new TufsignError('PATH_UNSAFE', `bundle entry ${JSON.stringify(relPath)}: ${why}`, { path: relPath, rule });
   };
-  if (name === '' || name === '.' || name === '..') fail('is not a usable name', 'BAD-40/BAD-42 no empty, . or .. names');
+  if (name === '' || name === '.' || name === '..')
+    fail('is not a usable name', 'BAD-40/BAD-42 no empty, . or .. names');
   if (hasControlChar(name)) fail('contains NUL, newline or control characters', 'BAD-43 no control characters');
   if (name.includes('\\')) fail('contains a backslash', 'BAD-42 "/" is the only separator');
   if (name.includes('/')) fail('contains "/"', 'BAD-40 plain names');
@@ -65,7 +70,12 @@ export function checkMemberName(name: string, relPath: string): void {
 
 /** A relative member path of an archive (no absolute, empty, . or .. segments, controls or backslashes; BAD-48). */
 export function isPlainRelativePath(rel: string): boolean {
-  return !(rel.startsWith('/') || rel.split('/').some((s) => segmentProblem(s) !== undefined) || hasControlChar(rel) || rel.includes('\\'));
+  return !(
+    rel.startsWith('/') ||
+    rel.split('/').some((s) => segmentProblem(s) !== undefined) ||
+    hasControlChar(rel) ||
+    rel.includes('\\')
+  );
 }
 
 /** A folding key under which two paths that a case-insensitive or normalising filesystem would merge collide. */
@@ -89,10 +99,14 @@ export function findCollision(paths: Iterable<string>): [string, string] | undef
 export function checkNoCollisions(paths: Iterable<string>, what = 'target paths'): void {
   const c = findCollision(paths);
   if (c !== undefined) {
-    throw new TufsignError('PATH_COLLISION', `${what} ${JSON.stringify(c[0])} and ${JSON.stringify(c[1])} collide after case folding or Unicode normalisation`, {
-      path: c[1],
-      rule: 'BAD-44 names must differ on every filesystem',
-    });
+    throw new TufsignError(
+      'PATH_COLLISION',
+      `${what} ${JSON.stringify(c[0])} and ${JSON.stringify(c[1])} collide after case folding or Unicode normalisation`,
+      {
+        path: c[1],
+        rule: 'BAD-44 names must differ on every filesystem',
+      },
+    );
   }
 }
 
@@ -106,7 +120,11 @@ const TOP_LEVEL = new Set(['root', 'targets', 'snapshot', 'timestamp']);
  * encoded differently by different clients (BAD-38).
  */
 export function roleNameProblem(name: string): Problem | undefined {
-  if (!ROLE_NAME.test(name)) return { why: 'must use only a-z, 0-9 and "-" (at most 64 characters, no leading or trailing "-")', rule: 'BAD-38 portable role names' };
+  if (!ROLE_NAME.test(name))
+    return {
+      why: 'must use only a-z, 0-9 and "-" (at most 64 characters, no leading or trailing "-")',
+      rule: 'BAD-38 portable role names',
+    };
   return undefined;
 }
 
@@ -116,8 +134,13 @@ export function roleNameProblem(name: string): Problem | undefined {
  * URL metacharacters or controls, NFC). The metadata parser refuses these.
  */
 export function roleFileNameProblem(name: string): Problem | undefined {
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
-  if (/[/\\?#%\u0000-\u001f\u007f]/.test(name) || name === '.' || name.includes('..') || name.normalize('NFC') !== name) {
+  if (
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+    /[/\\?#%\u0000-\u001f\u007f]/.test(name) ||
+    name === '.' ||
+    name.includes('..') ||
+    name.normalize('NFC') !== name
+  ) {
     return { why: 'is not safe as a file name', rule: 'BAD-38 role names become file names' };
   }
   return undefined;
@@ -125,20 +148,23 @@ export function roleFileNameProblem(name: string): Problem | undefined {
 
 /** A delegated role's name: a portable role name that is not a top-level role's (SPEC-26). */
 export function delegatedRoleNameProblem(name: string): Problem | undefined {
-  if (TOP_LEVEL.has(name)) return { why: 'is a top-level role name', rule: 'SPEC-26 delegated roles cannot reuse top-level names' };
+  if (TOP_LEVEL.has(name))
+    return { why: 'is a top-level role name', rule: 'SPEC-26 delegated roles cannot reuse top-level names' };
   return roleNameProblem(name);
 }
 
 /** Role names tufsign creates. */
 export function checkNewRoleName(name: string, where = 'role name'): void {
   const p = roleNameProblem(name);
-  if (p !== undefined) throw new TufsignError('ROLE_INVALID', `${where} ${JSON.stringify(name)} ${p.why}`, { path: name, rule: p.rule });
+  if (p !== undefined)
+    throw new TufsignError('ROLE_INVALID', `${where} ${JSON.stringify(name)} ${p.why}`, { path: name, rule: p.rule });
 }
 
 /** Names of delegated roles, created (`delegate add`) or read (`verify`). */
 export function checkNewDelegatedRoleName(name: string, where = 'delegated role name'): void {
   const p = delegatedRoleNameProblem(name);
-  if (p !== undefined) throw new TufsignError('ROLE_INVALID', `${where} ${JSON.stringify(name)} ${p.why}`, { path: name, rule: p.rule });
+  if (p !== undefined)
+    throw new TufsignError('ROLE_INVALID', `${where} ${JSON.stringify(name)} ${p.why}`, { path: name, rule: p.rule });
 }
 
 /** Hash-bin names are `PREFIX-HEX`; the prefix must make every bin name a valid delegated role name (TAP 15 + BAD-38). */

@@ -6,7 +6,10 @@ const EXPIRES = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$/;
 export function parseExpires(value: string, path = '$.signed.expires'): Date {
   const m = EXPIRES.exec(value);
   const bad = (): never => {
-    throw new TufsignError('EXPIRY_INVALID', `expires "${value}" is not YYYY-MM-DDTHH:MM:SSZ`, { path, rule: 'SPEC-07/BAD-15 UTC, whole seconds, ending in Z' });
+    throw new TufsignError('EXPIRY_INVALID', `expires "${value}" is not YYYY-MM-DDTHH:MM:SSZ`, {
+      path,
+      rule: 'SPEC-07/BAD-15 UTC, whole seconds, ending in Z',
+    });
   };
   if (m === null) return bad();
   const date = new Date(value);
@@ -24,7 +27,10 @@ export function parseLegacyExpires(value: string, path = '$.signed.expires'): Da
   const m = LEGACY_EXPIRES.exec(value);
   const date = m === null ? new Date(NaN) : new Date(value.replace(/(\.\d{3})\d+/, '$1'));
   if (Number.isNaN(date.getTime())) {
-    throw new TufsignError('EXPIRY_INVALID', `expires "${value}" is not an RFC 3339 time`, { path, rule: 'SPEC-07/BAD-15 (historical roots: RFC 3339)' });
+    throw new TufsignError('EXPIRY_INVALID', `expires "${value}" is not an RFC 3339 time`, {
+      path,
+      rule: 'SPEC-07/BAD-15 (historical roots: RFC 3339)',
+    });
   }
   return date;
 }
@@ -44,7 +50,9 @@ const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w
 export function parseDuration(text: string, what = 'duration'): number {
   const m = /^(\d{1,6})([smhdwy])$/.exec(text.trim());
   if (m === null || m[1] === undefined || m[2] === undefined) {
-    throw new TufsignError('USAGE', `${what} "${text}" is not a period like 90d, 12h, 2w or 1y`, { rule: 'period = number + s|m|h|d|w|y' });
+    throw new TufsignError('USAGE', `${what} "${text}" is not a period like 90d, 12h, 2w or 1y`, {
+      rule: 'period = number + s|m|h|d|w|y',
+    });
   }
   const seconds = Number(m[1]) * (UNIT_SECONDS[m[2]] ?? 0);
   if (seconds <= 0) throw new TufsignError('USAGE', `${what} must be positive`, { rule: 'period > 0' });
@@ -58,6 +66,7 @@ export function addSeconds(date: Date, seconds: number): Date {
 /** Parse a user-supplied instant for `--at`: a TUF timestamp or any ISO 8601 date. */
 export function parseInstant(text: string): Date {
   const d = new Date(text);
-  if (Number.isNaN(d.getTime())) throw new TufsignError('USAGE', `"${text}" is not a date/time`, { rule: 'ISO 8601, e.g. 2027-01-01T00:00:00Z' });
+  if (Number.isNaN(d.getTime()))
+    throw new TufsignError('USAGE', `"${text}" is not a date/time`, { rule: 'ISO 8601, e.g. 2027-01-01T00:00:00Z' });
   return d;
 }

@@ -27,7 +27,12 @@ export interface VerificationResult {
 }
 
 /** Verify `md` against `role` whose keys are looked up in `keys` (root.keys or delegations.keys). */
-export function verificationResult(roleName: string, role: Role, keys: ReadonlyMap<string, Key>, md: Metadata): VerificationResult {
+export function verificationResult(
+  roleName: string,
+  role: Role,
+  keys: ReadonlyMap<string, Key>,
+  md: Metadata,
+): VerificationResult {
   const data = md.signedBytes();
   const signed: string[] = [];
   const unsigned: string[] = [];
@@ -56,7 +61,17 @@ export function verificationResult(roleName: string, role: Role, keys: ReadonlyM
   }
   const foreign = [...md.signatures.keys()].filter((k) => !role.keyids.includes(k));
   const missing = Math.max(0, role.threshold - signed.length);
-  return { role: roleName, threshold: role.threshold, signed, unsigned, invalid, foreign, duplicates, verified: missing === 0, missing };
+  return {
+    role: roleName,
+    threshold: role.threshold,
+    signed,
+    unsigned,
+    invalid,
+    foreign,
+    duplicates,
+    verified: missing === 0,
+    missing,
+  };
 }
 
 export interface RootVerificationResult {

@@ -3,11 +3,32 @@
  * against the root this machine pins. Each test is named after the attack it
  * stops; none of these may ever end as a diff that says "no change".
  */
-import { anchorRequest, createRequest, requestFingerprint, type SigningRequest, type TrustAnchor } from '../../src/ceremony';
+import {
+  anchorRequest,
+  createRequest,
+  requestFingerprint,
+  type SigningRequest,
+  type TrustAnchor,
+} from '../../src/ceremony';
 import { Metadata, type Root, type Targets } from '../../src/tuf/metadata';
-import { days, keyholders, makeKey, makeRoot, NOW, rotation, signMd, targetsWith, TOOL, type TestKey } from './fixtures';
+import {
+  days,
+  keyholders,
+  makeKey,
+  makeRoot,
+  NOW,
+  rotation,
+  signMd,
+  targetsWith,
+  TOOL,
+  type TestKey,
+} from './fixtures';
 
-function pinned(root: Metadata<Root>, source: TrustAnchor['source'] = 'trust-dir', published?: TrustAnchor['published']): TrustAnchor {
+function pinned(
+  root: Metadata<Root>,
+  source: TrustAnchor['source'] = 'trust-dir',
+  published?: TrustAnchor['published'],
+): TrustAnchor {
   return { source, root, ...(published !== undefined ? { published } : {}) };
 }
 
@@ -24,9 +45,21 @@ describe('attack: an unanchored root (self-signed trusted_root with the attacker
   const real = rotation(3, 2, 3, 0, 2);
   const attacker = makeKey('attacker');
   // the forged "trusted" root carries the same change as the new one: the diff would show nothing
-  const fakeTrusted = signMd(new Metadata(makeRoot(1, [...real.old, attacker], 1, real.online)), attacker) as Metadata<Root>;
+  const fakeTrusted = signMd(
+    new Metadata(makeRoot(1, [...real.old, attacker], 1, real.online)),
+    attacker,
+  ) as Metadata<Root>;
   const evilNext = new Metadata(makeRoot(2, [...real.old, attacker], 1, real.online));
-  const evil = createRequest({ repository: 'demo', purpose: 'routine', trustedRoot: fakeTrusted, base: { root: 1 }, roles: [{ metadata: evilNext }], keyholders: new Map(), now: NOW, tool: TOOL });
+  const evil = createRequest({
+    repository: 'demo',
+    purpose: 'routine',
+    trustedRoot: fakeTrusted,
+    base: { root: 1 },
+    roles: [{ metadata: evilNext }],
+    keyholders: new Map(),
+    now: NOW,
+    tool: TOOL,
+  });
 
   it('with a pinned root in the trust folder: refused as a broken chain', () => {
     expect(code(() => anchorRequest(evil, pinned(real.trusted)))).toBe('TRUST_CHAIN_INVALID');
@@ -50,7 +83,17 @@ describe('the root chain from the pin', () => {
   const r3 = signMd(new Metadata(makeRoot(3, [k[1]!, k[2]!], 2, online)), k[1]!, k[2]!) as Metadata<Root>;
   const r4 = new Metadata(makeRoot(4, [k[1]!, k[2]!], 2, online));
   const request = (history: Metadata<Root>[], trusted = r3): SigningRequest =>
-    createRequest({ repository: 'demo', purpose: 'p', trustedRoot: trusted, rootHistory: history, base: { root: 3 }, roles: [{ metadata: r4 }], keyholders: new Map(), now: NOW, tool: TOOL });
+    createRequest({
+      repository: 'demo',
+      purpose: 'p',
+      trustedRoot: trusted,
+      rootHistory: history,
+      base: { root: 3 },
+      roles: [{ metadata: r4 }],
+      keyholders: new Map(),
+      now: NOW,
+      tool: TOOL,
+    });
 
   it('a keyholder pinned at v1 verifies v2 and v3 step by step', () => {
     expect(anchorRequest(request([r1, r2]), pinned(r1)).chain).toEqual([2, 3]);
@@ -69,11 +112,28 @@ describe('the root chain from the pin', () => {
     expect(code(() => anchorRequest(request([other1, r2]), pinned(r1)))).toBe('TRUST_CHAIN_INVALID');
   });
   it('attack: a request made against an older root than the pin (rollback) is refused', () => {
-    const old = createRequest({ repository: 'demo', purpose: 'p', trustedRoot: r1, base: { root: 1 }, roles: [{ metadata: new Metadata(makeRoot(2, [k[0]!], 1, online)) }], keyholders: new Map(), now: NOW, tool: TOOL });
+    const old = createRequest({
+      repository: 'demo',
+      purpose: 'p',
+      trustedRoot: r1,
+      base: { root: 1 },
+      roles: [{ metadata: new Metadata(makeRoot(2, [k[0]!], 1, online)) }],
+      keyholders: new Map(),
+      now: NOW,
+      tool: TOOL,
+    });
     expect(code(() => anchorRequest(old, pinned(r3)))).toBe('REQUEST_STALE');
   });
   it('attack: a request for a "new repository" where a root is pinned is refused', () => {
-    const fresh = createRequest({ repository: 'demo', purpose: 'p', base: {}, roles: [{ metadata: new Metadata(makeRoot(1, [k[0]!], 1, online)) }], keyholders: new Map(), now: NOW, tool: TOOL });
+    const fresh = createRequest({
+      repository: 'demo',
+      purpose: 'p',
+      base: {},
+      roles: [{ metadata: new Metadata(makeRoot(1, [k[0]!], 1, online)) }],
+      keyholders: new Map(),
+      now: NOW,
+      tool: TOOL,
+    });
     expect(code(() => anchorRequest(fresh, pinned(r1)))).toBe('TRUST_CHAIN_INVALID');
     expect(anchorRequest(fresh, undefined).chain).toEqual([]);
   });
@@ -86,7 +146,16 @@ describe('attack: a forged basis for targets', () => {
   const v1 = signMd(new Metadata(targetsWith(1, { 'app-1.0.tar.gz': 'one' })), online) as Metadata<Targets>;
   const v2 = new Metadata(targetsWith(2, { 'app-1.0.tar.gz': 'one', 'evil.tar.gz': 'payload' }));
   const req = (trusted: Metadata, next: Metadata = v2): SigningRequest =>
-    createRequest({ repository: 'demo', purpose: 'p', trustedRoot: root, base: { root: 1, targets: 1 }, roles: [{ metadata: next, trusted }], keyholders: keyholders([online]), now: NOW, tool: TOOL });
+    createRequest({
+      repository: 'demo',
+      purpose: 'p',
+      trustedRoot: root,
+      base: { root: 1, targets: 1 },
+      roles: [{ metadata: next, trusted }],
+      keyholders: keyholders([online]),
+      now: NOW,
+      tool: TOOL,
+    });
   const signer = (m: Metadata, ...keys: TestKey[]): Metadata => signMd(m, ...keys);
 
   it('the honest basis verifies under the pinned root', () => {
@@ -96,22 +165,44 @@ describe('attack: a forged basis for targets', () => {
     const relabelled = Metadata.fromJSON(v2.toJSON(), { expectedType: 'targets' });
     relabelled.signed.version = 1;
     for (const [, s] of v1.signatures) relabelled.addSignature(s);
-    expect(code(() => anchorRequest(req(relabelled, new Metadata(targetsWith(2, { 'app-1.0.tar.gz': 'one', 'evil.tar.gz': 'payload' }))), pinned(root)))).toBe('TRUST_BASIS_INVALID');
+    expect(
+      code(() =>
+        anchorRequest(
+          req(relabelled, new Metadata(targetsWith(2, { 'app-1.0.tar.gz': 'one', 'evil.tar.gz': 'payload' }))),
+          pinned(root),
+        ),
+      ),
+    ).toBe('TRUST_BASIS_INVALID');
   });
   it('an unsigned basis, or one signed by a key the trusted root does not name for targets, is refused', () => {
     expect(code(() => anchorRequest(req(new Metadata(targetsWith(1, {}))), pinned(root)))).toBe('TRUST_BASIS_INVALID');
-    expect(code(() => anchorRequest(req(signer(new Metadata(targetsWith(1, {})), makeKey('stranger'))), pinned(root)))).toBe('TRUST_BASIS_INVALID');
+    expect(
+      code(() => anchorRequest(req(signer(new Metadata(targetsWith(1, {})), makeKey('stranger'))), pinned(root))),
+    ).toBe('TRUST_BASIS_INVALID');
   });
   it('a validly signed basis that is not what the workspace published is refused (same attack inside a workspace)', () => {
     const otherV1 = signMd(new Metadata(targetsWith(1, { 'other.tar.gz': 'x' })), online);
-    expect(code(() => anchorRequest(req(otherV1), pinned(root, 'workspace', { targets: v1 })))).toBe('TRUST_BASIS_INVALID');
+    expect(code(() => anchorRequest(req(otherV1), pinned(root, 'workspace', { targets: v1 })))).toBe(
+      'TRUST_BASIS_INVALID',
+    );
     expect(() => anchorRequest(req(v1), pinned(root, 'workspace', { targets: v1 }))).not.toThrow();
   });
   it('a basis that is not exactly new − 1 is refused', () => {
-    expect(code(() => anchorRequest(req(v1, new Metadata(targetsWith(3, { 'x': 'y' }))), pinned(root)))).toBe('VERSION_INVALID');
+    expect(code(() => anchorRequest(req(v1, new Metadata(targetsWith(3, { x: 'y' }))), pinned(root)))).toBe(
+      'VERSION_INVALID',
+    );
   });
   it('a missing basis in an existing repository is refused (everything would look "added")', () => {
-    const noBasis = createRequest({ repository: 'demo', purpose: 'p', trustedRoot: root, base: { root: 1 }, roles: [{ metadata: v2 }], keyholders: new Map(), now: NOW, tool: TOOL });
+    const noBasis = createRequest({
+      repository: 'demo',
+      purpose: 'p',
+      trustedRoot: root,
+      base: { root: 1 },
+      roles: [{ metadata: v2 }],
+      keyholders: new Map(),
+      now: NOW,
+      tool: TOOL,
+    });
     expect(code(() => anchorRequest(noBasis, pinned(root)))).toBe('TRUST_BASIS_INVALID');
   });
   it('the fingerprint covers the identity of the basis: two copies differing only in their basis never share it', () => {

@@ -2,7 +2,14 @@
  * Dangerous changes are shouted before any secret, and some are refused at
  * sign time (src/ceremony/danger.ts), computed from the diff itself.
  */
-import { checkExpiryPolicy, createRequest, dangerousChanges, diffRequest, unauthorisedRoles, type MaxExpiry } from '../../src/ceremony';
+import {
+  checkExpiryPolicy,
+  createRequest,
+  dangerousChanges,
+  diffRequest,
+  unauthorisedRoles,
+  type MaxExpiry,
+} from '../../src/ceremony';
 import { Metadata, type Root } from '../../src/tuf/metadata';
 import { DAY, days, makeKey, makeRoot, NOW, rotation, signMd, targetsWith, TOOL } from './fixtures';
 
@@ -28,7 +35,16 @@ describe('dangerous changes are listed', () => {
     const s = rotation(2, 1, 2, 0, 1);
     const next = new Metadata(makeRoot(2, s.old, 1, s.online, days(100 * 365)));
     next.signed.addKey(s.old[0]!.key, 'targets');
-    const req = createRequest({ repository: 'demo', purpose: 'p', trustedRoot: s.trusted, base: { root: 1 }, roles: [{ metadata: next }], keyholders: new Map(), now: NOW, tool: TOOL });
+    const req = createRequest({
+      repository: 'demo',
+      purpose: 'p',
+      trustedRoot: s.trusted,
+      base: { root: 1 },
+      roles: [{ metadata: next }],
+      keyholders: new Map(),
+      now: NOW,
+      tool: TOOL,
+    });
     const kinds = dangerousChanges(diffRequest(req), s.trusted.signed, NOW, POLICY).map((d) => d.kind);
     expect(kinds).toEqual(expect.arrayContaining(['role-gained', 'expiry-beyond-policy']));
     expect(code(() => checkExpiryPolicy(req, NOW, POLICY))).toBe('EXPIRY_TOO_LONG');
@@ -39,7 +55,16 @@ describe('dangerous changes are listed', () => {
     const root = signMd(new Metadata(makeRoot(1, [makeKey('r')], 1, online)), ...[]) as Metadata<Root>;
     const v1 = signMd(new Metadata(targetsWith(1, { a: 'one', b: 'two' })), online);
     const v2 = new Metadata(targetsWith(2, { a: 'ONE' }));
-    const req = createRequest({ repository: 'demo', purpose: 'p', trustedRoot: root, base: { targets: 1 }, roles: [{ metadata: v2, trusted: v1 }], keyholders: new Map(), now: NOW, tool: TOOL });
+    const req = createRequest({
+      repository: 'demo',
+      purpose: 'p',
+      trustedRoot: root,
+      base: { targets: 1 },
+      roles: [{ metadata: v2, trusted: v1 }],
+      keyholders: new Map(),
+      now: NOW,
+      tool: TOOL,
+    });
     const kinds = dangerousChanges(diffRequest(req), root.signed, NOW, POLICY).map((d) => d.kind);
     expect(kinds.sort()).toEqual(['targets-removed', 'targets-replaced']);
   });

@@ -1,7 +1,16 @@
 /** In-memory keys and metadata for ceremony unit tests: fixed clock, no files. */
 import { createPublicKey, generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { keyFromPublicKeyObject, type Key } from '../../src/tuf/key';
-import { Metadata, Role, Root, Signature, Targets, TargetFile, TOP_LEVEL_ROLES, type TopLevelRole } from '../../src/tuf/metadata';
+import {
+  Metadata,
+  Role,
+  Root,
+  Signature,
+  Targets,
+  TargetFile,
+  TOP_LEVEL_ROLES,
+  type TopLevelRole,
+} from '../../src/tuf/metadata';
 import { createRequest, type Keyholder, type SigningRequest } from '../../src/ceremony';
 
 export const NOW = new Date('2030-01-01T00:00:00Z');
@@ -30,7 +39,13 @@ export function days(n: number, from = NOW): Date {
 }
 
 /** A root whose root role has `rootKeys`/`threshold`; the other roles use `online`. */
-export function makeRoot(version: number, rootKeys: TestKey[], threshold: number, online: TestKey, expires = days(365)): Root {
+export function makeRoot(
+  version: number,
+  rootKeys: TestKey[],
+  threshold: number,
+  online: TestKey,
+  expires = days(365),
+): Root {
   const root = new Root(version, expires, new Map(), new Map(), true);
   for (const r of TOP_LEVEL_ROLES) root.roles.set(r, new Role([], r === 'root' ? threshold : 1));
   for (const k of rootKeys) root.addKey(k.key, 'root');
@@ -61,12 +76,21 @@ export interface Scenario {
  * Rotation: trusted root v1 with `oldKeys` (threshold `oldT`), new root v2
  * with `newKeys` (threshold `newT`). Nothing signed yet.
  */
-export function rotation(oldCount = 2, oldT = 1, keepOld = 1, addNew = 2, newT = 2, options: { expires?: Date; version?: number } = {}): Scenario {
+export function rotation(
+  oldCount = 2,
+  oldT = 1,
+  keepOld = 1,
+  addNew = 2,
+  newT = 2,
+  options: { expires?: Date; version?: number } = {},
+): Scenario {
   const old = Array.from({ length: oldCount }, (_, i) => makeKey(`old-${i}`));
   const fresh = Array.from({ length: addNew }, (_, i) => makeKey(`new-${i}`));
   const online = makeKey('online');
   const trusted = signMd(new Metadata(makeRoot(1, old, oldT, online)), ...old) as Metadata<Root>;
-  const next = new Metadata(makeRoot(options.version ?? 2, [...old.slice(0, keepOld), ...fresh], newT, online, options.expires ?? days(365)));
+  const next = new Metadata(
+    makeRoot(options.version ?? 2, [...old.slice(0, keepOld), ...fresh], newT, online, options.expires ?? days(365)),
+  );
   const request = createRequest({
     repository: 'demo',
     purpose: 'rotate root keys',

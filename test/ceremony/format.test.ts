@@ -13,9 +13,23 @@ describe('signing request JSON Schema', () => {
     const ajv = new Ajv({ allErrors: true });
     const validate = ajv.compile(schema);
     const s = rotation();
-    const a = addSignatures(s.request, [{ role: 'root', keyid: s.old[0]!.keyid, signature: sigOver(s.old[0]!, s.next.signedBytes()) }], { now: NOW, tool: TOOL }).request;
-    const b = addSignatures(s.request, [{ role: 'root', keyid: s.fresh[0]!.keyid, signature: sigOver(s.fresh[0]!, s.next.signedBytes()) }], { now: NOW, tool: TOOL }).request;
-    const merged = mergeRequests([{ request: a, label: 'a' }, { request: b, label: 'b' }], { now: NOW, tool: TOOL }).request;
+    const a = addSignatures(
+      s.request,
+      [{ role: 'root', keyid: s.old[0]!.keyid, signature: sigOver(s.old[0]!, s.next.signedBytes()) }],
+      { now: NOW, tool: TOOL },
+    ).request;
+    const b = addSignatures(
+      s.request,
+      [{ role: 'root', keyid: s.fresh[0]!.keyid, signature: sigOver(s.fresh[0]!, s.next.signedBytes()) }],
+      { now: NOW, tool: TOOL },
+    ).request;
+    const merged = mergeRequests(
+      [
+        { request: a, label: 'a' },
+        { request: b, label: 'b' },
+      ],
+      { now: NOW, tool: TOOL },
+    ).request;
     for (const r of [s.request, a, merged]) {
       const doc = JSON.parse(JSON.stringify(requestToJSON(r)));
       expect(validate(doc)).toBe(true);
@@ -30,7 +44,9 @@ describe('signing request JSON Schema', () => {
   test('an older request format is refused with its own code and advice, not misread', () => {
     const doc = JSON.parse(JSON.stringify(requestToJSON(rotation().request)));
     for (const v of [1, 3]) {
-      expect(() => parseRequest(Buffer.from(JSON.stringify({ ...doc, format_version: v })), 'old.json')).toThrow(expect.objectContaining({ code: 'REQUEST_FORMAT_UNSUPPORTED', file: 'old.json' }));
+      expect(() => parseRequest(Buffer.from(JSON.stringify({ ...doc, format_version: v })), 'old.json')).toThrow(
+        expect.objectContaining({ code: 'REQUEST_FORMAT_UNSUPPORTED', file: 'old.json' }),
+      );
     }
   });
 });
@@ -56,7 +72,13 @@ describe('bundle tarball', () => {
     expect(tar.subarray(136, 147).toString()).toBe('00000000000');
     expect(tar.subarray(257, 262).toString()).toBe('ustar');
     const back = readTarGz(t1);
-    expect(back.map((e) => e.path)).toEqual(['BUNDLE.json', 'TRANSCRIPT.json', 'metadata/2.root.json', 'metadata/timestamp.json', files[1]!.path]);
+    expect(back.map((e) => e.path)).toEqual([
+      'BUNDLE.json',
+      'TRANSCRIPT.json',
+      'metadata/2.root.json',
+      'metadata/timestamp.json',
+      files[1]!.path,
+    ]);
     expect(Buffer.from(back.find((e) => e.path === files[1]!.path)!.data).equals(files[1]!.data)).toBe(true);
   });
 
@@ -65,6 +87,8 @@ describe('bundle tarball', () => {
     const parsed = parseManifest(entries.find((e) => e.path === 'BUNDLE.json')!.data);
     expect(parsed.files.map((f) => [f.path, f.length])).toEqual(manifest.files.map((f) => [f.path, f.length]));
     expect(parsed.rootChain.map((r) => r.version)).toEqual([2]);
-    expect(() => buildBundle({ repository: 'r', base: {}, files: [{ path: '../evil', data: Buffer.alloc(0), new: true }] })).toThrow(expect.objectContaining({ code: 'BUNDLE_INVALID' }));
+    expect(() =>
+      buildBundle({ repository: 'r', base: {}, files: [{ path: '../evil', data: Buffer.alloc(0), new: true }] }),
+    ).toThrow(expect.objectContaining({ code: 'BUNDLE_INVALID' }));
   });
 });

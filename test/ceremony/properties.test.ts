@@ -36,11 +36,19 @@ describe('ceremony properties', () => {
             if (a.kind === 'sign') {
               const k = signers[a.signer]!;
               const data = current.roles[0]!.metadata.signedBytes();
-              const signature = a.corrupt ? sigOver(k, Buffer.concat([Buffer.from(data), Buffer.from('x')])) : sigOver(k, data);
+              const signature = a.corrupt
+                ? sigOver(k, Buffer.concat([Buffer.from(data), Buffer.from('x')]))
+                : sigOver(k, data);
               next = addSignatures(current, [{ role: 'root', keyid: k.keyid, signature }], ctx).request;
             } else {
               const other = copies[a.other % copies.length]!;
-              next = mergeRequests([{ request: current, label: 'a' }, { request: other, label: 'b' }], ctx).request;
+              next = mergeRequests(
+                [
+                  { request: current, label: 'a' },
+                  { request: other, label: 'b' },
+                ],
+                ctx,
+              ).request;
             }
           } catch (e) {
             expect(e).toBeInstanceOf(TufsignError);

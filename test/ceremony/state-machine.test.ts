@@ -16,7 +16,20 @@ import {
 import { TufsignError, type ErrorCode } from '../../src/errors';
 import { keyFromPublicKeyObject } from '../../src/tuf/key';
 import { Metadata, Targets } from '../../src/tuf/metadata';
-import { DAY, NOW, TOOL, days, keyholders, makeKey, makeRoot, rotation, sigOver, signMd, targetsWith, type TestKey } from './fixtures';
+import {
+  DAY,
+  NOW,
+  TOOL,
+  days,
+  keyholders,
+  makeKey,
+  makeRoot,
+  rotation,
+  sigOver,
+  signMd,
+  targetsWith,
+  type TestKey,
+} from './fixtures';
 
 const ctx = { now: NOW, tool: TOOL };
 
@@ -97,7 +110,11 @@ describe('request format', () => {
     const json = requestToJSON(s.request) as any;
     const k = s.fresh[0]!;
     const pem = keyFromPublicKeyObject(createPublicKey(k.priv), 'ed25519');
-    const alt = { keytype: 'ed25519', scheme: 'ed25519', keyval: { public: createPublicKey(k.priv).export({ format: 'pem', type: 'spki' }).toString() } };
+    const alt = {
+      keytype: 'ed25519',
+      scheme: 'ed25519',
+      keyval: { public: createPublicKey(k.priv).export({ format: 'pem', type: 'spki' }).toString() },
+    };
     expect(pem.keyid()).toBe(k.keyid);
     const altId = keyFromPublicKeyObject(createPublicKey(k.priv), 'ed25519').keyid();
     json.roles[0].metadata.signed.keys['f'.repeat(64)] = alt;
@@ -109,7 +126,11 @@ describe('request format', () => {
 describe('sign', () => {
   test('adds a verified signature and a transcript event', () => {
     const s = rotation();
-    const out = addSignatures(s.request, [{ role: 'root', keyid: s.fresh[0]!.keyid, signature: sigOver(s.fresh[0]!, s.next.signedBytes()) }], ctx);
+    const out = addSignatures(
+      s.request,
+      [{ role: 'root', keyid: s.fresh[0]!.keyid, signature: sigOver(s.fresh[0]!, s.next.signedBytes()) }],
+      ctx,
+    );
     expect(out.added).toHaveLength(1);
     expect(out.request.transcript).toHaveLength(s.request.transcript.length + 1);
     expect(out.request.transcript.at(-1)!['keyid']).toBe(s.fresh[0]!.keyid);
@@ -128,20 +149,44 @@ describe('sign', () => {
   test('a signature over other bytes is refused (BAD-30)', () => {
     const s = rotation();
     const k = s.fresh[0]!;
-    expect(code(() => addSignatures(s.request, [{ role: 'root', keyid: k.keyid, signature: sigOver(k, Buffer.from('other bytes')) }], ctx))).toBe('SIGNATURE_REFUSED');
+    expect(
+      code(() =>
+        addSignatures(
+          s.request,
+          [{ role: 'root', keyid: k.keyid, signature: sigOver(k, Buffer.from('other bytes')) }],
+          ctx,
+        ),
+      ),
+    ).toBe('SIGNATURE_REFUSED');
     // a signature by another key under this keyid
-    expect(code(() => addSignatures(s.request, [{ role: 'root', keyid: k.keyid, signature: sigOver(s.fresh[1]!, s.next.signedBytes()) }], ctx))).toBe('SIGNATURE_REFUSED');
+    expect(
+      code(() =>
+        addSignatures(
+          s.request,
+          [{ role: 'root', keyid: k.keyid, signature: sigOver(s.fresh[1]!, s.next.signedBytes()) }],
+          ctx,
+        ),
+      ),
+    ).toBe('SIGNATURE_REFUSED');
   });
 
   test('a role not in the request is refused', () => {
     const s = rotation();
-    expect(code(() => addSignatures(s.request, [{ role: 'targets', keyid: s.online.keyid, signature: new Uint8Array(64) }], ctx))).toBe('SIGNATURE_REFUSED');
+    expect(
+      code(() =>
+        addSignatures(s.request, [{ role: 'targets', keyid: s.online.keyid, signature: new Uint8Array(64) }], ctx),
+      ),
+    ).toBe('SIGNATURE_REFUSED');
   });
 
   test('signing twice with the same key adds nothing', () => {
     const s = rotation();
     const once = sign(s.request, s.fresh[0]!);
-    const again = addSignatures(once, [{ role: 'root', keyid: s.fresh[0]!.keyid, signature: sigOver(s.fresh[0]!, s.next.signedBytes()) }], ctx);
+    const again = addSignatures(
+      once,
+      [{ role: 'root', keyid: s.fresh[0]!.keyid, signature: sigOver(s.fresh[0]!, s.next.signedBytes()) }],
+      ctx,
+    );
     expect(again.added).toHaveLength(0);
     expect(again.unchanged).toHaveLength(1);
     expect(serializeRequest(again.request)).toBe(serializeRequest(once));
@@ -149,7 +194,11 @@ describe('sign', () => {
 
   test('a batch with one bad signature changes nothing', () => {
     const s = rotation();
-    const good = { role: 'root' as const, keyid: s.fresh[0]!.keyid, signature: sigOver(s.fresh[0]!, s.next.signedBytes()) };
+    const good = {
+      role: 'root' as const,
+      keyid: s.fresh[0]!.keyid,
+      signature: sigOver(s.fresh[0]!, s.next.signedBytes()),
+    };
     const bad = { role: 'root' as const, keyid: s.fresh[1]!.keyid, signature: new Uint8Array(64) };
     expect(code(() => addSignatures(s.request, [good, bad], ctx))).toBe('SIGNATURE_REFUSED');
     expect(s.request.roles[0]!.metadata.signatures.size).toBe(0);
@@ -158,7 +207,14 @@ describe('sign', () => {
   test('expired metadata is not signed (BAD-16)', () => {
     const s = rotation(2, 1, 1, 2, 2, { expires: days(10) });
     const k = s.fresh[0]!;
-    expect(code(() => addSignatures(s.request, [{ role: 'root', keyid: k.keyid, signature: sigOver(k, s.next.signedBytes()) }], { now: days(11), tool: TOOL }))).toBe('EXPIRY_TOO_SHORT');
+    expect(
+      code(() =>
+        addSignatures(s.request, [{ role: 'root', keyid: k.keyid, signature: sigOver(k, s.next.signedBytes()) }], {
+          now: days(11),
+          tool: TOOL,
+        }),
+      ),
+    ).toBe('EXPIRY_TOO_SHORT');
   });
 });
 
@@ -202,7 +258,17 @@ describe('tampering (BAD-64)', () => {
     const req = parseRequest(Buffer.from(JSON.stringify(json)), 'x');
     expect(code(() => sign(req, s.fresh[0]!))).toBe('TRANSCRIPT_BROKEN');
     expect(code(() => finalizeRequest(req, ctx))).toBe('TRANSCRIPT_BROKEN');
-    expect(code(() => mergeRequests([{ request: s.request, label: 'a' }, { request: req, label: 'b' }], ctx))).toBe('TRANSCRIPT_BROKEN');
+    expect(
+      code(() =>
+        mergeRequests(
+          [
+            { request: s.request, label: 'a' },
+            { request: req, label: 'b' },
+          ],
+          ctx,
+        ),
+      ),
+    ).toBe('TRANSCRIPT_BROKEN');
   });
 
   test('a dropped transcript event is refused', () => {
@@ -216,7 +282,10 @@ describe('tampering (BAD-64)', () => {
   test('a signature pasted in by hand (valid, but not in the transcript) is refused', () => {
     const s = rotation();
     const json = requestToJSON(s.request) as any;
-    json.roles[0].metadata.signatures.push({ keyid: s.fresh[0]!.keyid, sig: Buffer.from(sigOver(s.fresh[0]!, s.next.signedBytes())).toString('hex') });
+    json.roles[0].metadata.signatures.push({
+      keyid: s.fresh[0]!.keyid,
+      sig: Buffer.from(sigOver(s.fresh[0]!, s.next.signedBytes())).toString('hex'),
+    });
     const req = parseRequest(Buffer.from(JSON.stringify(json)), 'x');
     expect(code(() => finalizeRequest(req, ctx))).toBe('TRANSCRIPT_BROKEN');
   });
@@ -243,16 +312,35 @@ describe('merge', () => {
     const s = rotation(2, 1, 1, 2, 2);
     const a = sign(s.request, s.fresh[0]!);
     const b = sign(sign(s.request, s.fresh[1]!), s.old[0]!);
-    const m = mergeRequests([{ request: a, label: 'a' }, { request: b, label: 'b' }], ctx);
+    const m = mergeRequests(
+      [
+        { request: a, label: 'a' },
+        { request: b, label: 'b' },
+      ],
+      ctx,
+    );
     expect(m.added.map((x) => x.keyid).sort()).toEqual([s.fresh[1]!.keyid, s.old[0]!.keyid].sort());
     const merged = roundTrip(m.request);
     expect(requestStatus(merged, NOW).canFinalize).toBe(true);
     expect(merged.transcript.at(-1)!.event).toBe('merged');
-    const again = mergeRequests([{ request: merged, label: 'm' }, { request: b, label: 'b' }, { request: a, label: 'a' }], ctx);
+    const again = mergeRequests(
+      [
+        { request: merged, label: 'm' },
+        { request: b, label: 'b' },
+        { request: a, label: 'a' },
+      ],
+      ctx,
+    );
     expect(again.added).toHaveLength(0);
     expect(serializeRequest(again.request)).toBe(serializeRequest(merged));
     // merging a merged copy back into one of its sources gives the same signatures
-    const back = mergeRequests([{ request: b, label: 'b' }, { request: merged, label: 'm' }], ctx);
+    const back = mergeRequests(
+      [
+        { request: b, label: 'b' },
+        { request: merged, label: 'm' },
+      ],
+      ctx,
+    );
     expect(validCount(back.request)).toBe(validCount(merged));
   });
 
@@ -269,7 +357,13 @@ describe('merge', () => {
       tool: TOOL,
     });
     try {
-      mergeRequests([{ request: s.request, label: 'a.json' }, { request: other, label: 'evil.json' }], ctx);
+      mergeRequests(
+        [
+          { request: s.request, label: 'a.json' },
+          { request: other, label: 'evil.json' },
+        ],
+        ctx,
+      );
       throw new Error('merge should fail');
     } catch (e) {
       expect((e as TufsignError).code).toBe('MERGE_CONFLICT');
@@ -279,13 +373,61 @@ describe('merge', () => {
 
   test('copies from another repository or trusted root are refused', () => {
     const s = rotation();
-    const foreign = createRequest({ repository: 'other', purpose: 'x', trustedRoot: s.trusted, base: {}, roles: [{ metadata: s.next }], keyholders: new Map(), now: NOW, tool: TOOL });
-    expect(code(() => mergeRequests([{ request: s.request, label: 'a' }, { request: foreign, label: 'b' }], ctx))).toBe('REQUEST_FOREIGN');
+    const foreign = createRequest({
+      repository: 'other',
+      purpose: 'x',
+      trustedRoot: s.trusted,
+      base: {},
+      roles: [{ metadata: s.next }],
+      keyholders: new Map(),
+      now: NOW,
+      tool: TOOL,
+    });
+    expect(
+      code(() =>
+        mergeRequests(
+          [
+            { request: s.request, label: 'a' },
+            { request: foreign, label: 'b' },
+          ],
+          ctx,
+        ),
+      ),
+    ).toBe('REQUEST_FOREIGN');
     const t = rotation();
-    expect(code(() => mergeRequests([{ request: s.request, label: 'a' }, { request: t.request, label: 'b' }], ctx))).toBe('REQUEST_FOREIGN');
+    expect(
+      code(() =>
+        mergeRequests(
+          [
+            { request: s.request, label: 'a' },
+            { request: t.request, label: 'b' },
+          ],
+          ctx,
+        ),
+      ),
+    ).toBe('REQUEST_FOREIGN');
     // same content, another ceremony (created at another time)
-    const later = createRequest({ repository: 'demo', purpose: 'rotate root keys', trustedRoot: s.trusted, base: { root: 1, targets: 1, snapshot: 1, timestamp: 1 }, roles: [{ metadata: s.next }], keyholders: keyholders([...s.old, ...s.fresh]), now: days(1), tool: TOOL });
-    expect(code(() => mergeRequests([{ request: s.request, label: 'a' }, { request: later, label: 'b' }], ctx))).toBe('REQUEST_FOREIGN');
+    const later = createRequest({
+      repository: 'demo',
+      purpose: 'rotate root keys',
+      trustedRoot: s.trusted,
+      base: { root: 1, targets: 1, snapshot: 1, timestamp: 1 },
+      roles: [{ metadata: s.next }],
+      keyholders: keyholders([...s.old, ...s.fresh]),
+      now: days(1),
+      tool: TOOL,
+    });
+    expect(
+      code(() =>
+        mergeRequests(
+          [
+            { request: s.request, label: 'a' },
+            { request: later, label: 'b' },
+          ],
+          ctx,
+        ),
+      ),
+    ).toBe('REQUEST_FOREIGN');
   });
 });
 
@@ -299,7 +441,9 @@ describe('finalize', () => {
     req = sign(req, s.fresh[2]!);
     const out = finalizeRequest(req, { ...ctx, minValidity: { root: 7 * DAY } });
     expect(out.metadata).toHaveLength(1);
-    expect([...out.metadata[0]!.signatures.keys()].sort()).toEqual([s.old[0]!.keyid, s.fresh[0]!.keyid, s.fresh[2]!.keyid].sort());
+    expect([...out.metadata[0]!.signatures.keys()].sort()).toEqual(
+      [s.old[0]!.keyid, s.fresh[0]!.keyid, s.fresh[2]!.keyid].sort(),
+    );
     expect(out.request.transcript.at(-1)!.event).toBe('finalized');
   });
 
@@ -338,8 +482,12 @@ describe('finalize', () => {
     const s = rotation(1, 1, 1, 0, 1, { expires: days(3) });
     const req = sign(s.request, s.old[0]!);
     expect(code(() => finalizeRequest(req, { ...ctx, minValidity: { root: 7 * DAY } }))).toBe('EXPIRY_TOO_SHORT');
-    expect(finalizeRequest(req, { ...ctx, minValidity: { root: 7 * DAY }, allowShortExpiry: true }).metadata).toHaveLength(1);
-    expect(code(() => finalizeRequest(req, { now: days(4), tool: TOOL, allowShortExpiry: true }))).toBe('EXPIRY_TOO_SHORT');
+    expect(
+      finalizeRequest(req, { ...ctx, minValidity: { root: 7 * DAY }, allowShortExpiry: true }).metadata,
+    ).toHaveLength(1);
+    expect(code(() => finalizeRequest(req, { now: days(4), tool: TOOL, allowShortExpiry: true }))).toBe(
+      'EXPIRY_TOO_SHORT',
+    );
   });
 
   test('a root v1 for a new repository needs only its own threshold', () => {
@@ -347,11 +495,23 @@ describe('finalize', () => {
     const online = makeKey('online');
     const root = new Metadata(makeRoot(1, keys, 2, online));
     const targets = new Metadata(new Targets(1, days(90)));
-    let req = createRequest({ repository: 'demo', purpose: 'init', base: {}, roles: [{ metadata: targets }, { metadata: root }], keyholders: keyholders(keys), now: NOW, tool: TOOL });
+    let req = createRequest({
+      repository: 'demo',
+      purpose: 'init',
+      base: {},
+      roles: [{ metadata: targets }, { metadata: root }],
+      keyholders: keyholders(keys),
+      now: NOW,
+      tool: TOOL,
+    });
     expect(req.roles.map((r) => r.role)).toEqual(['root', 'targets']);
     req = sign(sign(req, keys[0]!), keys[1]!);
     expect(code(() => finalizeRequest(req, ctx))).toBe('THRESHOLD_NOT_MET');
-    req = addSignatures(req, [{ role: 'targets', keyid: online.keyid, signature: sigOver(online, targets.signedBytes()) }], ctx).request;
+    req = addSignatures(
+      req,
+      [{ role: 'targets', keyid: online.keyid, signature: sigOver(online, targets.signedBytes()) }],
+      ctx,
+    ).request;
     expect(finalizeRequest(req, ctx).metadata.map((m) => m.signed.type)).toEqual(['root', 'targets']);
   });
 
@@ -360,7 +520,20 @@ describe('finalize', () => {
     const k = makeKey('root');
     const trusted = signMd(new Metadata(makeRoot(1, [k], 1, online)), k) as Metadata<any>;
     const old = new Metadata(targetsWith(5, {}));
-    expect(code(() => createRequest({ repository: 'r', purpose: 'p', trustedRoot: trusted, base: {}, roles: [{ metadata: new Metadata(targetsWith(5, {})), trusted: old }], keyholders: new Map(), now: NOW, tool: TOOL }))).toBe('VERSION_INVALID');
+    expect(
+      code(() =>
+        createRequest({
+          repository: 'r',
+          purpose: 'p',
+          trustedRoot: trusted,
+          base: {},
+          roles: [{ metadata: new Metadata(targetsWith(5, {})), trusted: old }],
+          keyholders: new Map(),
+          now: NOW,
+          tool: TOOL,
+        }),
+      ),
+    ).toBe('VERSION_INVALID');
   });
 });
 
@@ -372,7 +545,15 @@ describe('diff', () => {
     expect(d!.versionTo).toBe(2);
     expect(d!.keysAdded!.map((k) => k.owner).sort()).toEqual(['new-0', 'new-1']);
     expect(d!.keysRemoved!.map((k) => k.owner)).toEqual(['old-1']);
-    expect(d!.roleChanges).toEqual([{ role: 'root', thresholdFrom: 1, thresholdTo: 2, keysAdded: [s.fresh[0]!.keyid, s.fresh[1]!.keyid], keysRemoved: [s.old[1]!.keyid] }]);
+    expect(d!.roleChanges).toEqual([
+      {
+        role: 'root',
+        thresholdFrom: 1,
+        thresholdTo: 2,
+        keysAdded: [s.fresh[0]!.keyid, s.fresh[1]!.keyid],
+        keysRemoved: [s.old[1]!.keyid],
+      },
+    ]);
   });
 
   test('targets: added, changed and removed with sizes and hashes', () => {
@@ -381,7 +562,16 @@ describe('diff', () => {
     const trusted = signMd(new Metadata(makeRoot(1, [k], 1, online)), k) as Metadata<any>;
     const before = new Metadata(targetsWith(1, { 'a.txt': 'a', 'b.txt': 'b', 'c.txt': 'c' }));
     const after = new Metadata(targetsWith(2, { 'a.txt': 'a', 'b.txt': 'bb', 'd.txt': 'dddd' }));
-    const req = createRequest({ repository: 'r', purpose: 'p', trustedRoot: trusted, base: {}, roles: [{ metadata: after, trusted: before }], keyholders: new Map(), now: NOW, tool: TOOL });
+    const req = createRequest({
+      repository: 'r',
+      purpose: 'p',
+      trustedRoot: trusted,
+      base: {},
+      roles: [{ metadata: after, trusted: before }],
+      keyholders: new Map(),
+      now: NOW,
+      tool: TOOL,
+    });
     const [d] = diffRequest(req);
     expect(d!.targetsAdded!.map((t) => [t.path, t.length])).toEqual([['d.txt', 4]]);
     expect(d!.targetsChanged!.map((t) => [t.path, t.from.length, t.to.length])).toEqual([['b.txt', 1, 2]]);

@@ -48,13 +48,28 @@ export function readJson(path: string): any {
 export function keyholder(root: string, name: string): { dir: string; uri: string; pub: string } {
   const dir = join(root, name);
   mkdirSync(dir, { recursive: true });
-  ok(['key', 'generate', '--backend', 'file', '--out', `keys/${name}.pem`, '--public-out', `../${name}.pub.json`, '--owner', name], { cwd: dir });
+  ok(
+    [
+      'key',
+      'generate',
+      '--backend',
+      'file',
+      '--out',
+      `keys/${name}.pem`,
+      '--public-out',
+      `../${name}.pub.json`,
+      '--owner',
+      name,
+    ],
+    { cwd: dir },
+  );
   return { dir, uri: `file:keys/${name}.pem`, pub: join(root, `${name}.pub.json`) };
 }
 
 /** Copy the published workspace (config, metadata, targets — never keys) onto a keyholder's laptop. */
 export function copyWorkspace(from: string, to: string): void {
-  for (const part of ['tufsign.json', 'metadata', 'targets']) cpSync(join(from, part), join(to, part), { recursive: true });
+  for (const part of ['tufsign.json', 'metadata', 'targets'])
+    cpSync(join(from, part), join(to, part), { recursive: true });
 }
 
 export function rootKeyids(ws: string, version: number): string[] {

@@ -30,11 +30,15 @@ beforeAll(() => {
 function signAndKillAfter(ms: number): Promise<{ killed: boolean; ms: number }> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'ceremony', 'sign', req, '--key', alice.uri, '--fingerprint', fingerprintOf(req, alice.dir), '--yes'], {
-      cwd: alice.dir,
-      env: { ...process.env, TUFSIGN_PASSPHRASE: TEST_PASSPHRASE },
-      stdio: 'ignore',
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'ceremony', 'sign', req, '--key', alice.uri, '--fingerprint', fingerprintOf(req, alice.dir), '--yes'],
+      {
+        cwd: alice.dir,
+        env: { ...process.env, TUFSIGN_PASSPHRASE: TEST_PASSPHRASE },
+        stdio: 'ignore',
+      },
+    );
     const timer = setTimeout(() => child.kill('SIGKILL'), ms);
     child.on('exit', (_code, signal) => {
       clearTimeout(timer);
@@ -50,7 +54,9 @@ describe('a kill during signing', () => {
     expect(full.killed).toBe(false);
     const duration = full.ms;
     // kill at spread-out points, densest near the end where the file is written
-    const points = [0.1, 0.3, 0.5, 0.7, 0.8, 0.85, 0.9, 0.92, 0.94, 0.96, 0.98, 1.0, 1.02, 1.05].map((f) => Math.round(duration * f));
+    const points = [0.1, 0.3, 0.5, 0.7, 0.8, 0.85, 0.9, 0.92, 0.94, 0.96, 0.98, 1.0, 1.02, 1.05].map((f) =>
+      Math.round(duration * f),
+    );
     const outcomes: string[] = [];
     for (const ms of points) {
       writeFileSync(join(alice.dir, req), original);
@@ -79,13 +85,21 @@ describe('the guided flow on a real terminal', () => {
     // no passphrase in the environment: the flow must ask for it on the terminal
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env['TUFSIGN_PASSPHRASE'];
-    const r = spawnSync(SYSTEM_PYTHON, [DRIVER, JSON.stringify(steps), '--', process.execPath, BIN, ...args], { cwd: alice.dir, env, encoding: 'utf8', timeout: 90_000 });
+    const r = spawnSync(SYSTEM_PYTHON, [DRIVER, JSON.stringify(steps), '--', process.execPath, BIN, ...args], {
+      cwd: alice.dir,
+      env,
+      encoding: 'utf8',
+      timeout: 90_000,
+    });
     return { status: r.status ?? -1, transcript: r.stdout };
   }
 
   it('finds the request in the current folder, shows the diff and fingerprint, refuses a wrong fingerprint', () => {
     copyFileSync(join(org, req), join(alice.dir, req));
-    const { status, transcript } = drive([['Type the fingerprint', 'AAAA-BBBB-CCCC-DDDD-EEEE\r']], ['ceremony', '--key', alice.uri]);
+    const { status, transcript } = drive(
+      [['Type the fingerprint', 'AAAA-BBBB-CCCC-DDDD-EEEE\r']],
+      ['ceremony', '--key', alice.uri],
+    );
     expect(transcript).toContain('FINGERPRINT');
     expect(transcript).toMatch(/\+ key [0-9a-f]{12}… ed25519 \(label "alice" from the request, unverified\)/);
     // the prompt does not give the answer away

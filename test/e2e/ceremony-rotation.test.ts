@@ -7,7 +7,17 @@
 import { copyFileSync, cpSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { serveDirectory, newClient, fetchTarget } from '../helpers/tuf-client';
-import { copyWorkspace, errorCode, fingerprintOf, keyholder, ok, readJson, rootKeyids, tmp, tufsign } from './ceremony-helpers';
+import {
+  copyWorkspace,
+  errorCode,
+  fingerprintOf,
+  keyholder,
+  ok,
+  readJson,
+  rootKeyids,
+  tmp,
+  tufsign,
+} from './ceremony-helpers';
 
 jest.setTimeout(180_000);
 
@@ -33,7 +43,23 @@ describe('2-of-3 root rotation across three workspace copies', () => {
 
   it('plans root v2: previous threshold signed at once, new threshold needs 2 of alice/bob/carol', () => {
     const old = rootKeyids(org, 1)[0]!;
-    const r = ok(['root', 'rotate', '-w', org, '--add-key', alice.pub, '--add-key', bob.pub, '--add-key', carol.pub, '--remove-key', old.slice(0, 12), '--threshold', '2', '--json']);
+    const r = ok([
+      'root',
+      'rotate',
+      '-w',
+      org,
+      '--add-key',
+      alice.pub,
+      '--add-key',
+      bob.pub,
+      '--add-key',
+      carol.pub,
+      '--remove-key',
+      old.slice(0, 12),
+      '--threshold',
+      '2',
+      '--json',
+    ]);
     expect(r.json.request.request).toBe(join(org, request));
     const root = r.json.request.status.roles[0];
     expect(root.version).toBe(2);
@@ -49,15 +75,56 @@ describe('2-of-3 root rotation across three workspace copies', () => {
     copyFileSync(join(org, request), join(alice.dir, request));
     copyFileSync(join(org, request), join(bob.dir, request));
     copyFileSync(join(org, request), join(carol.dir, request));
-    const a = ok(['ceremony', 'sign', request, '--key', alice.uri, '--fingerprint', fingerprintOf(request, alice.dir), '--yes', '--json'], { cwd: alice.dir });
+    const a = ok(
+      [
+        'ceremony',
+        'sign',
+        request,
+        '--key',
+        alice.uri,
+        '--fingerprint',
+        fingerprintOf(request, alice.dir),
+        '--yes',
+        '--json',
+      ],
+      { cwd: alice.dir },
+    );
     expect(a.json.added).toHaveLength(1);
     const before = readFileSync(join(alice.dir, request));
-    const again = ok(['ceremony', 'sign', request, '--key', alice.uri, '--fingerprint', fingerprintOf(request, alice.dir), '--yes', '--json'], { cwd: alice.dir });
+    const again = ok(
+      [
+        'ceremony',
+        'sign',
+        request,
+        '--key',
+        alice.uri,
+        '--fingerprint',
+        fingerprintOf(request, alice.dir),
+        '--yes',
+        '--json',
+      ],
+      { cwd: alice.dir },
+    );
     expect(again.json.added).toHaveLength(0);
     expect(readFileSync(join(alice.dir, request)).equals(before)).toBe(true);
-    ok(['ceremony', 'sign', request, '--key', bob.uri, '--fingerprint', fingerprintOf(request, bob.dir), '--yes'], { cwd: bob.dir });
+    ok(['ceremony', 'sign', request, '--key', bob.uri, '--fingerprint', fingerprintOf(request, bob.dir), '--yes'], {
+      cwd: bob.dir,
+    });
     // carol tries with the organizer's old timestamp key: not in the plan
-    const wrong = tufsign(['ceremony', 'sign', request, '--key', `file:${join(org, 'keys', 'timestamp-1.pem')}`, '--fingerprint', fingerprintOf(request, carol.dir), '--yes', '--json'], { cwd: carol.dir });
+    const wrong = tufsign(
+      [
+        'ceremony',
+        'sign',
+        request,
+        '--key',
+        `file:${join(org, 'keys', 'timestamp-1.pem')}`,
+        '--fingerprint',
+        fingerprintOf(request, carol.dir),
+        '--yes',
+        '--json',
+      ],
+      { cwd: carol.dir },
+    );
     expect(wrong.status).toBe(7);
     expect(errorCode(wrong)).toBe('SIGNATURE_REFUSED');
     const st = ok(['ceremony', 'status', request, '--json'], { cwd: alice.dir });
@@ -67,26 +134,60 @@ describe('2-of-3 root rotation across three workspace copies', () => {
   it('finalize refuses a single copy, then merge + finalize emit a bundle that verifies offline', () => {
     copyFileSync(join(alice.dir, request), join(org, 'alice.tufsign-request.json'));
     copyFileSync(join(bob.dir, request), join(org, 'bob.tufsign-request.json'));
-    const single = tufsign(['ceremony', 'finalize', 'alice.tufsign-request.json', '--out', join(base, 'nope'), '--json'], { cwd: org });
+    const single = tufsign(
+      ['ceremony', 'finalize', 'alice.tufsign-request.json', '--out', join(base, 'nope'), '--json'],
+      { cwd: org },
+    );
     expect(errorCode(single)).toBe('THRESHOLD_NOT_MET');
-    expect(single.json.error.details.missing).toEqual([expect.objectContaining({ role: 'root', side: 'new', missing: 1 })]);
+    expect(single.json.error.details.missing).toEqual([
+      expect.objectContaining({ role: 'root', side: 'new', missing: 1 }),
+    ]);
     expect(existsSync(join(org, 'metadata', '2.root.json'))).toBe(false);
 
-    const m = ok(['ceremony', 'merge', 'alice.tufsign-request.json', 'bob.tufsign-request.json', '--out', 'merged.tufsign-request.json', '--json'], { cwd: org });
+    const m = ok(
+      [
+        'ceremony',
+        'merge',
+        'alice.tufsign-request.json',
+        'bob.tufsign-request.json',
+        '--out',
+        'merged.tufsign-request.json',
+        '--json',
+      ],
+      { cwd: org },
+    );
     expect(m.json.added).toHaveLength(1);
     expect(m.json.status.canFinalize).toBe(true);
-    const f = ok(['ceremony', 'finalize', 'merged.tufsign-request.json', '--out', join(base, 'bundle'), '--json'], { cwd: org });
+    const f = ok(['ceremony', 'finalize', 'merged.tufsign-request.json', '--out', join(base, 'bundle'), '--json'], {
+      cwd: org,
+    });
     expect(f.json.bundle.files.map((x: any) => x.path)).toEqual(
-      expect.arrayContaining(['metadata/2.root.json', 'metadata/root.json', 'metadata/timestamp.json', 'metadata/3.snapshot.json']),
+      expect.arrayContaining([
+        'metadata/2.root.json',
+        'metadata/root.json',
+        'metadata/timestamp.json',
+        'metadata/3.snapshot.json',
+      ]),
     );
-    expect(readdirSync(join(base, 'bundle')).sort()).toEqual(['BUNDLE.json', 'TRANSCRIPT.json', 'metadata', 'targets'].filter((x) => x !== 'targets' || existsSync(join(base, 'bundle', 'targets'))));
+    expect(readdirSync(join(base, 'bundle')).sort()).toEqual(
+      ['BUNDLE.json', 'TRANSCRIPT.json', 'metadata', 'targets'].filter(
+        (x) => x !== 'targets' || existsSync(join(base, 'bundle', 'targets')),
+      ),
+    );
     const v = tufsign(['verify', join(base, 'bundle'), '--root', oldRoot, '--json']);
     expect(v.status).toBe(0);
     expect(v.json.roles.find((r: any) => r.role === 'bundle').ok).toBe(true);
     // the workspace itself verifies from root v1 too
     ok(['verify', org]);
     const transcript = readJson(join(base, 'bundle', 'TRANSCRIPT.json'));
-    expect(transcript.map((e: any) => e.event)).toEqual(['created', 'signed', 'signed', 'signed', 'merged', 'finalized']);
+    expect(transcript.map((e: any) => e.event)).toEqual([
+      'created',
+      'signed',
+      'signed',
+      'signed',
+      'merged',
+      'finalized',
+    ]);
     expect(JSON.stringify(transcript)).not.toContain('correct horse');
   });
 
@@ -128,16 +229,32 @@ describe('2-of-3 root rotation across three workspace copies', () => {
     expect(v2.status).toBe(1);
     expect(v2.json.error.code).toBe('VERIFY_FAILED');
     const bundle = v2.json.error.details.report.roles.find((r: any) => r.role === 'bundle');
-    expect(bundle.checks.filter((c: any) => !c.ok).map((c: any) => c.message).join(' ')).toMatch(/unlisted|not in the manifest/);
+    expect(
+      bundle.checks
+        .filter((c: any) => !c.ok)
+        .map((c: any) => c.message)
+        .join(' '),
+    ).toMatch(/unlisted|not in the manifest/);
     expect(bundle.checks.some((c: any) => !c.ok && /TRANSCRIPT/.test(c.message))).toBe(true);
   });
 
   it('a request from another repository or a finished ceremony is refused', () => {
     const other = join(base, 'other');
     ok(['init', other, '--name', 'other']);
-    const foreign = tufsign(['ceremony', 'finalize', join(org, 'merged.tufsign-request.json'), '--out', join(base, 'x'), '-w', other, '--json']);
+    const foreign = tufsign([
+      'ceremony',
+      'finalize',
+      join(org, 'merged.tufsign-request.json'),
+      '--out',
+      join(base, 'x'),
+      '-w',
+      other,
+      '--json',
+    ]);
     expect(errorCode(foreign)).toBe('REQUEST_FOREIGN');
-    const stale = tufsign(['ceremony', 'finalize', 'merged.tufsign-request.json', '--out', join(base, 'y'), '--json'], { cwd: org });
+    const stale = tufsign(['ceremony', 'finalize', 'merged.tufsign-request.json', '--out', join(base, 'y'), '--json'], {
+      cwd: org,
+    });
     expect(errorCode(stale)).toBe('REQUEST_STALE');
   });
 });

@@ -11,7 +11,9 @@ import { ROOT, runCli, type CliResult } from '../helpers/cli';
 import { tempDir } from '../helpers/tmp';
 
 const base = tempDir();
-const manifest = JSON.parse(readFileSync(join(ROOT, '.oclif.manifest.json'), 'utf8')) as { commands: Record<string, { id: string; pluginName: string; examples?: string[] }> };
+const manifest = JSON.parse(readFileSync(join(ROOT, '.oclif.manifest.json'), 'utf8')) as {
+  commands: Record<string, { id: string; pluginName: string; examples?: string[] }>;
+};
 const ownCommands = Object.values(manifest.commands);
 
 /** The error envelope: exactly `{error:{code,message,...}}` with a known code and the documented exit status. */
@@ -61,12 +63,16 @@ describe('help', () => {
   it('docs/commands.md is what `oclif readme` generates from the current commands', () => {
     const copy = join(base, 'commands.md');
     copyFileSync(join(ROOT, 'docs', 'commands.md'), copy);
-    const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'oclif', 'bin', 'run.js'), 'readme', '--readme-path', copy, '--no-source-links'], {
-      cwd: ROOT,
-      env: { ...process.env, OCLIF_COLUMNS: '120' },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const r = spawnSync(
+      process.execPath,
+      [join(ROOT, 'node_modules', 'oclif', 'bin', 'run.js'), 'readme', '--readme-path', copy, '--no-source-links'],
+      {
+        cwd: ROOT,
+        env: { ...process.env, OCLIF_COLUMNS: '120' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     expect(r.status).toBe(0);
     // `npm run docs:commands` regenerates it
     expect(readFileSync(copy, 'utf8')).toBe(readFileSync(join(ROOT, 'docs', 'commands.md'), 'utf8'));
@@ -94,16 +100,23 @@ describe('mistyped commands', () => {
 describe('shell completion', () => {
   const home = join(base, 'home');
   beforeAll(() => {
-    const r = runCli(['autocomplete', '--refresh-cache'], { env: { HOME: home, XDG_CACHE_HOME: join(home, '.cache') } });
+    const r = runCli(['autocomplete', '--refresh-cache'], {
+      env: { HOME: home, XDG_CACHE_HOME: join(home, '.cache') },
+    });
     expect(r.status).toBe(0);
   });
 
   it('bash completes command names and flags', () => {
-    const script = runCli(['autocomplete', 'script', 'bash'], { env: { HOME: home, XDG_CACHE_HOME: join(home, '.cache') } });
+    const script = runCli(['autocomplete', 'script', 'bash'], {
+      env: { HOME: home, XDG_CACHE_HOME: join(home, '.cache') },
+    });
     expect(script.status).toBe(0);
     const complete = (words: string[]): string[] => {
       const line = `${script.stdout}\n_tufsign_autocomplete_wrap() { COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; COMP_LINE='${words.join(' ')}'; COMP_POINT=\${#COMP_LINE}; _tufsign_autocomplete; printf '%s\\n' "\${COMPREPLY[@]}"; }\n_tufsign_autocomplete_wrap`;
-      const r = spawnSync('bash', ['-c', line], { env: { ...process.env, HOME: home, XDG_CACHE_HOME: join(home, '.cache') }, encoding: 'utf8' });
+      const r = spawnSync('bash', ['-c', line], {
+        env: { ...process.env, HOME: home, XDG_CACHE_HOME: join(home, '.cache') },
+        encoding: 'utf8',
+      });
       return r.stdout.split('\n').filter((x) => x !== '');
     };
     expect(complete(['tufsign', 'sta'])).toContain('status');
@@ -111,7 +124,9 @@ describe('shell completion', () => {
   });
 
   it('zsh gets a completion function naming every command', () => {
-    const script = runCli(['autocomplete', 'script', 'zsh'], { env: { HOME: home, XDG_CACHE_HOME: join(home, '.cache') } });
+    const script = runCli(['autocomplete', 'script', 'zsh'], {
+      env: { HOME: home, XDG_CACHE_HOME: join(home, '.cache') },
+    });
     expect(script.status).toBe(0);
     const setup = /TUFSIGN_AC_ZSH_SETUP_PATH=(\S+)/.exec(script.stdout)?.[1];
     expect(setup).toBeDefined();
@@ -141,12 +156,34 @@ describe('one vocabulary', () => {
 
   it('--request-out, --bundle-out and --pkcs11-module are the names; old ones are deprecated aliases', () => {
     const help = (id: string[]): string => runCli([...id, '-h']).stdout;
-    for (const id of [['sign'], ['ceremony', 'start'], ['ceremony', 'merge'], ['key', 'rotate'], ['root', 'rotate'], ['init'], ['add-release']]) expect(help(id)).toContain('--request-out');
-    for (const id of [['ceremony', 'finalize'], ['key', 'rotate'], ['root', 'rotate'], ['add-release']]) expect(help(id)).toContain('--bundle-out');
+    for (const id of [
+      ['sign'],
+      ['ceremony', 'start'],
+      ['ceremony', 'merge'],
+      ['key', 'rotate'],
+      ['root', 'rotate'],
+      ['init'],
+      ['add-release'],
+    ])
+      expect(help(id)).toContain('--request-out');
+    for (const id of [['ceremony', 'finalize'], ['key', 'rotate'], ['root', 'rotate'], ['add-release']])
+      expect(help(id)).toContain('--bundle-out');
     for (const id of [['devices'], ['key', 'generate'], ['init']]) expect(help(id)).toContain('--pkcs11-module');
-    for (const id of [['sign'], ['ceremony', 'start'], ['ceremony', 'finalize'], ['root', 'rotate']]) expect(help(id)).not.toMatch(/^\s+--out=/m);
+    for (const id of [['sign'], ['ceremony', 'start'], ['ceremony', 'finalize'], ['root', 'rotate']])
+      expect(help(id)).not.toMatch(/^\s+--out=/m);
     // the old spelling still works, with a deprecation warning
-    const old = runCli(['root', 'rotate', '-w', ws, '--expires', '400d', '--out', join(base, 'r.json'), '--bundle', join(base, 'rb')]);
+    const old = runCli([
+      'root',
+      'rotate',
+      '-w',
+      ws,
+      '--expires',
+      '400d',
+      '--out',
+      join(base, 'r.json'),
+      '--bundle',
+      join(base, 'rb'),
+    ]);
     expect(old.status).toBe(0);
     expect(old.stderr).toMatch(/deprecated/i);
   });
@@ -172,13 +209,21 @@ describe('JSON shapes', () => {
     // INVALID_INPUT (3): not a workspace
     expectErrorEnvelope(runCli(['key', 'list', '-w', base, '--json']), 'WORKSPACE_NOT_FOUND');
     // KEY (5): no secret and no terminal
-    expectErrorEnvelope(runCli(['refresh', '-w', ws, '--json'], { env: { TUFSIGN_PASSPHRASE: undefined } }), 'SECRET_REQUIRED');
+    expectErrorEnvelope(
+      runCli(['refresh', '-w', ws, '--json'], { env: { TUFSIGN_PASSPHRASE: undefined } }),
+      'SECRET_REQUIRED',
+    );
     // VERIFY_FAILED (1): verification failure carries the full report in details
-    const future = expectErrorEnvelope(runCli(['verify', '-w', ws, '--at', '2099-01-01T00:00:00Z', '--json']), 'VERIFY_FAILED');
+    const future = expectErrorEnvelope(
+      runCli(['verify', '-w', ws, '--at', '2099-01-01T00:00:00Z', '--json']),
+      'VERIFY_FAILED',
+    );
     expect((future['details'] as { report: { ok: boolean } }).report.ok).toBe(false);
     // KEY (5): an attestation that fails is the envelope too (a public key file without attestation)
     const pub = join(base, 'plain.pub.json');
-    expect(runCli(['key', 'export', `file:${join(ws, 'keys', 'timestamp-1.pem')}`, '--out', pub, '--json']).status).toBe(0);
+    expect(
+      runCli(['key', 'export', `file:${join(ws, 'keys', 'timestamp-1.pem')}`, '--out', pub, '--json']).status,
+    ).toBe(0);
     expectErrorEnvelope(runCli(['key', 'attest', pub, '--json']), 'ATTESTATION_INVALID');
     // IO (8)
     writeFileSync(join(base, 'not-a-dir'), 'x');

@@ -10,10 +10,19 @@ const base = tempDir();
 const DRIVER = join(ROOT, 'test', 'fixtures', 'pty-drive.py');
 const CTRL_C = '\u0003';
 
-function drive(steps: [string, string][], args: string[], env: NodeJS.ProcessEnv = {}): { status: number; transcript: string } {
+function drive(
+  steps: [string, string][],
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): { status: number; transcript: string } {
   const full: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...env };
   if (env['TUFSIGN_PASSPHRASE'] === undefined) delete full['TUFSIGN_PASSPHRASE'];
-  const r = spawnSync(SYSTEM_PYTHON, [DRIVER, JSON.stringify(steps), '--', process.execPath, BIN, ...args], { cwd: base, env: full, encoding: 'utf8', timeout: 90_000 });
+  const r = spawnSync(SYSTEM_PYTHON, [DRIVER, JSON.stringify(steps), '--', process.execPath, BIN, ...args], {
+    cwd: base,
+    env: full,
+    encoding: 'utf8',
+    timeout: 90_000,
+  });
   return { status: r.status ?? -1, transcript: r.stdout };
 }
 
@@ -23,7 +32,12 @@ function expectAborted(r: { status: number; transcript: string }): void {
   expect(r.transcript).not.toMatch(/INTERNAL|bug in tufsign|ExitPromptError/);
 }
 
-const tree = (dir: string): Record<string, string> => Object.fromEntries(readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => [join(e.parentPath, e.name), readFileSync(join(e.parentPath, e.name), 'hex')]));
+const tree = (dir: string): Record<string, string> =>
+  Object.fromEntries(
+    readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => [join(e.parentPath, e.name), readFileSync(join(e.parentPath, e.name), 'hex')]),
+  );
 
 describe('Ctrl-C on a real terminal', () => {
   const ws = join(base, 'repo');
@@ -46,7 +60,13 @@ describe('Ctrl-C on a real terminal', () => {
     const req = join(base, 'targets.tufsign-request.json');
     expect(runCli(['ceremony', 'start', '--role', 'targets', '-w', ws, '--request-out', req, '--json']).status).toBe(0);
     const before = readFileSync(req);
-    expectAborted(drive([['Sign with', CTRL_C]], ['ceremony', 'sign', req, '--key', `file:${join(ws, 'keys', 'targets-1.pem')}`, '-w', ws], { TUFSIGN_PASSPHRASE: 'test-only-passphrase' }));
+    expectAborted(
+      drive(
+        [['Sign with', CTRL_C]],
+        ['ceremony', 'sign', req, '--key', `file:${join(ws, 'keys', 'targets-1.pem')}`, '-w', ws],
+        { TUFSIGN_PASSPHRASE: 'test-only-passphrase' },
+      ),
+    );
     expect(readFileSync(req).equals(before)).toBe(true);
   });
 });

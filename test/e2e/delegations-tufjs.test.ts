@@ -49,7 +49,20 @@ beforeAll(() => {
   // Roles share keys here to keep the test short; each role's threshold is still checked by tuf-js.
   // targets → a (a/*) → b (a/b/*, terminating); targets → a2 (a/*) after a; t (t/*, terminating) before t2 (t/*)
   ok(['delegate', 'add', 'a', '--key', 'file:keys/a.pem', '--paths', 'a/*', 'a/b/*', '-w', ws]);
-  ok(['delegate', 'add', 'b', '--from', 'a', '--key', 'file:keys/b.pem', '--paths', 'a/b/*', '--terminating', '-w', ws]);
+  ok([
+    'delegate',
+    'add',
+    'b',
+    '--from',
+    'a',
+    '--key',
+    'file:keys/b.pem',
+    '--paths',
+    'a/b/*',
+    '--terminating',
+    '-w',
+    ws,
+  ]);
   ok(['delegate', 'add', 'a2', '--key', 'file:keys/b.pem', '--paths', 'a/*', '-w', ws]);
   ok(['delegate', 'add', 't', '--key', 'file:keys/a.pem', '--paths', 't/*', '--terminating', '-w', ws]);
   ok(['delegate', 'add', 't2', '--key', 'file:keys/b.pem', '--paths', 't/*', '-w', ws]);
@@ -64,7 +77,15 @@ describe('targets are signed into the role a client finds', () => {
     file('a/b/two.txt', 'two\n');
     file('t/x.txt', 'x\n');
     for (let i = 0; i < 6; i++) file(`pkg/p${i}.whl`, `wheel ${i}\n`);
-    writeFileSync(join(base, 'list.txt'), [`${join(src, 'top.txt')}\ttop.txt`, `${join(src, 'a/one.txt')}\ta/one.txt`, `${join(src, 'a/b/two.txt')}\ta/b/two.txt`, `${join(src, 't/x.txt')}\tt/x.txt`].join('\n') + '\n');
+    writeFileSync(
+      join(base, 'list.txt'),
+      [
+        `${join(src, 'top.txt')}\ttop.txt`,
+        `${join(src, 'a/one.txt')}\ta/one.txt`,
+        `${join(src, 'a/b/two.txt')}\ta/b/two.txt`,
+        `${join(src, 't/x.txt')}\tt/x.txt`,
+      ].join('\n') + '\n',
+    );
     ok(['targets', 'add', '--from-file', join(base, 'list.txt'), '-w', ws]);
     ok(['targets', 'add', join(src, 'pkg'), '--path', 'pkg', '-w', ws]);
     // a2 is reached for a/* only when a does not list the path (non-terminating a)
@@ -85,7 +106,14 @@ describe('targets are signed into the role a client finds', () => {
     const v = tufsign(['verify', ws, '--json']);
     expect(v.status).toBe(0);
     expect(v.json.ok).toBe(true);
-    const paths = ['top.txt', 'a/one.txt', 'a/b/two.txt', 'a/three.txt', 't/x.txt', ...Array.from({ length: 6 }, (_, i) => `pkg/p${i}.whl`)];
+    const paths = [
+      'top.txt',
+      'a/one.txt',
+      'a/b/two.txt',
+      'a/three.txt',
+      't/x.txt',
+      ...Array.from({ length: 6 }, (_, i) => `pkg/p${i}.whl`),
+    ];
     const got = await clientFetch(ws, paths);
     expect(got['a/b/two.txt']).toBe('two\n');
     expect(got['a/three.txt']).toBe('three\n');
@@ -102,21 +130,60 @@ describe('targets are signed into the role a client finds', () => {
 
   it('refuses a target in a role whose patterns do not cover it, writing nothing', () => {
     const before = readFileSync(join(ws, 'metadata', 'timestamp.json'));
-    const r = tufsign(['targets', 'add', join(src, 'top.txt'), '--path', 'b/top.txt', '--role', 'a', '-w', ws, '--json']);
+    const r = tufsign([
+      'targets',
+      'add',
+      join(src, 'top.txt'),
+      '--path',
+      'b/top.txt',
+      '--role',
+      'a',
+      '-w',
+      ws,
+      '--json',
+    ]);
     expect(r.status).toBe(3);
     expect(errorCode(r)).toBe('PATH_NOT_DELEGATED');
     // covered by t2's pattern, but the terminating t before it cuts the client's search
-    const cut = tufsign(['targets', 'add', join(src, 't/x.txt'), '--path', 't/y.txt', '--role', 't2', '-w', ws, '--json']);
+    const cut = tufsign([
+      'targets',
+      'add',
+      join(src, 't/x.txt'),
+      '--path',
+      't/y.txt',
+      '--role',
+      't2',
+      '-w',
+      ws,
+      '--json',
+    ]);
     expect(errorCode(cut)).toBe('PATH_NOT_DELEGATED');
     // a bin takes only the paths whose hash falls in it
     const bin = roleOf('pkg/p0.whl') === 'bins-0' ? 'bins-1' : 'bins-0';
-    expect(errorCode(tufsign(['targets', 'add', join(src, 'pkg/p0.whl'), '--path', 'pkg/p0.whl', '--role', bin, '-w', ws, '--json']))).toBe('PATH_NOT_DELEGATED');
+    expect(
+      errorCode(
+        tufsign(['targets', 'add', join(src, 'pkg/p0.whl'), '--path', 'pkg/p0.whl', '--role', bin, '-w', ws, '--json']),
+      ),
+    ).toBe('PATH_NOT_DELEGATED');
     expect(readFileSync(join(ws, 'metadata', 'timestamp.json'))).toEqual(before);
   });
 
   it('delegate list shows the tree in search order', () => {
-    const roles = ok(['delegate', 'list', '-w', ws, '--json']).json.roles as { name: string; parent: string | null; kind: string }[];
-    expect(roles.map((r) => `${r.parent ?? '-'}>${r.name}`)).toEqual(['->targets', 'targets>a', 'a>b', 'targets>a2', 'targets>t', 'targets>t2', 'targets>pkg', 'pkg>bins-*']);
+    const roles = ok(['delegate', 'list', '-w', ws, '--json']).json.roles as {
+      name: string;
+      parent: string | null;
+      kind: string;
+    }[];
+    expect(roles.map((r) => `${r.parent ?? '-'}>${r.name}`)).toEqual([
+      '->targets',
+      'targets>a',
+      'a>b',
+      'targets>a2',
+      'targets>t',
+      'targets>t2',
+      'targets>pkg',
+      'pkg>bins-*',
+    ]);
     expect(roles.find((r) => r.name === 'bins-*')?.kind).toBe('bins');
   });
 
@@ -143,13 +210,58 @@ describe('a delegation under an offline targets key', () => {
     mkdirSync(away);
     renameSync(join(ws, 'keys', 'targets-1.pem'), join(away, 'targets-1.pem'));
     ok(['key', 'generate', '--out', join(ws, 'keys', 'c.pem'), '--json']);
-    const r = ok(['delegate', 'add', 'c', '--key', 'file:keys/c.pem', '--paths', 'c/*', '-w', ws, '--out', join(base, 'deleg.tufsign-request.json'), '--json']).json;
+    const r = ok([
+      'delegate',
+      'add',
+      'c',
+      '--key',
+      'file:keys/c.pem',
+      '--paths',
+      'c/*',
+      '-w',
+      ws,
+      '--out',
+      join(base, 'deleg.tufsign-request.json'),
+      '--json',
+    ]).json;
     expect(r.request).toBeDefined();
     // Nothing a client reads has changed yet: the new role waits unreferenced.
     expect(tufsign(['verify', ws, '--json']).json.ok).toBe(true);
-    expect(errorCode(tufsign(['targets', 'add', file('c/pre.txt', 'pre\n'), '--path', 'c/pre.txt', '--role', 'c', '-w', ws, '--json']))).toBe('ROLE_INVALID');
-    ok(['ceremony', 'sign', join(base, 'deleg.tufsign-request.json'), '--key', `file:${join(away, 'targets-1.pem')}`, '--fingerprint', fingerprintOf(join(base, 'deleg.tufsign-request.json')), '--yes']);
-    ok(['ceremony', 'finalize', join(base, 'deleg.tufsign-request.json'), '--out', join(base, 'deleg-bundle'), '-w', ws]);
+    expect(
+      errorCode(
+        tufsign([
+          'targets',
+          'add',
+          file('c/pre.txt', 'pre\n'),
+          '--path',
+          'c/pre.txt',
+          '--role',
+          'c',
+          '-w',
+          ws,
+          '--json',
+        ]),
+      ),
+    ).toBe('ROLE_INVALID');
+    ok([
+      'ceremony',
+      'sign',
+      join(base, 'deleg.tufsign-request.json'),
+      '--key',
+      `file:${join(away, 'targets-1.pem')}`,
+      '--fingerprint',
+      fingerprintOf(join(base, 'deleg.tufsign-request.json')),
+      '--yes',
+    ]);
+    ok([
+      'ceremony',
+      'finalize',
+      join(base, 'deleg.tufsign-request.json'),
+      '--out',
+      join(base, 'deleg-bundle'),
+      '-w',
+      ws,
+    ]);
     ok(['targets', 'add', file('c/after.txt', 'after\n'), '--path', 'c/after.txt', '-w', ws]);
     expect(roleOf('c/after.txt')).toBe('c');
     expect(tufsign(['verify', ws, '--json']).json.ok).toBe(true);

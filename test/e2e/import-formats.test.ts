@@ -36,11 +36,16 @@ async function attachKeys(ws: string, holders: string, names: string[]): Promise
   const keys = [...workspace.loadRoot().signed.keys];
   mkdirSync(join(ws, 'keys'), { recursive: true });
   for (const name of names) {
-    const [k] = await readSourceKeyFile({ name, file: join(FIXTURES, holders, name), kind: 'securesystemslib' }, () => Promise.reject(new Error('not encrypted')));
+    const [k] = await readSourceKeyFile({ name, file: join(FIXTURES, holders, name), kind: 'securesystemslib' }, () =>
+      Promise.reject(new Error('not encrypted')),
+    );
     if (k === undefined) throw new Error(`no key in ${name}`);
     const pub = keyFromPublicKeyObject(createPublicKey(k.privateKey), k.scheme);
     const match = keys.find(([, key]) => key.samePublicKey(pub));
-    if (match === undefined) throw new Error(`${name} (${pub.keyid()}) is not a key of the newest root (${keys.map(([id]) => id).join(", ")})`);
+    if (match === undefined)
+      throw new Error(
+        `${name} (${pub.keyid()}) is not a key of the newest root (${keys.map(([id]) => id).join(', ')})`,
+      );
     const rel = `keys/${name}.pem`;
     writeFileSync(join(ws, rel), encryptPrivateKey(k.privateKey, Buffer.from(TEST_PASSPHRASE)), { mode: 0o600 });
     workspace.config.keys.set(match[0], { ...(workspace.config.keys.get(match[0]) ?? {}), uri: `file:${rel}` });
@@ -48,13 +53,20 @@ async function attachKeys(ws: string, holders: string, names: string[]): Promise
   workspace.saveConfig();
 }
 
-async function clientFollows(ws: string, trustedRoot: string, target: string, expectRootVersion: number): Promise<void> {
+async function clientFollows(
+  ws: string,
+  trustedRoot: string,
+  target: string,
+  expectRootVersion: number,
+): Promise<void> {
   const server = await serveDirectory(ws);
   try {
     const client = newClient(server, trustedRoot);
     const data = await fetchTarget(client, target);
     expect(data.length).toBeGreaterThan(0);
-    expect(JSON.parse(readFileSync(join(client.metadataDir, 'root.json'), 'utf8')).signed.version).toBe(expectRootVersion);
+    expect(JSON.parse(readFileSync(join(client.metadataDir, 'root.json'), 'utf8')).signed.version).toBe(
+      expectRootVersion,
+    );
   } finally {
     await server.close();
   }
@@ -68,11 +80,19 @@ describe('python-tuf (Metadata API repository: consistent snapshots, ECDSA root,
 
   it('imports both roots, the delegated role and the hash-prefixed targets; every key public-only', () => {
     expect(report.rootVersions).toEqual([1, 2]);
-    expect(report.roles.map((r: any) => r.role).sort()).toEqual(['releases', 'root', 'snapshot', 'targets', 'timestamp']);
+    expect(report.roles.map((r: any) => r.role).sort()).toEqual([
+      'releases',
+      'root',
+      'snapshot',
+      'targets',
+      'timestamp',
+    ]);
     expect(report.targets).toEqual({ count: 2, copied: 2, missing: [] });
     expect(report.keys.every((k: any) => k.uri === null)).toBe(true);
     expect(report.legacyKeyids).toEqual([]);
-    expect(readFileSync(join(ws, 'metadata', '1.releases.json'))).toEqual(readFileSync(join(src, 'metadata', '1.releases.json')));
+    expect(readFileSync(join(ws, 'metadata', '1.releases.json'))).toEqual(
+      readFileSync(join(src, 'metadata', '1.releases.json')),
+    );
     expect(runCli(['verify', ws, '--strict-keyids']).status).toBe(0);
   });
 
@@ -97,9 +117,17 @@ describe('tuf-on-ci (root_history, x- fields, "sig": "" placeholders, go-tuf-era
   it('detects the format, keeps the re-serialized history and placeholders byte for byte, names the owners', () => {
     expect(report.format).toBe('tuf-on-ci');
     expect(report.rootVersions).toEqual([1, 2, 3]);
-    for (const v of [1, 2, 3]) expect(readFileSync(join(ws, 'metadata', `${v}.root.json`))).toEqual(readFileSync(join(src, 'metadata', 'root_history', `${v}.root.json`)));
+    for (const v of [1, 2, 3])
+      expect(readFileSync(join(ws, 'metadata', `${v}.root.json`))).toEqual(
+        readFileSync(join(src, 'metadata', 'root_history', `${v}.root.json`)),
+      );
     expect(readFileSync(join(ws, 'metadata', '4.targets.json'), 'utf8')).toContain('"sig": ""');
-    expect(report.keys.map((k: any) => k.owner).filter(Boolean).sort()).toEqual(['@alice', '@bob']);
+    expect(
+      report.keys
+        .map((k: any) => k.owner)
+        .filter(Boolean)
+        .sort(),
+    ).toEqual(['@alice', '@bob']);
     expect(readdirSync(join(ws, 'targets')).some((n) => n.endsWith('.trusted_root.json'))).toBe(true);
   });
 
@@ -128,10 +156,17 @@ describe('go-tuf v0 (repository/ + staged/ + keys/)', () => {
 
   it('converts the plain key files, records the encrypted one public-only, leaves staged/ out', () => {
     expect(report.format).toBe('go-tuf-v0');
-    expect(report.keys.filter((k: any) => k.uri !== null).map((k: any) => k.uri).sort()).toEqual(['file:keys/root.pem', 'file:keys/snapshot.pem', 'file:keys/targets.pem']);
+    expect(
+      report.keys
+        .filter((k: any) => k.uri !== null)
+        .map((k: any) => k.uri)
+        .sort(),
+    ).toEqual(['file:keys/root.pem', 'file:keys/snapshot.pem', 'file:keys/targets.pem']);
     expect(report.notes.join('\n')).toContain('staged/');
     expect(report.warnings.join('\n')).toContain('timestamp.json');
-    expect(readFileSync(join(ws, 'metadata', '1.root.json'))).toEqual(readFileSync(join(src, 'repository', 'root.json')));
+    expect(readFileSync(join(ws, 'metadata', '1.root.json'))).toEqual(
+      readFileSync(join(src, 'repository', 'root.json')),
+    );
   });
 
   it('the staged target added with tufsign is followed by a client holding root v1', async () => {

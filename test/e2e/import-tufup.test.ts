@@ -68,13 +68,20 @@ describe('import a tufup repository, release, migrate keyids, clients follow', (
     for (const f of ['1.root.json', '2.root.json', 'root.json', 'targets.json', 'snapshot.json', 'timestamp.json']) {
       expect(readFileSync(join(ws, 'metadata', f))).toEqual(readFileSync(join(src, 'repository', 'metadata', f)));
     }
-    expect(readFileSync(join(ws, 'targets', 'example_app-3.0.tar.gz'))).toEqual(readFileSync(join(src, 'repository', 'targets', 'example_app-3.0.tar.gz')));
+    expect(readFileSync(join(ws, 'targets', 'example_app-3.0.tar.gz'))).toEqual(
+      readFileSync(join(src, 'repository', 'targets', 'example_app-3.0.tar.gz')),
+    );
     expect(snapshotTree(src)).toEqual(before);
   });
 
   it('converts the keystore (encrypted and not) to encrypted PKCS#8 files, 0600, and skips the revoked root key', () => {
     const uris = report.keys.map((k: any) => k.uri).sort();
-    expect(uris).toEqual(['file:keys/root_two.pem', 'file:keys/snapshot.pem', 'file:keys/targets.pem', 'file:keys/timestamp.pem']);
+    expect(uris).toEqual([
+      'file:keys/root_two.pem',
+      'file:keys/snapshot.pem',
+      'file:keys/targets.pem',
+      'file:keys/timestamp.pem',
+    ]);
     for (const name of ['root_two', 'snapshot', 'targets', 'timestamp']) {
       const file = join(ws, 'keys', `${name}.pem`);
       expect(readFileSync(file, 'utf8')).toContain('-----BEGIN ENCRYPTED PRIVATE KEY-----');
@@ -125,7 +132,9 @@ describe('import a tufup repository, release, migrate keyids, clients follow', (
     const root3 = JSON.parse(readFileSync(join(ws, 'metadata', '3.root.json'), 'utf8'));
     const root2 = JSON.parse(readFileSync(join(ws, 'metadata', '2.root.json'), 'utf8'));
     const sigKeyids = root3.signatures.map((s: any) => s.keyid);
-    expect(sigKeyids).toEqual(expect.arrayContaining([root2.signed.roles.root.keyids[0], root3.signed.roles.root.keyids[0]]));
+    expect(sigKeyids).toEqual(
+      expect.arrayContaining([root2.signed.roles.root.keyids[0], root3.signed.roles.root.keyids[0]]),
+    );
     // strict clients that start from root v3 accept everything now
     expect(runCli(['verify', ws, '--strict-keyids', '--root', join(ws, 'metadata', '3.root.json')]).status).toBe(0);
     // and the default verify (history may be legacy, the newest root may not) passes from root v1

@@ -12,7 +12,17 @@ import { TAMPERED_COPY_ADVICE } from '../../src/repository/keyholder-sign';
 import { readRequestFile } from '../../src/repository/ceremony';
 import { ROOT } from '../helpers/cli';
 import { requireComponent } from '../helpers/requirements';
-import { copyWorkspace, errorCode, fingerprintOf, keyholder, ok, readJson, rootKeyids, tmp, tufsign } from './ceremony-helpers';
+import {
+  copyWorkspace,
+  errorCode,
+  fingerprintOf,
+  keyholder,
+  ok,
+  readJson,
+  rootKeyids,
+  tmp,
+  tufsign,
+} from './ceremony-helpers';
 
 jest.setTimeout(240_000);
 
@@ -35,18 +45,29 @@ const haveCc = requireComponent('gcc (to build a marker PKCS#11 module)', spawnS
  * TUFSIGN_PASSPHRASE with no terminal, so any attempt to ask for a secret fails with its own code.
  */
 function noSecrets(): Record<string, string | undefined> {
-  return { TUFSIGN_PASSPHRASE: undefined, NODE_OPTIONS: `--require ${join(ROOT, 'test', 'fixtures', 'block-pcsc.js')}` };
+  return {
+    TUFSIGN_PASSPHRASE: undefined,
+    NODE_OPTIONS: `--require ${join(ROOT, 'test', 'fixtures', 'block-pcsc.js')}`,
+  };
 }
 
 function markers(): string[] {
-  return existsSync(markerDir) ? execFileSync('ls', ['-A', markerDir], { encoding: 'utf8' }).split('\n').filter((l) => l !== '') : [];
+  return existsSync(markerDir)
+    ? execFileSync('ls', ['-A', markerDir], { encoding: 'utf8' })
+        .split('\n')
+        .filter((l) => l !== '')
+    : [];
 }
 
 /** The stick copy with every keyholder hint pointing at something that would leave a marker if opened. */
 function poisonedCopy(dest: string, edit: (doc: any) => void = () => undefined): string {
   const doc = JSON.parse(original);
   for (const keyid of [...Object.keys(doc.keyholders), aliceKeyid]) {
-    doc.keyholders[keyid] = { owner: 'bob (new YubiKey)', uri: `pkcs11:token=x;object=y?module-path=${evilModule}`, serial: '1' };
+    doc.keyholders[keyid] = {
+      owner: 'bob (new YubiKey)',
+      uri: `pkcs11:token=x;object=y?module-path=${evilModule}`,
+      serial: '1',
+    };
   }
   // alice's own key file, as a hint relative to her folder: used, it would find a key that can sign
   doc.keyholders[aliceKeyid] = { owner: 'alice', uri: 'file:keys/alice.pem' };
@@ -64,7 +85,10 @@ beforeAll(() => {
   if (haveCc) {
     // A "PKCS#11 module" whose constructor leaves a marker: loading it is code execution from the stick.
     const src = join(base, 'evil.c');
-    writeFileSync(src, `#include <stdio.h>\n__attribute__((constructor)) static void mark(void) { FILE *f = fopen("${join(markerDir, 'module-loaded')}", "w"); if (f) fclose(f); }\nint C_GetFunctionList(void **p) { (void)p; return 5; }\n`);
+    writeFileSync(
+      src,
+      `#include <stdio.h>\n__attribute__((constructor)) static void mark(void) { FILE *f = fopen("${join(markerDir, 'module-loaded')}", "w"); if (f) fclose(f); }\nint C_GetFunctionList(void **p) { (void)p; return 5; }\n`,
+    );
     execFileSync('gcc', ['-shared', '-fPIC', '-o', evilModule, src]);
   }
   // A FIFO as a "key file": opening it for reading blocks forever, so any open hangs the command.
@@ -72,7 +96,20 @@ beforeAll(() => {
   ok(['init', org]);
   alice = keyholder(base, 'alice');
   aliceKeyid = readJson(alice.pub).keyid;
-  ok(['root', 'rotate', '-w', org, '--add-key', alice.pub, '--remove-key', rootKeyids(org, 1)[0]!, '--threshold', '1', '--out', join(org, REQ)]);
+  ok([
+    'root',
+    'rotate',
+    '-w',
+    org,
+    '--add-key',
+    alice.pub,
+    '--remove-key',
+    rootKeyids(org, 1)[0]!,
+    '--threshold',
+    '1',
+    '--out',
+    join(org, REQ),
+  ]);
   original = readFileSync(join(org, REQ), 'utf8');
   mkdirSync(orgAtV1);
   copyWorkspace(org, orgAtV1);
@@ -100,7 +137,10 @@ describeWithCc('attack: code or files named by unsigned request fields', () => {
     execFileSync('cp', ['-r', join(alice.dir, 'keys'), laptop]);
     const req = poisonedCopy(join(laptop, REQ));
     const before = readFileSync(req, 'utf8');
-    const r = tufsign(['ceremony', req, '--fingerprint', fingerprintOf(req), '--yes', '--json'], { cwd: laptop, env: noSecrets() });
+    const r = tufsign(['ceremony', req, '--fingerprint', fingerprintOf(req), '--yes', '--json'], {
+      cwd: laptop,
+      env: noSecrets(),
+    });
     expect(errorCode(r)).toBe('NOTHING_SIGNED');
     expect(r.status).toBe(7);
     expect(markers()).toEqual([]);
@@ -112,7 +152,10 @@ describeWithCc('attack: code or files named by unsigned request fields', () => {
     copyWorkspace(orgAtV1, laptop);
     execFileSync('cp', ['-r', join(alice.dir, 'keys'), laptop]);
     const req = poisonedCopy(join(laptop, REQ));
-    const r = tufsign(['ceremony', req, '--fingerprint', fingerprintOf(req), '--yes', '--json'], { cwd: laptop, env: noSecrets() });
+    const r = tufsign(['ceremony', req, '--fingerprint', fingerprintOf(req), '--yes', '--json'], {
+      cwd: laptop,
+      env: noSecrets(),
+    });
     expect(errorCode(r)).toBe('NOTHING_SIGNED');
     expect(markers()).toEqual([]);
   });
@@ -129,7 +172,10 @@ describeWithCc('attack: code or files named by unsigned request fields', () => {
     expect(config).not.toContain('module-path');
     expect(config).not.toContain(fifo);
     // only a file: URI inside the workspace's keys/ folder may be learned from a returned request
-    expect(readJson(join(org, 'tufsign.json')).keys[aliceKeyid]).toEqual({ owner: 'alice', uri: 'file:keys/alice.pem' });
+    expect(readJson(join(org, 'tufsign.json')).keys[aliceKeyid]).toEqual({
+      owner: 'alice',
+      uri: 'file:keys/alice.pem',
+    });
     expect(markers()).toEqual([]);
   });
 });
@@ -146,7 +192,10 @@ describe('attack: the fingerprint comparison skipped or faked', () => {
     ['empty', ['--fingerprint', ''], 'FINGERPRINT_REQUIRED'],
     ['wrong', ['--fingerprint', 'AAAA-BBBB-CCCC-DDDD-EEEE'], 'FINGERPRINT_MISMATCH'],
   ])('ceremony sign with the fingerprint %s: refused before any secret, nothing written', (_name, flags, code) => {
-    const r = tufsign(['ceremony', 'sign', req, '--key', alice.uri, ...flags, '--yes', '--json'], { cwd: alice.dir, env: noSecrets() });
+    const r = tufsign(['ceremony', 'sign', req, '--key', alice.uri, ...flags, '--yes', '--json'], {
+      cwd: alice.dir,
+      env: noSecrets(),
+    });
     expect(errorCode(r)).toBe(code);
     expect(r.status).toBe(7);
     expect(readFileSync(req, 'utf8')).toBe(original);
@@ -154,7 +203,10 @@ describe('attack: the fingerprint comparison skipped or faked', () => {
 
   it('the guided flow refuses a wrong or empty fingerprint before any secret', () => {
     for (const value of ['', 'AAAA-BBBB-CCCC-DDDD-EEEE']) {
-      const r = tufsign(['ceremony', req, '--key', alice.uri, '--fingerprint', value, '--yes', '--json'], { cwd: alice.dir, env: noSecrets() });
+      const r = tufsign(['ceremony', req, '--key', alice.uri, '--fingerprint', value, '--yes', '--json'], {
+        cwd: alice.dir,
+        env: noSecrets(),
+      });
       expect(errorCode(r)).toBe(value === '' ? 'FINGERPRINT_REQUIRED' : 'FINGERPRINT_MISMATCH');
       expect(readFileSync(req, 'utf8')).toBe(original);
     }
@@ -167,7 +219,9 @@ describe('attack: the fingerprint comparison skipped or faked', () => {
   });
 
   it('--no-fingerprint-check signs and the transcript records that the check was skipped', () => {
-    ok(['ceremony', 'sign', req, '--key', alice.uri, '--no-fingerprint-check', '--trust-dir', pinnedTrust(), '--yes'], { cwd: alice.dir });
+    ok(['ceremony', 'sign', req, '--key', alice.uri, '--no-fingerprint-check', '--trust-dir', pinnedTrust(), '--yes'], {
+      cwd: alice.dir,
+    });
     expect(readRequestFile(req).transcript.at(-1)!['fingerprint_check']).toBe('skipped');
   });
 });
@@ -186,7 +240,9 @@ describe('attack: the screen lies through unsigned labels and escapes', () => {
     expect(shown).toContain('\\x1b[8m');
     expect(shown).toContain('\\u{202e}');
     expect(shown).toContain('label "bob (new YubiKey)\\x1b[2J" from the request, unverified');
-    const g = tufsign(['ceremony', req, '--key', alice.uri, '--fingerprint', 'AAAA-BBBB-CCCC-DDDD-EEEE', '--yes'], { cwd: alice.dir });
+    const g = tufsign(['ceremony', req, '--key', alice.uri, '--fingerprint', 'AAAA-BBBB-CCCC-DDDD-EEEE', '--yes'], {
+      cwd: alice.dir,
+    });
     expect(g.stderr).not.toMatch(/[\u001b\r\u202e\u0007]/);
     // the key swap is shouted at the top, before anything else is asked
     expect(g.stderr.indexOf('DANGEROUS CHANGES')).toBeGreaterThanOrEqual(0);
@@ -205,8 +261,13 @@ describe('no secret wasted, advice for the keyholder', () => {
     writeFileSync(join(laptop, 'tufsign.json'), JSON.stringify(config, null, 2));
     const req = join(laptop, REQ);
     writeFileSync(req, original);
-    ok(['ceremony', 'sign', req, '--key', 'file:keys/alice.pem', '--fingerprint', fingerprintOf(req), '--yes'], { cwd: laptop });
-    const again = tufsign(['ceremony', req, '--fingerprint', fingerprintOf(req), '--yes', '--json'], { cwd: laptop, env: noSecrets() });
+    ok(['ceremony', 'sign', req, '--key', 'file:keys/alice.pem', '--fingerprint', fingerprintOf(req), '--yes'], {
+      cwd: laptop,
+    });
+    const again = tufsign(['ceremony', req, '--fingerprint', fingerprintOf(req), '--yes', '--json'], {
+      cwd: laptop,
+      env: noSecrets(),
+    });
     expect(errorCode(again)).toBe('NOTHING_SIGNED');
   });
 
@@ -214,9 +275,36 @@ describe('no secret wasted, advice for the keyholder', () => {
     const ws = tmp('tufsign-long-');
     copyWorkspace(orgAtV1, ws);
     execFileSync('cp', ['-r', join(org, 'keys'), ws]);
-    const req = ok(['ceremony', 'start', '--role', 'root', '--expires', '1000d', '-w', ws, '--out', join(ws, 'long.tufsign-request.json'), '--json']).json.request;
+    const req = ok([
+      'ceremony',
+      'start',
+      '--role',
+      'root',
+      '--expires',
+      '1000d',
+      '-w',
+      ws,
+      '--out',
+      join(ws, 'long.tufsign-request.json'),
+      '--json',
+    ]).json.request;
     const before = readFileSync(req, 'utf8');
-    const r = tufsign(['ceremony', 'sign', req, '--key', 'file:keys/root-2.pem', '--fingerprint', fingerprintOf(req), '--yes', '--json', '-w', ws], { env: noSecrets() });
+    const r = tufsign(
+      [
+        'ceremony',
+        'sign',
+        req,
+        '--key',
+        'file:keys/root-2.pem',
+        '--fingerprint',
+        fingerprintOf(req),
+        '--yes',
+        '--json',
+        '-w',
+        ws,
+      ],
+      { env: noSecrets() },
+    );
     expect(errorCode(r)).toBe('EXPIRY_TOO_LONG');
     expect(readFileSync(req, 'utf8')).toBe(before);
   });
@@ -226,7 +314,10 @@ describe('no secret wasted, advice for the keyholder', () => {
     const doc = JSON.parse(original);
     doc.roles[0].metadata.signed.expires = '2099-01-01T00:00:00Z';
     writeFileSync(req, JSON.stringify(doc, null, 1));
-    for (const args of [['ceremony', req, '--key', alice.uri, '--fingerprint', doc.fingerprint, '--yes', '--json'], ['ceremony', 'sign', req, '--key', alice.uri, '--fingerprint', doc.fingerprint, '--yes', '--json']]) {
+    for (const args of [
+      ['ceremony', req, '--key', alice.uri, '--fingerprint', doc.fingerprint, '--yes', '--json'],
+      ['ceremony', 'sign', req, '--key', alice.uri, '--fingerprint', doc.fingerprint, '--yes', '--json'],
+    ]) {
       const r = tufsign(args, { cwd: alice.dir, env: noSecrets() });
       expect(errorCode(r)).toBe('REQUEST_PAYLOAD_CHANGED');
       expect(r.json.error.suggestion).toBe(TAMPERED_COPY_ADVICE);
@@ -247,7 +338,20 @@ describe("the keyholder's pinned root (trust folder, no workspace)", () => {
     bob = keyholder(tbase, 'bob');
     for (const ws of [real, fork]) {
       ok(['init', ws, '--name', 'demo']);
-      ok(['root', 'rotate', '-w', ws, '--add-key', bob.pub, '--remove-key', rootKeyids(ws, 1)[0]!, '--threshold', '1', '--out', join(ws, 'rotate.tufsign-request.json')]);
+      ok([
+        'root',
+        'rotate',
+        '-w',
+        ws,
+        '--add-key',
+        bob.pub,
+        '--remove-key',
+        rootKeyids(ws, 1)[0]!,
+        '--threshold',
+        '1',
+        '--out',
+        join(ws, 'rotate.tufsign-request.json'),
+      ]);
     }
     realReq = join(bob.dir, 'real.tufsign-request.json');
     forkReq = join(bob.dir, 'fork.tufsign-request.json');
@@ -257,32 +361,106 @@ describe("the keyholder's pinned root (trust folder, no workspace)", () => {
 
   it('first contact without the fingerprint comparison pins nothing and signs nothing', () => {
     const before = readFileSync(realReq, 'utf8');
-    const r = tufsign(['ceremony', 'sign', realReq, '--key', bob.uri, '--no-fingerprint-check', '--trust-dir', trust, '--yes', '--json'], { cwd: bob.dir, env: noSecrets() });
+    const r = tufsign(
+      [
+        'ceremony',
+        'sign',
+        realReq,
+        '--key',
+        bob.uri,
+        '--no-fingerprint-check',
+        '--trust-dir',
+        trust,
+        '--yes',
+        '--json',
+      ],
+      { cwd: bob.dir, env: noSecrets() },
+    );
     expect(errorCode(r)).toBe('TRUST_UNANCHORED');
     expect(existsSync(join(trust, 'root.json'))).toBe(false);
     expect(readFileSync(realReq, 'utf8')).toBe(before);
   });
 
   it('first contact, confirmed with the fingerprint: shown as FIRST CONTACT, signed, and the trusted root pinned', () => {
-    const r = ok(['ceremony', 'sign', realReq, '--key', bob.uri, '--fingerprint', fingerprintOf(realReq), '--trust-dir', trust, '--yes'], { cwd: bob.dir });
+    const r = ok(
+      [
+        'ceremony',
+        'sign',
+        realReq,
+        '--key',
+        bob.uri,
+        '--fingerprint',
+        fingerprintOf(realReq),
+        '--trust-dir',
+        trust,
+        '--yes',
+      ],
+      { cwd: bob.dir },
+    );
     expect(r.stderr).toContain('FIRST CONTACT');
-    expect(readFileSync(join(trust, 'root.json'), 'utf8')).toBe(readFileSync(join(real, 'metadata', '1.root.json'), 'utf8'));
+    expect(readFileSync(join(trust, 'root.json'), 'utf8')).toBe(
+      readFileSync(join(real, 'metadata', '1.root.json'), 'utf8'),
+    );
   });
 
   it('attack: a request from another repository of the same name (a fork) is refused against the pin', () => {
     const before = readFileSync(forkReq, 'utf8');
-    const r = tufsign(['ceremony', 'sign', forkReq, '--key', bob.uri, '--fingerprint', fingerprintOf(forkReq), '--trust-dir', trust, '--yes', '--json'], { cwd: bob.dir, env: noSecrets() });
+    const r = tufsign(
+      [
+        'ceremony',
+        'sign',
+        forkReq,
+        '--key',
+        bob.uri,
+        '--fingerprint',
+        fingerprintOf(forkReq),
+        '--trust-dir',
+        trust,
+        '--yes',
+        '--json',
+      ],
+      { cwd: bob.dir, env: noSecrets() },
+    );
     expect(errorCode(r)).toBe('TRUST_CHAIN_INVALID');
     expect(readFileSync(forkReq, 'utf8')).toBe(before);
-    const g = tufsign(['ceremony', forkReq, '--key', bob.uri, '--fingerprint', fingerprintOf(forkReq), '--trust-dir', trust, '--yes', '--json'], { cwd: bob.dir, env: noSecrets() });
+    const g = tufsign(
+      [
+        'ceremony',
+        forkReq,
+        '--key',
+        bob.uri,
+        '--fingerprint',
+        fingerprintOf(forkReq),
+        '--trust-dir',
+        trust,
+        '--yes',
+        '--json',
+      ],
+      { cwd: bob.dir, env: noSecrets() },
+    );
     expect(errorCode(g)).toBe('TRUST_CHAIN_INVALID');
   });
 
   it('the next ceremony is checked from the pin along the published chain, and the pin moves forward', () => {
     ok(['ceremony', 'finalize', realReq, '-w', real, '--out', join(tbase, 'bundle-v2')]);
-    const next = ok(['ceremony', 'start', '--role', 'root', '-w', real, '--out', join(bob.dir, 'v3.tufsign-request.json'), '--json']).json.request;
-    const r = ok(['ceremony', 'sign', next, '--key', bob.uri, '--fingerprint', fingerprintOf(next), '--trust-dir', trust, '--yes'], { cwd: bob.dir });
+    const next = ok([
+      'ceremony',
+      'start',
+      '--role',
+      'root',
+      '-w',
+      real,
+      '--out',
+      join(bob.dir, 'v3.tufsign-request.json'),
+      '--json',
+    ]).json.request;
+    const r = ok(
+      ['ceremony', 'sign', next, '--key', bob.uri, '--fingerprint', fingerprintOf(next), '--trust-dir', trust, '--yes'],
+      { cwd: bob.dir },
+    );
     expect(r.stderr).not.toContain('FIRST CONTACT');
-    expect(readFileSync(join(trust, 'root.json'), 'utf8')).toBe(readFileSync(join(real, 'metadata', '2.root.json'), 'utf8'));
+    expect(readFileSync(join(trust, 'root.json'), 'utf8')).toBe(
+      readFileSync(join(real, 'metadata', '2.root.json'), 'utf8'),
+    );
   });
 });

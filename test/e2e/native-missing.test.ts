@@ -6,11 +6,15 @@ import { tempDir } from '../helpers/tmp';
 
 const base = tempDir();
 const run = (args: string[]) => {
-  const r = spawnSync(process.execPath, ['--require', join(ROOT, 'test', 'fixtures', 'block-native.js'), BIN, ...args], {
-    cwd: base,
-    encoding: 'utf8',
-    env: { ...process.env, TUFSIGN_PASSPHRASE: TEST_PASSPHRASE, TUFSIGN_PIN: '1234' },
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--require', join(ROOT, 'test', 'fixtures', 'block-native.js'), BIN, ...args],
+    {
+      cwd: base,
+      encoding: 'utf8',
+      env: { ...process.env, TUFSIGN_PASSPHRASE: TEST_PASSPHRASE, TUFSIGN_PIN: '1234' },
+    },
+  );
   return { status: r.status, json: () => JSON.parse(r.stdout) };
 };
 

@@ -16,7 +16,9 @@ const ws = join(base, 'repo');
 const ONLINE = { TUFSIGN_PASSPHRASE: 'online-passphrase-1', TUFSIGN_OFFLINE_PASSPHRASE: undefined };
 
 beforeAll(() => {
-  ok(['init', ws, '--offline', 'root', '--json'], { env: { TUFSIGN_PASSPHRASE: 'online-passphrase-1', TUFSIGN_OFFLINE_PASSPHRASE: 'offline-passphrase-2' } });
+  ok(['init', ws, '--offline', 'root', '--json'], {
+    env: { TUFSIGN_PASSPHRASE: 'online-passphrase-1', TUFSIGN_OFFLINE_PASSPHRASE: 'offline-passphrase-2' },
+  });
 }, 120_000);
 
 it('init writes the offline root key apart, under its own passphrase, marked offline', () => {
@@ -29,7 +31,9 @@ it('init writes the offline root key apart, under its own passphrase, marked off
 });
 
 it('refuses an offline passphrase equal to the online one', () => {
-  const r = tufsign(['init', join(base, 'same'), '--offline', 'root', '--json'], { env: { TUFSIGN_PASSPHRASE: 'same-passphrase-3', TUFSIGN_OFFLINE_PASSPHRASE: 'same-passphrase-3' } });
+  const r = tufsign(['init', join(base, 'same'), '--offline', 'root', '--json'], {
+    env: { TUFSIGN_PASSPHRASE: 'same-passphrase-3', TUFSIGN_OFFLINE_PASSPHRASE: 'same-passphrase-3' },
+  });
   expect(errorCode(r)).toBe('USAGE');
   expect(existsSync(join(base, 'same', 'tufsign.json'))).toBe(false);
 });
@@ -50,17 +54,23 @@ it('with only the online secret: refresh and targets add work; a root step stops
 it('a key with its own secret source uses it, and stops before opening when it is absent', () => {
   const cfgPath = join(ws, 'tufsign.json');
   const cfg = JSON.parse(readFileSync(cfgPath, 'utf8'));
-  const [keyid, entry] = Object.entries(cfg.keys).find(([, e]) => (e as { uri: string }).uri === 'file:keys/targets-1.pem') as [string, Record<string, unknown>];
+  const [keyid, entry] = Object.entries(cfg.keys).find(
+    ([, e]) => (e as { uri: string }).uri === 'file:keys/targets-1.pem',
+  ) as [string, Record<string, unknown>];
   entry['secret'] = 'env:TARGETS_KEY_PASSPHRASE';
   writeFileSync(cfgPath, JSON.stringify(cfg, null, 2));
   writeFileSync(join(base, 'b.txt'), 'b\n');
   const missing = tufsign(['targets', 'add', join(base, 'b.txt'), '-w', ws, '--json'], { env: ONLINE });
   expect(errorCode(missing)).toBe('SECRET_REQUIRED');
   expect(missing.json.error.details.keyid).toBe(keyid);
-  ok(['targets', 'add', join(base, 'b.txt'), '-w', ws], { env: { ...ONLINE, TARGETS_KEY_PASSPHRASE: 'online-passphrase-1' } });
+  ok(['targets', 'add', join(base, 'b.txt'), '-w', ws], {
+    env: { ...ONLINE, TARGETS_KEY_PASSPHRASE: 'online-passphrase-1' },
+  });
   // --passphrase-file KEY=FILE (keyid prefix) takes precedence over the config
   const pw = join(base, 'targets.pw');
   writeFileSync(pw, 'online-passphrase-1\n', { mode: 0o600 });
   writeFileSync(join(base, 'c.txt'), 'c\n');
-  ok(['targets', 'add', join(base, 'c.txt'), '-w', ws, '--passphrase-file', `${keyid.slice(0, 12)}=${pw}`], { env: ONLINE });
+  ok(['targets', 'add', join(base, 'c.txt'), '-w', ws, '--passphrase-file', `${keyid.slice(0, 12)}=${pw}`], {
+    env: ONLINE,
+  });
 });

@@ -60,7 +60,12 @@ describeSoftHsm('e2e: a repository whose root and targets keys live on two SoftH
     work = join(lab.dir, 'work');
     mkdirSync(work);
     // The same PIN on both tokens: TUFSIGN_PIN serves every PIN request of a run.
-    env = { ...lab.env, TUFSIGN_PIN: USER_PIN, TUFSIGN_PASSPHRASE: 'correct horse battery staple', TUFSIGN_PKCS11_MODULE: SOFTHSM_MODULE };
+    env = {
+      ...lab.env,
+      TUFSIGN_PIN: USER_PIN,
+      TUFSIGN_PASSPHRASE: 'correct horse battery staple',
+      TUFSIGN_PKCS11_MODULE: SOFTHSM_MODULE,
+    };
   });
   afterAll(() => lab?.cleanup());
 
@@ -68,7 +73,25 @@ describeSoftHsm('e2e: a repository whose root and targets keys live on two SoftH
 
   maybe('key generate on two tokens → init (2-of-2 root) → verify → targets add → tuf-js client update', async () => {
     const gen = async (token: string, label: string, scheme: string): Promise<{ uri: string; keyid: string }> => {
-      const r = await run(['key', 'generate', '--backend', 'pkcs11', '--token', token, '--label', label, '--scheme', scheme, '--public-out', `${label}.pub.json`, '--json'], env, work);
+      const r = await run(
+        [
+          'key',
+          'generate',
+          '--backend',
+          'pkcs11',
+          '--token',
+          token,
+          '--label',
+          label,
+          '--scheme',
+          scheme,
+          '--public-out',
+          `${label}.pub.json`,
+          '--json',
+        ],
+        env,
+        work,
+      );
       expect(r).toMatchObject({ code: 0 });
       return JSON.parse(r.stdout) as { uri: string; keyid: string };
     };
@@ -80,14 +103,32 @@ describeSoftHsm('e2e: a repository whose root and targets keys live on two SoftH
     // From here on the module comes only from --pkcs11-module, then from tufsign.json.
     const { TUFSIGN_PKCS11_MODULE: _unused, ...envNoModule } = env;
     const init = await run(
-      ['init', 'repo', '--root-key', rootA.uri, '--root-key', rootB.uri, '--root-threshold', '2', '--targets-key', targets.uri, '--pkcs11-module', SOFTHSM_MODULE, '--yes', '--json'],
+      [
+        'init',
+        'repo',
+        '--root-key',
+        rootA.uri,
+        '--root-key',
+        rootB.uri,
+        '--root-threshold',
+        '2',
+        '--targets-key',
+        targets.uri,
+        '--pkcs11-module',
+        SOFTHSM_MODULE,
+        '--yes',
+        '--json',
+      ],
       envNoModule,
       work,
     );
     expect(init.stderr).not.toContain(USER_PIN);
     expect(init).toMatchObject({ code: 0 });
     const repo = join(work, 'repo');
-    const root = JSON.parse(readFileSync(join(repo, 'metadata/1.root.json'), 'utf8')) as { signed: { roles: Record<string, { keyids: string[]; threshold: number }> }; signatures: { keyid: string }[] };
+    const root = JSON.parse(readFileSync(join(repo, 'metadata/1.root.json'), 'utf8')) as {
+      signed: { roles: Record<string, { keyids: string[]; threshold: number }> };
+      signatures: { keyid: string }[];
+    };
     expect(root.signed.roles['root']).toMatchObject({ threshold: 2 });
     expect(root.signed.roles['root']!.keyids.sort()).toEqual([rootA.keyid, rootB.keyid].sort());
     expect(root.signed.roles['targets']!.keyids).toEqual([targets.keyid]);
@@ -97,7 +138,9 @@ describeSoftHsm('e2e: a repository whose root and targets keys live on two SoftH
 
     // A second run (new process, new login) re-signs targets on the token; the module now comes from tufsign.json.
     writeFileSync(join(work, 'hello.txt'), 'hello from an HSM-signed repository\n');
-    expect(await run(['targets', 'add', 'hello.txt', '-w', 'repo', '--yes'], envNoModule, work)).toMatchObject({ code: 0 });
+    expect(await run(['targets', 'add', 'hello.txt', '-w', 'repo', '--yes'], envNoModule, work)).toMatchObject({
+      code: 0,
+    });
     expect(await run(['verify', 'repo'], envNoModule, work)).toMatchObject({ code: 0 });
 
     // An independent client: tuf-js 5 over HTTP.
@@ -109,7 +152,12 @@ describeSoftHsm('e2e: a repository whose root and targets keys live on two SoftH
       mkdirSync(metadataDir);
       mkdirSync(targetDir);
       copyFileSync(join(repo, 'metadata/1.root.json'), join(metadataDir, 'root.json'));
-      const updater = new Updater({ metadataBaseUrl: `http://127.0.0.1:${port}/metadata`, targetBaseUrl: `http://127.0.0.1:${port}/targets`, metadataDir, targetDir });
+      const updater = new Updater({
+        metadataBaseUrl: `http://127.0.0.1:${port}/metadata`,
+        targetBaseUrl: `http://127.0.0.1:${port}/targets`,
+        metadataDir,
+        targetDir,
+      });
       await updater.refresh();
       const info = await updater.getTargetInfo('hello.txt');
       expect(info).toBeDefined();
@@ -121,7 +169,20 @@ describeSoftHsm('e2e: a repository whose root and targets keys live on two SoftH
   });
 
   maybe('the wrong PIN makes init fail with the device exit code and no metadata', async () => {
-    const r = await run(['init', 'repo2', '--root-key', 'pkcs11:token=hsm-b;object=root-b', '--targets-key', 'pkcs11:token=hsm-a;object=targets', '--yes', '--json'], { ...env, TUFSIGN_PIN: '000000' }, work);
+    const r = await run(
+      [
+        'init',
+        'repo2',
+        '--root-key',
+        'pkcs11:token=hsm-b;object=root-b',
+        '--targets-key',
+        'pkcs11:token=hsm-a;object=targets',
+        '--yes',
+        '--json',
+      ],
+      { ...env, TUFSIGN_PIN: '000000' },
+      work,
+    );
     expect(r.code).toBe(6);
     expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'PIN_INCORRECT' } });
     expect(existsSync(join(work, 'repo2/metadata/1.root.json'))).toBe(false);

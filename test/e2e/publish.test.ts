@@ -23,7 +23,18 @@ const phaseRank = (p: string): number => PUBLISH_PHASES.indexOf(p as (typeof PUB
 
 describe('publish order', () => {
   it('puts targets first, then root by version, delegated, targets metadata, snapshot, timestamp last', () => {
-    const plan = publishOrder(['metadata/timestamp.json', 'metadata/2.snapshot.json', 'metadata/2.root.json', 'metadata/1.root.json', 'metadata/root.json', 'metadata/3.targets.json', 'metadata/1.bins-0.json', 'targets/abc.app.txt', 'BUNDLE.json', 'TRANSCRIPT.json']);
+    const plan = publishOrder([
+      'metadata/timestamp.json',
+      'metadata/2.snapshot.json',
+      'metadata/2.root.json',
+      'metadata/1.root.json',
+      'metadata/root.json',
+      'metadata/3.targets.json',
+      'metadata/1.bins-0.json',
+      'targets/abc.app.txt',
+      'BUNDLE.json',
+      'TRANSCRIPT.json',
+    ]);
     expect(plan.map((i) => i.path)).toEqual([
       'targets/abc.app.txt',
       'metadata/1.root.json',
@@ -45,7 +56,8 @@ describe('publish order', () => {
     expect(ranks).toEqual([...ranks].sort((a: number, b: number) => a - b));
     expect(out.files.at(-1)).toMatchObject({ path: 'metadata/timestamp.json', action: 'written' });
     expect(out.files.filter((f: any) => f.phase === 'targets').length).toBeGreaterThan(0);
-    for (const f of out.files) expect(readFileSync(join(dest, f.path)).equals(readFileSync(join(ws, f.path)))).toBe(true);
+    for (const f of out.files)
+      expect(readFileSync(join(dest, f.path)).equals(readFileSync(join(ws, f.path)))).toBe(true);
     // the files were written in that order: modification times never go backwards, timestamp.json is the newest
     const mtimes = out.files.map((f: any) => statSync(join(dest, f.path)).mtimeMs);
     expect(mtimes).toEqual([...mtimes].sort((a: number, b: number) => a - b));
@@ -62,7 +74,10 @@ describe('publish order', () => {
 
   it('a destination that cannot take every file is refused before anything is written, timestamp.json included', () => {
     const dest = join(base, 'www-fail');
-    const snapshot = readdirSync(join(ws, 'metadata')).filter((n) => /^\d+\.snapshot\.json$/.test(n)).sort().at(-1)!;
+    const snapshot = readdirSync(join(ws, 'metadata'))
+      .filter((n) => /^\d+\.snapshot\.json$/.test(n))
+      .sort()
+      .at(-1)!;
     // the snapshot's place is taken by a folder: that write fails
     mkdirSync(join(dest, 'metadata', snapshot), { recursive: true });
     const r = runCli(['publish', '-w', ws, dest, '--json']);

@@ -70,22 +70,35 @@ describe('add-release history 1.0 → 1.1 → 2.0rc1', () => {
     expect(r10.patch).toBeNull();
     expect(r11.patch).toMatchObject({ path: 'myapp-1.1.patch', from: '1.0' });
     expect(r20.patch).toMatchObject({ path: 'myapp-2.0rc1.patch', from: '1.1' });
-    const targets = JSON.parse(readFileSync(join(ws, 'metadata', `${r20.operation.roles[0].version}.targets.json`), 'utf8')).signed.targets;
+    const targets = JSON.parse(
+      readFileSync(join(ws, 'metadata', `${r20.operation.roles[0].version}.targets.json`), 'utf8'),
+    ).signed.targets;
     expect(targets['myapp-1.1.tar.gz'].custom).toEqual({ user: { notes: 'fixes' }, tufup: { required: false } });
     expect(targets['myapp-2.0rc1.tar.gz'].custom).toEqual({ user: null, tufup: { required: true } });
-    expect(targets['myapp-1.1.patch'].custom).toEqual({ user: null, tufup: { tar_hash: r11.tar.sha256, tar_hash_algorithm: 'sha256', tar_size: r11.tar.size } });
+    expect(targets['myapp-1.1.patch'].custom).toEqual({
+      user: null,
+      tufup: { tar_hash: r11.tar.sha256, tar_hash_algorithm: 'sha256', tar_size: r11.tar.size },
+    });
   });
 
   it('release list shows channels and patch sizes', () => {
     const list = runCli(['release', 'list', 'myapp', '-w', ws, '--json']).json().releases;
-    expect(list.map((x: any) => [x.version, x.channel])).toEqual([['1.0', 'final'], ['1.1', 'final'], ['2.0rc1', 'rc']]);
+    expect(list.map((x: any) => [x.version, x.channel])).toEqual([
+      ['1.0', 'final'],
+      ['1.1', 'final'],
+      ['2.0rc1', 'rc'],
+    ]);
     expect(list[1].patch.length).toBeLessThan(list[1].archive.length * 0.8);
   });
 
   it('the patch, applied by Debian bspatch to the previous tar, gives exactly tar_hash', () => {
     if (!requireComponent('bspatch (Debian bsdiff)', hasFile('/usr/bin/bspatch'))) return;
     const targetsDir = join(ws, 'targets');
-    const file = (name: string): string => join(targetsDir, readdirSync(targetsDir).find((f) => f.endsWith(`.${name}`))!);
+    const file = (name: string): string =>
+      join(
+        targetsDir,
+        readdirSync(targetsDir).find((f) => f.endsWith(`.${name}`))!,
+      );
     const oldTar = join(base, 'old.tar');
     writeFileSync(oldTar, gunzipSync(readFileSync(file('myapp-1.0.tar.gz'))));
     const out = join(base, 'new.tar');
@@ -108,19 +121,27 @@ describe('add-release history 1.0 → 1.1 → 2.0rc1', () => {
   });
 
   it('writes an upload bundle that verifies against the previous root and lists only new targets', () => {
-    expect(r20.bundle.files.filter((f: any) => f.path.startsWith('targets/')).every((f: any) => f.path.includes('myapp-2.0rc1'))).toBe(true);
+    expect(
+      r20.bundle.files
+        .filter((f: any) => f.path.startsWith('targets/'))
+        .every((f: any) => f.path.includes('myapp-2.0rc1')),
+    ).toBe(true);
     const v = runCli(['verify', r20.bundle.dir, '--root', join(ws, 'metadata', '1.root.json'), '--json']);
     expect(v.status).toBe(0);
     expect(existsSync(r20.bundle.tarball)).toBe(true);
   });
 
   it('release verify rebuilds byte-identically from the same folder, and fails for a changed one', () => {
-    expect(runCli(['release', 'verify', 'myapp', '2.0rc1', app, '-w', ws, '--json'], { env: EPOCH }).json()).toMatchObject({ identical: true });
+    expect(
+      runCli(['release', 'verify', 'myapp', '2.0rc1', app, '-w', ws, '--json'], { env: EPOCH }).json(),
+    ).toMatchObject({ identical: true });
     writeFileSync(join(app, 'main.py'), 'changed\n');
     const r = runCli(['release', 'verify', 'myapp', '2.0rc1', app, '-w', ws, '--json'], { env: EPOCH });
     expect(r.status).toBe(1);
     expect(r.json().error.code).toBe('VERIFY_FAILED');
-    expect(r.json().error.details.result.differences).toEqual([expect.objectContaining({ path: expect.stringContaining('main.py') })]);
+    expect(r.json().error.details.result.differences).toEqual([
+      expect.objectContaining({ path: expect.stringContaining('main.py') }),
+    ]);
   });
 
   it('refuses a version that is not newer, and an invalid app name, changing nothing', () => {
@@ -137,7 +158,11 @@ describe('add-release history 1.0 → 1.1 → 2.0rc1', () => {
     writeApp('3.0');
     const r = runCli(['add-release', 'myapp', '3.0', app, '-w', ws, '--dry-run', '--json'], { env: EPOCH });
     expect(r.status).toBe(0);
-    expect(r.json()).toMatchObject({ dryRun: true, archive: { path: 'myapp-3.0.tar.gz' }, patch: { path: 'myapp-3.0.patch' } });
+    expect(r.json()).toMatchObject({
+      dryRun: true,
+      archive: { path: 'myapp-3.0.tar.gz' },
+      patch: { path: 'myapp-3.0.patch' },
+    });
     expect(tree(ws)).toEqual(before);
   });
 });
@@ -147,13 +172,35 @@ describe('add-release with offline targets keys', () => {
     const offline = join(base, 'offline');
     const holder = join(base, 'holder');
     mkdirSync(holder);
-    const g = runCli(['key', 'generate', '--out', join(holder, 'targets.pem'), '--public-out', join(holder, 'targets.pub.json'), '--owner', 'release-signer', '--json']);
+    const g = runCli([
+      'key',
+      'generate',
+      '--out',
+      join(holder, 'targets.pem'),
+      '--public-out',
+      join(holder, 'targets.pub.json'),
+      '--owner',
+      'release-signer',
+      '--json',
+    ]);
     expect(g.status).toBe(0);
     // init writes a request for targets v1; sign and finalize it first
     const init = runCli(['init', offline, '--targets-key', join(holder, 'targets.pub.json'), '--json']);
     expect(init.status).toBe(0);
     const req1 = init.json().request.request;
-    expect(runCli(['ceremony', 'sign', req1, '--key', `file:${join(holder, 'targets.pem')}`, '--fingerprint', fingerprintOf(req1, ROOT), '--yes', '--json']).status).toBe(0);
+    expect(
+      runCli([
+        'ceremony',
+        'sign',
+        req1,
+        '--key',
+        `file:${join(holder, 'targets.pem')}`,
+        '--fingerprint',
+        fingerprintOf(req1, ROOT),
+        '--yes',
+        '--json',
+      ]).status,
+    ).toBe(0);
     expect(runCli(['ceremony', 'finalize', req1, '-w', offline, '--out', join(base, 'b1'), '--json']).status).toBe(0);
 
     writeApp('1.0');
@@ -163,7 +210,19 @@ describe('add-release with offline targets keys', () => {
     expect(res.request).toBeDefined();
     expect(res.bundle).toBeUndefined();
     const req = res.request.request;
-    expect(runCli(['ceremony', 'sign', req, '--key', `file:${join(holder, 'targets.pem')}`, '--fingerprint', fingerprintOf(req, ROOT), '--yes', '--json']).status).toBe(0);
+    expect(
+      runCli([
+        'ceremony',
+        'sign',
+        req,
+        '--key',
+        `file:${join(holder, 'targets.pem')}`,
+        '--fingerprint',
+        fingerprintOf(req, ROOT),
+        '--yes',
+        '--json',
+      ]).status,
+    ).toBe(0);
     const fin = runCli(['ceremony', 'finalize', req, '-w', offline, '--out', join(base, 'b2'), '--json']);
     expect(fin.status).toBe(0);
     const v = runCli(['verify', offline, '--json']).json();

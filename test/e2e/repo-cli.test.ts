@@ -37,14 +37,26 @@ describe('init', () => {
     const result = r.json();
     expect(result.complete).toBe(true);
     const expires = Object.fromEntries(result.roles.map((x: any) => [x.role, x.expires]));
-    expect(expires).toEqual({ root: '2027-06-01T00:00:00Z', targets: '2026-08-30T00:00:00Z', snapshot: '2026-06-08T00:00:00Z', timestamp: '2026-06-02T00:00:00Z' });
-    expect(readdirSync(join(dir, 'metadata')).sort()).toEqual(['1.root.json', '1.snapshot.json', '1.targets.json', 'root.json', 'timestamp.json']);
+    expect(expires).toEqual({
+      root: '2027-06-01T00:00:00Z',
+      targets: '2026-08-30T00:00:00Z',
+      snapshot: '2026-06-08T00:00:00Z',
+      timestamp: '2026-06-02T00:00:00Z',
+    });
+    expect(readdirSync(join(dir, 'metadata')).sort()).toEqual([
+      '1.root.json',
+      '1.snapshot.json',
+      '1.targets.json',
+      'root.json',
+      'timestamp.json',
+    ]);
     const root = JSON.parse(readFileSync(join(dir, 'metadata', '1.root.json'), 'utf8'));
     expect(root.signed.consistent_snapshot).toBe(true);
     for (const k of readdirSync(join(dir, 'keys'))) expect(statSync(join(dir, 'keys', k)).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, 'keys')).mode & 0o777).toBe(0o700);
     // the passphrase never lands in any file
-    for (const f of Object.keys(snapshotTree(dir))) expect(readFileSync(join(dir, f), 'utf8')).not.toContain('test-only-passphrase');
+    for (const f of Object.keys(snapshotTree(dir)))
+      expect(readFileSync(join(dir, f), 'utf8')).not.toContain('test-only-passphrase');
   });
 
   it.each(['ecdsa-sha2-nistp256', 'rsassa-pss-sha256'])('generates %s keys with --scheme', (scheme) => {
@@ -58,7 +70,17 @@ describe('init', () => {
 
   it('with public-only keys writes what it can and names the missing signatures', () => {
     const alice = join(base, 'alice.pub.json');
-    const g = runCli(['key', 'generate', '--out', join(base, 'alice.pem'), '--public-out', alice, '--owner', 'alice', '--json']);
+    const g = runCli([
+      'key',
+      'generate',
+      '--out',
+      join(base, 'alice.pem'),
+      '--public-out',
+      alice,
+      '--owner',
+      'alice',
+      '--json',
+    ]);
     expect(g.status).toBe(0);
     const dir = join(base, 'public-only');
     const r = runCli(['init', dir, '--root-key', alice, '--json']);
@@ -103,7 +125,9 @@ describe('init', () => {
     const dir = join(base, 'pf');
     expect(runCli(['init', dir, '--passphrase-file', pf], { env: { TUFSIGN_PASSPHRASE: undefined } }).status).toBe(0);
     chmodSync(pf, 0o644);
-    const r = runCli(['refresh', '-w', dir, '--passphrase-file', pf, '--json'], { env: { TUFSIGN_PASSPHRASE: undefined } });
+    const r = runCli(['refresh', '-w', dir, '--passphrase-file', pf, '--json'], {
+      env: { TUFSIGN_PASSPHRASE: undefined },
+    });
     expect(r.json().error.code).toBe('KEY_FILE_PERMISSIONS');
   });
 });
@@ -117,18 +141,38 @@ describe('targets, sign and refresh', () => {
   it('targets add registers length, sha256 and sha512, with custom metadata, under hash-prefixed names', () => {
     const f = join(base, 'app.bin');
     writeFileSync(f, Buffer.alloc(1000, 7));
-    const r = runCli(['targets', 'add', f, '--path', 'linux/app.bin', '--custom', '{"channel":"stable"}', '-w', dir, '--json']);
+    const r = runCli([
+      'targets',
+      'add',
+      f,
+      '--path',
+      'linux/app.bin',
+      '--custom',
+      '{"channel":"stable"}',
+      '-w',
+      dir,
+      '--json',
+    ]);
     expect(r.status).toBe(0);
     const targets = JSON.parse(readFileSync(join(dir, 'metadata', '2.targets.json'), 'utf8'));
     const t = targets.signed.targets['linux/app.bin'];
     const data = readFileSync(f);
     expect(t).toEqual({
       length: 1000,
-      hashes: { sha256: createHash('sha256').update(data).digest('hex'), sha512: createHash('sha512').update(data).digest('hex') },
+      hashes: {
+        sha256: createHash('sha256').update(data).digest('hex'),
+        sha512: createHash('sha512').update(data).digest('hex'),
+      },
       custom: { channel: 'stable' },
     });
-    expect(readdirSync(join(dir, 'targets', 'linux')).sort()).toEqual([`${t.hashes.sha256}.app.bin`, `${t.hashes.sha512}.app.bin`].sort());
-    expect(r.json().roles.map((x: any) => `${x.role}:${x.version}`)).toEqual(['targets:2', 'snapshot:2', 'timestamp:2']);
+    expect(readdirSync(join(dir, 'targets', 'linux')).sort()).toEqual(
+      [`${t.hashes.sha256}.app.bin`, `${t.hashes.sha512}.app.bin`].sort(),
+    );
+    expect(r.json().roles.map((x: any) => `${x.role}:${x.version}`)).toEqual([
+      'targets:2',
+      'snapshot:2',
+      'timestamp:2',
+    ]);
   });
 
   it.each([
@@ -171,8 +215,12 @@ describe('targets, sign and refresh', () => {
   it('--custom must be a JSON object, parsed strictly', () => {
     const f = join(base, 'c.bin');
     writeFileSync(f, 'c');
-    expect(runCli(['targets', 'add', f, '--custom', '[1]', '-w', dir, '--json']).json().error.code).toBe('METADATA_SCHEMA');
-    expect(runCli(['targets', 'add', f, '--custom', '{"a":1,"a":2}', '-w', dir, '--json']).json().error.code).toBe('JSON_DUPLICATE_KEY');
+    expect(runCli(['targets', 'add', f, '--custom', '[1]', '-w', dir, '--json']).json().error.code).toBe(
+      'METADATA_SCHEMA',
+    );
+    expect(runCli(['targets', 'add', f, '--custom', '{"a":1,"a":2}', '-w', dir, '--json']).json().error.code).toBe(
+      'JSON_DUPLICATE_KEY',
+    );
   });
 
   it('targets remove drops the entry and re-signs the chain', () => {
@@ -188,7 +236,9 @@ describe('targets, sign and refresh', () => {
     const same = runCli(['sign', 'targets', '-w', dir, '--json']).json();
     const v0 = same.roles[0].version;
     expect(same.roles.map((x: any) => x.role)).toEqual(['targets']);
-    const r = runCli(['sign', 'targets', '--expires', '30d', '-w', dir, '--json'], { env: { TUFSIGN_NOW: '2026-12-01T00:00:00Z' } });
+    const r = runCli(['sign', 'targets', '--expires', '30d', '-w', dir, '--json'], {
+      env: { TUFSIGN_NOW: '2026-12-01T00:00:00Z' },
+    });
     expect(r.status).toBe(0);
     const roles = r.json().roles;
     expect(roles.map((x: any) => x.role)).toEqual(['targets', 'snapshot', 'timestamp']);
@@ -210,7 +260,9 @@ describe('targets, sign and refresh', () => {
   it('sign root --bump writes N+1.root.json and root.json, verified through the chain', () => {
     const r = runCli(['sign', 'root', '--bump', '-w', dir, '--json']);
     expect(r.status).toBe(0);
-    expect(readFileSync(join(dir, 'metadata', '2.root.json'), 'utf8')).toBe(readFileSync(join(dir, 'metadata', 'root.json'), 'utf8'));
+    expect(readFileSync(join(dir, 'metadata', '2.root.json'), 'utf8')).toBe(
+      readFileSync(join(dir, 'metadata', 'root.json'), 'utf8'),
+    );
     expect(runCli(['verify', dir, '--json']).json()).toMatchObject({ ok: true, rootVersion: 2 });
   });
 });
@@ -222,7 +274,9 @@ describe('status, keys, and errors', () => {
   });
 
   it('status --json lists every role with days left, threshold and keys', () => {
-    const s = runCli(['status', dir, '--json'], { env: { TUFSIGN_NOW: new Date(Date.now() + 86400e3 * 10).toISOString() } }).json();
+    const s = runCli(['status', dir, '--json'], {
+      env: { TUFSIGN_NOW: new Date(Date.now() + 86400e3 * 10).toISOString() },
+    }).json();
     expect(s.roles.map((r: any) => r.role)).toEqual(['root', 'targets', 'snapshot', 'timestamp']);
     const ts = s.roles.find((r: any) => r.role === 'timestamp');
     expect(ts.daysLeft).toBeLessThan(0);
@@ -238,7 +292,16 @@ describe('status, keys, and errors', () => {
     const shown = runCli(['key', 'show', root.uri.replace('file:', `file:${dir}/`), '--json']).json();
     expect(shown.keyid).toBe(root.keyid);
     const out = join(base, 'root.pub.json');
-    const exp = runCli(['key', 'export', root.uri.replace('file:', `file:${dir}/`), '--out', out, '--owner', 'ops', '--json']);
+    const exp = runCli([
+      'key',
+      'export',
+      root.uri.replace('file:', `file:${dir}/`),
+      '--out',
+      out,
+      '--owner',
+      'ops',
+      '--json',
+    ]);
     expect(exp.json().keyid).toBe(root.keyid);
     expect(runCli(['key', 'show', out, '--json']).json()).toMatchObject({ keyid: root.keyid, owner: 'ops' });
   });

@@ -12,7 +12,12 @@ const SECRET = 'pty-only-passphrase-42';
 function drive(steps: [string, string][], args: string[]): { status: number; transcript: string } {
   const env = { ...process.env };
   delete env['TUFSIGN_PASSPHRASE'];
-  const r = spawnSync(SYSTEM_PYTHON, [DRIVER, JSON.stringify(steps), '--', process.execPath, BIN, ...args], { cwd: base, env, encoding: 'utf8', timeout: 90_000 });
+  const r = spawnSync(SYSTEM_PYTHON, [DRIVER, JSON.stringify(steps), '--', process.execPath, BIN, ...args], {
+    cwd: base,
+    env,
+    encoding: 'utf8',
+    timeout: 90_000,
+  });
   return { status: r.status ?? -1, transcript: r.stdout };
 }
 
@@ -32,10 +37,18 @@ describe('interactive init', () => {
     );
     expect(status).toBe(0);
     expect(transcript).not.toContain(SECRET);
-    expect(readdirSync(join(base, 'repo', 'keys')).sort()).toEqual(['root-1.pem', 'root-2.pem', 'snapshot-1.pem', 'targets-1.pem', 'timestamp-1.pem']);
+    expect(readdirSync(join(base, 'repo', 'keys')).sort()).toEqual([
+      'root-1.pem',
+      'root-2.pem',
+      'snapshot-1.pem',
+      'targets-1.pem',
+      'timestamp-1.pem',
+    ]);
     const root = JSON.parse(readFileSync(join(base, 'repo', 'metadata', '1.root.json'), 'utf8'));
     expect(root.signed.roles.root.threshold).toBe(2);
-    expect(new Set(Object.values(root.signed.keys).map((k: any) => k.scheme))).toEqual(new Set(['ecdsa-sha2-nistp256']));
+    expect(new Set(Object.values(root.signed.keys).map((k: any) => k.scheme))).toEqual(
+      new Set(['ecdsa-sha2-nistp256']),
+    );
   });
 
   it('refuses when the repeated passphrase differs, and writes nothing', () => {

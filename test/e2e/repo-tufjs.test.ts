@@ -27,7 +27,9 @@ function verifyJson(dir: string, extra: string[] = []): { status: number; report
 }
 
 function failedChecks(report: any): { role: string; code: string }[] {
-  return report.roles.flatMap((r: any) => r.checks.filter((c: any) => !c.ok).map((c: any) => ({ role: r.role, code: c.code })));
+  return report.roles.flatMap((r: any) =>
+    r.checks.filter((c: any) => !c.ok).map((c: any) => ({ role: r.role, code: c.code })),
+  );
 }
 
 async function withServer<T>(dir: string, f: (s: StaticServer) => Promise<T>): Promise<T> {
@@ -118,7 +120,12 @@ describe('tampered copies are rejected by tufsign verify and by tuf-js', () => {
     return dir;
   }
   const latest = (dir: string, role: string): number =>
-    Math.max(...readdirSync(join(dir, 'metadata')).map((f) => new RegExp(`^(\\d+)\\.${role}\\.json$`).exec(f)?.[1]).filter((v): v is string => v !== undefined).map(Number));
+    Math.max(
+      ...readdirSync(join(dir, 'metadata'))
+        .map((f) => new RegExp(`^(\\d+)\\.${role}\\.json$`).exec(f)?.[1])
+        .filter((v): v is string => v !== undefined)
+        .map(Number),
+    );
 
   it('a changed target byte', async () => {
     const dir = copy('tampered-target');
@@ -133,14 +140,19 @@ describe('tampered copies are rejected by tufsign verify and by tuf-js', () => {
     expect(status).toBe(1);
     expect(report.targets).toEqual([expect.objectContaining({ path: 'hello.txt', ok: false })]);
     await withServer(dir, async (server) => {
-      await expect(fetchTarget(newClient(server, join(dir, 'metadata', '1.root.json')), 'hello.txt')).rejects.toThrow(/hash|length/i);
+      await expect(fetchTarget(newClient(server, join(dir, 'metadata', '1.root.json')), 'hello.txt')).rejects.toThrow(
+        /hash|length/i,
+      );
     });
   });
 
   it('a rolled-back snapshot served under the current name', async () => {
     const dir = copy('tampered-snapshot');
     const v = latest(dir, 'snapshot');
-    writeFileSync(join(dir, 'metadata', `${v}.snapshot.json`), readFileSync(join(dir, 'metadata', `${v - 1}.snapshot.json`)));
+    writeFileSync(
+      join(dir, 'metadata', `${v}.snapshot.json`),
+      readFileSync(join(dir, 'metadata', `${v - 1}.snapshot.json`)),
+    );
     const { status, report } = verifyJson(dir);
     expect(status).toBe(1);
     expect(failedChecks(report)).toEqual(expect.arrayContaining([expect.objectContaining({ role: 'snapshot' })]));
@@ -157,7 +169,9 @@ describe('tampered copies are rejected by tufsign verify and by tuf-js', () => {
     expect(status).toBe(1);
     expect(failedChecks(report)).toEqual([{ role: 'timestamp', code: 'METADATA_EXPIRED' }]);
     await withServer(dir, async (server) => {
-      await expect(fetchTarget(newClient(server, join(dir, 'metadata', '1.root.json')), 'hello.txt')).rejects.toThrow(/expired/i);
+      await expect(fetchTarget(newClient(server, join(dir, 'metadata', '1.root.json')), 'hello.txt')).rejects.toThrow(
+        /expired/i,
+      );
     });
   });
 
@@ -171,7 +185,9 @@ describe('tampered copies are rejected by tufsign verify and by tuf-js', () => {
     expect(status).toBe(1);
     expect(failedChecks(report)).toEqual([{ role: 'targets', code: 'THRESHOLD_NOT_MET' }]);
     await withServer(dir, async (server) => {
-      await expect(fetchTarget(newClient(server, join(dir, 'metadata', '1.root.json')), 'hello.txt')).rejects.toThrow(/signed by 0\/1|signature|threshold/i);
+      await expect(fetchTarget(newClient(server, join(dir, 'metadata', '1.root.json')), 'hello.txt')).rejects.toThrow(
+        /signed by 0\/1|signature|threshold/i,
+      );
     });
   });
 

@@ -12,14 +12,21 @@ import { tmp } from './ceremony-helpers';
 jest.setTimeout(300_000);
 
 const DIR = join(ROOT, 'docs', 'runbooks');
-const runbooks = readdirSync(DIR).filter((f) => f.endsWith('.md') && f !== 'README.md').sort();
+const runbooks = readdirSync(DIR)
+  .filter((f) => f.endsWith('.md') && f !== 'README.md')
+  .sort();
 
 export function runnableBlocks(markdown: string): string[] {
   const blocks: string[] = [];
   const re = /^([ \t]*)```sh runbook\n([\s\S]*?)^\1```/gm;
   for (let m = re.exec(markdown); m !== null; m = re.exec(markdown)) {
     const indent = m[1] ?? '';
-    blocks.push((m[2] ?? '').split('\n').map((l) => (l.startsWith(indent) ? l.slice(indent.length) : l)).join('\n'));
+    blocks.push(
+      (m[2] ?? '')
+        .split('\n')
+        .map((l) => (l.startsWith(indent) ? l.slice(indent.length) : l))
+        .join('\n'),
+    );
   }
   return blocks;
 }
@@ -33,7 +40,14 @@ describe('runbooks', () => {
   });
 
   it('there are runbooks for every situation the issue names', () => {
-    expect(runbooks).toEqual(['changing-thresholds.md', 'compromised-online-key.md', 'compromised-root-key.md', 'lost-yubikey.md', 'resign-before-expiry.md', 'routine-key-rotation.md']);
+    expect(runbooks).toEqual([
+      'changing-thresholds.md',
+      'compromised-online-key.md',
+      'compromised-root-key.md',
+      'lost-yubikey.md',
+      'resign-before-expiry.md',
+      'routine-key-rotation.md',
+    ]);
   });
 
   test.each(runbooks)('%s runs end to end', (file) => {
@@ -50,7 +64,8 @@ describe('runbooks', () => {
     // the rehearsal's keyholders pin roots in the rehearsal folder, never in the tester's home
     env['TUFSIGN_TRUST_HOME'] = join(work, '.trust');
     const r = spawnSync('bash', ['-c', script], { cwd: work, env, encoding: 'utf8', timeout: 280_000 });
-    if (r.status !== 0) throw new Error(`${file} failed (exit ${r.status}) in ${work}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+    if (r.status !== 0)
+      throw new Error(`${file} failed (exit ${r.status}) in ${work}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
     expect(r.status).toBe(0);
   });
 });

@@ -35,7 +35,9 @@ describe('add-release without a secret', () => {
   });
 
   it('a wrong passphrase from the environment also fails before the build, without retrying', () => {
-    const r = runCli(['add-release', 'myapp', '1.0', app, '-w', ws], { env: { TUFSIGN_PASSPHRASE: 'not-the-passphrase' } });
+    const r = runCli(['add-release', 'myapp', '1.0', app, '-w', ws], {
+      env: { TUFSIGN_PASSPHRASE: 'not-the-passphrase' },
+    });
     expect(r.status).toBe(exitCodeFor('WRONG_PASSPHRASE'));
     expect(r.stderr).not.toMatch(STAGE_LINE);
   });
@@ -55,7 +57,11 @@ describe('on a terminal', () => {
       ['Passphrase for', 'wrong-passphrase-1\r'],
       ['try 2 of 3', `${TEST_PASSPHRASE}\r`],
     ];
-    const r = spawnSync(SYSTEM_PYTHON, [DRIVER, JSON.stringify(steps), '--', process.execPath, BIN, 'add-release', 'myapp', '1.0', app, '-w', ws], { cwd: base, env, encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(
+      SYSTEM_PYTHON,
+      [DRIVER, JSON.stringify(steps), '--', process.execPath, BIN, 'add-release', 'myapp', '1.0', app, '-w', ws],
+      { cwd: base, env, encoding: 'utf8', timeout: 120_000 },
+    );
     const transcript = r.stdout;
     expect(r.status).toBe(0);
     // the prompt came before the first build stage

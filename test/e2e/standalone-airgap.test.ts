@@ -358,7 +358,21 @@ describeLaptop('the standalone artifact on an air-gapped laptop', () => {
       copyFileSync(request, carried);
       // the fingerprint the organizer reads out; each keyholder keeps their own trust folder
       const fingerprint = readJson(request).fingerprint as string;
-      tufsign(['ceremony', 'sign', carried, '--key', `file:keys/${h.name}.pem`, '--fingerprint', fingerprint, '--trust-dir', join(h.dir, 'trust'), '--yes'], { cwd: h.dir, env });
+      tufsign(
+        [
+          'ceremony',
+          'sign',
+          carried,
+          '--key',
+          `file:keys/${h.name}.pem`,
+          '--fingerprint',
+          fingerprint,
+          '--trust-dir',
+          join(h.dir, 'trust'),
+          '--yes',
+        ],
+        { cwd: h.dir, env },
+      );
       request = carried;
     }
     const back = join(org, 'signed.tufsign-request.json');

@@ -13,8 +13,10 @@ const ws = join(base, 'repo');
 // init at 2026-06-01T00:00:00Z: root +365d, targets +90d, snapshot +7d, timestamp +1d (the defaults)
 // signing windows by default: half the period, at most 30d → root 30d, targets 30d, snapshot 3.5d, timestamp 12h
 
-const at = (now: string, args: string[] = []) => runCli(['status', '-w', ws, '--json', ...args], { env: { TUFSIGN_NOW: now } });
-const roleOf = (out: any, role: string): any => (out.roles ?? out.error.details.status.roles).find((r: any) => r.role === role);
+const at = (now: string, args: string[] = []) =>
+  runCli(['status', '-w', ws, '--json', ...args], { env: { TUFSIGN_NOW: now } });
+const roleOf = (out: any, role: string): any =>
+  (out.roles ?? out.error.details.status.roles).find((r: any) => r.role === role);
 
 beforeAll(() => {
   expect(runCli(['init', '-w', ws, '--json'], { env: { TUFSIGN_NOW: '2026-06-01T00:00:00Z' } }).status).toBe(0);
@@ -23,7 +25,9 @@ beforeAll(() => {
 describe('status', () => {
   it('shows resign-by = expiry minus the signing window for every role', () => {
     const out = at('2026-06-01T01:00:00Z').json();
-    const by = Object.fromEntries(out.roles.map((r: any) => [r.role, [r.expires, r.signingWindow, r.resignBy, r.state]]));
+    const by = Object.fromEntries(
+      out.roles.map((r: any) => [r.role, [r.expires, r.signingWindow, r.resignBy, r.state]]),
+    );
     expect(by).toEqual({
       root: ['2027-06-01T00:00:00Z', '30d', '2027-05-02T00:00:00Z', 'ok'],
       targets: ['2026-08-30T00:00:00Z', '30d', '2026-07-31T00:00:00Z', 'ok'],
@@ -74,7 +78,9 @@ describe('status --check', () => {
     const due = check('2026-06-01T12:00:00Z');
     expect(due.status).toBe(exitCodeFor('RESIGN_DUE'));
     expect(due.json().error.code).toBe('RESIGN_DUE');
-    expect(due.json().error.details.check.due).toEqual([{ role: 'timestamp', state: 'due', resignBy: '2026-06-01T12:00:00Z', expires: '2026-06-02T00:00:00Z' }]);
+    expect(due.json().error.details.check.due).toEqual([
+      { role: 'timestamp', state: 'due', resignBy: '2026-06-01T12:00:00Z', expires: '2026-06-02T00:00:00Z' },
+    ]);
     const lastSecond = check('2026-06-01T23:59:59Z');
     expect(lastSecond.json().error.code).toBe('RESIGN_DUE');
     const expired = check('2026-06-02T00:00:00Z');
@@ -117,6 +123,8 @@ describe('TUFSIGN_NOW', () => {
     const bad = runCli(['status', '-w', ws, '--json'], { env: { TUFSIGN_NOW: 'next tuesday' } });
     expect(bad.json().error.code).toBe('USAGE');
     expect(runCli(['verify', '-w', ws, '--json'], { env: { TUFSIGN_NOW: '2026-06-01T06:00:00Z' } }).status).toBe(0);
-    expect(runCli(['verify', '-w', ws, '--json'], { env: { TUFSIGN_NOW: '2026-06-03T00:00:00Z' } }).json().error.code).toBe('VERIFY_FAILED');
+    expect(
+      runCli(['verify', '-w', ws, '--json'], { env: { TUFSIGN_NOW: '2026-06-03T00:00:00Z' } }).json().error.code,
+    ).toBe('VERIFY_FAILED');
   });
 });

@@ -13,72 +13,147 @@ import { fingerprintOf } from './ceremony-helpers';
 
 const SERIALS = [40000001, 40000002];
 
-describeWithVirtualCards('ceremony with two virtual YubiKeys (root 2-of-2)', () => {
-  const lab = new VirtualYubiKeyLab();
-  // the CLI as a keyholder runs it, with the virtual cards' test CA trusted
-  const run = (args: string[], extraEnv: Record<string, string> = {}) =>
-    runCli(args, { cwd: lab.dir, env: { TUFSIGN_YUBIKEY_TEST_CA: lab.caCertFile, TUFSIGN_PIN: '123456', ...extraEnv } });
+describeWithVirtualCards(
+  'ceremony with two virtual YubiKeys (root 2-of-2)',
+  () => {
+    const lab = new VirtualYubiKeyLab();
+    // the CLI as a keyholder runs it, with the virtual cards' test CA trusted
+    const run = (args: string[], extraEnv: Record<string, string> = {}) =>
+      runCli(args, {
+        cwd: lab.dir,
+        env: { TUFSIGN_YUBIKEY_TEST_CA: lab.caCertFile, TUFSIGN_PIN: '123456', ...extraEnv },
+      });
 
+    beforeAll(async () => {
+      if (!existsSync(join(ROOT, 'dist', 'commands'))) throw new Error('run `npm run build` first');
+      await lab.testCa();
+      await lab.startPcscd();
+      await lab.insert(0, { serial: SERIALS[0]!, version: '5.7.1', seed: 'ceremony-a' });
+      await lab.insert(1, { serial: SERIALS[1]!, version: '5.7.1', seed: 'ceremony-b' });
+    }, 30000);
 
-  beforeAll(async () => {
-    if (!existsSync(join(ROOT, 'dist', 'commands'))) throw new Error('run `npm run build` first');
-    await lab.testCa();
-    await lab.startPcscd();
-    await lab.insert(0, { serial: SERIALS[0]!, version: '5.7.1', seed: 'ceremony-a' });
-    await lab.insert(1, { serial: SERIALS[1]!, version: '5.7.1', seed: 'ceremony-b' });
-  }, 30000);
+    afterAll(async () => {
+      await lab.teardown();
+    });
 
-  afterAll(async () => {
-    await lab.teardown();
-  });
+    it('each keyholder signs with their YubiKey; the ceremony finalizes into a repository tuf-js accepts', async () => {
+      for (const serial of SERIALS) {
+        const g = run([
+          'key',
+          'generate',
+          '--backend',
+          'yubikey',
+          '--serial',
+          String(serial),
+          '--slot',
+          '9c',
+          '--scheme',
+          'ed25519',
+          '--touch-policy',
+          'always',
+          '--pin-policy',
+          'once',
+          '--allow-default-management-key',
+          '--public-out',
+          `${serial}.pub.json`,
+          '--owner',
+          `holder-${serial}`,
+          '--json',
+        ]);
+        expect(g.status).toBe(0);
+      }
+      const init = run([
+        'init',
+        'repo',
+        '--root-threshold',
+        '2',
+        ...SERIALS.flatMap((s) => ['--root-key', `${s}.pub.json`]),
+        '--require-attested-root-keys',
+        '--attestation-ca',
+        lab.caCertFile,
+        '--json',
+      ]);
+      expect(init.status).toBe(0);
+      const request = init.json().request.request as string;
 
-  it('each keyholder signs with their YubiKey; the ceremony finalizes into a repository tuf-js accepts', async () => {
-    for (const serial of SERIALS) {
-      const g = run(['key', 'generate', '--backend', 'yubikey', '--serial', String(serial), '--slot', '9c', '--scheme', 'ed25519', '--touch-policy', 'always', '--pin-policy', 'once', '--allow-default-management-key', '--public-out', `${serial}.pub.json`, '--owner', `holder-${serial}`, '--json']);
-      expect(g.status).toBe(0);
-    }
-    const init = run(['init', 'repo', '--root-threshold', '2', ...SERIALS.flatMap((s) => ['--root-key', `${s}.pub.json`]), '--require-attested-root-keys', '--attestation-ca', lab.caCertFile, '--json']);
-    expect(init.status).toBe(0);
-    const request = init.json().request.request as string;
+      // a device whose key is not in the plan is refused, and nothing is added
+      const other = run([
+        'key',
+        'generate',
+        '--backend',
+        'yubikey',
+        '--serial',
+        String(SERIALS[0]),
+        '--slot',
+        '9a',
+        '--scheme',
+        'ecdsa-sha2-nistp256',
+        '--allow-default-management-key',
+        '--public-out',
+        'other.pub.json',
+        '--json',
+      ]);
+      expect(other.status).toBe(0);
+      const before = readFileSync(request);
+      const refused = run([
+        'ceremony',
+        'sign',
+        request,
+        '--key',
+        `yubikey:serial=${SERIALS[0]};slot=9a`,
+        '--fingerprint',
+        fingerprintOf(request, lab.dir),
+        '--yes',
+        '--json',
+      ]);
+      expect(refused.status).not.toBe(0);
+      expect(readFileSync(request)).toEqual(before);
 
-    // a device whose key is not in the plan is refused, and nothing is added
-    const other = run(['key', 'generate', '--backend', 'yubikey', '--serial', String(SERIALS[0]), '--slot', '9a', '--scheme', 'ecdsa-sha2-nistp256', '--allow-default-management-key', '--public-out', 'other.pub.json', '--json']);
-    expect(other.status).toBe(0);
-    const before = readFileSync(request);
-    const refused = run(['ceremony', 'sign', request, '--key', `yubikey:serial=${SERIALS[0]};slot=9a`, '--fingerprint', fingerprintOf(request, lab.dir), '--yes', '--json']);
-    expect(refused.status).not.toBe(0);
-    expect(readFileSync(request)).toEqual(before);
+      for (const serial of SERIALS) {
+        const s = run([
+          'ceremony',
+          'sign',
+          request,
+          '--key',
+          `yubikey:serial=${serial};slot=9c`,
+          '--fingerprint',
+          fingerprintOf(request, lab.dir),
+          '--yes',
+          '--json',
+        ]);
+        if (s.status !== 0) throw new Error(`ceremony sign with ${serial} failed: ${s.stdout}${s.stderr}`);
+        expect(s.stdout + s.stderr).not.toContain('123456');
+      }
+      const status = run(['ceremony', 'status', request, '--json']).json();
+      expect(status.status.canFinalize).toBe(true);
+      const fin = run(['ceremony', 'finalize', request, '-w', 'repo', '--out', 'bundle', '--json']);
+      if (fin.status !== 0) throw new Error(`finalize failed: ${fin.stdout}${fin.stderr}`);
+      const verify = run(['verify', 'repo', '--json']);
+      expect(verify.status).toBe(0);
+      const root = JSON.parse(readFileSync(join(lab.dir, 'repo', 'metadata', '1.root.json'), 'utf8'));
+      expect(root.signatures).toHaveLength(2);
 
-    for (const serial of SERIALS) {
-      const s = run(['ceremony', 'sign', request, '--key', `yubikey:serial=${serial};slot=9c`, '--fingerprint', fingerprintOf(request, lab.dir), '--yes', '--json']);
-      if (s.status !== 0) throw new Error(`ceremony sign with ${serial} failed: ${s.stdout}${s.stderr}`);
-      expect(s.stdout + s.stderr).not.toContain('123456');
-    }
-    const status = run(['ceremony', 'status', request, '--json']).json();
-    expect(status.status.canFinalize).toBe(true);
-    const fin = run(['ceremony', 'finalize', request, '-w', 'repo', '--out', 'bundle', '--json']);
-    if (fin.status !== 0) throw new Error(`finalize failed: ${fin.stdout}${fin.stderr}`);
-    const verify = run(['verify', 'repo', '--json']);
-    expect(verify.status).toBe(0);
-    const root = JSON.parse(readFileSync(join(lab.dir, 'repo', 'metadata', '1.root.json'), 'utf8'));
-    expect(root.signatures).toHaveLength(2);
+      // the root-key policy chosen at init stays in force: a later rotation cannot add a key without touch "always"
+      expect(
+        JSON.parse(readFileSync(join(lab.dir, 'repo', 'tufsign.json'), 'utf8')).root_key_policy
+          .require_attested_touch_always,
+      ).toBe(true);
+      const weak = run(['root', 'rotate', '--add-key', 'other.pub.json', '-w', 'repo', '--json']);
+      expect(weak.status).toBe(5);
+      expect(weak.json().error.code).toBe('POLICY_VIOLATION');
+      expect(existsSync(join(lab.dir, 'repo', 'metadata', '2.root.json'))).toBe(false);
 
-    // the root-key policy chosen at init stays in force: a later rotation cannot add a key without touch "always"
-    expect(JSON.parse(readFileSync(join(lab.dir, 'repo', 'tufsign.json'), 'utf8')).root_key_policy.require_attested_touch_always).toBe(true);
-    const weak = run(['root', 'rotate', '--add-key', 'other.pub.json', '-w', 'repo', '--json']);
-    expect(weak.status).toBe(5);
-    expect(weak.json().error.code).toBe('POLICY_VIOLATION');
-    expect(existsSync(join(lab.dir, 'repo', 'metadata', '2.root.json'))).toBe(false);
-
-    const server = await serveDirectory(join(lab.dir, 'repo'));
-    try {
-      const client = newClient(server, join(lab.dir, 'repo', 'metadata', '1.root.json'));
-      await client.updater.refresh();
-      // the client now trusts the ceremony's root v1 and the signed top-level metadata
-      expect(JSON.parse(readFileSync(join(client.metadataDir, 'root.json'), 'utf8')).signed.version).toBe(1);
-      expect(existsSync(join(client.metadataDir, 'timestamp.json'))).toBe(true);
-    } finally {
-      await server.close();
-    }
-  });
-}, ['openssl']);
+      const server = await serveDirectory(join(lab.dir, 'repo'));
+      try {
+        const client = newClient(server, join(lab.dir, 'repo', 'metadata', '1.root.json'));
+        await client.updater.refresh();
+        // the client now trusts the ceremony's root v1 and the signed top-level metadata
+        expect(JSON.parse(readFileSync(join(client.metadataDir, 'root.json'), 'utf8')).signed.version).toBe(1);
+        expect(existsSync(join(client.metadataDir, 'timestamp.json'))).toBe(true);
+      } finally {
+        await server.close();
+      }
+    });
+  },
+  ['openssl'],
+);

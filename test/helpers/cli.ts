@@ -19,9 +19,18 @@ export interface CliResult {
  * Each run gets its own empty keyholder trust home (TUFSIGN_TRUST_HOME) unless the test names one: a pin left
  * by one test never anchors another test's repository of the same name.
  */
-export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string | undefined>; input?: string } = {}): CliResult {
+export function runCli(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string | undefined>; input?: string } = {},
+): CliResult {
   const trustHome = mkdtempSync(join(tmpdir(), 'tufsign-trust-'));
-  const env: Record<string, string | undefined> = { ...process.env, TUFSIGN_PASSPHRASE: TEST_PASSPHRASE, NO_COLOR: '1', TUFSIGN_TRUST_HOME: trustHome, ...options.env };
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    TUFSIGN_PASSPHRASE: TEST_PASSPHRASE,
+    NO_COLOR: '1',
+    TUFSIGN_TRUST_HOME: trustHome,
+    ...options.env,
+  };
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd: options.cwd ?? ROOT,

@@ -1,5 +1,16 @@
 /** Build small signed repositories in memory for unit tests (fixed clock, deterministic ed25519 keys). */
-import { Metadata, MetaFile, Role, Root, Signature, Snapshot, Targets, Timestamp, TargetFile, type Signed } from '../../src/tuf/metadata';
+import {
+  Metadata,
+  MetaFile,
+  Role,
+  Root,
+  Signature,
+  Snapshot,
+  Targets,
+  Timestamp,
+  TargetFile,
+  type Signed,
+} from '../../src/tuf/metadata';
 import type { PrivateKeySigner } from '../../src/keystore/file';
 import { testSigner } from './keys';
 
@@ -19,7 +30,12 @@ export interface TestRepo {
   targets: Metadata<Targets>;
   snapshot: Metadata<Snapshot>;
   timestamp: Metadata<Timestamp>;
-  signers: { root: PrivateKeySigner[]; targets: PrivateKeySigner; snapshot: PrivateKeySigner; timestamp: PrivateKeySigner };
+  signers: {
+    root: PrivateKeySigner[];
+    targets: PrivateKeySigner;
+    snapshot: PrivateKeySigner;
+    timestamp: PrivateKeySigner;
+  };
 }
 
 export async function buildTestRepo(rootKeys = 1, rootThreshold = 1): Promise<TestRepo> {
@@ -27,12 +43,17 @@ export async function buildTestRepo(rootKeys = 1, rootThreshold = 1): Promise<Te
   const targets = testSigner('ed25519', 2);
   const snapshot = testSigner('ed25519', 3);
   const timestamp = testSigner('ed25519', 4);
-  const root = new Root(1, LATER, new Map(), new Map([
-    ['root', new Role([], rootThreshold)],
-    ['targets', new Role([], 1)],
-    ['snapshot', new Role([], 1)],
-    ['timestamp', new Role([], 1)],
-  ]));
+  const root = new Root(
+    1,
+    LATER,
+    new Map(),
+    new Map([
+      ['root', new Role([], rootThreshold)],
+      ['targets', new Role([], 1)],
+      ['snapshot', new Role([], 1)],
+      ['timestamp', new Role([], 1)],
+    ]),
+  );
   for (const s of rootSigners) root.addKey(s.publicKey, 'root');
   root.addKey(targets.publicKey, 'targets');
   root.addKey(snapshot.publicKey, 'snapshot');
@@ -41,7 +62,9 @@ export async function buildTestRepo(rootKeys = 1, rootThreshold = 1): Promise<Te
   return {
     root: await signWith(new Metadata(root), rootSigners),
     targets: await signWith(new Metadata(t), [targets]),
-    snapshot: await signWith(new Metadata(new Snapshot(1, LATER, new Map([['targets.json', new MetaFile(1)]]))), [snapshot]),
+    snapshot: await signWith(new Metadata(new Snapshot(1, LATER, new Map([['targets.json', new MetaFile(1)]]))), [
+      snapshot,
+    ]),
     timestamp: await signWith(new Metadata(new Timestamp(1, LATER, new MetaFile(1))), [timestamp]),
     signers: { root: rootSigners, targets, snapshot, timestamp },
   };

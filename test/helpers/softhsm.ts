@@ -10,7 +10,16 @@
  *   real environment, so the helper sets SOFTHSM2_CONF on the real process too.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closePkcs11 } from '../../src/keystore/pkcs11';
@@ -31,7 +40,8 @@ function which(cmd: string): boolean {
 
 /** Why SoftHSM tests cannot run here, or undefined when they can. */
 export function softhsmMissing(): string | undefined {
-  if (!existsSync(SOFTHSM_MODULE)) return `SoftHSM2 module not found at ${SOFTHSM_MODULE} (apt install softhsm2, or set SOFTHSM2_MODULE)`;
+  if (!existsSync(SOFTHSM_MODULE))
+    return `SoftHSM2 module not found at ${SOFTHSM_MODULE} (apt install softhsm2, or set SOFTHSM2_MODULE)`;
   if (!which('softhsm2-util')) return 'softhsm2-util is not on PATH (apt install softhsm2)';
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -135,8 +145,14 @@ export class SoftHsmLab {
 
   /** Make a fresh token. The library sees it after `reload()` (or before its first use). */
   addToken(label: string, pin = USER_PIN, soPin = SO_PIN): TestToken {
-    execFileSync('softhsm2-util', ['--init-token', '--free', '--label', label, '--pin', pin, '--so-pin', soPin], { env: this.env, stdio: 'pipe' });
-    const serial = this.serialOf(label, this.tokens.filter((t) => t.label === label).map((t) => t.serial));
+    execFileSync('softhsm2-util', ['--init-token', '--free', '--label', label, '--pin', pin, '--so-pin', soPin], {
+      env: this.env,
+      stdio: 'pipe',
+    });
+    const serial = this.serialOf(
+      label,
+      this.tokens.filter((t) => t.label === label).map((t) => t.serial),
+    );
     const token = { label, serial, pin, soPin };
     this.tokens.push(token);
     return token;
@@ -186,7 +202,10 @@ export class SoftHsmLab {
 
   /** Run pkcs11-tool (OpenSC) against this lab's tokens, as an independent PKCS#11 client. */
   pkcs11Tool(args: string[]): string {
-    return execFileSync('pkcs11-tool', ['--module', SOFTHSM_MODULE, ...args], { env: this.env, stdio: 'pipe' }).toString();
+    return execFileSync('pkcs11-tool', ['--module', SOFTHSM_MODULE, ...args], {
+      env: this.env,
+      stdio: 'pipe',
+    }).toString();
   }
 
   /** A PIN file with mode 0600 (or the given mode). */
@@ -243,7 +262,18 @@ except Exception:
 `;
 
 /** Verify a TUF signature with Python securesystemslib; returns "VERIFIED" or throws. */
-export function verifyWithSecuresystemslib(python: string, keyid: string, key: unknown, data: Uint8Array, signature: Uint8Array): string {
-  const input = JSON.stringify({ keyid, key, data: Buffer.from(data).toString('hex'), sig: Buffer.from(signature).toString('hex') });
+export function verifyWithSecuresystemslib(
+  python: string,
+  keyid: string,
+  key: unknown,
+  data: Uint8Array,
+  signature: Uint8Array,
+): string {
+  const input = JSON.stringify({
+    keyid,
+    key,
+    data: Buffer.from(data).toString('hex'),
+    sig: Buffer.from(signature).toString('hex'),
+  });
   return execFileSync(python, ['-c', VERIFY_PY], { input }).toString().trim();
 }

@@ -30,7 +30,8 @@ export function missingComponents(extra: ('yubico-piv-tool' | 'ykcs11' | 'openss
   if (!which('pcscd')) missing.push('pcscd (apt-get install --no-install-recommends pcscd)');
   if (!existsSync(VPCD_DRIVER)) missing.push('vsmartcard-vpcd (apt-get install vsmartcard-vpcd)');
   if (!which('python3')) missing.push('python3');
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) missing.push('root (pcscd must create /run/pcscd)');
+  if (typeof process.getuid === 'function' && process.getuid() !== 0)
+    missing.push('root (pcscd must create /run/pcscd)');
   try {
     require.resolve('pcsclite');
   } catch {
@@ -46,7 +47,11 @@ export function missingComponents(extra: ('yubico-piv-tool' | 'ykcs11' | 'openss
  * `describe` when the stack is there; otherwise `describe.skip` with a note,
  * or a failing test under CI=true (a CI image that lost pcscd must not go green).
  */
-export function describeWithVirtualCards(name: string, fn: () => void, extra: Parameters<typeof missingComponents>[0] = []): void {
+export function describeWithVirtualCards(
+  name: string,
+  fn: () => void,
+  extra: Parameters<typeof missingComponents>[0] = [],
+): void {
   const missing = missingComponents(extra);
   if (missing.length === 0) {
     describe(name, fn);
@@ -176,21 +181,27 @@ export class VirtualYubiKeyLab {
     if (this.pcscd !== undefined) return;
     const withReader = options.readers !== 0;
     const other = livePcscd();
-    if (other !== undefined) throw new Error(`another pcscd is running (pid ${other}); stop it first: there is one pcscd per machine`);
+    if (other !== undefined)
+      throw new Error(`another pcscd is running (pid ${other}); stop it first: there is one pcscd per machine`);
     const readers = join(this.dir, withReader ? 'readers.d' : 'readers-empty.d');
     mkdirSync(readers, { recursive: true });
-    if (withReader) writeFileSync(
-      join(readers, 'vpcd-yubico'),
-      `FRIENDLYNAME "${READER_BASE_NAME}"\nDEVICENAME   /dev/null:0x${BASE_PORT.toString(16)}\nLIBPATH      ${VPCD_DRIVER}\nCHANNELID    0x${BASE_PORT.toString(16)}\n`,
-    );
+    if (withReader)
+      writeFileSync(
+        join(readers, 'vpcd-yubico'),
+        `FRIENDLYNAME "${READER_BASE_NAME}"\nDEVICENAME   /dev/null:0x${BASE_PORT.toString(16)}\nLIBPATH      ${VPCD_DRIVER}\nCHANNELID    0x${BASE_PORT.toString(16)}\n`,
+      );
     const p = spawn('pcscd', ['-f', '-e', '-c', readers], { stdio: ['ignore', 'pipe', 'pipe'] });
     p.stdout?.on('data', (d: Buffer) => (this.pcscdLog += d.toString()));
     p.stderr?.on('data', (d: Buffer) => (this.pcscdLog += d.toString()));
     this.pcscd = p;
-    await waitFor('pcscd and the vpcd port', () => {
-      if (p.exitCode !== null) throw new Error(`pcscd exited: ${this.pcscdLog}`);
-      return (!withReader || listeningPorts().has(BASE_PORT)) && existsSync('/run/pcscd/pcscd.comm');
-    }, 5000);
+    await waitFor(
+      'pcscd and the vpcd port',
+      () => {
+        if (p.exitCode !== null) throw new Error(`pcscd exited: ${this.pcscdLog}`);
+        return (!withReader || listeningPorts().has(BASE_PORT)) && existsSync('/run/pcscd/pcscd.comm');
+      },
+      5000,
+    );
   }
 
   async stopPcscd(): Promise<void> {
@@ -206,7 +217,16 @@ export class VirtualYubiKeyLab {
     if (this.cards.has(slot)) throw new Error(`slot ${slot} already holds a card`);
     await this.testCa();
     const emulator = compiledEmulator();
-    const args = ['--serial', String(options.serial), '--version', options.version ?? '5.7.1', '--ca-cert', this.caFiles?.cert ?? '', '--ca-key', this.caFiles?.key ?? ''];
+    const args = [
+      '--serial',
+      String(options.serial),
+      '--version',
+      options.version ?? '5.7.1',
+      '--ca-cert',
+      this.caFiles?.cert ?? '',
+      '--ca-key',
+      this.caFiles?.key ?? '',
+    ];
     if (options.seed !== undefined) args.push('--seed', options.seed);
     if (options.touch !== undefined) args.push('--touch', options.touch);
     if (options.mgmtAlg !== undefined) args.push('--mgmt-alg', options.mgmtAlg.toString(16));
@@ -215,7 +235,11 @@ export class VirtualYubiKeyLab {
     const port = String(BASE_PORT + slot);
     const proc = options.direct
       ? spawn(process.execPath, [emulator, '--port', port, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] })
-      : spawn('python3', [join(FIXTURES, 'vpcd-bridge.py'), '127.0.0.1', port, '--', process.execPath, emulator, '--stdio', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      : spawn(
+          'python3',
+          [join(FIXTURES, 'vpcd-bridge.py'), '127.0.0.1', port, '--', process.execPath, emulator, '--stdio', ...args],
+          { env, stdio: ['ignore', 'ignore', 'pipe'] },
+        );
     let stderr = '';
     proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     const reader = this.readerName(slot);
@@ -231,10 +255,14 @@ export class VirtualYubiKeyLab {
       },
     };
     this.cards.set(slot, { proc, card });
-    await waitFor(`${reader} to show the card`, () => {
-      if (proc.exitCode !== null) throw new Error(`emulator exited: ${stderr}`);
-      return cardPresent(reader);
-    }, 5000);
+    await waitFor(
+      `${reader} to show the card`,
+      () => {
+        if (proc.exitCode !== null) throw new Error(`emulator exited: ${stderr}`);
+        return cardPresent(reader);
+      },
+      5000,
+    );
     return card;
   }
 
@@ -250,7 +278,11 @@ export class VirtualYubiKeyLab {
 
 /** Card presence as PC/SC sees it, via opensc-tool if present, else pcsc_scan-free probing with pcsclite in a child. */
 function cardPresent(reader: string): boolean {
-  const r = spawnSync(process.execPath, ['-e', PRESENCE_PROBE, reader], { encoding: 'utf8', timeout: 3000, env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules') } });
+  const r = spawnSync(process.execPath, ['-e', PRESENCE_PROBE, reader], {
+    encoding: 'utf8',
+    timeout: 3000,
+    env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules') },
+  });
   return r.stdout.trim() === 'present';
 }
 

@@ -29,16 +29,27 @@ function writeTree(dir: string, files: Record<string, Uint8Array>): string {
   return dir;
 }
 
-async function bundle(extra: Record<string, Uint8Array> = {}, mutate?: (repo: Awaited<ReturnType<typeof buildTestRepo>>) => void): Promise<string> {
+async function bundle(
+  extra: Record<string, Uint8Array> = {},
+  mutate?: (repo: Awaited<ReturnType<typeof buildTestRepo>>) => void,
+): Promise<string> {
   const repo = await buildTestRepo();
   mutate?.(repo);
   const files = await publish(repo, extra);
-  const { entries } = buildBundle({ repository: 'hostile', base: {}, files: Object.entries(files).map(([path, data]) => ({ path, data, new: true })) });
+  const { entries } = buildBundle({
+    repository: 'hostile',
+    base: {},
+    files: Object.entries(files).map(([path, data]) => ({ path, data, new: true })),
+  });
   return writeBundle(join(base, `b${n++}`), entries).dir;
 }
 
 function failedChecks(report: any): { role: string; code: string; rule?: string; message: string }[] {
-  return report.roles.flatMap((r: any) => r.checks.filter((c: any) => !c.ok).map((c: any) => ({ role: r.role, code: c.code, rule: c.rule, message: c.message })));
+  return report.roles.flatMap((r: any) =>
+    r.checks
+      .filter((c: any) => !c.ok)
+      .map((c: any) => ({ role: r.role, code: c.code, rule: c.rule, message: c.message })),
+  );
 }
 
 function verify(dir: string): { status: number; failures: ReturnType<typeof failedChecks> } {
@@ -56,13 +67,21 @@ describe('verify: unsafe target paths in a workspace and in a bundle', () => {
     ['/abs/x', 'BAD-41'],
     ['a\\b', 'BAD-41/BAD-42'],
   ])('%j: exit 1 with PATH_UNSAFE naming targets (workspace and bundle)', async (path, rule) => {
-    const mutate = (repo: Awaited<ReturnType<typeof buildTestRepo>>): void => void repo.targets.signed.targets.set(path, TargetFile.fromData(Buffer.from('x')));
+    const mutate = (repo: Awaited<ReturnType<typeof buildTestRepo>>): void =>
+      void repo.targets.signed.targets.set(path, TargetFile.fromData(Buffer.from('x')));
     const ws = writeTree(join(base, `w${n++}`), await publish(await buildTestRepo().then((r) => (mutate(r), r))));
     const b = await bundle({}, mutate);
     for (const dir of [ws, b]) {
       const r = verify(dir);
       expect(r.status).toBe(1);
-      expect(r.failures).toEqual([{ role: 'targets', code: 'PATH_UNSAFE', rule: expect.stringContaining(rule), message: expect.stringContaining(JSON.stringify(path)) }]);
+      expect(r.failures).toEqual([
+        {
+          role: 'targets',
+          code: 'PATH_UNSAFE',
+          rule: expect.stringContaining(rule),
+          message: expect.stringContaining(JSON.stringify(path)),
+        },
+      ]);
     }
   });
 });
@@ -76,7 +95,14 @@ describe('bundle folder: regular files only (BAD-47), never followed', () => {
     symlinkSync(outside, join(dir, 'metadata/targets.json'));
     const r = verify(dir);
     expect(r.status).toBe(1);
-    expect(r.failures).toContainEqual(expect.objectContaining({ role: 'bundle', code: 'BUNDLE_INVALID', rule: expect.stringContaining('BAD-47'), message: expect.stringContaining('symlink') }));
+    expect(r.failures).toContainEqual(
+      expect.objectContaining({
+        role: 'bundle',
+        code: 'BUNDLE_INVALID',
+        rule: expect.stringContaining('BAD-47'),
+        message: expect.stringContaining('symlink'),
+      }),
+    );
     // The repository checks never read through the link either.
     expect(r.failures).toContainEqual(expect.objectContaining({ role: 'files', code: 'BUNDLE_INVALID' }));
   });
@@ -88,7 +114,10 @@ describe('bundle folder: regular files only (BAD-47), never followed', () => {
     const r = verify(dir);
     expect(r.status).toBe(1);
     const fifo = r.failures.filter((f) => f.role === 'bundle' && f.rule?.includes('BAD-47'));
-    expect(fifo.map((f) => f.message).sort()).toEqual([expect.stringContaining('targets/extra is a FIFO'), expect.stringContaining('targets/hello.txt is a FIFO')]);
+    expect(fifo.map((f) => f.message).sort()).toEqual([
+      expect.stringContaining('targets/extra is a FIFO'),
+      expect.stringContaining('targets/hello.txt is a FIFO'),
+    ]);
   });
 
   it('a device node is refused', async () => {
@@ -98,7 +127,14 @@ describe('bundle folder: regular files only (BAD-47), never followed', () => {
     expect(spawnSync('mknod', [dev, 'c', '1', '3']).status).toBe(0);
     const r = verify(dir);
     expect(r.status).toBe(1);
-    expect(r.failures).toContainEqual(expect.objectContaining({ role: 'bundle', code: 'BUNDLE_INVALID', rule: expect.stringContaining('BAD-47'), message: expect.stringContaining('character device') }));
+    expect(r.failures).toContainEqual(
+      expect.objectContaining({
+        role: 'bundle',
+        code: 'BUNDLE_INVALID',
+        rule: expect.stringContaining('BAD-47'),
+        message: expect.stringContaining('character device'),
+      }),
+    );
   });
 });
 
@@ -108,7 +144,10 @@ function verifyInChild(dir: string): { failures: ReturnType<typeof failedChecks>
     const { verifyBundle } = require(${JSON.stringify(join(ROOT, 'dist/bundle/verify.js'))});
     const r = verifyBundle(process.argv[1], { at: new Date(${JSON.stringify(AT)}), requireTargetFiles: false });
     process.stdout.write(JSON.stringify({ report: r, maxRss: process.resourceUsage().maxRSS }));`;
-  const child = spawnSync(process.execPath, ['--max-old-space-size=96', '-e', script, dir], { encoding: 'utf8', timeout: 30_000 });
+  const child = spawnSync(process.execPath, ['--max-old-space-size=96', '-e', script, dir], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   expect(child.signal).toBeNull();
   expect(child.status).toBe(0);
   const out = JSON.parse(child.stdout);
@@ -127,7 +166,9 @@ describe('bundle tarball: decompression capped by the manifest', () => {
     const dir = await bundle({ 'targets/big.bin': randomBytes(8 * 1024 * 1024) });
     writeFileSync(`${dir}.tar.gz`, gzipBomb(256));
     const r = verifyInChild(dir);
-    expect(r.failures).toEqual([expect.objectContaining({ role: 'bundle', code: 'ARCHIVE_INVALID', rule: expect.stringContaining('BAD-51') })]);
+    expect(r.failures).toEqual([
+      expect.objectContaining({ role: 'bundle', code: 'ARCHIVE_INVALID', rule: expect.stringContaining('BAD-51') }),
+    ]);
     expect(r.maxRssMiB).toBeLessThan(200);
   });
 
@@ -135,7 +176,9 @@ describe('bundle tarball: decompression capped by the manifest', () => {
     const dir = await bundle();
     writeFileSync(`${dir}.tar.gz`, gzipBomb(900));
     const r = verifyInChild(dir);
-    expect(r.failures).toEqual([expect.objectContaining({ role: 'bundle', code: 'FILE_TOO_LARGE', rule: expect.stringContaining('BAD-51') })]);
+    expect(r.failures).toEqual([
+      expect.objectContaining({ role: 'bundle', code: 'FILE_TOO_LARGE', rule: expect.stringContaining('BAD-51') }),
+    ]);
     expect(r.maxRssMiB).toBeLessThan(200);
   });
 

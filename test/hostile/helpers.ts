@@ -7,7 +7,10 @@ import { signWith, type TestRepo } from '../helpers/repo';
 export const text = (md: Metadata): Buffer => Buffer.from(stringifyPretty(md.toJSON()));
 
 /** Re-sign every role of `repo` and return its published files (`metadata/…`, `targets/hello.txt`, plus `extra`). */
-export async function publish(repo: TestRepo, extra: Record<string, Uint8Array> = {}): Promise<Record<string, Uint8Array>> {
+export async function publish(
+  repo: TestRepo,
+  extra: Record<string, Uint8Array> = {},
+): Promise<Record<string, Uint8Array>> {
   repo.root.signed.consistentSnapshot = false;
   repo.root.clearSignatures();
   await signWith(repo.root, repo.signers.root);
@@ -16,7 +19,11 @@ export async function publish(repo: TestRepo, extra: Record<string, Uint8Array> 
   repo.snapshot.clearSignatures();
   await signWith(repo.snapshot, [repo.signers.snapshot]);
   const snapBytes = text(repo.snapshot);
-  repo.timestamp.signed.snapshotMeta = new MetaFile(1, snapBytes.length, new Map([['sha256', createHash('sha256').update(snapBytes).digest('hex')]]));
+  repo.timestamp.signed.snapshotMeta = new MetaFile(
+    1,
+    snapBytes.length,
+    new Map([['sha256', createHash('sha256').update(snapBytes).digest('hex')]]),
+  );
   repo.timestamp.clearSignatures();
   await signWith(repo.timestamp, [repo.signers.timestamp]);
   return {

@@ -4,7 +4,15 @@
  * names or hash-bin prefixes fails, naming role, path and rule, and no file
  * is read for an unsafe path.
  */
-import { Delegations, DelegatedRole, Metadata, MetaFile, SuccinctRoles, TargetFile, Targets } from '../../src/tuf/metadata';
+import {
+  Delegations,
+  DelegatedRole,
+  Metadata,
+  MetaFile,
+  SuccinctRoles,
+  TargetFile,
+  Targets,
+} from '../../src/tuf/metadata';
 import { checkTargetPath, targetPathProblem } from '../../src/tuf/paths';
 import { verifyRepository, type RepositorySource } from '../../src/repository/verify';
 import { testSigner } from '../helpers/keys';
@@ -38,29 +46,35 @@ const UNSAFE_PATHS: [string, string][] = [
 ];
 
 describe('verify refuses unsafe names in signed metadata (same rules as the write side)', () => {
-  it.each(UNSAFE_PATHS)('target path %j (%s) fails with PATH_UNSAFE, naming the role and never read', async (path, rule) => {
-    expect(() => checkTargetPath(path)).toThrow(expect.objectContaining({ code: 'PATH_UNSAFE' }));
-    const repo = await buildTestRepo();
-    repo.targets.signed.targets.set(path, TargetFile.fromData(Buffer.from('evil')));
-    const src = recordingSource(await publish(repo));
-    const r = verifyRepository(src, { at: NOW, requireTargetFiles: true });
-    expect(r.ok).toBe(false);
-    const failures = r.roles.find((x) => x.role === 'targets')!.checks.filter((c) => !c.ok);
-    expect(failures).toHaveLength(1);
-    expect(failures[0]).toMatchObject({ code: 'PATH_UNSAFE' });
-    expect(failures[0]!.rule).toContain(rule);
-    expect(failures[0]!.message).toContain(JSON.stringify(path));
-    expect(failures[0]!.message).toContain('targets');
-    expect(targetPathProblem(path)?.rule).toBe(failures[0]!.rule);
-    // The safe target is still checked; nothing was read for the unsafe one.
-    expect(r.targets.map((t) => t.path)).toEqual(['hello.txt']);
-    expect(src.reads.filter((p) => p.startsWith('targets/'))).toEqual(['targets/hello.txt']);
-  });
+  it.each(UNSAFE_PATHS)(
+    'target path %j (%s) fails with PATH_UNSAFE, naming the role and never read',
+    async (path, rule) => {
+      expect(() => checkTargetPath(path)).toThrow(expect.objectContaining({ code: 'PATH_UNSAFE' }));
+      const repo = await buildTestRepo();
+      repo.targets.signed.targets.set(path, TargetFile.fromData(Buffer.from('evil')));
+      const src = recordingSource(await publish(repo));
+      const r = verifyRepository(src, { at: NOW, requireTargetFiles: true });
+      expect(r.ok).toBe(false);
+      const failures = r.roles.find((x) => x.role === 'targets')!.checks.filter((c) => !c.ok);
+      expect(failures).toHaveLength(1);
+      expect(failures[0]).toMatchObject({ code: 'PATH_UNSAFE' });
+      expect(failures[0]!.rule).toContain(rule);
+      expect(failures[0]!.message).toContain(JSON.stringify(path));
+      expect(failures[0]!.message).toContain('targets');
+      expect(targetPathProblem(path)?.rule).toBe(failures[0]!.rule);
+      // The safe target is still checked; nothing was read for the unsafe one.
+      expect(r.targets.map((t) => t.path)).toEqual(['hello.txt']);
+      expect(src.reads.filter((p) => p.startsWith('targets/'))).toEqual(['targets/hello.txt']);
+    },
+  );
 
   it('BAD-44 two targets that collide after case folding fail with PATH_COLLISION', async () => {
     const repo = await buildTestRepo();
     repo.targets.signed.targets.set('Hello.txt', TargetFile.fromData(Buffer.from('hello\n')));
-    const r = verifyRepository(recordingSource(await publish(repo, { 'targets/Hello.txt': Buffer.from('hello\n') })), { at: NOW, requireTargetFiles: true });
+    const r = verifyRepository(recordingSource(await publish(repo, { 'targets/Hello.txt': Buffer.from('hello\n') })), {
+      at: NOW,
+      requireTargetFiles: true,
+    });
     const failures = r.roles.find((x) => x.role === 'targets')!.checks.filter((c) => !c.ok);
     expect(failures.map((c) => c.code)).toEqual(['PATH_COLLISION']);
   });
@@ -68,38 +82,54 @@ describe('verify refuses unsafe names in signed metadata (same rules as the writ
   it('an unsafe target path inside a delegated role names that role', async () => {
     const repo = await buildTestRepo();
     const delegate = testSigner('ed25519', 70);
-    repo.targets.signed.delegations = new Delegations(new Map([[delegate.publicKey.keyid(), delegate.publicKey]]), [new DelegatedRole('apps', [delegate.publicKey.keyid()], 1, false, ['*'])]);
-    const apps = new Metadata(new Targets(1, LATER, new Map([['../../escape', TargetFile.fromData(Buffer.from('x'))]])));
+    repo.targets.signed.delegations = new Delegations(new Map([[delegate.publicKey.keyid(), delegate.publicKey]]), [
+      new DelegatedRole('apps', [delegate.publicKey.keyid()], 1, false, ['*']),
+    ]);
+    const apps = new Metadata(
+      new Targets(1, LATER, new Map([['../../escape', TargetFile.fromData(Buffer.from('x'))]])),
+    );
     await signWith(apps, [delegate]);
     repo.snapshot.signed.meta.set('apps.json', new MetaFile(1));
-    const r = verifyRepository(recordingSource(await publish(repo, { 'metadata/apps.json': text(apps) })), { at: NOW, requireTargetFiles: true });
+    const r = verifyRepository(recordingSource(await publish(repo, { 'metadata/apps.json': text(apps) })), {
+      at: NOW,
+      requireTargetFiles: true,
+    });
     const failures = r.roles.find((x) => x.role === 'apps')!.checks.filter((c) => !c.ok);
     expect(failures).toMatchObject([{ code: 'PATH_UNSAFE', rule: expect.stringContaining('BAD-40') }]);
     expect(failures[0]!.message).toContain('in apps');
   });
 
-  it.each(['Apps', 'apps_v2', 'a'.repeat(65), '-apps'])('delegated role name %j (BAD-38) fails with ROLE_INVALID and its file is never read', async (name) => {
-    const repo = await buildTestRepo();
-    const delegate = testSigner('ed25519', 70);
-    repo.targets.signed.delegations = new Delegations(new Map([[delegate.publicKey.keyid(), delegate.publicKey]]), [new DelegatedRole(name, [delegate.publicKey.keyid()], 1, false, ['*'])]);
-    const role = new Metadata(new Targets(1, LATER, new Map()));
-    await signWith(role, [delegate]);
-    repo.snapshot.signed.meta.set(`${name}.json`, new MetaFile(1));
-    const src = recordingSource(await publish(repo, { [`metadata/${name}.json`]: text(role) }));
-    const r = verifyRepository(src, { at: NOW, requireTargetFiles: true });
-    expect(r.ok).toBe(false);
-    const inTargets = r.roles.find((x) => x.role === 'targets')!.checks.filter((c) => !c.ok);
-    expect(inTargets).toMatchObject([{ code: 'ROLE_INVALID', rule: expect.stringContaining('BAD-38') }]);
-    expect(inTargets[0]!.message).toContain(JSON.stringify(name));
-    const inSnapshot = r.roles.find((x) => x.role === 'snapshot')!.checks.filter((c) => !c.ok);
-    expect(inSnapshot.map((c) => c.code)).toEqual(['ROLE_INVALID']);
-    expect(src.reads).not.toContain(`metadata/${name}.json`);
-  });
+  it.each(['Apps', 'apps_v2', 'a'.repeat(65), '-apps'])(
+    'delegated role name %j (BAD-38) fails with ROLE_INVALID and its file is never read',
+    async (name) => {
+      const repo = await buildTestRepo();
+      const delegate = testSigner('ed25519', 70);
+      repo.targets.signed.delegations = new Delegations(new Map([[delegate.publicKey.keyid(), delegate.publicKey]]), [
+        new DelegatedRole(name, [delegate.publicKey.keyid()], 1, false, ['*']),
+      ]);
+      const role = new Metadata(new Targets(1, LATER, new Map()));
+      await signWith(role, [delegate]);
+      repo.snapshot.signed.meta.set(`${name}.json`, new MetaFile(1));
+      const src = recordingSource(await publish(repo, { [`metadata/${name}.json`]: text(role) }));
+      const r = verifyRepository(src, { at: NOW, requireTargetFiles: true });
+      expect(r.ok).toBe(false);
+      const inTargets = r.roles.find((x) => x.role === 'targets')!.checks.filter((c) => !c.ok);
+      expect(inTargets).toMatchObject([{ code: 'ROLE_INVALID', rule: expect.stringContaining('BAD-38') }]);
+      expect(inTargets[0]!.message).toContain(JSON.stringify(name));
+      const inSnapshot = r.roles.find((x) => x.role === 'snapshot')!.checks.filter((c) => !c.ok);
+      expect(inSnapshot.map((c) => c.code)).toEqual(['ROLE_INVALID']);
+      expect(src.reads).not.toContain(`metadata/${name}.json`);
+    },
+  );
 
   it('a hash-bin prefix that makes unsafe bin names fails with ROLE_INVALID; no bin is read', async () => {
     const repo = await buildTestRepo();
     const binKey = testSigner('ed25519', 71);
-    repo.targets.signed.delegations = new Delegations(new Map([[binKey.publicKey.keyid(), binKey.publicKey]]), undefined, new SuccinctRoles([binKey.publicKey.keyid()], 1, 1, 'Bins'));
+    repo.targets.signed.delegations = new Delegations(
+      new Map([[binKey.publicKey.keyid(), binKey.publicKey]]),
+      undefined,
+      new SuccinctRoles([binKey.publicKey.keyid()], 1, 1, 'Bins'),
+    );
     const bin = new Metadata(new Targets(1, LATER, new Map()));
     await signWith(bin, [binKey]);
     repo.snapshot.signed.meta.set('Bins-0.json', new MetaFile(1));
@@ -114,11 +144,18 @@ describe('verify refuses unsafe names in signed metadata (same rules as the writ
   it('a well-named delegation and hash bins still verify', async () => {
     const repo = await buildTestRepo();
     const binKey = testSigner('ed25519', 71);
-    repo.targets.signed.delegations = new Delegations(new Map([[binKey.publicKey.keyid(), binKey.publicKey]]), undefined, new SuccinctRoles([binKey.publicKey.keyid()], 1, 4, 'pypi-bins'));
+    repo.targets.signed.delegations = new Delegations(
+      new Map([[binKey.publicKey.keyid(), binKey.publicKey]]),
+      undefined,
+      new SuccinctRoles([binKey.publicKey.keyid()], 1, 4, 'pypi-bins'),
+    );
     const bin = new Metadata(new Targets(1, LATER, new Map()));
     await signWith(bin, [binKey]);
     repo.snapshot.signed.meta.set('pypi-bins-0.json', new MetaFile(1));
-    const r = verifyRepository(recordingSource(await publish(repo, { 'metadata/pypi-bins-0.json': text(bin) })), { at: NOW, requireTargetFiles: true });
+    const r = verifyRepository(recordingSource(await publish(repo, { 'metadata/pypi-bins-0.json': text(bin) })), {
+      at: NOW,
+      requireTargetFiles: true,
+    });
     expect(r.roles.filter((x) => !x.ok)).toEqual([]);
     expect(r.ok).toBe(true);
   });

@@ -54,7 +54,11 @@ describe('workspace lock (core)', () => {
     let err: unknown;
     await lockWorkspace(dir, { command: 'refresh' }).catch((e: unknown) => (err = e));
     expect(isTufsignError(err, 'WORKSPACE_BUSY')).toBe(true);
-    expect((err as { details: unknown }).details).toMatchObject({ pid: process.pid, command: 'targets add', host: hostname() });
+    expect((err as { details: unknown }).details).toMatchObject({
+      pid: process.pid,
+      command: 'targets add',
+      host: hostname(),
+    });
     first.release();
     expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
     (await lockWorkspace(dir, { command: 'refresh' })).release();
@@ -65,7 +69,11 @@ describe('workspace lock (core)', () => {
     const first = await lockWorkspace(dir, { command: 'targets add' });
     let waitedFor: number | undefined;
     setTimeout(() => first.release(), 300);
-    const second = await lockWorkspace(dir, { command: 'refresh', waitSeconds: 30, onWait: (h) => (waitedFor = h.pid) });
+    const second = await lockWorkspace(dir, {
+      command: 'refresh',
+      waitSeconds: 30,
+      onWait: (h) => (waitedFor = h.pid),
+    });
     expect(waitedFor).toBe(process.pid);
     second.release();
   });
@@ -73,13 +81,18 @@ describe('workspace lock (core)', () => {
   it('a bounded wait ends with WORKSPACE_BUSY', async () => {
     const dir = freshDir();
     const first = await lockWorkspace(dir, { command: 'targets add' });
-    await expect(lockWorkspace(dir, { command: 'refresh', waitSeconds: 0.3 })).rejects.toMatchObject({ code: 'WORKSPACE_BUSY' });
+    await expect(lockWorkspace(dir, { command: 'refresh', waitSeconds: 0.3 })).rejects.toMatchObject({
+      code: 'WORKSPACE_BUSY',
+    });
     first.release();
   });
 
   it('a stale lock (dead PID) is taken over; many takers at once end with exactly one holder at a time', async () => {
     const dir = freshDir();
-    writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: deadPid(), host: hostname(), command: 'targets add', started: 'x', token: 'dead' }));
+    writeFileSync(
+      join(dir, LOCK_FILE),
+      JSON.stringify({ pid: deadPid(), host: hostname(), command: 'targets add', started: 'x', token: 'dead' }),
+    );
     let inside = 0;
     let maxInside = 0;
     await Promise.all(
@@ -98,8 +111,14 @@ describe('workspace lock (core)', () => {
 
   it('a lock held by another host is never taken over', async () => {
     const dir = freshDir();
-    writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: deadPid(), host: `not-${hostname()}`, command: 'sign', started: 'x', token: 't' }));
-    await expect(lockWorkspace(dir, { command: 'refresh' })).rejects.toMatchObject({ code: 'WORKSPACE_BUSY', details: { host: `not-${hostname()}` } });
+    writeFileSync(
+      join(dir, LOCK_FILE),
+      JSON.stringify({ pid: deadPid(), host: `not-${hostname()}`, command: 'sign', started: 'x', token: 't' }),
+    );
+    await expect(lockWorkspace(dir, { command: 'refresh' })).rejects.toMatchObject({
+      code: 'WORKSPACE_BUSY',
+      details: { host: `not-${hostname()}` },
+    });
   });
 });
 
@@ -113,7 +132,10 @@ describe('workspace lock (CLI)', () => {
     expect(busy.json().error).toMatchObject({ code: 'WORKSPACE_BUSY', details: { pid: process.pid, command: 'sign' } });
     expect(targetPaths(dir)).toEqual([]);
     const waiting = new Promise<number>((resolve) => {
-      const c = spawn(process.execPath, [BIN, 'targets', 'add', join(base, 'a.txt'), '-w', dir, '--wait', '--json'], { env: { ...process.env, TUFSIGN_PASSPHRASE: TEST_PASSPHRASE }, stdio: 'ignore' });
+      const c = spawn(process.execPath, [BIN, 'targets', 'add', join(base, 'a.txt'), '-w', dir, '--wait', '--json'], {
+        env: { ...process.env, TUFSIGN_PASSPHRASE: TEST_PASSPHRASE },
+        stdio: 'ignore',
+      });
       c.on('exit', (code) => resolve(code ?? -1));
     });
     setTimeout(() => held.release(), 1500);
@@ -124,7 +146,10 @@ describe('workspace lock (CLI)', () => {
 
   it('a lock left by a killed process is taken over', () => {
     const dir = initRepo('stale');
-    writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: deadPid(), host: hostname(), command: 'targets add', started: 'x', token: 'dead' }));
+    writeFileSync(
+      join(dir, LOCK_FILE),
+      JSON.stringify({ pid: deadPid(), host: hostname(), command: 'targets add', started: 'x', token: 'dead' }),
+    );
     writeFileSync(join(base, 's.txt'), 's');
     expect(runCli(['targets', 'add', join(base, 's.txt'), '-w', dir, '--json']).status).toBe(0);
     expect(targetPaths(dir)).toEqual(['s.txt']);
@@ -141,7 +166,10 @@ describe('workspace lock (CLI)', () => {
       files.map(
         (f) =>
           new Promise<number>((resolve) => {
-            const c = spawn(process.execPath, [BIN, 'targets', 'add', f, '-w', dir, '--wait', '300', '--json'], { env: { ...process.env, TUFSIGN_PASSPHRASE: TEST_PASSPHRASE }, stdio: 'ignore' });
+            const c = spawn(process.execPath, [BIN, 'targets', 'add', f, '-w', dir, '--wait', '300', '--json'], {
+              env: { ...process.env, TUFSIGN_PASSPHRASE: TEST_PASSPHRASE },
+              stdio: 'ignore',
+            });
             c.on('exit', (code) => resolve(code ?? -1));
           }),
       ),

@@ -3,7 +3,12 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TufsignError } from '../../src/errors';
 import { fileBackend, PrivateKeySigner, generatePrivateKey } from '../../src/keystore/file';
-import { decryptPrivateKey, encryptPrivateKey, inspectEncryptedKey, PBKDF2_ITERATIONS } from '../../src/keystore/file/pkcs8';
+import {
+  decryptPrivateKey,
+  encryptPrivateKey,
+  inspectEncryptedKey,
+  PBKDF2_ITERATIONS,
+} from '../../src/keystore/file/pkcs8';
 import type { SecretsHandler } from '../../src/keystore/signer';
 import { SCHEMES, type Scheme } from '../../src/tuf/key';
 import { tempDir } from '../helpers/tmp';
@@ -35,7 +40,9 @@ describe.each(SCHEMES)('encrypted key files (%s)', (scheme) => {
   });
 
   it('are read by openssl pkcs8 (and the key matches)', async () => {
-    const out = execFileSync('openssl', ['pkey', '-in', path, '-passin', 'env:TEST_PASS', '-pubout'], { env: { ...process.env, TEST_PASS: PASS } }).toString();
+    const out = execFileSync('openssl', ['pkey', '-in', path, '-passin', 'env:TEST_PASS', '-pubout'], {
+      env: { ...process.env, TEST_PASS: PASS },
+    }).toString();
     const signer = await fileBackend.open(`file:${path}`, opts());
     expect(out).toBe(signer.publicKey.keyObject().export({ format: 'pem', type: 'spki' }).toString());
     const params = execFileSync('openssl', ['asn1parse', '-in', path]).toString();
@@ -45,12 +52,20 @@ describe.each(SCHEMES)('encrypted key files (%s)', (scheme) => {
   });
 
   it('are read by Python cryptography', () => {
-    const r = spawnSync(SYSTEM_PYTHON, ['-c', [
-      'import os,sys',
-      'from cryptography.hazmat.primitives.serialization import load_pem_private_key',
-      'load_pem_private_key(open(sys.argv[1],"rb").read(), os.environb[b"TEST_PASS"])',
-      'print("ok")',
-    ].join('\n'), path], { env: { ...process.env, TEST_PASS: PASS }, encoding: 'utf8' });
+    const r = spawnSync(
+      SYSTEM_PYTHON,
+      [
+        '-c',
+        [
+          'import os,sys',
+          'from cryptography.hazmat.primitives.serialization import load_pem_private_key',
+          'load_pem_private_key(open(sys.argv[1],"rb").read(), os.environb[b"TEST_PASS"])',
+          'print("ok")',
+        ].join('\n'),
+        path,
+      ],
+      { env: { ...process.env, TEST_PASS: PASS }, encoding: 'utf8' },
+    );
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe('ok');
   });
@@ -67,7 +82,18 @@ describe.each(SCHEMES)('encrypted key files (%s)', (scheme) => {
       'key.verify_signature(Signature(sys.argv[2], sys.argv[3]), sys.argv[4].encode())',
       'print("verified")',
     ].join('\n');
-    const r = spawnSync(SYSTEM_PYTHON, ['-c', script, JSON.stringify(signer.publicKey.toJSON()), keyid, Buffer.from(signature).toString('hex'), data.toString()], { encoding: 'utf8' });
+    const r = spawnSync(
+      SYSTEM_PYTHON,
+      [
+        '-c',
+        script,
+        JSON.stringify(signer.publicKey.toJSON()),
+        keyid,
+        Buffer.from(signature).toString('hex'),
+        data.toString(),
+      ],
+      { encoding: 'utf8' },
+    );
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe('verified');
   });
@@ -77,10 +103,31 @@ describe('key files written by other tools', () => {
   it('openssl pkcs8 -topk8 at 600,000 iterations is accepted', async () => {
     const plain = join(dir, 'plain.pem');
     const enc = join(dir, 'openssl.pem');
-    writeFileSync(plain, generatePrivateKey('ecdsa-sha2-nistp256').export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
-    execFileSync('openssl', ['pkcs8', '-topk8', '-v2', 'aes-256-cbc', '-iter', '600000', '-v2prf', 'hmacWithSHA256', '-in', plain, '-out', enc, '-passout', 'env:TEST_PASS'], {
-      env: { ...process.env, TEST_PASS: PASS },
+    writeFileSync(plain, generatePrivateKey('ecdsa-sha2-nistp256').export({ format: 'pem', type: 'pkcs8' }), {
+      mode: 0o600,
     });
+    execFileSync(
+      'openssl',
+      [
+        'pkcs8',
+        '-topk8',
+        '-v2',
+        'aes-256-cbc',
+        '-iter',
+        '600000',
+        '-v2prf',
+        'hmacWithSHA256',
+        '-in',
+        plain,
+        '-out',
+        enc,
+        '-passout',
+        'env:TEST_PASS',
+      ],
+      {
+        env: { ...process.env, TEST_PASS: PASS },
+      },
+    );
     chmodSync(enc, 0o600);
     const signer = await fileBackend.open(`file:${enc}`, opts());
     expect(signer.publicKey.scheme).toBe('ecdsa-sha2-nistp256');
@@ -88,18 +135,28 @@ describe('key files written by other tools', () => {
 
   it('Python cryptography 38 BestAvailableEncryption (PBKDF2, 2,048 iterations) is refused as below the KDF floor', () => {
     const out = join(dir, 'py.pem');
-    const r = spawnSync(SYSTEM_PYTHON, ['-c', [
-      'import os,sys',
-      'from cryptography.hazmat.primitives.asymmetric import ed25519',
-      'from cryptography.hazmat.primitives import serialization as s',
-      'k = ed25519.Ed25519PrivateKey.generate()',
-      'open(sys.argv[1],"wb").write(k.private_bytes(s.Encoding.PEM, s.PrivateFormat.PKCS8, s.BestAvailableEncryption(os.environb[b"TEST_PASS"])))',
-    ].join('\n'), out], { env: { ...process.env, TEST_PASS: PASS }, encoding: 'utf8' });
+    const r = spawnSync(
+      SYSTEM_PYTHON,
+      [
+        '-c',
+        [
+          'import os,sys',
+          'from cryptography.hazmat.primitives.asymmetric import ed25519',
+          'from cryptography.hazmat.primitives import serialization as s',
+          'k = ed25519.Ed25519PrivateKey.generate()',
+          'open(sys.argv[1],"wb").write(k.private_bytes(s.Encoding.PEM, s.PrivateFormat.PKCS8, s.BestAvailableEncryption(os.environb[b"TEST_PASS"])))',
+        ].join('\n'),
+        out,
+      ],
+      { env: { ...process.env, TEST_PASS: PASS }, encoding: 'utf8' },
+    );
     expect(r.status).toBe(0);
     chmodSync(out, 0o600);
     const pem = readFileSync(out, 'utf8');
     expect(inspectEncryptedKey(pem, out)).toEqual({ kdf: 'pbkdf2', iterations: 2048 });
-    expect(() => decryptPrivateKey(pem, Buffer.from(PASS), out)).toThrow(expect.objectContaining({ code: 'KEY_FILE_WEAK_KDF' }));
+    expect(() => decryptPrivateKey(pem, Buffer.from(PASS), out)).toThrow(
+      expect.objectContaining({ code: 'KEY_FILE_WEAK_KDF' }),
+    );
   });
 });
 
@@ -110,7 +167,9 @@ describe('BAD-61/BAD-62 refusals', () => {
   });
 
   it('wrong passphrase is WRONG_PASSPHRASE', async () => {
-    await expect(fileBackend.open(`file:${path}`, opts('not-the-passphrase'))).rejects.toMatchObject({ code: 'WRONG_PASSPHRASE' });
+    await expect(fileBackend.open(`file:${path}`, opts('not-the-passphrase'))).rejects.toMatchObject({
+      code: 'WRONG_PASSPHRASE',
+    });
   });
 
   it('tampered ciphertext gives the same error as a wrong passphrase', async () => {
@@ -126,7 +185,11 @@ describe('BAD-61/BAD-62 refusals', () => {
 
   it('a weak KDF (Node default 2,048 iterations) is refused', async () => {
     const weak = join(dir, 'weak.pem');
-    writeFileSync(weak, generatePrivateKey('ed25519').export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: PASS }), { mode: 0o600 });
+    writeFileSync(
+      weak,
+      generatePrivateKey('ed25519').export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: PASS }),
+      { mode: 0o600 },
+    );
     await expect(fileBackend.open(`file:${weak}`, opts())).rejects.toMatchObject({ code: 'KEY_FILE_WEAK_KDF' });
   });
 
@@ -144,21 +207,29 @@ describe('BAD-61/BAD-62 refusals', () => {
   });
 
   it('a missing key file is KEY_NOT_FOUND', async () => {
-    await expect(fileBackend.open(`file:${join(dir, 'nope.pem')}`, opts())).rejects.toMatchObject({ code: 'KEY_NOT_FOUND' });
+    await expect(fileBackend.open(`file:${join(dir, 'nope.pem')}`, opts())).rejects.toMatchObject({
+      code: 'KEY_NOT_FOUND',
+    });
   });
 
   it('a key other than the expected one is KEY_MISMATCH', async () => {
     const other = new PrivateKeySigner('memory:x', generatePrivateKey('ed25519'));
-    await expect(fileBackend.open(`file:${path}`, { ...opts(), expectedKey: other.publicKey })).rejects.toMatchObject({ code: 'KEY_MISMATCH' });
+    await expect(fileBackend.open(`file:${path}`, { ...opts(), expectedKey: other.publicKey })).rejects.toMatchObject({
+      code: 'KEY_MISMATCH',
+    });
   });
 
   it('never overwrites an existing key file', async () => {
-    await expect(fileBackend.generate!({ scheme: 'ed25519', outFile: 'refusals.pem' }, opts())).rejects.toBeInstanceOf(TufsignError);
+    await expect(fileBackend.generate!({ scheme: 'ed25519', outFile: 'refusals.pem' }, opts())).rejects.toBeInstanceOf(
+      TufsignError,
+    );
   });
 
   it('encryptPrivateKey round-trips', () => {
     const k = generatePrivateKey('ed25519');
     const pem = encryptPrivateKey(k, Buffer.from(PASS), 600_000);
-    expect(decryptPrivateKey(pem, Buffer.from(PASS), 'x').export({ format: 'der', type: 'pkcs8' })).toEqual(k.export({ format: 'der', type: 'pkcs8' }));
+    expect(decryptPrivateKey(pem, Buffer.from(PASS), 'x').export({ format: 'der', type: 'pkcs8' })).toEqual(
+      k.export({ format: 'der', type: 'pkcs8' }),
+    );
   });
 });

@@ -38,7 +38,10 @@ describeSoftHsm('pkcs11 backend on SoftHSM2: errors a user can act on', () => {
   let mainKey: Key;
   let mainUri: string;
   const data = Buffer.from('payload');
-  const opts = (pin: string, extra: Omit<Partial<OpenOptions>, 'secrets'> = {}): OpenOptions & { secrets: ReturnType<typeof pinHandler> } => ({
+  const opts = (
+    pin: string,
+    extra: Omit<Partial<OpenOptions>, 'secrets'> = {},
+  ): OpenOptions & { secrets: ReturnType<typeof pinHandler> } => ({
     baseDir: '/',
     env: {},
     pkcs11Module: SOFTHSM_MODULE,
@@ -60,13 +63,29 @@ describeSoftHsm('pkcs11 backend on SoftHSM2: errors a user can act on', () => {
     main = lab.addToken('tufsign-errors');
     twinA = lab.addToken('tufsign-twin');
     twinB = lab.addToken('tufsign-twin');
-    const gen = await pkcs11Backend.generate!({ scheme: 'ecdsa-sha2-nistp256', token: main.label, label: 'targets' }, opts(main.pin));
+    const gen = await pkcs11Backend.generate!(
+      { scheme: 'ecdsa-sha2-nistp256', token: main.label, label: 'targets' },
+      opts(main.pin),
+    );
     mainKey = gen.publicKey;
     mainUri = gen.uri;
     // Two keys sharing one label (BAD-56), made by an independent tool.
     lab.reload();
     for (const id of ['d1', 'd2']) {
-      lab.pkcs11Tool(['--token-label', main.label, '--login', '--pin', main.pin, '--keypairgen', '--key-type', 'EC:prime256v1', '--label', 'dup', '--id', id]);
+      lab.pkcs11Tool([
+        '--token-label',
+        main.label,
+        '--login',
+        '--pin',
+        main.pin,
+        '--keypairgen',
+        '--key-type',
+        'EC:prime256v1',
+        '--label',
+        'dup',
+        '--id',
+        id,
+      ]);
     }
     lab.reload();
   });
@@ -106,7 +125,9 @@ describeSoftHsm('pkcs11 backend on SoftHSM2: errors a user can act on', () => {
     const o = opts(main.pin);
     expect(await codeOf(openSigner(mainUri, o))).toBe('PIN_LOCKED');
     expect(o.secrets.requests).toHaveLength(0);
-    expect(await codeOf(pkcs11Backend.generate!({ scheme: 'ed25519', token: main.label, label: 'never' }, o))).toBe('PIN_LOCKED');
+    expect(await codeOf(pkcs11Backend.generate!({ scheme: 'ed25519', token: main.label, label: 'never' }, o))).toBe(
+      'PIN_LOCKED',
+    );
     expect(o.secrets.requests).toHaveLength(0);
     lab.reload();
     lab.setTokenFlags(main, 0, CKF_USER_PIN_LOCKED);
@@ -114,7 +135,10 @@ describeSoftHsm('pkcs11 backend on SoftHSM2: errors a user can act on', () => {
 
   test('BAD-57 the token holds a different key than the role expects: KEY_MISMATCH before the PIN', async () => {
     lab.reload();
-    const other = keyFromPublicKeyObject(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey, 'ecdsa-sha2-nistp256');
+    const other = keyFromPublicKeyObject(
+      generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey,
+      'ecdsa-sha2-nistp256',
+    );
     const o = opts('000000'); // a wrong PIN would show as PIN_INCORRECT and flag the token if it were tried
     expect(await codeOf(openSigner(mainUri, { ...o, expectedKey: other }))).toBe('KEY_MISMATCH');
     expect(o.secrets.requests).toHaveLength(0);
@@ -129,15 +153,22 @@ describeSoftHsm('pkcs11 backend on SoftHSM2: errors a user can act on', () => {
     expect(err.code).toBe('TOKEN_NOT_PRESENT');
     const present = (err.details?.['present'] as { label: string }[]).map((t) => t.label);
     expect(present).toEqual(expect.arrayContaining(['tufsign-errors', 'tufsign-twin']));
-    expect(await codeOf(openSigner(`pkcs11:token=${main.label};serial=0000000000000000;object=targets`, opts(main.pin)))).toBe('TOKEN_NOT_PRESENT');
+    expect(
+      await codeOf(openSigner(`pkcs11:token=${main.label};serial=0000000000000000;object=targets`, opts(main.pin))),
+    ).toBe('TOKEN_NOT_PRESENT');
   });
 
   test('BAD-56 two tokens match: TOKEN_AMBIGUOUS naming both serials; serial= picks one', async () => {
-    const err = await errorOf(pkcs11Backend.generate!({ scheme: 'ed25519', token: 'tufsign-twin', label: 'k' }, opts(twinA.pin)));
+    const err = await errorOf(
+      pkcs11Backend.generate!({ scheme: 'ed25519', token: 'tufsign-twin', label: 'k' }, opts(twinA.pin)),
+    );
     expect(err.code).toBe('TOKEN_AMBIGUOUS');
     const serials = (err.details?.['tokens'] as { serial: string }[]).map((t) => t.serial).sort();
     expect(serials).toEqual([twinA.serial, twinB.serial].sort());
-    const gen = await pkcs11Backend.generate!({ scheme: 'ed25519', token: `pkcs11:token=tufsign-twin;serial=${twinB.serial}`, label: 'k' }, opts(twinB.pin));
+    const gen = await pkcs11Backend.generate!(
+      { scheme: 'ed25519', token: `pkcs11:token=tufsign-twin;serial=${twinB.serial}`, label: 'k' },
+      opts(twinB.pin),
+    );
     const signer = await openSigner(gen.uri, opts(twinB.pin));
     expect(signer.publicKey.verify((await signer.sign(data)).signature, data)).toBe(true);
   });
@@ -154,21 +185,38 @@ describeSoftHsm('pkcs11 backend on SoftHSM2: errors a user can act on', () => {
     lab.reload();
     const err = await errorOf(openSigner(`pkcs11:token=${main.label};object=snapshot`, opts(main.pin)));
     expect(err.code).toBe('KEY_NOT_FOUND');
-    expect((err.details?.['keys'] as { label: string }[]).map((k) => k.label)).toEqual(expect.arrayContaining(['targets', 'dup']));
+    expect((err.details?.['keys'] as { label: string }[]).map((k) => k.label)).toEqual(
+      expect.arrayContaining(['targets', 'dup']),
+    );
     expect(await codeOf(openSigner(`pkcs11:token=${main.label};id=%99%99`, opts(main.pin)))).toBe('KEY_NOT_FOUND');
   });
 
   test('module fails to load: MODULE_LOAD_FAILED for a missing file and for a library that is not PKCS#11', async () => {
-    expect(await codeOf(openSigner('pkcs11:token=x;object=y?module-path=/nonexistent/libvendor.so', opts(main.pin)))).toBe('MODULE_LOAD_FAILED');
-    const notPkcs11 = ['/usr/lib/x86_64-linux-gnu/libz.so.1', '/lib/x86_64-linux-gnu/libz.so.1', '/usr/lib/aarch64-linux-gnu/libz.so.1'].find((p) => existsSync(p));
+    expect(
+      await codeOf(openSigner('pkcs11:token=x;object=y?module-path=/nonexistent/libvendor.so', opts(main.pin))),
+    ).toBe('MODULE_LOAD_FAILED');
+    const notPkcs11 = [
+      '/usr/lib/x86_64-linux-gnu/libz.so.1',
+      '/lib/x86_64-linux-gnu/libz.so.1',
+      '/usr/lib/aarch64-linux-gnu/libz.so.1',
+    ].find((p) => existsSync(p));
     if (notPkcs11 !== undefined) {
-      expect(await codeOf(openSigner(`pkcs11:token=x;object=y?module-path=${notPkcs11}`, opts(main.pin)))).toBe('MODULE_LOAD_FAILED');
+      expect(await codeOf(openSigner(`pkcs11:token=x;object=y?module-path=${notPkcs11}`, opts(main.pin)))).toBe(
+        'MODULE_LOAD_FAILED',
+      );
     }
-    expect(await codeOf(openSigner('pkcs11:token=x;object=y?module-path=relative/lib.so', opts(main.pin)))).toBe('KEY_URI_INVALID');
+    expect(await codeOf(openSigner('pkcs11:token=x;object=y?module-path=relative/lib.so', opts(main.pin)))).toBe(
+      'KEY_URI_INVALID',
+    );
   });
 
   test('pin-value in the URI is refused before anything is loaded, and the PIN is not echoed', async () => {
-    const err = await errorOf(openSigner(`pkcs11:token=${main.label};object=targets?module-path=/nonexistent.so&pin-value=4711`, opts(main.pin)));
+    const err = await errorOf(
+      openSigner(
+        `pkcs11:token=${main.label};object=targets?module-path=/nonexistent.so&pin-value=4711`,
+        opts(main.pin),
+      ),
+    );
     expect(err.code).toBe('SECRET_IN_ARGV');
     expect(`${err.message} ${err.suggestion ?? ''}`).not.toContain('4711');
   });

@@ -8,7 +8,12 @@ import { describeSoftHsm, pinHandler, SoftHsmLab, SOFTHSM_MODULE, type TestToken
 describeSoftHsm('pkcs11 backend on SoftHSM2: unsupported mechanisms', () => {
   let lab: SoftHsmLab;
   let token: TestToken;
-  const opts = (pin: string): OpenOptions & { secrets: ReturnType<typeof pinHandler> } => ({ secrets: pinHandler(pin), baseDir: '/', env: {}, pkcs11Module: SOFTHSM_MODULE });
+  const opts = (pin: string): OpenOptions & { secrets: ReturnType<typeof pinHandler> } => ({
+    secrets: pinHandler(pin),
+    baseDir: '/',
+    env: {},
+    pkcs11Module: SOFTHSM_MODULE,
+  });
 
   beforeAll(() => {
     lab = SoftHsmLab.create();
@@ -25,13 +30,18 @@ describeSoftHsm('pkcs11 backend on SoftHSM2: unsupported mechanisms', () => {
     const err = await openSigner(gen.uri, o).catch((e: unknown) => e);
     expect(isTufsignError(err, 'MECHANISM_UNSUPPORTED')).toBe(true);
     if (!isTufsignError(err)) return;
-    expect(err.details).toMatchObject({ scheme: 'ed25519', supportedSchemes: ['ecdsa-sha2-nistp256', 'rsassa-pss-sha256'] });
+    expect(err.details).toMatchObject({
+      scheme: 'ed25519',
+      supportedSchemes: ['ecdsa-sha2-nistp256', 'rsassa-pss-sha256'],
+    });
     expect(o.secrets.requests).toHaveLength(0);
   });
 
   test('generate refuses a scheme the token cannot make, before login', async () => {
     const o = opts(token.pin);
-    const err = await pkcs11Backend.generate!({ scheme: 'ed25519', token: token.label, label: 'ed2' }, o).catch((e: unknown) => e);
+    const err = await pkcs11Backend.generate!({ scheme: 'ed25519', token: token.label, label: 'ed2' }, o).catch(
+      (e: unknown) => e,
+    );
     expect(isTufsignError(err, 'MECHANISM_UNSUPPORTED')).toBe(true);
     expect(o.secrets.requests).toHaveLength(0);
   });
@@ -39,7 +49,10 @@ describeSoftHsm('pkcs11 backend on SoftHSM2: unsupported mechanisms', () => {
   test('RSA-PSS falls back to CKM_SHA256_RSA_PKCS_PSS when the token lacks CKM_RSA_PKCS_PSS', async () => {
     lab.reload();
     lab.writeConf(['CKM_RSA_PKCS_PSS']);
-    const gen = await pkcs11Backend.generate!({ scheme: 'rsassa-pss-sha256', token: token.label, label: 'rsa' }, opts(token.pin));
+    const gen = await pkcs11Backend.generate!(
+      { scheme: 'rsassa-pss-sha256', token: token.label, label: 'rsa' },
+      opts(token.pin),
+    );
     const signer = await openSigner(gen.uri, opts(token.pin));
     const data = Buffer.from('rsa data');
     expect(gen.publicKey.verify((await signer.sign(data)).signature, data)).toBe(true);
@@ -48,7 +61,10 @@ describeSoftHsm('pkcs11 backend on SoftHSM2: unsupported mechanisms', () => {
   test('without CKM_ECDSA (SoftHSM has no CKM_ECDSA_SHA256 either) P-256 keys are refused', async () => {
     lab.reload();
     lab.writeConf(['CKM_ECDSA']);
-    const err = await pkcs11Backend.generate!({ scheme: 'ecdsa-sha2-nistp256', token: token.label, label: 'ec' }, opts(token.pin)).catch((e: unknown) => e);
+    const err = await pkcs11Backend.generate!(
+      { scheme: 'ecdsa-sha2-nistp256', token: token.label, label: 'ec' },
+      opts(token.pin),
+    ).catch((e: unknown) => e);
     expect(isTufsignError(err, 'MECHANISM_UNSUPPORTED')).toBe(true);
   });
 });

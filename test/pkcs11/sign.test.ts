@@ -5,14 +5,25 @@ import type { OpenOptions } from '../../src/keystore/backend';
 import { pkcs11Backend } from '../../src/keystore/pkcs11';
 import { openSigner } from '../../src/keystore/registry';
 import { SCHEMES, type Scheme } from '../../src/tuf/key';
-import { describeSoftHsm, pinHandler, securesystemslibPython, SoftHsmLab, SOFTHSM_MODULE, verifyWithSecuresystemslib, type TestToken } from '../helpers/softhsm';
+import {
+  describeSoftHsm,
+  pinHandler,
+  securesystemslibPython,
+  SoftHsmLab,
+  SOFTHSM_MODULE,
+  verifyWithSecuresystemslib,
+  type TestToken,
+} from '../helpers/softhsm';
 
 describeSoftHsm('pkcs11 backend on SoftHSM2: generate, sign, verify', () => {
   let lab: SoftHsmLab;
   let token: TestToken;
   const python = securesystemslibPython();
   const data = Buffer.from('{"signed":{"_type":"root","version":1}}');
-  const opts = (pin = '123456', extra: Omit<Partial<OpenOptions>, 'secrets'> = {}): OpenOptions & { secrets: ReturnType<typeof pinHandler> } => ({
+  const opts = (
+    pin = '123456',
+    extra: Omit<Partial<OpenOptions>, 'secrets'> = {},
+  ): OpenOptions & { secrets: ReturnType<typeof pinHandler> } => ({
     baseDir: '/nonexistent-workspace',
     env: {},
     pkcs11Module: SOFTHSM_MODULE,
@@ -26,42 +37,63 @@ describeSoftHsm('pkcs11 backend on SoftHSM2: generate, sign, verify', () => {
   });
   afterAll(() => lab.cleanup());
 
-  test.each(SCHEMES.map((s) => [s]))('%s: key made on the token signs, and node:crypto and securesystemslib verify it', async (scheme: Scheme) => {
-    const o = opts();
-    const gen = await pkcs11Backend.generate!({ scheme, token: token.label, label: `key-${scheme}` }, o);
-    expect(gen.publicKey.scheme).toBe(scheme);
-    expect(gen.uri).toMatch(new RegExp(`^pkcs11:token=tufsign-sign;object=key-${scheme};id=(%[0-9a-f]{2}){2}$`));
+  test.each(SCHEMES.map((s) => [s]))(
+    '%s: key made on the token signs, and node:crypto and securesystemslib verify it',
+    async (scheme: Scheme) => {
+      const o = opts();
+      const gen = await pkcs11Backend.generate!({ scheme, token: token.label, label: `key-${scheme}` }, o);
+      expect(gen.publicKey.scheme).toBe(scheme);
+      expect(gen.uri).toMatch(new RegExp(`^pkcs11:token=tufsign-sign;object=key-${scheme};id=(%[0-9a-f]{2}){2}$`));
 
-    const signer = await openSigner(gen.uri, { ...o, expectedKey: gen.publicKey });
-    const sig = await signer.sign(data);
-    expect(sig.keyid).toBe(gen.publicKey.keyid());
-    expect(gen.publicKey.verify(sig.signature, data)).toBe(true);
-    expect(gen.publicKey.verify(sig.signature, Buffer.concat([data, Buffer.from('x')]))).toBe(false);
+      const signer = await openSigner(gen.uri, { ...o, expectedKey: gen.publicKey });
+      const sig = await signer.sign(data);
+      expect(sig.keyid).toBe(gen.publicKey.keyid());
+      expect(gen.publicKey.verify(sig.signature, data)).toBe(true);
+      expect(gen.publicKey.verify(sig.signature, Buffer.concat([data, Buffer.from('x')]))).toBe(false);
 
-    // Independent check with node:crypto, in the exact TUF encoding of each scheme.
-    const ko = gen.publicKey.keyObject();
-    if (scheme === 'ed25519') {
-      expect(sig.signature.length).toBe(64);
-      expect(cryptoVerify(null, data, ko, sig.signature)).toBe(true);
-    } else if (scheme === 'ecdsa-sha2-nistp256') {
-      expect(sig.signature[0]).toBe(0x30); // DER, not raw r||s
-      expect(cryptoVerify('sha256', data, { key: ko, dsaEncoding: 'der' }, sig.signature)).toBe(true);
-    } else {
-      expect(sig.signature.length).toBe(384); // RSA 3072
-      expect(cryptoVerify('sha256', data, { key: ko, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, sig.signature)).toBe(true);
-    }
+      // Independent check with node:crypto, in the exact TUF encoding of each scheme.
+      const ko = gen.publicKey.keyObject();
+      if (scheme === 'ed25519') {
+        expect(sig.signature.length).toBe(64);
+        expect(cryptoVerify(null, data, ko, sig.signature)).toBe(true);
+      } else if (scheme === 'ecdsa-sha2-nistp256') {
+        expect(sig.signature[0]).toBe(0x30); // DER, not raw r||s
+        expect(cryptoVerify('sha256', data, { key: ko, dsaEncoding: 'der' }, sig.signature)).toBe(true);
+      } else {
+        expect(sig.signature.length).toBe(384); // RSA 3072
+        expect(
+          cryptoVerify(
+            'sha256',
+            data,
+            { key: ko, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 },
+            sig.signature,
+          ),
+        ).toBe(true);
+      }
 
-    if (python === undefined) {
-      if (process.env['CI'] === 'true') throw new Error('python3-securesystemslib is required when CI=true');
-      console.warn('securesystemslib not found; skipping the Python cross-check');
-    } else {
-      expect(verifyWithSecuresystemslib(python, sig.keyid, gen.publicKey.toJSON(), data, sig.signature)).toBe('VERIFIED');
-    }
-    await signer.close!();
-  });
+      if (python === undefined) {
+        if (process.env['CI'] === 'true') throw new Error('python3-securesystemslib is required when CI=true');
+        console.warn('securesystemslib not found; skipping the Python cross-check');
+      } else {
+        expect(verifyWithSecuresystemslib(python, sig.keyid, gen.publicKey.toJSON(), data, sig.signature)).toBe(
+          'VERIFIED',
+        );
+      }
+      await signer.close!();
+    },
+  );
 
   test('generated private keys are sensitive, never extractable and made on the token (checked with pkcs11-tool)', () => {
-    const out = lab.pkcs11Tool(['--token-label', token.label, '--login', '--pin', token.pin, '--list-objects', '--type', 'privkey']);
+    const out = lab.pkcs11Tool([
+      '--token-label',
+      token.label,
+      '--login',
+      '--pin',
+      token.pin,
+      '--list-objects',
+      '--type',
+      'privkey',
+    ]);
     const blocks = out.split(/\n(?=Private Key Object)/).filter((b) => b.startsWith('Private Key Object'));
     expect(blocks.length).toBe(3);
     for (const b of blocks) {
@@ -104,21 +136,40 @@ describeSoftHsm('pkcs11 backend on SoftHSM2: generate, sign, verify', () => {
     lab.reload();
     const o = opts();
     const read = await pkcs11Backend.readPublicKey!(`pkcs11:token=${token.label};object=key-ecdsa-sha2-nistp256`, o);
-    const signer = await openSigner(`pkcs11:token=${token.label};object=key-ecdsa-sha2-nistp256`, { ...o, expectedKey: read.publicKey });
+    const signer = await openSigner(`pkcs11:token=${token.label};object=key-ecdsa-sha2-nistp256`, {
+      ...o,
+      expectedKey: read.publicKey,
+    });
     expect(signer.publicKey).toBe(read.publicKey);
   });
 
   test('module path from the URI, then OpenOptions.pkcs11Module, then TUFSIGN_PKCS11_MODULE', async () => {
     lab.reload();
-    const viaUri = await pkcs11Backend.readPublicKey!(`pkcs11:token=${token.label};object=key-ed25519?module-path=${SOFTHSM_MODULE}`, { ...opts(), pkcs11Module: '/nonexistent/module.so' });
-    const viaEnv = await pkcs11Backend.readPublicKey!(`pkcs11:token=${token.label};object=key-ed25519`, { secrets: pinHandler('x'), baseDir: '/', env: { TUFSIGN_PKCS11_MODULE: SOFTHSM_MODULE } });
+    const viaUri = await pkcs11Backend.readPublicKey!(
+      `pkcs11:token=${token.label};object=key-ed25519?module-path=${SOFTHSM_MODULE}`,
+      { ...opts(), pkcs11Module: '/nonexistent/module.so' },
+    );
+    const viaEnv = await pkcs11Backend.readPublicKey!(`pkcs11:token=${token.label};object=key-ed25519`, {
+      secrets: pinHandler('x'),
+      baseDir: '/',
+      env: { TUFSIGN_PKCS11_MODULE: SOFTHSM_MODULE },
+    });
     expect(viaEnv.publicKey.keyid()).toBe(viaUri.publicKey.keyid());
-    await expect(pkcs11Backend.readPublicKey!(`pkcs11:token=${token.label};object=key-ed25519`, { secrets: pinHandler('x'), baseDir: '/', env: {} })).rejects.toMatchObject({ code: 'MODULE_LOAD_FAILED' });
+    await expect(
+      pkcs11Backend.readPublicKey!(`pkcs11:token=${token.label};object=key-ed25519`, {
+        secrets: pinHandler('x'),
+        baseDir: '/',
+        env: {},
+      }),
+    ).rejects.toMatchObject({ code: 'MODULE_LOAD_FAILED' });
   });
 
   test('token by serial; key by id alone', async () => {
     lab.reload();
-    const gen = await pkcs11Backend.generate!({ scheme: 'ecdsa-sha2-nistp256', token: `pkcs11:serial=${token.serial}`, label: 'by-serial' }, opts());
+    const gen = await pkcs11Backend.generate!(
+      { scheme: 'ecdsa-sha2-nistp256', token: `pkcs11:serial=${token.serial}`, label: 'by-serial' },
+      opts(),
+    );
     expect(gen.uri).toContain(`serial=${token.serial}`);
     const id = /id=((?:%[0-9a-f]{2})+)/.exec(gen.uri)![1]!;
     const signer = await openSigner(`pkcs11:serial=${token.serial};id=${id}`, opts());
@@ -136,17 +187,35 @@ describeSoftHsm('pkcs11 backend on SoftHSM2: generate, sign, verify', () => {
 
     lab.reload();
     const loose = lab.pinFile(token.pin, 0o644);
-    const err = await openSigner(`pkcs11:token=${token.label};object=key-ed25519?pin-source=file:${loose}`, opts()).catch((e: unknown) => e);
+    const err = await openSigner(
+      `pkcs11:token=${token.label};object=key-ed25519?pin-source=file:${loose}`,
+      opts(),
+    ).catch((e: unknown) => e);
     expect(isTufsignError(err, 'KEY_FILE_PERMISSIONS')).toBe(true);
   });
 
   test('generate refuses a label that is already on the token', async () => {
-    await expect(pkcs11Backend.generate!({ scheme: 'ed25519', token: token.label, label: 'key-ed25519' }, opts())).rejects.toMatchObject({ code: 'USAGE' });
+    await expect(
+      pkcs11Backend.generate!({ scheme: 'ed25519', token: token.label, label: 'key-ed25519' }, opts()),
+    ).rejects.toMatchObject({ code: 'USAGE' });
   });
 
   test('a key generated by another tool (pkcs11-tool) signs through tufsign', async () => {
     lab.reload();
-    lab.pkcs11Tool(['--token-label', token.label, '--login', '--pin', token.pin, '--keypairgen', '--key-type', 'EC:prime256v1', '--label', 'from-opensc', '--id', '7a01']);
+    lab.pkcs11Tool([
+      '--token-label',
+      token.label,
+      '--login',
+      '--pin',
+      token.pin,
+      '--keypairgen',
+      '--key-type',
+      'EC:prime256v1',
+      '--label',
+      'from-opensc',
+      '--id',
+      '7a01',
+    ]);
     const signer = await openSigner(`pkcs11:token=${token.label};object=from-opensc;id=%7a%01`, opts());
     expect(signer.publicKey.scheme).toBe('ecdsa-sha2-nistp256');
     expect(signer.publicKey.verify((await signer.sign(data)).signature, data)).toBe(true);
@@ -178,6 +247,8 @@ describeSoftHsm('pkcs11 backend on SoftHSM2: generate, sign, verify', () => {
     const report = await pkcs11Backend.listDevices!({ ...opts(), pkcs11Module: '/nonexistent/libvendor-pkcs11.so' });
     const bad = report.devices.find((d) => d['module'] === '/nonexistent/libvendor-pkcs11.so')!;
     expect(bad['loaded']).toBe(false);
-    expect(report.problems.some((p) => p.message.includes('/nonexistent/libvendor-pkcs11.so') && p.suggestion.length > 0)).toBe(true);
+    expect(
+      report.problems.some((p) => p.message.includes('/nonexistent/libvendor-pkcs11.so') && p.suggestion.length > 0),
+    ).toBe(true);
   });
 });

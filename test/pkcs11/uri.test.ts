@@ -16,8 +16,18 @@ function codeOf(f: () => unknown): ErrorCode | 'ok' | 'other' {
 
 describe('pkcs11: URI parsing', () => {
   test('path and query attributes, percent-decoded', () => {
-    const u = parsePkcs11Uri('pkcs11:token=My%20HSM;manufacturer=SoftHSM%20project;serial=abc123;object=root-1;id=%02%a0;type=private?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/run/pin');
-    expect(u).toMatchObject({ token: 'My HSM', manufacturer: 'SoftHSM project', serial: 'abc123', object: 'root-1', type: 'private', modulePath: '/usr/lib/softhsm/libsofthsm2.so', pinSource: 'file:/run/pin' });
+    const u = parsePkcs11Uri(
+      'pkcs11:token=My%20HSM;manufacturer=SoftHSM%20project;serial=abc123;object=root-1;id=%02%a0;type=private?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/run/pin',
+    );
+    expect(u).toMatchObject({
+      token: 'My HSM',
+      manufacturer: 'SoftHSM project',
+      serial: 'abc123',
+      object: 'root-1',
+      type: 'private',
+      modulePath: '/usr/lib/softhsm/libsofthsm2.so',
+      pinSource: 'file:/run/pin',
+    });
     expect(u.id).toEqual(Buffer.from([0x02, 0xa0]));
   });
 
@@ -61,13 +71,20 @@ describe('pkcs11: URI parsing', () => {
 
   test('format → parse round-trips any label and id', () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1 }), fc.string({ minLength: 1 }), fc.uint8Array({ minLength: 1, maxLength: 20 }), (token, object, id) => {
-        const u = parsePkcs11Uri(formatPkcs11Uri({ token, object, id: Buffer.from(id), modulePath: '/usr/lib/softhsm/libsofthsm2.so' }));
-        expect(u.token).toBe(token);
-        expect(u.object).toBe(object);
-        expect(u.id).toEqual(Buffer.from(id));
-        expect(u.modulePath).toBe('/usr/lib/softhsm/libsofthsm2.so');
-      }),
+      fc.property(
+        fc.string({ minLength: 1 }),
+        fc.string({ minLength: 1 }),
+        fc.uint8Array({ minLength: 1, maxLength: 20 }),
+        (token, object, id) => {
+          const u = parsePkcs11Uri(
+            formatPkcs11Uri({ token, object, id: Buffer.from(id), modulePath: '/usr/lib/softhsm/libsofthsm2.so' }),
+          );
+          expect(u.token).toBe(token);
+          expect(u.object).toBe(object);
+          expect(u.id).toEqual(Buffer.from(id));
+          expect(u.modulePath).toBe('/usr/lib/softhsm/libsofthsm2.so');
+        },
+      ),
     );
   });
 });

@@ -9,7 +9,9 @@ import { buildTestRepo, mutableJson, type TestRepo } from '../helpers/repo';
 import { requireComponent } from '../helpers/requirements';
 import { SYSTEM_PYTHON } from '../helpers/cli';
 
-const wellFormed = fc.string({ unit: 'binary', maxLength: 12 }).filter((s) => (s as unknown as { isWellFormed(): boolean }).isWellFormed());
+const wellFormed = fc
+  .string({ unit: 'binary', maxLength: 12 })
+  .filter((s) => (s as unknown as { isWellFormed(): boolean }).isWellFormed());
 const key = wellFormed.filter((k) => k !== '__proto__');
 const jsonValue = fc.letrec((tie) => ({
   value: fc.oneof(
@@ -49,7 +51,10 @@ describe('properties', () => {
       'for line in sys.stdin:',
       '    sys.stdout.write(encode_canonical(json.loads(line)).encode("utf-8").hex()+"\\n")',
     ].join('\n');
-    const r = spawnSync(SYSTEM_PYTHON, ['-c', script], { input: samples.map((s) => JSON.stringify(s)).join('\n') + '\n', encoding: 'utf8' });
+    const r = spawnSync(SYSTEM_PYTHON, ['-c', script], {
+      input: samples.map((s) => JSON.stringify(s)).join('\n') + '\n',
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(0);
     const theirs = r.stdout.trim().split('\n');
     expect(theirs).toHaveLength(samples.length);
@@ -58,16 +63,23 @@ describe('properties', () => {
 
   it('signing then verifying holds for any target set and custom data', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.dictionary(fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,20}$/), fc.uint8Array({ maxLength: 64 }), { maxKeys: 5 }), async (files) => {
-        const md = Metadata.fromJSON(mutableJson(repo.targets)) as typeof repo.targets;
-        md.signed.targets.clear();
-        for (const [p, data] of Object.entries(files)) md.signed.targets.set(p, TargetFile.fromData(data));
-        md.clearSignatures();
-        const { keyid, signature } = await repo.signers.targets.sign(md.signedBytes());
-        md.addSignature(new Signature(keyid, Buffer.from(signature).toString('hex')));
-        const reparsed = Metadata.fromBytes(Buffer.from(stringifyPretty(md.toJSON())), 't.json');
-        expect(verificationResult('targets', repo.root.signed.role('targets'), repo.root.signed.keys, reparsed).verified).toBe(true);
-      }),
+      fc.asyncProperty(
+        fc.dictionary(fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,20}$/), fc.uint8Array({ maxLength: 64 }), {
+          maxKeys: 5,
+        }),
+        async (files) => {
+          const md = Metadata.fromJSON(mutableJson(repo.targets)) as typeof repo.targets;
+          md.signed.targets.clear();
+          for (const [p, data] of Object.entries(files)) md.signed.targets.set(p, TargetFile.fromData(data));
+          md.clearSignatures();
+          const { keyid, signature } = await repo.signers.targets.sign(md.signedBytes());
+          md.addSignature(new Signature(keyid, Buffer.from(signature).toString('hex')));
+          const reparsed = Metadata.fromBytes(Buffer.from(stringifyPretty(md.toJSON())), 't.json');
+          expect(
+            verificationResult('targets', repo.root.signed.role('targets'), repo.root.signed.keys, reparsed).verified,
+          ).toBe(true);
+        },
+      ),
       { numRuns: 50 },
     );
   });

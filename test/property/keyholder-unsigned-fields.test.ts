@@ -5,7 +5,16 @@
  * fingerprint) and the bytes to be signed unchanged, or the request is refused.
  */
 import fc from 'fast-check';
-import { anchorRequest, dangerousChanges, diffRequest, parseRequest, planFor, requestFingerprint, requestToJSON, type SigningRequest } from '../../src/ceremony';
+import {
+  anchorRequest,
+  dangerousChanges,
+  diffRequest,
+  parseRequest,
+  planFor,
+  requestFingerprint,
+  requestToJSON,
+  type SigningRequest,
+} from '../../src/ceremony';
 import { DAY, NOW, rotation } from '../ceremony/fixtures';
 
 const POLICY = { root: 730 * DAY, targets: 730 * DAY, snapshot: 365 * DAY, timestamp: 365 * DAY };
@@ -15,7 +24,11 @@ const keyids: string[] = Object.keys(original.keyholders);
 
 /** What the screen says that is verified: the diff without labels, the plan, the dangers, the fingerprint, and the bytes signed. */
 function verifiedView(req: SigningRequest): string {
-  const diff = diffRequest(req).map((d) => ({ ...d, keysAdded: d.keysAdded?.map(({ owner: _o, ...k }) => k), keysRemoved: d.keysRemoved?.map(({ owner: _o, ...k }) => k) }));
+  const diff = diffRequest(req).map((d) => ({
+    ...d,
+    keysAdded: d.keysAdded?.map(({ owner: _o, ...k }) => k),
+    keysRemoved: d.keysRemoved?.map(({ owner: _o, ...k }) => k),
+  }));
   return JSON.stringify({
     diff,
     plan: planFor(req),
@@ -27,23 +40,55 @@ function verifiedView(req: SigningRequest): string {
 
 const baseline = verifiedView(s.request);
 const anyString = fc.string({ unit: 'binary', maxLength: 40 });
-const anyJson = fc.oneof(anyString, fc.integer(), fc.boolean(), fc.constant(null), fc.array(anyString, { maxLength: 2 }), fc.dictionary(anyString, anyString, { maxKeys: 2 }));
+const anyJson = fc.oneof(
+  anyString,
+  fc.integer(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(anyString, { maxLength: 2 }),
+  fc.dictionary(anyString, anyString, { maxKeys: 2 }),
+);
 
 /** Edits to fields outside the fingerprint: labels and hints, notes, stored derived values, transcript, history. */
 const edits: fc.Arbitrary<(doc: any) => void>[] = [
   anyString.map((v) => (doc: any) => void (doc.purpose = v)),
-  fc.tuple(fc.constantFrom(...keyids, 'f'.repeat(64)), fc.constantFrom('owner', 'serial', 'uri', 'attestation'), anyString).map(([k, f, v]) => (doc: any) => {
-    if (typeof doc.keyholders[k] !== 'object' || doc.keyholders[k] === null || Array.isArray(doc.keyholders[k])) doc.keyholders[k] = {};
-    doc.keyholders[k][f] = v;
-  }),
-  fc.tuple(fc.constantFrom(...keyids), anyJson).map(([k, v]) => (doc: any) => void (doc.keyholders[k] = v)),
-  fc.tuple(fc.constantFrom('root', 'targets', 'snapshot', 'timestamp', 'x'), anyJson).map(([k, v]) => (doc: any) => void (doc.base[k] = v)),
-  fc.tuple(fc.constantFrom('fingerprint', 'ceremony_id', 'repository'), anyString).map(([k, v]) => (doc: any) => void (doc[k] = v)),
-  fc.tuple(fc.constantFrom('signed_sha256', 'version', 'plan'), anyJson).map(([k, v]) => (doc: any) => void (doc.roles[0][k] = v)),
-  fc.tuple(fc.nat(3), fc.constantFrom('time', 'tool', 'owner', 'purpose', 'hash', 'prev'), anyString).map(([i, k, v]) => (doc: any) => {
-    const e = doc.transcript[Math.min(i, doc.transcript.length - 1)];
-    e[k] = v;
-  }),
+  fc
+    .tuple(
+      fc.constantFrom(...keyids, 'f'.repeat(64)),
+      fc.constantFrom('owner', 'serial', 'uri', 'attestation'),
+      anyString,
+    )
+    .map(([k, f, v]) => (doc: any) => {
+      if (typeof doc.keyholders[k] !== 'object' || doc.keyholders[k] === null || Array.isArray(doc.keyholders[k]))
+        doc.keyholders[k] = {};
+      doc.keyholders[k][f] = v;
+    }),
+  fc.tuple(fc.constantFrom(...keyids), anyJson).map(
+    ([k, v]) =>
+      (doc: any) =>
+        void (doc.keyholders[k] = v),
+  ),
+  fc.tuple(fc.constantFrom('root', 'targets', 'snapshot', 'timestamp', 'x'), anyJson).map(
+    ([k, v]) =>
+      (doc: any) =>
+        void (doc.base[k] = v),
+  ),
+  fc.tuple(fc.constantFrom('fingerprint', 'ceremony_id', 'repository'), anyString).map(
+    ([k, v]) =>
+      (doc: any) =>
+        void (doc[k] = v),
+  ),
+  fc.tuple(fc.constantFrom('signed_sha256', 'version', 'plan'), anyJson).map(
+    ([k, v]) =>
+      (doc: any) =>
+        void (doc.roles[0][k] = v),
+  ),
+  fc
+    .tuple(fc.nat(3), fc.constantFrom('time', 'tool', 'owner', 'purpose', 'hash', 'prev'), anyString)
+    .map(([i, k, v]) => (doc: any) => {
+      const e = doc.transcript[Math.min(i, doc.transcript.length - 1)];
+      e[k] = v;
+    }),
   anyJson.map((v) => (doc: any) => void (doc.root_history = v)),
   fc.constantFrom('signatures').map(() => (doc: any) => void (doc.roles[0].metadata.signatures = [])),
 ];

@@ -47,12 +47,21 @@ describe('deterministic archive', () => {
     let ra, rb;
     try {
       ra = await buildRelease({ app: 'x', version: '1.0', dir: a, releaseTime: EPOCH });
-      rb = await buildRelease({ app: 'x', version: '1.0', dir: b, releaseTime: EPOCH, meta: { note: 'meta does not change bytes' } });
+      rb = await buildRelease({
+        app: 'x',
+        version: '1.0',
+        dir: b,
+        releaseTime: EPOCH,
+        meta: { note: 'meta does not change bytes' },
+      });
     } finally {
       process.umask(old);
     }
     expect(Buffer.compare(ra.archive.bytes, rb.archive.bytes)).toBe(0);
-    expect(JSON.parse(JSON.stringify(rb.archive.targetFile.custom))).toEqual({ user: { note: 'meta does not change bytes' }, tufup: { required: false } });
+    expect(JSON.parse(JSON.stringify(rb.archive.targetFile.custom))).toEqual({
+      user: { note: 'meta does not change bytes' },
+      tufup: { required: false },
+    });
   });
 
   test('identical to CPython tarfile (PAX_FORMAT, arcname ".") with the same normalisation', () => {
@@ -108,7 +117,12 @@ with tarfile.open(sys.argv[1], 'r:gz') as t:
     mkdirSync(join(dir, 'extra'));
     const bad = await verifyRelease({ dir, archiveBytes: r.archive.bytes });
     expect(bad.identical).toBe(false);
-    expect(bad.differences).toEqual(expect.arrayContaining([{ path: 'app.py', what: 'content' }, { path: 'extra', what: 'missing-in-archive' }]));
+    expect(bad.differences).toEqual(
+      expect.arrayContaining([
+        { path: 'app.py', what: 'content' },
+        { path: 'extra', what: 'missing-in-archive' },
+      ]),
+    );
   });
 
   test('multi-block gzip (parallel, 4 MiB blocks) is one valid, deterministic stream', async () => {
@@ -117,7 +131,15 @@ with tarfile.open(sys.argv[1], 'r:gz') as t:
     const b = await gzipDeterministic(Buffer.from(data));
     expect(Buffer.compare(a, b)).toBe(0);
     expect(sha256sum(run('gzip', ['-dc'], a))).toBe(sha256sum(data));
-    expect(sha256sum(run('python3', ['-c', 'import gzip, sys; sys.stdout.buffer.write(gzip.decompress(sys.stdin.buffer.read()))'], a))).toBe(sha256sum(data));
+    expect(
+      sha256sum(
+        run(
+          'python3',
+          ['-c', 'import gzip, sys; sys.stdout.buffer.write(gzip.decompress(sys.stdin.buffer.read()))'],
+          a,
+        ),
+      ),
+    ).toBe(sha256sum(data));
     expect(a.length).toBeLessThan(data.length * 0.55);
   });
 
@@ -130,7 +152,10 @@ with tarfile.open(sys.argv[1], 'r:gz') as t:
 
 describe('reading archives strictly (BAD-48 … BAD-52)', () => {
   function pyTar(script: string): Buffer {
-    return run('python3', ['-c', `import io, tarfile\nbuf = io.BytesIO()\nt = tarfile.open(fileobj=buf, mode='w', format=tarfile.PAX_FORMAT)\ndef add(name, data=b'', type=tarfile.REGTYPE, **kw):\n    ti = tarfile.TarInfo(name); ti.type = type; ti.size = len(data)\n    for k, v in kw.items(): setattr(ti, k, v)\n    t.addfile(ti, io.BytesIO(data))\n${script}\nt.close()\nimport sys; sys.stdout.buffer.write(buf.getvalue())`]);
+    return run('python3', [
+      '-c',
+      `import io, tarfile\nbuf = io.BytesIO()\nt = tarfile.open(fileobj=buf, mode='w', format=tarfile.PAX_FORMAT)\ndef add(name, data=b'', type=tarfile.REGTYPE, **kw):\n    ti = tarfile.TarInfo(name); ti.type = type; ti.size = len(data)\n    for k, v in kw.items(): setattr(ti, k, v)\n    t.addfile(ti, io.BytesIO(data))\n${script}\nt.close()\nimport sys; sys.stdout.buffer.write(buf.getvalue())`,
+    ]);
   }
 
   test('a tufsign tar reads back with its entries', () => {
@@ -149,7 +174,11 @@ describe('reading archives strictly (BAD-48 … BAD-52)', () => {
     ['hard link', "add('./h', type=tarfile.LNKTYPE, linkname='./a')", 'ARCHIVE_INVALID'],
     ['FIFO', "add('./f', type=tarfile.FIFOTYPE)", 'ARCHIVE_INVALID'],
     ['char device', "add('./c', type=tarfile.CHRTYPE)", 'ARCHIVE_INVALID'],
-    ['all-digit pax path', "t.pax_headers = {}\nti = tarfile.TarInfo('./x'); ti.pax_headers = {'path': '12345'}; t.addfile(ti, io.BytesIO(b''))", 'ARCHIVE_INVALID'],
+    [
+      'all-digit pax path',
+      "t.pax_headers = {}\nti = tarfile.TarInfo('./x'); ti.pax_headers = {'path': '12345'}; t.addfile(ti, io.BytesIO(b''))",
+      'ARCHIVE_INVALID',
+    ],
     ['duplicate entries', "add('./a', b'1')\nadd('./a', b'2')", 'ARCHIVE_INVALID'],
   ])('%s is refused', (_what, script, code) => {
     expectCode(() => readTar(pyTar(script)), code as 'ARCHIVE_INVALID');

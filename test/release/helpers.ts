@@ -59,7 +59,10 @@ export function expectCode(fn: () => unknown, code: ErrorCode): void {
   } catch (e) {
     caught = e;
   }
-  if (!isTufsignError(caught, code)) throw new Error(`expected TufsignError ${code}, got ${String((caught as { code?: string } | undefined)?.code ?? caught)}`);
+  if (!isTufsignError(caught, code))
+    throw new Error(
+      `expected TufsignError ${code}, got ${String((caught as { code?: string } | undefined)?.code ?? caught)}`,
+    );
 }
 
 export async function expectCodeAsync(fn: () => Promise<unknown>, code: ErrorCode): Promise<void> {
@@ -69,7 +72,10 @@ export async function expectCodeAsync(fn: () => Promise<unknown>, code: ErrorCod
   } catch (e) {
     caught = e;
   }
-  if (!isTufsignError(caught, code)) throw new Error(`expected TufsignError ${code}, got ${String((caught as { code?: string } | undefined)?.code ?? caught)}`);
+  if (!isTufsignError(caught, code))
+    throw new Error(
+      `expected TufsignError ${code}, got ${String((caught as { code?: string } | undefined)?.code ?? caught)}`,
+    );
 }
 
 export function run(cmd: string, args: string[], input?: Uint8Array): Buffer {

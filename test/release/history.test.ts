@@ -13,7 +13,14 @@ function register(targets: Targets, r: BuiltRelease): void {
   if (r.patch !== undefined) targets.targets.set(r.patch.name, r.patch.targetFile);
 }
 
-async function addRelease(targets: Targets, app: string, version: string, dir: string, t: number, extra: { required?: boolean } = {}): Promise<BuiltRelease> {
+async function addRelease(
+  targets: Targets,
+  app: string,
+  version: string,
+  dir: string,
+  t: number,
+  extra: { required?: boolean } = {},
+): Promise<BuiltRelease> {
   const prev = latestRelease(targets, app);
   const r = await buildRelease({
     app,
@@ -22,7 +29,14 @@ async function addRelease(targets: Targets, app: string, version: string, dir: s
     releaseTime: t,
     required: extra.required,
     existingVersions: releasedVersions(targets, app),
-    previous: prev === undefined ? undefined : { version: prev.version, archiveBytes: archives.get(prev.archive!.path), targetFile: prev.archive!.targetFile },
+    previous:
+      prev === undefined
+        ? undefined
+        : {
+            version: prev.version,
+            archiveBytes: archives.get(prev.archive!.path),
+            targetFile: prev.archive!.targetFile,
+          },
   });
   register(targets, r);
   archives.set(r.archive.name, r.archive.bytes);
@@ -33,9 +47,14 @@ const archives = new Map<string, Buffer>();
 describe('three-release history 1.0 → 1.1 → 2.0rc1', () => {
   test('patches chain, channels are listed, and a client one version behind can patch', async () => {
     const targets = new Targets(1, new Date('2030-01-01T00:00:00Z'));
-    targets.targets.set('unrelated.txt', (await buildRelease({ app: 'other', version: '1', dir: makeBundle(tmp()), releaseTime: 1 })).archive.targetFile);
+    targets.targets.set(
+      'unrelated.txt',
+      (await buildRelease({ app: 'other', version: '1', dir: makeBundle(tmp()), releaseTime: 1 })).archive.targetFile,
+    );
     const r10 = await addRelease(targets, 'example_app', '1.0', makeBundle(tmp(), 'v1'), 1_700_000_000);
-    const r11 = await addRelease(targets, 'example_app', '1.1', makeBundle(tmp(), 'v2'), 1_700_000_100, { required: true });
+    const r11 = await addRelease(targets, 'example_app', '1.1', makeBundle(tmp(), 'v2'), 1_700_000_100, {
+      required: true,
+    });
     const r20 = await addRelease(targets, 'example_app', '2.0rc1', makeBundle(tmp(), 'v3'), 1_700_000_200);
     expect(r10.patch).toBeUndefined();
     expect(r10.patchSkipped).toMatch(/first release/);
@@ -48,7 +67,11 @@ describe('three-release history 1.0 → 1.1 → 2.0rc1', () => {
       ['1.1', 'final', true, true],
       ['2.0rc1', 'rc', false, true],
     ]);
-    expect(list[2]!.patch).toMatchObject({ tarSize: r20.tar.size, tarHash: r20.tar.sha256, length: r20.patch!.bytes.length });
+    expect(list[2]!.patch).toMatchObject({
+      tarSize: r20.tar.size,
+      tarHash: r20.tar.sha256,
+      length: r20.patch!.bytes.length,
+    });
     expect(latestRelease(targets, 'example_app')?.version).toBe('2.0rc1');
     // Non-release targets (unrelated.txt) are not releases.
     expect(listReleases(targets).map((r) => r.app)).toEqual(['example_app', 'example_app', 'example_app']);
@@ -64,7 +87,10 @@ describe('three-release history 1.0 → 1.1 → 2.0rc1', () => {
 
     // Not newer than what is released: refused.
     for (const v of ['1.1', '2.0rc1', '2.0a1', '1.0.post1']) {
-      await expectCodeAsync(() => addRelease(targets, 'example_app', v, makeBundle(tmp(), 'v3'), 1_700_000_300), 'RELEASE_NOT_NEWER');
+      await expectCodeAsync(
+        () => addRelease(targets, 'example_app', v, makeBundle(tmp(), 'v3'), 1_700_000_300),
+        'RELEASE_NOT_NEWER',
+      );
     }
     // The final 2.0 is newer than 2.0rc1.
     const r2 = await addRelease(targets, 'example_app', '2.0', makeBundle(tmp(), 'v3'), 1_700_000_300);
@@ -77,10 +103,23 @@ describe('three-release history 1.0 → 1.1 → 2.0rc1', () => {
     writeFileSync(join(a, 'blob'), randomBytes(200_000));
     writeFileSync(join(b, 'blob'), randomBytes(200_000));
     const r1 = await buildRelease({ app: 'x', version: '1.0', dir: a, releaseTime: 1 });
-    const r2 = await buildRelease({ app: 'x', version: '1.1', dir: b, releaseTime: 2, previous: { version: '1.0', tarBytes: r1.tar.bytes } });
+    const r2 = await buildRelease({
+      app: 'x',
+      version: '1.1',
+      dir: b,
+      releaseTime: 2,
+      previous: { version: '1.0', tarBytes: r1.tar.bytes },
+    });
     expect(r2.patch).toBeUndefined();
     expect(r2.patchSkipped).toMatch(/0\.8/);
-    const r3 = await buildRelease({ app: 'x', version: '1.2', dir: b, releaseTime: 3, previous: { version: '1.1', tarBytes: r2.tar.bytes }, noPatch: true });
+    const r3 = await buildRelease({
+      app: 'x',
+      version: '1.2',
+      dir: b,
+      releaseTime: 3,
+      previous: { version: '1.1', tarBytes: r2.tar.bytes },
+      noPatch: true,
+    });
     expect(r3.patchSkipped).toMatch(/no-patch/);
   });
 
@@ -89,11 +128,34 @@ describe('three-release history 1.0 → 1.1 → 2.0rc1', () => {
     const tampered = Buffer.from(r1.archive.bytes);
     tampered[tampered.length - 1]! ^= 1;
     await expectCodeAsync(
-      () => buildRelease({ app: 'x', version: '1.1', dir: makeBundle(tmp(), 'v2'), releaseTime: 2, previous: { version: '1.0', archiveBytes: tampered, targetFile: r1.archive.targetFile } }),
+      () =>
+        buildRelease({
+          app: 'x',
+          version: '1.1',
+          dir: makeBundle(tmp(), 'v2'),
+          releaseTime: 2,
+          previous: { version: '1.0', archiveBytes: tampered, targetFile: r1.archive.targetFile },
+        }),
       'ARCHIVE_INVALID',
     );
-    await expectCodeAsync(() => buildRelease({ app: 'x', version: '1.1', dir: makeBundle(tmp(), 'v2'), releaseTime: 2, previous: { version: '1.0', archivePath: '/nonexistent.tar.gz' } }), 'TARGET_NOT_FOUND');
-    await expectCodeAsync(() => buildRelease({ app: 'x y', version: '1.1', dir: makeBundle(tmp()), releaseTime: 2 }), 'RELEASE_INVALID');
-    await expectCodeAsync(() => buildRelease({ app: 'x', version: '1.1-beta', dir: makeBundle(tmp()), releaseTime: 2 }), 'VERSION_INVALID');
+    await expectCodeAsync(
+      () =>
+        buildRelease({
+          app: 'x',
+          version: '1.1',
+          dir: makeBundle(tmp(), 'v2'),
+          releaseTime: 2,
+          previous: { version: '1.0', archivePath: '/nonexistent.tar.gz' },
+        }),
+      'TARGET_NOT_FOUND',
+    );
+    await expectCodeAsync(
+      () => buildRelease({ app: 'x y', version: '1.1', dir: makeBundle(tmp()), releaseTime: 2 }),
+      'RELEASE_INVALID',
+    );
+    await expectCodeAsync(
+      () => buildRelease({ app: 'x', version: '1.1-beta', dir: makeBundle(tmp()), releaseTime: 2 }),
+      'VERSION_INVALID',
+    );
   });
 });

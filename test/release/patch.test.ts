@@ -26,7 +26,9 @@ describe('suffix array (SA-IS)', () => {
       const n = Math.floor(Math.random() * 50);
       const k = 1 + Math.floor(Math.random() * 4);
       const s = Uint8Array.from({ length: n }, () => Math.floor(Math.random() * k) * 60);
-      const naive = [...Array(n).keys()].sort((a, b) => Buffer.compare(Buffer.from(s.subarray(a)), Buffer.from(s.subarray(b))));
+      const naive = [...Array(n).keys()].sort((a, b) =>
+        Buffer.compare(Buffer.from(s.subarray(a)), Buffer.from(s.subarray(b))),
+      );
       expect(Array.from(suffixArray(s))).toEqual(naive);
     }
   });
@@ -100,7 +102,11 @@ describe('BSDIFF40 patches', () => {
     run('bsdiff', [join(d, 'old'), join(d, 'new'), join(d, 'ref')]);
     const refSize = statSync(join(d, 'ref')).size;
     for (const regions of [false, true]) {
-      const { patch } = await bsdiff(old, nw, regions ? { oldRegions: tarRegions(old), newRegions: tarRegions(nw) } : {});
+      const { patch } = await bsdiff(
+        old,
+        nw,
+        regions ? { oldRegions: tarRegions(old), newRegions: tarRegions(nw) } : {},
+      );
       const [deb, py] = applyBoth(old, patch);
       expect(Buffer.compare(deb, nw)).toBe(0);
       expect(Buffer.compare(py, nw)).toBe(0);
@@ -116,7 +122,13 @@ describe('BSDIFF40 patches', () => {
     ];
     for (let i = 0; i < 6; i++) {
       const old = randomBytes(20_000 + i * 5000);
-      const parts = [old.subarray(0, 5000), randomBytes(300), old.subarray(5100, 15000), Buffer.alloc(2000), old.subarray(15000)];
+      const parts = [
+        old.subarray(0, 5000),
+        randomBytes(300),
+        old.subarray(5100, 15000),
+        Buffer.alloc(2000),
+        old.subarray(15000),
+      ];
       const nw = Buffer.concat(parts);
       nw[100 + i]! ^= 0xff;
       cases.push([old, nw]);

@@ -37,14 +37,23 @@ function releasePair(): { old: Buffer; nw: Buffer } {
   const code: Buffer[] = [];
   let size = 0;
   while (size < 2_500_000) {
-    const t = r(10) === 0 ? Buffer.from([0xe8, r(256), r(256), 0, 0]) : tokens[Math.floor((r(1000) / 1000) ** 2 * tokens.length)]!;
+    const t =
+      r(10) === 0
+        ? Buffer.from([0xe8, r(256), r(256), 0, 0])
+        : tokens[Math.floor((r(1000) / 1000) ** 2 * tokens.length)]!;
     code.push(t);
     size += t.length;
   }
   const bin1 = Buffer.concat(code);
-  const bin2 = Buffer.concat([bin1.subarray(0, 500_000), Buffer.from(tokens.slice(0, 200).flatMap((t) => [...t])), bin1.subarray(500_000, 1_500_000), bin1.subarray(1_530_000)]);
+  const bin2 = Buffer.concat([
+    bin1.subarray(0, 500_000),
+    Buffer.from(tokens.slice(0, 200).flatMap((t) => [...t])),
+    bin1.subarray(500_000, 1_500_000),
+    bin1.subarray(1_530_000),
+  ]);
   // Every call after the insertion has its rel32 moved.
-  for (let i = 500_000; i < bin2.length - 5; i++) if (bin2[i] === 0xe8 && i % 7 === 0) bin2.writeUInt16LE((bin2.readUInt16LE(i + 1) + 977) & 0xffff, i + 1);
+  for (let i = 500_000; i < bin2.length - 5; i++)
+    if (bin2[i] === 0xe8 && i % 7 === 0) bin2.writeUInt16LE((bin2.readUInt16LE(i + 1) + 977) & 0xffff, i + 1);
   const write = (root: string, files: Record<string, Buffer | string>): string => {
     for (const [p, d] of Object.entries(files)) {
       run('mkdir', ['-p', join(root, p, '..')]);
@@ -53,7 +62,10 @@ function releasePair(): { old: Buffer; nw: Buffer } {
     return root;
   };
   const small = (i: number): string => `module ${i}\n`.repeat(50 + (i % 30));
-  const f1: Record<string, Buffer | string> = { 'bin/app': bin1, 'data/blob.bin': Buffer.from(tokens.slice(0, 100).flatMap((t) => [...t])) };
+  const f1: Record<string, Buffer | string> = {
+    'bin/app': bin1,
+    'data/blob.bin': Buffer.from(tokens.slice(0, 100).flatMap((t) => [...t])),
+  };
   for (let i = 0; i < 60; i++) f1[`lib/m${i}.py`] = small(i);
   const f2: Record<string, Buffer | string> = { ...f1, 'bin/app': bin2 };
   f2['lib/m3.py'] = small(3) + 'changed\n';
@@ -125,15 +137,31 @@ describe('patch on worker threads', () => {
     const d = tmp();
     const v1 = join(d, 'v1');
     const v2 = join(d, 'v2');
-    for (const [dir, content] of [[v1, old], [v2, nw]] as const) {
+    for (const [dir, content] of [
+      [v1, old],
+      [v2, nw],
+    ] as const) {
       run('mkdir', ['-p', dir]);
       // The tars themselves, as bundle files: a large, partly shifted member.
       writeFileSync(join(dir, 'payload.tar'), content);
       writeFileSync(join(dir, 'notes.txt'), dir === v1 ? 'one\n' : 'two\n');
     }
-    const r1 = await buildRelease({ app: 'threads_app', version: '1.0', dir: v1, releaseTime: 1_700_000_000, threads: 2 });
+    const r1 = await buildRelease({
+      app: 'threads_app',
+      version: '1.0',
+      dir: v1,
+      releaseTime: 1_700_000_000,
+      threads: 2,
+    });
     const build = (threads: number): ReturnType<typeof buildRelease> =>
-      buildRelease({ app: 'threads_app', version: '2.0', dir: v2, releaseTime: 1_700_000_100, threads, previous: { version: '1.0', archiveBytes: r1.archive.bytes } });
+      buildRelease({
+        app: 'threads_app',
+        version: '2.0',
+        dir: v2,
+        releaseTime: 1_700_000_100,
+        threads,
+        previous: { version: '1.0', archiveBytes: r1.archive.bytes },
+      });
     const a = await build(1);
     const b = await build(2);
     expect(sha256sum(b.archive.bytes)).toBe(sha256sum(a.archive.bytes));

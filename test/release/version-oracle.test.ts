@@ -10,7 +10,13 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { isTufsignError } from '../../src/errors';
-import { channelOf, checkReleaseVersion, compareVersions, parseVersion, type Pep440Version } from '../../src/release/version';
+import {
+  channelOf,
+  checkReleaseVersion,
+  compareVersions,
+  parseVersion,
+  type Pep440Version,
+} from '../../src/release/version';
 import { SYSTEM_PYTHON } from '../helpers/cli';
 import { requireComponent } from '../helpers/requirements';
 
@@ -47,13 +53,36 @@ export function versionTable(seed: number, count: number): string[] {
     let v = maybe(0.05, () => pick(['v', 'V', ' ', '\t']));
     v += maybe(0.15, () => `${pick(['0', '1', '2', '10'])}!`);
     v += Array.from({ length: 1 + Math.floor(r() * 4) }, num).join('.');
-    v += maybe(0.5, () => sep() + pick(['a', 'A', 'alpha', 'b', 'B', 'beta', 'c', 'rc', 'RC', 'pre', 'preview']) + maybe(0.8, () => sep() + num()));
-    v += maybe(0.3, () => (r() < 0.3 ? `-${num()}` : sep() + pick(['post', 'POST', 'rev', 'r']) + maybe(0.8, () => sep() + num())));
+    v += maybe(
+      0.5,
+      () =>
+        sep() +
+        pick(['a', 'A', 'alpha', 'b', 'B', 'beta', 'c', 'rc', 'RC', 'pre', 'preview']) +
+        maybe(0.8, () => sep() + num()),
+    );
+    v += maybe(0.3, () =>
+      r() < 0.3 ? `-${num()}` : sep() + pick(['post', 'POST', 'rev', 'r']) + maybe(0.8, () => sep() + num()),
+    );
     v += maybe(0.3, () => sep() + pick(['dev', 'DEV']) + maybe(0.8, () => sep() + num()));
-    v += maybe(0.2, () => `+${Array.from({ length: 1 + Math.floor(r() * 3) }, () => pick(['ubuntu', '1', '2', '10', 'abc', 'ABC', '0', '01', 'a1', 'z'])).join(pick(['.', '-', '_']))}`);
+    v += maybe(
+      0.2,
+      () =>
+        `+${Array.from({ length: 1 + Math.floor(r() * 3) }, () => pick(['ubuntu', '1', '2', '10', 'abc', 'ABC', '0', '01', 'a1', 'z'])).join(pick(['.', '-', '_']))}`,
+    );
     v += maybe(0.05, () => pick([' ', '\n']));
     // broken variants: packaging must refuse them, and so must we
-    if (r() < 0.08) v = pick([v + '-', v + '..1', v + '+', v + ' beta', '.' + v, v + '!', v.replace(/\d/, 'x'), v + '+a..b', `1!${v}`]);
+    if (r() < 0.08)
+      v = pick([
+        v + '-',
+        v + '..1',
+        v + '+',
+        v + ' beta',
+        '.' + v,
+        v + '!',
+        v.replace(/\d/, 'x'),
+        v + '+a..b',
+        `1!${v}`,
+      ]);
     out.add(v);
   }
   return [...out];
@@ -122,7 +151,15 @@ function ours(items: string[]): Oracle {
 describe('Pep440Version is built only by its parser', () => {
   it('a literal cannot pose as a parsed version, and parsed versions are frozen', () => {
     // @ts-expect-error the brand cannot be written in a literal: parseVersion is the only way in
-    const forged: Pep440Version = { epoch: 0, release: [1], pre: undefined, post: undefined, dev: undefined, local: undefined, normalized: '1' };
+    const forged: Pep440Version = {
+      epoch: 0,
+      release: [1],
+      pre: undefined,
+      post: undefined,
+      dev: undefined,
+      local: undefined,
+      normalized: '1',
+    };
     expect(forged.normalized).toBe('1');
     const v = parseVersion('1.0rc1');
     expect(Object.isFrozen(v)).toBe(true);
@@ -132,14 +169,18 @@ describe('Pep440Version is built only by its parser', () => {
   });
 });
 
-const describeIf = requireComponent('python3-packaging (/usr/bin/python3 -c "import packaging")', hasPackaging()) ? describe : describe.skip;
+const describeIf = requireComponent('python3-packaging (/usr/bin/python3 -c "import packaging")', hasPackaging())
+  ? describe
+  : describe.skip;
 
 describeIf('PEP 440 versions against Python packaging', () => {
   const table = versionTable(440, 4000);
   let oracle: Oracle;
   let mine: Oracle;
   beforeAll(() => {
-    oracle = JSON.parse(execFileSync(SYSTEM_PYTHON, ['-c', ORACLE], { input: JSON.stringify(table), maxBuffer: 64 << 20 }).toString()) as Oracle;
+    oracle = JSON.parse(
+      execFileSync(SYSTEM_PYTHON, ['-c', ORACLE], { input: JSON.stringify(table), maxBuffer: 64 << 20 }).toString(),
+    ) as Oracle;
     mine = ours(table);
   });
 
@@ -152,17 +193,25 @@ describeIf('PEP 440 versions against Python packaging', () => {
   });
 
   it('accepts and refuses the same strings, and normalizes them the same way', () => {
-    const diff = table.flatMap((s, i) => (mine.normalized[i] === oracle.normalized[i] ? [] : [{ s, ours: mine.normalized[i], packaging: oracle.normalized[i] }]));
+    const diff = table.flatMap((s, i) =>
+      mine.normalized[i] === oracle.normalized[i]
+        ? []
+        : [{ s, ours: mine.normalized[i], packaging: oracle.normalized[i] }],
+    );
     expect(diff).toEqual([]);
   });
 
   it('puts every version in the same place in the order (equal versions share a place)', () => {
-    const diff = table.flatMap((s, i) => (mine.rank[i] === oracle.rank[i] ? [] : [{ s, ours: mine.rank[i], packaging: oracle.rank[i] }]));
+    const diff = table.flatMap((s, i) =>
+      mine.rank[i] === oracle.rank[i] ? [] : [{ s, ours: mine.rank[i], packaging: oracle.rank[i] }],
+    );
     expect(diff.slice(0, 10)).toEqual([]);
   });
 
   it('gives the tufup channel packaging gives (version.pre, or final)', () => {
-    const diff = table.flatMap((s, i) => (mine.channel[i] === oracle.channel[i] ? [] : [{ s, ours: mine.channel[i], packaging: oracle.channel[i] }]));
+    const diff = table.flatMap((s, i) =>
+      mine.channel[i] === oracle.channel[i] ? [] : [{ s, ours: mine.channel[i], packaging: oracle.channel[i] }],
+    );
     expect(diff).toEqual([]);
   });
 
@@ -174,7 +223,11 @@ describeIf('PEP 440 versions against Python packaging', () => {
         return false;
       }
     };
-    const diff = table.flatMap((s, i) => (accepted(s) === (oracle.normalized[i] === s) ? [] : [{ s, ours: accepted(s), packaging: oracle.normalized[i] === s }]));
+    const diff = table.flatMap((s, i) =>
+      accepted(s) === (oracle.normalized[i] === s)
+        ? []
+        : [{ s, ours: accepted(s), packaging: oracle.normalized[i] === s }],
+    );
     expect(diff).toEqual([]);
     expect(table.filter(accepted).length).toBeGreaterThan(200);
   });

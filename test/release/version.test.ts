@@ -63,7 +63,9 @@ describe('PEP 440 ordering', () => {
     ['1!1.0', '1!1.0'],
   ])('normalizes %s to %s', (input, normalized) => expect(parseVersion(input).normalized).toBe(normalized));
 
-  test.each(['', 'abc', '1.0-', '1..0', '1.0+', '1.0 beta', '../1.0', '1.0/x'])('%j is not PEP 440', (v) => expectCode(() => parseVersion(v), 'VERSION_INVALID'));
+  test.each(['', 'abc', '1.0-', '1..0', '1.0+', '1.0 beta', '../1.0', '1.0/x'])('%j is not PEP 440', (v) =>
+    expectCode(() => parseVersion(v), 'VERSION_INVALID'),
+  );
 
   test('release versions must be normalized', () => {
     expect(checkReleaseVersion('1.2.0rc1').normalized).toBe('1.2.0rc1');
@@ -90,7 +92,12 @@ describe('channels (tufup client filters)', () => {
   test('pre=None keeps finals; a keeps a/b/rc; b keeps b/rc; rc keeps rc', () => {
     const inc = (ch: Parameters<typeof channelIncludes>[0], v: string): boolean => channelIncludes(ch, parseVersion(v));
     expect([inc('final', '1.0'), inc('final', '1.0rc1'), inc('final', '1.0a1')]).toEqual([true, false, false]);
-    expect([inc('a', '1.0a1'), inc('a', '1.0b1'), inc('a', '1.0rc1'), inc('a', '1.0')]).toEqual([true, true, true, true]);
+    expect([inc('a', '1.0a1'), inc('a', '1.0b1'), inc('a', '1.0rc1'), inc('a', '1.0')]).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
     expect([inc('b', '1.0a1'), inc('b', '1.0b1'), inc('b', '1.0rc1')]).toEqual([false, true, true]);
     expect([inc('rc', '1.0a1'), inc('rc', '1.0b1'), inc('rc', '1.0rc1')]).toEqual([false, false, true]);
   });
@@ -98,10 +105,16 @@ describe('channels (tufup client filters)', () => {
 
 describe('names', () => {
   test.each(['my_app', 'My-App2', 'a'])('app %s is fine', (n) => expect(() => checkAppName(n)).not.toThrow());
-  test.each(['', 'my app', 'app.name', 'app/x', 'ä', '../x', 'x\n'])('app %j is refused', (n) => expectCode(() => checkAppName(n), 'RELEASE_INVALID'));
+  test.each(['', 'my app', 'app.name', 'app/x', 'ä', '../x', 'x\n'])('app %j is refused', (n) =>
+    expectCode(() => checkAppName(n), 'RELEASE_INVALID'),
+  );
 
   test('file names round-trip through tufup’s filename regex', () => {
-    for (const [app, v] of [['my-app', '1.0'], ['my-app-1', '2'], ['a_b', '1!2.0rc1+local.1']] as const) {
+    for (const [app, v] of [
+      ['my-app', '1.0'],
+      ['my-app-1', '2'],
+      ['a_b', '1!2.0rc1+local.1'],
+    ] as const) {
       expect(parseTargetName(archiveName(app, v))).toMatchObject({ app, kind: 'archive', version: { normalized: v } });
       expect(parseTargetName(patchName(app, v))).toMatchObject({ app, kind: 'patch' });
     }

@@ -4,11 +4,18 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { isTufsignError } from '../../src/errors';
 import { keyFromPublicKeyObject } from '../../src/tuf/key';
-import { ROOT_KEY_POLICY, attestationToJson, checkKeyPolicy, verifyAttestation, verifyPublicKeyFileAttestation } from '../../src/keystore/yubikey/attestation';
+import {
+  ROOT_KEY_POLICY,
+  attestationToJson,
+  checkKeyPolicy,
+  verifyAttestation,
+  verifyPublicKeyFileAttestation,
+} from '../../src/keystore/yubikey/attestation';
 import { YUBICO_PIV_ROOTS } from '../../src/keystore/yubikey/yubico-ca';
 
 const VECTORS = join(__dirname, '../../../shared/test-vectors/yubikey-attestation');
-const dev = (serial: string, file: string): string => readFileSync(join(VECTORS, 'devices', serial, `${serial}_${file}.pem`), 'utf8');
+const dev = (serial: string, file: string): string =>
+  readFileSync(join(VECTORS, 'devices', serial, `${serial}_${file}.pem`), 'utf8');
 const ca = (name: string): string => readFileSync(join(VECTORS, 'ca', name), 'utf8');
 const SERIALS = readdirSync(join(VECTORS, 'devices')).sort();
 
@@ -38,7 +45,12 @@ describe('verifyAttestation with real YubiKey chains', () => {
 
   it.each(SERIALS)('device %s verifies to a Yubico root and the attested key equals the given key', async (serial) => {
     const publicKey = createPublicKey(dev(serial, 'pubkey'));
-    const facts = await verifyAttestation({ keyCert: dev(serial, 'key_cert'), deviceCert: dev(serial, 'device_cert'), publicKey, expectedSerial: Number(serial) });
+    const facts = await verifyAttestation({
+      keyCert: dev(serial, 'key_cert'),
+      deviceCert: dev(serial, 'device_cert'),
+      publicKey,
+      expectedSerial: Number(serial),
+    });
     expect(facts.serial).toBe(Number(serial));
     const want = EXPECTED[serial];
     if (want !== undefined) {
@@ -51,20 +63,50 @@ describe('verifyAttestation with real YubiKey chains', () => {
   });
 
   it('the 5.7.4 device chains through the new PKI (Root 1, intermediate B 1, PIV Attestation B 1)', async () => {
-    const facts = await verifyAttestation({ keyCert: dev('33064031', 'key_cert'), deviceCert: dev('33064031', 'device_cert') });
+    const facts = await verifyAttestation({
+      keyCert: dev('33064031', 'key_cert'),
+      deviceCert: dev('33064031', 'device_cert'),
+    });
     expect(facts.root.subject).toBe('CN=Yubico Attestation Root 1');
     expect(facts.chain).toContain('CN=Yubico PIV Attestation B 1');
     expect(facts.slot).toBe('9a');
   });
 
   it('refuses another key (the attestation of device A with the public key of device B)', async () => {
-    expect(await code(verifyAttestation({ keyCert: dev('13078778', 'key_cert'), deviceCert: dev('13078778', 'device_cert'), publicKey: createPublicKey(dev('14470876', 'pubkey')) }))).toBe('ATTESTATION_INVALID');
-    const other = keyFromPublicKeyObject(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey, 'ecdsa-sha2-nistp256');
-    expect(await code(verifyAttestation({ keyCert: dev('18158855', 'key_cert'), deviceCert: dev('18158855', 'device_cert'), publicKey: other }))).toBe('ATTESTATION_INVALID');
+    expect(
+      await code(
+        verifyAttestation({
+          keyCert: dev('13078778', 'key_cert'),
+          deviceCert: dev('13078778', 'device_cert'),
+          publicKey: createPublicKey(dev('14470876', 'pubkey')),
+        }),
+      ),
+    ).toBe('ATTESTATION_INVALID');
+    const other = keyFromPublicKeyObject(
+      generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey,
+      'ecdsa-sha2-nistp256',
+    );
+    expect(
+      await code(
+        verifyAttestation({
+          keyCert: dev('18158855', 'key_cert'),
+          deviceCert: dev('18158855', 'device_cert'),
+          publicKey: other,
+        }),
+      ),
+    ).toBe('ATTESTATION_INVALID');
   });
 
   it('refuses another serial than the enrolled one', async () => {
-    expect(await code(verifyAttestation({ keyCert: dev('18158855', 'key_cert'), deviceCert: dev('18158855', 'device_cert'), expectedSerial: 18158856 }))).toBe('ATTESTATION_INVALID');
+    expect(
+      await code(
+        verifyAttestation({
+          keyCert: dev('18158855', 'key_cert'),
+          deviceCert: dev('18158855', 'device_cert'),
+          expectedSerial: 18158856,
+        }),
+      ),
+    ).toBe('ATTESTATION_INVALID');
   });
 
   it('refuses a key certificate whose serial extension was edited (signature breaks)', async () => {
@@ -74,31 +116,65 @@ describe('verifyAttestation with real YubiKey chains', () => {
     expect(at).toBeGreaterThan(0);
     const edited = Buffer.from(der);
     edited[at + 5] = 0x08;
-    expect(await code(verifyAttestation({ keyCert: edited, deviceCert: dev('18158855', 'device_cert') }))).toBe('ATTESTATION_INVALID');
+    expect(await code(verifyAttestation({ keyCert: edited, deviceCert: dev('18158855', 'device_cert') }))).toBe(
+      'ATTESTATION_INVALID',
+    );
   });
 
   it('refuses a broken signature (last byte of the key certificate flipped)', async () => {
     const der = Buffer.from(dev('15938791', 'key_cert').replace(/-----[^-]+-----|\s/g, ''), 'base64');
     der[der.length - 1] = (der[der.length - 1] ?? 0) ^ 0x01;
-    expect(await code(verifyAttestation({ keyCert: der, deviceCert: dev('15938791', 'device_cert') }))).toBe('ATTESTATION_INVALID');
+    expect(await code(verifyAttestation({ keyCert: der, deviceCert: dev('15938791', 'device_cert') }))).toBe(
+      'ATTESTATION_INVALID',
+    );
   });
 
   it('refuses a device certificate that does not belong to the key certificate', async () => {
-    expect(await code(verifyAttestation({ keyCert: dev('13078778', 'key_cert'), deviceCert: dev('18158855', 'device_cert') }))).toBe('ATTESTATION_INVALID');
+    expect(
+      await code(
+        verifyAttestation({ keyCert: dev('13078778', 'key_cert'), deviceCert: dev('18158855', 'device_cert') }),
+      ),
+    ).toBe('ATTESTATION_INVALID');
   });
 
   it('refuses the wrong CA: each set verifies only against its own root', async () => {
     const legacy = ca('yubico-piv-root-ca-serial-263751.pem');
     const root1 = ca('yubico-attestation-root-1.pem');
-    expect(await code(verifyAttestation({ keyCert: dev('33064031', 'key_cert'), deviceCert: dev('33064031', 'device_cert'), roots: [legacy] }))).toBe('ATTESTATION_INVALID');
-    expect(await code(verifyAttestation({ keyCert: dev('18158855', 'key_cert'), deviceCert: dev('18158855', 'device_cert'), roots: [root1] }))).toBe('ATTESTATION_INVALID');
+    expect(
+      await code(
+        verifyAttestation({
+          keyCert: dev('33064031', 'key_cert'),
+          deviceCert: dev('33064031', 'device_cert'),
+          roots: [legacy],
+        }),
+      ),
+    ).toBe('ATTESTATION_INVALID');
+    expect(
+      await code(
+        verifyAttestation({
+          keyCert: dev('18158855', 'key_cert'),
+          deviceCert: dev('18158855', 'device_cert'),
+          roots: [root1],
+        }),
+      ),
+    ).toBe('ATTESTATION_INVALID');
     // without the (off-device) intermediates the new chain cannot be completed
-    expect(await code(verifyAttestation({ keyCert: dev('33064031', 'key_cert'), deviceCert: dev('33064031', 'device_cert'), intermediates: [] }))).toBe('ATTESTATION_INVALID');
+    expect(
+      await code(
+        verifyAttestation({
+          keyCert: dev('33064031', 'key_cert'),
+          deviceCert: dev('33064031', 'device_cert'),
+          intermediates: [],
+        }),
+      ),
+    ).toBe('ATTESTATION_INVALID');
   });
 
   it('refuses a key certificate used as the device certificate (a slot key cannot vouch for other keys)', async () => {
     // deviceCert = a slot attestation: its issuer (the f9 cert) is not a trusted CA
-    expect(await code(verifyAttestation({ keyCert: dev('13078778', 'key_cert'), deviceCert: dev('13078778', 'key_cert') }))).toBe('ATTESTATION_INVALID');
+    expect(
+      await code(verifyAttestation({ keyCert: dev('13078778', 'key_cert'), deviceCert: dev('13078778', 'key_cert') })),
+    ).toBe('ATTESTATION_INVALID');
   });
 
   it('bundles exactly the two Yubico roots', () => {

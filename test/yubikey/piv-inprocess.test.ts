@@ -5,7 +5,14 @@
  */
 import { constants, createPublicKey, generateKeyPairSync, verify as cryptoVerify } from 'node:crypto';
 import type { Scheme } from '../../src/tuf/key';
-import { ED25519_MAX_MESSAGE, PivSession, createYubiKeyBackend, parseYubiKeyUri, verifyAttestation, type DeviceSource } from '../../src/keystore/yubikey';
+import {
+  ED25519_MAX_MESSAGE,
+  PivSession,
+  createYubiKeyBackend,
+  parseYubiKeyUri,
+  verifyAttestation,
+  type DeviceSource,
+} from '../../src/keystore/yubikey';
 import { emsaPssEncode, publicKeyFromTlv } from '../../src/keystore/yubikey/keys';
 import { TufsignError } from '../../src/errors';
 import { ALG, DEFAULT_MANAGEMENT_KEY, statusError } from '../../src/keystore/yubikey/piv';
@@ -38,7 +45,10 @@ const opts = (secrets: ReturnType<typeof recordingSecrets>) => ({ secrets, baseD
 
 async function generate(card: PivCard, scheme: Scheme = 'ecdsa-sha2-nistp256', extra: Record<string, unknown> = {}) {
   const secrets = recordingSecrets([PIN], MGMT);
-  const r = await backendFor([card]).generate!({ scheme, serial: card.serial, slot: '9c', pinPolicy: 'always', touchPolicy: 'always', ...extra }, opts(secrets));
+  const r = await backendFor([card]).generate!(
+    { scheme, serial: card.serial, slot: '9c', pinPolicy: 'always', touchPolicy: 'always', ...extra },
+    opts(secrets),
+  );
   return { ...r, secrets };
 }
 
@@ -96,7 +106,9 @@ describe('PIV APDU layer', () => {
     const msg = Buffer.from('tuf metadata');
     const sig = await s.sign(0x9d, ALG.RSA2048, emsaPssEncode(msg, 2048));
     const ko = publicKeyFromTlv(ALG.RSA2048, pub);
-    expect(cryptoVerify('sha256', msg, { key: ko, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, sig)).toBe(true);
+    expect(
+      cryptoVerify('sha256', msg, { key: ko, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, sig),
+    ).toBe(true);
   });
 });
 
@@ -104,7 +116,12 @@ describe('yubikey backend (in-process virtual card)', () => {
   it('parses key URIs', () => {
     expect(parseYubiKeyUri('yubikey:serial=12345678;slot=9c')).toEqual({ serial: 12345678, slot: 0x9c });
     expect(parseYubiKeyUri('yubikey:slot=9a')).toEqual({ serial: undefined, slot: 0x9a });
-    for (const bad of ['yubikey:serial=1', 'yubikey:serial=x;slot=9c', 'yubikey:serial=1;slot=f9', 'yubikey:serial=1;slot=9c;pin=123456']) {
+    for (const bad of [
+      'yubikey:serial=1',
+      'yubikey:serial=x;slot=9c',
+      'yubikey:serial=1;slot=f9',
+      'yubikey:serial=1;slot=9c;pin=123456',
+    ]) {
       expect(() => parseYubiKeyUri(bad)).toThrow(expect.objectContaining({ code: 'KEY_URI_INVALID' }));
     }
   });
@@ -118,10 +135,22 @@ describe('yubikey backend (in-process virtual card)', () => {
     expect(g.attestation?.['touchPolicy']).toBe('always');
     expect(g.attestation?.['pinPolicy']).toBe('always');
     expect(g.secrets.asked.map((a) => a.kind)).toEqual(['management-key']);
-    const facts = await verifyAttestation({ keyCert: g.attestation!['keyCert'] as string, deviceCert: g.attestation!['deviceCert'] as string, roots: [caPem], publicKey: g.publicKey });
+    const facts = await verifyAttestation({
+      keyCert: g.attestation!['keyCert'] as string,
+      deviceCert: g.attestation!['deviceCert'] as string,
+      roots: [caPem],
+      publicKey: g.publicKey,
+    });
     expect(facts.firmware).toBe('5.7.1');
     // Yubico's roots alone do not trust the test CA
-    expect(await errorCode(verifyAttestation({ keyCert: g.attestation!['keyCert'] as string, deviceCert: g.attestation!['deviceCert'] as string }))).toBe('ATTESTATION_INVALID');
+    expect(
+      await errorCode(
+        verifyAttestation({
+          keyCert: g.attestation!['keyCert'] as string,
+          deviceCert: g.attestation!['deviceCert'] as string,
+        }),
+      ),
+    ).toBe('ATTESTATION_INVALID');
 
     const secrets = recordingSecrets([PIN, PIN]);
     const signer = await backendFor([card]).open(g.uri, { ...opts(secrets), expectedKey: g.publicKey });
@@ -180,7 +209,9 @@ describe('yubikey backend (in-process virtual card)', () => {
     expect(secrets.asked).toEqual([]);
     expect(b.pinRetries).toBe(3);
     // right serial, but the role expects another key
-    expect(await errorCode(backendFor([a]).open(ga.uri, { ...opts(secrets), expectedKey: gb.publicKey }))).toBe('KEY_MISMATCH');
+    expect(await errorCode(backendFor([a]).open(ga.uri, { ...opts(secrets), expectedKey: gb.publicKey }))).toBe(
+      'KEY_MISMATCH',
+    );
     expect(secrets.asked).toEqual([]);
     // two devices, no serial: never guess, unless the expected key picks one
     const noSerial = 'yubikey:slot=9c';
@@ -195,13 +226,20 @@ describe('yubikey backend (in-process virtual card)', () => {
     const secrets = recordingSecrets([], MGMT);
     const backend = backendFor([card]);
     card.setPin(PIN);
-    expect(await errorCode(backend.generate!({ scheme: 'ecdsa-sha2-nistp256', slot: '9c' }, opts(secrets)))).toBe('MANAGEMENT_KEY_DEFAULT');
+    expect(await errorCode(backend.generate!({ scheme: 'ecdsa-sha2-nistp256', slot: '9c' }, opts(secrets)))).toBe(
+      'MANAGEMENT_KEY_DEFAULT',
+    );
     card.setPin('123456');
     card.setManagementKey(Buffer.from(MGMT, 'hex'));
-    expect(await errorCode(backend.generate!({ scheme: 'ecdsa-sha2-nistp256', slot: '9c' }, opts(secrets)))).toBe('PIN_DEFAULT');
+    expect(await errorCode(backend.generate!({ scheme: 'ecdsa-sha2-nistp256', slot: '9c' }, opts(secrets)))).toBe(
+      'PIN_DEFAULT',
+    );
     expect(secrets.asked).toEqual([]);
     card.setManagementKey(DEFAULT_MANAGEMENT_KEY);
-    const ok = await backend.generate!({ scheme: 'ecdsa-sha2-nistp256', slot: '9a', allowDefaultManagementKey: true }, opts(secrets));
+    const ok = await backend.generate!(
+      { scheme: 'ecdsa-sha2-nistp256', slot: '9a', allowDefaultManagementKey: true },
+      opts(secrets),
+    );
     expect(ok.uri).toBe('yubikey:serial=55555555;slot=9a');
     expect(secrets.asked).toEqual([]);
   });
@@ -213,8 +251,22 @@ describe('yubikey backend (in-process virtual card)', () => {
     await backendFor([card]).generate!({ scheme: 'ecdsa-sha2-nistp256', slot: '9c' }, opts(secrets));
     expect(secrets.asked.map((a) => a.kind)).toEqual(['pin']);
     const other = preparedCard(66666667);
-    expect(await errorCode(backendFor([other]).generate!({ scheme: 'ecdsa-sha2-nistp256', slot: '9c' }, opts(recordingSecrets([], '00'.repeat(24)))))).toBe('MANAGEMENT_KEY_INCORRECT');
-    expect(await errorCode(backendFor([other]).generate!({ scheme: 'ecdsa-sha2-nistp256', slot: '9c' }, opts(recordingSecrets([], 'not hex'))))).toBe('MANAGEMENT_KEY_INCORRECT');
+    expect(
+      await errorCode(
+        backendFor([other]).generate!(
+          { scheme: 'ecdsa-sha2-nistp256', slot: '9c' },
+          opts(recordingSecrets([], '00'.repeat(24))),
+        ),
+      ),
+    ).toBe('MANAGEMENT_KEY_INCORRECT');
+    expect(
+      await errorCode(
+        backendFor([other]).generate!(
+          { scheme: 'ecdsa-sha2-nistp256', slot: '9c' },
+          opts(recordingSecrets([], 'not hex')),
+        ),
+      ),
+    ).toBe('MANAGEMENT_KEY_INCORRECT');
   });
 
   it('never overwrites a key: SLOT_IN_USE', async () => {
@@ -253,7 +305,10 @@ describe('yubikey backend (in-process virtual card)', () => {
     let hi = 8192;
     while (lo < hi) {
       const mid = Math.ceil((lo + hi) / 2);
-      const ok = await s.sign(0x9c, ALG.ED25519, Buffer.alloc(mid)).then(() => true, () => false);
+      const ok = await s.sign(0x9c, ALG.ED25519, Buffer.alloc(mid)).then(
+        () => true,
+        () => false,
+      );
       if (ok) lo = mid;
       else hi = mid - 1;
     }
@@ -268,7 +323,14 @@ describe('yubikey backend (in-process virtual card)', () => {
     const data = Buffer.from('targets');
     const sig = await signer.sign(data);
     expect(sig.signature).toHaveLength(256);
-    expect(cryptoVerify('sha256', data, { key: g.publicKey.keyObject(), padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, sig.signature)).toBe(true);
+    expect(
+      cryptoVerify(
+        'sha256',
+        data,
+        { key: g.publicKey.keyObject(), padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 },
+        sig.signature,
+      ),
+    ).toBe(true);
     await signer.close?.();
   });
 
@@ -300,7 +362,11 @@ describe('yubikey backend (in-process virtual card)', () => {
     const r = await backendFor([card]).readPublicKey!('yubikey:serial=13131313;slot=9c', opts(recordingSecrets()));
     expect(r.attestation).toBeUndefined();
     expect(r.publicKey.samePublicKey(r.publicKey)).toBe(true);
-    expect(createPublicKey(privateKey).export({ format: 'der', type: 'spki' }).equals(r.publicKey.keyObject().export({ format: 'der', type: 'spki' }))).toBe(true);
+    expect(
+      createPublicKey(privateKey)
+        .export({ format: 'der', type: 'spki' })
+        .equals(r.publicKey.keyObject().export({ format: 'der', type: 'spki' })),
+    ).toBe(true);
     const s = new PivSession(card);
     await s.select();
     expect(await errorCode(s.attest(0x9c))).toBe('ATTESTATION_INVALID');
@@ -313,13 +379,38 @@ describe('yubikey backend (in-process virtual card)', () => {
     const report = await backendFor([card, fresh]).listDevices!(opts(recordingSecrets()));
     expect(report.available).toBe(true);
     const [d1, d2] = report.devices;
-    expect(d1).toMatchObject({ serial: 14141414, firmware: '5.7.1', formFactor: 'usb-c-keychain', pinRetries: 3, pukRetries: 3, defaultPin: false, defaultManagementKey: false });
-    expect(d1?.['slots']).toEqual([{ slot: '9c', algorithm: 'ECCP256', scheme: 'ecdsa-sha2-nistp256', pinPolicy: 'always', touchPolicy: 'always', origin: 'generated' }]);
-    expect(d2).toMatchObject({ serial: 15151515, defaultPin: true, defaultPuk: true, defaultManagementKey: true, slots: [] });
+    expect(d1).toMatchObject({
+      serial: 14141414,
+      firmware: '5.7.1',
+      formFactor: 'usb-c-keychain',
+      pinRetries: 3,
+      pukRetries: 3,
+      defaultPin: false,
+      defaultManagementKey: false,
+    });
+    expect(d1?.['slots']).toEqual([
+      {
+        slot: '9c',
+        algorithm: 'ECCP256',
+        scheme: 'ecdsa-sha2-nistp256',
+        pinPolicy: 'always',
+        touchPolicy: 'always',
+        origin: 'generated',
+      },
+    ]);
+    expect(d2).toMatchObject({
+      serial: 15151515,
+      defaultPin: true,
+      defaultPuk: true,
+      defaultManagementKey: true,
+      slots: [],
+    });
   });
 
   it('no YubiKey at all: TOKEN_NOT_PRESENT; a broken source reports its problem in listDevices', async () => {
-    expect(await errorCode(backendFor([]).open('yubikey:serial=1;slot=9c', opts(recordingSecrets())))).toBe('TOKEN_NOT_PRESENT');
+    expect(await errorCode(backendFor([]).open('yubikey:serial=1;slot=9c', opts(recordingSecrets())))).toBe(
+      'TOKEN_NOT_PRESENT',
+    );
     const failing = (): DeviceSource => {
       throw new TufsignError('PCSCD_NOT_RUNNING', 'pcscd is not running', { suggestion: 'start it' });
     };

@@ -1,14 +1,22 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
-import { ceremonyContext, REMOVABLE_MEDIA, renderSignReport, runGuidedCeremony, trustOptions, type GuidedResult } from '../../cli/ceremony';
+import {
+  ceremonyContext,
+  REMOVABLE_MEDIA,
+  renderSignReport,
+  runGuidedCeremony,
+  trustOptions,
+  type GuidedResult,
+} from '../../cli/ceremony';
 import { backendFor, BACKENDS } from '../../keystore/registry';
 import { Workspace } from '../../repository/workspace';
 
 export default class Ceremony extends BaseCommand<typeof Ceremony> {
-  static override summary = 'Guided signing for keyholders: find the request, show what is signed, compare the fingerprint, sign with the key that is here.';
+  static override summary =
+    'Guided signing for keyholders: find the request, show what is signed, compare the fingerprint, sign with the key that is here.';
   static override description =
     'Finds *.tufsign-request.json on removable media (/media, /run/media, /mnt) or in the current folder, shows the summary, the diff against the trusted version and the fingerprint, ' +
-    'detects which keys on THIS machine (--key, else the workspace\'s keys and the YubiKeys plugged in) can sign something still needed — nothing the request names is ever opened or probed — ' +
+    "detects which keys on THIS machine (--key, else the workspace's keys and the YubiKeys plugged in) can sign something still needed — nothing the request names is ever opened or probed — " +
     'asks you to type the fingerprint the organizer reads out, asks for confirmation and the PIN, signs, verifies the signature, saves the request atomically and appends to its transcript. ' +
     'It exits non-zero whenever nothing was signed. Without a terminal it never prompts: pass --fingerprint and --yes.';
   static override examples = [
@@ -16,12 +24,26 @@ export default class Ceremony extends BaseCommand<typeof Ceremony> {
     "<%= config.bin %> ceremony /media/usb/root-v2.tufsign-request.json --key 'yubikey:serial=12345678;slot=9c'",
     '<%= config.bin %> ceremony root-v2.tufsign-request.json --key file:keys/alice.pem --fingerprint 7K3M-QX2A-9BDE-H4TW-R8NC --yes',
   ];
-  static override args = { request: Args.string({ description: 'Request file (default: search removable media and the current folder).' }) };
+  static override args = {
+    request: Args.string({ description: 'Request file (default: search removable media and the current folder).' }),
+  };
   static override flags = {
-    key: Flags.string({ description: 'A key URI to sign with (repeatable); when given, nothing else is probed.', multiple: true }),
-    fingerprint: Flags.string({ description: 'The fingerprint the organizer read out (instead of typing it at the prompt).' }),
-    workspace: Flags.string({ char: 'w', description: 'Workspace whose configured keys may sign and whose root anchors the check (default: the current folder, if it is one).' }),
-    'trust-dir': Flags.string({ description: 'Keyholder trust folder holding the pinned root (default: ~/.tufsign/trust/REPOSITORY; used without a workspace).' }),
+    key: Flags.string({
+      description: 'A key URI to sign with (repeatable); when given, nothing else is probed.',
+      multiple: true,
+    }),
+    fingerprint: Flags.string({
+      description: 'The fingerprint the organizer read out (instead of typing it at the prompt).',
+    }),
+    workspace: Flags.string({
+      char: 'w',
+      description:
+        'Workspace whose configured keys may sign and whose root anchors the check (default: the current folder, if it is one).',
+    }),
+    'trust-dir': Flags.string({
+      description:
+        'Keyholder trust folder holding the pinned root (default: ~/.tufsign/trust/REPOSITORY; used without a workspace).',
+    }),
   };
 
   async run(): Promise<GuidedResult> {
@@ -57,7 +79,14 @@ export default class Ceremony extends BaseCommand<typeof Ceremony> {
             const slots = d['slots'];
             if (typeof serial !== 'number' || !Array.isArray(slots)) continue;
             for (const s of slots) {
-              if (typeof s === 'object' && s !== null && !Array.isArray(s) && typeof s['slot'] === 'string' && typeof s['scheme'] === 'string') uris.push(`yubikey:serial=${serial};slot=${s['slot']}`);
+              if (
+                typeof s === 'object' &&
+                s !== null &&
+                !Array.isArray(s) &&
+                typeof s['slot'] === 'string' &&
+                typeof s['scheme'] === 'string'
+              )
+                uris.push(`yubikey:serial=${serial};slot=${s['slot']}`);
             }
           }
           return uris;

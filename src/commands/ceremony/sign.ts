@@ -1,6 +1,14 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
-import { ceremonyContext, confirmText, renderDangers, renderRequest, renderSignReport, renderTrust, trustOptions } from '../../cli/ceremony';
+import {
+  ceremonyContext,
+  confirmText,
+  renderDangers,
+  renderRequest,
+  renderSignReport,
+  renderTrust,
+  trustOptions,
+} from '../../cli/ceremony';
 import { requireInteractiveOrYes } from '../../cli/context';
 import { TufsignError } from '../../errors';
 import { openRequest, requireFingerprint, signChecked, type FingerprintCheck } from '../../repository/keyholder-sign';
@@ -20,24 +28,44 @@ export default class CeremonySign extends BaseCommand<typeof CeremonySign> {
   static override args = { request: Args.string({ description: 'Request file.', required: true }) };
   static override flags = {
     key: Flags.string({ description: 'Key URI to sign with (repeatable).', multiple: true, required: true }),
-    fingerprint: Flags.string({ description: 'The fingerprint the organizer read out; required unless --no-fingerprint-check.' }),
-    'no-fingerprint-check': Flags.boolean({ description: 'Sign without comparing the fingerprint (recorded in the transcript).', default: false, exclusive: ['fingerprint'] }),
-    workspace: Flags.string({ char: 'w', description: 'Workspace to check the request against (default: the current folder, if it is one).' }),
-    'trust-dir': Flags.string({ description: 'Keyholder trust folder holding the pinned root (default: ~/.tufsign/trust/REPOSITORY; used without a workspace).' }),
+    fingerprint: Flags.string({
+      description: 'The fingerprint the organizer read out; required unless --no-fingerprint-check.',
+    }),
+    'no-fingerprint-check': Flags.boolean({
+      description: 'Sign without comparing the fingerprint (recorded in the transcript).',
+      default: false,
+      exclusive: ['fingerprint'],
+    }),
+    workspace: Flags.string({
+      char: 'w',
+      description: 'Workspace to check the request against (default: the current folder, if it is one).',
+    }),
+    'trust-dir': Flags.string({
+      description:
+        'Keyholder trust folder holding the pinned root (default: ~/.tufsign/trust/REPOSITORY; used without a workspace).',
+    }),
   };
 
   async run(): Promise<SignReport & { pinned?: string }> {
     const dir = this.flags.workspace ?? '.';
     const ws = Workspace.exists(dir) ? Workspace.open(dir) : undefined;
-    if (this.flags.workspace !== undefined && ws === undefined) throw new TufsignError('WORKSPACE_NOT_FOUND', `${dir} is not a tufsign workspace`, { suggestion: 'Omit -w to sign without a workspace.' });
+    if (this.flags.workspace !== undefined && ws === undefined)
+      throw new TufsignError('WORKSPACE_NOT_FOUND', `${dir} is not a tufsign workspace`, {
+        suggestion: 'Omit -w to sign without a workspace.',
+      });
     let check: FingerprintCheck;
     if (this.flags['no-fingerprint-check']) check = 'skipped';
     else if (this.flags.fingerprint !== undefined) check = { typed: this.flags.fingerprint };
     else {
-      throw new TufsignError('FINGERPRINT_REQUIRED', 'ceremony sign needs --fingerprint VALUE: the fingerprint the organizer reads out', {
-        rule: 'signers compare the fingerprint the organizer reads out',
-        suggestion: 'Pass --fingerprint VALUE (or --no-fingerprint-check to skip the comparison; the transcript records it).',
-      });
+      throw new TufsignError(
+        'FINGERPRINT_REQUIRED',
+        'ceremony sign needs --fingerprint VALUE: the fingerprint the organizer reads out',
+        {
+          rule: 'signers compare the fingerprint the organizer reads out',
+          suggestion:
+            'Pass --fingerprint VALUE (or --no-fingerprint-check to skip the comparison; the transcript records it).',
+        },
+      );
     }
     const ctx = ceremonyContext(this.ctx, ws?.dir ?? process.cwd(), ws, `tufsign ${this.config.version}`);
     const checked = openRequest(this.args.request, ws, ctx, trustOptions(this.ctx.env, this.flags['trust-dir']));
@@ -45,12 +73,25 @@ export default class CeremonySign extends BaseCommand<typeof CeremonySign> {
     const fc = checked.trust.firstContact;
     if (!this.flags.yes) {
       requireInteractiveOrYes(this.ctx.prompter, this.flags.yes, 'signing');
-      this.note([...renderDangers(checked), ...renderTrust(checked), renderRequest(checked.described, checked.labels)].join('\n'));
-      if (fc !== undefined && !(await this.ctx.prompter.confirm(`First contact: trust root v${fc.version} (root fingerprint ${fc.rootFingerprint}) from now on?`, false))) {
-        throw new TufsignError('ABORTED', 'not signed: you did not confirm the first contact', { rule: 'a first contact is confirmed explicitly' });
+      this.note(
+        [...renderDangers(checked), ...renderTrust(checked), renderRequest(checked.described, checked.labels)].join(
+          '\n',
+        ),
+      );
+      if (
+        fc !== undefined &&
+        !(await this.ctx.prompter.confirm(
+          `First contact: trust root v${fc.version} (root fingerprint ${fc.rootFingerprint}) from now on?`,
+          false,
+        ))
+      ) {
+        throw new TufsignError('ABORTED', 'not signed: you did not confirm the first contact', {
+          rule: 'a first contact is confirmed explicitly',
+        });
       }
       const ok = await this.ctx.prompter.confirm(confirmText(checked, this.flags.key), false);
-      if (!ok) throw new TufsignError('ABORTED', 'not signed: you declined', { rule: 'explicit confirmation before signing' });
+      if (!ok)
+        throw new TufsignError('ABORTED', 'not signed: you declined', { rule: 'explicit confirmation before signing' });
     } else {
       const shout = [...renderDangers(checked), ...(fc !== undefined ? renderTrust(checked) : [])];
       if (shout.length > 0) this.note(shout.join('\n'));

@@ -11,14 +11,26 @@ export default class CeremonyStart extends BaseCommand<typeof CeremonyStart> {
   static override description =
     'Prepares the next version (same content, new version and expiry), signs it with the keys configured here, and writes one self-contained request file to carry to the keyholders. ' +
     'For key and threshold changes use `root rotate` or `key rotate`.';
-  static override examples = ['<%= config.bin %> ceremony start --role root --expires 365d', '<%= config.bin %> ceremony start --role targets --request-out /media/usb/targets.tufsign-request.json'];
+  static override examples = [
+    '<%= config.bin %> ceremony start --role root --expires 365d',
+    '<%= config.bin %> ceremony start --role targets --request-out /media/usb/targets.tufsign-request.json',
+  ];
   static override flags = {
     workspace: workspaceFlag,
     wait: waitFlag,
-    role: Flags.string({ description: 'Role to re-sign (repeatable).', options: ['root', 'targets'], multiple: true, required: true }),
+    role: Flags.string({
+      description: 'Role to re-sign (repeatable).',
+      options: ['root', 'targets'],
+      multiple: true,
+      required: true,
+    }),
     expires: Flags.string({ description: 'Expiry period for the new versions (e.g. 365d).' }),
     purpose: Flags.string({ description: 'Why this ceremony happens (recorded in the transcript).' }),
-    'request-out': Flags.string({ description: 'Request file to write (default: WORKSPACE/ROLE-vN.tufsign-request.json).', aliases: ['out'], deprecateAliases: true }),
+    'request-out': Flags.string({
+      description: 'Request file to write (default: WORKSPACE/ROLE-vN.tufsign-request.json).',
+      aliases: ['out'],
+      deprecateAliases: true,
+    }),
   };
 
   async run(): Promise<RequestWritten> {
@@ -28,7 +40,11 @@ export default class CeremonyStart extends BaseCommand<typeof CeremonyStart> {
     if (this.flags.expires !== undefined) options.expires = this.flags.expires;
     if (this.flags.purpose !== undefined) options.purpose = this.flags.purpose;
     if (this.flags['request-out'] !== undefined) options.out = this.flags['request-out'];
-    const result = await startCeremony(ws, options, ceremonyContext(this.ctx, ws.dir, ws, `tufsign ${this.config.version}`));
+    const result = await startCeremony(
+      ws,
+      options,
+      ceremonyContext(this.ctx, ws.dir, ws, `tufsign ${this.config.version}`),
+    );
     this.log(renderRequest(result));
     return result;
   }

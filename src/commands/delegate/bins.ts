@@ -6,31 +6,53 @@ import { waitFlag, workspaceFlag } from '../../cli/flags';
 import type { DelegationOutcome } from '../../repository/delegations';
 
 export default class DelegateBins extends BaseCommand<typeof DelegateBins> {
-  static override summary = 'Delegate all paths of a role to N succinct hash bins (TAP 15), each signed empty by the bin keys.';
+  static override summary =
+    'Delegate all paths of a role to N succinct hash bins (TAP 15), each signed empty by the bin keys.';
   static override description =
     'A target goes to the bin named PREFIX-HEX whose number is the first bit_length bits of sha256(path). All bins share one set of keys. ' +
     'PEP 458 uses 16,384 bins; snapshot then lists every bin, which clients download on each update (see docs/delegations.md for the trade-off).';
-  static override examples = ['<%= config.bin %> delegate bins --count 16384 --key file:keys/bins-1.pem -w repo', '<%= config.bin %> delegate bins --count 256 --prefix pkg --from packages --key bins.pub.json'];
+  static override examples = [
+    '<%= config.bin %> delegate bins --count 16384 --key file:keys/bins-1.pem -w repo',
+    '<%= config.bin %> delegate bins --count 256 --prefix pkg --from packages --key bins.pub.json',
+  ];
   static override flags = {
     workspace: workspaceFlag,
     wait: waitFlag,
     count: Flags.integer({ description: 'Number of bins: a power of two from 2 to 65,536.', required: true }),
-    key: Flags.string({ description: 'A key of the bins: key URI or public key file (repeat for several).', multiple: true, required: true }),
+    key: Flags.string({
+      description: 'A key of the bins: key URI or public key file (repeat for several).',
+      multiple: true,
+      required: true,
+    }),
     threshold: Flags.integer({ description: 'Signatures each bin needs.', default: 1 }),
     prefix: Flags.string({ description: 'Bin name prefix (name_prefix).', default: 'bins' }),
     from: Flags.string({ description: 'Parent role (default: targets).' }),
     expires: Flags.string({ description: 'Expiry period of the bins (default: the targets period).' }),
-    'request-out': Flags.string({ description: 'Request file to write when the parent\'s keys are not here.', aliases: ['out'], deprecateAliases: true }),
+    'request-out': Flags.string({
+      description: "Request file to write when the parent's keys are not here.",
+      aliases: ['out'],
+      deprecateAliases: true,
+    }),
   };
 
   async run(): Promise<DelegationOutcome> {
-    const input: DelegateBinsInput = { workspace: this.flags.workspace, count: this.flags.count, keys: this.flags.key, threshold: this.flags.threshold, prefix: this.flags.prefix };
+    const input: DelegateBinsInput = {
+      workspace: this.flags.workspace,
+      count: this.flags.count,
+      keys: this.flags.key,
+      threshold: this.flags.threshold,
+      prefix: this.flags.prefix,
+    };
     if (this.flags.from !== undefined) input.from = this.flags.from;
     if (this.flags.expires !== undefined) input.expires = this.flags.expires;
     if (this.flags['request-out'] !== undefined) input.out = this.flags['request-out'];
     await this.lockWorkspace(this.flags.workspace);
     const outcome = await runDelegateBins(this.ctx, `tufsign ${this.config.version}`, input);
-    this.log(outcome.request === undefined ? `${input.count} bins created; ${outcome.result.roles.length} roles signed` : renderDelegationOutcome(outcome));
+    this.log(
+      outcome.request === undefined
+        ? `${input.count} bins created; ${outcome.result.roles.length} roles signed`
+        : renderDelegationOutcome(outcome),
+    );
     return outcome;
   }
 }

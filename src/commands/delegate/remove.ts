@@ -6,19 +6,29 @@ import { waitFlag, workspaceFlag } from '../../cli/flags';
 import type { DelegationOutcome } from '../../repository/delegations';
 
 export default class DelegateRemove extends BaseCommand<typeof DelegateRemove> {
-  static override summary = 'Remove a delegation (a role, or hash bins by their prefix): a new version of the parent role.';
+  static override summary =
+    'Remove a delegation (a role, or hash bins by their prefix): a new version of the parent role.';
   static override examples = ['<%= config.bin %> delegate remove nightly -w myrepo'];
   static override description =
     'Clients stop trusting the role for its paths. Its metadata stays in snapshot (clients refuse a snapshot that drops a role) and on disk; its targets are no longer found.';
-  static override args = { role: Args.string({ description: 'Delegated role name, or the prefix of hash bins.', required: true }) };
+  static override args = {
+    role: Args.string({ description: 'Delegated role name, or the prefix of hash bins.', required: true }),
+  };
   static override flags = {
     workspace: workspaceFlag,
     wait: waitFlag,
-    'request-out': Flags.string({ description: 'Request file to write when the parent\'s keys are not here.', aliases: ['out'], deprecateAliases: true }),
+    'request-out': Flags.string({
+      description: "Request file to write when the parent's keys are not here.",
+      aliases: ['out'],
+      deprecateAliases: true,
+    }),
   };
 
   async run(): Promise<DelegationOutcome> {
-    const input: { workspace: string; role: string; out?: string } = { workspace: this.flags.workspace, role: this.args.role };
+    const input: { workspace: string; role: string; out?: string } = {
+      workspace: this.flags.workspace,
+      role: this.args.role,
+    };
     if (this.flags['request-out'] !== undefined) input.out = this.flags['request-out'];
     await this.lockWorkspace(this.flags.workspace);
     const outcome = await runDelegateRemove(this.ctx, `tufsign ${this.config.version}`, input);

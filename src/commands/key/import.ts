@@ -3,8 +3,12 @@ import { BaseCommand } from '../../cli/base-command';
 import { exportKey, readKey, type KeyGenerationResult } from '../../repository/keys';
 
 export default class KeyImport extends BaseCommand<typeof KeyImport> {
-  static override summary = 'Register an existing key (e.g. on a token) by URI: read its public key from the device and print or export it.';
-  static override examples = ['<%= config.bin %> key import \'pkcs11:token=tufsign;object=root-1\' --out root-1.pub.json --owner ops', '<%= config.bin %> key import \'yubikey:serial=12345678;slot=9c\' --json'];
+  static override summary =
+    'Register an existing key (e.g. on a token) by URI: read its public key from the device and print or export it.';
+  static override examples = [
+    "<%= config.bin %> key import 'pkcs11:token=tufsign;object=root-1' --out root-1.pub.json --owner ops",
+    "<%= config.bin %> key import 'yubikey:serial=12345678;slot=9c' --json",
+  ];
   static override args = { uri: Args.string({ description: 'Key URI (pkcs11:, yubikey:, file:).', required: true }) };
   static override flags = {
     out: Flags.string({ char: 'o', description: 'Also write the public key file here.' }),
@@ -19,7 +23,9 @@ export default class KeyImport extends BaseCommand<typeof KeyImport> {
       return r;
     }
     const f = await readKey(this.args.uri, open);
-    this.log(`keyid:  ${f.keyid}\nscheme: ${f.key.scheme}\nuri:    ${this.args.uri}\npublic: ${f.key.publicValue.trim()}`);
+    this.log(
+      `keyid:  ${f.keyid}\nscheme: ${f.key.scheme}\nuri:    ${this.args.uri}\npublic: ${f.key.publicValue.trim()}`,
+    );
     return { keyid: f.keyid, uri: this.args.uri };
   }
 }

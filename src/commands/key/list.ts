@@ -11,7 +11,12 @@ export default class KeyList extends BaseCommand<typeof KeyList> {
 
   async run(): Promise<{ keys: KeyListing[] }> {
     const keys = listKeys(Workspace.open(this.flags.workspace));
-    this.log(table([['KEYID', 'SCHEME', 'ROLES', 'OWNER', 'BACKEND', 'URI'], ...keys.map((k) => [k.keyid, k.scheme, k.roles.join(','), k.owner ?? '-', k.backend, k.uri ?? '-'])]));
+    this.log(
+      table([
+        ['KEYID', 'SCHEME', 'ROLES', 'OWNER', 'BACKEND', 'URI'],
+        ...keys.map((k) => [k.keyid, k.scheme, k.roles.join(','), k.owner ?? '-', k.backend, k.uri ?? '-']),
+      ]),
+    );
     return { keys };
   }
 }

@@ -3,13 +3,20 @@ import { BaseCommand } from '../../cli/base-command';
 import { readKey } from '../../repository/keys';
 
 export default class KeyShow extends BaseCommand<typeof KeyShow> {
-  static override summary = 'Show a key\'s public key and keyid (from a key URI or a public key file).';
-  static override examples = ['<%= config.bin %> key show alice.pub.json', '<%= config.bin %> key show file:keys/alice.pem --json'];
-  static override args = { key: Args.string({ description: 'Key URI (file:, pkcs11:, yubikey:) or public key file.', required: true }) };
+  static override summary = "Show a key's public key and keyid (from a key URI or a public key file).";
+  static override examples = [
+    '<%= config.bin %> key show alice.pub.json',
+    '<%= config.bin %> key show file:keys/alice.pem --json',
+  ];
+  static override args = {
+    key: Args.string({ description: 'Key URI (file:, pkcs11:, yubikey:) or public key file.', required: true }),
+  };
 
   async run(): Promise<{ keyid: string; key: unknown; uri: string | null; owner: string | null }> {
     const f = await readKey(this.args.key, this.ctx.openOptions(process.cwd()));
-    this.log(`keyid:  ${f.keyid}\nscheme: ${f.key.scheme}\nowner:  ${f.owner ?? '-'}\nuri:    ${f.uri ?? '-'}\npublic: ${f.key.publicValue.trim()}`);
+    this.log(
+      `keyid:  ${f.keyid}\nscheme: ${f.key.scheme}\nowner:  ${f.owner ?? '-'}\nuri:    ${f.uri ?? '-'}\npublic: ${f.key.publicValue.trim()}`,
+    );
     return { keyid: f.keyid, key: f.key.toJSON(), uri: f.uri ?? null, owner: f.owner ?? null };
   }
 }

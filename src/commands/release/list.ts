@@ -6,8 +6,12 @@ import { releaseListing, type ReleaseListing } from '../../repository/release';
 import { Workspace } from '../../repository/workspace';
 
 export default class ReleaseList extends BaseCommand<typeof ReleaseList> {
-  static override summary = 'List releases with archive and patch sizes and channels (final / rc / b / a, as tufup clients filter them).';
-  static override examples = ['<%= config.bin %> release list -w myrepo', '<%= config.bin %> release list myapp -w myrepo --json'];
+  static override summary =
+    'List releases with archive and patch sizes and channels (final / rc / b / a, as tufup clients filter them).';
+  static override examples = [
+    '<%= config.bin %> release list -w myrepo',
+    '<%= config.bin %> release list myapp -w myrepo --json',
+  ];
   static override args = { app: Args.string({ description: 'Only this application.' }) };
   static override flags = { workspace: workspaceFlag };
 

@@ -7,7 +7,8 @@ import { verifyPublishedRelease } from '../../repository/release';
 import { Workspace } from '../../repository/workspace';
 
 export default class ReleaseVerify extends BaseCommand<typeof ReleaseVerify> {
-  static override summary = 'Rebuild a release archive from a folder and say whether it is byte-identical to the published one (exit 1 if not).';
+  static override summary =
+    'Rebuild a release archive from a folder and say whether it is byte-identical to the published one (exit 1 if not).';
   static override examples = ['<%= config.bin %> release verify myapp 1.0 dist/myapp -w myrepo'];
   static override args = {
     app: Args.string({ description: 'Application name.', required: true }),
@@ -25,10 +26,15 @@ export default class ReleaseVerify extends BaseCommand<typeof ReleaseVerify> {
     } finally {
       progress.done();
     }
-    this.log(`${r.archive}: ${r.identical ? 'byte-identical to the published archive' : r.tarIdentical ? 'same tar, different gzip bytes (another zlib build?)' : 'DIFFERENT from the published archive'}`);
+    this.log(
+      `${r.archive}: ${r.identical ? 'byte-identical to the published archive' : r.tarIdentical ? 'same tar, different gzip bytes (another zlib build?)' : 'DIFFERENT from the published archive'}`,
+    );
     for (const d of r.differences) this.log(`  ${d.what}: ${d.path}`);
     if (!r.identical) {
-      throw new TufsignError('VERIFY_FAILED', `${r.archive} is not byte-identical to the published archive`, { file: this.args.dir, details: { result: r } });
+      throw new TufsignError('VERIFY_FAILED', `${r.archive} is not byte-identical to the published archive`, {
+        file: this.args.dir,
+        details: { result: r },
+      });
     }
     return r;
   }

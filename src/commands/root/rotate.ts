@@ -20,15 +20,34 @@ export default class RootRotate extends BaseCommand<typeof RootRotate> {
   static override flags = {
     workspace: workspaceFlag,
     wait: waitFlag,
-    'add-key': Flags.string({ description: 'Root key to add: a public key file (`key export`) or a key URI. Repeatable.', multiple: true }),
-    'remove-key': Flags.string({ description: 'Keyid (or a unique prefix of 8+ hex characters) to remove from root. Repeatable.', multiple: true }),
+    'add-key': Flags.string({
+      description: 'Root key to add: a public key file (`key export`) or a key URI. Repeatable.',
+      multiple: true,
+    }),
+    'remove-key': Flags.string({
+      description: 'Keyid (or a unique prefix of 8+ hex characters) to remove from root. Repeatable.',
+      multiple: true,
+    }),
     threshold: Flags.integer({ description: 'New root threshold.', min: 1 }),
     expires: Flags.string({ description: 'Expiry period for root N+1 (default: the config, 365d).' }),
-    'request-out': Flags.string({ description: 'Request file to write when signatures are missing (default: WORKSPACE/root-vN.tufsign-request.json).', aliases: ['out'], deprecateAliases: true }),
-    'bundle-out': Flags.string({ description: 'When applied at once: write the upload bundle to this folder.', aliases: ['bundle'], deprecateAliases: true }),
-    'allow-short-expiry': Flags.boolean({ description: 'Accept a root expiring sooner than the minimum validity.', default: false }),
+    'request-out': Flags.string({
+      description:
+        'Request file to write when signatures are missing (default: WORKSPACE/root-vN.tufsign-request.json).',
+      aliases: ['out'],
+      deprecateAliases: true,
+    }),
+    'bundle-out': Flags.string({
+      description: 'When applied at once: write the upload bundle to this folder.',
+      aliases: ['bundle'],
+      deprecateAliases: true,
+    }),
+    'allow-short-expiry': Flags.boolean({
+      description: 'Accept a root expiring sooner than the minimum validity.',
+      default: false,
+    }),
     'fix-keyids': Flags.boolean({
-      description: 'Keyid migration: re-list every key whose keyid is not sha256 of the key as stored (tufup-era keyids) under its correct keyid; signed under the old and the new keyids.',
+      description:
+        'Keyid migration: re-list every key whose keyid is not sha256 of the key as stored (tufup-era keyids) under its correct keyid; signed under the old and the new keyids.',
       default: false,
     }),
   };
@@ -39,12 +58,21 @@ export default class RootRotate extends BaseCommand<typeof RootRotate> {
     const open = this.ctx.openOptions(ws.dir, ws);
     const add = [];
     for (const v of this.flags['add-key'] ?? []) add.push(await resolveKeySpec(v, open));
-    const options: RootRotateOptions = { add, remove: this.flags['remove-key'] ?? [], allowShortExpiry: this.flags['allow-short-expiry'], fixKeyids: this.flags['fix-keyids'] };
+    const options: RootRotateOptions = {
+      add,
+      remove: this.flags['remove-key'] ?? [],
+      allowShortExpiry: this.flags['allow-short-expiry'],
+      fixKeyids: this.flags['fix-keyids'],
+    };
     if (this.flags.threshold !== undefined) options.threshold = this.flags.threshold;
     if (this.flags.expires !== undefined) options.expires = this.flags.expires;
     if (this.flags['request-out'] !== undefined) options.out = this.flags['request-out'];
     if (this.flags['bundle-out'] !== undefined) options.bundleOut = this.flags['bundle-out'];
-    const result = await rotateRoot(ws, options, ceremonyContext(this.ctx, ws.dir, ws, `tufsign ${this.config.version}`));
+    const result = await rotateRoot(
+      ws,
+      options,
+      ceremonyContext(this.ctx, ws.dir, ws, `tufsign ${this.config.version}`),
+    );
     this.log(renderRotation(result));
     return result;
   }

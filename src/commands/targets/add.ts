@@ -6,9 +6,10 @@ import { runTargetsAdd, type TargetsAddInput } from '../../cli/delegation';
 import { parseCustomJson, type OperationResult } from '../../repository/operations';
 
 export default class TargetsAdd extends BaseCommand<typeof TargetsAdd> {
-  static override summary = 'Register target files, copy them into targets/, and re-sign the role that holds them → snapshot → timestamp.';
+  static override summary =
+    'Register target files, copy them into targets/, and re-sign the role that holds them → snapshot → timestamp.';
   static override description =
-    'Without --role each target goes to the role a client looks in first for its path (delegations in order; with hash bins, the bin of the path\'s hash). ' +
+    "Without --role each target goes to the role a client looks in first for its path (delegations in order; with hash bins, the bin of the path's hash). " +
     'Folders are added recursively (paths relative to the folder); a list file gives one FILE or FILE<TAB>TARGETPATH per line.';
   static override examples = [
     '<%= config.bin %> targets add dist/app-1.0.tar.gz -w myrepo',
@@ -21,11 +22,16 @@ export default class TargetsAdd extends BaseCommand<typeof TargetsAdd> {
   static override flags = {
     workspace: workspaceFlag,
     wait: waitFlag,
-    path: Flags.string({ description: 'Target path in metadata (only with a single file, or the path prefix of a single folder; default: the file name).' }),
+    path: Flags.string({
+      description:
+        'Target path in metadata (only with a single file, or the path prefix of a single folder; default: the file name).',
+    }),
     custom: Flags.string({ description: 'Custom metadata for the target(s), a JSON object.' }),
     expires: Flags.string({ description: 'Expiry period of the re-signed role(s) (default from tufsign.json).' }),
     role: Flags.string({ description: 'Sign into this role (it must be delegated the paths).' }),
-    'from-file': Flags.string({ description: 'Read files to add from this list ("-": stdin), one FILE or FILE<TAB>TARGETPATH per line.' }),
+    'from-file': Flags.string({
+      description: 'Read files to add from this list ("-": stdin), one FILE or FILE<TAB>TARGETPATH per line.',
+    }),
   };
 
   async run(): Promise<OperationResult> {

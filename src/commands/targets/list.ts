@@ -7,7 +7,10 @@ import type { ListedTarget } from '../../repository/targets-routing';
 
 export default class TargetsList extends BaseCommand<typeof TargetsList> {
   static override summary = 'List targets with the role that signs each (every role, or one with --role).';
-  static override examples = ['<%= config.bin %> targets list -w myrepo', '<%= config.bin %> targets list -w myrepo --role nightly --json'];
+  static override examples = [
+    '<%= config.bin %> targets list -w myrepo',
+    '<%= config.bin %> targets list -w myrepo --role nightly --json',
+  ];
   static override flags = {
     workspace: workspaceFlag,
     role: Flags.string({ description: 'Only this role (targets or a delegated role).' }),

@@ -9,7 +9,8 @@ import type { SecretsHandler, Signer, SignatureBytes } from '../signer';
 import { decryptPrivateKey, encryptPrivateKey } from './pkcs8';
 
 export function filePathOfUri(uri: string, baseDir: string): string {
-  if (!uri.startsWith('file:')) throw new TufsignError('KEY_URI_INVALID', `not a file: URI: ${uri}`, { rule: 'file:PATH' });
+  if (!uri.startsWith('file:'))
+    throw new TufsignError('KEY_URI_INVALID', `not a file: URI: ${uri}`, { rule: 'file:PATH' });
   const p = decodeURIComponent(uri.slice('file:'.length).replace(/^\/\/(?=\/)/, ''));
   if (p === '') throw new TufsignError('KEY_URI_INVALID', 'file: URI has no path', { rule: 'file:PATH' });
   return isAbsolute(p) ? p : resolve(baseDir, p);
@@ -17,7 +18,10 @@ export function filePathOfUri(uri: string, baseDir: string): string {
 
 /** Refuse key files that others can read, or that someone else owns (BAD-62). */
 export function checkKeyFilePermissions(path: string): void {
-  checkPrivateFile(path, 'key file', { code: 'KEY_NOT_FOUND', suggestion: 'Check the key URI in tufsign.json or generate the key with `tufsign key generate`.' });
+  checkPrivateFile(path, 'key file', {
+    code: 'KEY_NOT_FOUND',
+    suggestion: 'Check the key URI in tufsign.json or generate the key with `tufsign key generate`.',
+  });
 }
 
 function signRaw(privateKey: KeyObject, scheme: Scheme, data: Uint8Array): Buffer {
@@ -47,7 +51,11 @@ export class PrivateKeySigner implements Signer {
   sign(data: Uint8Array): Promise<SignatureBytes> {
     const signature = signRaw(this.privateKey, this.scheme, data);
     if (!this.publicKey.verify(signature, data)) {
-      return Promise.reject(new TufsignError('SIGNATURE_INVALID', `the signature made with ${this.uri} does not verify`, { rule: 'verify before saving' }));
+      return Promise.reject(
+        new TufsignError('SIGNATURE_INVALID', `the signature made with ${this.uri} does not verify`, {
+          rule: 'verify before saving',
+        }),
+      );
     }
     return Promise.resolve({ keyid: this.publicKey.keyid(), signature });
   }
@@ -64,7 +72,13 @@ export function generatePrivateKey(scheme: Scheme): KeyObject {
   }
 }
 
-async function withSecret<T>(secrets: SecretsHandler, kind: 'passphrase' | 'new-passphrase', label: string, f: (s: Buffer) => T, attempt = 1): Promise<T> {
+async function withSecret<T>(
+  secrets: SecretsHandler,
+  kind: 'passphrase' | 'new-passphrase',
+  label: string,
+  f: (s: Buffer) => T,
+  attempt = 1,
+): Promise<T> {
   const secret = await secrets.getSecret(attempt === 1 ? { kind, label } : { kind, label, attempt });
   try {
     return f(secret);
@@ -79,7 +93,11 @@ async function decryptWithRetries(secrets: SecretsHandler, uri: string, pem: str
     try {
       return await withSecret(secrets, 'passphrase', uri, (pass) => decryptPrivateKey(pem, pass, path), attempt);
     } catch (e) {
-      if (!isTufsignError(e, 'WRONG_PASSPHRASE') || secrets.mayRetry?.({ kind: 'passphrase', label: uri, attempt }) !== true) throw e;
+      if (
+        !isTufsignError(e, 'WRONG_PASSPHRASE') ||
+        secrets.mayRetry?.({ kind: 'passphrase', label: uri, attempt }) !== true
+      )
+        throw e;
     }
   }
 }
@@ -91,25 +109,36 @@ export async function openKeyFile(uri: string, options: OpenOptions): Promise<Pr
   const privateKey = await decryptWithRetries(options.secrets, uri, pem, path);
   const signer = new PrivateKeySigner(uri, privateKey, options.expectedKey?.scheme as Scheme | undefined);
   if (options.expectedKey !== undefined && !signer.publicKey.samePublicKey(options.expectedKey)) {
-    throw new TufsignError('KEY_MISMATCH', `${uri} holds a different key than the role expects (keyid ${options.expectedKey.keyid().slice(0, 16)}…)`, {
-      file: path,
-      rule: 'BAD-57 sign only with the expected key',
-      suggestion: 'Check which key file belongs to this role (`tufsign key list`).',
-    });
+    throw new TufsignError(
+      'KEY_MISMATCH',
+      `${uri} holds a different key than the role expects (keyid ${options.expectedKey.keyid().slice(0, 16)}…)`,
+      {
+        file: path,
+        rule: 'BAD-57 sign only with the expected key',
+        suggestion: 'Check which key file belongs to this role (`tufsign key list`).',
+      },
+    );
   }
   return signer;
 }
 
 export async function generateKeyFile(request: GenerateRequest, options: OpenOptions): Promise<GeneratedKey> {
-  if (request.outFile === undefined) throw new TufsignError('USAGE', 'file backend needs an output path', { rule: 'key generate --out FILE' });
+  if (request.outFile === undefined)
+    throw new TufsignError('USAGE', 'file backend needs an output path', { rule: 'key generate --out FILE' });
   const path = isAbsolute(request.outFile) ? request.outFile : resolve(options.baseDir, request.outFile);
   if (fileExists(path)) {
-    throw new TufsignError('IO_ERROR', `${path} already exists; refusing to overwrite a key`, { file: path, rule: 'never overwrite keys', suggestion: 'Choose another --out path.' });
+    throw new TufsignError('IO_ERROR', `${path} already exists; refusing to overwrite a key`, {
+      file: path,
+      rule: 'never overwrite keys',
+      suggestion: 'Choose another --out path.',
+    });
   }
   const privateKey = generatePrivateKey(request.scheme);
   const pem = await withSecret(options.secrets, 'new-passphrase', `file:${request.outFile}`, (pass) => {
     if (pass.length < 8) {
-      throw new TufsignError('USAGE', 'passphrase must be at least 8 characters', { rule: 'key file passphrases of 8+ characters' });
+      throw new TufsignError('USAGE', 'passphrase must be at least 8 characters', {
+        rule: 'key file passphrases of 8+ characters',
+      });
     }
     return encryptPrivateKey(privateKey, pass);
   });

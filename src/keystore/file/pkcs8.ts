@@ -35,7 +35,10 @@ export function encryptPrivateKey(key: KeyObject, passphrase: Buffer, iterations
     const algorithm = derSequence(
       derOid(OID.pbes2),
       derSequence(
-        derSequence(derOid(OID.pbkdf2), derSequence(derOctets(salt), derInteger(iterations), derSequence(derOid(OID.hmacSha256), DER_NULL))),
+        derSequence(
+          derOid(OID.pbkdf2),
+          derSequence(derOctets(salt), derInteger(iterations), derSequence(derOid(OID.hmacSha256), DER_NULL)),
+        ),
         derSequence(derOid(OID.aes256cbc), derOctets(iv)),
       ),
     );
@@ -61,7 +64,8 @@ export function inspectEncryptedKey(pem: string, file: string): KdfInfo {
     throw new TufsignError('KEY_FILE_INVALID', 'not an encrypted PKCS#8 key file (ENCRYPTED PRIVATE KEY PEM)', {
       file,
       rule: 'key files are passphrase-encrypted PKCS#8',
-      suggestion: 'Unencrypted keys are refused; convert with: openssl pkcs8 -topk8 -v2 aes-256-cbc -iter 600000 -v2prf hmacWithSHA256',
+      suggestion:
+        'Unencrypted keys are refused; convert with: openssl pkcs8 -topk8 -v2 aes-256-cbc -iter 600000 -v2prf hmacWithSHA256',
     });
   }
   try {
@@ -75,15 +79,21 @@ export function inspectEncryptedKey(pem: string, file: string): KdfInfo {
     const [kdfOid, kdfParams] = derChildren(kdf.body);
     if (kdfParams === undefined) throw new Error('no KDF params');
     const p = derChildren(kdfParams.body);
-    if (kdfOid?.body.toString('hex') === OID.pbkdf2) return { kdf: 'pbkdf2', iterations: derUint(p[1]?.body ?? Buffer.alloc(0)) };
-    if (kdfOid?.body.toString('hex') === OID.scrypt) return { kdf: 'scrypt', cost: derUint(p[1]?.body ?? Buffer.alloc(0)) };
+    if (kdfOid?.body.toString('hex') === OID.pbkdf2)
+      return { kdf: 'pbkdf2', iterations: derUint(p[1]?.body ?? Buffer.alloc(0)) };
+    if (kdfOid?.body.toString('hex') === OID.scrypt)
+      return { kdf: 'scrypt', cost: derUint(p[1]?.body ?? Buffer.alloc(0)) };
     throw new Error('unknown KDF');
   } catch (cause) {
-    throw new TufsignError('KEY_FILE_INVALID', `cannot read the key file's encryption parameters: ${(cause as Error).message}`, {
-      file,
-      rule: 'PBES2 with PBKDF2 or scrypt',
-      cause,
-    });
+    throw new TufsignError(
+      'KEY_FILE_INVALID',
+      `cannot read the key file's encryption parameters: ${(cause as Error).message}`,
+      {
+        file,
+        rule: 'PBES2 with PBKDF2 or scrypt',
+        cause,
+      },
+    );
   }
 }
 
@@ -91,17 +101,26 @@ export function inspectEncryptedKey(pem: string, file: string): KdfInfo {
 export function decryptPrivateKey(pem: string, passphrase: Buffer, file: string): KeyObject {
   const info = inspectEncryptedKey(pem, file);
   if (info.kdf === 'pbkdf2' && (info.iterations ?? 0) < MIN_PBKDF2_ITERATIONS) {
-    throw new TufsignError('KEY_FILE_WEAK_KDF', `key file uses PBKDF2 with ${info.iterations ?? 0} iterations (minimum ${MIN_PBKDF2_ITERATIONS})`, {
-      file,
-      rule: 'BAD-61 KDF at or above the OWASP floor',
-      suggestion: 'Re-encrypt it: openssl pkcs8 -topk8 -v2 aes-256-cbc -iter 600000 -v2prf hmacWithSHA256 -in OLD -out NEW',
-    });
+    throw new TufsignError(
+      'KEY_FILE_WEAK_KDF',
+      `key file uses PBKDF2 with ${info.iterations ?? 0} iterations (minimum ${MIN_PBKDF2_ITERATIONS})`,
+      {
+        file,
+        rule: 'BAD-61 KDF at or above the OWASP floor',
+        suggestion:
+          'Re-encrypt it: openssl pkcs8 -topk8 -v2 aes-256-cbc -iter 600000 -v2prf hmacWithSHA256 -in OLD -out NEW',
+      },
+    );
   }
   if (info.kdf === 'scrypt' && (info.cost ?? 0) < MIN_SCRYPT_COST) {
-    throw new TufsignError('KEY_FILE_WEAK_KDF', `key file uses scrypt N=${info.cost ?? 0} (minimum ${MIN_SCRYPT_COST})`, {
-      file,
-      rule: 'BAD-61 KDF at or above the floor',
-    });
+    throw new TufsignError(
+      'KEY_FILE_WEAK_KDF',
+      `key file uses scrypt N=${info.cost ?? 0} (minimum ${MIN_SCRYPT_COST})`,
+      {
+        file,
+        rule: 'BAD-61 KDF at or above the floor',
+      },
+    );
   }
   try {
     return createPrivateKey({ key: pem, format: 'pem', passphrase });
@@ -109,7 +128,8 @@ export function decryptPrivateKey(pem: string, passphrase: Buffer, file: string)
     throw new TufsignError('WRONG_PASSPHRASE', 'wrong passphrase, or the key file is corrupt', {
       file,
       rule: 'BAD-61 the passphrase must decrypt the key',
-      suggestion: 'Check the passphrase (TUFSIGN_PASSPHRASE / --passphrase-file) and that the file is the one you generated.',
+      suggestion:
+        'Check the passphrase (TUFSIGN_PASSPHRASE / --passphrase-file) and that the file is the one you generated.',
       cause,
     });
   }

@@ -56,7 +56,12 @@ export interface Pkcs11Api {
   C_FindObjectsFinal(session: Handle): void;
   C_GetAttributeValue(session: Handle, object: Handle, template: Attribute[]): { type: number; value: Buffer }[];
   C_DestroyObject(session: Handle, object: Handle): void;
-  C_GenerateKeyPair(session: Handle, mechanism: Mechanism, publicTmpl: Attribute[], privateTmpl: Attribute[]): { publicKey: Handle; privateKey: Handle };
+  C_GenerateKeyPair(
+    session: Handle,
+    mechanism: Mechanism,
+    publicTmpl: Attribute[],
+    privateTmpl: Attribute[],
+  ): { publicKey: Handle; privateKey: Handle };
   C_SignInit(session: Handle, mechanism: Mechanism, key: Handle): void;
   C_Sign(session: Handle, data: Buffer, out: Buffer): Buffer;
 }
@@ -173,5 +178,5 @@ export function ckrOf(error: unknown): number | undefined {
 }
 
 export function ckrName(error: unknown): string {
-  return error instanceof Error ? error.message.split('\n')[0] ?? 'unknown error' : String(error);
+  return error instanceof Error ? (error.message.split('\n')[0] ?? 'unknown error') : String(error);
 }

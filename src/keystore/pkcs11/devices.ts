@@ -29,12 +29,19 @@ function candidates(options: OpenOptions): Candidate[] {
     push(c);
   }
   const env = options.env['TUFSIGN_PKCS11_MODULE'];
-  if (env !== undefined && env !== '') push(chooseModule({}, { baseDir: options.baseDir, env: { TUFSIGN_PKCS11_MODULE: env } }));
+  if (env !== undefined && env !== '')
+    push(chooseModule({}, { baseDir: options.baseDir, env: { TUFSIGN_PKCS11_MODULE: env } }));
   for (const k of wellKnownModules()) push({ path: k.path, source: 'well-known', name: k.name });
   return out;
 }
 
-function tokenJson(module: LoadedModule, slot: Buffer, t: TokenDescription, modulePath: string, source: ModuleSource): JsonObject {
+function tokenJson(
+  module: LoadedModule,
+  slot: Buffer,
+  t: TokenDescription,
+  modulePath: string,
+  source: ModuleSource,
+): JsonObject {
   const flags: JsonObject = { ...t.flags };
   const out: JsonObject = {
     label: t.label,
@@ -75,13 +82,15 @@ function tokenJson(module: LoadedModule, slot: Buffer, t: TokenDescription, modu
       }
       // CKA_ID pairs a public key with its private key; labels need not match (ykcs11 names them
       // "Public key for …" / "Private key for …"), so a URI with an id addresses the pair by id alone.
-      const uri: Parameters<typeof formatPkcs11Uri>[0] = k.id.length > 0 ? { token: t.label, id: k.id } : { token: t.label, object: k.label };
+      const uri: Parameters<typeof formatPkcs11Uri>[0] =
+        k.id.length > 0 ? { token: t.label, id: k.id } : { token: t.label, object: k.label };
       if (source === 'well-known' || source === 'env' || source === 'request') uri.modulePath = modulePath;
       entry['uri'] = formatPkcs11Uri(uri);
       keys.push(entry);
     }
     out['keys'] = keys;
-    if (keys.length === 0 && t.flags.loginRequired) out['keysNote'] = 'no public keys visible without login; private keys may still exist';
+    if (keys.length === 0 && t.flags.loginRequired)
+      out['keysNote'] = 'no public keys visible without login; private keys may still exist';
   } catch (e) {
     out['error'] = e instanceof TufsignError ? e.message : String(e);
   }
@@ -100,7 +109,8 @@ export function listPkcs11Devices(options: OpenOptions): Promise<DeviceReport> {
   if (list.length === 0) {
     report.problems.push({
       message: 'no PKCS#11 module was given or found in the usual places',
-      suggestion: "Install your token's PKCS#11 library (to try tufsign: apt install softhsm2) and set TUFSIGN_PKCS11_MODULE or pkcs11Module in tufsign.json.",
+      suggestion:
+        "Install your token's PKCS#11 library (to try tufsign: apt install softhsm2) and set TUFSIGN_PKCS11_MODULE or pkcs11Module in tufsign.json.",
     });
     return Promise.resolve(report);
   }
@@ -135,7 +145,12 @@ export function listPkcs11Devices(options: OpenOptions): Promise<DeviceReport> {
         let slotJson: JsonObject;
         try {
           const t = mod.describeSlot(slot);
-          slotJson = { slotId: t.slotId, description: t.slotDescription, tokenPresent: true, token: tokenJson(mod, slot, t, c.path, c.source) };
+          slotJson = {
+            slotId: t.slotId,
+            description: t.slotDescription,
+            tokenPresent: true,
+            token: tokenJson(mod, slot, t, c.path, c.source),
+          };
         } catch {
           // C_GetTokenInfo fails for an empty slot (no card in the reader)
           const si = mod.api.C_GetSlotInfo(slot);
@@ -147,7 +162,10 @@ export function listPkcs11Devices(options: OpenOptions): Promise<DeviceReport> {
       if (slots.length === 0) {
         report.problems.push({
           message: `${c.path} sees no slots`,
-          suggestion: c.path.includes('ykcs11') || c.path.includes('opensc') ? 'Plug in the card or YubiKey and make sure pcscd is running.' : 'Check the module configuration (for SoftHSM2: SOFTHSM2_CONF and softhsm2-util --init-token).',
+          suggestion:
+            c.path.includes('ykcs11') || c.path.includes('opensc')
+              ? 'Plug in the card or YubiKey and make sure pcscd is running.'
+              : 'Check the module configuration (for SoftHSM2: SOFTHSM2_CONF and softhsm2-util --init-token).',
         });
       }
     } catch (e) {
@@ -161,6 +179,7 @@ export function listPkcs11Devices(options: OpenOptions): Promise<DeviceReport> {
 }
 
 function problemOf(e: unknown): { message: string; suggestion: string } {
-  if (e instanceof TufsignError) return { message: e.message, suggestion: e.suggestion ?? 'Run with --debug for details.' };
+  if (e instanceof TufsignError)
+    return { message: e.message, suggestion: e.suggestion ?? 'Run with --debug for details.' };
   return { message: e instanceof Error ? e.message : String(e), suggestion: 'Run with --debug for details.' };
 }

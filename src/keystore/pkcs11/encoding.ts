@@ -34,7 +34,8 @@ export function unwrapEcPoint(value: Buffer, curve: Curve): Buffer {
   if (value.length === pointLen && (curve === 'ed25519' || value[0] === 0x04)) return value;
   if (value[0] === 0x04) {
     const wrapped = readOctetString(value);
-    if (wrapped !== undefined && wrapped.length === pointLen && (curve === 'ed25519' || wrapped[0] === 0x04)) return wrapped;
+    if (wrapped !== undefined && wrapped.length === pointLen && (curve === 'ed25519' || wrapped[0] === 0x04))
+      return wrapped;
   }
   throw new TufsignError('KEY_INVALID', `the token returned an EC point tufsign cannot read (${value.length} bytes)`, {
     rule: 'CKA_EC_POINT is a DER OCTET STRING around an uncompressed point',
@@ -57,13 +58,18 @@ export function ecPublicKey(point: Buffer, curve: Curve): KeyObject {
 }
 
 export function rsaPublicKey(modulus: Buffer, exponent: Buffer): KeyObject {
-  return createPublicKey({ key: { kty: 'RSA', n: modulus.toString('base64url'), e: exponent.toString('base64url') }, format: 'jwk' });
+  return createPublicKey({
+    key: { kty: 'RSA', n: modulus.toString('base64url'), e: exponent.toString('base64url') },
+    format: 'jwk',
+  });
 }
 
 /** PKCS#11 ECDSA output (r‖s, each the curve size) to the DER that TUF and securesystemslib verify. */
 export function ecdsaRawToDer(raw: Buffer): Buffer {
   if (raw.length === 0 || raw.length % 2 !== 0 || raw.length > 132) {
-    throw new TufsignError('DEVICE_ERROR', `the token returned an ECDSA signature of ${raw.length} bytes`, { rule: 'CKM_ECDSA returns r||s' });
+    throw new TufsignError('DEVICE_ERROR', `the token returned an ECDSA signature of ${raw.length} bytes`, {
+      rule: 'CKM_ECDSA returns r||s',
+    });
   }
   const half = raw.length / 2;
   return derSequence(derInteger(raw.subarray(0, half)), derInteger(raw.subarray(half)));

@@ -106,11 +106,16 @@ async function ensureLoggedIn(ctx: SessionContext): Promise<void> {
 }
 
 function mismatch(uri: string, expected: Key, when: string): TufsignError {
-  return new TufsignError('KEY_MISMATCH', `${uri} holds a different key than the role expects (keyid ${expected.keyid().slice(0, 16)}…); ${when}`, {
-    rule: 'BAD-57 sign only with the expected key, checked before the PIN',
-    suggestion: 'Check that the right token is connected and the URI names the right key (`tufsign devices` lists keys and keyids).',
-    details: { expectedKeyid: expected.keyid() },
-  });
+  return new TufsignError(
+    'KEY_MISMATCH',
+    `${uri} holds a different key than the role expects (keyid ${expected.keyid().slice(0, 16)}…); ${when}`,
+    {
+      rule: 'BAD-57 sign only with the expected key, checked before the PIN',
+      suggestion:
+        'Check that the right token is connected and the URI names the right key (`tufsign devices` lists keys and keyids).',
+      details: { expectedKeyid: expected.keyid() },
+    },
+  );
 }
 
 function pssParameter(binding: { CK_PARAMS_RSA_PSS: number }): Mechanism['parameter'] {
@@ -138,7 +143,8 @@ class Pkcs11Signer implements Signer {
     if (this.closed) throw new TufsignError('INTERNAL', `signer for ${this.uri} was closed`);
     const input = this.mech.prehash ? createHash('sha256').update(data).digest() : Buffer.from(data);
     const mechanism: Mechanism = { mechanism: this.mech.mechanism };
-    if (this.mech.mechanism === CKM_RSA_PKCS_PSS || this.mech.mechanism === CKM_SHA256_RSA_PKCS_PSS) mechanism.parameter = pssParameter(this.session.module.binding);
+    if (this.mech.mechanism === CKM_RSA_PKCS_PSS || this.mech.mechanism === CKM_SHA256_RSA_PKCS_PSS)
+      mechanism.parameter = pssParameter(this.session.module.binding);
     let raw: Buffer;
     try {
       this.session.api.C_SignInit(this.session.handle, mechanism, this.privateKey);
@@ -161,13 +167,21 @@ class Pkcs11Signer implements Signer {
       }
       throw err;
     }
-    const signature = this.mech.mechanism === CKM_ECDSA || this.mech.mechanism === CKM_ECDSA_SHA256 ? ecdsaRawToDer(raw) : Buffer.from(raw);
+    const signature =
+      this.mech.mechanism === CKM_ECDSA || this.mech.mechanism === CKM_ECDSA_SHA256
+        ? ecdsaRawToDer(raw)
+        : Buffer.from(raw);
     if (!this.publicKey.verify(signature, data)) {
-      if (this.publicKeyFromRole) throw mismatch(this.uri, this.publicKey, 'the signature it made does not verify with the role\'s key');
-      throw new TufsignError('SIGNATURE_INVALID', `the signature made with ${this.uri} does not verify with its public key`, {
-        rule: 'verify before saving',
-        suggestion: 'The token or its module misbehaves; check it with `tufsign devices` and its vendor tools.',
-      });
+      if (this.publicKeyFromRole)
+        throw mismatch(this.uri, this.publicKey, "the signature it made does not verify with the role's key");
+      throw new TufsignError(
+        'SIGNATURE_INVALID',
+        `the signature made with ${this.uri} does not verify with its public key`,
+        {
+          rule: 'verify before saving',
+          suggestion: 'The token or its module misbehaves; check it with `tufsign devices` and its vendor tools.',
+        },
+      );
     }
     return { keyid: this.publicKey.keyid(), signature };
   }
@@ -211,7 +225,12 @@ async function openPkcs11(uriString: string, options: OpenOptions): Promise<Sign
   }
 }
 
-async function openOnSession(uriString: string, uri: Pkcs11Uri, session: TokenSession, options: OpenOptions): Promise<Signer> {
+async function openOnSession(
+  uriString: string,
+  uri: Pkcs11Uri,
+  session: TokenSession,
+  options: OpenOptions,
+): Promise<Signer> {
   const expected = options.expectedKey;
   const ctx: SessionContext = { session, uri, options };
   // 1. Public key before login, compared with the role's key (BAD-57: no PIN try spent on the wrong token).
@@ -222,12 +241,17 @@ async function openOnSession(uriString: string, uri: Pkcs11Uri, session: TokenSe
   // 2. Mechanism before login too.
   const mechs = session.module.mechanisms(session.slot, session.token);
   const earlyScheme = located?.publicKey.scheme ?? schemeOfRole(expected);
-  if (earlyScheme !== undefined && signMechanism(earlyScheme, mechs) === undefined) throw mechanismUnsupported(session.token, earlyScheme, mechs, 'sign');
+  if (earlyScheme !== undefined && signMechanism(earlyScheme, mechs) === undefined)
+    throw mechanismUnsupported(session.token, earlyScheme, mechs, 'sign');
   // 3. Log in once per token.
   await ensureLoggedIn(ctx);
   if (located === undefined) {
     located = locatePublicKey(session, uri);
-    if (located !== undefined && expected !== undefined && !tufKey(located.publicKey, expected).samePublicKey(expected)) {
+    if (
+      located !== undefined &&
+      expected !== undefined &&
+      !tufKey(located.publicKey, expected).samePublicKey(expected)
+    ) {
       throw mismatch(uriString, expected, 'found after login (this token hides public keys until then)');
     }
   }
@@ -235,7 +259,8 @@ async function openOnSession(uriString: string, uri: Pkcs11Uri, session: TokenSe
   let pk: TokenPublicKey | undefined = located?.publicKey;
   // RSA private keys carry modulus and exponent; use them when there is no public object.
   if (pk === undefined) pk = readPublicKeyObjectSafe(session, priv.handle);
-  if (pk !== undefined && expected !== undefined && !tufKey(pk, expected).samePublicKey(expected)) throw mismatch(uriString, expected, 'found after login');
+  if (pk !== undefined && expected !== undefined && !tufKey(pk, expected).samePublicKey(expected))
+    throw mismatch(uriString, expected, 'found after login');
   let publicKey: Key;
   let fromRole = false;
   if (expected !== undefined && (pk === undefined || tufKey(pk, expected).samePublicKey(expected))) {
@@ -245,18 +270,34 @@ async function openOnSession(uriString: string, uri: Pkcs11Uri, session: TokenSe
   } else if (pk !== undefined) {
     publicKey = tufKey(pk, undefined);
   } else {
-    throw new TufsignError('KEY_NOT_FOUND', `token "${session.token.label}" shows no public key for ${uriString}, and no expected key was given`, {
-      rule: 'a PKCS#11 key needs a public key object or certificate beside it',
-      suggestion: 'Register the key with its public key file (`tufsign key import`), or store the public key on the token beside the private key.',
-    });
+    throw new TufsignError(
+      'KEY_NOT_FOUND',
+      `token "${session.token.label}" shows no public key for ${uriString}, and no expected key was given`,
+      {
+        rule: 'a PKCS#11 key needs a public key object or certificate beside it',
+        suggestion:
+          'Register the key with its public key file (`tufsign key import`), or store the public key on the token beside the private key.',
+      },
+    );
   }
   const scheme = isScheme(publicKey.scheme) ? publicKey.scheme : undefined;
   if (scheme === undefined) throw new TufsignError('SCHEME_UNSUPPORTED', `unsupported scheme ${publicKey.scheme}`);
   const mech = signMechanism(scheme, mechs);
   if (mech === undefined) throw mechanismUnsupported(session.token, scheme, mechs, 'sign');
   const alwaysAuth = readAttribute(session, priv.handle, CKA_ALWAYS_AUTHENTICATE)?.[0] === 1;
-  const pinForContext = (): Promise<Buffer> => obtainPin(session.token, session.flags(), uri.pinSource, options.baseDir, options.secrets);
-  return new Pkcs11Signer(uriString, publicKey, scheme, session, priv.handle, mech, fromRole, alwaysAuth, pinForContext);
+  const pinForContext = (): Promise<Buffer> =>
+    obtainPin(session.token, session.flags(), uri.pinSource, options.baseDir, options.secrets);
+  return new Pkcs11Signer(
+    uriString,
+    publicKey,
+    scheme,
+    session,
+    priv.handle,
+    mech,
+    fromRole,
+    alwaysAuth,
+    pinForContext,
+  );
 }
 
 function readPublicKeyObjectSafe(session: TokenSession, handle: Handle): TokenPublicKey | undefined {
@@ -280,7 +321,10 @@ async function readPublicKeyPkcs11(uriString: string, options: OpenOptions): Pro
         return { uri: uriString, publicKey: checked(uriString, tufKey(pk, options.expectedKey), options.expectedKey) };
       }
     }
-    return { uri: uriString, publicKey: checked(uriString, tufKey(located.publicKey, options.expectedKey), options.expectedKey) };
+    return {
+      uri: uriString,
+      publicKey: checked(uriString, tufKey(located.publicKey, options.expectedKey), options.expectedKey),
+    };
   } catch (e) {
     closeIfUnused(session);
     throw e;
@@ -301,7 +345,12 @@ function keyTemplates(scheme: Scheme, label: string, id: Buffer): { pub: Attribu
     { type: CKA_ID, value: id },
   ];
   const keyType = scheme === 'rsassa-pss-sha256' ? CKK_RSA : scheme === 'ed25519' ? CKK_EC_EDWARDS : CKK_EC;
-  const pub: Attribute[] = [...common(CKO_PUBLIC_KEY), { type: CKA_KEY_TYPE, value: keyType }, { type: CKA_PRIVATE, value: false }, { type: CKA_VERIFY, value: true }];
+  const pub: Attribute[] = [
+    ...common(CKO_PUBLIC_KEY),
+    { type: CKA_KEY_TYPE, value: keyType },
+    { type: CKA_PRIVATE, value: false },
+    { type: CKA_VERIFY, value: true },
+  ];
   if (scheme === 'rsassa-pss-sha256') {
     pub.push({ type: CKA_MODULUS_BITS, value: 3072 }, { type: CKA_PUBLIC_EXPONENT, value: Buffer.from([1, 0, 1]) });
   } else {
@@ -326,7 +375,9 @@ function freshId(session: TokenSession): Buffer {
     if (id.readUInt16BE(0) === 0) continue;
     if (findObjects(session, [{ type: CKA_ID, value: id }]).length === 0) return id;
   }
-  throw new TufsignError('DEVICE_ERROR', `could not find a free key id on token "${session.token.label}"`, { suggestion: 'Remove unused keys from the token.' });
+  throw new TufsignError('DEVICE_ERROR', `could not find a free key id on token "${session.token.label}"`, {
+    suggestion: 'Remove unused keys from the token.',
+  });
 }
 
 function labelTaken(session: TokenSession, label: string): TufsignError {
@@ -339,16 +390,27 @@ function labelTaken(session: TokenSession, label: string): TufsignError {
 async function generatePkcs11(request: GenerateRequest, options: OpenOptions): Promise<GeneratedKey> {
   const scheme = request.scheme;
   const label = request.label;
-  if (label === undefined || label === '') throw new TufsignError('USAGE', 'a PKCS#11 key needs a label', { rule: 'key generate --backend pkcs11 --label NAME' });
-  if (request.token === undefined || request.token === '') throw new TufsignError('USAGE', 'say which token to generate the key on', { rule: 'key generate --backend pkcs11 --token LABEL' });
-  const tokenUri: Pkcs11Uri = request.token.startsWith('pkcs11:') ? parsePkcs11Uri(request.token) : { token: request.token };
+  if (label === undefined || label === '')
+    throw new TufsignError('USAGE', 'a PKCS#11 key needs a label', {
+      rule: 'key generate --backend pkcs11 --label NAME',
+    });
+  if (request.token === undefined || request.token === '')
+    throw new TufsignError('USAGE', 'say which token to generate the key on', {
+      rule: 'key generate --backend pkcs11 --token LABEL',
+    });
+  const tokenUri: Pkcs11Uri = request.token.startsWith('pkcs11:')
+    ? parsePkcs11Uri(request.token)
+    : { token: request.token };
   const session = openSession(tokenUri, options, request.module);
   try {
     const mechs = session.module.mechanisms(session.slot, session.token);
-    if (!mechs.has(KEYGEN_MECHANISM[scheme]) || signMechanism(scheme, mechs) === undefined) throw mechanismUnsupported(session.token, scheme, mechs, 'generate');
+    if (!mechs.has(KEYGEN_MECHANISM[scheme]) || signMechanism(scheme, mechs) === undefined)
+      throw mechanismUnsupported(session.token, scheme, mechs, 'generate');
     if (findKeys(session, CKO_PUBLIC_KEY, { object: label }).length > 0) throw labelTaken(session, label);
     if (!session.readWrite) {
-      throw new TufsignError('DEVICE_ERROR', `token "${session.token.label}" is write-protected`, { suggestion: 'Generate the key on a writable token.' });
+      throw new TufsignError('DEVICE_ERROR', `token "${session.token.label}" is write-protected`, {
+        suggestion: 'Generate the key on a writable token.',
+      });
     }
     await ensureLoggedIn({ session, uri: tokenUri, options });
     if (findKeys(session, CKO_PRIVATE_KEY, { object: label }).length > 0) throw labelTaken(session, label);
@@ -371,8 +433,14 @@ async function generatePkcs11(request: GenerateRequest, options: OpenOptions): P
     };
     try {
       const pk = readPublicKeyObject(session, pair.publicKey);
-      if (pk === undefined) throw new TufsignError('DEVICE_ERROR', 'the token did not return the new public key', { suggestion: 'Check the token with its vendor tools.' });
-      if (pk.scheme !== scheme) throw new TufsignError('DEVICE_ERROR', `the token made a ${pk.scheme} key when asked for ${scheme}`, { suggestion: 'Check the token with its vendor tools.' });
+      if (pk === undefined)
+        throw new TufsignError('DEVICE_ERROR', 'the token did not return the new public key', {
+          suggestion: 'Check the token with its vendor tools.',
+        });
+      if (pk.scheme !== scheme)
+        throw new TufsignError('DEVICE_ERROR', `the token made a ${pk.scheme} key when asked for ${scheme}`, {
+          suggestion: 'Check the token with its vendor tools.',
+        });
       const publicKey = tufKey(pk, undefined);
       const uri: Pkcs11Uri = { token: session.token.label, object: label, id };
       if (tokenUri.serial !== undefined) uri.serial = tokenUri.serial;
@@ -381,8 +449,16 @@ async function generatePkcs11(request: GenerateRequest, options: OpenOptions): P
       if (modulePath !== undefined) uri.modulePath = modulePath;
       const uriString = formatPkcs11Uri(uri);
       // Prove the new key signs and verifies before anyone records it.
-      const signer = new Pkcs11Signer(uriString, publicKey, scheme, session, pair.privateKey, signMechanism(scheme, mechs) as SignMechanism, false, false, () =>
-        Promise.reject(new TufsignError('INTERNAL', 'a new key does not need context login')),
+      const signer = new Pkcs11Signer(
+        uriString,
+        publicKey,
+        scheme,
+        session,
+        pair.privateKey,
+        signMechanism(scheme, mechs) as SignMechanism,
+        false,
+        false,
+        () => Promise.reject(new TufsignError('INTERNAL', 'a new key does not need context login')),
       );
       try {
         await signer.sign(Buffer.from('tufsign key generation self-test'));

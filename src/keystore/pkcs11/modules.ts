@@ -19,7 +19,14 @@ export interface ModuleOptions {
 
 function multiarch(): string[] {
   if (process.platform !== 'linux') return [];
-  const triplet = process.arch === 'arm64' ? 'aarch64-linux-gnu' : process.arch === 'x64' ? 'x86_64-linux-gnu' : process.arch === 'arm' ? 'arm-linux-gnueabihf' : undefined;
+  const triplet =
+    process.arch === 'arm64'
+      ? 'aarch64-linux-gnu'
+      : process.arch === 'x64'
+        ? 'x86_64-linux-gnu'
+        : process.arch === 'arm'
+          ? 'arm-linux-gnueabihf'
+          : undefined;
   return triplet === undefined ? [] : [`/usr/lib/${triplet}`];
 }
 
@@ -57,25 +64,41 @@ export function wellKnownModules(): { name: string; path: string }[] {
 
 function byName(name: string, dir: string | undefined): string {
   if (!/^[A-Za-z0-9._+-]+$/.test(name)) {
-    throw new TufsignError('KEY_URI_INVALID', `module-name "${name}" is not a plain library name`, { rule: 'RFC 7512 module-name', suggestion: 'Use module-path=/absolute/path/to/module.so instead.' });
+    throw new TufsignError('KEY_URI_INVALID', `module-name "${name}" is not a plain library name`, {
+      rule: 'RFC 7512 module-name',
+      suggestion: 'Use module-path=/absolute/path/to/module.so instead.',
+    });
   }
   const files = [name, `${name}.so`, `lib${name}.so`, `${name}.dylib`, `lib${name}.dylib`];
-  const found = dir === undefined ? findInLibraryDirs(files) : files.map((f) => join(dir, f)).find((p) => existsSync(p));
+  const found =
+    dir === undefined ? findInLibraryDirs(files) : files.map((f) => join(dir, f)).find((p) => existsSync(p));
   if (found === undefined) {
-    throw new TufsignError('MODULE_LOAD_FAILED', `no PKCS#11 module named "${name}" was found${dir === undefined ? ' in the usual library folders' : ` in ${dir}`}`, {
-      rule: 'RFC 7512 module-name',
-      suggestion: 'Give the full path with module-path=/path/to/module.so in the URI, or set TUFSIGN_PKCS11_MODULE.',
-    });
+    throw new TufsignError(
+      'MODULE_LOAD_FAILED',
+      `no PKCS#11 module named "${name}" was found${dir === undefined ? ' in the usual library folders' : ` in ${dir}`}`,
+      {
+        rule: 'RFC 7512 module-name',
+        suggestion: 'Give the full path with module-path=/path/to/module.so in the URI, or set TUFSIGN_PKCS11_MODULE.',
+      },
+    );
   }
   return found;
 }
 
 /** module-path from the URI, else the workspace config, else TUFSIGN_PKCS11_MODULE. */
 export function chooseModule(uri: Pkcs11Uri, options: ModuleOptions, explicit?: string): ModuleChoice {
-  if (explicit !== undefined && explicit !== '') return { path: isAbsolute(explicit) ? explicit : resolve(options.baseDir, explicit), source: 'request' };
+  if (explicit !== undefined && explicit !== '')
+    return { path: isAbsolute(explicit) ? explicit : resolve(options.baseDir, explicit), source: 'request' };
   if (uri.modulePath !== undefined) {
     if (!isAbsolute(uri.modulePath)) {
-      throw new TufsignError('KEY_URI_INVALID', `module-path "${uri.modulePath}" in a pkcs11: URI is not an absolute path`, { rule: 'RFC 7512 module-path is absolute', suggestion: 'Write the full path, e.g. module-path=/usr/lib/softhsm/libsofthsm2.so.' });
+      throw new TufsignError(
+        'KEY_URI_INVALID',
+        `module-path "${uri.modulePath}" in a pkcs11: URI is not an absolute path`,
+        {
+          rule: 'RFC 7512 module-path is absolute',
+          suggestion: 'Write the full path, e.g. module-path=/usr/lib/softhsm/libsofthsm2.so.',
+        },
+      );
     }
     // RFC 7512 allows module-path to be a directory that module-name is looked up in.
     const isDir = existsSync(uri.modulePath) && statSync(uri.modulePath).isDirectory();
@@ -84,10 +107,14 @@ export function chooseModule(uri: Pkcs11Uri, options: ModuleOptions, explicit?: 
   }
   if (uri.moduleName !== undefined) return { path: byName(uri.moduleName, undefined), source: 'uri' };
   if (options.pkcs11Module !== undefined && options.pkcs11Module !== '') {
-    return { path: isAbsolute(options.pkcs11Module) ? options.pkcs11Module : resolve(options.baseDir, options.pkcs11Module), source: 'config' };
+    return {
+      path: isAbsolute(options.pkcs11Module) ? options.pkcs11Module : resolve(options.baseDir, options.pkcs11Module),
+      source: 'config',
+    };
   }
   const env = options.env['TUFSIGN_PKCS11_MODULE'];
-  if (env !== undefined && env !== '') return { path: isAbsolute(env) ? env : resolve(options.baseDir, env), source: 'env' };
+  if (env !== undefined && env !== '')
+    return { path: isAbsolute(env) ? env : resolve(options.baseDir, env), source: 'env' };
   const known = wellKnownModules();
   throw new TufsignError('MODULE_LOAD_FAILED', 'no PKCS#11 module is configured for this pkcs11: key', {
     rule: 'module from module-path=, tufsign.json pkcs11Module, or TUFSIGN_PKCS11_MODULE',

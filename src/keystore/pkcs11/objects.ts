@@ -50,8 +50,10 @@ export function selectToken(module: LoadedModule, uri: Pkcs11UriPath): TokenMatc
     description: info.libraryDescription.replace(/[\s\0]+$/, ''),
     version: `${info.libraryVersion.major}.${info.libraryVersion.minor}`,
   };
-  if (uri['library-manufacturer'] !== undefined && uri['library-manufacturer'] !== lib.manufacturer) return noToken(module, uri, []);
-  if (uri['library-description'] !== undefined && uri['library-description'] !== lib.description) return noToken(module, uri, []);
+  if (uri['library-manufacturer'] !== undefined && uri['library-manufacturer'] !== lib.manufacturer)
+    return noToken(module, uri, []);
+  if (uri['library-description'] !== undefined && uri['library-description'] !== lib.description)
+    return noToken(module, uri, []);
   if (uri['library-version'] !== undefined && uri['library-version'] !== lib.version) return noToken(module, uri, []);
   const all = module.tokens().filter((t) => t.token.flags.tokenInitialized);
   const matches = all.filter(({ token: t }) => {
@@ -65,13 +67,22 @@ export function selectToken(module: LoadedModule, uri: Pkcs11UriPath): TokenMatc
     return true;
   });
   const [first, second] = matches;
-  if (first === undefined) return noToken(module, uri, all.map((t) => t.token));
+  if (first === undefined)
+    return noToken(
+      module,
+      uri,
+      all.map((t) => t.token),
+    );
   if (second !== undefined) {
-    throw new TufsignError('TOKEN_AMBIGUOUS', `${matches.length} tokens match the key URI: ${matches.map((m) => `"${m.token.label}" (serial ${m.token.serial})`).join(', ')}`, {
-      rule: 'BAD-56 exactly one token must match',
-      suggestion: `Add serial=… to the URI to pick one, e.g. pkcs11:serial=${first.token.serial};… (the serials are listed by \`tufsign devices\`).`,
-      details: { tokens: matches.map((m) => tokenSummary(m.token)) },
-    });
+    throw new TufsignError(
+      'TOKEN_AMBIGUOUS',
+      `${matches.length} tokens match the key URI: ${matches.map((m) => `"${m.token.label}" (serial ${m.token.serial})`).join(', ')}`,
+      {
+        rule: 'BAD-56 exactly one token must match',
+        suggestion: `Add serial=… to the URI to pick one, e.g. pkcs11:serial=${first.token.serial};… (the serials are listed by \`tufsign devices\`).`,
+        details: { tokens: matches.map((m) => tokenSummary(m.token)) },
+      },
+    );
   }
   return first;
 }
@@ -84,12 +95,20 @@ function noToken(module: LoadedModule, uri: Pkcs11UriPath, present: TokenDescrip
     uri.model === undefined ? undefined : `model "${uri.model}"`,
     uri['slot-id'] === undefined ? undefined : `slot ${uri['slot-id']}`,
   ].filter((s): s is string => s !== undefined);
-  const seen = present.length === 0 ? 'no initialized token is present' : `present: ${present.map((t) => `"${t.label}" (serial ${t.serial})`).join(', ')}`;
-  throw new TufsignError('TOKEN_NOT_PRESENT', `no token with ${wanted.length > 0 ? wanted.join(', ') : 'the URI\'s attributes'} in ${module.path} (${seen})`, {
-    rule: 'BAD-55 the token must be present',
-    suggestion: 'Insert or connect the token, or correct token=/serial= in the key URI; `tufsign devices` lists the tokens this machine sees.',
-    details: { module: module.path, present: present.map(tokenSummary) },
-  });
+  const seen =
+    present.length === 0
+      ? 'no initialized token is present'
+      : `present: ${present.map((t) => `"${t.label}" (serial ${t.serial})`).join(', ')}`;
+  throw new TufsignError(
+    'TOKEN_NOT_PRESENT',
+    `no token with ${wanted.length > 0 ? wanted.join(', ') : "the URI's attributes"} in ${module.path} (${seen})`,
+    {
+      rule: 'BAD-55 the token must be present',
+      suggestion:
+        'Insert or connect the token, or correct token=/serial= in the key URI; `tufsign devices` lists the tokens this machine sees.',
+      details: { module: module.path, present: present.map(tokenSummary) },
+    },
+  );
 }
 
 export function findObjects(session: TokenSession, template: Attribute[]): Handle[] {
@@ -142,14 +161,21 @@ export function describeObject(session: TokenSession, handle: Handle): KeyObject
   };
 }
 
-export function objectTemplate(cls: number, uri: { object?: string | undefined; id?: Buffer | undefined }): Attribute[] {
+export function objectTemplate(
+  cls: number,
+  uri: { object?: string | undefined; id?: Buffer | undefined },
+): Attribute[] {
   const t: Attribute[] = [{ type: CKA_CLASS, value: cls }];
   if (uri.object !== undefined) t.push({ type: CKA_LABEL, value: uri.object });
   if (uri.id !== undefined) t.push({ type: CKA_ID, value: uri.id });
   return t;
 }
 
-export function findKeys(session: TokenSession, cls: number, uri: { object?: string | undefined; id?: Buffer | undefined }): KeyObjectInfo[] {
+export function findKeys(
+  session: TokenSession,
+  cls: number,
+  uri: { object?: string | undefined; id?: Buffer | undefined },
+): KeyObjectInfo[] {
   return findObjects(session, objectTemplate(cls, uri)).map((h) => describeObject(session, h));
 }
 
@@ -163,10 +189,14 @@ export interface TokenPublicKey {
 }
 
 function schemeUnsupported(what: string): TufsignError {
-  return new TufsignError('SCHEME_UNSUPPORTED', `the key on the token is ${what}, which TUF signing with tufsign does not support`, {
-    rule: 'schemes: ed25519, ecdsa-sha2-nistp256, rsassa-pss-sha256',
-    suggestion: 'Generate an ed25519, P-256 or RSA key with `tufsign key generate --backend pkcs11`.',
-  });
+  return new TufsignError(
+    'SCHEME_UNSUPPORTED',
+    `the key on the token is ${what}, which TUF signing with tufsign does not support`,
+    {
+      rule: 'schemes: ed25519, ecdsa-sha2-nistp256, rsassa-pss-sha256',
+      suggestion: 'Generate an ed25519, P-256 or RSA key with `tufsign key generate --backend pkcs11`.',
+    },
+  );
 }
 
 /** Public key of a CKO_PUBLIC_KEY object, or undefined when its values are not readable. */
@@ -177,7 +207,8 @@ export function readPublicKeyObject(session: TokenSession, handle: Handle): Toke
     const e = readAttribute(session, handle, CKA_PUBLIC_EXPONENT);
     if (n === undefined || e === undefined) return undefined;
     const ko = rsaPublicKey(n, e);
-    if ((ko.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) throw schemeUnsupported(`a ${ko.asymmetricKeyDetails?.modulusLength ?? 0}-bit RSA key`);
+    if ((ko.asymmetricKeyDetails?.modulusLength ?? 0) < 2048)
+      throw schemeUnsupported(`a ${ko.asymmetricKeyDetails?.modulusLength ?? 0}-bit RSA key`);
     return { keyObject: ko, scheme: 'rsassa-pss-sha256' };
   }
   if (keyType === CKK_EC || keyType === CKK_EC_EDWARDS) {
@@ -186,7 +217,10 @@ export function readPublicKeyObject(session: TokenSession, handle: Handle): Toke
     if (params === undefined || point === undefined) return undefined;
     const curve = curveOfParams(params);
     if (curve === undefined) throw schemeUnsupported(`an EC key on curve ${params.toString('hex')}`);
-    return { keyObject: ecPublicKey(unwrapEcPoint(point, curve), curve), scheme: curve === 'p256' ? 'ecdsa-sha2-nistp256' : 'ed25519' };
+    return {
+      keyObject: ecPublicKey(unwrapEcPoint(point, curve), curve),
+      scheme: curve === 'p256' ? 'ecdsa-sha2-nistp256' : 'ed25519',
+    };
   }
   if (keyType === undefined) return undefined;
   throw schemeUnsupported(`of PKCS#11 key type 0x${keyType.toString(16)}`);
@@ -194,8 +228,10 @@ export function readPublicKeyObject(session: TokenSession, handle: Handle): Toke
 
 function schemeOfKeyObject(ko: KeyObject): Scheme | undefined {
   if (ko.asymmetricKeyType === 'ed25519') return 'ed25519';
-  if (ko.asymmetricKeyType === 'ec' && ko.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'ecdsa-sha2-nistp256';
-  if (ko.asymmetricKeyType === 'rsa' && (ko.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048) return 'rsassa-pss-sha256';
+  if (ko.asymmetricKeyType === 'ec' && ko.asymmetricKeyDetails?.namedCurve === 'prime256v1')
+    return 'ecdsa-sha2-nistp256';
+  if (ko.asymmetricKeyType === 'rsa' && (ko.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048)
+    return 'rsassa-pss-sha256';
   return undefined;
 }
 
@@ -223,48 +259,73 @@ export interface LocatedPublicKey {
  * returns undefined when nothing readable matches (yet: some tokens only show
  * public objects after login).
  */
-export function locatePublicKey(session: TokenSession, uri: { object?: string | undefined; id?: Buffer | undefined }): LocatedPublicKey | undefined {
+export function locatePublicKey(
+  session: TokenSession,
+  uri: { object?: string | undefined; id?: Buffer | undefined },
+): LocatedPublicKey | undefined {
   for (const cls of [CKO_PUBLIC_KEY, CKO_CERTIFICATE]) {
     const found = findKeys(session, cls, uri);
     if (found.length > 1) throw ambiguousKeys(session, found);
     const [obj] = found;
     if (obj === undefined) continue;
-    const pk = cls === CKO_PUBLIC_KEY ? readPublicKeyObject(session, obj.handle) : readCertificatePublicKey(session, obj.handle);
+    const pk =
+      cls === CKO_PUBLIC_KEY ? readPublicKeyObject(session, obj.handle) : readCertificatePublicKey(session, obj.handle);
     if (pk !== undefined) return { publicKey: pk, object: obj };
   }
   return undefined;
 }
 
 export function ambiguousKeys(session: TokenSession, found: KeyObjectInfo[]): TufsignError {
-  return new TufsignError('KEY_AMBIGUOUS', `${found.length} keys on token "${session.token.label}" match the key URI: ${found.map((k) => `"${k.label}" (id ${k.id.toString('hex')})`).join(', ')}`, {
-    rule: 'BAD-56 exactly one key must match',
-    suggestion: 'Name the key by both object= and id= (id=%01%02 for hex 0102); `tufsign devices` lists the keys.',
-    details: { keys: keyListing(found) },
-  });
+  return new TufsignError(
+    'KEY_AMBIGUOUS',
+    `${found.length} keys on token "${session.token.label}" match the key URI: ${found.map((k) => `"${k.label}" (id ${k.id.toString('hex')})`).join(', ')}`,
+    {
+      rule: 'BAD-56 exactly one key must match',
+      suggestion: 'Name the key by both object= and id= (id=%01%02 for hex 0102); `tufsign devices` lists the keys.',
+      details: { keys: keyListing(found) },
+    },
+  );
 }
 
-export function privateKeyOf(session: TokenSession, uri: { object?: string | undefined; id?: Buffer | undefined }, pairedId: Buffer | undefined): KeyObjectInfo {
+export function privateKeyOf(
+  session: TokenSession,
+  uri: { object?: string | undefined; id?: Buffer | undefined },
+  pairedId: Buffer | undefined,
+): KeyObjectInfo {
   let found = findKeys(session, CKO_PRIVATE_KEY, uri);
   // A label shared by several keys is still unambiguous when the public key told us the id.
-  if (found.length > 1 && pairedId !== undefined && pairedId.length > 0) found = found.filter((k) => k.id.equals(pairedId));
+  if (found.length > 1 && pairedId !== undefined && pairedId.length > 0)
+    found = found.filter((k) => k.id.equals(pairedId));
   if (found.length > 1) throw ambiguousKeys(session, found);
   const [key] = found;
   if (key === undefined) throw keyNotFound(session, uri);
   return key;
 }
 
-export function keyNotFound(session: TokenSession, uri: { object?: string | undefined; id?: Buffer | undefined }): TufsignError {
+export function keyNotFound(
+  session: TokenSession,
+  uri: { object?: string | undefined; id?: Buffer | undefined },
+): TufsignError {
   const keys = findKeys(session, CKO_PRIVATE_KEY, {});
   const pubs = keys.length > 0 ? keys : findKeys(session, CKO_PUBLIC_KEY, {});
-  const wanted = [uri.object === undefined ? undefined : `label "${uri.object}"`, uri.id === undefined ? undefined : `id ${uri.id.toString('hex')}`].filter((s) => s !== undefined).join(' and ');
-  return new TufsignError('KEY_NOT_FOUND', `no private key with ${wanted === '' ? 'the URI\'s attributes' : wanted} on token "${session.token.label}"`, {
-    rule: 'BAD-56 the key must exist on the token',
-    suggestion:
-      pubs.length > 0
-        ? `Keys on this token: ${pubs.map((k) => `"${k.label}" (id ${k.id.toString('hex')})`).join(', ')}. Correct object=/id= in the URI.`
-        : 'This token holds no key tufsign can see. Generate one with `tufsign key generate --backend pkcs11`.',
-    details: { keys: keyListing(pubs) },
-  });
+  const wanted = [
+    uri.object === undefined ? undefined : `label "${uri.object}"`,
+    uri.id === undefined ? undefined : `id ${uri.id.toString('hex')}`,
+  ]
+    .filter((s) => s !== undefined)
+    .join(' and ');
+  return new TufsignError(
+    'KEY_NOT_FOUND',
+    `no private key with ${wanted === '' ? "the URI's attributes" : wanted} on token "${session.token.label}"`,
+    {
+      rule: 'BAD-56 the key must exist on the token',
+      suggestion:
+        pubs.length > 0
+          ? `Keys on this token: ${pubs.map((k) => `"${k.label}" (id ${k.id.toString('hex')})`).join(', ')}. Correct object=/id= in the URI.`
+          : 'This token holds no key tufsign can see. Generate one with `tufsign key generate --backend pkcs11`.',
+      details: { keys: keyListing(pubs) },
+    },
+  );
 }
 
 export function tufKey(pk: TokenPublicKey, expected: Key | undefined): Key {
@@ -298,18 +359,32 @@ export const KEYGEN_MECHANISM: Record<Scheme, number> = {
 };
 
 export function signingSchemes(mechs: Set<number>): Scheme[] {
-  return (['ed25519', 'ecdsa-sha2-nistp256', 'rsassa-pss-sha256'] as const).filter((s) => signMechanism(s, mechs) !== undefined);
+  return (['ed25519', 'ecdsa-sha2-nistp256', 'rsassa-pss-sha256'] as const).filter(
+    (s) => signMechanism(s, mechs) !== undefined,
+  );
 }
 
 export function generatableSchemes(mechs: Set<number>): Scheme[] {
   return signingSchemes(mechs).filter((s) => mechs.has(KEYGEN_MECHANISM[s]));
 }
 
-export function mechanismUnsupported(token: TokenDescription, scheme: Scheme, mechs: Set<number>, action: 'sign' | 'generate'): TufsignError {
+export function mechanismUnsupported(
+  token: TokenDescription,
+  scheme: Scheme,
+  mechs: Set<number>,
+  action: 'sign' | 'generate',
+): TufsignError {
   const can = action === 'sign' ? signingSchemes(mechs) : generatableSchemes(mechs);
-  return new TufsignError('MECHANISM_UNSUPPORTED', `token "${token.label}" cannot ${action === 'sign' ? 'sign with' : 'generate'} ${scheme} keys`, {
-    rule: 'the token must offer the PKCS#11 mechanism for the scheme',
-    suggestion: can.length > 0 ? `This token can ${action} ${can.join(', ')}; choose one of those schemes.` : `This token offers none of the mechanisms tufsign ${action === 'sign' ? 'signs' : 'generates keys'} with.`,
-    details: { scheme, supportedSchemes: can },
-  });
+  return new TufsignError(
+    'MECHANISM_UNSUPPORTED',
+    `token "${token.label}" cannot ${action === 'sign' ? 'sign with' : 'generate'} ${scheme} keys`,
+    {
+      rule: 'the token must offer the PKCS#11 mechanism for the scheme',
+      suggestion:
+        can.length > 0
+          ? `This token can ${action} ${can.join(', ')}; choose one of those schemes.`
+          : `This token offers none of the mechanisms tufsign ${action === 'sign' ? 'signs' : 'generates keys'} with.`,
+      details: { scheme, supportedSchemes: can },
+    },
+  );
 }

@@ -95,19 +95,25 @@ export function deviceError(error: unknown, what: string, token?: TokenDescripti
     case CKR.TOKEN_NOT_RECOGNIZED:
       return new TufsignError('TOKEN_NOT_PRESENT', `${what}: the token was removed or is not present (${name})`, {
         rule: 'BAD-55 name the missing component',
-        suggestion: 'Insert or reconnect the token (check the cable, the network HSM connection or pcscd), then run the command again.',
+        suggestion:
+          'Insert or reconnect the token (check the cable, the network HSM connection or pcscd), then run the command again.',
         details,
         cause: error,
       });
     case CKR.MECHANISM_INVALID:
     case CKR.MECHANISM_PARAM_INVALID:
     case CKR.KEY_TYPE_INCONSISTENT:
-      return new TufsignError('MECHANISM_UNSUPPORTED', `${what}: the token refused the signing mechanism${where} (${name})`, {
-        rule: 'PKCS#11 mechanism',
-        suggestion: 'Run `tufsign devices` to see which schemes this token can do, and use a key of one of those schemes.',
-        details,
-        cause: error,
-      });
+      return new TufsignError(
+        'MECHANISM_UNSUPPORTED',
+        `${what}: the token refused the signing mechanism${where} (${name})`,
+        {
+          rule: 'PKCS#11 mechanism',
+          suggestion:
+            'Run `tufsign devices` to see which schemes this token can do, and use a key of one of those schemes.',
+          details,
+          cause: error,
+        },
+      );
     case CKR.PIN_LOCKED:
       return pinLockedError(token, error);
     case CKR.USER_NOT_LOGGED_IN:
@@ -133,10 +139,14 @@ export function deviceError(error: unknown, what: string, token?: TokenDescripti
 }
 
 export function pinLockedError(token: TokenDescription | undefined, cause?: unknown): TufsignError {
-  const name = token === undefined ? 'the token' : `token "${token.label}"${token.serial === '' ? '' : ` (serial ${token.serial})`}`;
+  const name =
+    token === undefined
+      ? 'the token'
+      : `token "${token.label}"${token.serial === '' ? '' : ` (serial ${token.serial})`}`;
   return new TufsignError('PIN_LOCKED', `the user PIN of ${name} is locked`, {
     rule: 'BAD-54 a locked PIN needs the security officer',
-    suggestion: 'Unlock or reset the user PIN with the security officer (SO) PIN using the vendor tool (for SoftHSM2: softhsm2-util; for a YubiKey: ykman piv access unblock-pin). tufsign never resets PINs.',
+    suggestion:
+      'Unlock or reset the user PIN with the security officer (SO) PIN using the vendor tool (for SoftHSM2: softhsm2-util; for a YubiKey: ykman piv access unblock-pin). tufsign never resets PINs.',
     details: { pinLocked: true },
     cause,
   });
@@ -196,26 +206,41 @@ export class TokenSession {
         if (flags?.pinLocked === true) throw pinLockedError(this.token, e);
         const finalTry = flags?.pinFinalTry === true;
         const countLow = flags?.pinCountLow === true;
-        const remaining = finalTry ? 'ONE try is left before the PIN locks' : countLow ? 'the token reports that few tries are left' : 'the token does not say how many tries are left';
+        const remaining = finalTry
+          ? 'ONE try is left before the PIN locks'
+          : countLow
+            ? 'the token reports that few tries are left'
+            : 'the token does not say how many tries are left';
         throw new TufsignError('PIN_INCORRECT', `wrong PIN for token "${this.token.label}"; ${remaining}`, {
           rule: 'BAD-53 wrong PIN: no automatic retry',
           suggestion: finalTry
             ? 'Stop and make sure you have the right PIN before trying again: the next wrong PIN locks the token.'
             : 'Run the command again with the right PIN (check TUFSIGN_PIN or the pin-source file if you use them).',
-          details: { pinCountLow: countLow, pinFinalTry: finalTry, pinLocked: false, ...(finalTry ? { retriesLeft: 1 } : {}), ckr: ckrName(e) },
+          details: {
+            pinCountLow: countLow,
+            pinFinalTry: finalTry,
+            pinLocked: false,
+            ...(finalTry ? { retriesLeft: 1 } : {}),
+            ckr: ckrName(e),
+          },
           cause: e,
         });
       }
       if (code === CKR.PIN_EXPIRED) {
-        throw new TufsignError('PIN_LOCKED', `the user PIN of token "${this.token.label}" has expired and must be changed`, {
-          rule: 'PKCS#11 CKR_PIN_EXPIRED',
-          suggestion: "Change the user PIN with the token vendor's tool, then run the command again.",
-          cause: e,
-        });
+        throw new TufsignError(
+          'PIN_LOCKED',
+          `the user PIN of token "${this.token.label}" has expired and must be changed`,
+          {
+            rule: 'PKCS#11 CKR_PIN_EXPIRED',
+            suggestion: "Change the user PIN with the token vendor's tool, then run the command again.",
+            cause: e,
+          },
+        );
       }
       if (code === CKR.USER_PIN_NOT_INITIALIZED) {
         throw new TufsignError('DEVICE_ERROR', `token "${this.token.label}" has no user PIN yet`, {
-          suggestion: "Initialize the user PIN with the token vendor's tool (for SoftHSM2: softhsm2-util --init-token).",
+          suggestion:
+            "Initialize the user PIN with the token vendor's tool (for SoftHSM2: softhsm2-util --init-token).",
           cause: e,
         });
       }
@@ -357,7 +382,7 @@ export function moduleLoadError(path: string, message: string, cause?: unknown):
     file: path,
     rule: 'a PKCS#11 URI needs a loadable module',
     suggestion:
-      'Check the path (module-path= in the URI, pkcs11Module in tufsign.json, or TUFSIGN_PKCS11_MODULE). It must be the vendor\'s PKCS#11 library (.so/.dylib/.dll) for this machine\'s architecture; e.g. /usr/lib/softhsm/libsofthsm2.so (apt install softhsm2), /usr/lib/x86_64-linux-gnu/libykcs11.so (apt install ykcs11).',
+      "Check the path (module-path= in the URI, pkcs11Module in tufsign.json, or TUFSIGN_PKCS11_MODULE). It must be the vendor's PKCS#11 library (.so/.dylib/.dll) for this machine's architecture; e.g. /usr/lib/softhsm/libsofthsm2.so (apt install softhsm2), /usr/lib/x86_64-linux-gnu/libykcs11.so (apt install ykcs11).",
     cause,
   });
 }
@@ -382,7 +407,12 @@ export function loadModule(path: string): LoadedModule {
   } catch (e) {
     // Someone else in this process initialized the library: share it, never finalize it.
     if (ckrOf(e) === CKR.CRYPTOKI_ALREADY_INITIALIZED) owns = false;
-    else throw moduleLoadError(path, `C_Initialize failed (${ckrName(e)}); the module's own configuration may be missing or wrong (for SoftHSM2: SOFTHSM2_CONF)`, e);
+    else
+      throw moduleLoadError(
+        path,
+        `C_Initialize failed (${ckrName(e)}); the module's own configuration may be missing or wrong (for SoftHSM2: SOFTHSM2_CONF)`,
+        e,
+      );
   }
   const m = new LoadedModule(path, api, binding, owns);
   modules.set(identity, m);

@@ -61,7 +61,8 @@ export function percentDecode(value: string, attr: string): Buffer {
     const ch = value.charAt(i);
     if (ch === '%') {
       const hex = value.slice(i + 1, i + 3);
-      if (!/^[0-9A-Fa-f]{2}$/.test(hex)) throw invalid(`bad percent-encoding in the "${attr}" attribute of a pkcs11: URI`);
+      if (!/^[0-9A-Fa-f]{2}$/.test(hex))
+        throw invalid(`bad percent-encoding in the "${attr}" attribute of a pkcs11: URI`);
       bytes.push(parseInt(hex, 16));
       i += 2;
     } else {
@@ -103,7 +104,8 @@ export function parsePkcs11Uri(uri: string): Pkcs11Uri {
   if (/(^|&)pin-value=/i.test(queryPart) || /(^|;)pin-value=/i.test(pathPart)) {
     throw new TufsignError('SECRET_IN_ARGV', 'the key URI carries a PIN (pin-value); tufsign refuses secrets in URIs', {
       rule: 'secrets never travel in argv or config files',
-      suggestion: 'Remove pin-value from the URI. Type the PIN when asked, set TUFSIGN_PIN, or use pin-source=file:PATH (a 0600 file).',
+      suggestion:
+        'Remove pin-value from the URI. Type the PIN when asked, set TUFSIGN_PIN, or use pin-source=file:PATH (a 0600 file).',
     });
   }
 
@@ -119,7 +121,10 @@ export function parsePkcs11Uri(uri: string): Pkcs11Uri {
       if (part === '') throw invalid('empty attribute in a pkcs11: URI (two ";" in a row, or a trailing ";")');
       const [name, raw] = splitAttr(part, ';');
       if (!PATH_ATTRS.includes(name)) {
-        throw invalid(`unknown attribute "${name}" in a pkcs11: URI`, `Known path attributes: ${PATH_ATTRS.join(', ')}. Query attributes (after "?"): module-path, module-name, pin-source.`);
+        throw invalid(
+          `unknown attribute "${name}" in a pkcs11: URI`,
+          `Known path attributes: ${PATH_ATTRS.join(', ')}. Query attributes (after "?"): module-path, module-name, pin-source.`,
+        );
       }
       once(name);
       if (name === 'id') {
@@ -127,7 +132,11 @@ export function parsePkcs11Uri(uri: string): Pkcs11Uri {
         if (out.id.length === 0) throw invalid('empty "id" in a pkcs11: URI');
       } else if (name === 'type') {
         const t = decodeText(raw, name);
-        if (!TYPES.includes(t)) throw invalid(`unknown object type "${t}" in a pkcs11: URI`, 'type is one of private, public, cert (tufsign signs with private keys).');
+        if (!TYPES.includes(t))
+          throw invalid(
+            `unknown object type "${t}" in a pkcs11: URI`,
+            'type is one of private, public, cert (tufsign signs with private keys).',
+          );
         out.type = t as Pkcs11Uri['type'];
       } else if (name === 'slot-id') {
         const t = decodeText(raw, name);
@@ -143,7 +152,10 @@ export function parsePkcs11Uri(uri: string): Pkcs11Uri {
       if (part === '') throw invalid('empty query attribute in a pkcs11: URI');
       const [name, raw] = splitAttr(part, '&');
       if (!QUERY_ATTRS.includes(name)) {
-        throw invalid(`unknown query attribute "${name}" in a pkcs11: URI`, 'Known query attributes: module-path, module-name, pin-source.');
+        throw invalid(
+          `unknown query attribute "${name}" in a pkcs11: URI`,
+          'Known query attributes: module-path, module-name, pin-source.',
+        );
       }
       once(name);
       const value = decodeText(raw, name);
@@ -154,7 +166,10 @@ export function parsePkcs11Uri(uri: string): Pkcs11Uri {
     }
   }
   if (out.type !== undefined && out.type !== 'private' && out.type !== 'public') {
-    throw invalid(`a signing key URI names a key pair, not a "${out.type}" object`, 'Use type=private or leave type out.');
+    throw invalid(
+      `a signing key URI names a key pair, not a "${out.type}" object`,
+      'Use type=private or leave type out.',
+    );
   }
   return out;
 }

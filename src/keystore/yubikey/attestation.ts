@@ -71,7 +71,8 @@ export interface AttestationFacts {
 function invalid(message: string, details?: Record<string, unknown>, cause?: unknown): TufsignError {
   return new TufsignError('ATTESTATION_INVALID', message, {
     rule: 'BAD-58 attested on-device keys only',
-    suggestion: 'Re-run `tufsign key generate --backend yubikey` on the keyholder\'s YubiKey, or check that the files belong together.',
+    suggestion:
+      "Re-run `tufsign key generate --backend yubikey` on the keyholder's YubiKey, or check that the files belong together.",
     details,
     cause,
   });
@@ -160,10 +161,15 @@ export function verifyAttestationSync(input: AttestationInput): AttestationFacts
   const keyCert = toCert(input.keyCert, 'the attestation certificate');
   const deviceCert = toCert(input.deviceCert, 'the device (f9) certificate');
   const roots = (input.roots ?? YUBICO_PIV_ROOTS).map((r, i) => toCert(r, `trusted root #${i + 1}`));
-  const intermediates = (input.intermediates ?? YUBICO_PIV_INTERMEDIATES).map((r, i) => toCert(r, `intermediate #${i + 1}`));
+  const intermediates = (input.intermediates ?? YUBICO_PIV_INTERMEDIATES).map((r, i) =>
+    toCert(r, `intermediate #${i + 1}`),
+  );
 
-  if (!(signedBy(keyCert, deviceCert))) {
-    throw invalid('the attestation certificate is not signed by the device certificate', { keyCertIssuer: name(keyCert.issuer), deviceCert: name(deviceCert.subject) });
+  if (!signedBy(keyCert, deviceCert)) {
+    throw invalid('the attestation certificate is not signed by the device certificate', {
+      keyCertIssuer: name(keyCert.issuer),
+      deviceCert: name(deviceCert.subject),
+    });
   }
   // Walk up from the device certificate through known CAs only; the chain may
   // never pass through caller-supplied certificates other than these.
@@ -180,7 +186,7 @@ export function verifyAttestationSync(input: AttestationInput): AttestationFacts
     }
     if (root !== undefined) break;
     for (const c of intermediates) {
-      if (c !== current && (signedBy(current, c))) {
+      if (c !== current && signedBy(current, c)) {
         next = c;
         break;
       }
@@ -190,7 +196,10 @@ export function verifyAttestationSync(input: AttestationInput): AttestationFacts
     current = next;
   }
   if (root === undefined) {
-    throw invalid(`the device certificate (${name(deviceCert.subject)}, issued by ${name(current.issuer)}) does not chain to a trusted Yubico PIV attestation root`, { chain });
+    throw invalid(
+      `the device certificate (${name(deviceCert.subject)}, issued by ${name(current.issuer)}) does not chain to a trusted Yubico PIV attestation root`,
+      { chain },
+    );
   }
   chain.push(name(root.subject));
 
@@ -209,11 +218,17 @@ export function verifyAttestationSync(input: AttestationInput): AttestationFacts
   } catch (cause) {
     throw invalid('the attested public key does not decode', undefined, cause);
   }
-  if (input.publicKey !== undefined && !spki(input.publicKey).equals(publicKey.export({ format: 'der', type: 'spki' }))) {
+  if (
+    input.publicKey !== undefined &&
+    !spki(input.publicKey).equals(publicKey.export({ format: 'der', type: 'spki' }))
+  ) {
     throw invalid(`the attestation is for a different public key than this key (YubiKey ${serial})`, { serial });
   }
   if (input.expectedSerial !== undefined && input.expectedSerial !== serial) {
-    throw invalid(`the key was attested by YubiKey ${serial}, not the enrolled YubiKey ${input.expectedSerial}`, { serial, expectedSerial: input.expectedSerial });
+    throw invalid(`the key was attested by YubiKey ${serial}, not the enrolled YubiKey ${input.expectedSerial}`, {
+      serial,
+      expectedSerial: input.expectedSerial,
+    });
   }
   const slotMatch = /YubiKey PIV Attestation ([0-9a-fA-F]{2})$/.exec(name(keyCert.subject));
   const ffCode = ff?.[0];
@@ -257,13 +272,23 @@ export interface AttestationVerifyOptions {
 }
 
 /** Re-verify the attestation stored in a public key file (`tufsign key attest FILE`). */
-export async function verifyPublicKeyFileAttestation(file: PublicKeyFile, options: AttestationVerifyOptions = {}): Promise<AttestationFacts> {
+export async function verifyPublicKeyFileAttestation(
+  file: PublicKeyFile,
+  options: AttestationVerifyOptions = {},
+): Promise<AttestationFacts> {
   const att = file.attestation;
   if (att === undefined) throw invalid(`key ${file.keyid.slice(0, 16)}… carries no attestation`);
   if (att['type'] !== ATTESTATION_TYPE || typeof att['keyCert'] !== 'string' || typeof att['deviceCert'] !== 'string') {
-    throw invalid('the attestation in this public key file is not a YubiKey PIV attestation (needs type, keyCert, deviceCert)');
+    throw invalid(
+      'the attestation in this public key file is not a YubiKey PIV attestation (needs type, keyCert, deviceCert)',
+    );
   }
-  const facts = await verifyAttestation({ keyCert: att['keyCert'], deviceCert: att['deviceCert'], publicKey: file.key, ...options });
+  const facts = await verifyAttestation({
+    keyCert: att['keyCert'],
+    deviceCert: att['deviceCert'],
+    publicKey: file.key,
+    ...options,
+  });
   // The human-readable fields must agree with the certificates, so nobody is misled by an edited file.
   const claimed: [string, unknown, unknown][] = [
     ['serial', att['serial'], facts.serial],
@@ -272,7 +297,11 @@ export async function verifyPublicKeyFileAttestation(file: PublicKeyFile, option
     ['touchPolicy', att['touchPolicy'], facts.touchPolicy],
   ];
   for (const [field, said, proven] of claimed) {
-    if (said !== undefined && said !== proven) throw invalid(`the attestation field "${field}" says ${JSON.stringify(said)} but the certificate says ${JSON.stringify(proven)}`, { field });
+    if (said !== undefined && said !== proven)
+      throw invalid(
+        `the attestation field "${field}" says ${JSON.stringify(said)} but the certificate says ${JSON.stringify(proven)}`,
+        { field },
+      );
   }
   return facts;
 }
@@ -291,7 +320,11 @@ export interface KeyPolicy {
 }
 
 /** "Root keys must be attested YubiKey keys with touch always." */
-export const ROOT_KEY_POLICY: KeyPolicy = { requireAttestation: true, touchPolicies: ['always'], pinPolicies: ['always', 'once'] };
+export const ROOT_KEY_POLICY: KeyPolicy = {
+  requireAttestation: true,
+  touchPolicies: ['always'],
+  pinPolicies: ['always', 'once'],
+};
 
 export interface PolicyResult {
   ok: boolean;
@@ -315,11 +348,21 @@ export async function checkKeyPolicy(file: PublicKeyFile, policy: KeyPolicy): Pr
     return { ok: false, keyid: file.keyid, violations: [e.message] };
   }
   result.facts = facts;
-  if (policy.touchPolicies !== undefined && (facts.touchPolicy === undefined || !policy.touchPolicies.includes(facts.touchPolicy))) {
-    result.violations.push(`touch policy is "${facts.touchPolicy ?? 'unknown'}", the policy requires ${policy.touchPolicies.join(' or ')}`);
+  if (
+    policy.touchPolicies !== undefined &&
+    (facts.touchPolicy === undefined || !policy.touchPolicies.includes(facts.touchPolicy))
+  ) {
+    result.violations.push(
+      `touch policy is "${facts.touchPolicy ?? 'unknown'}", the policy requires ${policy.touchPolicies.join(' or ')}`,
+    );
   }
-  if (policy.pinPolicies !== undefined && (facts.pinPolicy === undefined || !policy.pinPolicies.includes(facts.pinPolicy))) {
-    result.violations.push(`PIN policy is "${facts.pinPolicy ?? 'unknown'}", the policy requires ${policy.pinPolicies.join(' or ')}`);
+  if (
+    policy.pinPolicies !== undefined &&
+    (facts.pinPolicy === undefined || !policy.pinPolicies.includes(facts.pinPolicy))
+  ) {
+    result.violations.push(
+      `PIN policy is "${facts.pinPolicy ?? 'unknown'}", the policy requires ${policy.pinPolicies.join(' or ')}`,
+    );
   }
   if (policy.serials !== undefined && !policy.serials.includes(facts.serial)) {
     result.violations.push(`YubiKey ${facts.serial} is not one of the enrolled devices (${policy.serials.join(', ')})`);
@@ -332,11 +375,16 @@ export async function checkKeyPolicy(file: PublicKeyFile, policy: KeyPolicy): Pr
 export async function assertKeyPolicy(file: PublicKeyFile, policy: KeyPolicy): Promise<AttestationFacts | undefined> {
   const r = await checkKeyPolicy(file, policy);
   if (!r.ok) {
-    throw new TufsignError('POLICY_VIOLATION', `key ${file.keyid.slice(0, 16)}… does not meet the key policy: ${r.violations.join('; ')}`, {
-      rule: 'BAD-58 root keys must be attested YubiKey keys with touch always',
-      details: { keyid: file.keyid, violations: r.violations },
-      suggestion: 'Generate the key on a YubiKey with `--touch-policy always` and hand over the public key file with its attestation.',
-    });
+    throw new TufsignError(
+      'POLICY_VIOLATION',
+      `key ${file.keyid.slice(0, 16)}… does not meet the key policy: ${r.violations.join('; ')}`,
+      {
+        rule: 'BAD-58 root keys must be attested YubiKey keys with touch always',
+        details: { keyid: file.keyid, violations: r.violations },
+        suggestion:
+          'Generate the key on a YubiKey with `--touch-policy always` and hand over the public key file with its attestation.',
+      },
+    );
   }
   return r.facts;
 }

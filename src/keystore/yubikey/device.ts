@@ -8,8 +8,25 @@ import { TufsignError } from '../../errors';
 import { newObject, type JsonObject } from '../../tuf/json';
 import { keyFromPublicKeyObject, type Key, type Scheme } from '../../tuf/key';
 import type { SecretsHandler, Signer, SignatureBytes } from '../signer';
-import { FORM_FACTORS, attestationToJson, extensionValue, verifyAttestation, type AttestationFacts, type CertInput } from './attestation';
-import { algForScheme, algOfKeyObject, ecdsaDigest, emsaPssEncode, isRsaAlg, padRsaSignature, publicKeyFromTlv, rsaModulusBytes, schemeForAlg } from './keys';
+import {
+  FORM_FACTORS,
+  attestationToJson,
+  extensionValue,
+  verifyAttestation,
+  type AttestationFacts,
+  type CertInput,
+} from './attestation';
+import {
+  algForScheme,
+  algOfKeyObject,
+  ecdsaDigest,
+  emsaPssEncode,
+  isRsaAlg,
+  padRsaSignature,
+  publicKeyFromTlv,
+  rsaModulusBytes,
+  schemeForAlg,
+} from './keys';
 import {
   ALG,
   ALG_NAMES,
@@ -102,7 +119,8 @@ export class YubiKeyDevice {
       try {
         der = await this.session.attest(slot);
       } catch (e) {
-        if (e instanceof TufsignError && (e.code === 'KEY_NOT_FOUND' || e.code === 'ATTESTATION_INVALID')) return undefined;
+        if (e instanceof TufsignError && (e.code === 'KEY_NOT_FOUND' || e.code === 'ATTESTATION_INVALID'))
+          return undefined;
         throw e;
       }
     }
@@ -197,7 +215,8 @@ export class YubiKeyDevice {
         throw new TufsignError('MANAGEMENT_KEY_DEFAULT', `${this.name} still has the factory-default management key`, {
           rule: 'BAD-59 no factory defaults on production keys',
           details: { serial: this.serial },
-          suggestion: 'Change it first (`ykman piv access change-management-key --generate --protect`), or pass --allow-default-management-key for a throw-away test key.',
+          suggestion:
+            'Change it first (`ykman piv access change-management-key --generate --protect`), or pass --allow-default-management-key for a throw-away test key.',
         });
       }
       await this.session.authenticate(DEFAULT_MANAGEMENT_KEY, alg);
@@ -218,7 +237,11 @@ export class YubiKeyDevice {
     try {
       const text = secret.toString('utf8').trim();
       if (!/^([0-9a-fA-F]{2})+$/.test(text)) {
-        throw new TufsignError('MANAGEMENT_KEY_INCORRECT', 'the management key must be given as hex (48 characters for 3DES/AES-192, 32 for AES-128, 64 for AES-256)', { rule: 'management key format' });
+        throw new TufsignError(
+          'MANAGEMENT_KEY_INCORRECT',
+          'the management key must be given as hex (48 characters for 3DES/AES-192, 32 for AES-128, 64 for AES-256)',
+          { rule: 'management key format' },
+        );
       }
       key = Buffer.from(text, 'hex');
       await this.session.authenticate(key, alg);
@@ -236,16 +259,27 @@ export class YubiKeyDevice {
       throw new TufsignError('PIN_LOCKED', `the PIN of ${this.name} is blocked`, {
         rule: 'BAD-54',
         details: { serial: this.serial, retriesLeft: 0 },
-        suggestion: 'Unblock it with the PUK (`ykman piv access unblock-pin`). If the PUK is blocked too, only a PIV reset helps, and it destroys the keys; never reset during a ceremony.',
+        suggestion:
+          'Unblock it with the PUK (`ykman piv access unblock-pin`). If the PUK is blocked too, only a PIV reset helps, and it destroys the keys; never reset during a ceremony.',
       });
     }
     if (retries === 1) secrets.notify?.(`Last PIN try for ${this.name}: a wrong PIN now blocks its PIV application.`);
-    const pin = await secrets.getSecret(retries === undefined ? { kind: 'pin', label: this.name } : { kind: 'pin', label: this.name, retriesLeft: retries });
+    const pin = await secrets.getSecret(
+      retries === undefined
+        ? { kind: 'pin', label: this.name }
+        : { kind: 'pin', label: this.name, retriesLeft: retries },
+    );
     try {
       await this.session.verifyPin(pin);
     } catch (e) {
       if (e instanceof TufsignError && (e.code === 'PIN_INCORRECT' || e.code === 'PIN_LOCKED')) {
-        throw new TufsignError(e.code, `${this.name}: ${e.message}`, { ...e, details: { ...e.details, serial: this.serial }, rule: e.rule, suggestion: e.suggestion, cause: e });
+        throw new TufsignError(e.code, `${this.name}: ${e.message}`, {
+          ...e,
+          details: { ...e.details, serial: this.serial },
+          rule: e.rule,
+          suggestion: e.suggestion,
+          cause: e,
+        });
       }
       throw e;
     } finally {
@@ -256,20 +290,35 @@ export class YubiKeyDevice {
   async generate(slot: number, scheme: Scheme, pinPolicy: PinPolicy, touchPolicy: TouchPolicy): Promise<SlotKey> {
     const alg = algForScheme(scheme, this.version);
     if (touchPolicy === 'cached' && !this.version.atLeast(4, 3)) {
-      throw new TufsignError('FIRMWARE_UNSUPPORTED', `touch policy "cached" needs firmware 4.3+; ${this.name} has ${this.version.toString()}`);
+      throw new TufsignError(
+        'FIRMWARE_UNSUPPORTED',
+        `touch policy "cached" needs firmware 4.3+; ${this.name} has ${this.version.toString()}`,
+      );
     }
     const tlvValue = await this.session.generate(slot, alg, pinPolicy, touchPolicy);
     return { alg, publicKey: publicKeyFromTlv(alg, tlvValue), metadata: undefined };
   }
 
   /** Fetch and verify the attestation of a slot (key certificate + f9 device certificate). */
-  async attest(slot: number, publicKey: KeyObject, roots?: readonly CertInput[], intermediates?: readonly CertInput[]): Promise<AttestationFacts> {
+  async attest(
+    slot: number,
+    publicKey: KeyObject,
+    roots?: readonly CertInput[],
+    intermediates?: readonly CertInput[],
+  ): Promise<AttestationFacts> {
     const keyCert = await this.session.attest(slot);
     const deviceCert = await this.session.getCertificate(0xf9);
     if (deviceCert === undefined) {
-      throw new TufsignError('ATTESTATION_INVALID', `${this.name} has no device attestation certificate in slot f9`, { rule: 'BAD-58' });
+      throw new TufsignError('ATTESTATION_INVALID', `${this.name} has no device attestation certificate in slot f9`, {
+        rule: 'BAD-58',
+      });
     }
-    const input: Parameters<typeof verifyAttestation>[0] = { keyCert, deviceCert, publicKey, expectedSerial: this.serial };
+    const input: Parameters<typeof verifyAttestation>[0] = {
+      keyCert,
+      deviceCert,
+      publicKey,
+      expectedSerial: this.serial,
+    };
     if (roots !== undefined) input.roots = roots;
     if (intermediates !== undefined) input.intermediates = intermediates;
     return verifyAttestation(input);
@@ -302,17 +351,23 @@ export class YubiKeySigner implements Signer {
     const { device, slot, key } = this.o;
     const scheme = this.publicKey.scheme as Scheme;
     if (key.alg === ALG.ED25519 && data.length > ED25519_MAX_MESSAGE) {
-      throw new TufsignError('MESSAGE_TOO_LARGE', `${data.length} bytes are too many for Ed25519 on a YubiKey (the card signs the whole message; limit ${ED25519_MAX_MESSAGE} bytes)`, {
-        details: { size: data.length, limit: ED25519_MAX_MESSAGE },
-        rule: 'YubiKey Ed25519 input buffer',
-        suggestion: 'Use an ecdsa-sha2-nistp256 YubiKey key for large metadata (ECDSA hashes on the host), or split targets with delegations.',
-      });
+      throw new TufsignError(
+        'MESSAGE_TOO_LARGE',
+        `${data.length} bytes are too many for Ed25519 on a YubiKey (the card signs the whole message; limit ${ED25519_MAX_MESSAGE} bytes)`,
+        {
+          details: { size: data.length, limit: ED25519_MAX_MESSAGE },
+          rule: 'YubiKey Ed25519 input buffer',
+          suggestion:
+            'Use an ecdsa-sha2-nistp256 YubiKey key for large metadata (ECDSA hashes on the host), or split targets with delegations.',
+        },
+      );
     }
     const pinPolicy = key.metadata?.pinPolicy;
     // PIN "always" needs a VERIFY right before every signature; "once" only once per session.
     // Unknown policy (firmware < 5.3): treat as "always", the PIV default for slot 9c.
     const always = pinPolicy === 'always' || pinPolicy === 'match-always' || pinPolicy === undefined;
-    if (always || (pinPolicy !== 'never' && !device.session.pinVerified)) await device.verifyPinOnce(this.o.secrets, always);
+    if (always || (pinPolicy !== 'never' && !device.session.pinVerified))
+      await device.verifyPinOnce(this.o.secrets, always);
     const touch = key.metadata?.touchPolicy;
     if (touch === 'always' || touch === 'cached' || touch === undefined) {
       this.o.secrets.notify?.(`Touch your YubiKey ${device.serial} now${touch === undefined ? ' if it blinks' : ''}.`);
@@ -330,10 +385,14 @@ export class YubiKeySigner implements Signer {
       throw new TufsignError('SCHEME_UNSUPPORTED', `cannot sign TUF metadata with ${ALG_NAMES[key.alg] ?? key.alg}`);
     }
     if (!this.publicKey.verify(signature, data)) {
-      throw new TufsignError('SIGNATURE_INVALID', `the signature from ${device.name} slot ${slotName(slot)} does not verify with ${this.publicKey.keyid().slice(0, 16)}…`, {
-        rule: 'verify before saving',
-        details: { scheme, serial: device.serial },
-      });
+      throw new TufsignError(
+        'SIGNATURE_INVALID',
+        `the signature from ${device.name} slot ${slotName(slot)} does not verify with ${this.publicKey.keyid().slice(0, 16)}…`,
+        {
+          rule: 'verify before saving',
+          details: { scheme, serial: device.serial },
+        },
+      );
     }
     return { keyid: this.publicKey.keyid(), signature };
   }
@@ -348,9 +407,13 @@ export class YubiKeySigner implements Signer {
 export function tufKeyFor(key: SlotKey): Key {
   const scheme = schemeForAlg(key.alg);
   if (scheme === undefined) {
-    throw new TufsignError('SCHEME_UNSUPPORTED', `${ALG_NAMES[key.alg] ?? key.alg} keys cannot sign TUF metadata here`, {
-      suggestion: 'Use ECCP256 (ecdsa-sha2-nistp256), Ed25519 (firmware 5.7+) or RSA 2048+ (rsassa-pss-sha256).',
-    });
+    throw new TufsignError(
+      'SCHEME_UNSUPPORTED',
+      `${ALG_NAMES[key.alg] ?? key.alg} keys cannot sign TUF metadata here`,
+      {
+        suggestion: 'Use ECCP256 (ecdsa-sha2-nistp256), Ed25519 (firmware 5.7+) or RSA 2048+ (rsassa-pss-sha256).',
+      },
+    );
   }
   return keyFromPublicKeyObject(key.publicKey, scheme);
 }
@@ -364,7 +427,10 @@ export function deviceInfoJson(info: DeviceInfo): JsonObject {
   const o = newObject();
   for (const [k, v] of Object.entries(info)) {
     if (v === undefined) continue;
-    o[k] = k === 'slots' ? (info.slots.map((s) => Object.fromEntries(Object.entries(s).filter(([, x]) => x !== undefined)))) : (v as string | number | boolean);
+    o[k] =
+      k === 'slots'
+        ? info.slots.map((s) => Object.fromEntries(Object.entries(s).filter(([, x]) => x !== undefined)))
+        : (v as string | number | boolean);
   }
   return o;
 }

@@ -16,7 +16,15 @@ import { algForScheme } from './keys';
 import { parseSlot, slotName, type CardTransport } from './piv';
 import { YUBICO_PIV_INTERMEDIATES, YUBICO_PIV_ROOTS } from './yubico-ca';
 
-export { verifyAttestation, verifyPublicKeyFileAttestation, checkKeyPolicy, assertKeyPolicy, ROOT_KEY_POLICY, type KeyPolicy, type AttestationFacts } from './attestation';
+export {
+  verifyAttestation,
+  verifyPublicKeyFileAttestation,
+  checkKeyPolicy,
+  assertKeyPolicy,
+  ROOT_KEY_POLICY,
+  type KeyPolicy,
+  type AttestationFacts,
+} from './attestation';
 export { ED25519_MAX_MESSAGE, YubiKeyDevice } from './device';
 export { PivSession, type CardTransport } from './piv';
 
@@ -41,7 +49,9 @@ export function pcscSource(): DeviceSource {
     async cards() {
       const readers = await ctx.list();
       if (readers.length === 0) {
-        throw new TufsignError('NO_READER', 'no smart-card reader or YubiKey is connected', { suggestion: PCSC_HELP.reader });
+        throw new TufsignError('NO_READER', 'no smart-card reader or YubiKey is connected', {
+          suggestion: PCSC_HELP.reader,
+        });
       }
       const out: FoundCard[] = [];
       for (const r of readers.filter((x) => x.present)) {
@@ -76,12 +86,18 @@ export interface YubiKeyUri {
 
 export function parseYubiKeyUri(uri: string): YubiKeyUri {
   const bad = (why: string): never => {
-    throw new TufsignError('KEY_URI_INVALID', `invalid YubiKey key URI "${uri}": ${why}`, { rule: 'yubikey:serial=N;slot=9c', suggestion: 'Example: yubikey:serial=12345678;slot=9c' });
+    throw new TufsignError('KEY_URI_INVALID', `invalid YubiKey key URI "${uri}": ${why}`, {
+      rule: 'yubikey:serial=N;slot=9c',
+      suggestion: 'Example: yubikey:serial=12345678;slot=9c',
+    });
   };
   if (!uri.startsWith('yubikey:')) bad('must start with yubikey:');
   let serial: number | undefined;
   let slot: number | undefined;
-  for (const part of uri.slice('yubikey:'.length).split(';').filter((p) => p !== '')) {
+  for (const part of uri
+    .slice('yubikey:'.length)
+    .split(';')
+    .filter((p) => p !== '')) {
     const [k, v, ...rest] = part.split('=');
     if (v === undefined || rest.length > 0) return bad(`"${part}" is not key=value`);
     if (k === 'serial') {
@@ -122,7 +138,10 @@ function rootsFor(options: YubiKeyBackendOptions, env: NodeJS.ProcessEnv): CertI
  * `expectedKey`). Never guesses between several devices. All other cards are
  * released before returning.
  */
-async function openDevice(makeSource: () => DeviceSource, want: { serial?: number | undefined; slot?: number; expectedKey?: Key | undefined }): Promise<Opened> {
+async function openDevice(
+  makeSource: () => DeviceSource,
+  want: { serial?: number | undefined; slot?: number; expectedKey?: Key | undefined },
+): Promise<Opened> {
   const source = makeSource();
   try {
     const cards = await source.cards();
@@ -141,11 +160,17 @@ async function openDevice(makeSource: () => DeviceSource, want: { serial?: numbe
       chosen = devices.find((d) => d.device.serial === want.serial);
       if (chosen === undefined) {
         const code = devices.length === 0 ? 'TOKEN_NOT_PRESENT' : 'WRONG_DEVICE';
-        throw new TufsignError(code, devices.length === 0 ? `YubiKey ${want.serial} is not inserted (no YubiKey found)` : `this needs YubiKey ${want.serial}; found ${serials.map((s) => `YubiKey ${s}`).join(', ')}`, {
-          rule: 'BAD-57 sign only with the expected device',
-          details: { needed: want.serial, found: serials },
-          suggestion: `Insert YubiKey with serial ${want.serial} (printed on the key; \`tufsign devices\` lists what is connected).`,
-        });
+        throw new TufsignError(
+          code,
+          devices.length === 0
+            ? `YubiKey ${want.serial} is not inserted (no YubiKey found)`
+            : `this needs YubiKey ${want.serial}; found ${serials.map((s) => `YubiKey ${s}`).join(', ')}`,
+          {
+            rule: 'BAD-57 sign only with the expected device',
+            details: { needed: want.serial, found: serials },
+            suggestion: `Insert YubiKey with serial ${want.serial} (printed on the key; \`tufsign devices\` lists what is connected).`,
+          },
+        );
       }
     } else if (devices.length === 1) {
       chosen = devices[0];
@@ -160,11 +185,15 @@ async function openDevice(makeSource: () => DeviceSource, want: { serial?: numbe
       if (matches.length === 1) chosen = matches[0];
     }
     if (chosen === undefined) {
-      throw new TufsignError('TOKEN_AMBIGUOUS', `${devices.length} YubiKeys are connected (${serials.join(', ')}); say which one with serial=N`, {
-        rule: 'BAD-56 never guess between devices',
-        details: { found: serials },
-        suggestion: `Use a URI like yubikey:serial=${serials[0] ?? 'N'};slot=9c, or unplug the other YubiKeys.`,
-      });
+      throw new TufsignError(
+        'TOKEN_AMBIGUOUS',
+        `${devices.length} YubiKeys are connected (${serials.join(', ')}); say which one with serial=N`,
+        {
+          rule: 'BAD-56 never guess between devices',
+          details: { found: serials },
+          suggestion: `Use a URI like yubikey:serial=${serials[0] ?? 'N'};slot=9c, or unplug the other YubiKeys.`,
+        },
+      );
     }
     for (const d of devices) if (d !== chosen) await d.card.release();
     return { device: chosen.device, source };
@@ -176,13 +205,20 @@ async function openDevice(makeSource: () => DeviceSource, want: { serial?: numbe
 
 function sameKey(k: SlotKey, expected: Key): boolean {
   try {
-    return k.publicKey.export({ format: 'der', type: 'spki' }).equals(expected.keyObject().export({ format: 'der', type: 'spki' }));
+    return k.publicKey
+      .export({ format: 'der', type: 'spki' })
+      .equals(expected.keyObject().export({ format: 'der', type: 'spki' }));
   } catch {
     return false;
   }
 }
 
-async function readExpectedSlot(device: YubiKeyDevice, slot: number, expectedKey: Key | undefined, uri: string): Promise<{ key: SlotKey; publicKey: Key }> {
+async function readExpectedSlot(
+  device: YubiKeyDevice,
+  slot: number,
+  expectedKey: Key | undefined,
+  uri: string,
+): Promise<{ key: SlotKey; publicKey: Key }> {
   const key = await device.readSlot(slot);
   if (key === undefined) {
     throw new TufsignError('KEY_NOT_FOUND', `${device.name} has no key in slot ${slotName(slot)}`, {
@@ -192,12 +228,16 @@ async function readExpectedSlot(device: YubiKeyDevice, slot: number, expectedKey
     });
   }
   if (expectedKey !== undefined && !sameKey(key, expectedKey)) {
-    throw new TufsignError('KEY_MISMATCH', `${device.name} slot ${slotName(slot)} holds a different key than the role expects (keyid ${expectedKey.keyid().slice(0, 16)}…); no PIN was asked`, {
-      file: undefined,
-      rule: 'BAD-57 check the key before asking for the PIN',
-      details: { serial: device.serial, slot: slotName(slot), uri },
-      suggestion: 'Insert the YubiKey that holds this role\'s key, or fix the key URI.',
-    });
+    throw new TufsignError(
+      'KEY_MISMATCH',
+      `${device.name} slot ${slotName(slot)} holds a different key than the role expects (keyid ${expectedKey.keyid().slice(0, 16)}…); no PIN was asked`,
+      {
+        file: undefined,
+        rule: 'BAD-57 check the key before asking for the PIN',
+        details: { serial: device.serial, slot: slotName(slot), uri },
+        suggestion: "Insert the YubiKey that holds this role's key, or fix the key URI.",
+      },
+    );
   }
   const publicKey = expectedKey ?? tufKeyFor(key);
   return { key, publicKey };
@@ -257,7 +297,11 @@ class ReconnectingSigner implements Signer {
 export function createYubiKeyBackend(options: YubiKeyBackendOptions = {}): KeyBackend {
   const makeSource = options.source ?? pcscSource;
 
-  async function connectSigner(uri: string, secrets: SecretsHandler, expectedKey: Key | undefined): Promise<{ opened: Opened; signer: YubiKeySigner }> {
+  async function connectSigner(
+    uri: string,
+    secrets: SecretsHandler,
+    expectedKey: Key | undefined,
+  ): Promise<{ opened: Opened; signer: YubiKeySigner }> {
     const { serial, slot } = parseYubiKeyUri(uri);
     const opened = await openDevice(makeSource, { serial, slot, expectedKey });
     try {
@@ -283,10 +327,15 @@ export function createYubiKeyBackend(options: YubiKeyBackendOptions = {}): KeyBa
       try {
         const existing = await device.readSlot(slot);
         if (existing !== undefined) {
-          throw new TufsignError('SLOT_IN_USE', `${device.name} already holds a key in slot ${slotName(slot)}; tufsign never overwrites a key`, {
-            details: { serial: device.serial, slot: slotName(slot) },
-            suggestion: 'Choose another slot (--slot), or delete that key deliberately with `ykman piv keys delete` first.',
-          });
+          throw new TufsignError(
+            'SLOT_IN_USE',
+            `${device.name} already holds a key in slot ${slotName(slot)}; tufsign never overwrites a key`,
+            {
+              details: { serial: device.serial, slot: slotName(slot) },
+              suggestion:
+                'Choose another slot (--slot), or delete that key deliberately with `ykman piv keys delete` first.',
+            },
+          );
         }
         // Checks that need no secret come first, so nothing is asked for a request that must fail.
         algForScheme(request.scheme, device.version);
@@ -296,12 +345,18 @@ export function createYubiKeyBackend(options: YubiKeyBackendOptions = {}): KeyBa
             throw new TufsignError('PIN_DEFAULT', `${device.name} still has the factory-default PIN (123456)`, {
               rule: 'BAD-59 no factory defaults on production keys',
               details: { serial: device.serial },
-              suggestion: 'Change PIN and PUK first (`ykman piv access change-pin`, `change-puk`), or pass --allow-default-management-key for a throw-away test key.',
+              suggestion:
+                'Change PIN and PUK first (`ykman piv access change-pin`, `change-puk`), or pass --allow-default-management-key for a throw-away test key.',
             });
           }
         }
         await device.authenticateManagementKey(o.secrets, request.allowDefaultManagementKey === true);
-        const key = await device.generate(slot, request.scheme, request.pinPolicy ?? 'default', request.touchPolicy ?? 'default');
+        const key = await device.generate(
+          slot,
+          request.scheme,
+          request.pinPolicy ?? 'default',
+          request.touchPolicy ?? 'default',
+        );
         const publicKey = tufKeyFor(key);
         const uri = yubiKeyUri(device.serial, slot);
         const result: GeneratedKey = { uri, publicKey };
@@ -323,7 +378,9 @@ export function createYubiKeyBackend(options: YubiKeyBackendOptions = {}): KeyBa
         const result: GeneratedKey = { uri: yubiKeyUri(opened.device.serial, slot), publicKey };
         if (opened.device.version.atLeast(4, 3) && key.metadata?.origin !== 'imported') {
           try {
-            result.attestation = attestationToJson(await opened.device.attest(slot, key.publicKey, rootsFor(options, o.env), YUBICO_PIV_INTERMEDIATES));
+            result.attestation = attestationToJson(
+              await opened.device.attest(slot, key.publicKey, rootsFor(options, o.env), YUBICO_PIV_INTERMEDIATES),
+            );
           } catch (e) {
             if (!(e instanceof TufsignError) || e.code !== 'ATTESTATION_INVALID') throw e;
           }
@@ -345,7 +402,11 @@ export function createYubiKeyBackend(options: YubiKeyBackendOptions = {}): KeyBa
       }
       try {
         const cards = await source.cards();
-        if (cards.length === 0) report.problems.push({ message: 'a smart-card reader is connected but no YubiKey is in it', suggestion: PCSC_HELP.reader });
+        if (cards.length === 0)
+          report.problems.push({
+            message: 'a smart-card reader is connected but no YubiKey is in it',
+            suggestion: PCSC_HELP.reader,
+          });
         for (const card of cards) {
           try {
             const device = await YubiKeyDevice.open(card.transport, card.label);

@@ -22,10 +22,14 @@ export function publicKeyFromTlv(alg: number, value: Uint8Array): KeyObject {
     if (isRsaAlg(alg)) {
       const n = requireTlv(tlvs, 0x81, 'RSA modulus');
       const e = requireTlv(tlvs, 0x82, 'RSA exponent');
-      return createPublicKey({ key: { kty: 'RSA', n: n.toString('base64url'), e: e.toString('base64url') }, format: 'jwk' });
+      return createPublicKey({
+        key: { kty: 'RSA', n: n.toString('base64url'), e: e.toString('base64url') },
+        format: 'jwk',
+      });
     }
     const prefix = SPKI_PREFIX[alg];
-    if (prefix === undefined) throw new TufsignError('SCHEME_UNSUPPORTED', `unsupported PIV algorithm ${ALG_NAMES[alg] ?? alg}`);
+    if (prefix === undefined)
+      throw new TufsignError('SCHEME_UNSUPPORTED', `unsupported PIV algorithm ${ALG_NAMES[alg] ?? alg}`);
     const point = requireTlv(tlvs, 0x86, 'public point');
     return createPublicKey({ key: Buffer.concat([prefix, point]), format: 'der', type: 'spki' });
   } catch (cause) {
@@ -66,10 +70,14 @@ export function algForScheme(scheme: Scheme, version: Version): number {
       return ALG.ECCP256;
     case 'ed25519':
       if (!version.atLeast(5, 7)) {
-        throw new TufsignError('FIRMWARE_UNSUPPORTED', `Ed25519 keys need YubiKey firmware 5.7 or later; this YubiKey has firmware ${version.toString()}`, {
-          details: { firmware: version.toString(), required: '5.7.0' },
-          suggestion: 'Use --scheme ecdsa-sha2-nistp256 (supported by every YubiKey 4 and 5).',
-        });
+        throw new TufsignError(
+          'FIRMWARE_UNSUPPORTED',
+          `Ed25519 keys need YubiKey firmware 5.7 or later; this YubiKey has firmware ${version.toString()}`,
+          {
+            details: { firmware: version.toString(), required: '5.7.0' },
+            suggestion: 'Use --scheme ecdsa-sha2-nistp256 (supported by every YubiKey 4 and 5).',
+          },
+        );
       }
       return ALG.ED25519;
     case 'rsassa-pss-sha256':
@@ -106,7 +114,8 @@ export function emsaPssEncode(message: Uint8Array, modBits: number, salt: Buffer
   const hLen = 32;
   const emBits = modBits - 1;
   const emLen = Math.ceil(emBits / 8);
-  if (emLen < hLen + salt.length + 2) throw new TufsignError('MECHANISM_UNSUPPORTED', 'RSA key too small for PSS with a 32-byte salt');
+  if (emLen < hLen + salt.length + 2)
+    throw new TufsignError('MECHANISM_UNSUPPORTED', 'RSA key too small for PSS with a 32-byte salt');
   const mHash = createHash('sha256').update(message).digest();
   const h = createHash('sha256').update(Buffer.alloc(8)).update(mHash).update(salt).digest();
   const db = Buffer.alloc(emLen - hLen - 1);
@@ -117,12 +126,16 @@ export function emsaPssEncode(message: Uint8Array, modBits: number, salt: Buffer
   db[0] = (db[0] ?? 0) & (0xff >> (8 * emLen - emBits));
   const em = Buffer.concat([db, h, Buffer.from([0xbc])]);
   // The card works on a block as long as the modulus.
-  return em.length < Math.ceil(modBits / 8) ? Buffer.concat([Buffer.alloc(Math.ceil(modBits / 8) - em.length), em]) : em;
+  return em.length < Math.ceil(modBits / 8)
+    ? Buffer.concat([Buffer.alloc(Math.ceil(modBits / 8) - em.length), em])
+    : em;
 }
 
 /** What the card signs for ECDSA: the hash of the message, computed on the host. */
 export function ecdsaDigest(alg: number, message: Uint8Array): Buffer {
-  return createHash(alg === ALG.ECCP384 ? 'sha384' : 'sha256').update(message).digest();
+  return createHash(alg === ALG.ECCP384 ? 'sha384' : 'sha256')
+    .update(message)
+    .digest();
 }
 
 /** Left-pad a raw RSA result to the modulus length (cards may drop leading zero bytes). */

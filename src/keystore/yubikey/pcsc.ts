@@ -29,8 +29,10 @@ interface PcscLite {
 type PcscFactory = () => PcscLite;
 
 const PCSC_HELP = {
-  daemon: 'Start the PC/SC daemon: `sudo systemctl start pcscd` (Linux; on Ubuntu/Fedora also check its polkit rules), or `pcscd -f` in a container.',
-  reader: 'Plug in the YubiKey. If it is plugged in, its smart-card (CCID) interface may be off: `ykman config usb --enable PIV`.',
+  daemon:
+    'Start the PC/SC daemon: `sudo systemctl start pcscd` (Linux; on Ubuntu/Fedora also check its polkit rules), or `pcscd -f` in a container.',
+  reader:
+    'Plug in the YubiKey. If it is plugged in, its smart-card (CCID) interface may be off: `ykman config usb --enable PIV`.',
 };
 
 /** Map a pcsclite error (they carry the SCARD code in the message) to a TufsignError. */
@@ -42,20 +44,39 @@ export function pcscError(e: unknown, doing: string): TufsignError {
     case '0x8010001d': // SCARD_E_NO_SERVICE
     case '0x8010001e': // SCARD_E_SERVICE_STOPPED
     case '0x80100003': // SCARD_E_INVALID_HANDLE (daemon went away under us)
-      return new TufsignError('PCSCD_NOT_RUNNING', `${doing}: the PC/SC daemon (pcscd) is not running`, { cause: e, suggestion: PCSC_HELP.daemon, details: { pcsc: code } });
+      return new TufsignError('PCSCD_NOT_RUNNING', `${doing}: the PC/SC daemon (pcscd) is not running`, {
+        cause: e,
+        suggestion: PCSC_HELP.daemon,
+        details: { pcsc: code },
+      });
     case '0x8010002e': // SCARD_E_NO_READERS_AVAILABLE
-      return new TufsignError('NO_READER', `${doing}: no smart-card reader or YubiKey is connected`, { cause: e, suggestion: PCSC_HELP.reader, details: { pcsc: code } });
+      return new TufsignError('NO_READER', `${doing}: no smart-card reader or YubiKey is connected`, {
+        cause: e,
+        suggestion: PCSC_HELP.reader,
+        details: { pcsc: code },
+      });
     case '0x80100069': // SCARD_W_REMOVED_CARD
     case '0x8010000c': // SCARD_E_NO_SMARTCARD
     case '0x80100017': // SCARD_E_READER_UNAVAILABLE
     case '0x80100009': // SCARD_E_UNKNOWN_READER
     case '0x80100068': // SCARD_W_RESET_CARD (someone else reset it: our PIN state is gone)
     case '0x8010000f': // SCARD_E_PROTO_MISMATCH after re-insertion
-      return new TufsignError('CARD_REMOVED', `${doing}: the YubiKey was removed or reset`, { cause: e, suggestion: 'Insert the YubiKey again and rerun the command; nothing was signed.', details: { pcsc: code } });
+      return new TufsignError('CARD_REMOVED', `${doing}: the YubiKey was removed or reset`, {
+        cause: e,
+        suggestion: 'Insert the YubiKey again and rerun the command; nothing was signed.',
+        details: { pcsc: code },
+      });
     case '0x8010000b': // SCARD_E_SHARING_VIOLATION
-      return new TufsignError('DEVICE_ERROR', `${doing}: another program is using the YubiKey`, { cause: e, suggestion: 'Close other programs that use the YubiKey (gpg-agent, scdaemon, browsers) and try again.', details: { pcsc: code } });
+      return new TufsignError('DEVICE_ERROR', `${doing}: another program is using the YubiKey`, {
+        cause: e,
+        suggestion: 'Close other programs that use the YubiKey (gpg-agent, scdaemon, browsers) and try again.',
+        details: { pcsc: code },
+      });
     default:
-      return new TufsignError('DEVICE_ERROR', `${doing}: ${msg}`, { cause: e, details: code === undefined ? undefined : { pcsc: code } });
+      return new TufsignError('DEVICE_ERROR', `${doing}: ${msg}`, {
+        cause: e,
+        details: code === undefined ? undefined : { pcsc: code },
+      });
   }
 }
 
@@ -121,7 +142,9 @@ export class PcscContext {
   async connect(state: ReaderState): Promise<PcscTransport> {
     const reader = state.reader;
     const protocol = await new Promise<number>((resolve, reject) => {
-      reader.connect({ share_mode: reader.SCARD_SHARE_EXCLUSIVE, protocol: reader.SCARD_PROTOCOL_T1 }, (err, p) => (err ? reject(pcscError(err, `connecting to ${reader.name}`)) : resolve(p)));
+      reader.connect({ share_mode: reader.SCARD_SHARE_EXCLUSIVE, protocol: reader.SCARD_PROTOCOL_T1 }, (err, p) =>
+        err ? reject(pcscError(err, `connecting to ${reader.name}`)) : resolve(p),
+      );
     });
     return new PcscTransport(reader, protocol);
   }
@@ -158,7 +181,9 @@ export class PcscTransport implements CardTransport {
   transmit(apdu: Buffer): Promise<Buffer> {
     if (!this.open) return Promise.reject(new TufsignError('INTERNAL', 'transmit after disconnect'));
     return new Promise((resolve, reject) => {
-      this.reader.transmit(apdu, 4096, this.protocol, (err, resp) => (err ? reject(pcscError(err, `talking to ${this.reader.name}`)) : resolve(resp)));
+      this.reader.transmit(apdu, 4096, this.protocol, (err, resp) =>
+        err ? reject(pcscError(err, `talking to ${this.reader.name}`)) : resolve(resp),
+      );
     });
   }
 

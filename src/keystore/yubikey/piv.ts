@@ -81,7 +81,14 @@ export const ALG_NAMES: Record<number, string> = {
 
 export type PinPolicy = 'default' | 'never' | 'once' | 'always' | 'match-once' | 'match-always';
 export type TouchPolicy = 'default' | 'never' | 'always' | 'cached';
-export const PIN_POLICY_BYTES: Record<PinPolicy, number> = { default: 0, never: 1, once: 2, always: 3, 'match-once': 4, 'match-always': 5 };
+export const PIN_POLICY_BYTES: Record<PinPolicy, number> = {
+  default: 0,
+  never: 1,
+  once: 2,
+  always: 3,
+  'match-once': 4,
+  'match-always': 5,
+};
 export const TOUCH_POLICY_BYTES: Record<TouchPolicy, number> = { default: 0, never: 1, always: 2, cached: 3 };
 export function pinPolicyName(b: number): PinPolicy | undefined {
   return (Object.keys(PIN_POLICY_BYTES) as PinPolicy[]).find((k) => PIN_POLICY_BYTES[k] === b);
@@ -91,7 +98,13 @@ export function touchPolicyName(b: number): TouchPolicy | undefined {
 }
 
 /** Key slots tufsign lets users sign with, and their PIV data-object ids. */
-export const SLOT_OBJECTS: Record<number, number> = { 0x9a: 0x5fc105, 0x9c: 0x5fc10a, 0x9d: 0x5fc10b, 0x9e: 0x5fc101, 0xf9: 0x5fff01 };
+export const SLOT_OBJECTS: Record<number, number> = {
+  0x9a: 0x5fc105,
+  0x9c: 0x5fc10a,
+  0x9d: 0x5fc10b,
+  0x9e: 0x5fc101,
+  0xf9: 0x5fff01,
+};
 for (let s = 0x82; s <= 0x95; s++) SLOT_OBJECTS[s] = 0x5fc10d + (s - 0x82);
 export const OBJECT_ADMIN_DATA = 0x5fff00;
 export const OBJECT_PRINTED = 0x5fc109;
@@ -139,23 +152,45 @@ export function statusError(sw: number, context: string): TufsignError {
   const details = { sw: hex };
   if ((sw & 0xfff0) === 0x63c0) {
     const retriesLeft = sw & 0x0f;
-    if (retriesLeft === 0) return new TufsignError('PIN_LOCKED', `${context}: the PIN is now blocked`, { details: { ...details, retriesLeft }, rule: 'BAD-54', suggestion: PIN_BLOCKED_HELP });
-    return new TufsignError('PIN_INCORRECT', `${context}: wrong PIN, ${retriesLeft} ${retriesLeft === 1 ? 'try' : 'tries'} left`, {
-      details: { ...details, retriesLeft },
-      rule: 'BAD-53 never retry a PIN automatically',
-      suggestion: retriesLeft === 1 ? 'One try left: check the PIN carefully; a further wrong PIN blocks the PIV application.' : 'Check the PIN and run the command again.',
-    });
+    if (retriesLeft === 0)
+      return new TufsignError('PIN_LOCKED', `${context}: the PIN is now blocked`, {
+        details: { ...details, retriesLeft },
+        rule: 'BAD-54',
+        suggestion: PIN_BLOCKED_HELP,
+      });
+    return new TufsignError(
+      'PIN_INCORRECT',
+      `${context}: wrong PIN, ${retriesLeft} ${retriesLeft === 1 ? 'try' : 'tries'} left`,
+      {
+        details: { ...details, retriesLeft },
+        rule: 'BAD-53 never retry a PIN automatically',
+        suggestion:
+          retriesLeft === 1
+            ? 'One try left: check the PIN carefully; a further wrong PIN blocks the PIV application.'
+            : 'Check the PIN and run the command again.',
+      },
+    );
   }
   switch (sw) {
     case SW.AUTH_BLOCKED:
-      return new TufsignError('PIN_LOCKED', `${context}: PIN blocked`, { details: { ...details, retriesLeft: 0 }, rule: 'BAD-54', suggestion: PIN_BLOCKED_HELP });
+      return new TufsignError('PIN_LOCKED', `${context}: PIN blocked`, {
+        details: { ...details, retriesLeft: 0 },
+        rule: 'BAD-54',
+        suggestion: PIN_BLOCKED_HELP,
+      });
     case SW.SECURITY_STATUS_NOT_SATISFIED:
-      return new TufsignError('DEVICE_ERROR', `${context}: security status not satisfied (PIN or management key not verified)`, { details });
+      return new TufsignError(
+        'DEVICE_ERROR',
+        `${context}: security status not satisfied (PIN or management key not verified)`,
+        { details },
+      );
     case SW.FILE_NOT_FOUND:
     case SW.REFERENCE_NOT_FOUND:
       return new TufsignError('KEY_NOT_FOUND', `${context}: not found on the YubiKey`, { details });
     case SW.INS_NOT_SUPPORTED:
-      return new TufsignError('FIRMWARE_UNSUPPORTED', `${context}: the card does not support this command`, { details });
+      return new TufsignError('FIRMWARE_UNSUPPORTED', `${context}: the card does not support this command`, {
+        details,
+      });
     default:
       return new TufsignError('DEVICE_ERROR', `${context}: card answered ${hex}`, { details });
   }
@@ -241,9 +276,13 @@ export class PivSession {
       offset += chunk.length;
       const last = offset >= body.length;
       const header = Buffer.from([last ? cla : cla | 0x10, ins, p1, p2]);
-      const apdu = chunk.length > 0 ? Buffer.concat([header, Buffer.from([chunk.length]), chunk]) : Buffer.concat([header, Buffer.from([0])]);
+      const apdu =
+        chunk.length > 0
+          ? Buffer.concat([header, Buffer.from([chunk.length]), chunk])
+          : Buffer.concat([header, Buffer.from([0])]);
       resp = await this.transport.transmit(apdu);
-      if (resp.length < 2) throw new TufsignError('DEVICE_ERROR', 'short answer from the card', { rule: 'R-APDU ends with SW1 SW2' });
+      if (resp.length < 2)
+        throw new TufsignError('DEVICE_ERROR', 'short answer from the card', { rule: 'R-APDU ends with SW1 SW2' });
       if (!last) {
         const sw = resp.readUInt16BE(resp.length - 2);
         if (sw !== SW.OK) return { data: Buffer.alloc(0), sw };
@@ -255,7 +294,8 @@ export class PivSession {
       parts.push(resp.subarray(0, resp.length - 2));
       if (sw >> 8 !== 0x61) return { data: Buffer.concat(parts), sw };
       resp = await this.transport.transmit(Buffer.from([0x00, INS.GET_RESPONSE, 0x00, 0x00, sw & 0xff]));
-      if (resp.length < 2) throw new TufsignError('DEVICE_ERROR', 'short answer from the card', { rule: 'R-APDU ends with SW1 SW2' });
+      if (resp.length < 2)
+        throw new TufsignError('DEVICE_ERROR', 'short answer from the card', { rule: 'R-APDU ends with SW1 SW2' });
     }
   }
 
@@ -267,7 +307,10 @@ export class PivSession {
 
   async select(): Promise<void> {
     const r = await this.send(INS.SELECT, 0x04, 0x00, PIV_AID);
-    if (r.sw !== SW.OK) throw new TufsignError('TOKEN_NOT_PRESENT', 'this card has no PIV application (not a YubiKey?)', { details: { sw: r.sw.toString(16) } });
+    if (r.sw !== SW.OK)
+      throw new TufsignError('TOKEN_NOT_PRESENT', 'this card has no PIV application (not a YubiKey?)', {
+        details: { sw: r.sw.toString(16) },
+      });
   }
 
   async getVersion(): Promise<Version> {
@@ -285,7 +328,10 @@ export class PivSession {
       return d.readUInt32BE(0);
     }
     const sel = await this.send(INS.SELECT, 0x04, 0x00, OTP_AID);
-    if (sel.sw !== SW.OK) throw new TufsignError('DEVICE_ERROR', 'cannot read the serial of this YubiKey (OTP application missing)', { details: { sw: sel.sw.toString(16) } });
+    if (sel.sw !== SW.OK)
+      throw new TufsignError('DEVICE_ERROR', 'cannot read the serial of this YubiKey (OTP application missing)', {
+        details: { sw: sel.sw.toString(16) },
+      });
     const r = await this.send(0x01, 0x10, 0x00);
     await this.select();
     if (r.sw !== SW.OK || r.data.length < 4) throw statusError(r.sw, 'reading the serial number');
@@ -326,20 +372,34 @@ export class PivSession {
   async authenticate(key: Uint8Array, alg: number = ALG.TDES): Promise<void> {
     const { block } = cipherFor(alg);
     if (key.length !== managementKeyLength(alg)) {
-      throw new TufsignError('MANAGEMENT_KEY_INCORRECT', `a ${ALG_NAMES[alg] ?? 'management'} key has ${managementKeyLength(alg)} bytes, got ${key.length}`, { rule: 'management key length' });
+      throw new TufsignError(
+        'MANAGEMENT_KEY_INCORRECT',
+        `a ${ALG_NAMES[alg] ?? 'management'} key has ${managementKeyLength(alg)} bytes, got ${key.length}`,
+        { rule: 'management key length' },
+      );
     }
     const step1 = await this.send(INS.GENERAL_AUTHENTICATE, alg, 0x9b, tlv(0x7c, tlv(0x80, Buffer.alloc(0))));
     if (step1.sw !== SW.OK) throw this.mgmtError(step1.sw);
     const witness = requireTlv(requireTlv(step1.data, 0x7c, 'dynamic auth template'), 0x80, 'witness');
-    if (witness.length !== block) throw new TufsignError('DEVICE_ERROR', 'unexpected witness length', { rule: 'PIV mutual auth' });
+    if (witness.length !== block)
+      throw new TufsignError('DEVICE_ERROR', 'unexpected witness length', { rule: 'PIV mutual auth' });
     const decrypted = blockCipher(alg, key, witness, false);
     const challenge = randomBytes(block);
-    const step2 = await this.send(INS.GENERAL_AUTHENTICATE, alg, 0x9b, tlv(0x7c, Buffer.concat([tlv(0x80, decrypted), tlv(0x81, challenge)])));
+    const step2 = await this.send(
+      INS.GENERAL_AUTHENTICATE,
+      alg,
+      0x9b,
+      tlv(0x7c, Buffer.concat([tlv(0x80, decrypted), tlv(0x81, challenge)])),
+    );
     if (step2.sw !== SW.OK) throw this.mgmtError(step2.sw);
     const proof = requireTlv(requireTlv(step2.data, 0x7c, 'dynamic auth template'), 0x82, 'card response');
     const expected = blockCipher(alg, key, challenge, true);
     if (proof.length !== expected.length || !timingSafeEqual(proof, expected)) {
-      throw new TufsignError('DEVICE_ERROR', 'the card did not prove it knows the management key (counterfeit or misbehaving device?)', { rule: 'PIV mutual auth' });
+      throw new TufsignError(
+        'DEVICE_ERROR',
+        'the card did not prove it knows the management key (counterfeit or misbehaving device?)',
+        { rule: 'PIV mutual auth' },
+      );
     }
   }
 
@@ -347,23 +407,35 @@ export class PivSession {
     if (sw === SW.SECURITY_STATUS_NOT_SATISFIED || sw === SW.INCORRECT_DATA) {
       return new TufsignError('MANAGEMENT_KEY_INCORRECT', 'the YubiKey rejected the management key', {
         details: { sw: sw.toString(16) },
-        suggestion: 'Check the management key (24-byte 3DES or AES key as 48/32/64 hex characters), or use the PIN-protected management key.',
+        suggestion:
+          'Check the management key (24-byte 3DES or AES key as 48/32/64 hex characters), or use the PIN-protected management key.',
       });
     }
     return statusError(sw, 'management key authentication');
   }
 
   /** Generate a key pair on the device; returns the raw public-key TLV contents (tag 7F49). */
-  async generate(slot: number, alg: number, pinPolicy: PinPolicy = 'default', touchPolicy: TouchPolicy = 'default'): Promise<Buffer> {
+  async generate(
+    slot: number,
+    alg: number,
+    pinPolicy: PinPolicy = 'default',
+    touchPolicy: TouchPolicy = 'default',
+  ): Promise<Buffer> {
     const parts = [tlv(0x80, Buffer.from([alg]))];
     if (pinPolicy !== 'default') parts.push(tlv(0xaa, Buffer.from([PIN_POLICY_BYTES[pinPolicy]])));
     if (touchPolicy !== 'default') parts.push(tlv(0xab, Buffer.from([TOUCH_POLICY_BYTES[touchPolicy]])));
     const r = await this.send(INS.GENERATE, 0x00, slot, tlv(0xac, Buffer.concat(parts)));
     if (r.sw === SW.SECURITY_STATUS_NOT_SATISFIED) {
-      throw new TufsignError('MANAGEMENT_KEY_INCORRECT', 'generating a key needs management-key authentication first', { details: { sw: '6982' } });
+      throw new TufsignError('MANAGEMENT_KEY_INCORRECT', 'generating a key needs management-key authentication first', {
+        details: { sw: '6982' },
+      });
     }
     if (r.sw === SW.INCORRECT_DATA || r.sw === 0x6a86) {
-      throw new TufsignError('FIRMWARE_UNSUPPORTED', `this YubiKey (firmware ${this.version?.toString() ?? 'unknown'}) refused algorithm ${ALG_NAMES[alg] ?? alg} or the policies`, { details: { sw: r.sw.toString(16) } });
+      throw new TufsignError(
+        'FIRMWARE_UNSUPPORTED',
+        `this YubiKey (firmware ${this.version?.toString() ?? 'unknown'}) refused algorithm ${ALG_NAMES[alg] ?? alg} or the policies`,
+        { details: { sw: r.sw.toString(16) } },
+      );
     }
     if (r.sw !== SW.OK) throw statusError(r.sw, `generating a key in slot ${slotName(slot)}`);
     return requireTlv(r.data, 0x7f49, 'public key template');
@@ -379,13 +451,22 @@ export class PivSession {
     const r = await this.send(INS.GENERAL_AUTHENTICATE, alg, slot, template);
     if (r.sw === SW.SECURITY_STATUS_NOT_SATISFIED) {
       this.pinVerified = false;
-      throw new TufsignError('SECRET_REQUIRED', `slot ${slotName(slot)} needs the PIN before signing`, { details: { sw: '6982' }, rule: 'PIV PIN policy' });
+      throw new TufsignError('SECRET_REQUIRED', `slot ${slotName(slot)} needs the PIN before signing`, {
+        details: { sw: '6982' },
+        rule: 'PIV PIN policy',
+      });
     }
     if (r.sw === SW.CONDITIONS_NOT_SATISFIED) {
-      throw new TufsignError('TOUCH_TIMEOUT', 'the YubiKey was not touched in time; nothing was signed', { details: { sw: '6985' }, rule: 'BAD-60', suggestion: 'Run the command again and touch the YubiKey when it blinks.' });
+      throw new TufsignError('TOUCH_TIMEOUT', 'the YubiKey was not touched in time; nothing was signed', {
+        details: { sw: '6985' },
+        rule: 'BAD-60',
+        suggestion: 'Run the command again and touch the YubiKey when it blinks.',
+      });
     }
     if (r.sw === SW.WRONG_LENGTH || r.sw === 0x6a84) {
-      throw new TufsignError('MESSAGE_TOO_LARGE', `the YubiKey refused ${data.length} bytes of input to sign`, { details: { sw: r.sw.toString(16) } });
+      throw new TufsignError('MESSAGE_TOO_LARGE', `the YubiKey refused ${data.length} bytes of input to sign`, {
+        details: { sw: r.sw.toString(16) },
+      });
     }
     if (r.sw !== SW.OK) throw statusError(r.sw, `signing with slot ${slotName(slot)}`);
     return requireTlv(requireTlv(r.data, 0x7c, 'dynamic auth template'), 0x82, 'signature');
@@ -402,7 +483,13 @@ export class PivSession {
 
   async putData(objectId: number, value: Uint8Array): Promise<void> {
     const id = Buffer.from([objectId >> 16, (objectId >> 8) & 0xff, objectId & 0xff]);
-    await this.sendOk(INS.PUT_DATA, 0x3f, 0xff, Buffer.concat([tlv(0x5c, id), tlv(0x53, value)]), `writing object ${objectId.toString(16)}`);
+    await this.sendOk(
+      INS.PUT_DATA,
+      0x3f,
+      0xff,
+      Buffer.concat([tlv(0x5c, id), tlv(0x53, value)]),
+      `writing object ${objectId.toString(16)}`,
+    );
   }
 
   /** The certificate stored for a slot (DER), if any. */
@@ -418,12 +505,24 @@ export class PivSession {
   async attest(slot: number): Promise<Buffer> {
     const r = await this.send(INS.ATTEST, slot, 0x00);
     if (r.sw === SW.INCORRECT_DATA) {
-      throw new TufsignError('ATTESTATION_INVALID', `the key in slot ${slotName(slot)} cannot be attested: it was imported, not generated on the YubiKey`, { details: { sw: '6a80' }, rule: 'BAD-58' });
+      throw new TufsignError(
+        'ATTESTATION_INVALID',
+        `the key in slot ${slotName(slot)} cannot be attested: it was imported, not generated on the YubiKey`,
+        { details: { sw: '6a80' }, rule: 'BAD-58' },
+      );
     }
-    if (r.sw === SW.REFERENCE_NOT_FOUND || r.sw === SW.FILE_NOT_FOUND) throw new TufsignError('KEY_NOT_FOUND', `slot ${slotName(slot)} holds no key`, { details: { sw: r.sw.toString(16) } });
-    if (r.sw === SW.INS_NOT_SUPPORTED) throw new TufsignError('FIRMWARE_UNSUPPORTED', `this YubiKey (firmware ${this.version?.toString() ?? 'unknown'}) cannot attest keys (needs 4.3+)`);
+    if (r.sw === SW.REFERENCE_NOT_FOUND || r.sw === SW.FILE_NOT_FOUND)
+      throw new TufsignError('KEY_NOT_FOUND', `slot ${slotName(slot)} holds no key`, {
+        details: { sw: r.sw.toString(16) },
+      });
+    if (r.sw === SW.INS_NOT_SUPPORTED)
+      throw new TufsignError(
+        'FIRMWARE_UNSUPPORTED',
+        `this YubiKey (firmware ${this.version?.toString() ?? 'unknown'}) cannot attest keys (needs 4.3+)`,
+      );
     if (r.sw !== SW.OK) throw statusError(r.sw, `attesting slot ${slotName(slot)}`);
-    if (r.data[0] !== 0x30) throw new TufsignError('ATTESTATION_INVALID', 'the attestation answer is not a certificate');
+    if (r.data[0] !== 0x30)
+      throw new TufsignError('ATTESTATION_INVALID', 'the attestation answer is not a certificate');
     return r.data;
   }
 
@@ -431,7 +530,8 @@ export class PivSession {
   async metadata(slot: number): Promise<SlotMetadata | undefined> {
     const r = await this.send(INS.GET_METADATA, 0x00, slot);
     if (r.sw === SW.REFERENCE_NOT_FOUND || r.sw === SW.FILE_NOT_FOUND) return undefined;
-    if (r.sw === SW.INS_NOT_SUPPORTED) throw new TufsignError('FIRMWARE_UNSUPPORTED', 'GET METADATA needs firmware 5.3+');
+    if (r.sw === SW.INS_NOT_SUPPORTED)
+      throw new TufsignError('FIRMWARE_UNSUPPORTED', 'GET METADATA needs firmware 5.3+');
     if (r.sw !== SW.OK) throw statusError(r.sw, `reading metadata of slot ${slotName(slot)}`);
     const tlvs = parseTlvs(r.data);
     const alg = findTlv(tlvs, 0x01);
@@ -446,7 +546,10 @@ export class PivSession {
       origin: origin?.[0] === 1 ? 'generated' : origin?.[0] === 2 ? 'imported' : undefined,
       publicKey: findTlv(tlvs, 0x04),
       isDefault: isDefault === undefined ? undefined : isDefault[0] === 1,
-      retries: retries !== undefined && retries.length >= 2 ? { total: retries[0] ?? 0, remaining: retries[1] ?? 0 } : undefined,
+      retries:
+        retries !== undefined && retries.length >= 2
+          ? { total: retries[0] ?? 0, remaining: retries[1] ?? 0 }
+          : undefined,
     };
   }
 
@@ -464,7 +567,11 @@ export class PivSession {
     const obj = await this.getData(OBJECT_PRINTED);
     const inner = obj === undefined ? undefined : findTlv(obj, 0x88);
     const key = inner === undefined ? undefined : findTlv(inner, 0x89);
-    if (key === undefined) throw new TufsignError('MANAGEMENT_KEY_INCORRECT', 'the YubiKey says its management key is PIN-protected, but none is stored');
+    if (key === undefined)
+      throw new TufsignError(
+        'MANAGEMENT_KEY_INCORRECT',
+        'the YubiKey says its management key is PIN-protected, but none is stored',
+      );
     return Buffer.from(key);
   }
 

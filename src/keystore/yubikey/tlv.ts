@@ -5,7 +5,10 @@ import { derChildren, derLength, derTlv } from '../der';
 const PIV_MAX_LENGTH = 0xffff;
 
 export function encodeLength(n: number): Buffer {
-  if (n > PIV_MAX_LENGTH) throw new TufsignError('MESSAGE_TOO_LARGE', `TLV value of ${n} bytes is too long for PIV`, { rule: 'PIV lengths fit in two bytes' });
+  if (n > PIV_MAX_LENGTH)
+    throw new TufsignError('MESSAGE_TOO_LARGE', `TLV value of ${n} bytes is too long for PIV`, {
+      rule: 'PIV lengths fit in two bytes',
+    });
   return derLength(n);
 }
 

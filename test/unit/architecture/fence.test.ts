@@ -37,7 +37,8 @@ for (const p of probes) {
 }
 process.stdout.write(JSON.stringify(out));
 `;
-const EXEMPTIONS = "import { DEBT, EDGES } from './eslint.fence.mjs'; process.stdout.write(JSON.stringify({ DEBT, EDGES }));";
+const EXEMPTIONS =
+  "import { DEBT, EDGES } from './eslint.fence.mjs'; process.stdout.write(JSON.stringify({ DEBT, EDGES }));";
 
 function lint(probes: (Omit<Probe, 'code'> & { code?: string })[]): Verdict[] {
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', SCRIPT], {
@@ -49,16 +50,18 @@ function lint(probes: (Omit<Probe, 'code'> & { code?: string })[]): Verdict[] {
 }
 
 const fences = (v: Verdict): string[] =>
-  v.messages.map((m) => /fence "([^"]+)"/.exec(m.message)?.[1] ?? (m.message.includes('clock') ? 'clock' : m.message.includes('process.') ? 'process' : `${m.ruleId}`));
+  v.messages.map(
+    (m) =>
+      /fence "([^"]+)"/.exec(m.message)?.[1] ??
+      (m.message.includes('clock') ? 'clock' : m.message.includes('process.') ? 'process' : `${m.ruleId}`),
+  );
 
 interface Debt {
   DEBT: Record<string, string[]>;
   EDGES: Record<string, string[]>;
 }
 function exemptions(): Debt {
-  const out = execFileSync(
-    process.execPath,
-    ['--input-type=module', '-e', EXEMPTIONS], { cwd: ROOT });
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', EXEMPTIONS], { cwd: ROOT });
   return JSON.parse(out.toString()) as Debt;
 }
 
@@ -108,7 +111,11 @@ describe('architecture fence (docs/architecture.md)', () => {
       ['src/hooks/probe.ts', "import { errorEnvelope } from '../cli/envelope'; export const a = process.argv;", []],
       ['src/hooks/probe.ts', "import Sign from '../commands/sign';", ['commands']],
       ['src/standalone/probe.ts', "import { execute } from '@oclif/core'; export const a = process.argv;", []],
-      ['src/import/probe.ts', "import { readdirSync } from 'node:fs'; import { Workspace } from '../repository/workspace';", []],
+      [
+        'src/import/probe.ts',
+        "import { readdirSync } from 'node:fs'; import { Workspace } from '../repository/workspace';",
+        [],
+      ],
       ['src/import/probe.ts', 'export const d = process.cwd();', ['process']],
       ['src/import/probe.ts', "import { BaseCommand } from '../cli/base-command';", ['cli']],
       ['src/release/probe.ts', "export const f = eval('1');", ['no-eval']],
@@ -121,7 +128,8 @@ describe('architecture fence (docs/architecture.md)', () => {
   it('every exemption is still needed: without it, its file crosses exactly the fences it lists', () => {
     const { DEBT, EDGES } = exemptions();
     const listed: Record<string, string[]> = {};
-    for (const [file, f] of [...Object.entries(EDGES), ...Object.entries(DEBT)]) listed[file] = [...(listed[file] ?? []), ...f];
+    for (const [file, f] of [...Object.entries(EDGES), ...Object.entries(DEBT)])
+      listed[file] = [...(listed[file] ?? []), ...f];
     const verdicts = lint(Object.keys(listed).map((file) => ({ file, debt: false })));
     for (const v of verdicts) {
       const crossed = [...new Set(fences(v))].sort();

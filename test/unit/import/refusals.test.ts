@@ -15,7 +15,10 @@ const base = tempDir('tufsign-import-refusals-');
 const NOW = new Date('2027-01-01T00:00:00Z');
 
 function secrets(sourcePassphrase = 'tufup-fixture'): SecretsHandler {
-  return { getSecret: (r: SecretRequest) => Promise.resolve(Buffer.from(r.kind === 'source-passphrase' ? sourcePassphrase : 'new-passphrase-123')) };
+  return {
+    getSecret: (r: SecretRequest) =>
+      Promise.resolve(Buffer.from(r.kind === 'source-passphrase' ? sourcePassphrase : 'new-passphrase-123')),
+  };
 }
 
 let n = 0;
@@ -25,10 +28,22 @@ function copy(name: string): string {
   return dir;
 }
 
-async function importError(source: string, extra: Partial<ImportOptions> = {}): Promise<{ err: TufsignError; ws: string }> {
+async function importError(
+  source: string,
+  extra: Partial<ImportOptions> = {},
+): Promise<{ err: TufsignError; ws: string }> {
   const ws = join(base, `ws-${n++}`);
   try {
-    await importRepository({ dir: ws, source, format: 'auto', dryRun: false, skipMissingTargets: false, now: NOW, secrets: secrets(), ...extra });
+    await importRepository({
+      dir: ws,
+      source,
+      format: 'auto',
+      dryRun: false,
+      skipMissingTargets: false,
+      now: NOW,
+      secrets: secrets(),
+      ...extra,
+    });
   } catch (e) {
     if (e instanceof TufsignError) return { err: e, ws };
     throw e;
@@ -49,29 +64,99 @@ describe('refused tufup sources', () => {
   const meta = (d: string, f: string): string => join(d, 'repository', 'metadata', f);
   const cases: [string, (d: string) => void, string, string | null][] = [
     ['a root history gap', (d) => rmSync(meta(d, '1.root.json')), 'IMPORT_REFUSED', 'gap'],
-    ['a broken root chain', (d) => { editJson(meta(d, '2.root.json'), flipSig); editJson(meta(d, 'root.json'), flipSig); }, 'IMPORT_REFUSED', 'THRESHOLD'],
-    ['root.json differing from N.root.json', (d) => editJson(meta(d, 'root.json'), (j) => (j.signed.expires = '2040-01-01T00:00:00Z')), 'IMPORT_REFUSED', 'differ'],
-    ['metadata edited after signing', (d) => writeFileSync(meta(d, 'targets.json'), readFileSync(meta(d, 'targets.json'), 'utf8').replace('"required": false', '"required": true')), 'IMPORT_REFUSED', 'targets'],
-    ['a snapshot that no longer matches timestamp (rollback)', (d) => editJson(meta(d, 'timestamp.json'), (j) => (j.signed.meta['snapshot.json'].version = 4)), 'IMPORT_REFUSED', null],
-    ['a target file that does not match its hashes', (d) => {
-      const f = join(d, 'repository', 'targets', 'example_app-2.0.patch');
-      const b = readFileSync(f);
-      b.writeUInt8(b.readUInt8(b.length - 1) ^ 1, b.length - 1);
-      writeFileSync(f, b);
-    }, 'IMPORT_REFUSED', 'example_app-2.0.patch'],
-    ['a missing target file', (d) => rmSync(join(d, 'repository', 'targets', 'example_app-1.0.tar.gz')), 'IMPORT_REFUSED', 'skip-missing-targets'],
-    ['a keystore key that matches no root key', (d) => writeFileSync(join(d, 'keystore', 'stray'), JSON.stringify({
-      keytype: 'ed25519', scheme: 'ed25519', keyval: { public: 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a', private: '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60' },
-    })), 'IMPORT_REFUSED', 'stray'],
-    ['a corrupt key file', (d) => writeFileSync(join(d, 'keystore', 'snapshot'), '{"keytype": "ed25519", "scheme": "ed25519", "keyval": {"public": "00", "private": "zz"}}'), 'KEY_FILE_INVALID', null],
-    ['a tampered encrypted key file (HMAC)', (d) => writeFileSync(join(d, 'keystore', 'targets'), readFileSync(join(d, 'keystore', 'targets'), 'utf8').replace(/.$/, (c) => (c === '0' ? '1' : '0'))), 'WRONG_PASSPHRASE', null],
+    [
+      'a broken root chain',
+      (d) => {
+        editJson(meta(d, '2.root.json'), flipSig);
+        editJson(meta(d, 'root.json'), flipSig);
+      },
+      'IMPORT_REFUSED',
+      'THRESHOLD',
+    ],
+    [
+      'root.json differing from N.root.json',
+      (d) => editJson(meta(d, 'root.json'), (j) => (j.signed.expires = '2040-01-01T00:00:00Z')),
+      'IMPORT_REFUSED',
+      'differ',
+    ],
+    [
+      'metadata edited after signing',
+      (d) =>
+        writeFileSync(
+          meta(d, 'targets.json'),
+          readFileSync(meta(d, 'targets.json'), 'utf8').replace('"required": false', '"required": true'),
+        ),
+      'IMPORT_REFUSED',
+      'targets',
+    ],
+    [
+      'a snapshot that no longer matches timestamp (rollback)',
+      (d) => editJson(meta(d, 'timestamp.json'), (j) => (j.signed.meta['snapshot.json'].version = 4)),
+      'IMPORT_REFUSED',
+      null,
+    ],
+    [
+      'a target file that does not match its hashes',
+      (d) => {
+        const f = join(d, 'repository', 'targets', 'example_app-2.0.patch');
+        const b = readFileSync(f);
+        b.writeUInt8(b.readUInt8(b.length - 1) ^ 1, b.length - 1);
+        writeFileSync(f, b);
+      },
+      'IMPORT_REFUSED',
+      'example_app-2.0.patch',
+    ],
+    [
+      'a missing target file',
+      (d) => rmSync(join(d, 'repository', 'targets', 'example_app-1.0.tar.gz')),
+      'IMPORT_REFUSED',
+      'skip-missing-targets',
+    ],
+    [
+      'a keystore key that matches no root key',
+      (d) =>
+        writeFileSync(
+          join(d, 'keystore', 'stray'),
+          JSON.stringify({
+            keytype: 'ed25519',
+            scheme: 'ed25519',
+            keyval: {
+              public: 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a',
+              private: '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60',
+            },
+          }),
+        ),
+      'IMPORT_REFUSED',
+      'stray',
+    ],
+    [
+      'a corrupt key file',
+      (d) =>
+        writeFileSync(
+          join(d, 'keystore', 'snapshot'),
+          '{"keytype": "ed25519", "scheme": "ed25519", "keyval": {"public": "00", "private": "zz"}}',
+        ),
+      'KEY_FILE_INVALID',
+      null,
+    ],
+    [
+      'a tampered encrypted key file (HMAC)',
+      (d) =>
+        writeFileSync(
+          join(d, 'keystore', 'targets'),
+          readFileSync(join(d, 'keystore', 'targets'), 'utf8').replace(/.$/, (c) => (c === '0' ? '1' : '0')),
+        ),
+      'WRONG_PASSPHRASE',
+      null,
+    ],
   ];
   it.each(cases)('%s', async (_name, damage, code, mention) => {
     const src = copy('tufup');
     damage(src);
     const { err, ws } = await importError(src);
     expect(err.code).toBe(code);
-    if (mention !== null) expect(`${err.message} ${err.suggestion ?? ''} ${JSON.stringify(err.details ?? {})}`).toContain(mention);
+    if (mention !== null)
+      expect(`${err.message} ${err.suggestion ?? ''} ${JSON.stringify(err.details ?? {})}`).toContain(mention);
     expect(existsSync(ws)).toBe(false);
   });
 
@@ -85,17 +170,43 @@ describe('refused tufup sources', () => {
     expect((await importError(join(FIXTURES, 'tufup', 'keystore'))).err.code).toBe('IMPORT_REFUSED');
     const src = copy('tufup');
     const inside = join(src, 'ws');
-    await expect(importRepository({ dir: inside, source: src, format: 'auto', dryRun: false, skipMissingTargets: false, now: NOW, secrets: secrets() })).rejects.toMatchObject({ code: 'IMPORT_REFUSED' });
+    await expect(
+      importRepository({
+        dir: inside,
+        source: src,
+        format: 'auto',
+        dryRun: false,
+        skipMissingTargets: false,
+        now: NOW,
+        secrets: secrets(),
+      }),
+    ).rejects.toMatchObject({ code: 'IMPORT_REFUSED' });
     expect(existsSync(inside)).toBe(false);
   });
 
   it('--skip-missing-targets imports and lists the missing file; --dry-run writes nothing', async () => {
     const src = copy('tufup');
     rmSync(join(src, 'repository', 'targets', 'example_app-1.0.tar.gz'));
-    const dry = await importRepository({ dir: join(base, 'dry'), source: src, format: 'tufup', dryRun: true, skipMissingTargets: true, now: NOW, secrets: secrets() });
+    const dry = await importRepository({
+      dir: join(base, 'dry'),
+      source: src,
+      format: 'tufup',
+      dryRun: true,
+      skipMissingTargets: true,
+      now: NOW,
+      secrets: secrets(),
+    });
     expect(dry).toMatchObject({ dryRun: true, written: [], targets: { missing: ['example_app-1.0.tar.gz'] } });
     expect(existsSync(join(base, 'dry'))).toBe(false);
-    const r = await importRepository({ dir: join(base, 'skip'), source: src, format: 'tufup', dryRun: false, skipMissingTargets: true, now: NOW, secrets: secrets() });
+    const r = await importRepository({
+      dir: join(base, 'skip'),
+      source: src,
+      format: 'tufup',
+      dryRun: false,
+      skipMissingTargets: true,
+      now: NOW,
+      secrets: secrets(),
+    });
     expect(r.warnings.join('\n')).toContain('example_app-1.0.tar.gz');
     expect(r.verify.ok).toBe(true);
   });
@@ -109,7 +220,10 @@ describe('refused sources of the other formats', () => {
   });
   it('tuf-on-ci: a placeholder signature cannot stand in for a real one', async () => {
     const src = copy('tuf-on-ci');
-    editJson(join(src, 'metadata', 'targets.json'), (j) => (j.signatures = j.signatures.map((s: any) => ({ keyid: s.keyid, sig: '' }))));
+    editJson(
+      join(src, 'metadata', 'targets.json'),
+      (j) => (j.signatures = j.signatures.map((s: any) => ({ keyid: s.keyid, sig: '' }))),
+    );
     expect((await importError(src)).err.code).toBe('IMPORT_REFUSED');
   });
   it('python-tuf: a delegated target outside the delegated paths', async () => {
@@ -120,7 +234,10 @@ describe('refused sources of the other formats', () => {
   });
   it('go-tuf v0: a hostile target path in signed metadata is never written outside the workspace', async () => {
     const src = copy('go-tuf-v0');
-    editJson(join(src, 'repository', 'targets.json'), (j) => (j.signed.targets['../../escape.txt'] = j.signed.targets['hello.txt']));
+    editJson(
+      join(src, 'repository', 'targets.json'),
+      (j) => (j.signed.targets['../../escape.txt'] = j.signed.targets['hello.txt']),
+    );
     const { err, ws } = await importError(src);
     expect(['IMPORT_REFUSED', 'PATH_UNSAFE']).toContain(err.code);
     expect(existsSync(ws)).toBe(false);

@@ -36,16 +36,24 @@ describe('readSecretFile', () => {
   it.each([
     ['larger than the bound', () => secretFile(Buffer.alloc(65, 0x41)), 'KEY_FILE_INVALID'],
     ['readable by the group', () => secretFile('x', 0o640), 'KEY_FILE_PERMISSIONS'],
-    ['a symbolic link to a 0600 file', () => {
-      const link = join(dir, `l${n++}`);
-      symlinkSync(secretFile('x'), link);
-      return link;
-    }, 'KEY_FILE_INVALID'],
-    ['a FIFO (never opened, so never blocks)', () => {
-      const p = join(dir, `f${n++}`);
-      execFileSync('mkfifo', ['-m', '600', p]);
-      return p;
-    }, 'KEY_FILE_INVALID'],
+    [
+      'a symbolic link to a 0600 file',
+      () => {
+        const link = join(dir, `l${n++}`);
+        symlinkSync(secretFile('x'), link);
+        return link;
+      },
+      'KEY_FILE_INVALID',
+    ],
+    [
+      'a FIFO (never opened, so never blocks)',
+      () => {
+        const p = join(dir, `f${n++}`);
+        execFileSync('mkfifo', ['-m', '600', p]);
+        return p;
+      },
+      'KEY_FILE_INVALID',
+    ],
     ['missing', () => join(dir, 'absent'), 'IO_ERROR'],
   ])('refuses a secret file that is %s', (_name, make, expected) => {
     expect(code(() => readSecretFile(make(), 'passphrase file', 64, MISSING))).toBe(expected);

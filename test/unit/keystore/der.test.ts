@@ -1,7 +1,18 @@
 import fc from 'fast-check';
 import { TufsignError } from '../../../src/errors';
 import { findTlv, parseTlvs, tlv } from '../../../src/keystore/yubikey/tlv';
-import { DER_NULL, derChildren, derInteger, derLength, derOctets, derOid, derSequence, derTlv, derUint, readDer } from '../../../src/keystore/der';
+import {
+  DER_NULL,
+  derChildren,
+  derInteger,
+  derLength,
+  derOctets,
+  derOid,
+  derSequence,
+  derTlv,
+  derUint,
+  readDer,
+} from '../../../src/keystore/der';
 
 describe('DER reader (src/keystore/der.ts, the one DER module)', () => {
   it('reads short and long lengths and nested elements', () => {
@@ -50,8 +61,14 @@ describe('DER writer', () => {
   it('what it writes, it reads back (tags of one and two bytes, bodies up to 70000 bytes)', () => {
     fc.assert(
       fc.property(
-        fc.oneof(fc.integer({ min: 0, max: 0xfe }).filter((t) => (t & 0x1f) !== 0x1f), fc.constantFrom(0x7f49, 0x5f50, 0xbf20)),
-        fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.integer({ min: 0, max: 70000 }).map((n) => new Uint8Array(n).fill(n & 0xff))),
+        fc.oneof(
+          fc.integer({ min: 0, max: 0xfe }).filter((t) => (t & 0x1f) !== 0x1f),
+          fc.constantFrom(0x7f49, 0x5f50, 0xbf20),
+        ),
+        fc.oneof(
+          fc.uint8Array({ maxLength: 300 }),
+          fc.integer({ min: 0, max: 70000 }).map((n) => new Uint8Array(n).fill(n & 0xff)),
+        ),
         (tag, body) => {
           const enc = derTlv(tag, body);
           const d = readDer(enc, 0);
@@ -91,7 +108,10 @@ describe('PIV BER-TLV over the DER module', () => {
   };
 
   it('parses the card templates tufsign reads, with two-byte tags', () => {
-    const msg = Buffer.concat([tlv(0x7f49, Buffer.concat([tlv(0x86, Buffer.alloc(65, 4))])), tlv(0x53, Buffer.alloc(300, 1))]);
+    const msg = Buffer.concat([
+      tlv(0x7f49, Buffer.concat([tlv(0x86, Buffer.alloc(65, 4))])),
+      tlv(0x53, Buffer.alloc(300, 1)),
+    ]);
     const [pub, obj] = parseTlvs(msg);
     expect(pub?.tag).toBe(0x7f49);
     expect(findTlv(pub!.value, 0x86)?.length).toBe(65);

@@ -7,7 +7,13 @@
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { addBins, addDelegation, checkPathPattern, listDelegations, removeDelegation } from '../../../src/repository/delegations';
+import {
+  addBins,
+  addDelegation,
+  checkPathPattern,
+  listDelegations,
+  removeDelegation,
+} from '../../../src/repository/delegations';
 import { CLIENT_LIMITS } from '../../../src/repository/client-limits';
 import { addTargetsRouted, listTargets } from '../../../src/repository/targets-routing';
 import { TargetsTree } from '../../../src/repository/targets-tree';
@@ -47,7 +53,11 @@ describe('client search order', () => {
     await addDelegation(ws, { name: 'a', keys: [memoryKey(1)], threshold: 1, paths: ['a/*'], terminating: false }, ctx);
     await addDelegation(ws, { name: 'b', keys: [memoryKey(2)], threshold: 1, paths: ['a/*'], terminating: true }, ctx);
     await addDelegation(ws, { name: 'c', keys: [memoryKey(3)], threshold: 1, paths: ['a/*'], terminating: false }, ctx);
-    await addDelegation(ws, { name: 'a1', from: 'a', keys: [memoryKey(4)], threshold: 1, paths: ['a/x*'], terminating: false }, ctx);
+    await addDelegation(
+      ws,
+      { name: 'a1', from: 'a', keys: [memoryKey(4)], threshold: 1, paths: ['a/x*'], terminating: false },
+      ctx,
+    );
   });
 
   it('visits depth first, children in order, and a terminating role cuts off the rest', () => {
@@ -62,26 +72,54 @@ describe('client search order', () => {
   });
 
   it('routes a new target to the first dead end and an existing one to where a client finds it', async () => {
-    await addTargetsRouted(ws, [{ file: payload('a/x1'), path: 'a/x1' }, { file: payload('a/y'), path: 'a/y' }, { file: payload('top'), path: 'top' }], ctx);
+    await addTargetsRouted(
+      ws,
+      [
+        { file: payload('a/x1'), path: 'a/x1' },
+        { file: payload('a/y'), path: 'a/y' },
+        { file: payload('top'), path: 'top' },
+      ],
+      ctx,
+    );
     const where = new Map(listTargets(ws).map((t) => [t.path, t.role]));
     expect(Object.fromEntries(where)).toEqual({ top: 'targets', 'a/y': 'a', 'a/x1': 'a1' });
   });
 
   it('refuses --role for a role whose chain does not cover the path, or that a client never reaches', async () => {
-    expect(await codeOf(addTargetsRouted(ws, [{ file: payload('q'), path: 'a/q' }], ctx, { role: 'a1' }))).toBe('PATH_NOT_DELEGATED');
-    expect(await codeOf(addTargetsRouted(ws, [{ file: payload('q'), path: 'a/q' }], ctx, { role: 'c' }))).toBe('PATH_NOT_DELEGATED');
-    expect(await codeOf(addTargetsRouted(ws, [{ file: payload('q'), path: 'a/y' }], ctx, { role: 'b' }))).toBe('PATH_NOT_DELEGATED');
-    expect(await codeOf(addTargetsRouted(ws, [{ file: payload('q'), path: 'a/q' }], ctx, { role: 'nope' }))).toBe('ROLE_INVALID');
+    expect(await codeOf(addTargetsRouted(ws, [{ file: payload('q'), path: 'a/q' }], ctx, { role: 'a1' }))).toBe(
+      'PATH_NOT_DELEGATED',
+    );
+    expect(await codeOf(addTargetsRouted(ws, [{ file: payload('q'), path: 'a/q' }], ctx, { role: 'c' }))).toBe(
+      'PATH_NOT_DELEGATED',
+    );
+    expect(await codeOf(addTargetsRouted(ws, [{ file: payload('q'), path: 'a/y' }], ctx, { role: 'b' }))).toBe(
+      'PATH_NOT_DELEGATED',
+    );
+    expect(await codeOf(addTargetsRouted(ws, [{ file: payload('q'), path: 'a/q' }], ctx, { role: 'nope' }))).toBe(
+      'ROLE_INVALID',
+    );
   });
 
   it('refuses unsafe role names and patterns', async () => {
     for (const name of ['targets', '../x', 'A', 'a/b', '']) {
-      expect(await codeOf(addDelegation(ws, { name, keys: [memoryKey(5)], threshold: 1, paths: ['x/*'], terminating: false }, ctx))).toBe('ROLE_INVALID');
+      expect(
+        await codeOf(
+          addDelegation(ws, { name, keys: [memoryKey(5)], threshold: 1, paths: ['x/*'], terminating: false }, ctx),
+        ),
+      ).toBe('ROLE_INVALID');
     }
-    expect(await codeOf(addDelegation(ws, { name: 'a', keys: [memoryKey(5)], threshold: 1, paths: ['x/*'], terminating: false }, ctx))).toBe('ROLE_INVALID');
+    expect(
+      await codeOf(
+        addDelegation(ws, { name: 'a', keys: [memoryKey(5)], threshold: 1, paths: ['x/*'], terminating: false }, ctx),
+      ),
+    ).toBe('ROLE_INVALID');
     for (const p of ['/abs/*', '../*', 'a\\b', 'a//b', '']) expect(() => checkPathPattern(p)).toThrow();
     expect(() => checkPathPattern('pkgs/*/[a-f]?.whl')).not.toThrow();
-    expect(await codeOf(addDelegation(ws, { name: 'k', keys: [memoryKey(5)], threshold: 2, paths: ['x/*'], terminating: false }, ctx))).toBe('THRESHOLD_INVALID');
+    expect(
+      await codeOf(
+        addDelegation(ws, { name: 'k', keys: [memoryKey(5)], threshold: 2, paths: ['x/*'], terminating: false }, ctx),
+      ),
+    ).toBe('THRESHOLD_INVALID');
   });
 
   it('removing a delegation keeps its snapshot entry (clients refuse a snapshot that drops one)', async () => {
@@ -114,7 +152,11 @@ describe('succinct hash bins', () => {
 
   it('adding one target re-signs exactly its bin, snapshot and timestamp', async () => {
     const opened: string[] = [];
-    const r = await addTargetsRouted(ws, [{ file: payload('pkg/one.whl'), path: 'pkg/one.whl' }], memoryContext(undefined, opened));
+    const r = await addTargetsRouted(
+      ws,
+      [{ file: payload('pkg/one.whl'), path: 'pkg/one.whl' }],
+      memoryContext(undefined, opened),
+    );
     // python-tuf: bin = first bit_length bits of sha256(path)
     const digest = createHash('sha256').update('pkg/one.whl').digest();
     const expected = `bins-${(digest[0] as number).toString(16).padStart(2, '0')}`;
@@ -123,8 +165,13 @@ describe('succinct hash bins', () => {
   });
 
   it('refuses a bin count that is not a power of two in range, and named delegations beside bins', async () => {
-    for (const count of [0, 1, 3, 100, 131072]) expect(await codeOf(addBins(ws, { count, prefix: 'x', keys: [memoryKey(7)], threshold: 1 }, ctx))).toBe('USAGE');
-    expect(await codeOf(addDelegation(ws, { name: 'n', keys: [memoryKey(5)], threshold: 1, paths: ['n/*'], terminating: false }, ctx))).toBe('ROLE_INVALID');
+    for (const count of [0, 1, 3, 100, 131072])
+      expect(await codeOf(addBins(ws, { count, prefix: 'x', keys: [memoryKey(7)], threshold: 1 }, ctx))).toBe('USAGE');
+    expect(
+      await codeOf(
+        addDelegation(ws, { name: 'n', keys: [memoryKey(5)], threshold: 1, paths: ['n/*'], terminating: false }, ctx),
+      ),
+    ).toBe('ROLE_INVALID');
   });
 });
 
@@ -134,7 +181,11 @@ describe('client size limits', () => {
     const big = JSON.stringify({ blob: 'x'.repeat(CLIENT_LIMITS.targets) });
     const opened: string[] = [];
     const before = ws.load().timestamp.signed.version;
-    const err = await addTargetsRouted(ws, [{ file: payload('big'), path: 'big', custom: JSON.parse(big) }], memoryContext(undefined, opened)).catch((e: unknown) => e);
+    const err = await addTargetsRouted(
+      ws,
+      [{ file: payload('big'), path: 'big', custom: JSON.parse(big) }],
+      memoryContext(undefined, opened),
+    ).catch((e: unknown) => e);
     expect(isTufsignError(err, 'METADATA_TOO_LARGE')).toBe(true);
     expect((err as { details: { limit: number } }).details.limit).toBe(5_000_000);
     expect(opened).toEqual([]);
@@ -158,7 +209,11 @@ describe('client size limits', () => {
   it('refuses 65,536 bins: their snapshot is over 2,000,000 bytes', async () => {
     const ws = await fresh();
     const opened: string[] = [];
-    const err = await addBins(ws, { count: 65_536, prefix: 'bins', keys: [memoryKey(7)], threshold: 1 }, memoryContext(undefined, opened)).catch((e: unknown) => e);
+    const err = await addBins(
+      ws,
+      { count: 65_536, prefix: 'bins', keys: [memoryKey(7)], threshold: 1 },
+      memoryContext(undefined, opened),
+    ).catch((e: unknown) => e);
     expect(isTufsignError(err, 'METADATA_TOO_LARGE')).toBe(true);
     expect((err as { details: { role: string } }).details.role).toBe('snapshot');
     expect(opened).toEqual([]);

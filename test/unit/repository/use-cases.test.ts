@@ -9,7 +9,15 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileS
 import { join } from 'node:path';
 import { TufsignError } from '../../../src/errors';
 import type { Signer } from '../../../src/keystore/signer';
-import { addTargets, initRepository, refresh, removeTargets, signRole, type InitOptions, type SigningContext } from '../../../src/repository/operations';
+import {
+  addTargets,
+  initRepository,
+  refresh,
+  removeTargets,
+  signRole,
+  type InitOptions,
+  type SigningContext,
+} from '../../../src/repository/operations';
 import { addRelease, type AddReleaseOptions, type AddReleaseResult } from '../../../src/repository/release';
 import { directorySource } from '../../../src/repository/sources';
 import { repositoryStatus } from '../../../src/repository/status';
@@ -22,13 +30,23 @@ import { makeBundle } from '../../release/helpers';
 
 const T0 = new Date('2026-03-01T00:00:00Z');
 const ROLES = ['root', 'targets', 'snapshot', 'timestamp'] as const;
-const signers = { root: testSigner('ed25519', 21), root2: testSigner('ed25519', 22), targets: testSigner('ed25519', 23), snapshot: testSigner('ed25519', 24), timestamp: testSigner('ed25519', 25) };
+const signers = {
+  root: testSigner('ed25519', 21),
+  root2: testSigner('ed25519', 22),
+  targets: testSigner('ed25519', 23),
+  snapshot: testSigner('ed25519', 24),
+  timestamp: testSigner('ed25519', 25),
+};
 const uriOf = (name: keyof typeof signers): string => `file:keys/${name}.pem`;
 const ROOT_TMP = tempDir('tufsign-usecase-');
 const newDir = (): string => join(mkdtempSync(join(ROOT_TMP, 'ws-')), 'repo');
 
 /** A signing context whose "backend" is a table of test signers; `swap` hands back another key for one URI. */
-function context(now: Date, available: (keyof typeof signers)[], swap: Partial<Record<string, Signer>> = {}): SigningContext & { opened: string[] } {
+function context(
+  now: Date,
+  available: (keyof typeof signers)[],
+  swap: Partial<Record<string, Signer>> = {},
+): SigningContext & { opened: string[] } {
   const opened: string[] = [];
   return {
     now,
@@ -45,9 +63,18 @@ function context(now: Date, available: (keyof typeof signers)[], swap: Partial<R
 }
 
 /** `publicOnly` keys are listed in root without a URI: their holder signs elsewhere, in a ceremony. */
-function initOptions(dir: string, rootKeys: (keyof typeof signers)[] = ['root'], rootThreshold = 1, publicOnly: (keyof typeof signers)[] = []): InitOptions {
+function initOptions(
+  dir: string,
+  rootKeys: (keyof typeof signers)[] = ['root'],
+  rootThreshold = 1,
+  publicOnly: (keyof typeof signers)[] = [],
+): InitOptions {
   const spec = (names: (keyof typeof signers)[], threshold = 1): InitOptions['roles']['root'] => ({
-    keys: names.map((n) => (publicOnly.includes(n) ? { key: signers[n].publicKey, owner: n } : { key: signers[n].publicKey, uri: uriOf(n), owner: n })),
+    keys: names.map((n) =>
+      publicOnly.includes(n)
+        ? { key: signers[n].publicKey, owner: n }
+        : { key: signers[n].publicKey, uri: uriOf(n), owner: n },
+    ),
     threshold,
   });
   return {
@@ -55,7 +82,12 @@ function initOptions(dir: string, rootKeys: (keyof typeof signers)[] = ['root'],
     name: 'use-case-test',
     consistentSnapshot: true,
     expiry: {},
-    roles: { root: spec(rootKeys, rootThreshold), targets: spec(['targets']), snapshot: spec(['snapshot']), timestamp: spec(['timestamp']) },
+    roles: {
+      root: spec(rootKeys, rootThreshold),
+      targets: spec(['targets']),
+      snapshot: spec(['snapshot']),
+      timestamp: spec(['timestamp']),
+    },
   };
 }
 
@@ -75,7 +107,10 @@ function fingerprint(dir: string): Record<string, string> {
 
 function verified(dir: string, at: Date): { ok: boolean; failures: string[] } {
   const r = verifyRepository(directorySource(dir), { at, requireTargetFiles: true });
-  return { ok: r.ok, failures: r.roles.flatMap((role) => role.checks.filter((c) => !c.ok).map((c) => `${role.role}: ${c.message}`)) };
+  return {
+    ok: r.ok,
+    failures: r.roles.flatMap((role) => role.checks.filter((c) => !c.ok).map((c) => `${role.role}: ${c.message}`)),
+  };
 }
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
@@ -99,25 +134,45 @@ describe('repository use cases on a temp workspace', () => {
     const ws = await freshWorkspace();
     expect(verified(ws.dir, T0)).toEqual({ ok: true, failures: [] });
     const files = Object.keys(fingerprint(ws.dir));
-    expect(files).toEqual(expect.arrayContaining(['metadata/1.root.json', 'metadata/root.json', 'metadata/1.targets.json', 'metadata/1.snapshot.json', 'metadata/timestamp.json', 'tufsign.json']));
-    expect([...ws.config.keys.values()].map((k) => k.uri).sort()).toEqual(['root', 'snapshot', 'targets', 'timestamp'].map((n) => `file:keys/${n}.pem`));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'metadata/1.root.json',
+        'metadata/root.json',
+        'metadata/1.targets.json',
+        'metadata/1.snapshot.json',
+        'metadata/timestamp.json',
+        'tufsign.json',
+      ]),
+    );
+    expect([...ws.config.keys.values()].map((k) => k.uri).sort()).toEqual(
+      ['root', 'snapshot', 'targets', 'timestamp'].map((n) => `file:keys/${n}.pem`),
+    );
     const status = repositoryStatus(ws, T0);
-    expect(status.roles.map((r) => [r.role, r.version, r.validSignatures, r.threshold])).toEqual(ROLES.map((role) => [role, 1, 1, 1]));
+    expect(status.roles.map((r) => [r.role, r.version, r.validSignatures, r.threshold])).toEqual(
+      ROLES.map((role) => [role, 1, 1, 1]),
+    );
   });
 
   it('init refuses a folder that already holds a workspace, and changes nothing there', async () => {
     const ws = await freshWorkspace();
     const before = fingerprint(ws.dir);
-    expect(await codeOf(initRepository(initOptions(ws.dir), context(T0, ['root', 'targets', 'snapshot', 'timestamp'])))).toBe('WORKSPACE_EXISTS');
+    expect(
+      await codeOf(initRepository(initOptions(ws.dir), context(T0, ['root', 'targets', 'snapshot', 'timestamp']))),
+    ).toBe('WORKSPACE_EXISTS');
     expect(fingerprint(ws.dir)).toEqual(before);
   });
 
   it('init with a root key that is not here defers: root v1 comes back pending and no metadata is written', async () => {
     const dir = newDir();
-    const r = await initRepository({ ...initOptions(dir, ['root', 'root2'], 2, ['root2']), deferIncomplete: true }, context(T0, ['root', 'targets', 'snapshot', 'timestamp']));
+    const r = await initRepository(
+      { ...initOptions(dir, ['root', 'root2'], 2, ['root2']), deferIncomplete: true },
+      context(T0, ['root', 'targets', 'snapshot', 'timestamp']),
+    );
     expect(r.complete).toBe(false);
     expect(r.pending?.map((md) => md.signed.type)).toContain('root');
-    expect(r.roles.find((x) => x.role === 'root')?.missing.map((m) => [m.keyid, m.owner])).toEqual([[signers.root2.publicKey.keyid(), 'root2']]);
+    expect(r.roles.find((x) => x.role === 'root')?.missing.map((m) => [m.keyid, m.owner])).toEqual([
+      [signers.root2.publicKey.keyid(), 'root2'],
+    ]);
     expect(Object.keys(fingerprint(dir)).filter((f) => f.startsWith('metadata/'))).toEqual([]);
   });
 
@@ -128,14 +183,22 @@ describe('repository use cases on a temp workspace', () => {
     const ctx = context(new Date(T0.getTime() + 60_000), ['targets', 'snapshot', 'timestamp']);
     const r = await addTargets(ws, [{ file, path: 'app/app.bin' }], ctx);
     expect(r.complete).toBe(true);
-    expect(r.roles.map((x) => [x.role, x.version])).toEqual([['targets', 2], ['snapshot', 2], ['timestamp', 2]]);
+    expect(r.roles.map((x) => [x.role, x.version])).toEqual([
+      ['targets', 2],
+      ['snapshot', 2],
+      ['timestamp', 2],
+    ]);
     expect(ctx.opened).not.toContain(uriOf('root')); // online roles only: the root key is never asked for
     const sha256 = createHash('sha256').update('release bytes\n').digest('hex');
     expect(readFileSync(join(ws.targetsDir, 'app', `${sha256}.app.bin`), 'utf8')).toBe('release bytes\n');
     expect(verified(ws.dir, ctx.now)).toEqual({ ok: true, failures: [] });
 
     const removed = await removeTargets(ws, ['app/app.bin'], ctx);
-    expect(removed.roles.map((x) => [x.role, x.version])).toEqual([['targets', 3], ['snapshot', 3], ['timestamp', 3]]);
+    expect(removed.roles.map((x) => [x.role, x.version])).toEqual([
+      ['targets', 3],
+      ['snapshot', 3],
+      ['timestamp', 3],
+    ]);
     expect(ws.load().targets.signed.targets.has('app/app.bin')).toBe(false);
     expect(verified(ws.dir, ctx.now).ok).toBe(true);
   });
@@ -143,7 +206,9 @@ describe('repository use cases on a temp workspace', () => {
   it('targets add refuses an unsafe target path before reading anything, and changes nothing', async () => {
     const ws = await freshWorkspace();
     const before = fingerprint(ws.dir);
-    const code = await codeOf(addTargets(ws, [{ file: '/nonexistent', path: '../escape' }], context(T0, ['targets', 'snapshot', 'timestamp'])));
+    const code = await codeOf(
+      addTargets(ws, [{ file: '/nonexistent', path: '../escape' }], context(T0, ['targets', 'snapshot', 'timestamp'])),
+    );
     expect(code).toBe('PATH_UNSAFE');
     expect(fingerprint(ws.dir)).toEqual(before);
   });
@@ -171,7 +236,10 @@ describe('repository use cases on a temp workspace', () => {
     const later = new Date(T0.getTime() + 86_400_000);
     const before = ws.load();
     const r = await refresh(ws, context(later, ['snapshot', 'timestamp']));
-    expect(r.roles.map((x) => [x.role, x.version])).toEqual([['snapshot', 2], ['timestamp', 2]]);
+    expect(r.roles.map((x) => [x.role, x.version])).toEqual([
+      ['snapshot', 2],
+      ['timestamp', 2],
+    ]);
     const after = ws.load();
     expect(after.timestamp.signed.expires.getTime()).toBeGreaterThan(before.timestamp.signed.expires.getTime());
     expect(after.targets.signed.version).toBe(1);
@@ -197,12 +265,21 @@ describe('repository use cases on a temp workspace', () => {
 });
 
 describe('add-release use case on a temp workspace', () => {
-  const release = (ws: Workspace, version: string, dir: string, extra: Partial<AddReleaseOptions> = {}): Promise<AddReleaseResult> =>
-    addRelease(ws, { app: 'demo_app', version, dir, env: { SOURCE_DATE_EPOCH: '1700000000' }, ...extra }, {
-      ...context(T0, ['targets', 'snapshot', 'timestamp']),
-      tool: 'tufsign test',
-      openAnySigner: () => Promise.reject(new TufsignError('KEY_NOT_FOUND', 'not used here')),
-    });
+  const release = (
+    ws: Workspace,
+    version: string,
+    dir: string,
+    extra: Partial<AddReleaseOptions> = {},
+  ): Promise<AddReleaseResult> =>
+    addRelease(
+      ws,
+      { app: 'demo_app', version, dir, env: { SOURCE_DATE_EPOCH: '1700000000' }, ...extra },
+      {
+        ...context(T0, ['targets', 'snapshot', 'timestamp']),
+        tool: 'tufsign test',
+        openAnySigner: () => Promise.reject(new TufsignError('KEY_NOT_FOUND', 'not used here')),
+      },
+    );
 
   it('with the online key files absent, writes a signing request (and stages the archive) but publishes no metadata', async () => {
     const ws = await freshWorkspace();
@@ -221,13 +298,18 @@ describe('add-release use case on a temp workspace', () => {
     const ws = await freshWorkspace();
     // the key-availability rule looks for file: keys on disk; the signers themselves come from the context
     mkdirSync(join(ws.dir, 'keys'));
-    for (const n of ['targets', 'snapshot', 'timestamp']) writeFileSync(join(ws.dir, 'keys', `${n}.pem`), 'placeholder');
+    for (const n of ['targets', 'snapshot', 'timestamp'])
+      writeFileSync(join(ws.dir, 'keys', `${n}.pem`), 'placeholder');
     const v1 = makeBundle(mkdtempSync(join(ROOT_TMP, 'b1-')), 'v1');
     const v2 = makeBundle(mkdtempSync(join(ROOT_TMP, 'b2-')), 'v2');
     const r1 = await release(ws, '1.0', v1);
     expect([r1.archive.path, r1.patch]).toEqual(['demo_app-1.0.tar.gz', null]);
     const r2 = await release(ws, '1.1rc1', v2);
-    expect([r2.archive.path, r2.patch?.path, r2.patch?.from]).toEqual(['demo_app-1.1rc1.tar.gz', 'demo_app-1.1rc1.patch', '1.0']);
+    expect([r2.archive.path, r2.patch?.path, r2.patch?.from]).toEqual([
+      'demo_app-1.1rc1.tar.gz',
+      'demo_app-1.1rc1.patch',
+      '1.0',
+    ]);
     expect(verified(ws.dir, T0)).toEqual({ ok: true, failures: [] });
 
     const before = fingerprint(ws.dir);

@@ -1,7 +1,17 @@
 import { createHash, createPublicKey } from 'node:crypto';
 import { stringifyPretty } from '../../../src/tuf/json';
 import { Key } from '../../../src/tuf/key';
-import { Delegations, DelegatedRole, Metadata, MetaFile, Role, Signature, SuccinctRoles, TargetFile, Targets } from '../../../src/tuf/metadata';
+import {
+  Delegations,
+  DelegatedRole,
+  Metadata,
+  MetaFile,
+  Role,
+  Signature,
+  SuccinctRoles,
+  TargetFile,
+  Targets,
+} from '../../../src/tuf/metadata';
 import { verifyRepository, type RepositorySource } from '../../../src/repository/verify';
 import { testKey, testSigner } from '../../helpers/keys';
 import { buildTestRepo, LATER, NOW, signWith, type TestRepo } from '../../helpers/repo';
@@ -17,7 +27,11 @@ async function layout(repo: TestRepo, extra: Record<string, Uint8Array> = {}): P
   repo.root.clearSignatures();
   await signWith(repo.root, repo.signers.root);
   const snapBytes = text(repo.snapshot);
-  repo.timestamp.signed.snapshotMeta = new MetaFile(repo.snapshot.signed.version, snapBytes.length, new Map([['sha256', createHash('sha256').update(snapBytes).digest('hex')]]));
+  repo.timestamp.signed.snapshotMeta = new MetaFile(
+    repo.snapshot.signed.version,
+    snapBytes.length,
+    new Map([['sha256', createHash('sha256').update(snapBytes).digest('hex')]]),
+  );
   repo.timestamp.clearSignatures();
   await signWith(repo.timestamp, [repo.signers.timestamp]);
   const hello = Buffer.from('hello\n');
@@ -72,7 +86,10 @@ describe('verifyRepository', () => {
 
   it('expiry is checked at the given time', async () => {
     const repo = await buildTestRepo();
-    const r = verifyRepository(memorySource(await layout(repo)), { at: new Date(LATER.getTime() + 1000), requireTargetFiles: true });
+    const r = verifyRepository(memorySource(await layout(repo)), {
+      at: new Date(LATER.getTime() + 1000),
+      requireTargetFiles: true,
+    });
     expect(r.ok).toBe(false);
     expect(r.roles.every((x) => x.checks.some((c) => c.code === 'METADATA_EXPIRED'))).toBe(true);
   });
@@ -80,16 +97,21 @@ describe('verifyRepository', () => {
   it('walks delegations: thresholds of delegated roles and targets inside delegated paths (BAD-39)', async () => {
     const repo = await buildTestRepo();
     const delegate = testSigner('ed25519', 70);
-    repo.targets.signed.delegations = new Delegations(
-      new Map([[delegate.publicKey.keyid(), delegate.publicKey]]),
-      [new DelegatedRole('apps', [delegate.publicKey.keyid()], 1, false, ['apps/*'])],
-    );
+    repo.targets.signed.delegations = new Delegations(new Map([[delegate.publicKey.keyid(), delegate.publicKey]]), [
+      new DelegatedRole('apps', [delegate.publicKey.keyid()], 1, false, ['apps/*']),
+    ]);
     repo.targets.clearSignatures();
     await signWith(repo.targets, [repo.signers.targets]);
-    const apps = new Metadata(new Targets(1, LATER, new Map([
-      ['apps/ok.bin', TargetFile.fromData(Buffer.from('ok'))],
-      ['other/evil.bin', TargetFile.fromData(Buffer.from('evil'))],
-    ])));
+    const apps = new Metadata(
+      new Targets(
+        1,
+        LATER,
+        new Map([
+          ['apps/ok.bin', TargetFile.fromData(Buffer.from('ok'))],
+          ['other/evil.bin', TargetFile.fromData(Buffer.from('evil'))],
+        ]),
+      ),
+    );
     await signWith(apps, [delegate]);
     repo.snapshot.signed.meta.set('apps.json', new MetaFile(1));
     repo.snapshot.clearSignatures();
@@ -105,16 +127,25 @@ describe('verifyRepository', () => {
     const repo = await buildTestRepo();
     const binKey = testSigner('ed25519', 71);
     const succinct = new SuccinctRoles([binKey.publicKey.keyid()], 1, 1, 'bin');
-    repo.targets.signed.delegations = new Delegations(new Map([[binKey.publicKey.keyid(), binKey.publicKey]]), undefined, succinct);
+    repo.targets.signed.delegations = new Delegations(
+      new Map([[binKey.publicKey.keyid(), binKey.publicKey]]),
+      undefined,
+      succinct,
+    );
     repo.targets.clearSignatures();
     await signWith(repo.targets, [repo.signers.targets]);
     const paths = ['a.bin', 'b.bin', 'c.bin', 'd.bin'];
-    const bin0 = new Metadata(new Targets(1, LATER, new Map(paths.map((p) => [p, TargetFile.fromData(Buffer.from(p))]))));
+    const bin0 = new Metadata(
+      new Targets(1, LATER, new Map(paths.map((p) => [p, TargetFile.fromData(Buffer.from(p))]))),
+    );
     await signWith(bin0, [binKey]);
     repo.snapshot.signed.meta.set('bin-0.json', new MetaFile(1));
     repo.snapshot.clearSignatures();
     await signWith(repo.snapshot, [repo.signers.snapshot]);
-    const r = verifyRepository(memorySource(await layout(repo, { 'metadata/1.bin-0.json': text(bin0) })), { at: NOW, requireTargetFiles: false });
+    const r = verifyRepository(memorySource(await layout(repo, { 'metadata/1.bin-0.json': text(bin0) })), {
+      at: NOW,
+      requireTargetFiles: false,
+    });
     const wrongBin = paths.filter((p) => succinct.roleForTarget(p) !== 'bin-0');
     const failures = r.roles.find((x) => x.role === 'bin-0')!.checks.filter((c) => !c.ok);
     expect(failures).toHaveLength(wrongBin.length);
@@ -123,8 +154,12 @@ describe('verifyRepository', () => {
   it('reads historical encodings: legacy keytype ecdsa-sha2-nistp256 with a hex public key', async () => {
     const priv = testKey('ecdsa-sha2-nistp256', 1);
     const point = createPublicKey(priv).export({ format: 'jwk' });
-    const hex = '04' + Buffer.from(point.x!, 'base64url').toString('hex') + Buffer.from(point.y!, 'base64url').toString('hex');
-    const legacy = Key.fromJSON({ keytype: 'ecdsa-sha2-nistp256', scheme: 'ecdsa-sha2-nistp256', keyval: { public: hex } }, '$');
+    const hex =
+      '04' + Buffer.from(point.x!, 'base64url').toString('hex') + Buffer.from(point.y!, 'base64url').toString('hex');
+    const legacy = Key.fromJSON(
+      { keytype: 'ecdsa-sha2-nistp256', scheme: 'ecdsa-sha2-nistp256', keyval: { public: hex } },
+      '$',
+    );
     const signer = testSigner('ecdsa-sha2-nistp256', 1);
     const data = Buffer.from('payload');
     const { signature } = await signer.sign(data);

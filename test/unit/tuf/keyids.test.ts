@@ -18,7 +18,9 @@ const bytes = readFileSync(TUFUP_ROOT);
 
 describe('keyids of a real tufup root', () => {
   it('strict parsing refuses them (BAD-21), history parsing reads them', () => {
-    expect(() => Metadata.fromBytes(bytes, '2.root.json', 'root')).toThrow(expect.objectContaining({ code: 'KEYID_MISMATCH' }));
+    expect(() => Metadata.fromBytes(bytes, '2.root.json', 'root')).toThrow(
+      expect.objectContaining({ code: 'KEYID_MISMATCH' }),
+    );
     const md = Metadata.fromBytes(bytes, '2.root.json', 'root', HISTORY_PARSE);
     expect(md.signed.keys.size).toBe(4);
   });
@@ -36,7 +38,9 @@ describe('keyids of a real tufup root', () => {
   it('only the listed legacy keyids are accepted when a set is given', () => {
     const md = Metadata.fromBytes(bytes, '2.root.json', 'root', HISTORY_PARSE);
     const ids = [...md.signed.keys.keys()];
-    expect(() => Metadata.fromBytes(bytes, 'x', 'root', { allowLegacyKeyids: new Set(ids.slice(1)) })).toThrow(expect.objectContaining({ code: 'KEYID_MISMATCH' }));
+    expect(() => Metadata.fromBytes(bytes, 'x', 'root', { allowLegacyKeyids: new Set(ids.slice(1)) })).toThrow(
+      expect.objectContaining({ code: 'KEYID_MISMATCH' }),
+    );
     expect(Metadata.fromBytes(bytes, 'x', 'root', { allowLegacyKeyids: new Set(ids) }).signed.version).toBe(2);
   });
 
@@ -84,7 +88,9 @@ describe('legacy expires in historical roots', () => {
   const json = md.toJSON() as any;
   json.signed.expires = '2021-12-18T13:28:12.99008-06:00';
   it('is refused by default and read with HISTORY_PARSE, the text kept byte for byte', () => {
-    expect(() => Metadata.fromJSON(json, { expectedType: 'root', allowLegacyKeyids: true })).toThrow(expect.objectContaining({ code: 'EXPIRY_INVALID' }));
+    expect(() => Metadata.fromJSON(json, { expectedType: 'root', allowLegacyKeyids: true })).toThrow(
+      expect.objectContaining({ code: 'EXPIRY_INVALID' }),
+    );
     const legacy = Metadata.fromJSON(json, { expectedType: 'root', ...HISTORY_PARSE });
     expect((legacy.toJSON() as any).signed.expires).toBe('2021-12-18T13:28:12.99008-06:00');
     expect(legacy.signed.expires.toISOString()).toBe('2021-12-18T19:28:12.990Z');

@@ -48,23 +48,60 @@ const rootCases: [string, Mutation, string, string?][] = [
   ['BAD-17 signature without keyid', (m) => delete m.signatures[0].keyid, 'METADATA_SCHEMA', '$.signatures[0].keyid'],
   ['BAD-17 signature without sig', (m) => delete m.signatures[0].sig, 'METADATA_SCHEMA', '$.signatures[0].sig'],
   ['BAD-17 sig not hex', (m) => (m.signatures[0].sig = 'zz'), 'METADATA_SCHEMA', '$.signatures[0].sig'],
-  ['SPEC-03 two signatures with one keyid', (m) => m.signatures.push({ ...m.signatures[0] }), 'METADATA_SCHEMA', '$.signatures[2].keyid'],
+  [
+    'SPEC-03 two signatures with one keyid',
+    (m) => m.signatures.push({ ...m.signatures[0] }),
+    'METADATA_SCHEMA',
+    '$.signatures[2].keyid',
+  ],
   ['BAD-19 signature with method', (m) => (m.signatures[0].method = 'ed25519'), 'METADATA_SCHEMA'],
   ['BAD-18 key without keytype', (m) => delete (Object.values(m.signed.keys)[0] as any).keytype, 'METADATA_SCHEMA'],
   ['BAD-18 key without scheme', (m) => delete (Object.values(m.signed.keys)[0] as any).scheme, 'METADATA_SCHEMA'],
   ['BAD-18 key without keyval', (m) => delete (Object.values(m.signed.keys)[0] as any).keyval, 'METADATA_SCHEMA'],
-  ['BAD-18 keyval.public not a string', (m) => ((Object.values(m.signed.keys)[0] as any).keyval.public = 5), 'METADATA_SCHEMA'],
-  ['BAD-19 keytype/scheme mismatch', (m) => ((Object.values(m.signed.keys)[0] as any).keytype = 'rsa'), 'METADATA_SCHEMA'],
+  [
+    'BAD-18 keyval.public not a string',
+    (m) => ((Object.values(m.signed.keys)[0] as any).keyval.public = 5),
+    'METADATA_SCHEMA',
+  ],
+  [
+    'BAD-19 keytype/scheme mismatch',
+    (m) => ((Object.values(m.signed.keys)[0] as any).keytype = 'rsa'),
+    'METADATA_SCHEMA',
+  ],
   ['BAD-19 unknown scheme', (m) => ((Object.values(m.signed.keys)[0] as any).scheme = 'ed448'), 'METADATA_SCHEMA'],
   ['BAD-20 short ed25519 key', (m) => ((Object.values(m.signed.keys)[0] as any).keyval.public = 'abcd'), 'KEY_INVALID'],
-  ['BAD-21 keyid is not the key hash', (m) => ((Object.values(m.signed.keys)[0] as any).x_custom = 'edited'), 'KEYID_MISMATCH'],
+  [
+    'BAD-21 keyid is not the key hash',
+    (m) => ((Object.values(m.signed.keys)[0] as any).x_custom = 'edited'),
+    'KEYID_MISMATCH',
+  ],
   ['BAD-23 root role missing', (m) => delete m.signed.roles.snapshot, 'METADATA_SCHEMA', '$.signed.roles.snapshot'],
-  ['BAD-23 unknown extra role', (m) => (m.signed.roles.mirrors = { keyids: [], threshold: 1 }), 'METADATA_SCHEMA', '$.signed.roles.mirrors'],
-  ['BAD-24 threshold 0', (m) => (m.signed.roles.root.threshold = 0), 'METADATA_SCHEMA', '$.signed.roles.root.threshold'],
+  [
+    'BAD-23 unknown extra role',
+    (m) => (m.signed.roles.mirrors = { keyids: [], threshold: 1 }),
+    'METADATA_SCHEMA',
+    '$.signed.roles.mirrors',
+  ],
+  [
+    'BAD-24 threshold 0',
+    (m) => (m.signed.roles.root.threshold = 0),
+    'METADATA_SCHEMA',
+    '$.signed.roles.root.threshold',
+  ],
   ['BAD-24 threshold -1', (m) => (m.signed.roles.root.threshold = -1), 'METADATA_SCHEMA'],
   ['BAD-24 threshold "2"', (m) => (m.signed.roles.root.threshold = '2'), 'METADATA_SCHEMA'],
-  ['BAD-26 duplicate keyid in a role', (m) => m.signed.roles.root.keyids.push(m.signed.roles.root.keyids[0]), 'METADATA_SCHEMA', '$.signed.roles.root.keyids[2]'],
-  ['BAD-26 keyid not in keys', (m) => m.signed.roles.targets.keyids.push('ab'.repeat(32)), 'METADATA_SCHEMA', '$.signed.roles.targets.keyids[1]'],
+  [
+    'BAD-26 duplicate keyid in a role',
+    (m) => m.signed.roles.root.keyids.push(m.signed.roles.root.keyids[0]),
+    'METADATA_SCHEMA',
+    '$.signed.roles.root.keyids[2]',
+  ],
+  [
+    'BAD-26 keyid not in keys',
+    (m) => m.signed.roles.targets.keyids.push('ab'.repeat(32)),
+    'METADATA_SCHEMA',
+    '$.signed.roles.targets.keyids[1]',
+  ],
 ];
 
 describe('strict metadata parsing: root', () => {
@@ -78,7 +115,9 @@ describe('strict metadata parsing: root', () => {
 
   it('BAD-24 threshold 1.5 is refused by the JSON layer', () => {
     const text = JSON.stringify(mutableJson(repo.root)).replace('"threshold":1', '"threshold":1.5');
-    expect(() => Metadata.fromBytes(Buffer.from(text), 'm.json')).toThrow(expect.objectContaining({ code: 'JSON_NUMBER' }));
+    expect(() => Metadata.fromBytes(Buffer.from(text), 'm.json')).toThrow(
+      expect.objectContaining({ code: 'JSON_NUMBER' }),
+    );
   });
 
   it('BAD-22 the same public key under two keyids', () => {
@@ -115,31 +154,71 @@ describe('strict metadata parsing: targets, snapshot, timestamp, delegations', (
     ['BAD-35 empty hashes', (m) => (m.signed.targets['hello.txt'].hashes = {}), 'METADATA_SCHEMA'],
     ['BAD-35 non-hex digest', (m) => (m.signed.targets['hello.txt'].hashes.sha256 = 'x'.repeat(64)), 'METADATA_SCHEMA'],
     ['BAD-35 wrong digest length', (m) => (m.signed.targets['hello.txt'].hashes.sha256 = 'ab'), 'METADATA_SCHEMA'],
-    ['BAD-35 unknown hash algorithm', (m) => (m.signed.targets['hello.txt'].hashes.md5 = 'ab'.repeat(16)), 'METADATA_SCHEMA'],
+    [
+      'BAD-35 unknown hash algorithm',
+      (m) => (m.signed.targets['hello.txt'].hashes.md5 = 'ab'.repeat(16)),
+      'METADATA_SCHEMA',
+    ],
     ['SPEC-21 custom not an object', (m) => (m.signed.targets['hello.txt'].custom = [1]), 'METADATA_SCHEMA'],
     ['BAD-36 delegated name empty', (m) => (m.signed.delegations = delegation({ name: '' })), 'METADATA_SCHEMA'],
-    ['BAD-36 delegated name is a top-level role', (m) => (m.signed.delegations = delegation({ name: 'snapshot' })), 'METADATA_SCHEMA'],
-    ['BAD-36 duplicate delegated names', (m) => {
-      m.signed.delegations = delegation();
-      m.signed.delegations.roles.push({ ...m.signed.delegations.roles[0] });
-    }, 'METADATA_SCHEMA'],
-    ['BAD-37 both paths and path_hash_prefixes', (m) => (m.signed.delegations = delegation({ path_hash_prefixes: ['ab'] })), 'METADATA_SCHEMA'],
-    ['BAD-37 neither paths nor prefixes', (m) => {
-      m.signed.delegations = delegation();
-      delete m.signed.delegations.roles[0].paths;
-    }, 'METADATA_SCHEMA'],
-    ['BAD-37 non-hex prefix', (m) => {
-      m.signed.delegations = delegation({ path_hash_prefixes: ['xyz'] });
-      delete m.signed.delegations.roles[0].paths;
-    }, 'METADATA_SCHEMA'],
-    ['BAD-38 role name with a slash', (m) => (m.signed.delegations = delegation({ name: '../evil' })), 'METADATA_SCHEMA'],
+    [
+      'BAD-36 delegated name is a top-level role',
+      (m) => (m.signed.delegations = delegation({ name: 'snapshot' })),
+      'METADATA_SCHEMA',
+    ],
+    [
+      'BAD-36 duplicate delegated names',
+      (m) => {
+        m.signed.delegations = delegation();
+        m.signed.delegations.roles.push({ ...m.signed.delegations.roles[0] });
+      },
+      'METADATA_SCHEMA',
+    ],
+    [
+      'BAD-37 both paths and path_hash_prefixes',
+      (m) => (m.signed.delegations = delegation({ path_hash_prefixes: ['ab'] })),
+      'METADATA_SCHEMA',
+    ],
+    [
+      'BAD-37 neither paths nor prefixes',
+      (m) => {
+        m.signed.delegations = delegation();
+        delete m.signed.delegations.roles[0].paths;
+      },
+      'METADATA_SCHEMA',
+    ],
+    [
+      'BAD-37 non-hex prefix',
+      (m) => {
+        m.signed.delegations = delegation({ path_hash_prefixes: ['xyz'] });
+        delete m.signed.delegations.roles[0].paths;
+      },
+      'METADATA_SCHEMA',
+    ],
+    [
+      'BAD-38 role name with a slash',
+      (m) => (m.signed.delegations = delegation({ name: '../evil' })),
+      'METADATA_SCHEMA',
+    ],
     ['BAD-38 role name not NFC', (m) => (m.signed.delegations = delegation({ name: 'o\u0308' })), 'METADATA_SCHEMA'],
     ['BAD-24 delegated threshold 0', (m) => (m.signed.delegations = delegation({ threshold: 0 })), 'METADATA_SCHEMA'],
-    ['TAP 15 roles and succinct_roles together', (m) => {
-      m.signed.delegations = delegation();
-      m.signed.delegations.succinct_roles = { keyids: [], threshold: 1, bit_length: 4, name_prefix: 'bin' };
-    }, 'METADATA_SCHEMA'],
-    ['TAP 15 bit_length 33', (m) => (m.signed.delegations = { keys: {}, succinct_roles: { keyids: [], threshold: 1, bit_length: 33, name_prefix: 'bin' } }), 'METADATA_SCHEMA'],
+    [
+      'TAP 15 roles and succinct_roles together',
+      (m) => {
+        m.signed.delegations = delegation();
+        m.signed.delegations.succinct_roles = { keyids: [], threshold: 1, bit_length: 4, name_prefix: 'bin' };
+      },
+      'METADATA_SCHEMA',
+    ],
+    [
+      'TAP 15 bit_length 33',
+      (m) =>
+        (m.signed.delegations = {
+          keys: {},
+          succinct_roles: { keyids: [], threshold: 1, bit_length: 33, name_prefix: 'bin' },
+        }),
+      'METADATA_SCHEMA',
+    ],
   ];
   it.each(targetCases)('%s', (_name, mutate, code) => {
     const m = mutableJson(repo.targets);

@@ -64,10 +64,17 @@ describe('threshold accounting', () => {
 
   it('SPEC-11/BAD-22 one public key under two keyids counts once', async () => {
     const signer = testSigner('ed25519', 50);
-    const pemKey = new Key('ed25519', 'ed25519', Object.assign(Object.create(null), {
-      public: signer.publicKey.keyObject().export({ format: 'pem', type: 'spki' }).toString(),
-    }));
-    const keys = new Map([[signer.publicKey.keyid(), signer.publicKey], [pemKey.keyid(), pemKey]]);
+    const pemKey = new Key(
+      'ed25519',
+      'ed25519',
+      Object.assign(Object.create(null), {
+        public: signer.publicKey.keyObject().export({ format: 'pem', type: 'spki' }).toString(),
+      }),
+    );
+    const keys = new Map([
+      [signer.publicKey.keyid(), signer.publicKey],
+      [pemKey.keyid(), pemKey],
+    ]);
     const md = Metadata.fromJSON(mutableJson(repo.targets));
     md.clearSignatures();
     const { signature } = await signer.sign(md.signedBytes());

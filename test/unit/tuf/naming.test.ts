@@ -19,7 +19,10 @@ describe('TUF file naming (src/tuf/naming.ts)', () => {
       ['sha256', 'aa'],
       ['sha512', 'bb'],
     ]);
-    expect(targetFileNames('app/v1/app.tar.gz', hashes, true)).toEqual(['app/v1/aa.app.tar.gz', 'app/v1/bb.app.tar.gz']);
+    expect(targetFileNames('app/v1/app.tar.gz', hashes, true)).toEqual([
+      'app/v1/aa.app.tar.gz',
+      'app/v1/bb.app.tar.gz',
+    ]);
     expect(targetFileNames('app.tar.gz', hashes, true)).toEqual(['aa.app.tar.gz', 'bb.app.tar.gz']);
     expect(targetFileNames('app/v1/app.tar.gz', hashes, false)).toEqual(['app/v1/app.tar.gz']);
   });
