@@ -5,7 +5,7 @@
  */
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import { exitCodeFor, TufsignError } from '../errors';
-import { ensureDir, fileExists } from '../io/fs';
+import { ensureDir, fileExists, removeDirIfEmpty } from '../io/fs';
 import { lockWorkspace, type WorkspaceLock } from '../io/lock';
 import { errorEnvelope, payloadOf, renderErrorLine, type ErrorPayload } from './envelope';
 import { createContext, type RunContext } from './context';
@@ -42,6 +42,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected positional: string[] = [];
   private runContext: RunContext | undefined;
   private workspaceLock: WorkspaceLock | undefined;
+  /** a workspace folder this run created for `init`: removed again if the command fails and left it empty */
+  private createdWorkspaceDir: string | undefined;
 
   public override async init(): Promise<void> {
     installSigintHandler();
@@ -81,8 +83,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    */
   protected async lockWorkspace(dir: string, create = false): Promise<void> {
     // A missing folder is the command's own error to report (WORKSPACE_NOT_FOUND); `init` creates it first.
-    if (create) ensureDir(dir);
-    else if (!fileExists(dir)) return;
+    if (create) {
+      if (!fileExists(dir)) this.createdWorkspaceDir = dir;
+      ensureDir(dir);
+    } else if (!fileExists(dir)) return;
     const wait = parseWait((this.flags as Record<string, unknown>)['wait'] as string | undefined);
     const options: Parameters<typeof lockWorkspace>[1] = {
       command: (this.id ?? this.ctor.name).split(':').join(' '),
@@ -105,6 +109,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
     this.workspaceLock?.release();
+    // a refused `init` leaves no trace: the folder it created for the lock goes again if nothing else is in it
+    if (this.createdWorkspaceDir !== undefined) removeDirIfEmpty(this.createdWorkspaceDir);
     await this.runContext?.close();
     if (err instanceof Errors.ExitError) throw err;
     const debug = process.argv.includes('--debug');

@@ -7,6 +7,7 @@ import {
   readFileSync,
   readSync,
   renameSync,
+  rmdirSync,
   statSync,
   unlinkSync,
   writeSync,
@@ -164,6 +165,15 @@ export function checkPrivateFile(path: string, what: string, missing: { code: Er
 /** Create a folder (and its parents) if it does not exist. */
 export function ensureDir(path: string): void {
   mkdirSync(path, { recursive: true });
+}
+
+/** Remove a folder only if it is empty (undoing a folder a failed command created); anything else stays. */
+export function removeDirIfEmpty(path: string): void {
+  try {
+    rmdirSync(path);
+  } catch {
+    // not empty, or already gone: nothing of the user's is removed
+  }
 }
 
 /** What a file in a bundle folder is when it is not a regular file. */
