@@ -54,7 +54,8 @@ function failedChecks(report: any): { role: string; code: string; rule?: string;
 
 function verify(dir: string): { status: number; failures: ReturnType<typeof failedChecks> } {
   const r = runCli(['verify', dir, '--at', AT, '--json']);
-  return { status: r.status, failures: r.status === 0 ? [] : failedChecks(r.json()) };
+  // failures come as the error envelope, with the full report in details (docs/json-output.md)
+  return { status: r.status, failures: r.status === 0 ? [] : failedChecks(r.json().error.details.report) };
 }
 
 describe('verify: unsafe target paths in a workspace and in a bundle', () => {
