@@ -60,10 +60,22 @@ describe('Ctrl-C on a real terminal', () => {
     const req = join(base, 'targets.tufsign-request.json');
     expect(runCli(['ceremony', 'start', '--role', 'targets', '-w', ws, '--request-out', req, '--json']).status).toBe(0);
     const before = readFileSync(req);
+    // the keyholder compares the fingerprint the organizer reads out (#9); the confirmation comes after it
+    const fingerprint = (JSON.parse(before.toString('utf8')) as { fingerprint: string }).fingerprint;
     expectAborted(
       drive(
-        [['Sign with', CTRL_C]],
-        ['ceremony', 'sign', req, '--key', `file:${join(ws, 'keys', 'targets-1.pem')}`, '-w', ws],
+        [['Sign targets', CTRL_C]],
+        [
+          'ceremony',
+          'sign',
+          req,
+          '--key',
+          `file:${join(ws, 'keys', 'targets-1.pem')}`,
+          '-w',
+          ws,
+          '--fingerprint',
+          fingerprint,
+        ],
         { TUFSIGN_PASSPHRASE: 'test-only-passphrase' },
       ),
     );
