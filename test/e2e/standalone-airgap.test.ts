@@ -232,7 +232,16 @@ describeLaptop('the standalone artifact on an air-gapped laptop', () => {
       ),
     );
     const withoutVersion = (s: string): string => s.replace(/^VERSION\n.*\n/m, '');
-    for (const args of [['--help'], ['key', '--help'], ['ceremony', 'sign', '--help']]) {
+    // Completion scripts are deliberately left out of the artifact (ADR 0012); every other command is listed.
+    const leftOut = ['autocomplete'];
+    const listed = (s: string): string[] => [...s.matchAll(/^ {2}(\S+) {2}/gm)].map((m) => m[1]!);
+    const top = tufsign(['--help']).stdout;
+    expect(listed(top)).toEqual(listed(runCli(['--help']).stdout).filter((n) => !leftOut.includes(n)));
+    expect(listed(top)).toEqual(expect.arrayContaining(['help', 'ceremony', 'add-release', 'verify']));
+    for (const args of [
+      ['key', '--help'],
+      ['ceremony', 'sign', '--help'],
+    ]) {
       expect(withoutVersion(tufsign(args).stdout)).toBe(withoutVersion(runCli(args).stdout));
     }
   });
@@ -425,8 +434,8 @@ describeLaptop('the standalone artifact on an air-gapped laptop', () => {
       env: { TUFSIGN_PKCS11_MODULE: SOFTHSM_MODULE },
     });
     const yubikey = (
-      devices.json() as { backend: string; available: boolean; problems: { suggestion?: string }[] }[]
-    ).find((d) => d.backend === 'yubikey')!;
+      devices.json() as { backends: { backend: string; available: boolean; problems: { suggestion?: string }[] }[] }
+    ).backends.find((d) => d.backend === 'yubikey')!;
     expect(yubikey.available).toBe(false);
     expect(yubikey.problems.map((p) => p.suggestion).join('\n')).toContain('pcsclite.node');
   });
