@@ -55,6 +55,7 @@ import {
 } from './ceremony';
 import { currentState } from './ceremony';
 import type { Workspace } from './workspace';
+import { keyBeforeSecret, publicPartPath } from './key-identity';
 
 /** Advice for the keyholder (not the organizer) when the copy on the stick was altered. */
 export const TAMPERED_COPY_ADVICE =
@@ -232,7 +233,7 @@ export type KeySource = 'flag' | 'workspace' | 'device';
 
 export interface KeyCandidate {
   uri: string;
-  /** '' for a key file whose key is only known after its passphrase */
+  /** '' for a key file whose keyid nothing here records (see DetectedKeys.unidentified) */
   keyid: string;
   owner?: KeyLabel;
   /** roles this key can still add a signature to */
@@ -247,6 +248,8 @@ export interface DetectedKeys {
   usable: KeyCandidate[];
   /** keys here that are in the plan but have signed everything they can already: not offered, no PIN asked */
   alreadySigned: KeyCandidate[];
+  /** key files whose keyid nothing here records (no public part beside them, no workspace mapping): not offered */
+  unidentified: KeyCandidate[];
 }
 
 export interface KeySources {
@@ -257,6 +260,12 @@ export interface KeySources {
   baseDir: string;
   /** URIs of keys on devices plugged into this machine (e.g. YubiKey slots found over PC/SC) */
   pluggedKeys(): Promise<string[]>;
+  /**
+   * URIs of keys on PKCS#11 tokens behind the modules this machine's own configuration names
+   * (`--pkcs11-module`, tufsign.json, TUFSIGN_PKCS11_MODULE). Asked after the YubiKeys were probed:
+   * once loaded, ykcs11/OpenSC hold the card readers.
+   */
+  tokenKeys?(): Promise<string[]>;
   /** the public key behind a URI without a PIN, or undefined when it is not here */
   probe(uri: string): Promise<Key | undefined>;
 }
@@ -264,8 +273,10 @@ export interface KeySources {
 /**
  * Which keys on this machine can sign something in the request. Only URIs
  * named by this machine are looked at: `--key` flags, else the workspace's
- * configured keys and the devices plugged in here. The request's keyholder
- * hints are never probed.
+ * configured keys, the YubiKeys plugged in here and the tokens behind the
+ * PKCS#11 modules this machine's configuration names. The request's keyholder
+ * hints are never probed. No secret is asked: a key file's keyid comes from
+ * the workspace or the public part beside it.
  */
 export async function detectKeys(checked: CheckedRequest, sources: KeySources): Promise<DetectedKeys> {
   const req = checked.request;
@@ -279,23 +290,24 @@ export async function detectKeys(checked: CheckedRequest, sources: KeySources): 
   // YubiKeys before PKCS#11 tokens: once loaded, ykcs11/OpenSC hold the card readers.
   const order = (uri: string): number => ({ yubikey: 0, pkcs11: 1 })[backendOfUri(uri) as 'yubikey' | 'pkcs11'] ?? 2;
   todo.sort((a, b) => order(a.uri) - order(b.uri));
-  const out: DetectedKeys = { usable: [], alreadySigned: [] };
+  const out: DetectedKeys = { usable: [], alreadySigned: [], unidentified: [] };
   const seen = new Set<string>();
-  for (const t of todo) {
-    if (seen.has(t.uri)) continue;
+  const consider = async (t: { uri: string; source: KeySource; keyid?: string }): Promise<void> => {
+    if (seen.has(t.uri)) return;
     seen.add(t.uri);
     let keyid = t.keyid;
     if (backendOfUri(t.uri) === 'file') {
-      if (!fileExists(filePathOfUri(t.uri, sources.baseDir))) continue;
+      if (!fileExists(filePathOfUri(t.uri, sources.baseDir))) return;
+      keyid ??= (await keyBeforeSecret(t.uri, { workspace: sources.workspace, baseDir: sources.baseDir }))?.keyid;
     } else {
       const key = await sources.probe(t.uri);
-      if (key === undefined) continue;
-      if (keyid !== undefined && key.keyid() !== keyid) continue; // another key is in that slot/token
+      if (key === undefined) return;
+      if (keyid !== undefined && key.keyid() !== keyid) return; // another key is in that slot/token
       keyid = key.keyid();
     }
     if (keyid === undefined) {
-      out.usable.push({ uri: t.uri, keyid: '', roles: [], stillNeeded: true, source: t.source });
-      continue;
+      out.unidentified.push({ uri: t.uri, keyid: '', roles: [], stillNeeded: false, source: t.source });
+      return;
     }
     const c: KeyCandidate = { uri: t.uri, keyid, roles: [], stillNeeded: false, source: t.source };
     const owner = checked.labels.get(keyid);
@@ -306,7 +318,10 @@ export async function detectKeys(checked: CheckedRequest, sources: KeySources): 
       c.stillNeeded = signable.some((r) => r.stillNeeded);
       out.usable.push(c);
     } else if (inPlan(req, keyid)) out.alreadySigned.push(c);
-  }
+  };
+  for (const t of todo) await consider(t);
+  if (sources.keyFlags.length === 0 && sources.tokenKeys !== undefined)
+    for (const uri of await sources.tokenKeys()) await consider({ uri, source: 'device' });
   return out;
 }
 
@@ -371,17 +386,69 @@ export function requireFirstContact(checked: CheckedRequest, fingerprint: Finger
 
 // ------------------------------------------------------------------ signing
 
+/** What the keyholder's side needs beyond signing: where `file:` URIs resolve, and a PIN-less look at device keys. */
+export interface KeyholderContext extends CeremonyContext {
+  /** folder relative `file:` URIs resolve against (the workspace, else the current folder) */
+  keyBaseDir: string;
+  /** the public key behind a device URI without a PIN, or undefined */
+  probe?(uri: string): Promise<Key | undefined>;
+}
+
+function notInPlan(path: string, uri: string, keyid: string): TufsignError {
+  return new TufsignError(
+    'SIGNATURE_REFUSED',
+    `the key at ${uri} (keyid ${keyid.slice(0, 16)}…) is not one of the keys this request needs`,
+    {
+      file: path,
+      rule: 'BAD-29 only keys in the plan sign',
+      suggestion:
+        'Run `tufsign ceremony status REQUEST` to see which keys are needed, and check that the right YubiKey/token/key file is used.',
+      details: { keyid },
+    },
+  );
+}
+
+/**
+ * Open the signer for `uri` only once this machine knows, without a secret,
+ * that it holds a key of the plan: a key outside the plan costs no passphrase
+ * or PIN. A key file whose keyid nothing here records is refused before its
+ * passphrase (ADR 0008).
+ */
 async function openForRequest(
   req: SigningRequest,
   uri: string,
   ws: Workspace | undefined,
-  ctx: CeremonyContext,
+  ctx: KeyholderContext,
+  path: string,
 ): Promise<Signer> {
-  // When this machine's workspace maps the URI to a key in the plan, the backend checks that key before asking for a PIN (BAD-57).
-  let keyid: string | undefined;
-  for (const [id, e] of ws?.config.keys ?? []) if (e.uri === uri) keyid = id;
-  const key: Key | undefined = keyid === undefined ? undefined : planKey(req, keyid);
+  const known = await keyBeforeSecret(uri, {
+    workspace: ws,
+    baseDir: ctx.keyBaseDir,
+    ...(ctx.probe !== undefined ? { probe: ctx.probe.bind(ctx) } : {}),
+  });
+  if (known === undefined) {
+    if (backendOfUri(uri) === 'file') throw unidentifiedKeyFile(uri, ctx.keyBaseDir, path);
+    return ctx.openAnySigner(uri);
+  }
+  if (!inPlan(req, known.keyid)) throw notInPlan(path, uri, known.keyid);
+  const key = planKey(req, known.keyid);
+  // The backend checks the key it opens against the plan's (BAD-57): a public part that lies is caught after decryption.
   return key !== undefined ? ctx.openSigner(uri, key) : ctx.openAnySigner(uri);
+}
+
+/** A key file with nothing here naming its keyid: refused before its passphrase. */
+export function unidentifiedKeyFile(uri: string, baseDir: string, path: string): TufsignError {
+  const pub = publicPartPath(filePathOfUri(uri, baseDir));
+  return new TufsignError(
+    'KEY_IDENTITY_UNKNOWN',
+    `nothing on this machine says which key ${uri} holds: its keyid is known only after its passphrase`,
+    {
+      file: path,
+      rule: 'a key is matched to the plan before any secret is asked',
+      suggestion: `Put the key's public part beside it: tufsign key export ${uri} --out ${pub} (once, on your laptop), or run inside a workspace copy whose tufsign.json maps the key.`,
+      details: { uri, expected_public_part: pub },
+    },
+  );
 }
 
 /**
@@ -394,7 +461,7 @@ export async function signChecked(
   keyUris: readonly string[],
   fingerprint: FingerprintCheck,
   ws: Workspace | undefined,
-  ctx: CeremonyContext,
+  ctx: KeyholderContext,
   /** the keyholder confirmed the first contact (guided prompt, or --yes with the fingerprint compared) */
   firstContactConfirmed = false,
 ): Promise<SignReport & { pinned?: string }> {
@@ -418,23 +485,11 @@ export async function signChecked(
     status: checked.described.status,
   };
   for (const uri of keyUris) {
-    const signer = await openForRequest(req, uri, ws, ctx);
+    const signer = await openForRequest(req, uri, ws, ctx, path);
     const keyid = signer.publicKey.keyid();
     const plans = planFor(req);
     const planned = plans.filter((p) => p.keyids.includes(keyid) || (p.previous?.keyids.includes(keyid) ?? false));
-    if (planned.length === 0) {
-      throw new TufsignError(
-        'SIGNATURE_REFUSED',
-        `the key at ${uri} (keyid ${keyid.slice(0, 16)}…) is not one of the keys this request needs`,
-        {
-          file: path,
-          rule: 'BAD-29 only keys in the plan sign',
-          suggestion:
-            'Run `tufsign ceremony status REQUEST` to see which keys are needed, and check that the right YubiKey/token/key file is used.',
-          details: { keyid },
-        },
-      );
-    }
+    if (planned.length === 0) throw notInPlan(path, uri, keyid);
     const todo = signableBy(req, keyid);
     const unauthorised = unauthorisedRoles(
       req,

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
+import { keyholderContext } from '../../cli/keyholder-keys';
 import {
-  ceremonyContext,
   confirmText,
   renderDangers,
   renderRequest,
@@ -67,7 +67,10 @@ export default class CeremonySign extends BaseCommand<typeof CeremonySign> {
         },
       );
     }
-    const ctx = ceremonyContext(this.ctx, ws?.dir ?? process.cwd(), ws, `tufsign ${this.config.version}`);
+    const ctx = keyholderContext(
+      { run: this.ctx, baseDir: ws?.dir ?? process.cwd(), workspace: ws },
+      `tufsign ${this.config.version}`,
+    );
     const checked = openRequest(this.args.request, ws, ctx, trustOptions(this.ctx.env, this.flags['trust-dir']));
     requireFingerprint(checked, check);
     const fc = checked.trust.firstContact;
