@@ -191,7 +191,7 @@ export const DEBT = {
   // commands that still wire the core themselves instead of one call through src/cli (ADR 0016, "what remains")
   'src/commands/add-release.ts': ['repository', 'tuf'],
   'src/commands/ceremony/finalize.ts': ['repository'],
-  'src/commands/ceremony/index.ts': ['repository', 'keystore', 'process'],
+  'src/commands/ceremony/index.ts': ['repository', 'process'],
   'src/commands/ceremony/merge.ts': ['repository'],
   'src/commands/ceremony/sign.ts': ['repository', 'process'],
   'src/commands/ceremony/start.ts': ['repository'],

@@ -19,6 +19,7 @@ import {
   anchorRequest,
   checkExpiryPolicy,
   dangerousChanges,
+  olderVoucherDangers,
   unauthorisedRoles,
   parseRequest,
   roleFingerprint,
@@ -204,7 +205,10 @@ export function openRequest(
     purpose: request.purpose,
   };
   const maxExpiry = maxExpiryFor(ws, trust.trustDir);
-  const dangers = dangerousChanges(described.diff, request.trustedRoot?.signed, ctx.now, maxExpiry);
+  const dangers = [
+    ...dangerousChanges(described.diff, request.trustedRoot?.signed, ctx.now, maxExpiry),
+    ...olderVoucherDangers(trust.anchored),
+  ];
   return {
     path,
     request,
