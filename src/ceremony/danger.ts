@@ -65,7 +65,9 @@ export function dangerousChanges(
           'consistent-snapshot-changed',
           `consistent_snapshot CHANGED ${String(d.consistentSnapshot.from)} → ${String(d.consistentSnapshot.to)}`,
         );
-      if (d.delegationsChanged === true) add('delegations-changed', 'delegations or their path patterns CHANGED');
+      for (const c of d.delegationChanges ?? []) add('delegations-changed', c.message);
+      if (d.delegationsChanged === true && (d.delegationChanges ?? []).length === 0)
+        add('delegations-changed', 'delegations CHANGED (fields tufsign does not interpret)');
       for (const t of d.targetsRemoved ?? []) add('targets-removed', `target REMOVED: ${t.path}`);
       for (const t of d.targetsChanged ?? []) add('targets-replaced', `target REPLACED: ${t.path}`);
     }

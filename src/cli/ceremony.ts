@@ -119,7 +119,9 @@ export function renderDiff(diffs: readonly RoleDiff[], labels: Labels = requestL
       );
     for (const t of d.targetsRemoved ?? [])
       lines.push(`  - ${safeText(t.path)}  (${t.length} bytes, sha256 ${safeText(t.sha256.slice(0, 16))}…)`);
-    if (d.delegationsChanged === true) lines.push('  ! delegations changed');
+    for (const c of d.delegationChanges ?? []) lines.push(`  ! ${safeText(c.message)}`);
+    if (d.delegationsChanged === true && (d.delegationChanges ?? []).length === 0)
+      lines.push('  ! delegations changed (fields tufsign does not interpret)');
     for (const m of d.metaChanges ?? []) lines.push(`  ${safeText(m.file)}: v${m.from ?? '-'} → v${m.to ?? '-'}`);
     const nothing =
       (d.keysAdded?.length ?? 0) +
