@@ -16,8 +16,7 @@ export type DelegationChangeKind =
   | 'delegation-paths-changed'
   | 'delegation-terminating-changed'
   | 'delegation-order-changed'
-  | 'bins-changed'
-  | 'delegation-key-replaced';
+  | 'bins-changed';
 
 export interface DelegationChange {
   kind: DelegationChangeKind;
@@ -118,15 +117,5 @@ export function diffDelegations(from: Delegations | undefined, to: Delegations |
       message: `delegation ORDER changed (clients search roles in order): ${keptBefore.join(', ')} → ${kept.join(', ')}`,
     });
   binsChanges(from?.succinctRoles, to?.succinctRoles, out);
-  // A key id kept by name but with other key material would be a forged delegation: keys are compared by value.
-  for (const [keyid, key] of to?.keys ?? new Map()) {
-    const old = from?.keys.get(keyid);
-    if (old !== undefined && JSON.stringify(old.toJSON()) !== JSON.stringify(key.toJSON()))
-      out.push({
-        kind: 'delegation-key-replaced',
-        name: '',
-        message: `delegation key ${short(keyid)} REPLACED under the same keyid`,
-      });
-  }
   return out;
 }
