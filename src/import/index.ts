@@ -379,10 +379,14 @@ export async function importRepository(options: ImportOptions): Promise<ImportRe
       count++;
       checkTargetPath(path);
       let found = false;
+      let first: Buffer | undefined;
       for (const name of targetFileNames(path, tf.hashes, consistent)) {
         const from = targetFileOf(layout, name, path);
         if (from === undefined) continue;
-        const data = readFileBounded(from, MAX_TARGET);
+        const read = readFileBounded(from, MAX_TARGET);
+        // the same bytes under another hash name: pass the same buffer, so the workspace stores it once (ADR 0017)
+        const data = first !== undefined && first.equals(read) ? first : read;
+        first ??= data;
         const ok =
           data.length === tf.length &&
           [...tf.hashes].every(([alg, digest]) => createHash(alg).update(data).digest('hex') === digest);

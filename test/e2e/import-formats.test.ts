@@ -8,7 +8,7 @@
  * the way an operator does (a key file per key, its URI in tufsign.json).
  */
 import { createPublicKey } from 'node:crypto';
-import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, runCli, TEST_PASSPHRASE } from '../helpers/cli';
 import { tempDir } from '../helpers/tmp';
@@ -99,6 +99,14 @@ describe('python-tuf (Metadata API repository: consistent snapshots, ECDSA root,
       readFileSync(join(src, 'metadata', '1.releases.json')),
     );
     expect(runCli(['verify', ws, '--strict-keyids']).status).toBe(0);
+  });
+
+  it('a target listed with sha256 and sha512 is stored once: its two hash-prefixed names are one file (ADR 0017)', () => {
+    const names = readdirSync(join(ws, 'targets', 'releases')).filter((n) => n.endsWith('.notes-1.0.txt'));
+    expect(names).toHaveLength(2);
+    const [a, b] = names.map((n) => statSync(join(ws, 'targets', 'releases', n)));
+    expect(a?.ino).toBe(b?.ino);
+    expect(a?.nlink).toBe(2);
   });
 
   it('a root rotation signed by tufsign (threshold 2 → 1, one root key removed) is followed by a client holding root v1', async () => {
