@@ -60,7 +60,8 @@ export default class AddRelease extends BaseCommand<typeof AddRelease> {
     } finally {
       progress.done();
     }
-    const lines = [`archive ${result.archive.path}: ${result.archive.length} bytes (tar ${result.tar.size} bytes, ${result.files} files)`];
+    const lines = [`archive ${result.archive.path}: ${result.archive.length} bytes${result.tar !== null && result.files !== null ? ` (tar ${result.tar.size} bytes, ${result.files} files)` : ''}`];
+    if (result.resumed === true) lines.push('already signed by an earlier run that did not finish its bundle: bundle rebuilt');
     lines.push(result.patch !== null ? `patch   ${result.patch.path}: ${result.patch.length} bytes from ${result.patch.from}` : `patch   none (${result.patchSkipped ?? 'first release'})`);
     if (result.dryRun) lines.push('dry run: nothing was written');
     if (result.operation !== undefined && result.request === undefined) lines.push(renderOperation({ ...result.operation }));

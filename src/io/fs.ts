@@ -1,5 +1,5 @@
 /** Filesystem edge: atomic writes (temp + fsync + rename + dir fsync) and bounded reads. */
-import { closeSync, constants, fsyncSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync, mkdirSync, fstatSync, lstatSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeSync, mkdirSync, fstatSync, lstatSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { TufsignError, type ErrorCode } from '../errors';
@@ -214,4 +214,18 @@ export function readSecretFile(path: string, what: string, maxBytes: number, mis
   const secret = Buffer.from(buf.subarray(0, end));
   buf.fill(0);
   return secret;
+}
+
+/** Remove a file or folder tree if it exists (leftovers of an unfinished run). */
+export function removeTree(path: string): void {
+  rmSync(path, { recursive: true, force: true });
+}
+
+/** Names in a folder, or none when it does not exist. */
+export function listNames(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }
