@@ -70,10 +70,8 @@ export default class AddRelease extends BaseCommand<typeof AddRelease> {
       progress.done();
     }
     const lines = [
-      `archive ${result.archive.path}: ${result.archive.length} bytes${result.tar !== null && result.files !== null ? ` (tar ${result.tar.size} bytes, ${result.files} files)` : ''}`,
+      `archive ${result.archive.path}: ${result.archive.length} bytes (tar ${result.tar.size} bytes, ${result.files} files)`,
     ];
-    if (result.resumed === true)
-      lines.push('already signed by an earlier run that did not finish its bundle: bundle rebuilt');
     lines.push(
       result.patch !== null
         ? `patch   ${result.patch.path}: ${result.patch.length} bytes from ${result.patch.from}`

@@ -4,12 +4,10 @@ import {
   constants,
   fsyncSync,
   openSync,
-  readdirSync,
   readFileSync,
   readSync,
   renameSync,
   rmdirSync,
-  rmSync,
   statSync,
   unlinkSync,
   writeSync,
@@ -304,18 +302,4 @@ export function readSecretFile(
   const secret = Buffer.from(buf.subarray(0, end));
   buf.fill(0);
   return secret;
-}
-
-/** Remove a file or folder tree if it exists (leftovers of an unfinished run). */
-export function removeTree(path: string): void {
-  rmSync(path, { recursive: true, force: true });
-}
-
-/** Names in a folder, or none when it does not exist. */
-export function listNames(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
 }

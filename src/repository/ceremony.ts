@@ -266,11 +266,16 @@ export function newRequest(
     now: ctx.now,
     tool: ctx.tool,
   };
-  if (repo !== undefined) {
-    input.trustedRoot = repo.root;
+  // The root on disk governs a request without a root of its own, even before anything is published: the
+  // snapshot/timestamp follow-up of a new repository whose root v1 was finalized but not yet timestamped.
+  const trustedRoot =
+    repo?.root ??
+    (ws.latestRootVersion() > 0 && !mds.some((m) => m.signed.type === 'root') ? ws.loadRoot() : undefined);
+  if (trustedRoot !== undefined) {
+    input.trustedRoot = trustedRoot;
     // The chain a keyholder pinned at an older root walks to the trusted root (as far back as the workspace keeps it).
     const history: Metadata<Root>[] = [];
-    for (let v = repo.root.signed.version - 1; v >= 1 && ws.hasMetadataFile(`${v}.root.json`); v--)
+    for (let v = trustedRoot.signed.version - 1; v >= 1 && ws.hasMetadataFile(`${v}.root.json`); v--)
       history.unshift(ws.loadRoot(v));
     input.rootHistory = history;
   }

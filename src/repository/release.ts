@@ -4,11 +4,11 @@
  * this module registers them as targets, re-signs (or writes a signing request
  * when targets needs absent keys), and writes the upload bundle.
  */
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { TufsignError } from '../errors';
-import { fileExists, listNames, readFileBounded, removeTree } from '../io/fs';
+import { fileExists, readFileBounded } from '../io/fs';
 import { sha256Hex } from '../io/hash';
-import { buildBundle, checkBundleManifest, tarballPathFor, writeBundle, type ManifestFile } from '../bundle';
+import { buildBundle, writeBundle, type ManifestFile } from '../bundle';
 import {
   buildRelease,
   checkAppName,
@@ -74,100 +74,15 @@ export interface AddReleaseResult {
   archive: ReleaseFileSummary;
   patch: (ReleaseFileSummary & { from: string }) | null;
   patchSkipped: string | null;
-  /** the uncompressed tar (null when a re-run only finished the bundle of a release already signed) */
-  tar: { sha256: string; size: number } | null;
-  files: number | null;
-  /** true when this run found the release already signed and only rebuilt its missing or incomplete bundle */
-  resumed?: boolean;
+  tar: { sha256: string; size: number };
+  files: number;
   operation?: Omit<OperationResult, 'pending'>;
   request?: RequestWritten;
   bundle?: { dir: string; tarball: string; files: ManifestFile[] };
 }
 
-function resumedResult(
-  app: string,
-  version: string,
-  r: ReleaseInfo,
-  bundle: NonNullable<AddReleaseResult['bundle']>,
-): AddReleaseResult {
-  const fileSummary = (f: {
-    path: string;
-    length: number;
-    targetFile: { hashes: ReadonlyMap<string, string> };
-  }): ReleaseFileSummary => ({ path: f.path, length: f.length, sha256: f.targetFile.hashes.get('sha256') ?? '' });
-  return {
-    app,
-    version,
-    dryRun: false,
-    archive: fileSummary(r.archive!),
-    patch: null,
-    patchSkipped: r.patch === undefined ? 'no patch in signed metadata' : `patch ${r.patch.path} already signed`,
-    tar:
-      r.patch?.tarHash !== undefined && r.patch.tarSize !== undefined
-        ? { sha256: r.patch.tarHash, size: r.patch.tarSize }
-        : null,
-    files: null,
-    resumed: true,
-    bundle,
-  };
-}
-
 function summary(path: string, data: Uint8Array, sha256: string | undefined): ReleaseFileSummary {
   return { path, length: data.length, sha256: sha256 ?? '' };
-}
-
-/** A bundle folder is complete when its manifest checks out and its tarball is beside it. */
-function bundleIsComplete(dir: string): boolean {
-  return fileExists(tarballPathFor(dir)) && checkBundleManifest(dir).report.ok;
-}
-
-/**
- * Leftovers of a killed run in add-release's own bundle folder (WORKSPACE/bundles): staging folders of
- * this bundle, and — when the release is not in signed metadata — a bundle folder or tarball that no
- * signed metadata names. Only tufsign writes there, so they are replaced, never an error (ADR 0007).
- */
-function clearUnfinishedBundle(ws: Workspace, bundleDir: string, released: boolean): void {
-  const parent = join(ws.dir, 'bundles');
-  if (join(parent, basename(bundleDir)) !== bundleDir) return; // a folder the user chose: never touched
-  for (const n of listNames(parent)) if (n.startsWith(`.${basename(bundleDir)}.staging-`)) removeTree(join(parent, n));
-  if (!released) {
-    removeTree(bundleDir);
-    removeTree(tarballPathFor(bundleDir));
-  }
-}
-
-/**
- * The release is in signed metadata but its bundle is missing or incomplete: the run that committed it was
- * killed while writing the bundle. Rebuild it from the workspace — the same files, base and order, so the
- * same bytes (with consistent snapshots; without them every target file goes in, a safe superset).
- */
-function resumeBundle(
-  ws: Workspace,
-  bundleDir: string,
-  archivePath: string,
-): { dir: string; tarball: string; files: ManifestFile[] } | undefined {
-  const repo = ws.load();
-  const t = repo.targets.signed.version;
-  const consistent = repo.root.signed.consistentSnapshot === true;
-  // Only when the newest targets version is the one that added this release.
-  if (
-    t < 2 ||
-    (consistent &&
-      (!ws.hasMetadataFile(`${t - 1}.targets.json`) ||
-        ws.readMetadataFile(`${t - 1}.targets.json`, 'targets').signed.targets.has(archivePath)))
-  )
-    return undefined;
-  const base: Partial<Record<TopLevelRole, number>> = {
-    root: repo.root.signed.version,
-    targets: t - 1,
-    snapshot: repo.snapshot.signed.version - 1,
-    timestamp: repo.timestamp.signed.version - 1,
-  };
-  removeTree(bundleDir);
-  removeTree(tarballPathFor(bundleDir));
-  const { manifest, entries } = buildBundle({ repository: ws.config.name, base, files: collectBundleFiles(ws, base) });
-  const written = writeBundle(bundleDir, entries);
-  return { dir: written.dir, tarball: written.tarball, files: manifest.files };
 }
 
 export async function addRelease(
@@ -180,16 +95,6 @@ export async function addRelease(
   const repo = ws.load();
   const consistent = repo.root.signed.consistentSnapshot === true;
   const targets = repo.targets.signed;
-  const normalized = parseVersion(options.version).normalized;
-  const bundleDir = options.bundleOut ?? join(ws.dir, 'bundles', `${options.app}-${normalized}`);
-  const already = listReleases(targets, options.app).find((r) => r.version === normalized);
-  if (options.dryRun !== true) {
-    clearUnfinishedBundle(ws, bundleDir, already !== undefined);
-    if (already?.archive !== undefined && !bundleIsComplete(bundleDir)) {
-      const bundle = resumeBundle(ws, bundleDir, already.archive.path);
-      if (bundle !== undefined) return resumedResult(options.app, normalized, already, bundle);
-    }
-  }
   const prev = latestRelease(targets, options.app);
   const build: BuildReleaseOptions = {
     app: options.app,
@@ -256,6 +161,7 @@ export async function addRelease(
     result.request = writeRequest(ws, req, options.requestOut, ctx);
     return result;
   }
+  const bundleDir = options.bundleOut ?? join(ws.dir, 'bundles', `${built.app}-${built.version}`);
   const { manifest, entries } = buildBundle({
     repository: ws.config.name,
     base,
