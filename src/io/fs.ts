@@ -14,6 +14,7 @@ import {
   mkdirSync,
   fstatSync,
   lstatSync,
+  linkSync,
 } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -64,6 +65,39 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
     }
     throw new TufsignError('IO_ERROR', `could not write ${path}: ${(cause as Error).message}`, { file: path, cause });
   }
+}
+
+/**
+ * Give `existing` a second name `path`, atomically (a hard link made under a temp name, then renamed over
+ * `path`): one stored copy, two names. Returns false when the filesystem will not link (another device,
+ * no hard links, too many links) so the caller can write a copy instead; any other failure is an IO_ERROR.
+ */
+export function linkFileAtomic(existing: string, path: string): boolean {
+  const dir = dirname(path);
+  mkdirSync(dir, { recursive: true });
+  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    linkSync(existing, tmp);
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code ?? '';
+    if (['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK', 'ENOSYS'].includes(code)) return false;
+    throw new TufsignError('IO_ERROR', `could not link ${path} to ${existing}: ${(cause as Error).message}`, {
+      file: path,
+      cause,
+    });
+  }
+  try {
+    renameSync(tmp, path);
+    fsyncDir(dir);
+  } catch (cause) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // already gone
+    }
+    throw new TufsignError('IO_ERROR', `could not write ${path}: ${(cause as Error).message}`, { file: path, cause });
+  }
+  return true;
 }
 
 /** Read a file, refusing anything larger than `max` bytes before reading it (BAD-08). */

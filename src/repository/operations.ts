@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TufsignError } from '../errors';
-import { fileExists, readFileBounded, writeFileAtomic } from '../io/fs';
+import { fileExists, readFileBounded } from '../io/fs';
+import { WriteOnce } from '../io/write-once';
 import { isJsonObject, newObject, parseJson, type JsonObject } from '../tuf/json';
 import type { Key } from '../tuf/key';
 import {
@@ -94,10 +95,11 @@ export function commitFiles(files: PendingFile[]): void {
   const rank = (p: string): number => (p.endsWith('timestamp.json') ? 3 : p.includes(`/${METADATA_DIR}/`) ? 2 : 1);
   const ordered = [...files].sort((a, b) => rank(a.path) - rank(b.path));
   const created: string[] = [];
+  const once = new WriteOnce(); // a target's second hash-prefixed name is a hard link (ADR 0017)
   try {
     for (const f of ordered) {
       const existed = fileExists(f.path);
-      writeFileAtomic(f.path, f.data, f.mode);
+      once.write(f.path, f.data, f.mode);
       if (!existed) created.push(f.path);
     }
   } catch (e) {
