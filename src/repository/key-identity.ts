@@ -3,23 +3,18 @@
  * PKCS#8 key file has no public part outside its ciphertext, so its keyid is
  * read from this machine's own records: the workspace's tufsign.json mapping
  * the URI to a keyid, else the public key file beside it (`KEY.pem.pub.json`,
- * written by `key generate --backend file`). A device key (YubiKey slot,
+ * written with every key file tufsign generates). A device key (YubiKey slot,
  * PKCS#11 token) is read without a PIN. A key outside the plan is then
  * refused before its passphrase or PIN is spent (ADR 0008).
  */
 import { fileExists, readFileBounded } from '../io/fs';
 import { filePathOfUri } from '../keystore/file';
-import { parsePublicKeyFile } from '../keystore/public-key-file';
+import { parsePublicKeyFile, publicPartPath } from '../keystore/public-key-file';
 import { backendOfUri } from '../keystore/signer';
 import type { Key } from '../tuf/key';
 import type { Workspace } from './workspace';
 
-/** `keys/alice.pem` → `keys/alice.pem.pub.json`: the public part beside an encrypted key file. */
-export const PUBLIC_PART_SUFFIX = '.pub.json';
-
-export function publicPartPath(keyFile: string): string {
-  return `${keyFile}${PUBLIC_PART_SUFFIX}`;
-}
+export { publicPartPath } from '../keystore/public-key-file';
 
 export interface KnownKey {
   keyid: string;

@@ -1,6 +1,5 @@
 /** Key management behind `key generate | show | export | import | list`. */
 import { randomBytes } from 'node:crypto';
-import { isAbsolute, resolve } from 'node:path';
 import { TufsignError } from '../errors';
 import { fileExists, readFileBounded, writeFileAtomic } from '../io/fs';
 import type { GenerateRequest, OpenOptions } from '../keystore/backend';
@@ -11,7 +10,6 @@ import type { JsonObject } from '../tuf/json';
 import type { Key } from '../tuf/key';
 import { TOP_LEVEL_ROLES } from '../tuf/metadata';
 import type { Workspace } from './workspace';
-import { publicPartPath } from './key-identity';
 import type { WorkspaceConfig } from './config';
 import { attestationToJson, checkKeyPolicy, ROOT_KEY_POLICY, type KeyPolicy } from '../keystore/yubikey/attestation';
 import { YUBICO_PIV_ROOTS } from '../keystore/yubikey/yubico-ca';
@@ -77,13 +75,6 @@ export async function generateKey(options: KeyGenerateOptions, open: OpenOptions
     });
   }
   const g = await backend.generate(request, open);
-  if (options.backend === 'file' && request.outFile !== undefined) {
-    // The public part beside the encrypted file: a keyholder's tufsign learns the keyid without the passphrase (ADR 0008).
-    const keyFile = isAbsolute(request.outFile) ? request.outFile : resolve(open.baseDir, request.outFile);
-    const f: PublicKeyFile = { key: g.publicKey, keyid: g.publicKey.keyid(), uri: g.uri };
-    if (options.owner !== undefined) f.owner = options.owner;
-    writeFileAtomic(publicPartPath(keyFile), serializePublicKeyFile(f));
-  }
   if (options.publicOut !== undefined) {
     const f: PublicKeyFile = { key: g.publicKey, keyid: g.publicKey.keyid(), uri: g.uri };
     if (options.owner !== undefined) f.owner = options.owner;
