@@ -5,6 +5,7 @@
  * module reads and writes files (atomically) and drives the signers.
  */
 import { isAbsolute, join, relative } from 'node:path';
+import { viewAttestation } from '../keystore/yubikey/claims';
 import { TufsignError } from '../errors';
 import { fileExists, readFileBounded, writeFileAtomic } from '../io/fs';
 import type { Signer } from '../keystore/signer';
@@ -26,7 +27,6 @@ import {
   type SigningRequest,
 } from '../ceremony';
 import { diffRequest, type RoleDiff } from '../ceremony/diff';
-import type { JsonObject } from '../tuf/json';
 import {
   HISTORY_PARSE,
   MetaFile,
@@ -97,21 +97,6 @@ function writeNewRequestFile(path: string, req: SigningRequest): void {
 
 // ------------------------------------------------------------------ workspace facts
 
-function attestationSummary(att: JsonObject | undefined): string | undefined {
-  if (att === undefined) return undefined;
-  const parts: string[] = [];
-  const add = (label: string, v: unknown): void => {
-    if (typeof v === 'string' || typeof v === 'number') parts.push(`${label} ${v}`);
-  };
-  add('', att['type']);
-  add('serial', att['serial']);
-  add('firmware', att['firmware']);
-  add('slot', att['slot']);
-  add('pin', att['pinPolicy']);
-  add('touch', att['touchPolicy']);
-  return parts.length === 0 ? undefined : parts.join(', ').trim();
-}
-
 export function serialOfUri(uri: string | undefined): string | undefined {
   const m = uri === undefined ? null : /^yubikey:(?:.*;)?serial=(\d+)/.exec(uri);
   return m?.[1];
@@ -123,11 +108,11 @@ export function keyholderOf(entry: KeyEntry | undefined): Keyholder {
   if (entry.owner !== undefined) kh.owner = entry.owner;
   // file: URIs are relative to the organizer's workspace; they mean nothing on a keyholder's laptop
   if (entry.uri !== undefined && !entry.uri.startsWith('file:')) kh.uri = entry.uri;
-  const s = entry.attestation?.['serial'];
-  const serial = typeof s === 'number' || typeof s === 'string' ? String(s) : serialOfUri(entry.uri);
+  // Only an attested serial (or the URI's) names the device; claims are shown as unattested claims (ADR 0004).
+  const view = viewAttestation(entry.attestation);
+  const serial = view?.serial !== undefined ? String(view.serial) : serialOfUri(entry.uri);
   if (serial !== undefined) kh.serial = serial;
-  const att = attestationSummary(entry.attestation);
-  if (att !== undefined) kh.attestation = att;
+  if (view !== undefined) kh.attestation = view.summary;
   return kh;
 }
 
