@@ -20,7 +20,7 @@ import {
   viewAttestation,
 } from '../../src/keystore/yubikey/claims';
 import { resolveKeySpec } from '../../src/repository/key-specs';
-import { keyholderOf } from '../../src/repository/ceremony';
+import { keyholderOf } from '../../src/repository/requests';
 import type { JsonObject } from '../../src/tuf/json';
 import { keyFromPublicKeyObject } from '../../src/tuf/key';
 
