@@ -73,7 +73,9 @@ export function keyholderOf(entry: KeyEntry | undefined): Keyholder {
 
 /** The published state, or undefined for a workspace whose root v1 is still being signed. */
 export function currentState(ws: Workspace): LoadedRepository | undefined {
-  return ws.latestRootVersion() === 0 ? undefined : ws.load();
+  // Root and targets v1 may be on disk while snapshot/timestamp v1 still wait for their keyholders:
+  // nothing is published until timestamp.json exists.
+  return ws.latestRootVersion() === 0 || !ws.hasMetadataFile('timestamp.json') ? undefined : ws.load();
 }
 
 function baseOf(repo: LoadedRepository | undefined): Partial<Record<TopLevelRole, number>> {
@@ -177,11 +179,16 @@ export function newRequest(
     now: ctx.now,
     tool: ctx.tool,
   };
-  if (repo !== undefined) {
-    input.trustedRoot = repo.root;
+  // The root on disk governs a request without a root of its own, even before anything is published: the
+  // snapshot/timestamp follow-up of a new repository whose root v1 was finalized but not yet timestamped.
+  const trustedRoot =
+    repo?.root ??
+    (ws.latestRootVersion() > 0 && !mds.some((m) => m.signed.type === 'root') ? ws.loadRoot() : undefined);
+  if (trustedRoot !== undefined) {
+    input.trustedRoot = trustedRoot;
     // The chain a keyholder pinned at an older root walks to the trusted root (as far back as the workspace keeps it).
     const history: Metadata<Root>[] = [];
-    for (let v = repo.root.signed.version - 1; v >= 1 && ws.hasMetadataFile(`${v}.root.json`); v--)
+    for (let v = trustedRoot.signed.version - 1; v >= 1 && ws.hasMetadataFile(`${v}.root.json`); v--)
       history.unshift(ws.loadRoot(v));
     input.rootHistory = history;
   }
