@@ -9,7 +9,7 @@ import { TufsignError } from '../errors';
 import { fileExists, readFileBounded, writeFileAtomic } from '../io/fs';
 import type { Signer } from '../keystore/signer';
 import { filePathOfUri } from '../keystore/file';
-import { buildBundle, writeBundle, type ManifestFile } from '../bundle';
+import { buildBundle, writeBundle, type ManifestFile, type WrittenBundle } from '../bundle';
 import {
   ceremonyId,
   createRequest,
@@ -436,7 +436,7 @@ export interface FinalizeReport {
   fingerprint: string;
   roles: { role: TopLevelRole; version: number; expires: string; signatures: number }[];
   written: string[];
-  bundle?: { dir: string; tarball: string; files: ManifestFile[] };
+  bundle?: WrittenBundle & { files: ManifestFile[] };
   /** snapshot/timestamp that could not be signed here: a further request */
   followUp?: RequestWritten;
 }
@@ -444,7 +444,7 @@ export interface FinalizeReport {
 export interface FinalizeOptions {
   /** the request file, for messages */
   file?: string;
-  /** bundle folder (the tarball goes beside it as DIR.tar.gz) */
+  /** bundle folder, or one `.tar.gz` when the path ends so (ADR 0017) */
   bundleOut?: string;
   allowShortExpiry?: boolean;
   followUpOut?: string;
@@ -601,8 +601,7 @@ export async function finalizeIntoWorkspace(
       files: bundleFiles,
       transcript: outcome.request.transcript,
     });
-    const w = writeBundle(options.bundleOut, entries);
-    report.bundle = { dir: w.dir, tarball: w.tarball, files: manifest.files };
+    report.bundle = { ...writeBundle(options.bundleOut, entries), files: manifest.files };
   }
   return report;
 }
@@ -627,10 +626,10 @@ export function collectBundleFiles(
   base: Partial<Record<TopLevelRole, number>>,
   /** the targets before the change, when the caller holds it (needed without consistent snapshots) */
   knownBaseTargets?: Targets,
-): { path: string; data: Uint8Array; new: boolean }[] {
+): { path: string; data: Uint8Array; new: boolean; source?: string }[] {
   const repo = ws.load();
   const consistent = repo.root.signed.consistentSnapshot === true;
-  const out: { path: string; data: Uint8Array; new: boolean }[] = [];
+  const out: { path: string; data: Uint8Array; new: boolean; source?: string }[] = [];
   const meta = (name: string, isNew: boolean): void => {
     const full = join(ws.metadataDir, name);
     if (fileExists(full)) out.push({ path: `metadata/${name}`, data: readFileBounded(full), new: isNew });
@@ -665,7 +664,12 @@ export function collectBundleFiles(
     for (const name of targetFileNames(path, tf.hashes, consistent)) {
       const full = join(ws.targetsDir, name);
       if (fileExists(full))
-        out.push({ path: `targets/${name}`, data: readFileBounded(full, 4 * 1024 * 1024 * 1024), new: true });
+        out.push({
+          path: `targets/${name}`,
+          data: readFileBounded(full, 4 * 1024 * 1024 * 1024),
+          new: true,
+          source: full, // a bundle folder links the workspace's copy (ADR 0017)
+        });
     }
   }
   return out;
