@@ -1,7 +1,8 @@
 import { BaseCommand } from '../cli/base-command';
 import { waitFlag, workspaceFlag } from '../cli/flags';
 import { renderOperation } from '../cli/render';
-import { refresh, type OperationResult } from '../repository/operations';
+import { refresh } from '../repository/refresh';
+import type { OperationResult } from '../repository/outcome';
 import { Workspace } from '../repository/workspace';
 
 export default class Refresh extends BaseCommand<typeof Refresh> {

@@ -23,7 +23,7 @@ import {
   type WorkspaceConfig,
 } from '../repository/config';
 import { FIX_KEYIDS_COMMAND } from '../repository/keyid-gate';
-import { commitFiles, type PendingFile } from '../repository/operations';
+import { commitFiles, type PendingFile } from '../repository/transaction';
 import { directorySource } from '../repository/sources';
 import { verifyRepository, type RepositorySource, type VerifyReport } from '../repository/verify';
 import {

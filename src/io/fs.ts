@@ -5,6 +5,7 @@ import {
   fsyncSync,
   openSync,
   readFileSync,
+  readdirSync,
   readSync,
   renameSync,
   rmdirSync,
@@ -202,6 +203,20 @@ export function checkPrivateFile(path: string, what: string, missing: { code: Er
 /** Create a folder (and its parents) if it does not exist. */
 export function ensureDir(path: string): void {
   mkdirSync(path, { recursive: true });
+}
+
+/** True when `path` exists and lists at least one entry (a path that is not a folder throws). */
+export function isNonEmptyDir(path: string): boolean {
+  return fileExists(path) && readdirSync(path).length > 0;
+}
+
+/** Remove a file this command created, undoing a failed write; best effort (it may already be gone). */
+export function removeFileQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // best effort
+  }
 }
 
 /** Remove a folder only if it is empty (undoing a folder a failed command created); anything else stays. */
