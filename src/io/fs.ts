@@ -9,6 +9,7 @@ import {
   readSync,
   renameSync,
   rmdirSync,
+  rmSync,
   statSync,
   unlinkSync,
   writeSync,
@@ -351,4 +352,18 @@ export function readSecretFile(
   const secret = Buffer.from(buf.subarray(0, end));
   buf.fill(0);
   return secret;
+}
+
+/** Remove a file or folder tree if it exists (the leftovers of a killed run). */
+export function removeTree(path: string): void {
+  rmSync(path, { recursive: true, force: true });
+}
+
+/** Names in a folder, or none when it does not exist. */
+export function listNames(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }
