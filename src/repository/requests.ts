@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { TufsignError } from '../errors';
+import { viewAttestation } from '../keystore/yubikey/claims';
 import { fileExists, readFileBounded, writeFileAtomic } from '../io/fs';
 import {
   ceremonyId,
@@ -20,7 +21,6 @@ import {
   type SigningRequest,
 } from '../ceremony';
 import { diffRequest, type RoleDiff } from '../ceremony/diff';
-import type { JsonObject } from '../tuf/json';
 import type { Metadata, Root, TopLevelRole } from '../tuf/metadata';
 import type { KeyEntry, WorkspaceConfig } from './config';
 import type { CeremonyContext } from './context';
@@ -52,21 +52,6 @@ function writeNewRequestFile(path: string, req: SigningRequest): void {
 
 // ------------------------------------------------------------------ workspace facts
 
-function attestationSummary(att: JsonObject | undefined): string | undefined {
-  if (att === undefined) return undefined;
-  const parts: string[] = [];
-  const add = (label: string, v: unknown): void => {
-    if (typeof v === 'string' || typeof v === 'number') parts.push(`${label} ${v}`);
-  };
-  add('', att['type']);
-  add('serial', att['serial']);
-  add('firmware', att['firmware']);
-  add('slot', att['slot']);
-  add('pin', att['pinPolicy']);
-  add('touch', att['touchPolicy']);
-  return parts.length === 0 ? undefined : parts.join(', ').trim();
-}
-
 export function serialOfUri(uri: string | undefined): string | undefined {
   const m = uri === undefined ? null : /^yubikey:(?:.*;)?serial=(\d+)/.exec(uri);
   return m?.[1];
@@ -78,11 +63,11 @@ export function keyholderOf(entry: KeyEntry | undefined): Keyholder {
   if (entry.owner !== undefined) kh.owner = entry.owner;
   // file: URIs are relative to the organizer's workspace; they mean nothing on a keyholder's laptop
   if (entry.uri !== undefined && !entry.uri.startsWith('file:')) kh.uri = entry.uri;
-  const s = entry.attestation?.['serial'];
-  const serial = typeof s === 'number' || typeof s === 'string' ? String(s) : serialOfUri(entry.uri);
+  // Only an attested serial (or the URI's) names the device; claims are shown as unattested claims (ADR 0004).
+  const view = viewAttestation(entry.attestation);
+  const serial = view?.serial !== undefined ? String(view.serial) : serialOfUri(entry.uri);
   if (serial !== undefined) kh.serial = serial;
-  const att = attestationSummary(entry.attestation);
-  if (att !== undefined) kh.attestation = att;
+  if (view !== undefined) kh.attestation = view.summary;
   return kh;
 }
 
