@@ -17,7 +17,9 @@ import {
   fstatSync,
   lstatSync,
   linkSync,
+  mkdtempSync,
 } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { TufsignError, type ErrorCode } from '../errors';
@@ -354,9 +356,18 @@ export function readSecretFile(
   return secret;
 }
 
-/** Remove a file or folder tree if it exists (the leftovers of a killed run). */
+/** A new private (0700) folder under the system temp folder, for work that must not be seen half-done. */
+export function makePrivateTempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Remove a folder this process created, with everything in it (best effort: never throws). */
 export function removeTree(path: string): void {
-  rmSync(path, { recursive: true, force: true });
+  try {
+    rmSync(path, { recursive: true, force: true });
+  } catch {
+    // leftovers in the temp folder are harmless
+  }
 }
 
 /** Names in a folder, or none when it does not exist. */

@@ -8,27 +8,25 @@
  */
 import { basename, dirname, join, resolve } from 'node:path';
 import { TufsignError } from '../errors';
-import { fileExists, listNames, readFileBounded, removeTree, writeFileAtomic } from '../io/fs';
+import { fileExists, listNames, readFileBounded, removeTree } from '../io/fs';
 import {
   buildBundle,
+  bundleFormatOf,
   checkBundleManifest,
   deterministicTarGz,
-  tarballPathFor,
   writeBundle,
-  BUNDLE_MANIFEST,
   type ManifestFile,
+  type WrittenBundle,
 } from '../bundle';
 import type { ReleaseInfo } from '../release';
 import type { TopLevelRole } from '../tuf/metadata';
 import { collectBundleFiles } from './bundle-files';
 import { targetFileNames, Workspace } from './workspace';
 
-export interface FinishedBundle {
-  dir: string;
-  tarball: string;
+export interface FinishedBundle extends WrittenBundle {
   files: ManifestFile[];
-  /** `complete`: it was already there; `tarball`: only the tarball was missing; `rebuilt`: written again */
-  state: 'complete' | 'tarball' | 'rebuilt';
+  /** `complete`: it was already there; `rebuilt`: written again */
+  state: 'complete' | 'rebuilt';
   /**
    * The bundle has the base of the run that added the release, so its bytes are the ones that run would have
    * written (consistent snapshots, release still the newest change); otherwise it is a superset: everything
@@ -77,51 +75,47 @@ function releaseBundle(ws: Workspace, archivePath: string): ReturnType<typeof bu
 }
 
 /**
- * Make sure the bundle of a release already in signed targets is complete at `bundleDir`: keep a complete one,
- * write a missing tarball, or rebuild it. A folder that is not this release's bundle is replaced only in the
- * workspace's own `bundles/` folder; one the operator named with --bundle-out is never removed.
+ * Make sure the bundle of a release already in signed targets is complete at `out` (a folder, or a `.tar.gz`
+ * written atomically): keep a complete one that lists the release, or rebuild it. Something else there is
+ * replaced only in the workspace's own `bundles/` folder; a path the operator named with --bundle-out is never
+ * removed.
  */
-export function finishReleaseBundle(ws: Workspace, bundleDir: string, release: ReleaseInfo): FinishedBundle {
+export function finishReleaseBundle(ws: Workspace, out: string, release: ReleaseInfo): FinishedBundle {
   const archive = release.archive;
   if (archive === undefined) throw new Error('finishReleaseBundle: a release without an archive');
-  const dir = resolve(bundleDir);
-  const tarball = tarballPathFor(dir);
-  clearBundleStaging(dir);
-  const consistent = ws.loadRoot().signed.consistentSnapshot === true;
-  const archiveFiles = targetFileNames(archive.path, archive.targetFile.hashes, consistent).map((n) => `targets/${n}`);
+  const path = resolve(out);
+  const format = bundleFormatOf(out);
+  clearBundleStaging(path);
   const built = releaseBundle(ws, archive.path);
-  const result = (state: FinishedBundle['state'], files: ManifestFile[], exact: boolean): FinishedBundle => ({
-    dir,
-    tarball,
+  const done = (state: FinishedBundle['state'], files: ManifestFile[], exact: boolean): FinishedBundle => ({
+    path,
+    format,
     files,
     state,
     exact,
   });
-
-  if (fileExists(dir)) {
-    const checked = checkBundleManifest(dir);
-    const listsRelease = checked.manifest?.files.some((f) => archiveFiles.includes(f.path)) === true;
-    if (checked.report.ok && listsRelease && checked.manifest !== undefined) {
-      if (fileExists(tarball)) return result('complete', checked.manifest.files, true);
-      // the folder is renamed into place before the tarball is written: a kill in between leaves only the folder
-      const mine = built.entries.find((e) => e.path === BUNDLE_MANIFEST)?.data;
-      const theirs = readFileBounded(join(dir, BUNDLE_MANIFEST));
-      if (mine !== undefined && Buffer.compare(Buffer.from(mine), theirs) === 0) {
-        writeFileAtomic(tarball, deterministicTarGz(built.entries));
-        return result('tarball', built.manifest.files, built.exact);
-      }
+  if (fileExists(path)) {
+    if (format === 'tar.gz') {
+      // written atomically: complete, and ours when it is byte for byte the rebuilt bundle
+      if (Buffer.compare(readFileBounded(path, 0x7fff_ffff), deterministicTarGz(built.entries)) === 0)
+        return done('complete', built.manifest.files, built.exact);
+    } else {
+      const checked = checkBundleManifest(path);
+      const consistent = ws.loadRoot().signed.consistentSnapshot === true;
+      const names = targetFileNames(archive.path, archive.targetFile.hashes, consistent).map((n) => `targets/${n}`);
+      if (checked.report.ok && checked.manifest?.files.some((f) => names.includes(f.path)) === true)
+        return done('complete', checked.manifest.files, true);
     }
   }
-  const own = dirname(dir) === join(ws.dir, 'bundles');
-  if (!own && (fileExists(dir) || fileExists(tarball))) {
-    throw new TufsignError('IO_ERROR', `${dir} exists and is not the complete bundle of this release`, {
-      file: dir,
+  const own = dirname(path) === join(ws.dir, 'bundles');
+  if (!own && fileExists(path)) {
+    throw new TufsignError('IO_ERROR', `${path} exists and is not the complete bundle of this release`, {
+      file: path,
       rule: 'never overwrite a bundle the operator named',
-      suggestion: 'Remove it or choose another --bundle-out folder; the re-run then writes the bundle there.',
+      suggestion: 'Remove it or choose another --bundle-out path; the re-run then writes the bundle there.',
     });
   }
-  removeTree(dir);
-  removeTree(tarball);
-  writeBundle(dir, built.entries);
-  return result('rebuilt', built.manifest.files, built.exact);
+  removeTree(path);
+  writeBundle(path, built.entries);
+  return done('rebuilt', built.manifest.files, built.exact);
 }

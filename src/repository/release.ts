@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { TufsignError } from '../errors';
 import { fileExists, readFileBounded } from '../io/fs';
 import { sha256Hex } from '../io/hash';
-import { buildBundle, writeBundle, type ManifestFile } from '../bundle';
+import { buildBundle, writeBundle, type ManifestFile, type WrittenBundle } from '../bundle';
 import {
   buildRelease,
   checkAppName,
@@ -79,14 +79,14 @@ export interface AddReleaseResult {
   files: number;
   /**
    * A re-run after a kill (ADR 0007). `bundle`: APP VERSION was already in signed targets and the folder rebuilt
-   * to its archive; nothing was signed and the bundle was found complete, given its tarball, or rebuilt (`exact`:
+   * to its archive; nothing was signed and the bundle was found complete or rebuilt (`exact`:
    * byte for byte what the killed run would have written). `request`: the signing request the killed run wrote
    * was kept.
    */
-  resumed?: { bundle?: 'complete' | 'tarball' | 'rebuilt'; exact?: boolean; request?: 'kept' };
+  resumed?: { bundle?: 'complete' | 'rebuilt'; exact?: boolean; request?: 'kept' };
   operation?: Omit<OperationResult, 'pending'>;
   request?: RequestWritten;
-  bundle?: { dir: string; tarball: string; files: ManifestFile[] };
+  bundle?: WrittenBundle & { files: ManifestFile[] };
 }
 
 function summary(path: string, data: Uint8Array, sha256: string | undefined): ReleaseFileSummary {
@@ -184,8 +184,7 @@ export async function addRelease(
     base,
     files: collectBundleFiles(ws, base, targets),
   });
-  const written = writeBundle(bundleDir, entries);
-  result.bundle = { dir: written.dir, tarball: written.tarball, files: manifest.files };
+  result.bundle = { ...writeBundle(bundleDir, entries), files: manifest.files };
   return result;
 }
 
@@ -253,7 +252,7 @@ async function resumeRelease(
     tar: { sha256: check.rebuilt.tarSha256, size: check.rebuilt.tarSize },
     files: check.rebuilt.files,
     resumed: { bundle: bundle.state, exact: bundle.exact },
-    bundle: { dir: bundle.dir, tarball: bundle.tarball, files: bundle.files },
+    bundle: { path: bundle.path, format: bundle.format, files: bundle.files },
   };
 }
 
