@@ -38,6 +38,10 @@ export default class AddRelease extends BaseCommand<typeof AddRelease> {
     'dry-run': Flags.boolean({ description: 'Build and report, write nothing.', default: false }),
     'bundle-out': Flags.string({ description: 'Bundle folder (default WORKSPACE/bundles/APP-VERSION).' }),
     'request-out': Flags.string({ description: 'Where to write the signing request when targets needs offline keys.' }),
+    role: Flags.string({
+      description:
+        'Only "targets": tufup clients read releases from the top-level targets role alone, so a delegated role is refused (ROLE_INVALID).',
+    }),
     threads: Flags.integer({
       description: 'Threads for compression and the patch (default: every core). The output bytes do not depend on it.',
       min: 1,
@@ -63,6 +67,7 @@ export default class AddRelease extends BaseCommand<typeof AddRelease> {
     if (this.flags['bundle-out'] !== undefined) options.bundleOut = this.flags['bundle-out'];
     if (this.flags['request-out'] !== undefined) options.requestOut = this.flags['request-out'];
     if (this.flags.threads !== undefined) options.threads = this.flags.threads;
+    if (this.flags.role !== undefined) options.role = this.flags.role;
     let result: AddReleaseResult;
     try {
       result = await addRelease(ws, options, ceremonyContext(this.ctx, ws.dir, ws, `tufsign ${this.config.version}`));

@@ -9,6 +9,7 @@ import { mkdirSync, readdirSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TufsignError } from '../errors';
 import { fileExists, readFileBounded, writeFileAtomic } from '../io/fs';
+import { BATCH_MIN_FILES, commitInBatches } from './commit-batch';
 import { isJsonObject, newObject, parseJson, type JsonObject } from '../tuf/json';
 import type { Key } from '../tuf/key';
 import {
@@ -90,9 +91,10 @@ export interface PendingFile {
 }
 
 /** Write all files, targets and keys first, metadata next, timestamp last; undo on failure. */
-export function commitFiles(files: PendingFile[]): void {
+export function commitFiles(files: PendingFile[], onProgress?: (done: number, total: number) => void): void {
   const rank = (p: string): number => (p.endsWith('timestamp.json') ? 3 : p.includes(`/${METADATA_DIR}/`) ? 2 : 1);
   const ordered = [...files].sort((a, b) => rank(a.path) - rank(b.path));
+  if (ordered.length >= BATCH_MIN_FILES) return commitInBatches(ordered, rank, onProgress);
   const created: string[] = [];
   try {
     for (const f of ordered) {

@@ -235,7 +235,7 @@ export async function publishTargetsChanges(
     { path: snapshotPath, data: snapshotText },
     { path: timestampPath, data: timestampText },
   ];
-  commitFiles(files);
+  commitFiles(files, (done, total) => ctx.progress?.(`  ${done}/${total} files written`));
   return { workspace: ws.dir, roles: outcomes, complete: true, written: files.map((f) => ws.relative(f.path)) };
 }
 

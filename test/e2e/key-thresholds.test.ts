@@ -14,6 +14,9 @@ import { tempDir } from '../helpers/tmp';
 import { serveDirectory } from '../helpers/tuf-client';
 import { errorCode, fingerprintOf, ok, readJson, tufsign } from './ceremony-helpers';
 
+// Each step runs the CLI several times (PBKDF2 key files): generous on a loaded machine.
+jest.setTimeout(240_000);
+
 const base = tempDir('tufsign-keythr-');
 const ws = join(base, 'repo');
 const src = join(base, 'src');
@@ -253,5 +256,54 @@ describe('a delegated role under an offline targets key', () => {
       'proj/one.txt': 'one\n',
       'proj/two.txt': 'two\n',
     });
+  });
+});
+
+describe('sign and refresh cover delegated roles', () => {
+  it('sign ROLE re-signs a delegated role, or every bin by prefix, as a new version', () => {
+    const before = latest('proj').signed.version;
+    const r = ok(['sign', 'proj', '--expires', '30d', '-w', ws, '--json']);
+    expect(r.json.roles.map((x: any) => x.role)).toEqual(['proj', 'snapshot', 'timestamp']);
+    expect(latest('proj').signed.version).toBe(before + 1);
+    const bins = ok(['sign', 'bins', '-w', ws, '--json']);
+    expect(bins.json.roles.map((x: any) => x.role).sort()).toEqual(
+      ['bins-0', 'bins-1', 'bins-2', 'bins-3', 'snapshot', 'timestamp'].sort(),
+    );
+    expect(tufsign(['verify', ws, '--json']).json.ok).toBe(true);
+  });
+
+  it('refresh re-signs the delegated roles inside their signing window whose keys are here, and names the others', () => {
+    // 75 days on: proj (30d, just re-signed) and the bins (targets period, 90d) are past their resign-by dates
+    const later = new Date(Date.now() + 75 * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const away = join(base, 'proj-1-away.pem');
+    renameSync(join(ws, 'keys', 'proj-1.pem'), away);
+    try {
+      const r = ok(['refresh', '-w', ws, '--json'], { env: { TUFSIGN_NOW: later } });
+      const roles = (r.json.roles as { role: string }[]).map((x) => x.role);
+      expect(roles.filter((x) => x.startsWith('bins-')).sort()).toEqual(['bins-0', 'bins-1', 'bins-2', 'bins-3']);
+      expect(roles).not.toContain('proj');
+      expect(r.json.dueElsewhere).toEqual(expect.arrayContaining(['proj']));
+      const status = ok(['status', '-w', ws, '--json'], { env: { TUFSIGN_NOW: later } }).json;
+      const state = (name: string): string => status.roles.find((x: any) => x.role === name)?.state;
+      expect(state('bins-*')).toBe('ok');
+      expect(state('timestamp')).toBe('ok');
+      expect(state('proj')).not.toBe('ok');
+    } finally {
+      renameSync(away, join(ws, 'keys', 'proj-1.pem'));
+    }
+  });
+});
+
+it('a bulk targets add (one durable batch of files) into a delegated role is what clients download', async () => {
+  const lines: string[] = [];
+  for (let i = 0; i < 120; i++) lines.push(`${file(`bulk/b${i}.txt`, `bulk ${i}\n`)}\tproj/b${i}.txt`);
+  writeFileSync(join(base, 'bulk.txt'), lines.join('\n') + '\n');
+  const r = ok(['targets', 'add', '--from-file', join(base, 'bulk.txt'), '-w', ws, '--json']);
+  expect(r.stderr).toMatch(/files written/);
+  expect(r.json.roles.map((x: any) => x.role)).toEqual(['proj', 'snapshot', 'timestamp']);
+  expect(tufsign(['verify', ws, '--json']).json.ok).toBe(true);
+  expect(await fetchAll(clientDir, ['proj/b0.txt', 'proj/b119.txt'])).toEqual({
+    'proj/b0.txt': 'bulk 0\n',
+    'proj/b119.txt': 'bulk 119\n',
   });
 });
