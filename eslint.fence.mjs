@@ -219,7 +219,6 @@ export const DEBT = {
   'src/cli/ceremony.ts': ['node:fs'],
   'src/release/build.ts': ['node:fs'],
   'src/release/scan.ts': ['node:fs'],
-  'src/repository/operations.ts': ['node:fs'],
   'src/repository/workspace.ts': ['node:fs'],
   // relative display paths computed from the process's cwd inside the core
   'src/repository/sources.ts': ['process'],

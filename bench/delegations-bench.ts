@@ -20,7 +20,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, wri
 import { join, resolve } from 'node:path';
 import { fileBackend } from '../src/keystore/file';
 import type { Signer } from '../src/keystore/signer';
-import type { SigningContext } from '../src/repository/operations';
+import type { SigningContext } from '../src/repository/context';
 import { addTargetsRouted } from '../src/repository/targets-routing';
 import { Workspace } from '../src/repository/workspace';
 

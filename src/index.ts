@@ -13,7 +13,25 @@ export { backendFor, openSigner, BACKENDS } from './keystore/registry';
 export { PrivateKeySigner } from './keystore/file';
 export { parsePublicKeyFile, serializePublicKeyFile } from './keystore/public-key-file';
 export { Workspace } from './repository/workspace';
-export * from './repository/operations';
+export type { SigningContext, CeremonyContext } from './repository/context';
+export type { MissingKey, RoleOutcome, OperationResult } from './repository/outcome';
+export { commitFiles, type PendingFile } from './repository/transaction';
+export { expiryFor } from './repository/expiry';
+export { metaFileFor } from './repository/cascade';
+export { signWithAvailableKeys, openSignersFor } from './repository/signing';
+export type { RoleKeySpec } from './repository/key-specs';
+export { initRepository, type InitOptions } from './repository/init';
+export {
+  addTargets,
+  addPreparedTargets,
+  parseCustomJson,
+  removeTargets,
+  targetFilesOf,
+  type PreparedTarget,
+  type TargetInput,
+} from './repository/targets';
+export { signRole, type SignOptions } from './repository/sign';
+export { refresh } from './repository/refresh';
 export { verifyRepository, type VerifyReport, type VerifyOptions, type RepositorySource } from './repository/verify';
 export { directorySource } from './repository/sources';
 export { repositoryStatus } from './repository/status';

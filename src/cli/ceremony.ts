@@ -12,7 +12,9 @@ import { join, resolve } from 'node:path';
 import { TufsignError } from '../errors';
 import { backendFor } from '../keystore/registry';
 import { REQUEST_SUFFIX, type RequestStatus, type RoleDiff } from '../ceremony';
-import type { CeremonyContext, RequestWritten, SignReport } from '../repository/ceremony';
+import type { CeremonyContext } from '../repository/context';
+import type { SignReport } from '../repository/keyholder-sign';
+import type { RequestWritten } from '../repository/requests';
 import {
   detectKeys,
   openRequest,

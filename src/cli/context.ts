@@ -8,7 +8,7 @@ import type { OpenOptions } from '../keystore/backend';
 import { backendFor } from '../keystore/registry';
 import type { SecretsHandler, Signer } from '../keystore/signer';
 import type { Workspace } from '../repository/workspace';
-import type { SigningContext } from '../repository/operations';
+import type { SigningContext } from '../repository/context';
 import type { Key } from '../tuf/key';
 import { createPrompter, type Prompter } from './prompter';
 import { createSecretsHandler } from './secrets';

@@ -1,6 +1,6 @@
 /** CLI side of `sign ROLE` for a delegated role and of `refresh` (delegated roles included). */
 import { refreshAll, signDelegated, type RefreshResult } from '../repository/delegated-sign';
-import type { OperationResult } from '../repository/operations';
+import type { OperationResult } from '../repository/outcome';
 import { Workspace } from '../repository/workspace';
 import type { RunContext } from './context';
 

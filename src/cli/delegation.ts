@@ -4,7 +4,8 @@
  */
 import { readStdinText } from '../io/fs';
 import { resolveKeySpec } from '../repository/key-specs';
-import type { OperationResult, RoleKeySpec } from '../repository/operations';
+import type { RoleKeySpec } from '../repository/key-specs';
+import type { OperationResult } from '../repository/outcome';
 import {
   addBins,
   addDelegation,

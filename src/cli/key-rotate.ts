@@ -4,11 +4,13 @@
  * of the parent for a delegated role or hash bins.
  */
 import { TufsignError } from '../errors';
-import type { FinalizeReport, RequestWritten } from '../repository/ceremony';
+import type { FinalizeReport } from '../repository/ceremony/finalize';
+import type { RequestWritten } from '../repository/requests';
 import { changeDelegatedKeys, type DelegatedKeyChange } from '../repository/delegated-keys';
 import { delegationChangeOrRequest } from '../repository/delegations';
 import { resolveKeySpec } from '../repository/key-specs';
-import type { OperationResult, RoleKeySpec } from '../repository/operations';
+import type { RoleKeySpec } from '../repository/key-specs';
+import type { OperationResult } from '../repository/outcome';
 import { rotateKey, type KeyRotateOptions } from '../repository/rotation';
 import { Workspace } from '../repository/workspace';
 import { isTopLevelRole } from '../tuf/metadata';

@@ -1,6 +1,6 @@
 /** Human renderings of core results (stdout). Under --json the result objects are printed instead. */
 import type { DeviceReport } from '../keystore/backend';
-import type { OperationResult } from '../repository/operations';
+import type { OperationResult } from '../repository/outcome';
 import type { RepositoryStatus } from '../repository/status';
 import type { VerifyReport } from '../repository/verify';
 

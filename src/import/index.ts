@@ -23,7 +23,7 @@ import {
   type WorkspaceConfig,
 } from '../repository/config';
 import { FIX_KEYIDS_COMMAND } from '../repository/keyid-gate';
-import { commitFiles, type PendingFile } from '../repository/operations';
+import { commitFiles, type PendingFile } from '../repository/transaction';
 import { directorySource } from '../repository/sources';
 import { verifyRepository, type RepositorySource, type VerifyReport } from '../repository/verify';
 import {
@@ -43,7 +43,7 @@ import { formatExpires } from '../tuf/time';
 import { detectGoTufV0, goTufV0Layout } from './go-tuf-v0';
 import { readSourceKeyFile, needsPassphrase } from './keyfiles';
 import { detectPythonTuf, pythonTufLayout } from './python-tuf';
-import { isDir, type ImportFormat, type SourceKeyFile, type SourceLayout } from './source';
+import { isDir, type ImportFormat, type SourceLayout } from './source';
 import { detectTufOnCi, tufOnCiLayout } from './tuf-on-ci';
 import { detectTufup, tufupLayout } from './tufup';
 
@@ -379,10 +379,14 @@ export async function importRepository(options: ImportOptions): Promise<ImportRe
       count++;
       checkTargetPath(path);
       let found = false;
+      let first: Buffer | undefined;
       for (const name of targetFileNames(path, tf.hashes, consistent)) {
         const from = targetFileOf(layout, name, path);
         if (from === undefined) continue;
-        const data = readFileBounded(from, MAX_TARGET);
+        const read = readFileBounded(from, MAX_TARGET);
+        // the same bytes under another hash name: pass the same buffer, so the workspace stores it once (ADR 0017)
+        const data = first !== undefined && first.equals(read) ? first : read;
+        first ??= data;
         const ok =
           data.length === tf.length &&
           [...tf.hashes].every(([alg, digest]) => createHash(alg).update(data).digest('hex') === digest);
@@ -457,7 +461,9 @@ export async function importRepository(options: ImportOptions): Promise<ImportRe
       notes.push(`${kf.file}: encrypted; its passphrase is asked at the real import (TUFSIGN_SOURCE_PASSPHRASE)`);
       continue;
     }
-    const keys = await readKeyFileOrPublicOnly(kf, options.secrets, warnings);
+    const keys = await readSourceKeyFile(kf, () =>
+      options.secrets.getSecret({ kind: 'source-passphrase', label: `source key file ${kf.file}` }),
+    );
     for (const k of keys) {
       const pub = createPublicKey(k.privateKey);
       const fp = fingerprint(pub);
@@ -595,23 +601,4 @@ export async function importRepository(options: ImportOptions): Promise<ImportRe
     allowLegacyKeyids: true,
   });
   return report;
-}
-
-/** Read a source key file; an encrypted go-tuf file is recorded public-only with a warning instead of failing the import. */
-async function readKeyFileOrPublicOnly(
-  kf: SourceKeyFile,
-  secrets: SecretsHandler,
-  warnings: string[],
-): ReturnType<typeof readSourceKeyFile> {
-  try {
-    return await readSourceKeyFile(kf, () =>
-      secrets.getSecret({ kind: 'source-passphrase', label: `source key file ${kf.file}` }),
-    );
-  } catch (e) {
-    if (e instanceof TufsignError && e.code === 'SCHEME_UNSUPPORTED' && kf.kind === 'go-tuf') {
-      warnings.push(`${kf.file}: ${e.message}; its keys are recorded public-only`);
-      return [];
-    }
-    throw e;
-  }
 }

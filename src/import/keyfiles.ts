@@ -5,8 +5,9 @@
  *   `{keytype, scheme, keyval:{public, private}}`, or that JSON encrypted as
  *   `hex(salt)@@@@iterations@@@@hex(hmac)@@@@hex(iv)@@@@hex(ciphertext)`
  *   (PBKDF2-HMAC-SHA256 → AES-256-CTR, HMAC-SHA256 over the ciphertext);
- * - go-tuf v0 `keys/ROLE.json`: `{"encrypted": false, "data": [private keys]}`.
- *   Encrypted go-tuf files (scrypt + NaCl secretbox) are not decrypted here.
+ * - go-tuf v0 `keys/ROLE.json`: `{"encrypted": false, "data": [private keys]}`, or
+ *   `{"encrypted": true, "data": {kdf, cipher, ciphertext}}` (scrypt + NaCl secretbox,
+ *   go-tuf-encrypted.ts) whose plaintext is that list.
  */
 import {
   createDecipheriv,
@@ -21,6 +22,7 @@ import { readFileBounded } from '../io/fs';
 import { asObject, reqObject, reqString } from '../tuf/fields';
 import { isJsonObject, parseJson, type JsonValue } from '../tuf/json';
 import { isScheme, type Scheme } from '../tuf/key';
+import { decryptGoTufKeys } from './go-tuf-encrypted';
 import type { SourceKeyFile } from './source';
 
 export interface SourcePrivateKey {
@@ -131,19 +133,18 @@ export async function readSourceKeyFile(
     }
   }
   const obj = asObject(parseJson(raw, source.file), '$');
-  if (obj['encrypted'] !== false) {
-    throw new TufsignError(
-      'SCHEME_UNSUPPORTED',
-      'encrypted go-tuf key files (scrypt + NaCl secretbox) are not converted',
-      {
-        file: source.file,
-        rule: 'go-tuf v0 keys/ROLE.json',
-        suggestion:
-          'Decrypt it with the go-tuf CLI you used (`tuf change-passphrase` to an empty passphrase) into a copy, or import without it: the key is then recorded public-only.',
-      },
-    );
+  const encrypted = obj['encrypted'];
+  if (typeof encrypted !== 'boolean') bad(source.file, '"encrypted" must be true or false');
+  let data: JsonValue | undefined = obj['data'];
+  let plaintext: Buffer | undefined;
+  if (encrypted) {
+    plaintext = await decryptGoTufKeys(data ?? null, source.file, passphrase);
+    data = parseJson(plaintext, source.file);
   }
-  const data = obj['data'];
-  if (!Array.isArray(data)) bad(source.file, '"data" must be a list of private keys');
-  return data.map((k, i) => privateFromKeyJson(k, source.file, `$.data[${i}]`));
+  try {
+    if (!Array.isArray(data)) bad(source.file, '"data" must be a list of private keys');
+    return data.map((k, i) => privateFromKeyJson(k, source.file, `$.data[${i}]`));
+  } finally {
+    plaintext?.fill(0);
+  }
 }

@@ -16,6 +16,7 @@ import {
   constants,
   existsSync,
   fsyncSync,
+  linkSync,
   mkdirSync,
   openSync,
   renameSync,
@@ -45,6 +46,18 @@ function syncFileSystem(anyPath: string): boolean {
   }
 }
 
+/** A hard link where the filesystem allows one; false where it does not (then the bytes are written again). */
+function linkTemp(existing: string, tmp: string): boolean {
+  try {
+    linkSync(existing, tmp);
+    return true;
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code ?? '';
+    if (['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK', 'ENOSYS'].includes(code)) return false;
+    throw cause;
+  }
+}
+
 function fsyncPath(path: string): void {
   let fd: number | undefined;
   try {
@@ -69,6 +82,7 @@ export function writeFilesAtomic(
   const renamed: string[] = [];
   const created: string[] = [];
   const dirs = new Set<string>();
+  const stored = new Map<Uint8Array, { tmp: string; mode: number }>();
   try {
     let done = 0;
     for (const f of files) {
@@ -81,6 +95,16 @@ export function writeFilesAtomic(
         dirs.add(dir);
       }
       const tmp = join(dir, `.${basename(f.path)}.${randomBytes(6).toString('hex')}.tmp`);
+      // One stored copy (ADR 0017): a further name for the very same bytes is a hard link to the first.
+      if (typeof f.data !== 'string') {
+        const first = stored.get(f.data);
+        if (first !== undefined && first.mode === mode && linkTemp(first.tmp, tmp)) {
+          staged.push({ tmp, path: f.path });
+          done += 1;
+          continue;
+        }
+        stored.set(f.data, { tmp, mode });
+      }
       const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
       staged.push({ tmp, path: f.path });
       try {

@@ -5,6 +5,7 @@ import {
   fsyncSync,
   openSync,
   readFileSync,
+  readdirSync,
   readSync,
   renameSync,
   rmdirSync,
@@ -14,6 +15,7 @@ import {
   mkdirSync,
   fstatSync,
   lstatSync,
+  linkSync,
 } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -64,6 +66,39 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
     }
     throw new TufsignError('IO_ERROR', `could not write ${path}: ${(cause as Error).message}`, { file: path, cause });
   }
+}
+
+/**
+ * Give `existing` a second name `path`, atomically (a hard link made under a temp name, then renamed over
+ * `path`): one stored copy, two names. Returns false when the filesystem will not link (another device,
+ * no hard links, too many links) so the caller can write a copy instead; any other failure is an IO_ERROR.
+ */
+export function linkFileAtomic(existing: string, path: string): boolean {
+  const dir = dirname(path);
+  mkdirSync(dir, { recursive: true });
+  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    linkSync(existing, tmp);
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code ?? '';
+    if (['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK', 'ENOSYS'].includes(code)) return false;
+    throw new TufsignError('IO_ERROR', `could not link ${path} to ${existing}: ${(cause as Error).message}`, {
+      file: path,
+      cause,
+    });
+  }
+  try {
+    renameSync(tmp, path);
+    fsyncDir(dir);
+  } catch (cause) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // already gone
+    }
+    throw new TufsignError('IO_ERROR', `could not write ${path}: ${(cause as Error).message}`, { file: path, cause });
+  }
+  return true;
 }
 
 /** Read a file, refusing anything larger than `max` bytes before reading it (BAD-08). */
@@ -165,6 +200,20 @@ export function checkPrivateFile(path: string, what: string, missing: { code: Er
 /** Create a folder (and its parents) if it does not exist. */
 export function ensureDir(path: string): void {
   mkdirSync(path, { recursive: true });
+}
+
+/** True when `path` exists and lists at least one entry (a path that is not a folder throws). */
+export function isNonEmptyDir(path: string): boolean {
+  return fileExists(path) && readdirSync(path).length > 0;
+}
+
+/** Remove a file this command created, undoing a failed write; best effort (it may already be gone). */
+export function removeFileQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // best effort
+  }
 }
 
 /** Remove a folder only if it is empty (undoing a folder a failed command created); anything else stays. */

@@ -5,7 +5,7 @@
  * next starts, so a client never sees metadata whose files are not on disk.
  */
 import { removeFilesQuietly, writeFilesAtomic } from '../io/batch-write';
-import type { PendingFile } from './operations';
+import type { PendingFile } from './transaction';
 
 /** From this many files on, one batch flush beats one fsync pair per file. */
 export const BATCH_MIN_FILES = 64;

@@ -10,7 +10,9 @@
 import { TufsignError } from '../errors';
 import type { Role } from '../tuf/metadata';
 import { configFile, findBinsParent, registerKeys, withConfig } from './delegations';
-import type { OperationResult, RoleKeySpec, SigningContext } from './operations';
+import type { SigningContext } from './context';
+import type { RoleKeySpec } from './key-specs';
+import type { OperationResult } from './outcome';
 import { resolveKeyid } from './rotation';
 import { publishTargetsChanges } from './targets-publish';
 import { TargetsTree, type RoleNode } from './targets-tree';

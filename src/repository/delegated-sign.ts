@@ -8,8 +8,10 @@
  */
 import { TufsignError } from '../errors';
 import { findBinsParent } from './delegations';
-import { presentKeysConfig } from './ceremony';
-import { refresh, type OperationResult, type SigningContext } from './operations';
+import { presentKeysConfig } from './key-availability';
+import type { SigningContext } from './context';
+import type { OperationResult } from './outcome';
+import { refresh } from './refresh';
 import { delegatedSigningWindow } from './status';
 import { publishTargetsChanges } from './targets-publish';
 import { TargetsTree, type RoleNode } from './targets-tree';

@@ -11,11 +11,14 @@ import { checkNewRoleName, checkTargetPath } from '../tuf/paths';
 import { formatExpires, parseDuration } from '../tuf/time';
 import type { Key } from '../tuf/key';
 import { serializeConfig, type KeyEntry, type WorkspaceConfig } from './config';
-import type { OperationResult, PendingFile, RoleKeySpec, SigningContext } from './operations';
+import type { CeremonyContext, SigningContext } from './context';
+import type { RoleKeySpec } from './key-specs';
+import type { OperationResult } from './outcome';
+import type { PendingFile } from './transaction';
 import { newRoleMetadata, publishTargetsChanges } from './targets-publish';
 import { TargetsTree, type RoleNode } from './targets-tree';
 import { Workspace } from './workspace';
-import { newRequest, writeRequest, type CeremonyContext, type RequestWritten } from './ceremony';
+import { newRequest, writeRequest, type RequestWritten } from './requests';
 
 /** TAP 15 allows bit_length 1..32; more than 65,536 bins cannot fit in a snapshot clients accept. */
 export const MAX_BINS = 65_536;

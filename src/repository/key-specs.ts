@@ -13,9 +13,20 @@ import { parsePublicKeyFile } from '../keystore/public-key-file';
 import { backendFor } from '../keystore/registry';
 import { backendOfUri, type SecretsHandler, type Signer } from '../keystore/signer';
 import { keyFromPublicKeyObject, type Key, type Scheme } from '../tuf/key';
-import type { RoleKeySpec, SigningContext } from './operations';
+import type { JsonObject } from '../tuf/json';
+import type { SigningContext } from './context';
 import { TOP_LEVEL_ROLES, type TopLevelRole } from '../tuf/metadata';
 import { KEYS_DIR, OFFLINE_KEYS_DIR } from './workspace';
+
+export interface RoleKeySpec {
+  key: Key;
+  /** where the private part lives; absent for a public-only key */
+  uri?: string;
+  owner?: string;
+  attestation?: JsonObject;
+  /** an offline key: its file lives under offline-keys/ with a passphrase of its own (ADR 0011) */
+  offline?: boolean;
+}
 
 export async function resolveKeySpec(value: string, options: OpenOptions): Promise<RoleKeySpec> {
   if (backendOfUri(value) !== undefined) {

@@ -32,6 +32,7 @@ import {
   type AnchoredRequest,
   type DangerousChange,
   type MaxExpiry,
+  type RequestStatus,
   type SignatureInput,
   type SigningRequest,
   type TrustAnchor,
@@ -42,19 +43,27 @@ import { TOP_LEVEL_ROLES } from '../tuf/metadata';
 import { parseDuration } from '../tuf/time';
 import { DEFAULT_MAX_EXPIRY } from './config';
 import { loadPinnedRoot, loadTrustPolicy, savePinnedRoot, trustDirFor } from './keyholder-trust';
+import type { CeremonyContext } from './context';
+import { minValiditySeconds } from './expiry';
 import {
   checkBelongs,
+  currentState,
   describeRequest,
   MAX_REQUEST_BYTES,
-  minValiditySeconds,
   serialOfUri,
   writeRequestFile,
-  type CeremonyContext,
   type RequestWritten,
-  type SignReport,
-} from './ceremony';
-import { currentState } from './ceremony';
+} from './requests';
 import type { Workspace } from './workspace';
+
+export interface SignReport {
+  request: string;
+  fingerprint: string;
+  added: { role: TopLevelRole; keyid: string; uri: string }[];
+  /** roles this key had already signed: nothing added */
+  unchanged: { role: TopLevelRole; keyid: string; uri: string }[];
+  status: RequestStatus;
+}
 
 /** Advice for the keyholder (not the organizer) when the copy on the stick was altered. */
 export const TAMPERED_COPY_ADVICE =

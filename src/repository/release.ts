@@ -25,22 +25,14 @@ import {
 } from '../release';
 import type { JsonValue } from '../tuf/json';
 import type { TopLevelRole } from '../tuf/metadata';
-import {
-  collectBundleFiles,
-  newRequest,
-  presentKeysConfig,
-  writeRequest,
-  type CeremonyContext,
-  type RequestWritten,
-} from './ceremony';
-import {
-  addPreparedTargets,
-  commitFiles,
-  openSignersFor,
-  targetFilesOf,
-  type OperationResult,
-  type PreparedTarget,
-} from './operations';
+import { collectBundleFiles } from './bundle-files';
+import type { CeremonyContext } from './context';
+import { presentKeysConfig } from './key-availability';
+import type { OperationResult } from './outcome';
+import { newRequest, writeRequest, type RequestWritten } from './requests';
+import { openSignersFor } from './signing';
+import { addPreparedTargets, targetFilesOf, type PreparedTarget } from './targets';
+import { commitFiles } from './transaction';
 import { targetFileNames, Workspace } from './workspace';
 
 export interface AddReleaseOptions {

@@ -9,19 +9,14 @@
 import { TufsignError } from '../errors';
 import type { Keyholder } from '../ceremony';
 import { HISTORY_PARSE, Metadata, Root, TOP_LEVEL_ROLES, type TopLevelRole } from '../tuf/metadata';
-import {
-  applyOrRequest,
-  currentState,
-  keyholderOf,
-  newRequest,
-  presentKeysConfig,
-  signAvailable,
-  type CeremonyContext,
-  type FinalizeReport,
-  type RequestWritten,
-} from './ceremony';
+import { applyOrRequest, type FinalizeReport } from './ceremony/finalize';
 import type { KeyEntry, WorkspaceConfig } from './config';
-import { expiryFor, type RoleKeySpec } from './operations';
+import type { CeremonyContext } from './context';
+import { expiryFor } from './expiry';
+import { presentKeysConfig } from './key-availability';
+import type { RoleKeySpec } from './key-specs';
+import { currentState, keyholderOf, newRequest, type RequestWritten } from './requests';
+import { signAvailable } from './signing';
 import type { Workspace } from './workspace';
 import type { PublicKeyFile } from '../keystore/public-key-file';
 import { assertKeyPolicy } from '../keystore/yubikey/attestation';

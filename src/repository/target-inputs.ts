@@ -13,7 +13,7 @@ import { TufsignError } from '../errors';
 import { pathKind, readFileBounded } from '../io/fs';
 import { scanBundle } from '../release/scan';
 import type { JsonObject } from '../tuf/json';
-import type { TargetInput } from './operations';
+import type { TargetInput } from './targets';
 
 const MAX_LIST_BYTES = 256 * 1024 * 1024;
 

@@ -14,17 +14,13 @@ import { addSeconds, formatExpires, parseDuration } from '../tuf/time';
 import { verificationResult } from '../tuf/verify';
 import { assertWithinLimit, projectedSize, sizeFinding } from './client-limits';
 import type { WorkspaceConfig } from './config';
-import { presentKeysConfig } from './ceremony';
-import {
-  commitFiles,
-  expiryFor,
-  metaFileFor,
-  signWithAvailableKeys,
-  type OperationResult,
-  type PendingFile,
-  type RoleOutcome,
-  type SigningContext,
-} from './operations';
+import { metaFileFor } from './cascade';
+import type { SigningContext } from './context';
+import { expiryFor } from './expiry';
+import { presentKeysConfig } from './key-availability';
+import type { OperationResult, RoleOutcome } from './outcome';
+import { signWithAvailableKeys } from './signing';
+import { commitFiles, type PendingFile } from './transaction';
 import type { RoleNode, TargetsTree } from './targets-tree';
 import { metadataFileName, serializeMetadata } from './workspace';
 

@@ -11,6 +11,7 @@ import { readdirSync, mkdirSync } from 'node:fs';
 import { join, resolve, dirname, basename } from 'node:path';
 import { TufsignError } from '../errors';
 import { fileExists, readFileBounded, writeFileAtomic } from '../io/fs';
+import { WriteOnce } from '../io/write-once';
 import { stringifyPretty } from '../tuf/json';
 import { Metadata, type Root, type Snapshot, type Targets, type Timestamp, type TopLevelRole } from '../tuf/metadata';
 import { metadataFileName, targetFileNames } from '../tuf/naming';
@@ -148,10 +149,11 @@ export class Workspace {
 
   /** Store target bytes under every name a client may request. */
   writeTarget(path: string, data: Uint8Array, hashes: ReadonlyMap<string, string>, consistent: boolean): string[] {
+    const once = new WriteOnce();
     return targetFileNames(path, hashes, consistent).map((name) => {
       const full = join(this.targetsDir, name);
       mkdirSync(dirname(full), { recursive: true });
-      writeFileAtomic(full, data);
+      once.write(full, data);
       return full;
     });
   }

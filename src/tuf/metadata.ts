@@ -36,6 +36,12 @@ export function isTopLevelRole(name: string): name is TopLevelRole {
 }
 
 /** Digest lengths (hex chars) of the hash algorithms tufsign understands (BAD-35). */
+/**
+ * Hashes tufsign records for a new target: sha256 only, as python-tuf's `TargetFile.from_data` and tufup do.
+ * With consistent snapshots each hash is one more file name clients may request, so one hash means one stored
+ * and uploaded copy (ADR 0017). Targets listing more hashes (older workspaces, imports) keep them.
+ */
+export const TARGET_HASH_ALGORITHMS = ['sha256'] as const;
 export const HASH_HEX_LENGTH: Record<string, number> = { sha256: 64, sha512: 128 };
 
 export interface ParseOptions {
@@ -205,7 +211,7 @@ export class TargetFile {
 
   static fromData(data: Uint8Array, custom?: JsonObject): TargetFile {
     const hashes = new Map<string, string>();
-    for (const alg of ['sha256', 'sha512']) hashes.set(alg, createHash(alg).update(data).digest('hex'));
+    for (const alg of TARGET_HASH_ALGORITHMS) hashes.set(alg, createHash(alg).update(data).digest('hex'));
     const extra = newObject();
     if (custom !== undefined) extra['custom'] = custom;
     return new TargetFile(data.length, hashes, extra);

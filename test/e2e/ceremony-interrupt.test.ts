@@ -6,7 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readRequestFile } from '../../src/repository/ceremony';
+import { readRequestFile } from '../../src/repository/requests';
 import { requireIntact } from '../../src/ceremony';
 import { BIN, ROOT, SYSTEM_PYTHON, TEST_PASSPHRASE } from '../helpers/cli';
 import { copyWorkspace, fingerprintOf, keyholder, ok, rootKeyids, tmp } from './ceremony-helpers';

@@ -8,7 +8,7 @@
  * the way an operator does (a key file per key, its URI in tufsign.json).
  */
 import { createPublicKey } from 'node:crypto';
-import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, runCli, TEST_PASSPHRASE } from '../helpers/cli';
 import { tempDir } from '../helpers/tmp';
@@ -21,11 +21,15 @@ import { Workspace } from '../../src/repository/workspace';
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'import');
 const base = tempDir('tufsign-import-formats-');
 
-function importFixture(name: string, extra: string[] = []): { ws: string; src: string; report: any } {
+function importFixture(
+  name: string,
+  extra: string[] = [],
+  env: Record<string, string> = {},
+): { ws: string; src: string; report: any } {
   const src = join(base, `${name}-src`);
   cpSync(join(FIXTURES, name), src, { recursive: true });
   const ws = join(base, `${name}-ws`);
-  const r = runCli(['init', ws, '--import', src, '--json', ...extra]);
+  const r = runCli(['init', ws, '--import', src, '--json', ...extra], { env });
   if (r.status !== 0) throw new Error(`import of ${name} failed (${r.status}): ${r.stdout}${r.stderr}`);
   return { ws, src, report: r.json() };
 }
@@ -96,6 +100,14 @@ describe('python-tuf (Metadata API repository: consistent snapshots, ECDSA root,
     expect(runCli(['verify', ws, '--strict-keyids']).status).toBe(0);
   });
 
+  it('a target listed with sha256 and sha512 is stored once: its two hash-prefixed names are one file (ADR 0017)', () => {
+    const names = readdirSync(join(ws, 'targets', 'releases')).filter((n) => n.endsWith('.notes-1.0.txt'));
+    expect(names).toHaveLength(2);
+    const [a, b] = names.map((n) => statSync(join(ws, 'targets', 'releases', n)));
+    expect(a?.ino).toBe(b?.ino);
+    expect(a?.nlink).toBe(2);
+  });
+
   it('a root rotation signed by tufsign (threshold 2 → 1, one root key removed) is followed by a client holding root v1', async () => {
     await attachKeys(ws, 'python-tuf-keyholders', ['root', 'root2', 'snapshot', 'timestamp']);
     const root2 = JSON.parse(readFileSync(join(ws, 'metadata', '2.root.json'), 'utf8'));
@@ -152,25 +164,26 @@ describe('go-tuf v0 (repository/ + staged/ + keys/)', () => {
   let ws: string;
   let src: string;
   let report: any;
-  beforeAll(() => ({ ws, src, report } = importFixture('go-tuf-v0')));
+  beforeAll(
+    () => ({ ws, src, report } = importFixture('go-tuf-v0', [], { TUFSIGN_SOURCE_PASSPHRASE: 'go-tuf-fixture' })),
+  );
 
-  it('converts the plain key files, records the encrypted one public-only, leaves staged/ out', () => {
+  it('converts the plain key files and the encrypted one (scrypt + secretbox, written by PyNaCl), leaves staged/ out', () => {
     expect(report.format).toBe('go-tuf-v0');
-    expect(
-      report.keys
-        .filter((k: any) => k.uri !== null)
-        .map((k: any) => k.uri)
-        .sort(),
-    ).toEqual(['file:keys/root.pem', 'file:keys/snapshot.pem', 'file:keys/targets.pem']);
+    expect(report.keys.map((k: any) => k.uri).sort()).toEqual([
+      'file:keys/root.pem',
+      'file:keys/snapshot.pem',
+      'file:keys/targets.pem',
+      'file:keys/timestamp.pem',
+    ]);
     expect(report.notes.join('\n')).toContain('staged/');
-    expect(report.warnings.join('\n')).toContain('timestamp.json');
+    expect(report.warnings).toEqual([]);
     expect(readFileSync(join(ws, 'metadata', '1.root.json'))).toEqual(
       readFileSync(join(src, 'repository', 'root.json')),
     );
   });
 
-  it('the staged target added with tufsign is followed by a client holding root v1', async () => {
-    await attachKeys(ws, 'go-tuf-v0-keyholders', ['timestamp']);
+  it('the staged target added with tufsign (every key from the converted files) is followed by a client holding root v1', async () => {
     const r = runCli(['targets', 'add', join(src, 'staged', 'targets', 'new.txt'), '-w', ws, '--json']);
     expect(r.status).toBe(0);
     await clientFollows(ws, join(src, 'repository', 'root.json'), 'new.txt', 1);

@@ -9,7 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TAMPERED_COPY_ADVICE } from '../../src/repository/keyholder-sign';
-import { readRequestFile } from '../../src/repository/ceremony';
+import { readRequestFile } from '../../src/repository/requests';
 import { ROOT } from '../helpers/cli';
 import { requireComponent } from '../helpers/requirements';
 import {

@@ -1,6 +1,8 @@
 /** In-process workspaces signed with TEST-ONLY seeded keys (no CLI, no key files): fast unit tests of repository use cases. */
 import { join } from 'node:path';
-import { initRepository, type RoleKeySpec, type SigningContext } from '../../src/repository/operations';
+import type { SigningContext } from '../../src/repository/context';
+import { initRepository } from '../../src/repository/init';
+import type { RoleKeySpec } from '../../src/repository/key-specs';
 import { Workspace } from '../../src/repository/workspace';
 import { testSigner } from './keys';
 

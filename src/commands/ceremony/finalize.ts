@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
 import { ceremonyContext, renderRequest } from '../../cli/ceremony';
 import { waitFlag, workspaceFlag } from '../../cli/flags';
-import { finalizeRequestFile, type FinalizeReport } from '../../repository/ceremony';
+import { finalizeRequestFile, type FinalizeReport } from '../../repository/ceremony/finalize';
 import { Workspace } from '../../repository/workspace';
 
 export default class CeremonyFinalize extends BaseCommand<typeof CeremonyFinalize> {

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
 import { renderSignatures } from '../../cli/ceremony';
-import { mergeRequestFiles, type MergeReport } from '../../repository/ceremony';
+import { mergeRequestFiles, type MergeReport } from '../../repository/ceremony/merge';
 
 export default class CeremonyMerge extends BaseCommand<typeof CeremonyMerge> {
   static override summary = 'Combine copies of one request signed by different keyholders.';

@@ -12,7 +12,7 @@ import {
 import { requireInteractiveOrYes } from '../../cli/context';
 import { TufsignError } from '../../errors';
 import { openRequest, requireFingerprint, signChecked, type FingerprintCheck } from '../../repository/keyholder-sign';
-import type { SignReport } from '../../repository/ceremony';
+import type { SignReport } from '../../repository/keyholder-sign';
 import { Workspace } from '../../repository/workspace';
 
 export default class CeremonySign extends BaseCommand<typeof CeremonySign> {

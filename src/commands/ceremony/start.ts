@@ -2,7 +2,8 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
 import { ceremonyContext, renderRequest } from '../../cli/ceremony';
 import { waitFlag, workspaceFlag } from '../../cli/flags';
-import { startCeremony, type RequestWritten } from '../../repository/ceremony';
+import { startCeremony } from '../../repository/ceremony/start';
+import type { RequestWritten } from '../../repository/requests';
 import { Workspace } from '../../repository/workspace';
 import type { TopLevelRole } from '../../tuf/metadata';
 

@@ -1,7 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
 import { renderRequest } from '../../cli/ceremony';
-import { requestStatusFile, type RequestWritten } from '../../repository/ceremony';
+import { requestStatusFile } from '../../repository/ceremony/status';
+import type { RequestWritten } from '../../repository/requests';
 import { Workspace } from '../../repository/workspace';
 
 export default class CeremonyStatus extends BaseCommand<typeof CeremonyStatus> {

@@ -3,7 +3,8 @@ import { BaseCommand } from '../../cli/base-command';
 import { waitFlag, workspaceFlag } from '../../cli/flags';
 import { renderOperation } from '../../cli/render';
 import { runTargetsAdd, type TargetsAddInput } from '../../cli/delegation';
-import { parseCustomJson, type OperationResult } from '../../repository/operations';
+import type { OperationResult } from '../../repository/outcome';
+import { parseCustomJson } from '../../repository/targets';
 
 export default class TargetsAdd extends BaseCommand<typeof TargetsAdd> {
   static override summary =

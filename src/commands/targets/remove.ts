@@ -3,7 +3,7 @@ import { BaseCommand } from '../../cli/base-command';
 import { waitFlag, workspaceFlag } from '../../cli/flags';
 import { renderOperation } from '../../cli/render';
 import { runTargetsRemove } from '../../cli/delegation';
-import type { OperationResult } from '../../repository/operations';
+import type { OperationResult } from '../../repository/outcome';
 
 export default class TargetsRemove extends BaseCommand<typeof TargetsRemove> {
   static override summary = 'Remove a target from the role that lists it and re-sign that role → snapshot → timestamp.';

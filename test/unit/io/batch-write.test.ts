@@ -40,6 +40,20 @@ it('writes every file in new and existing folders, replaces old ones, and report
   expect(progress[progress.length - 1]).toBe(302);
 });
 
+it('further names for the very same bytes are hard links to one stored copy (ADR 0017)', () => {
+  const dir = fresh();
+  const data = Buffer.from('one copy\n');
+  writeFilesAtomic([
+    { path: join(dir, 'aa.x.tar.gz'), data },
+    { path: join(dir, 'bb.x.tar.gz'), data },
+    { path: join(dir, 'other'), data: Buffer.from('one copy\n') },
+  ]);
+  expect(statSync(join(dir, 'aa.x.tar.gz')).ino).toBe(statSync(join(dir, 'bb.x.tar.gz')).ino);
+  expect(statSync(join(dir, 'aa.x.tar.gz')).nlink).toBe(2);
+  expect(statSync(join(dir, 'other')).nlink).toBe(1);
+  expect(readFileSync(join(dir, 'bb.x.tar.gz'), 'utf8')).toBe('one copy\n');
+});
+
 it('a failure part-way leaves neither temp files nor any file the batch created, and keeps old files', () => {
   const dir = fresh();
   writeFileSync(join(dir, 'old.txt'), 'old\n');

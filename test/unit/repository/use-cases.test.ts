@@ -9,15 +9,11 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileS
 import { join } from 'node:path';
 import { TufsignError } from '../../../src/errors';
 import type { Signer } from '../../../src/keystore/signer';
-import {
-  addTargets,
-  initRepository,
-  refresh,
-  removeTargets,
-  signRole,
-  type InitOptions,
-  type SigningContext,
-} from '../../../src/repository/operations';
+import type { SigningContext } from '../../../src/repository/context';
+import { initRepository, type InitOptions } from '../../../src/repository/init';
+import { refresh } from '../../../src/repository/refresh';
+import { signRole } from '../../../src/repository/sign';
+import { addTargets, removeTargets } from '../../../src/repository/targets';
 import { addRelease, type AddReleaseOptions, type AddReleaseResult } from '../../../src/repository/release';
 import { directorySource } from '../../../src/repository/sources';
 import { repositoryStatus } from '../../../src/repository/status';

@@ -41,8 +41,7 @@ async function layout(repo: TestRepo, extra: Record<string, Uint8Array> = {}): P
     'metadata/timestamp.json': text(repo.timestamp),
     [`metadata/${repo.snapshot.signed.version}.snapshot.json`]: snapBytes,
     [`metadata/${repo.targets.signed.version}.targets.json`]: text(repo.targets),
-    [`targets/${h.get('sha256')}.hello.txt`]: hello,
-    [`targets/${h.get('sha512')}.hello.txt`]: hello,
+    ...Object.fromEntries([...h.values()].map((d) => [`targets/${d}.hello.txt`, hello])),
     ...extra,
   };
 }

@@ -1,0 +1,238 @@
+/**
+ * `ceremony finalize`: a complete request into the workspace, snapshot and timestamp re-signed here (or left as a
+ * follow-up request), and the upload bundle. Everything is computed before anything is written.
+ */
+import { isAbsolute, join, relative } from 'node:path';
+import { TufsignError } from '../../errors';
+import { filePathOfUri } from '../../keystore/file';
+import { buildBundle, writeBundle, type ManifestFile } from '../../bundle';
+import { ceremonyId, finalizeRequest, requestFingerprint, requestStatus, type SigningRequest } from '../../ceremony';
+import { MetaFile, Metadata, Snapshot, Timestamp, type Root, type Targets } from '../../tuf/metadata';
+import type { TopLevelRole } from '../../tuf/metadata';
+import { verificationResult } from '../../tuf/verify';
+import { collectBundleFiles } from '../bundle-files';
+import { metaFileFor } from '../cascade';
+import { serializeConfig, type KeyEntry, type WorkspaceConfig } from '../config';
+import type { CeremonyContext } from '../context';
+import { expiryFor, minValiditySeconds } from '../expiry';
+import { presentKeysConfig } from '../key-availability';
+import { assertPublishableKeyids } from '../keyid-gate';
+import { listWaitingDelegatedRoles } from '../pending-roles';
+import {
+  checkBelongs,
+  currentState,
+  newRequest,
+  readRequestFile,
+  writeRequest,
+  type RequestWritten,
+} from '../requests';
+import { signWithAvailableKeys } from '../signing';
+import { commitFiles, type PendingFile } from '../transaction';
+import { KEYS_DIR, metadataFileName, serializeMetadata, Workspace } from '../workspace';
+
+export interface FinalizeReport {
+  workspace: string;
+  ceremonyId: string;
+  fingerprint: string;
+  roles: { role: TopLevelRole; version: number; expires: string; signatures: number }[];
+  written: string[];
+  bundle?: { dir: string; tarball: string; files: ManifestFile[] };
+  /** snapshot/timestamp that could not be signed here: a further request */
+  followUp?: RequestWritten;
+}
+
+export interface FinalizeOptions {
+  /** the request file, for messages */
+  file?: string;
+  /** bundle folder (the tarball goes beside it as DIR.tar.gz) */
+  bundleOut?: string;
+  allowShortExpiry?: boolean;
+  followUpOut?: string;
+  /** keys the organizer named in this run (rotation applied at once): their entries are written as given */
+  knownKeys?: ReadonlyMap<string, KeyEntry>;
+}
+
+/** A `file:` URI naming a file under this workspace's keys/ folder (no other URI is learned from a request). */
+function isWorkspaceKeyFile(ws: Workspace, uri: string): boolean {
+  if (!uri.startsWith('file:')) return false;
+  let path: string;
+  try {
+    path = filePathOfUri(uri, ws.dir);
+  } catch {
+    return false;
+  }
+  const rel = relative(join(ws.dir, KEYS_DIR), path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+}
+
+/**
+ * Finalize a request into the workspace: check it (thresholds, versions,
+ * expiry, that it belongs here), write the new metadata, re-sign snapshot
+ * and timestamp with the keys here (or leave them as a follow-up request),
+ * and emit the bundle. Everything is computed before anything is written.
+ */
+export async function finalizeIntoWorkspace(
+  ws: Workspace,
+  req: SigningRequest,
+  options: FinalizeOptions,
+  ctx: CeremonyContext,
+): Promise<FinalizeReport> {
+  const file = options.file ?? 'request';
+  checkBelongs(ws, req, file, true);
+  const outcome = finalizeRequest(
+    req,
+    {
+      now: ctx.now,
+      tool: ctx.tool,
+      minValidity: minValiditySeconds(ws.config),
+      ...(options.allowShortExpiry === true ? { allowShortExpiry: true } : {}),
+    },
+    file,
+  );
+  assertPublishableKeyids(outcome.metadata);
+  const repo = currentState(ws);
+  const byRole = new Map(outcome.metadata.map((m) => [m.signed.type, m]));
+  const rootMd = (byRole.get('root') as Metadata<Root> | undefined) ?? repo?.root;
+  if (rootMd === undefined)
+    throw new TufsignError('REQUEST_INVALID', 'a request for a new repository must carry root v1', { file });
+  const root = rootMd.signed;
+  const consistent = root.consistentSnapshot === true;
+  const files: PendingFile[] = [];
+  const written = (md: Metadata, text: string): void => {
+    files.push({
+      path: join(ws.metadataDir, metadataFileName(md.signed.type, md.signed.version, consistent)),
+      data: text,
+    });
+    if (md.signed.type === 'root') files.push({ path: join(ws.metadataDir, 'root.json'), data: text });
+  };
+  for (const md of outcome.metadata)
+    if (md.signed.type !== 'snapshot' && md.signed.type !== 'timestamp') written(md, serializeMetadata(md));
+
+  // New keys learn their owner label from the request, and a URI only when it names a key file in this
+  // workspace's keys/ folder: the request may have come back on a stick, and a pkcs11:/yubikey: URI or a
+  // path elsewhere written into tufsign.json would later be opened here (a module-path would load code).
+  // Keys the organizer named in this same run (options.knownKeys) are taken as given.
+  const config: WorkspaceConfig = { ...ws.config, keys: new Map(ws.config.keys) };
+  let configChanged = false;
+  for (const keyid of root.keys.keys()) {
+    const kh = req.keyholders.get(keyid);
+    const known = options.knownKeys?.get(keyid);
+    if (config.keys.has(keyid) || (kh === undefined && known === undefined)) continue;
+    const e: KeyEntry = { ...(kh?.owner !== undefined ? { owner: kh.owner } : {}), ...(known ?? {}) };
+    if (known?.uri === undefined && kh?.uri !== undefined && isWorkspaceKeyFile(ws, kh.uri)) e.uri = kh.uri;
+    if (Object.keys(e).length === 0) continue;
+    config.keys.set(keyid, e);
+    configChanged = true;
+  }
+  if (configChanged) files.push({ path: Workspace.configPath(ws.dir), data: serializeConfig(config) });
+
+  // snapshot, then timestamp: from the request when it carries them, else the next version signed here
+  const targetsVersion = (byRole.get('targets') ?? repo?.targets)?.signed.version ?? 1;
+  let snapshotMd = byRole.get('snapshot') as Metadata<Snapshot> | undefined;
+  let pending: Metadata | undefined;
+  if (snapshotMd === undefined) {
+    const s =
+      repo === undefined ? new Snapshot(0, ctx.now) : Snapshot.fromJSON(repo.snapshot.signed.toJSON(), '$.signed');
+    s.version += 1;
+    s.expires = expiryFor(config, 'snapshot', ctx.now);
+    s.meta.set('targets.json', new MetaFile(targetsVersion));
+    // New delegated roles signed while targets waited for its keyholders (delegate add under an offline targets key).
+    const targetsMd = byRole.get('targets') as Metadata<Targets> | undefined;
+    if (targetsMd !== undefined) listWaitingDelegatedRoles(ws, targetsMd.signed, s, consistent);
+    snapshotMd = new Metadata(s);
+    await signWithAvailableKeys(snapshotMd, root.role('snapshot'), root.keys, presentKeysConfig(ws, config), ctx);
+    if (!verificationResult('snapshot', root.role('snapshot'), root.keys, snapshotMd).verified) pending = snapshotMd;
+  }
+  let timestampMd = byRole.get('timestamp') as Metadata<Timestamp> | undefined;
+  if (pending === undefined) {
+    const snapshotText = serializeMetadata(snapshotMd);
+    written(snapshotMd, snapshotText);
+    if (timestampMd === undefined) {
+      const t =
+        repo === undefined ? new Timestamp(0, ctx.now) : Timestamp.fromJSON(repo.timestamp.signed.toJSON(), '$.signed');
+      t.version += 1;
+      t.expires = expiryFor(config, 'timestamp', ctx.now);
+      t.snapshotMeta = metaFileFor(Buffer.from(snapshotText), snapshotMd.signed.version, true);
+      timestampMd = new Metadata(t);
+      await signWithAvailableKeys(timestampMd, root.role('timestamp'), root.keys, presentKeysConfig(ws, config), ctx);
+      if (!verificationResult('timestamp', root.role('timestamp'), root.keys, timestampMd).verified)
+        pending = timestampMd;
+    }
+    if (pending === undefined) written(timestampMd, serializeMetadata(timestampMd));
+  }
+
+  commitFiles(files);
+  if (configChanged) ws.config = config;
+  const report: FinalizeReport = {
+    workspace: ws.dir,
+    ceremonyId: ceremonyId(req),
+    fingerprint: requestFingerprint(req),
+    roles: outcome.metadata.map((m) => ({
+      role: m.signed.type,
+      version: m.signed.version,
+      expires: m.signed.toJSON()['expires'] as string,
+      signatures: m.signatures.size,
+    })),
+    written: files.map((f) => ws.relative(f.path)),
+  };
+  if (pending !== undefined) {
+    // Published so far: root/targets. The rest is a further request that carries the original base forward.
+    const head = outcome.request.transcript[outcome.request.transcript.length - 1]?.hash ?? '';
+    const follow = newRequest(
+      ws,
+      [pending],
+      {
+        purpose: `${req.purpose} (follow-up: ${pending.signed.type})`,
+        parent: { ceremonyId: ceremonyId(req), head },
+        base: { ...req.base },
+      },
+      ctx,
+    );
+    report.followUp = writeRequest(ws, follow, options.followUpOut, ctx);
+    return report;
+  }
+  if (options.bundleOut !== undefined) {
+    const bundleFiles = collectBundleFiles(ws, req.base);
+    const { manifest, entries } = buildBundle({
+      repository: ws.config.name,
+      ceremonyId: ceremonyId(req),
+      fingerprint: requestFingerprint(req),
+      base: req.base,
+      files: bundleFiles,
+      transcript: outcome.request.transcript,
+    });
+    const w = writeBundle(options.bundleOut, entries);
+    report.bundle = { dir: w.dir, tarball: w.tarball, files: manifest.files };
+  }
+  return report;
+}
+
+export async function finalizeRequestFile(
+  ws: Workspace,
+  path: string,
+  options: Omit<FinalizeOptions, 'file'>,
+  ctx: CeremonyContext,
+): Promise<FinalizeReport> {
+  return finalizeIntoWorkspace(ws, readRequestFile(path), { ...options, file: path }, ctx);
+}
+
+/** When a request is complete already (every key was here), apply it at once; otherwise write it. */
+export async function applyOrRequest(
+  ws: Workspace,
+  req: SigningRequest,
+  options: { out?: string; bundleOut?: string; allowShortExpiry?: boolean; knownKeys?: ReadonlyMap<string, KeyEntry> },
+  ctx: CeremonyContext,
+): Promise<{ applied?: FinalizeReport; request?: RequestWritten }> {
+  const status = requestStatus(req, ctx.now, {
+    minValidity: minValiditySeconds(ws.config),
+    ...(options.allowShortExpiry === true ? { allowShortExpiry: true } : {}),
+  });
+  if (status.canFinalize) {
+    const fo: FinalizeOptions = { file: 'request' };
+    if (options.bundleOut !== undefined) fo.bundleOut = options.bundleOut;
+    if (options.allowShortExpiry === true) fo.allowShortExpiry = true;
+    if (options.knownKeys !== undefined) fo.knownKeys = options.knownKeys;
+    return { applied: await finalizeIntoWorkspace(ws, req, fo, ctx) };
+  }
+  return { request: writeRequest(ws, req, options.out, ctx) };
+}

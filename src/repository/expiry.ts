@@ -1,0 +1,21 @@
+/** Expiry periods and minimum validity from the workspace config. */
+import { addSeconds, parseDuration } from '../tuf/time';
+import type { TopLevelRole } from '../tuf/metadata';
+import { DEFAULT_EXPIRY, type WorkspaceConfig } from './config';
+
+export function expiryFor(
+  config: Pick<WorkspaceConfig, 'expiry'>,
+  role: TopLevelRole,
+  now: Date,
+  override?: string,
+): Date {
+  const period = override ?? config.expiry[role] ?? DEFAULT_EXPIRY[role];
+  return addSeconds(now, parseDuration(period, `${role} expiry`));
+}
+
+export function minValiditySeconds(config: WorkspaceConfig): Partial<Record<TopLevelRole, number>> {
+  const out: Partial<Record<TopLevelRole, number>> = {};
+  for (const [role, period] of Object.entries(config.minValidity))
+    if (period !== undefined) out[role as TopLevelRole] = parseDuration(period, `min_validity.${role}`);
+  return out;
+}

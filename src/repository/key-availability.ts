@@ -1,0 +1,24 @@
+/** Which keys this machine can sign with: a `file:` key whose file is absent is left for a ceremony. */
+import { fileExists } from '../io/fs';
+import { filePathOfUri } from '../keystore/file';
+import type { KeyEntry, WorkspaceConfig } from './config';
+import type { Workspace } from './workspace';
+
+/**
+ * The config as this machine can use it for signing: a `file:` key whose file
+ * is not here is treated like a key held elsewhere (left for the ceremony)
+ * instead of failing the whole operation.
+ */
+export function presentKeysConfig(
+  ws: Workspace,
+  config: Pick<WorkspaceConfig, 'keys'> = ws.config,
+): Pick<WorkspaceConfig, 'keys'> {
+  const keys = new Map<string, KeyEntry>();
+  for (const [keyid, e] of config.keys) {
+    if (e.uri !== undefined && e.uri.startsWith('file:') && !fileExists(filePathOfUri(e.uri, ws.dir))) {
+      const { uri: _absent, ...rest } = e;
+      keys.set(keyid, rest);
+    } else keys.set(keyid, e);
+  }
+  return { keys };
+}

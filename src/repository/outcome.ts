@@ -1,0 +1,73 @@
+/** What a use case reports per role: its new version, who signed, which keys are still missing. */
+import type { Metadata, TopLevelRole } from '../tuf/metadata';
+import type { VerificationResult } from '../tuf/verify';
+import type { KeyEntry, WorkspaceConfig } from './config';
+
+export interface MissingKey {
+  keyid: string;
+  owner?: string;
+  uri?: string;
+}
+
+export interface RoleOutcome {
+  /** a top-level role or a delegated targets role */
+  role: string;
+  version: number;
+  expires: string;
+  files: string[];
+  result: VerificationResult;
+  /** for root: the previous root's threshold too (absent for version 1) */
+  previousResult?: VerificationResult;
+  missing: MissingKey[];
+  complete: boolean;
+}
+
+export interface OperationResult {
+  workspace: string;
+  roles: RoleOutcome[];
+  complete: boolean;
+  /** files written, relative to the workspace */
+  written: string[];
+  /**
+   * With `deferIncomplete`: the metadata that could not reach its threshold
+   * here (nothing was written); the caller turns it into a signing request.
+   */
+  pending?: Metadata[];
+}
+
+function missingKeys(result: VerificationResult, keys: ReadonlyMap<string, KeyEntry>): MissingKey[] {
+  return result.unsigned.map((keyid) => {
+    const e = keys.get(keyid);
+    const m: MissingKey = { keyid };
+    if (e?.owner !== undefined) m.owner = e.owner;
+    if (e?.uri !== undefined) m.uri = e.uri;
+    return m;
+  });
+}
+
+export function outcome(
+  md: Metadata,
+  role: TopLevelRole,
+  result: VerificationResult,
+  files: string[],
+  config: Pick<WorkspaceConfig, 'keys'>,
+  previousResult?: VerificationResult,
+): RoleOutcome {
+  const missing = missingKeys(result, config.keys);
+  if (previousResult !== undefined) {
+    for (const m of missingKeys(previousResult, config.keys))
+      if (!missing.some((x) => x.keyid === m.keyid)) missing.push(m);
+  }
+  const complete = result.verified && (previousResult?.verified ?? true);
+  const out: RoleOutcome = {
+    role,
+    version: md.signed.version,
+    expires: md.signed.toJSON()['expires'] as string,
+    files,
+    result,
+    missing,
+    complete,
+  };
+  if (previousResult !== undefined) out.previousResult = previousResult;
+  return out;
+}

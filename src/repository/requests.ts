@@ -1,0 +1,241 @@
+/**
+ * Signing-request storage and the requests made from a workspace: read and write request files (atomically,
+ * never over another request), describe them, check that one belongs to this workspace, and make a new one
+ * against the published state. The decisions are the pure state machine's in src/ceremony.
+ */
+import { join } from 'node:path';
+import { TufsignError } from '../errors';
+import { fileExists, readFileBounded, writeFileAtomic } from '../io/fs';
+import {
+  ceremonyId,
+  createRequest,
+  parseRequest,
+  requestFingerprint,
+  requestStatus,
+  serializeRequest,
+  signedSha256,
+  REQUEST_SUFFIX,
+  type Keyholder,
+  type RequestStatus,
+  type SigningRequest,
+} from '../ceremony';
+import { diffRequest, type RoleDiff } from '../ceremony/diff';
+import type { JsonObject } from '../tuf/json';
+import type { Metadata, Root, TopLevelRole } from '../tuf/metadata';
+import type { KeyEntry, WorkspaceConfig } from './config';
+import type { CeremonyContext } from './context';
+import { minValiditySeconds } from './expiry';
+import { assertPublishableKeyids } from './keyid-gate';
+import type { LoadedRepository, Workspace } from './workspace';
+
+export const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
+
+export function readRequestFile(path: string): SigningRequest {
+  return parseRequest(readFileBounded(path, MAX_REQUEST_BYTES), path);
+}
+
+/** Atomic: a crash or Ctrl-C leaves the old file or the complete new one. */
+export function writeRequestFile(path: string, req: SigningRequest): void {
+  writeFileAtomic(path, serializeRequest(req));
+}
+
+function writeNewRequestFile(path: string, req: SigningRequest): void {
+  if (fileExists(path)) {
+    throw new TufsignError('IO_ERROR', `${path} already exists; it may hold signatures already collected`, {
+      file: path,
+      rule: 'a new request never overwrites another',
+      suggestion: 'Finish or remove that request, or choose another --request-out.',
+    });
+  }
+  writeRequestFile(path, req);
+}
+
+// ------------------------------------------------------------------ workspace facts
+
+function attestationSummary(att: JsonObject | undefined): string | undefined {
+  if (att === undefined) return undefined;
+  const parts: string[] = [];
+  const add = (label: string, v: unknown): void => {
+    if (typeof v === 'string' || typeof v === 'number') parts.push(`${label} ${v}`);
+  };
+  add('', att['type']);
+  add('serial', att['serial']);
+  add('firmware', att['firmware']);
+  add('slot', att['slot']);
+  add('pin', att['pinPolicy']);
+  add('touch', att['touchPolicy']);
+  return parts.length === 0 ? undefined : parts.join(', ').trim();
+}
+
+export function serialOfUri(uri: string | undefined): string | undefined {
+  const m = uri === undefined ? null : /^yubikey:(?:.*;)?serial=(\d+)/.exec(uri);
+  return m?.[1];
+}
+
+export function keyholderOf(entry: KeyEntry | undefined): Keyholder {
+  const kh: Keyholder = {};
+  if (entry === undefined) return kh;
+  if (entry.owner !== undefined) kh.owner = entry.owner;
+  // file: URIs are relative to the organizer's workspace; they mean nothing on a keyholder's laptop
+  if (entry.uri !== undefined && !entry.uri.startsWith('file:')) kh.uri = entry.uri;
+  const s = entry.attestation?.['serial'];
+  const serial = typeof s === 'number' || typeof s === 'string' ? String(s) : serialOfUri(entry.uri);
+  if (serial !== undefined) kh.serial = serial;
+  const att = attestationSummary(entry.attestation);
+  if (att !== undefined) kh.attestation = att;
+  return kh;
+}
+
+/** The published state, or undefined for a workspace whose root v1 is still being signed. */
+export function currentState(ws: Workspace): LoadedRepository | undefined {
+  return ws.latestRootVersion() === 0 ? undefined : ws.load();
+}
+
+function baseOf(repo: LoadedRepository | undefined): Partial<Record<TopLevelRole, number>> {
+  if (repo === undefined) return {};
+  return {
+    root: repo.root.signed.version,
+    targets: repo.targets.signed.version,
+    snapshot: repo.snapshot.signed.version,
+    timestamp: repo.timestamp.signed.version,
+  };
+}
+
+/**
+ * A request belongs to this workspace when the repository name and the
+ * trusted root match (BAD-64); with `stale`, the workspace must also still be
+ * at the versions the request replaces.
+ */
+export function checkBelongs(ws: Workspace, req: SigningRequest, file: string, stale: boolean): void {
+  if (req.repository !== ws.config.name) {
+    throw new TufsignError(
+      'REQUEST_FOREIGN',
+      `the request is for repository "${req.repository}", this workspace is "${ws.config.name}"`,
+      { file, rule: 'BAD-64 a request from another repository is refused' },
+    );
+  }
+  const latest = ws.latestRootVersion();
+  if (req.trustedRoot !== undefined) {
+    const v = req.trustedRoot.signed.version;
+    if (!ws.hasMetadataFile(`${v}.root.json`) || signedSha256(ws.loadRoot(v)) !== signedSha256(req.trustedRoot)) {
+      throw new TufsignError('REQUEST_FOREIGN', `the request's trusted root v${v} is not this workspace's root v${v}`, {
+        file,
+        rule: 'BAD-64 a request checked against another root is refused',
+      });
+    }
+  }
+  if (!stale) return;
+  const expectedRoot = req.trustedRoot?.signed.version ?? 0;
+  if (latest !== expectedRoot) {
+    throw new TufsignError(
+      'REQUEST_STALE',
+      `the workspace is at root v${latest}, the request was made for root v${expectedRoot}`,
+      {
+        file,
+        rule: 'a request applies to the state it was made from',
+        suggestion: 'Make a new request from the current workspace.',
+      },
+    );
+  }
+  const repo = currentState(ws);
+  for (const r of req.roles) {
+    if (r.role === 'root' || r.trusted === undefined) continue;
+    const now = repo?.[r.role].signed.version;
+    if (now !== r.trusted.signed.version) {
+      throw new TufsignError(
+        'REQUEST_STALE',
+        `the workspace's ${r.role} is v${now ?? 'none'}, the request replaces v${r.trusted.signed.version}`,
+        { file, rule: 'a request applies to the state it was made from' },
+      );
+    }
+  }
+}
+
+export function defaultRequestPath(dir: string, req: Pick<SigningRequest, 'roles'>): string {
+  return join(dir, req.roles.map((r) => `${r.role}-v${r.metadata.signed.version}`).join('-') + REQUEST_SUFFIX);
+}
+
+export interface NewRequestOptions {
+  purpose: string;
+  /** keyholder facts for keys not yet in the workspace config (rotation) */
+  extraKeyholders?: ReadonlyMap<string, Keyholder>;
+  parent?: { ceremonyId: string; head: string };
+  base?: Partial<Record<TopLevelRole, number>>;
+}
+
+/** A request for `mds` against the workspace's current published state. */
+export function newRequest(
+  ws: Workspace,
+  mds: Metadata[],
+  options: NewRequestOptions,
+  ctx: Pick<CeremonyContext, 'now' | 'tool'>,
+): SigningRequest {
+  assertPublishableKeyids(mds);
+  const repo = currentState(ws);
+  const keyids = new Set<string>();
+  for (const md of mds) if (md.signed.type === 'root') for (const k of md.signed.keys.keys()) keyids.add(k);
+  for (const k of repo?.root.signed.keys.keys() ?? []) keyids.add(k);
+  const keyholders = new Map<string, Keyholder>();
+  for (const k of keyids) {
+    const kh = { ...keyholderOf(ws.config.keys.get(k)), ...(options.extraKeyholders?.get(k) ?? {}) };
+    if (Object.keys(kh).length > 0) keyholders.set(k, kh);
+  }
+  const input: Parameters<typeof createRequest>[0] = {
+    repository: ws.config.name,
+    purpose: options.purpose,
+    base: options.base ?? baseOf(repo),
+    roles: mds.map((md) => {
+      const trusted = repo === undefined || md.signed.type === 'root' ? undefined : repo[md.signed.type];
+      return trusted === undefined ? { metadata: md } : { metadata: md, trusted };
+    }),
+    keyholders,
+    now: ctx.now,
+    tool: ctx.tool,
+  };
+  if (repo !== undefined) {
+    input.trustedRoot = repo.root;
+    // The chain a keyholder pinned at an older root walks to the trusted root (as far back as the workspace keeps it).
+    const history: Metadata<Root>[] = [];
+    for (let v = repo.root.signed.version - 1; v >= 1 && ws.hasMetadataFile(`${v}.root.json`); v--)
+      history.unshift(ws.loadRoot(v));
+    input.rootHistory = history;
+  }
+  if (options.parent !== undefined) input.parent = options.parent;
+  return createRequest(input);
+}
+
+export interface RequestWritten {
+  request: string;
+  fingerprint: string;
+  ceremonyId: string;
+  status: RequestStatus;
+  diff: RoleDiff[];
+}
+
+export function describeRequest(
+  path: string,
+  req: SigningRequest,
+  ctx: Pick<CeremonyContext, 'now'>,
+  config?: WorkspaceConfig,
+): RequestWritten {
+  const status = requestStatus(req, ctx.now, config === undefined ? {} : { minValidity: minValiditySeconds(config) });
+  return {
+    request: path,
+    fingerprint: requestFingerprint(req),
+    ceremonyId: ceremonyId(req),
+    status,
+    diff: diffRequest(req),
+  };
+}
+
+/** Write a new request (never over an existing file) and describe it. */
+export function writeRequest(
+  ws: Workspace,
+  req: SigningRequest,
+  out: string | undefined,
+  ctx: Pick<CeremonyContext, 'now'>,
+): RequestWritten {
+  const path = out ?? defaultRequestPath(ws.dir, req);
+  writeNewRequestFile(path, req);
+  return describeRequest(path, req, ctx, ws.config);
+}

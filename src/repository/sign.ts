@@ -1,0 +1,113 @@
+/**
+ * `sign ROLE`: add missing signatures, or with --bump/--expires a new version and the cascade it implies. When the
+ * threshold needs keys that are not here, nothing is written but a signing request.
+ */
+import { TufsignError } from '../errors';
+import { HISTORY_PARSE, Metadata, Root, type TopLevelRole } from '../tuf/metadata';
+import { rootVerificationResult, verificationResult } from '../tuf/verify';
+import { bump, cascadeSnapshotTimestamp, finish, metaFileFor, resignRole, stage, startCascade } from './cascade';
+import type { CeremonyContext, SigningContext } from './context';
+import { presentKeysConfig } from './key-availability';
+import { assertPublishableKeyids } from './keyid-gate';
+import { outcome, type OperationResult } from './outcome';
+import { newRequest, writeRequest, type RequestWritten } from './requests';
+import { signWithAvailableKeys } from './signing';
+import { serializeMetadata, Workspace } from './workspace';
+
+export interface SignOptions {
+  expires?: string;
+  bump?: boolean;
+  /** when the threshold needs keys that are not here: return `pending` instead of throwing (nothing is written) */
+  deferIncomplete?: boolean;
+}
+
+/**
+ * Re-sign a role. With `--bump` or `--expires`, the content changes: new
+ * version and expiry, and everything that references the role is updated
+ * (targets → snapshot → timestamp). Without them, only missing signatures
+ * are added (same bytes, same version).
+ */
+export async function signRole(
+  ws: Workspace,
+  role: TopLevelRole,
+  options: SignOptions,
+  ctx: SigningContext,
+): Promise<OperationResult> {
+  const { c, repo } = startCascade(ws);
+  const changes = options.bump === true || options.expires !== undefined;
+  if (role === 'root') {
+    const previous = repo.root;
+    const next = changes ? new Metadata(Root.fromJSON(previous.signed.toJSON(), '$.signed', HISTORY_PARSE)) : previous;
+    if (changes) bump(next.signed, ws.config, ctx.now, options.expires);
+    // Refuse before any key is asked to sign: the new root could not be published anyway.
+    assertPublishableKeyids([next]);
+    const prevRoot = previous.signed;
+    // A new root version must satisfy the previous root's threshold and its own (SPEC-14).
+    await signWithAvailableKeys(next, prevRoot.role('root'), prevRoot.keys, ws.config, ctx);
+    await signWithAvailableKeys(next, next.signed.role('root'), next.signed.keys, ws.config, ctx);
+    const result = verificationResult('root', next.signed.role('root'), next.signed.keys, next);
+    const prevResult =
+      next.signed.version > 1
+        ? rootVerificationResult(changes ? prevRoot : previousRootOf(ws, next), next).previous
+        : undefined;
+    c.outcomes.push(outcome(next, 'root', result, stage(c, next, serializeMetadata(next)), ws.config, prevResult));
+    return finish(c, options.deferIncomplete === true ? 'defer' : true);
+  }
+  const mdFor = { targets: repo.targets, snapshot: repo.snapshot, timestamp: repo.timestamp }[role];
+  if (changes) {
+    bump(mdFor.signed, ws.config, ctx.now, options.expires);
+    mdFor.clearSignatures();
+  }
+  await resignRole(c, mdFor, role, ctx);
+  if (changes && role === 'targets')
+    await cascadeSnapshotTimestamp(c, repo.snapshot, repo.timestamp, ctx, repo.targets.signed.version);
+  if (changes && role === 'snapshot') {
+    const snapshotBytes = Buffer.from(serializeMetadata(repo.snapshot));
+    const ts = repo.timestamp.signed;
+    ts.snapshotMeta = metaFileFor(snapshotBytes, repo.snapshot.signed.version, true);
+    bump(ts, ws.config, ctx.now);
+    repo.timestamp.clearSignatures();
+    await resignRole(c, repo.timestamp, 'timestamp', ctx);
+  }
+  return finish(c, options.deferIncomplete === true ? 'defer' : true);
+}
+
+function previousRootOf(ws: Workspace, md: Metadata<Root>): Root {
+  return md.signed.version > 1 ? ws.loadRoot(md.signed.version - 1).signed : md.signed;
+}
+
+export interface PendingReport {
+  result: OperationResult;
+  request?: RequestWritten;
+}
+
+/** `sign ROLE` when its threshold needs keys that are not here: nothing is written but a request. */
+export async function signRoleOrRequest(
+  ws: Workspace,
+  role: TopLevelRole,
+  options: SignOptions,
+  out: string | undefined,
+  ctx: CeremonyContext,
+): Promise<PendingReport> {
+  const here = new Workspace(ws.dir, { ...ws.config, keys: presentKeysConfig(ws).keys });
+  const result = await signRole(here, role, { ...options, deferIncomplete: true }, ctx);
+  if (result.pending === undefined || result.pending.length === 0) return { result };
+  const changes = options.bump === true || options.expires !== undefined;
+  if (!changes) {
+    throw new TufsignError(
+      'THRESHOLD_NOT_MET',
+      `${role} v${result.pending[0]?.signed.version ?? '?'} needs signatures from keys that are not here`,
+      {
+        rule: 'SPEC-11 threshold of distinct keys',
+        suggestion: `Start a ceremony for a new version: tufsign ceremony start --role ${role} (or sign ${role} --bump).`,
+      },
+    );
+  }
+  const req = newRequest(
+    ws,
+    result.pending,
+    { purpose: `sign ${role}: new version v${result.pending[0]?.signed.version ?? '?'}` },
+    ctx,
+  );
+  return { result, request: writeRequest(ws, req, out, ctx) };
+}

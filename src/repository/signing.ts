@@ -1,0 +1,95 @@
+/** Signing metadata with the keys reachable here; every new signature is verified before it is kept. */
+import { TufsignError } from '../errors';
+import type { Key } from '../tuf/key';
+import { Signature, type Metadata, type Role, type Root, type TopLevelRole } from '../tuf/metadata';
+import type { WorkspaceConfig } from './config';
+import type { SigningContext } from './context';
+
+/**
+ * Sign `md` for one role with the keys whose private part is reachable here,
+ * until `thresholdTarget` distinct keys have signed. Keys without a URI are
+ * left for a ceremony.
+ */
+export async function signWithAvailableKeys(
+  md: Metadata,
+  role: Role,
+  keys: ReadonlyMap<string, Key>,
+  config: Pick<WorkspaceConfig, 'keys'>,
+  ctx: SigningContext,
+  alsoCount?: (signedKeyids: Set<string>) => boolean,
+  /** the role's name when it is not the metadata type (a delegated role) */
+  roleName?: string,
+): Promise<void> {
+  const data = md.signedBytes();
+  const signedBy = new Set<string>();
+  for (const keyid of role.keyids) {
+    const existing = md.signatures.get(keyid);
+    const key = keys.get(keyid);
+    if (existing !== undefined && key !== undefined && key.verify(existing.bytes(), data)) signedBy.add(keyid);
+  }
+  for (const keyid of role.keyids) {
+    if (signedBy.size >= role.threshold && (alsoCount === undefined || alsoCount(signedBy))) break;
+    if (signedBy.has(keyid)) continue;
+    const key = keys.get(keyid);
+    const uri = config.keys.get(keyid)?.uri;
+    if (key === undefined || uri === undefined) continue;
+    ctx.progress?.(`signing ${roleName ?? md.signed.type} v${md.signed.version} with ${uri}`);
+    const signer = await ctx.openSigner(uri, key, roleName ?? md.signed.type);
+    const { signature } = await signer.sign(data);
+    // Verify against the key the role expects before the signature is kept (never trust the backend alone).
+    if (!key.verify(signature, data)) {
+      throw new TufsignError(
+        'SIGNATURE_INVALID',
+        `the signature from ${uri} does not verify with key ${keyid.slice(0, 16)}…`,
+        {
+          rule: 'every new signature is verified before it is saved',
+        },
+      );
+    }
+    md.addSignature(new Signature(keyid, Buffer.from(signature).toString('hex')));
+    signedBy.add(keyid);
+  }
+}
+
+/**
+ * Open, before any long work, every signer `signWithAvailableKeys` will use for these roles (the same keys in
+ * the same order, up to each threshold), so a missing or wrong secret fails the command at once. The signing
+ * context caches opened signers: the later signing asks nothing again.
+ */
+export async function openSignersFor(
+  root: Root,
+  roles: readonly TopLevelRole[],
+  config: Pick<WorkspaceConfig, 'keys'>,
+  ctx: SigningContext,
+): Promise<void> {
+  for (const name of roles) {
+    const role = root.role(name);
+    let opened = 0;
+    for (const keyid of role.keyids) {
+      if (opened >= role.threshold) break;
+      const key = root.keys.get(keyid);
+      const uri = config.keys.get(keyid)?.uri;
+      if (key === undefined || uri === undefined) continue;
+      await ctx.openSigner(uri, key);
+      opened++;
+    }
+  }
+}
+
+/** Sign each metadata with the keys reachable here: root with the previous and the new root keys, others with the governing root's. */
+export async function signAvailable(
+  trustedRoot: Metadata<Root> | undefined,
+  mds: Metadata[],
+  config: Pick<WorkspaceConfig, 'keys'>,
+  ctx: SigningContext,
+): Promise<void> {
+  const rootMd = mds.find((m) => m.signed.type === 'root') as Metadata<Root> | undefined;
+  const governing = rootMd?.signed ?? trustedRoot?.signed;
+  if (governing === undefined) throw new TufsignError('INTERNAL', 'no root to sign against');
+  for (const md of mds) {
+    const role = md.signed.type;
+    if (role === 'root' && trustedRoot !== undefined)
+      await signWithAvailableKeys(md, trustedRoot.signed.role('root'), trustedRoot.signed.keys, config, ctx);
+    await signWithAvailableKeys(md, governing.role(role), governing.keys, config, ctx);
+  }
+}
