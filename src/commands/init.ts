@@ -165,6 +165,8 @@ export default class Init extends BaseCommand<typeof Init> {
 
     await this.lockWorkspace(dir, true);
     const openOptions = this.ctx.openOptions(dir);
+    const extraCas = (flags['attestation-ca'] ?? []).map((f) => readFileSync(f, 'utf8'));
+    if (extraCas.length > 0) openOptions.attestationRoots = extraCas;
     if (flags['pkcs11-module'] !== undefined) openOptions.pkcs11Module = flags['pkcs11-module'];
     const offlineRoles = new Set((flags.offline ?? []) as TopLevelRole[]);
     const { roles, generated } = await planRoleKeys(keyValues, thresholds, scheme, openOptions, (m) => this.note(m), {
@@ -191,9 +193,8 @@ export default class Init extends BaseCommand<typeof Init> {
     };
     if (flags['pkcs11-module'] !== undefined) options.pkcs11Module = flags['pkcs11-module'];
     if (flags['require-attested-root-keys']) {
-      const extra = (flags['attestation-ca'] ?? []).map((f) => readFileSync(f, 'utf8'));
-      options.rootKeyPolicy = rootKeyPolicyWithRoots(extra);
-      options.persistRootKeyPolicy = { attestationRoots: extra };
+      options.rootKeyPolicy = rootKeyPolicyWithRoots(extraCas);
+      options.persistRootKeyPolicy = { attestationRoots: extraCas };
     }
     const result = await initRepository(options, ctx);
     if (result.pending !== undefined) {
