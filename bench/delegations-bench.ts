@@ -363,13 +363,13 @@ async function main(): Promise<void> {
   const started = Date.now();
   // The reference: the same bins with 100 targets, PEP 458 layout, measured in the same run.
   const smallRepo = buildRepo('small', bins, small, log, 'pep458');
-  say(log.slice(-2).join('\n'));
+  process.stderr.write(`${log.slice(-2).join('\n')}\n`);
   const smallAdds = singleAdds(smallRepo.dir, repeat, 'small', smallRepo.env);
   say(`small: single add median ${smallAdds.median.toFixed(2)} s (${smallAdds.times.join(', ')})`);
   const smallCore = await coreAdds(smallRepo.dir, repeat, 'small');
   say(`small: in-process add median ${smallCore.median.toFixed(3)} s`);
   const largeRepo = buildRepo('large', bins, targets, log, 'pep458');
-  say(log.slice(-2).join('\n'));
+  process.stderr.write(`${log.slice(-2).join('\n')}\n`);
   const largeAdds = singleAdds(largeRepo.dir, repeat, 'large', largeRepo.env);
   say(`large: single add median ${largeAdds.median.toFixed(2)} s (${largeAdds.times.join(', ')})`);
   const largeCore = await coreAdds(largeRepo.dir, repeat, 'large');
@@ -383,7 +383,7 @@ async function main(): Promise<void> {
       continue;
     }
     const repo = buildRepo(`small-${layout}`, bins, small, log, layout);
-    say(log.slice(-2).join('\n'));
+    process.stderr.write(`${log.slice(-2).join('\n')}\n`);
     const adds = singleAdds(repo.dir, repeat, `small-${layout}`, repo.env);
     say(`small-${layout}: single add median ${adds.median.toFixed(2)} s (${adds.times.join(', ')})`);
     variants.push({ layout, adds, repo });
