@@ -20,13 +20,15 @@ import { encryptPrivateKey } from '../../src/keystore/file/pkcs8';
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'import', 'tufup');
 const SOURCE_ENV = { TUFSIGN_SOURCE_PASSPHRASE: 'tufup-fixture' };
 
-describe('root rotate --fix-keyids through a file-carried ceremony (root key on a keyholder machine)', () => {
+describe('root rotate --fix-keyids through a file-carried ceremony (root and targets keys on keyholder machines)', () => {
   const base = tempDir('tufsign-fix-keyids-ceremony-');
   const src = join(base, 'src');
   const org = join(base, 'organizer');
   const holder = join(base, 'keyholder');
+  const targetsHolder = join(base, 'targets-keyholder');
   const request = 'fix.tufsign-request.json';
   let legacyRootId: string;
+  let legacyTargetsId: string;
 
   beforeAll(() => {
     cpSync(FIXTURE, src, { recursive: true });
@@ -34,13 +36,21 @@ describe('root rotate --fix-keyids through a file-carried ceremony (root key on 
     // tufup's expiration_days (3650 for every role here) is beyond tufsign's default max_expiry: kept, and said so
     expect(readJson(join(org, 'tufsign.json')).max_expiry).toMatchObject({ root: '3650d', targets: '3650d' });
     expect(imported.json.notes.join('\n')).toContain('max_expiry');
-    // The root key leaves the organizer's machine: its file goes to the keyholder, the workspace keeps the public key.
-    mkdirSync(join(holder, 'keys'), { recursive: true });
-    renameSync(join(org, 'keys', 'root_two.pem'), join(holder, 'keys', 'root_two.pem'));
+    // The root and targets keys leave the organizer's machine: each file goes to its keyholder, the workspace
+    // keeps the public keys.
     const config = readJson(join(org, 'tufsign.json'));
-    legacyRootId = readJson(join(org, 'metadata', '2.root.json')).signed.roles.root.keyids[0];
-    expect(config.keys[legacyRootId].uri).toBe('file:keys/root_two.pem');
-    delete config.keys[legacyRootId].uri;
+    const roles = readJson(join(org, 'metadata', '2.root.json')).signed.roles;
+    legacyRootId = roles.root.keyids[0];
+    legacyTargetsId = roles.targets.keyids[0];
+    for (const [dir, id, name] of [
+      [holder, legacyRootId, 'root_two'],
+      [targetsHolder, legacyTargetsId, 'targets'],
+    ] as const) {
+      mkdirSync(join(dir, 'keys'), { recursive: true });
+      renameSync(join(org, 'keys', `${name}.pem`), join(dir, 'keys', `${name}.pem`));
+      expect(config.keys[id].uri).toBe(`file:keys/${name}.pem`);
+      delete config.keys[id].uri;
+    }
     writeFileSync(join(org, 'tufsign.json'), JSON.stringify(config, null, 2));
   });
 
@@ -64,6 +74,9 @@ describe('root rotate --fix-keyids through a file-carried ceremony (root key on 
       ['new', 1],
       ['previous', 1],
     ]);
+    // targets moves to its correct keyid too: re-signed under it, by its keyholder
+    const targets = r.json.request.status.roles.find((x: any) => x.role === 'targets');
+    expect(targets.sides.map((s: any) => s.missing)).toEqual([1]);
     expect(existsSync(join(org, 'metadata', '3.root.json'))).toBe(false);
   });
 
@@ -88,7 +101,7 @@ describe('root rotate --fix-keyids through a file-carried ceremony (root key on 
       .root.keyids[0];
     expect(newRootId).not.toBe(legacyRootId);
     expect(added.sort()).toEqual([legacyRootId, newRootId].sort());
-    expect(signed.json.status.canFinalize).toBe(true);
+    expect(signed.json.status.canFinalize).toBe(false); // targets still needs its keyholder
     // signing again adds nothing
     const again = ok(
       [
@@ -105,6 +118,29 @@ describe('root rotate --fix-keyids through a file-carried ceremony (root key on 
       { cwd: holder },
     );
     expect(again.json.added).toEqual([]);
+  });
+
+  it('the targets keyholder signs the same file next, under the correct keyid the trusted root knows by its legacy one', () => {
+    cpSync(join(holder, request), join(targetsHolder, request));
+    const signed = ok(
+      [
+        'ceremony',
+        'sign',
+        request,
+        '--key',
+        'file:keys/targets.pem',
+        '--fingerprint',
+        fingerprintOf(request, targetsHolder),
+        '--yes',
+        '--json',
+      ],
+      { cwd: targetsHolder },
+    );
+    const newTargetsId = readJson(join(targetsHolder, request)).roles.find((r: any) => r.role === 'root').metadata
+      .signed.roles.targets.keyids[0];
+    expect(newTargetsId).not.toBe(legacyTargetsId);
+    expect(signed.json.added.map((a: any) => [a.role, a.keyid])).toEqual([['targets', newTargetsId]]);
+    expect(signed.json.status.canFinalize).toBe(true);
   });
 
   it('a key outside the plan is still refused', () => {
@@ -126,7 +162,7 @@ describe('root rotate --fix-keyids through a file-carried ceremony (root key on 
   });
 
   it('the organizer finalizes; root v3 verifies strictly; a client holding tufup root v1 follows', async () => {
-    cpSync(join(holder, request), join(org, 'signed.tufsign-request.json'));
+    cpSync(join(targetsHolder, request), join(org, 'signed.tufsign-request.json'));
     ok([
       'ceremony',
       'finalize',
