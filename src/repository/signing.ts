@@ -3,7 +3,45 @@ import { TufsignError } from '../errors';
 import type { Key } from '../tuf/key';
 import { Signature, type Metadata, type Role, type Root, type TopLevelRole } from '../tuf/metadata';
 import type { WorkspaceConfig } from './config';
-import type { SigningContext } from './context';
+import type { PlannedKey, SigningContext } from './context';
+
+/**
+ * The keys `signWithAvailableKeys` will ask, in its order, to bring `role` to its threshold: keys with a URI
+ * here, skipping those whose valid signature `md` already carries (all of them when `md` is to be re-signed).
+ */
+export function plannedKeys(
+  md: Metadata | undefined,
+  role: Role,
+  keys: ReadonlyMap<string, Key>,
+  config: Pick<WorkspaceConfig, 'keys'>,
+  roleName: string,
+): PlannedKey[] {
+  const data = md?.signedBytes();
+  let have = 0;
+  const signed = new Set<string>();
+  for (const keyid of md === undefined ? [] : role.keyids) {
+    const existing = md?.signatures.get(keyid);
+    const key = keys.get(keyid);
+    if (existing !== undefined && key !== undefined && data !== undefined && key.verify(existing.bytes(), data)) {
+      signed.add(keyid);
+      have++;
+    }
+  }
+  const out: PlannedKey[] = [];
+  for (const keyid of role.keyids) {
+    if (have + out.length >= role.threshold) break;
+    const key = keys.get(keyid);
+    const uri = config.keys.get(keyid)?.uri;
+    if (signed.has(keyid) || key === undefined || uri === undefined) continue;
+    out.push({ uri, key, role: roleName });
+  }
+  return out;
+}
+
+/** Run the context's device pre-flight over every key a run plans to use (no-op without one). */
+export async function preflight(ctx: SigningContext, planned: readonly PlannedKey[]): Promise<void> {
+  if (ctx.preflight !== undefined && planned.length > 0) await ctx.preflight(planned);
+}
 
 /**
  * Sign `md` for one role with the keys whose private part is reachable here,
@@ -20,6 +58,8 @@ export async function signWithAvailableKeys(
   /** the role's name when it is not the metadata type (a delegated role) */
   roleName?: string,
 ): Promise<void> {
+  // Every device this role needs is checked before the first of them is asked for a PIN or a touch.
+  await preflight(ctx, plannedKeys(md, role, keys, config, roleName ?? md.signed.type));
   const data = md.signedBytes();
   const signedBy = new Set<string>();
   for (const keyid of role.keyids) {
