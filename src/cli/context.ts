@@ -90,7 +90,7 @@ export function createContext(options: ContextOptions): RunContext {
     if (s === undefined) {
       // Under the root-key policy a root key signs only from a YubiKey that re-attests now (before any PIN).
       const attestationPolicy =
-        workspace === undefined
+        workspace?.config.rootKeyPolicy === undefined
           ? undefined
           : signingAttestationPolicy(workspace.config, keyid, uri, role === 'root' || isRootKey(workspace, keyid));
       // Decided before the key is opened: its own secret, or a stop for an offline key (ADR 0011).
@@ -140,7 +140,7 @@ export function createContext(options: ContextOptions): RunContext {
         async preflight(keys) {
           const devices = keys.filter((k) => backendOfUri(k.uri) === 'yubikey');
           for (const k of keys)
-            if (workspace !== undefined && backendOfUri(k.uri) !== 'yubikey')
+            if (workspace?.config.rootKeyPolicy !== undefined && backendOfUri(k.uri) !== 'yubikey')
               signingAttestationPolicy(
                 workspace.config,
                 k.key.keyid(),

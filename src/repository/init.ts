@@ -128,7 +128,7 @@ export async function initRepository(options: InitOptions, ctx: SigningContext):
   // Every device of the four roles is checked before the first PIN or touch (ADR 0004).
   await preflight(
     ctx,
-    TOP_LEVEL_ROLES.flatMap((r) => plannedKeys(undefined, root.role(r), root.keys, config, r)),
+    TOP_LEVEL_ROLES.flatMap((r) => plannedKeys(new Set(), root.role(r), root.keys, config, r)),
   );
   await signWithAvailableKeys(rootMd, root.role('root'), root.keys, config, ctx);
   await signWithAvailableKeys(targetsMd, root.role('targets'), root.keys, config, ctx);

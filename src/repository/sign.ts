@@ -11,7 +11,7 @@ import { presentKeysConfig } from './key-availability';
 import { assertPublishableKeyids } from './keyid-gate';
 import { outcome, type OperationResult } from './outcome';
 import { newRequest, writeRequest, type RequestWritten } from './requests';
-import { plannedKeys, preflight, signWithAvailableKeys } from './signing';
+import { plannedKeys, preflight, signWithAvailableKeys, validSigners } from './signing';
 import { serializeMetadata, Workspace } from './workspace';
 
 export interface SignOptions {
@@ -44,8 +44,20 @@ export async function signRole(
     const prevRoot = previous.signed;
     // Both thresholds' devices are checked before the first PIN or touch (ADR 0004).
     await preflight(ctx, [
-      ...plannedKeys(next, prevRoot.role('root'), prevRoot.keys, ws.config, 'root'),
-      ...plannedKeys(next, next.signed.role('root'), next.signed.keys, ws.config, 'root'),
+      ...plannedKeys(
+        validSigners(next, prevRoot.role('root'), prevRoot.keys),
+        prevRoot.role('root'),
+        prevRoot.keys,
+        ws.config,
+        'root',
+      ),
+      ...plannedKeys(
+        validSigners(next, next.signed.role('root'), next.signed.keys),
+        next.signed.role('root'),
+        next.signed.keys,
+        ws.config,
+        'root',
+      ),
     ]);
     // A new root version must satisfy the previous root's threshold and its own (SPEC-14).
     await signWithAvailableKeys(next, prevRoot.role('root'), prevRoot.keys, ws.config, ctx);
@@ -69,8 +81,14 @@ export async function signRole(
         ? ['timestamp']
         : [];
   await preflight(ctx, [
-    ...plannedKeys(changes ? undefined : mdFor, root.role(role), root.keys, ws.config, role),
-    ...cascade.flatMap((r) => plannedKeys(undefined, root.role(r), root.keys, ws.config, r)),
+    ...plannedKeys(
+      validSigners(changes ? undefined : mdFor, root.role(role), root.keys),
+      root.role(role),
+      root.keys,
+      ws.config,
+      role,
+    ),
+    ...cascade.flatMap((r) => plannedKeys(new Set(), root.role(r), root.keys, ws.config, r)),
   ]);
   if (changes) {
     bump(mdFor.signed, ws.config, ctx.now, options.expires);

@@ -5,31 +5,33 @@ import { Signature, type Metadata, type Role, type Root, type TopLevelRole } fro
 import type { WorkspaceConfig } from './config';
 import type { PlannedKey, SigningContext } from './context';
 
+/** The keys of `role` whose valid signature `md` already carries (none when `md` is to be re-signed from scratch). */
+export function validSigners(md: Metadata | undefined, role: Role, keys: ReadonlyMap<string, Key>): Set<string> {
+  const signed = new Set<string>();
+  if (md === undefined) return signed;
+  const data = md.signedBytes();
+  for (const keyid of role.keyids) {
+    const existing = md.signatures.get(keyid);
+    const key = keys.get(keyid);
+    if (existing !== undefined && key !== undefined && key.verify(existing.bytes(), data)) signed.add(keyid);
+  }
+  return signed;
+}
+
 /**
  * The keys `signWithAvailableKeys` will ask, in its order, to bring `role` to its threshold: keys with a URI
- * here, skipping those whose valid signature `md` already carries (all of them when `md` is to be re-signed).
+ * here, skipping those that already signed.
  */
 export function plannedKeys(
-  md: Metadata | undefined,
+  signed: ReadonlySet<string>,
   role: Role,
   keys: ReadonlyMap<string, Key>,
   config: Pick<WorkspaceConfig, 'keys'>,
   roleName: string,
 ): PlannedKey[] {
-  const data = md?.signedBytes();
-  let have = 0;
-  const signed = new Set<string>();
-  for (const keyid of md === undefined ? [] : role.keyids) {
-    const existing = md?.signatures.get(keyid);
-    const key = keys.get(keyid);
-    if (existing !== undefined && key !== undefined && data !== undefined && key.verify(existing.bytes(), data)) {
-      signed.add(keyid);
-      have++;
-    }
-  }
   const out: PlannedKey[] = [];
   for (const keyid of role.keyids) {
-    if (have + out.length >= role.threshold) break;
+    if (signed.size + out.length >= role.threshold) break;
     const key = keys.get(keyid);
     const uri = config.keys.get(keyid)?.uri;
     if (signed.has(keyid) || key === undefined || uri === undefined) continue;
@@ -58,15 +60,10 @@ export async function signWithAvailableKeys(
   /** the role's name when it is not the metadata type (a delegated role) */
   roleName?: string,
 ): Promise<void> {
-  // Every device this role needs is checked before the first of them is asked for a PIN or a touch.
-  await preflight(ctx, plannedKeys(md, role, keys, config, roleName ?? md.signed.type));
   const data = md.signedBytes();
-  const signedBy = new Set<string>();
-  for (const keyid of role.keyids) {
-    const existing = md.signatures.get(keyid);
-    const key = keys.get(keyid);
-    if (existing !== undefined && key !== undefined && key.verify(existing.bytes(), data)) signedBy.add(keyid);
-  }
+  const signedBy = validSigners(md, role, keys);
+  // Every device this role needs is checked before the first of them is asked for a PIN or a touch.
+  await preflight(ctx, plannedKeys(signedBy, role, keys, config, roleName ?? md.signed.type));
   for (const keyid of role.keyids) {
     if (signedBy.size >= role.threshold && (alsoCount === undefined || alsoCount(signedBy))) break;
     if (signedBy.has(keyid)) continue;
