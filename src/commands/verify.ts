@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { join } from 'node:path';
 import { BaseCommand } from '../cli/base-command';
 import { workspaceAliasFlag, workspaceFrom } from '../cli/flags';
+import { withBundleInput } from '../cli/bundle-input';
 import { renderVerify } from '../cli/render';
 import { TufsignError } from '../errors';
 import { fileExists, readFileBounded } from '../io/fs';
@@ -18,11 +19,12 @@ export default class Verify extends BaseCommand<typeof Verify> {
   static override examples = [
     '<%= config.bin %> verify myrepo',
     '<%= config.bin %> verify bundle/ --root old/1.root.json --at 2027-01-01T00:00:00Z',
+    '<%= config.bin %> verify myrepo/bundles/myapp-1.0.tar.gz --root myrepo/metadata/1.root.json',
   ];
   static override args = {
     dir: Args.string({
       description:
-        'Workspace or bundle directory (a workspace may also be given with -w; default: the current folder).',
+        'Workspace, bundle folder or bundle .tar.gz (a workspace may also be given with -w; default: the current folder).',
     }),
   };
   static override flags = {
@@ -43,7 +45,11 @@ export default class Verify extends BaseCommand<typeof Verify> {
   };
 
   async run(): Promise<VerifyReport> {
-    const dir = workspaceFrom(this.flags.workspace, this.args.dir);
+    // BUNDLE may also be the .tar.gz a bundle was written as; it is unpacked privately and checked the same way
+    return withBundleInput(workspaceFrom(this.flags.workspace, this.args.dir), (b) => this.verify(b.dir, b.given));
+  }
+
+  private verify(dir: string, given: string): VerifyReport {
     const isBundle = fileExists(join(dir, 'BUNDLE.json'));
     const options: VerifyOptions = {
       at: this.flags.at !== undefined ? parseInstant(this.flags.at) : this.ctx.clock.now(),
@@ -60,10 +66,10 @@ export default class Verify extends BaseCommand<typeof Verify> {
         const n = manifest.base.root;
         throw new TufsignError(
           'USAGE',
-          `${dir} does not carry root v1, so it can only be verified from the root clients trust now`,
+          `${given} does not carry root v1, so it can only be verified from the root clients trust now`,
           {
-            file: dir,
-            suggestion: `Pass --root with that root: tufsign verify ${dir} --root WORKSPACE/metadata/${n === undefined ? 'N' : String(n)}.root.json`,
+            file: given,
+            suggestion: `Pass --root with that root: tufsign verify ${given} --root WORKSPACE/metadata/${n === undefined ? 'N' : String(n)}.root.json`,
             details: { trustedRootVersion: n ?? null },
           },
         );
@@ -80,7 +86,7 @@ export default class Verify extends BaseCommand<typeof Verify> {
         'VERIFY_FAILED',
         `verification failed: ${failed[0] ?? 'see the report'}${failed.length > 1 ? ` (and ${failed.length - 1} more)` : ''}`,
         {
-          file: dir,
+          file: given,
           details: { report },
           ...(this.flags.root === undefined && isBundle
             ? {

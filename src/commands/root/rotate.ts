@@ -37,7 +37,8 @@ export default class RootRotate extends BaseCommand<typeof RootRotate> {
       deprecateAliases: true,
     }),
     'bundle-out': Flags.string({
-      description: 'When applied at once: write the upload bundle to this folder.',
+      description:
+        'When applied at once: write the upload bundle to this folder (or one .tar.gz file when PATH ends in .tar.gz).',
       aliases: ['bundle'],
       deprecateAliases: true,
     }),
