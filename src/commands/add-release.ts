@@ -81,6 +81,12 @@ export default class AddRelease extends BaseCommand<typeof AddRelease> {
         : `patch   none: ${result.patchSkipped ?? 'first release'}`,
     );
     if (result.dryRun) lines.push('dry run: nothing was written');
+    const resumed = result.resumed;
+    if (resumed?.bundle !== undefined)
+      lines.push(
+        `already signed by an earlier run; its bundle was ${{ complete: 'complete', rebuilt: 'missing or incomplete (rebuilt)' }[resumed.bundle]}`,
+      );
+    if (resumed?.request !== undefined) lines.push('the signing request an earlier run wrote is kept');
     if (result.operation !== undefined && result.request === undefined)
       lines.push(renderOperation({ ...result.operation }));
     if (result.request !== undefined) lines.push(renderRequest(result.request));

@@ -270,7 +270,7 @@ export interface VerifyReleaseResult {
   tarIdentical: boolean;
   releaseTime: number;
   published: { sha256: string; tarSha256: string };
-  rebuilt: { sha256: string; tarSha256: string };
+  rebuilt: { sha256: string; tarSha256: string; tarSize: number; files: number };
   differences: ReleaseDifference[];
 }
 
@@ -283,7 +283,7 @@ export async function verifyRelease(options: VerifyReleaseOptions): Promise<Veri
   const pubTar = gunzipBounded(options.archiveBytes, MAX_TAR_BYTES, options.archiveName);
   const pubEntries = readTar(pubTar);
   const releaseTime = pubEntries[0]?.mtime ?? 0;
-  const { tar } = buildTar(options.dir, releaseTime, options.onProgress);
+  const { tar, files } = buildTar(options.dir, releaseTime, options.onProgress);
   const tarIdentical = Buffer.compare(tar, pubTar) === 0;
   const rebuiltArchive = await gzipDeterministic(tar);
   const identical = Buffer.compare(rebuiltArchive, Buffer.from(options.archiveBytes)) === 0;
@@ -293,7 +293,7 @@ export async function verifyRelease(options: VerifyReleaseOptions): Promise<Veri
     tarIdentical,
     releaseTime,
     published: { sha256: sha256(options.archiveBytes), tarSha256: sha256(pubTar) },
-    rebuilt: { sha256: sha256(rebuiltArchive), tarSha256: sha256(tar) },
+    rebuilt: { sha256: sha256(rebuiltArchive), tarSha256: sha256(tar), tarSize: tar.length, files },
     differences,
   };
 }

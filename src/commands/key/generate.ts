@@ -68,6 +68,7 @@ export default class KeyGenerate extends BaseCommand<typeof KeyGenerate> {
     this.log(
       `uri:    ${result.uri}\nkeyid:  ${result.keyid}\nscheme: ${result.scheme}\npublic: ${result.publicKeyText}`,
     );
+    if (result.resumed === true) this.note('the key file was already there (an earlier run): kept, no new key made');
     if (result.publicFile !== undefined)
       this.note(`public key file written to ${result.publicFile}: hand it to the organizer`);
     return result;
