@@ -27,6 +27,8 @@ export interface BundleManifest {
   fingerprint?: string;
   /** versions published before this bundle */
   base: Partial<Record<TopLevelRole, number>>;
+  /** the root clients hold before this bundle (its version and sha256): what `verify --root` must be given */
+  baseRoot?: { version: number; sha256: string };
   files: ManifestFile[];
   rootChain: { version: number; path: string; sha256: string }[];
   transcript?: { path: string; length: number; sha256: string; head: string };
@@ -37,6 +39,7 @@ export interface BundleInput {
   ceremonyId?: string;
   fingerprint?: string;
   base: Partial<Record<TopLevelRole, number>>;
+  baseRoot?: { version: number; sha256: string };
   files: { path: string; data: Uint8Array; new: boolean; source?: string }[];
   /** the transcript events (JSON), written as TRANSCRIPT.json */
   transcript?: readonly JsonObject[];
@@ -68,6 +71,7 @@ export function buildBundle(input: BundleInput): { manifest: BundleManifest; ent
       .map((x) => ({ version: Number(x.m?.[1]), path: x.f.path, sha256: sha256Hex(x.f.data) }))
       .sort((a, b) => a.version - b.version),
   };
+  if (input.baseRoot !== undefined) manifest.baseRoot = { ...input.baseRoot };
   if (input.ceremonyId !== undefined) manifest.ceremonyId = input.ceremonyId;
   if (input.fingerprint !== undefined) manifest.fingerprint = input.fingerprint;
   const entries: TarEntry[] = files.map((f) => ({
@@ -100,6 +104,7 @@ export function serializeManifest(m: BundleManifest): string {
   const base = newObject();
   for (const [k, v] of Object.entries(m.base)) if (v !== undefined) base[k] = v;
   o['base'] = base;
+  if (m.baseRoot !== undefined) o['base_root'] = { version: m.baseRoot.version, sha256: m.baseRoot.sha256 };
   o['files'] = m.files.map((f) => ({ path: f.path, length: f.length, sha256: f.sha256, new: f.new }));
   o['root_chain'] = m.rootChain.map((r) => ({ version: r.version, path: r.path, sha256: r.sha256 }));
   if (m.transcript !== undefined) o['transcript'] = { ...m.transcript };
@@ -164,6 +169,13 @@ export function parseManifest(bytes: Uint8Array): BundleManifest {
       sha256: s(r, 'sha256', `$.root_chain[${i}]`),
     })),
   };
+  const br = doc['base_root'];
+  if (br !== undefined) {
+    if (!isJsonObject(br)) throw bad('base_root must be an object', '$.base_root');
+    const sha = s(br, 'sha256', '$.base_root');
+    if (!/^[0-9a-f]{64}$/.test(sha)) throw bad('base_root.sha256 must be 64 hex digits', '$.base_root.sha256');
+    m.baseRoot = { version: n(br, 'version', '$.base_root'), sha256: sha };
+  }
   if (typeof doc['ceremony_id'] === 'string') m.ceremonyId = doc['ceremony_id'];
   if (typeof doc['fingerprint'] === 'string') m.fingerprint = doc['fingerprint'];
   const t = doc['transcript'];

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { BaseCommand } from '../cli/base-command';
 import { workspaceAliasFlag, workspaceFrom } from '../cli/flags';
 import { withBundleInput } from '../cli/bundle-input';
+import { checkBundleRoot } from '../cli/bundle-root';
 import { renderVerify } from '../cli/render';
 import { TufsignError } from '../errors';
 import { fileExists, readFileBounded } from '../io/fs';
@@ -10,7 +11,6 @@ import { directorySource } from '../repository/sources';
 import { verifyRepository, type VerifyOptions, type VerifyReport } from '../repository/verify';
 import { parseInstant } from '../tuf/time';
 import { verifyBundle } from '../bundle/verify';
-import { parseManifest } from '../bundle/manifest';
 
 export default class Verify extends BaseCommand<typeof Verify> {
   static override summary = 'Verify a workspace or bundle the way a TUF client does; non-zero exit on any failure.';
@@ -59,22 +59,8 @@ export default class Verify extends BaseCommand<typeof Verify> {
     };
     if (this.flags.root !== undefined)
       options.trustedRoot = { bytes: readFileBounded(this.flags.root), file: this.flags.root };
-    else if (isBundle) {
-      // a bundle that publishes no root (add-release, targets changes) is checked from the root clients already have
-      const manifest = parseManifest(readFileBounded(join(dir, 'BUNDLE.json')));
-      if (!manifest.rootChain.some((r) => r.version === 1)) {
-        const n = manifest.base.root;
-        throw new TufsignError(
-          'USAGE',
-          `${given} does not carry root v1, so it can only be verified from the root clients trust now`,
-          {
-            file: given,
-            suggestion: `Pass --root with that root: tufsign verify ${given} --root WORKSPACE/metadata/${n === undefined ? 'N' : String(n)}.root.json`,
-            details: { trustedRootVersion: n ?? null },
-          },
-        );
-      }
-    }
+    // a bundle that publishes no root (add-release, targets changes) is checked from the root clients already have
+    if (isBundle) checkBundleRoot(dir, given, options.trustedRoot);
     // A bundle is also checked against its manifest: every listed file, nothing unlisted, the transcript.
     const report = isBundle ? verifyBundle(dir, options) : verifyRepository(directorySource(dir), options);
     this.log(renderVerify(report));

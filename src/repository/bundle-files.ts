@@ -1,6 +1,7 @@
 /** Bundle collection: which workspace files an upload bundle carries since a base (packing is src/bundle's). */
 import { join } from 'node:path';
 import { fileExists, readFileBounded } from '../io/fs';
+import { sha256Hex } from '../io/hash';
 import type { Targets, TopLevelRole } from '../tuf/metadata';
 import { metadataFileName, targetFileNames, type Workspace } from './workspace';
 
@@ -62,4 +63,15 @@ export function collectBundleFiles(
     }
   }
   return out;
+}
+
+/** The root clients hold before a bundle (`base.root`), by version and sha256, when the workspace still has it. */
+export function baseRootOf(
+  ws: Workspace,
+  base: Partial<Record<TopLevelRole, number>>,
+): { baseRoot?: { version: number; sha256: string } } {
+  const v = base.root;
+  if (v === undefined) return {};
+  const full = join(ws.metadataDir, `${v}.root.json`);
+  return fileExists(full) ? { baseRoot: { version: v, sha256: sha256Hex(readFileBounded(full)) } } : {};
 }

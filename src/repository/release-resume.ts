@@ -20,7 +20,7 @@ import {
 } from '../bundle';
 import type { ReleaseInfo } from '../release';
 import type { TopLevelRole } from '../tuf/metadata';
-import { collectBundleFiles } from './bundle-files';
+import { baseRootOf, collectBundleFiles } from './bundle-files';
 import { targetFileNames, Workspace } from './workspace';
 
 export interface FinishedBundle extends WrittenBundle {
@@ -71,7 +71,10 @@ function releaseBundle(ws: Workspace, archivePath: string): ReturnType<typeof bu
         timestamp: repo.timestamp.signed.version - 1,
       }
     : { root: repo.root.signed.version, targets: added - 1 };
-  return { ...buildBundle({ repository: ws.config.name, base, files: collectBundleFiles(ws, base) }), exact };
+  return {
+    ...buildBundle({ repository: ws.config.name, base, ...baseRootOf(ws, base), files: collectBundleFiles(ws, base) }),
+    exact,
+  };
 }
 
 /**

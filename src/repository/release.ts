@@ -25,7 +25,7 @@ import {
 } from '../release';
 import type { JsonValue } from '../tuf/json';
 import type { TopLevelRole } from '../tuf/metadata';
-import { collectBundleFiles } from './bundle-files';
+import { baseRootOf, collectBundleFiles } from './bundle-files';
 import type { CeremonyContext } from './context';
 import { presentKeysConfig } from './key-availability';
 import type { OperationResult } from './outcome';
@@ -204,6 +204,7 @@ export async function addRelease(
   const { manifest, entries } = buildBundle({
     repository: ws.config.name,
     base,
+    ...baseRootOf(ws, base),
     files: collectBundleFiles(ws, base, targets),
   });
   result.bundle = { ...writeBundle(bundleDir, entries), files: manifest.files };

@@ -241,10 +241,18 @@ describe('a bundle written as one .tar.gz (--bundle-out PATH.tar.gz)', () => {
     const v = runCli(['verify', tarball, '--root', root, '--json']);
     expect(v.status).toBe(0);
     expect(v.json().roles.find((r: any) => r.role === 'bundle').ok).toBe(true);
-    // without --root it says which root it needs
+    // without --root it says which root it needs, by version and sha256 (BUNDLE.json's base_root)
+    const rootSha = sha256(readFileSync(root));
     const noRoot = runCli(['verify', tarball, '--json']);
     expect(noRoot.status).toBe(2);
     expect(noRoot.json().error.suggestion).toContain('--root');
+    expect(noRoot.json().error.details).toEqual({ trustedRootVersion: 1, trustedRootSha256: rootSha });
+    // another root than the one the bundle was made against is named as such, before any client check
+    const other = join(base, 'other-1.root.json');
+    writeFileSync(other, Buffer.concat([readFileSync(root), Buffer.from('\n')]));
+    const wrong = runCli(['verify', tarball, '--root', other, '--json']);
+    expect(wrong.status).toBe(2);
+    expect(wrong.json().error).toMatchObject({ code: 'USAGE', file: other, details: { trustedRootSha256: rootSha } });
     // a tarball whose archive target differs from the manifest
     const entries = readTarGz(readFileSync(tarball)).map((e) =>
       e.path.endsWith('myapp-3.0.tar.gz') ? { ...e, data: Buffer.concat([e.data, Buffer.from('x')]) } : e,

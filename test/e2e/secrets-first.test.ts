@@ -13,7 +13,7 @@ const base = tempDir();
 const ws = join(base, 'repo');
 const app = join(base, 'app');
 const DRIVER = join(ROOT, 'test', 'fixtures', 'pty-drive.py');
-const STAGE_LINE = /^(scan|read|archive|compress|hash|patch-\w+|verify): done/m;
+const STAGE_LINE = /^(scan|archive|compress|check|hash|patch \w+): .* in [\d.]+ s$/m;
 
 beforeAll(() => {
   expect(runCli(['init', '-w', ws, '--json']).status).toBe(0);

@@ -12,7 +12,7 @@ import { ceremonyId, finalizeRequest, requestFingerprint, requestStatus, type Si
 import { MetaFile, Metadata, Snapshot, Timestamp, type Root, type Targets } from '../../tuf/metadata';
 import type { TopLevelRole } from '../../tuf/metadata';
 import { verificationResult } from '../../tuf/verify';
-import { collectBundleFiles } from '../bundle-files';
+import { baseRootOf, collectBundleFiles } from '../bundle-files';
 import { metaFileFor } from '../cascade';
 import { serializeConfig, type KeyEntry, type WorkspaceConfig } from '../config';
 import type { CeremonyContext } from '../context';
@@ -212,6 +212,7 @@ export async function finalizeIntoWorkspace(
       ceremonyId: ceremonyId(req),
       fingerprint: requestFingerprint(req),
       base: req.base,
+      ...baseRootOf(ws, req.base),
       files: bundleFiles,
       transcript: outcome.request.transcript,
     });
