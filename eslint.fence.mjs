@@ -203,7 +203,6 @@ export const DEBT = {
   'src/commands/key/generate.ts': ['repository', 'tuf', 'process'],
   'src/commands/key/import.ts': ['repository', 'process'],
   'src/commands/key/list.ts': ['repository'],
-  'src/commands/key/rotate.ts': ['repository', 'tuf'],
   'src/commands/key/show.ts': ['repository', 'process'],
   'src/commands/refresh.ts': ['repository'],
   'src/commands/release/list.ts': ['repository'],

@@ -41,6 +41,10 @@ export default class AddRelease extends BaseCommand<typeof AddRelease> {
         'Bundle folder, or one .tar.gz file when PATH ends in .tar.gz (default WORKSPACE/bundles/APP-VERSION).',
     }),
     'request-out': Flags.string({ description: 'Where to write the signing request when targets needs offline keys.' }),
+    role: Flags.string({
+      description:
+        'Only "targets": tufup clients read releases from the top-level targets role alone, so a delegated role is refused (ROLE_INVALID).',
+    }),
     threads: Flags.integer({
       description: 'Threads for compression and the patch (default: every core). The output bytes do not depend on it.',
       min: 1,
@@ -66,6 +70,7 @@ export default class AddRelease extends BaseCommand<typeof AddRelease> {
     if (this.flags['bundle-out'] !== undefined) options.bundleOut = this.flags['bundle-out'];
     if (this.flags['request-out'] !== undefined) options.requestOut = this.flags['request-out'];
     if (this.flags.threads !== undefined) options.threads = this.flags.threads;
+    if (this.flags.role !== undefined) options.role = this.flags.role;
     let result: AddReleaseResult;
     try {
       result = await addRelease(ws, options, ceremonyContext(this.ctx, ws.dir, ws, `tufsign ${this.config.version}`));

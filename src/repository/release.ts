@@ -54,6 +54,8 @@ export interface AddReleaseOptions {
   dryRun?: boolean;
   /** where to write a signing request when targets needs absent keys */
   requestOut?: string;
+  /** only `targets` is accepted: tufup clients read top-level targets (assertTopLevelRelease) */
+  role?: string;
   /** bundle folder (default: WORKSPACE/bundles/APP-VERSION) */
   bundleOut?: string;
   env: NodeJS.ProcessEnv;
@@ -93,12 +95,32 @@ function summary(path: string, data: Uint8Array, sha256: string | undefined): Re
   return { path, length: data.length, sha256: sha256 ?? '' };
 }
 
+/**
+ * tufup's client lists the releases of an app from `targets.signed.targets`
+ * of the top-level role only (tufup `Client._get_targets`, which never follows
+ * delegations): a release signed into a delegated role would be invisible to
+ * every tufup client. Releases therefore always go to top-level targets.
+ */
+export function assertTopLevelRelease(role: string | undefined): void {
+  if (role === undefined || role === 'targets') return;
+  throw new TufsignError(
+    'ROLE_INVALID',
+    `a tufup release cannot go to the delegated role ${JSON.stringify(role)}: tufup clients read only the top-level targets role, so they would never see it`,
+    {
+      rule: 'tufup releases live in top-level targets',
+      suggestion:
+        'Leave out --role. To sign releases without the offline keys, keep targets, snapshot and timestamp online (an HSM or key files in CI) and root offline: docs/releases.md.',
+    },
+  );
+}
+
 export async function addRelease(
   ws: Workspace,
   options: AddReleaseOptions,
   ctx: CeremonyContext,
 ): Promise<AddReleaseResult> {
   checkAppName(options.app);
+  assertTopLevelRelease(options.role);
   // the version string is parsed once, by buildRelease (published ones when listed)
   const repo = ws.load();
   const consistent = repo.root.signed.consistentSnapshot === true;
