@@ -93,7 +93,22 @@ function baseOf(repo: LoadedRepository | undefined): Partial<Record<TopLevelRole
  * trusted root match (BAD-64); with `stale`, the workspace must also still be
  * at the versions the request replaces.
  */
-export function checkBelongs(ws: Workspace, req: SigningRequest, file: string, stale: boolean): void {
+export function checkBelongs(
+  ws: Workspace,
+  req: SigningRequest,
+  file: string,
+  stale: boolean,
+  /** finalize's metadata: a role already at exactly these bytes was written by an earlier, killed run of it */
+  applied: readonly Metadata[] = [],
+): void {
+  const appliedEarlier = (role: TopLevelRole, onDisk: Metadata | undefined): boolean =>
+    onDisk !== undefined &&
+    applied.some(
+      (m) =>
+        m.signed.type === role &&
+        m.signed.version === onDisk.signed.version &&
+        signedSha256(m) === signedSha256(onDisk),
+    );
   if (req.repository !== ws.config.name) {
     throw new TufsignError(
       'REQUEST_FOREIGN',
@@ -113,7 +128,7 @@ export function checkBelongs(ws: Workspace, req: SigningRequest, file: string, s
   }
   if (!stale) return;
   const expectedRoot = req.trustedRoot?.signed.version ?? 0;
-  if (latest !== expectedRoot) {
+  if (latest !== expectedRoot && !(latest === expectedRoot + 1 && appliedEarlier('root', ws.loadRoot(latest)))) {
     throw new TufsignError(
       'REQUEST_STALE',
       `the workspace is at root v${latest}, the request was made for root v${expectedRoot}`,
@@ -128,7 +143,7 @@ export function checkBelongs(ws: Workspace, req: SigningRequest, file: string, s
   for (const r of req.roles) {
     if (r.role === 'root' || r.trusted === undefined) continue;
     const now = repo?.[r.role].signed.version;
-    if (now !== r.trusted.signed.version) {
+    if (now !== r.trusted.signed.version && !appliedEarlier(r.role, repo?.[r.role])) {
       throw new TufsignError(
         'REQUEST_STALE',
         `the workspace's ${r.role} is v${now ?? 'none'}, the request replaces v${r.trusted.signed.version}`,
@@ -138,7 +153,10 @@ export function checkBelongs(ws: Workspace, req: SigningRequest, file: string, s
   }
 }
 
-export function defaultRequestPath(dir: string, req: Pick<SigningRequest, 'roles'>): string {
+export function defaultRequestPath(
+  dir: string,
+  req: { roles: readonly { role: string; metadata: { signed: { version: number } } }[] },
+): string {
   return join(dir, req.roles.map((r) => `${r.role}-v${r.metadata.signed.version}`).join('-') + REQUEST_SUFFIX);
 }
 

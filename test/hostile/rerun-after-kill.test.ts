@@ -164,3 +164,31 @@ describe('key generate killed at delays spread over its run, then re-run', () =>
     expect(readFileSync(join(keys, 'foreign.pem'), 'utf8')).toBe('not a key\n');
   });
 });
+
+describe('ceremony finalize killed at delays spread over its run, then re-run', () => {
+  it('every re-run of the same request exits 0 with its bundle, and the workspace verifies', async () => {
+    const org = join(base, 'org');
+    expect(runCli(['init', org, '--json']).status).toBe(0);
+    const start = (): string => rerun(['ceremony', 'start', '--role', 'root', '-w', org]).request;
+    const fin = (req: string, i: number): string[] => [
+      'ceremony',
+      'finalize',
+      req,
+      '-w',
+      org,
+      '--bundle-out',
+      join(base, `fin-${i}`),
+    ];
+    const ms = timedRun([...fin(start(), 0), '--json']);
+    const kills = 5;
+    for (const [i, delay] of spread(ms, kills).entries()) {
+      const req = start();
+      await killedRun(fin(req, i + 1), delay);
+      const again = rerun(fin(req, i + 1));
+      expect(again.followUp).toBeUndefined();
+      expect(bundleComplete(join(base, `fin-${i + 1}`))).toBe(true);
+    }
+    expect(Workspace.open(org).loadRoot().signed.version).toBe(kills + 2);
+    expect(runCli(['verify', org, '--json']).json().ok).toBe(true);
+  });
+});

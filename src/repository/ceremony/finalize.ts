@@ -5,10 +5,18 @@
 import { createHash } from 'node:crypto';
 import { isAbsolute, join, relative } from 'node:path';
 import { TufsignError } from '../../errors';
-import { readFileBounded } from '../../io/fs';
+import { fileExists, readFileBounded, removeTree } from '../../io/fs';
 import { filePathOfUri } from '../../keystore/file';
-import { buildBundle, writeBundle, type ManifestFile, type WrittenBundle } from '../../bundle';
+import {
+  buildBundle,
+  bundleFormatOf,
+  checkBundleManifest,
+  writeBundle,
+  type ManifestFile,
+  type WrittenBundle,
+} from '../../bundle';
 import { ceremonyId, finalizeRequest, requestFingerprint, requestStatus, type SigningRequest } from '../../ceremony';
+import { isJsonObject } from '../../tuf/json';
 import { MetaFile, Metadata, Snapshot, Timestamp, type Root, type Targets } from '../../tuf/metadata';
 import type { TopLevelRole } from '../../tuf/metadata';
 import { verificationResult } from '../../tuf/verify';
@@ -23,6 +31,8 @@ import { listWaitingDelegatedRoles } from '../pending-roles';
 import {
   checkBelongs,
   currentState,
+  defaultRequestPath,
+  describeRequest,
   newRequest,
   readRequestFile,
   writeRequest,
@@ -80,7 +90,14 @@ export async function finalizeIntoWorkspace(
   ctx: CeremonyContext,
 ): Promise<FinalizeReport> {
   const file = options.file ?? 'request';
-  checkBelongs(ws, req, file, true);
+  // A role already at exactly the request's bytes was written by an earlier run of this finalize that was killed.
+  checkBelongs(
+    ws,
+    req,
+    file,
+    true,
+    req.roles.map((r) => r.metadata),
+  );
   const outcome = finalizeRequest(
     req,
     {
@@ -173,6 +190,19 @@ export async function finalizeIntoWorkspace(
   }
   if (pending.length === 0) written(timestampMd, serializeMetadata(timestampMd));
 
+  // A run killed after writing its follow-up left it behind: keep it (it may carry signatures already) and the
+  // snapshot it names, instead of signing new ones (ADR 0007, re-runs after a kill).
+  const followUpPath =
+    pending.length === 0
+      ? undefined
+      : (options.followUpOut ??
+        defaultRequestPath(ws.dir, { roles: pending.map((m) => ({ role: m.signed.type, metadata: m })) }));
+  const earlierFollowUp = followUpPath === undefined ? undefined : leftoverFollowUp(followUpPath, ceremonyId(req));
+  if (earlierFollowUp !== undefined) {
+    const snapshotFile = join(ws.metadataDir, metadataFileName('snapshot', snapshotMd.signed.version, consistent));
+    const i = files.findIndex((f) => f.path === snapshotFile);
+    if (i >= 0) files.splice(i, 1);
+  }
   commitFiles(files);
   if (configChanged) ws.config = config;
   const report: FinalizeReport = {
@@ -202,10 +232,18 @@ export async function finalizeIntoWorkspace(
       },
       ctx,
     );
-    report.followUp = writeRequest(ws, follow, options.followUpOut, ctx);
+    report.followUp =
+      earlierFollowUp !== undefined && followUpPath !== undefined
+        ? describeRequest(followUpPath, earlierFollowUp, ctx, ws.config)
+        : writeRequest(ws, follow, options.followUpOut, ctx);
     return report;
   }
   if (options.bundleOut !== undefined) {
+    // the bundle of a killed run of this same ceremony is replaced (it predates the re-run's snapshot/timestamp)
+    if (bundleFormatOf(options.bundleOut) === 'folder' && fileExists(options.bundleOut)) {
+      const earlier = checkBundleManifest(options.bundleOut).manifest;
+      if (earlier?.ceremonyId === ceremonyId(req)) removeTree(options.bundleOut);
+    }
     const bundleFiles = collectBundleFiles(ws, req.base);
     const { manifest, entries } = buildBundle({
       repository: ws.config.name,
@@ -219,6 +257,21 @@ export async function finalizeIntoWorkspace(
     report.bundle = { ...writeBundle(options.bundleOut, entries), files: manifest.files };
   }
   return report;
+}
+
+/** The follow-up an earlier run of the same ceremony wrote at `path`, if that is what is there. */
+function leftoverFollowUp(path: string, parentCeremony: string): SigningRequest | undefined {
+  if (!fileExists(path)) return undefined;
+  try {
+    const earlier = readRequestFile(path);
+    // the parent is recorded in the transcript's `created` event (hash-chained with the rest)
+    const created = earlier.transcript[0];
+    const parent = created?.['parent'];
+    const id = isJsonObject(parent) ? parent['ceremony_id'] : undefined;
+    return id === parentCeremony ? earlier : undefined;
+  } catch {
+    return undefined; // not a request: writeRequest refuses to overwrite it
+  }
 }
 
 /** The snapshot a timestamp names, from the workspace, checked against the timestamp's length and hashes. */
