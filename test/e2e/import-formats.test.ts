@@ -34,27 +34,28 @@ function importFixture(
   return { ws, src, report: r.json() };
 }
 
-/** What an operator does for keys held outside files: put each key where tufsign can use it and name it in tufsign.json. */
+/**
+ * What an operator does for keys held outside files: put each key where tufsign can use it (here: the
+ * keyholder's test key converted to an encrypted PKCS#8 file) and attach it with `tufsign key attach`, which
+ * checks that the URI holds a key the metadata lists.
+ */
 async function attachKeys(ws: string, holders: string, names: string[]): Promise<void> {
-  const workspace = Workspace.open(ws);
-  const keys = [...workspace.loadRoot().signed.keys];
   mkdirSync(join(ws, 'keys'), { recursive: true });
   for (const name of names) {
     const [k] = await readSourceKeyFile({ name, file: join(FIXTURES, holders, name), kind: 'securesystemslib' }, () =>
       Promise.reject(new Error('not encrypted')),
     );
     if (k === undefined) throw new Error(`no key in ${name}`);
-    const pub = keyFromPublicKeyObject(createPublicKey(k.privateKey), k.scheme);
-    const match = keys.find(([, key]) => key.samePublicKey(pub));
-    if (match === undefined)
-      throw new Error(
-        `${name} (${pub.keyid()}) is not a key of the newest root (${keys.map(([id]) => id).join(', ')})`,
-      );
     const rel = `keys/${name}.pem`;
     writeFileSync(join(ws, rel), encryptPrivateKey(k.privateKey, Buffer.from(TEST_PASSPHRASE)), { mode: 0o600 });
-    workspace.config.keys.set(match[0], { ...(workspace.config.keys.get(match[0]) ?? {}), uri: `file:${rel}` });
+    const r = runCli(['key', 'attach', `file:${rel}`, '-w', ws, '--json']);
+    if (r.status !== 0) throw new Error(`key attach ${rel} failed (${r.status}): ${r.stdout}${r.stderr}`);
+    const pub = keyFromPublicKeyObject(createPublicKey(k.privateKey), k.scheme);
+    const listed = [...Workspace.open(ws).config.keys].filter(([, e]) => e.uri === `file:${rel}`).map(([id]) => id);
+    expect(r.json().keyids).toEqual(listed);
+    expect(listed.length).toBeGreaterThan(0);
+    expect(pub.scheme).toBe(r.json().scheme);
   }
-  workspace.saveConfig();
 }
 
 async function clientFollows(
