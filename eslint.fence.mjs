@@ -192,19 +192,10 @@ export const EDGES = {
 export const DEBT = {
   // commands that still wire the core themselves instead of one call through src/cli (ADR 0016, "what remains")
   'src/commands/ceremony/index.ts': ['repository', 'keystore', 'process'],
-  'src/commands/ceremony/merge.ts': ['repository'],
-  'src/commands/ceremony/sign.ts': ['repository', 'process'],
-  'src/commands/ceremony/start.ts': ['repository'],
-  'src/commands/ceremony/status.ts': ['repository'],
-  'src/commands/devices.ts': ['keystore', 'process'],
   'src/commands/key/attest.ts': ['repository', 'process'],
-  'src/commands/key/export.ts': ['repository', 'process'],
-  'src/commands/key/import.ts': ['repository', 'process'],
   'src/commands/key/list.ts': ['repository'],
-  'src/commands/key/show.ts': ['repository', 'process'],
+  'src/commands/key/rotate.ts': ['repository', 'tuf'],
   'src/commands/refresh.ts': ['repository'],
-  'src/commands/release/list.ts': ['repository'],
-  'src/commands/release/verify.ts': ['repository'],
   'src/commands/sign.ts': ['repository', 'tuf'],
   'src/commands/targets/add.ts': ['repository'],
   // the client-side verifier lives in repository/; bundle verification climbs up to it (→ src/verify)

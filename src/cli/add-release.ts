@@ -8,7 +8,6 @@ import { parseJson } from '../tuf/json';
 import { addRelease, type AddReleaseOptions, type AddReleaseResult } from '../repository/release';
 import { Workspace } from '../repository/workspace';
 import { publishOrder } from '../repository/publish';
-
 import type { CommandIo } from './base-command';
 
 export const addReleaseFlags = {

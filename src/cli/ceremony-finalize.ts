@@ -4,7 +4,6 @@ import { ceremonyContext, renderRequest } from './ceremony';
 import { waitFlag, workspaceFlag } from './flags';
 import { finalizeRequestFile, type FinalizeReport } from '../repository/ceremony/finalize';
 import { Workspace } from '../repository/workspace';
-
 import type { CommandIo } from './base-command';
 
 export const ceremonyFinalizeFlags = {

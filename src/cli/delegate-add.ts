@@ -4,7 +4,6 @@ import { runDelegateAdd, type DelegateAddInput } from './delegation';
 import { renderDelegationOutcome } from './delegation-render';
 import { waitFlag, workspaceFlag } from './flags';
 import type { DelegationOutcome } from '../repository/delegations';
-
 import type { CommandIo } from './base-command';
 
 export const delegateAddFlags = {

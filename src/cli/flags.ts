@@ -1,7 +1,6 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { resolve } from 'node:path';
 import { TufsignError } from '../errors';
-import { TOP_LEVEL_ROLES } from '../tuf/metadata';
 
 export const workspaceFlag = Flags.string({ char: 'w', description: 'Workspace directory.', default: '.' });
 
@@ -47,7 +46,3 @@ export function workspaceFrom(
   if (dir === undefined) throw new TufsignError('USAGE', 'no workspace given', { suggestion: 'Name it with -w DIR.' });
   return dir;
 }
-
-/** A required positional ROLE naming one of the four top-level roles. */
-export const topLevelRoleArg = (description: string) =>
-  Args.string({ description, required: true, options: [...TOP_LEVEL_ROLES] });

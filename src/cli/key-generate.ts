@@ -3,7 +3,6 @@ import { Flags, type Interfaces } from '@oclif/core';
 import { generateKey, type KeyGenerationResult } from '../repository/keys';
 import { TufsignError } from '../errors';
 import { isScheme, SCHEMES } from '../tuf/key';
-
 import type { CommandIo } from './base-command';
 
 export const keyGenerateFlags = {

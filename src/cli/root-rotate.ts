@@ -6,7 +6,6 @@ import { renderRotation } from './rotation-render';
 import { resolveKeySpec } from '../repository/key-specs';
 import { rotateRoot, type RootRotateOptions, type RotationResult } from '../repository/rotation';
 import { Workspace } from '../repository/workspace';
-
 import type { CommandIo } from './base-command';
 
 export const rootRotateFlags = {
