@@ -198,6 +198,10 @@ function checkBases(req: SigningRequest, trusted: Metadata<Root>, anchor: TrustA
     if (r.role === 'root') return;
     const path = `$.roles[${i}].trusted`;
     const basis = r.trusted;
+    const published = anchor.published?.[r.role];
+    // Version 1 replaces nothing: the first snapshot/timestamp of a repository whose root v1 is already final
+    // (their keys were elsewhere when it was finalized).
+    if (basis === undefined && r.metadata.signed.version === 1 && published === undefined) return;
     if (basis === undefined) {
       throw basisError(
         `${r.role} carries no trusted version to compare against, in an existing repository`,
@@ -206,7 +210,6 @@ function checkBases(req: SigningRequest, trusted: Metadata<Root>, anchor: TrustA
         'every change is shown against the version it replaces',
       );
     }
-    const published = anchor.published?.[r.role];
     if (published !== undefined) {
       // In a workspace the published version is the local truth (it may be signed by keys a rotation just replaced).
       if (signedSha256(published) !== signedSha256(basis)) {

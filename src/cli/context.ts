@@ -51,7 +51,9 @@ export function createContext(options: ContextOptions): RunContext {
   const signers = new Map<string, Promise<Signer>>();
 
   const openOptions = (baseDir: string, workspace?: Workspace, pkcs11Module?: string): OpenOptions => {
-    const o: OpenOptions = { secrets, baseDir, env };
+    const o: OpenOptions = { secrets, baseDir, env, now: clock.now() };
+    const policyRoots = workspace?.config.rootKeyPolicy?.attestationRoots;
+    if (policyRoots !== undefined && policyRoots.length > 0) o.attestationRoots = policyRoots;
     const module = pkcs11Module ?? workspace?.config.pkcs11Module;
     if (module !== undefined) o.pkcs11Module = module;
     return o;

@@ -160,6 +160,8 @@ export async function runInit(
 
   await io.lockWorkspace(dir, true);
   const openOptions = io.ctx.openOptions(dir);
+  const extraCas = (flags['attestation-ca'] ?? []).map((f) => readTextFile(f));
+  if (extraCas.length > 0) openOptions.attestationRoots = extraCas;
   if (flags['pkcs11-module'] !== undefined) openOptions.pkcs11Module = flags['pkcs11-module'];
   const offlineRoles = new Set((flags.offline ?? []) as TopLevelRole[]);
   const { roles, generated } = await planRoleKeys(keyValues, thresholds, scheme, openOptions, (m) => io.note(m), {
@@ -186,9 +188,8 @@ export async function runInit(
   };
   if (flags['pkcs11-module'] !== undefined) options.pkcs11Module = flags['pkcs11-module'];
   if (flags['require-attested-root-keys']) {
-    const extra = (flags['attestation-ca'] ?? []).map((f) => readTextFile(f));
-    options.rootKeyPolicy = rootKeyPolicyWithRoots(extra);
-    options.persistRootKeyPolicy = { attestationRoots: extra };
+    options.rootKeyPolicy = rootKeyPolicyWithRoots(extraCas);
+    options.persistRootKeyPolicy = { attestationRoots: extraCas };
   }
   const result = await initRepository(options, ctx);
   if (result.pending !== undefined) {

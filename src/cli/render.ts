@@ -58,7 +58,8 @@ export function renderStatus(s: RepositoryStatus): string {
   ];
   for (const r of s.roles) {
     const keys = r.keys.map(
-      (k) => `${k.keyid.slice(0, 12)} ${k.owner ?? '-'} ${k.backend}${k.signed ? '' : ' (unsigned)'}`,
+      (k) =>
+        `${k.keyid.slice(0, 12)} ${k.owner ?? '-'} ${k.backend}${k.attestation === null ? '' : ` ${k.attestation === 'attested' ? 'attested' : 'unattested claims'}`}${k.signed ? '' : ' (unsigned)'}`,
     );
     const resign = `${r.resignBy}${r.state === 'due' ? ' NOW' : ''}`;
     const name =

@@ -12,6 +12,12 @@ export interface OpenOptions {
   env: NodeJS.ProcessEnv;
   /** PKCS#11 module from the workspace config, used when the URI has no module-path. */
   pkcs11Module?: string;
+  /** The run's clock (TUFSIGN_NOW): attestation certificates must be valid at this instant. */
+  now?: Date;
+  /** Extra trusted YubiKey attestation roots (PEM), beside Yubico's (`--attestation-ca`, the workspace policy). */
+  attestationRoots?: readonly string[];
+  /** `key attest URI`: report why a device's attestation fails instead of returning the key without one. */
+  requireAttestation?: boolean;
 }
 
 export interface GenerateRequest {

@@ -11,7 +11,7 @@ import type { TopLevelRole } from '../tuf/metadata';
 import { parseDuration } from '../tuf/time';
 import { verificationResult } from '../tuf/verify';
 import type { PublicKeyFile } from '../keystore/public-key-file';
-import { assertKeyPolicy, type KeyPolicy } from '../keystore/yubikey/attestation';
+import { assertKeyPolicy, type KeyPolicy } from '../keystore/yubikey/claims';
 import { metaFileFor } from './cascade';
 import { DEFAULT_EXPIRY, DEFAULT_MIN_VALIDITY, serializeConfig, type KeyEntry, type WorkspaceConfig } from './config';
 import type { CeremonyContext, SigningContext } from './context';
@@ -76,8 +76,9 @@ export async function initRepository(options: InitOptions, ctx: SigningContext):
   if (options.rootKeyPolicy !== undefined) {
     for (const k of options.roles.root.keys) {
       const file: PublicKeyFile = { key: k.key, keyid: k.key.keyid() };
+      if (k.uri !== undefined) file.uri = k.uri;
       if (k.attestation !== undefined) file.attestation = k.attestation;
-      await assertKeyPolicy(file, options.rootKeyPolicy);
+      assertKeyPolicy(file, options.rootKeyPolicy, ctx.now);
     }
   }
 

@@ -10,6 +10,9 @@ import { createHash, createPublicKey } from 'node:crypto';
 import { generatePrivateKey, PrivateKeySigner } from '../keystore/file';
 import { encryptPrivateKey } from '../keystore/file/pkcs8';
 import { parsePublicKeyFile } from '../keystore/public-key-file';
+import { clockFromEnv } from '../io/clock';
+import { trustedAttestationRoots } from '../keystore/yubikey';
+import { assessKeyFileAttestation, attestationForConfig } from '../keystore/yubikey/claims';
 import { backendFor } from '../keystore/registry';
 import { backendOfUri, type SecretsHandler, type Signer } from '../keystore/signer';
 import { keyFromPublicKeyObject, type Key, type Scheme } from '../tuf/key';
@@ -49,7 +52,18 @@ export async function resolveKeySpec(value: string, options: OpenOptions): Promi
   const pub = parsePublicKeyFile(readFileBounded(value, 1024 * 1024), value);
   const spec: RoleKeySpec = { key: pub.key };
   if (pub.owner !== undefined) spec.owner = pub.owner;
-  if (pub.attestation !== undefined) spec.attestation = pub.attestation;
+  // Every claim is checked against the certificates; what is kept is the verified facts, or bare claims
+  // that are shown as "unattested claims" everywhere (ADR 0004).
+  try {
+    const a = assessKeyFileAttestation(pub, {
+      roots: trustedAttestationRoots(options),
+      now: options.now ?? clockFromEnv(options.env).now(),
+    });
+    if (a !== undefined) spec.attestation = attestationForConfig(a);
+  } catch (e) {
+    if (e instanceof TufsignError) throw e.inFile(value);
+    throw e;
+  }
   return spec;
 }
 

@@ -11,8 +11,20 @@ import type { Key } from '../tuf/key';
 import { TOP_LEVEL_ROLES } from '../tuf/metadata';
 import type { Workspace } from './workspace';
 import type { WorkspaceConfig } from './config';
-import { attestationToJson, checkKeyPolicy, ROOT_KEY_POLICY, type KeyPolicy } from '../keystore/yubikey/attestation';
-import { YUBICO_PIV_ROOTS } from '../keystore/yubikey/yubico-ca';
+import { attestationToJson, verifyAttestationSync, type AttestationFacts } from '../keystore/yubikey/attestation';
+import { clockFromEnv } from '../io/clock';
+import {
+  assessKeyFileAttestation,
+  policyViolations,
+  verifyPublicKeyFileAttestation,
+  ROOT_KEY_POLICY,
+  viewAttestation,
+  type KeyPolicy,
+} from '../keystore/yubikey/claims';
+import { trustedAttestationRoots } from '../keystore/yubikey';
+import { algOfKeyObject, schemeForAlg } from '../keystore/yubikey/keys';
+import { YUBICO_PIV_INTERMEDIATES, YUBICO_PIV_ROOTS } from '../keystore/yubikey/yubico-ca';
+import { keyFromPublicKeyObject } from '../tuf/key';
 
 export interface KeyGenerationResult {
   uri: string;
@@ -97,7 +109,18 @@ export async function readKey(uriOrFile: string, open: OpenOptions): Promise<Pub
     if (g.attestation !== undefined) f.attestation = g.attestation;
     return f;
   }
-  return parsePublicKeyFile(readFileBounded(uriOrFile, 1024 * 1024), uriOrFile);
+  const f = parsePublicKeyFile(readFileBounded(uriOrFile, 1024 * 1024), uriOrFile);
+  // An edited claim is refused wherever a key file is read (`key show`, `key export`, `key attest`).
+  try {
+    assessKeyFileAttestation(f, {
+      roots: trustedAttestationRoots(open),
+      now: open.now ?? clockFromEnv(open.env).now(),
+    });
+  } catch (e) {
+    if (e instanceof TufsignError) throw e.inFile(uriOrFile);
+    throw e;
+  }
+  return f;
 }
 
 export async function exportKey(
@@ -110,6 +133,82 @@ export async function exportKey(
   if (owner !== undefined) f.owner = owner;
   writePublicFile(out, f);
   return describe(f.uri ?? uriOrFile, f.key, f.attestation, out);
+}
+
+export interface AttestResult {
+  keyid: string | null;
+  ok: boolean;
+  violations: string[];
+  /** serial, firmware, policies, form factor, slot, root and the certificates, as recorded in public key files */
+  facts: JsonObject | null;
+  /** subjects from the key certificate up to the trusted root */
+  chain: string[];
+}
+
+/** What `key attest` checks: a public key file, a live key (URI), or the raw certificates an auditor holds. */
+export type AttestSource =
+  { kind: 'key'; value: string } | { kind: 'certs'; keyCert: string; deviceCert: string; intermediates: string[] };
+
+export interface AttestOptions {
+  /** "attested": a valid attestation; "root": also the root-key policy (touch always, PIN once or always) */
+  policy: 'attested' | 'root';
+  /** --attestation-ca: extra trusted roots (PEM files), for key files and live devices alike */
+  caFiles: readonly string[];
+  /** --serial: the YubiKey the key must come from */
+  serial?: number;
+  now: Date;
+}
+
+const CERT_LIMIT = 64 * 1024;
+
+function result(keyid: string | null, facts: AttestationFacts, policy: KeyPolicy): AttestResult {
+  const violations = policyViolations(facts, policy);
+  return { keyid, ok: violations.length === 0, violations, facts: attestationToJson(facts), chain: facts.chain };
+}
+
+/**
+ * `key attest FILE|URI` or `key attest --key-cert F --device-cert F`: verify a key's attestation
+ * (every claim of a key file against its certificates, the chain, the validity dates) and check it
+ * against a policy. Errors in the evidence throw; policy violations are returned.
+ */
+export async function attestKey(
+  source: AttestSource,
+  openOptions: OpenOptions,
+  options: AttestOptions,
+): Promise<AttestResult> {
+  const extra = options.caFiles.map((f) => readFileBounded(f, 1024 * 1024).toString('utf8'));
+  const open: OpenOptions = { ...openOptions, attestationRoots: [...(openOptions.attestationRoots ?? []), ...extra] };
+  const policy = attestationPolicyFor(open, extra, options.policy === 'root');
+  const trust = { roots: policy.roots ?? YUBICO_PIV_ROOTS, now: options.now };
+  let facts: AttestationFacts;
+  let keyid: string | null;
+  if (source.kind === 'certs') {
+    facts = verifyAttestationSync({
+      keyCert: readFileBounded(source.keyCert, CERT_LIMIT),
+      deviceCert: readFileBounded(source.deviceCert, CERT_LIMIT),
+      intermediates: [...YUBICO_PIV_INTERMEDIATES, ...source.intermediates.map((f) => readFileBounded(f, CERT_LIMIT))],
+      roots: trust.roots,
+      now: options.now,
+    });
+    const scheme = schemeForAlg(algOfKeyObject(facts.publicKey));
+    keyid = scheme === undefined ? null : keyFromPublicKeyObject(facts.publicKey, scheme).keyid();
+  } else {
+    // A live key is attested by the device (the real reason when it cannot be); a file claim by claim.
+    const f = await readKey(source.value, { ...open, requireAttestation: true, now: options.now });
+    facts = verifyPublicKeyFileAttestation(f, trust);
+    keyid = f.keyid;
+  }
+  if (options.serial !== undefined && facts.serial !== options.serial) {
+    throw new TufsignError(
+      'ATTESTATION_CLAIM_MISMATCH',
+      `the key was attested by YubiKey ${facts.serial}, not YubiKey ${options.serial} (--serial)`,
+      {
+        rule: 'BAD-58 the attestation names the device',
+        details: { field: 'serial', claimed: options.serial, certificate: facts.serial },
+      },
+    );
+  }
+  return result(keyid, facts, policy);
 }
 
 /** The root-key policy, trusting Yubico's attestation roots plus any given CA files. */
@@ -126,24 +225,10 @@ export function workspaceRootKeyPolicy(config: WorkspaceConfig): KeyPolicy | und
   return config.rootKeyPolicy === undefined ? undefined : rootKeyPolicyWithRoots(config.rootKeyPolicy.attestationRoots);
 }
 
-export interface AttestResult {
-  keyid: string;
-  ok: boolean;
-  violations: string[];
-  /** serial, firmware, policies, form factor, slot and the chain, as recorded in public key files */
-  facts: JsonObject | null;
-}
-
-/** `key attest FILE|URI`: re-verify a key's attestation, and optionally check it against the root-key policy. */
-export async function attestKey(uriOrFile: string, open: OpenOptions, policy: KeyPolicy): Promise<AttestResult> {
-  const f = await readKey(uriOrFile, open);
-  const r = await checkKeyPolicy(f, policy);
-  return {
-    keyid: f.keyid,
-    ok: r.ok,
-    violations: r.violations,
-    facts: r.facts === undefined ? null : attestationToJson(r.facts),
-  };
+/** The trust anchors for a run: Yubico's, the CAs given, and TUFSIGN_YUBIKEY_TEST_CA (tests). */
+export function attestationPolicyFor(open: OpenOptions, extraRootsPem: readonly string[], root: boolean): KeyPolicy {
+  const roots = trustedAttestationRoots({ env: open.env, attestationRoots: extraRootsPem });
+  return root ? { ...ROOT_KEY_POLICY, roots } : { requireAttestation: true, roots };
 }
 
 export interface KeyListing {
@@ -153,6 +238,13 @@ export interface KeyListing {
   owner: string | null;
   backend: string;
   uri: string | null;
+  /** "attested" (certificates that agree with every claim) or "unattested-claims"; null without any */
+  attestation: { status: 'attested' | 'unattested-claims'; summary: string } | null;
+}
+
+function attestationOf(att: JsonObject | undefined): KeyListing['attestation'] {
+  const v = viewAttestation(att);
+  return v === undefined ? null : { status: v.status, summary: v.summary };
 }
 
 export function listKeys(ws: Workspace): KeyListing[] {
@@ -166,6 +258,7 @@ export function listKeys(ws: Workspace): KeyListing[] {
       owner: entry?.owner ?? null,
       backend: entry?.uri === undefined ? 'offline (public key only)' : (backendOfUri(entry.uri) ?? 'unknown'),
       uri: entry?.uri ?? null,
+      attestation: attestationOf(entry?.attestation),
     };
   });
 }

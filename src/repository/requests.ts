@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { TufsignError } from '../errors';
+import { viewAttestation } from '../keystore/yubikey/claims';
 import { fileExists, readFileBounded, writeFileAtomic } from '../io/fs';
 import {
   ceremonyId,
@@ -20,7 +21,6 @@ import {
   type SigningRequest,
 } from '../ceremony';
 import { diffRequest, type RoleDiff } from '../ceremony/diff';
-import type { JsonObject } from '../tuf/json';
 import type { Metadata, Root, TopLevelRole } from '../tuf/metadata';
 import type { KeyEntry, WorkspaceConfig } from './config';
 import type { CeremonyContext } from './context';
@@ -52,21 +52,6 @@ function writeNewRequestFile(path: string, req: SigningRequest): void {
 
 // ------------------------------------------------------------------ workspace facts
 
-function attestationSummary(att: JsonObject | undefined): string | undefined {
-  if (att === undefined) return undefined;
-  const parts: string[] = [];
-  const add = (label: string, v: unknown): void => {
-    if (typeof v === 'string' || typeof v === 'number') parts.push(`${label} ${v}`);
-  };
-  add('', att['type']);
-  add('serial', att['serial']);
-  add('firmware', att['firmware']);
-  add('slot', att['slot']);
-  add('pin', att['pinPolicy']);
-  add('touch', att['touchPolicy']);
-  return parts.length === 0 ? undefined : parts.join(', ').trim();
-}
-
 export function serialOfUri(uri: string | undefined): string | undefined {
   const m = uri === undefined ? null : /^yubikey:(?:.*;)?serial=(\d+)/.exec(uri);
   return m?.[1];
@@ -78,17 +63,19 @@ export function keyholderOf(entry: KeyEntry | undefined): Keyholder {
   if (entry.owner !== undefined) kh.owner = entry.owner;
   // file: URIs are relative to the organizer's workspace; they mean nothing on a keyholder's laptop
   if (entry.uri !== undefined && !entry.uri.startsWith('file:')) kh.uri = entry.uri;
-  const s = entry.attestation?.['serial'];
-  const serial = typeof s === 'number' || typeof s === 'string' ? String(s) : serialOfUri(entry.uri);
+  // Only an attested serial (or the URI's) names the device; claims are shown as unattested claims (ADR 0004).
+  const view = viewAttestation(entry.attestation);
+  const serial = view?.serial !== undefined ? String(view.serial) : serialOfUri(entry.uri);
   if (serial !== undefined) kh.serial = serial;
-  const att = attestationSummary(entry.attestation);
-  if (att !== undefined) kh.attestation = att;
+  if (view !== undefined) kh.attestation = view.summary;
   return kh;
 }
 
 /** The published state, or undefined for a workspace whose root v1 is still being signed. */
 export function currentState(ws: Workspace): LoadedRepository | undefined {
-  return ws.latestRootVersion() === 0 ? undefined : ws.load();
+  // Root and targets v1 may be on disk while snapshot/timestamp v1 still wait for their keyholders:
+  // nothing is published until timestamp.json exists.
+  return ws.latestRootVersion() === 0 || !ws.hasMetadataFile('timestamp.json') ? undefined : ws.load();
 }
 
 function baseOf(repo: LoadedRepository | undefined): Partial<Record<TopLevelRole, number>> {
@@ -192,11 +179,16 @@ export function newRequest(
     now: ctx.now,
     tool: ctx.tool,
   };
-  if (repo !== undefined) {
-    input.trustedRoot = repo.root;
+  // The root on disk governs a request without a root of its own, even before anything is published: the
+  // snapshot/timestamp follow-up of a new repository whose root v1 was finalized but not yet timestamped.
+  const trustedRoot =
+    repo?.root ??
+    (ws.latestRootVersion() > 0 && !mds.some((m) => m.signed.type === 'root') ? ws.loadRoot() : undefined);
+  if (trustedRoot !== undefined) {
+    input.trustedRoot = trustedRoot;
     // The chain a keyholder pinned at an older root walks to the trusted root (as far back as the workspace keeps it).
     const history: Metadata<Root>[] = [];
-    for (let v = repo.root.signed.version - 1; v >= 1 && ws.hasMetadataFile(`${v}.root.json`); v--)
+    for (let v = trustedRoot.signed.version - 1; v >= 1 && ws.hasMetadataFile(`${v}.root.json`); v--)
       history.unshift(ws.loadRoot(v));
     input.rootHistory = history;
   }

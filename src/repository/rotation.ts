@@ -19,7 +19,7 @@ import { currentState, keyholderOf, newRequest, type RequestWritten } from './re
 import { signAvailable } from './signing';
 import type { Workspace } from './workspace';
 import type { PublicKeyFile } from '../keystore/public-key-file';
-import { assertKeyPolicy } from '../keystore/yubikey/attestation';
+import { assertKeyPolicy } from '../keystore/yubikey/claims';
 import { workspaceRootKeyPolicy } from './keys';
 
 export interface RotationResult {
@@ -187,7 +187,7 @@ export async function rotateRoot(
   options: RootRotateOptions,
   ctx: CeremonyContext,
 ): Promise<RotationResult> {
-  await enforceRootKeyPolicy(ws, options.add);
+  enforceRootKeyPolicy(ws, options.add, ctx.now);
   const { previous, next } = nextRoot(ws, ctx, options.expires);
   const root = next.signed;
   const changes: string[] = [];
@@ -299,13 +299,14 @@ function targetsResignedForNewKeyids(
 }
 
 /** A workspace created with a root-key policy keeps enforcing it for every key added to root. */
-async function enforceRootKeyPolicy(ws: Workspace, added: readonly RoleKeySpec[]): Promise<void> {
+function enforceRootKeyPolicy(ws: Workspace, added: readonly RoleKeySpec[], now: Date): void {
   const policy = workspaceRootKeyPolicy(ws.config);
   if (policy === undefined) return;
   for (const spec of added) {
     const file: PublicKeyFile = { key: spec.key, keyid: spec.key.keyid() };
+    if (spec.uri !== undefined) file.uri = spec.uri;
     if (spec.attestation !== undefined) file.attestation = spec.attestation;
-    await assertKeyPolicy(file, policy);
+    assertKeyPolicy(file, policy, now);
   }
 }
 
@@ -314,7 +315,7 @@ export async function rotateKey(
   options: KeyRotateOptions,
   ctx: CeremonyContext,
 ): Promise<RotationResult> {
-  if (options.role === 'root') await enforceRootKeyPolicy(ws, [options.with]);
+  if (options.role === 'root') enforceRootKeyPolicy(ws, [options.with], ctx.now);
   const { previous, next } = nextRoot(ws, ctx, undefined);
   const root = next.signed;
   const role = options.role;

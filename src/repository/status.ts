@@ -7,6 +7,7 @@ import type { Key } from '../tuf/key';
 import type { Metadata, Role } from '../tuf/metadata';
 import type { WorkspaceConfig } from './config';
 import { isNearLimit, sizeFinding, type SizeFinding } from './client-limits';
+import { viewAttestation } from '../keystore/yubikey/claims';
 import { delegatedExpiryPeriod } from './targets-publish';
 import { TargetsTree, type RoleNode } from './targets-tree';
 import { metadataFileName, serializeMetadata, type Workspace } from './workspace';
@@ -17,6 +18,8 @@ export interface StatusKey {
   backend: string;
   uri: string | null;
   signed: boolean;
+  /** a YubiKey attestation whose certificates agree with every claim, or claims only (never shown as attested) */
+  attestation: 'attested' | 'unattested-claims' | null;
 }
 
 export interface RoleStatus {
@@ -192,6 +195,7 @@ function roleStatus(
         backend: entry?.uri === undefined ? 'offline' : (backendOfUri(entry.uri) ?? 'unknown'),
         uri: entry?.uri ?? null,
         signed: result.signed.includes(keyid),
+        attestation: viewAttestation(entry?.attestation)?.status ?? null,
       };
     }),
   };

@@ -21,7 +21,7 @@ export interface CliResult {
  */
 export function runCli(
   args: string[],
-  options: { cwd?: string; env?: Record<string, string | undefined>; input?: string } = {},
+  options: { cwd?: string; env?: Record<string, string | undefined>; input?: string; timeoutMs?: number } = {},
 ): CliResult {
   const trustHome = mkdtempSync(join(tmpdir(), 'tufsign-trust-'));
   const env: Record<string, string | undefined> = {
@@ -37,7 +37,7 @@ export function runCli(
     env,
     input: options.input ?? '',
     encoding: 'utf8',
-    timeout: 120_000,
+    timeout: options.timeoutMs ?? 120_000,
   });
   return {
     status: r.status ?? -1,

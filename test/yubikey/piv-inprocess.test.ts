@@ -150,7 +150,7 @@ describe('yubikey backend (in-process virtual card)', () => {
           deviceCert: g.attestation!['deviceCert'] as string,
         }),
       ),
-    ).toBe('ATTESTATION_INVALID');
+    ).toBe('ATTESTATION_UNTRUSTED');
 
     const secrets = recordingSecrets([PIN, PIN]);
     const signer = await backendFor([card]).open(g.uri, { ...opts(secrets), expectedKey: g.publicKey });

@@ -13,8 +13,16 @@ export default class KeyList extends BaseCommand<typeof KeyList> {
     const keys = listKeys(Workspace.open(this.flags.workspace));
     this.log(
       table([
-        ['KEYID', 'SCHEME', 'ROLES', 'OWNER', 'BACKEND', 'URI'],
-        ...keys.map((k) => [k.keyid, k.scheme, k.roles.join(','), k.owner ?? '-', k.backend, k.uri ?? '-']),
+        ['KEYID', 'SCHEME', 'ROLES', 'OWNER', 'BACKEND', 'URI', 'ATTESTATION'],
+        ...keys.map((k) => [
+          k.keyid,
+          k.scheme,
+          k.roles.join(','),
+          k.owner ?? '-',
+          k.backend,
+          k.uri ?? '-',
+          k.attestation?.status ?? '-',
+        ]),
       ]),
     );
     return { keys };

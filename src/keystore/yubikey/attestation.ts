@@ -10,7 +10,6 @@ import { TufsignError } from '../../errors';
 import { sha256Hex } from '../../io/hash';
 import { newObject, type JsonObject } from '../../tuf/json';
 import type { Key } from '../../tuf/key';
-import type { PublicKeyFile } from '../public-key-file';
 import { pinPolicyName, touchPolicyName, type PinPolicy, type TouchPolicy } from './piv';
 import { YUBICO_PIV_INTERMEDIATES, YUBICO_PIV_ROOTS } from './yubico-ca';
 
@@ -50,6 +49,8 @@ export interface AttestationInput {
   publicKey?: Key | KeyObject;
   /** The serial the key must come from (BAD-58). */
   expectedSerial?: number;
+  /** When given, every certificate of the chain must be valid at this instant (time is a parameter). */
+  now?: Date;
 }
 
 export interface AttestationFacts {
@@ -147,7 +148,7 @@ function spki(key: Key | KeyObject): Buffer {
   return ko.export({ format: 'der', type: 'spki' });
 }
 
-/** Verify an attestation and return what it proves; rejects with ATTESTATION_INVALID. */
+/** Verify an attestation and return what it proves; rejects with ATTESTATION_INVALID / _UNTRUSTED / _EXPIRED. */
 export function verifyAttestation(input: AttestationInput): Promise<AttestationFacts> {
   try {
     return Promise.resolve(verifyAttestationSync(input));
@@ -156,24 +157,90 @@ export function verifyAttestation(input: AttestationInput): Promise<AttestationF
   }
 }
 
-/** `verifyAttestation`, synchronously (node:crypto checks signatures synchronously). */
-export function verifyAttestationSync(input: AttestationInput): AttestationFacts {
-  const keyCert = toCert(input.keyCert, 'the attestation certificate');
-  const deviceCert = toCert(input.deviceCert, 'the device (f9) certificate');
-  const roots = (input.roots ?? YUBICO_PIV_ROOTS).map((r, i) => toCert(r, `trusted root #${i + 1}`));
-  const intermediates = (input.intermediates ?? YUBICO_PIV_INTERMEDIATES).map((r, i) =>
-    toCert(r, `intermediate #${i + 1}`),
-  );
+/** What the two certificates say, before any trust decision: the key certificate is signed by the device certificate. */
+export interface AttestationContent {
+  keyCert: X509Certificate;
+  deviceCert: X509Certificate;
+  serial: number;
+  firmware: string;
+  pinPolicy: PinPolicy | undefined;
+  touchPolicy: TouchPolicy | undefined;
+  formFactor: string | undefined;
+  slot: string | undefined;
+  publicKey: KeyObject;
+}
 
+/** Decode a key certificate and its device certificate (no chain, no dates): ATTESTATION_INVALID when they do not belong together. */
+export function readAttestationContent(keyCertIn: CertInput, deviceCertIn: CertInput): AttestationContent {
+  const keyCert = toCert(keyCertIn, 'the attestation certificate');
+  const deviceCert = toCert(deviceCertIn, 'the device (f9) certificate');
   if (!signedBy(keyCert, deviceCert)) {
     throw invalid('the attestation certificate is not signed by the device certificate', {
       keyCertIssuer: name(keyCert.issuer),
       deviceCert: name(deviceCert.subject),
     });
   }
+  const fw = extensionBytes(keyCert, YUBICO_OID.firmware);
+  const serialExt = extensionBytes(keyCert, YUBICO_OID.serial);
+  const policy = extensionBytes(keyCert, YUBICO_OID.policy);
+  const ff = extensionBytes(keyCert, YUBICO_OID.formFactor);
+  if (fw?.length !== 3) throw invalid('the attestation has no firmware extension (1.3.6.1.4.1.41482.3.3)');
+  const serial = serialExt === undefined ? undefined : parseDerInteger(serialExt);
+  if (serial === undefined) throw invalid('the attestation has no serial number extension (1.3.6.1.4.1.41482.3.7)');
+  if (policy?.length !== 2) throw invalid('the attestation has no PIN/touch policy extension (1.3.6.1.4.1.41482.3.8)');
+  let publicKey: KeyObject;
+  try {
+    publicKey = keyCert.publicKey;
+  } catch (cause) {
+    throw invalid('the attested public key does not decode', undefined, cause);
+  }
+  const slotMatch = /YubiKey PIV Attestation ([0-9a-fA-F]{2})$/.exec(name(keyCert.subject));
+  const ffCode = ff?.[0];
+  return {
+    keyCert,
+    deviceCert,
+    serial,
+    firmware: `${fw[0] ?? 0}.${fw[1] ?? 0}.${fw[2] ?? 0}`,
+    pinPolicy: pinPolicyName(policy[0] ?? 0),
+    touchPolicy: touchPolicyName(policy[1] ?? 0),
+    formFactor: ffCode === undefined ? undefined : (FORM_FACTORS[ffCode & 0x7f] ?? `unknown-0x${ffCode.toString(16)}`),
+    slot: slotMatch?.[1]?.toLowerCase(),
+    publicKey,
+  };
+}
+
+/** Every certificate of the chain must be valid at `now` (ATTESTATION_EXPIRED names which and when). */
+function checkValidity(certs: readonly X509Certificate[], now: Date): void {
+  for (const c of certs) {
+    const from = new Date(c.validFrom);
+    const to = new Date(c.validTo);
+    if (now < from || now > to) {
+      throw new TufsignError(
+        'ATTESTATION_EXPIRED',
+        `the attestation certificate ${name(c.subject)} is ${now < from ? 'not valid yet' : 'expired'} (valid ${from.toISOString()} to ${to.toISOString()}, now ${now.toISOString()})`,
+        {
+          rule: 'X.509 validity period (RFC 5280 §4.1.2.5)',
+          details: { subject: name(c.subject), notBefore: from.toISOString(), notAfter: to.toISOString() },
+          suggestion:
+            'Check the clock (TUFSIGN_NOW pins it); an expired attestation cannot prove the key any more: generate and attest a new key.',
+        },
+      );
+    }
+  }
+}
+
+/** `verifyAttestation`, synchronously (node:crypto checks signatures synchronously). */
+export function verifyAttestationSync(input: AttestationInput): AttestationFacts {
+  const content = readAttestationContent(input.keyCert, input.deviceCert);
+  const { keyCert, deviceCert, serial, publicKey } = content;
+  const roots = (input.roots ?? YUBICO_PIV_ROOTS).map((r, i) => toCert(r, `trusted root #${i + 1}`));
+  const intermediates = (input.intermediates ?? YUBICO_PIV_INTERMEDIATES).map((r, i) =>
+    toCert(r, `intermediate #${i + 1}`),
+  );
   // Walk up from the device certificate through known CAs only; the chain may
   // never pass through caller-supplied certificates other than these.
   const chain = [name(keyCert.subject), name(deviceCert.subject)];
+  const path: X509Certificate[] = [keyCert, deviceCert];
   let current = deviceCert;
   let root: X509Certificate | undefined;
   for (let depth = 0; depth < 6 && root === undefined; depth++) {
@@ -193,31 +260,25 @@ export function verifyAttestationSync(input: AttestationInput): AttestationFacts
     }
     if (next === undefined) break;
     chain.push(name(next.subject));
+    path.push(next);
     current = next;
   }
   if (root === undefined) {
-    throw invalid(
-      `the device certificate (${name(deviceCert.subject)}, issued by ${name(current.issuer)}) does not chain to a trusted Yubico PIV attestation root`,
-      { chain },
+    throw new TufsignError(
+      'ATTESTATION_UNTRUSTED',
+      `the device certificate (${name(deviceCert.subject)}) chains to ${name(current.issuer)}, which is not a trusted YubiKey PIV attestation root`,
+      {
+        rule: 'BAD-58 attestations chain to Yubico (or a CA given with --attestation-ca)',
+        details: { chain, unknownIssuer: name(current.issuer) },
+        suggestion:
+          "Trust that CA explicitly with --attestation-ca FILE if it is yours (a test or private CA); a real YubiKey chains to Yubico's roots, which tufsign ships.",
+      },
     );
   }
   chain.push(name(root.subject));
+  path.push(root);
+  if (input.now !== undefined) checkValidity(path, input.now);
 
-  const fw = extensionBytes(keyCert, YUBICO_OID.firmware);
-  const serialExt = extensionBytes(keyCert, YUBICO_OID.serial);
-  const policy = extensionBytes(keyCert, YUBICO_OID.policy);
-  const ff = extensionBytes(keyCert, YUBICO_OID.formFactor);
-  if (fw?.length !== 3) throw invalid('the attestation has no firmware extension (1.3.6.1.4.1.41482.3.3)');
-  const serial = serialExt === undefined ? undefined : parseDerInteger(serialExt);
-  if (serial === undefined) throw invalid('the attestation has no serial number extension (1.3.6.1.4.1.41482.3.7)');
-  if (policy?.length !== 2) throw invalid('the attestation has no PIN/touch policy extension (1.3.6.1.4.1.41482.3.8)');
-
-  let publicKey: KeyObject;
-  try {
-    publicKey = keyCert.publicKey;
-  } catch (cause) {
-    throw invalid('the attested public key does not decode', undefined, cause);
-  }
   if (
     input.publicKey !== undefined &&
     !spki(input.publicKey).equals(publicKey.export({ format: 'der', type: 'spki' }))
@@ -230,15 +291,13 @@ export function verifyAttestationSync(input: AttestationInput): AttestationFacts
       expectedSerial: input.expectedSerial,
     });
   }
-  const slotMatch = /YubiKey PIV Attestation ([0-9a-fA-F]{2})$/.exec(name(keyCert.subject));
-  const ffCode = ff?.[0];
   return {
     serial,
-    firmware: `${fw[0] ?? 0}.${fw[1] ?? 0}.${fw[2] ?? 0}`,
-    pinPolicy: pinPolicyName(policy[0] ?? 0),
-    touchPolicy: touchPolicyName(policy[1] ?? 0),
-    formFactor: ffCode === undefined ? undefined : (FORM_FACTORS[ffCode & 0x7f] ?? `unknown-0x${ffCode.toString(16)}`),
-    slot: slotMatch?.[1]?.toLowerCase(),
+    firmware: content.firmware,
+    pinPolicy: content.pinPolicy,
+    touchPolicy: content.touchPolicy,
+    formFactor: content.formFactor,
+    slot: content.slot,
     publicKey,
     chain,
     root: { subject: name(root.subject), sha256: sha256Hex(root.raw) },
@@ -264,127 +323,4 @@ export function attestationToJson(facts: AttestationFacts): JsonObject {
   o['keyCert'] = facts.keyCertPem;
   o['deviceCert'] = facts.deviceCertPem;
   return o;
-}
-
-export interface AttestationVerifyOptions {
-  roots?: readonly CertInput[];
-  intermediates?: readonly CertInput[];
-}
-
-/** Re-verify the attestation stored in a public key file (`tufsign key attest FILE`). */
-export async function verifyPublicKeyFileAttestation(
-  file: PublicKeyFile,
-  options: AttestationVerifyOptions = {},
-): Promise<AttestationFacts> {
-  const att = file.attestation;
-  if (att === undefined) throw invalid(`key ${file.keyid.slice(0, 16)}… carries no attestation`);
-  if (att['type'] !== ATTESTATION_TYPE || typeof att['keyCert'] !== 'string' || typeof att['deviceCert'] !== 'string') {
-    throw invalid(
-      'the attestation in this public key file is not a YubiKey PIV attestation (needs type, keyCert, deviceCert)',
-    );
-  }
-  const facts = await verifyAttestation({
-    keyCert: att['keyCert'],
-    deviceCert: att['deviceCert'],
-    publicKey: file.key,
-    ...options,
-  });
-  // The human-readable fields must agree with the certificates, so nobody is misled by an edited file.
-  const claimed: [string, unknown, unknown][] = [
-    ['serial', att['serial'], facts.serial],
-    ['firmware', att['firmware'], facts.firmware],
-    ['pinPolicy', att['pinPolicy'], facts.pinPolicy],
-    ['touchPolicy', att['touchPolicy'], facts.touchPolicy],
-  ];
-  for (const [field, said, proven] of claimed) {
-    if (said !== undefined && said !== proven)
-      throw invalid(
-        `the attestation field "${field}" says ${JSON.stringify(said)} but the certificate says ${JSON.stringify(proven)}`,
-        { field },
-      );
-  }
-  return facts;
-}
-
-export interface KeyPolicy {
-  /** The key must carry a valid YubiKey attestation. */
-  requireAttestation: boolean;
-  /** Accepted touch policies (e.g. ['always']). */
-  touchPolicies?: readonly TouchPolicy[];
-  /** Accepted PIN policies (e.g. ['always', 'once']). */
-  pinPolicies?: readonly PinPolicy[];
-  /** Enrolled serials, when the organizer pins devices. */
-  serials?: readonly number[];
-  roots?: readonly CertInput[];
-  intermediates?: readonly CertInput[];
-}
-
-/** "Root keys must be attested YubiKey keys with touch always." */
-export const ROOT_KEY_POLICY: KeyPolicy = {
-  requireAttestation: true,
-  touchPolicies: ['always'],
-  pinPolicies: ['always', 'once'],
-};
-
-export interface PolicyResult {
-  ok: boolean;
-  keyid: string;
-  violations: string[];
-  facts?: AttestationFacts;
-}
-
-/** Check one public key file against a policy; never throws for a violation (see `assertKeyPolicy`). */
-export async function checkKeyPolicy(file: PublicKeyFile, policy: KeyPolicy): Promise<PolicyResult> {
-  const result: PolicyResult = { ok: true, keyid: file.keyid, violations: [] };
-  if (!policy.requireAttestation) return result;
-  let facts: AttestationFacts;
-  try {
-    const opts: AttestationVerifyOptions = {};
-    if (policy.roots !== undefined) opts.roots = policy.roots;
-    if (policy.intermediates !== undefined) opts.intermediates = policy.intermediates;
-    facts = await verifyPublicKeyFileAttestation(file, opts);
-  } catch (e) {
-    if (!(e instanceof TufsignError)) throw e;
-    return { ok: false, keyid: file.keyid, violations: [e.message] };
-  }
-  result.facts = facts;
-  if (
-    policy.touchPolicies !== undefined &&
-    (facts.touchPolicy === undefined || !policy.touchPolicies.includes(facts.touchPolicy))
-  ) {
-    result.violations.push(
-      `touch policy is "${facts.touchPolicy ?? 'unknown'}", the policy requires ${policy.touchPolicies.join(' or ')}`,
-    );
-  }
-  if (
-    policy.pinPolicies !== undefined &&
-    (facts.pinPolicy === undefined || !policy.pinPolicies.includes(facts.pinPolicy))
-  ) {
-    result.violations.push(
-      `PIN policy is "${facts.pinPolicy ?? 'unknown'}", the policy requires ${policy.pinPolicies.join(' or ')}`,
-    );
-  }
-  if (policy.serials !== undefined && !policy.serials.includes(facts.serial)) {
-    result.violations.push(`YubiKey ${facts.serial} is not one of the enrolled devices (${policy.serials.join(', ')})`);
-  }
-  result.ok = result.violations.length === 0;
-  return result;
-}
-
-/** `checkKeyPolicy`, throwing POLICY_VIOLATION. */
-export async function assertKeyPolicy(file: PublicKeyFile, policy: KeyPolicy): Promise<AttestationFacts | undefined> {
-  const r = await checkKeyPolicy(file, policy);
-  if (!r.ok) {
-    throw new TufsignError(
-      'POLICY_VIOLATION',
-      `key ${file.keyid.slice(0, 16)}… does not meet the key policy: ${r.violations.join('; ')}`,
-      {
-        rule: 'BAD-58 root keys must be attested YubiKey keys with touch always',
-        details: { keyid: file.keyid, violations: r.violations },
-        suggestion:
-          'Generate the key on a YubiKey with `--touch-policy always` and hand over the public key file with its attestation.',
-      },
-    );
-  }
-  return r.facts;
 }

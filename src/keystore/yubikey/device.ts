@@ -14,8 +14,8 @@ import {
   extensionValue,
   verifyAttestation,
   type AttestationFacts,
-  type CertInput,
 } from './attestation';
+import type { AttestationTrust } from './claims';
 import {
   algForScheme,
   algOfKeyObject,
@@ -300,12 +300,7 @@ export class YubiKeyDevice {
   }
 
   /** Fetch and verify the attestation of a slot (key certificate + f9 device certificate). */
-  async attest(
-    slot: number,
-    publicKey: KeyObject,
-    roots?: readonly CertInput[],
-    intermediates?: readonly CertInput[],
-  ): Promise<AttestationFacts> {
+  async attest(slot: number, publicKey: KeyObject, trust: AttestationTrust = {}): Promise<AttestationFacts> {
     const keyCert = await this.session.attest(slot);
     const deviceCert = await this.session.getCertificate(0xf9);
     if (deviceCert === undefined) {
@@ -319,8 +314,9 @@ export class YubiKeyDevice {
       publicKey,
       expectedSerial: this.serial,
     };
-    if (roots !== undefined) input.roots = roots;
-    if (intermediates !== undefined) input.intermediates = intermediates;
+    if (trust.roots !== undefined) input.roots = trust.roots;
+    if (trust.intermediates !== undefined) input.intermediates = trust.intermediates;
+    if (trust.now !== undefined) input.now = trust.now;
     return verifyAttestation(input);
   }
 }

@@ -9,22 +9,23 @@ import { newObject, type JsonObject } from '../../tuf/json';
 import type { Key } from '../../tuf/key';
 import type { DeviceReport, GeneratedKey, GenerateRequest, KeyBackend, OpenOptions } from '../backend';
 import type { SecretsHandler, Signer, SignatureBytes } from '../signer';
+import { clockFromEnv } from '../../io/clock';
 import { attestationToJson, type CertInput } from './attestation';
+import type { AttestationTrust } from './claims';
 import { deviceInfoJson, tufKeyFor, YubiKeyDevice, YubiKeySigner, type SlotKey } from './device';
 import { PCSC_HELP, PcscContext, type PcscTransport } from './pcsc';
 import { algForScheme } from './keys';
 import { parseSlot, slotName, type CardTransport } from './piv';
 import { YUBICO_PIV_INTERMEDIATES, YUBICO_PIV_ROOTS } from './yubico-ca';
 
+export { verifyAttestation, type AttestationFacts } from './attestation';
 export {
-  verifyAttestation,
   verifyPublicKeyFileAttestation,
   checkKeyPolicy,
   assertKeyPolicy,
   ROOT_KEY_POLICY,
   type KeyPolicy,
-  type AttestationFacts,
-} from './attestation';
+} from './claims';
 export { ED25519_MAX_MESSAGE, YubiKeyDevice } from './device';
 export { PivSession, type CardTransport } from './piv';
 
@@ -114,14 +115,30 @@ export function yubiKeyUri(serial: number, slot: number): string {
   return `yubikey:serial=${serial};slot=${slotName(slot)}`;
 }
 
+function trustFor(options: YubiKeyBackendOptions, o: OpenOptions): AttestationTrust {
+  return {
+    roots: rootsFor(options, o),
+    intermediates: YUBICO_PIV_INTERMEDIATES,
+    now: o.now ?? clockFromEnv(o.env).now(),
+  };
+}
+
 interface Opened {
   device: YubiKeyDevice;
   source: DeviceSource;
 }
 
-/** Trust anchors: Yubico's, plus TUFSIGN_YUBIKEY_TEST_CA (a PEM file; tests only — attestations record their root). */
-function rootsFor(options: YubiKeyBackendOptions, env: NodeJS.ProcessEnv): CertInput[] {
-  const roots: CertInput[] = [...YUBICO_PIV_ROOTS, ...(options.attestationRoots ?? [])];
+/**
+ * Trust anchors: Yubico's, the CAs given for this run (`--attestation-ca`, the workspace policy), plus
+ * TUFSIGN_YUBIKEY_TEST_CA (a PEM file; tests only — attestations record their root).
+ */
+export function trustedAttestationRoots(o: Pick<OpenOptions, 'env' | 'attestationRoots'>): CertInput[] {
+  return rootsFor({}, o);
+}
+
+function rootsFor(options: YubiKeyBackendOptions, o: Pick<OpenOptions, 'env' | 'attestationRoots'>): CertInput[] {
+  const env = o.env;
+  const roots: CertInput[] = [...YUBICO_PIV_ROOTS, ...(options.attestationRoots ?? []), ...(o.attestationRoots ?? [])];
   const extra = env['TUFSIGN_YUBIKEY_TEST_CA'];
   if (extra !== undefined && extra !== '') {
     try {
@@ -361,7 +378,7 @@ export function createYubiKeyBackend(options: YubiKeyBackendOptions = {}): KeyBa
         const uri = yubiKeyUri(device.serial, slot);
         const result: GeneratedKey = { uri, publicKey };
         if (device.version.atLeast(4, 3)) {
-          const facts = await device.attest(slot, key.publicKey, rootsFor(options, o.env), YUBICO_PIV_INTERMEDIATES);
+          const facts = await device.attest(slot, key.publicKey, trustFor(options, o));
           result.attestation = attestationToJson(facts);
         }
         return result;
@@ -376,13 +393,18 @@ export function createYubiKeyBackend(options: YubiKeyBackendOptions = {}): KeyBa
       try {
         const { key, publicKey } = await readExpectedSlot(opened.device, slot, o.expectedKey, uri);
         const result: GeneratedKey = { uri: yubiKeyUri(opened.device.serial, slot), publicKey };
-        if (opened.device.version.atLeast(4, 3) && key.metadata?.origin !== 'imported') {
+        if (o.requireAttestation === true) {
+          // `key attest URI`: the real reason (imported key, old firmware, unknown CA, expired) is the answer.
+          result.attestation = attestationToJson(await opened.device.attest(slot, key.publicKey, trustFor(options, o)));
+        } else if (opened.device.version.atLeast(4, 3) && key.metadata?.origin !== 'imported') {
           try {
             result.attestation = attestationToJson(
-              await opened.device.attest(slot, key.publicKey, rootsFor(options, o.env), YUBICO_PIV_INTERMEDIATES),
+              await opened.device.attest(slot, key.publicKey, trustFor(options, o)),
             );
           } catch (e) {
-            if (!(e instanceof TufsignError) || e.code !== 'ATTESTATION_INVALID') throw e;
+            // `key show` / `key import` still work for a key whose attestation does not verify here;
+            // the key then carries no attestation, and policies that need one refuse it.
+            if (!(e instanceof TufsignError) || !e.code.startsWith('ATTESTATION_')) throw e;
           }
         }
         return result;

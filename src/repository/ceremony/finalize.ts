@@ -2,8 +2,10 @@
  * `ceremony finalize`: a complete request into the workspace, snapshot and timestamp re-signed here (or left as a
  * follow-up request), and the upload bundle. Everything is computed before anything is written.
  */
+import { createHash } from 'node:crypto';
 import { isAbsolute, join, relative } from 'node:path';
 import { TufsignError } from '../../errors';
+import { readFileBounded } from '../../io/fs';
 import { filePathOfUri } from '../../keystore/file';
 import { buildBundle, writeBundle, type ManifestFile } from '../../bundle';
 import { ceremonyId, finalizeRequest, requestFingerprint, requestStatus, type SigningRequest } from '../../ceremony';
@@ -92,7 +94,10 @@ export async function finalizeIntoWorkspace(
   assertPublishableKeyids(outcome.metadata);
   const repo = currentState(ws);
   const byRole = new Map(outcome.metadata.map((m) => [m.signed.type, m]));
-  const rootMd = (byRole.get('root') as Metadata<Root> | undefined) ?? repo?.root;
+  const rootMd =
+    (byRole.get('root') as Metadata<Root> | undefined) ??
+    repo?.root ??
+    (ws.latestRootVersion() > 0 ? ws.loadRoot() : undefined);
   if (rootMd === undefined)
     throw new TufsignError('REQUEST_INVALID', 'a request for a new repository must carry root v1', { file });
   const root = rootMd.signed;
@@ -126,10 +131,18 @@ export async function finalizeIntoWorkspace(
   }
   if (configChanged) files.push({ path: Workspace.configPath(ws.dir), data: serializeConfig(config) });
 
-  // snapshot, then timestamp: from the request when it carries them, else the next version signed here
+  // snapshot, then timestamp: from the request when it carries them, else the next version signed here.
+  // Whatever cannot be signed here goes into ONE follow-up request, so finalize always terminates.
   const targetsVersion = (byRole.get('targets') ?? repo?.targets)?.signed.version ?? 1;
   let snapshotMd = byRole.get('snapshot') as Metadata<Snapshot> | undefined;
-  let pending: Metadata | undefined;
+  let timestampMd = byRole.get('timestamp') as Metadata<Timestamp> | undefined;
+  let snapshotOnDisk = false;
+  if (snapshotMd === undefined && timestampMd !== undefined) {
+    // A timestamp-only follow-up: its snapshot was published by the finalize that wrote the follow-up.
+    snapshotMd = snapshotNamedBy(ws, timestampMd, consistent, file);
+    snapshotOnDisk = true;
+  }
+  const pending: Metadata[] = [];
   if (snapshotMd === undefined) {
     const s =
       repo === undefined ? new Snapshot(0, ctx.now) : Snapshot.fromJSON(repo.snapshot.signed.toJSON(), '$.signed');
@@ -141,25 +154,24 @@ export async function finalizeIntoWorkspace(
     if (targetsMd !== undefined) listWaitingDelegatedRoles(ws, targetsMd.signed, s, consistent);
     snapshotMd = new Metadata(s);
     await signWithAvailableKeys(snapshotMd, root.role('snapshot'), root.keys, presentKeysConfig(ws, config), ctx);
-    if (!verificationResult('snapshot', root.role('snapshot'), root.keys, snapshotMd).verified) pending = snapshotMd;
+    if (!verificationResult('snapshot', root.role('snapshot'), root.keys, snapshotMd).verified)
+      pending.push(snapshotMd);
   }
-  let timestampMd = byRole.get('timestamp') as Metadata<Timestamp> | undefined;
-  if (pending === undefined) {
-    const snapshotText = serializeMetadata(snapshotMd);
-    written(snapshotMd, snapshotText);
-    if (timestampMd === undefined) {
-      const t =
-        repo === undefined ? new Timestamp(0, ctx.now) : Timestamp.fromJSON(repo.timestamp.signed.toJSON(), '$.signed');
-      t.version += 1;
-      t.expires = expiryFor(config, 'timestamp', ctx.now);
-      t.snapshotMeta = metaFileFor(Buffer.from(snapshotText), snapshotMd.signed.version, true);
-      timestampMd = new Metadata(t);
-      await signWithAvailableKeys(timestampMd, root.role('timestamp'), root.keys, presentKeysConfig(ws, config), ctx);
-      if (!verificationResult('timestamp', root.role('timestamp'), root.keys, timestampMd).verified)
-        pending = timestampMd;
-    }
-    if (pending === undefined) written(timestampMd, serializeMetadata(timestampMd));
+  const snapshotText = serializeMetadata(snapshotMd);
+  if (pending.length === 0 && !snapshotOnDisk) written(snapshotMd, snapshotText);
+  if (timestampMd === undefined) {
+    const t =
+      repo === undefined ? new Timestamp(0, ctx.now) : Timestamp.fromJSON(repo.timestamp.signed.toJSON(), '$.signed');
+    t.version += 1;
+    t.expires = expiryFor(config, 'timestamp', ctx.now);
+    // A snapshot still to be signed elsewhere has no final bytes yet: the timestamp then names its version only.
+    t.snapshotMeta = metaFileFor(Buffer.from(snapshotText), snapshotMd.signed.version, pending.length === 0);
+    timestampMd = new Metadata(t);
+    await signWithAvailableKeys(timestampMd, root.role('timestamp'), root.keys, presentKeysConfig(ws, config), ctx);
+    if (pending.length > 0 || !verificationResult('timestamp', root.role('timestamp'), root.keys, timestampMd).verified)
+      pending.push(timestampMd);
   }
+  if (pending.length === 0) written(timestampMd, serializeMetadata(timestampMd));
 
   commitFiles(files);
   if (configChanged) ws.config = config;
@@ -175,14 +187,16 @@ export async function finalizeIntoWorkspace(
     })),
     written: files.map((f) => ws.relative(f.path)),
   };
-  if (pending !== undefined) {
-    // Published so far: root/targets. The rest is a further request that carries the original base forward.
+  if (pending.length > 0) {
+    // Published so far: root/targets (and snapshot when only timestamp is missing). The rest is one further
+    // request that carries the original base forward.
     const head = outcome.request.transcript[outcome.request.transcript.length - 1]?.hash ?? '';
+    const what = pending.map((m) => m.signed.type).join(' + ');
     const follow = newRequest(
       ws,
-      [pending],
+      pending,
       {
-        purpose: `${req.purpose} (follow-up: ${pending.signed.type})`,
+        purpose: `${req.purpose} (follow-up: ${what})`,
         parent: { ceremonyId: ceremonyId(req), head },
         base: { ...req.base },
       },
@@ -205,6 +219,36 @@ export async function finalizeIntoWorkspace(
     report.bundle = { dir: w.dir, tarball: w.tarball, files: manifest.files };
   }
   return report;
+}
+
+/** The snapshot a timestamp names, from the workspace, checked against the timestamp's length and hashes. */
+function snapshotNamedBy(
+  ws: Workspace,
+  ts: Metadata<Timestamp>,
+  consistent: boolean,
+  file: string,
+): Metadata<Snapshot> {
+  const meta = ts.signed.snapshotMeta;
+  const name = metadataFileName('snapshot', meta.version, consistent);
+  if (!ws.hasMetadataFile(name)) {
+    throw new TufsignError(
+      'REQUEST_INVALID',
+      `the request's timestamp names snapshot v${meta.version}, which is not in this workspace`,
+      { file, rule: 'a timestamp follow-up finalizes the snapshot already written' },
+    );
+  }
+  const bytes = readFileBounded(join(ws.metadataDir, name));
+  const lengthOk = meta.length === undefined || meta.length === bytes.length;
+  const hashesOk = [...(meta.hashes ?? new Map<string, string>())].every(
+    ([alg, h]) => createHash(alg).update(bytes).digest('hex') === h,
+  );
+  if (!lengthOk || !hashesOk) {
+    throw new TufsignError('REQUEST_INVALID', `the request's timestamp does not match ${name} in this workspace`, {
+      file,
+      rule: 'SPEC-31 timestamp names the snapshot exactly',
+    });
+  }
+  return ws.readMetadataFile(name, 'snapshot');
 }
 
 export async function finalizeRequestFile(
