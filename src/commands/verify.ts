@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command';
 import { runVerify, verifyFlags } from '../cli/verify';
-import type { VerifyReport } from '../repository/verify';
+import type { VerifyReport } from '../verify/verify';
 
 export default class Verify extends BaseCommand<typeof Verify> {
   static override summary = 'Verify a workspace or bundle the way a TUF client does; non-zero exit on any failure.';
