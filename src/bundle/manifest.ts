@@ -37,7 +37,7 @@ export interface BundleInput {
   ceremonyId?: string;
   fingerprint?: string;
   base: Partial<Record<TopLevelRole, number>>;
-  files: { path: string; data: Uint8Array; new: boolean }[];
+  files: { path: string; data: Uint8Array; new: boolean; source?: string }[];
   /** the transcript events (JSON), written as TRANSCRIPT.json */
   transcript?: readonly JsonObject[];
 }
@@ -70,7 +70,11 @@ export function buildBundle(input: BundleInput): { manifest: BundleManifest; ent
   };
   if (input.ceremonyId !== undefined) manifest.ceremonyId = input.ceremonyId;
   if (input.fingerprint !== undefined) manifest.fingerprint = input.fingerprint;
-  const entries: TarEntry[] = files.map((f) => ({ path: f.path, data: f.data }));
+  const entries: TarEntry[] = files.map((f) => ({
+    path: f.path,
+    data: f.data,
+    ...(f.source !== undefined ? { source: f.source } : {}),
+  }));
   if (input.transcript !== undefined) {
     const text = Buffer.from(stringifyPretty(input.transcript));
     const head = input.transcript[input.transcript.length - 1]?.['hash'];

@@ -13,6 +13,8 @@ import { layoutTar, readTar, writeTarHeaders, type TarMember } from '../release/
 export interface TarEntry {
   path: string;
   data: Uint8Array;
+  /** a file that already holds exactly `data` (a workspace target): a bundle folder links it instead of copying */
+  source?: string;
 }
 
 export function tarBytes(entries: readonly TarEntry[]): Buffer {

@@ -1,54 +1,66 @@
 /**
- * Writing a bundle: the folder appears complete or not at all (written in a
- * staging folder beside it, then renamed), and the tarball is written
- * atomically after it.
+ * Writing a bundle, once (ADR 0017): a folder, or — when the path ends in `.tar.gz` — one deterministic
+ * tarball, never both. The folder appears complete or not at all (written in a staging folder beside it, then
+ * renamed); its target files are hard links to the workspace's copies when the filesystem allows, so a release
+ * bundle costs only its metadata on disk. The tarball is written atomically.
  */
 import { mkdirSync, renameSync, rmSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { TufsignError } from '../errors';
-import { fileExists, writeFileAtomic } from '../io/fs';
+import { fileExists, linkFileAtomic, writeFileAtomic } from '../io/fs';
 import { deterministicTarGz, type TarEntry } from './tar';
 
+export type BundleFormat = 'folder' | 'tar.gz';
+
 export interface WrittenBundle {
-  dir: string;
-  tarball: string;
+  /** the folder, or the `.tar.gz` file */
+  path: string;
+  format: BundleFormat;
 }
 
+/** The tarball a bundle folder may have beside it (bundles written before ADR 0017 had both). */
 export function tarballPathFor(dir: string): string {
   return resolve(dir).replace(/\/+$/, '') + '.tar.gz';
 }
 
-export function writeBundle(outDir: string, entries: readonly TarEntry[]): WrittenBundle {
-  const dir = resolve(outDir);
-  const tarball = tarballPathFor(dir);
-  if (fileExists(dir) && readdirSync(dir).length > 0) {
-    throw new TufsignError('IO_ERROR', `${dir} already exists and is not empty`, {
-      file: dir,
-      rule: 'never overwrite a bundle',
-      suggestion: 'Choose another --bundle-out folder.',
-    });
+/** `--bundle-out PATH`: a `.tar.gz` path is written as one tarball, anything else as a folder. */
+export function bundleFormatOf(out: string): BundleFormat {
+  return /\.tar\.gz$/i.test(out) ? 'tar.gz' : 'folder';
+}
+
+const refuse = (file: string, what: string): TufsignError =>
+  new TufsignError('IO_ERROR', `${file} ${what}`, {
+    file,
+    rule: 'never overwrite a bundle',
+    suggestion: 'Choose another --bundle-out path.',
+  });
+
+export function writeBundle(out: string, entries: readonly TarEntry[]): WrittenBundle {
+  const path = resolve(out);
+  if (bundleFormatOf(out) === 'tar.gz') {
+    if (fileExists(path)) throw refuse(path, 'already exists');
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileAtomic(path, deterministicTarGz(entries));
+    return { path, format: 'tar.gz' };
   }
-  if (fileExists(tarball))
-    throw new TufsignError('IO_ERROR', `${tarball} already exists`, {
-      file: tarball,
-      rule: 'never overwrite a bundle',
-      suggestion: 'Choose another --bundle-out folder.',
-    });
-  mkdirSync(dirname(dir), { recursive: true });
-  const staging = join(dirname(dir), `.${basename(dir)}.staging-${randomBytes(4).toString('hex')}`);
+  if (fileExists(path) && readdirSync(path).length > 0) throw refuse(path, 'already exists and is not empty');
+  mkdirSync(dirname(path), { recursive: true });
+  const staging = join(dirname(path), `.${basename(path)}.staging-${randomBytes(4).toString('hex')}`);
   try {
-    for (const e of entries) writeFileAtomic(join(staging, e.path), e.data);
-    if (fileExists(dir)) rmSync(dir, { recursive: true }); // empty folder from a previous attempt
-    renameSync(staging, dir);
+    for (const e of entries) {
+      const to = join(staging, e.path);
+      if (e.source === undefined || !linkFileAtomic(e.source, to)) writeFileAtomic(to, e.data);
+    }
+    if (fileExists(path)) rmSync(path, { recursive: true }); // empty folder from a previous attempt
+    renameSync(staging, path);
   } catch (e) {
     rmSync(staging, { recursive: true, force: true });
     if (e instanceof TufsignError) throw e;
-    throw new TufsignError('IO_ERROR', `could not write the bundle ${dir}: ${(e as Error).message}`, {
-      file: dir,
+    throw new TufsignError('IO_ERROR', `could not write the bundle ${path}: ${(e as Error).message}`, {
+      file: path,
       cause: e,
     });
   }
-  writeFileAtomic(tarball, deterministicTarGz(entries));
-  return { dir, tarball };
+  return { path, format: 'folder' };
 }

@@ -138,6 +138,20 @@ export function planKey(req: Pick<SigningRequest, 'roles' | 'trustedRoot'>, keyi
   return governingRoot(req).keys.get(keyid) ?? req.trustedRoot?.signed.keys.get(keyid);
 }
 
+/**
+ * Every keyid under which the plan lists this public key: its own and any other that the roots in the
+ * request use for the same key — a tufup-era keyid in the trusted root next to its correct keyid in a
+ * keyid-migration root (ADR 0015), or a keyid hashed over stored `x-` fields. One signing then counts on
+ * both sides. Matched on scheme and public key; thresholds still count each public key once (SPEC-11).
+ */
+export function planKeyidsOf(req: Pick<SigningRequest, 'roles' | 'trustedRoot'>, key: Key): string[] {
+  const inPlan = new Set(planFor(req).flatMap((p) => [...p.keyids, ...(p.previous?.keyids ?? [])]));
+  return [...inPlan].filter((id) => {
+    const k = planKey(req, id);
+    return k !== undefined && k.scheme === key.scheme && k.samePublicKey(key);
+  });
+}
+
 // ------------------------------------------------------------------ create
 
 export interface NewRequestInput {

@@ -17,7 +17,10 @@ export const addReleaseFlags = {
   required: Flags.boolean({ description: 'Mark the release as required (clients stop at it).', default: false }),
   'no-patch': Flags.boolean({ description: 'Do not build a patch.', default: false }),
   'dry-run': Flags.boolean({ description: 'Build and report, write nothing.', default: false }),
-  'bundle-out': Flags.string({ description: 'Bundle folder (default WORKSPACE/bundles/APP-VERSION).' }),
+  'bundle-out': Flags.string({
+    description:
+      'Bundle folder, or one .tar.gz file when PATH ends in .tar.gz (default WORKSPACE/bundles/APP-VERSION).',
+  }),
   'request-out': Flags.string({ description: 'Where to write the signing request when targets needs offline keys.' }),
   threads: Flags.integer({
     description: 'Threads for compression and the patch (default: every core). The output bytes do not depend on it.',
@@ -67,16 +70,14 @@ export async function runAddRelease(
     lines.push(renderOperation({ ...result.operation }));
   if (result.request !== undefined) lines.push(renderRequest(result.request));
   if (result.bundle !== undefined) {
-    lines.push(
-      `upload bundle ${result.bundle.dir} (${result.bundle.tarball}); new files, in upload order (timestamp.json last):`,
-    );
+    lines.push(`upload bundle ${result.bundle.path}; new files, in upload order (timestamp.json last):`);
     const bundleFiles = result.bundle.files;
     for (const item of publishOrder(bundleFiles.filter((x) => x.new).map((x) => x.path)))
       lines.push(`  ${item.path}  ${bundleFiles.find((f) => f.path === item.path)?.length ?? 0} bytes`);
     lines.push(
-      `verify it: tufsign verify ${result.bundle.dir} --root ${ws.dir}/metadata/${ws.latestRootVersion()}.root.json`,
+      `verify it: tufsign verify ${result.bundle.path} --root ${ws.dir}/metadata/${ws.latestRootVersion()}.root.json`,
     );
-    lines.push(`publish it: tufsign publish ${result.bundle.dir} DEST`);
+    lines.push(`publish it: tufsign publish ${result.bundle.path} DEST`);
   }
   io.log(lines.join('\n'));
   return result;

@@ -75,7 +75,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       flags: this.ctor.flags,
       baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
       enableJsonFlag: this.ctor.enableJsonFlag,
-      args: this.ctor.args,
+      // oclif would otherwise take piped stdin as a missing argument (after a 10 ms race): stdin is data only
+      // where a command asks for it (`--from-file -`, `--passphrase-file -`), never an argument
+      args: Object.fromEntries(Object.entries(this.ctor.args ?? {}).map(([k, a]) => [k, { ...a, ignoreStdin: true }])),
       strict: this.ctor.strict,
     });
     this.flags = flags as BaseFlags<T>;

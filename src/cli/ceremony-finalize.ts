@@ -10,7 +10,7 @@ export const ceremonyFinalizeFlags = {
   workspace: workspaceFlag,
   wait: waitFlag,
   'bundle-out': Flags.string({
-    description: 'Bundle folder to write (DIR.tar.gz is written beside it).',
+    description: 'Bundle folder to write, or one .tar.gz file when PATH ends in .tar.gz.',
     required: true,
     aliases: ['out'],
     deprecateAliases: true,
@@ -46,8 +46,8 @@ export async function runCeremonyFinalize(
   ];
   if (result.bundle !== undefined)
     lines.push(
-      `bundle: ${result.bundle.dir} and ${result.bundle.tarball} (${result.bundle.files.length} files)`,
-      `check it: tufsign verify ${result.bundle.dir} --root <the root clients trust now>`,
+      `bundle: ${result.bundle.path} (${result.bundle.files.length} files)`,
+      `check it: tufsign verify ${result.bundle.path} --root <the root clients trust now>`,
     );
   if (result.followUp !== undefined)
     lines.push('snapshot/timestamp keys are not here: a follow-up request was written', renderRequest(result.followUp));

@@ -1,39 +1,115 @@
-/** Progress for long steps: a one-line bar on a TTY, occasional lines otherwise, nothing under --json. */
-import type { Progress } from '../release';
+/**
+ * Progress for long release stages, on stderr only (stdout carries the result), nothing under --json.
+ *
+ * On a terminal the running stage is one line redrawn in place (at most ten times a second): what it counts
+ * (entries, files, bytes), a bar when the total is known, the elapsed time and an estimate of what is left.
+ * Each stage ends with one final line — its counts and its seconds — printed exactly once, even when it ran
+ * alongside another (compression runs while the patch is computed). Without a terminal only those final
+ * lines are written: one per stage.
+ */
+import type { Progress, ReleaseStage } from '../release';
+
+const LABEL: Record<ReleaseStage, string> = {
+  scan: 'scan',
+  read: 'archive',
+  archive: 'archive',
+  compress: 'compress',
+  hash: 'hash',
+  verify: 'check',
+  'patch-index': 'patch index',
+  'patch-diff': 'patch diff',
+  'patch-compress': 'patch bzip2',
+};
+
+interface StageState {
+  start: number;
+  done: number;
+  total: number;
+  files?: number;
+  ended: boolean;
+}
+
+const mb = (n: number): string => `${(n / 1048576).toFixed(1)} MB`;
+const secs = (ms: number): string =>
+  ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+
+function counts(stage: ReleaseStage, s: StageState): string {
+  if (stage === 'scan') return `${s.done} entries`;
+  const files = s.files !== undefined ? `${s.files} files, ` : '';
+  return s.total > 0 && s.done < s.total ? `${files}${mb(s.done)} of ${mb(s.total)}` : `${files}${mb(s.done)}`;
+}
+
+export type ProgressReporter = ((p: Progress) => void) & { done(): void };
 
 export function progressReporter(
   json: boolean,
   stream: NodeJS.WriteStream = process.stderr,
-): ((p: Progress) => void) & { done(): void } {
+  now: () => number = () => Date.now(),
+): ProgressReporter {
   const tty = stream.isTTY === true;
-  let lastStage = '';
+  const stages = new Map<ReleaseStage, StageState>();
+  let drawn: ReleaseStage | undefined;
+  let lineOpen = false;
   let lastDraw = 0;
-  const finished = new Set<string>();
-  const mb = (n: number): string => (n / 1048576).toFixed(1);
+
+  const finalLine = (stage: ReleaseStage, s: StageState): string =>
+    `${LABEL[stage]}: ${counts(stage, s)} in ${secs(now() - s.start)}`;
+
+  const end = (stage: ReleaseStage, s: StageState): void => {
+    s.ended = true;
+    if (tty) stream.write(`\r${finalLine(stage, s)}\x1b[K\n`);
+    else stream.write(`${finalLine(stage, s)}\n`);
+    lineOpen = false;
+    if (drawn === stage) drawn = undefined;
+  };
+
+  const draw = (stage: ReleaseStage, s: StageState): void => {
+    const elapsed = now() - s.start;
+    let text = `${LABEL[stage].padEnd(12)} `;
+    if (s.total > 0) {
+      const frac = Math.min(1, s.done / s.total);
+      const width = 24;
+      const filled = Math.round(frac * width);
+      text += `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.floor(frac * 100)).padStart(3)}% `;
+    }
+    text += `${counts(stage, s)}  ${secs(elapsed)}`;
+    if (s.total > 0 && s.done > 0 && s.done < s.total && elapsed >= 500)
+      text += `, about ${secs((elapsed * (s.total - s.done)) / s.done)} left`;
+    stream.write(`\r${text}\x1b[K`);
+    lineOpen = true;
+    drawn = stage;
+    lastDraw = now();
+  };
+
   const report = (p: Progress): void => {
     if (json) return;
-    const now = Date.now();
-    const stageChanged = p.stage !== lastStage;
-    if (!stageChanged && now - lastDraw < (tty ? 100 : 5000) && p.done < p.total) return;
-    lastDraw = now;
-    const pct = p.total > 0 ? Math.min(100, Math.floor((p.done / p.total) * 100)) : 0;
-    if (tty) {
-      if (stageChanged && lastStage !== '') stream.write('\n');
-      const width = 30;
-      const filled = Math.round((pct / 100) * width);
-      stream.write(
-        `\r${p.stage.padEnd(15)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(pct).padStart(3)}% ${mb(p.done)}/${mb(p.total)} MB\x1b[K`,
-      );
-    } else if (p.done >= p.total && !finished.has(p.stage)) {
-      // without a terminal: one line per finished stage
-      finished.add(p.stage);
-      stream.write(`${p.stage}: done (${p.stage === 'scan' ? `${p.total} entries` : `${mb(p.total)} MB`})\n`);
+    let s = stages.get(p.stage);
+    if (s === undefined) {
+      s = { start: now(), done: 0, total: 0, ended: false };
+      stages.set(p.stage, s);
     }
-    lastStage = p.stage;
+    if (s.ended) return;
+    s.done = p.done;
+    s.total = p.total;
+    if (p.files !== undefined) s.files = p.files;
+    // a stage that only counts (scan) has no total: it is over when the next stage begins
+    for (const [other, o] of stages) if (other !== p.stage && !o.ended && o.total === 0 && o.done > 0) end(other, o);
+    if (p.total > 0 && p.done >= p.total) {
+      end(p.stage, s);
+      return;
+    }
+    if (!tty) return;
+    if (drawn === p.stage && now() - lastDraw < 100) return;
+    draw(p.stage, s);
   };
+
   return Object.assign(report, {
+    /** End the run: a count-only stage still open gets its final line; the terminal line is closed. */
     done() {
-      if (!json && tty && lastStage !== '') stream.write('\n');
+      if (json) return;
+      for (const [stage, s] of stages) if (!s.ended && s.total === 0 && s.done > 0) end(stage, s);
+      if (tty && lineOpen) stream.write('\n');
+      lineOpen = false;
     },
   });
 }

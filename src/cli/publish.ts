@@ -2,13 +2,14 @@
 import { resolve } from 'node:path';
 import { TufsignError } from '../errors';
 import { publish, PUBLISH_PHASES, type PublishResult } from '../repository/publish';
+import { isBundleTarball, openBundle } from '../bundle/archive';
 
 /** `publish BUNDLE DEST` or `publish [-w WORKSPACE] DEST`. */
-export function publishFromArgs(
+export async function publishFromArgs(
   positional: readonly string[],
   workspace: string | undefined,
   progress: (line: string) => void,
-): PublishResult {
+): Promise<PublishResult> {
   let source: string;
   let dest: string | undefined;
   if (positional.length > 2)
@@ -32,9 +33,17 @@ export function publishFromArgs(
   if (dest === undefined) throw new TufsignError('USAGE', 'publish needs a destination folder');
   if (resolve(dest) === resolve(source))
     throw new TufsignError('USAGE', 'the destination is the source', { file: dest });
-  return publish(source, dest, (path, action) => {
+  const onFile = (path: string, action: 'written' | 'unchanged'): void => {
     if (action === 'written') progress(`published ${path}`);
-  });
+  };
+  // a bundle written as one .tar.gz is unpacked privately, checked like a folder, published, then removed
+  if (!isBundleTarball(source)) return publish(source, dest, onFile);
+  const opened = await openBundle(source);
+  try {
+    return { ...publish(opened.dir, dest, onFile), source };
+  } finally {
+    opened.close();
+  }
 }
 
 export function renderPublish(r: PublishResult): string {

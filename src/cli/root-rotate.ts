@@ -27,7 +27,8 @@ export const rootRotateFlags = {
     deprecateAliases: true,
   }),
   'bundle-out': Flags.string({
-    description: 'When applied at once: write the upload bundle to this folder.',
+    description:
+      'When applied at once: write the upload bundle to this folder (or one .tar.gz file when PATH ends in .tar.gz).',
     aliases: ['bundle'],
     deprecateAliases: true,
   }),

@@ -6,7 +6,7 @@ export function renderRotation(r: RotationResult): string {
   const lines = ['planned changes:', ...r.changes.map((c) => `  ${c}`)];
   if (r.applied !== undefined) {
     lines.push(`every needed key was here: applied to the workspace (${r.applied.written.join(', ')})`);
-    if (r.applied.bundle !== undefined) lines.push(`bundle: ${r.applied.bundle.dir} and ${r.applied.bundle.tarball}`);
+    if (r.applied.bundle !== undefined) lines.push(`bundle: ${r.applied.bundle.path}`);
     if (r.applied.followUp !== undefined)
       lines.push(`snapshot/timestamp need keys that are not here: ${r.applied.followUp.request}`);
   }

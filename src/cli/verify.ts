@@ -9,6 +9,7 @@ import { directorySource } from '../verify/sources';
 import { verifyRepository, type VerifyOptions, type VerifyReport } from '../verify/verify';
 import { parseInstant } from '../tuf/time';
 import type { CommandIo } from './base-command';
+import { withBundleInput } from './bundle-input';
 import { workspaceAliasFlag, workspaceFrom } from './flags';
 import { renderVerify } from './render';
 
@@ -29,12 +30,21 @@ export const verifyFlags = {
   }),
 };
 
-export function runVerify(
+export async function runVerify(
   io: CommandIo,
   flags: Interfaces.InferredFlags<typeof verifyFlags>,
   args: { dir?: string | undefined },
+): Promise<VerifyReport> {
+  // BUNDLE may also be the .tar.gz a bundle was written as; it is unpacked privately and checked the same way
+  return await withBundleInput(workspaceFrom(flags.workspace, args.dir), (b) => verifyAt(io, flags, b.dir, b.given));
+}
+
+function verifyAt(
+  io: CommandIo,
+  flags: Interfaces.InferredFlags<typeof verifyFlags>,
+  dir: string,
+  given: string,
 ): VerifyReport {
-  const dir = workspaceFrom(flags.workspace, args.dir);
   const isBundle = fileExists(join(dir, 'BUNDLE.json'));
   const options: VerifyOptions = {
     at: flags.at !== undefined ? parseInstant(flags.at) : io.ctx.clock.now(),
@@ -50,10 +60,10 @@ export function runVerify(
       const n = manifest.base.root;
       throw new TufsignError(
         'USAGE',
-        `${dir} does not carry root v1, so it can only be verified from the root clients trust now`,
+        `${given} does not carry root v1, so it can only be verified from the root clients trust now`,
         {
-          file: dir,
-          suggestion: `Pass --root with that root: tufsign verify ${dir} --root WORKSPACE/metadata/${n === undefined ? 'N' : String(n)}.root.json`,
+          file: given,
+          suggestion: `Pass --root with that root: tufsign verify ${given} --root WORKSPACE/metadata/${n === undefined ? 'N' : String(n)}.root.json`,
           details: { trustedRootVersion: n ?? null },
         },
       );
@@ -70,7 +80,7 @@ export function runVerify(
       'VERIFY_FAILED',
       `verification failed: ${failed[0] ?? 'see the report'}${failed.length > 1 ? ` (and ${failed.length - 1} more)` : ''}`,
       {
-        file: dir,
+        file: given,
         details: { report },
         ...(flags.root === undefined && isBundle
           ? {

@@ -12,11 +12,15 @@ export default class Publish extends BaseCommand<typeof Publish> {
   static override examples = [
     '<%= config.bin %> publish myrepo/bundles/myapp-1.0 /var/www/tuf',
     '<%= config.bin %> publish -w myrepo /var/www/tuf',
+    '<%= config.bin %> publish myrepo/bundles/myapp-1.0.tar.gz /var/www/tuf',
     '<%= config.bin %> publish bundle-root-v2 /mnt/bucket --json',
   ];
   static override strict = false;
   static override args = {
-    source: Args.string({ description: 'Bundle folder (or, with -w, the destination).', required: true }),
+    source: Args.string({
+      description: 'Bundle folder or bundle .tar.gz (or, with -w, the destination).',
+      required: true,
+    }),
     dest: Args.string({ description: 'Destination folder (created if missing).' }),
   };
   static override flags = {
@@ -27,7 +31,7 @@ export default class Publish extends BaseCommand<typeof Publish> {
   };
 
   async run(): Promise<PublishResult> {
-    const result = publishFromArgs(this.positional, this.flags.workspace, (line) => this.note(line));
+    const result = await publishFromArgs(this.positional, this.flags.workspace, (line) => this.note(line));
     this.log(renderPublish(result));
     return result;
   }

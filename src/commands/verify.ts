@@ -10,11 +10,12 @@ export default class Verify extends BaseCommand<typeof Verify> {
   static override examples = [
     '<%= config.bin %> verify myrepo',
     '<%= config.bin %> verify bundle/ --root old/1.root.json --at 2027-01-01T00:00:00Z',
+    '<%= config.bin %> verify myrepo/bundles/myapp-1.0.tar.gz --root myrepo/metadata/1.root.json',
   ];
   static override args = {
     dir: Args.string({
       description:
-        'Workspace or bundle directory (a workspace may also be given with -w; default: the current folder).',
+        'Workspace, bundle folder or bundle .tar.gz (a workspace may also be given with -w; default: the current folder).',
     }),
   };
   static override flags = verifyFlags;

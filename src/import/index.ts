@@ -17,6 +17,7 @@ import type { SecretsHandler } from '../keystore/signer';
 import { encryptPrivateKey } from '../keystore/file/pkcs8';
 import {
   DEFAULT_EXPIRY,
+  DEFAULT_MAX_EXPIRY,
   DEFAULT_MIN_VALIDITY,
   serializeConfig,
   type KeyEntry,
@@ -37,9 +38,9 @@ import {
 import { latestRelease } from '../release';
 import { keyFromPublicKeyObject, type Key } from '../tuf/key';
 import { keyidProblems, type KeyidProblem } from '../tuf/keyids';
-import { HISTORY_PARSE, Metadata, TOP_LEVEL_ROLES, type Root, type Targets } from '../tuf/metadata';
+import { HISTORY_PARSE, Metadata, TOP_LEVEL_ROLES, type Root, type Targets, type TopLevelRole } from '../tuf/metadata';
 import { checkTargetPath } from '../tuf/paths';
-import { formatExpires } from '../tuf/time';
+import { formatExpires, parseDuration } from '../tuf/time';
 import { detectGoTufV0, goTufV0Layout } from './go-tuf-v0';
 import { readSourceKeyFile, needsPassphrase } from './keyfiles';
 import { detectPythonTuf, pythonTufLayout } from './python-tuf';
@@ -500,6 +501,17 @@ export async function importRepository(options: ImportOptions): Promise<ImportRe
     keys: new Map(),
     extra: ws.config.extra,
   };
+  const maxExpiry = longerThanDefaultMax(layout.expiry ?? {});
+  if (Object.keys(maxExpiry).length > 0) {
+    // The source's own policy: kept, and allowed by this workspace's max_expiry, or its ceremonies would refuse it.
+    config.maxExpiry = maxExpiry;
+    notes.push(
+      `the source's expiry policy (${Object.entries(maxExpiry)
+        .map(([r, p]) => `${r} ${p}`)
+        .join(', ')}) is longer than tufsign's default max_expiry: kept as this workspace's expiry and max_expiry. ` +
+        'Keyholders who sign a request without a copy of the workspace refuse it unless their trust folder policy.json allows it; pass a shorter --expires for those ceremonies.',
+    );
+  }
   const importedKeys: ImportedKey[] = [];
   for (const [keyid, { key, roles }] of currentKeys) {
     const entry: KeyEntry = {};
@@ -601,4 +613,14 @@ export async function importRepository(options: ImportOptions): Promise<ImportRe
     allowLegacyKeyids: true,
   });
   return report;
+}
+
+/** The roles whose imported expiry period exceeds tufsign's default max_expiry (the keyholder's check, ADR 0008). */
+function longerThanDefaultMax(expiry: NonNullable<SourceLayout['expiry']>): Partial<Record<TopLevelRole, string>> {
+  const out: Partial<Record<TopLevelRole, string>> = {};
+  for (const role of TOP_LEVEL_ROLES) {
+    const period = expiry[role];
+    if (period !== undefined && parseDuration(period) > parseDuration(DEFAULT_MAX_EXPIRY[role])) out[role] = period;
+  }
+  return out;
 }

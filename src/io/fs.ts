@@ -16,7 +16,10 @@ import {
   fstatSync,
   lstatSync,
   linkSync,
+  mkdtempSync,
+  rmSync,
 } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { TufsignError, type ErrorCode } from '../errors';
@@ -356,4 +359,18 @@ export function readSecretFile(
   const secret = Buffer.from(buf.subarray(0, end));
   buf.fill(0);
   return secret;
+}
+
+/** A new private (0700) folder under the system temp folder, for work that must not be seen half-done. */
+export function makePrivateTempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Remove a folder this process created, with everything in it (best effort: never throws). */
+export function removeTree(path: string): void {
+  try {
+    rmSync(path, { recursive: true, force: true });
+  } catch {
+    // leftovers in the temp folder are harmless
+  }
 }

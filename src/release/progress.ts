@@ -6,7 +6,10 @@ export interface Progress {
   stage: ReleaseStage;
   /** Units done so far (bytes, or entries for `scan`). */
   done: number;
+  /** 0 when the stage only counts (scan) */
   total: number;
+  /** files handled so far, for stages that go file by file */
+  files?: number;
 }
 
 export type ProgressCallback = (progress: Progress) => void;

@@ -158,6 +158,7 @@ export function readBundleFiles(
 ): void {
   const total = members.reduce((s, m) => s + m.size, 0);
   let done = 0;
+  let files = 0;
   const extra = Buffer.alloc(1);
   members.forEach((m, i) => {
     if (m.type !== 'file') return;
@@ -192,6 +193,7 @@ export function readBundleFiles(
     } finally {
       closeSync(fd);
     }
-    onProgress?.({ stage: 'read', done, total });
+    files += 1;
+    onProgress?.({ stage: 'read', done, total, files });
   });
 }

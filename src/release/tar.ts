@@ -216,6 +216,8 @@ export interface TarEntry {
 
 export interface ReadTarLimits {
   maxEntries?: number;
+  /** stop after the first member (`buf` may then be just a prefix of the archive) */
+  firstOnly?: boolean;
 }
 
 /**
@@ -309,6 +311,7 @@ export function readTar(buf: Uint8Array, limits: ReadTarLimits = {}): TarEntry[]
     const mode = readOctal(buf, off + 100, 8) ?? 0;
     const mtime = readOctal(buf, off + 136, 12) ?? 0;
     entries.push({ path: rel, type: isDir ? 'dir' : 'file', mode, mtime, size: isDir ? 0 : effSize, offset: dataAt });
+    if (limits.firstOnly === true) return entries;
     off = dataAt + (isDir ? 0 : padded(effSize));
   }
   throw archiveError('archive ends without an end-of-archive marker', 'BAD-51 consistent archive');

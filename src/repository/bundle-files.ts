@@ -15,10 +15,10 @@ export function collectBundleFiles(
   base: Partial<Record<TopLevelRole, number>>,
   /** the targets before the change, when the caller holds it (needed without consistent snapshots) */
   knownBaseTargets?: Targets,
-): { path: string; data: Uint8Array; new: boolean }[] {
+): { path: string; data: Uint8Array; new: boolean; source?: string }[] {
   const repo = ws.load();
   const consistent = repo.root.signed.consistentSnapshot === true;
-  const out: { path: string; data: Uint8Array; new: boolean }[] = [];
+  const out: { path: string; data: Uint8Array; new: boolean; source?: string }[] = [];
   const meta = (name: string, isNew: boolean): void => {
     const full = join(ws.metadataDir, name);
     if (fileExists(full)) out.push({ path: `metadata/${name}`, data: readFileBounded(full), new: isNew });
@@ -53,7 +53,12 @@ export function collectBundleFiles(
     for (const name of targetFileNames(path, tf.hashes, consistent)) {
       const full = join(ws.targetsDir, name);
       if (fileExists(full))
-        out.push({ path: `targets/${name}`, data: readFileBounded(full, 4 * 1024 * 1024 * 1024), new: true });
+        out.push({
+          path: `targets/${name}`,
+          data: readFileBounded(full, 4 * 1024 * 1024 * 1024),
+          new: true,
+          source: full, // a bundle folder links the workspace's copy (ADR 0017)
+        });
     }
   }
   return out;

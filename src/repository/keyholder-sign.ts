@@ -25,6 +25,7 @@ import {
   signedSha256,
   planFor,
   planKey,
+  planKeyidsOf,
   requestFingerprint,
   requestStatus,
   requireIntact,
@@ -293,34 +294,39 @@ export async function detectKeys(checked: CheckedRequest, sources: KeySources): 
   for (const t of todo) {
     if (seen.has(t.uri)) continue;
     seen.add(t.uri);
-    let keyid = t.keyid;
+    // the public key: from the workspace's record for a key file (known only after its passphrase), else probed
+    let key: Key | undefined;
     if (backendOfUri(t.uri) === 'file') {
       if (!fileExists(filePathOfUri(t.uri, sources.baseDir))) continue;
+      if (t.keyid !== undefined) {
+        key = planKey(req, t.keyid);
+        if (key === undefined) continue; // a workspace key this request does not need
+      }
     } else {
-      const key = await sources.probe(t.uri);
+      key = await sources.probe(t.uri);
       if (key === undefined) continue;
-      if (keyid !== undefined && key.keyid() !== keyid) continue; // another key is in that slot/token
-      keyid = key.keyid();
+      // another key is in that slot/token than the workspace records under that keyid
+      const recorded = t.keyid === undefined ? undefined : planKey(req, t.keyid);
+      if (recorded !== undefined && !recorded.samePublicKey(key)) continue;
     }
-    if (keyid === undefined) {
+    if (key === undefined) {
       out.usable.push({ uri: t.uri, keyid: '', roles: [], stillNeeded: true, source: t.source });
       continue;
     }
+    // every keyid the plan lists this key under (a legacy keyid next to its correct one, ADR 0015)
+    const keyids = planKeyidsOf(req, key);
+    const keyid = keyids.includes(key.keyid()) ? key.keyid() : (keyids[0] ?? key.keyid());
     const c: KeyCandidate = { uri: t.uri, keyid, roles: [], stillNeeded: false, source: t.source };
-    const owner = checked.labels.get(keyid);
+    const owner = keyids.map((id) => checked.labels.get(id)).find((l) => l !== undefined);
     if (owner !== undefined) c.owner = owner;
-    const signable = signableBy(req, keyid);
+    const signable = keyids.flatMap((id) => signableBy(req, id));
     if (signable.length > 0) {
-      c.roles = signable.map((r) => r.role);
+      c.roles = [...new Set(signable.map((r) => r.role))];
       c.stillNeeded = signable.some((r) => r.stillNeeded);
       out.usable.push(c);
-    } else if (inPlan(req, keyid)) out.alreadySigned.push(c);
+    } else if (keyids.length > 0) out.alreadySigned.push(c);
   }
   return out;
-}
-
-function inPlan(req: SigningRequest, keyid: string): boolean {
-  return planFor(req).some((p) => p.keyids.includes(keyid) || (p.previous?.keyids.includes(keyid) ?? false));
 }
 
 // ------------------------------------------------------------------ fingerprint
@@ -429,9 +435,9 @@ export async function signChecked(
   for (const uri of keyUris) {
     const signer = await openForRequest(req, uri, ws, ctx);
     const keyid = signer.publicKey.keyid();
-    const plans = planFor(req);
-    const planned = plans.filter((p) => p.keyids.includes(keyid) || (p.previous?.keyids.includes(keyid) ?? false));
-    if (planned.length === 0) {
+    // the key's own keyid and any legacy keyid the trusted root lists it under (keyid migration, ADR 0015)
+    const keyids = planKeyidsOf(req, signer.publicKey);
+    if (keyids.length === 0) {
       throw new TufsignError(
         'SIGNATURE_REFUSED',
         `the key at ${uri} (keyid ${keyid.slice(0, 16)}…) is not one of the keys this request needs`,
@@ -444,12 +450,15 @@ export async function signChecked(
         },
       );
     }
-    const todo = signableBy(req, keyid);
-    const unauthorised = unauthorisedRoles(
-      req,
-      keyid,
-      todo.map((t) => t.role),
-    );
+    const plans = planFor(req);
+    const todo = keyids.flatMap((id) => signableBy(req, id).map((t) => ({ ...t, keyid: id })));
+    const roles = [...new Set(todo.map((t) => t.role))];
+    // Authority comes from the trusted root: under any keyid it lists this key with (a new key has none to check).
+    const trustedIds = keyids.filter((id) => req.trustedRoot?.signed.keys.has(id) === true);
+    const unauthorised =
+      trustedIds.length === 0
+        ? []
+        : roles.filter((role) => trustedIds.every((id) => unauthorisedRoles(req, id, [role]).length > 0));
     if (unauthorised.length > 0) {
       throw new TufsignError(
         'SIGNATURE_REFUSED',
@@ -463,15 +472,18 @@ export async function signChecked(
         },
       );
     }
-    for (const p of planned)
-      if (!todo.some((t) => t.role === p.role)) report.unchanged.push({ role: p.role, keyid, uri });
+    for (const id of keyids)
+      for (const p of plans.filter((p) => p.keyids.includes(id) || (p.previous?.keyids.includes(id) ?? false)))
+        if (!todo.some((t) => t.role === p.role && t.keyid === id))
+          report.unchanged.push({ role: p.role, keyid: id, uri });
     const inputs: SignatureInput[] = [];
-    for (const t of todo) {
-      const md = req.roles.find((r) => r.role === t.role)?.metadata;
+    for (const role of roles) {
+      const md = req.roles.find((r) => r.role === role)?.metadata;
       if (md === undefined) continue;
-      ctx.progress?.(`signing ${t.role} v${md.signed.version} with ${uri}`);
+      ctx.progress?.(`signing ${role} v${md.signed.version} with ${uri}`);
       const { signature } = await signer.sign(md.signedBytes());
-      inputs.push({ role: t.role, keyid, signature });
+      // one signature over the role's bytes, recorded under each keyid that still lacks it
+      for (const t of todo) if (t.role === role) inputs.push({ role, keyid: t.keyid, signature });
     }
     if (inputs.length === 0) continue;
     // Device facts for the transcript come from the URI this machine named, never from the request's hints.

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { TufsignError } from '../errors';
 import { fileExists, readFileBounded } from '../io/fs';
 import { sha256Hex } from '../io/hash';
-import { buildBundle, writeBundle, type ManifestFile } from '../bundle';
+import { buildBundle, writeBundle, type ManifestFile, type WrittenBundle } from '../bundle';
 import {
   buildRelease,
   checkAppName,
@@ -70,7 +70,7 @@ export interface AddReleaseResult {
   files: number;
   operation?: Omit<OperationResult, 'pending'>;
   request?: RequestWritten;
-  bundle?: { dir: string; tarball: string; files: ManifestFile[] };
+  bundle?: WrittenBundle & { files: ManifestFile[] };
 }
 
 function summary(path: string, data: Uint8Array, sha256: string | undefined): ReleaseFileSummary {
@@ -159,8 +159,7 @@ export async function addRelease(
     base,
     files: collectBundleFiles(ws, base, targets),
   });
-  const written = writeBundle(bundleDir, entries);
-  result.bundle = { dir: written.dir, tarball: written.tarball, files: manifest.files };
+  result.bundle = { ...writeBundle(bundleDir, entries), files: manifest.files };
   return result;
 }
 

@@ -191,10 +191,9 @@ describe('2-of-3 root rotation across three workspace copies', () => {
     expect(JSON.stringify(transcript)).not.toContain('correct horse');
   });
 
-  it('the bundle tarball is deterministic and matches the folder', () => {
-    const tar = readFileSync(join(base, 'bundle.tar.gz'));
-    expect(tar[0]).toBe(0x1f);
-    expect(tar.readUInt32LE(4)).toBe(0);
+  it('the bundle is written once: a folder, no tarball beside it (ADR 0017)', () => {
+    expect(existsSync(join(base, 'bundle', 'BUNDLE.json'))).toBe(true);
+    expect(existsSync(join(base, 'bundle.tar.gz'))).toBe(false);
   });
 
   it('tuf-js holding root v1 updates to root v2 from the bundle over HTTP', async () => {

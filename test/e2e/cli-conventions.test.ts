@@ -231,3 +231,14 @@ describe('JSON shapes', () => {
     expect(io['file']).toContain('not-a-dir');
   });
 });
+
+describe('piped stdin is data, never an argument', () => {
+  it('a command with an optional positional ignores what is piped to it (oclif would read it as the argument)', () => {
+    const ws = join(base, 'stdin-ws');
+    expect(runCli(['init', ws, '--json']).status).toBe(0);
+    // the text is there before the command starts, so oclif's 10 ms stdin read would always win the race
+    const r = runCli(['status', '--json'], { cwd: ws, input: '/nonexistent-workspace\n' });
+    expect(r.status).toBe(0);
+    expect(expectSuccessObject(r)['workspace']).toBe(ws);
+  });
+});

@@ -7,7 +7,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { deterministicTarGz, readTarGz } from '../../src/bundle/tar';
 import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { ROOT, runCli } from '../helpers/cli';
@@ -33,6 +34,25 @@ function tree(dir: string): Record<string, string> {
   };
   walk(dir);
   return out;
+}
+
+/** Regular files under the given folders, counted once per inode (hard links share one copy on disk). */
+function filesByInode(...dirs: string[]): { names: number; bytes: number; paths: string[] } {
+  const inodes = new Map<number, number>();
+  const paths: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) {
+        const st = statSync(p);
+        inodes.set(st.ino, st.size);
+        paths.push(p);
+      }
+    }
+  };
+  dirs.forEach(walk);
+  return { names: paths.length, bytes: [...inodes.values()].reduce((a, b) => a + b, 0), paths };
 }
 
 function writeApp(version: string): void {
@@ -126,9 +146,29 @@ describe('add-release history 1.0 → 1.1 → 2.0rc1', () => {
         .filter((f: any) => f.path.startsWith('targets/'))
         .every((f: any) => f.path.includes('myapp-2.0rc1')),
     ).toBe(true);
-    const v = runCli(['verify', r20.bundle.dir, '--root', join(ws, 'metadata', '1.root.json'), '--json']);
+    const v = runCli(['verify', r20.bundle.path, '--root', join(ws, 'metadata', '1.root.json'), '--json']);
     expect(v.status).toBe(0);
-    expect(existsSync(r20.bundle.tarball)).toBe(true);
+    // written once: a folder, no tarball beside it (ADR 0017)
+    expect(r20.bundle.format).toBe('folder');
+    expect(existsSync(`${r20.bundle.path}.tar.gz`)).toBe(false);
+  });
+
+  it('stores every release once: one file per target, and bundles/ adds only metadata (ADR 0017)', () => {
+    const listed = runCli(['release', 'list', '-w', ws, '--json']).json().releases;
+    const targetBytes = listed.reduce((n: number, r: any) => n + (r.archive?.length ?? 0) + (r.patch?.length ?? 0), 0);
+    const inTargets = filesByInode(join(ws, 'targets'));
+    // one name per target, one inode per name: the bytes in targets/ are exactly the targets' lengths
+    expect(inTargets.names).toBe(listed.length + listed.filter((r: any) => r.patch !== null).length);
+    expect(inTargets.bytes).toBe(targetBytes);
+    // the three bundles link the workspace's target files: together they add only metadata and manifests
+    const both = filesByInode(join(ws, 'targets'), join(ws, 'bundles'));
+    const bundleTargetNames = filesByInode(join(ws, 'bundles')).paths.filter((p) => p.includes('/targets/'));
+    expect(bundleTargetNames.length).toBeGreaterThanOrEqual(5);
+    const extra = both.paths
+      .filter((p) => p.startsWith(join(ws, 'bundles')) && !p.includes('/targets/'))
+      .reduce((n, p) => n + statSync(p).size, 0);
+    expect(both.bytes).toBe(targetBytes + extra);
+    expect(readdirSync(join(ws, 'bundles')).filter((f) => f.endsWith('.tar.gz'))).toEqual([]);
   });
 
   it('release verify rebuilds byte-identically from the same folder, and fails for a changed one', () => {
@@ -164,6 +204,62 @@ describe('add-release history 1.0 → 1.1 → 2.0rc1', () => {
       patch: { path: 'myapp-3.0.patch' },
     });
     expect(tree(ws)).toEqual(before);
+  });
+});
+
+describe('a bundle written as one .tar.gz (--bundle-out PATH.tar.gz)', () => {
+  let r30: any;
+  const tarball = join(base, 'out', 'myapp-3.0.tar.gz');
+  const www = join(base, 'www');
+  beforeAll(() => {
+    // the web root as clients see it before 3.0
+    expect(runCli(['publish', '-w', ws, www, '--json']).status).toBe(0);
+    r30 = addRelease('3.0', ['--bundle-out', tarball]);
+  });
+
+  it('writes only the tarball, no folder', () => {
+    expect(r30.bundle).toMatchObject({ format: 'tar.gz', path: tarball });
+    expect(readdirSync(join(base, 'out'))).toEqual(['myapp-3.0.tar.gz']);
+  });
+
+  it('verify BUNDLE.tar.gz checks it like a folder, and a tampered tarball fails', () => {
+    const root = join(ws, 'metadata', '1.root.json');
+    const v = runCli(['verify', tarball, '--root', root, '--json']);
+    expect(v.status).toBe(0);
+    expect(v.json().roles.find((r: any) => r.role === 'bundle').ok).toBe(true);
+    // without --root it says which root it needs
+    const noRoot = runCli(['verify', tarball, '--json']);
+    expect(noRoot.status).toBe(2);
+    expect(noRoot.json().error.suggestion).toContain('--root');
+    // a tarball whose archive target differs from the manifest
+    const entries = readTarGz(readFileSync(tarball)).map((e) =>
+      e.path.endsWith('myapp-3.0.tar.gz') ? { ...e, data: Buffer.concat([e.data, Buffer.from('x')]) } : e,
+    );
+    const bad = join(base, 'bad-3.0.tar.gz');
+    writeFileSync(bad, deterministicTarGz(entries));
+    const b = runCli(['verify', bad, '--root', root, '--json']);
+    expect(b.status).toBe(1);
+    expect(b.json().error.code).toBe('VERIFY_FAILED');
+    // nothing is left behind in the temp folder's place
+    expect(readdirSync(base).filter((f) => f.startsWith('bad-3.0') && f !== 'bad-3.0.tar.gz')).toEqual([]);
+  });
+
+  it('publish BUNDLE.tar.gz DEST writes its files in client order, and tuf-js downloads 3.0 from DEST', async () => {
+    const pub = runCli(['publish', tarball, www, '--json']);
+    expect(pub.status).toBe(0);
+    const order = pub.json().files.map((f: any) => f.path);
+    expect(order[order.length - 1]).toBe('metadata/timestamp.json');
+    expect(order.filter((p: string) => p.startsWith('targets/'))).toEqual(
+      r30.bundle.files.filter((f: any) => f.path.startsWith('targets/')).map((f: any) => f.path),
+    );
+    const server = await serveDirectory(www);
+    try {
+      const client = newClient(server, join(ws, 'metadata', '1.root.json'));
+      expect(sha256(await fetchTarget(client, 'myapp-3.0.tar.gz'))).toBe(r30.archive.sha256);
+      expect(sha256(await fetchTarget(client, 'myapp-3.0.patch'))).toBe(r30.patch.sha256);
+    } finally {
+      await server.close();
+    }
   });
 });
 

@@ -7,10 +7,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { gzipSync } from 'node:zlib';
-import { buildBundle, writeBundle } from '../../src/bundle';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { buildBundle, deterministicTarGz, writeBundle, type TarEntry } from '../../src/bundle';
 import { TargetFile } from '../../src/tuf/metadata';
 import { runCli, ROOT } from '../helpers/cli';
 import { buildTestRepo } from '../helpers/repo';
@@ -41,7 +41,7 @@ async function bundle(
     base: {},
     files: Object.entries(files).map(([path, data]) => ({ path, data, new: true })),
   });
-  return writeBundle(join(base, `b${n++}`), entries).dir;
+  return writeBundle(join(base, `b${n++}`), entries).path;
 }
 
 function failedChecks(report: any): { role: string; code: string; rule?: string; message: string }[] {
@@ -189,7 +189,6 @@ describe('bundle tarball: decompression capped by the manifest', () => {
     const m = JSON.parse(readFileSync(manifestPath, 'utf8'));
     m.files.find((f: any) => f.path === 'targets/hello.txt').length = 2 ** 50;
     writeFileSync(manifestPath, JSON.stringify(m));
-    renameSync(`${dir}.tar.gz`, `${dir}.orig.tar.gz`);
     writeFileSync(`${dir}.tar.gz`, gzipBomb(64));
     const r = verifyInChild(dir);
     const bundleFailures = r.failures.filter((f) => f.role === 'bundle');
@@ -203,5 +202,93 @@ describe('bundle tarball: decompression capped by the manifest', () => {
     writeFileSync(`${dir}.tar.gz`, gzipSync(Buffer.alloc(10240)));
     const r = verifyInChild(dir);
     expect(r.failures.map((f) => f.role)).toEqual(['bundle']);
+  });
+});
+
+/** Open a bundle tarball from the built code in a child with a 96 MiB heap; the error code and peak RSS. */
+function openTarballInChild(tarball: string): { code: string | null; maxRssMiB: number } {
+  const script = `
+    const { openBundle } = require(${JSON.stringify(join(ROOT, 'dist/bundle/archive.js'))});
+    openBundle(process.argv[1]).then(
+      (b) => { b.close(); return null; },
+      (e) => e.code ?? String(e),
+    ).then((code) => process.stdout.write(JSON.stringify({ code, maxRss: process.resourceUsage().maxRSS })));`;
+  const child = spawnSync(process.execPath, ['--max-old-space-size=96', '-e', script, tarball], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  expect(child.status).toBe(0);
+  const out = JSON.parse(child.stdout);
+  return { code: out.code, maxRssMiB: out.maxRss / 1024 };
+}
+
+describe('a bundle given as one .tar.gz (ADR 0017)', () => {
+  async function tarballOf(extra: Record<string, Uint8Array> = {}, edit?: (e: TarEntry[]) => TarEntry[]) {
+    const repo = await buildTestRepo();
+    const files = await publish(repo, extra);
+    const { entries } = buildBundle({
+      repository: 'hostile',
+      base: {},
+      files: Object.entries(files).map(([path, data]) => ({ path, data, new: true })),
+    });
+    const out = join(base, `t${n++}.tar.gz`);
+    writeFileSync(out, deterministicTarGz(edit === undefined ? entries : edit(entries)));
+    return out;
+  }
+
+  it('a clean bundle tarball verifies, and writeBundle writes only the tarball for a .tar.gz path', async () => {
+    expect(verify(await tarballOf())).toEqual({ status: 0, failures: [] });
+    const repo = await buildTestRepo();
+    const files = await publish(repo, {});
+    const { entries } = buildBundle({
+      repository: 'hostile',
+      base: {},
+      files: Object.entries(files).map(([path, data]) => ({ path, data, new: true })),
+    });
+    const w = writeBundle(join(base, 'only', 'x.tar.gz'), entries);
+    expect(w.format).toBe('tar.gz');
+    expect(readdirSync(join(base, 'only'))).toEqual(['x.tar.gz']);
+    expect(verify(w.path)).toEqual({ status: 0, failures: [] });
+  });
+
+  it('a file the manifest does not list, inside the tarball, fails verification', async () => {
+    const t = await tarballOf({}, (e) => [...e, { path: 'targets/smuggled.bin', data: Buffer.from('x') }]);
+    const r = verify(t);
+    expect(r.status).toBe(1);
+    expect(r.failures).toContainEqual(expect.objectContaining({ role: 'bundle', code: 'BUNDLE_INVALID' }));
+  });
+
+  it('a gzip bomb named .tar.gz is refused with bounded memory, before it is decompressed', () => {
+    const bomb = join(base, 'bomb.tar.gz');
+    writeFileSync(bomb, gzipBomb(256));
+    const r = openTarballInChild(bomb);
+    expect(r.code).toBe('BUNDLE_INVALID'); // no manifest first
+    expect(r.maxRssMiB).toBeLessThan(200);
+  });
+
+  it('a manifest that declares huge lengths cannot buy a huge decompression', async () => {
+    const t = await tarballOf({}, (e) =>
+      e.map((x) => {
+        if (x.path !== 'BUNDLE.json') return x;
+        const m = JSON.parse(Buffer.from(x.data).toString('utf8'));
+        m.files[0].length = 2 ** 40;
+        return { ...x, data: Buffer.from(JSON.stringify(m)) };
+      }),
+    );
+    const r = openTarballInChild(t);
+    expect(r.code).toBe('FILE_TOO_LARGE');
+    expect(r.maxRssMiB).toBeLessThan(200);
+  });
+
+  it('a tarball holding every member twice is refused before anything is unpacked (strict tar reader)', async () => {
+    const dup = await tarballOf({}, (e) => e);
+    // every name twice: the tar without its end marker, then the whole tar again (tarBytes itself refuses duplicates)
+    const tar = gunzipSync(readFileSync(dup));
+    const twice = Buffer.concat([tar.subarray(0, tar.length - 1024), tar.subarray(0, tar.length)]);
+    const bad = join(base, 'dup.tar.gz');
+    writeFileSync(bad, gzipSync(twice));
+    const r = runCli(['verify', bad, '--at', AT, '--json']);
+    expect(r.status).not.toBe(0);
+    expect(['ARCHIVE_INVALID', 'BUNDLE_INVALID']).toContain(r.json().error.code);
   });
 });

@@ -7,7 +7,7 @@ import { isAbsolute, join, relative } from 'node:path';
 import { TufsignError } from '../../errors';
 import { readFileBounded } from '../../io/fs';
 import { filePathOfUri } from '../../keystore/file';
-import { buildBundle, writeBundle, type ManifestFile } from '../../bundle';
+import { buildBundle, writeBundle, type ManifestFile, type WrittenBundle } from '../../bundle';
 import { ceremonyId, finalizeRequest, requestFingerprint, requestStatus, type SigningRequest } from '../../ceremony';
 import { MetaFile, Metadata, Snapshot, Timestamp, type Root, type Targets } from '../../tuf/metadata';
 import type { TopLevelRole } from '../../tuf/metadata';
@@ -38,7 +38,7 @@ export interface FinalizeReport {
   fingerprint: string;
   roles: { role: TopLevelRole; version: number; expires: string; signatures: number }[];
   written: string[];
-  bundle?: { dir: string; tarball: string; files: ManifestFile[] };
+  bundle?: WrittenBundle & { files: ManifestFile[] };
   /** snapshot/timestamp that could not be signed here: a further request */
   followUp?: RequestWritten;
 }
@@ -46,7 +46,7 @@ export interface FinalizeReport {
 export interface FinalizeOptions {
   /** the request file, for messages */
   file?: string;
-  /** bundle folder (the tarball goes beside it as DIR.tar.gz) */
+  /** bundle folder, or one `.tar.gz` when the path ends so (ADR 0017) */
   bundleOut?: string;
   allowShortExpiry?: boolean;
   followUpOut?: string;
@@ -215,8 +215,7 @@ export async function finalizeIntoWorkspace(
       files: bundleFiles,
       transcript: outcome.request.transcript,
     });
-    const w = writeBundle(options.bundleOut, entries);
-    report.bundle = { dir: w.dir, tarball: w.tarball, files: manifest.files };
+    report.bundle = { ...writeBundle(options.bundleOut, entries), files: manifest.files };
   }
   return report;
 }

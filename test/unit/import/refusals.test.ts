@@ -210,6 +210,19 @@ describe('refused tufup sources', () => {
     expect(r.warnings.join('\n')).toContain('example_app-1.0.tar.gz');
     expect(r.verify.ok).toBe(true);
   });
+
+  it('--skip-missing-targets never skips a target file that is present but does not match', async () => {
+    const src = copy('tufup');
+    rmSync(join(src, 'repository', 'targets', 'example_app-1.0.tar.gz'));
+    const f = join(src, 'repository', 'targets', 'example_app-3.0.tar.gz');
+    const b = readFileSync(f);
+    b.writeUInt8(b.readUInt8(0) ^ 1, 0);
+    writeFileSync(f, b);
+    const { err, ws } = await importError(src, { skipMissingTargets: true });
+    expect(err.code).toBe('IMPORT_REFUSED');
+    expect(JSON.stringify(err.details ?? {}) + err.message).toContain('example_app-3.0.tar.gz');
+    expect(existsSync(ws)).toBe(false);
+  });
 });
 
 describe('refused sources of the other formats', () => {

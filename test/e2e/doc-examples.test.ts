@@ -1,0 +1,136 @@
+/**
+ * Every shell example in README.md and docs/ runs (docs/runbooks has its own test, runbooks.test.ts).
+ *
+ * The marking, in the fence's info string:
+ * - ```sh                — runnable: every `sh` block of a file runs, in order, in one empty scratch folder
+ *                          under `set -eu`, with `tufsign` the built CLI, TUFSIGN_PASSPHRASE set (and typed on
+ *                          stdin for README's `read`), HOME in the scratch folder, and
+ *                          inputs an example names as "your files" (below, INPUTS) already there;
+ * - ```sh norun: REASON  — not run (hardware, package installs, the packaged artifact); the reason is required;
+ * - ```text              — not shell (synopses, diagrams).
+ * A fence without an info string that holds a command line fails: every example says which kind it is.
+ * A key URI holding `;` must be quoted on every line of every doc (the shell splits at `;`).
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BIN, ROOT } from '../helpers/cli';
+import { tempDir } from '../helpers/tmp';
+
+jest.setTimeout(120_000);
+
+interface Block {
+  file: string;
+  line: number;
+  info: string;
+  body: string;
+}
+
+export function fencedBlocks(file: string, markdown: string): Block[] {
+  const out: Block[] = [];
+  const lines = markdown.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^([ \t]*)```(.*)$/.exec(lines[i] ?? '');
+    if (open === null) continue;
+    const indent = open[1] ?? '';
+    const body: string[] = [];
+    let j = i + 1;
+    for (; j < lines.length && !new RegExp(`^${indent}\`\`\`\\s*$`).test(lines[j] ?? ''); j++)
+      body.push((lines[j] ?? '').startsWith(indent) ? (lines[j] ?? '').slice(indent.length) : (lines[j] ?? ''));
+    out.push({ file, line: i + 1, info: (open[2] ?? '').trim(), body: body.join('\n') });
+    i = j;
+  }
+  return out;
+}
+
+const DOCS = [
+  'README.md',
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
+const blocks = DOCS.flatMap((f) => fencedBlocks(f, readFileSync(join(ROOT, f), 'utf8')));
+const COMMAND = /^\s*(tufsign|sudo|npm|export|ykman|git|cd|mkdir|cat|tar|sha256sum|grep|find)\b/m;
+
+/** Inputs the examples treat as the reader's own files, made fresh in each scratch folder. */
+const INPUTS: Record<string, string | Buffer> = {
+  'dist/app.tar.gz': Buffer.alloc(4096, 1),
+  'app.bin': Buffer.alloc(2048, 2),
+  'build/alpha-1.0.tar.gz': Buffer.alloc(1024, 3),
+  'dist/projects-readme.txt': 'projects\n',
+  'dist/tools/tool.bin': Buffer.alloc(512, 4),
+};
+
+/** Absolute places an example writes to, moved into the scratch folder. */
+const RELOCATE: [RegExp, string][] = [[/\/var\/www\/tuf/g, 'www']];
+
+describe('doc examples', () => {
+  it('every fenced block is marked: sh, sh norun: REASON, or a non-shell language', () => {
+    const unmarked = blocks.filter(
+      (b) => b.file !== 'docs/commands.md' && (b.info === '' || b.info === 'bash') && COMMAND.test(b.body),
+    );
+    expect(unmarked.map((b) => `${b.file}:${b.line}`)).toEqual([]);
+    const badNorun = blocks.filter((b) => b.info.startsWith('sh norun') && !/^sh norun: .{10,}/.test(b.info));
+    expect(badNorun.map((b) => `${b.file}:${b.line}`)).toEqual([]);
+    expect(blocks.filter((b) => b.info === 'sh').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('every key URI with ";" is quoted in every shell line of every doc (code blocks and inline commands)', () => {
+    const files = [...DOCS, ...readdirSync(join(ROOT, 'docs', 'runbooks')).map((r) => `docs/runbooks/${r}`)];
+    const shellLines = files.flatMap((f) => {
+      const md = readFileSync(join(ROOT, f), 'utf8');
+      const fenced = fencedBlocks(f, md)
+        .filter((b) => b.info !== 'text' && b.info !== 'json')
+        .flatMap((b) => b.body.split('\n').map((l) => ({ at: `${f}:${b.line}`, l })));
+      const inline = [...md.matchAll(/`(tufsign [^`]*)`/g)].map((m) => ({ at: f, l: m[1] ?? '' }));
+      return [...fenced, ...inline];
+    });
+    const unquoted = shellLines.filter(({ l }) => {
+      const code = l.replace(/(^|\s)#.*$/, ''); // comments are not split by the shell
+      const bare = code.replace(/'[^']*'|"[^"]*"/g, "''");
+      return /\b(yubikey|pkcs11):[^\s'"]*;/.test(bare);
+    });
+    expect(unquoted.map(({ at, l }) => `${at}: ${l.trim()}`)).toEqual([]);
+  });
+
+  const runnable = [...new Set(blocks.filter((b) => b.info === 'sh').map((b) => b.file))];
+  const shim = join(tempDir('tufsign-doc-shim-'), 'bin');
+  beforeAll(() => {
+    mkdirSync(shim, { recursive: true });
+    writeFileSync(join(shim, 'tufsign'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
+    chmodSync(join(shim, 'tufsign'), 0o755);
+  });
+
+  const scratch = tempDir('tufsign-doc-example-');
+  test.each(runnable)('%s: its sh examples run as written', (file) => {
+    const work = join(scratch, file.replace(/[/.]/g, '-'));
+    for (const [p, data] of Object.entries(INPUTS)) {
+      mkdirSync(join(work, p, '..'), { recursive: true });
+      writeFileSync(join(work, p), data);
+    }
+    const script = [
+      'set -eu',
+      ...blocks
+        .filter((b) => b.file === file && b.info === 'sh')
+        .map((b) => {
+          let body = b.body;
+          for (const [re, to] of RELOCATE) body = body.replace(re, to);
+          return `echo "### ${b.file}:${b.line}" >&2\n${body}`;
+        }),
+    ].join('\n');
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${shim}:${process.env['PATH'] ?? ''}`, HOME: work };
+    // the reader has followed README's setup: TUFSIGN_PASSPHRASE is set; README's own `read -rs` line reads
+    // the same passphrase from stdin, as a person would type it
+    env['TUFSIGN_PASSPHRASE'] = 'doc-example-passphrase';
+    const r = spawnSync('bash', ['-c', script], {
+      cwd: work,
+      env,
+      input: 'doc-example-passphrase\n',
+      encoding: 'utf8',
+      timeout: 110_000,
+    });
+    if (r.status !== 0)
+      throw new Error(`${file} failed (exit ${r.status}) in ${work}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+    expect(r.status).toBe(0);
+  });
+});
