@@ -13,7 +13,7 @@ const LIMIT = 60;
 const OVERSIZE: Record<string, number> = {
   'src/commands/ceremony/index.ts': 109,
   'src/commands/key/attest.ts': 92,
-  'src/commands/key/rotate.ts': 70,
+  'src/commands/key/rotate.ts': 71,
 };
 
 function commandFiles(dir: string): string[] {
