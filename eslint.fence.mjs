@@ -195,7 +195,6 @@ export const DEBT = {
   'src/commands/ceremony/index.ts': ['repository', 'keystore', 'process'],
   'src/commands/key/attest.ts': ['repository', 'process'],
   'src/commands/key/list.ts': ['repository'],
-  'src/commands/key/rotate.ts': ['repository', 'tuf'],
   'src/commands/refresh.ts': ['repository'],
   'src/commands/sign.ts': ['repository', 'tuf'],
   'src/commands/targets/add.ts': ['repository'],

@@ -22,6 +22,10 @@ export const addReleaseFlags = {
       'Bundle folder, or one .tar.gz file when PATH ends in .tar.gz (default WORKSPACE/bundles/APP-VERSION).',
   }),
   'request-out': Flags.string({ description: 'Where to write the signing request when targets needs offline keys.' }),
+  role: Flags.string({
+    description:
+      'Only "targets": tufup clients read releases from the top-level targets role alone, so a delegated role is refused (ROLE_INVALID).',
+  }),
   threads: Flags.integer({
     description: 'Threads for compression and the patch (default: every core). The output bytes do not depend on it.',
     min: 1,
@@ -51,6 +55,7 @@ export async function runAddRelease(
   if (flags['bundle-out'] !== undefined) options.bundleOut = flags['bundle-out'];
   if (flags['request-out'] !== undefined) options.requestOut = flags['request-out'];
   if (flags.threads !== undefined) options.threads = flags.threads;
+  if (flags.role !== undefined) options.role = flags.role;
   let result: AddReleaseResult;
   try {
     result = await addRelease(ws, options, ceremonyContext(io.ctx, ws.dir, ws, io.tool));
@@ -66,6 +71,12 @@ export async function runAddRelease(
       : `patch   none: ${result.patchSkipped ?? 'first release'}`,
   );
   if (result.dryRun) lines.push('dry run: nothing was written');
+  const resumed = result.resumed;
+  if (resumed?.bundle !== undefined)
+    lines.push(
+      `already signed by an earlier run; its bundle was ${{ complete: 'complete', rebuilt: 'missing or incomplete (rebuilt)' }[resumed.bundle]}`,
+    );
+  if (resumed?.request !== undefined) lines.push('the signing request an earlier run wrote is kept');
   if (result.operation !== undefined && result.request === undefined)
     lines.push(renderOperation({ ...result.operation }));
   if (result.request !== undefined) lines.push(renderRequest(result.request));

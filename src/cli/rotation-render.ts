@@ -1,6 +1,8 @@
 /** Rendering of rotation results (applied at once, or a request to carry to keyholders). */
 import type { RotationResult } from '../repository/rotation';
 import { renderRequest } from './ceremony';
+import { renderDelegationOutcome } from './delegation-render';
+import type { KeyRotateOutcome } from './key-rotate';
 
 export function renderRotation(r: RotationResult): string {
   const lines = ['planned changes:', ...r.changes.map((c) => `  ${c}`)];
@@ -14,4 +16,12 @@ export function renderRotation(r: RotationResult): string {
     lines.push('', 'signing request written — carry it to the keyholders:', renderRequest(r.request));
   }
   return lines.join('\n');
+}
+
+/** `key rotate`: a root rotation for top-level roles, a parent change for delegated roles. */
+export function renderKeyRotation(o: KeyRotateOutcome): string {
+  if (o.result === undefined) return renderRotation({ ...o, rootVersion: o.rootVersion ?? 0 });
+  const lines = ['planned changes:', ...o.changes.map((c) => `  ${c}`)];
+  const outcome = o.request === undefined ? { result: o.result } : { result: o.result, request: o.request };
+  return `${lines.join('\n')}\n${renderDelegationOutcome(outcome)}`;
 }

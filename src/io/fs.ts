@@ -9,6 +9,7 @@ import {
   readSync,
   renameSync,
   rmdirSync,
+  rmSync,
   statSync,
   unlinkSync,
   writeSync,
@@ -17,7 +18,6 @@ import {
   lstatSync,
   linkSync,
   mkdtempSync,
-  rmSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, basename, join } from 'node:path';
@@ -372,5 +372,14 @@ export function removeTree(path: string): void {
     rmSync(path, { recursive: true, force: true });
   } catch {
     // leftovers in the temp folder are harmless
+  }
+}
+
+/** Names in a folder, or none when it does not exist. */
+export function listNames(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
   }
 }

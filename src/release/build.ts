@@ -266,7 +266,7 @@ export interface VerifyReleaseResult {
   tarIdentical: boolean;
   releaseTime: number;
   published: { sha256: string; tarSha256: string };
-  rebuilt: { sha256: string; tarSha256: string };
+  rebuilt: { sha256: string; tarSha256: string; tarSize: number; files: number };
   differences: ReleaseDifference[];
 }
 
@@ -279,7 +279,7 @@ export async function verifyRelease(options: VerifyReleaseOptions): Promise<Veri
   const pubTar = gunzipBounded(options.archiveBytes, MAX_TAR_BYTES, options.archiveName);
   const pubEntries = readTar(pubTar);
   const releaseTime = pubEntries[0]?.mtime ?? 0;
-  const { tar } = buildTar(options.dir, releaseTime, options.onProgress);
+  const { tar, files } = buildTar(options.dir, releaseTime, options.onProgress);
   const tarIdentical = Buffer.compare(tar, pubTar) === 0;
   const rebuiltArchive = await gzipDeterministic(tar);
   const identical = Buffer.compare(rebuiltArchive, Buffer.from(options.archiveBytes)) === 0;
@@ -289,7 +289,7 @@ export async function verifyRelease(options: VerifyReleaseOptions): Promise<Veri
     tarIdentical,
     releaseTime,
     published: { sha256: sha256Hex(options.archiveBytes), tarSha256: sha256Hex(pubTar) },
-    rebuilt: { sha256: sha256Hex(rebuiltArchive), tarSha256: sha256Hex(tar) },
+    rebuilt: { sha256: sha256Hex(rebuiltArchive), tarSha256: sha256Hex(tar), tarSize: tar.length, files },
     differences,
   };
 }

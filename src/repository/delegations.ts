@@ -83,7 +83,7 @@ function checkThreshold(name: string, spec: DelegationKeys): void {
 }
 
 /** Put the keys into the parent's delegations.keys and their locations into tufsign.json. */
-function registerKeys(delegations: Delegations, config: WorkspaceConfig, specs: RoleKeySpec[]): string[] {
+export function registerKeys(delegations: Delegations, config: WorkspaceConfig, specs: RoleKeySpec[]): string[] {
   const keyids: string[] = [];
   for (const spec of specs) {
     const keyid = spec.key.keyid();
@@ -141,11 +141,11 @@ function firstVersion(tree: TargetsTree, name: string): number {
   return (tree.snapshot.meta.get(`${name}.json`)?.version ?? 0) + 1;
 }
 
-function configFile(ws: Workspace, config: WorkspaceConfig): PendingFile {
+export function configFile(ws: Workspace, config: WorkspaceConfig): PendingFile {
   return { path: Workspace.configPath(ws.dir), data: serializeConfig(config) };
 }
 
-function withConfig(ws: Workspace): WorkspaceConfig {
+export function withConfig(ws: Workspace): WorkspaceConfig {
   return { ...ws.config, keys: new Map(ws.config.keys), delegatedExpiry: new Map(ws.config.delegatedExpiry ?? []) };
 }
 
@@ -279,7 +279,7 @@ export async function removeDelegation(
   return publishTargetsChanges(tree, ctx, { deferTargets: defer });
 }
 
-function findBinsParent(tree: TargetsTree, prefix: string): RoleNode | undefined {
+export function findBinsParent(tree: TargetsTree, prefix: string): RoleNode | undefined {
   const queue: RoleNode[] = [tree.top];
   while (queue.length > 0) {
     const node = queue.shift() as RoleNode;
@@ -384,13 +384,14 @@ export interface DelegationOutcome {
 export async function delegationChangeOrRequest(
   ws: Workspace,
   change: (defer: boolean) => Promise<OperationResult>,
-  purpose: string,
+  purpose: string | (() => string),
   out: string | undefined,
   ctx: CeremonyContext,
 ): Promise<DelegationOutcome> {
   const result = await change(true);
   if (result.pending === undefined || result.pending.length === 0) return { result };
-  const req = newRequest(Workspace.open(ws.dir), result.pending, { purpose }, ctx);
+  const text = typeof purpose === 'string' ? purpose : purpose();
+  const req = newRequest(Workspace.open(ws.dir), result.pending, { purpose: text }, ctx);
   const { pending: _pending, ...rest } = result;
   return { result: rest, request: writeRequest(ws, req, out, ctx) };
 }

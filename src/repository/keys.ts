@@ -1,5 +1,6 @@
 /** Key management behind `key generate | show | export | import | list`. */
 import { randomBytes } from 'node:crypto';
+import { isAbsolute, resolve } from 'node:path';
 import { TufsignError } from '../errors';
 import { fileExists, readFileBounded, writeFileAtomic } from '../io/fs';
 import type { GenerateRequest, OpenOptions } from '../keystore/backend';
@@ -34,6 +35,8 @@ export interface KeyGenerationResult {
   publicKeyText: string;
   publicFile?: string;
   attestation?: JsonObject;
+  /** a re-run after a kill: the key file was already there (and opened with the passphrase); no key was made */
+  resumed?: true;
 }
 
 export interface KeyGenerateOptions extends Omit<GenerateRequest, 'outFile'> {
@@ -78,7 +81,11 @@ export async function generateKey(options: KeyGenerateOptions, open: OpenOptions
       rule: 'backend supports generate',
     });
   const request: GenerateRequest = { ...options };
-  if (options.backend === 'file') request.outFile = options.outFile ?? `keys/key-${randomBytes(4).toString('hex')}.pem`;
+  if (options.backend === 'file') {
+    request.outFile = options.outFile ?? `keys/key-${randomBytes(4).toString('hex')}.pem`;
+    const earlier = await resumeKeyFile(options, request.outFile, open);
+    if (earlier !== undefined) return earlier;
+  }
   if (options.publicOut !== undefined && fileExists(options.publicOut)) {
     throw new TufsignError('IO_ERROR', `${options.publicOut} already exists`, {
       file: options.publicOut,
@@ -94,6 +101,54 @@ export async function generateKey(options: KeyGenerateOptions, open: OpenOptions
     writePublicFile(options.publicOut, f);
   }
   return describe(g.uri, g.publicKey, g.attestation, options.publicOut);
+}
+
+/**
+ * `key generate` re-run after a kill (ADR 0007): the key file is written (atomically) before the public key
+ * file, so a kill between them leaves a key without its public file. A re-run that finds the key file opens it
+ * with the passphrase — proof that it is this operator's — and writes the missing public file. A key file is
+ * never replaced; one that does not open, or holds another scheme, is refused as before.
+ */
+async function resumeKeyFile(
+  options: KeyGenerateOptions,
+  outFile: string,
+  open: OpenOptions,
+): Promise<KeyGenerationResult | undefined> {
+  const path = isAbsolute(outFile) ? outFile : resolve(open.baseDir, outFile);
+  if (!fileExists(path)) return undefined;
+  const uri = `file:${outFile}`;
+  const refuse = (why: string, cause?: unknown): TufsignError =>
+    new TufsignError('IO_ERROR', `${path} already exists (${why}); refusing to overwrite a key`, {
+      file: path,
+      rule: 'never overwrite keys',
+      suggestion: 'Choose another --out path.',
+      ...(cause !== undefined ? { cause } : {}),
+    });
+  const backend = BACKENDS.file;
+  if (backend.readPublicKey === undefined) throw refuse('cannot be read');
+  let key: Key;
+  try {
+    key = (await backend.readPublicKey(uri, open)).publicKey;
+  } catch (e) {
+    throw refuse('it does not open with this passphrase', e);
+  }
+  if (key.scheme !== options.scheme) throw refuse(`it holds a ${key.scheme} key`);
+  if (options.publicOut !== undefined) {
+    if (fileExists(options.publicOut)) {
+      const existing = parsePublicKeyFile(readFileBounded(options.publicOut, 1024 * 1024), options.publicOut);
+      if (existing.keyid !== key.keyid())
+        throw new TufsignError('IO_ERROR', `${options.publicOut} already exists and holds another key`, {
+          file: options.publicOut,
+          rule: 'never overwrite',
+          suggestion: 'Choose another --public-out path.',
+        });
+    } else {
+      const f: PublicKeyFile = { key, keyid: key.keyid(), uri };
+      if (options.owner !== undefined) f.owner = options.owner;
+      writePublicFile(options.publicOut, f);
+    }
+  }
+  return { ...describe(uri, key, undefined, options.publicOut), resumed: true };
 }
 
 /** Read a key's public part from a URI (may ask for a passphrase/PIN) or from a public key file. */

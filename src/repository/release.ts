@@ -29,7 +29,16 @@ import { collectBundleFiles } from './bundle-files';
 import type { CeremonyContext } from './context';
 import { presentKeysConfig } from './key-availability';
 import type { OperationResult } from './outcome';
-import { newRequest, writeRequest, type RequestWritten } from './requests';
+import { clearBundleStaging, defaultReleaseBundleDir, finishReleaseBundle } from './release-resume';
+import {
+  defaultRequestPath,
+  describeRequest,
+  newRequest,
+  readRequestFile,
+  writeRequest,
+  type RequestWritten,
+} from './requests';
+import type { SigningRequest } from '../ceremony';
 import { openSignersFor } from './signing';
 import { addPreparedTargets, targetFilesOf, type PreparedTarget } from './targets';
 import { commitFiles } from './transaction';
@@ -45,6 +54,8 @@ export interface AddReleaseOptions {
   dryRun?: boolean;
   /** where to write a signing request when targets needs absent keys */
   requestOut?: string;
+  /** only `targets` is accepted: tufup clients read top-level targets (assertTopLevelRelease) */
+  role?: string;
   /** bundle folder (default: WORKSPACE/bundles/APP-VERSION) */
   bundleOut?: string;
   env: NodeJS.ProcessEnv;
@@ -68,6 +79,13 @@ export interface AddReleaseResult {
   patchSkipped: string | null;
   tar: { sha256: string; size: number };
   files: number;
+  /**
+   * A re-run after a kill (ADR 0007). `bundle`: APP VERSION was already in signed targets and the folder rebuilt
+   * to its archive; nothing was signed and the bundle was found complete or rebuilt (`exact`:
+   * byte for byte what the killed run would have written). `request`: the signing request the killed run wrote
+   * was kept.
+   */
+  resumed?: { bundle?: 'complete' | 'rebuilt'; exact?: boolean; request?: 'kept' };
   operation?: Omit<OperationResult, 'pending'>;
   request?: RequestWritten;
   bundle?: WrittenBundle & { files: ManifestFile[] };
@@ -77,16 +95,40 @@ function summary(path: string, data: Uint8Array, sha256: string | undefined): Re
   return { path, length: data.length, sha256: sha256 ?? '' };
 }
 
+/**
+ * tufup's client lists the releases of an app from `targets.signed.targets`
+ * of the top-level role only (tufup `Client._get_targets`, which never follows
+ * delegations): a release signed into a delegated role would be invisible to
+ * every tufup client. Releases therefore always go to top-level targets.
+ */
+export function assertTopLevelRelease(role: string | undefined): void {
+  if (role === undefined || role === 'targets') return;
+  throw new TufsignError(
+    'ROLE_INVALID',
+    `a tufup release cannot go to the delegated role ${JSON.stringify(role)}: tufup clients read only the top-level targets role, so they would never see it`,
+    {
+      rule: 'tufup releases live in top-level targets',
+      suggestion:
+        'Leave out --role. To sign releases without the offline keys, keep targets, snapshot and timestamp online (an HSM or key files in CI) and root offline: docs/releases.md.',
+    },
+  );
+}
+
 export async function addRelease(
   ws: Workspace,
   options: AddReleaseOptions,
   ctx: CeremonyContext,
 ): Promise<AddReleaseResult> {
   checkAppName(options.app);
+  assertTopLevelRelease(options.role);
   // the version string is parsed once, by buildRelease (published ones when listed)
   const repo = ws.load();
   const consistent = repo.root.signed.consistentSnapshot === true;
   const targets = repo.targets.signed;
+  const version = parseVersion(options.version).normalized;
+  const bundleDir = options.bundleOut ?? defaultReleaseBundleDir(ws, options.app, version);
+  const signed = listReleases(targets, options.app).find((r) => r.version === version && r.archive !== undefined);
+  if (signed !== undefined && options.dryRun !== true) return resumeRelease(ws, options, signed, bundleDir);
   const prev = latestRelease(targets, options.app);
   const build: BuildReleaseOptions = {
     app: options.app,
@@ -150,10 +192,15 @@ export async function addRelease(
     // a signed targets lists them) and write the request the keyholders sign.
     commitFiles(targetFilesOf(ws, prepared, consistent));
     const req = newRequest(ws, pending, { purpose: `release ${built.app} ${built.version}` }, ctx);
-    result.request = writeRequest(ws, req, options.requestOut, ctx);
+    // A run killed after writing its request leaves it behind: the re-run keeps it (it may carry signatures).
+    const path = options.requestOut ?? defaultRequestPath(ws.dir, req);
+    const earlier = leftoverRequest(path, req);
+    result.request =
+      earlier === undefined ? writeRequest(ws, req, options.requestOut, ctx) : describeRequest(path, earlier, ctx);
+    if (earlier !== undefined) result.resumed = { request: 'kept' };
     return result;
   }
-  const bundleDir = options.bundleOut ?? join(ws.dir, 'bundles', `${built.app}-${built.version}`);
+  clearBundleStaging(bundleDir);
   const { manifest, entries } = buildBundle({
     repository: ws.config.name,
     base,
@@ -161,6 +208,74 @@ export async function addRelease(
   });
   result.bundle = { ...writeBundle(bundleDir, entries), files: manifest.files };
   return result;
+}
+
+/** The request an earlier, killed run of the same release wrote at `path`, if that is what is there. */
+function leftoverRequest(path: string, req: SigningRequest): SigningRequest | undefined {
+  if (!fileExists(path)) return undefined;
+  let earlier: SigningRequest;
+  try {
+    earlier = readRequestFile(path);
+  } catch {
+    return undefined; // not a request: writeRequest refuses to overwrite it
+  }
+  const sameRoles = (r: SigningRequest): string => r.roles.map((x) => `${x.role} v${x.metadata.signed.version}`).join();
+  const same =
+    earlier.repository === req.repository &&
+    earlier.purpose === req.purpose &&
+    sameRoles(earlier) === sameRoles(req) &&
+    earlier.trustedRoot?.signed.version === req.trustedRoot?.signed.version;
+  return same ? earlier : undefined;
+}
+
+/**
+ * APP VERSION is already in signed targets: the run that signed it may have been killed before its bundle was
+ * complete. If the folder rebuilds to the signed archive, finish the bundle and report; otherwise the version
+ * is taken by other content (RELEASE_NOT_NEWER, as for any released version).
+ */
+async function resumeRelease(
+  ws: Workspace,
+  options: AddReleaseOptions,
+  release: ReleaseInfo,
+  bundleDir: string,
+): Promise<AddReleaseResult> {
+  const check = await verifyPublishedRelease(ws, options.app, release.version, options.dir, options.onProgress);
+  if (!check.tarIdentical) {
+    throw new TufsignError(
+      'RELEASE_NOT_NEWER',
+      `${options.app} ${release.version} is already released with other content`,
+      {
+        rule: 'releases only move forward (tufup clients pick the highest version)',
+        suggestion: 'choose a higher version (`tufsign release verify` shows what differs)',
+        details: { existing: release.version, differences: check.differences.length },
+      },
+    );
+  }
+  const bundle = finishReleaseBundle(ws, bundleDir, release);
+  const archive = release.archive!;
+  const releases = listReleases(ws.load().targets.signed, options.app);
+  const before = releases[releases.findIndex((r) => r.version === release.version) - 1];
+  const sha = (tf: { hashes: ReadonlyMap<string, string> }): string => tf.hashes.get('sha256') ?? '';
+  return {
+    app: options.app,
+    version: release.version,
+    dryRun: false,
+    archive: { path: archive.path, length: archive.length, sha256: sha(archive.targetFile) },
+    patch:
+      release.patch === undefined
+        ? null
+        : {
+            path: release.patch.path,
+            length: release.patch.length,
+            sha256: sha(release.patch.targetFile),
+            from: before?.version ?? '',
+          },
+    patchSkipped: release.patch === undefined ? 'none in signed targets' : null,
+    tar: { sha256: check.rebuilt.tarSha256, size: check.rebuilt.tarSize },
+    files: check.rebuilt.files,
+    resumed: { bundle: bundle.state, exact: bundle.exact },
+    bundle: { path: bundle.path, format: bundle.format, files: bundle.files },
+  };
 }
 
 export interface ReleaseListing {

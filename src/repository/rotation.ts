@@ -53,9 +53,15 @@ export interface RootRotateOptions {
 
 export interface KeyRotateOptions {
   role: TopLevelRole;
-  /** keyid (or unique prefix) of the key to replace */
-  replace: string;
-  with: RoleKeySpec;
+  /** keyid (or unique prefix) of the key to replace (with `with`) */
+  replace?: string;
+  with?: RoleKeySpec;
+  /** keys to add to the role */
+  add?: RoleKeySpec[];
+  /** keyids (or unique prefixes of 8+ hex characters) to remove from the role */
+  remove?: string[];
+  /** the role's new threshold */
+  threshold?: number;
   expires?: string;
   out?: string;
   bundleOut?: string;
@@ -310,25 +316,74 @@ function enforceRootKeyPolicy(ws: Workspace, added: readonly RoleKeySpec[], now:
   }
 }
 
+/**
+ * `key rotate ROLE` for a top-level role: replace, add or remove its keys and
+ * change its threshold in root N+1. Root itself goes through `rotateRoot`
+ * (its N+1 needs the old and the new root threshold). Targets is re-signed
+ * with the new key set in the same request; snapshot and timestamp are
+ * re-signed by the finalize with the new root's keys (a follow-up request when
+ * the new threshold needs keys that are not here).
+ */
 export async function rotateKey(
   ws: Workspace,
   options: KeyRotateOptions,
   ctx: CeremonyContext,
 ): Promise<RotationResult> {
-  if (options.role === 'root') enforceRootKeyPolicy(ws, [options.with], ctx.now);
+  const add = options.add ?? [];
+  const remove = options.remove ?? [];
+  if ((options.replace === undefined) !== (options.with === undefined))
+    throw new TufsignError('USAGE', '--replace and --with go together', { rule: 'replace KEYID with KEY' });
+  if (options.replace === undefined && add.length === 0 && remove.length === 0 && options.threshold === undefined)
+    throw new TufsignError('USAGE', `nothing to change for ${options.role}`, {
+      suggestion: 'Give --replace/--with, --add-key, --remove-key or --threshold.',
+    });
+  const role = options.role;
+  if (role === 'root') {
+    const r: RootRotateOptions = { add: [...add], remove: [...remove] };
+    if (options.with !== undefined && options.replace !== undefined) {
+      r.add.push(options.with);
+      r.remove.push(options.replace);
+    }
+    if (options.threshold !== undefined) r.threshold = options.threshold;
+    if (options.out !== undefined) r.out = options.out;
+    if (options.bundleOut !== undefined) r.bundleOut = options.bundleOut;
+    if (options.allowShortExpiry === true) r.allowShortExpiry = true;
+    return rotateRoot(ws, r, ctx);
+  }
   const { previous, next } = nextRoot(ws, ctx, undefined);
   const root = next.signed;
-  const role = options.role;
-  const old = resolveKeyid(options.replace, root.role(role).keyids, role);
+  const changes: string[] = [];
+  const added: RoleKeySpec[] = [];
+  const label = (spec: RoleKeySpec): string => (spec.owner !== undefined ? ` (${spec.owner})` : '');
   const threshold = root.role(role).threshold;
-  root.revokeKey(old, role);
-  const added = addKey(root, options.with, role);
+  if (options.replace !== undefined && options.with !== undefined) {
+    const old = resolveKeyid(options.replace, root.role(role).keyids, role);
+    root.revokeKey(old, role);
+    changes.push(`${role}: replace key ${old} with ${addKey(root, options.with, role)}${label(options.with)}`);
+    added.push(options.with);
+  }
+  for (const spec of add) {
+    changes.push(`${role}: add key ${addKey(root, spec, role)}${label(spec)}`);
+    added.push(spec);
+  }
+  for (const r of remove) {
+    const keyid = resolveKeyid(r, root.role(role).keyids, role);
+    root.revokeKey(keyid, role);
+    changes.push(`${role}: remove key ${keyid}`);
+  }
   root.role(role).threshold = threshold;
+  if (options.threshold !== undefined) {
+    if (!Number.isSafeInteger(options.threshold) || options.threshold < 1)
+      throw new TufsignError('THRESHOLD_INVALID', 'threshold must be a positive integer', { rule: 'SPEC-10' });
+    if (options.threshold !== threshold) changes.push(`${role} threshold ${threshold} → ${options.threshold}`);
+    root.role(role).threshold = options.threshold;
+  }
   checkThreshold(root);
-  const changes = [
-    `${role}: replace key ${old} with ${added}${options.with.owner !== undefined ? ` (${options.with.owner})` : ''}`,
-    `root v${previous.signed.version} → v${root.version}`,
-  ];
+  if (changes.length === 0)
+    throw new TufsignError('USAGE', `${role} already has threshold ${threshold}; nothing to change`, {
+      suggestion: 'Give a different --threshold, or keys to add or remove.',
+    });
+  changes.push(`root v${previous.signed.version} → v${root.version}`);
   const mds: Metadata[] = [next];
   if (role === 'targets') {
     // targets must be signed by the new key set: a new version of it goes into the same request
@@ -344,5 +399,5 @@ export async function rotateKey(
   }
   // snapshot and timestamp are re-signed by finalize with the new root's keys
   const purpose = `key rotation: ${changes.map((c) => c.replace(/\b([0-9a-f]{12})[0-9a-f]{52}\b/g, '$1…')).join('; ')}`;
-  return conclude(ws, previous, mds, [options.with], purpose, changes, options, ctx);
+  return conclude(ws, previous, mds, added, purpose, changes, options, ctx);
 }

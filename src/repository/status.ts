@@ -83,7 +83,7 @@ export function repositoryStatus(ws: Workspace, now: Date): RepositoryStatus {
       node.md,
       node.role,
       node.keys,
-      defaultWindow(delegatedExpiryPeriod(ws.config, node.name)),
+      delegatedSigningWindow(ws.config, node.name),
       ws.config,
       now,
     );
@@ -136,6 +136,11 @@ function binPrefix(node: RoleNode): string | undefined {
 }
 
 const DAY = 86400;
+
+/** A delegated role's signing window: half its expiry period (its own, its bins', else targets'), at most 30 days. */
+export function delegatedSigningWindow(config: WorkspaceConfig, name: string): { seconds: number; text: string } {
+  return defaultWindow(delegatedExpiryPeriod(config, name));
+}
 
 /** Half an expiry period, at most 30 days. */
 function defaultWindow(periodText: string): { seconds: number; text: string } {

@@ -7,6 +7,7 @@
  * repository with 16,384 bins touches one bin, snapshot and timestamp.
  */
 import { join } from 'node:path';
+import { fileExists, readFileBounded } from '../io/fs';
 import { TufsignError } from '../errors';
 import { Metadata, MetaFile, Targets } from '../tuf/metadata';
 import { addSeconds, formatExpires, parseDuration } from '../tuf/time';
@@ -121,6 +122,8 @@ export async function publishTargetsChanges(
     assertWithinLimit(sizeFinding(file, node.name, 'targets', projectedSize(node.md, node.role, node.keys)), true);
   }
 
+  assertNoWaitingVersions(tree, changed);
+
   const outcomes: RoleOutcome[] = [];
   const roleFiles: PendingFile[] = [];
   let done = 0;
@@ -140,13 +143,15 @@ export async function publishTargetsChanges(
     if (onlyTop && options.deferTargets === true) {
       // Offline targets key: publish nothing a client would read; the new roles wait unreferenced for the finalize.
       const early = roleFiles.filter((_f, i) => changed[i]?.name !== 'targets');
-      if (changed.some((n) => n.name !== 'targets' && !n.created)) {
+      // Re-signed versions of existing roles can wait unreferenced only where each version has its own file.
+      if (!tree.consistent && changed.some((n) => n.name !== 'targets' && !n.created)) {
         throw new TufsignError(
           'THRESHOLD_NOT_MET',
-          'this change re-signs delegated roles together with targets, whose keys are not here',
+          'this change re-signs delegated roles together with targets, whose keys are not here, and without consistent snapshots their new files would replace the published ones',
           {
             rule: 'SPEC-11 threshold of distinct keys',
-            suggestion: 'Change the delegation alone (its keys offline) and the delegated roles in a second step.',
+            suggestion:
+              'Bring the targets keys here, or change the delegation in a ceremony with consistent snapshots.',
           },
         );
       }
@@ -227,8 +232,35 @@ export async function publishTargetsChanges(
     { path: snapshotPath, data: snapshotText },
     { path: timestampPath, data: timestampText },
   ];
-  commitFiles(files);
+  commitFiles(files, (done, total) => ctx.progress?.(`  ${done}/${total} files written`));
   return { workspace: ws.dir, roles: outcomes, complete: true, written: files.map((f) => ws.relative(f.path)) };
+}
+
+/**
+ * A key change under an offline targets key leaves the delegated role's next
+ * version waiting in metadata/, signed by the new key set, until the ceremony
+ * finalizes targets. Another change to that role in the meantime would
+ * overwrite it with a version the new targets does not trust. A next-version
+ * file the current delegation verifies (left by a killed run) may be replaced.
+ */
+function assertNoWaitingVersions(tree: TargetsTree, changed: readonly RoleNode[]): void {
+  if (!tree.consistent) return;
+  for (const node of changed) {
+    if (node.created || node.parent === undefined) continue;
+    const path = fileOf(tree, node.name, node.md.signed.version);
+    if (!fileExists(path)) continue;
+    const waiting = Metadata.fromBytes(readFileBounded(path), path, 'targets');
+    if (verificationResult(node.name, node.role, node.keys, waiting).verified) continue;
+    throw new TufsignError(
+      'ROLE_CHANGE_PENDING',
+      `${node.name} v${node.md.signed.version} is already signed for a change of ${node.parent.name} that waits in a signing request`,
+      {
+        path: tree.ws.relative(path),
+        rule: 'one change of a delegated role at a time',
+        suggestion: 'Finalize (or abandon and delete) the pending request for that delegation first.',
+      },
+    );
+  }
 }
 
 /** A new, empty delegated role at version 1 (signed by `publishTargetsChanges`). */

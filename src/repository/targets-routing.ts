@@ -110,7 +110,9 @@ export async function addTargetsRouted(
     const tf = TargetFile.fromData(data, input.custom);
     node.md.signed.targets.set(input.path, tf);
     node.changed = true;
-    touched.set(node, [...(touched.get(node) ?? []), input.path]);
+    const list = touched.get(node);
+    if (list === undefined) touched.set(node, [input.path]);
+    else list.push(input.path);
     for (const name of targetFileNames(input.path, tf.hashes, tree.consistent))
       files.push({ path: join(ws.targetsDir, name), data });
     n += 1;

@@ -5,6 +5,7 @@
 import { fileExists, removeFileQuietly } from '../io/fs';
 import { WriteOnce } from '../io/write-once';
 import { METADATA_DIR } from './workspace';
+import { BATCH_MIN_FILES, commitInBatches } from './commit-batch';
 
 export interface PendingFile {
   path: string;
@@ -13,9 +14,10 @@ export interface PendingFile {
 }
 
 /** Write all files, targets and keys first, metadata next, timestamp last; undo on failure. */
-export function commitFiles(files: PendingFile[]): void {
+export function commitFiles(files: PendingFile[], onProgress?: (done: number, total: number) => void): void {
   const rank = (p: string): number => (p.endsWith('timestamp.json') ? 3 : p.includes(`/${METADATA_DIR}/`) ? 2 : 1);
   const ordered = [...files].sort((a, b) => rank(a.path) - rank(b.path));
+  if (ordered.length >= BATCH_MIN_FILES) return commitInBatches(ordered, rank, onProgress);
   const created: string[] = [];
   const once = new WriteOnce(); // a target's second hash-prefixed name is a hard link (ADR 0017)
   try {

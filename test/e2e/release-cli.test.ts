@@ -193,6 +193,20 @@ describe('add-release history 1.0 → 1.1 → 2.0rc1', () => {
     expect(tree(ws)).toEqual(before);
   });
 
+  it('refuses --role for a delegated role (tufup clients read only top-level targets), changing nothing', () => {
+    const before = tree(ws);
+    writeApp('3.0');
+    const r = runCli(['add-release', 'myapp', '3.0', app, '-w', ws, '--role', 'releases', '--json'], { env: EPOCH });
+    expect(r.status).toBe(3);
+    expect(r.json().error.code).toBe('ROLE_INVALID');
+    expect(tree(ws)).toEqual(before);
+    // top-level targets, named explicitly, is what add-release always does
+    const dry = runCli(['add-release', 'myapp', '3.0', app, '-w', ws, '--role', 'targets', '--dry-run', '--json'], {
+      env: EPOCH,
+    });
+    expect(dry.status).toBe(0);
+  });
+
   it('--dry-run builds and reports but writes nothing', () => {
     const before = tree(ws);
     writeApp('3.0');

@@ -9,11 +9,12 @@ import { ROOT } from '../../helpers/cli';
 
 const LIMIT = 60;
 
-// Being moved into src/cli by branches in flight (ADR 0016): key rotate by #12, ceremony by #9, key attest by #11b.
+// Over the limit today (ADR 0016): ceremony and key attest are being moved by #9 and #11b; key rotate and sign (#12) keep flags inline.
 const OVERSIZE: Record<string, number> = {
   'src/commands/ceremony/index.ts': 109,
   'src/commands/key/attest.ts': 92,
-  'src/commands/key/rotate.ts': 71,
+  'src/commands/key/rotate.ts': 84,
+  'src/commands/sign.ts': 80,
 };
 
 function commandFiles(dir: string): string[] {
