@@ -6,6 +6,8 @@ import { TufsignError } from '../errors';
 import { clockFromEnv, type Clock } from '../io/clock';
 import type { OpenOptions } from '../keystore/backend';
 import { backendFor } from '../keystore/registry';
+import { backendOfUri } from '../keystore/signer';
+import { signingAttestationPolicy } from '../repository/signing-policy';
 import type { SecretsHandler, Signer } from '../keystore/signer';
 import type { Workspace } from '../repository/workspace';
 import type { SigningContext } from '../repository/context';
@@ -59,6 +61,21 @@ export function createContext(options: ContextOptions): RunContext {
     return o;
   };
 
+  /** The keyids of the workspace's current root role (read once per workspace): the keys the root-key policy covers. */
+  const rootKeyids = new Map<string, ReadonlySet<string>>();
+  const isRootKey = (workspace: Workspace, keyid: string): boolean => {
+    let ids = rootKeyids.get(workspace.dir);
+    if (ids === undefined) {
+      try {
+        ids = new Set(workspace.loadRoot().signed.role('root').keyids);
+      } catch {
+        ids = new Set();
+      }
+      rootKeyids.set(workspace.dir, ids);
+    }
+    return ids.has(keyid);
+  };
+
   const openSigner = (
     baseDir: string,
     workspace: Workspace | undefined,
@@ -71,6 +88,11 @@ export function createContext(options: ContextOptions): RunContext {
     const cacheKey = `${uri}#${keyid}`;
     let s = signers.get(cacheKey);
     if (s === undefined) {
+      // Under the root-key policy a root key signs only from a YubiKey that re-attests now (before any PIN).
+      const attestationPolicy =
+        workspace?.config.rootKeyPolicy === undefined
+          ? undefined
+          : signingAttestationPolicy(workspace.config, keyid, uri, role === 'root' || isRootKey(workspace, keyid));
       // Decided before the key is opened: its own secret, or a stop for an offline key (ADR 0011).
       const keySecrets = secretsForKey({
         keyid,
@@ -82,11 +104,13 @@ export function createContext(options: ContextOptions): RunContext {
         prompter,
         base: secrets,
       });
-      s = backendFor(uri).open(uri, {
+      const options: OpenOptions = {
         ...openOptions(baseDir, workspace, pkcs11Module),
         secrets: keySecrets,
         expectedKey,
-      });
+      };
+      if (attestationPolicy !== undefined) options.attestationPolicy = attestationPolicy;
+      s = backendFor(uri).open(uri, options);
       signers.set(cacheKey, s);
       // a failed open must not be cached: the next attempt asks again
       s.catch(() => signers.delete(cacheKey));
@@ -110,6 +134,20 @@ export function createContext(options: ContextOptions): RunContext {
           } catch (e) {
             return Promise.reject(e instanceof Error ? e : new Error(String(e)));
           }
+        },
+        // Devices first: opening a YubiKey signer costs no PIN and no touch, so every one the run needs is
+        // opened (present, right serial, right key, tries left, re-attested) before the first signature.
+        async preflight(keys) {
+          const devices = keys.filter((k) => backendOfUri(k.uri) === 'yubikey');
+          for (const k of keys)
+            if (workspace?.config.rootKeyPolicy !== undefined && backendOfUri(k.uri) !== 'yubikey')
+              signingAttestationPolicy(
+                workspace.config,
+                k.key.keyid(),
+                k.uri,
+                k.role === 'root' || isRootKey(workspace, k.key.keyid()),
+              );
+          for (const k of devices) await openSigner(baseDir, workspace, pkcs11Module, k.uri, k.key, k.role);
         },
         progress,
       };

@@ -2,6 +2,7 @@
 import type { JsonObject } from '../tuf/json';
 import type { Key, Scheme } from '../tuf/key';
 import type { SecretsHandler, Signer } from './signer';
+import type { KeyPolicy } from './yubikey/claims';
 
 export interface OpenOptions {
   secrets: SecretsHandler;
@@ -18,6 +19,11 @@ export interface OpenOptions {
   attestationRoots?: readonly string[];
   /** `key attest URI`: report why a device's attestation fails instead of returning the key without one. */
   requireAttestation?: boolean;
+  /**
+   * Under the workspace's root-key policy: the device re-attests the slot at every connection, before any PIN
+   * is asked, and the facts must still meet the policy (and name the serial recorded when the key was added).
+   */
+  attestationPolicy?: { policy: KeyPolicy; attestedSerial?: number };
 }
 
 export interface GenerateRequest {

@@ -2,10 +2,22 @@
 import type { Key } from '../tuf/key';
 import type { Signer } from '../keystore/signer';
 
+/** A key a signing run will use: where it lives, the key it must be, the role it signs. */
+export interface PlannedKey {
+  uri: string;
+  key: Key;
+  role: string;
+}
+
 export interface SigningContext {
   now: Date;
   /** Open (or reuse) a signer for `uri`, refusing a key other than `expectedKey`; `role` names what it signs (for messages). */
   openSigner(uri: string, expectedKey: Key, role?: string): Promise<Signer>;
+  /**
+   * Check every device these keys need — present, right serial, right key, PIN tries left, attested under the
+   * root-key policy — before the first PIN or touch of the run; a missing one is named and nothing is spent.
+   */
+  preflight?(keys: readonly PlannedKey[]): Promise<void>;
   /** Progress for stderr. */
   progress?(message: string): void;
 }

@@ -20,7 +20,7 @@ import type { RoleKeySpec } from './key-specs';
 import { assertPublishableKeyids } from './keyid-gate';
 import { outcome, type OperationResult, type RoleOutcome } from './outcome';
 import { newRequest, writeRequest, type RequestWritten } from './requests';
-import { signWithAvailableKeys } from './signing';
+import { plannedKeys, preflight, signWithAvailableKeys } from './signing';
 import { commitFiles, type PendingFile } from './transaction';
 import { metadataFileName, serializeMetadata, Workspace, METADATA_DIR, TARGETS_DIR } from './workspace';
 
@@ -125,6 +125,11 @@ export async function initRepository(options: InitOptions, ctx: SigningContext):
   const targets = new Targets(1, expiryFor(config, 'targets', now));
   const rootMd = new Metadata(root);
   const targetsMd = new Metadata(targets);
+  // Every device of the four roles is checked before the first PIN or touch (ADR 0004).
+  await preflight(
+    ctx,
+    TOP_LEVEL_ROLES.flatMap((r) => plannedKeys(new Set(), root.role(r), root.keys, config, r)),
+  );
   await signWithAvailableKeys(rootMd, root.role('root'), root.keys, config, ctx);
   await signWithAvailableKeys(targetsMd, root.role('targets'), root.keys, config, ctx);
 

@@ -11,7 +11,7 @@ import { presentKeysConfig } from './key-availability';
 import { assertPublishableKeyids } from './keyid-gate';
 import { outcome, type OperationResult } from './outcome';
 import { newRequest, writeRequest, type RequestWritten } from './requests';
-import { signWithAvailableKeys } from './signing';
+import { plannedKeys, preflight, signWithAvailableKeys, validSigners } from './signing';
 import { serializeMetadata, Workspace } from './workspace';
 
 export interface SignOptions {
@@ -42,6 +42,23 @@ export async function signRole(
     // Refuse before any key is asked to sign: the new root could not be published anyway.
     assertPublishableKeyids([next]);
     const prevRoot = previous.signed;
+    // Both thresholds' devices are checked before the first PIN or touch (ADR 0004).
+    await preflight(ctx, [
+      ...plannedKeys(
+        validSigners(next, prevRoot.role('root'), prevRoot.keys),
+        prevRoot.role('root'),
+        prevRoot.keys,
+        ws.config,
+        'root',
+      ),
+      ...plannedKeys(
+        validSigners(next, next.signed.role('root'), next.signed.keys),
+        next.signed.role('root'),
+        next.signed.keys,
+        ws.config,
+        'root',
+      ),
+    ]);
     // A new root version must satisfy the previous root's threshold and its own (SPEC-14).
     await signWithAvailableKeys(next, prevRoot.role('root'), prevRoot.keys, ws.config, ctx);
     await signWithAvailableKeys(next, next.signed.role('root'), next.signed.keys, ws.config, ctx);
@@ -54,6 +71,25 @@ export async function signRole(
     return finish(c, options.deferIncomplete === true ? 'defer' : true);
   }
   const mdFor = { targets: repo.targets, snapshot: repo.snapshot, timestamp: repo.timestamp }[role];
+  // The whole cascade's devices (the role, then snapshot and timestamp after it) before the first PIN or touch.
+  const root = repo.root.signed;
+  const cascade: TopLevelRole[] = !changes
+    ? []
+    : role === 'targets'
+      ? ['snapshot', 'timestamp']
+      : role === 'snapshot'
+        ? ['timestamp']
+        : [];
+  await preflight(ctx, [
+    ...plannedKeys(
+      validSigners(changes ? undefined : mdFor, root.role(role), root.keys),
+      root.role(role),
+      root.keys,
+      ws.config,
+      role,
+    ),
+    ...cascade.flatMap((r) => plannedKeys(new Set(), root.role(r), root.keys, ws.config, r)),
+  ]);
   if (changes) {
     bump(mdFor.signed, ws.config, ctx.now, options.expires);
     mdFor.clearSignatures();

@@ -3,7 +3,47 @@ import { TufsignError } from '../errors';
 import type { Key } from '../tuf/key';
 import { Signature, type Metadata, type Role, type Root, type TopLevelRole } from '../tuf/metadata';
 import type { WorkspaceConfig } from './config';
-import type { SigningContext } from './context';
+import type { PlannedKey, SigningContext } from './context';
+
+/** The keys of `role` whose valid signature `md` already carries (none when `md` is to be re-signed from scratch). */
+export function validSigners(md: Metadata | undefined, role: Role, keys: ReadonlyMap<string, Key>): Set<string> {
+  const signed = new Set<string>();
+  if (md === undefined) return signed;
+  const data = md.signedBytes();
+  for (const keyid of role.keyids) {
+    const existing = md.signatures.get(keyid);
+    const key = keys.get(keyid);
+    if (existing !== undefined && key !== undefined && key.verify(existing.bytes(), data)) signed.add(keyid);
+  }
+  return signed;
+}
+
+/**
+ * The keys `signWithAvailableKeys` will ask, in its order, to bring `role` to its threshold: keys with a URI
+ * here, skipping those that already signed.
+ */
+export function plannedKeys(
+  signed: ReadonlySet<string>,
+  role: Role,
+  keys: ReadonlyMap<string, Key>,
+  config: Pick<WorkspaceConfig, 'keys'>,
+  roleName: string,
+): PlannedKey[] {
+  const out: PlannedKey[] = [];
+  for (const keyid of role.keyids) {
+    if (signed.size + out.length >= role.threshold) break;
+    const key = keys.get(keyid);
+    const uri = config.keys.get(keyid)?.uri;
+    if (signed.has(keyid) || key === undefined || uri === undefined) continue;
+    out.push({ uri, key, role: roleName });
+  }
+  return out;
+}
+
+/** Run the context's device pre-flight over every key a run plans to use (no-op without one). */
+export async function preflight(ctx: SigningContext, planned: readonly PlannedKey[]): Promise<void> {
+  if (ctx.preflight !== undefined && planned.length > 0) await ctx.preflight(planned);
+}
 
 /**
  * Sign `md` for one role with the keys whose private part is reachable here,
@@ -21,12 +61,9 @@ export async function signWithAvailableKeys(
   roleName?: string,
 ): Promise<void> {
   const data = md.signedBytes();
-  const signedBy = new Set<string>();
-  for (const keyid of role.keyids) {
-    const existing = md.signatures.get(keyid);
-    const key = keys.get(keyid);
-    if (existing !== undefined && key !== undefined && key.verify(existing.bytes(), data)) signedBy.add(keyid);
-  }
+  const signedBy = validSigners(md, role, keys);
+  // Every device this role needs is checked before the first of them is asked for a PIN or a touch.
+  await preflight(ctx, plannedKeys(signedBy, role, keys, config, roleName ?? md.signed.type));
   for (const keyid of role.keyids) {
     if (signedBy.size >= role.threshold && (alsoCount === undefined || alsoCount(signedBy))) break;
     if (signedBy.has(keyid)) continue;

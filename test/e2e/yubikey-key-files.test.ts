@@ -126,4 +126,16 @@ describe('YubiKey key files through the CLI', () => {
     const rootKeys = status.roles.find((r) => r.role === 'root')?.keys ?? [];
     expect(rootKeys.find((k) => k.keyid === genuine.keyid)?.attestation).toBe('unattested-claims');
   });
+
+  it('under the root-key policy, a root key of another backend is refused at signing; nothing is written', () => {
+    expect(run(['init', 'filekeys', '--yes', '--json']).status).toBe(0);
+    const configPath = join(dir, 'filekeys', 'tufsign.json');
+    const config = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+    config['root_key_policy'] = { require_attested_touch_always: true, attestation_roots: [] };
+    writeFileSync(configPath, JSON.stringify(config, null, 2));
+    const r = run(['sign', 'root', '--bump', '-w', 'filekeys', '--json']);
+    expect(r.status).toBe(5);
+    expect(r.json().error.code).toBe('POLICY_VIOLATION');
+    expect(existsSync(join(dir, 'filekeys', 'metadata', '2.root.json'))).toBe(false);
+  });
 });

@@ -188,10 +188,9 @@ describe('yubikey backend (in-process virtual card)', () => {
     expect((await caught(s3.sign(Buffer.from('x')))).code).toBe('PIN_LOCKED');
     expect(last.asked[0]?.retriesLeft).toBe(1);
     expect(last.notes.some((n) => /last/i.test(n))).toBe(true);
-    // blocked: refused without asking
+    // blocked: refused when the device is checked (before any signature of the run), without asking
     const after = recordingSecrets([PIN]);
-    const s4 = await backend.open(g.uri, { ...opts(after), expectedKey: g.publicKey });
-    expect((await caught(s4.sign(Buffer.from('x')))).code).toBe('PIN_LOCKED');
+    expect((await caught(backend.open(g.uri, { ...opts(after), expectedKey: g.publicKey }))).code).toBe('PIN_LOCKED');
     expect(after.asked).toEqual([]);
     expect(card.pinRetries).toBe(0);
   });

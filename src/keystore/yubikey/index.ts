@@ -8,10 +8,10 @@ import { readFileBounded } from '../../io/fs';
 import { newObject, type JsonObject } from '../../tuf/json';
 import type { Key } from '../../tuf/key';
 import type { DeviceReport, GeneratedKey, GenerateRequest, KeyBackend, OpenOptions } from '../backend';
-import type { SecretsHandler, Signer, SignatureBytes } from '../signer';
+import type { Signer, SignatureBytes } from '../signer';
 import { clockFromEnv } from '../../io/clock';
 import { attestationToJson, type CertInput } from './attestation';
-import type { AttestationTrust } from './claims';
+import { policyViolations, type AttestationTrust } from './claims';
 import { deviceInfoJson, tufKeyFor, YubiKeyDevice, YubiKeySigner, type SlotKey } from './device';
 import { PCSC_HELP, PcscContext, type PcscTransport } from './pcsc';
 import { algForScheme } from './keys';
@@ -312,18 +312,72 @@ class ReconnectingSigner implements Signer {
 }
 
 export function createYubiKeyBackend(options: YubiKeyBackendOptions = {}): KeyBackend {
+  /** Attestation enforced at signing: the slot attests now, for this key, on this device, and still meets the policy. */
+  async function reattest(
+    device: YubiKeyDevice,
+    slot: number,
+    key: SlotKey,
+    uri: string,
+    o: OpenOptions,
+    required: NonNullable<OpenOptions['attestationPolicy']>,
+  ): Promise<void> {
+    const refuse = (why: string, cause?: TufsignError): TufsignError =>
+      new TufsignError(
+        cause?.code === 'ATTESTATION_UNTRUSTED' || cause?.code === 'ATTESTATION_EXPIRED'
+          ? cause.code
+          : 'POLICY_VIOLATION',
+        `${device.name} slot ${slotName(slot)} no longer meets the root-key policy: ${why}; no PIN was asked`,
+        {
+          rule: 'BAD-58 root keys are attested at every signing (ADR 0004)',
+          details: { serial: device.serial, slot: slotName(slot), uri },
+          suggestion:
+            'Sign with the YubiKey that holds the attested key; a key that was replaced or imported must be rotated out (`tufsign root rotate`).',
+          cause,
+        },
+      );
+    let facts;
+    try {
+      facts = await device.attest(slot, key.publicKey, trustFor(options, o));
+    } catch (e) {
+      if (e instanceof TufsignError && e.code.startsWith('ATTESTATION_')) throw refuse(e.message, e);
+      if (e instanceof TufsignError && e.code === 'FIRMWARE_UNSUPPORTED') throw refuse(e.message, e);
+      throw e;
+    }
+    if (required.attestedSerial !== undefined && facts.serial !== required.attestedSerial)
+      throw refuse(`it attests serial ${facts.serial}, the key was enrolled from YubiKey ${required.attestedSerial}`);
+    const violations = policyViolations(facts, required.policy);
+    if (violations.length > 0) throw refuse(violations.join('; '));
+  }
+
   const makeSource = options.source ?? pcscSource;
 
+  /**
+   * Connect for signing. Everything here costs no PIN try and no touch: the device is present with the right
+   * serial, its slot holds the expected key, PIN tries are left, and (under a root-key policy) the slot
+   * re-attests. The PIN is asked only when `sign` runs.
+   */
   async function connectSigner(
     uri: string,
-    secrets: SecretsHandler,
+    o: OpenOptions,
     expectedKey: Key | undefined,
   ): Promise<{ opened: Opened; signer: YubiKeySigner }> {
     const { serial, slot } = parseYubiKeyUri(uri);
     const opened = await openDevice(makeSource, { serial, slot, expectedKey });
     try {
-      const { key, publicKey } = await readExpectedSlot(opened.device, slot, expectedKey, uri);
-      return { opened, signer: new YubiKeySigner({ uri, device: opened.device, slot, key, publicKey, secrets }) };
+      const { device } = opened;
+      const { key, publicKey } = await readExpectedSlot(device, slot, expectedKey, uri);
+      if (key.metadata?.pinPolicy !== 'never' && (await device.session.pinRetries()) === 0) {
+        throw new TufsignError('PIN_LOCKED', `the PIN of ${device.name} is blocked; nothing was signed`, {
+          rule: 'BAD-54 check every device before the first PIN',
+          details: { serial: device.serial, retriesLeft: 0 },
+          suggestion: 'Unblock it with the PUK (`ykman piv access unblock-pin`) before the signing run.',
+        });
+      }
+      if (o.attestationPolicy !== undefined) await reattest(device, slot, key, uri, o, o.attestationPolicy);
+      return {
+        opened,
+        signer: new YubiKeySigner({ uri, device, slot, key, publicKey, secrets: o.secrets }),
+      };
     } catch (e) {
       await opened.source.close();
       throw e;
@@ -332,9 +386,9 @@ export function createYubiKeyBackend(options: YubiKeyBackendOptions = {}): KeyBa
 
   return {
     async open(uri: string, o: OpenOptions): Promise<Signer> {
-      const first = await connectSigner(uri, o.secrets, o.expectedKey);
+      const first = await connectSigner(uri, o, o.expectedKey);
       const publicKey = first.signer.publicKey;
-      return new ReconnectingSigner(uri, publicKey, () => connectSigner(uri, o.secrets, publicKey), first);
+      return new ReconnectingSigner(uri, publicKey, () => connectSigner(uri, o, publicKey), first);
     },
 
     async generate(request: GenerateRequest, o: OpenOptions): Promise<GeneratedKey> {
