@@ -77,6 +77,7 @@ const CODES = {
   KEY_URI_INVALID: ExitCode.USAGE,
   SCHEME_UNSUPPORTED: ExitCode.KEY,
   KEY_MISMATCH: ExitCode.KEY,
+  KEY_IDENTITY_UNKNOWN: ExitCode.KEY,
   // devices (PKCS#11, YubiKey)
   PIN_INCORRECT: ExitCode.DEVICE,
   PIN_LOCKED: ExitCode.DEVICE,

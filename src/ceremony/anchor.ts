@@ -9,7 +9,7 @@
  * never shown as "no change". Pure: objects in, a verdict out.
  */
 import { TufsignError } from '../errors';
-import type { Metadata, Root, TopLevelRole } from '../tuf/metadata';
+import type { Metadata, Role, Root, TopLevelRole } from '../tuf/metadata';
 import { verificationResult } from '../tuf/verify';
 import { signedSha256, type SigningRequest } from './request';
 
@@ -30,6 +30,11 @@ export interface AnchoredRequest {
   chain: number[];
   /** the pin the check started from */
   pinnedVersion?: number;
+  /**
+   * Bases vouched for by an earlier verified root than the trusted one: the trusted root rotated that role's
+   * keys after the basis was published (e.g. a snapshot/timestamp follow-up after a rotation). Shown as a danger.
+   */
+  olderVouchers?: { role: TopLevelRole; basisVersion: number; rootVersion: number }[];
 }
 
 function chainError(message: string, file: string | undefined, path: string, rule: string): TufsignError {
@@ -142,6 +147,8 @@ export function anchorRequest(req: SigningRequest, anchor: TrustAnchor | undefin
     );
   }
   const chain: number[] = [];
+  /** the pin and every root verified from it, oldest first: the only roots that may vouch for a basis */
+  const verified: Metadata<Root>[] = [pin];
   let prev = pin;
   for (let v = p + 1; v <= n; v++) {
     const next = history.get(v);
@@ -154,11 +161,17 @@ export function anchorRequest(req: SigningRequest, anchor: TrustAnchor | undefin
       );
     checkRootStep(prev, next, file, v === n ? '$.trusted_root' : `$.root_history[v${v}]`);
     chain.push(v);
+    verified.push(next);
     prev = next;
   }
   checkVersionsAgainst(req, trusted, file);
-  checkBases(req, trusted, anchor, file);
-  return { trustedRoot: trusted, chain, pinnedVersion: p };
+  const olderVouchers = checkBases(req, trusted, verified, anchor, file);
+  return {
+    trustedRoot: trusted,
+    chain,
+    pinnedVersion: p,
+    ...(olderVouchers.length > 0 ? { olderVouchers } : {}),
+  };
 }
 
 /** Root exactly trusted + 1 (1 for a new repository); other roles exactly their basis + 1. */
@@ -192,8 +205,22 @@ function checkVersionsAgainst(
   });
 }
 
-/** Every basis is signed by the threshold the trusted root names for its role, and (in a workspace) is what was published. */
-function checkBases(req: SigningRequest, trusted: Metadata<Root>, anchor: TrustAnchor, file: string | undefined): void {
+/**
+ * Every basis is signed by the threshold the trusted root names for its role
+ * (in a workspace: is what was published). When the trusted root rotated that
+ * role's keys, the basis was published under an earlier root: it may then be
+ * vouched for by the newest root of the verified chain (pin included, never a
+ * root below the pin) whose threshold for that role it meets. Returned so the
+ * screen says so.
+ */
+function checkBases(
+  req: SigningRequest,
+  trusted: Metadata<Root>,
+  verified: readonly Metadata<Root>[],
+  anchor: TrustAnchor,
+  file: string | undefined,
+): NonNullable<AnchoredRequest['olderVouchers']> {
+  const older: NonNullable<AnchoredRequest['olderVouchers']> = [];
   req.roles.forEach((r, i) => {
     if (r.role === 'root') return;
     const path = `$.roles[${i}].trusted`;
@@ -223,13 +250,30 @@ function checkBases(req: SigningRequest, trusted: Metadata<Root>, anchor: TrustA
       return;
     }
     const res = verificationResult(r.role, trusted.signed.role(r.role), trusted.signed.keys, basis);
-    if (!res.verified) {
-      throw basisError(
-        `the trusted ${r.role} v${basis.signed.version} the diff is computed against is not signed by the ${r.role} threshold of root v${trusted.signed.version} (${res.signed.length}/${res.threshold})`,
-        file,
-        path,
-        'a diff basis verifies under the trusted root',
+    if (res.verified) return;
+    const voucher = [...verified]
+      .reverse()
+      .find(
+        (root) =>
+          !sameRole(root.signed.role(r.role), trusted.signed.role(r.role)) &&
+          verificationResult(r.role, root.signed.role(r.role), root.signed.keys, basis).verified,
       );
+    if (voucher !== undefined) {
+      older.push({ role: r.role, basisVersion: basis.signed.version, rootVersion: voucher.signed.version });
+      return;
     }
+    throw basisError(
+      `the trusted ${r.role} v${basis.signed.version} the diff is computed against is not signed by the ${r.role} threshold of root v${trusted.signed.version} (${res.signed.length}/${res.threshold}), nor by that of an earlier root verified from your pin`,
+      file,
+      path,
+      'a diff basis verifies under the trusted root (or, after a key rotation, under the verified root it was published with)',
+    );
   });
+  return older;
+}
+
+function sameRole(a: Role, b: Role): boolean {
+  return (
+    a.threshold === b.threshold && a.keyids.length === b.keyids.length && a.keyids.every((k) => b.keyids.includes(k))
+  );
 }

@@ -8,6 +8,7 @@
 import { TufsignError } from '../errors';
 import type { Metadata, Root, TopLevelRole } from '../tuf/metadata';
 import { formatExpires } from '../tuf/time';
+import type { AnchoredRequest } from './anchor';
 import type { RoleDiff } from './diff';
 import type { SigningRequest } from './request';
 
@@ -21,7 +22,8 @@ export type DangerKind =
   | 'delegations-changed'
   | 'targets-removed'
   | 'targets-replaced'
-  | 'expiry-beyond-policy';
+  | 'expiry-beyond-policy'
+  | 'basis-from-earlier-root';
 
 export interface DangerousChange {
   kind: DangerKind;
@@ -63,7 +65,9 @@ export function dangerousChanges(
           'consistent-snapshot-changed',
           `consistent_snapshot CHANGED ${String(d.consistentSnapshot.from)} → ${String(d.consistentSnapshot.to)}`,
         );
-      if (d.delegationsChanged === true) add('delegations-changed', 'delegations or their path patterns CHANGED');
+      for (const c of d.delegationChanges ?? []) add('delegations-changed', c.message);
+      if (d.delegationsChanged === true && (d.delegationChanges ?? []).length === 0)
+        add('delegations-changed', 'delegations CHANGED (fields tufsign does not interpret)');
       for (const t of d.targetsRemoved ?? []) add('targets-removed', `target REMOVED: ${t.path}`);
       for (const t of d.targetsChanged ?? []) add('targets-replaced', `target REPLACED: ${t.path}`);
     }
@@ -121,4 +125,16 @@ export function unauthorisedRoles(req: SigningRequest, keyid: string, roles: rea
   const trusted = req.trustedRoot?.signed;
   if (trusted === undefined || !trusted.keys.has(keyid)) return [];
   return roles.filter((role) => role !== 'root' && !trusted.role(role).keyids.includes(keyid));
+}
+
+/**
+ * A basis vouched for by an earlier root (the trusted root rotated that role's keys since): the replaced keys
+ * still decide what the diff is computed against, so the keyholder is told which root vouched for it.
+ */
+export function olderVoucherDangers(anchored: AnchoredRequest): DangerousChange[] {
+  return (anchored.olderVouchers ?? []).map((o) => ({
+    kind: 'basis-from-earlier-root',
+    role: o.role,
+    message: `${o.role} v${o.basisVersion} (what this change is compared against) is vouched for by the ${o.role} keys of root v${o.rootVersion}, which the trusted root REPLACED: the organizer should confirm it is the ${o.role} they published`,
+  }));
 }

@@ -5,6 +5,7 @@
  * Computed from the metadata itself, never from a description the organizer
  * wrote (tuf-on-ci: signers should only trust their local tool).
  */
+import { diffDelegations, type DelegationChange } from './delegation-diff';
 import { formatExpires } from '../tuf/time';
 import {
   TOP_LEVEL_ROLES,
@@ -58,6 +59,8 @@ export interface RoleDiff {
   targetsChanged?: { path: string; from: TargetSummary; to: TargetSummary }[];
   targetsRemoved?: TargetSummary[];
   delegationsChanged?: boolean;
+  /** targets: each change to its delegations (role added/removed, keys, threshold, path patterns, order, bins) */
+  delegationChanges?: DelegationChange[];
   /** snapshot/timestamp: versions of the files they describe */
   metaChanges?: { file: string; from?: number; to?: number }[];
   /** the trusted version is absent: everything is new */
@@ -138,7 +141,9 @@ export function diffRole(
         d.targetsChanged.push({ path: p, from: summary(p, old), to: summary(p, tf) });
     }
     d.targetsRemoved = [...before].filter(([p]) => !to.targets.has(p)).map(([p, tf]) => summary(p, tf));
+    d.delegationChanges = diffDelegations(from?.delegations, to.delegations);
     d.delegationsChanged =
+      d.delegationChanges.length > 0 ||
       JSON.stringify(from?.delegations?.toJSON() ?? null) !== JSON.stringify(to.delegations?.toJSON() ?? null);
   } else if (role === 'snapshot') {
     const to = next.signed.meta;

@@ -7,3 +7,4 @@ export * from './diff';
 export * from './transitions';
 export * from './anchor';
 export * from './danger';
+export * from './delegation-diff';

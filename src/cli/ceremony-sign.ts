@@ -3,16 +3,9 @@
  * any key is opened; dangers and first contact are shown (and confirmed unless --yes) before the PIN.
  */
 import { Flags, type Interfaces } from '@oclif/core';
-import {
-  ceremonyContext,
-  confirmText,
-  renderDangers,
-  renderRequest,
-  renderSignReport,
-  renderTrust,
-  trustOptions,
-} from './ceremony';
+import { confirmText, renderDangers, renderRequest, renderSignReport, renderTrust, trustOptions } from './ceremony';
 import { requireInteractiveOrYes } from './context';
+import { keyholderContext } from './keyholder-keys';
 import { TufsignError } from '../errors';
 import { openRequest, requireFingerprint, signChecked, type FingerprintCheck } from '../repository/keyholder-sign';
 import type { SignReport } from '../repository/keyholder-sign';
@@ -64,7 +57,7 @@ export async function runCeremonySign(
       },
     );
   }
-  const ctx = ceremonyContext(io.ctx, ws?.dir ?? process.cwd(), ws, io.tool);
+  const ctx = keyholderContext({ run: io.ctx, baseDir: ws?.dir ?? process.cwd(), workspace: ws }, io.tool);
   const checked = openRequest(args.request, ws, ctx, trustOptions(io.ctx.env, flags['trust-dir']));
   requireFingerprint(checked, check);
   const fc = checked.trust.firstContact;

@@ -20,11 +20,13 @@ import {
   openRequest,
   requireFingerprint,
   signChecked,
+  unidentifiedKeyFile,
   type CheckedRequest,
   type DetectedKeys,
   type KeyCandidate,
   type KeyLabel,
   type KeySources,
+  type KeyholderContext,
   type TrustOptions,
 } from '../repository/keyholder-sign';
 import type { Workspace } from '../repository/workspace';
@@ -38,13 +40,15 @@ export function ceremonyContext(
   baseDir: string,
   ws: Workspace | undefined,
   tool: string,
+  /** `--pkcs11-module`: this machine's module, overriding the workspace's */
+  pkcs11Module?: string,
 ): CeremonyContext {
-  const sc = run.signingContext(baseDir, ws);
+  const sc = run.signingContext(baseDir, ws, pkcs11Module);
   return {
     ...sc,
     tool,
-    // No expected key: used only when this machine's workspace does not map the URI to a keyid.
-    openAnySigner: (uri) => backendFor(uri).open(uri, run.openOptions(baseDir, ws)),
+    // No expected key: used only when nothing on this machine tells which key the URI holds before its secret.
+    openAnySigner: (uri) => backendFor(uri).open(uri, run.openOptions(baseDir, ws, pkcs11Module)),
   };
 }
 
@@ -117,7 +121,9 @@ export function renderDiff(diffs: readonly RoleDiff[], labels: Labels = requestL
       );
     for (const t of d.targetsRemoved ?? [])
       lines.push(`  - ${safeText(t.path)}  (${t.length} bytes, sha256 ${safeText(t.sha256.slice(0, 16))}…)`);
-    if (d.delegationsChanged === true) lines.push('  ! delegations changed');
+    for (const c of d.delegationChanges ?? []) lines.push(`  ! ${safeText(c.message)}`);
+    if (d.delegationsChanged === true && (d.delegationChanges ?? []).length === 0)
+      lines.push('  ! delegations changed (fields tufsign does not interpret)');
     for (const m of d.metaChanges ?? []) lines.push(`  ${safeText(m.file)}: v${m.from ?? '-'} → v${m.to ?? '-'}`);
     const nothing =
       (d.keysAdded?.length ?? 0) +
@@ -286,7 +292,7 @@ export interface GuidedDeps extends Omit<KeySources, 'keyFlags' | 'baseDir'> {
   /** folders to search for request files */
   searchDirs: string[];
   keyFlags: string[];
-  ctx: CeremonyContext;
+  ctx: KeyholderContext;
   trust: TrustOptions;
 }
 
@@ -333,7 +339,7 @@ function nothingUsable(checked: CheckedRequest, detected: DetectedKeys, deps: Gu
   const looked =
     deps.keyFlags.length > 0
       ? 'the keys you named with --key'
-      : "the keys in this folder's workspace and the YubiKeys plugged in here";
+      : "the keys in this folder's workspace, the YubiKeys plugged in here and the tokens of the PKCS#11 module this machine names";
   return new TufsignError('NOTHING_SIGNED', `none of ${looked} can sign anything in this request`, {
     file: checked.path,
     rule: "only keys named on this machine are used; the request's hints are never opened",
@@ -362,8 +368,14 @@ export async function runGuidedCeremony(deps: GuidedDeps, requestArg?: string): 
   });
   for (const c of detected.alreadySigned)
     say(`already signed: ${safeText(c.uri)}${renderLabel(c.owner)} — not offered again`);
+  for (const c of detected.unidentified)
+    say(`key file ${safeText(c.uri)}: nothing here says which key it holds (no public part beside it) — not offered`);
   const useful = detected.usable;
-  if (useful.length === 0) throw nothingUsable(checked, detected, deps);
+  if (useful.length === 0) {
+    const first = detected.unidentified[0];
+    if (first !== undefined) throw unidentifiedKeyFile(first.uri, deps.ctx.keyBaseDir, checked.path);
+    throw nothingUsable(checked, detected, deps);
+  }
   for (const c of useful)
     say(
       `key available: ${safeText(c.uri)}${renderLabel(c.owner)}${c.keyid !== '' ? ` can sign ${c.roles.join(', ')}${c.stillNeeded ? '' : ' (threshold already met)'}` : ''}`,

@@ -22,7 +22,8 @@ export interface RunContext {
   secrets: SecretsHandler;
   env: NodeJS.ProcessEnv;
   progress(message: string): void;
-  openOptions(baseDir: string, workspace?: Workspace): OpenOptions;
+  /** `pkcs11Module` overrides the workspace's (`--pkcs11-module`). */
+  openOptions(baseDir: string, workspace?: Workspace, pkcs11Module?: string): OpenOptions;
   /** `pkcs11Module` overrides the workspace's (e.g. `init --pkcs11-module` before the workspace exists). */
   signingContext(baseDir: string, workspace?: Workspace, pkcs11Module?: string): SigningContext;
   /** Close every signer opened during the run (PKCS#11 sessions, card handles). */
@@ -124,7 +125,7 @@ export function createContext(options: ContextOptions): RunContext {
     secrets,
     env,
     progress,
-    openOptions: (baseDir, workspace) => openOptions(baseDir, workspace),
+    openOptions: (baseDir, workspace, pkcs11Module) => openOptions(baseDir, workspace, pkcs11Module),
     signingContext(baseDir, workspace, pkcs11Module) {
       return {
         now: clock.now(),

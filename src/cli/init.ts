@@ -183,7 +183,10 @@ export async function runInit(
     consistentSnapshot: flags['consistent-snapshot'],
     expiry,
     roles,
-    extraFiles: generated.map((g) => ({ path: join(dir, g.path), data: g.pem, mode: 0o600 })),
+    extraFiles: generated.flatMap((g) => [
+      { path: join(dir, g.path), data: g.pem, mode: 0o600 },
+      { path: join(dir, g.publicPart.path), data: g.publicPart.data, mode: 0o600 },
+    ]),
     deferIncomplete: true,
   };
   if (flags['pkcs11-module'] !== undefined) options.pkcs11Module = flags['pkcs11-module'];

@@ -10,6 +10,13 @@ import { Key } from '../tuf/key';
 
 export const PUBLIC_KEY_FORMAT = 'tufsign-public-key';
 
+/** `keys/alice.pem` → `keys/alice.pem.pub.json`: the public part beside an encrypted key file (ADR 0008). */
+export const PUBLIC_PART_SUFFIX = '.pub.json';
+
+export function publicPartPath(keyFile: string): string {
+  return `${keyFile}${PUBLIC_PART_SUFFIX}`;
+}
+
 export interface PublicKeyFile {
   key: Key;
   keyid: string;

@@ -3,6 +3,7 @@
  * (a key this machine can sign with) or a public key file from `key export`
  * (a key held by someone else, signed with later in a ceremony).
  */
+import { publicPartPath, serializePublicKeyFile } from '../keystore/public-key-file';
 import { TufsignError } from '../errors';
 import { fileExists, readFileBounded } from '../io/fs';
 import type { OpenOptions } from '../keystore/backend';
@@ -73,6 +74,8 @@ export interface GeneratedKeyFile {
   /** relative path inside the workspace */
   path: string;
   pem: string;
+  /** the public part written beside it (`KEY.pem.pub.json`, ADR 0008): its keyid is known without the passphrase */
+  publicPart: { path: string; data: string };
   signer: Signer;
 }
 
@@ -99,6 +102,7 @@ export async function generateKeyFiles(
         spec: { key, uri },
         path: r.path,
         pem: encryptPrivateKey(privateKey, passphrase),
+        publicPart: { path: publicPartPath(r.path), data: serializePublicKeyFile({ key, keyid: key.keyid(), uri }) },
         signer: new PrivateKeySigner(uri, privateKey, r.scheme),
       };
     });

@@ -19,6 +19,7 @@ import {
   anchorRequest,
   checkExpiryPolicy,
   dangerousChanges,
+  olderVoucherDangers,
   unauthorisedRoles,
   parseRequest,
   roleFingerprint,
@@ -56,6 +57,7 @@ import {
   type RequestWritten,
 } from './requests';
 import type { Workspace } from './workspace';
+import { keyBeforeSecret, publicPartPath } from './key-identity';
 
 export interface SignReport {
   request: string;
@@ -213,7 +215,10 @@ export function openRequest(
     purpose: request.purpose,
   };
   const maxExpiry = maxExpiryFor(ws, trust.trustDir);
-  const dangers = dangerousChanges(described.diff, request.trustedRoot?.signed, ctx.now, maxExpiry);
+  const dangers = [
+    ...dangerousChanges(described.diff, request.trustedRoot?.signed, ctx.now, maxExpiry),
+    ...olderVoucherDangers(trust.anchored),
+  ];
   return {
     path,
     request,
@@ -242,7 +247,7 @@ export type KeySource = 'flag' | 'workspace' | 'device';
 
 export interface KeyCandidate {
   uri: string;
-  /** '' for a key file whose key is only known after its passphrase */
+  /** '' for a key file whose keyid nothing here records (see DetectedKeys.unidentified) */
   keyid: string;
   owner?: KeyLabel;
   /** roles this key can still add a signature to */
@@ -257,6 +262,8 @@ export interface DetectedKeys {
   usable: KeyCandidate[];
   /** keys here that are in the plan but have signed everything they can already: not offered, no PIN asked */
   alreadySigned: KeyCandidate[];
+  /** key files whose keyid nothing here records (no public part beside them, no workspace mapping): not offered */
+  unidentified: KeyCandidate[];
 }
 
 export interface KeySources {
@@ -267,6 +274,12 @@ export interface KeySources {
   baseDir: string;
   /** URIs of keys on devices plugged into this machine (e.g. YubiKey slots found over PC/SC) */
   pluggedKeys(): Promise<string[]>;
+  /**
+   * URIs of keys on PKCS#11 tokens behind the modules this machine's own configuration names
+   * (`--pkcs11-module`, tufsign.json, TUFSIGN_PKCS11_MODULE). Asked after the YubiKeys were probed:
+   * once loaded, ykcs11/OpenSC hold the card readers.
+   */
+  tokenKeys?(): Promise<string[]>;
   /** the public key behind a URI without a PIN, or undefined when it is not here */
   probe(uri: string): Promise<Key | undefined>;
 }
@@ -274,8 +287,10 @@ export interface KeySources {
 /**
  * Which keys on this machine can sign something in the request. Only URIs
  * named by this machine are looked at: `--key` flags, else the workspace's
- * configured keys and the devices plugged in here. The request's keyholder
- * hints are never probed.
+ * configured keys, the YubiKeys plugged in here and the tokens behind the
+ * PKCS#11 modules this machine's configuration names. The request's keyholder
+ * hints are never probed. No secret is asked: a key file's keyid comes from
+ * the workspace or the public part beside it.
  */
 export async function detectKeys(checked: CheckedRequest, sources: KeySources): Promise<DetectedKeys> {
   const req = checked.request;
@@ -289,29 +304,34 @@ export async function detectKeys(checked: CheckedRequest, sources: KeySources): 
   // YubiKeys before PKCS#11 tokens: once loaded, ykcs11/OpenSC hold the card readers.
   const order = (uri: string): number => ({ yubikey: 0, pkcs11: 1 })[backendOfUri(uri) as 'yubikey' | 'pkcs11'] ?? 2;
   todo.sort((a, b) => order(a.uri) - order(b.uri));
-  const out: DetectedKeys = { usable: [], alreadySigned: [] };
+  const out: DetectedKeys = { usable: [], alreadySigned: [], unidentified: [] };
   const seen = new Set<string>();
-  for (const t of todo) {
-    if (seen.has(t.uri)) continue;
+  const consider = async (t: { uri: string; source: KeySource; keyid?: string }): Promise<void> => {
+    if (seen.has(t.uri)) return;
     seen.add(t.uri);
-    // the public key: from the workspace's record for a key file (known only after its passphrase), else probed
+    // the public key, without any secret: the workspace's record or the public part beside a key file, else probed
     let key: Key | undefined;
     if (backendOfUri(t.uri) === 'file') {
-      if (!fileExists(filePathOfUri(t.uri, sources.baseDir))) continue;
+      if (!fileExists(filePathOfUri(t.uri, sources.baseDir))) return;
       if (t.keyid !== undefined) {
         key = planKey(req, t.keyid);
-        if (key === undefined) continue; // a workspace key this request does not need
+        if (key === undefined) return; // a workspace key this request does not need
+      } else {
+        // a key file named here: the workspace's mapping or the public part beside it says which key it holds
+        const known = await keyBeforeSecret(t.uri, { workspace: sources.workspace, baseDir: sources.baseDir });
+        if (known === undefined) {
+          out.unidentified.push({ uri: t.uri, keyid: '', roles: [], stillNeeded: false, source: t.source });
+          return;
+        }
+        key = known.key ?? planKey(req, known.keyid);
+        if (key === undefined) return; // mapped to a key this request does not need
       }
     } else {
       key = await sources.probe(t.uri);
-      if (key === undefined) continue;
+      if (key === undefined) return;
       // another key is in that slot/token than the workspace records under that keyid
       const recorded = t.keyid === undefined ? undefined : planKey(req, t.keyid);
-      if (recorded !== undefined && !recorded.samePublicKey(key)) continue;
-    }
-    if (key === undefined) {
-      out.usable.push({ uri: t.uri, keyid: '', roles: [], stillNeeded: true, source: t.source });
-      continue;
+      if (recorded !== undefined && !recorded.samePublicKey(key)) return;
     }
     // every keyid the plan lists this key under (a legacy keyid next to its correct one, ADR 0015)
     const keyids = planKeyidsOf(req, key);
@@ -325,7 +345,10 @@ export async function detectKeys(checked: CheckedRequest, sources: KeySources): 
       c.stillNeeded = signable.some((r) => r.stillNeeded);
       out.usable.push(c);
     } else if (keyids.length > 0) out.alreadySigned.push(c);
-  }
+  };
+  for (const t of todo) await consider(t);
+  if (sources.keyFlags.length === 0 && sources.tokenKeys !== undefined)
+    for (const uri of await sources.tokenKeys()) await consider({ uri, source: 'device' });
   return out;
 }
 
@@ -386,17 +409,77 @@ export function requireFirstContact(checked: CheckedRequest, fingerprint: Finger
 
 // ------------------------------------------------------------------ signing
 
+/** What the keyholder's side needs beyond signing: where `file:` URIs resolve, and a PIN-less look at device keys. */
+export interface KeyholderContext extends CeremonyContext {
+  /** folder relative `file:` URIs resolve against (the workspace, else the current folder) */
+  keyBaseDir: string;
+  /** the public key behind a device URI without a PIN, or undefined */
+  probe?(uri: string): Promise<Key | undefined>;
+}
+
+function notInPlan(path: string, uri: string, keyid: string): TufsignError {
+  return new TufsignError(
+    'SIGNATURE_REFUSED',
+    `the key at ${uri} (keyid ${keyid.slice(0, 16)}…) is not one of the keys this request needs`,
+    {
+      file: path,
+      rule: 'BAD-29 only keys in the plan sign',
+      suggestion:
+        'Run `tufsign ceremony status REQUEST` to see which keys are needed, and check that the right YubiKey/token/key file is used.',
+      details: { keyid },
+    },
+  );
+}
+
+/**
+ * Open the signer for `uri` only once this machine knows, without a secret,
+ * that it holds a key of the plan: a key outside the plan costs no passphrase
+ * or PIN. A key file whose keyid nothing here records is refused before its
+ * passphrase (ADR 0008).
+ */
 async function openForRequest(
   req: SigningRequest,
   uri: string,
   ws: Workspace | undefined,
-  ctx: CeremonyContext,
+  ctx: KeyholderContext,
+  path: string,
 ): Promise<Signer> {
-  // When this machine's workspace maps the URI to a key in the plan, the backend checks that key before asking for a PIN (BAD-57).
-  let keyid: string | undefined;
-  for (const [id, e] of ws?.config.keys ?? []) if (e.uri === uri) keyid = id;
-  const key: Key | undefined = keyid === undefined ? undefined : planKey(req, keyid);
+  const known = await keyBeforeSecret(uri, {
+    workspace: ws,
+    baseDir: ctx.keyBaseDir,
+    ...(ctx.probe !== undefined ? { probe: ctx.probe.bind(ctx) } : {}),
+  });
+  if (known === undefined) {
+    if (backendOfUri(uri) === 'file') throw unidentifiedKeyFile(uri, ctx.keyBaseDir, path);
+    return ctx.openAnySigner(uri);
+  }
+  // every keyid the plan lists this key under (a legacy keyid next to its correct one, ADR 0015)
+  const planned =
+    known.key !== undefined ? planKeyidsOf(req, known.key) : inPlan(req, known.keyid) ? [known.keyid] : [];
+  const first = planned[0];
+  if (first === undefined) throw notInPlan(path, uri, known.keyid);
+  const key = planKey(req, first);
+  // The backend checks the key it opens against the plan's (BAD-57): a public part that lies is caught after decryption.
   return key !== undefined ? ctx.openSigner(uri, key) : ctx.openAnySigner(uri);
+}
+
+function inPlan(req: SigningRequest, keyid: string): boolean {
+  return planFor(req).some((p) => p.keyids.includes(keyid) || (p.previous?.keyids.includes(keyid) ?? false));
+}
+
+/** A key file with nothing here naming its keyid: refused before its passphrase. */
+export function unidentifiedKeyFile(uri: string, baseDir: string, path: string): TufsignError {
+  const pub = publicPartPath(filePathOfUri(uri, baseDir));
+  return new TufsignError(
+    'KEY_IDENTITY_UNKNOWN',
+    `nothing on this machine says which key ${uri} holds: its keyid is known only after its passphrase`,
+    {
+      file: path,
+      rule: 'a key is matched to the plan before any secret is asked',
+      suggestion: `Put the key's public part beside it: tufsign key export ${uri} --out ${pub} (once, on your laptop), or run inside a workspace copy whose tufsign.json maps the key.`,
+      details: { uri, expected_public_part: pub },
+    },
+  );
 }
 
 /**
@@ -409,7 +492,7 @@ export async function signChecked(
   keyUris: readonly string[],
   fingerprint: FingerprintCheck,
   ws: Workspace | undefined,
-  ctx: CeremonyContext,
+  ctx: KeyholderContext,
   /** the keyholder confirmed the first contact (guided prompt, or --yes with the fingerprint compared) */
   firstContactConfirmed = false,
 ): Promise<SignReport & { pinned?: string }> {
@@ -433,23 +516,11 @@ export async function signChecked(
     status: checked.described.status,
   };
   for (const uri of keyUris) {
-    const signer = await openForRequest(req, uri, ws, ctx);
+    const signer = await openForRequest(req, uri, ws, ctx, path);
     const keyid = signer.publicKey.keyid();
     // the key's own keyid and any legacy keyid the trusted root lists it under (keyid migration, ADR 0015)
     const keyids = planKeyidsOf(req, signer.publicKey);
-    if (keyids.length === 0) {
-      throw new TufsignError(
-        'SIGNATURE_REFUSED',
-        `the key at ${uri} (keyid ${keyid.slice(0, 16)}…) is not one of the keys this request needs`,
-        {
-          file: path,
-          rule: 'BAD-29 only keys in the plan sign',
-          suggestion:
-            'Run `tufsign ceremony status REQUEST` to see which keys are needed, and check that the right YubiKey/token/key file is used.',
-          details: { keyid },
-        },
-      );
-    }
+    if (keyids.length === 0) throw notInPlan(path, uri, keyid);
     const plans = planFor(req);
     const todo = keyids.flatMap((id) => signableBy(req, id).map((t) => ({ ...t, keyid: id })));
     const roles = [...new Set(todo.map((t) => t.role))];

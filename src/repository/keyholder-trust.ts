@@ -8,10 +8,12 @@
 import { join } from 'node:path';
 import { TufsignError } from '../errors';
 import { fileExists, readFileBounded, writeFileAtomic } from '../io/fs';
-import { parseJson } from '../tuf/json';
-import { HISTORY_PARSE, Metadata, type Root, type TopLevelRole } from '../tuf/metadata';
+import { newObject, parseJson, stringifyPretty } from '../tuf/json';
+import { HISTORY_PARSE, Metadata, TOP_LEVEL_ROLES, type Root, type TopLevelRole } from '../tuf/metadata';
+import { formatExpires, parseDuration } from '../tuf/time';
+import { roleFingerprint, signedSha256 } from '../ceremony';
 import { asObject } from '../tuf/fields';
-import { readPeriods } from './config';
+import { DEFAULT_MAX_EXPIRY, readPeriods } from './config';
 import { serializeMetadata } from './workspace';
 
 export const PINNED_ROOT_FILE = 'root.json';
@@ -66,4 +68,71 @@ export function loadTrustPolicy(dir: string): Partial<Record<TopLevelRole, strin
     if (e instanceof TufsignError) throw e.inFile(file);
     throw e;
   }
+}
+
+// ------------------------------------------------------------------ `ceremony trust show | policy`
+
+/** A trust folder as the keyholder sees it: the pin (if any) and the expiry policy in force. */
+export interface TrustFolderView {
+  dir: string;
+  pinned: false | { version: number; expires: string; rootFingerprint: string; keyids: string[]; threshold: number };
+  /** per role: the maximum validity signed and whether it comes from policy.json or the built-in default */
+  maxExpiry: Record<TopLevelRole, { period: string; source: 'policy.json' | 'default' }>;
+}
+
+export function describeTrustFolder(dir: string): TrustFolderView {
+  const pin = loadPinnedRoot(dir);
+  const policy = loadTrustPolicy(dir);
+  const maxExpiry = {} as TrustFolderView['maxExpiry'];
+  for (const role of TOP_LEVEL_ROLES) {
+    const own = policy[role];
+    maxExpiry[role] =
+      own !== undefined
+        ? { period: own, source: 'policy.json' }
+        : { period: DEFAULT_MAX_EXPIRY[role], source: 'default' };
+  }
+  if (pin === undefined) return { dir, pinned: false, maxExpiry };
+  const root = pin.signed.role('root');
+  return {
+    dir,
+    pinned: {
+      version: pin.signed.version,
+      expires: formatExpires(pin.signed.expires),
+      rootFingerprint: roleFingerprint('root', signedSha256(pin)),
+      keyids: [...root.keyids],
+      threshold: root.threshold,
+    },
+    maxExpiry,
+  };
+}
+
+/**
+ * Set or clear per-role maxima in the trust folder's policy.json (atomic
+ * write; the folder is created when needed). Periods are checked here, so a
+ * written policy always loads.
+ */
+export function writeTrustPolicy(
+  dir: string,
+  set: Partial<Record<TopLevelRole, string>>,
+  reset: readonly TopLevelRole[],
+): TrustFolderView {
+  const policy = loadTrustPolicy(dir);
+  for (const role of reset) delete policy[role];
+  for (const [role, period] of Object.entries(set) as [TopLevelRole, string][]) {
+    const seconds = parseDuration(period, `--max-expiry ${role}`);
+    if (seconds <= 0)
+      throw new TufsignError('USAGE', `--max-expiry ${role}=${period}: a maximum must be longer than zero`, {
+        rule: 'period = number + s|m|h|d|w|y, more than zero',
+      });
+    policy[role] = period;
+  }
+  const obj = newObject();
+  const periods = newObject();
+  for (const role of TOP_LEVEL_ROLES) {
+    const p = policy[role];
+    if (p !== undefined) periods[role] = p;
+  }
+  obj['max_expiry'] = periods;
+  writeFileAtomic(join(dir, TRUST_POLICY_FILE), stringifyPretty(obj));
+  return describeTrustFolder(dir);
 }

@@ -6,11 +6,12 @@
 import {
   anchorRequest,
   createRequest,
+  olderVoucherDangers,
   requestFingerprint,
   type SigningRequest,
   type TrustAnchor,
 } from '../../src/ceremony';
-import { Metadata, type Root, type Targets } from '../../src/tuf/metadata';
+import { Metadata, MetaFile, Snapshot, type Root, type Targets } from '../../src/tuf/metadata';
 import {
   days,
   keyholders,
@@ -208,5 +209,70 @@ describe('attack: a forged basis for targets', () => {
   it('the fingerprint covers the identity of the basis: two copies differing only in their basis never share it', () => {
     const otherV1 = signMd(new Metadata(targetsWith(1, { 'other.tar.gz': 'x' })), online);
     expect(requestFingerprint(req(v1))).not.toBe(requestFingerprint(req(otherV1)));
+  });
+});
+
+describe('a snapshot/timestamp follow-up after those keys rotated, signed with only a pinned root', () => {
+  const rootKeys = [makeKey('r1')];
+  const oldOnline = makeKey('old-online');
+  const newOnline = makeKey('new-online');
+  const stranger = makeKey('stranger');
+  const r1 = signMd(new Metadata(makeRoot(1, rootKeys, 1, oldOnline)), ...rootKeys) as Metadata<Root>;
+  // root v2 replaced the snapshot/timestamp/targets key
+  const r2 = signMd(new Metadata(makeRoot(2, rootKeys, 1, newOnline)), ...rootKeys) as Metadata<Root>;
+  const snapshot = (version: number, targetsVersion: number): Snapshot => {
+    const s = new Snapshot(version, days(7));
+    s.meta.set('targets.json', new MetaFile(targetsVersion));
+    return s;
+  };
+  const published = signMd(new Metadata(snapshot(5, 3)), oldOnline) as Metadata<Snapshot>;
+  const followUp = (basis: Metadata, next: Metadata = new Metadata(snapshot(6, 3))): SigningRequest =>
+    createRequest({
+      repository: 'demo',
+      purpose: 'follow-up: snapshot',
+      trustedRoot: r2,
+      rootHistory: [r1],
+      base: { root: 2, snapshot: 5 },
+      roles: [{ metadata: next, trusted: basis }],
+      keyholders: new Map(),
+      now: NOW,
+      tool: TOOL,
+    });
+
+  it('the basis signed by the replaced keys verifies under the pinned root v1, and says so', () => {
+    const a = anchorRequest(followUp(published), pinned(r1));
+    expect(a.chain).toEqual([2]);
+    expect(a.olderVouchers).toEqual([{ role: 'snapshot', basisVersion: 5, rootVersion: 1 }]);
+    expect(olderVoucherDangers(a).map((d) => d.kind)).toEqual(['basis-from-earlier-root']);
+  });
+  it('a basis signed under the trusted root needs no older voucher', () => {
+    const current = signMd(new Metadata(snapshot(5, 3)), newOnline);
+    expect(anchorRequest(followUp(current), pinned(r1)).olderVouchers).toBeUndefined();
+  });
+  it('attack: a basis signed by a key no verified root names is refused', () => {
+    const forged = signMd(new Metadata(snapshot(5, 3)), stranger);
+    expect(code(() => anchorRequest(followUp(forged), pinned(r1)))).toBe('TRUST_BASIS_INVALID');
+  });
+  it('attack: a root below the pin cannot vouch (only the pin and the roots verified from it)', () => {
+    // pinned at v2: root v1 rides along in root_history, unverified; a basis signed by its keys is refused
+    expect(code(() => anchorRequest(followUp(published), pinned(r2)))).toBe('TRUST_BASIS_INVALID');
+  });
+  it('attack: a forged root_history v1 with an attacker snapshot key breaks the chain from the pin', () => {
+    const forgedR1 = signMd(new Metadata(makeRoot(1, rootKeys, 1, stranger)), ...rootKeys) as Metadata<Root>;
+    const req = createRequest({
+      repository: 'demo',
+      purpose: 'p',
+      trustedRoot: r2,
+      rootHistory: [forgedR1],
+      base: { root: 2, snapshot: 5 },
+      roles: [{ metadata: new Metadata(snapshot(6, 3)), trusted: signMd(new Metadata(snapshot(5, 3)), stranger) }],
+      keyholders: new Map(),
+      now: NOW,
+      tool: TOOL,
+    });
+    expect(code(() => anchorRequest(req, pinned(r1)))).toBe('TRUST_CHAIN_INVALID');
+  });
+  it('in a workspace the basis is what was published, whoever signed it', () => {
+    expect(() => anchorRequest(followUp(published), pinned(r2, 'workspace', { snapshot: published }))).not.toThrow();
   });
 });

@@ -110,21 +110,32 @@ describe('2-of-3 root rotation across three workspace copies', () => {
     ok(['ceremony', 'sign', request, '--key', bob.uri, '--fingerprint', fingerprintOf(request, bob.dir), '--yes'], {
       cwd: bob.dir,
     });
-    // carol tries with the organizer's old timestamp key: not in the plan
-    const wrong = tufsign(
-      [
-        'ceremony',
-        'sign',
-        request,
-        '--key',
-        `file:${join(org, 'keys', 'timestamp-1.pem')}`,
-        '--fingerprint',
-        fingerprintOf(request, carol.dir),
-        '--yes',
-        '--json',
-      ],
-      { cwd: carol.dir },
-    );
+    // carol tries with a copy of the organizer's old timestamp key: not in the plan
+    const stray = join(carol.dir, 'keys', 'old-timestamp.pem');
+    copyFileSync(join(org, 'keys', 'timestamp-1.pem'), stray);
+    const attempt = (): ReturnType<typeof tufsign> =>
+      tufsign(
+        [
+          'ceremony',
+          'sign',
+          request,
+          '--key',
+          `file:${stray}`,
+          '--fingerprint',
+          fingerprintOf(request, carol.dir),
+          '--yes',
+          '--json',
+        ],
+        // no passphrase and no terminal: asking for the secret would fail with its own code
+        { cwd: carol.dir, env: { TUFSIGN_PASSPHRASE: undefined } },
+      );
+    // nothing here says which key the file holds: refused before its passphrase
+    const unknown = attempt();
+    expect(unknown.status).toBe(5);
+    expect(errorCode(unknown)).toBe('KEY_IDENTITY_UNKNOWN');
+    // with its public part beside it, it is known to be outside the plan: refused, still without the passphrase
+    ok(['key', 'export', `file:${stray}`, '--out', `${stray}.pub.json`], { cwd: carol.dir });
+    const wrong = attempt();
     expect(wrong.status).toBe(7);
     expect(errorCode(wrong)).toBe('SIGNATURE_REFUSED');
     const st = ok(['ceremony', 'status', request, '--json'], { cwd: alice.dir });

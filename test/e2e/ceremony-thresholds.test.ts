@@ -33,6 +33,7 @@ describe('removing a key and raising the threshold needs the old AND the new thr
     // root-2 is held by someone else on another laptop
     mkdirSync(join(away, 'keys'), { recursive: true });
     renameSync(join(org, 'keys', 'root-2.pem'), join(away, 'keys', 'root-2.pem'));
+    renameSync(join(org, 'keys', 'root-2.pem.pub.json'), join(away, 'keys', 'root-2.pem.pub.json')); // its public part goes with it (ADR 0008)
     copyWorkspace(org, away);
   });
 
@@ -185,6 +186,7 @@ describe('requests instead of failures', () => {
     const org = join(base, 'org3');
     ok(['init', org]);
     renameSync(join(org, 'keys', 'targets-1.pem'), join(base, 'targets-1.pem'));
+    renameSync(join(org, 'keys', 'targets-1.pem.pub.json'), join(base, 'targets-1.pem.pub.json')); // its public part goes with it (ADR 0008)
     const r = ok(['sign', 'targets', '--bump', '-w', org, '--json']);
     expect(r.json.request.status.roles[0]).toMatchObject({ role: 'targets', version: 2 });
     expect(existsSync(join(org, 'metadata', '2.targets.json'))).toBe(false);
@@ -208,6 +210,7 @@ describe('requests instead of failures', () => {
     const org = join(base, 'org4');
     ok(['init', org]);
     renameSync(join(org, 'keys', 'snapshot-1.pem'), join(base, 'snapshot-1.pem'));
+    renameSync(join(org, 'keys', 'snapshot-1.pem.pub.json'), join(base, 'snapshot-1.pem.pub.json')); // its public part goes with it (ADR 0008)
     const start = ok(['ceremony', 'start', '--role', 'root', '-w', org, '--json']);
     const f = ok(['ceremony', 'finalize', start.json.request, '--out', join(base, 'fu-bundle'), '-w', org, '--json']);
     // one follow-up: snapshot to sign elsewhere, and the timestamp naming it, already signed here (issue #11)
@@ -253,6 +256,7 @@ describe('refusals at the CLI', () => {
   beforeAll(() => {
     ok(['init', org]);
     renameSync(join(org, 'keys', 'root-1.pem'), join(base, 'root-1.pem'));
+    renameSync(join(org, 'keys', 'root-1.pem.pub.json'), join(base, 'root-1.pem.pub.json')); // its public part goes with it (ADR 0008)
     req = ok(['ceremony', 'start', '--role', 'root', '-w', org, '--json']).json.request;
   });
 

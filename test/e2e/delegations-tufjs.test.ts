@@ -209,6 +209,7 @@ describe('a delegation under an offline targets key', () => {
     const away = join(base, 'targets-keyholder');
     mkdirSync(away);
     renameSync(join(ws, 'keys', 'targets-1.pem'), join(away, 'targets-1.pem'));
+    renameSync(join(ws, 'keys', 'targets-1.pem.pub.json'), join(away, 'targets-1.pem.pub.json')); // its public part goes with it (ADR 0008)
     ok(['key', 'generate', '--out', join(ws, 'keys', 'c.pem'), '--json']);
     const r = ok([
       'delegate',

@@ -48,6 +48,9 @@ describe('root rotate --fix-keyids through a file-carried ceremony (root and tar
     ] as const) {
       mkdirSync(join(dir, 'keys'), { recursive: true });
       renameSync(join(org, 'keys', `${name}.pem`), join(dir, 'keys', `${name}.pem`));
+      // once, on the keyholder's machine: the public part beside the key file, so signing matches it to the plan
+      // before its passphrase (ADR 0008)
+      ok(['key', 'export', `file:keys/${name}.pem`, '--out', `keys/${name}.pem.pub.json`], { cwd: dir });
       expect(config.keys[id].uri).toBe(`file:keys/${name}.pem`);
       delete config.keys[id].uri;
     }
@@ -144,6 +147,26 @@ describe('root rotate --fix-keyids through a file-carried ceremony (root and tar
   });
 
   it('a key outside the plan is still refused', () => {
+    // imported key files have no public part beside them: refused before the passphrase until one is there
+    const ts = join(org, 'keys', 'timestamp.pem');
+    const attempt = () =>
+      tufsign(
+        [
+          'ceremony',
+          'sign',
+          request,
+          '--key',
+          `file:${ts}`,
+          '--fingerprint',
+          fingerprintOf(request, holder),
+          '--yes',
+          '--json',
+        ],
+        { cwd: holder, env: { TUFSIGN_PASSPHRASE: undefined } },
+      );
+    expect(errorCode(attempt())).toBe('KEY_IDENTITY_UNKNOWN');
+    ok(['key', 'export', `file:${ts}`, '--out', `${ts}.pub.json`]);
+    expect(errorCode(attempt())).toBe('SIGNATURE_REFUSED');
     const stranger = tufsign(
       [
         'ceremony',
@@ -214,6 +237,7 @@ describe('a tuf-on-ci keyholder signs from the request alone with a key whose st
     writeFileSync(join(alice, 'keys', 'alice.pem'), encryptPrivateKey(k!.privateKey, Buffer.from(TEST_PASSPHRASE)), {
       mode: 0o600,
     });
+    ok(['key', 'export', 'file:keys/alice.pem', '--out', 'keys/alice.pem.pub.json'], { cwd: alice });
     cpSync(join(org, request), join(alice, request));
     const stored = readJson(join(org, 'metadata', '3.root.json')).signed;
     const aliceId = Object.keys(stored.keys).find((id) => stored.keys[id]['x-tuf-on-ci-keyowner'] === '@alice')!;

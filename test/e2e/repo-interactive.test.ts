@@ -39,10 +39,15 @@ describe('interactive init', () => {
     expect(transcript).not.toContain(SECRET);
     expect(readdirSync(join(base, 'repo', 'keys')).sort()).toEqual([
       'root-1.pem',
+      'root-1.pem.pub.json',
       'root-2.pem',
+      'root-2.pem.pub.json',
       'snapshot-1.pem',
+      'snapshot-1.pem.pub.json',
       'targets-1.pem',
+      'targets-1.pem.pub.json',
       'timestamp-1.pem',
+      'timestamp-1.pem.pub.json',
     ]);
     const root = JSON.parse(readFileSync(join(base, 'repo', 'metadata', '1.root.json'), 'utf8'));
     expect(root.signed.roles.root.threshold).toBe(2);

@@ -38,7 +38,8 @@ describe('finalize terminates when snapshot/timestamp keys are elsewhere', () =>
   beforeAll(() => {
     const k = keyholder(base, 'ops');
     const t = keyholder(base, 'opsts');
-    copyFileSync(join(t.dir, 'keys', 'opsts.pem'), join(k.dir, 'keys', 'opsts.pem'));
+    // the key file with its public part beside it: the keyholder's tufsign matches it to the plan before the passphrase
+    for (const f of ['opsts.pem', 'opsts.pem.pub.json']) copyFileSync(join(t.dir, 'keys', f), join(k.dir, 'keys', f));
     ops = { dir: k.dir, snap: k.uri, ts: t.uri, snapPub: k.pub, tsPub: t.pub };
   });
 

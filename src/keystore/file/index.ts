@@ -7,6 +7,7 @@ import { keyFromPublicKeyObject, schemeForKeyObject, type Key, type Scheme } fro
 import type { GeneratedKey, GenerateRequest, KeyBackend, OpenOptions } from '../backend';
 import type { SecretsHandler, Signer, SignatureBytes } from '../signer';
 import { decryptPrivateKey, encryptPrivateKey } from './pkcs8';
+import { publicPartPath, serializePublicKeyFile } from '../public-key-file';
 
 export function filePathOfUri(uri: string, baseDir: string): string {
   if (!uri.startsWith('file:'))
@@ -144,7 +145,15 @@ export async function generateKeyFile(request: GenerateRequest, options: OpenOpt
   });
   writeFileAtomic(path, pem, 0o600);
   const publicKey = keyFromPublicKeyObject(createPublicKey(privateKey), request.scheme);
-  return { uri: `file:${request.outFile}`, publicKey };
+  const uri = `file:${request.outFile}`;
+  // The public part beside it: a keyholder's tufsign learns the keyid without the passphrase (ADR 0008).
+  // Mode 0600 like everything in a keys/ folder.
+  writeFileAtomic(
+    publicPartPath(path),
+    serializePublicKeyFile({ key: publicKey, keyid: publicKey.keyid(), uri }),
+    0o600,
+  );
+  return { uri, publicKey };
 }
 
 export const fileBackend: KeyBackend = {

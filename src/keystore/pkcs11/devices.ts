@@ -19,7 +19,7 @@ interface Candidate {
   name?: string;
 }
 
-function candidates(options: OpenOptions): Candidate[] {
+function candidates(options: OpenOptions, wellKnown: boolean): Candidate[] {
   const out: Candidate[] = [];
   const push = (c: Candidate): void => {
     if (!out.some((o) => moduleIdentity(o.path) === moduleIdentity(c.path))) out.push(c);
@@ -31,7 +31,7 @@ function candidates(options: OpenOptions): Candidate[] {
   const env = options.env['TUFSIGN_PKCS11_MODULE'];
   if (env !== undefined && env !== '')
     push(chooseModule({}, { baseDir: options.baseDir, env: { TUFSIGN_PKCS11_MODULE: env } }));
-  for (const k of wellKnownModules()) push({ path: k.path, source: 'well-known', name: k.name });
+  if (wellKnown) for (const k of wellKnownModules()) push({ path: k.path, source: 'well-known', name: k.name });
   return out;
 }
 
@@ -97,11 +97,16 @@ function tokenJson(
   return out;
 }
 
-export function listPkcs11Devices(options: OpenOptions): Promise<DeviceReport> {
+/**
+ * `scope: 'configured'` looks only at the modules this machine's configuration names (`pkcs11Module`,
+ * TUFSIGN_PKCS11_MODULE), never at the well-known install paths: the keyholder's key detection loads
+ * nothing else.
+ */
+export function listPkcs11Devices(options: OpenOptions, scope: 'all' | 'configured' = 'all'): Promise<DeviceReport> {
   const report: DeviceReport = { backend: 'pkcs11', available: false, problems: [], devices: [] };
   let list: Candidate[];
   try {
-    list = candidates(options);
+    list = candidates(options, scope === 'all');
   } catch (e) {
     report.problems.push(problemOf(e));
     return Promise.resolve(report);

@@ -11,7 +11,7 @@ const LIMIT = 60;
 
 // Over the limit today (ADR 0016): ceremony and key attest are being moved by #9 and #11b; key rotate and sign (#12) keep flags inline.
 const OVERSIZE: Record<string, number> = {
-  'src/commands/ceremony/index.ts': 109,
+  'src/commands/ceremony/index.ts': 79,
   'src/commands/key/attest.ts': 92,
   'src/commands/key/rotate.ts': 84,
   'src/commands/sign.ts': 80,
