@@ -32,7 +32,7 @@ export {
 } from './repository/targets';
 export { signRole, type SignOptions } from './repository/sign';
 export { refresh } from './repository/refresh';
-export { verifyRepository, type VerifyReport, type VerifyOptions, type RepositorySource } from './repository/verify';
-export { directorySource } from './repository/sources';
+export { verifyRepository, type VerifyReport, type VerifyOptions, type RepositorySource } from './verify/verify';
+export { directorySource } from './verify/sources';
 export { repositoryStatus } from './repository/status';
 export { lockWorkspace, LOCK_FILE, type WorkspaceLock, type LockHolder, type LockOptions } from './io/lock';

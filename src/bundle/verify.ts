@@ -4,7 +4,6 @@
  * length and sha256, no file that is not listed, an unbroken transcript, and
  * a tarball beside the folder (when present) holding exactly the same bytes.
  */
-import { createHash } from 'node:crypto';
 import { readdirSync, type Dirent } from 'node:fs';
 import { join, relative } from 'node:path';
 import { TufsignError } from '../errors';
@@ -12,19 +11,12 @@ import { checkChain, readEvents } from '../ceremony/transcript';
 import { gunzipBounded } from '../release/gzip';
 import { layoutTar, readTar, type TarMember } from '../release/tar';
 import { fileExists, MAX_METADATA_BYTES, nonRegularKind, readRegularFile } from '../io/fs';
-import { bundleSource } from '../repository/sources';
-import {
-  verifyRepository,
-  type Check,
-  type RoleReport,
-  type VerifyOptions,
-  type VerifyReport,
-} from '../repository/verify';
+import { sha256Hex } from '../io/hash';
+import { bundleSource } from '../verify/sources';
+import { verifyRepository, type Check, type RoleReport, type VerifyOptions, type VerifyReport } from '../verify/verify';
 import { parseJson } from '../tuf/json';
 import { BUNDLE_MANIFEST, parseManifest, type BundleManifest } from './manifest';
 import { tarballPathFor } from './write';
-
-const sha256 = (d: Uint8Array): string => createHash('sha256').update(d).digest('hex');
 
 /** BUNDLE.json is read with this fixed allowance; everything else with the length it declares. */
 export const MAX_MANIFEST_BYTES = MAX_METADATA_BYTES;
@@ -148,11 +140,11 @@ export function checkBundleManifest(dir: string): {
       bad++;
       continue;
     }
-    if (data.length !== f.length || sha256(data) !== f.sha256) {
+    if (data.length !== f.length || sha256Hex(data) !== f.sha256) {
       check(
         r,
         false,
-        `${f.path}: ${data.length} bytes, sha256 ${sha256(data).slice(0, 16)}… but the manifest says ${f.length} bytes, ${f.sha256.slice(0, 16)}…`,
+        `${f.path}: ${data.length} bytes, sha256 ${sha256Hex(data).slice(0, 16)}… but the manifest says ${f.length} bytes, ${f.sha256.slice(0, 16)}…`,
         'listed length and sha256 match',
       );
       bad++;
@@ -168,7 +160,7 @@ export function checkBundleManifest(dir: string): {
     const t = manifest.transcript;
     const data = readListed(t.path);
     if (data === undefined) check(r, false, `${t.path} is missing`, 'the transcript travels with the bundle');
-    else if (data.length !== t.length || sha256(data) !== t.sha256) {
+    else if (data.length !== t.length || sha256Hex(data) !== t.sha256) {
       check(r, false, `${t.path} does not match the manifest`, 'transcript length and sha256 match');
       bad++;
     } else {

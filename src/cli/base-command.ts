@@ -7,6 +7,9 @@ import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import { exitCodeFor, TufsignError } from '../errors';
 import { ensureDir, fileExists, removeDirIfEmpty } from '../io/fs';
 import { lockWorkspace, type WorkspaceLock } from '../io/lock';
+import type { CeremonyContext, SigningContext } from '../repository/context';
+import { Workspace } from '../repository/workspace';
+import { ceremonyContext } from './ceremony';
 import { errorEnvelope, payloadOf, renderErrorLine, type ErrorPayload } from './envelope';
 import { createContext, type RunContext } from './context';
 import { parseWait, WAIT_FOREVER } from './flags';
@@ -15,6 +18,20 @@ export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
 >;
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
+
+/** What a command hands the CLI layer's runners: the run context, its output channels and the workspace lock. */
+export interface CommandIo {
+  ctx: RunContext;
+  /** `tufsign <version>`, recorded in requests and transcripts */
+  tool: string;
+  json: boolean;
+  yes: boolean;
+  /** data for stdout (silent under --json, which prints the returned value) */
+  log(text: string): void;
+  /** progress and notes for people: stderr, silent under --json */
+  note(text: string): void;
+  lockWorkspace(dir: string, create?: boolean): Promise<void>;
+}
 
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true;
@@ -76,6 +93,45 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       this.runContext = createContext(opts);
     }
     return this.runContext;
+  }
+
+  /** `tufsign <version>`, recorded in requests and transcripts. */
+  protected get tool(): string {
+    return `tufsign ${this.config.version}`;
+  }
+
+  /** The run context, output channels and lock, for a runner in src/cli. */
+  protected get io(): CommandIo {
+    return {
+      ctx: this.ctx,
+      tool: this.tool,
+      json: this.jsonEnabled(),
+      yes: this.flags.yes,
+      log: (text) => this.log(text),
+      note: (text) => this.note(text),
+      lockWorkspace: (dir, create) => this.lockWorkspace(dir, create),
+    };
+  }
+
+  /** Lock a workspace for writing (ADR 0007), then open it. */
+  protected async openWorkspace(dir: string): Promise<Workspace> {
+    await this.lockWorkspace(dir);
+    return Workspace.open(dir);
+  }
+
+  /** Open a workspace for reading only (no lock). */
+  protected readWorkspace(dir: string): Workspace {
+    return Workspace.open(dir);
+  }
+
+  /** The signing context for a workspace: signers by URI, secrets, progress. */
+  protected signingContext(ws: Workspace): SigningContext {
+    return this.ctx.signingContext(ws.dir, ws);
+  }
+
+  /** The signing context plus what ceremonies record (tool) and open (a key not known in advance). */
+  protected ceremonyContext(ws: Workspace): CeremonyContext {
+    return ceremonyContext(this.ctx, ws.dir, ws, this.tool);
   }
 
   /**

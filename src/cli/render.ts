@@ -2,7 +2,7 @@
 import type { DeviceReport } from '../keystore/backend';
 import type { OperationResult } from '../repository/outcome';
 import type { RepositoryStatus } from '../repository/status';
-import type { VerifyReport } from '../repository/verify';
+import type { VerifyReport } from '../verify/verify';
 
 export function table(rows: string[][]): string {
   const widths: number[] = [];

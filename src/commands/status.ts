@@ -1,10 +1,7 @@
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command';
-import { workspaceAliasFlag, workspaceFrom } from '../cli/flags';
-import { renderStatus } from '../cli/render';
-import { TufsignError } from '../errors';
-import { checkExpiry, repositoryStatus, type ExpiryCheck, type RepositoryStatus } from '../repository/status';
-import { Workspace } from '../repository/workspace';
+import { runStatus, statusFlags } from '../cli/status';
+import type { ExpiryCheck, RepositoryStatus } from '../repository/status';
 
 export default class Status extends BaseCommand<typeof Status> {
   static override summary =
@@ -22,50 +19,9 @@ export default class Status extends BaseCommand<typeof Status> {
   static override args = {
     dir: Args.string({ description: 'Workspace directory (alias of -w; default: the current folder).' }),
   };
-  static override flags = {
-    workspace: workspaceAliasFlag,
-    check: Flags.boolean({
-      description: 'Exit 1 when a role is expired or due for re-signing (for alerts).',
-      default: false,
-    }),
-    within: Flags.string({
-      description: 'With --check: also alert when a resign-by date is this close (e.g. 7d, 12h).',
-    }),
-    role: Flags.string({
-      description: 'With --check: only these roles ("delegated" for every delegated role). Repeatable.',
-      multiple: true,
-    }),
-  };
+  static override flags = statusFlags;
 
   async run(): Promise<RepositoryStatus & { check?: ExpiryCheck }> {
-    if (!this.flags.check && (this.flags.within !== undefined || this.flags.role !== undefined)) {
-      throw new TufsignError('USAGE', '--within and --role only apply to --check', { suggestion: 'Add --check.' });
-    }
-    const ws = Workspace.open(workspaceFrom(this.flags.workspace, this.args.dir));
-    const now = this.ctx.clock.now();
-    const status = repositoryStatus(ws, now);
-    this.log(renderStatus(status));
-    if (!this.flags.check) return status;
-    const check = checkExpiry(status, now, this.flags.within, this.flags.role);
-    if (!check.ok) {
-      const expired = check.due.filter((d) => d.state === 'expired');
-      const list = check.due
-        .map((d) => `${d.role} (${d.state === 'expired' ? `expired ${d.expires}` : `resign by ${d.resignBy}`})`)
-        .join(', ');
-      throw new TufsignError(
-        expired.length > 0 ? 'ROLE_EXPIRED' : 'RESIGN_DUE',
-        `${expired.length > 0 ? 'expired' : 're-signing due'}: ${list}`,
-        {
-          file: ws.dir,
-          suggestion:
-            'Re-sign: `tufsign refresh` for snapshot/timestamp, `tufsign sign ROLE --bump` or a ceremony (`tufsign ceremony start --role ROLE`) for root/targets; see docs/runbooks/resign-before-expiry.md.',
-          details: { check, status },
-        },
-      );
-    }
-    this.note(
-      `check: every role is outside its signing window${check.withinSeconds > 0 ? ` for at least ${this.flags.within ?? ''} more` : ''}`,
-    );
-    return { ...status, check };
+    return runStatus(this.io, this.flags, this.args);
   }
 }

@@ -25,8 +25,8 @@ import {
 } from '../repository/config';
 import { FIX_KEYIDS_COMMAND } from '../repository/keyid-gate';
 import { commitFiles, type PendingFile } from '../repository/transaction';
-import { directorySource } from '../repository/sources';
-import { verifyRepository, type RepositorySource, type VerifyReport } from '../repository/verify';
+import { directorySource } from '../verify/sources';
+import { verifyRepository, type RepositorySource, type VerifyReport } from '../verify/verify';
 import {
   metadataFileName,
   targetFileNames,

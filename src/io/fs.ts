@@ -130,6 +130,11 @@ export function readFileBounded(path: string, max = MAX_METADATA_BYTES): Buffer 
   }
 }
 
+/** A small text file a user named (a PEM certificate); a missing file is the operating system's error (IO_ERROR). */
+export function readTextFile(path: string): string {
+  return readFileSync(path, 'utf8');
+}
+
 /** All of standard input as text, refusing more than `max` bytes (BAD-08). */
 export function readStdinText(max: number): string {
   const data = readFileSync(0);

@@ -3,9 +3,9 @@
  * folder, without touching the repository; and check a published archive by
  * rebuilding it.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { TufsignError } from '../errors';
+import { sha256Hex } from '../io/hash';
 import { TargetFile } from '../tuf/metadata';
 import type { JsonValue } from '../tuf/json';
 import { bsdiff, type PatchResult } from './bsdiff';
@@ -118,10 +118,6 @@ export function buildTar(
   return { tar, files: members.filter((m) => m.type === 'file').length, entries: members.length };
 }
 
-function sha256(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
 function checkNewer(app: string, version: Pep440Version, existing: readonly Pep440Version[]): void {
   for (const other of existing) {
     if (compareVersions(version, other) <= 0) {
@@ -155,7 +151,7 @@ async function previousTar(prev: PreviousRelease): Promise<Uint8Array> {
   } else throw new TufsignError('INTERNAL', 'previous release given without its archive or tar');
   if (prev.targetFile !== undefined) {
     const want = prev.targetFile.hashes.get('sha256');
-    if (archive.length !== prev.targetFile.length || (want !== undefined && sha256(archive) !== want)) {
+    if (archive.length !== prev.targetFile.length || (want !== undefined && sha256Hex(archive) !== want)) {
       throw new TufsignError('ARCHIVE_INVALID', `the previous release archive does not match its signed target info`, {
         file: prev.archivePath,
         rule: 'patch only from the bytes clients have',
@@ -181,7 +177,7 @@ export async function buildRelease(options: BuildReleaseOptions): Promise<BuiltR
   ]);
 
   const { tar, files } = buildTar(dir, releaseTime, onProgress);
-  const tarSha = sha256(tar);
+  const tarSha = sha256Hex(tar);
   onProgress?.({ stage: 'compress', done: 0, total: tar.length });
   // Compression runs on the thread pool while the patch is computed here.
   const threads = options.threads ?? defaultThreads();
@@ -292,8 +288,8 @@ export async function verifyRelease(options: VerifyReleaseOptions): Promise<Veri
     identical,
     tarIdentical,
     releaseTime,
-    published: { sha256: sha256(options.archiveBytes), tarSha256: sha256(pubTar) },
-    rebuilt: { sha256: sha256(rebuiltArchive), tarSha256: sha256(tar), tarSize: tar.length, files },
+    published: { sha256: sha256Hex(options.archiveBytes), tarSha256: sha256Hex(pubTar) },
+    rebuilt: { sha256: sha256Hex(rebuiltArchive), tarSha256: sha256Hex(tar), tarSize: tar.length, files },
     differences,
   };
 }

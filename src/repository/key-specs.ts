@@ -7,7 +7,8 @@ import { publicPartPath, serializePublicKeyFile } from '../keystore/public-key-f
 import { TufsignError } from '../errors';
 import { fileExists, readFileBounded } from '../io/fs';
 import type { OpenOptions } from '../keystore/backend';
-import { createHash, createPublicKey } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
+import { sha256Hex } from '../io/hash';
 import { generatePrivateKey, PrivateKeySigner } from '../keystore/file';
 import { encryptPrivateKey } from '../keystore/file/pkcs8';
 import { parsePublicKeyFile } from '../keystore/public-key-file';
@@ -165,7 +166,7 @@ export async function planRoleKeys(
     ...h,
     getSecret: async (req) => {
       const b = await h.getSecret(req);
-      digests.push(createHash('sha256').update(b).digest('hex'));
+      digests.push(sha256Hex(b));
       return b;
     },
   });

@@ -6,7 +6,7 @@ import { verificationResult } from '../tuf/verify';
 import type { Key } from '../tuf/key';
 import type { Metadata, Role } from '../tuf/metadata';
 import type { WorkspaceConfig } from './config';
-import { isNearLimit, sizeFinding, type SizeFinding } from './client-limits';
+import { isNearLimit, sizeFinding, type SizeFinding } from '../verify/limits';
 import { viewAttestation } from '../keystore/yubikey/claims';
 import { delegatedExpiryPeriod } from './targets-publish';
 import { TargetsTree, type RoleNode } from './targets-tree';

@@ -14,7 +14,7 @@ import {
   Targets,
 } from '../../src/tuf/metadata';
 import { checkTargetPath, targetPathProblem } from '../../src/tuf/paths';
-import { verifyRepository, type RepositorySource } from '../../src/repository/verify';
+import { verifyRepository, type RepositorySource } from '../../src/verify/verify';
 import { testSigner } from '../helpers/keys';
 import { buildTestRepo, LATER, NOW, signWith } from '../helpers/repo';
 import { publish, text } from './helpers';

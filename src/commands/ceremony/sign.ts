@@ -1,19 +1,7 @@
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
-import { keyholderContext } from '../../cli/keyholder-keys';
-import {
-  confirmText,
-  renderDangers,
-  renderRequest,
-  renderSignReport,
-  renderTrust,
-  trustOptions,
-} from '../../cli/ceremony';
-import { requireInteractiveOrYes } from '../../cli/context';
-import { TufsignError } from '../../errors';
-import { openRequest, requireFingerprint, signChecked, type FingerprintCheck } from '../../repository/keyholder-sign';
+import { ceremonySignFlags, runCeremonySign } from '../../cli/ceremony-sign';
 import type { SignReport } from '../../repository/keyholder-sign';
-import { Workspace } from '../../repository/workspace';
 
 export default class CeremonySign extends BaseCommand<typeof CeremonySign> {
   static override summary = 'Sign a request with a key, after comparing its fingerprint (unattended with --yes).';
@@ -26,81 +14,9 @@ export default class CeremonySign extends BaseCommand<typeof CeremonySign> {
     '<%= config.bin %> ceremony sign req.tufsign-request.json --key file:keys/alice.pem --fingerprint 7k3mqx2a9bdeh4twr8nc --yes',
   ];
   static override args = { request: Args.string({ description: 'Request file.', required: true }) };
-  static override flags = {
-    key: Flags.string({ description: 'Key URI to sign with (repeatable).', multiple: true, required: true }),
-    fingerprint: Flags.string({
-      description: 'The fingerprint the organizer read out; required unless --no-fingerprint-check.',
-    }),
-    'no-fingerprint-check': Flags.boolean({
-      description: 'Sign without comparing the fingerprint (recorded in the transcript).',
-      default: false,
-      exclusive: ['fingerprint'],
-    }),
-    workspace: Flags.string({
-      char: 'w',
-      description: 'Workspace to check the request against (default: the current folder, if it is one).',
-    }),
-    'trust-dir': Flags.string({
-      description:
-        'Keyholder trust folder holding the pinned root (default: ~/.tufsign/trust/REPOSITORY; used without a workspace).',
-    }),
-  };
+  static override flags = ceremonySignFlags;
 
   async run(): Promise<SignReport & { pinned?: string }> {
-    const dir = this.flags.workspace ?? '.';
-    const ws = Workspace.exists(dir) ? Workspace.open(dir) : undefined;
-    if (this.flags.workspace !== undefined && ws === undefined)
-      throw new TufsignError('WORKSPACE_NOT_FOUND', `${dir} is not a tufsign workspace`, {
-        suggestion: 'Omit -w to sign without a workspace.',
-      });
-    let check: FingerprintCheck;
-    if (this.flags['no-fingerprint-check']) check = 'skipped';
-    else if (this.flags.fingerprint !== undefined) check = { typed: this.flags.fingerprint };
-    else {
-      throw new TufsignError(
-        'FINGERPRINT_REQUIRED',
-        'ceremony sign needs --fingerprint VALUE: the fingerprint the organizer reads out',
-        {
-          rule: 'signers compare the fingerprint the organizer reads out',
-          suggestion:
-            'Pass --fingerprint VALUE (or --no-fingerprint-check to skip the comparison; the transcript records it).',
-        },
-      );
-    }
-    const ctx = keyholderContext(
-      { run: this.ctx, baseDir: ws?.dir ?? process.cwd(), workspace: ws },
-      `tufsign ${this.config.version}`,
-    );
-    const checked = openRequest(this.args.request, ws, ctx, trustOptions(this.ctx.env, this.flags['trust-dir']));
-    requireFingerprint(checked, check);
-    const fc = checked.trust.firstContact;
-    if (!this.flags.yes) {
-      requireInteractiveOrYes(this.ctx.prompter, this.flags.yes, 'signing');
-      this.note(
-        [...renderDangers(checked), ...renderTrust(checked), renderRequest(checked.described, checked.labels)].join(
-          '\n',
-        ),
-      );
-      if (
-        fc !== undefined &&
-        !(await this.ctx.prompter.confirm(
-          `First contact: trust root v${fc.version} (root fingerprint ${fc.rootFingerprint}) from now on?`,
-          false,
-        ))
-      ) {
-        throw new TufsignError('ABORTED', 'not signed: you did not confirm the first contact', {
-          rule: 'a first contact is confirmed explicitly',
-        });
-      }
-      const ok = await this.ctx.prompter.confirm(confirmText(checked, this.flags.key), false);
-      if (!ok)
-        throw new TufsignError('ABORTED', 'not signed: you declined', { rule: 'explicit confirmation before signing' });
-    } else {
-      const shout = [...renderDangers(checked), ...(fc !== undefined ? renderTrust(checked) : [])];
-      if (shout.length > 0) this.note(shout.join('\n'));
-    }
-    const result = await signChecked(checked, this.flags.key, check, ws, ctx, true);
-    this.log(renderSignReport(result));
-    return result;
+    return runCeremonySign(this.io, this.flags, this.args);
   }
 }

@@ -1,9 +1,7 @@
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
-import { renderRequest } from '../../cli/ceremony';
-import { requestStatusFile } from '../../repository/ceremony/status';
+import { ceremonyStatusFlags, runCeremonyStatus } from '../../cli/ceremony-status';
 import type { RequestWritten } from '../../repository/requests';
-import { Workspace } from '../../repository/workspace';
 
 export default class CeremonyStatus extends BaseCommand<typeof CeremonyStatus> {
   static override summary = 'Show what a request signs, its fingerprint, and who still has to sign.';
@@ -15,18 +13,9 @@ export default class CeremonyStatus extends BaseCommand<typeof CeremonyStatus> {
     '<%= config.bin %> ceremony status root-v2.tufsign-request.json --json',
   ];
   static override args = { request: Args.string({ description: 'Request file.', required: true }) };
-  static override flags = {
-    workspace: Flags.string({
-      char: 'w',
-      description: 'Workspace to check the request against (adds its minimum-validity policy).',
-    }),
-  };
+  static override flags = ceremonyStatusFlags;
 
   async run(): Promise<RequestWritten> {
-    const dir = this.flags.workspace ?? '.';
-    const ws = Workspace.exists(dir) ? Workspace.open(dir) : undefined;
-    const result = requestStatusFile(this.args.request, ws, { now: this.ctx.clock.now() });
-    this.log(renderRequest(result));
-    return result;
+    return runCeremonyStatus(this.io, this.flags, this.args);
   }
 }

@@ -1,6 +1,7 @@
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
-import { exportKey, readKey, type KeyGenerationResult } from '../../repository/keys';
+import { keyImportFlags, runKeyImport } from '../../cli/key-import';
+import type { KeyGenerationResult } from '../../repository/keys';
 
 export default class KeyImport extends BaseCommand<typeof KeyImport> {
   static override summary =
@@ -10,22 +11,9 @@ export default class KeyImport extends BaseCommand<typeof KeyImport> {
     "<%= config.bin %> key import 'yubikey:serial=12345678;slot=9c' --json",
   ];
   static override args = { uri: Args.string({ description: 'Key URI (pkcs11:, yubikey:, file:).', required: true }) };
-  static override flags = {
-    out: Flags.string({ char: 'o', description: 'Also write the public key file here.' }),
-    owner: Flags.string({ description: 'Owner label for the public key file.' }),
-  };
+  static override flags = keyImportFlags;
 
   async run(): Promise<KeyGenerationResult | { keyid: string; uri: string }> {
-    const open = this.ctx.openOptions(process.cwd());
-    if (this.flags.out !== undefined) {
-      const r = await exportKey(this.args.uri, this.flags.out, this.flags.owner, open);
-      this.log(`keyid ${r.keyid} (${this.args.uri}) → ${this.flags.out}`);
-      return r;
-    }
-    const f = await readKey(this.args.uri, open);
-    this.log(
-      `keyid:  ${f.keyid}\nscheme: ${f.key.scheme}\nuri:    ${this.args.uri}\npublic: ${f.key.publicValue.trim()}`,
-    );
-    return { keyid: f.keyid, uri: this.args.uri };
+    return runKeyImport(this.io, this.flags, this.args);
   }
 }

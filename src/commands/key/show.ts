@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
-import { readKey } from '../../repository/keys';
+import { runKeyShow } from '../../cli/key-show';
 
 export default class KeyShow extends BaseCommand<typeof KeyShow> {
   static override summary = "Show a key's public key and keyid (from a key URI or a public key file).";
@@ -13,10 +13,6 @@ export default class KeyShow extends BaseCommand<typeof KeyShow> {
   };
 
   async run(): Promise<{ keyid: string; key: unknown; uri: string | null; owner: string | null }> {
-    const f = await readKey(this.args.key, this.ctx.openOptions(process.cwd()));
-    this.log(
-      `keyid:  ${f.keyid}\nscheme: ${f.key.scheme}\nowner:  ${f.owner ?? '-'}\nuri:    ${f.uri ?? '-'}\npublic: ${f.key.publicValue.trim()}`,
-    );
-    return { keyid: f.keyid, key: f.key.toJSON(), uri: f.uri ?? null, owner: f.owner ?? null };
+    return runKeyShow(this.io, this.args);
   }
 }

@@ -1,10 +1,7 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
-import { workspaceFlag } from '../../cli/flags';
-import { progressReporter } from '../../cli/progress';
-import { TufsignError } from '../../errors';
-import { verifyPublishedRelease } from '../../repository/release';
-import { Workspace } from '../../repository/workspace';
+import { releaseVerifyFlags, runReleaseVerify } from '../../cli/release-verify';
+import type { VerifyReleaseResult } from '../../release';
 
 export default class ReleaseVerify extends BaseCommand<typeof ReleaseVerify> {
   static override summary =
@@ -15,27 +12,9 @@ export default class ReleaseVerify extends BaseCommand<typeof ReleaseVerify> {
     version: Args.string({ description: 'Published version.', required: true }),
     dir: Args.string({ description: 'The application folder to rebuild from.', required: true }),
   };
-  static override flags = { workspace: workspaceFlag };
+  static override flags = releaseVerifyFlags;
 
-  async run(): Promise<Awaited<ReturnType<typeof verifyPublishedRelease>>> {
-    const ws = Workspace.open(this.flags.workspace);
-    const progress = progressReporter(this.jsonEnabled());
-    let r: Awaited<ReturnType<typeof verifyPublishedRelease>>;
-    try {
-      r = await verifyPublishedRelease(ws, this.args.app, this.args.version, this.args.dir, progress);
-    } finally {
-      progress.done();
-    }
-    this.log(
-      `${r.archive}: ${r.identical ? 'byte-identical to the published archive' : r.tarIdentical ? 'same tar, different gzip bytes (another zlib build?)' : 'DIFFERENT from the published archive'}`,
-    );
-    for (const d of r.differences) this.log(`  ${d.what}: ${d.path}`);
-    if (!r.identical) {
-      throw new TufsignError('VERIFY_FAILED', `${r.archive} is not byte-identical to the published archive`, {
-        file: this.args.dir,
-        details: { result: r },
-      });
-    }
-    return r;
+  async run(): Promise<VerifyReleaseResult & { archive: string }> {
+    return runReleaseVerify(this.io, this.flags, this.args);
   }
 }

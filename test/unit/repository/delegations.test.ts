@@ -14,12 +14,12 @@ import {
   listDelegations,
   removeDelegation,
 } from '../../../src/repository/delegations';
-import { CLIENT_LIMITS } from '../../../src/repository/client-limits';
+import { CLIENT_LIMITS } from '../../../src/verify/limits';
 import { addTargetsRouted, listTargets } from '../../../src/repository/targets-routing';
 import { TargetsTree } from '../../../src/repository/targets-tree';
 import { repositoryStatus } from '../../../src/repository/status';
-import { verifyRepository } from '../../../src/repository/verify';
-import { directorySource } from '../../../src/repository/sources';
+import { verifyRepository } from '../../../src/verify/verify';
+import { directorySource } from '../../../src/verify/sources';
 import { Workspace } from '../../../src/repository/workspace';
 import { isTufsignError } from '../../../src/errors';
 import { tempDir } from '../../helpers/tmp';

@@ -12,7 +12,7 @@ import {
   TargetFile,
   Targets,
 } from '../../../src/tuf/metadata';
-import { verifyRepository, type RepositorySource } from '../../../src/repository/verify';
+import { verifyRepository, type RepositorySource } from '../../../src/verify/verify';
 import { testKey, testSigner } from '../../helpers/keys';
 import { buildTestRepo, LATER, NOW, signWith, type TestRepo } from '../../helpers/repo';
 

@@ -6,8 +6,8 @@
  * hashes. It never stops at the first problem: it reports per role what holds
  * and what is wrong.
  */
-import { createHash } from 'node:crypto';
 import { TufsignError, type ErrorCode } from '../errors';
+import { hashHex } from '../io/hash';
 import {
   Metadata,
   type MetaFile,
@@ -24,8 +24,8 @@ import { describeKeyidProblem, keyidProblems } from '../tuf/keyids';
 import { formatExpires } from '../tuf/time';
 import { describeResult, rootVerificationResult, verificationResult } from '../tuf/verify';
 import { binPrefixProblem, delegatedRoleNameProblem, findCollision, targetPathProblem } from '../tuf/paths';
-import { metadataFileName, targetFileNames } from './workspace';
-import { isNearLimit, sizeFinding, type SizeFinding } from './client-limits';
+import { metadataFileName, targetFileNames } from '../tuf/naming';
+import { isNearLimit, sizeFinding, type SizeFinding } from './limits';
 
 /** Reads files of a published repository layout (`metadata/…`, `targets/…`); undefined when absent. */
 export interface RepositorySource {
@@ -193,7 +193,7 @@ function checkMetaFile(r: RoleReport, name: string, meta: MetaFile, md: Metadata
     );
   }
   for (const [alg, digest] of meta.hashes ?? []) {
-    const actual = createHash(alg).update(bytes).digest('hex');
+    const actual = hashHex(alg, bytes);
     if (actual !== digest)
       add(
         r,
@@ -559,7 +559,7 @@ export function verifyRepository(source: RepositorySource, options: VerifyOption
       found++;
       if (data.length !== tf.length) problems.push(`${name}: length ${data.length}, expected ${tf.length}`);
       for (const [alg, digest] of tf.hashes) {
-        if (createHash(alg).update(data).digest('hex') !== digest) problems.push(`${name}: ${alg} does not match`);
+        if (hashHex(alg, data) !== digest) problems.push(`${name}: ${alg} does not match`);
       }
     }
     if (found === 0) {

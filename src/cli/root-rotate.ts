@@ -1,0 +1,68 @@
+/** `root rotate`: add or remove root keys and change the threshold; applied at once or written as a request. */
+import { Flags, type Interfaces } from '@oclif/core';
+import { ceremonyContext } from './ceremony';
+import { waitFlag, workspaceFlag } from './flags';
+import { renderRotation } from './rotation-render';
+import { resolveKeySpec } from '../repository/key-specs';
+import { rotateRoot, type RootRotateOptions, type RotationResult } from '../repository/rotation';
+import { Workspace } from '../repository/workspace';
+import type { CommandIo } from './base-command';
+
+export const rootRotateFlags = {
+  workspace: workspaceFlag,
+  wait: waitFlag,
+  'add-key': Flags.string({
+    description: 'Root key to add: a public key file (`key export`) or a key URI. Repeatable.',
+    multiple: true,
+  }),
+  'remove-key': Flags.string({
+    description: 'Keyid (or a unique prefix of 8+ hex characters) to remove from root. Repeatable.',
+    multiple: true,
+  }),
+  threshold: Flags.integer({ description: 'New root threshold.', min: 1 }),
+  expires: Flags.string({ description: 'Expiry period for root N+1 (default: the config, 365d).' }),
+  'request-out': Flags.string({
+    description: 'Request file to write when signatures are missing (default: WORKSPACE/root-vN.tufsign-request.json).',
+    aliases: ['out'],
+    deprecateAliases: true,
+  }),
+  'bundle-out': Flags.string({
+    description:
+      'When applied at once: write the upload bundle to this folder (or one .tar.gz file when PATH ends in .tar.gz).',
+    aliases: ['bundle'],
+    deprecateAliases: true,
+  }),
+  'allow-short-expiry': Flags.boolean({
+    description: 'Accept a root expiring sooner than the minimum validity.',
+    default: false,
+  }),
+  'fix-keyids': Flags.boolean({
+    description:
+      'Keyid migration: re-list every key whose keyid is not sha256 of the key as stored (tufup-era keyids) under its correct keyid; signed under the old and the new keyids.',
+    default: false,
+  }),
+};
+
+export async function runRootRotate(
+  io: CommandIo,
+  flags: Interfaces.InferredFlags<typeof rootRotateFlags>,
+): Promise<RotationResult> {
+  await io.lockWorkspace(flags.workspace);
+  const ws = Workspace.open(flags.workspace);
+  const open = io.ctx.openOptions(ws.dir, ws);
+  const add = [];
+  for (const v of flags['add-key'] ?? []) add.push(await resolveKeySpec(v, open));
+  const options: RootRotateOptions = {
+    add,
+    remove: flags['remove-key'] ?? [],
+    allowShortExpiry: flags['allow-short-expiry'],
+    fixKeyids: flags['fix-keyids'],
+  };
+  if (flags.threshold !== undefined) options.threshold = flags.threshold;
+  if (flags.expires !== undefined) options.expires = flags.expires;
+  if (flags['request-out'] !== undefined) options.out = flags['request-out'];
+  if (flags['bundle-out'] !== undefined) options.bundleOut = flags['bundle-out'];
+  const result = await rotateRoot(ws, options, ceremonyContext(io.ctx, ws.dir, ws, io.tool));
+  io.log(renderRotation(result));
+  return result;
+}
