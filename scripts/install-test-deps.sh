@@ -10,7 +10,7 @@ APT_PACKAGES=(
   softhsm2 opensc
   pcscd libpcsclite-dev pcsc-tools vsmartcard-vpcd yubico-piv-tool ykcs11
   bsdiff
-  python3-securesystemslib python3-cryptography python3-packaging python3-nacl
+  python3-securesystemslib python3-cryptography python3-packaging python3-nacl python3-requests python3-urllib3
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
