@@ -208,7 +208,9 @@ describe('a delegated role under an offline targets key', () => {
   it('becomes a signing request; a second change waits for it; the ceremony finalizes and clients follow', async () => {
     const away = join(base, 'targets-keyholders');
     mkdirSync(away);
-    for (const k of ['targets-1', 'targets-2']) renameSync(join(ws, 'keys', `${k}.pem`), join(away, `${k}.pem`));
+    // a keyholder's copy of a key file travels with its public part, so its keyid is known before the passphrase
+    for (const k of ['targets-1', 'targets-2'])
+      for (const f of [`${k}.pem`, `${k}.pem.pub.json`]) renameSync(join(ws, 'keys', f), join(away, f));
     const req = join(base, 'proj-keys.tufsign-request.json');
     const r = ok([
       'key',
