@@ -3,6 +3,7 @@
  * then one call into the core — root N+1 for a top-level role, a new version
  * of the parent for a delegated role or hash bins.
  */
+import { Flags, type Interfaces } from '@oclif/core';
 import { TufsignError } from '../errors';
 import type { FinalizeReport } from '../repository/ceremony/finalize';
 import type { RequestWritten } from '../repository/requests';
@@ -15,7 +16,73 @@ import { rotateKey, type KeyRotateOptions } from '../repository/rotation';
 import { Workspace } from '../repository/workspace';
 import { isTopLevelRole } from '../tuf/metadata';
 import { ceremonyContext } from './ceremony';
+import type { CommandIo } from './base-command';
 import type { RunContext } from './context';
+import { waitFlag, workspaceFlag } from './flags';
+import { renderKeyRotation } from './rotation-render';
+
+export const keyRotateFlags = {
+  workspace: workspaceFlag,
+  wait: waitFlag,
+  replace: Flags.string({
+    description: 'Keyid (or unique prefix of 8+ hex characters) of the key to replace (with --with).',
+    dependsOn: ['with'],
+  }),
+  with: Flags.string({
+    description: 'The replacing key: a public key file (`key export`) or a key URI.',
+    dependsOn: ['replace'],
+  }),
+  'add-key': Flags.string({
+    description: 'Key to add to the role: a public key file or a key URI. Repeatable.',
+    multiple: true,
+  }),
+  'remove-key': Flags.string({
+    description: 'Keyid (or unique prefix of 8+ hex characters) to remove from the role. Repeatable.',
+    multiple: true,
+  }),
+  threshold: Flags.integer({ description: "The role's new threshold.", min: 1 }),
+  expires: Flags.string({ description: 'Expiry period for re-signed targets roles (default: the config).' }),
+  'request-out': Flags.string({
+    description: 'Request file to write when signatures are missing.',
+    aliases: ['out'],
+    deprecateAliases: true,
+  }),
+  'bundle-out': Flags.string({
+    description:
+      'Top-level roles, applied at once: write the upload bundle to this folder (or one .tar.gz file when PATH ends in .tar.gz).',
+    aliases: ['bundle'],
+    deprecateAliases: true,
+  }),
+  'allow-short-expiry': Flags.boolean({
+    description: 'Accept metadata expiring sooner than the minimum validity.',
+    default: false,
+  }),
+};
+
+/** The command's flags and argument, taken at the boundary; the change itself is `runKeyRotate`. */
+export async function runKeyRotateCommand(
+  io: CommandIo,
+  flags: Interfaces.InferredFlags<typeof keyRotateFlags>,
+  args: { role: string },
+): Promise<KeyRotateOutcome> {
+  await io.lockWorkspace(flags.workspace);
+  const input: KeyRotateInput = {
+    workspace: flags.workspace,
+    role: args.role,
+    add: flags['add-key'] ?? [],
+    remove: flags['remove-key'] ?? [],
+    allowShortExpiry: flags['allow-short-expiry'],
+  };
+  if (flags.replace !== undefined) input.replace = flags.replace;
+  if (flags.with !== undefined) input.with = flags.with;
+  if (flags.threshold !== undefined) input.threshold = flags.threshold;
+  if (flags.expires !== undefined) input.expires = flags.expires;
+  if (flags['request-out'] !== undefined) input.out = flags['request-out'];
+  if (flags['bundle-out'] !== undefined) input.bundleOut = flags['bundle-out'];
+  const outcome = await runKeyRotate(io.ctx, io.tool, input);
+  io.log(renderKeyRotation(outcome));
+  return outcome;
+}
 
 export interface KeyRotateInput {
   workspace: string;

@@ -1,14 +1,7 @@
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
-import { keyholderContext, machineKeySources } from '../../cli/keyholder-keys';
-import {
-  REMOVABLE_MEDIA,
-  renderSignReport,
-  runGuidedCeremony,
-  trustOptions,
-  type GuidedResult,
-} from '../../cli/ceremony';
-import { Workspace } from '../../repository/workspace';
+import { ceremonyGuidedFlags, runCeremonyGuided } from '../../cli/ceremony-guided';
+import type { GuidedResult } from '../../cli/ceremony';
 
 export default class Ceremony extends BaseCommand<typeof Ceremony> {
   static override summary =
@@ -26,54 +19,9 @@ export default class Ceremony extends BaseCommand<typeof Ceremony> {
   static override args = {
     request: Args.string({ description: 'Request file (default: search removable media and the current folder).' }),
   };
-  static override flags = {
-    key: Flags.string({
-      description: 'A key URI to sign with (repeatable); when given, nothing else is probed.',
-      multiple: true,
-    }),
-    fingerprint: Flags.string({
-      description: 'The fingerprint the organizer read out (instead of typing it at the prompt).',
-    }),
-    workspace: Flags.string({
-      char: 'w',
-      description:
-        'Workspace whose configured keys may sign and whose root anchors the check (default: the current folder, if it is one).',
-    }),
-    'pkcs11-module': Flags.string({
-      description:
-        "This machine's PKCS#11 module whose tokens are searched for your key (else tufsign.json's pkcs11_module, else TUFSIGN_PKCS11_MODULE); a module named in the request is never loaded.",
-    }),
-    'trust-dir': Flags.string({
-      description:
-        'Keyholder trust folder holding the pinned root (default: ~/.tufsign/trust/REPOSITORY; used without a workspace).',
-    }),
-  };
+  static override flags = ceremonyGuidedFlags;
 
   async run(): Promise<GuidedResult> {
-    const dir = this.flags.workspace ?? '.';
-    const ws = Workspace.exists(dir) ? Workspace.open(dir) : undefined;
-    const machine = {
-      run: this.ctx,
-      baseDir: ws?.dir ?? process.cwd(),
-      workspace: ws,
-      pkcs11Module: this.flags['pkcs11-module'],
-    };
-    const result = await runGuidedCeremony(
-      {
-        prompter: this.ctx.prompter,
-        say: (t) => this.note(t),
-        yes: this.flags.yes,
-        ...(this.flags.fingerprint !== undefined ? { fingerprint: this.flags.fingerprint } : {}),
-        searchDirs: [...REMOVABLE_MEDIA, process.cwd()],
-        ...(ws !== undefined ? { workspace: ws } : {}),
-        keyFlags: this.flags.key ?? [],
-        ctx: keyholderContext(machine, `tufsign ${this.config.version}`),
-        trust: trustOptions(this.ctx.env, this.flags['trust-dir']),
-        ...machineKeySources(machine),
-      },
-      this.args.request,
-    );
-    this.log(renderSignReport(result.signed));
-    return result;
+    return runCeremonyGuided(this.io, this.flags, this.args.request);
   }
 }

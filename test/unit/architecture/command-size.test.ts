@@ -9,13 +9,8 @@ import { ROOT } from '../../helpers/cli';
 
 const LIMIT = 60;
 
-// Over the limit today (ADR 0016): ceremony and key attest are being moved by #9 and #11b; key rotate and sign (#12) keep flags inline.
-const OVERSIZE: Record<string, number> = {
-  'src/commands/ceremony/index.ts': 79,
-  'src/commands/key/attest.ts': 92,
-  'src/commands/key/rotate.ts': 84,
-  'src/commands/sign.ts': 80,
-};
+// Over the limit today (ADR 0016): none; a file that must grow past the limit is listed here with its length.
+const OVERSIZE: Record<string, number> = {};
 
 function commandFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>

@@ -1,0 +1,66 @@
+/** `sign ROLE`: a top-level role signed here (or a request for the keys that are not), a delegated role by its own keys. */
+import { Flags, type Interfaces } from '@oclif/core';
+import { TufsignError } from '../errors';
+import type { OperationResult } from '../repository/outcome';
+import type { RequestWritten } from '../repository/requests';
+import { signRoleOrRequest } from '../repository/sign';
+import { Workspace } from '../repository/workspace';
+import { isTopLevelRole } from '../tuf/metadata';
+import type { CommandIo } from './base-command';
+import { ceremonyContext, renderRequest } from './ceremony';
+import { runSignDelegated } from './delegated-sign';
+import { waitFlag, workspaceFlag } from './flags';
+import { renderOperation } from './render';
+
+export const signFlags = {
+  workspace: workspaceFlag,
+  wait: waitFlag,
+  expires: Flags.string({ description: 'New expiry period (e.g. 90d); implies a new version.' }),
+  bump: Flags.boolean({ description: 'Give the role a new version (and a fresh expiry).', default: false }),
+  'request-out': Flags.string({
+    description:
+      'Where to write the signing request when the threshold needs keys that are not here (default: WORKSPACE/ROLE-vN.tufsign-request.json).',
+    aliases: ['out'],
+    deprecateAliases: true,
+  }),
+};
+
+export async function runSign(
+  io: CommandIo,
+  flags: Interfaces.InferredFlags<typeof signFlags>,
+  args: { role: string },
+): Promise<OperationResult & { request?: RequestWritten }> {
+  await io.lockWorkspace(flags.workspace);
+  if (!isTopLevelRole(args.role)) {
+    if (flags['request-out'] !== undefined)
+      throw new TufsignError('USAGE', '--request-out: a delegated role is signed here, by its own keys', {
+        suggestion: 'Run `tufsign sign ROLE` where the keys of the role are.',
+      });
+    const input: { workspace: string; role: string; expires?: string } = {
+      workspace: flags.workspace,
+      role: args.role,
+    };
+    if (flags.expires !== undefined) input.expires = flags.expires;
+    const result = await runSignDelegated(io.ctx, input);
+    io.log(renderOperation(result, result.workspace));
+    return result;
+  }
+  const ws = Workspace.open(flags.workspace);
+  const options: { expires?: string; bump?: boolean } = { bump: flags.bump };
+  if (flags.expires !== undefined) options.expires = flags.expires;
+  const { result, request } = await signRoleOrRequest(
+    ws,
+    args.role,
+    options,
+    flags['request-out'],
+    ceremonyContext(io.ctx, ws.dir, ws, io.tool),
+  );
+  if (request !== undefined) {
+    // The threshold needs keys held elsewhere: nothing was written but the request.
+    io.log(renderRequest(request));
+    const { pending: _pending, ...rest } = result;
+    return { ...rest, request };
+  }
+  io.log(renderOperation(result, ws.dir));
+  return result;
+}
