@@ -53,15 +53,8 @@ export interface AttestationInput {
   now?: Date;
 }
 
-export interface AttestationFacts {
-  serial: number;
-  firmware: string;
-  pinPolicy: PinPolicy | undefined;
-  touchPolicy: TouchPolicy | undefined;
-  formFactor: string | undefined;
-  /** Slot named in the attestation subject ("YubiKey PIV Attestation 9c"). */
-  slot: string | undefined;
-  publicKey: KeyObject;
+/** What a verified attestation proves: the certificates' claims, the chain up to a trusted root, and the PEMs. */
+export interface AttestationFacts extends AttestationClaims {
   /** Subjects from the key certificate up to the root. */
   chain: string[];
   root: { subject: string; sha256: string };
@@ -157,17 +150,22 @@ export function verifyAttestation(input: AttestationInput): Promise<AttestationF
   }
 }
 
-/** What the two certificates say, before any trust decision: the key certificate is signed by the device certificate. */
-export interface AttestationContent {
-  keyCert: X509Certificate;
-  deviceCert: X509Certificate;
+/** The claims the two certificates carry about the device and the slot (one list, for facts and content alike). */
+export interface AttestationClaims {
   serial: number;
   firmware: string;
   pinPolicy: PinPolicy | undefined;
   touchPolicy: TouchPolicy | undefined;
   formFactor: string | undefined;
+  /** Slot named in the attestation subject ("YubiKey PIV Attestation 9c"). */
   slot: string | undefined;
   publicKey: KeyObject;
+}
+
+/** What the two certificates say, before any trust decision: the key certificate is signed by the device certificate. */
+export interface AttestationContent extends AttestationClaims {
+  keyCert: X509Certificate;
+  deviceCert: X509Certificate;
 }
 
 /** Decode a key certificate and its device certificate (no chain, no dates): ATTESTATION_INVALID when they do not belong together. */
