@@ -3,6 +3,7 @@ import { Flags, type Interfaces } from '@oclif/core';
 import { TufsignError } from '../errors';
 import { attestKey, type AttestResult, type AttestSource } from '../repository/keys';
 import type { CommandIo } from './base-command';
+import { safeText } from './safe-text';
 
 export const keyAttestFlags = {
   policy: Flags.string({
@@ -58,16 +59,7 @@ export async function runKeyAttest(
   };
   if (flags.serial !== undefined) options.serial = flags.serial;
   const r = await attestKey(source, io.ctx.openOptions(process.cwd()), options);
-  if (r.facts !== null) {
-    const f = r.facts;
-    const show = (k: string): string => (typeof f[k] === 'string' || typeof f[k] === 'number' ? String(f[k]) : '?');
-    io.log(
-      `keyid ${r.keyid ?? '(no TUF scheme for this key type)'}: attested YubiKey ${show('serial')}, firmware ${show('firmware')}, slot ${show('slot')}, PIN policy ${show('pinPolicy')}, touch policy ${show('touchPolicy')}, form factor ${show('formFactor')}`,
-    );
-    io.log(`  chain: ${r.chain.join(', issued by ')}`);
-  }
-  for (const v of r.violations) io.log(`  ✗ ${v}`);
-  io.log(r.ok ? 'attestation verified' : 'attestation verified, but the key does not meet the policy');
+  for (const line of renderAttestation(r)) io.log(line);
   if (!r.ok)
     throw new TufsignError(
       'POLICY_VIOLATION',
@@ -79,4 +71,24 @@ export async function runKeyAttest(
       },
     );
   return r;
+}
+
+/**
+ * The report's lines. Subjects, firmware and form factor come from certificates a key file carries (and, under an
+ * extra `--attestation-ca`, from whoever holds that CA): shown escaped, never raw on the terminal.
+ */
+export function renderAttestation(r: AttestResult): string[] {
+  const lines: string[] = [];
+  if (r.facts !== null) {
+    const f = r.facts;
+    const show = (k: string): string =>
+      typeof f[k] === 'string' || typeof f[k] === 'number' ? safeText(String(f[k])) : '?';
+    lines.push(
+      `keyid ${r.keyid ?? '(no TUF scheme for this key type)'}: attested YubiKey ${show('serial')}, firmware ${show('firmware')}, slot ${show('slot')}, PIN policy ${show('pinPolicy')}, touch policy ${show('touchPolicy')}, form factor ${show('formFactor')}`,
+    );
+    lines.push(`  chain: ${r.chain.map(safeText).join(', issued by ')}`);
+  }
+  for (const v of r.violations) lines.push(`  ✗ ${safeText(v)}`);
+  lines.push(r.ok ? 'attestation verified' : 'attestation verified, but the key does not meet the policy');
+  return lines;
 }
