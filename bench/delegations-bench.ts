@@ -29,7 +29,14 @@ import { Workspace } from '../src/repository/workspace';
 const ROOT = process.env['BENCH_ROOT'] ?? resolve(__dirname, '../../../..');
 const BIN = join(ROOT, 'bin', 'run.js');
 const DATA = join(ROOT, 'bench', 'data', 'delegations');
-const ENV = { ...process.env, TUFSIGN_PASSPHRASE: 'bench-only-passphrase', NO_COLOR: '1' };
+// Only the online secret: every measured command runs as the release machine would (root is offline, ADR 0011).
+const ENV: NodeJS.ProcessEnv = { ...process.env, TUFSIGN_PASSPHRASE: 'bench-only-passphrase', NO_COLOR: '1' };
+delete ENV['TUFSIGN_OFFLINE_PASSPHRASE'];
+/** `init` also writes the offline root key file, under its own passphrase. */
+const withOffline = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({
+  ...env,
+  TUFSIGN_OFFLINE_PASSPHRASE: 'bench-only-offline-passphrase',
+});
 
 function arg(name: string, fallback: number): number;
 function arg(name: string, fallback: string): string;
@@ -139,13 +146,17 @@ function buildRepo(
   const env = layoutEnv(layout);
   let binsKey = 'file:keys/bins-1.pem';
   if (layout === 'separate') {
-    tufsign(['init', dir, '--json']);
+    tufsign(['init', dir, '--json'], undefined, withOffline(ENV));
     tufsign(['key', 'generate', '--out', join(dir, 'keys', 'bins-1.pem'), '--json']);
   } else {
     binsKey = layout === 'softhsm' ? softhsmOnlineKey() : 'file:keys/online-1.pem';
     if (layout === 'pep458') tufsign(['key', 'generate', '--out', join(dir, 'keys', 'online-1.pem'), '--json']);
     const extra = layout === 'softhsm' ? ['--pkcs11-module', SOFTHSM_MODULE] : [];
-    tufsign(['init', dir, '--snapshot-key', binsKey, '--timestamp-key', binsKey, ...extra, '--json'], undefined, env);
+    tufsign(
+      ['init', dir, '--snapshot-key', binsKey, '--timestamp-key', binsKey, ...extra, '--json'],
+      undefined,
+      withOffline(env),
+    );
   }
   const b = tufsign(['delegate', 'bins', '--count', String(bins), '--key', binsKey, '-w', dir], undefined, env);
   log.push(`${name}: delegate bins --count ${bins}: ${b.seconds.toFixed(1)} s, peak ${b.peakMiB.toFixed(0)} MiB`);
@@ -203,7 +214,7 @@ function singleAdds(
  */
 async function coreAdds(dir: string, repeat: number, tag: string): Promise<{ median: number; times: number[] }> {
   const ws = Workspace.open(dir);
-  const secrets = { getSecret: () => Promise.resolve(Buffer.from(ENV.TUFSIGN_PASSPHRASE)) };
+  const secrets = { getSecret: () => Promise.resolve(Buffer.from(ENV['TUFSIGN_PASSPHRASE'] ?? '')) };
   const open = new Map<string, Signer>();
   const ctx: SigningContext = {
     now: new Date(),
@@ -326,13 +337,18 @@ from tuf.api.metadata import Metadata
 data = open(sys.argv[1], 'rb').read()
 t0 = time.perf_counter(); md = Metadata.from_bytes(data); t1 = time.perf_counter()
 print('@@SECONDS %.2f %d' % (t1 - t0, len(md.signed.meta)))`;
-  const p = spawnSync('/usr/bin/python3', ['-c', py, snapshotPath], { encoding: 'utf8', timeout: timeoutS * 1000 });
+  // python-tuf as vendored for the tests (test/vendor/python, v3.1.1 with Debian's securesystemslib)
+  const p = spawnSync('/usr/bin/python3', ['-c', py, snapshotPath], {
+    encoding: 'utf8',
+    timeout: timeoutS * 1000,
+    env: { ...process.env, PYTHONPATH: join(ROOT, 'test', 'vendor', 'python') },
+  });
   const pm = /@@SECONDS ([0-9.]+) ([0-9]+)/.exec(p.stdout);
   const python =
     pm !== null
       ? `${Number(pm[1]).toFixed(2)} s for ${pm[2]} entries`
       : /No module named 'tuf'/.test(p.stderr)
-        ? 'python-tuf is not installed here (no PyPI; Debian package not available to this machine), not measured'
+        ? 'python-tuf not found (test/vendor/python), not measured'
         : `failed: ${p.stderr.slice(-200)}`;
   return { tufjs, python };
 }
@@ -456,7 +472,7 @@ async function main(): Promise<void> {
     `- A fresh client fetching \`${probe}\` downloads ${bytes.total} bytes: ${Object.entries(bytes.parts)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')} (root.json unchanged, not counted).`,
-    `- Parsing that snapshot: tuf-js ${JSON.parse(readFileSync(join(ROOT, 'node_modules', 'tuf-js', 'package.json'), 'utf8')).version} (\`@tufjs/models\` \`Metadata.fromJSON\`): ${parse.tufjs}; python-tuf: ${parse.python}.`,
+    `- Parsing that snapshot: tuf-js ${JSON.parse(readFileSync(join(ROOT, 'node_modules', 'tuf-js', 'package.json'), 'utf8')).version} (\`@tufjs/models\` \`Metadata.fromJSON\`): ${parse.tufjs}; python-tuf 3.1.1 (\`Metadata.from_bytes\`): ${parse.python}.`,
     `- tuf-js, same fetch from a fresh trusted root over HTTP on 127.0.0.1: ${client.seconds === null ? client.note : `${client.seconds.toFixed(1)} s, peak ${client.peakMiB?.toFixed(0) ?? '?'} MiB`}.`,
     '',
     '## Log',

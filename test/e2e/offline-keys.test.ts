@@ -48,7 +48,9 @@ it('--offline-passphrase-file gives the offline passphrase unattended (0600 only
   expect(existsSync(join(base, 'loose', 'tufsign.json'))).toBe(false);
   execFileSync('chmod', ['600', pw]);
   const two = join(base, 'two-offline');
-  ok(['init', two, '--offline', 'root', 'targets', '--offline-passphrase-file', pw, '--json'], { env: ONLINE });
+  ok(['init', two, '--offline', 'root', '--offline', 'targets', '--offline-passphrase-file', pw, '--json'], {
+    env: ONLINE,
+  });
   const cfg = JSON.parse(readFileSync(join(two, 'tufsign.json'), 'utf8'));
   const offline = Object.values(cfg.keys as Record<string, { uri: string; offline?: boolean }>)
     .filter((e) => e.offline === true)
