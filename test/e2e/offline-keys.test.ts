@@ -31,6 +31,9 @@ it('by default init writes the root key apart, under its own passphrase, marked 
   const entries: { uri: string; offline?: boolean }[] = Object.values(cfg.keys);
   expect(entries.find((e) => e.uri === 'file:offline-keys/root-1.pem')?.offline).toBe(true);
   expect(entries.filter((e) => e.offline === true)).toHaveLength(1);
+  // until it is moved away, status says so
+  const st = ok(['status', '-w', ws, '--json'], { env: ONLINE }).json;
+  expect(st.offlineKeyFilesHere).toEqual([{ keyid: rootKeyid(ws), uri: 'file:offline-keys/root-1.pem' }]);
 });
 
 it('with only the online secret and no terminal, init stops before writing anything and names the remedy', () => {
@@ -61,6 +64,9 @@ it('--offline-passphrase-file gives the offline passphrase unattended (0600 only
   ok(['sign', 'root', '--bump', '-w', two, '--passphrase-file', `${rootKeyid(two).slice(0, 12)}=${pw}`], {
     env: ONLINE,
   });
+  // the keyholders take their files: nothing offline is left here
+  renameSync(join(two, 'offline-keys'), join(base, 'carried-away'));
+  expect(ok(['status', '-w', two, '--json'], { env: ONLINE }).json.offlineKeyFilesHere).toEqual([]);
   const none = join(base, 'none');
   ok(['init', none, '--offline', 'none', '--json'], { env: ONLINE });
   expect(existsSync(join(none, 'keys', 'root-1.pem'))).toBe(true);
