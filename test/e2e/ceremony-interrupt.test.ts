@@ -35,7 +35,11 @@ function signAndKillAfter(ms: number): Promise<{ killed: boolean; ms: number }> 
       [BIN, 'ceremony', 'sign', req, '--key', alice.uri, '--fingerprint', fingerprintOf(req, alice.dir), '--yes'],
       {
         cwd: alice.dir,
-        env: { ...process.env, TUFSIGN_PASSPHRASE: TEST_PASSPHRASE, TUFSIGN_OFFLINE_PASSPHRASE: TEST_OFFLINE_PASSPHRASE },
+        env: {
+          ...process.env,
+          TUFSIGN_PASSPHRASE: TEST_PASSPHRASE,
+          TUFSIGN_OFFLINE_PASSPHRASE: TEST_OFFLINE_PASSPHRASE,
+        },
         stdio: 'ignore',
       },
     );

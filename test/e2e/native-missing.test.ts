@@ -12,7 +12,12 @@ const run = (args: string[]) => {
     {
       cwd: base,
       encoding: 'utf8',
-      env: { ...process.env, TUFSIGN_PASSPHRASE: TEST_PASSPHRASE, TUFSIGN_OFFLINE_PASSPHRASE: TEST_OFFLINE_PASSPHRASE, TUFSIGN_PIN: '1234' },
+      env: {
+        ...process.env,
+        TUFSIGN_PASSPHRASE: TEST_PASSPHRASE,
+        TUFSIGN_OFFLINE_PASSPHRASE: TEST_OFFLINE_PASSPHRASE,
+        TUFSIGN_PIN: '1234',
+      },
     },
   );
   return { status: r.status, json: () => JSON.parse(r.stdout) };

@@ -67,7 +67,13 @@ describe('add-release progress', () => {
         ws,
       ],
       {
-        env: { ...process.env, ...EPOCH, TUFSIGN_PASSPHRASE: TEST_PASSPHRASE, TUFSIGN_OFFLINE_PASSPHRASE: TEST_OFFLINE_PASSPHRASE, NO_COLOR: '1' },
+        env: {
+          ...process.env,
+          ...EPOCH,
+          TUFSIGN_PASSPHRASE: TEST_PASSPHRASE,
+          TUFSIGN_OFFLINE_PASSPHRASE: TEST_OFFLINE_PASSPHRASE,
+          NO_COLOR: '1',
+        },
         encoding: 'utf8',
         timeout: 150_000,
       },

@@ -287,7 +287,8 @@ describeLaptop('the standalone artifact on an air-gapped laptop', () => {
       const env = {
         SOFTHSM2_CONF: lab.env['SOFTHSM2_CONF']!,
         TUFSIGN_PIN: USER_PIN,
-        TUFSIGN_PASSPHRASE: TEST_PASSPHRASE, TUFSIGN_OFFLINE_PASSPHRASE: TEST_OFFLINE_PASSPHRASE,
+        TUFSIGN_PASSPHRASE: TEST_PASSPHRASE,
+        TUFSIGN_OFFLINE_PASSPHRASE: TEST_OFFLINE_PASSPHRASE,
       };
       const work = join(laptop.dir, 'hsm');
       mkdirSync(work);
@@ -474,7 +475,8 @@ describeLaptop('the standalone artifact on an air-gapped laptop', () => {
     it('signs targets through the bundled PC/SC module', () => {
       const env = {
         TUFSIGN_PIN: '123456',
-        TUFSIGN_PASSPHRASE: TEST_PASSPHRASE, TUFSIGN_OFFLINE_PASSPHRASE: TEST_OFFLINE_PASSPHRASE,
+        TUFSIGN_PASSPHRASE: TEST_PASSPHRASE,
+        TUFSIGN_OFFLINE_PASSPHRASE: TEST_OFFLINE_PASSPHRASE,
         TUFSIGN_YUBIKEY_TEST_CA: lab.caCertFile,
       };
       const work = join(laptop.dir, 'yubikey');

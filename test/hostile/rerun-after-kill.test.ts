@@ -39,7 +39,8 @@ function killedRun(args: string[], delayMs: number, cwd = base): Promise<'killed
       cwd,
       env: {
         ...process.env,
-        TUFSIGN_PASSPHRASE: TEST_PASSPHRASE, TUFSIGN_OFFLINE_PASSPHRASE: TEST_OFFLINE_PASSPHRASE,
+        TUFSIGN_PASSPHRASE: TEST_PASSPHRASE,
+        TUFSIGN_OFFLINE_PASSPHRASE: TEST_OFFLINE_PASSPHRASE,
         NO_COLOR: '1',
         TUFSIGN_TRUST_HOME: join(base, 'trust'),
       },

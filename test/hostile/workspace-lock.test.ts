@@ -133,7 +133,11 @@ describe('workspace lock (CLI)', () => {
     expect(targetPaths(dir)).toEqual([]);
     const waiting = new Promise<number>((resolve) => {
       const c = spawn(process.execPath, [BIN, 'targets', 'add', join(base, 'a.txt'), '-w', dir, '--wait', '--json'], {
-        env: { ...process.env, TUFSIGN_PASSPHRASE: TEST_PASSPHRASE, TUFSIGN_OFFLINE_PASSPHRASE: TEST_OFFLINE_PASSPHRASE },
+        env: {
+          ...process.env,
+          TUFSIGN_PASSPHRASE: TEST_PASSPHRASE,
+          TUFSIGN_OFFLINE_PASSPHRASE: TEST_OFFLINE_PASSPHRASE,
+        },
         stdio: 'ignore',
       });
       c.on('exit', (code) => resolve(code ?? -1));
@@ -167,7 +171,11 @@ describe('workspace lock (CLI)', () => {
         (f) =>
           new Promise<number>((resolve) => {
             const c = spawn(process.execPath, [BIN, 'targets', 'add', f, '-w', dir, '--wait', '300', '--json'], {
-              env: { ...process.env, TUFSIGN_PASSPHRASE: TEST_PASSPHRASE, TUFSIGN_OFFLINE_PASSPHRASE: TEST_OFFLINE_PASSPHRASE },
+              env: {
+                ...process.env,
+                TUFSIGN_PASSPHRASE: TEST_PASSPHRASE,
+                TUFSIGN_OFFLINE_PASSPHRASE: TEST_OFFLINE_PASSPHRASE,
+              },
               stdio: 'ignore',
             });
             c.on('exit', (code) => resolve(code ?? -1));
