@@ -34,7 +34,7 @@ function noRuns(r: (n: number) => number, n: number): Uint8Array {
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     out[i] = r(256);
-    if (i >= 3 && out[i] === out[i - 1] && out[i] === out[i - 2] && out[i] === out[i - 3]) out[i] ^= 1;
+    if (i >= 3 && out[i] === out[i - 1] && out[i] === out[i - 2] && out[i] === out[i - 3]) out[i]! ^= 1;
   }
   return out;
 }
