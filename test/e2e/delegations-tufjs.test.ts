@@ -290,5 +290,5 @@ describe('a delegation under an offline targets key', () => {
     expect(roleOf('c/after.txt')).toBe('c');
     expect(tufsign(['verify', ws, '--json']).json.ok).toBe(true);
     expect((await clientFetch(ws, ['c/after.txt', 'a/b/two.txt']))['c/after.txt']).toBe('after\n');
-  });
+  }, 240_000);
 });
