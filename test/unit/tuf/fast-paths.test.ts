@@ -104,7 +104,7 @@ describe('snapshot entries of the form {"version": N}', () => {
       'bins-1.json': { version: 2, hashes: { sha256: 'ab'.repeat(32) } },
       'bins-2.json': { version: 4, 'x-extra': true },
     };
-    const md = Metadata.fromBytes(Buffer.from(doc(meta)), 'snapshot.json', 'snapshot') as Metadata<Snapshot>;
+    const md = Metadata.fromBytes(Buffer.from(doc(meta)), 'snapshot.json', 'snapshot');
     expect(md.signed.toJSON()['meta']).toEqual(meta);
     expect(md.signed.meta.get('targets.json')?.length).toBeUndefined();
   });
