@@ -7,7 +7,7 @@ import { TufsignError } from '../errors';
 import { sha256Hex } from '../io/hash';
 import { isJsonObject, newObject, parseJson, stringifyPretty, type JsonObject, type JsonValue } from '../tuf/json';
 import type { TopLevelRole } from '../tuf/metadata';
-import type { TarEntry } from './tar';
+import type { BundleEntry } from './tar';
 
 export const BUNDLE_MANIFEST = 'BUNDLE.json';
 export const BUNDLE_TRANSCRIPT = 'TRANSCRIPT.json';
@@ -58,7 +58,7 @@ function checkBundlePath(p: string): void {
 }
 
 /** Build the manifest and the exact list of files a bundle holds (pure). */
-export function buildBundle(input: BundleInput): { manifest: BundleManifest; entries: TarEntry[] } {
+export function buildBundle(input: BundleInput): { manifest: BundleManifest; entries: BundleEntry[] } {
   const files = [...input.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   files.forEach((f) => checkBundlePath(f.path));
   const manifest: BundleManifest = {
@@ -74,7 +74,7 @@ export function buildBundle(input: BundleInput): { manifest: BundleManifest; ent
   if (input.baseRoot !== undefined) manifest.baseRoot = { ...input.baseRoot };
   if (input.ceremonyId !== undefined) manifest.ceremonyId = input.ceremonyId;
   if (input.fingerprint !== undefined) manifest.fingerprint = input.fingerprint;
-  const entries: TarEntry[] = files.map((f) => ({
+  const entries: BundleEntry[] = files.map((f) => ({
     path: f.path,
     data: f.data,
     ...(f.source !== undefined ? { source: f.source } : {}),

@@ -9,7 +9,7 @@ import { dirname, join, resolve, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { TufsignError } from '../errors';
 import { fileExists, linkFileAtomic, writeFileAtomic } from '../io/fs';
-import { deterministicTarGz, type TarEntry } from './tar';
+import { deterministicTarGz, type BundleEntry } from './tar';
 
 export type BundleFormat = 'folder' | 'tar.gz';
 
@@ -36,7 +36,7 @@ const refuse = (file: string, what: string): TufsignError =>
     suggestion: 'Choose another --bundle-out path.',
   });
 
-export function writeBundle(out: string, entries: readonly TarEntry[]): WrittenBundle {
+export function writeBundle(out: string, entries: readonly BundleEntry[]): WrittenBundle {
   const path = resolve(out);
   if (bundleFormatOf(out) === 'tar.gz') {
     if (fileExists(path)) throw refuse(path, 'already exists');
