@@ -7,6 +7,7 @@ import { TufsignError } from '../errors';
 import { sha256Hex } from '../io/hash';
 import { isJsonObject, newObject, parseJson, stringifyPretty, type JsonObject, type JsonValue } from '../tuf/json';
 import type { TopLevelRole } from '../tuf/metadata';
+import { isPlainRelativePath } from '../tuf/paths';
 import type { BundleEntry } from './tar';
 
 export const BUNDLE_MANIFEST = 'BUNDLE.json';
@@ -45,12 +46,9 @@ export interface BundleInput {
   transcript?: readonly JsonObject[];
 }
 
+/** A file a bundle carries: under metadata/ or targets/, and a plain relative path by the one set of rules. */
 function checkBundlePath(p: string): void {
-  if (
-    !/^(metadata|targets)\/[^\0]+$/.test(p) ||
-    p.split('/').some((s) => s === '' || s === '.' || s === '..') ||
-    p.includes('\\')
-  ) {
+  if (!/^(metadata|targets)\/./.test(p) || !isPlainRelativePath(p)) {
     throw new TufsignError('BUNDLE_INVALID', `unsafe bundle path ${JSON.stringify(p)}`, {
       rule: 'bundle files live under metadata/ or targets/',
     });

@@ -4,11 +4,18 @@
  * renamed); its target files are hard links to the workspace's copies when the filesystem allows, so a release
  * bundle costs only its metadata on disk. The tarball is written atomically.
  */
-import { mkdirSync, renameSync, rmSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { TufsignError } from '../errors';
-import { fileExists, linkFileAtomic, writeFileAtomic } from '../io/fs';
+import {
+  ensureDir,
+  fileExists,
+  isNonEmptyDir,
+  linkFileAtomic,
+  removeTree,
+  replaceWithStaged,
+  writeFileAtomic,
+} from '../io/fs';
 import { deterministicTarGz, type BundleEntry } from './tar';
 
 export type BundleFormat = 'folder' | 'tar.gz';
@@ -40,22 +47,21 @@ export function writeBundle(out: string, entries: readonly BundleEntry[]): Writt
   const path = resolve(out);
   if (bundleFormatOf(out) === 'tar.gz') {
     if (fileExists(path)) throw refuse(path, 'already exists');
-    mkdirSync(dirname(path), { recursive: true });
+    ensureDir(dirname(path));
     writeFileAtomic(path, deterministicTarGz(entries));
     return { path, format: 'tar.gz' };
   }
-  if (fileExists(path) && readdirSync(path).length > 0) throw refuse(path, 'already exists and is not empty');
-  mkdirSync(dirname(path), { recursive: true });
+  if (isNonEmptyDir(path)) throw refuse(path, 'already exists and is not empty');
+  ensureDir(dirname(path));
   const staging = join(dirname(path), `.${basename(path)}.staging-${randomBytes(4).toString('hex')}`);
   try {
     for (const e of entries) {
       const to = join(staging, e.path);
       if (e.source === undefined || !linkFileAtomic(e.source, to)) writeFileAtomic(to, e.data);
     }
-    if (fileExists(path)) rmSync(path, { recursive: true }); // empty folder from a previous attempt
-    renameSync(staging, path);
+    replaceWithStaged(staging, path); // over an empty folder from a previous attempt
   } catch (e) {
-    rmSync(staging, { recursive: true, force: true });
+    removeTree(staging);
     if (e instanceof TufsignError) throw e;
     throw new TufsignError('IO_ERROR', `could not write the bundle ${path}: ${(e as Error).message}`, {
       file: path,
