@@ -71,6 +71,8 @@ interface ReaderSetup {
   repositories: Record<string, string>;
   /** what the reader fills in (placeholders, secrets of their own repository) */
   fill: [RegExp, string][];
+  /** what the reader has set up beyond README's TUFSIGN_PASSPHRASE */
+  env?: Record<string, string>;
 }
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'import');
 const KEEP_PASSPHRASE: [RegExp, string] = [
@@ -91,6 +93,12 @@ const READER: Record<string, ReaderSetup> = {
       ],
       KEEP_PASSPHRASE,
     ],
+  },
+  'docs/hsm.md': {
+    repositories: {},
+    // the package is installed here (scripts/install-test-deps.sh); the token's user PIN is the one the example sets
+    fill: [[/^sudo apt install softhsm2\b.*$/m, 'command -v softhsm2-util']],
+    env: { TUFSIGN_PIN: '123456' },
   },
   'docs/releases.md': {
     repositories: { 'my-tufup-project': 'tufup' },
@@ -170,6 +178,7 @@ describe('doc examples', () => {
     // the reader has followed README's setup: TUFSIGN_PASSPHRASE is set; README's own `read -rs` line reads
     // the same passphrase from stdin, as a person would type it
     env['TUFSIGN_PASSPHRASE'] = 'doc-example-passphrase';
+    Object.assign(env, reader?.env ?? {});
     const r = await runScript(script, work, env, 'doc-example-passphrase\n');
     if (r.status !== 0)
       throw new Error(`${file} failed (exit ${r.status}) in ${work}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
