@@ -389,9 +389,10 @@ export async function delegationChangeOrRequest(
   ctx: CeremonyContext,
 ): Promise<DelegationOutcome> {
   const result = await change(true);
-  if (result.pending === undefined || result.pending.length === 0) return { result };
+  const delegated = result.pendingDelegated ?? [];
+  if ((result.pending === undefined || result.pending.length === 0) && delegated.length === 0) return { result };
   const text = typeof purpose === 'string' ? purpose : purpose();
-  const req = newRequest(Workspace.open(ws.dir), result.pending, { purpose: text }, ctx);
-  const { pending: _pending, ...rest } = result;
+  const req = newRequest(Workspace.open(ws.dir), result.pending ?? [], { purpose: text, delegated }, ctx);
+  const { pending: _pending, pendingDelegated: _delegated, ...rest } = result;
   return { result: rest, request: writeRequest(ws, req, out, ctx) };
 }
