@@ -665,7 +665,15 @@ export function parseRequest(bytes: Uint8Array, file?: string): SigningRequest {
       delegators.push(entry);
     });
   }
-  if (delegatedFormat) checkDelegatorShape(delegators, roles, file);
+  if (delegatedFormat) {
+    if (!roles.some((r) => r.delegatedBy !== undefined))
+      throw invalid(
+        'format_version 3 is for requests with delegated roles; this one has none',
+        file,
+        '$.format_version',
+      );
+    checkDelegatorShape(delegators, roles, file);
+  }
   const khObj = obj(o['keyholders'], file, '$.keyholders');
   const keyholders = new Map<string, Keyholder>();
   for (const [keyid, v] of Object.entries(khObj)) {
