@@ -318,7 +318,11 @@ function checkDelegatedRoles(
     const path = `$.delegators[${i}]`;
     let signer: { role: Role; keys: ReadonlyMap<string, Key>; by: string };
     if (d.delegatedBy === undefined) {
-      signer = { role: trusted.signed.role('targets'), keys: trusted.signed.keys, by: `root v${trusted.signed.version}` };
+      signer = {
+        role: trusted.signed.role('targets'),
+        keys: trusted.signed.keys,
+        by: `root v${trusted.signed.version}`,
+      };
     } else {
       const parent = chain.get(d.delegatedBy);
       const role = parent?.signed.delegations?.getRole(d.role);
@@ -375,7 +379,7 @@ function checkDelegatedRoles(
         `the trusted ${r.role} v${basis.signed.version} the diff is computed against is not signed by the threshold ${r.delegatedBy ?? ''} names for ${r.role} (${res.signed.length}/${res.threshold})`,
         file,
         path,
-        'a delegated role\'s basis verifies under the delegation of its verified parent',
+        "a delegated role's basis verifies under the delegation of its verified parent",
       );
   });
 }

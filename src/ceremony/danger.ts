@@ -127,9 +127,7 @@ export function unauthorisedRoles(req: SigningRequest, keyid: string, roles: rea
   const trusted = req.trustedRoot?.signed;
   if (trusted === undefined || !trusted.keys.has(keyid)) return [];
   // A delegated role's signers are named by its parent in the verified delegating chain, not by root.
-  return roles.filter(
-    (role) => role !== 'root' && isTopLevelRole(role) && !trusted.role(role).keyids.includes(keyid),
-  );
+  return roles.filter((role) => role !== 'root' && isTopLevelRole(role) && !trusted.role(role).keyids.includes(keyid));
 }
 
 /**

@@ -45,6 +45,8 @@ export interface TargetSummary {
 export interface RoleDiff {
   /** a top-level role, or a delegated targets role by name */
   role: string;
+  /** a delegated role: the role whose delegation (verified from the trusted root) names its keys */
+  delegatedBy?: string;
   versionFrom?: number;
   versionTo: number;
   expiresFrom?: string;
@@ -173,7 +175,9 @@ export function diffRole(
 
 /** The diff of every role in a request against what it replaces (root against the trusted root). */
 export function diffRequest(req: SigningRequest): RoleDiff[] {
-  return req.roles.map((r) =>
-    diffRole(r.role === 'root' ? req.trustedRoot : r.trusted, r.metadata, req.keyholders, r.role),
-  );
+  return req.roles.map((r) => {
+    const d = diffRole(r.role === 'root' ? req.trustedRoot : r.trusted, r.metadata, req.keyholders, r.role);
+    if (r.delegatedBy !== undefined) d.delegatedBy = r.delegatedBy;
+    return d;
+  });
 }

@@ -57,7 +57,8 @@ export function fingerprintOf(input: FingerprintInput): string {
   for (const b of input.bases) h.update(`basis ${b.role} ${b.signedSha256 ?? 'none'}\n`);
   // Only requests with delegated roles have these lines: a top-level request's fingerprint is unchanged.
   for (const d of input.delegated ?? []) h.update(`delegated_by ${d.role} ${d.delegatedBy}\n`);
-  for (const d of input.delegators ?? []) h.update(`delegator ${d.role} ${d.delegatedBy ?? 'none'} ${d.signedSha256}\n`);
+  for (const d of input.delegators ?? [])
+    h.update(`delegator ${d.role} ${d.delegatedBy ?? 'none'} ${d.signedSha256}\n`);
   return group(base32Crockford(h.digest(), 20));
 }
 

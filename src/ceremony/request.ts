@@ -23,6 +23,7 @@ import {
   type Targets,
   type TopLevelRole,
 } from '../tuf/metadata';
+import { delegatedRoleNameProblem } from '../tuf/paths';
 import { fingerprintOf } from './fingerprint';
 import { appendEvent, checkChain, readEvents, type TranscriptCheck, type TranscriptEvent } from './transcript';
 
@@ -160,14 +161,21 @@ export function roleKind(r: Pick<RequestRole, 'role' | 'delegatedBy'>): TopLevel
  * its parent names in the request's delegating chain (as published: its parent is never changed by the same
  * request). A parent that does not delegate to the role is a broken chain.
  */
-export function authorityOf(req: PlanView, r: Pick<RequestRole, 'role' | 'delegatedBy'>): { role: Role; keys: ReadonlyMap<string, Key> } {
+export function authorityOf(
+  req: PlanView,
+  r: Pick<RequestRole, 'role' | 'delegatedBy'>,
+): { role: Role; keys: ReadonlyMap<string, Key> } {
   if (r.delegatedBy === undefined) {
     const root = governingRoot(req);
     if (!isTopLevelRole(r.role))
-      throw new TufsignError('REQUEST_INVALID', `role ${r.role} is neither top-level nor delegated by a role of the request`, {
-        path: '$.roles',
-        rule: 'a delegated role names the role that delegates to it',
-      });
+      throw new TufsignError(
+        'REQUEST_INVALID',
+        `role ${r.role} is neither top-level nor delegated by a role of the request`,
+        {
+          path: '$.roles',
+          rule: 'a delegated role names the role that delegates to it',
+        },
+      );
     return { role: root.role(r.role), keys: root.keys };
   }
   const parent = req.delegators?.find((d) => d.role === r.delegatedBy);
@@ -176,7 +184,7 @@ export function authorityOf(req: PlanView, r: Pick<RequestRole, 'role' | 'delega
   if (parent === undefined || d === undefined || role === undefined)
     throw new TufsignError(
       'TRUST_CHAIN_INVALID',
-      `${r.delegatedBy} ${parent === undefined ? 'is not in the request\'s delegating chain' : `does not delegate to ${r.role}`}`,
+      `${r.delegatedBy} ${parent === undefined ? "is not in the request's delegating chain" : `does not delegate to ${r.role}`}`,
       {
         path: '$.delegators',
         rule: 'SPEC-23 a delegated role is signed by the keys its parent names',
@@ -795,8 +803,10 @@ function normalize(json: string): string {
 
 /** A delegated role's name in a request: never a top-level name (a client would read another file). */
 function checkDelegatedName(role: string, file: string | undefined, path: string): void {
-  if (isTopLevelRole(role) || role === '')
-    throw invalid(`"${role}" is not a delegated role name`, file, path, 'BAD-36 delegated role names are not top-level names');
+  // the name becomes a file name at finalize and is shown on the keyholder's screen
+  const problem = delegatedRoleNameProblem(role);
+  if (problem !== undefined)
+    throw invalid(`delegated role name ${JSON.stringify(role)} ${problem.why}`, file, path, problem.rule);
 }
 
 /**
@@ -804,7 +814,11 @@ function checkDelegatedName(role: string, file: string | undefined, path: string
  * parent, no role twice; every delegated role of the request names a role of the chain, and a request with
  * delegated roles carries a chain (and format version 3) while one without carries none.
  */
-function checkDelegatorShape(delegators: readonly Delegator[], roles: readonly RequestRole[], file: string | undefined): void {
+function checkDelegatorShape(
+  delegators: readonly Delegator[],
+  roles: readonly RequestRole[],
+  file: string | undefined,
+): void {
   const delegated = roles.filter((r) => r.delegatedBy !== undefined);
   if (delegated.length === 0 && delegators.length > 0)
     throw invalid('a delegating chain without delegated roles', file, '$.delegators');

@@ -162,7 +162,8 @@ export function checkBelongs(
   const publishedRole = repo === undefined ? undefined : publishedTargetsRoles(ws, repo);
   for (const r of req.roles) {
     if (r.role === 'root' || r.trusted === undefined) continue;
-    const onDisk = r.delegatedBy !== undefined ? publishedRole?.(r.role) : isTopLevelRole(r.role) ? repo?.[r.role] : undefined;
+    const onDisk =
+      r.delegatedBy !== undefined ? publishedRole?.(r.role) : isTopLevelRole(r.role) ? repo?.[r.role] : undefined;
     const now = onDisk?.signed.version;
     if (now !== r.trusted.signed.version && !appliedEarlier(r.role, onDisk)) {
       throw new TufsignError(

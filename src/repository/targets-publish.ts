@@ -157,9 +157,7 @@ export async function publishTargetsChanges(
           },
         );
       }
-      const pendingDelegated = shortNodes
-        .filter((n) => n.parent !== undefined)
-        .map((n) => pendingDelegatedOf(tree, n));
+      const pendingDelegated = shortNodes.filter((n) => n.parent !== undefined).map((n) => pendingDelegatedOf(tree, n));
       commitFiles([...(options.files ?? []), ...early]);
       return {
         workspace: ws.dir,
