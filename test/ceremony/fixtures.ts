@@ -165,7 +165,7 @@ export function delegatedScenario(): DelegatedScenario {
   delegate(aSigned, 'b', [bKey], 1, ['a/b/*']);
   const a = signMd(new Metadata(aSigned), aKeys[0] as TestKey, aKeys[1] as TestKey) as Metadata<Targets>;
   const b = signMd(new Metadata(targetsWith(1, { 'a/b/one.txt': 'one' })), bKey) as Metadata<Targets>;
-  const bNext = new Metadata(targetsWith(2, { 'a/b/one.txt': 'one', 'a/b/two.txt': 'two' })) as Metadata<Targets>;
+  const bNext = new Metadata(targetsWith(2, { 'a/b/one.txt': 'one', 'a/b/two.txt': 'two' }));
   const request = createRequest({
     repository: 'demo',
     purpose: 'add a/b/two.txt',
