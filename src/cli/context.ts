@@ -5,7 +5,7 @@
 import { TufsignError } from '../errors';
 import { clockFromEnv, type Clock } from '../io/clock';
 import type { OpenOptions } from '../keystore/backend';
-import { backendFor } from '../keystore/registry';
+import { BACKENDS, backendFor } from '../keystore/registry';
 import { backendOfUri } from '../keystore/signer';
 import { signingAttestationPolicy } from '../repository/signing-policy';
 import type { SecretsHandler, Signer } from '../keystore/signer';
@@ -137,9 +137,12 @@ export function createContext(options: ContextOptions): RunContext {
           }
         },
         // Devices first: opening a YubiKey signer costs no PIN and no touch, so every one the run needs is
-        // opened (present, right serial, right key, tries left, re-attested) before the first signature.
+        // opened (present, right serial, right key, tries left, re-attested) before the first signature. A
+        // PKCS#11 token is checked without logging in (present, the key object is the role's key, PIN not
+        // locked); its login waits for the signature.
         async preflight(keys) {
           const devices = keys.filter((k) => backendOfUri(k.uri) === 'yubikey');
+          const tokens = keys.filter((k) => backendOfUri(k.uri) === 'pkcs11');
           for (const k of keys)
             if (workspace?.config.rootKeyPolicy !== undefined && backendOfUri(k.uri) !== 'yubikey')
               signingAttestationPolicy(
@@ -148,6 +151,11 @@ export function createContext(options: ContextOptions): RunContext {
                 k.uri,
                 k.role === 'root' || isRootKey(workspace, k.key.keyid()),
               );
+          for (const k of tokens)
+            await BACKENDS.pkcs11.preflight?.(k.uri, {
+              ...openOptions(baseDir, workspace, pkcs11Module),
+              expectedKey: k.key,
+            });
           for (const k of devices) await openSigner(baseDir, workspace, pkcs11Module, k.uri, k.key, k.role);
         },
         progress,

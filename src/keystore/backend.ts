@@ -61,6 +61,11 @@ export interface DeviceReport {
 
 export interface KeyBackend {
   open(uri: string, options: OpenOptions): Promise<Signer>;
+  /**
+   * Check, without a PIN, a touch or a login, that the device holding `uri` is present and holds
+   * `options.expectedKey` (the run's pre-flight). Backends whose `open` already costs no PIN leave it out.
+   */
+  preflight?(uri: string, options: OpenOptions): Promise<void>;
   generate?(request: GenerateRequest, options: OpenOptions): Promise<GeneratedKey>;
   /** Read the public key for a URI without signing (for `key import` / `key show`). */
   readPublicKey?(uri: string, options: OpenOptions): Promise<GeneratedKey>;

@@ -60,6 +60,7 @@ import {
   signMechanism,
   tufKey,
   keyNotFound,
+  type LocatedPublicKey,
   type SignMechanism,
   type TokenPublicKey,
 } from './objects';
@@ -225,6 +226,61 @@ async function openPkcs11(uriString: string, options: OpenOptions): Promise<Sign
   }
 }
 
+/**
+ * What can be known about a key without a PIN: the token (found by the caller), the public key object compared
+ * with the role's key (BAD-57: no PIN try spent on the wrong token), and the signing mechanism. Returns the
+ * public key when the token shows it before login.
+ */
+function checkBeforeLogin(
+  uriString: string,
+  uri: Pkcs11Uri,
+  session: TokenSession,
+  options: OpenOptions,
+): LocatedPublicKey | undefined {
+  const expected = options.expectedKey;
+  const located = locatePublicKey(session, uri);
+  if (located !== undefined && expected !== undefined && !tufKey(located.publicKey, expected).samePublicKey(expected))
+    throw mismatch(uriString, expected, 'refused before asking for the PIN');
+  const mechs = session.module.mechanisms(session.slot, session.token);
+  const earlyScheme = located?.publicKey.scheme ?? schemeOfRole(expected);
+  if (earlyScheme !== undefined && signMechanism(earlyScheme, mechs) === undefined)
+    throw mechanismUnsupported(session.token, earlyScheme, mechs, 'sign');
+  return located;
+}
+
+/**
+ * The device pre-flight (ADR 0004): everything `open` checks before the PIN, and nothing after it — the token
+ * the URI names is present (label, serial, …, exactly one), its public key object is the role's key, it has the
+ * mechanism, and its user PIN is not locked. A token that needs no login must show the key itself. No login,
+ * no PIN asked; the session stays open for the signing that follows.
+ */
+async function preflightPkcs11(uriString: string, options: OpenOptions): Promise<void> {
+  const uri = parsePkcs11Uri(uriString);
+  const session = openSession(uri, options);
+  try {
+    if (session.loggedIn) return;
+    const located = checkBeforeLogin(uriString, uri, session, options);
+    const flags = session.flags();
+    if (flags.pinLocked) throw pinLockedError(session.token);
+    if (located === undefined && !flags.loginRequired) {
+      // nothing is hidden behind a login on this token: no public key means no such key (RSA private keys
+      // carry their public part, which open() would use)
+      const priv = privateKeyOf(session, uri, undefined);
+      const pk = readPublicKeyObjectSafe(session, priv.handle);
+      if (
+        pk !== undefined &&
+        options.expectedKey !== undefined &&
+        !tufKey(pk, options.expectedKey).samePublicKey(options.expectedKey)
+      )
+        throw mismatch(uriString, options.expectedKey, 'refused before asking for the PIN');
+    }
+  } catch (e) {
+    closeIfUnused(session);
+    throw e;
+  }
+  return Promise.resolve();
+}
+
 async function openOnSession(
   uriString: string,
   uri: Pkcs11Uri,
@@ -233,16 +289,9 @@ async function openOnSession(
 ): Promise<Signer> {
   const expected = options.expectedKey;
   const ctx: SessionContext = { session, uri, options };
-  // 1. Public key before login, compared with the role's key (BAD-57: no PIN try spent on the wrong token).
-  let located = locatePublicKey(session, uri);
-  if (located !== undefined && expected !== undefined && !tufKey(located.publicKey, expected).samePublicKey(expected)) {
-    throw mismatch(uriString, expected, 'refused before asking for the PIN');
-  }
-  // 2. Mechanism before login too.
+  // 1-2. Public key and mechanism, before any PIN.
+  let located = checkBeforeLogin(uriString, uri, session, options);
   const mechs = session.module.mechanisms(session.slot, session.token);
-  const earlyScheme = located?.publicKey.scheme ?? schemeOfRole(expected);
-  if (earlyScheme !== undefined && signMechanism(earlyScheme, mechs) === undefined)
-    throw mechanismUnsupported(session.token, earlyScheme, mechs, 'sign');
   // 3. Log in once per token.
   await ensureLoggedIn(ctx);
   if (located === undefined) {
@@ -478,6 +527,7 @@ async function generatePkcs11(request: GenerateRequest, options: OpenOptions): P
 
 export const pkcs11Backend: KeyBackend = {
   open: openPkcs11,
+  preflight: preflightPkcs11,
   generate: generatePkcs11,
   readPublicKey: readPublicKeyPkcs11,
   listDevices: listPkcs11Devices,

@@ -1,0 +1,178 @@
+/**
+ * The device pre-flight for PKCS#11 tokens (#11, ADR 0004), through the built CLI with two real SoftHSM2 tokens.
+ * Root is 2-of-2 over both tokens, targets lives on token A and snapshot on token B, so `sign targets --bump`
+ * needs A first (targets) and B second (snapshot). Every failing run is given a WRONG PIN: SoftHSM2 raises
+ * CKF_USER_PIN_COUNT_LOW on a token after a failed login, so a token whose flag stays clear was never asked
+ * for its PIN. Without the pre-flight, token A gets the wrong PIN first and the run fails with PIN_INCORRECT.
+ * Needs `npm run build` first.
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, runCli, type CliResult } from '../helpers/cli';
+import { describeSoftHsm, SoftHsmLab, SOFTHSM_MODULE, USER_PIN } from '../helpers/softhsm';
+
+const WRONG_PIN = '000000';
+
+describeSoftHsm('PKCS#11 pre-flight: every token a run needs is checked before the first PIN', () => {
+  let lab: SoftHsmLab;
+  let work: string;
+  let env: Record<string, string>;
+  const run = (args: string[], extra: Record<string, string> = {}): CliResult =>
+    runCli(args, { cwd: work, env: { ...env, ...extra } });
+  const generate = (token: string, label: string): string => {
+    const r = run([
+      'key',
+      'generate',
+      '--backend',
+      'pkcs11',
+      '--token',
+      token,
+      '--label',
+      label,
+      '--scheme',
+      'ecdsa-sha2-nistp256',
+      '--public-out',
+      `${label}.pub.json`,
+      '--json',
+    ]);
+    if (r.status !== 0) throw new Error(`key generate failed: ${r.stdout}${r.stderr}`);
+    return (r.json() as { uri: string }).uri;
+  };
+  /** The token's flags as `tufsign devices` reports them (read-only: no login). */
+  const pinCountLow = (label: string): boolean => {
+    const j = run(['devices', '--json']).json() as {
+      backends: {
+        backend: string;
+        devices: { module: string; slots?: { token?: { label: string; flags: { pinCountLow: boolean } } }[] }[];
+      }[];
+    };
+    const module = j.backends.find((b) => b.backend === 'pkcs11')?.devices.find((d) => d.module === SOFTHSM_MODULE);
+    const token = module?.slots?.find((s) => s.token?.label === label)?.token;
+    if (token === undefined) throw new Error(`token ${label} not listed by tufsign devices`);
+    return token.flags.pinCountLow;
+  };
+  /** The newest version of a role on disk (consistent snapshots: N.ROLE.json). */
+  const version = (role: string): number =>
+    Math.max(
+      ...readdirSync(join(work, 'repo', 'metadata'))
+        .map((f) => new RegExp(`^(\\d+)\\.${role}\\.json$`).exec(f)?.[1])
+        .filter((v): v is string => v !== undefined)
+        .map(Number),
+    );
+  /** SoftHSM keeps each token in a folder under tokens/; moving it away unplugs the token for the next run. */
+  const tokenDir = (serialHex: string): string => {
+    const tokens = join(lab.dir, 'tokens');
+    for (const d of readdirSync(tokens))
+      if (readFileSync(join(tokens, d, 'token.object')).includes(Buffer.from(serialHex, 'ascii')))
+        return join(tokens, d);
+    throw new Error(`no token folder for serial ${serialHex}`);
+  };
+
+  let serialB: string;
+  let snapshotId: string;
+
+  beforeAll(() => {
+    if (!existsSync(join(ROOT, 'dist', 'commands'))) throw new Error('run `npm run build` first');
+    lab = SoftHsmLab.create();
+    lab.addToken('hsm-a');
+    serialB = lab.addToken('hsm-b').serial;
+    work = join(lab.dir, 'work');
+    mkdirSync(work);
+    env = { SOFTHSM2_CONF: lab.conf, TUFSIGN_PIN: USER_PIN, TUFSIGN_PKCS11_MODULE: SOFTHSM_MODULE };
+    const rootA = generate('hsm-a', 'root-a');
+    const rootB = generate('hsm-b', 'root-b');
+    const targets = generate('hsm-a', 'targets');
+    const snapshot = generate('hsm-b', 'snapshot');
+    snapshotId = (/;id=([^;?]+)/.exec(snapshot)?.[1] ?? '').replace(/%/g, '');
+    expect(snapshotId).toMatch(/^[0-9a-fA-F]{4}$/);
+    const r = run([
+      'init',
+      'repo',
+      '--scheme',
+      'ecdsa-sha2-nistp256',
+      '--root-key',
+      rootA,
+      '--root-key',
+      rootB,
+      '--root-threshold',
+      '2',
+      '--targets-key',
+      targets,
+      '--snapshot-key',
+      snapshot,
+      '--pkcs11-module',
+      SOFTHSM_MODULE,
+      '--yes',
+      '--json',
+    ]);
+    if (r.status !== 0) throw new Error(`init failed: ${r.stdout}${r.stderr}`);
+  }, 120_000);
+  afterAll(() => lab?.cleanup());
+
+  it('both tokens present: sign targets --bump signs targets on A and snapshot on B', () => {
+    const r = run(['sign', 'targets', '--bump', '-w', 'repo', '--json']);
+    if (r.status !== 0) throw new Error(`sign failed: ${r.stdout}${r.stderr}`);
+    expect(version('targets')).toBe(2);
+    expect(version('snapshot')).toBe(2);
+  });
+
+  it('token B unplugged: TOKEN_NOT_PRESENT naming it, before token A is asked for a PIN', () => {
+    const dir = tokenDir(serialB);
+    const away = join(lab.dir, 'unplugged');
+    renameSync(dir, away);
+    try {
+      const r = run(['sign', 'targets', '--bump', '-w', 'repo', '--json'], { TUFSIGN_PIN: WRONG_PIN });
+      expect(r.status).toBe(6);
+      expect(r.json().error.code).toBe('TOKEN_NOT_PRESENT');
+      expect(r.json().error.message).toContain('hsm-b');
+      expect(pinCountLow('hsm-a')).toBe(false);
+      expect(version('targets')).toBe(2);
+    } finally {
+      renameSync(away, dir);
+    }
+  });
+
+  it("a token with B's label holding another key: KEY_MISMATCH before any PIN, on either token", () => {
+    // the genuine token B goes away; an impostor with the same label and a "snapshot" key of its own, under the
+    // same object id, comes in
+    const dir = tokenDir(serialB);
+    const away = join(lab.dir, 'genuine-b');
+    renameSync(dir, away);
+    try {
+      lab.addToken('hsm-b');
+      const made = lab.pkcs11Tool([
+        '--token-label',
+        'hsm-b',
+        '--login',
+        '--pin',
+        USER_PIN,
+        '--keypairgen',
+        '--key-type',
+        'EC:prime256v1',
+        '--label',
+        'snapshot',
+        '--id',
+        snapshotId,
+      ]);
+      expect(made).toMatch(/Public Key Object/);
+      const r = run(['sign', 'targets', '--bump', '-w', 'repo', '--json'], { TUFSIGN_PIN: WRONG_PIN });
+      expect(r.json().error.code).toBe('KEY_MISMATCH');
+      expect(r.status).toBe(5);
+      expect(pinCountLow('hsm-a')).toBe(false);
+      expect(pinCountLow('hsm-b')).toBe(false);
+      expect(version('targets')).toBe(2);
+    } finally {
+      const impostor = lab.tokens[lab.tokens.length - 1];
+      if (impostor !== undefined && impostor.serial !== serialB)
+        renameSync(tokenDir(impostor.serial), join(lab.dir, 'impostor'));
+      renameSync(away, dir);
+    }
+  });
+
+  it('the wrong PIN is the only fault left: the run reaches token A and reports PIN_INCORRECT (the oracle works)', () => {
+    const r = run(['sign', 'targets', '--bump', '-w', 'repo', '--json'], { TUFSIGN_PIN: WRONG_PIN });
+    expect(r.json().error.code).toBe('PIN_INCORRECT');
+    expect(pinCountLow('hsm-a')).toBe(true);
+    expect(version('targets')).toBe(2);
+  });
+});
