@@ -7,6 +7,8 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseRequest, requestFingerprint } from '../../src/ceremony';
+import { Metadata } from '../../src/tuf/metadata';
 import { fetchTarget, newClient, serveDirectory } from '../helpers/tuf-client';
 import { copyWorkspace, errorCode, fingerprintOf, ok, readJson, tmp, tufsign } from './ceremony-helpers';
 
@@ -69,27 +71,46 @@ describe('a two-level delegation: the inner role changes keys through a 2-of-3 c
   });
 
   it('attack: a copy whose delegating chain was forged is refused before any secret, nothing written', () => {
-    const forged = join(base, 'forged.tufsign-request.json');
-    const doc = readJson(request);
-    // targets' delegation of a re-pointed at a-1 alone with threshold 1 (the stick's copy only)
-    doc.delegators[0].metadata.signed.delegations.roles[0].threshold = 1;
-    writeFileSync(forged, JSON.stringify(doc, null, 2));
     const trust = join(base, 'trust-forged');
     mkdirSync(trust);
     copyFileSync(join(org, 'metadata', '1.root.json'), join(trust, 'root.json'));
-    const before = readFileSync(forged, 'utf8');
-    const r = tufsign(
-      ['ceremony', 'sign', forged, '--key', 'file:keys/a-1.pem', '--trust-dir', trust].concat([
-        '--fingerprint',
-        fingerprintOf(request),
-        '--yes',
-        '--json',
-      ]),
-      { cwd: laptop('a-1'), env: { TUFSIGN_PASSPHRASE: undefined } },
-    );
-    // the fingerprint no longer matches its content: refused as an altered copy
-    expect(errorCode(r)).toBe('REQUEST_PAYLOAD_CHANGED');
-    expect(readFileSync(forged, 'utf8')).toBe(before);
+    const attempt = (name: string, edit: (doc: any) => void): { code?: string; unchanged: boolean } => {
+      const forged = join(base, `${name}.tufsign-request.json`);
+      const doc = readJson(request);
+      edit(doc);
+      // the forger recomputes the stored fingerprint (and the organizer's channel is assumed compromised too)
+      const req = parseRequest(readFileSync(request), request);
+      const chain = doc.delegators.map((d: any, i: number) => ({
+        ...req.delegators[i],
+        metadata: Metadata.fromJSON(d.metadata, { expectedType: 'targets' }),
+      }));
+      doc.fingerprint = requestFingerprint({ ...req, delegators: chain });
+      writeFileSync(forged, JSON.stringify(doc, null, 2));
+      const before = readFileSync(forged, 'utf8');
+      const r = tufsign(
+        ['ceremony', 'sign', forged, '--key', 'file:keys/a-1.pem', '--trust-dir', trust].concat([
+          '--fingerprint',
+          doc.fingerprint,
+          '--yes',
+          '--json',
+        ]),
+        { cwd: laptop('a-1'), env: { TUFSIGN_PASSPHRASE: undefined } },
+      );
+      return { code: errorCode(r), unchanged: readFileSync(forged, 'utf8') === before };
+    };
+    // targets' delegation of a lowered to 1 of a-1 alone, in the stick's copy of targets only
+    expect(
+      attempt('threshold', (doc) => {
+        doc.delegators[0].metadata.signed.delegations.roles[0].threshold = 1;
+        doc.roles[0].plan.threshold = 1; // the derived plan, made to agree
+      }),
+    ).toEqual({ code: 'TRUST_CHAIN_INVALID', unchanged: true });
+    // targets' signatures removed (a copy of targets nobody signed)
+    expect(
+      attempt('unsigned', (doc) => {
+        doc.delegators[0].metadata.signatures = [];
+      }),
+    ).toEqual({ code: 'TRUST_CHAIN_INVALID', unchanged: true });
   });
 
   it('a-1 signs in a workspace copy; a-3 signs with only a pinned trust folder; then finalize; tuf-js follows', async () => {
