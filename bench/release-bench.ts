@@ -5,9 +5,10 @@
  * generated release pairs (bench/generate.ts), all in one run.
  *
  *   npx tsc -p bench/tsconfig.json && node node_modules/.cache/tufsign-bench/bench/release-bench.js [options]
- *     --pairs hard,easy,many   which pairs (default all three)
+ *     --pairs hard,easy,many,large   which pairs (default all four; large = one big folder, archive only)
  *     --scale 1                size of the hard pair (1 = ~200 MB, the issue's application)
  *     --many 100000            file count of the many-small-files pair
+ *     --large-gb 1             size of the large folder (archive-only streaming, peak memory)
  *     --out bench/RESULTS.md   where the report goes
  *
  * Data goes to bench/data/ (gitignored). Every command runs as its own process
@@ -19,7 +20,7 @@ import { cpus, totalmem, release as osRelease } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { generateEasy, generateHard, generateMany, type PairInfo } from './generate';
+import { generateEasy, generateHard, generateLarge, generateMany, type PairInfo } from './generate';
 import { readTar } from '../src/release/tar';
 
 const ROOT = resolve(__dirname, '../../../..');
@@ -47,14 +48,15 @@ const sha256File = (p: string): string => createHash('sha256').update(readFileSy
 const fmt = (x: number, d = 2): string => x.toFixed(d);
 const log = (s: string): void => void process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`);
 
-function args(): { pairs: string[]; scale: number; many: number; out: string } {
+function args(): { pairs: string[]; scale: number; many: number; largeGb: number; out: string } {
   const a = process.argv.slice(2);
   const get = (k: string, d: string): string => {
     const i = a.indexOf(k);
     return i >= 0 && a[i + 1] !== undefined ? a[i + 1]! : d;
   };
   return {
-    pairs: get('--pairs', 'hard,easy,many').split(','),
+    pairs: get('--pairs', 'hard,easy,many,large').split(','),
+    largeGb: Number(get('--large-gb', '1')),
     scale: Number(get('--scale', '1')),
     many: Number(get('--many', '100000')),
     out: resolve(get('--out', join(ROOT, 'bench/RESULTS.md'))),
@@ -216,6 +218,44 @@ Checks: tufsign's 2.0 patch applied by Debian \`bspatch\` to v1.tar gives v2.tar
   return { name, info, md };
 }
 
+/** Archive-only release of one large folder: streamed, so its peak memory must not grow with the folder. */
+function runLarge(dir: string, gb: number): string {
+  const { dir: bundle, description } = generateLarge(dir, gb * 1e9);
+  log('large: data ready');
+  const w = join(dir, 'work');
+  rmSync(w, { recursive: true, force: true });
+  mkdirSync(w, { recursive: true });
+  const ts = measure(process.execPath, [STAGE, 'release', bundle, '-', w, '2']);
+  const r = JSON.parse(ts.stdout) as { archivePath: string; archive: number; tarSha256: string };
+  log(`large: tufsign 1.0 ${ts.seconds} s, ${fmt(ts.peakMiB, 0)} MiB`);
+  const refGzip = sh(`tar -C ${bundle} -cf - . | gzip -6 > ${join(w, 'ref.tar.gz')}`);
+  const refHash = sh(`sha256sum ${r.archivePath} > /dev/null; sha512sum ${r.archivePath} > /dev/null`);
+  const expands = sh(`gzip -dc ${r.archivePath} | sha256sum`).stdout.split(' ')[0] === r.tarSha256;
+  const tarBytes = Number(sh(`gzip -dc ${r.archivePath} | wc -c`).stdout.trim());
+  const refSize = size(join(w, 'ref.tar.gz'));
+  const row = (step: string, m: { seconds: number; peakMiB: number }, output = ''): string =>
+    `| ${step} | ${fmt(m.seconds)} s | ${fmt(m.peakMiB, 0)} MiB | ${output} |`;
+  rmSync(w, { recursive: true, force: true });
+  return `## large folder, archive only (streaming)
+
+- ${description}
+- Tar ${tarBytes.toLocaleString('en')} B.
+
+| step (same data, same run) | time | peak memory | output |
+| --- | --- | --- | --- |
+${row('tufsign add-release 1.0 (archive only, streamed), 2 threads', ts, `archive ${r.archive.toLocaleString('en')} B`)}
+${row('`tar \\| gzip -6`', refGzip, `archive ${refSize.toLocaleString('en')} B`)}
+${row('`sha256sum` + `sha512sum` of the archive', refHash)}
+
+| ratio | value | target | |
+| --- | --- | --- | --- |
+| add-release 1.0 peak, MiB ÷ 200 | **${fmt(ts.peakMiB / 200, 3)}** | ≤ 1 (200 MiB) | ${ts.peakMiB <= 200 ? 'met' : '**missed**'} |
+| add-release 1.0 ÷ \`tar \\| gzip -6\`, time | **${fmt(ts.seconds / refGzip.seconds, 3)}** | report | |
+
+Check: \`gzip -dc\` of tufsign's archive gives the tar it hashed: **${expands ? 'yes' : 'NO'}**.
+`;
+}
+
 function tool(c: string, a: string[]): string {
   try {
     return execFileSync(c, a, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
@@ -234,6 +274,12 @@ function main(): void {
   const sections: string[] = [];
   const loadBefore = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   for (const pair of opt.pairs) {
+    if (pair === 'large') {
+      const dir = join(ROOT, 'bench/data', `large-${opt.largeGb}`);
+      mkdirSync(dir, { recursive: true });
+      sections.push(runLarge(dir, opt.largeGb));
+      continue;
+    }
     const dir = join(
       ROOT,
       'bench/data',
