@@ -636,7 +636,7 @@ export function generateLarge(dir: string, bytes: number, seed = 1_000): { dir: 
   const root = join(dir, 'bundle');
   const fileSize = 4_000_000;
   const files = Math.ceil(bytes / fileSize);
-  const description = `${(files * fileSize).toLocaleString('en')} bytes in ${files} files of 4 MB: a third source-like text, a third machine-code-like tokens, a third incompressible media; seed ${seed}.`;
+  const description = `${(files * fileSize).toLocaleString('en')} bytes in ${files} files of 4 MB: a third source-like text, a third machine-code-like tokens, a third incompressible media (four distinct 4 MB bodies per kind, each file a copy with 64 random words overwritten: repeats are 4 MB apart, far beyond gzip's 32 KiB window, so they do not help compression); seed ${seed}.`;
   if (existsSync(join(dir, 'generated-ok'))) return { dir: root, description };
   rmSync(root, { recursive: true, force: true });
   const rng = new Rng(seed);
