@@ -6,10 +6,10 @@
  * decisions are made by the keyholder use case (src/repository/keyholder-sign.ts).
  * Every string that comes from a file is shown through `safeText`.
  */
-import { readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TufsignError } from '../errors';
+import { listNames, pathKind } from '../io/fs';
 import { backendFor } from '../keystore/registry';
 import { REQUEST_SUFFIX, type RequestStatus, type RoleDiff } from '../ceremony';
 import type { CeremonyContext } from '../repository/context';
@@ -90,7 +90,8 @@ export function renderDiff(diffs: readonly RoleDiff[], labels: Labels = requestL
       d.expiresFrom === undefined || d.expiresFrom === d.expiresTo
         ? `expires ${d.expiresTo}`
         : `expires ${d.expiresFrom} → ${d.expiresTo}`;
-    lines.push(`${d.role} ${ver}, ${exp}`);
+    const by = d.delegatedBy === undefined ? '' : ` (delegated by ${safeText(d.delegatedBy)})`;
+    lines.push(`${safeText(d.role)}${by} ${ver}, ${exp}`);
     for (const k of d.keysAdded ?? [])
       lines.push(
         `  + key ${short(k.keyid)} ${safeText(k.scheme)}${renderLabel(labels.get(k.keyid))} for ${k.roles.join(', ')}`,
@@ -220,7 +221,7 @@ export function renderDangers(checked: CheckedRequest): string[] {
   if (checked.dangers.length === 0) return [];
   return [
     '!!! DANGEROUS CHANGES — check each one with the organizer before you sign:',
-    ...checked.dangers.map((d) => `!!!   ${d.role}: ${safeText(d.message)}`),
+    ...checked.dangers.map((d) => `!!!   ${safeText(d.role)}: ${safeText(d.message)}`),
     '',
   ];
 }
@@ -256,22 +257,13 @@ export const REMOVABLE_MEDIA = ['/media', '/run/media', '/mnt'];
 export function findRequestFiles(dirs: readonly string[], maxDepth = 3): string[] {
   const found = new Set<string>();
   const visit = (dir: string, depth: number): void => {
-    let entries: string[];
-    try {
-      entries = readdirSync(dir);
-    } catch {
-      return;
-    }
-    for (const e of entries.sort()) {
+    // a folder that cannot be listed, or an entry that cannot be stat'ed, is passed over
+    for (const e of listNames(dir).sort()) {
       if (e.startsWith('.')) continue;
       const full = join(dir, e);
-      let isDir = false;
-      try {
-        isDir = statSync(full).isDirectory();
-      } catch {
-        continue;
-      }
-      if (isDir) {
+      const kind = pathKind(full, true);
+      if (kind === 'missing') continue;
+      if (kind === 'directory') {
         if (depth < maxDepth) visit(full, depth + 1);
       } else if (e.endsWith(REQUEST_SUFFIX)) found.add(resolve(full));
     }

@@ -18,6 +18,7 @@ import {
   lstatSync,
   linkSync,
   mkdtempSync,
+  type Dirent,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, basename, join } from 'node:path';
@@ -27,7 +28,7 @@ import { TufsignError, type ErrorCode } from '../errors';
 /** Default cap for metadata and other JSON inputs (BAD-08). */
 export const MAX_METADATA_BYTES = 16 * 1024 * 1024;
 
-function fsyncDir(dir: string): void {
+export function fsyncDir(dir: string): void {
   let fd: number | undefined;
   try {
     fd = openSync(dir, constants.O_RDONLY);
@@ -146,10 +147,13 @@ export function readStdinText(max: number): string {
   return data.toString('utf8');
 }
 
-/** What is at `path`, without following a symlink. */
-export function pathKind(path: string): 'file' | 'directory' | 'missing' | 'other' {
+/**
+ * What is at `path`: without following a symlink (a link is 'other'), or through links with `followLinks` (a link
+ * to a folder is a folder). 'missing' when it cannot be stat'ed.
+ */
+export function pathKind(path: string, followLinks = false): 'file' | 'directory' | 'missing' | 'other' {
   try {
-    const st = lstatSync(path);
+    const st = followLinks ? statSync(path) : lstatSync(path);
     return st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other';
   } catch {
     return 'missing';
@@ -375,7 +379,29 @@ export function removeTree(path: string): void {
   }
 }
 
-/** Names in a folder, or none when it does not exist. */
+/** The entries of a folder as `readdir` sees them (a symlink is one entry, never followed); unreadable: IO_ERROR. */
+export function listEntries(dir: string): Dirent[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true });
+  } catch (cause) {
+    throw new TufsignError(
+      'IO_ERROR',
+      `cannot list ${dir}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`,
+      {
+        file: dir,
+        cause,
+      },
+    );
+  }
+}
+
+/** Put a finished staging folder at `path`; an (empty) folder an earlier attempt left there is replaced. */
+export function replaceWithStaged(staging: string, path: string): void {
+  if (fileExists(path)) rmSync(path, { recursive: true });
+  renameSync(staging, path);
+}
+
+/** Names in a folder, or none when it does not exist or cannot be listed. */
 export function listNames(dir: string): string[] {
   try {
     return readdirSync(dir);
