@@ -285,7 +285,8 @@ describe('status, keys, and errors', () => {
   it('key list shows roles and where the private part lives; key show/export give the same keyid', () => {
     const keys = runCli(['key', 'list', '-w', dir, '--json']).json().keys;
     expect(keys).toHaveLength(4);
-    const root = keys.find((k: any) => k.roles.includes('root'));
+    // an online key (root's is offline by default, under a passphrase of its own: ADR 0011)
+    const root = keys.find((k: any) => k.roles.includes('targets'));
     const shown = runCli(['key', 'show', root.uri.replace('file:', `file:${dir}/`), '--json']).json();
     expect(shown.keyid).toBe(root.keyid);
     const out = join(base, 'root.pub.json');
