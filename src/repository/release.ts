@@ -25,6 +25,7 @@ import {
 } from '../release';
 import type { JsonValue } from '../tuf/json';
 import type { TopLevelRole } from '../tuf/metadata';
+import { parseTargetPath } from '../tuf/paths';
 import { baseRootOf, collectBundleFiles } from './bundle-files';
 import type { CeremonyContext } from './context';
 import { presentKeysConfig } from './key-availability';
@@ -172,10 +173,14 @@ export async function addRelease(
   if (options.dryRun === true) return result;
 
   const prepared: PreparedTarget[] = [
-    { path: built.archive.name, data: built.archive.bytes, targetFile: built.archive.targetFile },
+    { path: parseTargetPath(built.archive.name), data: built.archive.bytes, targetFile: built.archive.targetFile },
   ];
   if (built.patch !== undefined)
-    prepared.push({ path: built.patch.name, data: built.patch.bytes, targetFile: built.patch.targetFile });
+    prepared.push({
+      path: parseTargetPath(built.patch.name),
+      data: built.patch.bytes,
+      targetFile: built.patch.targetFile,
+    });
   const base: Partial<Record<TopLevelRole, number>> = {
     root: repo.root.signed.version,
     targets: targets.version,
@@ -207,7 +212,7 @@ export async function addRelease(
     ...baseRootOf(ws, base),
     files: collectBundleFiles(ws, base, targets),
   });
-  result.bundle = { ...writeBundle(bundleDir, entries), files: manifest.files };
+  result.bundle = { ...writeBundle(bundleDir, entries, options.onProgress), files: manifest.files };
   return result;
 }
 
@@ -252,7 +257,7 @@ async function resumeRelease(
       },
     );
   }
-  const bundle = finishReleaseBundle(ws, bundleDir, release);
+  const bundle = finishReleaseBundle(ws, bundleDir, release, options.onProgress);
   const archive = release.archive!;
   const releases = listReleases(ws.load().targets.signed, options.app);
   const before = releases[releases.findIndex((r) => r.version === release.version) - 1];
