@@ -191,10 +191,6 @@ export const EDGES = {
 // DEBT: crossings that exist today and that docs/architecture.md says must go. Each line names the exact file and
 // only the fences it crosses; pay one off, delete its line. A new line needs a reason here and in the commit.
 export const DEBT = {
-  // commands that still wire the core themselves instead of one call through src/cli (ADR 0016, "what remains")
-  'src/commands/key/list.ts': ['repository'],
-  'src/commands/refresh.ts': ['repository'],
-  'src/commands/targets/add.ts': ['repository'],
   // bundle verification lists the bundle folder itself and reads the working directory for display paths
   'src/bundle/verify.ts': ['node:fs', 'process'],
   // file-system work outside src/io: directory listings, renames, reads

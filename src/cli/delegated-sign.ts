@@ -1,5 +1,5 @@
-/** CLI side of `sign ROLE` for a delegated role and of `refresh` (delegated roles included). */
-import { refreshAll, signDelegated, type RefreshResult } from '../repository/delegated-sign';
+/** CLI side of `sign ROLE` for a delegated role (`refresh` is `cli/refresh.ts`). */
+import { signDelegated } from '../repository/delegated-sign';
 import type { OperationResult } from '../repository/outcome';
 import { Workspace } from '../repository/workspace';
 import type { RunContext } from './context';
@@ -15,17 +15,4 @@ export async function runSignDelegated(
     input.expires === undefined ? {} : { expires: input.expires },
     run.signingContext(ws.dir, ws),
   );
-}
-
-export async function runRefresh(run: RunContext, workspace: string): Promise<RefreshResult> {
-  const ws = Workspace.open(workspace);
-  return refreshAll(ws, run.signingContext(ws.dir, ws));
-}
-
-/** The line `refresh` adds when delegated roles are due but their keys are elsewhere. */
-export function renderDueElsewhere(r: RefreshResult): string {
-  const due = r.dueElsewhere ?? [];
-  if (due.length === 0) return '';
-  const shown = due.length > 8 ? `${due.slice(0, 8).join(', ')} and ${due.length - 8} more` : due.join(', ');
-  return `\ndue for re-signing, keys not here (sign them where their keys are: tufsign sign ROLE): ${shown}`;
 }

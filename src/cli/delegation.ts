@@ -2,7 +2,6 @@
  * CLI side of delegations and routed targets: open the workspace, resolve
  * `--key` values and list files at the boundary, then one call into the core.
  */
-import { readStdinText } from '../io/fs';
 import { resolveKeySpec } from '../repository/key-specs';
 import type { RoleKeySpec } from '../repository/key-specs';
 import type { OperationResult } from '../repository/outcome';
@@ -17,20 +16,11 @@ import {
   type DelegationEntry,
   type DelegationOutcome,
 } from '../repository/delegations';
-import { expandTargetSources, type TargetSources } from '../repository/target-inputs';
-import {
-  addTargetsRouted,
-  listTargets,
-  removeTargetsRouted,
-  type ListedTarget,
-  type RoutingOptions,
-} from '../repository/targets-routing';
+import { listTargets, removeTargetsRouted, type ListedTarget } from '../repository/targets-routing';
 import { Workspace } from '../repository/workspace';
 import { TufsignError } from '../errors';
 import { ceremonyContext } from './ceremony';
 import type { RunContext } from './context';
-
-const MAX_LIST_BYTES = 256 * 1024 * 1024;
 
 async function resolveKeys(run: RunContext, ws: Workspace, values: readonly string[]): Promise<RoleKeySpec[]> {
   if (values.length === 0) throw new TufsignError('USAGE', 'give at least one --key', { rule: '--key FILE_OR_URI' });
@@ -105,23 +95,6 @@ export async function runDelegateRemove(
 
 export function runDelegateList(workspace: string): DelegationEntry[] {
   return listDelegations(Workspace.open(workspace));
-}
-
-export interface TargetsAddInput extends Omit<TargetSources, 'cwd' | 'stdin'>, RoutingOptions {
-  workspace: string;
-}
-
-export async function runTargetsAdd(run: RunContext, input: TargetsAddInput): Promise<OperationResult> {
-  const sources: TargetSources = { files: input.files, cwd: process.cwd(), stdin: () => readStdinText(MAX_LIST_BYTES) };
-  if (input.path !== undefined) sources.path = input.path;
-  if (input.custom !== undefined) sources.custom = input.custom;
-  if (input.fromFile !== undefined) sources.fromFile = input.fromFile;
-  const inputs = expandTargetSources(sources);
-  const ws = Workspace.open(input.workspace);
-  const options: RoutingOptions = {};
-  if (input.expires !== undefined) options.expires = input.expires;
-  if (input.role !== undefined) options.role = input.role;
-  return addTargetsRouted(ws, inputs, run.signingContext(ws.dir, ws), options);
 }
 
 export async function runTargetsRemove(

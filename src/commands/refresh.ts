@@ -1,9 +1,6 @@
 import { BaseCommand } from '../cli/base-command';
-import { waitFlag, workspaceFlag } from '../cli/flags';
-import { renderOperation } from '../cli/render';
-import { renderDueElsewhere, runRefresh } from '../cli/delegated-sign';
+import { refreshFlags, runRefresh } from '../cli/refresh';
 import type { RefreshResult } from '../repository/delegated-sign';
-import { Workspace } from '../repository/workspace';
 
 export default class Refresh extends BaseCommand<typeof Refresh> {
   static override summary =
@@ -12,12 +9,9 @@ export default class Refresh extends BaseCommand<typeof Refresh> {
     '<%= config.bin %> refresh -w myrepo',
     '<%= config.bin %> refresh -w myrepo --passphrase-file /etc/tufsign/online.pass --json',
   ];
-  static override flags = { workspace: workspaceFlag, wait: waitFlag };
+  static override flags = refreshFlags;
 
   async run(): Promise<RefreshResult> {
-    await this.lockWorkspace(this.flags.workspace);
-    const result = await runRefresh(this.ctx, this.flags.workspace);
-    this.log(renderOperation(result, Workspace.open(this.flags.workspace).dir) + renderDueElsewhere(result));
-    return result;
+    return runRefresh(this.io, this.flags);
   }
 }
