@@ -9,6 +9,7 @@ import { dirname, join, resolve, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { TufsignError } from '../errors';
 import { fileExists, linkFileAtomic, writeFileAtomic } from '../io/fs';
+import type { ProgressCallback } from '../release/progress';
 import { deterministicTarGz, type TarEntry } from './tar';
 
 export type BundleFormat = 'folder' | 'tar.gz';
@@ -36,22 +37,34 @@ const refuse = (file: string, what: string): TufsignError =>
     suggestion: 'Choose another --bundle-out path.',
   });
 
-export function writeBundle(out: string, entries: readonly TarEntry[]): WrittenBundle {
+/**
+ * `onProgress` gets the `bundle` stage: files and bytes put in the bundle so far, out of all of them (a file
+ * linked to the workspace's copy counts its bytes as a written one does: the bundle holds them either way).
+ */
+export function writeBundle(out: string, entries: readonly TarEntry[], onProgress?: ProgressCallback): WrittenBundle {
   const path = resolve(out);
+  const total = entries.reduce((n, e) => n + e.data.length, 0);
+  const report = (files: number, done: number): void => onProgress?.({ stage: 'bundle', done, total, files });
+  report(0, 0);
   if (bundleFormatOf(out) === 'tar.gz') {
     if (fileExists(path)) throw refuse(path, 'already exists');
     mkdirSync(dirname(path), { recursive: true });
     writeFileAtomic(path, deterministicTarGz(entries));
+    report(entries.length, total);
     return { path, format: 'tar.gz' };
   }
   if (fileExists(path) && readdirSync(path).length > 0) throw refuse(path, 'already exists and is not empty');
   mkdirSync(dirname(path), { recursive: true });
   const staging = join(dirname(path), `.${basename(path)}.staging-${randomBytes(4).toString('hex')}`);
   try {
+    let files = 0;
+    let done = 0;
     for (const e of entries) {
       const to = join(staging, e.path);
       if (e.source === undefined || !linkFileAtomic(e.source, to)) writeFileAtomic(to, e.data);
+      report(++files, (done += e.data.length));
     }
+    if (entries.length === 0) report(0, total);
     if (fileExists(path)) rmSync(path, { recursive: true }); // empty folder from a previous attempt
     renameSync(staging, path);
   } catch (e) {

@@ -19,6 +19,7 @@ const LABEL: Record<ReleaseStage, string> = {
   'patch-index': 'patch index',
   'patch-diff': 'patch diff',
   'patch-compress': 'patch bzip2',
+  bundle: 'bundle',
 };
 
 interface StageState {

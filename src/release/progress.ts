@@ -1,6 +1,16 @@
 /** Progress reporting for long release steps; the CLI renders it (stderr bar, or nothing under --json). */
 export type ReleaseStage =
-  'scan' | 'read' | 'archive' | 'compress' | 'hash' | 'patch-index' | 'patch-diff' | 'patch-compress' | 'verify';
+  | 'scan'
+  | 'read'
+  | 'archive'
+  | 'compress'
+  | 'hash'
+  | 'patch-index'
+  | 'patch-diff'
+  | 'patch-compress'
+  | 'verify'
+  /** writing the upload bundle: its files and their bytes (linked or written) */
+  | 'bundle';
 
 export interface Progress {
   stage: ReleaseStage;

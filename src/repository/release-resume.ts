@@ -18,7 +18,7 @@ import {
   type ManifestFile,
   type WrittenBundle,
 } from '../bundle';
-import type { ReleaseInfo } from '../release';
+import type { ProgressCallback, ReleaseInfo } from '../release';
 import type { TopLevelRole } from '../tuf/metadata';
 import { baseRootOf, collectBundleFiles } from './bundle-files';
 import { targetFileNames, Workspace } from './workspace';
@@ -83,7 +83,12 @@ function releaseBundle(ws: Workspace, archivePath: string): ReturnType<typeof bu
  * replaced only in the workspace's own `bundles/` folder; a path the operator named with --bundle-out is never
  * removed.
  */
-export function finishReleaseBundle(ws: Workspace, out: string, release: ReleaseInfo): FinishedBundle {
+export function finishReleaseBundle(
+  ws: Workspace,
+  out: string,
+  release: ReleaseInfo,
+  onProgress?: ProgressCallback,
+): FinishedBundle {
   const archive = release.archive;
   if (archive === undefined) throw new Error('finishReleaseBundle: a release without an archive');
   const path = resolve(out);
@@ -119,6 +124,6 @@ export function finishReleaseBundle(ws: Workspace, out: string, release: Release
     });
   }
   removeTree(path);
-  writeBundle(path, built.entries);
+  writeBundle(path, built.entries, onProgress);
   return done('rebuilt', built.manifest.files, built.exact);
 }

@@ -208,7 +208,7 @@ export async function addRelease(
     ...baseRootOf(ws, base),
     files: collectBundleFiles(ws, base, targets),
   });
-  result.bundle = { ...writeBundle(bundleDir, entries), files: manifest.files };
+  result.bundle = { ...writeBundle(bundleDir, entries, options.onProgress), files: manifest.files };
   return result;
 }
 
@@ -293,7 +293,7 @@ async function resumeRelease(
       },
     );
   }
-  const bundle = finishReleaseBundle(ws, bundleDir, release);
+  const bundle = finishReleaseBundle(ws, bundleDir, release, options.onProgress);
   const archive = release.archive!;
   const releases = listReleases(ws.load().targets.signed, options.app);
   const before = releases[releases.findIndex((r) => r.version === release.version) - 1];

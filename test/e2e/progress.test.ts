@@ -5,7 +5,7 @@
  * test/unit/cli/progress.test.ts; this is the wiring, end to end.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, ROOT, SYSTEM_PYTHON, TEST_PASSPHRASE, runCli } from '../helpers/cli';
 import { tempDir } from '../helpers/tmp';
@@ -14,7 +14,7 @@ const base = tempDir('tufsign-progress-');
 const ws = join(base, 'repo');
 const app = join(base, 'app');
 const EPOCH = { SOURCE_DATE_EPOCH: '1700000000' };
-const STAGE_LINE = /^(scan|archive|compress|check|hash|patch index|patch diff|patch bzip2): .* in [\d.]+ s$/;
+const STAGE_LINE = /^(scan|archive|compress|check|hash|patch index|patch diff|patch bzip2|bundle): .* in [\d.]+ s$/;
 
 function writeApp(version: string): void {
   for (let d = 0; d < 20; d++) {
@@ -37,9 +37,23 @@ describe('add-release progress', () => {
     const r = runCli(['add-release', 'myapp', '1.0', app, '-w', ws], { env: EPOCH });
     expect(r.status).toBe(0);
     const stages = r.stderr.split('\n').filter((l) => STAGE_LINE.test(l));
-    expect(stages.map((l) => l.slice(0, l.indexOf(':')))).toEqual(['scan', 'archive', 'compress', 'check', 'hash']);
+    expect(stages.map((l) => l.slice(0, l.indexOf(':')))).toEqual([
+      'scan',
+      'archive',
+      'compress',
+      'check',
+      'hash',
+      'bundle',
+    ]);
     expect(stages[0]).toMatch(/^scan: 522 entries in /); // 20 folders, 500 files, core.bin, the root
     expect(stages[1]).toMatch(/^archive: 501 files, /);
+    // the bundle: the archive and the new metadata (no patch for a first release), as BUNDLE.json lists them
+    const manifestBytes = readFileSync(join(ws, 'bundles', 'myapp-1.0', 'BUNDLE.json'));
+    const manifest = JSON.parse(manifestBytes.toString('utf8')) as { files: { length: number }[] };
+    const bytes = manifest.files.reduce((n, f) => n + f.length, manifestBytes.length);
+    expect(stages[5]).toBe(
+      `bundle: ${manifest.files.length + 1} files, ${(bytes / 1048576).toFixed(1)} MB in ${stages[5]?.split(' in ')[1]}`,
+    );
     expect(r.stderr).not.toContain('\r');
     expect(r.stdout.split('\n').filter((l) => STAGE_LINE.test(l))).toEqual([]);
     // --json: the result alone on stdout, no progress on stderr
@@ -81,11 +95,14 @@ describe('add-release progress', () => {
       .split('\n')
       .map((l) => l.slice(l.lastIndexOf('\r') + 1).replace(/\x1b\[K/g, ''));
     const finals = lines.filter((l) => STAGE_LINE.test(l)).map((l) => l.slice(0, l.indexOf(':')));
-    expect(finals).toEqual(expect.arrayContaining(['scan', 'archive', 'compress', 'patch diff', 'check', 'hash']));
+    expect(finals).toEqual(
+      expect.arrayContaining(['scan', 'archive', 'compress', 'patch diff', 'check', 'hash', 'bundle']),
+    );
     expect(new Set(finals).size).toBe(finals.length); // each stage ends once (compress too)
     // redraws happened in place: at least the scan and the archive were drawn before their final lines
     expect(terminal).toMatch(/\rscan\s+\d+ entries {2}[\d.]+ s/);
     expect(terminal).toMatch(/\rarchive\s+\[[#.]+\]\s+\d+% \d+ files, /);
+    expect(terminal).toMatch(/\rbundle\s+\[[#.]+\]\s+\d+% \d+ files, /);
     // no bar is left unfinished: after the last stage line, the output goes on from a fresh line
     expect(lines.filter((l) => /\[[#.]+\]/.test(l))).toEqual([]);
     // stdout (a pipe) got the result and none of the progress

@@ -18,7 +18,8 @@ function fakeStream(isTTY: boolean): { stream: NodeJS.WriteStream; text: () => s
   return { stream, text: () => out };
 }
 
-/** A release run as build.ts reports it: scan, archive, compress alongside the patch, check, hash. */
+/** A release run as build.ts reports it: scan, archive, compress alongside the patch, check, hash; then the bundle
+ * as writeBundle reports it (files and bytes, one file at a time). */
 function run(report: (p: Progress) => void, tick: (ms: number) => void): void {
   for (let i = 1; i <= 1000; i++) {
     report({ stage: 'scan', done: i, total: 0 });
@@ -40,6 +41,14 @@ function run(report: (p: Progress) => void, tick: (ms: number) => void): void {
   report({ stage: 'hash', done: 0, total: 9_000_000 });
   tick(50);
   report({ stage: 'hash', done: 9_000_000, total: 9_000_000 });
+  const bundle = [30_000_000, 9_000_000, 2000, 3000, 1500, 1000, 500];
+  const total = bundle.reduce((a, b) => a + b, 0);
+  let done = 0;
+  report({ stage: 'bundle', done: 0, total, files: 0 });
+  bundle.forEach((n, i) => {
+    tick(60);
+    report({ stage: 'bundle', done: (done += n), total, files: i + 1 });
+  });
 }
 
 describe('progressReporter', () => {
@@ -64,6 +73,7 @@ describe('progressReporter', () => {
       'compress: 28.6 MB in 10.0 s',
       'check: 8.6 MB in 0.3 s',
       'hash: 8.6 MB in 0.1 s',
+      'bundle: 7 files, 37.2 MB in 0.4 s',
       '',
     ]);
     expect(text()).not.toContain('\r');
@@ -83,9 +93,10 @@ describe('progressReporter', () => {
     // a running bar shows the elapsed time and, once it has a rate, what is left
     expect(out).toMatch(/\rpatch diff\s+\[#+\.*\]\s+\d+% [\d.]+ MB of 28\.6 MB {2}[\d.]+ s, about [\d.]+ s left/);
     expect(out).toMatch(/\rarchive\s+\[#*\.*\]\s+\d+% \d+ files, /);
+    expect(out).toMatch(/\rbundle\s+\[#*\.*\]\s+\d+% \d+ files, [\d.]+ MB of 37\.2 MB {2}[\d.]+ s/);
     // each stage's final line exactly once, each ending in a newline, even compress (which ran alongside the patch)
     const finals = out.split('\n').map((l) => l.slice(l.lastIndexOf('\r') + 1).replace('\x1b[K', ''));
-    for (const stage of ['scan', 'archive', 'compress', 'patch diff', 'check', 'hash'])
+    for (const stage of ['scan', 'archive', 'compress', 'patch diff', 'check', 'hash', 'bundle'])
       expect(finals.filter((l) => l.startsWith(`${stage}: `))).toHaveLength(1);
     expect(finals).toContain('compress: 28.6 MB in 10.0 s');
     expect(out.endsWith('\n')).toBe(true);
