@@ -191,16 +191,9 @@ export const EDGES = {
 // DEBT: crossings that exist today and that docs/architecture.md says must go. Each line names the exact file and
 // only the fences it crosses; pay one off, delete its line. A new line needs a reason here and in the commit.
 export const DEBT = {
-  // bundle verification lists the bundle folder itself and reads the working directory for display paths
-  'src/bundle/verify.ts': ['node:fs', 'process'],
   // file-system work outside src/io: directory listings, renames, reads
-  'src/bundle/write.ts': ['node:fs'],
-  'src/cli/ceremony.ts': ['node:fs'],
   'src/release/build.ts': ['node:fs'],
   'src/release/scan.ts': ['node:fs'],
-  'src/repository/workspace.ts': ['node:fs'],
-  // relative display paths computed from the process's cwd inside the core
-  'src/verify/sources.ts': ['process'],
 };
 
 const PROCESS_PROPS = ['cwd', 'env', 'argv', 'exit', 'exitCode', 'stdin', 'stdout', 'stderr', 'chdir'];

@@ -7,7 +7,8 @@ import { TufsignError } from '../errors';
 import { sha256Hex } from '../io/hash';
 import { isJsonObject, newObject, parseJson, stringifyPretty, type JsonObject, type JsonValue } from '../tuf/json';
 import type { TopLevelRole } from '../tuf/metadata';
-import type { TarEntry } from './tar';
+import { isPlainRelativePath } from '../tuf/paths';
+import type { BundleEntry } from './tar';
 
 export const BUNDLE_MANIFEST = 'BUNDLE.json';
 export const BUNDLE_TRANSCRIPT = 'TRANSCRIPT.json';
@@ -45,12 +46,9 @@ export interface BundleInput {
   transcript?: readonly JsonObject[];
 }
 
+/** A file a bundle carries: under metadata/ or targets/, and a plain relative path by the one set of rules. */
 function checkBundlePath(p: string): void {
-  if (
-    !/^(metadata|targets)\/[^\0]+$/.test(p) ||
-    p.split('/').some((s) => s === '' || s === '.' || s === '..') ||
-    p.includes('\\')
-  ) {
+  if (!/^(metadata|targets)\/./.test(p) || !isPlainRelativePath(p)) {
     throw new TufsignError('BUNDLE_INVALID', `unsafe bundle path ${JSON.stringify(p)}`, {
       rule: 'bundle files live under metadata/ or targets/',
     });
@@ -58,7 +56,7 @@ function checkBundlePath(p: string): void {
 }
 
 /** Build the manifest and the exact list of files a bundle holds (pure). */
-export function buildBundle(input: BundleInput): { manifest: BundleManifest; entries: TarEntry[] } {
+export function buildBundle(input: BundleInput): { manifest: BundleManifest; entries: BundleEntry[] } {
   const files = [...input.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   files.forEach((f) => checkBundlePath(f.path));
   const manifest: BundleManifest = {
@@ -74,7 +72,7 @@ export function buildBundle(input: BundleInput): { manifest: BundleManifest; ent
   if (input.baseRoot !== undefined) manifest.baseRoot = { ...input.baseRoot };
   if (input.ceremonyId !== undefined) manifest.ceremonyId = input.ceremonyId;
   if (input.fingerprint !== undefined) manifest.fingerprint = input.fingerprint;
-  const entries: TarEntry[] = files.map((f) => ({
+  const entries: BundleEntry[] = files.map((f) => ({
     path: f.path,
     data: f.data,
     ...(f.source !== undefined ? { source: f.source } : {}),

@@ -10,14 +10,15 @@ import { gunzipBounded } from '../release/gzip';
 import { TufsignError } from '../errors';
 import { layoutTar, readTar, writeTarHeaders, type TarMember } from '../release/tar';
 
-export interface TarEntry {
+/** One file of an upload bundle, to write or read back (a release archive's members are `release/tar`'s `TarEntry`). */
+export interface BundleEntry {
   path: string;
   data: Uint8Array;
   /** a file that already holds exactly `data` (a workspace target): a bundle folder links it instead of copying */
   source?: string;
 }
 
-export function tarBytes(entries: readonly TarEntry[]): Buffer {
+export function tarBytes(entries: readonly BundleEntry[]): Buffer {
   const sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   sorted.forEach((e, i) => {
     if (i > 0 && sorted[i - 1]?.path === e.path)
@@ -31,7 +32,7 @@ export function tarBytes(entries: readonly TarEntry[]): Buffer {
   return buf;
 }
 
-export function deterministicTarGz(entries: readonly TarEntry[]): Buffer {
+export function deterministicTarGz(entries: readonly BundleEntry[]): Buffer {
   const gz = gzipSync(tarBytes(entries), { level: 9 });
   // gzip header: bytes 4..7 mtime (zlib writes 0), byte 9 OS — fixed to 255 so the host OS does not show.
   gz.writeUInt32LE(0, 4);
@@ -40,7 +41,7 @@ export function deterministicTarGz(entries: readonly TarEntry[]): Buffer {
 }
 
 /** Read back a bundle tarball strictly (BAD-48 … BAD-52): regular files only, at most `maxTarBytes` once decompressed. */
-export function readTarGz(data: Uint8Array, maxTarBytes = 1024 * 1024 * 1024): TarEntry[] {
+export function readTarGz(data: Uint8Array, maxTarBytes = 1024 * 1024 * 1024): BundleEntry[] {
   const tar = gunzipBounded(data, maxTarBytes);
   return readTar(tar)
     .filter((e) => e.type === 'file')

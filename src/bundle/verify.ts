@@ -4,13 +4,12 @@
  * length and sha256, no file that is not listed, an unbroken transcript, and
  * a tarball beside the folder (when present) holding exactly the same bytes.
  */
-import { readdirSync, type Dirent } from 'node:fs';
 import { join, relative } from 'node:path';
 import { TufsignError } from '../errors';
 import { checkChain, readEvents } from '../ceremony/transcript';
 import { gunzipBounded } from '../release/gzip';
 import { layoutTar, readTar, type TarMember } from '../release/tar';
-import { fileExists, MAX_METADATA_BYTES, nonRegularKind, readRegularFile } from '../io/fs';
+import { fileExists, listEntries, MAX_METADATA_BYTES, nonRegularKind, readRegularFile } from '../io/fs';
 import { sha256Hex } from '../io/hash';
 import { bundleSource } from '../verify/sources';
 import { verifyRepository, type Check, type RoleReport, type VerifyOptions, type VerifyReport } from '../verify/verify';
@@ -36,17 +35,7 @@ interface Listing {
 function listBundle(dir: string): Listing {
   const out: Listing = { files: [], refused: [] };
   const walk = (abs: string, rel: string, depth: number): void => {
-    let entries: Dirent[];
-    try {
-      entries = readdirSync(abs, { withFileTypes: true });
-    } catch (cause) {
-      throw new TufsignError(
-        'IO_ERROR',
-        `cannot list ${abs}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`,
-        { file: abs, cause },
-      );
-    }
-    for (const e of entries) {
+    for (const e of listEntries(abs)) {
       const childRel = rel === '' ? e.name : `${rel}/${e.name}`;
       if (e.isDirectory() && depth < MAX_DEPTH) walk(join(abs, e.name), childRel, depth + 1);
       else if (e.isFile()) out.files.push(childRel);
@@ -96,8 +85,14 @@ export function expectedTarSize(lengths: ReadonlyMap<string, number>): number {
   return layoutTar(members).size;
 }
 
-/** Check a bundle folder against its manifest; returns a report section (never throws for a bad bundle). */
-export function checkBundleManifest(dir: string): {
+/**
+ * Check a bundle folder against its manifest; returns a report section (never throws for a bad bundle). Files are
+ * named in messages relative to `shownFrom` when given (the CLI's working directory), else as joined under `dir`.
+ */
+export function checkBundleManifest(
+  dir: string,
+  shownFrom?: string,
+): {
   report: RoleReport;
   manifest?: BundleManifest;
   lengths?: Map<string, number>;
@@ -180,7 +175,7 @@ export function checkBundleManifest(dir: string): {
   if (unlisted.length > 0)
     check(r, false, `files not in the manifest: ${unlisted.join(', ')}`, 'a bundle holds exactly the listed files');
   else check(r, true, 'no unlisted files');
-  checkTarball(dir, r, lengths, bad === 0 && listing.refused.length === 0 && unlisted.length === 0);
+  checkTarball(dir, r, lengths, bad === 0 && listing.refused.length === 0 && unlisted.length === 0, shownFrom);
   return { report: r, manifest, lengths };
 }
 
@@ -190,10 +185,16 @@ export function checkBundleManifest(dir: string): {
  * are real: the tar may be at most `expectedTarSize` bytes, and decompression
  * stops there (a gzip bomb costs at most that much memory and time).
  */
-function checkTarball(dir: string, r: RoleReport, lengths: ReadonlyMap<string, number>, folderOk: boolean): void {
+function checkTarball(
+  dir: string,
+  r: RoleReport,
+  lengths: ReadonlyMap<string, number>,
+  folderOk: boolean,
+  shownFrom: string | undefined,
+): void {
   const tarball = tarballPathFor(dir);
   if (!fileExists(tarball)) return;
-  const shown = relative(process.cwd(), tarball) || tarball;
+  const shown = shownFrom === undefined ? tarball : relative(shownFrom, tarball) || tarball;
   if (!folderOk) {
     check(r, false, `${shown} not checked: the folder does not match its manifest`, 'tarball = folder');
     return;
@@ -234,10 +235,13 @@ function checkTarball(dir: string, r: RoleReport, lengths: ReadonlyMap<string, n
 }
 
 /** Verify a bundle as a client would (trusted root given by the caller) and against its manifest. */
-export function verifyBundle(dir: string, options: VerifyOptions): VerifyReport {
-  const { report: section, lengths } = checkBundleManifest(dir);
+export function verifyBundle(dir: string, options: VerifyOptions, shownFrom?: string): VerifyReport {
+  const { report: section, lengths } = checkBundleManifest(dir, shownFrom);
   // Without a readable manifest nothing in the folder has a declared length, so nothing is read.
-  const report = verifyRepository(bundleSource(dir, lengths ?? new Map()), { ...options, requireTargetFiles: false });
+  const report = verifyRepository(bundleSource(dir, lengths ?? new Map(), shownFrom), {
+    ...options,
+    requireTargetFiles: false,
+  });
   report.roles.push(section);
   report.ok = report.ok && section.ok;
   return report;

@@ -4,13 +4,20 @@
  * renamed); its target files are hard links to the workspace's copies when the filesystem allows, so a release
  * bundle costs only its metadata on disk. The tarball is written atomically.
  */
-import { mkdirSync, renameSync, rmSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { TufsignError } from '../errors';
-import { fileExists, linkFileAtomic, writeFileAtomic } from '../io/fs';
+import {
+  ensureDir,
+  fileExists,
+  isNonEmptyDir,
+  linkFileAtomic,
+  removeTree,
+  replaceWithStaged,
+  writeFileAtomic,
+} from '../io/fs';
 import type { ProgressCallback } from '../release/progress';
-import { deterministicTarGz, type TarEntry } from './tar';
+import { deterministicTarGz, type BundleEntry } from './tar';
 
 export type BundleFormat = 'folder' | 'tar.gz';
 
@@ -41,20 +48,24 @@ const refuse = (file: string, what: string): TufsignError =>
  * `onProgress` gets the `bundle` stage: files and bytes put in the bundle so far, out of all of them (a file
  * linked to the workspace's copy counts its bytes as a written one does: the bundle holds them either way).
  */
-export function writeBundle(out: string, entries: readonly TarEntry[], onProgress?: ProgressCallback): WrittenBundle {
+export function writeBundle(
+  out: string,
+  entries: readonly BundleEntry[],
+  onProgress?: ProgressCallback,
+): WrittenBundle {
   const path = resolve(out);
   const total = entries.reduce((n, e) => n + e.data.length, 0);
   const report = (files: number, done: number): void => onProgress?.({ stage: 'bundle', done, total, files });
   report(0, 0);
   if (bundleFormatOf(out) === 'tar.gz') {
     if (fileExists(path)) throw refuse(path, 'already exists');
-    mkdirSync(dirname(path), { recursive: true });
+    ensureDir(dirname(path));
     writeFileAtomic(path, deterministicTarGz(entries));
     report(entries.length, total);
     return { path, format: 'tar.gz' };
   }
-  if (fileExists(path) && readdirSync(path).length > 0) throw refuse(path, 'already exists and is not empty');
-  mkdirSync(dirname(path), { recursive: true });
+  if (isNonEmptyDir(path)) throw refuse(path, 'already exists and is not empty');
+  ensureDir(dirname(path));
   const staging = join(dirname(path), `.${basename(path)}.staging-${randomBytes(4).toString('hex')}`);
   try {
     let files = 0;
@@ -65,10 +76,9 @@ export function writeBundle(out: string, entries: readonly TarEntry[], onProgres
       report(++files, (done += e.data.length));
     }
     if (entries.length === 0) report(0, total);
-    if (fileExists(path)) rmSync(path, { recursive: true }); // empty folder from a previous attempt
-    renameSync(staging, path);
+    replaceWithStaged(staging, path); // over an empty folder from a previous attempt
   } catch (e) {
-    rmSync(staging, { recursive: true, force: true });
+    removeTree(staging);
     if (e instanceof TufsignError) throw e;
     throw new TufsignError('IO_ERROR', `could not write the bundle ${path}: ${(e as Error).message}`, {
       file: path,

@@ -285,7 +285,7 @@ export function mergeRequests(copies: readonly LabelledRequest[], ctx: EventCont
 
 // ------------------------------------------------------------------ finalize
 
-export interface FinalizeOptions extends EventContext {
+export interface FinalizeRequestOptions extends EventContext {
   /** minimum remaining validity per role in seconds (default root: 7 days, from the config) */
   minValidity?: Partial<Record<TopLevelRole, number>>;
   allowShortExpiry?: boolean;
@@ -313,7 +313,7 @@ export interface MissingThreshold {
  * version is exactly previous + 1 (BAD-27), and nothing is expired or below
  * its minimum validity (BAD-16; the minimum can be waived, expiry cannot).
  */
-export function finalizeRequest(req: SigningRequest, options: FinalizeOptions, file?: string): FinalizeOutcome {
+export function finalizeRequest(req: SigningRequest, options: FinalizeRequestOptions, file?: string): FinalizeOutcome {
   requireIntact(req, file);
   checkVersions(req);
   const missing: MissingThreshold[] = [];

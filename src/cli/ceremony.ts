@@ -6,10 +6,10 @@
  * decisions are made by the keyholder use case (src/repository/keyholder-sign.ts).
  * Every string that comes from a file is shown through `safeText`.
  */
-import { readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TufsignError } from '../errors';
+import { listNames, pathKindFollowingLinks } from '../io/fs';
 import { backendFor } from '../keystore/registry';
 import { REQUEST_SUFFIX, type RequestStatus, type RoleDiff } from '../ceremony';
 import type { CeremonyContext } from '../repository/context';
@@ -256,22 +256,13 @@ export const REMOVABLE_MEDIA = ['/media', '/run/media', '/mnt'];
 export function findRequestFiles(dirs: readonly string[], maxDepth = 3): string[] {
   const found = new Set<string>();
   const visit = (dir: string, depth: number): void => {
-    let entries: string[];
-    try {
-      entries = readdirSync(dir);
-    } catch {
-      return;
-    }
-    for (const e of entries.sort()) {
+    // a folder that cannot be listed, or an entry that cannot be stat'ed, is passed over
+    for (const e of listNames(dir).sort()) {
       if (e.startsWith('.')) continue;
       const full = join(dir, e);
-      let isDir = false;
-      try {
-        isDir = statSync(full).isDirectory();
-      } catch {
-        continue;
-      }
-      if (isDir) {
+      const kind = pathKindFollowingLinks(full);
+      if (kind === 'missing') continue;
+      if (kind === 'directory') {
         if (depth < maxDepth) visit(full, depth + 1);
       } else if (e.endsWith(REQUEST_SUFFIX)) found.add(resolve(full));
     }

@@ -117,6 +117,7 @@ export async function runInit(
       skipMissingTargets: flags['skip-missing-targets'] === true,
       now: io.ctx.clock.now(),
       secrets: io.ctx.secrets,
+      shownFrom: process.cwd(),
     };
     if (flags.name !== undefined) options.name = flags.name;
     if (!options.dryRun) await io.lockWorkspace(dir, true);

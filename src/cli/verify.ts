@@ -56,7 +56,10 @@ function verifyAt(
   // a bundle that publishes no root (add-release, targets changes) is checked from the root clients already have
   if (isBundle) checkBundleRoot(dir, given, options.trustedRoot);
   // A bundle is also checked against its manifest: every listed file, nothing unlisted, the transcript.
-  const report = isBundle ? verifyBundle(dir, options) : verifyRepository(directorySource(dir), options);
+  // files are named relative to where the command runs
+  const report = isBundle
+    ? verifyBundle(dir, options, process.cwd())
+    : verifyRepository(directorySource(dir, process.cwd()), options);
   io.log(renderVerify(report));
   if (!report.ok) {
     const failed = report.roles

@@ -39,7 +39,7 @@ import { latestRelease } from '../release';
 import { keyFromPublicKeyObject, type Key } from '../tuf/key';
 import { keyidProblems, type KeyidProblem } from '../tuf/keyids';
 import { HISTORY_PARSE, Metadata, TOP_LEVEL_ROLES, type Root, type Targets, type TopLevelRole } from '../tuf/metadata';
-import { checkTargetPath } from '../tuf/paths';
+import { parseTargetPath } from '../tuf/paths';
 import { formatExpires, parseDuration } from '../tuf/time';
 import { detectGoTufV0, goTufV0Layout } from './go-tuf-v0';
 import { readSourceKeyFile, needsPassphrase } from './keyfiles';
@@ -65,6 +65,8 @@ export interface ImportOptions {
   name?: string;
   now: Date;
   secrets: SecretsHandler;
+  /** the verify report names files relative to this folder (the CLI's working directory); else as joined */
+  shownFrom?: string;
 }
 
 export interface ImportedKey {
@@ -261,7 +263,7 @@ function currentFiles(
   out.push({ name: snName, file: sn, role: 'snapshot', version: snapshot.signed.version });
   for (const [metaName, meta] of snapshot.signed.meta) {
     const role = metaName.replace(/\.json$/, '');
-    checkTargetPath(metaName, 'role file name');
+    parseTargetPath(metaName, 'role file name');
     if (role.includes('/'))
       refuse(`role name ${JSON.stringify(role)} contains "/"`, { rule: 'role names are file names' });
     const fileName = metadataFileName(role, meta.version, consistent);
@@ -378,7 +380,7 @@ export async function importRepository(options: ImportOptions): Promise<ImportRe
       if (seen.has(path)) continue;
       seen.add(path);
       count++;
-      checkTargetPath(path);
+      parseTargetPath(path);
       let found = false;
       let first: Buffer | undefined;
       for (const name of targetFileNames(path, tf.hashes, consistent)) {
@@ -607,7 +609,7 @@ export async function importRepository(options: ImportOptions): Promise<ImportRe
   commitFiles(files);
   mkdirSync(join(dir, TARGETS_DIR), { recursive: true });
   report.written = files.map((f) => f.path.slice(dir.length + 1));
-  report.verify = verifyRepository(directorySource(dir), {
+  report.verify = verifyRepository(directorySource(dir, options.shownFrom), {
     at: options.now,
     requireTargetFiles: missing.length === 0,
     allowLegacyKeyids: true,

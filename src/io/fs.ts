@@ -18,6 +18,7 @@ import {
   lstatSync,
   linkSync,
   mkdtempSync,
+  type Dirent,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, basename, join } from 'node:path';
@@ -150,6 +151,16 @@ export function readStdinText(max: number): string {
 export function pathKind(path: string): 'file' | 'directory' | 'missing' | 'other' {
   try {
     const st = lstatSync(path);
+    return st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other';
+  } catch {
+    return 'missing';
+  }
+}
+
+/** Like `pathKind`, but through symlinks (a link to a folder is a folder); 'missing' when it cannot be stat'ed. */
+export function pathKindFollowingLinks(path: string): 'file' | 'directory' | 'missing' | 'other' {
+  try {
+    const st = statSync(path);
     return st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other';
   } catch {
     return 'missing';
@@ -375,7 +386,29 @@ export function removeTree(path: string): void {
   }
 }
 
-/** Names in a folder, or none when it does not exist. */
+/** The entries of a folder as `readdir` sees them (a symlink is one entry, never followed); unreadable: IO_ERROR. */
+export function listEntries(dir: string): Dirent[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true });
+  } catch (cause) {
+    throw new TufsignError(
+      'IO_ERROR',
+      `cannot list ${dir}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`,
+      {
+        file: dir,
+        cause,
+      },
+    );
+  }
+}
+
+/** Put a finished staging folder at `path`; an (empty) folder an earlier attempt left there is replaced. */
+export function replaceWithStaged(staging: string, path: string): void {
+  if (fileExists(path)) rmSync(path, { recursive: true });
+  renameSync(staging, path);
+}
+
+/** Names in a folder, or none when it does not exist or cannot be listed. */
 export function listNames(dir: string): string[] {
   try {
     return readdirSync(dir);

@@ -6,8 +6,8 @@
  * by its own keys, and is listed in snapshot with the parent.
  */
 import { TufsignError } from '../errors';
-import { DelegatedRole, Delegations, isTopLevelRole, SuccinctRoles } from '../tuf/metadata';
-import { checkNewRoleName, checkTargetPath } from '../tuf/paths';
+import { DelegatedRole, Delegations, SuccinctRoles } from '../tuf/metadata';
+import { parseDelegatedRoleName, parseTargetPath } from '../tuf/paths';
 import { formatExpires, parseDuration } from '../tuf/time';
 import type { Key } from '../tuf/key';
 import { serializeConfig, type KeyEntry, type WorkspaceConfig } from './config';
@@ -52,7 +52,7 @@ export function checkPathPattern(pattern: string): void {
   // Wildcards are checked as if they were ordinary characters: the same rules then hold for every path they match.
   const literal = pattern.replace(/[*?[\]!]/g, 'x');
   try {
-    checkTargetPath(literal, 'path pattern');
+    parseTargetPath(literal, 'path pattern');
   } catch (e) {
     if (e instanceof TufsignError)
       throw new TufsignError(
@@ -149,20 +149,13 @@ export function withConfig(ws: Workspace): WorkspaceConfig {
   return { ...ws.config, keys: new Map(ws.config.keys), delegatedExpiry: new Map(ws.config.delegatedExpiry ?? []) };
 }
 
-/** Names tufsign gives delegated roles and bins: portable file names, never a top-level role (BAD-36, BAD-38). */
-function checkRoleName(name: string): void {
-  checkNewRoleName(name);
-  if (isTopLevelRole(name))
-    throw new TufsignError('ROLE_INVALID', `${name} is a top-level role name`, { rule: 'BAD-36 delegated role names' });
-}
-
 export async function addDelegation(
   ws: Workspace,
   options: DelegateAddOptions,
   ctx: SigningContext,
   defer = false,
 ): Promise<OperationResult> {
-  checkRoleName(options.name);
+  parseDelegatedRoleName(options.name);
   checkThreshold(options.name, options);
   if (options.paths.length === 0)
     throw new TufsignError('USAGE', `${options.name} needs at least one --paths pattern`, {
@@ -224,8 +217,8 @@ export async function addBins(
   const keyids = registerKeys(delegations, config, options.keys);
   const succinct = new SuccinctRoles(keyids, options.threshold, bitLength, prefix);
   // Every bin name must be a portable role name that no other role uses.
-  checkRoleName(succinct.roleName(0));
-  checkRoleName(succinct.roleName(count - 1));
+  parseDelegatedRoleName(succinct.roleName(0));
+  parseDelegatedRoleName(succinct.roleName(count - 1));
   for (const n of tree.loaded()) if (succinct.isDelegatedRole(n.name)) assertNameFree(tree, n.name);
   parent.md.signed.delegations = new Delegations(keys, undefined, succinct);
   parent.changed = true;

@@ -26,6 +26,7 @@ import {
 } from '../release';
 import type { JsonValue } from '../tuf/json';
 import { Targets, type TopLevelRole } from '../tuf/metadata';
+import { parseTargetPath } from '../tuf/paths';
 import { baseRootOf, collectBundleFiles } from './bundle-files';
 import type { CeremonyContext } from './context';
 import { presentKeysConfig } from './key-availability';
@@ -173,10 +174,14 @@ export async function addRelease(
   if (options.dryRun === true) return result;
 
   const prepared: PreparedTarget[] = [
-    { path: built.archive.name, data: built.archive.bytes, targetFile: built.archive.targetFile },
+    { path: parseTargetPath(built.archive.name), data: built.archive.bytes, targetFile: built.archive.targetFile },
   ];
   if (built.patch !== undefined)
-    prepared.push({ path: built.patch.name, data: built.patch.bytes, targetFile: built.patch.targetFile });
+    prepared.push({
+      path: parseTargetPath(built.patch.name),
+      data: built.patch.bytes,
+      targetFile: built.patch.targetFile,
+    });
   const base: Partial<Record<TopLevelRole, number>> = {
     root: repo.root.signed.version,
     targets: targets.version,

@@ -4,7 +4,7 @@ import { TufsignError } from '../errors';
 import { readFileBounded } from '../io/fs';
 import { isJsonObject, parseJson, type JsonObject } from '../tuf/json';
 import { TargetFile } from '../tuf/metadata';
-import { checkNoCollisions, checkTargetPath } from '../tuf/paths';
+import { checkNoCollisions, parseTargetPath, type TargetPath } from '../tuf/paths';
 import { bump, cascadeSnapshotTimestamp, finish, resignRole, startCascade } from './cascade';
 import type { SigningContext } from './context';
 import type { OperationResult } from './outcome';
@@ -35,18 +35,19 @@ export async function addTargets(
   options: { expires?: string; maxTargetBytes?: number } = {},
 ): Promise<OperationResult> {
   if (inputs.length === 0) throw new TufsignError('USAGE', 'no target files given', { rule: 'targets add FILE...' });
-  for (const input of inputs) checkTargetPath(input.path);
-  const prepared = inputs.map((input): PreparedTarget => {
+  const paths = inputs.map((input) => parseTargetPath(input.path));
+  const prepared = inputs.map((input, i): PreparedTarget => {
     // One read per file: the hashes and the stored copy come from the same bytes (BAD-46).
     const data = readFileBounded(input.file, options.maxTargetBytes ?? 4 * 1024 * 1024 * 1024);
-    return { path: input.path, data, targetFile: TargetFile.fromData(data, input.custom) };
+    return { path: paths[i] as TargetPath, data, targetFile: TargetFile.fromData(data, input.custom) };
   });
   return addPreparedTargets(ws, prepared, ctx, options);
 }
 
 /** A target whose bytes and TUF info are already computed (from a file, or built in memory by a release). */
 export interface PreparedTarget {
-  path: string;
+  /** parsed once by whoever prepared it (`parseTargetPath`), never re-checked here */
+  path: TargetPath;
   data: Uint8Array;
   targetFile: TargetFile;
 }
@@ -64,8 +65,7 @@ export async function addPreparedTargets(
 ): Promise<OperationResult> {
   const { c, repo } = startCascade(ws);
   const targets = repo.targets.signed;
-  for (const p of prepared) checkTargetPath(p.path);
-  const newPaths = prepared.map((p) => p.path);
+  const newPaths: string[] = prepared.map((p) => p.path);
   if (new Set(newPaths).size !== newPaths.length)
     throw new TufsignError('PATH_COLLISION', 'the same target path is given twice', {
       rule: 'BAD-04 unique target paths',

@@ -7,10 +7,9 @@
  *   targets/                target files (hash-prefixed names when consistent)
  *   keys/                   encrypted key files, 0600
  */
-import { readdirSync, mkdirSync } from 'node:fs';
 import { join, resolve, dirname, basename } from 'node:path';
 import { TufsignError } from '../errors';
-import { fileExists, readFileBounded, writeFileAtomic } from '../io/fs';
+import { ensureDir, fileExists, listNames, readFileBounded, writeFileAtomic } from '../io/fs';
 import { WriteOnce } from '../io/write-once';
 import { stringifyPretty } from '../tuf/json';
 import { Metadata, type Root, type Snapshot, type Targets, type Timestamp, type TopLevelRole } from '../tuf/metadata';
@@ -77,13 +76,7 @@ export class Workspace {
   /** Highest N with metadata/N.root.json present. */
   latestRootVersion(): number {
     let max = 0;
-    let entries: string[] = [];
-    try {
-      entries = readdirSync(this.metadataDir);
-    } catch {
-      return 0;
-    }
-    for (const e of entries) {
+    for (const e of listNames(this.metadataDir)) {
       const m = /^([1-9][0-9]*)\.root\.json$/.exec(e);
       if (m?.[1] !== undefined) max = Math.max(max, Number(m[1]));
     }
@@ -152,7 +145,7 @@ export class Workspace {
     const once = new WriteOnce();
     return targetFileNames(path, hashes, consistent).map((name) => {
       const full = join(this.targetsDir, name);
-      mkdirSync(dirname(full), { recursive: true });
+      ensureDir(dirname(full));
       once.write(full, data);
       return full;
     });

@@ -49,10 +49,19 @@ export function targetPathProblem(path: string): Problem | undefined {
   return undefined;
 }
 
-export function checkTargetPath(path: string, where = 'target path'): void {
+declare const targetPathBrand: unique symbol;
+/**
+ * A target path that `parseTargetPath` accepted: plain, relative, `/`-separated, NFC, no controls, no `.`/`..`,
+ * not hash-prefixed. Only the parser makes one, so a function taking a `TargetPath` never checks it again.
+ */
+export type TargetPath = string & { readonly [targetPathBrand]: true };
+
+/** The one way to a `TargetPath`: refuses an unsafe path with PATH_UNSAFE, naming it and the rule. */
+export function parseTargetPath(path: string, where = 'target path'): TargetPath {
   const p = targetPathProblem(path);
   if (p !== undefined)
     throw new TufsignError('PATH_UNSAFE', `${where} ${JSON.stringify(path)}: ${p.why}`, { path, rule: p.rule });
+  return path as TargetPath;
 }
 
 /** A single file or directory name inside a bundle or archive (BAD-40 … BAD-44). */
@@ -153,18 +162,27 @@ export function delegatedRoleNameProblem(name: string): Problem | undefined {
   return roleNameProblem(name);
 }
 
-/** Role names tufsign creates. */
-export function checkNewRoleName(name: string, where = 'role name'): void {
+declare const roleNameBrand: unique symbol;
+/**
+ * A role name tufsign may create: `[a-z0-9-]`, at most 64 characters (BAD-38). Only `parseRoleName` and
+ * `parseDelegatedRoleName` make one. (Names read from foreign metadata only pass the looser file-name floor.)
+ */
+export type RoleName = string & { readonly [roleNameBrand]: true };
+
+/** The one way to a `RoleName`: refuses anything else with ROLE_INVALID. */
+export function parseRoleName(name: string, where = 'role name'): RoleName {
   const p = roleNameProblem(name);
   if (p !== undefined)
     throw new TufsignError('ROLE_INVALID', `${where} ${JSON.stringify(name)} ${p.why}`, { path: name, rule: p.rule });
+  return name as RoleName;
 }
 
-/** Names of delegated roles, created (`delegate add`) or read (`verify`). */
-export function checkNewDelegatedRoleName(name: string, where = 'delegated role name'): void {
-  const p = delegatedRoleNameProblem(name);
-  if (p !== undefined)
-    throw new TufsignError('ROLE_INVALID', `${where} ${JSON.stringify(name)} ${p.why}`, { path: name, rule: p.rule });
+/** A name for a delegated role or bin tufsign creates: a `RoleName` that no top-level role has (BAD-36, SPEC-26). */
+export function parseDelegatedRoleName(name: string): RoleName {
+  const role = parseRoleName(name);
+  if (TOP_LEVEL.has(name))
+    throw new TufsignError('ROLE_INVALID', `${name} is a top-level role name`, { rule: 'BAD-36 delegated role names' });
+  return role;
 }
 
 /** Hash-bin names are `PREFIX-HEX`; the prefix must make every bin name a valid delegated role name (TAP 15 + BAD-38). */

@@ -4,9 +4,14 @@ import { fileExists, MAX_METADATA_BYTES, readFileBounded, readRegularFile } from
 import { isPlainRelativePath } from '../tuf/paths';
 import type { RepositorySource } from './verify';
 
-const describeIn = (dir: string) => (path: string) => relative(process.cwd(), join(dir, path)) || path;
+/**
+ * How a file is named in messages: relative to `shownFrom` (the CLI passes its working directory, so a report
+ * names files the way the user typed them); without it, as joined under `dir`. The core never reads the process.
+ */
+const describeIn = (dir: string, shownFrom?: string) => (path: string) =>
+  shownFrom === undefined ? join(dir, path) : relative(shownFrom, join(dir, path)) || path;
 
-export function directorySource(dir: string, maxBytes = 4 * 1024 * 1024 * 1024): RepositorySource {
+export function directorySource(dir: string, shownFrom?: string, maxBytes = 4 * 1024 * 1024 * 1024): RepositorySource {
   return {
     read(path) {
       if (!isPlainRelativePath(path)) return undefined;
@@ -14,7 +19,7 @@ export function directorySource(dir: string, maxBytes = 4 * 1024 * 1024 * 1024):
       if (!fileExists(full)) return undefined;
       return readFileBounded(full, path.startsWith('metadata/') ? MAX_METADATA_BYTES : maxBytes);
     },
-    describe: describeIn(dir),
+    describe: describeIn(dir, shownFrom),
   };
 }
 
@@ -23,13 +28,18 @@ export function directorySource(dir: string, maxBytes = 4 * 1024 * 1024 * 1024):
  * the cap its manifest entry declares; files the manifest does not list are
  * not read at all (the manifest check reports them).
  */
-export function bundleSource(dir: string, declaredLengths: ReadonlyMap<string, number>): RepositorySource {
+export function bundleSource(
+  dir: string,
+  declaredLengths: ReadonlyMap<string, number>,
+  shownFrom?: string,
+): RepositorySource {
+  const describe = describeIn(dir, shownFrom);
   return {
     read(path) {
       const cap = declaredLengths.get(path);
       if (cap === undefined || !isPlainRelativePath(path)) return undefined;
-      return readRegularFile(join(dir, path), cap, describeIn(dir)(path));
+      return readRegularFile(join(dir, path), cap, describe(path));
     },
-    describe: describeIn(dir),
+    describe,
   };
 }

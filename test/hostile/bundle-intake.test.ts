@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { buildBundle, deterministicTarGz, writeBundle, type TarEntry } from '../../src/bundle';
+import { buildBundle, deterministicTarGz, writeBundle, type BundleEntry } from '../../src/bundle';
 import { TargetFile } from '../../src/tuf/metadata';
 import { runCli, ROOT } from '../helpers/cli';
 import { buildTestRepo } from '../helpers/repo';
@@ -223,7 +223,7 @@ function openTarballInChild(tarball: string): { code: string | null; maxRssMiB: 
 }
 
 describe('a bundle given as one .tar.gz (ADR 0017)', () => {
-  async function tarballOf(extra: Record<string, Uint8Array> = {}, edit?: (e: TarEntry[]) => TarEntry[]) {
+  async function tarballOf(extra: Record<string, Uint8Array> = {}, edit?: (e: BundleEntry[]) => BundleEntry[]) {
     const repo = await buildTestRepo();
     const files = await publish(repo, extra);
     const { entries } = buildBundle({

@@ -13,7 +13,7 @@ import {
   TargetFile,
   Targets,
 } from '../../src/tuf/metadata';
-import { checkTargetPath, targetPathProblem } from '../../src/tuf/paths';
+import { parseTargetPath, targetPathProblem } from '../../src/tuf/paths';
 import { verifyRepository, type RepositorySource } from '../../src/verify/verify';
 import { testSigner } from '../helpers/keys';
 import { buildTestRepo, LATER, NOW, signWith } from '../helpers/repo';
@@ -49,7 +49,7 @@ describe('verify refuses unsafe names in signed metadata (same rules as the writ
   it.each(UNSAFE_PATHS)(
     'target path %j (%s) fails with PATH_UNSAFE, naming the role and never read',
     async (path, rule) => {
-      expect(() => checkTargetPath(path)).toThrow(expect.objectContaining({ code: 'PATH_UNSAFE' }));
+      expect(() => parseTargetPath(path)).toThrow(expect.objectContaining({ code: 'PATH_UNSAFE' }));
       const repo = await buildTestRepo();
       repo.targets.signed.targets.set(path, TargetFile.fromData(Buffer.from('evil')));
       const src = recordingSource(await publish(repo));
