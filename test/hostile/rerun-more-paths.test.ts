@@ -259,19 +259,20 @@ describe('add-release killed on the paths not covered elsewhere, then re-run', (
       expect(again.bundle.format).toBe('tar.gz');
       expect(signedTargets(ws).has(`myapp-${version}.tar.gz`)).toBe(true);
       expect(runCli(['verify', out, '--root', join(ws, 'metadata', '1.root.json'), '--json']).json().ok).toBe(true);
-      // no temp file of the atomic write is left beside it
-      expect(
-        readdirSync(base).filter((n) => n.startsWith(`bundle-${version}.tar.gz`) && !n.endsWith('.tar.gz')),
-      ).toEqual([]);
+      // no temp file of an atomic write (`.NAME.HEX.tmp`, left by a kill during the write) is left beside it
+      expect(readdirSync(base).filter((n) => n.startsWith(`.bundle-${version}.tar.gz.`))).toEqual([]);
     }
     // lost after the commit: rebuilt byte for byte (a deterministic tarball of the same entries)
     const version = `1.${KILLS - 1}`;
     const out = join(base, `bundle-${version}.tar.gz`);
     const bytes = readFileSync(out);
     rmSync(out);
+    const leftover = join(base, `.bundle-${version}.tar.gz.0123456789ab.tmp`);
+    writeFileSync(leftover, 'half a tarball');
     const rebuilt = rerun(['add-release', 'myapp', version, app, '-w', ws, '--bundle-out', out], base);
     expect(rebuilt.resumed).toEqual({ bundle: 'rebuilt', exact: true });
     expect(readFileSync(out).equals(bytes)).toBe(true);
+    expect(existsSync(leftover)).toBe(false);
   });
 
   it(`no consistent snapshots: ${KILLS} kills, each re-run leaves the release signed with a complete bundle`, async () => {
