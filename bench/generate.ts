@@ -624,3 +624,37 @@ export function generateMany(dir: string, count: number, seed = 100_000): PairIn
   writeFileSync(join(dir, 'generated-ok'), 'ok\n');
   return info;
 }
+
+// ------------------------------------------------------------------ one large folder (streaming)
+
+/**
+ * One large bundle for the archive-only (streaming) measurement: `bytes` in
+ * 4 MB files, alternating source-like text (compresses ~4×), code-like tokens
+ * (~2×) and incompressible media. Written file by file, never held whole.
+ */
+export function generateLarge(dir: string, bytes: number, seed = 1_000): { dir: string; description: string } {
+  const root = join(dir, 'bundle');
+  const fileSize = 4_000_000;
+  const files = Math.ceil(bytes / fileSize);
+  const description = `${(files * fileSize).toLocaleString('en')} bytes in ${files} files of 4 MB: a third source-like text, a third machine-code-like tokens, a third incompressible media (four distinct 4 MB bodies per kind, each file a copy with 64 random words overwritten: repeats are 4 MB apart, far beyond gzip's 32 KiB window, so they do not help compression); seed ${seed}.`;
+  if (existsSync(join(dir, 'generated-ok'))) return { dir: root, description };
+  rmSync(root, { recursive: true, force: true });
+  const rng = new Rng(seed);
+  const dict = Array.from({ length: 4096 }, () => rng.bytes(4 + rng.int(13)));
+  // A few distinct 4 MB bodies per kind, stamped per file: generating 1 GB of fresh text would take minutes.
+  const bodies = [0, 1, 2].map((kind) =>
+    Array.from({ length: 4 }, () =>
+      kind === 0 ? text(rng, fileSize) : kind === 1 ? tokens(rng, fileSize, dict) : rng.bytes(fileSize),
+    ),
+  );
+  for (let i = 0; i < files; i++) {
+    const kind = i % 3;
+    const body = Buffer.from(bodies[kind]![rng.int(4)]!);
+    for (let k = 0; k < 64; k++) body.writeUInt32LE(rng.next(), rng.int(fileSize - 4));
+    const sub = join(root, `part${i % 16}`);
+    mkdirSync(sub, { recursive: true });
+    writeFileSync(join(sub, `${['src', 'lib', 'media'][kind]}${i}.bin`), body);
+  }
+  writeFileSync(join(dir, 'generated-ok'), 'ok\n');
+  return { dir: root, description };
+}

@@ -5,9 +5,10 @@
  * generated release pairs (bench/generate.ts), all in one run.
  *
  *   npx tsc -p bench/tsconfig.json && node node_modules/.cache/tufsign-bench/bench/release-bench.js [options]
- *     --pairs hard,easy,many   which pairs (default all three)
+ *     --pairs hard,easy,many,large   which pairs (default all four; large = one big folder, archive only)
  *     --scale 1                size of the hard pair (1 = ~200 MB, the issue's application)
  *     --many 100000            file count of the many-small-files pair
+ *     --large-gb 1             size of the large folder (archive-only streaming, peak memory)
  *     --out bench/RESULTS.md   where the report goes
  *
  * Data goes to bench/data/ (gitignored). Every command runs as its own process
@@ -19,7 +20,7 @@ import { cpus, totalmem, release as osRelease } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { generateEasy, generateHard, generateMany, type PairInfo } from './generate';
+import { generateEasy, generateHard, generateLarge, generateMany, type PairInfo } from './generate';
 import { readTar } from '../src/release/tar';
 
 const ROOT = resolve(__dirname, '../../../..');
@@ -47,14 +48,15 @@ const sha256File = (p: string): string => createHash('sha256').update(readFileSy
 const fmt = (x: number, d = 2): string => x.toFixed(d);
 const log = (s: string): void => void process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`);
 
-function args(): { pairs: string[]; scale: number; many: number; out: string } {
+function args(): { pairs: string[]; scale: number; many: number; largeGb: number; out: string } {
   const a = process.argv.slice(2);
   const get = (k: string, d: string): string => {
     const i = a.indexOf(k);
     return i >= 0 && a[i + 1] !== undefined ? a[i + 1]! : d;
   };
   return {
-    pairs: get('--pairs', 'hard,easy,many').split(','),
+    pairs: get('--pairs', 'hard,easy,many,large').split(','),
+    largeGb: Number(get('--large-gb', '1')),
     scale: Number(get('--scale', '1')),
     many: Number(get('--many', '100000')),
     out: resolve(get('--out', join(ROOT, 'bench/RESULTS.md'))),
@@ -216,6 +218,44 @@ Checks: tufsign's 2.0 patch applied by Debian \`bspatch\` to v1.tar gives v2.tar
   return { name, info, md };
 }
 
+/** Archive-only release of one large folder: streamed, so its peak memory must not grow with the folder. */
+function runLarge(dir: string, gb: number): string {
+  const { dir: bundle, description } = generateLarge(dir, gb * 1e9);
+  log('large: data ready');
+  const w = join(dir, 'work');
+  rmSync(w, { recursive: true, force: true });
+  mkdirSync(w, { recursive: true });
+  const ts = measure(process.execPath, [STAGE, 'release', bundle, '-', w, '2']);
+  const r = JSON.parse(ts.stdout) as { archivePath: string; archive: number; tarSha256: string };
+  log(`large: tufsign 1.0 ${ts.seconds} s, ${fmt(ts.peakMiB, 0)} MiB`);
+  const refGzip = sh(`tar -C ${bundle} -cf - . | gzip -6 > ${join(w, 'ref.tar.gz')}`);
+  const refHash = sh(`sha256sum ${r.archivePath} > /dev/null; sha512sum ${r.archivePath} > /dev/null`);
+  const expands = sh(`gzip -dc ${r.archivePath} | sha256sum`).stdout.split(' ')[0] === r.tarSha256;
+  const tarBytes = Number(sh(`gzip -dc ${r.archivePath} | wc -c`).stdout.trim());
+  const refSize = size(join(w, 'ref.tar.gz'));
+  const row = (step: string, m: { seconds: number; peakMiB: number }, output = ''): string =>
+    `| ${step} | ${fmt(m.seconds)} s | ${fmt(m.peakMiB, 0)} MiB | ${output} |`;
+  rmSync(w, { recursive: true, force: true });
+  return `## large folder, archive only (streaming)
+
+- ${description}
+- Tar ${tarBytes.toLocaleString('en')} B.
+
+| step (same data, same run) | time | peak memory | output |
+| --- | --- | --- | --- |
+${row('tufsign add-release 1.0 (archive only, streamed), 2 threads', ts, `archive ${r.archive.toLocaleString('en')} B`)}
+${row('`tar \\| gzip -6`', refGzip, `archive ${refSize.toLocaleString('en')} B`)}
+${row('`sha256sum` + `sha512sum` of the archive', refHash)}
+
+| ratio | value | target | |
+| --- | --- | --- | --- |
+| add-release 1.0 peak, MiB ÷ 200 | **${fmt(ts.peakMiB / 200, 3)}** | ≤ 1 (200 MiB) | ${ts.peakMiB <= 200 ? 'met' : '**missed**'} |
+| add-release 1.0 ÷ \`tar \\| gzip -6\`, time | **${fmt(ts.seconds / refGzip.seconds, 3)}** | report | |
+
+Check: \`gzip -dc\` of tufsign's archive gives the tar it hashed: **${expands ? 'yes' : 'NO'}**.
+`;
+}
+
 function tool(c: string, a: string[]): string {
   try {
     return execFileSync(c, a, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
@@ -233,7 +273,45 @@ function main(): void {
   const t0 = Date.now();
   const sections: string[] = [];
   const loadBefore = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  // Written after every pair, so a run cut short still leaves what it measured (marked partial).
+  const report = (done: boolean): void => {
+    const loadAfter = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+    const cmd =
+      `npx tsc -p bench/tsconfig.json && node node_modules/.cache/tufsign-bench/bench/release-bench.js ${process.argv.slice(2).join(' ')}`.trim();
+    const md = `# Release benchmark
+
+Generated by \`bench/release-bench.ts\` on ${new Date().toISOString().slice(0, 16)}Z in ${((Date.now() - t0) / 60000).toFixed(0)} minutes${done ? '' : ` (partial: ${sections.length} of ${opt.pairs.length} pairs so far)`}. Reproduce with:
+
+\`\`\`sh
+${cmd}
+\`\`\`
+
+Every figure is one run of one command under \`/usr/bin/time\` (wall-clock seconds, peak resident memory of the process, worker threads included), on the same data in the same run. Ratios are tufsign ÷ reference: below 1 means tufsign is faster or smaller.
+
+## Machine
+
+- CPU: ${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}; load average ${loadBefore} before the run, ${loadAfter} ${done ? 'after' : 'at the last pair'} (the machine is shared: absolute times are noisy, ratios within a run less so).
+- RAM: ${(totalmem() / 2 ** 30).toFixed(1)} GiB; kernel ${osRelease()}
+- Node ${process.version}; ${tool('tar', ['--version'])}; ${tool('gzip', ['--version'])}; ${tool('sha256sum', ['--version'])}; bsdiff: Debian package ${tool('dpkg-query', ['-W', '-f=${Version}', 'bsdiff'])}; ${tool('python3', ['--version'])}
+
+## How the references run
+
+- \`tar | gzip -6\`: GNU tar of the v2 folder piped into gzip -6 (two processes).
+- Debian \`bsdiff\`: the Debian package, on the same v1.tar and v2.tar tufsign's patch stage reads (tars written by tufsign, identical in layout to CPython's \`tarfile\`).
+- tufup's repository side, emulated (tufup is on PyPI, which is not reachable here; \`python3-bsdiff4\` is not in Debian): \`bench/tufup-emulation.py\` builds each archive with \`tarfile.open(mode='w:gz', format=PAX_FORMAT)\` (gzip level 9) as tufup does, then for 2.0 reads both archives fully into memory with \`gzip.open().read()\` and diffs them with Debian \`bsdiff\` (bsdiff 4.3, the algorithm \`bsdiff4\` wraps) on the two tars written to scratch files (the write is not timed). Its bsdiff step is the \`bsdiff\` row. Peak = the Python process (both tars in memory) + bsdiff's, since tufup runs bsdiff4 in-process.
+- tufsign's add-release rows run the release core in its own process (bench/stage.ts): 1.0 is \`buildArchiveRelease\` (archive only, streamed scan → tar → gzip → file, the re-read check), 2.0 is \`buildRelease\` (scan, tar, gzip, patch, hashes, the archive re-read check), i.e. the release part of \`tufsign add-release\` without metadata signing and the upload bundle; 2.0 starts from the 1.0 archive, as add-release does.
+
+${sections.join('\n')}`;
+    writeFileSync(opt.out, md);
+  };
   for (const pair of opt.pairs) {
+    if (pair === 'large') {
+      const dir = join(ROOT, 'bench/data', `large-${opt.largeGb}`);
+      mkdirSync(dir, { recursive: true });
+      sections.push(runLarge(dir, opt.largeGb));
+      report(false);
+      continue;
+    }
     const dir = join(
       ROOT,
       'bench/data',
@@ -248,35 +326,9 @@ function main(): void {
           : generateEasy(dir);
     log(`${pair}: data ready`);
     sections.push(runPair(pair, info, dir).md);
+    report(false);
   }
-  const loadAfter = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  const cmd =
-    `npx tsc -p bench/tsconfig.json && node node_modules/.cache/tufsign-bench/bench/release-bench.js ${process.argv.slice(2).join(' ')}`.trim();
-  const md = `# Release benchmark
-
-Generated by \`bench/release-bench.ts\` on ${new Date().toISOString().slice(0, 16)}Z in ${((Date.now() - t0) / 60000).toFixed(0)} minutes. Reproduce with:
-
-\`\`\`sh
-${cmd}
-\`\`\`
-
-Every figure is one run of one command under \`/usr/bin/time\` (wall-clock seconds, peak resident memory of the process, worker threads included), on the same data in the same run. Ratios are tufsign ÷ reference: below 1 means tufsign is faster or smaller.
-
-## Machine
-
-- CPU: ${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}; load average ${loadBefore} before the run, ${loadAfter} after (the machine is shared: absolute times are noisy, ratios within a run less so).
-- RAM: ${(totalmem() / 2 ** 30).toFixed(1)} GiB; kernel ${osRelease()}
-- Node ${process.version}; ${tool('tar', ['--version'])}; ${tool('gzip', ['--version'])}; ${tool('sha256sum', ['--version'])}; bsdiff: Debian package ${tool('dpkg-query', ['-W', '-f=${Version}', 'bsdiff'])}; ${tool('python3', ['--version'])}
-
-## How the references run
-
-- \`tar | gzip -6\`: GNU tar of the v2 folder piped into gzip -6 (two processes).
-- Debian \`bsdiff\`: the Debian package, on the same v1.tar and v2.tar tufsign's patch stage reads (tars written by tufsign, identical in layout to CPython's \`tarfile\`).
-- tufup's repository side, emulated (tufup is on PyPI, which is not reachable here; \`python3-bsdiff4\` is not in Debian): \`bench/tufup-emulation.py\` builds each archive with \`tarfile.open(mode='w:gz', format=PAX_FORMAT)\` (gzip level 9) as tufup does, then for 2.0 reads both archives fully into memory with \`gzip.open().read()\` and diffs them with Debian \`bsdiff\` (bsdiff 4.3, the algorithm \`bsdiff4\` wraps) on the two tars written to scratch files (the write is not timed). Its bsdiff step is the \`bsdiff\` row. Peak = the Python process (both tars in memory) + bsdiff's, since tufup runs bsdiff4 in-process.
-- tufsign's add-release rows run \`buildRelease\` (scan, tar, gzip, patch, hashes, the archive re-read check), i.e. \`tufsign add-release\` minus metadata signing (milliseconds); 2.0 starts from the 1.0 archive, as add-release does.
-
-${sections.join('\n')}`;
-  writeFileSync(opt.out, md);
+  report(true);
   log(`wrote ${opt.out} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   if (!existsSync(opt.out)) process.exit(1);
 }

@@ -2,12 +2,12 @@
  * One tufsign stage per process, so that /usr/bin/time measures each stage's
  * own wall time and peak memory. Used by release-bench.ts.
  *   node stage.js tar DIR OUT.tar 1.0|2.0              (untimed helper: the uncompressed tar of that release)
- *   node stage.js release DIR PREV.tar.gz|- OUTDIR THREADS
+ *   node stage.js release DIR PREV.tar.gz|- OUTDIR THREADS   (- : a first release, archive only, streamed)
  *   node stage.js patch OLD.tar NEW.tar OUT.patch THREADS
  */
 import { closeSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildRelease, buildTar } from '../src/release/build';
+import { buildArchiveRelease, buildRelease, buildTar } from '../src/release/build';
 import { bsdiff } from '../src/release/bsdiff';
 import { tarRegions } from '../src/release/tar';
 
@@ -29,14 +29,26 @@ async function main(): Promise<void> {
     const { tar } = buildTar(a!, c === '2.0' ? EPOCH + 1 : EPOCH);
     writeFileSync(b!, tar);
     out['tar'] = tar.length;
+  } else if (stage === 'release' && b === '-') {
+    // A first release: archive only, streamed to its file (what add-release does without a patch).
+    const r = await buildArchiveRelease({
+      app: 'benchapp',
+      version: '1.0',
+      dir: a!,
+      releaseTime: EPOCH,
+      threads: Number(d),
+      archivePath: join(c!, 'benchapp-1.0.tar.gz'),
+    });
+    out['archivePath'] = r.archive.path;
+    out['archive'] = r.archive.targetFile.length;
+    out['tarSha256'] = r.tar.sha256;
   } else if (stage === 'release') {
-    const first = b === '-';
     const r = await buildRelease({
       app: 'benchapp',
-      version: first ? '1.0' : '2.0',
+      version: '2.0',
       dir: a!,
-      releaseTime: first ? EPOCH : EPOCH + 1,
-      previous: first ? undefined : { version: '1.0', archivePath: b! },
+      releaseTime: EPOCH + 1,
+      previous: { version: '1.0', archivePath: b! },
       threads: Number(d),
     });
     out['archivePath'] = join(c!, r.archive.name);

@@ -9,9 +9,11 @@
  * never shown as "no change". Pure: objects in, a verdict out.
  */
 import { TufsignError } from '../errors';
-import type { Metadata, Role, Root, TopLevelRole } from '../tuf/metadata';
+import type { Key } from '../tuf/key';
+import type { Metadata, Role, Root, Targets, TopLevelRole } from '../tuf/metadata';
+import { isTopLevelRole } from '../tuf/metadata';
 import { verificationResult } from '../tuf/verify';
-import { signedSha256, type SigningRequest } from './request';
+import { authorityOf, signedSha256, type SigningRequest } from './request';
 
 /** What this machine already trusts for a repository. */
 export interface TrustAnchor {
@@ -21,6 +23,11 @@ export interface TrustAnchor {
   root: Metadata<Root>;
   /** workspace only: the published versions of the other roles; a basis must be exactly these bytes */
   published?: Partial<Record<TopLevelRole, Metadata>>;
+  /**
+   * workspace only: the published version of a targets role (top-level or delegated) by name, as snapshot lists
+   * it; the delegating chain and a delegated role's basis must be exactly these bytes
+   */
+  publishedTargetsRole?: (name: string) => Metadata | undefined;
 }
 
 export interface AnchoredRequest {
@@ -99,6 +106,13 @@ export function checkRootStep(
 export function anchorRequest(req: SigningRequest, anchor: TrustAnchor | undefined, file?: string): AnchoredRequest {
   const trusted = req.trustedRoot;
   if (trusted === undefined) {
+    if (req.delegators.length > 0)
+      throw chainError(
+        'a request for a new repository cannot carry delegated roles',
+        file,
+        '$.delegators',
+        'a delegated role is anchored on published metadata',
+      );
     if (anchor !== undefined) {
       throw chainError(
         `this request makes a new repository "${req.repository}", but you already trust its root v${anchor.root.signed.version}`,
@@ -166,6 +180,7 @@ export function anchorRequest(req: SigningRequest, anchor: TrustAnchor | undefin
   }
   checkVersionsAgainst(req, trusted, file);
   const olderVouchers = checkBases(req, trusted, verified, anchor, file);
+  checkDelegatedRoles(req, trusted, anchor, file);
   return {
     trustedRoot: trusted,
     chain,
@@ -221,8 +236,10 @@ function checkBases(
   file: string | undefined,
 ): NonNullable<AnchoredRequest['olderVouchers']> {
   const older: NonNullable<AnchoredRequest['olderVouchers']> = [];
-  req.roles.forEach((r, i) => {
-    if (r.role === 'root') return;
+  req.roles.forEach((entry, i) => {
+    const name = entry.role;
+    if (name === 'root' || entry.delegatedBy !== undefined || !isTopLevelRole(name)) return;
+    const r = { ...entry, role: name };
     const path = `$.roles[${i}].trusted`;
     const basis = r.trusted;
     const published = anchor.published?.[r.role];
@@ -270,6 +287,101 @@ function checkBases(
     );
   });
   return older;
+}
+
+function delegationError(message: string, file: string | undefined, path: string): TufsignError {
+  return new TufsignError('TRUST_CHAIN_INVALID', message, {
+    file,
+    path,
+    rule: 'each delegating role is signed by the threshold its parent names, from the trusted root down',
+    suggestion:
+      'Do not sign. This request does not show, from the root you trust, who may sign its delegated role; tell the organizer.',
+  });
+}
+
+/**
+ * Delegated roles: the delegating chain is believed only from the trusted root down — top-level targets signed
+ * by the targets threshold of the chain-verified root, each later role delegated by the role before it and signed
+ * by the threshold that role names (in a workspace: exactly the bytes it published). Each delegated role's basis
+ * is then signed by the threshold its parent names (in a workspace: what was published), version exactly new − 1.
+ */
+function checkDelegatedRoles(
+  req: SigningRequest,
+  trusted: Metadata<Root>,
+  anchor: TrustAnchor,
+  file: string | undefined,
+): void {
+  if (req.delegators.length === 0) return;
+  const chain = new Map<string, Metadata<Targets>>();
+  const published = anchor.publishedTargetsRole;
+  req.delegators.forEach((d, i) => {
+    const path = `$.delegators[${i}]`;
+    let signer: { role: Role; keys: ReadonlyMap<string, Key>; by: string };
+    if (d.delegatedBy === undefined) {
+      signer = {
+        role: trusted.signed.role('targets'),
+        keys: trusted.signed.keys,
+        by: `root v${trusted.signed.version}`,
+      };
+    } else {
+      const parent = chain.get(d.delegatedBy);
+      const role = parent?.signed.delegations?.getRole(d.role);
+      if (parent === undefined || role === undefined || parent.signed.delegations === undefined)
+        throw delegationError(`${d.delegatedBy} does not delegate to ${d.role}`, file, `${path}.delegated_by`);
+      signer = { role, keys: parent.signed.delegations.keys, by: d.delegatedBy };
+    }
+    if (published !== undefined) {
+      const pub = published(d.role);
+      if (pub === undefined || signedSha256(pub) !== signedSha256(d.metadata))
+        throw delegationError(
+          `${d.role} v${d.metadata.signed.version} in the request's delegating chain is not the ${d.role}${pub === undefined ? '' : ` v${pub.signed.version}`} this workspace published`,
+          file,
+          path,
+        );
+    } else {
+      const res = verificationResult(d.role, signer.role, signer.keys, d.metadata);
+      if (!res.verified)
+        throw delegationError(
+          `${d.role} v${d.metadata.signed.version} in the request's delegating chain is not signed by the threshold ${signer.by} names for it (${res.signed.length}/${res.threshold})`,
+          file,
+          path,
+        );
+    }
+    chain.set(d.role, d.metadata);
+  });
+  req.roles.forEach((r, i) => {
+    if (r.delegatedBy === undefined) return;
+    const path = `$.roles[${i}].trusted`;
+    const basis = r.trusted;
+    if (basis === undefined)
+      throw basisError(
+        `${r.role} carries no trusted version to compare against`,
+        file,
+        path,
+        'every change is shown against the version it replaces',
+      );
+    // authorityOf: the parent in the verified chain must delegate to the role (TRUST_CHAIN_INVALID otherwise)
+    const who = authorityOf(req, r);
+    if (published !== undefined) {
+      const pub = published(r.role);
+      if (pub === undefined || signedSha256(pub) !== signedSha256(basis))
+        throw basisError(
+          `the trusted ${r.role} v${basis.signed.version} in the request is not the ${r.role}${pub === undefined ? '' : ` v${pub.signed.version}`} this workspace holds`,
+          file,
+          path,
+          'a diff basis is what was published',
+        );
+      return;
+    }
+    const res = verificationResult(r.role, who.role, who.keys, basis);
+    if (!res.verified)
+      throw basisError(
+        `the trusted ${r.role} v${basis.signed.version} the diff is computed against is not signed by the threshold ${r.delegatedBy ?? ''} names for ${r.role} (${res.signed.length}/${res.threshold})`,
+        file,
+        path,
+        "a delegated role's basis verifies under the delegation of its verified parent",
+      );
+  });
 }
 
 function sameRole(a: Role, b: Role): boolean {

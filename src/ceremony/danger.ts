@@ -6,11 +6,11 @@
  * the trusted root. Pure: the time and the policy are parameters.
  */
 import { TufsignError } from '../errors';
-import type { Metadata, Root, TopLevelRole } from '../tuf/metadata';
+import { isTopLevelRole, type Metadata, type Root, type TopLevelRole } from '../tuf/metadata';
 import { formatExpires } from '../tuf/time';
 import type { AnchoredRequest } from './anchor';
 import type { RoleDiff } from './diff';
-import type { SigningRequest } from './request';
+import { roleKind, type SigningRequest } from './request';
 
 export type DangerKind =
   | 'threshold-lowered'
@@ -27,7 +27,8 @@ export type DangerKind =
 
 export interface DangerousChange {
   kind: DangerKind;
-  role: TopLevelRole;
+  /** a top-level role, or a delegated targets role by name */
+  role: string;
   message: string;
 }
 
@@ -71,7 +72,8 @@ export function dangerousChanges(
       for (const t of d.targetsRemoved ?? []) add('targets-removed', `target REMOVED: ${t.path}`);
       for (const t of d.targetsChanged ?? []) add('targets-replaced', `target REPLACED: ${t.path}`);
     }
-    const limit = maxExpiry[d.role];
+    // a delegated role is a targets role: the targets maximum holds for it
+    const limit = maxExpiry[isTopLevelRole(d.role) ? d.role : 'targets'];
     const expires = Date.parse(d.expiresTo);
     if (Number.isFinite(expires) && expires - now.getTime() > limit * 1000) {
       add(
@@ -98,7 +100,7 @@ export function checkExpiryPolicy(req: SigningRequest, now: Date, maxExpiry: Max
         { file, path, rule: 'SPEC-16/BAD-16 never sign expired metadata' },
       );
     }
-    const limit = maxExpiry[r.role];
+    const limit = maxExpiry[roleKind(r)];
     if (md.signed.expires.getTime() - now.getTime() > limit * 1000) {
       throw new TufsignError(
         'EXPIRY_TOO_LONG',
@@ -121,10 +123,11 @@ export function checkExpiryPolicy(req: SigningRequest, now: Date, maxExpiry: Max
  * itself the authority to have the same ceremony sign targets with a root key.
  * Keys new in this request (rotations) are governed by the new root.
  */
-export function unauthorisedRoles(req: SigningRequest, keyid: string, roles: readonly TopLevelRole[]): TopLevelRole[] {
+export function unauthorisedRoles(req: SigningRequest, keyid: string, roles: readonly string[]): string[] {
   const trusted = req.trustedRoot?.signed;
   if (trusted === undefined || !trusted.keys.has(keyid)) return [];
-  return roles.filter((role) => role !== 'root' && !trusted.role(role).keyids.includes(keyid));
+  // A delegated role's signers are named by its parent in the verified delegating chain, not by root.
+  return roles.filter((role) => role !== 'root' && isTopLevelRole(role) && !trusted.role(role).keyids.includes(keyid));
 }
 
 /**

@@ -43,7 +43,10 @@ export interface TargetSummary {
 }
 
 export interface RoleDiff {
-  role: TopLevelRole;
+  /** a top-level role, or a delegated targets role by name */
+  role: string;
+  /** a delegated role: the role whose delegation (verified from the trusted root) names its keys */
+  delegatedBy?: string;
   versionFrom?: number;
   versionTo: number;
   expiresFrom?: string;
@@ -90,10 +93,12 @@ export function diffRole(
   trusted: Metadata | undefined,
   next: Metadata,
   keyholders: ReadonlyMap<string, Keyholder> = new Map(),
+  /** a delegated role's name (its metadata's type is `targets`) */
+  name?: string,
 ): RoleDiff {
   const role = next.signed.type;
   const d: RoleDiff = {
-    role,
+    role: name ?? role,
     versionTo: next.signed.version,
     expiresTo: formatExpires(next.signed.expires),
     initial: trusted === undefined,
@@ -170,5 +175,9 @@ export function diffRole(
 
 /** The diff of every role in a request against what it replaces (root against the trusted root). */
 export function diffRequest(req: SigningRequest): RoleDiff[] {
-  return req.roles.map((r) => diffRole(r.role === 'root' ? req.trustedRoot : r.trusted, r.metadata, req.keyholders));
+  return req.roles.map((r) => {
+    const d = diffRole(r.role === 'root' ? req.trustedRoot : r.trusted, r.metadata, req.keyholders, r.role);
+    if (r.delegatedBy !== undefined) d.delegatedBy = r.delegatedBy;
+    return d;
+  });
 }

@@ -18,14 +18,19 @@ import {
   Metadata,
   TOP_LEVEL_ROLES,
   isTopLevelRole,
+  type Role,
   type Root,
+  type Targets,
   type TopLevelRole,
 } from '../tuf/metadata';
+import { delegatedRoleNameProblem } from '../tuf/paths';
 import { fingerprintOf } from './fingerprint';
 import { appendEvent, checkChain, readEvents, type TranscriptCheck, type TranscriptEvent } from './transcript';
 
 export const REQUEST_FORMAT = 'tufsign-signing-request';
+/** Version 2: top-level roles only. Version 3 (written only when needed): delegated roles and their delegating chain. */
 export const REQUEST_FORMAT_VERSION = 2;
+export const REQUEST_FORMAT_VERSION_DELEGATED = 3;
 export const REQUEST_SUFFIX = '.tufsign-request.json';
 
 /** What the organizer knows about a key's holder; shown to signers, never trusted for verification. */
@@ -40,11 +45,25 @@ export interface Keyholder {
 }
 
 export interface RequestRole {
-  role: TopLevelRole;
+  /** a top-level role, or a delegated targets role (then `delegatedBy` names the role that delegates to it) */
+  role: string;
+  /** delegated roles only: the role of `delegators` whose delegation names this role's keys and threshold */
+  delegatedBy?: string;
   /** the metadata being signed: signed part plus the signatures collected so far */
   metadata: Metadata;
   /** the version it replaces, for the diff (root uses the request's trusted root) */
   trusted?: Metadata;
+}
+
+/**
+ * One published role of the delegating chain: top-level targets first (no `delegatedBy`), then each delegated
+ * role on the way to the parents of the request's delegated roles. A keyholder verifies each from the trusted
+ * root down (signed by the threshold its parent names) before it believes the keys and threshold it names.
+ */
+export interface Delegator {
+  role: string;
+  delegatedBy?: string;
+  metadata: Metadata<Targets>;
 }
 
 export interface SigningRequest {
@@ -57,6 +76,8 @@ export interface SigningRequest {
   /** published versions when the ceremony started (the bundle holds everything newer) */
   readonly base: Readonly<Partial<Record<TopLevelRole, number>>>;
   readonly roles: readonly RequestRole[];
+  /** the delegating chain of the delegated roles (empty when the request carries top-level roles only) */
+  readonly delegators: readonly Delegator[];
   readonly keyholders: ReadonlyMap<string, Keyholder>;
   readonly transcript: readonly TranscriptEvent[];
 }
@@ -67,7 +88,7 @@ export interface PlanSide {
 }
 
 export interface RolePlan extends PlanSide {
-  role: TopLevelRole;
+  role: string;
   /** root only: the trusted (previous) root's root role, which must also reach its threshold (SPEC-14) */
   previous?: PlanSide;
 }
@@ -82,7 +103,7 @@ export function cloneMetadata<M extends Metadata>(md: M): M {
 
 export function roleDigests(
   req: Pick<SigningRequest, 'roles'>,
-): { role: TopLevelRole; version: number; signedSha256: string }[] {
+): { role: string; version: number; signedSha256: string }[] {
   return req.roles.map((r) => ({
     role: r.role,
     version: r.metadata.signed.version,
@@ -91,13 +112,21 @@ export function roleDigests(
 }
 
 /** The fingerprint: every role's signed bytes and the identity of every diff basis (see fingerprint.ts). */
-export function requestFingerprint(req: Pick<SigningRequest, 'roles' | 'trustedRoot'>): string {
+export function requestFingerprint(req: PlanView): string {
   const trustedRoot = req.trustedRoot === undefined ? null : signedSha256(req.trustedRoot);
   const bases = req.roles.map((r) => {
     const basis = r.role === 'root' ? req.trustedRoot : r.trusted;
     return { role: r.role, signedSha256: basis === undefined ? null : signedSha256(basis) };
   });
-  return fingerprintOf({ roles: roleDigests(req), trustedRoot, bases });
+  const delegated = req.roles.flatMap((r) =>
+    r.delegatedBy === undefined ? [] : [{ role: r.role, delegatedBy: r.delegatedBy }],
+  );
+  const delegators = (req.delegators ?? []).map((d) => ({
+    role: d.role,
+    delegatedBy: d.delegatedBy ?? null,
+    signedSha256: signedSha256(d.metadata),
+  }));
+  return fingerprintOf({ roles: roleDigests(req), trustedRoot, bases, delegated, delegators });
 }
 
 /** The ceremony id is the hash of the `created` event: it names the payload, the repository and the trusted root. */
@@ -105,7 +134,7 @@ export function ceremonyId(req: Pick<SigningRequest, 'transcript'>): string {
   return req.transcript[0]?.hash ?? '';
 }
 
-export function findRole(req: Pick<SigningRequest, 'roles'>, role: TopLevelRole): RequestRole | undefined {
+export function findRole(req: Pick<SigningRequest, 'roles'>, role: string): RequestRole | undefined {
   return req.roles.find((r) => r.role === role);
 }
 
@@ -120,10 +149,54 @@ export function governingRoot(req: Pick<SigningRequest, 'roles' | 'trustedRoot'>
   });
 }
 
-export function planFor(req: Pick<SigningRequest, 'roles' | 'trustedRoot'>): RolePlan[] {
-  const root = governingRoot(req);
+type PlanView = Pick<SigningRequest, 'roles' | 'trustedRoot'> & { readonly delegators?: readonly Delegator[] };
+
+/** What kind of metadata a request role is: a delegated role is a targets role (for expiry policy and limits). */
+export function roleKind(r: Pick<RequestRole, 'role' | 'delegatedBy'>): TopLevelRole {
+  return r.delegatedBy === undefined && isTopLevelRole(r.role) ? r.role : 'targets';
+}
+
+/**
+ * Who signs `r`: for a top-level role, the governing root's role and keys; for a delegated role, the delegation
+ * its parent names in the request's delegating chain (as published: its parent is never changed by the same
+ * request). A parent that does not delegate to the role is a broken chain.
+ */
+export function authorityOf(
+  req: PlanView,
+  r: Pick<RequestRole, 'role' | 'delegatedBy'>,
+): { role: Role; keys: ReadonlyMap<string, Key> } {
+  if (r.delegatedBy === undefined) {
+    const root = governingRoot(req);
+    if (!isTopLevelRole(r.role))
+      throw new TufsignError(
+        'REQUEST_INVALID',
+        `role ${r.role} is neither top-level nor delegated by a role of the request`,
+        {
+          path: '$.roles',
+          rule: 'a delegated role names the role that delegates to it',
+        },
+      );
+    return { role: root.role(r.role), keys: root.keys };
+  }
+  const parent = req.delegators?.find((d) => d.role === r.delegatedBy);
+  const d = parent?.metadata.signed.delegations;
+  const role = d?.getRole(r.role);
+  if (parent === undefined || d === undefined || role === undefined)
+    throw new TufsignError(
+      'TRUST_CHAIN_INVALID',
+      `${r.delegatedBy} ${parent === undefined ? "is not in the request's delegating chain" : `does not delegate to ${r.role}`}`,
+      {
+        path: '$.delegators',
+        rule: 'SPEC-23 a delegated role is signed by the keys its parent names',
+        suggestion: 'Do not sign: this request does not show who may sign the role. Tell the organizer.',
+      },
+    );
+  return { role, keys: d.keys };
+}
+
+export function planFor(req: PlanView): RolePlan[] {
   return req.roles.map((r) => {
-    const role = root.role(r.role);
+    const role = authorityOf(req, r).role;
     const plan: RolePlan = { role: r.role, keyids: [...role.keyids], threshold: role.threshold };
     if (r.role === 'root' && req.trustedRoot !== undefined) {
       const prev = req.trustedRoot.signed.role('root');
@@ -133,9 +206,18 @@ export function planFor(req: Pick<SigningRequest, 'roles' | 'trustedRoot'>): Rol
   });
 }
 
-/** The public key for a keyid in the plan (new root first, then the trusted root). */
-export function planKey(req: Pick<SigningRequest, 'roles' | 'trustedRoot'>, keyid: string): Key | undefined {
-  return governingRoot(req).keys.get(keyid) ?? req.trustedRoot?.signed.keys.get(keyid);
+/** The public key for a keyid in the plan (new root first, then the trusted root, then the delegating chain). */
+export function planKey(req: PlanView, keyid: string): Key | undefined {
+  if (req.roles.some((r) => r.delegatedBy === undefined)) {
+    const k = governingRoot(req).keys.get(keyid) ?? req.trustedRoot?.signed.keys.get(keyid);
+    if (k !== undefined) return k;
+  }
+  for (const r of req.roles) {
+    if (r.delegatedBy === undefined) continue;
+    const k = authorityOf(req, r).keys.get(keyid);
+    if (k !== undefined) return k;
+  }
+  return undefined;
 }
 
 /**
@@ -144,7 +226,7 @@ export function planKey(req: Pick<SigningRequest, 'roles' | 'trustedRoot'>, keyi
  * keyid-migration root (ADR 0015), or a keyid hashed over stored `x-` fields. One signing then counts on
  * both sides. Matched on scheme and public key; thresholds still count each public key once (SPEC-11).
  */
-export function planKeyidsOf(req: Pick<SigningRequest, 'roles' | 'trustedRoot'>, key: Key): string[] {
+export function planKeyidsOf(req: PlanView, key: Key): string[] {
   const inPlan = new Set(planFor(req).flatMap((p) => [...p.keyids, ...(p.previous?.keyids ?? [])]));
   return [...inPlan].filter((id) => {
     const k = planKey(req, id);
@@ -161,7 +243,10 @@ export interface NewRequestInput {
   /** roots v1 … trusted − 1 */
   rootHistory?: readonly Metadata<Root>[];
   base: Partial<Record<TopLevelRole, number>>;
-  roles: { metadata: Metadata; trusted?: Metadata }[];
+  /** top-level roles name themselves (signed.type); a delegated role gives its name and the role delegating to it */
+  roles: { metadata: Metadata; trusted?: Metadata; name?: string; delegatedBy?: string }[];
+  /** the delegating chain of the delegated roles, top-level targets first (published versions) */
+  delegators?: readonly Delegator[];
   keyholders: ReadonlyMap<string, Keyholder>;
   now: Date;
   tool: string;
@@ -217,17 +302,25 @@ export function createRequest(input: NewRequestInput): SigningRequest {
   const seen = new Set<string>();
   const roles: RequestRole[] = [];
   for (const r of input.roles) {
-    const role = r.metadata.signed.type;
+    const role = r.delegatedBy === undefined ? r.metadata.signed.type : (r.name ?? '');
     if (seen.has(role))
       throw new TufsignError('REQUEST_INVALID', `role ${role} given twice`, { rule: 'one entry per role' });
     seen.add(role);
     const entry: RequestRole = { role, metadata: cloneMetadata(r.metadata) };
+    if (r.delegatedBy !== undefined) {
+      checkDelegatedName(role, undefined, '$.roles');
+      entry.delegatedBy = r.delegatedBy;
+    }
     if (r.trusted !== undefined && role !== 'root') entry.trusted = cloneMetadata(r.trusted);
     roles.push(entry);
   }
   if (roles.length === 0)
     throw new TufsignError('REQUEST_INVALID', 'a signing request needs at least one role', { rule: 'DESIGN §5' });
-  roles.sort((a, b) => TOP_LEVEL_ROLES.indexOf(a.role) - TOP_LEVEL_ROLES.indexOf(b.role));
+  // top-level roles in spec order, then delegated roles by name
+  const rank = (r: RequestRole): number => (isTopLevelRole(r.role) ? TOP_LEVEL_ROLES.indexOf(r.role) : 4);
+  roles.sort((a, b) => rank(a) - rank(b) || (a.role < b.role ? -1 : a.role > b.role ? 1 : 0));
+  const delegators = (input.delegators ?? []).map((d) => ({ ...d, metadata: cloneMetadata(d.metadata) }));
+  checkDelegatorShape(delegators, roles, undefined);
   const base: Partial<Record<TopLevelRole, number>> = { ...input.base };
   const draft: SigningRequest = {
     repository: input.repository,
@@ -236,14 +329,15 @@ export function createRequest(input: NewRequestInput): SigningRequest {
     rootHistory: (input.rootHistory ?? []).map((r) => cloneMetadata(r)),
     base,
     roles,
+    delegators,
     keyholders: new Map(input.keyholders),
     transcript: [],
   };
   checkVersions(draft);
-  checkReachable(governingRoot(draft));
+  if (roles.some((r) => r.delegatedBy === undefined)) checkReachable(governingRoot(draft));
   // Keep only signatures that verify and come from a key in the plan: every signature is checked on entry.
   const plans = planFor(draft);
-  const kept: { role: TopLevelRole; keyid: string }[] = [];
+  const kept: { role: string; keyid: string }[] = [];
   for (const r of roles) {
     const plan = plans.find((p) => p.role === r.role);
     const data = r.metadata.signedBytes();
@@ -289,7 +383,7 @@ function trustedRootRef(req: Pick<SigningRequest, 'trustedRoot'>): JsonValue {
 /** Fields of a `signed` event: who signed what, with the device facts the organizer recorded. */
 export function signedEventFields(
   req: Pick<SigningRequest, 'roles' | 'keyholders'>,
-  role: TopLevelRole,
+  role: string,
   keyid: string,
   device?: { serial?: string; attestation?: string },
   /** how the signer checked the fingerprint: compared with the one read out, or skipped on purpose (--no-fingerprint-check) */
@@ -317,7 +411,7 @@ export function requestToJSON(req: SigningRequest): JsonObject {
   const plans = planFor(req);
   const out = newObject();
   out['format'] = REQUEST_FORMAT;
-  out['format_version'] = REQUEST_FORMAT_VERSION;
+  out['format_version'] = req.delegators.length > 0 ? REQUEST_FORMAT_VERSION_DELEGATED : REQUEST_FORMAT_VERSION;
   out['repository'] = req.repository;
   out['purpose'] = req.purpose;
   out['ceremony_id'] = ceremonyId(req);
@@ -327,9 +421,18 @@ export function requestToJSON(req: SigningRequest): JsonObject {
   const base = newObject();
   for (const [k, v] of Object.entries(req.base)) if (v !== undefined) base[k] = v;
   out['base'] = base;
+  if (req.delegators.length > 0)
+    out['delegators'] = req.delegators.map((d) => {
+      const o = newObject();
+      o['role'] = d.role;
+      if (d.delegatedBy !== undefined) o['delegated_by'] = d.delegatedBy;
+      o['metadata'] = d.metadata.toJSON();
+      return o;
+    });
   out['roles'] = req.roles.map((r, i) => {
     const o = newObject();
     o['role'] = r.role;
+    if (r.delegatedBy !== undefined) o['delegated_by'] = r.delegatedBy;
     o['version'] = r.metadata.signed.version;
     o['signed_sha256'] = signedSha256(r.metadata);
     o['plan'] = planToJSON(plans[i]);
@@ -383,7 +486,10 @@ const TOP_FIELDS = [
   'keyholders',
   'transcript',
 ];
+const TOP_FIELDS_DELEGATED = [...TOP_FIELDS, 'delegators'];
 const ROLE_FIELDS = ['role', 'version', 'signed_sha256', 'plan', 'metadata', 'trusted'];
+const ROLE_FIELDS_DELEGATED = [...ROLE_FIELDS, 'delegated_by'];
+const DELEGATOR_FIELDS = ['role', 'delegated_by', 'metadata'];
 const KEYHOLDER_FIELDS = ['owner', 'serial', 'uri', 'attestation'];
 
 function invalid(
@@ -466,22 +572,24 @@ export function parseRequest(bytes: Uint8Array, file?: string): SigningRequest {
   const o = obj(doc, file, '$');
   if (o['format'] !== REQUEST_FORMAT)
     throw invalid(`not a tufsign signing request (format ${JSON.stringify(o['format'] ?? null)})`, file, '$.format');
-  if (o['format_version'] !== REQUEST_FORMAT_VERSION) {
-    const older = typeof o['format_version'] === 'number' && o['format_version'] < REQUEST_FORMAT_VERSION;
+  const formatVersion = o['format_version'];
+  if (formatVersion !== REQUEST_FORMAT_VERSION && formatVersion !== REQUEST_FORMAT_VERSION_DELEGATED) {
+    const older = typeof formatVersion === 'number' && formatVersion < REQUEST_FORMAT_VERSION;
     throw new TufsignError(
       'REQUEST_FORMAT_UNSUPPORTED',
       `request format version ${JSON.stringify(o['format_version'] ?? null)} is not supported (this tufsign reads version ${REQUEST_FORMAT_VERSION})`,
       {
         file,
         path: '$.format_version',
-        rule: `format_version ${REQUEST_FORMAT_VERSION}: the fingerprint covers the diff bases and the request carries the root chain`,
+        rule: `format_version ${REQUEST_FORMAT_VERSION} (${REQUEST_FORMAT_VERSION_DELEGATED} with delegated roles): the fingerprint covers the diff bases and the request carries the root chain`,
         suggestion: older
           ? 'This request was made by an older tufsign. Ask the organizer to make a new request with this version (same change, new fingerprint).'
           : 'This request was made by a newer tufsign: use that version on this machine too.',
       },
     );
   }
-  onlyKnown(o, TOP_FIELDS, file, '$');
+  const delegatedFormat = formatVersion === REQUEST_FORMAT_VERSION_DELEGATED;
+  onlyKnown(o, delegatedFormat ? TOP_FIELDS_DELEGATED : TOP_FIELDS, file, '$');
   const repository = str(o, 'repository', file, '$');
   const purpose = str(o, 'purpose', file, '$');
   const storedId = str(o, 'ceremony_id', file, '$');
@@ -530,12 +638,16 @@ export function parseRequest(bytes: Uint8Array, file?: string): SigningRequest {
   rolesValue.forEach((rv, i) => {
     const p = `$.roles[${i}]`;
     const ro = obj(rv, file, p);
-    onlyKnown(ro, ROLE_FIELDS, file, p);
+    onlyKnown(ro, delegatedFormat ? ROLE_FIELDS_DELEGATED : ROLE_FIELDS, file, p);
     const role = str(ro, 'role', file, p);
-    if (!isTopLevelRole(role)) throw invalid(`unknown role "${role}"`, file, `${p}.role`);
+    const delegatedBy = ro['delegated_by'] === undefined ? undefined : str(ro, 'delegated_by', file, p);
+    if (delegatedBy === undefined && !isTopLevelRole(role)) throw invalid(`unknown role "${role}"`, file, `${p}.role`);
+    if (delegatedBy !== undefined) checkDelegatedName(role, file, `${p}.role`);
     if (roles.some((r) => r.role === role)) throw invalid(`role ${role} listed twice`, file, `${p}.role`);
-    const entry: RequestRole = { role, metadata: metadataAt(ro['metadata'], role, file, `${p}.metadata`) };
-    if (ro['trusted'] !== undefined) entry.trusted = metadataAt(ro['trusted'], role, file, `${p}.trusted`);
+    const type = delegatedBy === undefined ? (role as TopLevelRole) : 'targets';
+    const entry: RequestRole = { role, metadata: metadataAt(ro['metadata'], type, file, `${p}.metadata`) };
+    if (delegatedBy !== undefined) entry.delegatedBy = delegatedBy;
+    if (ro['trusted'] !== undefined) entry.trusted = metadataAt(ro['trusted'], type, file, `${p}.trusted`);
     roles.push(entry);
     const version = ro['version'];
     stored.push({
@@ -544,6 +656,32 @@ export function parseRequest(bytes: Uint8Array, file?: string): SigningRequest {
       plan: obj(ro['plan'], file, `${p}.plan`),
     });
   });
+  const delegators: Delegator[] = [];
+  const delegatorsValue = o['delegators'];
+  if (delegatorsValue !== undefined) {
+    if (!Array.isArray(delegatorsValue))
+      throw invalid('"delegators" must be a list (the delegating chain)', file, '$.delegators');
+    delegatorsValue.forEach((dv, i) => {
+      const p = `$.delegators[${i}]`;
+      const d = obj(dv, file, p);
+      onlyKnown(d, DELEGATOR_FIELDS, file, p);
+      const entry: Delegator = {
+        role: str(d, 'role', file, p),
+        metadata: metadataAt(d['metadata'], 'targets', file, `${p}.metadata`) as Metadata<Targets>,
+      };
+      if (d['delegated_by'] !== undefined) entry.delegatedBy = str(d, 'delegated_by', file, p);
+      delegators.push(entry);
+    });
+  }
+  if (delegatedFormat) {
+    if (!roles.some((r) => r.delegatedBy !== undefined))
+      throw invalid(
+        'format_version 3 is for requests with delegated roles; this one has none',
+        file,
+        '$.format_version',
+      );
+    checkDelegatorShape(delegators, roles, file);
+  }
   const khObj = obj(o['keyholders'], file, '$.keyholders');
   const keyholders = new Map<string, Keyholder>();
   for (const [keyid, v] of Object.entries(khObj)) {
@@ -567,6 +705,7 @@ export function parseRequest(bytes: Uint8Array, file?: string): SigningRequest {
     rootHistory,
     base,
     roles,
+    delegators,
     keyholders,
     transcript,
   };
@@ -658,6 +797,60 @@ function sortKeys(v: JsonValue): JsonValue {
 
 function normalize(json: string): string {
   return JSON.stringify(sortKeys(JSON.parse(json) as JsonValue));
+}
+
+// ------------------------------------------------------------------ delegated roles
+
+/** A delegated role's name in a request: never a top-level name (a client would read another file). */
+function checkDelegatedName(role: string, file: string | undefined, path: string): void {
+  // the name becomes a file name at finalize and is shown on the keyholder's screen
+  const problem = delegatedRoleNameProblem(role);
+  if (problem !== undefined)
+    throw invalid(`delegated role name ${JSON.stringify(role)} ${problem.why}`, file, path, problem.rule);
+}
+
+/**
+ * The delegating chain's shape: it starts at top-level targets, each later role names an earlier one as its
+ * parent, no role twice; every delegated role of the request names a role of the chain, and a request with
+ * delegated roles carries a chain (and format version 3) while one without carries none.
+ */
+function checkDelegatorShape(
+  delegators: readonly Delegator[],
+  roles: readonly RequestRole[],
+  file: string | undefined,
+): void {
+  const delegated = roles.filter((r) => r.delegatedBy !== undefined);
+  if (delegated.length === 0 && delegators.length > 0)
+    throw invalid('a delegating chain without delegated roles', file, '$.delegators');
+  if (delegated.length > 0 && delegators.length === 0)
+    throw invalid('delegated roles need their delegating chain', file, '$.delegators');
+  const names = new Set<string>();
+  delegators.forEach((d, i) => {
+    const p = `$.delegators[${i}]`;
+    if (i === 0 ? d.role !== 'targets' || d.delegatedBy !== undefined : d.delegatedBy === undefined)
+      throw invalid(
+        i === 0 ? 'the delegating chain starts at top-level targets' : `${d.role} names no parent`,
+        file,
+        p,
+        'the chain runs from targets down, each role after its parent',
+      );
+    if (i > 0) checkDelegatedName(d.role, file, `${p}.role`);
+    if (names.has(d.role)) throw invalid(`${d.role} listed twice in the delegating chain`, file, `${p}.role`);
+    if (d.delegatedBy !== undefined && !names.has(d.delegatedBy))
+      throw invalid(`${d.role}'s parent ${d.delegatedBy} is not earlier in the chain`, file, `${p}.delegated_by`);
+    names.add(d.role);
+  });
+  for (const r of delegated) {
+    if (!names.has(r.delegatedBy as string))
+      throw invalid(`${r.role}'s parent ${r.delegatedBy as string} is not in the delegating chain`, file, '$.roles');
+    if (names.has(r.role) || roles.some((o) => o.role === r.delegatedBy))
+      throw invalid(
+        `${r.role} and the role delegating to it are both changed by this request`,
+        file,
+        '$.roles',
+        'a delegated role is signed under its parent as published',
+      );
+  }
 }
 
 // ------------------------------------------------------------------ integrity

@@ -9,8 +9,9 @@ import { formatExpires } from '../tuf/time';
 import { verificationResult, type VerificationResult } from '../tuf/verify';
 import { roleFingerprint } from './fingerprint';
 import {
+  authorityOf,
   ceremonyId,
-  governingRoot,
+  roleKind,
   integrityOf,
   requestFingerprint,
   signedSha256,
@@ -42,7 +43,7 @@ export interface SideStatus {
 }
 
 export interface RequestRoleStatus {
-  role: TopLevelRole;
+  role: string;
   version: number;
   expires: string;
   signedSha256: string;
@@ -101,9 +102,9 @@ export function roleResults(
   req: SigningRequest,
   r: RequestRole,
 ): { side: 'new' | 'previous'; result: VerificationResult }[] {
-  const root = governingRoot(req);
+  const who = authorityOf(req, r);
   const out: { side: 'new' | 'previous'; result: VerificationResult }[] = [
-    { side: 'new', result: verificationResult(r.role, root.role(r.role), root.keys, r.metadata) },
+    { side: 'new', result: verificationResult(r.role, who.role, who.keys, r.metadata) },
   ];
   if (r.role === 'root' && req.trustedRoot !== undefined) {
     const prev = req.trustedRoot.signed;
@@ -130,7 +131,7 @@ export function requestStatus(req: SigningRequest, now: Date, options: StatusOpt
       expired: validFor <= 0,
       validFor,
     };
-    const min = options.minValidity?.[r.role];
+    const min = options.minValidity?.[roleKind(r)];
     if (min !== undefined && validFor < min) s.belowMinValidity = min;
     for (const x of sides) {
       if (!x.verified)
@@ -159,8 +160,8 @@ export function requestStatus(req: SigningRequest, now: Date, options: StatusOpt
 }
 
 /** Roles (and sides) in which `keyid` could still add a signature; `stillNeeded` when a threshold there is unmet. */
-export function signableBy(req: SigningRequest, keyid: string): { role: TopLevelRole; stillNeeded: boolean }[] {
-  const out: { role: TopLevelRole; stillNeeded: boolean }[] = [];
+export function signableBy(req: SigningRequest, keyid: string): { role: string; stillNeeded: boolean }[] {
+  const out: { role: string; stillNeeded: boolean }[] = [];
   for (const r of req.roles) {
     const results = roleResults(req, r);
     const sides = results.filter((x) => x.result.unsigned.includes(keyid));

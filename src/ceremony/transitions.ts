@@ -12,7 +12,7 @@ import {
   ceremonyId,
   checkVersions,
   cloneMetadata,
-  findRole,
+  roleKind,
   planFor,
   planKey,
   requestFingerprint,
@@ -38,7 +38,7 @@ export interface DeviceFacts {
 }
 
 export interface SignatureInput {
-  role: TopLevelRole;
+  role: string;
   keyid: string;
   /** raw signature bytes in the scheme's TUF encoding */
   signature: Uint8Array;
@@ -46,16 +46,16 @@ export interface SignatureInput {
 
 export interface SignOutcome {
   request: SigningRequest;
-  added: { role: TopLevelRole; keyid: string }[];
+  added: { role: string; keyid: string }[];
   /** already signed by that key: nothing added (signing twice adds nothing) */
-  unchanged: { role: TopLevelRole; keyid: string }[];
+  unchanged: { role: string; keyid: string }[];
 }
 
 function refused(message: string, rule: string, details?: Record<string, unknown>): TufsignError {
   return new TufsignError('SIGNATURE_REFUSED', message, { rule, ...(details !== undefined ? { details } : {}) });
 }
 
-function expiredError(role: TopLevelRole, md: Metadata, now: Date): TufsignError {
+function expiredError(role: string, md: Metadata, now: Date): TufsignError {
   return new TufsignError(
     'EXPIRY_TOO_SHORT',
     `${role} v${md.signed.version} expired at ${formatExpires(md.signed.expires)} (now ${formatExpires(now)})`,
@@ -81,9 +81,9 @@ export function addSignatures(
   requireIntact(req, file);
   const plans = planFor(req);
   const roles = req.roles.map((r) => ({ ...r }));
-  const touched = new Set<TopLevelRole>();
-  const added: { role: TopLevelRole; keyid: string }[] = [];
-  const unchanged: { role: TopLevelRole; keyid: string }[] = [];
+  const touched = new Set<string>();
+  const added: { role: string; keyid: string }[] = [];
+  const unchanged: { role: string; keyid: string }[] = [];
   for (const input of inputs) {
     const idx = roles.findIndex((r) => r.role === input.role);
     const entry = roles[idx];
@@ -172,7 +172,7 @@ export interface LabelledRequest {
 export interface MergeOutcome {
   request: SigningRequest;
   /** signatures taken from each copy after the first */
-  added: { from: string; role: TopLevelRole; keyid: string }[];
+  added: { from: string; role: string; keyid: string }[];
 }
 
 function trustedRootDigest(req: SigningRequest): string {
@@ -244,7 +244,7 @@ export function mergeRequests(copies: readonly LabelledRequest[], ctx: EventCont
     }
   }
   const roles: RequestRole[] = base.roles.map((r) => ({ ...r }));
-  const cloned = new Set<TopLevelRole>();
+  const cloned = new Set<string>();
   let transcript: TranscriptEvent[] = [...base.transcript];
   const added: MergeOutcome['added'] = [];
   const heads: JsonObject[] = [];
@@ -299,7 +299,7 @@ export interface FinalizeOutcome {
 }
 
 export interface MissingThreshold {
-  role: TopLevelRole;
+  role: string;
   side: 'new' | 'previous';
   signed: number;
   threshold: number;
@@ -347,7 +347,7 @@ export function finalizeRequest(req: SigningRequest, options: FinalizeRequestOpt
   for (const r of req.roles) {
     const md = r.metadata;
     if (md.signed.isExpired(options.now)) throw expiredError(r.role, md, options.now);
-    const min = options.minValidity?.[r.role];
+    const min = options.minValidity?.[roleKind(r)];
     const left = Math.floor((md.signed.expires.getTime() - options.now.getTime()) / 1000);
     if (min !== undefined && left < min && options.allowShortExpiry !== true) {
       throw new TufsignError(
@@ -377,17 +377,12 @@ export function finalizeRequest(req: SigningRequest, options: FinalizeRequestOpt
     return md;
   });
   const fields = newObject();
-  fields['roles'] = req.roles.map((r) => {
+  fields['roles'] = req.roles.map((r, i) => {
     const o = newObject();
     o['role'] = r.role;
     o['version'] = r.metadata.signed.version;
     o['payload_sha256'] = signedSha256(r.metadata);
-    o['signatures'] = [
-      ...(findRole(
-        { roles: metadata.map((m) => ({ role: m.signed.type, metadata: m })) },
-        r.role,
-      )?.metadata.signatures.keys() ?? []),
-    ];
+    o['signatures'] = [...(metadata[i]?.signatures.keys() ?? [])];
     return o;
   });
   fields['fingerprint'] = requestFingerprint(req);

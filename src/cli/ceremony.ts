@@ -90,7 +90,8 @@ export function renderDiff(diffs: readonly RoleDiff[], labels: Labels = requestL
       d.expiresFrom === undefined || d.expiresFrom === d.expiresTo
         ? `expires ${d.expiresTo}`
         : `expires ${d.expiresFrom} → ${d.expiresTo}`;
-    lines.push(`${d.role} ${ver}, ${exp}`);
+    const by = d.delegatedBy === undefined ? '' : ` (delegated by ${safeText(d.delegatedBy)})`;
+    lines.push(`${safeText(d.role)}${by} ${ver}, ${exp}`);
     for (const k of d.keysAdded ?? [])
       lines.push(
         `  + key ${short(k.keyid)} ${safeText(k.scheme)}${renderLabel(labels.get(k.keyid))} for ${k.roles.join(', ')}`,
@@ -220,7 +221,7 @@ export function renderDangers(checked: CheckedRequest): string[] {
   if (checked.dangers.length === 0) return [];
   return [
     '!!! DANGEROUS CHANGES — check each one with the organizer before you sign:',
-    ...checked.dangers.map((d) => `!!!   ${d.role}: ${safeText(d.message)}`),
+    ...checked.dangers.map((d) => `!!!   ${safeText(d.role)}: ${safeText(d.message)}`),
     '',
   ];
 }

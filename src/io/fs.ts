@@ -28,7 +28,7 @@ import { TufsignError, type ErrorCode } from '../errors';
 /** Default cap for metadata and other JSON inputs (BAD-08). */
 export const MAX_METADATA_BYTES = 16 * 1024 * 1024;
 
-function fsyncDir(dir: string): void {
+export function fsyncDir(dir: string): void {
   let fd: number | undefined;
   try {
     fd = openSync(dir, constants.O_RDONLY);

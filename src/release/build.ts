@@ -11,6 +11,7 @@ import type { JsonValue } from '../tuf/json';
 import { bsdiff, type PatchResult } from './bsdiff';
 import { defaultThreads } from './workers';
 import { archiveCustom, patchCustom } from './custom';
+import { streamArchive } from './archive-stream';
 import { gunzipBounded, gunzipSha256, gunzipShared, gzipDeterministic } from './gzip';
 import type { ProgressCallback } from './progress';
 import { readBundleFiles, scanBundle } from './scan';
@@ -242,6 +243,51 @@ export async function buildRelease(options: BuildReleaseOptions): Promise<BuiltR
     patchSkipped,
     tar: { sha256: tarSha, size: tar.length, bytes: tar },
     files,
+    releaseTime,
+  };
+}
+
+export interface StreamedRelease {
+  app: string;
+  version: string;
+  /** The archive, written to the file the caller named. */
+  archive: { name: string; path: string; targetFile: TargetFile };
+  tar: { sha256: string; size: number };
+  files: number;
+  releaseTime: number;
+}
+
+/**
+ * An archive-only release (a first release, or `--no-patch`) streamed to
+ * `archivePath`: the same bytes as `buildRelease`'s archive, in memory bounded
+ * by a few gzip blocks per thread whatever the folder's size (ADR 0005).
+ */
+export async function buildArchiveRelease(
+  options: Omit<BuildReleaseOptions, 'previous' | 'noPatch'> & { archivePath: string },
+): Promise<StreamedRelease> {
+  const { app, dir, releaseTime, onProgress } = options;
+  checkAppName(app);
+  const version = checkReleaseVersion(options.version);
+  checkNewer(app, version, options.existingVersions ?? []);
+  const streamed = await streamArchive({
+    dir,
+    releaseTime,
+    path: options.archivePath,
+    threads: options.threads ?? defaultThreads(),
+    maxTarBytes: MAX_TAR_BYTES,
+    onProgress,
+  });
+  const custom = archiveCustom(options.meta, options.required ?? false);
+  return {
+    app,
+    version: version.normalized,
+    archive: {
+      name: archiveName(app, version.normalized),
+      path: streamed.path,
+      targetFile: TargetFile.fromDigests(streamed.length, streamed.hashes, custom),
+    },
+    tar: streamed.tar,
+    files: streamed.files,
     releaseTime,
   };
 }

@@ -23,6 +23,18 @@ const deflateRaw = promisify(deflateRawCb);
 
 const HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
 
+/** One block of the deflate stream: `dictionary` is the 32 KiB of input before it (none for the first block). */
+function deflateBlock(block: Buffer, dictionary: Buffer | undefined, last: boolean): Promise<Buffer> {
+  return deflateRaw(block, {
+    level: GZIP_LEVEL,
+    memLevel: 8,
+    windowBits: 15,
+    strategy: constants.Z_DEFAULT_STRATEGY,
+    finishFlush: last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
+    ...(dictionary !== undefined ? { dictionary } : {}),
+  });
+}
+
 /**
  * Compress on the thread pool (in parallel blocks, at most `threads` at a
  * time), so the caller can work meanwhile. The bytes do not depend on `threads`.
@@ -36,14 +48,8 @@ export async function gzipDeterministic(data: Uint8Array, threads = 4): Promise<
   }
   const block = (at: number): Promise<Buffer> => {
     const end = Math.min(input.length, at + GZIP_BLOCK);
-    return deflateRaw(input.subarray(at, end), {
-      level: GZIP_LEVEL,
-      memLevel: 8,
-      windowBits: 15,
-      strategy: constants.Z_DEFAULT_STRATEGY,
-      finishFlush: end === input.length ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
-      ...(at > 0 ? { dictionary: input.subarray(Math.max(0, at - WINDOW), at) } : {}),
-    });
+    const dictionary = at > 0 ? input.subarray(Math.max(0, at - WINDOW), at) : undefined;
+    return deflateBlock(input.subarray(at, end), dictionary, end === input.length);
   };
   const jobs = new Array<Buffer>(starts.length);
   let next = 0;
@@ -54,11 +60,55 @@ export async function gzipDeterministic(data: Uint8Array, threads = 4): Promise<
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, threads) }, lane));
-  const parts = jobs;
-  const trailer = Buffer.alloc(8);
-  trailer.writeUInt32LE(crc32(input) >>> 0, 0);
-  trailer.writeUInt32LE(input.length % 2 ** 32, 4);
-  return Buffer.concat([HEADER, ...parts, trailer]);
+  return Buffer.concat([HEADER, ...jobs, trailer(crc32(input), input.length)]);
+}
+
+function trailer(crc: number, length: number): Buffer {
+  const out = Buffer.alloc(8);
+  out.writeUInt32LE(crc >>> 0, 0);
+  out.writeUInt32LE(length % 2 ** 32, 4);
+  return out;
+}
+
+/**
+ * The same bytes as `gzipDeterministic`, for input that arrives block by
+ * block and output that leaves piece by piece (an archive streamed to a file):
+ * at most `threads` blocks are held and compressed at once.
+ */
+export class GzipBlockStream {
+  private readonly pending: Promise<Buffer>[] = [];
+  private previous: Buffer | undefined;
+  private crc = 0;
+  private length = 0;
+  private ended = false;
+
+  /** `sink` receives the output in order; it may be called again only after it returned. */
+  constructor(
+    private readonly sink: (piece: Buffer) => void,
+    private readonly threads: number,
+  ) {
+    sink(HEADER);
+  }
+
+  /**
+   * Add the next block of input: exactly GZIP_BLOCK bytes, except the last one
+   * (`last`), which may be shorter. The block must not change afterwards.
+   */
+  async push(block: Buffer, last: boolean): Promise<void> {
+    if (this.ended) throw new TufsignError('INTERNAL', 'gzip stream already ended');
+    if (!last && block.length !== GZIP_BLOCK) throw new TufsignError('INTERNAL', 'gzip block of the wrong size');
+    const dictionary = this.previous?.subarray(this.previous.length - WINDOW);
+    const job = deflateBlock(block, dictionary, last);
+    job.catch(() => undefined); // awaited in order below
+    this.pending.push(job);
+    this.crc = crc32(block, this.crc);
+    this.length += block.length;
+    this.previous = block;
+    this.ended = last;
+    while (this.pending.length >= Math.max(1, this.threads) || (last && this.pending.length > 0))
+      this.sink(await this.pending.shift()!);
+    if (last) this.sink(trailer(this.crc, this.length));
+  }
 }
 
 /** Decompress an archive, refusing more than `max` bytes of output (BAD-51). */

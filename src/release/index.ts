@@ -1,9 +1,18 @@
 /** Release archives and patches (tufup-compatible). Pure core: no printing, no signing. */
-export { buildRelease, buildTar, verifyRelease, releaseTimeFrom, MAX_TAR_BYTES, TUFUP_MAX_PATCH_RATIO } from './build';
+export {
+  buildRelease,
+  buildArchiveRelease,
+  buildTar,
+  verifyRelease,
+  releaseTimeFrom,
+  MAX_TAR_BYTES,
+  TUFUP_MAX_PATCH_RATIO,
+} from './build';
 export type {
   BuildReleaseOptions,
   BuiltRelease,
   BuiltFile,
+  StreamedRelease,
   PreviousRelease,
   VerifyReleaseOptions,
   VerifyReleaseResult,

@@ -159,41 +159,69 @@ export function readBundleFiles(
   const total = members.reduce((s, m) => s + m.size, 0);
   let done = 0;
   let files = 0;
-  const extra = Buffer.alloc(1);
   members.forEach((m, i) => {
     if (m.type !== 'file') return;
-    const abs = join(dir, m.path);
-    const changed = (why: string): TufsignError =>
-      new TufsignError('RELEASE_FILE_CHANGED', `bundle file ${JSON.stringify(m.path)} ${why} while it was being read`, {
-        path: m.path,
-        rule: 'BAD-46 the bundle must not change during add-release',
-        suggestion: 'wait for the build to finish, then run add-release again',
-      });
-    let fd: number;
+    const at = offsets[i]!;
+    const file = openScannedFile(dir, m);
     try {
-      fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
-    } catch (cause) {
-      const code = (cause as NodeJS.ErrnoException).code;
-      if (code === 'ELOOP' || code === 'ENOENT') throw changed(code === 'ELOOP' ? 'became a symlink' : 'disappeared');
-      throw new TufsignError('IO_ERROR', `cannot read ${abs}: ${code ?? String(cause)}`, { file: abs, cause });
-    }
-    try {
-      const st = fstatSync(fd);
-      if (!st.isFile() || st.ino !== m.ino || st.dev !== m.dev || st.nlink > 1) throw changed('was replaced');
-      if (st.size !== m.size) throw changed('changed size');
-      const at = offsets[i]!;
-      let got = 0;
-      while (got < m.size) {
-        const n = readSync(fd, buf, at + got, m.size - got, null);
-        if (n === 0) throw changed('shrank');
-        got += n;
-        done += n;
-      }
-      if (readSync(fd, extra, 0, 1, null) !== 0) throw changed('grew');
+      for (let got = 0; got < m.size;) got += file.read(buf, at + got, m.size - got);
+      file.checkEnded();
     } finally {
-      closeSync(fd);
+      file.close();
     }
+    done += m.size;
     files += 1;
     onProgress?.({ stage: 'read', done, total, files });
   });
+}
+
+/** A scanned file opened for reading; the caller reads `size` bytes, calls `checkEnded`, then `close`. */
+export interface OpenedFile {
+  fd: number;
+  /** Read up to `n` bytes into buf[at…]; the file may not end before the scanned size (BAD-46). */
+  read: (buf: Uint8Array, at: number, n: number) => number;
+  /** The error for a file that changed since the scan (BAD-46). */
+  changed: (why: string) => TufsignError;
+  /** The file must end where the scan said it would. */
+  checkEnded: () => void;
+  close: () => void;
+}
+
+/**
+ * Open one scanned file without following symlinks; it must still be the
+ * same inode with the same size (BAD-46).
+ */
+export function openScannedFile(dir: string, m: ScannedMember): OpenedFile {
+  const abs = join(dir, m.path);
+  const changed = (why: string): TufsignError =>
+    new TufsignError('RELEASE_FILE_CHANGED', `bundle file ${JSON.stringify(m.path)} ${why} while it was being read`, {
+      path: m.path,
+      rule: 'BAD-46 the bundle must not change during add-release',
+      suggestion: 'wait for the build to finish, then run add-release again',
+    });
+  let fd: number;
+  try {
+    fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP' || code === 'ENOENT') throw changed(code === 'ELOOP' ? 'became a symlink' : 'disappeared');
+    throw new TufsignError('IO_ERROR', `cannot read ${abs}: ${code ?? String(cause)}`, { file: abs, cause });
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.ino !== m.ino || st.dev !== m.dev || st.nlink > 1) throw changed('was replaced');
+    if (st.size !== m.size) throw changed('changed size');
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+  const checkEnded = (): void => {
+    if (readSync(fd, Buffer.alloc(1), 0, 1, null) !== 0) throw changed('grew');
+  };
+  const read = (buf: Uint8Array, at: number, n: number): number => {
+    const got = readSync(fd, buf, at, n, null);
+    if (got === 0 && n > 0) throw changed('shrank');
+    return got;
+  };
+  return { fd, read, changed, checkEnded, close: () => closeSync(fd) };
 }

@@ -111,27 +111,38 @@ function writeHeader(
   buf.write(`${sum.toString(8).padStart(6, '0')}\0`, at + 148, 'ascii');
 }
 
-/**
- * Write all headers into `buf` (length `layout.size`, zero-filled). File data
- * is copied in by the caller at `layout.dataOffsets[i]`.
- */
-export function writeTarHeaders(buf: Buffer, members: readonly TarMember[], layout: TarLayout, mtime: number): void {
+function checkMtime(mtime: number): void {
   if (!Number.isSafeInteger(mtime) || mtime < 0 || mtime >= 8 ** 11) {
     throw new TufsignError('RELEASE_INVALID', `release time ${mtime} is not a valid tar mtime`, {
       rule: 'SOURCE_DATE_EPOCH is a non-negative integer',
     });
   }
+}
+
+/** The header blocks of one member (its pax record first, when it needs one), exactly as the tar holds them. */
+export function memberHeader(m: TarMember, mtime: number): Buffer {
+  checkMtime(mtime);
+  const name = memberName(m);
+  const rec = needsPax(name) ? paxRecords(name) : undefined;
+  const paxLen = rec === undefined ? 0 : BLOCK + padded(rec.length);
+  const out = Buffer.alloc(paxLen + BLOCK);
+  if (rec !== undefined) {
+    writeHeader(out, 0, '././@PaxHeader', 0, rec.length, 0, 'x');
+    rec.copy(out, BLOCK);
+  }
+  writeHeader(out, paxLen, name, m.mode, m.type === 'file' ? m.size : 0, mtime, m.type === 'file' ? '0' : '5');
+  return out;
+}
+
+/**
+ * Write all headers into `buf` (length `layout.size`, zero-filled). File data
+ * is copied in by the caller at `layout.dataOffsets[i]`.
+ */
+export function writeTarHeaders(buf: Buffer, members: readonly TarMember[], layout: TarLayout, mtime: number): void {
+  checkMtime(mtime);
   let off = 0;
   members.forEach((m, i) => {
-    const name = memberName(m);
-    if (needsPax(name)) {
-      const rec = paxRecords(name);
-      writeHeader(buf, off, '././@PaxHeader', 0, rec.length, 0, 'x');
-      rec.copy(buf, off + BLOCK);
-      off += BLOCK + padded(rec.length);
-    }
-    writeHeader(buf, off, name, m.mode, m.type === 'file' ? m.size : 0, mtime, m.type === 'file' ? '0' : '5');
-    off += BLOCK;
+    off += memberHeader(m, mtime).copy(buf, off);
     if (m.type === 'file') {
       if (layout.dataOffsets[i] !== off) throw new TufsignError('INTERNAL', 'tar layout mismatch');
       off += padded(m.size);

@@ -2,8 +2,8 @@
  * `key rotate ROLE` for a delegated role or a set of hash bins: its keys and
  * threshold live in its parent's `delegations`, so the change is a new
  * version of the parent (signed at once when the parent's keys are here; for
- * an offline top-level targets key, a signing request the ceremony
- * finalizes). The role itself (every bin, for hash bins) is re-signed by the
+ * an offline parent, top-level targets or delegated, a signing request the
+ * ceremony finalizes). The role itself (every bin, for hash bins) is re-signed by the
  * new key set in the same step, so a removed key's signature never counts
  * again and a raised threshold is met the moment clients see it.
  */

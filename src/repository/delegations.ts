@@ -1,8 +1,8 @@
 /**
  * `delegate add | bins | remove | list`: a delegation is part of its parent
  * role, so every change here is a new version of the parent (signed at once
- * when its keys are here; for an offline top-level targets key, a signing
- * request the ceremony finalizes). A new delegated role starts empty, signed
+ * when its keys are here; for an offline parent — top-level targets or a
+ * delegated role — a signing request the ceremony finalizes). A new delegated role starts empty, signed
  * by its own keys, and is listed in snapshot with the parent.
  */
 import { TufsignError } from '../errors';
@@ -370,9 +370,10 @@ export interface DelegationOutcome {
 }
 
 /**
- * Run a delegation change; when top-level targets cannot be signed here,
- * turn its new version into a signing request (the new delegated roles are
- * already written, and `ceremony finalize` lists them in snapshot).
+ * Run a delegation change; when the parent (top-level targets, or a delegated
+ * role with its delegating chain) cannot be signed here, turn its new version
+ * into a signing request (the new or re-signed roles below it are already
+ * written, and `ceremony finalize` lists them in snapshot).
  */
 export async function delegationChangeOrRequest(
   ws: Workspace,
@@ -382,9 +383,10 @@ export async function delegationChangeOrRequest(
   ctx: CeremonyContext,
 ): Promise<DelegationOutcome> {
   const result = await change(true);
-  if (result.pending === undefined || result.pending.length === 0) return { result };
+  const delegated = result.pendingDelegated ?? [];
+  if ((result.pending === undefined || result.pending.length === 0) && delegated.length === 0) return { result };
   const text = typeof purpose === 'string' ? purpose : purpose();
-  const req = newRequest(Workspace.open(ws.dir), result.pending, { purpose: text }, ctx);
-  const { pending: _pending, ...rest } = result;
+  const req = newRequest(Workspace.open(ws.dir), result.pending ?? [], { purpose: text, delegated }, ctx);
+  const { pending: _pending, pendingDelegated: _delegated, ...rest } = result;
   return { result: rest, request: writeRequest(ws, req, out, ctx) };
 }

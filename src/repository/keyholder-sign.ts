@@ -40,7 +40,7 @@ import {
   type TrustAnchor,
 } from '../ceremony';
 import type { Key } from '../tuf/key';
-import type { Metadata, Root, TopLevelRole } from '../tuf/metadata';
+import type { Metadata, Root } from '../tuf/metadata';
 import { TOP_LEVEL_ROLES } from '../tuf/metadata';
 import { parseDuration } from '../tuf/time';
 import { DEFAULT_MAX_EXPIRY } from './config';
@@ -52,6 +52,7 @@ import {
   currentState,
   describeRequest,
   MAX_REQUEST_BYTES,
+  publishedTargetsRoles,
   serialOfUri,
   writeRequestFile,
   type RequestWritten,
@@ -62,9 +63,9 @@ import { keyBeforeSecret, publicPartPath } from './key-identity';
 export interface SignReport {
   request: string;
   fingerprint: string;
-  added: { role: TopLevelRole; keyid: string; uri: string }[];
+  added: { role: string; keyid: string; uri: string }[];
   /** roles this key had already signed: nothing added */
-  unchanged: { role: TopLevelRole; keyid: string; uri: string }[];
+  unchanged: { role: string; keyid: string; uri: string }[];
   status: RequestStatus;
 }
 
@@ -130,6 +131,7 @@ function anchorFor(
         source: 'workspace',
         root: repo.root,
         published: { targets: repo.targets, snapshot: repo.snapshot, timestamp: repo.timestamp },
+        publishedTargetsRole: publishedTargetsRoles(ws, repo),
       },
     };
   }
@@ -251,7 +253,7 @@ export interface KeyCandidate {
   keyid: string;
   owner?: KeyLabel;
   /** roles this key can still add a signature to */
-  roles: TopLevelRole[];
+  roles: string[];
   /** at least one of those roles still needs signatures to reach its threshold */
   stillNeeded: boolean;
   source: KeySource;

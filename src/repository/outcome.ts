@@ -1,4 +1,5 @@
 /** What a use case reports per role: its new version, who signed, which keys are still missing. */
+import type { Delegator } from '../ceremony';
 import type { Metadata, TopLevelRole } from '../tuf/metadata';
 import type { VerificationResult } from '../tuf/verify';
 import type { KeyEntry, WorkspaceConfig } from './config';
@@ -33,6 +34,19 @@ export interface OperationResult {
    * here (nothing was written); the caller turns it into a signing request.
    */
   pending?: Metadata[];
+  /** likewise, delegated roles whose keys are not here: carried by the request with their delegating chain */
+  pendingDelegated?: PendingDelegated[];
+}
+
+/** A delegated role whose threshold needs keys that are not here, with its delegating chain (published versions). */
+export interface PendingDelegated {
+  name: string;
+  delegatedBy: string;
+  metadata: Metadata;
+  /** the published version it replaces */
+  trusted: Metadata;
+  /** published targets, …, the parent: top-level targets first */
+  chain: Delegator[];
 }
 
 function missingKeys(result: VerificationResult, keys: ReadonlyMap<string, KeyEntry>): MissingKey[] {

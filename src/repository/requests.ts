@@ -16,16 +16,19 @@ import {
   serializeRequest,
   signedSha256,
   REQUEST_SUFFIX,
+  type Delegator,
   type Keyholder,
   type RequestStatus,
   type SigningRequest,
 } from '../ceremony';
 import { diffRequest, type RoleDiff } from '../ceremony/diff';
-import type { Metadata, Root, TopLevelRole } from '../tuf/metadata';
+import { isTopLevelRole, type Metadata, type Root, type TopLevelRole } from '../tuf/metadata';
 import type { KeyEntry, WorkspaceConfig } from './config';
 import type { CeremonyContext } from './context';
 import { minValiditySeconds } from './expiry';
+import type { PendingDelegated } from './outcome';
 import { assertPublishableKeyids } from './keyid-gate';
+import { TargetsTree } from './targets-tree';
 import type { LoadedRepository, Workspace } from './workspace';
 
 export const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
@@ -89,6 +92,22 @@ function baseOf(repo: LoadedRepository | undefined): Partial<Record<TopLevelRole
 }
 
 /**
+ * The published version of a targets role (top-level or delegated) by name, as snapshot lists it; undefined when
+ * the repository publishes no such role. Loads only the roles on the way to it.
+ */
+export function publishedTargetsRoles(ws: Workspace, repo: LoadedRepository): (name: string) => Metadata | undefined {
+  const tree = new TargetsTree(ws, repo);
+  return (name) => {
+    try {
+      return tree.find(name).md;
+    } catch (e) {
+      if (e instanceof TufsignError && (e.code === 'ROLE_INVALID' || e.code === 'VERIFY_FAILED')) return undefined;
+      throw e;
+    }
+  };
+}
+
+/**
  * A request belongs to this workspace when the repository name and the
  * trusted root match (BAD-64); with `stale`, the workspace must also still be
  * at the versions the request replaces.
@@ -101,11 +120,11 @@ export function checkBelongs(
   /** finalize's metadata: a role already at exactly these bytes was written by an earlier, killed run of it */
   applied: readonly Metadata[] = [],
 ): void {
-  const appliedEarlier = (role: TopLevelRole, onDisk: Metadata | undefined): boolean =>
+  const appliedEarlier = (role: string, onDisk: Metadata | undefined): boolean =>
     onDisk !== undefined &&
     applied.some(
       (m) =>
-        m.signed.type === role &&
+        (m.signed.type === role || (!isTopLevelRole(role) && m.signed.type === 'targets')) &&
         m.signed.version === onDisk.signed.version &&
         signedSha256(m) === signedSha256(onDisk),
     );
@@ -140,10 +159,13 @@ export function checkBelongs(
     );
   }
   const repo = currentState(ws);
+  const publishedRole = repo === undefined ? undefined : publishedTargetsRoles(ws, repo);
   for (const r of req.roles) {
     if (r.role === 'root' || r.trusted === undefined) continue;
-    const now = repo?.[r.role].signed.version;
-    if (now !== r.trusted.signed.version && !appliedEarlier(r.role, repo?.[r.role])) {
+    const onDisk =
+      r.delegatedBy !== undefined ? publishedRole?.(r.role) : isTopLevelRole(r.role) ? repo?.[r.role] : undefined;
+    const now = onDisk?.signed.version;
+    if (now !== r.trusted.signed.version && !appliedEarlier(r.role, onDisk)) {
       throw new TufsignError(
         'REQUEST_STALE',
         `the workspace's ${r.role} is v${now ?? 'none'}, the request replaces v${r.trusted.signed.version}`,
@@ -162,6 +184,8 @@ export function defaultRequestPath(
 
 export interface NewRequestOptions {
   purpose: string;
+  /** delegated roles to carry besides `mds` (top-level roles) */
+  delegated?: readonly PendingDelegated[];
   /** keyholder facts for keys not yet in the workspace config (rotation) */
   extraKeyholders?: ReadonlyMap<string, Keyholder>;
   parent?: { ceremonyId: string; head: string };
@@ -180,6 +204,12 @@ export function newRequest(
   const keyids = new Set<string>();
   for (const md of mds) if (md.signed.type === 'root') for (const k of md.signed.keys.keys()) keyids.add(k);
   for (const k of repo?.root.signed.keys.keys() ?? []) keyids.add(k);
+  const delegators: Delegator[] = [];
+  for (const d of options.delegated ?? []) {
+    for (const c of d.chain) if (!delegators.some((x) => x.role === c.role)) delegators.push(c);
+    const parent = d.chain.find((c) => c.role === d.delegatedBy)?.metadata.signed.delegations;
+    for (const k of parent?.getRole(d.name)?.keyids ?? []) keyids.add(k);
+  }
   const keyholders = new Map<string, Keyholder>();
   for (const k of keyids) {
     const kh = { ...keyholderOf(ws.config.keys.get(k)), ...(options.extraKeyholders?.get(k) ?? {}) };
@@ -189,10 +219,19 @@ export function newRequest(
     repository: ws.config.name,
     purpose: options.purpose,
     base: options.base ?? baseOf(repo),
-    roles: mds.map((md) => {
-      const trusted = repo === undefined || md.signed.type === 'root' ? undefined : repo[md.signed.type];
-      return trusted === undefined ? { metadata: md } : { metadata: md, trusted };
-    }),
+    roles: [
+      ...mds.map((md) => {
+        const trusted = repo === undefined || md.signed.type === 'root' ? undefined : repo[md.signed.type];
+        return trusted === undefined ? { metadata: md } : { metadata: md, trusted };
+      }),
+      ...(options.delegated ?? []).map((d) => ({
+        metadata: d.metadata,
+        trusted: d.trusted,
+        name: d.name,
+        delegatedBy: d.delegatedBy,
+      })),
+    ],
+    ...(delegators.length > 0 ? { delegators } : {}),
     keyholders,
     now: ctx.now,
     tool: ctx.tool,

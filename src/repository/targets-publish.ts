@@ -19,7 +19,8 @@ import { metaFileFor } from './cascade';
 import type { SigningContext } from './context';
 import { expiryFor } from './expiry';
 import { presentKeysConfig } from './key-availability';
-import type { OperationResult, RoleOutcome } from './outcome';
+import type { Delegator } from '../ceremony';
+import type { OperationResult, PendingDelegated, RoleOutcome } from './outcome';
 import { signWithAvailableKeys } from './signing';
 import { commitFiles, type PendingFile } from './transaction';
 import type { RoleNode, TargetsTree } from './targets-tree';
@@ -139,12 +140,13 @@ export async function publishTargetsChanges(
   }
   const short = outcomes.filter((o) => !o.complete);
   if (short.length > 0) {
-    const onlyTop = short.length === 1 && short[0]?.role === 'targets';
-    if (onlyTop && options.deferTargets === true) {
-      // Offline targets key: publish nothing a client would read; the new roles wait unreferenced for the finalize.
-      const early = roleFiles.filter((_f, i) => changed[i]?.name !== 'targets');
+    const shortNodes = changed.filter((_n, i) => outcomes[i]?.complete !== true);
+    if (options.deferTargets === true && shortNodes.every(deferrable)) {
+      // Offline keys (top-level targets, or a delegated role's parent): publish nothing a client would read; the
+      // roles signed here wait unreferenced for the finalize, the others go into a signing request.
+      const early = roleFiles.filter((_f, i) => outcomes[i]?.complete === true);
       // Re-signed versions of existing roles can wait unreferenced only where each version has its own file.
-      if (!tree.consistent && changed.some((n) => n.name !== 'targets' && !n.created)) {
+      if (!tree.consistent && changed.some((n) => n.name !== 'targets' && !n.created && !shortNodes.includes(n))) {
         throw new TufsignError(
           'THRESHOLD_NOT_MET',
           'this change re-signs delegated roles together with targets, whose keys are not here, and without consistent snapshots their new files would replace the published ones',
@@ -155,13 +157,15 @@ export async function publishTargetsChanges(
           },
         );
       }
+      const pendingDelegated = shortNodes.filter((n) => n.parent !== undefined).map((n) => pendingDelegatedOf(tree, n));
       commitFiles([...(options.files ?? []), ...early]);
       return {
         workspace: ws.dir,
         roles: outcomes,
         complete: false,
         written: early.map((f) => ws.relative(f.path)),
-        pending: [tree.top.md],
+        pending: shortNodes.includes(tree.top) ? [tree.top.md] : [],
+        ...(pendingDelegated.length > 0 ? { pendingDelegated } : {}),
       };
     }
     throw new TufsignError(
@@ -234,6 +238,38 @@ export async function publishTargetsChanges(
   ];
   commitFiles(files, (done, total) => ctx.progress?.(`  ${done}/${total} files written`));
   return { workspace: ws.dir, roles: outcomes, complete: true, written: files.map((f) => ws.relative(f.path)) };
+}
+
+/**
+ * A role that cannot be signed here can travel as a signing request when what names its keys is published and
+ * unchanged: top-level targets (named by root), or an existing delegated role whose parents up to targets this
+ * change leaves alone (a keyholder anchors it through that published chain). A new role, or one whose parent
+ * changes in the same step, needs its keys here.
+ */
+function deferrable(node: RoleNode): boolean {
+  if (node.parent === undefined) return true;
+  if (node.created) return false;
+  for (let p: RoleNode | undefined = node.parent; p !== undefined; p = p.parent) if (p.changed) return false;
+  return true;
+}
+
+/** The request entry of a delegated role: its new version, the published one it replaces, and its published chain. */
+function pendingDelegatedOf(tree: TargetsTree, node: RoleNode): PendingDelegated {
+  const parent = node.parent as RoleNode;
+  const version = node.md.signed.version - 1;
+  const path = tree.consistent
+    ? fileOf(tree, node.name, version)
+    : join(tree.ws.metadataDir, metadataFileName(node.name, 0, false));
+  const trusted = Metadata.fromBytes(readFileBounded(path), path, 'targets');
+  if (trusted.signed.version !== version)
+    throw new TufsignError('ROLLBACK', `${node.name}.json has version ${trusted.signed.version}, expected ${version}`, {
+      path: tree.ws.relative(path),
+      rule: 'SPEC-31 versions must match',
+    });
+  const chain: Delegator[] = [];
+  for (let n: RoleNode | undefined = parent; n !== undefined; n = n.parent)
+    chain.unshift({ role: n.name, ...(n.parent !== undefined ? { delegatedBy: n.parent.name } : {}), metadata: n.md });
+  return { name: node.name, delegatedBy: parent.name, metadata: node.md, trusted, chain };
 }
 
 /**

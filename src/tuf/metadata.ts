@@ -212,9 +212,14 @@ export class TargetFile {
   static fromData(data: Uint8Array, custom?: JsonObject): TargetFile {
     const hashes = new Map<string, string>();
     for (const alg of TARGET_HASH_ALGORITHMS) hashes.set(alg, createHash(alg).update(data).digest('hex'));
+    return TargetFile.fromDigests(data.length, hashes, custom);
+  }
+
+  /** From a length and TARGET_HASH_ALGORITHMS digests computed elsewhere (a file hashed as it was streamed). */
+  static fromDigests(length: number, hashes: Map<string, string>, custom?: JsonObject): TargetFile {
     const extra = newObject();
     if (custom !== undefined) extra['custom'] = custom;
-    return new TargetFile(data.length, hashes, extra);
+    return new TargetFile(length, hashes, extra);
   }
 
   toJSON(): JsonObject {

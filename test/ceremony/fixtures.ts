@@ -2,6 +2,8 @@
 import { createPublicKey, generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { keyFromPublicKeyObject, type Key } from '../../src/tuf/key';
 import {
+  DelegatedRole,
+  Delegations,
   Metadata,
   Role,
   Root,
@@ -108,4 +110,75 @@ export function targetsWith(version: number, files: Record<string, string>, expi
   const t = new Targets(version, expires);
   for (const [p, content] of Object.entries(files)) t.targets.set(p, TargetFile.fromData(Buffer.from(content)));
   return t;
+}
+
+/** Clone metadata through JSON (a fresh object to forge). */
+export function copyMd<M extends Metadata>(md: M): M {
+  return Metadata.fromJSON(md.toJSON(), { expectedType: md.signed.type }) as M;
+}
+
+/** `parent` delegates `name` (paths `paths`) to `keys` with `threshold`. */
+export function delegate(parent: Targets, name: string, keys: TestKey[], threshold: number, paths: string[]): void {
+  const d = parent.delegations ?? new Delegations(new Map(), []);
+  for (const k of keys) d.keys.set(k.keyid, k.key);
+  (d.roles as DelegatedRole[]).push(
+    new DelegatedRole(
+      name,
+      keys.map((k) => k.keyid),
+      threshold,
+      false,
+      paths,
+    ),
+  );
+  parent.delegations = d;
+}
+
+export interface DelegatedScenario {
+  rootKey: TestKey;
+  online: TestKey;
+  /** the keys of delegated role a (threshold 2 of 3) */
+  aKeys: TestKey[];
+  bKey: TestKey;
+  root: Metadata<Root>;
+  /** published targets v1: delegates a/* to a */
+  targets: Metadata<Targets>;
+  /** published a v1: delegates a/b/* to b */
+  a: Metadata<Targets>;
+  /** published b v1 and its next version v2 (one target added) */
+  b: Metadata<Targets>;
+  bNext: Metadata<Targets>;
+  /** the request for b v2: a two-level delegation targets → a → b */
+  request: SigningRequest;
+}
+
+/** A two-level delegation (targets → a → b) and a request for b's next version, anchored through targets and a. */
+export function delegatedScenario(): DelegatedScenario {
+  const rootKey = makeKey('root');
+  const online = makeKey('online');
+  const aKeys = [makeKey('a-1'), makeKey('a-2'), makeKey('a-3')];
+  const bKey = makeKey('b-1');
+  const root = signMd(new Metadata(makeRoot(1, [rootKey], 1, online)), rootKey) as Metadata<Root>;
+  const t = targetsWith(1, {});
+  delegate(t, 'a', aKeys, 2, ['a/*', 'a/*/*']);
+  const targets = signMd(new Metadata(t), online) as Metadata<Targets>;
+  const aSigned = targetsWith(1, {});
+  delegate(aSigned, 'b', [bKey], 1, ['a/b/*']);
+  const a = signMd(new Metadata(aSigned), aKeys[0] as TestKey, aKeys[1] as TestKey) as Metadata<Targets>;
+  const b = signMd(new Metadata(targetsWith(1, { 'a/b/one.txt': 'one' })), bKey) as Metadata<Targets>;
+  const bNext = new Metadata(targetsWith(2, { 'a/b/one.txt': 'one', 'a/b/two.txt': 'two' }));
+  const request = createRequest({
+    repository: 'demo',
+    purpose: 'add a/b/two.txt',
+    trustedRoot: root,
+    base: { root: 1, targets: 1, snapshot: 1, timestamp: 1 },
+    roles: [{ metadata: bNext, trusted: b, name: 'b', delegatedBy: 'a' }],
+    delegators: [
+      { role: 'targets', metadata: targets },
+      { role: 'a', delegatedBy: 'targets', metadata: a },
+    ],
+    keyholders: keyholders([bKey]),
+    now: NOW,
+    tool: TOOL,
+  });
+  return { rootKey, online, aKeys, bKey, root, targets, a, b, bNext, request };
 }

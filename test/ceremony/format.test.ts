@@ -4,7 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import Ajv from 'ajv';
 import { addSignatures, mergeRequests, parseRequest, requestToJSON } from '../../src/ceremony';
 import { buildBundle, deterministicTarGz, parseManifest, readTarGz } from '../../src/bundle';
-import { NOW, rotation, sigOver, TOOL } from './fixtures';
+import { delegatedScenario, NOW, rotation, sigOver, TOOL } from './fixtures';
 
 const schema = JSON.parse(readFileSync(join(__dirname, '..', '..', 'schemas', 'signing-request.schema.json'), 'utf8'));
 
@@ -39,11 +39,17 @@ describe('signing request JSON Schema', () => {
     expect(validate({ ...JSON.parse(JSON.stringify(requestToJSON(s.request))), format_version: 1 })).toBe(false);
     const { root_history: _h, ...noHistory } = JSON.parse(JSON.stringify(requestToJSON(s.request)));
     expect(validate(noHistory)).toBe(false);
+    // format 3: delegated roles and their delegating chain (a chain only there)
+    const delegated = JSON.parse(JSON.stringify(requestToJSON(delegatedScenario().request)));
+    expect(validate(delegated)).toBe(true);
+    expect(validate({ ...delegated, format_version: 2 })).toBe(false);
+    const { delegators: _d, ...noChain } = delegated;
+    expect(validate(noChain)).toBe(false);
   });
 
   test('an older request format is refused with its own code and advice, not misread', () => {
     const doc = JSON.parse(JSON.stringify(requestToJSON(rotation().request)));
-    for (const v of [1, 3]) {
+    for (const v of [1, 4]) {
       expect(() => parseRequest(Buffer.from(JSON.stringify({ ...doc, format_version: v })), 'old.json')).toThrow(
         expect.objectContaining({ code: 'REQUEST_FORMAT_UNSUPPORTED', file: 'old.json' }),
       );

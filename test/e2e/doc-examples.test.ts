@@ -9,15 +9,19 @@
  * - ```sh norun: REASON  — not run (hardware, package installs, the packaged artifact); the reason is required;
  * - ```text              — not shell (synopses, diagrams).
  * A fence without an info string that holds a command line fails: every example says which kind it is.
+ * Examples that start from the reader's own repository (docs/migrating.md, docs/releases.md) run on the import
+ * fixtures (test/fixtures/import), copied in under the names the examples use, with the values a reader fills
+ * in (`...` passphrases) set to the fixtures' (READER); each such block runs alone, in its own folder.
+ * The files run concurrently (each is its own shell and scratch folder).
  * A key URI holding `;` must be quoted on every line of every doc (the shell splits at `;`).
  */
-import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, ROOT } from '../helpers/cli';
 import { tempDir } from '../helpers/tmp';
 
-jest.setTimeout(120_000);
+jest.setTimeout(180_000);
 
 interface Block {
   file: string;
@@ -59,6 +63,47 @@ const INPUTS: Record<string, string | Buffer> = {
   'build/alpha-1.0.tar.gz': Buffer.alloc(1024, 3),
   'dist/projects-readme.txt': 'projects\n',
   'dist/tools/tool.bin': Buffer.alloc(512, 4),
+  'dist/example_app/main.py': 'print("example_app 4.0")\n',
+};
+
+interface ReaderSetup {
+  /** the reader's repositories: folder name in the example → fixture folder under test/fixtures/import */
+  repositories: Record<string, string>;
+  /** what the reader fills in (placeholders, secrets of their own repository) */
+  fill: [RegExp, string][];
+  /** what the reader has set up beyond README's TUFSIGN_PASSPHRASE */
+  env?: Record<string, string>;
+}
+const FIXTURES = join(ROOT, 'test', 'fixtures', 'import');
+const KEEP_PASSPHRASE: [RegExp, string] = [
+  /^export TUFSIGN_PASSPHRASE=\.\.\./m,
+  'export TUFSIGN_PASSPHRASE="$TUFSIGN_PASSPHRASE"',
+];
+const READER: Record<string, ReaderSetup> = {
+  'docs/migrating.md': {
+    repositories: { 'my-tufup-project': 'tufup', 'my-go-tuf-repo': 'go-tuf-v0' },
+    fill: [
+      [
+        /^export TUFSIGN_SOURCE_PASSPHRASE=\.\.\.(?=\s+# the passphrase of tufup)/m,
+        'export TUFSIGN_SOURCE_PASSPHRASE=tufup-fixture',
+      ],
+      [
+        /^export TUFSIGN_SOURCE_PASSPHRASE=\.\.\.(?=\s+# the go-tuf passphrase)/m,
+        'export TUFSIGN_SOURCE_PASSPHRASE=go-tuf-fixture',
+      ],
+      KEEP_PASSPHRASE,
+    ],
+  },
+  'docs/hsm.md': {
+    repositories: {},
+    // the package is installed here (scripts/install-test-deps.sh); the token's user PIN is the one the example sets
+    fill: [[/^sudo apt install softhsm2\b.*$/m, 'command -v softhsm2-util']],
+    env: { TUFSIGN_PIN: '123456' },
+  },
+  'docs/releases.md': {
+    repositories: { 'my-tufup-project': 'tufup' },
+    fill: [[/^export TUFSIGN_SOURCE_PASSPHRASE=\.\.\./m, 'export TUFSIGN_SOURCE_PASSPHRASE=tufup-fixture']],
+  },
 };
 
 /** Absolute places an example writes to, moved into the scratch folder. */
@@ -95,42 +140,70 @@ describe('doc examples', () => {
 
   const runnable = [...new Set(blocks.filter((b) => b.info === 'sh').map((b) => b.file))];
   const shim = join(tempDir('tufsign-doc-shim-'), 'bin');
-  beforeAll(() => {
-    mkdirSync(shim, { recursive: true });
-    writeFileSync(join(shim, 'tufsign'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
-    chmodSync(join(shim, 'tufsign'), 0o755);
-  });
+  // made now, not in beforeAll: jest starts concurrent tests before beforeAll hooks run
+  mkdirSync(shim, { recursive: true });
+  writeFileSync(join(shim, 'tufsign'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
+  chmodSync(join(shim, 'tufsign'), 0o755);
 
   const scratch = tempDir('tufsign-doc-example-');
-  test.each(runnable)('%s: its sh examples run as written', (file) => {
-    const work = join(scratch, file.replace(/[/.]/g, '-'));
+  const makeInputs = (dir: string, reader: ReaderSetup | undefined): void => {
     for (const [p, data] of Object.entries(INPUTS)) {
-      mkdirSync(join(work, p, '..'), { recursive: true });
-      writeFileSync(join(work, p), data);
+      mkdirSync(join(dir, p, '..'), { recursive: true });
+      writeFileSync(join(dir, p), data);
     }
+    for (const [name, fixture] of Object.entries(reader?.repositories ?? {}))
+      cpSync(join(FIXTURES, fixture), join(dir, name), { recursive: true });
+  };
+  test.concurrent.each(runnable)('%s: its sh examples run as written', async (file) => {
+    const work = join(scratch, file.replace(/[/.]/g, '-'));
+    const reader = READER[file];
+    mkdirSync(work, { recursive: true });
+    if (reader === undefined) makeInputs(work, reader);
     const script = [
       'set -eu',
       ...blocks
         .filter((b) => b.file === file && b.info === 'sh')
         .map((b) => {
           let body = b.body;
-          for (const [re, to] of RELOCATE) body = body.replace(re, to);
-          return `echo "### ${b.file}:${b.line}" >&2\n${body}`;
+          for (const [re, to] of [...RELOCATE, ...(reader?.fill ?? [])]) body = body.replace(re, to);
+          const head = `echo "### ${b.file}:${b.line}" >&2`;
+          if (reader === undefined) return `${head}\n${body}`;
+          // an example from the reader's own repository: alone, in its own folder with its inputs
+          const own = join(work, `block-${b.line}`);
+          makeInputs(own, reader);
+          return `${head}\n(cd '${own}'\n${body}\n)`;
         }),
     ].join('\n');
     const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${shim}:${process.env['PATH'] ?? ''}`, HOME: work };
     // the reader has followed README's setup: TUFSIGN_PASSPHRASE is set; README's own `read -rs` line reads
     // the same passphrase from stdin, as a person would type it
     env['TUFSIGN_PASSPHRASE'] = 'doc-example-passphrase';
-    const r = spawnSync('bash', ['-c', script], {
-      cwd: work,
-      env,
-      input: 'doc-example-passphrase\n',
-      encoding: 'utf8',
-      timeout: 110_000,
-    });
+    Object.assign(env, reader?.env ?? {});
+    const r = await runScript(script, work, env, 'doc-example-passphrase\n');
     if (r.status !== 0)
       throw new Error(`${file} failed (exit ${r.status}) in ${work}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
     expect(r.status).toBe(0);
   });
 });
+
+function runScript(
+  script: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  input: string,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-c', script], { cwd, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 170_000);
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+    child.stdin.end(input);
+  });
+}

@@ -8,7 +8,7 @@ export default class DelegateAdd extends BaseCommand<typeof DelegateAdd> {
     'Delegate target paths to a new role: a new version of the parent role, and the new role signed empty.';
   static override description =
     'PATTERN is matched like python-tuf does (fnmatch per "/"-separated part: "*" never crosses "/", case-sensitive). The new role comes last in the parent\'s ordered list. ' +
-    'When the parent is top-level targets and its keys are not here, the change becomes a signing request that `tufsign ceremony` finalizes.';
+    'When the keys of the parent (top-level targets or a delegated role) are not here, the change becomes a signing request that `tufsign ceremony` finalizes.';
   static override examples = [
     '<%= config.bin %> delegate add projects --key file:keys/projects-1.pem --paths "projects/*" -w repo',
     '<%= config.bin %> delegate add alpha --from projects --key alpha.pub.json --paths "projects/alpha/*" --terminating --expires 30d',

@@ -7,7 +7,7 @@ export default class KeyRotate extends BaseCommand<typeof KeyRotate> {
     "Change a role's keys or threshold: replace, add or remove keys of any role (top-level, delegated, hash bins).";
   static override description =
     'For root, targets, snapshot and timestamp: prepares root N+1 with the change; targets is re-signed by its new key set in the same request, snapshot and timestamp at finalize. ' +
-    'For a delegated role (or every hash bin, named by its prefix): a new version of its parent role, and the role re-signed by its new key set; when the parent is top-level targets and its keys are not here, a signing request that `tufsign ceremony` finalizes. ' +
+    'For a delegated role (or every hash bin, named by its prefix): a new version of its parent role, and the role re-signed by its new key set; when the keys of the parent (top-level targets or a delegated role) are not here, a signing request that `tufsign ceremony` finalizes. ' +
     'Keys reachable here sign at once; what is still missing goes into a signing request.';
   static override examples = [
     '<%= config.bin %> key rotate targets --replace 3f2a9c1e --with new-targets.pub.json',

@@ -18,7 +18,6 @@ import {
 import { ceremonyId, finalizeRequest, requestFingerprint, requestStatus, type SigningRequest } from '../../ceremony';
 import { isJsonObject } from '../../tuf/json';
 import { MetaFile, Metadata, Snapshot, Timestamp, type Root, type Targets } from '../../tuf/metadata';
-import type { TopLevelRole } from '../../tuf/metadata';
 import { verificationResult } from '../../tuf/verify';
 import { baseRootOf, collectBundleFiles } from '../bundle-files';
 import { metaFileFor } from '../cascade';
@@ -46,7 +45,8 @@ export interface FinalizeReport {
   workspace: string;
   ceremonyId: string;
   fingerprint: string;
-  roles: { role: TopLevelRole; version: number; expires: string; signatures: number }[];
+  /** top-level roles, and delegated roles by name */
+  roles: { role: string; version: number; expires: string; signatures: number }[];
   written: string[];
   bundle?: WrittenBundle & { files: ManifestFile[] };
   /** snapshot/timestamp that could not be signed here: a further request */
@@ -110,7 +110,9 @@ export async function finalizeIntoWorkspace(
   );
   assertPublishableKeyids(outcome.metadata);
   const repo = currentState(ws);
-  const byRole = new Map(outcome.metadata.map((m) => [m.signed.type, m]));
+  // by role name: a delegated role's metadata is of type targets
+  const names = req.roles.map((r) => r.role);
+  const byRole = new Map(outcome.metadata.map((m, i) => [names[i] ?? m.signed.type, m]));
   const rootMd =
     (byRole.get('root') as Metadata<Root> | undefined) ??
     repo?.root ??
@@ -120,15 +122,16 @@ export async function finalizeIntoWorkspace(
   const root = rootMd.signed;
   const consistent = root.consistentSnapshot === true;
   const files: PendingFile[] = [];
-  const written = (md: Metadata, text: string): void => {
+  const written = (md: Metadata, text: string, name: string = md.signed.type): void => {
     files.push({
-      path: join(ws.metadataDir, metadataFileName(md.signed.type, md.signed.version, consistent)),
+      path: join(ws.metadataDir, metadataFileName(name, md.signed.version, consistent)),
       data: text,
     });
-    if (md.signed.type === 'root') files.push({ path: join(ws.metadataDir, 'root.json'), data: text });
+    if (name === 'root') files.push({ path: join(ws.metadataDir, 'root.json'), data: text });
   };
-  for (const md of outcome.metadata)
-    if (md.signed.type !== 'snapshot' && md.signed.type !== 'timestamp') written(md, serializeMetadata(md));
+  for (const [name, md] of byRole)
+    if (name !== 'snapshot' && name !== 'timestamp') written(md, serializeMetadata(md), name);
+  const delegated = req.roles.filter((r) => r.delegatedBy !== undefined).map((r) => r.role);
 
   // New keys learn their owner label from the request, and a URI only when it names a key file in this
   // workspace's keys/ folder: the request may have come back on a stick, and a pkcs11:/yubikey: URI or a
@@ -169,6 +172,12 @@ export async function finalizeIntoWorkspace(
     // New delegated roles signed while targets waited for its keyholders (delegate add under an offline targets key).
     const targetsMd = byRole.get('targets') as Metadata<Targets> | undefined;
     if (targetsMd !== undefined) listWaitingDelegatedRoles(ws, targetsMd.signed, s, consistent);
+    // Delegated roles of the request, and the roles re-signed under them that waited for this finalize.
+    for (const name of delegated) {
+      const md = byRole.get(name) as Metadata<Targets>;
+      s.meta.set(`${name}.json`, new MetaFile(md.signed.version));
+      listWaitingDelegatedRoles(ws, md.signed, s, consistent);
+    }
     snapshotMd = new Metadata(s);
     await signWithAvailableKeys(snapshotMd, root.role('snapshot'), root.keys, presentKeysConfig(ws, config), ctx);
     if (!verificationResult('snapshot', root.role('snapshot'), root.keys, snapshotMd).verified)
@@ -209,8 +218,8 @@ export async function finalizeIntoWorkspace(
     workspace: ws.dir,
     ceremonyId: ceremonyId(req),
     fingerprint: requestFingerprint(req),
-    roles: outcome.metadata.map((m) => ({
-      role: m.signed.type,
+    roles: outcome.metadata.map((m, i) => ({
+      role: names[i] ?? m.signed.type,
       version: m.signed.version,
       expires: m.signed.toJSON()['expires'] as string,
       signatures: m.signatures.size,

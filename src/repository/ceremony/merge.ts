@@ -1,13 +1,12 @@
 /** `ceremony merge`: the signatures of several copies of one request, in one file. */
 import { TufsignError } from '../../errors';
 import { mergeRequests, requestFingerprint, requestStatus, type RequestStatus } from '../../ceremony';
-import type { TopLevelRole } from '../../tuf/metadata';
 import type { CeremonyContext } from '../context';
 import { readRequestFile, writeRequestFile } from '../requests';
 
 export interface MergeReport {
   out: string;
-  added: { from: string; role: TopLevelRole; keyid: string }[];
+  added: { from: string; role: string; keyid: string }[];
   fingerprint: string;
   status: RequestStatus;
 }

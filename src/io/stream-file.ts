@@ -1,0 +1,93 @@
+/**
+ * Files written and read in pieces, for outputs too large to hold (a release
+ * archive streamed from its folder): the same atomic discipline as
+ * `writeFileAtomic` — a temporary name created exclusively, fsync, rename,
+ * directory fsync — so a crash leaves the old file or the whole new one.
+ */
+import {
+  closeSync,
+  constants,
+  createReadStream,
+  fsyncSync,
+  openSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import type { Readable } from 'node:stream';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { TufsignError } from '../errors';
+import { fsyncDir } from './fs';
+
+export class AtomicFileWriter {
+  /** Where the bytes are until `commit` (readable, e.g. to check them before they are published). */
+  readonly tempPath: string;
+  private fd: number | undefined;
+
+  constructor(
+    readonly path: string,
+    mode = 0o644,
+  ) {
+    this.tempPath = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+    try {
+      this.fd = openSync(this.tempPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+    } catch (cause) {
+      throw new TufsignError('IO_ERROR', `could not write ${path}: ${(cause as Error).message}`, { file: path, cause });
+    }
+  }
+
+  write(piece: Uint8Array): void {
+    if (this.fd === undefined) throw new TufsignError('INTERNAL', `${this.path} is already closed`);
+    try {
+      for (let at = 0; at < piece.length;) at += writeSync(this.fd, piece, at, piece.length - at);
+    } catch (cause) {
+      throw new TufsignError('IO_ERROR', `could not write ${this.path}: ${(cause as Error).message}`, {
+        file: this.path,
+        cause,
+      });
+    }
+  }
+
+  /** Flush and close; the bytes stay at `tempPath` until `commit`. */
+  close(): void {
+    if (this.fd === undefined) return;
+    const fd = this.fd;
+    this.fd = undefined;
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Put the file in place (closing it first if needed). */
+  commit(): void {
+    this.close();
+    try {
+      renameSync(this.tempPath, this.path);
+    } catch (cause) {
+      throw new TufsignError('IO_ERROR', `could not write ${this.path}: ${(cause as Error).message}`, {
+        file: this.path,
+        cause,
+      });
+    }
+    fsyncDir(dirname(this.path));
+  }
+
+  /** Drop everything written: nothing is left behind. */
+  abort(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    try {
+      unlinkSync(this.tempPath);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** A file read in pieces of `piece` bytes. */
+export function readPieces(path: string, piece = 1 << 20): Readable {
+  return createReadStream(path, { highWaterMark: piece });
+}

@@ -1,0 +1,123 @@
+/**
+ * Archive-only releases streamed to a file (src/release/archive-stream.ts):
+ * the same bytes and target info as the in-memory build whatever the thread
+ * count, a bundle that changes while it is read is refused with nothing left
+ * behind, and a child process with a capped heap streams a folder several
+ * times larger than the cap while its resident memory stays far below the
+ * tar's size (ADR 0005, "Memory bound").
+ */
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { buildArchiveRelease, buildRelease } from '../../src/release/build';
+import { GZIP_BLOCK } from '../../src/release/gzip';
+import { parseVersion } from '../../src/release/version';
+import { expectCodeAsync, makeBundle, run, scratch, sha256sum } from './helpers';
+
+const tmp = scratch();
+
+/** A bundle whose tar spans several gzip blocks, with files straddling block borders. */
+function multiBlockBundle(): string {
+  const dir = makeBundle(tmp());
+  const chunk = Buffer.from(
+    Array.from({ length: 40_000 }, (_, i) => `record ${i} ${(i * 2654435761) % 1000003}\n`).join(''),
+  );
+  for (let f = 0; f < 12; f++) {
+    const data = Buffer.concat(Array.from({ length: 1 + (f % 4) }, () => chunk)).subarray(0, 300_000 * (1 + f));
+    mkdirSync(join(dir, `big${f % 3}`), { recursive: true });
+    writeFileSync(join(dir, `big${f % 3}`, `part${f}.bin`), data);
+  }
+  return dir;
+}
+
+describe('archive-only release streamed to a file', () => {
+  const dir = multiBlockBundle();
+  const common = { app: 'stream_app', version: '1.0', dir, releaseTime: 1_700_000_000 } as const;
+
+  test('same archive bytes, target info and tar hash as the in-memory build, for 1 and 3 threads', async () => {
+    const inMemory = await buildRelease({ ...common, threads: 2 });
+    expect(inMemory.tar.size).toBeGreaterThan(3 * GZIP_BLOCK); // several gzip blocks
+    for (const threads of [1, 3]) {
+      const out = join(tmp(), 'stream_app-1.0.tar.gz');
+      const r = await buildArchiveRelease({ ...common, threads, archivePath: out });
+      expect(r.archive.path).toBe(out);
+      expect(r.archive.name).toBe(inMemory.archive.name);
+      expect(sha256sum(readFileSync(out))).toBe(sha256sum(inMemory.archive.bytes));
+      expect(r.archive.targetFile.toJSON()).toEqual(inMemory.archive.targetFile.toJSON());
+      expect(r.tar).toEqual({ sha256: inMemory.tar.sha256, size: inMemory.tar.size });
+      expect(r.files).toBe(inMemory.files);
+    }
+  });
+
+  test('a bundle file that grows after the scan: RELEASE_FILE_CHANGED, no archive or temporary file left', async () => {
+    const bundle = makeBundle(tmp());
+    const outDir = tmp();
+    await expectCodeAsync(
+      () =>
+        buildArchiveRelease({
+          ...common,
+          dir: bundle,
+          archivePath: join(outDir, 'stream_app-1.0.tar.gz'),
+          // Called once the scan is done, before any file is read.
+          onProgress: (p) => {
+            if (p.stage === 'compress' && p.done === 0) appendFileSync(join(bundle, 'app.py'), '# later\n');
+          },
+        }),
+      'RELEASE_FILE_CHANGED',
+    );
+    expect(readdirSync(outDir)).toEqual([]);
+  });
+
+  test('a version that is not newer than a released one is refused before anything is written', async () => {
+    const outDir = tmp();
+    await expectCodeAsync(
+      () =>
+        buildArchiveRelease({
+          ...common,
+          existingVersions: [parseVersion('1.0')],
+          archivePath: join(outDir, 'stream_app-1.0.tar.gz'),
+        }),
+      'RELEASE_NOT_NEWER',
+    );
+    expect(readdirSync(outDir)).toEqual([]);
+  });
+});
+
+describe('bounded memory', () => {
+  // The built module (npm test builds dist/ first); under CI a missing build fails.
+  const built = resolve(__dirname, '../../dist/release/build.js');
+
+  test('a child with a 48 MiB heap streams a 200 MB folder; its resident peak stays under half the tar', () => {
+    if (!existsSync(built)) throw new Error(`${built} is missing: run npm run build first`);
+    const dir = tmp();
+    // 50 files of 4 MB of compressible text, each a little different.
+    const base = Buffer.from(
+      Array.from({ length: 110_000 }, (_, i) => `line ${i} of a large bundle file ${(i * 40503) % 65521}\n`).join(''),
+    ).subarray(0, 4_000_000);
+    for (let f = 0; f < 50; f++) {
+      mkdirSync(join(dir, `d${f % 4}`), { recursive: true });
+      base.write(`file ${f}`, (f * 7919) % 1000);
+      writeFileSync(join(dir, `d${f % 4}`, `f${f}.txt`), base);
+    }
+    const archive = join(tmp(), 'big-1.0.tar.gz');
+    // VmHWM, the peak resident size of this process image (getrusage's maxrss would include jest's, from before exec).
+    const child = `
+      const hwm = () => Number(/VmHWM:\\s*(\\d+) kB/.exec(require('fs').readFileSync('/proc/self/status', 'utf8'))[1]);
+      const { buildArchiveRelease } = require(${JSON.stringify(built)});
+      const baseline = hwm();
+      buildArchiveRelease({ app: 'big', version: '1.0', dir: ${JSON.stringify(dir)}, releaseTime: 1700000000,
+        archivePath: ${JSON.stringify(archive)}, threads: 2 })
+        .then((r) => process.stdout.write(JSON.stringify({ baseline, peak: hwm(), tar: r.tar })),
+              (e) => { console.error(e); process.exit(1); });`;
+    const out = JSON.parse(
+      execFileSync(process.execPath, ['--max-old-space-size=48', '-e', child], { encoding: 'utf8' }),
+    ) as { baseline: number; peak: number; tar: { sha256: string; size: number } };
+    const MiB = 1024 * 1024;
+    expect(out.tar.size).toBeGreaterThan(3 * 48 * MiB); // the folder is several times the heap cap
+    // What the build added to the process: far below the tar (an in-memory build holds tar + archive).
+    expect((out.peak - out.baseline) * 1024).toBeLessThan(out.tar.size / 2);
+    expect(out.peak * 1024).toBeLessThan(200 * MiB);
+    // And the archive is right: gzip expands it to the tar that was hashed.
+    expect(run('sh', ['-c', 'gzip -dc "$0" | sha256sum', archive]).toString('utf8').split(' ')[0]).toBe(out.tar.sha256);
+  });
+});
