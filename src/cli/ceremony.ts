@@ -9,7 +9,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TufsignError } from '../errors';
-import { listNames, pathKindFollowingLinks } from '../io/fs';
+import { listNames, pathKind } from '../io/fs';
 import { backendFor } from '../keystore/registry';
 import { REQUEST_SUFFIX, type RequestStatus, type RoleDiff } from '../ceremony';
 import type { CeremonyContext } from '../repository/context';
@@ -261,7 +261,7 @@ export function findRequestFiles(dirs: readonly string[], maxDepth = 3): string[
     for (const e of listNames(dir).sort()) {
       if (e.startsWith('.')) continue;
       const full = join(dir, e);
-      const kind = pathKindFollowingLinks(full);
+      const kind = pathKind(full, true);
       if (kind === 'missing') continue;
       if (kind === 'directory') {
         if (depth < maxDepth) visit(full, depth + 1);

@@ -147,20 +147,13 @@ export function readStdinText(max: number): string {
   return data.toString('utf8');
 }
 
-/** What is at `path`, without following a symlink. */
-export function pathKind(path: string): 'file' | 'directory' | 'missing' | 'other' {
+/**
+ * What is at `path`: without following a symlink (a link is 'other'), or through links with `followLinks` (a link
+ * to a folder is a folder). 'missing' when it cannot be stat'ed.
+ */
+export function pathKind(path: string, followLinks = false): 'file' | 'directory' | 'missing' | 'other' {
   try {
-    const st = lstatSync(path);
-    return st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other';
-  } catch {
-    return 'missing';
-  }
-}
-
-/** Like `pathKind`, but through symlinks (a link to a folder is a folder); 'missing' when it cannot be stat'ed. */
-export function pathKindFollowingLinks(path: string): 'file' | 'directory' | 'missing' | 'other' {
-  try {
-    const st = statSync(path);
+    const st = followLinks ? statSync(path) : lstatSync(path);
     return st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other';
   } catch {
     return 'missing';

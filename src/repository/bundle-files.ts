@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileExists, readFileBounded } from '../io/fs';
 import { sha256Hex } from '../io/hash';
 import type { Targets, TopLevelRole } from '../tuf/metadata';
+import { rootFileName } from '../tuf/naming';
 import { metadataFileName, targetFileNames, type Workspace } from './workspace';
 
 /**
@@ -25,7 +26,7 @@ export function collectBundleFiles(
     if (fileExists(full)) out.push({ path: `metadata/${name}`, data: readFileBounded(full), new: isNew });
   };
   const rootV = repo.root.signed.version;
-  for (let v = (base.root ?? 0) + 1; v <= rootV; v++) meta(`${v}.root.json`, true);
+  for (let v = (base.root ?? 0) + 1; v <= rootV; v++) meta(rootFileName(v), true);
   if (rootV > (base.root ?? 0)) meta('root.json', true);
   meta(
     metadataFileName('targets', repo.targets.signed.version, consistent),
@@ -72,6 +73,6 @@ export function baseRootOf(
 ): { baseRoot?: { version: number; sha256: string } } {
   const v = base.root;
   if (v === undefined) return {};
-  const full = join(ws.metadataDir, `${v}.root.json`);
+  const full = join(ws.metadataDir, rootFileName(v));
   return fileExists(full) ? { baseRoot: { version: v, sha256: sha256Hex(readFileBounded(full)) } } : {};
 }

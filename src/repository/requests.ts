@@ -23,6 +23,7 @@ import {
 } from '../ceremony';
 import { diffRequest, type RoleDiff } from '../ceremony/diff';
 import { isTopLevelRole, type Metadata, type Root, type TopLevelRole } from '../tuf/metadata';
+import { rootFileName } from '../tuf/naming';
 import type { KeyEntry, WorkspaceConfig } from './config';
 import type { CeremonyContext } from './context';
 import { minValiditySeconds } from './expiry';
@@ -138,7 +139,7 @@ export function checkBelongs(
   const latest = ws.latestRootVersion();
   if (req.trustedRoot !== undefined) {
     const v = req.trustedRoot.signed.version;
-    if (!ws.hasMetadataFile(`${v}.root.json`) || signedSha256(ws.loadRoot(v)) !== signedSha256(req.trustedRoot)) {
+    if (!ws.hasMetadataFile(rootFileName(v)) || signedSha256(ws.loadRoot(v)) !== signedSha256(req.trustedRoot)) {
       throw new TufsignError('REQUEST_FOREIGN', `the request's trusted root v${v} is not this workspace's root v${v}`, {
         file,
         rule: 'BAD-64 a request checked against another root is refused',
@@ -245,7 +246,7 @@ export function newRequest(
     input.trustedRoot = trustedRoot;
     // The chain a keyholder pinned at an older root walks to the trusted root (as far back as the workspace keeps it).
     const history: Metadata<Root>[] = [];
-    for (let v = trustedRoot.signed.version - 1; v >= 1 && ws.hasMetadataFile(`${v}.root.json`); v--)
+    for (let v = trustedRoot.signed.version - 1; v >= 1 && ws.hasMetadataFile(rootFileName(v)); v--)
       history.unshift(ws.loadRoot(v));
     input.rootHistory = history;
   }

@@ -13,7 +13,7 @@ import { ensureDir, fileExists, listNames, readFileBounded, writeFileAtomic } fr
 import { WriteOnce } from '../io/write-once';
 import { stringifyPretty } from '../tuf/json';
 import { Metadata, type Root, type Snapshot, type Targets, type Timestamp, type TopLevelRole } from '../tuf/metadata';
-import { metadataFileName, targetFileNames } from '../tuf/naming';
+import { metadataFileName, rootFileName, targetFileNames } from '../tuf/naming';
 import { CONFIG_FILE, parseConfig, serializeConfig, type WorkspaceConfig } from './config';
 
 export const METADATA_DIR = 'metadata';
@@ -106,7 +106,7 @@ export class Workspace {
       throw new TufsignError('WORKSPACE_NOT_FOUND', `no root metadata in ${this.metadataDir}`, {
         suggestion: 'Run `tufsign init`.',
       });
-    return this.readMetadataFile(`${v}.root.json`, 'root');
+    return this.readMetadataFile(rootFileName(v), 'root');
   }
 
   /** Load the current top-level metadata, following timestamp → snapshot → targets. */

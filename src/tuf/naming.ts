@@ -11,6 +11,11 @@ export function metadataFileName(role: string, version: number, consistent: bool
   return `${role}.json`;
 }
 
+/** A root's versioned file name, `N.root.json`: every root version is kept under it (SPEC-37). */
+export function rootFileName(version: number): string {
+  return metadataFileName('root', version, true);
+}
+
 /** File names a target is stored under: `dir/HASH.name` per hash when consistent, else the path itself. */
 export function targetFileNames(path: string, hashes: ReadonlyMap<string, string>, consistent: boolean): string[] {
   if (!consistent) return [path];

@@ -1,4 +1,4 @@
-import { metadataFileName, targetFileNames } from '../../../src/tuf/naming';
+import { metadataFileName, rootFileName, targetFileNames } from '../../../src/tuf/naming';
 
 describe('TUF file naming (src/tuf/naming.ts)', () => {
   it.each([
@@ -12,6 +12,10 @@ describe('TUF file naming (src/tuf/naming.ts)', () => {
     ['timestamp', 9, false, 'timestamp.json'],
   ])('%s v%d (consistent %s) is %s', (role, version, consistent, name) => {
     expect(metadataFileName(role, version, consistent)).toBe(name);
+  });
+
+  it('every root version is kept as N.root.json', () => {
+    expect([1, 2, 10].map(rootFileName)).toEqual(['1.root.json', '2.root.json', '10.root.json']);
   });
 
   it('targets are stored under one hash-prefixed name per hash, in their directory, when consistent', () => {
