@@ -87,10 +87,14 @@ export const initFlags = {
   }),
   offline: Flags.string({
     description:
-      'Roles whose keys are offline: key files generated for them go to offline-keys/ under a passphrase of their own (TUFSIGN_OFFLINE_PASSPHRASE or a prompt), and unattended runs never open them.',
+      'Roles whose keys are offline (default: root; "none" keeps every generated key under keys/): key files generated for them go to offline-keys/ under a passphrase of their own (--offline-passphrase-file, TUFSIGN_OFFLINE_PASSPHRASE or a prompt), and unattended runs never open them.',
     multiple: true,
     multipleNonGreedy: true,
-    options: [...TOP_LEVEL_ROLES],
+    options: [...TOP_LEVEL_ROLES, 'none'],
+  }),
+  'offline-passphrase-file': Flags.string({
+    description:
+      'A 0600 file holding the new passphrase of the offline key files (default: TUFSIGN_OFFLINE_PASSPHRASE, else a prompt); it must differ from the online passphrase.',
   }),
   'request-out': Flags.string({
     description:
@@ -98,6 +102,27 @@ export const initFlags = {
   }),
 };
 type InitFlags = Interfaces.InferredFlags<typeof initFlags>;
+
+/** `--offline` values: root when none are given (ADR 0011), no role for `none`. */
+export function offlineRolesOf(values: readonly string[] | undefined): Set<TopLevelRole> {
+  if (values === undefined || values.length === 0) return new Set<TopLevelRole>(['root']);
+  if (values.includes('none')) {
+    if (values.length > 1)
+      throw new TufsignError('USAGE', '--offline none cannot be combined with role names', {
+        rule: '--offline ROLE… | --offline none',
+      });
+    return new Set();
+  }
+  const roles = new Set<TopLevelRole>();
+  for (const v of values) {
+    if (!(TOP_LEVEL_ROLES as readonly string[]).includes(v))
+      throw new TufsignError('USAGE', `${JSON.stringify(v)} is not a top-level role`, {
+        rule: `offline roles: ${TOP_LEVEL_ROLES.join(', ')} or none`,
+      });
+    roles.add(v as TopLevelRole);
+  }
+  return roles;
+}
 
 export async function runInit(
   io: CommandIo,
@@ -143,6 +168,7 @@ export async function runInit(
   };
   const noChoicesGiven = TOP_LEVEL_ROLES.every((r) => keyValues[r].length === 0 && thresholds[r] === undefined);
   const prompter = io.ctx.prompter;
+  let offlineRoles = offlineRolesOf(flags.offline);
   if (noChoicesGiven && prompter.interactive && !io.yes && !io.json) {
     scheme = await prompter.select(
       'Signature scheme for the new keys',
@@ -157,6 +183,13 @@ export async function runInit(
         });
       thresholds[role] = n;
     }
+    if (flags.offline === undefined) {
+      const answer = await prompter.input(
+        'Which roles are offline (keys moved to their keyholders or YubiKeys; space-separated, or "none")?',
+        'root',
+      );
+      offlineRoles = offlineRolesOf(answer.split(/[\s,]+/).filter((w) => w !== ''));
+    }
   }
 
   await io.lockWorkspace(dir, true);
@@ -164,10 +197,9 @@ export async function runInit(
   const extraCas = (flags['attestation-ca'] ?? []).map((f) => readTextFile(f));
   if (extraCas.length > 0) openOptions.attestationRoots = extraCas;
   if (flags['pkcs11-module'] !== undefined) openOptions.pkcs11Module = flags['pkcs11-module'];
-  const offlineRoles = new Set((flags.offline ?? []) as TopLevelRole[]);
   const { roles, generated } = await planRoleKeys(keyValues, thresholds, scheme, openOptions, (m) => io.note(m), {
     roles: offlineRoles,
-    secrets: offlineGenerationSecrets(io.ctx.env, io.ctx.prompter, io.ctx.secrets),
+    secrets: offlineGenerationSecrets(io.ctx.env, io.ctx.prompter, io.ctx.secrets, flags['offline-passphrase-file']),
   });
   const expiry: Partial<Record<TopLevelRole, string>> = {};
   for (const role of TOP_LEVEL_ROLES) {

@@ -132,16 +132,21 @@ export function secretsForKey(c: KeySecretContext): SecretsHandler {
   };
 }
 
-/** The new passphrase for offline key files init generates: TUFSIGN_OFFLINE_PASSPHRASE or a prompt, never the online secret. */
+/**
+ * The new passphrase for offline key files init generates: `--offline-passphrase-file`, TUFSIGN_OFFLINE_PASSPHRASE
+ * or a prompt, never the online secret.
+ */
 export function offlineGenerationSecrets(
   env: NodeJS.ProcessEnv,
   prompter: Prompter,
   base: SecretsHandler,
+  passphraseFile?: string,
 ): SecretsHandler {
   return {
     notify: (m: string) => base.notify?.(m),
     async getSecret(req) {
       if (req.kind !== 'new-passphrase' && req.kind !== 'passphrase') return base.getSecret(req);
+      if (passphraseFile !== undefined) return readSecret(passphraseFile);
       const v = env[OFFLINE_PASSPHRASE_ENV];
       if (v !== undefined && v !== '') return Buffer.from(v, 'utf8');
       if (!prompter.interactive) {
@@ -150,7 +155,7 @@ export function offlineGenerationSecrets(
           `a passphrase of their own is needed for ${req.label} and there is no terminal to ask`,
           {
             rule: 'offline keys never share the online secret (ADR 0011)',
-            suggestion: `Set ${OFFLINE_PASSPHRASE_ENV} (different from TUFSIGN_PASSPHRASE) for this run.`,
+            suggestion: `Give --offline-passphrase-file FILE (0600) or set ${OFFLINE_PASSPHRASE_ENV} (different from the online passphrase); init keeps root offline by default, --offline none keeps every key here.`,
           },
         );
       }

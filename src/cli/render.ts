@@ -84,10 +84,15 @@ export function renderStatus(s: RepositoryStatus): string {
     (f) =>
       `\nNEAR LIMIT ${f.file}: ${f.size} of ${f.limit} bytes (${Math.round(f.ratio * 100)}%) — clients refuse ${f.type} metadata over ${f.limit} bytes; delegate or add bins`,
   );
+  const offline = s.offlineKeyFilesHere.map(
+    (k) =>
+      `\nOFFLINE KEY HERE ${k.uri} (${k.keyid.slice(0, 12)}): move it to its keyholder or replace it with a YubiKey; until then this machine can sign with it`,
+  );
   return (
     `${s.name} (${s.workspace}), consistent snapshots ${s.consistentSnapshot ? 'on' : 'off'}, at ${s.at}\n` +
     table(rows) +
-    near.join('')
+    near.join('') +
+    offline.join('')
   );
 }
 

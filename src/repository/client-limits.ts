@@ -14,7 +14,12 @@ function signatureAllowance(key: Key | undefined): number {
 export function projectedSize(md: Metadata, role: Role, keys: ReadonlyMap<string, Key>): number {
   const saved = new Map(md.signatures);
   md.clearSignatures();
-  const bare = Buffer.byteLength(serializeMetadata(md));
+  const bare = serializeMetadata(md);
   for (const s of saved.values()) md.addSignature(s);
-  return bare + role.keyids.reduce((n, keyid) => n + signatureAllowance(keys.get(keyid)), 0);
+  return projectedSizeOf(bare, role, keys);
+}
+
+/** The same from the text of the metadata with no signatures (`serializeMetadata` after `clearSignatures`). */
+export function projectedSizeOf(unsigned: string, role: Role, keys: ReadonlyMap<string, Key>): number {
+  return Buffer.byteLength(unsigned) + role.keyids.reduce((n, keyid) => n + signatureAllowance(keys.get(keyid)), 0);
 }

@@ -22,3 +22,16 @@ export function presentKeysConfig(
   }
   return { keys };
 }
+
+/**
+ * Offline key files (tufsign.json `"offline": true`, a `file:` URI) still present on this machine: init writes
+ * them to offline-keys/ to be moved to their keyholders (ADR 0011). Only their presence is checked (stat),
+ * never their content.
+ */
+export function offlineKeyFilesHere(ws: Workspace): { keyid: string; uri: string }[] {
+  const out: { keyid: string; uri: string }[] = [];
+  for (const [keyid, e] of ws.config.keys)
+    if (e.offline === true && e.uri?.startsWith('file:') === true && fileExists(filePathOfUri(e.uri, ws.dir)))
+      out.push({ keyid, uri: e.uri });
+  return out;
+}

@@ -6,14 +6,23 @@ import type { WorkspaceConfig } from './config';
 import type { PlannedKey, SigningContext } from './context';
 
 /** The keys of `role` whose valid signature `md` already carries (none when `md` is to be re-signed from scratch). */
-export function validSigners(md: Metadata | undefined, role: Role, keys: ReadonlyMap<string, Key>): Set<string> {
+export function validSigners(
+  md: Metadata | undefined,
+  role: Role,
+  keys: ReadonlyMap<string, Key>,
+  /** `md.signedBytes()` when the caller has it already */
+  signedBytes?: Uint8Array,
+): Set<string> {
   const signed = new Set<string>();
   if (md === undefined) return signed;
-  const data = md.signedBytes();
+  // Canonicalizing a 16,384-entry snapshot is not free: only when there is a signature to check.
+  let data = signedBytes;
   for (const keyid of role.keyids) {
     const existing = md.signatures.get(keyid);
     const key = keys.get(keyid);
-    if (existing !== undefined && key !== undefined && key.verify(existing.bytes(), data)) signed.add(keyid);
+    if (existing === undefined || key === undefined) continue;
+    data ??= md.signedBytes();
+    if (key.verify(existing.bytes(), data)) signed.add(keyid);
   }
   return signed;
 }
@@ -59,9 +68,9 @@ export async function signWithAvailableKeys(
   alsoCount?: (signedKeyids: Set<string>) => boolean,
   /** the role's name when it is not the metadata type (a delegated role) */
   roleName?: string,
-): Promise<void> {
+): Promise<Uint8Array> {
   const data = md.signedBytes();
-  const signedBy = validSigners(md, role, keys);
+  const signedBy = validSigners(md, role, keys, data);
   // Every device this role needs is checked before the first of them is asked for a PIN or a touch.
   await preflight(ctx, plannedKeys(signedBy, role, keys, config, roleName ?? md.signed.type));
   for (const keyid of role.keyids) {
@@ -86,6 +95,8 @@ export async function signWithAvailableKeys(
     md.addSignature(new Signature(keyid, Buffer.from(signature).toString('hex')));
     signedBy.add(keyid);
   }
+  // the bytes signed: callers that verify the result next need not canonicalize again
+  return data;
 }
 
 /**

@@ -8,6 +8,7 @@ import type { Metadata, Role } from '../tuf/metadata';
 import type { WorkspaceConfig } from './config';
 import { isNearLimit, sizeFinding, type SizeFinding } from '../verify/limits';
 import { viewAttestation } from '../keystore/yubikey/claims';
+import { offlineKeyFilesHere } from './key-availability';
 import { delegatedExpiryPeriod } from './targets-publish';
 import { TargetsTree, type RoleNode } from './targets-tree';
 import { metadataFileName, serializeMetadata, type Workspace } from './workspace';
@@ -55,6 +56,8 @@ export interface RepositoryStatus {
   roles: RoleStatus[];
   /** metadata files at or above 80% of a reference client's size limit */
   nearLimit: SizeFinding[];
+  /** offline key files still on this machine (to be moved to their keyholders, ADR 0011) */
+  offlineKeyFilesHere: { keyid: string; uri: string }[];
 }
 
 export function repositoryStatus(ws: Workspace, now: Date): RepositoryStatus {
@@ -127,6 +130,7 @@ export function repositoryStatus(ws: Workspace, now: Date): RepositoryStatus {
     at: formatExpires(now),
     roles,
     nearLimit,
+    offlineKeyFilesHere: offlineKeyFilesHere(ws),
   };
 }
 

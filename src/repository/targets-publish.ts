@@ -13,7 +13,7 @@ import { Metadata, MetaFile, Targets } from '../tuf/metadata';
 import { addSeconds, formatExpires, parseDuration } from '../tuf/time';
 import { verificationResult } from '../tuf/verify';
 import { assertWithinLimit, sizeFinding } from '../verify/limits';
-import { projectedSize } from './client-limits';
+import { projectedSize, projectedSizeOf } from './client-limits';
 import type { WorkspaceConfig } from './config';
 import { metaFileFor } from './cascade';
 import type { SigningContext } from './context';
@@ -24,7 +24,7 @@ import type { OperationResult, PendingDelegated, RoleOutcome } from './outcome';
 import { signWithAvailableKeys } from './signing';
 import { commitFiles, type PendingFile } from './transaction';
 import type { RoleNode, TargetsTree } from './targets-tree';
-import { metadataFileName, serializeMetadata } from './workspace';
+import { metadataFileName, serializeMetadata, serializeSignedFrom } from './workspace';
 
 /** Expiry period of a delegated role: its own, its bins' (`PREFIX-*`), else the targets period. */
 export function delegatedExpiryPeriod(
@@ -108,13 +108,15 @@ export async function publishTargetsChanges(
   snapshot.expires = expiryFor(config, 'snapshot', ctx.now);
   snapshotMd.clearSignatures();
   const snapshotFile = ws.relative(fileOf(tree, 'snapshot', snapshot.version));
+  // The snapshot's text is written once: its size is checked now, its signatures are added after signing.
+  const snapshotUnsigned = serializeMetadata(snapshotMd);
   // Sizes first: a change no client could download is refused before any key is asked for.
   assertWithinLimit(
     sizeFinding(
       snapshotFile,
       'snapshot',
       'snapshot',
-      projectedSize(snapshotMd, root.signed.role('snapshot'), root.signed.keys),
+      projectedSizeOf(snapshotUnsigned, root.signed.role('snapshot'), root.signed.keys),
     ),
     true,
   );
@@ -180,8 +182,14 @@ export async function publishTargetsChanges(
     );
   }
 
-  await signWithAvailableKeys(snapshotMd, root.signed.role('snapshot'), root.signed.keys, signing, ctx);
-  const snapshotText = serializeMetadata(snapshotMd);
+  const snapshotBytes = await signWithAvailableKeys(
+    snapshotMd,
+    root.signed.role('snapshot'),
+    root.signed.keys,
+    signing,
+    ctx,
+  );
+  const snapshotText = serializeSignedFrom(snapshotUnsigned, snapshotMd);
   const snapshotPath = fileOf(tree, 'snapshot', snapshot.version);
   assertWithinLimit(
     sizeFinding(ws.relative(snapshotPath), 'snapshot', 'snapshot', Buffer.byteLength(snapshotText)),
@@ -192,18 +200,24 @@ export async function publishTargetsChanges(
   timestamp.version += 1;
   timestamp.expires = expiryFor(config, 'timestamp', ctx.now);
   timestampMd.clearSignatures();
-  await signWithAvailableKeys(timestampMd, root.signed.role('timestamp'), root.signed.keys, signing, ctx);
+  const timestampBytes = await signWithAvailableKeys(
+    timestampMd,
+    root.signed.role('timestamp'),
+    root.signed.keys,
+    signing,
+    ctx,
+  );
   const timestampText = serializeMetadata(timestampMd);
   const timestampPath = fileOf(tree, 'timestamp', timestamp.version);
   assertWithinLimit(
     sizeFinding(ws.relative(timestampPath), 'timestamp', 'timestamp', Buffer.byteLength(timestampText)),
     false,
   );
-  for (const [md, role, path] of [
-    [snapshotMd, 'snapshot', snapshotPath],
-    [timestampMd, 'timestamp', timestampPath],
+  for (const [md, role, path, bytes] of [
+    [snapshotMd, 'snapshot', snapshotPath, snapshotBytes],
+    [timestampMd, 'timestamp', timestampPath, timestampBytes],
   ] as const) {
-    const result = verificationResult(role, root.signed.role(role), root.signed.keys, md);
+    const result = verificationResult(role, root.signed.role(role), root.signed.keys, md, bytes);
     const missing = result.unsigned.map((keyid) => ({
       keyid,
       ...(config.keys.get(keyid)?.owner !== undefined ? { owner: config.keys.get(keyid)?.owner } : {}),

@@ -29,6 +29,21 @@ export function serializeMetadata(md: Metadata): string {
   return stringifyPretty(md.toJSON());
 }
 
+/** How `serializeMetadata` begins for metadata with no signatures and no unknown field sorting before them. */
+const UNSIGNED_HEAD = '{\n  "signatures": [],\n';
+
+/**
+ * `serializeMetadata(md)` for `md` just signed, given `unsigned`, its text before signing (no signatures, the
+ * same `signed`): only the signatures are rendered, the signed part (a 16,384-entry snapshot) is not written
+ * again. Any other layout falls back to the full serialization.
+ */
+export function serializeSignedFrom(unsigned: string, md: Metadata): string {
+  if (!unsigned.startsWith(UNSIGNED_HEAD)) return serializeMetadata(md);
+  const sigs = stringifyPretty({ signatures: [...md.signatures.values()].map((s) => s.toJSON()) });
+  // '{\n  "signatures": [ … ]\n}\n' → '{\n  "signatures": [ … ],\n', then the signed part as it was
+  return sigs.slice(0, sigs.length - '\n}\n'.length) + ',\n' + unsigned.slice(UNSIGNED_HEAD.length);
+}
+
 export interface LoadedRepository {
   root: Metadata<Root>;
   targets: Metadata<Targets>;

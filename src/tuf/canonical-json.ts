@@ -23,19 +23,22 @@ export class CanonicalJsonError extends Error {
   }
 }
 
-/** Compare two strings by Unicode code point. */
+/**
+ * Compare two strings by Unicode code point. UTF-16 code-unit order agrees with it except where a surrogate
+ * (part of a code point above U+FFFF) meets a BMP character at or above U+E000: only that case is special.
+ */
 export function compareCodePoints(a: string, b: string): number {
-  const ia = a[Symbol.iterator]();
-  const ib = b[Symbol.iterator]();
-  for (;;) {
-    const ca = ia.next();
-    const cb = ib.next();
-    if (ca.done === true) return cb.done === true ? 0 : -1;
-    if (cb.done === true) return 1;
-    const da = ca.value.codePointAt(0) ?? 0;
-    const db = cb.value.codePointAt(0) ?? 0;
-    if (da !== db) return da < db ? -1 : 1;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const ca = a.charCodeAt(i);
+    const cb = b.charCodeAt(i);
+    if (ca === cb) continue;
+    const sa = ca >= 0xd800 && ca <= 0xdfff;
+    const sb = cb >= 0xd800 && cb <= 0xdfff;
+    if (sa === sb) return ca < cb ? -1 : 1;
+    return sa ? 1 : -1;
   }
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
 }
 
 export function hasLoneSurrogate(s: string): boolean {
@@ -52,51 +55,63 @@ export function hasLoneSurrogate(s: string): boolean {
   return false;
 }
 
-function encodeString(s: string, path: string): string {
-  if (hasLoneSurrogate(s)) throw new CanonicalJsonError('string contains a lone surrogate', path);
+/** The path of the value being encoded, built only for an error message. */
+function pathOf(stack: readonly (string | number)[]): string {
+  let p = '$';
+  for (const k of stack) p = typeof k === 'number' ? `${p}[${k}]` : `${p}.${k}`;
+  return p;
+}
+
+function encodeString(s: string, stack: readonly (string | number)[]): string {
+  if (hasLoneSurrogate(s)) throw new CanonicalJsonError('string contains a lone surrogate', pathOf(stack));
   return '"' + s.replace(/[\\"]/g, (c) => '\\' + c) + '"';
 }
 
-function encode(value: unknown, path: string, out: string[]): void {
+function encode(value: unknown, stack: (string | number)[], out: string[]): void {
   if (value === null) {
     out.push('null');
   } else if (value === true || value === false) {
     out.push(value ? 'true' : 'false');
   } else if (typeof value === 'number') {
     if (!Number.isSafeInteger(value) || Object.is(value, -0)) {
-      throw new CanonicalJsonError(`not a canonical integer: ${String(value)}`, path);
+      throw new CanonicalJsonError(`not a canonical integer: ${String(value)}`, pathOf(stack));
     }
     out.push(String(value));
   } else if (typeof value === 'string') {
-    out.push(encodeString(value, path));
+    out.push(encodeString(value, stack));
   } else if (Array.isArray(value)) {
     out.push('[');
-    value.forEach((item, i) => {
+    for (let i = 0; i < value.length; i++) {
       if (i > 0) out.push(',');
-      encode(item, `${path}[${i}]`, out);
-    });
+      stack.push(i);
+      encode(value[i], stack, out);
+      stack.pop();
+    }
     out.push(']');
   } else if (typeof value === 'object') {
     const obj = value as Record<string, unknown>;
     const keys = Object.keys(obj).sort(compareCodePoints);
     out.push('{');
-    keys.forEach((key, i) => {
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
       const item = obj[key];
-      if (item === undefined) throw new CanonicalJsonError('undefined value', `${path}.${key}`);
+      stack.push(key);
+      if (item === undefined) throw new CanonicalJsonError('undefined value', pathOf(stack));
       if (i > 0) out.push(',');
-      out.push(encodeString(key, `${path}.${key}`), ':');
-      encode(item, `${path}.${key}`, out);
-    });
+      out.push(encodeString(key, stack), ':');
+      encode(item, stack, out);
+      stack.pop();
+    }
     out.push('}');
   } else {
-    throw new CanonicalJsonError(`cannot encode a ${typeof value}`, path);
+    throw new CanonicalJsonError(`cannot encode a ${typeof value}`, pathOf(stack));
   }
 }
 
 /** Canonical JSON text (a JS string; encode as UTF-8 to get the signed bytes). */
 export function canonicalString(value: unknown): string {
   const out: string[] = [];
-  encode(value, '$', out);
+  encode(value, [], out);
   return out.join('');
 }
 

@@ -30,13 +30,17 @@ export function isJsonObject(value: unknown): value is JsonObject {
 
 class Parser {
   private pos = 0;
+  /** keys and indexes from the document to the value being parsed: the error path is built only on failure */
+  private readonly stack: (string | number)[] = [];
   constructor(
     private readonly text: string,
     private readonly file: string | undefined,
   ) {}
 
-  fail(code: ErrorCode, message: string, path: string, rule: string): never {
+  fail(code: ErrorCode, message: string, rule: string): never {
     const { line, column } = this.location();
+    let path = '$';
+    for (const k of this.stack) path = jsonPathJoin(path, k);
     throw new TufsignError(code, `${message} (line ${line}, column ${column})`, {
       file: this.file,
       path,
@@ -59,10 +63,10 @@ class Parser {
 
   parseDocument(): JsonValue {
     this.skipWs();
-    const value = this.parseValue('$', 0);
+    const value = this.parseValue(0);
     this.skipWs();
     if (this.pos !== this.text.length) {
-      this.fail('JSON_SYNTAX', 'unexpected data after the JSON document', '$', 'BAD-02 one JSON document per file');
+      this.fail('JSON_SYNTAX', 'unexpected data after the JSON document', 'BAD-02 one JSON document per file');
     }
     return value;
   }
@@ -75,84 +79,74 @@ class Parser {
     }
   }
 
-  private parseValue(path: string, depth: number): JsonValue {
+  private parseValue(depth: number): JsonValue {
     if (depth > MAX_DEPTH)
-      this.fail('JSON_TOO_DEEP', `nesting deeper than ${MAX_DEPTH} levels`, path, 'BAD-09 bounded nesting');
+      this.fail('JSON_TOO_DEEP', `nesting deeper than ${MAX_DEPTH} levels`, 'BAD-09 bounded nesting');
     const c = this.text[this.pos];
     switch (c) {
       case '{':
-        return this.parseObject(path, depth);
+        return this.parseObject(depth);
       case '[':
-        return this.parseArray(path, depth);
+        return this.parseArray(depth);
       case '"':
-        return this.parseString(path);
+        return this.parseString();
       case 't':
-        return this.literal('true', true, path);
+        return this.literal('true', true);
       case 'f':
-        return this.literal('false', false, path);
+        return this.literal('false', false);
       case 'n':
-        return this.literal('null', null, path);
+        return this.literal('null', null);
       default:
-        if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.parseNumber(path);
-        if (c === undefined) this.fail('JSON_SYNTAX', 'unexpected end of input', path, 'BAD-01 well-formed JSON');
-        return this.fail(
-          'JSON_SYNTAX',
-          `unexpected character ${JSON.stringify(c)}`,
-          path,
-          'BAD-01/BAD-07 well-formed JSON',
-        );
+        if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.parseNumber();
+        if (c === undefined) this.fail('JSON_SYNTAX', 'unexpected end of input', 'BAD-01 well-formed JSON');
+        return this.fail('JSON_SYNTAX', `unexpected character ${JSON.stringify(c)}`, 'BAD-01/BAD-07 well-formed JSON');
     }
   }
 
-  private literal<T>(word: string, value: T, path: string): T {
+  private literal<T>(word: string, value: T): T {
     if (this.text.startsWith(word, this.pos)) {
       this.pos += word.length;
       return value;
     }
-    return this.fail('JSON_SYNTAX', 'invalid literal', path, 'BAD-07 well-formed JSON');
+    return this.fail('JSON_SYNTAX', 'invalid literal', 'BAD-07 well-formed JSON');
   }
 
-  private parseNumber(path: string): number {
+  private parseNumber(): number {
     const start = this.pos;
     const m = /^-?(0|[1-9][0-9]*)([.eE])?/.exec(this.text.slice(start, start + 400));
-    if (m === null) this.fail('JSON_SYNTAX', 'invalid number', path, 'BAD-01 well-formed JSON');
+    if (m === null) this.fail('JSON_SYNTAX', 'invalid number', 'BAD-01 well-formed JSON');
     if (m[2] !== undefined) {
-      this.fail(
-        'JSON_NUMBER',
-        'fractions and exponents are not allowed',
-        path,
-        'BAD-05 canonical JSON has integers only',
-      );
+      this.fail('JSON_NUMBER', 'fractions and exponents are not allowed', 'BAD-05 canonical JSON has integers only');
     }
     const digits = m[0];
     this.pos = start + digits.length;
     if (digits === '-0')
-      this.fail('JSON_NUMBER', '-0 is not a canonical integer', path, 'BAD-05 canonical JSON has integers only');
+      this.fail('JSON_NUMBER', '-0 is not a canonical integer', 'BAD-05 canonical JSON has integers only');
     const value = Number(digits);
     if (digits.replace('-', '').length > 16 || !Number.isSafeInteger(value)) {
-      this.fail(
-        'JSON_NUMBER',
-        `integer ${digits.slice(0, 30)} is outside ±(2^53-1)`,
-        path,
-        'BAD-06 integers must be exact',
-      );
+      this.fail('JSON_NUMBER', `integer ${digits.slice(0, 30)} is outside ±(2^53-1)`, 'BAD-06 integers must be exact');
     }
     return value;
   }
 
-  private parseString(path: string): string {
+  private parseString(): string {
     this.pos++; // opening quote
+    const text = this.text;
     let out = '';
+    // runs of plain characters are copied as one slice
+    let run = this.pos;
     for (;;) {
-      const c = this.text.charCodeAt(this.pos);
-      if (Number.isNaN(c)) this.fail('JSON_SYNTAX', 'unterminated string', path, 'BAD-01 well-formed JSON');
+      const c = text.charCodeAt(this.pos);
+      if (Number.isNaN(c)) this.fail('JSON_SYNTAX', 'unterminated string', 'BAD-01 well-formed JSON');
       if (c === 0x22) {
+        out += text.slice(run, this.pos);
         this.pos++;
         break;
       }
-      if (c < 0x20) this.fail('JSON_STRING', 'raw control character in a string', path, 'BAD-01 well-formed JSON');
+      if (c < 0x20) this.fail('JSON_STRING', 'raw control character in a string', 'BAD-01 well-formed JSON');
       if (c === 0x5c) {
-        const e = this.text[this.pos + 1];
+        out += text.slice(run, this.pos);
+        const e = text[this.pos + 1];
         this.pos += 2;
         switch (e) {
           case '"':
@@ -180,27 +174,27 @@ class Parser {
             out += '\t';
             break;
           case 'u': {
-            const hex = this.text.slice(this.pos, this.pos + 4);
+            const hex = text.slice(this.pos, this.pos + 4);
             if (!/^[0-9a-fA-F]{4}$/.test(hex))
-              this.fail('JSON_SYNTAX', 'invalid \\u escape', path, 'BAD-01 well-formed JSON');
+              this.fail('JSON_SYNTAX', 'invalid \\u escape', 'BAD-01 well-formed JSON');
             this.pos += 4;
             out += String.fromCharCode(parseInt(hex, 16));
             break;
           }
           default:
-            this.fail('JSON_SYNTAX', 'invalid escape', path, 'BAD-01 well-formed JSON');
+            this.fail('JSON_SYNTAX', 'invalid escape', 'BAD-01 well-formed JSON');
         }
+        run = this.pos;
         continue;
       }
-      out += this.text[this.pos];
       this.pos++;
     }
     if (hasLoneSurrogate(out))
-      this.fail('JSON_STRING', 'string contains a lone surrogate', path, 'BAD-03 valid Unicode only');
+      this.fail('JSON_STRING', 'string contains a lone surrogate', 'BAD-03 valid Unicode only');
     return out;
   }
 
-  private parseArray(path: string, depth: number): JsonValue[] {
+  private parseArray(depth: number): JsonValue[] {
     this.pos++;
     const out: JsonValue[] = [];
     this.skipWs();
@@ -210,16 +204,18 @@ class Parser {
     }
     for (;;) {
       this.skipWs();
-      out.push(this.parseValue(`${path}[${out.length}]`, depth + 1));
+      this.stack.push(out.length);
+      out.push(this.parseValue(depth + 1));
+      this.stack.pop();
       this.skipWs();
       const c = this.text[this.pos];
       this.pos++;
       if (c === ']') return out;
-      if (c !== ',') this.fail('JSON_SYNTAX', 'expected , or ] in array', path, 'BAD-01 well-formed JSON');
+      if (c !== ',') this.fail('JSON_SYNTAX', 'expected , or ] in array', 'BAD-01 well-formed JSON');
     }
   }
 
-  private parseObject(path: string, depth: number): JsonObject {
+  private parseObject(depth: number): JsonObject {
     this.pos++;
     const out = newObject();
     const seen = new Set<string>();
@@ -231,24 +227,28 @@ class Parser {
     for (;;) {
       this.skipWs();
       if (this.text[this.pos] !== '"')
-        this.fail('JSON_SYNTAX', 'expected a string key', path, 'BAD-01/BAD-07 well-formed JSON');
-      const key = this.parseString(path);
-      const childPath = jsonPathJoin(path, key);
+        this.fail('JSON_SYNTAX', 'expected a string key', 'BAD-01/BAD-07 well-formed JSON');
+      const key = this.parseString();
+      this.stack.push(key);
       if (key === '__proto__')
-        this.fail('JSON_FORBIDDEN_KEY', 'the key "__proto__" is not allowed', childPath, 'BAD-10 no prototype keys');
+        this.fail('JSON_FORBIDDEN_KEY', 'the key "__proto__" is not allowed', 'BAD-10 no prototype keys');
       if (seen.has(key))
-        this.fail('JSON_DUPLICATE_KEY', `duplicate key ${JSON.stringify(key)}`, childPath, 'BAD-04 no duplicate keys');
+        this.fail('JSON_DUPLICATE_KEY', `duplicate key ${JSON.stringify(key)}`, 'BAD-04 no duplicate keys');
       seen.add(key);
       this.skipWs();
-      if (this.text[this.pos] !== ':') this.fail('JSON_SYNTAX', 'expected :', childPath, 'BAD-01 well-formed JSON');
+      if (this.text[this.pos] !== ':') this.fail('JSON_SYNTAX', 'expected :', 'BAD-01 well-formed JSON');
       this.pos++;
       this.skipWs();
-      out[key] = this.parseValue(childPath, depth + 1);
+      out[key] = this.parseValue(depth + 1);
       this.skipWs();
       const c = this.text[this.pos];
       this.pos++;
-      if (c === '}') return out;
-      if (c !== ',') this.fail('JSON_SYNTAX', 'expected , or } in object', childPath, 'BAD-01 well-formed JSON');
+      if (c === '}') {
+        this.stack.pop();
+        return out;
+      }
+      if (c !== ',') this.fail('JSON_SYNTAX', 'expected , or } in object', 'BAD-01 well-formed JSON');
+      this.stack.pop();
     }
   }
 }
@@ -286,9 +286,13 @@ export function parseJson(input: string | Uint8Array, file?: string): JsonValue 
   return new Parser(text, file).parseDocument();
 }
 
+const NON_ASCII = /[\u007f-\uffff]/;
+
 function escapeForFile(s: string): string {
   // ASCII-only output: no editor or transfer can mangle the bytes.
-  return JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+  const json = JSON.stringify(s);
+  if (!NON_ASCII.test(json)) return json;
+  return json.replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
 }
 
 /**

@@ -32,8 +32,10 @@ export function verificationResult(
   role: Role,
   keys: ReadonlyMap<string, Key>,
   md: Metadata,
+  /** `md.signedBytes()` when the caller has it already (a large snapshot is costly to canonicalize twice) */
+  signedBytes?: Uint8Array,
 ): VerificationResult {
-  const data = md.signedBytes();
+  const data = signedBytes ?? md.signedBytes();
   const signed: string[] = [];
   const unsigned: string[] = [];
   const invalid: string[] = [];

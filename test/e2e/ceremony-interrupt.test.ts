@@ -8,7 +8,7 @@ import { copyFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { readRequestFile } from '../../src/repository/requests';
 import { requireIntact } from '../../src/ceremony';
-import { BIN, ROOT, SYSTEM_PYTHON, TEST_PASSPHRASE } from '../helpers/cli';
+import { BIN, ROOT, SYSTEM_PYTHON, TEST_OFFLINE_PASSPHRASE, TEST_PASSPHRASE } from '../helpers/cli';
 import { copyWorkspace, fingerprintOf, keyholder, ok, rootKeyids, tmp } from './ceremony-helpers';
 
 jest.setTimeout(240_000);
@@ -35,7 +35,11 @@ function signAndKillAfter(ms: number): Promise<{ killed: boolean; ms: number }> 
       [BIN, 'ceremony', 'sign', req, '--key', alice.uri, '--fingerprint', fingerprintOf(req, alice.dir), '--yes'],
       {
         cwd: alice.dir,
-        env: { ...process.env, TUFSIGN_PASSPHRASE: TEST_PASSPHRASE },
+        env: {
+          ...process.env,
+          TUFSIGN_PASSPHRASE: TEST_PASSPHRASE,
+          TUFSIGN_OFFLINE_PASSPHRASE: TEST_OFFLINE_PASSPHRASE,
+        },
         stdio: 'ignore',
       },
     );

@@ -27,7 +27,8 @@ describe('removing a key and raising the threshold needs the old AND the new thr
   let bob: ReturnType<typeof keyholder>;
 
   beforeAll(() => {
-    ok(['init', org, '--root-threshold', '2']);
+    // a rehearsal where both root key files start here (--offline none: under keys/, one passphrase)
+    ok(['init', org, '--root-threshold', '2', '--offline', 'none']);
     alice = keyholder(base, 'alice');
     bob = keyholder(base, 'bob');
     // root-2 is held by someone else on another laptop
@@ -254,7 +255,7 @@ describe('refusals at the CLI', () => {
   let req: string;
 
   beforeAll(() => {
-    ok(['init', org]);
+    ok(['init', org, '--offline', 'none']);
     renameSync(join(org, 'keys', 'root-1.pem'), join(base, 'root-1.pem'));
     renameSync(join(org, 'keys', 'root-1.pem.pub.json'), join(base, 'root-1.pem.pub.json')); // its public part goes with it (ADR 0008)
     req = ok(['ceremony', 'start', '--role', 'root', '-w', org, '--json']).json.request;

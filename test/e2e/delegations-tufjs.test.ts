@@ -5,7 +5,7 @@
  * the way a client searches, a target outside a role's patterns refused, and
  * a delegation made under an offline targets key finalized by a ceremony.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/tmp';
 import { fetchTarget, newClient, serveDirectory } from '../helpers/tuf-client';
@@ -254,6 +254,29 @@ describe('a delegation under an offline targets key', () => {
       fingerprintOf(join(base, 'deleg.tufsign-request.json')),
       '--yes',
     ]);
+    // The waiting role file is re-checked before snapshot lists it: one changed since it was signed is
+    // refused at finalize, naming the file, and nothing is written.
+    const waiting = join(ws, 'metadata', '1.c.json');
+    const original = readFileSync(waiting, 'utf8');
+    const forged = JSON.parse(original);
+    forged.signed.expires = '2099-01-01T00:00:00Z';
+    writeFileSync(waiting, JSON.stringify(forged));
+    const before = readdirSync(join(ws, 'metadata')).sort();
+    const refused = tufsign([
+      'ceremony',
+      'finalize',
+      join(base, 'deleg.tufsign-request.json'),
+      '--out',
+      join(base, 'forged-bundle'),
+      '-w',
+      ws,
+      '--json',
+    ]);
+    expect(errorCode(refused)).toBe('SIGNATURE_INVALID');
+    expect(refused.json.error.file).toBe('metadata/1.c.json');
+    expect(readdirSync(join(ws, 'metadata')).sort()).toEqual(before);
+    expect(existsSync(join(base, 'forged-bundle'))).toBe(false);
+    writeFileSync(waiting, original);
     ok([
       'ceremony',
       'finalize',
@@ -267,5 +290,5 @@ describe('a delegation under an offline targets key', () => {
     expect(roleOf('c/after.txt')).toBe('c');
     expect(tufsign(['verify', ws, '--json']).json.ok).toBe(true);
     expect((await clientFetch(ws, ['c/after.txt', 'a/b/two.txt']))['c/after.txt']).toBe('after\n');
-  });
+  }, 240_000);
 });

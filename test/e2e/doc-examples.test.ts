@@ -3,7 +3,8 @@
  *
  * The marking, in the fence's info string:
  * - ```sh                — runnable: every `sh` block of a file runs, in order, in one empty scratch folder
- *                          under `set -eu`, with `tufsign` the built CLI, TUFSIGN_PASSPHRASE set (and typed on
+ *                          under `set -eu`, with `tufsign` the built CLI, TUFSIGN_PASSPHRASE and
+ *                          TUFSIGN_OFFLINE_PASSPHRASE set (the first also typed on
  *                          stdin for README's `read`), HOME in the scratch folder, and
  *                          inputs an example names as "your files" (below, INPUTS) already there;
  * - ```sh norun: REASON  — not run (hardware, package installs, the packaged artifact); the reason is required;
@@ -178,6 +179,8 @@ describe('doc examples', () => {
     // the reader has followed README's setup: TUFSIGN_PASSPHRASE is set; README's own `read -rs` line reads
     // the same passphrase from stdin, as a person would type it
     env['TUFSIGN_PASSPHRASE'] = 'doc-example-passphrase';
+    // and the offline root key's own passphrase (init keeps root offline by default, ADR 0011)
+    env['TUFSIGN_OFFLINE_PASSPHRASE'] = 'doc-example-offline-passphrase';
     Object.assign(env, reader?.env ?? {});
     const r = await runScript(script, work, env, 'doc-example-passphrase\n');
     if (r.status !== 0)

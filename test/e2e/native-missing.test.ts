@@ -1,7 +1,7 @@
 /** Without the optional native modules the CLI still works with key files, and says what to install for hardware keys. */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { BIN, ROOT, TEST_PASSPHRASE } from '../helpers/cli';
+import { BIN, ROOT, TEST_OFFLINE_PASSPHRASE, TEST_PASSPHRASE } from '../helpers/cli';
 import { tempDir } from '../helpers/tmp';
 
 const base = tempDir();
@@ -12,7 +12,12 @@ const run = (args: string[]) => {
     {
       cwd: base,
       encoding: 'utf8',
-      env: { ...process.env, TUFSIGN_PASSPHRASE: TEST_PASSPHRASE, TUFSIGN_PIN: '1234' },
+      env: {
+        ...process.env,
+        TUFSIGN_PASSPHRASE: TEST_PASSPHRASE,
+        TUFSIGN_OFFLINE_PASSPHRASE: TEST_OFFLINE_PASSPHRASE,
+        TUFSIGN_PIN: '1234',
+      },
     },
   );
   return { status: r.status, json: () => JSON.parse(r.stdout) };

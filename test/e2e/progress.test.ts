@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, ROOT, SYSTEM_PYTHON, TEST_PASSPHRASE, runCli } from '../helpers/cli';
+import { BIN, ROOT, SYSTEM_PYTHON, TEST_OFFLINE_PASSPHRASE, TEST_PASSPHRASE, runCli } from '../helpers/cli';
 import { tempDir } from '../helpers/tmp';
 
 const base = tempDir('tufsign-progress-');
@@ -81,7 +81,13 @@ describe('add-release progress', () => {
         ws,
       ],
       {
-        env: { ...process.env, ...EPOCH, TUFSIGN_PASSPHRASE: TEST_PASSPHRASE, NO_COLOR: '1' },
+        env: {
+          ...process.env,
+          ...EPOCH,
+          TUFSIGN_PASSPHRASE: TEST_PASSPHRASE,
+          TUFSIGN_OFFLINE_PASSPHRASE: TEST_OFFLINE_PASSPHRASE,
+          NO_COLOR: '1',
+        },
         encoding: 'utf8',
         timeout: 150_000,
       },

@@ -8,10 +8,12 @@ import { tempDir } from '../helpers/tmp';
 const base = tempDir();
 const DRIVER = join(ROOT, 'test', 'fixtures', 'pty-drive.py');
 const SECRET = 'pty-only-passphrase-42';
+const OFFLINE_SECRET = 'pty-only-offline-passphrase-43';
 
 function drive(steps: [string, string][], args: string[]): { status: number; transcript: string } {
   const env = { ...process.env };
   delete env['TUFSIGN_PASSPHRASE'];
+  delete env['TUFSIGN_OFFLINE_PASSPHRASE'];
   const r = spawnSync(SYSTEM_PYTHON, [DRIVER, JSON.stringify(steps), '--', process.execPath, BIN, ...args], {
     cwd: base,
     env,
@@ -22,7 +24,7 @@ function drive(steps: [string, string][], args: string[]): { status: number; tra
 }
 
 describe('interactive init', () => {
-  it('asks for scheme and thresholds, then the new passphrase twice without echoing it', () => {
+  it('asks for scheme, thresholds and offline roles, then each new passphrase twice without echoing it', () => {
     const { status, transcript } = drive(
       [
         ['scheme', '\u001b[B\r'], // second choice: ecdsa-sha2-nistp256
@@ -30,18 +32,25 @@ describe('interactive init', () => {
         ['targets keys must sign', '1\r'],
         ['snapshot keys must sign', '\r'],
         ['timestamp keys must sign', '\r'],
-        ['New passphrase', `${SECRET}\r`],
+        ['Which roles are offline', '\r'], // the default: root
+        ['New passphrase for the new key files \\(keys/', `${SECRET}\r`],
         ['Repeat the passphrase', `${SECRET}\r`],
+        ['New passphrase for the new key files \\(offline-keys/', `${OFFLINE_SECRET}\r`],
+        ['(Repeat the passphrase[\\s\\S]*){2}', `${OFFLINE_SECRET}\r`],
       ],
       ['init', 'repo'],
     );
     expect(status).toBe(0);
     expect(transcript).not.toContain(SECRET);
-    expect(readdirSync(join(base, 'repo', 'keys')).sort()).toEqual([
+    expect(transcript).not.toContain(OFFLINE_SECRET);
+    // root is offline by default: its key files apart, under their own passphrase (ADR 0011)
+    expect(readdirSync(join(base, 'repo', 'offline-keys')).sort()).toEqual([
       'root-1.pem',
       'root-1.pem.pub.json',
       'root-2.pem',
       'root-2.pem.pub.json',
+    ]);
+    expect(readdirSync(join(base, 'repo', 'keys')).sort()).toEqual([
       'snapshot-1.pem',
       'snapshot-1.pem.pub.json',
       'targets-1.pem',
@@ -64,6 +73,7 @@ describe('interactive init', () => {
         ['targets keys must sign', '\r'],
         ['snapshot keys must sign', '\r'],
         ['timestamp keys must sign', '\r'],
+        ['Which roles are offline', '\r'],
         ['New passphrase', 'first-passphrase-1\r'],
         ['Repeat the passphrase', 'second-passphrase-2\r'],
       ],
@@ -71,5 +81,24 @@ describe('interactive init', () => {
     );
     expect(status).toBe(2);
     expect(() => readdirSync(join(base, 'mismatch'))).toThrow();
+  });
+
+  it('answering "none" keeps every generated key under keys/, under one passphrase', () => {
+    const { status } = drive(
+      [
+        ['scheme', '\r'],
+        ['root keys must sign', '\r'],
+        ['targets keys must sign', '\r'],
+        ['snapshot keys must sign', '\r'],
+        ['timestamp keys must sign', '\r'],
+        ['Which roles are offline', 'none\r'],
+        ['New passphrase', `${SECRET}\r`],
+        ['Repeat the passphrase', `${SECRET}\r`],
+      ],
+      ['init', 'rehearsal'],
+    );
+    expect(status).toBe(0);
+    expect(readdirSync(join(base, 'rehearsal', 'keys'))).toContain('root-1.pem');
+    expect(() => readdirSync(join(base, 'rehearsal', 'offline-keys'))).toThrow();
   });
 });

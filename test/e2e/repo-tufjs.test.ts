@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileBackend } from '../../src/keystore/file';
 import { Metadata, Signature, type Root } from '../../src/tuf/metadata';
 import { Workspace } from '../../src/repository/workspace';
-import { runCli, TEST_PASSPHRASE } from '../helpers/cli';
+import { runCli, TEST_OFFLINE_PASSPHRASE, TEST_PASSPHRASE } from '../helpers/cli';
 import { tempDir } from '../helpers/tmp';
 import { fetchTarget, newClient, serveDirectory, type StaticServer } from '../helpers/tuf-client';
 
@@ -18,6 +18,8 @@ const ws = join(base, 'repo');
 const payload = join(base, 'hello.txt');
 const CONTENT = 'hello, tuf\n';
 const secrets = { getSecret: () => Promise.resolve(Buffer.from(TEST_PASSPHRASE)) };
+// init keeps root offline by default: its key file is under offline-keys/, under a passphrase of its own (ADR 0011)
+const offlineSecrets = { getSecret: () => Promise.resolve(Buffer.from(TEST_OFFLINE_PASSPHRASE)) };
 
 function verifyJson(dir: string, extra: string[] = []): { status: number; report: any } {
   const r = runCli(['verify', dir, '--json', ...extra]);
@@ -81,7 +83,11 @@ describe('a rotated root', () => {
     const next = Metadata.fromJSON(v2.toJSON()) as Metadata<Root>;
     next.clearSignatures();
     next.signed.version = 3;
-    const oldSigner = await fileBackend.open('file:keys/root-1.pem', { secrets, baseDir: rotated, env: {} });
+    const oldSigner = await fileBackend.open('file:offline-keys/root-1.pem', {
+      secrets: offlineSecrets,
+      baseDir: rotated,
+      env: {},
+    });
     const newSigner = await fileBackend.open('file:keys/root-2.pem', { secrets, baseDir: rotated, env: {} });
     next.signed.revokeKey(oldSigner.publicKey.keyid(), 'root');
     next.signed.addKey(newSigner.publicKey, 'root');

@@ -23,7 +23,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { ROOT, runCli, TEST_PASSPHRASE } from '../helpers/cli';
+import { ROOT, runCli, TEST_OFFLINE_PASSPHRASE, TEST_PASSPHRASE } from '../helpers/cli';
 import { SoftHsmLab, SOFTHSM_MODULE, USER_PIN } from '../helpers/softhsm';
 import { describeWithVirtualCards, VirtualYubiKeyLab } from '../helpers/virtual-yubikey';
 
@@ -247,7 +247,7 @@ describeLaptop('the standalone artifact on an air-gapped laptop', () => {
   });
 
   it('key files: init, targets add, add-release (patch on the worker thread), verify', () => {
-    const env = { TUFSIGN_PASSPHRASE: TEST_PASSPHRASE };
+    const env = { TUFSIGN_PASSPHRASE: TEST_PASSPHRASE, TUFSIGN_OFFLINE_PASSPHRASE: TEST_OFFLINE_PASSPHRASE };
     const work = join(laptop.dir, 'files');
     mkdirSync(join(work, 'app1'), { recursive: true });
     tufsign(['init', 'repo', '--json'], { cwd: work, env });
@@ -288,6 +288,7 @@ describeLaptop('the standalone artifact on an air-gapped laptop', () => {
         SOFTHSM2_CONF: lab.env['SOFTHSM2_CONF']!,
         TUFSIGN_PIN: USER_PIN,
         TUFSIGN_PASSPHRASE: TEST_PASSPHRASE,
+        TUFSIGN_OFFLINE_PASSPHRASE: TEST_OFFLINE_PASSPHRASE,
       };
       const work = join(laptop.dir, 'hsm');
       mkdirSync(work);
@@ -323,7 +324,7 @@ describeLaptop('the standalone artifact on an air-gapped laptop', () => {
   });
 
   it("a 2-of-2 ceremony: the request travels between two keyholders' folders; every event records the executable's sha256", () => {
-    const env = { TUFSIGN_PASSPHRASE: TEST_PASSPHRASE };
+    const env = { TUFSIGN_PASSPHRASE: TEST_PASSPHRASE, TUFSIGN_OFFLINE_PASSPHRASE: TEST_OFFLINE_PASSPHRASE };
     const root = join(laptop.dir, 'ceremony');
     const holders = ['alice', 'bob'].map((name) => {
       const dir = join(root, name);
@@ -475,6 +476,7 @@ describeLaptop('the standalone artifact on an air-gapped laptop', () => {
       const env = {
         TUFSIGN_PIN: '123456',
         TUFSIGN_PASSPHRASE: TEST_PASSPHRASE,
+        TUFSIGN_OFFLINE_PASSPHRASE: TEST_OFFLINE_PASSPHRASE,
         TUFSIGN_YUBIKEY_TEST_CA: lab.caCertFile,
       };
       const work = join(laptop.dir, 'yubikey');

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 export const ROOT = join(__dirname, '..', '..');
 export const BIN = join(ROOT, 'bin', 'run.js');
 export const TEST_PASSPHRASE = 'test-only-passphrase';
+/** The passphrase of the offline key files init generates (root by default, ADR 0011): a secret of their own. */
+export const TEST_OFFLINE_PASSPHRASE = 'test-only-offline-passphrase';
 
 export interface CliResult {
   status: number;
@@ -27,6 +29,7 @@ export function runCli(
   const env: Record<string, string | undefined> = {
     ...process.env,
     TUFSIGN_PASSPHRASE: TEST_PASSPHRASE,
+    TUFSIGN_OFFLINE_PASSPHRASE: TEST_OFFLINE_PASSPHRASE,
     NO_COLOR: '1',
     TUFSIGN_TRUST_HOME: trustHome,
     ...options.env,

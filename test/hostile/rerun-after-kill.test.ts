@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkBundleManifest } from '../../src/bundle';
 import { Workspace } from '../../src/repository/workspace';
-import { BIN, runCli, TEST_PASSPHRASE } from '../helpers/cli';
+import { BIN, runCli, TEST_OFFLINE_PASSPHRASE, TEST_PASSPHRASE } from '../helpers/cli';
 
 jest.setTimeout(300_000);
 
@@ -40,6 +40,7 @@ function killedRun(args: string[], delayMs: number, cwd = base): Promise<'killed
       env: {
         ...process.env,
         TUFSIGN_PASSPHRASE: TEST_PASSPHRASE,
+        TUFSIGN_OFFLINE_PASSPHRASE: TEST_OFFLINE_PASSPHRASE,
         NO_COLOR: '1',
         TUFSIGN_TRUST_HOME: join(base, 'trust'),
       },

@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { isTufsignError } from '../../src/errors';
 import { LOCK_FILE, lockWorkspace } from '../../src/io/lock';
-import { BIN, runCli, TEST_PASSPHRASE } from '../helpers/cli';
+import { BIN, runCli, TEST_OFFLINE_PASSPHRASE, TEST_PASSPHRASE } from '../helpers/cli';
 import { tempDir } from '../helpers/tmp';
 
 const base = tempDir('tufsign-lock-');
@@ -133,7 +133,11 @@ describe('workspace lock (CLI)', () => {
     expect(targetPaths(dir)).toEqual([]);
     const waiting = new Promise<number>((resolve) => {
       const c = spawn(process.execPath, [BIN, 'targets', 'add', join(base, 'a.txt'), '-w', dir, '--wait', '--json'], {
-        env: { ...process.env, TUFSIGN_PASSPHRASE: TEST_PASSPHRASE },
+        env: {
+          ...process.env,
+          TUFSIGN_PASSPHRASE: TEST_PASSPHRASE,
+          TUFSIGN_OFFLINE_PASSPHRASE: TEST_OFFLINE_PASSPHRASE,
+        },
         stdio: 'ignore',
       });
       c.on('exit', (code) => resolve(code ?? -1));
@@ -167,7 +171,11 @@ describe('workspace lock (CLI)', () => {
         (f) =>
           new Promise<number>((resolve) => {
             const c = spawn(process.execPath, [BIN, 'targets', 'add', f, '-w', dir, '--wait', '300', '--json'], {
-              env: { ...process.env, TUFSIGN_PASSPHRASE: TEST_PASSPHRASE },
+              env: {
+                ...process.env,
+                TUFSIGN_PASSPHRASE: TEST_PASSPHRASE,
+                TUFSIGN_OFFLINE_PASSPHRASE: TEST_OFFLINE_PASSPHRASE,
+              },
               stdio: 'ignore',
             });
             c.on('exit', (code) => resolve(code ?? -1));

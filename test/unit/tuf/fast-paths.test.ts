@@ -1,0 +1,127 @@
+/**
+ * The fast paths added for PEP 458 scale (issue #12) keep exact results:
+ * - `compareCodePoints` (a code-unit loop) orders like a comparison by code point, surrogates included;
+ * - `serializeSignedFrom` (signatures added to the unsigned text) gives the bytes `serializeMetadata` gives;
+ * - the strict parser reports the same error paths (built only on failure).
+ */
+import fc from 'fast-check';
+import { compareCodePoints } from '../../../src/tuf/canonical-json';
+import { parseJson } from '../../../src/tuf/json';
+import { Metadata, MetaFile, Signature, Snapshot } from '../../../src/tuf/metadata';
+import { serializeMetadata, serializeSignedFrom } from '../../../src/repository/workspace';
+import { TufsignError } from '../../../src/errors';
+
+/** The reference: compare code point by code point (what the spec's canonical JSON sorts by). */
+function byCodePoint(a: string, b: string): number {
+  const x = [...a].map((c) => c.codePointAt(0) ?? 0);
+  const y = [...b].map((c) => c.codePointAt(0) ?? 0);
+  for (let i = 0; i < Math.min(x.length, y.length); i++)
+    if (x[i] !== y[i]) return (x[i] as number) < (y[i] as number) ? -1 : 1;
+  return Math.sign(x.length - y.length);
+}
+
+const wellFormed = fc
+  .string({ unit: 'binary', maxLength: 8 })
+  .filter((s) => (s as unknown as { isWellFormed(): boolean }).isWellFormed());
+// mostly the interesting region: around U+E000–U+FFFF and astral characters, plus ASCII
+const tricky = fc
+  .array(fc.constantFrom('a', 'b', '\ud7ff', '\ue000', '\uffff', '\u{10000}', '\u{1F600}', '\u{10FFFF}'), {
+    maxLength: 5,
+  })
+  .map((a) => a.join(''));
+
+describe('compareCodePoints', () => {
+  it('agrees with a comparison by code point', () => {
+    fc.assert(
+      fc.property(fc.oneof(wellFormed, tricky), fc.oneof(wellFormed, tricky), (a, b) => {
+        expect(compareCodePoints(a, b)).toBe(byCodePoint(a, b));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+describe('serializeSignedFrom', () => {
+  const snapshot = (): Metadata<Snapshot> => {
+    const s = new Snapshot(7, new Date('2030-01-01T00:00:00Z'));
+    for (let i = 0; i < 50; i++) s.meta.set(`bins-${i.toString(16).padStart(2, '0')}.json`, new MetaFile(i + 1));
+    return new Metadata(s);
+  };
+
+  it('gives exactly the bytes of a full serialization, for 0, 1 and 3 signatures', () => {
+    for (const n of [0, 1, 3]) {
+      const md = snapshot();
+      const unsigned = serializeMetadata(md);
+      for (let i = 0; i < n; i++) md.addSignature(new Signature(`${i}`.repeat(64), 'ab'.repeat(64)));
+      expect(serializeSignedFrom(unsigned, md)).toBe(serializeMetadata(md));
+    }
+  });
+
+  it('falls back to a full serialization when an unknown top-level field sorts before "signatures"', () => {
+    const md = snapshot();
+    md.unrecognizedFields['a-first'] = { signatures: [] };
+    const unsigned = serializeMetadata(md);
+    md.addSignature(new Signature('f'.repeat(64), 'cd'.repeat(64)));
+    expect(serializeSignedFrom(unsigned, md)).toBe(serializeMetadata(md));
+  });
+});
+
+describe('strict parser error paths', () => {
+  it.each([
+    ['{"signed": {"meta": {"a.json": {"version": 1.5}}}}', '$.signed.meta["a.json"].version', 'JSON_NUMBER'],
+    ['{"a": [1, 2, {"b": "x", "b": "y"}]}', '$.a[2].b', 'JSON_DUPLICATE_KEY'],
+    ['{"a": [1, 2 3]}', '$.a', 'JSON_SYNTAX'],
+    ['{"a": {"b": "\\ud800"}}', '$.a.b', 'JSON_STRING'],
+    ['{"a": "ok", "b": "esc\\q"}', '$.b', 'JSON_SYNTAX'],
+  ])('%s → %s', (text, path, code) => {
+    let caught: unknown;
+    try {
+      parseJson(text);
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(TufsignError);
+    expect((caught as TufsignError).code).toBe(code);
+    expect((caught as TufsignError).path).toBe(path);
+  });
+
+  it('decodes escapes between plain runs', () => {
+    expect(parseJson('{"k": "a\\"b\\\\c\\u00e9d\\n"}')).toEqual({ k: 'a"b\\céd\n' });
+  });
+});
+
+describe('snapshot entries of the form {"version": N}', () => {
+  const doc = (meta: Record<string, unknown>): string =>
+    JSON.stringify({
+      signatures: [],
+      signed: { _type: 'snapshot', spec_version: '1.0.31', version: 1, expires: '2030-01-01T00:00:00Z', meta },
+    });
+
+  it('read the same as through the general reader, other shapes unchanged', () => {
+    const meta = {
+      'targets.json': { version: 3 },
+      'bins-0.json': { version: 1, length: 10 },
+      'bins-1.json': { version: 2, hashes: { sha256: 'ab'.repeat(32) } },
+      'bins-2.json': { version: 4, 'x-extra': true },
+    };
+    const md = Metadata.fromBytes(Buffer.from(doc(meta)), 'snapshot.json', 'snapshot');
+    expect(md.signed.toJSON()['meta']).toEqual(meta);
+    expect(md.signed.meta.get('targets.json')?.length).toBeUndefined();
+  });
+
+  it.each([
+    [{ version: 0 }, '$.signed.meta["targets.json"].version'],
+    [{ version: -1 }, '$.signed.meta["targets.json"].version'],
+    [{}, '$.signed.meta["targets.json"].version'],
+    [{ version: '1' }, '$.signed.meta["targets.json"].version'],
+  ])('refuses %j at %s like before', (entry, path) => {
+    let caught: unknown;
+    try {
+      Metadata.fromBytes(Buffer.from(doc({ 'targets.json': entry })), 'snapshot.json', 'snapshot');
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(TufsignError);
+    expect((caught as TufsignError).path).toBe(path);
+  });
+});
