@@ -61,7 +61,12 @@ export async function runKeyGenerate(
   if (f['touch-policy'] !== undefined) request.touchPolicy = f['touch-policy'] as 'always';
   const result = await generateKey(request, io.ctx.openOptions(process.cwd()));
   io.log(`uri:    ${result.uri}\nkeyid:  ${result.keyid}\nscheme: ${result.scheme}\npublic: ${result.publicKeyText}`);
-  if (result.resumed === true) io.note('the key file was already there (an earlier run): kept, no new key made');
+  if (result.resumed === true)
+    io.note(
+      f.backend === 'file'
+        ? 'the key file was already there (an earlier run): kept, no new key made'
+        : `the token already held the key labelled "${f.label ?? ''}" (an earlier run): kept, no new key made`,
+    );
   if (result.publicFile !== undefined)
     io.note(`public key file written to ${result.publicFile}: hand it to the organizer`);
   return result;

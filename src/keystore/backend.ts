@@ -49,6 +49,8 @@ export interface GeneratedKey {
   publicKey: Key;
   /** Backend-specific facts carried into the public key file (attestation, serial, policies). */
   attestation?: JsonObject;
+  /** found on the device, made by an earlier (interrupted) run of the same request: no key was made now */
+  resumed?: true;
 }
 
 export interface DeviceReport {
@@ -67,6 +69,11 @@ export interface KeyBackend {
    */
   preflight?(uri: string, options: OpenOptions): Promise<void>;
   generate?(request: GenerateRequest, options: OpenOptions): Promise<GeneratedKey>;
+  /**
+   * The key an interrupted `generate` of this same request left on the device (found by its name, checked
+   * to sign), or undefined when there is none; anything else under that name is refused, never replaced.
+   */
+  resumeGenerate?(request: GenerateRequest, options: OpenOptions): Promise<GeneratedKey | undefined>;
   /** Read the public key for a URI without signing (for `key import` / `key show`). */
   readPublicKey?(uri: string, options: OpenOptions): Promise<GeneratedKey>;
   listDevices?(options: OpenOptions): Promise<DeviceReport>;

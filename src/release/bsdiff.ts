@@ -17,7 +17,7 @@
  * joined into one stream. Every cut is fixed by the input, so the patch bytes
  * do not depend on the thread count or on timing.
  */
-import { bzip2Cuts, bzip2Join, type Bzip2Block } from './bzip2';
+import { Rle1Stream, bzip2Join, type Bzip2Block } from './bzip2';
 import type { HashIndex } from './match';
 import { Pool, defaultThreads } from './workers';
 import type { ProgressCallback } from './progress';
@@ -63,11 +63,43 @@ export interface DiffOptions {
   failWorkersAfter?: number | undefined;
 }
 
-/** One piece of the new file: `len` bytes as old[oldStart..] + diff, or literal bytes (oldStart -1). */
-interface Op {
-  newStart: number;
-  len: number;
-  oldStart: number;
+/**
+ * The pieces of the new file, three numbers each: `len` bytes at newStart as
+ * old[oldStart..] + diff, or literal bytes (oldStart -1). Flat typed storage:
+ * a large release has hundreds of thousands of pieces.
+ */
+class Pieces {
+  private data = new Float64Array(3 * 1024);
+  count = 0;
+  push(newStart: number, len: number, oldStart: number): void {
+    if (3 * this.count + 3 > this.data.length) {
+      const next = new Float64Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    const at = 3 * this.count++;
+    this.data[at] = newStart;
+    this.data[at + 1] = len;
+    this.data[at + 2] = oldStart;
+  }
+  /** Sort by newStart (pieces tile the new file, so newStart is unique). */
+  sort(): void {
+    const order = Uint32Array.from({ length: this.count }, (_, i) => i).sort(
+      (a, b) => this.data[3 * a]! - this.data[3 * b]!,
+    );
+    const sorted = new Float64Array(3 * this.count);
+    for (let i = 0; i < order.length; i++) sorted.set(this.data.subarray(3 * order[i]!, 3 * order[i]! + 3), 3 * i);
+    this.data = sorted;
+  }
+  newStart(i: number): number {
+    return this.data[3 * i]!;
+  }
+  len(i: number): number {
+    return this.data[3 * i + 1]!;
+  }
+  oldStart(i: number): number {
+    return this.data[3 * i + 2]!;
+  }
 }
 
 const EXACT_MIN = 64;
@@ -148,8 +180,8 @@ export async function bsdiff(oldIn: Uint8Array, nwIn: Uint8Array, options: DiffO
   try {
     const old = pool.size > 1 ? sharedCopy(oldIn) : oldIn;
     const nw = pool.size > 1 ? sharedCopy(nwIn) : nwIn;
-    const ops: Op[] = [];
-    const push = (newStart: number, len: number, oldStart: number): void => void ops.push({ newStart, len, oldStart });
+    const ops = new Pieces();
+    const push = (newStart: number, len: number, oldStart: number): void => ops.push(newStart, len, oldStart);
     const { jobs, identical, paired, rest } = planJobs(old, nw, options, push);
     const total = jobs.reduce((s, j) => s + j.nw.length, 0);
     let done = 0;
@@ -316,8 +348,11 @@ async function runJobs(pool: Pool, jobs: Job[], progress: (bytes: number) => voi
   const large = jobs.filter((j) => j.nw.length > CHUNK);
   const small = jobs.filter((j) => j.nw.length <= CHUNK);
   const runLarge = async (): Promise<void> => {
+    // One large index alive at a time, built into the memory of the one before when it fits.
+    let into: Int32Array | undefined;
     for (const job of large) {
-      const index = (await pool.run({ kind: 'index', text: job.old })) as HashIndex;
+      const index = (await pool.run({ kind: 'index', text: job.old, into })) as HashIndex;
+      into = new Int32Array(index.start.buffer);
       const chunks: Promise<Int32Array>[] = [];
       for (let from = 0; from < job.nw.length; from += CHUNK) {
         const to = Math.min(job.nw.length, from + CHUNK);
@@ -357,34 +392,93 @@ async function runJobs(pool: Pool, jobs: Job[], progress: (bytes: number) => voi
     for (const t of results.get(job)!) for (let i = 0; i < t.length; i += 3) job.emit(t[i]!, t[i + 1]!, t[i + 2]!);
 }
 
-/** bzip2 in parallel blocks: the same cuts and bytes as one-thread libbzip2-style compression. */
-async function bzip2Parallel(pool: Pool, data: Uint8Array, report: (done: number) => void): Promise<Uint8Array> {
-  const cuts = bzip2Cuts(data);
-  let done = 0;
+/** Bytes produced per step of a streamed block. */
+const PIECE = 256 << 10;
+
+/**
+ * bzip2 of a block of `total` bytes that `fill` produces piece by piece: the
+ * pieces go through bzip2's initial run-length coding here (Rle1Stream, which
+ * cuts blocks exactly where libbzip2 does), and each coded block (≤ 900 kB) is
+ * compressed on the pool, at most two per thread in flight, its buffer reused
+ * when done. So neither the block nor its bzip2 input is ever held whole, and
+ * the bytes are those of compressing the whole block at once.
+ */
+async function bzip2Streamed(
+  pool: Pool,
+  total: number,
+  fill: (into: Uint8Array) => void,
+  alloc: (n: number) => Uint8Array,
+  report: (done: number) => void,
+): Promise<Uint8Array> {
   const blocks: Promise<Bzip2Block>[] = [];
-  for (let i = 0; i + 1 < cuts.length; i++) {
-    const from = cuts[i]!;
-    const to = cuts[i + 1]!;
-    blocks.push(
-      pool.run({ kind: 'bzip2', data, from, to }).then((b) => {
-        done += to - from;
+  const free: Uint8Array[] = [];
+  let done = 0;
+  const stream = new Rle1Stream(
+    (n) => free.pop() ?? alloc(n),
+    (block) => {
+      const compressed = pool.run({ kind: 'bzip2-rle1', block }).then((b) => {
+        free.push(block.data);
+        done += block.input;
         report(done);
         return b as Bzip2Block;
-      }),
-    );
+      });
+      // A failure surfaces through the awaits below; this only keeps it from also being unhandled.
+      compressed.catch(() => undefined);
+      blocks.push(compressed);
+    },
+  );
+  const piece = new Uint8Array(Math.min(total, PIECE));
+  let waited = 0;
+  for (let produced = 0; produced < total;) {
+    const n = Math.min(PIECE, total - produced);
+    fill(piece.subarray(0, n));
+    stream.write(piece.subarray(0, n));
+    produced += n;
+    while (blocks.length - waited > 2 * pool.size) await blocks[waited++];
   }
+  stream.end();
   return bzip2Join(await Promise.all(blocks));
 }
 
-/** Turn pieces into control triples and the diff/extra blocks, then compress. */
+/**
+ * Writes the diff block (matched pieces: new − old, bytewise) or the extra
+ * block (literal pieces) piece by piece, `into.length` bytes per call, so the
+ * blocks are never held whole.
+ */
+function blockWriter(ops: Pieces, old: Uint8Array, nw: Uint8Array, matched: boolean): (into: Uint8Array) => void {
+  let k = 0;
+  let off = 0;
+  return (into) => {
+    let d = 0;
+    while (d < into.length) {
+      if (off === ops.len(k) || matched !== ops.oldStart(k) >= 0) {
+        k++;
+        off = 0;
+        continue;
+      }
+      const take = Math.min(ops.len(k) - off, into.length - d);
+      const ns = ops.newStart(k) + off;
+      if (matched) {
+        const os = ops.oldStart(k) + off;
+        for (let i = 0; i < take; i++) into[d + i] = (nw[ns + i]! - old[os + i]!) & 0xff;
+      } else {
+        into.set(nw.subarray(ns, ns + take), d);
+      }
+      d += take;
+      off += take;
+    }
+  };
+}
+
+/** Turn pieces into control triples and the diff/extra blocks, compressed as they are produced. */
 async function assemble(
   pool: Pool,
   old: Uint8Array,
   nw: Uint8Array,
-  ops: Op[],
+  ops: Pieces,
   onProgress: ProgressCallback | undefined,
 ): Promise<PatchResult> {
-  ops.sort((a, b) => a.newStart - b.newStart);
+  ops.sort();
   const triples: number[] = [];
   let addLen = 0;
   let extraLen = 0;
@@ -393,64 +487,52 @@ async function assemble(
   let dbLen = 0;
   let ebLen = 0;
   let expect = 0;
-  for (const op of ops) {
-    if (op.newStart !== expect)
+  for (let k = 0; k < ops.count; k++) {
+    const len = ops.len(k);
+    const oldStart = ops.oldStart(k);
+    if (ops.newStart(k) !== expect)
       throw new TufsignError('INTERNAL', `patch pieces do not tile the new file at ${expect}`);
-    expect += op.len;
-    if (op.oldStart < 0) {
+    expect += len;
+    if (oldStart < 0) {
       if (!open) {
         open = true;
         addLen = 0;
         extraLen = 0;
       }
-      extraLen += op.len;
-      ebLen += op.len;
+      extraLen += len;
+      ebLen += len;
       continue;
     }
-    dbLen += op.len;
-    if (open && extraLen === 0 && op.oldStart === oldPos) {
-      addLen += op.len;
-      oldPos += op.len;
+    dbLen += len;
+    if (open && extraLen === 0 && oldStart === oldPos) {
+      addLen += len;
+      oldPos += len;
       continue;
     }
-    if (open) triples.push(addLen, extraLen, op.oldStart - oldPos);
-    else if (op.oldStart !== 0) triples.push(0, 0, op.oldStart);
+    if (open) triples.push(addLen, extraLen, oldStart - oldPos);
+    else if (oldStart !== 0) triples.push(0, 0, oldStart);
     open = true;
-    addLen = op.len;
+    addLen = len;
     extraLen = 0;
-    oldPos = op.oldStart + op.len;
+    oldPos = oldStart + len;
   }
   if (expect !== nw.length) throw new TufsignError('INTERNAL', 'patch pieces do not cover the new file');
   if (open) triples.push(addLen, extraLen, 0);
 
   const alloc = (n: number): Uint8Array =>
     pool.size > 1 ? new Uint8Array(new SharedArrayBuffer(n)) : new Uint8Array(n);
-  const ctrl = alloc(triples.length * 8);
-  for (let i = 0; i < triples.length; i++) offtOut(triples[i]!, ctrl, i * 8);
-  const total = ctrl.length + dbLen + ebLen;
+  const total = triples.length * 8 + dbLen + ebLen;
   let compressed = 0;
   const report = (done: number): void => onProgress?.({ stage: 'patch-compress', done: compressed + done, total });
-  const zc = await bzip2Parallel(pool, ctrl, report);
-  compressed += ctrl.length;
-  // Build each block just before compressing it, so only one is held at a time.
-  let db: Uint8Array | undefined = alloc(dbLen);
-  let d = 0;
-  for (const op of ops) {
-    if (op.oldStart < 0) continue;
-    for (let i = 0; i < op.len; i++) db[d + i] = (nw[op.newStart + i]! - old[op.oldStart + i]!) & 0xff;
-    d += op.len;
-  }
-  const zd = await bzip2Parallel(pool, db, report);
-  db = undefined;
+  let nextTriple = 0;
+  const writeControl = (into: Uint8Array): void => {
+    for (let at = 0; at < into.length; at += 8) offtOut(triples[nextTriple++]!, into, at);
+  };
+  const zc = await bzip2Streamed(pool, triples.length * 8, writeControl, alloc, report);
+  compressed += triples.length * 8;
+  const zd = await bzip2Streamed(pool, dbLen, blockWriter(ops, old, nw, true), alloc, report);
   compressed += dbLen;
-  const eb = alloc(ebLen);
-  let e = 0;
-  for (const op of ops) {
-    if (op.oldStart >= 0) continue;
-    eb.set(nw.subarray(op.newStart, op.newStart + op.len), e);
-    e += op.len;
-  }
-  const ze = await bzip2Parallel(pool, eb, report);
+  const ze = await bzip2Streamed(pool, ebLen, blockWriter(ops, old, nw, false), alloc, report);
 
   const patch = new Uint8Array(32 + zc.length + zd.length + ze.length);
   patch.set(Buffer.from(BSDIFF_MAGIC, 'latin1'), 0);

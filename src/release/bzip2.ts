@@ -420,3 +420,97 @@ export function bzip2(data: Uint8Array): Uint8Array {
   }
   return bzip2Join(blocks);
 }
+
+/** A block after libbzip2's initial run-length coding (RLE1), ready for the Burrows–Wheeler stage. */
+export interface Rle1Block {
+  /** The RLE1 bytes are data[0, length). */
+  data: Uint8Array;
+  length: number;
+  /** CRC of the block's input bytes, finished. */
+  crc: number;
+  /** Input bytes the block holds. */
+  input: number;
+}
+
+/**
+ * libbzip2's initial run-length coding as a stream: input is written in pieces
+ * of any size, and each block goes to `emit` as soon as it is full, cut exactly
+ * where `bzip2Cuts` cuts. So compressing the emitted blocks (`bzip2Rle1Block`)
+ * and joining them gives the bytes of `bzip2` over the whole input, while only
+ * the RLE1 form of a block (≤ 900 kB) is held — however far its runs of zeros
+ * stretch it over the input. `alloc` gives each block its buffer.
+ */
+export class Rle1Stream {
+  private block: Uint8Array | undefined;
+  private blen = 0;
+  private crc = -1;
+  private input = 0;
+  private c = -1;
+  private run = 0;
+
+  constructor(
+    private readonly alloc: (bytes: number) => Uint8Array,
+    private readonly emit: (block: Rle1Block) => void,
+  ) {}
+
+  write(data: Uint8Array): void {
+    let c = this.c;
+    let run = this.run;
+    for (let i = 0; i < data.length; i++) {
+      const x = data[i]!;
+      if (x === c && run < 255) {
+        run++;
+        continue;
+      }
+      if (run > 0) this.flush(c, run);
+      c = x;
+      run = 1;
+    }
+    this.c = c;
+    this.run = run;
+  }
+
+  /** The last, partial block (if any input is left). */
+  end(): void {
+    if (this.run > 0) this.flush(this.c, this.run);
+    this.run = 0;
+    this.c = -1;
+    if (this.blen > 0) this.cut();
+  }
+
+  private flush(c: number, run: number): void {
+    const block = (this.block ??= this.alloc(BLOCK_MAX + 8));
+    let crc = this.crc;
+    for (let k = 0; k < run; k++) crc = (crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ c) & 0xff]!;
+    this.crc = crc;
+    this.input += run;
+    let blen = this.blen;
+    if (run >= 4) {
+      block[blen++] = c;
+      block[blen++] = c;
+      block[blen++] = c;
+      block[blen++] = c;
+      block[blen++] = run - 4;
+    } else {
+      for (let k = 0; k < run; k++) block[blen++] = c;
+    }
+    this.blen = blen;
+    if (blen > BLOCK_MAX - 5) this.cut();
+  }
+
+  private cut(): void {
+    this.emit({ data: this.block!, length: this.blen, crc: ~this.crc >>> 0, input: this.input });
+    this.block = undefined;
+    this.blen = 0;
+    this.crc = -1;
+    this.input = 0;
+  }
+}
+
+/** Compress one block from `Rle1Stream` (the stages after RLE1), with this thread's workspace. */
+export function bzip2Rle1Block(b: Rle1Block): Bzip2Block {
+  const w = new BitWriter(Math.floor(b.length / 4) + 64);
+  compressBlock(b.data, b.length, b.crc, w, threadWorkspace(b.data.length));
+  const bits = w.bitLength();
+  return { bytes: w.finish(), bits, crc: b.crc };
+}

@@ -37,11 +37,15 @@ const MAX_CHAIN = 24;
 /** A candidate this long ends the chain walk. */
 const ENOUGH = 4096;
 
-/** Chained hash index over every position of `text` (head table + one link per position). */
+/**
+ * Anchor positions of a text grouped by hash slot: the anchors of slot s are
+ * pos[start[s] .. start[s+1]), ascending. Two 32-bit words per anchor (about
+ * one old byte in four) instead of a link per byte: ~2 bytes per indexed byte.
+ */
 export interface HashIndex {
   bits: number;
-  head: Int32Array;
-  prev: Int32Array;
+  start: Int32Array;
+  pos: Int32Array;
 }
 
 /** Low hash bits that must be zero at an anchor: one position in four is indexed. */
@@ -49,11 +53,17 @@ const ANCHOR_MASK = 3;
 /** How far past `scan` a lookup looks for anchors. */
 const ANCHOR_WINDOW = 24;
 
-function hashAt(t: Uint8Array, i: number): number {
-  const a = t[i]! | (t[i + 1]! << 8) | (t[i + 2]! << 16) | (t[i + 3]! << 24);
-  const b = t[i + 4]! | (t[i + 5]! << 8) | (t[i + 6]! << 16) | (t[i + 7]! << 24);
+/** The hash of the 8 bytes whose little-endian words are `a` (bytes 0–3) and `b` (bytes 4–7). */
+function mix(a: number, b: number): number {
   const h = Math.imul(a, 0x9e3779b1) ^ Math.imul(b ^ (b >>> 15), 0x85ebca77);
   return (h ^ (h >>> 16)) >>> 0;
+}
+
+function hashAt(t: Uint8Array, i: number): number {
+  return mix(
+    t[i]! | (t[i + 1]! << 8) | (t[i + 2]! << 16) | (t[i + 3]! << 24),
+    t[i + 4]! | (t[i + 5]! << 8) | (t[i + 6]! << 16) | (t[i + 7]! << 24),
+  );
 }
 
 /** Head-table size for `n` positions: about one slot per position, 2^10 … 2^24. */
@@ -63,39 +73,187 @@ export function indexBits(n: number): number {
   return bits;
 }
 
+/** A position that starts a run of SEED copies of the byte before it (only the run's first position is indexed). */
+function inRun(t: Uint8Array, i: number): boolean {
+  if (i === 0) return false;
+  const c = t[i - 1];
+  for (let k = 0; k < SEED; k++) if (t[i + k] !== c) return false;
+  return true;
+}
+
+/** Calls `visit(i, h)` for every anchor position i of `text` (ascending) with its hash. */
+function forEachAnchor(text: Uint8Array, visit: (i: number, h: number) => void): void {
+  const last = text.length - SEED;
+  if (last < 0) return;
+  // Rolling little-endian words of bytes i..i+3 and i+4..i+7: two byte loads per position.
+  let a = (text[0]! << 8) | (text[1]! << 16) | (text[2]! << 24);
+  let b = (text[4]! << 8) | (text[5]! << 16) | (text[6]! << 24);
+  for (let i = 0; i <= last; i++) {
+    a = (a >>> 8) | (text[i + 3]! << 24);
+    b = (b >>> 8) | (text[i + 7]! << 24);
+    const h = mix(a, b);
+    if ((h & ANCHOR_MASK) !== 0 || (text[i + SEED - 1] === text[i - 1] && inRun(text, i))) continue;
+    visit(i, h);
+  }
+}
+
 /**
  * Build the index of `text`. Only anchor positions are indexed — those whose
  * 8-byte hash has its low two bits zero, one position in four on average,
- * chosen by content so the same bytes are anchors in old and new — which
- * makes the index four times cheaper to build and to hold. `alloc` lets the
- * caller place the tables in shared memory. Runs of one repeated byte keep
- * only their first position, so chains stay short.
+ * chosen by content so the same bytes are anchors in old and new. Runs of one
+ * repeated byte keep only their first position, so slots stay short.
+ *
+ * Placing anchors straight into a table the size of the text misses the cache
+ * at every anchor; instead they are first grouped by the top 8 bits of their
+ * slot (256 sequential streams), then each group is counting-sorted within its
+ * own small range of slots. Peak ~3 bytes per text byte, 2 once built. `alloc`
+ * lets the caller place the tables in shared memory.
  */
 export function buildIndex(
   text: Uint8Array,
   alloc: (ints: number) => Int32Array = (n) => new Int32Array(n),
 ): HashIndex {
-  const n = text.length;
-  const bits = indexBits(n >>> 2);
+  const bits = indexBits(text.length >>> 2);
   const shift = 32 - bits;
-  const head = alloc(1 << bits).fill(-1);
-  const prev = alloc(Math.max(1, n));
-  const last = n - SEED;
-  for (let i = 0; i <= last; i++) {
-    const h = hashAt(text, i);
-    if ((h & ANCHOR_MASK) !== 0) continue;
-    if (i > 0 && text[i + SEED - 1] === text[i - 1] && isRun(text, i)) continue;
-    const slot = h >>> shift;
-    prev[i] = head[slot]!;
-    head[slot] = i;
+  const slots = 1 << bits;
+  const low = bits - 8;
+  const lowMask = (1 << low) - 1;
+  const groupStart = new Int32Array(257);
+  let count = 0;
+  forEachAnchor(text, (_i, h) => {
+    groupStart[(h >>> (shift + low)) + 1]!++;
+    count++;
+  });
+  for (let g = 1; g <= 256; g++) groupStart[g]! += groupStart[g - 1]!;
+  // One allocation for both tables, so a caller can hand the same memory to the next index.
+  const table = alloc(slots + 1 + count);
+  const start = table.subarray(0, slots + 1);
+  const pos = table.subarray(slots + 1, slots + 1 + count);
+  const sub = scratch16(count);
+  const fill = groupStart.slice(0, 256);
+  forEachAnchor(text, (i, h) => {
+    const k = fill[h >>> (shift + low)]!++;
+    pos[k] = i;
+    sub[k] = (h >>> shift) & lowMask;
+  });
+  let biggest = 0;
+  for (let g = 0; g < 256; g++) biggest = Math.max(biggest, groupStart[g + 1]! - groupStart[g]!);
+  const tmpPos = new Int32Array(biggest);
+  const tmpSub = new Uint16Array(biggest);
+  const next = new Int32Array(1 << low);
+  for (let g = 0; g < 256; g++) {
+    const from = groupStart[g]!;
+    const size = groupStart[g + 1]! - from;
+    next.fill(0);
+    for (let k = 0; k < size; k++) next[sub[from + k]!]!++;
+    let at = from;
+    for (let s = 0; s <= lowMask; s++) {
+      const c = next[s]!;
+      start[(g << low) + s] = at;
+      next[s] = at;
+      at += c;
+    }
+    tmpPos.set(pos.subarray(from, from + size));
+    tmpSub.set(sub.subarray(from, from + size));
+    for (let k = 0; k < size; k++) pos[next[tmpSub[k]!]!++] = tmpPos[k]!;
   }
-  return { bits, head, prev };
+  start[slots] = count;
+  return { bits, start, pos };
 }
 
-function isRun(t: Uint8Array, i: number): boolean {
-  const c = t[i - 1];
-  for (let k = 0; k < SEED; k++) if (t[i + k] !== c) return false;
-  return true;
+/** This thread's scratch for slot numbers while an index is built: kept between builds (it only grows). */
+let scratch: Uint16Array = new Uint16Array(0);
+function scratch16(n: number): Uint16Array {
+  if (scratch.length < n) scratch = new Uint16Array(Math.max(n, scratch.length * 2));
+  return scratch;
+}
+
+/**
+ * An `alloc` for `buildIndex` that hands out the same memory again while it
+ * is large enough (one index at a time per reuser), so a thread that builds
+ * many indexes does not leave a trail of dead tables for the collector.
+ */
+export function reusing(make: (ints: number) => Int32Array): (ints: number) => Int32Array {
+  let kept: Int32Array | undefined;
+  return (n) => {
+    if (kept === undefined || kept.length < n) kept = make(Math.max(n, Math.floor((kept?.length ?? 0) * 1.5)));
+    return kept.subarray(0, n);
+  };
+}
+
+/**
+ * The anchor lookups of one scan. bsdiff's loop searches at scan, scan+1, …
+ * and each search uses the first two anchors at or after scan, so consecutive
+ * searches share anchors: each new position is hashed once, and each anchor's
+ * candidates (the old positions in its slot whose byte equals the anchor's, from
+ * the first MAX_CHAIN of the slot) are gathered once and kept while the anchor
+ * is in the window. The answers are those of a fresh lookup at every scan.
+ */
+class Anchors {
+  /** Up to two anchors at or after the last scan: position, candidate count, candidates. */
+  private readonly at = [0, 0];
+  private readonly count = [0, 0];
+  private readonly cands = [new Int32Array(MAX_CHAIN), new Int32Array(MAX_CHAIN)];
+  size = 0;
+  /** Next new position to hash. */
+  private next = 0;
+  private readonly shift: number;
+
+  constructor(
+    private readonly index: HashIndex,
+    private readonly old: Uint8Array,
+    private readonly nw: Uint8Array,
+  ) {
+    this.shift = 32 - index.bits;
+  }
+
+  /** Bring the window to `scan`: drop anchors before it, hash on until two anchors are held or past scan+ANCHOR_WINDOW. */
+  advance(scan: number): void {
+    if (this.next < scan) {
+      this.size = 0;
+      this.next = scan;
+    }
+    while (this.size > 0 && this.at[0]! < scan) this.shiftOut();
+    const end = Math.min(this.nw.length - SEED, scan + ANCHOR_WINDOW);
+    const nw = this.nw;
+    while (this.size < 2 && this.next <= end) {
+      const a = this.next++;
+      const h = hashAt(nw, a);
+      if ((h & ANCHOR_MASK) !== 0) continue;
+      const slot = h >>> this.shift;
+      const { start, pos } = this.index;
+      const lo = start[slot]!;
+      const out = this.cands[this.size]!;
+      let n = 0;
+      const byte = nw[a];
+      for (let j = start[slot + 1]! - 1, k = 0; j >= lo && k < MAX_CHAIN; j--, k++) {
+        const c = pos[j]!;
+        if (this.old[c] === byte) out[n++] = c;
+      }
+      this.at[this.size] = a;
+      this.count[this.size] = n;
+      this.size++;
+    }
+  }
+
+  anchor(k: number): number {
+    return this.at[k]!;
+  }
+  candidates(k: number): Int32Array {
+    return this.cands[k]!;
+  }
+  candidateCount(k: number): number {
+    return this.count[k]!;
+  }
+
+  private shiftOut(): void {
+    const c = this.cands[0]!;
+    this.cands[0] = this.cands[1]!;
+    this.cands[1] = c;
+    this.at[0] = this.at[1]!;
+    this.count[0] = this.count[1]!;
+    this.size--;
+  }
 }
 
 function matchLen(old: Uint8Array, o: number, nw: Uint8Array, s: number): number {
@@ -105,9 +263,9 @@ function matchLen(old: Uint8Array, o: number, nw: Uint8Array, s: number): number
   return i;
 }
 
-/** Longest match of nw[scan..] in old: the alignment first, then the index. */
+/** Longest match of nw[scan..] in old: the alignment first, then the anchors' candidates. */
 function search(
-  index: HashIndex,
+  anchors: Anchors,
   old: Uint8Array,
   nw: Uint8Array,
   scan: number,
@@ -125,23 +283,17 @@ function search(
     }
   }
   // The first two anchors at or after scan: an old position c matching at anchor a proposes c - (a - scan).
-  const prev = index.prev;
-  const shift = 32 - index.bits;
-  const end = Math.min(nw.length - SEED, scan + ANCHOR_WINDOW);
-  let anchors = 0;
-  for (let a = scan; a <= end && anchors < 2; a++) {
-    const h = hashAt(nw, a);
-    if ((h & ANCHOR_MASK) !== 0) continue;
-    anchors++;
-    const back = a - scan;
-    let c = index.head[h >>> shift]!;
-    for (let k = 0; c >= 0 && k < MAX_CHAIN; k++, c = prev[c]!) {
-      const start = c - back;
-      // Cheap rejects: the match must reach the anchor, and go past the best so far.
+  anchors.advance(scan);
+  for (let k = 0; k < anchors.size; k++) {
+    const back = anchors.anchor(k) - scan;
+    const cands = anchors.candidates(k);
+    const n = anchors.candidateCount(k);
+    for (let j = 0; j < n; j++) {
+      const start = cands[j]! - back;
+      // Cheap rejects: the match must go past the best so far.
       if (
         start < 0 ||
         start === bestPos ||
-        old[c] !== nw[a] ||
         (best > 0 && (start + best >= old.length || old[start + best] !== nw[scan + best]))
       )
         continue;
@@ -177,11 +329,12 @@ export function diffScan(
   let lastPos = 0;
   let lastOffset = 0;
   const found = { pos: 0 };
+  const anchors = new Anchors(index, old, nw);
   while (scan < newSize) {
     let oldScore = 0;
     let scsc = (scan += len);
     for (; scan < newSize; scan++) {
-      len = search(index, old, nw, scan, scan + lastOffset, found);
+      len = search(anchors, old, nw, scan, scan + lastOffset, found);
       pos = found.pos;
       for (; scsc < scan + len; scsc++)
         if (scsc + lastOffset < oldSize && old[scsc + lastOffset] === nw[scsc]) oldScore++;

@@ -35,7 +35,10 @@ export interface KeyGenerationResult {
   publicKeyText: string;
   publicFile?: string;
   attestation?: JsonObject;
-  /** a re-run after a kill: the key file was already there (and opened with the passphrase); no key was made */
+  /**
+   * a re-run after a kill: the key file was already there (and opened with the passphrase), or the token already
+   * held the complete key pair under the label (after the PIN); no key was made
+   */
   resumed?: true;
 }
 
@@ -85,6 +88,12 @@ export async function generateKey(options: KeyGenerateOptions, open: OpenOptions
     request.outFile = options.outFile ?? `keys/key-${randomBytes(4).toString('hex')}.pem`;
     const earlier = await resumeKeyFile(options, request.outFile, open);
     if (earlier !== undefined) return earlier;
+  } else if (backend.resumeGenerate !== undefined) {
+    const earlier = await backend.resumeGenerate(request, open);
+    if (earlier !== undefined) {
+      finishPublicFile(options, earlier.publicKey, earlier.uri, earlier.attestation);
+      return { ...describe(earlier.uri, earlier.publicKey, earlier.attestation, options.publicOut), resumed: true };
+    }
   }
   if (options.publicOut !== undefined && fileExists(options.publicOut)) {
     throw new TufsignError('IO_ERROR', `${options.publicOut} already exists`, {
@@ -133,22 +142,35 @@ async function resumeKeyFile(
     throw refuse('it does not open with this passphrase', e);
   }
   if (key.scheme !== options.scheme) throw refuse(`it holds a ${key.scheme} key`);
-  if (options.publicOut !== undefined) {
-    if (fileExists(options.publicOut)) {
-      const existing = parsePublicKeyFile(readFileBounded(options.publicOut, 1024 * 1024), options.publicOut);
-      if (existing.keyid !== key.keyid())
-        throw new TufsignError('IO_ERROR', `${options.publicOut} already exists and holds another key`, {
-          file: options.publicOut,
-          rule: 'never overwrite',
-          suggestion: 'Choose another --public-out path.',
-        });
-    } else {
-      const f: PublicKeyFile = { key, keyid: key.keyid(), uri };
-      if (options.owner !== undefined) f.owner = options.owner;
-      writePublicFile(options.publicOut, f);
-    }
-  }
+  finishPublicFile(options, key, uri, undefined);
   return { ...describe(uri, key, undefined, options.publicOut), resumed: true };
+}
+
+/**
+ * The public key file of a key an interrupted run made: written when missing, kept when it already holds
+ * this key (the killed run got that far), refused when it holds another key (never overwritten).
+ */
+function finishPublicFile(
+  options: KeyGenerateOptions,
+  key: Key,
+  uri: string,
+  attestation: JsonObject | undefined,
+): void {
+  if (options.publicOut === undefined) return;
+  if (fileExists(options.publicOut)) {
+    const existing = parsePublicKeyFile(readFileBounded(options.publicOut, 1024 * 1024), options.publicOut);
+    if (existing.keyid !== key.keyid())
+      throw new TufsignError('IO_ERROR', `${options.publicOut} already exists and holds another key`, {
+        file: options.publicOut,
+        rule: 'never overwrite',
+        suggestion: 'Choose another --public-out path.',
+      });
+    return;
+  }
+  const f: PublicKeyFile = { key, keyid: key.keyid(), uri };
+  if (options.owner !== undefined) f.owner = options.owner;
+  if (attestation !== undefined) f.attestation = attestation;
+  writePublicFile(options.publicOut, f);
 }
 
 /** Read a key's public part from a URI (may ask for a passphrase/PIN) or from a public key file. */

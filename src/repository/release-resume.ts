@@ -40,11 +40,18 @@ export function defaultReleaseBundleDir(ws: Workspace, app: string, version: str
   return join(ws.dir, 'bundles', `${app}-${version}`);
 }
 
-/** Staging folders of a bundle write that was killed (`.NAME.staging-*` beside the bundle folder). */
+/**
+ * Leftovers of a bundle write that was killed, beside the bundle: staging folders (`.NAME.staging-*`) of a
+ * folder bundle, and the temp file (`.NAME.HEX.tmp`) of a `.tar.gz` bundle's atomic write.
+ */
 export function clearBundleStaging(bundleDir: string): void {
   const dir = resolve(bundleDir);
-  const prefix = `.${basename(dir)}.staging-`;
-  for (const n of listNames(dirname(dir))) if (n.startsWith(prefix)) removeTree(join(dirname(dir), n));
+  const prefix = `.${basename(dir)}.`;
+  for (const n of listNames(dirname(dir))) {
+    if (!n.startsWith(prefix)) continue;
+    const rest = n.slice(prefix.length);
+    if (rest.startsWith('staging-') || /^[0-9a-f]{12}\.tmp$/.test(rest)) removeTree(join(dirname(dir), n));
+  }
 }
 
 /** The bundle of the commit that added `archivePath`, rebuilt from the workspace. */

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { TufsignError } from '../errors';
 import { fileExists, readFileBounded } from '../io/fs';
 import { sha256Hex } from '../io/hash';
+import { canonicalString } from '../tuf/canonical-json';
 import { buildBundle, writeBundle, type ManifestFile, type WrittenBundle } from '../bundle';
 import {
   buildRelease,
@@ -24,7 +25,7 @@ import {
   type VerifyReleaseResult,
 } from '../release';
 import type { JsonValue } from '../tuf/json';
-import type { TopLevelRole } from '../tuf/metadata';
+import { Targets, type TopLevelRole } from '../tuf/metadata';
 import { parseTargetPath } from '../tuf/paths';
 import { baseRootOf, collectBundleFiles } from './bundle-files';
 import type { CeremonyContext } from './context';
@@ -199,7 +200,7 @@ export async function addRelease(
     const req = newRequest(ws, pending, { purpose: `release ${built.app} ${built.version}` }, ctx);
     // A run killed after writing its request leaves it behind: the re-run keeps it (it may carry signatures).
     const path = options.requestOut ?? defaultRequestPath(ws.dir, req);
-    const earlier = leftoverRequest(path, req);
+    const earlier = await leftoverRequest(ws, path, req, { app: built.app, version: built.version, dir: options.dir });
     result.request =
       earlier === undefined ? writeRequest(ws, req, options.requestOut, ctx) : describeRequest(path, earlier, ctx);
     if (earlier !== undefined) result.resumed = { request: 'kept' };
@@ -216,8 +217,19 @@ export async function addRelease(
   return result;
 }
 
-/** The request an earlier, killed run of the same release wrote at `path`, if that is what is there. */
-function leftoverRequest(path: string, req: SigningRequest): SigningRequest | undefined {
+/**
+ * The request an earlier, killed run of the same release wrote at `path`, if that is what is there: same
+ * repository, purpose, role versions and trusted root, the same release content (the killed run stored its
+ * archive before writing the request; this folder must rebuild to it, the `release verify` check), and
+ * otherwise the same targets. The same APP VERSION built from a changed folder is another release: its request
+ * is not kept (and the one there is not overwritten).
+ */
+async function leftoverRequest(
+  ws: Workspace,
+  path: string,
+  req: SigningRequest,
+  release: { app: string; version: string; dir: string },
+): Promise<SigningRequest | undefined> {
   if (!fileExists(path)) return undefined;
   let earlier: SigningRequest;
   try {
@@ -225,13 +237,42 @@ function leftoverRequest(path: string, req: SigningRequest): SigningRequest | un
   } catch {
     return undefined; // not a request: writeRequest refuses to overwrite it
   }
-  const sameRoles = (r: SigningRequest): string => r.roles.map((x) => `${x.role} v${x.metadata.signed.version}`).join();
-  const same =
-    earlier.repository === req.repository &&
-    earlier.purpose === req.purpose &&
-    sameRoles(earlier) === sameRoles(req) &&
-    earlier.trustedRoot?.signed.version === req.trustedRoot?.signed.version;
-  return same ? earlier : undefined;
+  const versions = (r: SigningRequest): string => r.roles.map((x) => `${x.role} v${x.metadata.signed.version}`).join();
+  if (
+    earlier.repository !== req.repository ||
+    earlier.purpose !== req.purpose ||
+    versions(earlier) !== versions(req) ||
+    earlier.trustedRoot?.signed.version !== req.trustedRoot?.signed.version
+  )
+    return undefined;
+  const targetsOf = (r: SigningRequest): Targets | undefined => {
+    const signed = r.roles.find((x) => x.role === 'targets')?.metadata.signed;
+    return signed instanceof Targets ? signed : undefined;
+  };
+  const [then, now] = [targetsOf(earlier), targetsOf(req)];
+  if (then === undefined || now === undefined) return undefined;
+  const find = (t: Targets): ReleaseInfo | undefined =>
+    listReleases(t, release.app).find((r) => r.version === release.version);
+  const [was, is] = [find(then), find(now)];
+  if (was?.archive === undefined || is?.archive === undefined) return undefined;
+  // Everything but this release's own files (whose bytes carry the run's release time) and the expiry.
+  const rest = (t: Targets, r: ReleaseInfo): string => {
+    const { expires: _clock, targets, ...other } = t.toJSON();
+    const files = { ...(targets as Record<string, JsonValue>) };
+    for (const p of [r.archive?.path, r.patch?.path]) if (p !== undefined) delete files[p];
+    return canonicalString({ ...other, targets: files });
+  };
+  if (rest(then, was) !== rest(now, is)) return undefined;
+  const consistent = ws.loadRoot().signed.consistentSnapshot === true;
+  const stored = join(
+    ws.targetsDir,
+    targetFileNames(was.archive.path, was.archive.targetFile.hashes, consistent)[0] ?? was.archive.path,
+  );
+  if (!fileExists(stored)) return undefined;
+  const archiveBytes = readFileBounded(stored, 0x7fff_ffff);
+  if (sha256Hex(archiveBytes) !== was.archive.targetFile.hashes.get('sha256')) return undefined;
+  const check = await verifyRelease({ dir: release.dir, archiveBytes, archiveName: was.archive.path });
+  return check.tarIdentical ? earlier : undefined;
 }
 
 /**

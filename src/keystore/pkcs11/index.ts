@@ -429,15 +429,20 @@ function freshId(session: TokenSession): Buffer {
   });
 }
 
-function labelTaken(session: TokenSession, label: string): TufsignError {
-  return new TufsignError('USAGE', `token "${session.token.label}" already holds a key labelled "${label}"`, {
-    rule: 'key labels are unique on a token, so URIs stay unambiguous (BAD-56)',
-    suggestion: 'Choose another --label, or use the existing key with `tufsign key import`.',
-  });
+function labelTaken(session: TokenSession, label: string, why?: string): TufsignError {
+  return new TufsignError(
+    'USAGE',
+    `token "${session.token.label}" already holds a key labelled "${label}"${why === undefined ? '' : ` (${why})`}`,
+    {
+      rule: 'key labels are unique on a token, so URIs stay unambiguous (BAD-56); tufsign never replaces a key',
+      suggestion:
+        'Choose another --label, or use the existing key with `tufsign key import`; `tufsign devices` lists the objects on the token.',
+    },
+  );
 }
 
-async function generatePkcs11(request: GenerateRequest, options: OpenOptions): Promise<GeneratedKey> {
-  const scheme = request.scheme;
+/** The token and object label a generate request names (both required). */
+function generateTarget(request: GenerateRequest): { label: string; tokenUri: Pkcs11Uri } {
   const label = request.label;
   if (label === undefined || label === '')
     throw new TufsignError('USAGE', 'a PKCS#11 key needs a label', {
@@ -450,6 +455,95 @@ async function generatePkcs11(request: GenerateRequest, options: OpenOptions): P
   const tokenUri: Pkcs11Uri = request.token.startsWith('pkcs11:')
     ? parsePkcs11Uri(request.token)
     : { token: request.token };
+  return { label, tokenUri };
+}
+
+/** The URI of a key made (or found) by `key generate`: token label, object label and id, serial and module if named. */
+function generatedUri(
+  session: TokenSession,
+  request: GenerateRequest,
+  tokenUri: Pkcs11Uri,
+  label: string,
+  id: Buffer,
+): string {
+  const uri: Pkcs11Uri = { token: session.token.label, object: label, id };
+  if (tokenUri.serial !== undefined) uri.serial = tokenUri.serial;
+  // module-path goes into the URI only when the user named the module for this key.
+  const modulePath = request.module ?? tokenUri.modulePath;
+  if (modulePath !== undefined) uri.modulePath = modulePath;
+  return formatPkcs11Uri(uri);
+}
+
+/** Sign and verify once with a key pair before anyone records it. */
+async function selfTest(
+  uriString: string,
+  publicKey: Key,
+  scheme: Scheme,
+  session: TokenSession,
+  privateKey: Handle,
+  mechs: Set<number>,
+): Promise<void> {
+  const signer = new Pkcs11Signer(
+    uriString,
+    publicKey,
+    scheme,
+    session,
+    privateKey,
+    signMechanism(scheme, mechs) as SignMechanism,
+    false,
+    false,
+    () => Promise.reject(new TufsignError('INTERNAL', 'a new key does not need context login')),
+  );
+  try {
+    await signer.sign(Buffer.from('tufsign key generation self-test'));
+  } finally {
+    await signer.close();
+  }
+}
+
+/**
+ * `key generate` re-run after a kill (ADR 0007): the key pair is made on the token before the public key file is
+ * written, so a kill can leave a key labelled LABEL without its public file. After the login (the PIN is the
+ * proof that the operator may use this token), a complete pair under the label — one public and one private
+ * object with the same id, of the requested scheme, that signs and verifies — is that key: it is returned
+ * (`resumed`) and no second key is made. Nothing under the label: undefined (generate a new one). Anything else
+ * under the label (another scheme, several keys, a half-made pair) is refused, never replaced.
+ */
+async function resumeGeneratePkcs11(request: GenerateRequest, options: OpenOptions): Promise<GeneratedKey | undefined> {
+  const { label, tokenUri } = generateTarget(request);
+  const session = openSession(tokenUri, options, request.module);
+  try {
+    await ensureLoggedIn({ session, uri: tokenUri, options });
+    const pubs = findKeys(session, CKO_PUBLIC_KEY, { object: label });
+    const privs = findKeys(session, CKO_PRIVATE_KEY, { object: label });
+    if (pubs.length === 0 && privs.length === 0) return undefined;
+    const [pub] = pubs;
+    const [priv] = privs;
+    if (pubs.length !== 1 || privs.length !== 1 || pub === undefined || priv === undefined || !pub.id.equals(priv.id))
+      throw labelTaken(session, label, 'not one complete key pair: it was not made by an interrupted `key generate`');
+    const pk = readPublicKeyObject(session, pub.handle);
+    if (pk === undefined || pk.scheme !== request.scheme)
+      throw labelTaken(
+        session,
+        label,
+        `it is ${pk === undefined ? 'not readable' : `a ${pk.scheme} key`}, not ${request.scheme}`,
+      );
+    const mechs = session.module.mechanisms(session.slot, session.token);
+    if (signMechanism(request.scheme, mechs) === undefined)
+      throw mechanismUnsupported(session.token, request.scheme, mechs, 'sign');
+    const publicKey = tufKey(pk, undefined);
+    const uriString = generatedUri(session, request, tokenUri, label, pub.id);
+    await selfTest(uriString, publicKey, request.scheme, session, priv.handle, mechs);
+    return { uri: uriString, publicKey, resumed: true };
+  } catch (e) {
+    closeIfUnused(session);
+    throw e;
+  }
+}
+
+async function generatePkcs11(request: GenerateRequest, options: OpenOptions): Promise<GeneratedKey> {
+  const scheme = request.scheme;
+  const { label, tokenUri } = generateTarget(request);
   const session = openSession(tokenUri, options, request.module);
   try {
     const mechs = session.module.mechanisms(session.slot, session.token);
@@ -491,29 +585,9 @@ async function generatePkcs11(request: GenerateRequest, options: OpenOptions): P
           suggestion: 'Check the token with its vendor tools.',
         });
       const publicKey = tufKey(pk, undefined);
-      const uri: Pkcs11Uri = { token: session.token.label, object: label, id };
-      if (tokenUri.serial !== undefined) uri.serial = tokenUri.serial;
-      // module-path goes into the URI only when the user named the module for this key.
-      const modulePath = request.module ?? tokenUri.modulePath;
-      if (modulePath !== undefined) uri.modulePath = modulePath;
-      const uriString = formatPkcs11Uri(uri);
+      const uriString = generatedUri(session, request, tokenUri, label, id);
       // Prove the new key signs and verifies before anyone records it.
-      const signer = new Pkcs11Signer(
-        uriString,
-        publicKey,
-        scheme,
-        session,
-        pair.privateKey,
-        signMechanism(scheme, mechs) as SignMechanism,
-        false,
-        false,
-        () => Promise.reject(new TufsignError('INTERNAL', 'a new key does not need context login')),
-      );
-      try {
-        await signer.sign(Buffer.from('tufsign key generation self-test'));
-      } finally {
-        await signer.close();
-      }
+      await selfTest(uriString, publicKey, scheme, session, pair.privateKey, mechs);
       return { uri: uriString, publicKey };
     } catch (e) {
       destroy();
@@ -529,6 +603,7 @@ export const pkcs11Backend: KeyBackend = {
   open: openPkcs11,
   preflight: preflightPkcs11,
   generate: generatePkcs11,
+  resumeGenerate: resumeGeneratePkcs11,
   readPublicKey: readPublicKeyPkcs11,
   listDevices: listPkcs11Devices,
 };

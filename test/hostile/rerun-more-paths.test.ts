@@ -1,0 +1,301 @@
+/**
+ * Re-run after a kill (ADR 0007), the paths test/hostile/rerun-after-kill.test.ts does not take, with fewer
+ * kills each (the approach is the same: time one run, SIGKILL runs at spread fractions of that time, re-run
+ * with the same arguments, assert the re-run completes and nothing was doubled or lost):
+ * - `key generate --backend pkcs11` on a real SoftHSM2 token: a re-run finds the pair the killed run made and
+ *   finishes the public key file; never a second key under the label; anything else there is refused, kept;
+ * - `add-release` whose targets key is not here: the killed run's signing request is kept, once;
+ * - `add-release --bundle-out X.tar.gz`: the tarball is complete after the re-run, and rebuilt byte for byte;
+ * - `add-release` on a repository without consistent snapshots.
+ */
+import { spawn } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkBundleManifest } from '../../src/bundle';
+import { Workspace } from '../../src/repository/workspace';
+import { BIN, runCli, TEST_PASSPHRASE } from '../helpers/cli';
+import { describeSoftHsm, SoftHsmLab, SOFTHSM_MODULE, USER_PIN } from '../helpers/softhsm';
+
+jest.setTimeout(300_000);
+
+const base = mkdtempSync(join(tmpdir(), 'tufsign-rerun-more-'));
+const app = join(base, 'app');
+const KILLS = 2;
+
+type Env = Record<string, string>;
+
+function timedRun(args: string[], cwd: string, env: Env = {}): number {
+  const start = process.hrtime.bigint();
+  const r = runCli(args, { cwd, env });
+  if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stdout}${r.stderr}`);
+  return Number((process.hrtime.bigint() - start) / 1_000_000n);
+}
+
+const spread = (ms: number, n = KILLS): number[] =>
+  Array.from({ length: n }, (_, k) => Math.round((ms * (k + 1)) / (n + 1)));
+
+function killedRun(args: string[], delayMs: number, cwd: string, env: Env = {}): Promise<'killed' | 'finished'> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd,
+      env: { ...process.env, TUFSIGN_PASSPHRASE: TEST_PASSPHRASE, NO_COLOR: '1', ...env },
+      stdio: 'ignore',
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
+    child.on('exit', (_code, signal) => {
+      clearTimeout(timer);
+      resolve(signal === 'SIGKILL' ? 'killed' : 'finished');
+    });
+  });
+}
+
+function rerun(args: string[], cwd: string, env: Env = {}): any {
+  const r = runCli([...args, '--json'], { cwd, env });
+  if (r.status !== 0) throw new Error(`re-run of ${args.join(' ')} exited ${r.status}: ${r.stdout}${r.stderr}`);
+  return r.json();
+}
+
+function writeApp(version: string): void {
+  mkdirSync(join(app, 'lib'), { recursive: true });
+  writeFileSync(join(app, 'main.py'), `print("version ${version}")\n`);
+  const blob = Buffer.alloc(150_000);
+  for (let i = 0; i < blob.length; i++) blob[i] = (i * 7919) % 251;
+  blob.write(version, 500);
+  writeFileSync(join(app, 'lib', 'core.bin'), blob);
+}
+
+/** How each killed run ended: the delays are spread so that runs really die before their end. */
+const outcomes: ('killed' | 'finished')[] = [];
+afterAll(() => {
+  if (outcomes.length > 0) expect(outcomes.filter((o) => o === 'killed').length).toBeGreaterThan(outcomes.length / 2);
+});
+
+const signedTargets = (ws: string): Set<string> => new Set(Workspace.open(ws).load().targets.signed.targets.keys());
+
+describeSoftHsm('key generate --backend pkcs11 killed, then re-run', () => {
+  let lab: SoftHsmLab;
+  let env: Env;
+  let work: string;
+  const gen = (label: string, scheme = 'ecdsa-sha2-nistp256'): string[] => [
+    'key',
+    'generate',
+    '--backend',
+    'pkcs11',
+    '--token',
+    'gen',
+    '--label',
+    label,
+    '--scheme',
+    scheme,
+    '--public-out',
+    `${label}.pub.json`,
+  ];
+  /** Key objects under `label` on the token, counted by an independent PKCS#11 client (OpenSC pkcs11-tool). */
+  const objects = (label: string): { pub: number; priv: number } => {
+    const out = lab.pkcs11Tool(['--token-label', 'gen', '--login', '--pin', USER_PIN, '--list-objects']);
+    const blocks = out.split(/\n(?=\S)/).filter((b) => new RegExp(`\\n\\s+label:\\s+${label}\\n`).test(`${b}\n`));
+    return {
+      pub: blocks.filter((b) => b.startsWith('Public Key Object')).length,
+      priv: blocks.filter((b) => b.startsWith('Private Key Object')).length,
+    };
+  };
+
+  beforeAll(() => {
+    lab = SoftHsmLab.create();
+    lab.addToken('gen');
+    work = join(lab.dir, 'work');
+    mkdirSync(work);
+    env = { SOFTHSM2_CONF: lab.conf, TUFSIGN_PIN: USER_PIN, TUFSIGN_PKCS11_MODULE: SOFTHSM_MODULE };
+  });
+  afterAll(() => lab?.cleanup());
+
+  it(`${KILLS} kills: every re-run exits 0 with one key pair under the label and its public key file`, async () => {
+    const ms = timedRun([...gen('k0'), '--json'], work, env);
+    const resumed: boolean[] = [];
+    for (const [i, delay] of spread(ms).entries()) {
+      const label = `k${i + 1}`;
+      outcomes.push(await killedRun(gen(label), delay, work, env));
+      const again = rerun(gen(label), work, env);
+      resumed.push(again.resumed === true);
+      expect(objects(label)).toEqual({ pub: 1, priv: 1 });
+      expect(JSON.parse(readFileSync(join(work, `${label}.pub.json`), 'utf8')).keyid).toBe(again.keyid);
+    }
+  });
+
+  it('a kill after the key was made: the re-run reports the same key and writes only the public key file', () => {
+    const first = rerun(gen('late'), work, env);
+    expect(first.resumed).toBeUndefined();
+    rmSync(join(work, 'late.pub.json')); // what a kill between the key and its public key file leaves
+    const again = rerun(gen('late'), work, env);
+    expect(again).toMatchObject({ keyid: first.keyid, uri: first.uri, resumed: true });
+    expect(JSON.parse(readFileSync(join(work, 'late.pub.json'), 'utf8')).keyid).toBe(first.keyid);
+    expect(objects('late')).toEqual({ pub: 1, priv: 1 });
+  });
+
+  it('never replaced: a label holding another scheme, or a public key file of another key, is refused', () => {
+    const other = runCli([...gen('late', 'ed25519'), '--json'], { cwd: work, env });
+    expect(other.json().error.code).toBe('USAGE');
+    const stranger = rerun(gen('stranger'), work, env);
+    writeFileSync(join(work, 'late.pub.json'), readFileSync(join(work, 'stranger.pub.json')));
+    const clash = runCli([...gen('late'), '--json'], { cwd: work, env });
+    expect(clash.json().error.code).toBe('IO_ERROR');
+    expect(JSON.parse(readFileSync(join(work, 'late.pub.json'), 'utf8')).keyid).toBe(stranger.keyid);
+    expect(objects('late')).toEqual({ pub: 1, priv: 1 });
+    // half a pair under a label (a public key object alone, as another tool may leave it) is not resumed
+    lab.pkcs11Tool([
+      '--token-label',
+      'gen',
+      '--login',
+      '--pin',
+      USER_PIN,
+      '--keypairgen',
+      '--key-type',
+      'EC:prime256v1',
+      '--label',
+      'half',
+      '--id',
+      '0f0f',
+    ]);
+    lab.pkcs11Tool([
+      '--token-label',
+      'gen',
+      '--login',
+      '--pin',
+      USER_PIN,
+      '--delete-object',
+      '--type',
+      'privkey',
+      '--label',
+      'half',
+    ]);
+    const half = runCli([...gen('half'), '--json'], { cwd: work, env });
+    expect(half.json().error.code).toBe('USAGE');
+    expect(objects('half')).toEqual({ pub: 1, priv: 0 });
+  });
+});
+
+describe('add-release killed on the paths not covered elsewhere, then re-run', () => {
+  const ws = join(base, 'repo');
+  const flat = join(base, 'flat');
+  let ms = 0;
+
+  beforeAll(() => {
+    for (const [dir, extra] of [
+      [ws, []],
+      [flat, ['--no-consistent-snapshot']],
+    ] as const) {
+      const r = runCli(['init', dir, ...extra, '--json']);
+      if (r.status !== 0) throw new Error(r.stdout + r.stderr);
+    }
+    writeApp('0.1');
+    ms = timedRun(['add-release', 'myapp', '0.1', app, '-w', ws, '--json'], base);
+  });
+
+  it(`targets key not here: ${KILLS} kills, each re-run ends with the one signing request of its release`, async () => {
+    const key = join(ws, 'keys', 'targets-1.pem');
+    renameSync(key, join(base, 'targets-1.pem.away'));
+    try {
+      for (const [i, delay] of spread(ms).entries()) {
+        const version = `0.${i + 2}`;
+        writeApp(version);
+        const args = [
+          'add-release',
+          'myapp',
+          version,
+          app,
+          '-w',
+          ws,
+          '--request-out',
+          join(base, `req-${version}.json`),
+        ];
+        outcomes.push(await killedRun(args, delay, base));
+        const again = rerun(args, base);
+        expect(again.request).toBeDefined();
+        expect(again.bundle).toBeUndefined();
+        const req = JSON.parse(readFileSync(join(base, `req-${version}.json`), 'utf8'));
+        expect(JSON.stringify(req)).toContain(`myapp-${version}.tar.gz`);
+        // nothing was signed here: the published targets does not list the release
+        expect(signedTargets(ws).has(`myapp-${version}.tar.gz`)).toBe(false);
+        // a further re-run keeps that request, byte for byte
+        const before = readFileSync(join(base, `req-${version}.json`));
+        expect(rerun(args, base).resumed).toEqual({ request: 'kept' });
+        expect(readFileSync(join(base, `req-${version}.json`)).equals(before)).toBe(true);
+      }
+      // the same APP VERSION from a changed folder is another release: the request there is not its own, and
+      // it is neither kept nor overwritten
+      const last = `0.${KILLS + 1}`;
+      const before = readFileSync(join(base, `req-${last}.json`));
+      writeApp('changed');
+      const changed = runCli(
+        ['add-release', 'myapp', last, app, '-w', ws, '--request-out', join(base, `req-${last}.json`), '--json'],
+        { cwd: base },
+      );
+      expect(changed.json().error.code).toBe('IO_ERROR');
+      expect(readFileSync(join(base, `req-${last}.json`)).equals(before)).toBe(true);
+    } finally {
+      renameSync(join(base, 'targets-1.pem.away'), key);
+    }
+    expect(runCli(['verify', ws, '--json']).json().ok).toBe(true);
+  });
+
+  it(`--bundle-out X.tar.gz: ${KILLS} kills, each re-run leaves the release signed with a complete tarball`, async () => {
+    for (const [i, delay] of spread(ms).entries()) {
+      const version = `1.${i}`;
+      writeApp(version);
+      const out = join(base, `bundle-${version}.tar.gz`);
+      const args = ['add-release', 'myapp', version, app, '-w', ws, '--bundle-out', out];
+      outcomes.push(await killedRun(args, delay, base));
+      const again = rerun(args, base);
+      expect(again.bundle.format).toBe('tar.gz');
+      expect(signedTargets(ws).has(`myapp-${version}.tar.gz`)).toBe(true);
+      expect(runCli(['verify', out, '--root', join(ws, 'metadata', '1.root.json'), '--json']).json().ok).toBe(true);
+      // no temp file of an atomic write (`.NAME.HEX.tmp`, left by a kill during the write) is left beside it
+      expect(readdirSync(base).filter((n) => n.startsWith(`.bundle-${version}.tar.gz.`))).toEqual([]);
+    }
+    // lost after the commit: rebuilt byte for byte (a deterministic tarball of the same entries)
+    const version = `1.${KILLS - 1}`;
+    const out = join(base, `bundle-${version}.tar.gz`);
+    const bytes = readFileSync(out);
+    rmSync(out);
+    const leftover = join(base, `.bundle-${version}.tar.gz.0123456789ab.tmp`);
+    writeFileSync(leftover, 'half a tarball');
+    const rebuilt = rerun(['add-release', 'myapp', version, app, '-w', ws, '--bundle-out', out], base);
+    expect(rebuilt.resumed).toEqual({ bundle: 'rebuilt', exact: true });
+    expect(readFileSync(out).equals(bytes)).toBe(true);
+    expect(existsSync(leftover)).toBe(false);
+  });
+
+  it(`no consistent snapshots: ${KILLS} kills, each re-run leaves the release signed with a complete bundle`, async () => {
+    for (const [i, delay] of spread(ms).entries()) {
+      const version = `2.${i}`;
+      writeApp(version);
+      const args = ['add-release', 'myapp', version, app, '-w', flat];
+      outcomes.push(await killedRun(args, delay, base));
+      rerun(args, base);
+      expect(signedTargets(flat).has(`myapp-${version}.tar.gz`)).toBe(true);
+      const dir = join(flat, 'bundles', `myapp-${version}`);
+      expect(checkBundleManifest(dir).report.ok).toBe(true);
+      expect(runCli(['verify', dir, '--root', join(flat, 'metadata', 'root.json'), '--json']).json().ok).toBe(true);
+    }
+    // lost after the commit: rebuilt from the workspace (older versions are not kept here, so it is not exact,
+    // but it is complete and verifies)
+    const dir = join(flat, 'bundles', `myapp-2.${KILLS - 1}`);
+    rmSync(dir, { recursive: true });
+    const rebuilt = rerun(['add-release', 'myapp', `2.${KILLS - 1}`, app, '-w', flat], base);
+    expect(rebuilt.resumed).toEqual({ bundle: 'rebuilt', exact: false });
+    expect(checkBundleManifest(dir).report.ok).toBe(true);
+    expect(runCli(['verify', dir, '--root', join(flat, 'metadata', 'root.json'), '--json']).json().ok).toBe(true);
+    expect(existsSync(join(flat, 'metadata', '1.targets.json'))).toBe(false);
+    expect(runCli(['verify', flat, '--json']).json().ok).toBe(true);
+  });
+});
