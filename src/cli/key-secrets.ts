@@ -4,7 +4,8 @@
  * (`--passphrase-file KEY=FILE`, KEY a keyid prefix or an owner name). An
  * offline key never uses the online secret of unattended runs: without its own
  * secret and without a person at a terminal, signing stops BEFORE the key is
- * opened, naming the key and the role.
+ * opened, naming the key and the role. An offline key on a device (YubiKey, PKCS#11) is
+ * kept apart by being unplugged, and asks for its PIN through the usual sources.
  */
 import { TufsignError } from '../errors';
 import { checkPrivateFile, readFileBounded } from '../io/fs';
@@ -98,7 +99,8 @@ export function secretsForKey(c: KeySecretContext): SecretsHandler {
       readSecret(file).fill(0); // present and 0600 before anything else happens
       source = () => readSecret(file);
     }
-  } else if (c.entry?.offline === true) {
+  } else if (c.entry?.offline === true && c.uri.startsWith('file:')) {
+    // Only a key FILE has a passphrase to keep apart; a YubiKey's or token's secret is its PIN, asked as usual.
     const v = c.env[OFFLINE_PASSPHRASE_ENV];
     if (v !== undefined && v !== '') source = () => Buffer.from(v, 'utf8');
     else if (c.prompter.interactive) {
