@@ -8,7 +8,7 @@
  * kept apart by being unplugged, and asks for its PIN through the usual sources.
  */
 import { TufsignError } from '../errors';
-import { checkPrivateFile, readFileBounded } from '../io/fs';
+import { readSecretFile } from '../io/fs';
 import type { SecretsHandler } from '../keystore/signer';
 import { parseSecretSource, type KeyEntry } from '../repository/config';
 import type { Prompter } from './prompter';
@@ -41,18 +41,12 @@ function matches(sel: string, keyid: string, entry: KeyEntry | undefined): boole
   return entry?.owner !== undefined && entry.owner === sel;
 }
 
+/** A per-key passphrase file: the same rules as every secret file (private, regular, bounded, checked descriptor). */
 function readSecret(path: string): Buffer {
-  checkPrivateFile(path, 'passphrase file', {
+  return readSecretFile(path, 'passphrase file', 64 * 1024, {
     code: 'SECRET_REQUIRED',
     suggestion: 'Check the key\'s secret source (tufsign.json "secret" or --passphrase-file KEY=FILE).',
   });
-  const data = readFileBounded(path, 64 * 1024);
-  let end = data.length;
-  if (end > 0 && data[end - 1] === 0x0a) end--;
-  if (end > 0 && data[end - 1] === 0x0d) end--;
-  const out = Buffer.from(data.subarray(0, end));
-  data.fill(0);
-  return out;
 }
 
 export interface KeySecretContext {
