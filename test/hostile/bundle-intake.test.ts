@@ -14,6 +14,7 @@ import { buildBundle, deterministicTarGz, writeBundle, type BundleEntry } from '
 import { TargetFile } from '../../src/tuf/metadata';
 import { runCli, ROOT } from '../helpers/cli';
 import { buildTestRepo } from '../helpers/repo';
+import { PEAK_RSS_SNIPPET } from '../helpers/peak-rss';
 import { tempDir } from '../helpers/tmp';
 import { publish } from './helpers';
 
@@ -141,10 +142,10 @@ describe('bundle folder: regular files only (BAD-47), never followed', () => {
 
 /** Run verifyBundle from the built code in a child with a 96 MiB heap; report failures and peak RSS. */
 function verifyInChild(dir: string): { failures: ReturnType<typeof failedChecks>; maxRssMiB: number } {
-  const script = `
+  const script = `${PEAK_RSS_SNIPPET}
     const { verifyBundle } = require(${JSON.stringify(join(ROOT, 'dist/bundle/verify.js'))});
     const r = verifyBundle(process.argv[1], { at: new Date(${JSON.stringify(AT)}), requireTargetFiles: false });
-    process.stdout.write(JSON.stringify({ report: r, maxRss: process.resourceUsage().maxRSS }));`;
+    process.stdout.write(JSON.stringify({ report: r, maxRss: peakRssKiB() }));`;
   const child = spawnSync(process.execPath, ['--max-old-space-size=96', '-e', script, dir], {
     encoding: 'utf8',
     timeout: 30_000,
@@ -207,12 +208,12 @@ describe('bundle tarball: decompression capped by the manifest', () => {
 
 /** Open a bundle tarball from the built code in a child with a 96 MiB heap; the error code and peak RSS. */
 function openTarballInChild(tarball: string): { code: string | null; maxRssMiB: number } {
-  const script = `
+  const script = `${PEAK_RSS_SNIPPET}
     const { openBundle } = require(${JSON.stringify(join(ROOT, 'dist/bundle/archive.js'))});
     openBundle(process.argv[1]).then(
       (b) => { b.close(); return null; },
       (e) => e.code ?? String(e),
-    ).then((code) => process.stdout.write(JSON.stringify({ code, maxRss: process.resourceUsage().maxRSS })));`;
+    ).then((code) => process.stdout.write(JSON.stringify({ code, maxRss: peakRssKiB() })));`;
   const child = spawnSync(process.execPath, ['--max-old-space-size=96', '-e', script, tarball], {
     encoding: 'utf8',
     timeout: 30_000,

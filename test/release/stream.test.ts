@@ -13,6 +13,7 @@ import { buildArchiveRelease, buildRelease } from '../../src/release/build';
 import { GZIP_BLOCK } from '../../src/release/gzip';
 import { parseVersion } from '../../src/release/version';
 import { expectCodeAsync, makeBundle, run, scratch, sha256sum } from './helpers';
+import { PEAK_RSS_SNIPPET } from '../helpers/peak-rss';
 
 const tmp = scratch();
 
@@ -100,14 +101,12 @@ describe('bounded memory', () => {
       writeFileSync(join(dir, `d${f % 4}`, `f${f}.txt`), base);
     }
     const archive = join(tmp(), 'big-1.0.tar.gz');
-    // VmHWM, the peak resident size of this process image (getrusage's maxrss would include jest's, from before exec).
-    const child = `
-      const hwm = () => Number(/VmHWM:\\s*(\\d+) kB/.exec(require('fs').readFileSync('/proc/self/status', 'utf8'))[1]);
+    const child = `${PEAK_RSS_SNIPPET}
       const { buildArchiveRelease } = require(${JSON.stringify(built)});
-      const baseline = hwm();
+      const baseline = peakRssKiB();
       buildArchiveRelease({ app: 'big', version: '1.0', dir: ${JSON.stringify(dir)}, releaseTime: 1700000000,
         archivePath: ${JSON.stringify(archive)}, threads: 2 })
-        .then((r) => process.stdout.write(JSON.stringify({ baseline, peak: hwm(), tar: r.tar })),
+        .then((r) => process.stdout.write(JSON.stringify({ baseline, peak: peakRssKiB(), tar: r.tar })),
               (e) => { console.error(e); process.exit(1); });`;
     const out = JSON.parse(
       execFileSync(process.execPath, ['--max-old-space-size=48', '-e', child], { encoding: 'utf8' }),
