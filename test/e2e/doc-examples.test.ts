@@ -7,6 +7,7 @@
  *                          TUFSIGN_OFFLINE_PASSPHRASE set (the first also typed on
  *                          stdin for README's `read`), HOME in the scratch folder, and
  *                          inputs an example names as "your files" (below, INPUTS) already there;
+ * - ```sh yubikey        — runs on two virtual YubiKeys, with ykman and ykcs11 (doc-examples-yubikey.test.ts);
  * - ```sh norun: REASON  — not run (hardware, package installs, the packaged artifact); the reason is required;
  * - ```text              — not shell (synopses, diagrams).
  * A fence without an info string that holds a command line fails: every example says which kind it is.
@@ -16,45 +17,15 @@
  * The files run concurrently (each is its own shell and scratch folder).
  * A key URI holding `;` must be quoted on every line of every doc (the shell splits at `;`).
  */
-import { spawn } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, ROOT } from '../helpers/cli';
+import { ROOT } from '../helpers/cli';
+import { DOCS, docBlocks, fencedBlocks, runScript, tufsignShim } from '../helpers/doc-examples';
 import { tempDir } from '../helpers/tmp';
 
 jest.setTimeout(180_000);
 
-interface Block {
-  file: string;
-  line: number;
-  info: string;
-  body: string;
-}
-
-export function fencedBlocks(file: string, markdown: string): Block[] {
-  const out: Block[] = [];
-  const lines = markdown.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^([ \t]*)```(.*)$/.exec(lines[i] ?? '');
-    if (open === null) continue;
-    const indent = open[1] ?? '';
-    const body: string[] = [];
-    let j = i + 1;
-    for (; j < lines.length && !new RegExp(`^${indent}\`\`\`\\s*$`).test(lines[j] ?? ''); j++)
-      body.push((lines[j] ?? '').startsWith(indent) ? (lines[j] ?? '').slice(indent.length) : (lines[j] ?? ''));
-    out.push({ file, line: i + 1, info: (open[2] ?? '').trim(), body: body.join('\n') });
-    i = j;
-  }
-  return out;
-}
-
-const DOCS = [
-  'README.md',
-  ...readdirSync(join(ROOT, 'docs'))
-    .filter((f) => f.endsWith('.md'))
-    .map((f) => `docs/${f}`),
-];
-const blocks = DOCS.flatMap((f) => fencedBlocks(f, readFileSync(join(ROOT, f), 'utf8')));
+const blocks = docBlocks();
 const COMMAND = /^\s*(tufsign|sudo|npm|export|ykman|git|cd|mkdir|cat|tar|sha256sum|grep|find)\b/m;
 
 /** Inputs the examples treat as the reader's own files, made fresh in each scratch folder. */
@@ -140,11 +111,8 @@ describe('doc examples', () => {
   });
 
   const runnable = [...new Set(blocks.filter((b) => b.info === 'sh').map((b) => b.file))];
-  const shim = join(tempDir('tufsign-doc-shim-'), 'bin');
   // made now, not in beforeAll: jest starts concurrent tests before beforeAll hooks run
-  mkdirSync(shim, { recursive: true });
-  writeFileSync(join(shim, 'tufsign'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
-  chmodSync(join(shim, 'tufsign'), 0o755);
+  const shim = tufsignShim();
 
   const scratch = tempDir('tufsign-doc-example-');
   const makeInputs = (dir: string, reader: ReaderSetup | undefined): void => {
@@ -189,24 +157,3 @@ describe('doc examples', () => {
   });
 });
 
-function runScript(
-  script: string,
-  cwd: string,
-  env: NodeJS.ProcessEnv,
-  input: string,
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', script], { cwd, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 170_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-    child.stdin.end(input);
-  });
-}
