@@ -54,7 +54,8 @@ const FILL: [RegExp, string][] = [
 const READ_FINGERPRINT = `let s = ''; process.stdin.on('data', (d) => (s += d)).on('end', () => console.log(JSON.parse(s).fingerprint));`;
 
 function prepare(body: string): string {
-  for (const [re, typed] of TYPED) body = body.replace(re, `printf '%s\\n' ${typed.map((t) => `'${t}'`).join(' ')} | $1`);
+  for (const [re, typed] of TYPED)
+    body = body.replace(re, `printf '%s\\n' ${typed.map((t) => `'${t}'`).join(' ')} | $1`);
   for (const [re, to] of FILL) body = body.replace(re, to);
   return body;
 }
@@ -109,7 +110,9 @@ describeWithVirtualCards(
       };
       const r = await runScript(script, work, env, '', 110_000);
       if (r.status !== 0)
-        throw new Error(`${file} failed (exit ${r.status}) in ${work}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+        throw new Error(
+          `${file} failed (exit ${r.status}) in ${work}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`,
+        );
       if (file === FIRST) {
         // the repository the last example made: root v1 signed by both YubiKeys, under the attested-key policy
         const root = JSON.parse(readFileSync(join(work, 'repo', 'metadata', '1.root.json'), 'utf8'));

@@ -21,7 +21,10 @@ import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { ROOT } from '../helpers/cli';
 import { DOCS, docBlocks, fencedBlocks, runScript, tufsignShim } from '../helpers/doc-examples';
+import { runPython } from '../helpers/python-clients';
+import { SOFTHSM_MODULE } from '../helpers/softhsm';
 import { tempDir } from '../helpers/tmp';
+import { serveDirectory } from '../helpers/tuf-client';
 
 jest.setTimeout(180_000);
 
@@ -45,15 +48,34 @@ interface ReaderSetup {
   fill: [RegExp, string][];
   /** what the reader has set up beyond README's TUFSIGN_PASSPHRASE */
   env?: Record<string, string>;
+  /** what the reader already has before a block whose text matches (their own keys, tokens): shell, run first */
+  before?: [RegExp, string][];
 }
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'import');
 const KEEP_PASSPHRASE: [RegExp, string] = [
   /^export TUFSIGN_PASSPHRASE=\.\.\./m,
   'export TUFSIGN_PASSPHRASE="$TUFSIGN_PASSPHRASE"',
 ];
+/**
+ * The python-tuf reader's own keys: the fixture's first root key as their PEM file `my-root-key.pem`, the second
+ * on their HSM token `keyholder` (SoftHSM2, under this folder), with the module and PIN set as docs/hsm.md shows.
+ */
+const PYTHON_TUF_KEYS = `
+keyholders='${join(ROOT, 'test', 'fixtures', 'import', 'python-tuf-keyholders')}'
+pem() { node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).keyval.private)' "$1"; }
+pem "$keyholders/root" > my-root-key.pem
+pem "$keyholders/root2" | openssl pkcs8 -topk8 -nocrypt -out hsm-root2.p8
+mkdir -p softhsm/tokens
+echo "directories.tokendir = $PWD/softhsm/tokens" > softhsm/softhsm2.conf
+export SOFTHSM2_CONF="$PWD/softhsm/softhsm2.conf" TUFSIGN_PKCS11_MODULE=${SOFTHSM_MODULE} TUFSIGN_PIN=123456
+softhsm2-util --init-token --free --label keyholder --so-pin 12345678 --pin 123456 >/dev/null
+softhsm2-util --import hsm-root2.p8 --token keyholder --label root2 --id 02 --pin 123456 >/dev/null
+rm hsm-root2.p8
+`;
 const READER: Record<string, ReaderSetup> = {
   'docs/migrating.md': {
-    repositories: { 'my-tufup-project': 'tufup', 'my-go-tuf-repo': 'go-tuf-v0' },
+    repositories: { 'my-tufup-project': 'tufup', 'my-go-tuf-repo': 'go-tuf-v0', 'my-python-tuf-repo': 'python-tuf' },
+    before: [[/--import my-python-tuf-repo/, PYTHON_TUF_KEYS]],
     fill: [
       [
         /^export TUFSIGN_SOURCE_PASSPHRASE=\.\.\.(?=\s+# the passphrase of tufup)/m,
@@ -140,7 +162,8 @@ describe('doc examples', () => {
           // an example from the reader's own repository: alone, in its own folder with its inputs
           const own = join(work, `block-${b.line}`);
           makeInputs(own, reader);
-          return `${head}\n(cd '${own}'\n${body}\n)`;
+          const before = (reader.before ?? []).filter(([re]) => re.test(b.body)).map(([, sh]) => sh);
+          return `${head}\n(cd '${own}'\n${before.join('\n')}\n${body}\n)`;
         }),
     ].join('\n');
     const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${shim}:${process.env['PATH'] ?? ''}`, HOME: work };
@@ -154,6 +177,27 @@ describe('doc examples', () => {
     if (r.status !== 0)
       throw new Error(`${file} failed (exit ${r.status}) in ${work}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
     expect(r.status).toBe(0);
+    if (file === 'docs/migrating.md') await pythonTufFollows(work);
   });
 });
 
+/** python-tuf's ngclient, trusting the python-tuf repository's root v1, follows the migrated workspace. */
+async function pythonTufFollows(work: string): Promise<void> {
+  const block = blocks.find((b) => b.file === 'docs/migrating.md' && /--import my-python-tuf-repo/.test(b.body));
+  if (block === undefined) throw new Error('docs/migrating.md lost its python-tuf example');
+  const own = join(work, `block-${block.line}`);
+  const server = await serveDirectory(join(own, 'ws'));
+  try {
+    const run = await runPython([
+      join(own, 'client-meta'),
+      join(own, 'client-targets'),
+      server.url,
+      join(own, 'my-python-tuf-repo', 'metadata', '1.root.json'),
+      'releases/notes-1.0.txt',
+    ]);
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(run.stdout)).toMatchObject({ tuf: '3.1.1', root: 3 });
+  } finally {
+    await server.close();
+  }
+}
