@@ -11,7 +11,7 @@ export default class DelegateAdd extends BaseCommand<typeof DelegateAdd> {
     'When the keys of the parent (top-level targets or a delegated role) are not here, the change becomes a signing request that `tufsign ceremony` finalizes.';
   static override examples = [
     '<%= config.bin %> delegate add projects --key file:keys/projects-1.pem --paths "projects/*" -w repo',
-    '<%= config.bin %> delegate add alpha --from projects --key alpha.pub.json --paths "projects/alpha/*" --terminating --expires 30d',
+    '<%= config.bin %> delegate add alpha --from projects --key file:keys/alpha-1.pem --paths "projects/alpha/*" --terminating --expires 30d',
   ];
   static override args = {
     role: Args.string({ description: 'Name of the new role (a-z, 0-9, "-").', required: true }),

@@ -13,7 +13,7 @@ export default class KeyRotate extends BaseCommand<typeof KeyRotate> {
     '<%= config.bin %> key rotate targets --replace 3f2a9c1e --with new-targets.pub.json',
     '<%= config.bin %> key rotate timestamp --replace 9b1c0d2e --with file:keys/timestamp-2.pem',
     '<%= config.bin %> key rotate snapshot --add-key file:keys/snapshot-2.pem --threshold 2',
-    '<%= config.bin %> key rotate projects --add-key bob.pub.json --threshold 2   # a delegated role',
+    '<%= config.bin %> key rotate projects --add-key file:keys/projects-2.pem --threshold 2   # a delegated role: the new key signs too',
     '<%= config.bin %> key rotate bins --replace 5e0c77aa --with file:keys/bins-2.pem   # every hash bin bins-*',
   ];
   static override args = {
