@@ -87,7 +87,8 @@ const RUN: Record<string, Run> = {
   'tufsign key show alice.pub.json': { apart: true },
   'tufsign key show file:keys/alice.pem --json': { apart: true, before: 'cp keys/alice-root.pem keys/alice.pem' },
   'tufsign key export file:keys/alice.pem --out alice.pub.json --owner alice': {
-    apart: true, cwd: 'export',
+    apart: true,
+    cwd: 'export',
     before: 'mkdir -p keys && cp ../keys/alice.pem keys/',
   },
   'tufsign key generate --backend pkcs11 --token release --label targets-1 --scheme ecdsa-sha2-nistp256 --pkcs11-module /usr/lib/softhsm/libsofthsm2.so':
@@ -106,13 +107,20 @@ tufsign key generate --backend pkcs11 --token tufsign --label root-1 --scheme ec
   'tufsign init myrepo --scheme ecdsa-sha2-nistp256 --root-threshold 2 --root-key alice.pub.json --root-key bob.pub.json':
     { apart: true, cwd: 'init-keys', before: `cp ../alice.pub.json . && ${key('bob')}` },
   'tufsign init myrepo --import ../tufup-project   # bring an existing repository (docs/migrating.md)': {
-    apart: true, cwd: 'init-import',
+    apart: true,
+    cwd: 'init-import',
   },
-  'tufsign root rotate --fix-keyids   # keyid migration for an imported tufup repository': { apart: true, cwd: 'init-import/myrepo' },
-  'tufsign init myrepo --targets-key "pkcs11:token=release;object=targets?module-path=/usr/lib/softhsm/libsofthsm2.so"': {
-    apart: true, cwd: 'init-pkcs11',
-    before: 'tufsign key generate --backend pkcs11 --token release --label targets --scheme ecdsa-sha2-nistp256 >/dev/null',
+  'tufsign root rotate --fix-keyids   # keyid migration for an imported tufup repository': {
+    apart: true,
+    cwd: 'init-import/myrepo',
   },
+  'tufsign init myrepo --targets-key "pkcs11:token=release;object=targets?module-path=/usr/lib/softhsm/libsofthsm2.so"':
+    {
+      apart: true,
+      cwd: 'init-pkcs11',
+      before:
+        'tufsign key generate --backend pkcs11 --token release --label targets --scheme ecdsa-sha2-nistp256 >/dev/null',
+    },
   'tufsign key list -w myrepo': {},
   'tufsign key list -w myrepo --json': {},
   'tufsign status -w myrepo': {},
@@ -127,7 +135,8 @@ tufsign key generate --backend pkcs11 --token tufsign --label root-1 --scheme ec
   'tufsign ceremony status root-v2.tufsign-request.json --json': { cwd: 'myrepo' },
   'tufsign ceremony start --role targets --request-out /media/usb/targets.tufsign-request.json': { cwd: 'myrepo' },
   'tufsign add-release myapp 1.1 dist/myapp -w repo': {
-    before: 'tufsign add-release myapp 1.0 dist/myapp -w myrepo --bundle-out myrepo/bundles/myapp-1.0.tar.gz >/dev/null',
+    before:
+      'tufsign add-release myapp 1.0 dist/myapp -w myrepo --bundle-out myrepo/bundles/myapp-1.0.tar.gz >/dev/null',
   },
   'SOURCE_DATE_EPOCH=1700000000 tufsign add-release myapp 1.2 dist/myapp --dry-run --json': {
     cwd: 'myrepo',
@@ -197,7 +206,10 @@ tufsign delegate bins --count 16 --key file:keys/bins-1.pem -w repo >/dev/null`,
 node -e "$ED25519_PEM" '${join(FIXTURES, 'python-tuf-keyholders', 'timestamp')}' |
   openssl pkcs8 -topk8 -v2 aes-256-cbc -iter 600000 -out myrepo/keys/timestamp.pem -passout env:TUFSIGN_PASSPHRASE`,
   },
-  'tufsign key rotate snapshot --add-key file:keys/snapshot-2.pem --threshold 2': { cwd: 'myrepo', before: key('snapshot-2') },
+  'tufsign key rotate snapshot --add-key file:keys/snapshot-2.pem --threshold 2': {
+    cwd: 'myrepo',
+    before: key('snapshot-2'),
+  },
   'tufsign key rotate projects --add-key file:keys/projects-2.pem --threshold 2   # a delegated role: the new key signs too':
     { cwd: 'myrepo', before: key('projects-2') },
   'tufsign refresh -w myrepo': {},
@@ -214,7 +226,8 @@ node -e "$ED25519_PEM" '${join(FIXTURES, 'python-tuf-keyholders', 'timestamp')}'
 const FINGERPRINT = 'a signing request and the fingerprint read out for it (per ceremony)';
 const YUBIKEY = 'a YubiKey with this serial; docs/yubikey.md runs the same on the virtual card (doc-examples-yubikey)';
 const PARSE_ONLY: Record<string, string> = {
-  'tufsign ceremony': 'the guided keyholder flow needs a terminal; test/e2e/ceremony-interrupt.test.ts drives it on a pty',
+  'tufsign ceremony':
+    'the guided keyholder flow needs a terminal; test/e2e/ceremony-interrupt.test.ts drives it on a pty',
   "tufsign ceremony /media/usb/root-v2.tufsign-request.json --key 'yubikey:serial=12345678;slot=9c'": YUBIKEY,
   'tufsign ceremony root-v2.tufsign-request.json --key file:keys/alice.pem --fingerprint 7K3M-QX2A-9BDE-H4TW-R8NC --yes':
     FINGERPRINT,
@@ -237,16 +250,17 @@ const PARSE_ONLY: Record<string, string> = {
     YUBIKEY,
   "tufsign key import 'yubikey:serial=12345678;slot=9c' --json": YUBIKEY,
   'tufsign key rotate targets --replace 3f2a9c1e --with new-targets.pub.json':
-    'keyid 3f2a9c1e of the reader\'s targets key; test/e2e/key-rotate*.test.ts replaces keys by keyid',
+    "keyid 3f2a9c1e of the reader's targets key; test/e2e/key-rotate*.test.ts replaces keys by keyid",
   'tufsign key rotate timestamp --replace 9b1c0d2e --with file:keys/timestamp-2.pem':
-    'keyid 9b1c0d2e of the reader\'s timestamp key; test/e2e/key-rotate*.test.ts replaces keys by keyid',
+    "keyid 9b1c0d2e of the reader's timestamp key; test/e2e/key-rotate*.test.ts replaces keys by keyid",
   'tufsign key rotate bins --replace 5e0c77aa --with file:keys/bins-2.pem   # every hash bin bins-*':
-    'keyid 5e0c77aa of the reader\'s bins key; test/e2e/key-rotate*.test.ts replaces keys by keyid',
+    "keyid 5e0c77aa of the reader's bins key; test/e2e/key-rotate*.test.ts replaces keys by keyid",
   'tufsign root rotate --add-key carol.pub.json --remove-key 3f2a9c1e --threshold 2':
-    'keyid 3f2a9c1e of the reader\'s root key; docs/migrating.md runs root rotate --remove-key on the python-tuf fixture',
+    "keyid 3f2a9c1e of the reader's root key; docs/migrating.md runs root rotate --remove-key on the python-tuf fixture",
   'tufsign ceremony trust policy demo --max-expiry root=365d --max-expiry targets=90d':
     'a keyholder trust folder pinned by an earlier ceremony of repository "demo"',
-  'tufsign ceremony trust policy demo --reset targets': 'a keyholder trust folder pinned by an earlier ceremony of repository "demo"',
+  'tufsign ceremony trust policy demo --reset targets':
+    'a keyholder trust folder pinned by an earlier ceremony of repository "demo"',
   'tufsign ceremony trust show demo': 'a keyholder trust folder pinned by an earlier ceremony of repository "demo"',
   'tufsign delegate bins --count 16384 --key file:keys/bins-1.pem -w repo':
     '16,384 roles (seconds of signing); the same command runs here with 16 bins, and bench/delegations-bench.ts at this size',
@@ -410,7 +424,9 @@ describe('docs/commands.md examples', () => {
       .map((example, i) => ({ example, got: status.get(i), want: String(RUN[example]?.exit ?? 0) }))
       .filter(({ got, want }) => got !== want);
     if (failed.length > 0)
-      throw new Error(`${failed.map((f) => `${f.example}: exit ${f.got} (want ${f.want})`).join('\n')}\n--- stderr\n${stderr}`);
+      throw new Error(
+        `${failed.map((f) => `${f.example}: exit ${f.got} (want ${f.want})`).join('\n')}\n--- stderr\n${stderr}`,
+      );
     expect(failed).toEqual([]);
   });
 });
