@@ -13,6 +13,7 @@ import type { Workspace } from '../repository/workspace';
 import type { SigningContext } from '../repository/context';
 import type { Key } from '../tuf/key';
 import { createPrompter, type Prompter } from './prompter';
+import { terminalText } from './safe-text';
 import { createSecretsHandler } from './secrets';
 import { parsePassphraseFileFlags, secretsForKey } from './key-secrets';
 
@@ -43,7 +44,7 @@ export function createContext(options: ContextOptions): RunContext {
   const env = options.env ?? process.env;
   const clock = clockFromEnv(env);
   const prompter = createPrompter();
-  const write = options.stderr ?? ((line: string) => process.stderr.write(line + '\n'));
+  const write = options.stderr ?? ((line: string) => process.stderr.write(terminalText(line) + '\n'));
   const progress = (message: string): void => {
     if (!options.json) write(message);
   };
