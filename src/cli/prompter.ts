@@ -39,7 +39,10 @@ export function createPrompter(interactive = isInteractive()): Prompter {
       if (!interactive) noTty(message);
       const { input } = await import('@inquirer/prompts');
       const shown = terminalText(message);
-      return input(defaultValue === undefined ? { message: shown } : { message: shown, default: defaultValue }, context);
+      return input(
+        defaultValue === undefined ? { message: shown } : { message: shown, default: defaultValue },
+        context,
+      );
     },
     async select(message, choices) {
       if (!interactive) noTty(message);

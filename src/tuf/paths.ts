@@ -24,7 +24,8 @@ export function hasControlChar(s: string): boolean {
  * characters, line/paragraph separators, the BOM and interlinear annotations (ADR 0019, BAD-65). The one list:
  * the display layer (src/cli/safe-text.ts) escapes these plus C0/DEL, and new target paths may not contain them.
  */
-export const INVISIBLE_CHARS = '\\u0080-\\u009f\\u00ad\\u061c\\u180e\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff\\ufff9-\\ufffb';
+export const INVISIBLE_CHARS =
+  '\\u0080-\\u009f\\u00ad\\u061c\\u180e\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff\\ufff9-\\ufffb';
 const INVISIBLE = new RegExp(`[${INVISIBLE_CHARS}]`, 'u');
 /** A UTF-16 surrogate without its partner: not a Unicode character; files and UTF-8 would store U+FFFD instead. */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;

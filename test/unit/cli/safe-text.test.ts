@@ -41,7 +41,7 @@ describe('attack: terminal escapes in displayed strings', () => {
 describe('attack: terminal escapes in whole command output (the last line of defence, ADR 0019)', () => {
   const HOSTILE = 'docs/invoice\u202efdp.exe\u0085\u200b\u001b[8m\r';
 
-  it('terminalText keeps the output\'s own lines and tabs and escapes everything else', () => {
+  it("terminalText keeps the output's own lines and tabs and escapes everything else", () => {
     const out = terminalText(`PATH\tROLE\n${HOSTILE}\ttargets\n`);
     expect(out).toBe('PATH\tROLE\ndocs/invoice\\u{202e}fdp.exe\\x85\\u{200b}\\x1b[8m\\x0d\ttargets\n');
   });
