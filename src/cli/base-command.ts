@@ -217,7 +217,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }
     if (json) process.stdout.write(errorEnvelope(payload) + '\n');
     else process.stderr.write(renderErrorLine(payload));
-    if (debug && err.stack !== undefined) process.stderr.write(err.stack + '\n');
+    if (debug && err.stack !== undefined) process.stderr.write(terminalText(err.stack) + '\n');
     throw new Errors.ExitError(exitCodeFor(payload.code));
   }
 }
