@@ -52,8 +52,8 @@ describe('text from input files never acts on the terminal', () => {
 
   it('owner labels edited into tufsign.json: key list and status', () => {
     const cfgFile = join(ws, 'tufsign.json');
-    const cfg = JSON.parse(readFileSync(cfgFile, 'utf8'));
-    for (const k of Object.values(cfg.keys) as { owner?: string }[]) k.owner = `bob${EVIL}`;
+    const cfg = JSON.parse(readFileSync(cfgFile, 'utf8')) as { keys: Record<string, { owner?: string }> };
+    for (const k of Object.values(cfg.keys)) k.owner = `bob${EVIL}`;
     writeFileSync(cfgFile, JSON.stringify(cfg, null, 2));
     for (const args of [['key', 'list'], ['status']]) {
       const human = clean(runCli([...args, '-w', ws]));
