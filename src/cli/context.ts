@@ -12,6 +12,7 @@ import type { SecretsHandler, Signer } from '../keystore/signer';
 import type { Workspace } from '../repository/workspace';
 import type { SigningContext } from '../repository/context';
 import type { Key } from '../tuf/key';
+import { progressReporter } from './progress';
 import { createPrompter, type Prompter } from './prompter';
 import { terminalText } from './safe-text';
 import { createSecretsHandler } from './secrets';
@@ -44,7 +45,21 @@ export function createContext(options: ContextOptions): RunContext {
   const env = options.env ?? process.env;
   const clock = clockFromEnv(env);
   const prompter = createPrompter();
-  const write = options.stderr ?? ((line: string) => process.stderr.write(terminalText(line) + '\n'));
+  const stderr = options.stderr;
+  // Counted progress and message lines share stderr: a message clears the running count's line first.
+  const reporter = progressReporter(
+    options.json,
+    stderr === undefined
+      ? process.stderr
+      : ({ isTTY: false, write: (text: string) => (stderr(text.replace(/\n$/, '')), true) } as NodeJS.WriteStream),
+  );
+  const raw = stderr ?? ((line: string) => process.stderr.write(line + '\n'));
+  // every message may quote a file (a release folder's names, a key label): shown escaped (ADR 0019)
+  const write = (line: string): void => {
+    const shown = terminalText(line);
+    if (options.json) raw(shown);
+    else reporter.note(shown);
+  };
   const progress = (message: string): void => {
     if (!options.json) write(message);
   };
@@ -160,9 +175,11 @@ export function createContext(options: ContextOptions): RunContext {
           for (const k of devices) await openSigner(baseDir, workspace, pkcs11Module, k.uri, k.key, k.role);
         },
         progress,
+        report: reporter,
       };
     },
     async close() {
+      reporter.done();
       for (const s of signers.values()) {
         try {
           const signer = await s;
