@@ -171,6 +171,19 @@ export function createContext(options: ContextOptions): RunContext {
             });
           for (const k of devices) await openSigner(baseDir, workspace, pkcs11Module, k.uri, k.key, k.role);
         },
+        warm(keys) {
+          // A prompt must wait until the command's checks have passed; devices are opened by the pre-flight.
+          if (prompter.interactive) return;
+          let chain = Promise.resolve();
+          for (const k of keys)
+            if (backendOfUri(k.uri) === 'file')
+              chain = chain
+                .then(() => openSigner(baseDir, workspace, pkcs11Module, k.uri, k.key, k.role))
+                .then(
+                  () => undefined,
+                  () => undefined,
+                );
+        },
         progress,
         report: reporter,
       };
