@@ -179,9 +179,9 @@ export function createContext(options: ContextOptions): RunContext {
           if (prompter.interactive) return;
           let chain = Promise.resolve();
           for (const k of keys)
-            if (backendOfUri(k.uri) === 'file')
+            if (k.uri.startsWith('file:'))
               chain = chain
-                .then(() => openSigner(baseDir, workspace, pkcs11Module, k.uri, k.key, k.role))
+                .then(() => openSigner(baseDir, workspace, pkcs11Module, parseKeyRef(k.uri), k.key, k.role))
                 .then(
                   () => undefined,
                   () => undefined,
