@@ -15,6 +15,7 @@ import { refresh } from '../../../src/repository/refresh';
 import { signRole } from '../../../src/repository/sign';
 import { addTargets, removeTargets } from '../../../src/repository/targets';
 import { addRelease, type AddReleaseOptions, type AddReleaseResult } from '../../../src/repository/release';
+import { checkReleaseVersion } from '../../../src/release/version';
 import { directorySource } from '../../../src/verify/sources';
 import { repositoryStatus } from '../../../src/repository/status';
 import { verifyRepository } from '../../../src/verify/verify';
@@ -269,7 +270,13 @@ describe('add-release use case on a temp workspace', () => {
   ): Promise<AddReleaseResult> =>
     addRelease(
       ws,
-      { app: 'demo_app', version, dir, env: { SOURCE_DATE_EPOCH: '1700000000' }, ...extra },
+      {
+        app: 'demo_app',
+        version: checkReleaseVersion(version),
+        dir,
+        env: { SOURCE_DATE_EPOCH: '1700000000' },
+        ...extra,
+      },
       {
         ...context(T0, ['targets', 'snapshot', 'timestamp']),
         tool: 'tufsign test',
