@@ -88,11 +88,7 @@ export async function addPreparedTargets(
 }
 
 /** The target files an operation would store (for a deferred release: they travel with the request). */
-export function targetFilesOf(
-  ws: Workspace,
-  prepared: PreparedTarget[],
-  consistent: boolean,
-): PendingFile[] {
+export function targetFilesOf(ws: Workspace, prepared: PreparedTarget[], consistent: boolean): PendingFile[] {
   return prepared.flatMap((p) =>
     targetFileNames(p.path, p.targetFile.hashes, consistent).map((name) => ({
       path: join(ws.targetsDir, name),
