@@ -35,6 +35,7 @@ const cliArgs = (args: string[]): string[] => [`--max-old-space-size=${HEAP_MIB}
 /** A folder of `files` × 4 MB of compressible text, each file a little different (a large, realistic bundle). */
 function bigFolder(name: string, files: number): string {
   const dir = join(base, name);
+  mkdirSync(dir, { recursive: true });
   const text = Buffer.from(
     Array.from({ length: 110_000 }, (_, i) => `line ${i} of a large bundle file ${(i * 40503) % 65521}\n`).join(''),
   ).subarray(0, 4_000_000);
