@@ -32,7 +32,7 @@ import {
 } from '../release';
 import type { JsonValue } from '../tuf/json';
 import { Targets, type TopLevelRole } from '../tuf/metadata';
-import { parseTargetPath } from '../tuf/paths';
+import { parseNewTargetPath } from '../tuf/paths';
 import { baseRootOf, collectBundleFiles } from './bundle-files';
 import type { CeremonyContext } from './context';
 import { presentKeysConfig } from './key-availability';
@@ -199,7 +199,7 @@ async function buildAndCommit(
   if (options.dryRun === true) return result;
 
   const prepared: PreparedTarget[] = [built.archive, ...(built.patch !== undefined ? [built.patch] : [])].map((f) => ({
-    path: parseTargetPath(f.name),
+    path: parseNewTargetPath(f.name),
     data: new StagedFile(f.path, f.targetFile.length),
     targetFile: f.targetFile,
   }));

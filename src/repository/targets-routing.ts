@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { TufsignError } from '../errors';
 import { TargetFile } from '../tuf/metadata';
-import { checkNoCollisions, parseTargetPath } from '../tuf/paths';
+import { checkNoCollisions, parseNewTargetPath } from '../tuf/paths';
 import { readFileBounded } from '../io/fs';
 import type { SigningContext } from './context';
 import type { OperationResult } from './outcome';
@@ -91,7 +91,7 @@ export async function addTargetsRouted(
   if (inputs.length === 0) throw new TufsignError('USAGE', 'no target files given', { rule: 'targets add FILE...' });
   const seen = new Set<string>();
   for (const input of inputs) {
-    parseTargetPath(input.path);
+    parseNewTargetPath(input.path);
     if (seen.has(input.path))
       throw new TufsignError('PATH_COLLISION', `the target path ${JSON.stringify(input.path)} is given twice`, {
         path: input.path,
