@@ -177,6 +177,19 @@ export function createContext(options: ContextOptions): RunContext {
           for (const { ref, key, role } of keys)
             if (ref.backend === 'yubikey') await openSigner(baseDir, workspace, pkcs11Module, ref, key, role);
         },
+        warm(keys) {
+          // A prompt must wait until the command's checks have passed; devices are opened by the pre-flight.
+          if (prompter.interactive) return;
+          let chain = Promise.resolve();
+          for (const k of keys)
+            if (k.uri.startsWith('file:'))
+              chain = chain
+                .then(() => openSigner(baseDir, workspace, pkcs11Module, parseKeyRef(k.uri), k.key, k.role))
+                .then(
+                  () => undefined,
+                  () => undefined,
+                );
+        },
         progress,
         report: reporter,
       };
