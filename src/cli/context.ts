@@ -12,6 +12,7 @@ import type { SecretsHandler, Signer } from '../keystore/signer';
 import type { Workspace } from '../repository/workspace';
 import type { SigningContext } from '../repository/context';
 import type { Key } from '../tuf/key';
+import { progressReporter } from './progress';
 import { createPrompter, type Prompter } from './prompter';
 import { createSecretsHandler } from './secrets';
 import { parsePassphraseFileFlags, secretsForKey } from './key-secrets';
@@ -43,7 +44,19 @@ export function createContext(options: ContextOptions): RunContext {
   const env = options.env ?? process.env;
   const clock = clockFromEnv(env);
   const prompter = createPrompter();
-  const write = options.stderr ?? ((line: string) => process.stderr.write(line + '\n'));
+  const stderr = options.stderr;
+  // Counted progress and message lines share stderr: a message clears the running count's line first.
+  const reporter = progressReporter(
+    options.json,
+    stderr === undefined
+      ? process.stderr
+      : ({ isTTY: false, write: (text: string) => (stderr(text.replace(/\n$/, '')), true) } as NodeJS.WriteStream),
+  );
+  const raw = stderr ?? ((line: string) => process.stderr.write(line + '\n'));
+  const write = (line: string): void => {
+    if (options.json) raw(line);
+    else reporter.note(line);
+  };
   const progress = (message: string): void => {
     if (!options.json) write(message);
   };
@@ -159,9 +172,11 @@ export function createContext(options: ContextOptions): RunContext {
           for (const k of devices) await openSigner(baseDir, workspace, pkcs11Module, k.uri, k.key, k.role);
         },
         progress,
+        report: reporter,
       };
     },
     async close() {
+      reporter.done();
       for (const s of signers.values()) {
         try {
           const signer = await s;

@@ -20,7 +20,13 @@ const LABEL: Record<ReleaseStage, string> = {
   'patch-diff': 'patch diff',
   'patch-compress': 'patch bzip2',
   bundle: 'bundle',
+  targets: 'targets',
+  sign: 'sign',
+  write: 'write',
 };
+
+/** Stages that count items, not bytes: what one item is. */
+const ITEMS: Partial<Record<ReleaseStage, string>> = { targets: 'targets', sign: 'roles', write: 'files' };
 
 interface StageState {
   start: number;
@@ -36,11 +42,17 @@ const secs = (ms: number): string =>
 
 function counts(stage: ReleaseStage, s: StageState): string {
   if (stage === 'scan') return `${s.done} entries`;
+  const items = ITEMS[stage];
+  if (items !== undefined) return s.done < s.total ? `${s.done} of ${s.total} ${items}` : `${s.done} ${items}`;
   const files = s.files !== undefined ? `${s.files} files, ` : '';
   return s.total > 0 && s.done < s.total ? `${files}${mb(s.done)} of ${mb(s.total)}` : `${files}${mb(s.done)}`;
 }
 
-export type ProgressReporter = ((p: Progress) => void) & { done(): void };
+export type ProgressReporter = ((p: Progress) => void) & {
+  done(): void;
+  /** A line of text between the stages' lines (on a terminal the running stage's line is cleared first). */
+  note(text: string): void;
+};
 
 export function progressReporter(
   json: boolean,
@@ -89,7 +101,12 @@ export function progressReporter(
       s = { start: now(), done: 0, total: 0, ended: false };
       stages.set(p.stage, s);
     }
-    if (s.ended) return;
+    if (s.ended) {
+      // a counted stage may run again in the same command (a second commit): it starts over
+      if (ITEMS[p.stage] === undefined || p.done >= s.done) return;
+      s = { start: now(), done: 0, total: 0, ended: false };
+      stages.set(p.stage, s);
+    }
     s.done = p.done;
     s.total = p.total;
     if (p.files !== undefined) s.files = p.files;
@@ -105,6 +122,14 @@ export function progressReporter(
   };
 
   return Object.assign(report, {
+    note(text: string) {
+      if (json) return;
+      if (tty && lineOpen) {
+        stream.write(`\r\x1b[K${text}\n`);
+        lineOpen = false;
+        drawn = undefined;
+      } else stream.write(`${text}\n`);
+    },
     /** End the run: a count-only stage still open gets its final line; the terminal line is closed. */
     done() {
       if (json) return;

@@ -1,6 +1,7 @@
 /** What a use case is given to sign with: the reference time, signers by URI, and a progress line writer. */
 import type { Key } from '../tuf/key';
 import type { Signer } from '../keystore/signer';
+import type { ProgressCallback } from '../release';
 
 /** A key a signing run will use: where it lives, the key it must be, the role it signs. */
 export interface PlannedKey {
@@ -20,6 +21,8 @@ export interface SigningContext {
   preflight?(keys: readonly PlannedKey[]): Promise<void>;
   /** Progress for stderr. */
   progress?(message: string): void;
+  /** Counted progress of long steps (thousands of roles signed, files written): one updating line on a terminal. */
+  report?: ProgressCallback;
 }
 
 export interface CeremonyContext extends SigningContext {

@@ -144,7 +144,6 @@ export async function changeDelegatedKeys(
     files: [configFile(ws, config)],
     deferTargets: defer,
     ...(options.expires !== undefined ? { expires: options.expires } : {}),
-    progress: (done, total) => ctx.progress?.(`  ${done}/${total} roles signed`),
   });
   ws.config = config;
   return { result, changes };

@@ -45,7 +45,6 @@ export async function signDelegated(
   if (nodes.length > 64) ctx.progress?.(`re-signing ${nodes.length} roles`);
   return publishTargetsChanges(tree, ctx, {
     ...(options.expires !== undefined ? { expires: options.expires } : {}),
-    progress: (done, total) => ctx.progress?.(`  ${done}/${total} roles signed`),
   });
 }
 
@@ -80,11 +79,7 @@ export async function refreshAll(ws: Workspace, ctx: SigningContext): Promise<Re
   }
   const changed = tree.changedNodes();
   const result: RefreshResult =
-    changed.length === 0
-      ? await refresh(ws, ctx)
-      : await publishTargetsChanges(tree, ctx, {
-          progress: (done, total) => ctx.progress?.(`  ${done}/${total} roles signed`),
-        });
+    changed.length === 0 ? await refresh(ws, ctx) : await publishTargetsChanges(tree, ctx, {});
   if (dueElsewhere.length > 0) result.dueElsewhere = dueElsewhere;
   return result;
 }

@@ -233,7 +233,6 @@ export async function addBins(
   const result = await publishTargetsChanges(tree, ctx, {
     files: [configFile(ws, config)],
     deferTargets: defer,
-    progress: (done, total) => ctx.progress?.(`  ${done}/${total} roles signed`),
   });
   ws.config = config;
   return result;

@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import { fileExists, readFileBounded } from '../io/fs';
 import { TufsignError } from '../errors';
-import { Metadata, MetaFile, Targets } from '../tuf/metadata';
+import { Metadata, MetaFile, SuccinctRoles, Targets } from '../tuf/metadata';
 import { addSeconds, formatExpires, parseDuration } from '../tuf/time';
 import { verificationResult } from '../tuf/verify';
 import { assertWithinLimit, sizeFinding } from '../verify/limits';
@@ -55,8 +55,27 @@ export interface PublishOptions {
    * for a signing request; snapshot and timestamp follow at finalize.
    */
   deferTargets?: boolean;
-  /** called with (done, total) while many roles are signed */
-  progress?: (done: number, total: number) => void;
+}
+
+/** Above this many changed roles, signing is reported as a count instead of one line per role. */
+const MANY_ROLES = 64;
+
+/**
+ * Counted progress of a step over many items: through `ctx.report` (one updating line on a terminal, one
+ * final line otherwise) or, without it, a line per 1,024 items.
+ */
+function counter(ctx: SigningContext, stage: 'sign' | 'write', unit: string): (done: number, total: number) => void {
+  return (done, total) => {
+    if (ctx.report !== undefined) ctx.report({ stage, done, total });
+    else if (done % 1024 === 0 || done === total) ctx.progress?.(`  ${done}/${total} ${unit}`);
+  };
+}
+
+/** The context without its per-line progress: thousands of "signing bins-N" lines would bury everything else. */
+function quiet(ctx: SigningContext): SigningContext {
+  const rest: SigningContext = { ...ctx };
+  delete rest.progress;
+  return rest;
 }
 
 function outcomeOf(node: RoleNode, files: string[], config: WorkspaceConfig): RoleOutcome {
@@ -129,16 +148,21 @@ export async function publishTargetsChanges(
 
   const outcomes: RoleOutcome[] = [];
   const roleFiles: PendingFile[] = [];
+  const many = changed.length > MANY_ROLES;
+  const binCtx = many ? quiet(ctx) : ctx;
+  const signed = counter(ctx, 'sign', 'roles signed');
   let done = 0;
   for (const node of changed) {
-    await signWithAvailableKeys(node.md, node.role, node.keys, signing, ctx, undefined, node.name);
+    // Hash bins are counted, not listed; a named role still says which key signs it.
+    const roleCtx = node.role instanceof SuccinctRoles ? binCtx : ctx;
+    await signWithAvailableKeys(node.md, node.role, node.keys, signing, roleCtx, undefined, node.name);
     const path = fileOf(tree, node.name, node.md.signed.version);
     const text = serializeMetadata(node.md);
     assertWithinLimit(sizeFinding(ws.relative(path), node.name, 'targets', Buffer.byteLength(text)), false);
     roleFiles.push({ path, data: text });
     outcomes.push(outcomeOf(node, [ws.relative(path)], config));
     done += 1;
-    if (changed.length > 64 && (done % 1024 === 0 || done === changed.length)) options.progress?.(done, changed.length);
+    if (many) signed(done, changed.length);
   }
   const short = outcomes.filter((o) => !o.complete);
   if (short.length > 0) {
@@ -250,7 +274,7 @@ export async function publishTargetsChanges(
     { path: snapshotPath, data: snapshotText },
     { path: timestampPath, data: timestampText },
   ];
-  commitFiles(files, (done, total) => ctx.progress?.(`  ${done}/${total} files written`));
+  commitFiles(files, counter(ctx, 'write', 'files written'));
   return { workspace: ws.dir, roles: outcomes, complete: true, written: files.map((f) => ws.relative(f.path)) };
 }
 

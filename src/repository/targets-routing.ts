@@ -120,6 +120,7 @@ export async function addTargetsRouted(
       ctx.progress?.(
         `target ${input.path} → ${node.name}: ${data.length} bytes, sha256 ${tf.hashes.get('sha256') ?? ''}`,
       );
+    else if (ctx.report !== undefined) ctx.report({ stage: 'targets', done: n, total: inputs.length });
     else if (n % 5000 === 0 || n === inputs.length) ctx.progress?.(`  ${n}/${inputs.length} targets hashed`);
   }
   // Names that would merge on a case-insensitive filesystem are refused within each role (BAD-44).
@@ -128,7 +129,6 @@ export async function addTargetsRouted(
     files,
     ...(options.expires !== undefined ? { expires: options.expires } : {}),
     ...(options.deferTargets === true ? { deferTargets: true } : {}),
-    progress: (done, total) => ctx.progress?.(`  ${done}/${total} roles signed`),
   });
 }
 

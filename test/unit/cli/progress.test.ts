@@ -117,4 +117,62 @@ describe('progressReporter', () => {
     q.done();
     expect(quiet.text()).toBe('');
   });
+
+  /** `delegate bins --count 16384` as publishTargetsChanges reports it: a note, every bin counted, notes, the commit. */
+  function bins(p: ReturnType<typeof progressReporter>): void {
+    p.note('signing 16384 bins bins-0000 … bins-3fff');
+    for (let i = 1; i <= 16_385; i++) {
+      p({ stage: 'sign', done: i, total: 16_385 });
+      tick(1);
+    }
+    p.note('signing snapshot v2 with file:keys/online-1.pem');
+    for (let i = 1; i <= 16_388; i += 4096) {
+      p({ stage: 'write', done: i, total: 16_388 });
+      tick(30);
+    }
+    p({ stage: 'write', done: 16_388, total: 16_388 });
+  }
+
+  it('16,384 bins signed without a terminal: the notes and one line per counted stage', () => {
+    const { stream, text } = fakeStream(false);
+    const p = progressReporter(false, stream, clock);
+    bins(p);
+    p.done();
+    expect(text().split('\n')).toEqual([
+      'signing 16384 bins bins-0000 … bins-3fff',
+      'sign: 16385 roles in 16.4 s',
+      'signing snapshot v2 with file:keys/online-1.pem',
+      'write: 16388 files in 0.1 s',
+      '',
+    ]);
+  });
+
+  it('16,384 bins signed on a terminal: one redrawn count line, a note clears it first, every line ends', () => {
+    const { stream, text } = fakeStream(true);
+    const p = progressReporter(false, stream, clock);
+    p({ stage: 'sign', done: 1, total: 16_385 });
+    p.note('a message while counting');
+    bins(p);
+    p.done();
+    const out = text();
+    const counts = [...out.matchAll(/\rsign\s+\[#*\.*\]\s+\d+% (\d+) of 16385 roles/g)].map((m) => Number(m[1]));
+    // throttled redraws of one line (at most ten a second over 16.4 s), counting up
+    expect(counts.length).toBeGreaterThan(10);
+    expect(counts.length).toBeLessThan(200);
+    expect(counts).toEqual([...counts].sort((a, b) => a - b));
+    // the note clears the open count line instead of being glued to it
+    expect(out).toContain('\r\x1b[Ka message while counting\n');
+    const lines = out.split('\n').map((l) => l.slice(l.lastIndexOf('\r') + 1).replace('\x1b[K', ''));
+    expect(lines.filter((l) => l.startsWith('sign: '))).toEqual(['sign: 16385 roles in 16.4 s']);
+    expect(lines.filter((l) => l.startsWith('write: '))).toEqual(['write: 16388 files in 0.1 s']);
+    expect(out.endsWith('\n')).toBe(true);
+  });
+
+  it('under --json neither counts nor notes are written', () => {
+    const { stream, text } = fakeStream(true);
+    const p = progressReporter(true, stream, clock);
+    bins(p);
+    p.done();
+    expect(text()).toBe('');
+  });
 });
