@@ -8,6 +8,7 @@ import { checkNoCollisions, parseTargetPath, type TargetPath } from '../tuf/path
 import { bump, cascadeSnapshotTimestamp, finish, resignRole, startCascade } from './cascade';
 import type { SigningContext } from './context';
 import type { OperationResult } from './outcome';
+import { preflightRoles } from './signing';
 import { targetFileNames, type Workspace } from './workspace';
 
 export interface TargetInput {
@@ -77,6 +78,8 @@ export async function addPreparedTargets(
       c.files.push({ path: join(ws.targetsDir, name), data: p.data });
     ctx.progress?.(`target ${p.path}: ${p.data.length} bytes, sha256 ${p.targetFile.hashes.get('sha256') ?? ''}`);
   }
+  // targets, snapshot and timestamp: every device the run needs before the first PIN or touch
+  await preflightRoles(ctx, c.root.signed, ['targets', 'snapshot', 'timestamp'], ws.config);
   bump(targets, ws.config, ctx.now, options.expires);
   repo.targets.clearSignatures();
   await resignRole(c, repo.targets, 'targets', ctx);
@@ -109,6 +112,7 @@ export async function removeTargets(ws: Workspace, paths: string[], ctx: Signing
       });
     targets.targets.delete(p);
   }
+  await preflightRoles(ctx, c.root.signed, ['targets', 'snapshot', 'timestamp'], ws.config);
   bump(targets, ws.config, ctx.now);
   repo.targets.clearSignatures();
   await resignRole(c, repo.targets, 'targets', ctx);
