@@ -8,7 +8,7 @@ export npm_config_nodedir=${npm_config_nodedir:-/usr}
 APT_PACKAGES=(
   openssl ca-certificates python3 make g++ tar gzip procps
   softhsm2 opensc
-  pcscd libpcsclite-dev pcsc-tools vsmartcard-vpcd yubico-piv-tool ykcs11
+  pcscd libpcsclite-dev pcsc-tools vsmartcard-vpcd yubico-piv-tool ykcs11 yubikey-manager
   bsdiff bzip2
   python3-securesystemslib python3-cryptography python3-packaging python3-nacl python3-requests python3-urllib3
 )

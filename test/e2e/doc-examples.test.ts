@@ -7,6 +7,7 @@
  *                          TUFSIGN_OFFLINE_PASSPHRASE set (the first also typed on
  *                          stdin for README's `read`), HOME in the scratch folder, and
  *                          inputs an example names as "your files" (below, INPUTS) already there;
+ * - ```sh yubikey        — runs on two virtual YubiKeys, with ykman and ykcs11 (doc-examples-yubikey.test.ts);
  * - ```sh norun: REASON  — not run (hardware, package installs, the packaged artifact); the reason is required;
  * - ```text              — not shell (synopses, diagrams).
  * A fence without an info string that holds a command line fails: every example says which kind it is.
@@ -16,45 +17,18 @@
  * The files run concurrently (each is its own shell and scratch folder).
  * A key URI holding `;` must be quoted on every line of every doc (the shell splits at `;`).
  */
-import { spawn } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, ROOT } from '../helpers/cli';
+import { ROOT } from '../helpers/cli';
+import { DOCS, docBlocks, fencedBlocks, runScript, tufsignShim } from '../helpers/doc-examples';
+import { runPython } from '../helpers/python-clients';
+import { SOFTHSM_MODULE } from '../helpers/softhsm';
 import { tempDir } from '../helpers/tmp';
+import { serveDirectory } from '../helpers/tuf-client';
 
 jest.setTimeout(180_000);
 
-interface Block {
-  file: string;
-  line: number;
-  info: string;
-  body: string;
-}
-
-export function fencedBlocks(file: string, markdown: string): Block[] {
-  const out: Block[] = [];
-  const lines = markdown.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^([ \t]*)```(.*)$/.exec(lines[i] ?? '');
-    if (open === null) continue;
-    const indent = open[1] ?? '';
-    const body: string[] = [];
-    let j = i + 1;
-    for (; j < lines.length && !new RegExp(`^${indent}\`\`\`\\s*$`).test(lines[j] ?? ''); j++)
-      body.push((lines[j] ?? '').startsWith(indent) ? (lines[j] ?? '').slice(indent.length) : (lines[j] ?? ''));
-    out.push({ file, line: i + 1, info: (open[2] ?? '').trim(), body: body.join('\n') });
-    i = j;
-  }
-  return out;
-}
-
-const DOCS = [
-  'README.md',
-  ...readdirSync(join(ROOT, 'docs'))
-    .filter((f) => f.endsWith('.md'))
-    .map((f) => `docs/${f}`),
-];
-const blocks = DOCS.flatMap((f) => fencedBlocks(f, readFileSync(join(ROOT, f), 'utf8')));
+const blocks = docBlocks();
 const COMMAND = /^\s*(tufsign|sudo|npm|export|ykman|git|cd|mkdir|cat|tar|sha256sum|grep|find)\b/m;
 
 /** Inputs the examples treat as the reader's own files, made fresh in each scratch folder. */
@@ -74,15 +48,34 @@ interface ReaderSetup {
   fill: [RegExp, string][];
   /** what the reader has set up beyond README's TUFSIGN_PASSPHRASE */
   env?: Record<string, string>;
+  /** what the reader already has before a block whose text matches (their own keys, tokens): shell, run first */
+  before?: [RegExp, string][];
 }
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'import');
 const KEEP_PASSPHRASE: [RegExp, string] = [
   /^export TUFSIGN_PASSPHRASE=\.\.\./m,
   'export TUFSIGN_PASSPHRASE="$TUFSIGN_PASSPHRASE"',
 ];
+/**
+ * The python-tuf reader's own keys: the fixture's first root key as their PEM file `my-root-key.pem`, the second
+ * on their HSM token `keyholder` (SoftHSM2, under this folder), with the module and PIN set as docs/hsm.md shows.
+ */
+const PYTHON_TUF_KEYS = `
+keyholders='${join(ROOT, 'test', 'fixtures', 'import', 'python-tuf-keyholders')}'
+pem() { node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).keyval.private)' "$1"; }
+pem "$keyholders/root" > my-root-key.pem
+pem "$keyholders/root2" | openssl pkcs8 -topk8 -nocrypt -out hsm-root2.p8
+mkdir -p softhsm/tokens
+echo "directories.tokendir = $PWD/softhsm/tokens" > softhsm/softhsm2.conf
+export SOFTHSM2_CONF="$PWD/softhsm/softhsm2.conf" TUFSIGN_PKCS11_MODULE=${SOFTHSM_MODULE} TUFSIGN_PIN=123456
+softhsm2-util --init-token --free --label keyholder --so-pin 12345678 --pin 123456 >/dev/null
+softhsm2-util --import hsm-root2.p8 --token keyholder --label root2 --id 02 --pin 123456 >/dev/null
+rm hsm-root2.p8
+`;
 const READER: Record<string, ReaderSetup> = {
   'docs/migrating.md': {
-    repositories: { 'my-tufup-project': 'tufup', 'my-go-tuf-repo': 'go-tuf-v0' },
+    repositories: { 'my-tufup-project': 'tufup', 'my-go-tuf-repo': 'go-tuf-v0', 'my-python-tuf-repo': 'python-tuf' },
+    before: [[/--import my-python-tuf-repo/, PYTHON_TUF_KEYS]],
     fill: [
       [
         /^export TUFSIGN_SOURCE_PASSPHRASE=\.\.\.(?=\s+# the passphrase of tufup)/m,
@@ -140,11 +133,8 @@ describe('doc examples', () => {
   });
 
   const runnable = [...new Set(blocks.filter((b) => b.info === 'sh').map((b) => b.file))];
-  const shim = join(tempDir('tufsign-doc-shim-'), 'bin');
   // made now, not in beforeAll: jest starts concurrent tests before beforeAll hooks run
-  mkdirSync(shim, { recursive: true });
-  writeFileSync(join(shim, 'tufsign'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
-  chmodSync(join(shim, 'tufsign'), 0o755);
+  const shim = tufsignShim();
 
   const scratch = tempDir('tufsign-doc-example-');
   const makeInputs = (dir: string, reader: ReaderSetup | undefined): void => {
@@ -172,7 +162,8 @@ describe('doc examples', () => {
           // an example from the reader's own repository: alone, in its own folder with its inputs
           const own = join(work, `block-${b.line}`);
           makeInputs(own, reader);
-          return `${head}\n(cd '${own}'\n${body}\n)`;
+          const before = (reader.before ?? []).filter(([re]) => re.test(b.body)).map(([, sh]) => sh);
+          return `${head}\n(cd '${own}'\n${before.join('\n')}\n${body}\n)`;
         }),
     ].join('\n');
     const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${shim}:${process.env['PATH'] ?? ''}`, HOME: work };
@@ -186,27 +177,27 @@ describe('doc examples', () => {
     if (r.status !== 0)
       throw new Error(`${file} failed (exit ${r.status}) in ${work}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
     expect(r.status).toBe(0);
+    if (file === 'docs/migrating.md') await pythonTufFollows(work);
   });
 });
 
-function runScript(
-  script: string,
-  cwd: string,
-  env: NodeJS.ProcessEnv,
-  input: string,
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', script], { cwd, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 170_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-    child.stdin.end(input);
-  });
+/** python-tuf's ngclient, trusting the python-tuf repository's root v1, follows the migrated workspace. */
+async function pythonTufFollows(work: string): Promise<void> {
+  const block = blocks.find((b) => b.file === 'docs/migrating.md' && /--import my-python-tuf-repo/.test(b.body));
+  if (block === undefined) throw new Error('docs/migrating.md lost its python-tuf example');
+  const own = join(work, `block-${block.line}`);
+  const server = await serveDirectory(join(own, 'ws'));
+  try {
+    const run = await runPython([
+      join(own, 'client-meta'),
+      join(own, 'client-targets'),
+      server.url,
+      join(own, 'my-python-tuf-repo', 'metadata', '1.root.json'),
+      'releases/notes-1.0.txt',
+    ]);
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(run.stdout)).toMatchObject({ tuf: '3.1.1', root: 3 });
+  } finally {
+    await server.close();
+  }
 }

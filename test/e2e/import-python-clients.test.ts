@@ -6,12 +6,13 @@
  * - tufup's `Client`, installed with 3.0 from the old tufup repository (trusting its root v1), updates to the
  *   4.0 that tufsign's add-release published, by patch, through tufsign's keyid-migration root v3.
  */
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { ROOT, runCli, SYSTEM_PYTHON, TEST_PASSPHRASE } from '../helpers/cli';
+import { PY_ENV, runPython } from '../helpers/python-clients';
 import { requireComponent } from '../helpers/requirements';
 import { tempDir } from '../helpers/tmp';
 import { serveDirectory } from '../helpers/tuf-client';
@@ -19,34 +20,6 @@ import { readSourceKeyFile } from '../../src/import/keyfiles';
 import { encryptPrivateKey } from '../../src/keystore/file/pkcs8';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'import');
-const VENDOR = join(ROOT, 'test', 'vendor', 'python');
-// test/helpers/python holds a bsdiff4 stand-in over Debian's bsdiff/bspatch (python3-bsdiff4 is not in Debian)
-const PY_ENV = {
-  ...process.env,
-  PYTHONPATH: `${VENDOR}:${join(ROOT, 'test', 'helpers', 'python')}`,
-  PYTHONDONTWRITEBYTECODE: '1',
-};
-
-/** ngclient with a trusted root v1 in an empty metadata dir: refresh, then fetch one target. */
-const CLIENT = `
-import json, os, shutil, sys
-import tuf
-from tuf.ngclient import Updater
-meta_dir, target_dir, url, trusted_root, target = sys.argv[1:]
-os.makedirs(meta_dir); os.makedirs(target_dir)
-shutil.copyfile(trusted_root, os.path.join(meta_dir, "root.json"))
-u = Updater(metadata_dir=meta_dir, metadata_base_url=url + "/metadata/",
-            target_dir=target_dir, target_base_url=url + "/targets/")
-u.refresh()
-info = u.get_targetinfo(target)
-if info is None:
-    sys.exit(3)
-path = u.download_target(info)
-with open(os.path.join(meta_dir, "root.json")) as f:
-    root_version = json.load(f)["signed"]["version"]
-print(json.dumps({"tuf": tuf.__version__, "root": root_version, "path": path}))
-`;
-
 /** tufup's client installed with CURRENT from the old repository: check for updates, download, patch, install. */
 const TUFUP_CLIENT = `
 import json, pathlib, shutil, sys
@@ -87,14 +60,6 @@ const present = requireComponent(
   probe.status === 0,
 );
 const describePython = present ? describe : describe.skip;
-
-function runPython(args: string[], script = CLIENT): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(SYSTEM_PYTHON, ['-c', script, ...args], { env: PY_ENV, timeout: 60_000 }, (err, stdout, stderr) =>
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr }),
-    );
-  });
-}
 
 describePython('python-tuf ngclient follows an imported python-tuf repository', () => {
   const base = tempDir('tufsign-import-pyclients-');

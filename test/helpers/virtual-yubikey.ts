@@ -25,7 +25,7 @@ function which(cmd: string): boolean {
 }
 
 /** What is missing for the pcscd/vpcd tier (empty = ready). */
-export function missingComponents(extra: ('yubico-piv-tool' | 'ykcs11' | 'openssl')[] = []): string[] {
+export function missingComponents(extra: ('yubico-piv-tool' | 'ykcs11' | 'openssl' | 'ykman')[] = []): string[] {
   const missing: string[] = [];
   if (!which('pcscd')) missing.push('pcscd (apt-get install --no-install-recommends pcscd)');
   if (!existsSync(VPCD_DRIVER)) missing.push('vsmartcard-vpcd (apt-get install vsmartcard-vpcd)');
@@ -40,6 +40,7 @@ export function missingComponents(extra: ('yubico-piv-tool' | 'ykcs11' | 'openss
   if (extra.includes('yubico-piv-tool') && !which('yubico-piv-tool')) missing.push('yubico-piv-tool');
   if (extra.includes('ykcs11') && !existsSync(YKCS11)) missing.push('ykcs11');
   if (extra.includes('openssl') && !which('openssl')) missing.push('openssl');
+  if (extra.includes('ykman') && !which('ykman')) missing.push('ykman (apt-get install yubikey-manager)');
   return missing;
 }
 

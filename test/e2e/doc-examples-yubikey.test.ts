@@ -1,0 +1,128 @@
+/**
+ * The ` ```sh yubikey ` doc examples run as written on two virtual YubiKeys (pcscd + vsmartcard-vpcd + the PIV
+ * emulator, test/helpers/virtual-yubikey.ts), with Yubico's own `ykman` and ykcs11 against them.
+ *
+ * What this machine stands in for, and nothing else:
+ * - the reader's YubiKeys: serial 12345678 (Alice's) and 87654321 (Bob's), factory PIN, PUK and management key;
+ * - what a person types at ykman's prompts (TYPED: the current and the new PIN, PUK, …), piped to that one
+ *   command; tufsign itself reads the PIN from TUFSIGN_PIN (no terminal here), the passphrases of the key files
+ *   init writes from TUFSIGN_PASSPHRASE and TUFSIGN_OFFLINE_PASSPHRASE, the fingerprint a keyholder hears read
+ *   out from `ceremony status --json`, and the "yes" a keyholder answers at the terminal as `--yes`;
+ * - Bob: before docs/yubikey.md runs, its blocks that prepare a YubiKey and generate a key run for Bob's
+ *   serial and name, as the doc says Bob does on his own YubiKey;
+ * - the virtual card's attestations chain to a test CA, where a real YubiKey's chain to Yubico:
+ *   TUFSIGN_YUBIKEY_TEST_CA trusts it for attestation checks, and the root-key policy is given it with
+ *   `--attestation-ca` (the policy trusts only Yubico's roots otherwise);
+ * - a package install is the check that it is installed (scripts/install-test-deps.sh installs it).
+ * The files run one after another on the same two cards, docs/yubikey.md first (the key it generates in
+ * slot 9c of 12345678 is the one docs/hsm.md's ykcs11 example imports).
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from '../helpers/cli';
+import { docBlocks, runScript, tufsignShim, type Block } from '../helpers/doc-examples';
+import { tempDir } from '../helpers/tmp';
+import { describeWithVirtualCards, VirtualYubiKeyLab } from '../helpers/virtual-yubikey';
+
+jest.setTimeout(120_000);
+
+const ALICE = 12345678;
+const BOB = 87654321;
+const PIN = '246813';
+const PUK = '97531864';
+
+const blocks = docBlocks().filter((b) => b.info === 'sh yubikey');
+const FIRST = 'docs/yubikey.md';
+const files = [...new Set(blocks.map((b) => b.file))].sort((a, b) => Number(b === FIRST) - Number(a === FIRST));
+
+/** What a person types at each ykman prompt, one command at a time. */
+const TYPED: [RegExp, string[]][] = [
+  [/^(ykman .*piv access change-pin\b.*)$/gm, ['123456', PIN, PIN]],
+  [/^(ykman .*piv access change-puk\b.*)$/gm, ['12345678', PUK, PUK]],
+  // the current management key (blank: the factory one), then the PIN the new key is stored under
+  [/^(ykman .*piv access change-management-key\b.*)$/gm, ['', PIN]],
+];
+const FILL: [RegExp, string][] = [
+  [/--require-attested-root-keys\b/g, '--require-attested-root-keys --attestation-ca "$TUFSIGN_YUBIKEY_TEST_CA"'],
+  [/^sudo apt install ([\w -]+)$/gm, 'dpkg -s $1 >/dev/null'],
+  // the fingerprint init printed, as the keyholders type it after hearing it read out
+  [
+    /^(tufsign ceremony sign (\S+).*--fingerprint "\$FINGERPRINT")/gm,
+    'FINGERPRINT=$(tufsign ceremony status $2 --json | node -e "$READ_FINGERPRINT")\n$1 --yes',
+  ],
+];
+const READ_FINGERPRINT = `let s = ''; process.stdin.on('data', (d) => (s += d)).on('end', () => console.log(JSON.parse(s).fingerprint));`;
+
+function prepare(body: string): string {
+  for (const [re, typed] of TYPED)
+    body = body.replace(re, `printf '%s\\n' ${typed.map((t) => `'${t}'`).join(' ')} | $1`);
+  for (const [re, to] of FILL) body = body.replace(re, to);
+  return body;
+}
+
+/** Bob's run of the blocks that prepare a YubiKey and generate a key on it. */
+function asBob(b: Block): string | undefined {
+  if (b.file !== FIRST || !/piv access change-pin|key generate --backend yubikey/.test(b.body)) return undefined;
+  return b.body.replaceAll(String(ALICE), String(BOB)).replaceAll('alice', 'bob');
+}
+
+describeWithVirtualCards(
+  'doc examples on the virtual YubiKey',
+  () => {
+    const lab = new VirtualYubiKeyLab();
+    const shim = tufsignShim();
+    const scratch = tempDir('tufsign-doc-yubikey-');
+
+    beforeAll(async () => {
+      if (!existsSync(join(ROOT, 'dist', 'commands'))) throw new Error('run `npm run build` first');
+      await lab.startPcscd();
+      await lab.insert(0, { serial: ALICE, version: '5.7.1', seed: 'doc-alice' });
+      await lab.insert(1, { serial: BOB, version: '5.7.1', seed: 'doc-bob' });
+    }, 30_000);
+    afterAll(() => lab.teardown());
+
+    it('runs docs/yubikey.md first, and at least the YubiKey and ykcs11 examples', () => {
+      expect(files.slice(0, 1)).toEqual([FIRST]);
+      expect(files).toContain('docs/hsm.md');
+    });
+
+    it.each(files)('%s: its sh yubikey examples run as written', async (file) => {
+      const work = join(scratch, file.replace(/[/.]/g, '-'));
+      mkdirSync(work, { recursive: true });
+      const own = blocks.filter((b) => b.file === file);
+      const script = [
+        'set -eu',
+        ...own.flatMap((b) => {
+          const bob = asBob(b);
+          return bob === undefined ? [] : [`echo "### Bob: ${b.file}:${b.line}" >&2`, prepare(bob)];
+        }),
+        ...own.map((b) => `echo "### ${b.file}:${b.line}" >&2\n${prepare(b.body)}`),
+      ].join('\n');
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        PATH: `${shim}:${process.env['PATH'] ?? ''}`,
+        HOME: work,
+        TUFSIGN_PIN: PIN,
+        TUFSIGN_PASSPHRASE: 'doc-example-passphrase',
+        TUFSIGN_OFFLINE_PASSPHRASE: 'doc-example-offline-passphrase',
+        TUFSIGN_YUBIKEY_TEST_CA: lab.caCertFile,
+        READ_FINGERPRINT,
+      };
+      const r = await runScript(script, work, env, '', 110_000);
+      if (r.status !== 0)
+        throw new Error(
+          `${file} failed (exit ${r.status}) in ${work}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`,
+        );
+      if (file === FIRST) {
+        // the repository the last example made: root v1 signed by both YubiKeys, under the attested-key policy
+        const root = JSON.parse(readFileSync(join(work, 'repo', 'metadata', '1.root.json'), 'utf8'));
+        expect(root.signed.roles.root.keyids).toHaveLength(2);
+        expect(root.signed.roles.root.threshold).toBe(2);
+        expect(root.signatures).toHaveLength(2);
+        const config = JSON.parse(readFileSync(join(work, 'repo', 'tufsign.json'), 'utf8'));
+        expect(config.root_key_policy).toBeDefined();
+      }
+    });
+  },
+  ['yubico-piv-tool', 'ykcs11', 'ykman'],
+);
