@@ -4,11 +4,12 @@ import type { ListedTarget } from '../repository/targets-routing';
 import { renderRequest } from './ceremony';
 import { renderOperation, table } from './render';
 
-export function renderDelegationOutcome(o: DelegationOutcome): string {
-  if (o.request === undefined) return renderOperation(o.result);
+export function renderDelegationOutcome(o: DelegationOutcome, workspace?: string): string {
+  if (o.request === undefined) return renderOperation(o.result, workspace);
   const written =
     o.result.written.length > 0 ? `\nwritten now (not yet listed in snapshot): ${o.result.written.join(', ')}` : '';
-  return `targets must be signed by keys that are not here; the change waits in a signing request.${written}\n${renderRequest(o.request)}`;
+  const waiting = o.result.roles.filter((r) => !r.complete).map((r) => r.role);
+  return `${waiting.length > 0 ? waiting.join(', ') : 'targets'} must be signed by keys that are not here; the change waits in a signing request.${written}\n${renderRequest(o.request)}`;
 }
 
 export function renderDelegations(entries: readonly DelegationEntry[]): string {

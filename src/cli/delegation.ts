@@ -4,7 +4,6 @@
  */
 import { resolveKeySpec } from '../repository/key-specs';
 import type { RoleKeySpec } from '../repository/key-specs';
-import type { OperationResult } from '../repository/outcome';
 import {
   addBins,
   addDelegation,
@@ -97,16 +96,24 @@ export function runDelegateList(workspace: string): DelegationEntry[] {
   return listDelegations(Workspace.open(workspace));
 }
 
+/** `targets remove`: the role re-signed here, or (its keys not here) a signing request for its keyholders. */
 export async function runTargetsRemove(
   run: RunContext,
-  input: { workspace: string; path: string; role?: string },
-): Promise<OperationResult> {
+  tool: string,
+  input: { workspace: string; path: string; role?: string; out?: string },
+): Promise<DelegationOutcome> {
   const ws = Workspace.open(input.workspace);
-  return removeTargetsRouted(
+  const ctx = ceremonyContext(run, ws.dir, ws, tool);
+  return delegationChangeOrRequest(
     ws,
-    [input.path],
-    run.signingContext(ws.dir, ws),
-    input.role === undefined ? {} : { role: input.role },
+    (defer) =>
+      removeTargetsRouted(ws, [input.path], ctx, {
+        ...(input.role === undefined ? {} : { role: input.role }),
+        deferTargets: defer,
+      }),
+    `remove ${input.path}${input.role !== undefined ? ` from ${input.role}` : ''}`,
+    input.out,
+    ctx,
   );
 }
 

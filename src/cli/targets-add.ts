@@ -1,14 +1,17 @@
 /** `targets add`: files, folders or a list of them registered in the role a client looks in first (or `--role`). */
 import { Flags, type Interfaces } from '@oclif/core';
 import { readStdinText } from '../io/fs';
+import { delegationChangeOrRequest } from '../repository/delegations';
 import type { OperationResult } from '../repository/outcome';
+import type { RequestWritten } from '../repository/requests';
 import { expandTargetSources, type TargetSources } from '../repository/target-inputs';
 import { parseCustomJson } from '../repository/targets';
 import { addTargetsRouted, type RoutingOptions } from '../repository/targets-routing';
 import { Workspace } from '../repository/workspace';
 import type { CommandIo } from './base-command';
+import { ceremonyContext } from './ceremony';
+import { renderDelegationOutcome } from './delegation-render';
 import { waitFlag, workspaceFlag } from './flags';
-import { renderOperation } from './render';
 
 /** the longest list `--from-file` reads (a file or stdin) */
 const MAX_LIST_BYTES = 256 * 1024 * 1024;
@@ -26,13 +29,19 @@ export const targetsAddFlags = {
   'from-file': Flags.string({
     description: 'Read files to add from this list ("-": stdin), one FILE or FILE<TAB>TARGETPATH per line.',
   }),
+  'request-out': Flags.string({
+    description: "Request file to write when the role's keys are not here (default: in the workspace's requests/).",
+  }),
 };
+
+/** The change itself, or (keys of the role not here) the signing request that carries it to the keyholders. */
+export type TargetsChangeResult = OperationResult & { request?: RequestWritten };
 
 export async function runTargetsAdd(
   io: CommandIo,
   flags: Interfaces.InferredFlags<typeof targetsAddFlags>,
   files: string[],
-): Promise<OperationResult> {
+): Promise<TargetsChangeResult> {
   // file names are relative to where the command runs; `-` reads the list from stdin
   const sources: TargetSources = { files, cwd: process.cwd(), stdin: () => readStdinText(MAX_LIST_BYTES) };
   if (flags.path !== undefined) sources.path = flags.path;
@@ -44,7 +53,15 @@ export async function runTargetsAdd(
   await io.lockWorkspace(flags.workspace);
   const inputs = expandTargetSources(sources);
   const ws = Workspace.open(flags.workspace);
-  const result = await addTargetsRouted(ws, inputs, io.ctx.signingContext(ws.dir, ws), options);
-  io.log(renderOperation(result, flags.workspace));
-  return result;
+  const ctx = ceremonyContext(io.ctx, ws.dir, ws, io.tool);
+  const outcome = await delegationChangeOrRequest(
+    ws,
+    (defer) => addTargetsRouted(ws, inputs, ctx, { ...options, deferTargets: defer }),
+    () =>
+      `add ${inputs.length === 1 ? (inputs[0]?.path ?? '') : `${inputs.length} targets`}${options.role !== undefined ? ` to ${options.role}` : ''}`,
+    flags['request-out'],
+    ctx,
+  );
+  io.log(renderDelegationOutcome(outcome, flags.workspace));
+  return outcome.request === undefined ? outcome.result : { ...outcome.result, request: outcome.request };
 }

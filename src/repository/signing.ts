@@ -1,5 +1,5 @@
 /** Signing metadata with the keys reachable here; every new signature is verified before it is kept. */
-import { TufsignError } from '../errors';
+import { isTufsignError, TufsignError } from '../errors';
 import type { Key } from '../tuf/key';
 import { Signature, type Metadata, type Role, type Root, type TopLevelRole } from '../tuf/metadata';
 import type { WorkspaceConfig } from './config';
@@ -120,6 +120,11 @@ export async function signWithAvailableKeys(
   alsoCount?: (signedKeyids: Set<string>) => boolean,
   /** the role's name when it is not the metadata type (a delegated role) */
   roleName?: string,
+  /**
+   * An offline key that cannot be opened unattended (OFFLINE_KEY_UNAVAILABLE, refused before anything is
+   * opened) is left unsigned for a signing request instead of failing the run.
+   */
+  leaveOfflineKeys = false,
 ): Promise<Uint8Array> {
   const data = md.signedBytes();
   const signedBy = validSigners(md, role, keys, data);
@@ -132,7 +137,14 @@ export async function signWithAvailableKeys(
     const uri = config.keys.get(keyid)?.uri;
     if (key === undefined || uri === undefined) continue;
     ctx.progress?.(`signing ${roleName ?? md.signed.type} v${md.signed.version} with ${uri}`);
-    const signer = await ctx.openSigner(uri, key, roleName ?? md.signed.type);
+    let signer;
+    try {
+      signer = await ctx.openSigner(uri, key, roleName ?? md.signed.type);
+    } catch (e) {
+      if (!leaveOfflineKeys || !isTufsignError(e, 'OFFLINE_KEY_UNAVAILABLE')) throw e;
+      ctx.progress?.(`  ${uri} is an offline key without its own secret here: left for the signing request`);
+      continue;
+    }
     const { signature } = await signer.sign(data);
     // Verify against the key the role expects before the signature is kept (never trust the backend alone).
     if (!key.verify(signature, data)) {

@@ -163,7 +163,9 @@ export async function publishTargetsChanges(
   for (const node of changed) {
     // Hash bins are counted, not listed; a named role still says which key signs it.
     const roleCtx = node.role instanceof SuccinctRoles ? binCtx : ctx;
-    await signWithAvailableKeys(node.md, node.role, node.keys, signing, roleCtx, undefined, node.name);
+    // With a signing request as the way out, an offline key without its own secret here waits for the ceremony.
+    const defer = options.deferTargets === true;
+    await signWithAvailableKeys(node.md, node.role, node.keys, signing, roleCtx, undefined, node.name, defer);
     const path = fileOf(tree, node.name, node.md.signed.version);
     const text = serializeMetadata(node.md);
     assertWithinLimit(sizeFinding(ws.relative(path), node.name, 'targets', Buffer.byteLength(text)), false);

@@ -136,7 +136,7 @@ export async function removeTargetsRouted(
   ws: Workspace,
   paths: string[],
   ctx: SigningContext,
-  options: { role?: string } = {},
+  options: { role?: string; deferTargets?: boolean } = {},
 ): Promise<OperationResult> {
   const tree = new TargetsTree(ws, ws.load());
   for (const path of paths) {
@@ -152,7 +152,7 @@ export async function removeTargetsRouted(
     node.changed = true;
   }
   // Target files stay on disk: clients holding the previous snapshot may still fetch them.
-  return publishTargetsChanges(tree, ctx);
+  return publishTargetsChanges(tree, ctx, options.deferTargets === true ? { deferTargets: true } : {});
 }
 
 export interface ListedTarget {

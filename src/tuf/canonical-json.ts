@@ -41,6 +41,13 @@ export function compareCodePoints(a: string, b: string): number {
   return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
 }
 
+/** `keys` in code-point order, sorted in place; keys that are in order already (parsed metadata) are only checked. */
+export function sortedKeys(keys: string[]): string[] {
+  for (let i = 1; i < keys.length; i++)
+    if (compareCodePoints(keys[i - 1] as string, keys[i] as string) > 0) return keys.sort(compareCodePoints);
+  return keys;
+}
+
 export function hasLoneSurrogate(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -64,6 +71,7 @@ function pathOf(stack: readonly (string | number)[]): string {
 
 function encodeString(s: string, stack: readonly (string | number)[]): string {
   if (hasLoneSurrogate(s)) throw new CanonicalJsonError('string contains a lone surrogate', pathOf(stack));
+  if (s.indexOf('"') < 0 && s.indexOf('\\') < 0) return '"' + s + '"';
   return '"' + s.replace(/[\\"]/g, (c) => '\\' + c) + '"';
 }
 
@@ -90,7 +98,7 @@ function encode(value: unknown, stack: (string | number)[], out: string[]): void
     out.push(']');
   } else if (typeof value === 'object') {
     const obj = value as Record<string, unknown>;
-    const keys = Object.keys(obj).sort(compareCodePoints);
+    const keys = sortedKeys(Object.keys(obj));
     out.push('{');
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as string;

@@ -10,7 +10,7 @@
  * and trailing bytes (BAD-02). Objects are null-prototype, so `constructor` or
  * `prototype` keys are plain data.
  */
-import { compareCodePoints, hasLoneSurrogate } from './canonical-json';
+import { hasLoneSurrogate, sortedKeys } from './canonical-json';
 import { TufsignError, type ErrorCode } from '../errors';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
@@ -112,14 +112,23 @@ class Parser {
   }
 
   private parseNumber(): number {
+    // -?(0|[1-9][0-9]*), scanned in place: a 16,384-entry snapshot has as many numbers
+    const text = this.text;
     const start = this.pos;
-    const m = /^-?(0|[1-9][0-9]*)([.eE])?/.exec(this.text.slice(start, start + 400));
-    if (m === null) this.fail('JSON_SYNTAX', 'invalid number', 'BAD-01 well-formed JSON');
-    if (m[2] !== undefined) {
+    let i = start;
+    if (text.charCodeAt(i) === 0x2d) i++;
+    const first = text.charCodeAt(i);
+    if (first === 0x30) i++;
+    else if (first >= 0x31 && first <= 0x39) {
+      i++;
+      for (let c = text.charCodeAt(i); c >= 0x30 && c <= 0x39; c = text.charCodeAt(i)) i++;
+    } else this.fail('JSON_SYNTAX', 'invalid number', 'BAD-01 well-formed JSON');
+    const next = text.charCodeAt(i);
+    if (next === 0x2e || next === 0x65 || next === 0x45) {
       this.fail('JSON_NUMBER', 'fractions and exponents are not allowed', 'BAD-05 canonical JSON has integers only');
     }
-    const digits = m[0];
-    this.pos = start + digits.length;
+    const digits = text.slice(start, i);
+    this.pos = i;
     if (digits === '-0')
       this.fail('JSON_NUMBER', '-0 is not a canonical integer', 'BAD-05 canonical JSON has integers only');
     const value = Number(digits);
@@ -218,7 +227,6 @@ class Parser {
   private parseObject(depth: number): JsonObject {
     this.pos++;
     const out = newObject();
-    const seen = new Set<string>();
     this.skipWs();
     if (this.text[this.pos] === '}') {
       this.pos++;
@@ -232,9 +240,9 @@ class Parser {
       this.stack.push(key);
       if (key === '__proto__')
         this.fail('JSON_FORBIDDEN_KEY', 'the key "__proto__" is not allowed', 'BAD-10 no prototype keys');
-      if (seen.has(key))
+      // `out` has no prototype: `in` sees exactly the keys parsed so far
+      if (key in out)
         this.fail('JSON_DUPLICATE_KEY', `duplicate key ${JSON.stringify(key)}`, 'BAD-04 no duplicate keys');
-      seen.add(key);
       this.skipWs();
       if (this.text[this.pos] !== ':') this.fail('JSON_SYNTAX', 'expected :', 'BAD-01 well-formed JSON');
       this.pos++;
@@ -288,7 +296,11 @@ export function parseJson(input: string | Uint8Array, file?: string): JsonValue 
 
 const NON_ASCII = /[\u007f-\uffff]/;
 
+/** Printable ASCII without `"` or `\`: written between quotes as it is. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
 function escapeForFile(s: string): string {
+  if (PLAIN.test(s)) return '"' + s + '"';
   // ASCII-only output: no editor or transfer can mangle the bytes.
   const json = JSON.stringify(s);
   if (!NON_ASCII.test(json)) return json;
@@ -301,38 +313,60 @@ function escapeForFile(s: string): string {
  * parsed object before verifying, so this is safe to pretty-print.
  */
 export function stringifyPretty(value: unknown): string {
-  const lines: string[] = [];
-  const write = (v: unknown, indent: string): string => {
-    if (v === null || typeof v === 'boolean') return String(v);
+  // One list of pieces joined once: a 16,384-entry snapshot is written without a string per nested object.
+  const out: string[] = [];
+  const write = (v: unknown, indent: string): void => {
+    if (v === null || typeof v === 'boolean') {
+      out.push(String(v));
+      return;
+    }
     if (typeof v === 'number') {
       if (!Number.isSafeInteger(v))
         throw new TufsignError('JSON_NUMBER', `cannot write non-integer ${v}`, {
           rule: 'canonical JSON has integers only',
         });
-      return String(v);
+      out.push(String(v));
+      return;
     }
-    if (typeof v === 'string') return escapeForFile(v);
+    if (typeof v === 'string') {
+      out.push(escapeForFile(v));
+      return;
+    }
     const inner = indent + '  ';
     if (Array.isArray(v)) {
-      if (v.length === 0) return '[]';
-      return '[\n' + v.map((x) => inner + write(x, inner)).join(',\n') + '\n' + indent + ']';
+      if (v.length === 0) {
+        out.push('[]');
+        return;
+      }
+      out.push('[\n');
+      for (let i = 0; i < v.length; i++) {
+        if (i > 0) out.push(',\n');
+        out.push(inner);
+        write(v[i], inner);
+      }
+      out.push('\n', indent, ']');
+      return;
     }
     if (typeof v === 'object') {
       const obj = v as Record<string, unknown>;
-      const keys = Object.keys(obj)
-        .filter((k) => obj[k] !== undefined)
-        .sort(compareCodePoints);
-      if (keys.length === 0) return '{}';
-      return (
-        '{\n' +
-        keys.map((k) => `${inner}${escapeForFile(k)}: ${write(obj[k], inner)}`).join(',\n') +
-        '\n' +
-        indent +
-        '}'
-      );
+      const keys = sortedKeys(Object.keys(obj).filter((k) => obj[k] !== undefined));
+      if (keys.length === 0) {
+        out.push('{}');
+        return;
+      }
+      out.push('{\n');
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i] as string;
+        if (i > 0) out.push(',\n');
+        out.push(inner, escapeForFile(k), ': ');
+        write(obj[k], inner);
+      }
+      out.push('\n', indent, '}');
+      return;
     }
     throw new TufsignError('INTERNAL', `cannot write a ${typeof v} as JSON`);
   };
-  lines.push(write(value, ''));
-  return lines.join('') + '\n';
+  write(value, '');
+  out.push('\n');
+  return out.join('');
 }

@@ -1,7 +1,6 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
-import { runTargetsAdd, targetsAddFlags } from '../../cli/targets-add';
-import type { OperationResult } from '../../repository/outcome';
+import { runTargetsAdd, targetsAddFlags, type TargetsChangeResult } from '../../cli/targets-add';
 
 export default class TargetsAdd extends BaseCommand<typeof TargetsAdd> {
   static override summary =
@@ -19,7 +18,7 @@ export default class TargetsAdd extends BaseCommand<typeof TargetsAdd> {
   static override args = { file: Args.string({ description: 'Files or folders to add.' }) };
   static override flags = targetsAddFlags;
 
-  async run(): Promise<OperationResult> {
+  async run(): Promise<TargetsChangeResult> {
     return runTargetsAdd(this.io, this.flags, this.positional);
   }
 }

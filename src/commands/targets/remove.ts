@@ -1,9 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
 import { waitFlag, workspaceFlag } from '../../cli/flags';
-import { renderOperation } from '../../cli/render';
 import { runTargetsRemove } from '../../cli/delegation';
-import type { OperationResult } from '../../repository/outcome';
+import { renderDelegationOutcome } from '../../cli/delegation-render';
+import type { TargetsChangeResult } from '../../cli/targets-add';
 
 export default class TargetsRemove extends BaseCommand<typeof TargetsRemove> {
   static override summary = 'Remove a target from the role that lists it and re-sign that role → snapshot → timestamp.';
@@ -15,17 +15,21 @@ export default class TargetsRemove extends BaseCommand<typeof TargetsRemove> {
     workspace: workspaceFlag,
     wait: waitFlag,
     role: Flags.string({ description: 'The role that lists it (default: where a client finds it).' }),
+    'request-out': Flags.string({
+      description: "Request file to write when the role's keys are not here (default: in the workspace's requests/).",
+    }),
   };
 
-  async run(): Promise<OperationResult> {
-    const input: { workspace: string; path: string; role?: string } = {
+  async run(): Promise<TargetsChangeResult> {
+    const input: Parameters<typeof runTargetsRemove>[2] = {
       workspace: this.flags.workspace,
       path: this.args.path,
     };
     if (this.flags.role !== undefined) input.role = this.flags.role;
+    if (this.flags['request-out'] !== undefined) input.out = this.flags['request-out'];
     await this.lockWorkspace(this.flags.workspace);
-    const result = await runTargetsRemove(this.ctx, input);
-    this.log(renderOperation(result, this.flags.workspace));
-    return result;
+    const outcome = await runTargetsRemove(this.ctx, this.tool, input);
+    this.log(renderDelegationOutcome(outcome, this.flags.workspace));
+    return outcome.request === undefined ? outcome.result : { ...outcome.result, request: outcome.request };
   }
 }

@@ -5,8 +5,8 @@
  * - the strict parser reports the same error paths (built only on failure).
  */
 import fc from 'fast-check';
-import { compareCodePoints } from '../../../src/tuf/canonical-json';
-import { parseJson } from '../../../src/tuf/json';
+import { canonicalString, compareCodePoints, sortedKeys } from '../../../src/tuf/canonical-json';
+import { parseJson, stringifyPretty } from '../../../src/tuf/json';
 import { Metadata, MetaFile, Signature, Snapshot } from '../../../src/tuf/metadata';
 import { serializeMetadata, serializeSignedFrom } from '../../../src/repository/workspace';
 import { TufsignError } from '../../../src/errors';
@@ -123,5 +123,126 @@ describe('snapshot entries of the form {"version": N}', () => {
     }
     expect(caught).toBeInstanceOf(TufsignError);
     expect((caught as TufsignError).path).toBe(path);
+  });
+});
+
+/** The writers as they were before their fast paths: the references the fast paths must match byte for byte. */
+function prettyReference(value: unknown): string {
+  const escape = (s: string): string =>
+    JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+  const write = (v: unknown, indent: string): string => {
+    if (v === null || typeof v === 'boolean' || typeof v === 'number') return String(v);
+    if (typeof v === 'string') return escape(v);
+    const inner = indent + '  ';
+    if (Array.isArray(v))
+      return v.length === 0 ? '[]' : '[\n' + v.map((x) => inner + write(x, inner)).join(',\n') + '\n' + indent + ']';
+    const obj = v as Record<string, unknown>;
+    const keys = Object.keys(obj)
+      .filter((k) => obj[k] !== undefined)
+      .sort(compareCodePoints);
+    if (keys.length === 0) return '{}';
+    return '{\n' + keys.map((k) => `${inner}${escape(k)}: ${write(obj[k], inner)}`).join(',\n') + '\n' + indent + '}';
+  };
+  return write(value, '') + '\n';
+}
+
+function canonicalReference(v: unknown): string {
+  if (v === null || typeof v === 'boolean' || typeof v === 'number') return String(v);
+  if (typeof v === 'string') return '"' + v.replace(/[\\"]/g, (c) => '\\' + c) + '"';
+  if (Array.isArray(v)) return '[' + v.map(canonicalReference).join(',') + ']';
+  const obj = v as Record<string, unknown>;
+  return (
+    '{' +
+    Object.keys(obj)
+      .sort(compareCodePoints)
+      .map((k) => canonicalReference(k) + ':' + canonicalReference(obj[k]))
+      .join(',') +
+    '}'
+  );
+}
+
+describe('the writers and the number reader after their fast paths (#12)', () => {
+  // keys and strings: plain ASCII (the fast path), quotes, backslashes, controls, non-ASCII, astral characters
+  const text = fc.oneof(
+    fc.stringMatching(/^[a-z0-9.-]{0,12}$/),
+    fc.string({ maxLength: 6 }),
+    fc.constantFrom('"', '\\', 'a"b', 'a\\b', '\n', '\u007f', 'é', '\u{1F600}', '\ue000', ''),
+  );
+  const json = fc.letrec((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small' },
+      fc.constant(null),
+      fc.boolean(),
+      fc.maxSafeInteger(),
+      text,
+      fc.array(tie('value'), { maxLength: 4 }),
+      fc.dictionary(text, tie('value'), { maxKeys: 5 }),
+    ),
+  })).value;
+
+  it('stringifyPretty writes what the previous writer wrote', () => {
+    fc.assert(
+      fc.property(json, (v) => {
+        expect(stringifyPretty(v)).toBe(prettyReference(v));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('canonicalString writes what the previous encoder wrote', () => {
+    fc.assert(
+      fc.property(json, (v) => {
+        expect(canonicalString(v)).toBe(canonicalReference(v));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('sortedKeys orders like a code-point sort, whether or not the keys came in order', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(wellFormed, tricky), { maxLength: 12 }), (keys) => {
+        const expected = [...keys].sort(compareCodePoints);
+        expect(sortedKeys([...keys])).toEqual(expected);
+        expect(sortedKeys([...expected])).toEqual(expected);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('integers read like JSON.parse; fractions, exponents, -0, leading zeros and unsafe integers are refused', () => {
+    fc.assert(
+      fc.property(fc.maxSafeInteger(), (n) => {
+        expect(parseJson(`{"n": ${n}}`)).toEqual({ n });
+      }),
+      { numRuns: 500 },
+    );
+    for (const [doc, code] of [
+      ['{"n": 1.5}', 'JSON_NUMBER'],
+      ['{"n": 1e3}', 'JSON_NUMBER'],
+      ['{"n": 1E3}', 'JSON_NUMBER'],
+      ['{"n": -0}', 'JSON_NUMBER'],
+      ['{"n": 01}', 'JSON_SYNTAX'],
+      ['{"n": -}', 'JSON_SYNTAX'],
+      ['{"n": -a}', 'JSON_SYNTAX'],
+      ['{"n": 9007199254740992}', 'JSON_NUMBER'],
+      ['{"n": 12345678901234567890}', 'JSON_NUMBER'],
+      ['[1, 2, 3.0]', 'JSON_NUMBER'],
+    ] as const) {
+      let caught: unknown;
+      try {
+        parseJson(doc);
+      } catch (e) {
+        caught = e;
+      }
+      expect([doc, (caught as TufsignError | undefined)?.code]).toEqual([doc, code]);
+    }
+  });
+
+  it('a duplicate key is found without a set of seen keys, whatever the key', () => {
+    for (const key of ['a', 'constructor', 'toString', 'hasOwnProperty', '0', ''])
+      expect(() => parseJson(`{${JSON.stringify(key)}: 1, ${JSON.stringify(key)}: 2}`)).toThrow(
+        expect.objectContaining({ code: 'JSON_DUPLICATE_KEY' }) as Error,
+      );
+    expect(parseJson('{"constructor": 1, "toString": 2}')).toEqual({ constructor: 1, toString: 2 });
   });
 });
