@@ -24,6 +24,7 @@ import type { Signer } from '../src/keystore/signer';
 import type { SigningContext } from '../src/repository/context';
 import { addTargetsRouted } from '../src/repository/targets-routing';
 import { Workspace } from '../src/repository/workspace';
+import { parseKeyRefOf } from '../src/keystore/key-ref';
 
 // BENCH_ROOT: a copy of the built CLI, so rebuilding the worktree during a long run does not disturb it
 const ROOT = process.env['BENCH_ROOT'] ?? resolve(__dirname, '../../../..');
@@ -221,7 +222,7 @@ async function coreAdds(dir: string, repeat: number, tag: string): Promise<{ med
     openSigner: async (uri) => {
       let s = open.get(uri);
       if (s === undefined) {
-        s = await fileBackend.open(uri, { secrets, baseDir: dir, env: {} });
+        s = await fileBackend.open(parseKeyRefOf('file', uri), { secrets, baseDir: dir, env: {} });
         open.set(uri, s);
       }
       return s;

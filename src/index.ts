@@ -9,7 +9,16 @@ export * from './tuf/time';
 export * from './tuf/verify';
 export type { Signer, SecretsHandler, SecretRequest, SignatureBytes, Backend } from './keystore/signer';
 export type { KeyBackend, OpenOptions, GenerateRequest, GeneratedKey, DeviceReport } from './keystore/backend';
-export { backendFor, openSigner, BACKENDS } from './keystore/registry';
+export { openSigner, readPublicKey, BACKENDS } from './keystore/registry';
+export {
+  parseKeyRef,
+  keyFilePath,
+  type KeyRef,
+  type KeyRefOrigin,
+  type FileKeyRef,
+  type Pkcs11KeyRef,
+  type YubiKeyRef,
+} from './keystore/key-ref';
 export { PrivateKeySigner } from './keystore/file';
 export { parsePublicKeyFile, serializePublicKeyFile } from './keystore/public-key-file';
 export { Workspace } from './repository/workspace';

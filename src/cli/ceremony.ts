@@ -10,7 +10,8 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TufsignError } from '../errors';
 import { listNames, pathKind } from '../io/fs';
-import { backendFor } from '../keystore/registry';
+import { parseKeyRef } from '../keystore/key-ref';
+import { openSigner } from '../keystore/registry';
 import { REQUEST_SUFFIX, type RequestStatus, type RoleDiff } from '../ceremony';
 import type { CeremonyContext } from '../repository/context';
 import type { SignReport } from '../repository/keyholder-sign';
@@ -48,7 +49,7 @@ export function ceremonyContext(
     ...sc,
     tool,
     // No expected key: used only when nothing on this machine tells which key the URI holds before its secret.
-    openAnySigner: (uri) => backendFor(uri).open(uri, run.openOptions(baseDir, ws, pkcs11Module)),
+    openAnySigner: async (uri) => openSigner(parseKeyRef(uri), run.openOptions(baseDir, ws, pkcs11Module)),
   };
 }
 

@@ -5,8 +5,8 @@
 import { TufsignError } from '../errors';
 import { clockFromEnv, type Clock } from '../io/clock';
 import type { OpenOptions } from '../keystore/backend';
-import { BACKENDS, backendFor } from '../keystore/registry';
-import { backendOfUri } from '../keystore/signer';
+import { parseKeyRef, type KeyRef } from '../keystore/key-ref';
+import { BACKENDS, openSigner as openKeySigner } from '../keystore/registry';
 import { signingAttestationPolicy } from '../repository/signing-policy';
 import type { SecretsHandler, Signer } from '../keystore/signer';
 import type { Workspace } from '../repository/workspace';
@@ -94,10 +94,11 @@ export function createContext(options: ContextOptions): RunContext {
     baseDir: string,
     workspace: Workspace | undefined,
     pkcs11Module: string | undefined,
-    uri: string,
+    ref: KeyRef,
     expectedKey: Key,
     role: string | undefined,
   ): Promise<Signer> => {
+    const uri = ref.uri;
     const keyid = expectedKey.keyid();
     const cacheKey = `${uri}#${keyid}`;
     let s = signers.get(cacheKey);
@@ -124,7 +125,7 @@ export function createContext(options: ContextOptions): RunContext {
         expectedKey,
       };
       if (attestationPolicy !== undefined) options.attestationPolicy = attestationPolicy;
-      s = backendFor(uri).open(uri, options);
+      s = openKeySigner(ref, options);
       signers.set(cacheKey, s);
       // a failed open must not be cached: the next attempt asks again
       s.catch(() => signers.delete(cacheKey));
@@ -142,9 +143,10 @@ export function createContext(options: ContextOptions): RunContext {
     signingContext(baseDir, workspace, pkcs11Module) {
       return {
         now: clock.now(),
+        // A key URI from tufsign.json or a flag becomes a KeyRef here, once; backends never parse text.
         openSigner: (uri, key, role) => {
           try {
-            return openSigner(baseDir, workspace, pkcs11Module, uri, key, role);
+            return openSigner(baseDir, workspace, pkcs11Module, parseKeyRef(uri), key, role);
           } catch (e) {
             return Promise.reject(e instanceof Error ? e : new Error(String(e)));
           }
@@ -153,23 +155,24 @@ export function createContext(options: ContextOptions): RunContext {
         // opened (present, right serial, right key, tries left, re-attested) before the first signature. A
         // PKCS#11 token is checked without logging in (present, the key object is the role's key, PIN not
         // locked); its login waits for the signature.
-        async preflight(keys) {
-          const devices = keys.filter((k) => backendOfUri(k.uri) === 'yubikey');
-          const tokens = keys.filter((k) => backendOfUri(k.uri) === 'pkcs11');
+        async preflight(planned) {
+          const keys = planned.map((k) => ({ ...k, ref: parseKeyRef(k.uri) }));
           for (const k of keys)
-            if (workspace?.config.rootKeyPolicy !== undefined && backendOfUri(k.uri) !== 'yubikey')
+            if (workspace?.config.rootKeyPolicy !== undefined && k.ref.backend !== 'yubikey')
               signingAttestationPolicy(
                 workspace.config,
                 k.key.keyid(),
                 k.uri,
                 k.role === 'root' || isRootKey(workspace, k.key.keyid()),
               );
-          for (const k of tokens)
-            await BACKENDS.pkcs11.preflight?.(k.uri, {
-              ...openOptions(baseDir, workspace, pkcs11Module),
-              expectedKey: k.key,
-            });
-          for (const k of devices) await openSigner(baseDir, workspace, pkcs11Module, k.uri, k.key, k.role);
+          for (const { ref, key } of keys)
+            if (ref.backend === 'pkcs11')
+              await BACKENDS.pkcs11.preflight?.(ref, {
+                ...openOptions(baseDir, workspace, pkcs11Module),
+                expectedKey: key,
+              });
+          for (const { ref, key, role } of keys)
+            if (ref.backend === 'yubikey') await openSigner(baseDir, workspace, pkcs11Module, ref, key, role);
         },
         progress,
         report: reporter,

@@ -7,7 +7,8 @@
  * part. Nothing here takes a URI, path or module from the request.
  */
 import { listPkcs11Devices } from '../keystore/pkcs11/devices';
-import { BACKENDS, backendFor } from '../keystore/registry';
+import { parseKeyRef } from '../keystore/key-ref';
+import { BACKENDS, readPublicKey } from '../keystore/registry';
 import type { DeviceReport } from '../keystore/backend';
 import type { KeyholderContext, KeySources } from '../repository/keyholder-sign';
 import type { Workspace } from '../repository/workspace';
@@ -82,10 +83,10 @@ export async function configuredTokenKeys(m: KeyholderMachine): Promise<string[]
 
 /** The public key behind a device URI, read without a PIN; undefined when it is not here. */
 export async function probePublicKey(m: KeyholderMachine, uri: string): Promise<Key | undefined> {
-  const b = backendFor(uri);
-  if (b.readPublicKey === undefined || uri.startsWith('file:')) return undefined;
+  const ref = parseKeyRef(uri);
+  if (ref.backend === 'file') return undefined;
   try {
-    return (await b.readPublicKey(uri, options(m))).publicKey;
+    return (await readPublicKey(ref, options(m))).publicKey;
   } catch {
     return undefined;
   }

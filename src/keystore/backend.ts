@@ -1,6 +1,7 @@
 /** What a key backend offers to the composition root: open a signer by URI, generate keys, describe devices. */
 import type { JsonObject } from '../tuf/json';
 import type { Key, Scheme } from '../tuf/key';
+import type { KeyRef } from './key-ref';
 import type { SecretsHandler, Signer } from './signer';
 import type { KeyPolicy } from './yubikey/claims';
 
@@ -67,13 +68,14 @@ export interface DeviceReport {
   devices: JsonObject[];
 }
 
-export interface KeyBackend {
-  open(uri: string, options: OpenOptions): Promise<Signer>;
+/** A backend opens only references of its own scheme, already parsed (`parseKeyRef`): it never parses a URI. */
+export interface KeyBackend<R extends KeyRef = KeyRef> {
+  open(ref: R, options: OpenOptions): Promise<Signer>;
   /**
    * Check, without a PIN, a touch or a login, that the device holding `uri` is present and holds
    * `options.expectedKey` (the run's pre-flight). Backends whose `open` already costs no PIN leave it out.
    */
-  preflight?(uri: string, options: OpenOptions): Promise<void>;
+  preflight?(ref: R, options: OpenOptions): Promise<void>;
   generate?(request: GenerateRequest, options: OpenOptions): Promise<GeneratedKey>;
   /**
    * The key an interrupted `generate` of this same request left on the device (found by its name or its journal,
@@ -81,6 +83,9 @@ export interface KeyBackend {
    */
   resumeGenerate?(request: GenerateRequest, options: OpenOptions): Promise<GeneratedKey | undefined>;
   /** Read the public key for a URI without signing (for `key import` / `key show`). */
-  readPublicKey?(uri: string, options: OpenOptions): Promise<GeneratedKey>;
+  readPublicKey?(ref: R, options: OpenOptions): Promise<GeneratedKey>;
   listDevices?(options: OpenOptions): Promise<DeviceReport>;
 }
+
+/** A backend that can also read the public key a reference holds (all three do). */
+export type ReadableKeyBackend<R extends KeyRef> = KeyBackend<R> & Required<Pick<KeyBackend<R>, 'readPublicKey'>>;

@@ -1,31 +1,46 @@
-/** Picks the backend for a key URI. Native modules stay unloaded until a backend actually needs them. */
-import { TufsignError } from '../errors';
-import type { Key } from '../tuf/key';
-import type { KeyBackend, OpenOptions } from './backend';
+/** Picks the backend for a parsed key reference. Native modules stay unloaded until a backend actually needs them. */
+import type { GeneratedKey, OpenOptions, ReadableKeyBackend } from './backend';
 import { fileBackend } from './file';
+import { parseKeyRef, type FileKeyRef, type KeyRef, type Pkcs11KeyRef, type YubiKeyRef } from './key-ref';
 import { pkcs11Backend } from './pkcs11';
-import { backendOfUri, type Backend, type Signer } from './signer';
+import type { Signer } from './signer';
 import { yubikeyBackend } from './yubikey';
 
-export const BACKENDS: Record<Backend, KeyBackend> = {
+export const BACKENDS: {
+  readonly file: ReadableKeyBackend<FileKeyRef>;
+  readonly pkcs11: ReadableKeyBackend<Pkcs11KeyRef>;
+  readonly yubikey: ReadableKeyBackend<YubiKeyRef>;
+} = {
   file: fileBackend,
   pkcs11: pkcs11Backend,
   yubikey: yubikeyBackend,
 };
 
-export function backendFor(uri: string): KeyBackend {
-  const name = backendOfUri(uri);
-  if (name === undefined) {
-    throw new TufsignError('KEY_URI_INVALID', `unknown key URI "${uri}"`, {
-      rule: 'key URIs start with file:, pkcs11: or yubikey:',
-      suggestion:
-        'Examples: file:keys/root-1.pem, pkcs11:token=ci;object=targets?module-path=/usr/lib/softhsm/libsofthsm2.so, yubikey:serial=12345678;slot=9c',
-    });
+/**
+ * Open a signer; when `expectedKey` is given, the backend refuses a different key before spending a PIN try.
+ * Library callers may pass the URI text: this is their boundary, and it is parsed here, once.
+ */
+export async function openSigner(key: KeyRef | string, options: OpenOptions): Promise<Signer> {
+  const ref = typeof key === 'string' ? parseKeyRef(key) : key;
+  switch (ref.backend) {
+    case 'file':
+      return BACKENDS.file.open(ref, options);
+    case 'pkcs11':
+      return BACKENDS.pkcs11.open(ref, options);
+    case 'yubikey':
+      return BACKENDS.yubikey.open(ref, options);
   }
-  return BACKENDS[name];
 }
 
-/** Open a signer; when `expectedKey` is given, the backend refuses a different key before spending a PIN try. */
-export async function openSigner(uri: string, options: OpenOptions & { expectedKey?: Key }): Promise<Signer> {
-  return backendFor(uri).open(uri, options);
+/** The public key a reference holds, without signing (`key show`, `key import`, `key attach`). */
+export async function readPublicKey(key: KeyRef | string, options: OpenOptions): Promise<GeneratedKey> {
+  const ref = typeof key === 'string' ? parseKeyRef(key) : key;
+  switch (ref.backend) {
+    case 'file':
+      return BACKENDS.file.readPublicKey(ref, options);
+    case 'pkcs11':
+      return BACKENDS.pkcs11.readPublicKey(ref, options);
+    case 'yubikey':
+      return BACKENDS.yubikey.readPublicKey(ref, options);
+  }
 }

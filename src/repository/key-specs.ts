@@ -15,7 +15,8 @@ import { parsePublicKeyFile } from '../keystore/public-key-file';
 import { clockFromEnv } from '../io/clock';
 import { trustedAttestationRoots } from '../keystore/yubikey';
 import { assessKeyFileAttestation, attestationForConfig } from '../keystore/yubikey/claims';
-import { backendFor } from '../keystore/registry';
+import { parseKeyRef } from '../keystore/key-ref';
+import { readPublicKey } from '../keystore/registry';
 import { backendOfUri, type SecretsHandler, type Signer } from '../keystore/signer';
 import { keyFromPublicKeyObject, type Key, type Scheme } from '../tuf/key';
 import type { JsonObject } from '../tuf/json';
@@ -35,12 +36,7 @@ export interface RoleKeySpec {
 
 export async function resolveKeySpec(value: string, options: OpenOptions): Promise<RoleKeySpec> {
   if (backendOfUri(value) !== undefined) {
-    const backend = backendFor(value);
-    if (backend.readPublicKey === undefined)
-      throw new TufsignError('SCHEME_UNSUPPORTED', `cannot read the public key of ${value}`, {
-        rule: 'backend supports readPublicKey',
-      });
-    const g = await backend.readPublicKey(value, options);
+    const g = await readPublicKey(parseKeyRef(value), options);
     const spec: RoleKeySpec = { key: g.publicKey, uri: value };
     if (g.attestation !== undefined) spec.attestation = g.attestation;
     return spec;

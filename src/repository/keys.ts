@@ -5,7 +5,8 @@ import { TufsignError } from '../errors';
 import { fileExists, readFileBounded, removeFileQuietly, writeFileAtomic } from '../io/fs';
 import type { GenerateRequest, OpenOptions } from '../keystore/backend';
 import { parsePublicKeyFile, serializePublicKeyFile, type PublicKeyFile } from '../keystore/public-key-file';
-import { BACKENDS, backendFor } from '../keystore/registry';
+import { parseKeyRef } from '../keystore/key-ref';
+import { BACKENDS, readPublicKey } from '../keystore/registry';
 import { backendOfUri } from '../keystore/signer';
 import type { JsonObject } from '../tuf/json';
 import type { Key } from '../tuf/key';
@@ -141,11 +142,9 @@ async function resumeKeyFile(
       suggestion: 'Choose another --out path.',
       ...(cause !== undefined ? { cause } : {}),
     });
-  const backend = BACKENDS.file;
-  if (backend.readPublicKey === undefined) throw refuse('cannot be read');
   let key: Key;
   try {
-    key = (await backend.readPublicKey(uri, open)).publicKey;
+    key = (await readPublicKey(parseKeyRef(uri), open)).publicKey;
   } catch (e) {
     throw refuse('it does not open with this passphrase', e);
   }
@@ -184,12 +183,7 @@ function finishPublicFile(
 /** Read a key's public part from a URI (may ask for a passphrase/PIN) or from a public key file. */
 export async function readKey(uriOrFile: string, open: OpenOptions): Promise<PublicKeyFile> {
   if (backendOfUri(uriOrFile) !== undefined) {
-    const backend = backendFor(uriOrFile);
-    if (backend.readPublicKey === undefined)
-      throw new TufsignError('SCHEME_UNSUPPORTED', `cannot read the public key of ${uriOrFile}`, {
-        rule: 'backend supports readPublicKey',
-      });
-    const g = await backend.readPublicKey(uriOrFile, open);
+    const g = await readPublicKey(parseKeyRef(uriOrFile), open);
     const f: PublicKeyFile = { key: g.publicKey, keyid: g.publicKey.keyid(), uri: g.uri };
     if (g.attestation !== undefined) f.attestation = g.attestation;
     return f;

@@ -12,6 +12,7 @@ import { Workspace } from '../../src/repository/workspace';
 import { runCli, TEST_OFFLINE_PASSPHRASE, TEST_PASSPHRASE } from '../helpers/cli';
 import { tempDir } from '../helpers/tmp';
 import { fetchTarget, newClient, serveDirectory, type StaticServer } from '../helpers/tuf-client';
+import { parseKeyRefOf } from '../../src/keystore/key-ref';
 
 const base = tempDir();
 const ws = join(base, 'repo');
@@ -83,12 +84,16 @@ describe('a rotated root', () => {
     const next = Metadata.fromJSON(v2.toJSON()) as Metadata<Root>;
     next.clearSignatures();
     next.signed.version = 3;
-    const oldSigner = await fileBackend.open('file:offline-keys/root-1.pem', {
+    const oldSigner = await fileBackend.open(parseKeyRefOf('file', 'file:offline-keys/root-1.pem'), {
       secrets: offlineSecrets,
       baseDir: rotated,
       env: {},
     });
-    const newSigner = await fileBackend.open('file:keys/root-2.pem', { secrets, baseDir: rotated, env: {} });
+    const newSigner = await fileBackend.open(parseKeyRefOf('file', 'file:keys/root-2.pem'), {
+      secrets,
+      baseDir: rotated,
+      env: {},
+    });
     next.signed.revokeKey(oldSigner.publicKey.keyid(), 'root');
     next.signed.addKey(newSigner.publicKey, 'root');
     for (const s of [oldSigner, newSigner]) {

@@ -13,6 +13,7 @@ import type { SecretsHandler } from '../../src/keystore/signer';
 import { SCHEMES, type Scheme } from '../../src/tuf/key';
 import { tempDir } from '../helpers/tmp';
 import { SYSTEM_PYTHON } from '../helpers/cli';
+import { parseKeyRefOf } from '../../src/keystore/key-ref';
 
 const PASS = 'test-only-passphrase';
 const dir = tempDir();
@@ -43,7 +44,7 @@ describe.each(SCHEMES)('encrypted key files (%s)', (scheme) => {
     const out = execFileSync('openssl', ['pkey', '-in', path, '-passin', 'env:TEST_PASS', '-pubout'], {
       env: { ...process.env, TEST_PASS: PASS },
     }).toString();
-    const signer = await fileBackend.open(`file:${path}`, opts());
+    const signer = await fileBackend.open(parseKeyRefOf('file', `file:${path}`), opts());
     expect(out).toBe(signer.publicKey.keyObject().export({ format: 'pem', type: 'spki' }).toString());
     const params = execFileSync('openssl', ['asn1parse', '-in', path]).toString();
     expect(params).toMatch(/PBES2/);
@@ -71,7 +72,7 @@ describe.each(SCHEMES)('encrypted key files (%s)', (scheme) => {
   });
 
   it('signatures verify with Python securesystemslib', async () => {
-    const signer = await fileBackend.open(`file:${path}`, opts());
+    const signer = await fileBackend.open(parseKeyRefOf('file', `file:${path}`), opts());
     const data = Buffer.from('{"_type":"targets","version":1}');
     const { keyid, signature } = await signer.sign(data);
     const script = [
@@ -129,7 +130,7 @@ describe('key files written by other tools', () => {
       },
     );
     chmodSync(enc, 0o600);
-    const signer = await fileBackend.open(`file:${enc}`, opts());
+    const signer = await fileBackend.open(parseKeyRefOf('file', `file:${enc}`), opts());
     expect(signer.publicKey.scheme).toBe('ecdsa-sha2-nistp256');
   });
 
@@ -167,7 +168,9 @@ describe('BAD-61/BAD-62 refusals', () => {
   });
 
   it('wrong passphrase is WRONG_PASSPHRASE', async () => {
-    await expect(fileBackend.open(`file:${path}`, opts('not-the-passphrase'))).rejects.toMatchObject({
+    await expect(
+      fileBackend.open(parseKeyRefOf('file', `file:${path}`), opts('not-the-passphrase')),
+    ).rejects.toMatchObject({
       code: 'WRONG_PASSPHRASE',
     });
   });
@@ -180,7 +183,9 @@ describe('BAD-61/BAD-62 refusals', () => {
     lines[mid] = (line[0] === 'A' ? 'B' : 'A') + line.slice(1);
     const tampered = join(dir, 'tampered.pem');
     writeFileSync(tampered, lines.join('\n'), { mode: 0o600 });
-    await expect(fileBackend.open(`file:${tampered}`, opts())).rejects.toMatchObject({ code: 'WRONG_PASSPHRASE' });
+    await expect(fileBackend.open(parseKeyRefOf('file', `file:${tampered}`), opts())).rejects.toMatchObject({
+      code: 'WRONG_PASSPHRASE',
+    });
   });
 
   it('a weak KDF (Node default 2,048 iterations) is refused', async () => {
@@ -190,31 +195,41 @@ describe('BAD-61/BAD-62 refusals', () => {
       generatePrivateKey('ed25519').export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: PASS }),
       { mode: 0o600 },
     );
-    await expect(fileBackend.open(`file:${weak}`, opts())).rejects.toMatchObject({ code: 'KEY_FILE_WEAK_KDF' });
+    await expect(fileBackend.open(parseKeyRefOf('file', `file:${weak}`), opts())).rejects.toMatchObject({
+      code: 'KEY_FILE_WEAK_KDF',
+    });
   });
 
   it('an unencrypted key is refused', async () => {
     const plain = join(dir, 'unencrypted.pem');
     writeFileSync(plain, generatePrivateKey('ed25519').export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
-    await expect(fileBackend.open(`file:${plain}`, opts())).rejects.toMatchObject({ code: 'KEY_FILE_INVALID' });
+    await expect(fileBackend.open(parseKeyRefOf('file', `file:${plain}`), opts())).rejects.toMatchObject({
+      code: 'KEY_FILE_INVALID',
+    });
   });
 
   it.each([0o640, 0o604, 0o644])('mode %s is refused', async (mode) => {
     const copy = join(dir, `mode-${mode}.pem`);
     writeFileSync(copy, readFileSync(path), { mode });
     chmodSync(copy, mode);
-    await expect(fileBackend.open(`file:${copy}`, opts())).rejects.toMatchObject({ code: 'KEY_FILE_PERMISSIONS' });
+    await expect(fileBackend.open(parseKeyRefOf('file', `file:${copy}`), opts())).rejects.toMatchObject({
+      code: 'KEY_FILE_PERMISSIONS',
+    });
   });
 
   it('a missing key file is KEY_NOT_FOUND', async () => {
-    await expect(fileBackend.open(`file:${join(dir, 'nope.pem')}`, opts())).rejects.toMatchObject({
+    await expect(
+      fileBackend.open(parseKeyRefOf('file', `file:${join(dir, 'nope.pem')}`), opts()),
+    ).rejects.toMatchObject({
       code: 'KEY_NOT_FOUND',
     });
   });
 
   it('a key other than the expected one is KEY_MISMATCH', async () => {
     const other = new PrivateKeySigner('memory:x', generatePrivateKey('ed25519'));
-    await expect(fileBackend.open(`file:${path}`, { ...opts(), expectedKey: other.publicKey })).rejects.toMatchObject({
+    await expect(
+      fileBackend.open(parseKeyRefOf('file', `file:${path}`), { ...opts(), expectedKey: other.publicKey }),
+    ).rejects.toMatchObject({
       code: 'KEY_MISMATCH',
     });
   });

@@ -8,6 +8,7 @@ import type { OpenOptions } from '../../src/keystore/backend';
 import { pkcs11Backend } from '../../src/keystore/pkcs11';
 import { keyFromPublicKeyObject, type Key } from '../../src/tuf/key';
 import { describeSoftHsm, pinHandler, SoftHsmLab, SOFTHSM_MODULE, type TestToken } from '../helpers/softhsm';
+import { parseKeyRefOf } from '../../src/keystore/key-ref';
 
 const CKF_USER_PIN_LOCKED = 0x40000;
 
@@ -35,7 +36,8 @@ describeSoftHsm('pkcs11 pre-flight on SoftHSM2: checked without a PIN', () => {
     if (expectedKey !== undefined) o.expectedKey = expectedKey;
     return o;
   };
-  const preflight = (u: string, o: OpenOptions): Promise<void> => pkcs11Backend.preflight!(u, o);
+  const preflight = (u: string, o: OpenOptions): Promise<void> =>
+    pkcs11Backend.preflight!(parseKeyRefOf('pkcs11', u), o);
 
   beforeAll(async () => {
     lab = SoftHsmLab.create();

@@ -14,6 +14,7 @@ import {
   verifyWithSecuresystemslib,
   type TestToken,
 } from '../helpers/softhsm';
+import { parseKeyRefOf } from '../../src/keystore/key-ref';
 
 describeSoftHsm('pkcs11 backend on SoftHSM2: generate, sign, verify', () => {
   let lab: SoftHsmLab;
@@ -109,7 +110,7 @@ describeSoftHsm('pkcs11 backend on SoftHSM2: generate, sign, verify', () => {
     const gen = await pkcs11Backend.generate!({ scheme: 'ed25519', token: token.label, label: 'readable' }, o);
     const fresh = opts('not-used');
     lab.reload(); // a new run: no session, no login
-    const read = await pkcs11Backend.readPublicKey!(gen.uri, fresh);
+    const read = await pkcs11Backend.readPublicKey(parseKeyRefOf('pkcs11', gen.uri), fresh);
     expect(read.publicKey.keyid()).toBe(gen.publicKey.keyid());
     expect(fresh.secrets.requests).toHaveLength(0);
   });
@@ -135,7 +136,10 @@ describeSoftHsm('pkcs11 backend on SoftHSM2: generate, sign, verify', () => {
   test('the signer uses the role key object, so the keyid is the one in the metadata', async () => {
     lab.reload();
     const o = opts();
-    const read = await pkcs11Backend.readPublicKey!(`pkcs11:token=${token.label};object=key-ecdsa-sha2-nistp256`, o);
+    const read = await pkcs11Backend.readPublicKey(
+      parseKeyRefOf('pkcs11', `pkcs11:token=${token.label};object=key-ecdsa-sha2-nistp256`),
+      o,
+    );
     const signer = await openSigner(`pkcs11:token=${token.label};object=key-ecdsa-sha2-nistp256`, {
       ...o,
       expectedKey: read.publicKey,
@@ -145,18 +149,21 @@ describeSoftHsm('pkcs11 backend on SoftHSM2: generate, sign, verify', () => {
 
   test('module path from the URI, then OpenOptions.pkcs11Module, then TUFSIGN_PKCS11_MODULE', async () => {
     lab.reload();
-    const viaUri = await pkcs11Backend.readPublicKey!(
-      `pkcs11:token=${token.label};object=key-ed25519?module-path=${SOFTHSM_MODULE}`,
+    const viaUri = await pkcs11Backend.readPublicKey(
+      parseKeyRefOf('pkcs11', `pkcs11:token=${token.label};object=key-ed25519?module-path=${SOFTHSM_MODULE}`),
       { ...opts(), pkcs11Module: '/nonexistent/module.so' },
     );
-    const viaEnv = await pkcs11Backend.readPublicKey!(`pkcs11:token=${token.label};object=key-ed25519`, {
-      secrets: pinHandler('x'),
-      baseDir: '/',
-      env: { TUFSIGN_PKCS11_MODULE: SOFTHSM_MODULE },
-    });
+    const viaEnv = await pkcs11Backend.readPublicKey(
+      parseKeyRefOf('pkcs11', `pkcs11:token=${token.label};object=key-ed25519`),
+      {
+        secrets: pinHandler('x'),
+        baseDir: '/',
+        env: { TUFSIGN_PKCS11_MODULE: SOFTHSM_MODULE },
+      },
+    );
     expect(viaEnv.publicKey.keyid()).toBe(viaUri.publicKey.keyid());
     await expect(
-      pkcs11Backend.readPublicKey!(`pkcs11:token=${token.label};object=key-ed25519`, {
+      pkcs11Backend.readPublicKey(parseKeyRefOf('pkcs11', `pkcs11:token=${token.label};object=key-ed25519`), {
         secrets: pinHandler('x'),
         baseDir: '/',
         env: {},
@@ -239,7 +246,7 @@ describeSoftHsm('pkcs11 backend on SoftHSM2: generate, sign, verify', () => {
     expect(typeof ed['keyid']).toBe('string');
     // listed URIs address the key pair by CKA_ID, and open the same key
     expect(String(ed['uri'])).toMatch(/^pkcs11:token=tufsign-sign;id=%/);
-    const reread = await pkcs11Backend.readPublicKey!(String(ed['uri']), opts());
+    const reread = await pkcs11Backend.readPublicKey(parseKeyRefOf('pkcs11', String(ed['uri'])), opts());
     expect(reread.publicKey.keyid()).toBe(ed['keyid']);
   });
 

@@ -7,6 +7,7 @@ import { pkcs11Backend, closePkcs11 } from '../../src/keystore/pkcs11';
 import { yubikeyBackend } from '../../src/keystore/yubikey';
 import type { SecretsHandler } from '../../src/keystore/signer';
 import { VirtualYubiKeyLab, describeWithVirtualCards, YKCS11 } from '../helpers/virtual-yubikey';
+import { parseKeyRefOf } from '../../src/keystore/key-ref';
 
 const SERIAL = 30000001;
 const PIN = '123456';
@@ -61,7 +62,7 @@ describeWithVirtualCards(
       const uri = String(match.uri);
       expect(uri).toMatch(/^pkcs11:/);
 
-      const signer = await pkcs11Backend.open(uri, {
+      const signer = await pkcs11Backend.open(parseKeyRefOf('pkcs11', uri), {
         secrets,
         baseDir: lab.dir,
         env,

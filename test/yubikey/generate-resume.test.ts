@@ -9,6 +9,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseKeyRefOf } from '../../src/keystore/key-ref';
 import { createYubiKeyBackend, type DeviceSource } from '../../src/keystore/yubikey';
 import type { GenerateRequest } from '../../src/keystore/backend';
 import { PivCard, createTestCa, type TestCa } from '../fixtures/piv/piv-card';
@@ -69,7 +70,7 @@ function request(dir: string, extra: Partial<GenerateRequest> = {}): GenerateReq
 const opts = (secrets = recordingSecrets([], MGMT)) => ({ secrets, baseDir: '/', env: {} });
 const journals = (dir: string): string[] => readdirSync(dir).filter((n) => n.startsWith('.tufsign-generate-yubikey-'));
 const slotSpki = async (c: PivCard): Promise<string> => {
-  const r = await backend(c).readPublicKey!(`yubikey:serial=${c.serial};slot=9c`, opts());
+  const r = await backend(c).readPublicKey(parseKeyRefOf('yubikey', `yubikey:serial=${c.serial};slot=9c`), opts());
   return r.publicKey.keyObject().export({ format: 'der', type: 'spki' }).toString('base64');
 };
 

@@ -12,6 +12,7 @@ import { yubikeyBackend } from '../../src/keystore/yubikey';
 import { keyFromPublicKeyObject } from '../../src/tuf/key';
 import { VirtualYubiKeyLab, YKCS11, describeWithVirtualCards, type VirtualCard } from '../helpers/virtual-yubikey';
 import { caught, errorCode, recordingSecrets } from './helpers';
+import { parseKeyRefOf } from '../../src/keystore/key-ref';
 
 const SERIAL_A = 12345678;
 const SERIAL_B = 87654321;
@@ -67,7 +68,10 @@ describeWithVirtualCards(
       const pub = createPublicKey(readFileSync(file('pub9a.pem')));
       const expectedKey = keyFromPublicKeyObject(pub, 'ecdsa-sha2-nistp256');
       const secrets = recordingSecrets(['123456']);
-      const signer = await yubikeyBackend.open(`yubikey:serial=${SERIAL_A};slot=9a`, { ...opts(secrets), expectedKey });
+      const signer = await yubikeyBackend.open(parseKeyRefOf('yubikey', `yubikey:serial=${SERIAL_A};slot=9a`), {
+        ...opts(secrets),
+        expectedKey,
+      });
       const sig = await signer.sign(TUF_BYTES);
       await signer.close?.();
       expect(expectedKey.verify(sig.signature, TUF_BYTES)).toBe(true);
@@ -183,24 +187,34 @@ describeWithVirtualCards(
       }
 
       // and tufsign re-reads it, attestation included
-      const r = await yubikeyBackend.readPublicKey!(g.uri, { ...opts(), expectedKey: g.publicKey });
+      const r = await yubikeyBackend.readPublicKey(parseKeyRefOf('yubikey', g.uri), {
+        ...opts(),
+        expectedKey: g.publicKey,
+      });
       expect(r.attestation?.['serial']).toBe(SERIAL_A);
     });
 
     it('wrong device: WRONG_DEVICE naming the serial needed, no PIN asked, no try spent', async () => {
       const secrets = recordingSecrets(['123456']);
-      const e = await caught(yubikeyBackend.open('yubikey:serial=11223344;slot=9a', opts(secrets)));
+      const e = await caught(
+        yubikeyBackend.open(parseKeyRefOf('yubikey', 'yubikey:serial=11223344;slot=9a'), opts(secrets)),
+      );
       expect(e.code).toBe('WRONG_DEVICE');
       expect(e.details?.['needed']).toBe(11223344);
       expect(secrets.asked).toEqual([]);
       expect(piv('00 00', '-a', 'status')).toMatch(/PIN tries left:\s+3/);
       // two YubiKeys and no serial: never guess
-      expect(await errorCode(yubikeyBackend.open('yubikey:slot=9a', opts(secrets)))).toBe('TOKEN_AMBIGUOUS');
+      expect(await errorCode(yubikeyBackend.open(parseKeyRefOf('yubikey', 'yubikey:slot=9a'), opts(secrets)))).toBe(
+        'TOKEN_AMBIGUOUS',
+      );
     });
 
     it('wrong PIN over PC/SC: PIN_INCORRECT, the device counter drops by one, no automatic retry', async () => {
       const secrets = recordingSecrets(['654321', '123456']);
-      const signer = await yubikeyBackend.open(`yubikey:serial=${SERIAL_A};slot=9a`, opts(secrets));
+      const signer = await yubikeyBackend.open(
+        parseKeyRefOf('yubikey', `yubikey:serial=${SERIAL_A};slot=9a`),
+        opts(secrets),
+      );
       const e = await caught(signer.sign(TUF_BYTES));
       await signer.close?.();
       expect(e.code).toBe('PIN_INCORRECT');
@@ -232,29 +246,34 @@ describeWithVirtualCards(
         await cardB.remove();
         return Buffer.from('123456');
       };
-      const signer = await yubikeyBackend.open(g.uri, { ...opts(secrets), expectedKey: g.publicKey });
+      const signer = await yubikeyBackend.open(parseKeyRefOf('yubikey', g.uri), {
+        ...opts(secrets),
+        expectedKey: g.publicKey,
+      });
       expect(await errorCode(signer.sign(TUF_BYTES))).toBe('CARD_REMOVED');
       await signer.close?.();
       // and with the key gone, asking for it again says it is not there
-      expect(await errorCode(yubikeyBackend.open(g.uri, opts()))).toBe('WRONG_DEVICE');
+      expect(await errorCode(yubikeyBackend.open(parseKeyRefOf('yubikey', g.uri), opts()))).toBe('WRONG_DEVICE');
     });
 
     it('pcscd stopped: PCSCD_NOT_RUNNING from open and from listDevices; no reader configured: NO_READER', async () => {
       const signer = await yubikeyBackend.open(
-        `yubikey:serial=${SERIAL_A};slot=9a`,
+        parseKeyRefOf('yubikey', `yubikey:serial=${SERIAL_A};slot=9a`),
         opts(recordingSecrets(['123456'])),
       );
       await lab.stopPcscd();
       expect(['PCSCD_NOT_RUNNING', 'CARD_REMOVED']).toContain(await errorCode(signer.sign(TUF_BYTES)));
       await signer.close?.();
-      expect(await errorCode(yubikeyBackend.open(`yubikey:serial=${SERIAL_A};slot=9a`, opts()))).toBe(
-        'PCSCD_NOT_RUNNING',
-      );
+      expect(
+        await errorCode(yubikeyBackend.open(parseKeyRefOf('yubikey', `yubikey:serial=${SERIAL_A};slot=9a`), opts())),
+      ).toBe('PCSCD_NOT_RUNNING');
       const report = await yubikeyBackend.listDevices!(opts());
       expect(report.available).toBe(false);
       expect(report.problems[0]?.suggestion).toMatch(/pcscd/);
       await lab.startPcscd({ readers: 0 });
-      expect(await errorCode(yubikeyBackend.open(`yubikey:serial=${SERIAL_A};slot=9a`, opts()))).toBe('NO_READER');
+      expect(
+        await errorCode(yubikeyBackend.open(parseKeyRefOf('yubikey', `yubikey:serial=${SERIAL_A};slot=9a`), opts())),
+      ).toBe('NO_READER');
     });
   },
   ['yubico-piv-tool', 'ykcs11', 'openssl'],

@@ -18,6 +18,7 @@ import { TufsignError } from '../../src/errors';
 import { ALG, DEFAULT_MANAGEMENT_KEY, statusError } from '../../src/keystore/yubikey/piv';
 import { PivCard, createTestCa, type TestCa } from '../fixtures/piv/piv-card';
 import { caught, errorCode, memorySource, recordingSecrets } from './helpers';
+import { parseKeyRefOf } from '../../src/keystore/key-ref';
 
 const MGMT = 'aabbccddeeff00112233445566778899aabbccddeeff0011';
 const PIN = '271828';
@@ -153,7 +154,10 @@ describe('yubikey backend (in-process virtual card)', () => {
     ).toBe('ATTESTATION_UNTRUSTED');
 
     const secrets = recordingSecrets([PIN, PIN]);
-    const signer = await backendFor([card]).open(g.uri, { ...opts(secrets), expectedKey: g.publicKey });
+    const signer = await backendFor([card]).open(parseKeyRefOf('yubikey', g.uri), {
+      ...opts(secrets),
+      expectedKey: g.publicKey,
+    });
     const data = Buffer.from('{"signed":{"_type":"root"}}');
     const sig = await signer.sign(data);
     expect(sig.keyid).toBe(g.publicKey.keyid());
@@ -173,7 +177,10 @@ describe('yubikey backend (in-process virtual card)', () => {
     const backend = backendFor([card]);
     for (const left of [2, 1]) {
       const secrets = recordingSecrets(['000000', PIN]);
-      const signer = await backend.open(g.uri, { ...opts(secrets), expectedKey: g.publicKey });
+      const signer = await backend.open(parseKeyRefOf('yubikey', g.uri), {
+        ...opts(secrets),
+        expectedKey: g.publicKey,
+      });
       const e = await caught(signer.sign(Buffer.from('x')));
       expect(e.code).toBe('PIN_INCORRECT');
       expect(e.details?.['retriesLeft']).toBe(left);
@@ -184,13 +191,15 @@ describe('yubikey backend (in-process virtual card)', () => {
     }
     // last try: the handler is told retriesLeft 1 and a warning is sent
     const last = recordingSecrets(['000000']);
-    const s3 = await backend.open(g.uri, { ...opts(last), expectedKey: g.publicKey });
+    const s3 = await backend.open(parseKeyRefOf('yubikey', g.uri), { ...opts(last), expectedKey: g.publicKey });
     expect((await caught(s3.sign(Buffer.from('x')))).code).toBe('PIN_LOCKED');
     expect(last.asked[0]?.retriesLeft).toBe(1);
     expect(last.notes.some((n) => /last/i.test(n))).toBe(true);
     // blocked: refused when the device is checked (before any signature of the run), without asking
     const after = recordingSecrets([PIN]);
-    expect((await caught(backend.open(g.uri, { ...opts(after), expectedKey: g.publicKey }))).code).toBe('PIN_LOCKED');
+    expect(
+      (await caught(backend.open(parseKeyRefOf('yubikey', g.uri), { ...opts(after), expectedKey: g.publicKey }))).code,
+    ).toBe('PIN_LOCKED');
     expect(after.asked).toEqual([]);
     expect(card.pinRetries).toBe(0);
   });
@@ -201,21 +210,30 @@ describe('yubikey backend (in-process virtual card)', () => {
     const ga = await generate(a);
     const gb = await generate(b);
     const secrets = recordingSecrets([PIN]);
-    const e = await caught(backendFor([b]).open(ga.uri, { ...opts(secrets), expectedKey: ga.publicKey }));
+    const e = await caught(
+      backendFor([b]).open(parseKeyRefOf('yubikey', ga.uri), { ...opts(secrets), expectedKey: ga.publicKey }),
+    );
     expect(e.code).toBe('WRONG_DEVICE');
     expect(e.details?.['needed']).toBe(33333333);
     expect(e.message).toContain('33333333');
     expect(secrets.asked).toEqual([]);
     expect(b.pinRetries).toBe(3);
     // right serial, but the role expects another key
-    expect(await errorCode(backendFor([a]).open(ga.uri, { ...opts(secrets), expectedKey: gb.publicKey }))).toBe(
-      'KEY_MISMATCH',
-    );
+    expect(
+      await errorCode(
+        backendFor([a]).open(parseKeyRefOf('yubikey', ga.uri), { ...opts(secrets), expectedKey: gb.publicKey }),
+      ),
+    ).toBe('KEY_MISMATCH');
     expect(secrets.asked).toEqual([]);
     // two devices, no serial: never guess, unless the expected key picks one
     const noSerial = 'yubikey:slot=9c';
-    expect(await errorCode(backendFor([a, b]).open(noSerial, opts(secrets)))).toBe('TOKEN_AMBIGUOUS');
-    const picked = await backendFor([a, b]).open(noSerial, { ...opts(secrets), expectedKey: gb.publicKey });
+    expect(await errorCode(backendFor([a, b]).open(parseKeyRefOf('yubikey', noSerial), opts(secrets)))).toBe(
+      'TOKEN_AMBIGUOUS',
+    );
+    const picked = await backendFor([a, b]).open(parseKeyRefOf('yubikey', noSerial), {
+      ...opts(secrets),
+      expectedKey: gb.publicKey,
+    });
     expect(picked.publicKey.keyid()).toBe(gb.publicKey.keyid());
     await picked.close?.();
   });
@@ -289,7 +307,10 @@ describe('yubikey backend (in-process virtual card)', () => {
     const card = preparedCard(99999999, '5.7.1');
     const g = await generate(card, 'ed25519', { pinPolicy: 'once', touchPolicy: 'never' });
     expect(g.publicKey.scheme).toBe('ed25519');
-    const signer = await backendFor([card]).open(g.uri, { ...opts(recordingSecrets([PIN])), expectedKey: g.publicKey });
+    const signer = await backendFor([card]).open(parseKeyRefOf('yubikey', g.uri), {
+      ...opts(recordingSecrets([PIN])),
+      expectedKey: g.publicKey,
+    });
     const big = Buffer.alloc(ED25519_MAX_MESSAGE, 0x41);
     const sig = await signer.sign(big);
     expect(g.publicKey.verify(sig.signature, big)).toBe(true);
@@ -318,7 +339,10 @@ describe('yubikey backend (in-process virtual card)', () => {
   it('RSA-PSS keys (RSA 2048 on 5.4) sign with host-side EMSA-PSS, salt 32', async () => {
     const card = preparedCard(10101010, '5.4.3');
     const g = await generate(card, 'rsassa-pss-sha256', { pinPolicy: 'once', touchPolicy: 'never' });
-    const signer = await backendFor([card]).open(g.uri, { ...opts(recordingSecrets([PIN])), expectedKey: g.publicKey });
+    const signer = await backendFor([card]).open(parseKeyRefOf('yubikey', g.uri), {
+      ...opts(recordingSecrets([PIN])),
+      expectedKey: g.publicKey,
+    });
     const data = Buffer.from('targets');
     const sig = await signer.sign(data);
     expect(sig.signature).toHaveLength(256);
@@ -338,7 +362,10 @@ describe('yubikey backend (in-process virtual card)', () => {
     const g = await generate(card);
     expect(g.attestation?.['firmware']).toBe('4.3.7');
     const secrets = recordingSecrets([PIN]);
-    const signer = await backendFor([card]).open(g.uri, { ...opts(secrets), expectedKey: g.publicKey });
+    const signer = await backendFor([card]).open(parseKeyRefOf('yubikey', g.uri), {
+      ...opts(secrets),
+      expectedKey: g.publicKey,
+    });
     expect(g.publicKey.verify((await signer.sign(Buffer.from('m'))).signature, Buffer.from('m'))).toBe(true);
     await signer.close?.();
   });
@@ -348,7 +375,10 @@ describe('yubikey backend (in-process virtual card)', () => {
     const g = await generate(card);
     card.touch = 'timeout';
     const secrets = recordingSecrets([PIN]);
-    const signer = await backendFor([card]).open(g.uri, { ...opts(secrets), expectedKey: g.publicKey });
+    const signer = await backendFor([card]).open(parseKeyRefOf('yubikey', g.uri), {
+      ...opts(secrets),
+      expectedKey: g.publicKey,
+    });
     expect(await errorCode(signer.sign(Buffer.from('x')))).toBe('TOUCH_TIMEOUT');
     expect(secrets.notes.some((n) => /touch/i.test(n))).toBe(true);
     await signer.close?.();
@@ -358,7 +388,10 @@ describe('yubikey backend (in-process virtual card)', () => {
     const card = preparedCard(13131313);
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     card.importKey(0x9c, privateKey);
-    const r = await backendFor([card]).readPublicKey!('yubikey:serial=13131313;slot=9c', opts(recordingSecrets()));
+    const r = await backendFor([card]).readPublicKey(
+      parseKeyRefOf('yubikey', 'yubikey:serial=13131313;slot=9c'),
+      opts(recordingSecrets()),
+    );
     expect(r.attestation).toBeUndefined();
     expect(r.publicKey.samePublicKey(r.publicKey)).toBe(true);
     expect(
@@ -407,9 +440,11 @@ describe('yubikey backend (in-process virtual card)', () => {
   });
 
   it('no YubiKey at all: TOKEN_NOT_PRESENT; a broken source reports its problem in listDevices', async () => {
-    expect(await errorCode(backendFor([]).open('yubikey:serial=1;slot=9c', opts(recordingSecrets())))).toBe(
-      'TOKEN_NOT_PRESENT',
-    );
+    expect(
+      await errorCode(
+        backendFor([]).open(parseKeyRefOf('yubikey', 'yubikey:serial=1;slot=9c'), opts(recordingSecrets())),
+      ),
+    ).toBe('TOKEN_NOT_PRESENT');
     const failing = (): DeviceSource => {
       throw new TufsignError('PCSCD_NOT_RUNNING', 'pcscd is not running', { suggestion: 'start it' });
     };

@@ -9,6 +9,7 @@ import { ROOT_KEY_POLICY } from '../../src/keystore/yubikey/claims';
 import { keyFromPublicKeyObject } from '../../src/tuf/key';
 import { PivCard, createTestCa, type TestCa } from '../fixtures/piv/piv-card';
 import { caught, memorySource, recordingSecrets } from './helpers';
+import { parseKeyRefOf } from '../../src/keystore/key-ref';
 
 const MGMT = 'aabbccddeeff00112233445566778899aabbccddeeff0011';
 const PIN = '271828';
@@ -45,7 +46,7 @@ describe('re-attestation at signing, before any PIN', () => {
     const c = card(31000001);
     const g = await generate(c);
     const secrets = recordingSecrets([PIN]);
-    const signer = await backend([c]).open(g.uri, {
+    const signer = await backend([c]).open(parseKeyRefOf('yubikey', g.uri), {
       secrets,
       baseDir: '/',
       env: {},
@@ -65,7 +66,7 @@ describe('re-attestation at signing, before any PIN', () => {
     const g = await generate(c, 'never');
     const secrets = recordingSecrets([PIN]);
     const e = await caught(
-      backend([c]).open(g.uri, {
+      backend([c]).open(parseKeyRefOf('yubikey', g.uri), {
         secrets,
         baseDir: '/',
         env: {},
@@ -85,7 +86,7 @@ describe('re-attestation at signing, before any PIN', () => {
     const key = keyFromPublicKeyObject(pair.publicKey, 'ecdsa-sha2-nistp256');
     const secrets = recordingSecrets(['000000']);
     const e = await caught(
-      backend([c]).open('yubikey:serial=31000003;slot=9c', {
+      backend([c]).open(parseKeyRefOf('yubikey', 'yubikey:serial=31000003;slot=9c'), {
         secrets,
         baseDir: '/',
         env: {},
@@ -103,7 +104,7 @@ describe('re-attestation at signing, before any PIN', () => {
     const g = await generate(c);
     const secrets = recordingSecrets([PIN]);
     const untrusted = await caught(
-      backend([c], []).open(g.uri, {
+      backend([c], []).open(parseKeyRefOf('yubikey', g.uri), {
         secrets,
         baseDir: '/',
         env: {},
@@ -113,7 +114,7 @@ describe('re-attestation at signing, before any PIN', () => {
     );
     expect(untrusted.code).toBe('ATTESTATION_UNTRUSTED');
     const otherSerial = await caught(
-      backend([c]).open(g.uri, {
+      backend([c]).open(parseKeyRefOf('yubikey', g.uri), {
         secrets,
         baseDir: '/',
         env: {},
@@ -131,7 +132,7 @@ describe('re-attestation at signing, before any PIN', () => {
     const g = await generate(c);
     const b = backend([c]);
     for (let i = 0; i < 3; i++) {
-      const s = await b.open(g.uri, {
+      const s = await b.open(parseKeyRefOf('yubikey', g.uri), {
         secrets: recordingSecrets(['000000']),
         baseDir: '/',
         env: {},
@@ -142,7 +143,9 @@ describe('re-attestation at signing, before any PIN', () => {
     }
     expect(c.pinRetries).toBe(0);
     const secrets = recordingSecrets([PIN]);
-    const e = await caught(b.open(g.uri, { secrets, baseDir: '/', env: {}, expectedKey: g.publicKey }));
+    const e = await caught(
+      b.open(parseKeyRefOf('yubikey', g.uri), { secrets, baseDir: '/', env: {}, expectedKey: g.publicKey }),
+    );
     expect(e.code).toBe('PIN_LOCKED');
     expect(secrets.asked).toEqual([]);
   });

@@ -4,17 +4,18 @@ import { isAbsolute, resolve } from 'node:path';
 import { isTufsignError, TufsignError } from '../../errors';
 import { checkPrivateFile, readFileBounded, writeFileAtomic, fileExists } from '../../io/fs';
 import { keyFromPublicKeyObject, schemeForKeyObject, type Key, type Scheme } from '../../tuf/key';
-import type { GeneratedKey, GenerateRequest, KeyBackend, OpenOptions } from '../backend';
+import type { GeneratedKey, GenerateRequest, OpenOptions, ReadableKeyBackend } from '../backend';
 import type { SecretsHandler, Signer, SignatureBytes } from '../signer';
 import { decryptPrivateKey, encryptPrivateKey } from './pkcs8';
 import { publicPartPath, serializePublicKeyFile } from '../public-key-file';
+import { keyFilePath, parseKeyRef, type FileKeyRef } from '../key-ref';
 
+/** The key file a `file:` URI names (parsed by `parseKeyRef`), resolved against `baseDir` when relative. */
 export function filePathOfUri(uri: string, baseDir: string): string {
-  if (!uri.startsWith('file:'))
+  const ref = parseKeyRef(uri);
+  if (ref.backend !== 'file')
     throw new TufsignError('KEY_URI_INVALID', `not a file: URI: ${uri}`, { rule: 'file:PATH' });
-  const p = decodeURIComponent(uri.slice('file:'.length).replace(/^\/\/(?=\/)/, ''));
-  if (p === '') throw new TufsignError('KEY_URI_INVALID', 'file: URI has no path', { rule: 'file:PATH' });
-  return isAbsolute(p) ? p : resolve(baseDir, p);
+  return keyFilePath(ref, baseDir);
 }
 
 /** Refuse key files that others can read, or that someone else owns (BAD-62). */
@@ -103,8 +104,9 @@ async function decryptWithRetries(secrets: SecretsHandler, uri: string, pem: str
   }
 }
 
-export async function openKeyFile(uri: string, options: OpenOptions): Promise<PrivateKeySigner> {
-  const path = filePathOfUri(uri, options.baseDir);
+export async function openKeyFile(ref: FileKeyRef, options: OpenOptions): Promise<PrivateKeySigner> {
+  const uri = ref.uri;
+  const path = keyFilePath(ref, options.baseDir);
   checkKeyFilePermissions(path);
   const pem = readFileBounded(path, 1024 * 1024).toString('utf8');
   const privateKey = await decryptWithRetries(options.secrets, uri, pem, path);
@@ -156,11 +158,11 @@ export async function generateKeyFile(request: GenerateRequest, options: OpenOpt
   return { uri, publicKey };
 }
 
-export const fileBackend: KeyBackend = {
+export const fileBackend: ReadableKeyBackend<FileKeyRef> = {
   open: openKeyFile,
   generate: generateKeyFile,
-  async readPublicKey(uri, options) {
-    const signer = await openKeyFile(uri, options);
-    return { uri, publicKey: signer.publicKey };
+  async readPublicKey(ref, options) {
+    const signer = await openKeyFile(ref, options);
+    return { uri: ref.uri, publicKey: signer.publicKey };
   },
 };

@@ -9,7 +9,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { TufsignError } from '../../errors';
 import { isScheme, type Key, type Scheme } from '../../tuf/key';
-import type { GeneratedKey, GenerateRequest, KeyBackend, OpenOptions } from '../backend';
+import type { GeneratedKey, GenerateRequest, OpenOptions, ReadableKeyBackend } from '../backend';
+import type { Pkcs11KeyRef } from '../key-ref';
 import type { SignatureBytes, Signer } from '../signer';
 import {
   CKA_ALWAYS_AUTHENTICATE,
@@ -216,8 +217,8 @@ function schemeOfRole(expected: Key | undefined): Scheme | undefined {
   return expected !== undefined && isScheme(expected.scheme) ? expected.scheme : undefined;
 }
 
-async function openPkcs11(uriString: string, options: OpenOptions): Promise<Signer> {
-  const uri = parsePkcs11Uri(uriString);
+async function openPkcs11(ref: Pkcs11KeyRef, options: OpenOptions): Promise<Signer> {
+  const { uri: uriString, pkcs11: uri } = ref;
   const session = openSession(uri, options);
   try {
     return await openOnSession(uriString, uri, session, options);
@@ -255,8 +256,8 @@ function checkBeforeLogin(
  * mechanism, and its user PIN is not locked. A token that needs no login must show the key itself. No login,
  * no PIN asked; the session stays open for the signing that follows.
  */
-async function preflightPkcs11(uriString: string, options: OpenOptions): Promise<void> {
-  const uri = parsePkcs11Uri(uriString);
+async function preflightPkcs11(ref: Pkcs11KeyRef, options: OpenOptions): Promise<void> {
+  const { uri: uriString, pkcs11: uri } = ref;
   const session = openSession(uri, options);
   try {
     if (session.loggedIn) return;
@@ -355,8 +356,8 @@ function readPublicKeyObjectSafe(session: TokenSession, handle: Handle): TokenPu
   return readAttribute(session, handle, CKA_MODULUS) === undefined ? undefined : readPublicKeyObject(session, handle);
 }
 
-async function readPublicKeyPkcs11(uriString: string, options: OpenOptions): Promise<GeneratedKey> {
-  const uri = parsePkcs11Uri(uriString);
+async function readPublicKeyPkcs11(ref: Pkcs11KeyRef, options: OpenOptions): Promise<GeneratedKey> {
+  const { uri: uriString, pkcs11: uri } = ref;
   const session = openSession(uri, options);
   try {
     let located = locatePublicKey(session, uri);
@@ -628,7 +629,7 @@ async function generatePkcs11(request: GenerateRequest, options: OpenOptions): P
   }
 }
 
-export const pkcs11Backend: KeyBackend = {
+export const pkcs11Backend: ReadableKeyBackend<Pkcs11KeyRef> = {
   open: openPkcs11,
   preflight: preflightPkcs11,
   generate: generatePkcs11,

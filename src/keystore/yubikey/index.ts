@@ -7,7 +7,8 @@ import { TufsignError } from '../../errors';
 import { readFileBounded, removeFileQuietly } from '../../io/fs';
 import { newObject, type JsonObject } from '../../tuf/json';
 import type { Key } from '../../tuf/key';
-import type { DeviceReport, GeneratedKey, GenerateRequest, KeyBackend, OpenOptions } from '../backend';
+import type { DeviceReport, GeneratedKey, GenerateRequest, OpenOptions, ReadableKeyBackend } from '../backend';
+import type { YubiKeyRef } from '../key-ref';
 import type { Signer, SignatureBytes } from '../signer';
 import { clockFromEnv } from '../../io/clock';
 import { attestationToJson, type CertInput } from './attestation';
@@ -17,6 +18,7 @@ import { PCSC_HELP, PcscContext, type PcscTransport } from './pcsc';
 import { algForScheme } from './keys';
 import { parseSlot, slotName, type CardTransport } from './piv';
 import { journalPath, readJournal, writeJournal, type GenerationJournal } from './journal';
+import { yubiKeyUri } from './uri';
 import { YUBICO_PIV_INTERMEDIATES, YUBICO_PIV_ROOTS } from './yubico-ca';
 
 export { verifyAttestation, type AttestationFacts } from './attestation';
@@ -29,6 +31,7 @@ export {
 } from './claims';
 export { ED25519_MAX_MESSAGE, YubiKeyDevice } from './device';
 export { PivSession, type CardTransport } from './piv';
+export { parseYubiKeyUri, yubiKeyUri, type YubiKeyUri } from './uri';
 
 /** A card found by a DeviceSource; `release` ends the exclusive connection. */
 export interface FoundCard {
@@ -79,41 +82,6 @@ export interface YubiKeyBackendOptions {
   source?: () => DeviceSource;
   /** extra trusted attestation roots (tests); Yubico's roots are always trusted */
   attestationRoots?: readonly CertInput[];
-}
-
-export interface YubiKeyUri {
-  serial: number | undefined;
-  slot: number;
-}
-
-export function parseYubiKeyUri(uri: string): YubiKeyUri {
-  const bad = (why: string): never => {
-    throw new TufsignError('KEY_URI_INVALID', `invalid YubiKey key URI "${uri}": ${why}`, {
-      rule: 'yubikey:serial=N;slot=9c',
-      suggestion: 'Example: yubikey:serial=12345678;slot=9c',
-    });
-  };
-  if (!uri.startsWith('yubikey:')) bad('must start with yubikey:');
-  let serial: number | undefined;
-  let slot: number | undefined;
-  for (const part of uri
-    .slice('yubikey:'.length)
-    .split(';')
-    .filter((p) => p !== '')) {
-    const [k, v, ...rest] = part.split('=');
-    if (v === undefined || rest.length > 0) return bad(`"${part}" is not key=value`);
-    if (k === 'serial') {
-      if (!/^[0-9]{1,10}$/.test(v)) bad('serial must be a decimal number');
-      serial = Number(v);
-    } else if (k === 'slot') slot = parseSlot(v);
-    else bad(`unknown attribute "${k ?? ''}"`);
-  }
-  if (slot === undefined) return bad('slot is required');
-  return { serial, slot };
-}
-
-export function yubiKeyUri(serial: number, slot: number): string {
-  return `yubikey:serial=${serial};slot=${slotName(slot)}`;
 }
 
 function trustFor(options: YubiKeyBackendOptions, o: OpenOptions): AttestationTrust {
@@ -362,7 +330,7 @@ async function slotIsEmpty(device: YubiKeyDevice, slot: number): Promise<boolean
   }
 }
 
-export function createYubiKeyBackend(options: YubiKeyBackendOptions = {}): KeyBackend {
+export function createYubiKeyBackend(options: YubiKeyBackendOptions = {}): ReadableKeyBackend<YubiKeyRef> {
   /**
    * A key the journal says GENERATE was sent for, but whose answer was never recorded: it must have been made on
    * the device (not imported), with the algorithm and the PIN and touch policies asked — read from the slot's
@@ -459,11 +427,11 @@ export function createYubiKeyBackend(options: YubiKeyBackendOptions = {}): KeyBa
    * re-attests. The PIN is asked only when `sign` runs.
    */
   async function connectSigner(
-    uri: string,
+    ref: YubiKeyRef,
     o: OpenOptions,
     expectedKey: Key | undefined,
   ): Promise<{ opened: Opened; signer: YubiKeySigner }> {
-    const { serial, slot } = parseYubiKeyUri(uri);
+    const { uri, serial, slot } = ref;
     const opened = await openDevice(makeSource, { serial, slot, expectedKey });
     try {
       const { device } = opened;
@@ -487,10 +455,10 @@ export function createYubiKeyBackend(options: YubiKeyBackendOptions = {}): KeyBa
   }
 
   return {
-    async open(uri: string, o: OpenOptions): Promise<Signer> {
-      const first = await connectSigner(uri, o, o.expectedKey);
+    async open(ref: YubiKeyRef, o: OpenOptions): Promise<Signer> {
+      const first = await connectSigner(ref, o, o.expectedKey);
       const publicKey = first.signer.publicKey;
-      return new ReconnectingSigner(uri, publicKey, () => connectSigner(uri, o, publicKey), first);
+      return new ReconnectingSigner(ref.uri, publicKey, () => connectSigner(ref, o, publicKey), first);
     },
 
     async resumeGenerate(request: GenerateRequest, o: OpenOptions): Promise<GeneratedKey | undefined> {
@@ -590,8 +558,8 @@ export function createYubiKeyBackend(options: YubiKeyBackendOptions = {}): KeyBa
       }
     },
 
-    async readPublicKey(uri: string, o: OpenOptions): Promise<GeneratedKey> {
-      const { serial, slot } = parseYubiKeyUri(uri);
+    async readPublicKey(ref: YubiKeyRef, o: OpenOptions): Promise<GeneratedKey> {
+      const { uri, serial, slot } = ref;
       const opened = await openDevice(makeSource, { serial, slot, expectedKey: o.expectedKey });
       try {
         const { key, publicKey } = await readExpectedSlot(opened.device, slot, o.expectedKey, uri);
@@ -660,4 +628,4 @@ export function createYubiKeyBackend(options: YubiKeyBackendOptions = {}): KeyBa
   };
 }
 
-export const yubikeyBackend: KeyBackend = createYubiKeyBackend();
+export const yubikeyBackend: ReadableKeyBackend<YubiKeyRef> = createYubiKeyBackend();

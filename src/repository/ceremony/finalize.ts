@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { isAbsolute, join, relative } from 'node:path';
 import { TufsignError } from '../../errors';
 import { fileExists, readFileBounded, removeTree } from '../../io/fs';
-import { filePathOfUri } from '../../keystore/file';
+import { keyFilePath, tryParseKeyRef } from '../../keystore/key-ref';
 import {
   buildBundle,
   bundleFormatOf,
@@ -64,16 +64,14 @@ export interface FinalizeOptions {
   knownKeys?: ReadonlyMap<string, KeyEntry>;
 }
 
-/** A `file:` URI naming a file under this workspace's keys/ folder (no other URI is learned from a request). */
+/**
+ * A `file:` URI naming a file under this workspace's keys/ folder (no other URI is learned from a request): parsed
+ * as input (`parseKeyRef(…, 'input')`, which refuses device and library URIs and paths that leave the folder).
+ */
 function isWorkspaceKeyFile(ws: Workspace, uri: string): boolean {
-  if (!uri.startsWith('file:')) return false;
-  let path: string;
-  try {
-    path = filePathOfUri(uri, ws.dir);
-  } catch {
-    return false;
-  }
-  const rel = relative(join(ws.dir, KEYS_DIR), path);
+  const ref = tryParseKeyRef(uri, 'input');
+  if (ref?.backend !== 'file') return false;
+  const rel = relative(join(ws.dir, KEYS_DIR), keyFilePath(ref, ws.dir));
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
 }
 

@@ -1,5 +1,6 @@
 import { TufsignError } from '../../../src/errors';
-import { BACKENDS, backendFor } from '../../../src/keystore/registry';
+import { parseKeyRef } from '../../../src/keystore/key-ref';
+import { BACKENDS } from '../../../src/keystore/registry';
 import { backendOfUri } from '../../../src/keystore/signer';
 
 describe('key backend registry', () => {
@@ -13,7 +14,7 @@ describe('key backend registry', () => {
     expect(backendOfUri('memory:root-1')).toBeUndefined();
     let err: unknown;
     try {
-      backendFor('memory:root-1');
+      parseKeyRef('memory:root-1');
     } catch (e) {
       err = e;
     }
