@@ -27,7 +27,7 @@ const ADDONS = [
   { pkg: 'pkcs11js', file: 'build/Release/pkcs11.node', name: 'pkcs11' },
   { pkg: 'pcsclite', file: 'build/Release/pcsclite.node', name: 'pcsclite' },
 ];
-/** The modules that run in worker threads (src/release/workers.ts), embedded as source. */
+/** The modules that run in worker threads (src/release/workers.ts), embedded as ES module source. */
 const WORKER_MODULES = ['worker'];
 
 class BuildError extends Error {}
@@ -264,8 +264,9 @@ async function bundle(pkg, build, addonDigests) {
     legalComments: 'eof',
   };
   const workers = {};
+  // Workers are ES modules: the executable starts them from a data: URL (src/release/workers.ts), never with eval.
   for (const name of WORKER_MODULES) {
-    const r = await esbuild.build({ ...common, entryPoints: [`src/release/${name}.ts`] });
+    const r = await esbuild.build({ ...common, format: 'esm', entryPoints: [`src/release/${name}.ts`] });
     workers[name] = r.outputFiles[0].text;
   }
   const r = await esbuild.build({

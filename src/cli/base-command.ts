@@ -3,7 +3,7 @@
  * `--debug`, `--passphrase-file`), the run context, and the single boundary
  * that turns errors into exit codes and one-line messages.
  */
-import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
+import { Command, Errors, Flags, ux, type Interfaces } from '@oclif/core';
 import { exitCodeFor, TufsignError } from '../errors';
 import { ensureDir, fileExists, removeDirIfEmpty } from '../io/fs';
 import { lockWorkspace, type WorkspaceLock } from '../io/lock';
@@ -13,6 +13,7 @@ import { ceremonyContext } from './ceremony';
 import { errorEnvelope, payloadOf, renderErrorLine, type ErrorPayload } from './envelope';
 import { createContext, type RunContext } from './context';
 import { parseWait, WAIT_FOREVER } from './flags';
+import { jsonText, terminalText } from './safe-text';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -156,7 +157,17 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** Progress and notes for people: stderr, silent under --json. */
   protected note(message: string): void {
-    if (!this.jsonEnabled()) process.stderr.write(message + '\n');
+    if (!this.jsonEnabled()) process.stderr.write(terminalText(message) + '\n');
+  }
+
+  /** Data for people on stdout: whatever a renderer left unescaped is escaped here (ADR 0019). */
+  public override log(message = '', ...args: unknown[]): void {
+    super.log(terminalText(message), ...args);
+  }
+
+  /** `--json` output: the same value, with bidi/invisible/C1 characters written as `\uXXXX` (ADR 0019). */
+  protected override logJson(json: unknown): void {
+    ux.stdout(jsonText(json));
   }
 
   protected override async finally(err: Error | undefined): Promise<unknown> {
@@ -206,7 +217,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }
     if (json) process.stdout.write(errorEnvelope(payload) + '\n');
     else process.stderr.write(renderErrorLine(payload));
-    if (debug && err.stack !== undefined) process.stderr.write(err.stack + '\n');
+    if (debug && err.stack !== undefined) process.stderr.write(terminalText(err.stack) + '\n');
     throw new Errors.ExitError(exitCodeFor(payload.code));
   }
 }

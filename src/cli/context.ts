@@ -14,6 +14,7 @@ import type { SigningContext } from '../repository/context';
 import type { Key } from '../tuf/key';
 import { progressReporter } from './progress';
 import { createPrompter, type Prompter } from './prompter';
+import { terminalText } from './safe-text';
 import { createSecretsHandler } from './secrets';
 import { parsePassphraseFileFlags, secretsForKey } from './key-secrets';
 
@@ -53,9 +54,11 @@ export function createContext(options: ContextOptions): RunContext {
       : ({ isTTY: false, write: (text: string) => (stderr(text.replace(/\n$/, '')), true) } as NodeJS.WriteStream),
   );
   const raw = stderr ?? ((line: string) => process.stderr.write(line + '\n'));
+  // every message may quote a file (a release folder's names, a key label): shown escaped (ADR 0019)
   const write = (line: string): void => {
-    if (options.json) raw(line);
-    else reporter.note(line);
+    const shown = terminalText(line);
+    if (options.json) raw(shown);
+    else reporter.note(shown);
   };
   const progress = (message: string): void => {
     if (!options.json) write(message);
@@ -173,6 +176,19 @@ export function createContext(options: ContextOptions): RunContext {
               });
           for (const { ref, key, role } of keys)
             if (ref.backend === 'yubikey') await openSigner(baseDir, workspace, pkcs11Module, ref, key, role);
+        },
+        warm(keys) {
+          // A prompt must wait until the command's checks have passed; devices are opened by the pre-flight.
+          if (prompter.interactive) return;
+          let chain = Promise.resolve();
+          for (const k of keys)
+            if (k.uri.startsWith('file:'))
+              chain = chain
+                .then(() => openSigner(baseDir, workspace, pkcs11Module, parseKeyRef(k.uri), k.key, k.role))
+                .then(
+                  () => undefined,
+                  () => undefined,
+                );
         },
         progress,
         report: reporter,

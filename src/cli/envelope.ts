@@ -5,6 +5,7 @@
  * People get the same error as one line on stderr, without internal rule IDs.
  */
 import { TufsignError, type ErrorCode } from '../errors';
+import { jsonText, terminalText } from './safe-text';
 
 export interface ErrorPayload {
   code: ErrorCode;
@@ -27,7 +28,7 @@ export function payloadOf(err: TufsignError): ErrorPayload {
 }
 
 export function errorEnvelope(payload: ErrorPayload): string {
-  return JSON.stringify({ error: payload }, null, 2);
+  return jsonText({ error: payload });
 }
 
 const INTERNAL_ID = /^(?:(?:SPEC|BAD|VULN)-\d+|ADR \d{4})(?:\s*[/,]\s*(?:(?:SPEC|BAD|VULN)-\d+|ADR \d{4}))*[:;,]?\s*/;
@@ -41,7 +42,9 @@ export function humanRule(rule: string | undefined): string {
 export function renderErrorLine(payload: ErrorPayload): string {
   const where = [payload.file, payload.path].filter((x) => typeof x === 'string' && x !== '').join(' ');
   const rule = humanRule(payload.rule);
-  let out = `error ${payload.code}: ${where !== '' ? where + ': ' : ''}${payload.message}${rule !== '' ? ` (${rule})` : ''}\n`;
-  if (payload.suggestion !== undefined) out += `  → ${payload.suggestion}\n`;
+  // one line each, whatever the file named in the error held (ADR 0019)
+  const line = (s: string): string => terminalText(s).replace(/[\n\t]/g, (c) => (c === '\n' ? '\\x0a' : '\\x09'));
+  let out = `error ${payload.code}: ${line(where !== '' ? where + ': ' : '')}${line(payload.message)}${rule !== '' ? ` (${line(rule)})` : ''}\n`;
+  if (payload.suggestion !== undefined) out += `  → ${line(payload.suggestion)}\n`;
   return out;
 }

@@ -1,5 +1,6 @@
 /** Prompts on stderr, only when a person is there: no TTY means no prompt, ever. */
 import { TufsignError } from '../errors';
+import { terminalText } from './safe-text';
 
 export interface Prompter {
   readonly interactive: boolean;
@@ -27,22 +28,29 @@ export function createPrompter(interactive = isInteractive()): Prompter {
     async secret(message) {
       if (!interactive) noTty(message);
       const { password } = await import('@inquirer/prompts');
-      return password({ message, mask: false }, context);
+      return password({ message: terminalText(message), mask: false }, context);
     },
     async confirm(message, defaultValue = false) {
       if (!interactive) noTty(message);
       const { confirm } = await import('@inquirer/prompts');
-      return confirm({ message, default: defaultValue }, context);
+      return confirm({ message: terminalText(message), default: defaultValue }, context);
     },
     async input(message, defaultValue) {
       if (!interactive) noTty(message);
       const { input } = await import('@inquirer/prompts');
-      return input(defaultValue === undefined ? { message } : { message, default: defaultValue }, context);
+      const shown = terminalText(message);
+      return input(
+        defaultValue === undefined ? { message: shown } : { message: shown, default: defaultValue },
+        context,
+      );
     },
     async select(message, choices) {
       if (!interactive) noTty(message);
       const { select } = await import('@inquirer/prompts');
-      return select({ message, choices }, context);
+      return select(
+        { message: terminalText(message), choices: choices.map((c) => ({ ...c, name: terminalText(c.name) })) },
+        context,
+      );
     },
   };
 }

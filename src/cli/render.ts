@@ -26,8 +26,14 @@ export function renderOperation(result: OperationResult, workspace?: string): st
       r.previousResult !== undefined
         ? `, previous root ${r.previousResult.signed.length}/${r.previousResult.threshold}`
         : '';
+    const where =
+      r.deferred === true
+        ? 'waits in the signing request, not written'
+        : r.files.length === 0
+          ? 'not written'
+          : r.files.join(', ');
     lines.push(
-      `${mark}${r.role} v${r.version} expires ${r.expires}: ${r.result.signed.length}/${r.result.threshold} signatures${prev}  (${r.files.join(', ')})`,
+      `${mark}${r.role} v${r.version} expires ${r.expires}: ${r.result.signed.length}/${r.result.threshold} signatures${prev}  (${where})`,
     );
     for (const m of r.missing) {
       if (r.complete) continue;

@@ -16,31 +16,22 @@ export const BACKENDS: {
   yubikey: yubikeyBackend,
 };
 
+/** The backend of a reference: `BACKENDS[ref.backend]` takes exactly that kind of reference. */
+function backendOf(ref: KeyRef): ReadableKeyBackend<KeyRef> {
+  return BACKENDS[ref.backend];
+}
+
 /**
  * Open a signer; when `expectedKey` is given, the backend refuses a different key before spending a PIN try.
  * Library callers may pass the URI text: this is their boundary, and it is parsed here, once.
  */
 export async function openSigner(key: KeyRef | string, options: OpenOptions): Promise<Signer> {
   const ref = typeof key === 'string' ? parseKeyRef(key) : key;
-  switch (ref.backend) {
-    case 'file':
-      return BACKENDS.file.open(ref, options);
-    case 'pkcs11':
-      return BACKENDS.pkcs11.open(ref, options);
-    case 'yubikey':
-      return BACKENDS.yubikey.open(ref, options);
-  }
+  return backendOf(ref).open(ref, options);
 }
 
 /** The public key a reference holds, without signing (`key show`, `key import`, `key attach`). */
 export async function readPublicKey(key: KeyRef | string, options: OpenOptions): Promise<GeneratedKey> {
   const ref = typeof key === 'string' ? parseKeyRef(key) : key;
-  switch (ref.backend) {
-    case 'file':
-      return BACKENDS.file.readPublicKey(ref, options);
-    case 'pkcs11':
-      return BACKENDS.pkcs11.readPublicKey(ref, options);
-    case 'yubikey':
-      return BACKENDS.yubikey.readPublicKey(ref, options);
-  }
+  return backendOf(ref).readPublicKey(ref, options);
 }

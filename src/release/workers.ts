@@ -22,7 +22,7 @@ let scriptOverride: string | null | undefined;
 
 /**
  * Set by the standalone executable (src/standalone/main.ts, ADR 0012): bundled
- * CommonJS source by module name; `worker` is this pool's entry. When it holds
+ * ES module source by module name; `worker` is this pool's entry. When it holds
  * anything, workers come only from here, never from files beside the executable.
  */
 export const embeddedWorkerSources = new Map<string, string>();
@@ -86,11 +86,12 @@ export class Pool {
     for (let i = 0; i < threads; i++) {
       try {
         const workerData = { failAfter: options.failAfter };
-        // The executable's entry is its own bundled source (no file to load); anything else is a built file.
+        // The executable's entry is its own bundled ES module (no file to load), started from a data: URL by the
+        // module loader, never evaluated as a string (ADR 0016); anything else is a built file.
         const worker =
           'file' in entry
             ? new Worker(entry.file, { workerData })
-            : new Worker(entry.source, { eval: true, workerData });
+            : new Worker(new URL(`data:text/javascript,${encodeURIComponent(entry.source)}`), { workerData });
         const slot: Slot = { worker, busy: false };
         worker.on('message', (msg: { id: number; result: TaskResult }) => this.finished(msg.id, msg.result));
         worker.on('error', () => this.lost(slot));

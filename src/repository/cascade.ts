@@ -12,7 +12,7 @@ import type { WorkspaceConfig } from './config';
 import type { SigningContext } from './context';
 import { expiryFor } from './expiry';
 import { assertPublishableKeyids } from './keyid-gate';
-import { outcome, type OperationResult, type RoleOutcome } from './outcome';
+import { deferredResult, outcome, type OperationResult, type RoleOutcome } from './outcome';
 import { signWithAvailableKeys } from './signing';
 import { commitFiles, type PendingFile } from './transaction';
 import { metadataFileName, serializeMetadata, type Workspace } from './workspace';
@@ -85,11 +85,9 @@ export function finish(c: Cascade, requireComplete: boolean | 'defer'): Operatio
   const complete = c.outcomes.every((o) => o.complete);
   if (requireComplete === 'defer' && !complete) {
     const short = new Set(c.outcomes.filter((o) => !o.complete).map((o) => o.role));
+    // nothing is written: the short roles go into the request, the others are signed again when it is finalized
     return {
-      workspace: c.ws.dir,
-      roles: c.outcomes,
-      complete,
-      written: [],
+      ...deferredResult(c.ws.dir, c.outcomes, [], short),
       pending: c.staged.filter((md) => short.has(md.signed.type)),
     };
   }

@@ -19,6 +19,12 @@ export interface SigningContext {
    * root-key policy — before the first PIN or touch of the run; a missing one is named and nothing is spent.
    */
   preflight?(keys: readonly PlannedKey[]): Promise<void>;
+  /**
+   * Start opening these keys in the background, where that can ask nobody anything (no terminal, `file:` keys
+   * only): an encrypted key file's PBKDF2 then runs on another thread while the repository is read. A failure
+   * is kept for the moment the key is really needed, which reports it as before.
+   */
+  warm?(keys: readonly PlannedKey[]): void;
   /** Progress for stderr. */
   progress?(message: string): void;
   /** Counted progress of long steps (thousands of roles signed, files written): one updating line on a terminal. */

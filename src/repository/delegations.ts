@@ -7,7 +7,7 @@
  */
 import { TufsignError } from '../errors';
 import { DelegatedRole, Delegations, SuccinctRoles } from '../tuf/metadata';
-import { parseDelegatedRoleName, parseTargetPath } from '../tuf/paths';
+import { parseDelegatedRoleName, parseNewTargetPath } from '../tuf/paths';
 import { formatExpires, parseDuration } from '../tuf/time';
 import type { Key } from '../tuf/key';
 import { serializeConfig, type KeyEntry, type WorkspaceConfig } from './config';
@@ -52,7 +52,7 @@ export function checkPathPattern(pattern: string): void {
   // Wildcards are checked as if they were ordinary characters: the same rules then hold for every path they match.
   const literal = pattern.replace(/[*?[\]!]/g, 'x');
   try {
-    parseTargetPath(literal, 'path pattern');
+    parseNewTargetPath(literal, 'path pattern');
   } catch (e) {
     if (e instanceof TufsignError)
       throw new TufsignError(

@@ -18,7 +18,7 @@ import type { CeremonyContext, SigningContext } from './context';
 import { expiryFor } from './expiry';
 import type { RoleKeySpec } from './key-specs';
 import { assertPublishableKeyids } from './keyid-gate';
-import { outcome, type OperationResult, type RoleOutcome } from './outcome';
+import { deferredResult, outcome, type OperationResult, type RoleOutcome } from './outcome';
 import { newRequest, writeRequest, type RequestWritten } from './requests';
 import { plannedKeys, preflight, signWithAvailableKeys } from './signing';
 import { commitFiles, type PendingFile } from './transaction';
@@ -175,10 +175,13 @@ export async function initRepository(options: InitOptions, ctx: SigningContext):
     commitFiles(kept);
     ensureDir(join(dir, TARGETS_DIR));
     return {
-      workspace: dir,
-      roles,
-      complete,
-      written: kept.map((f) => ws.relative(f.path)),
+      // root and targets go into the request; snapshot and timestamp v1 are made again when it is finalized
+      ...deferredResult(
+        dir,
+        roles,
+        kept.map((f) => ws.relative(f.path)),
+        new Set(['root', 'targets']),
+      ),
       pending: [rootMd, targetsMd, snapshotMd, timestampMd],
     };
   }

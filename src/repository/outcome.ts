@@ -15,7 +15,10 @@ export interface RoleOutcome {
   role: string;
   version: number;
   expires: string;
+  /** metadata files written for this role, relative to the workspace: empty when nothing of it was written */
   files: string[];
+  /** the role waits in the signing request this run wrote (its keys are elsewhere): nothing of it was written */
+  deferred?: true;
   result: VerificationResult;
   /** for root: the previous root's threshold too (absent for version 1) */
   previousResult?: VerificationResult;
@@ -84,4 +87,30 @@ export function outcome(
   };
   if (previousResult !== undefined) out.previousResult = previousResult;
   return out;
+}
+
+/**
+ * The result of a change deferred to a signing request: each role lists only the files actually written, and
+ * the roles that wait for keys held elsewhere are marked `deferred` (never a `metadata/N.ROLE.json` that was
+ * not written). `waiting` names the roles carried by the request.
+ */
+export function deferredResult(
+  workspace: string,
+  roles: readonly RoleOutcome[],
+  written: string[],
+  waiting: ReadonlySet<string>,
+): OperationResult {
+  const done = new Set(written);
+  return {
+    workspace,
+    roles: roles.map((r) => {
+      const files = r.files.filter((f) => done.has(f));
+      const out: RoleOutcome = { ...r, files };
+      if (waiting.has(r.role)) out.deferred = true;
+      else delete out.deferred;
+      return out;
+    }),
+    complete: false,
+    written,
+  };
 }

@@ -26,7 +26,7 @@ import {
 } from '../release';
 import type { JsonValue } from '../tuf/json';
 import { Targets, type TopLevelRole } from '../tuf/metadata';
-import { parseTargetPath } from '../tuf/paths';
+import { parseNewTargetPath } from '../tuf/paths';
 import { baseRootOf, collectBundleFiles } from './bundle-files';
 import type { CeremonyContext } from './context';
 import { presentKeysConfig } from './key-availability';
@@ -174,11 +174,11 @@ export async function addRelease(
   if (options.dryRun === true) return result;
 
   const prepared: PreparedTarget[] = [
-    { path: parseTargetPath(built.archive.name), data: built.archive.bytes, targetFile: built.archive.targetFile },
+    { path: parseNewTargetPath(built.archive.name), data: built.archive.bytes, targetFile: built.archive.targetFile },
   ];
   if (built.patch !== undefined)
     prepared.push({
-      path: parseTargetPath(built.patch.name),
+      path: parseNewTargetPath(built.patch.name),
       data: built.patch.bytes,
       targetFile: built.patch.targetFile,
     });

@@ -20,7 +20,7 @@ import type { SigningContext } from './context';
 import { expiryFor } from './expiry';
 import { presentKeysConfig } from './key-availability';
 import type { Delegator } from '../ceremony';
-import type { OperationResult, PendingDelegated, RoleOutcome } from './outcome';
+import { deferredResult, type OperationResult, type PendingDelegated, type RoleOutcome } from './outcome';
 import { plannedKeys, preflightRoles, signWithAvailableKeys } from './signing';
 import { commitFiles, type PendingFile } from './transaction';
 import type { RoleNode, TargetsTree } from './targets-tree';
@@ -194,12 +194,15 @@ export async function publishTargetsChanges(
         );
       }
       const pendingDelegated = shortNodes.filter((n) => n.parent !== undefined).map((n) => pendingDelegatedOf(tree, n));
-      commitFiles([...(options.files ?? []), ...early]);
+      const writtenNow = [...(options.files ?? []), ...early];
+      commitFiles(writtenNow);
       return {
-        workspace: ws.dir,
-        roles: outcomes,
-        complete: false,
-        written: early.map((f) => ws.relative(f.path)),
+        ...deferredResult(
+          ws.dir,
+          outcomes,
+          writtenNow.map((f) => ws.relative(f.path)),
+          new Set(shortNodes.map((n) => n.name)),
+        ),
         pending: shortNodes.includes(tree.top) ? [tree.top.md] : [],
         ...(pendingDelegated.length > 0 ? { pendingDelegated } : {}),
       };

@@ -8,12 +8,14 @@
 import { join } from 'node:path';
 import { TufsignError } from '../errors';
 import { TargetFile } from '../tuf/metadata';
-import { checkNoCollisions, parseTargetPath } from '../tuf/paths';
+import { checkNoCollisions, parseNewTargetPath } from '../tuf/paths';
 import { readFileBounded } from '../io/fs';
 import type { SigningContext } from './context';
 import type { OperationResult } from './outcome';
 import type { TargetInput } from './targets';
 import type { PendingFile } from './transaction';
+import { presentKeysConfig } from './key-availability';
+import { plannedKeys } from './signing';
 import { publishTargetsChanges } from './targets-publish';
 import { TargetsTree, type RoleNode } from './targets-tree';
 import { targetFileNames, type Workspace } from './workspace';
@@ -91,7 +93,7 @@ export async function addTargetsRouted(
   if (inputs.length === 0) throw new TufsignError('USAGE', 'no target files given', { rule: 'targets add FILE...' });
   const seen = new Set<string>();
   for (const input of inputs) {
-    parseTargetPath(input.path);
+    parseNewTargetPath(input.path);
     if (seen.has(input.path))
       throw new TufsignError('PATH_COLLISION', `the target path ${JSON.stringify(input.path)} is given twice`, {
         path: input.path,
@@ -99,7 +101,15 @@ export async function addTargetsRouted(
       });
     seen.add(input.path);
   }
-  const tree = new TargetsTree(ws, ws.load());
+  // Snapshot and timestamp keys are known from root alone: their files can be decrypted while the rest is read.
+  const root = ws.loadRoot();
+  const signing = presentKeysConfig(ws);
+  ctx.warm?.(
+    (['snapshot', 'timestamp'] as const).flatMap((r) =>
+      plannedKeys(new Set(), root.signed.role(r), root.signed.keys, signing, r),
+    ),
+  );
+  const tree = new TargetsTree(ws, ws.load(root));
   const files: PendingFile[] = [];
   const touched = new Map<RoleNode, string[]>();
   let n = 0;
@@ -125,6 +135,7 @@ export async function addTargetsRouted(
   }
   // Names that would merge on a case-insensitive filesystem are refused within each role (BAD-44).
   for (const node of touched.keys()) checkNoCollisions(node.md.signed.targets.keys());
+  ctx.warm?.([...touched.keys()].flatMap((n) => plannedKeys(new Set(), n.role, n.keys, signing, n.name)));
   return publishTargetsChanges(tree, ctx, {
     files,
     ...(options.expires !== undefined ? { expires: options.expires } : {}),

@@ -4,7 +4,7 @@ import { TufsignError } from '../errors';
 import { readFileBounded } from '../io/fs';
 import { isJsonObject, parseJson, type JsonObject } from '../tuf/json';
 import { TargetFile } from '../tuf/metadata';
-import { checkNoCollisions, parseTargetPath, type TargetPath } from '../tuf/paths';
+import { checkNoCollisions, parseNewTargetPath, type TargetPath } from '../tuf/paths';
 import { bump, cascadeSnapshotTimestamp, finish, resignRole, startCascade } from './cascade';
 import type { SigningContext } from './context';
 import type { OperationResult } from './outcome';
@@ -36,7 +36,7 @@ export async function addTargets(
   options: { expires?: string; maxTargetBytes?: number } = {},
 ): Promise<OperationResult> {
   if (inputs.length === 0) throw new TufsignError('USAGE', 'no target files given', { rule: 'targets add FILE...' });
-  const paths = inputs.map((input) => parseTargetPath(input.path));
+  const paths = inputs.map((input) => parseNewTargetPath(input.path));
   const prepared = inputs.map((input, i): PreparedTarget => {
     // One read per file: the hashes and the stored copy come from the same bytes (BAD-46).
     const data = readFileBounded(input.file, options.maxTargetBytes ?? 4 * 1024 * 1024 * 1024);
@@ -47,7 +47,7 @@ export async function addTargets(
 
 /** A target whose bytes and TUF info are already computed (from a file, or built in memory by a release). */
 export interface PreparedTarget {
-  /** parsed once by whoever prepared it (`parseTargetPath`), never re-checked here */
+  /** parsed once by whoever prepared it (`parseNewTargetPath`), never re-checked here */
   path: TargetPath;
   data: Uint8Array;
   targetFile: TargetFile;

@@ -125,8 +125,7 @@ export class Workspace {
   }
 
   /** Load the current top-level metadata, following timestamp → snapshot → targets. */
-  load(): LoadedRepository {
-    const root = this.loadRoot();
+  load(root: Metadata<Root> = this.loadRoot()): LoadedRepository {
     const consistent = root.signed.consistentSnapshot === true;
     const timestamp = this.readMetadataFile('timestamp.json', 'timestamp');
     const snapshot = this.readMetadataFile(

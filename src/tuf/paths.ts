@@ -18,6 +18,26 @@ export function hasControlChar(s: string): boolean {
   return false;
 }
 
+/**
+ * Characters that change how a name reads without showing themselves: C1 controls (U+0080–U+009F, e.g. U+0085
+ * NEL), bidi marks, embeddings, overrides and isolates (U+202E reorders "gpj.exe"), zero-width and other format
+ * characters, line/paragraph separators, the BOM and interlinear annotations (ADR 0019, BAD-65). The one list:
+ * the display layer (src/cli/safe-text.ts) escapes these plus C0/DEL, and new target paths may not contain them.
+ */
+export const INVISIBLE_CHARS =
+  '\\u0080-\\u009f\\u00ad\\u061c\\u180e\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff\\ufff9-\\ufffb';
+const INVISIBLE = new RegExp(`[${INVISIBLE_CHARS}]`, 'u');
+/** A UTF-16 surrogate without its partner: not a Unicode character; files and UTF-8 would store U+FFFD instead. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** `U+XXXX` of the first invisible or direction-changing character in `s` and its position, if any. */
+export function firstInvisibleChar(s: string): { codePoint: string; index: number } | undefined {
+  const m = INVISIBLE.exec(s);
+  if (m === null) return undefined;
+  const cp = (m[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0');
+  return { codePoint: `U+${cp}`, index: [...s.slice(0, m.index)].length };
+}
+
 interface Problem {
   why: string;
   rule: string;
@@ -49,6 +69,58 @@ export function targetPathProblem(path: string): Problem | undefined {
   return undefined;
 }
 
+/** Bytes a file name may have on common filesystems (ext4, APFS, NTFS in UTF-16 units: at most as many). */
+const NAME_MAX = 255;
+/**
+ * The stored copy of a target is `<64 hex>.<name>` under consistent snapshots and is written through a temp file
+ * `.<stored name>.<12 hex>.tmp`: 83 bytes more than the name itself.
+ */
+export const MAX_TARGET_FILE_NAME_BYTES = NAME_MAX - 83;
+/** A whole target path: far below PATH_MAX (4096) once a workspace folder is in front of it. */
+export const MAX_TARGET_PATH_BYTES = 1024;
+
+/** A path whose stored copy could not be written on every filesystem (BAD-66), or undefined. */
+function lengthProblem(path: string): Problem | undefined {
+  const rule = 'BAD-66 names that fit every filesystem';
+  const total = Buffer.byteLength(path, 'utf8');
+  if (total > MAX_TARGET_PATH_BYTES)
+    return { why: `is ${total} bytes long (at most ${MAX_TARGET_PATH_BYTES} in UTF-8)`, rule };
+  const parts = path.split('/');
+  const last = parts.length - 1;
+  for (const [i, part] of parts.entries()) {
+    const n = Buffer.byteLength(part, 'utf8');
+    const max = i === last ? MAX_TARGET_FILE_NAME_BYTES : NAME_MAX;
+    if (n > max)
+      return {
+        why: `has a ${i === last ? 'file name' : 'folder name'} of ${n} bytes (at most ${max} in UTF-8${i === last ? ': the stored copy adds a 64-hex hash prefix' : ''})`,
+        rule,
+      };
+  }
+  return undefined;
+}
+
+/**
+ * The stricter rule for a path tufsign is asked to ADD (ADR 0019): everything `targetPathProblem` refuses, plus
+ * characters that make the path read differently from what is signed (BAD-65), lone surrogates, and names too
+ * long to store (BAD-66). Paths already in signed metadata are not refused for these: `verify` reports them as
+ * notes and every display escapes them.
+ */
+export function newTargetPathProblem(path: string): Problem | undefined {
+  const p = targetPathProblem(path);
+  if (p !== undefined) return p;
+  if (LONE_SURROGATE.test(path))
+    return { why: 'is not valid Unicode (a lone surrogate)', rule: 'BAD-43 valid Unicode names only' };
+  const tooLong = lengthProblem(path);
+  if (tooLong !== undefined) return tooLong;
+  const inv = firstInvisibleChar(path);
+  if (inv !== undefined)
+    return {
+      why: `contains ${inv.codePoint} at character ${inv.index + 1}, an invisible, direction-changing or C1 control character: the path would read differently from what is signed`,
+      rule: 'BAD-65 no invisible or bidi characters in new paths',
+    };
+  return undefined;
+}
+
 declare const targetPathBrand: unique symbol;
 /**
  * A target path that `parseTargetPath` accepted: plain, relative, `/`-separated, NFC, no controls, no `.`/`..`,
@@ -59,6 +131,14 @@ export type TargetPath = string & { readonly [targetPathBrand]: true };
 /** The one way to a `TargetPath`: refuses an unsafe path with PATH_UNSAFE, naming it and the rule. */
 export function parseTargetPath(path: string, where = 'target path'): TargetPath {
   const p = targetPathProblem(path);
+  if (p !== undefined)
+    throw new TufsignError('PATH_UNSAFE', `${where} ${JSON.stringify(path)}: ${p.why}`, { path, rule: p.rule });
+  return path as TargetPath;
+}
+
+/** `parseTargetPath` for a path being added (targets add, add-release, delegation patterns): `newTargetPathProblem`. */
+export function parseNewTargetPath(path: string, where = 'target path'): TargetPath {
+  const p = newTargetPathProblem(path);
   if (p !== undefined)
     throw new TufsignError('PATH_UNSAFE', `${where} ${JSON.stringify(path)}: ${p.why}`, { path, rule: p.rule });
   return path as TargetPath;

@@ -23,7 +23,13 @@ import type { Key } from '../tuf/key';
 import { describeKeyidProblem, keyidProblems } from '../tuf/keyids';
 import { formatExpires } from '../tuf/time';
 import { describeResult, rootVerificationResult, verificationResult } from '../tuf/verify';
-import { binPrefixProblem, delegatedRoleNameProblem, findCollision, targetPathProblem } from '../tuf/paths';
+import {
+  binPrefixProblem,
+  delegatedRoleNameProblem,
+  findCollision,
+  newTargetPathProblem,
+  targetPathProblem,
+} from '../tuf/paths';
 import { metadataFileName, targetFileNames } from '../tuf/naming';
 import { isNearLimit, sizeFinding, type SizeFinding } from './limits';
 
@@ -465,6 +471,11 @@ export function verifyRepository(source: RepositorySource, options: VerifyOption
         add(r, fail(`target ${JSON.stringify(p)} in ${name}: ${unsafe.why}`, 'PATH_UNSAFE', unsafe.rule));
         continue;
       }
+      // Not refused (the spec and python-tuf allow any path; ZWJ/ZWNJ and bidi marks occur in real names), but
+      // named, so an auditor sees a path that may read differently from what is signed (ADR 0019).
+      const invisible = newTargetPathProblem(p);
+      if (invisible !== undefined)
+        add(r, ok(`note: target ${JSON.stringify(p)} in ${name} ${invisible.why}; tufsign would refuse to add it`));
       if (!allowed.every((f) => f(p))) {
         add(
           r,

@@ -5,6 +5,7 @@ import { TufsignError } from '../../src/errors';
 import { fileBackend, PrivateKeySigner, generatePrivateKey } from '../../src/keystore/file';
 import {
   decryptPrivateKey,
+  decryptPrivateKeyAsync,
   encryptPrivateKey,
   inspectEncryptedKey,
   PBKDF2_ITERATIONS,
@@ -158,6 +159,42 @@ describe('key files written by other tools', () => {
     expect(() => decryptPrivateKey(pem, Buffer.from(PASS), out)).toThrow(
       expect.objectContaining({ code: 'KEY_FILE_WEAK_KDF' }),
     );
+  });
+});
+
+describe('decryption off the main thread (#12)', () => {
+  it("tufsign's own layout: the key that was encrypted; a wrong passphrase and a weak KDF refused as before", async () => {
+    const key = generatePrivateKey('ed25519');
+    const pem = encryptPrivateKey(key, Buffer.from(PASS));
+    const viaPool = await decryptPrivateKeyAsync(pem, Buffer.from(PASS), 'k.pem');
+    expect(viaPool.export({ format: 'der', type: 'pkcs8' })).toEqual(key.export({ format: 'der', type: 'pkcs8' }));
+    await expect(decryptPrivateKeyAsync(pem, Buffer.from('not-it'), 'k.pem')).rejects.toMatchObject({
+      code: 'WRONG_PASSPHRASE',
+    });
+    const weak = encryptPrivateKey(key, Buffer.from(PASS), 2048);
+    await expect(decryptPrivateKeyAsync(weak, Buffer.from(PASS), 'k.pem')).rejects.toMatchObject({
+      code: 'KEY_FILE_WEAK_KDF',
+    });
+  });
+
+  it('another layout (openssl with the SHA-1 PRF) is still opened by OpenSSL, with the same result', async () => {
+    const plain = join(dir, 'plain-other.pem');
+    writeFileSync(plain, generatePrivateKey('ed25519').export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+    for (const extra of [['-iter', '600000', '-v2prf', 'hmacWithSHA1']]) {
+      const enc = join(dir, `other${extra.length}.pem`);
+      execFileSync(
+        'openssl',
+        ['pkcs8', '-topk8', '-v2', 'aes-256-cbc', ...extra, '-in', plain, '-out', enc, '-passout', 'env:TEST_PASS'],
+        {
+          env: { ...process.env, TEST_PASS: PASS },
+        },
+      );
+      const pem = readFileSync(enc, 'utf8');
+      const k = await decryptPrivateKeyAsync(pem, Buffer.from(PASS), enc);
+      expect(k.export({ format: 'der', type: 'pkcs8' })).toEqual(
+        decryptPrivateKey(pem, Buffer.from(PASS), enc).export({ format: 'der', type: 'pkcs8' }),
+      );
+    }
   });
 });
 

@@ -6,7 +6,7 @@ import { checkPrivateFile, readFileBounded, writeFileAtomic, fileExists } from '
 import { keyFromPublicKeyObject, schemeForKeyObject, type Key, type Scheme } from '../../tuf/key';
 import type { GeneratedKey, GenerateRequest, OpenOptions, ReadableKeyBackend } from '../backend';
 import type { SecretsHandler, Signer, SignatureBytes } from '../signer';
-import { decryptPrivateKey, encryptPrivateKey } from './pkcs8';
+import { decryptPrivateKeyAsync, encryptPrivateKey } from './pkcs8';
 import { publicPartPath, serializePublicKeyFile } from '../public-key-file';
 import { keyFilePath, parseKeyRef, type FileKeyRef } from '../key-ref';
 
@@ -78,12 +78,12 @@ async function withSecret<T>(
   secrets: SecretsHandler,
   kind: 'passphrase' | 'new-passphrase',
   label: string,
-  f: (s: Buffer) => T,
+  f: (s: Buffer) => T | Promise<T>,
   attempt = 1,
 ): Promise<T> {
   const secret = await secrets.getSecret(attempt === 1 ? { kind, label } : { kind, label, attempt });
   try {
-    return f(secret);
+    return await f(secret);
   } finally {
     secret.fill(0);
   }
@@ -93,7 +93,7 @@ async function withSecret<T>(
 async function decryptWithRetries(secrets: SecretsHandler, uri: string, pem: string, path: string): Promise<KeyObject> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await withSecret(secrets, 'passphrase', uri, (pass) => decryptPrivateKey(pem, pass, path), attempt);
+      return await withSecret(secrets, 'passphrase', uri, (pass) => decryptPrivateKeyAsync(pem, pass, path), attempt);
     } catch (e) {
       if (
         !isTufsignError(e, 'WRONG_PASSPHRASE') ||

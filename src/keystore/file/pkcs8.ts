@@ -4,7 +4,15 @@
  * exporter fixes PBKDF2 at 2,048 iterations, so the DER is written here; it is
  * read back by OpenSSL (`openssl pkcs8`), Python `cryptography` and Node.
  */
-import { createCipheriv, createPrivateKey, pbkdf2Sync, randomBytes, type KeyObject } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createPrivateKey,
+  pbkdf2,
+  pbkdf2Sync,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
 import { TufsignError } from '../../errors';
 import { DER_NULL, derChildren, derInteger, derOctets, derOid, derSequence, derUint, readDer } from '../der';
 
@@ -97,9 +105,67 @@ export function inspectEncryptedKey(pem: string, file: string): KdfInfo {
   }
 }
 
-/** Decrypt an encrypted PKCS#8 PEM. Wrong passphrase and tampering give the same error (BAD-61). */
-export function decryptPrivateKey(pem: string, passphrase: Buffer, file: string): KeyObject {
-  const info = inspectEncryptedKey(pem, file);
+function wrongPassphrase(file: string, cause: unknown): TufsignError {
+  return new TufsignError('WRONG_PASSPHRASE', 'wrong passphrase, or the key file is corrupt', {
+    file,
+    rule: 'BAD-61 the passphrase must decrypt the key',
+    suggestion:
+      'Check the passphrase (TUFSIGN_PASSPHRASE / --passphrase-file) and that the file is the one you generated.',
+    cause,
+  });
+}
+
+/** The PBES2 parts of the layout tufsign writes (PBKDF2-HMAC-SHA256, AES-256-CBC); undefined for any other. */
+function ownLayout(pem: string): { salt: Buffer; iterations: number; iv: Buffer; encrypted: Buffer } | undefined {
+  try {
+    const m = new RegExp(`-----BEGIN ${PEM_LABEL}-----([A-Za-z0-9+/=\\s]+)-----END ${PEM_LABEL}-----`).exec(pem);
+    if (m?.[1] === undefined) return undefined;
+    const [alg, data] = derChildren(readDer(Buffer.from(m[1].replace(/\s+/g, ''), 'base64'), 0).body);
+    const [algOid, params] = derChildren(alg?.body ?? Buffer.alloc(0));
+    if (algOid?.body.toString('hex') !== OID.pbes2 || params === undefined || data?.tag !== 0x04) return undefined;
+    const [kdf, cipher] = derChildren(params.body);
+    const [kdfOid, kdfParams] = derChildren(kdf?.body ?? Buffer.alloc(0));
+    const [cipherOid, iv] = derChildren(cipher?.body ?? Buffer.alloc(0));
+    if (kdfOid?.body.toString('hex') !== OID.pbkdf2 || kdfParams === undefined) return undefined;
+    if (cipherOid?.body.toString('hex') !== OID.aes256cbc || iv?.tag !== 0x04 || iv.body.length !== 16)
+      return undefined;
+    // exactly salt, iterations, prf (no key length, no default SHA-1 PRF): anything else goes to OpenSSL
+    const p = derChildren(kdfParams.body);
+    const [salt, iter, prf] = p;
+    if (p.length !== 3 || salt?.tag !== 0x04 || iter?.tag !== 0x02 || prf?.tag !== 0x30) return undefined;
+    if (derChildren(prf.body)[0]?.body.toString('hex') !== OID.hmacSha256) return undefined;
+    return { salt: salt.body, iterations: derUint(iter.body), iv: iv.body, encrypted: data.body };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Decrypt an encrypted PKCS#8 PEM without blocking the thread for the KDF: for tufsign's own layout the
+ * PBKDF2 runs on libuv's thread pool (the same iterations, the same floor), so a command can read its
+ * repository meanwhile. Other layouts (scrypt, other ciphers, SHA-1 PRF) are left to OpenSSL as before.
+ */
+export async function decryptPrivateKeyAsync(pem: string, passphrase: Buffer, file: string): Promise<KeyObject> {
+  checkKdf(inspectEncryptedKey(pem, file), file);
+  const own = ownLayout(pem);
+  if (own === undefined) return decryptPrivateKey(pem, passphrase, file);
+  const dk = await new Promise<Buffer>((ok, fail) =>
+    pbkdf2(passphrase, own.salt, own.iterations, 32, 'sha256', (e, key) => (e === null ? ok(key) : fail(e))),
+  );
+  let der: Buffer | undefined;
+  try {
+    const decipher = createDecipheriv('aes-256-cbc', dk, own.iv);
+    der = Buffer.concat([decipher.update(own.encrypted), decipher.final()]);
+    return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+  } catch (cause) {
+    throw wrongPassphrase(file, cause);
+  } finally {
+    dk.fill(0);
+    der?.fill(0);
+  }
+}
+
+function checkKdf(info: KdfInfo, file: string): void {
   if (info.kdf === 'pbkdf2' && (info.iterations ?? 0) < MIN_PBKDF2_ITERATIONS) {
     throw new TufsignError(
       'KEY_FILE_WEAK_KDF',
@@ -122,15 +188,14 @@ export function decryptPrivateKey(pem: string, passphrase: Buffer, file: string)
       },
     );
   }
+}
+
+/** Decrypt an encrypted PKCS#8 PEM. Wrong passphrase and tampering give the same error (BAD-61). */
+export function decryptPrivateKey(pem: string, passphrase: Buffer, file: string): KeyObject {
+  checkKdf(inspectEncryptedKey(pem, file), file);
   try {
     return createPrivateKey({ key: pem, format: 'pem', passphrase });
   } catch (cause) {
-    throw new TufsignError('WRONG_PASSPHRASE', 'wrong passphrase, or the key file is corrupt', {
-      file,
-      rule: 'BAD-61 the passphrase must decrypt the key',
-      suggestion:
-        'Check the passphrase (TUFSIGN_PASSPHRASE / --passphrase-file) and that the file is the one you generated.',
-      cause,
-    });
+    throw wrongPassphrase(file, cause);
   }
 }
