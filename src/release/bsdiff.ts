@@ -163,6 +163,8 @@ class Gathered {
 interface Job {
   old: Uint8Array;
   nw: Uint8Array;
+  /** A member against its previous version (match.ts skips lookups where the alignment holds). */
+  paired: boolean;
   emit: (newStart: number, len: number, oldStart: number) => void;
 }
 
@@ -275,6 +277,7 @@ function planJobs(
       const ob = o.offset;
       const nb = r.offset;
       jobs.push({
+        paired: true,
         old: old.subarray(ob, ob + o.size),
         nw: nw.subarray(nb, nb + r.size),
         emit: (n, len, os) => push(n + nb, len, os < 0 ? -1 : os + ob),
@@ -302,7 +305,12 @@ function planJobs(
     const wholeNew = newRest.pieces.length === 1 && newRest.size === nw.length;
     const pool = whole ? old : oldRest.gather(old);
     const rest = wholeNew ? nw : newRest.gather(nw);
-    jobs.push({ old: pool, nw: rest, emit: (n, len, os) => mapGathered(newRest, oldRest, n, len, os, push) });
+    jobs.push({
+      paired: false,
+      old: pool,
+      nw: rest,
+      emit: (n, len, os) => mapGathered(newRest, oldRest, n, len, os, push),
+    });
   }
   return { jobs, identical, paired, rest: newRest.size };
 }
@@ -341,28 +349,41 @@ function mapGathered(
  * Run every job: a job of at most CHUNK new bytes is one task (the worker
  * builds its small index itself); a larger one gets its index built once in
  * shared memory, then one task per fixed chunk. Large jobs go one at a time
- * (one large index alive), small ones alongside.
+ * (two large indexes alive: the next one is built while this one's chunks
+ * run), small ones alongside, largest first.
  */
 async function runJobs(pool: Pool, jobs: Job[], progress: (bytes: number) => void): Promise<void> {
   const results = new Map<Job, Int32Array[]>();
   const large = jobs.filter((j) => j.nw.length > CHUNK);
-  const small = jobs.filter((j) => j.nw.length <= CHUNK);
+  // Largest first, so the last task to finish is a small one (the order of results does not depend on it).
+  const small = jobs.filter((j) => j.nw.length <= CHUNK).sort((a, b) => b.nw.length - a.nw.length);
   const runLarge = async (): Promise<void> => {
-    // One large index alive at a time, built into the memory of the one before when it fits.
-    let into: Int32Array | undefined;
-    for (const job of large) {
-      const index = (await pool.run({ kind: 'index', text: job.old, into })) as HashIndex;
-      into = new Int32Array(index.start.buffer);
+    // At most two large indexes alive: the next job's is built while this job's chunks run, so no thread
+    // waits for an index. Each is built into the memory of the one two jobs before when it fits.
+    const spare: (Int32Array | undefined)[] = [undefined, undefined];
+    const indexOf = (k: number): Promise<HashIndex> =>
+      pool.run({ kind: 'index', text: large[k]!.old, into: spare[k % 2] }).then((r) => {
+        const index = r as HashIndex;
+        spare[k % 2] = new Int32Array(index.start.buffer);
+        return index;
+      });
+    let pending = large.length > 0 ? indexOf(0) : undefined;
+    for (let k = 0; k < large.length; k++) {
+      const job = large[k]!;
+      const index = await pending!;
       const chunks: Promise<Int32Array>[] = [];
       for (let from = 0; from < job.nw.length; from += CHUNK) {
         const to = Math.min(job.nw.length, from + CHUNK);
         chunks.push(
-          pool.run({ kind: 'diff', old: job.old, index, nw: job.nw, from, to }).then((r) => {
+          pool.run({ kind: 'diff', old: job.old, index, nw: job.nw, from, to, skipGaps: job.paired }).then((r) => {
             progress(to - from);
             return r as Int32Array;
           }),
         );
       }
+      pending = k + 1 < large.length ? indexOf(k + 1) : undefined;
+      // A failure surfaces at the await above; this only keeps it from also being unhandled meanwhile.
+      pending?.catch(() => undefined);
       results.set(job, await Promise.all(chunks));
     }
   };
@@ -380,6 +401,7 @@ async function runJobs(pool: Pool, jobs: Job[], progress: (bytes: number) => voi
             nw: job.nw,
             from: 0,
             to: job.nw.length,
+            skipGaps: job.paired,
           })) as Int32Array,
         ]);
         progress(job.nw.length);
@@ -396,7 +418,13 @@ async function runJobs(pool: Pool, jobs: Job[], progress: (bytes: number) => voi
 const PIECE = 256 << 10;
 
 /**
- * bzip2 of a block of `total` bytes that `fill` produces piece by piece: the
+ * Writes `n` bytes of a block to `out`, the next ones each call; `scratch`
+ * (≥ n bytes) is for bytes that must be computed first.
+ */
+type Producer = (n: number, out: Rle1Stream, scratch: Uint8Array) => void;
+
+/**
+ * bzip2 of a block of `total` bytes that `produce` writes piece by piece: the
  * pieces go through bzip2's initial run-length coding here (Rle1Stream, which
  * cuts blocks exactly where libbzip2 does), and each coded block (≤ 900 kB) is
  * compressed on the pool, at most two per thread in flight, its buffer reused
@@ -406,7 +434,7 @@ const PIECE = 256 << 10;
 async function bzip2Streamed(
   pool: Pool,
   total: number,
-  fill: (into: Uint8Array) => void,
+  produce: Producer,
   alloc: (n: number) => Uint8Array,
   report: (done: number) => void,
 ): Promise<Uint8Array> {
@@ -427,12 +455,11 @@ async function bzip2Streamed(
       blocks.push(compressed);
     },
   );
-  const piece = new Uint8Array(Math.min(total, PIECE));
+  const scratch = new Uint8Array(Math.min(total, PIECE));
   let waited = 0;
   for (let produced = 0; produced < total;) {
     const n = Math.min(PIECE, total - produced);
-    fill(piece.subarray(0, n));
-    stream.write(piece.subarray(0, n));
+    produce(n, stream, scratch);
     produced += n;
     while (blocks.length - waited > 2 * pool.size) await blocks[waited++];
   }
@@ -440,33 +467,47 @@ async function bzip2Streamed(
   return bzip2Join(await Promise.all(blocks));
 }
 
+/** A matched stretch at least this long is first compared whole (native memcmp): equal means zeros to write. */
+const ZERO_CHECK = 64;
+
 /**
  * Writes the diff block (matched pieces: new − old, bytewise) or the extra
- * block (literal pieces) piece by piece, `into.length` bytes per call, so the
- * blocks are never held whole.
+ * block (literal pieces) piece by piece, so the blocks are never held whole.
+ * A matched stretch whose old and new bytes are equal (identical members, long
+ * unchanged runs) goes to the run-length stage as a run of zeros without
+ * being computed byte by byte.
  */
-function blockWriter(ops: Pieces, old: Uint8Array, nw: Uint8Array, matched: boolean): (into: Uint8Array) => void {
+function blockWriter(ops: Pieces, old: Uint8Array, nw: Uint8Array, matched: boolean): Producer {
   let k = 0;
   let off = 0;
-  return (into) => {
+  return (n, out, scratch) => {
     let d = 0;
-    while (d < into.length) {
+    for (let left = n; left > 0;) {
       if (off === ops.len(k) || matched !== ops.oldStart(k) >= 0) {
         k++;
         off = 0;
         continue;
       }
-      const take = Math.min(ops.len(k) - off, into.length - d);
+      const take = Math.min(ops.len(k) - off, left);
       const ns = ops.newStart(k) + off;
-      if (matched) {
-        const os = ops.oldStart(k) + off;
-        for (let i = 0; i < take; i++) into[d + i] = (nw[ns + i]! - old[os + i]!) & 0xff;
+      if (!matched) {
+        scratch.set(nw.subarray(ns, ns + take), d);
+        d += take;
       } else {
-        into.set(nw.subarray(ns, ns + take), d);
+        const os = ops.oldStart(k) + off;
+        if (take >= ZERO_CHECK && Buffer.compare(nw.subarray(ns, ns + take), old.subarray(os, os + take)) === 0) {
+          out.write(scratch.subarray(0, d));
+          d = 0;
+          out.writeRepeat(0, take);
+        } else {
+          for (let i = 0; i < take; i++) scratch[d + i] = (nw[ns + i]! - old[os + i]!) & 0xff;
+          d += take;
+        }
       }
-      d += take;
+      left -= take;
       off += take;
     }
+    out.write(scratch.subarray(0, d));
   };
 }
 
@@ -522,17 +563,26 @@ async function assemble(
   const alloc = (n: number): Uint8Array =>
     pool.size > 1 ? new Uint8Array(new SharedArrayBuffer(n)) : new Uint8Array(n);
   const total = triples.length * 8 + dbLen + ebLen;
-  let compressed = 0;
-  const report = (done: number): void => onProgress?.({ stage: 'patch-compress', done: compressed + done, total });
+  // Bytes compressed so far in each of the three streams.
+  const done = [0, 0, 0];
+  const report =
+    (k: number) =>
+    (d: number): void => {
+      done[k] = d;
+      onProgress?.({ stage: 'patch-compress', done: done[0]! + done[1]! + done[2]!, total });
+    };
   let nextTriple = 0;
-  const writeControl = (into: Uint8Array): void => {
-    for (let at = 0; at < into.length; at += 8) offtOut(triples[nextTriple++]!, into, at);
+  const writeControl: Producer = (n, out, scratch) => {
+    for (let at = 0; at < n; at += 8) offtOut(triples[nextTriple++]!, scratch, at);
+    out.write(scratch.subarray(0, n));
   };
-  const zc = await bzip2Streamed(pool, triples.length * 8, writeControl, alloc, report);
-  compressed += triples.length * 8;
-  const zd = await bzip2Streamed(pool, dbLen, blockWriter(ops, old, nw, true), alloc, report);
-  compressed += dbLen;
-  const ze = await bzip2Streamed(pool, ebLen, blockWriter(ops, old, nw, false), alloc, report);
+  // The three streams at once: the pool always has blocks to hand out, instead of a thread idling while the
+  // last block of one stream finishes before the next stream starts. Each stream's blocks stay in order.
+  const [zc, zd, ze] = await Promise.all([
+    bzip2Streamed(pool, triples.length * 8, writeControl, alloc, report(0)),
+    bzip2Streamed(pool, dbLen, blockWriter(ops, old, nw, true), alloc, report(1)),
+    bzip2Streamed(pool, ebLen, blockWriter(ops, old, nw, false), alloc, report(2)),
+  ]);
 
   const patch = new Uint8Array(32 + zc.length + zd.length + ze.length);
   patch.set(Buffer.from(BSDIFF_MAGIC, 'latin1'), 0);

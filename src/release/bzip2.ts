@@ -23,6 +23,31 @@ const CRC_TABLE = (() => {
   return table;
 })();
 
+/**
+ * The CRC after 255 copies of byte c, in four table lookups instead of 255
+ * steps (long runs of zeros fill the diff block). The CRC step is linear over
+ * GF(2) in (state, byte), so 255 steps are T(state) xor K(c): T is taken one
+ * state byte at a time (four tables), K(c) is the run from state 0.
+ */
+let run255: { t: Int32Array; k: Int32Array } | undefined;
+function crcRun255(crc: number, c: number): number {
+  if (run255 === undefined) {
+    const step = (state: number, byte: number, times: number): number => {
+      for (let i = 0; i < times; i++) state = (state << 8) ^ CRC_TABLE[((state >>> 24) ^ byte) & 0xff]!;
+      return state;
+    };
+    const t = new Int32Array(4 * 256);
+    for (let j = 0; j < 4; j++) for (let v = 0; v < 256; v++) t[j * 256 + v] = step(v << (8 * j), 0, 255);
+    const k = new Int32Array(256);
+    for (let b = 0; b < 256; b++) k[b] = step(0, b, 255);
+    run255 = { t, k };
+  }
+  const { t, k } = run255;
+  return (
+    t[crc & 0xff]! ^ t[256 + ((crc >>> 8) & 0xff)]! ^ t[512 + ((crc >>> 16) & 0xff)]! ^ t[768 + (crc >>> 24)]! ^ k[c]!
+  );
+}
+
 class BitWriter {
   private buf: Uint8Array;
   private len = 0;
@@ -470,6 +495,26 @@ export class Rle1Stream {
     this.run = run;
   }
 
+  /** Write `n` copies of byte `c`: the same as `write` of those bytes, without a per-byte pass. */
+  writeRepeat(c: number, n: number): void {
+    let run = this.run;
+    if (this.c === c) {
+      const more = Math.min(255 - run, n);
+      run += more;
+      n -= more;
+    }
+    if (n === 0) {
+      this.run = run;
+      return;
+    }
+    if (run > 0) this.flush(this.c, run);
+    // As `write` does: full runs of 255 are coded, the last run stays open for what follows.
+    const full = Math.floor((n - 1) / 255);
+    for (let k = 0; k < full; k++) this.flush(c, 255);
+    this.c = c;
+    this.run = n - 255 * full;
+  }
+
   /** The last, partial block (if any input is left). */
   end(): void {
     if (this.run > 0) this.flush(this.c, this.run);
@@ -481,7 +526,8 @@ export class Rle1Stream {
   private flush(c: number, run: number): void {
     const block = (this.block ??= this.alloc(BLOCK_MAX + 8));
     let crc = this.crc;
-    for (let k = 0; k < run; k++) crc = (crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ c) & 0xff]!;
+    if (run === 255) crc = crcRun255(crc, c);
+    else for (let k = 0; k < run; k++) crc = (crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ c) & 0xff]!;
     this.crc = crc;
     this.input += run;
     let blen = this.blen;

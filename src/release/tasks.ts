@@ -11,7 +11,16 @@ export type Task =
   /** Build the hash index of `text` in shared memory (in `into` when it is large enough), for the chunks of a large job. */
   | { kind: 'index'; text: Uint8Array; into?: Int32Array | undefined }
   /** bsdiff's loop over nw[from, to) against old; `index` is built here when not given (small jobs). */
-  | { kind: 'diff'; old: Uint8Array; index: HashIndex | null; nw: Uint8Array; from: number; to: number }
+  | {
+      kind: 'diff';
+      old: Uint8Array;
+      index: HashIndex | null;
+      nw: Uint8Array;
+      from: number;
+      to: number;
+      /** A member against its previous version: skip lookups where the alignment holds (match.ts). */
+      skipGaps: boolean;
+    }
   /** One bzip2 block of data[from, to). */
   | { kind: 'bzip2'; data: Uint8Array; from: number; to: number }
   /** One bzip2 block already through its initial run-length coding (bzip2.ts Rle1Stream). */
@@ -30,7 +39,14 @@ export function runTask(task: Task): TaskResult {
         task.into !== undefined && task.into.length >= n ? task.into.subarray(0, n) : shared(n),
       );
     case 'diff':
-      return diffRange(task.old, task.index ?? buildIndex(task.old, localIndex), task.nw, task.from, task.to);
+      return diffRange(
+        task.old,
+        task.index ?? buildIndex(task.old, localIndex),
+        task.nw,
+        task.from,
+        task.to,
+        task.skipGaps,
+      );
     case 'bzip2':
       return bzip2Block(task.data, task.from, task.to);
     case 'bzip2-rle1':

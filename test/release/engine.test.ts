@@ -141,6 +141,41 @@ describe('streamed bzip2 (initial run-length coding here, blocks on the pool)', 
   });
 });
 
+describe('Rle1Stream.writeRepeat (runs of zeros from identical stretches, not computed byte by byte)', () => {
+  test('gives the blocks of writing the same bytes one by one, across runs of 255 and block cuts', () => {
+    const r = rng(19);
+    const coded = (ops: ([number, number] | Buffer)[], repeat: (k: number) => boolean): string => {
+      const out: string[] = [];
+      const s = new Rle1Stream(
+        (n) => new Uint8Array(n),
+        (b) => out.push(`${sha256sum(Buffer.from(b.data.subarray(0, b.length)))}:${b.crc}:${b.input}`),
+      );
+      ops.forEach((op, k) => {
+        if (Buffer.isBuffer(op)) s.write(op);
+        else if (repeat(k)) s.writeRepeat(op[0], op[1]);
+        else s.write(Buffer.alloc(op[1], op[0]));
+      });
+      s.end();
+      return out.join(',');
+    };
+    const edge = [0, 1, 3, 4, 5, 254, 255, 256, 509, 510, 511, 765];
+    for (let trial = 0; trial < 30; trial++) {
+      const ops: ([number, number] | Buffer)[] = [];
+      // The first trial cuts a block inside a long run: 890 kB of random bytes nearly fill one.
+      if (trial === 0) ops.push(bytes(r, 890_000), [0, 3_000_000], [7, 3], [0, 255]);
+      for (let i = 0, count = 1 + r(12); i < count; i++) {
+        const c = r(3) === 0 ? r(256) : 0;
+        const n = r(4) === 0 ? edge[r(edge.length)]! : r(2) === 0 ? r(2000) : r(200_000);
+        ops.push([c, n]);
+      }
+      const plain = coded(ops, () => false);
+      if (trial === 0) expect(plain.split(',').length).toBe(2);
+      expect(coded(ops, (k) => k % 2 === 0)).toBe(plain);
+      expect(coded(ops, () => true)).toBe(plain);
+    }
+  });
+});
+
 describe('anchor index', () => {
   test('built into reused memory, it equals a fresh one (larger, then smaller texts)', () => {
     const r = rng(3);
@@ -235,5 +270,98 @@ describe('pairing cases, applied by bspatch and Python', () => {
     expect(sha256sum(two.patch)).toBe(sha256sum(one.patch));
     expectApplies(old, nw, two);
     expect(two.patch.length).toBeLessThan(nw.length / 20);
+  });
+});
+
+describe('matcher fuzz: random, repeated, shifted, empty and tiny inputs, applied by bspatch and Python', () => {
+  const r = rng(2026);
+  /** `src` with `count` random edits: inserted, deleted or overwritten runs of 1–40 bytes. */
+  const edited = (src: Buffer, count: number): Buffer => {
+    let out = Buffer.from(src);
+    for (let k = 0; k < count; k++) {
+      const at = r(out.length + 1);
+      const n = 1 + r(40);
+      const kind = r(3);
+      if (kind === 0) out = Buffer.concat([out.subarray(0, at), bytes(r, n), out.subarray(at)]);
+      else if (kind === 1) out = Buffer.concat([out.subarray(0, at), out.subarray(Math.min(out.length, at + n))]);
+      else bytes(r, Math.min(n, out.length - at)).copy(out, at);
+    }
+    return out;
+  };
+  const periodic = (period: number, n: number): Buffer => {
+    const unit = bytes(r, period);
+    return Buffer.from(Array.from({ length: n }, (_, i) => unit[i % period]!));
+  };
+  /** Blocks of old picked at random places, some altered: chains longer than the lookup walks. */
+  const picked = (old: Buffer, n: number): Buffer => {
+    const parts: Buffer[] = [];
+    for (let size = 0; size < n;) {
+      const len = 1 + r(300);
+      const at = r(Math.max(1, old.length - len));
+      const part = Buffer.from(old.subarray(at, at + len));
+      if (r(4) === 0 && part.length > 0) {
+        const at = r(part.length);
+        part[at] = part[at]! ^ 0x55;
+      }
+      parts.push(part);
+      size += part.length;
+    }
+    return Buffer.concat(parts);
+  };
+  const code = codeLike(r, 120_000);
+  const repeatedBlocks = Buffer.concat(Array.from({ length: 400 }, () => code.subarray(0, 64)));
+  const cases: [string, Buffer, Buffer][] = [
+    ['empty → empty', Buffer.alloc(0), Buffer.alloc(0)],
+    ['empty → tiny', Buffer.alloc(0), bytes(r, 5)],
+    ['tiny → empty', bytes(r, 3), Buffer.alloc(0)],
+    ['one byte → same byte', Buffer.from([7]), Buffer.from([7])],
+    ...Array.from({ length: 6 }, (_, i): [string, Buffer, Buffer] => [
+      `tiny #${i}`,
+      bytes(r, 1 + r(16)),
+      bytes(r, 1 + r(16)),
+    ]),
+    ['random → unrelated random', bytes(r, 70_000), bytes(r, 50_000)],
+    ['zeros → longer zeros', Buffer.alloc(50_000), Buffer.alloc(61_234)],
+    ['period 3 → period 3 shifted by one', periodic(3, 40_000).subarray(1), periodic(3, 40_000)],
+    ['period 7 → period 5', periodic(7, 30_000), periodic(5, 30_000)],
+    ['shifted: prefix inserted, tail cut', code, Buffer.concat([bytes(r, 37), code.subarray(0, 100_000)])],
+    ['code with 200 edits', code, edited(code, 200)],
+    ['code rebuilt (moved call targets)', code, rebuilt(r, code, 60_000)],
+    ['one block repeated 400 times → blocks picked from it', repeatedBlocks, picked(repeatedBlocks, 30_000)],
+    ['blocks of code picked anywhere, some altered', code, picked(code, 90_000)],
+    [
+      'match running into the end of old',
+      code.subarray(0, 50_000),
+      Buffer.concat([code.subarray(10_000, 50_000), code.subarray(0, 60)]),
+    ],
+  ];
+
+  test.each(cases)('%s', async (_name, old, nw) => {
+    const p = await bsdiff(old, nw, { threads: 1 });
+    expectApplies(old, nw, p);
+  });
+
+  test('same bytes with 1 and 2 threads on a mixed input above the worker threshold', async () => {
+    // Old + new just above 1 MiB, where workers start (bsdiff.ts WORKERS_ABOVE).
+    const old = Buffer.concat([code, bytes(r, 200_000), repeatedBlocks, code]);
+    const nw = Buffer.concat([edited(code, 300), picked(old, 300_000), rebuilt(r, code, 1_000), bytes(r, 100_000)]);
+    expect(old.length + nw.length).toBeGreaterThan(1 << 20);
+    const one = await bsdiff(old, nw, { threads: 1 });
+    const two = await bsdiff(old, nw, { threads: 2 });
+    expect(two.stats.threads).toBe(2);
+    expect(sha256sum(two.patch)).toBe(sha256sum(one.patch));
+    expectApplies(old, nw, two);
+  });
+
+  test('patch size within 1.02× of Debian bsdiff on a rebuilt library with edits', async () => {
+    const old = codeLike(r, 400_000);
+    const nw = edited(rebuilt(r, old, 150_000), 100);
+    const p = await bsdiff(old, nw, { threads: 1 });
+    expectApplies(old, nw, p);
+    const d = tmp();
+    writeFileSync(join(d, 'old'), old);
+    writeFileSync(join(d, 'new'), nw);
+    run('bsdiff', [join(d, 'old'), join(d, 'new'), join(d, 'ref')]);
+    expect(p.patch.length).toBeLessThanOrEqual(readFileSync(join(d, 'ref')).length * 1.02);
   });
 });
