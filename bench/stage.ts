@@ -8,6 +8,7 @@
 import { closeSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildArchiveRelease, buildRelease, buildTar } from '../src/release/build';
+import { checkReleaseVersion, parseVersion } from '../src/release/version';
 import { bsdiff } from '../src/release/bsdiff';
 import { tarRegions } from '../src/release/tar';
 
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
     // A first release: archive only, streamed to its file (what add-release does without a patch).
     const r = await buildArchiveRelease({
       app: 'benchapp',
-      version: '1.0',
+      version: checkReleaseVersion('1.0'),
       dir: a!,
       releaseTime: EPOCH,
       threads: Number(d),
@@ -45,10 +46,10 @@ async function main(): Promise<void> {
   } else if (stage === 'release') {
     const r = await buildRelease({
       app: 'benchapp',
-      version: '2.0',
+      version: checkReleaseVersion('2.0'),
       dir: a!,
       releaseTime: EPOCH + 1,
-      previous: { version: '1.0', archivePath: b! },
+      previous: { version: parseVersion('1.0'), archivePath: b! },
       threads: Number(d),
     });
     out['archivePath'] = join(c!, r.archive.name);

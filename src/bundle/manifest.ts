@@ -8,7 +8,7 @@ import { sha256Hex } from '../io/hash';
 import { isJsonObject, newObject, parseJson, stringifyPretty, type JsonObject, type JsonValue } from '../tuf/json';
 import type { TopLevelRole } from '../tuf/metadata';
 import { isPlainRelativePath } from '../tuf/paths';
-import type { BundleEntry } from './tar';
+import { isOnDisk, itemLength, type BundleItem } from './tar';
 
 export const BUNDLE_MANIFEST = 'BUNDLE.json';
 export const BUNDLE_TRANSCRIPT = 'TRANSCRIPT.json';
@@ -41,7 +41,8 @@ export interface BundleInput {
   fingerprint?: string;
   base: Partial<Record<TopLevelRole, number>>;
   baseRoot?: { version: number; sha256: string };
-  files: { path: string; data: Uint8Array; new: boolean; source?: string }[];
+  /** in memory (metadata), or on disk with their digest (target files, `BundleFileEntry`) */
+  files: (BundleItem & { new: boolean })[];
   /** the transcript events (JSON), written as TRANSCRIPT.json */
   transcript?: readonly JsonObject[];
 }
@@ -55,28 +56,32 @@ function checkBundlePath(p: string): void {
   }
 }
 
+function digestOf(f: BundleItem): string {
+  return isOnDisk(f) ? f.sha256 : sha256Hex(f.data);
+}
+
 /** Build the manifest and the exact list of files a bundle holds (pure). */
-export function buildBundle(input: BundleInput): { manifest: BundleManifest; entries: BundleEntry[] } {
+export function buildBundle(input: BundleInput): { manifest: BundleManifest; entries: BundleItem[] } {
   const files = [...input.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   files.forEach((f) => checkBundlePath(f.path));
   const manifest: BundleManifest = {
     repository: input.repository,
     base: { ...input.base },
-    files: files.map((f) => ({ path: f.path, length: f.data.length, sha256: sha256Hex(f.data), new: f.new })),
+    files: files.map((f) => ({ path: f.path, length: itemLength(f), sha256: digestOf(f), new: f.new })),
     rootChain: files
       .map((f) => ({ m: /^metadata\/([1-9][0-9]*)\.root\.json$/.exec(f.path), f }))
       .filter((x) => x.m !== null)
-      .map((x) => ({ version: Number(x.m?.[1]), path: x.f.path, sha256: sha256Hex(x.f.data) }))
+      .map((x) => ({ version: Number(x.m?.[1]), path: x.f.path, sha256: digestOf(x.f) }))
       .sort((a, b) => a.version - b.version),
   };
   if (input.baseRoot !== undefined) manifest.baseRoot = { ...input.baseRoot };
   if (input.ceremonyId !== undefined) manifest.ceremonyId = input.ceremonyId;
   if (input.fingerprint !== undefined) manifest.fingerprint = input.fingerprint;
-  const entries: BundleEntry[] = files.map((f) => ({
-    path: f.path,
-    data: f.data,
-    ...(f.source !== undefined ? { source: f.source } : {}),
-  }));
+  const entries: BundleItem[] = files.map((f) =>
+    isOnDisk(f)
+      ? { path: f.path, source: f.source, length: f.length, sha256: f.sha256 }
+      : { path: f.path, data: f.data },
+  );
   if (input.transcript !== undefined) {
     const text = Buffer.from(stringifyPretty(input.transcript));
     const head = input.transcript[input.transcript.length - 1]?.['hash'];

@@ -8,18 +8,59 @@
 import { gzipSync } from 'node:zlib';
 import { gunzipBounded } from '../release/gzip';
 import { TufsignError } from '../errors';
+import { readFileBounded } from '../io/fs';
+import { sha256Hex } from '../io/hash';
 import { layoutTar, readTar, writeTarHeaders, type TarMember } from '../release/tar';
 
 /** One file of an upload bundle, to write or read back (a release archive's members are `release/tar`'s `TarEntry`). */
 export interface BundleEntry {
   path: string;
   data: Uint8Array;
-  /** a file that already holds exactly `data` (a workspace target): a bundle folder links it instead of copying */
-  source?: string;
 }
 
-export function tarBytes(entries: readonly BundleEntry[]): Buffer {
-  const sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+/**
+ * A file a bundle takes from disk (a workspace target, as large as a release archive): its length and sha256
+ * were read in pieces, and a bundle folder links it, or has the kernel copy it, without holding it.
+ */
+export interface BundleFileEntry {
+  path: string;
+  source: string;
+  length: number;
+  sha256: string;
+}
+
+export type BundleItem = BundleEntry | BundleFileEntry;
+
+export function isOnDisk(e: BundleItem): e is BundleFileEntry {
+  return 'source' in e;
+}
+
+export function itemLength(e: BundleItem): number {
+  return isOnDisk(e) ? e.length : e.data.length;
+}
+
+/**
+ * The bytes of every item, for the one format that holds them all (a `.tar.gz` bundle): a file on disk is read
+ * and must still be what was hashed.
+ */
+export function loadItems(items: readonly BundleItem[]): BundleEntry[] {
+  return items.map((e) => {
+    if (!isOnDisk(e)) return e;
+    const data = readFileBounded(e.source, MAX_BUNDLE_FILE_BYTES);
+    if (data.length !== e.length || sha256Hex(data) !== e.sha256)
+      throw new TufsignError('IO_ERROR', `${e.source} changed while the bundle was being written`, {
+        file: e.source,
+        rule: 'a bundle holds the files its manifest lists',
+      });
+    return { path: e.path, data };
+  });
+}
+
+/** Largest single file a bundle holds (a release archive; the release tar is bounded below 2 GiB). */
+export const MAX_BUNDLE_FILE_BYTES = 0x7fff_ffff;
+
+export function tarBytes(items: readonly BundleItem[]): Buffer {
+  const sorted = [...loadItems(items)].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   sorted.forEach((e, i) => {
     if (i > 0 && sorted[i - 1]?.path === e.path)
       throw new TufsignError('BUNDLE_INVALID', `duplicate archive entry ${e.path}`, { rule: 'unique bundle paths' });
@@ -32,7 +73,7 @@ export function tarBytes(entries: readonly BundleEntry[]): Buffer {
   return buf;
 }
 
-export function deterministicTarGz(entries: readonly BundleEntry[]): Buffer {
+export function deterministicTarGz(entries: readonly BundleItem[]): Buffer {
   const gz = gzipSync(tarBytes(entries), { level: 9 });
   // gzip header: bytes 4..7 mtime (zlib writes 0), byte 9 OS — fixed to 255 so the host OS does not show.
   gz.writeUInt32LE(0, 4);

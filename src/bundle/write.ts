@@ -7,6 +7,7 @@
 import { dirname, join, resolve, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { TufsignError } from '../errors';
+import { copyFileAtomic } from '../io/tree';
 import {
   ensureDir,
   fileExists,
@@ -17,7 +18,7 @@ import {
   writeFileAtomic,
 } from '../io/fs';
 import type { ProgressCallback } from '../release/progress';
-import { deterministicTarGz, type BundleEntry } from './tar';
+import { deterministicTarGz, isOnDisk, itemLength, type BundleItem } from './tar';
 
 export type BundleFormat = 'folder' | 'tar.gz';
 
@@ -48,13 +49,9 @@ const refuse = (file: string, what: string): TufsignError =>
  * `onProgress` gets the `bundle` stage: files and bytes put in the bundle so far, out of all of them (a file
  * linked to the workspace's copy counts its bytes as a written one does: the bundle holds them either way).
  */
-export function writeBundle(
-  out: string,
-  entries: readonly BundleEntry[],
-  onProgress?: ProgressCallback,
-): WrittenBundle {
+export function writeBundle(out: string, entries: readonly BundleItem[], onProgress?: ProgressCallback): WrittenBundle {
   const path = resolve(out);
-  const total = entries.reduce((n, e) => n + e.data.length, 0);
+  const total = entries.reduce((n, e) => n + itemLength(e), 0);
   const report = (files: number, done: number): void => onProgress?.({ stage: 'bundle', done, total, files });
   report(0, 0);
   if (bundleFormatOf(out) === 'tar.gz') {
@@ -72,8 +69,9 @@ export function writeBundle(
     let done = 0;
     for (const e of entries) {
       const to = join(staging, e.path);
-      if (e.source === undefined || !linkFileAtomic(e.source, to)) writeFileAtomic(to, e.data);
-      report(++files, (done += e.data.length));
+      if (!isOnDisk(e)) writeFileAtomic(to, e.data);
+      else if (!linkFileAtomic(e.source, to)) copyFileAtomic(e.source, to); // in pieces, by the kernel
+      report(++files, (done += itemLength(e)));
     }
     if (entries.length === 0) report(0, total);
     replaceWithStaged(staging, path); // over an empty folder from a previous attempt

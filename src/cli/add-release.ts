@@ -5,6 +5,7 @@ import { waitFlag, workspaceFlag } from './flags';
 import { progressReporter } from './progress';
 import { renderOperation } from './render';
 import { parseJson } from '../tuf/json';
+import { checkReleaseVersion } from '../release';
 import { addRelease, type AddReleaseOptions, type AddReleaseResult } from '../repository/release';
 import { Workspace } from '../repository/workspace';
 import { publishOrder } from '../repository/publish';
@@ -43,7 +44,7 @@ export async function runAddRelease(
   const progress = progressReporter(io.json);
   const options: AddReleaseOptions = {
     app: args.app,
-    version: args.version,
+    version: checkReleaseVersion(args.version),
     dir: args.dir,
     required: flags.required,
     noPatch: flags['no-patch'],

@@ -5,7 +5,7 @@ import { progressReporter } from './progress';
 import { TufsignError } from '../errors';
 import { verifyPublishedRelease } from '../repository/release';
 import { Workspace } from '../repository/workspace';
-import type { VerifyReleaseResult } from '../release';
+import { parseVersion, type VerifyReleaseResult } from '../release';
 import type { CommandIo } from './base-command';
 
 export const releaseVerifyFlags = { workspace: workspaceFlag };
@@ -19,7 +19,7 @@ export async function runReleaseVerify(
   const progress = progressReporter(io.json);
   let r: Awaited<ReturnType<typeof verifyPublishedRelease>>;
   try {
-    r = await verifyPublishedRelease(ws, args.app, args.version, args.dir, progress);
+    r = await verifyPublishedRelease(ws, args.app, parseVersion(args.version), args.dir, progress);
   } finally {
     progress.done();
   }

@@ -9,6 +9,7 @@ import {
   constants,
   createReadStream,
   fsyncSync,
+  mkdirSync,
   openSync,
   renameSync,
   unlinkSync,
@@ -85,6 +86,31 @@ export class AtomicFileWriter {
       // already gone
     }
   }
+}
+
+/**
+ * A complete file waiting in a staging folder on the destination's filesystem (a release archive streamed
+ * there): a commit moves it into place instead of writing bytes it would have to hold.
+ */
+export class StagedFile {
+  constructor(
+    readonly path: string,
+    readonly length: number,
+  ) {}
+}
+
+/** Move a staged file to `dest` atomically: a rename (same filesystem), then the directory is flushed. */
+export function moveStagedFile(staged: StagedFile, dest: string): void {
+  try {
+    mkdirSync(dirname(dest), { recursive: true, mode: 0o755 });
+    renameSync(staged.path, dest);
+  } catch (cause) {
+    throw new TufsignError('IO_ERROR', `could not move ${staged.path} to ${dest}: ${(cause as Error).message}`, {
+      file: dest,
+      cause,
+    });
+  }
+  fsyncDir(dirname(dest));
 }
 
 /** A file read in pieces of `piece` bytes. */

@@ -14,8 +14,8 @@ import { AtomicFileWriter, readPieces } from '../io/stream-file';
 import { TARGET_HASH_ALGORITHMS } from '../tuf/metadata';
 import { GZIP_BLOCK, GzipBlockStream } from './gzip';
 import type { ProgressCallback } from './progress';
-import { openScannedFile, scanBundle } from './scan';
-import { layoutTar, memberHeader } from './tar';
+import { openScannedFile, scanBundle, type ScannedMember } from './scan';
+import { layoutTar, memberHeader, type TarLayout } from './tar';
 
 export interface StreamedArchive {
   /** The archive file (written atomically: a temporary name, then renamed). */
@@ -44,7 +44,8 @@ class TarBlocks {
 
   constructor(
     private readonly size: number,
-    private readonly gz: GzipBlockStream,
+    /** Takes each full block (and the short last one); the block is not reused until `threads + 1` blocks later. */
+    private readonly gz: { push: (block: Buffer, last: boolean) => Promise<void> },
     threads: number,
   ) {
     this.ring = Array.from({ length: Math.max(1, threads) + 2 }, () => Buffer.alloc(GZIP_BLOCK));
@@ -130,33 +131,8 @@ export async function streamArchive(options: {
       length += piece.length;
     }, options.threads);
     const tar = new TarBlocks(layout.size, gz, options.threads);
-    const total = members.reduce((s, m) => s + m.size, 0);
-    let done = 0;
-    let files = 0;
     onProgress?.({ stage: 'compress', done: 0, total: layout.size });
-    for (const [i, m] of members.entries()) {
-      await tar.put(memberHeader(m, releaseTime));
-      if (m.type !== 'file') continue;
-      if (tar.position !== layout.dataOffsets[i]) throw new TufsignError('INTERNAL', 'tar layout mismatch');
-      // Read straight into the current block; a full block goes to gzip between reads.
-      const file = openScannedFile(dir, m);
-      try {
-        for (let got = 0; got < m.size;) {
-          const room = tar.room();
-          const n = file.read(room.buf, room.at, Math.min(room.n, m.size - got));
-          got += n;
-          await tar.advance(n);
-        }
-        file.checkEnded();
-      } finally {
-        file.close();
-      }
-      await tar.skip((512 - (m.size % 512)) % 512);
-      done += m.size;
-      files += 1;
-      onProgress?.({ stage: 'read', done, total, files });
-    }
-    await tar.skip(layout.size - tar.position);
+    const files = await putMembers(tar, dir, members, layout, releaseTime, onProgress);
     out.close();
     onProgress?.({ stage: 'compress', done: layout.size, total: layout.size });
     const tarSha = tar.sha.digest('hex');
@@ -179,8 +155,122 @@ export async function streamArchive(options: {
   }
 }
 
+/** Every member into `tar`: headers, file bytes read straight into the current block, padding, the end blocks. */
+async function putMembers(
+  tar: TarBlocks,
+  dir: string,
+  members: readonly ScannedMember[],
+  layout: TarLayout,
+  releaseTime: number,
+  onProgress: ProgressCallback | undefined,
+): Promise<number> {
+  const total = members.reduce((s, m) => s + m.size, 0);
+  let done = 0;
+  let files = 0;
+  for (const [i, m] of members.entries()) {
+    await tar.put(memberHeader(m, releaseTime));
+    if (m.type !== 'file') continue;
+    if (tar.position !== layout.dataOffsets[i]) throw new TufsignError('INTERNAL', 'tar layout mismatch');
+    // Read straight into the current block; a full block goes on between reads.
+    const file = openScannedFile(dir, m);
+    try {
+      for (let got = 0; got < m.size;) {
+        const room = tar.room();
+        const n = file.read(room.buf, room.at, Math.min(room.n, m.size - got));
+        got += n;
+        await tar.advance(n);
+      }
+      file.checkEnded();
+    } finally {
+      file.close();
+    }
+    await tar.skip((512 - (m.size % 512)) % 512);
+    done += m.size;
+    files += 1;
+    onProgress?.({ stage: 'read', done, total, files });
+  }
+  await tar.skip(layout.size - tar.position);
+  return files;
+}
+
+/**
+ * The tar `dir` makes with `releaseTime`, hashed as it is produced and never held: its sha256, size and file
+ * count (a published release checked against its folder without rebuilding it in memory).
+ */
+export async function streamTarDigest(options: {
+  dir: string;
+  releaseTime: number;
+  maxTarBytes: number;
+  onProgress?: ProgressCallback | undefined;
+}): Promise<{ sha256: string; size: number; files: number }> {
+  const members = scanBundle(options.dir, options.onProgress);
+  const layout = layoutTar(members);
+  if (layout.size > options.maxTarBytes) return { sha256: '', size: layout.size, files: 0 }; // cannot match
+  const tar = new TarBlocks(layout.size, { push: () => Promise.resolve() }, 1);
+  const files = await putMembers(tar, options.dir, members, layout, options.releaseTime, options.onProgress);
+  return { sha256: tar.sha.digest('hex'), size: layout.size, files };
+}
+
+/**
+ * A tar already in memory (a patched release's), gzipped to `path` block by block as `gzipDeterministic` would
+ * (the same bytes) without holding the archive; the written file is read back and must expand to `tarSha256`.
+ */
+export async function gzipToFile(options: {
+  tar: Uint8Array;
+  tarSha256: string;
+  path: string;
+  threads: number;
+  maxTarBytes: number;
+}): Promise<{ path: string; length: number; hashes: Map<string, string> }> {
+  const { tar, path } = options;
+  const input = Buffer.from(tar.buffer, tar.byteOffset, tar.byteLength);
+  const out = new AtomicFileWriter(path);
+  const hashes: [string, Hash][] = TARGET_HASH_ALGORITHMS.map((alg) => [alg, createHash(alg)]);
+  let length = 0;
+  try {
+    const gz = new GzipBlockStream((piece) => {
+      out.write(piece);
+      for (const [, h] of hashes) h.update(piece);
+      length += piece.length;
+    }, options.threads);
+    for (let at = 0; ; at += GZIP_BLOCK) {
+      const end = Math.min(input.length, at + GZIP_BLOCK);
+      await gz.push(input.subarray(at, end), end === input.length);
+      if (end === input.length) break;
+    }
+    out.close();
+    if ((await gunzipSha256Of(readPieces(out.tempPath), options.maxTarBytes)) !== options.tarSha256)
+      throw new TufsignError('INTERNAL', 'the archive does not expand to the tar that was built');
+    out.commit();
+  } catch (e) {
+    out.abort();
+    throw e;
+  }
+  return { path, length, hashes: new Map(hashes.map(([alg, h]) => [alg, h.digest('hex')])) };
+}
+
+/**
+ * What a stored archive expands to, read in pieces: the tar's sha256 and, when its first member is a plain
+ * ustar header (as every tufsign and tufup archive's root folder is), that member's mtime — the release time.
+ */
+export async function archiveTarDigest(
+  path: string,
+  maxTarBytes: number,
+): Promise<{ sha256: string; firstMtime: number | undefined }> {
+  let head = Buffer.alloc(0);
+  const sha256 = await gunzipSha256Of(readPieces(path), maxTarBytes, (piece) => {
+    if (head.length < 512) head = Buffer.concat([head, piece.subarray(0, 512 - head.length)]);
+  });
+  const plain = head.length === 512 && /^[05]$/.test(String.fromCharCode(head[156] ?? 0));
+  const field = head
+    .subarray(136, 148)
+    .toString('latin1')
+    .replace(/[\0 ]+$/, '');
+  return { sha256, firstMtime: plain && /^[0-7]{1,11}$/.test(field) ? parseInt(field, 8) : undefined };
+}
+
 /** SHA-256 of what a gzip stream expands to, expanded in pieces (BAD-51 bound). */
-function gunzipSha256Of(input: Readable, max: number): Promise<string> {
+function gunzipSha256Of(input: Readable, max: number, peek?: (piece: Buffer) => void): Promise<string> {
   return new Promise((resolve, reject) => {
     const h = createHash('sha256');
     let total = 0;
@@ -193,7 +283,10 @@ function gunzipSha256Of(input: Readable, max: number): Promise<string> {
     z.on('data', (piece: Buffer) => {
       total += piece.length;
       if (total > max) fail(new TufsignError('INTERNAL', `the archive expands to more than ${max} bytes`));
-      else h.update(piece);
+      else {
+        h.update(piece);
+        peek?.(piece);
+      }
     });
     z.on('end', () => resolve(h.digest('hex')));
     z.on('error', fail);

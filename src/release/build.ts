@@ -3,15 +3,17 @@
  * folder, without touching the repository; and check a published archive by
  * rebuilding it.
  */
-import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { TufsignError } from '../errors';
+import { readFileBounded } from '../io/fs';
 import { sha256Hex } from '../io/hash';
+import { AtomicFileWriter } from '../io/stream-file';
 import { TargetFile } from '../tuf/metadata';
 import type { JsonValue } from '../tuf/json';
 import { bsdiff, type PatchResult } from './bsdiff';
 import { defaultThreads } from './workers';
 import { archiveCustom, patchCustom } from './custom';
-import { streamArchive } from './archive-stream';
+import { archiveTarDigest, gzipToFile, streamArchive, streamTarDigest } from './archive-stream';
 import { gunzipBounded, gunzipSha256, gunzipShared, gzipDeterministic } from './gzip';
 import type { ProgressCallback } from './progress';
 import { readBundleFiles, scanBundle } from './scan';
@@ -19,11 +21,10 @@ import { layoutTar, readTar, tarRegions, writeTarHeaders, type TarEntry } from '
 import {
   archiveName,
   checkAppName,
-  checkReleaseVersion,
   compareVersions,
-  parseVersion,
   patchName,
   type Pep440Version,
+  type ReleaseVersion,
 } from './version';
 
 /** Largest uncompressed tar tufsign builds or reads (suffix-array positions are 32-bit). */
@@ -32,7 +33,8 @@ export const MAX_TAR_BYTES = 0x7fff_0000;
 export const TUFUP_MAX_PATCH_RATIO = 0.8;
 
 export interface PreviousRelease {
-  version: string;
+  /** parsed when targets was listed (`ReleaseInfo.parsed`) */
+  version: Pep440Version;
   /** The previous uncompressed tar, if the caller has it; otherwise the archive is read. */
   tarBytes?: Uint8Array | undefined;
   archivePath?: string | undefined;
@@ -43,7 +45,8 @@ export interface PreviousRelease {
 
 export interface BuildReleaseOptions {
   app: string;
-  version: string;
+  /** parsed once, where the version came in (`checkReleaseVersion` at the cli boundary) */
+  version: ReleaseVersion;
   dir: string;
   /** The release to patch from: the latest archive already in targets (see `latestRelease`). */
   previous?: PreviousRelease | undefined;
@@ -141,7 +144,7 @@ async function previousTar(prev: PreviousRelease): Promise<Uint8Array> {
   if (prev.archiveBytes !== undefined) archive = prev.archiveBytes;
   else if (prev.archivePath !== undefined) {
     try {
-      archive = readFileSync(prev.archivePath);
+      archive = readFileBounded(prev.archivePath, MAX_TAR_BYTES);
     } catch (cause) {
       throw new TufsignError('TARGET_NOT_FOUND', `the previous release archive ${prev.archivePath} cannot be read`, {
         file: prev.archivePath,
@@ -163,19 +166,26 @@ async function previousTar(prev: PreviousRelease): Promise<Uint8Array> {
   return gunzipShared(archive, MAX_TAR_BYTES, prev.archivePath);
 }
 
+/** The checks every build starts with: the app name, and a version newer than every released one. */
+function checkBuild(options: BuildReleaseOptions): ReleaseVersion {
+  checkAppName(options.app);
+  const version = options.version;
+  checkNewer(options.app, version, [
+    ...(options.existingVersions ?? []),
+    ...(options.previous !== undefined ? [options.previous.version] : []),
+  ]);
+  return version;
+}
+
 /**
  * Build `APP-VERSION.tar.gz` and, from the previous release, `APP-VERSION.patch`
  * with tufup's custom metadata. Pure with respect to the repository: reads the
  * bundle (and the previous archive), writes nothing.
  */
 export async function buildRelease(options: BuildReleaseOptions): Promise<BuiltRelease> {
-  const { app, dir, releaseTime, onProgress } = options;
-  checkAppName(app);
-  const version = checkReleaseVersion(options.version);
-  checkNewer(app, version, [
-    ...(options.existingVersions ?? []),
-    ...(options.previous !== undefined ? [parseVersion(options.previous.version)] : []),
-  ]);
+  const { dir, releaseTime, onProgress } = options;
+  const app = options.app;
+  const version = checkBuild(options);
 
   const { tar, files } = buildTar(dir, releaseTime, onProgress);
   const tarSha = sha256Hex(tar);
@@ -223,14 +233,14 @@ export async function buildRelease(options: BuildReleaseOptions): Promise<BuiltR
   let patch: BuiltRelease['patch'];
   if (patchResult !== undefined && options.previous !== undefined) {
     if (patchResult.patch.length > TUFUP_MAX_PATCH_RATIO * archiveBytes.length) {
-      patchSkipped = `the patch (${patchResult.patch.length} bytes) is over ${TUFUP_MAX_PATCH_RATIO} of the archive (${archiveBytes.length} bytes); tufup clients would download the archive anyway`;
+      patchSkipped = tooLargePatch(patchResult.patch.length, archiveBytes.length);
     } else {
       const bytes = Buffer.from(patchResult.patch.buffer, patchResult.patch.byteOffset, patchResult.patch.byteLength);
       patch = {
         name: patchName(app, version.normalized),
         bytes,
         targetFile: TargetFile.fromData(bytes, patchCustom(tarSha, tar.length)),
-        fromVersion: options.previous.version,
+        fromVersion: options.previous.version.normalized,
         stats: patchResult.stats,
       };
     }
@@ -266,9 +276,7 @@ export async function buildArchiveRelease(
   options: Omit<BuildReleaseOptions, 'previous' | 'noPatch'> & { archivePath: string },
 ): Promise<StreamedRelease> {
   const { app, dir, releaseTime, onProgress } = options;
-  checkAppName(app);
-  const version = checkReleaseVersion(options.version);
-  checkNewer(app, version, options.existingVersions ?? []);
+  const version = checkBuild(options);
   const streamed = await streamArchive({
     dir,
     releaseTime,
@@ -290,6 +298,121 @@ export async function buildArchiveRelease(
     files: streamed.files,
     releaseTime,
   };
+}
+
+/** A release file written by `buildReleaseFiles`: its target name, where it is, and its target info. */
+export interface ReleaseFile {
+  name: string;
+  path: string;
+  targetFile: TargetFile;
+}
+
+export interface FileRelease {
+  app: string;
+  version: string;
+  archive: ReleaseFile;
+  patch?: (ReleaseFile & { fromVersion: string; stats: PatchResult['stats'] }) | undefined;
+  patchSkipped?: string | undefined;
+  tar: { sha256: string; size: number };
+  files: number;
+  releaseTime: number;
+}
+
+/**
+ * `buildRelease`'s archive and patch, written as files in `outDir` (the caller's staging folder) instead of
+ * returned as buffers: the same bytes. Without a patch the archive streams from the folder (a few gzip blocks
+ * held, whatever the folder's size); with one, the new tar is held for the patch engine and the archive is
+ * gzipped from it to the file block by block, never held whole (ADR 0005, "Memory bound").
+ */
+export async function buildReleaseFiles(options: BuildReleaseOptions & { outDir: string }): Promise<FileRelease> {
+  const { app, dir, releaseTime, onProgress } = options;
+  const version = checkBuild(options);
+  const threads = options.threads ?? defaultThreads();
+  const archivePath = join(options.outDir, archiveName(app, version.normalized));
+  const custom = archiveCustom(options.meta, options.required ?? false);
+  if (options.noPatch === true || options.previous === undefined) {
+    const streamed = await streamArchive({
+      dir,
+      releaseTime,
+      path: archivePath,
+      threads,
+      maxTarBytes: MAX_TAR_BYTES,
+      onProgress,
+    });
+    return {
+      app,
+      version: version.normalized,
+      archive: {
+        name: archiveName(app, version.normalized),
+        path: archivePath,
+        targetFile: TargetFile.fromDigests(streamed.length, streamed.hashes, custom),
+      },
+      patchSkipped: options.noPatch === true ? 'patches disabled (--no-patch)' : 'first release: nothing to patch from',
+      tar: streamed.tar,
+      files: streamed.files,
+      releaseTime,
+    };
+  }
+  const previous = options.previous;
+  const { tar, files } = buildTar(dir, releaseTime, onProgress);
+  const tarSha = sha256Hex(tar);
+  onProgress?.({ stage: 'compress', done: 0, total: tar.length });
+  // The archive is compressed on the thread pool, straight to its file, while the patch is computed here.
+  const gz = gzipToFile({ tar, tarSha256: tarSha, path: archivePath, threads, maxTarBytes: MAX_TAR_BYTES });
+  gz.catch(() => undefined); // awaited below; avoid an unhandled rejection while the patch runs
+  let patchResult: PatchResult;
+  try {
+    const old = await previousTar(previous);
+    patchResult = await bsdiff(old, tar, {
+      oldRegions: tarRegions(old),
+      newRegions: tarRegions(tar),
+      onProgress,
+      threads,
+    });
+  } catch (error) {
+    await gz.catch(() => undefined);
+    throw error;
+  }
+  const written = await gz;
+  onProgress?.({ stage: 'compress', done: tar.length, total: tar.length });
+  const archive: ReleaseFile = {
+    name: archiveName(app, version.normalized),
+    path: archivePath,
+    targetFile: TargetFile.fromDigests(written.length, written.hashes, custom),
+  };
+  const result: FileRelease = {
+    app,
+    version: version.normalized,
+    archive,
+    tar: { sha256: tarSha, size: tar.length },
+    files,
+    releaseTime,
+  };
+  if (patchResult.patch.length > TUFUP_MAX_PATCH_RATIO * written.length) {
+    result.patchSkipped = tooLargePatch(patchResult.patch.length, written.length);
+    return result;
+  }
+  const name = patchName(app, version.normalized);
+  const out = new AtomicFileWriter(join(options.outDir, name));
+  try {
+    out.write(patchResult.patch);
+    out.commit();
+  } catch (e) {
+    out.abort();
+    throw e;
+  }
+  result.patch = {
+    name,
+    path: out.path,
+    targetFile: TargetFile.fromData(patchResult.patch, patchCustom(tarSha, tar.length)),
+    fromVersion: previous.version.normalized,
+    stats: patchResult.stats,
+  };
+  return result;
+}
+
+function tooLargePatch(patchLength: number, archiveLength: number): string {
+  return `the patch (${patchLength} bytes) is over ${TUFUP_MAX_PATCH_RATIO} of the archive (${archiveLength} bytes); tufup clients would download the archive anyway`;
 }
 
 export interface VerifyReleaseOptions {
@@ -338,6 +461,50 @@ export async function verifyRelease(options: VerifyReleaseOptions): Promise<Veri
     rebuilt: { sha256: sha256Hex(rebuiltArchive), tarSha256: sha256Hex(tar), tarSize: tar.length, files },
     differences,
   };
+}
+
+export interface ReleaseTarCheck {
+  /** `dir` builds exactly the stored archive's tar. */
+  tarIdentical: boolean;
+  rebuilt: { tarSha256: string; tarSize: number; files: number };
+  /** what differs, listed only when the tars differ */
+  differences: ReleaseDifference[];
+}
+
+/**
+ * Whether `dir` still builds the tar of the stored archive at `archivePath` (with that archive's release time):
+ * the re-run check of add-release. Both tars are hashed as they stream, neither is held; only when they differ
+ * (or the archive's first member is not a plain header) is the comparison redone in memory by `verifyRelease`,
+ * to list the differences.
+ */
+export async function checkReleaseTar(options: {
+  dir: string;
+  archivePath: string;
+  archiveName?: string | undefined;
+  onProgress?: ProgressCallback | undefined;
+}): Promise<ReleaseTarCheck> {
+  const published = await archiveTarDigest(options.archivePath, MAX_TAR_BYTES);
+  if (published.firstMtime !== undefined) {
+    const rebuilt = await streamTarDigest({
+      dir: options.dir,
+      releaseTime: published.firstMtime,
+      maxTarBytes: MAX_TAR_BYTES,
+      onProgress: options.onProgress,
+    });
+    if (rebuilt.sha256 === published.sha256)
+      return {
+        tarIdentical: true,
+        rebuilt: { tarSha256: rebuilt.sha256, tarSize: rebuilt.size, files: rebuilt.files },
+        differences: [],
+      };
+  }
+  const r = await verifyRelease({
+    dir: options.dir,
+    archiveBytes: readFileBounded(options.archivePath, MAX_TAR_BYTES),
+    archiveName: options.archiveName,
+    onProgress: options.onProgress,
+  });
+  return { tarIdentical: r.tarIdentical, rebuilt: r.rebuilt, differences: r.differences };
 }
 
 function diffEntries(aTar: Uint8Array, a: TarEntry[], bTar: Uint8Array, b: TarEntry[]): ReleaseDifference[] {

@@ -2,6 +2,8 @@
 export {
   buildRelease,
   buildArchiveRelease,
+  buildReleaseFiles,
+  checkReleaseTar,
   buildTar,
   verifyRelease,
   releaseTimeFrom,
@@ -13,6 +15,9 @@ export type {
   BuiltRelease,
   BuiltFile,
   StreamedRelease,
+  FileRelease,
+  ReleaseFile,
+  ReleaseTarCheck,
   PreviousRelease,
   VerifyReleaseOptions,
   VerifyReleaseResult,
@@ -32,6 +37,7 @@ export {
   patchName,
   parseTargetName,
   type Pep440Version,
+  type ReleaseVersion,
   type Channel,
 } from './version';
 export { bsdiff, type PatchResult } from './bsdiff';

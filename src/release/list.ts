@@ -72,7 +72,7 @@ export function releasedVersions(targets: Targets, app: string): Pep440Version[]
  * The release a new patch starts from: tufup patches from the highest version
  * with an archive in targets, pre-releases included.
  */
-export function latestRelease(targets: Targets, app: string): ReleaseInfo | undefined {
-  const withArchive = listReleases(targets, app).filter((r) => r.archive !== undefined);
+export function latestRelease(targets: Targets, app: string): (ReleaseInfo & { parsed: Pep440Version }) | undefined {
+  const withArchive = collectReleases(targets, app).filter((r) => r.archive !== undefined);
   return withArchive[withArchive.length - 1];
 }

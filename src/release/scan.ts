@@ -9,16 +9,15 @@
  * buffer; hashes, archive and patch input all come from those bytes (BAD-46).
  */
 import {
-  closeSync,
-  constants,
-  fstatSync,
-  lstatSync,
-  openSync,
-  readSync,
-  readdirSync,
-  statSync,
+  closeFile,
+  listRawNames,
+  lstatPath,
+  openNoFollow,
+  readAt,
+  statOpen,
+  statPath,
   type Stats,
-} from 'node:fs';
+} from '../io/folder-read';
 import { join } from 'node:path';
 import { TufsignError } from '../errors';
 import { checkMemberName, checkNoCollisions } from '../tuf/paths';
@@ -49,7 +48,7 @@ function kindOf(st: Stats): string {
 export function scanBundle(dir: string, onProgress?: ProgressCallback): ScannedMember[] {
   let top: Stats;
   try {
-    top = statSync(dir);
+    top = statPath(dir);
   } catch (cause) {
     throw new TufsignError(
       'RELEASE_INVALID',
@@ -67,7 +66,7 @@ export function scanBundle(dir: string, onProgress?: ProgressCallback): ScannedM
   const walk = (abs: string, rel: string): void => {
     let raw: Buffer[];
     try {
-      raw = readdirSync(abs, { encoding: 'buffer' });
+      raw = listRawNames(abs);
     } catch (cause) {
       throw new TufsignError(
         'IO_ERROR',
@@ -93,7 +92,7 @@ export function scanBundle(dir: string, onProgress?: ProgressCallback): ScannedM
       const childRel = rel === '' ? name : `${rel}/${name}`;
       checkMemberName(name, childRel);
       const childAbs = join(abs, name);
-      const st = lstatSync(childAbs);
+      const st = lstatPath(childAbs);
       if (st.isDirectory()) {
         out.push({ path: childRel, type: 'dir', mode: 0o755, size: 0, dev: st.dev, ino: st.ino });
         walk(childAbs, childRel);
@@ -201,27 +200,27 @@ export function openScannedFile(dir: string, m: ScannedMember): OpenedFile {
     });
   let fd: number;
   try {
-    fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
+    fd = openNoFollow(abs);
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
     if (code === 'ELOOP' || code === 'ENOENT') throw changed(code === 'ELOOP' ? 'became a symlink' : 'disappeared');
     throw new TufsignError('IO_ERROR', `cannot read ${abs}: ${code ?? String(cause)}`, { file: abs, cause });
   }
   try {
-    const st = fstatSync(fd);
+    const st = statOpen(fd);
     if (!st.isFile() || st.ino !== m.ino || st.dev !== m.dev || st.nlink > 1) throw changed('was replaced');
     if (st.size !== m.size) throw changed('changed size');
   } catch (e) {
-    closeSync(fd);
+    closeFile(fd);
     throw e;
   }
   const checkEnded = (): void => {
-    if (readSync(fd, Buffer.alloc(1), 0, 1, null) !== 0) throw changed('grew');
+    if (readAt(fd, Buffer.alloc(1), 0, 1) !== 0) throw changed('grew');
   };
   const read = (buf: Uint8Array, at: number, n: number): number => {
-    const got = readSync(fd, buf, at, n, null);
+    const got = readAt(fd, buf, at, n);
     if (got === 0 && n > 0) throw changed('shrank');
     return got;
   };
-  return { fd, read, changed, checkEnded, close: () => closeSync(fd) };
+  return { fd, read, changed, checkEnded, close: () => closeFile(fd) };
 }

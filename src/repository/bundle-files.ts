@@ -2,6 +2,8 @@
 import { join } from 'node:path';
 import { fileExists, readFileBounded } from '../io/fs';
 import { sha256Hex } from '../io/hash';
+import { fileDigest } from '../io/tree';
+import type { BundleItem } from '../bundle';
 import type { Targets, TopLevelRole } from '../tuf/metadata';
 import { rootFileName } from '../tuf/naming';
 import { metadataFileName, targetFileNames, type Workspace } from './workspace';
@@ -17,10 +19,10 @@ export function collectBundleFiles(
   base: Partial<Record<TopLevelRole, number>>,
   /** the targets before the change, when the caller holds it (needed without consistent snapshots) */
   knownBaseTargets?: Targets,
-): { path: string; data: Uint8Array; new: boolean; source?: string }[] {
+): (BundleItem & { new: boolean })[] {
   const repo = ws.load();
   const consistent = repo.root.signed.consistentSnapshot === true;
-  const out: { path: string; data: Uint8Array; new: boolean; source?: string }[] = [];
+  const out: (BundleItem & { new: boolean })[] = [];
   const meta = (name: string, isNew: boolean): void => {
     const full = join(ws.metadataDir, name);
     if (fileExists(full)) out.push({ path: `metadata/${name}`, data: readFileBounded(full), new: isNew });
@@ -54,13 +56,9 @@ export function collectBundleFiles(
     if (old !== undefined && JSON.stringify(old.toJSON()) === JSON.stringify(tf.toJSON())) continue;
     for (const name of targetFileNames(path, tf.hashes, consistent)) {
       const full = join(ws.targetsDir, name);
-      if (fileExists(full))
-        out.push({
-          path: `targets/${name}`,
-          data: readFileBounded(full, 4 * 1024 * 1024 * 1024),
-          new: true,
-          source: full, // a bundle folder links the workspace's copy (ADR 0017)
-        });
+      // Hashed in pieces, never held: a bundle folder links the workspace's copy (ADR 0017) or copies it.
+      const digest = fileDigest(full);
+      if (digest !== undefined) out.push({ path: `targets/${name}`, source: full, ...digest, new: true });
     }
   }
   return out;

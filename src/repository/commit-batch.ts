@@ -5,17 +5,17 @@
  * next starts, so a client never sees metadata whose files are not on disk.
  */
 import { removeFilesQuietly, writeFilesAtomic } from '../io/batch-write';
-import type { PendingFile } from './transaction';
+import type { InMemoryFile } from './transaction';
 
 /** From this many files on, one batch flush beats one fsync pair per file. */
 export const BATCH_MIN_FILES = 64;
 
 export function commitInBatches(
-  ordered: readonly PendingFile[],
+  ordered: readonly InMemoryFile[],
   rank: (path: string) => number,
   onProgress?: (done: number, total: number) => void,
 ): void {
-  const groups = new Map<number, PendingFile[]>();
+  const groups = new Map<number, InMemoryFile[]>();
   for (const f of ordered) {
     const r = rank(f.path);
     const group = groups.get(r);

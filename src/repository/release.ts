@@ -1,27 +1,33 @@
 /**
  * `tufsign add-release`, `release verify`, `release list`: the repository side
- * of tufup releases. The archive and patch are built in memory by src/release;
+ * of tufup releases. The archive and patch are built by src/release as files in
+ * the workspace's staging folder (never held whole);
  * this module registers them as targets, re-signs (or writes a signing request
  * when targets needs absent keys), and writes the upload bundle.
  */
 import { join } from 'node:path';
 import { TufsignError } from '../errors';
-import { fileExists, readFileBounded } from '../io/fs';
-import { sha256Hex } from '../io/hash';
+import { randomBytes } from 'node:crypto';
+import { ensureDir, fileExists, readFileBounded, removeDirIfEmpty, removeTree } from '../io/fs';
+import { StagedFile } from '../io/stream-file';
+import { fileDigest } from '../io/tree';
 import { canonicalString } from '../tuf/canonical-json';
-import { buildBundle, writeBundle, type ManifestFile, type WrittenBundle } from '../bundle';
+import { buildBundle, MAX_BUNDLE_FILE_BYTES, writeBundle, type ManifestFile, type WrittenBundle } from '../bundle';
 import {
-  buildRelease,
+  buildReleaseFiles,
   checkAppName,
+  checkReleaseTar,
   latestRelease,
   listReleases,
-  parseVersion,
   releasedVersions,
   releaseTimeFrom,
   verifyRelease,
   type BuildReleaseOptions,
   type ProgressCallback,
+  type ReleaseFile,
+  type Pep440Version,
   type ReleaseInfo,
+  type ReleaseVersion,
   type VerifyReleaseResult,
 } from '../release';
 import type { JsonValue } from '../tuf/json';
@@ -44,11 +50,12 @@ import type { SigningRequest } from '../ceremony';
 import { openSignersFor } from './signing';
 import { addPreparedTargets, targetFilesOf, type PreparedTarget } from './targets';
 import { commitFiles } from './transaction';
-import { targetFileNames, Workspace } from './workspace';
+import { targetFileNames, Workspace, type LoadedRepository } from './workspace';
 
 export interface AddReleaseOptions {
   app: string;
-  version: string;
+  /** parsed once at the cli boundary (`checkReleaseVersion`): PEP 440, normalized */
+  version: ReleaseVersion;
   dir: string;
   meta?: JsonValue | null;
   required?: boolean;
@@ -93,10 +100,6 @@ export interface AddReleaseResult {
   bundle?: WrittenBundle & { files: ManifestFile[] };
 }
 
-function summary(path: string, data: Uint8Array, sha256: string | undefined): ReleaseFileSummary {
-  return { path, length: data.length, sha256: sha256 ?? '' };
-}
-
 /**
  * tufup's client lists the releases of an app from `targets.signed.targets`
  * of the top-level role only (tufup `Client._get_targets`, which never follows
@@ -123,11 +126,10 @@ export async function addRelease(
 ): Promise<AddReleaseResult> {
   checkAppName(options.app);
   assertTopLevelRelease(options.role);
-  // the version string is parsed once, by buildRelease (published ones when listed)
   const repo = ws.load();
   const consistent = repo.root.signed.consistentSnapshot === true;
   const targets = repo.targets.signed;
-  const version = parseVersion(options.version).normalized;
+  const version = options.version.normalized;
   const bundleDir = options.bundleOut ?? defaultReleaseBundleDir(ws, options.app, version);
   const signed = listReleases(targets, options.app).find((r) => r.version === version && r.archive !== undefined);
   if (signed !== undefined && options.dryRun !== true) return resumeRelease(ws, options, signed, bundleDir);
@@ -149,39 +151,58 @@ export async function addRelease(
     const name = targetFileNames(prevArchive.path, prevArchive.targetFile.hashes, consistent)[0] ?? prevArchive.path;
     const archivePath = join(ws.targetsDir, name);
     if (fileExists(archivePath))
-      build.previous = { version: prev.version, archivePath, targetFile: prevArchive.targetFile };
+      build.previous = { version: prev.parsed, archivePath, targetFile: prevArchive.targetFile };
   }
   // Secrets first: a missing or wrong passphrase/PIN fails now, not after building the archive and patch.
   if (options.dryRun !== true)
     await openSignersFor(repo.root.signed, ['targets', 'snapshot', 'timestamp'], presentKeysConfig(ws), ctx);
-  const built = await buildRelease(build);
+  // The archive and patch are built as files in the workspace's staging folder and moved into targets/ by the
+  // commit, never held whole (ADR 0005, "Memory bound"). What a killed run left there goes first: the caller
+  // holds the workspace lock, so no other run is using it.
+  removeTree(ws.stagingDir);
+  const staging = join(ws.stagingDir, `release-${randomBytes(6).toString('hex')}`);
+  ensureDir(staging);
+  try {
+    return await buildAndCommit(ws, repo, options, ctx, { ...build, outDir: staging }, bundleDir);
+  } finally {
+    removeTree(staging);
+    removeDirIfEmpty(ws.stagingDir);
+  }
+}
+
+async function buildAndCommit(
+  ws: Workspace,
+  repo: LoadedRepository,
+  options: AddReleaseOptions,
+  ctx: CeremonyContext,
+  build: BuildReleaseOptions & { outDir: string },
+  bundleDir: string,
+): Promise<AddReleaseResult> {
+  const consistent = repo.root.signed.consistentSnapshot === true;
+  const targets = repo.targets.signed;
+  const built = await buildReleaseFiles(build);
+  const summary = (f: ReleaseFile): ReleaseFileSummary => ({
+    path: f.name,
+    length: f.targetFile.length,
+    sha256: f.targetFile.hashes.get('sha256') ?? '',
+  });
   const result: AddReleaseResult = {
     app: built.app,
     version: built.version,
     dryRun: options.dryRun === true,
-    archive: summary(built.archive.name, built.archive.bytes, built.archive.targetFile.hashes.get('sha256')),
-    patch:
-      built.patch === undefined
-        ? null
-        : {
-            ...summary(built.patch.name, built.patch.bytes, built.patch.targetFile.hashes.get('sha256')),
-            from: built.patch.fromVersion,
-          },
+    archive: summary(built.archive),
+    patch: built.patch === undefined ? null : { ...summary(built.patch), from: built.patch.fromVersion },
     patchSkipped: built.patchSkipped ?? null,
     tar: { sha256: built.tar.sha256, size: built.tar.size },
     files: built.files,
   };
   if (options.dryRun === true) return result;
 
-  const prepared: PreparedTarget[] = [
-    { path: parseNewTargetPath(built.archive.name), data: built.archive.bytes, targetFile: built.archive.targetFile },
-  ];
-  if (built.patch !== undefined)
-    prepared.push({
-      path: parseNewTargetPath(built.patch.name),
-      data: built.patch.bytes,
-      targetFile: built.patch.targetFile,
-    });
+  const prepared: PreparedTarget[] = [built.archive, ...(built.patch !== undefined ? [built.patch] : [])].map((f) => ({
+    path: parseNewTargetPath(f.name),
+    data: new StagedFile(f.path, f.targetFile.length),
+    targetFile: f.targetFile,
+  }));
   const base: Partial<Record<TopLevelRole, number>> = {
     root: repo.root.signed.version,
     targets: targets.version,
@@ -268,10 +289,8 @@ async function leftoverRequest(
     ws.targetsDir,
     targetFileNames(was.archive.path, was.archive.targetFile.hashes, consistent)[0] ?? was.archive.path,
   );
-  if (!fileExists(stored)) return undefined;
-  const archiveBytes = readFileBounded(stored, 0x7fff_ffff);
-  if (sha256Hex(archiveBytes) !== was.archive.targetFile.hashes.get('sha256')) return undefined;
-  const check = await verifyRelease({ dir: release.dir, archiveBytes, archiveName: was.archive.path });
+  if (fileDigest(stored)?.sha256 !== was.archive.targetFile.hashes.get('sha256')) return undefined;
+  const check = await checkReleaseTar({ dir: release.dir, archivePath: stored, archiveName: was.archive.path });
   return check.tarIdentical ? earlier : undefined;
 }
 
@@ -286,7 +305,12 @@ async function resumeRelease(
   release: ReleaseInfo,
   bundleDir: string,
 ): Promise<AddReleaseResult> {
-  const check = await verifyPublishedRelease(ws, options.app, release.version, options.dir, options.onProgress);
+  const check = await checkReleaseTar({
+    dir: options.dir,
+    archivePath: storedArchive(ws, release),
+    archiveName: release.archive?.path,
+    onProgress: options.onProgress,
+  });
   if (!check.tarIdentical) {
     throw new TufsignError(
       'RELEASE_NOT_NEWER',
@@ -325,6 +349,32 @@ async function resumeRelease(
   };
 }
 
+/**
+ * The workspace's copy of a published release's archive, checked against its signed target info (hashed in
+ * pieces, not held).
+ */
+function storedArchive(ws: Workspace, release: ReleaseInfo): string {
+  const archive = release.archive;
+  if (archive === undefined) throw new TufsignError('INTERNAL', `release ${release.version} has no archive`);
+  const consistent = ws.loadRoot().signed.consistentSnapshot === true;
+  const name = targetFileNames(archive.path, archive.targetFile.hashes, consistent)[0] ?? archive.path;
+  const path = join(ws.targetsDir, name);
+  const expected = archive.targetFile.hashes.get('sha256');
+  const digest = fileDigest(path);
+  if (digest === undefined)
+    throw new TufsignError('TARGET_NOT_FOUND', `the stored archive ${name} is missing`, {
+      file: path,
+      rule: 'the workspace keeps the files its targets list',
+    });
+  if (digest.length !== archive.targetFile.length || (expected !== undefined && digest.sha256 !== expected)) {
+    throw new TufsignError('VERIFY_FAILED', `the stored archive ${name} does not match its targets metadata`, {
+      file: path,
+      rule: 'target hashes must match',
+    });
+  }
+  return path;
+}
+
 export interface ReleaseListing {
   app: string;
   version: string;
@@ -356,29 +406,19 @@ export function releaseListing(ws: Workspace, app?: string): ReleaseListing[] {
 export async function verifyPublishedRelease(
   ws: Workspace,
   app: string,
-  version: string,
+  version: Pep440Version,
   dir: string,
   onProgress?: ProgressCallback,
 ): Promise<VerifyReleaseResult & { archive: string }> {
   const repo = ws.load();
-  const release = listReleases(repo.targets.signed, app).find((r) => r.version === parseVersion(version).normalized);
+  const release = listReleases(repo.targets.signed, app).find((r) => r.version === version.normalized);
   if (release?.archive === undefined) {
-    throw new TufsignError('TARGET_NOT_FOUND', `no published archive for ${app} ${version}`, {
+    throw new TufsignError('TARGET_NOT_FOUND', `no published archive for ${app} ${version.normalized}`, {
       rule: 'release verify compares with a published release',
       suggestion: 'See `tufsign release list`.',
     });
   }
-  const consistent = repo.root.signed.consistentSnapshot === true;
-  const name =
-    targetFileNames(release.archive.path, release.archive.targetFile.hashes, consistent)[0] ?? release.archive.path;
-  const archiveBytes = readFileBounded(join(ws.targetsDir, name), 0x7fff_ffff);
-  const expected = release.archive.targetFile.hashes.get('sha256');
-  if (expected !== undefined && sha256Hex(archiveBytes) !== expected) {
-    throw new TufsignError('VERIFY_FAILED', `the stored archive ${name} does not match its targets metadata`, {
-      file: join(ws.targetsDir, name),
-      rule: 'target hashes must match',
-    });
-  }
+  const archiveBytes = readFileBounded(storedArchive(ws, release), MAX_BUNDLE_FILE_BYTES);
   const r = await verifyRelease({
     dir,
     archiveBytes,

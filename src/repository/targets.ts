@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { TufsignError } from '../errors';
 import { readFileBounded } from '../io/fs';
+import type { StagedFile } from '../io/stream-file';
 import { isJsonObject, parseJson, type JsonObject } from '../tuf/json';
 import { TargetFile } from '../tuf/metadata';
 import { checkNoCollisions, parseNewTargetPath, type TargetPath } from '../tuf/paths';
@@ -9,6 +10,7 @@ import { bump, cascadeSnapshotTimestamp, finish, resignRole, startCascade } from
 import type { SigningContext } from './context';
 import type { OperationResult } from './outcome';
 import { preflightRoles } from './signing';
+import type { PendingFile } from './transaction';
 import { targetFileNames, type Workspace } from './workspace';
 
 export interface TargetInput {
@@ -45,11 +47,12 @@ export async function addTargets(
   return addPreparedTargets(ws, prepared, ctx, options);
 }
 
-/** A target whose bytes and TUF info are already computed (from a file, or built in memory by a release). */
+/** A target whose bytes and TUF info are already computed (read from a file, or a release built to staging). */
 export interface PreparedTarget {
   /** parsed once by whoever prepared it (`parseNewTargetPath`), never re-checked here */
   path: TargetPath;
-  data: Uint8Array;
+  /** the bytes, or a file in the workspace's staging folder that the commit moves into place (a release) */
+  data: Uint8Array | StagedFile;
   targetFile: TargetFile;
 }
 
@@ -88,11 +91,7 @@ export async function addPreparedTargets(
 }
 
 /** The target files an operation would store (for a deferred release: they travel with the request). */
-export function targetFilesOf(
-  ws: Workspace,
-  prepared: PreparedTarget[],
-  consistent: boolean,
-): { path: string; data: Uint8Array }[] {
+export function targetFilesOf(ws: Workspace, prepared: PreparedTarget[], consistent: boolean): PendingFile[] {
   return prepared.flatMap((p) =>
     targetFileNames(p.path, p.targetFile.hashes, consistent).map((name) => ({
       path: join(ws.targetsDir, name),

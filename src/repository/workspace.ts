@@ -6,6 +6,7 @@
  *                           timestamp.json unversioned
  *   targets/                target files (hash-prefixed names when consistent)
  *   keys/                   encrypted key files, 0600
+ *   .staging/               a running add-release's archive and patch, until its commit moves them to targets/
  */
 import { join, resolve, dirname, basename } from 'node:path';
 import { TufsignError } from '../errors';
@@ -19,6 +20,8 @@ import { CONFIG_FILE, parseConfig, serializeConfig, type WorkspaceConfig } from 
 export const METADATA_DIR = 'metadata';
 export const TARGETS_DIR = 'targets';
 export const KEYS_DIR = 'keys';
+/** Files a running add-release builds (the archive, the patch) until its commit moves them into targets/. */
+export const STAGING_DIR = '.staging';
 /** Key files of offline roles that init generated: to be moved to the keyholders (ADR 0011). */
 export const OFFLINE_KEYS_DIR = 'offline-keys';
 
@@ -82,6 +85,10 @@ export class Workspace {
   }
   get targetsDir(): string {
     return join(this.dir, TARGETS_DIR);
+  }
+  /** Large files built before their commit (release archives), moved into targets/ by it: same filesystem. */
+  get stagingDir(): string {
+    return join(this.dir, STAGING_DIR);
   }
 
   saveConfig(): void {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import Ajv from 'ajv';
 import { addSignatures, mergeRequests, parseRequest, requestToJSON } from '../../src/ceremony';
-import { buildBundle, deterministicTarGz, parseManifest, readTarGz } from '../../src/bundle';
+import { buildBundle, deterministicTarGz, loadItems, parseManifest, readTarGz } from '../../src/bundle';
 import { delegatedScenario, NOW, rotation, sigOver, TOOL } from './fixtures';
 
 const schema = JSON.parse(readFileSync(join(__dirname, '..', '..', 'schemas', 'signing-request.schema.json'), 'utf8'));
@@ -90,7 +90,7 @@ describe('bundle tarball', () => {
 
   test('the manifest lists every file with length and sha256, and the root chain', () => {
     const { manifest, entries } = buildBundle({ repository: 'r', base: { root: 1 }, files, transcript: [] });
-    const parsed = parseManifest(entries.find((e) => e.path === 'BUNDLE.json')!.data);
+    const parsed = parseManifest(loadItems(entries).find((e) => e.path === 'BUNDLE.json')!.data);
     expect(parsed.files.map((f) => [f.path, f.length])).toEqual(manifest.files.map((f) => [f.path, f.length]));
     expect(parsed.rootChain.map((r) => r.version)).toEqual([2]);
     expect(() =>

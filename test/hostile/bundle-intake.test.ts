@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { buildBundle, deterministicTarGz, writeBundle, type BundleEntry } from '../../src/bundle';
+import { buildBundle, deterministicTarGz, loadItems, writeBundle, type BundleEntry } from '../../src/bundle';
 import { TargetFile } from '../../src/tuf/metadata';
 import { runCli, ROOT } from '../helpers/cli';
 import { buildTestRepo } from '../helpers/repo';
@@ -233,7 +233,7 @@ describe('a bundle given as one .tar.gz (ADR 0017)', () => {
       files: Object.entries(files).map(([path, data]) => ({ path, data, new: true })),
     });
     const out = join(base, `t${n++}.tar.gz`);
-    writeFileSync(out, deterministicTarGz(edit === undefined ? entries : edit(entries)));
+    writeFileSync(out, deterministicTarGz(edit === undefined ? entries : edit(loadItems(entries))));
     return out;
   }
 

@@ -4,6 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import { gunzipBounded, gzipDeterministic } from '../../src/release/gzip';
 import { buildRelease, buildTar, releaseTimeFrom, verifyRelease } from '../../src/release/build';
+import { checkReleaseVersion } from '../../src/release/version';
 import { readTar, tarRegions } from '../../src/release/tar';
 import { expectCode, makeBundle, run, scratch, sha256sum } from './helpers';
 
@@ -22,7 +23,7 @@ describe('deterministic archive', () => {
     const dir = bundle();
     const time = releaseTimeFrom({ SOURCE_DATE_EPOCH: String(EPOCH) }, new Date(0));
     expect(time).toBe(EPOCH);
-    const r = await buildRelease({ app: 'example_app', version: '1.0', dir, releaseTime: time });
+    const r = await buildRelease({ app: 'example_app', version: checkReleaseVersion('1.0'), dir, releaseTime: time });
     expect(r.archive.name).toBe('example_app-1.0.tar.gz');
     expect(r.tar.size % 10240).toBe(0);
     expect(r.tar.sha256).toBe(GOLDEN_TAR_SHA256);
@@ -47,10 +48,10 @@ describe('deterministic archive', () => {
     const old = process.umask(0o077);
     let ra, rb;
     try {
-      ra = await buildRelease({ app: 'x', version: '1.0', dir: a, releaseTime: EPOCH });
+      ra = await buildRelease({ app: 'x', version: checkReleaseVersion('1.0'), dir: a, releaseTime: EPOCH });
       rb = await buildRelease({
         app: 'x',
-        version: '1.0',
+        version: checkReleaseVersion('1.0'),
         dir: b,
         releaseTime: EPOCH,
         meta: { note: 'meta does not change bytes' },
@@ -84,7 +85,7 @@ sys.stdout.buffer.write(buf.getvalue())`;
 
   test('GNU tar lists it and Python tarfile reads it', async () => {
     const dir = bundle();
-    const r = await buildRelease({ app: 'x', version: '1.0', dir, releaseTime: EPOCH });
+    const r = await buildRelease({ app: 'x', version: checkReleaseVersion('1.0'), dir, releaseTime: EPOCH });
     const out = tmp();
     const file = join(out, r.archive.name);
     writeFileSync(file, r.archive.bytes);
@@ -111,7 +112,7 @@ with tarfile.open(sys.argv[1], 'r:gz') as t:
 
   test('verifyRelease: identical rebuild, then a changed file is found', async () => {
     const dir = bundle();
-    const r = await buildRelease({ app: 'x', version: '1.0', dir, releaseTime: EPOCH });
+    const r = await buildRelease({ app: 'x', version: checkReleaseVersion('1.0'), dir, releaseTime: EPOCH });
     const ok = await verifyRelease({ dir, archiveBytes: r.archive.bytes });
     expect(ok).toMatchObject({ identical: true, tarIdentical: true, releaseTime: EPOCH, differences: [] });
     writeFileSync(join(dir, 'app.py'), 'tampered\n');

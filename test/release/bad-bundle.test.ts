@@ -2,6 +2,7 @@ import { linkSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { buildRelease } from '../../src/release/build';
+import { checkReleaseVersion } from '../../src/release/version';
 import { scanBundle } from '../../src/release/scan';
 import type { ErrorCode } from '../../src/errors';
 import { expectCode, expectCodeAsync, run, scratch } from './helpers';
@@ -74,7 +75,10 @@ describe('bad bundles are refused before anything is built', () => {
   test.each(cases)('%s', async (_name, setup, code) => {
     const dir = bundleWith(setup);
     expectCode(() => scanBundle(dir), code);
-    await expectCodeAsync(() => buildRelease({ app: 'x', version: '1.0', dir, releaseTime: 0 }), code);
+    await expectCodeAsync(
+      () => buildRelease({ app: 'x', version: checkReleaseVersion('1.0'), dir, releaseTime: 0 }),
+      code,
+    );
   });
 
   test('a Unix socket is refused', async () => {

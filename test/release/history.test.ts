@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Targets } from '../../src/tuf/metadata';
 import { buildRelease, type BuiltRelease } from '../../src/release/build';
+import { checkReleaseVersion, parseVersion } from '../../src/release/version';
 import { latestRelease, listReleases, releasedVersions } from '../../src/release/list';
 import { expectCodeAsync, makeBundle, run, scratch, sha256sum, PY_BSPATCH } from './helpers';
 
@@ -24,7 +25,7 @@ async function addRelease(
   const prev = latestRelease(targets, app);
   const r = await buildRelease({
     app,
-    version,
+    version: checkReleaseVersion(version),
     dir,
     releaseTime: t,
     required: extra.required,
@@ -33,7 +34,7 @@ async function addRelease(
       prev === undefined
         ? undefined
         : {
-            version: prev.version,
+            version: prev.parsed,
             archiveBytes: archives.get(prev.archive!.path),
             targetFile: prev.archive!.targetFile,
           },
@@ -49,7 +50,8 @@ describe('three-release history 1.0 → 1.1 → 2.0rc1', () => {
     const targets = new Targets(1, new Date('2030-01-01T00:00:00Z'));
     targets.targets.set(
       'unrelated.txt',
-      (await buildRelease({ app: 'other', version: '1', dir: makeBundle(tmp()), releaseTime: 1 })).archive.targetFile,
+      (await buildRelease({ app: 'other', version: checkReleaseVersion('1'), dir: makeBundle(tmp()), releaseTime: 1 }))
+        .archive.targetFile,
     );
     const r10 = await addRelease(targets, 'example_app', '1.0', makeBundle(tmp(), 'v1'), 1_700_000_000);
     const r11 = await addRelease(targets, 'example_app', '1.1', makeBundle(tmp(), 'v2'), 1_700_000_100, {
@@ -102,39 +104,44 @@ describe('three-release history 1.0 → 1.1 → 2.0rc1', () => {
     const b = tmp();
     writeFileSync(join(a, 'blob'), randomBytes(200_000));
     writeFileSync(join(b, 'blob'), randomBytes(200_000));
-    const r1 = await buildRelease({ app: 'x', version: '1.0', dir: a, releaseTime: 1 });
+    const r1 = await buildRelease({ app: 'x', version: checkReleaseVersion('1.0'), dir: a, releaseTime: 1 });
     const r2 = await buildRelease({
       app: 'x',
-      version: '1.1',
+      version: checkReleaseVersion('1.1'),
       dir: b,
       releaseTime: 2,
-      previous: { version: '1.0', tarBytes: r1.tar.bytes },
+      previous: { version: parseVersion('1.0'), tarBytes: r1.tar.bytes },
     });
     expect(r2.patch).toBeUndefined();
     expect(r2.patchSkipped).toMatch(/0\.8/);
     const r3 = await buildRelease({
       app: 'x',
-      version: '1.2',
+      version: checkReleaseVersion('1.2'),
       dir: b,
       releaseTime: 3,
-      previous: { version: '1.1', tarBytes: r2.tar.bytes },
+      previous: { version: parseVersion('1.1'), tarBytes: r2.tar.bytes },
       noPatch: true,
     });
     expect(r3.patchSkipped).toMatch(/no-patch/);
   });
 
   test('the previous archive must match its signed target info', async () => {
-    const r1 = await buildRelease({ app: 'x', version: '1.0', dir: makeBundle(tmp()), releaseTime: 1 });
+    const r1 = await buildRelease({
+      app: 'x',
+      version: checkReleaseVersion('1.0'),
+      dir: makeBundle(tmp()),
+      releaseTime: 1,
+    });
     const tampered = Buffer.from(r1.archive.bytes);
     tampered[tampered.length - 1]! ^= 1;
     await expectCodeAsync(
       () =>
         buildRelease({
           app: 'x',
-          version: '1.1',
+          version: checkReleaseVersion('1.1'),
           dir: makeBundle(tmp(), 'v2'),
           releaseTime: 2,
-          previous: { version: '1.0', archiveBytes: tampered, targetFile: r1.archive.targetFile },
+          previous: { version: parseVersion('1.0'), archiveBytes: tampered, targetFile: r1.archive.targetFile },
         }),
       'ARCHIVE_INVALID',
     );
@@ -142,19 +149,20 @@ describe('three-release history 1.0 → 1.1 → 2.0rc1', () => {
       () =>
         buildRelease({
           app: 'x',
-          version: '1.1',
+          version: checkReleaseVersion('1.1'),
           dir: makeBundle(tmp(), 'v2'),
           releaseTime: 2,
-          previous: { version: '1.0', archivePath: '/nonexistent.tar.gz' },
+          previous: { version: parseVersion('1.0'), archivePath: '/nonexistent.tar.gz' },
         }),
       'TARGET_NOT_FOUND',
     );
     await expectCodeAsync(
-      () => buildRelease({ app: 'x y', version: '1.1', dir: makeBundle(tmp()), releaseTime: 2 }),
+      () => buildRelease({ app: 'x y', version: checkReleaseVersion('1.1'), dir: makeBundle(tmp()), releaseTime: 2 }),
       'RELEASE_INVALID',
     );
     await expectCodeAsync(
-      () => buildRelease({ app: 'x', version: '1.1-beta', dir: makeBundle(tmp()), releaseTime: 2 }),
+      () =>
+        buildRelease({ app: 'x', version: checkReleaseVersion('1.1-beta'), dir: makeBundle(tmp()), releaseTime: 2 }),
       'VERSION_INVALID',
     );
   });

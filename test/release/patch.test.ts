@@ -5,6 +5,7 @@ import { bsdiff } from '../../src/release/bsdiff';
 import { bzip2 } from '../../src/release/bzip2';
 import { sortRotations, suffixArray } from '../../src/release/sais';
 import { buildRelease, buildTar } from '../../src/release/build';
+import { checkReleaseVersion, parseVersion } from '../../src/release/version';
 import { tarRegions } from '../../src/release/tar';
 import { makeBundle, PY_BSPATCH, run, scratch, sha256sum } from './helpers';
 
@@ -72,13 +73,18 @@ describe('BSDIFF40 patches', () => {
   test('release tar → patch → Debian bspatch and Python give the new tar (sha256 == tar_hash)', async () => {
     const v1 = makeBundle(tmp(), 'v1');
     const v2 = makeBundle(tmp(), 'v3');
-    const r1 = await buildRelease({ app: 'example_app', version: '1.0', dir: v1, releaseTime: 1_700_000_000 });
+    const r1 = await buildRelease({
+      app: 'example_app',
+      version: checkReleaseVersion('1.0'),
+      dir: v1,
+      releaseTime: 1_700_000_000,
+    });
     const r2 = await buildRelease({
       app: 'example_app',
-      version: '2.0',
+      version: checkReleaseVersion('2.0'),
       dir: v2,
       releaseTime: 1_700_000_100,
-      previous: { version: '1.0', archiveBytes: r1.archive.bytes, targetFile: r1.archive.targetFile },
+      previous: { version: parseVersion('1.0'), archiveBytes: r1.archive.bytes, targetFile: r1.archive.targetFile },
     });
     const patch = r2.patch!;
     expect(patch.name).toBe('example_app-2.0.patch');

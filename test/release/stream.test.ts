@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { buildArchiveRelease, buildRelease } from '../../src/release/build';
 import { GZIP_BLOCK } from '../../src/release/gzip';
-import { parseVersion } from '../../src/release/version';
+import { checkReleaseVersion, parseVersion } from '../../src/release/version';
 import { expectCodeAsync, makeBundle, run, scratch, sha256sum } from './helpers';
 import { PEAK_RSS_SNIPPET } from '../helpers/peak-rss';
 
@@ -33,7 +33,7 @@ function multiBlockBundle(): string {
 
 describe('archive-only release streamed to a file', () => {
   const dir = multiBlockBundle();
-  const common = { app: 'stream_app', version: '1.0', dir, releaseTime: 1_700_000_000 } as const;
+  const common = { app: 'stream_app', version: checkReleaseVersion('1.0'), dir, releaseTime: 1_700_000_000 } as const;
 
   test('same archive bytes, target info and tar hash as the in-memory build, for 1 and 3 threads', async () => {
     const inMemory = await buildRelease({ ...common, threads: 2 });
@@ -87,6 +87,7 @@ describe('archive-only release streamed to a file', () => {
 describe('bounded memory', () => {
   // The built module (npm test builds dist/ first); under CI a missing build fails.
   const built = resolve(__dirname, '../../dist/release/build.js');
+  const version = resolve(__dirname, '../../dist/release/version.js');
 
   test('a child with a 48 MiB heap streams a 200 MB folder; its resident peak stays under half the tar', () => {
     if (!existsSync(built)) throw new Error(`${built} is missing: run npm run build first`);
@@ -103,8 +104,9 @@ describe('bounded memory', () => {
     const archive = join(tmp(), 'big-1.0.tar.gz');
     const child = `${PEAK_RSS_SNIPPET}
       const { buildArchiveRelease } = require(${JSON.stringify(built)});
+      const { checkReleaseVersion } = require(${JSON.stringify(version)});
       const baseline = peakRssKiB();
-      buildArchiveRelease({ app: 'big', version: '1.0', dir: ${JSON.stringify(dir)}, releaseTime: 1700000000,
+      buildArchiveRelease({ app: 'big', version: checkReleaseVersion('1.0'), dir: ${JSON.stringify(dir)}, releaseTime: 1700000000,
         archivePath: ${JSON.stringify(archive)}, threads: 2 })
         .then((r) => process.stdout.write(JSON.stringify({ baseline, peak: peakRssKiB(), tar: r.tar })),
               (e) => { console.error(e); process.exit(1); });`;

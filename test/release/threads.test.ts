@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bsdiff } from '../../src/release/bsdiff';
 import { buildRelease, buildTar } from '../../src/release/build';
+import { checkReleaseVersion, parseVersion } from '../../src/release/version';
 import { tarRegions } from '../../src/release/tar';
 import { setWorkerScript } from '../../src/release/workers';
 import { PY_BSPATCH, run, scratch, sha256sum, useBuiltWorker } from './helpers';
@@ -148,7 +149,7 @@ describe('patch on worker threads', () => {
     }
     const r1 = await buildRelease({
       app: 'threads_app',
-      version: '1.0',
+      version: checkReleaseVersion('1.0'),
       dir: v1,
       releaseTime: 1_700_000_000,
       threads: 2,
@@ -156,11 +157,11 @@ describe('patch on worker threads', () => {
     const build = (threads: number): ReturnType<typeof buildRelease> =>
       buildRelease({
         app: 'threads_app',
-        version: '2.0',
+        version: checkReleaseVersion('2.0'),
         dir: v2,
         releaseTime: 1_700_000_100,
         threads,
-        previous: { version: '1.0', archiveBytes: r1.archive.bytes },
+        previous: { version: parseVersion('1.0'), archiveBytes: r1.archive.bytes },
       });
     const a = await build(1);
     const b = await build(2);

@@ -2,7 +2,8 @@
  * The `bundle` progress stage counts what writeBundle really puts in the bundle: every file, linked or written,
  * and their bytes, one file at a time; the last report is the whole bundle, in either form.
  */
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { writeBundle } from '../../../src/bundle';
 import type { Progress } from '../../../src/release';
@@ -16,7 +17,13 @@ describe('writeBundle progress', () => {
   const entries = [
     { path: 'BUNDLE.json', data: Buffer.from('{}') },
     { path: 'metadata/timestamp.json', data: Buffer.alloc(500, 1) },
-    { path: 'targets/app.bin', data: Buffer.alloc(300_000, 7), source },
+    // a workspace target: on disk, by length and sha256 (linked into a folder, never held)
+    {
+      path: 'targets/app.bin',
+      source,
+      length: 300_000,
+      sha256: createHash('sha256').update(Buffer.alloc(300_000, 7)).digest('hex'),
+    },
   ];
   const total = 2 + 500 + 300_000;
 
@@ -41,5 +48,20 @@ describe('writeBundle progress', () => {
       [0, 0, total],
       [3, total, total],
     ]);
+  });
+
+  it('a tarball refuses a target file that changed after it was hashed, and writes nothing', () => {
+    const changed = join(base, 'changed.bin');
+    writeFileSync(changed, Buffer.alloc(300_000, 8));
+    const stale = entries.map((e) => ('source' in e ? { ...e, source: changed } : e));
+    const out = join(base, 'stale.tar.gz');
+    let code: string | undefined;
+    try {
+      writeBundle(out, stale);
+    } catch (e) {
+      code = (e as { code?: string }).code;
+    }
+    expect(code).toBe('IO_ERROR');
+    expect(existsSync(out)).toBe(false);
   });
 });

@@ -15,6 +15,7 @@ import { refresh } from '../../../src/repository/refresh';
 import { signRole } from '../../../src/repository/sign';
 import { addTargets, removeTargets } from '../../../src/repository/targets';
 import { addRelease, type AddReleaseOptions, type AddReleaseResult } from '../../../src/repository/release';
+import { checkReleaseVersion } from '../../../src/release/version';
 import { directorySource } from '../../../src/verify/sources';
 import { repositoryStatus } from '../../../src/repository/status';
 import { verifyRepository } from '../../../src/verify/verify';
@@ -261,7 +262,8 @@ describe('repository use cases on a temp workspace', () => {
 });
 
 describe('add-release use case on a temp workspace', () => {
-  const release = (
+  // async: a version refused by checkReleaseVersion (the cli boundary's parse) is a rejection, as from the CLI
+  const release = async (
     ws: Workspace,
     version: string,
     dir: string,
@@ -269,7 +271,13 @@ describe('add-release use case on a temp workspace', () => {
   ): Promise<AddReleaseResult> =>
     addRelease(
       ws,
-      { app: 'demo_app', version, dir, env: { SOURCE_DATE_EPOCH: '1700000000' }, ...extra },
+      {
+        app: 'demo_app',
+        version: checkReleaseVersion(version),
+        dir,
+        env: { SOURCE_DATE_EPOCH: '1700000000' },
+        ...extra,
+      },
       {
         ...context(T0, ['targets', 'snapshot', 'timestamp']),
         tool: 'tufsign test',
