@@ -65,7 +65,9 @@ export async function runKeyGenerate(
     io.note(
       f.backend === 'file'
         ? 'the key file was already there (an earlier run): kept, no new key made'
-        : `the token already held the key labelled "${f.label ?? ''}" (an earlier run): kept, no new key made`,
+        : f.backend === 'yubikey'
+          ? `slot ${f.slot} already held the key an earlier, interrupted run made: kept, no new key made`
+          : `the token already held the key labelled "${f.label ?? ''}" (an earlier run): kept, no new key made`,
     );
   if (result.publicFile !== undefined)
     io.note(`public key file written to ${result.publicFile}: hand it to the organizer`);

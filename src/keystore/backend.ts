@@ -43,6 +43,10 @@ export interface GenerateRequest {
   pinPolicy?: 'always' | 'once' | 'never' | 'default';
   touchPolicy?: 'always' | 'cached' | 'never' | 'default';
   allowDefaultManagementKey?: boolean;
+  /** yubikey: the folder of the generation journal that lets a re-run after a kill finish the key (ADR 0007) */
+  journalDir?: string;
+  /** the key a public key file for this request already holds (an earlier run got that far), if any */
+  recordedKey?: Key;
 }
 
 export interface GeneratedKey {
@@ -52,6 +56,8 @@ export interface GeneratedKey {
   attestation?: JsonObject;
   /** found on the device, made by an earlier (interrupted) run of the same request: no key was made now */
   resumed?: true;
+  /** a journal of this generation, to remove once the outputs are written (ADR 0007) */
+  journal?: string;
 }
 
 export interface DeviceReport {
@@ -72,8 +78,8 @@ export interface KeyBackend<R extends KeyRef = KeyRef> {
   preflight?(ref: R, options: OpenOptions): Promise<void>;
   generate?(request: GenerateRequest, options: OpenOptions): Promise<GeneratedKey>;
   /**
-   * The key an interrupted `generate` of this same request left on the device (found by its name, checked
-   * to sign), or undefined when there is none; anything else under that name is refused, never replaced.
+   * The key an interrupted `generate` of this same request left on the device (found by its name or its journal,
+   * checked), or undefined when there is none; anything else there is refused, never replaced.
    */
   resumeGenerate?(request: GenerateRequest, options: OpenOptions): Promise<GeneratedKey | undefined>;
   /** Read the public key for a URI without signing (for `key import` / `key show`). */

@@ -1,8 +1,8 @@
 /** Key management behind `key generate | show | export | import | list`. */
 import { randomBytes } from 'node:crypto';
-import { isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { TufsignError } from '../errors';
-import { fileExists, readFileBounded, writeFileAtomic } from '../io/fs';
+import { fileExists, readFileBounded, removeFileQuietly, writeFileAtomic } from '../io/fs';
 import type { GenerateRequest, OpenOptions } from '../keystore/backend';
 import { parsePublicKeyFile, serializePublicKeyFile, type PublicKeyFile } from '../keystore/public-key-file';
 import { parseKeyRef } from '../keystore/key-ref';
@@ -90,9 +90,16 @@ export async function generateKey(options: KeyGenerateOptions, open: OpenOptions
     const earlier = await resumeKeyFile(options, request.outFile, open);
     if (earlier !== undefined) return earlier;
   } else if (backend.resumeGenerate !== undefined) {
+    const publicOut = options.publicOut === undefined ? undefined : resolve(open.baseDir, options.publicOut);
+    // A device slot has no name to find a key by: the journal beside the public key file records what a run
+    // asked of the device and what it got back (ADR 0007).
+    request.journalDir = publicOut === undefined ? open.baseDir : dirname(publicOut);
+    if (publicOut !== undefined && fileExists(publicOut))
+      request.recordedKey = parsePublicKeyFile(readFileBounded(publicOut, 1024 * 1024), publicOut).key;
     const earlier = await backend.resumeGenerate(request, open);
     if (earlier !== undefined) {
       finishPublicFile(options, earlier.publicKey, earlier.uri, earlier.attestation);
+      if (earlier.journal !== undefined) removeFileQuietly(earlier.journal);
       return { ...describe(earlier.uri, earlier.publicKey, earlier.attestation, options.publicOut), resumed: true };
     }
   }
@@ -110,6 +117,7 @@ export async function generateKey(options: KeyGenerateOptions, open: OpenOptions
     if (g.attestation !== undefined) f.attestation = g.attestation;
     writePublicFile(options.publicOut, f);
   }
+  if (g.journal !== undefined) removeFileQuietly(g.journal);
   return describe(g.uri, g.publicKey, g.attestation, options.publicOut);
 }
 

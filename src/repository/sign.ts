@@ -11,7 +11,7 @@ import { presentKeysConfig } from './key-availability';
 import { assertPublishableKeyids } from './keyid-gate';
 import { outcome, type OperationResult } from './outcome';
 import { newRequest, writeRequest, type RequestWritten } from './requests';
-import { plannedKeys, preflight, signWithAvailableKeys, validSigners } from './signing';
+import { plannedKeys, plannedPasses, preflight, signWithAvailableKeys, validSigners } from './signing';
 import { serializeMetadata, Workspace } from './workspace';
 
 export interface SignOptions {
@@ -43,22 +43,18 @@ export async function signRole(
     assertPublishableKeyids([next]);
     const prevRoot = previous.signed;
     // Both thresholds' devices are checked before the first PIN or touch (ADR 0004).
-    await preflight(ctx, [
-      ...plannedKeys(
-        validSigners(next, prevRoot.role('root'), prevRoot.keys),
-        prevRoot.role('root'),
-        prevRoot.keys,
+    await preflight(
+      ctx,
+      plannedPasses(
+        next,
+        [
+          { role: prevRoot.role('root'), keys: prevRoot.keys },
+          { role: next.signed.role('root'), keys: next.signed.keys },
+        ],
         ws.config,
         'root',
       ),
-      ...plannedKeys(
-        validSigners(next, next.signed.role('root'), next.signed.keys),
-        next.signed.role('root'),
-        next.signed.keys,
-        ws.config,
-        'root',
-      ),
-    ]);
+    );
     // A new root version must satisfy the previous root's threshold and its own (SPEC-14).
     await signWithAvailableKeys(next, prevRoot.role('root'), prevRoot.keys, ws.config, ctx);
     await signWithAvailableKeys(next, next.signed.role('root'), next.signed.keys, ws.config, ctx);

@@ -49,9 +49,61 @@ export function plannedKeys(
   return out;
 }
 
-/** Run the context's device pre-flight over every key a run plans to use (no-op without one). */
+/**
+ * Run the context's device pre-flight over every key a run plans to use (no-op without one). A key planned for
+ * several roles (one key for 16,384 hash bins) is checked once.
+ */
 export async function preflight(ctx: SigningContext, planned: readonly PlannedKey[]): Promise<void> {
-  if (ctx.preflight !== undefined && planned.length > 0) await ctx.preflight(planned);
+  if (ctx.preflight === undefined || planned.length === 0) return;
+  const seen = new Set<string>();
+  const unique = planned.filter((k) => {
+    const id = `${k.key.keyid()}\0${k.uri}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+  await ctx.preflight(unique);
+}
+
+/** One `signWithAvailableKeys` call on a metadata: the role (and its keys) whose threshold it brings `md` to. */
+export interface SigningPass {
+  role: Role;
+  keys: ReadonlyMap<string, Key>;
+}
+
+/**
+ * The keys successive passes over one metadata will ask (a new root: the previous root's threshold, then its
+ * own), each pass counting the keys the passes before it will have signed with, as the signing does.
+ */
+export function plannedPasses(
+  md: Metadata | undefined,
+  passes: readonly SigningPass[],
+  config: Pick<WorkspaceConfig, 'keys'>,
+  roleName: string,
+): PlannedKey[] {
+  const before = new Set<string>();
+  return passes.flatMap((p) => {
+    const signed = validSigners(md, p.role, p.keys);
+    for (const k of before) if (p.role.keyids.includes(k)) signed.add(k);
+    const planned = plannedKeys(signed, p.role, p.keys, config, roleName);
+    for (const k of planned) before.add(k.key.keyid());
+    return planned;
+  });
+}
+
+/**
+ * The pre-flight of a whole run (ADR 0004): every key that will sign any of these top-level roles from scratch,
+ * checked before the first PIN or touch of the run, so a command never signs the first role and then finds the
+ * device of the third one missing.
+ */
+export async function preflightRoles(
+  ctx: SigningContext,
+  root: Root,
+  roles: readonly TopLevelRole[],
+  config: Pick<WorkspaceConfig, 'keys'>,
+  more: readonly PlannedKey[] = [],
+): Promise<void> {
+  await preflight(ctx, [...more, ...roles.flatMap((r) => plannedKeys(new Set(), root.role(r), root.keys, config, r))]);
 }
 
 /**
@@ -122,6 +174,9 @@ export async function openSignersFor(
   config: Pick<WorkspaceConfig, 'keys'>,
   ctx: SigningContext,
 ): Promise<void> {
+  // Devices first, without a PIN: opening a token's signer logs in, and that must not happen before the
+  // device of a later role is known to be here.
+  await preflightRoles(ctx, root, roles, config);
   for (const name of roles) {
     const role = root.role(name);
     let opened = 0;
@@ -146,6 +201,19 @@ export async function signAvailable(
   const rootMd = mds.find((m) => m.signed.type === 'root') as Metadata<Root> | undefined;
   const governing = rootMd?.signed ?? trustedRoot?.signed;
   if (governing === undefined) throw new TufsignError('INTERNAL', 'no root to sign against');
+  // Every device of every metadata here is checked before the first PIN or touch (ADR 0004).
+  await preflight(
+    ctx,
+    mds.flatMap((md) => {
+      const role = md.signed.type;
+      const passes: SigningPass[] =
+        role === 'root' && trustedRoot !== undefined
+          ? [{ role: trustedRoot.signed.role('root'), keys: trustedRoot.signed.keys }]
+          : [];
+      passes.push({ role: governing.role(role), keys: governing.keys });
+      return plannedPasses(md, passes, config, role);
+    }),
+  );
   for (const md of mds) {
     const role = md.signed.type;
     if (role === 'root' && trustedRoot !== undefined)

@@ -21,7 +21,7 @@ import { expiryFor } from './expiry';
 import { presentKeysConfig } from './key-availability';
 import type { Delegator } from '../ceremony';
 import { deferredResult, type OperationResult, type PendingDelegated, type RoleOutcome } from './outcome';
-import { signWithAvailableKeys } from './signing';
+import { plannedKeys, preflightRoles, signWithAvailableKeys } from './signing';
 import { commitFiles, type PendingFile } from './transaction';
 import type { RoleNode, TargetsTree } from './targets-tree';
 import { metadataFileName, serializeMetadata, serializeSignedFrom } from './workspace';
@@ -145,6 +145,14 @@ export async function publishTargetsChanges(
   }
 
   assertNoWaitingVersions(tree, changed);
+  // Every device of the changed roles, snapshot and timestamp before the first PIN or touch (ADR 0004).
+  await preflightRoles(
+    ctx,
+    root.signed,
+    ['snapshot', 'timestamp'],
+    signing,
+    changed.flatMap((n) => plannedKeys(new Set(), n.role, n.keys, signing, n.name)),
+  );
 
   const outcomes: RoleOutcome[] = [];
   const roleFiles: PendingFile[] = [];

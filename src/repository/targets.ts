@@ -9,6 +9,7 @@ import { checkNoCollisions, parseNewTargetPath, type TargetPath } from '../tuf/p
 import { bump, cascadeSnapshotTimestamp, finish, resignRole, startCascade } from './cascade';
 import type { SigningContext } from './context';
 import type { OperationResult } from './outcome';
+import { preflightRoles } from './signing';
 import type { PendingFile } from './transaction';
 import { targetFileNames, type Workspace } from './workspace';
 
@@ -80,6 +81,8 @@ export async function addPreparedTargets(
       c.files.push({ path: join(ws.targetsDir, name), data: p.data });
     ctx.progress?.(`target ${p.path}: ${p.data.length} bytes, sha256 ${p.targetFile.hashes.get('sha256') ?? ''}`);
   }
+  // targets, snapshot and timestamp: every device the run needs before the first PIN or touch
+  await preflightRoles(ctx, c.root.signed, ['targets', 'snapshot', 'timestamp'], ws.config);
   bump(targets, ws.config, ctx.now, options.expires);
   repo.targets.clearSignatures();
   await resignRole(c, repo.targets, 'targets', ctx);
@@ -108,6 +111,7 @@ export async function removeTargets(ws: Workspace, paths: string[], ctx: Signing
       });
     targets.targets.delete(p);
   }
+  await preflightRoles(ctx, c.root.signed, ['targets', 'snapshot', 'timestamp'], ws.config);
   bump(targets, ws.config, ctx.now);
   repo.targets.clearSignatures();
   await resignRole(c, repo.targets, 'targets', ctx);

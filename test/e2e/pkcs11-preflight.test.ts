@@ -4,9 +4,10 @@
  * needs A first (targets) and B second (snapshot). Every failing run is given a WRONG PIN: SoftHSM2 raises
  * CKF_USER_PIN_COUNT_LOW on a token after a failed login, so a token whose flag stays clear was never asked
  * for its PIN. Without the pre-flight, token A gets the wrong PIN first and the run fails with PIN_INCORRECT.
+ * `targets add` and `add-release` check the whole chain (targets, snapshot, timestamp) before their first PIN.
  * Needs `npm run build` first.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, runCli, type CliResult } from '../helpers/cli';
 import { describeSoftHsm, SoftHsmLab, SOFTHSM_MODULE, USER_PIN } from '../helpers/softhsm';
@@ -125,6 +126,30 @@ describeSoftHsm('PKCS#11 pre-flight: every token a run needs is checked before t
       expect(r.status).toBe(6);
       expect(r.json().error.code).toBe('TOKEN_NOT_PRESENT');
       expect(r.json().error.message).toContain('hsm-b');
+      expect(pinCountLow('hsm-a')).toBe(false);
+      expect(version('targets')).toBe(2);
+    } finally {
+      renameSync(away, dir);
+    }
+  });
+
+  it('token B unplugged: targets add and add-release (targets on A, snapshot on B) stop before A is asked for a PIN', () => {
+    // Each run checks the whole chain first; role by role, A would get the wrong PIN (PIN_INCORRECT) before B
+    // was looked for.
+    writeFileSync(join(work, 'notes.txt'), 'hello\n');
+    mkdirSync(join(work, 'app'), { recursive: true });
+    writeFileSync(join(work, 'app', 'main.py'), 'print(1)\n');
+    const dir = tokenDir(serialB);
+    const away = join(lab.dir, 'unplugged');
+    renameSync(dir, away);
+    try {
+      for (const args of [
+        ['targets', 'add', 'notes.txt', '-w', 'repo'],
+        ['add-release', 'myapp', '1.0', 'app', '-w', 'repo'],
+      ]) {
+        const r = run([...args, '--json'], { TUFSIGN_PIN: WRONG_PIN });
+        expect({ args, code: r.json().error.code }).toEqual({ args, code: 'TOKEN_NOT_PRESENT' });
+      }
       expect(pinCountLow('hsm-a')).toBe(false);
       expect(version('targets')).toBe(2);
     } finally {

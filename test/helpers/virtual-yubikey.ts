@@ -133,6 +133,12 @@ export interface CardOptions {
   formFactor?: number;
   /** talk TCP straight to vpcd (slow: ~45 ms per APDU) instead of through the bridge */
   direct?: boolean;
+  /**
+   * Hold the first command with this instruction byte before the card runs it, after (its answer withheld), or
+   * drop it (held, then never run): the emulator creates `file` and goes on once it is deleted — a client can be
+   * killed at that exact moment.
+   */
+  hold?: { at: `${'before' | 'after' | 'drop'}:${string}`; file: string };
 }
 
 export interface VirtualCard {
@@ -232,6 +238,7 @@ export class VirtualYubiKeyLab {
     if (options.touch !== undefined) args.push('--touch', options.touch);
     if (options.mgmtAlg !== undefined) args.push('--mgmt-alg', options.mgmtAlg.toString(16));
     if (options.formFactor !== undefined) args.push('--form-factor', String(options.formFactor));
+    if (options.hold !== undefined) args.push('--hold-at', options.hold.at, '--hold-file', options.hold.file);
     const env = { ...process.env, NODE_PATH: join(ROOT, 'node_modules') };
     const port = String(BASE_PORT + slot);
     const proc = options.direct

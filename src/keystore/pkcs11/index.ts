@@ -68,6 +68,7 @@ import {
 import { obtainPin, tokenLabel } from './pin';
 import { deviceError, loadModule, pinLockedError, type TokenSession } from './runtime';
 import { formatPkcs11Uri, parsePkcs11Uri, type Pkcs11Uri } from './uri';
+import { pkcs11JournalPath, readPkcs11Journal, writePkcs11Journal } from './journal';
 
 export { closePkcs11 } from './runtime';
 export { parsePkcs11Uri, formatPkcs11Uri, type Pkcs11Uri } from './uri';
@@ -520,8 +521,31 @@ async function resumeGeneratePkcs11(request: GenerateRequest, options: OpenOptio
     if (pubs.length === 0 && privs.length === 0) return undefined;
     const [pub] = pubs;
     const [priv] = privs;
-    if (pubs.length !== 1 || privs.length !== 1 || pub === undefined || priv === undefined || !pub.id.equals(priv.id))
-      throw labelTaken(session, label, 'not one complete key pair: it was not made by an interrupted `key generate`');
+    const journal =
+      request.journalDir === undefined ? undefined : pkcs11JournalPath(request.journalDir, session.token.serial, label);
+    if (pubs.length !== 1 || privs.length !== 1 || pub === undefined || priv === undefined || !pub.id.equals(priv.id)) {
+      // Half a pair whose id this folder's journal recorded before C_GenerateKeyPair: the killed run's own
+      // unfinished key, useless without its other half. It is removed and the key made again.
+      const j = journal === undefined ? undefined : readPkcs11Journal(journal);
+      const half = [...pubs, ...privs];
+      const own =
+        j !== undefined &&
+        j.tokenSerial === session.token.serial &&
+        j.label === label &&
+        j.scheme === request.scheme &&
+        pubs.length + privs.length === 1 &&
+        half.every((o) => o.id.toString('hex') === j.id);
+      if (!own)
+        throw labelTaken(session, label, 'not one complete key pair: it was not made by an interrupted `key generate`');
+      for (const o of half) {
+        try {
+          session.api.C_DestroyObject(session.handle, o.handle);
+        } catch (e) {
+          throw deviceError(e, 'removing half a key pair an interrupted run left', session.token);
+        }
+      }
+      return undefined;
+    }
     const pk = readPublicKeyObject(session, pub.handle);
     if (pk === undefined || pk.scheme !== request.scheme)
       throw labelTaken(
@@ -535,7 +559,7 @@ async function resumeGeneratePkcs11(request: GenerateRequest, options: OpenOptio
     const publicKey = tufKey(pk, undefined);
     const uriString = generatedUri(session, request, tokenUri, label, pub.id);
     await selfTest(uriString, publicKey, request.scheme, session, priv.handle, mechs);
-    return { uri: uriString, publicKey, resumed: true };
+    return { uri: uriString, publicKey, resumed: true, ...(journal === undefined ? {} : { journal }) };
   } catch (e) {
     closeIfUnused(session);
     throw e;
@@ -559,6 +583,11 @@ async function generatePkcs11(request: GenerateRequest, options: OpenOptions): P
     await ensureLoggedIn({ session, uri: tokenUri, options });
     if (findKeys(session, CKO_PRIVATE_KEY, { object: label }).length > 0) throw labelTaken(session, label);
     const id = freshId(session);
+    // The id goes on disk before the token makes the pair, so a re-run can tell half a pair of its own (ADR 0007).
+    const journal =
+      request.journalDir === undefined ? undefined : pkcs11JournalPath(request.journalDir, session.token.serial, label);
+    if (journal !== undefined)
+      writePkcs11Journal(journal, { tokenSerial: session.token.serial, label, id: id.toString('hex'), scheme });
     const { pub, priv } = keyTemplates(scheme, label, id);
     let pair: { publicKey: Handle; privateKey: Handle };
     try {
@@ -589,7 +618,7 @@ async function generatePkcs11(request: GenerateRequest, options: OpenOptions): P
       const uriString = generatedUri(session, request, tokenUri, label, id);
       // Prove the new key signs and verifies before anyone records it.
       await selfTest(uriString, publicKey, scheme, session, pair.privateKey, mechs);
-      return { uri: uriString, publicKey };
+      return { uri: uriString, publicKey, ...(journal === undefined ? {} : { journal }) };
     } catch (e) {
       destroy();
       throw e;

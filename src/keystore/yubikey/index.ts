@@ -4,7 +4,7 @@
  * device and key are checked before a PIN is asked; a PIN is never retried).
  */
 import { TufsignError } from '../../errors';
-import { readFileBounded } from '../../io/fs';
+import { readFileBounded, removeFileQuietly } from '../../io/fs';
 import { newObject, type JsonObject } from '../../tuf/json';
 import type { Key } from '../../tuf/key';
 import type { DeviceReport, GeneratedKey, GenerateRequest, OpenOptions, ReadableKeyBackend } from '../backend';
@@ -17,6 +17,7 @@ import { deviceInfoJson, tufKeyFor, YubiKeyDevice, YubiKeySigner, type SlotKey }
 import { PCSC_HELP, PcscContext, type PcscTransport } from './pcsc';
 import { algForScheme } from './keys';
 import { parseSlot, slotName, type CardTransport } from './piv';
+import { journalPath, readJournal, writeJournal, type GenerationJournal } from './journal';
 import { yubiKeyUri } from './uri';
 import { YUBICO_PIV_INTERMEDIATES, YUBICO_PIV_ROOTS } from './yubico-ca';
 
@@ -279,7 +280,108 @@ class ReconnectingSigner implements Signer {
   }
 }
 
+function slotInUse(
+  device: YubiKeyDevice,
+  slot: number,
+  why?: string,
+  at: { file?: string | undefined; path?: string } = {},
+): TufsignError {
+  return new TufsignError(
+    'SLOT_IN_USE',
+    `${device.name} already holds a key in slot ${slotName(slot)}${why === undefined ? '' : ` (${why})`}; tufsign never overwrites a key`,
+    {
+      file: at.file,
+      path: at.path,
+      rule: 'a key generate re-run finishes only the key its own journal recorded (ADR 0007)',
+      details: { serial: device.serial, slot: slotName(slot) },
+      suggestion:
+        'Choose another slot (--slot); to use the key that is there, `tufsign key export yubikey:serial=N;slot=S --out FILE`; to reuse the slot, delete its key deliberately with `ykman piv keys delete` first.',
+    },
+  );
+}
+
+function spkiBase64(key: SlotKey): string {
+  return key.publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
+}
+
+/** What a generate request asks of the device, with the policies the request leaves to the device made explicit. */
+function intentFor(serial: number, slot: number, request: GenerateRequest, started: string): GenerationJournal {
+  return {
+    serial,
+    slot: slotName(slot),
+    scheme: request.scheme,
+    pinPolicy: request.pinPolicy ?? 'default',
+    touchPolicy: request.touchPolicy ?? 'default',
+    started,
+  };
+}
+
+/** The PIV defaults a YubiKey applies when GENERATE leaves a policy out (9c: PIN always; 9e: never; else once). */
+function effectivePolicies(j: GenerationJournal, slot: number): { pin: string; touch: string } {
+  const pin = j.pinPolicy !== 'default' ? j.pinPolicy : slot === 0x9c ? 'always' : slot === 0x9e ? 'never' : 'once';
+  return { pin, touch: j.touchPolicy !== 'default' ? j.touchPolicy : 'never' };
+}
+
+async function slotIsEmpty(device: YubiKeyDevice, slot: number): Promise<boolean> {
+  try {
+    return (await device.readSlot(slot)) === undefined;
+  } catch {
+    return false;
+  }
+}
+
 export function createYubiKeyBackend(options: YubiKeyBackendOptions = {}): ReadableKeyBackend<YubiKeyRef> {
+  /**
+   * A key the journal says GENERATE was sent for, but whose answer was never recorded: it must have been made on
+   * the device (not imported), with the algorithm and the PIN and touch policies asked — read from the slot's
+   * metadata (firmware 5.3+) or its attestation (4.3+). Older devices cannot tell, so the slot is refused.
+   */
+  async function assertMadeAsAsked(
+    device: YubiKeyDevice,
+    slot: number,
+    key: SlotKey,
+    asked: GenerationJournal,
+    o: OpenOptions,
+    path: string | undefined,
+  ): Promise<void> {
+    const refuse = (why: string): TufsignError => slotInUse(device, slot, why, { file: path });
+    if (key.alg !== algForScheme(asked.scheme, device.version)) throw refuse(`it is not a ${asked.scheme} key`);
+    let facts: { origin?: string | undefined; pin?: string | undefined; touch?: string | undefined };
+    if (key.metadata !== undefined) {
+      facts = { origin: key.metadata.origin, pin: key.metadata.pinPolicy, touch: key.metadata.touchPolicy };
+    } else if (device.version.atLeast(4, 3)) {
+      // an attestation certificate exists only for keys the device generated
+      const a = await device.attest(slot, key.publicKey, trustFor(options, o));
+      facts = { origin: 'generated', pin: a.pinPolicy, touch: a.touchPolicy };
+    } else {
+      throw refuse(`firmware ${device.version.toString()} cannot show how the key was made`);
+    }
+    const want = effectivePolicies(asked, slot);
+    if (facts.origin !== 'generated') throw refuse('the key was imported, not generated on the device');
+    if (facts.pin !== want.pin || facts.touch !== want.touch)
+      throw refuse(
+        `its PIN/touch policies are ${facts.pin ?? '?'}/${facts.touch ?? '?'}, not ${want.pin}/${want.touch}`,
+      );
+  }
+
+  /** The URI, TUF key and (firmware 4.3+) verified attestation of the key in a slot: what `key generate` reports. */
+  async function slotResult(
+    device: YubiKeyDevice,
+    slot: number,
+    key: SlotKey,
+    request: GenerateRequest,
+    o: OpenOptions,
+  ): Promise<GeneratedKey> {
+    const publicKey = tufKeyFor(key);
+    if (publicKey.scheme !== request.scheme) throw slotInUse(device, slot, `it holds a ${publicKey.scheme} key`);
+    const result: GeneratedKey = { uri: yubiKeyUri(device.serial, slot), publicKey };
+    if (device.version.atLeast(4, 3)) {
+      const facts = await device.attest(slot, key.publicKey, trustFor(options, o));
+      result.attestation = attestationToJson(facts);
+    }
+    return result;
+  }
+
   /** Attestation enforced at signing: the slot attests now, for this key, on this device, and still meets the policy. */
   async function reattest(
     device: YubiKeyDevice,
@@ -359,23 +461,65 @@ export function createYubiKeyBackend(options: YubiKeyBackendOptions = {}): Reada
       return new ReconnectingSigner(ref.uri, publicKey, () => connectSigner(ref, o, publicKey), first);
     },
 
+    async resumeGenerate(request: GenerateRequest, o: OpenOptions): Promise<GeneratedKey | undefined> {
+      const slot = parseSlot(request.slot ?? '9c');
+      const opened = await openDevice(makeSource, { serial: request.serial });
+      const { device } = opened;
+      try {
+        const existing = await device.readSlot(slot);
+        if (existing === undefined) return undefined;
+        const path =
+          request.journalDir === undefined ? undefined : journalPath(request.journalDir, device.serial, slot);
+        const read = path === undefined ? ({ kind: 'none' } as const) : readJournal(path);
+        const found = (): Promise<GeneratedKey> => slotResult(device, slot, existing, request, o);
+        if (read.kind === 'none') {
+          // A run that finished: its public key file already holds this slot's key. Nothing to make or claim.
+          if (request.recordedKey !== undefined && sameKey(existing, request.recordedKey))
+            return { ...(await found()), resumed: true };
+          throw slotInUse(device, slot);
+        }
+        if (read.kind === 'invalid')
+          throw slotInUse(device, slot, `the journal there is not one tufsign wrote (${read.why})`, {
+            file: path,
+            path: read.path,
+          });
+        const j = read.journal;
+        const asked = intentFor(device.serial, slot, request, j.started);
+        if (j.scheme !== asked.scheme || j.pinPolicy !== asked.pinPolicy || j.touchPolicy !== asked.touchPolicy)
+          throw slotInUse(
+            device,
+            slot,
+            `an interrupted \`key generate\` asked for ${j.scheme}, PIN policy ${j.pinPolicy}, touch policy ${j.touchPolicy}; re-run it with those options`,
+            { file: path },
+          );
+        if (j.publicKey !== undefined) {
+          if (j.publicKey !== spkiBase64(existing))
+            throw slotInUse(device, slot, 'the slot holds another key than the one the interrupted run made', {
+              file: path,
+              path: '$.publicKey',
+            });
+        } else {
+          // GENERATE went to the device, its answer was never recorded: the key must be one the device made
+          // itself, of the asked algorithm and policies, and the operator proves with the management key that
+          // they could have made it.
+          await assertMadeAsAsked(device, slot, existing, asked, o, path);
+          await device.authenticateManagementKey(o.secrets, request.allowDefaultManagementKey === true);
+        }
+        const result = await found();
+        if (path !== undefined) result.journal = path;
+        return { ...result, resumed: true };
+      } finally {
+        await opened.source.close();
+      }
+    },
+
     async generate(request: GenerateRequest, o: OpenOptions): Promise<GeneratedKey> {
       const slot = parseSlot(request.slot ?? '9c');
       const opened = await openDevice(makeSource, { serial: request.serial });
       const { device } = opened;
       try {
         const existing = await device.readSlot(slot);
-        if (existing !== undefined) {
-          throw new TufsignError(
-            'SLOT_IN_USE',
-            `${device.name} already holds a key in slot ${slotName(slot)}; tufsign never overwrites a key`,
-            {
-              details: { serial: device.serial, slot: slotName(slot) },
-              suggestion:
-                'Choose another slot (--slot), or delete that key deliberately with `ykman piv keys delete` first.',
-            },
-          );
-        }
+        if (existing !== undefined) throw slotInUse(device, slot);
         // Checks that need no secret come first, so nothing is asked for a request that must fail.
         algForScheme(request.scheme, device.version);
         if (!request.allowDefaultManagementKey && device.hasMetadata) {
@@ -390,19 +534,24 @@ export function createYubiKeyBackend(options: YubiKeyBackendOptions = {}): Reada
           }
         }
         await device.authenticateManagementKey(o.secrets, request.allowDefaultManagementKey === true);
-        const key = await device.generate(
-          slot,
-          request.scheme,
-          request.pinPolicy ?? 'default',
-          request.touchPolicy ?? 'default',
-        );
-        const publicKey = tufKeyFor(key);
-        const uri = yubiKeyUri(device.serial, slot);
-        const result: GeneratedKey = { uri, publicKey };
-        if (device.version.atLeast(4, 3)) {
-          const facts = await device.attest(slot, key.publicKey, trustFor(options, o));
-          result.attestation = attestationToJson(facts);
+        // The journal is on disk before GENERATE reaches the device, and holds the public key as soon as the
+        // device returns it: a re-run after a kill anywhere from here on recognises the key (ADR 0007).
+        const path =
+          request.journalDir === undefined ? undefined : journalPath(request.journalDir, device.serial, slot);
+        const intent = intentFor(device.serial, slot, request, (o.now ?? clockFromEnv(o.env).now()).toISOString());
+        if (path !== undefined) writeJournal(path, intent);
+        let key: SlotKey;
+        try {
+          key = await device.generate(slot, request.scheme, intent.pinPolicy, intent.touchPolicy);
+        } catch (e) {
+          // the device answered with an error and the slot is still empty: nothing to resume
+          if (path !== undefined && e instanceof TufsignError && (await slotIsEmpty(device, slot)))
+            removeFileQuietly(path);
+          throw e;
         }
+        if (path !== undefined) writeJournal(path, { ...intent, publicKey: spkiBase64(key) });
+        const result = await slotResult(device, slot, key, request, o);
+        if (path !== undefined) result.journal = path;
         return result;
       } finally {
         await opened.source.close();

@@ -37,7 +37,7 @@ import {
   writeRequest,
   type RequestWritten,
 } from '../requests';
-import { signWithAvailableKeys } from '../signing';
+import { preflightRoles, signWithAvailableKeys } from '../signing';
 import { commitFiles, type PendingFile } from '../transaction';
 import { KEYS_DIR, metadataFileName, serializeMetadata, Workspace } from '../workspace';
 
@@ -161,6 +161,16 @@ export async function finalizeIntoWorkspace(
     snapshotOnDisk = true;
   }
   const pending: Metadata[] = [];
+  // The devices of whichever of snapshot and timestamp are signed here, both before the first PIN or touch.
+  await preflightRoles(
+    ctx,
+    root,
+    [
+      ...(snapshotMd === undefined ? ['snapshot' as const] : []),
+      ...(timestampMd === undefined ? ['timestamp' as const] : []),
+    ],
+    presentKeysConfig(ws, config),
+  );
   if (snapshotMd === undefined) {
     const s =
       repo === undefined ? new Snapshot(0, ctx.now) : Snapshot.fromJSON(repo.snapshot.signed.toJSON(), '$.signed');
