@@ -35,7 +35,8 @@ describe('worker modules from embedded source', () => {
       entryPoints: [join(ROOT, 'src', 'release', 'worker.ts')],
       bundle: true,
       platform: 'node',
-      format: 'cjs',
+      target: 'node20',
+      format: 'esm', // as scripts/package.js embeds it: the executable starts workers from a data: URL (ADR 0016)
       write: false,
       logLevel: 'silent',
     });
