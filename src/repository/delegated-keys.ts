@@ -12,7 +12,7 @@ import type { Role } from '../tuf/metadata';
 import { configFile, findBinsParent, registerKeys, withConfig } from './delegations';
 import type { SigningContext } from './context';
 import type { RoleKeySpec } from './key-specs';
-import type { OperationResult } from './outcome';
+import type { Deferral, OperationResult } from './outcome';
 import { resolveKeyid } from './rotation';
 import { publishTargetsChanges } from './targets-publish';
 import { TargetsTree, type RoleNode } from './targets-tree';
@@ -75,7 +75,7 @@ export async function changeDelegatedKeys(
   ws: Workspace,
   options: DelegatedKeyChange,
   ctx: SigningContext,
-  defer = false,
+  defer: Deferral = false,
 ): Promise<DelegatedKeyResult> {
   if ((options.replace === undefined) !== (options.with === undefined))
     throw new TufsignError('USAGE', '--replace and --with go together', { rule: 'replace KEYID with KEY' });

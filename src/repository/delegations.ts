@@ -13,12 +13,12 @@ import type { Key } from '../tuf/key';
 import { serializeConfig, type KeyEntry, type WorkspaceConfig } from './config';
 import type { CeremonyContext, SigningContext } from './context';
 import type { RoleKeySpec } from './key-specs';
-import type { OperationResult } from './outcome';
+import type { Deferral, OperationResult } from './outcome';
 import type { PendingFile } from './transaction';
 import { newRoleMetadata, publishTargetsChanges } from './targets-publish';
 import { TargetsTree, type RoleNode } from './targets-tree';
 import { Workspace } from './workspace';
-import { newRequest, writeRequest, type RequestWritten } from './requests';
+import { assertRequestWritable, newRequest, writeRequest, type RequestWritten } from './requests';
 
 /** TAP 15 allows bit_length 1..32; more than 65,536 bins cannot fit in a snapshot clients accept. */
 export const MAX_BINS = 65_536;
@@ -153,7 +153,7 @@ export async function addDelegation(
   ws: Workspace,
   options: DelegateAddOptions,
   ctx: SigningContext,
-  defer = false,
+  defer: Deferral = false,
 ): Promise<OperationResult> {
   parseDelegatedRoleName(options.name);
   checkThreshold(options.name, options);
@@ -187,7 +187,7 @@ export async function addBins(
   ws: Workspace,
   options: DelegateBinsOptions,
   ctx: SigningContext,
-  defer = false,
+  defer: Deferral = false,
 ): Promise<OperationResult> {
   const { count, prefix } = options;
   if (!Number.isSafeInteger(count) || count < 2 || count > MAX_BINS || (count & (count - 1)) !== 0) {
@@ -243,7 +243,7 @@ export async function removeDelegation(
   ws: Workspace,
   name: string,
   ctx: SigningContext,
-  defer = false,
+  defer: Deferral = false,
 ): Promise<OperationResult> {
   const tree = new TargetsTree(ws, ws.load());
   let parent: RoleNode | undefined;
@@ -376,12 +376,12 @@ export interface DelegationOutcome {
  */
 export async function delegationChangeOrRequest(
   ws: Workspace,
-  change: (defer: boolean) => Promise<OperationResult>,
+  change: (defer: Deferral) => Promise<OperationResult>,
   purpose: string | (() => string),
   out: string | undefined,
   ctx: CeremonyContext,
 ): Promise<DelegationOutcome> {
-  const result = await change(true);
+  const result = await change((pending, pendingDelegated) => assertRequestWritable(ws, out, pending, pendingDelegated));
   const delegated = result.pendingDelegated ?? [];
   if ((result.pending === undefined || result.pending.length === 0) && delegated.length === 0) return { result };
   const text = typeof purpose === 'string' ? purpose : purpose();

@@ -42,6 +42,14 @@ export interface OperationResult {
 }
 
 /** A delegated role whose threshold needs keys that are not here, with its delegating chain (published versions). */
+/**
+ * How a change may wait for keys held elsewhere: `false` (it may not), `true`, or a check run with what would
+ * wait in the signing request just before anything is written; it throws to stop the change with nothing
+ * written (for example when the request's file is already taken).
+ */
+export type Deferral =
+  boolean | ((pending: readonly Metadata[], pendingDelegated: readonly PendingDelegated[]) => void);
+
 export interface PendingDelegated {
   name: string;
   delegatedBy: string;

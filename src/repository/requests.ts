@@ -43,7 +43,7 @@ export function writeRequestFile(path: string, req: SigningRequest): void {
   writeFileAtomic(path, serializeRequest(req));
 }
 
-function writeNewRequestFile(path: string, req: SigningRequest): void {
+function assertRequestPathFree(path: string): void {
   if (fileExists(path)) {
     throw new TufsignError('IO_ERROR', `${path} already exists; it may hold signatures already collected`, {
       file: path,
@@ -51,7 +51,28 @@ function writeNewRequestFile(path: string, req: SigningRequest): void {
       suggestion: 'Finish or remove that request, or choose another --request-out.',
     });
   }
+}
+
+function writeNewRequestFile(path: string, req: SigningRequest): void {
+  assertRequestPathFree(path);
   writeRequestFile(path, req);
+}
+
+/**
+ * Before a deferred change writes anything: the file its request will take (`out`, or the default name for the
+ * roles that wait) must be free, so a taken name stops the change with nothing written.
+ */
+export function assertRequestWritable(
+  ws: Workspace,
+  out: string | undefined,
+  pending: readonly Metadata[],
+  pendingDelegated: readonly PendingDelegated[],
+): void {
+  const roles = [
+    ...pending.map((metadata) => ({ role: metadata.signed.type, metadata })),
+    ...pendingDelegated.map((d) => ({ role: d.name, metadata: d.metadata })),
+  ];
+  assertRequestPathFree(out ?? defaultRequestPath(ws.dir, { roles }));
 }
 
 // ------------------------------------------------------------------ workspace facts

@@ -20,7 +20,13 @@ import type { SigningContext } from './context';
 import { expiryFor } from './expiry';
 import { presentKeysConfig } from './key-availability';
 import type { Delegator } from '../ceremony';
-import { deferredResult, type OperationResult, type PendingDelegated, type RoleOutcome } from './outcome';
+import {
+  deferredResult,
+  type Deferral,
+  type OperationResult,
+  type PendingDelegated,
+  type RoleOutcome,
+} from './outcome';
 import { plannedKeys, preflightRoles, signWithAvailableKeys } from './signing';
 import { commitFiles, type PendingFile } from './transaction';
 import type { RoleNode, TargetsTree } from './targets-tree';
@@ -54,7 +60,7 @@ export interface PublishOptions {
    * key): write only the new delegated roles and return targets as `pending`
    * for a signing request; snapshot and timestamp follow at finalize.
    */
-  deferTargets?: boolean;
+  deferTargets?: Deferral;
 }
 
 /** Above this many changed roles, signing is reported as a count instead of one line per role. */
@@ -164,7 +170,7 @@ export async function publishTargetsChanges(
     // Hash bins are counted, not listed; a named role still says which key signs it.
     const roleCtx = node.role instanceof SuccinctRoles ? binCtx : ctx;
     // With a signing request as the way out, an offline key without its own secret here waits for the ceremony.
-    const defer = options.deferTargets === true;
+    const defer = options.deferTargets !== undefined && options.deferTargets !== false;
     await signWithAvailableKeys(node.md, node.role, node.keys, signing, roleCtx, undefined, node.name, defer);
     const path = fileOf(tree, node.name, node.md.signed.version);
     const text = serializeMetadata(node.md);
@@ -177,7 +183,7 @@ export async function publishTargetsChanges(
   const short = outcomes.filter((o) => !o.complete);
   if (short.length > 0) {
     const shortNodes = changed.filter((_n, i) => outcomes[i]?.complete !== true);
-    if (options.deferTargets === true && shortNodes.every(deferrable)) {
+    if (options.deferTargets !== undefined && options.deferTargets !== false && shortNodes.every(deferrable)) {
       // Offline keys (top-level targets, or a delegated role's parent): publish nothing a client would read; the
       // roles signed here wait unreferenced for the finalize, the others go into a signing request.
       const early = roleFiles.filter((_f, i) => outcomes[i]?.complete === true);
@@ -194,6 +200,9 @@ export async function publishTargetsChanges(
         );
       }
       const pendingDelegated = shortNodes.filter((n) => n.parent !== undefined).map((n) => pendingDelegatedOf(tree, n));
+      const pending = shortNodes.includes(tree.top) ? [tree.top.md] : [];
+      // Nothing is written unless the request can be written after it.
+      if (typeof options.deferTargets === 'function') options.deferTargets(pending, pendingDelegated);
       const writtenNow = [...(options.files ?? []), ...early];
       commitFiles(writtenNow);
       return {
@@ -203,7 +212,7 @@ export async function publishTargetsChanges(
           writtenNow.map((f) => ws.relative(f.path)),
           new Set(shortNodes.map((n) => n.name)),
         ),
-        pending: shortNodes.includes(tree.top) ? [tree.top.md] : [],
+        pending,
         ...(pendingDelegated.length > 0 ? { pendingDelegated } : {}),
       };
     }

@@ -11,7 +11,7 @@ import { TargetFile } from '../tuf/metadata';
 import { checkNoCollisions, parseNewTargetPath } from '../tuf/paths';
 import { readFileBounded } from '../io/fs';
 import type { SigningContext } from './context';
-import type { OperationResult } from './outcome';
+import type { Deferral, OperationResult } from './outcome';
 import type { TargetInput } from './targets';
 import type { PendingFile } from './transaction';
 import { presentKeysConfig } from './key-availability';
@@ -25,7 +25,7 @@ export interface RoutingOptions {
   role?: string;
   expires?: string;
   maxTargetBytes?: number;
-  deferTargets?: boolean;
+  deferTargets?: Deferral;
 }
 
 /** The role `path` belongs in: `role` when given (checked), else the client's destination. */
@@ -139,7 +139,7 @@ export async function addTargetsRouted(
   return publishTargetsChanges(tree, ctx, {
     files,
     ...(options.expires !== undefined ? { expires: options.expires } : {}),
-    ...(options.deferTargets === true ? { deferTargets: true } : {}),
+    ...(options.deferTargets !== undefined ? { deferTargets: options.deferTargets } : {}),
   });
 }
 
@@ -147,7 +147,7 @@ export async function removeTargetsRouted(
   ws: Workspace,
   paths: string[],
   ctx: SigningContext,
-  options: { role?: string; deferTargets?: boolean } = {},
+  options: { role?: string; deferTargets?: Deferral } = {},
 ): Promise<OperationResult> {
   const tree = new TargetsTree(ws, ws.load());
   for (const path of paths) {
@@ -163,7 +163,11 @@ export async function removeTargetsRouted(
     node.changed = true;
   }
   // Target files stay on disk: clients holding the previous snapshot may still fetch them.
-  return publishTargetsChanges(tree, ctx, options.deferTargets === true ? { deferTargets: true } : {});
+  return publishTargetsChanges(
+    tree,
+    ctx,
+    options.deferTargets !== undefined ? { deferTargets: options.deferTargets } : {},
+  );
 }
 
 export interface ListedTarget {

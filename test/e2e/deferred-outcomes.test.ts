@@ -4,7 +4,7 @@
  * `metadata/N.ROLE.json` that is not on disk. Checked for the three deferring paths: `init` with a root key held
  * elsewhere, `sign --bump` (the update cascade), and `delegate add` under an absent targets key (targets publish).
  */
-import { existsSync, renameSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli';
 import { tempDir } from '../helpers/tmp';
@@ -81,6 +81,43 @@ describe('deferred changes list exactly what was written', () => {
     expect(out.result.written).toEqual(expect.arrayContaining(['tufsign.json', 'metadata/1.docs.json']));
     expect(out.result.roles.find((x: Outcome) => x.role === 'docs').files).toEqual(['metadata/1.docs.json']);
     expect(existsSync(join(ws, 'metadata', '2.targets.json'))).toBe(false);
+  });
+
+  it('a deferred change whose request name is taken stops before anything is written, and can be re-run', () => {
+    const ws = join(base, 'taken');
+    expect(runCli(['init', '-w', ws, '--json']).status).toBe(0);
+    expect(runCli(['key', 'generate', '--out', join(ws, 'keys', 'docs-1.pem'), '--json']).status).toBe(0);
+    renameSync(join(ws, 'keys', 'targets-1.pem'), join(base, 'taken-targets.pem'));
+    // a request for targets v2 already waits under the default name
+    const first = runCli(['sign', 'targets', '-w', ws, '--bump', '--json']);
+    expect(first.status).toBe(0);
+    expect(existsSync(first.json().request.request)).toBe(true);
+    const config = readFileSync(join(ws, 'tufsign.json'));
+    const metadata = readdirSync(join(ws, 'metadata')).sort();
+    const add = (extra: string[]) =>
+      runCli([
+        'delegate',
+        'add',
+        'docs',
+        '-w',
+        ws,
+        '--key',
+        'file:keys/docs-1.pem',
+        '--paths',
+        'docs/*',
+        '--json',
+        ...extra,
+      ]);
+    const refused = add([]);
+    expect(refused.status).not.toBe(0);
+    expect(refused.json().error.code).toBe('IO_ERROR');
+    expect(readFileSync(join(ws, 'tufsign.json'))).toEqual(config);
+    expect(readdirSync(join(ws, 'metadata')).sort()).toEqual(metadata);
+    // nothing half-done stands in the way: the same change with another request name goes through
+    const again = add(['--request-out', join(base, 'taken-docs.tufsign-request.json')]);
+    expect(again.status).toBe(0);
+    expect(existsSync(join(ws, 'metadata', '1.docs.json'))).toBe(true);
+    expect(existsSync(join(base, 'taken-docs.tufsign-request.json'))).toBe(true);
   });
 
   it('init with a root key held elsewhere: config and keys written, root and targets wait, no metadata listed', () => {
