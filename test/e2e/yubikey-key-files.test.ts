@@ -2,7 +2,7 @@
  * YubiKey public key files through the built CLI (#11): `key attest` and `init --require-attested-root-keys`
  * refuse edited claims by code (every field is covered in test/hostile/yubikey-claims.test.ts), `key attest` takes the raw certificates an auditor holds and checks
  * their validity dates at TUFSIGN_NOW, and claims without certificates are shown as "unattested claims" in
- * `key list`, `status` and signing requests. Real YubiKey chains from shared/test-vectors (no card needed).
+ * `key list`, `status` and signing requests. Real YubiKey chains from test/fixtures/yubikey-attestation (no card needed).
  * Needs `npm run build` first.
  */
 import { createPublicKey } from 'node:crypto';
@@ -15,7 +15,7 @@ import type { JsonObject } from '../../src/tuf/json';
 import { keyFromPublicKeyObject } from '../../src/tuf/key';
 import { ROOT, runCli } from '../helpers/cli';
 
-const DEVICE = join(__dirname, '../../../shared/test-vectors/yubikey-attestation/devices/18158855/18158855_');
+const DEVICE = join(__dirname, '../fixtures/yubikey-attestation/devices/18158855/18158855_');
 const NOW = '2026-11-27T00:00:00Z';
 
 describe('YubiKey key files through the CLI', () => {

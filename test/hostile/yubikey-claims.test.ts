@@ -2,7 +2,7 @@
  * A YubiKey public key file is checked claim by claim against its certificates (#11, ADR 0004):
  * every edited field is refused by code and named; claims without certificates, or under a CA
  * tufsign does not trust, are kept and shown only as "unattested claims". Real device chains
- * (shared/test-vectors/yubikey-attestation) so the trust decisions are Yubico's own.
+ * (test/fixtures/yubikey-attestation, copied from shared/test-vectors) so the trust decisions are Yubico's own.
  */
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,7 +24,7 @@ import { keyholderOf } from '../../src/repository/requests';
 import type { JsonObject } from '../../src/tuf/json';
 import { keyFromPublicKeyObject } from '../../src/tuf/key';
 
-const VECTORS = join(__dirname, '../../../shared/test-vectors/yubikey-attestation');
+const VECTORS = join(__dirname, '../fixtures/yubikey-attestation');
 const dev = (serial: string, file: string): string =>
   readFileSync(join(VECTORS, 'devices', serial, `${serial}_${file}.pem`), 'utf8');
 const NOW = new Date('2026-11-27T00:00:00Z');

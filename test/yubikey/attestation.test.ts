@@ -1,4 +1,4 @@
-/** Attestation against REAL YubiKey chains (shared/test-vectors/yubikey-attestation) and altered ones. */
+/** Attestation against REAL YubiKey chains (test/fixtures/yubikey-attestation, copied from shared/test-vectors) and altered ones. */
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import { attestationToJson, verifyAttestation } from '../../src/keystore/yubikey
 import { ROOT_KEY_POLICY, checkKeyPolicy, verifyPublicKeyFileAttestation } from '../../src/keystore/yubikey/claims';
 import { YUBICO_PIV_ROOTS } from '../../src/keystore/yubikey/yubico-ca';
 
-const VECTORS = join(__dirname, '../../../shared/test-vectors/yubikey-attestation');
+const VECTORS = join(__dirname, '../fixtures/yubikey-attestation');
 const dev = (serial: string, file: string): string =>
   readFileSync(join(VECTORS, 'devices', serial, `${serial}_${file}.pem`), 'utf8');
 const ca = (name: string): string => readFileSync(join(VECTORS, 'ca', name), 'utf8');

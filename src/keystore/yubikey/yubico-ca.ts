@@ -1,5 +1,5 @@
 /**
- * Yubico's published PIV attestation CAs (public certificates). Provenance: shared/test-vectors/yubikey-attestation/PROVENANCE.md;
+ * Yubico's published PIV attestation CAs (public certificates). Provenance: test/fixtures/yubikey-attestation/PROVENANCE.md;
  * Yubico publishes them at developers.yubico.com/PIV/Introduction/piv-attestation-ca.pem, /PKI/yubico-ca-1.pem and /PKI/yubico-intermediate.pem.
  */
 /** Yubico PIV Root CA Serial 263751 (firmware < 5.7.4); SHA-256 63:EC:E9:14:…:B5:46 */
