@@ -2,7 +2,7 @@
  * The composition root: the one place that wires clock, prompts, secrets and
  * key backends together for a command run.
  */
-import { TufsignError } from '../errors';
+import { isTufsignError, TufsignError } from '../errors';
 import { clockFromEnv, type Clock } from '../io/clock';
 import type { OpenOptions } from '../keystore/backend';
 import { parseKeyRef, type KeyRef } from '../keystore/key-ref';
@@ -154,7 +154,7 @@ export function createContext(options: ContextOptions): RunContext {
             return Promise.reject(e instanceof Error ? e : new Error(String(e)));
           }
         },
-        // Devices first: opening a YubiKey signer costs no PIN and no touch, so every one the run needs is
+        // Devices first, then key files: opening a YubiKey signer costs no PIN and no touch, so every one the run needs is
         // opened (present, right serial, right key, tries left, re-attested) before the first signature. A
         // PKCS#11 token is checked without logging in (present, the key object is the role's key, PIN not
         // locked); its login waits for the signature.
@@ -176,6 +176,15 @@ export function createContext(options: ContextOptions): RunContext {
               });
           for (const { ref, key, role } of keys)
             if (ref.backend === 'yubikey') await openSigner(baseDir, workspace, pkcs11Module, ref, key, role);
+          // Key files after the devices (a missing device costs no passphrase), before any login, PIN or touch:
+          // each is opened — present, 0600, its secret source there, the passphrase right, the role's key. The
+          // opened signer is cached, so the signing asks nothing again. An offline key without a secret of its
+          // own is left to the signing, which stops there or leaves it for a signing request (ADR 0011).
+          for (const { ref, key, role } of keys)
+            if (ref.backend === 'file')
+              await openSigner(baseDir, workspace, pkcs11Module, ref, key, role).catch((e: unknown) => {
+                if (!isTufsignError(e, 'OFFLINE_KEY_UNAVAILABLE')) throw e;
+              });
         },
         warm(keys) {
           // A prompt must wait until the command's checks have passed; devices are opened by the pre-flight.

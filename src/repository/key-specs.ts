@@ -110,13 +110,17 @@ export async function generateKeyFiles(
 /** A signing context that uses already-open signers first (freshly generated keys), then the real backends. */
 export function withPreopenedSigners(ctx: SigningContext, signers: Signer[]): SigningContext {
   const byUri = new Map(signers.map((s) => [s.uri, s]));
-  return {
+  const out: SigningContext = {
     ...ctx,
     openSigner: (uri, key) => {
       const s = byUri.get(uri);
       return s !== undefined ? Promise.resolve(s) : ctx.openSigner(uri, key);
     },
   };
+  // a key made in this run is in memory (its file is written with the workspace): nothing to check
+  const preflight = ctx.preflight;
+  if (preflight !== undefined) out.preflight = (keys) => preflight(keys.filter((k) => !byUri.has(k.uri)));
+  return out;
 }
 
 export interface RoleKeyPlan {

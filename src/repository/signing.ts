@@ -107,6 +107,41 @@ export async function preflightRoles(
 }
 
 /**
+ * Roles a run must sign to their threshold here, with no signing request to fall back on (snapshot and timestamp
+ * of a targets change): when the keys here cannot reach it, `THRESHOLD_NOT_MET` before any key is opened, so a
+ * key file left elsewhere costs no PIN or touch spent on the roles signed before it.
+ */
+export function assertThresholdsReachable(
+  root: Root,
+  roles: readonly TopLevelRole[],
+  config: Pick<WorkspaceConfig, 'keys'>,
+): void {
+  const short = roles
+    .map((name) => {
+      const role = root.role(name);
+      const here = plannedKeys(new Set(), role, root.keys, config, name);
+      return { role: name, here: here.length, threshold: role.threshold, keyids: role.keyids };
+    })
+    .filter((r) => r.here < r.threshold);
+  if (short.length === 0) return;
+  throw new TufsignError(
+    'THRESHOLD_NOT_MET',
+    `not enough keys here to sign ${short.map((r) => `${r.role} (${r.here}/${r.threshold})`).join(', ')}; nothing was signed or written`,
+    {
+      rule: 'SPEC-38 each role is signed by its threshold',
+      suggestion:
+        'Snapshot and timestamp keys are online keys: check that their key files are here and configured in tufsign.json.',
+      details: {
+        roles: short.map((r) => ({
+          role: r.role,
+          missing: r.keyids.filter((keyid) => config.keys.get(keyid)?.uri === undefined).map((keyid) => ({ keyid })),
+        })),
+      },
+    },
+  );
+}
+
+/**
  * Sign `md` for one role with the keys whose private part is reachable here,
  * until `thresholdTarget` distinct keys have signed. Keys without a URI are
  * left for a ceremony.

@@ -27,7 +27,7 @@ import {
   type PendingDelegated,
   type RoleOutcome,
 } from './outcome';
-import { plannedKeys, preflightRoles, signWithAvailableKeys } from './signing';
+import { assertThresholdsReachable, plannedKeys, preflightRoles, signWithAvailableKeys } from './signing';
 import { commitFiles, type PendingFile } from './transaction';
 import type { RoleNode, TargetsTree } from './targets-tree';
 import { metadataFileName, serializeMetadata, serializeSignedFrom } from './workspace';
@@ -151,6 +151,16 @@ export async function publishTargetsChanges(
   }
 
   assertNoWaitingVersions(tree, changed);
+  // When the changed roles will be signed here (no request to fall back on, or all their keys here and none
+  // offline), snapshot and timestamp must be too: keys missing for them are found before any key is opened.
+  const deferring = options.deferTargets !== undefined && options.deferTargets !== false;
+  const signedHere = changed.every((n) => {
+    const planned = plannedKeys(new Set(), n.role, n.keys, signing, n.name);
+    return (
+      planned.length >= n.role.threshold && planned.every((k) => signing.keys.get(k.key.keyid())?.offline !== true)
+    );
+  });
+  if (!deferring || signedHere) assertThresholdsReachable(root.signed, ['snapshot', 'timestamp'], signing);
   // Every device of the changed roles, snapshot and timestamp before the first PIN or touch (ADR 0004).
   await preflightRoles(
     ctx,

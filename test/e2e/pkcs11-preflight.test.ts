@@ -194,6 +194,81 @@ describeSoftHsm('PKCS#11 pre-flight: every token a run needs is checked before t
     }
   });
 
+  describe('key files in the same pre-flight: targets on token A, snapshot and timestamp in key files', () => {
+    const targetsPin = (): boolean => pinCountLow('hsm-a');
+    /** The snapshot key file of workspace `mixed`, from its root and tufsign.json (not a guessed name). */
+    const snapshotKeyFile = (): string => {
+      const rootFile = readdirSync(join(work, 'mixed', 'metadata')).filter((f) => /^\d+\.root\.json$/.test(f))[0];
+      const root = JSON.parse(readFileSync(join(work, 'mixed', 'metadata', rootFile ?? ''), 'utf8')) as {
+        signed: { roles: { snapshot: { keyids: string[] } } };
+      };
+      const config = JSON.parse(readFileSync(join(work, 'mixed', 'tufsign.json'), 'utf8')) as {
+        keys: Record<string, { uri: string }>;
+      };
+      const uri = config.keys[root.signed.roles.snapshot.keyids[0] ?? '']?.uri ?? '';
+      expect(uri).toMatch(/^file:/);
+      return join(work, 'mixed', uri.slice('file:'.length));
+    };
+    const mixedVersion = (): number =>
+      readdirSync(join(work, 'mixed', 'metadata')).filter((f) => /^\d+\.targets\.json$/.test(f)).length;
+
+    beforeAll(() => {
+      const r = run([
+        'init',
+        'mixed',
+        '--scheme',
+        'ecdsa-sha2-nistp256',
+        '--targets-key',
+        generate('hsm-a', 'mixed-targets'),
+        '--pkcs11-module',
+        SOFTHSM_MODULE,
+        '--yes',
+        '--json',
+      ]);
+      if (r.status !== 0) throw new Error(`init failed: ${r.stdout}${r.stderr}`);
+      writeFileSync(join(work, 'mixed.txt'), 'mixed\n');
+      mkdirSync(join(work, 'mixed-app'), { recursive: true });
+      writeFileSync(join(work, 'mixed-app', 'main.py'), 'print(2)\n');
+    });
+
+    it("a wrong passphrase for the snapshot key file: WRONG_PASSPHRASE before token A's PIN is used", () => {
+      // Role by role, token A would get the wrong PIN (PIN_INCORRECT, its count-low flag set) before the
+      // snapshot key file was opened.
+      for (const args of [
+        ['targets', 'add', 'mixed.txt', '-w', 'mixed'],
+        ['add-release', 'mixedapp', '1.0', 'mixed-app', '-w', 'mixed'],
+        ['sign', 'targets', '--bump', '-w', 'mixed'],
+      ]) {
+        const r = run([...args, '--json'], { TUFSIGN_PIN: WRONG_PIN, TUFSIGN_PASSPHRASE: 'not-the-passphrase' });
+        expect({ args, code: r.json().error.code }).toEqual({ args, code: 'WRONG_PASSPHRASE' });
+      }
+      expect(targetsPin()).toBe(false);
+      expect(mixedVersion()).toBe(1);
+    });
+
+    it("the snapshot key file missing: THRESHOLD_NOT_MET before token A's PIN is used, nothing written", () => {
+      const file = snapshotKeyFile();
+      renameSync(file, `${file}.away`);
+      try {
+        const r = run(['targets', 'add', 'mixed.txt', '-w', 'mixed', '--json'], { TUFSIGN_PIN: WRONG_PIN });
+        // a key file that is not here is a key held elsewhere: snapshot cannot be signed, found before any key opens
+        expect(r.status).toBe(4);
+        expect(r.json().error.code).toBe('THRESHOLD_NOT_MET');
+        expect(targetsPin()).toBe(false);
+        expect(mixedVersion()).toBe(1);
+      } finally {
+        renameSync(`${file}.away`, file);
+      }
+    });
+
+    it('with the right passphrase the same run completes: the key files are opened once, before the token', () => {
+      const r = run(['targets', 'add', 'mixed.txt', '-w', 'mixed', '--json']);
+      if (r.status !== 0) throw new Error(`targets add failed: ${r.stdout}${r.stderr}`);
+      expect(mixedVersion()).toBe(2);
+      expect(targetsPin()).toBe(false);
+    });
+  });
+
   it('the wrong PIN is the only fault left: the run reaches token A and reports PIN_INCORRECT (the oracle works)', () => {
     const r = run(['sign', 'targets', '--bump', '-w', 'repo', '--json'], { TUFSIGN_PIN: WRONG_PIN });
     expect(r.json().error.code).toBe('PIN_INCORRECT');
