@@ -180,11 +180,14 @@ export function createContext(options: ContextOptions): RunContext {
           // each is opened — present, 0600, its secret source there, the passphrase right, the role's key. The
           // opened signer is cached, so the signing asks nothing again. An offline key without a secret of its
           // own is left to the signing, which stops there or leaves it for a signing request (ADR 0011).
-          for (const { ref, key, role } of keys)
-            if (ref.backend === 'file')
-              await openSigner(baseDir, workspace, pkcs11Module, ref, key, role).catch((e: unknown) => {
-                if (!isTufsignError(e, 'OFFLINE_KEY_UNAVAILABLE')) throw e;
-              });
+          for (const { ref, key, role } of keys) {
+            if (ref.backend !== 'file') continue;
+            try {
+              await openSigner(baseDir, workspace, pkcs11Module, ref, key, role);
+            } catch (e) {
+              if (!isTufsignError(e, 'OFFLINE_KEY_UNAVAILABLE')) throw e;
+            }
+          }
         },
         warm(keys) {
           // A prompt must wait until the command's checks have passed; devices are opened by the pre-flight.
