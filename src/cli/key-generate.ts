@@ -1,6 +1,7 @@
 /** `key generate`: a new key in a file, a PKCS#11 token or a YubiKey slot; prints its URI and public key. */
 import { Flags, type Interfaces } from '@oclif/core';
-import { generateKey, type KeyGenerationResult } from '../repository/keys';
+import { lockWorkspace, userLockDir } from '../io/lock';
+import { generateKey, generationLock, type KeyGenerationResult } from '../repository/keys';
 import { TufsignError } from '../errors';
 import { isScheme, SCHEMES } from '../tuf/key';
 import type { CommandIo } from './base-command';
@@ -59,7 +60,19 @@ export async function runKeyGenerate(
   if (f.slot !== undefined) request.slot = f.slot;
   if (f['pin-policy'] !== undefined) request.pinPolicy = f['pin-policy'] as 'always';
   if (f['touch-policy'] !== undefined) request.touchPolicy = f['touch-policy'] as 'always';
-  const result = await generateKey(request, io.ctx.openOptions(process.cwd()));
+  // One run per key file, token label or YubiKey slot at a time: a second one fails at once (WORKSPACE_BUSY).
+  const where = generationLock(request, process.cwd());
+  const lock = await lockWorkspace(userLockDir(io.ctx.env), {
+    command: 'key generate',
+    name: where.name,
+    what: where.what,
+  });
+  let result: KeyGenerationResult;
+  try {
+    result = await generateKey(request, io.ctx.openOptions(process.cwd()));
+  } finally {
+    lock.release();
+  }
   io.log(`uri:    ${result.uri}\nkeyid:  ${result.keyid}\nscheme: ${result.scheme}\npublic: ${result.publicKeyText}`);
   if (result.resumed === true)
     io.note(

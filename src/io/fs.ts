@@ -73,6 +73,29 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
 }
 
 /**
+ * Remove the temp files a killed `writeFileAtomic(path)` may have left: exactly `.NAME.HEX.tmp` beside `path`
+ * (NAME its file name, HEX the 12 hex digits the write picks), regular files only, never anything else. Call it
+ * only where no other run can be writing `path` (under the lock that guards it). Returns how many were removed.
+ */
+export function removeAtomicWriteLeftovers(path: string): number {
+  const dir = dirname(path);
+  const prefix = `.${basename(path)}.`;
+  let removed = 0;
+  for (const n of listNames(dir)) {
+    if (!n.startsWith(prefix) || !/^[0-9a-f]{12}\.tmp$/.test(n.slice(prefix.length))) continue;
+    const full = join(dir, n);
+    if (pathKind(full) !== 'file') continue;
+    try {
+      unlinkSync(full);
+      removed++;
+    } catch {
+      // gone already
+    }
+  }
+  return removed;
+}
+
+/**
  * Give `existing` a second name `path`, atomically (a hard link made under a temp name, then renamed over
  * `path`): one stored copy, two names. Returns false when the filesystem will not link (another device,
  * no hard links, too many links) so the caller can write a copy instead; any other failure is an IO_ERROR.

@@ -11,14 +11,22 @@
  * the very lock it judged stale (same token). Everyone then races fairly for
  * a fresh lock. A lock held by another host is never taken over.
  */
-import { linkSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import {
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { TufsignError } from '../errors';
 
 export const LOCK_FILE = '.tufsign.lock';
-const TAKEOVER_FILE = `${LOCK_FILE}.takeover`;
 
 export interface LockHolder {
   pid: number;
@@ -38,6 +46,10 @@ export interface LockOptions {
   waitSeconds?: number;
   /** called once when the run starts waiting */
   onWait?: (holder: LockHolder) => void;
+  /** the lock file's name in `dir` (default `.tufsign.lock`, the workspace's) */
+  name?: string;
+  /** what the lock guards, for the busy error (default "the workspace DIR") */
+  what?: string;
 }
 
 function procStart(pid: number): string | undefined {
@@ -94,8 +106,8 @@ function readHolder(path: string): LockHolder | undefined | 'unreadable' {
 }
 
 /** Create `path` holding `holder`, atomically and complete, or return false if it exists. */
-function createExclusive(dir: string, path: string, holder: LockHolder): boolean {
-  const tmp = join(dir, `${LOCK_FILE}.${holder.pid}.${holder.token}.tmp`);
+function createExclusive(dir: string, name: string, path: string, holder: LockHolder): boolean {
+  const tmp = join(dir, `${name}.${holder.pid}.${holder.token}.tmp`);
   writeFileSync(tmp, JSON.stringify(holder) + '\n', { mode: 0o644 });
   try {
     linkSync(tmp, path);
@@ -109,8 +121,8 @@ function createExclusive(dir: string, path: string, holder: LockHolder): boolean
 }
 
 /** Remove `path` only if it still holds `token`: move it aside, check, and put it back if it was not ours to remove. */
-function removeIfToken(dir: string, path: string, token: string): void {
-  const aside = join(dir, `${LOCK_FILE}.${randomBytes(6).toString('hex')}.aside`);
+function removeIfToken(dir: string, name: string, path: string, token: string): void {
+  const aside = join(dir, `${name}.${randomBytes(6).toString('hex')}.aside`);
   try {
     renameSync(path, aside);
   } catch {
@@ -128,7 +140,7 @@ function removeIfToken(dir: string, path: string, token: string): void {
 }
 
 /** Leftover temp files of writers that died between writing and linking. */
-function sweepTemps(dir: string): void {
+function sweepTemps(dir: string, name: string): void {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -136,7 +148,7 @@ function sweepTemps(dir: string): void {
     return;
   }
   for (const n of names) {
-    const m = /^\.tufsign\.lock\.([0-9]+)\.[0-9a-f]+\.tmp$/.exec(n);
+    const m = /^\.([0-9]+)\.[0-9a-f]+\.tmp$/.exec(n.startsWith(name) ? n.slice(name.length) : '');
     if (m !== null && !pidAlive(Number(m[1]))) {
       try {
         unlinkSync(join(dir, n));
@@ -156,12 +168,13 @@ export class WorkspaceLock {
   constructor(
     readonly dir: string,
     readonly holder: LockHolder,
+    readonly name: string = LOCK_FILE,
   ) {
     process.on('exit', this.onExit);
   }
 
   get path(): string {
-    return join(this.dir, LOCK_FILE);
+    return join(this.dir, this.name);
   }
 
   release(): void {
@@ -170,27 +183,28 @@ export class WorkspaceLock {
     process.off('exit', this.onExit);
     const h = readHolder(this.path);
     if (h !== undefined && h !== 'unreadable' && h.token === this.holder.token)
-      removeIfToken(this.dir, this.path, this.holder.token);
+      removeIfToken(this.dir, this.name, this.path, this.holder.token);
   }
 }
 
 /** Try once to clear a stale lock; true if the caller should try to acquire again right away. */
-function clearStale(dir: string, me: LockHolder, stale: LockHolder | 'unreadable'): boolean {
-  const takeoverPath = join(dir, TAKEOVER_FILE);
-  if (!createExclusive(dir, takeoverPath, me)) {
+function clearStale(dir: string, name: string, me: LockHolder, stale: LockHolder | 'unreadable'): boolean {
+  const takeover = `${name}.takeover`;
+  const takeoverPath = join(dir, takeover);
+  if (!createExclusive(dir, takeover, takeoverPath, me)) {
     const other = readHolder(takeoverPath);
     if (other === 'unreadable' || (other !== undefined && holderIsGone(other)))
-      removeIfToken(dir, takeoverPath, other === 'unreadable' ? '' : other.token);
+      removeIfToken(dir, takeover, takeoverPath, other === 'unreadable' ? '' : other.token);
     return false;
   }
   try {
-    const now = readHolder(join(dir, LOCK_FILE));
+    const now = readHolder(join(dir, name));
     if (now === undefined) return true;
     const same = now === 'unreadable' ? stale === 'unreadable' : stale !== 'unreadable' && now.token === stale.token;
-    if (same) removeIfToken(dir, join(dir, LOCK_FILE), now === 'unreadable' ? '' : now.token);
+    if (same) removeIfToken(dir, name, join(dir, name), now === 'unreadable' ? '' : now.token);
     return true;
   } finally {
-    removeIfToken(dir, takeoverPath, me.token);
+    removeIfToken(dir, takeover, takeoverPath, me.token);
   }
 }
 
@@ -208,33 +222,39 @@ export async function lockWorkspace(dir: string, options: LockOptions): Promise<
   };
   const ps = procStart(process.pid);
   if (ps !== undefined) me.procStart = ps;
-  const path = join(dir, LOCK_FILE);
+  const name = options.name ?? LOCK_FILE;
+  const path = join(dir, name);
   const deadline = options.waitSeconds === undefined ? 0 : Date.now() + options.waitSeconds * 1000;
-  sweepTemps(dir);
+  sweepTemps(dir, name);
+  sweepTemps(dir, `${name}.takeover`);
   let waited = false;
   let delay = 20;
   let unreadableSince: number | undefined;
   for (;;) {
-    if (createExclusive(dir, path, me)) return new WorkspaceLock(dir, me);
+    if (createExclusive(dir, name, path, me)) return new WorkspaceLock(dir, me, name);
     const holder = readHolder(path);
     if (holder === undefined) continue; // released between our attempt and the read
     // An unreadable lock is never written by tufsign (it links complete files); treat it as stale after a grace period.
     if (holder === 'unreadable') unreadableSince ??= Date.now();
     else unreadableSince = undefined;
     const stale = holder === 'unreadable' ? Date.now() - (unreadableSince ?? Date.now()) > 2000 : holderIsGone(holder);
-    if (stale && clearStale(dir, me, holder)) continue;
+    if (stale && clearStale(dir, name, me, holder)) continue;
     if (!stale && holder !== 'unreadable') {
       if (Date.now() >= deadline) {
         const busy = `${holder.command !== '' ? `tufsign ${holder.command}` : 'tufsign'} (PID ${holder.pid}${holder.host !== me.host ? ` on ${holder.host}` : ''}, since ${holder.started})`;
-        throw new TufsignError('WORKSPACE_BUSY', `the workspace ${dir} is being changed by ${busy}`, {
-          file: path,
-          rule: 'one writer per workspace (ADR 0007)',
-          suggestion:
-            options.waitSeconds === undefined
-              ? 'wait for it to finish, or re-run with --wait [SECONDS]'
-              : 'it is still running; try again later',
-          details: { pid: holder.pid, host: holder.host, command: holder.command, started: holder.started },
-        });
+        throw new TufsignError(
+          'WORKSPACE_BUSY',
+          `${options.what ?? `the workspace ${dir}`} is being changed by ${busy}`,
+          {
+            file: path,
+            rule: 'one writer per workspace (ADR 0007)',
+            suggestion:
+              options.waitSeconds === undefined
+                ? 'wait for it to finish, or re-run with --wait [SECONDS]'
+                : 'it is still running; try again later',
+            details: { pid: holder.pid, host: holder.host, command: holder.command, started: holder.started },
+          },
+        );
       }
       if (!waited) {
         waited = true;
@@ -244,4 +264,33 @@ export async function lockWorkspace(dir: string, options: LockOptions): Promise<
     await sleep(delay + Math.floor(Math.random() * delay));
     delay = Math.min(delay * 2, 250);
   }
+}
+
+/**
+ * This user's folder for locks that are not about one folder (a token label, a YubiKey slot):
+ * `$XDG_RUNTIME_DIR/tufsign`, else `TMPDIR/tufsign-UID`. Made 0700; refused unless it is a real folder owned by
+ * this user that nobody else can write (a folder another user made first in a shared temp folder is not used).
+ */
+export function userLockDir(env: NodeJS.ProcessEnv): string {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  const runtime = env['XDG_RUNTIME_DIR'];
+  const dir =
+    runtime !== undefined && runtime !== '' ? join(runtime, 'tufsign') : join(tmpdir(), `tufsign-${uid ?? 'user'}`);
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+      throw new TufsignError('IO_ERROR', `cannot create the lock folder ${dir}: ${(e as Error).message}`, {
+        file: dir,
+        cause: e,
+      });
+  }
+  const st = lstatSync(dir);
+  if (!st.isDirectory() || (uid !== undefined && st.uid !== uid) || (st.mode & 0o022) !== 0)
+    throw new TufsignError('IO_ERROR', `the lock folder ${dir} is not a private folder of this user`, {
+      file: dir,
+      rule: 'locks live in a folder only this user can write',
+      suggestion: `Remove ${dir} (after checking who made it), or set XDG_RUNTIME_DIR.`,
+    });
+  return dir;
 }

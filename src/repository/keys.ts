@@ -1,8 +1,8 @@
 /** Key management behind `key generate | show | export | import | list`. */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { TufsignError } from '../errors';
-import { fileExists, readFileBounded, removeFileQuietly, writeFileAtomic } from '../io/fs';
+import { fileExists, readFileBounded, removeAtomicWriteLeftovers, removeFileQuietly, writeFileAtomic } from '../io/fs';
 import type { GenerateRequest, OpenOptions } from '../keystore/backend';
 import { parsePublicKeyFile, serializePublicKeyFile, type PublicKeyFile } from '../keystore/public-key-file';
 import { parseKeyRef } from '../keystore/key-ref';
@@ -78,6 +78,32 @@ function writePublicFile(path: string, f: PublicKeyFile): void {
   writeFileAtomic(path, serializePublicKeyFile(f));
 }
 
+/**
+ * The lock one `key generate` holds (ADR 0007): what it makes is named by the key file (file backend), the module,
+ * token and label (pkcs11) or the serial and slot (yubikey), and two runs for the same name at once would both
+ * make a key — two pairs under one label, or one key file renamed over the other. The lock's name is a hash of
+ * that identity, `.tufsign-generate-HASH.lock`, in this user's lock folder (so runs from different folders meet);
+ * the CLI takes it around `generateKey`.
+ */
+export function generationLock(options: KeyGenerateOptions, baseDir: string): { name: string; what: string } {
+  let id: string;
+  let what: string;
+  if (options.backend === 'file') {
+    const out = resolve(baseDir, options.outFile ?? 'keys');
+    id = `file\0${out}`;
+    what = `the key file ${out}`;
+  } else if (options.backend === 'pkcs11') {
+    id = `pkcs11\0${options.module ?? ''}\0${options.token ?? ''}\0${options.label ?? ''}`;
+    what = `the key labelled "${options.label ?? ''}" on token "${options.token ?? ''}"`;
+  } else {
+    id = `yubikey\0${options.serial ?? ''}\0${options.slot ?? '9c'}`;
+    what = `slot ${options.slot ?? '9c'} of YubiKey ${options.serial ?? '(the one present)'}`;
+  }
+  const hash = createHash('sha256').update(id, 'utf8').digest('hex').slice(0, 16);
+  return { name: `.tufsign-generate-${hash}.lock`, what };
+}
+
+/** Make a key (or finish the one a killed run left). The caller holds `generationLock(options)`. */
 export async function generateKey(options: KeyGenerateOptions, open: OpenOptions): Promise<KeyGenerationResult> {
   const backend = BACKENDS[options.backend];
   if (backend.generate === undefined)
@@ -85,8 +111,11 @@ export async function generateKey(options: KeyGenerateOptions, open: OpenOptions
       rule: 'backend supports generate',
     });
   const request: GenerateRequest = { ...options };
+  // Under the lock nobody else writes these names: a temp file a killed run's atomic write left is removed.
+  if (options.publicOut !== undefined) removeAtomicWriteLeftovers(resolve(open.baseDir, options.publicOut));
   if (options.backend === 'file') {
     request.outFile = options.outFile ?? `keys/key-${randomBytes(4).toString('hex')}.pem`;
+    removeAtomicWriteLeftovers(resolve(open.baseDir, request.outFile));
     const earlier = await resumeKeyFile(options, request.outFile, open);
     if (earlier !== undefined) return earlier;
   } else if (backend.resumeGenerate !== undefined) {

@@ -68,6 +68,7 @@ import {
 import { obtainPin, tokenLabel } from './pin';
 import { deviceError, loadModule, pinLockedError, type TokenSession } from './runtime';
 import { formatPkcs11Uri, parsePkcs11Uri, type Pkcs11Uri } from './uri';
+import { removeAtomicWriteLeftovers } from '../../io/fs';
 import { pkcs11JournalPath, readPkcs11Journal, writePkcs11Journal } from './journal';
 
 export { closePkcs11 } from './runtime';
@@ -523,6 +524,8 @@ async function resumeGeneratePkcs11(request: GenerateRequest, options: OpenOptio
     const [priv] = privs;
     const journal =
       request.journalDir === undefined ? undefined : pkcs11JournalPath(request.journalDir, session.token.serial, label);
+    // a kill during the journal's atomic write leaves its temp file (the caller holds the generation lock)
+    if (journal !== undefined) removeAtomicWriteLeftovers(journal);
     if (pubs.length !== 1 || privs.length !== 1 || pub === undefined || priv === undefined || !pub.id.equals(priv.id)) {
       // Half a pair whose id this folder's journal recorded before C_GenerateKeyPair: the killed run's own
       // unfinished key, useless without its other half. It is removed and the key made again.
@@ -586,6 +589,7 @@ async function generatePkcs11(request: GenerateRequest, options: OpenOptions): P
     // The id goes on disk before the token makes the pair, so a re-run can tell half a pair of its own (ADR 0007).
     const journal =
       request.journalDir === undefined ? undefined : pkcs11JournalPath(request.journalDir, session.token.serial, label);
+    if (journal !== undefined) removeAtomicWriteLeftovers(journal);
     if (journal !== undefined)
       writePkcs11Journal(journal, { tokenSerial: session.token.serial, label, id: id.toString('hex'), scheme });
     const { pub, priv } = keyTemplates(scheme, label, id);

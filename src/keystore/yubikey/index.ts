@@ -4,7 +4,7 @@
  * device and key are checked before a PIN is asked; a PIN is never retried).
  */
 import { TufsignError } from '../../errors';
-import { readFileBounded, removeFileQuietly } from '../../io/fs';
+import { readFileBounded, removeAtomicWriteLeftovers, removeFileQuietly } from '../../io/fs';
 import { newObject, type JsonObject } from '../../tuf/json';
 import type { Key } from '../../tuf/key';
 import type { DeviceReport, GeneratedKey, GenerateRequest, OpenOptions, ReadableKeyBackend } from '../backend';
@@ -470,6 +470,8 @@ export function createYubiKeyBackend(options: YubiKeyBackendOptions = {}): Reada
         if (existing === undefined) return undefined;
         const path =
           request.journalDir === undefined ? undefined : journalPath(request.journalDir, device.serial, slot);
+        // a kill during the journal's atomic write leaves its temp file (the caller holds the generation lock)
+        if (path !== undefined) removeAtomicWriteLeftovers(path);
         const read = path === undefined ? ({ kind: 'none' } as const) : readJournal(path);
         const found = (): Promise<GeneratedKey> => slotResult(device, slot, existing, request, o);
         if (read.kind === 'none') {
@@ -539,7 +541,10 @@ export function createYubiKeyBackend(options: YubiKeyBackendOptions = {}): Reada
         const path =
           request.journalDir === undefined ? undefined : journalPath(request.journalDir, device.serial, slot);
         const intent = intentFor(device.serial, slot, request, (o.now ?? clockFromEnv(o.env).now()).toISOString());
-        if (path !== undefined) writeJournal(path, intent);
+        if (path !== undefined) {
+          removeAtomicWriteLeftovers(path);
+          writeJournal(path, intent);
+        }
         let key: SlotKey;
         try {
           key = await device.generate(slot, request.scheme, intent.pinPolicy, intent.touchPolicy);
