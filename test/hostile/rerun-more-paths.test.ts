@@ -1,7 +1,8 @@
 /**
  * Re-run after a kill (ADR 0007), the paths test/hostile/rerun-after-kill.test.ts does not take, with fewer
- * kills each (the approach is the same: time one run, SIGKILL runs at spread fractions of that time, re-run
- * with the same arguments, assert the re-run completes and nothing was doubled or lost):
+ * kills each (SIGKILL, re-run with the same arguments, assert the re-run completes and nothing was doubled or
+ * lost). `key generate` is killed at spread fractions of its measured time (retried sooner when a run outlives its
+ * kill); add-release is killed at its own stage lines, so each kill lands at the same stage under any load:
  * - `key generate --backend pkcs11` on a real SoftHSM2 token: a re-run finds the pair the killed run made and
  *   finishes the public key file; never a second key under the label; half a pair whose id the run journalled
  *   (SoftHSM2 writes the two halves one after the other) is replaced; anything else there is refused, kept;
@@ -60,6 +61,34 @@ function killedRun(args: string[], delayMs: number, cwd: string, env: Env = {}):
     });
   });
 }
+
+/**
+ * A run SIGKILLed the moment its progress (stderr) shows `marker`: a stage line of add-release, so the kill lands
+ * at the same point of the run however loaded the machine is (no timing measured from another run).
+ */
+function killedAtMarker(args: string[], marker: RegExp, cwd: string, env: Env = {}): Promise<'killed' | 'finished'> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd,
+      env: { ...process.env, TUFSIGN_PASSPHRASE: TEST_PASSPHRASE, NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (marker.test(stderr)) child.kill('SIGKILL');
+    });
+    child.on('exit', (_code, signal) => resolve(signal === 'SIGKILL' ? 'killed' : 'finished'));
+  });
+}
+
+/**
+ * Where add-release is killed, by the stage lines it prints: after the archive is built (nothing signed yet), and
+ * once the last role is being signed (the commit and the bundle or request write follow at once).
+ */
+const SIGNED_MARKERS = [/^archive: /m, /^signing timestamp v\d+/m];
+/** With the targets key elsewhere nothing is signed: after the archive, and after the target is hashed (the request follows). */
+const REQUEST_MARKERS = [/^archive: /m, /^target myapp-[^:]+\.tar\.gz: /m];
 
 function rerun(args: string[], cwd: string, env: Env = {}): any {
   const r = runCli([...args, '--json'], { cwd, env });
@@ -207,8 +236,6 @@ describeSoftHsm('key generate --backend pkcs11 killed, then re-run', () => {
 describe('add-release killed on the paths not covered elsewhere, then re-run', () => {
   const ws = join(base, 'repo');
   const flat = join(base, 'flat');
-  let ms = 0;
-
   beforeAll(() => {
     for (const [dir, extra] of [
       [ws, []],
@@ -218,14 +245,14 @@ describe('add-release killed on the paths not covered elsewhere, then re-run', (
       if (r.status !== 0) throw new Error(r.stdout + r.stderr);
     }
     writeApp('0.1');
-    ms = timedRun(['add-release', 'myapp', '0.1', app, '-w', ws, '--json'], base);
+    timedRun(['add-release', 'myapp', '0.1', app, '-w', ws, '--json'], base);
   });
 
   it(`targets key not here: ${KILLS} kills, each re-run ends with the one signing request of its release`, async () => {
     const key = join(ws, 'keys', 'targets-1.pem');
     renameSync(key, join(base, 'targets-1.pem.away'));
     try {
-      for (const [i, delay] of spread(ms).entries()) {
+      for (const [i, marker] of REQUEST_MARKERS.entries()) {
         const version = `0.${i + 2}`;
         writeApp(version);
         const args = [
@@ -238,7 +265,7 @@ describe('add-release killed on the paths not covered elsewhere, then re-run', (
           '--request-out',
           join(base, `req-${version}.json`),
         ];
-        outcomes.push(await killedRun(args, delay, base));
+        outcomes.push(await killedAtMarker(args, marker, base));
         const again = rerun(args, base);
         expect(again.request).toBeDefined();
         expect(again.bundle).toBeUndefined();
@@ -269,12 +296,12 @@ describe('add-release killed on the paths not covered elsewhere, then re-run', (
   });
 
   it(`--bundle-out X.tar.gz: ${KILLS} kills, each re-run leaves the release signed with a complete tarball`, async () => {
-    for (const [i, delay] of spread(ms).entries()) {
+    for (const [i, marker] of SIGNED_MARKERS.entries()) {
       const version = `1.${i}`;
       writeApp(version);
       const out = join(base, `bundle-${version}.tar.gz`);
       const args = ['add-release', 'myapp', version, app, '-w', ws, '--bundle-out', out];
-      outcomes.push(await killedRun(args, delay, base));
+      outcomes.push(await killedAtMarker(args, marker, base));
       const again = rerun(args, base);
       expect(again.bundle.format).toBe('tar.gz');
       expect(signedTargets(ws).has(`myapp-${version}.tar.gz`)).toBe(true);
@@ -296,11 +323,11 @@ describe('add-release killed on the paths not covered elsewhere, then re-run', (
   });
 
   it(`no consistent snapshots: ${KILLS} kills, each re-run leaves the release signed with a complete bundle`, async () => {
-    for (const [i, delay] of spread(ms).entries()) {
+    for (const [i, marker] of SIGNED_MARKERS.entries()) {
       const version = `2.${i}`;
       writeApp(version);
       const args = ['add-release', 'myapp', version, app, '-w', flat];
-      outcomes.push(await killedRun(args, delay, base));
+      outcomes.push(await killedAtMarker(args, marker, base));
       rerun(args, base);
       expect(signedTargets(flat).has(`myapp-${version}.tar.gz`)).toBe(true);
       const dir = join(flat, 'bundles', `myapp-${version}`);
