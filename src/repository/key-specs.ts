@@ -118,8 +118,10 @@ export function withPreopenedSigners(ctx: SigningContext, signers: Signer[]): Si
     },
   };
   // a key made in this run is in memory (its file is written with the workspace): nothing to check
-  const preflight = ctx.preflight;
-  if (preflight !== undefined) out.preflight = (keys) => preflight(keys.filter((k) => !byUri.has(k.uri)));
+  if (ctx.preflight !== undefined)
+    out.preflight = async (keys) => {
+      await ctx.preflight?.(keys.filter((k) => !byUri.has(k.uri)));
+    };
   return out;
 }
 
