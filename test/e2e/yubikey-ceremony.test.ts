@@ -6,9 +6,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { VirtualYubiKeyLab, describeWithVirtualCards } from '../helpers/virtual-yubikey';
+import { cardCli, describeWithVirtualCards, useVirtualCardLab, yubikeyGenerateArgs } from '../helpers/virtual-yubikey';
 import { newClient, serveDirectory } from '../helpers/tuf-client';
-import { ROOT, runCli } from '../helpers/cli';
 import { fingerprintOf } from './ceremony-helpers';
 
 const SERIALS = [40000001, 40000002];
@@ -16,48 +15,24 @@ const SERIALS = [40000001, 40000002];
 describeWithVirtualCards(
   'ceremony with two virtual YubiKeys (root 2-of-2)',
   () => {
-    const lab = new VirtualYubiKeyLab();
+    const lab = useVirtualCardLab([
+      { serial: SERIALS[0]!, version: '5.7.1', seed: 'ceremony-a' },
+      { serial: SERIALS[1]!, version: '5.7.1', seed: 'ceremony-b' },
+    ]);
     // the CLI as a keyholder runs it, with the virtual cards' test CA trusted
-    const run = (args: string[], extraEnv: Record<string, string> = {}) =>
-      runCli(args, {
-        cwd: lab.dir,
-        env: { TUFSIGN_YUBIKEY_TEST_CA: lab.caCertFile, TUFSIGN_PIN: '123456', ...extraEnv },
-      });
-
-    beforeAll(async () => {
-      if (!existsSync(join(ROOT, 'dist', 'commands'))) throw new Error('run `npm run build` first');
-      await lab.testCa();
-      await lab.startPcscd();
-      await lab.insert(0, { serial: SERIALS[0]!, version: '5.7.1', seed: 'ceremony-a' });
-      await lab.insert(1, { serial: SERIALS[1]!, version: '5.7.1', seed: 'ceremony-b' });
-    }, 30000);
-
-    afterAll(async () => {
-      await lab.teardown();
-    });
+    const run = cardCli(lab);
 
     it('each keyholder signs with their YubiKey; the ceremony finalizes into a repository tuf-js accepts', async () => {
       for (const serial of SERIALS) {
         const g = run([
-          'key',
-          'generate',
-          '--backend',
-          'yubikey',
-          '--serial',
-          String(serial),
-          '--slot',
-          '9c',
-          '--scheme',
-          'ed25519',
-          '--touch-policy',
-          'always',
-          '--pin-policy',
-          'once',
-          '--allow-default-management-key',
-          '--public-out',
-          `${serial}.pub.json`,
-          '--owner',
-          `holder-${serial}`,
+          ...yubikeyGenerateArgs({
+            serial,
+            scheme: 'ed25519',
+            touchPolicy: 'always',
+            pinPolicy: 'once',
+            publicOut: `${serial}.pub.json`,
+            owner: `holder-${serial}`,
+          }),
           '--json',
         ]);
         expect(g.status).toBe(0);

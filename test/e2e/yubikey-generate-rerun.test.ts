@@ -13,39 +13,22 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, ROOT, TEST_PASSPHRASE, runCli } from '../helpers/cli';
-import { VirtualYubiKeyLab, describeWithVirtualCards } from '../helpers/virtual-yubikey';
+import { BIN, TEST_PASSPHRASE } from '../helpers/cli';
+import { cardCli, describeWithVirtualCards, useVirtualCardLab, yubikeyGenerateArgs } from '../helpers/virtual-yubikey';
 
 jest.setTimeout(120_000);
 
 describeWithVirtualCards('key generate --backend yubikey killed at known moments, then re-run', () => {
-  const lab = new VirtualYubiKeyLab();
+  const lab = useVirtualCardLab();
+  const cli = cardCli(lab);
   const env = (): Record<string, string> => ({ TUFSIGN_YUBIKEY_TEST_CA: lab.caCertFile });
-  const gen = (serial: number): string[] => [
-    'key',
-    'generate',
-    '--backend',
-    'yubikey',
-    '--serial',
-    String(serial),
-    '--slot',
-    '9c',
-    '--scheme',
-    'ecdsa-sha2-nistp256',
-    '--pin-policy',
-    'always',
-    '--touch-policy',
-    'always',
-    '--allow-default-management-key',
-    '--public-out',
-    `${serial}.pub.json`,
-  ];
-
-  beforeAll(async () => {
-    if (!existsSync(join(ROOT, 'dist', 'commands'))) throw new Error('run `npm run build` first');
-    await lab.startPcscd();
-  }, 30_000);
-  afterAll(() => lab.teardown());
+  const gen = (serial: number): string[] =>
+    yubikeyGenerateArgs({
+      serial,
+      pinPolicy: 'always',
+      touchPolicy: 'always',
+      publicOut: `${serial}.pub.json`,
+    });
 
   /** Run `args`, wait until the card holds the chosen command, SIGKILL the run, then let the card answer. */
   async function killAtHold(args: string[], cwd: string, holdFile: string): Promise<void> {
@@ -71,7 +54,7 @@ describeWithVirtualCards('key generate --backend yubikey killed at known moments
   /** The re-run, retried only while pcscd still cleans up after the killed client (the card is briefly busy). */
   async function rerun(args: string[], cwd: string) {
     for (let i = 0; ; i++) {
-      const r = runCli([...args, '--json'], { cwd, env: env() });
+      const r = cli([...args, '--json'], {}, cwd);
       const busy = r.status === 6 && (r.json() as { error: { details?: { pcsc?: string } } }).error.details?.pcsc;
       if (busy !== '0x8010000b' || i >= 50) return r;
       await new Promise((res) => setTimeout(res, 100));
@@ -79,7 +62,7 @@ describeWithVirtualCards('key generate --backend yubikey killed at known moments
   }
 
   const slotKeyid = (serial: number, cwd: string): string => {
-    const r = runCli(['key', 'show', `yubikey:serial=${serial};slot=9c`, '--json'], { cwd, env: env() });
+    const r = cli(['key', 'show', `yubikey:serial=${serial};slot=9c`, '--json'], {}, cwd);
     if (r.status !== 0) throw new Error(r.stdout + r.stderr);
     return (r.json() as { keyid: string }).keyid;
   };

@@ -5,53 +5,24 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { VirtualYubiKeyLab, describeWithVirtualCards } from '../helpers/virtual-yubikey';
+import { cardCli, describeWithVirtualCards, useVirtualCardLab, yubikeyGenerateArgs } from '../helpers/virtual-yubikey';
 import { fetchTarget, newClient, serveDirectory } from '../helpers/tuf-client';
-import { ROOT, runCli } from '../helpers/cli';
 const SERIALS = [20000001, 20000002];
 
 describeWithVirtualCards(
   'tufsign CLI with two virtual YubiKeys (root 2-of-2)',
   () => {
-    const lab = new VirtualYubiKeyLab();
+    const lab = useVirtualCardLab([
+      { serial: SERIALS[0]!, version: '5.7.1', seed: 'e2e-a' },
+      { serial: SERIALS[1]!, version: '5.4.3', seed: 'e2e-b' },
+    ]);
     // the CLI as a keyholder runs it, with the virtual cards' test CA trusted
-    const run = (args: string[], extraEnv: Record<string, string> = {}) =>
-      runCli(args, {
-        cwd: lab.dir,
-        env: { TUFSIGN_YUBIKEY_TEST_CA: lab.caCertFile, TUFSIGN_PIN: '123456', ...extraEnv },
-      });
-
-    beforeAll(async () => {
-      if (!existsSync(join(ROOT, 'dist', 'commands'))) throw new Error('run `npm run build` first');
-      await lab.startPcscd();
-      await lab.insert(0, { serial: SERIALS[0]!, version: '5.7.1', seed: 'e2e-a' });
-      await lab.insert(1, { serial: SERIALS[1]!, version: '5.4.3', seed: 'e2e-b' });
-    }, 30000);
-
-    afterAll(async () => {
-      await lab.teardown();
-    });
+    const run = cardCli(lab);
 
     it('generates attested root keys on both YubiKeys, inits a 2-of-2 root repository, and verifies it', () => {
       for (const serial of SERIALS) {
         const g = run([
-          'key',
-          'generate',
-          '--backend',
-          'yubikey',
-          '--serial',
-          String(serial),
-          '--slot',
-          '9c',
-          '--scheme',
-          'ecdsa-sha2-nistp256',
-          '--pin-policy',
-          'once',
-          '--touch-policy',
-          'always',
-          '--allow-default-management-key',
-          '--public-out',
-          `${serial}.pub.json`,
+          ...yubikeyGenerateArgs({ serial, pinPolicy: 'once', touchPolicy: 'always', publicOut: `${serial}.pub.json` }),
           '--json',
         ]);
         expect(g.stderr + g.stdout).not.toContain('123456');

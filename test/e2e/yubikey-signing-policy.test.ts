@@ -5,10 +5,9 @@
  * was spent. Needs `npm run build` first.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { VirtualYubiKeyLab, describeWithVirtualCards, type VirtualCard } from '../helpers/virtual-yubikey';
-import { ROOT, runCli } from '../helpers/cli';
+import { cardCli, describeWithVirtualCards, useVirtualCardLab, yubikeyGenerateArgs } from '../helpers/virtual-yubikey';
 
 const A = 21000001;
 const B = 21000002;
@@ -17,30 +16,13 @@ const WRONG_PIN = '000000';
 describeWithVirtualCards(
   'root-key policy at signing and device pre-flight (two virtual YubiKeys)',
   () => {
-    const lab = new VirtualYubiKeyLab();
-    let cardA: VirtualCard;
-    let cardB: VirtualCard;
-    const run = (args: string[], env: Record<string, string> = {}) =>
-      runCli(args, { cwd: lab.dir, env: { TUFSIGN_YUBIKEY_TEST_CA: lab.caCertFile, TUFSIGN_PIN: '123456', ...env } });
+    const lab = useVirtualCardLab([
+      { serial: A, seed: 'policy-a' },
+      { serial: B, seed: 'policy-b' },
+    ]);
+    const run = cardCli(lab);
     const generate = (serial: number, slot: string) => {
-      const r = run([
-        'key',
-        'generate',
-        '--backend',
-        'yubikey',
-        '--serial',
-        String(serial),
-        '--slot',
-        slot,
-        '--scheme',
-        'ecdsa-sha2-nistp256',
-        '--pin-policy',
-        'once',
-        '--touch-policy',
-        'always',
-        '--allow-default-management-key',
-        '--json',
-      ]);
+      const r = run([...yubikeyGenerateArgs({ serial, slot, pinPolicy: 'once', touchPolicy: 'always' }), '--json']);
       if (r.status !== 0) throw new Error(`key generate failed: ${r.stdout}${r.stderr}`);
     };
     const pinRetries = (serial: number): number | undefined => {
@@ -69,21 +51,13 @@ describeWithVirtualCards(
       if (r.status !== 0) throw new Error(`init failed: ${r.stdout}${r.stderr}`);
     };
 
-    beforeAll(async () => {
-      if (!existsSync(join(ROOT, 'dist', 'commands'))) throw new Error('run `npm run build` first');
-      await lab.startPcscd();
-      cardA = await lab.insert(0, { serial: A, seed: 'policy-a' });
-      cardB = await lab.insert(1, { serial: B, seed: 'policy-b' });
+    beforeAll(() => {
       generate(A, '9c');
       generate(A, '9a');
       generate(B, '9c');
       init('one', [`yubikey:serial=${A};slot=9c`]);
       init('two', [`yubikey:serial=${A};slot=9a`, `yubikey:serial=${B};slot=9c`]);
     }, 120_000);
-
-    afterAll(async () => {
-      await lab.teardown();
-    });
 
     it('both attested YubiKeys present: the root re-signs under the policy (each slot re-attested)', () => {
       const r = run(['sign', 'root', '--bump', '-w', 'two', '--json']);
@@ -126,7 +100,7 @@ describeWithVirtualCards(
       expect(new Set([first, last])).toEqual(new Set([A, B]));
       const present = first as number;
       const absent = last as number;
-      await (absent === A ? cardA : cardB).remove();
+      await lab.card(absent === A ? 0 : 1).remove();
       expect(pinRetries(present)).toBe(3);
       const r = run(['sign', 'root', '--bump', '-w', 'two', '--json'], { TUFSIGN_PIN: WRONG_PIN });
       expect(r.status).toBe(6);

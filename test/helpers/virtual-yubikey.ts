@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ts from 'typescript';
 import { createTestCa, exportTestCa, type TestCa } from '../fixtures/piv/piv-card';
+import { runCli, type CliResult } from './cli';
 
 const ROOT = join(__dirname, '..', '..');
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'piv');
@@ -163,6 +164,13 @@ export class VirtualYubiKeyLab {
     this.dir = mkdtempSync(join(tmpdir(), 'tufsign-vyk-'));
   }
 
+  /** The card inserted in vpcd slot `slot` (throws when there is none). */
+  card(slot: 0 | 1): VirtualCard {
+    const c = this.cards.get(slot)?.card;
+    if (c === undefined) throw new Error(`no card in slot ${slot}`);
+    return c;
+  }
+
   readerName(slot: number): string {
     return `${READER_BASE_NAME} 00 0${slot}`;
   }
@@ -307,3 +315,53 @@ pcsc.on('reader', (r) => {
 });
 setTimeout(() => done('timeout'), 1000);
 `;
+
+/**
+ * The setup the CLI tests over virtual cards share: the built CLI is there, pcscd runs, `cards` are inserted (slot 0,
+ * then 1) before the tests, and everything is torn down after. Call inside a `describeWithVirtualCards` body.
+ */
+export function useVirtualCardLab(cards: readonly CardOptions[] = [], timeoutMs = 30_000): VirtualYubiKeyLab {
+  const lab = new VirtualYubiKeyLab();
+  beforeAll(async () => {
+    if (!existsSync(join(ROOT, 'dist', 'commands'))) throw new Error('run `npm run build` first');
+    await lab.testCa();
+    await lab.startPcscd();
+    for (const [slot, options] of cards.entries()) await lab.insert(slot as 0 | 1, options);
+  }, timeoutMs);
+  afterAll(() => lab.teardown());
+  return lab;
+}
+
+/** The PIN of the virtual cards (the PIV default). */
+export const CARD_PIN = '123456';
+
+/**
+ * The built CLI as a keyholder runs it against the virtual cards: their test CA trusted, the card PIN given,
+ * in the lab's folder unless `cwd` says otherwise.
+ */
+export function cardCli(
+  lab: VirtualYubiKeyLab,
+): (args: string[], extraEnv?: Record<string, string>, cwd?: string) => CliResult {
+  return (args, extraEnv = {}, cwd = lab.dir) =>
+    runCli(args, { cwd, env: { TUFSIGN_YUBIKEY_TEST_CA: lab.caCertFile, TUFSIGN_PIN: CARD_PIN, ...extraEnv } });
+}
+
+/** `key generate --backend yubikey` for a virtual card (its factory management key allowed: a test device). */
+export function yubikeyGenerateArgs(o: {
+  serial: number;
+  slot?: string;
+  scheme?: string;
+  pinPolicy?: string;
+  touchPolicy?: string;
+  publicOut?: string;
+  owner?: string;
+}): string[] {
+  const args = ['key', 'generate', '--backend', 'yubikey', '--serial', String(o.serial), '--slot', o.slot ?? '9c'];
+  args.push('--scheme', o.scheme ?? 'ecdsa-sha2-nistp256');
+  if (o.pinPolicy !== undefined) args.push('--pin-policy', o.pinPolicy);
+  if (o.touchPolicy !== undefined) args.push('--touch-policy', o.touchPolicy);
+  args.push('--allow-default-management-key');
+  if (o.publicOut !== undefined) args.push('--public-out', o.publicOut);
+  if (o.owner !== undefined) args.push('--owner', o.owner);
+  return args;
+}
