@@ -219,7 +219,7 @@ async function coreAdds(dir: string, repeat: number, tag: string): Promise<{ med
   const open = new Map<string, Signer>();
   const ctx: SigningContext = {
     now: new Date(),
-    openSigner: async (uri) => {
+    openSigner: async ({ uri }) => {
       let s = open.get(uri);
       if (s === undefined) {
         s = await fileBackend.open(parseKeyRefOf('file', uri), { secrets, baseDir: dir, env: {} });

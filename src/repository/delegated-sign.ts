@@ -52,7 +52,7 @@ export async function signDelegated(
 function signableUnattended(node: RoleNode, keys: ReturnType<typeof presentKeysConfig>): boolean {
   const usable = node.role.keyids.filter((k) => {
     const e = keys.keys.get(k);
-    return e?.uri !== undefined && e.offline !== true;
+    return e?.ref !== undefined && e.offline !== true;
   });
   return usable.length >= node.role.threshold;
 }

@@ -99,7 +99,7 @@ export function registerKeys(delegations: Delegations, config: WorkspaceConfig, 
     delegations.keys.set(keyid, spec.key);
     if (!keyids.includes(keyid)) keyids.push(keyid);
     const entry: KeyEntry = { ...(config.keys.get(keyid) ?? {}) };
-    if (spec.uri !== undefined) entry.uri = spec.uri;
+    if (spec.ref !== undefined) entry.ref = spec.ref;
     if (spec.owner !== undefined) entry.owner = spec.owner;
     config.keys.set(keyid, entry);
   }

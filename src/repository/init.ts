@@ -76,7 +76,7 @@ export async function initRepository(options: InitOptions, ctx: SigningContext):
   if (options.rootKeyPolicy !== undefined) {
     for (const k of options.roles.root.keys) {
       const file: PublicKeyFile = { key: k.key, keyid: k.key.keyid() };
-      if (k.uri !== undefined) file.uri = k.uri;
+      if (k.ref !== undefined) file.uri = k.ref.uri;
       if (k.attestation !== undefined) file.attestation = k.attestation;
       assertKeyPolicy(file, options.rootKeyPolicy, ctx.now);
     }
@@ -114,7 +114,7 @@ export async function initRepository(options: InitOptions, ctx: SigningContext):
       }
       root.addKey(k.key, role);
       const entry: KeyEntry = { ...(config.keys.get(keyid) ?? {}) };
-      if (k.uri !== undefined) entry.uri = k.uri;
+      if (k.ref !== undefined) entry.ref = k.ref;
       if (k.owner !== undefined) entry.owner = k.owner;
       if (k.attestation !== undefined) entry.attestation = k.attestation;
       if (k.offline === true) entry.offline = true;

@@ -140,14 +140,14 @@ function checkThreshold(root: Root): void {
 function specKeyholder(spec: RoleKeySpec): Keyholder {
   const kh = keyholderOf(specEntry(spec));
   // The organizer's own key files can sign here: keep their URI so signAvailable finds them.
-  if (spec.uri !== undefined) kh.uri = spec.uri;
+  if (spec.ref !== undefined) kh.uri = spec.ref.uri;
   return kh;
 }
 
 function specEntry(spec: RoleKeySpec): KeyEntry {
   const entry: KeyEntry = {};
   if (spec.owner !== undefined) entry.owner = spec.owner;
-  if (spec.uri !== undefined) entry.uri = spec.uri;
+  if (spec.ref !== undefined) entry.ref = spec.ref;
   if (spec.attestation !== undefined) entry.attestation = spec.attestation;
   return entry;
 }
@@ -157,8 +157,8 @@ function withNewKeys(config: WorkspaceConfig, specs: RoleKeySpec[]): Pick<Worksp
   const keys = new Map(config.keys);
   for (const s of specs) {
     const id = s.key.keyid();
-    if (s.uri !== undefined && keys.get(id)?.uri === undefined)
-      keys.set(id, { ...(keys.get(id) ?? {}), uri: s.uri, ...(s.owner !== undefined ? { owner: s.owner } : {}) });
+    if (s.ref !== undefined && keys.get(id)?.ref === undefined)
+      keys.set(id, { ...(keys.get(id) ?? {}), ref: s.ref, ...(s.owner !== undefined ? { owner: s.owner } : {}) });
   }
   return { keys };
 }
@@ -277,7 +277,7 @@ function fixKeyids(root: Root, config: WorkspaceConfig): FixedKeyid[] {
     }
     const entry = config.keys.get(from);
     const spec: RoleKeySpec = { key };
-    if (entry?.uri !== undefined) spec.uri = entry.uri;
+    if (entry?.ref !== undefined) spec.ref = entry.ref;
     if (entry?.owner !== undefined) spec.owner = entry.owner;
     out.push({ from, to, roles, spec });
   }
@@ -310,7 +310,7 @@ function enforceRootKeyPolicy(ws: Workspace, added: readonly RoleKeySpec[], now:
   if (policy === undefined) return;
   for (const spec of added) {
     const file: PublicKeyFile = { key: spec.key, keyid: spec.key.keyid() };
-    if (spec.uri !== undefined) file.uri = spec.uri;
+    if (spec.ref !== undefined) file.uri = spec.ref.uri;
     if (spec.attestation !== undefined) file.attestation = spec.attestation;
     assertKeyPolicy(file, policy, now);
   }

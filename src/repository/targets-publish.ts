@@ -91,7 +91,7 @@ function outcomeOf(node: RoleNode, files: string[], config: WorkspaceConfig): Ro
     return {
       keyid,
       ...(e?.owner !== undefined ? { owner: e.owner } : {}),
-      ...(e?.uri !== undefined ? { uri: e.uri } : {}),
+      ...(e?.ref !== undefined ? { uri: e.ref.uri } : {}),
     };
   });
   return {
