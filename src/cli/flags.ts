@@ -25,6 +25,19 @@ export function parseWait(value: string | undefined): number | undefined {
   return Number(value);
 }
 
+/**
+ * `--request-out PATH`: where a command writes a signing request. Its old name `--out` is still accepted, with a
+ * deprecation warning (ADR 0013); one home for that rename.
+ */
+export function requestOutFlag(description: string) {
+  return Flags.string({ description, aliases: ['out'], deprecateAliases: true });
+}
+
+/** `--bundle-out PATH`: where a command writes the upload bundle; `--bundle` still accepted, deprecated (ADR 0013). */
+export function bundleOutFlag(description: string) {
+  return Flags.string({ description, aliases: ['bundle'], deprecateAliases: true });
+}
+
 /** `-w/--workspace` for commands that also accept the workspace as a positional DIR (kept as an alias). */
 export const workspaceAliasFlag = Flags.string({
   char: 'w',

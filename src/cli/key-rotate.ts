@@ -18,7 +18,7 @@ import { isTopLevelRole } from '../tuf/metadata';
 import { ceremonyContext } from './ceremony';
 import type { CommandIo } from './base-command';
 import type { RunContext } from './context';
-import { waitFlag, workspaceFlag } from './flags';
+import { bundleOutFlag, requestOutFlag, waitFlag, workspaceFlag } from './flags';
 import { renderKeyRotation } from './rotation-render';
 
 export const keyRotateFlags = {
@@ -42,17 +42,10 @@ export const keyRotateFlags = {
   }),
   threshold: Flags.integer({ description: "The role's new threshold.", min: 1 }),
   expires: Flags.string({ description: 'Expiry period for re-signed targets roles (default: the config).' }),
-  'request-out': Flags.string({
-    description: 'Request file to write when signatures are missing.',
-    aliases: ['out'],
-    deprecateAliases: true,
-  }),
-  'bundle-out': Flags.string({
-    description:
-      'Top-level roles, applied at once: write the upload bundle to this folder (or one .tar.gz file when PATH ends in .tar.gz).',
-    aliases: ['bundle'],
-    deprecateAliases: true,
-  }),
+  'request-out': requestOutFlag('Request file to write when signatures are missing.'),
+  'bundle-out': bundleOutFlag(
+    'Top-level roles, applied at once: write the upload bundle to this folder (or one .tar.gz file when PATH ends in .tar.gz).',
+  ),
   'allow-short-expiry': Flags.boolean({
     description: 'Accept metadata expiring sooner than the minimum validity.',
     default: false,

@@ -9,7 +9,7 @@ import { isTopLevelRole } from '../tuf/metadata';
 import type { CommandIo } from './base-command';
 import { ceremonyContext, renderRequest } from './ceremony';
 import { runSignDelegated } from './delegated-sign';
-import { waitFlag, workspaceFlag } from './flags';
+import { requestOutFlag, waitFlag, workspaceFlag } from './flags';
 import { renderOperation } from './render';
 
 export const signFlags = {
@@ -17,12 +17,9 @@ export const signFlags = {
   wait: waitFlag,
   expires: Flags.string({ description: 'New expiry period (e.g. 90d); implies a new version.' }),
   bump: Flags.boolean({ description: 'Give the role a new version (and a fresh expiry).', default: false }),
-  'request-out': Flags.string({
-    description:
-      'Where to write the signing request when the threshold needs keys that are not here (default: WORKSPACE/ROLE-vN.tufsign-request.json).',
-    aliases: ['out'],
-    deprecateAliases: true,
-  }),
+  'request-out': requestOutFlag(
+    'Where to write the signing request when the threshold needs keys that are not here (default: WORKSPACE/ROLE-vN.tufsign-request.json).',
+  ),
 };
 
 export async function runSign(
