@@ -96,7 +96,7 @@ export async function generateKeyFiles(
       const uri = `file:${r.path}`;
       const key: Key = keyFromPublicKeyObject(createPublicKey(privateKey), r.scheme);
       return {
-        spec: { key, uri },
+        spec: { key, ref: parseKeyRef(uri) },
         path: r.path,
         pem: encryptPrivateKey(privateKey, passphrase),
         publicPart: { path: publicPartPath(r.path), data: serializePublicKeyFile({ key, keyid: key.keyid(), uri }) },
