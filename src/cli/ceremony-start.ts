@@ -1,7 +1,7 @@
 /** `ceremony start --role ROLE`: the next version of root and/or targets as a signing request. */
 import { Flags, type Interfaces } from '@oclif/core';
 import { ceremonyContext, renderRequest } from './ceremony';
-import { requestOutFlag, waitFlag, workspaceFlag } from './flags';
+import { expiresOption, requestOutFlag, waitFlag, workspaceFlag } from './flags';
 import { startCeremony } from '../repository/ceremony/start';
 import type { RequestWritten } from '../repository/requests';
 import type { TopLevelRole } from '../tuf/metadata';
@@ -27,7 +27,7 @@ export async function runCeremonyStart(
 ): Promise<RequestWritten> {
   const ws = await io.openWorkspace(flags.workspace);
   const options: Parameters<typeof startCeremony>[1] = { roles: flags.role as TopLevelRole[] };
-  if (flags.expires !== undefined) options.expires = flags.expires;
+  Object.assign(options, expiresOption(flags.expires));
   if (flags.purpose !== undefined) options.purpose = flags.purpose;
   if (flags['request-out'] !== undefined) options.out = flags['request-out'];
   const result = await startCeremony(ws, options, ceremonyContext(io.ctx, ws.dir, ws, io.tool));

@@ -1,4 +1,5 @@
 /** CLI side of `sign ROLE` for a delegated role (`refresh` is `cli/refresh.ts`). */
+import { expiresOption } from './flags';
 import { signDelegated } from '../repository/delegated-sign';
 import type { OperationResult } from '../repository/outcome';
 import { Workspace } from '../repository/workspace';
@@ -9,10 +10,5 @@ export async function runSignDelegated(
   input: { workspace: string; role: string; expires?: string },
 ): Promise<OperationResult> {
   const ws = Workspace.open(input.workspace);
-  return signDelegated(
-    ws,
-    input.role,
-    input.expires === undefined ? {} : { expires: input.expires },
-    run.signingContext(ws.dir, ws),
-  );
+  return signDelegated(ws, input.role, expiresOption(input.expires), run.signingContext(ws.dir, ws));
 }

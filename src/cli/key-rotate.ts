@@ -18,7 +18,7 @@ import { isTopLevelRole } from '../tuf/metadata';
 import { ceremonyContext } from './ceremony';
 import type { CommandIo } from './base-command';
 import type { RunContext } from './context';
-import { bundleOutFlag, requestOutFlag, waitFlag, workspaceFlag } from './flags';
+import { bundleOutFlag, expiresOption, requestOutFlag, waitFlag, workspaceFlag } from './flags';
 import { renderKeyRotation } from './rotation-render';
 
 export const keyRotateFlags = {
@@ -107,6 +107,7 @@ export interface KeyRotateOutcome {
 
 export async function runKeyRotate(run: RunContext, tool: string, input: KeyRotateInput): Promise<KeyRotateOutcome> {
   const ws = Workspace.open(input.workspace);
+  const { expires } = expiresOption(input.expires);
   const open = run.openOptions(ws.dir, ws);
   const add: RoleKeySpec[] = [];
   for (const v of input.add) add.push(await resolveKeySpec(v, open));
@@ -117,7 +118,7 @@ export async function runKeyRotate(run: RunContext, tool: string, input: KeyRota
     if (input.replace !== undefined) options.replace = input.replace;
     if (withKey !== undefined) options.with = withKey;
     if (input.threshold !== undefined) options.threshold = input.threshold;
-    if (input.expires !== undefined) options.expires = input.expires;
+    if (expires !== undefined) options.expires = expires;
     if (input.out !== undefined) options.out = input.out;
     if (input.bundleOut !== undefined) options.bundleOut = input.bundleOut;
     if (input.allowShortExpiry) options.allowShortExpiry = true;
@@ -135,7 +136,7 @@ export async function runKeyRotate(run: RunContext, tool: string, input: KeyRota
   if (input.replace !== undefined) change.replace = input.replace;
   if (withKey !== undefined) change.with = withKey;
   if (input.threshold !== undefined) change.threshold = input.threshold;
-  if (input.expires !== undefined) change.expires = input.expires;
+  if (expires !== undefined) change.expires = expires;
   let changes: string[] = [];
   const outcome = await delegationChangeOrRequest(
     ws,

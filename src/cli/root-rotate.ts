@@ -1,7 +1,7 @@
 /** `root rotate`: add or remove root keys and change the threshold; applied at once or written as a request. */
 import { Flags, type Interfaces } from '@oclif/core';
 import { ceremonyContext } from './ceremony';
-import { bundleOutFlag, requestOutFlag, waitFlag, workspaceFlag } from './flags';
+import { bundleOutFlag, expiresOption, requestOutFlag, waitFlag, workspaceFlag } from './flags';
 import { renderRotation } from './rotation-render';
 import { resolveKeySpec } from '../repository/key-specs';
 import { rotateRoot, type RootRotateOptions, type RotationResult } from '../repository/rotation';
@@ -52,7 +52,7 @@ export async function runRootRotate(
     fixKeyids: flags['fix-keyids'],
   };
   if (flags.threshold !== undefined) options.threshold = flags.threshold;
-  if (flags.expires !== undefined) options.expires = flags.expires;
+  Object.assign(options, expiresOption(flags.expires));
   if (flags['request-out'] !== undefined) options.out = flags['request-out'];
   if (flags['bundle-out'] !== undefined) options.bundleOut = flags['bundle-out'];
   const result = await rotateRoot(ws, options, ceremonyContext(io.ctx, ws.dir, ws, io.tool));

@@ -9,7 +9,7 @@ import { isTopLevelRole } from '../tuf/metadata';
 import type { CommandIo } from './base-command';
 import { ceremonyContext, renderRequest } from './ceremony';
 import { runSignDelegated } from './delegated-sign';
-import { requestOutFlag, waitFlag, workspaceFlag } from './flags';
+import { expiresOption, requestOutFlag, waitFlag, workspaceFlag } from './flags';
 import { renderOperation } from './render';
 
 export const signFlags = {
@@ -43,8 +43,7 @@ export async function runSign(
     return result;
   }
   const ws = Workspace.open(flags.workspace);
-  const options: { expires?: string; bump?: boolean } = { bump: flags.bump };
-  if (flags.expires !== undefined) options.expires = flags.expires;
+  const options = { bump: flags.bump, ...expiresOption(flags.expires) };
   const { result, request } = await signRoleOrRequest(
     ws,
     args.role,

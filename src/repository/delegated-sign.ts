@@ -6,6 +6,7 @@
  * role inside its signing window whose keys are online here — the hash bins
  * of a PEP 458 layout expire like any other role.
  */
+import type { Period } from '../tuf/time';
 import { TufsignError } from '../errors';
 import { findBinsParent } from './delegations';
 import { presentKeysConfig } from './key-availability';
@@ -36,7 +37,7 @@ function rolesNamed(tree: TargetsTree, name: string): RoleNode[] {
 export async function signDelegated(
   ws: Workspace,
   name: string,
-  options: { expires?: string },
+  options: { expires?: Period },
   ctx: SigningContext,
 ): Promise<OperationResult> {
   const tree = new TargetsTree(ws, ws.load());

@@ -8,7 +8,7 @@
 import { TufsignError } from '../errors';
 import { DelegatedRole, Delegations, SuccinctRoles } from '../tuf/metadata';
 import { parseDelegatedRoleName, parseNewTargetPath } from '../tuf/paths';
-import { formatExpires, parseDuration } from '../tuf/time';
+import { formatExpires, type Period } from '../tuf/time';
 import type { Key } from '../tuf/key';
 import { serializeConfig, type KeyEntry, type WorkspaceConfig } from './config';
 import type { CeremonyContext, SigningContext } from './context';
@@ -35,14 +35,14 @@ export interface DelegateAddOptions extends DelegationKeys {
   /** parent role (default: targets) */
   from?: string;
   /** expiry period of the new role, remembered for later re-signs */
-  expires?: string;
+  expires?: Period;
 }
 
 export interface DelegateBinsOptions extends DelegationKeys {
   count: number;
   prefix: string;
   from?: string;
-  expires?: string;
+  expires?: Period;
 }
 
 /** A delegation pattern: the target-path rules, plus fnmatch wildcards (which never cross "/"). */
@@ -166,7 +166,7 @@ function adoptNewRole(
   config: WorkspaceConfig,
   now: Date,
   node: { name: string; role: DelegatedRole | SuccinctRoles; keys: Map<string, Key>; parent: RoleNode },
-  expires: string | undefined,
+  expires: Period | undefined,
 ): void {
   const md = newRoleMetadata(config, node.name, now, expires);
   md.signed.version = firstVersion(tree, node.name);
@@ -199,7 +199,6 @@ export async function addDelegation(
       rule: 'SPEC-23 a delegated role has paths',
     });
   for (const p of options.paths) checkPathPattern(p);
-  if (options.expires !== undefined) parseDuration(options.expires, '--expires');
   const { config, tree, parent } = openDelegationChange(ws, options.from);
   assertNameFree(tree, options.name);
   const delegations = parent.md.signed.delegations ?? new Delegations(new Map(), []);
@@ -208,7 +207,7 @@ export async function addDelegation(
   (delegations.roles as DelegatedRole[]).push(role);
   parent.md.signed.delegations = delegations;
   parent.changed = true;
-  if (options.expires !== undefined) config.delegatedExpiry?.set(options.name, options.expires);
+  if (options.expires !== undefined) config.delegatedExpiry?.set(options.name, options.expires.text);
   adoptNewRole(tree, config, ctx.now, { name: options.name, role, keys: delegations.keys, parent }, options.expires);
   return publishDelegationChange(ws, tree, config, ctx, defer);
 }
@@ -226,7 +225,6 @@ export async function addBins(
     });
   }
   checkThreshold(`${prefix} bins`, options);
-  if (options.expires !== undefined) parseDuration(options.expires, '--expires');
   const { config, tree, parent } = openDelegationChange(ws, options.from);
   if ((parent.md.signed.delegations?.roles ?? []).length > 0) {
     throw new TufsignError(
@@ -249,7 +247,7 @@ export async function addBins(
   for (const n of tree.loaded()) if (succinct.isDelegatedRole(n.name)) assertNameFree(tree, n.name);
   parent.md.signed.delegations = new Delegations(keys, undefined, succinct);
   parent.changed = true;
-  if (options.expires !== undefined) config.delegatedExpiry?.set(`${prefix}-*`, options.expires);
+  if (options.expires !== undefined) config.delegatedExpiry?.set(`${prefix}-*`, options.expires.text);
   for (let bin = 0; bin < count; bin++)
     adoptNewRole(
       tree,

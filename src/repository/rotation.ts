@@ -6,6 +6,7 @@
  * and either applies the result at once (every threshold met) or writes a
  * signing request that names exactly who must sign.
  */
+import type { Period } from '../tuf/time';
 import { TufsignError } from '../errors';
 import type { Keyholder } from '../ceremony';
 import { HISTORY_PARSE, Metadata, Root, TOP_LEVEL_ROLES, type TopLevelRole } from '../tuf/metadata';
@@ -38,7 +39,7 @@ export interface RootRotateOptions {
   remove: string[];
   threshold?: number;
   /** expiry period for root N+1 (default: the config's root expiry) */
-  expires?: string;
+  expires?: Period;
   out?: string;
   bundleOut?: string;
   allowShortExpiry?: boolean;
@@ -62,7 +63,7 @@ export interface KeyRotateOptions {
   remove?: string[];
   /** the role's new threshold */
   threshold?: number;
-  expires?: string;
+  expires?: Period;
   out?: string;
   bundleOut?: string;
   allowShortExpiry?: boolean;
@@ -90,7 +91,7 @@ export function resolveKeyid(prefix: string, keyids: Iterable<string>, what: str
 function nextRoot(
   ws: Workspace,
   ctx: CeremonyContext,
-  expires: string | undefined,
+  expires: Period | undefined,
 ): { previous: Metadata<Root>; next: Metadata<Root> } {
   const repo = currentState(ws);
   if (repo === undefined)
@@ -289,7 +290,7 @@ function targetsResignedForNewKeyids(
   ws: Workspace,
   fixed: FixedKeyid[],
   ctx: CeremonyContext,
-  expires: string | undefined,
+  expires: Period | undefined,
 ): { md: Metadata; change: string } | undefined {
   if (!fixed.some((f) => f.roles.includes('targets'))) return undefined;
   const repo = currentState(ws);
