@@ -121,7 +121,7 @@ export function withPreopenedSigners(ctx: SigningContext, signers: Signer[]): Si
   // a key made in this run is in memory (its file is written with the workspace): nothing to check
   if (ctx.preflight !== undefined)
     out.preflight = async (keys) => {
-      await ctx.preflight?.(keys.filter((k) => !byUri.has(k.uri)));
+      await ctx.preflight?.(keys.filter((k) => !byUri.has(k.ref.uri)));
     };
   return out;
 }

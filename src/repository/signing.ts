@@ -134,7 +134,7 @@ export function assertThresholdsReachable(
       details: {
         roles: short.map((r) => ({
           role: r.role,
-          missing: r.keyids.filter((keyid) => config.keys.get(keyid)?.uri === undefined).map((keyid) => ({ keyid })),
+          missing: r.keyids.filter((keyid) => config.keys.get(keyid)?.ref === undefined).map((keyid) => ({ keyid })),
         })),
       },
     },
