@@ -5,6 +5,8 @@
  * signed online; then tuf-js and python-tuf, from root v1, fetch a target through ROLE's new version. Hostile
  * requests are refused at finalize with nothing written: ROLE's body altered after it was signed, a role the
  * workspace does not have. A taken request name stops the run before anything is written; a killed run re-runs.
+ * And `delegate add` of a role whose own key is on the laptop: one request for targets' new version and the
+ * role's first version, signed by the role's keyholder, finalized together; then a target goes in by request.
  */
 import { spawn } from 'node:child_process';
 import {
@@ -242,5 +244,111 @@ describe('finalize refuses a hostile request for r with nothing written', () => 
     expect(rVersion()).toBe(v + 1);
     expect(existsSync(join(org, 'metadata', `${v + 1}.r.json`))).toBe(true);
     expect(tufsign(['verify', org, '--json']).json.ok).toBe(true);
+  });
+});
+
+describe('delegate add of a role whose own key is elsewhere: one request for targets and the new role', () => {
+  it('the keyholder signs the role’s first version; finalize publishes both; then a target goes in by request', async () => {
+    // n's key is generated on the laptop; the organizer has only its public key file
+    ok([
+      'key',
+      'generate',
+      '--out',
+      join(laptop, 'n.pem'),
+      '--public-out',
+      join(base, 'n.pub.json'),
+      '--owner',
+      'nina',
+    ]);
+    const before = snapshotOfWorkspace();
+    const request = join(base, 'add-n.tufsign-request.json');
+    const r = ok(
+      ['delegate', 'add', 'n', '--key', join(base, 'n.pub.json'), '--paths', 'n/*', '--request-out', request],
+      { cwd: org, env: {} },
+    );
+    expect(r.stdout).toMatch(/must be signed by keys that are not here/);
+    const json = readJson(request);
+    // targets' new version (signed here: its key is online) and n's first version, which names no basis
+    expect(
+      json.roles.map((x: { role: string; delegated_by?: string; trusted?: unknown }) => [
+        x.role,
+        x.delegated_by,
+        x.trusted === undefined,
+      ]),
+    ).toEqual([
+      ['targets', undefined, false],
+      ['n', 'targets', true],
+    ]);
+    // nothing a client reads changed: tufsign.json gained n's key entry, metadata/ is as it was
+    const after = snapshotOfWorkspace();
+    after.delete('tufsign.json');
+    before.delete('tufsign.json');
+    expect(after).toEqual(before);
+
+    const s = ok([
+      'ceremony',
+      'sign',
+      request,
+      '--key',
+      `file:${join(laptop, 'n.pem')}`,
+      '--trust-dir',
+      trust,
+      '--fingerprint',
+      fingerprintOf(request),
+      '--yes',
+      '--json',
+    ]);
+    expect(s.json.added.map((a: { role: string }) => a.role)).toEqual(['n']);
+    expect(s.json.status.canFinalize).toBe(true);
+    ok(['ceremony', 'finalize', request, '--bundle-out', join(base, 'b-add-n'), '-w', org]);
+    expect(readJson(join(org, 'metadata', '1.n.json')).signed.version).toBe(1);
+    expect(tufsign(['verify', org, '--json']).json.ok).toBe(true);
+    // a second finalize of the same request changes nothing more (re-runnable)
+    const again = tufsign([
+      'ceremony',
+      'finalize',
+      request,
+      '--bundle-out',
+      join(base, 'b-add-n2'),
+      '-w',
+      org,
+      '--json',
+    ]);
+    expect(tufsign(['verify', org, '--json']).json.ok).toBe(true);
+    expect([0, 'REQUEST_STALE']).toContain(again.status === 0 ? 0 : errorCode(again));
+
+    // n's key is still elsewhere: a target goes into n by request too, and both clients fetch it through n
+    writeFileSync(join(base, 'n.txt'), 'n\n');
+    const add = join(base, 'add-to-n.tufsign-request.json');
+    ok(['targets', 'add', join(base, 'n.txt'), '--path', 'n/n.txt', '--request-out', add, '-w', org]);
+    ok([
+      'ceremony',
+      'sign',
+      add,
+      '--key',
+      `file:${join(laptop, 'n.pem')}`,
+      '--trust-dir',
+      trust,
+      '--fingerprint',
+      fingerprintOf(add),
+      '--yes',
+    ]);
+    ok(['ceremony', 'finalize', add, '--bundle-out', join(base, 'b-add-to-n'), '-w', org]);
+    const server = await serveDirectory(org);
+    try {
+      const client = newClient(server, join(org, 'metadata', '1.root.json'));
+      expect((await fetchTarget(client, 'n/n.txt')).toString()).toBe('n\n');
+      const py = await runPython([
+        join(base, 'py-meta-n'),
+        join(base, 'py-targets-n'),
+        server.url,
+        join(org, 'metadata', '1.root.json'),
+        'n/n.txt',
+      ]);
+      expect({ code: py.code, stderr: py.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(readJson(join(base, 'py-meta-n', 'n.json')).signed.version).toBe(2);
+    } finally {
+      await server.close();
+    }
   });
 });
