@@ -44,9 +44,9 @@ function snapshotOfWorkspace(): Map<string, string> {
 }
 
 /** r's version as the published snapshot lists it (consistent snapshots: N.snapshot.json). */
-function rVersion(): number {
+function rVersion(role = 'r'): number | undefined {
   const snapshot = readJson(join(org, 'metadata', 'timestamp.json')).signed.meta['snapshot.json'].version;
-  return readJson(join(org, 'metadata', `${snapshot}.snapshot.json`)).signed.meta['r.json'].version;
+  return readJson(join(org, 'metadata', `${snapshot}.snapshot.json`)).signed.meta[`${role}.json`]?.version;
 }
 
 function keyholderSigns(request: string): void {
@@ -82,7 +82,7 @@ beforeAll(() => {
 
 it('sign r --expires with r’s key elsewhere: one request, the ceremony, then both clients fetch through r', async () => {
   const before = snapshotOfWorkspace();
-  const v = rVersion();
+  const v = rVersion() as number;
   const request = join(base, 'sign-r.tufsign-request.json');
   const r = ok(['sign', 'r', '--expires', '30d', '--request-out', request, '-w', org, '--json']);
   expect(r.json.complete).toBe(false);
@@ -221,7 +221,7 @@ describe('finalize refuses a hostile request for r with nothing written', () => 
   });
 
   it('the untouched request, finalize killed at random moments, then re-run: published once, verified', async () => {
-    const v = rVersion();
+    const v = rVersion() as number;
     const finalize = (): Promise<string> =>
       new Promise((resolve) => {
         const child = spawn(
@@ -350,5 +350,65 @@ describe('delegate add of a role whose own key is elsewhere: one request for tar
     } finally {
       await server.close();
     }
+  });
+  it('with targets’ key elsewhere too: targets’ and the role’s keyholders sign the one request, finalize publishes both', () => {
+    // the targets key leaves this machine as well: now neither the parent nor the new role can be signed here
+    renameSync(join(org, 'keys', 'targets-1.pem'), join(laptop, 'targets-1.pem'));
+    // its keyholder keeps the public part beside it, to match the key to the plan before the passphrase
+    ok(['key', 'export', `file:${join(laptop, 'targets-1.pem')}`, '--out', join(laptop, 'targets-1.pem.pub.json')]);
+    ok(['key', 'generate', '--out', join(laptop, 'm.pem'), '--public-out', join(base, 'm.pub.json')]);
+    const before = snapshotOfWorkspace();
+    before.delete('tufsign.json');
+    expect(rVersion('m')).toBeUndefined();
+    const request = join(base, 'add-m.tufsign-request.json');
+    ok([
+      'delegate',
+      'add',
+      'm',
+      '--key',
+      join(base, 'm.pub.json'),
+      '--paths',
+      'm/*',
+      '--request-out',
+      request,
+      '-w',
+      org,
+    ]);
+    const json = readJson(request);
+    expect(
+      json.roles.map((x: { role: string; metadata: { signatures: unknown[] } }) => [
+        x.role,
+        x.metadata.signatures.length,
+      ]),
+    ).toEqual([
+      ['targets', 0],
+      ['m', 0],
+    ]);
+    const after = snapshotOfWorkspace();
+    after.delete('tufsign.json');
+    expect(after).toEqual(before);
+    const sign = (key: string, role: string): boolean => {
+      const r = ok([
+        'ceremony',
+        'sign',
+        request,
+        '--key',
+        `file:${join(laptop, key)}`,
+        '--trust-dir',
+        trust,
+        '--fingerprint',
+        fingerprintOf(request),
+        '--yes',
+        '--json',
+      ]);
+      expect(r.json.added.map((a: { role: string }) => a.role)).toEqual([role]);
+      return r.json.status.canFinalize as boolean;
+    };
+    expect(sign('m.pem', 'm')).toBe(false);
+    expect(sign('targets-1.pem', 'targets')).toBe(true);
+    ok(['ceremony', 'finalize', request, '--bundle-out', join(base, 'b-add-m'), '-w', org]);
+    expect(readJson(join(org, 'metadata', '1.m.json')).signed.version).toBe(1);
+    expect(rVersion('m')).toBe(1);
+    expect(tufsign(['verify', org, '--json']).json.ok).toBe(true);
   });
 });
