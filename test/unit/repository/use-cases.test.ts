@@ -4,6 +4,7 @@
  * clock is a parameter. Each result is checked by the client-side verifier over the files on disk, and each
  * refusal leaves the workspace byte for byte as it was.
  */
+import { parseKeyRef, type ConfiguredKeyRef } from '../../../src/keystore/key-ref';
 import { createHash } from 'node:crypto';
 import {
   appendFileSync,
@@ -58,7 +59,7 @@ function context(
   return {
     now,
     opened,
-    openSigner(uri: string, _expected: Key): Promise<Signer> {
+    openSigner({ uri }: ConfiguredKeyRef, _expected: Key): Promise<Signer> {
       opened.push(uri);
       const swapped = swap[uri];
       if (swapped !== undefined) return Promise.resolve(swapped);
@@ -80,7 +81,7 @@ function initOptions(
     keys: names.map((n) =>
       publicOnly.includes(n)
         ? { key: signers[n].publicKey, owner: n }
-        : { key: signers[n].publicKey, uri: uriOf(n), owner: n },
+        : { key: signers[n].publicKey, ref: parseKeyRef(uriOf(n)), owner: n },
     ),
     threshold,
   });
@@ -151,7 +152,7 @@ describe('repository use cases on a temp workspace', () => {
         'tufsign.json',
       ]),
     );
-    expect([...ws.config.keys.values()].map((k) => k.uri).sort()).toEqual(
+    expect([...ws.config.keys.values()].map((k) => k.ref?.uri).sort()).toEqual(
       ['root', 'snapshot', 'targets', 'timestamp'].map((n) => `file:keys/${n}.pem`),
     );
     const status = repositoryStatus(ws, T0);
