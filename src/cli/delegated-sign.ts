@@ -1,18 +1,24 @@
 /** CLI side of `sign ROLE` for a delegated role (`refresh` is `cli/refresh.ts`). */
+import { delegationChangeOrRequest, type DelegationOutcome } from '../repository/delegations';
 import { signDelegated } from '../repository/delegated-sign';
-import type { OperationResult } from '../repository/outcome';
 import { Workspace } from '../repository/workspace';
+import { ceremonyContext } from './ceremony';
 import type { RunContext } from './context';
 
+/** The role re-signed here, or (its keys not here) one signing request for its keyholders, like `targets add`. */
 export async function runSignDelegated(
   run: RunContext,
-  input: { workspace: string; role: string; expires?: string },
-): Promise<OperationResult> {
+  tool: string,
+  input: { workspace: string; role: string; expires?: string; out?: string },
+): Promise<DelegationOutcome> {
   const ws = Workspace.open(input.workspace);
-  return signDelegated(
+  const ctx = ceremonyContext(run, ws.dir, ws, tool);
+  const options = input.expires === undefined ? {} : { expires: input.expires };
+  return delegationChangeOrRequest(
     ws,
-    input.role,
-    input.expires === undefined ? {} : { expires: input.expires },
-    run.signingContext(ws.dir, ws),
+    (defer) => signDelegated(ws, input.role, options, ctx, defer),
+    `re-sign ${input.role}${input.expires !== undefined ? ` (expires in ${input.expires})` : ''}`,
+    input.out,
+    ctx,
   );
 }

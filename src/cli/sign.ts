@@ -1,6 +1,5 @@
 /** `sign ROLE`: a top-level role signed here (or a request for the keys that are not), a delegated role by its own keys. */
 import { Flags, type Interfaces } from '@oclif/core';
-import { TufsignError } from '../errors';
 import type { OperationResult } from '../repository/outcome';
 import type { RequestWritten } from '../repository/requests';
 import { signRoleOrRequest } from '../repository/sign';
@@ -9,6 +8,7 @@ import { isTopLevelRole } from '../tuf/metadata';
 import type { CommandIo } from './base-command';
 import { ceremonyContext, renderRequest } from './ceremony';
 import { runSignDelegated } from './delegated-sign';
+import { renderDelegationOutcome } from './delegation-render';
 import { waitFlag, workspaceFlag } from './flags';
 import { renderOperation } from './render';
 
@@ -19,7 +19,7 @@ export const signFlags = {
   bump: Flags.boolean({ description: 'Give the role a new version (and a fresh expiry).', default: false }),
   'request-out': Flags.string({
     description:
-      'Where to write the signing request when the threshold needs keys that are not here (default: WORKSPACE/ROLE-vN.tufsign-request.json).',
+      'Where to write the signing request when the threshold needs keys that are not here (default: WORKSPACE/ROLE-vN.tufsign-request.json; for a delegated role too).',
     aliases: ['out'],
     deprecateAliases: true,
   }),
@@ -32,18 +32,12 @@ export async function runSign(
 ): Promise<OperationResult & { request?: RequestWritten }> {
   await io.lockWorkspace(flags.workspace);
   if (!isTopLevelRole(args.role)) {
-    if (flags['request-out'] !== undefined)
-      throw new TufsignError('USAGE', '--request-out: a delegated role is signed here, by its own keys', {
-        suggestion: 'Run `tufsign sign ROLE` where the keys of the role are.',
-      });
-    const input: { workspace: string; role: string; expires?: string } = {
-      workspace: flags.workspace,
-      role: args.role,
-    };
+    const input: Parameters<typeof runSignDelegated>[2] = { workspace: flags.workspace, role: args.role };
     if (flags.expires !== undefined) input.expires = flags.expires;
-    const result = await runSignDelegated(io.ctx, input);
-    io.log(renderOperation(result, result.workspace));
-    return result;
+    if (flags['request-out'] !== undefined) input.out = flags['request-out'];
+    const outcome = await runSignDelegated(io.ctx, io.tool, input);
+    io.log(renderDelegationOutcome(outcome, flags.workspace));
+    return outcome.request === undefined ? outcome.result : { ...outcome.result, request: outcome.request };
   }
   const ws = Workspace.open(flags.workspace);
   const options: { expires?: string; bump?: boolean } = { bump: flags.bump };

@@ -8,7 +8,7 @@ export default class Sign extends BaseCommand<typeof Sign> {
   static override summary = 'Re-sign a role with the configured keys.';
   static override description =
     'Without --bump or --expires, only adds signatures that are missing (same bytes, same version). With them, the role gets a new version and expiry, and snapshot and timestamp are updated after it in the order the spec gives. ' +
-    'A delegated role (snapshot lists it by version) is always re-signed as a new version with a fresh expiry, by the keys its parent names, which must be here.';
+    'A delegated role (snapshot lists it by version) is always re-signed as a new version with a fresh expiry, by the keys its parent names; when they are not here (absent, or offline without their own secret), the new version waits in one signing request for the role, with its delegating chain, for `ceremony sign` and `ceremony finalize`.';
   static override examples = [
     '<%= config.bin %> sign targets --expires 90d',
     '<%= config.bin %> sign root --bump',

@@ -10,7 +10,7 @@ import { TufsignError } from '../errors';
 import { findBinsParent } from './delegations';
 import { presentKeysConfig } from './key-availability';
 import type { SigningContext } from './context';
-import type { OperationResult } from './outcome';
+import type { Deferral, OperationResult } from './outcome';
 import { refresh } from './refresh';
 import { delegatedSigningWindow } from './status';
 import { publishTargetsChanges } from './targets-publish';
@@ -33,11 +33,16 @@ function rolesNamed(tree: TargetsTree, name: string): RoleNode[] {
   return [node];
 }
 
+/**
+ * A new version of the named delegated role(s). With `defer`, a role whose keys are not here (absent, or offline
+ * without their own secret) is returned as `pendingDelegated` for a signing request instead of failing.
+ */
 export async function signDelegated(
   ws: Workspace,
   name: string,
   options: { expires?: string },
   ctx: SigningContext,
+  defer: Deferral = false,
 ): Promise<OperationResult> {
   const tree = new TargetsTree(ws, ws.load());
   const nodes = rolesNamed(tree, name);
@@ -45,6 +50,7 @@ export async function signDelegated(
   if (nodes.length > 64) ctx.progress?.(`re-signing ${nodes.length} roles`);
   return publishTargetsChanges(tree, ctx, {
     ...(options.expires !== undefined ? { expires: options.expires } : {}),
+    deferTargets: defer,
   });
 }
 

@@ -186,6 +186,12 @@ export function checkBelongs(
     if (r.role === 'root' || r.trusted === undefined) continue;
     const onDisk =
       r.delegatedBy !== undefined ? publishedRole?.(r.role) : isTopLevelRole(r.role) ? repo?.[r.role] : undefined;
+    if (r.delegatedBy !== undefined && onDisk === undefined)
+      throw new TufsignError('ROLE_INVALID', `the request replaces ${r.role}, a role this workspace does not publish`, {
+        file,
+        rule: 'a request changes roles of this workspace',
+        suggestion: '`tufsign delegate list` shows the roles; make the request again from this workspace.',
+      });
     const now = onDisk?.signed.version;
     if (now !== r.trusted.signed.version && !appliedEarlier(r.role, onDisk)) {
       throw new TufsignError(
