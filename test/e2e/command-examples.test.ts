@@ -19,7 +19,7 @@ import { commandsMdExamples, ON_VIRTUAL_CARDS, tufsignShim } from '../helpers/do
 import { SOFTHSM_MODULE } from '../helpers/softhsm';
 import { tempDir } from '../helpers/tmp';
 
-jest.setTimeout(400_000);
+jest.setTimeout(600_000);
 
 /** Shell words of one command line: quotes, a leading VAR=value, a pipe into tufsign, a trailing comment. */
 function tufsignArgv(line: string): string[] {
