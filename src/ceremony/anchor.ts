@@ -311,7 +311,7 @@ function checkDelegatedRoles(
   anchor: TrustAnchor,
   file: string | undefined,
 ): void {
-  if (req.delegators.length === 0) return;
+  if (!req.roles.some((r) => r.delegatedBy !== undefined)) return;
   const chain = new Map<string, Metadata<Targets>>();
   const published = anchor.publishedTargetsRole;
   req.delegators.forEach((d, i) => {
@@ -353,6 +353,20 @@ function checkDelegatedRoles(
     if (r.delegatedBy === undefined) return;
     const path = `$.roles[${i}].trusted`;
     const basis = r.trusted;
+    const parentInRequest = req.roles.find((o) => o.role === r.delegatedBy && o.trusted !== undefined);
+    if (basis === undefined && parentInRequest !== undefined) {
+      // A role this request creates: its keys are named by its parent's new version, which is itself checked
+      // above (targets under the trusted root, a delegated parent under its chain); it replaces nothing.
+      authorityOf(req, r);
+      if (published?.(r.role) !== undefined)
+        throw basisError(
+          `${r.role} is presented as a new role, but this workspace already publishes it`,
+          file,
+          path,
+          'a new role replaces nothing',
+        );
+      return;
+    }
     if (basis === undefined)
       throw basisError(
         `${r.role} carries no trusted version to compare against`,

@@ -158,8 +158,9 @@ export function roleKind(r: Pick<RequestRole, 'role' | 'delegatedBy'>): TopLevel
 
 /**
  * Who signs `r`: for a top-level role, the governing root's role and keys; for a delegated role, the delegation
- * its parent names in the request's delegating chain (as published: its parent is never changed by the same
- * request). A parent that does not delegate to the role is a broken chain.
+ * its parent names in the request's delegating chain (as published), or, for a role the request creates (no
+ * trusted version), in its parent's new version carried by the same request. A parent that does not delegate
+ * to the role is a broken chain.
  */
 export function authorityOf(
   req: PlanView,
@@ -178,8 +179,10 @@ export function authorityOf(
       );
     return { role: root.role(r.role), keys: root.keys };
   }
-  const parent = req.delegators?.find((d) => d.role === r.delegatedBy);
-  const d = parent?.metadata.signed.delegations;
+  const parent =
+    req.delegators?.find((d) => d.role === r.delegatedBy) ??
+    req.roles.find((o) => o.role === r.delegatedBy && roleKind(o) === 'targets');
+  const d = (parent?.metadata.signed as Targets | undefined)?.delegations;
   const role = d?.getRole(r.role);
   if (parent === undefined || d === undefined || role === undefined)
     throw new TufsignError(
@@ -411,7 +414,9 @@ export function requestToJSON(req: SigningRequest): JsonObject {
   const plans = planFor(req);
   const out = newObject();
   out['format'] = REQUEST_FORMAT;
-  out['format_version'] = req.delegators.length > 0 ? REQUEST_FORMAT_VERSION_DELEGATED : REQUEST_FORMAT_VERSION;
+  // format 3 whenever a delegated role is carried (a new role directly under targets has an empty chain)
+  const delegated = req.roles.some((r) => r.delegatedBy !== undefined);
+  out['format_version'] = delegated ? REQUEST_FORMAT_VERSION_DELEGATED : REQUEST_FORMAT_VERSION;
   out['repository'] = req.repository;
   out['purpose'] = req.purpose;
   out['ceremony_id'] = ceremonyId(req);
@@ -421,7 +426,7 @@ export function requestToJSON(req: SigningRequest): JsonObject {
   const base = newObject();
   for (const [k, v] of Object.entries(req.base)) if (v !== undefined) base[k] = v;
   out['base'] = base;
-  if (req.delegators.length > 0)
+  if (delegated)
     out['delegators'] = req.delegators.map((d) => {
       const o = newObject();
       o['role'] = d.role;
@@ -820,9 +825,12 @@ function checkDelegatorShape(
   file: string | undefined,
 ): void {
   const delegated = roles.filter((r) => r.delegatedBy !== undefined);
+  /** a role the request creates, under its parent's new version in the same request */
+  const created = (r: RequestRole): boolean =>
+    r.trusted === undefined && roles.some((o) => o.role === r.delegatedBy && o.trusted !== undefined);
   if (delegated.length === 0 && delegators.length > 0)
     throw invalid('a delegating chain without delegated roles', file, '$.delegators');
-  if (delegated.length > 0 && delegators.length === 0)
+  if (delegated.some((r) => !created(r) || r.delegatedBy !== 'targets') && delegators.length === 0)
     throw invalid('delegated roles need their delegating chain', file, '$.delegators');
   const names = new Set<string>();
   delegators.forEach((d, i) => {
@@ -841,6 +849,12 @@ function checkDelegatorShape(
     names.add(d.role);
   });
   for (const r of delegated) {
+    if (created(r)) {
+      // its parent's new version names its keys; the parent's own chain is checked with the parent
+      if (names.has(r.role) || roles.some((o) => o.delegatedBy === r.role))
+        throw invalid(`${r.role} is new in this request and cannot delegate yet`, file, '$.roles');
+      continue;
+    }
     if (!names.has(r.delegatedBy as string))
       throw invalid(`${r.role}'s parent ${r.delegatedBy as string} is not in the delegating chain`, file, '$.roles');
     if (names.has(r.role) || roles.some((o) => o.role === r.delegatedBy))

@@ -1,4 +1,4 @@
-/** `sign ROLE`: a top-level role signed here (or a request for the keys that are not), a delegated role by its own keys. */
+/** `sign ROLE`: a role signed here by its keys, or (keys not here) a signing request for it — top-level or delegated. */
 import { Flags, type Interfaces } from '@oclif/core';
 import type { OperationResult } from '../repository/outcome';
 import type { RequestWritten } from '../repository/requests';

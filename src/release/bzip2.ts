@@ -48,6 +48,27 @@ function crcRun255(crc: number, c: number): number {
   );
 }
 
+/** The CRC after `run` copies of byte c. */
+function crcRun(crc: number, c: number, run: number): number {
+  if (run === 255) return crcRun255(crc, c);
+  for (let k = 0; k < run; k++) crc = (crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ c) & 0xff]!;
+  return crc;
+}
+
+/** RLE1: one run of 1–255 copies of c appended at block[blen] (four copies and a count from four on); the new length. */
+function putRun(block: Uint8Array, blen: number, c: number, run: number): number {
+  if (run < 4) {
+    for (let k = 0; k < run; k++) block[blen++] = c;
+    return blen;
+  }
+  block[blen] = c;
+  block[blen + 1] = c;
+  block[blen + 2] = c;
+  block[blen + 3] = c;
+  block[blen + 4] = run - 4;
+  return blen + 5;
+}
+
 class BitWriter {
   private buf: Uint8Array;
   private len = 0;
@@ -390,23 +411,11 @@ export function bzip2Block(data: Uint8Array, from: number, to: number, ws?: Work
     const c = data[pos]!;
     let run = 1;
     while (run < 255 && pos + run < to && data[pos + run] === c) run++;
-    for (let k = 0; k < run; k++) crc = (crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ c) & 0xff]!;
-    if (run >= 4) {
-      block[blen++] = c;
-      block[blen++] = c;
-      block[blen++] = c;
-      block[blen++] = c;
-      block[blen++] = run - 4;
-    } else {
-      for (let k = 0; k < run; k++) block[blen++] = c;
-    }
+    crc = crcRun(crc, c, run);
+    blen = putRun(block, blen, c, run);
     pos += run;
   }
-  crc = ~crc >>> 0;
-  const w = new BitWriter(Math.floor((to - from) / 4) + 64);
-  compressBlock(block, blen, crc, w, ws ?? threadWorkspace(block.length));
-  const bits = w.bitLength();
-  return { bytes: w.finish(), bits, crc };
+  return bzip2Rle1Block({ data: block, length: blen, crc: ~crc >>> 0, input: to - from }, ws);
 }
 
 /** A bzip2 stream from its blocks, in order: header, the blocks' bits back to back, the combined CRC. */
@@ -525,23 +534,10 @@ export class Rle1Stream {
 
   private flush(c: number, run: number): void {
     const block = (this.block ??= this.alloc(BLOCK_MAX + 8));
-    let crc = this.crc;
-    if (run === 255) crc = crcRun255(crc, c);
-    else for (let k = 0; k < run; k++) crc = (crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ c) & 0xff]!;
-    this.crc = crc;
+    this.crc = crcRun(this.crc, c, run);
     this.input += run;
-    let blen = this.blen;
-    if (run >= 4) {
-      block[blen++] = c;
-      block[blen++] = c;
-      block[blen++] = c;
-      block[blen++] = c;
-      block[blen++] = run - 4;
-    } else {
-      for (let k = 0; k < run; k++) block[blen++] = c;
-    }
-    this.blen = blen;
-    if (blen > BLOCK_MAX - 5) this.cut();
+    this.blen = putRun(block, this.blen, c, run);
+    if (this.blen > BLOCK_MAX - 5) this.cut();
   }
 
   private cut(): void {
@@ -553,10 +549,10 @@ export class Rle1Stream {
   }
 }
 
-/** Compress one block from `Rle1Stream` (the stages after RLE1), with this thread's workspace. */
-export function bzip2Rle1Block(b: Rle1Block): Bzip2Block {
+/** Compress one block from `Rle1Stream` (the stages after RLE1), with `ws` or this thread's workspace. */
+export function bzip2Rle1Block(b: Rle1Block, ws?: Workspace): Bzip2Block {
   const w = new BitWriter(Math.floor(b.length / 4) + 64);
-  compressBlock(b.data, b.length, b.crc, w, threadWorkspace(b.data.length));
+  compressBlock(b.data, b.length, b.crc, w, ws ?? threadWorkspace(b.data.length));
   const bits = w.bitLength();
   return { bytes: w.finish(), bits, crc: b.crc };
 }

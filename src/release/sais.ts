@@ -46,7 +46,12 @@ function sType(t: Uint8Array, i: number): number {
   return (t[i >>> 3]! >>> (i & 7)) & 1;
 }
 
-function induceL(
+/**
+ * Induced sorting: from the LMS suffixes at their buckets' ends, the L-type
+ * suffixes in order (left to right from the buckets' starts), then the S-type
+ * ones (right to left from the buckets' ends).
+ */
+function induce(
   text: Text,
   sa: Int32Array,
   t: Uint8Array,
@@ -62,17 +67,6 @@ function induceL(
     const j = sa[i]! - 1;
     if (j >= 0 && sType(t, j) === 0) sa[bkt[text[j]!]!++] = j;
   }
-}
-
-function induceS(
-  text: Text,
-  sa: Int32Array,
-  t: Uint8Array,
-  n: number,
-  k: number,
-  counts: Int32Array,
-  bkt: Int32Array,
-): void {
   bucketEnds(k, counts, bkt, true);
   for (let i = n - 1; i >= 0; i--) {
     const j = sa[i]! - 1;
@@ -105,8 +99,7 @@ function sais(text: Text, sa: Int32Array, n: number, k: number): void {
   sa.fill(-1, 0, n);
   bucketEnds(k, counts, bkt, true);
   for (let i = 1; i < n; i++) if (isLms(i)) sa[--bkt[text[i]!]!] = i;
-  induceL(text, sa, t, n, k, counts, bkt);
-  induceS(text, sa, t, n, k, counts, bkt);
+  induce(text, sa, t, n, k, counts, bkt);
 
   let n1 = 0;
   for (let i = 0; i < n; i++) {
@@ -158,8 +151,7 @@ function sais(text: Text, sa: Int32Array, n: number, k: number): void {
     sa[i] = -1;
     sa[--bkt[text[j]!]!] = j;
   }
-  induceL(text, sa, t, n, k, counts, bkt);
-  induceS(text, sa, t, n, k, counts, bkt);
+  induce(text, sa, t, n, k, counts, bkt);
 }
 
 /**

@@ -54,8 +54,8 @@ export interface PendingDelegated {
   name: string;
   delegatedBy: string;
   metadata: Metadata;
-  /** the published version it replaces */
-  trusted: Metadata;
+  /** the published version it replaces; absent for a role the request creates (its parent waits in it too) */
+  trusted?: Metadata;
   /** published targets, …, the parent: top-level targets first */
   chain: Delegator[];
 }

@@ -22,7 +22,7 @@ import {
   type SigningRequest,
 } from '../ceremony';
 import { diffRequest, type RoleDiff } from '../ceremony/diff';
-import { isTopLevelRole, type Metadata, type Root, type TopLevelRole } from '../tuf/metadata';
+import { isTopLevelRole, type Metadata, type Root, type Targets, type TopLevelRole } from '../tuf/metadata';
 import { rootFileName } from '../tuf/naming';
 import type { KeyEntry, WorkspaceConfig } from './config';
 import type { CeremonyContext } from './context';
@@ -183,6 +183,11 @@ export function checkBelongs(
   const repo = currentState(ws);
   const publishedRole = repo === undefined ? undefined : publishedTargetsRoles(ws, repo);
   for (const r of req.roles) {
+    if (r.delegatedBy !== undefined && r.trusted === undefined && publishedRole?.(r.role) !== undefined)
+      throw new TufsignError('REQUEST_STALE', `the request creates ${r.role}, which this workspace already publishes`, {
+        file,
+        rule: 'a request applies to the state it was made from',
+      });
     if (r.role === 'root' || r.trusted === undefined) continue;
     const onDisk =
       r.delegatedBy !== undefined ? publishedRole?.(r.role) : isTopLevelRole(r.role) ? repo?.[r.role] : undefined;
@@ -235,7 +240,12 @@ export function newRequest(
   const delegators: Delegator[] = [];
   for (const d of options.delegated ?? []) {
     for (const c of d.chain) if (!delegators.some((x) => x.role === c.role)) delegators.push(c);
-    const parent = d.chain.find((c) => c.role === d.delegatedBy)?.metadata.signed.delegations;
+    // a new role's parent is not in the chain: its new version travels in the same request
+    const parentMd =
+      d.chain.find((c) => c.role === d.delegatedBy)?.metadata ??
+      options.delegated?.find((o) => o.name === d.delegatedBy)?.metadata ??
+      mds.find((m) => d.delegatedBy === 'targets' && m.signed.type === 'targets');
+    const parent = (parentMd?.signed as Targets | undefined)?.delegations;
     for (const k of parent?.getRole(d.name)?.keyids ?? []) keyids.add(k);
   }
   const keyholders = new Map<string, Keyholder>();
@@ -254,7 +264,7 @@ export function newRequest(
       }),
       ...(options.delegated ?? []).map((d) => ({
         metadata: d.metadata,
-        trusted: d.trusted,
+        ...(d.trusted !== undefined ? { trusted: d.trusted } : {}),
         name: d.name,
         delegatedBy: d.delegatedBy,
       })),

@@ -183,10 +183,14 @@ export async function publishTargetsChanges(
   const short = outcomes.filter((o) => !o.complete);
   if (short.length > 0) {
     const shortNodes = changed.filter((_n, i) => outcomes[i]?.complete !== true);
+    // A new role whose own keys are not here waits in the request with its parent's new version, which names
+    // those keys: the parent (even when signed here) is published only with the role, at finalize.
+    for (const n of shortNodes.slice())
+      if (n.created && n.parent !== undefined && !shortNodes.includes(n.parent)) shortNodes.push(n.parent);
     if (options.deferTargets !== undefined && options.deferTargets !== false && shortNodes.every(deferrable)) {
       // Offline keys (top-level targets, or a delegated role's parent): publish nothing a client would read; the
       // roles signed here wait unreferenced for the finalize, the others go into a signing request.
-      const early = roleFiles.filter((_f, i) => outcomes[i]?.complete === true);
+      const early = roleFiles.filter((_f, i) => !shortNodes.includes(changed[i] as RoleNode));
       // Re-signed versions of existing roles can wait unreferenced only where each version has its own file.
       if (!tree.consistent && changed.some((n) => n.name !== 'targets' && !n.created && !shortNodes.includes(n))) {
         throw new TufsignError(
@@ -308,7 +312,8 @@ export async function publishTargetsChanges(
  */
 function deferrable(node: RoleNode): boolean {
   if (node.parent === undefined) return true;
-  if (node.created) return false;
+  // a new role travels with its parent's new version, which must itself be able to travel
+  if (node.created) return !node.parent.created && deferrable(node.parent);
   for (let p: RoleNode | undefined = node.parent; p !== undefined; p = p.parent) if (p.changed) return false;
   return true;
 }
@@ -316,6 +321,17 @@ function deferrable(node: RoleNode): boolean {
 /** The request entry of a delegated role: its new version, the published one it replaces, and its published chain. */
 function pendingDelegatedOf(tree: TargetsTree, node: RoleNode): PendingDelegated {
   const parent = node.parent as RoleNode;
+  if (node.created) {
+    // new: nothing it replaces; its parent's new version is in the same request, with the parent's own chain
+    const chain: Delegator[] = [];
+    for (let n: RoleNode | undefined = parent.parent; n !== undefined; n = n.parent)
+      chain.unshift({
+        role: n.name,
+        ...(n.parent !== undefined ? { delegatedBy: n.parent.name } : {}),
+        metadata: n.md,
+      });
+    return { name: node.name, delegatedBy: parent.name, metadata: node.md, chain };
+  }
   const version = node.md.signed.version - 1;
   const path = tree.consistent
     ? fileOf(tree, node.name, version)

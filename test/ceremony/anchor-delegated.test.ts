@@ -248,3 +248,67 @@ describe('a request for a role two delegations down (targets → a → b)', () =
     expect(code(() => parseRequest(Buffer.from(JSON.stringify(doc)), 'stick.json'))).toBe('REQUEST_INVALID');
   });
 });
+
+describe('a role the request creates, under its parent’s new version in the same request (#12)', () => {
+  const cKey = makeKey('c-1');
+  /** a v2 delegating c (or not), and c v1 (empty): the request `delegate add c --from a` writes */
+  function creating(options: { delegateC?: boolean; cTrusted?: Metadata; parentInRequest?: boolean } = {}) {
+    const aNext = targetsWith(2, {});
+    delegate(aNext, 'b', [s.bKey], 1, ['a/b/*']);
+    if (options.delegateC !== false) delegate(aNext, 'c', [cKey], 1, ['a/c/*']);
+    const roles: Parameters<typeof createRequest>[0]['roles'] = [
+      {
+        metadata: new Metadata(targetsWith(1, {})),
+        ...(options.cTrusted !== undefined ? { trusted: options.cTrusted } : {}),
+        name: 'c',
+        delegatedBy: 'a',
+      },
+    ];
+    if (options.parentInRequest !== false)
+      roles.push({ metadata: new Metadata(aNext), trusted: s.a, name: 'a', delegatedBy: 'targets' });
+    return () =>
+      createRequest({
+        repository: 'demo',
+        purpose: 'delegate c',
+        trustedRoot: s.root,
+        base: { root: 1, targets: 1, snapshot: 1, timestamp: 1 },
+        roles,
+        delegators: [{ role: 'targets', metadata: s.targets }],
+        keyholders: keyholders([cKey]),
+        now: NOW,
+        tool: TOOL,
+      });
+  }
+
+  it('is planned under the parent’s new version, survives the format, and anchors from the pin', () => {
+    const req = creating()();
+    expect(planFor(req).map((p) => [p.role, p.keyids])).toEqual([
+      ['a', s.aKeys.map((k) => k.keyid)],
+      ['c', [cKey.keyid]],
+    ]);
+    const back = parseRequest(Buffer.from(serializeRequest(req)), 'stick.json');
+    expect(requestFingerprint(back)).toBe(requestFingerprint(req));
+    expect(code(() => anchorRequest(back, pin, 'x'))).toBeUndefined();
+    expect(diffRequest(back).find((d) => d.role === 'c')?.versionFrom).toBeUndefined();
+  });
+
+  it('a new role its parent’s new version does not delegate to', () => {
+    expect(code(creating({ delegateC: false }))).toBe('TRUST_CHAIN_INVALID');
+  });
+
+  it('a role without a trusted version whose parent is not changed by the request', () => {
+    expect(code(creating({ parentInRequest: false }))).toBe('REQUEST_INVALID');
+  });
+
+  it('a “new” role the workspace already publishes', () => {
+    const req = creating()();
+    const existingC = signMd(new Metadata(targetsWith(1, { 'a/c/x': 'x' })), cKey);
+    const ws: TrustAnchor = {
+      source: 'workspace',
+      root: s.root,
+      published: { targets: s.targets },
+      publishedTargetsRole: (name) => ({ targets: s.targets, a: s.a, c: existingC })[name],
+    };
+    expect(code(() => anchorRequest(req, ws, 'x'))).toBe('TRUST_BASIS_INVALID');
+  });
+});

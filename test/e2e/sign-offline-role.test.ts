@@ -5,6 +5,8 @@
  * signed online; then tuf-js and python-tuf, from root v1, fetch a target through ROLE's new version. Hostile
  * requests are refused at finalize with nothing written: ROLE's body altered after it was signed, a role the
  * workspace does not have. A taken request name stops the run before anything is written; a killed run re-runs.
+ * And `delegate add` of a role whose own key is on the laptop: one request for targets' new version and the
+ * role's first version, signed by the role's keyholder, finalized together; then a target goes in by request.
  */
 import { spawn } from 'node:child_process';
 import {
@@ -42,9 +44,9 @@ function snapshotOfWorkspace(): Map<string, string> {
 }
 
 /** r's version as the published snapshot lists it (consistent snapshots: N.snapshot.json). */
-function rVersion(): number {
+function rVersion(role = 'r'): number | undefined {
   const snapshot = readJson(join(org, 'metadata', 'timestamp.json')).signed.meta['snapshot.json'].version;
-  return readJson(join(org, 'metadata', `${snapshot}.snapshot.json`)).signed.meta['r.json'].version;
+  return readJson(join(org, 'metadata', `${snapshot}.snapshot.json`)).signed.meta[`${role}.json`]?.version;
 }
 
 function keyholderSigns(request: string): void {
@@ -80,7 +82,7 @@ beforeAll(() => {
 
 it('sign r --expires with r’s key elsewhere: one request, the ceremony, then both clients fetch through r', async () => {
   const before = snapshotOfWorkspace();
-  const v = rVersion();
+  const v = rVersion() as number;
   const request = join(base, 'sign-r.tufsign-request.json');
   const r = ok(['sign', 'r', '--expires', '30d', '--request-out', request, '-w', org, '--json']);
   expect(r.json.complete).toBe(false);
@@ -219,7 +221,7 @@ describe('finalize refuses a hostile request for r with nothing written', () => 
   });
 
   it('the untouched request, finalize killed at random moments, then re-run: published once, verified', async () => {
-    const v = rVersion();
+    const v = rVersion() as number;
     const finalize = (): Promise<string> =>
       new Promise((resolve) => {
         const child = spawn(
@@ -241,6 +243,172 @@ describe('finalize refuses a hostile request for r with nothing written', () => 
     ok(['ceremony', 'finalize', request, '--bundle-out', join(base, 'b-rerun'), '-w', org]);
     expect(rVersion()).toBe(v + 1);
     expect(existsSync(join(org, 'metadata', `${v + 1}.r.json`))).toBe(true);
+    expect(tufsign(['verify', org, '--json']).json.ok).toBe(true);
+  });
+});
+
+describe('delegate add of a role whose own key is elsewhere: one request for targets and the new role', () => {
+  it('the keyholder signs the role’s first version; finalize publishes both; then a target goes in by request', async () => {
+    // n's key is generated on the laptop; the organizer has only its public key file
+    ok([
+      'key',
+      'generate',
+      '--out',
+      join(laptop, 'n.pem'),
+      '--public-out',
+      join(base, 'n.pub.json'),
+      '--owner',
+      'nina',
+    ]);
+    const before = snapshotOfWorkspace();
+    const request = join(base, 'add-n.tufsign-request.json');
+    const r = ok(
+      ['delegate', 'add', 'n', '--key', join(base, 'n.pub.json'), '--paths', 'n/*', '--request-out', request],
+      { cwd: org, env: {} },
+    );
+    expect(r.stdout).toMatch(/must be signed by keys that are not here/);
+    const json = readJson(request);
+    // targets' new version (signed here: its key is online) and n's first version, which names no basis
+    expect(
+      json.roles.map((x: { role: string; delegated_by?: string; trusted?: unknown }) => [
+        x.role,
+        x.delegated_by,
+        x.trusted === undefined,
+      ]),
+    ).toEqual([
+      ['targets', undefined, false],
+      ['n', 'targets', true],
+    ]);
+    // nothing a client reads changed: tufsign.json gained n's key entry, metadata/ is as it was
+    const after = snapshotOfWorkspace();
+    after.delete('tufsign.json');
+    before.delete('tufsign.json');
+    expect(after).toEqual(before);
+
+    const s = ok([
+      'ceremony',
+      'sign',
+      request,
+      '--key',
+      `file:${join(laptop, 'n.pem')}`,
+      '--trust-dir',
+      trust,
+      '--fingerprint',
+      fingerprintOf(request),
+      '--yes',
+      '--json',
+    ]);
+    expect(s.json.added.map((a: { role: string }) => a.role)).toEqual(['n']);
+    expect(s.json.status.canFinalize).toBe(true);
+    ok(['ceremony', 'finalize', request, '--bundle-out', join(base, 'b-add-n'), '-w', org]);
+    expect(readJson(join(org, 'metadata', '1.n.json')).signed.version).toBe(1);
+    expect(tufsign(['verify', org, '--json']).json.ok).toBe(true);
+    // a second finalize of the same request changes nothing more (re-runnable)
+    const again = tufsign([
+      'ceremony',
+      'finalize',
+      request,
+      '--bundle-out',
+      join(base, 'b-add-n2'),
+      '-w',
+      org,
+      '--json',
+    ]);
+    expect(tufsign(['verify', org, '--json']).json.ok).toBe(true);
+    expect([0, 'REQUEST_STALE']).toContain(again.status === 0 ? 0 : errorCode(again));
+
+    // n's key is still elsewhere: a target goes into n by request too, and both clients fetch it through n
+    writeFileSync(join(base, 'n.txt'), 'n\n');
+    const add = join(base, 'add-to-n.tufsign-request.json');
+    ok(['targets', 'add', join(base, 'n.txt'), '--path', 'n/n.txt', '--request-out', add, '-w', org]);
+    ok([
+      'ceremony',
+      'sign',
+      add,
+      '--key',
+      `file:${join(laptop, 'n.pem')}`,
+      '--trust-dir',
+      trust,
+      '--fingerprint',
+      fingerprintOf(add),
+      '--yes',
+    ]);
+    ok(['ceremony', 'finalize', add, '--bundle-out', join(base, 'b-add-to-n'), '-w', org]);
+    const server = await serveDirectory(org);
+    try {
+      const client = newClient(server, join(org, 'metadata', '1.root.json'));
+      expect((await fetchTarget(client, 'n/n.txt')).toString()).toBe('n\n');
+      const py = await runPython([
+        join(base, 'py-meta-n'),
+        join(base, 'py-targets-n'),
+        server.url,
+        join(org, 'metadata', '1.root.json'),
+        'n/n.txt',
+      ]);
+      expect({ code: py.code, stderr: py.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(readJson(join(base, 'py-meta-n', 'n.json')).signed.version).toBe(2);
+    } finally {
+      await server.close();
+    }
+  });
+  it('with targets’ key elsewhere too: targets’ and the role’s keyholders sign the one request, finalize publishes both', () => {
+    // the targets key leaves this machine as well: now neither the parent nor the new role can be signed here
+    renameSync(join(org, 'keys', 'targets-1.pem'), join(laptop, 'targets-1.pem'));
+    // its keyholder keeps the public part beside it, to match the key to the plan before the passphrase
+    ok(['key', 'export', `file:${join(laptop, 'targets-1.pem')}`, '--out', join(laptop, 'targets-1.pem.pub.json')]);
+    ok(['key', 'generate', '--out', join(laptop, 'm.pem'), '--public-out', join(base, 'm.pub.json')]);
+    const before = snapshotOfWorkspace();
+    before.delete('tufsign.json');
+    expect(rVersion('m')).toBeUndefined();
+    const request = join(base, 'add-m.tufsign-request.json');
+    ok([
+      'delegate',
+      'add',
+      'm',
+      '--key',
+      join(base, 'm.pub.json'),
+      '--paths',
+      'm/*',
+      '--request-out',
+      request,
+      '-w',
+      org,
+    ]);
+    const json = readJson(request);
+    expect(
+      json.roles.map((x: { role: string; metadata: { signatures: unknown[] } }) => [
+        x.role,
+        x.metadata.signatures.length,
+      ]),
+    ).toEqual([
+      ['targets', 0],
+      ['m', 0],
+    ]);
+    const after = snapshotOfWorkspace();
+    after.delete('tufsign.json');
+    expect(after).toEqual(before);
+    const sign = (key: string, role: string): boolean => {
+      const r = ok([
+        'ceremony',
+        'sign',
+        request,
+        '--key',
+        `file:${join(laptop, key)}`,
+        '--trust-dir',
+        trust,
+        '--fingerprint',
+        fingerprintOf(request),
+        '--yes',
+        '--json',
+      ]);
+      expect(r.json.added.map((a: { role: string }) => a.role)).toEqual([role]);
+      return r.json.status.canFinalize as boolean;
+    };
+    expect(sign('m.pem', 'm')).toBe(false);
+    expect(sign('targets-1.pem', 'targets')).toBe(true);
+    ok(['ceremony', 'finalize', request, '--bundle-out', join(base, 'b-add-m'), '-w', org]);
+    expect(readJson(join(org, 'metadata', '1.m.json')).signed.version).toBe(1);
+    expect(rVersion('m')).toBe(1);
     expect(tufsign(['verify', org, '--json']).json.ok).toBe(true);
   });
 });

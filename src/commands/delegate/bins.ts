@@ -10,7 +10,8 @@ export default class DelegateBins extends BaseCommand<typeof DelegateBins> {
     'Delegate all paths of a role to N succinct hash bins (TAP 15), each signed empty by the bin keys.';
   static override description =
     'A target goes to the bin named PREFIX-HEX whose number is the first bit_length bits of sha256(path). All bins share one set of keys. ' +
-    'PEP 458 uses 16,384 bins; snapshot then lists every bin, which clients download on each update (see docs/delegations.md for the trade-off).';
+    'PEP 458 uses 16,384 bins; snapshot then lists every bin, which clients download on each update (see docs/delegations.md for the trade-off). ' +
+    "When the parent's keys or the bins' own keys are not here, the change becomes one signing request (as for delegate add).";
   static override examples = [
     '<%= config.bin %> delegate bins --count 16384 --key file:keys/bins-1.pem -w repo',
     '<%= config.bin %> delegate bins --count 256 --prefix pkg --from packages --key bins.pub.json',
