@@ -25,6 +25,7 @@ import type { SigningContext } from '../src/repository/context';
 import { addTargetsRouted } from '../src/repository/targets-routing';
 import { Workspace } from '../src/repository/workspace';
 import { parseKeyRefOf } from '../src/keystore/key-ref';
+import { parseTargetPath } from '../src/tuf/paths';
 
 // BENCH_ROOT: a copy of the built CLI, so rebuilding the worktree during a long run does not disturb it
 const ROOT = process.env['BENCH_ROOT'] ?? resolve(__dirname, '../../../..');
@@ -219,7 +220,7 @@ async function coreAdds(dir: string, repeat: number, tag: string): Promise<{ med
   const open = new Map<string, Signer>();
   const ctx: SigningContext = {
     now: new Date(),
-    openSigner: async (uri) => {
+    openSigner: async ({ uri }) => {
       let s = open.get(uri);
       if (s === undefined) {
         s = await fileBackend.open(parseKeyRefOf('file', uri), { secrets, baseDir: dir, env: {} });
@@ -230,13 +231,17 @@ async function coreAdds(dir: string, repeat: number, tag: string): Promise<{ med
   };
   const warm = join(DATA, `${tag}-core-warm.whl`);
   writeFileSync(warm, 'warm\n');
-  await addTargetsRouted(ws, [{ file: warm, path: `packages/core-${tag}-warm/warm.whl` }], ctx);
+  await addTargetsRouted(ws, [{ file: warm, path: parseTargetPath(`packages/core-${tag}-warm/warm.whl`) }], ctx);
   const times: number[] = [];
   for (let i = 0; i < repeat; i++) {
     const file = join(DATA, `${tag}-core-${i}.whl`);
     writeFileSync(file, `core ${tag} ${i}\n`);
     const t0 = process.hrtime.bigint();
-    await addTargetsRouted(Workspace.open(dir), [{ file, path: `packages/core-${tag}-${i}/core-${i}.whl` }], ctx);
+    await addTargetsRouted(
+      Workspace.open(dir),
+      [{ file, path: parseTargetPath(`packages/core-${tag}-${i}/core-${i}.whl`) }],
+      ctx,
+    );
     times.push(Number(process.hrtime.bigint() - t0) / 1e9);
   }
   return { median: median(times), times };

@@ -44,24 +44,30 @@ export interface AnchoredRequest {
   olderVouchers?: { role: TopLevelRole; basisVersion: number; rootVersion: number }[];
 }
 
+/** What a keyholder is told to do when a request fails the trust check, per error code. */
+const DO_NOT_SIGN = {
+  TRUST_CHAIN_INVALID:
+    'Do not sign. This request does not lead from the root you trust to the one it claims; tell the organizer.',
+  TRUST_BASIS_INVALID:
+    'Do not sign: what the change is compared against is not what your trusted root vouches for. Tell the organizer.',
+} as const;
+
+function trustError(
+  code: keyof typeof DO_NOT_SIGN,
+  message: string,
+  file: string | undefined,
+  path: string,
+  rule: string,
+): TufsignError {
+  return new TufsignError(code, message, { file, path, rule, suggestion: DO_NOT_SIGN[code] });
+}
+
 function chainError(message: string, file: string | undefined, path: string, rule: string): TufsignError {
-  return new TufsignError('TRUST_CHAIN_INVALID', message, {
-    file,
-    path,
-    rule,
-    suggestion:
-      'Do not sign. This request does not lead from the root you trust to the one it claims; tell the organizer.',
-  });
+  return trustError('TRUST_CHAIN_INVALID', message, file, path, rule);
 }
 
 function basisError(message: string, file: string | undefined, path: string, rule: string): TufsignError {
-  return new TufsignError('TRUST_BASIS_INVALID', message, {
-    file,
-    path,
-    rule,
-    suggestion:
-      'Do not sign: what the change is compared against is not what your trusted root vouches for. Tell the organizer.',
-  });
+  return trustError('TRUST_BASIS_INVALID', message, file, path, rule);
 }
 
 /** A root step as a client checks it: version + 1, signed by the previous root's threshold and by its own. */
@@ -79,22 +85,21 @@ export function checkRootStep(
       path,
       'SPEC-15 root versions go up by exactly one',
     );
-  const byPrev = verificationResult('root', prev.signed.role('root'), prev.signed.keys, next);
-  if (!byPrev.verified)
-    throw chainError(
-      `root v${v + 1} is not signed by the threshold of root v${v} (${byPrev.signed.length}/${byPrev.threshold})`,
-      file,
-      path,
-      'SPEC-14 a new root is signed by the previous root threshold',
-    );
-  const bySelf = verificationResult('root', next.signed.role('root'), next.signed.keys, next);
-  if (!bySelf.verified)
-    throw chainError(
-      `root v${v + 1} is not signed by its own threshold (${bySelf.signed.length}/${bySelf.threshold})`,
-      file,
-      path,
-      'SPEC-14 a new root is signed by its own threshold',
-    );
+  // the previous root's threshold first, then the new root's own (SPEC-14), each checked the same way
+  const signers = [
+    { by: prev, what: `the threshold of root v${v}`, rule: 'the previous root threshold' },
+    { by: next, what: 'its own threshold', rule: 'its own threshold' },
+  ];
+  for (const { by, what, rule } of signers) {
+    const result = verificationResult('root', by.signed.role('root'), by.signed.keys, next);
+    if (!result.verified)
+      throw chainError(
+        `root v${v + 1} is not signed by ${what} (${result.signed.length}/${result.threshold})`,
+        file,
+        path,
+        `SPEC-14 a new root is signed by ${rule}`,
+      );
+  }
 }
 
 /**

@@ -7,7 +7,6 @@ import { renderOperation } from './render';
 import { parseJson } from '../tuf/json';
 import { checkReleaseVersion } from '../release';
 import { addRelease, type AddReleaseOptions, type AddReleaseResult } from '../repository/release';
-import { Workspace } from '../repository/workspace';
 import { publishOrder } from '../repository/publish';
 import type { CommandIo } from './base-command';
 
@@ -39,8 +38,7 @@ export async function runAddRelease(
   flags: Interfaces.InferredFlags<typeof addReleaseFlags>,
   args: { app: string; version: string; dir: string },
 ): Promise<AddReleaseResult> {
-  await io.lockWorkspace(flags.workspace);
-  const ws = Workspace.open(flags.workspace);
+  const ws = await io.openWorkspace(flags.workspace);
   const progress = progressReporter(io.json);
   const options: AddReleaseOptions = {
     app: args.app,

@@ -32,6 +32,8 @@ export interface CommandIo {
   /** progress and notes for people: stderr, silent under --json */
   note(text: string): void;
   lockWorkspace(dir: string, create?: boolean): Promise<void>;
+  /** lock a workspace for writing (ADR 0007), then open it */
+  openWorkspace(dir: string): Promise<Workspace>;
 }
 
 export abstract class BaseCommand<T extends typeof Command> extends Command {
@@ -111,6 +113,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       log: (text) => this.log(text),
       note: (text) => this.note(text),
       lockWorkspace: (dir, create) => this.lockWorkspace(dir, create),
+      openWorkspace: (dir) => this.openWorkspace(dir),
     };
   }
 

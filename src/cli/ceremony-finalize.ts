@@ -3,7 +3,6 @@ import { Flags, type Interfaces } from '@oclif/core';
 import { ceremonyContext, renderRequest } from './ceremony';
 import { waitFlag, workspaceFlag } from './flags';
 import { finalizeRequestFile, type FinalizeReport } from '../repository/ceremony/finalize';
-import { Workspace } from '../repository/workspace';
 import type { CommandIo } from './base-command';
 
 export const ceremonyFinalizeFlags = {
@@ -31,8 +30,7 @@ export async function runCeremonyFinalize(
   flags: Interfaces.InferredFlags<typeof ceremonyFinalizeFlags>,
   args: { request: string },
 ): Promise<FinalizeReport> {
-  await io.lockWorkspace(flags.workspace);
-  const ws = Workspace.open(flags.workspace);
+  const ws = await io.openWorkspace(flags.workspace);
   const options: Parameters<typeof finalizeRequestFile>[2] = {
     bundleOut: flags['bundle-out'],
     allowShortExpiry: flags['allow-short-expiry'],

@@ -7,6 +7,7 @@ import { confirmText, renderDangers, renderRequest, renderSignReport, renderTrus
 import { requireInteractiveOrYes } from './context';
 import { keyholderContext } from './keyholder-keys';
 import { TufsignError } from '../errors';
+import { parseKeyRef } from '../keystore/key-ref';
 import { openRequest, requireFingerprint, signChecked, type FingerprintCheck } from '../repository/keyholder-sign';
 import type { SignReport } from '../repository/keyholder-sign';
 import { Workspace } from '../repository/workspace';
@@ -84,7 +85,9 @@ export async function runCeremonySign(
     const shout = [...renderDangers(checked), ...(fc !== undefined ? renderTrust(checked) : [])];
     if (shout.length > 0) io.note(shout.join('\n'));
   }
-  const result = await signChecked(checked, flags.key, check, ws, ctx, true);
+  // `--key` text becomes a KeyRef here, once
+  const keys = flags.key.map((k) => parseKeyRef(k));
+  const result = await signChecked(checked, keys, check, ws, ctx, true);
   io.log(renderSignReport(result));
   return result;
 }

@@ -1,10 +1,9 @@
 /** `ceremony start --role ROLE`: the next version of root and/or targets as a signing request. */
 import { Flags, type Interfaces } from '@oclif/core';
 import { ceremonyContext, renderRequest } from './ceremony';
-import { waitFlag, workspaceFlag } from './flags';
+import { expiresOption, requestOutFlag, waitFlag, workspaceFlag } from './flags';
 import { startCeremony } from '../repository/ceremony/start';
 import type { RequestWritten } from '../repository/requests';
-import { Workspace } from '../repository/workspace';
 import type { TopLevelRole } from '../tuf/metadata';
 import type { CommandIo } from './base-command';
 
@@ -19,21 +18,16 @@ export const ceremonyStartFlags = {
   }),
   expires: Flags.string({ description: 'Expiry period for the new versions (e.g. 365d).' }),
   purpose: Flags.string({ description: 'Why this ceremony happens (recorded in the transcript).' }),
-  'request-out': Flags.string({
-    description: 'Request file to write (default: WORKSPACE/ROLE-vN.tufsign-request.json).',
-    aliases: ['out'],
-    deprecateAliases: true,
-  }),
+  'request-out': requestOutFlag('Request file to write (default: WORKSPACE/ROLE-vN.tufsign-request.json).'),
 };
 
 export async function runCeremonyStart(
   io: CommandIo,
   flags: Interfaces.InferredFlags<typeof ceremonyStartFlags>,
 ): Promise<RequestWritten> {
-  await io.lockWorkspace(flags.workspace);
-  const ws = Workspace.open(flags.workspace);
+  const ws = await io.openWorkspace(flags.workspace);
   const options: Parameters<typeof startCeremony>[1] = { roles: flags.role as TopLevelRole[] };
-  if (flags.expires !== undefined) options.expires = flags.expires;
+  Object.assign(options, expiresOption(flags.expires));
   if (flags.purpose !== undefined) options.purpose = flags.purpose;
   if (flags['request-out'] !== undefined) options.out = flags['request-out'];
   const result = await startCeremony(ws, options, ceremonyContext(io.ctx, ws.dir, ws, io.tool));

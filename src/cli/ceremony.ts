@@ -10,7 +10,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TufsignError } from '../errors';
 import { listNames, pathKind } from '../io/fs';
-import { parseKeyRef } from '../keystore/key-ref';
+import { parseKeyRef, type KeyRef } from '../keystore/key-ref';
 import { openSigner } from '../keystore/registry';
 import { REQUEST_SUFFIX, type RequestStatus, type RoleDiff } from '../ceremony';
 import type { CeremonyContext } from '../repository/context';
@@ -49,7 +49,7 @@ export function ceremonyContext(
     ...sc,
     tool,
     // No expected key: used only when nothing on this machine tells which key the URI holds before its secret.
-    openAnySigner: async (uri) => openSigner(parseKeyRef(uri), run.openOptions(baseDir, ws, pkcs11Module)),
+    openAnySigner: async (ref) => openSigner(ref, run.openOptions(baseDir, ws, pkcs11Module)),
   };
 }
 
@@ -318,7 +318,7 @@ async function chooseRequest(deps: GuidedDeps, requestArg: string | undefined): 
 
 function nothingUsable(checked: CheckedRequest, detected: DetectedKeys, deps: GuidedDeps): TufsignError {
   if (detected.alreadySigned.length > 0) {
-    const who = detected.alreadySigned.map((c) => `${safeText(c.uri)}${renderLabel(c.owner)}`).join(', ');
+    const who = detected.alreadySigned.map((c) => `${safeText(c.ref.uri)}${renderLabel(c.owner)}`).join(', ');
     return new TufsignError(
       'NOTHING_SIGNED',
       `the key(s) here already signed everything they can in this request: ${who}`,
@@ -356,31 +356,34 @@ export async function runGuidedCeremony(deps: GuidedDeps, requestArg?: string): 
   say('');
   const detected = await detectKeys(checked, {
     ...deps,
-    keyFlags: deps.keyFlags,
+    // `--key` text becomes a KeyRef here, once (after the request was found, as a bad --key always failed)
+    keyFlags: deps.keyFlags.map((k) => parseKeyRef(k)),
     baseDir: deps.workspace?.dir ?? process.cwd(),
   });
   for (const c of detected.alreadySigned)
-    say(`already signed: ${safeText(c.uri)}${renderLabel(c.owner)} — not offered again`);
+    say(`already signed: ${safeText(c.ref.uri)}${renderLabel(c.owner)} — not offered again`);
   for (const c of detected.unidentified)
-    say(`key file ${safeText(c.uri)}: nothing here says which key it holds (no public part beside it) — not offered`);
+    say(
+      `key file ${safeText(c.ref.uri)}: nothing here says which key it holds (no public part beside it) — not offered`,
+    );
   const useful = detected.usable;
   if (useful.length === 0) {
     const first = detected.unidentified[0];
-    if (first !== undefined) throw unidentifiedKeyFile(first.uri, deps.ctx.keyBaseDir, checked.path);
+    if (first?.ref.backend === 'file') throw unidentifiedKeyFile(first.ref, deps.ctx.keyBaseDir, checked.path);
     throw nothingUsable(checked, detected, deps);
   }
   for (const c of useful)
     say(
-      `key available: ${safeText(c.uri)}${renderLabel(c.owner)}${c.keyid !== '' ? ` can sign ${c.roles.join(', ')}${c.stillNeeded ? '' : ' (threshold already met)'}` : ''}`,
+      `key available: ${safeText(c.ref.uri)}${renderLabel(c.owner)}${c.keyid !== '' ? ` can sign ${c.roles.join(', ')}${c.stillNeeded ? '' : ' (threshold already met)'}` : ''}`,
     );
-  let chosen: string[];
-  if (useful.length === 1 || !prompter.interactive) chosen = useful.map((c) => c.uri);
+  let chosen: KeyRef[];
+  if (useful.length === 1 || !prompter.interactive) chosen = useful.map((c) => c.ref);
   else {
     const pick = await prompter.select('Sign with which key?', [
-      ...useful.map((c) => ({ value: c.uri, name: `${safeText(c.uri)}${renderLabel(c.owner)}` })),
+      ...useful.map((c) => ({ value: c.ref.uri, name: `${safeText(c.ref.uri)}${renderLabel(c.owner)}` })),
       { value: '*', name: 'all of them' },
     ]);
-    chosen = pick === '*' ? useful.map((c) => c.uri) : [pick];
+    chosen = useful.filter((c) => pick === '*' || c.ref.uri === pick).map((c) => c.ref);
   }
   let typed: string;
   if (deps.fingerprint !== undefined) typed = deps.fingerprint;
@@ -409,7 +412,13 @@ export async function runGuidedCeremony(deps: GuidedDeps, requestArg?: string): 
       });
   }
   if (!deps.yes) {
-    const ok = await prompter.confirm(confirmText(checked, chosen), false);
+    const ok = await prompter.confirm(
+      confirmText(
+        checked,
+        chosen.map((r) => r.uri),
+      ),
+      false,
+    );
     if (!ok)
       throw new TufsignError('ABORTED', 'not signed: you declined', { rule: 'explicit confirmation before signing' });
   }

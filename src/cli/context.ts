@@ -5,7 +5,7 @@
 import { TufsignError } from '../errors';
 import { clockFromEnv, type Clock } from '../io/clock';
 import type { OpenOptions } from '../keystore/backend';
-import { parseKeyRef, type KeyRef } from '../keystore/key-ref';
+import { usableKeyRef, type KeyRef } from '../keystore/key-ref';
 import { BACKENDS, openSigner as openKeySigner } from '../keystore/registry';
 import { signingAttestationPolicy } from '../repository/signing-policy';
 import type { SecretsHandler, Signer } from '../keystore/signer';
@@ -110,7 +110,7 @@ export function createContext(options: ContextOptions): RunContext {
       const attestationPolicy =
         workspace?.config.rootKeyPolicy === undefined
           ? undefined
-          : signingAttestationPolicy(workspace.config, keyid, uri, role === 'root' || isRootKey(workspace, keyid));
+          : signingAttestationPolicy(workspace.config, keyid, ref, role === 'root' || isRootKey(workspace, keyid));
       // Decided before the key is opened: its own secret, or a stop for an offline key (ADR 0011).
       const keySecrets = secretsForKey({
         keyid,
@@ -146,10 +146,10 @@ export function createContext(options: ContextOptions): RunContext {
     signingContext(baseDir, workspace, pkcs11Module) {
       return {
         now: clock.now(),
-        // A key URI from tufsign.json or a flag becomes a KeyRef here, once; backends never parse text.
-        openSigner: (uri, key, role) => {
+        // The workspace loader parsed every key URI once; one that did not parse fails here, when it is used.
+        openSigner: (ref, key, role) => {
           try {
-            return openSigner(baseDir, workspace, pkcs11Module, parseKeyRef(uri), key, role);
+            return openSigner(baseDir, workspace, pkcs11Module, usableKeyRef(ref), key, role);
           } catch (e) {
             return Promise.reject(e instanceof Error ? e : new Error(String(e)));
           }
@@ -159,13 +159,13 @@ export function createContext(options: ContextOptions): RunContext {
         // PKCS#11 token is checked without logging in (present, the key object is the role's key, PIN not
         // locked); its login waits for the signature.
         async preflight(planned) {
-          const keys = planned.map((k) => ({ ...k, ref: parseKeyRef(k.uri) }));
+          const keys = planned.map((k) => ({ ...k, ref: usableKeyRef(k.ref) }));
           for (const k of keys)
             if (workspace?.config.rootKeyPolicy !== undefined && k.ref.backend !== 'yubikey')
               signingAttestationPolicy(
                 workspace.config,
                 k.key.keyid(),
-                k.uri,
+                k.ref,
                 k.role === 'root' || isRootKey(workspace, k.key.keyid()),
               );
           for (const { ref, key } of keys)
@@ -182,13 +182,15 @@ export function createContext(options: ContextOptions): RunContext {
           if (prompter.interactive) return;
           let chain = Promise.resolve();
           for (const k of keys)
-            if (k.uri.startsWith('file:'))
+            if (k.ref.backend === 'file') {
+              const ref = k.ref;
               chain = chain
-                .then(() => openSigner(baseDir, workspace, pkcs11Module, parseKeyRef(k.uri), k.key, k.role))
+                .then(() => openSigner(baseDir, workspace, pkcs11Module, ref, k.key, k.role))
                 .then(
                   () => undefined,
                   () => undefined,
                 );
+            }
         },
         progress,
         report: reporter,

@@ -2,7 +2,7 @@
 import { Flags, type Interfaces } from '@oclif/core';
 import { runDelegateAdd, type DelegateAddInput } from './delegation';
 import { renderDelegationOutcome } from './delegation-render';
-import { waitFlag, workspaceFlag } from './flags';
+import { requestOutFlag, waitFlag, workspaceFlag } from './flags';
 import type { DelegationOutcome } from '../repository/delegations';
 import type { CommandIo } from './base-command';
 
@@ -26,11 +26,7 @@ export const delegateAddFlags = {
   }),
   from: Flags.string({ description: 'Parent role (default: targets).' }),
   expires: Flags.string({ description: 'Expiry period of the new role (e.g. 90d; default: the targets period).' }),
-  'request-out': Flags.string({
-    description: "Request file to write when the parent's keys are not here.",
-    aliases: ['out'],
-    deprecateAliases: true,
-  }),
+  'request-out': requestOutFlag("Request file to write when the parent's keys are not here."),
 };
 
 export async function runDelegateAddCommand(

@@ -4,6 +4,7 @@ import { signDelegated } from '../repository/delegated-sign';
 import { Workspace } from '../repository/workspace';
 import { ceremonyContext } from './ceremony';
 import type { RunContext } from './context';
+import { expiresOption } from './flags';
 
 /** The role re-signed here, or (its keys not here) one signing request for its keyholders, like `targets add`. */
 export async function runSignDelegated(
@@ -13,7 +14,7 @@ export async function runSignDelegated(
 ): Promise<DelegationOutcome> {
   const ws = Workspace.open(input.workspace);
   const ctx = ceremonyContext(run, ws.dir, ws, tool);
-  const options = input.expires === undefined ? {} : { expires: input.expires };
+  const options = expiresOption(input.expires);
   return delegationChangeOrRequest(
     ws,
     (defer) => signDelegated(ws, input.role, options, ctx, defer),

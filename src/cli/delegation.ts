@@ -2,6 +2,7 @@
  * CLI side of delegations and routed targets: open the workspace, resolve
  * `--key` values and list files at the boundary, then one call into the core.
  */
+import { expiresOption } from './flags';
 import { resolveKeySpec } from '../repository/key-specs';
 import type { RoleKeySpec } from '../repository/key-specs';
 import {
@@ -28,9 +29,11 @@ async function resolveKeys(run: RunContext, ws: Workspace, values: readonly stri
   return out;
 }
 
-export interface DelegateAddInput extends Omit<DelegateAddOptions, 'keys'> {
+export interface DelegateAddInput extends Omit<DelegateAddOptions, 'keys' | 'expires'> {
   workspace: string;
   keys: string[];
+  /** `--expires` as typed: parsed here, once */
+  expires?: string;
   out?: string;
 }
 
@@ -40,8 +43,12 @@ export async function runDelegateAdd(
   input: DelegateAddInput,
 ): Promise<DelegationOutcome> {
   const ws = Workspace.open(input.workspace);
-  const { workspace: _w, keys: _k, out, ...rest } = input;
-  const options: DelegateAddOptions = { ...rest, keys: await resolveKeys(run, ws, input.keys) };
+  const { workspace: _w, keys: _k, out, expires, ...rest } = input;
+  const options: DelegateAddOptions = {
+    ...rest,
+    ...expiresOption(expires),
+    keys: await resolveKeys(run, ws, input.keys),
+  };
   const ctx = ceremonyContext(run, ws.dir, ws, tool);
   return delegationChangeOrRequest(
     ws,
@@ -52,9 +59,11 @@ export async function runDelegateAdd(
   );
 }
 
-export interface DelegateBinsInput extends Omit<DelegateBinsOptions, 'keys'> {
+export interface DelegateBinsInput extends Omit<DelegateBinsOptions, 'keys' | 'expires'> {
   workspace: string;
   keys: string[];
+  /** `--expires` as typed: parsed here, once */
+  expires?: string;
   out?: string;
 }
 
@@ -64,8 +73,12 @@ export async function runDelegateBins(
   input: DelegateBinsInput,
 ): Promise<DelegationOutcome> {
   const ws = Workspace.open(input.workspace);
-  const { workspace: _w, keys: _k, out, ...rest } = input;
-  const options: DelegateBinsOptions = { ...rest, keys: await resolveKeys(run, ws, input.keys) };
+  const { workspace: _w, keys: _k, out, expires, ...rest } = input;
+  const options: DelegateBinsOptions = {
+    ...rest,
+    ...expiresOption(expires),
+    keys: await resolveKeys(run, ws, input.keys),
+  };
   const ctx = ceremonyContext(run, ws.dir, ws, tool);
   return delegationChangeOrRequest(
     ws,

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { resolve } from 'node:path';
 import { TufsignError } from '../errors';
+import { parsePeriod, type Period } from '../tuf/time';
 
 export const workspaceFlag = Flags.string({ char: 'w', description: 'Workspace directory.', default: '.' });
 
@@ -23,6 +24,24 @@ export function parseWait(value: string | undefined): number | undefined {
       rule: '--wait [SECONDS]',
     });
   return Number(value);
+}
+
+/**
+ * `--request-out PATH`: where a command writes a signing request. Its old name `--out` is still accepted, with a
+ * deprecation warning (ADR 0013); one home for that rename.
+ */
+export function requestOutFlag(description: string) {
+  return Flags.string({ description, aliases: ['out'], deprecateAliases: true });
+}
+
+/** `--bundle-out PATH`: where a command writes the upload bundle; `--bundle` still accepted, deprecated (ADR 0013). */
+export function bundleOutFlag(description: string) {
+  return Flags.string({ description, aliases: ['bundle'], deprecateAliases: true });
+}
+
+/** `--expires PERIOD` parsed once, here at the boundary, into the `Period` a use case takes (absent: none). */
+export function expiresOption(text: string | undefined): { expires?: Period } {
+  return text === undefined ? {} : { expires: parsePeriod(text, '--expires') };
 }
 
 /** `-w/--workspace` for commands that also accept the workspace as a positional DIR (kept as an alias). */

@@ -5,6 +5,7 @@
 import { Flags, type Interfaces } from '@oclif/core';
 import { join } from 'node:path';
 import { TufsignError } from '../errors';
+import { parsePeriod, type Period } from '../tuf/time';
 import { readTextFile } from '../io/fs';
 import { importRepository, isImportFormat, IMPORT_FORMATS, type ImportOptions, type ImportReport } from '../import';
 import { DEFAULT_EXPIRY } from '../repository/config';
@@ -201,10 +202,10 @@ export async function runInit(
     roles: offlineRoles,
     secrets: offlineGenerationSecrets(io.ctx.env, io.ctx.prompter, io.ctx.secrets, flags['offline-passphrase-file']),
   });
-  const expiry: Partial<Record<TopLevelRole, string>> = {};
+  const expiry: Partial<Record<TopLevelRole, Period>> = {};
   for (const role of TOP_LEVEL_ROLES) {
     const e = flags[`${role}-expires`];
-    if (e !== undefined) expiry[role] = e;
+    if (e !== undefined) expiry[role] = parsePeriod(e, 'expiry');
   }
   const ctx = withPreopenedSigners(
     io.ctx.signingContext(dir, undefined, flags['pkcs11-module']),

@@ -18,7 +18,7 @@ import { isTopLevelRole } from '../tuf/metadata';
 import { ceremonyContext } from './ceremony';
 import type { CommandIo } from './base-command';
 import type { RunContext } from './context';
-import { waitFlag, workspaceFlag } from './flags';
+import { bundleOutFlag, expiresOption, requestOutFlag, waitFlag, workspaceFlag } from './flags';
 import { renderKeyRotation } from './rotation-render';
 
 export const keyRotateFlags = {
@@ -42,17 +42,10 @@ export const keyRotateFlags = {
   }),
   threshold: Flags.integer({ description: "The role's new threshold.", min: 1 }),
   expires: Flags.string({ description: 'Expiry period for re-signed targets roles (default: the config).' }),
-  'request-out': Flags.string({
-    description: 'Request file to write when signatures are missing.',
-    aliases: ['out'],
-    deprecateAliases: true,
-  }),
-  'bundle-out': Flags.string({
-    description:
-      'Top-level roles, applied at once: write the upload bundle to this folder (or one .tar.gz file when PATH ends in .tar.gz).',
-    aliases: ['bundle'],
-    deprecateAliases: true,
-  }),
+  'request-out': requestOutFlag('Request file to write when signatures are missing.'),
+  'bundle-out': bundleOutFlag(
+    'Top-level roles, applied at once: write the upload bundle to this folder (or one .tar.gz file when PATH ends in .tar.gz).',
+  ),
   'allow-short-expiry': Flags.boolean({
     description: 'Accept metadata expiring sooner than the minimum validity.',
     default: false,
@@ -114,6 +107,7 @@ export interface KeyRotateOutcome {
 
 export async function runKeyRotate(run: RunContext, tool: string, input: KeyRotateInput): Promise<KeyRotateOutcome> {
   const ws = Workspace.open(input.workspace);
+  const { expires } = expiresOption(input.expires);
   const open = run.openOptions(ws.dir, ws);
   const add: RoleKeySpec[] = [];
   for (const v of input.add) add.push(await resolveKeySpec(v, open));
@@ -124,7 +118,7 @@ export async function runKeyRotate(run: RunContext, tool: string, input: KeyRota
     if (input.replace !== undefined) options.replace = input.replace;
     if (withKey !== undefined) options.with = withKey;
     if (input.threshold !== undefined) options.threshold = input.threshold;
-    if (input.expires !== undefined) options.expires = input.expires;
+    if (expires !== undefined) options.expires = expires;
     if (input.out !== undefined) options.out = input.out;
     if (input.bundleOut !== undefined) options.bundleOut = input.bundleOut;
     if (input.allowShortExpiry) options.allowShortExpiry = true;
@@ -142,7 +136,7 @@ export async function runKeyRotate(run: RunContext, tool: string, input: KeyRota
   if (input.replace !== undefined) change.replace = input.replace;
   if (withKey !== undefined) change.with = withKey;
   if (input.threshold !== undefined) change.threshold = input.threshold;
-  if (input.expires !== undefined) change.expires = input.expires;
+  if (expires !== undefined) change.expires = expires;
   let changes: string[] = [];
   const outcome = await delegationChangeOrRequest(
     ws,

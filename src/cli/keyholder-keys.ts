@@ -7,7 +7,7 @@
  * part. Nothing here takes a URI, path or module from the request.
  */
 import { listPkcs11Devices } from '../keystore/pkcs11/devices';
-import { parseKeyRef } from '../keystore/key-ref';
+import { parseKeyRef, type KeyRef } from '../keystore/key-ref';
 import { BACKENDS, readPublicKey } from '../keystore/registry';
 import type { DeviceReport } from '../keystore/backend';
 import type { KeyholderContext, KeySources } from '../repository/keyholder-sign';
@@ -34,7 +34,7 @@ function options(m: KeyholderMachine): ReturnType<RunContext['openOptions']> {
 }
 
 /** YubiKey slots with a key, found over PC/SC. */
-export async function pluggedYubiKeys(m: KeyholderMachine): Promise<string[]> {
+export async function pluggedYubiKeys(m: KeyholderMachine): Promise<KeyRef[]> {
   const yubikeys = BACKENDS.yubikey;
   if (yubikeys.listDevices === undefined) return [];
   let report: DeviceReport;
@@ -52,11 +52,11 @@ export async function pluggedYubiKeys(m: KeyholderMachine): Promise<string[]> {
       if (isObject(s) && typeof s['slot'] === 'string' && typeof s['scheme'] === 'string')
         uris.push(`yubikey:serial=${serial};slot=${s['slot']}`);
   }
-  return uris;
+  return uris.map((u) => parseKeyRef(u));
 }
 
 /** Usable keys on the tokens behind the PKCS#11 modules this machine's configuration names (none named: none). */
-export async function configuredTokenKeys(m: KeyholderMachine): Promise<string[]> {
+export async function configuredTokenKeys(m: KeyholderMachine): Promise<KeyRef[]> {
   const o = options(m);
   const env = o.env['TUFSIGN_PKCS11_MODULE'];
   if ((o.pkcs11Module ?? '') === '' && (env ?? '') === '') return [];
@@ -78,12 +78,11 @@ export async function configuredTokenKeys(m: KeyholderMachine): Promise<string[]
         if (isObject(k) && k['usable'] === true && typeof k['uri'] === 'string') uris.push(k['uri']);
     }
   }
-  return uris;
+  return uris.map((u) => parseKeyRef(u));
 }
 
 /** The public key behind a device URI, read without a PIN; undefined when it is not here. */
-export async function probePublicKey(m: KeyholderMachine, uri: string): Promise<Key | undefined> {
-  const ref = parseKeyRef(uri);
+export async function probePublicKey(m: KeyholderMachine, ref: KeyRef): Promise<Key | undefined> {
   if (ref.backend === 'file') return undefined;
   try {
     return (await readPublicKey(ref, options(m))).publicKey;
@@ -97,7 +96,7 @@ export function keyholderContext(m: KeyholderMachine, tool: string): KeyholderCo
   return {
     ...ceremonyContext(m.run, m.baseDir, m.workspace, tool, m.pkcs11Module),
     keyBaseDir: m.baseDir,
-    probe: (uri) => probePublicKey(m, uri),
+    probe: (ref) => probePublicKey(m, ref),
   };
 }
 
@@ -106,6 +105,6 @@ export function machineKeySources(m: KeyholderMachine): Pick<KeySources, 'plugge
   return {
     pluggedKeys: () => pluggedYubiKeys(m),
     tokenKeys: () => configuredTokenKeys(m),
-    probe: (uri) => probePublicKey(m, uri),
+    probe: (ref) => probePublicKey(m, ref),
   };
 }

@@ -5,6 +5,7 @@
  * TUFSIGN_TRUST_HOME or ~/.tufsign/trust.
  */
 import { TufsignError } from '../errors';
+import { parsePeriod, type Period } from '../tuf/time';
 import {
   describeTrustFolder,
   trustDirFor,
@@ -32,8 +33,8 @@ export function trustFolder(
 }
 
 /** `--max-expiry root=365d` → { root: '365d' }; a role named twice or an unknown role is a usage error. */
-export function parseMaxExpiryFlags(values: readonly string[]): Partial<Record<TopLevelRole, string>> {
-  const out: Partial<Record<TopLevelRole, string>> = {};
+export function parseMaxExpiryFlags(values: readonly string[]): Partial<Record<TopLevelRole, Period>> {
+  const out: Partial<Record<TopLevelRole, Period>> = {};
   for (const v of values) {
     const m = /^([a-z]+)=(.+)$/.exec(v);
     const role = m?.[1];
@@ -47,7 +48,7 @@ export function parseMaxExpiryFlags(values: readonly string[]): Partial<Record<T
       );
     if (out[role] !== undefined)
       throw new TufsignError('USAGE', `--max-expiry names ${role} twice`, { rule: 'one maximum per role' });
-    out[role] = m[2];
+    out[role] = parsePeriod(m[2], `--max-expiry ${role}`);
   }
   return out;
 }

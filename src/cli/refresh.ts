@@ -1,6 +1,5 @@
 /** `refresh`: snapshot and timestamp re-signed, and every due delegated role whose keys are here. */
 import { refreshAll, type RefreshResult } from '../repository/delegated-sign';
-import { Workspace } from '../repository/workspace';
 import type { CommandIo } from './base-command';
 import { waitFlag, workspaceFlag } from './flags';
 import { renderOperation } from './render';
@@ -8,8 +7,7 @@ import { renderOperation } from './render';
 export const refreshFlags = { workspace: workspaceFlag, wait: waitFlag };
 
 export async function runRefresh(io: CommandIo, flags: { workspace: string }): Promise<RefreshResult> {
-  await io.lockWorkspace(flags.workspace);
-  const ws = Workspace.open(flags.workspace);
+  const ws = await io.openWorkspace(flags.workspace);
   const result = await refreshAll(ws, io.ctx.signingContext(ws.dir, ws));
   io.log(renderOperation(result, ws.dir) + renderDueElsewhere(result));
   return result;

@@ -1,11 +1,10 @@
 /** `root rotate`: add or remove root keys and change the threshold; applied at once or written as a request. */
 import { Flags, type Interfaces } from '@oclif/core';
 import { ceremonyContext } from './ceremony';
-import { waitFlag, workspaceFlag } from './flags';
+import { bundleOutFlag, expiresOption, requestOutFlag, waitFlag, workspaceFlag } from './flags';
 import { renderRotation } from './rotation-render';
 import { resolveKeySpec } from '../repository/key-specs';
 import { rotateRoot, type RootRotateOptions, type RotationResult } from '../repository/rotation';
-import { Workspace } from '../repository/workspace';
 import type { CommandIo } from './base-command';
 
 export const rootRotateFlags = {
@@ -21,17 +20,12 @@ export const rootRotateFlags = {
   }),
   threshold: Flags.integer({ description: 'New root threshold.', min: 1 }),
   expires: Flags.string({ description: 'Expiry period for root N+1 (default: the config, 365d).' }),
-  'request-out': Flags.string({
-    description: 'Request file to write when signatures are missing (default: WORKSPACE/root-vN.tufsign-request.json).',
-    aliases: ['out'],
-    deprecateAliases: true,
-  }),
-  'bundle-out': Flags.string({
-    description:
-      'When applied at once: write the upload bundle to this folder (or one .tar.gz file when PATH ends in .tar.gz).',
-    aliases: ['bundle'],
-    deprecateAliases: true,
-  }),
+  'request-out': requestOutFlag(
+    'Request file to write when signatures are missing (default: WORKSPACE/root-vN.tufsign-request.json).',
+  ),
+  'bundle-out': bundleOutFlag(
+    'When applied at once: write the upload bundle to this folder (or one .tar.gz file when PATH ends in .tar.gz).',
+  ),
   'allow-short-expiry': Flags.boolean({
     description: 'Accept a root expiring sooner than the minimum validity.',
     default: false,
@@ -47,8 +41,7 @@ export async function runRootRotate(
   io: CommandIo,
   flags: Interfaces.InferredFlags<typeof rootRotateFlags>,
 ): Promise<RotationResult> {
-  await io.lockWorkspace(flags.workspace);
-  const ws = Workspace.open(flags.workspace);
+  const ws = await io.openWorkspace(flags.workspace);
   const open = io.ctx.openOptions(ws.dir, ws);
   const add = [];
   for (const v of flags['add-key'] ?? []) add.push(await resolveKeySpec(v, open));
@@ -59,7 +52,7 @@ export async function runRootRotate(
     fixKeyids: flags['fix-keyids'],
   };
   if (flags.threshold !== undefined) options.threshold = flags.threshold;
-  if (flags.expires !== undefined) options.expires = flags.expires;
+  Object.assign(options, expiresOption(flags.expires));
   if (flags['request-out'] !== undefined) options.out = flags['request-out'];
   if (flags['bundle-out'] !== undefined) options.bundleOut = flags['bundle-out'];
   const result = await rotateRoot(ws, options, ceremonyContext(io.ctx, ws.dir, ws, io.tool));

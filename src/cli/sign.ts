@@ -9,7 +9,7 @@ import type { CommandIo } from './base-command';
 import { ceremonyContext, renderRequest } from './ceremony';
 import { runSignDelegated } from './delegated-sign';
 import { renderDelegationOutcome } from './delegation-render';
-import { waitFlag, workspaceFlag } from './flags';
+import { expiresOption, requestOutFlag, waitFlag, workspaceFlag } from './flags';
 import { renderOperation } from './render';
 
 export const signFlags = {
@@ -17,12 +17,9 @@ export const signFlags = {
   wait: waitFlag,
   expires: Flags.string({ description: 'New expiry period (e.g. 90d); implies a new version.' }),
   bump: Flags.boolean({ description: 'Give the role a new version (and a fresh expiry).', default: false }),
-  'request-out': Flags.string({
-    description:
-      'Where to write the signing request when the threshold needs keys that are not here (default: WORKSPACE/ROLE-vN.tufsign-request.json; for a delegated role too).',
-    aliases: ['out'],
-    deprecateAliases: true,
-  }),
+  'request-out': requestOutFlag(
+    'Where to write the signing request when the threshold needs keys that are not here (default: WORKSPACE/ROLE-vN.tufsign-request.json; for a delegated role too).',
+  ),
 };
 
 export async function runSign(
@@ -40,8 +37,7 @@ export async function runSign(
     return outcome.request === undefined ? outcome.result : { ...outcome.result, request: outcome.request };
   }
   const ws = Workspace.open(flags.workspace);
-  const options: { expires?: string; bump?: boolean } = { bump: flags.bump };
-  if (flags.expires !== undefined) options.expires = flags.expires;
+  const options = { bump: flags.bump, ...expiresOption(flags.expires) };
   const { result, request } = await signRoleOrRequest(
     ws,
     args.role,

@@ -1,6 +1,7 @@
 /** `status`: every role's version, expiry and resign-by date; with --check, the alert for cron and CI. */
 import { Flags, type Interfaces } from '@oclif/core';
 import { TufsignError } from '../errors';
+import { parsePeriod } from '../tuf/time';
 import { checkExpiry, repositoryStatus, type ExpiryCheck, type RepositoryStatus } from '../repository/status';
 import { Workspace } from '../repository/workspace';
 import type { CommandIo } from './base-command';
@@ -35,7 +36,8 @@ export function runStatus(
   const status = repositoryStatus(ws, now);
   io.log(renderStatus(status));
   if (!flags.check) return status;
-  const check = checkExpiry(status, now, flags.within, flags.role);
+  const within = flags.within === undefined ? undefined : parsePeriod(flags.within, '--within');
+  const check = checkExpiry(status, now, within, flags.role);
   if (!check.ok) {
     const expired = check.due.filter((d) => d.state === 'expired');
     const list = check.due

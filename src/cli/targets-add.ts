@@ -8,10 +8,11 @@ import { expandTargetSources, type TargetSources } from '../repository/target-in
 import { parseCustomJson } from '../repository/targets';
 import { addTargetsRouted, type RoutingOptions } from '../repository/targets-routing';
 import { Workspace } from '../repository/workspace';
+import { parseNewTargetPath } from '../tuf/paths';
 import type { CommandIo } from './base-command';
 import { ceremonyContext } from './ceremony';
 import { renderDelegationOutcome } from './delegation-render';
-import { waitFlag, workspaceFlag } from './flags';
+import { expiresOption, waitFlag, workspaceFlag } from './flags';
 
 /** the longest list `--from-file` reads (a file or stdin) */
 const MAX_LIST_BYTES = 256 * 1024 * 1024;
@@ -48,15 +49,18 @@ export async function runTargetsAdd(
   if (flags.custom !== undefined) sources.custom = parseCustomJson(flags.custom);
   if (flags['from-file'] !== undefined) sources.fromFile = flags['from-file'];
   const options: RoutingOptions = {};
-  if (flags.expires !== undefined) options.expires = flags.expires;
   if (flags.role !== undefined) options.role = flags.role;
   await io.lockWorkspace(flags.workspace);
   const inputs = expandTargetSources(sources);
   const ws = Workspace.open(flags.workspace);
   const ctx = ceremonyContext(io.ctx, ws.dir, ws, io.tool);
+  // each target path and --expires are parsed here, once (where the use case parsed them before: the order of
+  // refusals is unchanged); the use case takes TargetPaths and a Period
+  const parsed = inputs.map((input) => ({ ...input, path: parseNewTargetPath(input.path) }));
+  Object.assign(options, expiresOption(flags.expires));
   const outcome = await delegationChangeOrRequest(
     ws,
-    (defer) => addTargetsRouted(ws, inputs, ctx, { ...options, deferTargets: defer }),
+    (defer) => addTargetsRouted(ws, parsed, ctx, { ...options, deferTargets: defer }),
     () =>
       `add ${inputs.length === 1 ? (inputs[0]?.path ?? '') : `${inputs.length} targets`}${options.role !== undefined ? ` to ${options.role}` : ''}`,
     flags['request-out'],

@@ -14,6 +14,7 @@ import { basename, join, resolve } from 'node:path';
 import { TufsignError } from '../errors';
 import { fileExists, readFileBounded } from '../io/fs';
 import type { SecretsHandler } from '../keystore/signer';
+import { parseConfiguredKeyRef } from '../keystore/key-ref';
 import { encryptPrivateKey } from '../keystore/file/pkcs8';
 import {
   DEFAULT_EXPIRY,
@@ -518,7 +519,7 @@ export async function importRepository(options: ImportOptions): Promise<ImportRe
   for (const [keyid, { key, roles }] of currentKeys) {
     const entry: KeyEntry = {};
     const c = converted.get(keyid);
-    if (c !== undefined) entry.uri = c.uri;
+    if (c !== undefined) entry.ref = parseConfiguredKeyRef(c.uri);
     const owner = key.unrecognizedFields['x-tuf-on-ci-keyowner'];
     if (typeof owner === 'string') entry.owner = owner;
     config.keys.set(keyid, entry);

@@ -8,9 +8,11 @@ import {
   closeSync,
   constants,
   createReadStream,
+  fstatSync,
   fsyncSync,
   mkdirSync,
   openSync,
+  readSync,
   renameSync,
   unlinkSync,
   writeSync,
@@ -116,4 +118,67 @@ export function moveStagedFile(staged: StagedFile, dest: string): void {
 /** A file read in pieces of `piece` bytes. */
 export function readPieces(path: string, piece = 1 << 20): Readable {
   return createReadStream(path, { highWaterMark: piece });
+}
+
+/** A file read with positional reads (pieces of a large scratch file, e.g. a tar the patch engine diffs). */
+export class PositionalFile {
+  readonly length: number;
+  private fd: number | undefined;
+
+  constructor(readonly path: string) {
+    try {
+      this.fd = openSync(path, constants.O_RDONLY);
+      this.length = fstatSync(this.fd).size;
+    } catch (cause) {
+      throw new TufsignError('IO_ERROR', `could not read ${path}: ${(cause as Error).message}`, { file: path, cause });
+    }
+  }
+
+  /** Fill `out` with the bytes at `at`; the file must hold them all. */
+  readInto(at: number, out: Uint8Array): void {
+    if (this.fd === undefined) throw new TufsignError('INTERNAL', `${this.path} is closed`);
+    for (let got = 0; got < out.length;) {
+      const n = readSync(this.fd, out, got, out.length - got, at + got);
+      if (n === 0) throw new TufsignError('IO_ERROR', `${this.path} ended before ${at + out.length} bytes`);
+      got += n;
+    }
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+/**
+ * A scratch file written in pieces (created new, 0600, no fsync: it is work space, not a result; the caller
+ * removes it).
+ */
+export class ScratchFileWriter {
+  private fd: number | undefined;
+
+  constructor(readonly path: string) {
+    try {
+      this.fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    } catch (cause) {
+      throw new TufsignError('IO_ERROR', `could not write ${path}: ${(cause as Error).message}`, { file: path, cause });
+    }
+  }
+
+  readonly write = (piece: Uint8Array): void => {
+    if (this.fd === undefined) throw new TufsignError('INTERNAL', `${this.path} is closed`);
+    try {
+      for (let at = 0; at < piece.length;) at += writeSync(this.fd, piece, at, piece.length - at);
+    } catch (cause) {
+      throw new TufsignError('IO_ERROR', `could not write ${this.path}: ${(cause as Error).message}`, {
+        file: this.path,
+        cause,
+      });
+    }
+  };
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
 }

@@ -113,3 +113,45 @@ export function parseKeyRefOf<B extends KeyRef['backend']>(
     throw invalid(`"${text}" is not a ${backend}: key URI`, `a ${backend}:… key URI is expected here`);
   return ref as Extract<KeyRef, { backend: B }>;
 }
+
+/**
+ * A key URI from `tufsign.json` that did not parse. The workspace loader parses every entry once; an entry that
+ * fails keeps its text and its error here, and the error is thrown only when the key is opened, so a bad URI for
+ * a key a run never uses fails nothing (as when the text was parsed at open time). `scheme` is what the text
+ * claims, for display (`key list`, `status`).
+ */
+export interface UnusableKeyRef {
+  readonly backend: undefined;
+  readonly uri: string;
+  readonly scheme: KeyRef['backend'] | undefined;
+  readonly error: Error;
+}
+
+/** What a `tufsign.json` key entry names: a parsed `KeyRef`, or text whose parse error waits until the key is used. */
+export type ConfiguredKeyRef = KeyRef | UnusableKeyRef;
+
+/** Parse a `tufsign.json` key URI once, at load: a `KeyRef`, or an `UnusableKeyRef` carrying the parse error. */
+export function parseConfiguredKeyRef(text: string): ConfiguredKeyRef {
+  try {
+    return parseKeyRef(text);
+  } catch (e) {
+    const scheme = text.slice(0, Math.max(0, text.indexOf(':')));
+    return {
+      backend: undefined,
+      uri: text,
+      scheme: scheme === 'file' || scheme === 'pkcs11' || scheme === 'yubikey' ? scheme : undefined,
+      error: e instanceof Error ? e : new Error(String(e)),
+    };
+  }
+}
+
+/** The `KeyRef` of a configured key, or its parse error (thrown where the key is about to be used). */
+export function usableKeyRef(ref: ConfiguredKeyRef): KeyRef {
+  if (ref.backend === undefined) throw ref.error;
+  return ref;
+}
+
+/** The backend a configured key names, for display: its scheme even when the rest did not parse. */
+export function backendLabel(ref: ConfiguredKeyRef): string {
+  return ref.backend ?? ref.scheme ?? 'unknown';
+}

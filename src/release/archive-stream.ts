@@ -3,14 +3,14 @@
  * gzip → hashes in one pass, holding a few 4 MiB blocks whatever the folder's
  * size (docs/adr/0005, "Memory bound"). The bytes are those of
  * `gzipDeterministic(buildTar(...))`: the same tar layout, the same gzip blocks.
- * Used when no patch is built (a first release, `--no-patch`), since a patch
- * needs the whole tar in memory anyway.
+ * With a patch to build, the tar is also copied to a file as it passes
+ * (`tarCopy`), for the patch engine to read a member at a time.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { TufsignError } from '../errors';
-import { AtomicFileWriter, readPieces } from '../io/stream-file';
+import { AtomicFileWriter, ScratchFileWriter, readPieces } from '../io/stream-file';
 import { TARGET_HASH_ALGORITHMS } from '../tuf/metadata';
 import { GZIP_BLOCK, GzipBlockStream } from './gzip';
 import type { ProgressCallback } from './progress';
@@ -47,6 +47,8 @@ class TarBlocks {
     /** Takes each full block (and the short last one); the block is not reused until `threads + 1` blocks later. */
     private readonly gz: { push: (block: Buffer, last: boolean) => Promise<void> },
     threads: number,
+    /** Also gets every block (a copy of the tar for the patch engine). */
+    private readonly copy?: (block: Buffer) => void,
   ) {
     this.ring = Array.from({ length: Math.max(1, threads) + 2 }, () => Buffer.alloc(GZIP_BLOCK));
     this.block = this.ring[0]!;
@@ -64,6 +66,7 @@ class TarBlocks {
     if (this.fill === GZIP_BLOCK || this.written === this.size) {
       const full = this.fill === GZIP_BLOCK ? this.block : this.block.subarray(0, this.fill);
       this.sha.update(full);
+      this.copy?.(full);
       const last = this.written === this.size;
       await this.gz.push(full, last);
       this.block = this.ring[++this.blocks % this.ring.length]!;
@@ -101,7 +104,8 @@ class TarBlocks {
 /**
  * Stream the archive of `dir` to `path`. Every bundle file is checked as in
  * `readBundleFiles` (BAD-46), and the written archive is read back and must
- * expand to the tar that was hashed.
+ * expand to the tar that was hashed. With `tarCopy`, the tar is also written
+ * to that (new) file; the caller removes it.
  */
 export async function streamArchive(options: {
   dir: string;
@@ -109,6 +113,7 @@ export async function streamArchive(options: {
   path: string;
   threads: number;
   maxTarBytes: number;
+  tarCopy?: string | undefined;
   onProgress?: ProgressCallback | undefined;
 }): Promise<StreamedArchive> {
   const { dir, releaseTime, path, onProgress } = options;
@@ -121,6 +126,31 @@ export async function streamArchive(options: {
       { file: dir, rule: 'bounded release size' },
     );
   }
+  const copy = options.tarCopy === undefined ? undefined : new ScratchFileWriter(options.tarCopy);
+  try {
+    let files = 0;
+    const written = await hashingArchiveWriter(path, options, async (gz) => {
+      const tar = new TarBlocks(layout.size, gz, options.threads, copy?.write);
+      onProgress?.({ stage: 'compress', done: 0, total: layout.size });
+      files = await putMembers(tar, dir, members, layout, releaseTime, onProgress);
+      onProgress?.({ stage: 'compress', done: layout.size, total: layout.size });
+      return tar.sha.digest('hex');
+    });
+    return { ...written, tar: { sha256: written.tarSha256, size: layout.size }, files };
+  } finally {
+    copy?.close();
+  }
+}
+
+/**
+ * The archive at `path`, written atomically by `produce` through a gzip stream, hashed (TARGET_HASH_ALGORITHMS)
+ * as it is written, then read back: it must expand to the tar whose sha256 `produce` returns (practice 13).
+ */
+async function hashingArchiveWriter(
+  path: string,
+  options: { threads: number; maxTarBytes: number; onProgress?: ProgressCallback | undefined },
+  produce: (gz: GzipBlockStream) => Promise<string>,
+): Promise<{ path: string; length: number; hashes: Map<string, string>; tarSha256: string }> {
   const out = new AtomicFileWriter(path);
   const hashes: [string, Hash][] = TARGET_HASH_ALGORITHMS.map((alg) => [alg, createHash(alg)]);
   let length = 0;
@@ -130,25 +160,14 @@ export async function streamArchive(options: {
       for (const [, h] of hashes) h.update(piece);
       length += piece.length;
     }, options.threads);
-    const tar = new TarBlocks(layout.size, gz, options.threads);
-    onProgress?.({ stage: 'compress', done: 0, total: layout.size });
-    const files = await putMembers(tar, dir, members, layout, releaseTime, onProgress);
+    const tarSha256 = await produce(gz);
     out.close();
-    onProgress?.({ stage: 'compress', done: layout.size, total: layout.size });
-    const tarSha = tar.sha.digest('hex');
-    // Re-read what was written (practice 13): the archive must expand to exactly the tar that was hashed.
-    onProgress?.({ stage: 'verify', done: 0, total: length });
-    if ((await gunzipSha256Of(readPieces(out.tempPath), options.maxTarBytes)) !== tarSha)
+    options.onProgress?.({ stage: 'verify', done: 0, total: length });
+    if ((await gunzipSha256Of(readPieces(out.tempPath), options.maxTarBytes)) !== tarSha256)
       throw new TufsignError('INTERNAL', 'the archive does not expand to the tar that was built');
-    onProgress?.({ stage: 'verify', done: length, total: length });
+    options.onProgress?.({ stage: 'verify', done: length, total: length });
     out.commit();
-    return {
-      path,
-      length,
-      hashes: new Map(hashes.map(([alg, h]) => [alg, h.digest('hex')])),
-      tar: { sha256: tarSha, size: layout.size },
-      files,
-    };
+    return { path, length, hashes: new Map(hashes.map(([alg, h]) => [alg, h.digest('hex')])), tarSha256 };
   } catch (e) {
     out.abort();
     throw e;
@@ -212,44 +231,6 @@ export async function streamTarDigest(options: {
 }
 
 /**
- * A tar already in memory (a patched release's), gzipped to `path` block by block as `gzipDeterministic` would
- * (the same bytes) without holding the archive; the written file is read back and must expand to `tarSha256`.
- */
-export async function gzipToFile(options: {
-  tar: Uint8Array;
-  tarSha256: string;
-  path: string;
-  threads: number;
-  maxTarBytes: number;
-}): Promise<{ path: string; length: number; hashes: Map<string, string> }> {
-  const { tar, path } = options;
-  const input = Buffer.from(tar.buffer, tar.byteOffset, tar.byteLength);
-  const out = new AtomicFileWriter(path);
-  const hashes: [string, Hash][] = TARGET_HASH_ALGORITHMS.map((alg) => [alg, createHash(alg)]);
-  let length = 0;
-  try {
-    const gz = new GzipBlockStream((piece) => {
-      out.write(piece);
-      for (const [, h] of hashes) h.update(piece);
-      length += piece.length;
-    }, options.threads);
-    for (let at = 0; ; at += GZIP_BLOCK) {
-      const end = Math.min(input.length, at + GZIP_BLOCK);
-      await gz.push(input.subarray(at, end), end === input.length);
-      if (end === input.length) break;
-    }
-    out.close();
-    if ((await gunzipSha256Of(readPieces(out.tempPath), options.maxTarBytes)) !== options.tarSha256)
-      throw new TufsignError('INTERNAL', 'the archive does not expand to the tar that was built');
-    out.commit();
-  } catch (e) {
-    out.abort();
-    throw e;
-  }
-  return { path, length, hashes: new Map(hashes.map(([alg, h]) => [alg, h.digest('hex')])) };
-}
-
-/**
  * What a stored archive expands to, read in pieces: the tar's sha256 and, when its first member is a plain
  * ustar header (as every tufsign and tufup archive's root folder is), that member's mtime — the release time.
  */
@@ -293,4 +274,66 @@ function gunzipSha256Of(input: Readable, max: number, peek?: (piece: Buffer) => 
     input.on('error', fail);
     input.pipe(z);
   });
+}
+
+/**
+ * The previous release's archive at `path`, expanded to the new file `tarPath` in pieces (the patch engine reads
+ * it a member at a time). `want` is its signed target info: the archive is hashed before it is expanded, and again
+ * as it is expanded, so the tar comes from exactly the bytes clients have.
+ */
+export async function expandArchiveTo(options: {
+  path: string;
+  tarPath: string;
+  maxTarBytes: number;
+  want?: { length: number; sha256: string | undefined } | undefined;
+}): Promise<void> {
+  const { path, want } = options;
+  const mismatch = (): TufsignError =>
+    new TufsignError('ARCHIVE_INVALID', 'the previous release archive does not match its signed target info', {
+      file: path,
+      rule: 'patch only from the bytes clients have',
+      suggestion: 'restore the published archive, or use --no-patch',
+    });
+  const hashOf = (input: Readable): Promise<{ length: number; sha256: string }> =>
+    new Promise((resolve, reject) => {
+      const h = createHash('sha256');
+      let length = 0;
+      input.on('data', (piece: Buffer) => {
+        h.update(piece);
+        length += piece.length;
+      });
+      input.on('end', () => resolve({ length, sha256: h.digest('hex') }));
+      input.on('error', reject);
+    });
+  const matches = (got: { length: number; sha256: string }): boolean =>
+    want === undefined || (got.length === want.length && (want.sha256 === undefined || got.sha256 === want.sha256));
+  let input: Readable;
+  try {
+    if (!matches(await hashOf(readPieces(path)))) throw mismatch();
+    input = readPieces(path);
+  } catch (cause) {
+    if (cause instanceof TufsignError) throw cause;
+    throw new TufsignError('TARGET_NOT_FOUND', `the previous release archive ${path} cannot be read`, {
+      file: path,
+      suggestion: 'put the published archive back in targets/, or use --no-patch',
+      cause,
+    });
+  }
+  const copy = new ScratchFileWriter(options.tarPath);
+  try {
+    const read = hashOf(input);
+    read.catch(() => undefined); // awaited below
+    try {
+      await gunzipSha256Of(input, options.maxTarBytes, copy.write);
+    } catch (cause) {
+      throw new TufsignError('ARCHIVE_INVALID', `the previous release archive cannot be expanded`, {
+        file: path,
+        rule: 'gzip archives; BAD-51 bounded uncompressed size',
+        cause,
+      });
+    }
+    if (!matches(await read)) throw mismatch();
+  } finally {
+    copy.close();
+  }
 }

@@ -22,6 +22,7 @@ import type { HashIndex } from './match';
 import { Pool, defaultThreads } from './workers';
 import type { ProgressCallback } from './progress';
 import { TufsignError } from '../errors';
+import { fromSlot, memorySource, type ByteSource, type Slot } from './source';
 
 export const BSDIFF_MAGIC = 'BSDIFF40';
 
@@ -107,6 +108,8 @@ const EXACT_MIN = 64;
 const PAIR_MIN = 64 << 10;
 /** Fixed chunk of new bytes per task: small enough to balance threads, large enough that chunk borders cost nothing measurable. */
 const CHUNK = 2 << 20;
+/** Bytes compared at a time when confirming identical members. */
+const COMPARE = 1 << 20;
 const WORKERS_ABOVE = 1 << 20;
 
 function offtOut(value: number, buf: Uint8Array, at: number): void {
@@ -116,13 +119,6 @@ function offtOut(value: number, buf: Uint8Array, at: number): void {
     y = Math.floor(y / 256);
   }
   if (value < 0) buf[at + 7]! |= 0x80;
-}
-
-function sharedCopy(src: Uint8Array): Uint8Array {
-  if (src.buffer instanceof SharedArrayBuffer) return src;
-  const out = new Uint8Array(new SharedArrayBuffer(src.length));
-  out.set(src);
-  return out;
 }
 
 /** Runs of a file gathered into one contiguous buffer, and the way back to file positions. */
@@ -140,10 +136,14 @@ class Gathered {
     }
     this.size += len;
   }
-  gather(src: Uint8Array): Uint8Array {
-    const out = new Uint8Array(new SharedArrayBuffer(this.size));
-    for (let i = 0; i < this.pieces.length; i++)
-      out.set(src.subarray(this.pieces[i]!.at, this.pieces[i]!.at + this.pieces[i]!.len), this.starts[i]);
+  gather(src: ByteSource, shared: boolean, slot: Slot): Uint8Array {
+    const out = fromSlot(slot, this.size, shared);
+    for (let i = 0; i < this.pieces.length; i++) {
+      const { at, len } = this.pieces[i]!;
+      const start = this.starts[i]!;
+      const got = src.view(at, len, out.subarray(start, start + len));
+      if (got.byteOffset !== out.byteOffset + start || got.buffer !== out.buffer) out.set(got, start);
+    }
     return out;
   }
   /** Index of the piece holding gathered position p. */
@@ -159,33 +159,50 @@ class Gathered {
   }
 }
 
-/** A diff job: new bytes to explain, old bytes to explain them with, and how to map both back to the files. */
+/**
+ * A diff job: new bytes to explain, old bytes to explain them with (loaded only when the job runs, and dropped
+ * when it is done: with file sources the tars are never held whole), and how to map both back to the files.
+ */
 interface Job {
-  old: Uint8Array;
-  nw: Uint8Array;
+  /** bytes of new the job explains */
+  size: number;
+  load: (slots: JobSlots) => { old: Uint8Array; nw: Uint8Array };
   /** A member against its previous version (match.ts skips lookups where the alignment holds). */
   paired: boolean;
   emit: (newStart: number, len: number, oldStart: number) => void;
 }
 
+/** Where a job's bytes are loaded: reused by the next job that runs in the same place. */
+interface JobSlots {
+  old: Slot;
+  nw: Slot;
+}
+const newSlots = (): JobSlots => ({ old: {}, nw: {} });
+
 const baseName = (p: string | undefined): string => (p === undefined ? '' : p.slice(p.lastIndexOf('/') + 1));
 
 /**
- * Build a BSDIFF40 patch that turns `old` into `nw`. Inputs in shared memory
- * (`SharedArrayBuffer`) are read by the workers in place; others are copied once.
+ * Build a BSDIFF40 patch that turns `old` into `nw`. Buffers in shared memory
+ * (`SharedArrayBuffer`) are read by the workers in place; others are copied
+ * once. Files (`FileSource`) are read a job's members at a time.
  */
-export async function bsdiff(oldIn: Uint8Array, nwIn: Uint8Array, options: DiffOptions = {}): Promise<PatchResult> {
+export async function bsdiff(
+  oldIn: Uint8Array | ByteSource,
+  nwIn: Uint8Array | ByteSource,
+  options: DiffOptions = {},
+): Promise<PatchResult> {
   const onProgress = options.onProgress;
   // Starting workers costs more than a small patch: below WORKERS_ABOVE new bytes, stay on this thread (same bytes).
   const threads = nwIn.length + oldIn.length < WORKERS_ABOVE ? 1 : (options.threads ?? defaultThreads());
   const pool = new Pool(threads, { failAfter: options.failWorkersAfter });
   try {
-    const old = pool.size > 1 ? sharedCopy(oldIn) : oldIn;
-    const nw = pool.size > 1 ? sharedCopy(nwIn) : nwIn;
+    const shared = pool.size > 1;
+    const old = oldIn instanceof Uint8Array ? memorySource(oldIn, shared) : oldIn;
+    const nw = nwIn instanceof Uint8Array ? memorySource(nwIn, shared) : nwIn;
     const ops = new Pieces();
     const push = (newStart: number, len: number, oldStart: number): void => ops.push(newStart, len, oldStart);
-    const { jobs, identical, paired, rest } = planJobs(old, nw, options, push);
-    const total = jobs.reduce((s, j) => s + j.nw.length, 0);
+    const { jobs, identical, paired, rest } = planJobs(old, nw, options, shared, push);
+    const total = jobs.reduce((s, j) => s + j.size, 0);
     let done = 0;
     onProgress?.({ stage: 'patch-diff', done: 0, total });
     await runJobs(pool, jobs, (bytes) => {
@@ -202,9 +219,10 @@ export async function bsdiff(oldIn: Uint8Array, nwIn: Uint8Array, options: DiffO
 
 /** Steps 1–3 of the header comment: identical members to `push`, the rest as jobs. */
 function planJobs(
-  old: Uint8Array,
-  nw: Uint8Array,
+  old: ByteSource,
+  nw: ByteSource,
   options: DiffOptions,
+  shared: boolean,
   push: Job['emit'],
 ): { jobs: Job[]; identical: number; paired: number; rest: number } {
   const oldRegions = options.oldRegions;
@@ -219,9 +237,24 @@ function planJobs(
     newRest.add(0, nw.length);
   } else {
     // 1. Identical members: candidates by (size, first and last 32 bytes), confirmed byte for byte.
-    const keyOf = (buf: Uint8Array, r: TarRegion): string => {
+    const edge = new Uint8Array(32);
+    const hex = (src: ByteSource, at: number, k: number): string => {
+      const v = src.view(at, k, edge);
+      return Buffer.from(v.buffer, v.byteOffset, k).toString('hex');
+    };
+    const keyOf = (src: ByteSource, r: TarRegion): string => {
       const k = Math.min(32, r.size);
-      return `${r.size}:${Buffer.from(buf.buffer, buf.byteOffset + r.offset, k).toString('hex')}:${Buffer.from(buf.buffer, buf.byteOffset + r.offset + r.size - k, k).toString('hex')}`;
+      return `${r.size}:${hex(src, r.offset, k)}:${hex(src, r.offset + r.size - k, k)}`;
+    };
+    const scratchOld = new Uint8Array(COMPARE);
+    const scratchNew = new Uint8Array(COMPARE);
+    const sameBytes = (o: TarRegion, r: TarRegion): boolean => {
+      for (let at = 0; at < r.size; at += COMPARE) {
+        const n = Math.min(COMPARE, r.size - at);
+        if (Buffer.compare(old.view(o.offset + at, n, scratchOld), nw.view(r.offset + at, n, scratchNew)) !== 0)
+          return false;
+      }
+      return true;
     };
     const byKey = new Map<string, TarRegion[]>();
     for (const r of oldRegions) {
@@ -234,18 +267,7 @@ function planJobs(
     const used = new Set<TarRegion>();
     const leftNew: TarRegion[] = [];
     for (const r of newRegions) {
-      const match =
-        r.size < EXACT_MIN
-          ? undefined
-          : byKey
-              .get(keyOf(nw, r))
-              ?.find(
-                (c) =>
-                  Buffer.compare(
-                    old.subarray(c.offset, c.offset + c.size),
-                    nw.subarray(r.offset, r.offset + r.size),
-                  ) === 0,
-              );
+      const match = r.size < EXACT_MIN ? undefined : byKey.get(keyOf(nw, r))?.find((c) => sameBytes(c, r));
       if (match === undefined) {
         leftNew.push(r);
         continue;
@@ -276,10 +298,14 @@ function planJobs(
       paired += r.size;
       const ob = o.offset;
       const nb = r.offset;
+      const oldSize = o.size;
       jobs.push({
         paired: true,
-        old: old.subarray(ob, ob + o.size),
-        nw: nw.subarray(nb, nb + r.size),
+        size: r.size,
+        load: (slots) => ({
+          old: old.slice(ob, oldSize, shared, slots.old),
+          nw: nw.slice(nb, r.size, shared, slots.nw),
+        }),
         emit: (n, len, os) => push(n + nb, len, os < 0 ? -1 : os + ob),
       });
     }
@@ -303,12 +329,13 @@ function planJobs(
   if (newRest.size > 0) {
     const whole = oldRest.pieces.length === 1 && oldRest.size === old.length;
     const wholeNew = newRest.pieces.length === 1 && newRest.size === nw.length;
-    const pool = whole ? old : oldRest.gather(old);
-    const rest = wholeNew ? nw : newRest.gather(nw);
     jobs.push({
       paired: false,
-      old: pool,
-      nw: rest,
+      size: newRest.size,
+      load: (slots) => ({
+        old: whole ? old.slice(0, old.length, shared, slots.old) : oldRest.gather(old, shared, slots.old),
+        nw: wholeNew ? nw.slice(0, nw.length, shared, slots.nw) : newRest.gather(nw, shared, slots.nw),
+      }),
       emit: (n, len, os) => mapGathered(newRest, oldRest, n, len, os, push),
     });
   }
@@ -354,28 +381,32 @@ function mapGathered(
  */
 async function runJobs(pool: Pool, jobs: Job[], progress: (bytes: number) => void): Promise<void> {
   const results = new Map<Job, Int32Array[]>();
-  const large = jobs.filter((j) => j.nw.length > CHUNK);
+  const large = jobs.filter((j) => j.size > CHUNK);
   // Largest first, so the last task to finish is a small one (the order of results does not depend on it).
-  const small = jobs.filter((j) => j.nw.length <= CHUNK).sort((a, b) => b.nw.length - a.nw.length);
+  const small = jobs.filter((j) => j.size <= CHUNK).sort((a, b) => b.size - a.size);
   const runLarge = async (): Promise<void> => {
     // At most two large indexes alive: the next job's is built while this job's chunks run, so no thread
     // waits for an index. Each is built into the memory of the one two jobs before when it fits.
     const spare: (Int32Array | undefined)[] = [undefined, undefined];
-    const indexOf = (k: number): Promise<HashIndex> =>
-      pool.run({ kind: 'index', text: large[k]!.old, into: spare[k % 2] }).then((r) => {
+    // A large job's bytes are loaded when its index is built, into the memory of the job two before (done by then).
+    const slots = [newSlots(), newSlots()];
+    const indexOf = (k: number): Promise<{ index: HashIndex; old: Uint8Array; nw: Uint8Array }> => {
+      const bytes = large[k]!.load(slots[k % 2]!);
+      return pool.run({ kind: 'index', text: bytes.old, into: spare[k % 2] }).then((r) => {
         const index = r as HashIndex;
         spare[k % 2] = new Int32Array(index.start.buffer);
-        return index;
+        return { index, ...bytes };
       });
+    };
     let pending = large.length > 0 ? indexOf(0) : undefined;
     for (let k = 0; k < large.length; k++) {
       const job = large[k]!;
-      const index = await pending!;
+      const { index, old, nw } = await pending!;
       const chunks: Promise<Int32Array>[] = [];
-      for (let from = 0; from < job.nw.length; from += CHUNK) {
-        const to = Math.min(job.nw.length, from + CHUNK);
+      for (let from = 0; from < nw.length; from += CHUNK) {
+        const to = Math.min(nw.length, from + CHUNK);
         chunks.push(
-          pool.run({ kind: 'diff', old: job.old, index, nw: job.nw, from, to, skipGaps: job.paired }).then((r) => {
+          pool.run({ kind: 'diff', old, index, nw, from, to, skipGaps: job.paired }).then((r) => {
             progress(to - from);
             return r as Int32Array;
           }),
@@ -391,20 +422,23 @@ async function runJobs(pool: Pool, jobs: Job[], progress: (bytes: number) => voi
     // Keep every thread busy without holding every small index at once.
     let next = 0;
     const lane = async (): Promise<void> => {
+      // Each lane loads its jobs into the same memory (largest first: it is allocated once).
+      const slots = newSlots();
       while (next < small.length) {
         const job = small[next++]!;
+        const { old, nw } = job.load(slots);
         results.set(job, [
           (await pool.run({
             kind: 'diff',
-            old: job.old,
+            old,
             index: null,
-            nw: job.nw,
+            nw,
             from: 0,
-            to: job.nw.length,
+            to: nw.length,
             skipGaps: job.paired,
           })) as Int32Array,
         ]);
-        progress(job.nw.length);
+        progress(nw.length);
       }
     };
     await Promise.all(Array.from({ length: pool.size }, lane));
@@ -477,9 +511,12 @@ const ZERO_CHECK = 64;
  * unchanged runs) goes to the run-length stage as a run of zeros without
  * being computed byte by byte.
  */
-function blockWriter(ops: Pieces, old: Uint8Array, nw: Uint8Array, matched: boolean): Producer {
+function blockWriter(ops: Pieces, old: ByteSource, nw: ByteSource, matched: boolean): Producer {
   let k = 0;
   let off = 0;
+  // Where file sources are read into (a take is at most one PIECE).
+  const newBytes = new Uint8Array(PIECE);
+  const oldBytes = matched ? new Uint8Array(PIECE) : newBytes;
   return (n, out, scratch) => {
     let d = 0;
     for (let left = n; left > 0;) {
@@ -490,17 +527,18 @@ function blockWriter(ops: Pieces, old: Uint8Array, nw: Uint8Array, matched: bool
       }
       const take = Math.min(ops.len(k) - off, left);
       const ns = ops.newStart(k) + off;
+      const n = nw.view(ns, take, newBytes);
       if (!matched) {
-        scratch.set(nw.subarray(ns, ns + take), d);
+        scratch.set(n, d);
         d += take;
       } else {
-        const os = ops.oldStart(k) + off;
-        if (take >= ZERO_CHECK && Buffer.compare(nw.subarray(ns, ns + take), old.subarray(os, os + take)) === 0) {
+        const o = old.view(ops.oldStart(k) + off, take, oldBytes);
+        if (take >= ZERO_CHECK && Buffer.compare(n, o) === 0) {
           out.write(scratch.subarray(0, d));
           d = 0;
           out.writeRepeat(0, take);
         } else {
-          for (let i = 0; i < take; i++) scratch[d + i] = (nw[ns + i]! - old[os + i]!) & 0xff;
+          for (let i = 0; i < take; i++) scratch[d + i] = (n[i]! - o[i]!) & 0xff;
           d += take;
         }
       }
@@ -514,8 +552,8 @@ function blockWriter(ops: Pieces, old: Uint8Array, nw: Uint8Array, matched: bool
 /** Turn pieces into control triples and the diff/extra blocks, compressed as they are produced. */
 async function assemble(
   pool: Pool,
-  old: Uint8Array,
-  nw: Uint8Array,
+  old: ByteSource,
+  nw: ByteSource,
   ops: Pieces,
   onProgress: ProgressCallback | undefined,
 ): Promise<PatchResult> {

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { TufsignError } from '../errors';
-import { readFileBounded } from '../io/fs';
+import { makePrivateTempDir, readFileBounded, removeFileQuietly, removeTree } from '../io/fs';
 import { sha256Hex } from '../io/hash';
 import { AtomicFileWriter } from '../io/stream-file';
 import { TargetFile } from '../tuf/metadata';
@@ -13,8 +13,9 @@ import type { JsonValue } from '../tuf/json';
 import { bsdiff, type PatchResult } from './bsdiff';
 import { defaultThreads } from './workers';
 import { archiveCustom, patchCustom } from './custom';
-import { archiveTarDigest, gzipToFile, streamArchive, streamTarDigest } from './archive-stream';
-import { gunzipBounded, gunzipSha256, gunzipShared, gzipDeterministic } from './gzip';
+import { archiveTarDigest, expandArchiveTo, streamArchive, streamTarDigest } from './archive-stream';
+import { FileSource, memorySource, type ByteSource } from './source';
+import { gunzipBounded, gunzipShared, gzipDeterministic } from './gzip';
 import type { ProgressCallback } from './progress';
 import { readBundleFiles, scanBundle } from './scan';
 import { layoutTar, readTar, tarRegions, writeTarHeaders, type TarEntry } from './tar';
@@ -138,32 +139,33 @@ function checkNewer(app: string, version: Pep440Version, existing: readonly Pep4
   }
 }
 
-async function previousTar(prev: PreviousRelease): Promise<Uint8Array> {
-  if (prev.tarBytes !== undefined) return prev.tarBytes;
-  let archive: Uint8Array;
-  if (prev.archiveBytes !== undefined) archive = prev.archiveBytes;
-  else if (prev.archivePath !== undefined) {
-    try {
-      archive = readFileBounded(prev.archivePath, MAX_TAR_BYTES);
-    } catch (cause) {
-      throw new TufsignError('TARGET_NOT_FOUND', `the previous release archive ${prev.archivePath} cannot be read`, {
-        file: prev.archivePath,
-        suggestion: 'put the published archive back in targets/, or use --no-patch',
-        cause,
-      });
-    }
-  } else throw new TufsignError('INTERNAL', 'previous release given without its archive or tar');
-  if (prev.targetFile !== undefined) {
-    const want = prev.targetFile.hashes.get('sha256');
-    if (archive.length !== prev.targetFile.length || (want !== undefined && sha256Hex(archive) !== want)) {
+/**
+ * The previous tar for the patch engine: in memory when the caller has it (library use), else its archive expanded
+ * to `tarPath` and read from there a member at a time. The archive must match its signed target info first.
+ */
+async function previousTarSource(prev: PreviousRelease, tarPath: string, shared: boolean): Promise<ByteSource> {
+  if (prev.tarBytes !== undefined) return memorySource(prev.tarBytes, shared);
+  const want =
+    prev.targetFile === undefined
+      ? undefined
+      : { length: prev.targetFile.length, sha256: prev.targetFile.hashes.get('sha256') };
+  if (prev.archiveBytes !== undefined) {
+    const archive = prev.archiveBytes;
+    if (
+      want !== undefined &&
+      (archive.length !== want.length || (want.sha256 !== undefined && sha256Hex(archive) !== want.sha256))
+    )
       throw new TufsignError('ARCHIVE_INVALID', `the previous release archive does not match its signed target info`, {
         file: prev.archivePath,
         rule: 'patch only from the bytes clients have',
         suggestion: 'restore the published archive, or use --no-patch',
       });
-    }
+    return memorySource(await gunzipShared(archive, MAX_TAR_BYTES, prev.archivePath), shared);
   }
-  return gunzipShared(archive, MAX_TAR_BYTES, prev.archivePath);
+  if (prev.archivePath === undefined)
+    throw new TufsignError('INTERNAL', 'previous release given without its archive or tar');
+  await expandArchiveTo({ path: prev.archivePath, tarPath, maxTarBytes: MAX_TAR_BYTES, want });
+  return new FileSource(tarPath);
 }
 
 /** The checks every build starts with: the app name, and a version newer than every released one. */
@@ -179,82 +181,37 @@ function checkBuild(options: BuildReleaseOptions): ReleaseVersion {
 
 /**
  * Build `APP-VERSION.tar.gz` and, from the previous release, `APP-VERSION.patch`
- * with tufup's custom metadata. Pure with respect to the repository: reads the
- * bundle (and the previous archive), writes nothing.
+ * with tufup's custom metadata, returned as buffers (library use; the CLI writes
+ * them as files with `buildReleaseFiles`, which this runs in a temporary folder,
+ * so both give the same bytes). Pure with respect to the repository: reads the
+ * bundle (and the previous archive), writes nothing outside that folder.
  */
 export async function buildRelease(options: BuildReleaseOptions): Promise<BuiltRelease> {
-  const { dir, releaseTime, onProgress } = options;
-  const app = options.app;
-  const version = checkBuild(options);
-
-  const { tar, files } = buildTar(dir, releaseTime, onProgress);
-  const tarSha = sha256Hex(tar);
-  onProgress?.({ stage: 'compress', done: 0, total: tar.length });
-  // Compression runs on the thread pool while the patch is computed here.
-  const threads = options.threads ?? defaultThreads();
-  const gz = gzipDeterministic(tar, threads);
-  gz.catch(() => undefined); // awaited below; avoid an unhandled rejection while the patch runs
-
-  let patchResult: PatchResult | undefined;
-  let patchSkipped: string | undefined;
+  const outDir = makePrivateTempDir('tufsign-release-');
   try {
-    if (options.noPatch === true) patchSkipped = 'patches disabled (--no-patch)';
-    else if (options.previous === undefined) patchSkipped = 'first release: nothing to patch from';
-    else {
-      const old = await previousTar(options.previous);
-      patchResult = await bsdiff(old, tar, {
-        oldRegions: tarRegions(old),
-        newRegions: tarRegions(tar),
-        onProgress,
-        threads,
-      });
-    }
-  } catch (error) {
-    await gz.catch(() => undefined);
-    throw error;
+    const built = await buildReleaseFiles({ ...options, outDir });
+    const read = (f: ReleaseFile): BuiltFile => ({
+      name: f.name,
+      bytes: readFileBounded(f.path, MAX_TAR_BYTES),
+      targetFile: f.targetFile,
+    });
+    const tarBytes = gunzipBounded(readFileBounded(built.archive.path, MAX_TAR_BYTES), MAX_TAR_BYTES);
+    return {
+      app: built.app,
+      version: built.version,
+      archive: read(built.archive),
+      patch:
+        built.patch === undefined
+          ? undefined
+          : { ...read(built.patch), fromVersion: built.patch.fromVersion, stats: built.patch.stats },
+      patchSkipped: built.patchSkipped,
+      tar: { ...built.tar, bytes: tarBytes },
+      files: built.files,
+      releaseTime: built.releaseTime,
+    };
+  } finally {
+    removeTree(outDir);
   }
-
-  const archiveBytes = await gz;
-  onProgress?.({ stage: 'compress', done: tar.length, total: tar.length });
-  // Re-read what was written (practice 13): the archive must expand to exactly the tar.
-  onProgress?.({ stage: 'verify', done: 0, total: archiveBytes.length });
-  if ((await gunzipSha256(archiveBytes, MAX_TAR_BYTES)) !== tarSha)
-    throw new TufsignError('INTERNAL', 'the archive does not expand to the tar that was built');
-  onProgress?.({ stage: 'verify', done: archiveBytes.length, total: archiveBytes.length });
-
-  onProgress?.({ stage: 'hash', done: 0, total: archiveBytes.length });
-  const archive: BuiltFile = {
-    name: archiveName(app, version.normalized),
-    bytes: archiveBytes,
-    targetFile: TargetFile.fromData(archiveBytes, archiveCustom(options.meta, options.required ?? false)),
-  };
-  onProgress?.({ stage: 'hash', done: archiveBytes.length, total: archiveBytes.length });
-
-  let patch: BuiltRelease['patch'];
-  if (patchResult !== undefined && options.previous !== undefined) {
-    if (patchResult.patch.length > TUFUP_MAX_PATCH_RATIO * archiveBytes.length) {
-      patchSkipped = tooLargePatch(patchResult.patch.length, archiveBytes.length);
-    } else {
-      const bytes = Buffer.from(patchResult.patch.buffer, patchResult.patch.byteOffset, patchResult.patch.byteLength);
-      patch = {
-        name: patchName(app, version.normalized),
-        bytes,
-        targetFile: TargetFile.fromData(bytes, patchCustom(tarSha, tar.length)),
-        fromVersion: options.previous.version.normalized,
-        stats: patchResult.stats,
-      };
-    }
-  }
-  return {
-    app,
-    version: version.normalized,
-    archive,
-    patch,
-    patchSkipped,
-    tar: { sha256: tarSha, size: tar.length, bytes: tar },
-    files,
-    releaseTime,
-  };
 }
 
 export interface StreamedRelease {
@@ -319,10 +276,10 @@ export interface FileRelease {
 }
 
 /**
- * `buildRelease`'s archive and patch, written as files in `outDir` (the caller's staging folder) instead of
- * returned as buffers: the same bytes. Without a patch the archive streams from the folder (a few gzip blocks
- * held, whatever the folder's size); with one, the new tar is held for the patch engine and the archive is
- * gzipped from it to the file block by block, never held whole (ADR 0005, "Memory bound").
+ * The release's archive and patch, written as files in `outDir` (the caller's staging folder). The archive
+ * streams from the folder (a few gzip blocks held, whatever the folder's size). With a patch, the previous
+ * archive is expanded to a scratch tar in `outDir` and the new tar is copied there as it streams; the patch
+ * engine reads both a job's members at a time, so neither tar is held whole (ADR 0005, "Memory bound").
  */
 export async function buildReleaseFiles(options: BuildReleaseOptions & { outDir: string }): Promise<FileRelease> {
   const { app, dir, releaseTime, onProgress } = options;
@@ -354,61 +311,69 @@ export async function buildReleaseFiles(options: BuildReleaseOptions & { outDir:
     };
   }
   const previous = options.previous;
-  const { tar, files } = buildTar(dir, releaseTime, onProgress);
-  const tarSha = sha256Hex(tar);
-  onProgress?.({ stage: 'compress', done: 0, total: tar.length });
-  // The archive is compressed on the thread pool, straight to its file, while the patch is computed here.
-  const gz = gzipToFile({ tar, tarSha256: tarSha, path: archivePath, threads, maxTarBytes: MAX_TAR_BYTES });
-  gz.catch(() => undefined); // awaited below; avoid an unhandled rejection while the patch runs
-  let patchResult: PatchResult;
+  const name = patchName(app, version.normalized);
+  // Scratch copies of both tars, read a member at a time by the patch engine; removed whatever happens.
+  const oldTarPath = join(options.outDir, `.${name}.old-tar.tmp`);
+  const newTarPath = join(options.outDir, `.${name}.new-tar.tmp`);
+  let oldTar: ByteSource | undefined;
+  let newTar: FileSource | undefined;
   try {
-    const old = await previousTar(previous);
-    patchResult = await bsdiff(old, tar, {
-      oldRegions: tarRegions(old),
-      newRegions: tarRegions(tar),
+    // The previous archive first: a mismatch stops the build before the folder is read.
+    oldTar = await previousTarSource(previous, oldTarPath, threads > 1);
+    const streamed = await streamArchive({
+      dir,
+      releaseTime,
+      path: archivePath,
+      threads,
+      maxTarBytes: MAX_TAR_BYTES,
+      tarCopy: newTarPath,
+      onProgress,
+    });
+    newTar = new FileSource(newTarPath);
+    const patchResult = await bsdiff(oldTar, newTar, {
+      oldRegions: tarRegions(oldTar),
+      newRegions: tarRegions(newTar),
       onProgress,
       threads,
     });
-  } catch (error) {
-    await gz.catch(() => undefined);
-    throw error;
-  }
-  const written = await gz;
-  onProgress?.({ stage: 'compress', done: tar.length, total: tar.length });
-  const archive: ReleaseFile = {
-    name: archiveName(app, version.normalized),
-    path: archivePath,
-    targetFile: TargetFile.fromDigests(written.length, written.hashes, custom),
-  };
-  const result: FileRelease = {
-    app,
-    version: version.normalized,
-    archive,
-    tar: { sha256: tarSha, size: tar.length },
-    files,
-    releaseTime,
-  };
-  if (patchResult.patch.length > TUFUP_MAX_PATCH_RATIO * written.length) {
-    result.patchSkipped = tooLargePatch(patchResult.patch.length, written.length);
+    const result: FileRelease = {
+      app,
+      version: version.normalized,
+      archive: {
+        name: archiveName(app, version.normalized),
+        path: archivePath,
+        targetFile: TargetFile.fromDigests(streamed.length, streamed.hashes, custom),
+      },
+      tar: streamed.tar,
+      files: streamed.files,
+      releaseTime,
+    };
+    if (patchResult.patch.length > TUFUP_MAX_PATCH_RATIO * streamed.length) {
+      result.patchSkipped = tooLargePatch(patchResult.patch.length, streamed.length);
+      return result;
+    }
+    const out = new AtomicFileWriter(join(options.outDir, name));
+    try {
+      out.write(patchResult.patch);
+      out.commit();
+    } catch (e) {
+      out.abort();
+      throw e;
+    }
+    result.patch = {
+      name,
+      path: out.path,
+      targetFile: TargetFile.fromData(patchResult.patch, patchCustom(streamed.tar.sha256, streamed.tar.size)),
+      fromVersion: previous.version.normalized,
+      stats: patchResult.stats,
+    };
     return result;
+  } finally {
+    if (oldTar instanceof FileSource) oldTar.close();
+    newTar?.close();
+    removeFileQuietly(oldTarPath);
+    removeFileQuietly(newTarPath);
   }
-  const name = patchName(app, version.normalized);
-  const out = new AtomicFileWriter(join(options.outDir, name));
-  try {
-    out.write(patchResult.patch);
-    out.commit();
-  } catch (e) {
-    out.abort();
-    throw e;
-  }
-  result.patch = {
-    name,
-    path: out.path,
-    targetFile: TargetFile.fromData(patchResult.patch, patchCustom(tarSha, tar.length)),
-    fromVersion: previous.version.normalized,
-    stats: patchResult.stats,
-  };
-  return result;
 }
 
 function tooLargePatch(patchLength: number, archiveLength: number): string {

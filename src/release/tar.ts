@@ -11,6 +11,7 @@
  */
 import { TufsignError } from '../errors';
 import type { TarRegion } from './bsdiff';
+import { memorySource, type ByteSource } from './source';
 import { isPlainRelativePath } from '../tuf/paths';
 
 export const BLOCK = 512;
@@ -333,29 +334,38 @@ export function readTar(buf: Uint8Array, limits: ReadTarLimits = {}): TarEntry[]
  * Lenient on purpose: this only steers the search, and any tar it cannot follow (or any non-tar) just
  * gets the plain whole-file diff.
  */
-export function tarRegions(buf: Uint8Array): TarRegion[] | undefined {
+export function tarRegions(src: Uint8Array | ByteSource): TarRegion[] | undefined {
+  // Headers (and pax records) are read one at a time, so a tar in a file is never held whole.
+  const source: ByteSource = src instanceof Uint8Array ? memorySource(src, false) : src;
+  const length = source.length;
+  let scratch = new Uint8Array(BLOCK);
+  const read = (at: number, len: number): Uint8Array => {
+    if (scratch.length < len) scratch = new Uint8Array(len);
+    return source.view(at, len, scratch);
+  };
   const out: TarRegion[] = [];
   let off = 0;
   let paxSize: number | undefined;
   let paxPath: string | undefined;
-  while (off + BLOCK <= buf.length) {
-    if (isZeroBlock(buf, off)) return out;
-    if (!headerChecksumOk(buf, off)) return undefined;
-    const type = String.fromCharCode(buf[off + 156]!);
-    const hdrSize = readOctal(buf, off + 124, 12);
+  while (off + BLOCK <= length) {
+    const header = Buffer.from(read(off, BLOCK)); // kept while the pax records below reuse the scratch
+    if (isZeroBlock(header, 0)) return out;
+    if (!headerChecksumOk(header, 0)) return undefined;
+    const type = String.fromCharCode(header[156]!);
+    const hdrSize = readOctal(header, 124, 12);
     if (hdrSize === undefined) return undefined;
     const size = type === 'x' || type === 'g' || type === 'L' || type === 'K' ? hdrSize : (paxSize ?? hdrSize);
     const dataAt = off + BLOCK;
-    if (dataAt + size > buf.length) return undefined;
+    if (dataAt + size > length) return undefined;
     if (type === 'x') {
-      const records = Buffer.from(buf.subarray(dataAt, dataAt + size)).toString('utf8');
+      const records = Buffer.from(read(dataAt, size)).toString('utf8');
       const m = /(?:^|\n)\d+ size=(\d+)\n/.exec(records);
       paxSize = m === null ? undefined : Number(m[1]);
       paxPath = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(records)?.[1];
     } else if (type !== 'g' && type !== 'L' && type !== 'K') {
       if ((type === '0' || type === '\0' || type === '7') && size > 0) {
-        const prefix = cString(buf, off + 345, 155);
-        const base = cString(buf, off, 100);
+        const prefix = cString(header, 345, 155);
+        const base = cString(header, 0, 100);
         out.push({ offset: dataAt, size, path: paxPath ?? (prefix === '' ? base : `${prefix}/${base}`) });
       }
       paxSize = undefined;

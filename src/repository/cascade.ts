@@ -7,6 +7,7 @@ import { TufsignError } from '../errors';
 import { sha256Hex } from '../io/hash';
 import { MetaFile, type Metadata, type Root, type Signed, type Snapshot, type Timestamp } from '../tuf/metadata';
 import type { TopLevelRole } from '../tuf/metadata';
+import type { Period } from '../tuf/time';
 import { verificationResult } from '../tuf/verify';
 import type { WorkspaceConfig } from './config';
 import type { SigningContext } from './context';
@@ -55,7 +56,7 @@ export async function resignRole(
   return bytes;
 }
 
-export function bump(signed: Signed, config: WorkspaceConfig, now: Date, expires?: string): void {
+export function bump(signed: Signed, config: WorkspaceConfig, now: Date, expires?: Period): void {
   signed.version += 1;
   signed.expires = expiryFor(config, signed.type, now, expires);
 }

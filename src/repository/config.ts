@@ -8,13 +8,17 @@ import { asObject, reqString } from '../tuf/fields';
 import { newObject, parseJson, stringifyPretty, type JsonObject } from '../tuf/json';
 import { isTopLevelRole, type TopLevelRole } from '../tuf/metadata';
 import { parseDuration } from '../tuf/time';
+import { parseConfiguredKeyRef, type ConfiguredKeyRef } from '../keystore/key-ref';
 
 export const CONFIG_FILE = 'tufsign.json';
 export const CONFIG_FORMAT = 'tufsign-workspace';
 
 export interface KeyEntry {
-  /** where the private part lives (absent for a public-only key held by someone else) */
-  uri?: string;
+  /**
+   * where the private part lives (absent for a public-only key held by someone else), parsed once when the
+   * config is read; a URI that does not parse keeps its error until the key is opened
+   */
+  ref?: ConfiguredKeyRef;
   owner?: string;
   /** attestation summary carried from the public key file, if any */
   attestation?: JsonObject;
@@ -150,7 +154,7 @@ export function parseConfig(bytes: Uint8Array, file: string): WorkspaceConfig {
     for (const [keyid, entryValue] of Object.entries(keysObj)) {
       const e = asObject(entryValue, `$.keys.${keyid}`);
       const entry: KeyEntry = {};
-      if (typeof e['uri'] === 'string') entry.uri = e['uri'];
+      const uri = e['uri'];
       if (typeof e['owner'] === 'string') entry.owner = e['owner'];
       if (e['attestation'] !== undefined) entry.attestation = asObject(e['attestation'], `$.keys.${keyid}.attestation`);
       if (e['offline'] !== undefined) {
@@ -170,12 +174,15 @@ export function parseConfig(bytes: Uint8Array, file: string): WorkspaceConfig {
         parseSecretSource(e['secret'], `$.keys.${keyid}.secret`);
         entry.secret = e['secret'];
       }
-      if (entry.uri !== undefined && /[?&;]pin-value=/.test(entry.uri)) {
-        throw new TufsignError('SECRET_IN_ARGV', 'a key URI in the config contains pin-value', {
-          file,
-          path: `$.keys.${keyid}.uri`,
-          rule: 'secrets never in config files',
-        });
+      if (typeof uri === 'string') {
+        if (/[?&;]pin-value=/.test(uri)) {
+          throw new TufsignError('SECRET_IN_ARGV', 'a key URI in the config contains pin-value', {
+            file,
+            path: `$.keys.${keyid}.uri`,
+            rule: 'secrets never in config files',
+          });
+        }
+        entry.ref = parseConfiguredKeyRef(uri);
       }
       keys.set(keyid, entry);
     }
@@ -257,7 +264,7 @@ export function serializeConfig(config: WorkspaceConfig): string {
   const keys = newObject();
   for (const [keyid, entry] of config.keys) {
     const e = newObject();
-    if (entry.uri !== undefined) e['uri'] = entry.uri;
+    if (entry.ref !== undefined) e['uri'] = entry.ref.uri;
     if (entry.owner !== undefined) e['owner'] = entry.owner;
     if (entry.attestation !== undefined) e['attestation'] = entry.attestation;
     if (entry.offline === true) e['offline'] = true;

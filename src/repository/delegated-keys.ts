@@ -7,6 +7,7 @@
  * new key set in the same step, so a removed key's signature never counts
  * again and a raised threshold is met the moment clients see it.
  */
+import type { Period } from '../tuf/time';
 import { TufsignError } from '../errors';
 import type { Role } from '../tuf/metadata';
 import { configFile, findBinsParent, registerKeys, withConfig } from './delegations';
@@ -27,7 +28,7 @@ export interface DelegatedKeyChange {
   remove: string[];
   threshold?: number;
   /** expiry period for the re-signed roles */
-  expires?: string;
+  expires?: Period;
 }
 
 export interface DelegatedKeyResult {

@@ -6,6 +6,7 @@
  * role inside its signing window whose keys are online here — the hash bins
  * of a PEP 458 layout expire like any other role.
  */
+import type { Period } from '../tuf/time';
 import { TufsignError } from '../errors';
 import { findBinsParent } from './delegations';
 import { presentKeysConfig } from './key-availability';
@@ -40,7 +41,7 @@ function rolesNamed(tree: TargetsTree, name: string): RoleNode[] {
 export async function signDelegated(
   ws: Workspace,
   name: string,
-  options: { expires?: string },
+  options: { expires?: Period },
   ctx: SigningContext,
   defer: Deferral = false,
 ): Promise<OperationResult> {
@@ -58,7 +59,7 @@ export async function signDelegated(
 function signableUnattended(node: RoleNode, keys: ReturnType<typeof presentKeysConfig>): boolean {
   const usable = node.role.keyids.filter((k) => {
     const e = keys.keys.get(k);
-    return e?.uri !== undefined && e.offline !== true;
+    return e?.ref !== undefined && e.offline !== true;
   });
   return usable.length >= node.role.threshold;
 }

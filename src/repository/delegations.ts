@@ -8,7 +8,7 @@
 import { TufsignError } from '../errors';
 import { DelegatedRole, Delegations, SuccinctRoles } from '../tuf/metadata';
 import { parseDelegatedRoleName, parseNewTargetPath } from '../tuf/paths';
-import { formatExpires, parseDuration } from '../tuf/time';
+import { formatExpires, type Period } from '../tuf/time';
 import type { Key } from '../tuf/key';
 import { serializeConfig, type KeyEntry, type WorkspaceConfig } from './config';
 import type { CeremonyContext, SigningContext } from './context';
@@ -35,14 +35,14 @@ export interface DelegateAddOptions extends DelegationKeys {
   /** parent role (default: targets) */
   from?: string;
   /** expiry period of the new role, remembered for later re-signs */
-  expires?: string;
+  expires?: Period;
 }
 
 export interface DelegateBinsOptions extends DelegationKeys {
   count: number;
   prefix: string;
   from?: string;
-  expires?: string;
+  expires?: Period;
 }
 
 /** A delegation pattern: the target-path rules, plus fnmatch wildcards (which never cross "/"). */
@@ -99,7 +99,7 @@ export function registerKeys(delegations: Delegations, config: WorkspaceConfig, 
     delegations.keys.set(keyid, spec.key);
     if (!keyids.includes(keyid)) keyids.push(keyid);
     const entry: KeyEntry = { ...(config.keys.get(keyid) ?? {}) };
-    if (spec.uri !== undefined) entry.uri = spec.uri;
+    if (spec.ref !== undefined) entry.ref = spec.ref;
     if (spec.owner !== undefined) entry.owner = spec.owner;
     config.keys.set(keyid, entry);
   }
@@ -149,6 +149,43 @@ export function withConfig(ws: Workspace): WorkspaceConfig {
   return { ...ws.config, keys: new Map(ws.config.keys), delegatedExpiry: new Map(ws.config.delegatedExpiry ?? []) };
 }
 
+/** A delegation change's working copy: the config it will write, the targets tree over it, the delegating role. */
+function openDelegationChange(
+  ws: Workspace,
+  from: string | undefined,
+): { config: WorkspaceConfig; tree: TargetsTree; parent: RoleNode } {
+  const config = withConfig(ws);
+  const work = new Workspace(ws.dir, config);
+  const tree = new TargetsTree(work, work.load());
+  return { config, tree, parent: parentFor(tree, from) };
+}
+
+/** A new delegated role's first metadata (version after any the snapshot lists), adopted into the tree. */
+function adoptNewRole(
+  tree: TargetsTree,
+  config: WorkspaceConfig,
+  now: Date,
+  node: { name: string; role: DelegatedRole | SuccinctRoles; keys: Map<string, Key>; parent: RoleNode },
+  expires: Period | undefined,
+): void {
+  const md = newRoleMetadata(config, node.name, now, expires);
+  md.signed.version = firstVersion(tree, node.name);
+  tree.adopt({ ...node, md, changed: true, created: true });
+}
+
+/** Sign and write the change with the new tufsign.json, then make that config the workspace's. */
+async function publishDelegationChange(
+  ws: Workspace,
+  tree: TargetsTree,
+  config: WorkspaceConfig,
+  ctx: SigningContext,
+  defer: Deferral,
+): Promise<OperationResult> {
+  const result = await publishTargetsChanges(tree, ctx, { files: [configFile(ws, config)], deferTargets: defer });
+  ws.config = config;
+  return result;
+}
+
 export async function addDelegation(
   ws: Workspace,
   options: DelegateAddOptions,
@@ -162,11 +199,7 @@ export async function addDelegation(
       rule: 'SPEC-23 a delegated role has paths',
     });
   for (const p of options.paths) checkPathPattern(p);
-  if (options.expires !== undefined) parseDuration(options.expires, '--expires');
-  const config = withConfig(ws);
-  const work = new Workspace(ws.dir, config);
-  const tree = new TargetsTree(work, work.load());
-  const parent = parentFor(tree, options.from);
+  const { config, tree, parent } = openDelegationChange(ws, options.from);
   assertNameFree(tree, options.name);
   const delegations = parent.md.signed.delegations ?? new Delegations(new Map(), []);
   const keyids = registerKeys(delegations, config, options.keys);
@@ -174,13 +207,9 @@ export async function addDelegation(
   (delegations.roles as DelegatedRole[]).push(role);
   parent.md.signed.delegations = delegations;
   parent.changed = true;
-  if (options.expires !== undefined) config.delegatedExpiry?.set(options.name, options.expires);
-  const md = newRoleMetadata(config, options.name, ctx.now, options.expires);
-  md.signed.version = firstVersion(tree, options.name);
-  tree.adopt({ name: options.name, md, role, keys: delegations.keys, parent, changed: true, created: true });
-  const result = await publishTargetsChanges(tree, ctx, { files: [configFile(ws, config)], deferTargets: defer });
-  ws.config = config;
-  return result;
+  if (options.expires !== undefined) config.delegatedExpiry?.set(options.name, options.expires.text);
+  adoptNewRole(tree, config, ctx.now, { name: options.name, role, keys: delegations.keys, parent }, options.expires);
+  return publishDelegationChange(ws, tree, config, ctx, defer);
 }
 
 export async function addBins(
@@ -196,11 +225,7 @@ export async function addBins(
     });
   }
   checkThreshold(`${prefix} bins`, options);
-  if (options.expires !== undefined) parseDuration(options.expires, '--expires');
-  const config = withConfig(ws);
-  const work = new Workspace(ws.dir, config);
-  const tree = new TargetsTree(work, work.load());
-  const parent = parentFor(tree, options.from);
+  const { config, tree, parent } = openDelegationChange(ws, options.from);
   if ((parent.md.signed.delegations?.roles ?? []).length > 0) {
     throw new TufsignError(
       'ROLE_INVALID',
@@ -222,20 +247,17 @@ export async function addBins(
   for (const n of tree.loaded()) if (succinct.isDelegatedRole(n.name)) assertNameFree(tree, n.name);
   parent.md.signed.delegations = new Delegations(keys, undefined, succinct);
   parent.changed = true;
-  if (options.expires !== undefined) config.delegatedExpiry?.set(`${prefix}-*`, options.expires);
-  for (let bin = 0; bin < count; bin++) {
-    const name = succinct.roleName(bin);
-    const md = newRoleMetadata(config, name, ctx.now, options.expires);
-    md.signed.version = firstVersion(tree, name);
-    tree.adopt({ name, md, role: succinct, keys, parent, changed: true, created: true });
-  }
+  if (options.expires !== undefined) config.delegatedExpiry?.set(`${prefix}-*`, options.expires.text);
+  for (let bin = 0; bin < count; bin++)
+    adoptNewRole(
+      tree,
+      config,
+      ctx.now,
+      { name: succinct.roleName(bin), role: succinct, keys, parent },
+      options.expires,
+    );
   ctx.progress?.(`signing ${count} bins ${succinct.roleName(0)} … ${succinct.roleName(count - 1)}`);
-  const result = await publishTargetsChanges(tree, ctx, {
-    files: [configFile(ws, config)],
-    deferTargets: defer,
-  });
-  ws.config = config;
-  return result;
+  return publishDelegationChange(ws, tree, config, ctx, defer);
 }
 
 /** Remove a named delegation, or hash bins by their prefix. The role files stay; snapshot keeps listing them (SPEC-30). */

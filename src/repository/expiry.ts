@@ -1,5 +1,5 @@
 /** Expiry periods and minimum validity from the workspace config. */
-import { addSeconds, parseDuration } from '../tuf/time';
+import { addSeconds, parseDuration, type Period } from '../tuf/time';
 import type { TopLevelRole } from '../tuf/metadata';
 import { DEFAULT_EXPIRY, type WorkspaceConfig } from './config';
 
@@ -7,9 +7,10 @@ export function expiryFor(
   config: Pick<WorkspaceConfig, 'expiry'>,
   role: TopLevelRole,
   now: Date,
-  override?: string,
+  override?: Period,
 ): Date {
-  const period = override ?? config.expiry[role] ?? DEFAULT_EXPIRY[role];
+  if (override !== undefined) return addSeconds(now, override.seconds);
+  const period = config.expiry[role] ?? DEFAULT_EXPIRY[role];
   return addSeconds(now, parseDuration(period, `${role} expiry`));
 }
 

@@ -8,7 +8,7 @@ import { ensureDir, isNonEmptyDir } from '../io/fs';
 import { newObject } from '../tuf/json';
 import { MetaFile, Metadata, Role, Root, Snapshot, Targets, Timestamp, TOP_LEVEL_ROLES } from '../tuf/metadata';
 import type { TopLevelRole } from '../tuf/metadata';
-import { parseDuration } from '../tuf/time';
+import type { Period } from '../tuf/time';
 import { verificationResult } from '../tuf/verify';
 import type { PublicKeyFile } from '../keystore/public-key-file';
 import { assertKeyPolicy, type KeyPolicy } from '../keystore/yubikey/claims';
@@ -28,7 +28,8 @@ export interface InitOptions {
   dir: string;
   name: string;
   consistentSnapshot: boolean;
-  expiry: Partial<Record<TopLevelRole, string>>;
+  /** expiry periods chosen for this workspace (parsed by the CLI), else DEFAULT_EXPIRY */
+  expiry: Partial<Record<TopLevelRole, Period>>;
   roles: Record<TopLevelRole, { keys: RoleKeySpec[]; threshold: number }>;
   pkcs11Module?: string;
   /** e.g. "root keys must be attested YubiKey keys with touch always"; checked before anything is signed */
@@ -60,7 +61,7 @@ export async function initRepository(options: InitOptions, ctx: SigningContext):
   }
   const config: WorkspaceConfig = {
     name: options.name,
-    expiry: { ...DEFAULT_EXPIRY, ...options.expiry },
+    expiry: { ...DEFAULT_EXPIRY },
     minValidity: { ...DEFAULT_MIN_VALIDITY },
     keys: new Map(),
     delegatedExpiry: new Map(),
@@ -72,11 +73,12 @@ export async function initRepository(options: InitOptions, ctx: SigningContext):
       requireAttestedTouchAlways: true,
       attestationRoots: options.persistRootKeyPolicy.attestationRoots,
     };
-  for (const p of Object.values(config.expiry)) parseDuration(p, 'expiry');
+  for (const [role, period] of Object.entries(options.expiry) as [TopLevelRole, Period][])
+    config.expiry[role] = period.text;
   if (options.rootKeyPolicy !== undefined) {
     for (const k of options.roles.root.keys) {
       const file: PublicKeyFile = { key: k.key, keyid: k.key.keyid() };
-      if (k.uri !== undefined) file.uri = k.uri;
+      if (k.ref !== undefined) file.uri = k.ref.uri;
       if (k.attestation !== undefined) file.attestation = k.attestation;
       assertKeyPolicy(file, options.rootKeyPolicy, ctx.now);
     }
@@ -114,7 +116,7 @@ export async function initRepository(options: InitOptions, ctx: SigningContext):
       }
       root.addKey(k.key, role);
       const entry: KeyEntry = { ...(config.keys.get(keyid) ?? {}) };
-      if (k.uri !== undefined) entry.uri = k.uri;
+      if (k.ref !== undefined) entry.ref = k.ref;
       if (k.owner !== undefined) entry.owner = k.owner;
       if (k.attestation !== undefined) entry.attestation = k.attestation;
       if (k.offline === true) entry.offline = true;

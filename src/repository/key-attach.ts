@@ -9,6 +9,7 @@
 import { TufsignError } from '../errors';
 import type { OpenOptions } from '../keystore/backend';
 import { backendOfUri } from '../keystore/signer';
+import { parseKeyRef } from '../keystore/key-ref';
 import type { Key } from '../tuf/key';
 import { TOP_LEVEL_ROLES } from '../tuf/metadata';
 import type { KeyEntry } from './config';
@@ -88,7 +89,8 @@ export async function attachKey(
   const known = workspaceKeys(ws);
   const wanted = options.keyid === undefined ? undefined : resolveKeyid(options.keyid, known.keys(), 'workspace');
   // reading the public key may ask for the key file's passphrase or look at the device, never sign
-  const found = await readKey(uri, open);
+  const ref = parseKeyRef(uri);
+  const found = await readKey(ref, open);
   const pub = found.key;
   const matches = [...known].filter(([, k]) => k.key.scheme === pub.scheme && k.key.samePublicKey(pub));
   if (matches.length === 0) {
@@ -114,7 +116,7 @@ export async function attachKey(
   }
   const replaced: { keyid: string; uri: string }[] = [];
   for (const [keyid] of matches) {
-    const before = ws.config.keys.get(keyid)?.uri;
+    const before = ws.config.keys.get(keyid)?.ref?.uri;
     if (before !== undefined && before !== uri) replaced.push({ keyid, uri: before });
   }
   if (replaced.length > 0 && options.replace !== true) {
@@ -125,7 +127,7 @@ export async function attachKey(
     );
   }
   for (const [keyid] of matches) {
-    const entry: KeyEntry = { ...(ws.config.keys.get(keyid) ?? {}), uri };
+    const entry: KeyEntry = { ...(ws.config.keys.get(keyid) ?? {}), ref };
     if (found.attestation !== undefined) entry.attestation = found.attestation;
     ws.config.keys.set(keyid, entry);
   }

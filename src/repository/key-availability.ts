@@ -1,6 +1,6 @@
 /** Which keys this machine can sign with: a `file:` key whose file is absent is left for a ceremony. */
 import { fileExists } from '../io/fs';
-import { filePathOfUri } from '../keystore/file';
+import { keyFilePath } from '../keystore/key-ref';
 import type { KeyEntry, WorkspaceConfig } from './config';
 import type { Workspace } from './workspace';
 
@@ -15,8 +15,8 @@ export function presentKeysConfig(
 ): Pick<WorkspaceConfig, 'keys'> {
   const keys = new Map<string, KeyEntry>();
   for (const [keyid, e] of config.keys) {
-    if (e.uri !== undefined && e.uri.startsWith('file:') && !fileExists(filePathOfUri(e.uri, ws.dir))) {
-      const { uri: _absent, ...rest } = e;
+    if (e.ref?.backend === 'file' && !fileExists(keyFilePath(e.ref, ws.dir))) {
+      const { ref: _absent, ...rest } = e;
       keys.set(keyid, rest);
     } else keys.set(keyid, e);
   }
@@ -31,7 +31,7 @@ export function presentKeysConfig(
 export function offlineKeyFilesHere(ws: Workspace): { keyid: string; uri: string }[] {
   const out: { keyid: string; uri: string }[] = [];
   for (const [keyid, e] of ws.config.keys)
-    if (e.offline === true && e.uri?.startsWith('file:') === true && fileExists(filePathOfUri(e.uri, ws.dir)))
-      out.push({ keyid, uri: e.uri });
+    if (e.offline === true && e.ref?.backend === 'file' && fileExists(keyFilePath(e.ref, ws.dir)))
+      out.push({ keyid, uri: e.ref.uri });
   return out;
 }

@@ -8,9 +8,8 @@
  * refused before its passphrase or PIN is spent (ADR 0008).
  */
 import { fileExists, readFileBounded } from '../io/fs';
-import { filePathOfUri } from '../keystore/file';
+import { keyFilePath, type KeyRef } from '../keystore/key-ref';
 import { parsePublicKeyFile, publicPartPath } from '../keystore/public-key-file';
-import { backendOfUri } from '../keystore/signer';
 import type { Key } from '../tuf/key';
 import type { Workspace } from './workspace';
 
@@ -30,19 +29,19 @@ export interface IdentitySources {
   /** folder relative `file:` URIs resolve against */
   baseDir: string;
   /** the public key behind a device URI without a PIN (undefined when it is not here or cannot be read) */
-  probe?(uri: string): Promise<Key | undefined>;
+  probe?(ref: KeyRef): Promise<Key | undefined>;
 }
 
-/** The key behind `uri` as this machine knows it without a secret, or undefined (a key file with nothing beside it). */
-export async function keyBeforeSecret(uri: string, sources: IdentitySources): Promise<KnownKey | undefined> {
+/** The key behind `ref` as this machine knows it without a secret, or undefined (a key file with nothing beside it). */
+export async function keyBeforeSecret(ref: KeyRef, sources: IdentitySources): Promise<KnownKey | undefined> {
   for (const [keyid, e] of sources.workspace?.config.keys ?? [])
-    if (e.uri === uri) return { keyid, source: 'workspace' };
-  if (backendOfUri(uri) === 'file') {
-    const file = publicPartPath(filePathOfUri(uri, sources.baseDir));
+    if (e.ref?.uri === ref.uri) return { keyid, source: 'workspace' };
+  if (ref.backend === 'file') {
+    const file = publicPartPath(keyFilePath(ref, sources.baseDir));
     if (!fileExists(file)) return undefined;
     const pub = parsePublicKeyFile(readFileBounded(file, 1024 * 1024), file);
     return { keyid: pub.keyid, key: pub.key, source: 'public-part', file };
   }
-  const key = await sources.probe?.(uri);
+  const key = await sources.probe?.(ref);
   return key === undefined ? undefined : { keyid: key.keyid(), key, source: 'device' };
 }

@@ -15,7 +15,7 @@ import { parsePublicKeyFile } from '../keystore/public-key-file';
 import { clockFromEnv } from '../io/clock';
 import { trustedAttestationRoots } from '../keystore/yubikey';
 import { assessKeyFileAttestation, attestationForConfig } from '../keystore/yubikey/claims';
-import { parseKeyRef } from '../keystore/key-ref';
+import { parseKeyRef, type ConfiguredKeyRef } from '../keystore/key-ref';
 import { readPublicKey } from '../keystore/registry';
 import { backendOfUri, type SecretsHandler, type Signer } from '../keystore/signer';
 import { keyFromPublicKeyObject, type Key, type Scheme } from '../tuf/key';
@@ -26,8 +26,8 @@ import { KEYS_DIR, OFFLINE_KEYS_DIR } from './workspace';
 
 export interface RoleKeySpec {
   key: Key;
-  /** where the private part lives; absent for a public-only key */
-  uri?: string;
+  /** where the private part lives, parsed; absent for a public-only key */
+  ref?: ConfiguredKeyRef;
   owner?: string;
   attestation?: JsonObject;
   /** an offline key: its file lives under offline-keys/ with a passphrase of its own (ADR 0011) */
@@ -36,8 +36,9 @@ export interface RoleKeySpec {
 
 export async function resolveKeySpec(value: string, options: OpenOptions): Promise<RoleKeySpec> {
   if (backendOfUri(value) !== undefined) {
-    const g = await readPublicKey(parseKeyRef(value), options);
-    const spec: RoleKeySpec = { key: g.publicKey, uri: value };
+    const ref = parseKeyRef(value);
+    const g = await readPublicKey(ref, options);
+    const spec: RoleKeySpec = { key: g.publicKey, ref };
     if (g.attestation !== undefined) spec.attestation = g.attestation;
     return spec;
   }
@@ -95,7 +96,7 @@ export async function generateKeyFiles(
       const uri = `file:${r.path}`;
       const key: Key = keyFromPublicKeyObject(createPublicKey(privateKey), r.scheme);
       return {
-        spec: { key, uri },
+        spec: { key, ref: parseKeyRef(uri) },
         path: r.path,
         pem: encryptPrivateKey(privateKey, passphrase),
         publicPart: { path: publicPartPath(r.path), data: serializePublicKeyFile({ key, keyid: key.keyid(), uri }) },
@@ -112,9 +113,9 @@ export function withPreopenedSigners(ctx: SigningContext, signers: Signer[]): Si
   const byUri = new Map(signers.map((s) => [s.uri, s]));
   return {
     ...ctx,
-    openSigner: (uri, key) => {
-      const s = byUri.get(uri);
-      return s !== undefined ? Promise.resolve(s) : ctx.openSigner(uri, key);
+    openSigner: (ref, key) => {
+      const s = byUri.get(ref.uri);
+      return s !== undefined ? Promise.resolve(s) : ctx.openSigner(ref, key);
     },
   };
 }

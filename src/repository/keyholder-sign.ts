@@ -12,8 +12,8 @@
 import { TufsignError, isTufsignError } from '../errors';
 import { readFileBounded } from '../io/fs';
 import { fileExists } from '../io/fs';
-import { filePathOfUri } from '../keystore/file';
-import { backendOfUri, type Signer } from '../keystore/signer';
+import { keyFilePath, type FileKeyRef, type KeyRef } from '../keystore/key-ref';
+import type { Signer } from '../keystore/signer';
 import {
   addSignatures,
   anchorRequest,
@@ -53,7 +53,7 @@ import {
   describeRequest,
   MAX_REQUEST_BYTES,
   publishedTargetsRoles,
-  serialOfUri,
+  serialOfRef,
   writeRequestFile,
   type RequestWritten,
 } from './requests';
@@ -248,7 +248,7 @@ export function keyLabels(req: SigningRequest, ws: Workspace | undefined): Map<s
 export type KeySource = 'flag' | 'workspace' | 'device';
 
 export interface KeyCandidate {
-  uri: string;
+  ref: KeyRef;
   /** '' for a key file whose keyid nothing here records (see DetectedKeys.unidentified) */
   keyid: string;
   owner?: KeyLabel;
@@ -269,21 +269,21 @@ export interface DetectedKeys {
 }
 
 export interface KeySources {
-  /** `--key` URIs: when given, nothing else is probed */
-  keyFlags: readonly string[];
+  /** `--key` URIs, parsed by the CLI: when given, nothing else is probed */
+  keyFlags: readonly KeyRef[];
   workspace?: Workspace;
   /** folder relative `file:` URIs resolve against (the workspace, else the current folder) */
   baseDir: string;
   /** URIs of keys on devices plugged into this machine (e.g. YubiKey slots found over PC/SC) */
-  pluggedKeys(): Promise<string[]>;
+  pluggedKeys(): Promise<KeyRef[]>;
   /**
    * URIs of keys on PKCS#11 tokens behind the modules this machine's own configuration names
    * (`--pkcs11-module`, tufsign.json, TUFSIGN_PKCS11_MODULE). Asked after the YubiKeys were probed:
    * once loaded, ykcs11/OpenSC hold the card readers.
    */
-  tokenKeys?(): Promise<string[]>;
+  tokenKeys?(): Promise<KeyRef[]>;
   /** the public key behind a URI without a PIN, or undefined when it is not here */
-  probe(uri: string): Promise<Key | undefined>;
+  probe(ref: KeyRef): Promise<Key | undefined>;
 }
 
 /**
@@ -296,40 +296,41 @@ export interface KeySources {
  */
 export async function detectKeys(checked: CheckedRequest, sources: KeySources): Promise<DetectedKeys> {
   const req = checked.request;
-  const todo: { uri: string; source: KeySource; keyid?: string }[] = [];
-  if (sources.keyFlags.length > 0) for (const uri of sources.keyFlags) todo.push({ uri, source: 'flag' });
+  const todo: { ref: KeyRef; source: KeySource; keyid?: string }[] = [];
+  if (sources.keyFlags.length > 0) for (const ref of sources.keyFlags) todo.push({ ref, source: 'flag' });
   else {
+    // a workspace URI that did not parse is not a key this machine can offer
     for (const [keyid, e] of sources.workspace?.config.keys ?? [])
-      if (e.uri !== undefined) todo.push({ uri: e.uri, source: 'workspace', keyid });
-    for (const uri of await sources.pluggedKeys()) todo.push({ uri, source: 'device' });
+      if (e.ref?.backend !== undefined) todo.push({ ref: e.ref, source: 'workspace', keyid });
+    for (const ref of await sources.pluggedKeys()) todo.push({ ref, source: 'device' });
   }
   // YubiKeys before PKCS#11 tokens: once loaded, ykcs11/OpenSC hold the card readers.
-  const order = (uri: string): number => ({ yubikey: 0, pkcs11: 1 })[backendOfUri(uri) as 'yubikey' | 'pkcs11'] ?? 2;
-  todo.sort((a, b) => order(a.uri) - order(b.uri));
+  const order = (ref: KeyRef): number => ({ yubikey: 0, pkcs11: 1, file: 2 })[ref.backend];
+  todo.sort((a, b) => order(a.ref) - order(b.ref));
   const out: DetectedKeys = { usable: [], alreadySigned: [], unidentified: [] };
   const seen = new Set<string>();
-  const consider = async (t: { uri: string; source: KeySource; keyid?: string }): Promise<void> => {
-    if (seen.has(t.uri)) return;
-    seen.add(t.uri);
+  const consider = async (t: { ref: KeyRef; source: KeySource; keyid?: string }): Promise<void> => {
+    if (seen.has(t.ref.uri)) return;
+    seen.add(t.ref.uri);
     // the public key, without any secret: the workspace's record or the public part beside a key file, else probed
     let key: Key | undefined;
-    if (backendOfUri(t.uri) === 'file') {
-      if (!fileExists(filePathOfUri(t.uri, sources.baseDir))) return;
+    if (t.ref.backend === 'file') {
+      if (!fileExists(keyFilePath(t.ref, sources.baseDir))) return;
       if (t.keyid !== undefined) {
         key = planKey(req, t.keyid);
         if (key === undefined) return; // a workspace key this request does not need
       } else {
         // a key file named here: the workspace's mapping or the public part beside it says which key it holds
-        const known = await keyBeforeSecret(t.uri, { workspace: sources.workspace, baseDir: sources.baseDir });
+        const known = await keyBeforeSecret(t.ref, { workspace: sources.workspace, baseDir: sources.baseDir });
         if (known === undefined) {
-          out.unidentified.push({ uri: t.uri, keyid: '', roles: [], stillNeeded: false, source: t.source });
+          out.unidentified.push({ ref: t.ref, keyid: '', roles: [], stillNeeded: false, source: t.source });
           return;
         }
         key = known.key ?? planKey(req, known.keyid);
         if (key === undefined) return; // mapped to a key this request does not need
       }
     } else {
-      key = await sources.probe(t.uri);
+      key = await sources.probe(t.ref);
       if (key === undefined) return;
       // another key is in that slot/token than the workspace records under that keyid
       const recorded = t.keyid === undefined ? undefined : planKey(req, t.keyid);
@@ -338,7 +339,7 @@ export async function detectKeys(checked: CheckedRequest, sources: KeySources): 
     // every keyid the plan lists this key under (a legacy keyid next to its correct one, ADR 0015)
     const keyids = planKeyidsOf(req, key);
     const keyid = keyids.includes(key.keyid()) ? key.keyid() : (keyids[0] ?? key.keyid());
-    const c: KeyCandidate = { uri: t.uri, keyid, roles: [], stillNeeded: false, source: t.source };
+    const c: KeyCandidate = { ref: t.ref, keyid, roles: [], stillNeeded: false, source: t.source };
     const owner = keyids.map((id) => checked.labels.get(id)).find((l) => l !== undefined);
     if (owner !== undefined) c.owner = owner;
     const signable = keyids.flatMap((id) => signableBy(req, id));
@@ -350,7 +351,7 @@ export async function detectKeys(checked: CheckedRequest, sources: KeySources): 
   };
   for (const t of todo) await consider(t);
   if (sources.keyFlags.length === 0 && sources.tokenKeys !== undefined)
-    for (const uri of await sources.tokenKeys()) await consider({ uri, source: 'device' });
+    for (const ref of await sources.tokenKeys()) await consider({ ref, source: 'device' });
   return out;
 }
 
@@ -416,7 +417,7 @@ export interface KeyholderContext extends CeremonyContext {
   /** folder relative `file:` URIs resolve against (the workspace, else the current folder) */
   keyBaseDir: string;
   /** the public key behind a device URI without a PIN, or undefined */
-  probe?(uri: string): Promise<Key | undefined>;
+  probe?(ref: KeyRef): Promise<Key | undefined>;
 }
 
 function notInPlan(path: string, uri: string, keyid: string): TufsignError {
@@ -441,28 +442,28 @@ function notInPlan(path: string, uri: string, keyid: string): TufsignError {
  */
 async function openForRequest(
   req: SigningRequest,
-  uri: string,
+  ref: KeyRef,
   ws: Workspace | undefined,
   ctx: KeyholderContext,
   path: string,
 ): Promise<Signer> {
-  const known = await keyBeforeSecret(uri, {
+  const known = await keyBeforeSecret(ref, {
     workspace: ws,
     baseDir: ctx.keyBaseDir,
     ...(ctx.probe !== undefined ? { probe: ctx.probe.bind(ctx) } : {}),
   });
   if (known === undefined) {
-    if (backendOfUri(uri) === 'file') throw unidentifiedKeyFile(uri, ctx.keyBaseDir, path);
-    return ctx.openAnySigner(uri);
+    if (ref.backend === 'file') throw unidentifiedKeyFile(ref, ctx.keyBaseDir, path);
+    return ctx.openAnySigner(ref);
   }
   // every keyid the plan lists this key under (a legacy keyid next to its correct one, ADR 0015)
   const planned =
     known.key !== undefined ? planKeyidsOf(req, known.key) : inPlan(req, known.keyid) ? [known.keyid] : [];
   const first = planned[0];
-  if (first === undefined) throw notInPlan(path, uri, known.keyid);
+  if (first === undefined) throw notInPlan(path, ref.uri, known.keyid);
   const key = planKey(req, first);
   // The backend checks the key it opens against the plan's (BAD-57): a public part that lies is caught after decryption.
-  return key !== undefined ? ctx.openSigner(uri, key) : ctx.openAnySigner(uri);
+  return key !== undefined ? ctx.openSigner(ref, key) : ctx.openAnySigner(ref);
 }
 
 function inPlan(req: SigningRequest, keyid: string): boolean {
@@ -470,8 +471,9 @@ function inPlan(req: SigningRequest, keyid: string): boolean {
 }
 
 /** A key file with nothing here naming its keyid: refused before its passphrase. */
-export function unidentifiedKeyFile(uri: string, baseDir: string, path: string): TufsignError {
-  const pub = publicPartPath(filePathOfUri(uri, baseDir));
+export function unidentifiedKeyFile(ref: FileKeyRef, baseDir: string, path: string): TufsignError {
+  const uri = ref.uri;
+  const pub = publicPartPath(keyFilePath(ref, baseDir));
   return new TufsignError(
     'KEY_IDENTITY_UNKNOWN',
     `nothing on this machine says which key ${uri} holds: its keyid is known only after its passphrase`,
@@ -491,14 +493,14 @@ export function unidentifiedKeyFile(uri: string, baseDir: string, path: string):
  */
 export async function signChecked(
   checked: CheckedRequest,
-  keyUris: readonly string[],
+  keyRefs: readonly KeyRef[],
   fingerprint: FingerprintCheck,
   ws: Workspace | undefined,
   ctx: KeyholderContext,
   /** the keyholder confirmed the first contact (guided prompt, or --yes with the fingerprint compared) */
   firstContactConfirmed = false,
 ): Promise<SignReport & { pinned?: string }> {
-  if (keyUris.length === 0)
+  if (keyRefs.length === 0)
     throw new TufsignError('USAGE', 'no key given', {
       rule: 'ceremony sign REQUEST --key URI',
       suggestion: 'Pass --key with the URI of your key (e.g. yubikey:serial=12345678;slot=9c).',
@@ -517,8 +519,9 @@ export async function signChecked(
     unchanged: [],
     status: checked.described.status,
   };
-  for (const uri of keyUris) {
-    const signer = await openForRequest(req, uri, ws, ctx, path);
+  for (const ref of keyRefs) {
+    const uri = ref.uri;
+    const signer = await openForRequest(req, ref, ws, ctx, path);
     const keyid = signer.publicKey.keyid();
     // the key's own keyid and any legacy keyid the trusted root lists it under (keyid migration, ADR 0015)
     const keyids = planKeyidsOf(req, signer.publicKey);
@@ -560,7 +563,7 @@ export async function signChecked(
     }
     if (inputs.length === 0) continue;
     // Device facts for the transcript come from the URI this machine named, never from the request's hints.
-    const serial = serialOfUri(uri);
+    const serial = serialOfRef(ref);
     const device = serial !== undefined ? { serial } : {};
     // addSignatures verifies every new signature before it is kept.
     const out = addSignatures(req, inputs, { now: ctx.now, tool: ctx.tool, device, fingerprintCheck }, path);

@@ -10,7 +10,7 @@ import { TufsignError } from '../errors';
 import { fileExists, readFileBounded, writeFileAtomic } from '../io/fs';
 import { newObject, parseJson, stringifyPretty } from '../tuf/json';
 import { HISTORY_PARSE, Metadata, TOP_LEVEL_ROLES, type Root, type TopLevelRole } from '../tuf/metadata';
-import { formatExpires, parseDuration } from '../tuf/time';
+import { formatExpires, type Period } from '../tuf/time';
 import { roleFingerprint, signedSha256 } from '../ceremony';
 import { asObject } from '../tuf/fields';
 import { DEFAULT_MAX_EXPIRY, readPeriods } from './config';
@@ -108,24 +108,17 @@ export function describeTrustFolder(dir: string): TrustFolderView {
 
 /**
  * Set or clear per-role maxima in the trust folder's policy.json (atomic
- * write; the folder is created when needed). Periods are checked here, so a
- * written policy always loads.
+ * write; the folder is created when needed). Periods come parsed (`parsePeriod`
+ * in the CLI), so a written policy always loads.
  */
 export function writeTrustPolicy(
   dir: string,
-  set: Partial<Record<TopLevelRole, string>>,
+  set: Partial<Record<TopLevelRole, Period>>,
   reset: readonly TopLevelRole[],
 ): TrustFolderView {
   const policy = loadTrustPolicy(dir);
   for (const role of reset) delete policy[role];
-  for (const [role, period] of Object.entries(set) as [TopLevelRole, string][]) {
-    const seconds = parseDuration(period, `--max-expiry ${role}`);
-    if (seconds <= 0)
-      throw new TufsignError('USAGE', `--max-expiry ${role}=${period}: a maximum must be longer than zero`, {
-        rule: 'period = number + s|m|h|d|w|y, more than zero',
-      });
-    policy[role] = period;
-  }
+  for (const [role, period] of Object.entries(set) as [TopLevelRole, Period][]) policy[role] = period.text;
   const obj = newObject();
   const periods = newObject();
   for (const role of TOP_LEVEL_ROLES) {

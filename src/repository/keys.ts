@@ -5,9 +5,9 @@ import { TufsignError } from '../errors';
 import { fileExists, readFileBounded, removeFileQuietly, writeFileAtomic } from '../io/fs';
 import type { GenerateRequest, OpenOptions } from '../keystore/backend';
 import { parsePublicKeyFile, serializePublicKeyFile, type PublicKeyFile } from '../keystore/public-key-file';
-import { parseKeyRef } from '../keystore/key-ref';
-import { BACKENDS, readPublicKey } from '../keystore/registry';
+import { backendLabel, parseKeyRef, type KeyRef } from '../keystore/key-ref';
 import { backendOfUri } from '../keystore/signer';
+import { BACKENDS, readPublicKey } from '../keystore/registry';
 import type { JsonObject } from '../tuf/json';
 import type { Key } from '../tuf/key';
 import { TOP_LEVEL_ROLES } from '../tuf/metadata';
@@ -181,9 +181,9 @@ function finishPublicFile(
 }
 
 /** Read a key's public part from a URI (may ask for a passphrase/PIN) or from a public key file. */
-export async function readKey(uriOrFile: string, open: OpenOptions): Promise<PublicKeyFile> {
-  if (backendOfUri(uriOrFile) !== undefined) {
-    const g = await readPublicKey(parseKeyRef(uriOrFile), open);
+export async function readKey(uriOrFile: KeyRef | string, open: OpenOptions): Promise<PublicKeyFile> {
+  if (typeof uriOrFile !== 'string' || backendOfUri(uriOrFile) !== undefined) {
+    const g = await readPublicKey(typeof uriOrFile === 'string' ? parseKeyRef(uriOrFile) : uriOrFile, open);
     const f: PublicKeyFile = { key: g.publicKey, keyid: g.publicKey.keyid(), uri: g.uri };
     if (g.attestation !== undefined) f.attestation = g.attestation;
     return f;
@@ -342,8 +342,8 @@ export function listKeys(ws: Workspace): KeyListing[] {
       scheme: key.scheme,
       roles: TOP_LEVEL_ROLES.filter((r) => root.role(r).keyids.includes(keyid)),
       owner: entry?.owner ?? null,
-      backend: entry?.uri === undefined ? 'offline (public key only)' : (backendOfUri(entry.uri) ?? 'unknown'),
-      uri: entry?.uri ?? null,
+      backend: entry?.ref === undefined ? 'offline (public key only)' : backendLabel(entry.ref),
+      uri: entry?.ref?.uri ?? null,
       attestation: attestationOf(entry?.attestation),
     };
   });

@@ -65,7 +65,7 @@ function missingKeys(result: VerificationResult, keys: ReadonlyMap<string, KeyEn
     const e = keys.get(keyid);
     const m: MissingKey = { keyid };
     if (e?.owner !== undefined) m.owner = e.owner;
-    if (e?.uri !== undefined) m.uri = e.uri;
+    if (e?.ref !== undefined) m.uri = e.ref.uri;
     return m;
   });
 }

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { TufsignError } from '../errors';
 import { viewAttestation } from '../keystore/yubikey/claims';
+import { backendLabel, type ConfiguredKeyRef } from '../keystore/key-ref';
 import { fileExists, readFileBounded, writeFileAtomic } from '../io/fs';
 import {
   ceremonyId,
@@ -77,9 +78,9 @@ export function assertRequestWritable(
 
 // ------------------------------------------------------------------ workspace facts
 
-export function serialOfUri(uri: string | undefined): string | undefined {
-  const m = uri === undefined ? null : /^yubikey:(?:.*;)?serial=(\d+)/.exec(uri);
-  return m?.[1];
+/** The YubiKey serial a key reference names (undefined for other backends and for a YubiKey named by slot only). */
+export function serialOfRef(ref: ConfiguredKeyRef | undefined): string | undefined {
+  return ref?.backend === 'yubikey' && ref.serial !== undefined ? String(ref.serial) : undefined;
 }
 
 export function keyholderOf(entry: KeyEntry | undefined): Keyholder {
@@ -87,10 +88,10 @@ export function keyholderOf(entry: KeyEntry | undefined): Keyholder {
   if (entry === undefined) return kh;
   if (entry.owner !== undefined) kh.owner = entry.owner;
   // file: URIs are relative to the organizer's workspace; they mean nothing on a keyholder's laptop
-  if (entry.uri !== undefined && !entry.uri.startsWith('file:')) kh.uri = entry.uri;
+  if (entry.ref !== undefined && backendLabel(entry.ref) !== 'file') kh.uri = entry.ref.uri;
   // Only an attested serial (or the URI's) names the device; claims are shown as unattested claims (ADR 0004).
   const view = viewAttestation(entry.attestation);
-  const serial = view?.serial !== undefined ? String(view.serial) : serialOfUri(entry.uri);
+  const serial = view?.serial !== undefined ? String(view.serial) : serialOfRef(entry.ref);
   if (serial !== undefined) kh.serial = serial;
   if (view !== undefined) kh.attestation = view.summary;
   return kh;

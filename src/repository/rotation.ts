@@ -6,6 +6,7 @@
  * and either applies the result at once (every threshold met) or writes a
  * signing request that names exactly who must sign.
  */
+import type { Period } from '../tuf/time';
 import { TufsignError } from '../errors';
 import type { Keyholder } from '../ceremony';
 import { HISTORY_PARSE, Metadata, Root, TOP_LEVEL_ROLES, type TopLevelRole } from '../tuf/metadata';
@@ -38,7 +39,7 @@ export interface RootRotateOptions {
   remove: string[];
   threshold?: number;
   /** expiry period for root N+1 (default: the config's root expiry) */
-  expires?: string;
+  expires?: Period;
   out?: string;
   bundleOut?: string;
   allowShortExpiry?: boolean;
@@ -62,7 +63,7 @@ export interface KeyRotateOptions {
   remove?: string[];
   /** the role's new threshold */
   threshold?: number;
-  expires?: string;
+  expires?: Period;
   out?: string;
   bundleOut?: string;
   allowShortExpiry?: boolean;
@@ -90,7 +91,7 @@ export function resolveKeyid(prefix: string, keyids: Iterable<string>, what: str
 function nextRoot(
   ws: Workspace,
   ctx: CeremonyContext,
-  expires: string | undefined,
+  expires: Period | undefined,
 ): { previous: Metadata<Root>; next: Metadata<Root> } {
   const repo = currentState(ws);
   if (repo === undefined)
@@ -140,14 +141,14 @@ function checkThreshold(root: Root): void {
 function specKeyholder(spec: RoleKeySpec): Keyholder {
   const kh = keyholderOf(specEntry(spec));
   // The organizer's own key files can sign here: keep their URI so signAvailable finds them.
-  if (spec.uri !== undefined) kh.uri = spec.uri;
+  if (spec.ref !== undefined) kh.uri = spec.ref.uri;
   return kh;
 }
 
 function specEntry(spec: RoleKeySpec): KeyEntry {
   const entry: KeyEntry = {};
   if (spec.owner !== undefined) entry.owner = spec.owner;
-  if (spec.uri !== undefined) entry.uri = spec.uri;
+  if (spec.ref !== undefined) entry.ref = spec.ref;
   if (spec.attestation !== undefined) entry.attestation = spec.attestation;
   return entry;
 }
@@ -157,8 +158,8 @@ function withNewKeys(config: WorkspaceConfig, specs: RoleKeySpec[]): Pick<Worksp
   const keys = new Map(config.keys);
   for (const s of specs) {
     const id = s.key.keyid();
-    if (s.uri !== undefined && keys.get(id)?.uri === undefined)
-      keys.set(id, { ...(keys.get(id) ?? {}), uri: s.uri, ...(s.owner !== undefined ? { owner: s.owner } : {}) });
+    if (s.ref !== undefined && keys.get(id)?.ref === undefined)
+      keys.set(id, { ...(keys.get(id) ?? {}), ref: s.ref, ...(s.owner !== undefined ? { owner: s.owner } : {}) });
   }
   return { keys };
 }
@@ -277,7 +278,7 @@ function fixKeyids(root: Root, config: WorkspaceConfig): FixedKeyid[] {
     }
     const entry = config.keys.get(from);
     const spec: RoleKeySpec = { key };
-    if (entry?.uri !== undefined) spec.uri = entry.uri;
+    if (entry?.ref !== undefined) spec.ref = entry.ref;
     if (entry?.owner !== undefined) spec.owner = entry.owner;
     out.push({ from, to, roles, spec });
   }
@@ -289,7 +290,7 @@ function targetsResignedForNewKeyids(
   ws: Workspace,
   fixed: FixedKeyid[],
   ctx: CeremonyContext,
-  expires: string | undefined,
+  expires: Period | undefined,
 ): { md: Metadata; change: string } | undefined {
   if (!fixed.some((f) => f.roles.includes('targets'))) return undefined;
   const repo = currentState(ws);
@@ -310,7 +311,7 @@ function enforceRootKeyPolicy(ws: Workspace, added: readonly RoleKeySpec[], now:
   if (policy === undefined) return;
   for (const spec of added) {
     const file: PublicKeyFile = { key: spec.key, keyid: spec.key.keyid() };
-    if (spec.uri !== undefined) file.uri = spec.uri;
+    if (spec.ref !== undefined) file.uri = spec.ref.uri;
     if (spec.attestation !== undefined) file.attestation = spec.attestation;
     assertKeyPolicy(file, policy, now);
   }

@@ -2,6 +2,7 @@
  * `sign ROLE`: add missing signatures, or with --bump/--expires a new version and the cascade it implies. When the
  * threshold needs keys that are not here, nothing is written but a signing request.
  */
+import type { Period } from '../tuf/time';
 import { TufsignError } from '../errors';
 import { HISTORY_PARSE, Metadata, Root, type TopLevelRole } from '../tuf/metadata';
 import { rootVerificationResult, verificationResult } from '../tuf/verify';
@@ -15,7 +16,7 @@ import { plannedKeys, plannedPasses, preflight, signWithAvailableKeys, validSign
 import { serializeMetadata, Workspace } from './workspace';
 
 export interface SignOptions {
-  expires?: string;
+  expires?: Period;
   bump?: boolean;
   /** when the threshold needs keys that are not here: return `pending` instead of throwing (nothing is written) */
   deferIncomplete?: boolean;

@@ -42,9 +42,9 @@ export function plannedKeys(
   for (const keyid of role.keyids) {
     if (signed.size + out.length >= role.threshold) break;
     const key = keys.get(keyid);
-    const uri = config.keys.get(keyid)?.uri;
-    if (signed.has(keyid) || key === undefined || uri === undefined) continue;
-    out.push({ uri, key, role: roleName });
+    const ref = config.keys.get(keyid)?.ref;
+    if (signed.has(keyid) || key === undefined || ref === undefined) continue;
+    out.push({ ref, key, role: roleName });
   }
   return out;
 }
@@ -57,7 +57,7 @@ export async function preflight(ctx: SigningContext, planned: readonly PlannedKe
   if (ctx.preflight === undefined || planned.length === 0) return;
   const seen = new Set<string>();
   const unique = planned.filter((k) => {
-    const id = `${k.key.keyid()}\0${k.uri}`;
+    const id = `${k.key.keyid()}\0${k.ref.uri}`;
     if (seen.has(id)) return false;
     seen.add(id);
     return true;
@@ -134,12 +134,13 @@ export async function signWithAvailableKeys(
     if (signedBy.size >= role.threshold && (alsoCount === undefined || alsoCount(signedBy))) break;
     if (signedBy.has(keyid)) continue;
     const key = keys.get(keyid);
-    const uri = config.keys.get(keyid)?.uri;
-    if (key === undefined || uri === undefined) continue;
+    const ref = config.keys.get(keyid)?.ref;
+    if (key === undefined || ref === undefined) continue;
+    const uri = ref.uri;
     ctx.progress?.(`signing ${roleName ?? md.signed.type} v${md.signed.version} with ${uri}`);
     let signer;
     try {
-      signer = await ctx.openSigner(uri, key, roleName ?? md.signed.type);
+      signer = await ctx.openSigner(ref, key, roleName ?? md.signed.type);
     } catch (e) {
       if (!leaveOfflineKeys || !isTufsignError(e, 'OFFLINE_KEY_UNAVAILABLE')) throw e;
       ctx.progress?.(`  ${uri} is an offline key without its own secret here: left for the signing request`);
@@ -183,9 +184,9 @@ export async function openSignersFor(
     for (const keyid of role.keyids) {
       if (opened >= role.threshold) break;
       const key = root.keys.get(keyid);
-      const uri = config.keys.get(keyid)?.uri;
-      if (key === undefined || uri === undefined) continue;
-      await ctx.openSigner(uri, key);
+      const ref = config.keys.get(keyid)?.ref;
+      if (key === undefined || ref === undefined) continue;
+      await ctx.openSigner(ref, key);
       opened++;
     }
   }

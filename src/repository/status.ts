@@ -1,7 +1,7 @@
 /** `tufsign status`: every role's version, expiry, threshold, keys and signature state, derived from the metadata. */
-import { backendOfUri } from '../keystore/signer';
+import { backendLabel } from '../keystore/key-ref';
 import { TOP_LEVEL_ROLES, type TopLevelRole } from '../tuf/metadata';
-import { formatExpires, parseDuration } from '../tuf/time';
+import { formatExpires, parseDuration, type Period } from '../tuf/time';
 import { verificationResult } from '../tuf/verify';
 import type { Key } from '../tuf/key';
 import type { Metadata, Role } from '../tuf/metadata';
@@ -201,8 +201,8 @@ function roleStatus(
       return {
         keyid,
         owner: entry?.owner ?? null,
-        backend: entry?.uri === undefined ? 'offline' : (backendOfUri(entry.uri) ?? 'unknown'),
-        uri: entry?.uri ?? null,
+        backend: entry?.ref === undefined ? 'offline' : backendLabel(entry.ref),
+        uri: entry?.ref?.uri ?? null,
         signed: result.signed.includes(keyid),
         attestation: viewAttestation(entry?.attestation)?.status ?? null,
       };
@@ -222,10 +222,10 @@ export interface ExpiryCheck {
 export function checkExpiry(
   status: RepositoryStatus,
   now: Date,
-  within?: string,
+  within?: Period,
   only?: readonly string[],
 ): ExpiryCheck {
-  const withinSeconds = within === undefined ? 0 : parseDuration(within, '--within');
+  const withinSeconds = within?.seconds ?? 0;
   const due = status.roles
     .filter(
       (r) =>

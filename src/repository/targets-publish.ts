@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileExists, readFileBounded } from '../io/fs';
 import { TufsignError } from '../errors';
 import { Metadata, MetaFile, SuccinctRoles, Targets } from '../tuf/metadata';
-import { addSeconds, formatExpires, parseDuration } from '../tuf/time';
+import { addSeconds, formatExpires, parseDuration, type Period } from '../tuf/time';
 import { verificationResult } from '../tuf/verify';
 import { assertWithinLimit, sizeFinding } from '../verify/limits';
 import { projectedSize, projectedSizeOf } from './client-limits';
@@ -44,15 +44,15 @@ export function delegatedExpiryPeriod(
   return bins ?? config.expiry.targets;
 }
 
-export function roleExpiry(config: WorkspaceConfig, name: string, now: Date, override?: string): Date {
+export function roleExpiry(config: WorkspaceConfig, name: string, now: Date, override?: Period): Date {
   if (name === 'targets') return expiryFor(config, 'targets', now, override);
-  const period = override ?? delegatedExpiryPeriod(config, name);
-  return addSeconds(now, parseDuration(period, `${name} expiry`));
+  if (override !== undefined) return addSeconds(now, override.seconds);
+  return addSeconds(now, parseDuration(delegatedExpiryPeriod(config, name), `${name} expiry`));
 }
 
 export interface PublishOptions {
-  /** expiry period override for the changed targets roles */
-  expires?: string;
+  /** expiry period override for the changed targets roles (parsed by the CLI) */
+  expires?: Period;
   /** target files and other files to write with the metadata */
   files?: PendingFile[];
   /**
@@ -91,7 +91,7 @@ function outcomeOf(node: RoleNode, files: string[], config: WorkspaceConfig): Ro
     return {
       keyid,
       ...(e?.owner !== undefined ? { owner: e.owner } : {}),
-      ...(e?.uri !== undefined ? { uri: e.uri } : {}),
+      ...(e?.ref !== undefined ? { uri: e.ref.uri } : {}),
     };
   });
   return {
@@ -380,7 +380,7 @@ export function newRoleMetadata(
   config: WorkspaceConfig,
   name: string,
   now: Date,
-  override?: string,
+  override?: Period,
 ): Metadata<Targets> {
   return new Metadata(new Targets(1, roleExpiry(config, name, now, override)));
 }

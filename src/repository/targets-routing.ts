@@ -5,14 +5,15 @@
  * client reaches for that path, through delegations whose patterns cover it.
  * Only the roles that change are re-signed, with snapshot and timestamp.
  */
+import type { Period } from '../tuf/time';
 import { join } from 'node:path';
 import { TufsignError } from '../errors';
 import { TargetFile } from '../tuf/metadata';
-import { checkNoCollisions, parseNewTargetPath } from '../tuf/paths';
+import { checkNoCollisions } from '../tuf/paths';
 import { readFileBounded } from '../io/fs';
 import type { SigningContext } from './context';
 import type { Deferral, OperationResult } from './outcome';
-import type { TargetInput } from './targets';
+import type { ParsedTargetInput } from './targets';
 import type { PendingFile } from './transaction';
 import { presentKeysConfig } from './key-availability';
 import { plannedKeys } from './signing';
@@ -23,7 +24,7 @@ import { targetFileNames, type Workspace } from './workspace';
 export interface RoutingOptions {
   /** the role to sign the targets into (default: where a client finds the path) */
   role?: string;
-  expires?: string;
+  expires?: Period;
   maxTargetBytes?: number;
   deferTargets?: Deferral;
 }
@@ -86,14 +87,13 @@ export function routeTarget(tree: TargetsTree, path: string, role: string | unde
 
 export async function addTargetsRouted(
   ws: Workspace,
-  inputs: TargetInput[],
+  inputs: ParsedTargetInput[],
   ctx: SigningContext,
   options: RoutingOptions = {},
 ): Promise<OperationResult> {
   if (inputs.length === 0) throw new TufsignError('USAGE', 'no target files given', { rule: 'targets add FILE...' });
   const seen = new Set<string>();
   for (const input of inputs) {
-    parseNewTargetPath(input.path);
     if (seen.has(input.path))
       throw new TufsignError('PATH_COLLISION', `the target path ${JSON.stringify(input.path)} is given twice`, {
         path: input.path,

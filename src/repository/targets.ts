@@ -1,4 +1,5 @@
 /** `targets add` and `targets remove` on the top-level targets role, then snapshot and timestamp. */
+import type { Period } from '../tuf/time';
 import { join } from 'node:path';
 import { TufsignError } from '../errors';
 import { readFileBounded } from '../io/fs';
@@ -21,6 +22,11 @@ export interface TargetInput {
   custom?: JsonObject;
 }
 
+/** A `TargetInput` whose path was parsed once, where it arrived (`parseNewTargetPath` in `src/cli`). */
+export interface ParsedTargetInput extends Omit<TargetInput, 'path'> {
+  path: TargetPath;
+}
+
 export function parseCustomJson(text: string): JsonObject {
   const value = parseJson(text, '--custom');
   if (!isJsonObject(value))
@@ -35,7 +41,7 @@ export async function addTargets(
   ws: Workspace,
   inputs: TargetInput[],
   ctx: SigningContext,
-  options: { expires?: string; maxTargetBytes?: number } = {},
+  options: { expires?: Period; maxTargetBytes?: number } = {},
 ): Promise<OperationResult> {
   if (inputs.length === 0) throw new TufsignError('USAGE', 'no target files given', { rule: 'targets add FILE...' });
   const paths = inputs.map((input) => parseNewTargetPath(input.path));
@@ -65,7 +71,7 @@ export async function addPreparedTargets(
   ws: Workspace,
   prepared: PreparedTarget[],
   ctx: SigningContext,
-  options: { expires?: string; deferIncomplete?: boolean } = {},
+  options: { expires?: Period; deferIncomplete?: boolean } = {},
 ): Promise<OperationResult> {
   const { c, repo } = startCascade(ws);
   const targets = repo.targets.signed;

@@ -59,6 +59,23 @@ export function parseDuration(text: string, what = 'duration'): number {
   return seconds;
 }
 
+declare const periodBrand: unique symbol;
+
+/**
+ * A period like `90d`, parsed once at the boundary where the text arrives (a flag): made only by `parsePeriod`
+ * (a brand a literal cannot write). `text` is kept as written, for `tufsign.json`; `seconds` is what it means.
+ */
+export interface Period {
+  readonly [periodBrand]: true;
+  readonly text: string;
+  readonly seconds: number;
+}
+
+/** Parse a period once; USAGE when it is not a positive number + s|m|h|d|w|y (as `parseDuration`). */
+export function parsePeriod(text: string, what = 'duration'): Period {
+  return { text, seconds: parseDuration(text, what) } as Period;
+}
+
 export function addSeconds(date: Date, seconds: number): Date {
   return truncateToSeconds(new Date(date.getTime() + seconds * 1000));
 }

@@ -98,9 +98,12 @@ beforeAll(() => {
 });
 
 describe('add-release of a folder several times the heap cap', () => {
+  /** The CLI's own footprint, measured by the first test. */
+  let tinyPeakKiB = 0;
   it('streams: resident peak under 200 MiB, growing by less than half the tar over a tiny release', () => {
     // The CLI's own footprint (Node, oclif, the workspace, signing): the same command on a one-file folder.
     const tiny = cappedRun(['add-release', 'tiny', '1.0', bigFolder('tiny', 0), '-w', ws]);
+    tinyPeakKiB = tiny.peakKiB;
     const dir = bigFolder('big', 50); // 200 MB
     const r = cappedRun(['add-release', 'big', '1.0', dir, '-w', ws]);
     expect(r.json.tar.size).toBeGreaterThan(3.5 * HEAP_MIB * MiB); // several times the heap cap
@@ -115,6 +118,41 @@ describe('add-release of a folder several times the heap cap', () => {
     const root = join(ws, 'metadata', '1.root.json');
     expect(runCli(['verify', bundle, '--root', root, '--json']).json().ok).toBe(true);
     expect(partial()).toEqual([]);
+  });
+
+  it('with a patch from the 200 MB release: neither tar is held (peak over a tiny release well under one tar); bspatch rebuilds the tar', () => {
+    // Two rebuilt members, 48 unchanged. Holding both tars (the engine before 2026-11-27) adds 2 × 200 MB, one tar
+    // 200 MB; streaming them adds the patch engine's jobs and bzip2 (~100 MB measured under load, ADR 0005).
+    const dir = join(base, 'big');
+    for (const f of [3, 17]) {
+      const file = join(dir, `d${f % 4}`, `f${f}.bin`);
+      const bytes = readFileSync(file);
+      bytes.write('rebuilt', 12_345 + f);
+      writeFileSync(
+        file,
+        Buffer.concat([bytes.subarray(0, 2_000_000), Buffer.from('inserted\n'), bytes.subarray(2_000_000)]),
+      );
+    }
+    const r = cappedRun(['add-release', 'big', '2.0', dir, '-w', ws]);
+    expect(r.json.patch.from).toBe('1.0');
+    expect(tinyPeakKiB).toBeGreaterThan(0); // measured by the test above
+    expect((r.peakKiB - tinyPeakKiB) * 1024).toBeLessThan(0.6 * r.json.tar.size);
+    process.stderr.write(`add-release with a patch peak: ${r.peakKiB} KiB, tar ${r.json.tar.size} B\n`);
+    const bundle = r.json.bundle.path as string;
+    const stored = (name: string): string =>
+      join(
+        ws,
+        'targets',
+        readdirSync(join(ws, 'targets')).find((n) => n === name || n.endsWith(`.${name}`))!,
+      );
+    const v1 = join(base, 'v1.tar');
+    execFileSync('sh', ['-c', 'gzip -dc "$0" > "$1"', stored('big-1.0.tar.gz'), v1]);
+    execFileSync('bspatch', [v1, join(base, 'v2.tar'), stored('big-2.0.patch')]);
+    expect(execFileSync('sha256sum', [join(base, 'v2.tar')], { encoding: 'utf8' }).split(' ')[0]).toBe(
+      r.json.tar.sha256,
+    );
+    expect(archiveTarSha(bundleArchive(bundle))).toBe(r.json.tar.sha256);
+    expect(partial()).toEqual([]); // the scratch tars are gone with the staging folder
   });
 });
 

@@ -51,7 +51,9 @@ async function attachKeys(ws: string, holders: string, names: string[]): Promise
     const r = runCli(['key', 'attach', `file:${rel}`, '-w', ws, '--json']);
     if (r.status !== 0) throw new Error(`key attach ${rel} failed (${r.status}): ${r.stdout}${r.stderr}`);
     const pub = keyFromPublicKeyObject(createPublicKey(k.privateKey), k.scheme);
-    const listed = [...Workspace.open(ws).config.keys].filter(([, e]) => e.uri === `file:${rel}`).map(([id]) => id);
+    const listed = [...Workspace.open(ws).config.keys]
+      .filter(([, e]) => e.ref?.uri === `file:${rel}`)
+      .map(([id]) => id);
     expect(r.json().keyids).toEqual(listed);
     expect(listed.length).toBeGreaterThan(0);
     expect(pub.scheme).toBe(r.json().scheme);

@@ -12,7 +12,7 @@ import { Workspace } from '../../src/repository/workspace';
 import { runCli, TEST_OFFLINE_PASSPHRASE, TEST_PASSPHRASE } from '../helpers/cli';
 import { tempDir } from '../helpers/tmp';
 import { fetchTarget, newClient, serveDirectory, type StaticServer } from '../helpers/tuf-client';
-import { parseKeyRefOf } from '../../src/keystore/key-ref';
+import { parseKeyRef, parseKeyRefOf } from '../../src/keystore/key-ref';
 
 const base = tempDir();
 const ws = join(base, 'repo');
@@ -101,7 +101,7 @@ describe('a rotated root', () => {
       next.addSignature(new Signature(keyid, Buffer.from(signature).toString('hex')));
     }
     workspace.writeMetadata(next, true);
-    workspace.config.keys.set(newSigner.publicKey.keyid(), { uri: 'file:keys/root-2.pem' });
+    workspace.config.keys.set(newSigner.publicKey.keyid(), { ref: parseKeyRef('file:keys/root-2.pem') });
     workspace.saveConfig();
   });
 

@@ -4,6 +4,7 @@ import type { SigningContext } from '../../src/repository/context';
 import { initRepository } from '../../src/repository/init';
 import type { RoleKeySpec } from '../../src/repository/key-specs';
 import { Workspace } from '../../src/repository/workspace';
+import { parseConfiguredKeyRef } from '../../src/keystore/key-ref';
 import { testSigner } from './keys';
 
 export const MEMORY_NOW = new Date('2026-06-01T00:00:00Z');
@@ -11,13 +12,13 @@ export const MEMORY_NOW = new Date('2026-06-01T00:00:00Z');
 /** A memory key (seeded ed25519) as a role key spec. */
 export function memoryKey(n: number): RoleKeySpec {
   // The URI only names the key: memoryContext opens it in-process, nothing reads a registry.
-  return { key: testSigner('ed25519', n).publicKey, uri: `memory:ed25519-${n}` };
+  return { key: testSigner('ed25519', n).publicKey, ref: parseConfiguredKeyRef(`memory:ed25519-${n}`) };
 }
 
 export function memoryContext(now = MEMORY_NOW, opened: string[] = []): SigningContext {
   return {
     now,
-    openSigner: (uri) => {
+    openSigner: ({ uri }) => {
       opened.push(uri);
       const n = Number(uri.split('-').pop());
       return Promise.resolve(testSigner('ed25519', n));

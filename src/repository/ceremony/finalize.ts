@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { isAbsolute, join, relative } from 'node:path';
 import { TufsignError } from '../../errors';
 import { fileExists, readFileBounded, removeTree } from '../../io/fs';
-import { keyFilePath, tryParseKeyRef } from '../../keystore/key-ref';
+import { keyFilePath, tryParseKeyRef, type FileKeyRef } from '../../keystore/key-ref';
 import {
   buildBundle,
   bundleFormatOf,
@@ -68,11 +68,11 @@ export interface FinalizeOptions {
  * A `file:` URI naming a file under this workspace's keys/ folder (no other URI is learned from a request): parsed
  * as input (`parseKeyRef(…, 'input')`, which refuses device and library URIs and paths that leave the folder).
  */
-function isWorkspaceKeyFile(ws: Workspace, uri: string): boolean {
+function workspaceKeyFile(ws: Workspace, uri: string): FileKeyRef | undefined {
   const ref = tryParseKeyRef(uri, 'input');
-  if (ref?.backend !== 'file') return false;
+  if (ref?.backend !== 'file') return undefined;
   const rel = relative(join(ws.dir, KEYS_DIR), keyFilePath(ref, ws.dir));
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? ref : undefined;
 }
 
 /**
@@ -142,7 +142,8 @@ export async function finalizeIntoWorkspace(
     const known = options.knownKeys?.get(keyid);
     if (config.keys.has(keyid) || (kh === undefined && known === undefined)) continue;
     const e: KeyEntry = { ...(kh?.owner !== undefined ? { owner: kh.owner } : {}), ...(known ?? {}) };
-    if (known?.uri === undefined && kh?.uri !== undefined && isWorkspaceKeyFile(ws, kh.uri)) e.uri = kh.uri;
+    const learned = known?.ref === undefined && kh?.uri !== undefined ? workspaceKeyFile(ws, kh.uri) : undefined;
+    if (learned !== undefined) e.ref = learned;
     if (Object.keys(e).length === 0) continue;
     config.keys.set(keyid, e);
     configChanged = true;

@@ -1,4 +1,5 @@
 /** `ceremony start`: the next version of root and/or targets, signed with the keys here, written as a request. */
+import type { Period } from '../../tuf/time';
 import { TufsignError } from '../../errors';
 import { HISTORY_PARSE, Metadata, TOP_LEVEL_ROLES, type TopLevelRole } from '../../tuf/metadata';
 import type { CeremonyContext } from '../context';
@@ -11,7 +12,7 @@ import type { Workspace } from '../workspace';
 export interface StartOptions {
   roles: TopLevelRole[];
   /** expiry period for the new versions (default: the config's per role) */
-  expires?: string;
+  expires?: Period;
   purpose?: string;
   out?: string;
 }

@@ -70,7 +70,7 @@ beforeAll(async () => {
 test('the key that the metadata lists is attached under its keyid, for its roles (root and a delegation)', async () => {
   const timestamp = await attach(await keyFile('timestamp'));
   expect(timestamp.roles).toEqual(['timestamp']);
-  expect(Workspace.open(ws).config.keys.get(timestamp.keyids[0]!)?.uri).toBe('file:keys/timestamp.pem');
+  expect(Workspace.open(ws).config.keys.get(timestamp.keyids[0]!)?.ref?.uri).toBe('file:keys/timestamp.pem');
   const releases = await attach(await keyFile('releases'));
   expect(releases.roles).toEqual(['releases']);
   const w = Workspace.open(ws);
@@ -109,5 +109,5 @@ test('an attached key keeps its URI unless --replace', async () => {
   expect(config()).toBe(before);
   const replaced = await attach(again, { replace: true });
   expect(replaced.replaced).toEqual(first.keyids.map((keyid) => ({ keyid, uri })));
-  expect(Workspace.open(ws).config.keys.get(first.keyids[0]!)?.uri).toBe(again);
+  expect(Workspace.open(ws).config.keys.get(first.keyids[0]!)?.ref?.uri).toBe(again);
 });

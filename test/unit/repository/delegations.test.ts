@@ -16,6 +16,7 @@ import {
 } from '../../../src/repository/delegations';
 import { CLIENT_LIMITS } from '../../../src/verify/limits';
 import { addTargetsRouted, listTargets } from '../../../src/repository/targets-routing';
+import { parseTargetPath } from '../../../src/tuf/paths';
 import { TargetsTree } from '../../../src/repository/targets-tree';
 import { repositoryStatus } from '../../../src/repository/status';
 import { verifyRepository } from '../../../src/verify/verify';
@@ -75,9 +76,9 @@ describe('client search order', () => {
     await addTargetsRouted(
       ws,
       [
-        { file: payload('a/x1'), path: 'a/x1' },
-        { file: payload('a/y'), path: 'a/y' },
-        { file: payload('top'), path: 'top' },
+        { file: payload('a/x1'), path: parseTargetPath('a/x1') },
+        { file: payload('a/y'), path: parseTargetPath('a/y') },
+        { file: payload('top'), path: parseTargetPath('top') },
       ],
       ctx,
     );
@@ -86,18 +87,18 @@ describe('client search order', () => {
   });
 
   it('refuses --role for a role whose chain does not cover the path, or that a client never reaches', async () => {
-    expect(await codeOf(addTargetsRouted(ws, [{ file: payload('q'), path: 'a/q' }], ctx, { role: 'a1' }))).toBe(
-      'PATH_NOT_DELEGATED',
-    );
-    expect(await codeOf(addTargetsRouted(ws, [{ file: payload('q'), path: 'a/q' }], ctx, { role: 'c' }))).toBe(
-      'PATH_NOT_DELEGATED',
-    );
-    expect(await codeOf(addTargetsRouted(ws, [{ file: payload('q'), path: 'a/y' }], ctx, { role: 'b' }))).toBe(
-      'PATH_NOT_DELEGATED',
-    );
-    expect(await codeOf(addTargetsRouted(ws, [{ file: payload('q'), path: 'a/q' }], ctx, { role: 'nope' }))).toBe(
-      'ROLE_INVALID',
-    );
+    expect(
+      await codeOf(addTargetsRouted(ws, [{ file: payload('q'), path: parseTargetPath('a/q') }], ctx, { role: 'a1' })),
+    ).toBe('PATH_NOT_DELEGATED');
+    expect(
+      await codeOf(addTargetsRouted(ws, [{ file: payload('q'), path: parseTargetPath('a/q') }], ctx, { role: 'c' })),
+    ).toBe('PATH_NOT_DELEGATED');
+    expect(
+      await codeOf(addTargetsRouted(ws, [{ file: payload('q'), path: parseTargetPath('a/y') }], ctx, { role: 'b' })),
+    ).toBe('PATH_NOT_DELEGATED');
+    expect(
+      await codeOf(addTargetsRouted(ws, [{ file: payload('q'), path: parseTargetPath('a/q') }], ctx, { role: 'nope' })),
+    ).toBe('ROLE_INVALID');
   });
 
   it('refuses unsafe role names and patterns', async () => {
@@ -154,7 +155,7 @@ describe('succinct hash bins', () => {
     const opened: string[] = [];
     const r = await addTargetsRouted(
       ws,
-      [{ file: payload('pkg/one.whl'), path: 'pkg/one.whl' }],
+      [{ file: payload('pkg/one.whl'), path: parseTargetPath('pkg/one.whl') }],
       memoryContext(undefined, opened),
     );
     // python-tuf: bin = first bit_length bits of sha256(path)
@@ -183,7 +184,7 @@ describe('client size limits', () => {
     const before = ws.load().timestamp.signed.version;
     const err = await addTargetsRouted(
       ws,
-      [{ file: payload('big'), path: 'big', custom: JSON.parse(big) }],
+      [{ file: payload('big'), path: parseTargetPath('big'), custom: JSON.parse(big) }],
       memoryContext(undefined, opened),
     ).catch((e: unknown) => e);
     expect(isTufsignError(err, 'METADATA_TOO_LARGE')).toBe(true);
@@ -196,7 +197,11 @@ describe('client size limits', () => {
     const ws = await fresh();
     await addBins(ws, { count: 4, prefix: 'b', keys: [memoryKey(7)], threshold: 1 }, ctx);
     // about 85% of 5,000,000 bytes in one bin
-    await addTargetsRouted(ws, [{ file: payload('near'), path: 'near', custom: { blob: 'x'.repeat(4_250_000) } }], ctx);
+    await addTargetsRouted(
+      ws,
+      [{ file: payload('near'), path: parseTargetPath('near'), custom: { blob: 'x'.repeat(4_250_000) } }],
+      ctx,
+    );
     const bin = listTargets(ws).find((t) => t.path === 'near')?.role as string;
     const status = repositoryStatus(ws, ctx.now);
     expect(status.nearLimit.map((f) => f.role)).toEqual([bin]);

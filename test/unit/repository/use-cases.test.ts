@@ -4,8 +4,19 @@
  * clock is a parameter. Each result is checked by the client-side verifier over the files on disk, and each
  * refusal leaves the workspace byte for byte as it was.
  */
+import { parseKeyRef, type ConfiguredKeyRef } from '../../../src/keystore/key-ref';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { TufsignError } from '../../../src/errors';
 import type { Signer } from '../../../src/keystore/signer';
@@ -48,7 +59,7 @@ function context(
   return {
     now,
     opened,
-    openSigner(uri: string, _expected: Key): Promise<Signer> {
+    openSigner({ uri }: ConfiguredKeyRef, _expected: Key): Promise<Signer> {
       opened.push(uri);
       const swapped = swap[uri];
       if (swapped !== undefined) return Promise.resolve(swapped);
@@ -70,7 +81,7 @@ function initOptions(
     keys: names.map((n) =>
       publicOnly.includes(n)
         ? { key: signers[n].publicKey, owner: n }
-        : { key: signers[n].publicKey, uri: uriOf(n), owner: n },
+        : { key: signers[n].publicKey, ref: parseKeyRef(uriOf(n)), owner: n },
     ),
     threshold,
   });
@@ -141,7 +152,7 @@ describe('repository use cases on a temp workspace', () => {
         'tufsign.json',
       ]),
     );
-    expect([...ws.config.keys.values()].map((k) => k.uri).sort()).toEqual(
+    expect([...ws.config.keys.values()].map((k) => k.ref?.uri).sort()).toEqual(
       ['root', 'snapshot', 'targets', 'timestamp'].map((n) => `file:keys/${n}.pem`),
     );
     const status = repositoryStatus(ws, T0);
@@ -320,5 +331,51 @@ describe('add-release use case on a temp workspace', () => {
     expect(await codeOf(release(ws, '1.1a1', v2))).toBe('RELEASE_NOT_NEWER'); // below 1.1rc1 in PEP 440 order
     expect(await codeOf(release(ws, '1.1-rc.2', v2))).toBe('VERSION_INVALID'); // valid PEP 440, not in normalized form
     expect(fingerprint(ws.dir)).toEqual(before);
+  });
+
+  // BAD-46 with a patch: the folder is streamed once (archive, and the tar copy the patch engine reads), so a file
+  // that changes between the scan and its read must stop the build with nothing committed, and a re-run must work.
+  it('a folder that changes while a patched release streams (grows, shrinks, is replaced): RELEASE_FILE_CHANGED, nothing committed, re-run works', async () => {
+    const ws = await freshWorkspace();
+    mkdirSync(join(ws.dir, 'keys'));
+    for (const n of ['targets', 'snapshot', 'timestamp'])
+      writeFileSync(join(ws.dir, 'keys', `${n}.pem`), 'placeholder');
+    await release(ws, '1.0', makeBundle(mkdtempSync(join(ROOT_TMP, 'c1-')), 'v1'));
+    const v2 = makeBundle(mkdtempSync(join(ROOT_TMP, 'c2-')), 'v3');
+    const data = join(v2, 'lib', 'data.bin');
+    const original = readFileSync(data);
+    const changes: Record<string, () => void> = {
+      grows: () => appendFileSync(data, 'more'),
+      shrinks: () => truncateSync(data, original.length - 100),
+      replaced: () => {
+        writeFileSync(`${data}.new`, original); // same size and bytes, another file
+        renameSync(`${data}.new`, data);
+      },
+    };
+    const before = fingerprint(ws.dir);
+    for (const [what, change] of Object.entries(changes)) {
+      let changed = false;
+      const code = await codeOf(
+        release(ws, '2.0', v2, {
+          // 'compress' at 0 comes once the scan is done, before the first file is read
+          onProgress: (p) => {
+            if (p.stage === 'compress' && p.done === 0 && !changed) {
+              changed = true;
+              change();
+            }
+          },
+        }),
+      );
+      expect([what, changed, code]).toEqual([what, true, 'RELEASE_FILE_CHANGED']);
+      expect(fingerprint(ws.dir)).toEqual(before); // no archive, patch, scratch tar or metadata left
+      writeFileSync(data, original);
+    }
+    const r = await release(ws, '2.0', v2);
+    expect([r.archive.path, r.patch?.path, r.patch?.from]).toEqual([
+      'demo_app-2.0.tar.gz',
+      'demo_app-2.0.patch',
+      '1.0',
+    ]);
+    expect(verified(ws.dir, T0)).toEqual({ ok: true, failures: [] });
   });
 });
