@@ -51,23 +51,34 @@ function arg(name: string, fallback: number | string): number | string {
 
 interface Measure {
   seconds: number;
+  /** user + system CPU seconds of the process */
+  cpu: number;
   peakMiB: number;
   stdout: string;
   stderr: string;
 }
 
 function tufsign(args: string[], input?: string, env: NodeJS.ProcessEnv = ENV): Measure {
-  const r = spawnSync('/usr/bin/time', ['-f', '@@TIME %e %M', process.execPath, BIN, ...args], {
+  const r = spawnSync('/usr/bin/time', ['-f', '@@TIME %e %M %U %S', process.execPath, BIN, ...args], {
     env,
     input,
     maxBuffer: 1 << 28,
     encoding: 'utf8',
   });
-  const m = /@@TIME ([0-9.]+) ([0-9]+)/.exec(r.stderr);
+  const m = /@@TIME ([0-9.]+) ([0-9]+) ([0-9.]+) ([0-9.]+)/.exec(r.stderr);
   if (r.status !== 0 || m === null)
     throw new Error(`tufsign ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-3000)}`);
-  return { seconds: Number(m[1]), peakMiB: Number(m[2]) / 1024, stdout: r.stdout, stderr: r.stderr };
+  return {
+    seconds: Number(m[1]),
+    cpu: Number(m[3]) + Number(m[4]),
+    peakMiB: Number(m[2]) / 1024,
+    stdout: r.stdout,
+    stderr: r.stderr,
+  };
 }
+
+/** Nearest-rank 90th percentile. */
+const p90 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.ceil(0.9 * xs.length) - 1] ?? NaN;
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -190,8 +201,10 @@ function singleAdds(
   repeat: number,
   tag: string,
   env: NodeJS.ProcessEnv = ENV,
-): { median: number; times: number[]; peak: number; roles: string[][] } {
+): { median: number; times: number[]; cpu: number[]; loads: number[]; peak: number; roles: string[][] } {
   const times: number[] = [];
+  const cpu: number[] = [];
+  const loads: number[] = [];
   const roles: string[][] = [];
   let peak = 0;
   for (let i = 0; i < repeat; i++) {
@@ -203,10 +216,12 @@ function singleAdds(
       env,
     );
     times.push(m.seconds);
+    cpu.push(m.cpu);
+    loads.push(loadavg()[0] ?? 0);
     peak = Math.max(peak, m.peakMiB);
     roles.push((JSON.parse(m.stdout).roles as { role: string }[]).map((r) => r.role));
   }
-  return { median: median(times), times, peak, roles };
+  return { median: median(times), times, cpu, loads, peak, roles };
 }
 
 /**
@@ -359,6 +374,16 @@ print('@@SECONDS %.2f %d' % (t1 - t0, len(md.signed.meta)))`;
   return { tufjs, python };
 }
 
+/** One log line: wall and CPU medians and p90, peak memory, the load average (1 min) after each run. */
+function describeAdds(tag: string, a: ReturnType<typeof singleAdds>): string {
+  const f = (x: number): string => x.toFixed(2);
+  return (
+    `${tag}: single add wall median ${f(a.median)} s, p90 ${f(p90(a.times))} (${a.times.join(', ')}); ` +
+    `CPU median ${f(median(a.cpu))} s, p90 ${f(p90(a.cpu))}; peak ${a.peak.toFixed(0)} MiB; ` +
+    `load ${Math.min(...a.loads).toFixed(1)}–${Math.max(...a.loads).toFixed(1)}`
+  );
+}
+
 interface VariantResult {
   layout: Layout;
   adds: ReturnType<typeof singleAdds>;
@@ -387,13 +412,13 @@ async function main(): Promise<void> {
   const smallRepo = buildRepo('small', bins, small, log, 'pep458');
   process.stderr.write(`${log.slice(-2).join('\n')}\n`);
   const smallAdds = singleAdds(smallRepo.dir, repeat, 'small', smallRepo.env);
-  say(`small: single add median ${smallAdds.median.toFixed(2)} s (${smallAdds.times.join(', ')})`);
+  say(describeAdds('small', smallAdds));
   const smallCore = await coreAdds(smallRepo.dir, repeat, 'small');
   say(`small: in-process add median ${smallCore.median.toFixed(3)} s`);
   const largeRepo = buildRepo('large', bins, targets, log, 'pep458');
   process.stderr.write(`${log.slice(-2).join('\n')}\n`);
   const largeAdds = singleAdds(largeRepo.dir, repeat, 'large', largeRepo.env);
-  say(`large: single add median ${largeAdds.median.toFixed(2)} s (${largeAdds.times.join(', ')})`);
+  say(describeAdds('large', largeAdds));
   const largeCore = await coreAdds(largeRepo.dir, repeat, 'large');
   say(`large: in-process add median ${largeCore.median.toFixed(3)} s`);
   // The same single add with the other key layouts (on a small repository: the cost does not depend on its size).
@@ -459,6 +484,9 @@ async function main(): Promise<void> {
     '| measure | small repository | large repository | ratio large ÷ small | requirement |',
     '| --- | ---: | ---: | ---: | --- |',
     `| add one target, median of ${repeat} (s), PEP 458 layout | ${smallAdds.median.toFixed(2)} | ${largeAdds.median.toFixed(2)} | ${ratio.toFixed(2)} | ≤ 1 s and ≤ 1.5× |`,
+    `| same, p90 (s) | ${p90(smallAdds.times).toFixed(2)} | ${p90(largeAdds.times).toFixed(2)} | ${(p90(largeAdds.times) / p90(smallAdds.times)).toFixed(2)} | |`,
+    `| same, CPU seconds (user + sys), median / p90 | ${median(smallAdds.cpu).toFixed(2)} / ${p90(smallAdds.cpu).toFixed(2)} | ${median(largeAdds.cpu).toFixed(2)} / ${p90(largeAdds.cpu).toFixed(2)} | ${(median(largeAdds.cpu) / median(smallAdds.cpu)).toFixed(2)} | |`,
+    `| load average (1 min) during these runs | ${Math.min(...smallAdds.loads).toFixed(1)}–${Math.max(...smallAdds.loads).toFixed(1)} | ${Math.min(...largeAdds.loads).toFixed(1)}–${Math.max(...largeAdds.loads).toFixed(1)} | | |`,
     `| same, in-process with keys already decrypted, median of ${repeat} (s) | ${smallCore.median.toFixed(3)} | ${largeCore.median.toFixed(3)} | ${(largeCore.median / smallCore.median).toFixed(2)} | |`,
     `| add one target, peak memory (MiB) | ${smallAdds.peak.toFixed(0)} | ${largeAdds.peak.toFixed(0)} | ${(largeAdds.peak / smallAdds.peak).toFixed(2)} | |`,
     `| \`delegate bins --count ${bins}\` (s / MiB) | ${smallRepo.binsSeconds.toFixed(1)} / ${smallRepo.binsPeak.toFixed(0)} | ${largeRepo.binsSeconds.toFixed(1)} / ${largeRepo.binsPeak.toFixed(0)} | | minutes, with progress |`,

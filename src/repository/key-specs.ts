@@ -13,7 +13,7 @@ import { generatePrivateKey, PrivateKeySigner } from '../keystore/file';
 import { encryptPrivateKey } from '../keystore/file/pkcs8';
 import { parsePublicKeyFile } from '../keystore/public-key-file';
 import { clockFromEnv } from '../io/clock';
-import { trustedAttestationRoots } from '../keystore/yubikey';
+import { trustedAttestationRoots } from '../keystore/yubikey/roots';
 import { assessKeyFileAttestation, attestationForConfig } from '../keystore/yubikey/claims';
 import { parseKeyRef, type ConfiguredKeyRef } from '../keystore/key-ref';
 import { readPublicKey } from '../keystore/registry';

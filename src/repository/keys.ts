@@ -23,7 +23,7 @@ import {
   viewAttestation,
   type KeyPolicy,
 } from '../keystore/yubikey/claims';
-import { trustedAttestationRoots } from '../keystore/yubikey';
+import { trustedAttestationRoots } from '../keystore/yubikey/roots';
 import { algOfKeyObject, schemeForAlg } from '../keystore/yubikey/keys';
 import { YUBICO_PIV_INTERMEDIATES, YUBICO_PIV_ROOTS } from '../keystore/yubikey/yubico-ca';
 import { keyFromPublicKeyObject } from '../tuf/key';

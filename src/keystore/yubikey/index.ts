@@ -4,7 +4,7 @@
  * device and key are checked before a PIN is asked; a PIN is never retried).
  */
 import { TufsignError } from '../../errors';
-import { readFileBounded, removeFileQuietly } from '../../io/fs';
+import { removeFileQuietly } from '../../io/fs';
 import { newObject, type JsonObject } from '../../tuf/json';
 import type { Key } from '../../tuf/key';
 import type { DeviceReport, GeneratedKey, GenerateRequest, OpenOptions, ReadableKeyBackend } from '../backend';
@@ -19,9 +19,11 @@ import { algForScheme } from './keys';
 import { parseSlot, slotName, type CardTransport } from './piv';
 import { journalPath, readJournal, writeJournal, type GenerationJournal } from './journal';
 import { yubiKeyUri } from './uri';
-import { YUBICO_PIV_INTERMEDIATES, YUBICO_PIV_ROOTS } from './yubico-ca';
+import { trustedAttestationRoots } from './roots';
+import { YUBICO_PIV_INTERMEDIATES } from './yubico-ca';
 
 export { verifyAttestation, type AttestationFacts } from './attestation';
+export { trustedAttestationRoots } from './roots';
 export {
   verifyPublicKeyFileAttestation,
   checkKeyPolicy,
@@ -97,26 +99,8 @@ interface Opened {
   source: DeviceSource;
 }
 
-/**
- * Trust anchors: Yubico's, the CAs given for this run (`--attestation-ca`, the workspace policy), plus
- * TUFSIGN_YUBIKEY_TEST_CA (a PEM file; tests only — attestations record their root).
- */
-export function trustedAttestationRoots(o: Pick<OpenOptions, 'env' | 'attestationRoots'>): CertInput[] {
-  return rootsFor({}, o);
-}
-
 function rootsFor(options: YubiKeyBackendOptions, o: Pick<OpenOptions, 'env' | 'attestationRoots'>): CertInput[] {
-  const env = o.env;
-  const roots: CertInput[] = [...YUBICO_PIV_ROOTS, ...(options.attestationRoots ?? []), ...(o.attestationRoots ?? [])];
-  const extra = env['TUFSIGN_YUBIKEY_TEST_CA'];
-  if (extra !== undefined && extra !== '') {
-    try {
-      roots.push(readFileBounded(extra, 1024 * 1024).toString('utf8'));
-    } catch (cause) {
-      throw new TufsignError('IO_ERROR', `cannot read TUFSIGN_YUBIKEY_TEST_CA (${extra})`, { cause });
-    }
-  }
-  return roots;
+  return trustedAttestationRoots(o, options.attestationRoots);
 }
 
 /**
