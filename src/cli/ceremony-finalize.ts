@@ -18,8 +18,10 @@ export const ceremonyFinalizeFlags = {
     description: 'Accept metadata that expires sooner than the configured minimum validity.',
     default: false,
   }),
-  'follow-up-out': Flags.string({
+  'request-out': Flags.string({
     description: 'Where to write a follow-up request when snapshot/timestamp cannot be signed here.',
+    aliases: ['follow-up-out'],
+    deprecateAliases: true,
   }),
 };
 
@@ -33,7 +35,7 @@ export async function runCeremonyFinalize(
     bundleOut: flags['bundle-out'],
     allowShortExpiry: flags['allow-short-expiry'],
   };
-  if (flags['follow-up-out'] !== undefined) options.followUpOut = flags['follow-up-out'];
+  if (flags['request-out'] !== undefined) options.followUpOut = flags['request-out'];
   const result = await finalizeRequestFile(ws, args.request, options, ceremonyContext(io.ctx, ws.dir, ws, io.tool));
   const lines = [
     ...result.roles.map(

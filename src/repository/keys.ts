@@ -333,10 +333,17 @@ export function workspaceRootKeyPolicy(config: WorkspaceConfig): KeyPolicy | und
   return config.rootKeyPolicy === undefined ? undefined : rootKeyPolicyWithRoots(config.rootKeyPolicy.attestationRoots);
 }
 
-/** The trust anchors for a run: Yubico's, the CAs given, and TUFSIGN_YUBIKEY_TEST_CA (tests). */
+/**
+ * The policy `key attest` checks. The root-key policy trusts exactly what the workspace's persisted policy trusts
+ * (Yubico's roots and the CAs given with --attestation-ca), never TUFSIGN_YUBIKEY_TEST_CA: a test switch in the
+ * environment must not be able to pass a key as fit for root. The plain check also trusts the test CA (tests).
+ */
 export function attestationPolicyFor(open: OpenOptions, extraRootsPem: readonly string[], root: boolean): KeyPolicy {
-  const roots = trustedAttestationRoots({ env: open.env, attestationRoots: extraRootsPem });
-  return root ? { ...ROOT_KEY_POLICY, roots } : { requireAttestation: true, roots };
+  if (root) return rootKeyPolicyWithRoots(extraRootsPem);
+  return {
+    requireAttestation: true,
+    roots: trustedAttestationRoots({ env: open.env, attestationRoots: extraRootsPem }),
+  };
 }
 
 export interface KeyListing {

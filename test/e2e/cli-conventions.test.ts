@@ -4,10 +4,11 @@
  * workspace command, one flag name per concept, one JSON shape for success and for errors.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALL_ERROR_CODES, exitCodeFor, type ErrorCode } from '../../src/errors';
 import { ROOT, runCli, type CliResult } from '../helpers/cli';
+import { SOFTHSM_MODULE } from '../helpers/softhsm';
 import { tempDir } from '../helpers/tmp';
 
 const base = tempDir();
@@ -100,10 +101,13 @@ describe('mistyped commands', () => {
 describe('shell completion', () => {
   const home = join(base, 'home');
   beforeAll(() => {
+    // NODE_ENV=test is where oclif checks that every command parsed its arguments (the plugin's cache builder
+    // did not: "Command create did not parse its arguments"); tufsign's autocomplete runs it parsed
     const r = runCli(['autocomplete', '--refresh-cache'], {
-      env: { HOME: home, XDG_CACHE_HOME: join(home, '.cache') },
+      env: { HOME: home, XDG_CACHE_HOME: join(home, '.cache'), NODE_ENV: 'test' },
     });
     expect(r.status).toBe(0);
+    expect(r.stderr).not.toMatch(/warning/i);
   });
 
   it('bash completes command names and flags', () => {
@@ -152,6 +156,53 @@ describe('one vocabulary', () => {
     expectErrorEnvelope(runCli(['status', ws, '-w', join(base, 'other'), '--json'], { env }), 'USAGE');
     const missing = expectErrorEnvelope(runCli(['status', '-w', join(base, 'nope'), '--json']), 'WORKSPACE_NOT_FOUND');
     expect(missing['suggestion']).toContain('-w');
+  });
+
+  it('one name per thing across every command, read from the oclif manifest (what each flag says it is)', () => {
+    interface ManifestFlag {
+      name: string;
+      char?: string;
+      aliases?: string[];
+      deprecateAliases?: boolean;
+      description?: string;
+    }
+    const commands = (
+      JSON.parse(readFileSync(join(ROOT, '.oclif.manifest.json'), 'utf8')) as {
+        commands: Record<string, { flags: Record<string, ManifestFlag> }>;
+      }
+    ).commands;
+    // the one name for each thing, and how a flag's own description says it is that thing
+    const THINGS: [string, (d: string) => boolean][] = [
+      ['request-out', (d) => /\brequest\b/i.test(d) && /\bwrite\b/i.test(d)],
+      ['bundle-out', (d) => /\bbundle\b/i.test(d) && /folder|\.tar\.gz/i.test(d) && !/instead of a bundle/.test(d)],
+      ['pkcs11-module', (d) => /PKCS#11 module|module path/i.test(d)],
+      ['workspace', (d) => /^(Workspace\b|Publish this workspace)/.test(d)],
+    ];
+    const problems: string[] = [];
+    let seen = 0;
+    for (const [id, cmd] of Object.entries(commands)) {
+      const flags = Object.values(cmd.flags);
+      for (const f of flags) {
+        const d = f.description ?? '';
+        for (const [name, is] of THINGS) {
+          if (is(d) && f.name !== name) problems.push(`${id} --${f.name} is a ${name}`);
+          if (f.name === name) {
+            seen++;
+            if (!is(d)) problems.push(`${id} --${name} does not say what it is: ${d}`);
+          }
+        }
+        // the old spellings stay only as deprecated aliases, so scripts are told to change
+        if ((f.aliases ?? []).length > 0 && f.deprecateAliases !== true) problems.push(`${id} --${f.name} aliases`);
+        if (f.name === 'out' && !['key:generate', 'key:export', 'key:import'].includes(id))
+          problems.push(`${id} --out (only the one file a key command writes)`);
+      }
+      // every command that changes a workspace (it takes --wait for the workspace lock) takes -w/--workspace
+      const ws = cmd.flags['workspace'];
+      if (cmd.flags['wait'] !== undefined && ws?.char !== 'w') problems.push(`${id} has no -w/--workspace`);
+      if (ws !== undefined && ws.char !== 'w') problems.push(`${id} --workspace without -w`);
+    }
+    expect(problems).toEqual([]);
+    expect(seen).toBeGreaterThan(40); // the rule was applied (12 request-out, 4 bundle-out, 4 pkcs11-module, 26 -w)
   });
 
   it('--request-out, --bundle-out and --pkcs11-module are the names; old ones are deprecated aliases', () => {
@@ -225,6 +276,49 @@ describe('JSON shapes', () => {
       runCli(['key', 'export', `file:${join(ws, 'keys', 'timestamp-1.pem')}`, '--out', pub, '--json']).status,
     ).toBe(0);
     expectErrorEnvelope(runCli(['key', 'attest', pub, '--json']), 'ATTESTATION_INVALID');
+    // THRESHOLD (4): a root change whose (offline) root key is not on this machine
+    const lone = join(base, 'lone');
+    expect(runCli(['init', lone, '--json']).status).toBe(0);
+    renameSync(join(lone, 'offline-keys'), join(base, 'offline-keys-elsewhere'));
+    const rootReq = join(base, 'root-v2.json');
+    expect(runCli(['ceremony', 'start', '--role', 'root', '-w', lone, '--request-out', rootReq, '--json']).status).toBe(
+      0,
+    );
+    const bundle = join(base, 'never-written');
+    expectErrorEnvelope(
+      runCli(['ceremony', 'finalize', rootReq, '--bundle-out', bundle, '-w', lone, '--json']),
+      'THRESHOLD_NOT_MET',
+    );
+    expect(existsSync(bundle)).toBe(false);
+    // CEREMONY (7): a fingerprint that is not the request's
+    const targetsReq = join(base, 'targets-v2.json');
+    expect(
+      runCli(['ceremony', 'start', '--role', 'targets', '-w', lone, '--request-out', targetsReq, '--json']).status,
+    ).toBe(0);
+    const key = `file:${join(lone, 'keys', 'targets-1.pem')}`;
+    const fp = ['--fingerprint', 'AAAA-BBBB-CCCC-DDDD-EEEE', '--yes', '--json'];
+    expectErrorEnvelope(runCli(['ceremony', 'sign', targetsReq, '--key', key, ...fp]), 'FINGERPRINT_MISMATCH');
+    // DEVICE (6): a PKCS#11 token that is not there (an empty SoftHSM2 token folder)
+    mkdirSync(join(base, 'no-tokens'));
+    writeFileSync(join(base, 'softhsm2.conf'), `directories.tokendir = ${join(base, 'no-tokens')}\n`);
+    const device = runCli(
+      [
+        'key',
+        'generate',
+        '--backend',
+        'pkcs11',
+        '--token',
+        'absent',
+        '--label',
+        'k',
+        '--pkcs11-module',
+        SOFTHSM_MODULE,
+        '--json',
+      ],
+      { env: { SOFTHSM2_CONF: join(base, 'softhsm2.conf'), TUFSIGN_PIN: '123456' } },
+    );
+    expectErrorEnvelope(device, 'TOKEN_NOT_PRESENT');
+    // DEPENDENCY (9): test/e2e/native-missing.test.ts; ABORTED (2) under --json: test/e2e/ctrl-c.test.ts (PIN prompt)
     // IO (8)
     writeFileSync(join(base, 'not-a-dir'), 'x');
     const io = expectErrorEnvelope(runCli(['init', join(base, 'not-a-dir', 'sub'), '--json']), 'IO_ERROR');

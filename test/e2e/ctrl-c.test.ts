@@ -1,9 +1,10 @@
 /** Ctrl-C at each kind of prompt, on a real terminal: error ABORTED (exit 2), no "bug" message, nothing written. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exitCodeFor } from '../../src/errors';
 import { BIN, ROOT, SYSTEM_PYTHON, runCli } from '../helpers/cli';
+import { describeSoftHsm, SOFTHSM_MODULE, SO_PIN, USER_PIN } from '../helpers/softhsm';
 import { tempDir } from '../helpers/tmp';
 
 const base = tempDir();
@@ -80,5 +81,52 @@ describe('Ctrl-C on a real terminal', () => {
       ),
     );
     expect(readFileSync(req).equals(before)).toBe(true);
+  });
+});
+
+describeSoftHsm('Ctrl-C at a PIN prompt (a SoftHSM2 token)', () => {
+  const conf = join(base, 'softhsm2.conf');
+  beforeAll(() => {
+    mkdirSync(join(base, 'tokens'));
+    writeFileSync(conf, `directories.tokendir = ${join(base, 'tokens')}\n`);
+    const init = spawnSync(
+      'softhsm2-util',
+      ['--init-token', '--free', '--label', 'ctrlc', '--so-pin', SO_PIN, '--pin', USER_PIN],
+      { env: { ...process.env, SOFTHSM2_CONF: conf }, encoding: 'utf8' },
+    );
+    expect(init.status).toBe(0);
+  });
+  const generate = (json: string[]): string[] => [
+    'key',
+    'generate',
+    '--backend',
+    'pkcs11',
+    '--token',
+    'ctrlc',
+    '--label',
+    'k',
+    '--scheme',
+    'ecdsa-sha2-nistp256',
+    '--public-out',
+    'k.pub.json',
+    '--pkcs11-module',
+    SOFTHSM_MODULE,
+    ...json,
+  ];
+
+  it('key generate: ABORTED (the JSON envelope under --json), no public key file, no key on the token', () => {
+    const env = { SOFTHSM2_CONF: conf, TUFSIGN_PIN: undefined };
+    expectAborted(drive([['PIN for', CTRL_C]], generate([]), env));
+    const json = drive([['PIN for', CTRL_C]], generate(['--json']), env);
+    expect(json.status).toBe(exitCodeFor('ABORTED'));
+    expect(json.transcript).toMatch(/"code": "ABORTED"/);
+    expect(existsSync(join(base, 'k.pub.json'))).toBe(false);
+    // the label is still free: the same command with the PIN makes the key now (a half-made key would be refused)
+    const made = runCli(generate(['--json']), { cwd: base, env: { SOFTHSM2_CONF: conf, TUFSIGN_PIN: USER_PIN } });
+    expect(made.status).toBe(0);
+    expect(made.json()).toMatchObject({
+      publicFile: 'k.pub.json',
+      uri: expect.stringContaining('token=ctrlc;object=k'),
+    });
   });
 });

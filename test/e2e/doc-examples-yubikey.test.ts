@@ -11,8 +11,9 @@
  * - Bob: before docs/yubikey.md runs, its blocks that prepare a YubiKey and generate a key run for Bob's
  *   serial and name, as the doc says Bob does on his own YubiKey;
  * - the virtual card's attestations chain to a test CA, where a real YubiKey's chain to Yubico:
- *   TUFSIGN_YUBIKEY_TEST_CA trusts it for attestation checks, and the root-key policy is given it with
- *   `--attestation-ca` (the policy trusts only Yubico's roots otherwise);
+ *   TUFSIGN_YUBIKEY_TEST_CA trusts it for attestation checks, and the root-key policy (init's
+ *   --require-attested-root-keys, key attest --policy root) is given it with `--attestation-ca`: the policy
+ *   trusts only Yubico's roots and the CAs given, never the test variable;
  * - a package install is the check that it is installed (scripts/install-test-deps.sh installs it).
  * The files run one after another on the same two cards, docs/yubikey.md first (the key it generates in
  * slot 9c of 12345678 is the one docs/hsm.md's ykcs11 example imports).
@@ -20,7 +21,14 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/cli';
-import { docBlocks, runScript, tufsignShim, type Block } from '../helpers/doc-examples';
+import {
+  commandsMdExamples,
+  docBlocks,
+  ON_VIRTUAL_CARDS,
+  runScript,
+  tufsignShim,
+  type Block,
+} from '../helpers/doc-examples';
 import { tempDir } from '../helpers/tmp';
 import { describeWithVirtualCards, VirtualYubiKeyLab } from '../helpers/virtual-yubikey';
 
@@ -44,6 +52,7 @@ const TYPED: [RegExp, string[]][] = [
 ];
 const FILL: [RegExp, string][] = [
   [/--require-attested-root-keys\b/g, '--require-attested-root-keys --attestation-ca "$TUFSIGN_YUBIKEY_TEST_CA"'],
+  [/--policy root\b/g, '--policy root --attestation-ca "$TUFSIGN_YUBIKEY_TEST_CA"'],
   [/^sudo apt install ([\w -]+)$/gm, 'dpkg -s $1 >/dev/null'],
   // the fingerprint init printed, as the keyholders type it after hearing it read out
   [
@@ -58,6 +67,28 @@ function prepare(body: string): string {
     body = body.replace(re, `printf '%s\\n' ${typed.map((t) => `'${t}'`).join(' ')} | $1`);
   for (const [re, to] of FILL) body = body.replace(re, to);
   return body;
+}
+
+/**
+ * What the reader of a file already has before its examples start: docs/migrating.md's tuf-on-ci reader has the
+ * repository checked out and @alice's key on her YubiKey (here: the fixture's key, imported into Alice's card
+ * with ykman, under the PIN and PIN-protected management key docs/yubikey.md set).
+ */
+const READER: Record<string, string> = {
+  'docs/migrating.md': `cp -r '${join(ROOT, 'test', 'fixtures', 'import', 'tuf-on-ci')}' my-tuf-on-ci-repo
+node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).keyval.private)' \\
+  '${join(ROOT, 'test', 'fixtures', 'import', 'tuf-on-ci-keyholders', 'alice')}' > alice-key.pem
+ykman --device ${ALICE} piv keys import --pin ${PIN} 9c alice-key.pem >/dev/null
+rm alice-key.pem`,
+};
+
+/** The docs/commands.md examples of ON_VIRTUAL_CARDS, each in a subshell after its `before`. */
+function cardExamples(): string[] {
+  const examples = commandsMdExamples();
+  return Object.entries(ON_VIRTUAL_CARDS).map(([example, { before }]) => {
+    if (!examples.includes(example)) throw new Error(`not a docs/commands.md example: ${example}`);
+    return `echo "### docs/commands.md: ${example.replace(/["$`\\]/g, '\\$&')}" >&2\n(${before ?? ':'}\n${prepare(example)}\n) >/dev/null`;
+  });
 }
 
 /** Bob's run of the blocks that prepare a YubiKey and generate a key on it. */
@@ -96,7 +127,10 @@ describeWithVirtualCards(
           const bob = asBob(b);
           return bob === undefined ? [] : [`echo "### Bob: ${b.file}:${b.line}" >&2`, prepare(bob)];
         }),
+        ...(READER[file] === undefined ? [] : [`echo "### the reader of ${file}" >&2`, READER[file]]),
         ...own.map((b) => `echo "### ${b.file}:${b.line}" >&2\n${prepare(b.body)}`),
+        // docs/commands.md's examples for Alice's YubiKey, where docs/yubikey.md left its files
+        ...(file === FIRST ? cardExamples() : []),
       ].join('\n');
       const env: NodeJS.ProcessEnv = {
         ...process.env,
@@ -121,6 +155,13 @@ describeWithVirtualCards(
         expect(root.signatures).toHaveLength(2);
         const config = JSON.parse(readFileSync(join(work, 'repo', 'tufsign.json'), 'utf8'));
         expect(config.root_key_policy).toBeDefined();
+      }
+      if (file === 'docs/migrating.md') {
+        // the imported tuf-on-ci repository's root v4, signed on the card by @alice's imported key
+        const root = JSON.parse(readFileSync(join(work, 'ws', 'metadata', '4.root.json'), 'utf8'));
+        const alice = JSON.parse(readFileSync(join(work, 'ws', 'tufsign.json'), 'utf8'));
+        expect(root.signed.version).toBe(4);
+        expect(JSON.stringify(alice)).toContain('yubikey:serial=12345678;slot=9c');
       }
     });
   },

@@ -3,10 +3,11 @@
  * one passphrase typed for key files made together opens them all; a wrong one is asked again, not fatal.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exitCodeFor } from '../../src/errors';
 import { BIN, ROOT, SYSTEM_PYTHON, TEST_PASSPHRASE, runCli } from '../helpers/cli';
+import { describeSoftHsm, SOFTHSM_MODULE, SO_PIN, USER_PIN } from '../helpers/softhsm';
 import { tempDir } from '../helpers/tmp';
 
 const base = tempDir();
@@ -74,5 +75,88 @@ describe('on a terminal', () => {
     expect(transcript).not.toMatch(/Passphrase for file:\S*(snapshot|timestamp)-1\.pem/);
     expect(transcript).not.toContain(TEST_PASSPHRASE);
     expect(readdirSync(join(ws, 'targets')).some((f) => f.includes('myapp-1.0.tar.gz'))).toBe(true);
+  });
+});
+
+describeSoftHsm('two distinct secrets on a terminal (targets key on a SoftHSM2 token, the others key files)', () => {
+  const dir = join(base, 'two-secrets');
+  const ws2 = join(dir, 'repo');
+  const conf = join(dir, 'softhsm2.conf');
+  const env = (): NodeJS.ProcessEnv => {
+    const e: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', SOFTHSM2_CONF: conf };
+    delete e['TUFSIGN_PASSPHRASE'];
+    delete e['TUFSIGN_PIN'];
+    return e;
+  };
+  const drive = (steps: string[][], version: string) =>
+    spawnSync(
+      SYSTEM_PYTHON,
+      [DRIVER, JSON.stringify(steps), '--', process.execPath, BIN, 'add-release', 'myapp', version, app, '-w', ws2],
+      { cwd: dir, env: env(), encoding: 'utf8', timeout: 120_000 },
+    );
+  // an answered prompt is redrawn as "✔ QUESTION" once (inquirer redraws the open prompt at every key)
+  const answered = (text: string, what: string): number => text.split(`\u2714 ${what}`).length - 1;
+
+  beforeAll(() => {
+    mkdirSync(join(dir, 'tokens'), { recursive: true });
+    writeFileSync(conf, `directories.tokendir = ${join(dir, 'tokens')}\n`);
+    const hsm = { SOFTHSM2_CONF: conf, TUFSIGN_PIN: USER_PIN, TUFSIGN_PKCS11_MODULE: SOFTHSM_MODULE };
+    const token = spawnSync(
+      'softhsm2-util',
+      ['--init-token', '--free', '--label', 'rel', '--so-pin', SO_PIN, '--pin', USER_PIN],
+      {
+        env: { ...process.env, ...hsm },
+      },
+    );
+    expect(token.status).toBe(0);
+    const gen = [
+      'key',
+      'generate',
+      '--backend',
+      'pkcs11',
+      '--token',
+      'rel',
+      '--label',
+      'targets',
+      '--scheme',
+      'ecdsa-sha2-nistp256',
+    ];
+    expect(runCli(gen, { cwd: dir, env: hsm }).status).toBe(0);
+    const uri = `pkcs11:token=rel;object=targets?module-path=${SOFTHSM_MODULE}`;
+    expect(runCli(['init', ws2, '--targets-key', uri, '--json'], { cwd: dir, env: hsm }).status).toBe(0);
+  });
+
+  it('three wrong passphrases: WRONG_PASSPHRASE before any build stage, the PIN asked once, nothing added', () => {
+    const r = drive(
+      [
+        ['PIN for', `${USER_PIN}\r`],
+        ['Passphrase for', 'wrong-passphrase-1\r'],
+        ['try 2 of 3', 'wrong-passphrase-2\r'],
+        ['try 3 of 3', 'wrong-passphrase-3\r'],
+      ],
+      '1.0',
+    );
+    expect(r.status).toBe(exitCodeFor('WRONG_PASSPHRASE'));
+    expect(r.stdout).toMatch(/WRONG_PASSPHRASE/);
+    expect(answered(r.stdout, 'PIN for')).toBe(1);
+    expect(answered(r.stdout, 'Passphrase for')).toBe(3);
+    expect(r.stdout).not.toMatch(/\b(scan|archive|compress): /);
+    expect(existsSync(join(ws2, 'bundles', 'myapp-1.0'))).toBe(false);
+  });
+
+  it('each distinct secret is asked exactly once per run (one PIN, one passphrase for the snapshot and timestamp key files)', () => {
+    const r = drive(
+      [
+        ['PIN for', `${USER_PIN}\r`],
+        ['Passphrase for', `${TEST_PASSPHRASE}\r`],
+      ],
+      '1.0',
+    );
+    expect(r.status).toBe(0);
+    expect(answered(r.stdout, 'PIN for')).toBe(1);
+    expect(answered(r.stdout, 'Passphrase for')).toBe(1);
+    // both secrets were asked before the first build stage (a terminal redraws stage lines, so no line anchors)
+    expect(r.stdout.lastIndexOf('Passphrase for')).toBeLessThan(r.stdout.search(/\b(scan|compress)\b/));
+    expect(existsSync(join(ws2, 'bundles', 'myapp-1.0'))).toBe(true);
   });
 });

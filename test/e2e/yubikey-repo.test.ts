@@ -102,6 +102,12 @@ describeWithVirtualCards(
       // trusted only through Yubico's roots by default: the virtual card's test CA is not one of them
       const untrusted = run(['key', 'attest', pub, '--json'], { TUFSIGN_YUBIKEY_TEST_CA: '' });
       expect(untrusted.status).toBe(5);
+      // the root-key policy never trusts the test switch TUFSIGN_YUBIKEY_TEST_CA (set for every run here), only
+      // Yubico's roots and --attestation-ca, as the workspace's persisted policy does
+      const testCaOnly = run(['key', 'attest', pub, '--policy', 'root', '--json']);
+      expect(testCaOnly.status).toBe(5);
+      expect(JSON.parse(testCaOnly.stdout).error.code).toBe('ATTESTATION_UNTRUSTED');
+      expect(run(['key', 'attest', pub, '--json']).status).toBe(0);
       // a key without touch policy "always" (slot 9a, touch never) fails the root-key policy at init, before anything is signed
       const weak = run([
         'key',

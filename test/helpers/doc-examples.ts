@@ -88,3 +88,32 @@ export function runScript(
     child.stdin.end(input);
   });
 }
+
+/** The example lines of docs/commands.md (each command's `examples`), in order, the `$ ` prompt taken off. */
+export function commandsMdExamples(): string[] {
+  const out: string[] = [];
+  let inExamples = false;
+  for (const line of readFileSync(join(ROOT, 'docs', 'commands.md'), 'utf8').split('\n')) {
+    if (line === 'EXAMPLES') inExamples = true;
+    else if (line.startsWith('```')) inExamples = false;
+    else if (inExamples && line.trim() !== '') out.push(line.trim().replace(/^\$ /, ''));
+  }
+  return out;
+}
+
+/**
+ * docs/commands.md examples that name Alice's YubiKey (serial 12345678): test/e2e/doc-examples-yubikey.test.ts
+ * runs them as written on the virtual card right after docs/yubikey.md, in the folder its examples left
+ * (alice.pub.json, 9c.pem, f9.pem, the repository `repo` whose root keys are on the cards), each in a subshell
+ * after its `before`; test/e2e/command-examples.test.ts counts them as run.
+ */
+export const ON_VIRTUAL_CARDS: Record<string, { before?: string }> = {
+  'tufsign key attest alice.pub.json': {},
+  "tufsign key attest 'yubikey:serial=12345678;slot=9c' --policy root": {},
+  'tufsign key attest --key-cert 9c.pem --device-cert f9.pem --serial 12345678': {},
+  "tufsign key import 'yubikey:serial=12345678;slot=9c' --json": {},
+  "tufsign key export 'yubikey:serial=12345678;slot=9c' --out alice.pub.json --owner alice": {
+    before: 'mkdir -p export && cd export',
+  },
+  "tufsign key attach 'yubikey:serial=12345678;slot=9c' -w myrepo": { before: 'ln -sfn repo myrepo' },
+};

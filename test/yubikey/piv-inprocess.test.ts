@@ -3,7 +3,7 @@
  * in-process (no pcscd): APDUs, chaining, status words, PIN safety, management
  * key rules, generation, attestation, firmware gating.
  */
-import { constants, createPublicKey, generateKeyPairSync, verify as cryptoVerify } from 'node:crypto';
+import { constants, createHash, createPublicKey, generateKeyPairSync, verify as cryptoVerify } from 'node:crypto';
 import type { Scheme } from '../../src/tuf/key';
 import {
   ED25519_MAX_MESSAGE,
@@ -402,6 +402,53 @@ describe('yubikey backend (in-process virtual card)', () => {
     const s = new PivSession(card);
     await s.select();
     expect(await errorCode(s.attest(0x9c))).toBe('ATTESTATION_INVALID');
+  });
+
+  it('IMPORT ASYMMETRIC KEY (INS FE, as ykman sends it): P-256, Ed25519 and RSA 2048 keys land as imported keys; the P-256 one signs', async () => {
+    const tlv = (tag: number, v: Buffer): Buffer =>
+      Buffer.concat([Buffer.from([tag, 0x82, v.length >> 8, v.length & 0xff]), v]);
+    const part = (jwk: Record<string, unknown>, k: string): Buffer => Buffer.from(String(jwk[k]), 'base64url');
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    const ed = generateKeyPairSync('ed25519').privateKey;
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    const ej = ec.export({ format: 'jwk' }) as Record<string, unknown>;
+    const dj = ed.export({ format: 'jwk' }) as Record<string, unknown>;
+    const rj = rsa.export({ format: 'jwk' }) as Record<string, unknown>;
+    const cases = [
+      { slot: 0x9c, alg: ALG.ECCP256, key: ec, data: tlv(0x06, part(ej, 'd')) },
+      { slot: 0x9d, alg: ALG.ED25519, key: ed, data: tlv(0x07, part(dj, 'd')) },
+      {
+        slot: 0x9a,
+        alg: ALG.RSA2048,
+        key: rsa,
+        data: Buffer.concat(['p', 'q', 'dp', 'dq', 'qi'].map((k, i) => tlv(i + 1, part(rj, k)))),
+      },
+    ];
+    const card = preparedCard(14141414);
+    const s = new PivSession(card);
+    await s.select();
+    expect((await s.send(0xfe, ALG.ECCP256, 0x9c, cases[0]!.data)).sw).toBe(0x6982); // management key first
+    await s.authenticate(Buffer.from(MGMT, 'hex'));
+    expect((await s.send(0xfe, ALG.ECCP256, 0x9c, tlv(0x06, Buffer.alloc(32, 0xff)))).sw).toBe(0x6a80); // d >= n
+    expect((await s.send(0xfe, ALG.RSA2048, 0x9a, cases[1]!.data)).sw).toBe(0x6a80); // not an RSA key
+    for (const c of cases) {
+      await s.select(); // reading the key through the backend below is a new session
+      await s.authenticate(Buffer.from(MGMT, 'hex'));
+      const policies = Buffer.from([0xaa, 1, 1, 0xab, 1, 1]); // PIN never, touch never
+      expect((await s.send(0xfe, c.alg, c.slot, Buffer.concat([c.data, policies]))).sw).toBe(0x9000);
+      const meta = await s.metadata(c.slot);
+      expect(meta).toMatchObject({ origin: 'imported' });
+      const spki = (k: typeof ec) => createPublicKey(k).export({ format: 'der', type: 'spki' });
+      const onCard = await backendFor([card]).readPublicKey(
+        parseKeyRefOf('yubikey', `yubikey:serial=14141414;slot=${c.slot.toString(16)}`),
+        opts(recordingSecrets()),
+      );
+      expect(onCard.publicKey.keyObject().export({ format: 'der', type: 'spki' })).toEqual(spki(c.key));
+      expect(await errorCode(s.attest(c.slot))).toBe('ATTESTATION_INVALID');
+    }
+    const message = Buffer.from('signed by the imported key');
+    const sig = await s.sign(0x9c, ALG.ECCP256, createHash('sha256').update(message).digest());
+    expect(cryptoVerify('sha256', message, { key: createPublicKey(ec), dsaEncoding: 'der' }, sig)).toBe(true);
   });
 
   it('lists devices: serial, firmware, form factor, slots with policies and origin, retries, defaults', async () => {

@@ -1,0 +1,43 @@
+import { Args, Flags, ux, type Command, type Config } from '@oclif/core';
+
+/**
+ * `tufsign autocomplete`, the autocomplete plugin's own command with one change: its cache builder
+ * (`autocomplete:create`) runs parsed, the way oclif runs every command. The plugin calls it without parsing,
+ * which oclif reports in development and test runs as "Command create did not parse its arguments".
+ */
+export const autocompleteArgs = {
+  shell: Args.string({ description: 'Shell type', options: ['zsh', 'bash', 'powershell'], required: false }),
+};
+export const autocompleteFlags = {
+  'refresh-cache': Flags.boolean({ char: 'r', description: 'Refresh cache (ignores displaying instructions)' }),
+};
+
+type Runnable = new (argv: string[], config: Config) => Command & { run(): Promise<unknown> };
+interface PluginIndex {
+  determineShell(shell: string): string;
+  printShellInstructions(shell: string): void;
+}
+
+export async function runAutocomplete(
+  config: Config,
+  argv: string[],
+  args: { shell?: string | undefined },
+  flags: { 'refresh-cache': boolean },
+): Promise<void> {
+  const plugin = config.plugins.get('@oclif/plugin-autocomplete');
+  if (plugin === undefined) throw new Error('the @oclif/plugin-autocomplete plugin is not installed');
+  const Create = (await plugin.findCommand('autocomplete:create', { must: true })) as unknown as Runnable;
+  const Index = (await plugin.findCommand('autocomplete', { must: true })) as unknown as Runnable;
+  class ParsedCreate extends Create {
+    override async run(): Promise<unknown> {
+      await this.parse(ParsedCreate as unknown as Command.Class, []);
+      return super.run();
+    }
+  }
+  const index = new Index(argv, config) as unknown as PluginIndex;
+  const shell = args.shell ?? index.determineShell(config.shell);
+  ux.action.start('Building the autocomplete cache');
+  await (ParsedCreate as unknown as Command.Class).run([], config);
+  ux.action.stop();
+  if (!flags['refresh-cache']) index.printShellInstructions(shell);
+}
