@@ -169,6 +169,9 @@ function entrySource(pkg, build, workers, addonDigests) {
     }
   };
   walk('src/commands', []);
+  // tufsign's own `autocomplete` command only wraps plugin-autocomplete's cache builder: left out with the plugin.
+  const leftOutCommands = new Set(['autocomplete']);
+  commands.splice(0, commands.length, ...commands.filter(([id]) => !leftOutCommands.has(id)));
   // oclif loads plugins, hooks and a help class from files, which the executable does not have (ADR 0012).
   // The help plugin's one command is compiled in, so `tufsign help` works as `-h` and `--help` do. Shell
   // completion (plugin-autocomplete) and the did-you-mean hook are left out of the standalone build: an

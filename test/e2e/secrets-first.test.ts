@@ -126,10 +126,9 @@ describeSoftHsm('two distinct secrets on a terminal (targets key on a SoftHSM2 t
     expect(runCli(['init', ws2, '--targets-key', uri, '--json'], { cwd: dir, env: hsm }).status).toBe(0);
   });
 
-  it('three wrong passphrases: WRONG_PASSPHRASE before any build stage, the PIN asked once, nothing added', () => {
+  it('three wrong passphrases: WRONG_PASSPHRASE before any build stage, the PIN never asked, nothing added', () => {
     const r = drive(
       [
-        ['PIN for', `${USER_PIN}\r`],
         ['Passphrase for', 'wrong-passphrase-1\r'],
         ['try 2 of 3', 'wrong-passphrase-2\r'],
         ['try 3 of 3', 'wrong-passphrase-3\r'],
@@ -138,7 +137,8 @@ describeSoftHsm('two distinct secrets on a terminal (targets key on a SoftHSM2 t
     );
     expect(r.status).toBe(exitCodeFor('WRONG_PASSPHRASE'));
     expect(r.stdout).toMatch(/WRONG_PASSPHRASE/);
-    expect(answered(r.stdout, 'PIN for')).toBe(1);
+    // key files are opened in the pre-flight, before any token login: the PIN was never asked, so never spent
+    expect(answered(r.stdout, 'PIN for')).toBe(0);
     expect(answered(r.stdout, 'Passphrase for')).toBe(3);
     expect(r.stdout).not.toMatch(/\b(scan|archive|compress): /);
     expect(existsSync(join(ws2, 'bundles', 'myapp-1.0'))).toBe(false);
@@ -147,16 +147,18 @@ describeSoftHsm('two distinct secrets on a terminal (targets key on a SoftHSM2 t
   it('each distinct secret is asked exactly once per run (one PIN, one passphrase for the snapshot and timestamp key files)', () => {
     const r = drive(
       [
-        ['PIN for', `${USER_PIN}\r`],
         ['Passphrase for', `${TEST_PASSPHRASE}\r`],
+        ['PIN for', `${USER_PIN}\r`],
       ],
       '1.0',
     );
     expect(r.status).toBe(0);
     expect(answered(r.stdout, 'PIN for')).toBe(1);
     expect(answered(r.stdout, 'Passphrase for')).toBe(1);
-    // both secrets were asked before the first build stage (a terminal redraws stage lines, so no line anchors)
-    expect(r.stdout.lastIndexOf('Passphrase for')).toBeLessThan(r.stdout.search(/\b(scan|compress)\b/));
+    // both secrets were asked before the first build stage (a terminal redraws stage lines, so no line anchors),
+    // the key files' passphrase before the token's PIN (the pre-flight opens key files before any login)
+    expect(r.stdout.lastIndexOf('PIN for')).toBeLessThan(r.stdout.search(/\b(scan|compress)\b/));
+    expect(r.stdout.indexOf('Passphrase for')).toBeLessThan(r.stdout.indexOf('PIN for'));
     expect(existsSync(join(ws2, 'bundles', 'myapp-1.0'))).toBe(true);
   });
 });
