@@ -18,7 +18,7 @@
  * The files run one after another on the same two cards, docs/yubikey.md first (the key it generates in
  * slot 9c of 12345678 is the one docs/hsm.md's ykcs11 example imports).
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/cli';
 import {
@@ -80,6 +80,13 @@ node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(process.argv
   '${join(ROOT, 'test', 'fixtures', 'import', 'tuf-on-ci-keyholders', 'alice')}' > alice-key.pem
 ykman --device ${ALICE} piv keys import --pin ${PIN} 9c alice-key.pem >/dev/null
 rm alice-key.pem`,
+  // docs/releases.md's CI machine has an HSM with a token "release" (here SoftHSM2, its PIN the one TUFSIGN_PIN
+  // gives) and the application's build folder
+  'docs/releases.md': `mkdir -p softhsm/tokens dist/myapp
+echo "directories.tokendir = $PWD/softhsm/tokens" > softhsm/softhsm2.conf
+export SOFTHSM2_CONF="$PWD/softhsm/softhsm2.conf"
+softhsm2-util --init-token --free --label release --so-pin ${PUK} --pin ${PIN} >/dev/null
+echo 'print("myapp 1.1")' > dist/myapp/main.py`,
 };
 
 /** The docs/commands.md examples of ON_VIRTUAL_CARDS, each in a subshell after its `before`. */
@@ -155,6 +162,17 @@ describeWithVirtualCards(
         expect(root.signatures).toHaveLength(2);
         const config = JSON.parse(readFileSync(join(work, 'repo', 'tufsign.json'), 'utf8'));
         expect(config.root_key_policy).toBeDefined();
+      }
+      if (file === 'docs/releases.md') {
+        // root v1 signed by both YubiKeys; the release signed online by the HSM's targets key
+        const root = JSON.parse(readFileSync(join(work, 'myapp-repo', 'metadata', '1.root.json'), 'utf8'));
+        expect(root.signatures).toHaveLength(2);
+        const metadata = join(work, 'myapp-repo', 'metadata');
+        const newest = Math.max(
+          ...readdirSync(metadata).flatMap((f) => /^(\d+)\.targets\.json$/.exec(f)?.slice(1).map(Number) ?? []),
+        );
+        const targets = JSON.parse(readFileSync(join(metadata, `${newest}.targets.json`), 'utf8'));
+        expect(Object.keys(targets.signed.targets)).toContain('myapp-1.1.tar.gz');
       }
       if (file === 'docs/migrating.md') {
         // the imported tuf-on-ci repository's root v4, signed on the card by @alice's imported key
