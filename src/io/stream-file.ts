@@ -23,6 +23,15 @@ import { randomBytes } from 'node:crypto';
 import { TufsignError } from '../errors';
 import { fsyncDir } from './fs';
 
+/** Write every byte of `piece` at the file's position; a failure is IO_ERROR naming `path`. */
+function writeAll(fd: number, piece: Uint8Array, path: string): void {
+  try {
+    for (let at = 0; at < piece.length;) at += writeSync(fd, piece, at, piece.length - at);
+  } catch (cause) {
+    throw new TufsignError('IO_ERROR', `could not write ${path}: ${(cause as Error).message}`, { file: path, cause });
+  }
+}
+
 export class AtomicFileWriter {
   /** Where the bytes are until `commit` (readable, e.g. to check them before they are published). */
   readonly tempPath: string;
@@ -42,14 +51,7 @@ export class AtomicFileWriter {
 
   write(piece: Uint8Array): void {
     if (this.fd === undefined) throw new TufsignError('INTERNAL', `${this.path} is already closed`);
-    try {
-      for (let at = 0; at < piece.length;) at += writeSync(this.fd, piece, at, piece.length - at);
-    } catch (cause) {
-      throw new TufsignError('IO_ERROR', `could not write ${this.path}: ${(cause as Error).message}`, {
-        file: this.path,
-        cause,
-      });
-    }
+    writeAll(this.fd, piece, this.path);
   }
 
   /** Flush and close; the bytes stay at `tempPath` until `commit`. */
@@ -167,14 +169,7 @@ export class ScratchFileWriter {
 
   readonly write = (piece: Uint8Array): void => {
     if (this.fd === undefined) throw new TufsignError('INTERNAL', `${this.path} is closed`);
-    try {
-      for (let at = 0; at < piece.length;) at += writeSync(this.fd, piece, at, piece.length - at);
-    } catch (cause) {
-      throw new TufsignError('IO_ERROR', `could not write ${this.path}: ${(cause as Error).message}`, {
-        file: this.path,
-        cause,
-      });
-    }
+    writeAll(this.fd, piece, this.path);
   };
 
   close(): void {
