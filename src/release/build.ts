@@ -346,6 +346,7 @@ export async function buildReleaseFiles(options: BuildReleaseOptions & { outDir:
     } catch (e) {
       const s = await streaming.catch(() => undefined);
       await s?.checked.catch(() => undefined);
+      removeFileQuietly(archivePath); // nothing is left of a build that stopped
       throw e;
     }
     const { archive: streamed, checked: check } = await streaming;
