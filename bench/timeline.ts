@@ -38,7 +38,9 @@ async function main(): Promise<void> {
     process.stdout.write(
       `${k.padEnd(16)} ${s.first.toFixed(2).padStart(7)} → ${s.last.toFixed(2).padStart(7)} s   cpu ${s.cpuFirst.toFixed(1).padStart(6)} → ${s.cpuLast.toFixed(1).padStart(6)} s\n`,
     );
-  process.stdout.write(`end ${end.toFixed(2)} s, cpu ${(cpu() - c0).toFixed(1)} s, archive ${r.archive.targetFile.length} B, patch ${r.patch?.targetFile.length ?? '-'} B\n`);
+  process.stdout.write(
+    `end ${end.toFixed(2)} s, cpu ${(cpu() - c0).toFixed(1)} s, archive ${r.archive.targetFile.length} B, patch ${r.patch?.targetFile.length ?? '-'} B\n`,
+  );
 }
 
 main().catch((e: unknown) => {
