@@ -8,11 +8,11 @@
 import { join } from 'node:path';
 import { TufsignError } from '../errors';
 import { randomBytes } from 'node:crypto';
-import { ensureDir, fileExists, readFileBounded, removeDirIfEmpty, removeTree } from '../io/fs';
+import { ensureDir, fileExists, removeDirIfEmpty, removeTree } from '../io/fs';
 import { StagedFile } from '../io/stream-file';
 import { fileDigest } from '../io/tree';
 import { canonicalString } from '../tuf/canonical-json';
-import { buildBundle, MAX_BUNDLE_FILE_BYTES, writeBundle, type ManifestFile, type WrittenBundle } from '../bundle';
+import { buildBundle, writeBundle, type ManifestFile, type WrittenBundle } from '../bundle';
 import {
   buildReleaseFiles,
   checkAppName,
@@ -418,10 +418,9 @@ export async function verifyPublishedRelease(
       suggestion: 'See `tufsign release list`.',
     });
   }
-  const archiveBytes = readFileBounded(storedArchive(ws, release), MAX_BUNDLE_FILE_BYTES);
   const r = await verifyRelease({
     dir,
-    archiveBytes,
+    archivePath: storedArchive(ws, release),
     archiveName: release.archive.path,
     ...(onProgress !== undefined ? { onProgress } : {}),
   });
