@@ -368,7 +368,7 @@ export function readArchiveDigest(input: Readable, maxTarBytes: number, file?: s
       failed = true;
       input.destroy();
       z.destroy();
-      reject(cause);
+      reject(cause instanceof Error ? cause : new TufsignError('INTERNAL', String(cause)));
     };
     const invalid = (message: string, rule: string, cause?: unknown): void =>
       fail(new TufsignError('ARCHIVE_INVALID', message, { file, rule, cause }));

@@ -234,7 +234,7 @@ async function buildAndCommit(
     ...baseRootOf(ws, base),
     files: collectBundleFiles(ws, base, targets),
   });
-  result.bundle = { ...writeBundle(bundleDir, entries, options.onProgress), files: manifest.files };
+  result.bundle = { ...(await writeBundle(bundleDir, entries, options.onProgress)), files: manifest.files };
   return result;
 }
 
@@ -322,7 +322,7 @@ async function resumeRelease(
       },
     );
   }
-  const bundle = finishReleaseBundle(ws, bundleDir, release, options.onProgress);
+  const bundle = await finishReleaseBundle(ws, bundleDir, release, options.onProgress);
   const archive = release.archive!;
   const releases = listReleases(ws.load().targets.signed, options.app);
   const before = releases[releases.findIndex((r) => r.version === release.version) - 1];
