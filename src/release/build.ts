@@ -20,6 +20,7 @@ import {
   readArchiveDigest,
   rebuildArchiveDigest,
   streamArchive,
+  streamArchiveUnchecked,
   streamTarDigest,
 } from './archive-stream';
 import { FileSource, memorySource, type ByteSource } from './source';
@@ -325,10 +326,15 @@ export async function buildReleaseFiles(options: BuildReleaseOptions & { outDir:
   const newTarPath = join(options.outDir, `.${name}.new-tar.tmp`);
   let oldTar: ByteSource | undefined;
   let newTar: FileSource | undefined;
+  // The new archive's read-back check (and its commit), run on while the patch is computed.
+  let checked: Promise<void> | undefined;
   try {
-    // The previous archive first: a mismatch stops the build before the folder is read.
-    oldTar = await previousTarSource(previous, oldTarPath, threads > 1);
-    const streamed = await streamArchive({
+    // The previous archive is expanded while the new one streams (its gunzip and the new gzip share the cores).
+    // Its check is reported first: a previous archive that does not match its signed target info stops the
+    // build whatever the folder holds, once the folder's stream has stopped.
+    const expanding = previousTarSource(previous, oldTarPath, threads > 1);
+    expanding.catch(() => undefined); // awaited below
+    const streaming = streamArchiveUnchecked({
       dir,
       releaseTime,
       path: archivePath,
@@ -337,6 +343,17 @@ export async function buildReleaseFiles(options: BuildReleaseOptions & { outDir:
       tarCopy: newTarPath,
       onProgress,
     });
+    streaming.catch(() => undefined); // awaited below
+    try {
+      oldTar = await expanding;
+    } catch (e) {
+      const s = await streaming.catch(() => undefined);
+      await s?.checked.catch(() => undefined);
+      removeFileQuietly(archivePath); // nothing is left of a build that stopped
+      throw e;
+    }
+    const { archive: streamed, checked: check } = await streaming;
+    checked = check;
     newTar = new FileSource(newTarPath);
     const patchResult = await bsdiff(oldTar, newTar, {
       oldRegions: tarRegions(oldTar),
@@ -344,6 +361,7 @@ export async function buildReleaseFiles(options: BuildReleaseOptions & { outDir:
       onProgress,
       threads,
     });
+    await checked;
     const result: FileRelease = {
       app,
       version: version.normalized,
@@ -377,6 +395,8 @@ export async function buildReleaseFiles(options: BuildReleaseOptions & { outDir:
     };
     return result;
   } finally {
+    // Whatever happened, the archive's check has ended (committed or removed) before the caller sees the folder.
+    await checked?.catch(() => undefined);
     if (oldTar instanceof FileSource) oldTar.close();
     newTar?.close();
     removeFileQuietly(oldTarPath);
