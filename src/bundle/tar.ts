@@ -5,12 +5,12 @@
  * path; gzip with mtime 0 and OS "unknown". The same files always give the
  * same bytes (on the same zlib). Read back with the release module's strict reader.
  */
-import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createGzip, gzipSync } from 'node:zlib';
 import { gunzipBounded } from '../release/gzip';
 import { TufsignError } from '../errors';
 import { readFileBounded } from '../io/fs';
+import { readPieces } from '../io/stream-file';
 import { sha256Hex } from '../io/hash';
 import { layoutTar, memberHeader, readTar, writeTarHeaders, type TarMember } from '../release/tar';
 
@@ -157,32 +157,24 @@ async function putFile(e: BundleFileEntry, put: (bytes: Uint8Array) => Promise<v
       file: e.source,
       rule: 'a bundle holds the files its manifest lists',
     });
-  let fd: number;
+  const hash = createHash('sha256');
+  let length = 0;
   try {
-    fd = openSync(e.source, constants.O_RDONLY | constants.O_NOFOLLOW);
+    for await (const piece of readPieces(e.source)) {
+      const bytes = piece as Buffer;
+      length += bytes.length;
+      if (length > e.length) throw changed();
+      hash.update(bytes);
+      await put(bytes);
+    }
   } catch (cause) {
+    if (cause instanceof TufsignError) throw cause;
     throw new TufsignError('IO_ERROR', `could not read ${e.source}: ${(cause as Error).message}`, {
       file: e.source,
       cause,
     });
   }
-  try {
-    const hash = createHash('sha256');
-    let length = 0;
-    for (;;) {
-      // a fresh piece each time: zlib may still hold the previous one
-      const buf = Buffer.allocUnsafe(Math.min(1 << 20, e.length - length + 1));
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      length += n;
-      if (length > e.length) throw changed();
-      hash.update(buf.subarray(0, n));
-      await put(buf.subarray(0, n));
-    }
-    if (length !== e.length || hash.digest('hex') !== e.sha256) throw changed();
-  } finally {
-    closeSync(fd);
-  }
+  if (length !== e.length || hash.digest('hex') !== e.sha256) throw changed();
 }
 
 /** Read back a bundle tarball strictly (BAD-48 … BAD-52): regular files only, at most `maxTarBytes` once decompressed. */
