@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
 import { runDelegateBins, type DelegateBinsInput } from '../../cli/delegation';
 import { renderDelegationOutcome } from '../../cli/delegation-render';
+import { publishHint } from '../../cli/render';
 import { waitFlag, workspaceFlag } from '../../cli/flags';
 import type { DelegationOutcome } from '../../repository/delegations';
 
@@ -51,7 +52,7 @@ export default class DelegateBins extends BaseCommand<typeof DelegateBins> {
     const outcome = await runDelegateBins(this.ctx, `tufsign ${this.config.version}`, input);
     this.log(
       outcome.request === undefined
-        ? `${input.count} bins created; ${outcome.result.roles.length} roles signed`
+        ? `${input.count} bins created; ${outcome.result.roles.length} roles signed\n${publishHint(this.flags.workspace)}`
         : renderDelegationOutcome(outcome),
     );
     return outcome;
