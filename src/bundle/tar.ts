@@ -65,7 +65,12 @@ export function tarBytes(items: readonly BundleItem[]): Buffer {
     if (i > 0 && sorted[i - 1]?.path === e.path)
       throw new TufsignError('BUNDLE_INVALID', `duplicate archive entry ${e.path}`, { rule: 'unique bundle paths' });
   });
-  const members: TarMember[] = sorted.map((e) => ({ path: e.path, type: 'file', mode: 0o644, size: e.data.length }));
+  const members: TarMember[] = sorted.map((e): TarMember => ({
+    path: e.path,
+    type: 'file',
+    mode: 0o644,
+    size: e.data.length,
+  }));
   const layout = layoutTar(members);
   const buf = Buffer.alloc(layout.size);
   writeTarHeaders(buf, members, layout, 0);

@@ -235,7 +235,7 @@ export function checkExpiry(
         (r.parent !== undefined && only.includes('delegated')),
     )
     .filter((r) => r.state !== 'ok' || Date.parse(r.resignBy) - now.getTime() <= withinSeconds * 1000)
-    .map((r) => ({
+    .map((r): ExpiryCheck['due'][number] => ({
       role: r.role,
       state: r.state === 'ok' ? ('soon' as const) : r.state,
       resignBy: r.resignBy,

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { TufsignError } from '../errors';
 import { canonicalize } from './canonical-json';
+import { parseThreshold, type Threshold } from './threshold';
 import {
   asObject,
   mapToObject,
@@ -108,7 +109,7 @@ export class Signature {
 export class Role {
   constructor(
     public keyids: string[],
-    public threshold: number,
+    public threshold: Threshold,
     readonly unrecognizedFields: JsonObject = newObject(),
   ) {}
 
@@ -128,10 +129,11 @@ export class Role {
 }
 
 /** keyids (unique) and threshold (≥ 1), shared by top-level, delegated and succinct roles. */
-function readKeyidsAndThreshold(obj: JsonObject, path: string): { keyids: string[]; threshold: number } {
+function readKeyidsAndThreshold(obj: JsonObject, path: string): { keyids: string[]; threshold: Threshold } {
   const keyids = reqStringArray(obj, 'keyids', path, 'SPEC-12/SPEC-23 role keyids');
   checkUniqueKeyids(keyids, `${path}.keyids`);
-  const threshold = reqInt(obj, 'threshold', path, 'SPEC-10/BAD-24 threshold is a positive integer', 1);
+  // reqInt refuses what is not a safe integer ≥ 1 with the schema error and JSON path; the brand comes from the parser.
+  const threshold = parseThreshold(reqInt(obj, 'threshold', path, 'SPEC-10/BAD-24 threshold is a positive integer', 1));
   return { keyids, threshold };
 }
 
@@ -260,7 +262,7 @@ export class DelegatedRole extends Role {
   constructor(
     readonly name: string,
     keyids: string[],
-    threshold: number,
+    threshold: Threshold,
     public terminating: boolean,
     public paths?: string[],
     public pathHashPrefixes?: string[],
@@ -362,7 +364,7 @@ function fnmatchToRegExp(pattern: string): RegExp {
 export class SuccinctRoles extends Role {
   constructor(
     keyids: string[],
-    threshold: number,
+    threshold: Threshold,
     readonly bitLength: number,
     readonly namePrefix: string,
     unrecognizedFields: JsonObject = newObject(),

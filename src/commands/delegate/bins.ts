@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
 import { runDelegateBins, type DelegateBinsInput } from '../../cli/delegation';
 import { renderDelegationOutcome } from '../../cli/delegation-render';
-import { waitFlag, workspaceFlag } from '../../cli/flags';
+import { thresholdFlag, waitFlag, workspaceFlag } from '../../cli/flags';
 import type { DelegationOutcome } from '../../repository/delegations';
 
 export default class DelegateBins extends BaseCommand<typeof DelegateBins> {
@@ -25,7 +25,7 @@ export default class DelegateBins extends BaseCommand<typeof DelegateBins> {
       multiple: true,
       required: true,
     }),
-    threshold: Flags.integer({ description: 'Signatures each bin needs.', default: 1 }),
+    threshold: thresholdFlag('Signatures each bin needs.', '1'),
     prefix: Flags.string({ description: 'Bin name prefix (name_prefix).', default: 'bins' }),
     from: Flags.string({ description: 'Parent role (default: targets).' }),
     expires: Flags.string({ description: 'Expiry period of the bins (default: the targets period).' }),

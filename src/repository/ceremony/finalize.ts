@@ -227,7 +227,7 @@ export async function finalizeIntoWorkspace(
     workspace: ws.dir,
     ceremonyId: ceremonyId(req),
     fingerprint: requestFingerprint(req),
-    roles: outcome.metadata.map((m, i) => ({
+    roles: outcome.metadata.map((m, i): FinalizeReport['roles'][number] => ({
       role: names[i] ?? m.signed.type,
       version: m.signed.version,
       expires: m.signed.toJSON()['expires'] as string,
