@@ -7,7 +7,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildArchiveRelease, buildRelease, buildTar } from '../src/release/build';
+import { buildArchiveRelease, buildReleaseFiles, buildTar } from '../src/release/build';
 import { checkReleaseVersion, parseVersion } from '../src/release/version';
 import { bsdiff } from '../src/release/bsdiff';
 import { tarRegions } from '../src/release/tar';
@@ -44,21 +44,21 @@ async function main(): Promise<void> {
     out['archive'] = r.archive.targetFile.length;
     out['tarSha256'] = r.tar.sha256;
   } else if (stage === 'release') {
-    const r = await buildRelease({
+    // What add-release runs: the archive and the patch written as files into its staging folder (here OUTDIR).
+    const r = await buildReleaseFiles({
       app: 'benchapp',
       version: checkReleaseVersion('2.0'),
       dir: a!,
       releaseTime: EPOCH + 1,
       previous: { version: parseVersion('1.0'), archivePath: b! },
       threads: Number(d),
+      outDir: c!,
     });
-    out['archivePath'] = join(c!, r.archive.name);
-    writeFileSync(join(c!, r.archive.name), r.archive.bytes);
-    out['archive'] = r.archive.bytes.length;
+    out['archivePath'] = r.archive.path;
+    out['archive'] = r.archive.targetFile.length;
     if (r.patch !== undefined) {
-      out['patchPath'] = join(c!, r.patch.name);
-      writeFileSync(join(c!, r.patch.name), r.patch.bytes);
-      out['patch'] = r.patch.bytes.length;
+      out['patchPath'] = r.patch.path;
+      out['patch'] = r.patch.targetFile.length;
       out['stats'] = r.patch.stats;
     }
     out['patchSkipped'] = r.patchSkipped;

@@ -12,7 +12,7 @@ import type { Readable } from 'node:stream';
 import { TufsignError } from '../errors';
 import { AtomicFileWriter, ScratchFileWriter, readPieces } from '../io/stream-file';
 import { TARGET_HASH_ALGORITHMS } from '../tuf/metadata';
-import { GZIP_BLOCK, GzipBlockStream } from './gzip';
+import { GZIP_BLOCK, GzipBlockStream, blocksInFlight } from './gzip';
 import type { ProgressCallback } from './progress';
 import { openScannedFile, scanBundle, type ScannedMember } from './scan';
 import { layoutTar, memberHeader, type TarLayout } from './tar';
@@ -31,8 +31,8 @@ export interface StreamedArchive {
 class TarBlocks {
   /**
    * A ring of block buffers: `GzipBlockStream.push` returns once fewer than
-   * `threads` blocks are still being compressed, so the buffer `threads + 1`
-   * blocks back (and the dictionary it gave) is free again. Fresh buffers per
+   * `blocksInFlight(threads)` blocks are still being compressed, so the buffer
+   * that many + 1 blocks back (and the dictionary it gave) is free again. Fresh buffers per
    * block would pile up as garbage outside the heap, out of the collector's sight.
    */
   private readonly ring: Buffer[];
@@ -44,13 +44,13 @@ class TarBlocks {
 
   constructor(
     private readonly size: number,
-    /** Takes each full block (and the short last one); the block is not reused until `threads + 1` blocks later. */
+    /** Takes each full block (and the short last one); the block is not reused until `blocksInFlight(threads) + 1` blocks later. */
     private readonly gz: { push: (block: Buffer, last: boolean) => Promise<void> },
     threads: number,
     /** Also gets every block (a copy of the tar for the patch engine). */
     private readonly copy?: (block: Buffer) => void,
   ) {
-    this.ring = Array.from({ length: Math.max(1, threads) + 2 }, () => Buffer.alloc(GZIP_BLOCK));
+    this.ring = Array.from({ length: blocksInFlight(threads) + 2 }, () => Buffer.alloc(GZIP_BLOCK));
     this.block = this.ring[0]!;
   }
 
@@ -101,13 +101,8 @@ class TarBlocks {
   }
 }
 
-/**
- * Stream the archive of `dir` to `path`. Every bundle file is checked as in
- * `readBundleFiles` (BAD-46), and the written archive is read back and must
- * expand to the tar that was hashed. With `tarCopy`, the tar is also written
- * to that (new) file; the caller removes it.
- */
-export async function streamArchive(options: {
+/** Options of `streamArchive`. */
+export interface StreamArchiveOptions {
   dir: string;
   releaseTime: number;
   path: string;
@@ -115,7 +110,29 @@ export async function streamArchive(options: {
   maxTarBytes: number;
   tarCopy?: string | undefined;
   onProgress?: ProgressCallback | undefined;
-}): Promise<StreamedArchive> {
+}
+
+/**
+ * Stream the archive of `dir` to `path`. Every bundle file is checked as in
+ * `readBundleFiles` (BAD-46), and the written archive is read back and must
+ * expand to the tar that was hashed. With `tarCopy`, the tar is also written
+ * to that (new) file; the caller removes it.
+ */
+export async function streamArchive(options: StreamArchiveOptions): Promise<StreamedArchive> {
+  const { archive, checked } = await streamArchiveUnchecked(options);
+  await checked;
+  return archive;
+}
+
+/**
+ * `streamArchive` whose read-back check runs on in the background: `archive` is known when the last block is
+ * written, the file is at `path` only once `checked` resolves (it rejects, and nothing is left at `path`, when
+ * the archive does not expand to the tar). So the check overlaps the caller's next step (the patch). The caller
+ * must await `checked` whatever happens.
+ */
+export async function streamArchiveUnchecked(
+  options: StreamArchiveOptions,
+): Promise<{ archive: StreamedArchive; checked: Promise<void> }> {
   const { dir, releaseTime, path, onProgress } = options;
   const members = scanBundle(dir, onProgress);
   const layout = layoutTar(members);
@@ -129,14 +146,14 @@ export async function streamArchive(options: {
   const copy = options.tarCopy === undefined ? undefined : new ScratchFileWriter(options.tarCopy);
   try {
     let files = 0;
-    const written = await hashingArchiveWriter(path, options, async (gz) => {
+    const { checked, ...written } = await hashingArchiveWriter(path, options, async (gz) => {
       const tar = new TarBlocks(layout.size, gz, options.threads, copy?.write);
       onProgress?.({ stage: 'compress', done: 0, total: layout.size });
       files = await putMembers(tar, dir, members, layout, releaseTime, onProgress);
       onProgress?.({ stage: 'compress', done: layout.size, total: layout.size });
       return tar.sha.digest('hex');
     });
-    return { ...written, tar: { sha256: written.tarSha256, size: layout.size }, files };
+    return { archive: { ...written, tar: { sha256: written.tarSha256, size: layout.size }, files }, checked };
   } finally {
     copy?.close();
   }
@@ -144,34 +161,44 @@ export async function streamArchive(options: {
 
 /**
  * The archive at `path`, written atomically by `produce` through a gzip stream, hashed (TARGET_HASH_ALGORITHMS)
- * as it is written, then read back: it must expand to the tar whose sha256 `produce` returns (practice 13).
+ * as it is written, then read back: it must expand to the tar whose sha256 `produce` returns (practice 13). The
+ * read-back and the commit are `checked`, which never rejects unhandled.
  */
 async function hashingArchiveWriter(
   path: string,
   options: { threads: number; maxTarBytes: number; onProgress?: ProgressCallback | undefined },
   produce: (gz: GzipBlockStream) => Promise<string>,
-): Promise<{ path: string; length: number; hashes: Map<string, string>; tarSha256: string }> {
+): Promise<{ path: string; length: number; hashes: Map<string, string>; tarSha256: string; checked: Promise<void> }> {
   const out = new AtomicFileWriter(path);
   const hashes: [string, Hash][] = TARGET_HASH_ALGORITHMS.map((alg) => [alg, createHash(alg)]);
   let length = 0;
+  let tarSha256: string;
   try {
     const gz = new GzipBlockStream((piece) => {
       out.write(piece);
       for (const [, h] of hashes) h.update(piece);
       length += piece.length;
     }, options.threads);
-    const tarSha256 = await produce(gz);
+    tarSha256 = await produce(gz);
     out.close();
-    options.onProgress?.({ stage: 'verify', done: 0, total: length });
-    if ((await gunzipSha256Of(readPieces(out.tempPath), options.maxTarBytes)) !== tarSha256)
-      throw new TufsignError('INTERNAL', 'the archive does not expand to the tar that was built');
-    options.onProgress?.({ stage: 'verify', done: length, total: length });
-    out.commit();
-    return { path, length, hashes: new Map(hashes.map(([alg, h]) => [alg, h.digest('hex')])), tarSha256 };
   } catch (e) {
     out.abort();
     throw e;
   }
+  const checked = (async (): Promise<void> => {
+    try {
+      options.onProgress?.({ stage: 'verify', done: 0, total: length });
+      if ((await gunzipSha256Of(readPieces(out.tempPath), options.maxTarBytes)) !== tarSha256)
+        throw new TufsignError('INTERNAL', 'the archive does not expand to the tar that was built');
+      options.onProgress?.({ stage: 'verify', done: length, total: length });
+      out.commit();
+    } catch (e) {
+      out.abort();
+      throw e;
+    }
+  })();
+  checked.catch(() => undefined); // the caller awaits it; this only keeps it from being reported unhandled meanwhile
+  return { path, length, hashes: new Map(hashes.map(([alg, h]) => [alg, h.digest('hex')])), tarSha256, checked };
 }
 
 /** Every member into `tar`: headers, file bytes read straight into the current block, padding, the end blocks. */

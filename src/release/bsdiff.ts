@@ -386,19 +386,22 @@ async function runJobs(pool: Pool, jobs: Job[], progress: (bytes: number) => voi
   const small = jobs.filter((j) => j.size <= CHUNK).sort((a, b) => b.size - a.size);
   const runLarge = async (): Promise<void> => {
     // At most two large indexes alive: the next job's is built while this job's chunks run, so no thread
-    // waits for an index. Each is built into the memory of the one two jobs before when it fits.
+    // waits for an index. Each is built into the memory of the one two jobs before (done by then) when it fits.
     const spare: (Int32Array | undefined)[] = [undefined, undefined];
     // A large job's bytes are loaded when its index is built, into the memory of the job two before (done by then).
     const slots = [newSlots(), newSlots()];
     const indexOf = (k: number): Promise<{ index: HashIndex; old: Uint8Array; nw: Uint8Array }> => {
       const bytes = large[k]!.load(slots[k % 2]!);
-      return pool.run({ kind: 'index', text: bytes.old, into: spare[k % 2] }).then((r) => {
+      return pool.run({ kind: 'index', text: bytes.old, into: spare[k % 2] }, true).then((r) => {
         const index = r as HashIndex;
         spare[k % 2] = new Int32Array(index.start.buffer);
         return { index, ...bytes };
       });
     };
     let pending = large.length > 0 ? indexOf(0) : undefined;
+    // The chunks of the job before, still running while this job's are queued behind them: a thread that is
+    // done with the last chunks of one job goes on to the next job's instead of waiting for the others.
+    let running: Promise<void> | undefined;
     for (let k = 0; k < large.length; k++) {
       const job = large[k]!;
       const { index, old, nw } = await pending!;
@@ -412,11 +415,17 @@ async function runJobs(pool: Pool, jobs: Job[], progress: (bytes: number) => voi
           }),
         );
       }
+      const done = Promise.all(chunks).then((r) => void results.set(job, r));
+      // A failure surfaces at an await below; this only keeps it from also being unhandled meanwhile.
+      done.catch(() => undefined);
+      // Once the job before is done, its index and bytes memory takes the next job's, whose index is queued
+      // ahead of this job's chunks: one thread builds it while the others diff, so it is ready in time.
+      await running;
+      running = done;
       pending = k + 1 < large.length ? indexOf(k + 1) : undefined;
-      // A failure surfaces at the await above; this only keeps it from also being unhandled meanwhile.
       pending?.catch(() => undefined);
-      results.set(job, await Promise.all(chunks));
     }
+    await running;
   };
   const runSmall = async (): Promise<void> => {
     // Keep every thread busy without holding every small index at once.

@@ -13,7 +13,13 @@ import type { JsonValue } from '../tuf/json';
 import { bsdiff, type PatchResult } from './bsdiff';
 import { defaultThreads } from './workers';
 import { archiveCustom, patchCustom } from './custom';
-import { archiveTarDigest, expandArchiveTo, streamArchive, streamTarDigest } from './archive-stream';
+import {
+  archiveTarDigest,
+  expandArchiveTo,
+  streamArchive,
+  streamArchiveUnchecked,
+  streamTarDigest,
+} from './archive-stream';
 import { FileSource, memorySource, type ByteSource } from './source';
 import { gunzipBounded, gunzipShared, gzipDeterministic } from './gzip';
 import type { ProgressCallback } from './progress';
@@ -317,10 +323,15 @@ export async function buildReleaseFiles(options: BuildReleaseOptions & { outDir:
   const newTarPath = join(options.outDir, `.${name}.new-tar.tmp`);
   let oldTar: ByteSource | undefined;
   let newTar: FileSource | undefined;
+  // The new archive's read-back check (and its commit), run on while the patch is computed.
+  let checked: Promise<void> | undefined;
   try {
-    // The previous archive first: a mismatch stops the build before the folder is read.
-    oldTar = await previousTarSource(previous, oldTarPath, threads > 1);
-    const streamed = await streamArchive({
+    // The previous archive is expanded while the new one streams (its gunzip and the new gzip share the cores).
+    // Its check is reported first: a previous archive that does not match its signed target info stops the
+    // build whatever the folder holds, once the folder's stream has stopped.
+    const expanding = previousTarSource(previous, oldTarPath, threads > 1);
+    expanding.catch(() => undefined); // awaited below
+    const streaming = streamArchiveUnchecked({
       dir,
       releaseTime,
       path: archivePath,
@@ -329,6 +340,17 @@ export async function buildReleaseFiles(options: BuildReleaseOptions & { outDir:
       tarCopy: newTarPath,
       onProgress,
     });
+    streaming.catch(() => undefined); // awaited below
+    try {
+      oldTar = await expanding;
+    } catch (e) {
+      const s = await streaming.catch(() => undefined);
+      await s?.checked.catch(() => undefined);
+      removeFileQuietly(archivePath); // nothing is left of a build that stopped
+      throw e;
+    }
+    const { archive: streamed, checked: check } = await streaming;
+    checked = check;
     newTar = new FileSource(newTarPath);
     const patchResult = await bsdiff(oldTar, newTar, {
       oldRegions: tarRegions(oldTar),
@@ -336,6 +358,7 @@ export async function buildReleaseFiles(options: BuildReleaseOptions & { outDir:
       onProgress,
       threads,
     });
+    await checked;
     const result: FileRelease = {
       app,
       version: version.normalized,
@@ -369,6 +392,8 @@ export async function buildReleaseFiles(options: BuildReleaseOptions & { outDir:
     };
     return result;
   } finally {
+    // Whatever happened, the archive's check has ended (committed or removed) before the caller sees the folder.
+    await checked?.catch(() => undefined);
     if (oldTar instanceof FileSource) oldTar.close();
     newTar?.close();
     removeFileQuietly(oldTarPath);

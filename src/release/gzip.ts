@@ -31,6 +31,9 @@ function deflateBlock(block: Buffer, dictionary: Buffer | undefined, last: boole
     windowBits: 15,
     strategy: constants.Z_DEFAULT_STRATEGY,
     finishFlush: last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
+    // Room for the whole output in one piece: the block is compressed in one go on the thread pool instead of
+    // returning to the main thread every 16 KiB of output (a busy main thread then stalled every compression).
+    chunkSize: block.length + (block.length >> 3) + (64 << 10),
     ...(dictionary !== undefined ? { dictionary } : {}),
   });
 }
@@ -71,9 +74,18 @@ function trailer(crc: number, length: number): Buffer {
 }
 
 /**
+ * Blocks `GzipBlockStream` lets compress at once with `threads` threads: one more than the threads, so that a
+ * thread whose block finished early starts the next one instead of waiting for the oldest block (blocks are
+ * written in order); one thread compresses one block at a time.
+ */
+export function blocksInFlight(threads: number): number {
+  return threads > 1 ? threads + 1 : 1;
+}
+
+/**
  * The same bytes as `gzipDeterministic`, for input that arrives block by
  * block and output that leaves piece by piece (an archive streamed to a file):
- * at most `threads` blocks are held and compressed at once.
+ * at most `blocksInFlight(threads)` blocks are held and compressed at once.
  */
 export class GzipBlockStream {
   private readonly pending: Promise<Buffer>[] = [];
@@ -105,7 +117,7 @@ export class GzipBlockStream {
     this.length += block.length;
     this.previous = block;
     this.ended = last;
-    while (this.pending.length >= Math.max(1, this.threads) || (last && this.pending.length > 0))
+    while (this.pending.length >= blocksInFlight(this.threads) || (last && this.pending.length > 0))
       this.sink(await this.pending.shift()!);
     if (last) this.sink(trailer(this.crc, this.length));
   }

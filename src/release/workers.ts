@@ -108,9 +108,11 @@ export class Pool {
     return Math.max(1, this.slots.length);
   }
 
-  run(task: Task): Promise<TaskResult> {
+  /** Queue `task`; `first`: ahead of every queued task (work others will wait for). */
+  run(task: Task, first = false): Promise<TaskResult> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ task, resolve, reject });
+      if (first) this.queue.unshift({ task, resolve, reject });
+      else this.queue.push({ task, resolve, reject });
       this.pump();
     });
   }

@@ -1,8 +1,8 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Targets } from '../../src/tuf/metadata';
-import { buildRelease, type BuiltRelease } from '../../src/release/build';
+import { buildRelease, buildReleaseFiles, type BuiltRelease } from '../../src/release/build';
 import { checkReleaseVersion, parseVersion } from '../../src/release/version';
 import { latestRelease, listReleases, releasedVersions } from '../../src/release/list';
 import { expectCodeAsync, makeBundle, run, scratch, sha256sum, PY_BSPATCH } from './helpers';
@@ -156,6 +156,24 @@ describe('three-release history 1.0 → 1.1 → 2.0rc1', () => {
         }),
       'TARGET_NOT_FOUND',
     );
+    // The new archive streams while the previous one is checked: when the check fails, nothing is left of it.
+    const staging = join(tmp(), 'staging');
+    mkdirSync(staging);
+    const tamperedPath = join(tmp(), 'x-1.0.tar.gz');
+    writeFileSync(tamperedPath, tampered);
+    await expectCodeAsync(
+      () =>
+        buildReleaseFiles({
+          app: 'x',
+          version: checkReleaseVersion('1.1'),
+          dir: makeBundle(tmp(), 'v2'),
+          releaseTime: 2,
+          previous: { version: parseVersion('1.0'), archivePath: tamperedPath, targetFile: r1.archive.targetFile },
+          outDir: staging,
+        }),
+      'ARCHIVE_INVALID',
+    );
+    expect(readdirSync(staging)).toEqual([]);
     await expectCodeAsync(
       () => buildRelease({ app: 'x y', version: checkReleaseVersion('1.1'), dir: makeBundle(tmp()), releaseTime: 2 }),
       'RELEASE_INVALID',
