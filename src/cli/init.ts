@@ -32,7 +32,7 @@ const keyFlag = (role: string) =>
   });
 const roleThresholdFlag = (role: string) => thresholdFlag(`Signatures needed for ${role}.`);
 const expiresFlag = (role: TopLevelRole) =>
-  Flags.string({ description: `Expiry period for ${role} (e.g. ${DEFAULT_EXPIRY[role]}).` });
+  Flags.string({ description: `Expiry period for ${role} (e.g. ${DEFAULT_EXPIRY[role].text}).` });
 
 export const initFlags = {
   workspace: workspaceAliasFlag,

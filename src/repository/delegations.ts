@@ -199,7 +199,7 @@ export async function addDelegation(
   (delegations.roles as DelegatedRole[]).push(role);
   parent.md.signed.delegations = delegations;
   parent.changed = true;
-  if (options.expires !== undefined) config.delegatedExpiry?.set(options.name, options.expires.text);
+  if (options.expires !== undefined) config.delegatedExpiry?.set(options.name, options.expires);
   adoptNewRole(tree, config, ctx.now, { name: options.name, role, keys: delegations.keys, parent }, options.expires);
   return publishDelegationChange(ws, tree, config, ctx, defer);
 }
@@ -239,7 +239,7 @@ export async function addBins(
   for (const n of tree.loaded()) if (succinct.isDelegatedRole(n.name)) assertNameFree(tree, n.name);
   parent.md.signed.delegations = new Delegations(keys, undefined, succinct);
   parent.changed = true;
-  if (options.expires !== undefined) config.delegatedExpiry?.set(`${prefix}-*`, options.expires.text);
+  if (options.expires !== undefined) config.delegatedExpiry?.set(`${prefix}-*`, options.expires);
   for (let bin = 0; bin < count; bin++)
     adoptNewRole(
       tree,

@@ -75,8 +75,7 @@ export async function initRepository(options: InitOptions, ctx: SigningContext):
       requireAttestedTouchAlways: true,
       attestationRoots: options.persistRootKeyPolicy.attestationRoots,
     };
-  for (const [role, period] of Object.entries(options.expiry) as [TopLevelRole, Period][])
-    config.expiry[role] = period.text;
+  for (const [role, period] of Object.entries(options.expiry) as [TopLevelRole, Period][]) config.expiry[role] = period;
   if (options.rootKeyPolicy !== undefined) {
     for (const k of options.roles.root.keys) {
       const file: PublicKeyFile = { key: k.key, keyid: k.key.keyid() };

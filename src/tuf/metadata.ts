@@ -4,6 +4,7 @@
  * (every failure names the JSON path and the rule) and lossless: fields we do
  * not know are kept in `unrecognizedFields` and signed again (SPEC-04).
  */
+import { hashHex, sha256Hex } from '../io/hash';
 import { createHash } from 'node:crypto';
 import { TufsignError } from '../errors';
 import { canonicalize } from './canonical-json';
@@ -223,7 +224,7 @@ export class TargetFile {
 
   static fromData(data: Uint8Array, custom?: JsonObject): TargetFile {
     const hashes = new Map<string, string>();
-    for (const alg of TARGET_HASH_ALGORITHMS) hashes.set(alg, createHash(alg).update(data).digest('hex'));
+    for (const alg of TARGET_HASH_ALGORITHMS) hashes.set(alg, hashHex(alg, data));
     return TargetFile.fromDigests(data.length, hashes, custom);
   }
 
@@ -322,7 +323,7 @@ export class DelegatedRole extends Role {
   /** Whether this role is trusted for `targetPath` (SPEC-24, SPEC-25). */
   isDelegatedPath(targetPath: string): boolean {
     if (this.paths !== undefined) return this.paths.some((pattern) => matchPathPattern(targetPath, pattern));
-    const digest = createHash('sha256').update(targetPath, 'utf8').digest('hex');
+    const digest = sha256Hex(targetPath);
     return (this.pathHashPrefixes ?? []).some((prefix) => digest.startsWith(prefix));
   }
 }
@@ -946,7 +947,7 @@ export function isRoot(md: Metadata): md is Metadata<Root> {
 }
 
 export function hexDigest(alg: 'sha256' | 'sha512', data: Uint8Array): string {
-  return createHash(alg).update(data).digest('hex');
+  return hashHex(alg, data);
 }
 
 /** The keyid helper for raw key JSON, used by callers that only hold JSON. */
