@@ -337,7 +337,7 @@ function nothingUsable(checked: CheckedRequest, detected: DetectedKeys, deps: Gu
     file: checked.path,
     rule: "only keys named on this machine are used; the request's hints are never opened",
     suggestion:
-      'If your key is a file, name it: tufsign ceremony REQUEST --key file:PATH/TO/KEY.pem (a token: --key pkcs11:…, a YubiKey: --key yubikey:serial=…;slot=9c).',
+      "If your key is a file, name it: tufsign ceremony REQUEST --key file:PATH/TO/KEY.pem (a token: --key 'pkcs11:…', a YubiKey: --key 'yubikey:serial=…;slot=9c', quoted).",
   });
 }
 

@@ -31,7 +31,8 @@ export const targetsAddFlags = {
     description: 'Read files to add from this list ("-": stdin), one FILE or FILE<TAB>TARGETPATH per line.',
   }),
   'request-out': Flags.string({
-    description: "Request file to write when the role's keys are not here (default: in the workspace's requests/).",
+    description:
+      "Request file to write when the role's keys are not here (default: WORKSPACE/ROLE-vN.tufsign-request.json).",
   }),
 };
 

@@ -44,7 +44,7 @@ export type KeyRef = FileKeyRef | Pkcs11KeyRef | YubiKeyRef;
 export type KeyRefOrigin = 'operator' | 'input';
 
 const EXAMPLES =
-  'Examples: file:keys/root-1.pem, pkcs11:token=ci;object=targets?module-path=/usr/lib/softhsm/libsofthsm2.so, yubikey:serial=12345678;slot=9c';
+  "Examples (quoted: the shell splits at ';'): file:keys/root-1.pem, 'pkcs11:token=ci;object=targets?module-path=/usr/lib/softhsm/libsofthsm2.so', 'yubikey:serial=12345678;slot=9c'";
 
 function invalid(message: string, rule: string, suggestion?: string): TufsignError {
   return new TufsignError('KEY_URI_INVALID', message, { rule, ...(suggestion !== undefined ? { suggestion } : {}) });

@@ -501,7 +501,7 @@ export async function signChecked(
   if (keyRefs.length === 0)
     throw new TufsignError('USAGE', 'no key given', {
       rule: 'ceremony sign REQUEST --key URI',
-      suggestion: 'Pass --key with the URI of your key (e.g. yubikey:serial=12345678;slot=9c).',
+      suggestion: "Pass --key with the URI of your key, quoted (e.g. --key 'yubikey:serial=12345678;slot=9c').",
     });
   // Before any key is opened or any secret asked.
   requireFirstContact(checked, fingerprint, firstContactConfirmed);

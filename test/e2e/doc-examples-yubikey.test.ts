@@ -18,6 +18,7 @@
  * The files run one after another on the same two cards, docs/yubikey.md first (the key it generates in
  * slot 9c of 12345678 is the one docs/hsm.md's ykcs11 example imports).
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/cli';
@@ -32,7 +33,8 @@ import {
 import { tempDir } from '../helpers/tmp';
 import { describeWithVirtualCards, VirtualYubiKeyLab } from '../helpers/virtual-yubikey';
 
-jest.setTimeout(120_000);
+// docs/delegations.md's PEP 458 layout: ~20 tufsign runs on the cards and a token, minutes on a loaded machine
+jest.setTimeout(240_000);
 
 const ALICE = 12345678;
 const BOB = 87654321;
@@ -87,6 +89,14 @@ echo "directories.tokendir = $PWD/softhsm/tokens" > softhsm/softhsm2.conf
 export SOFTHSM2_CONF="$PWD/softhsm/softhsm2.conf"
 softhsm2-util --init-token --free --label release --so-pin ${PUK} --pin ${PIN} >/dev/null
 echo 'print("myapp 1.1")' > dist/myapp/main.py`,
+  // docs/delegations.md's upload machine has an HSM with a token "online" (SoftHSM2 here) and the uploads of
+  // the day, listed one per line
+  'docs/delegations.md': `mkdir -p softhsm/tokens uploads
+echo "directories.tokendir = $PWD/softhsm/tokens" > softhsm/softhsm2.conf
+export SOFTHSM2_CONF="$PWD/softhsm/softhsm2.conf"
+softhsm2-util --init-token --free --label online --so-pin ${PUK} --pin ${PIN} >/dev/null
+for p in alpha beta gamma; do echo "$p 1.0" > uploads/$p-1.0.tar.gz; done
+ls uploads/* > uploads.txt`,
 };
 
 /** The docs/commands.md examples of ON_VIRTUAL_CARDS, each in a subshell after its `before`. */
@@ -122,6 +132,7 @@ describeWithVirtualCards(
     it('runs docs/yubikey.md first, and at least the YubiKey and ykcs11 examples', () => {
       expect(files.slice(0, 1)).toEqual([FIRST]);
       expect(files).toContain('docs/hsm.md');
+      expect(files).toContain('docs/delegations.md');
     });
 
     it.each(files)('%s: its sh yubikey examples run as written', async (file) => {
@@ -149,7 +160,7 @@ describeWithVirtualCards(
         TUFSIGN_YUBIKEY_TEST_CA: lab.caCertFile,
         READ_FINGERPRINT,
       };
-      const r = await runScript(script, work, env, '', 110_000);
+      const r = await runScript(script, work, env, '', 230_000);
       if (r.status !== 0)
         throw new Error(
           `${file} failed (exit ${r.status}) in ${work}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`,
@@ -174,6 +185,7 @@ describeWithVirtualCards(
         const targets = JSON.parse(readFileSync(join(metadata, `${newest}.targets.json`), 'utf8'));
         expect(Object.keys(targets.signed.targets)).toContain('myapp-1.1.tar.gz');
       }
+      if (file === 'docs/delegations.md') pep458Outcome(join(work, 'pypi'));
       if (file === 'docs/migrating.md') {
         // the imported tuf-on-ci repository's root v4, signed on the card by @alice's imported key
         const root = JSON.parse(readFileSync(join(work, 'ws', 'metadata', '4.root.json'), 'utf8'));
@@ -185,3 +197,54 @@ describeWithVirtualCards(
   },
   ['yubico-piv-tool', 'ykcs11', 'ykman'],
 );
+
+type Signed = { signed: Record<string, unknown>; signatures: { keyid: string }[] };
+/** The newest `N.ROLE.json` of a workspace's metadata/. */
+function newest(repo: string, role: string): Signed {
+  const dir = join(repo, 'metadata');
+  const re = new RegExp(`^(\\d+)\\.${role}\\.json$`);
+  const v = Math.max(...readdirSync(dir).flatMap((f) => re.exec(f)?.slice(1).map(Number) ?? []));
+  return JSON.parse(readFileSync(join(dir, `${v}.${role}.json`), 'utf8')) as Signed;
+}
+
+/**
+ * docs/delegations.md's PEP 458 layout, read back: root v1 2-of-2 on the cards' 9a keys and targets 2-of-2 on
+ * their 9e keys, each signed by both; targets delegating every path to 256 bins whose one key is the online
+ * key that also holds snapshot and timestamp; each upload in exactly the bin its path hashes to, signed by that key.
+ */
+function pep458Outcome(repo: string): void {
+  const work = join(repo, '..');
+  const keyid = (pub: string): string =>
+    (JSON.parse(readFileSync(join(work, `${pub}.pub.json`), 'utf8')) as { keyid: string }).keyid;
+  const sigs = (m: Signed): string[] => m.signatures.map((s) => s.keyid).sort();
+  const root = JSON.parse(readFileSync(join(repo, 'metadata', '1.root.json'), 'utf8')) as Signed;
+  const roles = root.signed['roles'] as Record<string, { keyids: string[]; threshold: number }>;
+  const rootKeys = [keyid('alice-root'), keyid('bob-root')].sort();
+  const targetsKeys = [keyid('alice-targets'), keyid('bob-targets')].sort();
+  expect({ keyids: roles['root']?.keyids.sort(), threshold: roles['root']?.threshold }).toEqual({
+    keyids: rootKeys,
+    threshold: 2,
+  });
+  expect({ keyids: roles['targets']?.keyids.sort(), threshold: roles['targets']?.threshold }).toEqual({
+    keyids: targetsKeys,
+    threshold: 2,
+  });
+  expect(sigs(root)).toEqual(rootKeys);
+  const online = roles['snapshot']?.keyids ?? [];
+  expect(online).toHaveLength(1);
+  expect(roles['timestamp']?.keyids).toEqual(online);
+  const targets = newest(repo, 'targets');
+  expect(sigs(targets)).toEqual(targetsKeys);
+  const bins = (
+    targets.signed['delegations'] as { succinct_roles: { keyids: string[]; bit_length: number; name_prefix: string } }
+  ).succinct_roles;
+  expect({ keyids: bins.keyids, bit_length: bins.bit_length }).toEqual({ keyids: online, bit_length: 8 });
+  for (const name of ['alpha', 'beta', 'gamma']) {
+    const path = `${name}-1.0.tar.gz`; // --from-file: the file's name
+    const hash = createHash('sha256').update(path).digest();
+    const bin = `${bins.name_prefix}-${(hash[0] ?? 0).toString(16).padStart(2, '0')}`;
+    const m = newest(repo, bin);
+    expect(Object.keys(m.signed['targets'] as object)).toContain(path);
+    expect(sigs(m)).toEqual(online);
+  }
+}

@@ -8,7 +8,11 @@
  *                          stdin for README's `read`), HOME in the scratch folder, and
  *                          inputs an example names as "your files" (below, INPUTS) already there;
  * - ```sh yubikey        — runs on two virtual YubiKeys, with ykman and ykcs11 (doc-examples-yubikey.test.ts);
- * - ```sh norun: REASON  — not run (hardware, package installs, the packaged artifact); the reason is required;
+ * - ```sh pty            — a guided flow on a terminal: runs on a pseudo-terminal (test/fixtures/pty-drive.py)
+ *                          in the folder its file's PTY entry prepares, with the answers a person types at each
+ *                          prompt; the entry then checks what the flow did;
+ * - ```sh norun: REASON  — not run (hardware, package installs, the packaged artifact); the reason is required
+ *                          and names the test, bench or CI script that runs it (or the same calls) instead;
  * - ```text              — not shell (synopses, diagrams).
  * A fence without an info string that holds a command line fails: every example says which kind it is.
  * Examples that start from the reader's own repository (docs/migrating.md, docs/releases.md) run on the import
@@ -17,16 +21,17 @@
  * The files run concurrently (each is its own shell and scratch folder).
  * A key URI holding `;` must be quoted on every line of every doc (the shell splits at `;`).
  */
-import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from '../helpers/cli';
+import { ROOT, SYSTEM_PYTHON } from '../helpers/cli';
 import { DOCS, docBlocks, fencedBlocks, runScript, tufsignShim } from '../helpers/doc-examples';
 import { runPython } from '../helpers/python-clients';
 import { SOFTHSM_MODULE } from '../helpers/softhsm';
 import { tempDir } from '../helpers/tmp';
 import { serveDirectory } from '../helpers/tuf-client';
 
-jest.setTimeout(180_000);
+// docs/delegations.md alone runs ~40 tufsign commands: ~25 s on an idle machine, minutes on a loaded one
+jest.setTimeout(480_000);
 
 const blocks = docBlocks();
 const COMMAND = /^\s*(tufsign|sudo|npm|export|ykman|git|cd|mkdir|cat|tar|sha256sum|grep|find)\b/m;
@@ -38,6 +43,7 @@ const INPUTS: Record<string, string | Buffer> = {
   'build/alpha-1.0.tar.gz': Buffer.alloc(1024, 3),
   'dist/projects-readme.txt': 'projects\n',
   'dist/tools/tool.bin': Buffer.alloc(512, 4),
+  'dist/tool-2.0.tar.gz': Buffer.alloc(700, 5),
   'dist/example_app/main.py': 'print("example_app 4.0")\n',
 };
 
@@ -100,6 +106,65 @@ const READER: Record<string, ReaderSetup> = {
   },
 };
 
+interface PtyRun {
+  /** the folder the person is in when they type the block (under the scratch folder) */
+  cwd: string;
+  /** shell run first, in the scratch folder, with the harness's secrets (what the organizer did before) */
+  before: string;
+  /** what this machine names (the person's own set-up); the harness's secrets are NOT passed: the flow asks */
+  env: Record<string, string>;
+  /** [prompt regex, what the person types] in order */
+  typed: (work: string) => [string, string][];
+  /** shell run after, in the scratch folder, with the harness's secrets (what the organizer does next) */
+  after: string;
+  /** what the flow must have done */
+  check: (work: string, transcript: string) => void;
+}
+const PIN = '123456';
+/**
+ * docs/ceremony.md's keyholder walkthrough: Alice's root key is on her PKCS#11 token (SoftHSM2 here), which her
+ * laptop names in TUFSIGN_PKCS11_MODULE; the organizer (whose machine has no such token) asked for a 2-of-2 root
+ * with her key added, and the request is on the stick (the folder she is in). She types the fingerprint read out
+ * to her, confirms the first-contact pin and the signature, and her PIN; the organizer then finalizes root v2.
+ */
+const PTY: Record<string, PtyRun> = {
+  'docs/ceremony.md': {
+    cwd: 'stick',
+    before: `mkdir -p softhsm/tokens stick
+echo "directories.tokendir = $PWD/softhsm/tokens" > softhsm/softhsm2.conf
+export SOFTHSM2_CONF="$PWD/softhsm/softhsm2.conf"
+softhsm2-util --init-token --free --label alice --so-pin 12345678 --pin ${PIN} >/dev/null
+TUFSIGN_PIN=${PIN} tufsign key generate --backend pkcs11 --pkcs11-module ${SOFTHSM_MODULE} --token alice --label root-alice \
+  --scheme ecdsa-sha2-nistp256 --public-out alice.pub.json --owner alice
+tufsign init org
+env -u SOFTHSM2_CONF tufsign root rotate -w org --add-key alice.pub.json --threshold 2 \
+  --request-out stick/root-v2.tufsign-request.json`,
+    env: { TUFSIGN_PKCS11_MODULE: SOFTHSM_MODULE },
+    typed: (work) => [
+      ['Type the fingerprint', `${requestJson(join(work, 'stick', 'root-v2.tufsign-request.json')).fingerprint}\r`],
+      ['First contact', 'y\r'],
+      ['Sign root v2', 'y\r'],
+      ['PIN for', `${PIN}\r`],
+    ],
+    after: 'tufsign ceremony finalize stick/root-v2.tufsign-request.json --bundle-out upload-root-v2 -w org',
+    check: (work, transcript) => {
+      expect(transcript).not.toContain(PIN);
+      const alice = (JSON.parse(readFileSync(join(work, 'alice.pub.json'), 'utf8')) as { keyid: string }).keyid;
+      // root v2 as published: signed by the old root key and by Alice's key on her token
+      const root = JSON.parse(readFileSync(join(work, 'org', 'metadata', '2.root.json'), 'utf8')) as {
+        signed: { roles: { root: { threshold: number } } };
+        signatures: { keyid: string }[];
+      };
+      expect(root.signed.roles.root.threshold).toBe(2);
+      expect(root.signatures).toHaveLength(2);
+      expect(root.signatures.map((x) => x.keyid)).toContain(alice);
+    },
+  },
+};
+function requestJson(path: string): { fingerprint: string } {
+  return JSON.parse(readFileSync(path, 'utf8')) as { fingerprint: string };
+}
+
 /** Absolute places an example writes to, moved into the scratch folder. */
 const RELOCATE: [RegExp, string][] = [[/\/var\/www\/tuf/g, 'www']];
 
@@ -111,6 +176,14 @@ describe('doc examples', () => {
     expect(unmarked.map((b) => `${b.file}:${b.line}`)).toEqual([]);
     const badNorun = blocks.filter((b) => b.info.startsWith('sh norun') && !/^sh norun: .{10,}/.test(b.info));
     expect(badNorun.map((b) => `${b.file}:${b.line}`)).toEqual([]);
+    // a block that stays norun names what runs it (or the same calls) instead: a test, a bench or CI's script
+    const runners = blocks
+      .filter((b) => b.info.startsWith('sh norun'))
+      .map((b) => ({
+        at: `${b.file}:${b.line}`,
+        named: [...b.info.matchAll(/(?:test|bench|scripts|\.ci)\/[\w./-]*\w/g)].map((m) => m[0]),
+      }));
+    expect(runners.filter((r) => r.named.length === 0 || !r.named.every((f) => existsSync(join(ROOT, f))))).toEqual([]);
     expect(blocks.filter((b) => b.info === 'sh').length).toBeGreaterThanOrEqual(2);
   });
 
@@ -130,6 +203,11 @@ describe('doc examples', () => {
       return /\b(yubikey|pkcs11):[^\s'"]*;/.test(bare);
     });
     expect(unquoted.map(({ at, l }) => `${at}: ${l.trim()}`)).toEqual([]);
+  });
+
+  it('every sh pty block has its PTY entry, and every entry its block', () => {
+    const pty = blocks.filter((b) => b.info === 'sh pty');
+    expect(pty.map((b) => b.file).sort()).toEqual(Object.keys(PTY).sort());
   });
 
   const runnable = [...new Set(blocks.filter((b) => b.info === 'sh').map((b) => b.file))];
@@ -173,12 +251,103 @@ describe('doc examples', () => {
     // and the offline root key's own passphrase (init keeps root offline by default, ADR 0011)
     env['TUFSIGN_OFFLINE_PASSPHRASE'] = 'doc-example-offline-passphrase';
     Object.assign(env, reader?.env ?? {});
-    const r = await runScript(script, work, env, 'doc-example-passphrase\n');
+    const r = await runScript(script, work, env, 'doc-example-passphrase\n', 450_000);
     if (r.status !== 0)
       throw new Error(`${file} failed (exit ${r.status}) in ${work}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
     expect(r.status).toBe(0);
     if (file === 'docs/migrating.md') await pythonTufFollows(work);
+    if (file === 'docs/delegations.md') delegationsOutcome(join(work, 'repo'));
   });
+});
+
+/** The newest `N.ROLE.json` of a workspace's metadata/ (consistent snapshots). */
+function newest(repo: string, role: string): { signed: Record<string, unknown>; signatures: { keyid: string }[] } {
+  const dir = join(repo, 'metadata');
+  const re = new RegExp(`^(\\d+)\\.${role}\\.json$`);
+  const v = Math.max(...readdirSync(dir).flatMap((f) => re.exec(f)?.slice(1).map(Number) ?? []));
+  return JSON.parse(readFileSync(join(dir, `${v}.${role}.json`), 'utf8'));
+}
+const keyidOf = (work: string, pub: string): string =>
+  (JSON.parse(readFileSync(join(work, pub), 'utf8')) as { keyid: string }).keyid;
+
+/**
+ * What docs/delegations.md's examples claim, read back from the workspace they leave: projects 2-of-2 with
+ * projects-3 in place of projects-1 (both signing its newest version); the 16 bins moved to bins-2's key and
+ * each re-signed by it; tools created, given a target and re-signed, each by the key on the keyholder's
+ * laptop, which never entered the workspace.
+ */
+function delegationsOutcome(repo: string): void {
+  const work = join(repo, '..');
+  type Delegations = {
+    roles?: { name: string; keyids: string[]; threshold: number }[];
+    succinct_roles?: { keyids: string[] };
+  };
+  const delegatedBy = (role: string, name: string) =>
+    ((newest(repo, role).signed['delegations'] as Delegations).roles ?? []).find((r) => r.name === name);
+  const [p2, p3, b2, tools] = ['projects-2', 'projects-3', 'bins-2', 'tools-1'].map((k) =>
+    keyidOf(work, `${k}.pub.json`),
+  );
+  expect(delegatedBy('targets', 'projects')).toMatchObject({ threshold: 2 });
+  expect(delegatedBy('targets', 'projects')?.keyids.sort()).toEqual([p2, p3].sort());
+  expect(
+    newest(repo, 'projects')
+      .signatures.map((s) => s.keyid)
+      .sort(),
+  ).toEqual([p2, p3].sort());
+  const bins = (newest(repo, 'packages').signed['delegations'] as Delegations).succinct_roles;
+  expect(bins?.keyids).toEqual([b2]);
+  for (const bin of ['bins-0', 'bins-f']) expect(newest(repo, bin).signatures.map((s) => s.keyid)).toEqual([b2]);
+  expect(delegatedBy('targets', 'tools')?.keyids).toEqual([tools]);
+  const t = newest(repo, 'tools');
+  expect(t.signatures.map((s) => s.keyid)).toEqual([tools]);
+  expect(Object.keys(t.signed['targets'] as object)).toEqual(['tools/tool-2.0.tar.gz']);
+  expect(t.signed['version']).toBe(3); // created, the target added, re-signed
+  expect(readdirSync(join(repo, 'keys')).filter((f) => f.startsWith('tools'))).toEqual([]);
+}
+
+describe('doc examples on a terminal (sh pty)', () => {
+  const shim = tufsignShim();
+  const scratch = tempDir('tufsign-doc-pty-');
+  test.concurrent.each(Object.keys(PTY))(
+    '%s: its sh pty example runs as written on a pseudo-terminal',
+    async (file) => {
+      const run = PTY[file] as PtyRun;
+      const block = blocks.find((b) => b.file === file && b.info === 'sh pty');
+      if (block === undefined) throw new Error(`${file} has no sh pty block`);
+      const work = join(scratch, file.replace(/[/.]/g, '-'));
+      mkdirSync(work, { recursive: true });
+      const path = `${shim}:${process.env['PATH'] ?? ''}`;
+      const secrets = {
+        TUFSIGN_PASSPHRASE: 'doc-example-passphrase',
+        TUFSIGN_OFFLINE_PASSPHRASE: 'doc-example-offline-passphrase',
+      };
+      const before = await runScript(
+        `set -eu\n${run.before}`,
+        work,
+        { ...process.env, PATH: path, HOME: work, ...secrets },
+        '',
+      );
+      if (before.status !== 0) throw new Error(`${file}: the set-up failed (exit ${before.status})\n${before.stderr}`);
+      // the person's own environment: no secret in it (the flow must ask), what their machine names
+      const env: NodeJS.ProcessEnv = { ...process.env, PATH: path, HOME: work, PTY_DRIVE_TIMEOUT: '240', ...run.env };
+      for (const k of ['TUFSIGN_PASSPHRASE', 'TUFSIGN_OFFLINE_PASSPHRASE', 'TUFSIGN_PIN']) delete env[k];
+      env['SOFTHSM2_CONF'] = join(work, 'softhsm', 'softhsm2.conf');
+      // the driver is python; its argv carries the answers and the block, as the person types them
+      const drive = `exec '${SYSTEM_PYTHON}' '${join(ROOT, 'test', 'fixtures', 'pty-drive.py')}' "$PTY_TYPED" -- bash -c "$PTY_BLOCK"`;
+      env['PTY_TYPED'] = JSON.stringify(run.typed(work));
+      env['PTY_BLOCK'] = block.body;
+      const r = await runScript(drive, join(work, run.cwd), env, '', 300_000);
+      if (r.status !== 0) throw new Error(`${file}:${block.line} failed (exit ${r.status})\n${r.stdout}\n${r.stderr}`);
+      const after = await runScript(
+        `set -eu\n${run.after}`,
+        work,
+        { ...process.env, PATH: path, HOME: work, ...secrets },
+        '',
+      );
+      if (after.status !== 0) throw new Error(`${file}: what follows failed (exit ${after.status})\n${after.stderr}`);
+      run.check(work, r.stdout);
+    },
+  );
 });
 
 /** python-tuf's ngclient, trusting the python-tuf repository's root v1, follows the migrated workspace. */

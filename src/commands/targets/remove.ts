@@ -16,7 +16,8 @@ export default class TargetsRemove extends BaseCommand<typeof TargetsRemove> {
     wait: waitFlag,
     role: Flags.string({ description: 'The role that lists it (default: where a client finds it).' }),
     'request-out': Flags.string({
-      description: "Request file to write when the role's keys are not here (default: in the workspace's requests/).",
+      description:
+        "Request file to write when the role's keys are not here (default: WORKSPACE/ROLE-vN.tufsign-request.json).",
     }),
   };
 

@@ -48,7 +48,8 @@ const QUERY_ATTRS: readonly string[] = ['pin-source', 'pin-value', 'module-name'
 const TYPES: readonly string[] = ['private', 'public', 'cert', 'secret-key', 'data'];
 
 const RULE = 'RFC 7512 pkcs11:ATTR=VALUE;...?QUERY=VALUE&...';
-const EXAMPLE = 'Example: pkcs11:token=my-hsm;object=targets-1?module-path=/usr/lib/softhsm/libsofthsm2.so';
+const EXAMPLE =
+  "Example (quoted: the shell splits at ';'): 'pkcs11:token=my-hsm;object=targets-1?module-path=/usr/lib/softhsm/libsofthsm2.so'";
 
 function invalid(message: string, suggestion = EXAMPLE): TufsignError {
   return new TufsignError('KEY_URI_INVALID', message, { rule: RULE, suggestion });

@@ -11,7 +11,7 @@ export function parseYubiKeyUri(uri: string): YubiKeyUri {
   const bad = (why: string): never => {
     throw new TufsignError('KEY_URI_INVALID', `invalid YubiKey key URI "${uri}": ${why}`, {
       rule: 'yubikey:serial=N;slot=9c',
-      suggestion: 'Example: yubikey:serial=12345678;slot=9c',
+      suggestion: "Example: --key 'yubikey:serial=12345678;slot=9c' (quoted: the shell splits at ';')",
     });
   };
   if (!uri.startsWith('yubikey:')) bad('must start with yubikey:');
