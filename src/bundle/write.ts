@@ -18,7 +18,8 @@ import {
   writeFileAtomic,
 } from '../io/fs';
 import type { ProgressCallback } from '../release/progress';
-import { deterministicTarGz, isOnDisk, itemLength, type BundleItem } from './tar';
+import { AtomicFileWriter } from '../io/stream-file';
+import { isOnDisk, itemLength, streamTarGz, type BundleItem } from './tar';
 
 export type BundleFormat = 'folder' | 'tar.gz';
 
@@ -49,7 +50,11 @@ const refuse = (file: string, what: string): TufsignError =>
  * `onProgress` gets the `bundle` stage: files and bytes put in the bundle so far, out of all of them (a file
  * linked to the workspace's copy counts its bytes as a written one does: the bundle holds them either way).
  */
-export function writeBundle(out: string, entries: readonly BundleItem[], onProgress?: ProgressCallback): WrittenBundle {
+export async function writeBundle(
+  out: string,
+  entries: readonly BundleItem[],
+  onProgress?: ProgressCallback,
+): Promise<WrittenBundle> {
   const path = resolve(out);
   const total = entries.reduce((n, e) => n + itemLength(e), 0);
   const report = (files: number, done: number): void => onProgress?.({ stage: 'bundle', done, total, files });
@@ -57,8 +62,23 @@ export function writeBundle(out: string, entries: readonly BundleItem[], onProgr
   if (bundleFormatOf(out) === 'tar.gz') {
     if (fileExists(path)) throw refuse(path, 'already exists');
     ensureDir(dirname(path));
-    writeFileAtomic(path, deterministicTarGz(entries));
-    report(entries.length, total);
+    // Streamed: files read in pieces, compressed and written as they pass (ADR 0005, "Memory bound").
+    const file = new AtomicFileWriter(path);
+    try {
+      let files = 0;
+      let done = 0;
+      await streamTarGz(
+        entries,
+        (piece) => file.write(piece),
+        (e) => report(++files, (done += itemLength(e))),
+      );
+      if (entries.length === 0) report(0, total);
+      file.close();
+      file.commit();
+    } catch (e) {
+      file.abort();
+      throw e;
+    }
     return { path, format: 'tar.gz' };
   }
   if (isNonEmptyDir(path)) throw refuse(path, 'already exists and is not empty');

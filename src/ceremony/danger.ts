@@ -64,7 +64,7 @@ export function dangerousChanges(
       if (d.consistentSnapshot !== undefined)
         add(
           'consistent-snapshot-changed',
-          `consistent_snapshot CHANGED ${String(d.consistentSnapshot.from)} → ${String(d.consistentSnapshot.to)}`,
+          `consistent_snapshot CHANGED ${consistentSnapshotText(d.consistentSnapshot.from)} → ${consistentSnapshotText(d.consistentSnapshot.to)}`,
         );
       for (const c of d.delegationChanges ?? []) add('delegations-changed', c.message);
       if (d.delegationsChanged === true && (d.delegationChanges ?? []).length === 0)
@@ -140,4 +140,9 @@ export function olderVoucherDangers(anchored: AnchoredRequest): DangerousChange[
     role: o.role,
     message: `${o.role} v${o.basisVersion} (what this change is compared against) is vouched for by the ${o.role} keys of root v${o.rootVersion}, which the trusted root REPLACED: the organizer should confirm it is the ${o.role} they published`,
   }));
+}
+
+/** A root's `consistent_snapshot` for people: a root without the field means false (TUF spec). */
+export function consistentSnapshotText(value: boolean | undefined): string {
+  return value === undefined ? '(unset, i.e. false)' : String(value);
 }

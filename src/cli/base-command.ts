@@ -206,10 +206,19 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       err.name === 'CLIError' ||
       /Unexpected argument|Missing required|Nonexistent flag|Expected --/.test(err.message)
     ) {
+      const parsed = oclifMessage(err.message);
+      const help = `See \`${[this.config.bin, 'help', ...(this.id ?? '').split(':')].join(' ').trim()}\`.`;
+      // oclif's note names every repeatable flag; it matters only when one was given (it may have taken an argument)
+      const greedy = (parsed.note?.match(/--[a-z0-9-]+/g) ?? []).filter((f) =>
+        this.argv.some((a) => a === f || a.startsWith(`${f}=`)),
+      );
       payload = {
         code: 'USAGE',
-        message: oclifMessage(err.message),
-        suggestion: `See \`${[this.config.bin, 'help', ...(this.id ?? '').split(':')].join(' ').trim()}\`.`,
+        message: parsed.message,
+        suggestion:
+          greedy.length > 0
+            ? `${greedy.join(', ')} take${greedy.length === 1 ? 's' : ''} several values and may have taken your arguments: give the arguments first, or put -- before them. ${help}`
+            : help,
       };
     } else {
       payload = {
@@ -231,13 +240,57 @@ const ABORTED: ErrorPayload = {
   suggestion: 'Run the command again when ready.',
 };
 
-/** oclif's parse errors span lines ("Parsing --flag", the reason, "See more help"): one line, reason kept. */
-function oclifMessage(message: string): string {
-  const lines = message
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !/^See more help/.test(l));
-  return lines.join(': ').replace(/\s+:/g, ':');
+/**
+ * oclif's parse errors span lines: a header ("The following errors occurred:", "Missing 1 required arg:"),
+ * one line per problem (an argument's description wrapped over several lines), a note about repeatable flags
+ * and "See more help". People get one line per problem joined with "; ", flags and arguments named as they
+ * are typed (`--key`, `ROLE`), and the note as the suggestion.
+ */
+export function oclifMessage(message: string): { message: string; note?: string } {
+  const problems: string[] = [];
+  const notes: string[] = [];
+  let missingArgs = false;
+  let parsingFlag: string | undefined;
+  for (const raw of message.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || /^See more help/.test(line) || /^The following errors? occurred:?$/.test(line)) continue;
+    if (/^Missing \d+ required args?:?$/.test(line)) {
+      missingArgs = true;
+      continue;
+    }
+    if (/^(Note:|Alternatively,)/.test(line)) {
+      missingArgs = false;
+      notes.push(line.replace(/^Note:\s*/, ''));
+      continue;
+    }
+    if (missingArgs) {
+      // "role  Role to sign: root, …" starts an argument; an indented line continues its description
+      const start = /^(\S+)\s{2,}(.*)$/.exec(raw);
+      if (start !== null && !/^\s/.test(raw))
+        problems.push(`missing argument ${(start[1] ?? '').toUpperCase()} (${start[2] ?? ''}`);
+      else if (/^\S+$/.test(raw)) problems.push(`missing argument ${line.toUpperCase()} (`);
+      else if (problems.length > 0) problems[problems.length - 1] += ` ${line}`;
+      continue;
+    }
+    const parsing = /^Parsing (--\S+)$/.exec(line);
+    if (parsing !== null) {
+      parsingFlag = parsing[1];
+      continue;
+    }
+    const flag = /^Missing required flag (\S+)$/.exec(line);
+    if (flag !== null) problems.push(`missing required flag --${flag[1] ?? ''}`);
+    else if (parsingFlag !== undefined)
+      problems.push(`${parsingFlag}: ${line.charAt(0).toLowerCase()}${line.slice(1)}`);
+    else problems.push(line);
+    parsingFlag = undefined;
+  }
+  if (parsingFlag !== undefined) problems.push(`${parsingFlag}: not a valid value`);
+  const text = problems
+    .map((p) =>
+      p.startsWith('missing argument ') ? (p.endsWith('(') ? p.slice(0, -2) : `${p.replace(/\.$/, '')})`) : p,
+    )
+    .join('; ');
+  return notes.length > 0 ? { message: text, note: notes.join(' ') } : { message: text };
 }
 
 function systemError(err: Error): NodeJS.ErrnoException | undefined {

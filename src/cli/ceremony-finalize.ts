@@ -1,6 +1,7 @@
 /** `ceremony finalize`: a complete request into the workspace and the upload bundle, rendered for the organizer. */
 import { Flags, type Interfaces } from '@oclif/core';
 import { ceremonyContext, renderRequest } from './ceremony';
+import { bundlePublishHint, publishHint } from './render';
 import { waitFlag, workspaceFlag } from './flags';
 import { finalizeRequestFile, type FinalizeReport } from '../repository/ceremony/finalize';
 import type { CommandIo } from './base-command';
@@ -51,6 +52,7 @@ export async function runCeremonyFinalize(
     );
   if (result.followUp !== undefined)
     lines.push('snapshot/timestamp keys are not here: a follow-up request was written', renderRequest(result.followUp));
+  else lines.push(result.bundle !== undefined ? bundlePublishHint(result.bundle.path) : publishHint(ws.dir));
   io.log(lines.join('\n'));
   return result;
 }

@@ -12,7 +12,7 @@ import { TufsignError } from '../errors';
 import { listNames, pathKind } from '../io/fs';
 import { parseKeyRef, type KeyRef } from '../keystore/key-ref';
 import { openSigner } from '../keystore/registry';
-import { REQUEST_SUFFIX, type RequestStatus, type RoleDiff } from '../ceremony';
+import { consistentSnapshotText, REQUEST_SUFFIX, type RequestStatus, type RoleDiff } from '../ceremony';
 import type { CeremonyContext } from '../repository/context';
 import type { SignReport } from '../repository/keyholder-sign';
 import type { RequestWritten } from '../repository/requests';
@@ -113,7 +113,7 @@ export function renderDiff(diffs: readonly RoleDiff[], labels: Labels = requestL
     }
     if (d.consistentSnapshot !== undefined)
       lines.push(
-        `  consistent_snapshot ${d.consistentSnapshot.from === undefined ? '(unset, i.e. false)' : String(d.consistentSnapshot.from)} → ${String(d.consistentSnapshot.to)}`,
+        `  consistent_snapshot ${consistentSnapshotText(d.consistentSnapshot.from)} → ${consistentSnapshotText(d.consistentSnapshot.to)}`,
       );
     for (const t of d.targetsAdded ?? [])
       lines.push(`  + ${safeText(t.path)}  ${t.length} bytes  sha256 ${safeText(t.sha256)}`);

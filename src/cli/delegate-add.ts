@@ -47,6 +47,6 @@ export async function runDelegateAddCommand(
   if (flags['request-out'] !== undefined) input.out = flags['request-out'];
   await io.lockWorkspace(flags.workspace);
   const outcome = await runDelegateAdd(io.ctx, io.tool, input);
-  io.log(renderDelegationOutcome(outcome));
+  io.log(renderDelegationOutcome(outcome, flags.workspace));
   return outcome;
 }

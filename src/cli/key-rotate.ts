@@ -82,7 +82,7 @@ export async function runKeyRotateCommand(
   if (flags['request-out'] !== undefined) input.out = flags['request-out'];
   if (flags['bundle-out'] !== undefined) input.bundleOut = flags['bundle-out'];
   const outcome = await runKeyRotate(io.ctx, io.tool, input);
-  io.log(renderKeyRotation(outcome));
+  io.log(renderKeyRotation(outcome, flags.workspace));
   return outcome;
 }
 

@@ -1,5 +1,6 @@
 /** Human renderings of core results (stdout). Under --json the result objects are printed instead. */
 import type { DeviceReport } from '../keystore/backend';
+import { humanRule } from './envelope';
 import type { OperationResult } from '../repository/outcome';
 import type { RepositoryStatus } from '../repository/status';
 import type { VerifyReport } from '../verify/verify';
@@ -15,6 +16,11 @@ export function table(rows: string[][]): string {
 /** Tells people how to publish what a command changed (`tufsign publish`, ADR 0013). */
 export function publishHint(workspace: string): string {
   return `changed files are in ${workspace}/metadata and ${workspace}/targets; publish them: tufsign publish -w ${workspace} DEST (targets first, timestamp.json last)`;
+}
+
+/** The same for an upload bundle a command wrote. */
+export function bundlePublishHint(bundle: string): string {
+  return `publish it: tufsign publish ${bundle} DEST (targets first, timestamp.json last)`;
 }
 
 /** `workspace`: add the publish hint when everything is signed. */
@@ -108,8 +114,11 @@ export function renderVerify(v: VerifyReport): string {
     lines.push(
       `${r.ok ? 'PASS' : 'FAIL'} ${r.role}${r.version !== undefined ? ` v${r.version}` : ''}${r.file !== undefined ? ` (${r.file})` : ''}`,
     );
-    for (const c of r.checks)
-      lines.push(`  ${c.ok ? '✓' : '✗'} ${c.message}${!c.ok && c.rule !== undefined ? ` [${c.rule}]` : ''}`);
+    for (const c of r.checks) {
+      // the rule as people read it (no internal catalogue IDs); --json keeps the full rule
+      const rule = c.ok ? '' : humanRule(c.rule);
+      lines.push(`  ${c.ok ? '✓' : '✗'} ${c.message}${rule !== '' ? ` [${rule}]` : ''}`);
+    }
   }
   if (v.targets.length > 0) {
     lines.push(`${v.targets.every((t) => t.ok) ? 'PASS' : 'FAIL'} target files`);

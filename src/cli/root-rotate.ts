@@ -64,6 +64,6 @@ export async function runRootRotate(
   if (flags['request-out'] !== undefined) options.out = flags['request-out'];
   if (flags['bundle-out'] !== undefined) options.bundleOut = flags['bundle-out'];
   const result = await rotateRoot(ws, options, ceremonyContext(io.ctx, ws.dir, ws, io.tool));
-  io.log(renderRotation(result));
+  io.log(renderRotation(result, flags.workspace));
   return result;
 }

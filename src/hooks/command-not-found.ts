@@ -3,28 +3,16 @@
  * (no terminal, or `--json`), the same suggestion comes from the plugin's own matcher as a one-line
  * error, or the JSON error envelope under `--json`. Exit code USAGE either way, as in docs/exit-codes.md.
  */
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { toConfiguredId, type Hook } from '@oclif/core';
 import { ExitCode } from '../errors';
 import { errorEnvelope, renderErrorLine, type ErrorPayload } from '../cli/envelope';
-
-type Closest = (target: string, possibilities: string[]) => string;
-
-async function pluginMatcher(): Promise<Closest> {
-  const entry = require.resolve('@oclif/plugin-not-found');
-  const utils = (await import(pathToFileURL(join(dirname(entry), 'utils.js')).href)) as {
-    default: { closest: Closest };
-  };
-  return utils.default.closest;
-}
+import { closestCommand } from '../cli/did-you-mean';
 
 const hook: Hook.CommandNotFound = async function (opts) {
   const json = (opts.argv ?? []).includes('--json') || process.argv.includes('--json');
-  const ids = opts.config.commands.filter((c) => c.hidden !== true).flatMap((c) => [c.id, ...c.aliases]);
-  const closest = ids.length > 0 ? (await pluginMatcher())(opts.id, ids) : '';
+  const closest = await closestCommand(opts.config, opts.id);
   const typed = toConfiguredId(opts.id, opts.config);
-  const suggested = closest === '' ? undefined : toConfiguredId(closest, opts.config);
+  const suggested = closest === undefined ? undefined : toConfiguredId(closest, opts.config);
   const payload: ErrorPayload = {
     code: 'USAGE',
     message: `${typed} is not a ${opts.config.bin} command`,

@@ -22,7 +22,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, basename, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { TufsignError, type ErrorCode } from '../errors';
 
 /** Default cap for metadata and other JSON inputs (BAD-08). */
@@ -279,11 +279,17 @@ export function nonRegularKind(st: {
 }
 
 /**
- * Read one regular file of a bundle: never through a symlink, never a FIFO or
- * device (opened O_NOFOLLOW|O_NONBLOCK after an lstat, then fstat-checked),
- * and never more than `cap` bytes — the length the bundle manifest declares.
+ * Open one regular file of a bundle and hand its descriptor to `read`: never through a symlink, never a FIFO or
+ * device (opened O_NOFOLLOW|O_NONBLOCK after an lstat, then fstat-checked), and never more than `cap` bytes —
+ * the length the bundle manifest declares (`read` calls `tooLarge` when it gets past it). Undefined when the
+ * file is missing.
  */
-export function readRegularFile(full: string, cap: number, shown = full): Buffer | undefined {
+function withRegularFile<T>(
+  full: string,
+  cap: number,
+  shown: string,
+  read: (fd: number, size: number, tooLarge: () => never) => T,
+): T | undefined {
   let st;
   try {
     st = lstatSync(full);
@@ -303,25 +309,18 @@ export function readRegularFile(full: string, cap: number, shown = full): Buffer
       `${shown} is ${st.size} bytes, over the ${cap} bytes the manifest declares`,
       { file: full, rule: 'BAD-51 reads capped by the manifest' },
     );
+  const tooLarge = (): never => {
+    throw new TufsignError('FILE_TOO_LARGE', `${shown} grew past the ${cap} bytes the manifest declares`, {
+      file: full,
+      rule: 'BAD-51 reads capped by the manifest',
+    });
+  };
   let fd: number | undefined;
   try {
     fd = openSync(full, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     const now = fstatSync(fd);
     if (!now.isFile() || now.ino !== st.ino || now.dev !== st.dev) refuse('replaced while being read');
-    const buf = Buffer.alloc(Math.min(now.size, cap) + 1);
-    let got = 0;
-    for (;;) {
-      const n = readSync(fd, buf, got, buf.length - got, null);
-      if (n === 0) break;
-      got += n;
-      if (got > cap)
-        throw new TufsignError('FILE_TOO_LARGE', `${shown} grew past the ${cap} bytes the manifest declares`, {
-          file: full,
-          rule: 'BAD-51 reads capped by the manifest',
-        });
-      if (got === buf.length) break;
-    }
-    return buf.subarray(0, got);
+    return read(fd, now.size, tooLarge);
   } catch (cause) {
     if (cause instanceof TufsignError) throw cause;
     const code = (cause as NodeJS.ErrnoException).code;
@@ -333,6 +332,46 @@ export function readRegularFile(full: string, cap: number, shown = full): Buffer
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+}
+
+/** Read one regular file of a bundle whole, with `withRegularFile`'s checks (metadata, manifests: small files). */
+export function readRegularFile(full: string, cap: number, shown = full): Buffer | undefined {
+  return withRegularFile(full, cap, shown, (fd, size, tooLarge) => {
+    const buf = Buffer.alloc(Math.min(size, cap) + 1);
+    let got = 0;
+    for (;;) {
+      const n = readSync(fd, buf, got, buf.length - got, null);
+      if (n === 0) break;
+      got += n;
+      if (got > cap) tooLarge();
+      if (got === buf.length) break;
+    }
+    return buf.subarray(0, got);
+  });
+}
+
+/**
+ * The length and sha256 of one regular file of a bundle, read in 1 MiB pieces with `withRegularFile`'s checks:
+ * a release archive is checked against its manifest entry without being held.
+ */
+export function digestRegularFile(
+  full: string,
+  cap: number,
+  shown = full,
+): { length: number; sha256: string } | undefined {
+  return withRegularFile(full, cap, shown, (fd, size, tooLarge) => {
+    const buf = Buffer.alloc(Math.min(size, cap, 1 << 20) + 1);
+    const hash = createHash('sha256');
+    let length = 0;
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      length += n;
+      if (length > cap) tooLarge();
+      hash.update(buf.subarray(0, n));
+    }
+    return { length, sha256: hash.digest('hex') };
+  });
 }
 
 /**

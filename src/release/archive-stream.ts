@@ -15,7 +15,7 @@ import { TARGET_HASH_ALGORITHMS } from '../tuf/metadata';
 import { GZIP_BLOCK, GzipBlockStream, blocksInFlight } from './gzip';
 import type { ProgressCallback } from './progress';
 import { openScannedFile, scanBundle, type ScannedMember } from './scan';
-import { layoutTar, memberHeader, type TarLayout } from './tar';
+import { layoutTar, memberHeader, TarStreamReader, type TarLayout, type TarMemberDigest } from './tar';
 
 export interface StreamedArchive {
   /** The archive file (written atomically: a temporary name, then renamed). */
@@ -363,4 +363,116 @@ export async function expandArchiveTo(options: {
   } finally {
     copy.close();
   }
+}
+
+/** A release archive as `release verify` compares it, read in pieces and never held. */
+export interface ArchiveDigest {
+  /** sha256 and length of the gzip file */
+  sha256: string;
+  length: number;
+  /** sha256 and size of the tar it expands to */
+  tarSha256: string;
+  tarSize: number;
+  /** every member, checked by the strict reader (BAD-48 … BAD-52), its data hashed */
+  members: TarMemberDigest[];
+}
+
+/**
+ * A published archive read in pieces (a file's `readPieces`, or one buffer): hashed, expanded (BAD-51 bound),
+ * its tar checked member by member and each member's data hashed. Holds ~1 MiB pieces and one header at a time.
+ */
+export function readArchiveDigest(input: Readable, maxTarBytes: number, file?: string): Promise<ArchiveDigest> {
+  return new Promise((resolve, reject) => {
+    const gz = createHash('sha256');
+    const tar = createHash('sha256');
+    const reader = new TarStreamReader();
+    let length = 0;
+    let tarSize = 0;
+    const z = createGunzip({ chunkSize: 1 << 20 });
+    let failed = false;
+    const fail = (cause: unknown): void => {
+      if (failed) return;
+      failed = true;
+      input.destroy();
+      z.destroy();
+      reject(cause instanceof Error ? cause : new TufsignError('INTERNAL', String(cause)));
+    };
+    const invalid = (message: string, rule: string, cause?: unknown): void =>
+      fail(new TufsignError('ARCHIVE_INVALID', message, { file, rule, cause }));
+    input.on('data', (piece: Buffer) => {
+      gz.update(piece);
+      length += piece.length;
+    });
+    z.on('data', (piece: Buffer) => {
+      if (failed) return;
+      tarSize += piece.length;
+      if (tarSize > maxTarBytes)
+        return invalid(`archive expands to more than ${maxTarBytes} bytes`, 'BAD-51 bounded uncompressed size');
+      tar.update(piece);
+      try {
+        reader.push(piece);
+      } catch (cause) {
+        fail(cause);
+      }
+    });
+    z.on('end', () => {
+      if (failed) return;
+      try {
+        const members = reader.end();
+        resolve({ sha256: gz.digest('hex'), length, tarSha256: tar.digest('hex'), tarSize, members });
+      } catch (cause) {
+        fail(cause);
+      }
+    });
+    z.on('error', (cause: Error) => invalid(`archive is not valid gzip: ${cause.message}`, 'gzip archives', cause));
+    input.on('error', (cause: Error) =>
+      fail(
+        new TufsignError('IO_ERROR', `could not read ${file ?? 'the archive'}: ${cause.message}`, {
+          file,
+          cause,
+        }),
+      ),
+    );
+    input.pipe(z);
+  });
+}
+
+/**
+ * The archive `dir` makes with `releaseTime`, compressed and hashed as it is produced and never written or held:
+ * the rebuilt side of `release verify` (the same blocks, tar layout and file checks as `streamArchive`).
+ */
+export async function rebuildArchiveDigest(options: {
+  dir: string;
+  releaseTime: number;
+  threads: number;
+  maxTarBytes: number;
+  onProgress?: ProgressCallback | undefined;
+}): Promise<ArchiveDigest & { files: number }> {
+  const { dir, onProgress } = options;
+  const members = scanBundle(dir, onProgress);
+  const layout = layoutTar(members);
+  if (layout.size > options.maxTarBytes) {
+    throw new TufsignError(
+      'RELEASE_INVALID',
+      `the bundle makes a ${layout.size}-byte tar; tufsign handles up to ${options.maxTarBytes}`,
+      { file: dir, rule: 'bounded release size' },
+    );
+  }
+  const gzHash = createHash('sha256');
+  let length = 0;
+  const gz = new GzipBlockStream((piece) => {
+    gzHash.update(piece);
+    length += piece.length;
+  }, options.threads);
+  const reader = new TarStreamReader();
+  const tar = new TarBlocks(layout.size, gz, options.threads, (block) => reader.push(block));
+  const files = await putMembers(tar, dir, members, layout, options.releaseTime, onProgress);
+  return {
+    sha256: gzHash.digest('hex'),
+    length,
+    tarSha256: tar.sha.digest('hex'),
+    tarSize: layout.size,
+    members: reader.end(),
+    files,
+  };
 }

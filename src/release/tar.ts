@@ -9,6 +9,7 @@
  * Everything host-dependent is fixed: mtime is the release time, uid/gid 0,
  * uname/gname empty, modes 0755 (directories, executables) or 0644.
  */
+import { createHash, type Hash } from 'node:crypto';
 import { TufsignError } from '../errors';
 import type { TarRegion } from './bsdiff';
 import { memorySource, type ByteSource } from './source';
@@ -232,33 +233,34 @@ export interface ReadTarLimits {
   firstOnly?: boolean;
 }
 
+/** Largest pax extended header the readers take (CPython writes a few hundred bytes). */
+const MAX_PAX_BYTES = 1 << 20;
+
 /**
- * Strict reader for tufup-style archives (BAD-48 … BAD-52): only directories
- * and regular files under `./`, pax headers without NUL or numeric paths, no
- * duplicates, sizes inside the archive, valid checksums. Nothing is extracted.
+ * The strict reader's rules (BAD-48 … BAD-52), one header at a time, for `readTar` over a whole buffer and
+ * `TarStreamReader` over pieces: one home for what a tufup-style archive may hold.
  */
-export function readTar(buf: Uint8Array, limits: ReadTarLimits = {}): TarEntry[] {
-  const maxEntries = limits.maxEntries ?? 1_000_000;
-  const entries: TarEntry[] = [];
-  const seen = new Set<string>();
-  let off = 0;
-  let pax: Map<string, string> | undefined;
-  while (off + BLOCK <= buf.length) {
-    if (isZeroBlock(buf, off)) {
-      // End of archive: everything after must be zero padding too.
-      for (let i = off; i < buf.length; i++)
-        if (buf[i] !== 0) throw archiveError('data after the end-of-archive marker', 'BAD-51 consistent archive');
-      if (pax !== undefined) throw archiveError('pax header without a member', 'BAD-50 well-formed pax headers');
-      return entries;
-    }
+class TarHeaderRules {
+  private pax: Map<string, string> | undefined;
+  private readonly seen = new Set<string>();
+  count = 0;
+
+  constructor(private readonly maxEntries: number) {}
+
+  /**
+   * The 512-byte header at `buf[off]` (not a zero block). `room` is how many archive bytes follow it
+   * (Infinity while streaming: the end is checked when it comes). A pax header returns its data size (its
+   * records go to `paxData`), a member its entry without the data offset.
+   */
+  header(buf: Uint8Array, off: number, room: number): { pax: number } | { entry: Omit<TarEntry, 'offset'> } {
     if (!headerChecksumOk(buf, off))
       throw archiveError(`bad header checksum at byte ${off}`, 'BAD-51 consistent archive');
     const type = String.fromCharCode(buf[off + 156]!);
     const size = readOctal(buf, off + 124, 12);
     if (size === undefined) throw archiveError(`unreadable entry size at byte ${off}`, 'BAD-51 valid sizes');
-    const dataAt = off + BLOCK;
+    const pax = this.pax;
     const effSize = pax?.has('size') === true ? Number(pax.get('size')) : size;
-    if (!Number.isSafeInteger(effSize) || effSize < 0 || dataAt + effSize > buf.length) {
+    if (!Number.isSafeInteger(effSize) || effSize < 0 || effSize > room) {
       throw archiveError(
         `entry at byte ${off} declares ${effSize} bytes, beyond the archive`,
         'BAD-51 sizes inside the archive',
@@ -266,9 +268,9 @@ export function readTar(buf: Uint8Array, limits: ReadTarLimits = {}): TarEntry[]
     }
     if (type === 'x') {
       if (pax !== undefined) throw archiveError('two pax headers in a row', 'BAD-50 well-formed pax headers');
-      pax = parsePax(buf.subarray(dataAt, dataAt + size), `pax header at byte ${off}`);
-      off = dataAt + padded(size);
-      continue;
+      if (size > MAX_PAX_BYTES)
+        throw archiveError(`pax header at byte ${off} holds ${size} bytes`, 'BAD-50 well-formed pax headers');
+      return { pax: size };
     }
     if (type !== '0' && type !== '\0' && type !== '5') {
       const what: Record<string, string> = {
@@ -295,7 +297,7 @@ export function readTar(buf: Uint8Array, limits: ReadTarLimits = {}): TarEntry[]
       })();
     if (pax?.has('path') === true && /^[0-9]+$/.test(name))
       throw archiveError(`pax path ${JSON.stringify(name)} is all digits`, 'BAD-50 suspicious pax path');
-    pax = undefined;
+    this.pax = undefined;
     if (name.includes('\0')) throw archiveError('NUL in an entry name', 'BAD-50 no NUL in paths');
     const isDir = type === '5';
     if (isDir && name.endsWith('/')) name = name.slice(0, -1);
@@ -316,17 +318,176 @@ export function readTar(buf: Uint8Array, limits: ReadTarLimits = {}): TarEntry[]
         });
       }
     }
-    if (seen.has(rel))
+    if (this.seen.has(rel))
       throw archiveError(`duplicate entry ${JSON.stringify(name)}`, 'BAD-52 no duplicate entries', name);
-    seen.add(rel);
-    if (entries.length >= maxEntries) throw archiveError(`more than ${maxEntries} entries`, 'BAD-51 entry count cap');
+    this.seen.add(rel);
+    if (this.count >= this.maxEntries)
+      throw archiveError(`more than ${this.maxEntries} entries`, 'BAD-51 entry count cap');
+    this.count += 1;
     const mode = readOctal(buf, off + 100, 8) ?? 0;
     const mtime = readOctal(buf, off + 136, 12) ?? 0;
-    entries.push({ path: rel, type: isDir ? 'dir' : 'file', mode, mtime, size: isDir ? 0 : effSize, offset: dataAt });
+    return { entry: { path: rel, type: isDir ? 'dir' : 'file', mode, mtime, size: isDir ? 0 : effSize } };
+  }
+
+  /** The records of the pax header at byte `off`, for the member that follows. */
+  paxData(data: Uint8Array, off: number): void {
+    this.pax = parsePax(data, `pax header at byte ${off}`);
+  }
+
+  /** The end-of-archive marker was reached. */
+  end(): void {
+    if (this.pax !== undefined) throw archiveError('pax header without a member', 'BAD-50 well-formed pax headers');
+  }
+}
+
+/**
+ * Strict reader for tufup-style archives (BAD-48 … BAD-52): only directories
+ * and regular files under `./`, pax headers without NUL or numeric paths, no
+ * duplicates, sizes inside the archive, valid checksums. Nothing is extracted.
+ */
+export function readTar(buf: Uint8Array, limits: ReadTarLimits = {}): TarEntry[] {
+  const rules = new TarHeaderRules(limits.maxEntries ?? 1_000_000);
+  const entries: TarEntry[] = [];
+  let off = 0;
+  while (off + BLOCK <= buf.length) {
+    if (isZeroBlock(buf, off)) {
+      // End of archive: everything after must be zero padding too.
+      for (let i = off; i < buf.length; i++)
+        if (buf[i] !== 0) throw archiveError('data after the end-of-archive marker', 'BAD-51 consistent archive');
+      rules.end();
+      return entries;
+    }
+    const dataAt = off + BLOCK;
+    const h = rules.header(buf, off, buf.length - dataAt);
+    if ('pax' in h) {
+      rules.paxData(buf.subarray(dataAt, dataAt + h.pax), off);
+      off = dataAt + padded(h.pax);
+      continue;
+    }
+    entries.push({ ...h.entry, offset: dataAt });
     if (limits.firstOnly === true) return entries;
-    off = dataAt + (isDir ? 0 : padded(effSize));
+    off = dataAt + padded(h.entry.size);
   }
   throw archiveError('archive ends without an end-of-archive marker', 'BAD-51 consistent archive');
+}
+
+/** A member of a tar read as it streams past: a file's data is hashed, never held. */
+export interface TarMemberDigest {
+  path: string;
+  type: 'file' | 'dir';
+  mode: number;
+  mtime: number;
+  size: number;
+  /** sha256 of the data ('' for a folder) */
+  sha256: string;
+}
+
+/**
+ * `readTar`'s rules over a tar that arrives in pieces (a release archive as it is expanded): holds one header
+ * (and a pax header's records, ≤ 1 MiB) at a time, and hashes each file's data as it passes.
+ */
+export class TarStreamReader {
+  private readonly rules: TarHeaderRules;
+  readonly members: TarMemberDigest[] = [];
+  private readonly head = Buffer.alloc(BLOCK);
+  private headFill = 0;
+  /** bytes of archive consumed so far */
+  private at = 0;
+  private state: 'header' | 'pax' | 'data' | 'pad' | 'end' = 'header';
+  /** what is left of the current pax records, data or padding */
+  private left = 0;
+  private pax: Buffer[] = [];
+  private paxAt = 0;
+  private paxSize = 0;
+  private hash: Hash | undefined;
+  private current: TarMemberDigest | undefined;
+
+  constructor(maxEntries = 1_000_000) {
+    this.rules = new TarHeaderRules(maxEntries);
+  }
+
+  push(piece: Uint8Array): void {
+    let p = 0;
+    while (p < piece.length) {
+      if (this.state === 'end') {
+        for (; p < piece.length; p++)
+          if (piece[p] !== 0) throw archiveError('data after the end-of-archive marker', 'BAD-51 consistent archive');
+        break;
+      }
+      if (this.state === 'header') {
+        const n = Math.min(BLOCK - this.headFill, piece.length - p);
+        this.head.set(piece.subarray(p, p + n), this.headFill);
+        this.headFill += n;
+        p += n;
+        if (this.headFill === BLOCK) this.onHeader();
+        continue;
+      }
+      const n = Math.min(this.left, piece.length - p);
+      const bytes = piece.subarray(p, p + n);
+      if (this.state === 'pax') this.pax.push(Buffer.from(bytes));
+      else if (this.state === 'data') this.hash!.update(bytes);
+      this.left -= n;
+      this.at += n;
+      p += n;
+      if (this.left === 0) this.afterPart();
+    }
+  }
+
+  /** The stream ended: it must have ended the archive. */
+  end(): TarMemberDigest[] {
+    if (this.state === 'data' || this.state === 'pax')
+      throw archiveError(
+        `entry at byte ${this.at - (this.state === 'pax' ? this.paxSize - this.left : 0)} declares bytes beyond the archive`,
+        'BAD-51 sizes inside the archive',
+      );
+    if (this.state !== 'end')
+      throw archiveError('archive ends without an end-of-archive marker', 'BAD-51 consistent archive');
+    return this.members;
+  }
+
+  private onHeader(): void {
+    const off = this.at;
+    this.at += BLOCK;
+    this.headFill = 0;
+    if (isZeroBlock(this.head, 0)) {
+      this.rules.end();
+      this.state = 'end';
+      return;
+    }
+    const h = this.rules.header(this.head, 0, Infinity);
+    if ('pax' in h) {
+      this.state = 'pax';
+      this.pax = [];
+      this.paxAt = off;
+      this.paxSize = h.pax;
+      this.left = h.pax;
+    } else {
+      this.current = { ...h.entry, sha256: '' };
+      this.members.push(this.current);
+      this.state = 'data';
+      this.hash = createHash('sha256');
+      this.left = h.entry.size;
+    }
+    if (this.left === 0) this.afterPart();
+  }
+
+  /** The pax records or the member's data are complete: the padding to the next header. */
+  private afterPart(): void {
+    if (this.state === 'pax') {
+      this.rules.paxData(Buffer.concat(this.pax), this.paxAt);
+      this.pax = [];
+      this.left = padded(this.paxSize) - this.paxSize;
+    } else if (this.state === 'data') {
+      const m = this.current!;
+      if (m.type === 'file') m.sha256 = this.hash!.digest('hex');
+      this.hash = undefined;
+      this.left = padded(m.size) - m.size;
+    } else {
+      this.state = 'header';
+      return;
+    }
+    this.state = this.left === 0 ? 'header' : 'pad';
+  }
 }
 
 /**

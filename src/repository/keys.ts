@@ -218,7 +218,15 @@ export async function readKey(uriOrFile: KeyRef | string, open: OpenOptions): Pr
     if (g.attestation !== undefined) f.attestation = g.attestation;
     return f;
   }
-  const f = parsePublicKeyFile(readFileBounded(uriOrFile, 1024 * 1024), uriOrFile);
+  const bytes = readFileBounded(uriOrFile, 1024 * 1024);
+  // a key file's PEM named as a path (as ykman and openssl take it): say how tufsign names it
+  if (bytes.subarray(0, 11).toString('latin1') === '-----BEGIN ')
+    throw new TufsignError('KEY_URI_INVALID', `${uriOrFile} is a PEM key file, not a public key file`, {
+      file: uriOrFile,
+      rule: 'keys are given as file:/pkcs11:/yubikey: URIs or public key files (key export)',
+      suggestion: `Name it as a key URI: file:${uriOrFile}`,
+    });
+  const f = parsePublicKeyFile(bytes, uriOrFile);
   // An edited claim is refused wherever a key file is read (`key show`, `key export`, `key attest`).
   try {
     assessKeyFileAttestation(f, {

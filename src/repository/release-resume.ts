@@ -6,14 +6,15 @@
  * (same APP VERSION, the folder rebuilds to the signed archive) and finishes the bundle from the workspace
  * instead of refusing with RELEASE_NOT_NEWER; leftovers of the killed bundle write are replaced, never an error.
  */
+import { createHash } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { TufsignError } from '../errors';
-import { fileExists, listNames, readFileBounded, removeTree } from '../io/fs';
+import { fileExists, listNames, removeTree } from '../io/fs';
 import {
   buildBundle,
   bundleFormatOf,
   checkBundleManifest,
-  deterministicTarGz,
+  streamTarGz,
   writeBundle,
   type ManifestFile,
   type WrittenBundle,
@@ -22,6 +23,7 @@ import type { ProgressCallback, ReleaseInfo } from '../release';
 import type { TopLevelRole } from '../tuf/metadata';
 import { baseRootOf, collectBundleFiles } from './bundle-files';
 import { targetFileNames, Workspace } from './workspace';
+import { fileDigest } from '../io/tree';
 
 export interface FinishedBundle extends WrittenBundle {
   files: ManifestFile[];
@@ -90,12 +92,12 @@ function releaseBundle(ws: Workspace, archivePath: string): ReturnType<typeof bu
  * replaced only in the workspace's own `bundles/` folder; a path the operator named with --bundle-out is never
  * removed.
  */
-export function finishReleaseBundle(
+export async function finishReleaseBundle(
   ws: Workspace,
   out: string,
   release: ReleaseInfo,
   onProgress?: ProgressCallback,
-): FinishedBundle {
+): Promise<FinishedBundle> {
   const archive = release.archive;
   if (archive === undefined) throw new Error('finishReleaseBundle: a release without an archive');
   const path = resolve(out);
@@ -111,8 +113,15 @@ export function finishReleaseBundle(
   });
   if (fileExists(path)) {
     if (format === 'tar.gz') {
-      // written atomically: complete, and ours when it is byte for byte the rebuilt bundle
-      if (Buffer.compare(readFileBounded(path, 0x7fff_ffff), deterministicTarGz(built.entries)) === 0)
+      // written atomically: complete, and ours when it is byte for byte the rebuilt bundle (both hashed in pieces)
+      const rebuilt = createHash('sha256');
+      let length = 0;
+      await streamTarGz(built.entries, (piece) => {
+        rebuilt.update(piece);
+        length += piece.length;
+      });
+      const there = fileDigest(path);
+      if (there?.length === length && there.sha256 === rebuilt.digest('hex'))
         return done('complete', built.manifest.files, built.exact);
     } else {
       const checked = checkBundleManifest(path);
@@ -131,6 +140,6 @@ export function finishReleaseBundle(
     });
   }
   removeTree(path);
-  writeBundle(path, built.entries, onProgress);
+  await writeBundle(path, built.entries, onProgress);
   return done('rebuilt', built.manifest.files, built.exact);
 }

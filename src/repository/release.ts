@@ -8,11 +8,11 @@
 import { join } from 'node:path';
 import { TufsignError } from '../errors';
 import { randomBytes } from 'node:crypto';
-import { ensureDir, fileExists, readFileBounded, removeDirIfEmpty, removeTree } from '../io/fs';
+import { ensureDir, fileExists, removeDirIfEmpty, removeTree } from '../io/fs';
 import { StagedFile } from '../io/stream-file';
 import { fileDigest } from '../io/tree';
 import { canonicalString } from '../tuf/canonical-json';
-import { buildBundle, MAX_BUNDLE_FILE_BYTES, writeBundle, type ManifestFile, type WrittenBundle } from '../bundle';
+import { buildBundle, writeBundle, type ManifestFile, type WrittenBundle } from '../bundle';
 import {
   buildReleaseFiles,
   checkAppName,
@@ -236,7 +236,7 @@ async function buildAndCommit(
     ...baseRootOf(ws, base),
     files: collectBundleFiles(ws, base, targets),
   });
-  result.bundle = { ...writeBundle(bundleDir, entries, options.onProgress), files: manifest.files };
+  result.bundle = { ...(await writeBundle(bundleDir, entries, options.onProgress)), files: manifest.files };
   return result;
 }
 
@@ -324,7 +324,7 @@ async function resumeRelease(
       },
     );
   }
-  const bundle = finishReleaseBundle(ws, bundleDir, release, options.onProgress);
+  const bundle = await finishReleaseBundle(ws, bundleDir, release, options.onProgress);
   const archive = release.archive!;
   const releases = listReleases(ws.load().targets.signed, options.app);
   const before = releases[releases.findIndex((r) => r.version === release.version) - 1];
@@ -420,10 +420,9 @@ export async function verifyPublishedRelease(
       suggestion: 'See `tufsign release list`.',
     });
   }
-  const archiveBytes = readFileBounded(storedArchive(ws, release), MAX_BUNDLE_FILE_BYTES);
   const r = await verifyRelease({
     dir,
-    archiveBytes,
+    archivePath: storedArchive(ws, release),
     archiveName: release.archive.path,
     ...(onProgress !== undefined ? { onProgress } : {}),
   });

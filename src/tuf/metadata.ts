@@ -642,6 +642,8 @@ export class Root extends SignedBase {
       unrecognized(obj, [...BASE_FIELDS, 'keys', 'roles', 'consistent_snapshot']),
     );
     if (base.legacyExpires !== undefined) root.legacyExpires = base.legacyExpires;
+    // absent stays absent (false for clients, as python-tuf reads it): the constructor's default is for new roots
+    root.consistentSnapshot = cs;
     return root;
   }
 

@@ -69,6 +69,31 @@ describe('dangerous changes are listed', () => {
     expect(kinds.sort()).toEqual(['targets-removed', 'targets-replaced']);
   });
 
+  it('a root that sets consistent_snapshot where the trusted root left it out: shown as unset, never "undefined"', () => {
+    const old = [makeKey('cs-old')];
+    const online = makeKey('cs-online');
+    const bare = makeRoot(1, old, 1, online);
+    bare.consistentSnapshot = undefined;
+    const trusted = signMd(new Metadata(bare), ...old) as Metadata<Root>;
+    const next = new Metadata(makeRoot(2, old, 1, online, days(365)));
+    next.signed.consistentSnapshot = true;
+    const req = createRequest({
+      repository: 'demo',
+      purpose: 'p',
+      trustedRoot: trusted,
+      base: { root: 1 },
+      roles: [{ metadata: next }],
+      keyholders: new Map(),
+      now: NOW,
+      tool: TOOL,
+    });
+    const found = dangerousChanges(diffRequest(req), trusted.signed, NOW, POLICY).filter(
+      (d) => d.kind === 'consistent-snapshot-changed',
+    );
+    expect(found).toHaveLength(1);
+    expect(found[0]?.message).not.toContain('undefined');
+  });
+
   it('a plain renewal has none', () => {
     const s = rotation(2, 1, 2, 0, 1);
     expect(dangerousChanges(diffRequest(s.request), s.trusted.signed, NOW, POLICY)).toEqual([]);

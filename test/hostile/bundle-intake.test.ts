@@ -42,7 +42,7 @@ async function bundle(
     base: {},
     files: Object.entries(files).map(([path, data]) => ({ path, data, new: true })),
   });
-  return writeBundle(join(base, `b${n++}`), entries).path;
+  return (await writeBundle(join(base, `b${n++}`), entries)).path;
 }
 
 function failedChecks(report: any): { role: string; code: string; rule?: string; message: string }[] {
@@ -246,7 +246,7 @@ describe('a bundle given as one .tar.gz (ADR 0017)', () => {
       base: {},
       files: Object.entries(files).map(([path, data]) => ({ path, data, new: true })),
     });
-    const w = writeBundle(join(base, 'only', 'x.tar.gz'), entries);
+    const w = await writeBundle(join(base, 'only', 'x.tar.gz'), entries);
     expect(w.format).toBe('tar.gz');
     expect(readdirSync(join(base, 'only'))).toEqual(['x.tar.gz']);
     expect(verify(w.path)).toEqual({ status: 0, failures: [] });

@@ -1,11 +1,11 @@
-import { chmodSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import { gunzipBounded, gzipDeterministic } from '../../src/release/gzip';
 import { buildRelease, buildTar, releaseTimeFrom, verifyRelease } from '../../src/release/build';
 import { checkReleaseVersion } from '../../src/release/version';
-import { readTar, tarRegions } from '../../src/release/tar';
+import { readTar, tarRegions, TarStreamReader, type TarMemberDigest } from '../../src/release/tar';
 import { expectCode, makeBundle, run, scratch, sha256sum } from './helpers';
 
 const EPOCH = 1_700_000_000;
@@ -14,6 +14,17 @@ const GOLDEN_ARCHIVE_SHA256 = 'fb0cbade1f09f28ac0c9ee65cd800e2159eb1241a0c7711bf
 const GOLDEN_TAR_SHA256 = '9486fd5426af2c99e7468af8e8583c7781e51b9c21364a000e71581120311534';
 
 const tmp = scratch();
+
+/** The streaming reader over `tar` cut into pieces of random sizes (1 byte … 2 KiB). */
+function streamRead(tar: Uint8Array): TarMemberDigest[] {
+  const reader = new TarStreamReader();
+  for (let at = 0; at < tar.length;) {
+    const n = 1 + Math.floor(Math.random() * 2048);
+    reader.push(tar.subarray(at, at + n));
+    at += n;
+  }
+  return reader.end();
+}
 function bundle(variant: 'v1' | 'v2' = 'v1', mtime?: number): string {
   return makeBundle(tmp(), variant, mtime);
 }
@@ -127,6 +138,39 @@ with tarfile.open(sys.argv[1], 'r:gz') as t:
     );
   });
 
+  test('verifyRelease from the archive file (read in pieces): every kind of difference, and a bad archive', async () => {
+    const dir = bundle();
+    const r = await buildRelease({ app: 'x', version: checkReleaseVersion('1.0'), dir, releaseTime: EPOCH });
+    const archivePath = join(tmp(), 'x-1.0.tar.gz');
+    writeFileSync(archivePath, r.archive.bytes);
+    const ok = await verifyRelease({ dir, archivePath, threads: 1 });
+    expect(ok).toMatchObject({ identical: true, tarIdentical: true, releaseTime: EPOCH, differences: [] });
+    expect(ok.published.sha256).toBe(sha256sum(r.archive.bytes));
+    expect(ok.rebuilt).toMatchObject({ sha256: ok.published.sha256, tarSha256: r.tar.sha256, tarSize: r.tar.size });
+    chmodSync(join(dir, 'app.py'), 0o755);
+    writeFileSync(join(dir, 'run.sh'), 'same length, other');
+    rmSync(join(dir, 'a.txt'));
+    rmSync(join(dir, 'a'), { recursive: true });
+    writeFileSync(join(dir, 'a'), 'now a file');
+    const bad = await verifyRelease({ dir, archivePath, threads: 2 });
+    expect(bad).toMatchObject({ identical: false, tarIdentical: false });
+    expect(bad.differences).toEqual(
+      expect.arrayContaining([
+        { path: 'app.py', what: 'mode' },
+        { path: 'run.sh', what: 'content' },
+        { path: 'a.txt', what: 'missing-in-folder' },
+        { path: 'a', what: 'type' },
+        { path: 'a/b.txt', what: 'missing-in-folder' },
+      ]),
+    );
+    const truncated = join(tmp(), 'cut.tar.gz');
+    writeFileSync(truncated, r.archive.bytes.subarray(0, r.archive.bytes.length - 20));
+    await expect(verifyRelease({ dir, archivePath: truncated })).rejects.toMatchObject({ code: 'ARCHIVE_INVALID' });
+    await expect(verifyRelease({ dir, archivePath: join(tmp(), 'none.tar.gz') })).rejects.toMatchObject({
+      code: 'IO_ERROR',
+    });
+  });
+
   test('multi-block gzip (parallel, 4 MiB blocks) is one valid, deterministic stream', async () => {
     const data = Buffer.concat([Buffer.alloc(3 << 20, 7), randomBytes(3 << 20), Buffer.from('text '.repeat(700_000))]);
     const a = await gzipDeterministic(data);
@@ -167,6 +211,13 @@ describe('reading archives strictly (BAD-48 … BAD-52)', () => {
     expect(entries[0]).toMatchObject({ path: '', type: 'dir', mtime: EPOCH });
     expect(entries.find((e) => e.path === 'app.py')).toMatchObject({ type: 'file', size: 15, mode: 0o644 });
     expect(tarRegions(tar)?.length).toBe(entries.filter((e) => e.type === 'file' && e.size > 0).length);
+    // The streaming reader finds the same members, each file's data hashed.
+    expect(streamRead(tar)).toEqual(
+      entries.map(({ offset, ...e }) => ({
+        ...e,
+        sha256: e.type === 'file' ? sha256sum(tar.subarray(offset, offset + e.size)) : '',
+      })),
+    );
   });
 
   test.each([
@@ -182,13 +233,29 @@ describe('reading archives strictly (BAD-48 … BAD-52)', () => {
       'ARCHIVE_INVALID',
     ],
     ['duplicate entries', "add('./a', b'1')\nadd('./a', b'2')", 'ARCHIVE_INVALID'],
-  ])('%s is refused', (_what, script, code) => {
-    expectCode(() => readTar(pyTar(script)), code as 'ARCHIVE_INVALID');
+  ])('%s is refused (whole, and streamed in pieces)', (_what, script, code) => {
+    const tar = pyTar(script);
+    expectCode(() => readTar(tar), code as 'ARCHIVE_INVALID');
+    expectCode(() => streamRead(tar), code as 'ARCHIVE_INVALID');
+  });
+
+  test('streamed: a pax header over 1 MiB, data after the end marker and a missing end marker are refused', () => {
+    const huge = pyTar(
+      "ti = tarfile.TarInfo('./x'); ti.pax_headers = {'comment': 'c' * (1 << 20)}; t.addfile(ti, io.BytesIO(b''))",
+    );
+    expectCode(() => streamRead(huge), 'ARCHIVE_INVALID');
+    expectCode(() => readTar(huge), 'ARCHIVE_INVALID');
+    const tar = pyTar("add('./a', b'x' * 100)");
+    const trailing = Buffer.from(tar);
+    trailing[trailing.length - 1] = 1;
+    expectCode(() => streamRead(trailing), 'ARCHIVE_INVALID');
+    expectCode(() => streamRead(tar.subarray(0, 1024)), 'ARCHIVE_INVALID');
   });
 
   test('a declared size past the end is refused', () => {
     const tar = pyTar("add('./a', b'x' * 100)");
     expectCode(() => readTar(tar.subarray(0, 512 + 50)), 'ARCHIVE_INVALID');
+    expectCode(() => streamRead(tar.subarray(0, 512 + 50)), 'ARCHIVE_INVALID');
     // An oversized size field with a fixed checksum.
     const bad = Buffer.from(tar);
     bad.write('77777777777\0', 124, 'ascii');
@@ -197,6 +264,7 @@ describe('reading archives strictly (BAD-48 … BAD-52)', () => {
     for (let i = 0; i < 512; i++) sum += bad[i]!;
     bad.write(sum.toString(8).padStart(6, '0') + '\0', 148, 'ascii');
     expectCode(() => readTar(bad), 'ARCHIVE_INVALID');
+    expectCode(() => streamRead(bad), 'ARCHIVE_INVALID');
   });
 
   test('a zip bomb is stopped at the output cap', () => {

@@ -9,7 +9,7 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { buildArchiveRelease, buildRelease } from '../../src/release/build';
+import { buildArchiveRelease, buildRelease, type VerifyReleaseResult } from '../../src/release/build';
 import { GZIP_BLOCK } from '../../src/release/gzip';
 import { checkReleaseVersion, parseVersion } from '../../src/release/version';
 import { expectCodeAsync, makeBundle, run, scratch, sha256sum } from './helpers';
@@ -89,10 +89,11 @@ describe('bounded memory', () => {
   const built = resolve(__dirname, '../../dist/release/build.js');
   const version = resolve(__dirname, '../../dist/release/version.js');
 
-  test('a child with a 48 MiB heap streams a 200 MB folder; its resident peak stays under half the tar', () => {
-    if (!existsSync(built)) throw new Error(`${built} is missing: run npm run build first`);
+  /** 50 files of 4 MB of compressible text, each a little different (made once, shared by the tests below). */
+  let big: string | undefined;
+  const bigFolder = (): string => {
+    if (big !== undefined) return big;
     const dir = tmp();
-    // 50 files of 4 MB of compressible text, each a little different.
     const base = Buffer.from(
       Array.from({ length: 110_000 }, (_, i) => `line ${i} of a large bundle file ${(i * 40503) % 65521}\n`).join(''),
     ).subarray(0, 4_000_000);
@@ -101,7 +102,15 @@ describe('bounded memory', () => {
       base.write(`file ${f}`, (f * 7919) % 1000);
       writeFileSync(join(dir, `d${f % 4}`, `f${f}.txt`), base);
     }
+    return (big = dir);
+  };
+  let bigArchive: string | undefined;
+
+  test('a child with a 48 MiB heap streams a 200 MB folder; its resident peak stays under half the tar', () => {
+    if (!existsSync(built)) throw new Error(`${built} is missing: run npm run build first`);
+    const dir = bigFolder();
     const archive = join(tmp(), 'big-1.0.tar.gz');
+    bigArchive = archive;
     const child = `${PEAK_RSS_SNIPPET}
       const { buildArchiveRelease } = require(${JSON.stringify(built)});
       const { checkReleaseVersion } = require(${JSON.stringify(version)});
@@ -120,5 +129,47 @@ describe('bounded memory', () => {
     expect(out.peak * 1024).toBeLessThan(200 * MiB);
     // And the archive is right: gzip expands it to the tar that was hashed.
     expect(run('sh', ['-c', 'gzip -dc "$0" | sha256sum', archive]).toString('utf8').split(' ')[0]).toBe(out.tar.sha256);
+  });
+
+  test('a child with a 48 MiB heap verifies a 200 MB release from its file and folder: found identical, then a changed file found; resident peak under half the tar', async () => {
+    if (!existsSync(built)) throw new Error(`${built} is missing: run npm run build first`);
+    const dir = bigFolder();
+    let archive = bigArchive;
+    if (archive === undefined || !existsSync(archive)) {
+      archive = join(tmp(), 'big-1.0.tar.gz');
+      await buildArchiveRelease({
+        app: 'big',
+        version: checkReleaseVersion('1.0'),
+        dir,
+        releaseTime: 1_700_000_000,
+        archivePath: archive,
+        threads: 2,
+      });
+    }
+    const changed = join(dir, 'd1', 'f5.txt');
+    const child = `${PEAK_RSS_SNIPPET}
+      const { verifyRelease } = require(${JSON.stringify(built)});
+      const fs = require('node:fs');
+      const baseline = peakRssKiB();
+      (async () => {
+        const same = await verifyRelease({ dir: ${JSON.stringify(dir)}, archivePath: ${JSON.stringify(archive)}, threads: 2 });
+        const fd = fs.openSync(${JSON.stringify(changed)}, 'r+');
+        fs.writeSync(fd, Buffer.from('#'), 0, 1, 2_000_000);
+        fs.closeSync(fd);
+        const other = await verifyRelease({ dir: ${JSON.stringify(dir)}, archivePath: ${JSON.stringify(archive)}, threads: 2 });
+        process.stdout.write(JSON.stringify({ baseline, peak: peakRssKiB(), same, other }));
+      })().catch((e) => { console.error(e); process.exit(1); });`;
+    const out = JSON.parse(
+      execFileSync(process.execPath, ['--max-old-space-size=48', '-e', child], { encoding: 'utf8' }),
+    ) as { baseline: number; peak: number; same: VerifyReleaseResult; other: VerifyReleaseResult };
+    const MiB = 1024 * 1024;
+    expect(out.same.rebuilt.tarSize).toBeGreaterThan(3 * 48 * MiB); // several times the heap cap
+    expect(out.same).toMatchObject({ identical: true, tarIdentical: true, differences: [] });
+    expect(out.same.published.sha256).toBe(sha256sum(readFileSync(archive)));
+    expect(out.other).toMatchObject({ identical: false, tarIdentical: false });
+    expect(out.other.differences).toEqual([{ path: 'd1/f5.txt', what: 'content' }]);
+    // Neither archive nor tar is held: what verifying added is far below the tar (holding both tars: 2×).
+    expect((out.peak - out.baseline) * 1024).toBeLessThan(out.same.rebuilt.tarSize / 2);
+    expect(out.peak * 1024).toBeLessThan(200 * MiB);
   });
 });

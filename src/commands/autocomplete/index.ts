@@ -1,7 +1,7 @@
-import { Command } from '@oclif/core';
-import { autocompleteArgs, autocompleteFlags, runAutocomplete } from '../../cli/autocomplete';
+import { BaseCommand } from '../../cli/base-command';
+import { autocompleteArgs, autocompleteFlags, runAutocomplete, type AutocompleteResult } from '../../cli/autocomplete';
 
-export default class Autocomplete extends Command {
+export default class Autocomplete extends BaseCommand<typeof Autocomplete> {
   static override description = 'Display autocomplete installation instructions.';
   static override args = autocompleteArgs;
   static override flags = autocompleteFlags;
@@ -13,8 +13,7 @@ export default class Autocomplete extends Command {
     '<%= config.bin %> autocomplete --refresh-cache',
   ];
 
-  async run(): Promise<void> {
-    const { args, flags } = await this.parse(Autocomplete);
-    await runAutocomplete(this.config, this.argv, args, flags);
+  async run(): Promise<AutocompleteResult> {
+    return runAutocomplete(this.config, this.argv, this.args, this.flags, this.jsonEnabled());
   }
 }

@@ -2,6 +2,7 @@ import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
 import { ceremonyGuidedFlags, runCeremonyGuided } from '../../cli/ceremony-guided';
 import type { GuidedResult } from '../../cli/ceremony';
+import { refuseMistypedSubcommand } from '../../cli/did-you-mean';
 
 export default class Ceremony extends BaseCommand<typeof Ceremony> {
   static override summary =
@@ -22,6 +23,8 @@ export default class Ceremony extends BaseCommand<typeof Ceremony> {
   static override flags = ceremonyGuidedFlags;
 
   async run(): Promise<GuidedResult> {
+    // `ceremony strat`: a mistyped subcommand, not a request file
+    if (this.args.request !== undefined) await refuseMistypedSubcommand(this.config, 'ceremony', this.args.request);
     return runCeremonyGuided(this.io, this.flags, this.args.request);
   }
 }

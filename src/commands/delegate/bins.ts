@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
 import { runDelegateBins, type DelegateBinsInput } from '../../cli/delegation';
 import { renderDelegationOutcome } from '../../cli/delegation-render';
+import { publishHint } from '../../cli/render';
 import { thresholdFlag, waitFlag, workspaceFlag } from '../../cli/flags';
 import type { DelegationOutcome } from '../../repository/delegations';
 
@@ -37,13 +38,8 @@ export default class DelegateBins extends BaseCommand<typeof DelegateBins> {
   };
 
   async run(): Promise<DelegationOutcome> {
-    const input: DelegateBinsInput = {
-      workspace: this.flags.workspace,
-      count: this.flags.count,
-      keys: this.flags.key,
-      threshold: this.flags.threshold,
-      prefix: this.flags.prefix,
-    };
+    const { workspace, count, threshold, prefix } = this.flags;
+    const input: DelegateBinsInput = { workspace, count, keys: this.flags.key, threshold, prefix };
     if (this.flags.from !== undefined) input.from = this.flags.from;
     if (this.flags.expires !== undefined) input.expires = this.flags.expires;
     if (this.flags['request-out'] !== undefined) input.out = this.flags['request-out'];
@@ -51,7 +47,7 @@ export default class DelegateBins extends BaseCommand<typeof DelegateBins> {
     const outcome = await runDelegateBins(this.ctx, `tufsign ${this.config.version}`, input);
     this.log(
       outcome.request === undefined
-        ? `${input.count} bins created; ${outcome.result.roles.length} roles signed`
+        ? `${input.count} bins created; ${outcome.result.roles.length} roles signed\n${publishHint(this.flags.workspace)}`
         : renderDelegationOutcome(outcome),
     );
     return outcome;

@@ -32,7 +32,7 @@ export default class DelegateRemove extends BaseCommand<typeof DelegateRemove> {
     if (this.flags['request-out'] !== undefined) input.out = this.flags['request-out'];
     await this.lockWorkspace(this.flags.workspace);
     const outcome = await runDelegateRemove(this.ctx, `tufsign ${this.config.version}`, input);
-    this.log(renderDelegationOutcome(outcome));
+    this.log(renderDelegationOutcome(outcome, this.flags.workspace));
     return outcome;
   }
 }

@@ -207,7 +207,8 @@ export function verifyPublicKeyFileAttestation(
   if (a === undefined) {
     throw new TufsignError('ATTESTATION_INVALID', `key ${file.keyid.slice(0, 16)}… carries no attestation`, {
       rule: 'BAD-58 attested on-device keys only',
-      suggestion: 'Export the public key with `tufsign key export yubikey:serial=N;slot=9c` on the keyholder machine.',
+      suggestion:
+        "Export the public key with `tufsign key export 'yubikey:serial=N;slot=9c' --out FILE` on the keyholder machine.",
     });
   }
   if (a.status === 'attested') return a.facts;

@@ -279,7 +279,7 @@ function slotInUse(
       rule: 'a key generate re-run finishes only the key its own journal recorded (ADR 0007)',
       details: { serial: device.serial, slot: slotName(slot) },
       suggestion:
-        'Choose another slot (--slot); to use the key that is there, `tufsign key export yubikey:serial=N;slot=S --out FILE`; to reuse the slot, delete its key deliberately with `ykman piv keys delete` first.',
+        "Choose another slot (--slot); to use the key that is there, `tufsign key export 'yubikey:serial=N;slot=S' --out FILE`; to reuse the slot, delete its key deliberately with `ykman piv keys delete` first.",
     },
   );
 }

@@ -272,7 +272,7 @@ export async function finalizeIntoWorkspace(
       files: bundleFiles,
       transcript: outcome.request.transcript,
     });
-    report.bundle = { ...writeBundle(options.bundleOut, entries), files: manifest.files };
+    report.bundle = { ...(await writeBundle(options.bundleOut, entries)), files: manifest.files };
   }
   return report;
 }

@@ -28,15 +28,15 @@ describe('display paths are the caller’s choice', () => {
     expect(directorySource(dir, tmp).read('metadata/root.json')?.toString()).toBe('{}');
   });
 
-  it('the tarball beside a bundle folder is named relative to shownFrom in the bundle check', () => {
+  it('the tarball beside a bundle folder is named relative to shownFrom in the bundle check', async () => {
     const { entries } = buildBundle({
       repository: 'demo',
       base: {},
       files: [{ path: 'metadata/timestamp.json', data: Buffer.from('{}'), new: true }],
     });
     const dir = join(tmp, 'out', 'bundle');
-    writeBundle(dir, entries);
-    writeBundle(`${dir}.tar.gz`, entries);
+    await writeBundle(dir, entries);
+    await writeBundle(`${dir}.tar.gz`, entries);
     writeFileSync(join(dir, 'extra'), 'not listed'); // the folder no longer matches: the tarball is not opened
     const messages = (shownFrom?: string) =>
       checkBundleManifest(dir, shownFrom)
