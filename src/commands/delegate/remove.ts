@@ -1,4 +1,5 @@
 import { Args, Flags } from '@oclif/core';
+import { parseRoleRef } from '../../tuf/paths';
 import { BaseCommand } from '../../cli/base-command';
 import { runDelegateRemove } from '../../cli/delegation';
 import { renderDelegationOutcome } from '../../cli/delegation-render';
@@ -25,9 +26,9 @@ export default class DelegateRemove extends BaseCommand<typeof DelegateRemove> {
   };
 
   async run(): Promise<DelegationOutcome> {
-    const input: { workspace: string; role: string; out?: string } = {
+    const input: Parameters<typeof runDelegateRemove>[2] = {
       workspace: this.flags.workspace,
-      role: this.args.role,
+      role: parseRoleRef(this.args.role, 'ROLE'),
     };
     if (this.flags['request-out'] !== undefined) input.out = this.flags['request-out'];
     await this.lockWorkspace(this.flags.workspace);

@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { parseRoleRef } from '../../tuf/paths';
 import { BaseCommand } from '../../cli/base-command';
 import { runTargetsList } from '../../cli/delegation';
 import { renderTargetList } from '../../cli/delegation-render';
@@ -17,7 +18,10 @@ export default class TargetsList extends BaseCommand<typeof TargetsList> {
   };
 
   async run(): Promise<{ targets: ListedTarget[] }> {
-    const targets = runTargetsList(this.flags.workspace, this.flags.role);
+    const targets = runTargetsList(
+      this.flags.workspace,
+      this.flags.role === undefined ? undefined : parseRoleRef(this.flags.role, '--role'),
+    );
     this.log(renderTargetList(targets));
     return { targets };
   }
