@@ -101,16 +101,24 @@ describe('client search order', () => {
 
   it('refuses --role for a role whose chain does not cover the path, or that a client never reaches', async () => {
     expect(
-      await codeOf(addTargetsRouted(ws, [{ file: payload('q'), path: parseTargetPath('a/q') }], ctx, { role: ref('a1') })),
+      await codeOf(
+        addTargetsRouted(ws, [{ file: payload('q'), path: parseTargetPath('a/q') }], ctx, { role: ref('a1') }),
+      ),
     ).toBe('PATH_NOT_DELEGATED');
     expect(
-      await codeOf(addTargetsRouted(ws, [{ file: payload('q'), path: parseTargetPath('a/q') }], ctx, { role: ref('c') })),
+      await codeOf(
+        addTargetsRouted(ws, [{ file: payload('q'), path: parseTargetPath('a/q') }], ctx, { role: ref('c') }),
+      ),
     ).toBe('PATH_NOT_DELEGATED');
     expect(
-      await codeOf(addTargetsRouted(ws, [{ file: payload('q'), path: parseTargetPath('a/y') }], ctx, { role: ref('b') })),
+      await codeOf(
+        addTargetsRouted(ws, [{ file: payload('q'), path: parseTargetPath('a/y') }], ctx, { role: ref('b') }),
+      ),
     ).toBe('PATH_NOT_DELEGATED');
     expect(
-      await codeOf(addTargetsRouted(ws, [{ file: payload('q'), path: parseTargetPath('a/q') }], ctx, { role: ref('nope') })),
+      await codeOf(
+        addTargetsRouted(ws, [{ file: payload('q'), path: parseTargetPath('a/q') }], ctx, { role: ref('nope') }),
+      ),
     ).toBe('ROLE_INVALID');
   });
 
