@@ -13,7 +13,7 @@ jest.setTimeout(180_000);
 
 const ws = join(tempDir('tufsign-role-refs-'), 'absent');
 // the full table (NUL included, which argv cannot carry) is test/unit/tuf/parsed-names.test.ts
-const HOSTILE = ['../x', 'a/b', 'a\\b', 'x'.repeat(300), 'Root', 'TARGETS', 'a\nb', '%2e%2e', 'o\u0308'];
+const HOSTILE = ['../x', 'a/b', 'a\\b', 'x'.repeat(300), 'Root', 'TARGETS', 'a\nb', '%2e%2e', 'o\u0308', '..'];
 const code = (args: string[]): string | undefined => errorCode(tufsign([...args, '-w', ws, '--json']));
 
 const COMMANDS: ((role: string) => string[])[] = [
@@ -26,6 +26,7 @@ const COMMANDS: ((role: string) => string[])[] = [
   (r) => ['targets', 'remove', 'file.txt', '--role', r],
   (r) => ['targets', 'list', '--role', r],
   (r) => ['status', '--check', '--role', r],
+  (r) => ['add-release', 'app', '1.0', 'dist', '--role', r],
 ];
 
 describe('role references at the CLI boundary', () => {
