@@ -124,6 +124,24 @@ export async function streamArchive(options: StreamArchiveOptions): Promise<Stre
   return archive;
 }
 
+/** The folder scanned and laid out as a tar, refused before any byte is read when the tar would pass the bound. */
+function scanBounded(
+  dir: string,
+  maxTarBytes: number,
+  onProgress: ProgressCallback | undefined,
+): { members: ScannedMember[]; layout: TarLayout } {
+  const members = scanBundle(dir, onProgress);
+  const layout = layoutTar(members);
+  if (layout.size > maxTarBytes) {
+    throw new TufsignError(
+      'RELEASE_INVALID',
+      `the bundle makes a ${layout.size}-byte tar; tufsign handles up to ${maxTarBytes}`,
+      { file: dir, rule: 'bounded release size' },
+    );
+  }
+  return { members, layout };
+}
+
 /**
  * `streamArchive` whose read-back check runs on in the background: `archive` is known when the last block is
  * written, the file is at `path` only once `checked` resolves (it rejects, and nothing is left at `path`, when
@@ -134,15 +152,7 @@ export async function streamArchiveUnchecked(
   options: StreamArchiveOptions,
 ): Promise<{ archive: StreamedArchive; checked: Promise<void> }> {
   const { dir, releaseTime, path, onProgress } = options;
-  const members = scanBundle(dir, onProgress);
-  const layout = layoutTar(members);
-  if (layout.size > options.maxTarBytes) {
-    throw new TufsignError(
-      'RELEASE_INVALID',
-      `the bundle makes a ${layout.size}-byte tar; tufsign handles up to ${options.maxTarBytes}`,
-      { file: dir, rule: 'bounded release size' },
-    );
-  }
+  const { members, layout } = scanBounded(dir, options.maxTarBytes, onProgress);
   const copy = options.tarCopy === undefined ? undefined : new ScratchFileWriter(options.tarCopy);
   try {
     let files = 0;
@@ -449,15 +459,7 @@ export async function rebuildArchiveDigest(options: {
   onProgress?: ProgressCallback | undefined;
 }): Promise<ArchiveDigest & { files: number }> {
   const { dir, onProgress } = options;
-  const members = scanBundle(dir, onProgress);
-  const layout = layoutTar(members);
-  if (layout.size > options.maxTarBytes) {
-    throw new TufsignError(
-      'RELEASE_INVALID',
-      `the bundle makes a ${layout.size}-byte tar; tufsign handles up to ${options.maxTarBytes}`,
-      { file: dir, rule: 'bounded release size' },
-    );
-  }
+  const { members, layout } = scanBounded(dir, options.maxTarBytes, onProgress);
   const gzHash = createHash('sha256');
   let length = 0;
   const gz = new GzipBlockStream((piece) => {
