@@ -6,6 +6,7 @@ export * from './tuf/key';
 export * from './tuf/metadata';
 export * from './tuf/paths';
 export * from './tuf/time';
+export * from './tuf/threshold';
 export * from './tuf/verify';
 export type { Signer, SecretsHandler, SecretRequest, SignatureBytes, Backend } from './keystore/signer';
 export type { KeyBackend, OpenOptions, GenerateRequest, GeneratedKey, DeviceReport } from './keystore/backend';

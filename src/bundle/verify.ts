@@ -88,7 +88,7 @@ export function declaredLengths(manifest: BundleManifest, manifestLength: number
 export function expectedTarSize(lengths: ReadonlyMap<string, number>): number {
   const members: TarMember[] = [...lengths]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([path, size]) => ({ path, type: 'file', mode: 0o644, size }));
+    .map(([path, size]): TarMember => ({ path, type: 'file', mode: 0o644, size }));
   return layoutTar(members).size;
 }
 

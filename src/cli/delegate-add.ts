@@ -2,7 +2,7 @@
 import { Flags, type Interfaces } from '@oclif/core';
 import { runDelegateAdd, type DelegateAddInput } from './delegation';
 import { renderDelegationOutcome } from './delegation-render';
-import { requestOutFlag, waitFlag, workspaceFlag } from './flags';
+import { requestOutFlag, thresholdFlag, waitFlag, workspaceFlag } from './flags';
 import type { DelegationOutcome } from '../repository/delegations';
 import type { CommandIo } from './base-command';
 
@@ -14,7 +14,7 @@ export const delegateAddFlags = {
     multiple: true,
     required: true,
   }),
-  threshold: Flags.integer({ description: 'Signatures the new role needs.', default: 1 }),
+  threshold: thresholdFlag('Signatures the new role needs.', '1'),
   paths: Flags.string({
     description: 'Path pattern delegated to the role (repeat for several).',
     multiple: true,

@@ -2,7 +2,10 @@
  * CLI side of delegations and routed targets: open the workspace, resolve
  * `--key` values and list files at the boundary, then one call into the core.
  */
-import { expiresOption } from './flags';
+import { expiresOption, thresholdOption } from './flags';
+import { parseDelegatedRoleName } from '../tuf/paths';
+import type { CeremonyContext } from '../repository/context';
+import type { Deferral, OperationResult } from '../repository/outcome';
 import { resolveKeySpec } from '../repository/key-specs';
 import type { RoleKeySpec } from '../repository/key-specs';
 import {
@@ -29,12 +32,43 @@ async function resolveKeys(run: RunContext, ws: Workspace, values: readonly stri
   return out;
 }
 
-export interface DelegateAddInput extends Omit<DelegateAddOptions, 'keys' | 'expires'> {
+/** What `delegate add|bins` share as typed: the workspace, `--key`, `--threshold`, `--expires`, `--request-out`. */
+interface DelegationFlags {
   workspace: string;
   keys: string[];
+  /** `--threshold` as typed: parsed here, once */
+  threshold: string;
   /** `--expires` as typed: parsed here, once */
   expires?: string;
   out?: string;
+}
+
+export interface DelegateAddInput
+  extends Omit<DelegateAddOptions, 'keys' | 'expires' | 'threshold' | 'name'>, DelegationFlags {
+  /** ROLE as typed: parsed here, once */
+  name: string;
+}
+
+export interface DelegateBinsInput
+  extends Omit<DelegateBinsOptions, 'keys' | 'expires' | 'threshold'>, DelegationFlags {}
+
+/**
+ * The flags both delegation verbs parse (role name, threshold and period first, before a key is read), the workspace,
+ * the keys, then the change or its request: one home for the wiring `delegate add` and `delegate bins` share.
+ */
+async function runDelegationChange<O>(
+  run: RunContext,
+  tool: string,
+  input: DelegationFlags,
+  build: (parsed: Pick<DelegateAddOptions, 'threshold' | 'expires'>, keys: RoleKeySpec[]) => O,
+  change: (ws: Workspace, options: O, ctx: CeremonyContext, defer: Deferral) => Promise<OperationResult>,
+  purpose: (options: O) => string,
+): Promise<DelegationOutcome> {
+  const parsed = { threshold: thresholdOption(input.threshold), ...expiresOption(input.expires) };
+  const ws = Workspace.open(input.workspace);
+  const options = build(parsed, await resolveKeys(run, ws, input.keys));
+  const ctx = ceremonyContext(run, ws.dir, ws, tool);
+  return delegationChangeOrRequest(ws, (defer) => change(ws, options, ctx, defer), purpose(options), input.out, ctx);
 }
 
 export async function runDelegateAdd(
@@ -42,29 +76,16 @@ export async function runDelegateAdd(
   tool: string,
   input: DelegateAddInput,
 ): Promise<DelegationOutcome> {
-  const ws = Workspace.open(input.workspace);
-  const { workspace: _w, keys: _k, out, expires, ...rest } = input;
-  const options: DelegateAddOptions = {
-    ...rest,
-    ...expiresOption(expires),
-    keys: await resolveKeys(run, ws, input.keys),
-  };
-  const ctx = ceremonyContext(run, ws.dir, ws, tool);
-  return delegationChangeOrRequest(
-    ws,
-    (defer) => addDelegation(ws, options, ctx, defer),
-    `delegate ${options.paths.join(' ')} to ${options.name} (from ${options.from ?? 'targets'})`,
-    out,
-    ctx,
+  const { workspace: _w, keys: _k, out: _o, expires: _e, threshold: _t, ...rest } = input;
+  const name = parseDelegatedRoleName(input.name);
+  return runDelegationChange<DelegateAddOptions>(
+    run,
+    tool,
+    input,
+    (parsed, keys): DelegateAddOptions => ({ ...rest, ...parsed, name, keys }),
+    addDelegation,
+    (o) => `delegate ${o.paths.join(' ')} to ${o.name} (from ${o.from ?? 'targets'})`,
   );
-}
-
-export interface DelegateBinsInput extends Omit<DelegateBinsOptions, 'keys' | 'expires'> {
-  workspace: string;
-  keys: string[];
-  /** `--expires` as typed: parsed here, once */
-  expires?: string;
-  out?: string;
 }
 
 export async function runDelegateBins(
@@ -72,20 +93,14 @@ export async function runDelegateBins(
   tool: string,
   input: DelegateBinsInput,
 ): Promise<DelegationOutcome> {
-  const ws = Workspace.open(input.workspace);
-  const { workspace: _w, keys: _k, out, expires, ...rest } = input;
-  const options: DelegateBinsOptions = {
-    ...rest,
-    ...expiresOption(expires),
-    keys: await resolveKeys(run, ws, input.keys),
-  };
-  const ctx = ceremonyContext(run, ws.dir, ws, tool);
-  return delegationChangeOrRequest(
-    ws,
-    (defer) => addBins(ws, options, ctx, defer),
-    `delegate all paths of ${options.from ?? 'targets'} to ${options.count} hash bins ${options.prefix}-*`,
-    out,
-    ctx,
+  const { workspace: _w, keys: _k, out: _o, expires: _e, threshold: _t, ...rest } = input;
+  return runDelegationChange<DelegateBinsOptions>(
+    run,
+    tool,
+    input,
+    (parsed, keys): DelegateBinsOptions => ({ ...rest, ...parsed, keys }),
+    addBins,
+    (o) => `delegate all paths of ${o.from ?? 'targets'} to ${o.count} hash bins ${o.prefix}-*`,
   );
 }
 

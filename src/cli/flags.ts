@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { resolve } from 'node:path';
 import { TufsignError } from '../errors';
 import { parsePeriod, type Period } from '../tuf/time';
+import { parseThresholdText, type Threshold } from '../tuf/threshold';
 
 export const workspaceFlag = Flags.string({ char: 'w', description: 'Workspace directory.', default: '.' });
 
@@ -42,6 +43,21 @@ export function bundleOutFlag(description: string) {
 /** `--expires PERIOD` parsed once, here at the boundary, into the `Period` a use case takes (absent: none). */
 export function expiresOption(text: string | undefined): { expires?: Period } {
   return text === undefined ? {} : { expires: parsePeriod(text, '--expires') };
+}
+
+/**
+ * A threshold flag: text that `thresholdOption` parses (not `Flags.integer`, whose refusal is oclif's own message
+ * and code, and which takes 2^53 or "-0"): a bad value is THRESHOLD_INVALID naming the flag.
+ */
+export function thresholdFlag(description: string, defaultValue?: string) {
+  return defaultValue === undefined
+    ? Flags.string({ description })
+    : Flags.string({ description, default: defaultValue });
+}
+
+/** A threshold flag's text parsed once, here at the boundary, into the `Threshold` a use case takes. */
+export function thresholdOption(text: string, flag = '--threshold'): Threshold {
+  return parseThresholdText(text, flag);
 }
 
 /** `-w/--workspace` for commands that also accept the workspace as a positional DIR (kept as an alias). */

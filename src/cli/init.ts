@@ -19,7 +19,8 @@ import { isScheme, SCHEMES, type Scheme } from '../tuf/key';
 import { TOP_LEVEL_ROLES, type TopLevelRole } from '../tuf/metadata';
 import type { CommandIo } from './base-command';
 import { renderRequest } from './ceremony';
-import { waitFlag, workspaceAliasFlag, workspaceFrom } from './flags';
+import { thresholdFlag, thresholdOption, waitFlag, workspaceAliasFlag, workspaceFrom } from './flags';
+import type { Threshold } from '../tuf/threshold';
 import { renderImport } from './import-render';
 import { offlineGenerationSecrets } from './key-secrets';
 import { renderOperation } from './render';
@@ -29,9 +30,9 @@ const keyFlag = (role: string) =>
     description: `A ${role} key: a key URI (file:, pkcs11:, yubikey:) or a public key file from \`key export\`. Repeat for several keys.`,
     multiple: true,
   });
-const thresholdFlag = (role: string) => Flags.integer({ description: `Signatures needed for ${role}.`, min: 1 });
+const roleThresholdFlag = (role: string) => thresholdFlag(`Signatures needed for ${role}.`);
 const expiresFlag = (role: TopLevelRole) =>
-  Flags.string({ description: `Expiry period for ${role} (e.g. ${DEFAULT_EXPIRY[role]}).` });
+  Flags.string({ description: `Expiry period for ${role} (e.g. ${DEFAULT_EXPIRY[role].text}).` });
 
 export const initFlags = {
   workspace: workspaceAliasFlag,
@@ -50,10 +51,10 @@ export const initFlags = {
   'targets-key': keyFlag('targets'),
   'snapshot-key': keyFlag('snapshot'),
   'timestamp-key': keyFlag('timestamp'),
-  'root-threshold': thresholdFlag('root'),
-  'targets-threshold': thresholdFlag('targets'),
-  'snapshot-threshold': thresholdFlag('snapshot'),
-  'timestamp-threshold': thresholdFlag('timestamp'),
+  'root-threshold': roleThresholdFlag('root'),
+  'targets-threshold': roleThresholdFlag('targets'),
+  'snapshot-threshold': roleThresholdFlag('snapshot'),
+  'timestamp-threshold': roleThresholdFlag('timestamp'),
   'root-expires': expiresFlag('root'),
   'targets-expires': expiresFlag('targets'),
   'snapshot-expires': expiresFlag('snapshot'),
@@ -155,12 +156,11 @@ export async function runInit(
   if (!isScheme(schemeFlag))
     throw new TufsignError('USAGE', `unknown scheme ${schemeFlag}`, { rule: SCHEMES.join(', ') });
   let scheme: Scheme = schemeFlag;
-  const thresholds: Record<TopLevelRole, number | undefined> = {
-    root: flags['root-threshold'],
-    targets: flags['targets-threshold'],
-    snapshot: flags['snapshot-threshold'],
-    timestamp: flags['timestamp-threshold'],
-  };
+  const thresholds = {} as Record<TopLevelRole, Threshold | undefined>;
+  for (const role of TOP_LEVEL_ROLES) {
+    const text = flags[`${role}-threshold`];
+    thresholds[role] = text === undefined ? undefined : thresholdOption(text, `--${role}-threshold`);
+  }
   const keyValues: Record<TopLevelRole, string[]> = {
     root: flags['root-key'] ?? [],
     targets: flags['targets-key'] ?? [],
@@ -177,12 +177,7 @@ export async function runInit(
     );
     for (const role of TOP_LEVEL_ROLES) {
       const answer = await prompter.input(`How many ${role} keys must sign (threshold)?`, '1');
-      const n = Number(answer);
-      if (!Number.isSafeInteger(n) || n < 1)
-        throw new TufsignError('THRESHOLD_INVALID', `threshold "${answer}" is not a positive integer`, {
-          rule: 'SPEC-10',
-        });
-      thresholds[role] = n;
+      thresholds[role] = thresholdOption(answer, `${role} threshold`);
     }
     if (flags.offline === undefined) {
       const answer = await prompter.input(

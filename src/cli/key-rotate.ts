@@ -18,7 +18,16 @@ import { isTopLevelRole } from '../tuf/metadata';
 import { ceremonyContext } from './ceremony';
 import type { CommandIo } from './base-command';
 import type { RunContext } from './context';
-import { bundleOutFlag, expiresOption, requestOutFlag, waitFlag, workspaceFlag } from './flags';
+import {
+  bundleOutFlag,
+  expiresOption,
+  requestOutFlag,
+  thresholdFlag,
+  thresholdOption,
+  waitFlag,
+  workspaceFlag,
+} from './flags';
+import type { Threshold } from '../tuf/threshold';
 import { renderKeyRotation } from './rotation-render';
 
 export const keyRotateFlags = {
@@ -40,7 +49,7 @@ export const keyRotateFlags = {
     description: 'Keyid (or unique prefix of 8+ hex characters) to remove from the role. Repeatable.',
     multiple: true,
   }),
-  threshold: Flags.integer({ description: "The role's new threshold.", min: 1 }),
+  threshold: thresholdFlag("The role's new threshold."),
   expires: Flags.string({ description: 'Expiry period for re-signed targets roles (default: the config).' }),
   'request-out': requestOutFlag('Request file to write when signatures are missing.'),
   'bundle-out': bundleOutFlag(
@@ -68,7 +77,7 @@ export async function runKeyRotateCommand(
   };
   if (flags.replace !== undefined) input.replace = flags.replace;
   if (flags.with !== undefined) input.with = flags.with;
-  if (flags.threshold !== undefined) input.threshold = flags.threshold;
+  if (flags.threshold !== undefined) input.threshold = thresholdOption(flags.threshold);
   if (flags.expires !== undefined) input.expires = flags.expires;
   if (flags['request-out'] !== undefined) input.out = flags['request-out'];
   if (flags['bundle-out'] !== undefined) input.bundleOut = flags['bundle-out'];
@@ -84,7 +93,7 @@ export interface KeyRotateInput {
   with?: string;
   add: string[];
   remove: string[];
-  threshold?: number;
+  threshold?: Threshold;
   expires?: string;
   out?: string;
   bundleOut?: string;

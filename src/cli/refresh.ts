@@ -9,7 +9,7 @@ export const refreshFlags = { workspace: workspaceFlag, wait: waitFlag };
 export async function runRefresh(io: CommandIo, flags: { workspace: string }): Promise<RefreshResult> {
   const ws = await io.openWorkspace(flags.workspace);
   const result = await refreshAll(ws, io.ctx.signingContext(ws.dir, ws));
-  io.log(renderOperation(result, ws.dir) + renderDueElsewhere(result));
+  io.log(renderOperation(result, flags.workspace) + renderDueElsewhere(result));
   return result;
 }
 

@@ -13,14 +13,19 @@ export function table(rows: string[][]): string {
     .join('\n');
 }
 
-/** Tells people how to publish what a command changed (`tufsign publish`, ADR 0013). */
+/** A path as one shell word, so the printed command runs as copied. */
+function shellWord(path: string): string {
+  return /^[A-Za-z0-9_./@%+=:,-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Tells people how to publish what a command changed (`tufsign publish`, ADR 0013), with the workspace as typed. */
 export function publishHint(workspace: string): string {
-  return `changed files are in ${workspace}/metadata and ${workspace}/targets; publish them: tufsign publish -w ${workspace} DEST (targets first, timestamp.json last)`;
+  return `changed files are in ${workspace}/metadata and ${workspace}/targets; publish them: tufsign publish -w ${shellWord(workspace)} DEST (targets first, timestamp.json last)`;
 }
 
 /** The same for an upload bundle a command wrote. */
 export function bundlePublishHint(bundle: string): string {
-  return `publish it: tufsign publish ${bundle} DEST (targets first, timestamp.json last)`;
+  return `publish it: tufsign publish ${shellWord(bundle)} DEST (targets first, timestamp.json last)`;
 }
 
 /** `workspace`: add the publish hint when everything is signed. */

@@ -1,7 +1,15 @@
 /** `root rotate`: add or remove root keys and change the threshold; applied at once or written as a request. */
 import { Flags, type Interfaces } from '@oclif/core';
 import { ceremonyContext } from './ceremony';
-import { bundleOutFlag, expiresOption, requestOutFlag, waitFlag, workspaceFlag } from './flags';
+import {
+  bundleOutFlag,
+  expiresOption,
+  requestOutFlag,
+  thresholdFlag,
+  thresholdOption,
+  waitFlag,
+  workspaceFlag,
+} from './flags';
 import { renderRotation } from './rotation-render';
 import { resolveKeySpec } from '../repository/key-specs';
 import { rotateRoot, type RootRotateOptions, type RotationResult } from '../repository/rotation';
@@ -18,7 +26,7 @@ export const rootRotateFlags = {
     description: 'Keyid (or a unique prefix of 8+ hex characters) to remove from root. Repeatable.',
     multiple: true,
   }),
-  threshold: Flags.integer({ description: 'New root threshold.', min: 1 }),
+  threshold: thresholdFlag('New root threshold.'),
   expires: Flags.string({ description: 'Expiry period for root N+1 (default: the config, 365d).' }),
   'request-out': requestOutFlag(
     'Request file to write when signatures are missing (default: WORKSPACE/root-vN.tufsign-request.json).',
@@ -51,7 +59,7 @@ export async function runRootRotate(
     allowShortExpiry: flags['allow-short-expiry'],
     fixKeyids: flags['fix-keyids'],
   };
-  if (flags.threshold !== undefined) options.threshold = flags.threshold;
+  if (flags.threshold !== undefined) options.threshold = thresholdOption(flags.threshold);
   Object.assign(options, expiresOption(flags.expires));
   if (flags['request-out'] !== undefined) options.out = flags['request-out'];
   if (flags['bundle-out'] !== undefined) options.bundleOut = flags['bundle-out'];

@@ -51,6 +51,6 @@ export async function runSign(
     const { pending: _pending, ...rest } = result;
     return { ...rest, request };
   }
-  io.log(renderOperation(result, ws.dir));
+  io.log(renderOperation(result, flags.workspace));
   return result;
 }

@@ -31,12 +31,13 @@ export function runStatus(
   if (!flags.check && (flags.within !== undefined || flags.role !== undefined)) {
     throw new TufsignError('USAGE', '--within and --role only apply to --check', { suggestion: 'Add --check.' });
   }
+  // parsed before anything is printed: a bad --within must not follow a table that looks like a result
+  const within = flags.within === undefined ? undefined : parsePeriod(flags.within, '--within');
   const ws = Workspace.open(workspaceFrom(flags.workspace, args.dir));
   const now = io.ctx.clock.now();
   const status = repositoryStatus(ws, now);
   io.log(renderStatus(status));
   if (!flags.check) return status;
-  const within = flags.within === undefined ? undefined : parsePeriod(flags.within, '--within');
   const check = checkExpiry(status, now, within, flags.role);
   if (!check.ok) {
     const expired = check.due.filter((d) => d.state === 'expired');

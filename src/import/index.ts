@@ -8,6 +8,7 @@
  * recorded public-only. The source is verified first as a client would;
  * anything wrong refuses the whole import and nothing is written.
  */
+import { sha256Hex } from '../io/hash';
 import { createHash, createPublicKey } from 'node:crypto';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -22,6 +23,7 @@ import {
   DEFAULT_MIN_VALIDITY,
   serializeConfig,
   type KeyEntry,
+  type RolePeriods,
   type WorkspaceConfig,
 } from '../repository/config';
 import { FIX_KEYIDS_COMMAND } from '../repository/keyid-gate';
@@ -39,9 +41,9 @@ import {
 import { latestRelease } from '../release';
 import { keyFromPublicKeyObject, type Key } from '../tuf/key';
 import { keyidProblems, type KeyidProblem } from '../tuf/keyids';
-import { HISTORY_PARSE, Metadata, TOP_LEVEL_ROLES, type Root, type Targets, type TopLevelRole } from '../tuf/metadata';
+import { HISTORY_PARSE, Metadata, TOP_LEVEL_ROLES, type Root, type Targets } from '../tuf/metadata';
 import { parseTargetPath } from '../tuf/paths';
-import { formatExpires, parseDuration } from '../tuf/time';
+import { formatExpires, parsePeriod } from '../tuf/time';
 import { detectGoTufV0, goTufV0Layout } from './go-tuf-v0';
 import { readSourceKeyFile, needsPassphrase } from './keyfiles';
 import { detectPythonTuf, pythonTufLayout } from './python-tuf';
@@ -276,9 +278,7 @@ function currentFiles(
 }
 
 function fingerprint(ko: ReturnType<typeof createPublicKey>): string {
-  return createHash('sha256')
-    .update(ko.export({ format: 'der', type: 'spki' }))
-    .digest('hex');
+  return sha256Hex(ko.export({ format: 'der', type: 'spki' }));
 }
 
 function safeKeyName(name: string, taken: Set<string>): string {
@@ -497,20 +497,21 @@ export async function importRepository(options: ImportOptions): Promise<ImportRe
   const legacy: KeyidProblem[] = [];
   for (const md of parsed) legacy.push(...keyidProblems(md.signed));
   for (const { role, md } of targetsMds) legacy.push(...keyidProblems(md.signed, role));
+  const importedExpiry = parseImportedExpiry(layout.expiry);
   const config: WorkspaceConfig = {
     name: options.name ?? layout.name ?? basename(source),
-    expiry: { ...DEFAULT_EXPIRY, ...layout.expiry },
+    expiry: { ...DEFAULT_EXPIRY, ...importedExpiry },
     minValidity: { ...DEFAULT_MIN_VALIDITY },
     keys: new Map(),
     extra: ws.config.extra,
   };
-  const maxExpiry = longerThanDefaultMax(layout.expiry ?? {});
+  const maxExpiry = longerThanDefaultMax(importedExpiry);
   if (Object.keys(maxExpiry).length > 0) {
     // The source's own policy: kept, and allowed by this workspace's max_expiry, or its ceremonies would refuse it.
     config.maxExpiry = maxExpiry;
     notes.push(
       `the source's expiry policy (${Object.entries(maxExpiry)
-        .map(([r, p]) => `${r} ${p}`)
+        .map(([r, p]) => `${r} ${p.text}`)
         .join(', ')}) is longer than tufsign's default max_expiry: kept as this workspace's expiry and max_expiry. ` +
         'Keyholders who sign a request without a copy of the workspace refuse it unless their trust folder policy.json allows it; pass a shorter --expires for those ceremonies.',
     );
@@ -619,11 +620,21 @@ export async function importRepository(options: ImportOptions): Promise<ImportRe
 }
 
 /** The roles whose imported expiry period exceeds tufsign's default max_expiry (the keyholder's check, ADR 0008). */
-function longerThanDefaultMax(expiry: NonNullable<SourceLayout['expiry']>): Partial<Record<TopLevelRole, string>> {
-  const out: Partial<Record<TopLevelRole, string>> = {};
+function longerThanDefaultMax(expiry: RolePeriods): RolePeriods {
+  const out: RolePeriods = {};
   for (const role of TOP_LEVEL_ROLES) {
     const period = expiry[role];
-    if (period !== undefined && parseDuration(period) > parseDuration(DEFAULT_MAX_EXPIRY[role])) out[role] = period;
+    if (period !== undefined && period.seconds > DEFAULT_MAX_EXPIRY[role].seconds) out[role] = period;
+  }
+  return out;
+}
+
+/** The source's expiry periods (tufup's `expiration_days`), parsed once here as `tufsign.json` will hold them. */
+function parseImportedExpiry(expiry: SourceLayout['expiry']): RolePeriods {
+  const out: RolePeriods = {};
+  for (const role of TOP_LEVEL_ROLES) {
+    const text = expiry?.[role];
+    if (text !== undefined) out[role] = parsePeriod(text, `the source's ${role} expiry`);
   }
   return out;
 }

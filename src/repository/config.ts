@@ -7,7 +7,7 @@ import { TufsignError } from '../errors';
 import { asObject, reqString } from '../tuf/fields';
 import { newObject, parseJson, stringifyPretty, type JsonObject } from '../tuf/json';
 import { isTopLevelRole, type TopLevelRole } from '../tuf/metadata';
-import { parseDuration } from '../tuf/time';
+import { parsePeriod, type Period } from '../tuf/time';
 import { parseConfiguredKeyRef, type ConfiguredKeyRef } from '../keystore/key-ref';
 
 export const CONFIG_FILE = 'tufsign.json';
@@ -46,14 +46,14 @@ export function parseSecretSource(value: string, where: string): { kind: 'env' |
 
 export interface WorkspaceConfig {
   name: string;
-  /** expiry periods per role, e.g. `90d` */
-  expiry: Record<TopLevelRole, string>;
+  /** expiry periods per role, e.g. `90d` (parsed when the config is read; `.text` is written back as read) */
+  expiry: Record<TopLevelRole, Period>;
   /** minimum remaining validity when finalizing or signing, per role */
-  minValidity: Partial<Record<TopLevelRole, string>>;
+  minValidity: RolePeriods;
   /** the longest expiry a keyholder signs without refusing, per role, when set here (else DEFAULT_MAX_EXPIRY) */
-  maxExpiry?: Partial<Record<TopLevelRole, string>>;
+  maxExpiry?: RolePeriods;
   /** how long before expiry a role must be re-signed (`status` resign-by date and `status --check`), per role */
-  signingWindow?: Partial<Record<TopLevelRole, string>>;
+  signingWindow?: RolePeriods;
   keys: Map<string, KeyEntry>;
   pkcs11Module?: string;
   /**
@@ -66,7 +66,7 @@ export interface WorkspaceConfig {
    * Expiry periods of delegated roles, by role name; hash bins by `PREFIX-*`
    * (`delegate add/bins --expires`). Roles not listed use the targets period.
    */
-  delegatedExpiry?: Map<string, string>;
+  delegatedExpiry?: Map<string, Period>;
   /**
    * Keyids of imported, already-published metadata that are not sha256 of
    * their stored key (tufup-era or tuf-on-ci quirks). The workspace reads them;
@@ -77,20 +77,35 @@ export interface WorkspaceConfig {
   extra: JsonObject;
 }
 
-export const DEFAULT_EXPIRY: Record<TopLevelRole, string> = {
-  root: '365d',
-  targets: '90d',
-  snapshot: '7d',
-  timestamp: '1d',
+/** Per-role periods of `tufsign.json` (`min_validity`, `max_expiry`, `signing_window`), parsed when read. */
+export type RolePeriods = Partial<Record<TopLevelRole, Period>>;
+
+export const DEFAULT_EXPIRY: Readonly<Record<TopLevelRole, Period>> = {
+  root: parsePeriod('365d'),
+  targets: parsePeriod('90d'),
+  snapshot: parsePeriod('7d'),
+  timestamp: parsePeriod('1d'),
 };
-export const DEFAULT_MIN_VALIDITY: Partial<Record<TopLevelRole, string>> = { root: '7d' };
+export const DEFAULT_MIN_VALIDITY: Readonly<RolePeriods> = { root: parsePeriod('7d') };
 /** Past these, a keyholder refuses to sign: an expiry far in the future outlives a compromised key. */
-export const DEFAULT_MAX_EXPIRY: Record<TopLevelRole, string> = {
-  root: '730d',
-  targets: '730d',
-  snapshot: '365d',
-  timestamp: '365d',
+export const DEFAULT_MAX_EXPIRY: Readonly<Record<TopLevelRole, Period>> = {
+  root: parsePeriod('730d'),
+  targets: parsePeriod('730d'),
+  snapshot: parsePeriod('365d'),
+  timestamp: parsePeriod('365d'),
 };
+
+/** A period read from a file, parsed once: CONFIG_INVALID naming the field and the rule (the caller adds the file). */
+export function readPeriod(text: string, path: string): Period {
+  try {
+    return parsePeriod(text, path.replace(/^\$\./, ''));
+  } catch (e) {
+    throw new TufsignError('CONFIG_INVALID', e instanceof Error ? e.message : String(e), {
+      path,
+      rule: 'period = number + s|m|h|d|w|y',
+    });
+  }
+}
 
 const KNOWN = [
   'format',
@@ -107,9 +122,9 @@ const KNOWN = [
   'delegated_expiry',
 ];
 
-/** A `{role: "90d"}` map; every period must parse. */
-export function readPeriods(obj: JsonObject, field: string): Partial<Record<TopLevelRole, string>> {
-  const out: Partial<Record<TopLevelRole, string>> = {};
+/** A `{role: "90d"}` map; every period is parsed here, once. */
+export function readPeriods(obj: JsonObject, field: string): RolePeriods {
+  const out: RolePeriods = {};
   const map = obj[field] === undefined ? newObject() : asObject(obj[field], `$.${field}`);
   for (const [role, period] of Object.entries(map)) {
     if (!isTopLevelRole(role) || typeof period !== 'string') {
@@ -118,15 +133,7 @@ export function readPeriods(obj: JsonObject, field: string): Partial<Record<TopL
         rule: `${field}: {role: "7d"} for root, targets, snapshot, timestamp`,
       });
     }
-    try {
-      parseDuration(period, `${field}.${role}`);
-    } catch (e) {
-      throw new TufsignError('CONFIG_INVALID', e instanceof Error ? e.message : String(e), {
-        path: `$.${field}.${role}`,
-        rule: 'period = number + s|m|h|d|w|y',
-      });
-    }
-    out[role] = period;
+    out[role] = readPeriod(period, `$.${field}.${role}`);
   }
   return out;
 }
@@ -186,7 +193,7 @@ export function parseConfig(bytes: Uint8Array, file: string): WorkspaceConfig {
       }
       keys.set(keyid, entry);
     }
-    const delegatedExpiry = new Map<string, string>();
+    const delegatedExpiry = new Map<string, Period>();
     const de =
       obj['delegated_expiry'] === undefined ? newObject() : asObject(obj['delegated_expiry'], '$.delegated_expiry');
     for (const [role, period] of Object.entries(de)) {
@@ -195,8 +202,7 @@ export function parseConfig(bytes: Uint8Array, file: string): WorkspaceConfig {
           path: `$.delegated_expiry.${role}`,
           rule: 'delegated_expiry: {role: "90d"}',
         });
-      parseDuration(period, `delegated_expiry.${role}`);
-      delegatedExpiry.set(role, period);
+      delegatedExpiry.set(role, readPeriod(period, `$.delegated_expiry.${role}`));
     }
     const config: WorkspaceConfig = { name, expiry, minValidity, keys, delegatedExpiry, extra: newObject() };
     if (obj['max_expiry'] !== undefined) config.maxExpiry = readPeriods(obj, 'max_expiry');
@@ -246,19 +252,19 @@ export function serializeConfig(config: WorkspaceConfig): string {
   out['version'] = 1;
   out['name'] = config.name;
   const expiry = newObject();
-  for (const [role, period] of Object.entries(config.expiry)) expiry[role] = period;
+  for (const [role, period] of Object.entries(config.expiry)) expiry[role] = period.text;
   out['expiry'] = expiry;
   const mv = newObject();
-  for (const [role, period] of Object.entries(config.minValidity)) if (period !== undefined) mv[role] = period;
+  for (const [role, period] of Object.entries(config.minValidity)) if (period !== undefined) mv[role] = period.text;
   out['min_validity'] = mv;
   if (config.maxExpiry !== undefined) {
     const mx = newObject();
-    for (const [role, period] of Object.entries(config.maxExpiry)) if (period !== undefined) mx[role] = period;
+    for (const [role, period] of Object.entries(config.maxExpiry)) if (period !== undefined) mx[role] = period.text;
     out['max_expiry'] = mx;
   }
   if (config.signingWindow !== undefined) {
     const sw = newObject();
-    for (const [role, period] of Object.entries(config.signingWindow)) if (period !== undefined) sw[role] = period;
+    for (const [role, period] of Object.entries(config.signingWindow)) if (period !== undefined) sw[role] = period.text;
     out['signing_window'] = sw;
   }
   const keys = newObject();
@@ -276,7 +282,7 @@ export function serializeConfig(config: WorkspaceConfig): string {
   if (config.delegatedExpiry !== undefined && config.delegatedExpiry.size > 0) {
     const de = newObject();
     for (const [role, period] of [...config.delegatedExpiry].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      de[role] = period;
+      de[role] = period.text;
     out['delegated_expiry'] = de;
   }
   if (config.rootKeyPolicy !== undefined) {

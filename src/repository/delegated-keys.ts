@@ -8,6 +8,7 @@
  * again and a raised threshold is met the moment clients see it.
  */
 import type { Period } from '../tuf/time';
+import { checkThresholdReachable, type Threshold } from '../tuf/threshold';
 import { TufsignError } from '../errors';
 import type { Role } from '../tuf/metadata';
 import { configFile, findBinsParent, registerKeys, withConfig } from './delegations';
@@ -26,7 +27,7 @@ export interface DelegatedKeyChange {
   with?: RoleKeySpec;
   add: RoleKeySpec[];
   remove: string[];
-  threshold?: number;
+  threshold?: Threshold;
   /** expiry period for the re-signed roles */
   expires?: Period;
 }
@@ -110,8 +111,6 @@ export async function changeDelegatedKeys(
   for (const spec of options.add) changes.push(`${label}: add key ${addKey(spec)}${owner(spec)}`);
   for (const r of options.remove) changes.push(`${label}: remove key ${dropKey(r)}`);
   if (options.threshold !== undefined) {
-    if (!Number.isSafeInteger(options.threshold) || options.threshold < 1)
-      throw new TufsignError('THRESHOLD_INVALID', 'threshold must be a positive integer', { rule: 'SPEC-10' });
     if (options.threshold !== role.threshold)
       changes.push(`${label} threshold ${role.threshold} → ${options.threshold}`);
     role.threshold = options.threshold;
@@ -120,16 +119,7 @@ export async function changeDelegatedKeys(
     throw new TufsignError('USAGE', `nothing to change for ${label}`, {
       suggestion: 'Give --replace/--with, --add-key, --remove-key or a different --threshold.',
     });
-  if (role.keyids.length === 0)
-    throw new TufsignError('THRESHOLD_INVALID', `${label} would have no keys left`, {
-      rule: 'every role keeps at least one key',
-    });
-  if (role.threshold > role.keyids.length)
-    throw new TufsignError(
-      'THRESHOLD_INVALID',
-      `${label} threshold ${role.threshold} is more than its ${role.keyids.length} key(s)`,
-      { rule: 'BAD-25 threshold <= number of keys', suggestion: 'Lower --threshold or add keys.' },
-    );
+  checkThresholdReachable(label, role.threshold, role.keyids.length);
   // A key no role of this delegation uses any more leaves delegations.keys.
   const used = new Set([
     ...(delegations.roles ?? []).flatMap((r) => r.keyids),

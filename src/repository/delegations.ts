@@ -7,8 +7,9 @@
  */
 import { TufsignError } from '../errors';
 import { DelegatedRole, Delegations, SuccinctRoles } from '../tuf/metadata';
-import { parseDelegatedRoleName, parseNewTargetPath } from '../tuf/paths';
+import { parseDelegatedRoleName, parseNewTargetPath, type RoleName } from '../tuf/paths';
 import { formatExpires, type Period } from '../tuf/time';
+import { checkThresholdReachable, type Threshold } from '../tuf/threshold';
 import type { Key } from '../tuf/key';
 import { serializeConfig, type KeyEntry, type WorkspaceConfig } from './config';
 import type { CeremonyContext, SigningContext } from './context';
@@ -25,11 +26,13 @@ export const MAX_BINS = 65_536;
 
 export interface DelegationKeys {
   keys: RoleKeySpec[];
-  threshold: number;
+  /** parsed where it arrived (`--threshold` in src/cli); only the rule relative to the keys is checked here */
+  threshold: Threshold;
 }
 
 export interface DelegateAddOptions extends DelegationKeys {
-  name: string;
+  /** parsed where it arrived (`parseDelegatedRoleName`, in src/cli for `delegate add ROLE`) */
+  name: RoleName;
   paths: string[];
   terminating: boolean;
   /** parent role (default: targets) */
@@ -64,22 +67,12 @@ export function checkPathPattern(pattern: string): void {
   }
 }
 
-function checkThreshold(name: string, spec: DelegationKeys): void {
-  if (!Number.isSafeInteger(spec.threshold) || spec.threshold < 1) {
-    throw new TufsignError('THRESHOLD_INVALID', `${name} threshold must be a positive integer`, {
-      rule: 'SPEC-10/BAD-24 threshold >= 1',
-    });
-  }
+/** Keys first (a delegated role needs one), then the rule that depends on them, in its one home. */
+function checkDelegationKeys(name: string, spec: DelegationKeys): void {
   const distinct = new Set(spec.keys.map((k) => k.key.keyid()));
   if (distinct.size === 0)
     throw new TufsignError('USAGE', `${name} needs at least one --key`, { rule: 'a delegated role has keys' });
-  if (spec.threshold > distinct.size) {
-    throw new TufsignError(
-      'THRESHOLD_INVALID',
-      `${name} threshold ${spec.threshold} is more than its ${distinct.size} distinct key(s)`,
-      { rule: 'BAD-25 threshold <= number of keys' },
-    );
-  }
+  checkThresholdReachable(name, spec.threshold, distinct.size);
 }
 
 /** Put the keys into the parent's delegations.keys and their locations into tufsign.json. */
@@ -192,8 +185,7 @@ export async function addDelegation(
   ctx: SigningContext,
   defer: Deferral = false,
 ): Promise<OperationResult> {
-  parseDelegatedRoleName(options.name);
-  checkThreshold(options.name, options);
+  checkDelegationKeys(options.name, options);
   if (options.paths.length === 0)
     throw new TufsignError('USAGE', `${options.name} needs at least one --paths pattern`, {
       rule: 'SPEC-23 a delegated role has paths',
@@ -207,7 +199,7 @@ export async function addDelegation(
   (delegations.roles as DelegatedRole[]).push(role);
   parent.md.signed.delegations = delegations;
   parent.changed = true;
-  if (options.expires !== undefined) config.delegatedExpiry?.set(options.name, options.expires.text);
+  if (options.expires !== undefined) config.delegatedExpiry?.set(options.name, options.expires);
   adoptNewRole(tree, config, ctx.now, { name: options.name, role, keys: delegations.keys, parent }, options.expires);
   return publishDelegationChange(ws, tree, config, ctx, defer);
 }
@@ -224,7 +216,7 @@ export async function addBins(
       rule: 'TAP 15 2^bit_length bins',
     });
   }
-  checkThreshold(`${prefix} bins`, options);
+  checkDelegationKeys(`${prefix} bins`, options);
   const { config, tree, parent } = openDelegationChange(ws, options.from);
   if ((parent.md.signed.delegations?.roles ?? []).length > 0) {
     throw new TufsignError(
@@ -247,7 +239,7 @@ export async function addBins(
   for (const n of tree.loaded()) if (succinct.isDelegatedRole(n.name)) assertNameFree(tree, n.name);
   parent.md.signed.delegations = new Delegations(keys, undefined, succinct);
   parent.changed = true;
-  if (options.expires !== undefined) config.delegatedExpiry?.set(`${prefix}-*`, options.expires.text);
+  if (options.expires !== undefined) config.delegatedExpiry?.set(`${prefix}-*`, options.expires);
   for (let bin = 0; bin < count; bin++)
     adoptNewRole(
       tree,

@@ -1,5 +1,5 @@
 /** Expiry periods and minimum validity from the workspace config. */
-import { addSeconds, parseDuration, type Period } from '../tuf/time';
+import { addSeconds, type Period } from '../tuf/time';
 import type { TopLevelRole } from '../tuf/metadata';
 import { DEFAULT_EXPIRY, type WorkspaceConfig } from './config';
 
@@ -11,12 +11,12 @@ export function expiryFor(
 ): Date {
   if (override !== undefined) return addSeconds(now, override.seconds);
   const period = config.expiry[role] ?? DEFAULT_EXPIRY[role];
-  return addSeconds(now, parseDuration(period, `${role} expiry`));
+  return addSeconds(now, period.seconds);
 }
 
 export function minValiditySeconds(config: WorkspaceConfig): Partial<Record<TopLevelRole, number>> {
   const out: Partial<Record<TopLevelRole, number>> = {};
   for (const [role, period] of Object.entries(config.minValidity))
-    if (period !== undefined) out[role as TopLevelRole] = parseDuration(period, `min_validity.${role}`);
+    if (period !== undefined) out[role as TopLevelRole] = period.seconds;
   return out;
 }

@@ -9,6 +9,7 @@ import { newObject } from '../tuf/json';
 import { MetaFile, Metadata, Role, Root, Snapshot, Targets, Timestamp, TOP_LEVEL_ROLES } from '../tuf/metadata';
 import type { TopLevelRole } from '../tuf/metadata';
 import type { Period } from '../tuf/time';
+import { checkThresholdReachable, parseThreshold } from '../tuf/threshold';
 import { verificationResult } from '../tuf/verify';
 import type { PublicKeyFile } from '../keystore/public-key-file';
 import { assertKeyPolicy, type KeyPolicy } from '../keystore/yubikey/claims';
@@ -30,6 +31,7 @@ export interface InitOptions {
   consistentSnapshot: boolean;
   /** expiry periods chosen for this workspace (parsed by the CLI), else DEFAULT_EXPIRY */
   expiry: Partial<Record<TopLevelRole, Period>>;
+  /** `threshold` is parsed at this entry (`parseThreshold`): a library caller may hand any number */
   roles: Record<TopLevelRole, { keys: RoleKeySpec[]; threshold: number }>;
   pkcs11Module?: string;
   /** e.g. "root keys must be attested YubiKey keys with touch always"; checked before anything is signed */
@@ -73,8 +75,7 @@ export async function initRepository(options: InitOptions, ctx: SigningContext):
       requireAttestedTouchAlways: true,
       attestationRoots: options.persistRootKeyPolicy.attestationRoots,
     };
-  for (const [role, period] of Object.entries(options.expiry) as [TopLevelRole, Period][])
-    config.expiry[role] = period.text;
+  for (const [role, period] of Object.entries(options.expiry) as [TopLevelRole, Period][]) config.expiry[role] = period;
   if (options.rootKeyPolicy !== undefined) {
     for (const k of options.roles.root.keys) {
       const file: PublicKeyFile = { key: k.key, keyid: k.key.keyid() };
@@ -90,22 +91,15 @@ export async function initRepository(options: InitOptions, ctx: SigningContext):
     const spec = options.roles[role];
     const distinct = new Map<string, RoleKeySpec>();
     for (const k of spec.keys) distinct.set(k.key.keyid(), k);
-    if (!Number.isSafeInteger(spec.threshold) || spec.threshold < 1) {
-      throw new TufsignError('THRESHOLD_INVALID', `${role} threshold must be a positive integer`, {
-        rule: 'SPEC-10/BAD-24 threshold >= 1',
-      });
-    }
-    if (spec.threshold > distinct.size) {
-      throw new TufsignError(
-        'THRESHOLD_INVALID',
-        `${role} threshold ${spec.threshold} is more than its ${distinct.size} distinct key(s)`,
-        {
-          rule: 'BAD-25 threshold <= number of keys',
-          suggestion: `Give ${role} at least ${spec.threshold} keys or lower --${role}-threshold.`,
-        },
-      );
-    }
-    root.roles.set(role, new Role([], spec.threshold));
+    // The library's entry: a caller's number is parsed here (the CLI hands over one it parsed from the flag).
+    const threshold = parseThreshold(spec.threshold, `${role} threshold`);
+    checkThresholdReachable(
+      role,
+      threshold,
+      distinct.size,
+      `Give ${role} at least ${threshold} keys or lower --${role}-threshold.`,
+    );
+    root.roles.set(role, new Role([], threshold));
     for (const [keyid, k] of distinct) {
       for (const [otherId, other] of root.keys) {
         if (otherId !== keyid && other.samePublicKey(k.key)) {

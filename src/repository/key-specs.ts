@@ -22,6 +22,7 @@ import { keyFromPublicKeyObject, type Key, type Scheme } from '../tuf/key';
 import type { JsonObject } from '../tuf/json';
 import type { SigningContext } from './context';
 import { TOP_LEVEL_ROLES, type TopLevelRole } from '../tuf/metadata';
+import { parseThreshold, type Threshold } from '../tuf/threshold';
 import { KEYS_DIR, OFFLINE_KEYS_DIR } from './workspace';
 
 export interface RoleKeySpec {
@@ -126,8 +127,11 @@ export function withPreopenedSigners(ctx: SigningContext, signers: Signer[]): Si
   return out;
 }
 
+/** A role given no keys gets `threshold` new key files; more than this is a typo, not a plan. */
+export const MAX_GENERATED_KEYS = 64;
+
 export interface RoleKeyPlan {
-  roles: Record<TopLevelRole, { keys: RoleKeySpec[]; threshold: number }>;
+  roles: Record<TopLevelRole, { keys: RoleKeySpec[]; threshold: Threshold }>;
   /** key files generated (in memory) for roles given no keys; written with the workspace */
   generated: GeneratedKeyFile[];
 }
@@ -139,7 +143,7 @@ export interface RoleKeyPlan {
  */
 export async function planRoleKeys(
   keyValues: Record<TopLevelRole, string[]>,
-  thresholds: Record<TopLevelRole, number | undefined>,
+  thresholds: Record<TopLevelRole, Threshold | undefined>,
   scheme: Scheme,
   options: OpenOptions,
   progress?: (message: string) => void,
@@ -151,9 +155,18 @@ export async function planRoleKeys(
   for (const role of TOP_LEVEL_ROLES) {
     const keys: RoleKeySpec[] = [];
     for (const v of keyValues[role]) keys.push(await resolveKeySpec(v, options));
-    const threshold = thresholds[role] ?? 1;
+    const threshold = thresholds[role] ?? parseThreshold(1);
     const isOffline = offline?.roles.has(role) === true;
     if (isOffline) for (const k of keys) k.offline = true;
+    if (keys.length === 0 && threshold > MAX_GENERATED_KEYS)
+      throw new TufsignError(
+        'THRESHOLD_INVALID',
+        `${role} threshold ${threshold} would generate ${threshold} key files; init generates at most ${MAX_GENERATED_KEYS}`,
+        {
+          rule: 'a role given no keys gets threshold new key files',
+          suggestion: `Give ${role}'s keys with --${role}-key.`,
+        },
+      );
     if (keys.length === 0)
       for (let i = 1; i <= threshold; i++)
         toGenerate.push({ role, path: `${isOffline ? OFFLINE_KEYS_DIR : KEYS_DIR}/${role}-${i}.pem`, scheme });

@@ -42,7 +42,6 @@ import {
 import type { Key } from '../tuf/key';
 import type { Metadata, Root } from '../tuf/metadata';
 import { TOP_LEVEL_ROLES } from '../tuf/metadata';
-import { parseDuration } from '../tuf/time';
 import { DEFAULT_MAX_EXPIRY } from './config';
 import { loadPinnedRoot, loadTrustPolicy, savePinnedRoot, trustDirFor } from './keyholder-trust';
 import type { CeremonyContext } from './context';
@@ -94,8 +93,7 @@ function maxExpiryFor(ws: Workspace | undefined, trustDir: string | undefined): 
   const overrides =
     ws !== undefined ? (ws.config.maxExpiry ?? {}) : trustDir !== undefined ? loadTrustPolicy(trustDir) : {};
   const out = {} as MaxExpiry;
-  for (const role of TOP_LEVEL_ROLES)
-    out[role] = parseDuration(overrides[role] ?? DEFAULT_MAX_EXPIRY[role], `max_expiry.${role}`);
+  for (const role of TOP_LEVEL_ROLES) out[role] = (overrides[role] ?? DEFAULT_MAX_EXPIRY[role]).seconds;
   return out;
 }
 

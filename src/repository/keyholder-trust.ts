@@ -13,7 +13,7 @@ import { HISTORY_PARSE, Metadata, TOP_LEVEL_ROLES, type Root, type TopLevelRole 
 import { formatExpires, type Period } from '../tuf/time';
 import { roleFingerprint, signedSha256 } from '../ceremony';
 import { asObject } from '../tuf/fields';
-import { DEFAULT_MAX_EXPIRY, readPeriods } from './config';
+import { DEFAULT_MAX_EXPIRY, readPeriods, type RolePeriods } from './config';
 import { serializeMetadata } from './workspace';
 
 export const PINNED_ROOT_FILE = 'root.json';
@@ -59,7 +59,7 @@ export function savePinnedRoot(dir: string, root: Metadata<Root>): string {
 }
 
 /** The keyholder's max_expiry overrides from the trust folder's policy.json (none when the file is absent). */
-export function loadTrustPolicy(dir: string): Partial<Record<TopLevelRole, string>> {
+export function loadTrustPolicy(dir: string): RolePeriods {
   const file = join(dir, TRUST_POLICY_FILE);
   if (!fileExists(file)) return {};
   try {
@@ -88,8 +88,8 @@ export function describeTrustFolder(dir: string): TrustFolderView {
     const own = policy[role];
     maxExpiry[role] =
       own !== undefined
-        ? { period: own, source: 'policy.json' }
-        : { period: DEFAULT_MAX_EXPIRY[role], source: 'default' };
+        ? { period: own.text, source: 'policy.json' }
+        : { period: DEFAULT_MAX_EXPIRY[role].text, source: 'default' };
   }
   if (pin === undefined) return { dir, pinned: false, maxExpiry };
   const root = pin.signed.role('root');
@@ -118,12 +118,12 @@ export function writeTrustPolicy(
 ): TrustFolderView {
   const policy = loadTrustPolicy(dir);
   for (const role of reset) delete policy[role];
-  for (const [role, period] of Object.entries(set) as [TopLevelRole, Period][]) policy[role] = period.text;
+  for (const [role, period] of Object.entries(set) as [TopLevelRole, Period][]) policy[role] = period;
   const obj = newObject();
   const periods = newObject();
   for (const role of TOP_LEVEL_ROLES) {
     const p = policy[role];
-    if (p !== undefined) periods[role] = p;
+    if (p !== undefined) periods[role] = p.text;
   }
   obj['max_expiry'] = periods;
   writeFileAtomic(join(dir, TRUST_POLICY_FILE), stringifyPretty(obj));

@@ -1,5 +1,6 @@
 /** Key management behind `key generate | show | export | import | list`. */
-import { createHash, randomBytes } from 'node:crypto';
+import { sha256Hex } from '../io/hash';
+import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { TufsignError } from '../errors';
 import { fileExists, readFileBounded, removeAtomicWriteLeftovers, removeFileQuietly, writeFileAtomic } from '../io/fs';
@@ -99,7 +100,7 @@ export function generationLock(options: KeyGenerateOptions, baseDir: string): { 
     id = `yubikey\0${options.serial ?? ''}\0${options.slot ?? '9c'}`;
     what = `slot ${options.slot ?? '9c'} of YubiKey ${options.serial ?? '(the one present)'}`;
   }
-  const hash = createHash('sha256').update(id, 'utf8').digest('hex').slice(0, 16);
+  const hash = sha256Hex(id).slice(0, 16);
   return { name: `.tufsign-generate-${hash}.lock`, what };
 }
 

@@ -50,7 +50,7 @@ const rootVersion = (p: string): number =>
 export function publishOrder(paths: readonly string[]): PublishItem[] {
   const items = paths
     .filter((p) => /^metadata\/[^/]+\.json$/.test(p) || /^targets\/./.test(p))
-    .map((path) => ({ path, phase: phaseOf(path) }));
+    .map((path): PublishItem => ({ path, phase: phaseOf(path) }));
   const rank = (i: PublishItem): number => PUBLISH_PHASES.indexOf(i.phase);
   return items.sort(
     (a, b) =>

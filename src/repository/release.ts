@@ -198,11 +198,13 @@ async function buildAndCommit(
   };
   if (options.dryRun === true) return result;
 
-  const prepared: PreparedTarget[] = [built.archive, ...(built.patch !== undefined ? [built.patch] : [])].map((f) => ({
-    path: parseNewTargetPath(f.name),
-    data: new StagedFile(f.path, f.targetFile.length),
-    targetFile: f.targetFile,
-  }));
+  const prepared: PreparedTarget[] = [built.archive, ...(built.patch !== undefined ? [built.patch] : [])].map(
+    (f): PreparedTarget => ({
+      path: parseNewTargetPath(f.name),
+      data: new StagedFile(f.path, f.targetFile.length),
+      targetFile: f.targetFile,
+    }),
+  );
   const base: Partial<Record<TopLevelRole, number>> = {
     root: repo.root.signed.version,
     targets: targets.version,
@@ -385,7 +387,7 @@ export interface ReleaseListing {
 
 export function releaseListing(ws: Workspace, app?: string): ReleaseListing[] {
   const targets = ws.load().targets.signed;
-  return listReleases(targets, app).map((r: ReleaseInfo) => ({
+  return listReleases(targets, app).map((r: ReleaseInfo): ReleaseListing => ({
     app: r.app,
     version: r.version,
     channel: r.channel,

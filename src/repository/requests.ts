@@ -263,7 +263,7 @@ export function newRequest(
         const trusted = repo === undefined || md.signed.type === 'root' ? undefined : repo[md.signed.type];
         return trusted === undefined ? { metadata: md } : { metadata: md, trusted };
       }),
-      ...(options.delegated ?? []).map((d) => ({
+      ...(options.delegated ?? []).map((d): (typeof input.roles)[number] => ({
         metadata: d.metadata,
         ...(d.trusted !== undefined ? { trusted: d.trusted } : {}),
         name: d.name,

@@ -7,6 +7,7 @@
  * signing request that names exactly who must sign.
  */
 import type { Period } from '../tuf/time';
+import { checkThresholdReachable, type Threshold } from '../tuf/threshold';
 import { TufsignError } from '../errors';
 import type { Keyholder } from '../ceremony';
 import { HISTORY_PARSE, Metadata, Root, TOP_LEVEL_ROLES, type TopLevelRole } from '../tuf/metadata';
@@ -37,7 +38,7 @@ export interface RootRotateOptions {
   add: RoleKeySpec[];
   /** keyids (or unique prefixes of 8+ hex characters) to remove from root */
   remove: string[];
-  threshold?: number;
+  threshold?: Threshold;
   /** expiry period for root N+1 (default: the config's root expiry) */
   expires?: Period;
   out?: string;
@@ -62,7 +63,7 @@ export interface KeyRotateOptions {
   /** keyids (or unique prefixes of 8+ hex characters) to remove from the role */
   remove?: string[];
   /** the role's new threshold */
-  threshold?: number;
+  threshold?: Threshold;
   expires?: Period;
   out?: string;
   bundleOut?: string;
@@ -124,17 +125,7 @@ function addKey(root: Root, spec: RoleKeySpec, role: TopLevelRole): string {
 function checkThreshold(root: Root): void {
   for (const r of TOP_LEVEL_ROLES) {
     const role = root.role(r);
-    if (role.keyids.length === 0)
-      throw new TufsignError('THRESHOLD_INVALID', `${r} would have no keys left`, {
-        rule: 'every role keeps at least one key',
-      });
-    if (role.threshold > role.keyids.length) {
-      throw new TufsignError(
-        'THRESHOLD_INVALID',
-        `${r} threshold ${role.threshold} is more than its ${role.keyids.length} key(s)`,
-        { rule: 'BAD-25 threshold <= number of keys', suggestion: `Lower --threshold or add keys to ${r}.` },
-      );
-    }
+    checkThresholdReachable(r, role.threshold, role.keyids.length, `Lower --threshold or add keys to ${r}.`);
   }
 }
 
@@ -232,8 +223,6 @@ export async function rotateRoot(
     changes.push(`remove root key ${keyid}`);
   }
   if (options.threshold !== undefined) {
-    if (!Number.isSafeInteger(options.threshold) || options.threshold < 1)
-      throw new TufsignError('THRESHOLD_INVALID', 'threshold must be a positive integer', { rule: 'SPEC-10' });
     if (options.threshold !== root.role('root').threshold)
       changes.push(`root threshold ${root.role('root').threshold} → ${options.threshold}`);
     root.role('root').threshold = options.threshold;
@@ -374,8 +363,6 @@ export async function rotateKey(
   }
   root.role(role).threshold = threshold;
   if (options.threshold !== undefined) {
-    if (!Number.isSafeInteger(options.threshold) || options.threshold < 1)
-      throw new TufsignError('THRESHOLD_INVALID', 'threshold must be a positive integer', { rule: 'SPEC-10' });
     if (options.threshold !== threshold) changes.push(`${role} threshold ${threshold} → ${options.threshold}`);
     root.role(role).threshold = options.threshold;
   }

@@ -1,7 +1,7 @@
 /** `tufsign status`: every role's version, expiry, threshold, keys and signature state, derived from the metadata. */
 import { backendLabel } from '../keystore/key-ref';
 import { TOP_LEVEL_ROLES, type TopLevelRole } from '../tuf/metadata';
-import { formatExpires, parseDuration, type Period } from '../tuf/time';
+import { formatExpires, type Period } from '../tuf/time';
 import { verificationResult } from '../tuf/verify';
 import type { Key } from '../tuf/key';
 import type { Metadata, Role } from '../tuf/metadata';
@@ -147,8 +147,8 @@ export function delegatedSigningWindow(config: WorkspaceConfig, name: string): {
 }
 
 /** Half an expiry period, at most 30 days. */
-function defaultWindow(periodText: string): { seconds: number; text: string } {
-  const seconds = Math.min(Math.floor(parseDuration(periodText) / 2), 30 * DAY);
+function defaultWindow(period: Period): { seconds: number; text: string } {
+  const seconds = Math.min(Math.floor(period.seconds / 2), 30 * DAY);
   return { seconds, text: formatPeriod(seconds) };
 }
 
@@ -158,8 +158,7 @@ function defaultWindow(periodText: string): { seconds: number; text: string } {
  */
 export function signingWindowSeconds(config: WorkspaceConfig, role: TopLevelRole): { seconds: number; text: string } {
   const configured = config.signingWindow?.[role];
-  if (configured !== undefined)
-    return { seconds: parseDuration(configured, `signing_window.${role}`), text: configured };
+  if (configured !== undefined) return { seconds: configured.seconds, text: configured.text };
   return defaultWindow(config.expiry[role]);
 }
 
@@ -235,7 +234,7 @@ export function checkExpiry(
         (r.parent !== undefined && only.includes('delegated')),
     )
     .filter((r) => r.state !== 'ok' || Date.parse(r.resignBy) - now.getTime() <= withinSeconds * 1000)
-    .map((r) => ({
+    .map((r): ExpiryCheck['due'][number] => ({
       role: r.role,
       state: r.state === 'ok' ? ('soon' as const) : r.state,
       resignBy: r.resignBy,

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileExists, readFileBounded } from '../io/fs';
 import { TufsignError } from '../errors';
 import { Metadata, MetaFile, SuccinctRoles, Targets } from '../tuf/metadata';
-import { addSeconds, formatExpires, parseDuration, type Period } from '../tuf/time';
+import { addSeconds, formatExpires, type Period } from '../tuf/time';
 import { verificationResult } from '../tuf/verify';
 import { assertWithinLimit, sizeFinding } from '../verify/limits';
 import { projectedSize, projectedSizeOf } from './client-limits';
@@ -36,7 +36,7 @@ import { metadataFileName, serializeMetadata, serializeSignedFrom } from './work
 export function delegatedExpiryPeriod(
   config: Pick<WorkspaceConfig, 'delegatedExpiry' | 'expiry'>,
   name: string,
-): string {
+): Period {
   const own = config.delegatedExpiry?.get(name);
   if (own !== undefined) return own;
   const dash = name.lastIndexOf('-');
@@ -47,7 +47,7 @@ export function delegatedExpiryPeriod(
 export function roleExpiry(config: WorkspaceConfig, name: string, now: Date, override?: Period): Date {
   if (name === 'targets') return expiryFor(config, 'targets', now, override);
   if (override !== undefined) return addSeconds(now, override.seconds);
-  return addSeconds(now, parseDuration(delegatedExpiryPeriod(config, name), `${name} expiry`));
+  return addSeconds(now, delegatedExpiryPeriod(config, name).seconds);
 }
 
 export interface PublishOptions {

@@ -182,7 +182,7 @@ export function listTargets(ws: Workspace, role?: string): ListedTarget[] {
   const tree = new TargetsTree(ws, ws.load());
   const nodes: RoleNode[] = role !== undefined ? [tree.find(role)] : tree.all();
   return nodes.flatMap((node) =>
-    [...node.md.signed.targets].map(([path, tf]) => ({
+    [...node.md.signed.targets].map(([path, tf]): ListedTarget => ({
       path,
       role: node.name,
       length: tf.length,

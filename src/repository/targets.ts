@@ -99,7 +99,7 @@ export async function addPreparedTargets(
 /** The target files an operation would store (for a deferred release: they travel with the request). */
 export function targetFilesOf(ws: Workspace, prepared: PreparedTarget[], consistent: boolean): PendingFile[] {
   return prepared.flatMap((p) =>
-    targetFileNames(p.path, p.targetFile.hashes, consistent).map((name) => ({
+    targetFileNames(p.path, p.targetFile.hashes, consistent).map((name): PendingFile => ({
       path: join(ws.targetsDir, name),
       data: p.data,
     })),

@@ -7,7 +7,7 @@
  * metadata payload and says how each wrong keyid was most likely derived, so
  * reports can tell a tufup-era keyid from a corrupted one.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../io/hash';
 import { canonicalize } from './canonical-json';
 import { newObject } from './json';
 import type { Key } from './key';
@@ -32,8 +32,7 @@ export interface KeyidProblem {
   derivation: KeyidDerivation;
 }
 
-const sha256Canonical = (obj: Parameters<typeof canonicalize>[0]): string =>
-  createHash('sha256').update(canonicalize(obj)).digest('hex');
+const sha256Canonical = (obj: Parameters<typeof canonicalize>[0]): string => sha256Hex(canonicalize(obj));
 
 /** The keyid a strict client computes for `key`: sha256 of the whole stored object. */
 export function strictKeyid(key: Key): string {

@@ -4,9 +4,11 @@
  * (every failure names the JSON path and the rule) and lossless: fields we do
  * not know are kept in `unrecognizedFields` and signed again (SPEC-04).
  */
+import { hashHex, sha256Hex } from '../io/hash';
 import { createHash } from 'node:crypto';
 import { TufsignError } from '../errors';
 import { canonicalize } from './canonical-json';
+import { parseThreshold, type Threshold } from './threshold';
 import {
   asObject,
   mapToObject,
@@ -108,7 +110,7 @@ export class Signature {
 export class Role {
   constructor(
     public keyids: string[],
-    public threshold: number,
+    public threshold: Threshold,
     readonly unrecognizedFields: JsonObject = newObject(),
   ) {}
 
@@ -128,10 +130,11 @@ export class Role {
 }
 
 /** keyids (unique) and threshold (≥ 1), shared by top-level, delegated and succinct roles. */
-function readKeyidsAndThreshold(obj: JsonObject, path: string): { keyids: string[]; threshold: number } {
+function readKeyidsAndThreshold(obj: JsonObject, path: string): { keyids: string[]; threshold: Threshold } {
   const keyids = reqStringArray(obj, 'keyids', path, 'SPEC-12/SPEC-23 role keyids');
   checkUniqueKeyids(keyids, `${path}.keyids`);
-  const threshold = reqInt(obj, 'threshold', path, 'SPEC-10/BAD-24 threshold is a positive integer', 1);
+  // reqInt refuses what is not a safe integer ≥ 1 with the schema error and JSON path; the brand comes from the parser.
+  const threshold = parseThreshold(reqInt(obj, 'threshold', path, 'SPEC-10/BAD-24 threshold is a positive integer', 1));
   return { keyids, threshold };
 }
 
@@ -221,7 +224,7 @@ export class TargetFile {
 
   static fromData(data: Uint8Array, custom?: JsonObject): TargetFile {
     const hashes = new Map<string, string>();
-    for (const alg of TARGET_HASH_ALGORITHMS) hashes.set(alg, createHash(alg).update(data).digest('hex'));
+    for (const alg of TARGET_HASH_ALGORITHMS) hashes.set(alg, hashHex(alg, data));
     return TargetFile.fromDigests(data.length, hashes, custom);
   }
 
@@ -260,7 +263,7 @@ export class DelegatedRole extends Role {
   constructor(
     readonly name: string,
     keyids: string[],
-    threshold: number,
+    threshold: Threshold,
     public terminating: boolean,
     public paths?: string[],
     public pathHashPrefixes?: string[],
@@ -320,7 +323,7 @@ export class DelegatedRole extends Role {
   /** Whether this role is trusted for `targetPath` (SPEC-24, SPEC-25). */
   isDelegatedPath(targetPath: string): boolean {
     if (this.paths !== undefined) return this.paths.some((pattern) => matchPathPattern(targetPath, pattern));
-    const digest = createHash('sha256').update(targetPath, 'utf8').digest('hex');
+    const digest = sha256Hex(targetPath);
     return (this.pathHashPrefixes ?? []).some((prefix) => digest.startsWith(prefix));
   }
 }
@@ -362,7 +365,7 @@ function fnmatchToRegExp(pattern: string): RegExp {
 export class SuccinctRoles extends Role {
   constructor(
     keyids: string[],
-    threshold: number,
+    threshold: Threshold,
     readonly bitLength: number,
     readonly namePrefix: string,
     unrecognizedFields: JsonObject = newObject(),
@@ -946,7 +949,7 @@ export function isRoot(md: Metadata): md is Metadata<Root> {
 }
 
 export function hexDigest(alg: 'sha256' | 'sha512', data: Uint8Array): string {
-  return createHash(alg).update(data).digest('hex');
+  return hashHex(alg, data);
 }
 
 /** The keyid helper for raw key JSON, used by callers that only hold JSON. */

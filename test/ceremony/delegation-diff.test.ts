@@ -6,6 +6,7 @@
 import { createRequest, dangerousChanges, diffDelegations, diffRequest, type MaxExpiry } from '../../src/ceremony';
 import { DelegatedRole, Delegations, Metadata, SuccinctRoles, type Root } from '../../src/tuf/metadata';
 import { DAY, makeKey, makeRoot, NOW, signMd, targetsWith, TOOL, type TestKey } from './fixtures';
+import { parseThreshold } from '../../src/tuf/threshold';
 
 const POLICY: MaxExpiry = { root: 730 * DAY, targets: 730 * DAY, snapshot: 365 * DAY, timestamp: 365 * DAY };
 const alpha = makeKey('alpha');
@@ -19,7 +20,7 @@ const role = (name: string, keys: TestKey[], threshold: number, paths: string[],
   new DelegatedRole(
     name,
     keys.map((k) => k.keyid),
-    threshold,
+    parseThreshold(threshold),
     terminating,
     paths,
   );
@@ -76,7 +77,7 @@ describe('each delegation change is named', () => {
   });
   it('hash bins added or resized', () => {
     const bins = (bits: number): Delegations =>
-      delegations([], [alpha], new SuccinctRoles([alpha.keyid], 1, bits, 'bins'));
+      delegations([], [alpha], new SuccinctRoles([alpha.keyid], parseThreshold(1), bits, 'bins'));
     expect(kinds(undefined, bins(4))).toEqual(['bins-changed']);
     expect(kinds(bins(4), bins(8))).toEqual(['bins-changed']);
     expect(kinds(bins(4), bins(4))).toEqual([]);

@@ -14,6 +14,7 @@ import {
   type TopLevelRole,
 } from '../../src/tuf/metadata';
 import { createRequest, type Keyholder, type SigningRequest } from '../../src/ceremony';
+import { parseThreshold } from '../../src/tuf/threshold';
 
 export const NOW = new Date('2030-01-01T00:00:00Z');
 export const TOOL = 'tufsign test';
@@ -49,7 +50,7 @@ export function makeRoot(
   expires = days(365),
 ): Root {
   const root = new Root(version, expires, new Map(), new Map(), true);
-  for (const r of TOP_LEVEL_ROLES) root.roles.set(r, new Role([], r === 'root' ? threshold : 1));
+  for (const r of TOP_LEVEL_ROLES) root.roles.set(r, new Role([], parseThreshold(r === 'root' ? threshold : 1)));
   for (const k of rootKeys) root.addKey(k.key, 'root');
   for (const r of ['targets', 'snapshot', 'timestamp'] as TopLevelRole[]) root.addKey(online.key, r);
   return root;
@@ -125,7 +126,7 @@ export function delegate(parent: Targets, name: string, keys: TestKey[], thresho
     new DelegatedRole(
       name,
       keys.map((k) => k.keyid),
-      threshold,
+      parseThreshold(threshold),
       false,
       paths,
     ),

@@ -7,7 +7,8 @@
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exitCodeFor, type ErrorCode } from '../../src/errors';
-import { runCli, type CliResult } from '../helpers/cli';
+import { spawnSync } from 'node:child_process';
+import { BIN, runCli, type CliResult } from '../helpers/cli';
 import { tempDir } from '../helpers/tmp';
 
 const base = tempDir();
@@ -75,6 +76,26 @@ describe('every metadata-changing command says how to publish, and the printed c
     const dest = join(base, 'www-finalize');
     expect(runPrintedPublish(r.stdout, dest, base).status).toBe(0);
     expect(readdirSync(join(dest, 'metadata')).sort()).toEqual(readdirSync(join(bundle, 'metadata')).sort());
+  });
+});
+
+describe('the printed publish line is one shell command, whatever the folder is called', () => {
+  it('a workspace named with a space: the line runs in sh as copied', () => {
+    const spaced = join(base, 'my repo');
+    expect(runCli(['init', '-w', 'my repo', '--offline', 'none', '--json'], { cwd: base }).status).toBe(0);
+    const r = runCli(['refresh', '-w', 'my repo'], { cwd: base });
+    expect(r.status).toBe(0);
+    const line = /tufsign publish .* DEST/.exec(r.stdout)?.[0] ?? '';
+    const dest = join(base, 'www spaced');
+    const sh = spawnSync(
+      'sh',
+      ['-c', `tufsign() { "${process.execPath}" "${BIN}" "$@"; }\n${line.replace(/DEST$/, `'${dest}'`)}`],
+      { cwd: base, encoding: 'utf8' },
+    );
+    expect(sh.status).toBe(0);
+    expect(readFileSync(join(dest, 'metadata', 'timestamp.json'))).toEqual(
+      readFileSync(join(spaced, 'metadata', 'timestamp.json')),
+    );
   });
 });
 

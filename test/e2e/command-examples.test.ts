@@ -14,7 +14,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from '../helpers/cli';
+import { ROOT, SYSTEM_PYTHON } from '../helpers/cli';
 import { commandsMdExamples, ON_VIRTUAL_CARDS, tufsignShim } from '../helpers/doc-examples';
 import { SOFTHSM_MODULE } from '../helpers/softhsm';
 import { tempDir } from '../helpers/tmp';
@@ -59,6 +59,11 @@ interface Run {
   exit?: number;
   /** runs in the second chain, alongside the first: it needs nothing the `myrepo` examples make */
   apart?: true;
+  /**
+   * a guided flow: the example runs on a pseudo-terminal (test/fixtures/pty-drive.py) and this shell, run just
+   * before it in its folder, prints the answers a person types as pty-drive's JSON ([prompt regex, text] pairs)
+   */
+  typed?: string;
 }
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'import');
@@ -240,6 +245,19 @@ done`,
   'tufsign refresh -w myrepo --passphrase-file /etc/tufsign/online.pass --json': {},
   'tufsign sign root --bump': { cwd: 'myrepo' },
   'tufsign root rotate --expires 365d   # renew root before it expires': { cwd: 'myrepo' },
+  // Alice's root key is on a PKCS#11 token this machine names (TUFSIGN_PKCS11_MODULE, the `release` token);
+  // the organizer, whose machine has no such token, asked for a 2-of-2 root with her key added, and the request
+  // is in the folder she is in. The guided flow finds the request and her key, she types the fingerprint read
+  // out to her, confirms the first-contact pin and the signature (exit 0: it signed; NOTHING_SIGNED is 7).
+  'tufsign ceremony': {
+    apart: true,
+    cwd: 'guided',
+    before: `tufsign init org --offline none >/dev/null
+tufsign key generate --backend pkcs11 --token release --label alice-root --scheme ecdsa-sha2-nistp256 --public-out alice.pub.json --owner alice >/dev/null
+env -u SOFTHSM2_CONF -u TUFSIGN_PKCS11_MODULE tufsign root rotate -w org --add-key alice.pub.json --threshold 2 --request-out root-v2.tufsign-request.json >/dev/null
+test -f root-v2.tufsign-request.json`,
+    typed: `jq -nc --arg fp "$(jq -r .fingerprint root-v2.tufsign-request.json)" '[["Type the fingerprint", ($fp + "\\r")], ["First contact", "y\\r"], ["Sign root v2", "y\\r"]]'`,
+  },
   'tufsign autocomplete': { apart: true },
   'tufsign autocomplete bash': { apart: true },
   'tufsign autocomplete zsh': { apart: true },
@@ -250,10 +268,8 @@ done`,
 const FINGERPRINT =
   "the fingerprint 7K3M-… is one request's own (a hash of its contents), so no request made here has it; the same command with the request's fingerprint runs in the `demo` ceremony above and in docs/yubikey.md";
 const YUBIKEY =
-  'the guided keyholder flow asks for the fingerprint and a confirmation on a terminal (ceremony-interrupt.test.ts drives it on a pty); the same YubiKey signs unattended in docs/yubikey.md (doc-examples-yubikey)';
+  'the guided keyholder flow on a terminal with a YubiKey at once; the guided flow runs on a pseudo-terminal here (bare `tufsign ceremony` in RUN, with a key on a SoftHSM2 token) and the same YubiKey signs unattended in docs/yubikey.md (doc-examples-yubikey)';
 const PARSE_ONLY: Record<string, string> = {
-  'tufsign ceremony':
-    'the guided keyholder flow needs a terminal; test/e2e/ceremony-interrupt.test.ts drives it on a pty',
   "tufsign ceremony /media/usb/root-v2.tufsign-request.json --key 'yubikey:serial=12345678;slot=9c'": YUBIKEY,
   'tufsign ceremony root-v2.tufsign-request.json --key file:keys/alice.pem --fingerprint 7K3M-QX2A-9BDE-H4TW-R8NC --yes':
     FINGERPRINT,
@@ -400,7 +416,9 @@ describe('docs/commands.md examples', () => {
               ? []
               : [`(set -e; cd ${dir}\n${run.before}\n) || echo "${i} before-failed" >> "$results"`]),
             // the example on a line of its own: its trailing comment ends there
-            `(cd ${dir} || exit 99\n${line}\n) >/dev/null; echo "${i} $?" >> "$results"`,
+            run.typed === undefined
+              ? `(cd ${dir} || exit 99\n${line}\n) >/dev/null; echo "${i} $?" >> "$results"`
+              : `(cd ${dir} || exit 99\nexec "$PTY_PYTHON" "$PTY_DRIVE" "$(${run.typed})" -- bash -c ${shellQuote(line)}\n) >/dev/null; echo "${i} $?" >> "$results"`,
           ];
         }),
       ].join('\n');
@@ -415,6 +433,9 @@ describe('docs/commands.md examples', () => {
       TUFSIGN_PIN: '123456',
       SOFTHSM2_CONF: join(scratch, 'softhsm', 'softhsm2.conf'),
       NO_COLOR: '1',
+      PTY_PYTHON: SYSTEM_PYTHON,
+      PTY_DRIVE: join(ROOT, 'test', 'fixtures', 'pty-drive.py'),
+      PTY_DRIVE_TIMEOUT: '240',
       ED25519_PEM,
       READ_FINGERPRINT: `let s = ''; process.stdin.on('data', (d) => (s += d)).on('end', () => console.log(JSON.parse(s).fingerprint));`,
     };
@@ -465,6 +486,11 @@ function prepare(dir: string): void {
     { env: { ...process.env, SOFTHSM2_CONF: join(dir, 'softhsm', 'softhsm2.conf') }, encoding: 'utf8' },
   );
   if (token.status !== 0) throw new Error(`softhsm2-util: ${token.stderr}`);
+}
+
+/** One word for bash, as written. */
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 function bash(script: string, cwd: string, env: NodeJS.ProcessEnv): Promise<{ status: number | null; stderr: string }> {

@@ -27,7 +27,11 @@ it(`delegate bins --count ${COUNT}: a few progress lines on stderr, the result a
   // the named role above the bins still says which key signed it
   expect(lines).toContain('signing targets v2 with file:keys/targets-1.pem');
   expect(lines.length).toBeLessThan(10);
-  expect(r.stdout.trim().split('\n')).toEqual([`${COUNT} bins created; ${COUNT + 3} roles signed`]);
+  // stdout is the result and how to publish it, nothing of the progress
+  expect(r.stdout.trim().split('\n')).toEqual([
+    `${COUNT} bins created; ${COUNT + 3} roles signed`,
+    expect.stringContaining(`tufsign publish -w ${ws} DEST`),
+  ]);
 });
 
 it('a bulk add into the bins: counted progress; under --json stdout is the JSON result and stderr stays empty', () => {

@@ -116,6 +116,15 @@ describe('status --check', () => {
     expect(r.stderr).toMatch(/^error ROLE_EXPIRED: .*timestamp/m);
     expect(runCli(['status', '-w', ws, '--within', '7d', '--json']).json().error.code).toBe('USAGE');
   });
+
+  it('a --within that is not a period is refused before the table is printed', () => {
+    const r = runCli(['status', '-w', ws, '--check', '--within', '3x'], {
+      env: { TUFSIGN_NOW: '2026-06-01T00:00:00Z' },
+    });
+    expect(r.status).toBe(exitCodeFor('USAGE'));
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^error USAGE/m);
+  });
 });
 
 describe('TUFSIGN_NOW', () => {

@@ -13,6 +13,7 @@ import {
 } from '../../src/tuf/metadata';
 import type { PrivateKeySigner } from '../../src/keystore/file';
 import { testSigner } from './keys';
+import { parseThreshold } from '../../src/tuf/threshold';
 
 export const NOW = new Date('2026-01-01T00:00:00Z');
 export const LATER = new Date('2027-01-01T00:00:00Z');
@@ -48,10 +49,10 @@ export async function buildTestRepo(rootKeys = 1, rootThreshold = 1): Promise<Te
     LATER,
     new Map(),
     new Map([
-      ['root', new Role([], rootThreshold)],
-      ['targets', new Role([], 1)],
-      ['snapshot', new Role([], 1)],
-      ['timestamp', new Role([], 1)],
+      ['root', new Role([], parseThreshold(rootThreshold))],
+      ['targets', new Role([], parseThreshold(1))],
+      ['snapshot', new Role([], parseThreshold(1))],
+      ['timestamp', new Role([], parseThreshold(1))],
     ]),
   );
   for (const s of rootSigners) root.addKey(s.publicKey, 'root');

@@ -18,6 +18,7 @@ import { verifyRepository, type RepositorySource } from '../../src/verify/verify
 import { testSigner } from '../helpers/keys';
 import { buildTestRepo, LATER, NOW, signWith } from '../helpers/repo';
 import { publish, text } from './helpers';
+import { parseThreshold } from '../../src/tuf/threshold';
 
 /** A source that records every path read, so a test can prove an unsafe path was never opened. */
 function recordingSource(files: Record<string, Uint8Array>): RepositorySource & { reads: string[] } {
@@ -83,7 +84,7 @@ describe('verify refuses unsafe names in signed metadata (same rules as the writ
     const repo = await buildTestRepo();
     const delegate = testSigner('ed25519', 70);
     repo.targets.signed.delegations = new Delegations(new Map([[delegate.publicKey.keyid(), delegate.publicKey]]), [
-      new DelegatedRole('apps', [delegate.publicKey.keyid()], 1, false, ['*']),
+      new DelegatedRole('apps', [delegate.publicKey.keyid()], parseThreshold(1), false, ['*']),
     ]);
     const apps = new Metadata(
       new Targets(1, LATER, new Map([['../../escape', TargetFile.fromData(Buffer.from('x'))]])),
@@ -105,7 +106,7 @@ describe('verify refuses unsafe names in signed metadata (same rules as the writ
       const repo = await buildTestRepo();
       const delegate = testSigner('ed25519', 70);
       repo.targets.signed.delegations = new Delegations(new Map([[delegate.publicKey.keyid(), delegate.publicKey]]), [
-        new DelegatedRole(name, [delegate.publicKey.keyid()], 1, false, ['*']),
+        new DelegatedRole(name, [delegate.publicKey.keyid()], parseThreshold(1), false, ['*']),
       ]);
       const role = new Metadata(new Targets(1, LATER, new Map()));
       await signWith(role, [delegate]);
@@ -128,7 +129,7 @@ describe('verify refuses unsafe names in signed metadata (same rules as the writ
     repo.targets.signed.delegations = new Delegations(
       new Map([[binKey.publicKey.keyid(), binKey.publicKey]]),
       undefined,
-      new SuccinctRoles([binKey.publicKey.keyid()], 1, 1, 'Bins'),
+      new SuccinctRoles([binKey.publicKey.keyid()], parseThreshold(1), 1, 'Bins'),
     );
     const bin = new Metadata(new Targets(1, LATER, new Map()));
     await signWith(bin, [binKey]);
@@ -147,7 +148,7 @@ describe('verify refuses unsafe names in signed metadata (same rules as the writ
     repo.targets.signed.delegations = new Delegations(
       new Map([[binKey.publicKey.keyid(), binKey.publicKey]]),
       undefined,
-      new SuccinctRoles([binKey.publicKey.keyid()], 1, 4, 'pypi-bins'),
+      new SuccinctRoles([binKey.publicKey.keyid()], parseThreshold(1), 4, 'pypi-bins'),
     );
     const bin = new Metadata(new Targets(1, LATER, new Map()));
     await signWith(bin, [binKey]);

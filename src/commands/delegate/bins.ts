@@ -3,7 +3,7 @@ import { BaseCommand } from '../../cli/base-command';
 import { runDelegateBins, type DelegateBinsInput } from '../../cli/delegation';
 import { renderDelegationOutcome } from '../../cli/delegation-render';
 import { publishHint } from '../../cli/render';
-import { waitFlag, workspaceFlag } from '../../cli/flags';
+import { thresholdFlag, waitFlag, workspaceFlag } from '../../cli/flags';
 import type { DelegationOutcome } from '../../repository/delegations';
 
 export default class DelegateBins extends BaseCommand<typeof DelegateBins> {
@@ -26,7 +26,7 @@ export default class DelegateBins extends BaseCommand<typeof DelegateBins> {
       multiple: true,
       required: true,
     }),
-    threshold: Flags.integer({ description: 'Signatures each bin needs.', default: 1 }),
+    threshold: thresholdFlag('Signatures each bin needs.', '1'),
     prefix: Flags.string({ description: 'Bin name prefix (name_prefix).', default: 'bins' }),
     from: Flags.string({ description: 'Parent role (default: targets).' }),
     expires: Flags.string({ description: 'Expiry period of the bins (default: the targets period).' }),
@@ -38,13 +38,8 @@ export default class DelegateBins extends BaseCommand<typeof DelegateBins> {
   };
 
   async run(): Promise<DelegationOutcome> {
-    const input: DelegateBinsInput = {
-      workspace: this.flags.workspace,
-      count: this.flags.count,
-      keys: this.flags.key,
-      threshold: this.flags.threshold,
-      prefix: this.flags.prefix,
-    };
+    const { workspace, count, threshold, prefix } = this.flags;
+    const input: DelegateBinsInput = { workspace, count, keys: this.flags.key, threshold, prefix };
     if (this.flags.from !== undefined) input.from = this.flags.from;
     if (this.flags.expires !== undefined) input.expires = this.flags.expires;
     if (this.flags['request-out'] !== undefined) input.out = this.flags['request-out'];

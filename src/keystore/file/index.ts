@@ -37,7 +37,7 @@ function signRaw(privateKey: KeyObject, scheme: Scheme, data: Uint8Array): Buffe
   }
 }
 
-/** A signer over an in-memory private key: used by the file backend and by tests (`memory:`). */
+/** A signer over an in-memory private key: used by the file backend and by tests. */
 export class PrivateKeySigner implements Signer {
   readonly publicKey: Key;
   readonly scheme: Scheme;

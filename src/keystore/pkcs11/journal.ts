@@ -7,7 +7,7 @@
  * `.tufsign-generate-pkcs11-TOKENSERIAL-LABELHASH.json`, in the folder of `--public-out` (else the working
  * directory).
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../../io/hash';
 import { join } from 'node:path';
 import { pathKind, readFileBounded, writeFileAtomic } from '../../io/fs';
 import { isJsonObject, newObject, parseJson, stringifyPretty } from '../../tuf/json';
@@ -23,7 +23,7 @@ export interface Pkcs11GenerationJournal {
 }
 
 export function pkcs11JournalPath(dir: string, tokenSerial: string, label: string): string {
-  const labelHash = createHash('sha256').update(label, 'utf8').digest('hex').slice(0, 16);
+  const labelHash = sha256Hex(label).slice(0, 16);
   return join(dir, `.tufsign-generate-pkcs11-${tokenSerial.replace(/[^A-Za-z0-9]/g, '_')}-${labelHash}.json`);
 }
 

@@ -2,7 +2,7 @@
  * `ceremony finalize`: a complete request into the workspace, snapshot and timestamp re-signed here (or left as a
  * follow-up request), and the upload bundle. Everything is computed before anything is written.
  */
-import { createHash } from 'node:crypto';
+import { hashHex } from '../../io/hash';
 import { isAbsolute, join, relative } from 'node:path';
 import { TufsignError } from '../../errors';
 import { fileExists, readFileBounded, removeTree } from '../../io/fs';
@@ -227,7 +227,7 @@ export async function finalizeIntoWorkspace(
     workspace: ws.dir,
     ceremonyId: ceremonyId(req),
     fingerprint: requestFingerprint(req),
-    roles: outcome.metadata.map((m, i) => ({
+    roles: outcome.metadata.map((m, i): FinalizeReport['roles'][number] => ({
       role: names[i] ?? m.signed.type,
       version: m.signed.version,
       expires: m.signed.toJSON()['expires'] as string,
@@ -310,9 +310,7 @@ function snapshotNamedBy(
   }
   const bytes = readFileBounded(join(ws.metadataDir, name));
   const lengthOk = meta.length === undefined || meta.length === bytes.length;
-  const hashesOk = [...(meta.hashes ?? new Map<string, string>())].every(
-    ([alg, h]) => createHash(alg).update(bytes).digest('hex') === h,
-  );
+  const hashesOk = [...(meta.hashes ?? new Map<string, string>())].every(([alg, h]) => hashHex(alg, bytes) === h);
   if (!lengthOk || !hashesOk) {
     throw new TufsignError('REQUEST_INVALID', `the request's timestamp does not match ${name} in this workspace`, {
       file,

@@ -15,6 +15,7 @@ import type { SigningContext } from '../../../src/repository/context';
 import { openSignersFor } from '../../../src/repository/signing';
 import { Role, Root, TOP_LEVEL_ROLES } from '../../../src/tuf/metadata';
 import { testSigner } from '../../helpers/keys';
+import { parseThreshold } from '../../../src/tuf/threshold';
 
 function configBytes(keys: Record<string, unknown>): Uint8Array {
   const text = JSON.stringify(
@@ -95,7 +96,7 @@ describe('tufsign.json keys: parsed at load, written back byte for byte', () => 
   test('a bad URI fails only the run that opens its key, with KEY_URI_INVALID', async () => {
     const good = testSigner('ed25519', 1);
     const bad = testSigner('ed25519', 2);
-    const roles = new Map(TOP_LEVEL_ROLES.map((r) => [r, new Role([], 1)]));
+    const roles = new Map(TOP_LEVEL_ROLES.map((r) => [r, new Role([], parseThreshold(1))]));
     const root = new Root(1, new Date('2030-01-01T00:00:00Z'), new Map(), roles);
     root.addKey(good.publicKey, 'timestamp');
     root.addKey(bad.publicKey, 'snapshot');

@@ -16,7 +16,8 @@ import {
 } from '../../../src/repository/delegations';
 import { CLIENT_LIMITS } from '../../../src/verify/limits';
 import { addTargetsRouted, listTargets } from '../../../src/repository/targets-routing';
-import { parseTargetPath } from '../../../src/tuf/paths';
+import { parseDelegatedRoleName as role, parseTargetPath } from '../../../src/tuf/paths';
+import { parseThreshold as th } from '../../../src/tuf/threshold';
 import { TargetsTree } from '../../../src/repository/targets-tree';
 import { repositoryStatus } from '../../../src/repository/status';
 import { verifyRepository } from '../../../src/verify/verify';
@@ -51,12 +52,24 @@ describe('client search order', () => {
   let ws: Workspace;
   beforeAll(async () => {
     ws = await fresh();
-    await addDelegation(ws, { name: 'a', keys: [memoryKey(1)], threshold: 1, paths: ['a/*'], terminating: false }, ctx);
-    await addDelegation(ws, { name: 'b', keys: [memoryKey(2)], threshold: 1, paths: ['a/*'], terminating: true }, ctx);
-    await addDelegation(ws, { name: 'c', keys: [memoryKey(3)], threshold: 1, paths: ['a/*'], terminating: false }, ctx);
     await addDelegation(
       ws,
-      { name: 'a1', from: 'a', keys: [memoryKey(4)], threshold: 1, paths: ['a/x*'], terminating: false },
+      { name: role('a'), keys: [memoryKey(1)], threshold: th(1), paths: ['a/*'], terminating: false },
+      ctx,
+    );
+    await addDelegation(
+      ws,
+      { name: role('b'), keys: [memoryKey(2)], threshold: th(1), paths: ['a/*'], terminating: true },
+      ctx,
+    );
+    await addDelegation(
+      ws,
+      { name: role('c'), keys: [memoryKey(3)], threshold: th(1), paths: ['a/*'], terminating: false },
+      ctx,
+    );
+    await addDelegation(
+      ws,
+      { name: role('a1'), from: 'a', keys: [memoryKey(4)], threshold: th(1), paths: ['a/x*'], terminating: false },
       ctx,
     );
   });
@@ -102,23 +115,38 @@ describe('client search order', () => {
   });
 
   it('refuses unsafe role names and patterns', async () => {
+    // the name is parsed where it arrives (src/cli, `parseDelegatedRoleName`); the use case takes a RoleName
     for (const name of ['targets', '../x', 'A', 'a/b', '']) {
       expect(
         await codeOf(
-          addDelegation(ws, { name, keys: [memoryKey(5)], threshold: 1, paths: ['x/*'], terminating: false }, ctx),
+          Promise.resolve().then(() =>
+            addDelegation(
+              ws,
+              { name: role(name), keys: [memoryKey(5)], threshold: th(1), paths: ['x/*'], terminating: false },
+              ctx,
+            ),
+          ),
         ),
       ).toBe('ROLE_INVALID');
     }
     expect(
       await codeOf(
-        addDelegation(ws, { name: 'a', keys: [memoryKey(5)], threshold: 1, paths: ['x/*'], terminating: false }, ctx),
+        addDelegation(
+          ws,
+          { name: role('a'), keys: [memoryKey(5)], threshold: th(1), paths: ['x/*'], terminating: false },
+          ctx,
+        ),
       ),
     ).toBe('ROLE_INVALID');
     for (const p of ['/abs/*', '../*', 'a\\b', 'a//b', '']) expect(() => checkPathPattern(p)).toThrow();
     expect(() => checkPathPattern('pkgs/*/[a-f]?.whl')).not.toThrow();
     expect(
       await codeOf(
-        addDelegation(ws, { name: 'k', keys: [memoryKey(5)], threshold: 2, paths: ['x/*'], terminating: false }, ctx),
+        addDelegation(
+          ws,
+          { name: role('k'), keys: [memoryKey(5)], threshold: th(2), paths: ['x/*'], terminating: false },
+          ctx,
+        ),
       ),
     ).toBe('THRESHOLD_INVALID');
   });
@@ -129,7 +157,11 @@ describe('client search order', () => {
     expect(repo.snapshot.signed.meta.has('c.json')).toBe(true);
     expect(repo.targets.signed.delegations?.roles?.map((r) => r.name)).toEqual(['a', 'b']);
     // re-created under the same name, it continues the version sequence
-    await addDelegation(ws, { name: 'c', keys: [memoryKey(3)], threshold: 1, paths: ['c/*'], terminating: false }, ctx);
+    await addDelegation(
+      ws,
+      { name: role('c'), keys: [memoryKey(3)], threshold: th(1), paths: ['c/*'], terminating: false },
+      ctx,
+    );
     expect(ws.load().snapshot.signed.meta.get('c.json')?.version).toBe(2);
   });
 });
@@ -138,7 +170,7 @@ describe('succinct hash bins', () => {
   let ws: Workspace;
   beforeAll(async () => {
     ws = await fresh();
-    await addBins(ws, { count: 256, prefix: 'bins', keys: [memoryKey(7)], threshold: 1 }, ctx);
+    await addBins(ws, { count: 256, prefix: 'bins', keys: [memoryKey(7)], threshold: th(1) }, ctx);
   });
 
   it('names bins with zero-padded hex and lists every one in snapshot', () => {
@@ -167,10 +199,16 @@ describe('succinct hash bins', () => {
 
   it('refuses a bin count that is not a power of two in range, and named delegations beside bins', async () => {
     for (const count of [0, 1, 3, 100, 131072])
-      expect(await codeOf(addBins(ws, { count, prefix: 'x', keys: [memoryKey(7)], threshold: 1 }, ctx))).toBe('USAGE');
+      expect(await codeOf(addBins(ws, { count, prefix: 'x', keys: [memoryKey(7)], threshold: th(1) }, ctx))).toBe(
+        'USAGE',
+      );
     expect(
       await codeOf(
-        addDelegation(ws, { name: 'n', keys: [memoryKey(5)], threshold: 1, paths: ['n/*'], terminating: false }, ctx),
+        addDelegation(
+          ws,
+          { name: role('n'), keys: [memoryKey(5)], threshold: th(1), paths: ['n/*'], terminating: false },
+          ctx,
+        ),
       ),
     ).toBe('ROLE_INVALID');
   });
@@ -195,7 +233,7 @@ describe('client size limits', () => {
 
   it('status and verify name a file near its limit; status summarizes bins', async () => {
     const ws = await fresh();
-    await addBins(ws, { count: 4, prefix: 'b', keys: [memoryKey(7)], threshold: 1 }, ctx);
+    await addBins(ws, { count: 4, prefix: 'b', keys: [memoryKey(7)], threshold: th(1) }, ctx);
     // about 85% of 5,000,000 bytes in one bin
     await addTargetsRouted(
       ws,
@@ -216,7 +254,7 @@ describe('client size limits', () => {
     const opened: string[] = [];
     const err = await addBins(
       ws,
-      { count: 65_536, prefix: 'bins', keys: [memoryKey(7)], threshold: 1 },
+      { count: 65_536, prefix: 'bins', keys: [memoryKey(7)], threshold: th(1) },
       memoryContext(undefined, opened),
     ).catch((e: unknown) => e);
     expect(isTufsignError(err, 'METADATA_TOO_LARGE')).toBe(true);

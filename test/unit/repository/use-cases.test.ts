@@ -8,6 +8,7 @@ import { parseKeyRef, type ConfiguredKeyRef } from '../../../src/keystore/key-re
 import { createHash } from 'node:crypto';
 import {
   appendFileSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -168,6 +169,21 @@ describe('repository use cases on a temp workspace', () => {
       await codeOf(initRepository(initOptions(ws.dir), context(T0, ['root', 'targets', 'snapshot', 'timestamp']))),
     ).toBe('WORKSPACE_EXISTS');
     expect(fingerprint(ws.dir)).toEqual(before);
+  });
+
+  it('init, the library entry, parses each threshold it is handed: 0, negative, 2^53, "2", 1.5 and more than the keys are THRESHOLD_INVALID, nothing written', async () => {
+    const hostile: unknown[] = [0, -1, 2 ** 53, '2', 1.5, NaN, 2];
+    for (const threshold of hostile) {
+      for (const role of ['root', 'timestamp'] as const) {
+        const dir = newDir();
+        const options = initOptions(dir);
+        options.roles[role].threshold = threshold as number;
+        expect(await codeOf(initRepository(options, context(T0, ['root', 'targets', 'snapshot', 'timestamp'])))).toBe(
+          'THRESHOLD_INVALID',
+        );
+        expect(existsSync(dir)).toBe(false);
+      }
+    }
   });
 
   it('init with a root key that is not here defers: root v1 comes back pending and no metadata is written', async () => {

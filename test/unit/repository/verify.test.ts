@@ -15,6 +15,7 @@ import {
 import { verifyRepository, type RepositorySource } from '../../../src/verify/verify';
 import { testKey, testSigner } from '../../helpers/keys';
 import { buildTestRepo, LATER, NOW, signWith, type TestRepo } from '../../helpers/repo';
+import { parseThreshold } from '../../../src/tuf/threshold';
 
 function memorySource(files: Record<string, Uint8Array>): RepositorySource {
   return { read: (p) => files[p], describe: (p) => p };
@@ -97,7 +98,7 @@ describe('verifyRepository', () => {
     const repo = await buildTestRepo();
     const delegate = testSigner('ed25519', 70);
     repo.targets.signed.delegations = new Delegations(new Map([[delegate.publicKey.keyid(), delegate.publicKey]]), [
-      new DelegatedRole('apps', [delegate.publicKey.keyid()], 1, false, ['apps/*']),
+      new DelegatedRole('apps', [delegate.publicKey.keyid()], parseThreshold(1), false, ['apps/*']),
     ]);
     repo.targets.clearSignatures();
     await signWith(repo.targets, [repo.signers.targets]);
@@ -125,7 +126,7 @@ describe('verifyRepository', () => {
   it('succinct hash bins: a target in the wrong bin is refused', async () => {
     const repo = await buildTestRepo();
     const binKey = testSigner('ed25519', 71);
-    const succinct = new SuccinctRoles([binKey.publicKey.keyid()], 1, 1, 'bin');
+    const succinct = new SuccinctRoles([binKey.publicKey.keyid()], parseThreshold(1), 1, 'bin');
     repo.targets.signed.delegations = new Delegations(
       new Map([[binKey.publicKey.keyid(), binKey.publicKey]]),
       undefined,

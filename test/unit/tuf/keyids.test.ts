@@ -12,6 +12,7 @@ import { keyFromPublicKeyObject, Key } from '../../../src/tuf/key';
 import { assertPublishableKeyids } from '../../../src/repository/keyid-gate';
 import { TufsignError } from '../../../src/errors';
 import { newObject } from '../../../src/tuf/json';
+import { parseThreshold } from '../../../src/tuf/threshold';
 
 const TUFUP_ROOT = join(__dirname, '..', '..', 'fixtures', 'import', 'tufup', 'repository', 'metadata', '2.root.json');
 const bytes = readFileSync(TUFUP_ROOT);
@@ -77,7 +78,8 @@ describe('keyid derivations', () => {
     extra['keyid_hash_algorithms'] = ['sha256', 'sha512'];
     const stored = new Key(key.keytype, key.scheme, key.keyval, extra);
     const root = new Root(1, new Date('2030-01-01T00:00:00Z'), new Map(), new Map());
-    for (const r of ['root', 'targets', 'snapshot', 'timestamp'] as const) root.roles.set(r, new Role([], 1));
+    for (const r of ['root', 'targets', 'snapshot', 'timestamp'] as const)
+      root.roles.set(r, new Role([], parseThreshold(1)));
     root.addKey(stored, 'root');
     expect(keyidProblems(root)).toEqual([]);
   });

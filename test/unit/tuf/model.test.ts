@@ -6,6 +6,7 @@ import { Key } from '../../../src/tuf/key';
 import { rootVerificationResult, verificationResult } from '../../../src/tuf/verify';
 import { buildTestRepo, mutableJson, signWith, type TestRepo } from '../../helpers/repo';
 import { testSigner } from '../../helpers/keys';
+import { parseThreshold } from '../../../src/tuf/threshold';
 
 let repo: TestRepo;
 beforeAll(async () => {
@@ -94,7 +95,7 @@ describe('threshold accounting', () => {
     const newKey = testSigner('ed25519', 99);
     for (const s of repo.signers.root) next.signed.revokeKey(s.publicKey.keyid(), 'root');
     next.signed.addKey(newKey.publicKey, 'root');
-    next.signed.role('root').threshold = 1;
+    next.signed.role('root').threshold = parseThreshold(1);
     next.clearSignatures();
     await signWith(next, [newKey]);
     let r = rootVerificationResult(repo.root.signed, next);
@@ -126,14 +127,14 @@ describe('delegations', () => {
 
   it('path_hash_prefixes match on sha256 of the target path', () => {
     const digest = createHash('sha256').update('a/b.txt').digest('hex');
-    const role = new DelegatedRole('bin', [], 1, false, undefined, [digest.slice(0, 2)]);
+    const role = new DelegatedRole('bin', [], parseThreshold(1), false, undefined, [digest.slice(0, 2)]);
     expect(role.isDelegatedPath('a/b.txt')).toBe(true);
-    const other = new DelegatedRole('bin', [], 1, false, undefined, [digest[0] === '0' ? '1' : '0']);
+    const other = new DelegatedRole('bin', [], parseThreshold(1), false, undefined, [digest[0] === '0' ? '1' : '0']);
     expect(other.isDelegatedPath('a/b.txt')).toBe(false);
   });
 
   it('succinct hash bins follow TAP 15 naming and bin selection', () => {
-    const s = new SuccinctRoles([], 1, 8, 'bin');
+    const s = new SuccinctRoles([], parseThreshold(1), 8, 'bin');
     expect(s.numberOfBins).toBe(256);
     expect(s.roleName(0)).toBe('bin-00');
     expect(s.roleName(255)).toBe('bin-ff');
@@ -141,7 +142,7 @@ describe('delegations', () => {
     expect(s.roleForTarget('app/file.txt')).toBe(`bin-${digest[0]!.toString(16).padStart(2, '0')}`);
     expect(s.isDelegatedRole('bin-ff')).toBe(true);
     expect(s.isDelegatedRole('bin-100')).toBe(false);
-    const odd = new SuccinctRoles([], 1, 5, 'b');
+    const odd = new SuccinctRoles([], parseThreshold(1), 5, 'b');
     expect(odd.roleName(31)).toBe('b-1f');
     expect(odd.isDelegatedRole('b-20')).toBe(false);
   });
