@@ -6,7 +6,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 export npm_config_nodedir=${npm_config_nodedir:-/usr}
 APT_PACKAGES=(
-  openssl ca-certificates python3 make g++ tar gzip procps jq
+  openssl ca-certificates python3 make g++ tar gzip procps jq zsh
   softhsm2 opensc
   pcscd libpcsclite-dev pcsc-tools vsmartcard-vpcd yubico-piv-tool ykcs11 yubikey-manager
   bsdiff bzip2

@@ -7,8 +7,8 @@
 import { join, relative } from 'node:path';
 import { TufsignError } from '../errors';
 import { checkChain, readEvents } from '../ceremony/transcript';
-import { gunzipBounded } from '../release/gzip';
-import { layoutTar, readTar, type TarMember } from '../release/tar';
+import { expandTarGz } from '../release/archive-stream';
+import { layoutTar, TarStreamReader, type TarMember } from '../release/tar';
 import {
   digestRegularFile,
   fileExists,
@@ -16,6 +16,7 @@ import {
   MAX_METADATA_BYTES,
   nonRegularKind,
   readRegularFile,
+  readRegularFilePieces,
 } from '../io/fs';
 import { sha256Hex } from '../io/hash';
 import { bundleSource } from '../verify/sources';
@@ -96,14 +97,14 @@ export function expectedTarSize(lengths: ReadonlyMap<string, number>): number {
  * Check a bundle folder against its manifest; returns a report section (never throws for a bad bundle). Files are
  * named in messages relative to `shownFrom` when given (the CLI's working directory), else as joined under `dir`.
  */
-export function checkBundleManifest(
+export async function checkBundleManifest(
   dir: string,
   shownFrom?: string,
-): {
+): Promise<{
   report: RoleReport;
   manifest?: BundleManifest;
   lengths?: Map<string, number>;
-} {
+}> {
   const r: RoleReport = { role: 'bundle', file: join(dir, BUNDLE_MANIFEST), ok: true, checks: [] };
   let manifest: BundleManifest;
   let manifestBytes: Buffer;
@@ -187,7 +188,7 @@ export function checkBundleManifest(
   if (unlisted.length > 0)
     check(r, false, `files not in the manifest: ${unlisted.join(', ')}`, 'a bundle holds exactly the listed files');
   else check(r, true, 'no unlisted files');
-  checkTarball(dir, r, lengths, bad === 0 && listing.refused.length === 0 && unlisted.length === 0, shownFrom);
+  await checkTarball(dir, r, lengths, bad === 0 && listing.refused.length === 0 && unlisted.length === 0, shownFrom);
   return { report: r, manifest, lengths };
 }
 
@@ -195,15 +196,17 @@ export function checkBundleManifest(
  * The tarball beside the folder must hold exactly the folder's files. It is
  * only opened when the folder matched its manifest, so the declared lengths
  * are real: the tar may be at most `expectedTarSize` bytes, and decompression
- * stops there (a gzip bomb costs at most that much memory and time).
+ * stops there (a gzip bomb costs at most that much time). It is read in pieces
+ * through the strict tar reader; each member is compared with the folder's
+ * file by length and sha256, both hashed in pieces.
  */
-function checkTarball(
+async function checkTarball(
   dir: string,
   r: RoleReport,
   lengths: ReadonlyMap<string, number>,
   folderOk: boolean,
   shownFrom: string | undefined,
-): void {
+): Promise<void> {
   const tarball = tarballPathFor(dir);
   if (!fileExists(tarball)) return;
   const shown = shownFrom === undefined ? tarball : relative(shownFrom, tarball) || tarball;
@@ -215,18 +218,22 @@ function checkTarball(
     const tarCap = expectedTarSize(lengths);
     // Stored deflate blocks cost 5 bytes per 64 KiB; gzip adds 18 bytes of header and trailer.
     const gzCap = tarCap + Math.ceil(tarCap / 16384) * 5 + 1024;
-    const gz = readRegularFile(tarball, gzCap, shown);
-    if (gz === undefined) return;
-    const tar = gunzipBounded(gz, tarCap, tarball);
-    const entries = readTar(tar, { maxEntries: lengths.size });
-    const files = entries.filter((e) => e.type === 'file');
+    const opened = readRegularFilePieces(tarball, gzCap, shown);
+    if (opened === undefined) return;
+    // read in pieces, each member's data hashed as it passes (ADR 0005, "Memory bound")
+    const { members } = await expandTarGz(opened.stream, {
+      maxTarBytes: tarCap,
+      file: tarball,
+      reader: new TarStreamReader(lengths.size),
+    });
+    const files = members.filter((e) => e.type === 'file');
     const inTar = files.map((e) => e.path).sort();
     const inDir = [...lengths.keys()].sort();
     let same =
-      entries.length === files.length && inTar.length === inDir.length && inTar.every((p, i) => p === inDir[i]);
+      members.length === files.length && inTar.length === inDir.length && inTar.every((p, i) => p === inDir[i]);
     for (const e of same ? files : []) {
-      const onDisk = readRegularFile(join(dir, e.path), lengths.get(e.path) ?? 0, e.path);
-      if (onDisk === undefined || !onDisk.equals(tar.subarray(e.offset, e.offset + e.size))) same = false;
+      const onDisk = digestRegularFile(join(dir, e.path), lengths.get(e.path) ?? 0, e.path);
+      if (onDisk?.length !== e.size || onDisk.sha256 !== e.sha256) same = false;
     }
     check(
       r,
@@ -247,8 +254,8 @@ function checkTarball(
 }
 
 /** Verify a bundle as a client would (trusted root given by the caller) and against its manifest. */
-export function verifyBundle(dir: string, options: VerifyOptions, shownFrom?: string): VerifyReport {
-  const { report: section, lengths } = checkBundleManifest(dir, shownFrom);
+export async function verifyBundle(dir: string, options: VerifyOptions, shownFrom?: string): Promise<VerifyReport> {
+  const { report: section, lengths } = await checkBundleManifest(dir, shownFrom);
   // Without a readable manifest nothing in the folder has a declared length, so nothing is read.
   const report = verifyRepository(bundleSource(dir, lengths ?? new Map(), shownFrom), {
     ...options,

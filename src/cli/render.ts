@@ -40,9 +40,11 @@ export function renderOperation(result: OperationResult, workspace?: string): st
     const where =
       r.deferred === true
         ? 'waits in the signing request, not written'
-        : r.files.length === 0
-          ? 'not written'
-          : r.files.join(', ');
+        : r.unchanged === true
+          ? 'unchanged: every signature was already there'
+          : r.files.length === 0
+            ? 'not written'
+            : r.files.join(', ');
     lines.push(
       `${mark}${r.role} v${r.version} expires ${r.expires}: ${r.result.signed.length}/${r.result.threshold} signatures${prev}  (${where})`,
     );
@@ -57,6 +59,8 @@ export function renderOperation(result: OperationResult, workspace?: string): st
     lines.push(
       'Some roles are not yet signed by their threshold: collect the missing signatures with `tufsign ceremony`.',
     );
+  else if (result.roles.length > 0 && result.roles.every((r) => r.unchanged === true))
+    lines.push('nothing to sign: nothing was written and there is nothing new to publish');
   else if (workspace !== undefined) lines.push(publishHint(workspace));
   return lines.join('\n');
 }

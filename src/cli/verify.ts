@@ -39,12 +39,12 @@ export async function runVerify(
   return await withBundleInput(workspaceFrom(flags.workspace, args.dir), (b) => verifyAt(io, flags, b.dir, b.given));
 }
 
-function verifyAt(
+async function verifyAt(
   io: CommandIo,
   flags: Interfaces.InferredFlags<typeof verifyFlags>,
   dir: string,
   given: string,
-): VerifyReport {
+): Promise<VerifyReport> {
   const isBundle = fileExists(join(dir, 'BUNDLE.json'));
   const options: VerifyOptions = {
     at: flags.at !== undefined ? parseInstant(flags.at) : io.ctx.clock.now(),
@@ -58,7 +58,7 @@ function verifyAt(
   // A bundle is also checked against its manifest: every listed file, nothing unlisted, the transcript.
   // files are named relative to where the command runs
   const report = isBundle
-    ? verifyBundle(dir, options, process.cwd())
+    ? await verifyBundle(dir, options, process.cwd())
     : verifyRepository(directorySource(dir, process.cwd()), options);
   io.log(renderVerify(report));
   if (!report.ok) {

@@ -16,7 +16,7 @@ import { TufsignError } from '../errors';
 import { fileExists, readFileBounded } from '../io/fs';
 import type { SecretsHandler } from '../keystore/signer';
 import { parseConfiguredKeyRef } from '../keystore/key-ref';
-import { encryptPrivateKey } from '../keystore/file/pkcs8';
+import { checkNewPassphrase, encryptPrivateKey } from '../keystore/file/pkcs8';
 import {
   DEFAULT_EXPIRY,
   DEFAULT_MAX_EXPIRY,
@@ -596,10 +596,7 @@ export async function importRepository(options: ImportOptions): Promise<ImportRe
       label: `the converted key files (${keyFiles.map((k) => k.path.slice(dir.length + 1)).join(', ')})`,
     });
     try {
-      if (passphrase.length < 8)
-        throw new TufsignError('USAGE', 'passphrase must be at least 8 characters', {
-          rule: 'key file passphrases of 8+ characters',
-        });
+      checkNewPassphrase(passphrase);
       for (const k of keyFiles)
         files.push({ path: k.path, data: encryptPrivateKey(k.privateKey, passphrase), mode: 0o600 });
     } finally {

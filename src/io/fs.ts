@@ -2,6 +2,7 @@
 import {
   closeSync,
   constants,
+  createReadStream,
   fsyncSync,
   openSync,
   readFileSync,
@@ -21,6 +22,7 @@ import {
   type Dirent,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { Readable } from 'node:stream';
 import { dirname, basename, join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { TufsignError, type ErrorCode } from '../errors';
@@ -289,6 +291,7 @@ function withRegularFile<T>(
   cap: number,
   shown: string,
   read: (fd: number, size: number, tooLarge: () => never) => T,
+  keepOpen = false,
 ): T | undefined {
   let st;
   try {
@@ -320,7 +323,9 @@ function withRegularFile<T>(
     fd = openSync(full, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     const now = fstatSync(fd);
     if (!now.isFile() || now.ino !== st.ino || now.dev !== st.dev) refuse('replaced while being read');
-    return read(fd, now.size, tooLarge);
+    const result = read(fd, now.size, tooLarge);
+    if (keepOpen) fd = undefined; // `read` handed the descriptor on
+    return result;
   } catch (cause) {
     if (cause instanceof TufsignError) throw cause;
     const code = (cause as NodeJS.ErrnoException).code;
@@ -350,28 +355,111 @@ export function readRegularFile(full: string, cap: number, shown = full): Buffer
   });
 }
 
+/** What a file hashed in pieces gives: its length and a hex digest per algorithm asked for. */
+export interface FileHashes {
+  length: number;
+  hashes: Map<string, string>;
+}
+
+/** Hash an open file from its current position in 1 MiB pieces; `tooLarge` is called past `cap` bytes. */
+function hashFd(
+  fd: number,
+  size: number,
+  cap: number,
+  algorithms: readonly string[],
+  tooLarge: () => never,
+): FileHashes {
+  const buf = Buffer.alloc(Math.min(size, cap, 1 << 20) + 1);
+  const hashes = algorithms.map((a) => createHash(a));
+  let length = 0;
+  for (;;) {
+    const n = readSync(fd, buf, 0, buf.length, null);
+    if (n === 0) break;
+    length += n;
+    if (length > cap) tooLarge();
+    for (const h of hashes) h.update(buf.subarray(0, n));
+  }
+  return { length, hashes: new Map(algorithms.map((a, i) => [a, hashes[i]!.digest('hex')])) };
+}
+
 /**
- * The length and sha256 of one regular file of a bundle, read in 1 MiB pieces with `withRegularFile`'s checks:
- * a release archive is checked against its manifest entry without being held.
+ * The length and digests (node's algorithm names) of one regular file of a bundle, read in 1 MiB pieces with
+ * `withRegularFile`'s checks: a release archive is checked without being held.
  */
+export function hashRegularFile(
+  full: string,
+  cap: number,
+  algorithms: readonly string[],
+  shown = full,
+): FileHashes | undefined {
+  return withRegularFile(full, cap, shown, (fd, size, tooLarge) => hashFd(fd, size, cap, algorithms, tooLarge));
+}
+
+/**
+ * One regular file of a bundle, with `withRegularFile`'s checks, as a stream of 1 MiB pieces up to the size it
+ * had when opened (a large file, e.g. a tarball beside the folder, never held); the stream owns the descriptor.
+ */
+export function readRegularFilePieces(
+  full: string,
+  cap: number,
+  shown = full,
+): { size: number; stream: Readable } | undefined {
+  return withRegularFile(
+    full,
+    cap,
+    shown,
+    (fd, size) => ({
+      size,
+      stream:
+        size === 0
+          ? (closeSync(fd), Readable.from([]))
+          : createReadStream(full, { fd, start: 0, end: size - 1, highWaterMark: 1 << 20 }),
+    }),
+    true,
+  );
+}
+
+/** The length and sha256 of one regular file of a bundle (`hashRegularFile`). */
 export function digestRegularFile(
   full: string,
   cap: number,
   shown = full,
 ): { length: number; sha256: string } | undefined {
-  return withRegularFile(full, cap, shown, (fd, size, tooLarge) => {
-    const buf = Buffer.alloc(Math.min(size, cap, 1 << 20) + 1);
-    const hash = createHash('sha256');
-    let length = 0;
-    for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      length += n;
-      if (length > cap) tooLarge();
-      hash.update(buf.subarray(0, n));
-    }
-    return { length, sha256: hash.digest('hex') };
-  });
+  const r = hashRegularFile(full, cap, ['sha256'], shown);
+  return r === undefined ? undefined : { length: r.length, sha256: r.hashes.get('sha256')! };
+}
+
+/**
+ * `readFileBounded`'s file (BAD-08 cap, the same errors) hashed in 1 MiB pieces instead of read whole: a
+ * workspace's release archive is checked without being held.
+ */
+export function hashFileBounded(path: string, max: number, algorithms: readonly string[]): FileHashes {
+  let fd: number | undefined;
+  const tooLarge = (size?: number): never => {
+    throw new TufsignError(
+      'FILE_TOO_LARGE',
+      size === undefined
+        ? `${path} grew past the ${max}-byte limit`
+        : `${path} is ${size} bytes, over the ${max}-byte limit`,
+      { file: path, rule: 'BAD-08 bounded inputs' },
+    );
+  };
+  try {
+    fd = openSync(path, constants.O_RDONLY);
+    const size = fstatSync(fd).size;
+    if (size > max) tooLarge(size);
+    return hashFd(fd, size, max, algorithms, () => tooLarge());
+  } catch (cause) {
+    if (cause instanceof TufsignError) throw cause;
+    const code = (cause as NodeJS.ErrnoException).code;
+    throw new TufsignError(
+      code === 'ENOENT' ? 'TARGET_NOT_FOUND' : 'IO_ERROR',
+      `cannot read ${path}: ${code ?? (cause as Error).message}`,
+      { file: path, cause },
+    );
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /**

@@ -17,7 +17,7 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { TufsignError } from '../errors';
@@ -121,6 +121,39 @@ export function moveStagedFile(staged: StagedFile, dest: string): void {
 export function readPieces(path: string, piece = 1 << 20): Readable {
   return createReadStream(path, { highWaterMark: piece });
 }
+
+/**
+ * A file a user named, read in pieces of `piece` bytes: refused over `max` bytes before anything is read (BAD-08,
+ * as `readFileBounded`), and read only up to the size it had when opened (a file growing meanwhile adds nothing).
+ */
+export function readPiecesBounded(path: string, max: number, piece = 1 << 20): { size: number; stream: Readable } {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, constants.O_RDONLY);
+    const size = fstatSync(fd).size;
+    if (size > max)
+      throw new TufsignError('FILE_TOO_LARGE', `${path} is ${size} bytes, over the ${max}-byte limit`, {
+        file: path,
+        rule: 'BAD-08 bounded inputs',
+      });
+    const stream = createReadStream(path, { fd, highWaterMark: piece, start: 0, end: Math.max(0, size - 1) });
+    if (size === 0) stream.destroy(); // end is inclusive: an empty file reads nothing (destroy closes the fd)
+    fd = undefined; // the stream owns it now
+    return { size, stream: size === 0 ? emptyReadable() : stream };
+  } catch (cause) {
+    if (cause instanceof TufsignError) throw cause;
+    const code = (cause as NodeJS.ErrnoException).code;
+    throw new TufsignError(
+      code === 'ENOENT' ? 'TARGET_NOT_FOUND' : 'IO_ERROR',
+      `cannot read ${path}: ${code ?? (cause as Error).message}`,
+      { file: path, cause },
+    );
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+const emptyReadable = (): Readable => Readable.from([]);
 
 /** A file read with positional reads (pieces of a large scratch file, e.g. a tar the patch engine diffs). */
 export class PositionalFile {

@@ -387,17 +387,35 @@ export interface ArchiveDigest {
   members: TarMemberDigest[];
 }
 
+/** What `expandTarGz` read: the gzip file's length, the tar's size, and the members the strict reader passed. */
+export interface ExpandedTarGz {
+  length: number;
+  tarSize: number;
+  members: TarMemberDigest[];
+}
+
 /**
- * A published archive read in pieces (a file's `readPieces`, or one buffer): hashed, expanded (BAD-51 bound),
- * its tar checked member by member and each member's data hashed. Holds ~1 MiB pieces and one header at a time.
+ * A `.tar.gz` read in pieces (a file's `readPieces`): expanded (at most `maxTarBytes`, BAD-51) and its tar fed
+ * to `reader` (the strict rules, BAD-48 … BAD-52) as it comes; `onGz` and `onTar` see every piece (to hash it;
+ * `onGz` may throw to stop). Holds ~1 MiB pieces and one header at a time. Faults are reported as reading the
+ * archive whole reported them: a gzip fault or the size bound first — after a tar fault the expansion goes on
+ * (bounded) to find one — then the tar's.
  */
-export function readArchiveDigest(input: Readable, maxTarBytes: number, file?: string): Promise<ArchiveDigest> {
+export function expandTarGz(
+  input: Readable,
+  options: {
+    maxTarBytes: number;
+    reader: TarStreamReader;
+    file?: string | undefined;
+    onGz?: (piece: Buffer) => void;
+    onTar?: (piece: Buffer) => void;
+  },
+): Promise<ExpandedTarGz> {
+  const { maxTarBytes, reader, file, onGz, onTar } = options;
   return new Promise((resolve, reject) => {
-    const gz = createHash('sha256');
-    const tar = createHash('sha256');
-    const reader = new TarStreamReader();
     let length = 0;
     let tarSize = 0;
+    let tarFault: Error | undefined;
     const z = createGunzip({ chunkSize: 1 << 20 });
     let failed = false;
     const fail = (cause: unknown): void => {
@@ -410,26 +428,31 @@ export function readArchiveDigest(input: Readable, maxTarBytes: number, file?: s
     const invalid = (message: string, rule: string, cause?: unknown): void =>
       fail(new TufsignError('ARCHIVE_INVALID', message, { file, rule, cause }));
     input.on('data', (piece: Buffer) => {
-      gz.update(piece);
       length += piece.length;
+      try {
+        onGz?.(piece);
+      } catch (cause) {
+        fail(cause);
+      }
     });
     z.on('data', (piece: Buffer) => {
       if (failed) return;
       tarSize += piece.length;
       if (tarSize > maxTarBytes)
         return invalid(`archive expands to more than ${maxTarBytes} bytes`, 'BAD-51 bounded uncompressed size');
-      tar.update(piece);
+      onTar?.(piece);
+      if (tarFault !== undefined) return;
       try {
         reader.push(piece);
       } catch (cause) {
-        fail(cause);
+        tarFault = cause instanceof Error ? cause : new TufsignError('INTERNAL', String(cause));
       }
     });
     z.on('end', () => {
       if (failed) return;
       try {
-        const members = reader.end();
-        resolve({ sha256: gz.digest('hex'), length, tarSha256: tar.digest('hex'), tarSize, members });
+        if (tarFault !== undefined) throw tarFault;
+        resolve({ length, tarSize, members: reader.end() });
       } catch (cause) {
         fail(cause);
       }
@@ -445,6 +468,29 @@ export function readArchiveDigest(input: Readable, maxTarBytes: number, file?: s
     );
     input.pipe(z);
   });
+}
+
+/**
+ * A published archive read in pieces (a file's `readPieces`, or one buffer): hashed, expanded (BAD-51 bound),
+ * its tar checked member by member and each member's data hashed. Holds ~1 MiB pieces and one header at a time.
+ */
+export async function readArchiveDigest(input: Readable, maxTarBytes: number, file?: string): Promise<ArchiveDigest> {
+  const gz = createHash('sha256');
+  const tar = createHash('sha256');
+  const r = await expandTarGz(input, {
+    maxTarBytes,
+    file,
+    reader: new TarStreamReader(),
+    onGz: (piece) => gz.update(piece),
+    onTar: (piece) => tar.update(piece),
+  });
+  return {
+    sha256: gz.digest('hex'),
+    length: r.length,
+    tarSha256: tar.digest('hex'),
+    tarSize: r.tarSize,
+    members: r.members,
+  };
 }
 
 /**

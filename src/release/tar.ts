@@ -243,6 +243,8 @@ const MAX_PAX_BYTES = 1 << 20;
 class TarHeaderRules {
   private pax: Map<string, string> | undefined;
   private readonly seen = new Set<string>();
+  private readonly files = new Set<string>();
+  private readonly folders = new Set<string>();
   count = 0;
 
   constructor(private readonly maxEntries: number) {}
@@ -320,7 +322,21 @@ class TarHeaderRules {
     }
     if (this.seen.has(rel))
       throw archiveError(`duplicate entry ${JSON.stringify(name)}`, 'BAD-52 no duplicate entries', name);
+    // A path is a file or a folder, never both: nothing beneath a file, no file where a folder was implied.
+    const parents = rel
+      .split('/')
+      .slice(0, -1)
+      .map((_, i, parts) => parts.slice(0, i + 1).join('/'));
+    if ((!isDir && this.folders.has(rel)) || parents.some((p) => this.files.has(p)))
+      throw archiveError(
+        `entry ${JSON.stringify(name)} is beneath a file or is a file where a folder is`,
+        'BAD-52 a path is a file or a folder, not both',
+        name,
+      );
     this.seen.add(rel);
+    if (isDir) this.folders.add(rel);
+    else this.files.add(rel);
+    for (const p of parents) this.folders.add(p);
     if (this.count >= this.maxEntries)
       throw archiveError(`more than ${this.maxEntries} entries`, 'BAD-51 entry count cap');
     this.count += 1;
@@ -382,6 +398,14 @@ export interface TarMemberDigest {
   sha256: string;
 }
 
+/** What a `TarStreamReader` hands on as it reads (a bundle tarball unpacked while it streams). */
+export interface TarMemberSink {
+  /** a member passed the rules; its data (a file's) follows */
+  member(m: TarMemberDigest): void;
+  /** the next piece of that member's data (a view: copy what must outlive the call) */
+  data(piece: Uint8Array): void;
+}
+
 /**
  * `readTar`'s rules over a tar that arrives in pieces (a release archive as it is expanded): holds one header
  * (and a pax header's records, ≤ 1 MiB) at a time, and hashes each file's data as it passes.
@@ -402,7 +426,11 @@ export class TarStreamReader {
   private hash: Hash | undefined;
   private current: TarMemberDigest | undefined;
 
-  constructor(maxEntries = 1_000_000) {
+  /** `sink`, when given, sees each member as its header is accepted, then its data piece by piece (unpacking). */
+  constructor(
+    maxEntries = 1_000_000,
+    private readonly sink?: TarMemberSink,
+  ) {
     this.rules = new TarHeaderRules(maxEntries);
   }
 
@@ -425,7 +453,10 @@ export class TarStreamReader {
       const n = Math.min(this.left, piece.length - p);
       const bytes = piece.subarray(p, p + n);
       if (this.state === 'pax') this.pax.push(Buffer.from(bytes));
-      else if (this.state === 'data') this.hash!.update(bytes);
+      else if (this.state === 'data') {
+        this.hash!.update(bytes);
+        this.sink?.data(bytes);
+      }
       this.left -= n;
       this.at += n;
       p += n;
@@ -464,6 +495,7 @@ export class TarStreamReader {
     } else {
       this.current = { ...h.entry, sha256: '' };
       this.members.push(this.current);
+      this.sink?.member(this.current);
       this.state = 'data';
       this.hash = createHash('sha256');
       this.left = h.entry.size;

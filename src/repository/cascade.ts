@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { TufsignError } from '../errors';
+import { fileExists, readFileBounded } from '../io/fs';
 import { sha256Hex } from '../io/hash';
 import { MetaFile, type Metadata, type Root, type Signed, type Snapshot, type Timestamp } from '../tuf/metadata';
 import type { TopLevelRole } from '../tuf/metadata';
@@ -106,6 +107,27 @@ export function finish(c: Cascade, requireComplete: boolean | 'defer'): Operatio
   }
   commitFiles(c.files);
   return { workspace: c.ws.dir, roles: c.outcomes, complete, written: c.files.map((f) => c.ws.relative(f.path)) };
+}
+
+/**
+ * `finish`, except when the run changed nothing: every staged file is byte-identical to the one already there (a
+ * re-sign whose signatures were all present). Then nothing is rewritten, `written` is empty and each role is
+ * marked `unchanged`, so the caller says there is nothing to sign or publish (ADR 0013).
+ */
+export function finishUnlessUnchanged(c: Cascade, requireComplete: boolean | 'defer'): OperationResult {
+  const same = ({ path, data }: PendingFile): boolean =>
+    (typeof data === 'string' || data instanceof Uint8Array) &&
+    fileExists(path) &&
+    Buffer.compare(readFileBounded(path), Buffer.from(data)) === 0;
+  if (c.files.length === 0 || !c.outcomes.every((o) => o.complete) || !c.files.every(same))
+    return finish(c, requireComplete);
+  assertPublishableKeyids(c.staged);
+  return {
+    workspace: c.ws.dir,
+    roles: c.outcomes.map((o) => ({ ...o, files: [], unchanged: true })),
+    complete: true,
+    written: [],
+  };
 }
 
 export function startCascade(ws: Workspace): { c: Cascade; repo: ReturnType<Workspace['load']> } {

@@ -10,7 +10,7 @@ import type { OpenOptions } from '../keystore/backend';
 import { createPublicKey } from 'node:crypto';
 import { sha256Hex } from '../io/hash';
 import { generatePrivateKey, PrivateKeySigner } from '../keystore/file';
-import { encryptPrivateKey } from '../keystore/file/pkcs8';
+import { checkNewPassphrase, encryptPrivateKey } from '../keystore/file/pkcs8';
 import { parsePublicKeyFile } from '../keystore/public-key-file';
 import { clockFromEnv } from '../io/clock';
 import { trustedAttestationRoots } from '../keystore/yubikey/roots';
@@ -88,10 +88,7 @@ export async function generateKeyFiles(
     label: `the new key files (${requests.map((r) => r.path).join(', ')})`,
   });
   try {
-    if (passphrase.length < 8)
-      throw new TufsignError('USAGE', 'passphrase must be at least 8 characters', {
-        rule: 'key file passphrases of 8+ characters',
-      });
+    checkNewPassphrase(passphrase);
     return requests.map((r) => {
       const privateKey = generatePrivateKey(r.scheme);
       const uri = `file:${r.path}`;

@@ -19,6 +19,8 @@ export interface RoleOutcome {
   files: string[];
   /** the role waits in the signing request this run wrote (its keys are elsewhere): nothing of it was written */
   deferred?: true;
+  /** the role already carried every signature this run could add: its file is byte-identical, so it was not rewritten */
+  unchanged?: true;
   result: VerificationResult;
   /** for root: the previous root's threshold too (absent for version 1) */
   previousResult?: VerificationResult;

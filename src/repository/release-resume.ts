@@ -124,7 +124,7 @@ export async function finishReleaseBundle(
       if (there?.length === length && there.sha256 === rebuilt.digest('hex'))
         return done('complete', built.manifest.files, built.exact);
     } else {
-      const checked = checkBundleManifest(path);
+      const checked = await checkBundleManifest(path);
       const consistent = ws.loadRoot().signed.consistentSnapshot === true;
       const names = targetFileNames(archive.path, archive.targetFile.hashes, consistent).map((n) => `targets/${n}`);
       if (checked.report.ok && checked.manifest?.files.some((f) => names.includes(f.path)) === true)

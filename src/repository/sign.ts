@@ -6,7 +6,16 @@ import type { Period } from '../tuf/time';
 import { TufsignError } from '../errors';
 import { HISTORY_PARSE, Metadata, Root, type TopLevelRole } from '../tuf/metadata';
 import { rootVerificationResult, verificationResult } from '../tuf/verify';
-import { bump, cascadeSnapshotTimestamp, finish, metaFileFor, resignRole, stage, startCascade } from './cascade';
+import {
+  bump,
+  cascadeSnapshotTimestamp,
+  finish,
+  finishUnlessUnchanged,
+  metaFileFor,
+  resignRole,
+  stage,
+  startCascade,
+} from './cascade';
 import type { CeremonyContext, SigningContext } from './context';
 import { presentKeysConfig } from './key-availability';
 import { assertPublishableKeyids } from './keyid-gate';
@@ -65,7 +74,7 @@ export async function signRole(
         ? rootVerificationResult(changes ? prevRoot : previousRootOf(ws, next), next).previous
         : undefined;
     c.outcomes.push(outcome(next, 'root', result, stage(c, next, serializeMetadata(next)), ws.config, prevResult));
-    return finish(c, options.deferIncomplete === true ? 'defer' : true);
+    return (changes ? finish : finishUnlessUnchanged)(c, options.deferIncomplete === true ? 'defer' : true);
   }
   const mdFor = { targets: repo.targets, snapshot: repo.snapshot, timestamp: repo.timestamp }[role];
   // The whole cascade's devices (the role, then snapshot and timestamp after it) before the first PIN or touch.
@@ -102,7 +111,8 @@ export async function signRole(
     repo.timestamp.clearSignatures();
     await resignRole(c, repo.timestamp, 'timestamp', ctx);
   }
-  return finish(c, options.deferIncomplete === true ? 'defer' : true);
+  // without --bump/--expires: a role that already had its signatures is reported unchanged, not rewritten
+  return (changes ? finish : finishUnlessUnchanged)(c, options.deferIncomplete === true ? 'defer' : true);
 }
 
 function previousRootOf(ws: Workspace, md: Metadata<Root>): Root {

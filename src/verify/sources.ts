@@ -1,6 +1,13 @@
 /** Repository sources for `verify`: a workspace or bundle folder on disk. */
 import { join, relative } from 'node:path';
-import { fileExists, MAX_METADATA_BYTES, readFileBounded, readRegularFile } from '../io/fs';
+import {
+  fileExists,
+  hashFileBounded,
+  hashRegularFile,
+  MAX_METADATA_BYTES,
+  readFileBounded,
+  readRegularFile,
+} from '../io/fs';
 import { isPlainRelativePath } from '../tuf/paths';
 import type { RepositorySource } from './verify';
 
@@ -18,6 +25,12 @@ export function directorySource(dir: string, shownFrom?: string, maxBytes = 4 * 
       const full = join(dir, path);
       if (!fileExists(full)) return undefined;
       return readFileBounded(full, path.startsWith('metadata/') ? MAX_METADATA_BYTES : maxBytes);
+    },
+    hash(path, algorithms) {
+      if (!isPlainRelativePath(path)) return undefined;
+      const full = join(dir, path);
+      if (!fileExists(full)) return undefined;
+      return hashFileBounded(full, path.startsWith('metadata/') ? MAX_METADATA_BYTES : maxBytes, algorithms);
     },
     describe: describeIn(dir, shownFrom),
   };
@@ -39,6 +52,11 @@ export function bundleSource(
       const cap = declaredLengths.get(path);
       if (cap === undefined || !isPlainRelativePath(path)) return undefined;
       return readRegularFile(join(dir, path), cap, describe(path));
+    },
+    hash(path, algorithms) {
+      const cap = declaredLengths.get(path);
+      if (cap === undefined || !isPlainRelativePath(path)) return undefined;
+      return hashRegularFile(join(dir, path), cap, algorithms, describe(path));
     },
     describe,
   };

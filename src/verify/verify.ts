@@ -37,6 +37,11 @@ import { isNearLimit, sizeFinding, type SizeFinding } from './limits';
 export interface RepositorySource {
   read(path: string): Uint8Array | undefined;
   describe(path: string): string;
+  /**
+   * A target file's length and digests (the algorithms its metadata names), computed in pieces so that a large
+   * target (a release archive) is never held; undefined when absent. Without it, targets are `read` whole.
+   */
+  hash?(path: string, algorithms: readonly string[]): { length: number; hashes: Map<string, string> } | undefined;
 }
 
 export interface Check {
@@ -217,7 +222,7 @@ export function verifyRepository(source: RepositorySource, options: VerifyOption
   const out: VerifyReport = { ok: false, at: formatExpires(at), roles: [], targets: [], nearLimit: [] };
   // A file the source refuses to read (a symlink in a bundle, over its cap) is reported, then treated as absent.
   const refused = report('files');
-  const src: RepositorySource = {
+  const src: Required<RepositorySource> = {
     read(path) {
       try {
         return source.read(path);
@@ -228,6 +233,19 @@ export function verifyRepository(source: RepositorySource, options: VerifyOption
       }
     },
     describe: (path) => source.describe(path),
+    hash(path, algorithms) {
+      try {
+        if (source.hash !== undefined) return source.hash(path, algorithms);
+        const data = source.read(path);
+        return data === undefined
+          ? undefined
+          : { length: data.length, hashes: new Map(algorithms.map((a) => [a, hashHex(a, data)])) };
+      } catch (e) {
+        if (!out.roles.includes(refused)) out.roles.push(refused);
+        add(refused, errorCheck(e));
+        return undefined;
+      }
+    },
   };
   // Parse leniently; keyids and legacy expiry forms are judged below, per role, by the chosen rule.
   const parseOpts: ParseOptions = { allowLegacyKeyids: true, allowLegacyExpires: true };
@@ -565,12 +583,13 @@ export function verifyRepository(source: RepositorySource, options: VerifyOption
     const problems: string[] = [];
     let found = 0;
     for (const name of names) {
-      const data = src.read(`targets/${name}`);
-      if (data === undefined) continue;
+      // hashed in pieces: a release archive is never held
+      const got = src.hash(`targets/${name}`, [...tf.hashes.keys()]);
+      if (got === undefined) continue;
       found++;
-      if (data.length !== tf.length) problems.push(`${name}: length ${data.length}, expected ${tf.length}`);
+      if (got.length !== tf.length) problems.push(`${name}: length ${got.length}, expected ${tf.length}`);
       for (const [alg, digest] of tf.hashes) {
-        if (hashHex(alg, data) !== digest) problems.push(`${name}: ${alg} does not match`);
+        if (got.hashes.get(alg) !== digest) problems.push(`${name}: ${alg} does not match`);
       }
     }
     if (found === 0) {

@@ -230,9 +230,25 @@ describe('targets, sign and refresh', () => {
   });
 
   it('sign without --bump adds nothing new and keeps the version; with --expires it bumps and cascades', () => {
+    const metadataBefore = readdirSync(join(dir, 'metadata')).map((f) => {
+      const st = statSync(join(dir, 'metadata', f));
+      return [f, st.ino, st.mtimeMs];
+    });
     const same = runCli(['sign', 'targets', '-w', dir, '--json']).json();
     const v0 = same.roles[0].version;
     expect(same.roles.map((x: any) => x.role)).toEqual(['targets']);
+    // every signature was there: nothing to sign, nothing rewritten, nothing to publish (ADR 0013)
+    expect(same.written).toEqual([]);
+    expect(same.roles[0]).toMatchObject({ unchanged: true, files: [], complete: true });
+    const human = runCli(['sign', 'targets', '-w', dir]);
+    expect(human.status).toBe(0);
+    expect(human.stdout).not.toContain('tufsign publish');
+    expect(
+      readdirSync(join(dir, 'metadata')).map((f) => {
+        const st = statSync(join(dir, 'metadata', f));
+        return [f, st.ino, st.mtimeMs];
+      }),
+    ).toEqual(metadataBefore);
     const r = runCli(['sign', 'targets', '--expires', '30d', '-w', dir, '--json'], {
       env: { TUFSIGN_NOW: '2026-12-01T00:00:00Z' },
     });

@@ -144,8 +144,8 @@ describe('bundle folder: regular files only (BAD-47), never followed', () => {
 function verifyInChild(dir: string): { failures: ReturnType<typeof failedChecks>; maxRssMiB: number } {
   const script = `${PEAK_RSS_SNIPPET}
     const { verifyBundle } = require(${JSON.stringify(join(ROOT, 'dist/bundle/verify.js'))});
-    const r = verifyBundle(process.argv[1], { at: new Date(${JSON.stringify(AT)}), requireTargetFiles: false });
-    process.stdout.write(JSON.stringify({ report: r, maxRss: peakRssKiB() }));`;
+    verifyBundle(process.argv[1], { at: new Date(${JSON.stringify(AT)}), requireTargetFiles: false }).then((r) =>
+      process.stdout.write(JSON.stringify({ report: r, maxRss: peakRssKiB() })));`;
   const child = spawnSync(process.execPath, ['--max-old-space-size=96', '-e', script, dir], {
     encoding: 'utf8',
     timeout: 30_000,

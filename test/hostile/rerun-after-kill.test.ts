@@ -70,8 +70,8 @@ function writeApp(version: string): void {
 }
 
 /** A bundle folder is complete: its manifest checks out against every file in it. */
-function bundleComplete(dir: string): boolean {
-  return checkBundleManifest(dir).report.ok;
+async function bundleComplete(dir: string): Promise<boolean> {
+  return (await checkBundleManifest(dir)).report.ok;
 }
 
 beforeAll(() => {
@@ -93,7 +93,7 @@ describe('add-release killed at delays spread over its run, then re-run', () => 
       const again = rerun(args);
       outcomes.push(`${delay}ms ${how} → ${again.resumed?.bundle ?? 'signed by the re-run'}`);
       expect(again.version).toBe(version);
-      expect(bundleComplete(join(ws, 'bundles', `myapp-${version}`))).toBe(true);
+      expect(await bundleComplete(join(ws, 'bundles', `myapp-${version}`))).toBe(true);
     }
     const signed = Workspace.open(ws).load().targets.signed.targets;
     for (let i = 0; i <= KILLS; i++) expect(signed.has(`myapp-1.${i}.tar.gz`)).toBe(true);
@@ -104,7 +104,7 @@ describe('add-release killed at delays spread over its run, then re-run', () => 
     expect(outcomes.filter((o) => o.includes(' killed ')).length).toBeGreaterThan(KILLS / 2);
   });
 
-  it('a bundle lost after the commit is rebuilt byte for byte; staging leftovers of a killed write go', () => {
+  it('a bundle lost after the commit is rebuilt byte for byte; staging leftovers of a killed write go', async () => {
     const dir = join(ws, 'bundles', `myapp-1.${KILLS}`);
     const args = ['add-release', 'myapp', `1.${KILLS}`, app, '-w', ws];
     // BUNDLE.json names every file with its sha256: equal manifests and a clean check mean equal bundles
@@ -115,7 +115,7 @@ describe('add-release killed at delays spread over its run, then re-run', () => 
     const rebuilt = rerun(args);
     expect(rebuilt.resumed).toEqual({ bundle: 'rebuilt', exact: true });
     expect(readFileSync(join(dir, 'BUNDLE.json')).equals(manifest)).toBe(true);
-    expect(bundleComplete(dir)).toBe(true);
+    expect(await bundleComplete(dir)).toBe(true);
     expect(existsSync(staging)).toBe(false);
     expect(rerun(args).resumed).toEqual({ bundle: 'complete', exact: true });
   });
@@ -187,7 +187,7 @@ describe('ceremony finalize killed at delays spread over its run, then re-run', 
       await killedRun(fin(req, i + 1), delay);
       const again = rerun(fin(req, i + 1));
       expect(again.followUp).toBeUndefined();
-      expect(bundleComplete(join(base, `fin-${i + 1}`))).toBe(true);
+      expect(await bundleComplete(join(base, `fin-${i + 1}`))).toBe(true);
     }
     expect(Workspace.open(org).loadRoot().signed.version).toBe(kills + 2);
     expect(runCli(['verify', org, '--json']).json().ok).toBe(true);

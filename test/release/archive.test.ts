@@ -233,6 +233,9 @@ describe('reading archives strictly (BAD-48 … BAD-52)', () => {
       'ARCHIVE_INVALID',
     ],
     ['duplicate entries', "add('./a', b'1')\nadd('./a', b'2')", 'ARCHIVE_INVALID'],
+    ['a file beneath a file', "add('./a', b'1')\nadd('./a/b', b'2')", 'ARCHIVE_INVALID'],
+    ['a file where a folder was implied', "add('./a/b', b'1')\nadd('./a', b'2')", 'ARCHIVE_INVALID'],
+    ['a folder entry over a file', "add('./a', b'1')\nadd('./a', type=tarfile.DIRTYPE)", 'ARCHIVE_INVALID'],
   ])('%s is refused (whole, and streamed in pieces)', (_what, script, code) => {
     const tar = pyTar(script);
     expectCode(() => readTar(tar), code as 'ARCHIVE_INVALID');

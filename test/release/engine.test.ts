@@ -365,3 +365,45 @@ describe('matcher fuzz: random, repeated, shifted, empty and tiny inputs, applie
     expect(p.patch.length).toBeLessThanOrEqual(readFileSync(join(d, 'ref')).length * 1.02);
   });
 });
+
+describe('many small text files (the rest job: headers, edited, added, renamed files)', () => {
+  const r = rng(100);
+  const words = Array.from({ length: 3000 }, () =>
+    Array.from({ length: 2 + r(7) }, () => String.fromCharCode(97 + r(26))).join(''),
+  );
+  /** Source-like text: lines of words from a skewed vocabulary, with punctuation. */
+  const text = (n: number): string => {
+    let s = '';
+    while (s.length < n) {
+      const x = r(1_000_000) / 1_000_000;
+      s += words[Math.floor(x * x * x * words.length)]! + [' ', '(', ');\n', ', ', ' = '][r(5)]!;
+    }
+    return s.slice(0, n);
+  };
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 1500; i++) files[`app/pkg${i % 15}/m${i}.js`] = text(100 + r(2900));
+  const next: Record<string, string> = {};
+  for (const [p, d] of Object.entries(files)) {
+    if (r(100) === 0) continue; // deleted
+    const at = r(d.length);
+    next[r(200) === 0 ? p.replace('/m', '/r') : p] =
+      r(100) < 3 ? d.slice(0, at) + text(10 + r(100)) + d.slice(at + r(50)) : d;
+    if (r(100) < 2) next[p.replace('/m', '/new')] = text(100 + r(2900)); // added
+  }
+  const old = tarOf(files, 1);
+  const nw = tarOf(next, 2);
+
+  test('patch no larger than Debian bsdiff on the same tars; same bytes with 1 and 2 threads; bspatch and Python rebuild it', async () => {
+    const one = await tarPatch(old, nw, 1);
+    const two = await tarPatch(old, nw, 2);
+    expect(two.stats.threads).toBe(2);
+    expect(sha256sum(two.patch)).toBe(sha256sum(one.patch));
+    expect(one.stats.rest).toBeGreaterThan(1500 * 512); // headers and the changed files go to the rest job
+    expectApplies(old, nw, one);
+    const d = tmp();
+    writeFileSync(join(d, 'old'), old);
+    writeFileSync(join(d, 'new'), nw);
+    run('bsdiff', [join(d, 'old'), join(d, 'new'), join(d, 'ref')]);
+    expect(one.patch.length).toBeLessThanOrEqual(readFileSync(join(d, 'ref')).length);
+  });
+});

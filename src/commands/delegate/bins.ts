@@ -14,7 +14,7 @@ export default class DelegateBins extends BaseCommand<typeof DelegateBins> {
     'PEP 458 uses 16,384 bins; snapshot then lists every bin, which clients download on each update (see docs/delegations.md for the trade-off). ' +
     "When the parent's keys or the bins' own keys are not here, the change becomes one signing request (as for delegate add).";
   static override examples = [
-    '<%= config.bin %> delegate bins --count 16384 --key file:keys/bins-1.pem -w repo',
+    '<%= config.bin %> delegate bins --count 16 --key file:keys/bins-1.pem -w repo   # PEP 458 uses --count 16384',
     '<%= config.bin %> delegate bins --count 256 --prefix pkg --from packages --key bins.pub.json',
   ];
   static override flags = {

@@ -10,11 +10,11 @@ export default class KeyRotate extends BaseCommand<typeof KeyRotate> {
     'For a delegated role (or every hash bin, named by its prefix): a new version of its parent role, and the role re-signed by its new key set; when the keys of the parent (top-level targets or a delegated role) are not here, a signing request that `tufsign ceremony` finalizes. ' +
     'Keys reachable here sign at once; what is still missing goes into a signing request.';
   static override examples = [
-    '<%= config.bin %> key rotate targets --replace 3f2a9c1e --with new-targets.pub.json',
-    '<%= config.bin %> key rotate timestamp --replace 9b1c0d2e --with file:keys/timestamp-2.pem',
+    '<%= config.bin %> key rotate targets --replace "$(jq -r .keyid keys/targets-1.pem.pub.json)" --with new-targets.pub.json',
+    '<%= config.bin %> key rotate timestamp --replace "$(jq -r .keyid keys/timestamp-1.pem.pub.json)" --with file:keys/timestamp-2.pem',
     '<%= config.bin %> key rotate snapshot --add-key file:keys/snapshot-2.pem --threshold 2',
     '<%= config.bin %> key rotate projects --add-key file:keys/projects-2.pem --threshold 2   # a delegated role: the new key signs too',
-    '<%= config.bin %> key rotate bins --replace 5e0c77aa --with file:keys/bins-2.pem   # every hash bin bins-*',
+    '<%= config.bin %> key rotate bins --replace "$(jq -r .keyid bins-1.pub.json)" --with file:keys/bins-2.pem   # every hash bin bins-*',
   ];
   static override args = {
     role: Args.string({

@@ -6,7 +6,7 @@ import { checkPrivateFile, readFileBounded, writeFileAtomic, fileExists } from '
 import { keyFromPublicKeyObject, schemeForKeyObject, type Key, type Scheme } from '../../tuf/key';
 import type { GeneratedKey, GenerateRequest, OpenOptions, ReadableKeyBackend } from '../backend';
 import type { SecretsHandler, Signer, SignatureBytes } from '../signer';
-import { decryptPrivateKeyAsync, encryptPrivateKey } from './pkcs8';
+import { checkNewPassphrase, decryptPrivateKeyAsync, encryptPrivateKey } from './pkcs8';
 import { publicPartPath, serializePublicKeyFile } from '../public-key-file';
 import { keyFilePath, parseKeyRef, type FileKeyRef } from '../key-ref';
 
@@ -138,11 +138,7 @@ export async function generateKeyFile(request: GenerateRequest, options: OpenOpt
   }
   const privateKey = generatePrivateKey(request.scheme);
   const pem = await withSecret(options.secrets, 'new-passphrase', `file:${request.outFile}`, (pass) => {
-    if (pass.length < 8) {
-      throw new TufsignError('USAGE', 'passphrase must be at least 8 characters', {
-        rule: 'key file passphrases of 8+ characters',
-      });
-    }
+    checkNewPassphrase(pass);
     return encryptPrivateKey(privateKey, pass);
   });
   writeFileAtomic(path, pem, 0o600);

@@ -32,6 +32,17 @@ const OID = {
   aes256cbc: '60864801650304012a',
 };
 
+/** Key files are encrypted under passphrases of at least this many bytes (UTF-8; one home for the rule). */
+export const MIN_PASSPHRASE_LENGTH = 8;
+
+/** Refuse a new key file passphrase that is too short: the message says what was given, the rule the minimum, once. */
+export function checkNewPassphrase(passphrase: Buffer): void {
+  if (passphrase.length < MIN_PASSPHRASE_LENGTH)
+    throw new TufsignError('USAGE', `the new passphrase is too short (${passphrase.length} bytes)`, {
+      rule: `key file passphrases need at least ${MIN_PASSPHRASE_LENGTH} bytes`,
+    });
+}
+
 export function encryptPrivateKey(key: KeyObject, passphrase: Buffer, iterations = PBKDF2_ITERATIONS): string {
   const der = key.export({ format: 'der', type: 'pkcs8' });
   const salt = randomBytes(16);

@@ -259,7 +259,7 @@ export async function finalizeIntoWorkspace(
   if (options.bundleOut !== undefined) {
     // the bundle of a killed run of this same ceremony is replaced (it predates the re-run's snapshot/timestamp)
     if (bundleFormatOf(options.bundleOut) === 'folder' && fileExists(options.bundleOut)) {
-      const earlier = checkBundleManifest(options.bundleOut).manifest;
+      const earlier = (await checkBundleManifest(options.bundleOut)).manifest;
       if (earlier?.ceremonyId === ceremonyId(req)) removeTree(options.bundleOut);
     }
     const bundleFiles = collectBundleFiles(ws, req.base);

@@ -38,11 +38,11 @@ describe('display paths are the caller’s choice', () => {
     await writeBundle(dir, entries);
     await writeBundle(`${dir}.tar.gz`, entries);
     writeFileSync(join(dir, 'extra'), 'not listed'); // the folder no longer matches: the tarball is not opened
-    const messages = (shownFrom?: string) =>
-      checkBundleManifest(dir, shownFrom)
-        .report.checks.filter((c) => !c.ok)
-        .map((c) => c.message);
-    expect(messages(join(tmp, 'out'))).toContain('bundle.tar.gz not checked: the folder does not match its manifest');
-    expect(messages()).toContain(`${dir}.tar.gz not checked: the folder does not match its manifest`);
+    const messages = async (shownFrom?: string) =>
+      (await checkBundleManifest(dir, shownFrom)).report.checks.filter((c) => !c.ok).map((c) => c.message);
+    expect(await messages(join(tmp, 'out'))).toContain(
+      'bundle.tar.gz not checked: the folder does not match its manifest',
+    );
+    expect(await messages()).toContain(`${dir}.tar.gz not checked: the folder does not match its manifest`);
   });
 });
