@@ -10,10 +10,9 @@
  */
 import { sha256Hex } from '../io/hash';
 import { createHash, createPublicKey } from 'node:crypto';
-import { mkdirSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { TufsignError } from '../errors';
-import { fileExists, readFileBounded } from '../io/fs';
+import { ensureDir, fileExists, isNonEmptyDir, readFileBounded } from '../io/fs';
 import type { SecretsHandler } from '../keystore/signer';
 import { parseConfiguredKeyRef } from '../keystore/key-ref';
 import { checkNewPassphrase, encryptPrivateKey } from '../keystore/file/pkcs8';
@@ -304,7 +303,7 @@ export async function importRepository(options: ImportOptions): Promise<ImportRe
       file: Workspace.configPath(dir),
       suggestion: 'Import into a new, empty directory.',
     });
-  if (isDir(join(dir, METADATA_DIR)) && readdirSync(join(dir, METADATA_DIR)).length > 0) {
+  if (isDir(join(dir, METADATA_DIR)) && isNonEmptyDir(join(dir, METADATA_DIR))) {
     throw new TufsignError('WORKSPACE_EXISTS', `${join(dir, METADATA_DIR)} is not empty`, {
       suggestion: 'Import into a new, empty directory.',
     });
@@ -604,9 +603,9 @@ export async function importRepository(options: ImportOptions): Promise<ImportRe
     }
   }
   files.push({ path: Workspace.configPath(dir), data: serializeConfig(config) });
-  mkdirSync(dir, { recursive: true });
+  ensureDir(dir);
   commitFiles(files);
-  mkdirSync(join(dir, TARGETS_DIR), { recursive: true });
+  ensureDir(join(dir, TARGETS_DIR));
   report.written = files.map((f) => f.path.slice(dir.length + 1));
   report.verify = verifyRepository(directorySource(dir, options.shownFrom), {
     at: options.now,

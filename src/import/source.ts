@@ -5,9 +5,8 @@
  * (tufup.ts, python-tuf.ts, tuf-on-ci.ts, go-tuf-v0.ts) only locates files;
  * index.ts checks and converts them the same way for all.
  */
-import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileExists } from '../io/fs';
+import { fileExists, listNames, pathKind } from '../io/fs';
 
 export const IMPORT_FORMATS = ['tufup', 'python-tuf', 'tuf-on-ci', 'go-tuf-v0'] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
@@ -48,20 +47,14 @@ export interface SourceLayout {
   notes: string[];
 }
 
+/** A folder, or a link to one (a missing or unreadable path is not). */
 export function isDir(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
+  return pathKind(path, true) === 'directory';
 }
 
+/** Names in a folder, sorted; none when it is missing or cannot be listed. */
 export function listDir(path: string): string[] {
-  try {
-    return readdirSync(path).sort();
-  } catch {
-    return [];
-  }
+  return listNames(path).sort();
 }
 
 /** `N.root.json` files in a folder. */

@@ -25,6 +25,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { TufsignError } from '../errors';
+import { systemClock } from './clock';
 
 export const LOCK_FILE = '.tufsign.lock';
 
@@ -217,14 +218,16 @@ export async function lockWorkspace(dir: string, options: LockOptions): Promise<
     pid: process.pid,
     host: hostname(),
     command: options.command,
-    started: new Date().toISOString(),
+    started: systemClock.now().toISOString(),
     token: randomBytes(12).toString('hex'),
   };
   const ps = procStart(process.pid);
   if (ps !== undefined) me.procStart = ps;
   const name = options.name ?? LOCK_FILE;
   const path = join(dir, name);
-  const deadline = options.waitSeconds === undefined ? 0 : Date.now() + options.waitSeconds * 1000;
+  // waits and the holder's start time use the real clock, never a pinned TUFSIGN_NOW (a wait must end)
+  const now = (): number => systemClock.now().getTime();
+  const deadline = options.waitSeconds === undefined ? 0 : now() + options.waitSeconds * 1000;
   sweepTemps(dir, name);
   sweepTemps(dir, `${name}.takeover`);
   let waited = false;
@@ -235,12 +238,12 @@ export async function lockWorkspace(dir: string, options: LockOptions): Promise<
     const holder = readHolder(path);
     if (holder === undefined) continue; // released between our attempt and the read
     // An unreadable lock is never written by tufsign (it links complete files); treat it as stale after a grace period.
-    if (holder === 'unreadable') unreadableSince ??= Date.now();
+    if (holder === 'unreadable') unreadableSince ??= now();
     else unreadableSince = undefined;
-    const stale = holder === 'unreadable' ? Date.now() - (unreadableSince ?? Date.now()) > 2000 : holderIsGone(holder);
+    const stale = holder === 'unreadable' ? now() - (unreadableSince ?? now()) > 2000 : holderIsGone(holder);
     if (stale && clearStale(dir, name, me, holder)) continue;
     if (!stale && holder !== 'unreadable') {
-      if (Date.now() >= deadline) {
+      if (now() >= deadline) {
         const busy = `${holder.command !== '' ? `tufsign ${holder.command}` : 'tufsign'} (PID ${holder.pid}${holder.host !== me.host ? ` on ${holder.host}` : ''}, since ${holder.started})`;
         throw new TufsignError(
           'WORKSPACE_BUSY',
