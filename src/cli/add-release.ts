@@ -1,4 +1,5 @@
 /** `add-release`: build the archive and patch, register them as targets, sign, and write the upload bundle. */
+import { parseRoleRef } from '../tuf/paths';
 import { Flags, type Interfaces } from '@oclif/core';
 import { ceremonyContext, renderRequest } from './ceremony';
 import { waitFlag, workspaceFlag } from './flags';
@@ -38,6 +39,7 @@ export async function runAddRelease(
   flags: Interfaces.InferredFlags<typeof addReleaseFlags>,
   args: { app: string; version: string; dir: string },
 ): Promise<AddReleaseResult> {
+  const role = flags.role === undefined ? undefined : parseRoleRef(flags.role, '--role');
   const ws = await io.openWorkspace(flags.workspace);
   const progress = progressReporter(io.json);
   const options: AddReleaseOptions = {
@@ -54,7 +56,7 @@ export async function runAddRelease(
   if (flags['bundle-out'] !== undefined) options.bundleOut = flags['bundle-out'];
   if (flags['request-out'] !== undefined) options.requestOut = flags['request-out'];
   if (flags.threads !== undefined) options.threads = flags.threads;
-  if (flags.role !== undefined) options.role = flags.role;
+  if (role !== undefined) options.role = role;
   let result: AddReleaseResult;
   try {
     result = await addRelease(ws, options, ceremonyContext(io.ctx, ws.dir, ws, io.tool));

@@ -1,4 +1,5 @@
 /** `delegate add ROLE`: a new delegated role under targets (or --from), signed, or a request for the parent's keys. */
+import { parseRoleRef } from '../tuf/paths';
 import { Flags, type Interfaces } from '@oclif/core';
 import { runDelegateAdd, type DelegateAddInput } from './delegation';
 import { renderDelegationOutcome } from './delegation-render';
@@ -42,7 +43,7 @@ export async function runDelegateAddCommand(
     paths: flags.paths,
     terminating: flags.terminating,
   };
-  if (flags.from !== undefined) input.from = flags.from;
+  if (flags.from !== undefined) input.from = parseRoleRef(flags.from, '--from');
   if (flags.expires !== undefined) input.expires = flags.expires;
   if (flags['request-out'] !== undefined) input.out = flags['request-out'];
   await io.lockWorkspace(flags.workspace);

@@ -1,4 +1,5 @@
 /** CLI side of `sign ROLE` for a delegated role (`refresh` is `cli/refresh.ts`). */
+import type { RoleRef } from '../tuf/paths';
 import { delegationChangeOrRequest, type DelegationOutcome } from '../repository/delegations';
 import { signDelegated } from '../repository/delegated-sign';
 import { Workspace } from '../repository/workspace';
@@ -10,7 +11,7 @@ import { expiresOption } from './flags';
 export async function runSignDelegated(
   run: RunContext,
   tool: string,
-  input: { workspace: string; role: string; expires?: string; out?: string },
+  input: { workspace: string; role: RoleRef; expires?: string; out?: string },
 ): Promise<DelegationOutcome> {
   const ws = Workspace.open(input.workspace);
   const ctx = ceremonyContext(run, ws.dir, ws, tool);

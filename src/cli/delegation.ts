@@ -2,6 +2,7 @@
  * CLI side of delegations and routed targets: open the workspace, resolve
  * `--key` values and list files at the boundary, then one call into the core.
  */
+import type { RoleRef } from '../tuf/paths';
 import { expiresOption, thresholdOption } from './flags';
 import { parseDelegatedRoleName } from '../tuf/paths';
 import type { CeremonyContext } from '../repository/context';
@@ -107,7 +108,7 @@ export async function runDelegateBins(
 export async function runDelegateRemove(
   run: RunContext,
   tool: string,
-  input: { workspace: string; role: string; out?: string },
+  input: { workspace: string; role: RoleRef; out?: string },
 ): Promise<DelegationOutcome> {
   const ws = Workspace.open(input.workspace);
   const ctx = ceremonyContext(run, ws.dir, ws, tool);
@@ -128,7 +129,7 @@ export function runDelegateList(workspace: string): DelegationEntry[] {
 export async function runTargetsRemove(
   run: RunContext,
   tool: string,
-  input: { workspace: string; path: string; role?: string; out?: string },
+  input: { workspace: string; path: string; role?: RoleRef; out?: string },
 ): Promise<DelegationOutcome> {
   const ws = Workspace.open(input.workspace);
   const ctx = ceremonyContext(run, ws.dir, ws, tool);
@@ -145,6 +146,6 @@ export async function runTargetsRemove(
   );
 }
 
-export function runTargetsList(workspace: string, role?: string): ListedTarget[] {
+export function runTargetsList(workspace: string, role?: RoleRef): ListedTarget[] {
   return listTargets(Workspace.open(workspace), role);
 }

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { TufsignError } from '../errors';
 import { parsePeriod, type Period } from '../tuf/time';
 import { parseThresholdText, type Threshold } from '../tuf/threshold';
+import { parseRoleRef, type RoleRef } from '../tuf/paths';
 
 export const workspaceFlag = Flags.string({ char: 'w', description: 'Workspace directory.', default: '.' });
 
@@ -58,6 +59,11 @@ export function thresholdFlag(description: string, defaultValue?: string) {
 /** A threshold flag's text parsed once, here at the boundary, into the `Threshold` a use case takes. */
 export function thresholdOption(text: string, flag = '--threshold'): Threshold {
   return parseThresholdText(text, flag);
+}
+
+/** A role name that refers to an existing role (an argument or a flag), parsed once here into the `RoleRef` a use case looks up. */
+export function roleRefOption(text: string, where: string): RoleRef {
+  return parseRoleRef(text, where);
 }
 
 /** `-w/--workspace` for commands that also accept the workspace as a positional DIR (kept as an alias). */

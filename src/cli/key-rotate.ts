@@ -3,6 +3,7 @@
  * then one call into the core — root N+1 for a top-level role, a new version
  * of the parent for a delegated role or hash bins.
  */
+import { parseRoleRef, type RoleRef } from '../tuf/paths';
 import { Flags, type Interfaces } from '@oclif/core';
 import { TufsignError } from '../errors';
 import type { FinalizeReport } from '../repository/ceremony/finalize';
@@ -67,10 +68,11 @@ export async function runKeyRotateCommand(
   flags: Interfaces.InferredFlags<typeof keyRotateFlags>,
   args: { role: string },
 ): Promise<KeyRotateOutcome> {
+  const role = parseRoleRef(args.role, 'ROLE');
   await io.lockWorkspace(flags.workspace);
   const input: KeyRotateInput = {
     workspace: flags.workspace,
-    role: args.role,
+    role,
     add: flags['add-key'] ?? [],
     remove: flags['remove-key'] ?? [],
     allowShortExpiry: flags['allow-short-expiry'],
@@ -88,7 +90,7 @@ export async function runKeyRotateCommand(
 
 export interface KeyRotateInput {
   workspace: string;
-  role: string;
+  role: RoleRef;
   replace?: string;
   with?: string;
   add: string[];

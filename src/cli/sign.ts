@@ -1,4 +1,5 @@
 /** `sign ROLE`: a role signed here by its keys, or (keys not here) a signing request for it — top-level or delegated. */
+import { parseRoleRef } from '../tuf/paths';
 import { Flags, type Interfaces } from '@oclif/core';
 import type { OperationResult } from '../repository/outcome';
 import type { RequestWritten } from '../repository/requests';
@@ -27,9 +28,10 @@ export async function runSign(
   flags: Interfaces.InferredFlags<typeof signFlags>,
   args: { role: string },
 ): Promise<OperationResult & { request?: RequestWritten }> {
+  const role = parseRoleRef(args.role, 'ROLE');
   await io.lockWorkspace(flags.workspace);
-  if (!isTopLevelRole(args.role)) {
-    const input: Parameters<typeof runSignDelegated>[2] = { workspace: flags.workspace, role: args.role };
+  if (!isTopLevelRole(role)) {
+    const input: Parameters<typeof runSignDelegated>[2] = { workspace: flags.workspace, role };
     if (flags.expires !== undefined) input.expires = flags.expires;
     if (flags['request-out'] !== undefined) input.out = flags['request-out'];
     const outcome = await runSignDelegated(io.ctx, io.tool, input);
@@ -40,7 +42,7 @@ export async function runSign(
   const options = { bump: flags.bump, ...expiresOption(flags.expires) };
   const { result, request } = await signRoleOrRequest(
     ws,
-    args.role,
+    role,
     options,
     flags['request-out'],
     ceremonyContext(io.ctx, ws.dir, ws, io.tool),

@@ -1,4 +1,5 @@
 /** `status`: every role's version, expiry and resign-by date; with --check, the alert for cron and CI. */
+import { parseRoleRef } from '../tuf/paths';
 import { Flags, type Interfaces } from '@oclif/core';
 import { TufsignError } from '../errors';
 import { parsePeriod } from '../tuf/time';
@@ -31,14 +32,15 @@ export function runStatus(
   if (!flags.check && (flags.within !== undefined || flags.role !== undefined)) {
     throw new TufsignError('USAGE', '--within and --role only apply to --check', { suggestion: 'Add --check.' });
   }
-  // parsed before anything is printed: a bad --within must not follow a table that looks like a result
+  // parsed before anything is printed: a bad --within or --role must not follow a table that looks like a result
+  const onlyRoles = flags.role?.map((r) => parseRoleRef(r, '--role'));
   const within = flags.within === undefined ? undefined : parsePeriod(flags.within, '--within');
   const ws = Workspace.open(workspaceFrom(flags.workspace, args.dir));
   const now = io.ctx.clock.now();
   const status = repositoryStatus(ws, now);
   io.log(renderStatus(status));
   if (!flags.check) return status;
-  const check = checkExpiry(status, now, within, flags.role);
+  const check = checkExpiry(status, now, within, onlyRoles);
   if (!check.ok) {
     const expired = check.due.filter((d) => d.state === 'expired');
     const list = check.due

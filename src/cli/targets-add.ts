@@ -1,4 +1,5 @@
 /** `targets add`: files, folders or a list of them registered in the role a client looks in first (or `--role`). */
+import { parseRoleRef } from '../tuf/paths';
 import { Flags, type Interfaces } from '@oclif/core';
 import { readStdinText } from '../io/fs';
 import { delegationChangeOrRequest } from '../repository/delegations';
@@ -50,7 +51,7 @@ export async function runTargetsAdd(
   if (flags.custom !== undefined) sources.custom = parseCustomJson(flags.custom);
   if (flags['from-file'] !== undefined) sources.fromFile = flags['from-file'];
   const options: RoutingOptions = {};
-  if (flags.role !== undefined) options.role = flags.role;
+  if (flags.role !== undefined) options.role = parseRoleRef(flags.role, '--role');
   await io.lockWorkspace(flags.workspace);
   const inputs = expandTargetSources(sources);
   const ws = Workspace.open(flags.workspace);

@@ -7,7 +7,7 @@
  */
 import { TufsignError } from '../errors';
 import { DelegatedRole, Delegations, SuccinctRoles } from '../tuf/metadata';
-import { parseDelegatedRoleName, parseNewTargetPath, type RoleName } from '../tuf/paths';
+import { parseDelegatedRoleName, parseNewTargetPath, type RoleName, type RoleRef } from '../tuf/paths';
 import { formatExpires, type Period } from '../tuf/time';
 import { checkThresholdReachable, type Threshold } from '../tuf/threshold';
 import type { Key } from '../tuf/key';
@@ -36,7 +36,7 @@ export interface DelegateAddOptions extends DelegationKeys {
   paths: string[];
   terminating: boolean;
   /** parent role (default: targets) */
-  from?: string;
+  from?: RoleRef;
   /** expiry period of the new role, remembered for later re-signs */
   expires?: Period;
 }
@@ -44,7 +44,7 @@ export interface DelegateAddOptions extends DelegationKeys {
 export interface DelegateBinsOptions extends DelegationKeys {
   count: number;
   prefix: string;
-  from?: string;
+  from?: RoleRef;
   expires?: Period;
 }
 

@@ -32,7 +32,7 @@ import {
 } from '../release';
 import type { JsonValue } from '../tuf/json';
 import { Targets, type TopLevelRole } from '../tuf/metadata';
-import { parseNewTargetPath } from '../tuf/paths';
+import { parseNewTargetPath, type RoleRef } from '../tuf/paths';
 import { baseRootOf, collectBundleFiles } from './bundle-files';
 import type { CeremonyContext } from './context';
 import { presentKeysConfig } from './key-availability';
@@ -64,7 +64,7 @@ export interface AddReleaseOptions {
   /** where to write a signing request when targets needs absent keys */
   requestOut?: string;
   /** only `targets` is accepted: tufup clients read top-level targets (assertTopLevelRelease) */
-  role?: string;
+  role?: RoleRef;
   /** bundle folder (default: WORKSPACE/bundles/APP-VERSION) */
   bundleOut?: string;
   env: NodeJS.ProcessEnv;

@@ -10,6 +10,7 @@ import { isNearLimit, sizeFinding, type SizeFinding } from '../verify/limits';
 import { viewAttestation } from '../keystore/yubikey/claims';
 import { offlineKeyFilesHere } from './key-availability';
 import { delegatedExpiryPeriod } from './targets-publish';
+import type { RoleRef } from '../tuf/paths';
 import { TargetsTree, type RoleNode } from './targets-tree';
 import { metadataFileName, serializeMetadata, type Workspace } from './workspace';
 
@@ -222,17 +223,12 @@ export function checkExpiry(
   status: RepositoryStatus,
   now: Date,
   within?: Period,
-  only?: readonly string[],
+  only?: readonly RoleRef[],
 ): ExpiryCheck {
   const withinSeconds = within?.seconds ?? 0;
+  const wanted = new Set<string>(only);
   const due = status.roles
-    .filter(
-      (r) =>
-        only === undefined ||
-        only.length === 0 ||
-        only.includes(r.role) ||
-        (r.parent !== undefined && only.includes('delegated')),
-    )
+    .filter((r) => wanted.size === 0 || wanted.has(r.role) || (r.parent !== undefined && wanted.has('delegated')))
     .filter((r) => r.state !== 'ok' || Date.parse(r.resignBy) - now.getTime() <= withinSeconds * 1000)
     .map((r): ExpiryCheck['due'][number] => ({
       role: r.role,

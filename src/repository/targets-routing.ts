@@ -9,7 +9,7 @@ import type { Period } from '../tuf/time';
 import { join } from 'node:path';
 import { TufsignError } from '../errors';
 import { TargetFile } from '../tuf/metadata';
-import { checkNoCollisions } from '../tuf/paths';
+import { checkNoCollisions, type RoleRef } from '../tuf/paths';
 import { readFileBounded } from '../io/fs';
 import type { SigningContext } from './context';
 import type { Deferral, OperationResult } from './outcome';
@@ -23,7 +23,7 @@ import { targetFileNames, type Workspace } from './workspace';
 
 export interface RoutingOptions {
   /** the role to sign the targets into (default: where a client finds the path) */
-  role?: string;
+  role?: RoleRef;
   expires?: Period;
   maxTargetBytes?: number;
   deferTargets?: Deferral;
@@ -147,7 +147,7 @@ export async function removeTargetsRouted(
   ws: Workspace,
   paths: string[],
   ctx: SigningContext,
-  options: { role?: string; deferTargets?: Deferral } = {},
+  options: { role?: RoleRef; deferTargets?: Deferral } = {},
 ): Promise<OperationResult> {
   const tree = new TargetsTree(ws, ws.load());
   for (const path of paths) {
@@ -178,7 +178,7 @@ export interface ListedTarget {
 }
 
 /** Targets of one role, or of every role (all bins are read). */
-export function listTargets(ws: Workspace, role?: string): ListedTarget[] {
+export function listTargets(ws: Workspace, role?: RoleRef): ListedTarget[] {
   const tree = new TargetsTree(ws, ws.load());
   const nodes: RoleNode[] = role !== undefined ? [tree.find(role)] : tree.all();
   return nodes.flatMap((node) =>

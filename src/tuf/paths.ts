@@ -265,6 +265,35 @@ export function parseDelegatedRoleName(name: string): RoleName {
   return role;
 }
 
+declare const roleRefBrand: unique symbol;
+/**
+ * A name that refers to a role that may already exist (`sign ROLE`, `--role`, `--from`, `delegate remove ROLE`,
+ * `key rotate ROLE`): a top-level role's name, or a name that passes the file-name floor every reader applies —
+ * an imported repository may hold delegated names tufsign would not create. Only `parseRoleRef` makes one; the use
+ * cases then only look it up.
+ */
+export type RoleRef = string & { readonly [roleRefBrand]: true };
+
+/** Longest role name referred to: `N.NAME.json` must stay one file name (255 bytes) on every file system. */
+const ROLE_REF_MAX_BYTES = 200;
+
+/** The one way to a `RoleRef`: refuses empty, unsafe, over-long and top-level case-variant names with ROLE_INVALID. */
+export function parseRoleRef(name: string, where = 'role'): RoleRef {
+  const refuse = (why: string, rule: string): never => {
+    throw new TufsignError('ROLE_INVALID', `${where} ${JSON.stringify(name)} ${why}`, { path: name, rule });
+  };
+  if (TOP_LEVEL.has(name)) return name as RoleRef;
+  if (name === '') refuse('is empty', 'BAD-38 role names become file names');
+  if (Buffer.byteLength(name, 'utf8') > ROLE_REF_MAX_BYTES)
+    refuse(`is longer than ${ROLE_REF_MAX_BYTES} bytes`, 'BAD-38 role names become file names');
+  const unsafe = roleFileNameProblem(name);
+  if (unsafe !== undefined) refuse(unsafe.why, unsafe.rule);
+  // `Root.json` is `root.json` on a case-insensitive file system: a case variant of a top-level name never refers.
+  if (TOP_LEVEL.has(name.toLowerCase()))
+    refuse('is a case variant of a top-level role name', 'BAD-38 role names that collide after case folding');
+  return name as RoleRef;
+}
+
 /** Hash-bin names are `PREFIX-HEX`; the prefix must make every bin name a valid delegated role name (TAP 15 + BAD-38). */
 export function binPrefixProblem(prefix: string, bitLength: number): Problem | undefined {
   const suffix = '0'.repeat((2 ** bitLength - 1).toString(16).length);

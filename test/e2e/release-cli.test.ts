@@ -199,6 +199,11 @@ describe('add-release history 1.0 → 1.1 → 2.0rc1', () => {
     const r = runCli(['add-release', 'myapp', '3.0', app, '-w', ws, '--role', 'releases', '--json'], { env: EPOCH });
     expect(r.status).toBe(3);
     expect(r.json().error.code).toBe('ROLE_INVALID');
+    // a hostile reference and a case variant of `targets` (one file on a case-insensitive disk) are refused the same way
+    for (const role of ['../targets', 'Targets']) {
+      const hostile = runCli(['add-release', 'myapp', '3.0', app, '-w', ws, '--role', role, '--json'], { env: EPOCH });
+      expect([role, hostile.status, hostile.json().error.code]).toEqual([role, 3, 'ROLE_INVALID']);
+    }
     expect(tree(ws)).toEqual(before);
     // top-level targets, named explicitly, is what add-release always does
     const dry = runCli(['add-release', 'myapp', '3.0', app, '-w', ws, '--role', 'targets', '--dry-run', '--json'], {

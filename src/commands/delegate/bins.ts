@@ -3,7 +3,7 @@ import { BaseCommand } from '../../cli/base-command';
 import { runDelegateBins, type DelegateBinsInput } from '../../cli/delegation';
 import { renderDelegationOutcome } from '../../cli/delegation-render';
 import { publishHint } from '../../cli/render';
-import { thresholdFlag, waitFlag, workspaceFlag } from '../../cli/flags';
+import { thresholdFlag, waitFlag, workspaceFlag, roleRefOption } from '../../cli/flags';
 import type { DelegationOutcome } from '../../repository/delegations';
 
 export default class DelegateBins extends BaseCommand<typeof DelegateBins> {
@@ -40,7 +40,7 @@ export default class DelegateBins extends BaseCommand<typeof DelegateBins> {
   async run(): Promise<DelegationOutcome> {
     const { workspace, count, threshold, prefix } = this.flags;
     const input: DelegateBinsInput = { workspace, count, keys: this.flags.key, threshold, prefix };
-    if (this.flags.from !== undefined) input.from = this.flags.from;
+    if (this.flags.from !== undefined) input.from = roleRefOption(this.flags.from, '--from');
     if (this.flags.expires !== undefined) input.expires = this.flags.expires;
     if (this.flags['request-out'] !== undefined) input.out = this.flags['request-out'];
     await this.lockWorkspace(this.flags.workspace);

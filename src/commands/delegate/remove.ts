@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
 import { runDelegateRemove } from '../../cli/delegation';
 import { renderDelegationOutcome } from '../../cli/delegation-render';
-import { waitFlag, workspaceFlag } from '../../cli/flags';
+import { waitFlag, workspaceFlag, roleRefOption } from '../../cli/flags';
 import type { DelegationOutcome } from '../../repository/delegations';
 
 export default class DelegateRemove extends BaseCommand<typeof DelegateRemove> {
@@ -25,9 +25,9 @@ export default class DelegateRemove extends BaseCommand<typeof DelegateRemove> {
   };
 
   async run(): Promise<DelegationOutcome> {
-    const input: { workspace: string; role: string; out?: string } = {
+    const input: Parameters<typeof runDelegateRemove>[2] = {
       workspace: this.flags.workspace,
-      role: this.args.role,
+      role: roleRefOption(this.args.role, 'ROLE'),
     };
     if (this.flags['request-out'] !== undefined) input.out = this.flags['request-out'];
     await this.lockWorkspace(this.flags.workspace);

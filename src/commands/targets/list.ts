@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
 import { runTargetsList } from '../../cli/delegation';
 import { renderTargetList } from '../../cli/delegation-render';
-import { workspaceFlag } from '../../cli/flags';
+import { workspaceFlag, roleRefOption } from '../../cli/flags';
 import type { ListedTarget } from '../../repository/targets-routing';
 
 export default class TargetsList extends BaseCommand<typeof TargetsList> {
@@ -17,7 +17,10 @@ export default class TargetsList extends BaseCommand<typeof TargetsList> {
   };
 
   async run(): Promise<{ targets: ListedTarget[] }> {
-    const targets = runTargetsList(this.flags.workspace, this.flags.role);
+    const targets = runTargetsList(
+      this.flags.workspace,
+      this.flags.role === undefined ? undefined : roleRefOption(this.flags.role, '--role'),
+    );
     this.log(renderTargetList(targets));
     return { targets };
   }

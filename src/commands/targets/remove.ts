@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command';
-import { waitFlag, workspaceFlag } from '../../cli/flags';
+import { waitFlag, workspaceFlag, roleRefOption } from '../../cli/flags';
 import { runTargetsRemove } from '../../cli/delegation';
 import { renderDelegationOutcome } from '../../cli/delegation-render';
 import type { TargetsChangeResult } from '../../cli/targets-add';
@@ -26,7 +26,7 @@ export default class TargetsRemove extends BaseCommand<typeof TargetsRemove> {
       workspace: this.flags.workspace,
       path: this.args.path,
     };
-    if (this.flags.role !== undefined) input.role = this.flags.role;
+    if (this.flags.role !== undefined) input.role = roleRefOption(this.flags.role, '--role');
     if (this.flags['request-out'] !== undefined) input.out = this.flags['request-out'];
     await this.lockWorkspace(this.flags.workspace);
     const outcome = await runTargetsRemove(this.ctx, this.tool, input);

@@ -16,7 +16,7 @@ import {
 } from '../../../src/repository/delegations';
 import { CLIENT_LIMITS } from '../../../src/verify/limits';
 import { addTargetsRouted, listTargets } from '../../../src/repository/targets-routing';
-import { parseDelegatedRoleName as role, parseTargetPath } from '../../../src/tuf/paths';
+import { parseDelegatedRoleName as role, parseRoleRef as ref, parseTargetPath } from '../../../src/tuf/paths';
 import { parseThreshold as th } from '../../../src/tuf/threshold';
 import { TargetsTree } from '../../../src/repository/targets-tree';
 import { repositoryStatus } from '../../../src/repository/status';
@@ -69,7 +69,7 @@ describe('client search order', () => {
     );
     await addDelegation(
       ws,
-      { name: role('a1'), from: 'a', keys: [memoryKey(4)], threshold: th(1), paths: ['a/x*'], terminating: false },
+      { name: role('a1'), from: ref('a'), keys: [memoryKey(4)], threshold: th(1), paths: ['a/x*'], terminating: false },
       ctx,
     );
   });
@@ -101,16 +101,24 @@ describe('client search order', () => {
 
   it('refuses --role for a role whose chain does not cover the path, or that a client never reaches', async () => {
     expect(
-      await codeOf(addTargetsRouted(ws, [{ file: payload('q'), path: parseTargetPath('a/q') }], ctx, { role: 'a1' })),
+      await codeOf(
+        addTargetsRouted(ws, [{ file: payload('q'), path: parseTargetPath('a/q') }], ctx, { role: ref('a1') }),
+      ),
     ).toBe('PATH_NOT_DELEGATED');
     expect(
-      await codeOf(addTargetsRouted(ws, [{ file: payload('q'), path: parseTargetPath('a/q') }], ctx, { role: 'c' })),
+      await codeOf(
+        addTargetsRouted(ws, [{ file: payload('q'), path: parseTargetPath('a/q') }], ctx, { role: ref('c') }),
+      ),
     ).toBe('PATH_NOT_DELEGATED');
     expect(
-      await codeOf(addTargetsRouted(ws, [{ file: payload('q'), path: parseTargetPath('a/y') }], ctx, { role: 'b' })),
+      await codeOf(
+        addTargetsRouted(ws, [{ file: payload('q'), path: parseTargetPath('a/y') }], ctx, { role: ref('b') }),
+      ),
     ).toBe('PATH_NOT_DELEGATED');
     expect(
-      await codeOf(addTargetsRouted(ws, [{ file: payload('q'), path: parseTargetPath('a/q') }], ctx, { role: 'nope' })),
+      await codeOf(
+        addTargetsRouted(ws, [{ file: payload('q'), path: parseTargetPath('a/q') }], ctx, { role: ref('nope') }),
+      ),
     ).toBe('ROLE_INVALID');
   });
 

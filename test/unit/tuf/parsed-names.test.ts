@@ -6,6 +6,7 @@ import {
   checkNoCollisions,
   parseDelegatedRoleName,
   parseRoleName,
+  parseRoleRef,
   parseTargetPath,
   type RoleName,
   type TargetPath,
@@ -166,5 +167,40 @@ describe('bundle file paths use the same rules (one path-safety module)', () => 
   it('accepts metadata and target files', () => {
     expect(build('metadata/1.root.json')).not.toThrow();
     expect(build(`targets/${HEX64}.app-1.0.tar.gz`)).not.toThrow();
+  });
+});
+
+describe('parseRoleRef', () => {
+  const codeOf = (f: () => unknown): string | undefined => {
+    try {
+      f();
+    } catch (e) {
+      return (e as { code?: string }).code;
+    }
+    return undefined;
+  };
+  it('refuses every name that could escape, collide or not be one file name, with ROLE_INVALID', () => {
+    const hostile = [
+      '',
+      '.',
+      '..',
+      '../x',
+      'a/b',
+      'a\\b',
+      'a\0b',
+      'a\nb',
+      '%2e',
+      'a?b',
+      'a#b',
+      'o\u0308',
+      'x'.repeat(201),
+    ];
+    for (const name of [...hostile, 'Root', 'TARGETS', 'sNapshot', 'timeStamp'])
+      expect([name, codeOf(() => parseRoleRef(name))]).toEqual([name, 'ROLE_INVALID']);
+  });
+
+  it('takes the top-level names and any delegated name that passes the file-name floor (an imported one too)', () => {
+    for (const name of ['root', 'targets', 'snapshot', 'timestamp', 'nightly', 'Team_A.v2', 'x'.repeat(200), 'ünï'])
+      expect(parseRoleRef(name)).toBe(name);
   });
 });
