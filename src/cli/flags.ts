@@ -41,6 +41,30 @@ export function bundleOutFlag(description: string) {
   return Flags.string({ description, aliases: ['bundle'], deprecateAliases: true });
 }
 
+/** What `key rotate` and `root rotate` each say about the flags they share. */
+export interface KeyChangeFlagText {
+  addKey: string;
+  removeKey: string;
+  threshold: string;
+  expires: string;
+  requestOut: string;
+  bundleOut: string;
+  allowShortExpiry: string;
+}
+
+/** The flags `key rotate` and `root rotate` share (keys in, keys out, threshold, expiry, outputs), in help order. */
+export function keyChangeFlags(text: KeyChangeFlagText) {
+  return {
+    'add-key': Flags.string({ description: text.addKey, multiple: true }),
+    'remove-key': Flags.string({ description: text.removeKey, multiple: true }),
+    threshold: thresholdFlag(text.threshold),
+    expires: Flags.string({ description: text.expires }),
+    'request-out': requestOutFlag(text.requestOut),
+    'bundle-out': bundleOutFlag(text.bundleOut),
+    'allow-short-expiry': Flags.boolean({ description: text.allowShortExpiry, default: false }),
+  };
+}
+
 /** `--expires PERIOD` parsed once, here at the boundary, into the `Period` a use case takes (absent: none). */
 export function expiresOption(text: string | undefined): { expires?: Period } {
   return text === undefined ? {} : { expires: parsePeriod(text, '--expires') };

@@ -19,15 +19,7 @@ import { isTopLevelRole } from '../tuf/metadata';
 import { ceremonyContext } from './ceremony';
 import type { CommandIo } from './base-command';
 import type { RunContext } from './context';
-import {
-  bundleOutFlag,
-  expiresOption,
-  requestOutFlag,
-  thresholdFlag,
-  thresholdOption,
-  waitFlag,
-  workspaceFlag,
-} from './flags';
+import { expiresOption, keyChangeFlags, thresholdOption, waitFlag, workspaceFlag } from './flags';
 import type { Threshold } from '../tuf/threshold';
 import { renderKeyRotation } from './rotation-render';
 
@@ -42,23 +34,15 @@ export const keyRotateFlags = {
     description: 'The replacing key: a public key file (`key export`) or a key URI.',
     dependsOn: ['replace'],
   }),
-  'add-key': Flags.string({
-    description: 'Key to add to the role: a public key file or a key URI. Repeatable.',
-    multiple: true,
-  }),
-  'remove-key': Flags.string({
-    description: 'Keyid (or unique prefix of 8+ hex characters) to remove from the role. Repeatable.',
-    multiple: true,
-  }),
-  threshold: thresholdFlag("The role's new threshold."),
-  expires: Flags.string({ description: 'Expiry period for re-signed targets roles (default: the config).' }),
-  'request-out': requestOutFlag('Request file to write when signatures are missing.'),
-  'bundle-out': bundleOutFlag(
-    'Top-level roles, applied at once: write the upload bundle to this folder (or one .tar.gz file when PATH ends in .tar.gz).',
-  ),
-  'allow-short-expiry': Flags.boolean({
-    description: 'Accept metadata expiring sooner than the minimum validity.',
-    default: false,
+  ...keyChangeFlags({
+    addKey: 'Key to add to the role: a public key file or a key URI. Repeatable.',
+    removeKey: 'Keyid (or unique prefix of 8+ hex characters) to remove from the role. Repeatable.',
+    threshold: "The role's new threshold.",
+    expires: 'Expiry period for re-signed targets roles (default: the config).',
+    requestOut: 'Request file to write when signatures are missing.',
+    bundleOut:
+      'Top-level roles, applied at once: write the upload bundle to this folder (or one .tar.gz file when PATH ends in .tar.gz).',
+    allowShortExpiry: 'Accept metadata expiring sooner than the minimum validity.',
   }),
 };
 

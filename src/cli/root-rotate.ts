@@ -1,15 +1,7 @@
 /** `root rotate`: add or remove root keys and change the threshold; applied at once or written as a request. */
 import { Flags, type Interfaces } from '@oclif/core';
 import { ceremonyContext } from './ceremony';
-import {
-  bundleOutFlag,
-  expiresOption,
-  requestOutFlag,
-  thresholdFlag,
-  thresholdOption,
-  waitFlag,
-  workspaceFlag,
-} from './flags';
+import { expiresOption, keyChangeFlags, thresholdOption, waitFlag, workspaceFlag } from './flags';
 import { renderRotation } from './rotation-render';
 import { resolveKeySpec } from '../repository/key-specs';
 import { rotateRoot, type RootRotateOptions, type RotationResult } from '../repository/rotation';
@@ -18,25 +10,15 @@ import type { CommandIo } from './base-command';
 export const rootRotateFlags = {
   workspace: workspaceFlag,
   wait: waitFlag,
-  'add-key': Flags.string({
-    description: 'Root key to add: a public key file (`key export`) or a key URI. Repeatable.',
-    multiple: true,
-  }),
-  'remove-key': Flags.string({
-    description: 'Keyid (or a unique prefix of 8+ hex characters) to remove from root. Repeatable.',
-    multiple: true,
-  }),
-  threshold: thresholdFlag('New root threshold.'),
-  expires: Flags.string({ description: 'Expiry period for root N+1 (default: the config, 365d).' }),
-  'request-out': requestOutFlag(
-    'Request file to write when signatures are missing (default: WORKSPACE/root-vN.tufsign-request.json).',
-  ),
-  'bundle-out': bundleOutFlag(
-    'When applied at once: write the upload bundle to this folder (or one .tar.gz file when PATH ends in .tar.gz).',
-  ),
-  'allow-short-expiry': Flags.boolean({
-    description: 'Accept a root expiring sooner than the minimum validity.',
-    default: false,
+  ...keyChangeFlags({
+    addKey: 'Root key to add: a public key file (`key export`) or a key URI. Repeatable.',
+    removeKey: 'Keyid (or a unique prefix of 8+ hex characters) to remove from root. Repeatable.',
+    threshold: 'New root threshold.',
+    expires: 'Expiry period for root N+1 (default: the config, 365d).',
+    requestOut: 'Request file to write when signatures are missing (default: WORKSPACE/root-vN.tufsign-request.json).',
+    bundleOut:
+      'When applied at once: write the upload bundle to this folder (or one .tar.gz file when PATH ends in .tar.gz).',
+    allowShortExpiry: 'Accept a root expiring sooner than the minimum validity.',
   }),
   'fix-keyids': Flags.boolean({
     description:
