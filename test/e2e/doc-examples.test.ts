@@ -11,6 +11,8 @@
  * - ```sh pty            — a guided flow on a terminal: runs on a pseudo-terminal (test/fixtures/pty-drive.py)
  *                          in the folder its file's PTY entry prepares, with the answers a person types at each
  *                          prompt; the entry then checks what the flow did;
+ * - ```sh airgap         — docs/airgap-install.md's laptop steps: test/e2e/standalone-airgap.test.ts runs them
+ *                          as written on the unpacked artifact, offline (the stick and request paths filled in);
  * - ```sh norun: REASON  — not run (hardware, package installs, the packaged artifact); the reason is required
  *                          and names the test, bench or CI script that runs it (or the same calls) instead;
  * - ```text              — not shell (synopses, diagrams).
@@ -185,6 +187,13 @@ describe('doc examples', () => {
       }));
     expect(runners.filter((r) => r.named.length === 0 || !r.named.every((f) => existsSync(join(ROOT, f))))).toEqual([]);
     expect(blocks.filter((b) => b.info === 'sh').length).toBeGreaterThanOrEqual(2);
+    // every sh block is of a known kind; `sh airgap` only where the standalone test looks for it
+    const kinds = blocks.filter((b) => /^sh\b/.test(b.info) && !/^sh( yubikey| pty| norun: .*)?$/.test(b.info));
+    expect(
+      kinds
+        .filter((b) => b.info !== 'sh airgap' || b.file !== 'docs/airgap-install.md')
+        .map((b) => `${b.file}:${b.line} ${b.info}`),
+    ).toEqual([]);
   });
 
   it('every key URI with ";" is quoted in every shell line of every doc (code blocks and inline commands)', () => {

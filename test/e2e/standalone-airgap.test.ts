@@ -18,12 +18,14 @@ import {
   readFileSync,
   readdirSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { ROOT, runCli, TEST_OFFLINE_PASSPHRASE, TEST_PASSPHRASE } from '../helpers/cli';
+import { fencedBlocks } from '../helpers/doc-examples';
 import { SoftHsmLab, SOFTHSM_MODULE, USER_PIN } from '../helpers/softhsm';
 import { describeWithVirtualCards, VirtualYubiKeyLab } from '../helpers/virtual-yubikey';
 
@@ -131,6 +133,27 @@ function tarMembers(
   return out;
 }
 
+/** docs/airgap-install.md's `sh airgap` blocks: step 4 (verify, unpack, run) and the auditor's check of step 5. */
+const airgapDoc = fencedBlocks(
+  'docs/airgap-install.md',
+  readFileSync(join(ROOT, 'docs', 'airgap-install.md'), 'utf8'),
+).filter((b) => b.info === 'sh airgap');
+
+/**
+ * The live system's own tools, which the doc's lines use (a PATH with them and still no Node); the doc's blocks
+ * run under `bash -eu` on the laptop with this PATH.
+ */
+function liveSystemPath(): string {
+  const dir = join(base, 'live-system-bin');
+  mkdirSync(dir, { recursive: true });
+  for (const tool of ['sha256sum', 'mkdir', 'tar', 'gzip', 'grep', 'sort', 'uniq']) {
+    const at = ['/usr/bin', '/bin'].map((d) => join(d, tool)).find((p) => existsSync(p));
+    if (at === undefined) throw new Error(`${tool} not found`);
+    if (!existsSync(join(dir, tool))) symlinkSync(at, join(dir, tool));
+  }
+  return dir;
+}
+
 const problem = namespaceProblem();
 const describeLaptop = problem === undefined || process.env['CI'] === 'true' ? describe : describe.skip;
 
@@ -210,6 +233,29 @@ describeLaptop('the standalone artifact on an air-gapped laptop', () => {
       expect(locked.some(([, v]) => v.version === p.version && v.integrity === p.integrity)).toBe(true);
       expect(existsSync(join(laptop.dir, TOP, 'licenses', p.name))).toBe(true);
     }
+  });
+
+  it('docs/airgap-install.md step 4 runs as written on the laptop: both checks OK, the unpacked tufsign runs', () => {
+    expect(airgapDoc).toHaveLength(2);
+    // the USB stick: the tarball and its sums; a fresh home for `~/tufsign`
+    const stick = join(base, 'stick');
+    const home = join(base, 'doc-home');
+    mkdirSync(stick);
+    mkdirSync(home);
+    for (const f of [TARBALL, 'SHA256SUMS']) copyFileSync(join(base, 'build-a', f), join(stick, f));
+    const script = airgapDoc[0]!.body.replaceAll('/media/stick', stick).replaceAll('VERSION', pkg.version);
+    const r = onLaptop('/bin/bash', ['-euc', script], { env: { HOME: home, PATH: liveSystemPath() } });
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: expect.any(String) });
+    const lines = r.stdout.split('\n');
+    expect(lines).toContain(`${TARBALL}: OK`);
+    expect(lines).toContain(`${sha256(readFileSync(join(stick, TARBALL)))}  ${TARBALL}`);
+    expect(lines).toContain(`${TOP}/tufsign: OK`);
+    expect(lines).toContain(`${TOP}/lib/pkcs11.node: OK`);
+    expect(r.stdout).toMatch(
+      new RegExp(`^tufsign/${pkg.version.replace(/\./g, '\\.')} linux-x64 .* standalone commit`, 'm'),
+    );
+    expect(r.stdout).toContain('PKCS#11 modules');
+    expect(sha256(readFileSync(join(home, 'tufsign', TOP, 'tufsign')))).toBe(exeSha);
   });
 
   it('the laptop has no network, no Node and nothing but the variables given', () => {
@@ -396,6 +442,15 @@ describeLaptop('the standalone artifact on an air-gapped laptop', () => {
       expect.arrayContaining(['alice', 'bob']),
     );
     expect(events.every((e) => e.executable_sha256 === exeSha)).toBe(true);
+    // docs/airgap-install.md step 5, as the auditor runs it beside SHA256SUMS: one hash, the executable's line
+    const audit = onLaptop('/bin/bash', ['-euc', airgapDoc[1]!.body.replaceAll('REQUEST.tufsign-request.json', back)], {
+      env: { PATH: liveSystemPath() },
+    });
+    expect(audit.status).toBe(0);
+    expect(audit.stdout.trim().split('\n')).toEqual([
+      expect.stringMatching(new RegExp(`^\\s*\\d+ "executable_sha256": *"${exeSha}"$`)),
+      `${exeSha}  ${TOP}/tufsign`,
+    ]);
   });
 
   it('JavaScript planted beside the executable or in the working folder is never loaded', () => {
