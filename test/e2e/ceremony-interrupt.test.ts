@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { readRequestFile } from '../../src/repository/requests';
 import { requireIntact } from '../../src/ceremony';
 import { BIN, ROOT, SYSTEM_PYTHON, TEST_OFFLINE_PASSPHRASE, TEST_PASSPHRASE } from '../helpers/cli';
-import { copyWorkspace, fingerprintOf, keyholder, ok, rootKeyids, tmp } from './ceremony-helpers';
+import { copyWorkspace, fingerprintOf, keyholder, ok, rootToKeyholderArgs, tmp } from '../helpers/ceremony';
 
 jest.setTimeout(240_000);
 
@@ -23,7 +23,7 @@ beforeAll(() => {
   ok(['init', org]);
   alice = keyholder(base, 'alice');
   copyWorkspace(org, alice.dir);
-  ok(['root', 'rotate', '-w', org, '--add-key', alice.pub, '--remove-key', rootKeyids(org, 1)[0]!, '--threshold', '1']);
+  ok(rootToKeyholderArgs(org, alice.pub));
   original = readFileSync(join(org, req));
 });
 

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { exitCodeFor } from '../../src/errors';
 import { BIN, ROOT, SYSTEM_PYTHON, runCli } from '../helpers/cli';
-import { describeSoftHsm, SOFTHSM_MODULE, SO_PIN, USER_PIN } from '../helpers/softhsm';
+import { describeSoftHsm, pkcs11GenerateArgs, SOFTHSM_MODULE, SO_PIN, USER_PIN } from '../helpers/softhsm';
 import { tempDir } from '../helpers/tmp';
 
 const base = tempDir();
@@ -96,23 +96,16 @@ describeSoftHsm('Ctrl-C at a PIN prompt (a SoftHSM2 token)', () => {
     );
     expect(init.status).toBe(0);
   });
-  const generate = (json: string[]): string[] => [
-    'key',
-    'generate',
-    '--backend',
-    'pkcs11',
-    '--token',
-    'ctrlc',
-    '--label',
-    'k',
-    '--scheme',
-    'ecdsa-sha2-nistp256',
-    '--public-out',
-    'k.pub.json',
-    '--pkcs11-module',
-    SOFTHSM_MODULE,
-    ...json,
-  ];
+  const generate = (json: string[]): string[] =>
+    pkcs11GenerateArgs('ctrlc', 'k', [
+      '--scheme',
+      'ecdsa-sha2-nistp256',
+      '--public-out',
+      'k.pub.json',
+      '--pkcs11-module',
+      SOFTHSM_MODULE,
+      ...json,
+    ]);
 
   it('key generate: ABORTED (the JSON envelope under --json), no public key file, no key on the token', () => {
     const env = { SOFTHSM2_CONF: conf, TUFSIGN_PIN: undefined };

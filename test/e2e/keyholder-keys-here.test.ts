@@ -9,8 +9,17 @@
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/cli';
-import { describeSoftHsm, SoftHsmLab, SOFTHSM_MODULE, USER_PIN } from '../helpers/softhsm';
-import { errorCode, fingerprintOf, keyholder, ok, readJson, rootKeyids, tmp, tufsign } from './ceremony-helpers';
+import { describeSoftHsm, pkcs11GenerateArgs, SoftHsmLab, SOFTHSM_MODULE, USER_PIN } from '../helpers/softhsm';
+import {
+  errorCode,
+  fingerprintOf,
+  keyholder,
+  ok,
+  readJson,
+  rootToKeyholderArgs,
+  tmp,
+  tufsign,
+} from '../helpers/ceremony';
 
 jest.setTimeout(240_000);
 
@@ -38,20 +47,7 @@ describe('a key file is matched to the plan before its passphrase', () => {
     ok(['init', org, '--name', 'demo']);
     alice = keyholder(base, 'alice');
     mallory = keyholder(base, 'mallory');
-    ok([
-      'root',
-      'rotate',
-      '-w',
-      org,
-      '--add-key',
-      alice.pub,
-      '--remove-key',
-      rootKeyids(org, 1)[0]!,
-      '--threshold',
-      '1',
-      '--out',
-      req,
-    ]);
+    ok(rootToKeyholderArgs(org, alice.pub, ['--out', req]));
     trust = pinned(org);
   });
 
@@ -161,38 +157,17 @@ describeSoftHsm("the guided flow finds a PKCS#11 token only through this machine
     lab.addToken('carol-hsm');
     ok(['init', org, '--name', 'demo']);
     const gen = ok(
-      [
-        'key',
-        'generate',
-        '--backend',
-        'pkcs11',
-        '--token',
-        'carol-hsm',
-        '--label',
-        'carol-root',
+      pkcs11GenerateArgs('carol-hsm', 'carol-root', [
         '--scheme',
         'ecdsa-sha2-nistp256',
         '--public-out',
         join(base, 'carol.pub.json'),
         '--json',
-      ],
+      ]),
       { env: { SOFTHSM2_CONF: lab.conf, TUFSIGN_PIN: USER_PIN, TUFSIGN_PKCS11_MODULE: SOFTHSM_MODULE } },
     );
     carolKeyid = gen.json.keyid;
-    ok([
-      'root',
-      'rotate',
-      '-w',
-      org,
-      '--add-key',
-      join(base, 'carol.pub.json'),
-      '--remove-key',
-      rootKeyids(org, 1)[0]!,
-      '--threshold',
-      '1',
-      '--out',
-      req,
-    ]);
+    ok(rootToKeyholderArgs(org, join(base, 'carol.pub.json'), ['--out', req]));
     trust = pinned(org);
   });
   afterAll(() => lab?.cleanup());

@@ -19,10 +19,10 @@ import {
   keyholder,
   ok,
   readJson,
-  rootKeyids,
+  rootToKeyholderArgs,
   tmp,
   tufsign,
-} from './ceremony-helpers';
+} from '../helpers/ceremony';
 
 jest.setTimeout(240_000);
 
@@ -96,20 +96,7 @@ beforeAll(() => {
   ok(['init', org]);
   alice = keyholder(base, 'alice');
   aliceKeyid = readJson(alice.pub).keyid;
-  ok([
-    'root',
-    'rotate',
-    '-w',
-    org,
-    '--add-key',
-    alice.pub,
-    '--remove-key',
-    rootKeyids(org, 1)[0]!,
-    '--threshold',
-    '1',
-    '--out',
-    join(org, REQ),
-  ]);
+  ok(rootToKeyholderArgs(org, alice.pub, ['--out', join(org, REQ)]));
   original = readFileSync(join(org, REQ), 'utf8');
   mkdirSync(orgAtV1);
   copyWorkspace(org, orgAtV1);
@@ -338,20 +325,7 @@ describe("the keyholder's pinned root (trust folder, no workspace)", () => {
     bob = keyholder(tbase, 'bob');
     for (const ws of [real, fork]) {
       ok(['init', ws, '--name', 'demo']);
-      ok([
-        'root',
-        'rotate',
-        '-w',
-        ws,
-        '--add-key',
-        bob.pub,
-        '--remove-key',
-        rootKeyids(ws, 1)[0]!,
-        '--threshold',
-        '1',
-        '--out',
-        join(ws, 'rotate.tufsign-request.json'),
-      ]);
+      ok(rootToKeyholderArgs(ws, bob.pub, ['--out', join(ws, 'rotate.tufsign-request.json')]));
     }
     realReq = join(bob.dir, 'real.tufsign-request.json');
     forkReq = join(bob.dir, 'fork.tufsign-request.json');

@@ -6,7 +6,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/cli';
-import { errorCode, fingerprintOf, keyholder, ok, readJson, rootKeyids, tmp, tufsign } from './ceremony-helpers';
+import {
+  errorCode,
+  fingerprintOf,
+  keyholder,
+  ok,
+  readJson,
+  rootToKeyholderArgs,
+  tmp,
+  tufsign,
+} from '../helpers/ceremony';
 
 jest.setTimeout(120_000);
 
@@ -26,22 +35,7 @@ describe('the keyholder trust folder: show and policy', () => {
   beforeAll(() => {
     ok(['init', org, '--name', 'demo']);
     alice = keyholder(base, 'alice');
-    ok([
-      'root',
-      'rotate',
-      '-w',
-      org,
-      '--add-key',
-      alice.pub,
-      '--remove-key',
-      rootKeyids(org, 1)[0]!,
-      '--threshold',
-      '1',
-      '--expires',
-      '365d',
-      '--out',
-      req,
-    ]);
+    ok(rootToKeyholderArgs(org, alice.pub, ['--expires', '365d', '--out', req]));
   });
 
   it('show: nothing pinned yet, and the default maxima', () => {

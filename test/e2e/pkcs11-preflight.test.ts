@@ -10,7 +10,14 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, runCli, type CliResult } from '../helpers/cli';
-import { describeSoftHsm, SoftHsmLab, SOFTHSM_MODULE, USER_PIN } from '../helpers/softhsm';
+import {
+  describeSoftHsm,
+  pkcs11GenerateArgs,
+  publicOutJsonFlags,
+  SoftHsmLab,
+  SOFTHSM_MODULE,
+  USER_PIN,
+} from '../helpers/softhsm';
 
 const WRONG_PIN = '000000';
 
@@ -21,21 +28,7 @@ describeSoftHsm('PKCS#11 pre-flight: every token a run needs is checked before t
   const run = (args: string[], extra: Record<string, string> = {}): CliResult =>
     runCli(args, { cwd: work, env: { ...env, ...extra } });
   const generate = (token: string, label: string): string => {
-    const r = run([
-      'key',
-      'generate',
-      '--backend',
-      'pkcs11',
-      '--token',
-      token,
-      '--label',
-      label,
-      '--scheme',
-      'ecdsa-sha2-nistp256',
-      '--public-out',
-      `${label}.pub.json`,
-      '--json',
-    ]);
+    const r = run(pkcs11GenerateArgs(token, label, publicOutJsonFlags(label)));
     if (r.status !== 0) throw new Error(`key generate failed: ${r.stdout}${r.stderr}`);
     return (r.json() as { uri: string }).uri;
   };

@@ -9,7 +9,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, normalize, resolve } from 'node:path';
 import { Updater } from 'tuf-js';
-import { describeSoftHsm, SoftHsmLab, SOFTHSM_MODULE, USER_PIN } from '../helpers/softhsm';
+import {
+  describeSoftHsm,
+  pkcs11GenerateArgs,
+  publicOutJsonFlags,
+  SoftHsmLab,
+  SOFTHSM_MODULE,
+  USER_PIN,
+} from '../helpers/softhsm';
 
 const ROOT = resolve(__dirname, '../..');
 const BIN = join(ROOT, 'bin/run.js');
@@ -73,25 +80,7 @@ describeSoftHsm('e2e: a repository whose root and targets keys live on two SoftH
 
   maybe('key generate on two tokens → init (2-of-2 root) → verify → targets add → tuf-js client update', async () => {
     const gen = async (token: string, label: string, scheme: string): Promise<{ uri: string; keyid: string }> => {
-      const r = await run(
-        [
-          'key',
-          'generate',
-          '--backend',
-          'pkcs11',
-          '--token',
-          token,
-          '--label',
-          label,
-          '--scheme',
-          scheme,
-          '--public-out',
-          `${label}.pub.json`,
-          '--json',
-        ],
-        env,
-        work,
-      );
+      const r = await run(pkcs11GenerateArgs(token, label, publicOutJsonFlags(label, scheme)), env, work);
       expect(r).toMatchObject({ code: 0 });
       return JSON.parse(r.stdout) as { uri: string; keyid: string };
     };

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exitCodeFor } from '../../src/errors';
 import { BIN, ROOT, SYSTEM_PYTHON, TEST_PASSPHRASE, runCli } from '../helpers/cli';
-import { describeSoftHsm, SOFTHSM_MODULE, SO_PIN, USER_PIN } from '../helpers/softhsm';
+import { describeSoftHsm, pkcs11GenerateArgs, SOFTHSM_MODULE, SO_PIN, USER_PIN } from '../helpers/softhsm';
 import { tempDir } from '../helpers/tmp';
 
 const base = tempDir();
@@ -109,18 +109,7 @@ describeSoftHsm('two distinct secrets on a terminal (targets key on a SoftHSM2 t
       },
     );
     expect(token.status).toBe(0);
-    const gen = [
-      'key',
-      'generate',
-      '--backend',
-      'pkcs11',
-      '--token',
-      'rel',
-      '--label',
-      'targets',
-      '--scheme',
-      'ecdsa-sha2-nistp256',
-    ];
+    const gen = pkcs11GenerateArgs('rel', 'targets', ['--scheme', 'ecdsa-sha2-nistp256']);
     expect(runCli(gen, { cwd: dir, env: hsm }).status).toBe(0);
     const uri = `pkcs11:token=rel;object=targets?module-path=${SOFTHSM_MODULE}`;
     expect(runCli(['init', ws2, '--targets-key', uri, '--json'], { cwd: dir, env: hsm }).status).toBe(0);

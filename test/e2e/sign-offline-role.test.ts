@@ -9,16 +9,7 @@
  * role's first version, signed by the role's keyholder, finalized together; then a target goes in by request.
  */
 import { spawn } from 'node:child_process';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequest, serializeRequest, type SigningRequest } from '../../src/ceremony';
 import { readRequestFile } from '../../src/repository/requests';
@@ -26,14 +17,24 @@ import { DelegatedRole, TargetFile, type Targets } from '../../src/tuf/metadata'
 import { BIN, TEST_PASSPHRASE } from '../helpers/cli';
 import { runPython } from '../helpers/python-clients';
 import { fetchTarget, newClient, serveDirectory } from '../helpers/tuf-client';
-import { errorCode, fingerprintOf, ok, readJson, tmp, tufsign, type Run } from './ceremony-helpers';
+import {
+  errorCode,
+  keyholderSignsOnLaptop,
+  offlineRolePaths,
+  ok,
+  readJson,
+  setUpOfflineRole,
+  signOnLaptop,
+  tmp,
+  tufsign,
+  type Run,
+} from '../helpers/ceremony';
 
 jest.setTimeout(120_000);
 
 const base = tmp('tufsign-sign-offline-');
-const org = join(base, 'org');
-const laptop = join(base, 'laptop');
-const trust = join(base, 'trust');
+const where = offlineRolePaths(base);
+const { org, laptop } = where;
 
 /** Everything a client could read, plus tufsign.json: a refused run must leave it byte-identical. */
 function snapshotOfWorkspace(): Map<string, string> {
@@ -49,35 +50,14 @@ function rVersion(role = 'r'): number | undefined {
   return readJson(join(org, 'metadata', `${snapshot}.snapshot.json`)).signed.meta[`${role}.json`]?.version;
 }
 
-function keyholderSigns(request: string): void {
-  const s = ok([
-    'ceremony',
-    'sign',
-    request,
-    '--key',
-    `file:${join(laptop, 'r.pem')}`,
-    '--trust-dir',
-    trust,
-    '--fingerprint',
-    fingerprintOf(request),
-    '--yes',
-    '--json',
-  ]);
-  expect(s.json.added.map((a: { role: string }) => a.role)).toEqual(['r']);
-  expect(s.json.status.canFinalize).toBe(true);
-}
+const keyholderSigns = (request: string): void => keyholderSignsOnLaptop(where, request);
 
 beforeAll(() => {
-  ok(['init', org, '--name', 'sign-offline']);
-  ok(['key', 'generate', '--out', join(org, 'keys', 'r.pem')]);
-  ok(['delegate', 'add', 'r', '--key', 'file:keys/r.pem', '--paths', 'r/*', '-w', org]);
-  writeFileSync(join(base, 'x.txt'), 'x in r\n');
-  ok(['targets', 'add', join(base, 'x.txt'), '--path', 'r/x.txt', '-w', org]);
-  // r's key goes to its keyholder's laptop; the laptop pins root v1
-  mkdirSync(laptop);
-  for (const f of ['r.pem', 'r.pem.pub.json']) renameSync(join(org, 'keys', f), join(laptop, f));
-  mkdirSync(trust);
-  copyFileSync(join(org, 'metadata', '1.root.json'), join(trust, 'root.json'));
+  // r's key goes to its keyholder's laptop once x.txt is in r; the laptop pins root v1
+  setUpOfflineRole(where, 'sign-offline', () => {
+    writeFileSync(join(base, 'x.txt'), 'x in r\n');
+    ok(['targets', 'add', join(base, 'x.txt'), '--path', 'r/x.txt', '-w', org]);
+  });
 });
 
 it('sign r --expires with r’s key elsewhere: one request, the ceremony, then both clients fetch through r', async () => {
@@ -285,21 +265,7 @@ describe('delegate add of a role whose own key is elsewhere: one request for tar
     before.delete('tufsign.json');
     expect(after).toEqual(before);
 
-    const s = ok([
-      'ceremony',
-      'sign',
-      request,
-      '--key',
-      `file:${join(laptop, 'n.pem')}`,
-      '--trust-dir',
-      trust,
-      '--fingerprint',
-      fingerprintOf(request),
-      '--yes',
-      '--json',
-    ]);
-    expect(s.json.added.map((a: { role: string }) => a.role)).toEqual(['n']);
-    expect(s.json.status.canFinalize).toBe(true);
+    keyholderSignsOnLaptop(where, request, 'n');
     ok(['ceremony', 'finalize', request, '--bundle-out', join(base, 'b-add-n'), '-w', org]);
     expect(readJson(join(org, 'metadata', '1.n.json')).signed.version).toBe(1);
     expect(tufsign(['verify', org, '--json']).json.ok).toBe(true);
@@ -321,18 +287,7 @@ describe('delegate add of a role whose own key is elsewhere: one request for tar
     writeFileSync(join(base, 'n.txt'), 'n\n');
     const add = join(base, 'add-to-n.tufsign-request.json');
     ok(['targets', 'add', join(base, 'n.txt'), '--path', 'n/n.txt', '--request-out', add, '-w', org]);
-    ok([
-      'ceremony',
-      'sign',
-      add,
-      '--key',
-      `file:${join(laptop, 'n.pem')}`,
-      '--trust-dir',
-      trust,
-      '--fingerprint',
-      fingerprintOf(add),
-      '--yes',
-    ]);
+    signOnLaptop(where, add, 'n.pem');
     ok(['ceremony', 'finalize', add, '--bundle-out', join(base, 'b-add-to-n'), '-w', org]);
     const server = await serveDirectory(org);
     try {
@@ -388,19 +343,7 @@ describe('delegate add of a role whose own key is elsewhere: one request for tar
     after.delete('tufsign.json');
     expect(after).toEqual(before);
     const sign = (key: string, role: string): boolean => {
-      const r = ok([
-        'ceremony',
-        'sign',
-        request,
-        '--key',
-        `file:${join(laptop, key)}`,
-        '--trust-dir',
-        trust,
-        '--fingerprint',
-        fingerprintOf(request),
-        '--yes',
-        '--json',
-      ]);
+      const r = signOnLaptop(where, request, key);
       expect(r.json.added.map((a: { role: string }) => a.role)).toEqual([role]);
       return r.json.status.canFinalize as boolean;
     };

@@ -6,18 +6,26 @@
  * offline whose file is here but whose own secret is not is left for the request too, never opened.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fetchTarget, newClient, serveDirectory } from '../helpers/tuf-client';
 import { TEST_PASSPHRASE } from '../helpers/cli';
-import { errorCode, fingerprintOf, ok, readJson, tmp, tufsign } from './ceremony-helpers';
+import {
+  errorCode,
+  keyholderSignsOnLaptop,
+  offlineRolePaths,
+  ok,
+  readJson,
+  setUpOfflineRole,
+  tmp,
+  tufsign,
+} from '../helpers/ceremony';
 
 jest.setTimeout(120_000);
 
 const base = tmp('tufsign-offline-role-');
-const org = join(base, 'org');
-const laptop = join(base, 'laptop');
-const trust = join(base, 'trust');
+const where = offlineRolePaths(base);
+const { org, laptop } = where;
 /** what an unattended release machine has: the online secret only */
 const ONLINE = { TUFSIGN_OFFLINE_PASSPHRASE: undefined };
 
@@ -41,33 +49,11 @@ async function clientSees(path: string): Promise<string | undefined> {
 }
 
 /** The keyholder signs with only a pinned root (no workspace), checking the fingerprint read to them. */
-function keyholderSigns(request: string): void {
-  const s = ok([
-    'ceremony',
-    'sign',
-    request,
-    '--key',
-    `file:${join(laptop, 'r.pem')}`,
-    '--trust-dir',
-    trust,
-    '--fingerprint',
-    fingerprintOf(request),
-    '--yes',
-    '--json',
-  ]);
-  expect(s.json.added.map((a: { role: string }) => a.role)).toEqual(['r']);
-  expect(s.json.status.canFinalize).toBe(true);
-}
+const keyholderSigns = (request: string): void => keyholderSignsOnLaptop(where, request);
 
 beforeAll(() => {
-  ok(['init', org, '--name', 'offline-role']);
-  ok(['key', 'generate', '--out', join(org, 'keys', 'r.pem')]);
-  ok(['delegate', 'add', 'r', '--key', 'file:keys/r.pem', '--paths', 'r/*', '-w', org]);
   // r's key goes to its keyholder's laptop; the laptop pins root v1
-  mkdirSync(laptop);
-  for (const f of ['r.pem', 'r.pem.pub.json']) renameSync(join(org, 'keys', f), join(laptop, f));
-  mkdirSync(trust);
-  copyFileSync(join(org, 'metadata', '1.root.json'), join(trust, 'root.json'));
+  setUpOfflineRole(where, 'offline-role');
   writeFileSync(join(base, 'x.txt'), 'x in r\n');
 });
 

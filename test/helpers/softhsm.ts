@@ -29,6 +29,16 @@ export const SOFTHSM_MODULE = process.env['SOFTHSM2_MODULE'] ?? '/usr/lib/sofths
 export const USER_PIN = '123456';
 export const SO_PIN = '12345678';
 
+/** `key generate` of `label` on the SoftHSM token `token`; `flags` follow (`--scheme`, `--public-out`, `--json`…). */
+export function pkcs11GenerateArgs(token: string, label: string, flags: string[] = []): string[] {
+  return ['key', 'generate', '--backend', 'pkcs11', '--token', token, '--label', label, ...flags];
+}
+
+/** The flags most HSM tests generate with: `scheme` (ECDSA P-256 by default), the public key as `LABEL.pub.json`, JSON. */
+export function publicOutJsonFlags(label: string, scheme = 'ecdsa-sha2-nistp256'): string[] {
+  return ['--scheme', scheme, '--public-out', `${label}.pub.json`, '--json'];
+}
+
 function which(cmd: string): boolean {
   try {
     execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });

@@ -7,7 +7,7 @@
  */
 import { copyFileSync, existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { keyholder, readJson, rootKeyids, tmp, type Run } from '../e2e/ceremony-helpers';
+import { keyholder, readJson, rootKeyids, rootToKeyholderArgs, tmp, type Run } from '../helpers/ceremony';
 import { runCli } from '../helpers/cli';
 
 jest.setTimeout(240_000);
@@ -91,19 +91,8 @@ describe('finalize terminates when snapshot/timestamp keys are elsewhere', () =>
   it('a root rotation signed elsewhere, snapshot/timestamp keys absent: exactly one follow-up, then complete', () => {
     const alice = keyholder(base, 'alice');
     const old = rootKeyids(org, 1)[0]!;
-    const rot = run([
-      'root',
-      'rotate',
-      '-w',
-      org,
-      '--add-key',
-      alice.pub,
-      '--remove-key',
-      old.slice(0, 12),
-      '--threshold',
-      '1',
-      '--json',
-    ]);
+    // the key to remove named by a 12-character prefix of its keyid
+    const rot = run(rootToKeyholderArgs(org, alice.pub, ['--json'], old.slice(0, 12)));
     const signed = keyholderSigns(rot.json.request.request, alice.dir, [alice.uri]);
     const fin = run(['ceremony', 'finalize', signed, '-w', org, '--bundle-out', join(base, 'b3'), '--json']);
     expect(fin.json.written).toContain('metadata/2.root.json');

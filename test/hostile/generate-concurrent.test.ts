@@ -13,7 +13,14 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { pkcs11JournalPath } from '../../src/keystore/pkcs11/journal';
 import { BIN, ROOT, TEST_PASSPHRASE, runCli } from '../helpers/cli';
-import { describeSoftHsm, SoftHsmLab, SOFTHSM_MODULE, USER_PIN } from '../helpers/softhsm';
+import {
+  describeSoftHsm,
+  pkcs11GenerateArgs,
+  publicOutJsonFlags,
+  SoftHsmLab,
+  SOFTHSM_MODULE,
+  USER_PIN,
+} from '../helpers/softhsm';
 
 jest.setTimeout(120_000);
 
@@ -21,21 +28,7 @@ describeSoftHsm('key generate for one PKCS#11 label, twice at once', () => {
   let lab: SoftHsmLab;
   let env: Record<string, string>;
   let serial = '';
-  const gen = (label: string): string[] => [
-    'key',
-    'generate',
-    '--backend',
-    'pkcs11',
-    '--token',
-    'gen',
-    '--label',
-    label,
-    '--scheme',
-    'ecdsa-sha2-nistp256',
-    '--public-out',
-    `${label}.pub.json`,
-    '--json',
-  ];
+  const gen = (label: string): string[] => pkcs11GenerateArgs('gen', label, publicOutJsonFlags(label));
   /** Key objects under `label`, counted by an independent PKCS#11 client (OpenSC pkcs11-tool). */
   const objects = (label: string): { pub: number; priv: number } => {
     const out = lab.pkcs11Tool(['--token-label', 'gen', '--login', '--pin', USER_PIN, '--list-objects']);

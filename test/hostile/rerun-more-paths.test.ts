@@ -27,7 +27,7 @@ import { checkBundleManifest } from '../../src/bundle';
 import { Workspace } from '../../src/repository/workspace';
 import { BIN, runCli, TEST_PASSPHRASE } from '../helpers/cli';
 import { pkcs11JournalPath } from '../../src/keystore/pkcs11/journal';
-import { describeSoftHsm, SoftHsmLab, SOFTHSM_MODULE, USER_PIN } from '../helpers/softhsm';
+import { describeSoftHsm, pkcs11GenerateArgs, SoftHsmLab, SOFTHSM_MODULE, USER_PIN } from '../helpers/softhsm';
 
 jest.setTimeout(300_000);
 
@@ -117,20 +117,8 @@ describeSoftHsm('key generate --backend pkcs11 killed, then re-run', () => {
   let lab: SoftHsmLab;
   let env: Env;
   let work: string;
-  const gen = (label: string, scheme = 'ecdsa-sha2-nistp256'): string[] => [
-    'key',
-    'generate',
-    '--backend',
-    'pkcs11',
-    '--token',
-    'gen',
-    '--label',
-    label,
-    '--scheme',
-    scheme,
-    '--public-out',
-    `${label}.pub.json`,
-  ];
+  const gen = (label: string, scheme = 'ecdsa-sha2-nistp256'): string[] =>
+    pkcs11GenerateArgs('gen', label, ['--scheme', scheme, '--public-out', `${label}.pub.json`]);
   /** Key objects under `label` on the token, counted by an independent PKCS#11 client (OpenSC pkcs11-tool). */
   const objects = (label: string): { pub: number; priv: number } => {
     const out = lab.pkcs11Tool(['--token-label', 'gen', '--login', '--pin', USER_PIN, '--list-objects']);
