@@ -18,7 +18,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { TufsignError } from '../errors';
 
-export interface FileHashes {
+/** A regular file's length and digests with the inode they were read from (the link-dedupe needs dev, ino, nlink). */
+export interface InodeHashes {
   length: number;
   /** lower-case hex digest per algorithm asked for */
   digests: Record<string, string>;
@@ -48,7 +49,7 @@ function openRegular(path: string): number | undefined {
 }
 
 /** Length and digests of a regular file (never through a link), read once in chunks; undefined if it is not one. */
-export function hashRegularFile(path: string, algorithms: readonly string[]): FileHashes | undefined {
+export function hashRegularFile(path: string, algorithms: readonly string[]): InodeHashes | undefined {
   const fd = openRegular(path);
   if (fd === undefined) return undefined;
   try {

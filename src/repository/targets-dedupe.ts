@@ -6,7 +6,7 @@
  * at any moment leaves every name readable with its bytes, and the next run finishes the job.
  */
 import { join } from 'node:path';
-import { hashRegularFile, linkIdenticalCopy, type FileHashes } from '../io/link-copies';
+import { hashRegularFile, linkIdenticalCopy, type InodeHashes } from '../io/link-copies';
 import { listNames, pathKind, removeFileQuietly } from '../io/fs';
 import { listRegularFiles } from '../io/tree';
 import type { Workspace } from './workspace';
@@ -43,7 +43,7 @@ interface Stored {
   claimed: string;
   /** the workspace's own copy named by sha256: what clients request, kept first */
   rank: number;
-  hashes?: FileHashes;
+  hashes?: InodeHashes;
 }
 
 /** Every folder holding stored targets: the workspace's, then each release bundle folder's. */
