@@ -130,27 +130,38 @@ export function linkFileAtomic(existing: string, path: string): boolean {
   return true;
 }
 
+/** BAD-08: `path` is over the `max`-byte limit (`size` undefined: it grew past it while being read). */
+export function fileTooLarge(path: string, max: number, size?: number): TufsignError {
+  return new TufsignError(
+    'FILE_TOO_LARGE',
+    size === undefined
+      ? `${path} grew past the ${max}-byte limit`
+      : `${path} is ${size} bytes, over the ${max}-byte limit`,
+    { file: path, rule: 'BAD-08 bounded inputs' },
+  );
+}
+
+/** What reading a file a user named failed with: a TufsignError as it is, a missing file TARGET_NOT_FOUND, else IO_ERROR. */
+export function fileReadFault(path: string, cause: unknown): TufsignError {
+  if (cause instanceof TufsignError) return cause;
+  const code = (cause as NodeJS.ErrnoException).code;
+  return new TufsignError(
+    code === 'ENOENT' ? 'TARGET_NOT_FOUND' : 'IO_ERROR',
+    `cannot read ${path}: ${code ?? (cause as Error).message}`,
+    { file: path, cause },
+  );
+}
+
 /** Read a file, refusing anything larger than `max` bytes before reading it (BAD-08). */
 export function readFileBounded(path: string, max = MAX_METADATA_BYTES): Buffer {
   let fd: number | undefined;
   try {
     fd = openSync(path, constants.O_RDONLY);
     const size = fstatSync(fd).size;
-    if (size > max) {
-      throw new TufsignError('FILE_TOO_LARGE', `${path} is ${size} bytes, over the ${max}-byte limit`, {
-        file: path,
-        rule: 'BAD-08 bounded inputs',
-      });
-    }
+    if (size > max) throw fileTooLarge(path, max, size);
     return readFileSync(fd);
   } catch (cause) {
-    if (cause instanceof TufsignError) throw cause;
-    const code = (cause as NodeJS.ErrnoException).code;
-    throw new TufsignError(
-      code === 'ENOENT' ? 'TARGET_NOT_FOUND' : 'IO_ERROR',
-      `cannot read ${path}: ${code ?? (cause as Error).message}`,
-      { file: path, cause },
-    );
+    throw fileReadFault(path, cause);
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
@@ -436,13 +447,7 @@ export function digestRegularFile(
 export function hashFileBounded(path: string, max: number, algorithms: readonly string[]): FileHashes {
   let fd: number | undefined;
   const tooLarge = (size?: number): never => {
-    throw new TufsignError(
-      'FILE_TOO_LARGE',
-      size === undefined
-        ? `${path} grew past the ${max}-byte limit`
-        : `${path} is ${size} bytes, over the ${max}-byte limit`,
-      { file: path, rule: 'BAD-08 bounded inputs' },
-    );
+    throw fileTooLarge(path, max, size);
   };
   try {
     fd = openSync(path, constants.O_RDONLY);
@@ -450,13 +455,7 @@ export function hashFileBounded(path: string, max: number, algorithms: readonly 
     if (size > max) tooLarge(size);
     return hashFd(fd, size, max, algorithms, () => tooLarge());
   } catch (cause) {
-    if (cause instanceof TufsignError) throw cause;
-    const code = (cause as NodeJS.ErrnoException).code;
-    throw new TufsignError(
-      code === 'ENOENT' ? 'TARGET_NOT_FOUND' : 'IO_ERROR',
-      `cannot read ${path}: ${code ?? (cause as Error).message}`,
-      { file: path, cause },
-    );
+    throw fileReadFault(path, cause);
   } finally {
     if (fd !== undefined) closeSync(fd);
   }

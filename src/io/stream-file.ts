@@ -21,7 +21,7 @@ import { Readable } from 'node:stream';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { TufsignError } from '../errors';
-import { fsyncDir } from './fs';
+import { fileReadFault, fileTooLarge, fsyncDir } from './fs';
 
 /** Write every byte of `piece` at the file's position; a failure is IO_ERROR naming `path`. */
 function writeAll(fd: number, piece: Uint8Array, path: string): void {
@@ -131,23 +131,13 @@ export function readPiecesBounded(path: string, max: number, piece = 1 << 20): {
   try {
     fd = openSync(path, constants.O_RDONLY);
     const size = fstatSync(fd).size;
-    if (size > max)
-      throw new TufsignError('FILE_TOO_LARGE', `${path} is ${size} bytes, over the ${max}-byte limit`, {
-        file: path,
-        rule: 'BAD-08 bounded inputs',
-      });
+    if (size > max) throw fileTooLarge(path, max, size);
     const stream = createReadStream(path, { fd, highWaterMark: piece, start: 0, end: Math.max(0, size - 1) });
     if (size === 0) stream.destroy(); // end is inclusive: an empty file reads nothing (destroy closes the fd)
     fd = undefined; // the stream owns it now
     return { size, stream: size === 0 ? emptyReadable() : stream };
   } catch (cause) {
-    if (cause instanceof TufsignError) throw cause;
-    const code = (cause as NodeJS.ErrnoException).code;
-    throw new TufsignError(
-      code === 'ENOENT' ? 'TARGET_NOT_FOUND' : 'IO_ERROR',
-      `cannot read ${path}: ${code ?? (cause as Error).message}`,
-      { file: path, cause },
-    );
+    throw fileReadFault(path, cause);
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
