@@ -21,10 +21,10 @@
  * three runs; 10 → 30 MB: 2.70). The assertions are on bytes, never on time.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, runCli, TEST_OFFLINE_PASSPHRASE, TEST_PASSPHRASE } from '../helpers/cli';
-import { PEAK_RSS_SNIPPET } from '../helpers/peak-rss';
+import { readPeakKiB, writePeakPreload } from '../helpers/peak-rss';
 import { tempDir } from '../helpers/tmp';
 
 jest.setTimeout(240_000);
@@ -114,7 +114,7 @@ function capped(app: string, version: string, dir: string): { json: any; peak: n
     { env, encoding: 'utf8', maxBuffer: 64 * MiB },
   );
   if (r.status !== 0) throw new Error(`add-release ${app} ${version} exited ${r.status}: ${r.stdout}${r.stderr}`);
-  const { peakKiB } = JSON.parse(readFileSync(peakFile, 'utf8')) as { peakKiB: number };
+  const peakKiB = readPeakKiB(peakFile);
   return { json: JSON.parse(r.stdout), peak: peakKiB * 1024 };
 }
 
@@ -131,12 +131,7 @@ const changedOf = (k: number): number[] => [2 * k * MB, ...Array.from({ length: 
 const fmt = (bytes: number): string => `${(bytes / MiB).toFixed(1)} MiB`;
 
 beforeAll(() => {
-  writeFileSync(
-    preload,
-    `${PEAK_RSS_SNIPPET}
-    process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(peakFile)},
-      JSON.stringify({ peakKiB: peakRssKiB() })));`,
-  );
+  writePeakPreload(preload, peakFile);
   const r = runCli(['init', ws, '--json']);
   if (r.status !== 0) throw new Error(r.stdout + r.stderr);
 });

@@ -10,7 +10,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, runCli, TEST_OFFLINE_PASSPHRASE, TEST_PASSPHRASE } from '../helpers/cli';
-import { PEAK_RSS_SNIPPET } from '../helpers/peak-rss';
+import { readPeakKiB, writePeakPreload } from '../helpers/peak-rss';
 import { tempDir } from '../helpers/tmp';
 
 jest.setTimeout(240_000);
@@ -52,7 +52,7 @@ function bigFolder(name: string, files: number): string {
 function cappedRun(args: string[]): { status: number | null; json: any; peakKiB: number } {
   const r = spawnSync(process.execPath, cliArgs([...args, '--json']), { env, encoding: 'utf8', maxBuffer: 64 * MiB });
   if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stdout}${r.stderr}`);
-  const { peakKiB } = JSON.parse(readFileSync(peakFile, 'utf8')) as { peakKiB: number };
+  const peakKiB = readPeakKiB(peakFile);
   return { status: r.status, json: JSON.parse(r.stdout), peakKiB };
 }
 
@@ -87,12 +87,7 @@ function archiveTarSha(file: string): string {
 
 beforeAll(() => {
   // A preload, so the peak is read in the CLI's own process (VmHWM; getrusage's maxRSS is inherited).
-  writeFileSync(
-    preload,
-    `${PEAK_RSS_SNIPPET}
-    process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(peakFile)},
-      JSON.stringify({ peakKiB: peakRssKiB() })));`,
-  );
+  writePeakPreload(preload, peakFile);
   const r = runCli(['init', ws, '--json']);
   if (r.status !== 0) throw new Error(r.stdout + r.stderr);
 });

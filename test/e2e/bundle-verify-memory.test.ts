@@ -9,10 +9,10 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, runCli, TEST_OFFLINE_PASSPHRASE, TEST_PASSPHRASE } from '../helpers/cli';
-import { PEAK_RSS_SNIPPET } from '../helpers/peak-rss';
+import { readPeakKiB, writePeakPreload } from '../helpers/peak-rss';
 import { tempDir } from '../helpers/tmp';
 
 jest.setTimeout(180_000);
@@ -34,7 +34,7 @@ function cappedVerify(target: string): { status: number | null; json: any; peakK
     [`--max-old-space-size=${HEAP_MIB}`, '--require', preload, BIN, 'verify', target, '--root', root, '--json'],
     { encoding: 'utf8', maxBuffer: 64 * MiB, env: { ...process.env, NO_COLOR: '1' } },
   );
-  const { peakKiB } = JSON.parse(readFileSync(peakFile, 'utf8')) as { peakKiB: number };
+  const peakKiB = readPeakKiB(peakFile);
   return { status: r.status, json: JSON.parse(r.stdout), peakKiB };
 }
 
@@ -57,12 +57,7 @@ function release(app: string, files: number, out: string): void {
 }
 
 beforeAll(() => {
-  writeFileSync(
-    preload,
-    `${PEAK_RSS_SNIPPET}
-    process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(peakFile)},
-      JSON.stringify({ peakKiB: peakRssKiB() })));`,
-  );
+  writePeakPreload(preload, peakFile);
   const r = runCli(['init', ws, '--json']);
   if (r.status !== 0) throw new Error(r.stdout + r.stderr);
 });
