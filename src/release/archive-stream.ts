@@ -125,7 +125,7 @@ export async function streamArchive(options: StreamArchiveOptions): Promise<Stre
 }
 
 /** The folder scanned and laid out as a tar, refused before any byte is read when the tar would pass the bound. */
-function scanBounded(
+export function scanBounded(
   dir: string,
   maxTarBytes: number,
   onProgress: ProgressCallback | undefined,

@@ -19,6 +19,7 @@ import {
   expandArchiveTo,
   readArchiveDigest,
   rebuildArchiveDigest,
+  scanBounded,
   streamArchive,
   streamArchiveUnchecked,
   streamTarDigest,
@@ -26,8 +27,8 @@ import {
 import { FileSource, memorySource, type ByteSource } from './source';
 import { gunzipBounded, gunzipShared } from './gzip';
 import type { ProgressCallback } from './progress';
-import { readBundleFiles, scanBundle } from './scan';
-import { layoutTar, tarRegions, writeTarHeaders, type TarMemberDigest } from './tar';
+import { readBundleFiles } from './scan';
+import { tarRegions, writeTarHeaders, type TarMemberDigest } from './tar';
 import {
   archiveName,
   checkAppName,
@@ -116,15 +117,7 @@ export function buildTar(
   releaseTime: number,
   onProgress?: ProgressCallback,
 ): { tar: Buffer; files: number; entries: number } {
-  const members = scanBundle(dir, onProgress);
-  const layout = layoutTar(members);
-  if (layout.size > MAX_TAR_BYTES) {
-    throw new TufsignError(
-      'RELEASE_INVALID',
-      `the bundle makes a ${layout.size}-byte tar; tufsign handles up to ${MAX_TAR_BYTES}`,
-      { file: dir, rule: 'bounded release size' },
-    );
-  }
+  const { members, layout } = scanBounded(dir, MAX_TAR_BYTES, onProgress);
   // Shared memory, so that patch workers read it in place.
   const tar = Buffer.from(new SharedArrayBuffer(layout.size));
   writeTarHeaders(tar, members, layout, releaseTime);
