@@ -10,7 +10,6 @@
  * hints would otherwise run code on the air-gapped laptop).
  */
 import { TufsignError, isTufsignError } from '../errors';
-import { readFileBounded } from '../io/fs';
 import { fileExists } from '../io/fs';
 import { keyFilePath, type FileKeyRef, type KeyRef } from '../keystore/key-ref';
 import type { Signer } from '../keystore/signer';
@@ -21,7 +20,6 @@ import {
   dangerousChanges,
   olderVoucherDangers,
   unauthorisedRoles,
-  parseRequest,
   roleFingerprint,
   signedSha256,
   planFor,
@@ -50,8 +48,8 @@ import {
   checkBelongs,
   currentState,
   describeRequest,
-  MAX_REQUEST_BYTES,
   publishedTargetsRoles,
+  readRequestFile,
   serialOfRef,
   writeRequestFile,
   type RequestWritten,
@@ -196,7 +194,7 @@ export function openRequest(
 ): CheckedRequest {
   let request: SigningRequest;
   try {
-    request = parseRequest(readFileBounded(path, MAX_REQUEST_BYTES), path);
+    request = readRequestFile(path);
     requireIntact(request, path);
   } catch (e) {
     if (
