@@ -26,8 +26,9 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { ROOT, runCli, TEST_OFFLINE_PASSPHRASE, TEST_PASSPHRASE } from '../helpers/cli';
 import { fencedBlocks } from '../helpers/doc-examples';
-import { SoftHsmLab, SOFTHSM_MODULE, USER_PIN } from '../helpers/softhsm';
-import { describeWithVirtualCards, VirtualYubiKeyLab } from '../helpers/virtual-yubikey';
+import { keyholderGenerateArgs } from '../helpers/ceremony';
+import { pkcs11GenerateArgs, SoftHsmLab, SOFTHSM_MODULE, USER_PIN } from '../helpers/softhsm';
+import { describeWithVirtualCards, VirtualYubiKeyLab, yubikeyGenerateArgs } from '../helpers/virtual-yubikey';
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
 const pin = JSON.parse(readFileSync(join(ROOT, 'packaging', 'node-runtime.json'), 'utf8')) as {
@@ -339,21 +340,13 @@ describeLaptop('the standalone artifact on an air-gapped laptop', () => {
       const work = join(laptop.dir, 'hsm');
       mkdirSync(work);
       const key = tufsign(
-        [
-          'key',
-          'generate',
-          '--backend',
-          'pkcs11',
-          '--token',
-          'airgap-hsm',
-          '--label',
-          'targets',
+        pkcs11GenerateArgs('airgap-hsm', 'targets', [
           '--module',
           SOFTHSM_MODULE,
           '--public-out',
           'targets.pub.json',
           '--json',
-        ],
+        ]),
         { cwd: work, env },
       ).json();
       tufsign(['init', 'repo', '--targets-key', key.uri, '--pkcs11-module', SOFTHSM_MODULE, '--yes', '--json'], {
@@ -375,21 +368,7 @@ describeLaptop('the standalone artifact on an air-gapped laptop', () => {
     const holders = ['alice', 'bob'].map((name) => {
       const dir = join(root, name);
       mkdirSync(dir, { recursive: true });
-      tufsign(
-        [
-          'key',
-          'generate',
-          '--backend',
-          'file',
-          '--out',
-          `keys/${name}.pem`,
-          '--public-out',
-          `../${name}.pub.json`,
-          '--owner',
-          name,
-        ],
-        { cwd: dir, env },
-      );
+      tufsign(keyholderGenerateArgs(name), { cwd: dir, env });
       return { name, dir };
     });
     const org = join(root, 'org');
@@ -537,25 +516,7 @@ describeLaptop('the standalone artifact on an air-gapped laptop', () => {
       const work = join(laptop.dir, 'yubikey');
       mkdirSync(work);
       const uri = `yubikey:serial=${SERIAL};slot=9c`;
-      tufsign(
-        [
-          'key',
-          'generate',
-          '--backend',
-          'yubikey',
-          '--serial',
-          String(SERIAL),
-          '--slot',
-          '9c',
-          '--scheme',
-          'ecdsa-sha2-nistp256',
-          '--allow-default-management-key',
-          '--public-out',
-          'yk.pub.json',
-          '--json',
-        ],
-        { cwd: work, env },
-      );
+      tufsign([...yubikeyGenerateArgs({ serial: SERIAL, publicOut: 'yk.pub.json' }), '--json'], { cwd: work, env });
       const pub = readJson(join(work, 'yk.pub.json'));
       expect(pub.uri).toBe(uri);
       tufsign(['init', 'repo', '--scheme', 'ecdsa-sha2-nistp256', '--targets-key', uri, '--yes', '--json'], {
