@@ -5,11 +5,11 @@
  * The tarball is read in pieces and unpacked as it streams: memory does not grow with its size.
  */
 import { dirname, join } from 'node:path';
-import { createGunzip } from 'node:zlib';
 import { TufsignError } from '../errors';
 import { ensureDir, makePrivateTempDir, pathKind, removeTree } from '../io/fs';
 import { AtomicFileWriter, readPiecesBounded } from '../io/stream-file';
 import { expandTarGz } from '../release/archive-stream';
+import { createStrictGunzip } from '../release/gunzip-strict';
 import { readTar, TarStreamReader, type TarMemberDigest, type TarMemberSink } from '../release/tar';
 import { BUNDLE_MANIFEST, parseManifest } from './manifest';
 import { declaredLengths, expectedTarSize, MAX_MANIFEST_BYTES } from './verify';
@@ -45,7 +45,7 @@ function gunzipPrefix(file: string, n: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
     let have = 0;
-    const z = createGunzip({ chunkSize: 64 * 1024 });
+    const z = createStrictGunzip({ file, chunkSize: 64 * 1024 });
     let settled = false;
     const stop = (): void => {
       settled = true;
@@ -67,11 +67,13 @@ function gunzipPrefix(file: string, n: number): Promise<Buffer> {
       if (settled) return;
       stop();
       reject(
-        new TufsignError('ARCHIVE_INVALID', `${file} is not valid gzip: ${cause.message}`, {
-          file,
-          rule: 'gzip archives',
-          cause,
-        }),
+        cause instanceof TufsignError
+          ? cause
+          : new TufsignError('ARCHIVE_INVALID', `${file} is not valid gzip: ${cause.message}`, {
+              file,
+              rule: 'gzip archives',
+              cause,
+            }),
       );
     });
     stream.on('error', (cause) => {

@@ -332,12 +332,14 @@ function nothingUsable(checked: CheckedRequest, detected: DetectedKeys, deps: Gu
   const looked =
     deps.keyFlags.length > 0
       ? 'the keys you named with --key'
-      : "the keys in this folder's workspace, the YubiKeys plugged in here and the tokens of the PKCS#11 module this machine names";
+      : "the keys in this folder's workspace, the key files in its keys/ folder, the YubiKeys plugged in here and the tokens of the PKCS#11 module this machine names";
   return new TufsignError('NOTHING_SIGNED', `none of ${looked} can sign anything in this request`, {
     file: checked.path,
     rule: "only keys named on this machine are used; the request's hints are never opened",
     suggestion:
       "If your key is a file, name it: tufsign ceremony REQUEST --key file:PATH/TO/KEY.pem (a token: --key 'pkcs11:…', a YubiKey: --key 'yubikey:serial=…;slot=9c', quoted).",
+    // what keys/ held that was not looked at (a symlink, a FIFO, an oversized public part)
+    ...(detected.skipped.length > 0 ? { details: { skipped: detected.skipped } } : {}),
   });
 }
 
@@ -362,6 +364,7 @@ export async function runGuidedCeremony(deps: GuidedDeps, requestArg?: string): 
   });
   for (const c of detected.alreadySigned)
     say(`already signed: ${safeText(c.ref.uri)}${renderLabel(c.owner)} — not offered again`);
+  for (const entry of detected.skipped) say(`${safeText(entry.name)}: ${safeText(entry.why)} — not looked at`);
   for (const c of detected.unidentified)
     say(
       `key file ${safeText(c.ref.uri)}: nothing here says which key it holds (no public part beside it) — not offered`,

@@ -558,3 +558,40 @@ export function listNames(dir: string): string[] {
     return [];
   }
 }
+
+/**
+ * A small file someone else may have put in a folder tufsign looks through (a key's public part in `keys/`), read
+ * without trusting it: a regular file of at most `cap` bytes, never through a symlink, never a FIFO or device
+ * (lstat first, then opened O_NOFOLLOW|O_NONBLOCK and fstat-checked as the same file). Anything else is not read
+ * and the reason is returned instead, so one bad entry does not stop the look at the others.
+ */
+export function readPlainFile(path: string, cap: number): { data: Buffer } | { skipped: string } {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch (cause) {
+    return { skipped: (cause as NodeJS.ErrnoException).code ?? 'cannot be read' };
+  }
+  if (!st.isFile()) return { skipped: nonRegularKind(st) };
+  if (st.size > cap) return { skipped: `${st.size} bytes, over the ${cap} a public key file may be` };
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    const now = fstatSync(fd);
+    if (!now.isFile() || now.ino !== st.ino || now.dev !== st.dev) return { skipped: 'replaced while being read' };
+    const buf = Buffer.alloc(Math.min(now.size, cap) + 1);
+    let got = 0;
+    for (;;) {
+      const n = readSync(fd, buf, got, buf.length - got, null);
+      if (n === 0) break;
+      got += n;
+      if (got > cap) return { skipped: `over the ${cap} bytes a public key file may be` };
+    }
+    return { data: buf.subarray(0, got) };
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    return { skipped: code === 'ELOOP' ? 'a symlink' : (code ?? 'cannot be read') };
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}

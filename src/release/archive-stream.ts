@@ -7,8 +7,8 @@
  * (`tarCopy`), for the patch engine to read a member at a time.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
+import { createStrictGunzip } from './gunzip-strict';
 import { TufsignError } from '../errors';
 import { AtomicFileWriter, ScratchFileWriter, readPieces } from '../io/stream-file';
 import { TARGET_HASH_ALGORITHMS } from '../tuf/metadata';
@@ -316,7 +316,7 @@ function gunzipSha256Of(input: Readable, max: number, peek?: (piece: Buffer) => 
   return new Promise((resolve, reject) => {
     const h = createHash('sha256');
     let total = 0;
-    const z = createGunzip({ chunkSize: 1 << 20 });
+    const z = createStrictGunzip({ chunkSize: 1 << 20 });
     const fail = (cause: Error): void => {
       input.destroy();
       z.destroy();
@@ -387,9 +387,11 @@ export async function expandArchiveTo(options: {
     try {
       await gunzipSha256Of(input, options.maxTarBytes, copy.write);
     } catch (cause) {
+      // the strict reader's own rule (BAD-67, a bad header or trailer) is kept; other faults are the size bound's
+      const rule = cause instanceof TufsignError ? cause.rule : undefined;
       throw new TufsignError('ARCHIVE_INVALID', `the previous release archive cannot be expanded`, {
         file: path,
-        rule: 'gzip archives; BAD-51 bounded uncompressed size',
+        rule: rule ?? 'gzip archives; BAD-51 bounded uncompressed size',
         cause,
       });
     }
@@ -440,7 +442,7 @@ export function expandTarGz(
     let length = 0;
     let tarSize = 0;
     let tarFault: Error | undefined;
-    const z = createGunzip({ chunkSize: 1 << 20 });
+    const z = createStrictGunzip({ file, chunkSize: 1 << 20 });
     let failed = false;
     const fail = (cause: unknown): void => {
       if (failed) return;
@@ -481,7 +483,11 @@ export function expandTarGz(
         fail(cause);
       }
     });
-    z.on('error', (cause: Error) => invalid(`archive is not valid gzip: ${cause.message}`, 'gzip archives', cause));
+    z.on('error', (cause: Error) =>
+      cause instanceof TufsignError
+        ? fail(cause)
+        : invalid(`archive is not valid gzip: ${cause.message}`, 'gzip archives', cause),
+    );
     input.on('error', (cause: Error) =>
       fail(
         new TufsignError('IO_ERROR', `could not read ${file ?? 'the archive'}: ${cause.message}`, {

@@ -12,7 +12,8 @@
  * (docs/adr/0005).
  */
 import { createHash } from 'node:crypto';
-import { createGunzip, deflateRaw as deflateRawCb, gunzipSync, constants, crc32 } from 'node:zlib';
+import { deflateRaw as deflateRawCb, constants, crc32 } from 'node:zlib';
+import { createStrictGunzip, gunzipStrictSync } from './gunzip-strict';
 import { promisify } from 'node:util';
 import { TufsignError } from '../errors';
 
@@ -123,22 +124,9 @@ export class GzipBlockStream {
   }
 }
 
-/** Decompress an archive, refusing more than `max` bytes of output (BAD-51). */
+/** Decompress an archive: one gzip member, nothing after it (BAD-67), at most `max` bytes of output (BAD-51). */
 export function gunzipBounded(data: Uint8Array, max: number, file?: string): Buffer {
-  try {
-    return gunzipSync(data, { maxOutputLength: max, chunkSize: 1 << 20 });
-  } catch (cause) {
-    const tooBig = cause instanceof RangeError || (cause as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
-    throw new TufsignError(
-      'ARCHIVE_INVALID',
-      tooBig ? `archive expands to more than ${max} bytes` : `archive is not valid gzip: ${(cause as Error).message}`,
-      {
-        file,
-        rule: tooBig ? 'BAD-51 bounded uncompressed size' : 'gzip archives',
-        cause,
-      },
-    );
-  }
+  return gunzipStrictSync(data, max, file);
 }
 
 /** Stream `data` through gunzip, handing each piece to `sink`; refuses more than `max` bytes (BAD-51). */
@@ -150,10 +138,12 @@ function gunzipEach(
 ): Promise<number> {
   return new Promise((resolve, reject) => {
     let total = 0;
-    const z = createGunzip({ chunkSize: 1 << 20 });
+    const z = createStrictGunzip({ file, chunkSize: 1 << 20 });
     const fail = (message: string, rule: string, cause?: unknown): void => {
       z.destroy();
-      reject(new TufsignError('ARCHIVE_INVALID', message, { file, rule, cause }));
+      reject(
+        cause instanceof TufsignError ? cause : new TufsignError('ARCHIVE_INVALID', message, { file, rule, cause }),
+      );
     };
     z.on('data', (piece: Buffer) => {
       total += piece.length;
@@ -169,7 +159,7 @@ function gunzipEach(
 /**
  * Decompress into shared memory (for the patch workers) without a second
  * copy: the size comes from the gzip trailer and must be exactly what the
- * stream gives; any other archive (several gzip members, say) takes the plain
+ * stream gives; any other archive (a size its 32-bit trailer field wraps) takes the plain
  * path and is copied once.
  */
 export async function gunzipShared(data: Uint8Array, max: number, file?: string): Promise<Uint8Array> {

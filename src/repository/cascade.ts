@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { TufsignError } from '../errors';
 import { fileExists, readFileBounded } from '../io/fs';
-import { sha256Hex } from '../io/hash';
+import { hashHex, sha256Hex } from '../io/hash';
 import { MetaFile, type Metadata, type Root, type Signed, type Snapshot, type Timestamp } from '../tuf/metadata';
 import type { TopLevelRole } from '../tuf/metadata';
 import type { Period } from '../tuf/time';
@@ -22,6 +22,28 @@ import { metadataFileName, serializeMetadata, type Workspace } from './workspace
 export function metaFileFor(bytes: Uint8Array, version: number, withHashes: boolean): MetaFile {
   if (!withHashes) return new MetaFile(version);
   return new MetaFile(version, bytes.length, new Map([['sha256', sha256Hex(bytes)]]));
+}
+
+/**
+ * Whether a metadata entry (timestamp's for snapshot, snapshot's for targets) still names `bytes`: its length and
+ * every hash it lists match (a version-only entry names any bytes of that version). A hash algorithm this machine
+ * cannot compute counts as a mismatch, so the entry is written afresh rather than left unchecked.
+ */
+export function namesBytes(meta: MetaFile, bytes: Uint8Array): boolean {
+  if (meta.length !== undefined && meta.length !== bytes.length) return false;
+  for (const [alg, digest] of meta.hashes ?? []) {
+    try {
+      if (hashHex(alg, bytes) !== digest) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Whether a metadata entry records the bytes of the file (length or hashes), not only its version. */
+export function recordsBytes(meta: MetaFile | undefined): boolean {
+  return meta !== undefined && (meta.length !== undefined || (meta.hashes?.size ?? 0) > 0);
 }
 
 export interface Cascade {

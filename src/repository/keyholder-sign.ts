@@ -55,7 +55,7 @@ import {
   type RequestWritten,
 } from './requests';
 import type { Workspace } from './workspace';
-import { keyBeforeSecret, publicPartPath } from './key-identity';
+import { keyBeforeSecret, publicPartPath, scanKeyFolder } from './key-identity';
 
 export interface SignReport {
   request: string;
@@ -241,7 +241,7 @@ export function keyLabels(req: SigningRequest, ws: Workspace | undefined): Map<s
 
 // ------------------------------------------------------------------ key detection
 
-export type KeySource = 'flag' | 'workspace' | 'device';
+export type KeySource = 'flag' | 'workspace' | 'device' | 'keys-folder';
 
 export interface KeyCandidate {
   ref: KeyRef;
@@ -262,6 +262,8 @@ export interface DetectedKeys {
   alreadySigned: KeyCandidate[];
   /** key files whose keyid nothing here records (no public part beside them, no workspace mapping): not offered */
   unidentified: KeyCandidate[];
+  /** entries of the `keys/` folder not looked at (a symlink, a FIFO, an oversized or unreadable public part) */
+  skipped: { name: string; why: string }[];
 }
 
 export interface KeySources {
@@ -292,20 +294,24 @@ export interface KeySources {
  */
 export async function detectKeys(checked: CheckedRequest, sources: KeySources): Promise<DetectedKeys> {
   const req = checked.request;
-  const todo: { ref: KeyRef; source: KeySource; keyid?: string }[] = [];
+  const todo: { ref: KeyRef; source: KeySource; keyid?: string; claimed?: Key }[] = [];
+  const scan = sources.keyFlags.length > 0 ? undefined : scanKeyFolder(sources.baseDir);
   if (sources.keyFlags.length > 0) for (const ref of sources.keyFlags) todo.push({ ref, source: 'flag' });
   else {
     // a workspace URI that did not parse is not a key this machine can offer
     for (const [keyid, e] of sources.workspace?.config.keys ?? [])
       if (e.ref?.backend !== undefined) todo.push({ ref: e.ref, source: 'workspace', keyid });
     for (const ref of await sources.pluggedKeys()) todo.push({ ref, source: 'device' });
+    // key files in keys/ that tufsign.json does not list (a keyholder's laptop has no tufsign.json at all)
+    for (const f of scan?.found ?? []) todo.push({ ref: f.ref, source: 'keys-folder', claimed: f.key });
+    for (const ref of scan?.unidentified ?? []) todo.push({ ref, source: 'keys-folder' });
   }
   // YubiKeys before PKCS#11 tokens: once loaded, ykcs11/OpenSC hold the card readers.
   const order = (ref: KeyRef): number => ({ yubikey: 0, pkcs11: 1, file: 2 })[ref.backend];
   todo.sort((a, b) => order(a.ref) - order(b.ref));
-  const out: DetectedKeys = { usable: [], alreadySigned: [], unidentified: [] };
+  const out: DetectedKeys = { usable: [], alreadySigned: [], unidentified: [], skipped: scan?.skipped ?? [] };
   const seen = new Set<string>();
-  const consider = async (t: { ref: KeyRef; source: KeySource; keyid?: string }): Promise<void> => {
+  const consider = async (t: { ref: KeyRef; source: KeySource; keyid?: string; claimed?: Key }): Promise<void> => {
     if (seen.has(t.ref.uri)) return;
     seen.add(t.ref.uri);
     // the public key, without any secret: the workspace's record or the public part beside a key file, else probed
@@ -315,6 +321,11 @@ export async function detectKeys(checked: CheckedRequest, sources: KeySources): 
       if (t.keyid !== undefined) {
         key = planKey(req, t.keyid);
         if (key === undefined) return; // a workspace key this request does not need
+      } else if (t.claimed !== undefined) {
+        // what the public part beside a keys/ file claims: offered only for a key the plan lists, and the file
+        // is opened with the plan's key as the expected one (a public part that lies ends in KEY_MISMATCH)
+        if (planKeyidsOf(req, t.claimed).length === 0) return;
+        key = t.claimed;
       } else {
         // a key file named here: the workspace's mapping or the public part beside it says which key it holds
         const known = await keyBeforeSecret(t.ref, { workspace: sources.workspace, baseDir: sources.baseDir });

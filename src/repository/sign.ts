@@ -12,6 +12,8 @@ import {
   finish,
   finishUnlessUnchanged,
   metaFileFor,
+  namesBytes,
+  recordsBytes,
   resignRole,
   stage,
   startCascade,
@@ -77,36 +79,51 @@ export async function signRole(
     return (changes ? finish : finishUnlessUnchanged)(c, options.deferIncomplete === true ? 'defer' : true);
   }
   const mdFor = { targets: repo.targets, snapshot: repo.snapshot, timestamp: repo.timestamp }[role];
-  // The whole cascade's devices (the role, then snapshot and timestamp after it) before the first PIN or touch.
   const root = repo.root.signed;
-  const cascade: TopLevelRole[] = !changes
-    ? []
-    : role === 'targets'
-      ? ['snapshot', 'timestamp']
-      : role === 'snapshot'
-        ? ['timestamp']
-        : [];
+  const roleKeys = plannedKeys(
+    validSigners(changes ? undefined : mdFor, root.role(role), root.keys),
+    root.role(role),
+    root.keys,
+    ws.config,
+    role,
+  );
+  // Without --bump, a signature added here changes the role's bytes under the same version. Whoever records those
+  // bytes (timestamp records snapshot's length and hash; a snapshot may record targets' too, as go-tuf's do) gets a
+  // new version naming the new bytes, so the published repository never names bytes that are gone (ADR 0013).
+  const recorded =
+    !changes &&
+    roleKeys.length > 0 &&
+    (role === 'snapshot'
+      ? recordsBytes(repo.timestamp.signed.snapshotMeta)
+      : role === 'targets' && recordsBytes(repo.snapshot.signed.meta.get('targets.json')));
+  // The whole cascade's devices (the role, then snapshot and timestamp after it) before the first PIN or touch.
+  const cascade: TopLevelRole[] =
+    !changes && !recorded
+      ? []
+      : role === 'targets'
+        ? ['snapshot', 'timestamp']
+        : role === 'snapshot'
+          ? ['timestamp']
+          : [];
   await preflight(ctx, [
-    ...plannedKeys(
-      validSigners(changes ? undefined : mdFor, root.role(role), root.keys),
-      root.role(role),
-      root.keys,
-      ws.config,
-      role,
-    ),
+    ...roleKeys,
     ...cascade.flatMap((r) => plannedKeys(new Set(), root.role(r), root.keys, ws.config, r)),
   ]);
   if (changes) {
     bump(mdFor.signed, ws.config, ctx.now, options.expires);
     mdFor.clearSignatures();
   }
-  await resignRole(c, mdFor, role, ctx);
-  if (changes && role === 'targets')
+  const bytes = await resignRole(c, mdFor, role, ctx);
+  if (role === 'targets' && changes)
     await cascadeSnapshotTimestamp(c, repo.snapshot, repo.timestamp, ctx, repo.targets.signed.version);
-  if (changes && role === 'snapshot') {
-    const snapshotBytes = Buffer.from(serializeMetadata(repo.snapshot));
+  const targetsMeta = repo.snapshot.signed.meta.get('targets.json');
+  if (role === 'targets' && recorded && targetsMeta !== undefined && !namesBytes(targetsMeta, bytes)) {
+    repo.snapshot.signed.meta.set('targets.json', metaFileFor(bytes, repo.targets.signed.version, true));
+    await cascadeSnapshotTimestamp(c, repo.snapshot, repo.timestamp, ctx);
+  }
+  if (role === 'snapshot' && (changes || (recorded && !namesBytes(repo.timestamp.signed.snapshotMeta, bytes)))) {
     const ts = repo.timestamp.signed;
-    ts.snapshotMeta = metaFileFor(snapshotBytes, repo.snapshot.signed.version, true);
+    ts.snapshotMeta = metaFileFor(bytes, repo.snapshot.signed.version, true);
     bump(ts, ws.config, ctx.now);
     repo.timestamp.clearSignatures();
     await resignRole(c, repo.timestamp, 'timestamp', ctx);
@@ -137,9 +154,10 @@ export async function signRoleOrRequest(
   if (result.pending === undefined || result.pending.length === 0) return { result };
   const changes = options.bump === true || options.expires !== undefined;
   if (!changes) {
+    const short = result.pending[0];
     throw new TufsignError(
       'THRESHOLD_NOT_MET',
-      `${role} v${result.pending[0]?.signed.version ?? '?'} needs signatures from keys that are not here`,
+      `${short?.signed.type ?? role} v${short?.signed.version ?? '?'} needs signatures from keys that are not here`,
       {
         rule: 'SPEC-11 threshold of distinct keys',
         suggestion: `Start a ceremony for a new version: tufsign ceremony start --role ${role} (or sign ${role} --bump).`,

@@ -111,6 +111,11 @@ function pinnedTrust(): string {
 
 const describeWithCc = haveCc ? describe : describe.skip;
 
+/** The hint for alice's key names a folder nothing looks at on its own: only using the hint would find her key. */
+const hintAtWallet = (doc: any): void => {
+  doc.keyholders[aliceKeyid].uri = 'file:wallet/alice.pem';
+};
+
 describeWithCc('attack: code or files named by unsigned request fields', () => {
   it('the marker module really runs when loaded (the probe is live)', () => {
     const r = tufsign(['devices', '--module', evilModule, '--json'], { env: noSecrets() });
@@ -121,8 +126,9 @@ describeWithCc('attack: code or files named by unsigned request fields', () => {
 
   it('guided flow on a laptop without a workspace: nothing from the hints is probed; it signs nothing and says so', () => {
     const laptop = tmp('tufsign-laptop-');
-    execFileSync('cp', ['-r', join(alice.dir, 'keys'), laptop]);
-    const req = poisonedCopy(join(laptop, REQ));
+    // alice's key where only the hint points: keys/ is looked at on its own (ADR 0008), wallet/ is not
+    execFileSync('cp', ['-r', join(alice.dir, 'keys'), join(laptop, 'wallet')]);
+    const req = poisonedCopy(join(laptop, REQ), hintAtWallet);
     const before = readFileSync(req, 'utf8');
     const r = tufsign(['ceremony', req, '--fingerprint', fingerprintOf(req), '--yes', '--json'], {
       cwd: laptop,
@@ -137,8 +143,8 @@ describeWithCc('attack: code or files named by unsigned request fields', () => {
   it('guided flow inside a workspace copy: the same hints are ignored', () => {
     const laptop = tmp('tufsign-laptop-ws-');
     copyWorkspace(orgAtV1, laptop);
-    execFileSync('cp', ['-r', join(alice.dir, 'keys'), laptop]);
-    const req = poisonedCopy(join(laptop, REQ));
+    execFileSync('cp', ['-r', join(alice.dir, 'keys'), join(laptop, 'wallet')]);
+    const req = poisonedCopy(join(laptop, REQ), hintAtWallet);
     const r = tufsign(['ceremony', req, '--fingerprint', fingerprintOf(req), '--yes', '--json'], {
       cwd: laptop,
       env: noSecrets(),

@@ -98,6 +98,24 @@ function headerOf(tar: Buffer, name: string): number {
   throw new Error(`${name} not in tar`);
 }
 
+/**
+ * The bundle's tar gzipped by Python's `gzip` module, then `after` appended: the hostile ends of a gzip file that
+ * Node's own gunzip accepts (zero padding, a second member, an empty member first) or names only as a bad header.
+ */
+function pyGzipWith(after: 'zeros' | 'member' | 'empty-first' | 'text'): Buffer {
+  const tar = pyTar(withHostile([{ name: './targets/hello.txt', data: Buffer.from('hello\n') }]));
+  const script = `import gzip, sys
+tar = sys.stdin.buffer.read()
+kind = sys.argv[1]
+gz = gzip.compress(tar, mtime=0)
+out = {'zeros': gz + bytes(512), 'member': gz + gzip.compress(bytes(1024), mtime=0),
+       'empty-first': gzip.compress(b'', mtime=0) + gz, 'text': gz + b'not gzip'}[kind]
+sys.stdout.buffer.write(out)`;
+  const r = spawnSync(SYSTEM_PYTHON, ['-c', script, after], { input: tar, maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(r.stderr.toString());
+  return r.stdout;
+}
+
 const tempLeftovers = (): string[] => readdirSync(tmpdir()).filter((d) => d.startsWith('tufsign-bundle-'));
 
 const cases: [string, () => Buffer, string, string][] = [
@@ -229,6 +247,16 @@ const cases: [string, () => Buffer, string, string][] = [
     'ARCHIVE_INVALID',
     'gzip',
   ],
+  // BAD-67: one gzip member and nothing after it (Node's gunzip alone accepted the first three)
+  ['512 zero bytes after the gzip stream', () => pyGzipWith('zeros'), 'ARCHIVE_INVALID', 'BAD-67'],
+  [
+    'a second gzip member (1,024 zero bytes: more end-of-archive blocks)',
+    () => pyGzipWith('member'),
+    'ARCHIVE_INVALID',
+    'BAD-67',
+  ],
+  ['an empty gzip member before the real one', () => pyGzipWith('empty-first'), 'ARCHIVE_INVALID', 'BAD-67'],
+  ['text after the gzip stream', () => pyGzipWith('text'), 'ARCHIVE_INVALID', 'BAD-67'],
   [
     'a file, then a file beneath it',
     () =>

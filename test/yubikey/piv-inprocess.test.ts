@@ -500,3 +500,63 @@ describe('yubikey backend (in-process virtual card)', () => {
     expect(report.problems[0]?.suggestion).toBe('start it');
   });
 });
+
+describe('two slots of one card in one run (one exclusive connection per card, as PC/SC gives)', () => {
+  /** Like pcscSource: a card another connection holds cannot be connected again and is not listed. */
+  function exclusiveSource(cards: PivCard[]): { source: () => DeviceSource; held: Set<PivCard> } {
+    const held = new Set<PivCard>();
+    const source = (): DeviceSource => {
+      const mine: PivCard[] = [];
+      return {
+        cards: () =>
+          Promise.resolve(
+            cards
+              .filter((c) => !held.has(c))
+              .map((card, i) => {
+                held.add(card);
+                mine.push(card);
+                card.resetSession();
+                return {
+                  label: `exclusive ${i}`,
+                  transport: card,
+                  release: () => Promise.resolve(void held.delete(card)),
+                };
+              }),
+          ),
+        close: () => Promise.resolve(mine.forEach((c) => held.delete(c))),
+      };
+    };
+    return { source, held };
+  }
+
+  it('9c and 9d of one card both sign; a wrong key in the second slot is KEY_MISMATCH before any PIN', async () => {
+    const a = preparedCard(55555555);
+    const b = preparedCard(66666666);
+    const g9c = await generate(a);
+    const g9d = await generate(a, 'ecdsa-sha2-nistp256', { slot: '9d', pinPolicy: 'once' });
+    const gb = await generate(b);
+    const { source, held } = exclusiveSource([a, b]);
+    const backend = createYubiKeyBackend({ source, attestationRoots: [caPem] });
+    const secrets = recordingSecrets([PIN, PIN, PIN]);
+    const open = (uri: string, expectedKey: typeof g9c.publicKey) =>
+      backend.open(parseKeyRefOf('yubikey', uri), { ...opts(secrets), expectedKey });
+    const first = await open(g9c.uri, g9c.publicKey);
+    expect(held.has(a)).toBe(true);
+    // the held card: its second slot is still checked against the key the role expects, and no PIN is asked
+    expect(await errorCode(open(g9d.uri, gb.publicKey))).toBe('KEY_MISMATCH');
+    // a serial that is not the held card's is not confused with it
+    expect(await errorCode(open(g9d.uri.replace('55555555', '77777777'), g9d.publicKey))).toBe('WRONG_DEVICE');
+    expect(secrets.asked).toEqual([]);
+    const second = await open(g9d.uri, g9d.publicKey);
+    const data = Buffer.from('{"signed":{"_type":"targets"}}');
+    for (const [signer, key] of [
+      [first, g9c.publicKey],
+      [second, g9d.publicKey],
+    ] as const)
+      expect(key.verify((await signer.sign(data)).signature, data)).toBe(true);
+    await first.close?.();
+    expect(held.has(a)).toBe(true); // the second signer still uses it
+    await second.close?.();
+    expect(held.has(a)).toBe(false);
+  });
+});

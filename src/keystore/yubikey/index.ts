@@ -173,6 +173,47 @@ async function openDevice(
   }
 }
 
+/**
+ * One exclusive PC/SC connection per card and process, shared (by serial) by the signers and key reads of that
+ * card: a keyholder with root in 9c and targets in 9d signs both in one run, where a second connection found the
+ * card held by the first and failed with WRONG_DEVICE. The connection was opened for that serial; each user still
+ * reads its own slot and checks the key there, and each signature is verified by the caller before it is kept.
+ * The card is let go when its last user closes. Kept per backend (the CLI has one per process).
+ */
+type SharedCards = Map<number, { opened: Opened; users: number }>;
+
+async function openSharedDevice(
+  sharedCards: SharedCards,
+  makeSource: () => DeviceSource,
+  want: { serial?: number | undefined; slot?: number; expectedKey?: Key | undefined },
+): Promise<Opened> {
+  let entry = want.serial === undefined ? undefined : sharedCards.get(want.serial);
+  if (entry === undefined) {
+    const opened = await openDevice(makeSource, want);
+    // a URI without a serial found a card some user already holds the same way (not on PC/SC): keep it apart
+    if (sharedCards.has(opened.device.serial)) return opened;
+    entry = { opened, users: 0 };
+    sharedCards.set(opened.device.serial, entry);
+  }
+  const shared = entry;
+  shared.users += 1;
+  let closed = false;
+  return {
+    device: shared.opened.device,
+    source: {
+      cards: () => shared.opened.source.cards(),
+      async close() {
+        if (closed) return;
+        closed = true;
+        shared.users -= 1;
+        if (shared.users > 0) return;
+        sharedCards.delete(shared.opened.device.serial);
+        await shared.opened.source.close();
+      },
+    },
+  };
+}
+
 function sameKey(k: SlotKey, expected: Key): boolean {
   try {
     return k.publicKey
@@ -404,6 +445,7 @@ export function createYubiKeyBackend(options: YubiKeyBackendOptions = {}): Reada
   }
 
   const makeSource = options.source ?? pcscSource;
+  const sharedCards: SharedCards = new Map();
 
   /**
    * Connect for signing. Everything here costs no PIN try and no touch: the device is present with the right
@@ -416,7 +458,7 @@ export function createYubiKeyBackend(options: YubiKeyBackendOptions = {}): Reada
     expectedKey: Key | undefined,
   ): Promise<{ opened: Opened; signer: YubiKeySigner }> {
     const { uri, serial, slot } = ref;
-    const opened = await openDevice(makeSource, { serial, slot, expectedKey });
+    const opened = await openSharedDevice(sharedCards, makeSource, { serial, slot, expectedKey });
     try {
       const { device } = opened;
       const { key, publicKey } = await readExpectedSlot(device, slot, expectedKey, uri);
@@ -549,7 +591,7 @@ export function createYubiKeyBackend(options: YubiKeyBackendOptions = {}): Reada
 
     async readPublicKey(ref: YubiKeyRef, o: OpenOptions): Promise<GeneratedKey> {
       const { uri, serial, slot } = ref;
-      const opened = await openDevice(makeSource, { serial, slot, expectedKey: o.expectedKey });
+      const opened = await openSharedDevice(sharedCards, makeSource, { serial, slot, expectedKey: o.expectedKey });
       try {
         const { key, publicKey } = await readExpectedSlot(opened.device, slot, o.expectedKey, uri);
         const result: GeneratedKey = { uri: yubiKeyUri(opened.device.serial, slot), publicKey };

@@ -32,6 +32,8 @@ import { directorySource } from '../../../src/verify/sources';
 import { repositoryStatus } from '../../../src/repository/status';
 import { verifyRepository } from '../../../src/verify/verify';
 import { Workspace } from '../../../src/repository/workspace';
+import { metaFileFor } from '../../../src/repository/cascade';
+import { Signature, type Metadata } from '../../../src/tuf/metadata';
 import type { Key } from '../../../src/tuf/key';
 import { testSigner } from '../../helpers/keys';
 import { tempDir } from '../../helpers/tmp';
@@ -285,6 +287,74 @@ describe('repository use cases on a temp workspace', () => {
     expect(r.roles.map((x) => [x.role, x.version])).toEqual([['targets', 1]]);
     const after = fingerprint(ws.dir);
     for (const f of Object.keys(before).filter((p) => p.startsWith('metadata/'))) expect(after[f]).toBe(before[f]);
+  });
+});
+
+/** Sign `md` afresh with one test signer and write it under its version (the test's stand-in for another tool). */
+async function rewrite(ws: Workspace, md: Metadata, by: keyof typeof signers | undefined): Promise<Uint8Array> {
+  md.clearSignatures();
+  if (by !== undefined) {
+    const { signature } = await signers[by].sign(md.signedBytes());
+    md.addSignature(new Signature(signers[by].publicKey.keyid(), Buffer.from(signature).toString('hex')));
+  }
+  ws.writeMetadata(md, true);
+  return readFileSync(join(ws.metadataDir, `${md.signed.version}.${md.signed.type}.json`));
+}
+
+describe('sign without --bump when another role records the bytes it changes (ADR 0013)', () => {
+  /**
+   * targets v1 published without its signature (its key was elsewhere, as after a threshold change), under a
+   * snapshot v2 that lists targets.json by version only, or (as go-tuf's do) with its length and hashes.
+   */
+  async function unsignedTargets(withHashes: boolean): Promise<Workspace> {
+    const ws = await freshWorkspace();
+    const repo = ws.load();
+    const targetsBytes = await rewrite(ws, repo.targets, undefined);
+    repo.snapshot.signed.version = 2;
+    repo.snapshot.signed.meta.set('targets.json', metaFileFor(targetsBytes, 1, withHashes));
+    const snapshotBytes = await rewrite(ws, repo.snapshot, 'snapshot');
+    repo.timestamp.signed.version = 2;
+    repo.timestamp.signed.snapshotMeta = metaFileFor(snapshotBytes, 2, true);
+    repo.timestamp.clearSignatures();
+    const { signature } = await signers.timestamp.sign(repo.timestamp.signedBytes());
+    repo.timestamp.addSignature(
+      new Signature(signers.timestamp.publicKey.keyid(), Buffer.from(signature).toString('hex')),
+    );
+    ws.writeMetadata(repo.timestamp, true);
+    expect(verified(ws.dir, T0).failures).toEqual([expect.stringMatching(/^targets: signatures: 0\/1/)]);
+    return ws;
+  }
+
+  it('snapshot records targets by version only: targets gets its signature, snapshot and timestamp stay', async () => {
+    const ws = await unsignedTargets(false);
+    const before = fingerprint(ws.dir);
+    const r = await signRole(ws, 'targets', {}, context(T0, ['targets', 'snapshot', 'timestamp']));
+    expect(r.roles.map((x) => [x.role, x.version])).toEqual([['targets', 1]]);
+    const after = fingerprint(ws.dir);
+    expect(Object.keys(after).filter((f) => after[f] !== before[f])).toEqual(['metadata/1.targets.json']);
+    expect(verified(ws.dir, T0)).toEqual({ ok: true, failures: [] });
+  });
+
+  it('snapshot records targets by hash: a new snapshot names the signed bytes, and a new timestamp names it', async () => {
+    const ws = await unsignedTargets(true);
+    const r = await signRole(ws, 'targets', {}, context(T0, ['targets', 'snapshot', 'timestamp']));
+    expect(r.roles.map((x) => [x.role, x.version])).toEqual([
+      ['targets', 1],
+      ['snapshot', 3],
+      ['timestamp', 3],
+    ]);
+    const targetsBytes = readFileSync(join(ws.metadataDir, '1.targets.json'));
+    const meta = ws.load().snapshot.signed.meta.get('targets.json');
+    expect(meta?.length).toBe(targetsBytes.length);
+    expect(meta?.hashes?.get('sha256')).toBe(createHash('sha256').update(targetsBytes).digest('hex'));
+    expect(verified(ws.dir, T0)).toEqual({ ok: true, failures: [] });
+  });
+
+  it('snapshot records targets by hash and its key is not here: refused, nothing written', async () => {
+    const ws = await unsignedTargets(true);
+    const before = fingerprint(ws.dir);
+    expect(await codeOf(signRole(ws, 'targets', {}, context(T0, ['targets', 'timestamp'])))).toBe('KEY_NOT_FOUND');
+    expect(fingerprint(ws.dir)).toEqual(before);
   });
 });
 
