@@ -11,7 +11,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, existsSy
 import { deterministicTarGz, readTarGz } from '../../src/bundle/tar';
 import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { ROOT, runCli } from '../helpers/cli';
+import { ROOT, runCli, SYSTEM_PYTHON } from '../helpers/cli';
 import { fingerprintOf } from './ceremony-helpers';
 import { tempDir } from '../helpers/tmp';
 import { fetchTarget, newClient, serveDirectory } from '../helpers/tuf-client';
@@ -269,6 +269,30 @@ describe('a bundle written as one .tar.gz (--bundle-out PATH.tar.gz)', () => {
     expect(b.json().error.code).toBe('VERIFY_FAILED');
     // nothing is left behind in the temp folder's place
     expect(readdirSync(base).filter((f) => f.startsWith('bad-3.0') && f !== 'bad-3.0.tar.gz')).toEqual([]);
+  });
+
+  it('a tarball with a second gzip member after it (BAD-67): verify and publish refuse it, naming the file; DEST untouched', () => {
+    // 1,024 zero bytes gzipped by Python: more tar end blocks, which Node's own gunzip would have read as part of it
+    const member = execFileSync(SYSTEM_PYTHON, [
+      '-c',
+      'import gzip,sys; sys.stdout.buffer.write(gzip.compress(bytes(1024), mtime=0))',
+    ]);
+    const bad = join(base, 'two-members-3.0.tar.gz');
+    writeFileSync(bad, Buffer.concat([readFileSync(tarball), member]));
+    const v = runCli(['verify', bad, '--root', join(ws, 'metadata', '1.root.json'), '--json']);
+    expect(v.status).not.toBe(0);
+    const failure = JSON.stringify(v.json());
+    expect(failure).toContain('ARCHIVE_INVALID');
+    expect(failure).toContain('BAD-67');
+    const dest = join(base, 'www-untouched');
+    const p = runCli(['publish', bad, dest, '--json']);
+    expect(p.status).toBe(3);
+    expect(p.json().error).toMatchObject({
+      code: 'ARCHIVE_INVALID',
+      file: bad,
+      rule: expect.stringContaining('BAD-67'),
+    });
+    expect(existsSync(dest)).toBe(false);
   });
 
   it('publish BUNDLE.tar.gz DEST writes its files in client order, and tuf-js downloads 3.0 from DEST', async () => {
