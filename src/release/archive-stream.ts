@@ -59,41 +59,53 @@ class TarBlocks {
     return { buf: this.block, at: this.fill, n: Math.min(GZIP_BLOCK - this.fill, this.size - this.written) };
   }
 
-  /** `n` bytes were put at `room().at`. */
-  async advance(n: number): Promise<void> {
+  /**
+   * `n` bytes were put at `room().at`. Only a full block (or the last one) goes on to gzip, and only then is
+   * there something to wait for: otherwise nothing is returned, so the caller does not pay a promise per call
+   * (a header, a small file and its padding are three calls for each of 100,000 small files).
+   */
+  advance(n: number): Promise<void> | undefined {
     this.fill += n;
     this.written += n;
-    if (this.fill === GZIP_BLOCK || this.written === this.size) {
-      const full = this.fill === GZIP_BLOCK ? this.block : this.block.subarray(0, this.fill);
-      this.sha.update(full);
-      this.copy?.(full);
-      const last = this.written === this.size;
-      await this.gz.push(full, last);
-      this.block = this.ring[++this.blocks % this.ring.length]!;
-      this.block.fill(0); // padding is skipped over, not written
-      this.fill = 0;
-    }
+    if (this.fill === GZIP_BLOCK || this.written === this.size) return this.pushBlock();
+    return undefined;
   }
 
-  async put(bytes: Buffer): Promise<void> {
+  private async pushBlock(): Promise<void> {
+    const full = this.fill === GZIP_BLOCK ? this.block : this.block.subarray(0, this.fill);
+    this.sha.update(full);
+    this.copy?.(full);
+    const last = this.written === this.size;
+    await this.gz.push(full, last);
+    this.block = this.ring[++this.blocks % this.ring.length]!;
+    this.block.fill(0); // padding is skipped over, not written
+    this.fill = 0;
+  }
+
+  /** Copy `bytes` in; a promise only when a block went on to gzip (see `advance`). */
+  put(bytes: Buffer): Promise<void> | undefined {
     for (let at = 0; at < bytes.length;) {
       const room = this.room();
       if (room.n === 0) throw new TufsignError('INTERNAL', 'tar longer than its layout');
       const n = Math.min(room.n, bytes.length - at);
       bytes.copy(room.buf, room.at, at, at + n);
       at += n;
-      await this.advance(n);
+      const pushed = this.advance(n);
+      if (pushed !== undefined) return at < bytes.length ? pushed.then(() => this.put(bytes.subarray(at))) : pushed;
     }
+    return undefined;
   }
 
-  /** Zeros (padding), without copying anything: the blocks start zero-filled. */
-  async skip(n: number): Promise<void> {
+  /** Zeros (padding), without copying anything: the blocks start zero-filled. A promise as for `put`. */
+  skip(n: number): Promise<void> | undefined {
     while (n > 0) {
       const k = Math.min(this.room().n, n);
       if (k === 0) throw new TufsignError('INTERNAL', 'tar longer than its layout');
       n -= k;
-      await this.advance(k);
+      const pushed = this.advance(k);
+      if (pushed !== undefined) return n > 0 ? pushed.then(() => this.skip(n)) : pushed;
     }
+    return undefined;
   }
 
   get position(): number {
@@ -224,23 +236,35 @@ async function putMembers(
   let done = 0;
   let files = 0;
   for (const [i, m] of members.entries()) {
-    await tar.put(memberHeader(m, releaseTime));
+    // `put`, `advance` and `skip` return a promise only when a block went on to gzip: awaited only then.
+    const header = tar.put(memberHeader(m, releaseTime));
+    if (header !== undefined) await header;
     if (m.type !== 'file') continue;
     if (tar.position !== layout.dataOffsets[i]) throw new TufsignError('INTERNAL', 'tar layout mismatch');
     // Read straight into the current block; a full block goes on between reads.
     const file = openScannedFile(dir, m);
     try {
+      let ended = false;
       for (let got = 0; got < m.size;) {
         const room = tar.room();
-        const n = file.read(room.buf, room.at, Math.min(room.n, m.size - got));
+        const need = Math.min(room.n, m.size - got);
+        // The rest of the file fits in this block with a byte to spare: ask for one byte more, so that a short
+        // read shows the end of the file without a second read (a longer one: the file grew, BAD-46). The spare
+        // byte is the padding or the next header's first byte, and is overwritten or refused either way.
+        const spare = need === m.size - got && room.at + need < room.buf.length ? 1 : 0;
+        const n = file.read(room.buf, room.at, need + spare);
+        if (n > need) throw file.changed('grew');
+        if (spare === 1 && n === need) ended = true;
         got += n;
-        await tar.advance(n);
+        const pushed = tar.advance(n);
+        if (pushed !== undefined) await pushed;
       }
-      file.checkEnded();
+      if (!ended) file.checkEnded();
     } finally {
       file.close();
     }
-    await tar.skip((512 - (m.size % 512)) % 512);
+    const padding = tar.skip((512 - (m.size % 512)) % 512);
+    if (padding !== undefined) await padding;
     done += m.size;
     files += 1;
     onProgress?.({ stage: 'read', done, total, files });

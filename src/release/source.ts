@@ -48,10 +48,23 @@ export function memorySource(bytes: Uint8Array, shared: boolean): ByteSource {
   };
 }
 
+/**
+ * Bytes a `FileSource` reads ahead when small views walk forward through the file (tar headers one after
+ * another, each member's first and last bytes, small members compared and copied in order): one positional read
+ * per window instead of one per view. 100,000 small members otherwise cost ~800,000 `pread` calls.
+ */
+export const READ_AHEAD = 256 << 10;
+
 /** A file as a source (a scratch tar), read with positional reads; `close` when done. */
 export class FileSource implements ByteSource {
   private readonly file: PositionalFile;
   readonly length: number;
+  /** The read-ahead window: file bytes [windowAt, windowAt + windowLen). */
+  private window: Uint8Array | undefined;
+  private windowAt = 0;
+  private windowLen = 0;
+  /** End of the last view; a small view starting at or up to READ_AHEAD after it is read ahead. */
+  private lastEnd = -1;
 
   constructor(path: string) {
     this.file = new PositionalFile(path);
@@ -60,7 +73,26 @@ export class FileSource implements ByteSource {
 
   view(at: number, len: number, scratch: Uint8Array): Uint8Array {
     const out = scratch.subarray(0, len);
-    this.file.readInto(at, out);
+    const from = at - this.windowAt;
+    if (this.window !== undefined && from >= 0 && from + len <= this.windowLen) {
+      out.set(this.window.subarray(from, from + len));
+    } else if (
+      len <= READ_AHEAD / 4 &&
+      at + len <= this.length &&
+      this.lastEnd >= 0 &&
+      at >= this.lastEnd &&
+      at - this.lastEnd < READ_AHEAD
+    ) {
+      // Walking forward: read a window from here (a random access reads just its bytes, below).
+      this.window ??= new Uint8Array(READ_AHEAD);
+      this.windowAt = at;
+      this.windowLen = Math.min(READ_AHEAD, this.length - at);
+      this.file.readInto(at, this.window.subarray(0, this.windowLen));
+      out.set(this.window.subarray(0, len));
+    } else {
+      this.file.readInto(at, out);
+    }
+    this.lastEnd = at + len;
     return out;
   }
 
@@ -71,6 +103,7 @@ export class FileSource implements ByteSource {
   }
 
   close(): void {
+    this.window = undefined;
     this.file.close();
   }
 }

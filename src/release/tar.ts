@@ -98,7 +98,7 @@ function writeHeader(
 ): void {
   buf.fill(0, at, at + BLOCK);
   // CPython encodes the ustar name with 'ascii'/'replace' and truncates to 100 bytes.
-  const ascii = Array.from(name, (ch) => (ch.codePointAt(0)! < 0x80 ? ch : '?')).join('');
+  const ascii = isAscii(name) ? name : Array.from(name, (ch) => (ch.codePointAt(0)! < 0x80 ? ch : '?')).join('');
   buf.write(ascii.slice(0, 100), at, 'ascii');
   octal(buf, at + 100, 8, mode);
   octal(buf, at + 108, 8, 0);

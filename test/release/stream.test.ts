@@ -14,6 +14,7 @@ import { GZIP_BLOCK } from '../../src/release/gzip';
 import { checkReleaseVersion, parseVersion } from '../../src/release/version';
 import { expectCodeAsync, makeBundle, run, scratch, sha256sum } from './helpers';
 import { PEAK_RSS_SNIPPET } from '../helpers/peak-rss';
+import * as folderRead from '../../src/io/folder-read';
 
 const tmp = scratch();
 
@@ -67,6 +68,55 @@ describe('archive-only release streamed to a file', () => {
       'RELEASE_FILE_CHANGED',
     );
     expect(readdirSync(outDir)).toEqual([]);
+  });
+
+  describe('reading each file (one read asks for a byte more than the file, so a short read shows its end)', () => {
+    /** The multi-block bundle plus files of 0, 1, 511, 512 and 1024 bytes (a spare byte in the padding or the next header). */
+    const edgeDir = multiBlockBundle();
+    for (const n of [0, 1, 511, 512, 1024]) writeFileSync(join(edgeDir, `edge-${n}.bin`), Buffer.alloc(n, 0x5a));
+    const edge = { ...common, dir: edgeDir };
+    afterEach(() => jest.restoreAllMocks());
+
+    test('reads that return less than asked before the end give the same bytes', async () => {
+      const inMemory = await buildRelease({ ...edge, threads: 2 });
+      const real = folderRead.readAt;
+      const spy = jest
+        .spyOn(folderRead, 'readAt')
+        .mockImplementation((fd, buf, at, n) => real(fd, buf, at, n > 1 ? Math.ceil(n / 3) : n));
+      const out = join(tmp(), 'stream_app-1.0.tar.gz');
+      const r = await buildArchiveRelease({ ...edge, threads: 2, archivePath: out });
+      expect(spy).toHaveBeenCalled();
+      expect(sha256sum(readFileSync(out))).toBe(sha256sum(inMemory.archive.bytes));
+      expect(r.tar).toEqual({ sha256: inMemory.tar.sha256, size: inMemory.tar.size });
+    });
+
+    test.each([
+      ['at the read with the spare byte', makeBundle(tmp()), (n: number) => n > 1],
+      [
+        'at the second read that checks the end (an empty file, files across gzip blocks)',
+        edgeDir,
+        (n: number) => n === 1,
+      ],
+    ])(
+      'a file that grows between its open and its last read, caught %s: RELEASE_FILE_CHANGED, nothing left',
+      async (_what, bundle, reads) => {
+        const real = folderRead.readAt;
+        // The file is one byte longer than when it was scanned and opened: a read that reaches its end gets one more.
+        const spy = jest.spyOn(folderRead, 'readAt').mockImplementation((fd, buf, at, n) => {
+          const got = real(fd, buf, at, n);
+          if (got >= n || !reads(n)) return got;
+          buf[at + got] = 0x41;
+          return got + 1;
+        });
+        const outDir = tmp();
+        await expectCodeAsync(
+          () => buildArchiveRelease({ ...common, dir: bundle, archivePath: join(outDir, 'stream_app-1.0.tar.gz') }),
+          'RELEASE_FILE_CHANGED',
+        );
+        expect(spy.mock.calls.some(([, , , n]) => reads(n))).toBe(true);
+        expect(readdirSync(outDir)).toEqual([]);
+      },
+    );
   });
 
   test('a version that is not newer than a released one is refused before anything is written', async () => {
