@@ -9,15 +9,27 @@
  *   the scratch folder;
  * - an example's `after` shell checks what it did (a rotated key, the bins made, the request written), not only
  *   its exit code;
- * - the rest are in PARSE_ONLY with the reason they cannot run here (a YubiKey's serial, or a ceremony's
- *   fingerprint that only exists in the reader's own request) and where the same flow runs.
+ * - an example that carries one particular request's fingerprint (7K3M-…) runs twice: as written it must be
+ *   refused (FINGERPRINT_MISMATCH, nothing written), then with the prepared request's fingerprint in the
+ *   literal's place (tied to the example's text) it must sign;
+ * - the examples that name Alice's YubiKey (ON_VIRTUAL_CARDS) run on the virtual card in
+ *   test/e2e/doc-examples-yubikey.test.ts, after docs/yubikey.md.
  * An example in neither table, or a table entry no command has any more, fails the test.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, SYSTEM_PYTHON } from '../helpers/cli';
-import { commandsMdExamples, ON_VIRTUAL_CARDS, tufsignShim } from '../helpers/doc-examples';
+import { ROOT } from '../helpers/cli';
+import {
+  commandsMdExamples,
+  ON_VIRTUAL_CARDS,
+  onPty,
+  PTY_ENV,
+  refusedUnchanged,
+  signedBy,
+  tufsignShim,
+  withRequestFingerprint,
+} from '../helpers/doc-examples';
 import { SOFTHSM_MODULE } from '../helpers/softhsm';
 import { tempDir } from '../helpers/tmp';
 
@@ -68,6 +80,13 @@ interface Run {
    * before it in its folder, prints the answers a person types as pty-drive's JSON ([prompt regex, text] pairs)
    */
   typed?: string;
+  /**
+   * the example carries one particular request's fingerprint (`literal`), which no request made here has: it
+   * runs as written first and must be refused (FINGERPRINT_MISMATCH, its exit code, nothing in its folder or
+   * `watch` — the repository's trust folder — changed); then it runs with the fingerprint of the request `of` in the
+   * literal's place (withRequestFingerprint) and must sign (its `after` checks the signature)
+   */
+  fingerprint?: { literal: string; of: string; watch: string };
 }
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'import');
@@ -302,26 +321,37 @@ env -u SOFTHSM2_CONF -u TUFSIGN_PKCS11_MODULE tufsign root rotate -w org --add-k
 test -f root-v2.tufsign-request.json`,
     typed: `jq -nc --arg fp "$(jq -r .fingerprint root-v2.tufsign-request.json)" '[["Type the fingerprint", ($fp + "\\r")], ["First contact", "y\\r"], ["Sign root v2", "y\\r"]]'`,
   },
+  // Alice signs the organizer's request for a 2-of-2 root with her key file, from the fingerprint read out to her.
+  // As written, the examples carry another request's fingerprint: refused, nothing written, no root pinned.
+  'tufsign ceremony root-v2.tufsign-request.json --key file:keys/alice.pem --fingerprint 7K3M-QX2A-9BDE-H4TW-R8NC --yes':
+    {
+      apart: true,
+      cwd: 'fingerprint',
+      before: `tufsign init lab --offline none >/dev/null && ${key('alice')}
+tufsign root rotate -w lab --add-key alice.pub.json --threshold 2 --request-out root-v2.tufsign-request.json >/dev/null
+cp root-v2.tufsign-request.json req.tufsign-request.json`,
+      fingerprint: {
+        literal: '7K3M-QX2A-9BDE-H4TW-R8NC',
+        of: 'root-v2.tufsign-request.json',
+        watch: '"$HOME/.tufsign/trust/lab"',
+      },
+      after: signedBy('root-v2.tufsign-request.json', 'alice.pub.json'),
+    },
+  'tufsign ceremony sign req.tufsign-request.json --key file:keys/alice.pem --fingerprint 7k3mqx2a9bdeh4twr8nc --yes': {
+    apart: true,
+    cwd: 'fingerprint',
+    fingerprint: {
+      literal: '7k3mqx2a9bdeh4twr8nc',
+      of: 'req.tufsign-request.json',
+      watch: '"$HOME/.tufsign/trust/lab"',
+    },
+    after: signedBy('req.tufsign-request.json', 'alice.pub.json'),
+  },
   'tufsign autocomplete': { apart: true },
   'tufsign autocomplete bash': { apart: true },
   'tufsign autocomplete zsh': { apart: true },
   'tufsign autocomplete powershell': { apart: true },
   'tufsign autocomplete --refresh-cache': { apart: true },
-};
-
-const FINGERPRINT =
-  "the fingerprint 7K3M-… is one request's own (a hash of its contents), so no request made here has it; the same command with the request's fingerprint runs in the `demo` ceremony above and in docs/yubikey.md";
-const YUBIKEY =
-  'the guided keyholder flow on a terminal with a YubiKey at once; the guided flow runs on a pseudo-terminal here (bare `tufsign ceremony` in RUN, with a key on a SoftHSM2 token) and the same YubiKey signs unattended in docs/yubikey.md (doc-examples-yubikey)';
-const PARSE_ONLY: Record<string, string> = {
-  "tufsign ceremony /media/usb/root-v2.tufsign-request.json --key 'yubikey:serial=12345678;slot=9c'": YUBIKEY,
-  'tufsign ceremony root-v2.tufsign-request.json --key file:keys/alice.pem --fingerprint 7K3M-QX2A-9BDE-H4TW-R8NC --yes':
-    FINGERPRINT,
-  "tufsign ceremony sign root-v2.tufsign-request.json --key 'yubikey:serial=12345678;slot=9c' --fingerprint 7K3M-QX2A-9BDE-H4TW-R8NC": `${FINGERPRINT}; without --yes it also asks for a confirmation on a terminal`,
-  'tufsign ceremony sign req.tufsign-request.json --key file:keys/alice.pem --fingerprint 7k3mqx2a9bdeh4twr8nc --yes':
-    FINGERPRINT,
-  'tufsign key generate --backend yubikey --serial 12345678 --slot 9c --touch-policy always --public-out alice.pub.json':
-    "slot 9c of Alice's YubiKey is filled by docs/yubikey.md's own key generate (this command with --scheme, --pin-policy and --owner, run on the virtual card), and tufsign never overwrites a key",
 };
 
 /** Absolute places the examples write to, moved into the scratch folder. */
@@ -393,8 +423,8 @@ const examples = commandsMdExamples();
 
 describe('docs/commands.md examples', () => {
   const scratch = tempDir('tufsign-command-examples-');
-  it('every example is run or parse-only (with a reason), and every table entry is an example', () => {
-    const tables = [RUN, ON_VIRTUAL_CARDS, PARSE_ONLY].map((t) => Object.keys(t));
+  it('every example runs (here or on the virtual cards), and every table entry is an example', () => {
+    const tables = [RUN, ON_VIRTUAL_CARDS].map((t) => Object.keys(t));
     const known = new Set(tables.flat());
     expect(examples.filter((e) => !known.has(e))).toEqual([]);
     expect([...known].filter((e) => !examples.includes(e))).toEqual([]);
@@ -446,16 +476,23 @@ describe('docs/commands.md examples', () => {
           return [
             `echo "### ${i} $SECONDS s: ${example.replace(/["$`\\]/g, '\\$&')}" >&2`,
             `mkdir -p ${dir}`,
+            // `set -e` holds in these subshells only when they are not in an && or || list (bash ignores it there)
             ...(run.before === undefined
               ? []
-              : [`(set -e; cd ${dir}\n${run.before}\n) || echo "${i} before-failed" >> "$results"`]),
+              : [`(set -e; cd ${dir}\n${run.before}\n)\n[ $? = 0 ] || echo "${i} before-failed" >> "$results"`]),
+            // as written, a particular request's fingerprint is refused; then the prepared request's is signed
+            ...(run.fingerprint === undefined
+              ? []
+              : [
+                  `(cd ${dir} || exit 99\n${refusedUnchanged(line, 'FINGERPRINT_MISMATCH', run.fingerprint.watch)}\n) || echo "${i} as-written-not-refused" >> "$results"`,
+                ]),
             // the example on a line of its own: its trailing comment ends there
-            run.typed === undefined
-              ? `(cd ${dir} || exit 99\n${line}\n) >/dev/null; echo "${i} $?" >> "$results"`
-              : `(cd ${dir} || exit 99\nexec "$PTY_PYTHON" "$PTY_DRIVE" "$(${run.typed})" -- bash -c ${shellQuote(line)}\n) >/dev/null; echo "${i} $?" >> "$results"`,
+            `(cd ${dir} || exit 99\n${run.typed === undefined ? runLine(line, run) : `exec ${onPty(runLine(line, run), run.typed)}`}\n) >/dev/null; echo "${i} $?" >> "$results"`,
             ...(run.after === undefined
               ? []
-              : [`(set -e; cd ${dir}\n${run.after}\n) >/dev/null || echo "${i} after-failed" >> "$results"`]),
+              : [
+                  `(set -e; cd ${dir}\n${run.after}\n) >/dev/null\n[ $? = 0 ] || echo "${i} after-failed" >> "$results"`,
+                ]),
           ];
         }),
       ].join('\n');
@@ -470,8 +507,7 @@ describe('docs/commands.md examples', () => {
       TUFSIGN_PIN: '123456',
       SOFTHSM2_CONF: join(scratch, 'softhsm', 'softhsm2.conf'),
       NO_COLOR: '1',
-      PTY_PYTHON: SYSTEM_PYTHON,
-      PTY_DRIVE: join(ROOT, 'test', 'fixtures', 'pty-drive.py'),
+      ...PTY_ENV,
       PTY_DRIVE_TIMEOUT: '240',
       ED25519_PEM,
       READ_FINGERPRINT: `let s = ''; process.stdin.on('data', (d) => (s += d)).on('end', () => console.log(JSON.parse(s).fingerprint));`,
@@ -485,7 +521,7 @@ describe('docs/commands.md examples', () => {
         const [i, got] = l.split(' ');
         if (i === undefined || got === undefined || i === '') continue;
         const was = status.get(Number(i));
-        if (was !== 'before-failed' && was !== 'after-failed') status.set(Number(i), got);
+        if (was === undefined || /^\d+$/.test(was)) status.set(Number(i), got); // a failed check sticks
       }
     const failed = ordered
       .map((example, i) => ({ example, got: status.get(i), want: String(RUN[example]?.exit ?? 0) }))
@@ -497,6 +533,13 @@ describe('docs/commands.md examples', () => {
     expect(failed).toEqual([]);
   });
 });
+
+/** The line that runs: the example, with the prepared request's fingerprint where it carries a particular one. */
+function runLine(line: string, run: Run): string {
+  return run.fingerprint === undefined
+    ? line
+    : withRequestFingerprint(line, run.fingerprint.literal, run.fingerprint.of);
+}
 
 /** The reader's own inputs: release folders, files to add, passphrase files, a SoftHSM2 token `release`. */
 function prepare(dir: string): void {
@@ -524,11 +567,6 @@ function prepare(dir: string): void {
     { env: { ...process.env, SOFTHSM2_CONF: join(dir, 'softhsm', 'softhsm2.conf') }, encoding: 'utf8' },
   );
   if (token.status !== 0) throw new Error(`softhsm2-util: ${token.stderr}`);
-}
-
-/** One word for bash, as written. */
-function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 function bash(script: string, cwd: string, env: NodeJS.ProcessEnv): Promise<{ status: number | null; stderr: string }> {

@@ -26,8 +26,12 @@ import {
   commandsMdExamples,
   docBlocks,
   ON_VIRTUAL_CARDS,
+  onPty,
+  PTY_ENV,
+  refusedUnchanged,
   runScript,
   tufsignShim,
+  withRequestFingerprint,
   type Block,
 } from '../helpers/doc-examples';
 import { tempDir } from '../helpers/tmp';
@@ -99,12 +103,29 @@ for p in alpha beta gamma; do echo "$p 1.0" > uploads/$p-1.0.tar.gz; done
 ls uploads/* > uploads.txt`,
 };
 
-/** The docs/commands.md examples of ON_VIRTUAL_CARDS, each in a subshell after its `before`. */
+/**
+ * The docs/commands.md examples of ON_VIRTUAL_CARDS, each in a subshell after its `before`: the refusal of the
+ * example as written where it is refused (`refused`, or another request's `fingerprint`), the example (on a
+ * pseudo-terminal where a person types), then its `after`.
+ */
 function cardExamples(): string[] {
   const examples = commandsMdExamples();
-  return Object.entries(ON_VIRTUAL_CARDS).map(([example, { before }]) => {
+  return Object.entries(ON_VIRTUAL_CARDS).map(([example, run]) => {
     if (!examples.includes(example)) throw new Error(`not a docs/commands.md example: ${example}`);
-    return `echo "### docs/commands.md: ${example.replace(/["$`\\]/g, '\\$&')}" >&2\n(${before ?? ':'}\n${prepare(example)}\n) >/dev/null`;
+    const line = prepare(example).replace(/\/media\/usb\//g, 'usb/');
+    const runs =
+      run.fingerprint !== undefined ? withRequestFingerprint(line, run.fingerprint.literal, run.fingerprint.of) : line;
+    return [
+      `echo "### docs/commands.md: ${example.replace(/["$`\\]/g, '\\$&')}" >&2`,
+      `(${run.before ?? ':'}`,
+      ...(run.fingerprint === undefined ? [] : [refusedUnchanged(line, 'FINGERPRINT_MISMATCH', run.fingerprint.watch)]),
+      run.refused !== undefined
+        ? refusedUnchanged(runs, run.refused)
+        : run.typed !== undefined
+          ? `${onPty(runs, run.typed)} >&2`
+          : runs,
+      `${run.after ?? ':'}\n) >/dev/null`,
+    ].join('\n');
   });
 }
 
@@ -159,6 +180,8 @@ describeWithVirtualCards(
         TUFSIGN_OFFLINE_PASSPHRASE: 'doc-example-offline-passphrase',
         TUFSIGN_YUBIKEY_TEST_CA: lab.caCertFile,
         READ_FINGERPRINT,
+        ...PTY_ENV,
+        PTY_DRIVE_TIMEOUT: '120',
       };
       const r = await runScript(script, work, env, '', 230_000);
       if (r.status !== 0)

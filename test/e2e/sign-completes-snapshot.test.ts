@@ -39,6 +39,8 @@ describe('sign snapshot (no --bump) that completes a published snapshot', () => 
   const cached = join(base, 'cached-client');
   const meta = (name: string): string => join(org, 'metadata', name);
   let server: StaticServer;
+  /** the snapshot/timestamp follow-up the rotation left, which `sign snapshot` supersedes */
+  let followUp = '';
 
   beforeAll(async () => {
     ok(['init', org, '--name', 'demo']);
@@ -54,6 +56,7 @@ describe('sign snapshot (no --bump) that completes a published snapshot', () => 
     const old = readJson(meta('1.root.json')).signed.roles.snapshot.keyids[0];
     const r = ok(['key', 'rotate', 'snapshot', '--replace', old, '--with', carol.pub, '-w', org, '--json']);
     expect(r.json.applied.followUp.status.roles.map((x: any) => x.role)).toEqual(['snapshot', 'timestamp']);
+    followUp = r.json.applied.followUp.request;
     // carol brings her key to the organizer's machine
     for (const f of ['carol.pem', 'carol.pem.pub.json']) copyFileSync(join(carol.dir, 'keys', f), join(org, 'keys', f));
     ok(['key', 'attach', 'file:keys/carol.pem', '-w', org]);
@@ -110,6 +113,14 @@ describe('sign snapshot (no --bump) that completes a published snapshot', () => 
     ]);
     expect(py.code).toBe(0);
     expect(JSON.parse(py.stdout).root).toBe(2);
+  });
+
+  it('the follow-up the rotation left is superseded: finalize refuses it as stale and writes nothing', () => {
+    const before = [meta('2.snapshot.json'), meta('timestamp.json')].map(sha256);
+    const f = tufsign(['ceremony', 'finalize', followUp, '-w', org, '--bundle-out', join(base, 'bundle'), '--json']);
+    expect(errorCode(f)).toBe('REQUEST_STALE');
+    expect([meta('2.snapshot.json'), meta('timestamp.json')].map(sha256)).toEqual(before);
+    expect(tufsign(['verify', org, '--json']).json.ok).toBe(true);
   });
 
   it('run again: nothing to add, nothing rewritten', () => {
