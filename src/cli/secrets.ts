@@ -37,18 +37,22 @@ function readPassphraseFile(path: string): Buffer {
 export const PASSPHRASE_TRIES = 3;
 
 export function createSecretsHandler(sources: SecretSources): SecretsHandler & { forget(): void } {
-  // Passphrases typed at the prompt in this run, newest first (memory only, zeroed by forget()): key files
-  // made together share one, so the next key file tries it before asking again.
+  // Passphrases typed at the prompt in this run, newest first, each once (memory only, zeroed by forget()): a key
+  // file tries each of them before the person is asked again (key files made together share one), so each
+  // distinct passphrase is typed once per run, however many keys it opens and however often each is opened.
   const typed: Buffer[] = [];
-  // key file labels that were offered a remembered passphrase (that try is not one of the person's)
-  const offered = new Set<string>();
-  // what was last typed for each label: dropped from `typed` when it turns out wrong
+  // per key file label: the remembered passphrases offered in its current opening (those tries are not the person's)
+  const offered = new Map<string, Set<Buffer>>();
+  // per key file label: the passphrase it was last given, tried first when it is opened again
+  const lastGiven = new Map<string, Buffer>();
+  // per key file label: what the person typed for its last try, dropped from `typed` when it turns out wrong
   const lastTyped = new Map<string, Buffer>();
   const promptsFor = (kind: SecretRequest['kind']): boolean =>
     !((kind === 'passphrase' || kind === 'new-passphrase') && sources.passphraseFile !== undefined) &&
     !(sources.env[ENV_FOR[kind]] ?? '') &&
     sources.prompter.interactive;
-  const typedTries = (request: SecretRequest): number => (request.attempt ?? 1) - (offered.has(request.label) ? 1 : 0);
+  const typedTries = (request: SecretRequest): number =>
+    (request.attempt ?? 1) - (offered.get(request.label)?.size ?? 0);
   return {
     notify: (message) => sources.notify(message),
     mayRetry(request) {
@@ -57,6 +61,8 @@ export function createSecretsHandler(sources: SecretSources): SecretsHandler & {
     forget() {
       for (const t of typed) t.fill(0);
       typed.length = 0;
+      offered.clear();
+      lastGiven.clear();
       lastTyped.clear();
     },
     async getSecret(request) {
@@ -122,29 +128,41 @@ export function createSecretsHandler(sources: SecretSources): SecretsHandler & {
       }
       if (request.kind === 'passphrase') {
         const attempt = request.attempt ?? 1;
-        const wrong = attempt > 1 ? lastTyped.get(request.label) : undefined;
+        if (attempt === 1) {
+          offered.set(request.label, new Set());
+          lastTyped.delete(request.label);
+        }
+        const wrong = lastTyped.get(request.label);
         if (wrong !== undefined) {
           const i = typed.indexOf(wrong);
           if (i >= 0) typed.splice(i, 1)[0]?.fill(0);
           lastTyped.delete(request.label);
         }
-        const remembered = typed[0];
-        if (attempt === 1 && remembered !== undefined) {
-          offered.add(request.label);
+        const tried = offered.get(request.label) ?? new Set<Buffer>();
+        offered.set(request.label, tried);
+        const before = lastGiven.get(request.label);
+        const remembered = [...(before !== undefined && typed.includes(before) ? [before] : []), ...typed].find(
+          (t) => !tried.has(t),
+        );
+        if (remembered !== undefined) {
+          tried.add(remembered);
+          lastGiven.set(request.label, remembered);
           return Buffer.from(remembered);
         }
         const n = typedTries(request);
-        if (n > 1 || (n === 1 && offered.has(request.label) && attempt > 1)) {
+        if (n > 1 || (n === 1 && tried.size > 0)) {
           sources.notify(
             n > 1
               ? `wrong passphrase for ${request.label} (try ${n} of ${PASSPHRASE_TRIES})`
-              : `the passphrase typed before does not open ${request.label}`,
+              : `the passphrase${tried.size > 1 ? 's' : ''} typed before ${tried.size > 1 ? 'do' : 'does'} not open ${request.label}`,
           );
         }
         const answer = Buffer.from(await sources.prompter.secret(`Passphrase for ${request.label}`), 'utf8');
-        const kept = Buffer.from(answer);
+        const same = typed.findIndex((t) => t.equals(answer));
+        const kept = same >= 0 ? (typed.splice(same, 1)[0] ?? Buffer.from(answer)) : Buffer.from(answer);
         typed.unshift(kept);
         lastTyped.set(request.label, kept);
+        lastGiven.set(request.label, kept);
         return answer;
       }
       const label = { 'source-passphrase': 'Passphrase', pin: 'PIN', 'management-key': 'Management key' }[request.kind];
