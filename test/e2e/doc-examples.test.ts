@@ -13,7 +13,7 @@
  *                          prompt; the entry then checks what the flow did;
  * - ```sh airgap         — docs/airgap-install.md's laptop steps: test/e2e/standalone-airgap.test.ts runs them
  *                          as written on the unpacked artifact, offline (the stick and request paths filled in);
- * - ```sh norun: REASON  — not run (hardware, package installs, the packaged artifact); the reason is required
+ * - ```sh norun: REASON  — not run (package installs, commands that rewrite the tree under test); the reason is required
  *                          and names the test, bench or CI script that runs it (or the same calls) instead;
  * - ```text              — not shell (synopses, diagrams).
  * A fence without an info string that holds a command line fails: every example says which kind it is.
@@ -80,6 +80,13 @@ softhsm2-util --init-token --free --label keyholder --so-pin 12345678 --pin 1234
 softhsm2-util --import hsm-root2.p8 --token keyholder --label root2 --id 02 --pin 123456 >/dev/null
 rm hsm-root2.p8
 `;
+/** A SoftHSM2 token of this label in a store of the block's own folder (PIN 123456); SERIAL is its serial. */
+const softHsmToken = (label: string): string => `mkdir -p softhsm/tokens
+echo "directories.tokendir = $PWD/softhsm/tokens" > softhsm/softhsm2.conf
+export SOFTHSM2_CONF="$PWD/softhsm/softhsm2.conf"
+softhsm2-util --init-token --free --label ${label} --so-pin 12345678 --pin 123456 >/dev/null
+SERIAL=$(softhsm2-util --show-slots | awk '/Serial number:/ && NF == 3 { print $3; exit }')
+test -n "$SERIAL"`;
 const READER: Record<string, ReaderSetup> = {
   'docs/migrating.md': {
     repositories: { 'my-tufup-project': 'tufup', 'my-go-tuf-repo': 'go-tuf-v0', 'my-python-tuf-repo': 'python-tuf' },
@@ -96,10 +103,28 @@ const READER: Record<string, ReaderSetup> = {
       KEEP_PASSPHRASE,
     ],
   },
+  // SoftHSM2 stands in for the YubiHSM 2 and the Luna partition: the vendor's module path is SoftHSM2's, and
+  // the token the example names (by label; by label and serial) is a SoftHSM2 token of that label, whose serial
+  // fills in the partition's
   'docs/hsm.md': {
     repositories: {},
     // the package is installed here (scripts/install-test-deps.sh); the token's user PIN is the one the example sets
-    fill: [[/^sudo apt install softhsm2\b.*$/m, 'command -v softhsm2-util']],
+    fill: [
+      [/^sudo apt install softhsm2\b.*$/m, 'command -v softhsm2-util'],
+      [
+        /^export TUFSIGN_PKCS11_MODULE=\/usr\/lib\/x86_64-linux-gnu\/pkcs11\/yubihsm_pkcs11\.so$/m,
+        `export TUFSIGN_PKCS11_MODULE=${SOFTHSM_MODULE}`,
+      ],
+      [
+        /^export TUFSIGN_PKCS11_MODULE=\/usr\/safenet\/lunaclient\/lib\/libCryptoki2_64\.so$/m,
+        `export TUFSIGN_PKCS11_MODULE=${SOFTHSM_MODULE}`,
+      ],
+      [/'pkcs11:token=tuf-prod;serial=1234567'/, `"pkcs11:token=tuf-prod;serial=$SERIAL"`],
+    ],
+    before: [
+      [/--token 'YubiHSM'/, softHsmToken('YubiHSM')],
+      [/token=tuf-prod;serial=1234567/, softHsmToken('tuf-prod')],
+    ],
     env: { TUFSIGN_PIN: '123456' },
   },
   'docs/releases.md': {
