@@ -10,6 +10,7 @@ import { parseJson, stringifyPretty } from '../../../src/tuf/json';
 import { Metadata, MetaFile, Signature, Snapshot } from '../../../src/tuf/metadata';
 import { serializeMetadata, serializeSignedFrom } from '../../../src/repository/workspace';
 import { TufsignError } from '../../../src/errors';
+import { collisionKey, findCollision } from '../../../src/tuf/paths';
 
 /** The reference: compare code point by code point (what the spec's canonical JSON sorts by). */
 function byCodePoint(a: string, b: string): number {
@@ -244,5 +245,31 @@ describe('the writers and the number reader after their fast paths (#12)', () =>
         expect.objectContaining({ code: 'JSON_DUPLICATE_KEY' }) as Error,
       );
     expect(parseJson('{"constructor": 1, "toString": 2}')).toEqual({ constructor: 1, toString: 2 });
+  });
+});
+
+describe('collisionKey: the ASCII fast path (100,000-file bundles)', () => {
+  /** The full folding, as written for any text. */
+  const fullKey = (p: string): string => p.normalize('NFKC').toLowerCase().replace(/ß/g, 'ss').normalize('NFKC');
+
+  test('every ASCII code, alone and in paths, folds exactly as the full normalisation does', () => {
+    for (let c = 0; c < 0x80; c++) {
+      const ch = String.fromCharCode(c);
+      expect(collisionKey(ch)).toBe(fullKey(ch));
+      expect(collisionKey(`Dir${ch}/File${ch}.TXT`)).toBe(fullKey(`Dir${ch}/File${ch}.TXT`));
+    }
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary-ascii', maxLength: 40 }), (p) => collisionKey(p) === fullKey(p)),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('non-ASCII paths still take the full folding (ß, ligatures, composed and decomposed forms)', () => {
+    expect(collisionKey('Straße/x')).toBe(collisionKey('STRASSE/X'));
+    expect(collisionKey('ﬁle')).toBe(collisionKey('FILE'));
+    expect(collisionKey('caf\u00e9')).toBe(collisionKey('cafe\u0301'));
+    expect(findCollision(['a/Été.txt', 'a/e\u0301te\u0301.TXT'])).toEqual(['a/Été.txt', 'a/e\u0301te\u0301.TXT']);
+    expect(findCollision(['README.md', 'readme.MD'])).toEqual(['README.md', 'readme.MD']);
+    expect(findCollision(['a.txt', 'b.txt'])).toBeUndefined();
   });
 });
