@@ -3,7 +3,7 @@
  * small generated pairs: the built CLI releases 1.0 then 2.0 of an application in a child with a 48 MiB heap,
  * and the 2.0 run's resident peak (VmHWM, read by the child itself at exit) is compared between two pairs that
  * differ in one thing only. All three compare with one base pair: 5 MB rebuilt (largest member 1 MB) and 8 MB
- * unchanged.
+ * unchanged, released twice, its higher peak taken (see `few`).
  *
  * - Unchanged bytes: the same rebuilt members, plus 8 MB or 168 MB of members identical in 1.0 and 2.0. No
  *   unchanged byte is held (identical members are compared 1 MiB at a time), yet the peak measured +31…51 MiB
@@ -141,9 +141,20 @@ beforeAll(() => {
 
 describe('add-release with a patch: the memory growth law (ADR 0005)', () => {
   const four = (n: number): number[] => Array.from({ length: n }, () => 4 * MB);
-  /** The pair every other is compared with: 5 MB rebuilt (largest member 1 MB), 8 MB unchanged. Made once. */
+  /**
+   * The pair every other is compared with: 5 MB rebuilt (largest member 1 MB), 8 MB unchanged. Made once, released
+   * twice under two names; the higher of the two peaks is the base. Its peak moves by up to ~30 MiB between runs
+   * (137.7 and 168.8 MiB seen on the same commit), and one low run made a correct engine fail all three terms at
+   * once (0.56, 0.78 and 4.4 byte per byte); an engine that holds a tar measured 2.28 and 2.68, far above that noise.
+   */
   let base: ReturnType<typeof pair> | undefined;
-  const few = (): ReturnType<typeof pair> => (base ??= pair('few', { changed: changedOf(0.5), unchanged: four(2) }));
+  const few = (): ReturnType<typeof pair> => {
+    if (base !== undefined) return base;
+    const shape = { changed: changedOf(0.5), unchanged: four(2) };
+    const [first, second] = [pair('few', shape), pair('few-again', shape)];
+    base = { ...first, peak: Math.max(first.peak, second.peak), patched: first.patched && second.patched };
+    return base;
+  };
 
   it('per unchanged byte: 160 MB more identical members add < 0.5 byte per byte (holding a tar adds 1)', () => {
     const small = few();
