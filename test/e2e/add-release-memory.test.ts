@@ -118,6 +118,8 @@ describe('add-release of a folder several times the heap cap', () => {
   it('with a patch from the 200 MB release: neither tar is held (peak over a tiny release well under one tar); bspatch rebuilds the tar', () => {
     // Two rebuilt members, 48 unchanged. Holding both tars (the engine before 2026-11-27) adds 2 × 200 MB, one tar
     // 200 MB; streaming them adds the patch engine's jobs and bzip2 (~100 MB measured under load, ADR 0005).
+    // Three full CI runs on 2026-11-28 measured 101, 113 and 121 MB over the tiny release (the last just over the
+    // 0.6 × tar once allowed), so the bound is 0.75 × tar (150 MB): still well under one tar held (200 MB).
     const dir = join(base, 'big');
     for (const f of [3, 17]) {
       const file = join(dir, `d${f % 4}`, `f${f}.bin`);
@@ -131,7 +133,7 @@ describe('add-release of a folder several times the heap cap', () => {
     const r = cappedRun(['add-release', 'big', '2.0', dir, '-w', ws]);
     expect(r.json.patch.from).toBe('1.0');
     expect(tinyPeakKiB).toBeGreaterThan(0); // measured by the test above
-    expect((r.peakKiB - tinyPeakKiB) * 1024).toBeLessThan(0.6 * r.json.tar.size);
+    expect((r.peakKiB - tinyPeakKiB) * 1024).toBeLessThan(0.75 * r.json.tar.size);
     process.stderr.write(`add-release with a patch peak: ${r.peakKiB} KiB, tar ${r.json.tar.size} B\n`);
     const bundle = r.json.bundle.path as string;
     const stored = (name: string): string =>
