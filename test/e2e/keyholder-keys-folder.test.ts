@@ -14,6 +14,7 @@ import {
   fingerprintOf,
   keyholder,
   ok,
+  pinnedRootDir,
   readJson,
   rootToKeyholderArgs,
   tmp,
@@ -39,8 +40,7 @@ describe('the guided flow and the key files in keys/', () => {
     alice = keyholder(base, 'alice');
     mallory = keyholder(base, 'mallory');
     ok(rootToKeyholderArgs(org, alice.pub, ['--out', req]));
-    trust = tmp('tufsign-pin-');
-    copyFileSync(join(org, 'metadata', '1.root.json'), join(trust, 'root.json'));
+    trust = pinnedRootDir(org);
     // a laptop whose keys/ someone else filled
     const keys = join(hostile, 'keys');
     mkdirSync(keys, { recursive: true });

@@ -15,6 +15,7 @@ import {
   fingerprintOf,
   keyholder,
   ok,
+  pinnedRootDir,
   readJson,
   rootToKeyholderArgs,
   tmp,
@@ -29,12 +30,6 @@ const BLOCK_PCSC = `--require ${join(ROOT, 'test', 'fixtures', 'block-pcsc.js')}
 const NO_SECRETS = { TUFSIGN_PASSPHRASE: undefined, TUFSIGN_PIN: undefined, NODE_OPTIONS: BLOCK_PCSC };
 
 /** A trust folder pinning the organizer's root v1 (the keyholder has no workspace). */
-function pinned(org: string): string {
-  const dir = tmp('tufsign-pin-');
-  copyFileSync(join(org, 'metadata', '1.root.json'), join(dir, 'root.json'));
-  return dir;
-}
-
 describe('a key file is matched to the plan before its passphrase', () => {
   const base = tmp('tufsign-keys-here-');
   const org = join(base, 'org');
@@ -48,7 +43,7 @@ describe('a key file is matched to the plan before its passphrase', () => {
     alice = keyholder(base, 'alice');
     mallory = keyholder(base, 'mallory');
     ok(rootToKeyholderArgs(org, alice.pub, ['--out', req]));
-    trust = pinned(org);
+    trust = pinnedRootDir(org);
   });
 
   const sign = (uri: string, cwd: string, env: Record<string, string | undefined> = NO_SECRETS) =>
@@ -168,7 +163,7 @@ describeSoftHsm("the guided flow finds a PKCS#11 token only through this machine
     );
     carolKeyid = gen.json.keyid;
     ok(rootToKeyholderArgs(org, join(base, 'carol.pub.json'), ['--out', req]));
-    trust = pinned(org);
+    trust = pinnedRootDir(org);
   });
   afterAll(() => lab?.cleanup());
 

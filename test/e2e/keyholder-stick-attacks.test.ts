@@ -18,6 +18,7 @@ import {
   fingerprintOf,
   keyholder,
   ok,
+  pinnedRootDir,
   readJson,
   rootToKeyholderArgs,
   tmp,
@@ -104,9 +105,7 @@ beforeAll(() => {
 
 /** A trust folder that already pins the organizer's root v1. */
 function pinnedTrust(): string {
-  const dir = tmp('tufsign-pinned-');
-  copyFileSync(join(orgAtV1, 'metadata', '1.root.json'), join(dir, 'root.json'));
-  return dir;
+  return pinnedRootDir(orgAtV1, 'tufsign-pinned-');
 }
 
 const describeWithCc = haveCc ? describe : describe.skip;

@@ -43,6 +43,13 @@ export function tmp(prefix = 'tufsign-ceremony-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+/** A trust folder pinning `org`'s first root, as a keyholder's `--trust` (a fresh temp folder each call). */
+export function pinnedRootDir(org: string, prefix = 'tufsign-pin-'): string {
+  const dir = tmp(prefix);
+  copyFileSync(join(org, 'metadata', '1.root.json'), join(dir, 'root.json'));
+  return dir;
+}
+
 export function readJson(path: string): any {
   return JSON.parse(readFileSync(path, 'utf8'));
 }
