@@ -248,7 +248,9 @@ function instructionSet(rng: Rng): Buffer[] {
 }
 
 function compileFunction(rng: Rng, isa: Buffer[], size: number, nFns: number, nData: number, self: number): Fn {
-  const body = Buffer.allocUnsafe(size + 16);
+  // Zeroed: rel32 fields are only filled in at link time, and a field that rebuild() cuts in half keeps these
+  // bytes in v2 (with allocUnsafe they were whatever the heap held, so v2 differed from one generation to the next).
+  const body = Buffer.alloc(size + 16);
   const fix: number[] = [];
   let n = 0;
   // Prologue.
