@@ -236,15 +236,19 @@ function planJobs(
     oldRest.add(0, old.length);
     newRest.add(0, nw.length);
   } else {
-    // 1. Identical members: candidates by (size, first and last 32 bytes), confirmed byte for byte.
+    // 1. Identical members: candidates by a number hashed from (size, first and last 32 bytes), confirmed by size
+    // and byte for byte. The first confirmed candidate in old's order is taken, as with an exact key: a candidate
+    // another key collided into is never confirmed (its bytes differ), so the same member is found.
     const edge = new Uint8Array(32);
-    const hex = (src: ByteSource, at: number, k: number): string => {
+    const mix = (src: ByteSource, at: number, k: number, h: number): number => {
       const v = src.view(at, k, edge);
-      return Buffer.from(v.buffer, v.byteOffset, k).toString('hex');
+      for (let i = 0; i < k; i++) h = Math.imul(h ^ v[i]!, 0x01000193);
+      return h;
     };
-    const keyOf = (src: ByteSource, r: TarRegion): string => {
+    const keyOf = (src: ByteSource, r: TarRegion): number => {
       const k = Math.min(32, r.size);
-      return `${r.size}:${hex(src, r.offset, k)}:${hex(src, r.offset + r.size - k, k)}`;
+      const h = mix(src, r.offset + r.size - k, k, mix(src, r.offset, k, 0x811c9dc5 ^ r.size));
+      return (h ^ (h >>> 15)) & 0x3fffffff; // a small integer: the map's fastest key
     };
     const scratchOld = new Uint8Array(COMPARE);
     const scratchNew = new Uint8Array(COMPARE);
@@ -256,7 +260,7 @@ function planJobs(
       }
       return true;
     };
-    const byKey = new Map<string, TarRegion[]>();
+    const byKey = new Map<number, TarRegion[]>();
     for (const r of oldRegions) {
       if (r.size < EXACT_MIN) continue;
       const k = keyOf(old, r);
@@ -267,7 +271,8 @@ function planJobs(
     const used = new Set<TarRegion>();
     const leftNew: TarRegion[] = [];
     for (const r of newRegions) {
-      const match = r.size < EXACT_MIN ? undefined : byKey.get(keyOf(nw, r))?.find((c) => sameBytes(c, r));
+      const match =
+        r.size < EXACT_MIN ? undefined : byKey.get(keyOf(nw, r))?.find((c) => c.size === r.size && sameBytes(c, r));
       if (match === undefined) {
         leftNew.push(r);
         continue;

@@ -220,6 +220,39 @@ describe('reading archives strictly (BAD-48 … BAD-52)', () => {
     );
   });
 
+  test('tarRegions reads numeric fields as other tar writers format them, and gives up on one that is not octal', () => {
+    const { tar } = buildTar(bundle(), EPOCH);
+    const regions = tarRegions(tar)!;
+    const at = regions[0]!.offset - 512;
+    const size = regions[0]!.size;
+    // The first file's size field rewritten (12 bytes at 124), its header checksum recomputed.
+    const withSize = (field: Buffer): Buffer => {
+      const t = Buffer.from(tar);
+      field.copy(t, at + 124);
+      t.fill(0x20, at + 148, at + 156);
+      let sum = 0;
+      for (let i = at; i < at + 512; i++) sum += t[i]!;
+      t.write(`${sum.toString(8).padStart(6, '0')}\0 `, at + 148, 'latin1');
+      return t;
+    };
+    const text = (s: string): Buffer => Buffer.from(s.padEnd(12, '\0'), 'latin1');
+    const oct = size.toString(8);
+    expect(tarRegions(withSize(text(oct.padStart(11, '0'))))).toEqual(regions);
+    expect(tarRegions(withSize(text(`   ${oct}\0  `)))).toEqual(regions); // leading spaces, trailing NUL and spaces
+    expect(tarRegions(withSize(text(`${oct} `)))).toEqual(regions);
+    const base256 = Buffer.alloc(12);
+    base256[0] = 0x80;
+    base256.writeUIntBE(size, 6, 6);
+    expect(tarRegions(withSize(base256))).toEqual(regions);
+    expect(tarRegions(withSize(text(`${oct}8`)))).toBeUndefined();
+    expect(tarRegions(withSize(text(`1\0${oct}`)))).toBeUndefined(); // a NUL inside the digits
+    expect(tarRegions(withSize(Buffer.from([0x81, ...Buffer.alloc(11)])))).toBeUndefined(); // negative base-256
+    // A bad checksum: not a tar it can follow.
+    const bad = Buffer.from(tar);
+    bad[at + 1] = bad[at + 1]! ^ 1;
+    expect(tarRegions(bad)).toBeUndefined();
+  });
+
   test.each([
     ['absolute path', "add('/etc/passwd', b'x')", 'ARCHIVE_INVALID'],
     ['../ path', "add('./../x', b'x')", 'PATH_UNSAFE'],

@@ -219,6 +219,20 @@ describe('pairing cases, applied by bspatch and Python', () => {
     expect(p.patch.length).toBeLessThan(2_000);
   });
 
+  test('identical members are confirmed byte for byte: same size and edges with another middle is not identical', async () => {
+    const edges = (middle: Buffer): Buffer =>
+      Buffer.concat([Buffer.alloc(40, 'head'), middle, Buffer.alloc(40, 'tail')]);
+    const x = edges(bytes(r, 5_000));
+    const y = edges(bytes(r, 5_000));
+    const z = edges(bytes(r, 5_000));
+    const old = tarOf({ 'a/x.bin': x, 'a/y.bin': y }, 1);
+    // y under a new name is found (the second of two candidates); z has the same size and edges but no twin.
+    const nw = tarOf({ 'b/moved.bin': y, 'b/z.bin': z }, 2);
+    const p = await tarPatch(old, nw);
+    expect(p.stats.identical).toBe(y.length);
+    expectApplies(old, nw, p);
+  });
+
   test('empty old file: the new one is all extra bytes; empty new file', async () => {
     const nw = tarOf(base, 1);
     const p = await bsdiff(new Uint8Array(0), nw);
