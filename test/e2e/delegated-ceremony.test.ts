@@ -5,12 +5,12 @@
  * (the chain verified from root v1 down); a copy whose chain was forged is refused; the organizer finalizes
  * (a, the re-signed b, snapshot, timestamp) and tuf-js, starting from root v1, downloads a target from b.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync, copyFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseRequest, requestFingerprint } from '../../src/ceremony';
 import { Metadata } from '../../src/tuf/metadata';
 import { fetchTarget, newClient, serveDirectory } from '../helpers/tuf-client';
-import { copyWorkspace, errorCode, fingerprintOf, ok, readJson, tmp, tufsign } from './ceremony-helpers';
+import { copyWorkspace, errorCode, fingerprintOf, ok, pinnedRootDir, readJson, tmp, tufsign } from './ceremony-helpers';
 
 jest.setTimeout(240_000);
 
@@ -71,9 +71,7 @@ describe('a two-level delegation: the inner role changes keys through a 2-of-3 c
   });
 
   it('attack: a copy whose delegating chain was forged is refused before any secret, nothing written', () => {
-    const trust = join(base, 'trust-forged');
-    mkdirSync(trust);
-    copyFileSync(join(org, 'metadata', '1.root.json'), join(trust, 'root.json'));
+    const trust = pinnedRootDir(org, join(base, 'trust-forged'));
     const attempt = (name: string, edit: (doc: any) => void): { code?: string; unchanged: boolean } => {
       const forged = join(base, `${name}.tufsign-request.json`);
       const doc = readJson(request);
@@ -130,9 +128,7 @@ describe('a two-level delegation: the inner role changes keys through a 2-of-3 c
     );
     expect(s1.json.added.map((a: any) => a.role)).toEqual(['a']);
     // a-3: pinned at root v1 by an earlier ceremony; the chain targets → a is verified from it
-    const trust = join(base, 'trust-a-3');
-    mkdirSync(trust);
-    copyFileSync(join(org, 'metadata', '1.root.json'), join(trust, 'root.json'));
+    const trust = pinnedRootDir(org, join(base, 'trust-a-3'));
     const s3 = ok(
       ['ceremony', 'sign', request, '--key', 'file:keys/a-3.pem', '--trust-dir', trust].concat([
         '--fingerprint',

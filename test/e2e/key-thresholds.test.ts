@@ -6,13 +6,13 @@
  * client from root v1 too. A delegated role's change under an offline targets
  * key becomes a signing request the ceremony finalizes.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { Updater } from 'tuf-js';
 import { tempDir } from '../helpers/tmp';
 import { serveDirectory } from '../helpers/tuf-client';
-import { errorCode, fingerprintOf, ok, readJson, tufsign } from './ceremony-helpers';
+import { errorCode, fingerprintOf, ok, pinnedRootDir, readJson, tufsign } from './ceremony-helpers';
 
 // Each step runs the CLI several times (PBKDF2 key files): generous on a loaded machine.
 jest.setTimeout(240_000);
@@ -60,9 +60,7 @@ const PATHS = ['top.txt', 'proj/one.txt', 'pkg/p1.whl'];
 const follow = (): Promise<Record<string, string>> => fetchAll(clientDir, PATHS);
 
 function fresh(): Promise<Record<string, string>> {
-  const dir = mkdtempSync(join(tmpdir(), 'tufjs-fresh-'));
-  copyFileSync(join(ws, 'metadata', '1.root.json'), join(dir, 'root.json'));
-  return fetchAll(dir, PATHS);
+  return fetchAll(pinnedRootDir(ws, mkdtempSync(join(tmpdir(), 'tufjs-fresh-'))), PATHS);
 }
 
 /** The newest consistent-snapshot file of `role`. */
@@ -104,7 +102,7 @@ beforeAll(() => {
   file('pkg/p1.whl', 'wheel\n');
   writeFileSync(join(base, 'list.txt'), PATHS.map((p) => `${join(src, p)}\t${p}`).join('\n') + '\n');
   ok(['targets', 'add', '--from-file', join(base, 'list.txt'), '-w', ws]);
-  copyFileSync(join(ws, 'metadata', '1.root.json'), join(clientDir, 'root.json'));
+  pinnedRootDir(ws, clientDir);
 }, 180_000);
 
 describe('thresholds of every non-root role change, and a client follows', () => {

@@ -9,7 +9,7 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fetchTarget, newClient, serveDirectory } from '../helpers/tuf-client';
-import { errorCode, fingerprintOf, keyholder, ok, readJson, tmp, tufsign } from './ceremony-helpers';
+import { errorCode, fingerprintOf, keyholder, ok, pinnedRootDir, readJson, tmp, tufsign } from './ceremony-helpers';
 
 jest.setTimeout(180_000);
 
@@ -28,8 +28,7 @@ describe('a snapshot/timestamp follow-up after a key rotation, signed without th
     writeFileSync(join(base, 'a.txt'), 'payload a\n');
     ok(['targets', 'add', join(base, 'a.txt'), '--path', 'a.txt', '-w', org]);
     carol = keyholder(base, 'carol');
-    mkdirSync(pinnedV1);
-    copyFileSync(join(org, 'metadata', '1.root.json'), join(pinnedV1, 'root.json'));
+    pinnedRootDir(org, pinnedV1);
     const oldSnapshotKey = readJson(join(org, 'metadata', '1.root.json')).signed.roles.snapshot.keyids[0];
     const r = ok(['key', 'rotate', 'snapshot', '--replace', oldSnapshotKey, '--with', carol.pub, '-w', org, '--json']);
     expect(r.json.applied.roles.map((x: any) => x.role)).toEqual(['root']);

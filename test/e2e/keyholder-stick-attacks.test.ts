@@ -105,7 +105,7 @@ beforeAll(() => {
 
 /** A trust folder that already pins the organizer's root v1. */
 function pinnedTrust(): string {
-  return pinnedRootDir(orgAtV1, 'tufsign-pinned-');
+  return pinnedRootDir(orgAtV1, tmp('tufsign-pinned-'));
 }
 
 const describeWithCc = haveCc ? describe : describe.skip;

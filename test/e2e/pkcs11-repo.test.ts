@@ -4,7 +4,7 @@
  * `tufsign verify` and consumed by the tuf-js client over HTTP on 127.0.0.1.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, normalize, resolve } from 'node:path';
@@ -17,6 +17,7 @@ import {
   SOFTHSM_MODULE,
   USER_PIN,
 } from '../helpers/softhsm';
+import { pinnedRootDir } from '../helpers/ceremony';
 import { requireComponent } from '../helpers/requirements';
 
 const ROOT = resolve(__dirname, '../..');
@@ -137,9 +138,8 @@ describeSoftHsm('e2e: a repository whose root and targets keys live on two SoftH
       const port = (server.address() as AddressInfo).port;
       const metadataDir = join(lab.dir, 'client-metadata');
       const targetDir = join(lab.dir, 'client-targets');
-      mkdirSync(metadataDir);
+      pinnedRootDir(repo, metadataDir);
       mkdirSync(targetDir);
-      copyFileSync(join(repo, 'metadata/1.root.json'), join(metadataDir, 'root.json'));
       const updater = new Updater({
         metadataBaseUrl: `http://127.0.0.1:${port}/metadata`,
         targetBaseUrl: `http://127.0.0.1:${port}/targets`,

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Updater } from 'tuf-js';
 import { runPython } from '../helpers/python-clients';
 import { serveDirectory, type StaticServer } from '../helpers/tuf-client';
-import { errorCode, keyholder, ok, readJson, tmp, tufsign } from './ceremony-helpers';
+import { errorCode, keyholder, ok, pinnedRootDir, readJson, tmp, tufsign } from './ceremony-helpers';
 
 jest.setTimeout(120_000);
 
@@ -48,9 +48,8 @@ describe('sign snapshot (no --bump) that completes a published snapshot', () => 
     ok(['targets', 'add', join(base, 'a.txt'), '--path', 'a.txt', '-w', org]);
     server = await serveDirectory(org);
     // a client that updated before the rotation and keeps its metadata (snapshot v2 as first signed)
-    mkdirSync(join(cached, 'metadata'), { recursive: true });
+    pinnedRootDir(org, join(cached, 'metadata'));
     mkdirSync(join(cached, 'targets'));
-    copyFileSync(meta('1.root.json'), join(cached, 'metadata', 'root.json'));
     expect(await clientFetch(server, cached, 'a.txt')).toBe('payload a\n');
     const carol = keyholder(base, 'carol');
     const old = readJson(meta('1.root.json')).signed.roles.snapshot.keyids[0];
@@ -100,9 +99,8 @@ describe('sign snapshot (no --bump) that completes a published snapshot', () => 
     // the client that cached snapshot v2's old bytes, a new tuf-js client and python-tuf, each from root v1
     expect(await clientFetch(server, cached, 'a.txt')).toBe('payload a\n');
     const fresh = join(base, 'fresh-client');
-    mkdirSync(join(fresh, 'metadata'), { recursive: true });
+    pinnedRootDir(org, join(fresh, 'metadata'));
     mkdirSync(join(fresh, 'targets'));
-    copyFileSync(meta('1.root.json'), join(fresh, 'metadata', 'root.json'));
     expect(await clientFetch(server, fresh, 'a.txt')).toBe('payload a\n');
     const py = await runPython([
       join(base, 'py', 'm'),

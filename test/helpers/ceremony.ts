@@ -43,9 +43,12 @@ export function tmp(prefix = 'tufsign-ceremony-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** A trust folder pinning `org`'s first root, as a keyholder's `--trust` (a fresh temp folder each call). */
-export function pinnedRootDir(org: string, prefix = 'tufsign-pin-'): string {
-  const dir = tmp(prefix);
+/**
+ * A folder pinning `org`'s first root as its `root.json`: a keyholder's `--trust` folder, or a TUF client's metadata
+ * folder before its first update. `dir` is made if missing; by default a fresh temp folder each call.
+ */
+export function pinnedRootDir(org: string, dir = tmp('tufsign-pin-')): string {
+  mkdirSync(dir, { recursive: true });
   copyFileSync(join(org, 'metadata', '1.root.json'), join(dir, 'root.json'));
   return dir;
 }
@@ -132,8 +135,7 @@ export function setUpOfflineRole(where: OfflineRole, name: string, whileKeyHere:
   whileKeyHere();
   mkdirSync(laptop);
   for (const f of ['r.pem', 'r.pem.pub.json']) renameSync(join(org, 'keys', f), join(laptop, f));
-  mkdirSync(trust);
-  copyFileSync(join(org, 'metadata', '1.root.json'), join(trust, 'root.json'));
+  pinnedRootDir(org, trust);
 }
 
 /**
