@@ -3,12 +3,14 @@
  * tufsign.json), but trusts none of them: a key is offered only when the public part beside it names a key the
  * request asks for, the file is opened with the plan's key as the expected one (a public part that lies ends in
  * KEY_MISMATCH after decryption, nothing signed), and symlinks, FIFOs and oversized public parts are never
- * opened or followed (ADR 0008).
+ * opened or followed (ADR 0008). With two usable key files there, the keyholder on a terminal picks which one signs
+ * (driven through test/fixtures/pty-drive.py); Ctrl-C at that choice signs and writes nothing.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from '../helpers/cli';
+import { exitCodeFor } from '../../src/errors';
+import { BIN, ROOT, SYSTEM_PYTHON, TEST_PASSPHRASE } from '../helpers/cli';
 import {
   errorCode,
   fingerprintOf,
@@ -16,6 +18,7 @@ import {
   ok,
   pinnedRootDir,
   readJson,
+  rootKeyids,
   rootToKeyholderArgs,
   tmp,
   tufsign,
@@ -97,5 +100,107 @@ describe('the guided flow and the key files in keys/', () => {
     expect(r.status).toBe(0);
     expect(r.json.signed.added.map((a: { keyid: string }) => a.keyid)).toEqual([readJson(alice.pub).keyid]);
     expect(r.json.signed.added[0].uri).toBe('file:keys/alice.pem');
+  });
+});
+
+describe('two usable key files in keys/, on a terminal: the keyholder picks one', () => {
+  const base = tmp('tufsign-keys-choice-');
+  const org = join(base, 'org');
+  const laptop = join(base, 'laptop');
+  const REQ = 'root-v2.tufsign-request.json';
+  const req = join(laptop, REQ);
+  const DRIVER = join(ROOT, 'test', 'fixtures', 'pty-drive.py');
+  const CTRL_C = '\u0003';
+  const DOWN = '\u001b[B';
+  let aliceKeyid: string;
+  let bobKeyid: string;
+  let original: string;
+  let trust: string;
+
+  beforeAll(() => {
+    ok(['init', org, '--name', 'demo-choice']);
+    const alice = keyholder(base, 'alice');
+    const bob = keyholder(base, 'bob');
+    aliceKeyid = readJson(alice.pub).keyid;
+    bobKeyid = readJson(bob.pub).keyid;
+    // root v2 needs alice and bob: each of their keys can sign something still needed
+    const v1Key = rootKeyids(org, 1)[0]!;
+    ok(
+      ['root', 'rotate', '-w', org, '--add-key', alice.pub, '--add-key', bob.pub, '--remove-key', v1Key].concat([
+        '--threshold',
+        '2',
+        '--out',
+        join(base, REQ),
+      ]),
+    );
+    original = readFileSync(join(base, REQ), 'utf8');
+    // one laptop holding both key files, each with its public part beside it (keys/ is read by name: alice, bob)
+    mkdirSync(join(laptop, 'keys'), { recursive: true });
+    for (const k of [alice, bob])
+      for (const f of readdirSync(join(k.dir, 'keys'))) copyFileSync(join(k.dir, 'keys', f), join(laptop, 'keys', f));
+    trust = pinnedRootDir(org);
+  });
+
+  /** The guided flow on a pseudo-terminal in the laptop folder, typing `steps`; no PC/SC, no prompt for the passphrase. */
+  const drive = (steps: [string, string][]): { status: number; transcript: string } => {
+    const r = spawnSync(
+      SYSTEM_PYTHON,
+      [DRIVER, JSON.stringify(steps), '--', process.execPath, BIN, 'ceremony', REQ, '--trust-dir', trust],
+      {
+        cwd: laptop,
+        env: {
+          ...process.env,
+          NO_COLOR: '1',
+          NODE_OPTIONS: BLOCK_PCSC,
+          TUFSIGN_PASSPHRASE: TEST_PASSPHRASE,
+          TUFSIGN_TRUST_HOME: tmp('tufsign-trust-'),
+        },
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
+    return { status: r.status ?? -1, transcript: r.stdout };
+  };
+
+  /** Every file under the laptop folder and the trust folder, with its bytes. */
+  const written = (): Record<string, string> =>
+    Object.fromEntries(
+      [laptop, trust].flatMap((d) =>
+        readdirSync(d, { recursive: true, withFileTypes: true })
+          .filter((e) => e.isFile())
+          .map((e) => [join(e.parentPath, e.name), readFileSync(join(e.parentPath, e.name), 'hex')]),
+      ),
+    );
+
+  /** The keyids whose signatures the request holds, over both sides of root v2 (previous root, new root). */
+  const signers = (): string[] => {
+    const s = ok(['ceremony', 'status', req, '--json']).json.status.roles[0].sides;
+    return [...new Set<string>(s.flatMap((side: { signed: string[] }) => side.signed))].sort();
+  };
+
+  it('Ctrl-C at the choice of key: ABORTED, nothing written', () => {
+    writeFileSync(req, original);
+    const before = written();
+    const r = drive([['Sign with which key', CTRL_C]]);
+    expect(r.transcript).toContain('key available: file:keys/alice.pem');
+    expect(r.transcript).toContain('key available: file:keys/bob.pem');
+    expect(r.status).toBe(exitCodeFor('ABORTED'));
+    expect(r.transcript).toContain('ABORTED');
+    expect(r.transcript).not.toMatch(/INTERNAL|bug in tufsign|ExitPromptError/);
+    expect(written()).toEqual(before);
+  });
+
+  it('the second key picked, after the fingerprint and the confirmation: the signature is by that key only', () => {
+    writeFileSync(req, original);
+    const before = signers();
+    expect(before).not.toContain(aliceKeyid);
+    expect(before).not.toContain(bobKeyid);
+    const r = drive([
+      ['Sign with which key', `${DOWN}\r`],
+      ['Type the fingerprint', `${fingerprintOf(req)}\r`],
+      ['Sign root v2', 'y\r'],
+    ]);
+    expect(r.status).toBe(0);
+    expect(signers()).toEqual([...before, bobKeyid].sort());
   });
 });
