@@ -8,7 +8,8 @@ export default class KeyAttach extends BaseCommand<typeof KeyAttach> {
   static override summary =
     "Record where a listed key's private part lives (e.g. a key imported public-only); the URI's public key must match.";
   static override description =
-    'Reads the public key from the URI (a key file asks for its passphrase; a token or YubiKey is only read, never signs) and records the URI in tufsign.json for every keyid the newest root and the delegations list that key under. Refused when the URI holds a key the metadata does not list, or another key than --keyid.';
+    'Reads the public key from the URI (a key file asks for its passphrase; a token or YubiKey is only read, never signs) and records the URI in tufsign.json for every keyid the newest root and the delegations list that key under. Refused when the URI holds a key the metadata does not list, or another key than --keyid. ' +
+    'From then on the commands that sign with the keys here use it: `ceremony start`, for one, signs its request with it, so the keyholders receive the request already signed by that key.';
   static override examples = [
     "<%= config.bin %> key attach 'yubikey:serial=12345678;slot=9c' -w myrepo",
     "<%= config.bin %> key attach 'pkcs11:token=ops;object=root-2' --keyid 7d254815 -w myrepo --json",
