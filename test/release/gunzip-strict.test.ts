@@ -3,7 +3,8 @@
  * the same stream and drops trailing zero bytes: one member and nothing after it, fed whole and in pieces of 1, 7
  * and 65,536 bytes (a fault is found wherever the piece boundaries fall).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -156,5 +157,21 @@ describe('every reader of a .tar.gz uses it', () => {
     ],
   ])('%s refuses a second member with BAD-67', async (_name, read) => {
     expect(await refusal(read())).toMatch(/^ARCHIVE_INVALID .*BAD-67/);
+  });
+
+  it('expandArchiveTo checks the signed length and sha256 before it expands anything; a missing archive is TARGET_NOT_FOUND', async () => {
+    const good = gzipSync(tar);
+    const file = join(dir, 'prev-1.0.tar.gz');
+    writeFileSync(file, good);
+    const tarPath = join(dir, 'prev-expanded.tar');
+    const want = { length: good.length, sha256: createHash('sha256').update(good).digest('hex') };
+    const expand = (p: string, w: typeof want): Promise<void> =>
+      expandArchiveTo({ path: p, tarPath, maxTarBytes: 1 << 20, want: w });
+    expect(await refusal(expand(file, { ...want, sha256: '0'.repeat(64) }))).toMatch(/^ARCHIVE_INVALID /);
+    expect(await refusal(expand(file, { ...want, length: want.length + 1 }))).toMatch(/^ARCHIVE_INVALID /);
+    expect(existsSync(tarPath)).toBe(false); // refused before the scratch tar was created
+    expect(await refusal(expand(join(dir, 'missing-1.0.tar.gz'), want))).toMatch(/^TARGET_NOT_FOUND /);
+    await expand(file, want);
+    expect(readFileSync(tarPath)).toEqual(tar);
   });
 });
