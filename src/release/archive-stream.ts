@@ -10,7 +10,6 @@ import { createHash, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { createStrictGunzip } from './gunzip-strict';
 import { TufsignError } from '../errors';
-import { hashFileBounded } from '../io/fs';
 import { AtomicFileWriter, ScratchFileWriter, readPieces } from '../io/stream-file';
 import { TARGET_HASH_ALGORITHMS } from '../tuf/metadata';
 import { GZIP_BLOCK, GzipBlockStream, blocksInFlight } from './gzip';
@@ -369,27 +368,17 @@ export async function expandArchiveTo(options: {
     });
   const matches = (got: { length: number; sha256: string }): boolean =>
     want === undefined || (got.length === want.length && (want.sha256 === undefined || got.sha256 === want.sha256));
-  const unreadable = (cause: unknown): TufsignError =>
-    new TufsignError('TARGET_NOT_FOUND', `the previous release archive ${path} cannot be read`, {
+  let input: Readable;
+  try {
+    if (!matches(await hashOf(readPieces(path)))) throw mismatch();
+    input = readPieces(path);
+  } catch (cause) {
+    if (cause instanceof TufsignError) throw cause;
+    throw new TufsignError('TARGET_NOT_FOUND', `the previous release archive ${path} cannot be read`, {
       file: path,
       suggestion: 'put the published archive back in targets/, or use --no-patch',
       cause,
     });
-  // Hashed at once, on this thread: read as a stream it advanced only when the new archive's stream (which
-  // starts right after) awaited a gzip block, and the expansion, which waits for it, then ended after that stream.
-  let before: { length: number; sha256: string };
-  try {
-    const r = hashFileBounded(path, Number.MAX_SAFE_INTEGER, ['sha256']);
-    before = { length: r.length, sha256: r.hashes.get('sha256')! };
-  } catch (cause) {
-    throw unreadable(cause);
-  }
-  if (!matches(before)) throw mismatch();
-  let input: Readable;
-  try {
-    input = readPieces(path);
-  } catch (cause) {
-    throw unreadable(cause);
   }
   const copy = new ScratchFileWriter(options.tarPath);
   try {
