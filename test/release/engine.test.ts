@@ -287,6 +287,39 @@ describe('pairing cases, applied by bspatch and Python', () => {
   });
 });
 
+describe('a rewritten section of a large member (coincidental far matches, match.ts FAR_GAIN)', () => {
+  test('short matches far away with nothing after them go literal: the patch is under 0.95x Debian bsdiff, and applies', async () => {
+    const r = rng(5);
+    // Executable-like bytes: tokens of a fixed dictionary, skewed, with some noise; v2 rewrites a quarter of them.
+    const dict = Array.from({ length: 4096 }, () => bytes(r, 4 + r(13)));
+    const tokens = (n: number): Buffer => {
+      const out: Buffer[] = [];
+      for (let k = 0; k < n;) {
+        const x = r(1_000_000) / 1_000_000;
+        const t = x < 0.04 ? bytes(r, 4 + r(12)) : dict[Math.floor(x * x * x * dict.length)]!;
+        out.push(t);
+        k += t.length;
+      }
+      return Buffer.concat(out).subarray(0, n);
+    };
+    const v1 = tokens(4_000_000);
+    const at = 1_234_567;
+    const v2 = Buffer.concat([v1.subarray(0, at), tokens(1_000_000), v1.subarray(at + 1_000_000)]);
+    const old = tarOf({ 'bin/app': v1 }, 1);
+    const nw = tarOf({ 'bin/app': v2 }, 2);
+    const p = await tarPatch(old, nw, 1);
+    expect(p.stats.paired).toBe(v2.length);
+    expectApplies(old, nw, p);
+    const d = tmp();
+    writeFileSync(join(d, 'old'), old);
+    writeFileSync(join(d, 'new'), nw);
+    run('bsdiff', [join(d, 'old'), join(d, 'new'), join(d, 'ref')]);
+    // bsdiff's rule takes every 9-byte match anywhere: ~50,000 triples whose far seeks cost more than the
+    // literal tokens they replace (before FAR_GAIN: 0.985x Debian bsdiff here).
+    expect(p.patch.length).toBeLessThan(readFileSync(join(d, 'ref')).length * 0.95);
+  });
+});
+
 describe('matcher fuzz: random, repeated, shifted, empty and tiny inputs, applied by bspatch and Python', () => {
   const r = rng(2026);
   /** `src` with `count` random edits: inserted, deleted or overwritten runs of 1–40 bytes. */
