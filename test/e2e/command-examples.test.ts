@@ -13,7 +13,10 @@
  *   refused (FINGERPRINT_MISMATCH, nothing written), then with the prepared request's fingerprint in the
  *   literal's place (tied to the example's text) it must sign;
  * - the examples that name Alice's YubiKey (ON_VIRTUAL_CARDS) run on the virtual card in
- *   test/e2e/doc-examples-yubikey.test.ts, after docs/yubikey.md.
+ *   test/e2e/doc-examples-yubikey.test.ts, after docs/yubikey.md;
+ * - the few examples here that talk to PC/SC (`card`: `tufsign devices`, the guided flow's YubiKey scan) each hold
+ *   the virtual-card lock, /tmp/tufsign-vcard.lock, while they run, as the card suites hold it for their whole run
+ *   (not taken again when this run already holds it: `flock /tmp/tufsign-vcard.lock npx jest …`).
  * An example in neither table, or a table entry no command has any more, fails the test.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -32,6 +35,7 @@ import {
 } from '../helpers/doc-examples';
 import { SOFTHSM_MODULE } from '../helpers/softhsm';
 import { tempDir } from '../helpers/tmp';
+import { underVcardLock, VCARD_LOCK } from '../helpers/vcard-lock';
 
 jest.setTimeout(600_000);
 
@@ -87,6 +91,8 @@ interface Run {
    * literal's place (withRequestFingerprint) and must sign (its `after` checks the signature)
    */
   fingerprint?: { literal: string; of: string; watch: string };
+  /** it talks to PC/SC (pcscd, a YubiKey scan): it runs holding the virtual-card lock (VCARD_LOCK) */
+  card?: true;
 }
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'import');
@@ -114,8 +120,8 @@ const RUN: Record<string, Run> = {
     before: `softhsm2-util --init-token --free --label tufsign --so-pin 12345678 --pin 123456 >/dev/null
 tufsign key generate --backend pkcs11 --token tufsign --label root-1 --scheme ecdsa-sha2-nistp256 >/dev/null`,
   },
-  'tufsign devices': { apart: true },
-  'tufsign devices --pkcs11-module /usr/lib/softhsm/libsofthsm2.so --json': { apart: true },
+  'tufsign devices': { apart: true, card: true },
+  'tufsign devices --pkcs11-module /usr/lib/softhsm/libsofthsm2.so --json': { apart: true, card: true },
   'tufsign init myrepo': { before: 'ln -s myrepo repo' },
   'tufsign init scratch --offline none   # a rehearsal: every key under keys/, one passphrase': { apart: true },
   'tufsign init myrepo --offline root --offline targets --offline-passphrase-file offline.pass   # unattended; offline.pass is 0600':
@@ -314,6 +320,7 @@ done`,
   // out to her, confirms the first-contact pin and the signature (exit 0: it signed; NOTHING_SIGNED is 7).
   'tufsign ceremony': {
     apart: true,
+    card: true,
     cwd: 'guided',
     before: `tufsign init org --offline none >/dev/null
 tufsign key generate --backend pkcs11 --token release --label alice-root --scheme ecdsa-sha2-nistp256 --public-out alice.pub.json --owner alice >/dev/null
@@ -462,6 +469,8 @@ describe('docs/commands.md examples', () => {
   it('the examples in RUN run as written, in order, against one scratch folder (two chains side by side)', async () => {
     if (!existsSync(join(ROOT, 'dist', 'commands'))) throw new Error('run `npm run build` first');
     prepare(scratch);
+    // the lock is held by the subshell of a `card` example (fd 9), unless this run holds it already
+    const lock = underVcardLock() ? undefined : VCARD_LOCK;
     const ordered = Object.keys(RUN).filter((e) => examples.includes(e));
     const chain = (apart: boolean): string =>
       [
@@ -473,6 +482,7 @@ describe('docs/commands.md examples', () => {
           let line = example;
           for (const [re, to] of RELOCATE) line = line.replace(re, to);
           const dir = `"$S/${run.cwd ?? '.'}"`;
+          const locked = run.card === true && lock !== undefined;
           return [
             `echo "### ${i} $SECONDS s: ${example.replace(/["$`\\]/g, '\\$&')}" >&2`,
             `mkdir -p ${dir}`,
@@ -487,7 +497,7 @@ describe('docs/commands.md examples', () => {
                   `(cd ${dir} || exit 99\n${refusedUnchanged(line, 'FINGERPRINT_MISMATCH', run.fingerprint.watch)}\n) || echo "${i} as-written-not-refused" >> "$results"`,
                 ]),
             // the example on a line of its own: its trailing comment ends there
-            `(cd ${dir} || exit 99\n${run.typed === undefined ? runLine(line, run) : `exec ${onPty(runLine(line, run), run.typed)}`}\n) >/dev/null; echo "${i} $?" >> "$results"`,
+            `(cd ${dir} || exit 99\n${locked ? 'flock 9 || exit 98\n' : ''}${run.typed === undefined ? runLine(line, run) : `exec ${onPty(runLine(line, run), run.typed)}`}\n) >/dev/null${locked ? ` 9>>${lock}` : ''}; echo "${i} $?" >> "$results"`,
             ...(run.after === undefined
               ? []
               : [
