@@ -285,7 +285,7 @@ describe('JSON shapes', () => {
   it('success is always one object, list commands included', () => {
     expect(Array.isArray(expectSuccessObject(runCli(['key', 'list', '-w', ws, '--json']))['keys'])).toBe(true);
     expect(Array.isArray(expectSuccessObject(runCli(['release', 'list', '-w', ws, '--json']))['releases'])).toBe(true);
-    expect(Array.isArray(expectSuccessObject(runCli(['devices', '--json']))['backends'])).toBe(true);
+    expect(Array.isArray(expectSuccessObject(runCli(['devices', '--json'], { card: true }))['backends'])).toBe(true);
     expectSuccessObject(runCli(['status', '-w', ws, '--json']));
   });
 

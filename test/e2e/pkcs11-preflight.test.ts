@@ -32,9 +32,9 @@ describeSoftHsm('PKCS#11 pre-flight: every token a run needs is checked before t
     if (r.status !== 0) throw new Error(`key generate failed: ${r.stdout}${r.stderr}`);
     return (r.json() as { uri: string }).uri;
   };
-  /** The token's flags as `tufsign devices` reports them (read-only: no login). */
+  /** The token's flags as `tufsign devices` reports them (read-only: no login; it asks pcscd too: the card lock). */
   const pinCountLow = (label: string): boolean => {
-    const j = run(['devices', '--json']).json() as {
+    const j = runCli(['devices', '--json'], { cwd: work, env, card: true }).json() as {
       backends: {
         backend: string;
         devices: { module: string; slots?: { token?: { label: string; flags: { pinCountLow: boolean } } }[] }[];

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { underVcardLock, VCARD_LOCK } from './vcard-lock';
 
 export const ROOT = join(__dirname, '..', '..');
 export const BIN = join(ROOT, 'bin', 'run.js');
@@ -19,11 +20,18 @@ export interface CliResult {
 
 /**
  * Each run gets its own empty keyholder trust home (TUFSIGN_TRUST_HOME) unless the test names one: a pin left
- * by one test never anchors another test's repository of the same name.
+ * by one test never anchors another test's repository of the same name. A run that talks to PC/SC (`card`:
+ * `tufsign devices`, which asks pcscd) runs under `flock VCARD_LOCK`, unless this run already holds that lock.
  */
 export function runCli(
   args: string[],
-  options: { cwd?: string; env?: Record<string, string | undefined>; input?: string; timeoutMs?: number } = {},
+  options: {
+    cwd?: string;
+    env?: Record<string, string | undefined>;
+    input?: string;
+    timeoutMs?: number;
+    card?: true;
+  } = {},
 ): CliResult {
   const trustHome = mkdtempSync(join(tmpdir(), 'tufsign-trust-'));
   const env: Record<string, string | undefined> = {
@@ -35,7 +43,9 @@ export function runCli(
     ...options.env,
   };
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-  const r = spawnSync(process.execPath, [BIN, ...args], {
+  const locked = options.card === true && !underVcardLock();
+  const lock = locked ? [VCARD_LOCK, process.execPath] : [];
+  const r = spawnSync(locked ? 'flock' : process.execPath, [...lock, BIN, ...args], {
     cwd: options.cwd ?? ROOT,
     env,
     input: options.input ?? '',
