@@ -3,13 +3,14 @@
  * point leaves the request as it was or with the complete new signature,
  * never half-written. And the guided flow driven through its real prompts.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { copyFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readRequestFile } from '../../src/repository/requests';
 import { requireIntact } from '../../src/ceremony';
-import { BIN, ROOT, SYSTEM_PYTHON, TEST_OFFLINE_PASSPHRASE, TEST_PASSPHRASE } from '../helpers/cli';
+import { BIN, TEST_OFFLINE_PASSPHRASE, TEST_PASSPHRASE } from '../helpers/cli';
 import { copyWorkspace, fingerprintOf, keyholder, ok, rootToKeyholderArgs, tmp } from '../helpers/ceremony';
+import { describeOnPty, runOnPty, type PtyRun, type PtyScript } from '../helpers/pty';
 
 jest.setTimeout(240_000);
 
@@ -82,21 +83,9 @@ describe('a kill during signing', () => {
   });
 });
 
-describe('the guided flow on a real terminal', () => {
-  const DRIVER = join(ROOT, 'test', 'fixtures', 'pty-drive.py');
-
-  function drive(steps: [string, string][], args: string[]): { status: number; transcript: string } {
-    // no passphrase in the environment: the flow must ask for it on the terminal
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    delete env['TUFSIGN_PASSPHRASE'];
-    const r = spawnSync(SYSTEM_PYTHON, [DRIVER, JSON.stringify(steps), '--', process.execPath, BIN, ...args], {
-      cwd: alice.dir,
-      env,
-      encoding: 'utf8',
-      timeout: 90_000,
-    });
-    return { status: r.status ?? -1, transcript: r.stdout };
-  }
+describeOnPty('the guided flow on a real terminal', () => {
+  // no passphrase in the environment: the flow must ask for it on the terminal
+  const drive = (steps: PtyScript, args: string[]): PtyRun => runOnPty(steps, args, { cwd: alice.dir });
 
   it('finds the request in the current folder, shows the diff and fingerprint, refuses a wrong fingerprint', () => {
     copyFileSync(join(org, req), join(alice.dir, req));

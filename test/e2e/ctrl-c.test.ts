@@ -3,31 +3,16 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exitCodeFor } from '../../src/errors';
-import { BIN, ROOT, SYSTEM_PYTHON, runCli } from '../helpers/cli';
+import { runCli } from '../helpers/cli';
+import { CTRL_C, describeOnPty, needingPty, runOnPty, type PtyRun, type PtyScript } from '../helpers/pty';
 import { describeSoftHsm, pkcs11GenerateArgs, SOFTHSM_MODULE, SO_PIN, USER_PIN } from '../helpers/softhsm';
 import { tempDir } from '../helpers/tmp';
 
 const base = tempDir();
-const DRIVER = join(ROOT, 'test', 'fixtures', 'pty-drive.py');
-const CTRL_C = '\u0003';
+const drive = (steps: PtyScript, args: string[], env: Record<string, string | undefined> = {}): PtyRun =>
+  runOnPty(steps, args, { cwd: base, env });
 
-function drive(
-  steps: [string, string][],
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): { status: number; transcript: string } {
-  const full: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...env };
-  if (env['TUFSIGN_PASSPHRASE'] === undefined) delete full['TUFSIGN_PASSPHRASE'];
-  const r = spawnSync(SYSTEM_PYTHON, [DRIVER, JSON.stringify(steps), '--', process.execPath, BIN, ...args], {
-    cwd: base,
-    env: full,
-    encoding: 'utf8',
-    timeout: 90_000,
-  });
-  return { status: r.status ?? -1, transcript: r.stdout };
-}
-
-function expectAborted(r: { status: number; transcript: string }): void {
+function expectAborted(r: PtyRun): void {
   expect(r.status).toBe(exitCodeFor('ABORTED'));
   expect(r.transcript).toContain('ABORTED');
   expect(r.transcript).not.toMatch(/INTERNAL|bug in tufsign|ExitPromptError/);
@@ -40,7 +25,7 @@ const tree = (dir: string): Record<string, string> =>
       .map((e) => [join(e.parentPath, e.name), readFileSync(join(e.parentPath, e.name), 'hex')]),
   );
 
-describe('Ctrl-C on a real terminal', () => {
+describeOnPty('Ctrl-C on a real terminal', () => {
   const ws = join(base, 'repo');
   beforeAll(() => {
     expect(runCli(['init', '-w', ws, '--json']).status).toBe(0);
@@ -84,7 +69,7 @@ describe('Ctrl-C on a real terminal', () => {
   });
 });
 
-describeSoftHsm('Ctrl-C at a PIN prompt (a SoftHSM2 token)', () => {
+needingPty(describeSoftHsm)('Ctrl-C at a PIN prompt (a SoftHSM2 token)', () => {
   const conf = join(base, 'softhsm2.conf');
   beforeAll(() => {
     mkdirSync(join(base, 'tokens'));

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exitCodeFor } from '../../src/errors';
-import { BIN, ROOT, SYSTEM_PYTHON, TEST_PASSPHRASE } from '../helpers/cli';
+import { ROOT, TEST_PASSPHRASE } from '../helpers/cli';
 import {
   errorCode,
   fingerprintOf,
@@ -23,6 +23,7 @@ import {
   tmp,
   tufsign,
 } from '../helpers/ceremony';
+import { CTRL_C, describeOnPty, runOnPty, type PtyRun, type PtyScript } from '../helpers/pty';
 
 jest.setTimeout(120_000);
 
@@ -103,14 +104,12 @@ describe('the guided flow and the key files in keys/', () => {
   });
 });
 
-describe('two usable key files in keys/, on a terminal: the keyholder picks one', () => {
+describeOnPty('two usable key files in keys/, on a terminal: the keyholder picks one', () => {
   const base = tmp('tufsign-keys-choice-');
   const org = join(base, 'org');
   const laptop = join(base, 'laptop');
   const REQ = 'root-v2.tufsign-request.json';
   const req = join(laptop, REQ);
-  const DRIVER = join(ROOT, 'test', 'fixtures', 'pty-drive.py');
-  const CTRL_C = '\u0003';
   const DOWN = '\u001b[B';
   let aliceKeyid: string;
   let bobKeyid: string;
@@ -142,25 +141,11 @@ describe('two usable key files in keys/, on a terminal: the keyholder picks one'
   });
 
   /** The guided flow on a pseudo-terminal in the laptop folder, typing `steps`; no PC/SC, no prompt for the passphrase. */
-  const drive = (steps: [string, string][]): { status: number; transcript: string } => {
-    const r = spawnSync(
-      SYSTEM_PYTHON,
-      [DRIVER, JSON.stringify(steps), '--', process.execPath, BIN, 'ceremony', REQ, '--trust-dir', trust],
-      {
-        cwd: laptop,
-        env: {
-          ...process.env,
-          NO_COLOR: '1',
-          NODE_OPTIONS: BLOCK_PCSC,
-          TUFSIGN_PASSPHRASE: TEST_PASSPHRASE,
-          TUFSIGN_TRUST_HOME: tmp('tufsign-trust-'),
-        },
-        encoding: 'utf8',
-        timeout: 120_000,
-      },
-    );
-    return { status: r.status ?? -1, transcript: r.stdout };
-  };
+  const drive = (steps: PtyScript): PtyRun =>
+    runOnPty(steps, ['ceremony', REQ, '--trust-dir', trust], {
+      cwd: laptop,
+      env: { NODE_OPTIONS: BLOCK_PCSC, TUFSIGN_PASSPHRASE: TEST_PASSPHRASE, TUFSIGN_TRUST_HOME: tmp('tufsign-trust-') },
+    });
 
   /** Every file under the laptop folder and the trust folder, with its bytes. */
   const written = (): Record<string, string> =>

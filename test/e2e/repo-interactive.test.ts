@@ -1,29 +1,16 @@
 /** `tufsign init` on a real pseudo-terminal: the questions are asked, answers are used, secrets never echo. */
-import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, ROOT, SYSTEM_PYTHON } from '../helpers/cli';
+import { describeOnPty, runOnPty, type PtyRun, type PtyScript } from '../helpers/pty';
 import { tempDir } from '../helpers/tmp';
 
 const base = tempDir();
-const DRIVER = join(ROOT, 'test', 'fixtures', 'pty-drive.py');
 const SECRET = 'pty-only-passphrase-42';
 const OFFLINE_SECRET = 'pty-only-offline-passphrase-43';
 
-function drive(steps: [string, string][], args: string[]): { status: number; transcript: string } {
-  const env = { ...process.env };
-  delete env['TUFSIGN_PASSPHRASE'];
-  delete env['TUFSIGN_OFFLINE_PASSPHRASE'];
-  const r = spawnSync(SYSTEM_PYTHON, [DRIVER, JSON.stringify(steps), '--', process.execPath, BIN, ...args], {
-    cwd: base,
-    env,
-    encoding: 'utf8',
-    timeout: 90_000,
-  });
-  return { status: r.status ?? -1, transcript: r.stdout };
-}
+const drive = (steps: PtyScript, args: string[]): PtyRun => runOnPty(steps, args, { cwd: base });
 
-describe('interactive init', () => {
+describeOnPty('interactive init', () => {
   it('asks for scheme, thresholds and offline roles, then each new passphrase twice without echoing it', () => {
     const { status, transcript } = drive(
       [

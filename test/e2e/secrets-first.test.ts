@@ -6,14 +6,16 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exitCodeFor } from '../../src/errors';
-import { BIN, ROOT, SYSTEM_PYTHON, TEST_PASSPHRASE, runCli } from '../helpers/cli';
+import { TEST_PASSPHRASE, runCli } from '../helpers/cli';
+import { describeOnPty, needingPty, runOnPty, type PtyRun, type PtyScript } from '../helpers/pty';
 import { describeSoftHsm, pkcs11GenerateArgs, SOFTHSM_MODULE, SO_PIN, USER_PIN } from '../helpers/softhsm';
 import { tempDir } from '../helpers/tmp';
 
 const base = tempDir();
 const ws = join(base, 'repo');
 const app = join(base, 'app');
-const DRIVER = join(ROOT, 'test', 'fixtures', 'pty-drive.py');
+/** SoftHSM2 and a pseudo-terminal. */
+const describeHsmOnPty = needingPty(describeSoftHsm);
 const STAGE_LINE = /^(scan|archive|compress|check|hash|patch \w+): .* in [\d.]+ s$/m;
 
 beforeAll(() => {
@@ -50,20 +52,14 @@ describe('add-release without a secret', () => {
   });
 });
 
-describe('on a terminal', () => {
+describeOnPty('on a terminal', () => {
   it('asks first, once for the three online keys, and lets a wrong passphrase be typed again', () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-    delete env['TUFSIGN_PASSPHRASE'];
-    const steps = [
+    const steps: PtyScript = [
       ['Passphrase for', 'wrong-passphrase-1\r'],
       ['try 2 of 3', `${TEST_PASSPHRASE}\r`],
     ];
-    const r = spawnSync(
-      SYSTEM_PYTHON,
-      [DRIVER, JSON.stringify(steps), '--', process.execPath, BIN, 'add-release', 'myapp', '1.0', app, '-w', ws],
-      { cwd: base, env, encoding: 'utf8', timeout: 120_000 },
-    );
-    const transcript = r.stdout;
+    const r = runOnPty(steps, ['add-release', 'myapp', '1.0', app, '-w', ws], { cwd: base });
+    const transcript = r.transcript;
     expect(r.status).toBe(0);
     // the prompt came before the first build stage
     const firstPrompt = transcript.indexOf('Passphrase for');
@@ -78,22 +74,12 @@ describe('on a terminal', () => {
   });
 });
 
-describeSoftHsm('two distinct secrets on a terminal (targets key on a SoftHSM2 token, the others key files)', () => {
+describeHsmOnPty('two distinct secrets on a terminal (targets key on a SoftHSM2 token, the others key files)', () => {
   const dir = join(base, 'two-secrets');
   const ws2 = join(dir, 'repo');
   const conf = join(dir, 'softhsm2.conf');
-  const env = (): NodeJS.ProcessEnv => {
-    const e: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', SOFTHSM2_CONF: conf };
-    delete e['TUFSIGN_PASSPHRASE'];
-    delete e['TUFSIGN_PIN'];
-    return e;
-  };
-  const drive = (steps: string[][], version: string) =>
-    spawnSync(
-      SYSTEM_PYTHON,
-      [DRIVER, JSON.stringify(steps), '--', process.execPath, BIN, 'add-release', 'myapp', version, app, '-w', ws2],
-      { cwd: dir, env: env(), encoding: 'utf8', timeout: 120_000 },
-    );
+  const drive = (steps: PtyScript, version: string): PtyRun =>
+    runOnPty(steps, ['add-release', 'myapp', version, app, '-w', ws2], { cwd: dir, env: { SOFTHSM2_CONF: conf } });
   // an answered prompt is redrawn as "✔ QUESTION" once (inquirer redraws the open prompt at every key)
   const answered = (text: string, what: string): number => text.split(`\u2714 ${what}`).length - 1;
 
@@ -125,11 +111,11 @@ describeSoftHsm('two distinct secrets on a terminal (targets key on a SoftHSM2 t
       '1.0',
     );
     expect(r.status).toBe(exitCodeFor('WRONG_PASSPHRASE'));
-    expect(r.stdout).toMatch(/WRONG_PASSPHRASE/);
+    expect(r.transcript).toMatch(/WRONG_PASSPHRASE/);
     // key files are opened in the pre-flight, before any token login: the PIN was never asked, so never spent
-    expect(answered(r.stdout, 'PIN for')).toBe(0);
-    expect(answered(r.stdout, 'Passphrase for')).toBe(3);
-    expect(r.stdout).not.toMatch(/\b(scan|archive|compress): /);
+    expect(answered(r.transcript, 'PIN for')).toBe(0);
+    expect(answered(r.transcript, 'Passphrase for')).toBe(3);
+    expect(r.transcript).not.toMatch(/\b(scan|archive|compress): /);
     expect(existsSync(join(ws2, 'bundles', 'myapp-1.0'))).toBe(false);
   });
 
@@ -142,12 +128,12 @@ describeSoftHsm('two distinct secrets on a terminal (targets key on a SoftHSM2 t
       '1.0',
     );
     expect(r.status).toBe(0);
-    expect(answered(r.stdout, 'PIN for')).toBe(1);
-    expect(answered(r.stdout, 'Passphrase for')).toBe(1);
+    expect(answered(r.transcript, 'PIN for')).toBe(1);
+    expect(answered(r.transcript, 'Passphrase for')).toBe(1);
     // both secrets were asked before the first build stage (a terminal redraws stage lines, so no line anchors),
     // the key files' passphrase before the token's PIN (the pre-flight opens key files before any login)
-    expect(r.stdout.lastIndexOf('PIN for')).toBeLessThan(r.stdout.search(/\b(scan|compress)\b/));
-    expect(r.stdout.indexOf('Passphrase for')).toBeLessThan(r.stdout.indexOf('PIN for'));
+    expect(r.transcript.lastIndexOf('PIN for')).toBeLessThan(r.transcript.search(/\b(scan|compress)\b/));
+    expect(r.transcript.indexOf('Passphrase for')).toBeLessThan(r.transcript.indexOf('PIN for'));
     expect(existsSync(join(ws2, 'bundles', 'myapp-1.0'))).toBe(true);
   });
 });
