@@ -8,6 +8,7 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from '
 import { join } from 'node:path';
 import { exitCodeFor, type ErrorCode } from '../../src/errors';
 import { BIN, ROOT, SYSTEM_PYTHON } from './cli';
+import { PTY_DRIVE } from './pty';
 import { tempDir } from './tmp';
 
 export interface Block {
@@ -223,7 +224,7 @@ rm -f "$out"`;
 }
 
 /** test/fixtures/pty-drive.py: a command run on a pseudo-terminal, typing its answers. */
-export const PTY_ENV = { PTY_PYTHON: SYSTEM_PYTHON, PTY_DRIVE: join(ROOT, 'test', 'fixtures', 'pty-drive.py') };
+export const PTY_ENV = { PTY_PYTHON: SYSTEM_PYTHON, PTY_DRIVE };
 
 /**
  * Shell that runs `line` (bash) on a pseudo-terminal, typing what `typed` (shell run just before, in the same
