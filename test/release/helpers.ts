@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -80,6 +80,23 @@ export async function expectCodeAsync(fn: () => Promise<unknown>, code: ErrorCod
 
 export function run(cmd: string, args: string[], input?: Uint8Array): Buffer {
   return execFileSync(cmd, args, { input, maxBuffer: 1 << 30 });
+}
+
+/** `patch` applied to `old` by Debian bspatch and by the stdlib-only Python bspatch (files in `dir`): both results. */
+export function applyBoth(old: Uint8Array, patch: Uint8Array, dir: string): [Buffer, Buffer] {
+  writeFileSync(join(dir, 'old'), old);
+  writeFileSync(join(dir, 'p'), patch);
+  run('bspatch', [join(dir, 'old'), join(dir, 'deb'), join(dir, 'p')]);
+  run('python3', ['-c', PY_BSPATCH, join(dir, 'old'), join(dir, 'p'), join(dir, 'py')]);
+  return [readFileSync(join(dir, 'deb')), readFileSync(join(dir, 'py'))];
+}
+
+/** The size of Debian `bsdiff`'s patch from `old` to `nw` (both written into `dir`): the size reference. */
+export function debianBsdiffSize(old: Uint8Array, nw: Uint8Array, dir: string): number {
+  writeFileSync(join(dir, 'old'), old);
+  writeFileSync(join(dir, 'new'), nw);
+  run('bsdiff', [join(dir, 'old'), join(dir, 'new'), join(dir, 'ref')]);
+  return statSync(join(dir, 'ref')).size;
 }
 
 /** bspatch in Python with only the standard library (bz2), as bsdiff4's format.py reads it. */

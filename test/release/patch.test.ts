@@ -1,5 +1,3 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { bsdiff } from '../../src/release/bsdiff';
 import { bzip2 } from '../../src/release/bzip2';
@@ -7,19 +5,9 @@ import { sortRotations, suffixArray } from '../../src/release/sais';
 import { buildRelease, buildTar } from '../../src/release/build';
 import { checkReleaseVersion, parseVersion } from '../../src/release/version';
 import { tarRegions } from '../../src/release/tar';
-import { makeBundle, PY_BSPATCH, run, scratch, sha256sum } from './helpers';
+import { applyBoth, debianBsdiffSize, makeBundle, run, scratch, sha256sum } from './helpers';
 
 const tmp = scratch();
-
-/** Apply with Debian bspatch and with the stdlib-only Python bspatch; return both results. */
-function applyBoth(old: Uint8Array, patch: Uint8Array): [Buffer, Buffer] {
-  const d = tmp();
-  writeFileSync(join(d, 'old'), old);
-  writeFileSync(join(d, 'p'), patch);
-  run('bspatch', [join(d, 'old'), join(d, 'deb'), join(d, 'p')]);
-  run('python3', ['-c', PY_BSPATCH, join(d, 'old'), join(d, 'p'), join(d, 'py')]);
-  return [readFileSync(join(d, 'deb')), readFileSync(join(d, 'py'))];
-}
 
 describe('suffix array (SA-IS)', () => {
   test('matches a naive sort on small random inputs', () => {
@@ -94,7 +82,7 @@ describe('BSDIFF40 patches', () => {
       tufup: { tar_hash: r2.tar.sha256, tar_hash_algorithm: 'sha256', tar_size: r2.tar.size },
     });
     expect(patch.bytes.length).toBeLessThan(r2.archive.bytes.length * 0.8);
-    const [deb, py] = applyBoth(r1.tar.bytes, patch.bytes);
+    const [deb, py] = applyBoth(r1.tar.bytes, patch.bytes, tmp());
     expect(sha256sum(deb)).toBe(r2.tar.sha256);
     expect(sha256sum(py)).toBe(r2.tar.sha256);
   });
@@ -102,18 +90,14 @@ describe('BSDIFF40 patches', () => {
   test('tar-aware and whole-file patches both apply, and stay close to Debian bsdiff in size', async () => {
     const { tar: old } = buildTar(makeBundle(tmp(), 'v1'), 1);
     const { tar: nw } = buildTar(makeBundle(tmp(), 'v3'), 2);
-    const d = tmp();
-    writeFileSync(join(d, 'old'), old);
-    writeFileSync(join(d, 'new'), nw);
-    run('bsdiff', [join(d, 'old'), join(d, 'new'), join(d, 'ref')]);
-    const refSize = statSync(join(d, 'ref')).size;
+    const refSize = debianBsdiffSize(old, nw, tmp());
     for (const regions of [false, true]) {
       const { patch } = await bsdiff(
         old,
         nw,
         regions ? { oldRegions: tarRegions(old), newRegions: tarRegions(nw) } : {},
       );
-      const [deb, py] = applyBoth(old, patch);
+      const [deb, py] = applyBoth(old, patch, tmp());
       expect(Buffer.compare(deb, nw)).toBe(0);
       expect(Buffer.compare(py, nw)).toBe(0);
       expect(patch.length).toBeLessThan(refSize * 1.05 + 200);
@@ -141,7 +125,7 @@ describe('BSDIFF40 patches', () => {
     }
     for (const [old, nw] of cases) {
       const { patch } = await bsdiff(old, nw);
-      const [deb, py] = applyBoth(old, patch);
+      const [deb, py] = applyBoth(old, patch, tmp());
       expect(sha256sum(deb)).toBe(sha256sum(nw));
       expect(sha256sum(py)).toBe(sha256sum(nw));
     }
