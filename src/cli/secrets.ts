@@ -128,18 +128,19 @@ export function createSecretsHandler(sources: SecretSources): SecretsHandler & {
       }
       if (request.kind === 'passphrase') {
         const attempt = request.attempt ?? 1;
-        if (attempt === 1) {
-          offered.set(request.label, new Set());
-          lastTyped.delete(request.label);
-        }
+        if (attempt === 1) lastTyped.delete(request.label);
         const wrong = lastTyped.get(request.label);
         if (wrong !== undefined) {
           const i = typed.indexOf(wrong);
           if (i >= 0) typed.splice(i, 1)[0]?.fill(0);
           lastTyped.delete(request.label);
         }
-        const tried = offered.get(request.label) ?? new Set<Buffer>();
-        offered.set(request.label, tried);
+        // The remembered passphrases offered in this opening: a first attempt is a new opening.
+        let tried = attempt === 1 ? undefined : offered.get(request.label);
+        if (tried === undefined) {
+          tried = new Set<Buffer>();
+          offered.set(request.label, tried);
+        }
         const before = lastGiven.get(request.label);
         const remembered = [...(before !== undefined && typed.includes(before) ? [before] : []), ...typed].find(
           (t) => !tried.has(t),
